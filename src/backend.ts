@@ -1,0 +1,238 @@
+/**
+ * The storage port. `Queue` and `Worker` talk to storage only through this interface; the
+ * implementations live in `backends/memory` (the executable model) and `backends/redis`.
+ *
+ * Every method that changes a job is one atomic transition, timed by the backend's own clock
+ * (Redis `TIME`, or the memory backend's injected clock): callers pass durations, never instants.
+ * Callers validate input before calling; a backend trusts what it is given but never partially
+ * applies a transition.
+ *
+ * Deliberately not in the port: retry strategies and error classification (pure, in the worker),
+ * size limits and input validation (in `options.ts`), DLQ filtering by fields a script cannot
+ * index cheaply (done over pages in `dlq.ts`).
+ *
+ * @module
+ */
+import type {
+  Attempt,
+  AttemptTrigger,
+  DeadReason,
+  DelayDetail,
+  ErrorClass,
+  ErrorInfo,
+  EvictionCounts,
+  Job,
+  JobState,
+  ManualTrigger,
+  RetentionSettings,
+  StateCounts,
+} from './types.js';
+
+export interface AddRequest {
+  /** Caller-supplied id (idempotent add) or undefined for a generated one. */
+  readonly id: string | undefined;
+  readonly name: string;
+  /** JSON text of the data, already validated and size-checked. */
+  readonly data: string;
+  /** JSON text of the resolved `JobOptionsStored`. */
+  readonly opts: string;
+  readonly maxStalls: number;
+  /** Run after this many ms (relative to the backend clock). 0 = now. */
+  readonly delayMs: number;
+  /** Or at this absolute time (ms since epoch). Wins over delayMs when set. */
+  readonly runAt: number | undefined;
+}
+
+export interface AddResult {
+  readonly id: string;
+  /** false when a job with this id already existed: nothing was changed. */
+  readonly created: boolean;
+  readonly state: JobState;
+}
+
+export interface ClaimRequest {
+  readonly workerId: string;
+  readonly leaseMs: number;
+  /** Claim at most this many jobs. */
+  readonly max: number;
+}
+
+/** A job handed to a worker, with a lease. */
+export interface ClaimedJob {
+  readonly id: string;
+  readonly name: string;
+  /** JSON text. */
+  readonly data: string;
+  /** JSON text of `JobOptionsStored`. */
+  readonly opts: string;
+  /** This attempt's number: also the lease token. */
+  readonly attempt: number;
+  readonly trigger: AttemptTrigger;
+  readonly dueAt: number;
+  readonly startedAt: number;
+  readonly leaseExpiresAt: number;
+  readonly failures: number;
+  readonly stalls: number;
+  /** The delay chosen before this attempt, for decorrelated jitter. */
+  readonly prevDelayMs: number | undefined;
+  readonly manual: ManualTrigger | undefined;
+}
+
+export interface ClaimResult {
+  readonly jobs: ClaimedJob[];
+  /** Jobs recovered from expired leases during this claim. */
+  readonly recovered: number;
+  /**
+   * When nothing was claimed: ms until the next scheduled job is due or the next lease expires
+   * (undefined if neither), so an idle worker knows how long it may block.
+   */
+  readonly nextWakeInMs: number | undefined;
+  readonly paused: boolean;
+}
+
+/** The decision a worker took after an attempt, minus the times only the backend knows. */
+export type FinishDecision =
+  | { readonly action: 'done' }
+  | {
+      readonly action: 'retry';
+      readonly delayMs: number;
+      readonly source: 'policy' | 'handler';
+      readonly explanation: string;
+      readonly detail: DelayDetail;
+    }
+  | { readonly action: 'dead'; readonly reason: DeadReason; readonly explanation: string };
+
+export interface FinishRequest {
+  readonly id: string;
+  /** The attempt number (lease token) the worker claimed. */
+  readonly attempt: number;
+  readonly workerId: string;
+  readonly outcome: 'succeeded' | 'failed' | 'timed_out';
+  /** JSON text of the result, when succeeded. */
+  readonly result?: string;
+  readonly error?: ErrorInfo;
+  readonly errorClass?: ErrorClass;
+  readonly rule?: string;
+  /** Fingerprint of the error, for DLQ grouping. */
+  readonly fingerprint?: string;
+  readonly fingerprintLabel?: string;
+  readonly decision: FinishDecision;
+}
+
+export type FinishResult =
+  | { readonly ok: true; readonly state: JobState; readonly nextDueAt?: number; readonly finishedAt: number }
+  | { readonly ok: false; readonly reason: 'stale' | 'not_found' };
+
+export interface RenewRequest {
+  readonly id: string;
+  readonly attempt: number;
+}
+
+export interface Page {
+  readonly offset: number;
+  readonly limit: number;
+}
+
+/** Summary of a dead job, enough to filter and group without loading its history. */
+export interface DeadSummary {
+  readonly id: string;
+  readonly name: string;
+  readonly reason: DeadReason;
+  readonly at: number;
+  readonly fingerprint: string;
+  readonly errorCode: string | undefined;
+}
+
+export interface DeadGroupStats {
+  readonly fingerprint: string;
+  /** `name|code|normalised message`. */
+  readonly label: string;
+  readonly count: number;
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+}
+
+export interface ReplayRequest {
+  readonly id: string;
+  /** The attempt count the caller saw: the replay is refused if the job changed since. */
+  readonly expectedAttempts: number;
+  /** New data JSON when a patch was applied. */
+  readonly data: string | undefined;
+  readonly by: string;
+  readonly note: string | undefined;
+  /** JSON text of the patch diff. */
+  readonly patch: string | undefined;
+}
+
+export type ReplayResult =
+  | { readonly ok: true; readonly at: number }
+  | { readonly ok: false; readonly reason: 'not_found' | 'not_dead' | 'changed'; readonly state?: JobState };
+
+export type CancelResult =
+  | { readonly ok: true; readonly previous: JobState }
+  | { readonly ok: false; readonly reason: 'not_found' | 'finished'; readonly state?: JobState };
+
+/** A transition, as published on the queue's event feed. */
+export interface QueueEvent {
+  /** Feed position (Redis stream id, or a counter). */
+  readonly seq: string;
+  readonly type: string;
+  readonly jobId?: string;
+  readonly at: number;
+  readonly fields: Readonly<Record<string, string>>;
+}
+
+/** What a backend can do beyond the required core. */
+export interface BackendCapabilities {
+  /** Idle workers block on the backend rather than polling. */
+  readonly blockingWait: boolean;
+  /** Works across processes and machines. */
+  readonly distributed: boolean;
+}
+
+export interface Backend {
+  readonly kind: string;
+  readonly capabilities: BackendCapabilities;
+
+  /** The backend's clock, ms since epoch. */
+  now(): Promise<number>;
+
+  add(queue: string, jobs: readonly AddRequest[]): Promise<AddResult[]>;
+  getJob(queue: string, id: string): Promise<Job | null>;
+  /** Most recent first for finished states; due order for scheduled; FIFO for waiting. */
+  listJobs(queue: string, state: JobState, page: Page): Promise<Job[]>;
+  counts(queue: string): Promise<StateCounts>;
+  setPaused(queue: string, paused: boolean): Promise<void>;
+  isPaused(queue: string): Promise<boolean>;
+  cancel(queue: string, id: string, by: string, reason: string | undefined): Promise<CancelResult>;
+
+  claim(queue: string, req: ClaimRequest): Promise<ClaimResult>;
+  /** Resolves when work may be available, after `timeoutMs` at the latest, or when `signal` aborts. */
+  waitForWork(queue: string, timeoutMs: number, signal: AbortSignal): Promise<void>;
+  /** Extends leases; false for each lease no longer held. */
+  renew(queue: string, leases: readonly RenewRequest[], leaseMs: number): Promise<boolean[]>;
+  finish(queue: string, reqs: readonly FinishRequest[]): Promise<FinishResult[]>;
+  /** Recovers jobs whose lease expired; returns how many. */
+  recoverStalled(queue: string): Promise<number>;
+
+  /** Dead jobs, most recently dead first, between two times (inclusive). */
+  listDead(queue: string, range: { from?: number; to?: number }, page: Page): Promise<DeadSummary[]>;
+  deadGroups(queue: string): Promise<DeadGroupStats[]>;
+  /** Ids of dead jobs with this fingerprint, most recent first. */
+  deadByFingerprint(queue: string, fingerprint: string, page: Page): Promise<string[]>;
+  replay(queue: string, req: ReplayRequest): Promise<ReplayResult>;
+  /** Deletes dead jobs by id; returns how many were deleted (ids not dead are skipped). */
+  purgeDead(queue: string, ids: readonly string[]): Promise<number>;
+
+  getRetention(queue: string): Promise<RetentionSettings>;
+  setRetention(queue: string, settings: RetentionSettings): Promise<void>;
+  evictions(queue: string): Promise<EvictionCounts>;
+
+  /** Reads the queue's event feed after `afterSeq` (exclusive; '0' for the start). */
+  readEvents(queue: string, afterSeq: string, count: number): Promise<QueueEvent[]>;
+
+  /** Read the attempt records only. */
+  getAttempts(queue: string, id: string): Promise<Attempt[] | null>;
+
+  close(): Promise<void>;
+}

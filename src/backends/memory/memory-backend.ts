@@ -1,0 +1,672 @@
+/**
+ * The in-process backend: the embedded default and the executable model of the semantics that
+ * the Redis scripts implement. One process only. Time comes from an injectable {@link Clock}.
+ * @module
+ */
+import type {
+  AddRequest,
+  AddResult,
+  Backend,
+  CancelResult,
+  ClaimedJob,
+  ClaimRequest,
+  ClaimResult,
+  DeadGroupStats,
+  DeadSummary,
+  FinishRequest,
+  FinishResult,
+  Page,
+  QueueEvent,
+  RenewRequest,
+  ReplayRequest,
+  ReplayResult,
+} from '../../backend.js';
+import { systemClock, type Clock } from '../../clock.js';
+import { BackendClosedError } from '../../errors.js';
+import {
+  cancelExplanation,
+  EVENT_FEED_LENGTH,
+  LEASE_EXPIRED_ERROR,
+  POISON_FINGERPRINT,
+  POISON_LABEL,
+  poisonExplanation,
+  stallRetryExplanation,
+} from '../../transitions.js';
+import type {
+  Attempt,
+  AttemptTrigger,
+  DeadReason,
+  ErrorInfo,
+  EvictionCounts,
+  Job,
+  JobOptionsStored,
+  JobState,
+  ManualTrigger,
+  Refusal,
+  RetentionSettings,
+  StateCounts,
+} from '../../types.js';
+
+interface MemJob {
+  id: string;
+  name: string;
+  data: string;
+  opts: string;
+  maxStalls: number;
+  state: JobState;
+  createdAt: number;
+  dueAt: number;
+  attempts: Attempt[];
+  failures: number;
+  stalls: number;
+  current: { n: number; dueAt: number; startedAt: number; workerId: string; leaseExpiresAt: number } | undefined;
+  nextTrigger: AttemptTrigger;
+  nextManual: ManualTrigger | undefined;
+  prevDelayMs: number | undefined;
+  result: string | undefined;
+  finishedAt: number | undefined;
+  dead: { reason: DeadReason; at: number; fingerprint: string; label: string; error?: ErrorInfo } | undefined;
+  cancelled: { by: string; reason?: string; at: number } | undefined;
+  refusals: Refusal[];
+}
+
+type Finished = 'completed' | 'dead' | 'cancelled';
+
+interface MemQueue {
+  jobs: Map<string, MemJob>;
+  /** Insertion-ordered: first = next to claim. */
+  waiting: Set<string>;
+  /** id → due time. */
+  scheduled: Map<string, number>;
+  /** id → lease expiry. */
+  active: Map<string, number>;
+  /** id → time it entered the state; insertion order is time order. */
+  finished: Record<Finished, Map<string, number>>;
+  paused: boolean;
+  retention: RetentionSettings;
+  evictions: { completed: number; dead: number; cancelled: number };
+  nextId: number;
+  events: QueueEvent[];
+  eventSeq: number;
+  waiters: Set<() => void>;
+}
+
+export interface MemoryBackendOptions {
+  /** @default the system clock */
+  readonly clock?: Clock;
+}
+
+export class MemoryBackend implements Backend {
+  readonly kind = 'memory';
+  readonly capabilities = { blockingWait: true, distributed: false } as const;
+  readonly clock: Clock;
+  #queues = new Map<string, MemQueue>();
+  #closed = false;
+
+  constructor(options: MemoryBackendOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  #q(name: string): MemQueue {
+    if (this.#closed) throw new BackendClosedError('memory backend');
+    let q = this.#queues.get(name);
+    if (!q) {
+      q = {
+        jobs: new Map(),
+        waiting: new Set(),
+        scheduled: new Map(),
+        active: new Map(),
+        finished: { completed: new Map(), dead: new Map(), cancelled: new Map() },
+        paused: false,
+        retention: {},
+        evictions: { completed: 0, dead: 0, cancelled: 0 },
+        nextId: 0,
+        events: [],
+        eventSeq: 0,
+        waiters: new Set(),
+      };
+      this.#queues.set(name, q);
+    }
+    return q;
+  }
+
+  #emit(q: MemQueue, type: string, jobId: string | undefined, fields: Record<string, string> = {}): void {
+    q.events.push({ seq: String(++q.eventSeq), type, jobId, at: this.clock.now(), fields });
+    if (q.events.length > EVENT_FEED_LENGTH) q.events.splice(0, q.events.length - EVENT_FEED_LENGTH);
+  }
+
+  #wake(q: MemQueue): void {
+    const waiters = [...q.waiters];
+    q.waiters.clear();
+    for (const w of waiters) w();
+  }
+
+  async now(): Promise<number> {
+    return this.clock.now();
+  }
+
+  async add(queue: string, reqs: readonly AddRequest[]): Promise<AddResult[]> {
+    const q = this.#q(queue);
+    const now = this.clock.now();
+    const out: AddResult[] = [];
+    let woke = false;
+    for (const r of reqs) {
+      let id = r.id;
+      if (id !== undefined) {
+        const existing = q.jobs.get(id);
+        if (existing) {
+          out.push({ id, created: false, state: existing.state });
+          continue;
+        }
+      } else {
+        do id = String(++q.nextId);
+        while (q.jobs.has(id));
+      }
+      const due = r.runAt ?? now + r.delayMs;
+      const state: JobState = due > now ? 'scheduled' : 'waiting';
+      q.jobs.set(id, {
+        id,
+        name: r.name,
+        data: r.data,
+        opts: r.opts,
+        maxStalls: r.maxStalls,
+        state,
+        createdAt: now,
+        dueAt: due,
+        attempts: [],
+        failures: 0,
+        stalls: 0,
+        current: undefined,
+        nextTrigger: 'auto',
+        nextManual: undefined,
+        prevDelayMs: undefined,
+        result: undefined,
+        finishedAt: undefined,
+        dead: undefined,
+        cancelled: undefined,
+        refusals: [],
+      });
+      if (state === 'waiting') q.waiting.add(id);
+      else q.scheduled.set(id, due);
+      woke = true;
+      this.#emit(q, 'added', id, { state, dueAt: String(due) });
+      out.push({ id, created: true, state });
+    }
+    if (woke) this.#wake(q);
+    return out;
+  }
+
+  async getJob(queue: string, id: string): Promise<Job | null> {
+    const j = this.#q(queue).jobs.get(id);
+    return j ? toJob(queue, j) : null;
+  }
+
+  async getAttempts(queue: string, id: string): Promise<Attempt[] | null> {
+    const j = this.#q(queue).jobs.get(id);
+    return j ? structuredClone(j.attempts) : null;
+  }
+
+  async listJobs(queue: string, state: JobState, page: Page): Promise<Job[]> {
+    const q = this.#q(queue);
+    let ids: string[];
+    switch (state) {
+      case 'waiting':
+        ids = [...q.waiting];
+        break;
+      case 'scheduled':
+        ids = [...q.scheduled].sort((a, b) => a[1] - b[1]).map(([id]) => id);
+        break;
+      case 'active':
+        ids = [...q.active.keys()];
+        break;
+      default:
+        ids = [...q.finished[state].keys()].reverse();
+    }
+    return ids
+      .slice(page.offset, page.offset + page.limit)
+      .map((id) => toJob(queue, q.jobs.get(id) as MemJob));
+  }
+
+  async counts(queue: string): Promise<StateCounts> {
+    const q = this.#q(queue);
+    return {
+      scheduled: q.scheduled.size,
+      waiting: q.waiting.size,
+      active: q.active.size,
+      completed: q.finished.completed.size,
+      dead: q.finished.dead.size,
+      cancelled: q.finished.cancelled.size,
+    };
+  }
+
+  async setPaused(queue: string, paused: boolean): Promise<void> {
+    const q = this.#q(queue);
+    if (q.paused === paused) return;
+    q.paused = paused;
+    this.#emit(q, paused ? 'paused' : 'resumed', undefined);
+    if (!paused) this.#wake(q);
+  }
+
+  async isPaused(queue: string): Promise<boolean> {
+    return this.#q(queue).paused;
+  }
+
+  async cancel(queue: string, id: string, by: string, reason: string | undefined): Promise<CancelResult> {
+    const q = this.#q(queue);
+    const j = q.jobs.get(id);
+    if (!j) return { ok: false, reason: 'not_found' };
+    const previous = j.state;
+    if (previous === 'completed' || previous === 'dead' || previous === 'cancelled') {
+      return { ok: false, reason: 'finished', state: previous };
+    }
+    const now = this.clock.now();
+    if (previous === 'active' && j.current) {
+      j.attempts.push(
+        this.#record(j, now, {
+          outcome: 'cancelled',
+          decision: { action: 'cancelled', explanation: cancelExplanation(by, reason) },
+        }),
+      );
+      j.current = undefined;
+      q.active.delete(id);
+    }
+    q.waiting.delete(id);
+    q.scheduled.delete(id);
+    j.cancelled = reason === undefined ? { by, at: now } : { by, reason, at: now };
+    this.#finishInto(q, j, 'cancelled', now);
+    this.#emit(q, 'cancelled', id, { by, previous });
+    return { ok: true, previous };
+  }
+
+  /** Appends nothing: builds the record of the current attempt, ended now. */
+  #record(j: MemJob, now: number, rest: Omit<Attempt, 'n' | 'trigger' | 'dueAt' | 'startedAt' | 'finishedAt' | 'driftMs' | 'workerId' | 'manual'>): Attempt {
+    const c = j.current as NonNullable<MemJob['current']>;
+    const base = {
+      n: c.n,
+      trigger: j.nextTrigger,
+      dueAt: c.dueAt,
+      startedAt: c.startedAt,
+      finishedAt: now,
+      driftMs: c.startedAt - c.dueAt,
+      workerId: c.workerId,
+      ...rest,
+    };
+    return j.nextManual ? { ...base, manual: j.nextManual } : base;
+  }
+
+  #finishInto(q: MemQueue, j: MemJob, state: Finished, now: number): void {
+    j.state = state;
+    j.finishedAt = now;
+    q.finished[state].set(j.id, now);
+    this.#applyRetention(q, state, now);
+  }
+
+  #applyRetention(q: MemQueue, state: Finished, now: number): void {
+    const rule = q.retention[state];
+    if (!rule) return;
+    const set = q.finished[state];
+    const evict = (id: string): void => {
+      set.delete(id);
+      q.jobs.delete(id);
+      q.evictions[state]++;
+      this.#emit(q, 'evicted', id, { state });
+    };
+    if (rule.ageMs !== undefined) {
+      for (const [id, at] of set) {
+        if (at > now - rule.ageMs) break;
+        evict(id);
+      }
+    }
+    if (rule.count !== undefined) {
+      while (set.size > rule.count) evict(set.keys().next().value as string);
+    }
+  }
+
+  #recover(q: MemQueue, now: number): number {
+    let n = 0;
+    for (const [id, expiry] of [...q.active]) {
+      if (expiry > now) continue;
+      const j = q.jobs.get(id) as MemJob;
+      q.active.delete(id);
+      j.stalls++;
+      const poison = j.stalls >= j.maxStalls;
+      const record = this.#record(j, now, {
+        outcome: 'stalled',
+        error: LEASE_EXPIRED_ERROR,
+        errorClass: poison ? 'poison' : 'temporary',
+        rule: 'stall',
+        decision: poison
+          ? { action: 'dead', reason: 'poison', explanation: poisonExplanation(j.stalls, j.maxStalls) }
+          : {
+              action: 'retry',
+              delayMs: 0,
+              nextDueAt: now,
+              source: 'policy',
+              explanation: stallRetryExplanation(j.stalls, j.maxStalls),
+              detail: { strategy: 'immediate' },
+            },
+      });
+      j.attempts.push(record);
+      j.current = undefined;
+      j.nextManual = undefined;
+      j.nextTrigger = 'stall';
+      if (poison) {
+        j.dead = { reason: 'poison', at: now, fingerprint: POISON_FINGERPRINT, label: POISON_LABEL, error: LEASE_EXPIRED_ERROR };
+        this.#finishInto(q, j, 'dead', now);
+        this.#emit(q, 'dead', id, { reason: 'poison' });
+      } else {
+        j.state = 'waiting';
+        j.dueAt = now;
+        q.waiting.add(id);
+        this.#emit(q, 'stalled', id, { stalls: String(j.stalls) });
+      }
+      n++;
+    }
+    return n;
+  }
+
+  #promote(q: MemQueue, now: number): void {
+    const due = [...q.scheduled].filter(([, t]) => t <= now).sort((a, b) => a[1] - b[1]);
+    for (const [id] of due) {
+      q.scheduled.delete(id);
+      q.waiting.add(id);
+      (q.jobs.get(id) as MemJob).state = 'waiting';
+    }
+  }
+
+  async claim(queue: string, req: ClaimRequest): Promise<ClaimResult> {
+    const q = this.#q(queue);
+    const now = this.clock.now();
+    const recovered = this.#recover(q, now);
+    this.#promote(q, now);
+    const jobs: ClaimedJob[] = [];
+    if (!q.paused) {
+      for (const id of q.waiting) {
+        if (jobs.length >= req.max) break;
+        q.waiting.delete(id);
+        const j = q.jobs.get(id) as MemJob;
+        const n = j.attempts.length + 1;
+        const leaseExpiresAt = now + req.leaseMs;
+        j.state = 'active';
+        j.current = { n, dueAt: j.dueAt, startedAt: now, workerId: req.workerId, leaseExpiresAt };
+        q.active.set(id, leaseExpiresAt);
+        this.#emit(q, 'active', id, { attempt: String(n), workerId: req.workerId });
+        jobs.push({
+          id,
+          name: j.name,
+          data: j.data,
+          opts: j.opts,
+          attempt: n,
+          trigger: j.nextTrigger,
+          dueAt: j.dueAt,
+          startedAt: now,
+          leaseExpiresAt,
+          failures: j.failures,
+          stalls: j.stalls,
+          prevDelayMs: j.prevDelayMs,
+          manual: j.nextManual,
+        });
+      }
+    }
+    let nextWakeInMs: number | undefined;
+    if (jobs.length === 0) {
+      let next = Infinity;
+      for (const t of q.scheduled.values()) next = Math.min(next, t);
+      for (const t of q.active.values()) next = Math.min(next, t);
+      if (next !== Infinity) nextWakeInMs = Math.max(0, next - now);
+    }
+    return { jobs, recovered, nextWakeInMs, paused: q.paused };
+  }
+
+  waitForWork(queue: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
+    const q = this.#q(queue);
+    return new Promise((resolve) => {
+      if (signal.aborted) return resolve();
+      const done = (): void => {
+        this.clock.clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        q.waiters.delete(done);
+        resolve();
+      };
+      const timer = this.clock.setTimeout(done, timeoutMs);
+      signal.addEventListener('abort', done);
+      q.waiters.add(done);
+    });
+  }
+
+  async renew(queue: string, leases: readonly RenewRequest[], leaseMs: number): Promise<boolean[]> {
+    const q = this.#q(queue);
+    const now = this.clock.now();
+    return leases.map(({ id, attempt }) => {
+      const j = q.jobs.get(id);
+      // An expired lease not yet recovered is still the worker's: recovery, not expiry, ends it.
+      if (!j || j.state !== 'active' || j.current?.n !== attempt) return false;
+      j.current.leaseExpiresAt = now + leaseMs;
+      q.active.set(id, now + leaseMs);
+      return true;
+    });
+  }
+
+  async finish(queue: string, reqs: readonly FinishRequest[]): Promise<FinishResult[]> {
+    const q = this.#q(queue);
+    const now = this.clock.now();
+    let woke = false;
+    const out = reqs.map((r): FinishResult => {
+      const j = q.jobs.get(r.id);
+      if (!j) return { ok: false, reason: 'not_found' };
+      if (j.state !== 'active' || j.current?.n !== r.attempt) {
+        j.refusals.push({ attempt: r.attempt, workerId: r.workerId, at: now, outcome: r.outcome });
+        this.#emit(q, 'refused', r.id, { attempt: String(r.attempt), workerId: r.workerId });
+        return { ok: false, reason: 'stale' };
+      }
+      const d = r.decision;
+      const record = this.#record(j, now, {
+        outcome: r.outcome,
+        ...(r.error ? { error: r.error } : {}),
+        ...(r.errorClass ? { errorClass: r.errorClass } : {}),
+        ...(r.rule ? { rule: r.rule } : {}),
+        decision: d.action === 'retry' ? { ...d, nextDueAt: now + d.delayMs } : d,
+      });
+      j.attempts.push(record);
+      j.current = undefined;
+      j.nextManual = undefined;
+      q.active.delete(r.id);
+      if (r.outcome !== 'succeeded') j.failures++;
+      if (d.action === 'done') {
+        j.result = r.result;
+        this.#finishInto(q, j, 'completed', now);
+        this.#emit(q, 'completed', r.id);
+        return { ok: true, state: 'completed', finishedAt: now };
+      }
+      if (d.action === 'dead') {
+        j.dead = {
+          reason: d.reason,
+          at: now,
+          fingerprint: r.fingerprint ?? '',
+          label: r.fingerprintLabel ?? '',
+          ...(r.error ? { error: r.error } : {}),
+        };
+        this.#finishInto(q, j, 'dead', now);
+        this.#emit(q, 'dead', r.id, { reason: d.reason });
+        return { ok: true, state: 'dead', finishedAt: now };
+      }
+      const due = now + d.delayMs;
+      j.dueAt = due;
+      j.prevDelayMs = d.delayMs;
+      j.nextTrigger = 'auto';
+      if (d.delayMs > 0) {
+        j.state = 'scheduled';
+        q.scheduled.set(r.id, due);
+      } else {
+        j.state = 'waiting';
+        q.waiting.add(r.id);
+      }
+      woke = true;
+      this.#emit(q, 'retrying', r.id, { delayMs: String(d.delayMs), dueAt: String(due) });
+      return { ok: true, state: j.state, nextDueAt: due, finishedAt: now };
+    });
+    if (woke) this.#wake(q);
+    return out;
+  }
+
+  async recoverStalled(queue: string): Promise<number> {
+    const q = this.#q(queue);
+    const n = this.#recover(q, this.clock.now());
+    if (n > 0) this.#wake(q);
+    return n;
+  }
+
+  async listDead(queue: string, range: { from?: number; to?: number }, page: Page): Promise<DeadSummary[]> {
+    const q = this.#q(queue);
+    const from = range.from ?? -Infinity;
+    const to = range.to ?? Infinity;
+    return [...q.finished.dead]
+      .filter(([, at]) => at >= from && at <= to)
+      .reverse()
+      .slice(page.offset, page.offset + page.limit)
+      .map(([id]) => deadSummary(q.jobs.get(id) as MemJob));
+  }
+
+  async deadGroups(queue: string): Promise<DeadGroupStats[]> {
+    const q = this.#q(queue);
+    const groups = new Map<string, { fingerprint: string; label: string; count: number; firstSeen: number; lastSeen: number }>();
+    for (const id of q.finished.dead.keys()) {
+      const d = (q.jobs.get(id) as MemJob).dead as NonNullable<MemJob['dead']>;
+      const g = groups.get(d.fingerprint);
+      if (!g) groups.set(d.fingerprint, { fingerprint: d.fingerprint, label: d.label, count: 1, firstSeen: d.at, lastSeen: d.at });
+      else {
+        g.count++;
+        g.firstSeen = Math.min(g.firstSeen, d.at);
+        g.lastSeen = Math.max(g.lastSeen, d.at);
+      }
+    }
+    return [...groups.values()].sort((a, b) => b.count - a.count || b.lastSeen - a.lastSeen);
+  }
+
+  async deadByFingerprint(queue: string, fingerprint: string, page: Page): Promise<string[]> {
+    const q = this.#q(queue);
+    return [...q.finished.dead.keys()]
+      .filter((id) => q.jobs.get(id)?.dead?.fingerprint === fingerprint)
+      .reverse()
+      .slice(page.offset, page.offset + page.limit);
+  }
+
+  async replay(queue: string, req: ReplayRequest): Promise<ReplayResult> {
+    const q = this.#q(queue);
+    const j = q.jobs.get(req.id);
+    if (!j) return { ok: false, reason: 'not_found' };
+    if (j.state !== 'dead') return { ok: false, reason: 'not_dead', state: j.state };
+    if (j.attempts.length !== req.expectedAttempts) return { ok: false, reason: 'changed', state: j.state };
+    const now = this.clock.now();
+    q.finished.dead.delete(j.id);
+    if (req.data !== undefined) j.data = req.data;
+    const manual: ManualTrigger = {
+      by: req.by,
+      at: now,
+      ...(req.note !== undefined ? { note: req.note } : {}),
+      ...(req.patch !== undefined ? { patch: JSON.parse(req.patch) as ManualTrigger['patch'] } : {}),
+    };
+    j.nextManual = manual;
+    j.nextTrigger = 'manual';
+    j.failures = 0;
+    j.stalls = 0;
+    j.prevDelayMs = undefined;
+    j.dead = undefined;
+    j.finishedAt = undefined;
+    j.state = 'waiting';
+    j.dueAt = now;
+    q.waiting.add(j.id);
+    this.#emit(q, 'replayed', j.id, { by: req.by });
+    this.#wake(q);
+    return { ok: true, at: now };
+  }
+
+  async purgeDead(queue: string, ids: readonly string[]): Promise<number> {
+    const q = this.#q(queue);
+    let n = 0;
+    for (const id of ids) {
+      if (q.jobs.get(id)?.state !== 'dead') continue;
+      q.finished.dead.delete(id);
+      q.jobs.delete(id);
+      this.#emit(q, 'purged', id);
+      n++;
+    }
+    return n;
+  }
+
+  async getRetention(queue: string): Promise<RetentionSettings> {
+    return structuredClone(this.#q(queue).retention);
+  }
+
+  async setRetention(queue: string, settings: RetentionSettings): Promise<void> {
+    const q = this.#q(queue);
+    q.retention = structuredClone(settings);
+    const now = this.clock.now();
+    for (const s of ['completed', 'dead', 'cancelled'] as const) this.#applyRetention(q, s, now);
+  }
+
+  async evictions(queue: string): Promise<EvictionCounts> {
+    return { ...this.#q(queue).evictions };
+  }
+
+  async readEvents(queue: string, afterSeq: string, count: number): Promise<QueueEvent[]> {
+    const after = Number(afterSeq) || 0;
+    return this.#q(queue)
+      .events.filter((e) => Number(e.seq) > after)
+      .slice(0, count);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const q of this.#queues.values()) this.#wake(q);
+  }
+}
+
+function deadSummary(j: MemJob): DeadSummary {
+  const d = j.dead as NonNullable<MemJob['dead']>;
+  return { id: j.id, name: j.name, reason: d.reason, at: d.at, fingerprint: d.fingerprint, errorCode: d.error?.code };
+}
+
+function toJob(queue: string, j: MemJob): Job {
+  const job: Job = {
+    id: j.id,
+    queue,
+    name: j.name,
+    data: JSON.parse(j.data) as unknown,
+    state: j.state,
+    createdAt: j.createdAt,
+    dueAt: j.dueAt,
+    options: JSON.parse(j.opts) as JobOptionsStored,
+    attempts: structuredClone(j.attempts),
+    stalls: j.stalls,
+    failures: j.failures,
+    refusals: structuredClone(j.refusals),
+    ...(j.current
+      ? {
+          current: {
+            n: j.current.n,
+            trigger: j.nextTrigger,
+            dueAt: j.current.dueAt,
+            startedAt: j.current.startedAt,
+            workerId: j.current.workerId,
+            leaseExpiresAt: j.current.leaseExpiresAt,
+            ...(j.nextManual ? { manual: structuredClone(j.nextManual) } : {}),
+          },
+        }
+      : {}),
+    ...(j.result !== undefined ? { result: JSON.parse(j.result) as unknown } : {}),
+    ...(j.finishedAt !== undefined ? { finishedAt: j.finishedAt } : {}),
+    ...(j.dead
+      ? {
+          dead: {
+            reason: j.dead.reason,
+            at: j.dead.at,
+            fingerprint: j.dead.fingerprint,
+            ...(j.dead.error ? { error: j.dead.error } : {}),
+          },
+        }
+      : {}),
+    ...(j.cancelled ? { cancelled: { ...j.cancelled } } : {}),
+  };
+  return job;
+}

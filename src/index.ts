@@ -1,0 +1,57 @@
+/**
+ * ReTraced: a job scheduler where retries are data, not magic.
+ * @module
+ */
+export { Queue, defaultMemoryBackend, type AddedJob, type BulkJob } from './queue.js';
+export {
+  Worker,
+  TimeoutError,
+  LeaseLostError,
+  WorkerClosingError,
+  type ActiveJob,
+  type Handler,
+  type WorkerEventMap,
+  type JobEventBase,
+} from './worker.js';
+export { DeadLetterQueue, type DlqFilter, type ReplayOptions, type BulkReplayResult } from './dlq.js';
+export {
+  computeBackoff,
+  planRetry,
+  previewPolicy,
+  resolveRetryPolicy,
+  DEFAULT_RETRY_POLICY,
+  type CustomStrategy,
+  type DelayResult,
+  type PolicyPreview,
+  type PreviewStep,
+  type RetryPlan,
+} from './backoff.js';
+export {
+  classifyError,
+  serializeError,
+  errorFingerprint,
+  fingerprintLabel,
+  normaliseMessage,
+  DEFAULT_CODE_TABLE,
+  type ClassifyOptions,
+  type Classification,
+  type CodeTable,
+} from './classify.js';
+export { formatDuration } from './duration.js';
+export {
+  RetracedError,
+  ValidationError,
+  PayloadTooLargeError,
+  JobNotFoundError,
+  InvalidStateError,
+  StaleLeaseError,
+  BackendClosedError,
+  PermanentError,
+  TemporaryError,
+} from './errors.js';
+export { MemoryBackend, type MemoryBackendOptions } from './backends/memory/memory-backend.js';
+export { ManualClock, systemClock, type Clock } from './clock.js';
+export type { QueueOptions, JobOptions, WorkerOptions } from './options.js';
+export type { Backend, BackendCapabilities, DeadSummary, DeadGroupStats, QueueEvent } from './backend.js';
+export { JobStates } from './types.js';
+export type * from './types.js';

@@ -1,0 +1,306 @@
+/**
+ * Options as users write them (`…Options`) and as the internals use them (`Resolved…`), with the
+ * validation that stands between: every check names the field and the rule. Nothing reaches a
+ * backend unvalidated.
+ * @module
+ */
+import type { Backend } from './backend.js';
+import { DEFAULT_RETRY_POLICY, resolveRetryPolicy, type CustomStrategy } from './backoff.js';
+import { resolveClassifyOptions, type ClassifyOptions, type ResolvedClassifyOptions } from './classify.js';
+import { PayloadTooLargeError, ValidationError } from './errors.js';
+import type { ResolvedRetryPolicy, RetentionSettings, RetryPolicy } from './types.js';
+
+const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const JOB_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+const WORKER_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
+/** A year: the longest delay or lease we accept. Longer is almost surely a unit mistake (s vs ms). */
+export const MAX_DURATION_MS = 366 * 24 * 3600 * 1000;
+
+export interface QueueOptions {
+  /** Where jobs live. @default the process-wide in-memory backend (embedded mode) */
+  readonly backend?: Backend;
+  /** Default retry policy for jobs of this queue. @default 3 attempts, exponential from 1 s, cap 5 min */
+  readonly retry?: RetryPolicy;
+  /** Default per-attempt timeout in ms; 0 = none. @default 0 */
+  readonly timeout?: number;
+  /** Stalled deliveries (expired leases) after which a job is dead-lettered as poison. @default 3 */
+  readonly maxStalls?: number;
+  /** Error code → class table and the class of unknown errors. @default see DEFAULT_CODE_TABLE; unknown → temporary */
+  readonly classify?: ClassifyOptions;
+  /** Retention of finished jobs, written to the backend when the queue is first used. @default keep everything */
+  readonly retention?: RetentionSettings;
+  /** Largest job data, as JSON bytes. @default 524288 (512 KiB) */
+  readonly maxDataBytes?: number;
+  /** Largest stored result, as JSON bytes; larger results are replaced by a marker. @default 65536 */
+  readonly maxResultBytes?: number;
+}
+
+export interface ResolvedQueueOptions {
+  readonly retry: ResolvedRetryPolicy;
+  readonly timeout: number;
+  readonly maxStalls: number;
+  readonly classify: ResolvedClassifyOptions;
+  readonly retention: RetentionSettings | undefined;
+  readonly maxDataBytes: number;
+  readonly maxResultBytes: number;
+}
+
+/** Per-job options for `Queue.add`. */
+export interface JobOptions {
+  /** Caller-supplied id: adding the same id twice returns the existing job (idempotent add). */
+  readonly id?: string;
+  /** Run after this many ms. @default 0 */
+  readonly delay?: number;
+  /** Run at this time (Date or ms since epoch). Exclusive with `delay`. */
+  readonly runAt?: Date | number;
+  /** Overrides the queue's retry policy. */
+  readonly retry?: RetryPolicy;
+  /** Per-attempt timeout in ms; 0 = none. Overrides the queue's. */
+  readonly timeout?: number;
+  /** Overrides the queue's maxStalls. */
+  readonly maxStalls?: number;
+}
+
+export interface WorkerOptions {
+  /** Jobs run at once by this worker. @default 1 */
+  readonly concurrency?: number;
+  /** Lease (visibility timeout) in ms, renewed while the handler runs. @default 30000 */
+  readonly leaseMs?: number;
+  /** Id recorded on every attempt this worker runs. @default `${hostname}:${pid}:${random}` */
+  readonly workerId?: string;
+  /** Custom retry strategies, referenced by `{ type: 'custom', name }`. */
+  readonly strategies?: Readonly<Record<string, CustomStrategy>>;
+  /** Most jobs claimed in one round trip. @default min(concurrency, 50) */
+  readonly batchSize?: number;
+  /** Longest an idle worker blocks before checking again (ms). @default 5000 */
+  readonly idleCheckMs?: number;
+  /** Random source for jitter, in [0, 1). @default Math.random */
+  readonly random?: () => number;
+  /** Start claiming at construction. @default true */
+  readonly autostart?: boolean;
+}
+
+export interface ResolvedWorkerOptions {
+  readonly concurrency: number;
+  readonly leaseMs: number;
+  readonly workerId: string;
+  readonly strategies: Readonly<Record<string, CustomStrategy>>;
+  readonly batchSize: number;
+  readonly idleCheckMs: number;
+  readonly random: () => number;
+  readonly autostart: boolean;
+}
+
+export function assertQueueName(name: unknown, field = 'queue name'): asserts name is string {
+  if (typeof name !== 'string' || !QUEUE_NAME.test(name)) {
+    throw new ValidationError(
+      field,
+      "1-64 characters of letters, digits, '_', '.' or '-', starting with a letter or digit",
+      name,
+    );
+  }
+}
+
+export function assertJobId(id: unknown, field = 'id'): asserts id is string {
+  if (typeof id !== 'string' || !JOB_ID.test(id)) {
+    throw new ValidationError(field, "1-128 characters of letters, digits, '_', '.', ':' or '-'", id);
+  }
+}
+
+export function assertJobName(name: unknown, field = 'name'): asserts name is string {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 128 || /[\u0000-\u001f]/.test(name)) {
+    throw new ValidationError(field, 'a non-empty string of at most 128 characters without control characters', name);
+  }
+}
+
+export function assertInt(value: unknown, field: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ValidationError(field, `an integer between ${min} and ${max}`, value);
+  }
+  return value;
+}
+
+export function assertDuration(value: unknown, field: string, min = 0): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > MAX_DURATION_MS) {
+    throw new ValidationError(field, `a number of milliseconds between ${min} and ${MAX_DURATION_MS} (a year)`, value);
+  }
+  return Math.round(value);
+}
+
+function assertKnownKeys(obj: object, known: readonly string[], field: string): void {
+  for (const key of Object.keys(obj)) {
+    if (!known.includes(key)) throw new ValidationError(`${field}.${key}`, `not a known option (known: ${known.join(', ')})`);
+  }
+}
+
+function assertObject(value: unknown, field: string): asserts value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ValidationError(field, 'an object', value);
+  }
+}
+
+/**
+ * Serialises `value` as JSON, refusing what JSON would silently change or drop: functions,
+ * symbols, undefined in arrays, NaN/Infinity, BigInt, cycles, class instances other than Date.
+ */
+export function toJson(value: unknown, field: string, maxBytes: number): string {
+  assertJsonValue(value === undefined ? null : value, field, new Set(), 0);
+  const text = JSON.stringify(value === undefined ? null : value);
+  const bytes = Buffer.byteLength(text);
+  if (bytes > maxBytes) throw new PayloadTooLargeError(field, bytes, maxBytes);
+  return text;
+}
+
+function assertJsonValue(v: unknown, path: string, seen: Set<object>, depth: number): void {
+  if (depth > 64) throw new ValidationError(path, 'nested at most 64 levels deep');
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return;
+    case 'number':
+      if (!Number.isFinite(v)) throw new ValidationError(path, 'JSON-serialisable (a finite number)', v);
+      return;
+    case 'object': {
+      if (v === null) return;
+      if (v instanceof Date) return;
+      if (seen.has(v)) throw new ValidationError(path, 'JSON-serialisable (it contains a cycle)');
+      const proto = Object.getPrototypeOf(v) as unknown;
+      if (!Array.isArray(v) && proto !== Object.prototype && proto !== null) {
+        throw new ValidationError(path, 'JSON-serialisable (a plain object, array or primitive)', v);
+      }
+      seen.add(v);
+      if (Array.isArray(v)) {
+        v.forEach((item, i) => {
+          if (item === undefined) throw new ValidationError(`${path}[${i}]`, 'JSON-serialisable (not undefined)');
+          assertJsonValue(item, `${path}[${i}]`, seen, depth + 1);
+        });
+      } else {
+        for (const [k, item] of Object.entries(v)) {
+          if (item === undefined) continue; // dropped by JSON, as users expect of optional fields
+          assertJsonValue(item, `${path}.${k}`, seen, depth + 1);
+        }
+      }
+      seen.delete(v);
+      return;
+    }
+    default:
+      throw new ValidationError(path, `JSON-serialisable (received a ${typeof v})`);
+  }
+}
+
+export function resolveQueueOptions(o: QueueOptions | undefined): ResolvedQueueOptions {
+  const opts = o ?? {};
+  assertObject(opts, 'options');
+  assertKnownKeys(
+    opts,
+    ['backend', 'retry', 'timeout', 'maxStalls', 'classify', 'retention', 'maxDataBytes', 'maxResultBytes'],
+    'options',
+  );
+  return Object.freeze({
+    retry: resolveRetryPolicy(opts.retry ?? DEFAULT_RETRY_POLICY, 'options.retry'),
+    timeout: opts.timeout === undefined ? 0 : assertDuration(opts.timeout, 'options.timeout'),
+    maxStalls: opts.maxStalls === undefined ? 3 : assertInt(opts.maxStalls, 'options.maxStalls', 1, 1000),
+    classify: resolveClassifyOptions(opts.classify, 'options.classify'),
+    retention: opts.retention === undefined ? undefined : resolveRetention(opts.retention, 'options.retention'),
+    maxDataBytes:
+      opts.maxDataBytes === undefined ? 512 * 1024 : assertInt(opts.maxDataBytes, 'options.maxDataBytes', 2, 64 << 20),
+    maxResultBytes:
+      opts.maxResultBytes === undefined
+        ? 64 * 1024
+        : assertInt(opts.maxResultBytes, 'options.maxResultBytes', 2, 64 << 20),
+  });
+}
+
+export function resolveRetention(r: unknown, field = 'retention'): RetentionSettings {
+  assertObject(r, field);
+  assertKnownKeys(r, ['completed', 'dead', 'cancelled'], field);
+  const out: Record<string, { count?: number; ageMs?: number }> = {};
+  for (const state of ['completed', 'dead', 'cancelled'] as const) {
+    const v = r[state];
+    if (v === undefined) continue;
+    assertObject(v, `${field}.${state}`);
+    assertKnownKeys(v, ['count', 'ageMs'], `${field}.${state}`);
+    const rule: { count?: number; ageMs?: number } = {};
+    if (v.count !== undefined) rule.count = assertInt(v.count, `${field}.${state}.count`, 0);
+    if (v.ageMs !== undefined) rule.ageMs = assertDuration(v.ageMs, `${field}.${state}.ageMs`);
+    out[state] = rule;
+  }
+  return out as RetentionSettings;
+}
+
+/** Resolved job options plus the timing, ready for `AddRequest`. */
+export interface ResolvedJobOptions {
+  readonly id: string | undefined;
+  readonly delayMs: number;
+  readonly runAt: number | undefined;
+  readonly retry: ResolvedRetryPolicy;
+  readonly timeout: number;
+  readonly maxStalls: number;
+}
+
+export function resolveJobOptions(
+  o: JobOptions | undefined,
+  queue: ResolvedQueueOptions,
+  field = 'options',
+): ResolvedJobOptions {
+  const opts = o ?? {};
+  assertObject(opts, field);
+  assertKnownKeys(opts, ['id', 'delay', 'runAt', 'retry', 'timeout', 'maxStalls'], field);
+  if (opts.id !== undefined) assertJobId(opts.id, `${field}.id`);
+  if (opts.delay !== undefined && opts.runAt !== undefined) {
+    throw new ValidationError(`${field}.runAt`, 'not set together with delay');
+  }
+  let runAt: number | undefined;
+  if (opts.runAt !== undefined) {
+    const t = opts.runAt instanceof Date ? opts.runAt.getTime() : opts.runAt;
+    if (typeof t !== 'number' || !Number.isFinite(t) || t < 0 || t > 8.64e15) {
+      throw new ValidationError(`${field}.runAt`, 'a valid Date or ms since epoch', opts.runAt);
+    }
+    runAt = Math.round(t);
+  }
+  return {
+    id: opts.id,
+    delayMs: opts.delay === undefined ? 0 : assertDuration(opts.delay, `${field}.delay`),
+    runAt,
+    retry: opts.retry === undefined ? queue.retry : resolveRetryPolicy(opts.retry, `${field}.retry`),
+    timeout: opts.timeout === undefined ? queue.timeout : assertDuration(opts.timeout, `${field}.timeout`),
+    maxStalls:
+      opts.maxStalls === undefined ? queue.maxStalls : assertInt(opts.maxStalls, `${field}.maxStalls`, 1, 1000),
+  };
+}
+
+export function resolveWorkerOptions(o: WorkerOptions | undefined, defaultWorkerId: () => string): ResolvedWorkerOptions {
+  const opts = o ?? {};
+  assertObject(opts, 'worker options');
+  assertKnownKeys(
+    opts,
+    ['concurrency', 'leaseMs', 'workerId', 'strategies', 'batchSize', 'idleCheckMs', 'random', 'autostart'],
+    'worker options',
+  );
+  const concurrency = opts.concurrency === undefined ? 1 : assertInt(opts.concurrency, 'concurrency', 1, 10_000);
+  const workerId = opts.workerId ?? defaultWorkerId();
+  if (typeof workerId !== 'string' || !WORKER_ID.test(workerId)) {
+    throw new ValidationError('workerId', "1-100 characters of letters, digits, '_', '.', ':' or '-'", workerId);
+  }
+  if (opts.strategies !== undefined) {
+    assertObject(opts.strategies, 'strategies');
+    for (const [k, fn] of Object.entries(opts.strategies)) {
+      if (typeof fn !== 'function') throw new ValidationError(`strategies.${k}`, 'a function', fn);
+    }
+  }
+  if (opts.random !== undefined && typeof opts.random !== 'function') {
+    throw new ValidationError('random', 'a function returning a number in [0, 1)', opts.random);
+  }
+  const resolved: ResolvedWorkerOptions = {
+    concurrency,
+    leaseMs: opts.leaseMs === undefined ? 30_000 : assertDuration(opts.leaseMs, 'leaseMs', 50),
+    workerId,
+    strategies: (opts.strategies ?? {}) as Readonly<Record<string, CustomStrategy>>,
+    batchSize:
+      opts.batchSize === undefined ? Math.min(concurrency, 50) : assertInt(opts.batchSize, 'batchSize', 1, 1000),
+    idleCheckMs: opts.idleCheckMs === undefined ? 5000 : assertDuration(opts.idleCheckMs, 'idleCheckMs', 10),
+    random: (opts.random ?? Math.random) as () => number,
+    autostart: opts.autostart === undefined ? true : opts.autostart === true,
+  };
+  return Object.freeze(resolved);
+}

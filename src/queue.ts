@@ -1,0 +1,182 @@
+/**
+ * The producer and operator API of one queue: add jobs, look them up, pause, cancel, retention,
+ * and the dead-letter queue (`queue.dlq`).
+ * @module
+ */
+import type { AddRequest, Backend, Page } from './backend.js';
+import { MemoryBackend } from './backends/memory/memory-backend.js';
+import { previewPolicy, resolveRetryPolicy, type PolicyPreview } from './backoff.js';
+import { DeadLetterQueue } from './dlq.js';
+import { InvalidStateError, JobNotFoundError, ValidationError } from './errors.js';
+import {
+  assertInt,
+  assertQueueName,
+  resolveJobOptions,
+  resolveQueueOptions,
+  resolveRetention,
+  toJson,
+  type JobOptions,
+  type QueueOptions,
+  type ResolvedQueueOptions,
+} from './options.js';
+import { JobStates, type Attempt, type EvictionCounts, type Job, type JobState, type RetentionSettings, type RetryPolicy, type StateCounts } from './types.js';
+
+let defaultBackend: MemoryBackend | undefined;
+
+/** The process-wide in-memory backend used when a Queue is given none (embedded mode). */
+export function defaultMemoryBackend(): MemoryBackend {
+  return (defaultBackend ??= new MemoryBackend());
+}
+
+/** What `add` returns: the job's id, and whether this call created it (false for a repeated id). */
+export interface AddedJob {
+  readonly id: string;
+  readonly created: boolean;
+  readonly state: JobState;
+}
+
+export interface BulkJob<Data> {
+  readonly name: string;
+  readonly data: Data;
+  readonly options?: JobOptions;
+}
+
+export class Queue<Data = unknown, Result = unknown> {
+  readonly name: string;
+  readonly backend: Backend;
+  readonly options: ResolvedQueueOptions;
+  readonly dlq: DeadLetterQueue;
+  #init: Promise<void> | undefined;
+
+  constructor(name: string, options?: QueueOptions) {
+    assertQueueName(name);
+    this.name = name;
+    this.options = resolveQueueOptions(options);
+    this.backend = options?.backend ?? defaultMemoryBackend();
+    this.dlq = new DeadLetterQueue(this);
+  }
+
+  /** Writes the retention given at construction, once, before the first operation. */
+  #ready(): Promise<void> {
+    const retention = this.options.retention;
+    if (!retention) return Promise.resolve();
+    return (this.#init ??= this.backend.setRetention(this.name, retention));
+  }
+
+  /** Adds one job. With `options.id`, adding the same id again returns the existing job unchanged. */
+  async add(name: string, data: Data, options?: JobOptions): Promise<AddedJob> {
+    const [added] = await this.#addMany([{ name, data, ...(options ? { options } : {}) }], '');
+    return added as AddedJob;
+  }
+
+  /** Adds many jobs in one round trip. All are validated first: one bad job means none is added. */
+  async addBulk(jobs: readonly BulkJob<Data>[]): Promise<AddedJob[]> {
+    if (!Array.isArray(jobs)) throw new ValidationError('jobs', 'an array of { name, data, options? }', jobs);
+    if (jobs.length > 10_000) throw new ValidationError('jobs', 'at most 10000 jobs per call', `${jobs.length} jobs`);
+    return this.#addMany(jobs, 'jobs');
+  }
+
+  async #addMany(jobs: readonly BulkJob<Data>[], field: string): Promise<AddedJob[]> {
+    const reqs: AddRequest[] = jobs.map((j, i) => {
+      const at = field ? `${field}[${i}].` : '';
+      if (typeof j !== 'object' || j === null) throw new ValidationError(`${field}[${i}]`, 'an object', j);
+      if (typeof j.name !== 'string' || j.name.length === 0 || j.name.length > 128 || /[\u0000-\u001f]/.test(j.name)) {
+        throw new ValidationError(`${at}name`, 'a non-empty string of at most 128 characters without control characters', j.name);
+      }
+      const o = resolveJobOptions(j.options, this.options, `${at}options`);
+      return {
+        id: o.id,
+        name: j.name,
+        data: toJson(j.data, `${at}data`, this.options.maxDataBytes),
+        opts: JSON.stringify({ retry: o.retry, timeoutMs: o.timeout, maxStalls: o.maxStalls }),
+        maxStalls: o.maxStalls,
+        delayMs: o.delayMs,
+        runAt: o.runAt,
+      };
+    });
+    if (reqs.length === 0) return [];
+    await this.#ready();
+    return this.backend.add(this.name, reqs);
+  }
+
+  /** The job with its full attempt history, or null. */
+  async getJob(id: string): Promise<Job<Data, Result> | null> {
+    if (typeof id !== 'string' || id.length === 0) throw new ValidationError('id', 'a non-empty string', id);
+    return (await this.backend.getJob(this.name, id)) as Job<Data, Result> | null;
+  }
+
+  /** The job's attempt records, oldest first. Throws JobNotFoundError for an unknown id. */
+  async history(id: string): Promise<Attempt[]> {
+    const attempts = await this.backend.getAttempts(this.name, id);
+    if (!attempts) throw new JobNotFoundError(this.name, id);
+    return attempts;
+  }
+
+  /** Jobs in one state, a page at a time (finished states: most recent first). */
+  async getJobs(state: JobState, page: Partial<Page> = {}): Promise<Job<Data, Result>[]> {
+    if (!JobStates.includes(state)) throw new ValidationError('state', `one of ${JobStates.join(', ')}`, state);
+    const p = resolvePage(page);
+    await this.#ready();
+    return (await this.backend.listJobs(this.name, state, p)) as Job<Data, Result>[];
+  }
+
+  async counts(): Promise<StateCounts> {
+    return this.backend.counts(this.name);
+  }
+
+  /** Stops workers from claiming; nothing is lost, and jobs in flight finish. */
+  async pause(): Promise<void> {
+    await this.backend.setPaused(this.name, true);
+  }
+
+  async resume(): Promise<void> {
+    await this.backend.setPaused(this.name, false);
+  }
+
+  async isPaused(): Promise<boolean> {
+    return this.backend.isPaused(this.name);
+  }
+
+  /**
+   * Cancels a scheduled, waiting or active job: a terminal state with who and why. An active job's
+   * worker loses its lease (its signal aborts at the next renewal) and its late result is refused.
+   */
+  async cancel(id: string, by: { by: string; reason?: string }): Promise<void> {
+    if (typeof by?.by !== 'string' || by.by.length === 0 || by.by.length > 200) {
+      throw new ValidationError('by', 'a non-empty string of at most 200 characters naming who cancels', by?.by);
+    }
+    if (by.reason !== undefined && (typeof by.reason !== 'string' || by.reason.length > 2000)) {
+      throw new ValidationError('reason', 'a string of at most 2000 characters', by.reason);
+    }
+    await this.#ready();
+    const r = await this.backend.cancel(this.name, id, by.by, by.reason);
+    if (r.ok) return;
+    if (r.reason === 'not_found') throw new JobNotFoundError(this.name, id);
+    throw new InvalidStateError(id, r.state ?? 'finished', 'scheduled, waiting or active');
+  }
+
+  async setRetention(settings: RetentionSettings): Promise<void> {
+    await this.backend.setRetention(this.name, resolveRetention(settings, 'retention'));
+  }
+
+  async getRetention(): Promise<RetentionSettings> {
+    return this.backend.getRetention(this.name);
+  }
+
+  /** How many finished jobs retention has removed, per state. */
+  async evictions(): Promise<EvictionCounts> {
+    return this.backend.evictions(this.name);
+  }
+
+  /** What a policy (default: this queue's) will do, without running anything. */
+  preview(policy?: RetryPolicy): PolicyPreview {
+    return previewPolicy(policy === undefined ? this.options.retry : resolveRetryPolicy(policy, 'policy'));
+  }
+}
+
+export function resolvePage(page: Partial<Page>, maxLimit = 1000): Page {
+  return {
+    offset: page.offset === undefined ? 0 : assertInt(page.offset, 'offset', 0),
+    limit: page.limit === undefined ? 50 : assertInt(page.limit, 'limit', 1, maxLimit),
+  };
+}

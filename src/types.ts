@@ -1,0 +1,210 @@
+/**
+ * The data model: jobs, attempts, retry policies. Data only, no behaviour.
+ * @module
+ */
+
+/** Where a job is in its life. `scheduled` = waiting for its due time; `dead` = in the dead-letter queue. */
+export const JobStates = ['scheduled', 'waiting', 'active', 'completed', 'dead', 'cancelled'] as const;
+export type JobState = (typeof JobStates)[number];
+
+/** How a random draw spreads a delay. `decorrelated` follows the AWS "decorrelated jitter" recipe. */
+export const Jitters = ['none', 'full', 'equal', 'decorrelated'] as const;
+export type Jitter = (typeof Jitters)[number];
+
+/** One way of choosing the delay before a retry. Delays are whole milliseconds. */
+export type Backoff =
+  /** Retry at once. */
+  | { readonly type: 'immediate' }
+  /** The same delay every time. */
+  | { readonly type: 'fixed'; readonly delayMs: number }
+  /** `delayMs + stepMs × (k − 1)` for the k-th retry of the phase; `stepMs` defaults to `delayMs`. */
+  | { readonly type: 'linear'; readonly delayMs: number; readonly stepMs?: number; readonly maxDelayMs?: number }
+  /** `delayMs × factor^(k − 1)`, capped at `maxDelayMs`, then jittered. `factor` defaults to 2. */
+  | {
+      readonly type: 'exponential';
+      readonly delayMs: number;
+      readonly factor?: number;
+      readonly maxDelayMs?: number;
+      readonly jitter?: Jitter;
+    }
+  /** A function registered on the Worker under `name` (see `WorkerOptions.strategies`). */
+  | { readonly type: 'custom'; readonly name: string };
+
+export type BackoffType = Backoff['type'];
+
+/** A run of retries that share a backoff, for multi-phase policies. */
+export interface RetryPhase {
+  /** How many retries this phase allows (≥ 0). */
+  readonly retries: number;
+  readonly backoff: Backoff;
+}
+
+/**
+ * A retry policy as users write it: either `{ attempts, backoff }` (attempts counts the first run too)
+ * or `{ phases }` (the first run, then each phase's retries in order, then dead-letter).
+ * @example { attempts: 5, backoff: { type: 'exponential', delayMs: 5000 } }
+ * @example { phases: [{ retries: 2, backoff: { type: 'immediate' } }, { retries: 5, backoff: { type: 'exponential', delayMs: 1000 } }] }
+ */
+export type RetryPolicy =
+  | { readonly attempts: number; readonly backoff?: Backoff }
+  | { readonly phases: readonly RetryPhase[] };
+
+/** The one internal shape of a policy: always phases. `maxAttempts = 1 + Σ retries`. */
+export interface ResolvedRetryPolicy {
+  readonly phases: readonly RetryPhase[];
+  readonly maxAttempts: number;
+}
+
+/** What caused an attempt: the engine's retry, a person's replay/retry, or recovery after a stall. */
+export type AttemptTrigger = 'auto' | 'manual' | 'stall';
+export type AttemptOutcome = 'succeeded' | 'failed' | 'timed_out' | 'stalled' | 'cancelled';
+export type ErrorClass = 'temporary' | 'permanent' | 'poison';
+export type DeadReason = 'exhausted' | 'permanent' | 'poison';
+
+/** An error as stored: plain data, stack bounded. */
+export interface ErrorInfo {
+  readonly name: string;
+  readonly message: string;
+  readonly code?: string;
+  readonly stack?: string;
+}
+
+/** The structured half of a delay explanation; the human sentence is `Decision.explanation`. */
+export interface DelayDetail {
+  readonly strategy: BackoffType | 'handler';
+  /** Index of the retry within its phase (1 = first retry of the phase). */
+  readonly retry?: number;
+  readonly phase?: number;
+  readonly baseMs?: number;
+  readonly factor?: number;
+  readonly stepMs?: number;
+  /** Delay before the cap and jitter. */
+  readonly rawMs?: number;
+  readonly capMs?: number;
+  readonly capped?: boolean;
+  readonly jitter?: Jitter;
+  /** The random draw in [0, 1) that the jitter used, so the schedule can be reproduced. */
+  readonly draw?: number;
+}
+
+/** What was decided after an attempt. */
+export type Decision =
+  | { readonly action: 'done' }
+  | {
+      readonly action: 'retry';
+      readonly delayMs: number;
+      readonly nextDueAt: number;
+      /** `policy` or `handler` (a `TemporaryError` with `retryAfterMs`). */
+      readonly source: 'policy' | 'handler';
+      readonly explanation: string;
+      readonly detail: DelayDetail;
+    }
+  | { readonly action: 'dead'; readonly reason: DeadReason; readonly explanation: string }
+  | { readonly action: 'cancelled'; readonly explanation: string };
+
+/** Who replayed a dead job or retried one by hand, and why. */
+export interface ManualTrigger {
+  readonly by: string;
+  readonly note?: string;
+  readonly at: number;
+  /** The data patch applied, as a diff: one entry per changed top-level key. */
+  readonly patch?: readonly PatchChange[];
+}
+
+export interface PatchChange {
+  readonly path: string;
+  readonly before?: unknown;
+  readonly after?: unknown;
+  readonly op: 'add' | 'replace' | 'remove';
+}
+
+/** One attempt, appended when it ends, never rewritten. Times are ms since epoch on the backend's clock. */
+export interface Attempt {
+  readonly n: number;
+  readonly trigger: AttemptTrigger;
+  readonly dueAt: number;
+  readonly startedAt: number;
+  readonly finishedAt: number;
+  /** startedAt − dueAt: how late the engine was. */
+  readonly driftMs: number;
+  readonly workerId: string;
+  readonly outcome: AttemptOutcome;
+  readonly error?: ErrorInfo;
+  readonly errorClass?: ErrorClass;
+  /** The rule that classified the error: `thrown:PermanentError`, `code:ECONNRESET`, `timeout`, `default`, … */
+  readonly rule?: string;
+  readonly decision: Decision;
+  readonly manual?: ManualTrigger;
+}
+
+/** A late result from a worker whose lease had been lost: refused, and recorded here. */
+export interface Refusal {
+  /** The attempt number the worker had claimed. */
+  readonly attempt: number;
+  readonly workerId: string;
+  readonly at: number;
+  /** What the worker tried to report: `succeeded`, `failed`, `timed_out`. */
+  readonly outcome: string;
+}
+
+/** The attempt in progress, for an active job. */
+export interface CurrentAttempt {
+  readonly n: number;
+  readonly trigger: AttemptTrigger;
+  readonly dueAt: number;
+  readonly startedAt: number;
+  readonly workerId: string;
+  readonly leaseExpiresAt: number;
+  readonly manual?: ManualTrigger;
+}
+
+/** The options a job carries with it, resolved at add time. */
+export interface JobOptionsStored {
+  readonly retry: ResolvedRetryPolicy;
+  /** Per-attempt timeout; 0 = none. */
+  readonly timeoutMs: number;
+  /** Stalled deliveries (lease expired) that make the job poison. */
+  readonly maxStalls: number;
+}
+
+/** A job as the backends return it. */
+export interface Job<Data = unknown, Result = unknown> {
+  readonly id: string;
+  readonly queue: string;
+  readonly name: string;
+  readonly data: Data;
+  readonly state: JobState;
+  readonly createdAt: number;
+  /** When the job is (or was last) due to run. */
+  readonly dueAt: number;
+  readonly options: JobOptionsStored;
+  readonly attempts: readonly Attempt[];
+  readonly current?: CurrentAttempt;
+  /** Stalled deliveries since the job was added or last replayed. */
+  readonly stalls: number;
+  /** Failed attempts since the job was added or last replayed: what the retry policy counts. */
+  readonly failures: number;
+  readonly result?: Result;
+  readonly finishedAt?: number;
+  readonly dead?: {
+    readonly reason: DeadReason;
+    readonly at: number;
+    readonly fingerprint: string;
+    readonly error?: ErrorInfo;
+  };
+  readonly cancelled?: { readonly by: string; readonly reason?: string; readonly at: number };
+  /** Late results refused because the worker no longer held the lease. */
+  readonly refusals: readonly Refusal[];
+}
+
+export type StateCounts = Record<JobState, number>;
+
+/** Retention: how many completed / dead / cancelled jobs to keep and for how long. */
+export interface RetentionSettings {
+  readonly completed?: { readonly count?: number; readonly ageMs?: number };
+  readonly dead?: { readonly count?: number; readonly ageMs?: number };
+  readonly cancelled?: { readonly count?: number; readonly ageMs?: number };
+}
+
+/** Evictions by retention, counted per state. */
+export type EvictionCounts = { readonly completed: number; readonly dead: number; readonly cancelled: number };

@@ -1,0 +1,465 @@
+/**
+ * The consumer: claims jobs with a lease, runs the handler, renews the lease while it runs, and
+ * reports how each attempt ended together with the decision taken (done, retry after a delay with
+ * its explanation, or dead-letter with the reason).
+ * @module
+ */
+import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+
+import type { Backend, ClaimedJob, FinishDecision, FinishRequest, FinishResult } from './backend.js';
+import { planRetry } from './backoff.js';
+import { classifyError, errorFingerprint, fingerprintLabel, serializeError } from './classify.js';
+import { formatDuration } from './duration.js';
+import { BackendClosedError } from './errors.js';
+import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './options.js';
+import type { Queue } from './queue.js';
+import type { Attempt, AttemptTrigger, ErrorClass, ErrorInfo, JobOptionsStored, ManualTrigger } from './types.js';
+
+/** What a handler receives. */
+export interface ActiveJob<Data = unknown> {
+  readonly id: string;
+  readonly queue: string;
+  readonly name: string;
+  readonly data: Data;
+  /** This attempt's number (1 for the first run). */
+  readonly attempt: number;
+  readonly trigger: AttemptTrigger;
+  readonly dueAt: number;
+  readonly startedAt: number;
+  /** Present when a person replayed the job. */
+  readonly manual: ManualTrigger | undefined;
+  /** Fires on timeout, lease loss or worker shutdown; `signal.reason` says which. */
+  readonly signal: AbortSignal;
+  /** The records of the attempts before this one. */
+  previousAttempts(): Promise<Attempt[]>;
+}
+
+export type Handler<Data = unknown, Result = unknown> = (job: ActiveJob<Data>, signal: AbortSignal) => Promise<Result> | Result;
+
+export interface JobEventBase {
+  readonly id: string;
+  readonly name: string;
+  readonly attempt: number;
+}
+
+/** Every event a Worker emits, with its payload. */
+export interface WorkerEventMap {
+  active: [JobEventBase & { trigger: AttemptTrigger; driftMs: number }];
+  completed: [JobEventBase & { result: unknown; durationMs: number }];
+  /** An attempt failed (any failure, whatever was decided after it). */
+  failed: [JobEventBase & { error: ErrorInfo; errorClass: ErrorClass; rule: string; outcome: string }];
+  retrying: [JobEventBase & { delayMs: number; nextDueAt: number; explanation: string }];
+  dead: [JobEventBase & { reason: string; explanation: string }];
+  /** This worker's late result was refused: its lease had been lost. */
+  refused: [JobEventBase];
+  /** This worker's lease on a running job was lost; the handler's signal was aborted. */
+  'lease-lost': [JobEventBase];
+  /** This worker recovered jobs whose lease had expired. */
+  stalled: [{ recovered: number }];
+  /** No job in flight and none to claim. */
+  drained: [];
+  error: [Error];
+  closed: [];
+}
+
+// Typed events over EventEmitter, by declaration merging.
+export interface Worker<Data, Result> {
+  on<K extends keyof WorkerEventMap>(event: K, listener: (...args: WorkerEventMap[K]) => void): this;
+  once<K extends keyof WorkerEventMap>(event: K, listener: (...args: WorkerEventMap[K]) => void): this;
+  off<K extends keyof WorkerEventMap>(event: K, listener: (...args: WorkerEventMap[K]) => void): this;
+  emit<K extends keyof WorkerEventMap>(event: K, ...args: WorkerEventMap[K]): boolean;
+}
+
+export class TimeoutError extends Error {
+  override readonly name = 'TimeoutError';
+  readonly code = 'TIMEOUT';
+}
+export class LeaseLostError extends Error {
+  override readonly name = 'LeaseLostError';
+  readonly code = 'LEASE_LOST';
+}
+export class WorkerClosingError extends Error {
+  override readonly name = 'WorkerClosingError';
+  readonly code = 'WORKER_CLOSED';
+}
+
+interface InFlight {
+  readonly claimed: ClaimedJob;
+  readonly ac: AbortController;
+  readonly startedLocal: number;
+  leaseLost: boolean;
+  /** Set when the attempt's outcome has been handed to the finisher. */
+  settled: boolean;
+  done: Promise<void>;
+}
+
+export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
+  readonly queue: Queue<Data, Result>;
+  readonly options: ResolvedWorkerOptions;
+  readonly id: string;
+  readonly #backend: Backend;
+  readonly #handler: Handler<Data, Result>;
+  readonly #inflight = new Map<string, InFlight>();
+  readonly #closeAc = new AbortController();
+  #loop: Promise<void> | undefined;
+  #slotWaiter: (() => void) | undefined;
+  #renewTimer: NodeJS.Timeout | undefined;
+  #stallTimer: NodeJS.Timeout | undefined;
+  #pendingFinish: { req: FinishRequest; resolve: (r: FinishResult) => void; reject: (e: unknown) => void }[] = [];
+  #flushScheduled = false;
+  #closing: Promise<void> | undefined;
+  #drainedEmitted = false;
+
+  constructor(queue: Queue<Data, Result>, handler: Handler<Data, Result>, options?: WorkerOptions) {
+    super();
+    if (typeof handler !== 'function') throw new TypeError(`handler must be a function, received ${typeof handler}`);
+    this.queue = queue;
+    this.options = resolveWorkerOptions(options, () => `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`);
+    this.id = this.options.workerId;
+    this.#backend = queue.backend;
+    this.#handler = handler;
+    if (this.options.autostart) this.start();
+  }
+
+  /** Starts claiming (done by the constructor unless `autostart: false`). */
+  start(): void {
+    if (this.#loop || this.#closing) return;
+    const leaseMs = this.options.leaseMs;
+    this.#renewTimer = setInterval(() => void this.#renew(), Math.max(20, Math.floor(leaseMs / 3)));
+    this.#stallTimer = setInterval(() => void this.#recover(), Math.max(25, Math.floor(leaseMs / 2)));
+    this.#loop = this.#run().catch((e: unknown) => this.#error(e));
+  }
+
+  /** Jobs running now. */
+  get running(): number {
+    return this.#inflight.size;
+  }
+
+  #error(e: unknown): void {
+    const err = e instanceof Error ? e : new Error(String(e));
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+
+  async #run(): Promise<void> {
+    const { concurrency, batchSize, leaseMs, workerId, idleCheckMs } = this.options;
+    let failures = 0;
+    while (!this.#closeAc.signal.aborted) {
+      if (this.#inflight.size >= concurrency) {
+        await new Promise<void>((resolve) => (this.#slotWaiter = resolve));
+        continue;
+      }
+      let res;
+      try {
+        res = await this.#backend.claim(this.queue.name, {
+          workerId,
+          leaseMs,
+          max: Math.min(batchSize, concurrency - this.#inflight.size),
+        });
+        failures = 0;
+      } catch (e) {
+        if (this.#closeAc.signal.aborted || e instanceof BackendClosedError) break;
+        this.#error(e);
+        // Back off while the backend is unreachable; the client reconnects underneath.
+        await sleep(Math.min(2000, 50 * 2 ** failures++), this.#closeAc.signal);
+        continue;
+      }
+      if (res.recovered > 0) this.emit('stalled', { recovered: res.recovered });
+      if (res.jobs.length > 0) {
+        this.#drainedEmitted = false;
+        for (const c of res.jobs) this.#start(c);
+        continue;
+      }
+      if (this.#inflight.size === 0 && !this.#drainedEmitted) {
+        this.#drainedEmitted = true;
+        this.emit('drained');
+      }
+      const wait = res.paused || res.nextWakeInMs === undefined ? idleCheckMs : Math.min(idleCheckMs, res.nextWakeInMs);
+      if (wait <= 0) continue;
+      try {
+        await this.#backend.waitForWork(this.queue.name, wait, this.#closeAc.signal);
+      } catch (e) {
+        if (this.#closeAc.signal.aborted) break;
+        this.#error(e);
+        await sleep(100, this.#closeAc.signal);
+      }
+    }
+  }
+
+  #start(c: ClaimedJob): void {
+    const entry: InFlight = {
+      claimed: c,
+      ac: new AbortController(),
+      startedLocal: performance.now(),
+      leaseLost: false,
+      settled: false,
+      done: Promise.resolve(),
+    };
+    this.#inflight.set(c.id, entry);
+    entry.done = this.#execute(entry)
+      .catch((e: unknown) => this.#error(e))
+      .finally(() => {
+        this.#inflight.delete(c.id);
+        const w = this.#slotWaiter;
+        this.#slotWaiter = undefined;
+        w?.();
+      });
+  }
+
+  async #execute(entry: InFlight): Promise<void> {
+    const c = entry.claimed;
+    const opts = JSON.parse(c.opts) as JobOptionsStored;
+    const base = { id: c.id, name: c.name, attempt: c.attempt };
+    const backend = this.#backend;
+    const queueName = this.queue.name;
+    const job: ActiveJob<Data> = {
+      id: c.id,
+      queue: queueName,
+      name: c.name,
+      data: JSON.parse(c.data) as Data,
+      attempt: c.attempt,
+      trigger: c.trigger,
+      dueAt: c.dueAt,
+      startedAt: c.startedAt,
+      manual: c.manual,
+      signal: entry.ac.signal,
+      previousAttempts: async () => (await backend.getAttempts(queueName, c.id)) ?? [],
+    };
+    this.emit('active', { ...base, trigger: c.trigger, driftMs: c.startedAt - c.dueAt });
+
+    let timer: NodeJS.Timeout | undefined;
+    let outcome: 'succeeded' | 'failed' | 'timed_out';
+    let result: unknown;
+    let thrown: unknown;
+    try {
+      const run = Promise.resolve().then(() => this.#handler(job, entry.ac.signal));
+      const racers: Promise<unknown>[] = [run];
+      if (opts.timeoutMs > 0) {
+        racers.push(
+          new Promise((_, reject) => {
+            timer = setTimeout(() => {
+              const err = new TimeoutError(`attempt exceeded its timeout of ${formatDuration(opts.timeoutMs)}`);
+              entry.ac.abort(err);
+              reject(err);
+            }, opts.timeoutMs);
+          }),
+        );
+        run.catch(() => undefined); // a handler that rejects after the timeout must not be unhandled
+      }
+      result = await Promise.race(racers);
+      outcome = 'succeeded';
+    } catch (e) {
+      thrown = e;
+      outcome = e instanceof TimeoutError ? 'timed_out' : 'failed';
+    } finally {
+      clearTimeout(timer);
+    }
+    if (entry.settled) return; // released by close() after its deadline
+    entry.settled = true;
+    await this.#report(entry, outcome, result, thrown);
+  }
+
+  async #report(entry: InFlight, outcome: 'succeeded' | 'failed' | 'timed_out', result: unknown, thrown: unknown): Promise<void> {
+    const c = entry.claimed;
+    const base = { id: c.id, name: c.name, attempt: c.attempt };
+    let req: FinishRequest;
+    if (outcome === 'succeeded') {
+      req = { id: c.id, attempt: c.attempt, workerId: this.id, outcome, result: this.#resultJson(result), decision: { action: 'done' } };
+    } else {
+      const error = serializeError(thrown);
+      const cls = classifyError(thrown, this.queue.options.classify, { timedOut: outcome === 'timed_out' });
+      const decision = this.#decide(c, cls, error);
+      req = {
+        id: c.id,
+        attempt: c.attempt,
+        workerId: this.id,
+        outcome,
+        error,
+        errorClass: cls.errorClass,
+        rule: cls.rule,
+        fingerprint: errorFingerprint(error),
+        fingerprintLabel: fingerprintLabel(error),
+        decision,
+      };
+      this.emit('failed', { ...base, error, errorClass: cls.errorClass, rule: cls.rule, outcome });
+    }
+    let res: FinishResult;
+    try {
+      res = await this.#finish(req);
+    } catch (e) {
+      // The backend is unreachable: the lease will expire and the job be recovered as stalled.
+      this.#error(e);
+      return;
+    }
+    if (!res.ok) {
+      if (res.reason === 'stale') this.emit('refused', base);
+      return;
+    }
+    const d = req.decision;
+    if (d.action === 'done') {
+      this.emit('completed', { ...base, result, durationMs: performance.now() - entry.startedLocal });
+    } else if (d.action === 'retry') {
+      this.emit('retrying', { ...base, delayMs: d.delayMs, nextDueAt: res.nextDueAt ?? 0, explanation: d.explanation });
+    } else {
+      this.emit('dead', { ...base, reason: d.reason, explanation: d.explanation });
+    }
+  }
+
+  #resultJson(result: unknown): string {
+    let text: string;
+    try {
+      text = JSON.stringify(result === undefined ? null : result) ?? 'null';
+    } catch (e) {
+      return JSON.stringify({ $unserialisable: e instanceof Error ? e.message : String(e) });
+    }
+    const bytes = Buffer.byteLength(text);
+    const limit = this.queue.options.maxResultBytes;
+    return bytes > limit ? JSON.stringify({ $truncated: true, bytes, limit }) : text;
+  }
+
+  #decide(c: ClaimedJob, cls: ReturnType<typeof classifyError>, error: ErrorInfo): FinishDecision {
+    if (cls.errorClass === 'permanent') {
+      return { action: 'dead', reason: 'permanent', explanation: `permanent error (${cls.rule}): not retried` };
+    }
+    const opts = JSON.parse(c.opts) as JobOptionsStored;
+    const failures = c.failures + 1;
+    try {
+      const plan = planRetry(opts.retry, failures, { prevDelayMs: c.prevDelayMs, random: this.options.random, error }, this.options.strategies);
+      if (plan.action === 'dead') return { action: 'dead', reason: 'exhausted', explanation: plan.explanation };
+      if (cls.retryAfterMs !== undefined) {
+        return {
+          action: 'retry',
+          delayMs: Math.round(cls.retryAfterMs),
+          source: 'handler',
+          explanation: `handler asked to retry after ${formatDuration(Math.round(cls.retryAfterMs))} (${cls.rule}); the policy would have waited ${formatDuration(plan.delayMs)}`,
+          detail: { strategy: 'handler', phase: plan.phase, retry: plan.retry },
+        };
+      }
+      return { action: 'retry', delayMs: plan.delayMs, source: 'policy', explanation: plan.explanation, detail: plan.detail };
+    } catch (e) {
+      return {
+        action: 'dead',
+        reason: 'permanent',
+        explanation: `the retry policy could not choose a delay: ${e instanceof Error ? e.message : String(e)}`,
+      };
+    }
+  }
+
+  /** Batches the finishes of one tick into one backend call. */
+  #finish(req: FinishRequest): Promise<FinishResult> {
+    return new Promise((resolve, reject) => {
+      this.#pendingFinish.push({ req, resolve, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => void this.#flush());
+      }
+    });
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushScheduled = false;
+    const batch = this.#pendingFinish;
+    this.#pendingFinish = [];
+    if (batch.length === 0) return;
+    try {
+      const results = await this.#backend.finish(
+        this.queue.name,
+        batch.map((b) => b.req),
+      );
+      batch.forEach((b, i) => b.resolve(results[i] as FinishResult));
+    } catch (e) {
+      for (const b of batch) b.reject(e);
+    }
+  }
+
+  async #renew(): Promise<void> {
+    const entries = [...this.#inflight.values()].filter((e) => !e.leaseLost && !e.settled);
+    if (entries.length === 0) return;
+    let held: boolean[];
+    try {
+      held = await this.#backend.renew(
+        this.queue.name,
+        entries.map((e) => ({ id: e.claimed.id, attempt: e.claimed.attempt })),
+        this.options.leaseMs,
+      );
+    } catch (e) {
+      this.#error(e);
+      return;
+    }
+    entries.forEach((e, i) => {
+      if (held[i] || e.settled) return;
+      e.leaseLost = true;
+      e.ac.abort(new LeaseLostError(`lease on job ${e.claimed.id} lost (expired and recovered, or cancelled)`));
+      this.emit('lease-lost', { id: e.claimed.id, name: e.claimed.name, attempt: e.claimed.attempt });
+    });
+  }
+
+  async #recover(): Promise<void> {
+    try {
+      const n = await this.#backend.recoverStalled(this.queue.name);
+      if (n > 0) this.emit('stalled', { recovered: n });
+    } catch (e) {
+      if (!this.#closeAc.signal.aborted) this.#error(e);
+    }
+  }
+
+  /**
+   * Stops claiming, lets jobs in flight finish within `timeoutMs`, then aborts their signals and
+   * gives still-unfinished jobs back (a failed attempt, retried at once) so nothing is left half-done.
+   */
+  close(options: { timeoutMs?: number } = {}): Promise<void> {
+    return (this.#closing ??= this.#close(options.timeoutMs ?? 30_000));
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
+    this.#closeAc.abort();
+    const w = this.#slotWaiter;
+    this.#slotWaiter = undefined;
+    w?.();
+    await this.#loop;
+    const all = (): Promise<unknown> => Promise.allSettled([...this.#inflight.values()].map((e) => e.done));
+    if (this.#inflight.size > 0) {
+      const finished = await Promise.race([all().then(() => true), delay(timeoutMs).then(() => false)]);
+      if (!finished) {
+        for (const e of this.#inflight.values()) e.ac.abort(new WorkerClosingError('worker closing: deadline reached'));
+        const settled = await Promise.race([all().then(() => true), delay(Math.min(1000, timeoutMs)).then(() => false)]);
+        if (!settled) {
+          await Promise.allSettled(
+            [...this.#inflight.values()]
+              .filter((e) => !e.settled)
+              .map((e) => {
+                e.settled = true;
+                return this.#report(e, 'failed', undefined, new WorkerClosingError('worker closed before the attempt finished'));
+              }),
+          );
+        }
+      }
+    }
+    clearInterval(this.#renewTimer);
+    clearInterval(this.#stallTimer);
+    await this.#flush();
+    this.emit('closed');
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done);
+  });
+}

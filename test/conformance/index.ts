@@ -1,0 +1,17 @@
+/**
+ * The contract every backend must pass, unchanged. A backend's test file calls
+ * `runBackendConformance` with a way to get its backend; skips need a written reason.
+ */
+import { describe } from 'vitest';
+
+import { Harness, type ConformanceTarget } from './context.js';
+import { lifecycleCases } from './lifecycle.case.js';
+
+export type { ConformanceTarget };
+
+export function runBackendConformance(target: ConformanceTarget): void {
+  describe(`backend conformance: ${target.name}`, () => {
+    const h = new Harness(target);
+    lifecycleCases(h);
+  });
+}

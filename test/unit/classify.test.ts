@@ -1,0 +1,277 @@
+import { describe, expect, it } from 'vitest';
+import {
+  classifyError,
+  DEFAULT_CODE_TABLE,
+  errorFingerprint,
+  fingerprintLabel,
+  normaliseMessage,
+  resolveClassifyOptions,
+  serializeError,
+} from '../../src/classify.js';
+import { PermanentError, TemporaryError, ValidationError } from '../../src/errors.js';
+
+const defaults = resolveClassifyOptions();
+const withCode = (code: unknown, message = 'boom') => Object.assign(new Error(message), { code });
+const withStatus = (status: number, extra: object = {}) => Object.assign(new Error('http'), { status }, extra);
+
+function thrown(fn: () => unknown): ValidationError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ValidationError) return e;
+    throw e;
+  }
+  throw new Error('expected a ValidationError');
+}
+
+describe('resolveClassifyOptions', () => {
+  it('defaults to the default table and temporary', () => {
+    expect(defaults.default).toBe('temporary');
+    expect(defaults.codes).toEqual(DEFAULT_CODE_TABLE);
+    expect(DEFAULT_CODE_TABLE.ECONNRESET).toBe('temporary');
+    expect(DEFAULT_CODE_TABLE.NOT_FOUND).toBe('permanent');
+    expect(Object.keys(DEFAULT_CODE_TABLE)).toHaveLength(28);
+  });
+
+  it('merges user codes over the defaults', () => {
+    const o = resolveClassifyOptions({ codes: { NOT_FOUND: 'temporary', E_MINE: 'permanent' }, default: 'permanent' });
+    expect(o.codes.NOT_FOUND).toBe('temporary');
+    expect(o.codes.E_MINE).toBe('permanent');
+    expect(o.codes.ECONNRESET).toBe('temporary');
+    expect(o.default).toBe('permanent');
+    expect(Object.isFrozen(o.codes)).toBe(true);
+    expect(DEFAULT_CODE_TABLE.NOT_FOUND).toBe('permanent');
+  });
+
+  it.each([
+    [{ codes: { FOO: 'maybe' } }, 'classify.codes.FOO', 'one of temporary, permanent'],
+    [{ codes: ['ECONNRESET'] }, 'classify.codes', 'an object mapping error codes to temporary or permanent'],
+    [{ default: 'poison' }, 'classify.default', 'one of temporary, permanent'],
+    [{ rules: [] }, 'classify.rules', 'absent (not a known option)'],
+    ['temporary', 'classify', 'an object'],
+  ])('rejects %j', (o, field, rule) => {
+    const e = thrown(() => resolveClassifyOptions(o));
+    expect(e.field).toBe(field);
+    expect(e.rule).toBe(rule);
+  });
+
+  it('names fields under the given prefix', () => {
+    expect(thrown(() => resolveClassifyOptions({ codes: { X: 1 } }, 'options.classify')).field).toBe('options.classify.codes.X');
+  });
+});
+
+describe('classifyError', () => {
+  it('1. a timeout is temporary, before anything else', () => {
+    expect(classifyError(new PermanentError('no'), defaults, { timedOut: true })).toEqual({
+      errorClass: 'temporary',
+      rule: 'timeout',
+    });
+  });
+
+  it('2. thrown signals win over codes and statuses', () => {
+    expect(classifyError(new PermanentError('no', { code: 'ECONNRESET' }), defaults)).toEqual({
+      errorClass: 'permanent',
+      rule: 'thrown:PermanentError',
+    });
+    expect(classifyError(new TemporaryError('later', { code: 'NOT_FOUND', retryAfterMs: 1500.4 }), defaults)).toEqual({
+      errorClass: 'temporary',
+      rule: 'thrown:TemporaryError',
+      retryAfterMs: 1500,
+    });
+    expect(classifyError(new TemporaryError('later', { retryAfterMs: -5 }), defaults)).toEqual({
+      errorClass: 'temporary',
+      rule: 'thrown:TemporaryError',
+    });
+    expect(classifyError(new TemporaryError('later', { retryAfterMs: NaN }), defaults).retryAfterMs).toBeUndefined();
+  });
+
+  it('3. a code in the table, user codes overriding defaults', () => {
+    expect(classifyError(withCode('ECONNRESET'), defaults)).toEqual({ errorClass: 'temporary', rule: 'code:ECONNRESET' });
+    expect(classifyError(withCode('VALIDATION_ERROR'), defaults)).toEqual({
+      errorClass: 'permanent',
+      rule: 'code:VALIDATION_ERROR',
+    });
+    const mine = resolveClassifyOptions({ codes: { ECONNRESET: 'permanent' } });
+    expect(classifyError(withCode('ECONNRESET'), mine)).toEqual({ errorClass: 'permanent', rule: 'code:ECONNRESET' });
+    expect(classifyError({ code: 'ETIMEDOUT' }, defaults).rule).toBe('code:ETIMEDOUT');
+  });
+
+  it('3. finds a code on the cause chain (fetch failed → UND_ERR_*)', () => {
+    const err = new TypeError('fetch failed', { cause: withCode('UND_ERR_CONNECT_TIMEOUT') });
+    expect(classifyError(err, defaults)).toEqual({ errorClass: 'temporary', rule: 'code:UND_ERR_CONNECT_TIMEOUT' });
+  });
+
+  it('3. ignores unknown, numeric and prototype-named codes', () => {
+    expect(classifyError(withCode('E_UNKNOWN'), defaults).rule).toBe('default');
+    expect(classifyError(withCode(503), defaults).rule).toBe('default');
+    expect(classifyError(withCode('constructor'), defaults).rule).toBe('default');
+  });
+
+  it.each([400, 401, 403, 404, 405, 410, 422])('4. HTTP %d is permanent', (status) => {
+    expect(classifyError(withStatus(status), defaults)).toEqual({ errorClass: 'permanent', rule: `http:${status}` });
+  });
+
+  it.each([408, 425, 429, 500, 502, 503, 504])('4. HTTP %d is temporary', (status) => {
+    expect(classifyError(withStatus(status), defaults)).toEqual({ errorClass: 'temporary', rule: `http:${status}` });
+  });
+
+  it('4. reads statusCode and response.status; other statuses fall through', () => {
+    expect(classifyError({ statusCode: 404 }, defaults).rule).toBe('http:404');
+    expect(classifyError({ response: { status: 503 } }, defaults).rule).toBe('http:503');
+    expect(classifyError(withStatus(418), defaults)).toEqual({ errorClass: 'temporary', rule: 'default' });
+    expect(classifyError(withStatus(501), resolveClassifyOptions({ default: 'permanent' })).rule).toBe('default');
+  });
+
+  it('4. a code match comes before the status', () => {
+    expect(classifyError(withStatus(500, { code: 'FORBIDDEN' }), defaults)).toEqual({
+      errorClass: 'permanent',
+      rule: 'code:FORBIDDEN',
+    });
+  });
+
+  it('4. retry-after from retryAfterMs or a header in seconds, for temporary results only', () => {
+    expect(classifyError(withStatus(429, { retryAfterMs: 2500 }), defaults).retryAfterMs).toBe(2500);
+    expect(classifyError(withStatus(503, { headers: { 'Retry-After': '7' } }), defaults).retryAfterMs).toBe(7000);
+    expect(classifyError(withStatus(503, { headers: { 'retry-after': 1.5 } }), defaults).retryAfterMs).toBe(1500);
+    const fetchLike = { response: { status: 429, headers: new Headers({ 'retry-after': '3' }) } };
+    expect(classifyError(fetchLike, defaults).retryAfterMs).toBe(3000);
+    const date = withStatus(503, { headers: { 'retry-after': 'Wed, 21 Oct 2015 07:28:00 GMT' } });
+    expect(classifyError(date, defaults).retryAfterMs).toBeUndefined();
+    expect(classifyError(withStatus(400, { retryAfterMs: 2500 }), defaults).retryAfterMs).toBeUndefined();
+  });
+
+  it('5. falls back to the configured default', () => {
+    expect(classifyError(new Error('?'), defaults)).toEqual({ errorClass: 'temporary', rule: 'default' });
+    expect(classifyError('a string', resolveClassifyOptions({ default: 'permanent' }))).toEqual({
+      errorClass: 'permanent',
+      rule: 'default',
+    });
+    expect(classifyError(undefined, defaults).rule).toBe('default');
+  });
+
+  it('survives throwing getters and proxies', () => {
+    const nasty = {
+      get code(): string {
+        throw new Error('getter');
+      },
+      get status(): number {
+        throw new Error('getter');
+      },
+    };
+    expect(classifyError(nasty, defaults).rule).toBe('default');
+    const proxy = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error('trap');
+        },
+        getPrototypeOf() {
+          throw new Error('trap');
+        },
+      },
+    );
+    expect(classifyError(proxy, defaults).rule).toBe('default');
+  });
+});
+
+describe('serializeError', () => {
+  it('keeps name, message, code and stack of an Error', () => {
+    const e = Object.assign(new RangeError('out of range'), { code: 'E_RANGE' });
+    const s = serializeError(e);
+    expect(s).toMatchObject({ name: 'RangeError', message: 'out of range', code: 'E_RANGE' });
+    expect(s.stack).toContain('out of range');
+    expect(serializeError(withCode(42)).code).toBe('42');
+    expect(serializeError(new PermanentError('x', { code: 'BAD' }))).toMatchObject({ name: 'PermanentError', code: 'BAD' });
+    expect('code' in serializeError(new Error('plain'))).toBe(false);
+  });
+
+  it('bounds the stack and message with …', () => {
+    const e = new Error('m'.repeat(50));
+    e.stack = 's'.repeat(5000);
+    const s = serializeError(e, 100, 20);
+    expect(s.stack).toHaveLength(100);
+    expect(s.stack!.endsWith('…')).toBe(true);
+    expect(s.message).toBe(`${'m'.repeat(19)}…`);
+  });
+
+  it.each([
+    ['a string', 'oops', 'oops'],
+    ['a number', 42, '42'],
+    ['null', null, 'null'],
+    ['undefined', undefined, 'undefined'],
+    ['a symbol', Symbol('s'), 'Symbol(s)'],
+    ['a bigint', 10n, '10'],
+    ['an object', { a: 1 }, '{"a":1}'],
+    ['an array', [1, 'x'], '[1,"x"]'],
+    ['a function', function named() {}, '[function named]'],
+  ])('turns %s into NonError', (_what, v, message) => {
+    expect(serializeError(v)).toEqual({ name: 'NonError', message });
+  });
+
+  it('never throws: circular, throwing getters, throwing toJSON, proxies', () => {
+    const circ: Record<string, unknown> = { a: 1 };
+    circ.self = circ;
+    expect(serializeError(circ)).toEqual({ name: 'NonError', message: '{"a":1,"self":"[Circular]"}' });
+    const bad = {
+      toJSON() {
+        throw new Error('no');
+      },
+    };
+    expect(serializeError(bad)).toEqual({ name: 'NonError', message: '[object Object]' });
+    const err = new Error('x');
+    Object.defineProperty(err, 'message', {
+      get() {
+        throw new Error('getter');
+      },
+    });
+    expect(serializeError(err)).toMatchObject({ name: 'Error', message: '' });
+    const proxy = new Proxy({}, { get: () => { throw new Error('trap'); }, ownKeys: () => { throw new Error('trap'); } });
+    expect(serializeError(proxy).name).toBe('NonError');
+    expect(serializeError({ code: 'ECONNRESET', hint: 1 })).toEqual({
+      name: 'NonError',
+      message: '{"code":"ECONNRESET","hint":1}',
+      code: 'ECONNRESET',
+    });
+  });
+});
+
+describe('normaliseMessage and fingerprints', () => {
+  it.each([
+    ['timeout after 3000 ms for user 42', 'timeout after <n> ms for user <n>'],
+    ['job 550e8400-e29b-41d4-a716-446655440000 failed', 'job <uuid> failed'],
+    ['at 2024-01-02T03:04:05.123Z and 2024-01-02', 'at <time> and <time>'],
+    ['mail bob.smith+x@example.co.uk bounced', 'mail <email> bounced'],
+    ['commit 3f2a9c1d0e and 0xdeadbeef99', 'commit <hex> and <hex>'],
+    ['deadbeefcafe is a word, 12345678 a number', 'deadbeefcafe is a word, <n> a number'],
+    ['took 1.25 s', 'took <n> s'],
+    ['  lots \n\t of   space  ', 'lots of space'],
+  ])('%j → %j', (input, out) => {
+    expect(normaliseMessage(input)).toBe(out);
+  });
+
+  it('cuts at 200 characters', () => {
+    expect(normaliseMessage('x'.repeat(500))).toHaveLength(200);
+  });
+
+  it('groups messages that differ only in variable parts', () => {
+    const a = { name: 'Error', message: 'timeout after 3000 ms for user 42', code: 'ETIMEDOUT' };
+    const b = { name: 'Error', message: 'timeout after 5000 ms for user 7', code: 'ETIMEDOUT' };
+    expect(errorFingerprint(a)).toBe(errorFingerprint(b));
+    expect(errorFingerprint(a)).toMatch(/^[0-9a-f]{16}$/);
+    expect(fingerprintLabel(a)).toBe('Error|ETIMEDOUT|timeout after <n> ms for user <n>');
+    expect(fingerprintLabel({ name: 'TypeError', message: 'x 1' })).toBe('TypeError||x <n>');
+  });
+
+  it('separates different names, codes and messages', () => {
+    const base = { name: 'Error', message: 'timeout after 3000 ms', code: 'ETIMEDOUT' };
+    const fp = errorFingerprint(base);
+    expect(errorFingerprint({ ...base, name: 'TypeError' })).not.toBe(fp);
+    expect(errorFingerprint({ ...base, code: 'ECONNRESET' })).not.toBe(fp);
+    expect(errorFingerprint({ name: 'Error', message: 'timeout after 3000 ms' })).not.toBe(fp);
+    expect(errorFingerprint({ ...base, message: 'refused after 3000 ms' })).not.toBe(fp);
+  });
+
+  it('is stable (sha1 of the label)', () => {
+    expect(errorFingerprint({ name: 'Error', message: 'boom' })).toBe('168acf7335e94fce');
+  });
+});
