@@ -5,66 +5,64 @@
  * @module
  */
 
-import { formatDuration, formatDurationRange, formatOffset } from './duration.js';
+import { formatDuration as fmt, formatDurationRange, formatOffset } from './duration.js';
 import { ValidationError } from './errors.js';
 import { Jitters } from './types.js';
-import type {
-  Backoff,
-  BackoffType,
-  DelayDetail,
-  ErrorInfo,
-  Jitter,
-  ResolvedRetryPolicy,
-  RetryPhase,
-  RetryPolicy,
-} from './types.js';
+import type { Backoff, BackoffType, DelayDetail, ErrorInfo, Jitter } from './types.js';
+import type { ResolvedRetryPolicy, RetryPhase, RetryPolicy } from './types.js';
 
 /** No delay, configured or computed, exceeds one year. */
 export const MAX_DELAY_MS = 365 * 24 * 60 * 60 * 1000;
 /** No policy allows more attempts than this (the first run included). */
 export const MAX_ATTEMPTS = 1000;
 
+/**
+ * `retry`: 1-based index within its phase; `prevDelayMs`: the previous retry's delay (decorrelated);
+ * `random`: returns a number in [0, 1).
+ */
 export interface DelayContext {
-  /** 1-based index of the retry within its phase. */
   retry: number;
-  /** The previous retry's chosen delay, for decorrelated jitter. */
   prevDelayMs?: number;
-  /** Returns a number in [0, 1). */
   random: () => number;
 }
 
+/** `delayMs` is whole milliseconds, ≥ 0. */
 export interface DelayResult {
-  /** Integer ms, ≥ 0. */
   delayMs: number;
   explanation: string;
   detail: DelayDetail;
 }
 
-export type CustomStrategy = (ctx: {
+/** What a custom strategy receives; `attempt` is the attempt that just failed. */
+export interface CustomStrategyContext {
   retry: number;
   attempt: number;
   prevDelayMs?: number;
   error?: ErrorInfo;
   random: () => number;
-}) => number | { delayMs: number; explanation?: string };
+}
+export type CustomStrategyResult = number | { delayMs: number; explanation?: string };
+export type CustomStrategy = (ctx: CustomStrategyContext) => CustomStrategyResult;
+type Strategies = Readonly<Record<string, CustomStrategy>>;
 
+const DEFAULT_BACKOFF = { type: 'exponential', delayMs: 1000, maxDelayMs: 300_000, jitter: 'none' } as const;
 export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
   attempts: 3,
-  backoff: Object.freeze({ type: 'exponential', delayMs: 1000, maxDelayMs: 300_000, jitter: 'none' } as const),
+  backoff: Object.freeze(DEFAULT_BACKOFF),
 });
 
+/** `phase` is 0-based; `retry` is the index within the phase. */
+type PlannedRetry = { action: 'retry'; phase: number; retry: number; delayMs: number; explanation: string };
 export type RetryPlan =
-  | { action: 'retry'; phase: number; retry: number; delayMs: number; explanation: string; detail: DelayDetail }
-  | { action: 'dead'; reason: 'exhausted'; explanation: string };
+  (PlannedRetry & { detail: DelayDetail }) | { action: 'dead'; reason: 'exhausted'; explanation: string };
 
+/** `attempt`: the attempt the retry starts (2, 3, …); `atMs`: Σ delayMs since the first failure. */
 export interface PreviewStep {
-  /** The attempt number the retry starts (2, 3, …). */
   attempt: number;
   phase: number;
   delayMs: number;
   minDelayMs: number;
   maxDelayMs: number;
-  /** Cumulative offset from the first failure, summing `delayMs` (run time ignored). */
   atMs: number;
   explanation: string;
 }
@@ -76,42 +74,40 @@ export interface PolicyPreview {
   summary: string;
 }
 
-const fmt = formatDuration;
+function fail(field: string, rule: string, received?: unknown): never {
+  throw new ValidationError(field, rule, received);
+}
 
-// ---------------------------------------------------------------------------------------------
-// Delay computation
+function result(delayMs: number, explanation: string, detail: DelayDetail): DelayResult {
+  return { delayMs, explanation, detail };
+}
 
 /**
  * The delay before the `ctx.retry`-th retry of a phase using `backoff`.
- * `ctx.attempt` (the attempt that just failed, passed to custom strategies) defaults to `ctx.retry`.
- * @throws ValidationError for an unknown custom strategy, a custom strategy returning a bad value,
- *   a `random` returning a value outside [0, 1), or a retry index that is not an integer ≥ 1.
+ * `ctx.attempt` (passed to custom strategies) defaults to `ctx.retry`.
+ * @throws ValidationError for an unknown custom strategy or a bad value from one, a `random`
+ *   returning a value outside [0, 1), or a retry index that is not an integer ≥ 1.
  */
 export function computeBackoff(
   backoff: Backoff,
   ctx: DelayContext & { attempt?: number; error?: ErrorInfo },
-  strategies?: Readonly<Record<string, CustomStrategy>>,
+  strategies?: Strategies,
 ): DelayResult {
   const k = ctx.retry;
-  if (!Number.isInteger(k) || k < 1) throw new ValidationError('retry', 'an integer >= 1', k);
+  if (!Number.isInteger(k) || k < 1) fail('retry', 'an integer >= 1', k);
   switch (backoff.type) {
     case 'immediate':
-      return { delayMs: 0, explanation: 'immediate: retry at once', detail: { strategy: 'immediate', retry: k } };
-    case 'fixed':
-      return {
-        delayMs: backoff.delayMs,
-        explanation: `fixed: ${fmt(backoff.delayMs)}`,
-        detail: { strategy: 'fixed', retry: k, baseMs: backoff.delayMs },
-      };
+      return result(0, 'immediate: retry at once', { strategy: 'immediate', retry: k });
+    case 'fixed': {
+      const baseMs = backoff.delayMs;
+      return result(baseMs, `fixed: ${fmt(baseMs)}`, { strategy: 'fixed', retry: k, baseMs });
+    }
     case 'linear': {
-      const stepMs = backoff.stepMs ?? backoff.delayMs;
-      const rawMs = backoff.delayMs + stepMs * (k - 1);
+      const { delayMs: baseMs, stepMs = baseMs } = backoff;
+      const rawMs = baseMs + stepMs * (k - 1);
       const cap = applyCap(rawMs, backoff.maxDelayMs);
-      return {
-        delayMs: cap.value,
-        explanation: `linear: ${fmt(backoff.delayMs)} + ${k - 1} × ${fmt(stepMs)} = ${fmt(rawMs)}${cap.note}`,
-        detail: { strategy: 'linear', retry: k, baseMs: backoff.delayMs, stepMs, rawMs, ...cap.detail },
-      };
+      const text = `linear: ${fmt(baseMs)} + ${k - 1} × ${fmt(stepMs)} = ${fmt(rawMs)}${cap.note}`;
+      return result(cap.value, text, { strategy: 'linear', retry: k, baseMs, stepMs, rawMs, ...cap.detail });
     }
     case 'exponential':
       return exponential(backoff, ctx);
@@ -123,116 +119,90 @@ export function computeBackoff(
 type ExponentialBackoff = Extract<Backoff, { type: 'exponential' }>;
 
 function exponential(b: ExponentialBackoff, ctx: DelayContext): DelayResult {
-  const k = ctx.retry;
-  const base = b.delayMs;
-  const factor = b.factor ?? 2;
-  const jitter: Jitter = b.jitter ?? 'none';
+  const { delayMs: baseMs, factor = 2, jitter = 'none' } = b;
   if (jitter === 'decorrelated') return decorrelated(b, ctx);
-  const rawMs = exponentialRaw(base, factor, k);
+  const k = ctx.retry;
+  const rawMs = exponentialRaw(baseMs, factor, k);
   const cap = applyCap(rawMs, b.maxDelayMs);
-  const head = `exponential: ${fmt(base)} × ${factor}^${k - 1} = ${fmt(rawMs)}${cap.note}`;
-  const detail = { strategy: 'exponential', retry: k, baseMs: base, factor, rawMs, ...cap.detail, jitter } as const;
-  if (jitter === 'none') return { delayMs: cap.value, explanation: head, detail };
+  const head = `exponential: ${fmt(baseMs)} × ${factor}^${k - 1} = ${fmt(rawMs)}${cap.note}`;
+  const detail = { strategy: 'exponential', retry: k, baseMs, factor, rawMs, ...cap.detail, jitter } as const;
+  if (jitter === 'none') return result(cap.value, head, detail);
   const u = draw(ctx);
-  const delayMs = jitter === 'full' ? Math.floor(cap.value * u) : Math.floor(cap.value / 2 + (u * cap.value) / 2);
-  return { delayMs, explanation: `${head}, ${jitter} jitter → ${fmt(delayMs)}`, detail: { ...detail, draw: u } };
+  const delayMs = Math.floor(jitter === 'full' ? cap.value * u : cap.value / 2 + (u * cap.value) / 2);
+  return result(delayMs, `${head}, ${jitter} jitter → ${fmt(delayMs)}`, { ...detail, draw: u });
 }
 
 /** AWS "decorrelated jitter": uniform between the base and 3 × the previous delay, then capped. */
 function decorrelated(b: ExponentialBackoff, ctx: DelayContext): DelayResult {
-  const base = b.delayMs;
-  const prev = validPrev(ctx.prevDelayMs) ?? base;
+  const baseMs = b.delayMs;
+  const prev = validPrev(ctx.prevDelayMs) ?? baseMs;
   const tripled = prev * 3;
-  const upper = Math.max(base, tripled);
   const u = draw(ctx);
-  const rawMs = Math.floor(base + u * (upper - base));
+  const rawMs = Math.floor(baseMs + u * (Math.max(baseMs, tripled) - baseMs));
   const cap = applyCap(rawMs, b.maxDelayMs);
-  const range =
-    tripled >= base
-      ? `3 × ${fmt(prev)} = ${fmt(tripled)}`
-      : `${fmt(base)} (3 × ${fmt(prev)} = ${fmt(tripled)} is below the base)`;
-  return {
-    delayMs: cap.value,
-    explanation: `exponential, decorrelated jitter: between ${fmt(base)} and ${range} → ${fmt(rawMs)}${cap.capped ? cap.note : ''}`,
-    detail: { strategy: 'exponential', retry: ctx.retry, baseMs: base, rawMs, ...cap.detail, jitter: 'decorrelated', draw: u },
-  };
+  const upper = `3 × ${fmt(prev)} = ${fmt(tripled)}`;
+  const range = tripled >= baseMs ? upper : `${fmt(baseMs)} (${upper} is below the base)`;
+  const text = `between ${fmt(baseMs)} and ${range} → ${fmt(rawMs)}${cap.capped ? cap.note : ''}`;
+  const common = { strategy: 'exponential', retry: ctx.retry, baseMs, rawMs } as const;
+  const detail = { ...common, ...cap.detail, jitter: 'decorrelated', draw: u } as const;
+  return result(cap.value, `exponential, decorrelated jitter: ${text}`, detail);
 }
 
 function exponentialRaw(base: number, factor: number, k: number): number {
-  if (base === 0) return 0;
-  return Math.round(Math.min(base * factor ** (k - 1), Number.MAX_VALUE));
+  return base === 0 ? 0 : Math.round(Math.min(base * factor ** (k - 1), Number.MAX_VALUE));
 }
 
-function validPrev(prev: number | undefined): number | undefined {
-  return typeof prev === 'number' && Number.isFinite(prev) && prev >= 0 ? prev : undefined;
-}
+const validPrev = (v: number | undefined) =>
+  typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;
 
 /** A configured cap, or the one-year limit when none is configured. */
 function applyCap(raw: number, cap: number | undefined) {
-  if (cap !== undefined) {
-    const capped = raw > cap;
-    return {
-      value: capped ? cap : raw,
-      capped,
-      note: capped ? `, capped at ${fmt(cap)}` : ` (cap ${fmt(cap)})`,
-      detail: { capMs: cap, capped },
-    };
-  }
-  const capped = raw > MAX_DELAY_MS;
-  return {
-    value: capped ? MAX_DELAY_MS : raw,
-    capped,
-    note: capped ? `, capped at ${fmt(MAX_DELAY_MS)} (the limit)` : '',
-    detail: capped ? { capMs: MAX_DELAY_MS, capped } : { capped },
-  };
+  const limit = cap ?? MAX_DELAY_MS;
+  const capped = raw > limit;
+  const value = capped ? limit : raw;
+  let note = capped ? `, capped at ${fmt(limit)}` : '';
+  if (cap === undefined && capped) note += ' (the limit)';
+  if (cap !== undefined && !capped) note = ` (cap ${fmt(cap)})`;
+  return { value, capped, note, detail: cap !== undefined || capped ? { capMs: limit, capped } : { capped } };
 }
 
 function draw(ctx: DelayContext): number {
   const u = ctx.random();
-  if (typeof u !== 'number' || !(u >= 0 && u < 1)) {
-    throw new ValidationError('random', 'a function returning a number in [0, 1)', u);
-  }
-  return u;
+  if (typeof u === 'number' && u >= 0 && u < 1) return u;
+  return fail('random', 'a function returning a number in [0, 1)', u);
 }
 
 function custom(
   name: string,
   ctx: DelayContext & { attempt?: number; error?: ErrorInfo },
-  strategies: Readonly<Record<string, CustomStrategy>> | undefined,
+  strategies: Strategies | undefined,
 ): DelayResult {
   const fn = strategies !== undefined && Object.hasOwn(strategies, name) ? strategies[name] : undefined;
   if (typeof fn !== 'function') {
-    const known = Object.keys(strategies ?? {});
-    const list = known.length > 0 ? known.join(', ') : 'none';
-    throw new ValidationError('retry.backoff.name', `a strategy registered on the worker (known: ${list})`, name);
+    const known = Object.keys(strategies ?? {}).join(', ') || 'none';
+    fail('retry.backoff.name', `a strategy registered on the worker (known: ${known})`, name);
   }
-  const prev = validPrev(ctx.prevDelayMs);
-  const out = fn({
-    retry: ctx.retry,
-    attempt: ctx.attempt ?? ctx.retry,
-    random: ctx.random,
-    ...(prev !== undefined ? { prevDelayMs: prev } : {}),
-    ...(ctx.error !== undefined ? { error: ctx.error } : {}),
-  });
-  const value: unknown = typeof out === 'object' && out !== null ? out.delayMs : out;
+  const { retry, attempt = retry, random, error } = ctx;
+  const prevDelayMs = validPrev(ctx.prevDelayMs);
+  const out = fn({ retry, attempt, random, ...defined({ prevDelayMs, error }) });
+  const isObj = typeof out === 'object' && out !== null;
+  const value: unknown = isObj ? out.delayMs : out;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_DELAY_MS) {
-    throw new ValidationError(
-      `strategies.${name}`,
-      'a function returning a finite number of ms between 0 and 1 year, or { delayMs, explanation? }',
-      value,
-    );
+    fail(`strategies.${name}`, 'a function returning ms between 0 and 1 year (or { delayMs })', value);
   }
   const delayMs = Math.round(value);
-  const own = typeof out === 'object' && out !== null ? out.explanation : undefined;
-  return {
-    delayMs,
-    explanation: typeof own === 'string' && own !== '' ? own : `custom ${JSON.stringify(name)}: ${fmt(delayMs)}`,
-    detail: { strategy: 'custom', retry: ctx.retry },
-  };
+  const own = isObj ? out.explanation : undefined;
+  const explanation =
+    typeof own === 'string' && own !== '' ? own : `custom ${JSON.stringify(name)}: ${fmt(delayMs)}`;
+  return { delayMs, explanation, detail: { strategy: 'custom', retry: ctx.retry } };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Policy validation
+/** The object without its undefined properties (for optional fields). */
+function defined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+// Policy validation --------------------------------------------------------------------------------
 
 const BACKOFF_KEYS: Readonly<Record<BackoffType, readonly string[]>> = {
   immediate: ['type'],
@@ -241,82 +211,60 @@ const BACKOFF_KEYS: Readonly<Record<BackoffType, readonly string[]>> = {
   exponential: ['type', 'delayMs', 'factor', 'maxDelayMs', 'jitter'],
   custom: ['type', 'name'],
 };
+const TYPES_RULE = `one of ${Object.keys(BACKOFF_KEYS).join(', ')}`;
 const IMMEDIATE: Backoff = Object.freeze({ type: 'immediate' });
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function rejectUnknown(obj: Record<string, unknown>, allowed: readonly string[], field: string, what: string): void {
-  for (const key of Object.keys(obj)) {
-    if (obj[key] !== undefined && !allowed.includes(key)) {
-      throw new ValidationError(`${field}.${key}`, `absent (not a known option ${what})`);
-    }
-  }
+function rejectUnknown(obj: Record<string, unknown>, allowed: readonly string[], field: string, of: string) {
+  const key = Object.keys(obj).find((k) => obj[k] !== undefined && !allowed.includes(k));
+  if (key !== undefined) fail(`${field}.${key}`, `absent (not a known option ${of})`);
+}
+
+function int(v: unknown, field: string, min: number, rule: string): number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= min ? v : fail(field, rule, v);
 }
 
 function ms(v: unknown, field: string, min = 0, rule = 'an integer >= 0 (milliseconds)'): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new ValidationError(field, rule, v);
-  if (v > MAX_DELAY_MS) throw new ValidationError(field, `at most 1 year (${MAX_DELAY_MS} ms)`, v);
-  return v;
+  const n = int(v, field, min, rule);
+  return n <= MAX_DELAY_MS ? n : fail(field, `at most 1 year (${MAX_DELAY_MS} ms)`, n);
 }
 
 function resolveBackoff(v: unknown, field: string): Backoff {
-  if (!isRecord(v)) throw new ValidationError(field, 'an object with a type', v);
-  const t = v.type;
-  if (typeof t !== 'string' || !Object.hasOwn(BACKOFF_KEYS, t)) {
-    throw new ValidationError(`${field}.type`, 'one of immediate, fixed, linear, exponential, custom', t);
-  }
-  const type = t as BackoffType;
+  if (!isRecord(v)) fail(field, 'an object with a type', v);
+  const type = v.type as BackoffType;
+  if (typeof type !== 'string' || !Object.hasOwn(BACKOFF_KEYS, type)) fail(`${field}.type`, TYPES_RULE, type);
   rejectUnknown(v, BACKOFF_KEYS[type], field, `of a ${type} backoff`);
-  switch (type) {
-    case 'immediate':
-      return IMMEDIATE;
-    case 'fixed':
-      return Object.freeze({ type, delayMs: ms(v.delayMs, `${field}.delayMs`) });
-    case 'linear': {
-      const delayMs = ms(v.delayMs, `${field}.delayMs`);
-      const stepMs = v.stepMs === undefined ? delayMs : ms(v.stepMs, `${field}.stepMs`);
-      const maxDelayMs = maxDelay(v.maxDelayMs, delayMs, field);
-      return Object.freeze({ type, delayMs, stepMs, ...(maxDelayMs !== undefined ? { maxDelayMs } : {}) });
-    }
-    case 'exponential': {
-      const delayMs = ms(v.delayMs, `${field}.delayMs`);
-      const factor = v.factor ?? 2;
-      if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1) {
-        throw new ValidationError(`${field}.factor`, 'a finite number >= 1', factor);
-      }
-      const maxDelayMs = maxDelay(v.maxDelayMs, delayMs, field);
-      const jitter = v.jitter ?? 'none';
-      if (typeof jitter !== 'string' || !(Jitters as readonly string[]).includes(jitter)) {
-        throw new ValidationError(`${field}.jitter`, `one of ${Jitters.join(', ')}`, jitter);
-      }
-      return Object.freeze({
-        type,
-        delayMs,
-        factor,
-        ...(maxDelayMs !== undefined ? { maxDelayMs } : {}),
-        jitter: jitter as Jitter,
-      });
-    }
-    case 'custom': {
-      if (typeof v.name !== 'string' || v.name === '') throw new ValidationError(`${field}.name`, 'a non-empty string', v.name);
-      return Object.freeze({ type, name: v.name });
-    }
+  if (type === 'immediate') return IMMEDIATE;
+  if (type === 'custom') {
+    if (typeof v.name !== 'string' || v.name === '') fail(`${field}.name`, 'a non-empty string', v.name);
+    return Object.freeze({ type, name: v.name });
   }
-}
-
-function maxDelay(v: unknown, delayMs: number, field: string): number | undefined {
-  return v === undefined ? undefined : ms(v, `${field}.maxDelayMs`, delayMs, `an integer >= delayMs (${delayMs})`);
+  const delayMs = ms(v.delayMs, `${field}.delayMs`);
+  if (type === 'fixed') return Object.freeze({ type, delayMs });
+  const capRule = `an integer >= delayMs (${delayMs})`;
+  const maxDelayMs =
+    v.maxDelayMs === undefined ? undefined : ms(v.maxDelayMs, `${field}.maxDelayMs`, delayMs, capRule);
+  const cap = defined({ maxDelayMs });
+  if (type === 'linear') {
+    const stepMs = v.stepMs === undefined ? delayMs : ms(v.stepMs, `${field}.stepMs`);
+    return Object.freeze({ type, delayMs, stepMs, ...cap });
+  }
+  const factor = v.factor ?? 2;
+  if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1) {
+    fail(`${field}.factor`, 'a finite number >= 1', factor);
+  }
+  const jitter = (v.jitter ?? 'none') as Jitter;
+  if (!Jitters.includes(jitter)) fail(`${field}.jitter`, `one of ${Jitters.join(', ')}`, jitter);
+  return Object.freeze({ type, delayMs, factor, ...cap, jitter });
 }
 
 function resolvePhase(v: unknown, field: string): RetryPhase {
-  if (!isRecord(v)) throw new ValidationError(field, 'an object { retries, backoff }', v);
+  if (!isRecord(v)) fail(field, 'an object { retries, backoff }', v);
   rejectUnknown(v, ['retries', 'backoff'], field, 'of a phase');
-  const retries = v.retries;
-  if (typeof retries !== 'number' || !Number.isInteger(retries) || retries < 0) {
-    throw new ValidationError(`${field}.retries`, 'an integer >= 0', retries);
-  }
+  const retries = int(v.retries, `${field}.retries`, 0, 'an integer >= 0');
   return Object.freeze({ retries, backoff: resolveBackoff(v.backoff, `${field}.backoff`) });
 }
 
@@ -332,37 +280,33 @@ export function resolveRetryPolicy(
   field = 'retry',
 ): ResolvedRetryPolicy {
   const p: unknown = policy ?? DEFAULT_RETRY_POLICY;
-  if (!isRecord(p) || (p.phases === undefined && p.attempts === undefined)) {
-    throw new ValidationError(field, 'an object with attempts (and backoff) or phases', p);
-  }
-  if (p.phases !== undefined && p.attempts !== undefined) {
-    throw new ValidationError(field, 'either { attempts, backoff } or { phases }, not both');
-  }
+  const shape = 'an object with attempts (and backoff) or phases';
+  if (!isRecord(p) || (p.phases === undefined && p.attempts === undefined)) fail(field, shape, p);
+  const both = p.phases !== undefined && p.attempts !== undefined;
+  if (both) fail(field, 'either { attempts, backoff } or { phases }, not both');
   let phases: RetryPhase[];
   if (p.phases !== undefined) {
     rejectUnknown(p, ['phases', 'maxAttempts'], field, 'of a retry policy');
-    if (!Array.isArray(p.phases)) throw new ValidationError(`${field}.phases`, 'an array of { retries, backoff }', p.phases);
+    if (!Array.isArray(p.phases)) fail(`${field}.phases`, 'an array of { retries, backoff }', p.phases);
     phases = p.phases.map((ph: unknown, i) => resolvePhase(ph, `${field}.phases[${i}]`));
   } else {
     rejectUnknown(p, ['attempts', 'backoff'], field, 'of a retry policy');
-    const a = p.attempts;
-    if (typeof a !== 'number' || !Number.isInteger(a) || a < 1) throw new ValidationError(`${field}.attempts`, 'an integer >= 1', a);
-    if (a > MAX_ATTEMPTS) throw new ValidationError(`${field}.attempts`, `at most ${MAX_ATTEMPTS}`, a);
+    const a = int(p.attempts, `${field}.attempts`, 1, 'an integer >= 1');
+    if (a > MAX_ATTEMPTS) fail(`${field}.attempts`, `at most ${MAX_ATTEMPTS}`, a);
     const backoff = p.backoff === undefined ? IMMEDIATE : resolveBackoff(p.backoff, `${field}.backoff`);
     phases = [Object.freeze({ retries: a - 1, backoff })];
   }
-  const maxAttempts = 1 + phases.reduce((n, ph) => n + ph.retries, 0);
-  if (maxAttempts > MAX_ATTEMPTS) {
-    throw new ValidationError(`${field}.phases`, `at most ${MAX_ATTEMPTS - 1} retries in total`, maxAttempts - 1);
-  }
-  if (p.maxAttempts !== undefined && p.maxAttempts !== maxAttempts) {
-    throw new ValidationError(`${field}.maxAttempts`, `1 + the sum of the phases' retries (${maxAttempts})`, p.maxAttempts);
-  }
+  const retries = phases.reduce((n, ph) => n + ph.retries, 0);
+  const maxAttempts = retries + 1;
+  const most = MAX_ATTEMPTS - 1;
+  if (retries > most) fail(`${field}.phases`, `at most ${most} retries in total`, retries);
+  const sumRule = `1 + the sum of the phases' retries (${maxAttempts})`;
+  const mismatch = p.maxAttempts !== undefined && p.maxAttempts !== maxAttempts;
+  if (mismatch) fail(`${field}.maxAttempts`, sumRule, p.maxAttempts);
   return Object.freeze({ phases: Object.freeze(phases), maxAttempts });
 }
 
-// ---------------------------------------------------------------------------------------------
-// Planning and preview
+// Planning and preview -----------------------------------------------------------------------------
 
 /**
  * What to do after `attemptsMade` attempts (the last of which just failed): the `attemptsMade`-th
@@ -373,41 +317,28 @@ export function planRetry(
   policy: ResolvedRetryPolicy,
   attemptsMade: number,
   ctx: { prevDelayMs?: number; random: () => number; error?: ErrorInfo },
-  strategies?: Readonly<Record<string, CustomStrategy>>,
+  strategies?: Strategies,
 ): RetryPlan {
-  if (!Number.isInteger(attemptsMade) || attemptsMade < 1) {
-    throw new ValidationError('attemptsMade', 'an integer >= 1', attemptsMade);
-  }
+  int(attemptsMade, 'attemptsMade', 1, 'an integer >= 1');
   let before = 0;
-  if (attemptsMade < policy.maxAttempts) {
-    for (const [i, phase] of policy.phases.entries()) {
-      if (attemptsMade <= before + phase.retries) {
-        const k = attemptsMade - before;
-        const r = computeBackoff(
-          phase.backoff,
-          {
-            retry: k,
-            attempt: attemptsMade,
-            random: ctx.random,
-            ...(k > 1 && ctx.prevDelayMs !== undefined ? { prevDelayMs: ctx.prevDelayMs } : {}),
-            ...(ctx.error !== undefined ? { error: ctx.error } : {}),
-          },
-          strategies,
-        );
-        const prefix = policy.phases.length > 1 ? `phase ${i + 1} of ${policy.phases.length}: ` : '';
-        return {
-          action: 'retry',
-          phase: i,
-          retry: k,
-          delayMs: r.delayMs,
-          explanation: prefix + r.explanation,
-          detail: { ...r.detail, phase: i },
-        };
-      }
-      before += phase.retries;
+  const n = policy.phases.length;
+  for (const [phase, { retries, backoff }] of policy.phases.entries()) {
+    if (attemptsMade >= policy.maxAttempts) break;
+    if (attemptsMade <= before + retries) {
+      const retry = attemptsMade - before;
+      const prevDelayMs = retry > 1 ? ctx.prevDelayMs : undefined;
+      const opts = {
+        retry,
+        attempt: attemptsMade,
+        random: ctx.random,
+        ...defined({ prevDelayMs, error: ctx.error }),
+      };
+      const { delayMs, explanation: text, detail } = computeBackoff(backoff, opts, strategies);
+      const explanation = (n > 1 ? `phase ${phase + 1} of ${n}: ` : '') + text;
+      return { action: 'retry', phase, retry, delayMs, explanation, detail: { ...detail, phase } };
     }
+    before += retries;
   }
-  // Also reached by a policy whose maxAttempts exceeds its phases (not one resolveRetryPolicy returns).
   const used = `${attemptsMade} of ${policy.maxAttempts} used`;
   return { action: 'dead', reason: 'exhausted', explanation: `attempts exhausted: ${used}` };
 }
@@ -430,7 +361,7 @@ function delayBounds(b: Backoff, k: number, prev: number | undefined, delayMs: n
  */
 export function previewPolicy(
   policy: RetryPolicy | ResolvedRetryPolicy,
-  opts: { random?: () => number; strategies?: Readonly<Record<string, CustomStrategy>> } = {},
+  opts: { random?: () => number; strategies?: Strategies } = {},
 ): PolicyPreview {
   const resolved = resolveRetryPolicy(policy);
   const random = opts.random ?? (() => 0.5);
@@ -438,19 +369,17 @@ export function previewPolicy(
   let prev: number | undefined;
   let atMs = 0;
   for (let made = 1; made < resolved.maxAttempts; made++) {
-    const plan = planRetry(resolved, made, { random, ...(prev !== undefined ? { prevDelayMs: prev } : {}) }, opts.strategies);
+    const plan = planRetry(resolved, made, { random, ...defined({ prevDelayMs: prev }) }, opts.strategies);
     if (plan.action !== 'retry') break;
-    const backoff = resolved.phases[plan.phase]?.backoff ?? IMMEDIATE;
-    const [minDelayMs, maxDelayMs] = delayBounds(backoff, plan.retry, plan.retry > 1 ? prev : undefined, plan.delayMs);
-    atMs += plan.delayMs;
-    steps.push({ attempt: made + 1, phase: plan.phase, delayMs: plan.delayMs, minDelayMs, maxDelayMs, atMs, explanation: plan.explanation });
-    prev = plan.delayMs;
+    const { phase, retry, delayMs, explanation } = plan;
+    const backoff = resolved.phases[phase]?.backoff ?? IMMEDIATE;
+    const [minDelayMs, maxDelayMs] = delayBounds(backoff, retry, retry > 1 ? prev : undefined, delayMs);
+    atMs += delayMs;
+    steps.push({ attempt: made + 1, phase, delayMs, minDelayMs, maxDelayMs, atMs, explanation });
+    prev = delayMs;
   }
   return { maxAttempts: resolved.maxAttempts, steps, then: 'dead-letter', summary: summarise(steps) };
 }
-
-/** Lists shown in a summary are cut to the first 6, `…`, and the last when longer than this. */
-const SUMMARY_MAX_ITEMS = 8;
 
 /**
  * Without jitter, cumulative offsets: `will retry at +5 s, +15 s, +35 s, then dead-letter`.
@@ -460,12 +389,13 @@ const SUMMARY_MAX_ITEMS = 8;
 function summarise(steps: readonly PreviewStep[]): string {
   if (steps.length === 0) return 'no retries: the first failure dead-letters';
   const ranged = steps.some((s) => s.minDelayMs !== s.maxDelayMs);
-  const items = steps.map((s) => (ranged ? formatDurationRange(s.minDelayMs, s.maxDelayMs) : formatOffset(s.atMs)));
+  const items = steps.map((s) =>
+    ranged ? formatDurationRange(s.minDelayMs, s.maxDelayMs) : formatOffset(s.atMs),
+  );
   const sep = ranged ? ', then ' : ', ';
-  const long = items.length > SUMMARY_MAX_ITEMS;
+  const long = items.length > 8;
   const list = long
-    ? `${items.slice(0, 6).join(sep)}, …${sep}${items[items.length - 1] ?? ''}`
+    ? [...items.slice(0, 6), `…${sep}${items[items.length - 1] ?? ''}`].join(sep)
     : items.join(sep);
-  const count = long ? ` ${items.length} times` : '';
-  return `will retry${count} ${ranged ? 'after' : 'at'} ${list}, then dead-letter`;
+  return `will retry${long ? ` ${items.length} times` : ''} ${ranged ? 'after' : 'at'} ${list}, then dead-letter`;
 }

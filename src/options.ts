@@ -108,6 +108,7 @@ export function assertJobId(id: unknown, field = 'id'): asserts id is string {
 }
 
 export function assertJobName(name: unknown, field = 'name'): asserts name is string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
   if (typeof name !== 'string' || name.length === 0 || name.length > 128 || /[\u0000-\u001f]/.test(name)) {
     throw new ValidationError(field, 'a non-empty string of at most 128 characters without control characters', name);
   }

@@ -10,6 +10,7 @@ import { DeadLetterQueue } from './dlq.js';
 import { InvalidStateError, JobNotFoundError, ValidationError } from './errors.js';
 import {
   assertInt,
+  assertJobName,
   assertQueueName,
   resolveJobOptions,
   resolveQueueOptions,
@@ -80,9 +81,7 @@ export class Queue<Data = unknown, Result = unknown> {
     const reqs: AddRequest[] = jobs.map((j, i) => {
       const at = field ? `${field}[${i}].` : '';
       if (typeof j !== 'object' || j === null) throw new ValidationError(`${field}[${i}]`, 'an object', j);
-      if (typeof j.name !== 'string' || j.name.length === 0 || j.name.length > 128 || /[\u0000-\u001f]/.test(j.name)) {
-        throw new ValidationError(`${at}name`, 'a non-empty string of at most 128 characters without control characters', j.name);
-      }
+      assertJobName(j.name, `${at}name`);
       const o = resolveJobOptions(j.options, this.options, `${at}options`);
       return {
         id: o.id,

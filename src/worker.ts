@@ -64,13 +64,16 @@ export interface WorkerEventMap {
   closed: [];
 }
 
-// Typed events over EventEmitter, by declaration merging.
+// Typed events over EventEmitter, by declaration merging (the interface adds no members the class
+// lacks, only narrower signatures for the EventEmitter methods).
+/* eslint-disable @typescript-eslint/no-unused-vars */
 export interface Worker<Data, Result> {
   on<K extends keyof WorkerEventMap>(event: K, listener: (...args: WorkerEventMap[K]) => void): this;
   once<K extends keyof WorkerEventMap>(event: K, listener: (...args: WorkerEventMap[K]) => void): this;
   off<K extends keyof WorkerEventMap>(event: K, listener: (...args: WorkerEventMap[K]) => void): this;
   emit<K extends keyof WorkerEventMap>(event: K, ...args: WorkerEventMap[K]): boolean;
 }
+/* eslint-enable @typescript-eslint/no-unused-vars */
 
 export class TimeoutError extends Error {
   override readonly name = 'TimeoutError';
@@ -95,6 +98,7 @@ interface InFlight {
   done: Promise<void>;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
   readonly queue: Queue<Data, Result>;
   readonly options: ResolvedWorkerOptions;

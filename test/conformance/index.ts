@@ -5,7 +5,11 @@
 import { describe } from 'vitest';
 
 import { Harness, type ConformanceTarget } from './context.js';
+import { deliveryCases } from './delivery.case.js';
+import { dlqCases } from './dlq.case.js';
+import { inputCases } from './input.case.js';
 import { lifecycleCases } from './lifecycle.case.js';
+import { retriesCases } from './retries.case.js';
 
 export type { ConformanceTarget };
 
@@ -13,5 +17,9 @@ export function runBackendConformance(target: ConformanceTarget): void {
   describe(`backend conformance: ${target.name}`, () => {
     const h = new Harness(target);
     lifecycleCases(h);
+    retriesCases(h);
+    deliveryCases(h);
+    dlqCases(h);
+    inputCases(h);
   });
 }

@@ -97,6 +97,7 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
 async function startOnce(port: number, opts: RedisServerOptions): Promise<RedisServer> {
   const ownDir = opts.dir === undefined;
   const dir = opts.dir ?? mkdtempSync(path.join(os.tmpdir(), 'retraced-redis-'));
+  // prettier-ignore
   const args = [
     '--port', String(port),
     '--bind', '127.0.0.1',
@@ -106,7 +107,7 @@ async function startOnce(port: number, opts: RedisServerOptions): Promise<RedisS
     '--daemonize', 'no',
     '--logfile', '',
     ...(opts.extraArgs ?? []),
-  ]; // prettier-ignore
+  ];
 
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -127,7 +128,9 @@ async function startOnce(port: number, opts: RedisServerOptions): Promise<RedisS
   });
   let spawnError: Error | undefined;
   child.once('error', (err) => {
-    spawnError = err;
+    spawnError = err; // e.g. ENOENT; 'exit' may not follow
+    live.delete(child);
+    if (ownDir) rmSync(dir, { recursive: true, force: true });
   });
   live.add(child);
   installExitHook();
@@ -135,10 +138,11 @@ async function startOnce(port: number, opts: RedisServerOptions): Promise<RedisS
   const url = `redis://127.0.0.1:${port}`;
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
-    if (spawnError)
+    if (spawnError) {
       throw new Error(`could not start redis-server: ${spawnError.message}`, { cause: spawnError });
+    }
     if (exited) throw new Error(`redis-server exited during startup on port ${port}:\n${output.trim()}`);
-    if (await pingOnce(port)) break;
+    if (await isOurServer(port, child.pid)) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       await exitPromise;
@@ -170,7 +174,8 @@ async function startOnce(port: number, opts: RedisServerOptions): Promise<RedisS
   };
 }
 
-async function pingOnce(port: number): Promise<boolean> {
+/** PING works on `port` and the server answering is the process `pid` (not a squatter on the port). */
+async function isOurServer(port: number, pid: number | undefined): Promise<boolean> {
   const client = new Redis({
     host: '127.0.0.1',
     port,
@@ -183,7 +188,9 @@ async function pingOnce(port: number): Promise<boolean> {
   client.on('error', () => {}); // connection refused while starting is expected
   try {
     await client.connect();
-    return (await client.ping()) === 'PONG';
+    if ((await client.ping()) !== 'PONG') return false;
+    const info = await client.info('server');
+    return /^process_id:(\d+)/m.exec(info)?.[1] === String(pid);
   } catch {
     return false; // refused, or LOADING while the AOF is replayed
   } finally {

@@ -45,7 +45,11 @@ describe('computeBackoff: deterministic strategies', () => {
 
   it('fixed', () => {
     const r = computeBackoff({ type: 'fixed', delayMs: 5000 }, { retry: 3, random: noDraw });
-    expect(r).toEqual({ delayMs: 5000, explanation: 'fixed: 5 s', detail: { strategy: 'fixed', retry: 3, baseMs: 5000 } });
+    expect(r).toEqual({
+      delayMs: 5000,
+      explanation: 'fixed: 5 s',
+      detail: { strategy: 'fixed', retry: 3, baseMs: 5000 },
+    });
   });
 
   it('linear: step defaults to the base; cap noted when set, applied when hit', () => {
@@ -58,7 +62,15 @@ describe('computeBackoff: deterministic strategies', () => {
     expect(at(capped, 20)).toEqual({
       delayMs: 60_000,
       explanation: 'linear: 5 s + 19 × 5 s = 1 min 40 s, capped at 1 min',
-      detail: { strategy: 'linear', retry: 20, baseMs: 5000, stepMs: 5000, rawMs: 100_000, capMs: 60_000, capped: true },
+      detail: {
+        strategy: 'linear',
+        retry: 20,
+        baseMs: 5000,
+        stepMs: 5000,
+        rawMs: 100_000,
+        capMs: 60_000,
+        capped: true,
+      },
     });
   });
 
@@ -68,12 +80,17 @@ describe('computeBackoff: deterministic strategies', () => {
   });
 
   it('exponential never plateaus without a cap (below the 1-year limit)', () => {
-    const delays = Array.from({ length: 20 }, (_, i) => computeBackoff(exp5s, { retry: i + 1, random: noDraw }).delayMs);
+    const delays = Array.from(
+      { length: 20 },
+      (_, i) => computeBackoff(exp5s, { retry: i + 1, random: noDraw }).delayMs,
+    );
     for (let i = 1; i < delays.length; i++) expect(delays[i]).toBe(2 * delays[i - 1]!);
   });
 
   it('exponential explanations: no cap, cap not hit, cap hit', () => {
-    expect(computeBackoff(exp5s, { retry: 3, random: noDraw }).explanation).toBe('exponential: 5 s × 2^2 = 20 s');
+    expect(computeBackoff(exp5s, { retry: 3, random: noDraw }).explanation).toBe(
+      'exponential: 5 s × 2^2 = 20 s',
+    );
     expect(computeBackoff(exp5sCap, { retry: 3, random: noDraw }).explanation).toBe(
       'exponential: 5 s × 2^2 = 20 s (cap 5 min)',
     );
@@ -93,7 +110,10 @@ describe('computeBackoff: deterministic strategies', () => {
   });
 
   it('exponential with a fractional factor rounds to whole ms', () => {
-    const r = computeBackoff({ type: 'exponential', delayMs: 1000, factor: 1.1 }, { retry: 3, random: noDraw });
+    const r = computeBackoff(
+      { type: 'exponential', delayMs: 1000, factor: 1.1 },
+      { retry: 3, random: noDraw },
+    );
     expect(r.delayMs).toBe(1210);
     expect(r.explanation).toBe('exponential: 1 s × 1.1^2 = 1.2 s');
   });
@@ -127,7 +147,9 @@ describe('computeBackoff: jitter', () => {
   it('jitter applies after the cap', () => {
     const r = computeBackoff({ ...exp5sCap, jitter: 'full' }, { retry: 8, random: fixedDraw(0.5) });
     expect(r.delayMs).toBe(150_000);
-    expect(r.explanation).toBe('exponential: 5 s × 2^7 = 10 min 40 s, capped at 5 min, full jitter → 2 min 30 s');
+    expect(r.explanation).toBe(
+      'exponential: 5 s × 2^7 = 10 min 40 s, capped at 5 min, full jitter → 2 min 30 s',
+    );
   });
 
   it('decorrelated: between base and 3 × prev', () => {
@@ -164,7 +186,10 @@ describe('computeBackoff: jitter', () => {
   });
 
   it('decorrelated: a previous delay below base/3 gives the base', () => {
-    const r = computeBackoff({ ...exp5s, jitter: 'decorrelated' }, { retry: 2, prevDelayMs: 1000, random: fixedDraw(0.9) });
+    const r = computeBackoff(
+      { ...exp5s, jitter: 'decorrelated' },
+      { retry: 2, prevDelayMs: 1000, random: fixedDraw(0.9) },
+    );
     expect(r.delayMs).toBe(5000);
     expect(r.explanation).toBe(
       'exponential, decorrelated jitter: between 5 s and 5 s (3 × 1 s = 3 s is below the base) → 5 s',
@@ -185,9 +210,9 @@ describe('computeBackoff: jitter', () => {
 
   it('rejects a random outside [0, 1)', () => {
     for (const u of [1, -0.1, NaN]) {
-      expect(thrown(() => computeBackoff({ ...exp5s, jitter: 'full' }, { retry: 1, random: fixedDraw(u) })).field).toBe(
-        'random',
-      );
+      expect(
+        thrown(() => computeBackoff({ ...exp5s, jitter: 'full' }, { retry: 1, random: fixedDraw(u) })).field,
+      ).toBe('random');
     }
   });
 
@@ -211,25 +236,36 @@ describe('computeBackoff: jitter', () => {
 
   it('property: decorrelated ∈ [base, min(cap, max(base, 3 × prev))]', () => {
     fc.assert(
-      fc.property(draws, bases, fc.integer({ min: 0, max: 600_000 }), fc.integer({ min: 0, max: 3_600_000 }), (u, base, prev, extra) => {
-        const cap = base + extra;
-        const b = { type: 'exponential', delayMs: base, maxDelayMs: cap, jitter: 'decorrelated' } as const;
-        const d = computeBackoff(b, { retry: 2, prevDelayMs: prev, random: () => u }).delayMs;
-        expect(Number.isInteger(d)).toBe(true);
-        expect(d).toBeGreaterThanOrEqual(base);
-        expect(d).toBeLessThanOrEqual(Math.min(cap, Math.max(base, 3 * prev)));
-      }),
+      fc.property(
+        draws,
+        bases,
+        fc.integer({ min: 0, max: 600_000 }),
+        fc.integer({ min: 0, max: 3_600_000 }),
+        (u, base, prev, extra) => {
+          const cap = base + extra;
+          const b = { type: 'exponential', delayMs: base, maxDelayMs: cap, jitter: 'decorrelated' } as const;
+          const d = computeBackoff(b, { retry: 2, prevDelayMs: prev, random: () => u }).delayMs;
+          expect(Number.isInteger(d)).toBe(true);
+          expect(d).toBeGreaterThanOrEqual(base);
+          expect(d).toBeLessThanOrEqual(Math.min(cap, Math.max(base, 3 * prev)));
+        },
+      ),
     );
   });
 
   it('property: the same draw reproduces the same delay and explanation', () => {
     fc.assert(
-      fc.property(draws, retries, fc.constantFrom('full', 'equal', 'decorrelated' as const), (u, k, jitter) => {
-        const b = { ...exp5sCap, jitter } as const;
-        const a = computeBackoff(b, { retry: k, prevDelayMs: 7000, random: () => u });
-        const again = computeBackoff(b, { retry: k, prevDelayMs: 7000, random: () => a.detail.draw! });
-        expect(again).toEqual(a);
-      }),
+      fc.property(
+        draws,
+        retries,
+        fc.constantFrom('full', 'equal', 'decorrelated' as const),
+        (u, k, jitter) => {
+          const b = { ...exp5sCap, jitter } as const;
+          const a = computeBackoff(b, { retry: k, prevDelayMs: 7000, random: () => u });
+          const again = computeBackoff(b, { retry: k, prevDelayMs: 7000, random: () => a.detail.draw! });
+          expect(again).toEqual(a);
+        },
+      ),
     );
   });
 });
@@ -243,7 +279,11 @@ describe('computeBackoff: custom strategies', () => {
 
   it('uses the returned number (rounded) with a default explanation', () => {
     const r = computeBackoff({ type: 'custom', name: 'tenth' }, { retry: 5, random: noDraw }, strategies);
-    expect(r).toEqual({ delayMs: 502, explanation: 'custom "tenth": 502 ms', detail: { strategy: 'custom', retry: 5 } });
+    expect(r).toEqual({
+      delayMs: 502,
+      explanation: 'custom "tenth": 502 ms',
+      detail: { strategy: 'custom', retry: 5 },
+    });
   });
 
   it('uses a returned explanation and receives the context', () => {
@@ -256,30 +296,39 @@ describe('computeBackoff: custom strategies', () => {
       strategies,
     );
     expect(r).toMatchObject({ delayMs: 4000, explanation: 'told 4' });
-    computeBackoff({ type: 'custom', name: 'spy' }, { retry: 2, attempt: 4, prevDelayMs: 9, error, random: noDraw }, { spy });
+    computeBackoff(
+      { type: 'custom', name: 'spy' },
+      { retry: 2, attempt: 4, prevDelayMs: 9, error, random: noDraw },
+      { spy },
+    );
     expect(seen).toEqual([{ retry: 2, attempt: 4, prevDelayMs: 9, error, random: noDraw }]);
   });
 
   it('rejects an unknown name, listing the known ones', () => {
-    const e = thrown(() => computeBackoff({ type: 'custom', name: 'nope' }, { retry: 1, random: noDraw }, strategies));
+    const e = thrown(() =>
+      computeBackoff({ type: 'custom', name: 'nope' }, { retry: 1, random: noDraw }, strategies),
+    );
     expect(e.field).toBe('retry.backoff.name');
     expect(e.message).toBe(
       'retry.backoff.name must be a strategy registered on the worker (known: tenth, told, bad), received "nope"',
     );
-    expect(thrown(() => computeBackoff({ type: 'custom', name: 'x' }, { retry: 1, random: noDraw })).rule).toBe(
-      'a strategy registered on the worker (known: none)',
-    );
+    expect(
+      thrown(() => computeBackoff({ type: 'custom', name: 'x' }, { retry: 1, random: noDraw })).rule,
+    ).toBe('a strategy registered on the worker (known: none)');
     expect(() =>
       computeBackoff({ type: 'custom', name: 'toString' }, { retry: 1, random: noDraw }, strategies),
     ).toThrow(ValidationError);
   });
 
-  it.each([[-1], [NaN], [Infinity], ['5'], [{ delayMs: null }], [MAX_DELAY_MS + 1]])('rejects a return value of %s', (v) => {
-    const e = thrown(() =>
-      computeBackoff({ type: 'custom', name: 'f' }, { retry: 1, random: noDraw }, { f: () => v as number }),
-    );
-    expect(e.field).toBe('strategies.f');
-  });
+  it.each([[-1], [NaN], [Infinity], ['5'], [{ delayMs: null }], [MAX_DELAY_MS + 1]])(
+    'rejects a return value of %s',
+    (v) => {
+      const e = thrown(() =>
+        computeBackoff({ type: 'custom', name: 'f' }, { retry: 1, random: noDraw }, { f: () => v as number }),
+      );
+      expect(e.field).toBe('strategies.f');
+    },
+  );
 });
 
 describe('resolveRetryPolicy', () => {
@@ -287,7 +336,12 @@ describe('resolveRetryPolicy', () => {
     const p = resolveRetryPolicy(undefined);
     expect(p).toEqual({
       maxAttempts: 3,
-      phases: [{ retries: 2, backoff: { type: 'exponential', delayMs: 1000, factor: 2, maxDelayMs: 300_000, jitter: 'none' } }],
+      phases: [
+        {
+          retries: 2,
+          backoff: { type: 'exponential', delayMs: 1000, factor: 2, maxDelayMs: 300_000, jitter: 'none' },
+        },
+      ],
     });
     expect(resolveRetryPolicy(DEFAULT_RETRY_POLICY)).toEqual(p);
   });
@@ -298,9 +352,13 @@ describe('resolveRetryPolicy', () => {
       maxAttempts: 5,
       phases: [{ retries: 4, backoff: { type: 'exponential', delayMs: 5000, factor: 2, jitter: 'none' } }],
     });
-    expect(Object.isFrozen(p) && Object.isFrozen(p.phases) && Object.isFrozen(p.phases[0]!.backoff)).toBe(true);
+    expect(Object.isFrozen(p) && Object.isFrozen(p.phases) && Object.isFrozen(p.phases[0]!.backoff)).toBe(
+      true,
+    );
     expect(resolveRetryPolicy({ attempts: 2 }).phases[0]!.backoff).toEqual({ type: 'immediate' });
-    expect(resolveRetryPolicy({ attempts: 2, backoff: { type: 'linear', delayMs: 300 } }).phases[0]!.backoff).toEqual({
+    expect(
+      resolveRetryPolicy({ attempts: 2, backoff: { type: 'linear', delayMs: 300 } }).phases[0]!.backoff,
+    ).toEqual({
       type: 'linear',
       delayMs: 300,
       stepMs: 300,
@@ -324,25 +382,120 @@ describe('resolveRetryPolicy', () => {
     ['attempts 0', { attempts: 0 }, 'retry.attempts', 'an integer >= 1'],
     ['attempts 1.5', { attempts: 1.5 }, 'retry.attempts', 'an integer >= 1'],
     ['attempts over the max', { attempts: 1001 }, 'retry.attempts', 'at most 1000'],
-    ['unknown type', { attempts: 2, backoff: { type: 'random' } }, 'retry.backoff.type', 'one of immediate, fixed, linear, exponential, custom'],
-    ['negative delay', { attempts: 2, backoff: { type: 'fixed', delayMs: -1 } }, 'retry.backoff.delayMs', 'an integer >= 0 (milliseconds)'],
-    ['fractional delay', { attempts: 2, backoff: { type: 'fixed', delayMs: 1.5 } }, 'retry.backoff.delayMs', 'an integer >= 0 (milliseconds)'],
-    ['missing delay', { attempts: 2, backoff: { type: 'exponential' } }, 'retry.backoff.delayMs', 'an integer >= 0 (milliseconds)'],
-    ['delay over a year', { attempts: 2, backoff: { type: 'fixed', delayMs: MAX_DELAY_MS + 1 } }, 'retry.backoff.delayMs', `at most 1 year (${MAX_DELAY_MS} ms)`],
-    ['factor < 1', { attempts: 2, backoff: { type: 'exponential', delayMs: 1, factor: 0.5 } }, 'retry.backoff.factor', 'a finite number >= 1'],
-    ['bad jitter', { attempts: 2, backoff: { type: 'exponential', delayMs: 1, jitter: 'some' } }, 'retry.backoff.jitter', 'one of none, full, equal, decorrelated'],
-    ['cap below base', { attempts: 2, backoff: { type: 'exponential', delayMs: 500, maxDelayMs: 100 } }, 'retry.backoff.maxDelayMs', 'an integer >= delayMs (500)'],
-    ['unknown backoff key', { attempts: 2, backoff: { type: 'fixed', delayMs: 1, foo: 1 } }, 'retry.backoff.foo', 'absent (not a known option of a fixed backoff)'],
-    ['jitter on linear', { attempts: 2, backoff: { type: 'linear', delayMs: 1, jitter: 'full' } }, 'retry.backoff.jitter', 'absent (not a known option of a linear backoff)'],
-    ['unknown policy key', { attempts: 2, tries: 3 }, 'retry.tries', 'absent (not a known option of a retry policy)'],
-    ['empty custom name', { attempts: 2, backoff: { type: 'custom', name: '' } }, 'retry.backoff.name', 'a non-empty string'],
-    ['negative phase retries', { phases: [{ retries: 1, backoff: { type: 'immediate' } }, { retries: -1, backoff: { type: 'immediate' } }] }, 'retry.phases[1].retries', 'an integer >= 0'],
-    ['phase without backoff', { phases: [{ retries: 1 }] }, 'retry.phases[0].backoff', 'an object with a type'],
-    ['too many retries in phases', { phases: [{ retries: 600, backoff: { type: 'immediate' } }, { retries: 400, backoff: { type: 'immediate' } }] }, 'retry.phases', 'at most 999 retries in total'],
-    ['both forms', { attempts: 2, phases: [] }, 'retry', 'either { attempts, backoff } or { phases }, not both'],
+    [
+      'unknown type',
+      { attempts: 2, backoff: { type: 'random' } },
+      'retry.backoff.type',
+      'one of immediate, fixed, linear, exponential, custom',
+    ],
+    [
+      'negative delay',
+      { attempts: 2, backoff: { type: 'fixed', delayMs: -1 } },
+      'retry.backoff.delayMs',
+      'an integer >= 0 (milliseconds)',
+    ],
+    [
+      'fractional delay',
+      { attempts: 2, backoff: { type: 'fixed', delayMs: 1.5 } },
+      'retry.backoff.delayMs',
+      'an integer >= 0 (milliseconds)',
+    ],
+    [
+      'missing delay',
+      { attempts: 2, backoff: { type: 'exponential' } },
+      'retry.backoff.delayMs',
+      'an integer >= 0 (milliseconds)',
+    ],
+    [
+      'delay over a year',
+      { attempts: 2, backoff: { type: 'fixed', delayMs: MAX_DELAY_MS + 1 } },
+      'retry.backoff.delayMs',
+      `at most 1 year (${MAX_DELAY_MS} ms)`,
+    ],
+    [
+      'factor < 1',
+      { attempts: 2, backoff: { type: 'exponential', delayMs: 1, factor: 0.5 } },
+      'retry.backoff.factor',
+      'a finite number >= 1',
+    ],
+    [
+      'bad jitter',
+      { attempts: 2, backoff: { type: 'exponential', delayMs: 1, jitter: 'some' } },
+      'retry.backoff.jitter',
+      'one of none, full, equal, decorrelated',
+    ],
+    [
+      'cap below base',
+      { attempts: 2, backoff: { type: 'exponential', delayMs: 500, maxDelayMs: 100 } },
+      'retry.backoff.maxDelayMs',
+      'an integer >= delayMs (500)',
+    ],
+    [
+      'unknown backoff key',
+      { attempts: 2, backoff: { type: 'fixed', delayMs: 1, foo: 1 } },
+      'retry.backoff.foo',
+      'absent (not a known option of a fixed backoff)',
+    ],
+    [
+      'jitter on linear',
+      { attempts: 2, backoff: { type: 'linear', delayMs: 1, jitter: 'full' } },
+      'retry.backoff.jitter',
+      'absent (not a known option of a linear backoff)',
+    ],
+    [
+      'unknown policy key',
+      { attempts: 2, tries: 3 },
+      'retry.tries',
+      'absent (not a known option of a retry policy)',
+    ],
+    [
+      'empty custom name',
+      { attempts: 2, backoff: { type: 'custom', name: '' } },
+      'retry.backoff.name',
+      'a non-empty string',
+    ],
+    [
+      'negative phase retries',
+      {
+        phases: [
+          { retries: 1, backoff: { type: 'immediate' } },
+          { retries: -1, backoff: { type: 'immediate' } },
+        ],
+      },
+      'retry.phases[1].retries',
+      'an integer >= 0',
+    ],
+    [
+      'phase without backoff',
+      { phases: [{ retries: 1 }] },
+      'retry.phases[0].backoff',
+      'an object with a type',
+    ],
+    [
+      'too many retries in phases',
+      {
+        phases: [
+          { retries: 600, backoff: { type: 'immediate' } },
+          { retries: 400, backoff: { type: 'immediate' } },
+        ],
+      },
+      'retry.phases',
+      'at most 999 retries in total',
+    ],
+    [
+      'both forms',
+      { attempts: 2, phases: [] },
+      'retry',
+      'either { attempts, backoff } or { phases }, not both',
+    ],
     ['neither form', {}, 'retry', 'an object with attempts (and backoff) or phases'],
     ['not an object', 5, 'retry', 'an object with attempts (and backoff) or phases'],
-    ['wrong maxAttempts', { phases: [{ retries: 2, backoff: { type: 'immediate' } }], maxAttempts: 5 }, 'retry.maxAttempts', "1 + the sum of the phases' retries (3)"],
+    [
+      'wrong maxAttempts',
+      { phases: [{ retries: 2, backoff: { type: 'immediate' } }], maxAttempts: 5 },
+      'retry.maxAttempts',
+      "1 + the sum of the phases' retries (3)",
+    ],
   ];
   it.each(cases)('rejects %s', (_name, policy, field, rule) => {
     const e = thrown(() => resolveRetryPolicy(policy as RetryPolicy));
@@ -352,7 +505,9 @@ describe('resolveRetryPolicy', () => {
   });
 
   it('names fields under the given prefix', () => {
-    expect(thrown(() => resolveRetryPolicy({ attempts: 0 }, 'options.retry')).field).toBe('options.retry.attempts');
+    expect(thrown(() => resolveRetryPolicy({ attempts: 0 }, 'options.retry')).field).toBe(
+      'options.retry.attempts',
+    );
   });
 });
 
@@ -376,14 +531,28 @@ describe('planRetry', () => {
       [1, 5, 16_000],
       'dead',
     ]);
-    expect(plans[0]).toMatchObject({ explanation: 'phase 1 of 2: immediate: retry at once', detail: { phase: 0 } });
-    expect(plans[3]).toMatchObject({ explanation: 'phase 2 of 2: exponential: 1 s × 2^1 = 2 s', detail: { phase: 1, retry: 2 } });
-    expect(plans[7]).toEqual({ action: 'dead', reason: 'exhausted', explanation: 'attempts exhausted: 8 of 8 used' });
+    expect(plans[0]).toMatchObject({
+      explanation: 'phase 1 of 2: immediate: retry at once',
+      detail: { phase: 0 },
+    });
+    expect(plans[3]).toMatchObject({
+      explanation: 'phase 2 of 2: exponential: 1 s × 2^1 = 2 s',
+      detail: { phase: 1, retry: 2 },
+    });
+    expect(plans[7]).toEqual({
+      action: 'dead',
+      reason: 'exhausted',
+      explanation: 'attempts exhausted: 8 of 8 used',
+    });
   });
 
   it('has no phase prefix for a single phase and skips empty phases', () => {
     const one = resolveRetryPolicy({ attempts: 5, backoff: { type: 'fixed', delayMs: 5000 } });
-    expect(planRetry(one, 1, { random: noDraw })).toMatchObject({ explanation: 'fixed: 5 s', phase: 0, retry: 1 });
+    expect(planRetry(one, 1, { random: noDraw })).toMatchObject({
+      explanation: 'fixed: 5 s',
+      phase: 0,
+      retry: 1,
+    });
     expect(planRetry(one, 5, { random: noDraw }).explanation).toBe('attempts exhausted: 5 of 5 used');
     const gap = resolveRetryPolicy({
       phases: [
@@ -437,7 +606,10 @@ describe('previewPolicy', () => {
   });
 
   it('decorrelated bounds follow the previous step', () => {
-    const p = previewPolicy({ attempts: 4, backoff: { ...exp5s, maxDelayMs: 20_000, jitter: 'decorrelated' } });
+    const p = previewPolicy({
+      attempts: 4,
+      backoff: { ...exp5s, maxDelayMs: 20_000, jitter: 'decorrelated' },
+    });
     expect(p.steps.map((s) => [s.minDelayMs, s.delayMs, s.maxDelayMs])).toEqual([
       [5000, 10_000, 15_000],
       [5000, 17_500, 20_000],
@@ -455,7 +627,9 @@ describe('previewPolicy', () => {
     });
     expect(p.steps).toHaveLength(12);
     expect(p.steps[2]!.explanation).toBe('phase 2 of 2: exponential: 1 s × 2^0 = 1 s');
-    expect(p.summary).toBe('will retry 12 times at +0 ms, +0 ms, +1 s, +3 s, +7 s, +15 s, …, +17 min 3 s, then dead-letter');
+    expect(p.summary).toBe(
+      'will retry 12 times at +0 ms, +0 ms, +1 s, +3 s, +7 s, +15 s, …, +17 min 3 s, then dead-letter',
+    );
   });
 
   it('says when there are no retries, and uses custom strategies', () => {

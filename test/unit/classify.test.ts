@@ -12,7 +12,8 @@ import { PermanentError, TemporaryError, ValidationError } from '../../src/error
 
 const defaults = resolveClassifyOptions();
 const withCode = (code: unknown, message = 'boom') => Object.assign(new Error(message), { code });
-const withStatus = (status: number, extra: object = {}) => Object.assign(new Error('http'), { status }, extra);
+const withStatus = (status: number, extra: object = {}) =>
+  Object.assign(new Error('http'), { status }, extra);
 
 function thrown(fn: () => unknown): ValidationError {
   try {
@@ -34,7 +35,10 @@ describe('resolveClassifyOptions', () => {
   });
 
   it('merges user codes over the defaults', () => {
-    const o = resolveClassifyOptions({ codes: { NOT_FOUND: 'temporary', E_MINE: 'permanent' }, default: 'permanent' });
+    const o = resolveClassifyOptions({
+      codes: { NOT_FOUND: 'temporary', E_MINE: 'permanent' },
+      default: 'permanent',
+    });
     expect(o.codes.NOT_FOUND).toBe('temporary');
     expect(o.codes.E_MINE).toBe('permanent');
     expect(o.codes.ECONNRESET).toBe('temporary');
@@ -56,7 +60,9 @@ describe('resolveClassifyOptions', () => {
   });
 
   it('names fields under the given prefix', () => {
-    expect(thrown(() => resolveClassifyOptions({ codes: { X: 1 } }, 'options.classify')).field).toBe('options.classify.codes.X');
+    expect(thrown(() => resolveClassifyOptions({ codes: { X: 1 } }, 'options.classify')).field).toBe(
+      'options.classify.codes.X',
+    );
   });
 });
 
@@ -73,7 +79,9 @@ describe('classifyError', () => {
       errorClass: 'permanent',
       rule: 'thrown:PermanentError',
     });
-    expect(classifyError(new TemporaryError('later', { code: 'NOT_FOUND', retryAfterMs: 1500.4 }), defaults)).toEqual({
+    expect(
+      classifyError(new TemporaryError('later', { code: 'NOT_FOUND', retryAfterMs: 1500.4 }), defaults),
+    ).toEqual({
       errorClass: 'temporary',
       rule: 'thrown:TemporaryError',
       retryAfterMs: 1500,
@@ -82,23 +90,34 @@ describe('classifyError', () => {
       errorClass: 'temporary',
       rule: 'thrown:TemporaryError',
     });
-    expect(classifyError(new TemporaryError('later', { retryAfterMs: NaN }), defaults).retryAfterMs).toBeUndefined();
+    expect(
+      classifyError(new TemporaryError('later', { retryAfterMs: NaN }), defaults).retryAfterMs,
+    ).toBeUndefined();
   });
 
   it('3. a code in the table, user codes overriding defaults', () => {
-    expect(classifyError(withCode('ECONNRESET'), defaults)).toEqual({ errorClass: 'temporary', rule: 'code:ECONNRESET' });
+    expect(classifyError(withCode('ECONNRESET'), defaults)).toEqual({
+      errorClass: 'temporary',
+      rule: 'code:ECONNRESET',
+    });
     expect(classifyError(withCode('VALIDATION_ERROR'), defaults)).toEqual({
       errorClass: 'permanent',
       rule: 'code:VALIDATION_ERROR',
     });
     const mine = resolveClassifyOptions({ codes: { ECONNRESET: 'permanent' } });
-    expect(classifyError(withCode('ECONNRESET'), mine)).toEqual({ errorClass: 'permanent', rule: 'code:ECONNRESET' });
+    expect(classifyError(withCode('ECONNRESET'), mine)).toEqual({
+      errorClass: 'permanent',
+      rule: 'code:ECONNRESET',
+    });
     expect(classifyError({ code: 'ETIMEDOUT' }, defaults).rule).toBe('code:ETIMEDOUT');
   });
 
   it('3. finds a code on the cause chain (fetch failed → UND_ERR_*)', () => {
     const err = new TypeError('fetch failed', { cause: withCode('UND_ERR_CONNECT_TIMEOUT') });
-    expect(classifyError(err, defaults)).toEqual({ errorClass: 'temporary', rule: 'code:UND_ERR_CONNECT_TIMEOUT' });
+    expect(classifyError(err, defaults)).toEqual({
+      errorClass: 'temporary',
+      rule: 'code:UND_ERR_CONNECT_TIMEOUT',
+    });
   });
 
   it('3. ignores unknown, numeric and prototype-named codes', () => {
@@ -108,18 +127,26 @@ describe('classifyError', () => {
   });
 
   it.each([400, 401, 403, 404, 405, 410, 422])('4. HTTP %d is permanent', (status) => {
-    expect(classifyError(withStatus(status), defaults)).toEqual({ errorClass: 'permanent', rule: `http:${status}` });
+    expect(classifyError(withStatus(status), defaults)).toEqual({
+      errorClass: 'permanent',
+      rule: `http:${status}`,
+    });
   });
 
   it.each([408, 425, 429, 500, 502, 503, 504])('4. HTTP %d is temporary', (status) => {
-    expect(classifyError(withStatus(status), defaults)).toEqual({ errorClass: 'temporary', rule: `http:${status}` });
+    expect(classifyError(withStatus(status), defaults)).toEqual({
+      errorClass: 'temporary',
+      rule: `http:${status}`,
+    });
   });
 
   it('4. reads statusCode and response.status; other statuses fall through', () => {
     expect(classifyError({ statusCode: 404 }, defaults).rule).toBe('http:404');
     expect(classifyError({ response: { status: 503 } }, defaults).rule).toBe('http:503');
     expect(classifyError(withStatus(418), defaults)).toEqual({ errorClass: 'temporary', rule: 'default' });
-    expect(classifyError(withStatus(501), resolveClassifyOptions({ default: 'permanent' })).rule).toBe('default');
+    expect(classifyError(withStatus(501), resolveClassifyOptions({ default: 'permanent' })).rule).toBe(
+      'default',
+    );
   });
 
   it('4. a code match comes before the status', () => {
@@ -131,8 +158,12 @@ describe('classifyError', () => {
 
   it('4. retry-after from retryAfterMs or a header in seconds, for temporary results only', () => {
     expect(classifyError(withStatus(429, { retryAfterMs: 2500 }), defaults).retryAfterMs).toBe(2500);
-    expect(classifyError(withStatus(503, { headers: { 'Retry-After': '7' } }), defaults).retryAfterMs).toBe(7000);
-    expect(classifyError(withStatus(503, { headers: { 'retry-after': 1.5 } }), defaults).retryAfterMs).toBe(1500);
+    expect(classifyError(withStatus(503, { headers: { 'Retry-After': '7' } }), defaults).retryAfterMs).toBe(
+      7000,
+    );
+    expect(classifyError(withStatus(503, { headers: { 'retry-after': 1.5 } }), defaults).retryAfterMs).toBe(
+      1500,
+    );
     const fetchLike = { response: { status: 429, headers: new Headers({ 'retry-after': '3' }) } };
     expect(classifyError(fetchLike, defaults).retryAfterMs).toBe(3000);
     const date = withStatus(503, { headers: { 'retry-after': 'Wed, 21 Oct 2015 07:28:00 GMT' } });
@@ -181,7 +212,10 @@ describe('serializeError', () => {
     expect(s).toMatchObject({ name: 'RangeError', message: 'out of range', code: 'E_RANGE' });
     expect(s.stack).toContain('out of range');
     expect(serializeError(withCode(42)).code).toBe('42');
-    expect(serializeError(new PermanentError('x', { code: 'BAD' }))).toMatchObject({ name: 'PermanentError', code: 'BAD' });
+    expect(serializeError(new PermanentError('x', { code: 'BAD' }))).toMatchObject({
+      name: 'PermanentError',
+      code: 'BAD',
+    });
     expect('code' in serializeError(new Error('plain'))).toBe(false);
   });
 
@@ -225,7 +259,17 @@ describe('serializeError', () => {
       },
     });
     expect(serializeError(err)).toMatchObject({ name: 'Error', message: '' });
-    const proxy = new Proxy({}, { get: () => { throw new Error('trap'); }, ownKeys: () => { throw new Error('trap'); } });
+    const proxy = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error('trap');
+        },
+        ownKeys: () => {
+          throw new Error('trap');
+        },
+      },
+    );
     expect(serializeError(proxy).name).toBe('NonError');
     expect(serializeError({ code: 'ECONNRESET', hint: 1 })).toEqual({
       name: 'NonError',

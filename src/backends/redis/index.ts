@@ -1,0 +1,6 @@
+/**
+ * The Redis backend: the production engine, for many workers on many machines.
+ * @module
+ */
+export { RedisBackend, type RedisBackendOptions } from './redis-backend.js';
+export { queueKeys, type QueueKeys } from './keys.js';

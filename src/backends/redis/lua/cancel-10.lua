@@ -1,0 +1,33 @@
+--[[
+  Cancels a scheduled, waiting or active job: a terminal state with who and why. An active job's
+  attempt is recorded as cancelled; its worker's lease is gone, so its late result is refused.
+  ARGV[1] key prefix  ARGV[2] id  ARGV[3] by  ARGV[4] reason ('' = none)  ARGV[5] decision JSON
+  Returns { 'ok', previous state } | { 'not_found' } | { 'finished', state }
+]]
+--- @include "includes/base"
+local P = ARGV[1]
+local id = ARGV[2]
+local jk = P .. 'j:' .. id
+local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man')
+local st = f[1]
+if not st then return { 'not_found' } end
+if st == 'completed' or st == 'dead' or st == 'cancelled' then return { 'finished', st } end
+local now = nowMs()
+if st == 'active' then
+  local cur = tonumber(f[2])
+  local rec = attemptRecord(cur, f[3], tonumber(f[4]), tonumber(f[5]), now, f[6], '"outcome":"cancelled"', ARGV[5], f[7])
+  rcall('HSET', jk, 'a' .. cur, rec, 'n', cur)
+  rcall('HDEL', jk, 'cur', 'wid', 'sa', 'le', 'man')
+  rcall('ZREM', KEYS[4], id)
+elseif st == 'waiting' then
+  rcall('LREM', KEYS[2], 0, id)
+else
+  rcall('ZREM', KEYS[3], id)
+end
+local c = { by = ARGV[3], at = now }
+if ARGV[4] ~= '' then c.reason = ARGV[4] end
+rcall('HSET', jk, 'st', 'cancelled', 'cnl', cjson.encode(c), 'ft', now)
+rcall('ZADD', KEYS[7], now, id)
+emit(KEYS, now, 'cancelled', id, 'by', ARGV[3], 'previous', st)
+applyRetention(KEYS, P, 'cancelled', now)
+return { 'ok', st }

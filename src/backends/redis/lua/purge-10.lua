@@ -1,0 +1,21 @@
+--[[
+  Deletes dead jobs by id; ids that are not dead are skipped.
+  ARGV[1] key prefix  ARGV[2..] ids
+  Returns how many were deleted.
+]]
+--- @include "includes/base"
+local P = ARGV[1]
+local now = nowMs()
+local n = 0
+for i = 2, #ARGV do
+  local id = ARGV[i]
+  local jk = P .. 'j:' .. id
+  local f = rcall('HMGET', jk, 'st', 'fp')
+  if f[1] == 'dead' then
+    removeDead(KEYS, P, id, f[2])
+    rcall('DEL', jk)
+    emit(KEYS, now, 'purged', id)
+    n = n + 1
+  end
+end
+return n

@@ -1,0 +1,25 @@
+--[[
+  Sends a dead job back to waiting on a person's request. The next attempt carries trigger
+  "manual" and who/note/patch; attempt numbering continues and the retry budget starts afresh.
+  Optimistic: refused if the job's attempt count changed since the caller read it.
+  ARGV[1] key prefix  ARGV[2] id  ARGV[3] expected attempt count  ARGV[4] new data ('' = unchanged)
+  ARGV[5] manual trigger JSON without its closing brace (Redis adds "at")  ARGV[6] by
+  Returns { 'ok', at } | { 'not_found' } | { 'not_dead', state } | { 'changed', state }
+]]
+--- @include "includes/base"
+local P = ARGV[1]
+local id = ARGV[2]
+local jk = P .. 'j:' .. id
+local f = rcall('HMGET', jk, 'st', 'n', 'fp')
+if not f[1] then return { 'not_found' } end
+if f[1] ~= 'dead' then return { 'not_dead', f[1] } end
+if tonumber(f[2]) ~= tonumber(ARGV[3]) then return { 'changed', f[1] } end
+local now = nowMs()
+removeDead(KEYS, P, id, f[3])
+if ARGV[4] ~= '' then rcall('HSET', jk, 'data', ARGV[4]) end
+rcall('HSET', jk, 'st', 'waiting', 'due', now, 'trg', 'manual', 'man', ARGV[5] .. ',"at":' .. now .. '}', 'fl', 0, 'sc', 0)
+rcall('HDEL', jk, 'pd', 'dr', 'dat', 'fp', 'ec', 'derr', 'ft')
+rcall('LPUSH', KEYS[2], id)
+emit(KEYS, now, 'replayed', id, 'by', ARGV[6])
+wake(KEYS, 1)
+return { 'ok', now }

@@ -1,0 +1,18 @@
+--[[
+  Pauses (claims stop; nothing is lost) or resumes a queue.
+  ARGV[1] key prefix  ARGV[2] '1' pause | '0' resume
+]]
+--- @include "includes/base"
+local was = rcall('HGET', KEYS[1], 'paused') == '1'
+local want = ARGV[2] == '1'
+if was == want then return 0 end
+local now = nowMs()
+if want then
+  rcall('HSET', KEYS[1], 'paused', '1')
+  emit(KEYS, now, 'paused', '')
+else
+  rcall('HDEL', KEYS[1], 'paused')
+  emit(KEYS, now, 'resumed', '')
+  wake(KEYS, MAX_WAKE_TOKENS)
+end
+return 1

@@ -1,0 +1,517 @@
+/**
+ * The Redis backend: many workers on many machines. Every state transition of a job is one Lua
+ * script (atomic, one round trip, Redis `TIME` as the clock); reads are single commands or
+ * pipelines of them. Idle workers block on the queue's wake list instead of polling.
+ * @module
+ */
+import { Redis, type Cluster, type RedisOptions } from 'ioredis';
+
+import type {
+  AddRequest,
+  AddResult,
+  Backend,
+  CancelResult,
+  ClaimedJob,
+  ClaimRequest,
+  ClaimResult,
+  DeadGroupStats,
+  DeadSummary,
+  FinishRequest,
+  FinishResult,
+  Page,
+  QueueEvent,
+  RenewRequest,
+  ReplayRequest,
+  ReplayResult,
+} from '../../backend.js';
+import { BackendClosedError, ValidationError } from '../../errors.js';
+import { cancelExplanation, LEASE_EXPIRED_ERROR, POISON_FINGERPRINT, POISON_LABEL } from '../../transitions.js';
+import type {
+  Attempt,
+  AttemptTrigger,
+  DeadReason,
+  EvictionCounts,
+  Job,
+  JobOptionsStored,
+  JobState,
+  ManualTrigger,
+  Refusal,
+  RetentionSettings,
+  StateCounts,
+} from '../../types.js';
+import { scripts, type ScriptName } from './generated/scripts.js';
+import { queueKeys, type QueueKeys } from './keys.js';
+
+type Client = Redis | Cluster;
+
+export interface RedisBackendOptions {
+  /** A connection URL, ioredis options, or a client (Redis or Cluster) that the caller owns. */
+  readonly connection?: string | RedisOptions | Client;
+  /** Key prefix before the queue's hash tag. @default 'rt' */
+  readonly prefix?: string;
+  /** Where warnings (such as a maxmemory-policy that can evict jobs) go. @default console.warn */
+  readonly onWarning?: (message: string) => void;
+}
+
+const STALL_ERROR_JSON = JSON.stringify(LEASE_EXPIRED_ERROR);
+
+export class RedisBackend implements Backend {
+  readonly kind = 'redis';
+  readonly capabilities = { blockingWait: true, distributed: true } as const;
+  readonly client: Client;
+  readonly prefix: string;
+  readonly #ownsClient: boolean;
+  readonly #keys = new Map<string, QueueKeys>();
+  readonly #blockers: Client[] = [];
+  readonly #busyBlockers = new Set<Client>();
+  readonly #onWarning: (message: string) => void;
+  #closed = false;
+  #checked: Promise<void> | undefined;
+
+  constructor(options: RedisBackendOptions = {}) {
+    const c = options.connection;
+    if (c instanceof Redis || (typeof c === 'object' && c !== null && 'duplicate' in c && 'defineCommand' in c)) {
+      this.client = c as Client;
+      this.#ownsClient = false;
+    } else {
+      this.client = typeof c === 'string' ? new Redis(c) : new Redis(c ?? {});
+      this.#ownsClient = true;
+    }
+    this.prefix = options.prefix ?? 'rt';
+    if (!/^[A-Za-z0-9_.-]{1,32}$/.test(this.prefix)) {
+      throw new ValidationError('prefix', "1-32 characters of letters, digits, '_', '.' or '-'", this.prefix);
+    }
+    this.#onWarning = options.onWarning ?? ((m) => console.warn(`[retraced] ${m}`));
+    for (const [name, s] of Object.entries(scripts)) {
+      this.client.defineCommand(`rt_${name}`, { numberOfKeys: s.numberOfKeys, lua: s.lua });
+    }
+  }
+
+  #k(queue: string): QueueKeys {
+    let k = this.#keys.get(queue);
+    if (!k) {
+      k = queueKeys(this.prefix, queue);
+      this.#keys.set(queue, k);
+    }
+    return k;
+  }
+
+  /** Warns once when Redis may evict keys: with any policy but noeviction, jobs can vanish. */
+  #check(): Promise<void> {
+    return (this.#checked ??= (async () => {
+      try {
+        const reply = (await this.client.call('CONFIG', 'GET', 'maxmemory-policy')) as string[];
+        const policy = reply[1];
+        if (policy && policy !== 'noeviction') {
+          this.#onWarning(
+            `Redis maxmemory-policy is "${policy}": under memory pressure Redis may evict job keys and lose jobs. Set it to "noeviction".`,
+          );
+        }
+      } catch {
+        // CONFIG may be disabled (managed Redis): nothing to check.
+      }
+    })());
+  }
+
+  async #run(name: ScriptName, queue: string, args: (string | number)[]): Promise<unknown> {
+    if (this.#closed) throw new BackendClosedError('redis backend');
+    void this.#check();
+    const k = this.#k(queue);
+    const fn = (this.client as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[`rt_${name}`];
+    return (fn as (...a: (string | number)[]) => Promise<unknown>).call(this.client, ...k.all, k.prefix, ...args);
+  }
+
+  async now(): Promise<number> {
+    const [s, us] = (await this.client.time()) as [string | number, string | number];
+    return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+  }
+
+  async add(queue: string, jobs: readonly AddRequest[]): Promise<AddResult[]> {
+    const args: (string | number)[] = [jobs.length];
+    for (const j of jobs) {
+      args.push(j.id ?? '', j.name, j.data, j.opts, j.maxStalls, j.delayMs, j.runAt ?? '');
+    }
+    const out = (await this.#run('add', queue, args)) as (string | number)[];
+    const res: AddResult[] = [];
+    for (let i = 0; i < out.length; i += 3) {
+      res.push({ id: String(out[i]), created: out[i + 1] === 1, state: out[i + 2] as JobState });
+    }
+    return res;
+  }
+
+  async getJob(queue: string, id: string): Promise<Job | null> {
+    const h = await this.client.hgetall(this.#k(queue).job(id));
+    return decodeJob(queue, id, h);
+  }
+
+  async getAttempts(queue: string, id: string): Promise<Attempt[] | null> {
+    const h = await this.client.hgetall(this.#k(queue).job(id));
+    if (!h.st) return null;
+    return numbered<Attempt>(h, 'a');
+  }
+
+  async #jobs(queue: string, ids: string[]): Promise<Job[]> {
+    if (ids.length === 0) return [];
+    const k = this.#k(queue);
+    const p = this.client.pipeline();
+    for (const id of ids) p.hgetall(k.job(id));
+    const res = (await p.exec()) ?? [];
+    const jobs: Job[] = [];
+    res.forEach(([err, h], i) => {
+      if (err) throw err;
+      const j = decodeJob(queue, ids[i] as string, h as Record<string, string>);
+      if (j) jobs.push(j);
+    });
+    return jobs;
+  }
+
+  async listJobs(queue: string, state: JobState, page: Page): Promise<Job[]> {
+    const k = this.#k(queue);
+    const start = page.offset;
+    const stop = page.offset + page.limit - 1;
+    let ids: string[];
+    switch (state) {
+      case 'waiting':
+        // LPUSH adds, RPOP claims: the list's tail is the next to run.
+        ids = (await this.client.lrange(k.wait, -stop - 1, -start - 1)).reverse();
+        break;
+      case 'scheduled':
+        ids = await this.client.zrange(k.sched, String(start), String(stop));
+        break;
+      case 'active':
+        ids = await this.client.zrange(k.active, String(start), String(stop));
+        break;
+      case 'completed':
+        ids = await this.client.zrevrange(k.done, start, stop);
+        break;
+      case 'dead':
+        ids = await this.client.zrevrange(k.dead, start, stop);
+        break;
+      case 'cancelled':
+        ids = await this.client.zrevrange(k.cancelled, start, stop);
+        break;
+    }
+    return this.#jobs(queue, ids);
+  }
+
+  async counts(queue: string): Promise<StateCounts> {
+    const c = (await this.#run('counts', queue, [])) as number[];
+    return {
+      scheduled: c[0] ?? 0,
+      waiting: c[1] ?? 0,
+      active: c[2] ?? 0,
+      completed: c[3] ?? 0,
+      dead: c[4] ?? 0,
+      cancelled: c[5] ?? 0,
+    };
+  }
+
+  async setPaused(queue: string, paused: boolean): Promise<void> {
+    await this.#run('setPaused', queue, [paused ? '1' : '0']);
+  }
+
+  async isPaused(queue: string): Promise<boolean> {
+    return (await this.client.hget(this.#k(queue).meta, 'paused')) === '1';
+  }
+
+  async cancel(queue: string, id: string, by: string, reason: string | undefined): Promise<CancelResult> {
+    const decision = JSON.stringify({ action: 'cancelled', explanation: cancelExplanation(by, reason) });
+    const r = (await this.#run('cancel', queue, [id, by, reason ?? '', decision])) as string[];
+    if (r[0] === 'ok') return { ok: true, previous: r[1] as JobState };
+    if (r[0] === 'not_found') return { ok: false, reason: 'not_found' };
+    return { ok: false, reason: 'finished', state: r[1] as JobState };
+  }
+
+  async claim(queue: string, req: ClaimRequest): Promise<ClaimResult> {
+    const r = (await this.#run('claim', queue, [
+      req.workerId,
+      req.leaseMs,
+      req.max,
+      STALL_ERROR_JSON,
+      POISON_FINGERPRINT,
+      POISON_LABEL,
+    ])) as [number, number, number, ...string[][]];
+    const jobs: ClaimedJob[] = [];
+    for (let i = 3; i < r.length; i++) {
+      const f = r[i] as (string | number)[];
+      jobs.push({
+        id: String(f[0]),
+        name: String(f[1]),
+        data: String(f[2]),
+        opts: String(f[3]),
+        attempt: Number(f[4]),
+        trigger: f[5] as AttemptTrigger,
+        dueAt: Number(f[6]),
+        startedAt: Number(f[7]),
+        leaseExpiresAt: Number(f[8]),
+        failures: Number(f[9]),
+        stalls: Number(f[10]),
+        prevDelayMs: f[11] === '' ? undefined : Number(f[11]),
+        manual: f[12] === '' ? undefined : (JSON.parse(String(f[12])) as ManualTrigger),
+      });
+    }
+    return { jobs, recovered: r[0], paused: r[1] === 1, nextWakeInMs: r[2] < 0 ? undefined : r[2] };
+  }
+
+  async waitForWork(queue: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    if (this.#closed) throw new BackendClosedError('redis backend');
+    const conn = this.#blockers.pop() ?? (this.client.duplicate as () => Client).call(this.client);
+    this.#busyBlockers.add(conn);
+    let broken = false;
+    const drop = (): void => {
+      broken = true;
+      conn.disconnect();
+    };
+    signal.addEventListener('abort', drop, { once: true });
+    // A half-open connection would block forever: give up on it a little after the timeout.
+    const guard = setTimeout(drop, timeoutMs + 2000);
+    try {
+      await conn.blpop(this.#k(queue).wake, Math.max(0.001, timeoutMs / 1000));
+    } catch (e) {
+      if (!broken && !signal.aborted) throw e;
+    } finally {
+      clearTimeout(guard);
+      signal.removeEventListener('abort', drop);
+      this.#busyBlockers.delete(conn);
+      if (broken || this.#closed) conn.disconnect();
+      else this.#blockers.push(conn);
+    }
+  }
+
+  async renew(queue: string, leases: readonly RenewRequest[], leaseMs: number): Promise<boolean[]> {
+    if (leases.length === 0) return [];
+    const args: (string | number)[] = [leaseMs];
+    for (const l of leases) args.push(l.id, l.attempt);
+    const r = (await this.#run('renew', queue, args)) as number[];
+    return r.map((x) => x === 1);
+  }
+
+  async finish(queue: string, reqs: readonly FinishRequest[]): Promise<FinishResult[]> {
+    if (reqs.length === 0) return [];
+    const args: (string | number)[] = [reqs.length];
+    for (const r of reqs) {
+      let body = `"outcome":${JSON.stringify(r.outcome)}`;
+      if (r.error) body += `,"error":${JSON.stringify(r.error)}`;
+      if (r.errorClass) body += `,"errorClass":"${r.errorClass}"`;
+      if (r.rule) body += `,"rule":${JSON.stringify(r.rule)}`;
+      const d = r.decision;
+      let decision: string;
+      let third: string | number = '';
+      if (d.action === 'retry') {
+        decision = JSON.stringify(d).slice(0, -1);
+        third = d.delayMs;
+      } else {
+        decision = JSON.stringify(d);
+        if (d.action === 'dead') third = d.reason;
+      }
+      args.push(
+        r.id,
+        r.attempt,
+        r.workerId,
+        r.outcome,
+        body,
+        d.action,
+        decision,
+        third,
+        r.result ?? 'null',
+        r.fingerprint ?? '',
+        r.fingerprintLabel ?? '',
+        r.error?.code ?? '',
+        r.error ? JSON.stringify(r.error) : '',
+      );
+    }
+    const out = (await this.#run('finish', queue, args)) as (string | number)[];
+    const res: FinishResult[] = [];
+    for (let i = 0; i < out.length; i += 4) {
+      const status = out[i];
+      if (status === 'ok') {
+        const next = out[i + 2];
+        res.push({
+          ok: true,
+          state: out[i + 1] as JobState,
+          finishedAt: Number(out[i + 3]),
+          ...(next === '' ? {} : { nextDueAt: Number(next) }),
+        });
+      } else {
+        res.push({ ok: false, reason: status === 'stale' ? 'stale' : 'not_found' });
+      }
+    }
+    return res;
+  }
+
+  async recoverStalled(queue: string): Promise<number> {
+    return (await this.#run('recover', queue, [STALL_ERROR_JSON, POISON_FINGERPRINT, POISON_LABEL])) as number;
+  }
+
+  async listDead(queue: string, range: { from?: number; to?: number }, page: Page): Promise<DeadSummary[]> {
+    const k = this.#k(queue);
+    const ids = await this.client.zrevrangebyscore(
+      k.dead,
+      range.to ?? '+inf',
+      range.from ?? '-inf',
+      'LIMIT',
+      page.offset,
+      page.limit,
+    );
+    if (ids.length === 0) return [];
+    const p = this.client.pipeline();
+    for (const id of ids) p.hmget(k.job(id), 'name', 'dr', 'dat', 'fp', 'ec');
+    const res = (await p.exec()) ?? [];
+    const out: DeadSummary[] = [];
+    res.forEach(([err, v], i) => {
+      if (err) throw err;
+      const [name, dr, dat, fp, ec] = v as (string | null)[];
+      if (!dr) return;
+      out.push({
+        id: ids[i] as string,
+        name: name ?? '',
+        reason: dr as DeadReason,
+        at: Number(dat),
+        fingerprint: fp ?? '',
+        errorCode: ec ? ec : undefined,
+      });
+    });
+    return out;
+  }
+
+  async deadGroups(queue: string): Promise<DeadGroupStats[]> {
+    const r = (await this.#run('deadGroups', queue, [])) as (string | number)[];
+    const groups: DeadGroupStats[] = [];
+    for (let i = 0; i < r.length; i += 5) {
+      groups.push({
+        fingerprint: String(r[i]),
+        label: String(r[i + 1]),
+        count: Number(r[i + 2]),
+        firstSeen: Number(r[i + 3]),
+        lastSeen: Number(r[i + 4]),
+      });
+    }
+    return groups.sort((a, b) => b.count - a.count || b.lastSeen - a.lastSeen);
+  }
+
+  async deadByFingerprint(queue: string, fingerprint: string, page: Page): Promise<string[]> {
+    return this.client.zrevrange(this.#k(queue).fingerprint(fingerprint), page.offset, page.offset + page.limit - 1);
+  }
+
+  async replay(queue: string, req: ReplayRequest): Promise<ReplayResult> {
+    let manual = `{"by":${JSON.stringify(req.by)}`;
+    if (req.note !== undefined) manual += `,"note":${JSON.stringify(req.note)}`;
+    if (req.patch !== undefined) manual += `,"patch":${req.patch}`;
+    const r = (await this.#run('replay', queue, [req.id, req.expectedAttempts, req.data ?? '', manual, req.by])) as (
+      | string
+      | number
+    )[];
+    if (r[0] === 'ok') return { ok: true, at: Number(r[1]) };
+    if (r[0] === 'not_found') return { ok: false, reason: 'not_found' };
+    return { ok: false, reason: r[0] as 'not_dead' | 'changed', state: r[1] as JobState };
+  }
+
+  async purgeDead(queue: string, ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    let n = 0;
+    for (let i = 0; i < ids.length; i += 1000) {
+      n += (await this.#run('purge', queue, ids.slice(i, i + 1000) as string[])) as number;
+    }
+    return n;
+  }
+
+  async getRetention(queue: string): Promise<RetentionSettings> {
+    const r = await this.client.hget(this.#k(queue).meta, 'ret');
+    return r ? (JSON.parse(r) as RetentionSettings) : {};
+  }
+
+  async setRetention(queue: string, s: RetentionSettings): Promise<void> {
+    const rule = (x: { count?: number; ageMs?: number } | undefined): (string | number)[] => [
+      x?.count ?? '',
+      x?.ageMs ?? '',
+    ];
+    await this.#run('setRetention', queue, [
+      JSON.stringify(s),
+      ...rule(s.completed),
+      ...rule(s.dead),
+      ...rule(s.cancelled),
+    ]);
+  }
+
+  async evictions(queue: string): Promise<EvictionCounts> {
+    const [c, d, x] = await this.client.hmget(this.#k(queue).meta, 'ev:completed', 'ev:dead', 'ev:cancelled');
+    return { completed: Number(c ?? 0), dead: Number(d ?? 0), cancelled: Number(x ?? 0) };
+  }
+
+  async readEvents(queue: string, afterSeq: string, count: number): Promise<QueueEvent[]> {
+    const start = afterSeq === '0' || afterSeq === '' ? '-' : `(${afterSeq}`;
+    const entries = await this.client.xrange(this.#k(queue).events, start, '+', 'COUNT', count);
+    return entries.map(([seq, flat]) => {
+      const fields: Record<string, string> = {};
+      for (let i = 0; i < flat.length; i += 2) fields[flat[i] as string] = flat[i + 1] as string;
+      const { type = '', id = '', at = '0', ...rest } = fields;
+      return { seq, type, ...(id ? { jobId: id } : {}), at: Number(at), fields: rest };
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const c of [...this.#blockers, ...this.#busyBlockers]) c.disconnect();
+    this.#blockers.length = 0;
+    if (this.#ownsClient) await this.client.quit().catch(() => this.client.disconnect());
+  }
+}
+
+function numbered<T>(h: Record<string, string>, letter: 'a' | 'r'): T[] {
+  const re = letter === 'a' ? /^a(\d+)$/ : /^r(\d+)$/;
+  const items: [number, T][] = [];
+  for (const [k, v] of Object.entries(h)) {
+    const m = re.exec(k);
+    if (m) items.push([Number(m[1]), JSON.parse(v) as T]);
+  }
+  return items.sort((a, b) => a[0] - b[0]).map(([, v]) => v);
+}
+
+function decodeJob(queue: string, id: string, h: Record<string, string>): Job | null {
+  if (!h.st) return null;
+  const state = h.st as JobState;
+  const current =
+    state === 'active' && h.cur
+      ? {
+          current: {
+            n: Number(h.cur),
+            trigger: h.trg as AttemptTrigger,
+            dueAt: Number(h.due),
+            startedAt: Number(h.sa),
+            workerId: h.wid ?? '',
+            leaseExpiresAt: Number(h.le),
+            ...(h.man ? { manual: JSON.parse(h.man) as ManualTrigger } : {}),
+          },
+        }
+      : {};
+  return {
+    id,
+    queue,
+    name: h.name ?? '',
+    data: JSON.parse(h.data ?? 'null') as unknown,
+    state,
+    createdAt: Number(h.ct),
+    dueAt: Number(h.due),
+    options: JSON.parse(h.opts ?? '{}') as JobOptionsStored,
+    attempts: numbered<Attempt>(h, 'a'),
+    stalls: Number(h.sc ?? 0),
+    failures: Number(h.fl ?? 0),
+    refusals: numbered<Refusal>(h, 'r'),
+    ...current,
+    ...(h.res !== undefined ? { result: JSON.parse(h.res) as unknown } : {}),
+    ...(h.ft !== undefined ? { finishedAt: Number(h.ft) } : {}),
+    ...(state === 'dead' && h.dr
+      ? {
+          dead: {
+            reason: h.dr as DeadReason,
+            at: Number(h.dat),
+            fingerprint: h.fp ?? '',
+            ...(h.derr ? { error: JSON.parse(h.derr) as NonNullable<Job['dead']>['error'] } : {}),
+          },
+        }
+      : {}),
+    ...(h.cnl ? { cancelled: JSON.parse(h.cnl) as NonNullable<Job['cancelled']> } : {}),
+  };
+}

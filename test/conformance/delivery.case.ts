@@ -1,0 +1,258 @@
+import { describe, expect, it } from 'vitest';
+
+import type { Queue } from '../../src/queue.js';
+import type { JobEventBase } from '../../src/worker.js';
+import { LeaseLostError } from '../../src/worker.js';
+import type { Harness } from './context.js';
+import { sleep, waitForState, waitUntil } from './context.js';
+
+const CRASHED = 'dead-worker';
+
+export function deliveryCases(h: Harness): void {
+  /** Claims the queue's next job as a worker that then crashes: never renews, never finishes. */
+  async function crashedClaim(q: Queue, expectedId: string, leaseMs = 100): Promise<number> {
+    const res = await h.backend.claim(q.name, { workerId: CRASHED, leaseMs, max: 1 });
+    expect(res.jobs.map((j) => j.id)).toEqual([expectedId]);
+    return res.jobs[0]?.attempt ?? NaN;
+  }
+
+  describe('delivery', () => {
+    describe('stalls', () => {
+      it("a crashed worker's job is recovered by a live worker and recorded as a stalled attempt", async () => {
+        const q = h.queue();
+        const { id } = await q.add('fragile', { v: 1 });
+        await crashedClaim(q, id);
+        h.worker(q, async () => 'recovered', { leaseMs: 200, workerId: 'live-worker' });
+        const job = await waitForState(q, id, 'completed', 5000);
+        expect(job.attempts).toHaveLength(2);
+        const [a1, a2] = job.attempts;
+        expect(a1).toMatchObject({
+          n: 1,
+          workerId: CRASHED,
+          outcome: 'stalled',
+          errorClass: 'temporary',
+          rule: 'stall',
+          decision: {
+            action: 'retry',
+            delayMs: 0,
+            explanation: 'lease expired (stall 1 of 3): back to waiting at once',
+          },
+        });
+        // Not recovered before the lease ran out.
+        expect((a1?.finishedAt ?? 0) - (a1?.startedAt ?? 0)).toBeGreaterThanOrEqual(100);
+        expect(a2).toMatchObject({ n: 2, trigger: 'stall', workerId: 'live-worker', outcome: 'succeeded' });
+        expect(job.stalls).toBe(1);
+        expect(job.failures).toBe(0);
+        expect(job.result).toBe('recovered');
+      });
+
+      it('a job whose lease expires maxStalls times is dead-lettered as poison and never runs again', async () => {
+        const q = h.queue();
+        const { id } = await q.add('poison', null, { maxStalls: 2 });
+        for (let i = 1; i <= 2; i++) {
+          await crashedClaim(q, id);
+          await sleep(150);
+          expect(await h.backend.recoverStalled(q.name)).toBe(1);
+        }
+        const job = await q.getJob(id);
+        expect(job?.state).toBe('dead');
+        expect(job?.dead?.reason).toBe('poison');
+        expect(job?.stalls).toBe(2);
+        expect(job?.attempts.map((a) => a.outcome)).toEqual(['stalled', 'stalled']);
+        expect(job?.attempts[0]?.errorClass).toBe('temporary');
+        expect(job?.attempts[1]).toMatchObject({
+          errorClass: 'poison',
+          rule: 'stall',
+          decision: { action: 'dead', reason: 'poison', explanation: 'lease expired 2 times (maxStalls 2): poison, dead-lettered' },
+        });
+        // It never loops: nothing to claim, and a live worker never sees it.
+        expect((await h.backend.claim(q.name, { workerId: CRASHED, leaseMs: 100, max: 1 })).jobs).toEqual([]);
+        let ran = 0;
+        h.worker(q, () => void ran++, { leaseMs: 200, idleCheckMs: 20 });
+        await sleep(100);
+        expect(ran).toBe(0);
+        expect(await q.counts()).toMatchObject({ dead: 1, waiting: 0, active: 0, scheduled: 0 });
+        expect((await q.getJob(id))?.attempts).toHaveLength(2);
+      });
+
+      it('a late finish with a lease lost to recovery is refused and recorded as a refusal', async () => {
+        const q = h.queue();
+        const { id } = await q.add('late', null);
+        const attempt = await crashedClaim(q, id);
+        await sleep(150);
+        expect(await h.backend.recoverStalled(q.name)).toBe(1);
+        const [res] = await h.backend.finish(q.name, [
+          { id, attempt, workerId: CRASHED, outcome: 'succeeded', result: '"too late"', decision: { action: 'done' } },
+        ]);
+        expect(res).toEqual({ ok: false, reason: 'stale' });
+        const job = await q.getJob(id);
+        expect(job?.state).toBe('waiting');
+        expect(job?.result).toBeUndefined();
+        expect(job?.attempts.map((a) => a.outcome)).toEqual(['stalled']);
+        expect(job?.refusals).toHaveLength(1);
+        expect(job?.refusals[0]).toMatchObject({ attempt, workerId: CRASHED, outcome: 'succeeded' });
+      });
+
+      it('renewing a lease lost to recovery returns false', async () => {
+        const q = h.queue();
+        const { id } = await q.add('late', null);
+        const attempt = await crashedClaim(q, id);
+        expect(await h.backend.renew(q.name, [{ id, attempt }], 100)).toEqual([true]);
+        await sleep(150);
+        expect(await h.backend.recoverStalled(q.name)).toBe(1);
+        expect(await h.backend.renew(q.name, [{ id, attempt }], 100)).toEqual([false]);
+        expect((await q.getJob(id))?.state).toBe('waiting');
+      });
+
+      it('a handler running three times longer than its lease keeps it by renewal and is not recovered', async () => {
+        const q = h.queue();
+        const { id } = await q.add('long', null);
+        let recovered = 0;
+        const w = h.worker(q, () => sleep(450).then(() => 'kept'), { leaseMs: 150 });
+        w.on('stalled', ({ recovered: n }) => (recovered += n));
+        await waitForState(q, id, 'active');
+        await sleep(200);
+        // A bystander looking for stalled jobs finds none.
+        expect(await h.backend.recoverStalled(q.name)).toBe(0);
+        const job = await waitForState(q, id, 'completed');
+        expect(job.attempts).toHaveLength(1);
+        expect(job.attempts[0]?.outcome).toBe('succeeded');
+        expect(job.stalls).toBe(0);
+        expect(recovered).toBe(0);
+      });
+
+      it("a worker that loses its lease aborts the handler's signal and emits lease-lost", async () => {
+        const q = h.queue();
+        let reason: unknown;
+        const w = h.worker(
+          q,
+          (_job, signal) =>
+            new Promise((resolve) => {
+              signal.addEventListener('abort', () => {
+                reason = signal.reason;
+                resolve('stopped');
+              });
+            }),
+          { leaseMs: 150 },
+        );
+        const lost = new Promise<JobEventBase>((r) => w.once('lease-lost', r));
+        const { id } = await q.add('taken', null);
+        await waitForState(q, id, 'active');
+        await q.cancel(id, { by: 'ops' });
+        const ev = await lost;
+        expect(ev).toMatchObject({ id, name: 'taken', attempt: 1 });
+        expect(reason).toBeInstanceOf(LeaseLostError);
+        await waitUntil(() => w.running === 0, 'the handler to return');
+        expect((await q.getJob(id))?.state).toBe('cancelled');
+      });
+    });
+
+    describe('graceful close', () => {
+      it('close() lets a job in flight finish, renewing its lease meanwhile', async () => {
+        const q = h.queue();
+        const { id } = await q.add('finishing', null);
+        const w = h.worker(q, () => sleep(300).then(() => 'finished'), { leaseMs: 100 });
+        await waitForState(q, id, 'active');
+        await w.close({ timeoutMs: 3000 });
+        const job = await q.getJob(id);
+        expect(job?.state).toBe('completed');
+        expect(job?.attempts).toHaveLength(1);
+        expect(job?.attempts[0]?.outcome).toBe('succeeded');
+        expect(job?.stalls).toBe(0);
+      });
+
+      it('close() past its deadline gives an unfinished job back as a failed attempt to retry', async () => {
+        const q = h.queue({ retry: { attempts: 3, backoff: { type: 'immediate' } } });
+        const { id } = await q.add('stubborn', null);
+        // Ignores its signal and runs well past the close deadline.
+        const w = h.worker(q, () => sleep(600).then(() => 'too late'), { leaseMs: 200 });
+        await waitForState(q, id, 'active');
+        await w.close({ timeoutMs: 50 });
+        const job = await q.getJob(id);
+        expect(job?.state).toBe('waiting');
+        expect(job?.attempts).toHaveLength(1);
+        expect(job?.attempts[0]).toMatchObject({
+          outcome: 'failed',
+          error: { name: 'WorkerClosingError', code: 'WORKER_CLOSED' },
+          decision: { action: 'retry' },
+        });
+        expect((await q.counts()).active).toBe(0);
+      });
+
+      it('close() past its deadline records the closing error when the handler honours its signal', async () => {
+        const q = h.queue({ retry: { attempts: 3, backoff: { type: 'immediate' } } });
+        const { id } = await q.add('polite', null);
+        const w = h.worker(
+          q,
+          (_job, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))),
+          { leaseMs: 200 },
+        );
+        await waitForState(q, id, 'active');
+        await w.close({ timeoutMs: 50 });
+        const job = await q.getJob(id);
+        expect(job?.state).toBe('waiting');
+        expect(job?.attempts[0]).toMatchObject({
+          outcome: 'failed',
+          error: { name: 'WorkerClosingError', code: 'WORKER_CLOSED' },
+          decision: { action: 'retry' },
+        });
+        expect((await q.counts()).active).toBe(0);
+      });
+    });
+
+    describe('concurrency', () => {
+      it('a worker with concurrency 5 runs at most 5 jobs at once and each job exactly once', async () => {
+        const q = h.queue();
+        const added = await q.addBulk(Array.from({ length: 20 }, (_, i) => ({ name: 'c', data: i })));
+        let running = 0;
+        let peak = 0;
+        const runs = new Map<string, number>();
+        h.worker(
+          q,
+          async (job) => {
+            runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
+            running++;
+            peak = Math.max(peak, running);
+            await sleep(30);
+            running--;
+          },
+          { concurrency: 5 },
+        );
+        await waitUntil(async () => (await q.counts()).completed === 20, '20 completed jobs');
+        expect(peak).toBe(5);
+        expect(runs.size).toBe(20);
+        expect([...runs.values()].every((n) => n === 1)).toBe(true);
+        for (const { id } of added) {
+          const job = await q.getJob(id);
+          expect(job?.attempts).toHaveLength(1);
+        }
+      });
+
+      it('three workers with concurrency 4 share 60 jobs, each run exactly once', async () => {
+        const q = h.queue();
+        const added = await q.addBulk(Array.from({ length: 60 }, (_, i) => ({ name: 'm', data: i })));
+        const runs = new Map<string, string[]>();
+        for (const wid of ['w-a', 'w-b', 'w-c']) {
+          h.worker(
+            q,
+            async (job) => {
+              runs.set(job.id, [...(runs.get(job.id) ?? []), wid]);
+              await sleep(5);
+              return job.data;
+            },
+            { concurrency: 4, workerId: wid },
+          );
+        }
+        await waitUntil(async () => (await q.counts()).completed === 60, '60 completed jobs', 10_000);
+        expect(runs.size).toBe(60);
+        for (const { id } of added) {
+          const job = await q.getJob(id);
+          expect(runs.get(id)).toHaveLength(1);
+          expect(job?.attempts).toHaveLength(1);
+          expect(job?.attempts[0]).toMatchObject({ outcome: 'succeeded', workerId: runs.get(id)?.[0] });
+        }
+        expect(await q.counts()).toMatchObject({ waiting: 0, active: 0, completed: 60 });
+      });
+    });
+  });
+}
