@@ -326,13 +326,8 @@ export function planRetry(
     if (attemptsMade >= policy.maxAttempts) break;
     if (attemptsMade <= before + retries) {
       const retry = attemptsMade - before;
-      const prevDelayMs = retry > 1 ? ctx.prevDelayMs : undefined;
-      const opts = {
-        retry,
-        attempt: attemptsMade,
-        random: ctx.random,
-        ...defined({ prevDelayMs, error: ctx.error }),
-      };
+      const more = defined({ prevDelayMs: retry > 1 ? ctx.prevDelayMs : undefined, error: ctx.error });
+      const opts = { retry, attempt: attemptsMade, random: ctx.random, ...more };
       const { delayMs, explanation: text, detail } = computeBackoff(backoff, opts, strategies);
       const explanation = (n > 1 ? `phase ${phase + 1} of ${n}: ` : '') + text;
       return { action: 'retry', phase, retry, delayMs, explanation, detail: { ...detail, phase } };

@@ -81,8 +81,9 @@ export function resolveClassifyOptions(
   field = 'classify',
 ): ResolvedClassifyOptions {
   if (o === undefined) return Object.freeze({ codes: DEFAULT_CODE_TABLE, default: 'temporary' });
-  if (typeof o !== 'object' || o === null || Array.isArray(o))
-    {throw new ValidationError(field, 'an object', o);}
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) {
+    throw new ValidationError(field, 'an object', o);
+  }
   const opts = o as Record<string, unknown>;
   for (const key of Object.keys(opts)) {
     if (key !== 'codes' && key !== 'default' && opts[key] !== undefined) {
@@ -90,8 +91,9 @@ export function resolveClassifyOptions(
     }
   }
   const dflt = opts.default ?? 'temporary';
-  if (!CLASSES.includes(dflt))
-    {throw new ValidationError(`${field}.default`, 'one of temporary, permanent', dflt);}
+  if (!CLASSES.includes(dflt)) {
+    throw new ValidationError(`${field}.default`, 'one of temporary, permanent', dflt);
+  }
   const codes: Record<string, 'temporary' | 'permanent'> = { ...DEFAULT_CODE_TABLE };
   if (opts.codes !== undefined) {
     const c = opts.codes;
@@ -103,10 +105,12 @@ export function resolveClassifyOptions(
       );
     }
     for (const [code, cls] of Object.entries(c)) {
-      if (code === '')
-        {throw new ValidationError(`${field}.codes`, 'an object whose keys are non-empty codes');}
-      if (!CLASSES.includes(cls))
-        {throw new ValidationError(`${field}.codes.${code}`, 'one of temporary, permanent', cls);}
+      if (code === '') {
+        throw new ValidationError(`${field}.codes`, 'an object whose keys are non-empty codes');
+      }
+      if (!CLASSES.includes(cls)) {
+        throw new ValidationError(`${field}.codes.${code}`, 'one of temporary, permanent', cls);
+      }
       codes[code] = cls as 'temporary' | 'permanent';
     }
   }
@@ -165,10 +169,12 @@ export function classifyError(
   if (code !== undefined) found = { errorClass: opts.codes[code] ?? opts.default, rule: `code:${code}` };
   if (found === undefined) {
     const status = httpStatus(err);
-    if (status !== undefined && HTTP_PERMANENT.has(status))
-      {found = { errorClass: 'permanent', rule: `http:${status}` };}
-    if (status !== undefined && HTTP_TEMPORARY.has(status))
-      {found = { errorClass: 'temporary', rule: `http:${status}` };}
+    if (status !== undefined && HTTP_PERMANENT.has(status)) {
+      found = { errorClass: 'permanent', rule: `http:${status}` };
+    }
+    if (status !== undefined && HTTP_TEMPORARY.has(status)) {
+      found = { errorClass: 'temporary', rule: `http:${status}` };
+    }
   }
   if (found === undefined) return { errorClass: opts.default, rule: 'default' };
   if (found.errorClass === 'temporary') {
@@ -218,8 +224,9 @@ function header(headers: unknown, name: string): unknown {
   if (typeof headers !== 'object' || headers === null) return undefined;
   const getter = get(headers, 'get');
   try {
-    if (typeof getter === 'function')
-      {return (getter as (n: string) => unknown).call(headers, name) ?? undefined;}
+    if (typeof getter === 'function') {
+      return (getter as (n: string) => unknown).call(headers, name) ?? undefined;
+    }
     const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
     return key === undefined ? undefined : get(headers, key);
   } catch {
@@ -287,8 +294,9 @@ export function serializeError(err: unknown, maxStackChars = 2048, maxMessageCha
   try {
     const code = codeOf(err);
     const codePart = code !== undefined ? { code: bound(code, 200) } : {};
-    if (!isErrorLike(err))
-      {return { name: 'NonError', message: bound(describeValue(err), maxMessageChars), ...codePart };}
+    if (!isErrorLike(err)) {
+      return { name: 'NonError', message: bound(describeValue(err), maxMessageChars), ...codePart };
+    }
     const name = get(err, 'name');
     const message = get(err, 'message');
     const stack = get(err, 'stack');

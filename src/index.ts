@@ -38,6 +38,7 @@ export {
   type CodeTable,
 } from './classify.js';
 export { formatDuration } from './duration.js';
+export { renderTimeline, type TimelineOptions } from './timeline.js';
 export {
   RetracedError,
   ValidationError,

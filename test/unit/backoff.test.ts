@@ -1,13 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { computeBackoff, DEFAULT_RETRY_POLICY, MAX_DELAY_MS, planRetry } from '../../src/backoff.js';
 import {
-  computeBackoff,
-  DEFAULT_RETRY_POLICY,
-  MAX_DELAY_MS,
-  planRetry,
   previewPolicy,
   resolveRetryPolicy,
   type CustomStrategy,
+  type DelayContext,
 } from '../../src/backoff.js';
 import { ValidationError } from '../../src/errors.js';
 import type { Backoff, RetryPolicy } from '../../src/types.js';
@@ -16,6 +14,13 @@ const fixedDraw = (u: number) => () => u;
 const noDraw = () => {
   throw new Error('random() must not be called');
 };
+/** computeBackoff for the k-th retry, with no random unless given. */
+const calc = (
+  b: Backoff,
+  retry: number,
+  ctx: Partial<DelayContext> = {},
+  s?: Record<string, CustomStrategy>,
+) => computeBackoff(b, { retry, random: noDraw, ...ctx }, s);
 /** A random that records how often it was called. */
 function counting(u: number) {
   const r = Object.assign(() => (r.calls++, u), { calls: 0 });
@@ -33,19 +38,14 @@ function thrown(fn: () => unknown): ValidationError {
 
 const exp5s = { type: 'exponential', delayMs: 5000 } as const;
 const exp5sCap = { ...exp5s, maxDelayMs: 300_000 } as const;
+const IMMEDIATE = { type: 'immediate' } as const;
+const DECOR = 'exponential, decorrelated jitter: between';
 
 describe('computeBackoff: deterministic strategies', () => {
-  it('immediate', () => {
-    expect(computeBackoff({ type: 'immediate' }, { retry: 4, random: noDraw })).toEqual({
-      delayMs: 0,
-      explanation: 'immediate: retry at once',
-      detail: { strategy: 'immediate', retry: 4 },
-    });
-  });
-
-  it('fixed', () => {
-    const r = computeBackoff({ type: 'fixed', delayMs: 5000 }, { retry: 3, random: noDraw });
-    expect(r).toEqual({
+  it('immediate and fixed', () => {
+    const detail = { strategy: 'immediate', retry: 4 };
+    expect(calc(IMMEDIATE, 4)).toEqual({ delayMs: 0, explanation: 'immediate: retry at once', detail });
+    expect(calc({ type: 'fixed', delayMs: 5000 }, 3)).toEqual({
       delayMs: 5000,
       explanation: 'fixed: 5 s',
       detail: { strategy: 'fixed', retry: 3, baseMs: 5000 },
@@ -53,99 +53,72 @@ describe('computeBackoff: deterministic strategies', () => {
   });
 
   it('linear: step defaults to the base; cap noted when set, applied when hit', () => {
-    const at = (b: Backoff, k: number) => computeBackoff(b, { retry: k, random: noDraw });
-    expect(at({ type: 'linear', delayMs: 5000 }, 3).delayMs).toBe(15_000);
-    expect(at({ type: 'linear', delayMs: 5000 }, 3).explanation).toBe('linear: 5 s + 2 × 5 s = 15 s');
-    expect(at({ type: 'linear', delayMs: 5000, stepMs: 2000 }, 4).delayMs).toBe(11_000);
+    expect(calc({ type: 'linear', delayMs: 5000 }, 3).delayMs).toBe(15_000);
+    expect(calc({ type: 'linear', delayMs: 5000 }, 3).explanation).toBe('linear: 5 s + 2 × 5 s = 15 s');
+    expect(calc({ type: 'linear', delayMs: 5000, stepMs: 2000 }, 4).delayMs).toBe(11_000);
     const capped = { type: 'linear', delayMs: 5000, maxDelayMs: 60_000 } as const;
-    expect(at(capped, 3).explanation).toBe('linear: 5 s + 2 × 5 s = 15 s (cap 1 min)');
-    expect(at(capped, 20)).toEqual({
+    expect(calc(capped, 3).explanation).toBe('linear: 5 s + 2 × 5 s = 15 s (cap 1 min)');
+    const detail = { strategy: 'linear', retry: 20, baseMs: 5000, stepMs: 5000, rawMs: 100_000 };
+    expect(calc(capped, 20)).toEqual({
       delayMs: 60_000,
       explanation: 'linear: 5 s + 19 × 5 s = 1 min 40 s, capped at 1 min',
-      detail: {
-        strategy: 'linear',
-        retry: 20,
-        baseMs: 5000,
-        stepMs: 5000,
-        rawMs: 100_000,
-        capMs: 60_000,
-        capped: true,
-      },
+      detail: { ...detail, capMs: 60_000, capped: true },
     });
   });
 
   it('exponential: 5 s base, factor 2 → 5, 10, 20, 40 s', () => {
-    const delays = [1, 2, 3, 4].map((k) => computeBackoff(exp5s, { retry: k, random: noDraw }).delayMs);
-    expect(delays).toEqual([5000, 10_000, 20_000, 40_000]);
+    expect([1, 2, 3, 4].map((k) => calc(exp5s, k).delayMs)).toEqual([5000, 10_000, 20_000, 40_000]);
   });
 
   it('exponential never plateaus without a cap (below the 1-year limit)', () => {
-    const delays = Array.from(
-      { length: 20 },
-      (_, i) => computeBackoff(exp5s, { retry: i + 1, random: noDraw }).delayMs,
-    );
+    const delays = Array.from({ length: 20 }, (_, i) => calc(exp5s, i + 1).delayMs);
     for (let i = 1; i < delays.length; i++) expect(delays[i]).toBe(2 * delays[i - 1]!);
   });
 
   it('exponential explanations: no cap, cap not hit, cap hit', () => {
-    expect(computeBackoff(exp5s, { retry: 3, random: noDraw }).explanation).toBe(
-      'exponential: 5 s × 2^2 = 20 s',
-    );
-    expect(computeBackoff(exp5sCap, { retry: 3, random: noDraw }).explanation).toBe(
-      'exponential: 5 s × 2^2 = 20 s (cap 5 min)',
-    );
-    const hit = computeBackoff(exp5sCap, { retry: 8, random: noDraw });
+    expect(calc(exp5s, 3).explanation).toBe('exponential: 5 s × 2^2 = 20 s');
+    expect(calc(exp5sCap, 3).explanation).toBe('exponential: 5 s × 2^2 = 20 s (cap 5 min)');
+    const hit = calc(exp5sCap, 8);
     expect(hit.explanation).toBe('exponential: 5 s × 2^7 = 10 min 40 s, capped at 5 min');
     expect(hit.delayMs).toBe(300_000);
-    expect(hit.detail).toEqual({
-      strategy: 'exponential',
-      retry: 8,
-      baseMs: 5000,
-      factor: 2,
-      rawMs: 640_000,
-      capMs: 300_000,
-      capped: true,
-      jitter: 'none',
-    });
+    const detail = { strategy: 'exponential', retry: 8, baseMs: 5000, factor: 2, rawMs: 640_000 };
+    expect(hit.detail).toEqual({ ...detail, capMs: 300_000, capped: true, jitter: 'none' });
   });
 
   it('exponential with a fractional factor rounds to whole ms', () => {
-    const r = computeBackoff(
-      { type: 'exponential', delayMs: 1000, factor: 1.1 },
-      { retry: 3, random: noDraw },
-    );
+    const r = calc({ type: 'exponential', delayMs: 1000, factor: 1.1 }, 3);
     expect(r.delayMs).toBe(1210);
     expect(r.explanation).toBe('exponential: 1 s × 1.1^2 = 1.2 s');
   });
 
   it('an uncapped delay stops at the 1-year limit', () => {
-    const r = computeBackoff({ type: 'exponential', delayMs: 1000 }, { retry: 60, random: noDraw });
+    const r = calc({ type: 'exponential', delayMs: 1000 }, 60);
     expect(r.delayMs).toBe(MAX_DELAY_MS);
     expect(r.detail.capped).toBe(true);
     expect(r.explanation).toMatch(/, capped at 365 d \(the limit\)$/);
   });
 
   it('rejects a retry index below 1', () => {
-    expect(thrown(() => computeBackoff(exp5s, { retry: 0, random: noDraw })).field).toBe('retry');
+    expect(thrown(() => calc(exp5s, 0)).field).toBe('retry');
   });
 });
 
 describe('computeBackoff: jitter', () => {
   it('full: floor(capped × u), explained and recorded', () => {
-    const r = computeBackoff({ ...exp5sCap, jitter: 'full' }, { retry: 3, random: fixedDraw(0.66) });
+    const r = calc({ ...exp5sCap, jitter: 'full' }, 3, { random: fixedDraw(0.66) });
     expect(r.delayMs).toBe(13_200);
     expect(r.explanation).toBe('exponential: 5 s × 2^2 = 20 s (cap 5 min), full jitter → 13.2 s');
     expect(r.detail).toMatchObject({ jitter: 'full', draw: 0.66, rawMs: 20_000, capped: false });
   });
 
   it('equal: floor(capped/2 + u × capped/2)', () => {
-    const r = computeBackoff({ ...exp5sCap, jitter: 'equal' }, { retry: 3, random: fixedDraw(0.25) });
+    const r = calc({ ...exp5sCap, jitter: 'equal' }, 3, { random: fixedDraw(0.25) });
     expect(r.delayMs).toBe(12_500);
     expect(r.explanation).toBe('exponential: 5 s × 2^2 = 20 s (cap 5 min), equal jitter → 12.5 s');
   });
 
   it('jitter applies after the cap', () => {
-    const r = computeBackoff({ ...exp5sCap, jitter: 'full' }, { retry: 8, random: fixedDraw(0.5) });
+    const r = calc({ ...exp5sCap, jitter: 'full' }, 8, { random: fixedDraw(0.5) });
     expect(r.delayMs).toBe(150_000);
     expect(r.explanation).toBe(
       'exponential: 5 s × 2^7 = 10 min 40 s, capped at 5 min, full jitter → 2 min 30 s',
@@ -153,81 +126,64 @@ describe('computeBackoff: jitter', () => {
   });
 
   it('decorrelated: between base and 3 × prev', () => {
-    const r = computeBackoff(
-      { ...exp5sCap, jitter: 'decorrelated' },
-      { retry: 3, prevDelayMs: 12_000, random: fixedDraw(0.53) },
-    );
-    expect(r.delayMs).toBe(21_430);
-    expect(r.explanation).toBe('exponential, decorrelated jitter: between 5 s and 3 × 12 s = 36 s → 21.4 s');
-    expect(r.detail).toEqual({
-      strategy: 'exponential',
-      retry: 3,
-      baseMs: 5000,
-      rawMs: 21_430,
-      capMs: 300_000,
-      capped: false,
-      jitter: 'decorrelated',
-      draw: 0.53,
+    const r = calc({ ...exp5sCap, jitter: 'decorrelated' }, 3, {
+      prevDelayMs: 12_000,
+      random: fixedDraw(0.53),
     });
+    expect(r.delayMs).toBe(21_430);
+    expect(r.explanation).toBe(`${DECOR} 5 s and 3 × 12 s = 36 s → 21.4 s`);
+    const detail = { strategy: 'exponential', retry: 3, baseMs: 5000, rawMs: 21_430, capMs: 300_000 };
+    expect(r.detail).toEqual({ ...detail, capped: false, jitter: 'decorrelated', draw: 0.53 });
   });
 
   it('decorrelated: capped, and without a previous delay starts from the base', () => {
-    const capped = computeBackoff(
-      { ...exp5sCap, jitter: 'decorrelated' },
-      { retry: 9, prevDelayMs: 200_000, random: fixedDraw(0.5) },
-    );
+    const b = { ...exp5sCap, jitter: 'decorrelated' } as const;
+    const capped = calc(b, 9, { prevDelayMs: 200_000, random: fixedDraw(0.5) });
     expect(capped.delayMs).toBe(300_000);
-    expect(capped.explanation).toBe(
-      'exponential, decorrelated jitter: between 5 s and 3 × 3 min 20 s = 10 min → 5 min 3 s, capped at 5 min',
-    );
-    const first = computeBackoff({ ...exp5s, jitter: 'decorrelated' }, { retry: 1, random: fixedDraw(0.5) });
+    expect(capped.explanation).toBe(`${DECOR} 5 s and 3 × 3 min 20 s = 10 min → 5 min 3 s, capped at 5 min`);
+    const first = calc(b, 1, { random: fixedDraw(0.5) });
     expect(first.delayMs).toBe(10_000);
-    expect(first.explanation).toBe('exponential, decorrelated jitter: between 5 s and 3 × 5 s = 15 s → 10 s');
+    expect(first.explanation).toBe(`${DECOR} 5 s and 3 × 5 s = 15 s → 10 s`);
   });
 
   it('decorrelated: a previous delay below base/3 gives the base', () => {
-    const r = computeBackoff(
-      { ...exp5s, jitter: 'decorrelated' },
-      { retry: 2, prevDelayMs: 1000, random: fixedDraw(0.9) },
-    );
+    const r = calc({ ...exp5s, jitter: 'decorrelated' }, 2, { prevDelayMs: 1000, random: fixedDraw(0.9) });
     expect(r.delayMs).toBe(5000);
-    expect(r.explanation).toBe(
-      'exponential, decorrelated jitter: between 5 s and 5 s (3 × 1 s = 3 s is below the base) → 5 s',
-    );
+    expect(r.explanation).toBe(`${DECOR} 5 s and 5 s (3 × 1 s = 3 s is below the base) → 5 s`);
   });
 
   it('draws exactly once with jitter and never without', () => {
     for (const jitter of ['full', 'equal', 'decorrelated'] as const) {
       const r = counting(0.3);
-      computeBackoff({ ...exp5s, jitter }, { retry: 2, prevDelayMs: 5000, random: r });
+      calc({ ...exp5s, jitter }, 2, { prevDelayMs: 5000, random: r });
       expect(r.calls, jitter).toBe(1);
     }
     const r = counting(0.3);
-    const res = computeBackoff({ ...exp5s, jitter: 'none' }, { retry: 2, random: r });
+    expect(calc({ ...exp5s, jitter: 'none' }, 2, { random: r }).detail.draw).toBeUndefined();
     expect(r.calls).toBe(0);
-    expect(res.detail.draw).toBeUndefined();
   });
 
   it('rejects a random outside [0, 1)', () => {
     for (const u of [1, -0.1, NaN]) {
-      expect(
-        thrown(() => computeBackoff({ ...exp5s, jitter: 'full' }, { retry: 1, random: fixedDraw(u) })).field,
-      ).toBe('random');
+      expect(thrown(() => calc({ ...exp5s, jitter: 'full' }, 1, { random: fixedDraw(u) })).field).toBe(
+        'random',
+      );
     }
   });
 
   const draws = fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true });
   const retries = fc.integer({ min: 1, max: 40 });
   const bases = fc.integer({ min: 0, max: 60_000 });
+  const extras = fc.integer({ min: 0, max: 3_600_000 });
 
   it('property: full ∈ [0, capped], equal ∈ [capped/2, capped]', () => {
     fc.assert(
-      fc.property(draws, retries, bases, fc.integer({ min: 0, max: 3_600_000 }), (u, k, base, extra) => {
+      fc.property(draws, retries, bases, extras, (u, k, base, extra) => {
         const cap = base + extra;
         const capped = Math.min(cap, base * 2 ** (k - 1));
         const b = { type: 'exponential', delayMs: base, maxDelayMs: cap } as const;
-        const full = computeBackoff({ ...b, jitter: 'full' }, { retry: k, random: () => u }).delayMs;
-        const equal = computeBackoff({ ...b, jitter: 'equal' }, { retry: k, random: () => u }).delayMs;
+        const full = calc({ ...b, jitter: 'full' }, k, { random: () => u }).delayMs;
+        const equal = calc({ ...b, jitter: 'equal' }, k, { random: () => u }).delayMs;
         expect(Number.isInteger(full) && full >= 0 && full <= capped).toBe(true);
         expect(Number.isInteger(equal) && equal >= Math.floor(capped / 2) && equal <= capped).toBe(true);
       }),
@@ -235,37 +191,27 @@ describe('computeBackoff: jitter', () => {
   });
 
   it('property: decorrelated ∈ [base, min(cap, max(base, 3 × prev))]', () => {
+    const prevs = fc.integer({ min: 0, max: 600_000 });
     fc.assert(
-      fc.property(
-        draws,
-        bases,
-        fc.integer({ min: 0, max: 600_000 }),
-        fc.integer({ min: 0, max: 3_600_000 }),
-        (u, base, prev, extra) => {
-          const cap = base + extra;
-          const b = { type: 'exponential', delayMs: base, maxDelayMs: cap, jitter: 'decorrelated' } as const;
-          const d = computeBackoff(b, { retry: 2, prevDelayMs: prev, random: () => u }).delayMs;
-          expect(Number.isInteger(d)).toBe(true);
-          expect(d).toBeGreaterThanOrEqual(base);
-          expect(d).toBeLessThanOrEqual(Math.min(cap, Math.max(base, 3 * prev)));
-        },
-      ),
+      fc.property(draws, bases, prevs, extras, (u, base, prev, extra) => {
+        const cap = base + extra;
+        const b = { type: 'exponential', delayMs: base, maxDelayMs: cap, jitter: 'decorrelated' } as const;
+        const d = calc(b, 2, { prevDelayMs: prev, random: () => u }).delayMs;
+        expect(Number.isInteger(d)).toBe(true);
+        expect(d).toBeGreaterThanOrEqual(base);
+        expect(d).toBeLessThanOrEqual(Math.min(cap, Math.max(base, 3 * prev)));
+      }),
     );
   });
 
   it('property: the same draw reproduces the same delay and explanation', () => {
+    const jitters = fc.constantFrom('full', 'equal', 'decorrelated' as const);
     fc.assert(
-      fc.property(
-        draws,
-        retries,
-        fc.constantFrom('full', 'equal', 'decorrelated' as const),
-        (u, k, jitter) => {
-          const b = { ...exp5sCap, jitter } as const;
-          const a = computeBackoff(b, { retry: k, prevDelayMs: 7000, random: () => u });
-          const again = computeBackoff(b, { retry: k, prevDelayMs: 7000, random: () => a.detail.draw! });
-          expect(again).toEqual(a);
-        },
-      ),
+      fc.property(draws, retries, jitters, (u, k, jitter) => {
+        const b = { ...exp5sCap, jitter } as const;
+        const a = calc(b, k, { prevDelayMs: 7000, random: () => u });
+        expect(calc(b, k, { prevDelayMs: 7000, random: () => a.detail.draw! })).toEqual(a);
+      }),
     );
   });
 });
@@ -276,246 +222,132 @@ describe('computeBackoff: custom strategies', () => {
     told: ({ attempt }) => ({ delayMs: attempt * 1000, explanation: `told ${attempt}` }),
     bad: () => -1,
   };
+  const custom = (name: string) => ({ type: 'custom', name }) as const;
 
   it('uses the returned number (rounded) with a default explanation', () => {
-    const r = computeBackoff({ type: 'custom', name: 'tenth' }, { retry: 5, random: noDraw }, strategies);
-    expect(r).toEqual({
+    const detail = { strategy: 'custom', retry: 5 };
+    expect(calc(custom('tenth'), 5, {}, strategies)).toEqual({
       delayMs: 502,
       explanation: 'custom "tenth": 502 ms',
-      detail: { strategy: 'custom', retry: 5 },
+      detail,
     });
   });
 
   it('uses a returned explanation and receives the context', () => {
+    const r = computeBackoff(custom('told'), { retry: 2, attempt: 4, random: noDraw }, strategies);
+    expect(r).toMatchObject({ delayMs: 4000, explanation: 'told 4' });
     const seen: unknown[] = [];
     const spy: CustomStrategy = (ctx) => (seen.push(ctx), { delayMs: 7 });
     const error = { name: 'Error', message: 'x' };
-    const r = computeBackoff(
-      { type: 'custom', name: 'told' },
-      { retry: 2, attempt: 4, random: noDraw },
-      strategies,
-    );
-    expect(r).toMatchObject({ delayMs: 4000, explanation: 'told 4' });
-    computeBackoff(
-      { type: 'custom', name: 'spy' },
-      { retry: 2, attempt: 4, prevDelayMs: 9, error, random: noDraw },
-      { spy },
-    );
+    computeBackoff(custom('spy'), { retry: 2, attempt: 4, prevDelayMs: 9, error, random: noDraw }, { spy });
     expect(seen).toEqual([{ retry: 2, attempt: 4, prevDelayMs: 9, error, random: noDraw }]);
   });
 
   it('rejects an unknown name, listing the known ones', () => {
-    const e = thrown(() =>
-      computeBackoff({ type: 'custom', name: 'nope' }, { retry: 1, random: noDraw }, strategies),
-    );
+    const e = thrown(() => calc(custom('nope'), 1, {}, strategies));
     expect(e.field).toBe('retry.backoff.name');
     expect(e.message).toBe(
       'retry.backoff.name must be a strategy registered on the worker (known: tenth, told, bad), received "nope"',
     );
-    expect(
-      thrown(() => computeBackoff({ type: 'custom', name: 'x' }, { retry: 1, random: noDraw })).rule,
-    ).toBe('a strategy registered on the worker (known: none)');
-    expect(() =>
-      computeBackoff({ type: 'custom', name: 'toString' }, { retry: 1, random: noDraw }, strategies),
-    ).toThrow(ValidationError);
+    expect(thrown(() => calc(custom('x'), 1)).rule).toBe('a strategy registered on the worker (known: none)');
+    expect(() => calc(custom('toString'), 1, {}, strategies)).toThrow(ValidationError);
   });
 
-  it.each([[-1], [NaN], [Infinity], ['5'], [{ delayMs: null }], [MAX_DELAY_MS + 1]])(
-    'rejects a return value of %s',
-    (v) => {
-      const e = thrown(() =>
-        computeBackoff({ type: 'custom', name: 'f' }, { retry: 1, random: noDraw }, { f: () => v as number }),
-      );
-      expect(e.field).toBe('strategies.f');
-    },
-  );
+  it.each([[-1], [NaN], [Infinity], ['5'], [{ delayMs: null }], [MAX_DELAY_MS + 1]])('rejects %s', (v) => {
+    const e = thrown(() => calc(custom('f'), 1, {}, { f: () => v as number }));
+    expect(e.field).toBe('strategies.f');
+  });
 });
 
 describe('resolveRetryPolicy', () => {
   it('undefined gives the default policy', () => {
     const p = resolveRetryPolicy(undefined);
-    expect(p).toEqual({
-      maxAttempts: 3,
-      phases: [
-        {
-          retries: 2,
-          backoff: { type: 'exponential', delayMs: 1000, factor: 2, maxDelayMs: 300_000, jitter: 'none' },
-        },
-      ],
-    });
+    const backoff = { type: 'exponential', delayMs: 1000, factor: 2, maxDelayMs: 300_000, jitter: 'none' };
+    expect(p).toEqual({ maxAttempts: 3, phases: [{ retries: 2, backoff }] });
     expect(resolveRetryPolicy(DEFAULT_RETRY_POLICY)).toEqual(p);
   });
 
   it('normalises { attempts, backoff } into one frozen phase with defaults filled', () => {
-    const p = resolveRetryPolicy({ attempts: 5, backoff: { type: 'exponential', delayMs: 5000 } });
-    expect(p).toEqual({
-      maxAttempts: 5,
-      phases: [{ retries: 4, backoff: { type: 'exponential', delayMs: 5000, factor: 2, jitter: 'none' } }],
-    });
-    expect(Object.isFrozen(p) && Object.isFrozen(p.phases) && Object.isFrozen(p.phases[0]!.backoff)).toBe(
-      true,
-    );
-    expect(resolveRetryPolicy({ attempts: 2 }).phases[0]!.backoff).toEqual({ type: 'immediate' });
-    expect(
-      resolveRetryPolicy({ attempts: 2, backoff: { type: 'linear', delayMs: 300 } }).phases[0]!.backoff,
-    ).toEqual({
-      type: 'linear',
-      delayMs: 300,
-      stepMs: 300,
-    });
+    const p = resolveRetryPolicy({ attempts: 5, backoff: exp5s });
+    const backoff = { ...exp5s, factor: 2, jitter: 'none' };
+    expect(p).toEqual({ maxAttempts: 5, phases: [{ retries: 4, backoff }] });
+    expect([p, p.phases, p.phases[0], p.phases[0]!.backoff].every((o) => Object.isFrozen(o))).toBe(true);
+    expect(resolveRetryPolicy({ attempts: 2 }).phases[0]!.backoff).toEqual(IMMEDIATE);
+    const linear = resolveRetryPolicy({ attempts: 2, backoff: { type: 'linear', delayMs: 300 } });
+    expect(linear.phases[0]!.backoff).toEqual({ type: 'linear', delayMs: 300, stepMs: 300 });
   });
 
   it('counts phases: maxAttempts = 1 + Σ retries, and accepts its own output', () => {
-    const p = resolveRetryPolicy({
-      phases: [
-        { retries: 2, backoff: { type: 'immediate' } },
-        { retries: 0, backoff: { type: 'fixed', delayMs: 1 } },
-        { retries: 5, backoff: { type: 'fixed', delayMs: 1000 } },
-      ],
-    });
+    const fixed = (delayMs: number) => ({ type: 'fixed', delayMs }) as const;
+    const phases = [
+      { retries: 2, backoff: IMMEDIATE },
+      { retries: 0, backoff: fixed(1) },
+      { retries: 5, backoff: fixed(1000) },
+    ];
+    const p = resolveRetryPolicy({ phases });
     expect(p.maxAttempts).toBe(8);
     expect(resolveRetryPolicy(p)).toEqual(p);
     expect(resolveRetryPolicy({ phases: [] }).maxAttempts).toBe(1);
   });
 
-  const cases: [string, unknown, string, string][] = [
-    ['attempts 0', { attempts: 0 }, 'retry.attempts', 'an integer >= 1'],
-    ['attempts 1.5', { attempts: 1.5 }, 'retry.attempts', 'an integer >= 1'],
-    ['attempts over the max', { attempts: 1001 }, 'retry.attempts', 'at most 1000'],
+  const bo = (backoff: object) => ({ attempts: 2, backoff });
+  const ph = (...retries: number[]) => ({ phases: retries.map((r) => ({ retries: r, backoff: IMMEDIATE })) });
+  const MS = 'an integer >= 0 (milliseconds)';
+  const SHAPE = 'an object with attempts (and backoff) or phases';
+  const cases: [unknown, string, string][] = [
+    [{ attempts: 0 }, 'retry.attempts', 'an integer >= 1'],
+    [{ attempts: 1.5 }, 'retry.attempts', 'an integer >= 1'],
+    [{ attempts: 1001 }, 'retry.attempts', 'at most 1000'],
+    [bo({ type: 'random' }), 'retry.backoff.type', 'one of immediate, fixed, linear, exponential, custom'],
+    [bo({ type: 'fixed', delayMs: -1 }), 'retry.backoff.delayMs', MS],
+    [bo({ type: 'fixed', delayMs: 1.5 }), 'retry.backoff.delayMs', MS],
+    [bo({ type: 'exponential' }), 'retry.backoff.delayMs', MS],
     [
-      'unknown type',
-      { attempts: 2, backoff: { type: 'random' } },
-      'retry.backoff.type',
-      'one of immediate, fixed, linear, exponential, custom',
-    ],
-    [
-      'negative delay',
-      { attempts: 2, backoff: { type: 'fixed', delayMs: -1 } },
+      bo({ type: 'fixed', delayMs: MAX_DELAY_MS + 1 }),
       'retry.backoff.delayMs',
-      'an integer >= 0 (milliseconds)',
+      'at most 1 year (31536000000 ms)',
     ],
+    [bo({ ...exp5s, factor: 0.5 }), 'retry.backoff.factor', 'a finite number >= 1'],
+    [bo({ ...exp5s, jitter: 'some' }), 'retry.backoff.jitter', 'one of none, full, equal, decorrelated'],
+    [bo({ ...exp5s, maxDelayMs: 100 }), 'retry.backoff.maxDelayMs', 'an integer >= delayMs (5000)'],
     [
-      'fractional delay',
-      { attempts: 2, backoff: { type: 'fixed', delayMs: 1.5 } },
-      'retry.backoff.delayMs',
-      'an integer >= 0 (milliseconds)',
-    ],
-    [
-      'missing delay',
-      { attempts: 2, backoff: { type: 'exponential' } },
-      'retry.backoff.delayMs',
-      'an integer >= 0 (milliseconds)',
-    ],
-    [
-      'delay over a year',
-      { attempts: 2, backoff: { type: 'fixed', delayMs: MAX_DELAY_MS + 1 } },
-      'retry.backoff.delayMs',
-      `at most 1 year (${MAX_DELAY_MS} ms)`,
-    ],
-    [
-      'factor < 1',
-      { attempts: 2, backoff: { type: 'exponential', delayMs: 1, factor: 0.5 } },
-      'retry.backoff.factor',
-      'a finite number >= 1',
-    ],
-    [
-      'bad jitter',
-      { attempts: 2, backoff: { type: 'exponential', delayMs: 1, jitter: 'some' } },
-      'retry.backoff.jitter',
-      'one of none, full, equal, decorrelated',
-    ],
-    [
-      'cap below base',
-      { attempts: 2, backoff: { type: 'exponential', delayMs: 500, maxDelayMs: 100 } },
-      'retry.backoff.maxDelayMs',
-      'an integer >= delayMs (500)',
-    ],
-    [
-      'unknown backoff key',
-      { attempts: 2, backoff: { type: 'fixed', delayMs: 1, foo: 1 } },
+      bo({ type: 'fixed', delayMs: 1, foo: 1 }),
       'retry.backoff.foo',
       'absent (not a known option of a fixed backoff)',
     ],
     [
-      'jitter on linear',
-      { attempts: 2, backoff: { type: 'linear', delayMs: 1, jitter: 'full' } },
+      bo({ type: 'linear', delayMs: 1, jitter: 'full' }),
       'retry.backoff.jitter',
       'absent (not a known option of a linear backoff)',
     ],
-    [
-      'unknown policy key',
-      { attempts: 2, tries: 3 },
-      'retry.tries',
-      'absent (not a known option of a retry policy)',
-    ],
-    [
-      'empty custom name',
-      { attempts: 2, backoff: { type: 'custom', name: '' } },
-      'retry.backoff.name',
-      'a non-empty string',
-    ],
-    [
-      'negative phase retries',
-      {
-        phases: [
-          { retries: 1, backoff: { type: 'immediate' } },
-          { retries: -1, backoff: { type: 'immediate' } },
-        ],
-      },
-      'retry.phases[1].retries',
-      'an integer >= 0',
-    ],
-    [
-      'phase without backoff',
-      { phases: [{ retries: 1 }] },
-      'retry.phases[0].backoff',
-      'an object with a type',
-    ],
-    [
-      'too many retries in phases',
-      {
-        phases: [
-          { retries: 600, backoff: { type: 'immediate' } },
-          { retries: 400, backoff: { type: 'immediate' } },
-        ],
-      },
-      'retry.phases',
-      'at most 999 retries in total',
-    ],
-    [
-      'both forms',
-      { attempts: 2, phases: [] },
-      'retry',
-      'either { attempts, backoff } or { phases }, not both',
-    ],
-    ['neither form', {}, 'retry', 'an object with attempts (and backoff) or phases'],
-    ['not an object', 5, 'retry', 'an object with attempts (and backoff) or phases'],
-    [
-      'wrong maxAttempts',
-      { phases: [{ retries: 2, backoff: { type: 'immediate' } }], maxAttempts: 5 },
-      'retry.maxAttempts',
-      "1 + the sum of the phases' retries (3)",
-    ],
+    [{ attempts: 2, tries: 3 }, 'retry.tries', 'absent (not a known option of a retry policy)'],
+    [bo({ type: 'custom', name: '' }), 'retry.backoff.name', 'a non-empty string'],
+    [ph(1, -1), 'retry.phases[1].retries', 'an integer >= 0'],
+    [{ phases: [{ retries: 1 }] }, 'retry.phases[0].backoff', 'an object with a type'],
+    [ph(600, 400), 'retry.phases', 'at most 999 retries in total'],
+    [{ attempts: 2, phases: [] }, 'retry', 'either { attempts, backoff } or { phases }, not both'],
+    [{}, 'retry', SHAPE],
+    [5, 'retry', SHAPE],
+    [{ ...ph(2), maxAttempts: 5 }, 'retry.maxAttempts', "1 + the sum of the phases' retries (3)"],
   ];
-  it.each(cases)('rejects %s', (_name, policy, field, rule) => {
+  it.each(cases)('rejects %j at %s', (policy, field, rule) => {
     const e = thrown(() => resolveRetryPolicy(policy as RetryPolicy));
-    expect(e.field).toBe(field);
-    expect(e.rule).toBe(rule);
+    expect([e.field, e.rule]).toEqual([field, rule]);
     expect(e.message.startsWith(`${field} must be ${rule}`)).toBe(true);
   });
 
   it('names fields under the given prefix', () => {
-    expect(thrown(() => resolveRetryPolicy({ attempts: 0 }, 'options.retry')).field).toBe(
-      'options.retry.attempts',
-    );
+    const e = thrown(() => resolveRetryPolicy({ attempts: 0 }, 'options.retry'));
+    expect(e.field).toBe('options.retry.attempts');
   });
 });
 
 describe('planRetry', () => {
+  const exp1s = { type: 'exponential', delayMs: 1000 } as const;
   const multi = resolveRetryPolicy({
     phases: [
-      { retries: 2, backoff: { type: 'immediate' } },
-      { retries: 5, backoff: { type: 'exponential', delayMs: 1000 } },
+      { retries: 2, backoff: IMMEDIATE },
+      { retries: 5, backoff: exp1s },
     ],
   });
 
@@ -531,14 +363,17 @@ describe('planRetry', () => {
       [1, 5, 16_000],
       'dead',
     ]);
-    expect(plans[0]).toMatchObject({
-      explanation: 'phase 1 of 2: immediate: retry at once',
-      detail: { phase: 0 },
-    });
-    expect(plans[3]).toMatchObject({
-      explanation: 'phase 2 of 2: exponential: 1 s × 2^1 = 2 s',
-      detail: { phase: 1, retry: 2 },
-    });
+    expect(plans.map((p) => p.explanation)).toEqual([
+      'phase 1 of 2: immediate: retry at once',
+      'phase 1 of 2: immediate: retry at once',
+      'phase 2 of 2: exponential: 1 s × 2^0 = 1 s',
+      'phase 2 of 2: exponential: 1 s × 2^1 = 2 s',
+      'phase 2 of 2: exponential: 1 s × 2^2 = 4 s',
+      'phase 2 of 2: exponential: 1 s × 2^3 = 8 s',
+      'phase 2 of 2: exponential: 1 s × 2^4 = 16 s',
+      'attempts exhausted: 8 of 8 used',
+    ]);
+    expect(plans[3]).toMatchObject({ detail: { phase: 1, retry: 2, strategy: 'exponential' } });
     expect(plans[7]).toEqual({
       action: 'dead',
       reason: 'exhausted',
@@ -567,12 +402,11 @@ describe('planRetry', () => {
     const p = resolveRetryPolicy({
       phases: [
         { retries: 1, backoff: { type: 'fixed', delayMs: 60_000 } },
-        { retries: 3, backoff: { type: 'exponential', delayMs: 1000, jitter: 'decorrelated' } },
+        { retries: 3, backoff: { ...exp1s, jitter: 'decorrelated' } },
       ],
     });
-    expect(planRetry(p, 2, { prevDelayMs: 60_000, random: fixedDraw(0.5) }).explanation).toBe(
-      'phase 2 of 2: exponential, decorrelated jitter: between 1 s and 3 × 1 s = 3 s → 2 s',
-    );
+    const second = planRetry(p, 2, { prevDelayMs: 60_000, random: fixedDraw(0.5) });
+    expect(second.explanation).toBe(`phase 2 of 2: ${DECOR} 1 s and 3 × 1 s = 3 s → 2 s`);
     expect(planRetry(p, 3, { prevDelayMs: 2000, random: fixedDraw(0.5) })).toMatchObject({ delayMs: 3500 });
   });
 
@@ -585,8 +419,7 @@ describe('previewPolicy', () => {
   it('summarises a deterministic policy with cumulative offsets', () => {
     const p = previewPolicy({ attempts: 5, backoff: exp5s });
     expect(p.summary).toBe('will retry at +5 s, +15 s, +35 s, +1 min 15 s, then dead-letter');
-    expect(p.maxAttempts).toBe(5);
-    expect(p.then).toBe('dead-letter');
+    expect([p.maxAttempts, p.then]).toEqual([5, 'dead-letter']);
     expect(p.steps.map((s) => [s.attempt, s.delayMs, s.minDelayMs, s.maxDelayMs, s.atMs])).toEqual([
       [2, 5000, 5000, 5000, 5000],
       [3, 10_000, 10_000, 10_000, 15_000],
@@ -621,15 +454,14 @@ describe('previewPolicy', () => {
   it('mixes phases and shortens long lists', () => {
     const p = previewPolicy({
       phases: [
-        { retries: 2, backoff: { type: 'immediate' } },
+        { retries: 2, backoff: IMMEDIATE },
         { retries: 10, backoff: { type: 'exponential', delayMs: 1000 } },
       ],
     });
     expect(p.steps).toHaveLength(12);
     expect(p.steps[2]!.explanation).toBe('phase 2 of 2: exponential: 1 s × 2^0 = 1 s');
-    expect(p.summary).toBe(
-      'will retry 12 times at +0 ms, +0 ms, +1 s, +3 s, +7 s, +15 s, …, +17 min 3 s, then dead-letter',
-    );
+    const list = '+0 ms, +0 ms, +1 s, +3 s, +7 s, +15 s, …, +17 min 3 s';
+    expect(p.summary).toBe(`will retry 12 times at ${list}, then dead-letter`);
   });
 
   it('says when there are no retries, and uses custom strategies', () => {
@@ -639,10 +471,8 @@ describe('previewPolicy', () => {
       then: 'dead-letter',
       summary: 'no retries: the first failure dead-letters',
     });
-    const p = previewPolicy(
-      { attempts: 3, backoff: { type: 'custom', name: 'sq' } },
-      { strategies: { sq: ({ retry }) => retry * retry * 1000 } },
-    );
+    const strategies = { sq: ({ retry }: { retry: number }) => retry * retry * 1000 };
+    const p = previewPolicy({ attempts: 3, backoff: { type: 'custom', name: 'sq' } }, { strategies });
     expect(p.summary).toBe('will retry at +1 s, +5 s, then dead-letter');
   });
 });
