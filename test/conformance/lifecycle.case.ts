@@ -177,6 +177,21 @@ export function lifecycleCases(h: Harness): void {
       expect(await q.evictions()).toEqual({ completed: 1, dead: 0, cancelled: 0 });
     });
 
+    it('publishes every transition on the queue event feed, readable from a cursor', async () => {
+      const q = h.queue({ retry: { attempts: 2, backoff: { type: 'immediate' } } });
+      const { id } = await q.add('feed', null);
+      h.worker(q, async (job) => {
+        if (job.attempt === 1) throw new Error('once');
+        return 'ok';
+      });
+      await waitForState(q, id, 'completed');
+      const events = (await h.backend.readEvents(q.name, '0', 100)).filter((e) => e.jobId === id);
+      expect(events.map((e) => e.type)).toEqual(['added', 'active', 'retrying', 'active', 'completed']);
+      expect(events.every((e, i) => i === 0 || e.at >= events[i - 1]!.at)).toBe(true);
+      const rest = await h.backend.readEvents(q.name, events[0]!.seq, 100);
+      expect(rest.map((e) => e.type)).toEqual(['active', 'retrying', 'active', 'completed']);
+    });
+
     it('stores a result over the size limit as a marker, not the result', async () => {
       const q = h.queue({ maxResultBytes: 100 });
       h.worker(q, async () => 'x'.repeat(500));

@@ -1,0 +1,97 @@
+/**
+ * Redis-only behaviour: key layout, script cache loss, eviction-policy warning, dropped
+ * connections. Destructive cases run on a redis-server of their own, never the shared one.
+ */
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+
+import { RedisBackend } from '../../src/backends/redis/redis-backend.js';
+import { Queue } from '../../src/queue.js';
+import { Worker } from '../../src/worker.js';
+import { sleep, waitUntil } from '../conformance/context.js';
+import { describeRedis, uniquePrefix } from '../helpers/redis.js';
+import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+
+describeRedis('redis backend specifics', () => {
+  let server: RedisServer;
+  let admin: Redis;
+  beforeAll(async () => {
+    server = await startRedisServer();
+    admin = new Redis(server.url);
+  });
+  afterAll(async () => {
+    admin.disconnect();
+    await server.stop();
+  });
+
+  it('keeps every key of a queue under the prefix and the queue hash tag', async () => {
+    const prefix = uniquePrefix();
+    const backend = new RedisBackend({ connection: server.url, prefix, onWarning: () => undefined });
+    const q = new Queue('tagged.q-1', { backend, retry: { attempts: 1 }, retention: { completed: { count: 5 } } });
+    const w = new Worker(q, async (job) => {
+      if (job.name === 'bad') throw new Error('boom 42');
+      return 'ok';
+    });
+    await q.addBulk([{ name: 'good', data: 1 }, { name: 'bad', data: 2 }, { name: 'later', data: 3, options: { delay: 60_000 } }]);
+    await waitUntil(async () => (await q.counts()).dead === 1 && (await q.counts()).completed === 1, 'jobs to finish');
+    await w.close();
+    const keys = await admin.keys(`${prefix}*`);
+    expect(keys.length).toBeGreaterThan(5);
+    for (const k of keys) expect(k.startsWith(`${prefix}:{tagged.q-1}:`)).toBe(true);
+    await backend.close();
+  });
+
+  it('recovers from a flushed script cache (NOSCRIPT) transparently', async () => {
+    const backend = new RedisBackend({ connection: server.url, prefix: uniquePrefix(), onWarning: () => undefined });
+    const q = new Queue('scripts', { backend });
+    await q.add('a', 1);
+    await admin.script('FLUSH');
+    const { id } = await q.add('b', 2);
+    expect((await q.getJob(id))?.state).toBe('waiting');
+    await backend.close();
+  });
+
+  it('warns when maxmemory-policy could evict jobs', async () => {
+    await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    try {
+      const warnings: string[] = [];
+      const backend = new RedisBackend({ connection: server.url, prefix: uniquePrefix(), onWarning: (m) => warnings.push(m) });
+      await new Queue('warn', { backend }).add('x', null);
+      await waitUntil(() => warnings.length > 0, 'a warning');
+      expect(warnings[0]).toContain('allkeys-lru');
+      expect(warnings[0]).toContain('noeviction');
+      await backend.close();
+    } finally {
+      await admin.config('SET', 'maxmemory-policy', 'noeviction');
+    }
+  });
+
+  it('survives dropped connections: workers reconnect, no job is lost or left active', async () => {
+    const backend = new RedisBackend({ connection: server.url, prefix: uniquePrefix(), onWarning: () => undefined });
+    const q = new Queue<number>('drops', { backend, retry: { attempts: 5, backoff: { type: 'immediate' } } });
+    const w = new Worker(q, async () => sleep(2), { concurrency: 8, leaseMs: 1000, idleCheckMs: 200 });
+    w.on('error', () => undefined);
+    const total = 300;
+    await q.addBulk(Array.from({ length: total }, (_, i) => ({ name: 'n', data: i })));
+    for (let i = 0; i < 3; i++) {
+      await sleep(60);
+      await admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    }
+    await waitUntil(async () => (await q.counts()).completed === total, 'every job to complete', 15_000);
+    const counts = await q.counts();
+    expect(counts).toMatchObject({ waiting: 0, active: 0, scheduled: 0, dead: 0, completed: total });
+    await w.close();
+    await backend.close();
+  });
+
+  it('wakes a blocked idle worker as soon as a job is added', async () => {
+    const backend = new RedisBackend({ connection: server.url, prefix: uniquePrefix(), onWarning: () => undefined });
+    const q = new Queue('wake', { backend });
+    const w = new Worker(q, async () => 'ok', { idleCheckMs: 30_000 });
+    await sleep(100); // blocked in BLPOP for up to 30 s
+    const { id } = await q.add('now', null);
+    await waitUntil(async () => (await q.getJob(id))?.state === 'completed', 'completion', 3000);
+    await w.close();
+    await backend.close();
+  });
+});
