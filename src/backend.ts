@@ -162,11 +162,17 @@ export interface ReplayRequest {
   readonly note: string | undefined;
   /** JSON text of the patch diff. */
   readonly patch: string | undefined;
+  /**
+   * Also accept a scheduled job (waiting for its retry): it runs now, its retry budget kept.
+   * A dead job's budget starts afresh.
+   */
+  readonly alsoScheduled?: boolean;
 }
 
 export type ReplayResult =
   | { readonly ok: true; readonly at: number }
   | { readonly ok: false; readonly reason: 'not_found' | 'not_dead' | 'changed'; readonly state?: JobState };
+  // 'not_dead': the job is in a state the request does not accept.
 
 export type CancelResult =
   | { readonly ok: true; readonly previous: JobState }
@@ -230,6 +236,9 @@ export interface Backend {
 
   /** Reads the queue's event feed after `afterSeq` (exclusive; '0' for the start). */
   readEvents(queue: string, afterSeq: string, count: number): Promise<QueueEvent[]>;
+
+  /** Names of the queues this backend holds (any queue that ever had a job or a setting). */
+  listQueues(): Promise<string[]>;
 
   /** Read the attempt records only. */
   getAttempts(queue: string, id: string): Promise<Attempt[] | null>;

@@ -51,8 +51,8 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
   backoff: Object.freeze(DEFAULT_BACKOFF),
 });
 
-/** `phase` is 0-based; `retry` is the index within the phase. */
 type PlannedRetry = { action: 'retry'; phase: number; retry: number; delayMs: number; explanation: string };
+/** A retry (`phase` 0-based, `retry` the index within the phase) or dead-letter. */
 export type RetryPlan =
   (PlannedRetry & { detail: DelayDetail }) | { action: 'dead'; reason: 'exhausted'; explanation: string };
 

@@ -100,29 +100,7 @@ export class DeadLetterQueue {
    * the note, and the patch as a diff. Attempt numbering continues; the retry budget starts afresh.
    */
   async replay(id: string, options: ReplayOptions): Promise<Job> {
-    const o = resolveReplayOptions(options);
-    for (let tries = 0; ; tries++) {
-      const job = await this.get(id);
-      let data: string | undefined;
-      let patch: string | undefined;
-      if (o.patch !== undefined) {
-        const next = mergePatch(job.data, o.patch);
-        data = toJson(next, 'patch (applied to data)', this.#queue.options.maxDataBytes);
-        patch = JSON.stringify(diffJson(job.data, JSON.parse(data)));
-      }
-      const r = await this.#backend.replay(this.#queue.name, {
-        id,
-        expectedAttempts: job.attempts.length,
-        data,
-        by: o.by,
-        note: o.note,
-        patch,
-      });
-      if (r.ok) return (await this.#backend.getJob(this.#queue.name, id)) as Job;
-      if (r.reason === 'not_found') throw new JobNotFoundError(this.#queue.name, id);
-      if (r.reason === 'not_dead') throw new InvalidStateError(id, r.state ?? 'unknown', 'dead');
-      if (tries >= 3) throw new RetracedError(`job ${id} kept changing during replay; try again`);
-    }
+    return manualRetry(this.#queue, id, options, false);
   }
 
   /** Replays every dead job matching the filter (at most `limit`), one by one, each recorded. */
@@ -198,6 +176,43 @@ export class DeadLetterQueue {
       for (const s of page) if (matches(s, f)) yield s;
       if (page.length < SCAN_PAGE) return;
     }
+  }
+}
+
+/**
+ * Sends a dead job (or, with `alsoScheduled`, a job waiting for its retry) to waiting by hand.
+ * Optimistic: re-reads and retries if the job changed between the read and the transition.
+ * @internal
+ */
+export async function manualRetry(queue: Queue, id: string, options: ReplayOptions, alsoScheduled: boolean): Promise<Job> {
+  const o = resolveReplayOptions(options);
+  const expected = alsoScheduled ? 'dead or scheduled' : 'dead';
+  for (let tries = 0; ; tries++) {
+    const job = await queue.backend.getJob(queue.name, id);
+    if (!job) throw new JobNotFoundError(queue.name, id);
+    if (job.state !== 'dead' && !(alsoScheduled && job.state === 'scheduled')) {
+      throw new InvalidStateError(id, job.state, expected);
+    }
+    let data: string | undefined;
+    let patch: string | undefined;
+    if (o.patch !== undefined) {
+      const next = mergePatch(job.data, o.patch);
+      data = toJson(next, 'patch (applied to data)', queue.options.maxDataBytes);
+      patch = JSON.stringify(diffJson(job.data, JSON.parse(data)));
+    }
+    const r = await queue.backend.replay(queue.name, {
+      id,
+      expectedAttempts: job.attempts.length,
+      data,
+      by: o.by,
+      note: o.note,
+      patch,
+      alsoScheduled,
+    });
+    if (r.ok) return (await queue.backend.getJob(queue.name, id)) as Job;
+    if (r.reason === 'not_found') throw new JobNotFoundError(queue.name, id);
+    if (r.reason === 'not_dead') throw new InvalidStateError(id, r.state ?? 'unknown', expected);
+    if (tries >= 3) throw new RetracedError(`job ${id} kept changing during the manual retry; try again`);
   }
 }
 

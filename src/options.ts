@@ -5,7 +5,7 @@
  * @module
  */
 import type { Backend } from './backend.js';
-import { DEFAULT_RETRY_POLICY, resolveRetryPolicy, type CustomStrategy } from './backoff.js';
+import { DEFAULT_RETRY_POLICY, MAX_DELAY_MS, resolveRetryPolicy, type CustomStrategy } from './backoff.js';
 import { resolveClassifyOptions, type ClassifyOptions, type ResolvedClassifyOptions } from './classify.js';
 import { PayloadTooLargeError, ValidationError } from './errors.js';
 import type { ResolvedRetryPolicy, RetentionSettings, RetryPolicy } from './types.js';
@@ -14,7 +14,7 @@ const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const JOB_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 const WORKER_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
 /** A year: the longest delay or lease we accept. Longer is almost surely a unit mistake (s vs ms). */
-export const MAX_DURATION_MS = 366 * 24 * 3600 * 1000;
+export const MAX_DURATION_MS = MAX_DELAY_MS;
 
 export interface QueueOptions {
   /** Where jobs live. @default the process-wide in-memory backend (embedded mode) */

@@ -6,7 +6,7 @@
 import type { AddRequest, Backend, Page } from './backend.js';
 import { MemoryBackend } from './backends/memory/memory-backend.js';
 import { previewPolicy, resolveRetryPolicy, type PolicyPreview } from './backoff.js';
-import { DeadLetterQueue } from './dlq.js';
+import { DeadLetterQueue, manualRetry, type ReplayOptions } from './dlq.js';
 import { InvalidStateError, JobNotFoundError, ValidationError } from './errors.js';
 import {
   assertInt,
@@ -152,6 +152,15 @@ export class Queue<Data = unknown, Result = unknown> {
     if (r.ok) return;
     if (r.reason === 'not_found') throw new JobNotFoundError(this.name, id);
     throw new InvalidStateError(id, r.state ?? 'finished', 'scheduled, waiting or active');
+  }
+
+  /**
+   * Runs a job now, by hand: a job waiting for its retry (scheduled) or a dead one. The next attempt
+   * is recorded with trigger `manual`, who and why (and a data patch as a diff, if given). A
+   * scheduled job keeps its retry budget; a dead job's starts afresh, as with `dlq.replay`.
+   */
+  async retryNow(id: string, options: ReplayOptions): Promise<Job<Data, Result>> {
+    return (await manualRetry(this as unknown as Queue, id, options, true)) as Job<Data, Result>;
   }
 
   async setRetention(settings: RetentionSettings): Promise<void> {

@@ -188,6 +188,9 @@ export function lifecycleCases(h: Harness): void {
       const events = (await h.backend.readEvents(q.name, '0', 100)).filter((e) => e.jobId === id);
       expect(events.map((e) => e.type)).toEqual(['added', 'active', 'retrying', 'active', 'completed']);
       expect(events.every((e, i) => i === 0 || e.at >= events[i - 1]!.at)).toBe(true);
+      expect(events[2]!.fields).toMatchObject({ attempt: '1', outcome: 'failed', class: 'temporary', delay: '0' });
+      expect(events[4]!.fields).toMatchObject({ attempt: '2', outcome: 'succeeded', class: '' });
+      expect(Number(events[4]!.fields.dur)).toBeGreaterThanOrEqual(0);
       const rest = await h.backend.readEvents(q.name, events[0]!.seq, 100);
       expect(rest.map((e) => e.type)).toEqual(['active', 'retrying', 'active', 'completed']);
     });

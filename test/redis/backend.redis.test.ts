@@ -75,7 +75,7 @@ describeRedis('redis backend specifics', () => {
     await q.addBulk(Array.from({ length: total }, (_, i) => ({ name: 'n', data: i })));
     for (let i = 0; i < 3; i++) {
       await sleep(60);
-      await admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+      await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
     }
     await waitUntil(async () => (await q.counts()).completed === total, 'every job to complete', 15_000);
     const counts = await q.counts();

@@ -189,7 +189,7 @@ export class MemoryBackend implements Backend {
       if (state === 'waiting') q.waiting.add(id);
       else q.scheduled.set(id, due);
       woke = true;
-      this.#emit(q, 'added', id, { state, dueAt: String(due) });
+      this.#emit(q, 'added', id, { state, due: String(due) });
       out.push({ id, created: true, state });
     }
     if (woke) this.#wake(q);
@@ -353,12 +353,12 @@ export class MemoryBackend implements Backend {
       if (poison) {
         j.dead = { reason: 'poison', at: now, fingerprint: POISON_FINGERPRINT, label: POISON_LABEL, error: LEASE_EXPIRED_ERROR };
         this.#finishInto(q, j, 'dead', now);
-        this.#emit(q, 'dead', id, { reason: 'poison' });
+        this.#emit(q, 'dead', id, { ...endFields(record), reason: 'poison' });
       } else {
         j.state = 'waiting';
         j.dueAt = now;
         q.waiting.add(id);
-        this.#emit(q, 'stalled', id, { stalls: String(j.stalls) });
+        this.#emit(q, 'stalled', id, { ...endFields(record), stalls: String(j.stalls) });
       }
       n++;
     }
@@ -390,7 +390,7 @@ export class MemoryBackend implements Backend {
         j.state = 'active';
         j.current = { n, dueAt: j.dueAt, startedAt: now, workerId: req.workerId, leaseExpiresAt };
         q.active.set(id, leaseExpiresAt);
-        this.#emit(q, 'active', id, { attempt: String(n), workerId: req.workerId });
+        this.#emit(q, 'active', id, { attempt: String(n), worker: req.workerId });
         jobs.push({
           id,
           name: j.name,
@@ -456,7 +456,7 @@ export class MemoryBackend implements Backend {
       if (!j) return { ok: false, reason: 'not_found' };
       if (j.state !== 'active' || j.current?.n !== r.attempt) {
         j.refusals.push({ attempt: r.attempt, workerId: r.workerId, at: now, outcome: r.outcome });
-        this.#emit(q, 'refused', r.id, { attempt: String(r.attempt), workerId: r.workerId });
+        this.#emit(q, 'refused', r.id, { attempt: String(r.attempt), worker: r.workerId });
         return { ok: false, reason: 'stale' };
       }
       const d = r.decision;
@@ -475,7 +475,7 @@ export class MemoryBackend implements Backend {
       if (d.action === 'done') {
         j.result = r.result;
         this.#finishInto(q, j, 'completed', now);
-        this.#emit(q, 'completed', r.id);
+        this.#emit(q, 'completed', r.id, endFields(record));
         return { ok: true, state: 'completed', finishedAt: now };
       }
       if (d.action === 'dead') {
@@ -487,7 +487,7 @@ export class MemoryBackend implements Backend {
           ...(r.error ? { error: r.error } : {}),
         };
         this.#finishInto(q, j, 'dead', now);
-        this.#emit(q, 'dead', r.id, { reason: d.reason });
+        this.#emit(q, 'dead', r.id, { ...endFields(record), reason: d.reason });
         return { ok: true, state: 'dead', finishedAt: now };
       }
       const due = now + d.delayMs;
@@ -502,7 +502,7 @@ export class MemoryBackend implements Backend {
         q.waiting.add(r.id);
       }
       woke = true;
-      this.#emit(q, 'retrying', r.id, { delayMs: String(d.delayMs), dueAt: String(due) });
+      this.#emit(q, 'retrying', r.id, { ...endFields(record), delay: String(d.delayMs), due: String(due) });
       return { ok: true, state: j.state, nextDueAt: due, finishedAt: now };
     });
     if (woke) this.#wake(q);
@@ -555,10 +555,12 @@ export class MemoryBackend implements Backend {
     const q = this.#q(queue);
     const j = q.jobs.get(req.id);
     if (!j) return { ok: false, reason: 'not_found' };
-    if (j.state !== 'dead') return { ok: false, reason: 'not_dead', state: j.state };
+    const fromScheduled = j.state === 'scheduled' && req.alsoScheduled === true;
+    if (j.state !== 'dead' && !fromScheduled) return { ok: false, reason: 'not_dead', state: j.state };
     if (j.attempts.length !== req.expectedAttempts) return { ok: false, reason: 'changed', state: j.state };
     const now = this.clock.now();
-    q.finished.dead.delete(j.id);
+    if (fromScheduled) q.scheduled.delete(j.id);
+    else q.finished.dead.delete(j.id);
     if (req.data !== undefined) j.data = req.data;
     const manual: ManualTrigger = {
       by: req.by,
@@ -568,9 +570,11 @@ export class MemoryBackend implements Backend {
     };
     j.nextManual = manual;
     j.nextTrigger = 'manual';
-    j.failures = 0;
-    j.stalls = 0;
-    j.prevDelayMs = undefined;
+    if (!fromScheduled) {
+      j.failures = 0;
+      j.stalls = 0;
+      j.prevDelayMs = undefined;
+    }
     j.dead = undefined;
     j.finishedAt = undefined;
     j.state = 'waiting';
@@ -579,6 +583,10 @@ export class MemoryBackend implements Backend {
     this.#emit(q, 'replayed', j.id, { by: req.by });
     this.#wake(q);
     return { ok: true, at: now };
+  }
+
+  async listQueues(): Promise<string[]> {
+    return [...this.#queues.keys()].sort();
   }
 
   async purgeDead(queue: string, ids: readonly string[]): Promise<number> {
@@ -620,6 +628,18 @@ export class MemoryBackend implements Backend {
     this.#closed = true;
     for (const q of this.#queues.values()) this.#wake(q);
   }
+}
+
+/** The event fields every attempt end carries (see ARCHITECTURE.md, "Event feed"). */
+function endFields(a: Attempt): Record<string, string> {
+  return {
+    attempt: String(a.n),
+    worker: a.workerId,
+    outcome: a.outcome,
+    class: a.errorClass ?? '',
+    drift: String(a.driftMs),
+    dur: String(a.finishedAt - a.startedAt),
+  };
 }
 
 function deadSummary(j: MemJob): DeadSummary {

@@ -319,6 +319,7 @@ export class RedisBackend implements Backend {
         r.fingerprintLabel ?? '',
         r.error?.code ?? '',
         r.error ? JSON.stringify(r.error) : '',
+        r.errorClass ?? '',
       );
     }
     const out = (await this.#run('finish', queue, args)) as (string | number)[];
@@ -398,13 +399,37 @@ export class RedisBackend implements Backend {
     let manual = `{"by":${JSON.stringify(req.by)}`;
     if (req.note !== undefined) manual += `,"note":${JSON.stringify(req.note)}`;
     if (req.patch !== undefined) manual += `,"patch":${req.patch}`;
-    const r = (await this.#run('replay', queue, [req.id, req.expectedAttempts, req.data ?? '', manual, req.by])) as (
+    const r = (await this.#run('replay', queue, [
+      req.id,
+      req.expectedAttempts,
+      req.data ?? '',
+      manual,
+      req.by,
+      req.alsoScheduled ? '1' : '0',
+    ])) as (
       | string
       | number
     )[];
     if (r[0] === 'ok') return { ok: true, at: Number(r[1]) };
     if (r[0] === 'not_found') return { ok: false, reason: 'not_found' };
     return { ok: false, reason: r[0] as 'not_dead' | 'changed', state: r[1] as JobState };
+  }
+
+  async listQueues(): Promise<string[]> {
+    // Every queue has a meta hash (created by its first add or setting). SCAN, never KEYS.
+    const names = new Set<string>();
+    const pattern = `${this.prefix}:{*}:meta`;
+    const re = new RegExp(`^${this.prefix.replace(/[.]/g, '\\.')}:\\{(.+)\\}:meta$`);
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      for (const k of keys) {
+        const m = re.exec(k);
+        if (m?.[1]) names.add(m[1]);
+      }
+    } while (cursor !== '0');
+    return [...names].sort();
   }
 
   async purgeDead(queue: string, ids: readonly string[]): Promise<number> {

@@ -62,6 +62,12 @@ local function attemptRecord(n, trg, due, sa, now, wid, body, decision, man)
   return s .. '}'
 end
 
+-- The event fields every attempt end carries: attempt, worker, outcome, class, drift, dur.
+local function emitEnd(K, now, kind, id, n, wid, outcome, class, sa, due, ...)
+  emit(K, now, kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
+    'drift', sa - due, 'dur', now - sa, ...)
+end
+
 local function addDead(K, P, id, fp, label, now)
   rcall('ZADD', K[6], now, id)
   rcall('ZADD', P .. 'fp:' .. fp, now, id)
@@ -159,12 +165,12 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
         addDead(K, P, id, poisonFp, poisonLabel, now)
-        emit(K, now, 'dead', id, 'reason', 'poison')
+        emitEnd(K, now, 'dead', id, cur, f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
         died = true
       else
         rcall('HSET', jk, 'st', 'waiting', 'due', now)
         rcall('LPUSH', K[2], id)
-        emit(K, now, 'stalled', id, 'stalls', sc)
+        emitEnd(K, now, 'stalled', id, cur, f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', sc)
         back = back + 1
       end
     end
@@ -179,6 +185,7 @@ local now = nowMs()
 local out = {}
 local wakeN = 0
 local earliest = earliestDue(KEYS)
+rcall('HSETNX', KEYS[1], 'ct', now)
 for i = 0, count - 1 do
   local b = 3 + i * 7
   local id = ARGV[b]
@@ -284,6 +291,12 @@ local function attemptRecord(n, trg, due, sa, now, wid, body, decision, man)
   return s .. '}'
 end
 
+-- The event fields every attempt end carries: attempt, worker, outcome, class, drift, dur.
+local function emitEnd(K, now, kind, id, n, wid, outcome, class, sa, due, ...)
+  emit(K, now, kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
+    'drift', sa - due, 'dur', now - sa, ...)
+end
+
 local function addDead(K, P, id, fp, label, now)
   rcall('ZADD', K[6], now, id)
   rcall('ZADD', P .. 'fp:' .. fp, now, id)
@@ -381,12 +394,12 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
         addDead(K, P, id, poisonFp, poisonLabel, now)
-        emit(K, now, 'dead', id, 'reason', 'poison')
+        emitEnd(K, now, 'dead', id, cur, f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
         died = true
       else
         rcall('HSET', jk, 'st', 'waiting', 'due', now)
         rcall('LPUSH', K[2], id)
-        emit(K, now, 'stalled', id, 'stalls', sc)
+        emitEnd(K, now, 'stalled', id, cur, f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', sc)
         back = back + 1
       end
     end
@@ -488,6 +501,12 @@ local function attemptRecord(n, trg, due, sa, now, wid, body, decision, man)
   return s .. '}'
 end
 
+-- The event fields every attempt end carries: attempt, worker, outcome, class, drift, dur.
+local function emitEnd(K, now, kind, id, n, wid, outcome, class, sa, due, ...)
+  emit(K, now, kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
+    'drift', sa - due, 'dur', now - sa, ...)
+end
+
 local function addDead(K, P, id, fp, label, now)
   rcall('ZADD', K[6], now, id)
   rcall('ZADD', P .. 'fp:' .. fp, now, id)
@@ -585,12 +604,12 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
         addDead(K, P, id, poisonFp, poisonLabel, now)
-        emit(K, now, 'dead', id, 'reason', 'poison')
+        emitEnd(K, now, 'dead', id, cur, f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
         died = true
       else
         rcall('HSET', jk, 'st', 'waiting', 'due', now)
         rcall('LPUSH', K[2], id)
-        emit(K, now, 'stalled', id, 'stalls', sc)
+        emitEnd(K, now, 'stalled', id, cur, f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', sc)
         back = back + 1
       end
     end
@@ -687,10 +706,10 @@ export const finish = {
   delay, dead-letter). A request whose attempt number no longer matches the job's current lease
   (expired and recovered, cancelled) is refused, and the refusal is recorded on the job.
   ARGV[1] key prefix  ARGV[2] request count
-  then per request, 13 fields: id, attempt, workerId, outcome, body (JSON fragment),
+  then per request, 14 fields: id, attempt, workerId, outcome, body (JSON fragment),
     action (done|retry|dead), decision JSON (for retry: without its closing brace, Redis adds
     nextDueAt), delayMs or dead reason, result JSON, fingerprint, fingerprint label, error code,
-    error JSON
+    error JSON, error class ('' = none)
   Returns per request: status (ok|stale|not_found), state, nextDueAt ('' = none), finishedAt
 ]]
 -- Shared by every script. Whose clock? Redis's: TIME is read once per script, so every due
@@ -743,6 +762,12 @@ local function attemptRecord(n, trg, due, sa, now, wid, body, decision, man)
     ',"decision":' .. decision
   if man and man ~= '' then s = s .. ',"manual":' .. man end
   return s .. '}'
+end
+
+-- The event fields every attempt end carries: attempt, worker, outcome, class, drift, dur.
+local function emitEnd(K, now, kind, id, n, wid, outcome, class, sa, due, ...)
+  emit(K, now, kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
+    'drift', sa - due, 'dur', now - sa, ...)
 end
 
 local function addDead(K, P, id, fp, label, now)
@@ -842,12 +867,12 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
         addDead(K, P, id, poisonFp, poisonLabel, now)
-        emit(K, now, 'dead', id, 'reason', 'poison')
+        emitEnd(K, now, 'dead', id, cur, f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
         died = true
       else
         rcall('HSET', jk, 'st', 'waiting', 'due', now)
         rcall('LPUSH', K[2], id)
-        emit(K, now, 'stalled', id, 'stalls', sc)
+        emitEnd(K, now, 'stalled', id, cur, f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', sc)
         back = back + 1
       end
     end
@@ -864,7 +889,7 @@ local touched = {}
 local wakeN = 0
 local earliest = earliestDue(KEYS)
 for i = 0, count - 1 do
-  local b = 3 + i * 13
+  local b = 3 + i * 14
   local id = ARGV[b]
   local attempt = tonumber(ARGV[b + 1])
   local jk = P .. 'j:' .. id
@@ -886,6 +911,8 @@ for i = 0, count - 1 do
       decision = decision .. ',"nextDueAt":' .. nextDue .. '}'
     end
     local cur = tonumber(f[2])
+    local sa = tonumber(f[5])
+    local due = tonumber(f[4])
     local rec = attemptRecord(cur, f[3], tonumber(f[4]), tonumber(f[5]), now, f[6], ARGV[b + 4], decision, f[7])
     rcall('HSET', jk, 'a' .. cur, rec, 'n', cur)
     rcall('HDEL', jk, 'cur', 'wid', 'sa', 'le', 'man')
@@ -896,14 +923,14 @@ for i = 0, count - 1 do
       st = 'completed'
       rcall('HSET', jk, 'st', st, 'res', ARGV[b + 8], 'ft', now)
       rcall('ZADD', KEYS[5], now, id)
-      emit(KEYS, now, 'completed', id)
+      emitEnd(KEYS, now, 'completed', id, cur, f[6], ARGV[b + 3], ARGV[b + 13], sa, due)
     elseif action == 'dead' then
       st = 'dead'
       local fp = ARGV[b + 9]
       rcall('HSET', jk, 'st', st, 'dr', ARGV[b + 7], 'dat', now, 'fp', fp, 'ec', ARGV[b + 11],
         'derr', ARGV[b + 12], 'ft', now)
       addDead(KEYS, P, id, fp, ARGV[b + 10], now)
-      emit(KEYS, now, 'dead', id, 'reason', ARGV[b + 7])
+      emitEnd(KEYS, now, 'dead', id, cur, f[6], ARGV[b + 3], ARGV[b + 13], sa, due, 'reason', ARGV[b + 7])
     else
       local delay = tonumber(ARGV[b + 7])
       rcall('HSET', jk, 'due', nextDue, 'pd', delay, 'trg', 'auto')
@@ -920,7 +947,7 @@ for i = 0, count - 1 do
         wakeN = wakeN + 1
       end
       rcall('HSET', jk, 'st', st)
-      emit(KEYS, now, 'retrying', id, 'delay', delay, 'due', nextDue)
+      emitEnd(KEYS, now, 'retrying', id, cur, f[6], ARGV[b + 3], ARGV[b + 13], sa, due, 'delay', delay, 'due', nextDue)
     end
     touched[st] = true
     out[#out + 1] = 'ok'; out[#out + 1] = st; out[#out + 1] = nextDue; out[#out + 1] = now
@@ -993,6 +1020,12 @@ local function attemptRecord(n, trg, due, sa, now, wid, body, decision, man)
   return s .. '}'
 end
 
+-- The event fields every attempt end carries: attempt, worker, outcome, class, drift, dur.
+local function emitEnd(K, now, kind, id, n, wid, outcome, class, sa, due, ...)
+  emit(K, now, kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
+    'drift', sa - due, 'dur', now - sa, ...)
+end
+
 local function addDead(K, P, id, fp, label, now)
   rcall('ZADD', K[6], now, id)
   rcall('ZADD', P .. 'fp:' .. fp, now, id)
@@ -1090,12 +1123,12 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
         addDead(K, P, id, poisonFp, poisonLabel, now)
-        emit(K, now, 'dead', id, 'reason', 'poison')
+        emitEnd(K, now, 'dead', id, cur, f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
         died = true
       else
         rcall('HSET', jk, 'st', 'waiting', 'due', now)
         rcall('LPUSH', K[2], id)
-        emit(K, now, 'stalled', id, 'stalls', sc)
+        emitEnd(K, now, 'stalled', id, cur, f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', sc)
         back = back + 1
       end
     end
@@ -1182,6 +1215,12 @@ local function attemptRecord(n, trg, due, sa, now, wid, body, decision, man)
   return s .. '}'
 end
 
+-- The event fields every attempt end carries: attempt, worker, outcome, class, drift, dur.
+local function emitEnd(K, now, kind, id, n, wid, outcome, class, sa, due, ...)
+  emit(K, now, kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
+    'drift', sa - due, 'dur', now - sa, ...)
+end
+
 local function addDead(K, P, id, fp, label, now)
   rcall('ZADD', K[6], now, id)
   rcall('ZADD', P .. 'fp:' .. fp, now, id)
@@ -1279,12 +1318,12 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
         addDead(K, P, id, poisonFp, poisonLabel, now)
-        emit(K, now, 'dead', id, 'reason', 'poison')
+        emitEnd(K, now, 'dead', id, cur, f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
         died = true
       else
         rcall('HSET', jk, 'st', 'waiting', 'due', now)
         rcall('LPUSH', K[2], id)
-        emit(K, now, 'stalled', id, 'stalls', sc)
+        emitEnd(K, now, 'stalled', id, cur, f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', sc)
         back = back + 1
       end
     end
@@ -1358,6 +1397,12 @@ local function attemptRecord(n, trg, due, sa, now, wid, body, decision, man)
   return s .. '}'
 end
 
+-- The event fields every attempt end carries: attempt, worker, outcome, class, drift, dur.
+local function emitEnd(K, now, kind, id, n, wid, outcome, class, sa, due, ...)
+  emit(K, now, kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
+    'drift', sa - due, 'dur', now - sa, ...)
+end
+
 local function addDead(K, P, id, fp, label, now)
   rcall('ZADD', K[6], now, id)
   rcall('ZADD', P .. 'fp:' .. fp, now, id)
@@ -1455,12 +1500,12 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
         addDead(K, P, id, poisonFp, poisonLabel, now)
-        emit(K, now, 'dead', id, 'reason', 'poison')
+        emitEnd(K, now, 'dead', id, cur, f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
         died = true
       else
         rcall('HSET', jk, 'st', 'waiting', 'due', now)
         rcall('LPUSH', K[2], id)
-        emit(K, now, 'stalled', id, 'stalls', sc)
+        emitEnd(K, now, 'stalled', id, cur, f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', sc)
         back = back + 1
       end
     end
@@ -1498,6 +1543,7 @@ export const replay = {
   Optimistic: refused if the job's attempt count changed since the caller read it.
   ARGV[1] key prefix  ARGV[2] id  ARGV[3] expected attempt count  ARGV[4] new data ('' = unchanged)
   ARGV[5] manual trigger JSON without its closing brace (Redis adds "at")  ARGV[6] by
+  ARGV[7] '1' to also accept a scheduled job (a retry by hand: it runs now, its budget kept)
   Returns { 'ok', at } | { 'not_found' } | { 'not_dead', state } | { 'changed', state }
 ]]
 -- Shared by every script. Whose clock? Redis's: TIME is read once per script, so every due
@@ -1552,6 +1598,12 @@ local function attemptRecord(n, trg, due, sa, now, wid, body, decision, man)
   return s .. '}'
 end
 
+-- The event fields every attempt end carries: attempt, worker, outcome, class, drift, dur.
+local function emitEnd(K, now, kind, id, n, wid, outcome, class, sa, due, ...)
+  emit(K, now, kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
+    'drift', sa - due, 'dur', now - sa, ...)
+end
+
 local function addDead(K, P, id, fp, label, now)
   rcall('ZADD', K[6], now, id)
   rcall('ZADD', P .. 'fp:' .. fp, now, id)
@@ -1649,12 +1701,12 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
         addDead(K, P, id, poisonFp, poisonLabel, now)
-        emit(K, now, 'dead', id, 'reason', 'poison')
+        emitEnd(K, now, 'dead', id, cur, f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
         died = true
       else
         rcall('HSET', jk, 'st', 'waiting', 'due', now)
         rcall('LPUSH', K[2], id)
-        emit(K, now, 'stalled', id, 'stalls', sc)
+        emitEnd(K, now, 'stalled', id, cur, f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', sc)
         back = back + 1
       end
     end
@@ -1668,13 +1720,19 @@ local id = ARGV[2]
 local jk = P .. 'j:' .. id
 local f = rcall('HMGET', jk, 'st', 'n', 'fp')
 if not f[1] then return { 'not_found' } end
-if f[1] ~= 'dead' then return { 'not_dead', f[1] } end
+local fromScheduled = f[1] == 'scheduled' and ARGV[7] == '1'
+if f[1] ~= 'dead' and not fromScheduled then return { 'not_dead', f[1] } end
 if tonumber(f[2]) ~= tonumber(ARGV[3]) then return { 'changed', f[1] } end
 local now = nowMs()
-removeDead(KEYS, P, id, f[3])
+if fromScheduled then
+  rcall('ZREM', KEYS[3], id)
+else
+  removeDead(KEYS, P, id, f[3])
+  rcall('HSET', jk, 'fl', 0, 'sc', 0)
+  rcall('HDEL', jk, 'pd', 'dr', 'dat', 'fp', 'ec', 'derr', 'ft')
+end
 if ARGV[4] ~= '' then rcall('HSET', jk, 'data', ARGV[4]) end
-rcall('HSET', jk, 'st', 'waiting', 'due', now, 'trg', 'manual', 'man', ARGV[5] .. ',"at":' .. now .. '}', 'fl', 0, 'sc', 0)
-rcall('HDEL', jk, 'pd', 'dr', 'dat', 'fp', 'ec', 'derr', 'ft')
+rcall('HSET', jk, 'st', 'waiting', 'due', now, 'trg', 'manual', 'man', ARGV[5] .. ',"at":' .. now .. '}')
 rcall('LPUSH', KEYS[2], id)
 emit(KEYS, now, 'replayed', id, 'by', ARGV[6])
 wake(KEYS, 1)
@@ -1741,6 +1799,12 @@ local function attemptRecord(n, trg, due, sa, now, wid, body, decision, man)
   return s .. '}'
 end
 
+-- The event fields every attempt end carries: attempt, worker, outcome, class, drift, dur.
+local function emitEnd(K, now, kind, id, n, wid, outcome, class, sa, due, ...)
+  emit(K, now, kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
+    'drift', sa - due, 'dur', now - sa, ...)
+end
+
 local function addDead(K, P, id, fp, label, now)
   rcall('ZADD', K[6], now, id)
   rcall('ZADD', P .. 'fp:' .. fp, now, id)
@@ -1838,12 +1902,12 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
         addDead(K, P, id, poisonFp, poisonLabel, now)
-        emit(K, now, 'dead', id, 'reason', 'poison')
+        emitEnd(K, now, 'dead', id, cur, f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
         died = true
       else
         rcall('HSET', jk, 'st', 'waiting', 'due', now)
         rcall('LPUSH', K[2], id)
-        emit(K, now, 'stalled', id, 'stalls', sc)
+        emitEnd(K, now, 'stalled', id, cur, f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', sc)
         back = back + 1
       end
     end
@@ -1928,6 +1992,12 @@ local function attemptRecord(n, trg, due, sa, now, wid, body, decision, man)
   return s .. '}'
 end
 
+-- The event fields every attempt end carries: attempt, worker, outcome, class, drift, dur.
+local function emitEnd(K, now, kind, id, n, wid, outcome, class, sa, due, ...)
+  emit(K, now, kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
+    'drift', sa - due, 'dur', now - sa, ...)
+end
+
 local function addDead(K, P, id, fp, label, now)
   rcall('ZADD', K[6], now, id)
   rcall('ZADD', P .. 'fp:' .. fp, now, id)
@@ -2025,12 +2095,12 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
         addDead(K, P, id, poisonFp, poisonLabel, now)
-        emit(K, now, 'dead', id, 'reason', 'poison')
+        emitEnd(K, now, 'dead', id, cur, f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
         died = true
       else
         rcall('HSET', jk, 'st', 'waiting', 'due', now)
         rcall('LPUSH', K[2], id)
-        emit(K, now, 'stalled', id, 'stalls', sc)
+        emitEnd(K, now, 'stalled', id, cur, f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', sc)
         back = back + 1
       end
     end

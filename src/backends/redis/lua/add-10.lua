@@ -11,6 +11,7 @@ local now = nowMs()
 local out = {}
 local wakeN = 0
 local earliest = earliestDue(KEYS)
+rcall('HSETNX', KEYS[1], 'ct', now)
 for i = 0, count - 1 do
   local b = 3 + i * 7
   local id = ARGV[b]

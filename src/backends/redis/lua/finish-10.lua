@@ -3,10 +3,10 @@
   delay, dead-letter). A request whose attempt number no longer matches the job's current lease
   (expired and recovered, cancelled) is refused, and the refusal is recorded on the job.
   ARGV[1] key prefix  ARGV[2] request count
-  then per request, 13 fields: id, attempt, workerId, outcome, body (JSON fragment),
+  then per request, 14 fields: id, attempt, workerId, outcome, body (JSON fragment),
     action (done|retry|dead), decision JSON (for retry: without its closing brace, Redis adds
     nextDueAt), delayMs or dead reason, result JSON, fingerprint, fingerprint label, error code,
-    error JSON
+    error JSON, error class ('' = none)
   Returns per request: status (ok|stale|not_found), state, nextDueAt ('' = none), finishedAt
 ]]
 --- @include "includes/base"
@@ -18,7 +18,7 @@ local touched = {}
 local wakeN = 0
 local earliest = earliestDue(KEYS)
 for i = 0, count - 1 do
-  local b = 3 + i * 13
+  local b = 3 + i * 14
   local id = ARGV[b]
   local attempt = tonumber(ARGV[b + 1])
   local jk = P .. 'j:' .. id
@@ -40,6 +40,8 @@ for i = 0, count - 1 do
       decision = decision .. ',"nextDueAt":' .. nextDue .. '}'
     end
     local cur = tonumber(f[2])
+    local sa = tonumber(f[5])
+    local due = tonumber(f[4])
     local rec = attemptRecord(cur, f[3], tonumber(f[4]), tonumber(f[5]), now, f[6], ARGV[b + 4], decision, f[7])
     rcall('HSET', jk, 'a' .. cur, rec, 'n', cur)
     rcall('HDEL', jk, 'cur', 'wid', 'sa', 'le', 'man')
@@ -50,14 +52,14 @@ for i = 0, count - 1 do
       st = 'completed'
       rcall('HSET', jk, 'st', st, 'res', ARGV[b + 8], 'ft', now)
       rcall('ZADD', KEYS[5], now, id)
-      emit(KEYS, now, 'completed', id)
+      emitEnd(KEYS, now, 'completed', id, cur, f[6], ARGV[b + 3], ARGV[b + 13], sa, due)
     elseif action == 'dead' then
       st = 'dead'
       local fp = ARGV[b + 9]
       rcall('HSET', jk, 'st', st, 'dr', ARGV[b + 7], 'dat', now, 'fp', fp, 'ec', ARGV[b + 11],
         'derr', ARGV[b + 12], 'ft', now)
       addDead(KEYS, P, id, fp, ARGV[b + 10], now)
-      emit(KEYS, now, 'dead', id, 'reason', ARGV[b + 7])
+      emitEnd(KEYS, now, 'dead', id, cur, f[6], ARGV[b + 3], ARGV[b + 13], sa, due, 'reason', ARGV[b + 7])
     else
       local delay = tonumber(ARGV[b + 7])
       rcall('HSET', jk, 'due', nextDue, 'pd', delay, 'trg', 'auto')
@@ -74,7 +76,7 @@ for i = 0, count - 1 do
         wakeN = wakeN + 1
       end
       rcall('HSET', jk, 'st', st)
-      emit(KEYS, now, 'retrying', id, 'delay', delay, 'due', nextDue)
+      emitEnd(KEYS, now, 'retrying', id, cur, f[6], ARGV[b + 3], ARGV[b + 13], sa, due, 'delay', delay, 'due', nextDue)
     end
     touched[st] = true
     out[#out + 1] = 'ok'; out[#out + 1] = st; out[#out + 1] = nextDue; out[#out + 1] = now

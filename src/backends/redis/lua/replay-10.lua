@@ -4,6 +4,7 @@
   Optimistic: refused if the job's attempt count changed since the caller read it.
   ARGV[1] key prefix  ARGV[2] id  ARGV[3] expected attempt count  ARGV[4] new data ('' = unchanged)
   ARGV[5] manual trigger JSON without its closing brace (Redis adds "at")  ARGV[6] by
+  ARGV[7] '1' to also accept a scheduled job (a retry by hand: it runs now, its budget kept)
   Returns { 'ok', at } | { 'not_found' } | { 'not_dead', state } | { 'changed', state }
 ]]
 --- @include "includes/base"
@@ -12,13 +13,19 @@ local id = ARGV[2]
 local jk = P .. 'j:' .. id
 local f = rcall('HMGET', jk, 'st', 'n', 'fp')
 if not f[1] then return { 'not_found' } end
-if f[1] ~= 'dead' then return { 'not_dead', f[1] } end
+local fromScheduled = f[1] == 'scheduled' and ARGV[7] == '1'
+if f[1] ~= 'dead' and not fromScheduled then return { 'not_dead', f[1] } end
 if tonumber(f[2]) ~= tonumber(ARGV[3]) then return { 'changed', f[1] } end
 local now = nowMs()
-removeDead(KEYS, P, id, f[3])
+if fromScheduled then
+  rcall('ZREM', KEYS[3], id)
+else
+  removeDead(KEYS, P, id, f[3])
+  rcall('HSET', jk, 'fl', 0, 'sc', 0)
+  rcall('HDEL', jk, 'pd', 'dr', 'dat', 'fp', 'ec', 'derr', 'ft')
+end
 if ARGV[4] ~= '' then rcall('HSET', jk, 'data', ARGV[4]) end
-rcall('HSET', jk, 'st', 'waiting', 'due', now, 'trg', 'manual', 'man', ARGV[5] .. ',"at":' .. now .. '}', 'fl', 0, 'sc', 0)
-rcall('HDEL', jk, 'pd', 'dr', 'dat', 'fp', 'ec', 'derr', 'ft')
+rcall('HSET', jk, 'st', 'waiting', 'due', now, 'trg', 'manual', 'man', ARGV[5] .. ',"at":' .. now .. '}')
 rcall('LPUSH', KEYS[2], id)
 emit(KEYS, now, 'replayed', id, 'by', ARGV[6])
 wake(KEYS, 1)

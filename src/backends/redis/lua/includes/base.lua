@@ -50,6 +50,12 @@ local function attemptRecord(n, trg, due, sa, now, wid, body, decision, man)
   return s .. '}'
 end
 
+-- The event fields every attempt end carries: attempt, worker, outcome, class, drift, dur.
+local function emitEnd(K, now, kind, id, n, wid, outcome, class, sa, due, ...)
+  emit(K, now, kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
+    'drift', sa - due, 'dur', now - sa, ...)
+end
+
 local function addDead(K, P, id, fp, label, now)
   rcall('ZADD', K[6], now, id)
   rcall('ZADD', P .. 'fp:' .. fp, now, id)
@@ -147,12 +153,12 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
         addDead(K, P, id, poisonFp, poisonLabel, now)
-        emit(K, now, 'dead', id, 'reason', 'poison')
+        emitEnd(K, now, 'dead', id, cur, f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
         died = true
       else
         rcall('HSET', jk, 'st', 'waiting', 'due', now)
         rcall('LPUSH', K[2], id)
-        emit(K, now, 'stalled', id, 'stalls', sc)
+        emitEnd(K, now, 'stalled', id, cur, f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', sc)
         back = back + 1
       end
     end
