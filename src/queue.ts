@@ -57,8 +57,12 @@ export class Queue<Data = unknown, Result = unknown> {
     this.dlq = new DeadLetterQueue(this);
   }
 
-  /** Writes the retention given at construction, once, before the first operation. */
-  #ready(): Promise<void> {
+  /**
+   * Writes the retention given at construction, once, before the first operation (a Worker calls
+   * it too, so a process that only consumes still applies it).
+   * @internal
+   */
+  ready(): Promise<void> {
     const retention = this.options.retention;
     if (!retention) return Promise.resolve();
     return (this.#init ??= this.backend.setRetention(this.name, retention));
@@ -94,7 +98,7 @@ export class Queue<Data = unknown, Result = unknown> {
       };
     });
     if (reqs.length === 0) return [];
-    await this.#ready();
+    await this.ready();
     return this.backend.add(this.name, reqs);
   }
 
@@ -115,7 +119,7 @@ export class Queue<Data = unknown, Result = unknown> {
   async getJobs(state: JobState, page: Partial<Page> = {}): Promise<Job<Data, Result>[]> {
     if (!JobStates.includes(state)) throw new ValidationError('state', `one of ${JobStates.join(', ')}`, state);
     const p = resolvePage(page);
-    await this.#ready();
+    await this.ready();
     return (await this.backend.listJobs(this.name, state, p)) as Job<Data, Result>[];
   }
 
@@ -147,7 +151,7 @@ export class Queue<Data = unknown, Result = unknown> {
     if (by.reason !== undefined && (typeof by.reason !== 'string' || by.reason.length > 2000)) {
       throw new ValidationError('reason', 'a string of at most 2000 characters', by.reason);
     }
-    await this.#ready();
+    await this.ready();
     const r = await this.backend.cancel(this.name, id, by.by, by.reason);
     if (r.ok) return;
     if (r.reason === 'not_found') throw new JobNotFoundError(this.name, id);

@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 
 import type { Backend, ClaimedJob, FinishDecision, FinishRequest, FinishResult } from './backend.js';
-import { planRetry } from './backoff.js';
+import { MAX_DELAY_MS, planRetry } from './backoff.js';
 import { classifyError, errorFingerprint, fingerprintLabel, serializeError } from './classify.js';
 import { formatDuration } from './duration.js';
 import { BackendClosedError } from './errors.js';
@@ -149,6 +149,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
   async #run(): Promise<void> {
     const { concurrency, batchSize, leaseMs, workerId, idleCheckMs } = this.options;
     let failures = 0;
+    await this.queue.ready().catch((e: unknown) => this.#error(e));
     while (!this.#closeAc.signal.aborted) {
       if (this.#inflight.size >= concurrency) {
         await new Promise<void>((resolve) => (this.#slotWaiter = resolve));
@@ -332,11 +333,13 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
       const plan = planRetry(opts.retry, failures, { prevDelayMs: c.prevDelayMs, random: this.options.random, error }, this.options.strategies);
       if (plan.action === 'dead') return { action: 'dead', reason: 'exhausted', explanation: plan.explanation };
       if (cls.retryAfterMs !== undefined) {
+        // A handler's wish is honoured up to the same one-year bound as any policy delay.
+        const wanted = Math.min(Math.round(cls.retryAfterMs), MAX_DELAY_MS);
         return {
           action: 'retry',
-          delayMs: Math.round(cls.retryAfterMs),
+          delayMs: wanted,
           source: 'handler',
-          explanation: `handler asked to retry after ${formatDuration(Math.round(cls.retryAfterMs))} (${cls.rule}); the policy would have waited ${formatDuration(plan.delayMs)}`,
+          explanation: `handler asked to retry after ${formatDuration(wanted)} (${cls.rule}); the policy would have waited ${formatDuration(plan.delayMs)}`,
           detail: { strategy: 'handler', phase: plan.phase, retry: plan.retry },
         };
       }
@@ -409,8 +412,10 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
   }
 
   /**
-   * Stops claiming, lets jobs in flight finish within `timeoutMs`, then aborts their signals and
-   * gives still-unfinished jobs back (a failed attempt, retried at once) so nothing is left half-done.
+   * Stops claiming and lets jobs in flight finish within `timeoutMs`. Past the deadline their
+   * signals abort (reason: WorkerClosingError); a handler that still has not returned a second
+   * later is reported as a failed attempt with that error (code WORKER_CLOSED, classified like any
+   * error, so it is retried per the policy and counts against the budget). Nothing is left active.
    */
   close(options: { timeoutMs?: number } = {}): Promise<void> {
     return (this.#closing ??= this.#close(options.timeoutMs ?? 30_000));

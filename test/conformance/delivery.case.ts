@@ -93,6 +93,36 @@ export function deliveryCases(h: Harness): void {
         expect(job?.refusals[0]).toMatchObject({ attempt, workerId: CRASHED, outcome: 'succeeded' });
       });
 
+      it('a late finish is refused without disturbing the attempt that replaced it', async () => {
+        const q = h.queue();
+        const { id } = await q.add('late', null);
+        const stale = await crashedClaim(q, id);
+        await sleep(150);
+        expect(await h.backend.recoverStalled(q.name)).toBe(1);
+        const next = await h.backend.claim(q.name, { workerId: 'second-worker', leaseMs: 5000, max: 1 });
+        expect(next.jobs.map((j) => j.id)).toEqual([id]);
+        const fresh = next.jobs[0]?.attempt ?? NaN;
+        expect(fresh).not.toBe(stale);
+        const [late] = await h.backend.finish(q.name, [
+          { id, attempt: stale, workerId: CRASHED, outcome: 'succeeded', result: '"too late"', decision: { action: 'done' } },
+        ]);
+        expect(late).toEqual({ ok: false, reason: 'stale' });
+        const during = await q.getJob(id);
+        expect(during?.state).toBe('active');
+        expect(during?.current).toMatchObject({ n: fresh, workerId: 'second-worker' });
+        expect(during?.refusals).toEqual([expect.objectContaining({ attempt: stale, workerId: CRASHED, outcome: 'succeeded' })]);
+        const [ok] = await h.backend.finish(q.name, [
+          { id, attempt: fresh, workerId: 'second-worker', outcome: 'succeeded', result: '"on time"', decision: { action: 'done' } },
+        ]);
+        expect(ok).toMatchObject({ ok: true, state: 'completed' });
+        const job = await q.getJob(id);
+        expect(job?.result).toBe('on time');
+        expect(job?.attempts.map((a) => [a.n, a.outcome, a.workerId])).toEqual([
+          [stale, 'stalled', CRASHED],
+          [fresh, 'succeeded', 'second-worker'],
+        ]);
+      });
+
       it('renewing a lease lost to recovery returns false', async () => {
         const q = h.queue();
         const { id } = await q.add('late', null);
@@ -151,9 +181,24 @@ export function deliveryCases(h: Harness): void {
       it('close() lets a job in flight finish, renewing its lease meanwhile', async () => {
         const q = h.queue();
         const { id } = await q.add('finishing', null);
-        const w = h.worker(q, () => sleep(300).then(() => 'finished'), { leaseMs: 100 });
+        let abortedEarly = false;
+        // Honours its signal: an early abort by close() would fail the attempt.
+        const w = h.worker(
+          q,
+          (_job, signal) =>
+            new Promise((resolve, reject) => {
+              const t = setTimeout(() => resolve('finished'), 300);
+              signal.addEventListener('abort', () => {
+                abortedEarly = true;
+                clearTimeout(t);
+                reject(signal.reason as Error);
+              });
+            }),
+          { leaseMs: 100 },
+        );
         await waitForState(q, id, 'active');
         await w.close({ timeoutMs: 3000 });
+        expect(abortedEarly).toBe(false);
         const job = await q.getJob(id);
         expect(job?.state).toBe('completed');
         expect(job?.attempts).toHaveLength(1);
@@ -197,6 +242,48 @@ export function deliveryCases(h: Harness): void {
           decision: { action: 'retry' },
         });
         expect((await q.counts()).active).toBe(0);
+      });
+    });
+
+    describe('graceful close: giving jobs back', () => {
+      /** Starts a job whose handler ignores its signal, closes its worker past a 50 ms deadline, returns the job. */
+      async function closedMidway(q: Queue) {
+        const { id } = await q.add('stubborn', null);
+        const w = h.worker(q, () => sleep(600).then(() => 'too late'), { leaseMs: 200 });
+        await waitForState(q, id, 'active');
+        await w.close({ timeoutMs: 50 });
+        return q.getJob(id);
+      }
+
+      // BUG (src/worker.ts, Worker#close → #report → #decide): close() documents that an unfinished
+      // job is given back "a failed attempt, retried at once", but the WorkerClosingError goes through
+      // the normal classification and retry policy, so the job waits the policy's delay (5 s here).
+      it.fails('a job given back by close() is retried at once, whatever the policy delay', async () => {
+        const q = h.queue({ retry: { attempts: 3, backoff: { type: 'fixed', delayMs: 5000 } } });
+        const job = await closedMidway(q);
+        expect(job?.attempts[0]?.error?.name).toBe('WorkerClosingError');
+        expect(job?.attempts[0]?.decision).toMatchObject({ action: 'retry', delayMs: 0 });
+        expect(job?.state).toBe('waiting');
+      });
+
+      // BUG (same path): on its last allowed attempt, a job given back by close() is dead-lettered as
+      // 'exhausted' instead of given back; a worker shutdown consumes the job's retry budget.
+      it.fails('a job given back by close() on its last attempt is not dead-lettered', async () => {
+        const q = h.queue({ retry: { attempts: 1 } });
+        const job = await closedMidway(q);
+        expect(job?.attempts[0]?.error?.name).toBe('WorkerClosingError');
+        expect(job?.attempts[0]?.decision.action).toBe('retry');
+        expect(job?.state).toBe('waiting');
+      });
+
+      // BUG (same path): with classify { default: 'permanent' }, WorkerClosingError (code
+      // WORKER_CLOSED, in no table) is classified permanent and the job is dead-lettered.
+      it.fails("a job given back by close() is not dead-lettered by a queue whose default class is 'permanent'", async () => {
+        const q = h.queue({ retry: { attempts: 3 }, classify: { default: 'permanent' } });
+        const job = await closedMidway(q);
+        expect(job?.attempts[0]?.error?.name).toBe('WorkerClosingError');
+        expect(job?.attempts[0]?.decision.action).toBe('retry');
+        expect(job?.state).toBe('waiting');
       });
     });
 

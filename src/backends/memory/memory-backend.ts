@@ -275,6 +275,7 @@ export class MemoryBackend implements Backend {
     j.cancelled = reason === undefined ? { by, at: now } : { by, reason, at: now };
     this.#finishInto(q, j, 'cancelled', now);
     this.#emit(q, 'cancelled', id, { by, previous });
+    this.#applyRetention(q, 'cancelled', now);
     return { ok: true, previous };
   }
 
@@ -294,11 +295,11 @@ export class MemoryBackend implements Backend {
     return j.nextManual ? { ...base, manual: j.nextManual } : base;
   }
 
+  /** Moves a job into a finished state. Callers publish the transition, then apply retention. */
   #finishInto(q: MemQueue, j: MemJob, state: Finished, now: number): void {
     j.state = state;
     j.finishedAt = now;
     q.finished[state].set(j.id, now);
-    this.#applyRetention(q, state, now);
   }
 
   #applyRetention(q: MemQueue, state: Finished, now: number): void {
@@ -354,6 +355,7 @@ export class MemoryBackend implements Backend {
         j.dead = { reason: 'poison', at: now, fingerprint: POISON_FINGERPRINT, label: POISON_LABEL, error: LEASE_EXPIRED_ERROR };
         this.#finishInto(q, j, 'dead', now);
         this.#emit(q, 'dead', id, { ...endFields(record), reason: 'poison' });
+        this.#applyRetention(q, 'dead', now);
       } else {
         j.state = 'waiting';
         j.dueAt = now;
@@ -378,6 +380,7 @@ export class MemoryBackend implements Backend {
     const q = this.#q(queue);
     const now = this.clock.now();
     const recovered = this.#recover(q, now);
+    if (recovered > 0) this.#wake(q);
     this.#promote(q, now);
     const jobs: ClaimedJob[] = [];
     if (!q.paused) {
@@ -473,9 +476,10 @@ export class MemoryBackend implements Backend {
       q.active.delete(r.id);
       if (r.outcome !== 'succeeded') j.failures++;
       if (d.action === 'done') {
-        j.result = r.result;
+        j.result = r.result ?? 'null';
         this.#finishInto(q, j, 'completed', now);
         this.#emit(q, 'completed', r.id, endFields(record));
+        this.#applyRetention(q, 'completed', now);
         return { ok: true, state: 'completed', finishedAt: now };
       }
       if (d.action === 'dead') {
@@ -488,6 +492,7 @@ export class MemoryBackend implements Backend {
         };
         this.#finishInto(q, j, 'dead', now);
         this.#emit(q, 'dead', r.id, { ...endFields(record), reason: d.reason });
+        this.#applyRetention(q, 'dead', now);
         return { ok: true, state: 'dead', finishedAt: now };
       }
       const due = now + d.delayMs;

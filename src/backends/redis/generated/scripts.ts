@@ -137,12 +137,14 @@ end
 local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   local ids = rcall('ZRANGEBYSCORE', K[4], '-inf', now, 'LIMIT', 0, 100)
   local back = 0
+  local recovered = 0
   local died = false
   for _, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
     rcall('ZREM', K[4], id)
     local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st')
     if f[1] and f[9] == 'active' then
+      recovered = recovered + 1
       local cur = tonumber(f[1])
       local sc = tonumber(f[6]) + 1
       local ms = tonumber(f[7])
@@ -177,7 +179,7 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   end
   if died then applyRetention(K, P, 'dead', now) end
   wake(K, back)
-  return #ids
+  return recovered
 end
 local P = ARGV[1]
 local count = tonumber(ARGV[2])
@@ -366,12 +368,14 @@ end
 local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   local ids = rcall('ZRANGEBYSCORE', K[4], '-inf', now, 'LIMIT', 0, 100)
   local back = 0
+  local recovered = 0
   local died = false
   for _, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
     rcall('ZREM', K[4], id)
     local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st')
     if f[1] and f[9] == 'active' then
+      recovered = recovered + 1
       local cur = tonumber(f[1])
       local sc = tonumber(f[6]) + 1
       local ms = tonumber(f[7])
@@ -406,7 +410,7 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   end
   if died then applyRetention(K, P, 'dead', now) end
   wake(K, back)
-  return #ids
+  return recovered
 end
 local P = ARGV[1]
 local id = ARGV[2]
@@ -576,12 +580,14 @@ end
 local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   local ids = rcall('ZRANGEBYSCORE', K[4], '-inf', now, 'LIMIT', 0, 100)
   local back = 0
+  local recovered = 0
   local died = false
   for _, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
     rcall('ZREM', K[4], id)
     local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st')
     if f[1] and f[9] == 'active' then
+      recovered = recovered + 1
       local cur = tonumber(f[1])
       local sc = tonumber(f[6]) + 1
       local ms = tonumber(f[7])
@@ -616,7 +622,7 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   end
   if died then applyRetention(K, P, 'dead', now) end
   wake(K, back)
-  return #ids
+  return recovered
 end
 local P = ARGV[1]
 local wid = ARGV[2]
@@ -839,12 +845,14 @@ end
 local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   local ids = rcall('ZRANGEBYSCORE', K[4], '-inf', now, 'LIMIT', 0, 100)
   local back = 0
+  local recovered = 0
   local died = false
   for _, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
     rcall('ZREM', K[4], id)
     local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st')
     if f[1] and f[9] == 'active' then
+      recovered = recovered + 1
       local cur = tonumber(f[1])
       local sc = tonumber(f[6]) + 1
       local ms = tonumber(f[7])
@@ -879,7 +887,7 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   end
   if died then applyRetention(K, P, 'dead', now) end
   wake(K, back)
-  return #ids
+  return recovered
 end
 local P = ARGV[1]
 local count = tonumber(ARGV[2])
@@ -1095,12 +1103,14 @@ end
 local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   local ids = rcall('ZRANGEBYSCORE', K[4], '-inf', now, 'LIMIT', 0, 100)
   local back = 0
+  local recovered = 0
   local died = false
   for _, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
     rcall('ZREM', K[4], id)
     local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st')
     if f[1] and f[9] == 'active' then
+      recovered = recovered + 1
       local cur = tonumber(f[1])
       local sc = tonumber(f[6]) + 1
       local ms = tonumber(f[7])
@@ -1135,7 +1145,7 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   end
   if died then applyRetention(K, P, 'dead', now) end
   wake(K, back)
-  return #ids
+  return recovered
 end
 local P = ARGV[1]
 local now = nowMs()
@@ -1290,12 +1300,14 @@ end
 local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   local ids = rcall('ZRANGEBYSCORE', K[4], '-inf', now, 'LIMIT', 0, 100)
   local back = 0
+  local recovered = 0
   local died = false
   for _, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
     rcall('ZREM', K[4], id)
     local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st')
     if f[1] and f[9] == 'active' then
+      recovered = recovered + 1
       local cur = tonumber(f[1])
       local sc = tonumber(f[6]) + 1
       local ms = tonumber(f[7])
@@ -1330,7 +1342,7 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   end
   if died then applyRetention(K, P, 'dead', now) end
   wake(K, back)
-  return #ids
+  return recovered
 end
 return recoverExpired(KEYS, ARGV[1], nowMs(), ARGV[2], ARGV[3], ARGV[4])
 `,
@@ -1472,12 +1484,14 @@ end
 local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   local ids = rcall('ZRANGEBYSCORE', K[4], '-inf', now, 'LIMIT', 0, 100)
   local back = 0
+  local recovered = 0
   local died = false
   for _, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
     rcall('ZREM', K[4], id)
     local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st')
     if f[1] and f[9] == 'active' then
+      recovered = recovered + 1
       local cur = tonumber(f[1])
       local sc = tonumber(f[6]) + 1
       local ms = tonumber(f[7])
@@ -1512,7 +1526,7 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   end
   if died then applyRetention(K, P, 'dead', now) end
   wake(K, back)
-  return #ids
+  return recovered
 end
 local P = ARGV[1]
 local now = nowMs()
@@ -1673,12 +1687,14 @@ end
 local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   local ids = rcall('ZRANGEBYSCORE', K[4], '-inf', now, 'LIMIT', 0, 100)
   local back = 0
+  local recovered = 0
   local died = false
   for _, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
     rcall('ZREM', K[4], id)
     local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st')
     if f[1] and f[9] == 'active' then
+      recovered = recovered + 1
       local cur = tonumber(f[1])
       local sc = tonumber(f[6]) + 1
       local ms = tonumber(f[7])
@@ -1713,7 +1729,7 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   end
   if died then applyRetention(K, P, 'dead', now) end
   wake(K, back)
-  return #ids
+  return recovered
 end
 local P = ARGV[1]
 local id = ARGV[2]
@@ -1874,12 +1890,14 @@ end
 local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   local ids = rcall('ZRANGEBYSCORE', K[4], '-inf', now, 'LIMIT', 0, 100)
   local back = 0
+  local recovered = 0
   local died = false
   for _, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
     rcall('ZREM', K[4], id)
     local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st')
     if f[1] and f[9] == 'active' then
+      recovered = recovered + 1
       local cur = tonumber(f[1])
       local sc = tonumber(f[6]) + 1
       local ms = tonumber(f[7])
@@ -1914,7 +1932,7 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   end
   if died then applyRetention(K, P, 'dead', now) end
   wake(K, back)
-  return #ids
+  return recovered
 end
 local was = rcall('HGET', KEYS[1], 'paused') == '1'
 local want = ARGV[2] == '1'
@@ -2067,12 +2085,14 @@ end
 local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   local ids = rcall('ZRANGEBYSCORE', K[4], '-inf', now, 'LIMIT', 0, 100)
   local back = 0
+  local recovered = 0
   local died = false
   for _, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
     rcall('ZREM', K[4], id)
     local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st')
     if f[1] and f[9] == 'active' then
+      recovered = recovered + 1
       local cur = tonumber(f[1])
       local sc = tonumber(f[6]) + 1
       local ms = tonumber(f[7])
@@ -2107,7 +2127,7 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   end
   if died then applyRetention(K, P, 'dead', now) end
   wake(K, back)
-  return #ids
+  return recovered
 end
 local P = ARGV[1]
 local now = nowMs()

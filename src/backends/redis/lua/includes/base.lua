@@ -125,12 +125,14 @@ end
 local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   local ids = rcall('ZRANGEBYSCORE', K[4], '-inf', now, 'LIMIT', 0, 100)
   local back = 0
+  local recovered = 0
   local died = false
   for _, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
     rcall('ZREM', K[4], id)
     local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st')
     if f[1] and f[9] == 'active' then
+      recovered = recovered + 1
       local cur = tonumber(f[1])
       local sc = tonumber(f[6]) + 1
       local ms = tonumber(f[7])
@@ -165,5 +167,5 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   end
   if died then applyRetention(K, P, 'dead', now) end
   wake(K, back)
-  return #ids
+  return recovered
 end

@@ -1,0 +1,175 @@
+/**
+ * Command-line parsing on `node:util` parseArgs: each command declares its options once (type,
+ * placeholder, help line), and the same declaration drives parsing, `--help` and typing. Value
+ * parsers turn strings into numbers, durations, times and JSON, naming the flag when they refuse.
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+import { ValidationError } from '../errors.js';
+import { UsageError } from './exit-codes.js';
+
+export interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  readonly short?: string;
+  /** Placeholder shown in help (`--limit N`). */
+  readonly arg?: string;
+  readonly help: string;
+}
+export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
+
+/** Parsed flag values: strings for string options, booleans for boolean ones, absent when not given. */
+export type Values<O extends OptionSpecs> = {
+  readonly [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string;
+};
+
+export interface CommandSpec<O extends OptionSpecs = OptionSpecs> {
+  /** `jobs list` */
+  readonly name: string;
+  /** `QUEUE [--state STATE]` */
+  readonly usage: string;
+  /** One paragraph. */
+  readonly summary: string;
+  readonly options: O;
+  /** Option groups shown under their own heading (connection, output). */
+  readonly groups?: readonly { readonly title: string; readonly options: OptionSpecs }[];
+  readonly examples?: readonly string[];
+}
+
+export interface Parsed<O extends OptionSpecs> {
+  readonly values: Values<O>;
+  readonly positionals: string[];
+}
+
+/** Options every command accepts. */
+export const OUTPUT_OPTIONS = {
+  json: { type: 'boolean', help: 'machine-readable JSON on stdout instead of tables' },
+  debug: { type: 'boolean', help: 'print stack traces of unexpected errors' },
+  help: { type: 'boolean', short: 'h', help: 'show this help' },
+} as const satisfies OptionSpecs;
+
+/** How a client command reaches the jobs: Redis directly, or a running `retraced server`. */
+export const CONNECTION_OPTIONS = {
+  redis: { type: 'string', arg: 'URL', help: 'talk to Redis directly (env RETRACED_REDIS_URL)' },
+  prefix: { type: 'string', arg: 'PREFIX', help: 'Redis key prefix (env RETRACED_PREFIX) [default: rt]' },
+  url: { type: 'string', arg: 'URL', help: 'talk to a running `retraced server` (env RETRACED_URL)' },
+  token: { type: 'string', arg: 'TOKEN', help: 'bearer token for --url (env RETRACED_TOKEN)' },
+} as const satisfies OptionSpecs;
+
+/** Parses `argv` for `spec`: unknown flags and missing values are usage errors naming the flag. */
+export function parseCommand<O extends OptionSpecs>(spec: CommandSpec<O>, argv: readonly string[]): Parsed<O> {
+  const all = allOptions(spec);
+  const config: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  for (const [name, o] of Object.entries(all)) config[name] = o.short ? { type: o.type, short: o.short } : { type: o.type };
+  try {
+    const { values, positionals } = parseArgs({ args: [...argv], options: config, allowPositionals: true, strict: true });
+    return { values: values as Values<O>, positionals };
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    throw new UsageError(`${message.replace(/\. To specify a positional argument.*$/s, '')}\nSee: retraced ${spec.name} --help`);
+  }
+}
+
+function allOptions(spec: CommandSpec): OptionSpecs {
+  const out: Record<string, OptionSpec> = { ...spec.options };
+  for (const g of spec.groups ?? []) Object.assign(out, g.options);
+  return out;
+}
+
+/** The `--help` text of a command. */
+export function helpText(spec: CommandSpec): string {
+  const lines = [`Usage: retraced ${spec.name}${spec.usage ? ` ${spec.usage}` : ''}`, '', spec.summary, ''];
+  const section = (title: string, options: OptionSpecs): void => {
+    const entries = Object.entries(options);
+    if (entries.length === 0) return;
+    const heads = entries.map(([name, o]) => `${o.short ? `-${o.short}, ` : '    '}--${name}${o.arg ? ` ${o.arg}` : ''}`);
+    const width = Math.max(...heads.map((h) => h.length)) + 2;
+    lines.push(`${title}:`);
+    entries.forEach(([, o], i) => lines.push(`  ${(heads[i] ?? '').padEnd(width)}${o.help}`));
+    lines.push('');
+  };
+  section('Options', spec.options);
+  for (const g of spec.groups ?? []) section(g.title, g.options);
+  if (spec.examples?.length) {
+    lines.push('Examples:', ...spec.examples.map((e) => `  ${e}`), '');
+  }
+  return lines.join('\n');
+}
+
+/** Exactly the positional arguments named in `names` (all required), or a usage error. */
+export function expectPositionals(spec: CommandSpec, positionals: readonly string[], names: readonly string[], optional = 0): string[] {
+  const required = names.length - optional;
+  if (positionals.length < required) {
+    const missing = names.slice(positionals.length, required).join(' ');
+    throw new UsageError(`missing ${missing}\nUsage: retraced ${spec.name} ${spec.usage}`);
+  }
+  if (positionals.length > names.length) {
+    throw new UsageError(`unexpected argument ${JSON.stringify(positionals[names.length])}\nUsage: retraced ${spec.name} ${spec.usage}`);
+  }
+  return [...positionals];
+}
+
+// Value parsers: each names its flag in the error, in the library's ValidationError wording. ------
+
+export function intValue(raw: string | undefined, flag: string, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new ValidationError(flag, `an integer between ${min} and ${max}`, raw);
+  return n;
+}
+
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `1500`, `1500ms`, `1.5s`, `2m`, `1h`, `1d` → milliseconds. */
+export function durationValue(raw: string | undefined, flag: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)?$/.exec(raw.trim());
+  const ms = m ? Math.round(Number(m[1]) * (UNIT_MS[m[2] ?? 'ms'] ?? 1)) : NaN;
+  if (!Number.isFinite(ms)) throw new ValidationError(flag, 'a duration such as 1500, 1500ms, 30s, 5m, 2h or 1d', raw);
+  return ms;
+}
+
+/** An ISO date (`2024-05-01T12:00:00Z`), ms since epoch, or a duration ago (`30m` = 30 minutes ago). */
+export function timeValue(raw: string | undefined, flag: string, now = Date.now()): number | undefined {
+  if (raw === undefined) return undefined;
+  const s = raw.trim();
+  if (/^\d{10,}$/.test(s)) return Number(s);
+  if (/^\d+(?:\.\d+)?\s*(ms|s|m|min|h|d)$/.test(s)) return now - (durationValue(s, flag) ?? 0);
+  const t = /^\d{4}-\d{2}-\d{2}/.test(s) ? Date.parse(s) : NaN;
+  if (!Number.isFinite(t)) throw new ValidationError(flag, 'an ISO date, ms since epoch, or a duration ago such as 30m or 2h', raw);
+  return t;
+}
+
+/** JSON text, or `@path` to read it from a file. */
+export function jsonValue(raw: string | undefined, flag: string): unknown {
+  if (raw === undefined) return undefined;
+  let text = raw;
+  if (raw.startsWith('@')) {
+    try {
+      text = readFileSync(raw.slice(1), 'utf8');
+    } catch (e) {
+      throw new ValidationError(flag, `JSON or @file with a readable file (${(e as NodeJS.ErrnoException).code ?? 'unreadable'})`, raw);
+    }
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new ValidationError(flag, `valid JSON (${e instanceof Error ? e.message : String(e)})`, raw);
+  }
+}
+
+/** `a,b,c` → ['a', 'b', 'c'] (empty items dropped). */
+export function listValue(raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+export function stringValue(raw: string | undefined, flag: string, max = 2000): string | undefined {
+  if (raw === undefined) return undefined;
+  if (raw.length === 0 || raw.length > max) throw new ValidationError(flag, `a non-empty string of at most ${max} characters`, raw);
+  return raw;
+}
