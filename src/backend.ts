@@ -107,7 +107,8 @@ export interface FinishRequest {
   /** The attempt number (lease token) the worker claimed. */
   readonly attempt: number;
   readonly workerId: string;
-  readonly outcome: 'succeeded' | 'failed' | 'timed_out';
+  /** `interrupted` (worker shutdown) does not count against the retry budget. */
+  readonly outcome: 'succeeded' | 'failed' | 'timed_out' | 'interrupted';
   /** JSON text of the result, when succeeded. */
   readonly result?: string;
   readonly error?: ErrorInfo;

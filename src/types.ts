@@ -57,7 +57,11 @@ export interface ResolvedRetryPolicy {
 
 /** What caused an attempt: the engine's retry, a person's replay/retry, or recovery after a stall. */
 export type AttemptTrigger = 'auto' | 'manual' | 'stall';
-export type AttemptOutcome = 'succeeded' | 'failed' | 'timed_out' | 'stalled' | 'cancelled';
+/**
+ * How an attempt ended. `interrupted`: its worker shut down before it finished and gave it back;
+ * unlike `failed` and `timed_out` it does not count against the retry budget.
+ */
+export type AttemptOutcome = 'succeeded' | 'failed' | 'timed_out' | 'interrupted' | 'stalled' | 'cancelled';
 export type ErrorClass = 'temporary' | 'permanent' | 'poison';
 export type DeadReason = 'exhausted' | 'permanent' | 'poison';
 
@@ -107,7 +111,7 @@ export interface ManualTrigger {
   readonly by: string;
   readonly note?: string;
   readonly at: number;
-  /** The data patch applied, as a diff: one entry per changed top-level key. */
+  /** The data patch applied, as a diff: one entry per changed leaf (dotted path from `data`). */
   readonly patch?: readonly PatchChange[];
 }
 

@@ -234,7 +234,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     this.emit('active', { ...base, trigger: c.trigger, driftMs: c.startedAt - c.dueAt });
 
     let timer: NodeJS.Timeout | undefined;
-    let outcome: 'succeeded' | 'failed' | 'timed_out';
+    let outcome: 'succeeded' | 'failed' | 'timed_out' | 'interrupted';
     let result: unknown;
     let thrown: unknown;
     try {
@@ -256,7 +256,12 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
       outcome = 'succeeded';
     } catch (e) {
       thrown = e;
-      outcome = e instanceof TimeoutError ? 'timed_out' : 'failed';
+      outcome =
+        e instanceof TimeoutError
+          ? 'timed_out'
+          : e instanceof WorkerClosingError && this.#closeAc.signal.aborted
+            ? 'interrupted'
+            : 'failed';
     } finally {
       clearTimeout(timer);
     }
@@ -265,12 +270,37 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     await this.#report(entry, outcome, result, thrown);
   }
 
-  async #report(entry: InFlight, outcome: 'succeeded' | 'failed' | 'timed_out', result: unknown, thrown: unknown): Promise<void> {
+  async #report(
+    entry: InFlight,
+    outcome: 'succeeded' | 'failed' | 'timed_out' | 'interrupted',
+    result: unknown,
+    thrown: unknown,
+  ): Promise<void> {
     const c = entry.claimed;
     const base = { id: c.id, name: c.name, attempt: c.attempt };
     let req: FinishRequest;
     if (outcome === 'succeeded') {
       req = { id: c.id, attempt: c.attempt, workerId: this.id, outcome, result: this.#resultJson(result), decision: { action: 'done' } };
+    } else if (outcome === 'interrupted') {
+      // Given back on shutdown: not the job's fault, so no classification and no budget spent.
+      const error = serializeError(thrown);
+      req = {
+        id: c.id,
+        attempt: c.attempt,
+        workerId: this.id,
+        outcome,
+        error,
+        errorClass: 'temporary',
+        rule: 'shutdown',
+        decision: {
+          action: 'retry',
+          delayMs: 0,
+          source: 'policy',
+          explanation: 'worker closed before the attempt finished: given back at once, not counted against the retry budget',
+          detail: { strategy: 'immediate' },
+        },
+      };
+      this.emit('failed', { ...base, error, errorClass: 'temporary', rule: 'shutdown', outcome });
     } else {
       const error = serializeError(thrown);
       const cls = classifyError(thrown, this.queue.options.classify, { timedOut: outcome === 'timed_out' });
@@ -413,9 +443,9 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
 
   /**
    * Stops claiming and lets jobs in flight finish within `timeoutMs`. Past the deadline their
-   * signals abort (reason: WorkerClosingError); a handler that still has not returned a second
-   * later is reported as a failed attempt with that error (code WORKER_CLOSED, classified like any
-   * error, so it is retried per the policy and counts against the budget). Nothing is left active.
+   * signals abort (reason: WorkerClosingError); a job whose handler then rejects with that error, or
+   * has not returned a second later, is given back: an `interrupted` attempt, retried at once and
+   * not counted against its retry budget. Nothing is left active.
    */
   close(options: { timeoutMs?: number } = {}): Promise<void> {
     return (this.#closing ??= this.#close(options.timeoutMs ?? 30_000));
@@ -439,7 +469,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
               .filter((e) => !e.settled)
               .map((e) => {
                 e.settled = true;
-                return this.#report(e, 'failed', undefined, new WorkerClosingError('worker closed before the attempt finished'));
+                return this.#report(e, 'interrupted', undefined, new WorkerClosingError('worker closed before the attempt finished'));
               }),
           );
         }

@@ -31,8 +31,14 @@ export interface CommandSpec<O extends OptionSpecs = OptionSpecs> {
   readonly usage: string;
   /** One paragraph. */
   readonly summary: string;
+  /**
+   * Positional arguments, checked before `run`: `QUEUE` is required, `ID?` optional, `ID...` any
+   * number (zero or more).
+   */
+  readonly args?: readonly string[];
+  /** Every option the command accepts, its own and the shared ones. */
   readonly options: O;
-  /** Option groups shown under their own heading (connection, output). */
+  /** Shared options, shown in help under their own heading (those not listed are under "Options"). */
   readonly groups?: readonly { readonly title: string; readonly options: OptionSpecs }[];
   readonly examples?: readonly string[];
 }
@@ -59,22 +65,17 @@ export const CONNECTION_OPTIONS = {
 
 /** Parses `argv` for `spec`: unknown flags and missing values are usage errors naming the flag. */
 export function parseCommand<O extends OptionSpecs>(spec: CommandSpec<O>, argv: readonly string[]): Parsed<O> {
-  const all = allOptions(spec);
   const config: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
-  for (const [name, o] of Object.entries(all)) config[name] = o.short ? { type: o.type, short: o.short } : { type: o.type };
+  for (const [name, o] of Object.entries(spec.options)) config[name] = o.short ? { type: o.type, short: o.short } : { type: o.type };
   try {
     const { values, positionals } = parseArgs({ args: [...argv], options: config, allowPositionals: true, strict: true });
+    if (!(values as { help?: boolean }).help) checkPositionals(spec, positionals);
     return { values: values as Values<O>, positionals };
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     const message = e instanceof Error ? e.message : String(e);
     throw new UsageError(`${message.replace(/\. To specify a positional argument.*$/s, '')}\nSee: retraced ${spec.name} --help`);
   }
-}
-
-function allOptions(spec: CommandSpec): OptionSpecs {
-  const out: Record<string, OptionSpec> = { ...spec.options };
-  for (const g of spec.groups ?? []) Object.assign(out, g.options);
-  return out;
 }
 
 /** The `--help` text of a command. */
@@ -89,25 +90,28 @@ export function helpText(spec: CommandSpec): string {
     entries.forEach(([, o], i) => lines.push(`  ${(heads[i] ?? '').padEnd(width)}${o.help}`));
     lines.push('');
   };
-  section('Options', spec.options);
-  for (const g of spec.groups ?? []) section(g.title, g.options);
+  const grouped = new Set((spec.groups ?? []).flatMap((g) => Object.keys(g.options)));
+  section('Options', Object.fromEntries(Object.entries(spec.options).filter(([k]) => !grouped.has(k))));
+  for (const g of spec.groups ?? []) {
+    section(g.title, Object.fromEntries(Object.entries(spec.options).filter(([k]) => Object.hasOwn(g.options, k))));
+  }
   if (spec.examples?.length) {
     lines.push('Examples:', ...spec.examples.map((e) => `  ${e}`), '');
   }
   return lines.join('\n');
 }
 
-/** Exactly the positional arguments named in `names` (all required), or a usage error. */
-export function expectPositionals(spec: CommandSpec, positionals: readonly string[], names: readonly string[], optional = 0): string[] {
-  const required = names.length - optional;
-  if (positionals.length < required) {
-    const missing = names.slice(positionals.length, required).join(' ');
-    throw new UsageError(`missing ${missing}\nUsage: retraced ${spec.name} ${spec.usage}`);
+function checkPositionals(spec: CommandSpec, positionals: readonly string[]): void {
+  const names = spec.args ?? [];
+  const variadic = names.some((n) => n.endsWith('...'));
+  const required = names.filter((n) => !n.endsWith('?') && !n.endsWith('...'));
+  const usage = `\nUsage: retraced ${spec.name} ${spec.usage}`;
+  if (positionals.length < required.length) {
+    throw new UsageError(`missing ${required.slice(positionals.length).join(' ')}${usage}`);
   }
-  if (positionals.length > names.length) {
-    throw new UsageError(`unexpected argument ${JSON.stringify(positionals[names.length])}\nUsage: retraced ${spec.name} ${spec.usage}`);
+  if (!variadic && positionals.length > names.length) {
+    throw new UsageError(`unexpected argument ${JSON.stringify(positionals[names.length])}${usage}`);
   }
-  return [...positionals];
 }
 
 // Value parsers: each names its flag in the error, in the library's ValidationError wording. ------
@@ -173,3 +177,9 @@ export function stringValue(raw: string | undefined, flag: string, max = 2000): 
   if (raw.length === 0 || raw.length > max) throw new ValidationError(flag, `a non-empty string of at most ${max} characters`, raw);
   return raw;
 }
+
+/** The help headings of the shared options. */
+export const SHARED_GROUPS = [
+  { title: 'Connection', options: CONNECTION_OPTIONS },
+  { title: 'Output', options: OUTPUT_OPTIONS },
+] as const;

@@ -63,7 +63,11 @@ export function deliveryCases(h: Harness): void {
         expect(job?.attempts[1]).toMatchObject({
           errorClass: 'poison',
           rule: 'stall',
-          decision: { action: 'dead', reason: 'poison', explanation: 'lease expired 2 times (maxStalls 2): poison, dead-lettered' },
+          decision: {
+            action: 'dead',
+            reason: 'poison',
+            explanation: 'lease expired 2 times (maxStalls 2): poison, dead-lettered',
+          },
         });
         // It never loops: nothing to claim, and a live worker never sees it.
         expect((await h.backend.claim(q.name, { workerId: CRASHED, leaseMs: 100, max: 1 })).jobs).toEqual([]);
@@ -82,7 +86,14 @@ export function deliveryCases(h: Harness): void {
         await sleep(150);
         expect(await h.backend.recoverStalled(q.name)).toBe(1);
         const [res] = await h.backend.finish(q.name, [
-          { id, attempt, workerId: CRASHED, outcome: 'succeeded', result: '"too late"', decision: { action: 'done' } },
+          {
+            id,
+            attempt,
+            workerId: CRASHED,
+            outcome: 'succeeded',
+            result: '"too late"',
+            decision: { action: 'done' },
+          },
         ]);
         expect(res).toEqual({ ok: false, reason: 'stale' });
         const job = await q.getJob(id);
@@ -104,15 +115,31 @@ export function deliveryCases(h: Harness): void {
         const fresh = next.jobs[0]?.attempt ?? NaN;
         expect(fresh).not.toBe(stale);
         const [late] = await h.backend.finish(q.name, [
-          { id, attempt: stale, workerId: CRASHED, outcome: 'succeeded', result: '"too late"', decision: { action: 'done' } },
+          {
+            id,
+            attempt: stale,
+            workerId: CRASHED,
+            outcome: 'succeeded',
+            result: '"too late"',
+            decision: { action: 'done' },
+          },
         ]);
         expect(late).toEqual({ ok: false, reason: 'stale' });
         const during = await q.getJob(id);
         expect(during?.state).toBe('active');
         expect(during?.current).toMatchObject({ n: fresh, workerId: 'second-worker' });
-        expect(during?.refusals).toEqual([expect.objectContaining({ attempt: stale, workerId: CRASHED, outcome: 'succeeded' })]);
+        expect(during?.refusals).toEqual([
+          expect.objectContaining({ attempt: stale, workerId: CRASHED, outcome: 'succeeded' }),
+        ]);
         const [ok] = await h.backend.finish(q.name, [
-          { id, attempt: fresh, workerId: 'second-worker', outcome: 'succeeded', result: '"on time"', decision: { action: 'done' } },
+          {
+            id,
+            attempt: fresh,
+            workerId: 'second-worker',
+            outcome: 'succeeded',
+            result: '"on time"',
+            decision: { action: 'done' },
+          },
         ]);
         expect(ok).toMatchObject({ ok: true, state: 'completed' });
         const job = await q.getJob(id);
@@ -217,7 +244,8 @@ export function deliveryCases(h: Harness): void {
         expect(job?.state).toBe('waiting');
         expect(job?.attempts).toHaveLength(1);
         expect(job?.attempts[0]).toMatchObject({
-          outcome: 'failed',
+          outcome: 'interrupted',
+          rule: 'shutdown',
           error: { name: 'WorkerClosingError', code: 'WORKER_CLOSED' },
           decision: { action: 'retry' },
         });
@@ -229,7 +257,10 @@ export function deliveryCases(h: Harness): void {
         const { id } = await q.add('polite', null);
         const w = h.worker(
           q,
-          (_job, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))),
+          (_job, signal) =>
+            new Promise((_, reject) =>
+              signal.addEventListener('abort', () => reject(signal.reason as Error)),
+            ),
           { leaseMs: 200 },
         );
         await waitForState(q, id, 'active');
@@ -237,7 +268,8 @@ export function deliveryCases(h: Harness): void {
         const job = await q.getJob(id);
         expect(job?.state).toBe('waiting');
         expect(job?.attempts[0]).toMatchObject({
-          outcome: 'failed',
+          outcome: 'interrupted',
+          rule: 'shutdown',
           error: { name: 'WorkerClosingError', code: 'WORKER_CLOSED' },
           decision: { action: 'retry' },
         });
@@ -255,10 +287,7 @@ export function deliveryCases(h: Harness): void {
         return q.getJob(id);
       }
 
-      // BUG (src/worker.ts, Worker#close → #report → #decide): close() documents that an unfinished
-      // job is given back "a failed attempt, retried at once", but the WorkerClosingError goes through
-      // the normal classification and retry policy, so the job waits the policy's delay (5 s here).
-      it.fails('a job given back by close() is retried at once, whatever the policy delay', async () => {
+      it('a job given back by close() is retried at once, whatever the policy delay', async () => {
         const q = h.queue({ retry: { attempts: 3, backoff: { type: 'fixed', delayMs: 5000 } } });
         const job = await closedMidway(q);
         expect(job?.attempts[0]?.error?.name).toBe('WorkerClosingError');
@@ -266,9 +295,7 @@ export function deliveryCases(h: Harness): void {
         expect(job?.state).toBe('waiting');
       });
 
-      // BUG (same path): on its last allowed attempt, a job given back by close() is dead-lettered as
-      // 'exhausted' instead of given back; a worker shutdown consumes the job's retry budget.
-      it.fails('a job given back by close() on its last attempt is not dead-lettered', async () => {
+      it('a job given back by close() on its last attempt is not dead-lettered', async () => {
         const q = h.queue({ retry: { attempts: 1 } });
         const job = await closedMidway(q);
         expect(job?.attempts[0]?.error?.name).toBe('WorkerClosingError');
@@ -276,15 +303,16 @@ export function deliveryCases(h: Harness): void {
         expect(job?.state).toBe('waiting');
       });
 
-      // BUG (same path): with classify { default: 'permanent' }, WorkerClosingError (code
-      // WORKER_CLOSED, in no table) is classified permanent and the job is dead-lettered.
-      it.fails("a job given back by close() is not dead-lettered by a queue whose default class is 'permanent'", async () => {
-        const q = h.queue({ retry: { attempts: 3 }, classify: { default: 'permanent' } });
-        const job = await closedMidway(q);
-        expect(job?.attempts[0]?.error?.name).toBe('WorkerClosingError');
-        expect(job?.attempts[0]?.decision.action).toBe('retry');
-        expect(job?.state).toBe('waiting');
-      });
+      it(
+        "a job given back by close() is not dead-lettered by a queue whose default class is 'permanent'",
+        async () => {
+          const q = h.queue({ retry: { attempts: 3 }, classify: { default: 'permanent' } });
+          const job = await closedMidway(q);
+          expect(job?.attempts[0]?.error?.name).toBe('WorkerClosingError');
+          expect(job?.attempts[0]?.decision.action).toBe('retry');
+          expect(job?.state).toBe('waiting');
+        },
+      );
     });
 
     describe('concurrency', () => {

@@ -18,12 +18,18 @@ export function dlqCases(h: Harness): void {
   function failing(healthy: () => boolean = () => false) {
     return (job: { data: Spec }) => {
       if (healthy()) return 'ok';
-      throw new PermanentError(job.data.msg ?? 'broken', job.data.code !== undefined ? { code: job.data.code } : {});
+      throw new PermanentError(
+        job.data.msg ?? 'broken',
+        job.data.code !== undefined ? { code: job.data.code } : {},
+      );
     };
   }
 
   /** Adds jobs one at a time and waits for each to be dead, with a worker that is then closed. */
-  async function killAll(q: Queue<Spec>, jobs: readonly { name: string; data: Spec }[]): Promise<Job<Spec>[]> {
+  async function killAll(
+    q: Queue<Spec>,
+    jobs: readonly { name: string; data: Spec }[],
+  ): Promise<Job<Spec>[]> {
     const w = h.worker(q, failing());
     const out: Job<Spec>[] = [];
     for (const [i, j] of jobs.entries()) {
@@ -50,7 +56,10 @@ export function dlqCases(h: Harness): void {
         [2, 'failed'],
         [3, 'failed'],
       ]);
-      expect(job.dead).toMatchObject({ reason: 'exhausted', error: { message: 'upstream down', code: 'ECONNREFUSED' } });
+      expect(job.dead).toMatchObject({
+        reason: 'exhausted',
+        error: { message: 'upstream down', code: 'ECONNREFUSED' },
+      });
       expect(job.dead?.fingerprint).toMatch(/\S/);
       expect(job.dead?.at).toBe(job.attempts[2]?.finishedAt);
     });
@@ -84,7 +93,13 @@ export function dlqCases(h: Harness): void {
       expect(ids(await q.dlq.list({ name: 'charge', reason: 'permanent' }))).toEqual([a?.id]);
       expect(ids(await q.dlq.list({ errorCode: 'NOPE' }))).toEqual([]);
       const summary = (await q.dlq.list({ errorCode: 'NOT_FOUND' }))[0];
-      expect(summary).toMatchObject({ id: a?.id, name: 'charge', reason: 'permanent', errorCode: 'NOT_FOUND', at: a?.dead?.at });
+      expect(summary).toMatchObject({
+        id: a?.id,
+        name: 'charge',
+        reason: 'permanent',
+        errorCode: 'NOT_FOUND',
+        at: a?.dead?.at,
+      });
     });
 
     it('lists dead jobs between two times, both ends inclusive', async () => {
@@ -95,7 +110,8 @@ export function dlqCases(h: Harness): void {
       const t1 = first?.dead?.at ?? NaN;
       const t2 = second?.dead?.at ?? NaN;
       expect(t2).toBeGreaterThan(t1);
-      const ids = async (f: { from?: number | Date; to?: number | Date }) => (await q.dlq.list(f)).map((s) => s.id);
+      const ids = async (f: { from?: number | Date; to?: number | Date }) =>
+        (await q.dlq.list(f)).map((s) => s.id);
       expect(await ids({ from: t2 })).toEqual([second?.id]);
       expect(await ids({ to: t1 })).toEqual([first?.id]);
       expect(await ids({ from: t1, to: t2 })).toEqual([second?.id, first?.id]);
@@ -129,7 +145,11 @@ export function dlqCases(h: Harness): void {
       const q = h.queue<Spec>({ retry: { attempts: 1 } });
       const [dead] = await killAll(q, [{ name: 'signup', data: { email: 'old@x.io', old: true, keep: 1 } }]);
       const id = dead?.id ?? '';
-      const replayed = await q.dlq.replay(id, { by: 'alice', note: 'fixed upstream', patch: { email: 'new@x.io', old: null } });
+      const replayed = await q.dlq.replay(id, {
+        by: 'alice',
+        note: 'fixed upstream',
+        patch: { email: 'new@x.io', old: null },
+      });
       expect(replayed.state).toBe('waiting');
       expect(replayed.data).toEqual({ email: 'new@x.io', keep: 1 });
       expect(replayed.dead).toBeUndefined();
@@ -142,7 +162,11 @@ export function dlqCases(h: Harness): void {
       const [dead] = await killAll(q, [{ name: 'signup', data: { email: 'old@x.io', old: true, keep: 1 } }]);
       const id = dead?.id ?? '';
       expect(dead?.attempts).toHaveLength(1);
-      await q.dlq.replay(id, { by: 'alice', note: 'fixed upstream', patch: { email: 'new@x.io', old: null } });
+      await q.dlq.replay(id, {
+        by: 'alice',
+        note: 'fixed upstream',
+        patch: { email: 'new@x.io', old: null },
+      });
       const seen: { trigger: string; by: string | undefined; email: unknown }[] = [];
       h.worker(q, (job) => {
         seen.push({ trigger: job.trigger, by: job.manual?.by, email: job.data.email });
@@ -153,7 +177,12 @@ export function dlqCases(h: Harness): void {
       expect(job.attempts).toHaveLength(2);
       expect(job.attempts[0]).toEqual(dead?.attempts[0]);
       const a = job.attempts[1];
-      expect(a).toMatchObject({ n: 2, trigger: 'manual', outcome: 'succeeded', manual: { by: 'alice', note: 'fixed upstream' } });
+      expect(a).toMatchObject({
+        n: 2,
+        trigger: 'manual',
+        outcome: 'succeeded',
+        manual: { by: 'alice', note: 'fixed upstream' },
+      });
       expect(a?.manual?.at).toBeGreaterThanOrEqual(dead?.dead?.at ?? Infinity);
       expect(a?.manual?.patch).toHaveLength(2);
       expect(a?.manual?.patch).toEqual(
@@ -206,7 +235,11 @@ export function dlqCases(h: Harness): void {
       for (const id of [a1?.id ?? '', a2?.id ?? '']) {
         const job = await waitForState(q, id, 'completed');
         expect(job.attempts).toHaveLength(2);
-        expect(job.attempts[1]).toMatchObject({ n: 2, trigger: 'manual', manual: { by: 'bob', note: 'batch' } });
+        expect(job.attempts[1]).toMatchObject({
+          n: 2,
+          trigger: 'manual',
+          manual: { by: 'bob', note: 'batch' },
+        });
       }
       const untouched = await q.getJob(b?.id ?? '');
       expect(untouched?.state).toBe('dead');
@@ -234,7 +267,9 @@ export function dlqCases(h: Harness): void {
         expect(job.attempts[1]).toMatchObject({ trigger: 'manual', manual: { by: 'carol' } });
       }
       expect((await q.getJob(tok?.id ?? ''))?.state).toBe('dead');
-      expect(await q.dlq.groups()).toEqual([expect.objectContaining({ fingerprint: tok?.dead?.fingerprint, count: 1 })]);
+      expect(await q.dlq.groups()).toEqual([
+        expect.objectContaining({ fingerprint: tok?.dead?.fingerprint, count: 1 }),
+      ]);
     });
 
     it('purge by ids deletes those dead jobs and counts only the dead ones', async () => {

@@ -55,7 +55,11 @@ export function inputCases(h: Harness): void {
       });
 
       it('rejects a queue name that is not a string', async () => {
-        await expectInvalid(() => new Queue(bad<string>(42), { backend: h.backend }), 'queue name', '1-64 characters');
+        await expectInvalid(
+          () => new Queue(bad<string>(42), { backend: h.backend }),
+          'queue name',
+          '1-64 characters',
+        );
       });
 
       it('accepts a queue name of exactly 64 allowed characters', async () => {
@@ -66,7 +70,11 @@ export function inputCases(h: Harness): void {
       });
 
       it('rejects an unknown queue option', async () => {
-        await expectInvalid(() => new Queue('qok', bad({ backend: h.backend, retries: 3 })), 'options.retries', 'not a known option');
+        await expectInvalid(
+          () => new Queue('qok', bad({ backend: h.backend, retries: 3 })),
+          'options.retries',
+          'not a known option',
+        );
       });
     });
 
@@ -87,33 +95,53 @@ export function inputCases(h: Harness): void {
         ['a string', '10'],
       ])('rejects a delay that is %s and stores nothing', async (_what, delay) => {
         const { q, check } = await seeded();
-        await expectInvalid(() => q.add('j', null, { delay: bad<number>(delay) }), 'options.delay', 'a number of milliseconds');
+        await expectInvalid(
+          () => q.add('j', null, { delay: bad<number>(delay) }),
+          'options.delay',
+          'a number of milliseconds',
+        );
         await check();
       });
 
       it('rejects delay and runAt together and stores nothing', async () => {
         const { q, check } = await seeded();
         const now = await h.backend.now();
-        await expectInvalid(() => q.add('j', null, { delay: 10, runAt: now + 10 }), 'options.runAt', 'not set together with delay');
+        await expectInvalid(
+          () => q.add('j', null, { delay: 10, runAt: now + 10 }),
+          'options.runAt',
+          'not set together with delay',
+        );
         await check();
       });
 
       it('rejects an unknown backoff type and stores nothing', async () => {
         const { q, check } = await seeded();
         const retry = bad<JobOptions['retry']>({ attempts: 3, backoff: { type: 'fibonacci', delayMs: 10 } });
-        await expectInvalid(() => q.add('j', null, { retry }), 'options.retry.backoff.type', 'one of immediate, fixed, linear, exponential, custom');
+        await expectInvalid(
+          () => q.add('j', null, { retry }),
+          'options.retry.backoff.type',
+          'one of immediate, fixed, linear, exponential, custom',
+        );
         await check();
       });
 
       it.each([0, 1.5])('rejects attempts %s and stores nothing', async (attempts) => {
         const { q, check } = await seeded();
-        await expectInvalid(() => q.add('j', null, { retry: { attempts } }), 'options.retry.attempts', 'an integer >= 1');
+        await expectInvalid(
+          () => q.add('j', null, { retry: { attempts } }),
+          'options.retry.attempts',
+          'an integer >= 1',
+        );
         await check();
       });
 
       it('rejects an unknown job option and stores nothing', async () => {
         const { q, check } = await seeded();
-        await expectInvalid(() => q.add('j', null, bad<JobOptions>({ priority: 1 })), 'options.priority', 'not a known option');
+        await expectInvalid(
+          () => q.add('j', null, bad<JobOptions>({ priority: 1 })),
+          'options.priority',
+          'not a known option',
+        );
         await check();
       });
 
@@ -133,11 +161,14 @@ export function inputCases(h: Harness): void {
         ['NaN', { x: NaN }, 'data.x', 'finite number'],
         ['a cycle', cycle, 'data.self', 'cycle'],
         ['a Map instance', { m: new Map([['k', 1]]) }, 'data.m', 'plain object'],
-      ])('rejects data containing %s, naming the path, and stores nothing', async (_what, data, field, rule) => {
-        const { q, check } = await seeded();
-        await expectInvalid(() => q.add('j', data), field, rule);
-        await check();
-      });
+      ])(
+        'rejects data containing %s, naming the path, and stores nothing',
+        async (_what, data, field, rule) => {
+          const { q, check } = await seeded();
+          await expectInvalid(() => q.add('j', data), field, rule);
+          await check();
+        },
+      );
 
       it('rejects data over maxDataBytes with a PayloadTooLargeError giving bytes and limit', async () => {
         const q = h.queue({ maxDataBytes: 100 });
@@ -189,13 +220,21 @@ export function inputCases(h: Harness): void {
       it('rejects a negative retention count and keeps the previous retention', async () => {
         const q = h.queue();
         await q.setRetention({ completed: { count: 5 } });
-        await expectInvalid(() => q.setRetention({ completed: { count: -1 } }), 'retention.completed.count', 'an integer between 0 and');
+        await expectInvalid(
+          () => q.setRetention({ completed: { count: -1 } }),
+          'retention.completed.count',
+          'an integer between 0 and',
+        );
         expect(await q.getRetention()).toEqual({ completed: { count: 5 } });
       });
 
       it('rejects a worker with concurrency 0', async () => {
         const q = h.queue();
-        await expectInvalid(() => h.worker(q, () => 'never', { concurrency: 0 }), 'concurrency', 'an integer between 1 and');
+        await expectInvalid(
+          () => h.worker(q, () => 'never', { concurrency: 0 }),
+          'concurrency',
+          'an integer between 1 and',
+        );
       });
 
       it('a job stored before a series of bad calls is intact after them', async () => {

@@ -45,7 +45,9 @@ export function retriesCases(h: Harness): void {
       });
 
       it('exponential backoff doubles the delay: 20, 40, 80 ms exactly', async () => {
-        const q = h.queue({ retry: { attempts: 4, backoff: { type: 'exponential', delayMs: 20, factor: 2 } } });
+        const q = h.queue({
+          retry: { attempts: 4, backoff: { type: 'exponential', delayMs: 20, factor: 2 } },
+        });
         const { id } = await q.add('exp', null);
         h.worker(q, fail);
         const job = await waitForState(q, id, 'dead');
@@ -83,7 +85,9 @@ export function retriesCases(h: Harness): void {
 
     describe('jitter', () => {
       it('full jitter with a draw of 0.25 waits a quarter of the exponential delay', async () => {
-        const q = h.queue({ retry: { attempts: 3, backoff: { type: 'exponential', delayMs: 40, jitter: 'full' } } });
+        const q = h.queue({
+          retry: { attempts: 3, backoff: { type: 'exponential', delayMs: 40, jitter: 'full' } },
+        });
         const { id } = await q.add('full', null);
         h.worker(q, fail, { random: () => 0.25 });
         const job = await waitForState(q, id, 'dead');
@@ -94,7 +98,9 @@ export function retriesCases(h: Harness): void {
       });
 
       it('equal jitter with a draw of 0.25 waits half the delay plus a quarter of the other half', async () => {
-        const q = h.queue({ retry: { attempts: 3, backoff: { type: 'exponential', delayMs: 40, jitter: 'equal' } } });
+        const q = h.queue({
+          retry: { attempts: 3, backoff: { type: 'exponential', delayMs: 40, jitter: 'equal' } },
+        });
         const { id } = await q.add('equal', null);
         h.worker(q, fail, { random: () => 0.25 });
         const job = await waitForState(q, id, 'dead');
@@ -104,7 +110,9 @@ export function retriesCases(h: Harness): void {
       });
 
       it('decorrelated jitter with a draw of 0.25 draws between the base and three times the previous delay', async () => {
-        const q = h.queue({ retry: { attempts: 3, backoff: { type: 'exponential', delayMs: 20, jitter: 'decorrelated' } } });
+        const q = h.queue({
+          retry: { attempts: 3, backoff: { type: 'exponential', delayMs: 20, jitter: 'decorrelated' } },
+        });
         const { id } = await q.add('decorrelated', null);
         h.worker(q, fail, { random: () => 0.25 });
         const job = await waitForState(q, id, 'dead');
@@ -114,7 +122,9 @@ export function retriesCases(h: Harness): void {
       });
 
       it('full jitter with Math.random stays within [0, raw] and is reproducible from the recorded draw', async () => {
-        const q = h.queue({ retry: { attempts: 4, backoff: { type: 'exponential', delayMs: 20, jitter: 'full' } } });
+        const q = h.queue({
+          retry: { attempts: 4, backoff: { type: 'exponential', delayMs: 20, jitter: 'full' } },
+        });
         const { id } = await q.add('full', null);
         h.worker(q, fail);
         const job = await waitForState(q, id, 'dead');
@@ -131,7 +141,9 @@ export function retriesCases(h: Harness): void {
       });
 
       it('equal jitter with Math.random stays within [raw / 2, raw]', async () => {
-        const q = h.queue({ retry: { attempts: 4, backoff: { type: 'exponential', delayMs: 20, jitter: 'equal' } } });
+        const q = h.queue({
+          retry: { attempts: 4, backoff: { type: 'exponential', delayMs: 20, jitter: 'equal' } },
+        });
         const { id } = await q.add('equal', null);
         h.worker(q, fail);
         const job = await waitForState(q, id, 'dead');
@@ -145,7 +157,9 @@ export function retriesCases(h: Harness): void {
       });
 
       it('decorrelated jitter with Math.random stays between the base and three times the previous delay', async () => {
-        const q = h.queue({ retry: { attempts: 4, backoff: { type: 'exponential', delayMs: 20, jitter: 'decorrelated' } } });
+        const q = h.queue({
+          retry: { attempts: 4, backoff: { type: 'exponential', delayMs: 20, jitter: 'decorrelated' } },
+        });
         const { id } = await q.add('decorrelated', null);
         h.worker(q, fail);
         const job = await waitForState(q, id, 'dead');
@@ -184,7 +198,9 @@ export function retriesCases(h: Harness): void {
       it('a custom strategy registered on the worker chooses the delay and its explanation', async () => {
         const q = h.queue();
         const calls: { retry: number; attempt: number; message: string | undefined }[] = [];
-        const { id } = await q.add('custom', null, { retry: { attempts: 3, backoff: { type: 'custom', name: 'myFn' } } });
+        const { id } = await q.add('custom', null, {
+          retry: { attempts: 3, backoff: { type: 'custom', name: 'myFn' } },
+        });
         h.worker(q, fail, {
           strategies: {
             myFn: ({ retry, attempt, error }) => {
@@ -204,9 +220,11 @@ export function retriesCases(h: Harness): void {
         expect(job.attempts[2]?.decision).toMatchObject({ action: 'dead', reason: 'exhausted' });
       });
 
-      it("a custom strategy the worker does not know dead-letters the job, saying why", async () => {
+      it('a custom strategy the worker does not know dead-letters the job, saying why', async () => {
         const q = h.queue();
-        const { id } = await q.add('custom', null, { retry: { attempts: 3, backoff: { type: 'custom', name: 'missing' } } });
+        const { id } = await q.add('custom', null, {
+          retry: { attempts: 3, backoff: { type: 'custom', name: 'missing' } },
+        });
         h.worker(q, fail);
         const job = await waitForState(q, id, 'dead');
         expect(job.attempts).toHaveLength(1);
@@ -218,7 +236,9 @@ export function retriesCases(h: Harness): void {
       it("a job's own retry policy overrides the queue default", async () => {
         const q = h.queue({ retry: { attempts: 1 } });
         const { id: byQueue } = await q.add('queue-policy', null);
-        const { id: byJob } = await q.add('job-policy', null, { retry: { attempts: 3, backoff: { type: 'fixed', delayMs: 10 } } });
+        const { id: byJob } = await q.add('job-policy', null, {
+          retry: { attempts: 3, backoff: { type: 'fixed', delayMs: 10 } },
+        });
         h.worker(q, fail);
         const a = await waitForState(q, byQueue, 'dead');
         const b = await waitForState(q, byJob, 'dead');
@@ -273,7 +293,11 @@ export function retriesCases(h: Harness): void {
           return 'ok';
         });
         const job = await waitForState(q, id, 'completed');
-        expect(job.attempts[0]).toMatchObject({ errorClass: 'temporary', rule: 'thrown:TemporaryError', decision: { action: 'retry' } });
+        expect(job.attempts[0]).toMatchObject({
+          errorClass: 'temporary',
+          rule: 'thrown:TemporaryError',
+          decision: { action: 'retry' },
+        });
         expect(job.attempts[1]?.outcome).toBe('succeeded');
       });
 
@@ -285,7 +309,11 @@ export function retriesCases(h: Harness): void {
           return 'ok';
         });
         const job = await waitForState(q, id, 'completed');
-        expect(job.attempts[0]).toMatchObject({ errorClass: 'temporary', rule: 'default', decision: { action: 'retry' } });
+        expect(job.attempts[0]).toMatchObject({
+          errorClass: 'temporary',
+          rule: 'default',
+          decision: { action: 'retry' },
+        });
       });
 
       it('an error with code ECONNRESET is temporary by its code', async () => {
@@ -363,7 +391,11 @@ export function retriesCases(h: Harness): void {
         h.worker(q, (job) => (job.attempt > 1 ? 'done' : new Promise((r) => setTimeout(r, 400))));
         const job = await waitForState(q, id, 'completed');
         expect(job.options.timeoutMs).toBe(50);
-        expect(job.attempts[0]).toMatchObject({ outcome: 'timed_out', rule: 'timeout', errorClass: 'temporary' });
+        expect(job.attempts[0]).toMatchObject({
+          outcome: 'timed_out',
+          rule: 'timeout',
+          errorClass: 'temporary',
+        });
         expect(job.failures).toBe(1);
       });
     });
@@ -375,7 +407,8 @@ export function retriesCases(h: Harness): void {
           readonly code = 'CARD_DECLINED';
         }
         const q = h.queue({ retry: { attempts: 1 } });
-        const longStack = 'PaymentDeclined: card declined\n' + '    at somewhere (file.js:1:1)\n'.repeat(2000);
+        const longStack =
+          'PaymentDeclined: card declined\n' + '    at somewhere (file.js:1:1)\n'.repeat(2000);
         const { id } = await q.add('pay', null);
         h.worker(q, () => {
           const e = new PaymentDeclined('card declined');
@@ -384,7 +417,11 @@ export function retriesCases(h: Harness): void {
         });
         const job = await waitForState(q, id, 'dead');
         const err = job.attempts[0]?.error;
-        expect(err).toMatchObject({ name: 'PaymentDeclined', message: 'card declined', code: 'CARD_DECLINED' });
+        expect(err).toMatchObject({
+          name: 'PaymentDeclined',
+          message: 'card declined',
+          code: 'CARD_DECLINED',
+        });
         expect(err?.stack?.startsWith('PaymentDeclined: card declined')).toBe(true);
         expect(err?.stack?.length).toBeLessThan(longStack.length);
         expect(err?.stack?.length).toBeLessThanOrEqual(2048);

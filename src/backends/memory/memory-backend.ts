@@ -474,7 +474,7 @@ export class MemoryBackend implements Backend {
       j.current = undefined;
       j.nextManual = undefined;
       q.active.delete(r.id);
-      if (r.outcome !== 'succeeded') j.failures++;
+      if (r.outcome === 'failed' || r.outcome === 'timed_out') j.failures++;
       if (d.action === 'done') {
         j.result = r.result ?? 'null';
         this.#finishInto(q, j, 'completed', now);

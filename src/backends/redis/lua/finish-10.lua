@@ -46,7 +46,7 @@ for i = 0, count - 1 do
     rcall('HSET', jk, 'a' .. cur, rec, 'n', cur)
     rcall('HDEL', jk, 'cur', 'wid', 'sa', 'le', 'man')
     rcall('ZREM', KEYS[4], id)
-    if ARGV[b + 3] ~= 'succeeded' then rcall('HINCRBY', jk, 'fl', 1) end
+    if ARGV[b + 3] == 'failed' or ARGV[b + 3] == 'timed_out' then rcall('HINCRBY', jk, 'fl', 1) end
     local st
     if action == 'done' then
       st = 'completed'

@@ -1,0 +1,201 @@
+/**
+ * The client over a Backend held in this process (Redis with `--redis`): every operation goes
+ * through the library's Queue and DeadLetterQueue, so it validates and records exactly as the
+ * HTTP API does. Cursors are opaque strings over the library's offset paging.
+ * @module
+ */
+import type { Backend, DeadGroupStats, DeadSummary } from '../backend.js';
+import type { DlqFilter, ReplayOptions } from '../dlq.js';
+import { InvalidStateError, JobNotFoundError, ValidationError } from '../errors.js';
+import { Queue, type AddedJob, type BulkJob } from '../queue.js';
+import type { Job, JobState } from '../types.js';
+import type {
+  Client,
+  DlqFilterData,
+  DlqPurgeRequest,
+  DlqPurgeResult,
+  DlqReplayRequest,
+  DlqReplayResult,
+  JobQuery,
+  JobSummary,
+  Page,
+  QueueInfo,
+} from './client.js';
+
+/** Listing every state: the order a person reads them in. */
+export const LIST_ORDER: readonly JobState[] = ['active', 'waiting', 'scheduled', 'dead', 'completed', 'cancelled'];
+
+export class DirectClient implements Client {
+  readonly target: string;
+  readonly #backend: Backend;
+  readonly #close: () => Promise<void>;
+  readonly #queues = new Map<string, Queue>();
+
+  constructor(backend: Backend, target: string, close: () => Promise<void>) {
+    this.#backend = backend;
+    this.target = target;
+    this.#close = close;
+  }
+
+  #queue(name: string): Queue {
+    let q = this.#queues.get(name);
+    if (!q) {
+      q = new Queue(name, { backend: this.#backend });
+      this.#queues.set(name, q);
+    }
+    return q;
+  }
+
+  async queues(): Promise<QueueInfo[]> {
+    const names = (await this.#backend.listQueues()).sort();
+    return Promise.all(
+      names.map(async (name) => {
+        const [paused, counts] = await Promise.all([this.#backend.isPaused(name), this.#backend.counts(name)]);
+        return { name, paused, counts };
+      }),
+    );
+  }
+
+  async setPaused(queue: string, paused: boolean): Promise<{ name: string; paused: boolean }> {
+    const q = this.#queue(queue);
+    await (paused ? q.pause() : q.resume());
+    return { name: queue, paused: await q.isPaused() };
+  }
+
+  add(queue: string, jobs: readonly BulkJob<unknown>[]): Promise<AddedJob[]> {
+    return this.#queue(queue).addBulk(jobs);
+  }
+
+  async listJobs(queue: string, query: JobQuery): Promise<Page<JobSummary>> {
+    const q = this.#queue(queue);
+    const states = query.state ? [query.state] : LIST_ORDER;
+    let { s, o } = decodeCursor(query.cursor, states.length);
+    const items: JobSummary[] = [];
+    const batch = 200;
+    // Reads pages state by state until `limit` jobs matched; the cursor remembers state and offset.
+    while (s < states.length && items.length < query.limit) {
+      const page = await q.getJobs(states[s] as JobState, { offset: o, limit: batch });
+      let used = 0;
+      for (const job of page) {
+        used++;
+        if (query.name === undefined || job.name === query.name) items.push(summarise(job));
+        if (items.length >= query.limit) break;
+      }
+      o += used;
+      if (used === page.length && page.length < batch) {
+        s++;
+        o = 0;
+      }
+    }
+    const more = s < states.length && (await this.#hasMore(q, states, s, o));
+    return { items, nextCursor: more ? encodeCursor(s, o) : null };
+  }
+
+  async #hasMore(q: Queue, states: readonly JobState[], s: number, o: number): Promise<boolean> {
+    const counts = await q.counts();
+    if ((counts[states[s] as JobState] ?? 0) > o) return true;
+    return states.slice(s + 1).some((st) => (counts[st] ?? 0) > 0);
+  }
+
+  async getJob(queue: string, id: string): Promise<Job> {
+    const job = await this.#queue(queue).getJob(id);
+    if (!job) throw new JobNotFoundError(queue, id);
+    return job;
+  }
+
+  async cancel(queue: string, id: string, by: string, reason?: string): Promise<Job> {
+    await this.#queue(queue).cancel(id, reason === undefined ? { by } : { by, reason });
+    return this.getJob(queue, id);
+  }
+
+  retry(queue: string, id: string, options: ReplayOptions): Promise<Job> {
+    return this.#queue(queue).retryNow(id, options);
+  }
+
+  async dlqList(queue: string, filter: DlqFilterData, page: { limit: number; cursor?: string }): Promise<Page<DeadSummary>> {
+    const offset = decodeCursor(page.cursor, 1).o;
+    const items = await this.#queue(queue).dlq.list(toFilter(filter), { offset, limit: page.limit + 1 });
+    const more = items.length > page.limit;
+    return { items: items.slice(0, page.limit), nextCursor: more ? encodeCursor(0, offset + page.limit) : null };
+  }
+
+  dlqGroups(queue: string): Promise<DeadGroupStats[]> {
+    return this.#queue(queue).dlq.groups();
+  }
+
+  async dlqReplay(queue: string, r: DlqReplayRequest): Promise<DlqReplayResult> {
+    const dlq = this.#queue(queue).dlq;
+    const ids = r.ids ?? (await this.#matching(queue, r.filter ?? {}, r.limit ?? 10_000));
+    const options: ReplayOptions = { by: r.by, ...(r.note !== undefined ? { note: r.note } : {}), ...(r.patch !== undefined ? { patch: r.patch } : {}) };
+    const result: DlqReplayResult = { dryRun: r.dryRun === true, matched: ids.length, replayed: [], failed: [] };
+    for (const id of ids) {
+      try {
+        if (r.dryRun) await dlq.get(id);
+        else await dlq.replay(id, options);
+        result.replayed.push(id);
+      } catch (e) {
+        if (e instanceof ValidationError) throw e; // bad by/note/patch: the same for every id
+        if (!(e instanceof JobNotFoundError || e instanceof InvalidStateError)) throw e;
+        result.failed.push({ id, error: e.message });
+      }
+    }
+    return result;
+  }
+
+  async dlqPurge(queue: string, r: DlqPurgeRequest): Promise<DlqPurgeResult> {
+    const dlq = this.#queue(queue).dlq;
+    const ids = r.ids ?? (await this.#matching(queue, r.filter ?? {}, Number.MAX_SAFE_INTEGER));
+    if (r.dryRun) {
+      const dead: string[] = [];
+      for (const id of ids) if ((await this.#backend.getJob(queue, id))?.state === 'dead') dead.push(id);
+      return { dryRun: true, purged: dead.length, ids: dead };
+    }
+    return { dryRun: false, purged: await dlq.purge({ ids }) };
+  }
+
+  async #matching(queue: string, filter: DlqFilterData, limit: number): Promise<string[]> {
+    const ids: string[] = [];
+    const dlq = this.#queue(queue).dlq;
+    for (let offset = 0; ids.length < limit; offset += 1000) {
+      const page = await dlq.list(toFilter(filter), { offset, limit: 1000 });
+      for (const s of page) if (ids.length < limit) ids.push(s.id);
+      if (page.length < 1000) break;
+    }
+    return ids;
+  }
+
+  close(): Promise<void> {
+    return this.#close();
+  }
+}
+
+function toFilter(f: DlqFilterData): DlqFilter {
+  return Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) as DlqFilter;
+}
+
+export function summarise(job: Job): JobSummary {
+  const last = [...job.attempts].reverse().find((a) => a.error !== undefined)?.error;
+  return {
+    id: job.id,
+    name: job.name,
+    state: job.state,
+    attempts: job.attempts.length,
+    createdAt: job.createdAt,
+    dueAt: job.dueAt,
+    ...(job.finishedAt !== undefined ? { finishedAt: job.finishedAt } : {}),
+    ...(last ? { lastError: `${last.name}: ${last.message}${last.code ? ` [${last.code}]` : ''}` } : {}),
+  };
+}
+
+function encodeCursor(s: number, o: number): string {
+  return `${s}.${o}`;
+}
+
+function decodeCursor(cursor: string | undefined, states: number): { s: number; o: number } {
+  if (cursor === undefined) return { s: 0, o: 0 };
+  const m = /^(\d{1,2})\.(\d{1,9})$/.exec(cursor);
+  const s = Number(m?.[1]);
+  if (!m || s >= states) throw new ValidationError('--cursor', 'a cursor printed by a previous page of the same listing', cursor);
+  return { s, o: Number(m[2]) };
+}
+

@@ -1,0 +1,215 @@
+/**
+ * The client over a running `retraced server`: `fetch` against the HTTP API's routes, with the
+ * bearer token, turning `application/problem+json` answers back into errors with their stable
+ * `code` (so the exit code is the same as against Redis directly).
+ * @module
+ */
+import type { DeadGroupStats, DeadSummary } from '../backend.js';
+import type { ReplayOptions } from '../dlq.js';
+import { ValidationError } from '../errors.js';
+import type { AddedJob, BulkJob } from '../queue.js';
+import type { Job, JobState } from '../types.js';
+import type {
+  Client,
+  DlqFilterData,
+  DlqPurgeRequest,
+  DlqPurgeResult,
+  DlqReplayRequest,
+  DlqReplayResult,
+  JobQuery,
+  JobSummary,
+  Page,
+  QueueInfo,
+} from './client.js';
+import { LIST_ORDER } from './client-direct.js';
+import { CliError, RemoteError } from './exit-codes.js';
+
+const TIMEOUT_MS = 60_000;
+
+type Query = Record<string, string | number | undefined>;
+
+export class HttpClient implements Client {
+  readonly target: string;
+  readonly #base: URL;
+  readonly #token: string | undefined;
+
+  constructor(url: string, token: string | undefined) {
+    let base: URL | undefined;
+    try {
+      base = new URL(url);
+    } catch {
+      base = undefined;
+    }
+    if (!base || (base.protocol !== 'http:' && base.protocol !== 'https:')) {
+      throw new ValidationError('--url', 'an http:// or https:// URL such as http://127.0.0.1:7411', url);
+    }
+    if (!base.pathname.endsWith('/')) base.pathname += '/';
+    this.#base = base;
+    this.#token = token;
+    this.target = base.origin + base.pathname.replace(/\/$/, '');
+  }
+
+  async #call<T>(method: 'GET' | 'POST', path: string, options: { body?: unknown; query?: Query } = {}): Promise<T> {
+    const url = new URL(path.replace(/^\//, ''), this.#base);
+    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
+    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers,
+        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      const why = cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e));
+      throw new CliError('RETRACED_CLI_UNREACHABLE', `cannot reach the server at ${this.target}: ${why}`, { cause: e });
+    }
+    const text = await res.text();
+    let body: unknown;
+    try {
+      body = text === '' ? undefined : (JSON.parse(text) as unknown);
+    } catch {
+      body = undefined;
+    }
+    if (res.ok) return body as T;
+    throw this.#problem(res.status, body, text);
+  }
+
+  #problem(status: number, body: unknown, text: string): RemoteError {
+    const p = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+    const str = (k: string): string | undefined => (typeof p[k] === 'string' ? (p[k] as string) : undefined);
+    const code = str('code') ?? `HTTP_${status}`;
+    let message = str('detail') ?? str('message') ?? str('title') ?? (text.slice(0, 200) || `HTTP ${status}`);
+    if (status === 401) message += this.#token ? ' (the server refused this token)' : ' (pass --token or set RETRACED_TOKEN)';
+    return new RemoteError(status, code, message, str('field'));
+  }
+
+  async queues(): Promise<QueueInfo[]> {
+    return (await this.#call<{ queues: QueueInfo[] }>('GET', '/queues')).queues;
+  }
+
+  setPaused(queue: string, paused: boolean): Promise<{ name: string; paused: boolean }> {
+    return this.#call('POST', `/queues/${enc(queue)}/${paused ? 'pause' : 'resume'}`);
+  }
+
+  async add(queue: string, jobs: readonly BulkJob<unknown>[]): Promise<AddedJob[]> {
+    // The API takes times as strings (ms since epoch or ISO 8601).
+    const body = jobs.map((j) => {
+      const runAt = j.options?.runAt;
+      if (runAt === undefined) return j;
+      return { ...j, options: { ...j.options, runAt: String(runAt instanceof Date ? runAt.getTime() : runAt) } };
+    });
+    return (await this.#call<{ jobs: AddedJob[] }>('POST', `/queues/${enc(queue)}/jobs/bulk`, { body: { jobs: body } })).jobs;
+  }
+
+  /**
+   * One state: the server's page as is. All states (no `state`): the server's pages state after
+   * state, the cursor carrying the state's index and the server's cursor within it.
+   */
+  async listJobs(queue: string, q: JobQuery): Promise<Page<JobSummary>> {
+    const states = q.state ? [q.state] : LIST_ORDER;
+    let { s, inner } = decodeCursor(q.cursor, states.length, q.state !== undefined);
+    const items: JobSummary[] = [];
+    while (s < states.length && items.length < q.limit) {
+      const query = { state: states[s], name: q.name, limit: q.limit - items.length, cursor: inner };
+      const res = await this.#call<{ jobs: unknown[]; nextCursor: string | null }>('GET', `/queues/${enc(queue)}/jobs`, { query });
+      items.push(...res.jobs.map(toSummary));
+      inner = res.nextCursor ?? undefined;
+      if (inner === undefined) s++;
+    }
+    if (s >= states.length) return { items, nextCursor: null };
+    return { items, nextCursor: q.state ? (inner ?? null) : `${s}~${inner ?? ''}` };
+  }
+
+  getJob(queue: string, id: string): Promise<Job> {
+    return this.#call('GET', `/queues/${enc(queue)}/jobs/${enc(id)}`);
+  }
+
+  cancel(queue: string, id: string, by: string, reason?: string): Promise<Job> {
+    return this.#call('POST', `/queues/${enc(queue)}/jobs/${enc(id)}/cancel`, { body: { by, reason } });
+  }
+
+  retry(queue: string, id: string, options: ReplayOptions): Promise<Job> {
+    return this.#call('POST', `/queues/${enc(queue)}/jobs/${enc(id)}/retry`, { body: options });
+  }
+
+  async dlqList(queue: string, f: DlqFilterData, page: { limit: number; cursor?: string }): Promise<Page<DeadSummary>> {
+    const query: Query = { ...filterQuery(f), limit: page.limit, cursor: page.cursor };
+    const res = await this.#call<{ jobs: DeadSummary[]; nextCursor: string | null }>('GET', `/queues/${enc(queue)}/dlq`, { query });
+    return { items: res.jobs, nextCursor: res.nextCursor ?? null };
+  }
+
+  async dlqGroups(queue: string): Promise<DeadGroupStats[]> {
+    return (await this.#call<{ groups: DeadGroupStats[] }>('GET', `/queues/${enc(queue)}/dlq/groups`)).groups;
+  }
+
+  async dlqReplay(queue: string, r: DlqReplayRequest): Promise<DlqReplayResult> {
+    const body = withoutUndefined({ ...r, filter: r.filter && filterBody(r.filter) });
+    const res = await this.#call<DlqReplayResult>('POST', `/queues/${enc(queue)}/dlq/replay`, { body });
+    return { dryRun: res.dryRun, matched: res.matched, replayed: res.replayed ?? [], failed: res.failed ?? [] };
+  }
+
+  dlqPurge(queue: string, r: DlqPurgeRequest): Promise<DlqPurgeResult> {
+    const body = withoutUndefined({ ...r, filter: r.filter && filterBody(r.filter) });
+    return this.#call('POST', `/queues/${enc(queue)}/dlq/purge`, { body });
+  }
+
+  async close(): Promise<void> {}
+}
+
+function enc(s: string): string {
+  return encodeURIComponent(s);
+}
+
+function withoutUndefined<T extends object>(o: T): T {
+  return JSON.parse(JSON.stringify(o)) as T;
+}
+
+/** The filter as the API's body takes it: times as strings. */
+function filterBody(f: DlqFilterData): Record<string, unknown> {
+  return { ...f, from: f.from === undefined ? undefined : String(f.from), to: f.to === undefined ? undefined : String(f.to) };
+}
+
+function decodeCursor(cursor: string | undefined, states: number, single: boolean): { s: number; inner: string | undefined } {
+  if (cursor === undefined) return { s: 0, inner: undefined };
+  if (single) return { s: 0, inner: cursor };
+  const m = /^(\d{1,2})~(.*)$/s.exec(cursor);
+  if (!m || Number(m[1]) >= states) throw new ValidationError('--cursor', 'a cursor printed by a previous page of the same listing', cursor);
+  return { s: Number(m[1]), inner: m[2] === '' ? undefined : m[2] };
+}
+
+function filterQuery(f: DlqFilterData): Query {
+  return {
+    reason: f.reason?.join(','),
+    errorCode: f.errorCode,
+    name: f.name,
+    fingerprint: f.fingerprint,
+    from: f.from,
+    to: f.to,
+  };
+}
+
+/** A job summary from the server; full jobs are accepted too (attempts as an array). */
+function toSummary(raw: unknown): JobSummary {
+  const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const num = (k: string): number | undefined => (typeof r[k] === 'number' ? (r[k] as number) : undefined);
+  const attempts = Array.isArray(r.attempts) ? r.attempts.length : (num('attempts') ?? 0);
+  const err = (r.lastError ?? r.error) as { name?: string; message?: string; code?: string } | string | undefined;
+  const lastError =
+    typeof err === 'string' ? err : err && typeof err === 'object' ? `${err.name ?? 'Error'}: ${err.message ?? ''}${err.code ? ` [${err.code}]` : ''}` : undefined;
+  const finishedAt = num('finishedAt');
+  return {
+    id: String(r.id),
+    name: String(r.name),
+    state: String(r.state) as JobState,
+    attempts,
+    createdAt: num('createdAt') ?? 0,
+    dueAt: num('dueAt') ?? 0,
+    ...(finishedAt !== undefined ? { finishedAt } : {}),
+    ...(lastError !== undefined ? { lastError } : {}),
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * `retraced add QUEUE NAME` adds one job; `retraced add QUEUE --file jobs.ndjson` adds many, one
+ * `{ name, data, options? }` per line, in batches with a progress bar. Every line is parsed before
+ * anything is sent, so a malformed file adds nothing.
+ * @module
+ */
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+
+import { ValidationError } from '../../errors.js';
+import type { JobOptions } from '../../options.js';
+import type { AddedJob, BulkJob } from '../../queue.js';
+import type { RetryPolicy } from '../../types.js';
+import { CONNECTION_OPTIONS, durationValue, intValue, jsonValue, OUTPUT_OPTIONS, SHARED_GROUPS, timeValue, type OptionSpecs } from '../args.js';
+import type { Client } from '../client.js';
+import { command, withClient } from '../command.js';
+import { RemoteError, UsageError } from '../exit-codes.js';
+import type { Output } from '../output.js';
+
+const BATCH = 500;
+const MAX_LINES = 1_000_000;
+
+export const add = command(
+  {
+    name: 'add',
+    usage: 'QUEUE NAME [--data JSON] [--id ID] [--delay 30s] [--retry JSON] | QUEUE --file jobs.ndjson',
+    args: ['QUEUE', 'NAME?'],
+    summary: 'Adds a job to a queue, or many from an NDJSON file (one {"name","data","options"} per line) with a progress bar.',
+    options: {
+      data: { type: 'string', arg: 'JSON', help: 'the job data, as JSON or @file.json [default: null]' },
+      id: { type: 'string', arg: 'ID', help: 'your own id: adding the same id again changes nothing (idempotent)' },
+      delay: { type: 'string', arg: 'DURATION', help: 'run after this long: ms, or 30s, 5m, 2h' },
+      'run-at': { type: 'string', arg: 'TIME', help: 'run at this time: ISO date or ms since epoch' },
+      retry: { type: 'string', arg: 'JSON', help: 'retry policy, e.g. {"attempts":5,"backoff":{"type":"exponential","delayMs":1000}}' },
+      timeout: { type: 'string', arg: 'DURATION', help: 'per-attempt timeout (0 = none)' },
+      'max-stalls': { type: 'string', arg: 'N', help: 'expired leases before the job is dead-lettered as poison' },
+      file: { type: 'string', arg: 'PATH', help: 'add every job of this NDJSON file (- for stdin)' },
+      ...CONNECTION_OPTIONS,
+      ...OUTPUT_OPTIONS,
+    },
+    groups: SHARED_GROUPS,
+    examples: [
+      `retraced add emails welcome --data '{"to":"ada@example.com"}' --id welcome:ada --delay 10s --url http://127.0.0.1:7411`,
+      'retraced add emails --file jobs.ndjson --redis redis://127.0.0.1:6379',
+    ],
+  },
+  async ({ values, positionals }, out) => {
+    const [queue, name] = positionals as [string, string | undefined];
+    if (values.file !== undefined) {
+      const single = ['data', 'id', 'delay', 'run-at', 'retry', 'timeout', 'max-stalls'] as const;
+      const mixed = single.find((k) => values[k] !== undefined);
+      if (name !== undefined || mixed) throw new UsageError(`--file takes every job from the file: drop ${name !== undefined ? `the job name "${name}"` : `--${mixed}`}`);
+      const jobs = await readNdjson(values.file);
+      return withClient(values, (c) => addMany(c, queue, jobs, out, values.file as string));
+    }
+    if (name === undefined) throw new UsageError('missing NAME (or --file jobs.ndjson)\nUsage: retraced add QUEUE NAME [--data JSON]');
+    const job: BulkJob<unknown> = { name, data: jsonValue(values.data, '--data') ?? null, options: jobOptions(values) };
+    const [added] = await withClient(values, (c) => c.add(queue, [job]));
+    const a = added as AddedJob;
+    out.result(a, () => out.line(a.created ? `added job ${a.id} to ${queue} (${a.state})` : `job ${a.id} already exists in ${queue} (${a.state}): nothing changed`));
+  },
+);
+
+function jobOptions(values: {
+  id?: string;
+  delay?: string;
+  'run-at'?: string;
+  retry?: string;
+  timeout?: string;
+  'max-stalls'?: string;
+}): JobOptions {
+  const o: Record<string, unknown> = {
+    id: values.id,
+    delay: durationValue(values.delay, '--delay'),
+    runAt: timeValue(values['run-at'], '--run-at'),
+    retry: jsonValue(values.retry, '--retry') as RetryPolicy | undefined,
+    timeout: durationValue(values.timeout, '--timeout'),
+    maxStalls: intValue(values['max-stalls'], '--max-stalls', 1, 1000),
+  };
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as JobOptions;
+}
+
+interface Line {
+  readonly job: BulkJob<unknown>;
+  readonly line: number;
+}
+
+async function readNdjson(path: string): Promise<Line[]> {
+  const input = path === '-' ? process.stdin : createReadStream(path);
+  const lines: Line[] = [];
+  let n = 0;
+  try {
+    for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+      n++;
+      if (text.trim() === '') continue;
+      let v: unknown;
+      try {
+        v = JSON.parse(text);
+      } catch (e) {
+        throw new ValidationError(`${path} line ${n}`, `a JSON object (${e instanceof Error ? e.message : String(e)})`);
+      }
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ValidationError(`${path} line ${n}`, 'a JSON object { name, data, options? }', v);
+      lines.push({ job: v as BulkJob<unknown>, line: n });
+      if (lines.length > MAX_LINES) throw new ValidationError(path, `at most ${MAX_LINES} jobs`);
+    }
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ValidationError('--file', 'a readable file', path);
+    throw e;
+  }
+  if (lines.length === 0) throw new ValidationError(path, 'at least one job (one JSON object per line)');
+  return lines;
+}
+
+async function addMany(client: Client, queue: string, lines: readonly Line[], out: Output, path: string): Promise<void> {
+  const bar = out.progress(lines.length, 'adding');
+  const added: AddedJob[] = [];
+  for (let i = 0; i < lines.length; i += BATCH) {
+    const batch = lines.slice(i, i + BATCH);
+    try {
+      added.push(...(await client.add(queue, batch.map((l) => l.job))));
+    } catch (e) {
+      throw lineError(e, batch, path, added.length);
+    }
+    bar.advance(batch.length);
+  }
+  const created = added.filter((a) => a.created).length;
+  bar.finish(`added ${created} job${created === 1 ? '' : 's'} to ${queue}${created < added.length ? ` (${added.length - created} already existed)` : ''}`);
+  if (out.json) out.data({ jobs: added });
+}
+
+/** Points a batch's validation error (`jobs[3].options.retry`) at the file's line. */
+function lineError(e: unknown, batch: readonly Line[], path: string, before: number): unknown {
+  const field = e instanceof ValidationError ? e.field : e instanceof RemoteError ? e.field : undefined;
+  const m = field === undefined ? null : /^\/?jobs[[/.](\d+)/.exec(field);
+  const line = m ? batch[Number(m[1])]?.line : undefined;
+  if (line === undefined || !(e instanceof Error)) return e;
+  const where = `${path} line ${line}: `;
+  const done = before > 0 ? ` (${before} jobs from earlier lines were added)` : '';
+  e.message = `${where}${e.message}${done}`;
+  return e;
+}

@@ -1,0 +1,99 @@
+/**
+ * `retraced worker`: runs the handlers of a user's module against a Redis queue, printing one
+ * line per transition, until SIGINT/SIGTERM, when it stops claiming, lets the jobs in flight finish
+ * (up to --shutdown-timeout), then exits 0.
+ * @module
+ */
+import { Queue } from '../../queue.js';
+import { Worker } from '../../worker.js';
+import { durationValue, intValue, OUTPUT_OPTIONS, stringValue, type OptionSpecs } from '../args.js';
+import { openRedis } from '../backend.js';
+import { command } from '../command.js';
+import { UsageError } from '../exit-codes.js';
+import { loadHandlers } from '../handlers.js';
+import { exitSoon, untilSignal } from '../lifecycle.js';
+import { formatDuration } from '../../duration.js';
+import { printTransitions } from '../transitions.js';
+
+const options = {
+  redis: { type: 'string', arg: 'URL', help: 'the Redis holding the queue (env RETRACED_REDIS_URL) (required)' },
+  prefix: { type: 'string', arg: 'PREFIX', help: 'Redis key prefix (env RETRACED_PREFIX) [default: rt]' },
+  queue: { type: 'string', arg: 'NAME', help: 'the queue to work on (required)' },
+  handlers: { type: 'string', arg: 'PATH', help: 'your module: default export (job, signal) => result, or { [jobName]: handler } (required)' },
+  concurrency: { type: 'string', arg: 'N', help: 'jobs run at once, 1-10000 [default: 1]' },
+  'lease-ms': { type: 'string', arg: 'DURATION', help: 'lease per claim, renewed while a handler runs [default: 30s]' },
+  'worker-id': { type: 'string', arg: 'ID', help: 'recorded on every attempt [default: host:pid:random]' },
+  'shutdown-timeout': { type: 'string', arg: 'DURATION', help: 'on SIGINT/SIGTERM, wait this long for jobs in flight [default: 30s]' },
+  quiet: { type: 'boolean', short: 'q', help: 'no line per transition' },
+  ...OUTPUT_OPTIONS,
+} as const satisfies OptionSpecs;
+
+export const worker = command(
+  {
+    name: 'worker',
+    usage: '--redis URL --queue NAME --handlers ./handlers.js [--concurrency N]',
+    summary:
+      "Runs the handlers a module exports on a queue's jobs, printing one line per transition (NDJSON with --json). On SIGINT/SIGTERM it stops claiming, lets the jobs in flight finish, and exits 0. The module may also export `strategies` (custom retry strategies) and `queueOptions` (such as the `classify` table).",
+    options,
+    groups: [{ title: 'Output', options: OUTPUT_OPTIONS }],
+    examples: [
+      'retraced worker --redis redis://127.0.0.1:6379 --queue emails --handlers ./handlers.js --concurrency 8',
+      '',
+      '// handlers.js',
+      "import { TemporaryError } from 'retraced';",
+      'export default {',
+      "  'send-email': async (job, signal) => { /* … */ return { sent: true }; },",
+      '};',
+    ],
+  },
+  async ({ values }, out) => {
+    const url = values.redis ?? (process.env.RETRACED_REDIS_URL || undefined);
+    if (url === undefined) throw new UsageError('--redis URL is required (or set RETRACED_REDIS_URL): workers claim jobs from Redis directly');
+    if (values.queue === undefined) throw new UsageError('--queue NAME is required');
+    if (values.handlers === undefined) throw new UsageError('--handlers PATH is required: a module exporting your handlers');
+    const concurrency = intValue(values.concurrency, '--concurrency', 1, 10_000) ?? 1;
+    const leaseMs = durationValue(values['lease-ms'], '--lease-ms');
+    const shutdownMs = durationValue(values['shutdown-timeout'], '--shutdown-timeout') ?? 30_000;
+    const workerId = stringValue(values['worker-id'], '--worker-id', 100);
+    const loaded = await loadHandlers(values.handlers);
+
+    const prefix = values.prefix ?? (process.env.RETRACED_PREFIX || undefined);
+    const opened = await openRedis({ url, prefix, source: values.redis ? '--redis' : 'RETRACED_REDIS_URL' }, { longLived: true });
+    try {
+      const queue = new Queue(values.queue, { ...loaded.queueOptions, backend: opened.backend });
+      const w = new Worker(queue, loaded.handler, {
+        concurrency,
+        ...(leaseMs !== undefined ? { leaseMs } : {}),
+        ...(workerId !== undefined ? { workerId } : {}),
+        ...(loaded.strategies ? { strategies: loaded.strategies } : {}),
+        autostart: false,
+      });
+      if (!values.quiet) printTransitions(w, queue.name, out);
+      printErrors(w, out);
+      const stopped = untilSignal();
+      w.start();
+      const names = loaded.names ? `handlers for ${loaded.names.join(', ')}` : 'one handler for every job name';
+      out.note(
+        `worker ${w.id} on queue ${queue.name} (${opened.description}, concurrency ${concurrency}, lease ${formatDuration(w.options.leaseMs)}): ${names}. Ctrl-C to stop.`,
+      );
+      const signal = await stopped;
+      out.note(`${signal}: stopping; ${w.running} job${w.running === 1 ? '' : 's'} in flight (waiting up to ${formatDuration(shutdownMs)})…`);
+      await w.close({ timeoutMs: shutdownMs });
+      out.note('worker stopped');
+    } finally {
+      await opened.close();
+    }
+    exitSoon(0);
+  },
+);
+
+/** Worker errors (Redis down, …) on stderr, each distinct message at most every 10 s. */
+function printErrors(w: Worker, out: { note(text: string): void }): void {
+  const last = new Map<string, number>();
+  w.on('error', (e) => {
+    const now = Date.now();
+    if (now - (last.get(e.message) ?? 0) < 10_000) return;
+    last.set(e.message, now);
+    out.note(`worker error: ${e.message}`);
+  });
+}

@@ -1,0 +1,122 @@
+/**
+ * The HTTP API as a value: `buildApp` returns a ready-to-use Fastify instance that the caller
+ * tests with `inject()` or serves with `listen()` (only `retraced server` and `retraced dev` do).
+ * The app does not own the backend: closing the app stops its feed pollers and event streams,
+ * and the caller closes the backend afterwards.
+ * @module
+ */
+import { createRequire } from 'node:module';
+
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+
+import type { Backend } from '../backend.js';
+import { ValidationError } from '../errors.js';
+import type { QueueOptions } from '../options.js';
+import { installAuth, installCors } from './auth.js';
+import { installErrorHandlers } from './error-map.js';
+import { MetricsCollector } from './metrics.js';
+import { QueueRegistry } from './queue-registry.js';
+import type { RouteContext } from './routes/context.js';
+import { registerDlqRoutes } from './routes/dlq.js';
+import { registerEventRoutes } from './routes/events.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerJobRoutes } from './routes/jobs.js';
+import { registerMetaRoutes } from './routes/meta.js';
+import { registerQueueRoutes } from './routes/queues.js';
+import { registerRetryPlanRoutes } from './routes/retry-plan.js';
+import { SseHub } from './sse.js';
+import { createValidatorCompiler } from './validation.js';
+
+export interface BuildAppOptions {
+  /** Where the queues live. The app never closes it. */
+  readonly backend: Backend;
+  /** Bearer token required on every route but /healthz and /readyz. @default none (no auth) */
+  readonly token?: string;
+  /** Origins allowed to call the API from a browser (`*` for any). @default none (CORS off) */
+  readonly cors?: readonly string[];
+  /** Largest request body, in bytes; larger ones get a 413. @default 1048576 (1 MiB) */
+  readonly bodyLimit?: number;
+  /** Options of each queue the API touches (retry defaults, size limits, …); `backend` is ignored. */
+  readonly queueOptions?: (name: string) => QueueOptions;
+  /** Fastify's logger option. @default false */
+  readonly logger?: FastifyServerOptions['logger'];
+}
+
+const DEFAULT_BODY_LIMIT = 1 << 20;
+
+function packageVersion(): string {
+  try {
+    const pkg = createRequire(import.meta.url)('../../package.json') as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+function checkOptions(o: BuildAppOptions): void {
+  if (typeof o !== 'object' || o === null || typeof o.backend?.readEvents !== 'function') {
+    throw new ValidationError('backend', 'a Backend (MemoryBackend or RedisBackend)');
+  }
+  if (o.token !== undefined && (typeof o.token !== 'string' || !/^\S{1,1024}$/.test(o.token))) {
+    throw new ValidationError('token', 'a non-empty string without spaces (at most 1024 characters)');
+  }
+  if (o.cors !== undefined && (!Array.isArray(o.cors) || o.cors.some((c) => typeof c !== 'string' || c === ''))) {
+    throw new ValidationError('cors', 'an array of origins such as https://ops.example.com, or ["*"]', o.cors);
+  }
+  const limit = o.bodyLimit;
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1024 || limit > 64 << 20)) {
+    throw new ValidationError('bodyLimit', 'an integer number of bytes between 1024 and 67108864', limit);
+  }
+}
+
+/** Builds the API on `options.backend`. Never listens. */
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  checkOptions(options);
+  const { backend, token, cors = [] } = options;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    // Job ids may be 128 characters; the schema, not the router, should refuse longer ones.
+    routerOptions: { maxParamLength: 300 },
+  });
+  app.setValidatorCompiler(createValidatorCompiler());
+  installErrorHandlers(app);
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.header('x-content-type-options', 'nosniff').header('cache-control', 'no-store');
+  });
+  if (cors.length > 0) installCors(app, cors);
+  if (token !== undefined) installAuth(app, token);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'ReTraced API',
+        version: packageVersion(),
+        description: 'Jobs, retries as data, dead letters and replays. Errors are application/problem+json with a stable code.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      ...(token !== undefined ? { security: [{ bearer: [] }] } : {}),
+    },
+  });
+
+  const log = (msg: string) => (e: unknown) => app.log.warn({ err: e }, msg);
+  const metrics = new MetricsCollector(backend, { onError: log('metrics: reading the event feed failed') });
+  const sse = new SseHub(backend, { onError: log('events: reading the event feed failed') });
+  const ctx: RouteContext = { backend, queues: new QueueRegistry(backend, options.queueOptions), metrics, sse };
+
+  registerHealthRoutes(app, ctx);
+  registerMetaRoutes(app, ctx);
+  registerQueueRoutes(app, ctx);
+  registerJobRoutes(app, ctx);
+  registerDlqRoutes(app, ctx);
+  registerRetryPlanRoutes(app, ctx);
+  registerEventRoutes(app, ctx);
+
+  // Streams first: the server waits for open connections, and an event stream never ends by itself.
+  app.addHook('preClose', () => sse.close());
+  app.addHook('onClose', () => metrics.stop());
+  await metrics.start();
+  return app;
+}

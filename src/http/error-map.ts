@@ -1,0 +1,121 @@
+/**
+ * Every error the API answers with, in one table: a stable `code` → HTTP status and title. Library
+ * errors keep their `code` and message; anything unknown becomes a generic 500 that never shows a
+ * stack or an internal message. Answers are RFC 9457 problem details (`application/problem+json`).
+ * @module
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+import { RetracedError, ValidationError } from '../errors.js';
+import { validationProblem } from './validation.js';
+
+export interface Problem {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly code: string;
+  readonly detail: string;
+  readonly field?: string;
+}
+
+/** code → [status, title]. The library's codes first, then the ones only the HTTP layer uses. */
+export const ERROR_TABLE: Readonly<Record<string, readonly [number, string]>> = {
+  RETRACED_ERR_VALIDATION: [400, 'Invalid input'],
+  RETRACED_ERR_PAYLOAD_TOO_LARGE: [413, 'Payload too large'],
+  RETRACED_ERR_JOB_NOT_FOUND: [404, 'Job not found'],
+  RETRACED_ERR_INVALID_STATE: [409, 'Job in the wrong state'],
+  RETRACED_ERR_STALE_LEASE: [409, 'Lease lost'],
+  RETRACED_ERR_CLOSED: [503, 'Backend closed'],
+  /** The base class: thrown when a job kept changing during a manual retry ("try again"). */
+  RETRACED_ERR: [409, 'Conflict'],
+  // HTTP layer
+  RETRACED_ERR_BAD_REQUEST: [400, 'Bad request'],
+  RETRACED_ERR_UNAUTHORIZED: [401, 'Unauthorized'],
+  RETRACED_ERR_NOT_FOUND: [404, 'Not found'],
+  RETRACED_ERR_METHOD_NOT_ALLOWED: [405, 'Method not allowed'],
+  RETRACED_ERR_UNSUPPORTED_MEDIA_TYPE: [415, 'Unsupported media type'],
+  RETRACED_ERR_BACKEND_UNAVAILABLE: [503, 'Backend unavailable'],
+  RETRACED_ERR_NOT_READY: [503, 'Not ready'],
+  RETRACED_ERR_INTERNAL: [500, 'Internal server error'],
+};
+
+/** Fastify's own request errors → our codes (everything else 4xx from Fastify is a bad request). */
+const FASTIFY_CODES: Readonly<Record<string, string>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'RETRACED_ERR_PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'RETRACED_ERR_UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'RETRACED_ERR_BAD_REQUEST',
+};
+
+/** Connection failures of a networked backend: the backend is unavailable, not the request wrong. */
+const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN']);
+
+export function problem(code: string, detail: string, field?: string): Problem {
+  const [status, title] = ERROR_TABLE[code] ?? ERROR_TABLE.RETRACED_ERR_INTERNAL ?? [500, 'Internal server error'];
+  const slug = code.replace(/^RETRACED_ERR_?/, '').toLowerCase().replace(/_/g, '-') || 'conflict';
+  return {
+    type: `urn:retraced:problem:${slug}`,
+    title,
+    status,
+    code,
+    detail,
+    ...(field === undefined ? {} : { field }),
+  };
+}
+
+function isFastifyError(e: unknown): e is FastifyError {
+  return e instanceof Error && typeof (e as { code?: unknown }).code === 'string';
+}
+
+function errorCode(e: unknown): string | undefined {
+  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * The problem for any thrown value. `fieldPrefix` is added to the `field` of a library
+ * ValidationError, so that `options.delay` from `queue.add` reads `body.options.delay` like the
+ * schema errors do; the library's message is kept as the detail.
+ */
+export function toProblem(e: unknown, fieldPrefix = ''): Problem {
+  if (e instanceof ValidationError) return problem(e.code, e.message, fieldPrefix + e.field);
+  if (e instanceof RetracedError && ERROR_TABLE[e.code]) return problem(e.code, e.message);
+  if (isFastifyError(e)) {
+    const validation = validationProblem(e);
+    if (validation) return problem('RETRACED_ERR_VALIDATION', validation.detail, validation.field);
+    const mapped = FASTIFY_CODES[e.code];
+    if (mapped) return problem(mapped, e.message);
+    const status = e.statusCode ?? 500;
+    if (status >= 400 && status < 500) return problem('RETRACED_ERR_BAD_REQUEST', e.message);
+  }
+  if (e instanceof SyntaxError && (e as { statusCode?: unknown }).statusCode === 400) {
+    return problem('RETRACED_ERR_BAD_REQUEST', `the body is not valid JSON: ${e.message}`);
+  }
+  const code = errorCode(e);
+  if ((code !== undefined && UNAVAILABLE.has(code)) || (e instanceof Error && e.name === 'MaxRetriesPerRequestError')) {
+    return problem('RETRACED_ERR_BACKEND_UNAVAILABLE', 'the backend cannot be reached; try again later');
+  }
+  return problem('RETRACED_ERR_INTERNAL', 'an unexpected error occurred; it has been logged');
+}
+
+export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
+  return reply.code(p.status).type('application/problem+json').send(p);
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Prefix for the `field` of library ValidationErrors thrown while serving this route. */
+    libraryFieldPrefix?: string;
+  }
+}
+
+/** Installs the error handler and the not-found handler: every failure becomes a problem. */
+export function installErrorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const p = toProblem(error, request.routeOptions.config.libraryFieldPrefix ?? '');
+    if (p.status >= 500) request.log.error({ err: error }, 'request failed');
+    return sendProblem(reply, p);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, problem('RETRACED_ERR_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`)),
+  );
+}

@@ -1,0 +1,192 @@
+/**
+ * Response schemas: they document each answer in the OpenAPI document and drive serialisation.
+ * None uses `required` (a missing field must never turn an answer into a 500) and every object keeps
+ * `additionalProperties: true`, so fields the core adds later still reach clients.
+ * @module
+ */
+import { JobStates } from '../types.js';
+
+const open = { additionalProperties: true } as const;
+const time = { type: 'number', description: 'ms since epoch' } as const;
+const str = { type: 'string' } as const;
+const int = { type: 'integer' } as const;
+
+export const problem = {
+  type: 'object',
+  description: 'RFC 9457 problem details; `code` is stable, `field` names the offending input.',
+  properties: { type: str, title: str, status: int, code: str, detail: str, field: str },
+  ...open,
+} as const;
+
+const stateCounts = {
+  type: 'object',
+  properties: Object.fromEntries(JobStates.map((s) => [s, int])),
+  ...open,
+} as const;
+
+const retentionRule = { type: 'object', properties: { count: int, ageMs: int }, ...open } as const;
+export const retention = {
+  type: 'object',
+  properties: { completed: retentionRule, dead: retentionRule, cancelled: retentionRule },
+  ...open,
+} as const;
+
+export const queueSummary = {
+  type: 'object',
+  properties: { name: str, paused: { type: 'boolean' }, counts: stateCounts },
+  ...open,
+} as const;
+
+export const queueDetail = {
+  type: 'object',
+  properties: {
+    ...queueSummary.properties,
+    retention,
+    evictions: { type: 'object', properties: { completed: int, dead: int, cancelled: int }, ...open },
+  },
+  ...open,
+} as const;
+
+export const pauseState = { type: 'object', properties: { name: str, paused: { type: 'boolean' } }, ...open } as const;
+
+export const added = {
+  type: 'object',
+  properties: { id: str, created: { type: 'boolean' }, state: { type: 'string', enum: [...JobStates] } },
+  ...open,
+} as const;
+
+const errorInfo = { type: 'object', properties: { name: str, code: str, message: str }, ...open } as const;
+
+export const jobSummary = {
+  type: 'object',
+  properties: {
+    id: str,
+    name: str,
+    state: str,
+    createdAt: time,
+    dueAt: time,
+    attempts: { type: 'integer', description: 'Attempts made so far.' },
+    lastError: errorInfo,
+    finishedAt: time,
+  },
+  ...open,
+} as const;
+
+const manual = {
+  type: 'object',
+  description: 'Who retried or replayed by hand, why, and the data patch as a diff.',
+  properties: { by: str, note: str, at: time, patch: { type: 'array', items: { type: 'object', ...open } } },
+  ...open,
+} as const;
+
+const attempt = {
+  type: 'object',
+  properties: {
+    n: int,
+    trigger: { type: 'string', enum: ['auto', 'manual', 'stall'] },
+    dueAt: time,
+    startedAt: time,
+    finishedAt: time,
+    driftMs: { type: 'number', description: 'startedAt − dueAt' },
+    workerId: str,
+    outcome: str,
+    error: { ...errorInfo, properties: { ...errorInfo.properties, stack: str } },
+    errorClass: str,
+    rule: str,
+    decision: { type: 'object', description: 'done | retry (delay, explanation) | dead (reason) | cancelled', ...open },
+    manual,
+  },
+  ...open,
+} as const;
+
+export const job = {
+  type: 'object',
+  description: 'A job with its full attempt history.',
+  properties: {
+    id: str,
+    queue: str,
+    name: str,
+    data: { description: 'The job data, as JSON.' },
+    state: str,
+    createdAt: time,
+    dueAt: time,
+    options: { type: 'object', ...open },
+    attempts: { type: 'array', items: attempt },
+    current: { type: 'object', description: 'The attempt in progress (active jobs).', ...open },
+    stalls: int,
+    failures: int,
+    result: { description: 'The result, for a completed job.' },
+    finishedAt: time,
+    dead: { type: 'object', ...open },
+    cancelled: { type: 'object', ...open },
+    refusals: { type: 'array', items: { type: 'object', ...open } },
+  },
+  ...open,
+} as const;
+
+export const deadSummary = {
+  type: 'object',
+  properties: { id: str, name: str, reason: str, at: time, fingerprint: str, errorCode: str },
+  ...open,
+} as const;
+
+export const deadGroup = {
+  type: 'object',
+  properties: { fingerprint: str, label: str, count: int, firstSeen: time, lastSeen: time },
+  ...open,
+} as const;
+
+export const page = (item: object) =>
+  ({
+    type: 'object',
+    properties: {
+      jobs: { type: 'array', items: item },
+      nextCursor: { type: ['string', 'null'], description: 'null on the last page' },
+    },
+    ...open,
+  }) as const;
+
+export const replayResult = {
+  type: 'object',
+  properties: {
+    dryRun: { type: 'boolean' },
+    matched: int,
+    replayed: { type: 'array', items: str, description: 'Replayed (or, on a dry run, would be).' },
+    failed: { type: 'array', items: { type: 'object', properties: { id: str, error: str }, ...open } },
+  },
+  ...open,
+} as const;
+
+export const purgeResult = {
+  type: 'object',
+  properties: {
+    dryRun: { type: 'boolean' },
+    purged: { type: 'integer', description: 'Purged (or, on a dry run, would be).' },
+    ids: { type: 'array', items: str, description: 'On a dry run: the dead jobs that would be purged.' },
+  },
+  ...open,
+} as const;
+
+export const policyPreview = {
+  type: 'object',
+  properties: {
+    maxAttempts: int,
+    steps: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { attempt: int, phase: int, delayMs: int, minDelayMs: int, maxDelayMs: int, atMs: int, explanation: str },
+        ...open,
+      },
+    },
+    then: str,
+    summary: str,
+  },
+  ...open,
+} as const;
+
+/** 4xx/5xx answers for the OpenAPI document, sent as application/problem+json. */
+export const problems = {
+  '4xx': { description: 'Bad input, unknown job, wrong state, or no token', content: { 'application/problem+json': { schema: problem } } },
+  '5xx': { description: 'Backend unavailable or closed', content: { 'application/problem+json': { schema: problem } } },
+} as const;
