@@ -219,6 +219,11 @@ export interface Backend {
   /** Extends leases; false for each lease no longer held. */
   renew(queue: string, leases: readonly RenewRequest[], leaseMs: number): Promise<boolean[]>;
   finish(queue: string, reqs: readonly FinishRequest[]): Promise<FinishResult[]>;
+  /**
+   * Finishes attempts and claims up to `claim.max` new jobs for the same worker in one atomic
+   * step (one round trip on Redis): how a busy worker moves from one job to the next.
+   */
+  finishAndClaim(queue: string, reqs: readonly FinishRequest[], claim: ClaimRequest): Promise<[FinishResult[], ClaimResult]>;
   /** Recovers jobs whose lease expired; returns how many. */
   recoverStalled(queue: string): Promise<number>;
 

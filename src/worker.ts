@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 
-import type { Backend, ClaimedJob, FinishDecision, FinishRequest, FinishResult } from './backend.js';
+import type { Backend, ClaimedJob, ClaimResult, FinishDecision, FinishRequest, FinishResult } from './backend.js';
 import { MAX_DELAY_MS, planRetry } from './backoff.js';
 import { classifyError, errorFingerprint, fingerprintLabel, serializeError } from './classify.js';
 import { formatDuration } from './duration.js';
@@ -112,6 +112,10 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
   #renewTimer: NodeJS.Timeout | undefined;
   #stallTimer: NodeJS.Timeout | undefined;
   #pendingFinish: { req: FinishRequest; resolve: (r: FinishResult) => void; reject: (e: unknown) => void }[] = [];
+  /** Slots reserved by claims in flight (the main loop's, or one riding on a finish). */
+  #claiming = 0;
+  /** Parsed job options by their JSON text: most jobs of a queue share one. */
+  readonly #optsCache = new Map<string, JobOptionsStored>();
   #flushScheduled = false;
   #closing: Promise<void> | undefined;
   #drainedEmitted = false;
@@ -151,17 +155,16 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     let failures = 0;
     await this.queue.ready().catch((e: unknown) => this.#error(e));
     while (!this.#closeAc.signal.aborted) {
-      if (this.#inflight.size >= concurrency) {
+      const free = concurrency - this.#inflight.size - this.#claiming;
+      if (free <= 0) {
         await new Promise<void>((resolve) => (this.#slotWaiter = resolve));
         continue;
       }
+      const max = Math.min(batchSize, free);
       let res;
+      this.#claiming += max;
       try {
-        res = await this.#backend.claim(this.queue.name, {
-          workerId,
-          leaseMs,
-          max: Math.min(batchSize, concurrency - this.#inflight.size),
-        });
+        res = await this.#backend.claim(this.queue.name, { workerId, leaseMs, max });
         failures = 0;
       } catch (e) {
         if (this.#closeAc.signal.aborted || e instanceof BackendClosedError) break;
@@ -169,6 +172,8 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
         // Back off while the backend is unreachable; the client reconnects underneath.
         await sleep(Math.min(2000, 50 * 2 ** failures++), this.#closeAc.signal);
         continue;
+      } finally {
+        this.#claiming -= max;
       }
       if (res.recovered > 0) this.emit('stalled', { recovered: res.recovered });
       if (res.jobs.length > 0) {
@@ -212,9 +217,19 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
       });
   }
 
+  #opts(text: string): JobOptionsStored {
+    let o = this.#optsCache.get(text);
+    if (!o) {
+      o = JSON.parse(text) as JobOptionsStored;
+      if (this.#optsCache.size >= 64) this.#optsCache.clear();
+      this.#optsCache.set(text, o);
+    }
+    return o;
+  }
+
   async #execute(entry: InFlight): Promise<void> {
     const c = entry.claimed;
-    const opts = JSON.parse(c.opts) as JobOptionsStored;
+    const opts = this.#opts(c.opts);
     const base = { id: c.id, name: c.name, attempt: c.attempt };
     const backend = this.#backend;
     const queueName = this.queue.name;
@@ -357,7 +372,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     if (cls.errorClass === 'permanent') {
       return { action: 'dead', reason: 'permanent', explanation: `permanent error (${cls.rule}): not retried` };
     }
-    const opts = JSON.parse(c.opts) as JobOptionsStored;
+    const opts = this.#opts(c.opts);
     const failures = c.failures + 1;
     try {
       const plan = planRetry(opts.retry, failures, { prevDelayMs: c.prevDelayMs, random: this.options.random, error }, this.options.strategies);
@@ -394,20 +409,41 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     });
   }
 
+  /**
+   * Sends the finishes gathered this tick in one call, which also claims jobs for the slots they
+   * free: a busy worker moves from one job to the next in one round trip.
+   */
   async #flush(): Promise<void> {
     this.#flushScheduled = false;
     const batch = this.#pendingFinish;
     this.#pendingFinish = [];
     if (batch.length === 0) return;
+    const { concurrency, batchSize, workerId, leaseMs } = this.options;
+    const closing = this.#closeAc.signal.aborted;
+    // The finishing jobs are still counted in #inflight: their slots are what this claim fills.
+    const want = closing ? 0 : Math.max(0, Math.min(batchSize, concurrency - (this.#inflight.size - batch.length) - this.#claiming));
+    this.#claiming += want;
+    let results: FinishResult[];
+    let claimed: ClaimResult | undefined;
     try {
-      const results = await this.#backend.finish(
+      [results, claimed] = await this.#backend.finishAndClaim(
         this.queue.name,
         batch.map((b) => b.req),
+        { workerId, leaseMs, max: want },
       );
-      batch.forEach((b, i) => b.resolve(results[i] as FinishResult));
     } catch (e) {
+      this.#claiming -= want;
       for (const b of batch) b.reject(e);
+      return;
     }
+    this.#claiming -= want;
+    // Start the new jobs before the finished ones leave #inflight, so the main loop never sees
+    // their slots as free in between.
+    if (claimed.jobs.length > 0) {
+      this.#drainedEmitted = false;
+      for (const c of claimed.jobs) this.#start(c);
+    }
+    batch.forEach((b, i) => b.resolve(results[i] as FinishResult));
   }
 
   async #renew(): Promise<void> {

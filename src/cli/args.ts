@@ -29,8 +29,10 @@ export interface CommandSpec<O extends OptionSpecs = OptionSpecs> {
   readonly name: string;
   /** `QUEUE [--state STATE]` */
   readonly usage: string;
-  /** One paragraph. */
+  /** One paragraph, for `--help`. */
   readonly summary: string;
+  /** One short line for the parent's command list. @default the summary's first sentence */
+  readonly brief?: string;
   /**
    * Positional arguments, checked before `run`: `QUEUE` is required, `ID?` optional, `ID...` any
    * number (zero or more).

@@ -4,10 +4,7 @@
  * password in the URL is never printed.
  * @module
  */
-import { Redis } from 'ioredis';
-
 import type { Backend } from '../backend.js';
-import { RedisBackend } from '../backends/redis/index.js';
 import { ValidationError } from '../errors.js';
 import { CliError } from './exit-codes.js';
 
@@ -55,6 +52,8 @@ export function checkRedisUrl(url: string, field: string): void {
  */
 export async function openRedis(target: RedisTarget, options: { longLived: boolean }): Promise<OpenedBackend> {
   checkRedisUrl(target.url, target.source);
+  // Loaded here, not at startup: commands talking to a server (--url) never need them.
+  const [{ Redis }, { RedisBackend }] = await Promise.all([import('ioredis'), import('../backends/redis/index.js')]);
   const client = new Redis(target.url, {
     lazyConnect: true,
     connectTimeout: 5000,

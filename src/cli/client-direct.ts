@@ -62,6 +62,10 @@ export class DirectClient implements Client {
     return { name: queue, paused: await q.isPaused() };
   }
 
+  addOne(queue: string, job: BulkJob<unknown>): Promise<AddedJob> {
+    return this.#queue(queue).add(job.name, job.data, job.options);
+  }
+
   add(queue: string, jobs: readonly BulkJob<unknown>[]): Promise<AddedJob[]> {
     return this.#queue(queue).addBulk(jobs);
   }

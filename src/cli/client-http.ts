@@ -7,6 +7,7 @@
 import type { DeadGroupStats, DeadSummary } from '../backend.js';
 import type { ReplayOptions } from '../dlq.js';
 import { ValidationError } from '../errors.js';
+import type { JobOptions } from '../options.js';
 import type { AddedJob, BulkJob } from '../queue.js';
 import type { Job, JobState } from '../types.js';
 import type {
@@ -96,14 +97,12 @@ export class HttpClient implements Client {
     return this.#call('POST', `/queues/${enc(queue)}/${paused ? 'pause' : 'resume'}`);
   }
 
+  addOne(queue: string, job: BulkJob<unknown>): Promise<AddedJob> {
+    return this.#call('POST', `/queues/${enc(queue)}/jobs`, { body: wireJob(job) });
+  }
+
   async add(queue: string, jobs: readonly BulkJob<unknown>[]): Promise<AddedJob[]> {
-    // The API takes times as strings (ms since epoch or ISO 8601).
-    const body = jobs.map((j) => {
-      const runAt = j.options?.runAt;
-      if (runAt === undefined) return j;
-      return { ...j, options: { ...j.options, runAt: String(runAt instanceof Date ? runAt.getTime() : runAt) } };
-    });
-    return (await this.#call<{ jobs: AddedJob[] }>('POST', `/queues/${enc(queue)}/jobs/bulk`, { body: { jobs: body } })).jobs;
+    return (await this.#call<{ jobs: AddedJob[] }>('POST', `/queues/${enc(queue)}/jobs/bulk`, { body: { jobs: jobs.map(wireJob) } })).jobs;
   }
 
   /**
@@ -159,6 +158,13 @@ export class HttpClient implements Client {
   }
 
   async close(): Promise<void> {}
+}
+
+/** A job as the API takes it: `runAt` as a string (ms since epoch or ISO 8601). */
+function wireJob(j: BulkJob<unknown>): BulkJob<unknown> {
+  const runAt = j.options?.runAt;
+  if (runAt === undefined) return j;
+  return { ...j, options: { ...j.options, runAt: String(runAt instanceof Date ? runAt.getTime() : runAt) } as unknown as JobOptions };
 }
 
 function enc(s: string): string {

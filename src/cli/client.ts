@@ -9,8 +9,7 @@ import type { DeadGroupStats, DeadSummary } from '../backend.js';
 import type { ReplayOptions } from '../dlq.js';
 import type { AddedJob, BulkJob } from '../queue.js';
 import type { DeadReason, Job, JobState, StateCounts } from '../types.js';
-import type { Values } from './args.js';
-import { CONNECTION_OPTIONS } from './args.js';
+import type { CONNECTION_OPTIONS, Values } from './args.js';
 import { openRedis, type RedisTarget } from './backend.js';
 import { DirectClient } from './client-direct.js';
 import { HttpClient } from './client-http.js';
@@ -92,6 +91,9 @@ export interface Client {
   readonly target: string;
   queues(): Promise<QueueInfo[]>;
   setPaused(queue: string, paused: boolean): Promise<{ name: string; paused: boolean }>;
+  /** One job; validation errors name `options.…` as the library does. */
+  addOne(queue: string, job: BulkJob<unknown>): Promise<AddedJob>;
+  /** Many jobs in one call: all or none (errors name `jobs[i].…`). */
   add(queue: string, jobs: readonly BulkJob<unknown>[]): Promise<AddedJob[]>;
   listJobs(queue: string, query: JobQuery): Promise<Page<JobSummary>>;
   /** Throws JobNotFoundError (exit 3) for an unknown id. */

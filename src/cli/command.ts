@@ -23,7 +23,7 @@ type RunFn<O extends OptionSpecs> = (args: Parsed<O>, out: Output) => Promise<nu
 export function command<O extends OptionSpecs>(spec: CommandSpec<O>, run: RunFn<O>): Command {
   return {
     name: spec.name.split(' ').pop() ?? spec.name,
-    summary: spec.summary.split(/(?<=\.)\s/)[0] ?? spec.summary,
+    summary: spec.brief ?? spec.summary.split(/(?<=\.)\s/)[0] ?? spec.summary,
     async run(argv) {
       const parsed = parseCommand(spec, argv);
       const flags = parsed.values as Values<{ help: { type: 'boolean'; help: '' }; json: { type: 'boolean'; help: '' } }>;

@@ -16,7 +16,7 @@ interface Failure {
   readonly outcome: string;
 }
 
-export function printTransitions(w: Worker, queue: string, out: Output): void {
+export function printTransitions<D>(w: Worker<D>, queue: string, out: Output): void {
   // A failure is reported together with what was decided after it (retrying or dead).
   const failures = new Map<string, Failure>();
   const key = (id: string, attempt: number): string => `${id}#${attempt}`;

@@ -17,6 +17,7 @@ import { installAuth, installCors } from './auth.js';
 import { installErrorHandlers } from './error-map.js';
 import { MetricsCollector } from './metrics.js';
 import { QueueRegistry } from './queue-registry.js';
+import { problems } from './responses.js';
 import type { RouteContext } from './routes/context.js';
 import { registerDlqRoutes } from './routes/dlq.js';
 import { registerEventRoutes } from './routes/events.js';
@@ -81,6 +82,15 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     routerOptions: { maxParamLength: 300 },
   });
   app.setValidatorCompiler(createValidatorCompiler());
+  // An empty JSON body (a POST with Content-Type set and nothing to say) is no body, not an error;
+  // anything else goes through Fastify's parser, which refuses prototype poisoning.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    void parseJson(request, text, done);
+  });
   installErrorHandlers(app);
   app.addHook('onRequest', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff').header('cache-control', 'no-store');
@@ -99,6 +109,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       ...(token !== undefined ? { security: [{ bearer: [] }] } : {}),
     },
+    // Problem answers are documented here rather than in each route's response schemas, where
+    // Fastify would compile a serializer for each of them.
+    transform: ({ schema, url }) => ({
+      schema: { ...schema, response: { ...(schema.response as object | undefined), ...problems } },
+      url,
+    }),
   });
 
   const log = (msg: string) => (e: unknown) => app.log.warn({ err: e }, msg);

@@ -50,7 +50,10 @@ function operation(path: string, method: string, op: Record<string, unknown>): s
     ? Object.entries(op.responses)
         .map(([code, r]) => {
           const rr = isObject(r) ? r : {};
-          return `<details><summary>${escapeHtml(code)} ${escapeHtml(str(rr.description))}</summary>${contentSchemas(rr.content)}</details>`;
+          const head = `${escapeHtml(code)} ${escapeHtml(str(rr.description))}`;
+          // Every error answer has the same problem shape, shown once at the top of the page.
+          if (/^[45]/.test(code)) return `<div>${head}: <a href="#problems">problem+json</a></div>`;
+          return `<details><summary>${head}</summary>${contentSchemas(rr.content)}</details>`;
         })
         .join('')
     : '';
@@ -63,6 +66,8 @@ code,pre{font:13px ui-monospace,monospace}pre{background:#f5f5f5;padding:.5rem;o
 section{border-top:1px solid #ddd;padding:.5rem 0}h3{margin:.5rem 0}.m{display:inline-block;min-width:4rem;color:#fff;border-radius:3px;padding:0 .4rem;font-size:13px;text-align:center}
 .get{background:#2b6cb0}.post{background:#2f855a}.put{background:#b7791f}.delete{background:#c53030}
 table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left;vertical-align:top}.ct{color:#666;font-size:13px}`;
+
+const PROBLEMS = `<section id="problems"><h3>Errors</h3><p>Every error is <code>application/problem+json</code>: <code>{ type, title, status, code, detail, field? }</code>. <code>code</code> is stable (such as <code>RETRACED_ERR_VALIDATION</code>, <code>RETRACED_ERR_JOB_NOT_FOUND</code>, <code>RETRACED_ERR_INVALID_STATE</code>, <code>RETRACED_ERR_UNAUTHORIZED</code>); <code>field</code> names the offending input, such as <code>body.options.delay</code> or <code>querystring.limit</code>.</p></section>`;
 
 /** The whole page for an OpenAPI document (as returned by `app.swagger()`). */
 export function renderDocs(spec: unknown): string {
@@ -81,5 +86,5 @@ export function renderDocs(spec: unknown): string {
     }
   }
   const title = `${str(info.title)} ${str(info.version)}`;
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(str(info.description))}</p><p>The machine-readable document is at <a href="openapi.json"><code>/openapi.json</code></a>. Send <code>Authorization: Bearer &lt;token&gt;</code> when the server has a token.</p><ul>${index.join('')}</ul>${ops.join('')}</body></html>`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(str(info.description))}</p><p>The machine-readable document is at <a href="openapi.json"><code>/openapi.json</code></a>. Send <code>Authorization: Bearer &lt;token&gt;</code> when the server has a token.</p><ul>${index.join('')}</ul>${PROBLEMS}${ops.join('')}</body></html>`;
 }

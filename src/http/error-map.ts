@@ -71,13 +71,10 @@ function errorCode(e: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/**
- * The problem for any thrown value. `fieldPrefix` is added to the `field` of a library
- * ValidationError, so that `options.delay` from `queue.add` reads `body.options.delay` like the
- * schema errors do; the library's message is kept as the detail.
- */
-export function toProblem(e: unknown, fieldPrefix = ''): Problem {
-  if (e instanceof ValidationError) return problem(e.code, e.message, fieldPrefix + e.field);
+/** The problem for any thrown value: known codes keep their message, anything else is a generic 500. */
+export function toProblem(e: unknown): Problem {
+  if (e instanceof RequestFieldError) return problem(e.cause.code, e.message, e.field);
+  if (e instanceof ValidationError) return problem(e.code, e.message, e.field);
   if (e instanceof RetracedError && ERROR_TABLE[e.code]) return problem(e.code, e.message);
   if (isFastifyError(e)) {
     const validation = validationProblem(e);
@@ -101,17 +98,35 @@ export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
   return reply.code(p.status).type('application/problem+json').send(p);
 }
 
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Prefix for the `field` of library ValidationErrors thrown while serving this route. */
-    libraryFieldPrefix?: string;
+/**
+ * A library ValidationError about one part of the request, with `field` as the path in the request
+ * (`options.delay` from `queue.add` → `body.options.delay`, as schema errors read). The library's
+ * message is kept.
+ */
+export class RequestFieldError extends Error {
+  readonly field: string;
+  override readonly cause: ValidationError;
+  constructor(prefix: string, cause: ValidationError) {
+    super(cause.message, { cause });
+    this.name = 'RequestFieldError';
+    this.cause = cause;
+    this.field = prefix + cause.field;
+  }
+}
+
+/** Runs a library call whose input came from `prefix` (such as `body.`), renaming ValidationError fields. */
+export async function withFieldPrefix<T>(prefix: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw e instanceof ValidationError ? new RequestFieldError(prefix, e) : e;
   }
 }
 
 /** Installs the error handler and the not-found handler: every failure becomes a problem. */
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const p = toProblem(error, request.routeOptions.config.libraryFieldPrefix ?? '');
+    const p = toProblem(error);
     if (p.status >= 500) request.log.error({ err: error }, 'request failed');
     return sendProblem(reply, p);
   });

@@ -61,6 +61,7 @@ export interface JobParams {
 const backoff = {
   type: 'object',
   description: 'How the delay before a retry is chosen.',
+  properties: { type: { type: 'string', enum: ['immediate', 'fixed', 'linear', 'exponential', 'custom'] } },
   required: ['type'],
   discriminator: { propertyName: 'type' },
   oneOf: [

@@ -7,7 +7,7 @@
  * fall more than 1 MiB behind, and when the app closes.
  * @module
  */
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 
 import type { Backend, QueueEvent } from '../backend.js';
 import { BackendClosedError } from '../errors.js';
@@ -43,6 +43,16 @@ class Client {
     this.res.write(text);
     return this.res.writableLength <= MAX_BUFFERED_BYTES;
   }
+}
+
+/** The headers a Fastify reply collected (CORS, nosniff…), for a response written by hand. */
+export function rawHeaders(headers: Readonly<Record<string, unknown>>): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (typeof v === 'string' || typeof v === 'number') out[k] = v;
+    else if (Array.isArray(v)) out[k] = v.map(String);
+  }
+  return out;
 }
 
 export function formatEvent(queue: string, e: QueueEvent): string {
@@ -82,7 +92,7 @@ export class SseHub {
    * The headers are written once every queue is followed, so a client that has seen them sees
    * every later transition.
    */
-  async serve(res: ServerResponse, headers: Record<string, string | string[] | number>, queues: readonly string[] | undefined): Promise<void> {
+  async serve(res: ServerResponse, headers: OutgoingHttpHeaders, queues: readonly string[] | undefined): Promise<void> {
     const client = new Client(res, queues === undefined);
     this.#clients.add(client);
     res.on('close', () => this.#drop(client));

@@ -11,10 +11,12 @@ import type { FastifyError, FastifySchema, FastifySchemaCompiler } from 'fastify
 
 const common = { allErrors: false, removeAdditional: false, useDefaults: true, discriminator: true, strict: true } as const;
 
+// Shared by every app of the process: Ajv caches what it compiled, and the schemas are constants.
+const strictAjv = new Ajv({ ...common, coerceTypes: false });
+const coercingAjv = new Ajv({ ...common, coerceTypes: true });
+
 /** The validator compiler for every route: strict bodies, coerced query strings and params. */
 export function createValidatorCompiler(): FastifySchemaCompiler<FastifySchema> {
-  const strictAjv = new Ajv({ ...common, coerceTypes: false });
-  const coercingAjv = new Ajv({ ...common, coerceTypes: true });
   return ({ schema, httpPart }) => {
     const ajv = httpPart === 'body' ? strictAjv : coercingAjv;
     return ajv.compile(schema as object);

@@ -514,6 +514,16 @@ export class MemoryBackend implements Backend {
     return out;
   }
 
+  async finishAndClaim(
+    queue: string,
+    reqs: readonly FinishRequest[],
+    claim: ClaimRequest,
+  ): Promise<[FinishResult[], ClaimResult]> {
+    const results = await this.finish(queue, reqs);
+    if (claim.max <= 0) return [results, { jobs: [], recovered: 0, nextWakeInMs: undefined, paused: this.#q(queue).paused }];
+    return [results, await this.claim(queue, claim)];
+  }
+
   async recoverStalled(queue: string): Promise<number> {
     const q = this.#q(queue);
     const n = this.#recover(q, this.clock.now());

@@ -54,6 +54,40 @@ export interface RedisBackendOptions {
 }
 
 const STALL_ERROR_JSON = JSON.stringify(LEASE_EXPIRED_ERROR);
+const DONE_DECISION = JSON.stringify({ action: 'done' });
+const SAFE_WORKER_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
+
+/** Worker ids are written into JSON records by the scripts unescaped: only safe ones get there. */
+function assertSafeWorkerId(id: string | undefined): void {
+  if (id !== undefined && id !== '' && !SAFE_WORKER_ID.test(id)) {
+    throw new ValidationError('workerId', "1-100 characters of letters, digits, '_', '.', ':' or '-'", id);
+  }
+}
+
+type ClaimReply = [number, number, number, ...(string | number)[][]];
+
+function decodeClaim(r: ClaimReply): ClaimResult {
+  const jobs: ClaimedJob[] = [];
+  for (let i = 3; i < r.length; i++) {
+    const f = r[i] as (string | number)[];
+    jobs.push({
+      id: String(f[0]),
+      name: String(f[1]),
+      data: String(f[2]),
+      opts: String(f[3]),
+      attempt: Number(f[4]),
+      trigger: f[5] as AttemptTrigger,
+      dueAt: Number(f[6]),
+      startedAt: Number(f[7]),
+      leaseExpiresAt: Number(f[8]),
+      failures: Number(f[9]),
+      stalls: Number(f[10]),
+      prevDelayMs: f[11] === '' ? undefined : Number(f[11]),
+      manual: f[12] === '' ? undefined : (JSON.parse(String(f[12])) as ManualTrigger),
+    });
+  }
+  return { jobs, recovered: r[0], paused: r[1] === 1, nextWakeInMs: r[2] < 0 ? undefined : r[2] };
+}
 
 export class RedisBackend implements Backend {
   readonly kind = 'redis';
@@ -75,6 +109,7 @@ export class RedisBackend implements Backend {
       this.#ownsClient = false;
     } else {
       this.client = typeof c === 'string' ? new Redis(c) : new Redis(c ?? {});
+      this.client.on('error', () => undefined); // surfaced by the failing command instead
       this.#ownsClient = true;
     }
     this.prefix = options.prefix ?? 'rt';
@@ -127,7 +162,7 @@ export class RedisBackend implements Backend {
   }
 
   async add(queue: string, jobs: readonly AddRequest[]): Promise<AddResult[]> {
-    const args: (string | number)[] = [jobs.length];
+    const args: (string | number)[] = [jobs.length, jobs.filter((j) => j.id === undefined).length];
     for (const j of jobs) {
       args.push(j.id ?? '', j.name, j.data, j.opts, j.maxStalls, j.delayMs, j.runAt ?? '');
     }
@@ -223,40 +258,27 @@ export class RedisBackend implements Backend {
   }
 
   async claim(queue: string, req: ClaimRequest): Promise<ClaimResult> {
-    const r = (await this.#run('claim', queue, [
+    assertSafeWorkerId(req.workerId);
+    const r = await this.#run('claim', queue, [
       req.workerId,
       req.leaseMs,
       req.max,
       STALL_ERROR_JSON,
       POISON_FINGERPRINT,
       POISON_LABEL,
-    ])) as [number, number, number, ...string[][]];
-    const jobs: ClaimedJob[] = [];
-    for (let i = 3; i < r.length; i++) {
-      const f = r[i] as (string | number)[];
-      jobs.push({
-        id: String(f[0]),
-        name: String(f[1]),
-        data: String(f[2]),
-        opts: String(f[3]),
-        attempt: Number(f[4]),
-        trigger: f[5] as AttemptTrigger,
-        dueAt: Number(f[6]),
-        startedAt: Number(f[7]),
-        leaseExpiresAt: Number(f[8]),
-        failures: Number(f[9]),
-        stalls: Number(f[10]),
-        prevDelayMs: f[11] === '' ? undefined : Number(f[11]),
-        manual: f[12] === '' ? undefined : (JSON.parse(String(f[12])) as ManualTrigger),
-      });
-    }
-    return { jobs, recovered: r[0], paused: r[1] === 1, nextWakeInMs: r[2] < 0 ? undefined : r[2] };
+    ]);
+    return decodeClaim(r as ClaimReply);
   }
 
   async waitForWork(queue: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
     if (signal.aborted) return;
     if (this.#closed) throw new BackendClosedError('redis backend');
-    const conn = this.#blockers.pop() ?? (this.client.duplicate as () => Client).call(this.client);
+    let conn = this.#blockers.pop();
+    if (!conn) {
+      conn = (this.client.duplicate as () => Client).call(this.client);
+      // Connection errors surface as the failed command; without a listener ioredis logs them.
+      conn.on('error', () => undefined);
+    }
     this.#busyBlockers.add(conn);
     let broken = false;
     const drop = (): void => {
@@ -289,9 +311,31 @@ export class RedisBackend implements Backend {
 
   async finish(queue: string, reqs: readonly FinishRequest[]): Promise<FinishResult[]> {
     if (reqs.length === 0) return [];
-    const args: (string | number)[] = [reqs.length];
+    return (await this.#finish(queue, reqs, undefined))[0];
+  }
+
+  finishAndClaim(queue: string, reqs: readonly FinishRequest[], claim: ClaimRequest): Promise<[FinishResult[], ClaimResult]> {
+    return this.#finish(queue, reqs, claim);
+  }
+
+  async #finish(
+    queue: string,
+    reqs: readonly FinishRequest[],
+    claim: ClaimRequest | undefined,
+  ): Promise<[FinishResult[], ClaimResult]> {
+    assertSafeWorkerId(claim?.workerId);
+    const args: (string | number)[] = [
+      reqs.length,
+      claim?.max ?? 0,
+      claim?.workerId ?? '',
+      claim?.leaseMs ?? 0,
+      STALL_ERROR_JSON,
+      POISON_FINGERPRINT,
+      POISON_LABEL,
+    ];
     for (const r of reqs) {
-      let body = `"outcome":${JSON.stringify(r.outcome)}`;
+      assertSafeWorkerId(r.workerId);
+      let body = `"outcome":"${r.outcome}"`;
       if (r.error) body += `,"error":${JSON.stringify(r.error)}`;
       if (r.errorClass) body += `,"errorClass":"${r.errorClass}"`;
       if (r.rule) body += `,"rule":${JSON.stringify(r.rule)}`;
@@ -301,9 +345,11 @@ export class RedisBackend implements Backend {
       if (d.action === 'retry') {
         decision = JSON.stringify(d).slice(0, -1);
         third = d.delayMs;
+      } else if (d.action === 'done') {
+        decision = DONE_DECISION;
       } else {
         decision = JSON.stringify(d);
-        if (d.action === 'dead') third = d.reason;
+        third = d.reason;
       }
       args.push(
         r.id,
@@ -322,7 +368,7 @@ export class RedisBackend implements Backend {
         r.errorClass ?? '',
       );
     }
-    const out = (await this.#run('finish', queue, args)) as (string | number)[];
+    const [out, claimReply] = (await this.#run('finish', queue, args)) as [(string | number)[], ClaimReply];
     const res: FinishResult[] = [];
     for (let i = 0; i < out.length; i += 4) {
       const status = out[i];
@@ -338,7 +384,7 @@ export class RedisBackend implements Backend {
         res.push({ ok: false, reason: status === 'stale' ? 'stale' : 'not_found' });
       }
     }
-    return res;
+    return [res, decodeClaim(claimReply)];
   }
 
   async recoverStalled(queue: string): Promise<number> {
@@ -464,15 +510,42 @@ export class RedisBackend implements Backend {
     return { completed: Number(c ?? 0), dead: Number(d ?? 0), cancelled: Number(x ?? 0) };
   }
 
+  /**
+   * Stream entries hold one event type for one or many jobs (per-job values as comma-separated
+   * columns); each is expanded into one event per job. A job event's seq is `<entry id>` for a
+   * single-job entry and `<entry id>#<index>` inside a batch, so a cursor can stop mid-entry.
+   */
   async readEvents(queue: string, afterSeq: string, count: number): Promise<QueueEvent[]> {
-    const start = afterSeq === '0' || afterSeq === '' ? '-' : `(${afterSeq}`;
-    const entries = await this.client.xrange(this.#k(queue).events, start, '+', 'COUNT', count);
-    return entries.map(([seq, flat]) => {
-      const fields: Record<string, string> = {};
-      for (let i = 0; i < flat.length; i += 2) fields[flat[i] as string] = flat[i + 1] as string;
-      const { type = '', id = '', at = '0', ...rest } = fields;
-      return { seq, type, ...(id ? { jobId: id } : {}), at: Number(at), fields: rest };
-    });
+    const [base, idx] = afterSeq.split('#') as [string, string | undefined];
+    const start = base === '0' || base === '' ? '-' : idx === undefined ? `(${base}` : base;
+    const skipUpTo = idx === undefined ? -1 : Number(idx);
+    const out: QueueEvent[] = [];
+    let from = start;
+    while (out.length < count) {
+      const entries = await this.client.xrange(this.#k(queue).events, from, '+', 'COUNT', Math.max(10, count));
+      if (entries.length === 0) break;
+      for (const [seq, flat] of entries) {
+        const fields: Record<string, string> = {};
+        for (let i = 0; i < flat.length; i += 2) fields[flat[i] as string] = flat[i + 1] as string;
+        const { t = '', at = '0', id = '', ...rest } = fields;
+        const ids = id.includes(',') ? id.split(',') : [id];
+        const cols = ids.length > 1 ? Object.entries(rest).map(([k, v]) => [k, v.split(',')] as const) : undefined;
+        ids.forEach((jobId, i) => {
+          if (seq === base && i <= skipUpTo) return;
+          if (out.length >= count) return;
+          const f = cols ? Object.fromEntries(cols.map(([k, vs]) => [k, vs[i] ?? ''])) : rest;
+          out.push({
+            seq: ids.length > 1 ? `${seq}#${i}` : seq,
+            type: t,
+            ...(jobId ? { jobId } : {}),
+            at: Number(at),
+            fields: f,
+          });
+        });
+      }
+      from = `(${entries[entries.length - 1]![0]}`;
+    }
+    return out;
   }
 
   async close(): Promise<void> {

@@ -11,7 +11,7 @@ import { ValidationError } from '../../errors.js';
 import type { JobOptions } from '../../options.js';
 import type { AddedJob, BulkJob } from '../../queue.js';
 import type { RetryPolicy } from '../../types.js';
-import { CONNECTION_OPTIONS, durationValue, intValue, jsonValue, OUTPUT_OPTIONS, SHARED_GROUPS, timeValue, type OptionSpecs } from '../args.js';
+import { CONNECTION_OPTIONS, durationValue, intValue, jsonValue, OUTPUT_OPTIONS, SHARED_GROUPS, timeValue } from '../args.js';
 import type { Client } from '../client.js';
 import { command, withClient } from '../command.js';
 import { RemoteError, UsageError } from '../exit-codes.js';
@@ -25,6 +25,7 @@ export const add = command(
     name: 'add',
     usage: 'QUEUE NAME [--data JSON] [--id ID] [--delay 30s] [--retry JSON] | QUEUE --file jobs.ndjson',
     args: ['QUEUE', 'NAME?'],
+    brief: 'Adds a job, or many from an NDJSON file.',
     summary: 'Adds a job to a queue, or many from an NDJSON file (one {"name","data","options"} per line) with a progress bar.',
     options: {
       data: { type: 'string', arg: 'JSON', help: 'the job data, as JSON or @file.json [default: null]' },
@@ -55,8 +56,7 @@ export const add = command(
     }
     if (name === undefined) throw new UsageError('missing NAME (or --file jobs.ndjson)\nUsage: retraced add QUEUE NAME [--data JSON]');
     const job: BulkJob<unknown> = { name, data: jsonValue(values.data, '--data') ?? null, options: jobOptions(values) };
-    const [added] = await withClient(values, (c) => c.add(queue, [job]));
-    const a = added as AddedJob;
+    const a = await withClient(values, (c) => c.addOne(queue, job));
     out.result(a, () => out.line(a.created ? `added job ${a.id} to ${queue} (${a.state})` : `job ${a.id} already exists in ${queue} (${a.state}): nothing changed`));
   },
 );
@@ -131,7 +131,7 @@ async function addMany(client: Client, queue: string, lines: readonly Line[], ou
 /** Points a batch's validation error (`jobs[3].options.retry`) at the file's line. */
 function lineError(e: unknown, batch: readonly Line[], path: string, before: number): unknown {
   const field = e instanceof ValidationError ? e.field : e instanceof RemoteError ? e.field : undefined;
-  const m = field === undefined ? null : /^\/?jobs[[/.](\d+)/.exec(field);
+  const m = field === undefined ? null : /^(?:body\.)?\/?jobs[[/.](\d+)/.exec(field);
   const line = m ? batch[Number(m[1])]?.line : undefined;
   if (line === undefined || !(e instanceof Error)) return e;
   const where = `${path} line ${line}: `;

@@ -78,7 +78,7 @@ const list = command(
         res.items.map((s) => [s.id, truncate(s.name, 32), s.reason, when(s.at), s.errorCode ?? '-', s.fingerprint]),
         `(no dead jobs in ${queue} match)`,
       );
-      if (res.nextCursor) out.line(out.paint('dim', `more: retraced dlq list ${queue} --cursor ${res.nextCursor}`));
+      if (res.nextCursor) out.line(out.paint('dim', `next page: --cursor ${res.nextCursor}`));
     });
   },
 );
@@ -138,7 +138,6 @@ const TARGET_OPTIONS = {
 interface Target {
   readonly ids?: string[];
   readonly filter?: DlqFilterData;
-  readonly describe: string;
 }
 
 function targetFrom(values: Values<typeof TARGET_OPTIONS>, positionals: readonly string[]): Target {
@@ -146,9 +145,9 @@ function targetFrom(values: Values<typeof TARGET_OPTIONS>, positionals: readonly
   const filter = filterFrom(values);
   const hasFilter = Object.keys(filter).length > 0;
   if (ids.length > 0 && (hasFilter || values.all)) throw new UsageError('give either job ids or a filter (or --all), not both');
-  if (ids.length > 0) return { ids, describe: `${ids.length} job${ids.length === 1 ? '' : 's'}` };
-  if (hasFilter) return { filter, describe: 'the dead jobs matching the filter' };
-  if (values.all) return { filter: {}, describe: 'every dead job' };
+  if (ids.length > 0) return { ids };
+  if (hasFilter) return { filter };
+  if (values.all) return { filter: {} };
   throw new UsageError('say which dead jobs: ids (as arguments or --ids a,b), a filter (--reason, --code, --name, --fingerprint, --since, --until), or --all');
 }
 
@@ -199,7 +198,8 @@ const replay = command(
     const base = { by, ...(note !== undefined ? { note } : {}), ...(patch !== undefined ? { patch } : {}) };
     return withClient(values, async (client) => {
       // Resolve the target to ids first: that is the dry run, and it sizes the progress bar.
-      const preview = await client.dlqReplay(queue, { ...base, ...target, limit, dryRun: true });
+      const selection = target.ids ? { ids: target.ids } : { filter: target.filter ?? {}, limit };
+      const preview = await client.dlqReplay(queue, { ...base, ...selection, dryRun: true });
       if (values['dry-run']) {
         out.result(preview, () => {
           out.line(`would replay ${preview.replayed.length} dead job${preview.replayed.length === 1 ? '' : 's'} of ${queue}${preview.replayed.length ? `: ${idList(preview.replayed)}` : ''}`);

@@ -68,7 +68,7 @@ const list = command(
         ]),
         state ? `(no ${state} jobs in ${queue})` : `(no jobs in ${queue})`,
       );
-      if (page.nextCursor) out.line(out.paint('dim', `more: retraced jobs list ${queue} --cursor ${page.nextCursor}${state ? ` --state ${state}` : ''}`));
+      if (page.nextCursor) out.line(out.paint('dim', `next page: --cursor ${page.nextCursor}`));
     });
   },
 );

@@ -20,6 +20,7 @@ export const retryPlan = command(
   {
     name: 'retry-plan',
     usage: '--policy JSON',
+    brief: "Previews a retry policy's schedule without running anything.",
     summary:
       "Previews a retry policy's schedule: each retry's delay, the range jitter allows, when it happens relative to the first failure, and why. Nothing runs.",
     options,

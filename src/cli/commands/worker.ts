@@ -32,6 +32,7 @@ export const worker = command(
   {
     name: 'worker',
     usage: '--redis URL --queue NAME --handlers ./handlers.js [--concurrency N]',
+    brief: 'Runs your handlers module on a queue, until SIGINT/SIGTERM.',
     summary:
       "Runs the handlers a module exports on a queue's jobs, printing one line per transition (NDJSON with --json). On SIGINT/SIGTERM it stops claiming, lets the jobs in flight finish, and exits 0. The module may also export `strategies` (custom retry strategies) and `queueOptions` (such as the `classify` table).",
     options,

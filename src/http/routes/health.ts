@@ -5,7 +5,6 @@
 import type { FastifyInstance } from 'fastify';
 
 import { problem, sendProblem } from '../error-map.js';
-import { problems } from '../responses.js';
 import type { RouteContext } from './context.js';
 
 const READY_TIMEOUT_MS = 2000;
@@ -30,7 +29,7 @@ export function registerHealthRoutes(app: FastifyInstance, { backend }: RouteCon
         tags: ['health'],
         summary: 'The backend answers (Redis reachable)',
         security: [],
-        response: { 200: status, ...problems },
+        response: { 200: status },
       },
     },
     async (_request, reply) => {

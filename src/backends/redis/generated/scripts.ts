@@ -6,7 +6,7 @@ export const add = {
   numberOfKeys: 10,
   lua: String.raw`--[[
   Adds jobs. A caller-supplied id that exists already is left untouched (idempotent add).
-  ARGV[1] key prefix   ARGV[2] job count
+  ARGV[1] key prefix   ARGV[2] job count   ARGV[3] how many ids to generate
   then per job, 7 fields: id ('' = generate), name, data, opts, maxStalls, delayMs, runAt ('' = none)
   Returns per job: id, created (1|0), state
 ]]
@@ -29,9 +29,51 @@ local function nowMs()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- Appends a transition to the queue's capped event feed (approximate trim keeps XADD O(1)).
-local function emit(K, now, kind, id, ...)
-  rcall('XADD', K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 'type', kind, 'id', id, 'at', now, ...)
+-- Integer to text. Lua 5.1 turns numbers into text with a float printf ("%.14g"), which is most of
+-- the instructions of a script that writes many timestamps; "%d" takes the integer path.
+local function S(x)
+  return string.format('%d', x)
+end
+
+-- The event feed. Events are gathered while a script runs and written at its end by flushEvents:
+-- one XADD per event type per call, with the per-job values as comma-separated columns (ids,
+-- worker ids, reasons and numbers never contain commas). A batch of 50 completions is one stream
+-- entry, not 50. Readers expand entries back into one event per job (redis-backend readEvents).
+local EVK = {}
+local EVB = {}
+local function ev(kind, id, ...)
+  local b = EVB[kind]
+  local args = { ... }
+  if not b then
+    b = { ids = {}, names = {}, cols = {} }
+    EVB[kind] = b
+    EVK[#EVK + 1] = kind
+    for i = 1, #args, 2 do
+      b.names[#b.names + 1] = args[i]
+      b.cols[args[i]] = {}
+    end
+  end
+  b.ids[#b.ids + 1] = id
+  for i = 1, #args, 2 do
+    local c = b.cols[args[i]]
+    c[#c + 1] = args[i + 1]
+  end
+end
+
+-- Writes the gathered events, in the order their types first appeared (so one job's events keep
+-- their order: a job recovered then claimed in one call shows "stalled" before "active").
+local function flushEvents(K, now)
+  for _, kind in ipairs(EVK) do
+    local b = EVB[kind]
+    local xa = { K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 't', kind, 'at', S(now), 'id', table.concat(b.ids, ',') }
+    for _, name in ipairs(b.names) do
+      xa[#xa + 1] = name
+      xa[#xa + 1] = table.concat(b.cols[name], ',')
+    end
+    rcall('XADD', unpack(xa))
+  end
+  EVK = {}
+  EVB = {}
 end
 
 -- Wakes up to n idle workers blocked on the wake list. Tokens are capped: a surplus only costs a
@@ -53,24 +95,25 @@ local function earliestDue(K)
 end
 
 -- One attempt record, as JSON, appended once and never rewritten. ${'`'}body${'`'} carries outcome, error,
--- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object.
-local function attemptRecord(n, trg, due, sa, now, wid, body, decision, man)
+-- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object. n, due and sa are the
+-- job hash's own text; nowS is the script's time as text.
+local function attemptRecord(n, trg, due, sa, nowS, wid, body, decision, man)
   local s = '{"n":' .. n .. ',"trigger":"' .. trg .. '","dueAt":' .. due .. ',"startedAt":' .. sa ..
-    ',"finishedAt":' .. now .. ',"driftMs":' .. (sa - due) .. ',"workerId":"' .. wid .. '",' .. body ..
-    ',"decision":' .. decision
+    ',"finishedAt":' .. nowS .. ',"driftMs":' .. S(tonumber(sa) - tonumber(due)) .. ',"workerId":"' .. wid ..
+    '",' .. body .. ',"decision":' .. decision
   if man and man ~= '' then s = s .. ',"manual":' .. man end
   return s .. '}'
 end
 
 -- The event fields every attempt end carries: attempt, worker, outcome, class, drift, dur.
-local function emitEnd(K, now, kind, id, n, wid, outcome, class, sa, due, ...)
-  emit(K, now, kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
-    'drift', sa - due, 'dur', now - sa, ...)
+local function evEnd(now, kind, id, n, wid, outcome, class, sa, due, ...)
+  ev(kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
+    'drift', S(sa - due), 'dur', S(now - sa), ...)
 end
 
 local function addDead(K, P, id, fp, label, now)
-  rcall('ZADD', K[6], now, id)
-  rcall('ZADD', P .. 'fp:' .. fp, now, id)
+  rcall('ZADD', K[6], S(now), id)
+  rcall('ZADD', P .. 'fp:' .. fp, S(now), id)
   rcall('HSETNX', K[10], fp, label)
 end
 
@@ -94,7 +137,7 @@ local function evict(K, P, state, id, now)
   end
   rcall('DEL', jk)
   rcall('HINCRBY', K[1], 'ev:' .. state, 1)
-  emit(K, now, 'evicted', id, 'state', state)
+  ev('evicted', id, 'state', state)
 end
 
 -- Retention: evict finished jobs older than the age rule, then the oldest beyond the count rule.
@@ -154,25 +197,25 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
         decision = '{"action":"dead","reason":"poison","explanation":"lease expired ' .. sc ..
           ' times (maxStalls ' .. ms .. '): poison, dead-lettered"}'
       else
-        decision = '{"action":"retry","delayMs":0,"nextDueAt":' .. now ..
+        decision = '{"action":"retry","delayMs":0,"nextDueAt":' .. S(now) ..
           ',"source":"policy","explanation":"lease expired (stall ' .. sc .. ' of ' .. ms ..
           '): back to waiting at once","detail":{"strategy":"immediate"}}'
       end
       local body = '"outcome":"stalled","error":' .. errJson .. ',"errorClass":"' ..
         (poison and 'poison' or 'temporary') .. '","rule":"stall"'
-      local rec = attemptRecord(cur, f[2], tonumber(f[3]), tonumber(f[4]), now, f[5], body, decision, f[8])
+      local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
       rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'sc', sc, 'trg', 'stall')
-      rcall('HDEL', jk, 'cur', 'wid', 'sa', 'le', 'man')
+      if f[8] then rcall('HDEL', jk, 'man') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
         addDead(K, P, id, poisonFp, poisonLabel, now)
-        emitEnd(K, now, 'dead', id, cur, f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
+        evEnd(now, 'dead', id, f[1], f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
         died = true
       else
         rcall('HSET', jk, 'st', 'waiting', 'due', now)
         rcall('LPUSH', K[2], id)
-        emitEnd(K, now, 'stalled', id, cur, f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', sc)
+        evEnd(now, 'stalled', id, f[1], f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', S(sc))
         back = back + 1
       end
     end
@@ -181,22 +224,70 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   wake(K, back)
   return recovered
 end
+
+-- Pops up to ${'`'}max${'`'} waiting jobs and leases them to worker ${'`'}wid${'`'}. The attempt number is the lease
+-- token. The caller has checked the queue is not paused. Returns one array per job (see
+-- claim-10.lua for the fields).
+local function claimJobs(K, P, now, wid, leaseMs, max)
+  local jobs = {}
+  if max <= 0 then return jobs end
+  local ids = rcall('RPOP', K[2], max)
+  if not ids then return jobs end
+  local le = now + leaseMs
+  local leS = S(le)
+  local nowS = S(now)
+  local za = {}
+  for _, id in ipairs(ids) do
+    local jk = P .. 'j:' .. id
+    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
+    if f[1] then
+      local n = tonumber(f[4]) + 1
+      local nS = S(n)
+      rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS)
+      za[#za + 1] = leS
+      za[#za + 1] = id
+      ev('active', id, 'attempt', nS, 'worker', wid)
+      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
+    end
+  end
+  if #za > 0 then rcall('ZADD', K[4], unpack(za)) end
+  return jobs
+end
+
+-- For an idle worker: ms until the next scheduled job is due or the next lease expires, or -1.
+local function nextWakeIn(K, now)
+  local nextAt = earliestDue(K)
+  local firstLease = rcall('ZRANGE', K[4], 0, 0, 'WITHSCORES')
+  if firstLease[2] and (nextAt == nil or tonumber(firstLease[2]) < nextAt) then nextAt = tonumber(firstLease[2]) end
+  if nextAt == nil then return -1 end
+  local wait = nextAt - now
+  if wait < 0 then wait = 0 end
+  return wait
+end
 local P = ARGV[1]
 local count = tonumber(ARGV[2])
+local toGenerate = tonumber(ARGV[3])
 local now = nowMs()
 local out = {}
 local wakeN = 0
 local earliest = earliestDue(KEYS)
 rcall('HSETNX', KEYS[1], 'ct', now)
+-- Generated ids are a counter, reserved in one step for the whole batch.
+local nextId = 0
+if toGenerate > 0 then nextId = rcall('HINCRBY', KEYS[1], 'seq', toGenerate) - toGenerate + 1 end
+local waitIds = {}
+local schedArgs = {}
 for i = 0, count - 1 do
-  local b = 3 + i * 7
+  local b = 4 + i * 7
   local id = ARGV[b]
   local existing = false
   if id == '' then
-    -- Generated ids are a counter; skip any a caller already took by hand.
-    repeat
+    id = tostring(nextId)
+    nextId = nextId + 1
+    -- Skip ids a caller already took by hand.
+    while rcall('EXISTS', P .. 'j:' .. id) == 1 do
       id = tostring(rcall('HINCRBY', KEYS[1], 'seq', 1))
-    until rcall('EXISTS', P .. 'j:' .. id) == 0
+    end
   else
     existing = rcall('HGET', P .. 'j:' .. id, 'st')
   end
@@ -212,22 +303,31 @@ for i = 0, count - 1 do
     rcall('HSET', P .. 'j:' .. id, 'name', ARGV[b + 1], 'data', ARGV[b + 2], 'opts', ARGV[b + 3],
       'ms', ARGV[b + 4], 'st', st, 'ct', now, 'due', due, 'n', 0, 'fl', 0, 'sc', 0, 'trg', 'auto')
     if st == 'waiting' then
-      rcall('LPUSH', KEYS[2], id)
-      wakeN = wakeN + 1
+      waitIds[#waitIds + 1] = id
     else
-      rcall('ZADD', KEYS[3], due, id)
+      schedArgs[#schedArgs + 1] = due
+      schedArgs[#schedArgs + 1] = id
       if earliest == nil or due < earliest then
         earliest = due
         if wakeN == 0 then wakeN = 1 end
       end
     end
-    emit(KEYS, now, 'added', id, 'state', st, 'due', due)
+    ev('added', id, 'state', st, 'due', due)
     out[#out + 1] = id
     out[#out + 1] = 1
     out[#out + 1] = st
   end
 end
+-- Variadic pushes in chunks (Lua's unpack has a stack limit).
+for i = 1, #waitIds, 1000 do
+  rcall('LPUSH', KEYS[2], unpack(waitIds, i, math.min(i + 999, #waitIds)))
+end
+for i = 1, #schedArgs, 1000 do
+  rcall('ZADD', KEYS[3], unpack(schedArgs, i, math.min(i + 999, #schedArgs)))
+end
+wakeN = wakeN + #waitIds
 wake(KEYS, wakeN)
+flushEvents(KEYS, now)
 return out
 `,
 } as const;
@@ -260,9 +360,51 @@ local function nowMs()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- Appends a transition to the queue's capped event feed (approximate trim keeps XADD O(1)).
-local function emit(K, now, kind, id, ...)
-  rcall('XADD', K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 'type', kind, 'id', id, 'at', now, ...)
+-- Integer to text. Lua 5.1 turns numbers into text with a float printf ("%.14g"), which is most of
+-- the instructions of a script that writes many timestamps; "%d" takes the integer path.
+local function S(x)
+  return string.format('%d', x)
+end
+
+-- The event feed. Events are gathered while a script runs and written at its end by flushEvents:
+-- one XADD per event type per call, with the per-job values as comma-separated columns (ids,
+-- worker ids, reasons and numbers never contain commas). A batch of 50 completions is one stream
+-- entry, not 50. Readers expand entries back into one event per job (redis-backend readEvents).
+local EVK = {}
+local EVB = {}
+local function ev(kind, id, ...)
+  local b = EVB[kind]
+  local args = { ... }
+  if not b then
+    b = { ids = {}, names = {}, cols = {} }
+    EVB[kind] = b
+    EVK[#EVK + 1] = kind
+    for i = 1, #args, 2 do
+      b.names[#b.names + 1] = args[i]
+      b.cols[args[i]] = {}
+    end
+  end
+  b.ids[#b.ids + 1] = id
+  for i = 1, #args, 2 do
+    local c = b.cols[args[i]]
+    c[#c + 1] = args[i + 1]
+  end
+end
+
+-- Writes the gathered events, in the order their types first appeared (so one job's events keep
+-- their order: a job recovered then claimed in one call shows "stalled" before "active").
+local function flushEvents(K, now)
+  for _, kind in ipairs(EVK) do
+    local b = EVB[kind]
+    local xa = { K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 't', kind, 'at', S(now), 'id', table.concat(b.ids, ',') }
+    for _, name in ipairs(b.names) do
+      xa[#xa + 1] = name
+      xa[#xa + 1] = table.concat(b.cols[name], ',')
+    end
+    rcall('XADD', unpack(xa))
+  end
+  EVK = {}
+  EVB = {}
 end
 
 -- Wakes up to n idle workers blocked on the wake list. Tokens are capped: a surplus only costs a
@@ -284,24 +426,25 @@ local function earliestDue(K)
 end
 
 -- One attempt record, as JSON, appended once and never rewritten. ${'`'}body${'`'} carries outcome, error,
--- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object.
-local function attemptRecord(n, trg, due, sa, now, wid, body, decision, man)
+-- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object. n, due and sa are the
+-- job hash's own text; nowS is the script's time as text.
+local function attemptRecord(n, trg, due, sa, nowS, wid, body, decision, man)
   local s = '{"n":' .. n .. ',"trigger":"' .. trg .. '","dueAt":' .. due .. ',"startedAt":' .. sa ..
-    ',"finishedAt":' .. now .. ',"driftMs":' .. (sa - due) .. ',"workerId":"' .. wid .. '",' .. body ..
-    ',"decision":' .. decision
+    ',"finishedAt":' .. nowS .. ',"driftMs":' .. S(tonumber(sa) - tonumber(due)) .. ',"workerId":"' .. wid ..
+    '",' .. body .. ',"decision":' .. decision
   if man and man ~= '' then s = s .. ',"manual":' .. man end
   return s .. '}'
 end
 
 -- The event fields every attempt end carries: attempt, worker, outcome, class, drift, dur.
-local function emitEnd(K, now, kind, id, n, wid, outcome, class, sa, due, ...)
-  emit(K, now, kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
-    'drift', sa - due, 'dur', now - sa, ...)
+local function evEnd(now, kind, id, n, wid, outcome, class, sa, due, ...)
+  ev(kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
+    'drift', S(sa - due), 'dur', S(now - sa), ...)
 end
 
 local function addDead(K, P, id, fp, label, now)
-  rcall('ZADD', K[6], now, id)
-  rcall('ZADD', P .. 'fp:' .. fp, now, id)
+  rcall('ZADD', K[6], S(now), id)
+  rcall('ZADD', P .. 'fp:' .. fp, S(now), id)
   rcall('HSETNX', K[10], fp, label)
 end
 
@@ -325,7 +468,7 @@ local function evict(K, P, state, id, now)
   end
   rcall('DEL', jk)
   rcall('HINCRBY', K[1], 'ev:' .. state, 1)
-  emit(K, now, 'evicted', id, 'state', state)
+  ev('evicted', id, 'state', state)
 end
 
 -- Retention: evict finished jobs older than the age rule, then the oldest beyond the count rule.
@@ -385,25 +528,25 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
         decision = '{"action":"dead","reason":"poison","explanation":"lease expired ' .. sc ..
           ' times (maxStalls ' .. ms .. '): poison, dead-lettered"}'
       else
-        decision = '{"action":"retry","delayMs":0,"nextDueAt":' .. now ..
+        decision = '{"action":"retry","delayMs":0,"nextDueAt":' .. S(now) ..
           ',"source":"policy","explanation":"lease expired (stall ' .. sc .. ' of ' .. ms ..
           '): back to waiting at once","detail":{"strategy":"immediate"}}'
       end
       local body = '"outcome":"stalled","error":' .. errJson .. ',"errorClass":"' ..
         (poison and 'poison' or 'temporary') .. '","rule":"stall"'
-      local rec = attemptRecord(cur, f[2], tonumber(f[3]), tonumber(f[4]), now, f[5], body, decision, f[8])
+      local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
       rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'sc', sc, 'trg', 'stall')
-      rcall('HDEL', jk, 'cur', 'wid', 'sa', 'le', 'man')
+      if f[8] then rcall('HDEL', jk, 'man') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
         addDead(K, P, id, poisonFp, poisonLabel, now)
-        emitEnd(K, now, 'dead', id, cur, f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
+        evEnd(now, 'dead', id, f[1], f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
         died = true
       else
         rcall('HSET', jk, 'st', 'waiting', 'due', now)
         rcall('LPUSH', K[2], id)
-        emitEnd(K, now, 'stalled', id, cur, f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', sc)
+        evEnd(now, 'stalled', id, f[1], f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', S(sc))
         back = back + 1
       end
     end
@@ -411,6 +554,46 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   if died then applyRetention(K, P, 'dead', now) end
   wake(K, back)
   return recovered
+end
+
+-- Pops up to ${'`'}max${'`'} waiting jobs and leases them to worker ${'`'}wid${'`'}. The attempt number is the lease
+-- token. The caller has checked the queue is not paused. Returns one array per job (see
+-- claim-10.lua for the fields).
+local function claimJobs(K, P, now, wid, leaseMs, max)
+  local jobs = {}
+  if max <= 0 then return jobs end
+  local ids = rcall('RPOP', K[2], max)
+  if not ids then return jobs end
+  local le = now + leaseMs
+  local leS = S(le)
+  local nowS = S(now)
+  local za = {}
+  for _, id in ipairs(ids) do
+    local jk = P .. 'j:' .. id
+    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
+    if f[1] then
+      local n = tonumber(f[4]) + 1
+      local nS = S(n)
+      rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS)
+      za[#za + 1] = leS
+      za[#za + 1] = id
+      ev('active', id, 'attempt', nS, 'worker', wid)
+      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
+    end
+  end
+  if #za > 0 then rcall('ZADD', K[4], unpack(za)) end
+  return jobs
+end
+
+-- For an idle worker: ms until the next scheduled job is due or the next lease expires, or -1.
+local function nextWakeIn(K, now)
+  local nextAt = earliestDue(K)
+  local firstLease = rcall('ZRANGE', K[4], 0, 0, 'WITHSCORES')
+  if firstLease[2] and (nextAt == nil or tonumber(firstLease[2]) < nextAt) then nextAt = tonumber(firstLease[2]) end
+  if nextAt == nil then return -1 end
+  local wait = nextAt - now
+  if wait < 0 then wait = 0 end
+  return wait
 end
 local P = ARGV[1]
 local id = ARGV[2]
@@ -424,7 +607,7 @@ if st == 'active' then
   local cur = tonumber(f[2])
   local rec = attemptRecord(cur, f[3], tonumber(f[4]), tonumber(f[5]), now, f[6], '"outcome":"cancelled"', ARGV[5], f[7])
   rcall('HSET', jk, 'a' .. cur, rec, 'n', cur)
-  rcall('HDEL', jk, 'cur', 'wid', 'sa', 'le', 'man')
+  if f[7] then rcall('HDEL', jk, 'man') end
   rcall('ZREM', KEYS[4], id)
 elseif st == 'waiting' then
   rcall('LREM', KEYS[2], 0, id)
@@ -435,8 +618,9 @@ local c = { by = ARGV[3], at = now }
 if ARGV[4] ~= '' then c.reason = ARGV[4] end
 rcall('HSET', jk, 'st', 'cancelled', 'cnl', cjson.encode(c), 'ft', now)
 rcall('ZADD', KEYS[7], now, id)
-emit(KEYS, now, 'cancelled', id, 'by', ARGV[3], 'previous', st)
+ev('cancelled', id, 'by', ARGV[3], 'previous', st)
 applyRetention(KEYS, P, 'cancelled', now)
+flushEvents(KEYS, now)
 return { 'ok', st }
 `,
 } as const;
@@ -449,9 +633,9 @@ export const claim = {
   promotes due scheduled jobs, so an idle worker that wakes at a due time starts that job now.
   ARGV[1] key prefix  ARGV[2] worker id  ARGV[3] lease ms  ARGV[4] max
   ARGV[5] lease-expired error JSON  ARGV[6] poison fingerprint  ARGV[7] poison label
-  Returns { recovered, paused (1|0), nextWakeInMs (-1 = none), job, job, ... } where each job is
-  { id, name, data, opts, attempt, trigger, dueAt, startedAt, leaseExpiresAt, failures, stalls,
-    prevDelayMs ('' = none), manual JSON ('' = none) }. The attempt number is the lease token.
+  Returns { recovered, paused (1|0), nextWakeInMs (-1 = none or jobs claimed), job, job, ... } where
+  each job is { id, name, data, opts, attempt, trigger, dueAt, startedAt, leaseExpiresAt, failures,
+  stalls, prevDelayMs ('' = none), manual JSON ('' = none) }. The attempt number is the lease token.
 ]]
 -- Shared by every script. Whose clock? Redis's: TIME is read once per script, so every due
 -- time, lease expiry and attempt timestamp comes from one clock and workers' clocks never matter.
@@ -472,9 +656,51 @@ local function nowMs()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- Appends a transition to the queue's capped event feed (approximate trim keeps XADD O(1)).
-local function emit(K, now, kind, id, ...)
-  rcall('XADD', K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 'type', kind, 'id', id, 'at', now, ...)
+-- Integer to text. Lua 5.1 turns numbers into text with a float printf ("%.14g"), which is most of
+-- the instructions of a script that writes many timestamps; "%d" takes the integer path.
+local function S(x)
+  return string.format('%d', x)
+end
+
+-- The event feed. Events are gathered while a script runs and written at its end by flushEvents:
+-- one XADD per event type per call, with the per-job values as comma-separated columns (ids,
+-- worker ids, reasons and numbers never contain commas). A batch of 50 completions is one stream
+-- entry, not 50. Readers expand entries back into one event per job (redis-backend readEvents).
+local EVK = {}
+local EVB = {}
+local function ev(kind, id, ...)
+  local b = EVB[kind]
+  local args = { ... }
+  if not b then
+    b = { ids = {}, names = {}, cols = {} }
+    EVB[kind] = b
+    EVK[#EVK + 1] = kind
+    for i = 1, #args, 2 do
+      b.names[#b.names + 1] = args[i]
+      b.cols[args[i]] = {}
+    end
+  end
+  b.ids[#b.ids + 1] = id
+  for i = 1, #args, 2 do
+    local c = b.cols[args[i]]
+    c[#c + 1] = args[i + 1]
+  end
+end
+
+-- Writes the gathered events, in the order their types first appeared (so one job's events keep
+-- their order: a job recovered then claimed in one call shows "stalled" before "active").
+local function flushEvents(K, now)
+  for _, kind in ipairs(EVK) do
+    local b = EVB[kind]
+    local xa = { K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 't', kind, 'at', S(now), 'id', table.concat(b.ids, ',') }
+    for _, name in ipairs(b.names) do
+      xa[#xa + 1] = name
+      xa[#xa + 1] = table.concat(b.cols[name], ',')
+    end
+    rcall('XADD', unpack(xa))
+  end
+  EVK = {}
+  EVB = {}
 end
 
 -- Wakes up to n idle workers blocked on the wake list. Tokens are capped: a surplus only costs a
@@ -496,24 +722,25 @@ local function earliestDue(K)
 end
 
 -- One attempt record, as JSON, appended once and never rewritten. ${'`'}body${'`'} carries outcome, error,
--- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object.
-local function attemptRecord(n, trg, due, sa, now, wid, body, decision, man)
+-- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object. n, due and sa are the
+-- job hash's own text; nowS is the script's time as text.
+local function attemptRecord(n, trg, due, sa, nowS, wid, body, decision, man)
   local s = '{"n":' .. n .. ',"trigger":"' .. trg .. '","dueAt":' .. due .. ',"startedAt":' .. sa ..
-    ',"finishedAt":' .. now .. ',"driftMs":' .. (sa - due) .. ',"workerId":"' .. wid .. '",' .. body ..
-    ',"decision":' .. decision
+    ',"finishedAt":' .. nowS .. ',"driftMs":' .. S(tonumber(sa) - tonumber(due)) .. ',"workerId":"' .. wid ..
+    '",' .. body .. ',"decision":' .. decision
   if man and man ~= '' then s = s .. ',"manual":' .. man end
   return s .. '}'
 end
 
 -- The event fields every attempt end carries: attempt, worker, outcome, class, drift, dur.
-local function emitEnd(K, now, kind, id, n, wid, outcome, class, sa, due, ...)
-  emit(K, now, kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
-    'drift', sa - due, 'dur', now - sa, ...)
+local function evEnd(now, kind, id, n, wid, outcome, class, sa, due, ...)
+  ev(kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
+    'drift', S(sa - due), 'dur', S(now - sa), ...)
 end
 
 local function addDead(K, P, id, fp, label, now)
-  rcall('ZADD', K[6], now, id)
-  rcall('ZADD', P .. 'fp:' .. fp, now, id)
+  rcall('ZADD', K[6], S(now), id)
+  rcall('ZADD', P .. 'fp:' .. fp, S(now), id)
   rcall('HSETNX', K[10], fp, label)
 end
 
@@ -537,7 +764,7 @@ local function evict(K, P, state, id, now)
   end
   rcall('DEL', jk)
   rcall('HINCRBY', K[1], 'ev:' .. state, 1)
-  emit(K, now, 'evicted', id, 'state', state)
+  ev('evicted', id, 'state', state)
 end
 
 -- Retention: evict finished jobs older than the age rule, then the oldest beyond the count rule.
@@ -597,25 +824,25 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
         decision = '{"action":"dead","reason":"poison","explanation":"lease expired ' .. sc ..
           ' times (maxStalls ' .. ms .. '): poison, dead-lettered"}'
       else
-        decision = '{"action":"retry","delayMs":0,"nextDueAt":' .. now ..
+        decision = '{"action":"retry","delayMs":0,"nextDueAt":' .. S(now) ..
           ',"source":"policy","explanation":"lease expired (stall ' .. sc .. ' of ' .. ms ..
           '): back to waiting at once","detail":{"strategy":"immediate"}}'
       end
       local body = '"outcome":"stalled","error":' .. errJson .. ',"errorClass":"' ..
         (poison and 'poison' or 'temporary') .. '","rule":"stall"'
-      local rec = attemptRecord(cur, f[2], tonumber(f[3]), tonumber(f[4]), now, f[5], body, decision, f[8])
+      local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
       rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'sc', sc, 'trg', 'stall')
-      rcall('HDEL', jk, 'cur', 'wid', 'sa', 'le', 'man')
+      if f[8] then rcall('HDEL', jk, 'man') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
         addDead(K, P, id, poisonFp, poisonLabel, now)
-        emitEnd(K, now, 'dead', id, cur, f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
+        evEnd(now, 'dead', id, f[1], f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
         died = true
       else
         rcall('HSET', jk, 'st', 'waiting', 'due', now)
         rcall('LPUSH', K[2], id)
-        emitEnd(K, now, 'stalled', id, cur, f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', sc)
+        evEnd(now, 'stalled', id, f[1], f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', S(sc))
         back = back + 1
       end
     end
@@ -624,42 +851,57 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   wake(K, back)
   return recovered
 end
+
+-- Pops up to ${'`'}max${'`'} waiting jobs and leases them to worker ${'`'}wid${'`'}. The attempt number is the lease
+-- token. The caller has checked the queue is not paused. Returns one array per job (see
+-- claim-10.lua for the fields).
+local function claimJobs(K, P, now, wid, leaseMs, max)
+  local jobs = {}
+  if max <= 0 then return jobs end
+  local ids = rcall('RPOP', K[2], max)
+  if not ids then return jobs end
+  local le = now + leaseMs
+  local leS = S(le)
+  local nowS = S(now)
+  local za = {}
+  for _, id in ipairs(ids) do
+    local jk = P .. 'j:' .. id
+    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
+    if f[1] then
+      local n = tonumber(f[4]) + 1
+      local nS = S(n)
+      rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS)
+      za[#za + 1] = leS
+      za[#za + 1] = id
+      ev('active', id, 'attempt', nS, 'worker', wid)
+      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
+    end
+  end
+  if #za > 0 then rcall('ZADD', K[4], unpack(za)) end
+  return jobs
+end
+
+-- For an idle worker: ms until the next scheduled job is due or the next lease expires, or -1.
+local function nextWakeIn(K, now)
+  local nextAt = earliestDue(K)
+  local firstLease = rcall('ZRANGE', K[4], 0, 0, 'WITHSCORES')
+  if firstLease[2] and (nextAt == nil or tonumber(firstLease[2]) < nextAt) then nextAt = tonumber(firstLease[2]) end
+  if nextAt == nil then return -1 end
+  local wait = nextAt - now
+  if wait < 0 then wait = 0 end
+  return wait
+end
 local P = ARGV[1]
-local wid = ARGV[2]
-local leaseMs = tonumber(ARGV[3])
-local max = tonumber(ARGV[4])
 local now = nowMs()
 local recovered = recoverExpired(KEYS, P, now, ARGV[5], ARGV[6], ARGV[7])
 promoteDue(KEYS, P, now)
 local paused = rcall('HGET', KEYS[1], 'paused') == '1'
+local jobs = {}
+if not paused then jobs = claimJobs(KEYS, P, now, ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])) end
 local out = { recovered, paused and 1 or 0, -1 }
-if not paused then
-  local ids = rcall('RPOP', KEYS[2], max)
-  if ids then
-    local le = now + leaseMs
-    for _, id in ipairs(ids) do
-      local jk = P .. 'j:' .. id
-      local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
-      if f[1] then
-        local n = tonumber(f[4]) + 1
-        rcall('HSET', jk, 'st', 'active', 'cur', n, 'wid', wid, 'sa', now, 'le', le)
-        rcall('ZADD', KEYS[4], le, id)
-        emit(KEYS, now, 'active', id, 'attempt', n, 'worker', wid)
-        out[#out + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
-      end
-    end
-  end
-end
-if #out == 3 then
-  local nextAt = earliestDue(KEYS)
-  local firstLease = rcall('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
-  if firstLease[2] and (nextAt == nil or tonumber(firstLease[2]) < nextAt) then nextAt = tonumber(firstLease[2]) end
-  if nextAt then
-    local wait = nextAt - now
-    if wait < 0 then wait = 0 end
-    out[3] = wait
-  end
-end
+for _, j in ipairs(jobs) do out[#out + 1] = j end
+if #jobs == 0 then out[3] = nextWakeIn(KEYS, now) end
+flushEvents(KEYS, now)
 return out
 `,
 } as const;
@@ -710,13 +952,17 @@ export const finish = {
   lua: String.raw`--[[
   Ends attempts: records each one and applies the decision the worker took (done, retry after a
   delay, dead-letter). A request whose attempt number no longer matches the job's current lease
-  (expired and recovered, cancelled) is refused, and the refusal is recorded on the job.
-  ARGV[1] key prefix  ARGV[2] request count
+  (expired and recovered, cancelled) is refused, and the refusal is recorded on the job. Then, in
+  the same round trip, claims up to ${'`'}claimMax${'`'} new jobs for the same worker, so a busy worker
+  finishes one job and gets the next with one call.
+  ARGV[1] key prefix  ARGV[2] request count  ARGV[3] claimMax  ARGV[4] worker id  ARGV[5] lease ms
+  ARGV[6] lease-expired error JSON  ARGV[7] poison fingerprint  ARGV[8] poison label
   then per request, 14 fields: id, attempt, workerId, outcome, body (JSON fragment),
     action (done|retry|dead), decision JSON (for retry: without its closing brace, Redis adds
     nextDueAt), delayMs or dead reason, result JSON, fingerprint, fingerprint label, error code,
     error JSON, error class ('' = none)
-  Returns per request: status (ok|stale|not_found), state, nextDueAt ('' = none), finishedAt
+  Returns { results, claim } where results holds per request: status (ok|stale|not_found), state,
+  nextDueAt ('' = none), finishedAt; and claim is shaped like claim-10.lua's reply.
 ]]
 -- Shared by every script. Whose clock? Redis's: TIME is read once per script, so every due
 -- time, lease expiry and attempt timestamp comes from one clock and workers' clocks never matter.
@@ -737,9 +983,51 @@ local function nowMs()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- Appends a transition to the queue's capped event feed (approximate trim keeps XADD O(1)).
-local function emit(K, now, kind, id, ...)
-  rcall('XADD', K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 'type', kind, 'id', id, 'at', now, ...)
+-- Integer to text. Lua 5.1 turns numbers into text with a float printf ("%.14g"), which is most of
+-- the instructions of a script that writes many timestamps; "%d" takes the integer path.
+local function S(x)
+  return string.format('%d', x)
+end
+
+-- The event feed. Events are gathered while a script runs and written at its end by flushEvents:
+-- one XADD per event type per call, with the per-job values as comma-separated columns (ids,
+-- worker ids, reasons and numbers never contain commas). A batch of 50 completions is one stream
+-- entry, not 50. Readers expand entries back into one event per job (redis-backend readEvents).
+local EVK = {}
+local EVB = {}
+local function ev(kind, id, ...)
+  local b = EVB[kind]
+  local args = { ... }
+  if not b then
+    b = { ids = {}, names = {}, cols = {} }
+    EVB[kind] = b
+    EVK[#EVK + 1] = kind
+    for i = 1, #args, 2 do
+      b.names[#b.names + 1] = args[i]
+      b.cols[args[i]] = {}
+    end
+  end
+  b.ids[#b.ids + 1] = id
+  for i = 1, #args, 2 do
+    local c = b.cols[args[i]]
+    c[#c + 1] = args[i + 1]
+  end
+end
+
+-- Writes the gathered events, in the order their types first appeared (so one job's events keep
+-- their order: a job recovered then claimed in one call shows "stalled" before "active").
+local function flushEvents(K, now)
+  for _, kind in ipairs(EVK) do
+    local b = EVB[kind]
+    local xa = { K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 't', kind, 'at', S(now), 'id', table.concat(b.ids, ',') }
+    for _, name in ipairs(b.names) do
+      xa[#xa + 1] = name
+      xa[#xa + 1] = table.concat(b.cols[name], ',')
+    end
+    rcall('XADD', unpack(xa))
+  end
+  EVK = {}
+  EVB = {}
 end
 
 -- Wakes up to n idle workers blocked on the wake list. Tokens are capped: a surplus only costs a
@@ -761,24 +1049,25 @@ local function earliestDue(K)
 end
 
 -- One attempt record, as JSON, appended once and never rewritten. ${'`'}body${'`'} carries outcome, error,
--- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object.
-local function attemptRecord(n, trg, due, sa, now, wid, body, decision, man)
+-- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object. n, due and sa are the
+-- job hash's own text; nowS is the script's time as text.
+local function attemptRecord(n, trg, due, sa, nowS, wid, body, decision, man)
   local s = '{"n":' .. n .. ',"trigger":"' .. trg .. '","dueAt":' .. due .. ',"startedAt":' .. sa ..
-    ',"finishedAt":' .. now .. ',"driftMs":' .. (sa - due) .. ',"workerId":"' .. wid .. '",' .. body ..
-    ',"decision":' .. decision
+    ',"finishedAt":' .. nowS .. ',"driftMs":' .. S(tonumber(sa) - tonumber(due)) .. ',"workerId":"' .. wid ..
+    '",' .. body .. ',"decision":' .. decision
   if man and man ~= '' then s = s .. ',"manual":' .. man end
   return s .. '}'
 end
 
 -- The event fields every attempt end carries: attempt, worker, outcome, class, drift, dur.
-local function emitEnd(K, now, kind, id, n, wid, outcome, class, sa, due, ...)
-  emit(K, now, kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
-    'drift', sa - due, 'dur', now - sa, ...)
+local function evEnd(now, kind, id, n, wid, outcome, class, sa, due, ...)
+  ev(kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
+    'drift', S(sa - due), 'dur', S(now - sa), ...)
 end
 
 local function addDead(K, P, id, fp, label, now)
-  rcall('ZADD', K[6], now, id)
-  rcall('ZADD', P .. 'fp:' .. fp, now, id)
+  rcall('ZADD', K[6], S(now), id)
+  rcall('ZADD', P .. 'fp:' .. fp, S(now), id)
   rcall('HSETNX', K[10], fp, label)
 end
 
@@ -802,7 +1091,7 @@ local function evict(K, P, state, id, now)
   end
   rcall('DEL', jk)
   rcall('HINCRBY', K[1], 'ev:' .. state, 1)
-  emit(K, now, 'evicted', id, 'state', state)
+  ev('evicted', id, 'state', state)
 end
 
 -- Retention: evict finished jobs older than the age rule, then the oldest beyond the count rule.
@@ -862,25 +1151,25 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
         decision = '{"action":"dead","reason":"poison","explanation":"lease expired ' .. sc ..
           ' times (maxStalls ' .. ms .. '): poison, dead-lettered"}'
       else
-        decision = '{"action":"retry","delayMs":0,"nextDueAt":' .. now ..
+        decision = '{"action":"retry","delayMs":0,"nextDueAt":' .. S(now) ..
           ',"source":"policy","explanation":"lease expired (stall ' .. sc .. ' of ' .. ms ..
           '): back to waiting at once","detail":{"strategy":"immediate"}}'
       end
       local body = '"outcome":"stalled","error":' .. errJson .. ',"errorClass":"' ..
         (poison and 'poison' or 'temporary') .. '","rule":"stall"'
-      local rec = attemptRecord(cur, f[2], tonumber(f[3]), tonumber(f[4]), now, f[5], body, decision, f[8])
+      local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
       rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'sc', sc, 'trg', 'stall')
-      rcall('HDEL', jk, 'cur', 'wid', 'sa', 'le', 'man')
+      if f[8] then rcall('HDEL', jk, 'man') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
         addDead(K, P, id, poisonFp, poisonLabel, now)
-        emitEnd(K, now, 'dead', id, cur, f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
+        evEnd(now, 'dead', id, f[1], f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
         died = true
       else
         rcall('HSET', jk, 'st', 'waiting', 'due', now)
         rcall('LPUSH', K[2], id)
-        emitEnd(K, now, 'stalled', id, cur, f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', sc)
+        evEnd(now, 'stalled', id, f[1], f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', S(sc))
         back = back + 1
       end
     end
@@ -889,82 +1178,151 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   wake(K, back)
   return recovered
 end
+
+-- Pops up to ${'`'}max${'`'} waiting jobs and leases them to worker ${'`'}wid${'`'}. The attempt number is the lease
+-- token. The caller has checked the queue is not paused. Returns one array per job (see
+-- claim-10.lua for the fields).
+local function claimJobs(K, P, now, wid, leaseMs, max)
+  local jobs = {}
+  if max <= 0 then return jobs end
+  local ids = rcall('RPOP', K[2], max)
+  if not ids then return jobs end
+  local le = now + leaseMs
+  local leS = S(le)
+  local nowS = S(now)
+  local za = {}
+  for _, id in ipairs(ids) do
+    local jk = P .. 'j:' .. id
+    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
+    if f[1] then
+      local n = tonumber(f[4]) + 1
+      local nS = S(n)
+      rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS)
+      za[#za + 1] = leS
+      za[#za + 1] = id
+      ev('active', id, 'attempt', nS, 'worker', wid)
+      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
+    end
+  end
+  if #za > 0 then rcall('ZADD', K[4], unpack(za)) end
+  return jobs
+end
+
+-- For an idle worker: ms until the next scheduled job is due or the next lease expires, or -1.
+local function nextWakeIn(K, now)
+  local nextAt = earliestDue(K)
+  local firstLease = rcall('ZRANGE', K[4], 0, 0, 'WITHSCORES')
+  if firstLease[2] and (nextAt == nil or tonumber(firstLease[2]) < nextAt) then nextAt = tonumber(firstLease[2]) end
+  if nextAt == nil then return -1 end
+  local wait = nextAt - now
+  if wait < 0 then wait = 0 end
+  return wait
+end
 local P = ARGV[1]
 local count = tonumber(ARGV[2])
 local now = nowMs()
+local nowS = S(now)
 local out = {}
 local touched = {}
 local wakeN = 0
-local earliest = earliestDue(KEYS)
+local earliest = false -- read on first need: only a delayed retry needs it
+local activeDone = {}
+local doneArgs = {}
+local waitIds = {}
+local schedArgs = {}
 for i = 0, count - 1 do
-  local b = 3 + i * 14
+  local b = 9 + i * 14
   local id = ARGV[b]
   local attempt = tonumber(ARGV[b + 1])
   local jk = P .. 'j:' .. id
-  local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man')
+  local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl')
   if not f[1] then
     out[#out + 1] = 'not_found'; out[#out + 1] = ''; out[#out + 1] = ''; out[#out + 1] = now
   elseif f[1] ~= 'active' or tonumber(f[2]) ~= attempt then
     local rn = rcall('HINCRBY', jk, 'rn', 1)
-    rcall('HSET', jk, 'r' .. rn, '{"attempt":' .. attempt .. ',"workerId":"' .. ARGV[b + 2] .. '","at":' .. now ..
+    rcall('HSET', jk, 'r' .. rn, '{"attempt":' .. ARGV[b + 1] .. ',"workerId":"' .. ARGV[b + 2] .. '","at":' .. nowS ..
       ',"outcome":"' .. ARGV[b + 3] .. '"}')
-    emit(KEYS, now, 'refused', id, 'attempt', attempt, 'worker', ARGV[b + 2])
+    ev('refused', id, 'attempt', ARGV[b + 1], 'worker', ARGV[b + 2])
     out[#out + 1] = 'stale'; out[#out + 1] = f[1]; out[#out + 1] = ''; out[#out + 1] = now
   else
+    local outcome = ARGV[b + 3]
     local action = ARGV[b + 5]
     local decision = ARGV[b + 6]
     local nextDue = ''
     if action == 'retry' then
-      nextDue = now + tonumber(ARGV[b + 7])
+      nextDue = S(now + tonumber(ARGV[b + 7]))
       decision = decision .. ',"nextDueAt":' .. nextDue .. '}'
     end
-    local cur = tonumber(f[2])
-    local sa = tonumber(f[5])
+    local cur = f[2]
     local due = tonumber(f[4])
-    local rec = attemptRecord(cur, f[3], tonumber(f[4]), tonumber(f[5]), now, f[6], ARGV[b + 4], decision, f[7])
-    rcall('HSET', jk, 'a' .. cur, rec, 'n', cur)
-    rcall('HDEL', jk, 'cur', 'wid', 'sa', 'le', 'man')
-    rcall('ZREM', KEYS[4], id)
-    if ARGV[b + 3] == 'failed' or ARGV[b + 3] == 'timed_out' then rcall('HINCRBY', jk, 'fl', 1) end
+    local sa = tonumber(f[5])
+    local rec = attemptRecord(cur, f[3], f[4], f[5], nowS, f[6], ARGV[b + 4], decision, f[7])
+    if f[7] then rcall('HDEL', jk, 'man') end
+    local fl = f[8]
+    if outcome == 'failed' or outcome == 'timed_out' then fl = S(tonumber(fl) + 1) end
+    activeDone[#activeDone + 1] = id
     local st
     if action == 'done' then
       st = 'completed'
-      rcall('HSET', jk, 'st', st, 'res', ARGV[b + 8], 'ft', now)
-      rcall('ZADD', KEYS[5], now, id)
-      emitEnd(KEYS, now, 'completed', id, cur, f[6], ARGV[b + 3], ARGV[b + 13], sa, due)
+      rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'fl', fl, 'st', st, 'res', ARGV[b + 8], 'ft', nowS)
+      doneArgs[#doneArgs + 1] = nowS
+      doneArgs[#doneArgs + 1] = id
+      evEnd(now, 'completed', id, cur, f[6], outcome, ARGV[b + 13], sa, due)
     elseif action == 'dead' then
       st = 'dead'
       local fp = ARGV[b + 9]
-      rcall('HSET', jk, 'st', st, 'dr', ARGV[b + 7], 'dat', now, 'fp', fp, 'ec', ARGV[b + 11],
-        'derr', ARGV[b + 12], 'ft', now)
+      rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'fl', fl, 'st', st, 'dr', ARGV[b + 7], 'dat', nowS, 'fp', fp,
+        'ec', ARGV[b + 11], 'derr', ARGV[b + 12], 'ft', nowS)
       addDead(KEYS, P, id, fp, ARGV[b + 10], now)
-      emitEnd(KEYS, now, 'dead', id, cur, f[6], ARGV[b + 3], ARGV[b + 13], sa, due, 'reason', ARGV[b + 7])
+      evEnd(now, 'dead', id, cur, f[6], outcome, ARGV[b + 13], sa, due, 'reason', ARGV[b + 7])
     else
       local delay = tonumber(ARGV[b + 7])
-      rcall('HSET', jk, 'due', nextDue, 'pd', delay, 'trg', 'auto')
       if delay > 0 then
         st = 'scheduled'
-        rcall('ZADD', KEYS[3], nextDue, id)
-        if earliest == nil or nextDue < earliest then
-          earliest = nextDue
+        schedArgs[#schedArgs + 1] = nextDue
+        schedArgs[#schedArgs + 1] = id
+        if earliest == false then earliest = earliestDue(KEYS) end
+        local dueN = now + delay
+        if earliest == nil or dueN < earliest then
+          earliest = dueN
           if wakeN == 0 then wakeN = 1 end
         end
       else
         st = 'waiting'
-        rcall('LPUSH', KEYS[2], id)
-        wakeN = wakeN + 1
+        waitIds[#waitIds + 1] = id
       end
-      rcall('HSET', jk, 'st', st)
-      emitEnd(KEYS, now, 'retrying', id, cur, f[6], ARGV[b + 3], ARGV[b + 13], sa, due, 'delay', delay, 'due', nextDue)
+      rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'fl', fl, 'st', st, 'due', nextDue, 'pd', ARGV[b + 7], 'trg', 'auto')
+      evEnd(now, 'retrying', id, cur, f[6], outcome, ARGV[b + 13], sa, due, 'delay', ARGV[b + 7], 'due', nextDue)
     end
     touched[st] = true
-    out[#out + 1] = 'ok'; out[#out + 1] = st; out[#out + 1] = nextDue; out[#out + 1] = now
+    out[#out + 1] = 'ok'; out[#out + 1] = st; out[#out + 1] = nextDue; out[#out + 1] = nowS
   end
 end
-if touched['completed'] then applyRetention(KEYS, P, 'completed', now) end
-if touched['dead'] then applyRetention(KEYS, P, 'dead', now) end
+if #activeDone > 0 then rcall('ZREM', KEYS[4], unpack(activeDone)) end
+if #doneArgs > 0 then rcall('ZADD', KEYS[5], unpack(doneArgs)) end
+if #schedArgs > 0 then rcall('ZADD', KEYS[3], unpack(schedArgs)) end
+if #waitIds > 0 then rcall('LPUSH', KEYS[2], unpack(waitIds)) end
+wakeN = wakeN + #waitIds
+-- One read of the queue's settings serves retention and the paused check.
+local meta = rcall('HMGET', KEYS[1], 'paused', 'rc:completed', 'ra:completed', 'rc:dead', 'ra:dead')
+if touched['completed'] and (meta[2] or meta[3]) then applyRetention(KEYS, P, 'completed', now) end
+if touched['dead'] and (meta[4] or meta[5]) then applyRetention(KEYS, P, 'dead', now) end
+-- Claim next: retries pushed just now are claimable by this same call. Wake tokens only for
+-- what this call leaves behind.
+local claimMax = tonumber(ARGV[3])
+local claim = { 0, 0, -1 }
+if meta[1] == '1' then
+  claim[2] = 1
+elseif claimMax > 0 then
+  promoteDue(KEYS, P, now)
+  local jobs = claimJobs(KEYS, P, now, ARGV[4], tonumber(ARGV[5]), claimMax)
+  for _, j in ipairs(jobs) do claim[#claim + 1] = j end
+  wakeN = wakeN - #jobs
+  if #jobs == 0 then claim[3] = nextWakeIn(KEYS, now) end
+end
 wake(KEYS, wakeN)
-return out
+flushEvents(KEYS, now)
+return { out, claim }
 `,
 } as const;
 
@@ -995,9 +1353,51 @@ local function nowMs()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- Appends a transition to the queue's capped event feed (approximate trim keeps XADD O(1)).
-local function emit(K, now, kind, id, ...)
-  rcall('XADD', K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 'type', kind, 'id', id, 'at', now, ...)
+-- Integer to text. Lua 5.1 turns numbers into text with a float printf ("%.14g"), which is most of
+-- the instructions of a script that writes many timestamps; "%d" takes the integer path.
+local function S(x)
+  return string.format('%d', x)
+end
+
+-- The event feed. Events are gathered while a script runs and written at its end by flushEvents:
+-- one XADD per event type per call, with the per-job values as comma-separated columns (ids,
+-- worker ids, reasons and numbers never contain commas). A batch of 50 completions is one stream
+-- entry, not 50. Readers expand entries back into one event per job (redis-backend readEvents).
+local EVK = {}
+local EVB = {}
+local function ev(kind, id, ...)
+  local b = EVB[kind]
+  local args = { ... }
+  if not b then
+    b = { ids = {}, names = {}, cols = {} }
+    EVB[kind] = b
+    EVK[#EVK + 1] = kind
+    for i = 1, #args, 2 do
+      b.names[#b.names + 1] = args[i]
+      b.cols[args[i]] = {}
+    end
+  end
+  b.ids[#b.ids + 1] = id
+  for i = 1, #args, 2 do
+    local c = b.cols[args[i]]
+    c[#c + 1] = args[i + 1]
+  end
+end
+
+-- Writes the gathered events, in the order their types first appeared (so one job's events keep
+-- their order: a job recovered then claimed in one call shows "stalled" before "active").
+local function flushEvents(K, now)
+  for _, kind in ipairs(EVK) do
+    local b = EVB[kind]
+    local xa = { K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 't', kind, 'at', S(now), 'id', table.concat(b.ids, ',') }
+    for _, name in ipairs(b.names) do
+      xa[#xa + 1] = name
+      xa[#xa + 1] = table.concat(b.cols[name], ',')
+    end
+    rcall('XADD', unpack(xa))
+  end
+  EVK = {}
+  EVB = {}
 end
 
 -- Wakes up to n idle workers blocked on the wake list. Tokens are capped: a surplus only costs a
@@ -1019,24 +1419,25 @@ local function earliestDue(K)
 end
 
 -- One attempt record, as JSON, appended once and never rewritten. ${'`'}body${'`'} carries outcome, error,
--- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object.
-local function attemptRecord(n, trg, due, sa, now, wid, body, decision, man)
+-- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object. n, due and sa are the
+-- job hash's own text; nowS is the script's time as text.
+local function attemptRecord(n, trg, due, sa, nowS, wid, body, decision, man)
   local s = '{"n":' .. n .. ',"trigger":"' .. trg .. '","dueAt":' .. due .. ',"startedAt":' .. sa ..
-    ',"finishedAt":' .. now .. ',"driftMs":' .. (sa - due) .. ',"workerId":"' .. wid .. '",' .. body ..
-    ',"decision":' .. decision
+    ',"finishedAt":' .. nowS .. ',"driftMs":' .. S(tonumber(sa) - tonumber(due)) .. ',"workerId":"' .. wid ..
+    '",' .. body .. ',"decision":' .. decision
   if man and man ~= '' then s = s .. ',"manual":' .. man end
   return s .. '}'
 end
 
 -- The event fields every attempt end carries: attempt, worker, outcome, class, drift, dur.
-local function emitEnd(K, now, kind, id, n, wid, outcome, class, sa, due, ...)
-  emit(K, now, kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
-    'drift', sa - due, 'dur', now - sa, ...)
+local function evEnd(now, kind, id, n, wid, outcome, class, sa, due, ...)
+  ev(kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
+    'drift', S(sa - due), 'dur', S(now - sa), ...)
 end
 
 local function addDead(K, P, id, fp, label, now)
-  rcall('ZADD', K[6], now, id)
-  rcall('ZADD', P .. 'fp:' .. fp, now, id)
+  rcall('ZADD', K[6], S(now), id)
+  rcall('ZADD', P .. 'fp:' .. fp, S(now), id)
   rcall('HSETNX', K[10], fp, label)
 end
 
@@ -1060,7 +1461,7 @@ local function evict(K, P, state, id, now)
   end
   rcall('DEL', jk)
   rcall('HINCRBY', K[1], 'ev:' .. state, 1)
-  emit(K, now, 'evicted', id, 'state', state)
+  ev('evicted', id, 'state', state)
 end
 
 -- Retention: evict finished jobs older than the age rule, then the oldest beyond the count rule.
@@ -1120,25 +1521,25 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
         decision = '{"action":"dead","reason":"poison","explanation":"lease expired ' .. sc ..
           ' times (maxStalls ' .. ms .. '): poison, dead-lettered"}'
       else
-        decision = '{"action":"retry","delayMs":0,"nextDueAt":' .. now ..
+        decision = '{"action":"retry","delayMs":0,"nextDueAt":' .. S(now) ..
           ',"source":"policy","explanation":"lease expired (stall ' .. sc .. ' of ' .. ms ..
           '): back to waiting at once","detail":{"strategy":"immediate"}}'
       end
       local body = '"outcome":"stalled","error":' .. errJson .. ',"errorClass":"' ..
         (poison and 'poison' or 'temporary') .. '","rule":"stall"'
-      local rec = attemptRecord(cur, f[2], tonumber(f[3]), tonumber(f[4]), now, f[5], body, decision, f[8])
+      local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
       rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'sc', sc, 'trg', 'stall')
-      rcall('HDEL', jk, 'cur', 'wid', 'sa', 'le', 'man')
+      if f[8] then rcall('HDEL', jk, 'man') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
         addDead(K, P, id, poisonFp, poisonLabel, now)
-        emitEnd(K, now, 'dead', id, cur, f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
+        evEnd(now, 'dead', id, f[1], f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
         died = true
       else
         rcall('HSET', jk, 'st', 'waiting', 'due', now)
         rcall('LPUSH', K[2], id)
-        emitEnd(K, now, 'stalled', id, cur, f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', sc)
+        evEnd(now, 'stalled', id, f[1], f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', S(sc))
         back = back + 1
       end
     end
@@ -1146,6 +1547,46 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   if died then applyRetention(K, P, 'dead', now) end
   wake(K, back)
   return recovered
+end
+
+-- Pops up to ${'`'}max${'`'} waiting jobs and leases them to worker ${'`'}wid${'`'}. The attempt number is the lease
+-- token. The caller has checked the queue is not paused. Returns one array per job (see
+-- claim-10.lua for the fields).
+local function claimJobs(K, P, now, wid, leaseMs, max)
+  local jobs = {}
+  if max <= 0 then return jobs end
+  local ids = rcall('RPOP', K[2], max)
+  if not ids then return jobs end
+  local le = now + leaseMs
+  local leS = S(le)
+  local nowS = S(now)
+  local za = {}
+  for _, id in ipairs(ids) do
+    local jk = P .. 'j:' .. id
+    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
+    if f[1] then
+      local n = tonumber(f[4]) + 1
+      local nS = S(n)
+      rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS)
+      za[#za + 1] = leS
+      za[#za + 1] = id
+      ev('active', id, 'attempt', nS, 'worker', wid)
+      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
+    end
+  end
+  if #za > 0 then rcall('ZADD', K[4], unpack(za)) end
+  return jobs
+end
+
+-- For an idle worker: ms until the next scheduled job is due or the next lease expires, or -1.
+local function nextWakeIn(K, now)
+  local nextAt = earliestDue(K)
+  local firstLease = rcall('ZRANGE', K[4], 0, 0, 'WITHSCORES')
+  if firstLease[2] and (nextAt == nil or tonumber(firstLease[2]) < nextAt) then nextAt = tonumber(firstLease[2]) end
+  if nextAt == nil then return -1 end
+  local wait = nextAt - now
+  if wait < 0 then wait = 0 end
+  return wait
 end
 local P = ARGV[1]
 local now = nowMs()
@@ -1157,10 +1598,11 @@ for i = 2, #ARGV do
   if f[1] == 'dead' then
     removeDead(KEYS, P, id, f[2])
     rcall('DEL', jk)
-    emit(KEYS, now, 'purged', id)
+    ev('purged', id)
     n = n + 1
   end
 end
+flushEvents(KEYS, now)
 return n
 `,
 } as const;
@@ -1192,9 +1634,51 @@ local function nowMs()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- Appends a transition to the queue's capped event feed (approximate trim keeps XADD O(1)).
-local function emit(K, now, kind, id, ...)
-  rcall('XADD', K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 'type', kind, 'id', id, 'at', now, ...)
+-- Integer to text. Lua 5.1 turns numbers into text with a float printf ("%.14g"), which is most of
+-- the instructions of a script that writes many timestamps; "%d" takes the integer path.
+local function S(x)
+  return string.format('%d', x)
+end
+
+-- The event feed. Events are gathered while a script runs and written at its end by flushEvents:
+-- one XADD per event type per call, with the per-job values as comma-separated columns (ids,
+-- worker ids, reasons and numbers never contain commas). A batch of 50 completions is one stream
+-- entry, not 50. Readers expand entries back into one event per job (redis-backend readEvents).
+local EVK = {}
+local EVB = {}
+local function ev(kind, id, ...)
+  local b = EVB[kind]
+  local args = { ... }
+  if not b then
+    b = { ids = {}, names = {}, cols = {} }
+    EVB[kind] = b
+    EVK[#EVK + 1] = kind
+    for i = 1, #args, 2 do
+      b.names[#b.names + 1] = args[i]
+      b.cols[args[i]] = {}
+    end
+  end
+  b.ids[#b.ids + 1] = id
+  for i = 1, #args, 2 do
+    local c = b.cols[args[i]]
+    c[#c + 1] = args[i + 1]
+  end
+end
+
+-- Writes the gathered events, in the order their types first appeared (so one job's events keep
+-- their order: a job recovered then claimed in one call shows "stalled" before "active").
+local function flushEvents(K, now)
+  for _, kind in ipairs(EVK) do
+    local b = EVB[kind]
+    local xa = { K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 't', kind, 'at', S(now), 'id', table.concat(b.ids, ',') }
+    for _, name in ipairs(b.names) do
+      xa[#xa + 1] = name
+      xa[#xa + 1] = table.concat(b.cols[name], ',')
+    end
+    rcall('XADD', unpack(xa))
+  end
+  EVK = {}
+  EVB = {}
 end
 
 -- Wakes up to n idle workers blocked on the wake list. Tokens are capped: a surplus only costs a
@@ -1216,24 +1700,25 @@ local function earliestDue(K)
 end
 
 -- One attempt record, as JSON, appended once and never rewritten. ${'`'}body${'`'} carries outcome, error,
--- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object.
-local function attemptRecord(n, trg, due, sa, now, wid, body, decision, man)
+-- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object. n, due and sa are the
+-- job hash's own text; nowS is the script's time as text.
+local function attemptRecord(n, trg, due, sa, nowS, wid, body, decision, man)
   local s = '{"n":' .. n .. ',"trigger":"' .. trg .. '","dueAt":' .. due .. ',"startedAt":' .. sa ..
-    ',"finishedAt":' .. now .. ',"driftMs":' .. (sa - due) .. ',"workerId":"' .. wid .. '",' .. body ..
-    ',"decision":' .. decision
+    ',"finishedAt":' .. nowS .. ',"driftMs":' .. S(tonumber(sa) - tonumber(due)) .. ',"workerId":"' .. wid ..
+    '",' .. body .. ',"decision":' .. decision
   if man and man ~= '' then s = s .. ',"manual":' .. man end
   return s .. '}'
 end
 
 -- The event fields every attempt end carries: attempt, worker, outcome, class, drift, dur.
-local function emitEnd(K, now, kind, id, n, wid, outcome, class, sa, due, ...)
-  emit(K, now, kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
-    'drift', sa - due, 'dur', now - sa, ...)
+local function evEnd(now, kind, id, n, wid, outcome, class, sa, due, ...)
+  ev(kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
+    'drift', S(sa - due), 'dur', S(now - sa), ...)
 end
 
 local function addDead(K, P, id, fp, label, now)
-  rcall('ZADD', K[6], now, id)
-  rcall('ZADD', P .. 'fp:' .. fp, now, id)
+  rcall('ZADD', K[6], S(now), id)
+  rcall('ZADD', P .. 'fp:' .. fp, S(now), id)
   rcall('HSETNX', K[10], fp, label)
 end
 
@@ -1257,7 +1742,7 @@ local function evict(K, P, state, id, now)
   end
   rcall('DEL', jk)
   rcall('HINCRBY', K[1], 'ev:' .. state, 1)
-  emit(K, now, 'evicted', id, 'state', state)
+  ev('evicted', id, 'state', state)
 end
 
 -- Retention: evict finished jobs older than the age rule, then the oldest beyond the count rule.
@@ -1317,25 +1802,25 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
         decision = '{"action":"dead","reason":"poison","explanation":"lease expired ' .. sc ..
           ' times (maxStalls ' .. ms .. '): poison, dead-lettered"}'
       else
-        decision = '{"action":"retry","delayMs":0,"nextDueAt":' .. now ..
+        decision = '{"action":"retry","delayMs":0,"nextDueAt":' .. S(now) ..
           ',"source":"policy","explanation":"lease expired (stall ' .. sc .. ' of ' .. ms ..
           '): back to waiting at once","detail":{"strategy":"immediate"}}'
       end
       local body = '"outcome":"stalled","error":' .. errJson .. ',"errorClass":"' ..
         (poison and 'poison' or 'temporary') .. '","rule":"stall"'
-      local rec = attemptRecord(cur, f[2], tonumber(f[3]), tonumber(f[4]), now, f[5], body, decision, f[8])
+      local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
       rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'sc', sc, 'trg', 'stall')
-      rcall('HDEL', jk, 'cur', 'wid', 'sa', 'le', 'man')
+      if f[8] then rcall('HDEL', jk, 'man') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
         addDead(K, P, id, poisonFp, poisonLabel, now)
-        emitEnd(K, now, 'dead', id, cur, f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
+        evEnd(now, 'dead', id, f[1], f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
         died = true
       else
         rcall('HSET', jk, 'st', 'waiting', 'due', now)
         rcall('LPUSH', K[2], id)
-        emitEnd(K, now, 'stalled', id, cur, f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', sc)
+        evEnd(now, 'stalled', id, f[1], f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', S(sc))
         back = back + 1
       end
     end
@@ -1344,7 +1829,50 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   wake(K, back)
   return recovered
 end
-return recoverExpired(KEYS, ARGV[1], nowMs(), ARGV[2], ARGV[3], ARGV[4])
+
+-- Pops up to ${'`'}max${'`'} waiting jobs and leases them to worker ${'`'}wid${'`'}. The attempt number is the lease
+-- token. The caller has checked the queue is not paused. Returns one array per job (see
+-- claim-10.lua for the fields).
+local function claimJobs(K, P, now, wid, leaseMs, max)
+  local jobs = {}
+  if max <= 0 then return jobs end
+  local ids = rcall('RPOP', K[2], max)
+  if not ids then return jobs end
+  local le = now + leaseMs
+  local leS = S(le)
+  local nowS = S(now)
+  local za = {}
+  for _, id in ipairs(ids) do
+    local jk = P .. 'j:' .. id
+    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
+    if f[1] then
+      local n = tonumber(f[4]) + 1
+      local nS = S(n)
+      rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS)
+      za[#za + 1] = leS
+      za[#za + 1] = id
+      ev('active', id, 'attempt', nS, 'worker', wid)
+      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
+    end
+  end
+  if #za > 0 then rcall('ZADD', K[4], unpack(za)) end
+  return jobs
+end
+
+-- For an idle worker: ms until the next scheduled job is due or the next lease expires, or -1.
+local function nextWakeIn(K, now)
+  local nextAt = earliestDue(K)
+  local firstLease = rcall('ZRANGE', K[4], 0, 0, 'WITHSCORES')
+  if firstLease[2] and (nextAt == nil or tonumber(firstLease[2]) < nextAt) then nextAt = tonumber(firstLease[2]) end
+  if nextAt == nil then return -1 end
+  local wait = nextAt - now
+  if wait < 0 then wait = 0 end
+  return wait
+end
+local now = nowMs()
+local n = recoverExpired(KEYS, ARGV[1], now, ARGV[2], ARGV[3], ARGV[4])
+flushEvents(KEYS, now)
+return n
 `,
 } as const;
 
@@ -1376,9 +1904,51 @@ local function nowMs()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- Appends a transition to the queue's capped event feed (approximate trim keeps XADD O(1)).
-local function emit(K, now, kind, id, ...)
-  rcall('XADD', K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 'type', kind, 'id', id, 'at', now, ...)
+-- Integer to text. Lua 5.1 turns numbers into text with a float printf ("%.14g"), which is most of
+-- the instructions of a script that writes many timestamps; "%d" takes the integer path.
+local function S(x)
+  return string.format('%d', x)
+end
+
+-- The event feed. Events are gathered while a script runs and written at its end by flushEvents:
+-- one XADD per event type per call, with the per-job values as comma-separated columns (ids,
+-- worker ids, reasons and numbers never contain commas). A batch of 50 completions is one stream
+-- entry, not 50. Readers expand entries back into one event per job (redis-backend readEvents).
+local EVK = {}
+local EVB = {}
+local function ev(kind, id, ...)
+  local b = EVB[kind]
+  local args = { ... }
+  if not b then
+    b = { ids = {}, names = {}, cols = {} }
+    EVB[kind] = b
+    EVK[#EVK + 1] = kind
+    for i = 1, #args, 2 do
+      b.names[#b.names + 1] = args[i]
+      b.cols[args[i]] = {}
+    end
+  end
+  b.ids[#b.ids + 1] = id
+  for i = 1, #args, 2 do
+    local c = b.cols[args[i]]
+    c[#c + 1] = args[i + 1]
+  end
+end
+
+-- Writes the gathered events, in the order their types first appeared (so one job's events keep
+-- their order: a job recovered then claimed in one call shows "stalled" before "active").
+local function flushEvents(K, now)
+  for _, kind in ipairs(EVK) do
+    local b = EVB[kind]
+    local xa = { K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 't', kind, 'at', S(now), 'id', table.concat(b.ids, ',') }
+    for _, name in ipairs(b.names) do
+      xa[#xa + 1] = name
+      xa[#xa + 1] = table.concat(b.cols[name], ',')
+    end
+    rcall('XADD', unpack(xa))
+  end
+  EVK = {}
+  EVB = {}
 end
 
 -- Wakes up to n idle workers blocked on the wake list. Tokens are capped: a surplus only costs a
@@ -1400,24 +1970,25 @@ local function earliestDue(K)
 end
 
 -- One attempt record, as JSON, appended once and never rewritten. ${'`'}body${'`'} carries outcome, error,
--- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object.
-local function attemptRecord(n, trg, due, sa, now, wid, body, decision, man)
+-- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object. n, due and sa are the
+-- job hash's own text; nowS is the script's time as text.
+local function attemptRecord(n, trg, due, sa, nowS, wid, body, decision, man)
   local s = '{"n":' .. n .. ',"trigger":"' .. trg .. '","dueAt":' .. due .. ',"startedAt":' .. sa ..
-    ',"finishedAt":' .. now .. ',"driftMs":' .. (sa - due) .. ',"workerId":"' .. wid .. '",' .. body ..
-    ',"decision":' .. decision
+    ',"finishedAt":' .. nowS .. ',"driftMs":' .. S(tonumber(sa) - tonumber(due)) .. ',"workerId":"' .. wid ..
+    '",' .. body .. ',"decision":' .. decision
   if man and man ~= '' then s = s .. ',"manual":' .. man end
   return s .. '}'
 end
 
 -- The event fields every attempt end carries: attempt, worker, outcome, class, drift, dur.
-local function emitEnd(K, now, kind, id, n, wid, outcome, class, sa, due, ...)
-  emit(K, now, kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
-    'drift', sa - due, 'dur', now - sa, ...)
+local function evEnd(now, kind, id, n, wid, outcome, class, sa, due, ...)
+  ev(kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
+    'drift', S(sa - due), 'dur', S(now - sa), ...)
 end
 
 local function addDead(K, P, id, fp, label, now)
-  rcall('ZADD', K[6], now, id)
-  rcall('ZADD', P .. 'fp:' .. fp, now, id)
+  rcall('ZADD', K[6], S(now), id)
+  rcall('ZADD', P .. 'fp:' .. fp, S(now), id)
   rcall('HSETNX', K[10], fp, label)
 end
 
@@ -1441,7 +2012,7 @@ local function evict(K, P, state, id, now)
   end
   rcall('DEL', jk)
   rcall('HINCRBY', K[1], 'ev:' .. state, 1)
-  emit(K, now, 'evicted', id, 'state', state)
+  ev('evicted', id, 'state', state)
 end
 
 -- Retention: evict finished jobs older than the age rule, then the oldest beyond the count rule.
@@ -1501,25 +2072,25 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
         decision = '{"action":"dead","reason":"poison","explanation":"lease expired ' .. sc ..
           ' times (maxStalls ' .. ms .. '): poison, dead-lettered"}'
       else
-        decision = '{"action":"retry","delayMs":0,"nextDueAt":' .. now ..
+        decision = '{"action":"retry","delayMs":0,"nextDueAt":' .. S(now) ..
           ',"source":"policy","explanation":"lease expired (stall ' .. sc .. ' of ' .. ms ..
           '): back to waiting at once","detail":{"strategy":"immediate"}}'
       end
       local body = '"outcome":"stalled","error":' .. errJson .. ',"errorClass":"' ..
         (poison and 'poison' or 'temporary') .. '","rule":"stall"'
-      local rec = attemptRecord(cur, f[2], tonumber(f[3]), tonumber(f[4]), now, f[5], body, decision, f[8])
+      local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
       rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'sc', sc, 'trg', 'stall')
-      rcall('HDEL', jk, 'cur', 'wid', 'sa', 'le', 'man')
+      if f[8] then rcall('HDEL', jk, 'man') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
         addDead(K, P, id, poisonFp, poisonLabel, now)
-        emitEnd(K, now, 'dead', id, cur, f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
+        evEnd(now, 'dead', id, f[1], f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
         died = true
       else
         rcall('HSET', jk, 'st', 'waiting', 'due', now)
         rcall('LPUSH', K[2], id)
-        emitEnd(K, now, 'stalled', id, cur, f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', sc)
+        evEnd(now, 'stalled', id, f[1], f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', S(sc))
         back = back + 1
       end
     end
@@ -1527,6 +2098,46 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   if died then applyRetention(K, P, 'dead', now) end
   wake(K, back)
   return recovered
+end
+
+-- Pops up to ${'`'}max${'`'} waiting jobs and leases them to worker ${'`'}wid${'`'}. The attempt number is the lease
+-- token. The caller has checked the queue is not paused. Returns one array per job (see
+-- claim-10.lua for the fields).
+local function claimJobs(K, P, now, wid, leaseMs, max)
+  local jobs = {}
+  if max <= 0 then return jobs end
+  local ids = rcall('RPOP', K[2], max)
+  if not ids then return jobs end
+  local le = now + leaseMs
+  local leS = S(le)
+  local nowS = S(now)
+  local za = {}
+  for _, id in ipairs(ids) do
+    local jk = P .. 'j:' .. id
+    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
+    if f[1] then
+      local n = tonumber(f[4]) + 1
+      local nS = S(n)
+      rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS)
+      za[#za + 1] = leS
+      za[#za + 1] = id
+      ev('active', id, 'attempt', nS, 'worker', wid)
+      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
+    end
+  end
+  if #za > 0 then rcall('ZADD', K[4], unpack(za)) end
+  return jobs
+end
+
+-- For an idle worker: ms until the next scheduled job is due or the next lease expires, or -1.
+local function nextWakeIn(K, now)
+  local nextAt = earliestDue(K)
+  local firstLease = rcall('ZRANGE', K[4], 0, 0, 'WITHSCORES')
+  if firstLease[2] and (nextAt == nil or tonumber(firstLease[2]) < nextAt) then nextAt = tonumber(firstLease[2]) end
+  if nextAt == nil then return -1 end
+  local wait = nextAt - now
+  if wait < 0 then wait = 0 end
+  return wait
 end
 local P = ARGV[1]
 local now = nowMs()
@@ -1579,9 +2190,51 @@ local function nowMs()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- Appends a transition to the queue's capped event feed (approximate trim keeps XADD O(1)).
-local function emit(K, now, kind, id, ...)
-  rcall('XADD', K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 'type', kind, 'id', id, 'at', now, ...)
+-- Integer to text. Lua 5.1 turns numbers into text with a float printf ("%.14g"), which is most of
+-- the instructions of a script that writes many timestamps; "%d" takes the integer path.
+local function S(x)
+  return string.format('%d', x)
+end
+
+-- The event feed. Events are gathered while a script runs and written at its end by flushEvents:
+-- one XADD per event type per call, with the per-job values as comma-separated columns (ids,
+-- worker ids, reasons and numbers never contain commas). A batch of 50 completions is one stream
+-- entry, not 50. Readers expand entries back into one event per job (redis-backend readEvents).
+local EVK = {}
+local EVB = {}
+local function ev(kind, id, ...)
+  local b = EVB[kind]
+  local args = { ... }
+  if not b then
+    b = { ids = {}, names = {}, cols = {} }
+    EVB[kind] = b
+    EVK[#EVK + 1] = kind
+    for i = 1, #args, 2 do
+      b.names[#b.names + 1] = args[i]
+      b.cols[args[i]] = {}
+    end
+  end
+  b.ids[#b.ids + 1] = id
+  for i = 1, #args, 2 do
+    local c = b.cols[args[i]]
+    c[#c + 1] = args[i + 1]
+  end
+end
+
+-- Writes the gathered events, in the order their types first appeared (so one job's events keep
+-- their order: a job recovered then claimed in one call shows "stalled" before "active").
+local function flushEvents(K, now)
+  for _, kind in ipairs(EVK) do
+    local b = EVB[kind]
+    local xa = { K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 't', kind, 'at', S(now), 'id', table.concat(b.ids, ',') }
+    for _, name in ipairs(b.names) do
+      xa[#xa + 1] = name
+      xa[#xa + 1] = table.concat(b.cols[name], ',')
+    end
+    rcall('XADD', unpack(xa))
+  end
+  EVK = {}
+  EVB = {}
 end
 
 -- Wakes up to n idle workers blocked on the wake list. Tokens are capped: a surplus only costs a
@@ -1603,24 +2256,25 @@ local function earliestDue(K)
 end
 
 -- One attempt record, as JSON, appended once and never rewritten. ${'`'}body${'`'} carries outcome, error,
--- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object.
-local function attemptRecord(n, trg, due, sa, now, wid, body, decision, man)
+-- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object. n, due and sa are the
+-- job hash's own text; nowS is the script's time as text.
+local function attemptRecord(n, trg, due, sa, nowS, wid, body, decision, man)
   local s = '{"n":' .. n .. ',"trigger":"' .. trg .. '","dueAt":' .. due .. ',"startedAt":' .. sa ..
-    ',"finishedAt":' .. now .. ',"driftMs":' .. (sa - due) .. ',"workerId":"' .. wid .. '",' .. body ..
-    ',"decision":' .. decision
+    ',"finishedAt":' .. nowS .. ',"driftMs":' .. S(tonumber(sa) - tonumber(due)) .. ',"workerId":"' .. wid ..
+    '",' .. body .. ',"decision":' .. decision
   if man and man ~= '' then s = s .. ',"manual":' .. man end
   return s .. '}'
 end
 
 -- The event fields every attempt end carries: attempt, worker, outcome, class, drift, dur.
-local function emitEnd(K, now, kind, id, n, wid, outcome, class, sa, due, ...)
-  emit(K, now, kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
-    'drift', sa - due, 'dur', now - sa, ...)
+local function evEnd(now, kind, id, n, wid, outcome, class, sa, due, ...)
+  ev(kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
+    'drift', S(sa - due), 'dur', S(now - sa), ...)
 end
 
 local function addDead(K, P, id, fp, label, now)
-  rcall('ZADD', K[6], now, id)
-  rcall('ZADD', P .. 'fp:' .. fp, now, id)
+  rcall('ZADD', K[6], S(now), id)
+  rcall('ZADD', P .. 'fp:' .. fp, S(now), id)
   rcall('HSETNX', K[10], fp, label)
 end
 
@@ -1644,7 +2298,7 @@ local function evict(K, P, state, id, now)
   end
   rcall('DEL', jk)
   rcall('HINCRBY', K[1], 'ev:' .. state, 1)
-  emit(K, now, 'evicted', id, 'state', state)
+  ev('evicted', id, 'state', state)
 end
 
 -- Retention: evict finished jobs older than the age rule, then the oldest beyond the count rule.
@@ -1704,25 +2358,25 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
         decision = '{"action":"dead","reason":"poison","explanation":"lease expired ' .. sc ..
           ' times (maxStalls ' .. ms .. '): poison, dead-lettered"}'
       else
-        decision = '{"action":"retry","delayMs":0,"nextDueAt":' .. now ..
+        decision = '{"action":"retry","delayMs":0,"nextDueAt":' .. S(now) ..
           ',"source":"policy","explanation":"lease expired (stall ' .. sc .. ' of ' .. ms ..
           '): back to waiting at once","detail":{"strategy":"immediate"}}'
       end
       local body = '"outcome":"stalled","error":' .. errJson .. ',"errorClass":"' ..
         (poison and 'poison' or 'temporary') .. '","rule":"stall"'
-      local rec = attemptRecord(cur, f[2], tonumber(f[3]), tonumber(f[4]), now, f[5], body, decision, f[8])
+      local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
       rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'sc', sc, 'trg', 'stall')
-      rcall('HDEL', jk, 'cur', 'wid', 'sa', 'le', 'man')
+      if f[8] then rcall('HDEL', jk, 'man') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
         addDead(K, P, id, poisonFp, poisonLabel, now)
-        emitEnd(K, now, 'dead', id, cur, f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
+        evEnd(now, 'dead', id, f[1], f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
         died = true
       else
         rcall('HSET', jk, 'st', 'waiting', 'due', now)
         rcall('LPUSH', K[2], id)
-        emitEnd(K, now, 'stalled', id, cur, f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', sc)
+        evEnd(now, 'stalled', id, f[1], f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', S(sc))
         back = back + 1
       end
     end
@@ -1730,6 +2384,46 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   if died then applyRetention(K, P, 'dead', now) end
   wake(K, back)
   return recovered
+end
+
+-- Pops up to ${'`'}max${'`'} waiting jobs and leases them to worker ${'`'}wid${'`'}. The attempt number is the lease
+-- token. The caller has checked the queue is not paused. Returns one array per job (see
+-- claim-10.lua for the fields).
+local function claimJobs(K, P, now, wid, leaseMs, max)
+  local jobs = {}
+  if max <= 0 then return jobs end
+  local ids = rcall('RPOP', K[2], max)
+  if not ids then return jobs end
+  local le = now + leaseMs
+  local leS = S(le)
+  local nowS = S(now)
+  local za = {}
+  for _, id in ipairs(ids) do
+    local jk = P .. 'j:' .. id
+    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
+    if f[1] then
+      local n = tonumber(f[4]) + 1
+      local nS = S(n)
+      rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS)
+      za[#za + 1] = leS
+      za[#za + 1] = id
+      ev('active', id, 'attempt', nS, 'worker', wid)
+      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
+    end
+  end
+  if #za > 0 then rcall('ZADD', K[4], unpack(za)) end
+  return jobs
+end
+
+-- For an idle worker: ms until the next scheduled job is due or the next lease expires, or -1.
+local function nextWakeIn(K, now)
+  local nextAt = earliestDue(K)
+  local firstLease = rcall('ZRANGE', K[4], 0, 0, 'WITHSCORES')
+  if firstLease[2] and (nextAt == nil or tonumber(firstLease[2]) < nextAt) then nextAt = tonumber(firstLease[2]) end
+  if nextAt == nil then return -1 end
+  local wait = nextAt - now
+  if wait < 0 then wait = 0 end
+  return wait
 end
 local P = ARGV[1]
 local id = ARGV[2]
@@ -1750,8 +2444,9 @@ end
 if ARGV[4] ~= '' then rcall('HSET', jk, 'data', ARGV[4]) end
 rcall('HSET', jk, 'st', 'waiting', 'due', now, 'trg', 'manual', 'man', ARGV[5] .. ',"at":' .. now .. '}')
 rcall('LPUSH', KEYS[2], id)
-emit(KEYS, now, 'replayed', id, 'by', ARGV[6])
+ev('replayed', id, 'by', ARGV[6])
 wake(KEYS, 1)
+flushEvents(KEYS, now)
 return { 'ok', now }
 `,
 } as const;
@@ -1782,9 +2477,51 @@ local function nowMs()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- Appends a transition to the queue's capped event feed (approximate trim keeps XADD O(1)).
-local function emit(K, now, kind, id, ...)
-  rcall('XADD', K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 'type', kind, 'id', id, 'at', now, ...)
+-- Integer to text. Lua 5.1 turns numbers into text with a float printf ("%.14g"), which is most of
+-- the instructions of a script that writes many timestamps; "%d" takes the integer path.
+local function S(x)
+  return string.format('%d', x)
+end
+
+-- The event feed. Events are gathered while a script runs and written at its end by flushEvents:
+-- one XADD per event type per call, with the per-job values as comma-separated columns (ids,
+-- worker ids, reasons and numbers never contain commas). A batch of 50 completions is one stream
+-- entry, not 50. Readers expand entries back into one event per job (redis-backend readEvents).
+local EVK = {}
+local EVB = {}
+local function ev(kind, id, ...)
+  local b = EVB[kind]
+  local args = { ... }
+  if not b then
+    b = { ids = {}, names = {}, cols = {} }
+    EVB[kind] = b
+    EVK[#EVK + 1] = kind
+    for i = 1, #args, 2 do
+      b.names[#b.names + 1] = args[i]
+      b.cols[args[i]] = {}
+    end
+  end
+  b.ids[#b.ids + 1] = id
+  for i = 1, #args, 2 do
+    local c = b.cols[args[i]]
+    c[#c + 1] = args[i + 1]
+  end
+end
+
+-- Writes the gathered events, in the order their types first appeared (so one job's events keep
+-- their order: a job recovered then claimed in one call shows "stalled" before "active").
+local function flushEvents(K, now)
+  for _, kind in ipairs(EVK) do
+    local b = EVB[kind]
+    local xa = { K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 't', kind, 'at', S(now), 'id', table.concat(b.ids, ',') }
+    for _, name in ipairs(b.names) do
+      xa[#xa + 1] = name
+      xa[#xa + 1] = table.concat(b.cols[name], ',')
+    end
+    rcall('XADD', unpack(xa))
+  end
+  EVK = {}
+  EVB = {}
 end
 
 -- Wakes up to n idle workers blocked on the wake list. Tokens are capped: a surplus only costs a
@@ -1806,24 +2543,25 @@ local function earliestDue(K)
 end
 
 -- One attempt record, as JSON, appended once and never rewritten. ${'`'}body${'`'} carries outcome, error,
--- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object.
-local function attemptRecord(n, trg, due, sa, now, wid, body, decision, man)
+-- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object. n, due and sa are the
+-- job hash's own text; nowS is the script's time as text.
+local function attemptRecord(n, trg, due, sa, nowS, wid, body, decision, man)
   local s = '{"n":' .. n .. ',"trigger":"' .. trg .. '","dueAt":' .. due .. ',"startedAt":' .. sa ..
-    ',"finishedAt":' .. now .. ',"driftMs":' .. (sa - due) .. ',"workerId":"' .. wid .. '",' .. body ..
-    ',"decision":' .. decision
+    ',"finishedAt":' .. nowS .. ',"driftMs":' .. S(tonumber(sa) - tonumber(due)) .. ',"workerId":"' .. wid ..
+    '",' .. body .. ',"decision":' .. decision
   if man and man ~= '' then s = s .. ',"manual":' .. man end
   return s .. '}'
 end
 
 -- The event fields every attempt end carries: attempt, worker, outcome, class, drift, dur.
-local function emitEnd(K, now, kind, id, n, wid, outcome, class, sa, due, ...)
-  emit(K, now, kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
-    'drift', sa - due, 'dur', now - sa, ...)
+local function evEnd(now, kind, id, n, wid, outcome, class, sa, due, ...)
+  ev(kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
+    'drift', S(sa - due), 'dur', S(now - sa), ...)
 end
 
 local function addDead(K, P, id, fp, label, now)
-  rcall('ZADD', K[6], now, id)
-  rcall('ZADD', P .. 'fp:' .. fp, now, id)
+  rcall('ZADD', K[6], S(now), id)
+  rcall('ZADD', P .. 'fp:' .. fp, S(now), id)
   rcall('HSETNX', K[10], fp, label)
 end
 
@@ -1847,7 +2585,7 @@ local function evict(K, P, state, id, now)
   end
   rcall('DEL', jk)
   rcall('HINCRBY', K[1], 'ev:' .. state, 1)
-  emit(K, now, 'evicted', id, 'state', state)
+  ev('evicted', id, 'state', state)
 end
 
 -- Retention: evict finished jobs older than the age rule, then the oldest beyond the count rule.
@@ -1907,25 +2645,25 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
         decision = '{"action":"dead","reason":"poison","explanation":"lease expired ' .. sc ..
           ' times (maxStalls ' .. ms .. '): poison, dead-lettered"}'
       else
-        decision = '{"action":"retry","delayMs":0,"nextDueAt":' .. now ..
+        decision = '{"action":"retry","delayMs":0,"nextDueAt":' .. S(now) ..
           ',"source":"policy","explanation":"lease expired (stall ' .. sc .. ' of ' .. ms ..
           '): back to waiting at once","detail":{"strategy":"immediate"}}'
       end
       local body = '"outcome":"stalled","error":' .. errJson .. ',"errorClass":"' ..
         (poison and 'poison' or 'temporary') .. '","rule":"stall"'
-      local rec = attemptRecord(cur, f[2], tonumber(f[3]), tonumber(f[4]), now, f[5], body, decision, f[8])
+      local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
       rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'sc', sc, 'trg', 'stall')
-      rcall('HDEL', jk, 'cur', 'wid', 'sa', 'le', 'man')
+      if f[8] then rcall('HDEL', jk, 'man') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
         addDead(K, P, id, poisonFp, poisonLabel, now)
-        emitEnd(K, now, 'dead', id, cur, f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
+        evEnd(now, 'dead', id, f[1], f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
         died = true
       else
         rcall('HSET', jk, 'st', 'waiting', 'due', now)
         rcall('LPUSH', K[2], id)
-        emitEnd(K, now, 'stalled', id, cur, f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', sc)
+        evEnd(now, 'stalled', id, f[1], f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', S(sc))
         back = back + 1
       end
     end
@@ -1934,18 +2672,59 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   wake(K, back)
   return recovered
 end
+
+-- Pops up to ${'`'}max${'`'} waiting jobs and leases them to worker ${'`'}wid${'`'}. The attempt number is the lease
+-- token. The caller has checked the queue is not paused. Returns one array per job (see
+-- claim-10.lua for the fields).
+local function claimJobs(K, P, now, wid, leaseMs, max)
+  local jobs = {}
+  if max <= 0 then return jobs end
+  local ids = rcall('RPOP', K[2], max)
+  if not ids then return jobs end
+  local le = now + leaseMs
+  local leS = S(le)
+  local nowS = S(now)
+  local za = {}
+  for _, id in ipairs(ids) do
+    local jk = P .. 'j:' .. id
+    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
+    if f[1] then
+      local n = tonumber(f[4]) + 1
+      local nS = S(n)
+      rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS)
+      za[#za + 1] = leS
+      za[#za + 1] = id
+      ev('active', id, 'attempt', nS, 'worker', wid)
+      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
+    end
+  end
+  if #za > 0 then rcall('ZADD', K[4], unpack(za)) end
+  return jobs
+end
+
+-- For an idle worker: ms until the next scheduled job is due or the next lease expires, or -1.
+local function nextWakeIn(K, now)
+  local nextAt = earliestDue(K)
+  local firstLease = rcall('ZRANGE', K[4], 0, 0, 'WITHSCORES')
+  if firstLease[2] and (nextAt == nil or tonumber(firstLease[2]) < nextAt) then nextAt = tonumber(firstLease[2]) end
+  if nextAt == nil then return -1 end
+  local wait = nextAt - now
+  if wait < 0 then wait = 0 end
+  return wait
+end
 local was = rcall('HGET', KEYS[1], 'paused') == '1'
 local want = ARGV[2] == '1'
 if was == want then return 0 end
 local now = nowMs()
 if want then
   rcall('HSET', KEYS[1], 'paused', '1')
-  emit(KEYS, now, 'paused', '')
+  ev('paused', '')
 else
   rcall('HDEL', KEYS[1], 'paused')
-  emit(KEYS, now, 'resumed', '')
+  ev('resumed', '')
   wake(KEYS, MAX_WAKE_TOKENS)
 end
+flushEvents(KEYS, now)
 return 1
 `,
 } as const;
@@ -1977,9 +2756,51 @@ local function nowMs()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- Appends a transition to the queue's capped event feed (approximate trim keeps XADD O(1)).
-local function emit(K, now, kind, id, ...)
-  rcall('XADD', K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 'type', kind, 'id', id, 'at', now, ...)
+-- Integer to text. Lua 5.1 turns numbers into text with a float printf ("%.14g"), which is most of
+-- the instructions of a script that writes many timestamps; "%d" takes the integer path.
+local function S(x)
+  return string.format('%d', x)
+end
+
+-- The event feed. Events are gathered while a script runs and written at its end by flushEvents:
+-- one XADD per event type per call, with the per-job values as comma-separated columns (ids,
+-- worker ids, reasons and numbers never contain commas). A batch of 50 completions is one stream
+-- entry, not 50. Readers expand entries back into one event per job (redis-backend readEvents).
+local EVK = {}
+local EVB = {}
+local function ev(kind, id, ...)
+  local b = EVB[kind]
+  local args = { ... }
+  if not b then
+    b = { ids = {}, names = {}, cols = {} }
+    EVB[kind] = b
+    EVK[#EVK + 1] = kind
+    for i = 1, #args, 2 do
+      b.names[#b.names + 1] = args[i]
+      b.cols[args[i]] = {}
+    end
+  end
+  b.ids[#b.ids + 1] = id
+  for i = 1, #args, 2 do
+    local c = b.cols[args[i]]
+    c[#c + 1] = args[i + 1]
+  end
+end
+
+-- Writes the gathered events, in the order their types first appeared (so one job's events keep
+-- their order: a job recovered then claimed in one call shows "stalled" before "active").
+local function flushEvents(K, now)
+  for _, kind in ipairs(EVK) do
+    local b = EVB[kind]
+    local xa = { K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 't', kind, 'at', S(now), 'id', table.concat(b.ids, ',') }
+    for _, name in ipairs(b.names) do
+      xa[#xa + 1] = name
+      xa[#xa + 1] = table.concat(b.cols[name], ',')
+    end
+    rcall('XADD', unpack(xa))
+  end
+  EVK = {}
+  EVB = {}
 end
 
 -- Wakes up to n idle workers blocked on the wake list. Tokens are capped: a surplus only costs a
@@ -2001,24 +2822,25 @@ local function earliestDue(K)
 end
 
 -- One attempt record, as JSON, appended once and never rewritten. ${'`'}body${'`'} carries outcome, error,
--- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object.
-local function attemptRecord(n, trg, due, sa, now, wid, body, decision, man)
+-- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object. n, due and sa are the
+-- job hash's own text; nowS is the script's time as text.
+local function attemptRecord(n, trg, due, sa, nowS, wid, body, decision, man)
   local s = '{"n":' .. n .. ',"trigger":"' .. trg .. '","dueAt":' .. due .. ',"startedAt":' .. sa ..
-    ',"finishedAt":' .. now .. ',"driftMs":' .. (sa - due) .. ',"workerId":"' .. wid .. '",' .. body ..
-    ',"decision":' .. decision
+    ',"finishedAt":' .. nowS .. ',"driftMs":' .. S(tonumber(sa) - tonumber(due)) .. ',"workerId":"' .. wid ..
+    '",' .. body .. ',"decision":' .. decision
   if man and man ~= '' then s = s .. ',"manual":' .. man end
   return s .. '}'
 end
 
 -- The event fields every attempt end carries: attempt, worker, outcome, class, drift, dur.
-local function emitEnd(K, now, kind, id, n, wid, outcome, class, sa, due, ...)
-  emit(K, now, kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
-    'drift', sa - due, 'dur', now - sa, ...)
+local function evEnd(now, kind, id, n, wid, outcome, class, sa, due, ...)
+  ev(kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
+    'drift', S(sa - due), 'dur', S(now - sa), ...)
 end
 
 local function addDead(K, P, id, fp, label, now)
-  rcall('ZADD', K[6], now, id)
-  rcall('ZADD', P .. 'fp:' .. fp, now, id)
+  rcall('ZADD', K[6], S(now), id)
+  rcall('ZADD', P .. 'fp:' .. fp, S(now), id)
   rcall('HSETNX', K[10], fp, label)
 end
 
@@ -2042,7 +2864,7 @@ local function evict(K, P, state, id, now)
   end
   rcall('DEL', jk)
   rcall('HINCRBY', K[1], 'ev:' .. state, 1)
-  emit(K, now, 'evicted', id, 'state', state)
+  ev('evicted', id, 'state', state)
 end
 
 -- Retention: evict finished jobs older than the age rule, then the oldest beyond the count rule.
@@ -2102,25 +2924,25 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
         decision = '{"action":"dead","reason":"poison","explanation":"lease expired ' .. sc ..
           ' times (maxStalls ' .. ms .. '): poison, dead-lettered"}'
       else
-        decision = '{"action":"retry","delayMs":0,"nextDueAt":' .. now ..
+        decision = '{"action":"retry","delayMs":0,"nextDueAt":' .. S(now) ..
           ',"source":"policy","explanation":"lease expired (stall ' .. sc .. ' of ' .. ms ..
           '): back to waiting at once","detail":{"strategy":"immediate"}}'
       end
       local body = '"outcome":"stalled","error":' .. errJson .. ',"errorClass":"' ..
         (poison and 'poison' or 'temporary') .. '","rule":"stall"'
-      local rec = attemptRecord(cur, f[2], tonumber(f[3]), tonumber(f[4]), now, f[5], body, decision, f[8])
+      local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
       rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'sc', sc, 'trg', 'stall')
-      rcall('HDEL', jk, 'cur', 'wid', 'sa', 'le', 'man')
+      if f[8] then rcall('HDEL', jk, 'man') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
         addDead(K, P, id, poisonFp, poisonLabel, now)
-        emitEnd(K, now, 'dead', id, cur, f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
+        evEnd(now, 'dead', id, f[1], f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
         died = true
       else
         rcall('HSET', jk, 'st', 'waiting', 'due', now)
         rcall('LPUSH', K[2], id)
-        emitEnd(K, now, 'stalled', id, cur, f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', sc)
+        evEnd(now, 'stalled', id, f[1], f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', S(sc))
         back = back + 1
       end
     end
@@ -2128,6 +2950,46 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   if died then applyRetention(K, P, 'dead', now) end
   wake(K, back)
   return recovered
+end
+
+-- Pops up to ${'`'}max${'`'} waiting jobs and leases them to worker ${'`'}wid${'`'}. The attempt number is the lease
+-- token. The caller has checked the queue is not paused. Returns one array per job (see
+-- claim-10.lua for the fields).
+local function claimJobs(K, P, now, wid, leaseMs, max)
+  local jobs = {}
+  if max <= 0 then return jobs end
+  local ids = rcall('RPOP', K[2], max)
+  if not ids then return jobs end
+  local le = now + leaseMs
+  local leS = S(le)
+  local nowS = S(now)
+  local za = {}
+  for _, id in ipairs(ids) do
+    local jk = P .. 'j:' .. id
+    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
+    if f[1] then
+      local n = tonumber(f[4]) + 1
+      local nS = S(n)
+      rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS)
+      za[#za + 1] = leS
+      za[#za + 1] = id
+      ev('active', id, 'attempt', nS, 'worker', wid)
+      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
+    end
+  end
+  if #za > 0 then rcall('ZADD', K[4], unpack(za)) end
+  return jobs
+end
+
+-- For an idle worker: ms until the next scheduled job is due or the next lease expires, or -1.
+local function nextWakeIn(K, now)
+  local nextAt = earliestDue(K)
+  local firstLease = rcall('ZRANGE', K[4], 0, 0, 'WITHSCORES')
+  if firstLease[2] and (nextAt == nil or tonumber(firstLease[2]) < nextAt) then nextAt = tonumber(firstLease[2]) end
+  if nextAt == nil then return -1 end
+  local wait = nextAt - now
+  if wait < 0 then wait = 0 end
+  return wait
 end
 local P = ARGV[1]
 local now = nowMs()
@@ -2140,6 +3002,7 @@ for i, state in ipairs(states) do
   if age == '' then rcall('HDEL', KEYS[1], 'ra:' .. state) else rcall('HSET', KEYS[1], 'ra:' .. state, age) end
   applyRetention(KEYS, P, state, now)
 end
+flushEvents(KEYS, now)
 return 1
 `,
 } as const;

@@ -1,26 +1,34 @@
 --[[
   Adds jobs. A caller-supplied id that exists already is left untouched (idempotent add).
-  ARGV[1] key prefix   ARGV[2] job count
+  ARGV[1] key prefix   ARGV[2] job count   ARGV[3] how many ids to generate
   then per job, 7 fields: id ('' = generate), name, data, opts, maxStalls, delayMs, runAt ('' = none)
   Returns per job: id, created (1|0), state
 ]]
 --- @include "includes/base"
 local P = ARGV[1]
 local count = tonumber(ARGV[2])
+local toGenerate = tonumber(ARGV[3])
 local now = nowMs()
 local out = {}
 local wakeN = 0
 local earliest = earliestDue(KEYS)
 rcall('HSETNX', KEYS[1], 'ct', now)
+-- Generated ids are a counter, reserved in one step for the whole batch.
+local nextId = 0
+if toGenerate > 0 then nextId = rcall('HINCRBY', KEYS[1], 'seq', toGenerate) - toGenerate + 1 end
+local waitIds = {}
+local schedArgs = {}
 for i = 0, count - 1 do
-  local b = 3 + i * 7
+  local b = 4 + i * 7
   local id = ARGV[b]
   local existing = false
   if id == '' then
-    -- Generated ids are a counter; skip any a caller already took by hand.
-    repeat
+    id = tostring(nextId)
+    nextId = nextId + 1
+    -- Skip ids a caller already took by hand.
+    while rcall('EXISTS', P .. 'j:' .. id) == 1 do
       id = tostring(rcall('HINCRBY', KEYS[1], 'seq', 1))
-    until rcall('EXISTS', P .. 'j:' .. id) == 0
+    end
   else
     existing = rcall('HGET', P .. 'j:' .. id, 'st')
   end
@@ -36,20 +44,29 @@ for i = 0, count - 1 do
     rcall('HSET', P .. 'j:' .. id, 'name', ARGV[b + 1], 'data', ARGV[b + 2], 'opts', ARGV[b + 3],
       'ms', ARGV[b + 4], 'st', st, 'ct', now, 'due', due, 'n', 0, 'fl', 0, 'sc', 0, 'trg', 'auto')
     if st == 'waiting' then
-      rcall('LPUSH', KEYS[2], id)
-      wakeN = wakeN + 1
+      waitIds[#waitIds + 1] = id
     else
-      rcall('ZADD', KEYS[3], due, id)
+      schedArgs[#schedArgs + 1] = due
+      schedArgs[#schedArgs + 1] = id
       if earliest == nil or due < earliest then
         earliest = due
         if wakeN == 0 then wakeN = 1 end
       end
     end
-    emit(KEYS, now, 'added', id, 'state', st, 'due', due)
+    ev('added', id, 'state', st, 'due', due)
     out[#out + 1] = id
     out[#out + 1] = 1
     out[#out + 1] = st
   end
 end
+-- Variadic pushes in chunks (Lua's unpack has a stack limit).
+for i = 1, #waitIds, 1000 do
+  rcall('LPUSH', KEYS[2], unpack(waitIds, i, math.min(i + 999, #waitIds)))
+end
+for i = 1, #schedArgs, 1000 do
+  rcall('ZADD', KEYS[3], unpack(schedArgs, i, math.min(i + 999, #schedArgs)))
+end
+wakeN = wakeN + #waitIds
 wake(KEYS, wakeN)
+flushEvents(KEYS, now)
 return out

@@ -17,7 +17,7 @@ if st == 'active' then
   local cur = tonumber(f[2])
   local rec = attemptRecord(cur, f[3], tonumber(f[4]), tonumber(f[5]), now, f[6], '"outcome":"cancelled"', ARGV[5], f[7])
   rcall('HSET', jk, 'a' .. cur, rec, 'n', cur)
-  rcall('HDEL', jk, 'cur', 'wid', 'sa', 'le', 'man')
+  if f[7] then rcall('HDEL', jk, 'man') end
   rcall('ZREM', KEYS[4], id)
 elseif st == 'waiting' then
   rcall('LREM', KEYS[2], 0, id)
@@ -28,6 +28,7 @@ local c = { by = ARGV[3], at = now }
 if ARGV[4] ~= '' then c.reason = ARGV[4] end
 rcall('HSET', jk, 'st', 'cancelled', 'cnl', cjson.encode(c), 'ft', now)
 rcall('ZADD', KEYS[7], now, id)
-emit(KEYS, now, 'cancelled', id, 'by', ARGV[3], 'previous', st)
+ev('cancelled', id, 'by', ARGV[3], 'previous', st)
 applyRetention(KEYS, P, 'cancelled', now)
+flushEvents(KEYS, now)
 return { 'ok', st }

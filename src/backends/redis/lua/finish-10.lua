@@ -1,88 +1,121 @@
 --[[
   Ends attempts: records each one and applies the decision the worker took (done, retry after a
   delay, dead-letter). A request whose attempt number no longer matches the job's current lease
-  (expired and recovered, cancelled) is refused, and the refusal is recorded on the job.
-  ARGV[1] key prefix  ARGV[2] request count
+  (expired and recovered, cancelled) is refused, and the refusal is recorded on the job. Then, in
+  the same round trip, claims up to `claimMax` new jobs for the same worker, so a busy worker
+  finishes one job and gets the next with one call.
+  ARGV[1] key prefix  ARGV[2] request count  ARGV[3] claimMax  ARGV[4] worker id  ARGV[5] lease ms
+  ARGV[6] lease-expired error JSON  ARGV[7] poison fingerprint  ARGV[8] poison label
   then per request, 14 fields: id, attempt, workerId, outcome, body (JSON fragment),
     action (done|retry|dead), decision JSON (for retry: without its closing brace, Redis adds
     nextDueAt), delayMs or dead reason, result JSON, fingerprint, fingerprint label, error code,
     error JSON, error class ('' = none)
-  Returns per request: status (ok|stale|not_found), state, nextDueAt ('' = none), finishedAt
+  Returns { results, claim } where results holds per request: status (ok|stale|not_found), state,
+  nextDueAt ('' = none), finishedAt; and claim is shaped like claim-10.lua's reply.
 ]]
 --- @include "includes/base"
 local P = ARGV[1]
 local count = tonumber(ARGV[2])
 local now = nowMs()
+local nowS = S(now)
 local out = {}
 local touched = {}
 local wakeN = 0
-local earliest = earliestDue(KEYS)
+local earliest = false -- read on first need: only a delayed retry needs it
+local activeDone = {}
+local doneArgs = {}
+local waitIds = {}
+local schedArgs = {}
 for i = 0, count - 1 do
-  local b = 3 + i * 14
+  local b = 9 + i * 14
   local id = ARGV[b]
   local attempt = tonumber(ARGV[b + 1])
   local jk = P .. 'j:' .. id
-  local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man')
+  local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl')
   if not f[1] then
     out[#out + 1] = 'not_found'; out[#out + 1] = ''; out[#out + 1] = ''; out[#out + 1] = now
   elseif f[1] ~= 'active' or tonumber(f[2]) ~= attempt then
     local rn = rcall('HINCRBY', jk, 'rn', 1)
-    rcall('HSET', jk, 'r' .. rn, '{"attempt":' .. attempt .. ',"workerId":"' .. ARGV[b + 2] .. '","at":' .. now ..
+    rcall('HSET', jk, 'r' .. rn, '{"attempt":' .. ARGV[b + 1] .. ',"workerId":"' .. ARGV[b + 2] .. '","at":' .. nowS ..
       ',"outcome":"' .. ARGV[b + 3] .. '"}')
-    emit(KEYS, now, 'refused', id, 'attempt', attempt, 'worker', ARGV[b + 2])
+    ev('refused', id, 'attempt', ARGV[b + 1], 'worker', ARGV[b + 2])
     out[#out + 1] = 'stale'; out[#out + 1] = f[1]; out[#out + 1] = ''; out[#out + 1] = now
   else
+    local outcome = ARGV[b + 3]
     local action = ARGV[b + 5]
     local decision = ARGV[b + 6]
     local nextDue = ''
     if action == 'retry' then
-      nextDue = now + tonumber(ARGV[b + 7])
+      nextDue = S(now + tonumber(ARGV[b + 7]))
       decision = decision .. ',"nextDueAt":' .. nextDue .. '}'
     end
-    local cur = tonumber(f[2])
-    local sa = tonumber(f[5])
+    local cur = f[2]
     local due = tonumber(f[4])
-    local rec = attemptRecord(cur, f[3], tonumber(f[4]), tonumber(f[5]), now, f[6], ARGV[b + 4], decision, f[7])
-    rcall('HSET', jk, 'a' .. cur, rec, 'n', cur)
-    rcall('HDEL', jk, 'cur', 'wid', 'sa', 'le', 'man')
-    rcall('ZREM', KEYS[4], id)
-    if ARGV[b + 3] == 'failed' or ARGV[b + 3] == 'timed_out' then rcall('HINCRBY', jk, 'fl', 1) end
+    local sa = tonumber(f[5])
+    local rec = attemptRecord(cur, f[3], f[4], f[5], nowS, f[6], ARGV[b + 4], decision, f[7])
+    if f[7] then rcall('HDEL', jk, 'man') end
+    local fl = f[8]
+    if outcome == 'failed' or outcome == 'timed_out' then fl = S(tonumber(fl) + 1) end
+    activeDone[#activeDone + 1] = id
     local st
     if action == 'done' then
       st = 'completed'
-      rcall('HSET', jk, 'st', st, 'res', ARGV[b + 8], 'ft', now)
-      rcall('ZADD', KEYS[5], now, id)
-      emitEnd(KEYS, now, 'completed', id, cur, f[6], ARGV[b + 3], ARGV[b + 13], sa, due)
+      rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'fl', fl, 'st', st, 'res', ARGV[b + 8], 'ft', nowS)
+      doneArgs[#doneArgs + 1] = nowS
+      doneArgs[#doneArgs + 1] = id
+      evEnd(now, 'completed', id, cur, f[6], outcome, ARGV[b + 13], sa, due)
     elseif action == 'dead' then
       st = 'dead'
       local fp = ARGV[b + 9]
-      rcall('HSET', jk, 'st', st, 'dr', ARGV[b + 7], 'dat', now, 'fp', fp, 'ec', ARGV[b + 11],
-        'derr', ARGV[b + 12], 'ft', now)
+      rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'fl', fl, 'st', st, 'dr', ARGV[b + 7], 'dat', nowS, 'fp', fp,
+        'ec', ARGV[b + 11], 'derr', ARGV[b + 12], 'ft', nowS)
       addDead(KEYS, P, id, fp, ARGV[b + 10], now)
-      emitEnd(KEYS, now, 'dead', id, cur, f[6], ARGV[b + 3], ARGV[b + 13], sa, due, 'reason', ARGV[b + 7])
+      evEnd(now, 'dead', id, cur, f[6], outcome, ARGV[b + 13], sa, due, 'reason', ARGV[b + 7])
     else
       local delay = tonumber(ARGV[b + 7])
-      rcall('HSET', jk, 'due', nextDue, 'pd', delay, 'trg', 'auto')
       if delay > 0 then
         st = 'scheduled'
-        rcall('ZADD', KEYS[3], nextDue, id)
-        if earliest == nil or nextDue < earliest then
-          earliest = nextDue
+        schedArgs[#schedArgs + 1] = nextDue
+        schedArgs[#schedArgs + 1] = id
+        if earliest == false then earliest = earliestDue(KEYS) end
+        local dueN = now + delay
+        if earliest == nil or dueN < earliest then
+          earliest = dueN
           if wakeN == 0 then wakeN = 1 end
         end
       else
         st = 'waiting'
-        rcall('LPUSH', KEYS[2], id)
-        wakeN = wakeN + 1
+        waitIds[#waitIds + 1] = id
       end
-      rcall('HSET', jk, 'st', st)
-      emitEnd(KEYS, now, 'retrying', id, cur, f[6], ARGV[b + 3], ARGV[b + 13], sa, due, 'delay', delay, 'due', nextDue)
+      rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'fl', fl, 'st', st, 'due', nextDue, 'pd', ARGV[b + 7], 'trg', 'auto')
+      evEnd(now, 'retrying', id, cur, f[6], outcome, ARGV[b + 13], sa, due, 'delay', ARGV[b + 7], 'due', nextDue)
     end
     touched[st] = true
-    out[#out + 1] = 'ok'; out[#out + 1] = st; out[#out + 1] = nextDue; out[#out + 1] = now
+    out[#out + 1] = 'ok'; out[#out + 1] = st; out[#out + 1] = nextDue; out[#out + 1] = nowS
   end
 end
-if touched['completed'] then applyRetention(KEYS, P, 'completed', now) end
-if touched['dead'] then applyRetention(KEYS, P, 'dead', now) end
+if #activeDone > 0 then rcall('ZREM', KEYS[4], unpack(activeDone)) end
+if #doneArgs > 0 then rcall('ZADD', KEYS[5], unpack(doneArgs)) end
+if #schedArgs > 0 then rcall('ZADD', KEYS[3], unpack(schedArgs)) end
+if #waitIds > 0 then rcall('LPUSH', KEYS[2], unpack(waitIds)) end
+wakeN = wakeN + #waitIds
+-- One read of the queue's settings serves retention and the paused check.
+local meta = rcall('HMGET', KEYS[1], 'paused', 'rc:completed', 'ra:completed', 'rc:dead', 'ra:dead')
+if touched['completed'] and (meta[2] or meta[3]) then applyRetention(KEYS, P, 'completed', now) end
+if touched['dead'] and (meta[4] or meta[5]) then applyRetention(KEYS, P, 'dead', now) end
+-- Claim next: retries pushed just now are claimable by this same call. Wake tokens only for
+-- what this call leaves behind.
+local claimMax = tonumber(ARGV[3])
+local claim = { 0, 0, -1 }
+if meta[1] == '1' then
+  claim[2] = 1
+elseif claimMax > 0 then
+  promoteDue(KEYS, P, now)
+  local jobs = claimJobs(KEYS, P, now, ARGV[4], tonumber(ARGV[5]), claimMax)
+  for _, j in ipairs(jobs) do claim[#claim + 1] = j end
+  wakeN = wakeN - #jobs
+  if #jobs == 0 then claim[3] = nextWakeIn(KEYS, now) end
+end
 wake(KEYS, wakeN)
-return out
+flushEvents(KEYS, now)
+return { out, claim }

@@ -14,8 +14,9 @@ for i = 2, #ARGV do
   if f[1] == 'dead' then
     removeDead(KEYS, P, id, f[2])
     rcall('DEL', jk)
-    emit(KEYS, now, 'purged', id)
+    ev('purged', id)
     n = n + 1
   end
 end
+flushEvents(KEYS, now)
 return n

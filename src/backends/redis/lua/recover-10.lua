@@ -4,4 +4,7 @@
   Returns how many jobs were recovered.
 ]]
 --- @include "includes/base"
-return recoverExpired(KEYS, ARGV[1], nowMs(), ARGV[2], ARGV[3], ARGV[4])
+local now = nowMs()
+local n = recoverExpired(KEYS, ARGV[1], now, ARGV[2], ARGV[3], ARGV[4])
+flushEvents(KEYS, now)
+return n

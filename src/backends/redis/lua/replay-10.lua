@@ -27,6 +27,7 @@ end
 if ARGV[4] ~= '' then rcall('HSET', jk, 'data', ARGV[4]) end
 rcall('HSET', jk, 'st', 'waiting', 'due', now, 'trg', 'manual', 'man', ARGV[5] .. ',"at":' .. now .. '}')
 rcall('LPUSH', KEYS[2], id)
-emit(KEYS, now, 'replayed', id, 'by', ARGV[6])
+ev('replayed', id, 'by', ARGV[6])
 wake(KEYS, 1)
+flushEvents(KEYS, now)
 return { 'ok', now }

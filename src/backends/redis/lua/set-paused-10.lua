@@ -9,10 +9,11 @@ if was == want then return 0 end
 local now = nowMs()
 if want then
   rcall('HSET', KEYS[1], 'paused', '1')
-  emit(KEYS, now, 'paused', '')
+  ev('paused', '')
 else
   rcall('HDEL', KEYS[1], 'paused')
-  emit(KEYS, now, 'resumed', '')
+  ev('resumed', '')
   wake(KEYS, MAX_WAKE_TOKENS)
 end
+flushEvents(KEYS, now)
 return 1

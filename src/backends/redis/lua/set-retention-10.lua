@@ -15,4 +15,5 @@ for i, state in ipairs(states) do
   if age == '' then rcall('HDEL', KEYS[1], 'ra:' .. state) else rcall('HSET', KEYS[1], 'ra:' .. state, age) end
   applyRetention(KEYS, P, state, now)
 end
+flushEvents(KEYS, now)
 return 1

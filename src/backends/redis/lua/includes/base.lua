@@ -17,9 +17,51 @@ local function nowMs()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- Appends a transition to the queue's capped event feed (approximate trim keeps XADD O(1)).
-local function emit(K, now, kind, id, ...)
-  rcall('XADD', K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 'type', kind, 'id', id, 'at', now, ...)
+-- Integer to text. Lua 5.1 turns numbers into text with a float printf ("%.14g"), which is most of
+-- the instructions of a script that writes many timestamps; "%d" takes the integer path.
+local function S(x)
+  return string.format('%d', x)
+end
+
+-- The event feed. Events are gathered while a script runs and written at its end by flushEvents:
+-- one XADD per event type per call, with the per-job values as comma-separated columns (ids,
+-- worker ids, reasons and numbers never contain commas). A batch of 50 completions is one stream
+-- entry, not 50. Readers expand entries back into one event per job (redis-backend readEvents).
+local EVK = {}
+local EVB = {}
+local function ev(kind, id, ...)
+  local b = EVB[kind]
+  local args = { ... }
+  if not b then
+    b = { ids = {}, names = {}, cols = {} }
+    EVB[kind] = b
+    EVK[#EVK + 1] = kind
+    for i = 1, #args, 2 do
+      b.names[#b.names + 1] = args[i]
+      b.cols[args[i]] = {}
+    end
+  end
+  b.ids[#b.ids + 1] = id
+  for i = 1, #args, 2 do
+    local c = b.cols[args[i]]
+    c[#c + 1] = args[i + 1]
+  end
+end
+
+-- Writes the gathered events, in the order their types first appeared (so one job's events keep
+-- their order: a job recovered then claimed in one call shows "stalled" before "active").
+local function flushEvents(K, now)
+  for _, kind in ipairs(EVK) do
+    local b = EVB[kind]
+    local xa = { K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 't', kind, 'at', S(now), 'id', table.concat(b.ids, ',') }
+    for _, name in ipairs(b.names) do
+      xa[#xa + 1] = name
+      xa[#xa + 1] = table.concat(b.cols[name], ',')
+    end
+    rcall('XADD', unpack(xa))
+  end
+  EVK = {}
+  EVB = {}
 end
 
 -- Wakes up to n idle workers blocked on the wake list. Tokens are capped: a surplus only costs a
@@ -41,24 +83,25 @@ local function earliestDue(K)
 end
 
 -- One attempt record, as JSON, appended once and never rewritten. `body` carries outcome, error,
--- class and rule (built by the worker); `decision` is a complete JSON object.
-local function attemptRecord(n, trg, due, sa, now, wid, body, decision, man)
+-- class and rule (built by the worker); `decision` is a complete JSON object. n, due and sa are the
+-- job hash's own text; nowS is the script's time as text.
+local function attemptRecord(n, trg, due, sa, nowS, wid, body, decision, man)
   local s = '{"n":' .. n .. ',"trigger":"' .. trg .. '","dueAt":' .. due .. ',"startedAt":' .. sa ..
-    ',"finishedAt":' .. now .. ',"driftMs":' .. (sa - due) .. ',"workerId":"' .. wid .. '",' .. body ..
-    ',"decision":' .. decision
+    ',"finishedAt":' .. nowS .. ',"driftMs":' .. S(tonumber(sa) - tonumber(due)) .. ',"workerId":"' .. wid ..
+    '",' .. body .. ',"decision":' .. decision
   if man and man ~= '' then s = s .. ',"manual":' .. man end
   return s .. '}'
 end
 
 -- The event fields every attempt end carries: attempt, worker, outcome, class, drift, dur.
-local function emitEnd(K, now, kind, id, n, wid, outcome, class, sa, due, ...)
-  emit(K, now, kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
-    'drift', sa - due, 'dur', now - sa, ...)
+local function evEnd(now, kind, id, n, wid, outcome, class, sa, due, ...)
+  ev(kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
+    'drift', S(sa - due), 'dur', S(now - sa), ...)
 end
 
 local function addDead(K, P, id, fp, label, now)
-  rcall('ZADD', K[6], now, id)
-  rcall('ZADD', P .. 'fp:' .. fp, now, id)
+  rcall('ZADD', K[6], S(now), id)
+  rcall('ZADD', P .. 'fp:' .. fp, S(now), id)
   rcall('HSETNX', K[10], fp, label)
 end
 
@@ -82,7 +125,7 @@ local function evict(K, P, state, id, now)
   end
   rcall('DEL', jk)
   rcall('HINCRBY', K[1], 'ev:' .. state, 1)
-  emit(K, now, 'evicted', id, 'state', state)
+  ev('evicted', id, 'state', state)
 end
 
 -- Retention: evict finished jobs older than the age rule, then the oldest beyond the count rule.
@@ -142,25 +185,25 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
         decision = '{"action":"dead","reason":"poison","explanation":"lease expired ' .. sc ..
           ' times (maxStalls ' .. ms .. '): poison, dead-lettered"}'
       else
-        decision = '{"action":"retry","delayMs":0,"nextDueAt":' .. now ..
+        decision = '{"action":"retry","delayMs":0,"nextDueAt":' .. S(now) ..
           ',"source":"policy","explanation":"lease expired (stall ' .. sc .. ' of ' .. ms ..
           '): back to waiting at once","detail":{"strategy":"immediate"}}'
       end
       local body = '"outcome":"stalled","error":' .. errJson .. ',"errorClass":"' ..
         (poison and 'poison' or 'temporary') .. '","rule":"stall"'
-      local rec = attemptRecord(cur, f[2], tonumber(f[3]), tonumber(f[4]), now, f[5], body, decision, f[8])
+      local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
       rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'sc', sc, 'trg', 'stall')
-      rcall('HDEL', jk, 'cur', 'wid', 'sa', 'le', 'man')
+      if f[8] then rcall('HDEL', jk, 'man') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
         addDead(K, P, id, poisonFp, poisonLabel, now)
-        emitEnd(K, now, 'dead', id, cur, f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
+        evEnd(now, 'dead', id, f[1], f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
         died = true
       else
         rcall('HSET', jk, 'st', 'waiting', 'due', now)
         rcall('LPUSH', K[2], id)
-        emitEnd(K, now, 'stalled', id, cur, f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', sc)
+        evEnd(now, 'stalled', id, f[1], f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', S(sc))
         back = back + 1
       end
     end
@@ -168,4 +211,44 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
   if died then applyRetention(K, P, 'dead', now) end
   wake(K, back)
   return recovered
+end
+
+-- Pops up to `max` waiting jobs and leases them to worker `wid`. The attempt number is the lease
+-- token. The caller has checked the queue is not paused. Returns one array per job (see
+-- claim-10.lua for the fields).
+local function claimJobs(K, P, now, wid, leaseMs, max)
+  local jobs = {}
+  if max <= 0 then return jobs end
+  local ids = rcall('RPOP', K[2], max)
+  if not ids then return jobs end
+  local le = now + leaseMs
+  local leS = S(le)
+  local nowS = S(now)
+  local za = {}
+  for _, id in ipairs(ids) do
+    local jk = P .. 'j:' .. id
+    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
+    if f[1] then
+      local n = tonumber(f[4]) + 1
+      local nS = S(n)
+      rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS)
+      za[#za + 1] = leS
+      za[#za + 1] = id
+      ev('active', id, 'attempt', nS, 'worker', wid)
+      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
+    end
+  end
+  if #za > 0 then rcall('ZADD', K[4], unpack(za)) end
+  return jobs
+end
+
+-- For an idle worker: ms until the next scheduled job is due or the next lease expires, or -1.
+local function nextWakeIn(K, now)
+  local nextAt = earliestDue(K)
+  local firstLease = rcall('ZRANGE', K[4], 0, 0, 'WITHSCORES')
+  if firstLease[2] and (nextAt == nil or tonumber(firstLease[2]) < nextAt) then nextAt = tonumber(firstLease[2]) end
+  if nextAt == nil then return -1 end
+  local wait = nextAt - now
+  if wait < 0 then wait = 0 end
+  return wait
 end
