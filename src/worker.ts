@@ -415,8 +415,12 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
    */
   async #flush(): Promise<void> {
     this.#flushScheduled = false;
-    const batch = this.#pendingFinish;
-    this.#pendingFinish = [];
+    // At most 500 finishes per call keep each script short; the rest go in the next flush.
+    const batch = this.#pendingFinish.splice(0, 500);
+    if (this.#pendingFinish.length > 0) {
+      this.#flushScheduled = true;
+      setImmediate(() => void this.#flush());
+    }
     if (batch.length === 0) return;
     const { concurrency, batchSize, workerId, leaseMs } = this.options;
     const closing = this.#closeAc.signal.aborted;
@@ -513,7 +517,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     }
     clearInterval(this.#renewTimer);
     clearInterval(this.#stallTimer);
-    await this.#flush();
+    while (this.#pendingFinish.length > 0) await this.#flush();
     this.emit('closed');
   }
 

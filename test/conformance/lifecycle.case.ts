@@ -195,6 +195,23 @@ export function lifecycleCases(h: Harness): void {
       expect(rest.map((e) => e.type)).toEqual(['active', 'retrying', 'active', 'completed']);
     });
 
+    it('finishes thousands of attempts in one backend call without losing any (regression: Lua unpack limit)', async () => {
+      const q = h.queue();
+      const n = 4500;
+      await q.addBulk(Array.from({ length: n }, (_, i) => ({ name: 'bulk', data: i })));
+      const claimed = [];
+      while (claimed.length < n) {
+        const r = await h.backend.claim(q.name, { workerId: 'w-bulk', leaseMs: 60_000, max: 1000 });
+        claimed.push(...r.jobs);
+      }
+      const results = await h.backend.finish(
+        q.name,
+        claimed.map((c) => ({ id: c.id, attempt: c.attempt, workerId: 'w-bulk', outcome: 'succeeded' as const, result: '1', decision: { action: 'done' as const } })),
+      );
+      expect(results.every((r) => r.ok)).toBe(true);
+      expect(await q.counts()).toMatchObject({ active: 0, completed: n, waiting: 0 });
+    });
+
     it('stores a result over the size limit as a marker, not the result', async () => {
       const q = h.queue({ maxResultBytes: 100 });
       h.worker(q, async () => 'x'.repeat(500));

@@ -377,6 +377,10 @@ export class MemoryBackend implements Backend {
   }
 
   async claim(queue: string, req: ClaimRequest): Promise<ClaimResult> {
+    return this.#claimNow(queue, req);
+  }
+
+  #claimNow(queue: string, req: ClaimRequest): ClaimResult {
     const q = this.#q(queue);
     const now = this.clock.now();
     const recovered = this.#recover(q, now);
@@ -451,6 +455,10 @@ export class MemoryBackend implements Backend {
   }
 
   async finish(queue: string, reqs: readonly FinishRequest[]): Promise<FinishResult[]> {
+    return this.#finishNow(queue, reqs);
+  }
+
+  #finishNow(queue: string, reqs: readonly FinishRequest[]): FinishResult[] {
     const q = this.#q(queue);
     const now = this.clock.now();
     let woke = false;
@@ -497,7 +505,8 @@ export class MemoryBackend implements Backend {
       }
       const due = now + d.delayMs;
       j.dueAt = due;
-      j.prevDelayMs = d.delayMs;
+      // A job given back on shutdown keeps the previous delay for decorrelated jitter.
+      if (r.outcome !== 'interrupted') j.prevDelayMs = d.delayMs;
       j.nextTrigger = 'auto';
       if (d.delayMs > 0) {
         j.state = 'scheduled';
@@ -519,9 +528,10 @@ export class MemoryBackend implements Backend {
     reqs: readonly FinishRequest[],
     claim: ClaimRequest,
   ): Promise<[FinishResult[], ClaimResult]> {
-    const results = await this.finish(queue, reqs);
+    // One synchronous step, like the Redis script: nothing can run between the two halves.
+    const results = this.#finishNow(queue, reqs);
     if (claim.max <= 0) return [results, { jobs: [], recovered: 0, nextWakeInMs: undefined, paused: this.#q(queue).paused }];
-    return [results, await this.claim(queue, claim)];
+    return [results, this.#claimNow(queue, claim)];
   }
 
   async recoverStalled(queue: string): Promise<number> {

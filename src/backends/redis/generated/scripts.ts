@@ -35,6 +35,14 @@ local function S(x)
   return string.format('%d', x)
 end
 
+-- A variadic command over a long argument list, in chunks: Lua's unpack stops near 8000 values,
+-- and a failure halfway would leave a transition half-applied. ${'`'}step${'`'} keeps pairs together.
+local function bulk(cmd, key, arr, step)
+  for i = 1, #arr, step do
+    rcall(cmd, key, unpack(arr, i, math.min(i + step - 1, #arr)))
+  end
+end
+
 -- The event feed. Events are gathered while a script runs and written at its end by flushEvents:
 -- one XADD per event type per call, with the per-job values as comma-separated columns (ids,
 -- worker ids, reasons and numbers never contain commas). A batch of 50 completions is one stream
@@ -250,7 +258,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
       jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
     end
   end
-  if #za > 0 then rcall('ZADD', K[4], unpack(za)) end
+  bulk('ZADD', K[4], za, 1000)
   return jobs
 end
 
@@ -318,13 +326,8 @@ for i = 0, count - 1 do
     out[#out + 1] = st
   end
 end
--- Variadic pushes in chunks (Lua's unpack has a stack limit).
-for i = 1, #waitIds, 1000 do
-  rcall('LPUSH', KEYS[2], unpack(waitIds, i, math.min(i + 999, #waitIds)))
-end
-for i = 1, #schedArgs, 1000 do
-  rcall('ZADD', KEYS[3], unpack(schedArgs, i, math.min(i + 999, #schedArgs)))
-end
+bulk('LPUSH', KEYS[2], waitIds, 1000)
+bulk('ZADD', KEYS[3], schedArgs, 1000)
 wakeN = wakeN + #waitIds
 wake(KEYS, wakeN)
 flushEvents(KEYS, now)
@@ -364,6 +367,14 @@ end
 -- the instructions of a script that writes many timestamps; "%d" takes the integer path.
 local function S(x)
   return string.format('%d', x)
+end
+
+-- A variadic command over a long argument list, in chunks: Lua's unpack stops near 8000 values,
+-- and a failure halfway would leave a transition half-applied. ${'`'}step${'`'} keeps pairs together.
+local function bulk(cmd, key, arr, step)
+  for i = 1, #arr, step do
+    rcall(cmd, key, unpack(arr, i, math.min(i + step - 1, #arr)))
+  end
 end
 
 -- The event feed. Events are gathered while a script runs and written at its end by flushEvents:
@@ -581,7 +592,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
       jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
     end
   end
-  if #za > 0 then rcall('ZADD', K[4], unpack(za)) end
+  bulk('ZADD', K[4], za, 1000)
   return jobs
 end
 
@@ -662,6 +673,14 @@ local function S(x)
   return string.format('%d', x)
 end
 
+-- A variadic command over a long argument list, in chunks: Lua's unpack stops near 8000 values,
+-- and a failure halfway would leave a transition half-applied. ${'`'}step${'`'} keeps pairs together.
+local function bulk(cmd, key, arr, step)
+  for i = 1, #arr, step do
+    rcall(cmd, key, unpack(arr, i, math.min(i + step - 1, #arr)))
+  end
+end
+
 -- The event feed. Events are gathered while a script runs and written at its end by flushEvents:
 -- one XADD per event type per call, with the per-job values as comma-separated columns (ids,
 -- worker ids, reasons and numbers never contain commas). A batch of 50 completions is one stream
@@ -877,7 +896,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
       jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
     end
   end
-  if #za > 0 then rcall('ZADD', K[4], unpack(za)) end
+  bulk('ZADD', K[4], za, 1000)
   return jobs
 end
 
@@ -989,6 +1008,14 @@ local function S(x)
   return string.format('%d', x)
 end
 
+-- A variadic command over a long argument list, in chunks: Lua's unpack stops near 8000 values,
+-- and a failure halfway would leave a transition half-applied. ${'`'}step${'`'} keeps pairs together.
+local function bulk(cmd, key, arr, step)
+  for i = 1, #arr, step do
+    rcall(cmd, key, unpack(arr, i, math.min(i + step - 1, #arr)))
+  end
+end
+
 -- The event feed. Events are gathered while a script runs and written at its end by flushEvents:
 -- one XADD per event type per call, with the per-job values as comma-separated columns (ids,
 -- worker ids, reasons and numbers never contain commas). A batch of 50 completions is one stream
@@ -1204,7 +1231,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
       jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
     end
   end
-  if #za > 0 then rcall('ZADD', K[4], unpack(za)) end
+  bulk('ZADD', K[4], za, 1000)
   return jobs
 end
 
@@ -1291,18 +1318,22 @@ for i = 0, count - 1 do
         st = 'waiting'
         waitIds[#waitIds + 1] = id
       end
-      rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'fl', fl, 'st', st, 'due', nextDue, 'pd', ARGV[b + 7], 'trg', 'auto')
+      -- A job given back on shutdown keeps the previous delay for decorrelated jitter.
+      if outcome == 'interrupted' then
+        rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'fl', fl, 'st', st, 'due', nextDue, 'trg', 'auto')
+      else
+        rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'fl', fl, 'st', st, 'due', nextDue, 'pd', ARGV[b + 7], 'trg', 'auto')
+      end
       evEnd(now, 'retrying', id, cur, f[6], outcome, ARGV[b + 13], sa, due, 'delay', ARGV[b + 7], 'due', nextDue)
     end
     touched[st] = true
     out[#out + 1] = 'ok'; out[#out + 1] = st; out[#out + 1] = nextDue; out[#out + 1] = nowS
   end
 end
-if #activeDone > 0 then rcall('ZREM', KEYS[4], unpack(activeDone)) end
-if #doneArgs > 0 then rcall('ZADD', KEYS[5], unpack(doneArgs)) end
-if #schedArgs > 0 then rcall('ZADD', KEYS[3], unpack(schedArgs)) end
-if #waitIds > 0 then rcall('LPUSH', KEYS[2], unpack(waitIds)) end
-wakeN = wakeN + #waitIds
+bulk('ZREM', KEYS[4], activeDone, 1000)
+bulk('ZADD', KEYS[5], doneArgs, 1000)
+bulk('ZADD', KEYS[3], schedArgs, 1000)
+bulk('LPUSH', KEYS[2], waitIds, 1000)
 -- One read of the queue's settings serves retention and the paused check.
 local meta = rcall('HMGET', KEYS[1], 'paused', 'rc:completed', 'ra:completed', 'rc:dead', 'ra:dead')
 if touched['completed'] and (meta[2] or meta[3]) then applyRetention(KEYS, P, 'completed', now) end
@@ -1317,8 +1348,14 @@ elseif claimMax > 0 then
   promoteDue(KEYS, P, now)
   local jobs = claimJobs(KEYS, P, now, ARGV[4], tonumber(ARGV[5]), claimMax)
   for _, j in ipairs(jobs) do claim[#claim + 1] = j end
-  wakeN = wakeN - #jobs
   if #jobs == 0 then claim[3] = nextWakeIn(KEYS, now) end
+end
+-- Wake idle workers for the retries this call left waiting (not for jobs it claimed itself),
+-- plus one if a delayed retry became the earliest due.
+if #waitIds > 0 then
+  local left = rcall('LLEN', KEYS[2])
+  if left > #waitIds then left = #waitIds end
+  wakeN = wakeN + left
 end
 wake(KEYS, wakeN)
 flushEvents(KEYS, now)
@@ -1357,6 +1394,14 @@ end
 -- the instructions of a script that writes many timestamps; "%d" takes the integer path.
 local function S(x)
   return string.format('%d', x)
+end
+
+-- A variadic command over a long argument list, in chunks: Lua's unpack stops near 8000 values,
+-- and a failure halfway would leave a transition half-applied. ${'`'}step${'`'} keeps pairs together.
+local function bulk(cmd, key, arr, step)
+  for i = 1, #arr, step do
+    rcall(cmd, key, unpack(arr, i, math.min(i + step - 1, #arr)))
+  end
 end
 
 -- The event feed. Events are gathered while a script runs and written at its end by flushEvents:
@@ -1574,7 +1619,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
       jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
     end
   end
-  if #za > 0 then rcall('ZADD', K[4], unpack(za)) end
+  bulk('ZADD', K[4], za, 1000)
   return jobs
 end
 
@@ -1640,6 +1685,14 @@ local function S(x)
   return string.format('%d', x)
 end
 
+-- A variadic command over a long argument list, in chunks: Lua's unpack stops near 8000 values,
+-- and a failure halfway would leave a transition half-applied. ${'`'}step${'`'} keeps pairs together.
+local function bulk(cmd, key, arr, step)
+  for i = 1, #arr, step do
+    rcall(cmd, key, unpack(arr, i, math.min(i + step - 1, #arr)))
+  end
+end
+
 -- The event feed. Events are gathered while a script runs and written at its end by flushEvents:
 -- one XADD per event type per call, with the per-job values as comma-separated columns (ids,
 -- worker ids, reasons and numbers never contain commas). A batch of 50 completions is one stream
@@ -1855,7 +1908,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
       jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
     end
   end
-  if #za > 0 then rcall('ZADD', K[4], unpack(za)) end
+  bulk('ZADD', K[4], za, 1000)
   return jobs
 end
 
@@ -1910,6 +1963,14 @@ local function S(x)
   return string.format('%d', x)
 end
 
+-- A variadic command over a long argument list, in chunks: Lua's unpack stops near 8000 values,
+-- and a failure halfway would leave a transition half-applied. ${'`'}step${'`'} keeps pairs together.
+local function bulk(cmd, key, arr, step)
+  for i = 1, #arr, step do
+    rcall(cmd, key, unpack(arr, i, math.min(i + step - 1, #arr)))
+  end
+end
+
 -- The event feed. Events are gathered while a script runs and written at its end by flushEvents:
 -- one XADD per event type per call, with the per-job values as comma-separated columns (ids,
 -- worker ids, reasons and numbers never contain commas). A batch of 50 completions is one stream
@@ -2125,7 +2186,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
       jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
     end
   end
-  if #za > 0 then rcall('ZADD', K[4], unpack(za)) end
+  bulk('ZADD', K[4], za, 1000)
   return jobs
 end
 
@@ -2196,6 +2257,14 @@ local function S(x)
   return string.format('%d', x)
 end
 
+-- A variadic command over a long argument list, in chunks: Lua's unpack stops near 8000 values,
+-- and a failure halfway would leave a transition half-applied. ${'`'}step${'`'} keeps pairs together.
+local function bulk(cmd, key, arr, step)
+  for i = 1, #arr, step do
+    rcall(cmd, key, unpack(arr, i, math.min(i + step - 1, #arr)))
+  end
+end
+
 -- The event feed. Events are gathered while a script runs and written at its end by flushEvents:
 -- one XADD per event type per call, with the per-job values as comma-separated columns (ids,
 -- worker ids, reasons and numbers never contain commas). A batch of 50 completions is one stream
@@ -2411,7 +2480,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
       jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
     end
   end
-  if #za > 0 then rcall('ZADD', K[4], unpack(za)) end
+  bulk('ZADD', K[4], za, 1000)
   return jobs
 end
 
@@ -2483,6 +2552,14 @@ local function S(x)
   return string.format('%d', x)
 end
 
+-- A variadic command over a long argument list, in chunks: Lua's unpack stops near 8000 values,
+-- and a failure halfway would leave a transition half-applied. ${'`'}step${'`'} keeps pairs together.
+local function bulk(cmd, key, arr, step)
+  for i = 1, #arr, step do
+    rcall(cmd, key, unpack(arr, i, math.min(i + step - 1, #arr)))
+  end
+end
+
 -- The event feed. Events are gathered while a script runs and written at its end by flushEvents:
 -- one XADD per event type per call, with the per-job values as comma-separated columns (ids,
 -- worker ids, reasons and numbers never contain commas). A batch of 50 completions is one stream
@@ -2698,7 +2775,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
       jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
     end
   end
-  if #za > 0 then rcall('ZADD', K[4], unpack(za)) end
+  bulk('ZADD', K[4], za, 1000)
   return jobs
 end
 
@@ -2762,6 +2839,14 @@ local function S(x)
   return string.format('%d', x)
 end
 
+-- A variadic command over a long argument list, in chunks: Lua's unpack stops near 8000 values,
+-- and a failure halfway would leave a transition half-applied. ${'`'}step${'`'} keeps pairs together.
+local function bulk(cmd, key, arr, step)
+  for i = 1, #arr, step do
+    rcall(cmd, key, unpack(arr, i, math.min(i + step - 1, #arr)))
+  end
+end
+
 -- The event feed. Events are gathered while a script runs and written at its end by flushEvents:
 -- one XADD per event type per call, with the per-job values as comma-separated columns (ids,
 -- worker ids, reasons and numbers never contain commas). A batch of 50 completions is one stream
@@ -2977,7 +3062,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
       jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
     end
   end
-  if #za > 0 then rcall('ZADD', K[4], unpack(za)) end
+  bulk('ZADD', K[4], za, 1000)
   return jobs
 end
 

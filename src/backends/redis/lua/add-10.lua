@@ -59,13 +59,8 @@ for i = 0, count - 1 do
     out[#out + 1] = st
   end
 end
--- Variadic pushes in chunks (Lua's unpack has a stack limit).
-for i = 1, #waitIds, 1000 do
-  rcall('LPUSH', KEYS[2], unpack(waitIds, i, math.min(i + 999, #waitIds)))
-end
-for i = 1, #schedArgs, 1000 do
-  rcall('ZADD', KEYS[3], unpack(schedArgs, i, math.min(i + 999, #schedArgs)))
-end
+bulk('LPUSH', KEYS[2], waitIds, 1000)
+bulk('ZADD', KEYS[3], schedArgs, 1000)
 wakeN = wakeN + #waitIds
 wake(KEYS, wakeN)
 flushEvents(KEYS, now)

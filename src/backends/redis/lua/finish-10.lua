@@ -87,18 +87,22 @@ for i = 0, count - 1 do
         st = 'waiting'
         waitIds[#waitIds + 1] = id
       end
-      rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'fl', fl, 'st', st, 'due', nextDue, 'pd', ARGV[b + 7], 'trg', 'auto')
+      -- A job given back on shutdown keeps the previous delay for decorrelated jitter.
+      if outcome == 'interrupted' then
+        rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'fl', fl, 'st', st, 'due', nextDue, 'trg', 'auto')
+      else
+        rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'fl', fl, 'st', st, 'due', nextDue, 'pd', ARGV[b + 7], 'trg', 'auto')
+      end
       evEnd(now, 'retrying', id, cur, f[6], outcome, ARGV[b + 13], sa, due, 'delay', ARGV[b + 7], 'due', nextDue)
     end
     touched[st] = true
     out[#out + 1] = 'ok'; out[#out + 1] = st; out[#out + 1] = nextDue; out[#out + 1] = nowS
   end
 end
-if #activeDone > 0 then rcall('ZREM', KEYS[4], unpack(activeDone)) end
-if #doneArgs > 0 then rcall('ZADD', KEYS[5], unpack(doneArgs)) end
-if #schedArgs > 0 then rcall('ZADD', KEYS[3], unpack(schedArgs)) end
-if #waitIds > 0 then rcall('LPUSH', KEYS[2], unpack(waitIds)) end
-wakeN = wakeN + #waitIds
+bulk('ZREM', KEYS[4], activeDone, 1000)
+bulk('ZADD', KEYS[5], doneArgs, 1000)
+bulk('ZADD', KEYS[3], schedArgs, 1000)
+bulk('LPUSH', KEYS[2], waitIds, 1000)
 -- One read of the queue's settings serves retention and the paused check.
 local meta = rcall('HMGET', KEYS[1], 'paused', 'rc:completed', 'ra:completed', 'rc:dead', 'ra:dead')
 if touched['completed'] and (meta[2] or meta[3]) then applyRetention(KEYS, P, 'completed', now) end
@@ -113,8 +117,14 @@ elseif claimMax > 0 then
   promoteDue(KEYS, P, now)
   local jobs = claimJobs(KEYS, P, now, ARGV[4], tonumber(ARGV[5]), claimMax)
   for _, j in ipairs(jobs) do claim[#claim + 1] = j end
-  wakeN = wakeN - #jobs
   if #jobs == 0 then claim[3] = nextWakeIn(KEYS, now) end
+end
+-- Wake idle workers for the retries this call left waiting (not for jobs it claimed itself),
+-- plus one if a delayed retry became the earliest due.
+if #waitIds > 0 then
+  local left = rcall('LLEN', KEYS[2])
+  if left > #waitIds then left = #waitIds end
+  wakeN = wakeN + left
 end
 wake(KEYS, wakeN)
 flushEvents(KEYS, now)

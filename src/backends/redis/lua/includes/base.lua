@@ -23,6 +23,14 @@ local function S(x)
   return string.format('%d', x)
 end
 
+-- A variadic command over a long argument list, in chunks: Lua's unpack stops near 8000 values,
+-- and a failure halfway would leave a transition half-applied. `step` keeps pairs together.
+local function bulk(cmd, key, arr, step)
+  for i = 1, #arr, step do
+    rcall(cmd, key, unpack(arr, i, math.min(i + step - 1, #arr)))
+  end
+end
+
 -- The event feed. Events are gathered while a script runs and written at its end by flushEvents:
 -- one XADD per event type per call, with the per-job values as comma-separated columns (ids,
 -- worker ids, reasons and numbers never contain commas). A batch of 50 completions is one stream
@@ -238,7 +246,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
       jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
     end
   end
-  if #za > 0 then rcall('ZADD', K[4], unpack(za)) end
+  bulk('ZADD', K[4], za, 1000)
   return jobs
 end
 
