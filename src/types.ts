@@ -184,6 +184,8 @@ export interface Job<Data = unknown, Result = unknown> {
   readonly options: JobOptionsStored;
   readonly attempts: readonly Attempt[];
   readonly current?: CurrentAttempt;
+  /** A person's replay or retry waiting for the job's next attempt (who, note, patch). */
+  readonly pendingManual?: ManualTrigger;
   /** Stalled deliveries since the job was added or last replayed. */
   readonly stalls: number;
   /** Failed attempts since the job was added or last replayed: what the retry policy counts. */

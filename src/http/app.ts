@@ -62,8 +62,15 @@ function checkOptions(o: BuildAppOptions): void {
   if (o.token !== undefined && (typeof o.token !== 'string' || !/^\S{1,1024}$/.test(o.token))) {
     throw new ValidationError('token', 'a non-empty string without spaces (at most 1024 characters)');
   }
-  if (o.cors !== undefined && (!Array.isArray(o.cors) || o.cors.some((c) => typeof c !== 'string' || c === ''))) {
-    throw new ValidationError('cors', 'an array of origins such as https://ops.example.com, or ["*"]', o.cors);
+  if (
+    o.cors !== undefined &&
+    (!Array.isArray(o.cors) || o.cors.some((c) => typeof c !== 'string' || c === ''))
+  ) {
+    throw new ValidationError(
+      'cors',
+      'an array of origins such as https://ops.example.com, or ["*"]',
+      o.cors,
+    );
   }
   const limit = o.bodyLimit;
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1024 || limit > 64 << 20)) {
@@ -104,7 +111,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       info: {
         title: 'ReTraced API',
         version: packageVersion(),
-        description: 'Jobs, retries as data, dead letters and replays. Errors are application/problem+json with a stable code.',
+        description:
+          'Jobs, retries as data, dead letters and replays. Errors are application/problem+json with a stable code.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       ...(token !== undefined ? { security: [{ bearer: [] }] } : {}),
@@ -120,7 +128,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const log = (msg: string) => (e: unknown) => app.log.warn({ err: e }, msg);
   const metrics = new MetricsCollector(backend, { onError: log('metrics: reading the event feed failed') });
   const sse = new SseHub(backend, { onError: log('events: reading the event feed failed') });
-  const ctx: RouteContext = { backend, queues: new QueueRegistry(backend, options.queueOptions), metrics, sse };
+  const ctx: RouteContext = {
+    backend,
+    queues: new QueueRegistry(backend, options.queueOptions),
+    metrics,
+    sse,
+  };
 
   registerHealthRoutes(app, ctx);
   registerMetaRoutes(app, ctx);

@@ -41,7 +41,8 @@ export function installAuth(app: FastifyInstance, token: string): void {
     const given = bearer(request.headers.authorization);
     if (given !== undefined && tokenMatches(given, token)) return;
     reply.header('www-authenticate', 'Bearer realm="retraced"');
-    const detail = given === undefined ? 'send Authorization: Bearer <token>' : 'the bearer token is not valid';
+    const detail =
+      given === undefined ? 'send Authorization: Bearer <token>' : 'the bearer token is not valid';
     return sendProblem(reply, problem('RETRACED_ERR_UNAUTHORIZED', detail));
   });
 }
@@ -57,7 +58,8 @@ export function installCors(app: FastifyInstance, origins: readonly string[]): v
     if (origin === undefined || (!any && !allowed.has(origin))) return;
     reply.header('access-control-allow-origin', any ? '*' : origin);
     if (!any) reply.header('vary', 'Origin');
-    const preflight = request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined;
+    const preflight =
+      request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined;
     if (!preflight) return;
     reply
       .header('access-control-allow-methods', ALLOW_METHODS)
@@ -69,7 +71,10 @@ export function installCors(app: FastifyInstance, origins: readonly string[]): v
 
 /** True for hosts only this machine can reach: `localhost`, 127.0.0.0/8, `::1`. */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
   return h === 'localhost' || h === '::1' || /^(::ffff:)?127(\.\d{1,3}){3}$/.test(h);
 }
 
@@ -77,7 +82,10 @@ export function isLoopbackHost(host: string): boolean {
  * Refuses to serve beyond loopback without a token (the check `retraced server` runs before
  * `listen`). Throws a ValidationError naming `token`.
  */
-export function assertListenSecurity(options: { readonly host: string; readonly token?: string | undefined }): void {
+export function assertListenSecurity(options: {
+  readonly host: string;
+  readonly token?: string | undefined;
+}): void {
   if (isLoopbackHost(options.host) || (options.token !== undefined && options.token !== '')) return;
   throw new ValidationError(
     'token',

@@ -50,7 +50,9 @@ export function toDlqFilter(f: DlqFilterBody, field: string): DlqFilter {
 
 /** Exactly one of ids (deduplicated) and filter (parsed). Fields are named relative to the body. */
 export function resolveTarget(t: Target): { ids: readonly string[] } | { filter: DlqFilter } {
-  if (t.ids !== undefined && t.filter !== undefined) throw new ValidationError('filter', 'absent when ids are given');
+  if (t.ids !== undefined && t.filter !== undefined) {
+    throw new ValidationError('filter', 'absent when ids are given');
+  }
   if (t.ids !== undefined) return { ids: [...new Set(t.ids)] };
   if (t.filter !== undefined) return { filter: toDlqFilter(t.filter, 'filter') };
   throw new ValidationError('ids', 'given, or a filter instead ({} matches every dead job)');
@@ -120,7 +122,10 @@ export async function replayDead(queue: Queue, req: ReplayRequest): Promise<Repl
   return out;
 }
 
-export async function purgeDead(queue: Queue, req: Target & { readonly dryRun: boolean }): Promise<PurgeOutcome> {
+export async function purgeDead(
+  queue: Queue,
+  req: Target & { readonly dryRun: boolean },
+): Promise<PurgeOutcome> {
   const target = resolveTarget(req);
   if (!req.dryRun) {
     const purged = await queue.dlq.purge('ids' in target ? { ids: target.ids } : target.filter);

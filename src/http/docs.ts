@@ -29,7 +29,8 @@ function parameters(op: Record<string, unknown>): string {
   const rows = params
     .map((p) => {
       const schema = isObject(p.schema) ? p.schema : {};
-      const type = str(schema.type) + (Array.isArray(schema.enum) ? ` (${schema.enum.map(String).join(' | ')})` : '');
+      const type =
+        str(schema.type) + (Array.isArray(schema.enum) ? ` (${schema.enum.map(String).join(' | ')})` : '');
       const desc = str(p.description) || str(schema.description);
       return `<tr><td><code>${escapeHtml(str(p.name))}</code></td><td>${escapeHtml(str(p.in))}</td><td>${p.required === true ? 'yes' : ''}</td><td>${escapeHtml(type)}</td><td>${escapeHtml(desc)}</td></tr>`;
     })
@@ -40,12 +41,17 @@ function parameters(op: Record<string, unknown>): string {
 function contentSchemas(content: unknown): string {
   if (!isObject(content)) return '';
   return Object.entries(content)
-    .map(([type, media]) => `<div class="ct">${escapeHtml(type)}</div>${schemaBlock(isObject(media) ? media.schema : undefined)}`)
+    .map(
+      ([type, media]) =>
+        `<div class="ct">${escapeHtml(type)}</div>${schemaBlock(isObject(media) ? media.schema : undefined)}`,
+    )
     .join('');
 }
 
 function operation(path: string, method: string, op: Record<string, unknown>): string {
-  const body = isObject(op.requestBody) ? `<h4>Request body</h4>${contentSchemas(op.requestBody.content)}` : '';
+  const body = isObject(op.requestBody)
+    ? `<h4>Request body</h4>${contentSchemas(op.requestBody.content)}`
+    : '';
   const responses = isObject(op.responses)
     ? Object.entries(op.responses)
         .map(([code, r]) => {
@@ -81,7 +87,9 @@ export function renderDocs(spec: unknown): string {
     for (const [method, op] of Object.entries(item)) {
       if (!isObject(op)) continue;
       const id = `${method}-${path}`.replace(/[^A-Za-z0-9]+/g, '-');
-      index.push(`<li><a href="#${escapeHtml(id)}"><code>${escapeHtml(method.toUpperCase())} ${escapeHtml(path)}</code></a> ${escapeHtml(str(op.summary))}</li>`);
+      index.push(
+        `<li><a href="#${escapeHtml(id)}"><code>${escapeHtml(method.toUpperCase())} ${escapeHtml(path)}</code></a> ${escapeHtml(str(op.summary))}</li>`,
+      );
       ops.push(operation(path, method, op));
     }
   }

@@ -32,7 +32,6 @@ export const ERROR_TABLE: Readonly<Record<string, readonly [number, string]>> = 
   RETRACED_ERR_BAD_REQUEST: [400, 'Bad request'],
   RETRACED_ERR_UNAUTHORIZED: [401, 'Unauthorized'],
   RETRACED_ERR_NOT_FOUND: [404, 'Not found'],
-  RETRACED_ERR_METHOD_NOT_ALLOWED: [405, 'Method not allowed'],
   RETRACED_ERR_UNSUPPORTED_MEDIA_TYPE: [415, 'Unsupported media type'],
   RETRACED_ERR_BACKEND_UNAVAILABLE: [503, 'Backend unavailable'],
   RETRACED_ERR_NOT_READY: [503, 'Not ready'],
@@ -47,11 +46,24 @@ const FASTIFY_CODES: Readonly<Record<string, string>> = {
 };
 
 /** Connection failures of a networked backend: the backend is unavailable, not the request wrong. */
-const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN']);
+const UNAVAILABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'EAI_AGAIN',
+]);
 
 export function problem(code: string, detail: string, field?: string): Problem {
-  const [status, title] = ERROR_TABLE[code] ?? ERROR_TABLE.RETRACED_ERR_INTERNAL ?? [500, 'Internal server error'];
-  const slug = code.replace(/^RETRACED_ERR_?/, '').toLowerCase().replace(/_/g, '-') || 'conflict';
+  const [status, title] = ERROR_TABLE[code] ??
+    ERROR_TABLE.RETRACED_ERR_INTERNAL ?? [500, 'Internal server error'];
+  const slug =
+    code
+      .replace(/^RETRACED_ERR_?/, '')
+      .toLowerCase()
+      .replace(/_/g, '-') || 'conflict';
   return {
     type: `urn:retraced:problem:${slug}`,
     title,
@@ -88,7 +100,10 @@ export function toProblem(e: unknown): Problem {
     return problem('RETRACED_ERR_BAD_REQUEST', `the body is not valid JSON: ${e.message}`);
   }
   const code = errorCode(e);
-  if ((code !== undefined && UNAVAILABLE.has(code)) || (e instanceof Error && e.name === 'MaxRetriesPerRequestError')) {
+  if (
+    (code !== undefined && UNAVAILABLE.has(code)) ||
+    (e instanceof Error && e.name === 'MaxRetriesPerRequestError')
+  ) {
     return problem('RETRACED_ERR_BACKEND_UNAVAILABLE', 'the backend cannot be reached; try again later');
   }
   return problem('RETRACED_ERR_INTERNAL', 'an unexpected error occurred; it has been logged');
@@ -131,6 +146,9 @@ export function installErrorHandlers(app: FastifyInstance): void {
     return sendProblem(reply, p);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, problem('RETRACED_ERR_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`)),
+    sendProblem(
+      reply,
+      problem('RETRACED_ERR_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`),
+    ),
   );
 }

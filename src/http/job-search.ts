@@ -45,7 +45,15 @@ export function summarise(job: Job): JobSummary {
     createdAt: job.createdAt,
     dueAt: job.dueAt,
     attempts: job.attempts.length,
-    ...(error ? { lastError: { name: error.name, message: error.message, ...(error.code ? { code: error.code } : {}) } } : {}),
+    ...(error
+      ? {
+          lastError: {
+            name: error.name,
+            message: error.message,
+            ...(error.code ? { code: error.code } : {}),
+          },
+        }
+      : {}),
     ...(job.finishedAt !== undefined ? { finishedAt: job.finishedAt } : {}),
   };
 }

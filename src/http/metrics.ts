@@ -12,7 +12,9 @@ import { FeedFollower } from './feed.js';
 import { Histogram, Series } from './prometheus.js';
 
 /** Bucket upper bounds in ms: from a millisecond to an hour (drift grows while workers are down). */
-export const BUCKETS_MS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 300_000, 900_000, 3_600_000];
+export const BUCKETS_MS = [
+  1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 300_000, 900_000, 3_600_000,
+];
 
 /** Events that end an attempt; they carry outcome, class, drift and dur fields. */
 const ATTEMPT_ENDS = new Set(['completed', 'retrying', 'dead', 'stalled']);
@@ -34,13 +36,37 @@ export class MetricsCollector {
   /** Until the first successful listing, found queues are followed from their tail. */
   #listed = false;
 
-  readonly #events = new Series('retraced_events_total', 'Events on the queue feeds since the server started, by type.', 'counter');
-  readonly #attempts = new Series('retraced_attempts_total', 'Attempts ended, by outcome and error class.', 'counter');
-  readonly #retries = new Series('retraced_retries_total', 'Jobs sent back for another attempt, by cause (failure or stall).', 'counter');
+  readonly #events = new Series(
+    'retraced_events_total',
+    'Events on the queue feeds since the server started, by type.',
+    'counter',
+  );
+  readonly #attempts = new Series(
+    'retraced_attempts_total',
+    'Attempts ended, by outcome and error class.',
+    'counter',
+  );
+  readonly #retries = new Series(
+    'retraced_retries_total',
+    'Jobs sent back for another attempt, by cause (failure or stall).',
+    'counter',
+  );
   readonly #dead = new Series('retraced_dead_letters_total', 'Jobs dead-lettered, by reason.', 'counter');
-  readonly #feedErrors = new Series('retraced_feed_read_errors_total', 'Failed reads of the event feeds.', 'counter');
-  readonly #drift = new Histogram('retraced_attempt_drift_ms', 'How late attempts started (startedAt - dueAt), in ms.', BUCKETS_MS);
-  readonly #duration = new Histogram('retraced_attempt_duration_ms', 'How long attempts ran, in ms.', BUCKETS_MS);
+  readonly #feedErrors = new Series(
+    'retraced_feed_read_errors_total',
+    'Failed reads of the event feeds.',
+    'counter',
+  );
+  readonly #drift = new Histogram(
+    'retraced_attempt_drift_ms',
+    'How late attempts started (startedAt - dueAt), in ms.',
+    BUCKETS_MS,
+  );
+  readonly #duration = new Histogram(
+    'retraced_attempt_duration_ms',
+    'How long attempts ran, in ms.',
+    BUCKETS_MS,
+  );
 
   constructor(backend: Backend, options: MetricsOptions = {}) {
     this.#backend = backend;
@@ -68,7 +94,9 @@ export class MetricsCollector {
       const names = await this.#backend.listQueues();
       const from = this.#listed ? 'start' : 'tail';
       this.#listed = true;
-      await Promise.all(names.filter((q) => !this.#follower.has(q)).map((q) => this.#follower.follow(q, from)));
+      await Promise.all(
+        names.filter((q) => !this.#follower.has(q)).map((q) => this.#follower.follow(q, from)),
+      );
       return names;
     } catch (e) {
       this.#onError(e);
@@ -97,12 +125,26 @@ export class MetricsCollector {
     const depth = new Series('retraced_queue_depth', 'Jobs waiting or scheduled, now.', 'gauge');
     const paused = new Series('retraced_queue_paused', '1 when the queue is paused.', 'gauge');
     for (const queue of queues) {
-      const [counts, isPaused] = await Promise.all([this.#backend.counts(queue), this.#backend.isPaused(queue)]);
+      const [counts, isPaused] = await Promise.all([
+        this.#backend.counts(queue),
+        this.#backend.isPaused(queue),
+      ]);
       for (const state of JobStates) jobs.set({ queue, state }, counts[state]);
       depth.set({ queue }, counts.waiting + counts.scheduled);
       paused.set({ queue }, isPaused ? 1 : 0);
     }
-    return [jobs, depth, paused, this.#attempts, this.#retries, this.#dead, this.#events, this.#drift, this.#duration, this.#feedErrors]
+    return [
+      jobs,
+      depth,
+      paused,
+      this.#attempts,
+      this.#retries,
+      this.#dead,
+      this.#events,
+      this.#drift,
+      this.#duration,
+      this.#feedErrors,
+    ]
       .map((m) => m.render())
       .join('');
   }

@@ -57,7 +57,9 @@ export class Series {
 
   render(): string {
     let out = header(this.name, this.help, this.type);
-    for (const { labels, value } of this.#values.values()) out += `${this.name}${formatLabels(labels)} ${formatValue(value)}\n`;
+    for (const { labels, value } of this.#values.values()) {
+      out += `${this.name}${formatLabels(labels)} ${formatValue(value)}\n`;
+    }
     return out;
   }
 }

@@ -47,7 +47,11 @@ export const queueDetail = {
   ...open,
 } as const;
 
-export const pauseState = { type: 'object', properties: { name: str, paused: { type: 'boolean' } }, ...open } as const;
+export const pauseState = {
+  type: 'object',
+  properties: { name: str, paused: { type: 'boolean' } },
+  ...open,
+} as const;
 
 export const added = {
   type: 'object',
@@ -93,7 +97,11 @@ const attempt = {
     error: { ...errorInfo, properties: { ...errorInfo.properties, stack: str } },
     errorClass: str,
     rule: str,
-    decision: { type: 'object', description: 'done | retry (delay, explanation) | dead (reason) | cancelled', ...open },
+    decision: {
+      type: 'object',
+      description: 'done | retry (delay, explanation) | dead (reason) | cancelled',
+      ...open,
+    },
     manual,
   },
   ...open,
@@ -175,7 +183,15 @@ export const policyPreview = {
       type: 'array',
       items: {
         type: 'object',
-        properties: { attempt: int, phase: int, delayMs: int, minDelayMs: int, maxDelayMs: int, atMs: int, explanation: str },
+        properties: {
+          attempt: int,
+          phase: int,
+          delayMs: int,
+          minDelayMs: int,
+          maxDelayMs: int,
+          atMs: int,
+          explanation: str,
+        },
         ...open,
       },
     },
@@ -187,6 +203,12 @@ export const policyPreview = {
 
 /** 4xx/5xx answers for the OpenAPI document, sent as application/problem+json. */
 export const problems = {
-  '4xx': { description: 'Bad input, unknown job, wrong state, or no token', content: { 'application/problem+json': { schema: problem } } },
-  '5xx': { description: 'Backend unavailable or closed', content: { 'application/problem+json': { schema: problem } } },
+  '4xx': {
+    description: 'Bad input, unknown job, wrong state, or no token',
+    content: { 'application/problem+json': { schema: problem } },
+  },
+  '5xx': {
+    description: 'Backend unavailable or closed',
+    content: { 'application/problem+json': { schema: problem } },
+  },
 } as const;

@@ -8,7 +8,13 @@
  * The TypeScript types next to each request schema describe what the schema lets through.
  * @module
  */
-import { JobStates, type DeadReason, type JobState, type RetentionSettings, type RetryPolicy } from '../types.js';
+import {
+  JobStates,
+  type DeadReason,
+  type JobState,
+  type RetentionSettings,
+  type RetryPolicy,
+} from '../types.js';
 
 // Shared pieces ------------------------------------------------------------------------------------
 
@@ -19,11 +25,24 @@ export const JOB_ID_PATTERN = '^[A-Za-z0-9_.:-]{1,128}$';
 const YEAR_MS = 365 * 24 * 60 * 60 * 1000;
 const REASONS: readonly DeadReason[] = ['exhausted', 'permanent', 'poison'];
 
-const queueName = { type: 'string', pattern: QUEUE_NAME_PATTERN, description: 'Queue name: 1-64 of A-Z a-z 0-9 _ . -' } as const;
-const jobId = { type: 'string', pattern: JOB_ID_PATTERN, description: 'Job id: 1-128 of A-Z a-z 0-9 _ . : -' } as const;
+const queueName = {
+  type: 'string',
+  pattern: QUEUE_NAME_PATTERN,
+  description: 'Queue name: 1-64 of A-Z a-z 0-9 _ . -',
+} as const;
+const jobId = {
+  type: 'string',
+  pattern: JOB_ID_PATTERN,
+  description: 'Job id: 1-128 of A-Z a-z 0-9 _ . : -',
+} as const;
 const jobName = { type: 'string', minLength: 1, maxLength: 128 } as const;
 const durationMs = { type: 'integer', minimum: 0, maximum: YEAR_MS } as const;
-const who = { type: 'string', minLength: 1, maxLength: 200, description: 'Who does this (recorded with the job).' } as const;
+const who = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 200,
+  description: 'Who does this (recorded with the job).',
+} as const;
 const note = { type: 'string', maxLength: 2000 } as const;
 /** A time in a query string or body: ms since epoch, or an ISO 8601 date-time. */
 const timeInput = {
@@ -32,7 +51,11 @@ const timeInput = {
   maxLength: 40,
   description: 'ms since epoch, or an ISO 8601 date-time such as 2026-01-31T12:00:00Z',
 } as const;
-const cursor = { type: 'string', maxLength: 200, description: 'Opaque: the nextCursor of a previous page.' } as const;
+const cursor = {
+  type: 'string',
+  maxLength: 200,
+  description: 'Opaque: the nextCursor of a previous page.',
+} as const;
 const limit = { type: 'integer', minimum: 1, maximum: 500, default: 50 } as const;
 
 export const queueParams = {
@@ -74,7 +97,12 @@ const backoff = {
     },
     {
       type: 'object',
-      properties: { type: { const: 'linear' }, delayMs: durationMs, stepMs: durationMs, maxDelayMs: durationMs },
+      properties: {
+        type: { const: 'linear' },
+        delayMs: durationMs,
+        stepMs: durationMs,
+        maxDelayMs: durationMs,
+      },
       required: ['delayMs'],
       additionalProperties: false,
     },
@@ -102,7 +130,8 @@ const backoff = {
 /** `{ attempts, backoff? }` or `{ phases }`: which of the two is checked by the library. */
 export const retryPolicy = {
   type: 'object',
-  description: 'Either { attempts, backoff? } (attempts counts the first run) or { phases: [{ retries, backoff }] }.',
+  description:
+    'Either { attempts, backoff? } (attempts counts the first run) or { phases: [{ retries, backoff }] }.',
   properties: {
     attempts: { type: 'integer', minimum: 1, maximum: 1000 },
     backoff,
@@ -173,7 +202,12 @@ export const listJobsQuery = {
   properties: {
     state: { type: 'string', enum: [...JobStates], default: 'waiting' },
     name: jobName,
-    errorCode: { type: 'string', minLength: 1, maxLength: 200, description: "The last attempt's error code." },
+    errorCode: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 200,
+      description: "The last attempt's error code.",
+    },
     from: { ...timeInput, description: 'createdAt (finishedAt for finished states) at or after this time.' },
     to: { ...timeInput, description: 'createdAt (finishedAt for finished states) at or before this time.' },
     cursor,
@@ -202,7 +236,9 @@ export interface CancelBody {
   reason?: string;
 }
 
-const patch = { description: 'JSON Merge Patch (RFC 7386) applied to the job data; the diff is recorded.' } as const;
+const patch = {
+  description: 'JSON Merge Patch (RFC 7386) applied to the job data; the diff is recorded.',
+} as const;
 export const retryBody = {
   type: 'object',
   properties: { by: who, note, patch },
@@ -298,7 +334,13 @@ export const replayBody = {
     note,
     patch,
     dryRun: { type: 'boolean', default: false, description: 'Report what would happen; change nothing.' },
-    limit: { type: 'integer', minimum: 1, maximum: 10_000, default: 1000, description: 'Most jobs a filter replays.' },
+    limit: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 10_000,
+      default: 1000,
+      description: 'Most jobs a filter replays.',
+    },
   },
   required: ['by'],
   additionalProperties: false,

@@ -92,7 +92,11 @@ export class SseHub {
    * The headers are written once every queue is followed, so a client that has seen them sees
    * every later transition.
    */
-  async serve(res: ServerResponse, headers: OutgoingHttpHeaders, queues: readonly string[] | undefined): Promise<void> {
+  async serve(
+    res: ServerResponse,
+    headers: OutgoingHttpHeaders,
+    queues: readonly string[] | undefined,
+  ): Promise<void> {
     const client = new Client(res, queues === undefined);
     this.#clients.add(client);
     res.on('close', () => this.#drop(client));

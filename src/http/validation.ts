@@ -9,7 +9,13 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import type { FastifyError, FastifySchema, FastifySchemaCompiler } from 'fastify';
 
-const common = { allErrors: false, removeAdditional: false, useDefaults: true, discriminator: true, strict: true } as const;
+const common = {
+  allErrors: false,
+  removeAdditional: false,
+  useDefaults: true,
+  discriminator: true,
+  strict: true,
+} as const;
 
 // Shared by every app of the process: Ajv caches what it compiled, and the schemas are constants.
 const strictAjv = new Ajv({ ...common, coerceTypes: false });
@@ -42,7 +48,10 @@ function describeError(e: ErrorObject): { suffix: string; message: string } {
     case 'additionalProperties':
       return { suffix: `.${String(p.additionalProperty)}`, message: 'is not allowed (not a known property)' };
     case 'enum':
-      return { suffix: '', message: `must be one of ${(p.allowedValues as unknown[]).map(String).join(', ')}` };
+      return {
+        suffix: '',
+        message: `must be one of ${(p.allowedValues as unknown[]).map(String).join(', ')}`,
+      };
     case 'discriminator':
       return {
         suffix: `.${String(p.tag)}`,

@@ -212,6 +212,28 @@ export function lifecycleCases(h: Harness): void {
       expect(await q.counts()).toMatchObject({ active: 0, completed: n, waiting: 0 });
     });
 
+    it('retryNow runs a scheduled job at once, shows the pending manual trigger, then records it', async () => {
+      const q = h.queue();
+      const { id } = await q.add('later', null, { delay: 60_000 });
+      const pending = await q.retryNow(id, { by: 'bob', note: 'customer waiting' });
+      expect(pending.state).toBe('waiting');
+      expect(pending.pendingManual).toMatchObject({ by: 'bob', note: 'customer waiting' });
+      h.worker(q, async () => 'ran');
+      const job = await waitForState(q, id, 'completed');
+      expect(job.attempts[0]).toMatchObject({ trigger: 'manual', manual: { by: 'bob', note: 'customer waiting' } });
+      expect(job.pendingManual).toBeUndefined();
+      await expect(q.retryNow(id, { by: 'bob' })).rejects.toBeInstanceOf(InvalidStateError);
+    });
+
+    it('reading an unknown queue creates nothing', async () => {
+      const name = `ghost${Date.now()}`;
+      const { Queue } = await import('../../src/queue.js');
+      const ghost = new Queue(name, { backend: h.backend });
+      expect(await ghost.counts()).toMatchObject({ waiting: 0, completed: 0 });
+      expect(await ghost.getJob('x')).toBeNull();
+      expect(await h.backend.listQueues()).not.toContain(name);
+    });
+
     it('stores a result over the size limit as a marker, not the result', async () => {
       const q = h.queue({ maxResultBytes: 100 });
       h.worker(q, async () => 'x'.repeat(500));

@@ -111,23 +111,16 @@ export class MemoryBackend implements Backend {
     if (this.#closed) throw new BackendClosedError('memory backend');
     let q = this.#queues.get(name);
     if (!q) {
-      q = {
-        jobs: new Map(),
-        waiting: new Set(),
-        scheduled: new Map(),
-        active: new Map(),
-        finished: { completed: new Map(), dead: new Map(), cancelled: new Map() },
-        paused: false,
-        retention: {},
-        evictions: { completed: 0, dead: 0, cancelled: 0 },
-        nextId: 0,
-        events: [],
-        eventSeq: 0,
-        waiters: new Set(),
-      };
+      q = emptyQueue();
       this.#queues.set(name, q);
     }
     return q;
+  }
+
+  /** For reads: the queue if it exists, else an empty one that is not stored (reads create nothing). */
+  #peek(name: string): MemQueue {
+    if (this.#closed) throw new BackendClosedError('memory backend');
+    return this.#queues.get(name) ?? emptyQueue();
   }
 
   #emit(q: MemQueue, type: string, jobId: string | undefined, fields: Record<string, string> = {}): void {
@@ -197,17 +190,17 @@ export class MemoryBackend implements Backend {
   }
 
   async getJob(queue: string, id: string): Promise<Job | null> {
-    const j = this.#q(queue).jobs.get(id);
+    const j = this.#peek(queue).jobs.get(id);
     return j ? toJob(queue, j) : null;
   }
 
   async getAttempts(queue: string, id: string): Promise<Attempt[] | null> {
-    const j = this.#q(queue).jobs.get(id);
+    const j = this.#peek(queue).jobs.get(id);
     return j ? structuredClone(j.attempts) : null;
   }
 
   async listJobs(queue: string, state: JobState, page: Page): Promise<Job[]> {
-    const q = this.#q(queue);
+    const q = this.#peek(queue);
     let ids: string[];
     switch (state) {
       case 'waiting':
@@ -228,7 +221,7 @@ export class MemoryBackend implements Backend {
   }
 
   async counts(queue: string): Promise<StateCounts> {
-    const q = this.#q(queue);
+    const q = this.#peek(queue);
     return {
       scheduled: q.scheduled.size,
       waiting: q.waiting.size,
@@ -248,7 +241,7 @@ export class MemoryBackend implements Backend {
   }
 
   async isPaused(queue: string): Promise<boolean> {
-    return this.#q(queue).paused;
+    return this.#peek(queue).paused;
   }
 
   async cancel(queue: string, id: string, by: string, reason: string | undefined): Promise<CancelResult> {
@@ -542,7 +535,7 @@ export class MemoryBackend implements Backend {
   }
 
   async listDead(queue: string, range: { from?: number; to?: number }, page: Page): Promise<DeadSummary[]> {
-    const q = this.#q(queue);
+    const q = this.#peek(queue);
     const from = range.from ?? -Infinity;
     const to = range.to ?? Infinity;
     return [...q.finished.dead]
@@ -553,7 +546,7 @@ export class MemoryBackend implements Backend {
   }
 
   async deadGroups(queue: string): Promise<DeadGroupStats[]> {
-    const q = this.#q(queue);
+    const q = this.#peek(queue);
     const groups = new Map<string, { fingerprint: string; label: string; count: number; firstSeen: number; lastSeen: number }>();
     for (const id of q.finished.dead.keys()) {
       const d = (q.jobs.get(id) as MemJob).dead as NonNullable<MemJob['dead']>;
@@ -569,7 +562,7 @@ export class MemoryBackend implements Backend {
   }
 
   async deadByFingerprint(queue: string, fingerprint: string, page: Page): Promise<string[]> {
-    const q = this.#q(queue);
+    const q = this.#peek(queue);
     return [...q.finished.dead.keys()]
       .filter((id) => q.jobs.get(id)?.dead?.fingerprint === fingerprint)
       .reverse()
@@ -628,7 +621,7 @@ export class MemoryBackend implements Backend {
   }
 
   async getRetention(queue: string): Promise<RetentionSettings> {
-    return structuredClone(this.#q(queue).retention);
+    return structuredClone(this.#peek(queue).retention);
   }
 
   async setRetention(queue: string, settings: RetentionSettings): Promise<void> {
@@ -639,12 +632,12 @@ export class MemoryBackend implements Backend {
   }
 
   async evictions(queue: string): Promise<EvictionCounts> {
-    return { ...this.#q(queue).evictions };
+    return { ...this.#peek(queue).evictions };
   }
 
   async readEvents(queue: string, afterSeq: string, count: number): Promise<QueueEvent[]> {
     const after = Number(afterSeq) || 0;
-    return this.#q(queue)
+    return this.#peek(queue)
       .events.filter((e) => Number(e.seq) > after)
       .slice(0, count);
   }
@@ -664,6 +657,23 @@ function endFields(a: Attempt): Record<string, string> {
     class: a.errorClass ?? '',
     drift: String(a.driftMs),
     dur: String(a.finishedAt - a.startedAt),
+  };
+}
+
+function emptyQueue(): MemQueue {
+  return {
+    jobs: new Map(),
+    waiting: new Set(),
+    scheduled: new Map(),
+    active: new Map(),
+    finished: { completed: new Map(), dead: new Map(), cancelled: new Map() },
+    paused: false,
+    retention: {},
+    evictions: { completed: 0, dead: 0, cancelled: 0 },
+    nextId: 0,
+    events: [],
+    eventSeq: 0,
+    waiters: new Set(),
   };
 }
 
@@ -699,6 +709,7 @@ function toJob(queue: string, j: MemJob): Job {
           },
         }
       : {}),
+    ...(j.nextManual && !j.current ? { pendingManual: structuredClone(j.nextManual) } : {}),
     ...(j.result !== undefined ? { result: JSON.parse(j.result) as unknown } : {}),
     ...(j.finishedAt !== undefined ? { finishedAt: j.finishedAt } : {}),
     ...(j.dead

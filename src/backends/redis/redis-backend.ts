@@ -598,6 +598,7 @@ function decodeJob(queue: string, id: string, h: Record<string, string>): Job | 
     failures: Number(h.fl ?? 0),
     refusals: numbered<Refusal>(h, 'r'),
     ...current,
+    ...(h.man && state !== 'active' ? { pendingManual: JSON.parse(h.man) as ManualTrigger } : {}),
     ...(h.res !== undefined ? { result: JSON.parse(h.res) as unknown } : {}),
     ...(h.ft !== undefined ? { finishedAt: Number(h.ft) } : {}),
     ...(state === 'dead' && h.dr

@@ -45,7 +45,8 @@ export function registerDlqRoutes(app: FastifyInstance, { queues }: RouteContext
     {
       schema: {
         tags,
-        summary: 'Dead jobs, most recently dead first, filtered by reason, error code, name, fingerprint and time',
+        summary:
+          'Dead jobs, most recently dead first, filtered by reason, error code, name, fingerprint and time',
         params: queueParams,
         querystring: dlqListQuery,
         response: { 200: page(deadSummary) },
@@ -79,7 +80,8 @@ export function registerDlqRoutes(app: FastifyInstance, { queues }: RouteContext
     {
       schema: {
         tags,
-        summary: 'Replay dead jobs by ids or filter (each recorded as a manual attempt); dryRun changes nothing',
+        summary:
+          'Replay dead jobs by ids or filter (each recorded as a manual attempt); dryRun changes nothing',
         params: queueParams,
         body: replayBody,
         response: { 200: replayResult },

@@ -17,15 +17,22 @@ export function registerEventRoutes(app: FastifyInstance, { sse }: RouteContext)
       exposeHeadRoute: false,
       schema: {
         tags: ['events'],
-        summary: 'Server-Sent Events: every transition from now on (event: <type>, id: <queue>:<seq>, data: JSON)',
+        summary:
+          'Server-Sent Events: every transition from now on (event: <type>, id: <queue>:<seq>, data: JSON)',
         description:
           'data is {queue, type, jobId, at, fields}. A comment line every 15 s keeps idle streams open. Without `queue`, every queue (new ones within 5 s).',
         querystring: eventsQuery,
-        response: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } } },
+        response: {
+          200: {
+            description: 'text/event-stream',
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
+        },
       },
     },
     async (request, reply) => {
-      const queues = request.query.queue === undefined ? undefined : [...new Set(request.query.queue.split(','))];
+      const queues =
+        request.query.queue === undefined ? undefined : [...new Set(request.query.queue.split(','))];
       reply.hijack();
       const res = reply.raw;
       try {
@@ -35,7 +42,12 @@ export function registerEventRoutes(app: FastifyInstance, { sse }: RouteContext)
         if (res.headersSent || res.writableEnded) return;
         const p = toProblem(e);
         if (p.status >= 500) request.log.error({ err: e }, 'event stream failed');
-        res.writeHead(p.status, { ...rawHeaders(reply.getHeaders()), 'content-type': 'application/problem+json' }).end(JSON.stringify(p));
+        res
+          .writeHead(p.status, {
+            ...rawHeaders(reply.getHeaders()),
+            'content-type': 'application/problem+json',
+          })
+          .end(JSON.stringify(p));
       }
     },
   );

@@ -87,7 +87,8 @@ export function registerJobRoutes(app: FastifyInstance, { queues }: RouteContext
     {
       schema: {
         tags,
-        summary: 'Jobs in one state (default waiting), filtered by name, error code and time, a page at a time',
+        summary:
+          'Jobs in one state (default waiting), filtered by name, error code and time, a page at a time',
         description:
           'A page may hold fewer than `limit` jobs while `nextCursor` is not null: each request scans a bounded number of jobs.',
         params: queueParams,
@@ -114,7 +115,12 @@ export function registerJobRoutes(app: FastifyInstance, { queues }: RouteContext
   app.get<{ Params: JobParams }>(
     '/queues/:queue/jobs/:id',
     {
-      schema: { tags, summary: 'One job with its full attempt history', params: jobParams, response: { 200: job } },
+      schema: {
+        tags,
+        summary: 'One job with its full attempt history',
+        params: jobParams,
+        response: { 200: job },
+      },
     },
     async (request) => {
       const q = queues.get(request.params.queue);
@@ -159,7 +165,11 @@ export function registerJobRoutes(app: FastifyInstance, { queues }: RouteContext
     async (request) => {
       const q = queues.get(request.params.queue);
       const { by, note, patch } = request.body;
-      const options = { by, ...(note !== undefined ? { note } : {}), ...(patch !== undefined ? { patch } : {}) };
+      const options = {
+        by,
+        ...(note !== undefined ? { note } : {}),
+        ...(patch !== undefined ? { patch } : {}),
+      };
       return withFieldPrefix('body.', () => q.retryNow(request.params.id, options));
     },
   );

@@ -45,7 +45,12 @@ export function registerQueueRoutes(app: FastifyInstance, { backend, queues }: R
     },
     async (request) => {
       const q = queues.get(request.params.queue);
-      const [paused, counts, ret, evictions] = await Promise.all([q.isPaused(), q.counts(), q.getRetention(), q.evictions()]);
+      const [paused, counts, ret, evictions] = await Promise.all([
+        q.isPaused(),
+        q.counts(),
+        q.getRetention(),
+        q.evictions(),
+      ]);
       return { name: q.name, paused, counts, retention: ret, evictions };
     },
   );
@@ -56,7 +61,10 @@ export function registerQueueRoutes(app: FastifyInstance, { backend, queues }: R
       {
         schema: {
           tags,
-          summary: action === 'pause' ? 'Stop workers from claiming (jobs in flight finish)' : 'Let workers claim again',
+          summary:
+            action === 'pause'
+              ? 'Stop workers from claiming (jobs in flight finish)'
+              : 'Let workers claim again',
           params: queueParams,
           response: { 200: pauseState },
         },

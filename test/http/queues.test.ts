@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+
+import { expectProblem, setup } from './helpers.js';
+
+describe('queues', () => {
+  it('GET /queues lists every queue with its counts and paused flag', async () => {
+    const t = await setup();
+    await t.queue('mail').add('n', 1);
+    await t.queue('sms').add('n', 1, { delay: 60_000 });
+    await t.queue('sms').pause();
+    const res = await t.request('GET', '/queues');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      queues: [
+        {
+          name: 'mail',
+          paused: false,
+          counts: { scheduled: 0, waiting: 1, active: 0, completed: 0, dead: 0, cancelled: 0 },
+        },
+        {
+          name: 'sms',
+          paused: true,
+          counts: { scheduled: 1, waiting: 0, active: 0, completed: 0, dead: 0, cancelled: 0 },
+        },
+      ],
+    });
+  });
+
+  it('GET /queues/:queue shows counts, paused, retention and evictions', async () => {
+    const t = await setup();
+    await t.queue('mail').add('n', 1);
+    const res = await t.request('GET', '/queues/mail');
+    expect(res.json()).toEqual({
+      name: 'mail',
+      paused: false,
+      counts: { scheduled: 0, waiting: 1, active: 0, completed: 0, dead: 0, cancelled: 0 },
+      retention: {},
+      evictions: { completed: 0, dead: 0, cancelled: 0 },
+    });
+    expect(
+      expectProblem(await t.request('GET', '/queues/bad%20name'), 400, 'RETRACED_ERR_VALIDATION').field,
+    ).toBe('params.queue');
+  });
+
+  it('pauses and resumes a queue', async () => {
+    const t = await setup();
+    const paused = await t.request('POST', '/queues/mail/pause');
+    expect(paused.json()).toEqual({ name: 'mail', paused: true });
+    expect(await t.queue('mail').isPaused()).toBe(true);
+    // A client that sets Content-Type but sends no body is answered like one that sends none.
+    const resumed = await t.app.inject({
+      method: 'POST',
+      url: '/queues/mail/resume',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(resumed.json()).toEqual({ name: 'mail', paused: false });
+    expect(
+      expectProblem(await t.request('POST', '/queues/!/pause'), 400, 'RETRACED_ERR_VALIDATION').field,
+    ).toBe('params.queue');
+    expect(
+      expectProblem(
+        await t.request('POST', `/queues/${'q'.repeat(65)}/resume`),
+        400,
+        'RETRACED_ERR_VALIDATION',
+      ).field,
+    ).toBe('params.queue');
+  });
+
+  it('PUT /queues/:queue/retention sets and returns retention; bad values are named', async () => {
+    const t = await setup();
+    const res = await t.request('PUT', '/queues/mail/retention', {
+      completed: { count: 100 },
+      dead: { ageMs: 86_400_000 },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ retention: { completed: { count: 100 }, dead: { ageMs: 86_400_000 } } });
+    expect(await t.queue('mail').getRetention()).toEqual({
+      completed: { count: 100 },
+      dead: { ageMs: 86_400_000 },
+    });
+    const bad = await t.request('PUT', '/queues/mail/retention', { completed: { count: -1 } });
+    expect(expectProblem(bad, 400, 'RETRACED_ERR_VALIDATION').field).toBe('body.completed.count');
+    const unknown = await t.request('PUT', '/queues/mail/retention', { active: { count: 1 } });
+    expect(expectProblem(unknown, 400, 'RETRACED_ERR_VALIDATION').field).toBe('body.active');
+  });
+});
