@@ -1,10 +1,27 @@
 import { defineConfig } from 'vitest/config';
 
+// The fault suite (test/faults/, `npm run test:faults`) starts its own redis-servers and worker
+// processes and runs for tens of seconds (FAULTS_SCALE=full: many minutes), so it is not part of
+// `npm test`: the `faults` project exists only when asked for (`--project faults` or FAULTS=1).
+const argv = process.argv.slice(2);
+const wantFaults =
+  process.env.FAULTS === '1' || argv.some((a, i) => a === '--project=faults' || (a === '--project' && argv[i + 1] === 'faults'));
+
 export default defineConfig({
   test: {
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       { extends: true, test: { name: 'memory', include: ['test/memory.test.ts', 'test/memory/**/*.test.ts'] } },
+      { extends: true, test: { name: 'http', include: ['test/http/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'cli',
+          include: ['test/cli/**/*.test.ts'],
+          // The tests spawn the built binary (dist/cli/main.js): build once before they run.
+          globalSetup: ['test/cli/global-setup.ts'],
+        },
+      },
       {
         extends: true,
         test: {
@@ -13,6 +30,22 @@ export default defineConfig({
           globalSetup: ['test/helpers/redis-global-setup.ts'],
         },
       },
+      ...(wantFaults
+        ? [
+            {
+              extends: true,
+              test: {
+                name: 'faults',
+                include: ['test/faults/**/*.test.ts'],
+                // One scenario at a time: each runs its own redis-server and worker processes, and
+                // their timings are what is measured.
+                fileParallelism: false,
+                testTimeout: 30 * 60_000,
+                hookTimeout: 60_000,
+              },
+            },
+          ]
+        : []),
     ],
     testTimeout: 20_000,
     hookTimeout: 30_000,

@@ -127,9 +127,15 @@ function get(v: unknown, key: string): unknown {
   }
 }
 
-function isInstance(v: unknown, cls: abstract new (...args: never[]) => unknown): boolean {
+/**
+ * `instanceof`, or the class's realm-independent brand: a handlers module that imports another
+ * copy of retraced (a global CLI, a nested dependency) still throws recognisable signals.
+ */
+function isInstance(v: unknown, cls: (abstract new (...args: never[]) => unknown) & { readonly brand?: symbol }): boolean {
   try {
-    return v instanceof cls;
+    if (v instanceof cls) return true;
+    const brand = cls.brand;
+    return brand !== undefined && typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[brand] === true;
   } catch {
     return false;
   }

@@ -91,22 +91,28 @@ export interface HandlerErrorOptions extends ErrorOptions {
 
 /** Thrown by a handler: the failure will not go away by retrying; the job is dead-lettered now. */
 export class PermanentError extends Error {
+  /** Recognised across copies of the library (see classifyError). */
+  static readonly brand: symbol = Symbol.for('retraced.PermanentError');
   readonly code: string | undefined;
   constructor(message: string, options?: HandlerErrorOptions) {
     super(message, options);
     this.name = 'PermanentError';
     this.code = options?.code;
+    Object.defineProperty(this, PermanentError.brand, { value: true });
   }
 }
 
 /** Thrown by a handler: retry later. `retryAfterMs` overrides the policy's delay for this retry. */
 export class TemporaryError extends Error {
+  /** Recognised across copies of the library (see classifyError). */
+  static readonly brand: symbol = Symbol.for('retraced.TemporaryError');
   readonly code: string | undefined;
   readonly retryAfterMs: number | undefined;
   constructor(message: string, options?: HandlerErrorOptions & { readonly retryAfterMs?: number }) {
     super(message, options);
     this.name = 'TemporaryError';
     this.code = options?.code;
+    Object.defineProperty(this, TemporaryError.brand, { value: true });
     this.retryAfterMs = options?.retryAfterMs;
   }
 }

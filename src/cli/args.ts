@@ -66,17 +66,29 @@ export const CONNECTION_OPTIONS = {
 } as const satisfies OptionSpecs;
 
 /** Parses `argv` for `spec`: unknown flags and missing values are usage errors naming the flag. */
-export function parseCommand<O extends OptionSpecs>(spec: CommandSpec<O>, argv: readonly string[]): Parsed<O> {
+export function parseCommand<O extends OptionSpecs>(
+  spec: CommandSpec<O>,
+  argv: readonly string[],
+): Parsed<O> {
   const config: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
-  for (const [name, o] of Object.entries(spec.options)) config[name] = o.short ? { type: o.type, short: o.short } : { type: o.type };
+  for (const [name, o] of Object.entries(spec.options)) {
+    config[name] = o.short ? { type: o.type, short: o.short } : { type: o.type };
+  }
   try {
-    const { values, positionals } = parseArgs({ args: [...argv], options: config, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      options: config,
+      allowPositionals: true,
+      strict: true,
+    });
     if (!(values as { help?: boolean }).help) checkPositionals(spec, positionals);
     return { values: values as Values<O>, positionals };
   } catch (e) {
     if (e instanceof UsageError) throw e;
     const message = e instanceof Error ? e.message : String(e);
-    throw new UsageError(`${message.replace(/\. To specify a positional argument.*$/s, '')}\nSee: retraced ${spec.name} --help`);
+    throw new UsageError(
+      `${message.replace(/\. To specify a positional argument.*$/s, '')}\nSee: retraced ${spec.name} --help`,
+    );
   }
 }
 
@@ -86,7 +98,9 @@ export function helpText(spec: CommandSpec): string {
   const section = (title: string, options: OptionSpecs): void => {
     const entries = Object.entries(options);
     if (entries.length === 0) return;
-    const heads = entries.map(([name, o]) => `${o.short ? `-${o.short}, ` : '    '}--${name}${o.arg ? ` ${o.arg}` : ''}`);
+    const heads = entries.map(
+      ([name, o]) => `${o.short ? `-${o.short}, ` : '    '}--${name}${o.arg ? ` ${o.arg}` : ''}`,
+    );
     const width = Math.max(...heads.map((h) => h.length)) + 2;
     lines.push(`${title}:`);
     entries.forEach(([, o], i) => lines.push(`  ${(heads[i] ?? '').padEnd(width)}${o.help}`));
@@ -95,7 +109,10 @@ export function helpText(spec: CommandSpec): string {
   const grouped = new Set((spec.groups ?? []).flatMap((g) => Object.keys(g.options)));
   section('Options', Object.fromEntries(Object.entries(spec.options).filter(([k]) => !grouped.has(k))));
   for (const g of spec.groups ?? []) {
-    section(g.title, Object.fromEntries(Object.entries(spec.options).filter(([k]) => Object.hasOwn(g.options, k))));
+    section(
+      g.title,
+      Object.fromEntries(Object.entries(spec.options).filter(([k]) => Object.hasOwn(g.options, k))),
+    );
   }
   if (spec.examples?.length) {
     lines.push('Examples:', ...spec.examples.map((e) => `  ${e}`), '');
@@ -118,21 +135,37 @@ function checkPositionals(spec: CommandSpec, positionals: readonly string[]): vo
 
 // Value parsers: each names its flag in the error, in the library's ValidationError wording. ------
 
-export function intValue(raw: string | undefined, flag: string, min: number, max: number): number | undefined {
+export function intValue(
+  raw: string | undefined,
+  flag: string,
+  min: number,
+  max: number,
+): number | undefined {
   if (raw === undefined) return undefined;
   const n = /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new ValidationError(flag, `an integer between ${min} and ${max}`, raw);
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new ValidationError(flag, `an integer between ${min} and ${max}`, raw);
+  }
   return n;
 }
 
-const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+const UNIT_MS: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  min: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
 
 /** `1500`, `1500ms`, `1.5s`, `2m`, `1h`, `1d` → milliseconds. */
 export function durationValue(raw: string | undefined, flag: string): number | undefined {
   if (raw === undefined) return undefined;
   const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)?$/.exec(raw.trim());
   const ms = m ? Math.round(Number(m[1]) * (UNIT_MS[m[2] ?? 'ms'] ?? 1)) : NaN;
-  if (!Number.isFinite(ms)) throw new ValidationError(flag, 'a duration such as 1500, 1500ms, 30s, 5m, 2h or 1d', raw);
+  if (!Number.isFinite(ms)) {
+    throw new ValidationError(flag, 'a duration such as 1500, 1500ms, 30s, 5m, 2h or 1d', raw);
+  }
   return ms;
 }
 
@@ -143,7 +176,9 @@ export function timeValue(raw: string | undefined, flag: string, now = Date.now(
   if (/^\d{10,}$/.test(s)) return Number(s);
   if (/^\d+(?:\.\d+)?\s*(ms|s|m|min|h|d)$/.test(s)) return now - (durationValue(s, flag) ?? 0);
   const t = /^\d{4}-\d{2}-\d{2}/.test(s) ? Date.parse(s) : NaN;
-  if (!Number.isFinite(t)) throw new ValidationError(flag, 'an ISO date, ms since epoch, or a duration ago such as 30m or 2h', raw);
+  if (!Number.isFinite(t)) {
+    throw new ValidationError(flag, 'an ISO date, ms since epoch, or a duration ago such as 30m or 2h', raw);
+  }
   return t;
 }
 
@@ -155,7 +190,11 @@ export function jsonValue(raw: string | undefined, flag: string): unknown {
     try {
       text = readFileSync(raw.slice(1), 'utf8');
     } catch (e) {
-      throw new ValidationError(flag, `JSON or @file with a readable file (${(e as NodeJS.ErrnoException).code ?? 'unreadable'})`, raw);
+      throw new ValidationError(
+        flag,
+        `JSON or @file with a readable file (${(e as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+        raw,
+      );
     }
   }
   try {
@@ -176,7 +215,9 @@ export function listValue(raw: string | undefined): string[] | undefined {
 
 export function stringValue(raw: string | undefined, flag: string, max = 2000): string | undefined {
   if (raw === undefined) return undefined;
-  if (raw.length === 0 || raw.length > max) throw new ValidationError(flag, `a non-empty string of at most ${max} characters`, raw);
+  if (raw.length === 0 || raw.length > max) {
+    throw new ValidationError(flag, `a non-empty string of at most ${max} characters`, raw);
+  }
   return raw;
 }
 

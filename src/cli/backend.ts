@@ -50,14 +50,22 @@ export function checkRedisUrl(url: string, field: string): void {
  * on a request after one retry; servers and workers reconnect forever once the first connection
  * has worked, since Redis restarts are routine for them.
  */
-export async function openRedis(target: RedisTarget, options: { longLived: boolean }): Promise<OpenedBackend> {
+export async function openRedis(
+  target: RedisTarget,
+  options: { longLived: boolean },
+): Promise<OpenedBackend> {
   checkRedisUrl(target.url, target.source);
   // Loaded here, not at startup: commands talking to a server (--url) never need them.
-  const [{ Redis }, { RedisBackend }] = await Promise.all([import('ioredis'), import('../backends/redis/index.js')]);
+  const [{ Redis }, { RedisBackend }] = await Promise.all([
+    import('ioredis'),
+    import('../backends/redis/index.js'),
+  ]);
   const client = new Redis(target.url, {
     lazyConnect: true,
     connectTimeout: 5000,
-    ...(options.longLived ? {} : { maxRetriesPerRequest: 1, retryStrategy: (n: number) => (n > 2 ? null : 200) }),
+    ...(options.longLived
+      ? {}
+      : { maxRetriesPerRequest: 1, retryStrategy: (n: number) => (n > 2 ? null : 200) }),
   });
   let lastError: Error | undefined;
   const onError = (e: Error): void => {
@@ -70,7 +78,11 @@ export async function openRedis(target: RedisTarget, options: { longLived: boole
   } catch (e) {
     client.disconnect();
     const cause = lastError ?? (e instanceof Error ? e : undefined);
-    throw new CliError('RETRACED_CLI_UNREACHABLE', `cannot reach Redis at ${description}: ${cause?.message ?? String(e)}`, { cause });
+    throw new CliError(
+      'RETRACED_CLI_UNREACHABLE',
+      `cannot reach Redis at ${description}: ${cause?.message ?? String(e)}`,
+      { cause },
+    );
   }
   const backend = new RedisBackend({
     connection: client,

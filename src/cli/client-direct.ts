@@ -23,7 +23,14 @@ import type {
 } from './client.js';
 
 /** Listing every state: the order a person reads them in. */
-export const LIST_ORDER: readonly JobState[] = ['active', 'waiting', 'scheduled', 'dead', 'completed', 'cancelled'];
+export const LIST_ORDER: readonly JobState[] = [
+  'active',
+  'waiting',
+  'scheduled',
+  'dead',
+  'completed',
+  'cancelled',
+];
 
 export class DirectClient implements Client {
   readonly target: string;
@@ -50,7 +57,10 @@ export class DirectClient implements Client {
     const names = (await this.#backend.listQueues()).sort();
     return Promise.all(
       names.map(async (name) => {
-        const [paused, counts] = await Promise.all([this.#backend.isPaused(name), this.#backend.counts(name)]);
+        const [paused, counts] = await Promise.all([
+          this.#backend.isPaused(name),
+          this.#backend.counts(name),
+        ]);
         return { name, paused, counts };
       }),
     );
@@ -116,11 +126,18 @@ export class DirectClient implements Client {
     return this.#queue(queue).retryNow(id, options);
   }
 
-  async dlqList(queue: string, filter: DlqFilterData, page: { limit: number; cursor?: string }): Promise<Page<DeadSummary>> {
+  async dlqList(
+    queue: string,
+    filter: DlqFilterData,
+    page: { limit: number; cursor?: string },
+  ): Promise<Page<DeadSummary>> {
     const offset = decodeCursor(page.cursor, 1).o;
     const items = await this.#queue(queue).dlq.list(toFilter(filter), { offset, limit: page.limit + 1 });
     const more = items.length > page.limit;
-    return { items: items.slice(0, page.limit), nextCursor: more ? encodeCursor(0, offset + page.limit) : null };
+    return {
+      items: items.slice(0, page.limit),
+      nextCursor: more ? encodeCursor(0, offset + page.limit) : null,
+    };
   }
 
   dlqGroups(queue: string): Promise<DeadGroupStats[]> {
@@ -130,8 +147,17 @@ export class DirectClient implements Client {
   async dlqReplay(queue: string, r: DlqReplayRequest): Promise<DlqReplayResult> {
     const dlq = this.#queue(queue).dlq;
     const ids = r.ids ?? (await this.#matching(queue, r.filter ?? {}, r.limit ?? 10_000));
-    const options: ReplayOptions = { by: r.by, ...(r.note !== undefined ? { note: r.note } : {}), ...(r.patch !== undefined ? { patch: r.patch } : {}) };
-    const result: DlqReplayResult = { dryRun: r.dryRun === true, matched: ids.length, replayed: [], failed: [] };
+    const options: ReplayOptions = {
+      by: r.by,
+      ...(r.note !== undefined ? { note: r.note } : {}),
+      ...(r.patch !== undefined ? { patch: r.patch } : {}),
+    };
+    const result: DlqReplayResult = {
+      dryRun: r.dryRun === true,
+      matched: ids.length,
+      replayed: [],
+      failed: [],
+    };
     for (const id of ids) {
       try {
         if (r.dryRun) await dlq.get(id);
@@ -199,7 +225,8 @@ function decodeCursor(cursor: string | undefined, states: number): { s: number; 
   if (cursor === undefined) return { s: 0, o: 0 };
   const m = /^(\d{1,2})\.(\d{1,9})$/.exec(cursor);
   const s = Number(m?.[1]);
-  if (!m || s >= states) throw new ValidationError('--cursor', 'a cursor printed by a previous page of the same listing', cursor);
+  if (!m || s >= states) {
+    throw new ValidationError('--cursor', 'a cursor printed by a previous page of the same listing', cursor);
+  }
   return { s, o: Number(m[2]) };
 }
-

@@ -50,9 +50,15 @@ export class HttpClient implements Client {
     this.target = base.origin + base.pathname.replace(/\/$/, '');
   }
 
-  async #call<T>(method: 'GET' | 'POST', path: string, options: { body?: unknown; query?: Query } = {}): Promise<T> {
+  async #call<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    options: { body?: unknown; query?: Query } = {},
+  ): Promise<T> {
     const url = new URL(path.replace(/^\//, ''), this.#base);
-    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    for (const [k, v] of Object.entries(options.query ?? {})) {
+      if (v !== undefined) url.searchParams.set(k, String(v));
+    }
     const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
@@ -67,7 +73,9 @@ export class HttpClient implements Client {
     } catch (e) {
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
       const why = cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e));
-      throw new CliError('RETRACED_CLI_UNREACHABLE', `cannot reach the server at ${this.target}: ${why}`, { cause: e });
+      throw new CliError('RETRACED_CLI_UNREACHABLE', `cannot reach the server at ${this.target}: ${why}`, {
+        cause: e,
+      });
     }
     const text = await res.text();
     let body: unknown;
@@ -85,7 +93,9 @@ export class HttpClient implements Client {
     const str = (k: string): string | undefined => (typeof p[k] === 'string' ? (p[k] as string) : undefined);
     const code = str('code') ?? `HTTP_${status}`;
     let message = str('detail') ?? str('message') ?? str('title') ?? (text.slice(0, 200) || `HTTP ${status}`);
-    if (status === 401) message += this.#token ? ' (the server refused this token)' : ' (pass --token or set RETRACED_TOKEN)';
+    if (status === 401) {
+      message += this.#token ? ' (the server refused this token)' : ' (pass --token or set RETRACED_TOKEN)';
+    }
     return new RemoteError(status, code, message, str('field'));
   }
 
@@ -102,7 +112,11 @@ export class HttpClient implements Client {
   }
 
   async add(queue: string, jobs: readonly BulkJob<unknown>[]): Promise<AddedJob[]> {
-    return (await this.#call<{ jobs: AddedJob[] }>('POST', `/queues/${enc(queue)}/jobs/bulk`, { body: { jobs: jobs.map(wireJob) } })).jobs;
+    return (
+      await this.#call<{ jobs: AddedJob[] }>('POST', `/queues/${enc(queue)}/jobs/bulk`, {
+        body: { jobs: jobs.map(wireJob) },
+      })
+    ).jobs;
   }
 
   /**
@@ -115,7 +129,11 @@ export class HttpClient implements Client {
     const items: JobSummary[] = [];
     while (s < states.length && items.length < q.limit) {
       const query = { state: states[s], name: q.name, limit: q.limit - items.length, cursor: inner };
-      const res = await this.#call<{ jobs: unknown[]; nextCursor: string | null }>('GET', `/queues/${enc(queue)}/jobs`, { query });
+      const res = await this.#call<{ jobs: unknown[]; nextCursor: string | null }>(
+        'GET',
+        `/queues/${enc(queue)}/jobs`,
+        { query },
+      );
       items.push(...res.jobs.map(toSummary));
       inner = res.nextCursor ?? undefined;
       if (inner === undefined) s++;
@@ -136,9 +154,17 @@ export class HttpClient implements Client {
     return this.#call('POST', `/queues/${enc(queue)}/jobs/${enc(id)}/retry`, { body: options });
   }
 
-  async dlqList(queue: string, f: DlqFilterData, page: { limit: number; cursor?: string }): Promise<Page<DeadSummary>> {
+  async dlqList(
+    queue: string,
+    f: DlqFilterData,
+    page: { limit: number; cursor?: string },
+  ): Promise<Page<DeadSummary>> {
     const query: Query = { ...filterQuery(f), limit: page.limit, cursor: page.cursor };
-    const res = await this.#call<{ jobs: DeadSummary[]; nextCursor: string | null }>('GET', `/queues/${enc(queue)}/dlq`, { query });
+    const res = await this.#call<{ jobs: DeadSummary[]; nextCursor: string | null }>(
+      'GET',
+      `/queues/${enc(queue)}/dlq`,
+      { query },
+    );
     return { items: res.jobs, nextCursor: res.nextCursor ?? null };
   }
 
@@ -149,7 +175,12 @@ export class HttpClient implements Client {
   async dlqReplay(queue: string, r: DlqReplayRequest): Promise<DlqReplayResult> {
     const body = withoutUndefined({ ...r, filter: r.filter && filterBody(r.filter) });
     const res = await this.#call<DlqReplayResult>('POST', `/queues/${enc(queue)}/dlq/replay`, { body });
-    return { dryRun: res.dryRun, matched: res.matched, replayed: res.replayed ?? [], failed: res.failed ?? [] };
+    return {
+      dryRun: res.dryRun,
+      matched: res.matched,
+      replayed: res.replayed ?? [],
+      failed: res.failed ?? [],
+    };
   }
 
   dlqPurge(queue: string, r: DlqPurgeRequest): Promise<DlqPurgeResult> {
@@ -164,7 +195,13 @@ export class HttpClient implements Client {
 function wireJob(j: BulkJob<unknown>): BulkJob<unknown> {
   const runAt = j.options?.runAt;
   if (runAt === undefined) return j;
-  return { ...j, options: { ...j.options, runAt: String(runAt instanceof Date ? runAt.getTime() : runAt) } as unknown as JobOptions };
+  return {
+    ...j,
+    options: {
+      ...j.options,
+      runAt: String(runAt instanceof Date ? runAt.getTime() : runAt),
+    } as unknown as JobOptions,
+  };
 }
 
 function enc(s: string): string {
@@ -177,14 +214,24 @@ function withoutUndefined<T extends object>(o: T): T {
 
 /** The filter as the API's body takes it: times as strings. */
 function filterBody(f: DlqFilterData): Record<string, unknown> {
-  return { ...f, from: f.from === undefined ? undefined : String(f.from), to: f.to === undefined ? undefined : String(f.to) };
+  return {
+    ...f,
+    from: f.from === undefined ? undefined : String(f.from),
+    to: f.to === undefined ? undefined : String(f.to),
+  };
 }
 
-function decodeCursor(cursor: string | undefined, states: number, single: boolean): { s: number; inner: string | undefined } {
+function decodeCursor(
+  cursor: string | undefined,
+  states: number,
+  single: boolean,
+): { s: number; inner: string | undefined } {
   if (cursor === undefined) return { s: 0, inner: undefined };
   if (single) return { s: 0, inner: cursor };
   const m = /^(\d{1,2})~(.*)$/s.exec(cursor);
-  if (!m || Number(m[1]) >= states) throw new ValidationError('--cursor', 'a cursor printed by a previous page of the same listing', cursor);
+  if (!m || Number(m[1]) >= states) {
+    throw new ValidationError('--cursor', 'a cursor printed by a previous page of the same listing', cursor);
+  }
   return { s: Number(m[1]), inner: m[2] === '' ? undefined : m[2] };
 }
 
@@ -204,9 +251,14 @@ function toSummary(raw: unknown): JobSummary {
   const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const num = (k: string): number | undefined => (typeof r[k] === 'number' ? (r[k] as number) : undefined);
   const attempts = Array.isArray(r.attempts) ? r.attempts.length : (num('attempts') ?? 0);
-  const err = (r.lastError ?? r.error) as { name?: string; message?: string; code?: string } | string | undefined;
+  const err = (r.lastError ?? r.error) as
+    { name?: string; message?: string; code?: string } | string | undefined;
   const lastError =
-    typeof err === 'string' ? err : err && typeof err === 'object' ? `${err.name ?? 'Error'}: ${err.message ?? ''}${err.code ? ` [${err.code}]` : ''}` : undefined;
+    typeof err === 'string'
+      ? err
+      : err && typeof err === 'object'
+        ? `${err.name ?? 'Error'}: ${err.message ?? ''}${err.code ? ` [${err.code}]` : ''}`
+        : undefined;
   const finishedAt = num('finishedAt');
   return {
     id: String(r.id),

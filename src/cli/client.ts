@@ -100,7 +100,11 @@ export interface Client {
   getJob(queue: string, id: string): Promise<Job>;
   cancel(queue: string, id: string, by: string, reason?: string): Promise<Job>;
   retry(queue: string, id: string, options: ReplayOptions): Promise<Job>;
-  dlqList(queue: string, filter: DlqFilterData, page: { limit: number; cursor?: string }): Promise<Page<DeadSummary>>;
+  dlqList(
+    queue: string,
+    filter: DlqFilterData,
+    page: { limit: number; cursor?: string },
+  ): Promise<Page<DeadSummary>>;
   dlqGroups(queue: string): Promise<DeadGroupStats[]>;
   dlqReplay(queue: string, request: DlqReplayRequest): Promise<DlqReplayResult>;
   dlqPurge(queue: string, request: DlqPurgeRequest): Promise<DlqPurgeResult>;
@@ -109,29 +113,43 @@ export interface Client {
 
 export type ConnectionValues = Values<typeof CONNECTION_OPTIONS>;
 
-export type Connection = { readonly kind: 'redis'; readonly redis: RedisTarget } | { readonly kind: 'http'; readonly url: string; readonly token: string | undefined };
+export type Connection =
+  | { readonly kind: 'redis'; readonly redis: RedisTarget }
+  | { readonly kind: 'http'; readonly url: string; readonly token: string | undefined };
 
 const NEITHER = `no scheduler to talk to: pass --redis URL (Redis directly) or --url URL (a running \`retraced server\`),
 or set RETRACED_REDIS_URL or RETRACED_URL. To try ReTraced locally, run \`retraced dev\` and use the --url it prints.`;
 
 /** Flags first, then the environment; exactly one of Redis and a server. */
-export function resolveConnection(values: ConnectionValues, env: NodeJS.ProcessEnv = process.env): Connection {
-  if (values.redis !== undefined && values.url !== undefined) throw new UsageError('pass either --redis or --url, not both');
+export function resolveConnection(
+  values: ConnectionValues,
+  env: NodeJS.ProcessEnv = process.env,
+): Connection {
+  if (values.redis !== undefined && values.url !== undefined) {
+    throw new UsageError('pass either --redis or --url, not both');
+  }
   const prefix = values.prefix ?? (env.RETRACED_PREFIX || undefined);
   const token = values.token ?? (env.RETRACED_TOKEN || undefined);
-  if (values.redis !== undefined) return { kind: 'redis', redis: { url: values.redis, prefix, source: '--redis' } };
+  if (values.redis !== undefined) {
+    return { kind: 'redis', redis: { url: values.redis, prefix, source: '--redis' } };
+  }
   if (values.url !== undefined) return { kind: 'http', url: values.url, token };
   const envRedis = env.RETRACED_REDIS_URL || undefined;
   const envUrl = env.RETRACED_URL || undefined;
   if (envRedis !== undefined && envUrl !== undefined) {
     throw new UsageError('both RETRACED_REDIS_URL and RETRACED_URL are set: pass --redis or --url to choose');
   }
-  if (envRedis !== undefined) return { kind: 'redis', redis: { url: envRedis, prefix, source: 'RETRACED_REDIS_URL' } };
+  if (envRedis !== undefined) {
+    return { kind: 'redis', redis: { url: envRedis, prefix, source: 'RETRACED_REDIS_URL' } };
+  }
   if (envUrl !== undefined) return { kind: 'http', url: envUrl, token };
   throw new UsageError(NEITHER);
 }
 
-export async function connect(values: ConnectionValues, env: NodeJS.ProcessEnv = process.env): Promise<Client> {
+export async function connect(
+  values: ConnectionValues,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Client> {
   const c = resolveConnection(values, env);
   if (c.kind === 'http') return new HttpClient(c.url, c.token);
   const opened = await openRedis(c.redis, { longLived: false });

@@ -4,7 +4,14 @@
  * their first argument.
  * @module
  */
-import { helpText, parseCommand, type CommandSpec, type OptionSpecs, type Parsed, type Values } from './args.js';
+import {
+  helpText,
+  parseCommand,
+  type CommandSpec,
+  type OptionSpecs,
+  type Parsed,
+  type Values,
+} from './args.js';
 import { connect, type Client, type ConnectionValues } from './client.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 import { Output } from './output.js';
@@ -26,7 +33,10 @@ export function command<O extends OptionSpecs>(spec: CommandSpec<O>, run: RunFn<
     summary: spec.brief ?? spec.summary.split(/(?<=\.)\s/)[0] ?? spec.summary,
     async run(argv) {
       const parsed = parseCommand(spec, argv);
-      const flags = parsed.values as Values<{ help: { type: 'boolean'; help: '' }; json: { type: 'boolean'; help: '' } }>;
+      const flags = parsed.values as Values<{
+        help: { type: 'boolean'; help: '' };
+        json: { type: 'boolean'; help: '' };
+      }>;
       const out = new Output({ json: flags.json === true });
       if (flags.help) {
         out.line(helpText(spec));
@@ -59,21 +69,29 @@ export function group(name: string, summary: string, subs: readonly Command[], f
     async run(argv) {
       const [first, ...rest] = argv;
       if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
-        const sub = fallback !== undefined && first === undefined ? subs.find((s) => s.name === fallback) : undefined;
+        const sub =
+          fallback !== undefined && first === undefined ? subs.find((s) => s.name === fallback) : undefined;
         if (sub) return sub.run(rest);
-        process.stdout.write(`${help()}\n`);
+        (first === undefined ? process.stderr : process.stdout).write(`${help()}\n`);
         return first === undefined ? ExitCode.usage : ExitCode.ok;
       }
       const sub = subs.find((s) => s.name === first);
       if (sub) return sub.run(rest);
-      if (fallback !== undefined && first.startsWith('-')) return (subs.find((s) => s.name === fallback) as Command).run(argv);
-      throw new UsageError(`unknown command "${name} ${first}" (known: ${subs.map((s) => s.name).join(', ')})\nSee: retraced ${name} --help`);
+      if (fallback !== undefined && first.startsWith('-')) {
+        return (subs.find((s) => s.name === fallback) as Command).run(argv);
+      }
+      throw new UsageError(
+        `unknown command "${name} ${first}" (known: ${subs.map((s) => s.name).join(', ')})\nSee: retraced ${name} --help`,
+      );
     },
   };
 }
 
 /** Connects as the flags say, runs `fn`, and always closes the connection. */
-export async function withClient<T>(values: ConnectionValues, fn: (client: Client) => Promise<T>): Promise<T> {
+export async function withClient<T>(
+  values: ConnectionValues,
+  fn: (client: Client) => Promise<T>,
+): Promise<T> {
   const client = await connect(values);
   try {
     return await fn(client);

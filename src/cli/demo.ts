@@ -37,7 +37,9 @@ const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * ite
 const between = (lo: number, hi: number): number => Math.round(lo + Math.random() * (hi - lo));
 
 /** The handlers, by job name. */
-export const demoHandlers: Readonly<Record<string, (job: ActiveJob<Data>, signal: AbortSignal) => Promise<unknown>>> = {
+export const demoHandlers: Readonly<
+  Record<string, (job: ActiveJob<Data>, signal: AbortSignal) => Promise<unknown>>
+> = {
   /** Mostly quick successes. */
   async 'send-email'(job, signal) {
     await sleep(between(30, 300), signal);
@@ -54,7 +56,9 @@ export const demoHandlers: Readonly<Record<string, (job: ActiveJob<Data>, signal
   /** Rate limited on the first attempt: the handler says when to come back (Retry-After). */
   async 'sync-crm'(job, signal) {
     await sleep(between(20, 100), signal);
-    if (job.attempt === 1) throw new TemporaryError('CRM rate limit reached', { code: 'RATE_LIMITED', retryAfterMs: 3000 });
+    if (job.attempt === 1) {
+      throw new TemporaryError('CRM rate limit reached', { code: 'RATE_LIMITED', retryAfterMs: 3000 });
+    }
     return { synced: true };
   },
   /** Hangs on its first attempt until the per-attempt timeout aborts it. */
@@ -67,7 +71,9 @@ export const demoHandlers: Readonly<Record<string, (job: ActiveJob<Data>, signal
     await sleep(between(20, 80), signal);
     const email = job.data.email;
     if (typeof email !== 'string' || !email.includes('@')) {
-      throw new PermanentError(`customer ${String(job.data.customer)} has no valid email`, { code: 'INVALID_DATA' });
+      throw new PermanentError(`customer ${String(job.data.customer)} has no valid email`, {
+        code: 'INVALID_DATA',
+      });
     }
     return { imported: job.data.customer };
   },
@@ -75,7 +81,9 @@ export const demoHandlers: Readonly<Record<string, (job: ActiveJob<Data>, signal
   async 'notify-webhook'(job, signal) {
     await sleep(between(20, 100), signal);
     const recoverAfter = Number(job.data.recoverAfter ?? Infinity);
-    if (job.attempt <= recoverAfter) throw Object.assign(new Error('webhook endpoint answered 503'), { status: 503 });
+    if (job.attempt <= recoverAfter) {
+      throw Object.assign(new Error('webhook endpoint answered 503'), { status: 503 });
+    }
     return { delivered: true };
   },
   /** An overloaded service, failing at random: unknown errors are temporary by default. */
@@ -86,7 +94,18 @@ export const demoHandlers: Readonly<Record<string, (job: ActiveJob<Data>, signal
   },
 };
 
-const CUSTOMERS = ['ada', 'grace', 'linus', 'barbara', 'edsger', 'ken', 'margaret', 'dennis', 'radia', 'alan'];
+const CUSTOMERS = [
+  'ada',
+  'grace',
+  'linus',
+  'barbara',
+  'edsger',
+  'ken',
+  'margaret',
+  'dennis',
+  'radia',
+  'alan',
+];
 
 /** One job of each kind of story, each with the retry policy that shows it off. */
 export function demoJob(kind: string): BulkJob<Data> {
@@ -96,14 +115,30 @@ export function demoJob(kind: string): BulkJob<Data> {
       return {
         name: kind,
         data: { customer, amountCents: between(500, 20_000), failTimes: between(0, 3) },
-        options: { retry: { attempts: 5, backoff: { type: 'exponential', delayMs: 1000, maxDelayMs: 10_000, jitter: 'full' } } },
+        options: {
+          retry: {
+            attempts: 5,
+            backoff: { type: 'exponential', delayMs: 1000, maxDelayMs: 10_000, jitter: 'full' },
+          },
+        },
       };
     case 'sync-crm':
-      return { name: kind, data: { customer }, options: { retry: { attempts: 3, backoff: { type: 'fixed', delayMs: 2000 } } } };
+      return {
+        name: kind,
+        data: { customer },
+        options: { retry: { attempts: 3, backoff: { type: 'fixed', delayMs: 2000 } } },
+      };
     case 'render-invoice':
-      return { name: kind, data: { customer }, options: { timeout: 1500, retry: { attempts: 3, backoff: { type: 'fixed', delayMs: 1000 } } } };
+      return {
+        name: kind,
+        data: { customer },
+        options: { timeout: 1500, retry: { attempts: 3, backoff: { type: 'fixed', delayMs: 1000 } } },
+      };
     case 'import-customer':
-      return { name: kind, data: { customer, email: Math.random() < 0.5 ? `${customer}@example.com` : `${customer}-at-example` } };
+      return {
+        name: kind,
+        data: { customer, email: Math.random() < 0.5 ? `${customer}@example.com` : `${customer}-at-example` },
+      };
     case 'notify-webhook':
       return {
         name: kind,
@@ -118,14 +153,29 @@ export function demoJob(kind: string): BulkJob<Data> {
         },
       };
     case 'resize-image':
-      return { name: kind, data: { customer, image: `${customer}.png` }, options: { retry: { attempts: 4, backoff: { type: 'linear', delayMs: 500 } } } };
+      return {
+        name: kind,
+        data: { customer, image: `${customer}.png` },
+        options: { retry: { attempts: 4, backoff: { type: 'linear', delayMs: 500 } } },
+      };
     default:
       return { name: 'send-email', data: { to: `${customer}@example.com` } };
   }
 }
 
 /** Weighted: mostly emails, a steady share of every failure story. */
-const MIX = ['send-email', 'send-email', 'send-email', 'charge-card', 'charge-card', 'sync-crm', 'render-invoice', 'import-customer', 'notify-webhook', 'resize-image'];
+const MIX = [
+  'send-email',
+  'send-email',
+  'send-email',
+  'charge-card',
+  'charge-card',
+  'sync-crm',
+  'render-invoice',
+  'import-customer',
+  'notify-webhook',
+  'resize-image',
+];
 
 export interface DemoOptions {
   readonly backend: Backend;
@@ -154,7 +204,11 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
   const onError = options.onError ?? (() => undefined);
   const handler = (job: ActiveJob<Data>, signal: AbortSignal): Promise<unknown> => {
     const fn = demoHandlers[job.name];
-    if (!fn) throw new PermanentError(`the demo has no handler for ${JSON.stringify(job.name)}`, { code: 'NO_HANDLER' });
+    if (!fn) {
+      throw new PermanentError(`the demo has no handler for ${JSON.stringify(job.name)}`, {
+        code: 'NO_HANDLER',
+      });
+    }
     return fn(job, signal);
   };
   const worker = new Worker<Data>(queue, handler, {
@@ -166,22 +220,29 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
   // One of every story at once, so there is something to inspect within seconds.
   await queue.addBulk([...new Set(MIX)].map(demoJob));
   await queue.add('import-customer', { customer: 'edsger', email: 'edsger-at-example' });
-  await queue.add('notify-webhook', { customer: 'ken', recoverAfter: null }, demoJob('notify-webhook').options);
+  await queue.add(
+    'notify-webhook',
+    { customer: 'ken', recoverAfter: null },
+    demoJob('notify-webhook').options,
+  );
 
   const rate = options.rate ?? 2;
   const maxJobs = options.maxJobs ?? 5000;
   let added = 0;
   const timer =
     rate > 0
-      ? setInterval(() => {
-          void (async () => {
-            if (added >= maxJobs) return;
-            const counts = await queue.counts();
-            if (counts.waiting + counts.scheduled > 200) return; // let the worker catch up
-            added++;
-            await queue.addBulk([demoJob(pick(MIX))]);
-          })().catch((e: unknown) => onError(e instanceof Error ? e : new Error(String(e))));
-        }, Math.max(20, Math.round(1000 / rate)))
+      ? setInterval(
+          () => {
+            void (async () => {
+              if (added >= maxJobs) return;
+              const counts = await queue.counts();
+              if (counts.waiting + counts.scheduled > 200) return; // let the worker catch up
+              added++;
+              await queue.addBulk([demoJob(pick(MIX))]);
+            })().catch((e: unknown) => onError(e instanceof Error ? e : new Error(String(e))));
+          },
+          Math.max(20, Math.round(1000 / rate)),
+        )
       : undefined;
 
   return {

@@ -31,7 +31,10 @@ export async function loadHandlers(path: string, cwd = process.cwd()): Promise<L
   try {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (e) {
-    throw new UsageError(`cannot load --handlers ${path}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, { cause: e });
+    throw new UsageError(
+      `cannot load --handlers ${path}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`,
+      { cause: e },
+    );
   }
   const exported = mod.default;
   const strategies = objectExport(mod, 'strategies') as Record<string, CustomStrategy> | undefined;
@@ -44,15 +47,22 @@ export async function loadHandlers(path: string, cwd = process.cwd()): Promise<L
   }
   const table = exported as Record<string, unknown>;
   for (const [name, fn] of Object.entries(table)) {
-    if (typeof fn !== 'function') throw new ValidationError(`--handlers default export.${name}`, 'a handler function (job, signal)', fn);
+    if (typeof fn !== 'function') {
+      throw new ValidationError(`--handlers default export.${name}`, 'a handler function (job, signal)', fn);
+    }
   }
   const names = Object.keys(table);
-  if (names.length === 0) throw new ValidationError('--handlers', `${SHAPE} with at least one handler`, 'an empty object');
+  if (names.length === 0) {
+    throw new ValidationError('--handlers', `${SHAPE} with at least one handler`, 'an empty object');
+  }
   const handler: Handler = (job, signal) => {
     const fn = Object.hasOwn(table, job.name) ? (table[job.name] as Handler) : undefined;
     if (!fn) {
       // Retrying will not grow a handler: dead-letter at once, with a code to group and find it by.
-      throw new PermanentError(`no handler for job name ${JSON.stringify(job.name)} in ${path} (known: ${names.join(', ')})`, { code: 'NO_HANDLER' });
+      throw new PermanentError(
+        `no handler for job name ${JSON.stringify(job.name)} in ${path} (known: ${names.join(', ')})`,
+        { code: 'NO_HANDLER' },
+      );
     }
     return fn(job, signal);
   };
@@ -62,6 +72,8 @@ export async function loadHandlers(path: string, cwd = process.cwd()): Promise<L
 function objectExport(mod: Record<string, unknown>, name: string): object | undefined {
   const v = mod[name];
   if (v === undefined) return undefined;
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ValidationError(`--handlers export ${name}`, 'an object', v);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw new ValidationError(`--handlers export ${name}`, 'an object', v);
+  }
   return v;
 }

@@ -43,7 +43,8 @@ function mainHelp(): string {
 async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(`${mainHelp()}\n`);
+    // Asked for: stdout, exit 0. No command at all is a usage error: stderr, exit 2.
+    (name === undefined ? process.stderr : process.stdout).write(`${mainHelp()}\n`);
     return name === undefined ? ExitCode.usage : ExitCode.ok;
   }
   if (name === '--version' || name === '-V') {
@@ -51,7 +52,11 @@ async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.ok;
   }
   const command = COMMANDS.find((c) => c.name === name);
-  if (!command) throw new UsageError(`unknown command "${name}" (known: ${COMMANDS.map((c) => c.name).join(', ')})\nSee: retraced --help`);
+  if (!command) {
+    throw new UsageError(
+      `unknown command "${name}" (known: ${COMMANDS.map((c) => c.name).join(', ')})\nSee: retraced --help`,
+    );
+  }
   return command.run(rest);
 }
 
@@ -65,7 +70,9 @@ async function version(): Promise<string> {
 function describeError(e: unknown, debug: boolean): string {
   if (debug && e instanceof Error && e.stack) return `error: ${e.stack}`;
   if (e instanceof ValidationError) return `error: ${e.message}`;
-  if (e instanceof RemoteError) return `error: ${e.message}${e.field !== undefined && !e.message.includes(e.field) ? ` (field ${e.field})` : ''} [${e.code}]`;
+  if (e instanceof RemoteError) {
+    return `error: ${e.message}${e.field !== undefined && !e.message.includes(e.field) ? ` (field ${e.field})` : ''} [${e.code}]`;
+  }
   if (e instanceof UsageError) return `error: ${e.message}`;
   if (e instanceof Error) {
     const code = (e as { code?: unknown }).code;

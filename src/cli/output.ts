@@ -72,7 +72,9 @@ export class Output {
       this.line(this.paint('dim', empty));
       return;
     }
-    const widths = columns.map((c, i) => Math.max(visible(c.header), ...rows.map((r) => visible(r[i] ?? ''))));
+    const widths = columns.map((c, i) =>
+      Math.max(visible(c.header), ...rows.map((r) => visible(r[i] ?? ''))),
+    );
     const render = (cells: readonly string[]): string =>
       columns
         .map((c, i) => {
@@ -148,7 +150,12 @@ export function when(ms: number | undefined, now = Date.now()): string {
   if (ms === undefined || !Number.isFinite(ms) || ms <= 0) return '-';
   const iso = new Date(ms).toISOString();
   const delta = now - ms;
-  const rel = Math.abs(delta) < 1000 ? 'now' : delta > 0 ? `${formatDuration(delta)} ago` : `in ${formatDuration(-delta)}`;
+  const rel =
+    Math.abs(delta) < 1000
+      ? 'now'
+      : delta > 0
+        ? `${formatDuration(delta)} ago`
+        : `in ${formatDuration(-delta)}`;
   const stamp = Math.abs(delta) < 86_400_000 ? iso.slice(11, 19) : `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
   return `${stamp} (${rel})`;
 }

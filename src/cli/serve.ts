@@ -17,7 +17,10 @@ export function portValue(flag: string | undefined, env: NodeJS.ProcessEnv = pro
   return intValue(env.RETRACED_PORT || undefined, 'RETRACED_PORT', 0, 65_535) ?? DEFAULT_PORT;
 }
 
-export function tokenValue(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function tokenValue(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
   const token = flag ?? (env.RETRACED_TOKEN || undefined);
   const source = flag !== undefined ? '--token' : 'RETRACED_TOKEN';
   return stringValue(token, source, 4096);
@@ -39,10 +42,16 @@ export async function listen(app: FastifyInstance, host: string, port: number): 
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
-      throw new CliError('EADDRINUSE', `port ${port} on ${host} is already in use: pass --port N (or --port 0 for any free port)`, { cause: e });
+      throw new CliError(
+        'EADDRINUSE',
+        `port ${port} on ${host} is already in use: pass --port N (or --port 0 for any free port)`,
+        { cause: e },
+      );
     }
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES') {
-      throw new UsageError(`cannot listen on ${host}:${port} (${code}): check --host and --port`, { cause: e });
+      throw new UsageError(`cannot listen on ${host}:${port} (${code}): check --host and --port`, {
+        cause: e,
+      });
     }
     throw e;
   }

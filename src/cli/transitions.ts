@@ -20,42 +20,97 @@ export function printTransitions<D>(w: Worker<D>, queue: string, out: Output): v
   // A failure is reported together with what was decided after it (retrying or dead).
   const failures = new Map<string, Failure>();
   const key = (id: string, attempt: number): string => `${id}#${attempt}`;
-  const emit = (event: string, colour: Colour, e: { id: string; name: string; attempt: number }, text: string, fields: object): void => {
+  const emit = (
+    event: string,
+    colour: Colour,
+    e: { id: string; name: string; attempt: number },
+    text: string,
+    fields: object,
+  ): void => {
     if (out.json) {
-      out.line(JSON.stringify({ at: new Date().toISOString(), event, queue, id: e.id, name: e.name, attempt: e.attempt, ...fields }));
+      out.line(
+        JSON.stringify({
+          at: new Date().toISOString(),
+          event,
+          queue,
+          id: e.id,
+          name: e.name,
+          attempt: e.attempt,
+          ...fields,
+        }),
+      );
       return;
     }
     const time = new Date().toISOString().slice(11, 23);
-    out.line(`${out.paint('dim', time)} ${out.paint(colour, event.padEnd(9))} ${queue} ${e.id} ${JSON.stringify(e.name)} #${e.attempt} ${text}`.trimEnd());
+    out.line(
+      `${out.paint('dim', time)} ${out.paint(colour, event.padEnd(9))} ${queue} ${e.id} ${JSON.stringify(e.name)} #${e.attempt} ${text}`.trimEnd(),
+    );
   };
   const failureText = (f: Failure | undefined): string =>
-    f ? `${f.outcome === 'timed_out' ? 'timed out: ' : ''}${f.error.name}: ${f.error.message}${f.error.code ? ` [${f.error.code}]` : ''} (${f.errorClass}, ${f.rule}) ` : '';
+    f
+      ? `${f.outcome === 'timed_out' ? 'timed out: ' : ''}${f.error.name}: ${f.error.message}${f.error.code ? ` [${f.error.code}]` : ''} (${f.errorClass}, ${f.rule}) `
+      : '';
 
-  w.on('active', (e) => emit('active', 'blue', e, `${e.trigger}, drift ${formatDuration(e.driftMs)}`, { trigger: e.trigger, driftMs: e.driftMs }));
-  w.on('completed', (e) => emit('completed', 'green', e, `in ${formatDuration(e.durationMs)}`, { durationMs: Math.round(e.durationMs) }));
-  w.on('failed', (e) => failures.set(key(e.id, e.attempt), { error: e.error, errorClass: e.errorClass, rule: e.rule, outcome: e.outcome }));
+  w.on('active', (e) =>
+    emit('active', 'blue', e, `${e.trigger}, drift ${formatDuration(e.driftMs)}`, {
+      trigger: e.trigger,
+      driftMs: e.driftMs,
+    }),
+  );
+  w.on('completed', (e) =>
+    emit('completed', 'green', e, `in ${formatDuration(e.durationMs)}`, {
+      durationMs: Math.round(e.durationMs),
+    }),
+  );
+  w.on('failed', (e) =>
+    failures.set(key(e.id, e.attempt), {
+      error: e.error,
+      errorClass: e.errorClass,
+      rule: e.rule,
+      outcome: e.outcome,
+    }),
+  );
   w.on('retrying', (e) => {
     const f = failures.get(key(e.id, e.attempt));
     failures.delete(key(e.id, e.attempt));
-    emit('retrying', 'yellow', e, `${failureText(f)}→ retry in ${formatDuration(e.delayMs)}: ${e.explanation}`, {
-      ...(f ?? {}),
-      delayMs: e.delayMs,
-      nextDueAt: e.nextDueAt,
-      explanation: e.explanation,
-    });
+    emit(
+      'retrying',
+      'yellow',
+      e,
+      `${failureText(f)}→ retry in ${formatDuration(e.delayMs)}: ${e.explanation}`,
+      {
+        ...(f ?? {}),
+        delayMs: e.delayMs,
+        nextDueAt: e.nextDueAt,
+        explanation: e.explanation,
+      },
+    );
   });
   w.on('dead', (e) => {
     const f = failures.get(key(e.id, e.attempt));
     failures.delete(key(e.id, e.attempt));
-    emit('dead', 'red', e, `${failureText(f)}→ dead-letter (${e.reason}): ${e.explanation}`, { ...(f ?? {}), reason: e.reason, explanation: e.explanation });
+    emit('dead', 'red', e, `${failureText(f)}→ dead-letter (${e.reason}): ${e.explanation}`, {
+      ...(f ?? {}),
+      reason: e.reason,
+      explanation: e.explanation,
+    });
   });
   w.on('refused', (e) => {
     failures.delete(key(e.id, e.attempt));
     emit('refused', 'magenta', e, 'late result refused: the lease had been lost', {});
   });
-  w.on('lease-lost', (e) => emit('lease-lost', 'magenta', e, 'lease lost (expired or cancelled): handler signal aborted', {}));
+  w.on('lease-lost', (e) =>
+    emit('lease-lost', 'magenta', e, 'lease lost (expired or cancelled): handler signal aborted', {}),
+  );
   w.on('stalled', (e) => {
-    if (out.json) out.line(JSON.stringify({ at: new Date().toISOString(), event: 'stalled', queue, recovered: e.recovered }));
-    else out.line(`${out.paint('dim', new Date().toISOString().slice(11, 23))} ${out.paint('magenta', 'stalled'.padEnd(9))} ${queue} recovered ${e.recovered} job${e.recovered === 1 ? '' : 's'} whose lease expired`);
+    if (out.json) {
+      out.line(
+        JSON.stringify({ at: new Date().toISOString(), event: 'stalled', queue, recovered: e.recovered }),
+      );
+    } else {
+      out.line(
+        `${out.paint('dim', new Date().toISOString().slice(11, 23))} ${out.paint('magenta', 'stalled'.padEnd(9))} ${queue} recovered ${e.recovered} job${e.recovered === 1 ? '' : 's'} whose lease expired`,
+      );
+    }
   });
 }

@@ -25,6 +25,18 @@ function thrown(fn: () => unknown): ValidationError {
   throw new Error('expected a ValidationError');
 }
 
+describe('signals from another copy of the library', () => {
+  it('recognises a PermanentError by its brand when instanceof fails', () => {
+    const foreign = Object.assign(new Error('from another copy'), { name: 'PermanentError' });
+    Object.defineProperty(foreign, Symbol.for('retraced.PermanentError'), { value: true });
+    expect(classifyError(foreign, resolveClassifyOptions()).rule).toBe('thrown:PermanentError');
+  });
+  it('does not trust the name alone', () => {
+    const lookalike = Object.assign(new Error('x'), { name: 'PermanentError' });
+    expect(classifyError(lookalike, resolveClassifyOptions()).rule).toBe('default');
+  });
+});
+
 describe('resolveClassifyOptions', () => {
   it('defaults to the default table and temporary', () => {
     expect(defaults.default).toBe('temporary');
@@ -63,6 +75,18 @@ describe('resolveClassifyOptions', () => {
     expect(thrown(() => resolveClassifyOptions({ codes: { X: 1 } }, 'options.classify')).field).toBe(
       'options.classify.codes.X',
     );
+  });
+});
+
+describe('signals from another copy of the library', () => {
+  it('recognises a PermanentError by its brand when instanceof fails', () => {
+    const foreign = Object.assign(new Error('from another copy'), { name: 'PermanentError' });
+    Object.defineProperty(foreign, Symbol.for('retraced.PermanentError'), { value: true });
+    expect(classifyError(foreign, resolveClassifyOptions()).rule).toBe('thrown:PermanentError');
+  });
+  it('does not trust the name alone', () => {
+    const lookalike = Object.assign(new Error('x'), { name: 'PermanentError' });
+    expect(classifyError(lookalike, resolveClassifyOptions()).rule).toBe('default');
   });
 });
 
@@ -205,6 +229,18 @@ describe('classifyError', () => {
   });
 });
 
+describe('signals from another copy of the library', () => {
+  it('recognises a PermanentError by its brand when instanceof fails', () => {
+    const foreign = Object.assign(new Error('from another copy'), { name: 'PermanentError' });
+    Object.defineProperty(foreign, Symbol.for('retraced.PermanentError'), { value: true });
+    expect(classifyError(foreign, resolveClassifyOptions()).rule).toBe('thrown:PermanentError');
+  });
+  it('does not trust the name alone', () => {
+    const lookalike = Object.assign(new Error('x'), { name: 'PermanentError' });
+    expect(classifyError(lookalike, resolveClassifyOptions()).rule).toBe('default');
+  });
+});
+
 describe('serializeError', () => {
   it('keeps name, message, code and stack of an Error', () => {
     const e = Object.assign(new RangeError('out of range'), { code: 'E_RANGE' });
@@ -276,6 +312,18 @@ describe('serializeError', () => {
       message: '{"code":"ECONNRESET","hint":1}',
       code: 'ECONNRESET',
     });
+  });
+});
+
+describe('signals from another copy of the library', () => {
+  it('recognises a PermanentError by its brand when instanceof fails', () => {
+    const foreign = Object.assign(new Error('from another copy'), { name: 'PermanentError' });
+    Object.defineProperty(foreign, Symbol.for('retraced.PermanentError'), { value: true });
+    expect(classifyError(foreign, resolveClassifyOptions()).rule).toBe('thrown:PermanentError');
+  });
+  it('does not trust the name alone', () => {
+    const lookalike = Object.assign(new Error('x'), { name: 'PermanentError' });
+    expect(classifyError(lookalike, resolveClassifyOptions()).rule).toBe('default');
   });
 });
 

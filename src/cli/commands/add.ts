@@ -11,7 +11,15 @@ import { ValidationError } from '../../errors.js';
 import type { JobOptions } from '../../options.js';
 import type { AddedJob, BulkJob } from '../../queue.js';
 import type { RetryPolicy } from '../../types.js';
-import { CONNECTION_OPTIONS, durationValue, intValue, jsonValue, OUTPUT_OPTIONS, SHARED_GROUPS, timeValue } from '../args.js';
+import {
+  CONNECTION_OPTIONS,
+  durationValue,
+  intValue,
+  jsonValue,
+  OUTPUT_OPTIONS,
+  SHARED_GROUPS,
+  timeValue,
+} from '../args.js';
 import type { Client } from '../client.js';
 import { command, withClient } from '../command.js';
 import { RemoteError, UsageError } from '../exit-codes.js';
@@ -26,15 +34,28 @@ export const add = command(
     usage: 'QUEUE NAME [--data JSON] [--id ID] [--delay 30s] [--retry JSON] | QUEUE --file jobs.ndjson',
     args: ['QUEUE', 'NAME?'],
     brief: 'Adds a job, or many from an NDJSON file.',
-    summary: 'Adds a job to a queue, or many from an NDJSON file (one {"name","data","options"} per line) with a progress bar.',
+    summary:
+      'Adds a job to a queue, or many from an NDJSON file (one {"name","data","options"} per line) with a progress bar.',
     options: {
       data: { type: 'string', arg: 'JSON', help: 'the job data, as JSON or @file.json [default: null]' },
-      id: { type: 'string', arg: 'ID', help: 'your own id: adding the same id again changes nothing (idempotent)' },
+      id: {
+        type: 'string',
+        arg: 'ID',
+        help: 'your own id: adding the same id again changes nothing (idempotent)',
+      },
       delay: { type: 'string', arg: 'DURATION', help: 'run after this long: ms, or 30s, 5m, 2h' },
       'run-at': { type: 'string', arg: 'TIME', help: 'run at this time: ISO date or ms since epoch' },
-      retry: { type: 'string', arg: 'JSON', help: 'retry policy, e.g. {"attempts":5,"backoff":{"type":"exponential","delayMs":1000}}' },
+      retry: {
+        type: 'string',
+        arg: 'JSON',
+        help: 'retry policy, e.g. {"attempts":5,"backoff":{"type":"exponential","delayMs":1000}}',
+      },
       timeout: { type: 'string', arg: 'DURATION', help: 'per-attempt timeout (0 = none)' },
-      'max-stalls': { type: 'string', arg: 'N', help: 'expired leases before the job is dead-lettered as poison' },
+      'max-stalls': {
+        type: 'string',
+        arg: 'N',
+        help: 'expired leases before the job is dead-lettered as poison',
+      },
       file: { type: 'string', arg: 'PATH', help: 'add every job of this NDJSON file (- for stdin)' },
       ...CONNECTION_OPTIONS,
       ...OUTPUT_OPTIONS,
@@ -50,14 +71,32 @@ export const add = command(
     if (values.file !== undefined) {
       const single = ['data', 'id', 'delay', 'run-at', 'retry', 'timeout', 'max-stalls'] as const;
       const mixed = single.find((k) => values[k] !== undefined);
-      if (name !== undefined || mixed) throw new UsageError(`--file takes every job from the file: drop ${name !== undefined ? `the job name "${name}"` : `--${mixed}`}`);
+      if (name !== undefined || mixed) {
+        throw new UsageError(
+          `--file takes every job from the file: drop ${name !== undefined ? `the job name "${name}"` : `--${mixed}`}`,
+        );
+      }
       const jobs = await readNdjson(values.file);
       return withClient(values, (c) => addMany(c, queue, jobs, out, values.file as string));
     }
-    if (name === undefined) throw new UsageError('missing NAME (or --file jobs.ndjson)\nUsage: retraced add QUEUE NAME [--data JSON]');
-    const job: BulkJob<unknown> = { name, data: jsonValue(values.data, '--data') ?? null, options: jobOptions(values) };
+    if (name === undefined) {
+      throw new UsageError(
+        'missing NAME (or --file jobs.ndjson)\nUsage: retraced add QUEUE NAME [--data JSON]',
+      );
+    }
+    const job: BulkJob<unknown> = {
+      name,
+      data: jsonValue(values.data, '--data') ?? null,
+      options: jobOptions(values),
+    };
     const a = await withClient(values, (c) => c.addOne(queue, job));
-    out.result(a, () => out.line(a.created ? `added job ${a.id} to ${queue} (${a.state})` : `job ${a.id} already exists in ${queue} (${a.state}): nothing changed`));
+    out.result(a, () =>
+      out.line(
+        a.created
+          ? `added job ${a.id} to ${queue} (${a.state})`
+          : `job ${a.id} already exists in ${queue} (${a.state}): nothing changed`,
+      ),
+    );
   },
 );
 
@@ -97,34 +136,54 @@ async function readNdjson(path: string): Promise<Line[]> {
       try {
         v = JSON.parse(text);
       } catch (e) {
-        throw new ValidationError(`${path} line ${n}`, `a JSON object (${e instanceof Error ? e.message : String(e)})`);
+        throw new ValidationError(
+          `${path} line ${n}`,
+          `a JSON object (${e instanceof Error ? e.message : String(e)})`,
+        );
       }
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ValidationError(`${path} line ${n}`, 'a JSON object { name, data, options? }', v);
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+        throw new ValidationError(`${path} line ${n}`, 'a JSON object { name, data, options? }', v);
+      }
       lines.push({ job: v as BulkJob<unknown>, line: n });
       if (lines.length > MAX_LINES) throw new ValidationError(path, `at most ${MAX_LINES} jobs`);
     }
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ValidationError('--file', 'a readable file', path);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new ValidationError('--file', 'a readable file', path);
+    }
     throw e;
   }
   if (lines.length === 0) throw new ValidationError(path, 'at least one job (one JSON object per line)');
   return lines;
 }
 
-async function addMany(client: Client, queue: string, lines: readonly Line[], out: Output, path: string): Promise<void> {
+async function addMany(
+  client: Client,
+  queue: string,
+  lines: readonly Line[],
+  out: Output,
+  path: string,
+): Promise<void> {
   const bar = out.progress(lines.length, 'adding');
   const added: AddedJob[] = [];
   for (let i = 0; i < lines.length; i += BATCH) {
     const batch = lines.slice(i, i + BATCH);
     try {
-      added.push(...(await client.add(queue, batch.map((l) => l.job))));
+      added.push(
+        ...(await client.add(
+          queue,
+          batch.map((l) => l.job),
+        )),
+      );
     } catch (e) {
       throw lineError(e, batch, path, added.length);
     }
     bar.advance(batch.length);
   }
   const created = added.filter((a) => a.created).length;
-  bar.finish(`added ${created} job${created === 1 ? '' : 's'} to ${queue}${created < added.length ? ` (${added.length - created} already existed)` : ''}`);
+  bar.finish(
+    `added ${created} job${created === 1 ? '' : 's'} to ${queue}${created < added.length ? ` (${added.length - created} already existed)` : ''}`,
+  );
   if (out.json) out.data({ jobs: added });
 }
 

@@ -20,7 +20,11 @@ import { printTransitions } from '../transitions.js';
 const options = {
   redis: { type: 'string', arg: 'URL', help: 'use this Redis instead of the in-memory backend' },
   prefix: { type: 'string', arg: 'PREFIX', help: 'Redis key prefix [default: rt]' },
-  port: { type: 'string', arg: 'N', help: 'port for the API, 0 for any free one (env RETRACED_PORT) [default: 7411]' },
+  port: {
+    type: 'string',
+    arg: 'N',
+    help: 'port for the API, 0 for any free one (env RETRACED_PORT) [default: 7411]',
+  },
   token: { type: 'string', arg: 'TOKEN', help: 'require this bearer token on the API (env RETRACED_TOKEN)' },
   'no-demo': { type: 'boolean', help: 'no demo workers and no demo jobs: just the backend and the API' },
   verbose: { type: 'boolean', short: 'v', help: "print every demo job's transitions" },
@@ -36,7 +40,11 @@ export const dev = command(
       'The one-command experience: an in-memory backend (or Redis), the HTTP API on 127.0.0.1 and demo workers on a "demo" queue whose jobs succeed, retry with different strategies, time out, fail permanently and dead-letter. Prints the URLs and commands to try. Ctrl-C stops it.',
     options,
     groups: [{ title: 'Output', options: OUTPUT_OPTIONS }],
-    examples: ['retraced dev', 'retraced dev --port 0 --no-demo', 'retraced dev --redis redis://127.0.0.1:6379'],
+    examples: [
+      'retraced dev',
+      'retraced dev --port 0 --no-demo',
+      'retraced dev --redis redis://127.0.0.1:6379',
+    ],
   },
   async ({ values }, out) => {
     const port = portValue(values.port);
@@ -45,7 +53,10 @@ export const dev = command(
     let description: string;
     let closeBackend: () => Promise<void>;
     if (values.redis !== undefined) {
-      const opened = await openRedis({ url: values.redis, prefix: values.prefix, source: '--redis' }, { longLived: true });
+      const opened = await openRedis(
+        { url: values.redis, prefix: values.prefix, source: '--redis' },
+        { longLived: true },
+      );
       ({ backend, description } = opened);
       closeBackend = () => opened.close();
     } else {
@@ -68,8 +79,17 @@ export const dev = command(
         demo = await startDemo({ backend, onError: (e) => out.note(`demo: ${e.message}`) });
         if (values.verbose) printTransitions(demo.worker, DEMO_QUEUE, out);
       }
-      if (out.json) out.line(JSON.stringify({ url: base, port: bound, backend: description, demo: demo !== undefined, queue: DEMO_QUEUE }));
-      else printWelcome(out, base, description, demo !== undefined, token);
+      if (out.json) {
+        out.line(
+          JSON.stringify({
+            url: base,
+            port: bound,
+            backend: description,
+            demo: demo !== undefined,
+            queue: DEMO_QUEUE,
+          }),
+        );
+      } else printWelcome(out, base, description, demo !== undefined, token);
       if (demo && !out.json) status = statusLine(out, demo, base);
       const signal = await stopped;
       out.note(`\n${signal}: shutting down…`);
@@ -93,12 +113,20 @@ export function invocation(argv1 = process.argv[1] ?? 'retraced', cwd = process.
   return `node ${shown}`;
 }
 
-function printWelcome(out: Output, base: string, description: string, demo: boolean, token: string | undefined): void {
+function printWelcome(
+  out: Output,
+  base: string,
+  description: string,
+  demo: boolean,
+  token: string | undefined,
+): void {
   const cli = invocation();
   const auth = token !== undefined ? ' --token $RETRACED_TOKEN' : '';
   const b = (s: string): string => out.paint('bold', s);
   out.line(b('ReTraced dev'));
-  out.line(`  ${description}${demo ? `; demo workers on queue "${DEMO_QUEUE}", a few new jobs per second` : ''}`);
+  out.line(
+    `  ${description}${demo ? `; demo workers on queue "${DEMO_QUEUE}", a few new jobs per second` : ''}`,
+  );
   out.line();
   out.line(`  API      ${b(base)}`);
   out.line(`  Docs     ${base}/docs`);
@@ -118,7 +146,9 @@ function printWelcome(out: Output, base: string, description: string, demo: bool
   ]) {
     out.line(`  ${cli} ${c}`);
   }
-  out.line(`  curl -N ${base}/events${demo ? `?queue=${DEMO_QUEUE}` : ''}${token !== undefined ? ' -H "Authorization: Bearer $RETRACED_TOKEN"' : ''}`);
+  out.line(
+    `  curl -N ${base}/events${demo ? `?queue=${DEMO_QUEUE}` : ''}${token !== undefined ? ' -H "Authorization: Bearer $RETRACED_TOKEN"' : ''}`,
+  );
   out.line();
   out.line('Ctrl-C to stop.');
 }
@@ -131,13 +161,18 @@ function statusLine(out: Output, demo: Demo, base: string): NodeJS.Timeout {
       const c = await demo.queue.counts();
       const time = new Date().toISOString().slice(11, 19);
       out.line(
-        out.paint('dim', `${time} demo: ${c.waiting} waiting, ${c.scheduled} scheduled (retries pending), ${c.active} active, ${c.completed} completed, ${c.dead} dead`),
+        out.paint(
+          'dim',
+          `${time} demo: ${c.waiting} waiting, ${c.scheduled} scheduled (retries pending), ${c.active} active, ${c.completed} completed, ${c.dead} dead`,
+        ),
       );
       if (!pointed && c.dead > 0) {
         const [dead] = await demo.queue.dlq.list({}, { limit: 1 });
         if (dead) {
           pointed = true;
-          out.line(`  a dead job to inspect: ${invocation()} jobs show ${DEMO_QUEUE} ${dead.id} --url ${base}`);
+          out.line(
+            `  a dead job to inspect: ${invocation()} jobs show ${DEMO_QUEUE} ${dead.id} --url ${base}`,
+          );
         }
       }
     })().catch(() => undefined);

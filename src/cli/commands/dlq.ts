@@ -4,60 +4,21 @@
  * purges ask first.
  * @module
  */
-import { createInterface } from 'node:readline/promises';
-
-import type { DeadReason } from '../../types.js';
-import { ValidationError } from '../../errors.js';
-import {
-  CONNECTION_OPTIONS,
-  intValue,
-  jsonValue,
-  listValue,
-  OUTPUT_OPTIONS,
-  SHARED_GROUPS,
-  stringValue,
-  timeValue,
-  type OptionSpecs,
-  type Values,
-} from '../args.js';
-import type { Client, DlqFilterData } from '../client.js';
+import { intValue, SHARED_GROUPS } from '../args.js';
 import { command, group, withClient } from '../command.js';
-import { ExitCode, UsageError } from '../exit-codes.js';
-import { truncate, when, type Output } from '../output.js';
-import { byValue, printJob } from './jobs.js';
-
-const shared = { ...CONNECTION_OPTIONS, ...OUTPUT_OPTIONS } as const satisfies OptionSpecs;
-const REASONS: readonly DeadReason[] = ['exhausted', 'permanent', 'poison'];
-
-const FILTER_OPTIONS = {
-  reason: { type: 'string', arg: 'R[,R]', help: `dead for this reason: ${REASONS.join(', ')}` },
-  code: { type: 'string', arg: 'CODE', help: 'last error code, such as ECONNRESET' },
-  name: { type: 'string', arg: 'NAME', help: 'job name' },
-  fingerprint: { type: 'string', arg: 'FP', help: 'error fingerprint (see `dlq groups`)' },
-  since: { type: 'string', arg: 'TIME', help: 'dead since: ISO date, ms since epoch, or ago (30m, 2h, 1d)' },
-  until: { type: 'string', arg: 'TIME', help: 'dead until, same forms as --since' },
-} as const satisfies OptionSpecs;
-
-export function filterFrom(values: Values<typeof FILTER_OPTIONS>): DlqFilterData {
-  const reason = listValue(values.reason);
-  for (const r of reason ?? []) if (!REASONS.includes(r as DeadReason)) throw new ValidationError('--reason', `one of ${REASONS.join(', ')}`, r);
-  const f: Record<string, unknown> = {
-    reason: reason?.length ? reason : undefined,
-    errorCode: stringValue(values.code, '--code', 200),
-    name: stringValue(values.name, '--name', 200),
-    fingerprint: stringValue(values.fingerprint, '--fingerprint', 64),
-    from: timeValue(values.since, '--since'),
-    to: timeValue(values.until, '--until'),
-  };
-  return Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) as DlqFilterData;
-}
+import { ExitCode } from '../exit-codes.js';
+import { truncate, when } from '../output.js';
+import { purge, replay } from './dlq-bulk.js';
+import { FILTER_OPTIONS, filterFrom, SHARED_OPTIONS as shared } from './dlq-filter.js';
+import { printJob } from './jobs.js';
 
 const list = command(
   {
     name: 'dlq list',
     usage: 'QUEUE [filters] [--limit N] [--cursor C]',
     args: ['QUEUE'],
-    summary: 'Lists dead jobs, most recently dead first, filtered by reason, error code, name, fingerprint or time.',
+    summary:
+      'Lists dead jobs, most recently dead first, filtered by reason, error code, name, fingerprint or time.',
     options: {
       ...FILTER_OPTIONS,
       limit: { type: 'string', arg: 'N', help: 'jobs per page, 1-500 [default: 50]' },
@@ -65,17 +26,37 @@ const list = command(
       ...shared,
     },
     groups: SHARED_GROUPS,
-    examples: ['retraced dlq list demo --url http://127.0.0.1:7411', 'retraced dlq list emails --reason exhausted --code ECONNRESET --since 2h'],
+    examples: [
+      'retraced dlq list demo --url http://127.0.0.1:7411',
+      'retraced dlq list emails --reason exhausted --code ECONNRESET --since 2h',
+    ],
   },
   async ({ values, positionals }, out) => {
     const queue = positionals[0] as string;
     const filter = filterFrom(values);
-    const page = { limit: intValue(values.limit, '--limit', 1, 500) ?? 50, ...(values.cursor !== undefined ? { cursor: values.cursor } : {}) };
+    const page = {
+      limit: intValue(values.limit, '--limit', 1, 500) ?? 50,
+      ...(values.cursor !== undefined ? { cursor: values.cursor } : {}),
+    };
     const res = await withClient(values, (c) => c.dlqList(queue, filter, page));
     out.result({ jobs: res.items, nextCursor: res.nextCursor }, () => {
       out.table(
-        [{ header: 'ID' }, { header: 'NAME' }, { header: 'REASON' }, { header: 'DEAD' }, { header: 'CODE' }, { header: 'FINGERPRINT' }],
-        res.items.map((s) => [s.id, truncate(s.name, 32), s.reason, when(s.at), s.errorCode ?? '-', s.fingerprint]),
+        [
+          { header: 'ID' },
+          { header: 'NAME' },
+          { header: 'REASON' },
+          { header: 'DEAD' },
+          { header: 'CODE' },
+          { header: 'FINGERPRINT' },
+        ],
+        res.items.map((s) => [
+          s.id,
+          truncate(s.name, 32),
+          s.reason,
+          when(s.at),
+          s.errorCode ?? '-',
+          s.fingerprint,
+        ]),
         `(no dead jobs in ${queue} match)`,
       );
       if (res.nextCursor) out.line(out.paint('dim', `next page: --cursor ${res.nextCursor}`));
@@ -98,8 +79,20 @@ const groups = command(
     const res = await withClient(values, (c) => c.dlqGroups(queue));
     out.result({ groups: res }, () =>
       out.table(
-        [{ header: 'COUNT', align: 'right' }, { header: 'FINGERPRINT' }, { header: 'FIRST SEEN' }, { header: 'LAST SEEN' }, { header: 'ERROR' }],
-        res.map((g) => [String(g.count), g.fingerprint, when(g.firstSeen), when(g.lastSeen), truncate(g.label, 100)]),
+        [
+          { header: 'COUNT', align: 'right' },
+          { header: 'FINGERPRINT' },
+          { header: 'FIRST SEEN' },
+          { header: 'LAST SEEN' },
+          { header: 'ERROR' },
+        ],
+        res.map((g) => [
+          String(g.count),
+          g.fingerprint,
+          when(g.firstSeen),
+          when(g.lastSeen),
+          truncate(g.label, 100),
+        ]),
         `(the dead-letter queue of ${queue} is empty)`,
       ),
     );
@@ -127,162 +120,10 @@ const show = command(
   },
 );
 
-const TARGET_OPTIONS = {
-  ids: { type: 'string', arg: 'A,B', help: 'these dead jobs (ids may also be given as arguments)' },
-  ...FILTER_OPTIONS,
-  all: { type: 'boolean', help: 'every dead job of the queue (when no ids or filter are given)' },
-  'dry-run': { type: 'boolean', help: 'show what would happen; change nothing' },
-  yes: { type: 'boolean', short: 'y', help: 'do not ask for confirmation' },
-} as const satisfies OptionSpecs;
-
-interface Target {
-  readonly ids?: string[];
-  readonly filter?: DlqFilterData;
-}
-
-function targetFrom(values: Values<typeof TARGET_OPTIONS>, positionals: readonly string[]): Target {
-  const ids = [...positionals.slice(1), ...(listValue(values.ids) ?? [])];
-  const filter = filterFrom(values);
-  const hasFilter = Object.keys(filter).length > 0;
-  if (ids.length > 0 && (hasFilter || values.all)) throw new UsageError('give either job ids or a filter (or --all), not both');
-  if (ids.length > 0) return { ids };
-  if (hasFilter) return { filter };
-  if (values.all) return { filter: {} };
-  throw new UsageError('say which dead jobs: ids (as arguments or --ids a,b), a filter (--reason, --code, --name, --fingerprint, --since, --until), or --all');
-}
-
-async function confirm(out: Output, question: string, yes: boolean | undefined): Promise<boolean> {
-  if (yes) return true;
-  if (process.stdin.isTTY !== true || out.json) {
-    throw new UsageError(`${question}: pass --yes to confirm (or --dry-run to preview)`);
-  }
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^y(es)?$/i.test((await rl.question(`${question}? [y/N] `)).trim());
-  } finally {
-    rl.close();
-  }
-}
-
-const BATCH = 50;
-
-const replay = command(
-  {
-    name: 'dlq replay',
-    usage: 'QUEUE [ID...] [--ids A,B | filters | --all] [--by NAME] [--note TEXT] [--patch JSON] [--dry-run] [--yes]',
-    args: ['QUEUE', 'ID...'],
-    summary:
-      'Sends dead jobs back to waiting: each next attempt is recorded as manual with who, the note and the data patch as a diff; the retry budget starts afresh. A filter is resolved first (shown with --dry-run), then replayed in batches with a progress bar.',
-    options: {
-      ...TARGET_OPTIONS,
-      by: { type: 'string', arg: 'NAME', help: 'who replays, recorded with each attempt [default: your OS user name]' },
-      note: { type: 'string', arg: 'TEXT', help: 'why, recorded with each attempt' },
-      patch: { type: 'string', arg: 'JSON', help: 'JSON Merge Patch applied to each job\'s data (or @file.json)' },
-      limit: { type: 'string', arg: 'N', help: 'replay at most N jobs of a filter, 1-10000 [default: 1000]' },
-      ...shared,
-    },
-    groups: SHARED_GROUPS,
-    examples: [
-      'retraced dlq replay demo 17 --by ada --note "fixed the address" --patch \'{"email":"a@example.com"}\'',
-      'retraced dlq replay demo --code ECONNRESET --since 1h --dry-run',
-      'retraced dlq replay demo --fingerprint 3f2a9c01d4e5b6a7 --by ada --yes',
-    ],
-  },
-  async ({ values, positionals }, out) => {
-    const queue = positionals[0] as string;
-    const target = targetFrom(values, positionals);
-    const by = byValue(values.by);
-    const note = stringValue(values.note, '--note');
-    const patch = jsonValue(values.patch, '--patch');
-    const limit = intValue(values.limit, '--limit', 1, 10_000) ?? 1000;
-    const base = { by, ...(note !== undefined ? { note } : {}), ...(patch !== undefined ? { patch } : {}) };
-    return withClient(values, async (client) => {
-      // Resolve the target to ids first: that is the dry run, and it sizes the progress bar.
-      const selection = target.ids ? { ids: target.ids } : { filter: target.filter ?? {}, limit };
-      const preview = await client.dlqReplay(queue, { ...base, ...selection, dryRun: true });
-      if (values['dry-run']) {
-        out.result(preview, () => {
-          out.line(`would replay ${preview.replayed.length} dead job${preview.replayed.length === 1 ? '' : 's'} of ${queue}${preview.replayed.length ? `: ${idList(preview.replayed)}` : ''}`);
-          for (const f of preview.failed) out.line(out.paint('yellow', `  skip ${f.id}: ${f.error}`));
-        });
-        return preview.failed.length > 0 && target.ids ? ExitCode.conflict : ExitCode.ok;
-      }
-      const ids = preview.replayed;
-      // Replaying is undoable (jobs can die again), so only "everything" asks first.
-      const ask = values.all === true && ids.length > 0;
-      if (ask && !(await confirm(out, `replay all ${ids.length} dead job${ids.length === 1 ? '' : 's'} of ${queue}`, values.yes))) {
-        out.note('nothing replayed');
-        return ExitCode.ok;
-      }
-      const result = await replayInBatches(client, queue, ids, base, out);
-      const failed = [...preview.failed, ...result.failed];
-      out.result({ dryRun: false, matched: preview.matched, replayed: result.replayed, failed }, () => {
-        out.line(`replayed ${result.replayed.length} job${result.replayed.length === 1 ? '' : 's'} of ${queue}${result.replayed.length ? `: ${idList(result.replayed)}` : ''}`);
-        for (const f of failed) out.line(out.paint('yellow', `  not replayed ${f.id}: ${f.error}`));
-      });
-      return failed.length > 0 ? ExitCode.conflict : ExitCode.ok;
-    });
-  },
-);
-
-async function replayInBatches(
-  client: Client,
-  queue: string,
-  ids: readonly string[],
-  base: { by: string; note?: string; patch?: unknown },
-  out: Output,
-): Promise<{ replayed: string[]; failed: { id: string; error: string }[] }> {
-  const bar = ids.length > BATCH ? out.progress(ids.length, 'replaying') : undefined;
-  const replayed: string[] = [];
-  const failed: { id: string; error: string }[] = [];
-  for (let i = 0; i < ids.length; i += BATCH) {
-    const batch = ids.slice(i, i + BATCH);
-    const r = await client.dlqReplay(queue, { ...base, ids: batch });
-    replayed.push(...r.replayed);
-    failed.push(...r.failed);
-    bar?.advance(batch.length);
-  }
-  bar?.finish(`replayed ${replayed.length} of ${ids.length}`);
-  return { replayed, failed };
-}
-
-const purge = command(
-  {
-    name: 'dlq purge',
-    usage: 'QUEUE [ID...] [--ids A,B | filters | --all] [--dry-run] [--yes]',
-    args: ['QUEUE', 'ID...'],
-    summary: 'Deletes dead jobs for good: by id, by filter, or all. Asks first unless --yes; --dry-run counts only.',
-    options: { ...TARGET_OPTIONS, ...shared },
-    groups: SHARED_GROUPS,
-    examples: ['retraced dlq purge demo --reason permanent --until 7d --dry-run', 'retraced dlq purge demo 17 18 --yes'],
-  },
-  async ({ values, positionals }, out) => {
-    const queue = positionals[0] as string;
-    const target = targetFrom(values, positionals);
-    const request = { ...(target.ids ? { ids: target.ids } : {}), ...(target.filter ? { filter: target.filter } : {}) };
-    return withClient(values, async (client) => {
-      const preview = await client.dlqPurge(queue, { ...request, dryRun: true });
-      if (values['dry-run']) {
-        out.result(preview, () => out.line(`would purge ${preview.purged} dead job${preview.purged === 1 ? '' : 's'} of ${queue}`));
-        return ExitCode.ok;
-      }
-      if (preview.purged === 0) {
-        out.result({ dryRun: false, purged: 0 }, () => out.line(`no dead jobs of ${queue} match: nothing purged`));
-        return ExitCode.ok;
-      }
-      if (!(await confirm(out, `purge ${preview.purged} dead job${preview.purged === 1 ? '' : 's'} of ${queue} for good`, values.yes))) {
-        out.note('nothing purged');
-        return ExitCode.ok;
-      }
-      const res = await client.dlqPurge(queue, request);
-      out.result(res, () => out.line(`purged ${res.purged} dead job${res.purged === 1 ? '' : 's'} of ${queue}`));
-      return ExitCode.ok;
-    });
-  },
-);
-
-function idList(ids: readonly string[]): string {
-  return ids.length > 20 ? `${ids.slice(0, 20).join(', ')}, … (${ids.length - 20} more)` : ids.join(', ');
-}
-
-export const dlq = group('dlq', 'The dead-letter queue: list, group, show, replay and purge dead jobs.', [list, groups, show, replay, purge]);
+export const dlq = group('dlq', 'The dead-letter queue: list, group, show, replay and purge dead jobs.', [
+  list,
+  groups,
+  show,
+  replay,
+  purge,
+]);

@@ -8,12 +8,24 @@ import { userInfo } from 'node:os';
 import { ValidationError } from '../../errors.js';
 import { renderTimeline } from '../../timeline.js';
 import { JobStates, type Job, type JobState } from '../../types.js';
-import { CONNECTION_OPTIONS, intValue, jsonValue, OUTPUT_OPTIONS, SHARED_GROUPS, stringValue, type OptionSpecs } from '../args.js';
+import {
+  CONNECTION_OPTIONS,
+  intValue,
+  jsonValue,
+  OUTPUT_OPTIONS,
+  SHARED_GROUPS,
+  stringValue,
+  type OptionSpecs,
+} from '../args.js';
 import { command, group, withClient } from '../command.js';
 import { truncate, when, type Output } from '../output.js';
 
 const shared = { ...CONNECTION_OPTIONS, ...OUTPUT_OPTIONS } as const satisfies OptionSpecs;
-const BY = { type: 'string', arg: 'NAME', help: 'who does this, recorded with the job [default: your OS user name]' } as const;
+const BY = {
+  type: 'string',
+  arg: 'NAME',
+  help: 'who does this, recorded with the job [default: your OS user name]',
+} as const;
 
 /** `--by`, defaulting to the OS user so that every manual action names someone. */
 export function byValue(raw: string | undefined): string {
@@ -24,7 +36,9 @@ export function byValue(raw: string | undefined): string {
   } catch {
     name = process.env.USER;
   }
-  if (!name) throw new ValidationError('--by', 'a name recorded as who did this (no OS user name to default to)');
+  if (!name) {
+    throw new ValidationError('--by', 'a name recorded as who did this (no OS user name to default to)');
+  }
   return name;
 }
 
@@ -42,12 +56,17 @@ const list = command(
       ...shared,
     },
     groups: SHARED_GROUPS,
-    examples: ['retraced jobs list demo --url http://127.0.0.1:7411', 'retraced jobs list emails --state dead --limit 20 --redis redis://127.0.0.1:6379'],
+    examples: [
+      'retraced jobs list demo --url http://127.0.0.1:7411',
+      'retraced jobs list emails --state dead --limit 20 --redis redis://127.0.0.1:6379',
+    ],
   },
   async ({ values, positionals }, out) => {
     const queue = positionals[0] as string;
     const state = values.state as JobState | undefined;
-    if (state !== undefined && !JobStates.includes(state)) throw new ValidationError('--state', `one of ${JobStates.join(', ')}`, state);
+    if (state !== undefined && !JobStates.includes(state)) {
+      throw new ValidationError('--state', `one of ${JobStates.join(', ')}`, state);
+    }
     const query = {
       limit: intValue(values.limit, '--limit', 1, 500) ?? 50,
       ...(state ? { state } : {}),
@@ -57,7 +76,14 @@ const list = command(
     const page = await withClient(values, (c) => c.listJobs(queue, query));
     out.result({ jobs: page.items, nextCursor: page.nextCursor }, () => {
       out.table(
-        [{ header: 'ID' }, { header: 'NAME' }, { header: 'STATE' }, { header: 'ATTEMPTS', align: 'right' }, { header: 'DUE / FINISHED' }, { header: 'LAST ERROR' }],
+        [
+          { header: 'ID' },
+          { header: 'NAME' },
+          { header: 'STATE' },
+          { header: 'ATTEMPTS', align: 'right' },
+          { header: 'DUE / FINISHED' },
+          { header: 'LAST ERROR' },
+        ],
         page.items.map((j) => [
           j.id,
           truncate(j.name, 32),
@@ -74,7 +100,15 @@ const list = command(
 );
 
 export function stateColour(state: string): 'green' | 'red' | 'blue' | 'yellow' | 'dim' {
-  return state === 'completed' ? 'green' : state === 'dead' ? 'red' : state === 'active' ? 'blue' : state === 'cancelled' ? 'dim' : 'yellow';
+  return state === 'completed'
+    ? 'green'
+    : state === 'dead'
+      ? 'red'
+      : state === 'active'
+        ? 'blue'
+        : state === 'cancelled'
+          ? 'dim'
+          : 'yellow';
 }
 
 /** The timeline plus the job's data and result, as `jobs show` and `dlq show` print it. */
@@ -82,8 +116,14 @@ export function printJob(out: Output, job: Job): void {
   out.line(renderTimeline(job, { color: out.colour }));
   out.line();
   out.line(`  ${out.paint('dim', 'data')}   ${truncate(JSON.stringify(job.data), 500)}`);
-  if (job.result !== undefined) out.line(`  ${out.paint('dim', 'result')} ${truncate(JSON.stringify(job.result), 500)}`);
-  if (job.dead) out.line(`  ${out.paint('dim', 'dead')}   ${job.dead.reason}, fingerprint ${job.dead.fingerprint}, ${when(job.dead.at)}`);
+  if (job.result !== undefined) {
+    out.line(`  ${out.paint('dim', 'result')} ${truncate(JSON.stringify(job.result), 500)}`);
+  }
+  if (job.dead) {
+    out.line(
+      `  ${out.paint('dim', 'dead')}   ${job.dead.reason}, fingerprint ${job.dead.fingerprint}, ${when(job.dead.at)}`,
+    );
+  }
 }
 
 const show = command(
@@ -95,7 +135,10 @@ const show = command(
       "Shows a job's whole story as a timeline: each attempt's due and actual start (drift), duration, outcome, error, class and rule, and the decision taken with its explanation.",
     options: shared,
     groups: SHARED_GROUPS,
-    examples: ['retraced jobs show demo 42 --url http://127.0.0.1:7411', 'retraced jobs show emails welcome:ada --json'],
+    examples: [
+      'retraced jobs show demo 42 --url http://127.0.0.1:7411',
+      'retraced jobs show emails welcome:ada --json',
+    ],
   },
   async ({ values, positionals }, out) => {
     const [queue, id] = positionals as [string, string];
@@ -109,8 +152,13 @@ const cancel = command(
     name: 'jobs cancel',
     usage: 'QUEUE ID [--by NAME] [--reason TEXT]',
     args: ['QUEUE', 'ID'],
-    summary: "Cancels a scheduled, waiting or active job (an active job's worker loses its lease); recorded with who and why.",
-    options: { by: BY, reason: { type: 'string', arg: 'TEXT', help: 'why, recorded with the job' }, ...shared },
+    summary:
+      "Cancels a scheduled, waiting or active job (an active job's worker loses its lease); recorded with who and why.",
+    options: {
+      by: BY,
+      reason: { type: 'string', arg: 'TEXT', help: 'why, recorded with the job' },
+      ...shared,
+    },
     groups: SHARED_GROUPS,
     examples: ['retraced jobs cancel emails 42 --by ada --reason "customer unsubscribed"'],
   },
@@ -119,7 +167,9 @@ const cancel = command(
     const by = byValue(values.by);
     const reason = stringValue(values.reason, '--reason');
     const job = await withClient(values, (c) => c.cancel(queue, id, by, reason));
-    out.result(job, () => out.line(`cancelled job ${job.id} in ${queue} (by ${by}${reason ? `: ${reason}` : ''})`));
+    out.result(job, () =>
+      out.line(`cancelled job ${job.id} in ${queue} (by ${by}${reason ? `: ${reason}` : ''})`),
+    );
   },
 );
 
@@ -133,20 +183,37 @@ const retry = command(
     options: {
       by: BY,
       note: { type: 'string', arg: 'TEXT', help: 'why, recorded with the attempt' },
-      patch: { type: 'string', arg: 'JSON', help: 'JSON Merge Patch applied to the data first (or @file.json)' },
+      patch: {
+        type: 'string',
+        arg: 'JSON',
+        help: 'JSON Merge Patch applied to the data first (or @file.json)',
+      },
       ...shared,
     },
     groups: SHARED_GROUPS,
-    examples: [`retraced jobs retry emails 42 --by ada --note "mail server is back" --patch '{"to":"ada@example.com"}'`],
+    examples: [
+      `retraced jobs retry emails 42 --by ada --note "mail server is back" --patch '{"to":"ada@example.com"}'`,
+    ],
   },
   async ({ values, positionals }, out) => {
     const [queue, id] = positionals as [string, string];
     const note = stringValue(values.note, '--note');
     const patch = jsonValue(values.patch, '--patch');
-    const options = { by: byValue(values.by), ...(note !== undefined ? { note } : {}), ...(patch !== undefined ? { patch } : {}) };
+    const options = {
+      by: byValue(values.by),
+      ...(note !== undefined ? { note } : {}),
+      ...(patch !== undefined ? { patch } : {}),
+    };
     const job = await withClient(values, (c) => c.retry(queue, id, options));
-    out.result(job, () => out.line(`job ${job.id} in ${queue} is ${job.state}: its next attempt is manual (by ${options.by})`));
+    out.result(job, () =>
+      out.line(`job ${job.id} in ${queue} is ${job.state}: its next attempt is manual (by ${options.by})`),
+    );
   },
 );
 
-export const jobs = group('jobs', 'Lists jobs, shows one as a timeline, cancels or retries one by hand.', [list, show, cancel, retry]);
+export const jobs = group('jobs', 'Lists jobs, shows one as a timeline, cancels or retries one by hand.', [
+  list,
+  show,
+  cancel,
+  retry,
+]);

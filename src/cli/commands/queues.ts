@@ -16,14 +16,25 @@ const list = command(
     summary: 'Lists the queues with their job counts per state and whether they are paused.',
     options,
     groups: SHARED_GROUPS,
-    examples: ['retraced queues --url http://127.0.0.1:7411', 'retraced queues list --redis redis://127.0.0.1:6379 --json'],
+    examples: [
+      'retraced queues --url http://127.0.0.1:7411',
+      'retraced queues list --redis redis://127.0.0.1:6379 --json',
+    ],
   },
   async ({ values }, out) => {
     const queues = await withClient(values, (c) => c.queues());
     out.result({ queues }, () =>
       out.table(
-        [{ header: 'QUEUE' }, { header: 'STATUS' }, ...JobStates.map((s) => ({ header: s.toUpperCase(), align: 'right' as const }))],
-        queues.map((q) => [q.name, q.paused ? out.paint('yellow', 'paused') : 'running', ...JobStates.map((s) => String(q.counts[s] ?? 0))]),
+        [
+          { header: 'QUEUE' },
+          { header: 'STATUS' },
+          ...JobStates.map((s) => ({ header: s.toUpperCase(), align: 'right' as const })),
+        ],
+        queues.map((q) => [
+          q.name,
+          q.paused ? out.paint('yellow', 'paused') : 'running',
+          ...JobStates.map((s) => String(q.counts[s] ?? 0)),
+        ]),
         '(no queues yet)',
       ),
     );
@@ -52,4 +63,9 @@ function toggle(paused: boolean) {
   );
 }
 
-export const queues = group('queues', 'Lists queues with their counts; pauses and resumes them.', [list, toggle(true), toggle(false)], 'list');
+export const queues = group(
+  'queues',
+  'Lists queues with their counts; pauses and resumes them.',
+  [list, toggle(true), toggle(false)],
+  'list',
+);

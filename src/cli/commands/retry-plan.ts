@@ -12,7 +12,11 @@ import { command } from '../command.js';
 
 const options = {
   policy: { type: 'string', arg: 'JSON', help: 'the retry policy, as JSON or @file.json (required)' },
-  random: { type: 'string', arg: 'U', help: 'the jitter draw in [0, 1) used for the "delay" column [default: 0.5]' },
+  random: {
+    type: 'string',
+    arg: 'U',
+    help: 'the jitter draw in [0, 1) used for the "delay" column [default: 0.5]',
+  },
   ...OUTPUT_OPTIONS,
 } as const satisfies OptionSpecs;
 
@@ -31,7 +35,9 @@ export const retryPlan = command(
     ],
   },
   async ({ values }, out) => {
-    if (values.policy === undefined) throw new ValidationError('--policy', 'a retry policy as JSON, such as {"attempts":3}');
+    if (values.policy === undefined) {
+      throw new ValidationError('--policy', 'a retry policy as JSON, such as {"attempts":3}');
+    }
     // Resolved here first so that errors name `policy.…`, the flag the user wrote.
     const policy = resolveRetryPolicy(jsonValue(values.policy, '--policy') as RetryPolicy, 'policy');
     const u = values.random === undefined ? 0.5 : Number(values.random);
@@ -39,7 +45,14 @@ export const retryPlan = command(
     const preview = previewPolicy(policy, { random: () => u });
     out.result(preview, () => {
       out.table(
-        [{ header: 'ATTEMPT', align: 'right' }, { header: 'PHASE', align: 'right' }, { header: 'DELAY', align: 'right' }, { header: 'RANGE' }, { header: 'AT', align: 'right' }, { header: 'EXPLANATION' }],
+        [
+          { header: 'ATTEMPT', align: 'right' },
+          { header: 'PHASE', align: 'right' },
+          { header: 'DELAY', align: 'right' },
+          { header: 'RANGE' },
+          { header: 'AT', align: 'right' },
+          { header: 'EXPLANATION' },
+        ],
         preview.steps.map((s) => [
           String(s.attempt),
           String(s.phase + 1),
@@ -51,7 +64,9 @@ export const retryPlan = command(
         '(no retries)',
       );
       out.line();
-      out.line(`up to ${preview.maxAttempts} attempt${preview.maxAttempts === 1 ? '' : 's'}: ${preview.summary}`);
+      out.line(
+        `up to ${preview.maxAttempts} attempt${preview.maxAttempts === 1 ? '' : 's'}: ${preview.summary}`,
+      );
     });
   },
 );

@@ -12,12 +12,32 @@ import { baseUrl, exitSoon, untilSignal } from '../lifecycle.js';
 import { checkExposure, DEFAULT_HOST, listen, portValue, tokenValue } from '../serve.js';
 
 const options = {
-  redis: { type: 'string', arg: 'URL', help: 'the Redis holding the queues (env RETRACED_REDIS_URL) (required)' },
+  redis: {
+    type: 'string',
+    arg: 'URL',
+    help: 'the Redis holding the queues (env RETRACED_REDIS_URL) (required)',
+  },
   prefix: { type: 'string', arg: 'PREFIX', help: 'Redis key prefix (env RETRACED_PREFIX) [default: rt]' },
-  port: { type: 'string', arg: 'N', help: 'port to listen on, 0 for any free one (env RETRACED_PORT) [default: 7411]' },
-  host: { type: 'string', arg: 'HOST', help: 'address to listen on (env RETRACED_HOST) [default: 127.0.0.1]' },
-  token: { type: 'string', arg: 'TOKEN', help: 'bearer token required on every route but /healthz and /readyz (env RETRACED_TOKEN); mandatory beyond loopback' },
-  cors: { type: 'string', arg: 'ORIGINS', help: 'comma-separated origins allowed from browsers, * for any [default: CORS off]' },
+  port: {
+    type: 'string',
+    arg: 'N',
+    help: 'port to listen on, 0 for any free one (env RETRACED_PORT) [default: 7411]',
+  },
+  host: {
+    type: 'string',
+    arg: 'HOST',
+    help: 'address to listen on (env RETRACED_HOST) [default: 127.0.0.1]',
+  },
+  token: {
+    type: 'string',
+    arg: 'TOKEN',
+    help: 'bearer token required on every route but /healthz and /readyz (env RETRACED_TOKEN); mandatory beyond loopback',
+  },
+  cors: {
+    type: 'string',
+    arg: 'ORIGINS',
+    help: 'comma-separated origins allowed from browsers, * for any [default: CORS off]',
+  },
   'body-limit': { type: 'string', arg: 'BYTES', help: 'largest request body [default: 1048576]' },
   log: { type: 'boolean', help: 'log every request as JSON on stdout' },
   ...OUTPUT_OPTIONS,
@@ -39,7 +59,11 @@ export const server = command(
   },
   async ({ values }, out) => {
     const url = values.redis ?? (process.env.RETRACED_REDIS_URL || undefined);
-    if (url === undefined) throw new UsageError('--redis URL is required (or set RETRACED_REDIS_URL); to try ReTraced without Redis, run `retraced dev`');
+    if (url === undefined) {
+      throw new UsageError(
+        '--redis URL is required (or set RETRACED_REDIS_URL); to try ReTraced without Redis, run `retraced dev`',
+      );
+    }
     const host = values.host ?? (process.env.RETRACED_HOST || DEFAULT_HOST);
     const port = portValue(values.port);
     const token = tokenValue(values.token);
@@ -48,11 +72,14 @@ export const server = command(
     const bodyLimit = intValue(values['body-limit'], '--body-limit', 1024, 64 << 20);
     const prefix = values.prefix ?? (process.env.RETRACED_PREFIX || undefined);
 
-    const opened = await openRedis({ url, prefix, source: values.redis ? '--redis' : 'RETRACED_REDIS_URL' }, { longLived: true });
+    const opened = await openRedis(
+      { url, prefix, source: values.redis ? '--redis' : 'RETRACED_REDIS_URL' },
+      { longLived: true },
+    );
     try {
       // Loaded on use: Fastify and its plugins are the heaviest part of the CLI to start.
-    const { buildApp } = await import('../../http/app.js');
-    const app = await buildApp({
+      const { buildApp } = await import('../../http/app.js');
+      const app = await buildApp({
         backend: opened.backend,
         ...(token !== undefined ? { token } : {}),
         ...(cors.length > 0 ? { cors } : {}),
@@ -62,9 +89,20 @@ export const server = command(
       const stopped = untilSignal();
       const bound = await listen(app, host, port);
       const base = baseUrl(host, bound);
-      if (out.json) out.line(JSON.stringify({ url: base, port: bound, host, backend: opened.description, auth: token !== undefined }));
-      else {
-        out.line(`ReTraced API on ${base} (${opened.description}, ${token !== undefined ? 'bearer token required' : 'no token: loopback only'})`);
+      if (out.json) {
+        out.line(
+          JSON.stringify({
+            url: base,
+            port: bound,
+            host,
+            backend: opened.description,
+            auth: token !== undefined,
+          }),
+        );
+      } else {
+        out.line(
+          `ReTraced API on ${base} (${opened.description}, ${token !== undefined ? 'bearer token required' : 'no token: loopback only'})`,
+        );
         out.line(`  docs ${base}/docs   metrics ${base}/metrics   events ${base}/events`);
       }
       const signal = await stopped;

@@ -4,6 +4,7 @@
  * (up to --shutdown-timeout), then exits 0.
  * @module
  */
+import { ValidationError } from '../../errors.js';
 import { Queue } from '../../queue.js';
 import { Worker } from '../../worker.js';
 import { durationValue, intValue, OUTPUT_OPTIONS, stringValue, type OptionSpecs } from '../args.js';
@@ -16,14 +17,30 @@ import { formatDuration } from '../../duration.js';
 import { printTransitions } from '../transitions.js';
 
 const options = {
-  redis: { type: 'string', arg: 'URL', help: 'the Redis holding the queue (env RETRACED_REDIS_URL) (required)' },
+  redis: {
+    type: 'string',
+    arg: 'URL',
+    help: 'the Redis holding the queue (env RETRACED_REDIS_URL) (required)',
+  },
   prefix: { type: 'string', arg: 'PREFIX', help: 'Redis key prefix (env RETRACED_PREFIX) [default: rt]' },
   queue: { type: 'string', arg: 'NAME', help: 'the queue to work on (required)' },
-  handlers: { type: 'string', arg: 'PATH', help: 'your module: default export (job, signal) => result, or { [jobName]: handler } (required)' },
+  handlers: {
+    type: 'string',
+    arg: 'PATH',
+    help: 'your module: default export (job, signal) => result, or { [jobName]: handler } (required)',
+  },
   concurrency: { type: 'string', arg: 'N', help: 'jobs run at once, 1-10000 [default: 1]' },
-  'lease-ms': { type: 'string', arg: 'DURATION', help: 'lease per claim, renewed while a handler runs [default: 30s]' },
+  'lease-ms': {
+    type: 'string',
+    arg: 'DURATION',
+    help: 'lease per claim, renewed while a handler runs [default: 30s]',
+  },
   'worker-id': { type: 'string', arg: 'ID', help: 'recorded on every attempt [default: host:pid:random]' },
-  'shutdown-timeout': { type: 'string', arg: 'DURATION', help: 'on SIGINT/SIGTERM, wait this long for jobs in flight [default: 30s]' },
+  'shutdown-timeout': {
+    type: 'string',
+    arg: 'DURATION',
+    help: 'on SIGINT/SIGTERM, wait this long for jobs in flight [default: 30s]',
+  },
   quiet: { type: 'boolean', short: 'q', help: 'no line per transition' },
   ...OUTPUT_OPTIONS,
 } as const satisfies OptionSpecs;
@@ -49,9 +66,15 @@ export const worker = command(
   },
   async ({ values }, out) => {
     const url = values.redis ?? (process.env.RETRACED_REDIS_URL || undefined);
-    if (url === undefined) throw new UsageError('--redis URL is required (or set RETRACED_REDIS_URL): workers claim jobs from Redis directly');
+    if (url === undefined) {
+      throw new UsageError(
+        '--redis URL is required (or set RETRACED_REDIS_URL): workers claim jobs from Redis directly',
+      );
+    }
     if (values.queue === undefined) throw new UsageError('--queue NAME is required');
-    if (values.handlers === undefined) throw new UsageError('--handlers PATH is required: a module exporting your handlers');
+    if (values.handlers === undefined) {
+      throw new UsageError('--handlers PATH is required: a module exporting your handlers');
+    }
     const concurrency = intValue(values.concurrency, '--concurrency', 1, 10_000) ?? 1;
     const leaseMs = durationValue(values['lease-ms'], '--lease-ms');
     const shutdownMs = durationValue(values['shutdown-timeout'], '--shutdown-timeout') ?? 30_000;
@@ -59,26 +82,36 @@ export const worker = command(
     const loaded = await loadHandlers(values.handlers);
 
     const prefix = values.prefix ?? (process.env.RETRACED_PREFIX || undefined);
-    const opened = await openRedis({ url, prefix, source: values.redis ? '--redis' : 'RETRACED_REDIS_URL' }, { longLived: true });
+    const opened = await openRedis(
+      { url, prefix, source: values.redis ? '--redis' : 'RETRACED_REDIS_URL' },
+      { longLived: true },
+    );
     try {
       const queue = new Queue(values.queue, { ...loaded.queueOptions, backend: opened.backend });
-      const w = new Worker(queue, loaded.handler, {
-        concurrency,
-        ...(leaseMs !== undefined ? { leaseMs } : {}),
-        ...(workerId !== undefined ? { workerId } : {}),
-        ...(loaded.strategies ? { strategies: loaded.strategies } : {}),
-        autostart: false,
-      });
+      const w = withFlagNames(
+        () =>
+          new Worker(queue, loaded.handler, {
+            concurrency,
+            ...(leaseMs !== undefined ? { leaseMs } : {}),
+            ...(workerId !== undefined ? { workerId } : {}),
+            ...(loaded.strategies ? { strategies: loaded.strategies } : {}),
+            autostart: false,
+          }),
+      );
       if (!values.quiet) printTransitions(w, queue.name, out);
       printErrors(w, out);
       const stopped = untilSignal();
       w.start();
-      const names = loaded.names ? `handlers for ${loaded.names.join(', ')}` : 'one handler for every job name';
+      const names = loaded.names
+        ? `handlers for ${loaded.names.join(', ')}`
+        : 'one handler for every job name';
       out.note(
         `worker ${w.id} on queue ${queue.name} (${opened.description}, concurrency ${concurrency}, lease ${formatDuration(w.options.leaseMs)}): ${names}. Ctrl-C to stop.`,
       );
       const signal = await stopped;
-      out.note(`${signal}: stopping; ${w.running} job${w.running === 1 ? '' : 's'} in flight (waiting up to ${formatDuration(shutdownMs)})…`);
+      out.note(
+        `${signal}: stopping; ${w.running} job${w.running === 1 ? '' : 's'} in flight (waiting up to ${formatDuration(shutdownMs)})…`,
+      );
       await w.close({ timeoutMs: shutdownMs });
       out.note('worker stopped');
     } finally {
@@ -87,6 +120,23 @@ export const worker = command(
     exitSoon(0);
   },
 );
+
+/** The library names worker options as in code (`leaseMs`); the user wrote flags (`--lease-ms`). */
+const FLAGS: Readonly<Record<string, string>> = {
+  concurrency: '--concurrency',
+  leaseMs: '--lease-ms',
+  workerId: '--worker-id',
+};
+
+function withFlagNames<T>(make: () => T): T {
+  try {
+    return make();
+  } catch (e) {
+    const flag = e instanceof ValidationError ? FLAGS[e.field] : undefined;
+    if (e instanceof ValidationError && flag) e.message = `${flag}${e.message.slice(e.field.length)}`;
+    throw e;
+  }
+}
 
 /** Worker errors (Redis down, …) on stderr, each distinct message at most every 10 s. */
 function printErrors(w: Worker, out: { note(text: string): void }): void {

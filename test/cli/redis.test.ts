@@ -1,0 +1,216 @@
+/**
+ * The CLI against Redis, on a redis-server of its own: `worker` runs a handlers module and shuts
+ * down gracefully, `jobs show` renders the timeline, `dlq replay` records a manual attempt (checked
+ * through the library), exit codes for not found / wrong state / bad token, bulk add over the API.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { RedisBackend } from '../../src/backends/redis/index.js';
+import { Queue, Worker, type Job } from '../../src/index.js';
+import { hasRedisServer, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { DIST_INDEX, run, start } from './run.js';
+
+const available = hasRedisServer();
+if (!available) {
+  console.warn('⚠ CLI Redis tests SKIPPED: redis-server not found (install redis-server to run them)');
+}
+
+const HANDLERS = `
+import { PermanentError } from ${JSON.stringify(pathToFileURL(DIST_INDEX).href)};
+export default {
+  quick: async () => ({ ok: true }),
+  slow: async () => { await new Promise((r) => setTimeout(r, 1500)); return { slow: 'finished' }; },
+  import: async (job) => {
+    if (!String(job.data.email).includes('@')) throw new PermanentError('no valid email', { code: 'INVALID_DATA' });
+    return { imported: job.data.email };
+  },
+};
+`;
+
+describe.skipIf(!available)('the CLI against Redis', () => {
+  let server: RedisServer;
+  let backend: RedisBackend;
+  let dir: string;
+  const prefix = `cli${process.pid}`;
+  let queue: Queue;
+  const redis = (): string[] => ['--redis', server.url, '--prefix', prefix];
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    backend = new RedisBackend({ connection: server.url, prefix });
+    queue = new Queue('mail', { backend });
+    dir = mkdtempSync(path.join(os.tmpdir(), 'retraced-cli-'));
+    writeFileSync(path.join(dir, 'handlers.mjs'), HANDLERS);
+  }, 30_000);
+
+  afterAll(async () => {
+    await backend?.close();
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  let deadId: string;
+  let slowId: string;
+
+  it('worker runs the handlers module and, on SIGTERM, finishes the job in flight and exits 0', async () => {
+    await queue.add('quick', {});
+    deadId = (await queue.add('import', { email: 'ada-at-example' })).id;
+    const worker = start([
+      'worker',
+      ...redis(),
+      '--queue',
+      'mail',
+      '--handlers',
+      path.join(dir, 'handlers.mjs'),
+      '--concurrency',
+      '2',
+    ]);
+    await worker.waitFor(/completed\s+mail \d+ "quick" #1/);
+    await worker.waitFor(
+      /dead\s+mail \d+ "import" #1 PermanentError: no valid email \[INVALID_DATA\] \(permanent, thrown:PermanentError\) → dead-letter \(permanent\)/,
+    );
+    slowId = (await queue.add('slow', {})).id;
+    await worker.waitFor(new RegExp(`active\\s+mail ${slowId} "slow" #1`));
+
+    const res = await worker.stop('SIGTERM');
+    expect(res.code).toBe(0);
+    expect(res.stderr).toMatch(/SIGTERM: stopping; 1 job in flight/);
+    expect(res.stdout).toMatch(new RegExp(`completed\\s+mail ${slowId} "slow" #1 in 1\\.\\d s`));
+    const slow = await queue.getJob(slowId);
+    expect(slow?.state).toBe('completed');
+    expect(slow?.result).toEqual({ slow: 'finished' });
+  }, 30_000);
+
+  it('jobs show renders the attempt timeline', async () => {
+    const r = await run(['jobs', 'show', 'mail', deadId, ...redis()]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^job ${deadId} "import" on mail: dead \\(permanent\\), 1 attempt`));
+    expect(r.stdout).toMatch(
+      /#1 auto\s+due \d\d:\d\d:\d\d\.\d{3}\s+started \d\d:\d\d:\d\d\.\d{3} \(drift [\d.]+ m?s\)\s+took \d+ ms\s+failed\s+on \S+/,
+    );
+    expect(r.stdout).toContain('PermanentError: no valid email [INVALID_DATA]');
+    expect(r.stdout).toContain('class permanent (rule thrown:PermanentError)');
+    expect(r.stdout).toContain('→ dead-letter (permanent)');
+  });
+
+  it('dlq groups and list show the dead job', async () => {
+    const groups = await run(['dlq', 'groups', 'mail', ...redis(), '--json']);
+    expect(JSON.parse(groups.stdout)).toMatchObject({
+      groups: [{ count: 1, label: 'PermanentError|INVALID_DATA|no valid email' }],
+    });
+    const list = await run(['dlq', 'list', 'mail', '--code', 'INVALID_DATA', ...redis()]);
+    expect(list.stdout).toMatch(new RegExp(`^${deadId}\\s+import\\s+permanent\\s`, 'm'));
+  });
+
+  it('dlq replay records a manual attempt with who, the note and the patch', async () => {
+    const dry = await run(['dlq', 'replay', 'mail', '--reason', 'permanent', '--dry-run', ...redis()]);
+    expect(dry.stdout.trim()).toBe(`would replay 1 dead job of mail: ${deadId}`);
+    expect((await queue.getJob(deadId))?.state).toBe('dead');
+
+    const r = await run([
+      'dlq',
+      'replay',
+      'mail',
+      deadId,
+      '--by',
+      'ada',
+      '--note',
+      'fixed the address',
+      '--patch',
+      '{"email":"ada@example.com"}',
+      ...redis(),
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(`replayed 1 job of mail: ${deadId}`);
+
+    const done = new Promise<void>((resolve) => {
+      const w = new Worker(queue, (job) => ({ imported: (job.data as { email: string }).email }), {
+        workerId: 'test-worker',
+      });
+      w.on('completed', () => void w.close().then(resolve));
+    });
+    await done;
+    const job = (await queue.getJob(deadId)) as Job;
+    expect(job.state).toBe('completed');
+    const last = job.attempts.at(-1);
+    expect(last).toMatchObject({ n: 2, trigger: 'manual', outcome: 'succeeded', workerId: 'test-worker' });
+    expect(last?.manual).toMatchObject({
+      by: 'ada',
+      note: 'fixed the address',
+      patch: [{ path: 'data.email', op: 'replace', before: 'ada-at-example', after: 'ada@example.com' }],
+    });
+  }, 20_000);
+
+  it('exits 3 for an unknown job and 4 for a job in the wrong state, naming them', async () => {
+    const missing = await run(['jobs', 'show', 'mail', 'nope', ...redis()]);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr.trim()).toBe(
+      'error: job "nope" does not exist in queue "mail" [RETRACED_ERR_JOB_NOT_FOUND]',
+    );
+    const finished = await run(['jobs', 'cancel', 'mail', slowId, '--by', 'ada', ...redis()]);
+    expect(finished.code).toBe(4);
+    expect(finished.stderr).toContain(
+      `job "${slowId}" is completed; this needs a job that is scheduled, waiting or active`,
+    );
+  });
+
+  it('add names the bad field of a job', async () => {
+    const r = await run([
+      'add',
+      'mail',
+      'quick',
+      '--retry',
+      '{"attempts":2,"backoff":{"type":"fixed"}}',
+      ...redis(),
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(
+      'error: options.retry.backoff.delayMs must be an integer >= 0 (milliseconds)',
+    );
+  });
+
+  it('server requires its token (exit 6 without it), and serves bulk adds and queues with it', async () => {
+    const srv = start(['server', ...redis(), '--port', '0', '--token', 'sekret']);
+    try {
+      const url = (await srv.waitFor(/ReTraced API on (http:\/\/127\.0\.0\.1:\d+)/, 20_000))[1] as string;
+      const refused = await run(['queues', '--url', url, '--token', 'wrong']);
+      expect(refused.code).toBe(6);
+      expect(refused.stderr).toContain('the server refused this token');
+
+      const file = path.join(dir, 'jobs.ndjson');
+      writeFileSync(
+        file,
+        Array.from({ length: 1200 }, (_, i) => JSON.stringify({ name: 'quick', data: { i } })).join('\n'),
+      );
+      const added = await run(['add', 'bulk', '--file', file, '--url', url], {
+        env: { RETRACED_TOKEN: 'sekret' },
+      });
+      expect(added.code).toBe(0);
+      expect(added.stderr).toMatch(/^added 1200 jobs to bulk in /);
+
+      const queues = await run(['queues', '--url', url, '--token', 'sekret', '--json']);
+      const list = (JSON.parse(queues.stdout) as { queues: { name: string; counts: { waiting: number } }[] })
+        .queues;
+      expect(list.find((q) => q.name === 'bulk')?.counts.waiting).toBe(1200);
+    } finally {
+      const res = await srv.stop('SIGTERM');
+      expect(res.code).toBe(0);
+    }
+  }, 40_000);
+
+  it('a bad line of a bulk file is reported with its line number, and nothing is added', async () => {
+    const file = path.join(dir, 'bad.ndjson');
+    writeFileSync(
+      file,
+      `${JSON.stringify({ name: 'quick', data: 1 })}\n\n${JSON.stringify({ name: '', data: 2 })}\n`,
+    );
+    const r = await run(['add', 'badbulk', '--file', file, ...redis()]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${file} line 3: jobs[1].name must be a non-empty string`);
+    expect((await backend.counts('badbulk')).waiting).toBe(0);
+  });
+});
