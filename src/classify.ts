@@ -296,7 +296,7 @@ function describeValue(v: unknown): string {
  * `stack`, each cut with `…` past its limit; any other thrown value becomes `NonError` with its
  * string or JSON form as the message (and its `code`, if it has one). Never throws.
  */
-export function serializeError(err: unknown, maxStackChars = 2048, maxMessageChars = 2048): ErrorInfo {
+export function serializeError(err: unknown, maxStackChars = 1024, maxMessageChars = 2048): ErrorInfo {
   try {
     const code = codeOf(err);
     const codePart = code !== undefined ? { code: bound(code, 200) } : {};

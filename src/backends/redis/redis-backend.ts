@@ -98,6 +98,7 @@ export class RedisBackend implements Backend {
   readonly #keys = new Map<string, QueueKeys>();
   readonly #blockers: Client[] = [];
   readonly #busyBlockers = new Set<Client>();
+  readonly #clientIds = new WeakMap<Client, number>();
   readonly #onWarning: (message: string) => void;
   #closed = false;
   #checked: Promise<void> | undefined;
@@ -270,6 +271,13 @@ export class RedisBackend implements Backend {
     return decodeClaim(r as ClaimReply);
   }
 
+  /**
+   * Blocks on the queue's wake list (BLPOP) until a token arrives, `timeoutMs` passes, or `signal`
+   * aborts. The timeout is kept by a local timer, not by Redis: Redis checks blocked clients'
+   * timeouts only on its cron tick (every 1000/hz ms, 100 ms by default), which would make delayed
+   * jobs start up to 100 ms late. When the timer wins, the BLPOP is ended with CLIENT UNBLOCK (or,
+   * where that is not allowed, left to run out before its connection is reused).
+   */
   async waitForWork(queue: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
     if (signal.aborted) return;
     if (this.#closed) throw new BackendClosedError('redis backend');
@@ -279,25 +287,67 @@ export class RedisBackend implements Backend {
       // Connection errors surface as the failed command; without a listener ioredis logs them.
       conn.on('error', () => undefined);
     }
-    this.#busyBlockers.add(conn);
+    const c = conn;
+    this.#busyBlockers.add(c);
     let broken = false;
     const drop = (): void => {
       broken = true;
-      conn.disconnect();
+      c.disconnect();
     };
     signal.addEventListener('abort', drop, { once: true });
     // A half-open connection would block forever: give up on it a little after the timeout.
     const guard = setTimeout(drop, timeoutMs + 2000);
-    try {
-      await conn.blpop(this.#k(queue).wake, Math.max(0.001, timeoutMs / 1000));
-    } catch (e) {
-      if (!broken && !signal.aborted) throw e;
-    } finally {
+    let id = this.#clientIds.get(c);
+    if (id === undefined) {
+      try {
+        id = Number(await c.call('CLIENT', 'ID'));
+        this.#clientIds.set(c, id);
+      } catch {
+        id = undefined;
+      }
+    }
+    let popError: unknown;
+    // Redis's own timeout is only a backstop, a little after ours.
+    const blocking = c.blpop(this.#k(queue).wake, (timeoutMs + 250) / 1000).then(
+      () => 'pop' as const,
+      (e: unknown) => {
+        popError = e;
+        return 'error' as const;
+      },
+    );
+    const settled = blocking.finally(() => {
       clearTimeout(guard);
       signal.removeEventListener('abort', drop);
-      this.#busyBlockers.delete(conn);
-      if (broken || this.#closed) conn.disconnect();
-      else this.#blockers.push(conn);
+      this.#busyBlockers.delete(c);
+      if (broken || this.#closed) c.disconnect();
+      else this.#blockers.push(c);
+    });
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const local = new Promise<'timer'>((resolve) => (timer = setTimeout(() => resolve('timer'), timeoutMs)));
+    const aborted = new Promise<'abort'>((resolve) => {
+      onAbort = () => resolve('abort');
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    const first = await Promise.race([blocking, local, aborted]);
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort as () => void);
+    if (first === 'timer' && id !== undefined) {
+      try {
+        // 1 = it was blocked and is now released; 0 = the BLPOP has not reached Redis yet: try
+        // again shortly, then leave it to run out its backstop rather than wait for it.
+        for (let tries = 0; tries < 3; tries++) {
+          if ((await this.client.call('CLIENT', 'UNBLOCK', String(id))) === 1) {
+            await settled;
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 1));
+        }
+      } catch {
+        // CLIENT UNBLOCK refused (ACL): the BLPOP runs out on its own; its connection waits till then.
+      }
+    } else if (first === 'error' && !broken && !signal.aborted) {
+      throw popError;
     }
   }
 
