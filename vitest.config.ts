@@ -5,7 +5,8 @@ import { defineConfig } from 'vitest/config';
 // `npm test`: the `faults` project exists only when asked for (`--project faults` or FAULTS=1).
 const argv = process.argv.slice(2);
 const wantFaults =
-  process.env.FAULTS === '1' || argv.some((a, i) => a === '--project=faults' || (a === '--project' && argv[i + 1] === 'faults'));
+  process.env.FAULTS === '1' ||
+  argv.some((a, i) => a === '--project=faults' || (a === '--project' && argv[i + 1] === 'faults'));
 
 export default defineConfig({
   test: {
@@ -33,7 +34,7 @@ export default defineConfig({
       ...(wantFaults
         ? [
             {
-              extends: true,
+              extends: true as const,
               test: {
                 name: 'faults',
                 include: ['test/faults/**/*.test.ts'],
