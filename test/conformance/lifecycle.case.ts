@@ -234,6 +234,26 @@ export function lifecycleCases(h: Harness): void {
       expect(await h.backend.listQueues()).not.toContain(name);
     });
 
+    it('the feed gives one event per job when transitions happen in one batch', async () => {
+      const q = h.queue();
+      const added = await q.addBulk([
+        { name: 'a', data: 1 },
+        { name: 'b', data: 2, options: { delay: 60_000 } },
+        { name: 'c', data: 3 },
+      ]);
+      await h.backend.claim(q.name, { workerId: 'w-batch', leaseMs: 60_000, max: 10 });
+      const events = await h.backend.readEvents(q.name, '0', 100);
+      const addedEvents = events.filter((e) => e.type === 'added');
+      expect(addedEvents.map((e) => e.jobId)).toEqual(added.map((a) => a.id));
+      expect(addedEvents.map((e) => e.fields.state)).toEqual(['waiting', 'scheduled', 'waiting']);
+      const active = events.filter((e) => e.type === 'active');
+      expect(active.map((e) => e.jobId).sort()).toEqual([added[0]!.id, added[2]!.id].sort());
+      expect(active.every((e) => e.fields.worker === 'w-batch' && e.fields.attempt === '1')).toBe(true);
+      // Resuming from the middle of a batch skips exactly what was read.
+      const rest = await h.backend.readEvents(q.name, addedEvents[0]!.seq, 100);
+      expect(rest[0]?.jobId).toBe(added[1]!.id);
+    });
+
     it('stores a result over the size limit as a marker, not the result', async () => {
       const q = h.queue({ maxResultBytes: 100 });
       h.worker(q, async () => 'x'.repeat(500));

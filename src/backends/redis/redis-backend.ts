@@ -583,7 +583,8 @@ export class RedisBackend implements Backend {
         ids.forEach((jobId, i) => {
           if (seq === base && i <= skipUpTo) return;
           if (out.length >= count) return;
-          const f = cols ? Object.fromEntries(cols.map(([k, vs]) => [k, vs[i] ?? ''])) : rest;
+          // A column stored once applies to every job of the entry.
+          const f = cols ? Object.fromEntries(cols.map(([k, vs]) => [k, (vs.length === 1 ? vs[0] : vs[i]) ?? ''])) : rest;
           out.push({
             seq: ids.length > 1 ? `${seq}#${i}` : seq,
             type: t,

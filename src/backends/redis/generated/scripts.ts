@@ -75,8 +75,17 @@ local function flushEvents(K, now)
     local b = EVB[kind]
     local xa = { K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 't', kind, 'at', S(now), 'id', table.concat(b.ids, ',') }
     for _, name in ipairs(b.names) do
+      -- A column whose values are all the same (the worker, the outcome…) is stored once.
+      local col = b.cols[name]
+      local same = true
+      for i = 2, #col do
+        if col[i] ~= col[1] then
+          same = false
+          break
+        end
+      end
       xa[#xa + 1] = name
-      xa[#xa + 1] = table.concat(b.cols[name], ',')
+      if same then xa[#xa + 1] = col[1] else xa[#xa + 1] = table.concat(col, ',') end
     end
     rcall('XADD', unpack(xa))
   end
@@ -409,8 +418,17 @@ local function flushEvents(K, now)
     local b = EVB[kind]
     local xa = { K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 't', kind, 'at', S(now), 'id', table.concat(b.ids, ',') }
     for _, name in ipairs(b.names) do
+      -- A column whose values are all the same (the worker, the outcome…) is stored once.
+      local col = b.cols[name]
+      local same = true
+      for i = 2, #col do
+        if col[i] ~= col[1] then
+          same = false
+          break
+        end
+      end
       xa[#xa + 1] = name
-      xa[#xa + 1] = table.concat(b.cols[name], ',')
+      if same then xa[#xa + 1] = col[1] else xa[#xa + 1] = table.concat(col, ',') end
     end
     rcall('XADD', unpack(xa))
   end
@@ -713,8 +731,17 @@ local function flushEvents(K, now)
     local b = EVB[kind]
     local xa = { K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 't', kind, 'at', S(now), 'id', table.concat(b.ids, ',') }
     for _, name in ipairs(b.names) do
+      -- A column whose values are all the same (the worker, the outcome…) is stored once.
+      local col = b.cols[name]
+      local same = true
+      for i = 2, #col do
+        if col[i] ~= col[1] then
+          same = false
+          break
+        end
+      end
       xa[#xa + 1] = name
-      xa[#xa + 1] = table.concat(b.cols[name], ',')
+      if same then xa[#xa + 1] = col[1] else xa[#xa + 1] = table.concat(col, ',') end
     end
     rcall('XADD', unpack(xa))
   end
@@ -1048,8 +1075,17 @@ local function flushEvents(K, now)
     local b = EVB[kind]
     local xa = { K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 't', kind, 'at', S(now), 'id', table.concat(b.ids, ',') }
     for _, name in ipairs(b.names) do
+      -- A column whose values are all the same (the worker, the outcome…) is stored once.
+      local col = b.cols[name]
+      local same = true
+      for i = 2, #col do
+        if col[i] ~= col[1] then
+          same = false
+          break
+        end
+      end
       xa[#xa + 1] = name
-      xa[#xa + 1] = table.concat(b.cols[name], ',')
+      if same then xa[#xa + 1] = col[1] else xa[#xa + 1] = table.concat(col, ',') end
     end
     rcall('XADD', unpack(xa))
   end
@@ -1436,8 +1472,17 @@ local function flushEvents(K, now)
     local b = EVB[kind]
     local xa = { K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 't', kind, 'at', S(now), 'id', table.concat(b.ids, ',') }
     for _, name in ipairs(b.names) do
+      -- A column whose values are all the same (the worker, the outcome…) is stored once.
+      local col = b.cols[name]
+      local same = true
+      for i = 2, #col do
+        if col[i] ~= col[1] then
+          same = false
+          break
+        end
+      end
       xa[#xa + 1] = name
-      xa[#xa + 1] = table.concat(b.cols[name], ',')
+      if same then xa[#xa + 1] = col[1] else xa[#xa + 1] = table.concat(col, ',') end
     end
     rcall('XADD', unpack(xa))
   end
@@ -1725,8 +1770,17 @@ local function flushEvents(K, now)
     local b = EVB[kind]
     local xa = { K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 't', kind, 'at', S(now), 'id', table.concat(b.ids, ',') }
     for _, name in ipairs(b.names) do
+      -- A column whose values are all the same (the worker, the outcome…) is stored once.
+      local col = b.cols[name]
+      local same = true
+      for i = 2, #col do
+        if col[i] ~= col[1] then
+          same = false
+          break
+        end
+      end
       xa[#xa + 1] = name
-      xa[#xa + 1] = table.concat(b.cols[name], ',')
+      if same then xa[#xa + 1] = col[1] else xa[#xa + 1] = table.concat(col, ',') end
     end
     rcall('XADD', unpack(xa))
   end
@@ -2003,8 +2057,17 @@ local function flushEvents(K, now)
     local b = EVB[kind]
     local xa = { K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 't', kind, 'at', S(now), 'id', table.concat(b.ids, ',') }
     for _, name in ipairs(b.names) do
+      -- A column whose values are all the same (the worker, the outcome…) is stored once.
+      local col = b.cols[name]
+      local same = true
+      for i = 2, #col do
+        if col[i] ~= col[1] then
+          same = false
+          break
+        end
+      end
       xa[#xa + 1] = name
-      xa[#xa + 1] = table.concat(b.cols[name], ',')
+      if same then xa[#xa + 1] = col[1] else xa[#xa + 1] = table.concat(col, ',') end
     end
     rcall('XADD', unpack(xa))
   end
@@ -2297,8 +2360,17 @@ local function flushEvents(K, now)
     local b = EVB[kind]
     local xa = { K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 't', kind, 'at', S(now), 'id', table.concat(b.ids, ',') }
     for _, name in ipairs(b.names) do
+      -- A column whose values are all the same (the worker, the outcome…) is stored once.
+      local col = b.cols[name]
+      local same = true
+      for i = 2, #col do
+        if col[i] ~= col[1] then
+          same = false
+          break
+        end
+      end
       xa[#xa + 1] = name
-      xa[#xa + 1] = table.concat(b.cols[name], ',')
+      if same then xa[#xa + 1] = col[1] else xa[#xa + 1] = table.concat(col, ',') end
     end
     rcall('XADD', unpack(xa))
   end
@@ -2592,8 +2664,17 @@ local function flushEvents(K, now)
     local b = EVB[kind]
     local xa = { K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 't', kind, 'at', S(now), 'id', table.concat(b.ids, ',') }
     for _, name in ipairs(b.names) do
+      -- A column whose values are all the same (the worker, the outcome…) is stored once.
+      local col = b.cols[name]
+      local same = true
+      for i = 2, #col do
+        if col[i] ~= col[1] then
+          same = false
+          break
+        end
+      end
       xa[#xa + 1] = name
-      xa[#xa + 1] = table.concat(b.cols[name], ',')
+      if same then xa[#xa + 1] = col[1] else xa[#xa + 1] = table.concat(col, ',') end
     end
     rcall('XADD', unpack(xa))
   end
@@ -2879,8 +2960,17 @@ local function flushEvents(K, now)
     local b = EVB[kind]
     local xa = { K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 't', kind, 'at', S(now), 'id', table.concat(b.ids, ',') }
     for _, name in ipairs(b.names) do
+      -- A column whose values are all the same (the worker, the outcome…) is stored once.
+      local col = b.cols[name]
+      local same = true
+      for i = 2, #col do
+        if col[i] ~= col[1] then
+          same = false
+          break
+        end
+      end
       xa[#xa + 1] = name
-      xa[#xa + 1] = table.concat(b.cols[name], ',')
+      if same then xa[#xa + 1] = col[1] else xa[#xa + 1] = table.concat(col, ',') end
     end
     rcall('XADD', unpack(xa))
   end

@@ -63,8 +63,17 @@ local function flushEvents(K, now)
     local b = EVB[kind]
     local xa = { K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 't', kind, 'at', S(now), 'id', table.concat(b.ids, ',') }
     for _, name in ipairs(b.names) do
+      -- A column whose values are all the same (the worker, the outcome…) is stored once.
+      local col = b.cols[name]
+      local same = true
+      for i = 2, #col do
+        if col[i] ~= col[1] then
+          same = false
+          break
+        end
+      end
       xa[#xa + 1] = name
-      xa[#xa + 1] = table.concat(b.cols[name], ',')
+      if same then xa[#xa + 1] = col[1] else xa[#xa + 1] = table.concat(col, ',') end
     end
     rcall('XADD', unpack(xa))
   end
