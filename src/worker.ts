@@ -210,7 +210,9 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     entry.done = this.#execute(entry)
       .catch((e: unknown) => this.#error(e))
       .finally(() => {
-        this.#inflight.delete(c.id);
+        // By identity: the same job may already be running again here (an immediate retry claimed
+        // by this worker's own finish), and that new entry must stay.
+        if (this.#inflight.get(c.id) === entry) this.#inflight.delete(c.id);
         const w = this.#slotWaiter;
         this.#slotWaiter = undefined;
         w?.();

@@ -143,6 +143,10 @@ export class MemoryBackend implements Backend {
     const now = this.clock.now();
     const out: AddResult[] = [];
     let woke = false;
+    // Generated ids are reserved for the whole batch at once (as the Redis script does); an id a
+    // caller already took is replaced by the next free one after the block.
+    let nextId = q.nextId + 1;
+    q.nextId += reqs.filter((r) => r.id === undefined).length;
     for (const r of reqs) {
       let id = r.id;
       if (id !== undefined) {
@@ -152,8 +156,8 @@ export class MemoryBackend implements Backend {
           continue;
         }
       } else {
-        do id = String(++q.nextId);
-        while (q.jobs.has(id));
+        id = String(nextId++);
+        while (q.jobs.has(id)) id = String(++q.nextId);
       }
       const due = r.runAt ?? now + r.delayMs;
       const state: JobState = due > now ? 'scheduled' : 'waiting';

@@ -1,0 +1,104 @@
+/**
+ * A worker process for the fault suite: one RedisBackend + Queue + Worker, run as
+ *
+ *   node --import tsx test/faults/worker-process.ts '<json WorkerProcessConfig>'
+ *
+ * The handler is chosen by `handler`; job data marks what a job does:
+ *   noop          returns at once (after `data.ms` ms if set)
+ *   slow          sleeps `data.ms` (default config.sleepMs) ms, ignoring the abort signal
+ *   crash-on-job  `data.crash` = 'exit' → process.exit(1), 'kill' → SIGKILL itself; else as slow
+ *   hang-forever  `data.hang` → blocks the event loop for good (Atomics.wait: no CPU used, no lease
+ *                 renewal any more); `data.crash` as crash-on-job; else as slow
+ *   flaky         throws TemporaryError(ECONNREFUSED) while `Date.now() < data.downUntil` (a
+ *                 dependency that is down), else as slow
+ * Before anything else every run does HINCRBY <prefix>:faults:runs <id> 1, so the suite knows how
+ * many times each handler really started, whatever happened next.
+ *
+ * With `standby`, it connects and waits for SIGUSR2 before it starts claiming.
+ *
+ * stdout: one JSON object per line: {ev:'ready'}, {ev:'started'}, {ev:'hang'|'crash', id}, {ev:'refused'|'lease-lost', id, attempt},
+ * {ev:'error', message}. SIGTERM closes the worker gracefully and exits 0.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+import { RedisBackend } from '../../src/backends/redis/redis-backend.js';
+import { TemporaryError } from '../../src/errors.js';
+import { Queue } from '../../src/queue.js';
+import { Worker } from '../../src/worker.js';
+import { runsKey, type FaultJobData, type WorkerProcessConfig } from './shared.js';
+
+function out(msg: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(msg)}\n`);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<void> {
+  const cfg = JSON.parse(process.argv[2] ?? '{}') as WorkerProcessConfig;
+  const backend = new RedisBackend({ connection: cfg.url, prefix: cfg.prefix, onWarning: () => undefined });
+  const redis = backend.client;
+  const queue = new Queue<FaultJobData>(cfg.queue, { backend });
+  const worker = new Worker<FaultJobData>(
+    queue,
+    async (job) => {
+      await redis.hincrby(runsKey(cfg.prefix), job.id, 1);
+      const d = job.data ?? {};
+      if (cfg.handler === 'crash-on-job' || cfg.handler === 'hang-forever') {
+        if (d.crash) {
+          out({ ev: 'crash', id: job.id, attempt: job.attempt, at: Date.now() });
+          if (d.crash === 'kill') process.kill(process.pid, 'SIGKILL');
+          process.exit(1);
+        }
+      }
+      if (cfg.handler === 'hang-forever' && d.hang) {
+        out({ ev: 'hang', id: job.id, attempt: job.attempt, at: Date.now() });
+        // Blocks this thread without burning CPU: no timer, no renewal, no I/O ever runs again.
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+      }
+      if (cfg.handler === 'flaky' && d.downUntil !== undefined && Date.now() < d.downUntil) {
+        throw new TemporaryError('dependency unavailable', { code: 'ECONNREFUSED' });
+      }
+      const ms = d.ms ?? (cfg.handler === 'noop' ? 0 : (cfg.sleepMs ?? 0));
+      if (ms > 0) await sleep(ms);
+      return { by: cfg.workerId };
+    },
+    {
+      workerId: cfg.workerId,
+      concurrency: cfg.concurrency,
+      leaseMs: cfg.leaseMs,
+      idleCheckMs: cfg.idleCheckMs ?? 1000,
+      autostart: cfg.standby !== true,
+    },
+  );
+  worker.on('refused', (e) => out({ ev: 'refused', id: e.id, attempt: e.attempt }));
+  worker.on('lease-lost', (e) => out({ ev: 'lease-lost', id: e.id, attempt: e.attempt }));
+  worker.on('error', (e) => out({ ev: 'error', message: e.message }));
+  worker.on('stalled', (e) => out({ ev: 'stalled', recovered: e.recovered, at: Date.now() }));
+  // Event-loop lag, reported every second: a starved process renews and recovers late.
+  const lag = monitorEventLoopDelay({ resolution: 20 });
+  lag.enable();
+  setInterval(() => {
+    out({ ev: 'lag', maxMs: Math.round(lag.max / 1e6), p99Ms: Math.round(lag.percentile(99) / 1e6) });
+    lag.reset();
+  }, 1000).unref();
+  let closing = false;
+  process.on('SIGTERM', () => {
+    if (closing) return;
+    closing = true;
+    void worker
+      .close({ timeoutMs: 2000 })
+      .then(() => backend.close())
+      .finally(() => process.exit(0));
+  });
+  process.on('SIGUSR2', () => {
+    worker.start();
+    out({ ev: 'started' });
+  });
+  await backend.now(); // connected
+  out({ ev: 'ready', pid: process.pid, workerId: cfg.workerId, standby: cfg.standby === true });
+}
+
+main().catch((e: unknown) => {
+  out({ ev: 'fatal', message: e instanceof Error ? e.message : String(e) });
+  process.exit(2);
+});

@@ -1,0 +1,167 @@
+/**
+ * Regressions found by the fault suite (test/faults/), kept small and fast so they run in `npm test`.
+ * `it.fails` marks a bug not fixed yet: the test states the correct behaviour and fails today; when
+ * src is fixed it starts passing, `it.fails` reports that, and the marker is removed.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+
+import type { Backend } from '../../src/backend.js';
+import { MemoryBackend } from '../../src/backends/memory/memory-backend.js';
+import { RedisBackend } from '../../src/backends/redis/redis-backend.js';
+import { Queue } from '../../src/queue.js';
+import type { JobState } from '../../src/types.js';
+import { Worker } from '../../src/worker.js';
+import { cleanupKeys, describeRedis, redisUrl, uniquePrefix } from '../helpers/redis.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function waitFinished(q: Queue, id: string, timeoutMs: number): Promise<JobState | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = (await q.getJob(id))?.state;
+    if (state === 'completed' || state === 'dead' || Date.now() > deadline) return state;
+    await sleep(20);
+  }
+}
+
+/**
+ * Regression (fault suite, scenario 2 variant; fixed): src/worker.ts, Worker#start / Worker#flush.
+ * `#flush` starts the jobs claimed by `finishAndClaim` (`#start` → `#inflight.set(id, new entry)`)
+ * before it resolves the finished batch; the finished attempt's `#start(...).finally` then runs
+ * `this.#inflight.delete(c.id)` by id, which deletes the NEW entry when the claim half took the same
+ * job again: an immediate retry (delay 0, also every `interrupted` give-back) or a job recovered from
+ * this worker's own lost lease. The new attempt is then not in `#inflight`: its lease is never
+ * renewed and `running` / the concurrency count ignore it.
+ * Fixed by deleting by identity. Expected: attempt 2 (600 ms, lease 200 ms) is renewed and succeeds: completed, attempts
+ * [failed, succeeded], no refusal. Actual: attempt 2 and the next ones stall while the worker is
+ * healthy and the job is dead-lettered as poison: [failed, stalled, stalled, stalled], and the late
+ * finishes of the renewed-never attempts are refused (2-3 refusals).
+ */
+function immediateRetryCases(name: string, backend: () => Backend): void {
+  describe(`${name}: an immediate retry claimed by the same finishAndClaim`, () => {
+    it(
+      'keeps its lease renewed (not dead-lettered as poison while the worker is healthy)',
+      async () => {
+        const q = new Queue(`rg${uniquePrefix()}`, {
+          backend: backend(),
+          retry: { attempts: 3, backoff: { type: 'immediate' } },
+        });
+        const { id } = await q.add('slow-second-attempt', null);
+        const w = new Worker(
+          q,
+          async (job) => {
+            if (job.attempt === 1) throw new Error('first attempt fails fast');
+            await sleep(600);
+            return 'ok';
+          },
+          { leaseMs: 200, workerId: 'w1' },
+        );
+        w.on('error', () => undefined);
+        try {
+          const state = await waitFinished(q, id, 5000);
+          const job = await q.getJob(id);
+          expect({
+            state,
+            outcomes: job?.attempts.map((a) => a.outcome),
+            refusals: job?.refusals.length,
+          }).toEqual({
+            state: 'completed',
+            outcomes: ['failed', 'succeeded'],
+            refusals: 0,
+          });
+        } finally {
+          await w.close({ timeoutMs: 1000 });
+        }
+      },
+    );
+
+    it('counts it as running (concurrency is not exceeded)', async () => {
+      const q = new Queue(`rg${uniquePrefix()}`, {
+        backend: backend(),
+        retry: { attempts: 2, backoff: { type: 'immediate' } },
+      });
+      const { id } = await q.add('slow-second-attempt', null);
+      let running = false;
+      const w = new Worker(
+        q,
+        async (job) => {
+          if (job.attempt === 1) throw new Error('first attempt fails fast');
+          running = true;
+          await sleep(300);
+          return 'ok';
+        },
+        { leaseMs: 5000, workerId: 'w1' },
+      );
+      w.on('error', () => undefined);
+      try {
+        const deadline = Date.now() + 3000;
+        while (!running && Date.now() < deadline) await sleep(5);
+        await sleep(50);
+        // Attempt 2 runs now: the worker must count it.
+        expect(w.running).toBe(1);
+        expect(await waitFinished(q, id, 3000)).toBe('completed');
+      } finally {
+        await w.close({ timeoutMs: 1000 });
+      }
+    });
+  });
+}
+
+/**
+ * BUG (fault suite, scenario 5): a job that only shared a worker with a poison job is dead-lettered
+ * as poison too. The jobs in flight on a worker that a poison job kills (or freezes) stall with it;
+ * recovery puts them back in the wait list next to each other (one `recover` call:
+ * src/backends/redis/lua/includes/base.lua recoverExpired, memory-backend #recover), and the next
+ * worker's batch claim (claimJobs RPOP max; Worker batchSize = concurrency) takes them together
+ * again, so they crash together every time until maxStalls. Seen end to end in
+ * test/faults/poison.test.ts: with concurrency 4, the 3 bystanders of each poison job are poisoned.
+ * This is the sequence of backend calls the workers make there.
+ * Expected: the bystander is not dead-lettered (it never killed a worker); actual: dead, reason
+ * poison, after the same maxStalls deliveries as the poison job.
+ */
+function bystanderCases(name: string, backend: () => Backend): void {
+  it.fails(
+    `${name}: a job claimed in the same batches as a poison job is not dead-lettered as poison`,
+    async () => {
+      const b = backend();
+      const q = `rg${uniquePrefix()}`;
+      const opts = JSON.stringify({ retry: { phases: [], maxAttempts: 1 }, timeoutMs: 0, maxStalls: 2 });
+      const req = (name: string) => ({
+        id: undefined,
+        name,
+        data: 'null',
+        opts,
+        maxStalls: 2,
+        delayMs: 0,
+        runAt: undefined,
+      });
+      const [poison, bystander] = await b.add(q, [req('poison'), req('bystander')]);
+      for (let delivery = 1; delivery <= 2; delivery++) {
+        // A worker with batchSize 4 claims both, then the poison job kills it: no renewal, no finish.
+        const claimed = await b.claim(q, { workerId: `w${delivery}`, leaseMs: 50, max: 4 });
+        expect(claimed.jobs.map((j) => j.id)).toEqual([poison?.id, bystander?.id]);
+        await sleep(80);
+        expect(await b.recoverStalled(q)).toBe(2);
+      }
+      expect((await b.getJob(q, poison?.id as string))?.dead?.reason).toBe('poison');
+      const by = await b.getJob(q, bystander?.id as string);
+      expect({ state: by?.state, reason: by?.dead?.reason }).toEqual({ state: 'waiting', reason: undefined });
+    },
+  );
+}
+
+const memory = new MemoryBackend();
+afterAll(() => memory.close());
+immediateRetryCases('memory', () => memory);
+bystanderCases('memory', () => memory);
+
+describeRedis('redis', () => {
+  const prefix = uniquePrefix();
+  const backend = new RedisBackend({ connection: redisUrl() as string, prefix, onWarning: () => undefined });
+  afterAll(async () => {
+    await backend.close();
+    await cleanupKeys(redisUrl() as string, `${prefix}:*`);
+  });
+  immediateRetryCases('redis', () => backend);
+  bystanderCases('redis', () => backend);
+});
