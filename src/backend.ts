@@ -55,6 +55,11 @@ export interface ClaimRequest {
   readonly leaseMs: number;
   /** Claim at most this many jobs. */
   readonly max: number;
+  /**
+   * The worker has nothing in flight, so it may take a suspect (a job that stalled before) alone.
+   * A busy worker's claim stops at a suspect at the head of the queue.
+   */
+  readonly exclusiveOk?: boolean;
 }
 
 /** A job handed to a worker, with a lease. */
@@ -76,6 +81,8 @@ export interface ClaimedJob {
   /** The delay chosen before this attempt, for decorrelated jitter. */
   readonly prevDelayMs: number | undefined;
   readonly manual: ManualTrigger | undefined;
+  /** A suspect, run alone: the worker claims nothing else until it ends. */
+  readonly exclusive: boolean;
 }
 
 export interface ClaimResult {

@@ -155,16 +155,17 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     let failures = 0;
     await this.queue.ready().catch((e: unknown) => this.#error(e));
     while (!this.#closeAc.signal.aborted) {
-      const free = concurrency - this.#inflight.size - this.#claiming;
+      const free = this.#exclusiveRunning() ? 0 : concurrency - this.#inflight.size - this.#claiming;
       if (free <= 0) {
         await new Promise<void>((resolve) => (this.#slotWaiter = resolve));
         continue;
       }
       const max = Math.min(batchSize, free);
+      const exclusiveOk = this.#inflight.size === 0 && this.#claiming === 0;
       let res;
       this.#claiming += max;
       try {
-        res = await this.#backend.claim(this.queue.name, { workerId, leaseMs, max });
+        res = await this.#backend.claim(this.queue.name, { workerId, leaseMs, max, exclusiveOk });
         failures = 0;
       } catch (e) {
         if (this.#closeAc.signal.aborted || e instanceof BackendClosedError) break;
@@ -217,6 +218,12 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
         this.#slotWaiter = undefined;
         w?.();
       });
+  }
+
+  /** A suspect (a job that stalled before) runs alone: nothing else is claimed meanwhile. */
+  #exclusiveRunning(): boolean {
+    for (const e of this.#inflight.values()) if (e.claimed.exclusive) return true;
+    return false;
   }
 
   #opts(text: string): JobOptionsStored {
@@ -427,7 +434,13 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     const { concurrency, batchSize, workerId, leaseMs } = this.options;
     const closing = this.#closeAc.signal.aborted;
     // The finishing jobs are still counted in #inflight: their slots are what this claim fills.
-    const want = closing ? 0 : Math.max(0, Math.min(batchSize, concurrency - (this.#inflight.size - batch.length) - this.#claiming));
+    const finishing = new Set(batch.map((b) => b.req.id));
+    const othersExclusive = [...this.#inflight.values()].some((e) => e.claimed.exclusive && !finishing.has(e.claimed.id));
+    const want =
+      closing || othersExclusive
+        ? 0
+        : Math.max(0, Math.min(batchSize, concurrency - (this.#inflight.size - batch.length) - this.#claiming));
+    const exclusiveOk = this.#inflight.size - batch.length === 0 && this.#claiming === 0;
     this.#claiming += want;
     let results: FinishResult[];
     let claimed: ClaimResult | undefined;
@@ -435,7 +448,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
       [results, claimed] = await this.#backend.finishAndClaim(
         this.queue.name,
         batch.map((b) => b.req),
-        { workerId, leaseMs, max: want },
+        { workerId, leaseMs, max: want, exclusiveOk },
       );
     } catch (e) {
       this.#claiming -= want;

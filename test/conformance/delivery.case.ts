@@ -11,7 +11,7 @@ const CRASHED = 'dead-worker';
 export function deliveryCases(h: Harness): void {
   /** Claims the queue's next job as a worker that then crashes: never renews, never finishes. */
   async function crashedClaim(q: Queue, expectedId: string, leaseMs = 100): Promise<number> {
-    const res = await h.backend.claim(q.name, { workerId: CRASHED, leaseMs, max: 1 });
+    const res = await h.backend.claim(q.name, { workerId: CRASHED, leaseMs, max: 1, exclusiveOk: true });
     expect(res.jobs.map((j) => j.id)).toEqual([expectedId]);
     return res.jobs[0]?.attempt ?? NaN;
   }
@@ -70,7 +70,7 @@ export function deliveryCases(h: Harness): void {
           },
         });
         // It never loops: nothing to claim, and a live worker never sees it.
-        expect((await h.backend.claim(q.name, { workerId: CRASHED, leaseMs: 100, max: 1 })).jobs).toEqual([]);
+        expect((await h.backend.claim(q.name, { workerId: CRASHED, leaseMs: 100, max: 1, exclusiveOk: true })).jobs).toEqual([]);
         let ran = 0;
         h.worker(q, () => void ran++, { leaseMs: 200, idleCheckMs: 20 });
         await sleep(100);
@@ -110,7 +110,7 @@ export function deliveryCases(h: Harness): void {
         const stale = await crashedClaim(q, id);
         await sleep(150);
         expect(await h.backend.recoverStalled(q.name)).toBe(1);
-        const next = await h.backend.claim(q.name, { workerId: 'second-worker', leaseMs: 5000, max: 1 });
+        const next = await h.backend.claim(q.name, { workerId: 'second-worker', leaseMs: 5000, max: 1, exclusiveOk: true });
         expect(next.jobs.map((j) => j.id)).toEqual([id]);
         const fresh = next.jobs[0]?.attempt ?? NaN;
         expect(fresh).not.toBe(stale);

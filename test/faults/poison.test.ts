@@ -6,8 +6,8 @@
  *
  * - steady: ordinary jobs arrive at a steady rate; the poison jobs are added 0.5 s and 2.5 s in.
  * - backlog: all jobs are queued at once. The jobs that were in flight next to a poison job stall
- *   with it and are recovered with it; when the backlog is gone they are claimed with it in one
- *   batch again and again, and dead-lettered as poison too (bug, `it.fails` below).
+ *   with it; as suspects they then run alone on idle workers, so only the poison job dies (this
+ *   used to poison its batch-mates too; fixed by the isolation of suspects in claimJobs).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -344,15 +344,9 @@ describe.skipIf(!hasRedisServer())('fault: poison jobs (crash its process, hang 
     expectPoisonedExactly(a, false);
   });
 
-  // BUG (design): with a backlog, the jobs in flight on the worker that a poison job kills or
-  // freezes stall with it, are recovered by the same `recover` call (consecutive in the wait list,
-  // behind the backlog) and, once the backlog is gone, claimed again in the same batch by the next
-  // worker: they die with the poison job every time and are dead-lettered as poison too after
-  // maxStalls (src/backends/redis/lua/includes/base.lua recoverExpired + claimJobs; src/worker.ts
-  // batch claims; the memory backend does the same). Expected: 0 ordinary jobs poisoned; actual: the
-  // poison job's batch-mates (up to concurrency − 1 per poison job). Pinned deterministically in
-  // test/redis/fault-regressions.test.ts.
-  it.fails(
+  // Regression: the jobs in flight next to a poison job used to be recovered and claimed with it
+  // again and again and dead-lettered as poison too. Suspects now run alone.
+  it(
     'backlog: no ordinary job is dead-lettered as poison for sharing a worker with a poison job',
     () => {
       expect(backlogBystandersPoisoned).toBe(0);

@@ -108,46 +108,48 @@ function immediateRetryCases(name: string, backend: () => Backend): void {
 }
 
 /**
- * BUG (fault suite, scenario 5): a job that only shared a worker with a poison job is dead-lettered
- * as poison too. The jobs in flight on a worker that a poison job kills (or freezes) stall with it;
- * recovery puts them back in the wait list next to each other (one `recover` call:
- * src/backends/redis/lua/includes/base.lua recoverExpired, memory-backend #recover), and the next
- * worker's batch claim (claimJobs RPOP max; Worker batchSize = concurrency) takes them together
- * again, so they crash together every time until maxStalls. Seen end to end in
- * test/faults/poison.test.ts: with concurrency 4, the 3 bystanders of each poison job are poisoned.
- * This is the sequence of backend calls the workers make there.
- * Expected: the bystander is not dead-lettered (it never killed a worker); actual: dead, reason
- * poison, after the same maxStalls deliveries as the poison job.
+ * Regression (fault suite, scenario 5; fixed): a job that only shared a worker with a poison job was
+ * dead-lettered as poison too: the jobs in flight on a worker that a poison job kills stall with it,
+ * were recovered next to each other and claimed together again, until maxStalls. Now a job that has
+ * stalled is a suspect, handed only to an idle worker, alone (claimJobs in
+ * src/backends/redis/lua/includes/base.lua; #claimNow in the memory backend): the poison job keeps
+ * stalling alone and dies, its neighbours complete.
  */
 function bystanderCases(name: string, backend: () => Backend): void {
-  it.fails(
-    `${name}: a job claimed in the same batches as a poison job is not dead-lettered as poison`,
-    async () => {
-      const b = backend();
-      const q = `rg${uniquePrefix()}`;
-      const opts = JSON.stringify({ retry: { phases: [], maxAttempts: 1 }, timeoutMs: 0, maxStalls: 2 });
-      const req = (name: string) => ({
-        id: undefined,
-        name,
-        data: 'null',
-        opts,
-        maxStalls: 2,
-        delayMs: 0,
-        runAt: undefined,
-      });
-      const [poison, bystander] = await b.add(q, [req('poison'), req('bystander')]);
-      for (let delivery = 1; delivery <= 2; delivery++) {
-        // A worker with batchSize 4 claims both, then the poison job kills it: no renewal, no finish.
-        const claimed = await b.claim(q, { workerId: `w${delivery}`, leaseMs: 50, max: 4 });
-        expect(claimed.jobs.map((j) => j.id)).toEqual([poison?.id, bystander?.id]);
-        await sleep(80);
-        expect(await b.recoverStalled(q)).toBe(2);
-      }
-      expect((await b.getJob(q, poison?.id as string))?.dead?.reason).toBe('poison');
-      const by = await b.getJob(q, bystander?.id as string);
-      expect({ state: by?.state, reason: by?.dead?.reason }).toEqual({ state: 'waiting', reason: undefined });
-    },
-  );
+  it(`${name}: a job claimed in the same batch as a poison job is isolated, not dead-lettered as poison`, async () => {
+    const b = backend();
+    const q = `rg${uniquePrefix()}`;
+    const opts = JSON.stringify({ retry: { phases: [], maxAttempts: 1 }, timeoutMs: 0, maxStalls: 2 });
+    const req = (name: string) => ({
+      id: undefined,
+      name,
+      data: 'null',
+      opts,
+      maxStalls: 2,
+      delayMs: 0,
+      runAt: undefined,
+    });
+    const [poison, bystander] = await b.add(q, [req('poison'), req('bystander')]);
+    // Delivery 1: a worker with batchSize 4 claims both, then the poison job kills it.
+    const first = await b.claim(q, { workerId: 'w1', leaseMs: 50, max: 4, exclusiveOk: true });
+    expect(first.jobs.map((j) => j.id)).toEqual([poison?.id, bystander?.id]);
+    await sleep(80);
+    expect(await b.recoverStalled(q)).toBe(2);
+    // Both are suspects now: a busy worker gets neither; an idle one gets one, alone.
+    expect((await b.claim(q, { workerId: 'busy', leaseMs: 50, max: 4, exclusiveOk: false })).jobs).toEqual([]);
+    const second = await b.claim(q, { workerId: 'w2', leaseMs: 50, max: 4, exclusiveOk: true });
+    expect(second.jobs.map((j) => [j.id, j.exclusive])).toEqual([[poison?.id, true]]);
+    await sleep(80);
+    expect(await b.recoverStalled(q)).toBe(1);
+    expect((await b.getJob(q, poison?.id as string))?.dead?.reason).toBe('poison');
+    // The bystander runs alone and completes.
+    const third = await b.claim(q, { workerId: 'w3', leaseMs: 5000, max: 4, exclusiveOk: true });
+    expect(third.jobs.map((j) => [j.id, j.exclusive])).toEqual([[bystander?.id, true]]);
+    const [done] = await b.finish(q, [
+      { id: bystander?.id as string, attempt: 2, workerId: 'w3', outcome: 'succeeded', result: 'null', decision: { action: 'done' } },
+    ]);
+    expect(done).toMatchObject({ ok: true, state: 'completed' });
+  });
 }
 
 const memory = new MemoryBackend();

@@ -387,8 +387,12 @@ export class MemoryBackend implements Backend {
     if (!q.paused) {
       for (const id of q.waiting) {
         if (jobs.length >= req.max) break;
-        q.waiting.delete(id);
         const j = q.jobs.get(id) as MemJob;
+        // Isolation of suspects (see claimJobs in the Redis scripts): a job that stalled before
+        // goes only to an idle worker, alone; it stops a busy worker's claim where it stands.
+        const suspect = j.stalls > 0;
+        if (suspect && !(req.exclusiveOk === true && jobs.length === 0)) break;
+        q.waiting.delete(id);
         const n = j.attempts.length + 1;
         const leaseExpiresAt = now + req.leaseMs;
         j.state = 'active';
@@ -409,7 +413,9 @@ export class MemoryBackend implements Backend {
           stalls: j.stalls,
           prevDelayMs: j.prevDelayMs,
           manual: j.nextManual,
+          exclusive: suspect,
         });
+        if (suspect) break;
       }
     }
     let nextWakeInMs: number | undefined;

@@ -84,6 +84,7 @@ function decodeClaim(r: ClaimReply): ClaimResult {
       stalls: Number(f[10]),
       prevDelayMs: f[11] === '' ? undefined : Number(f[11]),
       manual: f[12] === '' ? undefined : (JSON.parse(String(f[12])) as ManualTrigger),
+      exclusive: f[13] === 1,
     });
   }
   return { jobs, recovered: r[0], paused: r[1] === 1, nextWakeInMs: r[2] < 0 ? undefined : r[2] };
@@ -267,6 +268,7 @@ export class RedisBackend implements Backend {
       STALL_ERROR_JSON,
       POISON_FINGERPRINT,
       POISON_LABEL,
+      req.exclusiveOk ? '1' : '0',
     ]);
     return decodeClaim(r as ClaimReply);
   }
@@ -382,6 +384,7 @@ export class RedisBackend implements Backend {
       STALL_ERROR_JSON,
       POISON_FINGERPRINT,
       POISON_LABEL,
+      claim?.exclusiveOk ? '1' : '0',
     ];
     for (const r of reqs) {
       assertSafeWorkerId(r.workerId);

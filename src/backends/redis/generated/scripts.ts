@@ -245,7 +245,13 @@ end
 -- Pops up to ${'`'}max${'`'} waiting jobs and leases them to worker ${'`'}wid${'`'}. The attempt number is the lease
 -- token. The caller has checked the queue is not paused. Returns one array per job (see
 -- claim-10.lua for the fields).
-local function claimJobs(K, P, now, wid, leaseMs, max)
+--
+-- Isolation of suspects: a job that has stalled before (sc > 0) may be what kills its workers, and
+-- the jobs that stalled beside it are suspects too. A suspect is only handed to an idle worker
+-- (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the head
+-- of the list stops a busy worker's claim (the ids popped after it go back in order). So a job that
+-- crashes its worker keeps stalling alone and becomes poison, and its neighbours complete.
+local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
   if max <= 0 then return jobs end
   local ids = rcall('RPOP', K[2], max)
@@ -254,9 +260,17 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
   local leS = S(le)
   local nowS = S(now)
   local za = {}
-  for _, id in ipairs(ids) do
+  for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
     local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
+    local suspect = f[1] and f[8] ~= '0'
+    if suspect and not (exclusiveOk and #jobs == 0) then
+      -- Back to the head, in their order: this one and every id popped after it.
+      local back = {}
+      for j = #ids, i, -1 do back[#back + 1] = ids[j] end
+      bulk('RPUSH', K[2], back, 1000)
+      break
+    end
     if f[1] then
       local n = tonumber(f[4]) + 1
       local nS = S(n)
@@ -264,7 +278,14 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
+      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
+        suspect and 1 or 0 }
+    end
+    if suspect then
+      local back = {}
+      for j = #ids, i + 1, -1 do back[#back + 1] = ids[j] end
+      bulk('RPUSH', K[2], back, 1000)
+      break
     end
   end
   bulk('ZADD', K[4], za, 1000)
@@ -588,7 +609,13 @@ end
 -- Pops up to ${'`'}max${'`'} waiting jobs and leases them to worker ${'`'}wid${'`'}. The attempt number is the lease
 -- token. The caller has checked the queue is not paused. Returns one array per job (see
 -- claim-10.lua for the fields).
-local function claimJobs(K, P, now, wid, leaseMs, max)
+--
+-- Isolation of suspects: a job that has stalled before (sc > 0) may be what kills its workers, and
+-- the jobs that stalled beside it are suspects too. A suspect is only handed to an idle worker
+-- (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the head
+-- of the list stops a busy worker's claim (the ids popped after it go back in order). So a job that
+-- crashes its worker keeps stalling alone and becomes poison, and its neighbours complete.
+local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
   if max <= 0 then return jobs end
   local ids = rcall('RPOP', K[2], max)
@@ -597,9 +624,17 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
   local leS = S(le)
   local nowS = S(now)
   local za = {}
-  for _, id in ipairs(ids) do
+  for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
     local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
+    local suspect = f[1] and f[8] ~= '0'
+    if suspect and not (exclusiveOk and #jobs == 0) then
+      -- Back to the head, in their order: this one and every id popped after it.
+      local back = {}
+      for j = #ids, i, -1 do back[#back + 1] = ids[j] end
+      bulk('RPUSH', K[2], back, 1000)
+      break
+    end
     if f[1] then
       local n = tonumber(f[4]) + 1
       local nS = S(n)
@@ -607,7 +642,14 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
+      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
+        suspect and 1 or 0 }
+    end
+    if suspect then
+      local back = {}
+      for j = #ids, i + 1, -1 do back[#back + 1] = ids[j] end
+      bulk('RPUSH', K[2], back, 1000)
+      break
     end
   end
   bulk('ZADD', K[4], za, 1000)
@@ -662,9 +704,10 @@ export const claim = {
   promotes due scheduled jobs, so an idle worker that wakes at a due time starts that job now.
   ARGV[1] key prefix  ARGV[2] worker id  ARGV[3] lease ms  ARGV[4] max
   ARGV[5] lease-expired error JSON  ARGV[6] poison fingerprint  ARGV[7] poison label
+  ARGV[8] '1' when the worker is idle and may take a suspect (a job that stalled before) alone
   Returns { recovered, paused (1|0), nextWakeInMs (-1 = none or jobs claimed), job, job, ... } where
   each job is { id, name, data, opts, attempt, trigger, dueAt, startedAt, leaseExpiresAt, failures,
-  stalls, prevDelayMs ('' = none), manual JSON ('' = none) }. The attempt number is the lease token.
+  stalls, prevDelayMs ('' = none), manual JSON ('' = none), exclusive (1|0) }. The attempt number is the lease token.
 ]]
 -- Shared by every script. Whose clock? Redis's: TIME is read once per script, so every due
 -- time, lease expiry and attempt timestamp comes from one clock and workers' clocks never matter.
@@ -901,7 +944,13 @@ end
 -- Pops up to ${'`'}max${'`'} waiting jobs and leases them to worker ${'`'}wid${'`'}. The attempt number is the lease
 -- token. The caller has checked the queue is not paused. Returns one array per job (see
 -- claim-10.lua for the fields).
-local function claimJobs(K, P, now, wid, leaseMs, max)
+--
+-- Isolation of suspects: a job that has stalled before (sc > 0) may be what kills its workers, and
+-- the jobs that stalled beside it are suspects too. A suspect is only handed to an idle worker
+-- (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the head
+-- of the list stops a busy worker's claim (the ids popped after it go back in order). So a job that
+-- crashes its worker keeps stalling alone and becomes poison, and its neighbours complete.
+local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
   if max <= 0 then return jobs end
   local ids = rcall('RPOP', K[2], max)
@@ -910,9 +959,17 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
   local leS = S(le)
   local nowS = S(now)
   local za = {}
-  for _, id in ipairs(ids) do
+  for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
     local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
+    local suspect = f[1] and f[8] ~= '0'
+    if suspect and not (exclusiveOk and #jobs == 0) then
+      -- Back to the head, in their order: this one and every id popped after it.
+      local back = {}
+      for j = #ids, i, -1 do back[#back + 1] = ids[j] end
+      bulk('RPUSH', K[2], back, 1000)
+      break
+    end
     if f[1] then
       local n = tonumber(f[4]) + 1
       local nS = S(n)
@@ -920,7 +977,14 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
+      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
+        suspect and 1 or 0 }
+    end
+    if suspect then
+      local back = {}
+      for j = #ids, i + 1, -1 do back[#back + 1] = ids[j] end
+      bulk('RPUSH', K[2], back, 1000)
+      break
     end
   end
   bulk('ZADD', K[4], za, 1000)
@@ -943,7 +1007,7 @@ local recovered = recoverExpired(KEYS, P, now, ARGV[5], ARGV[6], ARGV[7])
 promoteDue(KEYS, P, now)
 local paused = rcall('HGET', KEYS[1], 'paused') == '1'
 local jobs = {}
-if not paused then jobs = claimJobs(KEYS, P, now, ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])) end
+if not paused then jobs = claimJobs(KEYS, P, now, ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[8] == '1') end
 local out = { recovered, paused and 1 or 0, -1 }
 for _, j in ipairs(jobs) do out[#out + 1] = j end
 if #jobs == 0 then out[3] = nextWakeIn(KEYS, now) end
@@ -1003,6 +1067,7 @@ export const finish = {
   finishes one job and gets the next with one call.
   ARGV[1] key prefix  ARGV[2] request count  ARGV[3] claimMax  ARGV[4] worker id  ARGV[5] lease ms
   ARGV[6] lease-expired error JSON  ARGV[7] poison fingerprint  ARGV[8] poison label
+  ARGV[9] '1' when the worker will be idle after these finishes (it may take a suspect alone)
   then per request, 14 fields: id, attempt, workerId, outcome, body (JSON fragment),
     action (done|retry|dead), decision JSON (for retry: without its closing brace, Redis adds
     nextDueAt), delayMs or dead reason, result JSON, fingerprint, fingerprint label, error code,
@@ -1245,7 +1310,13 @@ end
 -- Pops up to ${'`'}max${'`'} waiting jobs and leases them to worker ${'`'}wid${'`'}. The attempt number is the lease
 -- token. The caller has checked the queue is not paused. Returns one array per job (see
 -- claim-10.lua for the fields).
-local function claimJobs(K, P, now, wid, leaseMs, max)
+--
+-- Isolation of suspects: a job that has stalled before (sc > 0) may be what kills its workers, and
+-- the jobs that stalled beside it are suspects too. A suspect is only handed to an idle worker
+-- (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the head
+-- of the list stops a busy worker's claim (the ids popped after it go back in order). So a job that
+-- crashes its worker keeps stalling alone and becomes poison, and its neighbours complete.
+local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
   if max <= 0 then return jobs end
   local ids = rcall('RPOP', K[2], max)
@@ -1254,9 +1325,17 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
   local leS = S(le)
   local nowS = S(now)
   local za = {}
-  for _, id in ipairs(ids) do
+  for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
     local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
+    local suspect = f[1] and f[8] ~= '0'
+    if suspect and not (exclusiveOk and #jobs == 0) then
+      -- Back to the head, in their order: this one and every id popped after it.
+      local back = {}
+      for j = #ids, i, -1 do back[#back + 1] = ids[j] end
+      bulk('RPUSH', K[2], back, 1000)
+      break
+    end
     if f[1] then
       local n = tonumber(f[4]) + 1
       local nS = S(n)
@@ -1264,7 +1343,14 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
+      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
+        suspect and 1 or 0 }
+    end
+    if suspect then
+      local back = {}
+      for j = #ids, i + 1, -1 do back[#back + 1] = ids[j] end
+      bulk('RPUSH', K[2], back, 1000)
+      break
     end
   end
   bulk('ZADD', K[4], za, 1000)
@@ -1294,7 +1380,7 @@ local doneArgs = {}
 local waitIds = {}
 local schedArgs = {}
 for i = 0, count - 1 do
-  local b = 9 + i * 14
+  local b = 10 + i * 14
   local id = ARGV[b]
   local attempt = tonumber(ARGV[b + 1])
   local jk = P .. 'j:' .. id
@@ -1382,7 +1468,7 @@ if meta[1] == '1' then
   claim[2] = 1
 elseif claimMax > 0 then
   promoteDue(KEYS, P, now)
-  local jobs = claimJobs(KEYS, P, now, ARGV[4], tonumber(ARGV[5]), claimMax)
+  local jobs = claimJobs(KEYS, P, now, ARGV[4], tonumber(ARGV[5]), claimMax, ARGV[9] == '1')
   for _, j in ipairs(jobs) do claim[#claim + 1] = j end
   if #jobs == 0 then claim[3] = nextWakeIn(KEYS, now) end
 end
@@ -1642,7 +1728,13 @@ end
 -- Pops up to ${'`'}max${'`'} waiting jobs and leases them to worker ${'`'}wid${'`'}. The attempt number is the lease
 -- token. The caller has checked the queue is not paused. Returns one array per job (see
 -- claim-10.lua for the fields).
-local function claimJobs(K, P, now, wid, leaseMs, max)
+--
+-- Isolation of suspects: a job that has stalled before (sc > 0) may be what kills its workers, and
+-- the jobs that stalled beside it are suspects too. A suspect is only handed to an idle worker
+-- (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the head
+-- of the list stops a busy worker's claim (the ids popped after it go back in order). So a job that
+-- crashes its worker keeps stalling alone and becomes poison, and its neighbours complete.
+local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
   if max <= 0 then return jobs end
   local ids = rcall('RPOP', K[2], max)
@@ -1651,9 +1743,17 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
   local leS = S(le)
   local nowS = S(now)
   local za = {}
-  for _, id in ipairs(ids) do
+  for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
     local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
+    local suspect = f[1] and f[8] ~= '0'
+    if suspect and not (exclusiveOk and #jobs == 0) then
+      -- Back to the head, in their order: this one and every id popped after it.
+      local back = {}
+      for j = #ids, i, -1 do back[#back + 1] = ids[j] end
+      bulk('RPUSH', K[2], back, 1000)
+      break
+    end
     if f[1] then
       local n = tonumber(f[4]) + 1
       local nS = S(n)
@@ -1661,7 +1761,14 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
+      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
+        suspect and 1 or 0 }
+    end
+    if suspect then
+      local back = {}
+      for j = #ids, i + 1, -1 do back[#back + 1] = ids[j] end
+      bulk('RPUSH', K[2], back, 1000)
+      break
     end
   end
   bulk('ZADD', K[4], za, 1000)
@@ -1940,7 +2047,13 @@ end
 -- Pops up to ${'`'}max${'`'} waiting jobs and leases them to worker ${'`'}wid${'`'}. The attempt number is the lease
 -- token. The caller has checked the queue is not paused. Returns one array per job (see
 -- claim-10.lua for the fields).
-local function claimJobs(K, P, now, wid, leaseMs, max)
+--
+-- Isolation of suspects: a job that has stalled before (sc > 0) may be what kills its workers, and
+-- the jobs that stalled beside it are suspects too. A suspect is only handed to an idle worker
+-- (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the head
+-- of the list stops a busy worker's claim (the ids popped after it go back in order). So a job that
+-- crashes its worker keeps stalling alone and becomes poison, and its neighbours complete.
+local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
   if max <= 0 then return jobs end
   local ids = rcall('RPOP', K[2], max)
@@ -1949,9 +2062,17 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
   local leS = S(le)
   local nowS = S(now)
   local za = {}
-  for _, id in ipairs(ids) do
+  for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
     local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
+    local suspect = f[1] and f[8] ~= '0'
+    if suspect and not (exclusiveOk and #jobs == 0) then
+      -- Back to the head, in their order: this one and every id popped after it.
+      local back = {}
+      for j = #ids, i, -1 do back[#back + 1] = ids[j] end
+      bulk('RPUSH', K[2], back, 1000)
+      break
+    end
     if f[1] then
       local n = tonumber(f[4]) + 1
       local nS = S(n)
@@ -1959,7 +2080,14 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
+      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
+        suspect and 1 or 0 }
+    end
+    if suspect then
+      local back = {}
+      for j = #ids, i + 1, -1 do back[#back + 1] = ids[j] end
+      bulk('RPUSH', K[2], back, 1000)
+      break
     end
   end
   bulk('ZADD', K[4], za, 1000)
@@ -2227,7 +2355,13 @@ end
 -- Pops up to ${'`'}max${'`'} waiting jobs and leases them to worker ${'`'}wid${'`'}. The attempt number is the lease
 -- token. The caller has checked the queue is not paused. Returns one array per job (see
 -- claim-10.lua for the fields).
-local function claimJobs(K, P, now, wid, leaseMs, max)
+--
+-- Isolation of suspects: a job that has stalled before (sc > 0) may be what kills its workers, and
+-- the jobs that stalled beside it are suspects too. A suspect is only handed to an idle worker
+-- (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the head
+-- of the list stops a busy worker's claim (the ids popped after it go back in order). So a job that
+-- crashes its worker keeps stalling alone and becomes poison, and its neighbours complete.
+local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
   if max <= 0 then return jobs end
   local ids = rcall('RPOP', K[2], max)
@@ -2236,9 +2370,17 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
   local leS = S(le)
   local nowS = S(now)
   local za = {}
-  for _, id in ipairs(ids) do
+  for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
     local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
+    local suspect = f[1] and f[8] ~= '0'
+    if suspect and not (exclusiveOk and #jobs == 0) then
+      -- Back to the head, in their order: this one and every id popped after it.
+      local back = {}
+      for j = #ids, i, -1 do back[#back + 1] = ids[j] end
+      bulk('RPUSH', K[2], back, 1000)
+      break
+    end
     if f[1] then
       local n = tonumber(f[4]) + 1
       local nS = S(n)
@@ -2246,7 +2388,14 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
+      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
+        suspect and 1 or 0 }
+    end
+    if suspect then
+      local back = {}
+      for j = #ids, i + 1, -1 do back[#back + 1] = ids[j] end
+      bulk('RPUSH', K[2], back, 1000)
+      break
     end
   end
   bulk('ZADD', K[4], za, 1000)
@@ -2530,7 +2679,13 @@ end
 -- Pops up to ${'`'}max${'`'} waiting jobs and leases them to worker ${'`'}wid${'`'}. The attempt number is the lease
 -- token. The caller has checked the queue is not paused. Returns one array per job (see
 -- claim-10.lua for the fields).
-local function claimJobs(K, P, now, wid, leaseMs, max)
+--
+-- Isolation of suspects: a job that has stalled before (sc > 0) may be what kills its workers, and
+-- the jobs that stalled beside it are suspects too. A suspect is only handed to an idle worker
+-- (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the head
+-- of the list stops a busy worker's claim (the ids popped after it go back in order). So a job that
+-- crashes its worker keeps stalling alone and becomes poison, and its neighbours complete.
+local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
   if max <= 0 then return jobs end
   local ids = rcall('RPOP', K[2], max)
@@ -2539,9 +2694,17 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
   local leS = S(le)
   local nowS = S(now)
   local za = {}
-  for _, id in ipairs(ids) do
+  for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
     local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
+    local suspect = f[1] and f[8] ~= '0'
+    if suspect and not (exclusiveOk and #jobs == 0) then
+      -- Back to the head, in their order: this one and every id popped after it.
+      local back = {}
+      for j = #ids, i, -1 do back[#back + 1] = ids[j] end
+      bulk('RPUSH', K[2], back, 1000)
+      break
+    end
     if f[1] then
       local n = tonumber(f[4]) + 1
       local nS = S(n)
@@ -2549,7 +2712,14 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
+      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
+        suspect and 1 or 0 }
+    end
+    if suspect then
+      local back = {}
+      for j = #ids, i + 1, -1 do back[#back + 1] = ids[j] end
+      bulk('RPUSH', K[2], back, 1000)
+      break
     end
   end
   bulk('ZADD', K[4], za, 1000)
@@ -2834,7 +3004,13 @@ end
 -- Pops up to ${'`'}max${'`'} waiting jobs and leases them to worker ${'`'}wid${'`'}. The attempt number is the lease
 -- token. The caller has checked the queue is not paused. Returns one array per job (see
 -- claim-10.lua for the fields).
-local function claimJobs(K, P, now, wid, leaseMs, max)
+--
+-- Isolation of suspects: a job that has stalled before (sc > 0) may be what kills its workers, and
+-- the jobs that stalled beside it are suspects too. A suspect is only handed to an idle worker
+-- (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the head
+-- of the list stops a busy worker's claim (the ids popped after it go back in order). So a job that
+-- crashes its worker keeps stalling alone and becomes poison, and its neighbours complete.
+local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
   if max <= 0 then return jobs end
   local ids = rcall('RPOP', K[2], max)
@@ -2843,9 +3019,17 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
   local leS = S(le)
   local nowS = S(now)
   local za = {}
-  for _, id in ipairs(ids) do
+  for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
     local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
+    local suspect = f[1] and f[8] ~= '0'
+    if suspect and not (exclusiveOk and #jobs == 0) then
+      -- Back to the head, in their order: this one and every id popped after it.
+      local back = {}
+      for j = #ids, i, -1 do back[#back + 1] = ids[j] end
+      bulk('RPUSH', K[2], back, 1000)
+      break
+    end
     if f[1] then
       local n = tonumber(f[4]) + 1
       local nS = S(n)
@@ -2853,7 +3037,14 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
+      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
+        suspect and 1 or 0 }
+    end
+    if suspect then
+      local back = {}
+      for j = #ids, i + 1, -1 do back[#back + 1] = ids[j] end
+      bulk('RPUSH', K[2], back, 1000)
+      break
     end
   end
   bulk('ZADD', K[4], za, 1000)
@@ -3130,7 +3321,13 @@ end
 -- Pops up to ${'`'}max${'`'} waiting jobs and leases them to worker ${'`'}wid${'`'}. The attempt number is the lease
 -- token. The caller has checked the queue is not paused. Returns one array per job (see
 -- claim-10.lua for the fields).
-local function claimJobs(K, P, now, wid, leaseMs, max)
+--
+-- Isolation of suspects: a job that has stalled before (sc > 0) may be what kills its workers, and
+-- the jobs that stalled beside it are suspects too. A suspect is only handed to an idle worker
+-- (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the head
+-- of the list stops a busy worker's claim (the ids popped after it go back in order). So a job that
+-- crashes its worker keeps stalling alone and becomes poison, and its neighbours complete.
+local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
   if max <= 0 then return jobs end
   local ids = rcall('RPOP', K[2], max)
@@ -3139,9 +3336,17 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
   local leS = S(le)
   local nowS = S(now)
   local za = {}
-  for _, id in ipairs(ids) do
+  for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
     local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
+    local suspect = f[1] and f[8] ~= '0'
+    if suspect and not (exclusiveOk and #jobs == 0) then
+      -- Back to the head, in their order: this one and every id popped after it.
+      local back = {}
+      for j = #ids, i, -1 do back[#back + 1] = ids[j] end
+      bulk('RPUSH', K[2], back, 1000)
+      break
+    end
     if f[1] then
       local n = tonumber(f[4]) + 1
       local nS = S(n)
@@ -3149,7 +3354,14 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
+      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
+        suspect and 1 or 0 }
+    end
+    if suspect then
+      local back = {}
+      for j = #ids, i + 1, -1 do back[#back + 1] = ids[j] end
+      bulk('RPUSH', K[2], back, 1000)
+      break
     end
   end
   bulk('ZADD', K[4], za, 1000)

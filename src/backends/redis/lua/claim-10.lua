@@ -3,9 +3,10 @@
   promotes due scheduled jobs, so an idle worker that wakes at a due time starts that job now.
   ARGV[1] key prefix  ARGV[2] worker id  ARGV[3] lease ms  ARGV[4] max
   ARGV[5] lease-expired error JSON  ARGV[6] poison fingerprint  ARGV[7] poison label
+  ARGV[8] '1' when the worker is idle and may take a suspect (a job that stalled before) alone
   Returns { recovered, paused (1|0), nextWakeInMs (-1 = none or jobs claimed), job, job, ... } where
   each job is { id, name, data, opts, attempt, trigger, dueAt, startedAt, leaseExpiresAt, failures,
-  stalls, prevDelayMs ('' = none), manual JSON ('' = none) }. The attempt number is the lease token.
+  stalls, prevDelayMs ('' = none), manual JSON ('' = none), exclusive (1|0) }. The attempt number is the lease token.
 ]]
 --- @include "includes/base"
 local P = ARGV[1]
@@ -14,7 +15,7 @@ local recovered = recoverExpired(KEYS, P, now, ARGV[5], ARGV[6], ARGV[7])
 promoteDue(KEYS, P, now)
 local paused = rcall('HGET', KEYS[1], 'paused') == '1'
 local jobs = {}
-if not paused then jobs = claimJobs(KEYS, P, now, ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])) end
+if not paused then jobs = claimJobs(KEYS, P, now, ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[8] == '1') end
 local out = { recovered, paused and 1 or 0, -1 }
 for _, j in ipairs(jobs) do out[#out + 1] = j end
 if #jobs == 0 then out[3] = nextWakeIn(KEYS, now) end

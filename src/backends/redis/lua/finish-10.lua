@@ -6,6 +6,7 @@
   finishes one job and gets the next with one call.
   ARGV[1] key prefix  ARGV[2] request count  ARGV[3] claimMax  ARGV[4] worker id  ARGV[5] lease ms
   ARGV[6] lease-expired error JSON  ARGV[7] poison fingerprint  ARGV[8] poison label
+  ARGV[9] '1' when the worker will be idle after these finishes (it may take a suspect alone)
   then per request, 14 fields: id, attempt, workerId, outcome, body (JSON fragment),
     action (done|retry|dead), decision JSON (for retry: without its closing brace, Redis adds
     nextDueAt), delayMs or dead reason, result JSON, fingerprint, fingerprint label, error code,
@@ -27,7 +28,7 @@ local doneArgs = {}
 local waitIds = {}
 local schedArgs = {}
 for i = 0, count - 1 do
-  local b = 9 + i * 14
+  local b = 10 + i * 14
   local id = ARGV[b]
   local attempt = tonumber(ARGV[b + 1])
   local jk = P .. 'j:' .. id
@@ -115,7 +116,7 @@ if meta[1] == '1' then
   claim[2] = 1
 elseif claimMax > 0 then
   promoteDue(KEYS, P, now)
-  local jobs = claimJobs(KEYS, P, now, ARGV[4], tonumber(ARGV[5]), claimMax)
+  local jobs = claimJobs(KEYS, P, now, ARGV[4], tonumber(ARGV[5]), claimMax, ARGV[9] == '1')
   for _, j in ipairs(jobs) do claim[#claim + 1] = j end
   if #jobs == 0 then claim[3] = nextWakeIn(KEYS, now) end
 end

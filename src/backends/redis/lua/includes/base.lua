@@ -233,7 +233,13 @@ end
 -- Pops up to `max` waiting jobs and leases them to worker `wid`. The attempt number is the lease
 -- token. The caller has checked the queue is not paused. Returns one array per job (see
 -- claim-10.lua for the fields).
-local function claimJobs(K, P, now, wid, leaseMs, max)
+--
+-- Isolation of suspects: a job that has stalled before (sc > 0) may be what kills its workers, and
+-- the jobs that stalled beside it are suspects too. A suspect is only handed to an idle worker
+-- (`exclusiveOk`), alone, and that worker takes nothing else until it ends; a suspect at the head
+-- of the list stops a busy worker's claim (the ids popped after it go back in order). So a job that
+-- crashes its worker keeps stalling alone and becomes poison, and its neighbours complete.
+local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
   if max <= 0 then return jobs end
   local ids = rcall('RPOP', K[2], max)
@@ -242,9 +248,17 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
   local leS = S(le)
   local nowS = S(now)
   local za = {}
-  for _, id in ipairs(ids) do
+  for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
     local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
+    local suspect = f[1] and f[8] ~= '0'
+    if suspect and not (exclusiveOk and #jobs == 0) then
+      -- Back to the head, in their order: this one and every id popped after it.
+      local back = {}
+      for j = #ids, i, -1 do back[#back + 1] = ids[j] end
+      bulk('RPUSH', K[2], back, 1000)
+      break
+    end
     if f[1] then
       local n = tonumber(f[4]) + 1
       local nS = S(n)
@@ -252,7 +266,14 @@ local function claimJobs(K, P, now, wid, leaseMs, max)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '' }
+      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
+        suspect and 1 or 0 }
+    end
+    if suspect then
+      local back = {}
+      for j = #ids, i + 1, -1 do back[#back + 1] = ids[j] end
+      bulk('RPUSH', K[2], back, 1000)
+      break
     end
   end
   bulk('ZADD', K[4], za, 1000)
