@@ -134,6 +134,7 @@ describe.skipIf(!hasRedisServer())(
       let dead = 0;
       let stuck = 0;
       let duplicated = 0;
+      let rerunByB = 0;
       const recovery: number[] = [];
       const problems: string[] = [];
       const t = (x: number): number => x - stoppedAt;
@@ -161,23 +162,23 @@ describe.skipIf(!hasRedisServer())(
           problems.push(`${id}: attempt 1 ${first?.outcome} by ${first?.workerId}`);
         } else recovery.push(first.finishedAt - stoppedAt);
         if (variant === 'rescued') {
-          if (
-            second?.outcome !== 'succeeded' ||
-            second.workerId !== 'rescuer-B' ||
-            second.trigger !== 'stall' ||
-            j.attempts.length !== 2
-          ) {
-            problems.push(`${id}: not rerun once by B: ${story()}`);
+          // Recovered jobs are suspects and run one at a time on an idle worker (isolation of
+          // suspects), so with 1.5 s handlers B reruns some while A is frozen and A, once resumed,
+          // may rerun the rest: each is rerun exactly once, as a new attempt with trigger stall.
+          if (second?.outcome !== 'succeeded' || second.trigger !== 'stall' || j.attempts.length !== 2) {
+            problems.push(`${id}: not rerun exactly once: ${story()}`);
           }
-          if ((j.result as { by?: string } | undefined)?.by !== 'rescuer-B') {
-            problems.push(`${id}: result ${JSON.stringify(j.result)}`);
+          if ((j.result as { by?: string } | undefined)?.by !== second?.workerId) {
+            problems.push(`${id}: result ${JSON.stringify(j.result)} not from attempt 2's worker`);
           }
+          if (second?.workerId === 'rescuer-B') rerunByB++;
         }
         const refusal = j.refusals.find((r) => r.workerId === 'frozen-A' && r.attempt === 1);
         if (!refusal) {
           problems.push(`${id}: no refusal recorded for frozen-A attempt 1 (${JSON.stringify(j.refusals)})`);
         } else if (refusal.at < resumedAt - 5) problems.push(`${id}: refusal recorded before A was resumed`);
       }
+      if (variant === 'rescued' && rerunByB === 0) problems.push('B reran none of the recovered jobs while A was frozen');
       const recordedRefusals = held.filter((id) =>
         jobs.get(id)?.refusals.some((r) => r.workerId === 'frozen-A' && r.attempt === 1),
       ).length;
