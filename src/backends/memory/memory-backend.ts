@@ -388,9 +388,9 @@ export class MemoryBackend implements Backend {
       for (const id of q.waiting) {
         if (jobs.length >= req.max) break;
         const j = q.jobs.get(id) as MemJob;
-        // Isolation of suspects (see claimJobs in the Redis scripts): a job that stalled before
-        // goes only to an idle worker, alone; it stops a busy worker's claim where it stands.
-        const suspect = j.stalls > 0;
+        // Isolation of suspects (see claimJobs in the Redis scripts): a job whose next stall would
+        // make it poison goes only to an idle worker, alone; it stops a busy worker's claim there.
+        const suspect = j.stalls > 0 && j.stalls + 1 >= j.maxStalls;
         if (suspect && !(req.exclusiveOk === true && jobs.length === 0)) break;
         q.waiting.delete(id);
         const n = j.attempts.length + 1;

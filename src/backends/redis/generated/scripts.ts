@@ -246,11 +246,12 @@ end
 -- token. The caller has checked the queue is not paused. Returns one array per job (see
 -- claim-10.lua for the fields).
 --
--- Isolation of suspects: a job that has stalled before (sc > 0) may be what kills its workers, and
--- the jobs that stalled beside it are suspects too. A suspect is only handed to an idle worker
--- (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the head
--- of the list stops a busy worker's claim (the ids popped after it go back in order). So a job that
--- crashes its worker keeps stalling alone and becomes poison, and its neighbours complete.
+-- Isolation of suspects: a job whose next stall would make it poison (sc > 0 and sc + 1 >= ms) may
+-- be what kills its workers, or it stalled beside that one. A suspect is only handed to an idle
+-- worker (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the
+-- head of the list stops a busy worker's claim (the ids popped after it go back in order). So the
+-- poison verdict always follows a stall in isolation: a job that crashes its worker dies, and its
+-- neighbours complete. Only a job's last permitted delivery runs alone, which keeps the cost low.
 local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
   if max <= 0 then return jobs end
@@ -262,8 +263,9 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local za = {}
   for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
-    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
-    local suspect = f[1] and f[8] ~= '0'
+    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
+    local suspect = false
+    if f[1] and f[8] ~= '0' then suspect = tonumber(f[8]) + 1 >= tonumber(f[11]) end
     if suspect and not (exclusiveOk and #jobs == 0) then
       -- Back to the head, in their order: this one and every id popped after it.
       local back = {}
@@ -610,11 +612,12 @@ end
 -- token. The caller has checked the queue is not paused. Returns one array per job (see
 -- claim-10.lua for the fields).
 --
--- Isolation of suspects: a job that has stalled before (sc > 0) may be what kills its workers, and
--- the jobs that stalled beside it are suspects too. A suspect is only handed to an idle worker
--- (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the head
--- of the list stops a busy worker's claim (the ids popped after it go back in order). So a job that
--- crashes its worker keeps stalling alone and becomes poison, and its neighbours complete.
+-- Isolation of suspects: a job whose next stall would make it poison (sc > 0 and sc + 1 >= ms) may
+-- be what kills its workers, or it stalled beside that one. A suspect is only handed to an idle
+-- worker (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the
+-- head of the list stops a busy worker's claim (the ids popped after it go back in order). So the
+-- poison verdict always follows a stall in isolation: a job that crashes its worker dies, and its
+-- neighbours complete. Only a job's last permitted delivery runs alone, which keeps the cost low.
 local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
   if max <= 0 then return jobs end
@@ -626,8 +629,9 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local za = {}
   for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
-    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
-    local suspect = f[1] and f[8] ~= '0'
+    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
+    local suspect = false
+    if f[1] and f[8] ~= '0' then suspect = tonumber(f[8]) + 1 >= tonumber(f[11]) end
     if suspect and not (exclusiveOk and #jobs == 0) then
       -- Back to the head, in their order: this one and every id popped after it.
       local back = {}
@@ -945,11 +949,12 @@ end
 -- token. The caller has checked the queue is not paused. Returns one array per job (see
 -- claim-10.lua for the fields).
 --
--- Isolation of suspects: a job that has stalled before (sc > 0) may be what kills its workers, and
--- the jobs that stalled beside it are suspects too. A suspect is only handed to an idle worker
--- (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the head
--- of the list stops a busy worker's claim (the ids popped after it go back in order). So a job that
--- crashes its worker keeps stalling alone and becomes poison, and its neighbours complete.
+-- Isolation of suspects: a job whose next stall would make it poison (sc > 0 and sc + 1 >= ms) may
+-- be what kills its workers, or it stalled beside that one. A suspect is only handed to an idle
+-- worker (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the
+-- head of the list stops a busy worker's claim (the ids popped after it go back in order). So the
+-- poison verdict always follows a stall in isolation: a job that crashes its worker dies, and its
+-- neighbours complete. Only a job's last permitted delivery runs alone, which keeps the cost low.
 local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
   if max <= 0 then return jobs end
@@ -961,8 +966,9 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local za = {}
   for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
-    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
-    local suspect = f[1] and f[8] ~= '0'
+    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
+    local suspect = false
+    if f[1] and f[8] ~= '0' then suspect = tonumber(f[8]) + 1 >= tonumber(f[11]) end
     if suspect and not (exclusiveOk and #jobs == 0) then
       -- Back to the head, in their order: this one and every id popped after it.
       local back = {}
@@ -1311,11 +1317,12 @@ end
 -- token. The caller has checked the queue is not paused. Returns one array per job (see
 -- claim-10.lua for the fields).
 --
--- Isolation of suspects: a job that has stalled before (sc > 0) may be what kills its workers, and
--- the jobs that stalled beside it are suspects too. A suspect is only handed to an idle worker
--- (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the head
--- of the list stops a busy worker's claim (the ids popped after it go back in order). So a job that
--- crashes its worker keeps stalling alone and becomes poison, and its neighbours complete.
+-- Isolation of suspects: a job whose next stall would make it poison (sc > 0 and sc + 1 >= ms) may
+-- be what kills its workers, or it stalled beside that one. A suspect is only handed to an idle
+-- worker (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the
+-- head of the list stops a busy worker's claim (the ids popped after it go back in order). So the
+-- poison verdict always follows a stall in isolation: a job that crashes its worker dies, and its
+-- neighbours complete. Only a job's last permitted delivery runs alone, which keeps the cost low.
 local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
   if max <= 0 then return jobs end
@@ -1327,8 +1334,9 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local za = {}
   for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
-    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
-    local suspect = f[1] and f[8] ~= '0'
+    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
+    local suspect = false
+    if f[1] and f[8] ~= '0' then suspect = tonumber(f[8]) + 1 >= tonumber(f[11]) end
     if suspect and not (exclusiveOk and #jobs == 0) then
       -- Back to the head, in their order: this one and every id popped after it.
       local back = {}
@@ -1729,11 +1737,12 @@ end
 -- token. The caller has checked the queue is not paused. Returns one array per job (see
 -- claim-10.lua for the fields).
 --
--- Isolation of suspects: a job that has stalled before (sc > 0) may be what kills its workers, and
--- the jobs that stalled beside it are suspects too. A suspect is only handed to an idle worker
--- (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the head
--- of the list stops a busy worker's claim (the ids popped after it go back in order). So a job that
--- crashes its worker keeps stalling alone and becomes poison, and its neighbours complete.
+-- Isolation of suspects: a job whose next stall would make it poison (sc > 0 and sc + 1 >= ms) may
+-- be what kills its workers, or it stalled beside that one. A suspect is only handed to an idle
+-- worker (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the
+-- head of the list stops a busy worker's claim (the ids popped after it go back in order). So the
+-- poison verdict always follows a stall in isolation: a job that crashes its worker dies, and its
+-- neighbours complete. Only a job's last permitted delivery runs alone, which keeps the cost low.
 local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
   if max <= 0 then return jobs end
@@ -1745,8 +1754,9 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local za = {}
   for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
-    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
-    local suspect = f[1] and f[8] ~= '0'
+    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
+    local suspect = false
+    if f[1] and f[8] ~= '0' then suspect = tonumber(f[8]) + 1 >= tonumber(f[11]) end
     if suspect and not (exclusiveOk and #jobs == 0) then
       -- Back to the head, in their order: this one and every id popped after it.
       local back = {}
@@ -2048,11 +2058,12 @@ end
 -- token. The caller has checked the queue is not paused. Returns one array per job (see
 -- claim-10.lua for the fields).
 --
--- Isolation of suspects: a job that has stalled before (sc > 0) may be what kills its workers, and
--- the jobs that stalled beside it are suspects too. A suspect is only handed to an idle worker
--- (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the head
--- of the list stops a busy worker's claim (the ids popped after it go back in order). So a job that
--- crashes its worker keeps stalling alone and becomes poison, and its neighbours complete.
+-- Isolation of suspects: a job whose next stall would make it poison (sc > 0 and sc + 1 >= ms) may
+-- be what kills its workers, or it stalled beside that one. A suspect is only handed to an idle
+-- worker (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the
+-- head of the list stops a busy worker's claim (the ids popped after it go back in order). So the
+-- poison verdict always follows a stall in isolation: a job that crashes its worker dies, and its
+-- neighbours complete. Only a job's last permitted delivery runs alone, which keeps the cost low.
 local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
   if max <= 0 then return jobs end
@@ -2064,8 +2075,9 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local za = {}
   for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
-    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
-    local suspect = f[1] and f[8] ~= '0'
+    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
+    local suspect = false
+    if f[1] and f[8] ~= '0' then suspect = tonumber(f[8]) + 1 >= tonumber(f[11]) end
     if suspect and not (exclusiveOk and #jobs == 0) then
       -- Back to the head, in their order: this one and every id popped after it.
       local back = {}
@@ -2356,11 +2368,12 @@ end
 -- token. The caller has checked the queue is not paused. Returns one array per job (see
 -- claim-10.lua for the fields).
 --
--- Isolation of suspects: a job that has stalled before (sc > 0) may be what kills its workers, and
--- the jobs that stalled beside it are suspects too. A suspect is only handed to an idle worker
--- (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the head
--- of the list stops a busy worker's claim (the ids popped after it go back in order). So a job that
--- crashes its worker keeps stalling alone and becomes poison, and its neighbours complete.
+-- Isolation of suspects: a job whose next stall would make it poison (sc > 0 and sc + 1 >= ms) may
+-- be what kills its workers, or it stalled beside that one. A suspect is only handed to an idle
+-- worker (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the
+-- head of the list stops a busy worker's claim (the ids popped after it go back in order). So the
+-- poison verdict always follows a stall in isolation: a job that crashes its worker dies, and its
+-- neighbours complete. Only a job's last permitted delivery runs alone, which keeps the cost low.
 local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
   if max <= 0 then return jobs end
@@ -2372,8 +2385,9 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local za = {}
   for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
-    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
-    local suspect = f[1] and f[8] ~= '0'
+    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
+    local suspect = false
+    if f[1] and f[8] ~= '0' then suspect = tonumber(f[8]) + 1 >= tonumber(f[11]) end
     if suspect and not (exclusiveOk and #jobs == 0) then
       -- Back to the head, in their order: this one and every id popped after it.
       local back = {}
@@ -2680,11 +2694,12 @@ end
 -- token. The caller has checked the queue is not paused. Returns one array per job (see
 -- claim-10.lua for the fields).
 --
--- Isolation of suspects: a job that has stalled before (sc > 0) may be what kills its workers, and
--- the jobs that stalled beside it are suspects too. A suspect is only handed to an idle worker
--- (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the head
--- of the list stops a busy worker's claim (the ids popped after it go back in order). So a job that
--- crashes its worker keeps stalling alone and becomes poison, and its neighbours complete.
+-- Isolation of suspects: a job whose next stall would make it poison (sc > 0 and sc + 1 >= ms) may
+-- be what kills its workers, or it stalled beside that one. A suspect is only handed to an idle
+-- worker (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the
+-- head of the list stops a busy worker's claim (the ids popped after it go back in order). So the
+-- poison verdict always follows a stall in isolation: a job that crashes its worker dies, and its
+-- neighbours complete. Only a job's last permitted delivery runs alone, which keeps the cost low.
 local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
   if max <= 0 then return jobs end
@@ -2696,8 +2711,9 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local za = {}
   for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
-    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
-    local suspect = f[1] and f[8] ~= '0'
+    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
+    local suspect = false
+    if f[1] and f[8] ~= '0' then suspect = tonumber(f[8]) + 1 >= tonumber(f[11]) end
     if suspect and not (exclusiveOk and #jobs == 0) then
       -- Back to the head, in their order: this one and every id popped after it.
       local back = {}
@@ -3005,11 +3021,12 @@ end
 -- token. The caller has checked the queue is not paused. Returns one array per job (see
 -- claim-10.lua for the fields).
 --
--- Isolation of suspects: a job that has stalled before (sc > 0) may be what kills its workers, and
--- the jobs that stalled beside it are suspects too. A suspect is only handed to an idle worker
--- (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the head
--- of the list stops a busy worker's claim (the ids popped after it go back in order). So a job that
--- crashes its worker keeps stalling alone and becomes poison, and its neighbours complete.
+-- Isolation of suspects: a job whose next stall would make it poison (sc > 0 and sc + 1 >= ms) may
+-- be what kills its workers, or it stalled beside that one. A suspect is only handed to an idle
+-- worker (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the
+-- head of the list stops a busy worker's claim (the ids popped after it go back in order). So the
+-- poison verdict always follows a stall in isolation: a job that crashes its worker dies, and its
+-- neighbours complete. Only a job's last permitted delivery runs alone, which keeps the cost low.
 local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
   if max <= 0 then return jobs end
@@ -3021,8 +3038,9 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local za = {}
   for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
-    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
-    local suspect = f[1] and f[8] ~= '0'
+    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
+    local suspect = false
+    if f[1] and f[8] ~= '0' then suspect = tonumber(f[8]) + 1 >= tonumber(f[11]) end
     if suspect and not (exclusiveOk and #jobs == 0) then
       -- Back to the head, in their order: this one and every id popped after it.
       local back = {}
@@ -3322,11 +3340,12 @@ end
 -- token. The caller has checked the queue is not paused. Returns one array per job (see
 -- claim-10.lua for the fields).
 --
--- Isolation of suspects: a job that has stalled before (sc > 0) may be what kills its workers, and
--- the jobs that stalled beside it are suspects too. A suspect is only handed to an idle worker
--- (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the head
--- of the list stops a busy worker's claim (the ids popped after it go back in order). So a job that
--- crashes its worker keeps stalling alone and becomes poison, and its neighbours complete.
+-- Isolation of suspects: a job whose next stall would make it poison (sc > 0 and sc + 1 >= ms) may
+-- be what kills its workers, or it stalled beside that one. A suspect is only handed to an idle
+-- worker (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the
+-- head of the list stops a busy worker's claim (the ids popped after it go back in order). So the
+-- poison verdict always follows a stall in isolation: a job that crashes its worker dies, and its
+-- neighbours complete. Only a job's last permitted delivery runs alone, which keeps the cost low.
 local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
   if max <= 0 then return jobs end
@@ -3338,8 +3357,9 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local za = {}
   for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
-    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
-    local suspect = f[1] and f[8] ~= '0'
+    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
+    local suspect = false
+    if f[1] and f[8] ~= '0' then suspect = tonumber(f[8]) + 1 >= tonumber(f[11]) end
     if suspect and not (exclusiveOk and #jobs == 0) then
       -- Back to the head, in their order: this one and every id popped after it.
       local back = {}

@@ -234,11 +234,12 @@ end
 -- token. The caller has checked the queue is not paused. Returns one array per job (see
 -- claim-10.lua for the fields).
 --
--- Isolation of suspects: a job that has stalled before (sc > 0) may be what kills its workers, and
--- the jobs that stalled beside it are suspects too. A suspect is only handed to an idle worker
--- (`exclusiveOk`), alone, and that worker takes nothing else until it ends; a suspect at the head
--- of the list stops a busy worker's claim (the ids popped after it go back in order). So a job that
--- crashes its worker keeps stalling alone and becomes poison, and its neighbours complete.
+-- Isolation of suspects: a job whose next stall would make it poison (sc > 0 and sc + 1 >= ms) may
+-- be what kills its workers, or it stalled beside that one. A suspect is only handed to an idle
+-- worker (`exclusiveOk`), alone, and that worker takes nothing else until it ends; a suspect at the
+-- head of the list stops a busy worker's claim (the ids popped after it go back in order). So the
+-- poison verdict always follows a stall in isolation: a job that crashes its worker dies, and its
+-- neighbours complete. Only a job's last permitted delivery runs alone, which keeps the cost low.
 local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
   if max <= 0 then return jobs end
@@ -250,8 +251,9 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local za = {}
   for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
-    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man')
-    local suspect = f[1] and f[8] ~= '0'
+    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
+    local suspect = false
+    if f[1] and f[8] ~= '0' then suspect = tonumber(f[8]) + 1 >= tonumber(f[11]) end
     if suspect and not (exclusiveOk and #jobs == 0) then
       -- Back to the head, in their order: this one and every id popped after it.
       local back = {}
