@@ -136,7 +136,9 @@ function bystanderCases(name: string, backend: () => Backend): void {
     await sleep(80);
     expect(await b.recoverStalled(q)).toBe(2);
     // Both are suspects now: a busy worker gets neither; an idle one gets one, alone.
-    expect((await b.claim(q, { workerId: 'busy', leaseMs: 50, max: 4, exclusiveOk: false })).jobs).toEqual([]);
+    const busy = await b.claim(q, { workerId: 'busy', leaseMs: 50, max: 4, exclusiveOk: false });
+    expect(busy.jobs).toEqual([]);
+    expect(busy.nextWakeInMs).toBe(25); // stopped by a suspect: look again soon, not after idleCheckMs
     const second = await b.claim(q, { workerId: 'w2', leaseMs: 50, max: 4, exclusiveOk: true });
     expect(second.jobs.map((j) => [j.id, j.exclusive])).toEqual([[poison?.id, true]]);
     await sleep(80);

@@ -384,6 +384,7 @@ export class MemoryBackend implements Backend {
     if (recovered > 0) this.#wake(q);
     this.#promote(q, now);
     const jobs: ClaimedJob[] = [];
+    let blockedBySuspect = false;
     if (!q.paused) {
       for (const id of q.waiting) {
         if (jobs.length >= req.max) break;
@@ -391,7 +392,10 @@ export class MemoryBackend implements Backend {
         // Isolation of suspects (see claimJobs in the Redis scripts): a job whose next stall would
         // make it poison goes only to an idle worker, alone; it stops a busy worker's claim there.
         const suspect = j.stalls > 0 && j.stalls + 1 >= j.maxStalls;
-        if (suspect && !(req.exclusiveOk === true && jobs.length === 0)) break;
+        if (suspect && !(req.exclusiveOk === true && jobs.length === 0)) {
+          blockedBySuspect = jobs.length === 0;
+          break;
+        }
         q.waiting.delete(id);
         const n = j.attempts.length + 1;
         const leaseExpiresAt = now + req.leaseMs;
@@ -419,7 +423,9 @@ export class MemoryBackend implements Backend {
       }
     }
     let nextWakeInMs: number | undefined;
-    if (jobs.length === 0) {
+    // A suspect at the head stopped this busy worker's claim: look again soon.
+    if (blockedBySuspect) nextWakeInMs = SUSPECT_RECHECK_MS;
+    else if (jobs.length === 0) {
       let next = Infinity;
       for (const t of q.scheduled.values()) next = Math.min(next, t);
       for (const t of q.active.values()) next = Math.min(next, t);
@@ -669,6 +675,9 @@ function endFields(a: Attempt): Record<string, string> {
     dur: String(a.finishedAt - a.startedAt),
   };
 }
+
+/** How soon a worker whose claim was stopped by a suspect looks again (as in the Redis scripts). */
+const SUSPECT_RECHECK_MS = 25;
 
 function emptyQueue(): MemQueue {
   return {

@@ -254,9 +254,10 @@ end
 -- neighbours complete. Only a job's last permitted delivery runs alone, which keeps the cost low.
 local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
-  if max <= 0 then return jobs end
+  local blocked = false
+  if max <= 0 then return jobs, blocked end
   local ids = rcall('RPOP', K[2], max)
-  if not ids then return jobs end
+  if not ids then return jobs, blocked end
   local le = now + leaseMs
   local leS = S(le)
   local nowS = S(now)
@@ -271,6 +272,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       local back = {}
       for j = #ids, i, -1 do back[#back + 1] = ids[j] end
       bulk('RPUSH', K[2], back, 1000)
+      blocked = true
       break
     end
     if f[1] then
@@ -291,8 +293,12 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
     end
   end
   bulk('ZADD', K[4], za, 1000)
-  return jobs
+  -- blocked: a suspect at the head stopped this busy worker's claim; it should look again soon.
+  return jobs, blocked
 end
+
+-- How soon a worker whose claim was stopped by a suspect should look again (ms).
+local SUSPECT_RECHECK_MS = 25
 
 -- For an idle worker: ms until the next scheduled job is due or the next lease expires, or -1.
 local function nextWakeIn(K, now)
@@ -620,9 +626,10 @@ end
 -- neighbours complete. Only a job's last permitted delivery runs alone, which keeps the cost low.
 local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
-  if max <= 0 then return jobs end
+  local blocked = false
+  if max <= 0 then return jobs, blocked end
   local ids = rcall('RPOP', K[2], max)
-  if not ids then return jobs end
+  if not ids then return jobs, blocked end
   local le = now + leaseMs
   local leS = S(le)
   local nowS = S(now)
@@ -637,6 +644,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       local back = {}
       for j = #ids, i, -1 do back[#back + 1] = ids[j] end
       bulk('RPUSH', K[2], back, 1000)
+      blocked = true
       break
     end
     if f[1] then
@@ -657,8 +665,12 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
     end
   end
   bulk('ZADD', K[4], za, 1000)
-  return jobs
+  -- blocked: a suspect at the head stopped this busy worker's claim; it should look again soon.
+  return jobs, blocked
 end
+
+-- How soon a worker whose claim was stopped by a suspect should look again (ms).
+local SUSPECT_RECHECK_MS = 25
 
 -- For an idle worker: ms until the next scheduled job is due or the next lease expires, or -1.
 local function nextWakeIn(K, now)
@@ -957,9 +969,10 @@ end
 -- neighbours complete. Only a job's last permitted delivery runs alone, which keeps the cost low.
 local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
-  if max <= 0 then return jobs end
+  local blocked = false
+  if max <= 0 then return jobs, blocked end
   local ids = rcall('RPOP', K[2], max)
-  if not ids then return jobs end
+  if not ids then return jobs, blocked end
   local le = now + leaseMs
   local leS = S(le)
   local nowS = S(now)
@@ -974,6 +987,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       local back = {}
       for j = #ids, i, -1 do back[#back + 1] = ids[j] end
       bulk('RPUSH', K[2], back, 1000)
+      blocked = true
       break
     end
     if f[1] then
@@ -994,8 +1008,12 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
     end
   end
   bulk('ZADD', K[4], za, 1000)
-  return jobs
+  -- blocked: a suspect at the head stopped this busy worker's claim; it should look again soon.
+  return jobs, blocked
 end
+
+-- How soon a worker whose claim was stopped by a suspect should look again (ms).
+local SUSPECT_RECHECK_MS = 25
 
 -- For an idle worker: ms until the next scheduled job is due or the next lease expires, or -1.
 local function nextWakeIn(K, now)
@@ -1013,10 +1031,13 @@ local recovered = recoverExpired(KEYS, P, now, ARGV[5], ARGV[6], ARGV[7])
 promoteDue(KEYS, P, now)
 local paused = rcall('HGET', KEYS[1], 'paused') == '1'
 local jobs = {}
-if not paused then jobs = claimJobs(KEYS, P, now, ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[8] == '1') end
+local blocked = false
+if not paused then jobs, blocked = claimJobs(KEYS, P, now, ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[8] == '1') end
 local out = { recovered, paused and 1 or 0, -1 }
 for _, j in ipairs(jobs) do out[#out + 1] = j end
-if #jobs == 0 then out[3] = nextWakeIn(KEYS, now) end
+if #jobs == 0 then
+  if blocked then out[3] = SUSPECT_RECHECK_MS else out[3] = nextWakeIn(KEYS, now) end
+end
 flushEvents(KEYS, now)
 return out
 `,
@@ -1325,9 +1346,10 @@ end
 -- neighbours complete. Only a job's last permitted delivery runs alone, which keeps the cost low.
 local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
-  if max <= 0 then return jobs end
+  local blocked = false
+  if max <= 0 then return jobs, blocked end
   local ids = rcall('RPOP', K[2], max)
-  if not ids then return jobs end
+  if not ids then return jobs, blocked end
   local le = now + leaseMs
   local leS = S(le)
   local nowS = S(now)
@@ -1342,6 +1364,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       local back = {}
       for j = #ids, i, -1 do back[#back + 1] = ids[j] end
       bulk('RPUSH', K[2], back, 1000)
+      blocked = true
       break
     end
     if f[1] then
@@ -1362,8 +1385,12 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
     end
   end
   bulk('ZADD', K[4], za, 1000)
-  return jobs
+  -- blocked: a suspect at the head stopped this busy worker's claim; it should look again soon.
+  return jobs, blocked
 end
+
+-- How soon a worker whose claim was stopped by a suspect should look again (ms).
+local SUSPECT_RECHECK_MS = 25
 
 -- For an idle worker: ms until the next scheduled job is due or the next lease expires, or -1.
 local function nextWakeIn(K, now)
@@ -1476,9 +1503,11 @@ if meta[1] == '1' then
   claim[2] = 1
 elseif claimMax > 0 then
   promoteDue(KEYS, P, now)
-  local jobs = claimJobs(KEYS, P, now, ARGV[4], tonumber(ARGV[5]), claimMax, ARGV[9] == '1')
+  local jobs, blocked = claimJobs(KEYS, P, now, ARGV[4], tonumber(ARGV[5]), claimMax, ARGV[9] == '1')
   for _, j in ipairs(jobs) do claim[#claim + 1] = j end
-  if #jobs == 0 then claim[3] = nextWakeIn(KEYS, now) end
+  if #jobs == 0 then
+    if blocked then claim[3] = SUSPECT_RECHECK_MS else claim[3] = nextWakeIn(KEYS, now) end
+  end
 end
 -- Wake idle workers for the retries this call left waiting (not for jobs it claimed itself),
 -- plus one if a delayed retry became the earliest due.
@@ -1745,9 +1774,10 @@ end
 -- neighbours complete. Only a job's last permitted delivery runs alone, which keeps the cost low.
 local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
-  if max <= 0 then return jobs end
+  local blocked = false
+  if max <= 0 then return jobs, blocked end
   local ids = rcall('RPOP', K[2], max)
-  if not ids then return jobs end
+  if not ids then return jobs, blocked end
   local le = now + leaseMs
   local leS = S(le)
   local nowS = S(now)
@@ -1762,6 +1792,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       local back = {}
       for j = #ids, i, -1 do back[#back + 1] = ids[j] end
       bulk('RPUSH', K[2], back, 1000)
+      blocked = true
       break
     end
     if f[1] then
@@ -1782,8 +1813,12 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
     end
   end
   bulk('ZADD', K[4], za, 1000)
-  return jobs
+  -- blocked: a suspect at the head stopped this busy worker's claim; it should look again soon.
+  return jobs, blocked
 end
+
+-- How soon a worker whose claim was stopped by a suspect should look again (ms).
+local SUSPECT_RECHECK_MS = 25
 
 -- For an idle worker: ms until the next scheduled job is due or the next lease expires, or -1.
 local function nextWakeIn(K, now)
@@ -2066,9 +2101,10 @@ end
 -- neighbours complete. Only a job's last permitted delivery runs alone, which keeps the cost low.
 local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
-  if max <= 0 then return jobs end
+  local blocked = false
+  if max <= 0 then return jobs, blocked end
   local ids = rcall('RPOP', K[2], max)
-  if not ids then return jobs end
+  if not ids then return jobs, blocked end
   local le = now + leaseMs
   local leS = S(le)
   local nowS = S(now)
@@ -2083,6 +2119,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       local back = {}
       for j = #ids, i, -1 do back[#back + 1] = ids[j] end
       bulk('RPUSH', K[2], back, 1000)
+      blocked = true
       break
     end
     if f[1] then
@@ -2103,8 +2140,12 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
     end
   end
   bulk('ZADD', K[4], za, 1000)
-  return jobs
+  -- blocked: a suspect at the head stopped this busy worker's claim; it should look again soon.
+  return jobs, blocked
 end
+
+-- How soon a worker whose claim was stopped by a suspect should look again (ms).
+local SUSPECT_RECHECK_MS = 25
 
 -- For an idle worker: ms until the next scheduled job is due or the next lease expires, or -1.
 local function nextWakeIn(K, now)
@@ -2376,9 +2417,10 @@ end
 -- neighbours complete. Only a job's last permitted delivery runs alone, which keeps the cost low.
 local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
-  if max <= 0 then return jobs end
+  local blocked = false
+  if max <= 0 then return jobs, blocked end
   local ids = rcall('RPOP', K[2], max)
-  if not ids then return jobs end
+  if not ids then return jobs, blocked end
   local le = now + leaseMs
   local leS = S(le)
   local nowS = S(now)
@@ -2393,6 +2435,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       local back = {}
       for j = #ids, i, -1 do back[#back + 1] = ids[j] end
       bulk('RPUSH', K[2], back, 1000)
+      blocked = true
       break
     end
     if f[1] then
@@ -2413,8 +2456,12 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
     end
   end
   bulk('ZADD', K[4], za, 1000)
-  return jobs
+  -- blocked: a suspect at the head stopped this busy worker's claim; it should look again soon.
+  return jobs, blocked
 end
+
+-- How soon a worker whose claim was stopped by a suspect should look again (ms).
+local SUSPECT_RECHECK_MS = 25
 
 -- For an idle worker: ms until the next scheduled job is due or the next lease expires, or -1.
 local function nextWakeIn(K, now)
@@ -2702,9 +2749,10 @@ end
 -- neighbours complete. Only a job's last permitted delivery runs alone, which keeps the cost low.
 local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
-  if max <= 0 then return jobs end
+  local blocked = false
+  if max <= 0 then return jobs, blocked end
   local ids = rcall('RPOP', K[2], max)
-  if not ids then return jobs end
+  if not ids then return jobs, blocked end
   local le = now + leaseMs
   local leS = S(le)
   local nowS = S(now)
@@ -2719,6 +2767,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       local back = {}
       for j = #ids, i, -1 do back[#back + 1] = ids[j] end
       bulk('RPUSH', K[2], back, 1000)
+      blocked = true
       break
     end
     if f[1] then
@@ -2739,8 +2788,12 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
     end
   end
   bulk('ZADD', K[4], za, 1000)
-  return jobs
+  -- blocked: a suspect at the head stopped this busy worker's claim; it should look again soon.
+  return jobs, blocked
 end
+
+-- How soon a worker whose claim was stopped by a suspect should look again (ms).
+local SUSPECT_RECHECK_MS = 25
 
 -- For an idle worker: ms until the next scheduled job is due or the next lease expires, or -1.
 local function nextWakeIn(K, now)
@@ -3029,9 +3082,10 @@ end
 -- neighbours complete. Only a job's last permitted delivery runs alone, which keeps the cost low.
 local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
-  if max <= 0 then return jobs end
+  local blocked = false
+  if max <= 0 then return jobs, blocked end
   local ids = rcall('RPOP', K[2], max)
-  if not ids then return jobs end
+  if not ids then return jobs, blocked end
   local le = now + leaseMs
   local leS = S(le)
   local nowS = S(now)
@@ -3046,6 +3100,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       local back = {}
       for j = #ids, i, -1 do back[#back + 1] = ids[j] end
       bulk('RPUSH', K[2], back, 1000)
+      blocked = true
       break
     end
     if f[1] then
@@ -3066,8 +3121,12 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
     end
   end
   bulk('ZADD', K[4], za, 1000)
-  return jobs
+  -- blocked: a suspect at the head stopped this busy worker's claim; it should look again soon.
+  return jobs, blocked
 end
+
+-- How soon a worker whose claim was stopped by a suspect should look again (ms).
+local SUSPECT_RECHECK_MS = 25
 
 -- For an idle worker: ms until the next scheduled job is due or the next lease expires, or -1.
 local function nextWakeIn(K, now)
@@ -3348,9 +3407,10 @@ end
 -- neighbours complete. Only a job's last permitted delivery runs alone, which keeps the cost low.
 local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
-  if max <= 0 then return jobs end
+  local blocked = false
+  if max <= 0 then return jobs, blocked end
   local ids = rcall('RPOP', K[2], max)
-  if not ids then return jobs end
+  if not ids then return jobs, blocked end
   local le = now + leaseMs
   local leS = S(le)
   local nowS = S(now)
@@ -3365,6 +3425,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       local back = {}
       for j = #ids, i, -1 do back[#back + 1] = ids[j] end
       bulk('RPUSH', K[2], back, 1000)
+      blocked = true
       break
     end
     if f[1] then
@@ -3385,8 +3446,12 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
     end
   end
   bulk('ZADD', K[4], za, 1000)
-  return jobs
+  -- blocked: a suspect at the head stopped this busy worker's claim; it should look again soon.
+  return jobs, blocked
 end
+
+-- How soon a worker whose claim was stopped by a suspect should look again (ms).
+local SUSPECT_RECHECK_MS = 25
 
 -- For an idle worker: ms until the next scheduled job is due or the next lease expires, or -1.
 local function nextWakeIn(K, now)

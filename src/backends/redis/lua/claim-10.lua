@@ -15,9 +15,12 @@ local recovered = recoverExpired(KEYS, P, now, ARGV[5], ARGV[6], ARGV[7])
 promoteDue(KEYS, P, now)
 local paused = rcall('HGET', KEYS[1], 'paused') == '1'
 local jobs = {}
-if not paused then jobs = claimJobs(KEYS, P, now, ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[8] == '1') end
+local blocked = false
+if not paused then jobs, blocked = claimJobs(KEYS, P, now, ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[8] == '1') end
 local out = { recovered, paused and 1 or 0, -1 }
 for _, j in ipairs(jobs) do out[#out + 1] = j end
-if #jobs == 0 then out[3] = nextWakeIn(KEYS, now) end
+if #jobs == 0 then
+  if blocked then out[3] = SUSPECT_RECHECK_MS else out[3] = nextWakeIn(KEYS, now) end
+end
 flushEvents(KEYS, now)
 return out

@@ -116,9 +116,11 @@ if meta[1] == '1' then
   claim[2] = 1
 elseif claimMax > 0 then
   promoteDue(KEYS, P, now)
-  local jobs = claimJobs(KEYS, P, now, ARGV[4], tonumber(ARGV[5]), claimMax, ARGV[9] == '1')
+  local jobs, blocked = claimJobs(KEYS, P, now, ARGV[4], tonumber(ARGV[5]), claimMax, ARGV[9] == '1')
   for _, j in ipairs(jobs) do claim[#claim + 1] = j end
-  if #jobs == 0 then claim[3] = nextWakeIn(KEYS, now) end
+  if #jobs == 0 then
+    if blocked then claim[3] = SUSPECT_RECHECK_MS else claim[3] = nextWakeIn(KEYS, now) end
+  end
 end
 -- Wake idle workers for the retries this call left waiting (not for jobs it claimed itself),
 -- plus one if a delayed retry became the earliest due.

@@ -242,9 +242,10 @@ end
 -- neighbours complete. Only a job's last permitted delivery runs alone, which keeps the cost low.
 local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
-  if max <= 0 then return jobs end
+  local blocked = false
+  if max <= 0 then return jobs, blocked end
   local ids = rcall('RPOP', K[2], max)
-  if not ids then return jobs end
+  if not ids then return jobs, blocked end
   local le = now + leaseMs
   local leS = S(le)
   local nowS = S(now)
@@ -259,6 +260,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       local back = {}
       for j = #ids, i, -1 do back[#back + 1] = ids[j] end
       bulk('RPUSH', K[2], back, 1000)
+      blocked = true
       break
     end
     if f[1] then
@@ -279,8 +281,12 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
     end
   end
   bulk('ZADD', K[4], za, 1000)
-  return jobs
+  -- blocked: a suspect at the head stopped this busy worker's claim; it should look again soon.
+  return jobs, blocked
 end
+
+-- How soon a worker whose claim was stopped by a suspect should look again (ms).
+local SUSPECT_RECHECK_MS = 25
 
 -- For an idle worker: ms until the next scheduled job is due or the next lease expires, or -1.
 local function nextWakeIn(K, now)
