@@ -99,7 +99,10 @@ export class RedisBackend implements Backend {
   readonly #keys = new Map<string, QueueKeys>();
   readonly #blockers: Client[] = [];
   readonly #busyBlockers = new Set<Client>();
-  readonly #clientIds = new WeakMap<Client, number>();
+  /** A blocking connection's CLIENT ID, with the connection epoch it belongs to. */
+  readonly #clientIds = new WeakMap<Client, { id: number; epoch: number }>();
+  /** Bumped each time a blocking connection closes: after a reconnect its CLIENT ID is another. */
+  readonly #epochs = new WeakMap<Client, number>();
   readonly #onWarning: (message: string) => void;
   #closed = false;
   #checked: Promise<void> | undefined;
@@ -288,6 +291,8 @@ export class RedisBackend implements Backend {
       conn = (this.client.duplicate as () => Client).call(this.client);
       // Connection errors surface as the failed command; without a listener ioredis logs them.
       conn.on('error', () => undefined);
+      const made = conn;
+      made.on('close', () => this.#epochs.set(made, (this.#epochs.get(made) ?? 0) + 1));
     }
     const c = conn;
     this.#busyBlockers.add(c);
@@ -299,13 +304,16 @@ export class RedisBackend implements Backend {
     signal.addEventListener('abort', drop, { once: true });
     // A half-open connection would block forever: give up on it a little after the timeout.
     const guard = setTimeout(drop, timeoutMs + 2000);
-    let id = this.#clientIds.get(c);
-    if (id === undefined) {
+    // The id is only trusted for the connection epoch it was read in: after a reconnect (a Redis
+    // restart) another client may hold the old id, and unblocking it would wake a stranger.
+    let known = this.#clientIds.get(c);
+    if (known === undefined || known.epoch !== (this.#epochs.get(c) ?? 0)) {
       try {
-        id = Number(await c.call('CLIENT', 'ID'));
-        this.#clientIds.set(c, id);
+        const epoch = this.#epochs.get(c) ?? 0;
+        known = { id: Number(await c.call('CLIENT', 'ID')), epoch };
+        this.#clientIds.set(c, known);
       } catch {
-        id = undefined;
+        known = undefined;
       }
     }
     let popError: unknown;
@@ -334,7 +342,8 @@ export class RedisBackend implements Backend {
     const first = await Promise.race([blocking, local, aborted]);
     clearTimeout(timer);
     signal.removeEventListener('abort', onAbort as () => void);
-    if (first === 'timer' && id !== undefined) {
+    if (first === 'timer' && known !== undefined && known.epoch === (this.#epochs.get(c) ?? 0)) {
+      const id = known.id;
       try {
         // 1 = it was blocked and is now released; 0 = the BLPOP has not reached Redis yet: try
         // again shortly, then leave it to run out its backstop rather than wait for it.
