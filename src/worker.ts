@@ -155,7 +155,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     let failures = 0;
     await this.queue.ready().catch((e: unknown) => this.#error(e));
     while (!this.#closeAc.signal.aborted) {
-      const free = this.#exclusiveRunning() ? 0 : concurrency - this.#inflight.size - this.#claiming;
+      const free = this.#exclusive > 0 ? 0 : concurrency - this.#inflight.size - this.#claiming;
       if (free <= 0) {
         await new Promise<void>((resolve) => (this.#slotWaiter = resolve));
         continue;
@@ -208,23 +208,22 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
       done: Promise.resolve(),
     };
     this.#inflight.set(c.id, entry);
+    if (c.exclusive) this.#exclusive++;
     entry.done = this.#execute(entry)
       .catch((e: unknown) => this.#error(e))
       .finally(() => {
         // By identity: the same job may already be running again here (an immediate retry claimed
         // by this worker's own finish), and that new entry must stay.
         if (this.#inflight.get(c.id) === entry) this.#inflight.delete(c.id);
+        if (c.exclusive) this.#exclusive--;
         const w = this.#slotWaiter;
         this.#slotWaiter = undefined;
         w?.();
       });
   }
 
-  /** A suspect (a job that stalled before) runs alone: nothing else is claimed meanwhile. */
-  #exclusiveRunning(): boolean {
-    for (const e of this.#inflight.values()) if (e.claimed.exclusive) return true;
-    return false;
-  }
+  /** Suspects in flight (see #start): while one runs, nothing else is claimed. */
+  #exclusive = 0;
 
   #opts(text: string): JobOptionsStored {
     let o = this.#optsCache.get(text);
@@ -434,8 +433,8 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     const { concurrency, batchSize, workerId, leaseMs } = this.options;
     const closing = this.#closeAc.signal.aborted;
     // The finishing jobs are still counted in #inflight: their slots are what this claim fills.
-    const finishing = new Set(batch.map((b) => b.req.id));
-    const othersExclusive = [...this.#inflight.values()].some((e) => e.claimed.exclusive && !finishing.has(e.claimed.id));
+    const finishingExclusive = batch.filter((b) => this.#inflight.get(b.req.id)?.claimed.exclusive).length;
+    const othersExclusive = this.#exclusive > finishingExclusive;
     const want =
       closing || othersExclusive
         ? 0
