@@ -114,6 +114,12 @@ export interface FinishRequest {
   /** The attempt number (lease token) the worker claimed. */
   readonly attempt: number;
   readonly workerId: string;
+  /**
+   * How long the worker held the job in its prefetch buffer before the handler started (ms,
+   * measured on the worker's monotonic clock): the attempt's startedAt is the claim time plus this.
+   * For a job given back unstarted, the whole time it was held. @default 0
+   */
+  readonly heldMs?: number;
   /** `interrupted` (worker shutdown) does not count against the retry budget. */
   readonly outcome: 'succeeded' | 'failed' | 'timed_out' | 'interrupted';
   /** JSON text of the result, when succeeded. */

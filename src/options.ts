@@ -70,8 +70,17 @@ export interface WorkerOptions {
   readonly workerId?: string;
   /** Custom retry strategies, referenced by `{ type: 'custom', name }`. */
   readonly strategies?: Readonly<Record<string, CustomStrategy>>;
-  /** Most jobs claimed in one round trip. @default min(concurrency, 50) */
+  /** Most jobs claimed in one round trip. @default 50 */
   readonly batchSize?: number;
+  /**
+   * Claimed jobs a worker may hold beyond its running ones, so that short jobs do not each wait
+   * for a round trip. Held jobs are leased (and renewed) like running ones; the time a job was held
+   * is added to its attempt's startedAt, so drift stays true. A number holds up to that many;
+   * 'auto' holds what the worker will start within 2 ms at its handlers' recent pace (up to 50 for
+   * jobs of microseconds, none for jobs of 2 ms × concurrency or more); 0 never holds any.
+   * @default 'auto'
+   */
+  readonly prefetch?: number | 'auto';
   /** Longest an idle worker blocks before checking again (ms). @default 5000 */
   readonly idleCheckMs?: number;
   /** Random source for jitter, in [0, 1). @default Math.random */
@@ -86,6 +95,7 @@ export interface ResolvedWorkerOptions {
   readonly workerId: string;
   readonly strategies: Readonly<Record<string, CustomStrategy>>;
   readonly batchSize: number;
+  readonly prefetch: number | 'auto';
   readonly idleCheckMs: number;
   readonly random: () => number;
   readonly autostart: boolean;
@@ -275,7 +285,7 @@ export function resolveWorkerOptions(o: WorkerOptions | undefined, defaultWorker
   assertObject(opts, 'worker options');
   assertKnownKeys(
     opts,
-    ['concurrency', 'leaseMs', 'workerId', 'strategies', 'batchSize', 'idleCheckMs', 'random', 'autostart'],
+    ['concurrency', 'leaseMs', 'workerId', 'strategies', 'batchSize', 'prefetch', 'idleCheckMs', 'random', 'autostart'],
     'worker options',
   );
   const concurrency = opts.concurrency === undefined ? 1 : assertInt(opts.concurrency, 'concurrency', 1, 10_000);
@@ -297,8 +307,15 @@ export function resolveWorkerOptions(o: WorkerOptions | undefined, defaultWorker
     leaseMs: opts.leaseMs === undefined ? 30_000 : assertDuration(opts.leaseMs, 'leaseMs', 50),
     workerId,
     strategies: (opts.strategies ?? {}) as Readonly<Record<string, CustomStrategy>>,
-    batchSize:
-      opts.batchSize === undefined ? Math.min(concurrency, 50) : assertInt(opts.batchSize, 'batchSize', 1, 1000),
+    batchSize: opts.batchSize === undefined ? 50 : assertInt(opts.batchSize, 'batchSize', 1, 1000),
+    prefetch:
+      opts.prefetch === undefined || opts.prefetch === 'auto'
+        ? 'auto'
+        : typeof opts.prefetch === 'number'
+          ? assertInt(opts.prefetch, 'prefetch', 0, 1000)
+          : (() => {
+              throw new ValidationError('prefetch', "'auto' or an integer between 0 and 1000", opts.prefetch);
+            })(),
     idleCheckMs: opts.idleCheckMs === undefined ? 5000 : assertDuration(opts.idleCheckMs, 'idleCheckMs', 10),
     random: (opts.random ?? Math.random) as () => number,
     autostart: opts.autostart === undefined ? true : opts.autostart === true,

@@ -75,6 +75,10 @@ export interface Worker<Data, Result> {
 }
 /* eslint-enable @typescript-eslint/no-unused-vars */
 
+/** The automatic prefetch holds what the worker will start within this window. */
+const PREFETCH_WINDOW_MS = 2;
+const MAX_AUTO_PREFETCH = 50;
+
 export class TimeoutError extends Error {
   override readonly name = 'TimeoutError';
   readonly code = 'TIMEOUT';
@@ -91,7 +95,10 @@ export class WorkerClosingError extends Error {
 interface InFlight {
   readonly claimed: ClaimedJob;
   readonly ac: AbortController;
-  readonly startedLocal: number;
+  /** performance.now() when the claim reached this worker. */
+  readonly claimedLocal: number;
+  /** performance.now() when the handler started (0 while held in the prefetch buffer). */
+  startedLocal: number;
   leaseLost: boolean;
   /** Set when the attempt's outcome has been handed to the finisher. */
   settled: boolean;
@@ -119,6 +126,12 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
   #flushScheduled = false;
   #closing: Promise<void> | undefined;
   #drainedEmitted = false;
+  /** Handlers running now (≤ concurrency). */
+  #running = 0;
+  /** Claimed jobs waiting here for a free slot (the prefetch buffer), oldest first. */
+  #buffer: InFlight[] = [];
+  /** Moving average of handler run times (ms), for the automatic prefetch; undefined until measured. */
+  #avgRunMs: number | undefined;
 
   constructor(queue: Queue<Data, Result>, handler: Handler<Data, Result>, options?: WorkerOptions) {
     super();
@@ -140,9 +153,34 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     this.#loop = this.#run().catch((e: unknown) => this.#error(e));
   }
 
-  /** Jobs running now. */
+  /** Handlers running now. */
   get running(): number {
-    return this.#inflight.size;
+    return this.#running;
+  }
+
+  /**
+   * How many claimed jobs this worker may hold beyond its running ones. 'auto' holds what it will
+   * start within PREFETCH_WINDOW_MS at the handlers' recent pace: up to MAX_AUTO_PREFETCH for
+   * jobs that take microseconds, none for jobs that take longer than the window.
+   */
+  #allowance(): number {
+    const p = this.options.prefetch;
+    if (p !== 'auto') return p;
+    const avg = this.#avgRunMs;
+    if (avg === undefined) return 0;
+    return Math.min(MAX_AUTO_PREFETCH, Math.floor((PREFETCH_WINDOW_MS * this.options.concurrency) / Math.max(avg, 0.001)));
+  }
+
+  /** Slots a claim may fill now: free handler slots plus the prefetch allowance. */
+  #wanted(): number {
+    return (
+      this.options.concurrency +
+      this.#allowance() -
+      this.#running -
+      this.#buffer.length -
+      this.#claiming -
+      this.#pendingFinish.length
+    );
   }
 
   #error(e: unknown): void {
@@ -155,12 +193,17 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     let failures = 0;
     await this.queue.ready().catch((e: unknown) => this.#error(e));
     while (!this.#closeAc.signal.aborted) {
-      const free = this.#exclusive > 0 ? 0 : concurrency - this.#inflight.size - this.#claiming;
-      if (free <= 0) {
+      // A free handler slot is filled at once; the prefetch buffer is refilled in batches, when
+      // half of it has been used, so that a busy worker does not claim one job per round trip.
+      // Finishes not yet sent keep their slot: the finish's own claim will fill it.
+      const wanted = this.#exclusive > 0 ? 0 : this.#wanted();
+      const slotFree =
+        concurrency - this.#running - this.#buffer.length - this.#claiming - this.#pendingFinish.length > 0;
+      if (wanted <= 0 || (!slotFree && wanted < Math.ceil(this.#allowance() / 2))) {
         await new Promise<void>((resolve) => (this.#slotWaiter = resolve));
         continue;
       }
-      const max = Math.min(batchSize, free);
+      const max = Math.min(batchSize, wanted);
       const exclusiveOk = this.#inflight.size === 0 && this.#claiming === 0;
       let res;
       this.#claiming += max;
@@ -179,7 +222,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
       if (res.recovered > 0) this.emit('stalled', { recovered: res.recovered });
       if (res.jobs.length > 0) {
         this.#drainedEmitted = false;
-        for (const c of res.jobs) this.#start(c);
+        this.#take(res.jobs);
         continue;
       }
       if (this.#inflight.size === 0 && !this.#drainedEmitted) {
@@ -198,28 +241,67 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     }
   }
 
-  #start(c: ClaimedJob): void {
-    const entry: InFlight = {
-      claimed: c,
-      ac: new AbortController(),
-      startedLocal: performance.now(),
-      leaseLost: false,
-      settled: false,
-      done: Promise.resolve(),
-    };
-    this.#inflight.set(c.id, entry);
-    if (c.exclusive) this.#exclusive++;
+  #wakeLoop(): void {
+    const w = this.#slotWaiter;
+    this.#slotWaiter = undefined;
+    w?.();
+  }
+
+  /** Takes claimed jobs: starts what free slots allow, holds the rest in the prefetch buffer. */
+  #take(jobs: readonly ClaimedJob[]): void {
+    const now = performance.now();
+    for (const c of jobs) {
+      const entry: InFlight = {
+        claimed: c,
+        ac: new AbortController(),
+        claimedLocal: now,
+        startedLocal: 0,
+        leaseLost: false,
+        settled: false,
+        done: Promise.resolve(),
+      };
+      this.#inflight.set(c.id, entry);
+      if (c.exclusive) this.#exclusive++;
+      if (this.#running < this.options.concurrency && this.#buffer.length === 0) this.#start(entry);
+      else this.#buffer.push(entry);
+    }
+  }
+
+  /** Starts held jobs while slots are free; drops those whose lease was lost meanwhile. */
+  #startBuffered(): void {
+    while (this.#buffer.length > 0 && this.#running < this.options.concurrency && !this.#closeAc.signal.aborted) {
+      const entry = this.#buffer.shift() as InFlight;
+      if (entry.leaseLost) {
+        this.#forget(entry);
+        continue;
+      }
+      this.#start(entry);
+    }
+  }
+
+  #forget(entry: InFlight): void {
+    // By identity: the same job may already be held again here (an immediate retry claimed by
+    // this worker's own finish), and that new entry must stay.
+    if (this.#inflight.get(entry.claimed.id) === entry) this.#inflight.delete(entry.claimed.id);
+    if (entry.claimed.exclusive) this.#exclusive--;
+    this.#wakeLoop();
+  }
+
+  #start(entry: InFlight): void {
+    entry.startedLocal = performance.now();
+    this.#running++;
     entry.done = this.#execute(entry)
       .catch((e: unknown) => this.#error(e))
-      .finally(() => {
-        // By identity: the same job may already be running again here (an immediate retry claimed
-        // by this worker's own finish), and that new entry must stay.
-        if (this.#inflight.get(c.id) === entry) this.#inflight.delete(c.id);
-        if (c.exclusive) this.#exclusive--;
-        const w = this.#slotWaiter;
-        this.#slotWaiter = undefined;
-        w?.();
-      });
+      .finally(() => this.#forget(entry));
+  }
+
+  /** A handler returned or threw: its slot goes to the next held job at once. */
+  #ran(entry: InFlight): void {
+    this.#running--;
+    const ms = performance.now() - entry.startedLocal;
+    this.#avgRunMs = this.#avgRunMs === undefined ? ms : this.#avgRunMs + (ms - this.#avgRunMs) * 0.2;
+    this.#startBuffered();
+    this.#wakeLoop();
   }
 
   /** Suspects in flight (see #start): while one runs, nothing else is claimed. */
@@ -241,6 +323,9 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     const base = { id: c.id, name: c.name, attempt: c.attempt };
     const backend = this.#backend;
     const queueName = this.queue.name;
+    // Time spent in the prefetch buffer: the attempt really started this much after its claim.
+    const heldMs = Math.round(entry.startedLocal - entry.claimedLocal);
+    const startedAt = c.startedAt + heldMs;
     const job: ActiveJob<Data> = {
       id: c.id,
       queue: queueName,
@@ -249,12 +334,12 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
       attempt: c.attempt,
       trigger: c.trigger,
       dueAt: c.dueAt,
-      startedAt: c.startedAt,
+      startedAt,
       manual: c.manual,
       signal: entry.ac.signal,
       previousAttempts: async () => (await backend.getAttempts(queueName, c.id)) ?? [],
     };
-    this.emit('active', { ...base, trigger: c.trigger, driftMs: c.startedAt - c.dueAt });
+    this.emit('active', { ...base, trigger: c.trigger, driftMs: startedAt - c.dueAt });
 
     let timer: NodeJS.Timeout | undefined;
     let outcome: 'succeeded' | 'failed' | 'timed_out' | 'interrupted';
@@ -287,6 +372,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
             : 'failed';
     } finally {
       clearTimeout(timer);
+      this.#ran(entry);
     }
     if (entry.settled) return; // released by close() after its deadline
     entry.settled = true;
@@ -301,9 +387,11 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
   ): Promise<void> {
     const c = entry.claimed;
     const base = { id: c.id, name: c.name, attempt: c.attempt };
+    // Held in the prefetch buffer before it started (or for good, when given back unstarted).
+    const heldMs = Math.max(0, Math.round((entry.startedLocal || performance.now()) - entry.claimedLocal));
     let req: FinishRequest;
     if (outcome === 'succeeded') {
-      req = { id: c.id, attempt: c.attempt, workerId: this.id, outcome, result: this.#resultJson(result), decision: { action: 'done' } };
+      req = { id: c.id, attempt: c.attempt, workerId: this.id, heldMs, outcome, result: this.#resultJson(result), decision: { action: 'done' } };
     } else if (outcome === 'interrupted') {
       // Given back on shutdown: not the job's fault, so no classification and no budget spent.
       const error = serializeError(thrown);
@@ -311,6 +399,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
         id: c.id,
         attempt: c.attempt,
         workerId: this.id,
+        heldMs,
         outcome,
         error,
         errorClass: 'temporary',
@@ -332,6 +421,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
         id: c.id,
         attempt: c.attempt,
         workerId: this.id,
+        heldMs,
         outcome,
         error,
         errorClass: cls.errorClass,
@@ -430,15 +520,12 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
       setImmediate(() => void this.#flush());
     }
     if (batch.length === 0) return;
-    const { concurrency, batchSize, workerId, leaseMs } = this.options;
+    const { batchSize, workerId, leaseMs } = this.options;
     const closing = this.#closeAc.signal.aborted;
-    // The finishing jobs are still counted in #inflight: their slots are what this claim fills.
+    // The finishing jobs are still counted in #inflight (their slots are free already).
     const finishingExclusive = batch.filter((b) => this.#inflight.get(b.req.id)?.claimed.exclusive).length;
     const othersExclusive = this.#exclusive > finishingExclusive;
-    const want =
-      closing || othersExclusive
-        ? 0
-        : Math.max(0, Math.min(batchSize, concurrency - (this.#inflight.size - batch.length) - this.#claiming));
+    const want = closing || othersExclusive ? 0 : Math.max(0, Math.min(batchSize, this.#wanted()));
     const exclusiveOk = this.#inflight.size - batch.length === 0 && this.#claiming === 0;
     this.#claiming += want;
     let results: FinishResult[];
@@ -455,13 +542,13 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
       return;
     }
     this.#claiming -= want;
-    // Start the new jobs before the finished ones leave #inflight, so the main loop never sees
-    // their slots as free in between.
     if (claimed.jobs.length > 0) {
       this.#drainedEmitted = false;
-      for (const c of claimed.jobs) this.#start(c);
+      this.#take(claimed.jobs);
     }
     batch.forEach((b, i) => b.resolve(results[i] as FinishResult));
+    // Slots this claim could not fill are the main loop's again.
+    this.#wakeLoop();
   }
 
   async #renew(): Promise<void> {
@@ -511,6 +598,17 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     this.#slotWaiter = undefined;
     w?.();
     await this.#loop;
+    // Held jobs that never started go back at once, for other workers to run.
+    for (const e of this.#buffer.splice(0)) {
+      e.settled = true;
+      e.done = (
+        e.leaseLost
+          ? Promise.resolve()
+          : this.#report(e, 'interrupted', undefined, new WorkerClosingError('worker closed before the job started'))
+      )
+        .catch((err: unknown) => this.#error(err))
+        .finally(() => this.#forget(e));
+    }
     const all = (): Promise<unknown> => Promise.allSettled([...this.#inflight.values()].map((e) => e.done));
     if (this.#inflight.size > 0) {
       const finished = await Promise.race([all().then(() => true), delay(timeoutMs).then(() => false)]);

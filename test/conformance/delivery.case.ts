@@ -204,6 +204,121 @@ export function deliveryCases(h: Harness): void {
       });
     });
 
+    describe('prefetch', () => {
+      it('holds claimed jobs beyond concurrency, runs them one at a time, and records when each really started', async () => {
+        const q = h.queue();
+        const ids: string[] = [];
+        for (let i = 0; i < 4; i++) ids.push((await q.add('held', i)).id);
+        let running = 0;
+        let maxRunning = 0;
+        const startedSeen = new Map<string, number>();
+        h.worker(
+          q,
+          async (job) => {
+            running++;
+            maxRunning = Math.max(maxRunning, running);
+            startedSeen.set(job.id, job.startedAt);
+            await sleep(60);
+            running--;
+          },
+          { concurrency: 1, prefetch: 3, workerId: 'prefetcher' },
+        );
+        const jobs = [];
+        for (const id of ids) jobs.push(await waitForState(q, id, 'completed'));
+        expect(maxRunning).toBe(1);
+        const attempts = jobs.map((j) => j.attempts[0]!);
+        // One claim took all four (one slot + three held): the later ones waited in the buffer,
+        // and their startedAt says so: each starts after the one before it finished.
+        for (let i = 1; i < attempts.length; i++) {
+          expect(attempts[i]!.startedAt).toBeGreaterThanOrEqual(attempts[i - 1]!.startedAt + 50);
+          expect(attempts[i]!.startedAt).toBeLessThanOrEqual(attempts[i]!.finishedAt);
+        }
+        for (const [i, a] of attempts.entries()) {
+          expect(a.driftMs).toBe(a.startedAt - a.dueAt);
+          // The handler was told the same start time as the record holds.
+          expect(Math.abs(startedSeen.get(ids[i]!)! - a.startedAt)).toBeLessThanOrEqual(1);
+        }
+      });
+
+      it('close() gives held jobs back unstarted, for another worker to run', async () => {
+        const q = h.queue({ retry: { attempts: 1 } });
+        const ids: string[] = [];
+        for (let i = 0; i < 3; i++) ids.push((await q.add('held', i)).id);
+        const ran: string[] = [];
+        const w = h.worker(
+          q,
+          async (job) => {
+            ran.push(job.id);
+            await sleep(150);
+          },
+          { concurrency: 1, prefetch: 5, workerId: 'leaving' },
+        );
+        await waitUntil(() => ran.length === 1, 'the first job to start');
+        await w.close({ timeoutMs: 2000 });
+        expect(ran).toEqual([ids[0]]);
+        const first = await q.getJob(ids[0]!);
+        expect(first?.state).toBe('completed');
+        for (const id of ids.slice(1)) {
+          const job = await q.getJob(id);
+          expect(job?.state).toBe('waiting');
+          expect(job?.attempts).toHaveLength(1);
+          expect(job?.attempts[0]).toMatchObject({ workerId: 'leaving', outcome: 'interrupted', rule: 'shutdown' });
+          // Given back, not failed: the retry budget (1 attempt) is untouched.
+          expect(job?.failures).toBe(0);
+        }
+        h.worker(q, async () => 'ok', { workerId: 'taker' });
+        for (const id of ids.slice(1)) {
+          const job = await waitForState(q, id, 'completed');
+          expect(job.attempts[1]).toMatchObject({ workerId: 'taker', outcome: 'succeeded' });
+        }
+      });
+
+      it('a held job whose lease is lost (cancelled) is never started', async () => {
+        const q = h.queue();
+        const first = await q.add('slow', 0);
+        const second = await q.add('cancelled-while-held', 1);
+        const ran: string[] = [];
+        h.worker(
+          q,
+          async (job) => {
+            ran.push(job.id);
+            await sleep(job.id === first.id ? 400 : 1);
+          },
+          { concurrency: 1, prefetch: 1, leaseMs: 150 },
+        );
+        await waitForState(q, first.id, 'active');
+        await waitForState(q, second.id, 'active');
+        await q.cancel(second.id, { by: 'ops' });
+        await waitForState(q, first.id, 'completed');
+        await sleep(50);
+        expect(ran).toEqual([first.id]);
+        expect((await q.getJob(second.id))?.state).toBe('cancelled');
+      });
+
+      it("'auto' holds nothing for jobs slower than its window, so a second worker gets the rest", async () => {
+        const q = h.queue();
+        const ids: string[] = [];
+        for (let i = 0; i < 6; i++) ids.push((await q.add('slow', i)).id);
+        const by = new Map<string, string>();
+        const handler = async (job: { id: string }): Promise<void> => {
+          await sleep(40);
+          by.set(job.id, 'x');
+        };
+        h.worker(q, handler, { concurrency: 1, workerId: 'a' });
+        h.worker(q, handler, { concurrency: 1, workerId: 'b' });
+        const jobs = [];
+        for (const id of ids) jobs.push(await waitForState(q, id, 'completed'));
+        const workers = new Set(jobs.map((j) => j.attempts[0]!.workerId));
+        expect(workers).toEqual(new Set(['a', 'b']));
+      });
+
+      it('rejects a bad prefetch option, naming the field', () => {
+        const q = h.queue();
+        expect(() => h.worker(q, async () => undefined, { prefetch: -1 })).toThrow(/prefetch/);
+        expect(() => h.worker(q, async () => undefined, { prefetch: 'lots' as never })).toThrow(/prefetch/);
+      });
+    });
+
     describe('graceful close', () => {
       it('close() lets a job in flight finish, renewing its lease meanwhile', async () => {
         const q = h.queue();

@@ -277,15 +277,22 @@ export class MemoryBackend implements Backend {
   }
 
   /** Appends nothing: builds the record of the current attempt, ended now. */
-  #record(j: MemJob, now: number, rest: Omit<Attempt, 'n' | 'trigger' | 'dueAt' | 'startedAt' | 'finishedAt' | 'driftMs' | 'workerId' | 'manual'>): Attempt {
+  #record(
+    j: MemJob,
+    now: number,
+    rest: Omit<Attempt, 'n' | 'trigger' | 'dueAt' | 'startedAt' | 'finishedAt' | 'driftMs' | 'workerId' | 'manual'>,
+    heldMs = 0,
+  ): Attempt {
     const c = j.current as NonNullable<MemJob['current']>;
+    // A job held in the worker's prefetch buffer started later than its claim (never after now).
+    const startedAt = heldMs > 0 ? Math.min(now, c.startedAt + heldMs) : c.startedAt;
     const base = {
       n: c.n,
       trigger: j.nextTrigger,
       dueAt: c.dueAt,
-      startedAt: c.startedAt,
+      startedAt,
       finishedAt: now,
-      driftMs: c.startedAt - c.dueAt,
+      driftMs: startedAt - c.dueAt,
       workerId: c.workerId,
       ...rest,
     };
@@ -486,7 +493,7 @@ export class MemoryBackend implements Backend {
         ...(r.errorClass ? { errorClass: r.errorClass } : {}),
         ...(r.rule ? { rule: r.rule } : {}),
         decision: d.action === 'retry' ? { ...d, nextDueAt: now + d.delayMs } : d,
-      });
+      }, r.heldMs);
       j.attempts.push(record);
       j.current = undefined;
       j.nextManual = undefined;

@@ -428,6 +428,7 @@ export class RedisBackend implements Backend {
         r.error?.code ?? '',
         r.error ? JSON.stringify(r.error) : '',
         r.errorClass ?? '',
+        r.heldMs !== undefined && r.heldMs > 0 ? Math.round(r.heldMs) : 0,
       );
     }
     const [out, claimReply] = (await this.#run('finish', queue, args)) as [(string | number)[], ClaimReply];

@@ -7,10 +7,11 @@
   ARGV[1] key prefix  ARGV[2] request count  ARGV[3] claimMax  ARGV[4] worker id  ARGV[5] lease ms
   ARGV[6] lease-expired error JSON  ARGV[7] poison fingerprint  ARGV[8] poison label
   ARGV[9] '1' when the worker will be idle after these finishes (it may take a suspect alone)
-  then per request, 14 fields: id, attempt, workerId, outcome, body (JSON fragment),
+  then per request, 15 fields: id, attempt, workerId, outcome, body (JSON fragment),
     action (done|retry|dead), decision JSON (for retry: without its closing brace, Redis adds
     nextDueAt), delayMs or dead reason, result JSON, fingerprint, fingerprint label, error code,
-    error JSON, error class ('' = none)
+    error JSON, error class ('' = none), held ms (time in the worker's prefetch buffer before the
+    handler started: the attempt started at the claim time plus this)
   Returns { results, claim } where results holds per request: status (ok|stale|not_found), state,
   nextDueAt ('' = none), finishedAt; and claim is shaped like claim-10.lua's reply.
 ]]
@@ -28,7 +29,7 @@ local doneArgs = {}
 local waitIds = {}
 local schedArgs = {}
 for i = 0, count - 1 do
-  local b = 10 + i * 14
+  local b = 10 + i * 15
   local id = ARGV[b]
   local attempt = tonumber(ARGV[b + 1])
   local jk = P .. 'j:' .. id
@@ -53,7 +54,13 @@ for i = 0, count - 1 do
     local cur = f[2]
     local due = tonumber(f[4])
     local sa = tonumber(f[5])
-    local rec = attemptRecord(cur, f[3], f[4], f[5], nowS, f[6], ARGV[b + 4], decision, f[7])
+    local saS = f[5]
+    if ARGV[b + 14] ~= '0' then
+      sa = sa + tonumber(ARGV[b + 14])
+      if sa > now then sa = now end
+      saS = S(sa)
+    end
+    local rec = attemptRecord(cur, f[3], f[4], saS, nowS, f[6], ARGV[b + 4], decision, f[7])
     if f[7] then rcall('HDEL', jk, 'man') end
     local fl = f[8]
     if outcome == 'failed' or outcome == 'timed_out' then fl = S(tonumber(fl) + 1) end
