@@ -41,6 +41,43 @@ describeRedis('redis backend specifics', () => {
     await backend.close();
   });
 
+  it('keeps a finished job compact: history in its own list, options interned and released with the last job', async () => {
+    const prefix = uniquePrefix();
+    const backend = new RedisBackend({ connection: server.url, prefix, onWarning: () => undefined });
+    const q = new Queue('compact', { backend, retention: { completed: { count: 2 } } });
+    const slow = { retry: { attempts: 5, backoff: { type: 'exponential' as const, delayMs: 1, maxDelayMs: 2 } } };
+    let runs = 0;
+    const w = new Worker(q, async () => {
+      if (++runs % 3 !== 0) throw new Error('flaky dependency, with a message long enough to matter');
+      return 'ok';
+    });
+    const first = await q.add('a', { n: 1 }, slow);
+    const job = await (async () => {
+      await waitUntil(async () => (await q.getJob(first.id))?.state === 'completed', 'the first job', 5000);
+      return (await q.getJob(first.id))!;
+    })();
+    expect(job.attempts.map((a) => a.n)).toEqual([1, 2, 3]);
+    expect(job.options.retry.maxAttempts).toBe(5);
+    const jk = `${prefix}:{compact}:j:${first.id}`;
+    // Every field of the job hash is short: Redis keeps it as a listpack, not a hash table.
+    expect(await admin.object('ENCODING', jk)).toBe('listpack');
+    expect(await admin.llen(`${prefix}:{compact}:h:${first.id}`)).toBe(3);
+    const optsKey = `${prefix}:{compact}:o`;
+    const interned = await admin.hgetall(optsKey);
+    expect(Object.keys(interned).filter((k) => !k.startsWith('#'))).toHaveLength(1);
+    expect(Object.entries(interned).find(([k]) => k.startsWith('#'))?.[1]).toBe('1');
+    // Other options, then enough completions that retention evicts the first job (count 2).
+    for (let i = 0; i < 3; i++) await q.add('b', { n: i }, { retry: { attempts: 4, backoff: { type: 'immediate' } } });
+    await waitUntil(async () => (await q.getJob(first.id)) === null, 'the first job to be evicted', 5000);
+    await w.close();
+    expect(await admin.exists(jk, `${prefix}:{compact}:h:${first.id}`)).toBe(0);
+    // The first options text was used by the evicted job only: released with it.
+    const after = await admin.hgetall(optsKey);
+    expect(Object.values(after)).not.toContain(interned[Object.keys(interned).find((k) => !k.startsWith('#'))!]);
+    expect(Object.keys(after).filter((k) => !k.startsWith('#'))).toHaveLength(1);
+    await backend.close();
+  });
+
   it('recovers from a flushed script cache (NOSCRIPT) transparently', async () => {
     const backend = new RedisBackend({ connection: server.url, prefix: uniquePrefix(), onWarning: () => undefined });
     const q = new Queue('scripts', { backend });

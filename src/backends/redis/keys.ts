@@ -21,6 +21,10 @@ export interface QueueKeys {
   readonly wake: string;
   readonly fingerprints: string;
   job(id: string): string;
+  /** A job's attempt records, oldest first (a list). */
+  history(id: string): string;
+  /** Interned job options: digest → JSON text, '#' + digest → jobs using it. */
+  readonly options: string;
   fingerprint(fp: string): string;
 }
 
@@ -43,6 +47,8 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     ...k,
     all: [k.meta, k.wait, k.sched, k.active, k.done, k.dead, k.cancelled, k.events, k.wake, k.fingerprints],
     job: (id) => `${p}j:${id}`,
+    history: (id) => `${p}h:${id}`,
+    options: `${p}o`,
     fingerprint: (fp) => `${p}fp:${fp}`,
   };
 }

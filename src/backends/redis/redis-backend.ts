@@ -180,28 +180,30 @@ export class RedisBackend implements Backend {
   }
 
   async getJob(queue: string, id: string): Promise<Job | null> {
-    const h = await this.client.hgetall(this.#k(queue).job(id));
-    return decodeJob(queue, id, h);
+    const [r] = (await this.#run('read', queue, [id])) as RawJob[];
+    return r ? decodeJob(queue, id, r) : null;
   }
 
   async getAttempts(queue: string, id: string): Promise<Attempt[] | null> {
-    const h = await this.client.hgetall(this.#k(queue).job(id));
-    if (!h.st) return null;
-    return numbered<Attempt>(h, 'a');
+    const k = this.#k(queue);
+    const res = await this.client.multi().hexists(k.job(id), 'st').lrange(k.history(id), 0, -1).exec();
+    if (!res) return null;
+    const [[e1, exists], [e2, records]] = res as [[Error | null, number], [Error | null, string[]]];
+    if (e1 ?? e2) throw e1 ?? e2;
+    return exists === 1 ? records.map((r) => JSON.parse(r) as Attempt) : null;
   }
 
   async #jobs(queue: string, ids: string[]): Promise<Job[]> {
-    if (ids.length === 0) return [];
-    const k = this.#k(queue);
-    const p = this.client.pipeline();
-    for (const id of ids) p.hgetall(k.job(id));
-    const res = (await p.exec()) ?? [];
     const jobs: Job[] = [];
-    res.forEach(([err, h], i) => {
-      if (err) throw err;
-      const j = decodeJob(queue, ids[i] as string, h as Record<string, string>);
-      if (j) jobs.push(j);
-    });
+    // In slices, so that one read never holds Redis long.
+    for (let i = 0; i < ids.length; i += 200) {
+      const slice = ids.slice(i, i + 200);
+      const raws = (await this.#run('read', queue, slice)) as RawJob[];
+      raws.forEach((r, j) => {
+        const job = decodeJob(queue, slice[j] as string, r);
+        if (job) jobs.push(job);
+      });
+    }
     return jobs;
   }
 
@@ -621,17 +623,22 @@ export class RedisBackend implements Backend {
   }
 }
 
-function numbered<T>(h: Record<string, string>, letter: 'a' | 'r'): T[] {
-  const re = letter === 'a' ? /^a(\d+)$/ : /^r(\d+)$/;
-  const items: [number, T][] = [];
+/** What read-10.lua returns per job: the hash (flat), the attempt records, the options text. */
+type RawJob = [string[], string[], string];
+
+function refusals(h: Record<string, string>): Refusal[] {
+  const items: [number, Refusal][] = [];
   for (const [k, v] of Object.entries(h)) {
-    const m = re.exec(k);
-    if (m) items.push([Number(m[1]), JSON.parse(v) as T]);
+    const m = /^r(\d+)$/.exec(k);
+    if (m) items.push([Number(m[1]), JSON.parse(v) as Refusal]);
   }
   return items.sort((a, b) => a[0] - b[0]).map(([, v]) => v);
 }
 
-function decodeJob(queue: string, id: string, h: Record<string, string>): Job | null {
+function decodeJob(queue: string, id: string, raw: RawJob): Job | null {
+  const [flat, history, optsText] = raw;
+  const h: Record<string, string> = {};
+  for (let i = 0; i < flat.length; i += 2) h[flat[i] as string] = flat[i + 1] as string;
   if (!h.st) return null;
   const state = h.st as JobState;
   const current =
@@ -656,11 +663,11 @@ function decodeJob(queue: string, id: string, h: Record<string, string>): Job | 
     state,
     createdAt: Number(h.ct),
     dueAt: Number(h.due),
-    options: JSON.parse(h.opts ?? '{}') as JobOptionsStored,
-    attempts: numbered<Attempt>(h, 'a'),
+    options: JSON.parse(optsText || '{}') as JobOptionsStored,
+    attempts: history.map((r) => JSON.parse(r) as Attempt),
     stalls: Number(h.sc ?? 0),
     failures: Number(h.fl ?? 0),
-    refusals: numbered<Refusal>(h, 'r'),
+    refusals: refusals(h),
     ...current,
     ...(h.man && state !== 'active' ? { pendingManual: JSON.parse(h.man) as ManualTrigger } : {}),
     ...(h.res !== undefined ? { result: JSON.parse(h.res) as unknown } : {}),

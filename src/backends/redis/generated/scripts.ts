@@ -18,8 +18,14 @@ export const add = {
 --   KEYS[4] active (zset, lease expiry)              KEYS[5] done (zset, finished at)
 --   KEYS[6] dead (zset, dead at)                     KEYS[7] cnl (zset, cancelled at)
 --   KEYS[8] events (stream)  KEYS[9] wake (list)      KEYS[10] fpi (hash, fingerprint -> label)
--- ARGV[1] is always the queue's key prefix "<prefix>:{<queue>}:"; job hashes are P.."j:"..id
--- and per-fingerprint indexes P.."fp:"..fp, so they share the queue's hash tag.
+-- ARGV[1] is always the queue's key prefix "<prefix>:{<queue>}:"; job hashes are P.."j:"..id,
+-- their attempt histories P.."h:"..id (lists), interned job options P.."o" (a hash) and
+-- per-fingerprint indexes P.."fp:"..fp, so they share the queue's hash tag.
+--
+-- Why the history and the options live outside the job hash: Redis keeps a hash compact (a
+-- listpack, a few bytes per field) only while every value is at most hash-max-listpack-value (64)
+-- bytes; one attempt record or one retry policy is longer, and the whole hash becomes a hash table
+-- with ~50 bytes of overhead per field. Kept out, a job's own fields stay small and compact.
 local rcall = redis.call
 local MAX_EVENTS = 10000
 local MAX_WAKE_TOKENS = 64
@@ -111,6 +117,58 @@ local function earliestDue(K)
   return nil
 end
 
+-- Appends an attempt record to the job's history (a list, in attempt order).
+local function appendAttempt(P, id, rec)
+  rcall('RPUSH', P .. 'h:' .. id, rec)
+end
+
+-- Interned job options: P.."o" maps a digest of the options' JSON text to the text, and "#"..digest
+-- to how many jobs use it; a job stores the digest ("oh"). Most jobs of a queue share a few.
+local OPT_TEXT = {}
+local function optsText(P, d)
+  if not d then return '{}' end
+  local t = OPT_TEXT[d]
+  if not t then
+    t = rcall('HGET', P .. 'o', d) or '{}'
+    OPT_TEXT[d] = t
+  end
+  return t
+end
+
+local OPT_DIGEST = {}
+local OPT_REFS = {}
+local OPT_ORDER = {}
+-- Returns the digest for an options text, storing the text on first sight. Call flushOptRefs after.
+local function internOpts(P, text)
+  local d = OPT_DIGEST[text]
+  if not d then
+    d = string.sub(redis.sha1hex(text), 1, 16)
+    if rcall('HSETNX', P .. 'o', d, text) == 0 and rcall('HGET', P .. 'o', d) ~= text then
+      -- Two texts sharing 64 bits of digest: the full digest tells them apart.
+      d = redis.sha1hex(text)
+      rcall('HSETNX', P .. 'o', d, text)
+    end
+    OPT_DIGEST[text] = d
+    OPT_TEXT[d] = text
+    OPT_ORDER[#OPT_ORDER + 1] = d
+    OPT_REFS[d] = 0
+  end
+  OPT_REFS[d] = OPT_REFS[d] + 1
+  return d
+end
+
+local function flushOptRefs(P)
+  for _, d in ipairs(OPT_ORDER) do rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) end
+  OPT_ORDER = {}
+  OPT_REFS = {}
+end
+
+-- Deletes a job's keys and releases its options.
+local function deleteJob(P, id, oh)
+  rcall('DEL', P .. 'j:' .. id, P .. 'h:' .. id)
+  if oh and rcall('HINCRBY', P .. 'o', '#' .. oh, -1) <= 0 then rcall('HDEL', P .. 'o', oh, '#' .. oh) end
+end
+
 -- One attempt record, as JSON, appended once and never rewritten. ${'`'}body${'`'} carries outcome, error,
 -- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object. n, due and sa are the
 -- job hash's own text; nowS is the script's time as text.
@@ -146,13 +204,13 @@ end
 local FINISHED_SET = { completed = 5, dead = 6, cancelled = 7 }
 
 local function evict(K, P, state, id, now)
-  local jk = P .. 'j:' .. id
+  local f = rcall('HMGET', P .. 'j:' .. id, 'fp', 'oh')
   if state == 'dead' then
-    removeDead(K, P, id, rcall('HGET', jk, 'fp'))
+    removeDead(K, P, id, f[1])
   else
     rcall('ZREM', K[FINISHED_SET[state]], id)
   end
-  rcall('DEL', jk)
+  deleteJob(P, id, f[2])
   rcall('HINCRBY', K[1], 'ev:' .. state, 1)
   ev('evicted', id, 'state', state)
 end
@@ -221,7 +279,8 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
       local body = '"outcome":"stalled","error":' .. errJson .. ',"errorClass":"' ..
         (poison and 'poison' or 'temporary') .. '","rule":"stall"'
       local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
-      rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'sc', sc, 'trg', 'stall')
+      appendAttempt(P, id, rec)
+      rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
       if f[8] then rcall('HDEL', jk, 'man') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
@@ -264,7 +323,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local za = {}
   for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
-    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
+    local f = rcall('HMGET', jk, 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
     local suspect = false
     if f[1] and f[8] ~= '0' then suspect = tonumber(f[8]) + 1 >= tonumber(f[11]) end
     if suspect and not (exclusiveOk and #jobs == 0) then
@@ -282,7 +341,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
+      jobs[#jobs + 1] = { id, f[1], f[2], optsText(P, f[3]), n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
         suspect and 1 or 0 }
     end
     if suspect then
@@ -346,7 +405,7 @@ for i = 0, count - 1 do
     if ARGV[b + 6] ~= '' then due = tonumber(ARGV[b + 6]) else due = now + tonumber(ARGV[b + 5]) end
     local st = 'waiting'
     if due > now then st = 'scheduled' end
-    rcall('HSET', P .. 'j:' .. id, 'name', ARGV[b + 1], 'data', ARGV[b + 2], 'opts', ARGV[b + 3],
+    rcall('HSET', P .. 'j:' .. id, 'name', ARGV[b + 1], 'data', ARGV[b + 2], 'oh', internOpts(P, ARGV[b + 3]),
       'ms', ARGV[b + 4], 'st', st, 'ct', now, 'due', due, 'n', 0, 'fl', 0, 'sc', 0, 'trg', 'auto')
     if st == 'waiting' then
       waitIds[#waitIds + 1] = id
@@ -364,6 +423,7 @@ for i = 0, count - 1 do
     out[#out + 1] = st
   end
 end
+flushOptRefs(P)
 bulk('LPUSH', KEYS[2], waitIds, 1000)
 bulk('ZADD', KEYS[3], schedArgs, 1000)
 wakeN = wakeN + #waitIds
@@ -390,8 +450,14 @@ export const cancel = {
 --   KEYS[4] active (zset, lease expiry)              KEYS[5] done (zset, finished at)
 --   KEYS[6] dead (zset, dead at)                     KEYS[7] cnl (zset, cancelled at)
 --   KEYS[8] events (stream)  KEYS[9] wake (list)      KEYS[10] fpi (hash, fingerprint -> label)
--- ARGV[1] is always the queue's key prefix "<prefix>:{<queue>}:"; job hashes are P.."j:"..id
--- and per-fingerprint indexes P.."fp:"..fp, so they share the queue's hash tag.
+-- ARGV[1] is always the queue's key prefix "<prefix>:{<queue>}:"; job hashes are P.."j:"..id,
+-- their attempt histories P.."h:"..id (lists), interned job options P.."o" (a hash) and
+-- per-fingerprint indexes P.."fp:"..fp, so they share the queue's hash tag.
+--
+-- Why the history and the options live outside the job hash: Redis keeps a hash compact (a
+-- listpack, a few bytes per field) only while every value is at most hash-max-listpack-value (64)
+-- bytes; one attempt record or one retry policy is longer, and the whole hash becomes a hash table
+-- with ~50 bytes of overhead per field. Kept out, a job's own fields stay small and compact.
 local rcall = redis.call
 local MAX_EVENTS = 10000
 local MAX_WAKE_TOKENS = 64
@@ -483,6 +549,58 @@ local function earliestDue(K)
   return nil
 end
 
+-- Appends an attempt record to the job's history (a list, in attempt order).
+local function appendAttempt(P, id, rec)
+  rcall('RPUSH', P .. 'h:' .. id, rec)
+end
+
+-- Interned job options: P.."o" maps a digest of the options' JSON text to the text, and "#"..digest
+-- to how many jobs use it; a job stores the digest ("oh"). Most jobs of a queue share a few.
+local OPT_TEXT = {}
+local function optsText(P, d)
+  if not d then return '{}' end
+  local t = OPT_TEXT[d]
+  if not t then
+    t = rcall('HGET', P .. 'o', d) or '{}'
+    OPT_TEXT[d] = t
+  end
+  return t
+end
+
+local OPT_DIGEST = {}
+local OPT_REFS = {}
+local OPT_ORDER = {}
+-- Returns the digest for an options text, storing the text on first sight. Call flushOptRefs after.
+local function internOpts(P, text)
+  local d = OPT_DIGEST[text]
+  if not d then
+    d = string.sub(redis.sha1hex(text), 1, 16)
+    if rcall('HSETNX', P .. 'o', d, text) == 0 and rcall('HGET', P .. 'o', d) ~= text then
+      -- Two texts sharing 64 bits of digest: the full digest tells them apart.
+      d = redis.sha1hex(text)
+      rcall('HSETNX', P .. 'o', d, text)
+    end
+    OPT_DIGEST[text] = d
+    OPT_TEXT[d] = text
+    OPT_ORDER[#OPT_ORDER + 1] = d
+    OPT_REFS[d] = 0
+  end
+  OPT_REFS[d] = OPT_REFS[d] + 1
+  return d
+end
+
+local function flushOptRefs(P)
+  for _, d in ipairs(OPT_ORDER) do rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) end
+  OPT_ORDER = {}
+  OPT_REFS = {}
+end
+
+-- Deletes a job's keys and releases its options.
+local function deleteJob(P, id, oh)
+  rcall('DEL', P .. 'j:' .. id, P .. 'h:' .. id)
+  if oh and rcall('HINCRBY', P .. 'o', '#' .. oh, -1) <= 0 then rcall('HDEL', P .. 'o', oh, '#' .. oh) end
+end
+
 -- One attempt record, as JSON, appended once and never rewritten. ${'`'}body${'`'} carries outcome, error,
 -- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object. n, due and sa are the
 -- job hash's own text; nowS is the script's time as text.
@@ -518,13 +636,13 @@ end
 local FINISHED_SET = { completed = 5, dead = 6, cancelled = 7 }
 
 local function evict(K, P, state, id, now)
-  local jk = P .. 'j:' .. id
+  local f = rcall('HMGET', P .. 'j:' .. id, 'fp', 'oh')
   if state == 'dead' then
-    removeDead(K, P, id, rcall('HGET', jk, 'fp'))
+    removeDead(K, P, id, f[1])
   else
     rcall('ZREM', K[FINISHED_SET[state]], id)
   end
-  rcall('DEL', jk)
+  deleteJob(P, id, f[2])
   rcall('HINCRBY', K[1], 'ev:' .. state, 1)
   ev('evicted', id, 'state', state)
 end
@@ -593,7 +711,8 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
       local body = '"outcome":"stalled","error":' .. errJson .. ',"errorClass":"' ..
         (poison and 'poison' or 'temporary') .. '","rule":"stall"'
       local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
-      rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'sc', sc, 'trg', 'stall')
+      appendAttempt(P, id, rec)
+      rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
       if f[8] then rcall('HDEL', jk, 'man') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
@@ -636,7 +755,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local za = {}
   for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
-    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
+    local f = rcall('HMGET', jk, 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
     local suspect = false
     if f[1] and f[8] ~= '0' then suspect = tonumber(f[8]) + 1 >= tonumber(f[11]) end
     if suspect and not (exclusiveOk and #jobs == 0) then
@@ -654,7 +773,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
+      jobs[#jobs + 1] = { id, f[1], f[2], optsText(P, f[3]), n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
         suspect and 1 or 0 }
     end
     if suspect then
@@ -693,7 +812,8 @@ local now = nowMs()
 if st == 'active' then
   local cur = tonumber(f[2])
   local rec = attemptRecord(cur, f[3], tonumber(f[4]), tonumber(f[5]), now, f[6], '"outcome":"cancelled"', ARGV[5], f[7])
-  rcall('HSET', jk, 'a' .. cur, rec, 'n', cur)
+  appendAttempt(P, id, rec)
+  rcall('HSET', jk, 'n', cur)
   if f[7] then rcall('HDEL', jk, 'man') end
   rcall('ZREM', KEYS[4], id)
 elseif st == 'waiting' then
@@ -733,8 +853,14 @@ export const claim = {
 --   KEYS[4] active (zset, lease expiry)              KEYS[5] done (zset, finished at)
 --   KEYS[6] dead (zset, dead at)                     KEYS[7] cnl (zset, cancelled at)
 --   KEYS[8] events (stream)  KEYS[9] wake (list)      KEYS[10] fpi (hash, fingerprint -> label)
--- ARGV[1] is always the queue's key prefix "<prefix>:{<queue>}:"; job hashes are P.."j:"..id
--- and per-fingerprint indexes P.."fp:"..fp, so they share the queue's hash tag.
+-- ARGV[1] is always the queue's key prefix "<prefix>:{<queue>}:"; job hashes are P.."j:"..id,
+-- their attempt histories P.."h:"..id (lists), interned job options P.."o" (a hash) and
+-- per-fingerprint indexes P.."fp:"..fp, so they share the queue's hash tag.
+--
+-- Why the history and the options live outside the job hash: Redis keeps a hash compact (a
+-- listpack, a few bytes per field) only while every value is at most hash-max-listpack-value (64)
+-- bytes; one attempt record or one retry policy is longer, and the whole hash becomes a hash table
+-- with ~50 bytes of overhead per field. Kept out, a job's own fields stay small and compact.
 local rcall = redis.call
 local MAX_EVENTS = 10000
 local MAX_WAKE_TOKENS = 64
@@ -826,6 +952,58 @@ local function earliestDue(K)
   return nil
 end
 
+-- Appends an attempt record to the job's history (a list, in attempt order).
+local function appendAttempt(P, id, rec)
+  rcall('RPUSH', P .. 'h:' .. id, rec)
+end
+
+-- Interned job options: P.."o" maps a digest of the options' JSON text to the text, and "#"..digest
+-- to how many jobs use it; a job stores the digest ("oh"). Most jobs of a queue share a few.
+local OPT_TEXT = {}
+local function optsText(P, d)
+  if not d then return '{}' end
+  local t = OPT_TEXT[d]
+  if not t then
+    t = rcall('HGET', P .. 'o', d) or '{}'
+    OPT_TEXT[d] = t
+  end
+  return t
+end
+
+local OPT_DIGEST = {}
+local OPT_REFS = {}
+local OPT_ORDER = {}
+-- Returns the digest for an options text, storing the text on first sight. Call flushOptRefs after.
+local function internOpts(P, text)
+  local d = OPT_DIGEST[text]
+  if not d then
+    d = string.sub(redis.sha1hex(text), 1, 16)
+    if rcall('HSETNX', P .. 'o', d, text) == 0 and rcall('HGET', P .. 'o', d) ~= text then
+      -- Two texts sharing 64 bits of digest: the full digest tells them apart.
+      d = redis.sha1hex(text)
+      rcall('HSETNX', P .. 'o', d, text)
+    end
+    OPT_DIGEST[text] = d
+    OPT_TEXT[d] = text
+    OPT_ORDER[#OPT_ORDER + 1] = d
+    OPT_REFS[d] = 0
+  end
+  OPT_REFS[d] = OPT_REFS[d] + 1
+  return d
+end
+
+local function flushOptRefs(P)
+  for _, d in ipairs(OPT_ORDER) do rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) end
+  OPT_ORDER = {}
+  OPT_REFS = {}
+end
+
+-- Deletes a job's keys and releases its options.
+local function deleteJob(P, id, oh)
+  rcall('DEL', P .. 'j:' .. id, P .. 'h:' .. id)
+  if oh and rcall('HINCRBY', P .. 'o', '#' .. oh, -1) <= 0 then rcall('HDEL', P .. 'o', oh, '#' .. oh) end
+end
+
 -- One attempt record, as JSON, appended once and never rewritten. ${'`'}body${'`'} carries outcome, error,
 -- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object. n, due and sa are the
 -- job hash's own text; nowS is the script's time as text.
@@ -861,13 +1039,13 @@ end
 local FINISHED_SET = { completed = 5, dead = 6, cancelled = 7 }
 
 local function evict(K, P, state, id, now)
-  local jk = P .. 'j:' .. id
+  local f = rcall('HMGET', P .. 'j:' .. id, 'fp', 'oh')
   if state == 'dead' then
-    removeDead(K, P, id, rcall('HGET', jk, 'fp'))
+    removeDead(K, P, id, f[1])
   else
     rcall('ZREM', K[FINISHED_SET[state]], id)
   end
-  rcall('DEL', jk)
+  deleteJob(P, id, f[2])
   rcall('HINCRBY', K[1], 'ev:' .. state, 1)
   ev('evicted', id, 'state', state)
 end
@@ -936,7 +1114,8 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
       local body = '"outcome":"stalled","error":' .. errJson .. ',"errorClass":"' ..
         (poison and 'poison' or 'temporary') .. '","rule":"stall"'
       local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
-      rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'sc', sc, 'trg', 'stall')
+      appendAttempt(P, id, rec)
+      rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
       if f[8] then rcall('HDEL', jk, 'man') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
@@ -979,7 +1158,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local za = {}
   for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
-    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
+    local f = rcall('HMGET', jk, 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
     local suspect = false
     if f[1] and f[8] ~= '0' then suspect = tonumber(f[8]) + 1 >= tonumber(f[11]) end
     if suspect and not (exclusiveOk and #jobs == 0) then
@@ -997,7 +1176,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
+      jobs[#jobs + 1] = { id, f[1], f[2], optsText(P, f[3]), n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
         suspect and 1 or 0 }
     end
     if suspect then
@@ -1111,8 +1290,14 @@ export const finish = {
 --   KEYS[4] active (zset, lease expiry)              KEYS[5] done (zset, finished at)
 --   KEYS[6] dead (zset, dead at)                     KEYS[7] cnl (zset, cancelled at)
 --   KEYS[8] events (stream)  KEYS[9] wake (list)      KEYS[10] fpi (hash, fingerprint -> label)
--- ARGV[1] is always the queue's key prefix "<prefix>:{<queue>}:"; job hashes are P.."j:"..id
--- and per-fingerprint indexes P.."fp:"..fp, so they share the queue's hash tag.
+-- ARGV[1] is always the queue's key prefix "<prefix>:{<queue>}:"; job hashes are P.."j:"..id,
+-- their attempt histories P.."h:"..id (lists), interned job options P.."o" (a hash) and
+-- per-fingerprint indexes P.."fp:"..fp, so they share the queue's hash tag.
+--
+-- Why the history and the options live outside the job hash: Redis keeps a hash compact (a
+-- listpack, a few bytes per field) only while every value is at most hash-max-listpack-value (64)
+-- bytes; one attempt record or one retry policy is longer, and the whole hash becomes a hash table
+-- with ~50 bytes of overhead per field. Kept out, a job's own fields stay small and compact.
 local rcall = redis.call
 local MAX_EVENTS = 10000
 local MAX_WAKE_TOKENS = 64
@@ -1204,6 +1389,58 @@ local function earliestDue(K)
   return nil
 end
 
+-- Appends an attempt record to the job's history (a list, in attempt order).
+local function appendAttempt(P, id, rec)
+  rcall('RPUSH', P .. 'h:' .. id, rec)
+end
+
+-- Interned job options: P.."o" maps a digest of the options' JSON text to the text, and "#"..digest
+-- to how many jobs use it; a job stores the digest ("oh"). Most jobs of a queue share a few.
+local OPT_TEXT = {}
+local function optsText(P, d)
+  if not d then return '{}' end
+  local t = OPT_TEXT[d]
+  if not t then
+    t = rcall('HGET', P .. 'o', d) or '{}'
+    OPT_TEXT[d] = t
+  end
+  return t
+end
+
+local OPT_DIGEST = {}
+local OPT_REFS = {}
+local OPT_ORDER = {}
+-- Returns the digest for an options text, storing the text on first sight. Call flushOptRefs after.
+local function internOpts(P, text)
+  local d = OPT_DIGEST[text]
+  if not d then
+    d = string.sub(redis.sha1hex(text), 1, 16)
+    if rcall('HSETNX', P .. 'o', d, text) == 0 and rcall('HGET', P .. 'o', d) ~= text then
+      -- Two texts sharing 64 bits of digest: the full digest tells them apart.
+      d = redis.sha1hex(text)
+      rcall('HSETNX', P .. 'o', d, text)
+    end
+    OPT_DIGEST[text] = d
+    OPT_TEXT[d] = text
+    OPT_ORDER[#OPT_ORDER + 1] = d
+    OPT_REFS[d] = 0
+  end
+  OPT_REFS[d] = OPT_REFS[d] + 1
+  return d
+end
+
+local function flushOptRefs(P)
+  for _, d in ipairs(OPT_ORDER) do rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) end
+  OPT_ORDER = {}
+  OPT_REFS = {}
+end
+
+-- Deletes a job's keys and releases its options.
+local function deleteJob(P, id, oh)
+  rcall('DEL', P .. 'j:' .. id, P .. 'h:' .. id)
+  if oh and rcall('HINCRBY', P .. 'o', '#' .. oh, -1) <= 0 then rcall('HDEL', P .. 'o', oh, '#' .. oh) end
+end
+
 -- One attempt record, as JSON, appended once and never rewritten. ${'`'}body${'`'} carries outcome, error,
 -- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object. n, due and sa are the
 -- job hash's own text; nowS is the script's time as text.
@@ -1239,13 +1476,13 @@ end
 local FINISHED_SET = { completed = 5, dead = 6, cancelled = 7 }
 
 local function evict(K, P, state, id, now)
-  local jk = P .. 'j:' .. id
+  local f = rcall('HMGET', P .. 'j:' .. id, 'fp', 'oh')
   if state == 'dead' then
-    removeDead(K, P, id, rcall('HGET', jk, 'fp'))
+    removeDead(K, P, id, f[1])
   else
     rcall('ZREM', K[FINISHED_SET[state]], id)
   end
-  rcall('DEL', jk)
+  deleteJob(P, id, f[2])
   rcall('HINCRBY', K[1], 'ev:' .. state, 1)
   ev('evicted', id, 'state', state)
 end
@@ -1314,7 +1551,8 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
       local body = '"outcome":"stalled","error":' .. errJson .. ',"errorClass":"' ..
         (poison and 'poison' or 'temporary') .. '","rule":"stall"'
       local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
-      rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'sc', sc, 'trg', 'stall')
+      appendAttempt(P, id, rec)
+      rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
       if f[8] then rcall('HDEL', jk, 'man') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
@@ -1357,7 +1595,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local za = {}
   for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
-    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
+    local f = rcall('HMGET', jk, 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
     local suspect = false
     if f[1] and f[8] ~= '0' then suspect = tonumber(f[8]) + 1 >= tonumber(f[11]) end
     if suspect and not (exclusiveOk and #jobs == 0) then
@@ -1375,7 +1613,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
+      jobs[#jobs + 1] = { id, f[1], f[2], optsText(P, f[3]), n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
         suspect and 1 or 0 }
     end
     if suspect then
@@ -1455,14 +1693,16 @@ for i = 0, count - 1 do
     local st
     if action == 'done' then
       st = 'completed'
-      rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'fl', fl, 'st', st, 'res', ARGV[b + 8], 'ft', nowS)
+      appendAttempt(P, id, rec)
+      rcall('HSET', jk, 'n', cur, 'fl', fl, 'st', st, 'res', ARGV[b + 8], 'ft', nowS)
       doneArgs[#doneArgs + 1] = nowS
       doneArgs[#doneArgs + 1] = id
       evEnd(now, 'completed', id, cur, f[6], outcome, ARGV[b + 13], sa, due)
     elseif action == 'dead' then
       st = 'dead'
       local fp = ARGV[b + 9]
-      rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'fl', fl, 'st', st, 'dr', ARGV[b + 7], 'dat', nowS, 'fp', fp,
+      appendAttempt(P, id, rec)
+      rcall('HSET', jk, 'n', cur, 'fl', fl, 'st', st, 'dr', ARGV[b + 7], 'dat', nowS, 'fp', fp,
         'ec', ARGV[b + 11], 'derr', ARGV[b + 12], 'ft', nowS)
       addDead(KEYS, P, id, fp, ARGV[b + 10], now)
       evEnd(now, 'dead', id, cur, f[6], outcome, ARGV[b + 13], sa, due, 'reason', ARGV[b + 7])
@@ -1483,10 +1723,11 @@ for i = 0, count - 1 do
         waitIds[#waitIds + 1] = id
       end
       -- A job given back on shutdown keeps the previous delay for decorrelated jitter.
+      appendAttempt(P, id, rec)
       if outcome == 'interrupted' then
-        rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'fl', fl, 'st', st, 'due', nextDue, 'trg', 'auto')
+        rcall('HSET', jk, 'n', cur, 'fl', fl, 'st', st, 'due', nextDue, 'trg', 'auto')
       else
-        rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'fl', fl, 'st', st, 'due', nextDue, 'pd', ARGV[b + 7], 'trg', 'auto')
+        rcall('HSET', jk, 'n', cur, 'fl', fl, 'st', st, 'due', nextDue, 'pd', ARGV[b + 7], 'trg', 'auto')
       end
       evEnd(now, 'retrying', id, cur, f[6], outcome, ARGV[b + 13], sa, due, 'delay', ARGV[b + 7], 'due', nextDue)
     end
@@ -1545,8 +1786,14 @@ export const purge = {
 --   KEYS[4] active (zset, lease expiry)              KEYS[5] done (zset, finished at)
 --   KEYS[6] dead (zset, dead at)                     KEYS[7] cnl (zset, cancelled at)
 --   KEYS[8] events (stream)  KEYS[9] wake (list)      KEYS[10] fpi (hash, fingerprint -> label)
--- ARGV[1] is always the queue's key prefix "<prefix>:{<queue>}:"; job hashes are P.."j:"..id
--- and per-fingerprint indexes P.."fp:"..fp, so they share the queue's hash tag.
+-- ARGV[1] is always the queue's key prefix "<prefix>:{<queue>}:"; job hashes are P.."j:"..id,
+-- their attempt histories P.."h:"..id (lists), interned job options P.."o" (a hash) and
+-- per-fingerprint indexes P.."fp:"..fp, so they share the queue's hash tag.
+--
+-- Why the history and the options live outside the job hash: Redis keeps a hash compact (a
+-- listpack, a few bytes per field) only while every value is at most hash-max-listpack-value (64)
+-- bytes; one attempt record or one retry policy is longer, and the whole hash becomes a hash table
+-- with ~50 bytes of overhead per field. Kept out, a job's own fields stay small and compact.
 local rcall = redis.call
 local MAX_EVENTS = 10000
 local MAX_WAKE_TOKENS = 64
@@ -1638,6 +1885,58 @@ local function earliestDue(K)
   return nil
 end
 
+-- Appends an attempt record to the job's history (a list, in attempt order).
+local function appendAttempt(P, id, rec)
+  rcall('RPUSH', P .. 'h:' .. id, rec)
+end
+
+-- Interned job options: P.."o" maps a digest of the options' JSON text to the text, and "#"..digest
+-- to how many jobs use it; a job stores the digest ("oh"). Most jobs of a queue share a few.
+local OPT_TEXT = {}
+local function optsText(P, d)
+  if not d then return '{}' end
+  local t = OPT_TEXT[d]
+  if not t then
+    t = rcall('HGET', P .. 'o', d) or '{}'
+    OPT_TEXT[d] = t
+  end
+  return t
+end
+
+local OPT_DIGEST = {}
+local OPT_REFS = {}
+local OPT_ORDER = {}
+-- Returns the digest for an options text, storing the text on first sight. Call flushOptRefs after.
+local function internOpts(P, text)
+  local d = OPT_DIGEST[text]
+  if not d then
+    d = string.sub(redis.sha1hex(text), 1, 16)
+    if rcall('HSETNX', P .. 'o', d, text) == 0 and rcall('HGET', P .. 'o', d) ~= text then
+      -- Two texts sharing 64 bits of digest: the full digest tells them apart.
+      d = redis.sha1hex(text)
+      rcall('HSETNX', P .. 'o', d, text)
+    end
+    OPT_DIGEST[text] = d
+    OPT_TEXT[d] = text
+    OPT_ORDER[#OPT_ORDER + 1] = d
+    OPT_REFS[d] = 0
+  end
+  OPT_REFS[d] = OPT_REFS[d] + 1
+  return d
+end
+
+local function flushOptRefs(P)
+  for _, d in ipairs(OPT_ORDER) do rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) end
+  OPT_ORDER = {}
+  OPT_REFS = {}
+end
+
+-- Deletes a job's keys and releases its options.
+local function deleteJob(P, id, oh)
+  rcall('DEL', P .. 'j:' .. id, P .. 'h:' .. id)
+  if oh and rcall('HINCRBY', P .. 'o', '#' .. oh, -1) <= 0 then rcall('HDEL', P .. 'o', oh, '#' .. oh) end
+end
+
 -- One attempt record, as JSON, appended once and never rewritten. ${'`'}body${'`'} carries outcome, error,
 -- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object. n, due and sa are the
 -- job hash's own text; nowS is the script's time as text.
@@ -1673,13 +1972,13 @@ end
 local FINISHED_SET = { completed = 5, dead = 6, cancelled = 7 }
 
 local function evict(K, P, state, id, now)
-  local jk = P .. 'j:' .. id
+  local f = rcall('HMGET', P .. 'j:' .. id, 'fp', 'oh')
   if state == 'dead' then
-    removeDead(K, P, id, rcall('HGET', jk, 'fp'))
+    removeDead(K, P, id, f[1])
   else
     rcall('ZREM', K[FINISHED_SET[state]], id)
   end
-  rcall('DEL', jk)
+  deleteJob(P, id, f[2])
   rcall('HINCRBY', K[1], 'ev:' .. state, 1)
   ev('evicted', id, 'state', state)
 end
@@ -1748,7 +2047,8 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
       local body = '"outcome":"stalled","error":' .. errJson .. ',"errorClass":"' ..
         (poison and 'poison' or 'temporary') .. '","rule":"stall"'
       local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
-      rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'sc', sc, 'trg', 'stall')
+      appendAttempt(P, id, rec)
+      rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
       if f[8] then rcall('HDEL', jk, 'man') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
@@ -1791,7 +2091,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local za = {}
   for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
-    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
+    local f = rcall('HMGET', jk, 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
     local suspect = false
     if f[1] and f[8] ~= '0' then suspect = tonumber(f[8]) + 1 >= tonumber(f[11]) end
     if suspect and not (exclusiveOk and #jobs == 0) then
@@ -1809,7 +2109,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
+      jobs[#jobs + 1] = { id, f[1], f[2], optsText(P, f[3]), n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
         suspect and 1 or 0 }
     end
     if suspect then
@@ -1843,10 +2143,10 @@ local n = 0
 for i = 2, #ARGV do
   local id = ARGV[i]
   local jk = P .. 'j:' .. id
-  local f = rcall('HMGET', jk, 'st', 'fp')
+  local f = rcall('HMGET', jk, 'st', 'fp', 'oh')
   if f[1] == 'dead' then
     removeDead(KEYS, P, id, f[2])
-    rcall('DEL', jk)
+    deleteJob(P, id, f[3])
     ev('purged', id)
     n = n + 1
   end
@@ -1856,13 +2156,15 @@ return n
 `,
 } as const;
 
-export const recover = {
-  name: 'recover',
+export const read = {
+  name: 'read',
   numberOfKeys: 10,
   lua: String.raw`--[[
-  Recovers jobs whose lease expired (see recoverExpired in includes/base).
-  ARGV[1] key prefix  ARGV[2] lease-expired error JSON  ARGV[3] poison fingerprint  ARGV[4] poison label
-  Returns how many jobs were recovered.
+  Reads jobs whole, in one consistent step: each job's hash, its attempt history and the text of its
+  interned options. Read-only.
+  ARGV[1] key prefix  ARGV[2..] ids
+  Returns per id { hash as a flat field/value array (empty = no such job), attempt records,
+    options JSON }
 ]]
 -- Shared by every script. Whose clock? Redis's: TIME is read once per script, so every due
 -- time, lease expiry and attempt timestamp comes from one clock and workers' clocks never matter.
@@ -1872,8 +2174,14 @@ export const recover = {
 --   KEYS[4] active (zset, lease expiry)              KEYS[5] done (zset, finished at)
 --   KEYS[6] dead (zset, dead at)                     KEYS[7] cnl (zset, cancelled at)
 --   KEYS[8] events (stream)  KEYS[9] wake (list)      KEYS[10] fpi (hash, fingerprint -> label)
--- ARGV[1] is always the queue's key prefix "<prefix>:{<queue>}:"; job hashes are P.."j:"..id
--- and per-fingerprint indexes P.."fp:"..fp, so they share the queue's hash tag.
+-- ARGV[1] is always the queue's key prefix "<prefix>:{<queue>}:"; job hashes are P.."j:"..id,
+-- their attempt histories P.."h:"..id (lists), interned job options P.."o" (a hash) and
+-- per-fingerprint indexes P.."fp:"..fp, so they share the queue's hash tag.
+--
+-- Why the history and the options live outside the job hash: Redis keeps a hash compact (a
+-- listpack, a few bytes per field) only while every value is at most hash-max-listpack-value (64)
+-- bytes; one attempt record or one retry policy is longer, and the whole hash becomes a hash table
+-- with ~50 bytes of overhead per field. Kept out, a job's own fields stay small and compact.
 local rcall = redis.call
 local MAX_EVENTS = 10000
 local MAX_WAKE_TOKENS = 64
@@ -1965,6 +2273,58 @@ local function earliestDue(K)
   return nil
 end
 
+-- Appends an attempt record to the job's history (a list, in attempt order).
+local function appendAttempt(P, id, rec)
+  rcall('RPUSH', P .. 'h:' .. id, rec)
+end
+
+-- Interned job options: P.."o" maps a digest of the options' JSON text to the text, and "#"..digest
+-- to how many jobs use it; a job stores the digest ("oh"). Most jobs of a queue share a few.
+local OPT_TEXT = {}
+local function optsText(P, d)
+  if not d then return '{}' end
+  local t = OPT_TEXT[d]
+  if not t then
+    t = rcall('HGET', P .. 'o', d) or '{}'
+    OPT_TEXT[d] = t
+  end
+  return t
+end
+
+local OPT_DIGEST = {}
+local OPT_REFS = {}
+local OPT_ORDER = {}
+-- Returns the digest for an options text, storing the text on first sight. Call flushOptRefs after.
+local function internOpts(P, text)
+  local d = OPT_DIGEST[text]
+  if not d then
+    d = string.sub(redis.sha1hex(text), 1, 16)
+    if rcall('HSETNX', P .. 'o', d, text) == 0 and rcall('HGET', P .. 'o', d) ~= text then
+      -- Two texts sharing 64 bits of digest: the full digest tells them apart.
+      d = redis.sha1hex(text)
+      rcall('HSETNX', P .. 'o', d, text)
+    end
+    OPT_DIGEST[text] = d
+    OPT_TEXT[d] = text
+    OPT_ORDER[#OPT_ORDER + 1] = d
+    OPT_REFS[d] = 0
+  end
+  OPT_REFS[d] = OPT_REFS[d] + 1
+  return d
+end
+
+local function flushOptRefs(P)
+  for _, d in ipairs(OPT_ORDER) do rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) end
+  OPT_ORDER = {}
+  OPT_REFS = {}
+end
+
+-- Deletes a job's keys and releases its options.
+local function deleteJob(P, id, oh)
+  rcall('DEL', P .. 'j:' .. id, P .. 'h:' .. id)
+  if oh and rcall('HINCRBY', P .. 'o', '#' .. oh, -1) <= 0 then rcall('HDEL', P .. 'o', oh, '#' .. oh) end
+end
+
 -- One attempt record, as JSON, appended once and never rewritten. ${'`'}body${'`'} carries outcome, error,
 -- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object. n, due and sa are the
 -- job hash's own text; nowS is the script's time as text.
@@ -2000,13 +2360,13 @@ end
 local FINISHED_SET = { completed = 5, dead = 6, cancelled = 7 }
 
 local function evict(K, P, state, id, now)
-  local jk = P .. 'j:' .. id
+  local f = rcall('HMGET', P .. 'j:' .. id, 'fp', 'oh')
   if state == 'dead' then
-    removeDead(K, P, id, rcall('HGET', jk, 'fp'))
+    removeDead(K, P, id, f[1])
   else
     rcall('ZREM', K[FINISHED_SET[state]], id)
   end
-  rcall('DEL', jk)
+  deleteJob(P, id, f[2])
   rcall('HINCRBY', K[1], 'ev:' .. state, 1)
   ev('evicted', id, 'state', state)
 end
@@ -2075,7 +2435,8 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
       local body = '"outcome":"stalled","error":' .. errJson .. ',"errorClass":"' ..
         (poison and 'poison' or 'temporary') .. '","rule":"stall"'
       local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
-      rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'sc', sc, 'trg', 'stall')
+      appendAttempt(P, id, rec)
+      rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
       if f[8] then rcall('HDEL', jk, 'man') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
@@ -2118,7 +2479,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local za = {}
   for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
-    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
+    local f = rcall('HMGET', jk, 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
     local suspect = false
     if f[1] and f[8] ~= '0' then suspect = tonumber(f[8]) + 1 >= tonumber(f[11]) end
     if suspect and not (exclusiveOk and #jobs == 0) then
@@ -2136,7 +2497,396 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
+      jobs[#jobs + 1] = { id, f[1], f[2], optsText(P, f[3]), n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
+        suspect and 1 or 0 }
+    end
+    if suspect then
+      local back = {}
+      for j = #ids, i + 1, -1 do back[#back + 1] = ids[j] end
+      bulk('RPUSH', K[2], back, 1000)
+      break
+    end
+  end
+  bulk('ZADD', K[4], za, 1000)
+  -- blocked: a suspect at the head stopped this busy worker's claim; it should look again soon.
+  return jobs, blocked
+end
+
+-- How soon a worker whose claim was stopped by a suspect should look again (ms).
+local SUSPECT_RECHECK_MS = 25
+
+-- For an idle worker: ms until the next scheduled job is due or the next lease expires, or -1.
+local function nextWakeIn(K, now)
+  local nextAt = earliestDue(K)
+  local firstLease = rcall('ZRANGE', K[4], 0, 0, 'WITHSCORES')
+  if firstLease[2] and (nextAt == nil or tonumber(firstLease[2]) < nextAt) then nextAt = tonumber(firstLease[2]) end
+  if nextAt == nil then return -1 end
+  local wait = nextAt - now
+  if wait < 0 then wait = 0 end
+  return wait
+end
+local P = ARGV[1]
+local out = {}
+for i = 2, #ARGV do
+  local id = ARGV[i]
+  local h = rcall('HGETALL', P .. 'j:' .. id)
+  if #h == 0 then
+    out[#out + 1] = { h, {}, '' }
+  else
+    local oh
+    for j = 1, #h, 2 do
+      if h[j] == 'oh' then
+        oh = h[j + 1]
+        break
+      end
+    end
+    out[#out + 1] = { h, rcall('LRANGE', P .. 'h:' .. id, 0, -1), optsText(P, oh) }
+  end
+end
+return out
+`,
+} as const;
+
+export const recover = {
+  name: 'recover',
+  numberOfKeys: 10,
+  lua: String.raw`--[[
+  Recovers jobs whose lease expired (see recoverExpired in includes/base).
+  ARGV[1] key prefix  ARGV[2] lease-expired error JSON  ARGV[3] poison fingerprint  ARGV[4] poison label
+  Returns how many jobs were recovered.
+]]
+-- Shared by every script. Whose clock? Redis's: TIME is read once per script, so every due
+-- time, lease expiry and attempt timestamp comes from one clock and workers' clocks never matter.
+--
+-- The standard KEYS layout of every script (one hash tag per queue, so one Cluster slot):
+--   KEYS[1] meta (hash)     KEYS[2] wait (list)      KEYS[3] sched (zset, due)
+--   KEYS[4] active (zset, lease expiry)              KEYS[5] done (zset, finished at)
+--   KEYS[6] dead (zset, dead at)                     KEYS[7] cnl (zset, cancelled at)
+--   KEYS[8] events (stream)  KEYS[9] wake (list)      KEYS[10] fpi (hash, fingerprint -> label)
+-- ARGV[1] is always the queue's key prefix "<prefix>:{<queue>}:"; job hashes are P.."j:"..id,
+-- their attempt histories P.."h:"..id (lists), interned job options P.."o" (a hash) and
+-- per-fingerprint indexes P.."fp:"..fp, so they share the queue's hash tag.
+--
+-- Why the history and the options live outside the job hash: Redis keeps a hash compact (a
+-- listpack, a few bytes per field) only while every value is at most hash-max-listpack-value (64)
+-- bytes; one attempt record or one retry policy is longer, and the whole hash becomes a hash table
+-- with ~50 bytes of overhead per field. Kept out, a job's own fields stay small and compact.
+local rcall = redis.call
+local MAX_EVENTS = 10000
+local MAX_WAKE_TOKENS = 64
+
+local function nowMs()
+  local t = rcall('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- Integer to text. Lua 5.1 turns numbers into text with a float printf ("%.14g"), which is most of
+-- the instructions of a script that writes many timestamps; "%d" takes the integer path.
+local function S(x)
+  return string.format('%d', x)
+end
+
+-- A variadic command over a long argument list, in chunks: Lua's unpack stops near 8000 values,
+-- and a failure halfway would leave a transition half-applied. ${'`'}step${'`'} keeps pairs together.
+local function bulk(cmd, key, arr, step)
+  for i = 1, #arr, step do
+    rcall(cmd, key, unpack(arr, i, math.min(i + step - 1, #arr)))
+  end
+end
+
+-- The event feed. Events are gathered while a script runs and written at its end by flushEvents:
+-- one XADD per event type per call, with the per-job values as comma-separated columns (ids,
+-- worker ids, reasons and numbers never contain commas). A batch of 50 completions is one stream
+-- entry, not 50. Readers expand entries back into one event per job (redis-backend readEvents).
+local EVK = {}
+local EVB = {}
+local function ev(kind, id, ...)
+  local b = EVB[kind]
+  local args = { ... }
+  if not b then
+    b = { ids = {}, names = {}, cols = {} }
+    EVB[kind] = b
+    EVK[#EVK + 1] = kind
+    for i = 1, #args, 2 do
+      b.names[#b.names + 1] = args[i]
+      b.cols[args[i]] = {}
+    end
+  end
+  b.ids[#b.ids + 1] = id
+  for i = 1, #args, 2 do
+    local c = b.cols[args[i]]
+    c[#c + 1] = args[i + 1]
+  end
+end
+
+-- Writes the gathered events, in the order their types first appeared (so one job's events keep
+-- their order: a job recovered then claimed in one call shows "stalled" before "active").
+local function flushEvents(K, now)
+  for _, kind in ipairs(EVK) do
+    local b = EVB[kind]
+    local xa = { K[8], 'MAXLEN', '~', MAX_EVENTS, '*', 't', kind, 'at', S(now), 'id', table.concat(b.ids, ',') }
+    for _, name in ipairs(b.names) do
+      -- A column whose values are all the same (the worker, the outcome…) is stored once.
+      local col = b.cols[name]
+      local same = true
+      for i = 2, #col do
+        if col[i] ~= col[1] then
+          same = false
+          break
+        end
+      end
+      xa[#xa + 1] = name
+      if same then xa[#xa + 1] = col[1] else xa[#xa + 1] = table.concat(col, ',') end
+    end
+    rcall('XADD', unpack(xa))
+  end
+  EVK = {}
+  EVB = {}
+end
+
+-- Wakes up to n idle workers blocked on the wake list. Tokens are capped: a surplus only costs a
+-- worker one empty claim, a missing token would cost it an idle-check period.
+local function wake(K, n)
+  if n <= 0 then return end
+  if n > MAX_WAKE_TOKENS then n = MAX_WAKE_TOKENS end
+  local tokens = {}
+  for i = 1, n do tokens[i] = '1' end
+  rcall('LPUSH', K[9], unpack(tokens))
+  rcall('LTRIM', K[9], 0, MAX_WAKE_TOKENS - 1)
+end
+
+-- A scheduled job due earlier than every other must wake a worker so it shortens its block.
+local function earliestDue(K)
+  local first = rcall('ZRANGE', K[3], 0, 0, 'WITHSCORES')
+  if first[2] then return tonumber(first[2]) end
+  return nil
+end
+
+-- Appends an attempt record to the job's history (a list, in attempt order).
+local function appendAttempt(P, id, rec)
+  rcall('RPUSH', P .. 'h:' .. id, rec)
+end
+
+-- Interned job options: P.."o" maps a digest of the options' JSON text to the text, and "#"..digest
+-- to how many jobs use it; a job stores the digest ("oh"). Most jobs of a queue share a few.
+local OPT_TEXT = {}
+local function optsText(P, d)
+  if not d then return '{}' end
+  local t = OPT_TEXT[d]
+  if not t then
+    t = rcall('HGET', P .. 'o', d) or '{}'
+    OPT_TEXT[d] = t
+  end
+  return t
+end
+
+local OPT_DIGEST = {}
+local OPT_REFS = {}
+local OPT_ORDER = {}
+-- Returns the digest for an options text, storing the text on first sight. Call flushOptRefs after.
+local function internOpts(P, text)
+  local d = OPT_DIGEST[text]
+  if not d then
+    d = string.sub(redis.sha1hex(text), 1, 16)
+    if rcall('HSETNX', P .. 'o', d, text) == 0 and rcall('HGET', P .. 'o', d) ~= text then
+      -- Two texts sharing 64 bits of digest: the full digest tells them apart.
+      d = redis.sha1hex(text)
+      rcall('HSETNX', P .. 'o', d, text)
+    end
+    OPT_DIGEST[text] = d
+    OPT_TEXT[d] = text
+    OPT_ORDER[#OPT_ORDER + 1] = d
+    OPT_REFS[d] = 0
+  end
+  OPT_REFS[d] = OPT_REFS[d] + 1
+  return d
+end
+
+local function flushOptRefs(P)
+  for _, d in ipairs(OPT_ORDER) do rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) end
+  OPT_ORDER = {}
+  OPT_REFS = {}
+end
+
+-- Deletes a job's keys and releases its options.
+local function deleteJob(P, id, oh)
+  rcall('DEL', P .. 'j:' .. id, P .. 'h:' .. id)
+  if oh and rcall('HINCRBY', P .. 'o', '#' .. oh, -1) <= 0 then rcall('HDEL', P .. 'o', oh, '#' .. oh) end
+end
+
+-- One attempt record, as JSON, appended once and never rewritten. ${'`'}body${'`'} carries outcome, error,
+-- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object. n, due and sa are the
+-- job hash's own text; nowS is the script's time as text.
+local function attemptRecord(n, trg, due, sa, nowS, wid, body, decision, man)
+  local s = '{"n":' .. n .. ',"trigger":"' .. trg .. '","dueAt":' .. due .. ',"startedAt":' .. sa ..
+    ',"finishedAt":' .. nowS .. ',"driftMs":' .. S(tonumber(sa) - tonumber(due)) .. ',"workerId":"' .. wid ..
+    '",' .. body .. ',"decision":' .. decision
+  if man and man ~= '' then s = s .. ',"manual":' .. man end
+  return s .. '}'
+end
+
+-- The event fields every attempt end carries: attempt, worker, outcome, class, drift, dur.
+local function evEnd(now, kind, id, n, wid, outcome, class, sa, due, ...)
+  ev(kind, id, 'attempt', n, 'worker', wid, 'outcome', outcome, 'class', class,
+    'drift', S(sa - due), 'dur', S(now - sa), ...)
+end
+
+local function addDead(K, P, id, fp, label, now)
+  rcall('ZADD', K[6], S(now), id)
+  rcall('ZADD', P .. 'fp:' .. fp, S(now), id)
+  rcall('HSETNX', K[10], fp, label)
+end
+
+local function removeDead(K, P, id, fp)
+  rcall('ZREM', K[6], id)
+  if fp then
+    local k = P .. 'fp:' .. fp
+    rcall('ZREM', k, id)
+    if rcall('ZCARD', k) == 0 then rcall('HDEL', K[10], fp) end
+  end
+end
+
+local FINISHED_SET = { completed = 5, dead = 6, cancelled = 7 }
+
+local function evict(K, P, state, id, now)
+  local f = rcall('HMGET', P .. 'j:' .. id, 'fp', 'oh')
+  if state == 'dead' then
+    removeDead(K, P, id, f[1])
+  else
+    rcall('ZREM', K[FINISHED_SET[state]], id)
+  end
+  deleteJob(P, id, f[2])
+  rcall('HINCRBY', K[1], 'ev:' .. state, 1)
+  ev('evicted', id, 'state', state)
+end
+
+-- Retention: evict finished jobs older than the age rule, then the oldest beyond the count rule.
+-- Bounded per call so one script never runs long; the next transition continues the work.
+local function applyRetention(K, P, state, now)
+  local rule = rcall('HMGET', K[1], 'rc:' .. state, 'ra:' .. state)
+  if not rule[1] and not rule[2] then return end
+  local setKey = K[FINISHED_SET[state]]
+  local budget = 1000
+  if rule[2] then
+    local old = rcall('ZRANGEBYSCORE', setKey, '-inf', now - tonumber(rule[2]), 'LIMIT', 0, budget)
+    for _, id in ipairs(old) do evict(K, P, state, id, now) end
+    budget = budget - #old
+  end
+  if rule[1] and budget > 0 then
+    local excess = rcall('ZCARD', setKey) - tonumber(rule[1])
+    if excess > 0 then
+      if excess > budget then excess = budget end
+      local ids = rcall('ZRANGE', setKey, 0, excess - 1)
+      for _, id in ipairs(ids) do evict(K, P, state, id, now) end
+    end
+  end
+end
+
+-- Moves scheduled jobs whose due time has come to the back of the wait list.
+local function promoteDue(K, P, now)
+  local ids = rcall('ZRANGEBYSCORE', K[3], '-inf', now, 'LIMIT', 0, 1000)
+  if #ids == 0 then return 0 end
+  for _, id in ipairs(ids) do
+    rcall('HSET', P .. 'j:' .. id, 'st', 'waiting')
+    rcall('LPUSH', K[2], id)
+  end
+  rcall('ZREM', K[3], unpack(ids))
+  return #ids
+end
+
+-- Recovers jobs whose lease expired: the attempt is recorded as stalled; the job goes back to
+-- waiting (trigger "stall") or, at its maxStalls-th stall, is dead-lettered as poison so a job that
+-- kills its worker cannot loop forever. Returns how many were recovered.
+local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
+  local ids = rcall('ZRANGEBYSCORE', K[4], '-inf', now, 'LIMIT', 0, 100)
+  local back = 0
+  local recovered = 0
+  local died = false
+  for _, id in ipairs(ids) do
+    local jk = P .. 'j:' .. id
+    rcall('ZREM', K[4], id)
+    local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st')
+    if f[1] and f[9] == 'active' then
+      recovered = recovered + 1
+      local cur = tonumber(f[1])
+      local sc = tonumber(f[6]) + 1
+      local ms = tonumber(f[7])
+      local poison = sc >= ms
+      local decision
+      if poison then
+        decision = '{"action":"dead","reason":"poison","explanation":"lease expired ' .. sc ..
+          ' times (maxStalls ' .. ms .. '): poison, dead-lettered"}'
+      else
+        decision = '{"action":"retry","delayMs":0,"nextDueAt":' .. S(now) ..
+          ',"source":"policy","explanation":"lease expired (stall ' .. sc .. ' of ' .. ms ..
+          '): back to waiting at once","detail":{"strategy":"immediate"}}'
+      end
+      local body = '"outcome":"stalled","error":' .. errJson .. ',"errorClass":"' ..
+        (poison and 'poison' or 'temporary') .. '","rule":"stall"'
+      local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
+      appendAttempt(P, id, rec)
+      rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
+      if f[8] then rcall('HDEL', jk, 'man') end
+      if poison then
+        rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
+          'derr', errJson, 'ft', now)
+        addDead(K, P, id, poisonFp, poisonLabel, now)
+        evEnd(now, 'dead', id, f[1], f[5], 'stalled', 'poison', tonumber(f[4]), tonumber(f[3]), 'reason', 'poison')
+        died = true
+      else
+        rcall('HSET', jk, 'st', 'waiting', 'due', now)
+        rcall('LPUSH', K[2], id)
+        evEnd(now, 'stalled', id, f[1], f[5], 'stalled', 'temporary', tonumber(f[4]), tonumber(f[3]), 'stalls', S(sc))
+        back = back + 1
+      end
+    end
+  end
+  if died then applyRetention(K, P, 'dead', now) end
+  wake(K, back)
+  return recovered
+end
+
+-- Pops up to ${'`'}max${'`'} waiting jobs and leases them to worker ${'`'}wid${'`'}. The attempt number is the lease
+-- token. The caller has checked the queue is not paused. Returns one array per job (see
+-- claim-10.lua for the fields).
+--
+-- Isolation of suspects: a job whose next stall would make it poison (sc > 0 and sc + 1 >= ms) may
+-- be what kills its workers, or it stalled beside that one. A suspect is only handed to an idle
+-- worker (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the
+-- head of the list stops a busy worker's claim (the ids popped after it go back in order). So the
+-- poison verdict always follows a stall in isolation: a job that crashes its worker dies, and its
+-- neighbours complete. Only a job's last permitted delivery runs alone, which keeps the cost low.
+local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
+  local jobs = {}
+  local blocked = false
+  if max <= 0 then return jobs, blocked end
+  local ids = rcall('RPOP', K[2], max)
+  if not ids then return jobs, blocked end
+  local le = now + leaseMs
+  local leS = S(le)
+  local nowS = S(now)
+  local za = {}
+  for i, id in ipairs(ids) do
+    local jk = P .. 'j:' .. id
+    local f = rcall('HMGET', jk, 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
+    local suspect = false
+    if f[1] and f[8] ~= '0' then suspect = tonumber(f[8]) + 1 >= tonumber(f[11]) end
+    if suspect and not (exclusiveOk and #jobs == 0) then
+      -- Back to the head, in their order: this one and every id popped after it.
+      local back = {}
+      for j = #ids, i, -1 do back[#back + 1] = ids[j] end
+      bulk('RPUSH', K[2], back, 1000)
+      blocked = true
+      break
+    end
+    if f[1] then
+      local n = tonumber(f[4]) + 1
+      local nS = S(n)
+      rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS)
+      za[#za + 1] = leS
+      za[#za + 1] = id
+      ev('active', id, 'attempt', nS, 'worker', wid)
+      jobs[#jobs + 1] = { id, f[1], f[2], optsText(P, f[3]), n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
         suspect and 1 or 0 }
     end
     if suspect then
@@ -2188,8 +2938,14 @@ export const renew = {
 --   KEYS[4] active (zset, lease expiry)              KEYS[5] done (zset, finished at)
 --   KEYS[6] dead (zset, dead at)                     KEYS[7] cnl (zset, cancelled at)
 --   KEYS[8] events (stream)  KEYS[9] wake (list)      KEYS[10] fpi (hash, fingerprint -> label)
--- ARGV[1] is always the queue's key prefix "<prefix>:{<queue>}:"; job hashes are P.."j:"..id
--- and per-fingerprint indexes P.."fp:"..fp, so they share the queue's hash tag.
+-- ARGV[1] is always the queue's key prefix "<prefix>:{<queue>}:"; job hashes are P.."j:"..id,
+-- their attempt histories P.."h:"..id (lists), interned job options P.."o" (a hash) and
+-- per-fingerprint indexes P.."fp:"..fp, so they share the queue's hash tag.
+--
+-- Why the history and the options live outside the job hash: Redis keeps a hash compact (a
+-- listpack, a few bytes per field) only while every value is at most hash-max-listpack-value (64)
+-- bytes; one attempt record or one retry policy is longer, and the whole hash becomes a hash table
+-- with ~50 bytes of overhead per field. Kept out, a job's own fields stay small and compact.
 local rcall = redis.call
 local MAX_EVENTS = 10000
 local MAX_WAKE_TOKENS = 64
@@ -2281,6 +3037,58 @@ local function earliestDue(K)
   return nil
 end
 
+-- Appends an attempt record to the job's history (a list, in attempt order).
+local function appendAttempt(P, id, rec)
+  rcall('RPUSH', P .. 'h:' .. id, rec)
+end
+
+-- Interned job options: P.."o" maps a digest of the options' JSON text to the text, and "#"..digest
+-- to how many jobs use it; a job stores the digest ("oh"). Most jobs of a queue share a few.
+local OPT_TEXT = {}
+local function optsText(P, d)
+  if not d then return '{}' end
+  local t = OPT_TEXT[d]
+  if not t then
+    t = rcall('HGET', P .. 'o', d) or '{}'
+    OPT_TEXT[d] = t
+  end
+  return t
+end
+
+local OPT_DIGEST = {}
+local OPT_REFS = {}
+local OPT_ORDER = {}
+-- Returns the digest for an options text, storing the text on first sight. Call flushOptRefs after.
+local function internOpts(P, text)
+  local d = OPT_DIGEST[text]
+  if not d then
+    d = string.sub(redis.sha1hex(text), 1, 16)
+    if rcall('HSETNX', P .. 'o', d, text) == 0 and rcall('HGET', P .. 'o', d) ~= text then
+      -- Two texts sharing 64 bits of digest: the full digest tells them apart.
+      d = redis.sha1hex(text)
+      rcall('HSETNX', P .. 'o', d, text)
+    end
+    OPT_DIGEST[text] = d
+    OPT_TEXT[d] = text
+    OPT_ORDER[#OPT_ORDER + 1] = d
+    OPT_REFS[d] = 0
+  end
+  OPT_REFS[d] = OPT_REFS[d] + 1
+  return d
+end
+
+local function flushOptRefs(P)
+  for _, d in ipairs(OPT_ORDER) do rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) end
+  OPT_ORDER = {}
+  OPT_REFS = {}
+end
+
+-- Deletes a job's keys and releases its options.
+local function deleteJob(P, id, oh)
+  rcall('DEL', P .. 'j:' .. id, P .. 'h:' .. id)
+  if oh and rcall('HINCRBY', P .. 'o', '#' .. oh, -1) <= 0 then rcall('HDEL', P .. 'o', oh, '#' .. oh) end
+end
+
 -- One attempt record, as JSON, appended once and never rewritten. ${'`'}body${'`'} carries outcome, error,
 -- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object. n, due and sa are the
 -- job hash's own text; nowS is the script's time as text.
@@ -2316,13 +3124,13 @@ end
 local FINISHED_SET = { completed = 5, dead = 6, cancelled = 7 }
 
 local function evict(K, P, state, id, now)
-  local jk = P .. 'j:' .. id
+  local f = rcall('HMGET', P .. 'j:' .. id, 'fp', 'oh')
   if state == 'dead' then
-    removeDead(K, P, id, rcall('HGET', jk, 'fp'))
+    removeDead(K, P, id, f[1])
   else
     rcall('ZREM', K[FINISHED_SET[state]], id)
   end
-  rcall('DEL', jk)
+  deleteJob(P, id, f[2])
   rcall('HINCRBY', K[1], 'ev:' .. state, 1)
   ev('evicted', id, 'state', state)
 end
@@ -2391,7 +3199,8 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
       local body = '"outcome":"stalled","error":' .. errJson .. ',"errorClass":"' ..
         (poison and 'poison' or 'temporary') .. '","rule":"stall"'
       local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
-      rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'sc', sc, 'trg', 'stall')
+      appendAttempt(P, id, rec)
+      rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
       if f[8] then rcall('HDEL', jk, 'man') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
@@ -2434,7 +3243,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local za = {}
   for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
-    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
+    local f = rcall('HMGET', jk, 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
     local suspect = false
     if f[1] and f[8] ~= '0' then suspect = tonumber(f[8]) + 1 >= tonumber(f[11]) end
     if suspect and not (exclusiveOk and #jobs == 0) then
@@ -2452,7 +3261,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
+      jobs[#jobs + 1] = { id, f[1], f[2], optsText(P, f[3]), n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
         suspect and 1 or 0 }
     end
     if suspect then
@@ -2520,8 +3329,14 @@ export const replay = {
 --   KEYS[4] active (zset, lease expiry)              KEYS[5] done (zset, finished at)
 --   KEYS[6] dead (zset, dead at)                     KEYS[7] cnl (zset, cancelled at)
 --   KEYS[8] events (stream)  KEYS[9] wake (list)      KEYS[10] fpi (hash, fingerprint -> label)
--- ARGV[1] is always the queue's key prefix "<prefix>:{<queue>}:"; job hashes are P.."j:"..id
--- and per-fingerprint indexes P.."fp:"..fp, so they share the queue's hash tag.
+-- ARGV[1] is always the queue's key prefix "<prefix>:{<queue>}:"; job hashes are P.."j:"..id,
+-- their attempt histories P.."h:"..id (lists), interned job options P.."o" (a hash) and
+-- per-fingerprint indexes P.."fp:"..fp, so they share the queue's hash tag.
+--
+-- Why the history and the options live outside the job hash: Redis keeps a hash compact (a
+-- listpack, a few bytes per field) only while every value is at most hash-max-listpack-value (64)
+-- bytes; one attempt record or one retry policy is longer, and the whole hash becomes a hash table
+-- with ~50 bytes of overhead per field. Kept out, a job's own fields stay small and compact.
 local rcall = redis.call
 local MAX_EVENTS = 10000
 local MAX_WAKE_TOKENS = 64
@@ -2613,6 +3428,58 @@ local function earliestDue(K)
   return nil
 end
 
+-- Appends an attempt record to the job's history (a list, in attempt order).
+local function appendAttempt(P, id, rec)
+  rcall('RPUSH', P .. 'h:' .. id, rec)
+end
+
+-- Interned job options: P.."o" maps a digest of the options' JSON text to the text, and "#"..digest
+-- to how many jobs use it; a job stores the digest ("oh"). Most jobs of a queue share a few.
+local OPT_TEXT = {}
+local function optsText(P, d)
+  if not d then return '{}' end
+  local t = OPT_TEXT[d]
+  if not t then
+    t = rcall('HGET', P .. 'o', d) or '{}'
+    OPT_TEXT[d] = t
+  end
+  return t
+end
+
+local OPT_DIGEST = {}
+local OPT_REFS = {}
+local OPT_ORDER = {}
+-- Returns the digest for an options text, storing the text on first sight. Call flushOptRefs after.
+local function internOpts(P, text)
+  local d = OPT_DIGEST[text]
+  if not d then
+    d = string.sub(redis.sha1hex(text), 1, 16)
+    if rcall('HSETNX', P .. 'o', d, text) == 0 and rcall('HGET', P .. 'o', d) ~= text then
+      -- Two texts sharing 64 bits of digest: the full digest tells them apart.
+      d = redis.sha1hex(text)
+      rcall('HSETNX', P .. 'o', d, text)
+    end
+    OPT_DIGEST[text] = d
+    OPT_TEXT[d] = text
+    OPT_ORDER[#OPT_ORDER + 1] = d
+    OPT_REFS[d] = 0
+  end
+  OPT_REFS[d] = OPT_REFS[d] + 1
+  return d
+end
+
+local function flushOptRefs(P)
+  for _, d in ipairs(OPT_ORDER) do rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) end
+  OPT_ORDER = {}
+  OPT_REFS = {}
+end
+
+-- Deletes a job's keys and releases its options.
+local function deleteJob(P, id, oh)
+  rcall('DEL', P .. 'j:' .. id, P .. 'h:' .. id)
+  if oh and rcall('HINCRBY', P .. 'o', '#' .. oh, -1) <= 0 then rcall('HDEL', P .. 'o', oh, '#' .. oh) end
+end
+
 -- One attempt record, as JSON, appended once and never rewritten. ${'`'}body${'`'} carries outcome, error,
 -- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object. n, due and sa are the
 -- job hash's own text; nowS is the script's time as text.
@@ -2648,13 +3515,13 @@ end
 local FINISHED_SET = { completed = 5, dead = 6, cancelled = 7 }
 
 local function evict(K, P, state, id, now)
-  local jk = P .. 'j:' .. id
+  local f = rcall('HMGET', P .. 'j:' .. id, 'fp', 'oh')
   if state == 'dead' then
-    removeDead(K, P, id, rcall('HGET', jk, 'fp'))
+    removeDead(K, P, id, f[1])
   else
     rcall('ZREM', K[FINISHED_SET[state]], id)
   end
-  rcall('DEL', jk)
+  deleteJob(P, id, f[2])
   rcall('HINCRBY', K[1], 'ev:' .. state, 1)
   ev('evicted', id, 'state', state)
 end
@@ -2723,7 +3590,8 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
       local body = '"outcome":"stalled","error":' .. errJson .. ',"errorClass":"' ..
         (poison and 'poison' or 'temporary') .. '","rule":"stall"'
       local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
-      rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'sc', sc, 'trg', 'stall')
+      appendAttempt(P, id, rec)
+      rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
       if f[8] then rcall('HDEL', jk, 'man') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
@@ -2766,7 +3634,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local za = {}
   for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
-    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
+    local f = rcall('HMGET', jk, 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
     local suspect = false
     if f[1] and f[8] ~= '0' then suspect = tonumber(f[8]) + 1 >= tonumber(f[11]) end
     if suspect and not (exclusiveOk and #jobs == 0) then
@@ -2784,7 +3652,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
+      jobs[#jobs + 1] = { id, f[1], f[2], optsText(P, f[3]), n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
         suspect and 1 or 0 }
     end
     if suspect then
@@ -2853,8 +3721,14 @@ export const setPaused = {
 --   KEYS[4] active (zset, lease expiry)              KEYS[5] done (zset, finished at)
 --   KEYS[6] dead (zset, dead at)                     KEYS[7] cnl (zset, cancelled at)
 --   KEYS[8] events (stream)  KEYS[9] wake (list)      KEYS[10] fpi (hash, fingerprint -> label)
--- ARGV[1] is always the queue's key prefix "<prefix>:{<queue>}:"; job hashes are P.."j:"..id
--- and per-fingerprint indexes P.."fp:"..fp, so they share the queue's hash tag.
+-- ARGV[1] is always the queue's key prefix "<prefix>:{<queue>}:"; job hashes are P.."j:"..id,
+-- their attempt histories P.."h:"..id (lists), interned job options P.."o" (a hash) and
+-- per-fingerprint indexes P.."fp:"..fp, so they share the queue's hash tag.
+--
+-- Why the history and the options live outside the job hash: Redis keeps a hash compact (a
+-- listpack, a few bytes per field) only while every value is at most hash-max-listpack-value (64)
+-- bytes; one attempt record or one retry policy is longer, and the whole hash becomes a hash table
+-- with ~50 bytes of overhead per field. Kept out, a job's own fields stay small and compact.
 local rcall = redis.call
 local MAX_EVENTS = 10000
 local MAX_WAKE_TOKENS = 64
@@ -2946,6 +3820,58 @@ local function earliestDue(K)
   return nil
 end
 
+-- Appends an attempt record to the job's history (a list, in attempt order).
+local function appendAttempt(P, id, rec)
+  rcall('RPUSH', P .. 'h:' .. id, rec)
+end
+
+-- Interned job options: P.."o" maps a digest of the options' JSON text to the text, and "#"..digest
+-- to how many jobs use it; a job stores the digest ("oh"). Most jobs of a queue share a few.
+local OPT_TEXT = {}
+local function optsText(P, d)
+  if not d then return '{}' end
+  local t = OPT_TEXT[d]
+  if not t then
+    t = rcall('HGET', P .. 'o', d) or '{}'
+    OPT_TEXT[d] = t
+  end
+  return t
+end
+
+local OPT_DIGEST = {}
+local OPT_REFS = {}
+local OPT_ORDER = {}
+-- Returns the digest for an options text, storing the text on first sight. Call flushOptRefs after.
+local function internOpts(P, text)
+  local d = OPT_DIGEST[text]
+  if not d then
+    d = string.sub(redis.sha1hex(text), 1, 16)
+    if rcall('HSETNX', P .. 'o', d, text) == 0 and rcall('HGET', P .. 'o', d) ~= text then
+      -- Two texts sharing 64 bits of digest: the full digest tells them apart.
+      d = redis.sha1hex(text)
+      rcall('HSETNX', P .. 'o', d, text)
+    end
+    OPT_DIGEST[text] = d
+    OPT_TEXT[d] = text
+    OPT_ORDER[#OPT_ORDER + 1] = d
+    OPT_REFS[d] = 0
+  end
+  OPT_REFS[d] = OPT_REFS[d] + 1
+  return d
+end
+
+local function flushOptRefs(P)
+  for _, d in ipairs(OPT_ORDER) do rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) end
+  OPT_ORDER = {}
+  OPT_REFS = {}
+end
+
+-- Deletes a job's keys and releases its options.
+local function deleteJob(P, id, oh)
+  rcall('DEL', P .. 'j:' .. id, P .. 'h:' .. id)
+  if oh and rcall('HINCRBY', P .. 'o', '#' .. oh, -1) <= 0 then rcall('HDEL', P .. 'o', oh, '#' .. oh) end
+end
+
 -- One attempt record, as JSON, appended once and never rewritten. ${'`'}body${'`'} carries outcome, error,
 -- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object. n, due and sa are the
 -- job hash's own text; nowS is the script's time as text.
@@ -2981,13 +3907,13 @@ end
 local FINISHED_SET = { completed = 5, dead = 6, cancelled = 7 }
 
 local function evict(K, P, state, id, now)
-  local jk = P .. 'j:' .. id
+  local f = rcall('HMGET', P .. 'j:' .. id, 'fp', 'oh')
   if state == 'dead' then
-    removeDead(K, P, id, rcall('HGET', jk, 'fp'))
+    removeDead(K, P, id, f[1])
   else
     rcall('ZREM', K[FINISHED_SET[state]], id)
   end
-  rcall('DEL', jk)
+  deleteJob(P, id, f[2])
   rcall('HINCRBY', K[1], 'ev:' .. state, 1)
   ev('evicted', id, 'state', state)
 end
@@ -3056,7 +3982,8 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
       local body = '"outcome":"stalled","error":' .. errJson .. ',"errorClass":"' ..
         (poison and 'poison' or 'temporary') .. '","rule":"stall"'
       local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
-      rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'sc', sc, 'trg', 'stall')
+      appendAttempt(P, id, rec)
+      rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
       if f[8] then rcall('HDEL', jk, 'man') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
@@ -3099,7 +4026,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local za = {}
   for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
-    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
+    local f = rcall('HMGET', jk, 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
     local suspect = false
     if f[1] and f[8] ~= '0' then suspect = tonumber(f[8]) + 1 >= tonumber(f[11]) end
     if suspect and not (exclusiveOk and #jobs == 0) then
@@ -3117,7 +4044,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
+      jobs[#jobs + 1] = { id, f[1], f[2], optsText(P, f[3]), n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
         suspect and 1 or 0 }
     end
     if suspect then
@@ -3178,8 +4105,14 @@ export const setRetention = {
 --   KEYS[4] active (zset, lease expiry)              KEYS[5] done (zset, finished at)
 --   KEYS[6] dead (zset, dead at)                     KEYS[7] cnl (zset, cancelled at)
 --   KEYS[8] events (stream)  KEYS[9] wake (list)      KEYS[10] fpi (hash, fingerprint -> label)
--- ARGV[1] is always the queue's key prefix "<prefix>:{<queue>}:"; job hashes are P.."j:"..id
--- and per-fingerprint indexes P.."fp:"..fp, so they share the queue's hash tag.
+-- ARGV[1] is always the queue's key prefix "<prefix>:{<queue>}:"; job hashes are P.."j:"..id,
+-- their attempt histories P.."h:"..id (lists), interned job options P.."o" (a hash) and
+-- per-fingerprint indexes P.."fp:"..fp, so they share the queue's hash tag.
+--
+-- Why the history and the options live outside the job hash: Redis keeps a hash compact (a
+-- listpack, a few bytes per field) only while every value is at most hash-max-listpack-value (64)
+-- bytes; one attempt record or one retry policy is longer, and the whole hash becomes a hash table
+-- with ~50 bytes of overhead per field. Kept out, a job's own fields stay small and compact.
 local rcall = redis.call
 local MAX_EVENTS = 10000
 local MAX_WAKE_TOKENS = 64
@@ -3271,6 +4204,58 @@ local function earliestDue(K)
   return nil
 end
 
+-- Appends an attempt record to the job's history (a list, in attempt order).
+local function appendAttempt(P, id, rec)
+  rcall('RPUSH', P .. 'h:' .. id, rec)
+end
+
+-- Interned job options: P.."o" maps a digest of the options' JSON text to the text, and "#"..digest
+-- to how many jobs use it; a job stores the digest ("oh"). Most jobs of a queue share a few.
+local OPT_TEXT = {}
+local function optsText(P, d)
+  if not d then return '{}' end
+  local t = OPT_TEXT[d]
+  if not t then
+    t = rcall('HGET', P .. 'o', d) or '{}'
+    OPT_TEXT[d] = t
+  end
+  return t
+end
+
+local OPT_DIGEST = {}
+local OPT_REFS = {}
+local OPT_ORDER = {}
+-- Returns the digest for an options text, storing the text on first sight. Call flushOptRefs after.
+local function internOpts(P, text)
+  local d = OPT_DIGEST[text]
+  if not d then
+    d = string.sub(redis.sha1hex(text), 1, 16)
+    if rcall('HSETNX', P .. 'o', d, text) == 0 and rcall('HGET', P .. 'o', d) ~= text then
+      -- Two texts sharing 64 bits of digest: the full digest tells them apart.
+      d = redis.sha1hex(text)
+      rcall('HSETNX', P .. 'o', d, text)
+    end
+    OPT_DIGEST[text] = d
+    OPT_TEXT[d] = text
+    OPT_ORDER[#OPT_ORDER + 1] = d
+    OPT_REFS[d] = 0
+  end
+  OPT_REFS[d] = OPT_REFS[d] + 1
+  return d
+end
+
+local function flushOptRefs(P)
+  for _, d in ipairs(OPT_ORDER) do rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) end
+  OPT_ORDER = {}
+  OPT_REFS = {}
+end
+
+-- Deletes a job's keys and releases its options.
+local function deleteJob(P, id, oh)
+  rcall('DEL', P .. 'j:' .. id, P .. 'h:' .. id)
+  if oh and rcall('HINCRBY', P .. 'o', '#' .. oh, -1) <= 0 then rcall('HDEL', P .. 'o', oh, '#' .. oh) end
+end
+
 -- One attempt record, as JSON, appended once and never rewritten. ${'`'}body${'`'} carries outcome, error,
 -- class and rule (built by the worker); ${'`'}decision${'`'} is a complete JSON object. n, due and sa are the
 -- job hash's own text; nowS is the script's time as text.
@@ -3306,13 +4291,13 @@ end
 local FINISHED_SET = { completed = 5, dead = 6, cancelled = 7 }
 
 local function evict(K, P, state, id, now)
-  local jk = P .. 'j:' .. id
+  local f = rcall('HMGET', P .. 'j:' .. id, 'fp', 'oh')
   if state == 'dead' then
-    removeDead(K, P, id, rcall('HGET', jk, 'fp'))
+    removeDead(K, P, id, f[1])
   else
     rcall('ZREM', K[FINISHED_SET[state]], id)
   end
-  rcall('DEL', jk)
+  deleteJob(P, id, f[2])
   rcall('HINCRBY', K[1], 'ev:' .. state, 1)
   ev('evicted', id, 'state', state)
 end
@@ -3381,7 +4366,8 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
       local body = '"outcome":"stalled","error":' .. errJson .. ',"errorClass":"' ..
         (poison and 'poison' or 'temporary') .. '","rule":"stall"'
       local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
-      rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'sc', sc, 'trg', 'stall')
+      appendAttempt(P, id, rec)
+      rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
       if f[8] then rcall('HDEL', jk, 'man') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
@@ -3424,7 +4410,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local za = {}
   for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
-    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
+    local f = rcall('HMGET', jk, 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
     local suspect = false
     if f[1] and f[8] ~= '0' then suspect = tonumber(f[8]) + 1 >= tonumber(f[11]) end
     if suspect and not (exclusiveOk and #jobs == 0) then
@@ -3442,7 +4428,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
+      jobs[#jobs + 1] = { id, f[1], f[2], optsText(P, f[3]), n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
         suspect and 1 or 0 }
     end
     if suspect then
@@ -3494,6 +4480,7 @@ export const scripts = {
   deadGroups,
   finish,
   purge,
+  read,
   recover,
   renew,
   replay,

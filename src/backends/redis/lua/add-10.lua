@@ -41,7 +41,7 @@ for i = 0, count - 1 do
     if ARGV[b + 6] ~= '' then due = tonumber(ARGV[b + 6]) else due = now + tonumber(ARGV[b + 5]) end
     local st = 'waiting'
     if due > now then st = 'scheduled' end
-    rcall('HSET', P .. 'j:' .. id, 'name', ARGV[b + 1], 'data', ARGV[b + 2], 'opts', ARGV[b + 3],
+    rcall('HSET', P .. 'j:' .. id, 'name', ARGV[b + 1], 'data', ARGV[b + 2], 'oh', internOpts(P, ARGV[b + 3]),
       'ms', ARGV[b + 4], 'st', st, 'ct', now, 'due', due, 'n', 0, 'fl', 0, 'sc', 0, 'trg', 'auto')
     if st == 'waiting' then
       waitIds[#waitIds + 1] = id
@@ -59,6 +59,7 @@ for i = 0, count - 1 do
     out[#out + 1] = st
   end
 end
+flushOptRefs(P)
 bulk('LPUSH', KEYS[2], waitIds, 1000)
 bulk('ZADD', KEYS[3], schedArgs, 1000)
 wakeN = wakeN + #waitIds

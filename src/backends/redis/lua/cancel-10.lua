@@ -16,7 +16,8 @@ local now = nowMs()
 if st == 'active' then
   local cur = tonumber(f[2])
   local rec = attemptRecord(cur, f[3], tonumber(f[4]), tonumber(f[5]), now, f[6], '"outcome":"cancelled"', ARGV[5], f[7])
-  rcall('HSET', jk, 'a' .. cur, rec, 'n', cur)
+  appendAttempt(P, id, rec)
+  rcall('HSET', jk, 'n', cur)
   if f[7] then rcall('HDEL', jk, 'man') end
   rcall('ZREM', KEYS[4], id)
 elseif st == 'waiting' then

@@ -68,14 +68,16 @@ for i = 0, count - 1 do
     local st
     if action == 'done' then
       st = 'completed'
-      rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'fl', fl, 'st', st, 'res', ARGV[b + 8], 'ft', nowS)
+      appendAttempt(P, id, rec)
+      rcall('HSET', jk, 'n', cur, 'fl', fl, 'st', st, 'res', ARGV[b + 8], 'ft', nowS)
       doneArgs[#doneArgs + 1] = nowS
       doneArgs[#doneArgs + 1] = id
       evEnd(now, 'completed', id, cur, f[6], outcome, ARGV[b + 13], sa, due)
     elseif action == 'dead' then
       st = 'dead'
       local fp = ARGV[b + 9]
-      rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'fl', fl, 'st', st, 'dr', ARGV[b + 7], 'dat', nowS, 'fp', fp,
+      appendAttempt(P, id, rec)
+      rcall('HSET', jk, 'n', cur, 'fl', fl, 'st', st, 'dr', ARGV[b + 7], 'dat', nowS, 'fp', fp,
         'ec', ARGV[b + 11], 'derr', ARGV[b + 12], 'ft', nowS)
       addDead(KEYS, P, id, fp, ARGV[b + 10], now)
       evEnd(now, 'dead', id, cur, f[6], outcome, ARGV[b + 13], sa, due, 'reason', ARGV[b + 7])
@@ -96,10 +98,11 @@ for i = 0, count - 1 do
         waitIds[#waitIds + 1] = id
       end
       -- A job given back on shutdown keeps the previous delay for decorrelated jitter.
+      appendAttempt(P, id, rec)
       if outcome == 'interrupted' then
-        rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'fl', fl, 'st', st, 'due', nextDue, 'trg', 'auto')
+        rcall('HSET', jk, 'n', cur, 'fl', fl, 'st', st, 'due', nextDue, 'trg', 'auto')
       else
-        rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'fl', fl, 'st', st, 'due', nextDue, 'pd', ARGV[b + 7], 'trg', 'auto')
+        rcall('HSET', jk, 'n', cur, 'fl', fl, 'st', st, 'due', nextDue, 'pd', ARGV[b + 7], 'trg', 'auto')
       end
       evEnd(now, 'retrying', id, cur, f[6], outcome, ARGV[b + 13], sa, due, 'delay', ARGV[b + 7], 'due', nextDue)
     end

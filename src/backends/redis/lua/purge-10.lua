@@ -10,10 +10,10 @@ local n = 0
 for i = 2, #ARGV do
   local id = ARGV[i]
   local jk = P .. 'j:' .. id
-  local f = rcall('HMGET', jk, 'st', 'fp')
+  local f = rcall('HMGET', jk, 'st', 'fp', 'oh')
   if f[1] == 'dead' then
     removeDead(KEYS, P, id, f[2])
-    rcall('DEL', jk)
+    deleteJob(P, id, f[3])
     ev('purged', id)
     n = n + 1
   end

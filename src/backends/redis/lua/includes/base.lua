@@ -6,8 +6,14 @@
 --   KEYS[4] active (zset, lease expiry)              KEYS[5] done (zset, finished at)
 --   KEYS[6] dead (zset, dead at)                     KEYS[7] cnl (zset, cancelled at)
 --   KEYS[8] events (stream)  KEYS[9] wake (list)      KEYS[10] fpi (hash, fingerprint -> label)
--- ARGV[1] is always the queue's key prefix "<prefix>:{<queue>}:"; job hashes are P.."j:"..id
--- and per-fingerprint indexes P.."fp:"..fp, so they share the queue's hash tag.
+-- ARGV[1] is always the queue's key prefix "<prefix>:{<queue>}:"; job hashes are P.."j:"..id,
+-- their attempt histories P.."h:"..id (lists), interned job options P.."o" (a hash) and
+-- per-fingerprint indexes P.."fp:"..fp, so they share the queue's hash tag.
+--
+-- Why the history and the options live outside the job hash: Redis keeps a hash compact (a
+-- listpack, a few bytes per field) only while every value is at most hash-max-listpack-value (64)
+-- bytes; one attempt record or one retry policy is longer, and the whole hash becomes a hash table
+-- with ~50 bytes of overhead per field. Kept out, a job's own fields stay small and compact.
 local rcall = redis.call
 local MAX_EVENTS = 10000
 local MAX_WAKE_TOKENS = 64
@@ -99,6 +105,58 @@ local function earliestDue(K)
   return nil
 end
 
+-- Appends an attempt record to the job's history (a list, in attempt order).
+local function appendAttempt(P, id, rec)
+  rcall('RPUSH', P .. 'h:' .. id, rec)
+end
+
+-- Interned job options: P.."o" maps a digest of the options' JSON text to the text, and "#"..digest
+-- to how many jobs use it; a job stores the digest ("oh"). Most jobs of a queue share a few.
+local OPT_TEXT = {}
+local function optsText(P, d)
+  if not d then return '{}' end
+  local t = OPT_TEXT[d]
+  if not t then
+    t = rcall('HGET', P .. 'o', d) or '{}'
+    OPT_TEXT[d] = t
+  end
+  return t
+end
+
+local OPT_DIGEST = {}
+local OPT_REFS = {}
+local OPT_ORDER = {}
+-- Returns the digest for an options text, storing the text on first sight. Call flushOptRefs after.
+local function internOpts(P, text)
+  local d = OPT_DIGEST[text]
+  if not d then
+    d = string.sub(redis.sha1hex(text), 1, 16)
+    if rcall('HSETNX', P .. 'o', d, text) == 0 and rcall('HGET', P .. 'o', d) ~= text then
+      -- Two texts sharing 64 bits of digest: the full digest tells them apart.
+      d = redis.sha1hex(text)
+      rcall('HSETNX', P .. 'o', d, text)
+    end
+    OPT_DIGEST[text] = d
+    OPT_TEXT[d] = text
+    OPT_ORDER[#OPT_ORDER + 1] = d
+    OPT_REFS[d] = 0
+  end
+  OPT_REFS[d] = OPT_REFS[d] + 1
+  return d
+end
+
+local function flushOptRefs(P)
+  for _, d in ipairs(OPT_ORDER) do rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) end
+  OPT_ORDER = {}
+  OPT_REFS = {}
+end
+
+-- Deletes a job's keys and releases its options.
+local function deleteJob(P, id, oh)
+  rcall('DEL', P .. 'j:' .. id, P .. 'h:' .. id)
+  if oh and rcall('HINCRBY', P .. 'o', '#' .. oh, -1) <= 0 then rcall('HDEL', P .. 'o', oh, '#' .. oh) end
+end
+
 -- One attempt record, as JSON, appended once and never rewritten. `body` carries outcome, error,
 -- class and rule (built by the worker); `decision` is a complete JSON object. n, due and sa are the
 -- job hash's own text; nowS is the script's time as text.
@@ -134,13 +192,13 @@ end
 local FINISHED_SET = { completed = 5, dead = 6, cancelled = 7 }
 
 local function evict(K, P, state, id, now)
-  local jk = P .. 'j:' .. id
+  local f = rcall('HMGET', P .. 'j:' .. id, 'fp', 'oh')
   if state == 'dead' then
-    removeDead(K, P, id, rcall('HGET', jk, 'fp'))
+    removeDead(K, P, id, f[1])
   else
     rcall('ZREM', K[FINISHED_SET[state]], id)
   end
-  rcall('DEL', jk)
+  deleteJob(P, id, f[2])
   rcall('HINCRBY', K[1], 'ev:' .. state, 1)
   ev('evicted', id, 'state', state)
 end
@@ -209,7 +267,8 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
       local body = '"outcome":"stalled","error":' .. errJson .. ',"errorClass":"' ..
         (poison and 'poison' or 'temporary') .. '","rule":"stall"'
       local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
-      rcall('HSET', jk, 'a' .. cur, rec, 'n', cur, 'sc', sc, 'trg', 'stall')
+      appendAttempt(P, id, rec)
+      rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
       if f[8] then rcall('HDEL', jk, 'man') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
@@ -252,7 +311,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local za = {}
   for i, id in ipairs(ids) do
     local jk = P .. 'j:' .. id
-    local f = rcall('HMGET', jk, 'name', 'data', 'opts', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
+    local f = rcall('HMGET', jk, 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
     local suspect = false
     if f[1] and f[8] ~= '0' then suspect = tonumber(f[8]) + 1 >= tonumber(f[11]) end
     if suspect and not (exclusiveOk and #jobs == 0) then
@@ -270,7 +329,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3], n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
+      jobs[#jobs + 1] = { id, f[1], f[2], optsText(P, f[3]), n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
         suspect and 1 or 0 }
     end
     if suspect then
