@@ -64,27 +64,32 @@ function assertSafeWorkerId(id: string | undefined): void {
   }
 }
 
-type ClaimReply = [number, number, number, ...(string | number)[][]];
+/** claim-10.lua's reply: recovered, paused, nextWakeInMs, options table, then one array per job. */
+type ClaimReply = [number, number, number, string[], ...string[][]];
 
 function decodeClaim(r: ClaimReply): ClaimResult {
   const jobs: ClaimedJob[] = [];
-  for (let i = 3; i < r.length; i++) {
-    const f = r[i] as (string | number)[];
+  const table = r[3];
+  const opts = new Map<string, string>();
+  for (let i = 0; i < table.length; i += 2) opts.set(table[i] as string, table[i + 1] as string);
+  for (let i = 4; i < r.length; i++) {
+    const f = r[i] as string[];
+    const p = (f[4] as string).split(',');
     jobs.push({
-      id: String(f[0]),
-      name: String(f[1]),
-      data: String(f[2]),
-      opts: String(f[3]),
-      attempt: Number(f[4]),
-      trigger: f[5] as AttemptTrigger,
-      dueAt: Number(f[6]),
-      startedAt: Number(f[7]),
-      leaseExpiresAt: Number(f[8]),
-      failures: Number(f[9]),
-      stalls: Number(f[10]),
-      prevDelayMs: f[11] === '' ? undefined : Number(f[11]),
-      manual: f[12] === '' ? undefined : (JSON.parse(String(f[12])) as ManualTrigger),
-      exclusive: f[13] === 1,
+      id: f[0] as string,
+      name: f[1] as string,
+      data: f[2] as string,
+      opts: opts.get(f[3] as string) ?? '{}',
+      attempt: Number(p[0]),
+      trigger: p[1] as AttemptTrigger,
+      dueAt: Number(p[2]),
+      startedAt: Number(p[3]),
+      leaseExpiresAt: Number(p[4]),
+      failures: Number(p[5]),
+      stalls: Number(p[6]),
+      prevDelayMs: p[7] === '' ? undefined : Number(p[7]),
+      manual: f[5] === '' ? undefined : (JSON.parse(f[5] as string) as ManualTrigger),
+      exclusive: p[8] === '1',
     });
   }
   return { jobs, recovered: r[0], paused: r[1] === 1, nextWakeInMs: r[2] < 0 ? undefined : r[2] };

@@ -121,7 +121,7 @@ if touched['dead'] and (meta[4] or meta[5]) then applyRetention(KEYS, P, 'dead',
 -- Claim next: retries pushed just now are claimable by this same call. Wake tokens only for
 -- what this call leaves behind.
 local claimMax = tonumber(ARGV[3])
-local claim = { 0, 0, -1 }
+local claim = { 0, 0, -1, CLAIM_OPTS_LIST }
 if meta[1] == '1' then
   claim[2] = 1
 elseif claimMax > 0 then

@@ -299,6 +299,10 @@ end
 -- head of the list stops a busy worker's claim (the ids popped after it go back in order). So the
 -- poison verdict always follows a stall in isolation: a job that crashes its worker dies, and its
 -- neighbours complete. Only a job's last permitted delivery runs alone, which keeps the cost low.
+-- The options texts of the jobs claimed by this call, once each: digest, text, digest, text...
+local CLAIM_OPTS = {}
+local CLAIM_OPTS_LIST = {}
+
 local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
   local blocked = false
@@ -329,8 +333,14 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      jobs[#jobs + 1] = { id, f[1], f[2], optsText(P, f[3]), n, f[5], f[6], now, le, f[7], f[8], f[9] or '', f[10] or '',
-        suspect and 1 or 0 }
+      -- Packed: the reply's elements are what a client pays for, one by one (see claim-10.lua).
+      jobs[#jobs + 1] = { id, f[1], f[2], f[3] or '', nS .. ',' .. f[5] .. ',' .. f[6] .. ',' .. nowS .. ',' .. leS .. ',' ..
+        f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' .. (suspect and '1' or '0'), f[10] or '' }
+      if f[3] and not CLAIM_OPTS[f[3]] then
+        CLAIM_OPTS[f[3]] = true
+        CLAIM_OPTS_LIST[#CLAIM_OPTS_LIST + 1] = f[3]
+        CLAIM_OPTS_LIST[#CLAIM_OPTS_LIST + 1] = optsText(P, f[3])
+      end
     end
     if suspect then
       local back = {}
