@@ -36,6 +36,10 @@ export interface ActiveJob<Data = unknown> {
   previousAttempts(): Promise<Attempt[]>;
 }
 
+/**
+ * A job's handler. `signal` (also `job.signal`) fires on timeout, lease loss or shutdown. A handler
+ * declared with exactly one parameter is called without the second argument: read `job.signal`.
+ */
 export type Handler<Data = unknown, Result = unknown> = (job: ActiveJob<Data>, signal: AbortSignal) => Promise<Result> | Result;
 
 export interface JobEventBase {
@@ -94,7 +98,10 @@ export class WorkerClosingError extends Error {
 
 interface InFlight {
   readonly claimed: ClaimedJob;
-  readonly ac: AbortController;
+  /** Made on first use (most handlers never look at their signal): see signalOf / abortEntry. */
+  ac: AbortController | undefined;
+  /** Set when the attempt was aborted before anyone asked for its signal. */
+  abortReason: unknown;
   /** performance.now() when the claim reached this worker. */
   readonly claimedLocal: number;
   /** performance.now() when the handler started (0 while held in the prefetch buffer). */
@@ -253,7 +260,8 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     for (const c of jobs) {
       const entry: InFlight = {
         claimed: c,
-        ac: new AbortController(),
+        ac: undefined,
+        abortReason: undefined,
         claimedLocal: now,
         startedLocal: 0,
         leaseLost: false,
@@ -336,31 +344,37 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
       dueAt: c.dueAt,
       startedAt,
       manual: c.manual,
-      signal: entry.ac.signal,
+      get signal() {
+        return signalOf(entry);
+      },
       previousAttempts: async () => (await backend.getAttempts(queueName, c.id)) ?? [],
     };
-    this.emit('active', { ...base, trigger: c.trigger, driftMs: startedAt - c.dueAt });
+    if (this.listenerCount('active') > 0) this.emit('active', { ...base, trigger: c.trigger, driftMs: startedAt - c.dueAt });
 
     let timer: NodeJS.Timeout | undefined;
     let outcome: 'succeeded' | 'failed' | 'timed_out' | 'interrupted';
     let result: unknown;
     let thrown: unknown;
     try {
-      const run = Promise.resolve().then(() => this.#handler(job, entry.ac.signal));
-      const racers: Promise<unknown>[] = [run];
+      // A handler that declares exactly one parameter (job) gets a signal only if it reads job.signal:
+      // most never do, and an AbortController per job is a measurable share of a short job's cost.
+      const handler = this.#handler;
+      const run = Promise.resolve().then(() =>
+        handler.length === 1 ? handler(job, undefined as unknown as AbortSignal) : handler(job, signalOf(entry)),
+      );
       if (opts.timeoutMs > 0) {
-        racers.push(
-          new Promise((_, reject) => {
-            timer = setTimeout(() => {
-              const err = new TimeoutError(`attempt exceeded its timeout of ${formatDuration(opts.timeoutMs)}`);
-              entry.ac.abort(err);
-              reject(err);
-            }, opts.timeoutMs);
-          }),
-        );
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            const err = new TimeoutError(`attempt exceeded its timeout of ${formatDuration(opts.timeoutMs)}`);
+            abortEntry(entry, err);
+            reject(err);
+          }, opts.timeoutMs);
+        });
         run.catch(() => undefined); // a handler that rejects after the timeout must not be unhandled
+        result = await Promise.race([run, timeout]);
+      } else {
+        result = await run;
       }
-      result = await Promise.race(racers);
       outcome = 'succeeded';
     } catch (e) {
       thrown = e;
@@ -446,7 +460,9 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     }
     const d = req.decision;
     if (d.action === 'done') {
-      this.emit('completed', { ...base, result, durationMs: performance.now() - entry.startedLocal });
+      if (this.listenerCount('completed') > 0) {
+        this.emit('completed', { ...base, result, durationMs: performance.now() - entry.startedLocal });
+      }
     } else if (d.action === 'retry') {
       this.emit('retrying', { ...base, delayMs: d.delayMs, nextDueAt: res.nextDueAt ?? 0, explanation: d.explanation });
     } else {
@@ -568,7 +584,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     entries.forEach((e, i) => {
       if (held[i] || e.settled) return;
       e.leaseLost = true;
-      e.ac.abort(new LeaseLostError(`lease on job ${e.claimed.id} lost (expired and recovered, or cancelled)`));
+      abortEntry(e, new LeaseLostError(`lease on job ${e.claimed.id} lost (expired and recovered, or cancelled)`));
       this.emit('lease-lost', { id: e.claimed.id, name: e.claimed.name, attempt: e.claimed.attempt });
     });
   }
@@ -613,7 +629,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     if (this.#inflight.size > 0) {
       const finished = await Promise.race([all().then(() => true), delay(timeoutMs).then(() => false)]);
       if (!finished) {
-        for (const e of this.#inflight.values()) e.ac.abort(new WorkerClosingError('worker closing: deadline reached'));
+        for (const e of this.#inflight.values()) abortEntry(e, new WorkerClosingError('worker closing: deadline reached'));
         const settled = await Promise.race([all().then(() => true), delay(Math.min(1000, timeoutMs)).then(() => false)]);
         if (!settled) {
           await Promise.allSettled(
@@ -636,6 +652,19 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+function signalOf(entry: InFlight): AbortSignal {
+  if (!entry.ac) {
+    entry.ac = new AbortController();
+    if (entry.abortReason !== undefined) entry.ac.abort(entry.abortReason);
+  }
+  return entry.ac.signal;
+}
+
+function abortEntry(entry: InFlight, reason: unknown): void {
+  if (entry.ac) entry.ac.abort(reason);
+  else if (entry.abortReason === undefined) entry.abortReason = reason;
 }
 
 function delay(ms: number): Promise<void> {

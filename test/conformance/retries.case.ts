@@ -4,7 +4,7 @@ import { PermanentError, TemporaryError } from '../../src/errors.js';
 import type { Attempt, Decision } from '../../src/types.js';
 import { TimeoutError } from '../../src/worker.js';
 import type { Harness } from './context.js';
-import { waitForState } from './context.js';
+import { sleep, waitForState, waitUntil } from './context.js';
 
 type RetryDecision = Extract<Decision, { action: 'retry' }>;
 
@@ -383,6 +383,25 @@ export function retriesCases(h: Harness): void {
           decision: { action: 'retry' },
         });
         expect(job.attempts[1]?.outcome).toBe('succeeded');
+      });
+
+      it('a one-parameter handler finds the same signal on job.signal, aborted even if it looks after the timeout', async () => {
+        const q = h.queue({ timeout: 40, retry: { attempts: 1 } });
+        const seen: unknown[] = [];
+        const { id } = await q.add('slow', null);
+        h.worker(q, async (job) => {
+          if (job.attempt === 1) {
+            // Looks at its signal only after the timeout has fired.
+            await sleep(120);
+            seen.push(job.signal.aborted, job.signal.reason);
+          }
+          return 'late';
+        });
+        const job = await waitForState(q, id, 'dead');
+        await waitUntil(() => seen.length === 2, 'the handler to look at its signal');
+        expect(seen[0]).toBe(true);
+        expect(seen[1]).toBeInstanceOf(TimeoutError);
+        expect(job.attempts[0]).toMatchObject({ outcome: 'timed_out', rule: 'timeout' });
       });
 
       it("a job's timeout applies even when the handler ignores its signal", async () => {

@@ -1307,7 +1307,9 @@ export const finish = {
   ARGV[1] key prefix  ARGV[2] request count  ARGV[3] claimMax  ARGV[4] worker id  ARGV[5] lease ms
   ARGV[6] lease-expired error JSON  ARGV[7] poison fingerprint  ARGV[8] poison label
   ARGV[9] '1' when the worker will be idle after these finishes (it may take a suspect alone)
-  then per request, 15 fields: id, attempt, workerId, outcome, body (JSON fragment),
+  then per request either 'd' and 4 fields, for an attempt that succeeded and is done, run by the
+  worker of ARGV[4]: id, attempt, held ms, result JSON (most requests: 5 elements, not 16); or 'x'
+  and 15 fields: id, attempt, workerId, outcome, body (JSON fragment),
     action (done|retry|dead), decision JSON (for retry: without its closing brace, Redis adds
     nextDueAt), delayMs or dead reason, result JSON, fingerprint, fingerprint label, error code,
     error JSON, error class ('' = none), held ms (time in the worker's prefetch buffer before the
@@ -1696,39 +1698,48 @@ local activeDone = {}
 local doneArgs = {}
 local waitIds = {}
 local schedArgs = {}
-for i = 0, count - 1 do
-  local b = 10 + i * 15
-  local id = ARGV[b]
-  local attempt = tonumber(ARGV[b + 1])
+local pos = 10
+for _ = 1, count do
+  local A
+  if ARGV[pos] == 'd' then
+    A = { ARGV[pos + 1], ARGV[pos + 2], ARGV[4], 'succeeded', '"outcome":"succeeded"', 'done', '{"action":"done"}', '',
+      ARGV[pos + 4], '', '', '', '', '', ARGV[pos + 3] }
+    pos = pos + 5
+  else
+    A = { unpack(ARGV, pos + 1, pos + 15) }
+    pos = pos + 16
+  end
+  local id = A[1]
+  local attempt = tonumber(A[2])
   local jk = P .. 'j:' .. id
   local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl')
   if not f[1] then
     out[#out + 1] = 'not_found'; out[#out + 1] = ''; out[#out + 1] = ''; out[#out + 1] = now
   elseif f[1] ~= 'active' or tonumber(f[2]) ~= attempt then
     local rn = rcall('HINCRBY', jk, 'rn', 1)
-    rcall('HSET', jk, 'r' .. rn, '{"attempt":' .. ARGV[b + 1] .. ',"workerId":"' .. ARGV[b + 2] .. '","at":' .. nowS ..
-      ',"outcome":"' .. ARGV[b + 3] .. '"}')
-    ev('refused', id, 'attempt', ARGV[b + 1], 'worker', ARGV[b + 2])
+    rcall('HSET', jk, 'r' .. rn, '{"attempt":' .. A[2] .. ',"workerId":"' .. A[3] .. '","at":' .. nowS ..
+      ',"outcome":"' .. A[4] .. '"}')
+    ev('refused', id, 'attempt', A[2], 'worker', A[3])
     out[#out + 1] = 'stale'; out[#out + 1] = f[1]; out[#out + 1] = ''; out[#out + 1] = now
   else
-    local outcome = ARGV[b + 3]
-    local action = ARGV[b + 5]
-    local decision = ARGV[b + 6]
+    local outcome = A[4]
+    local action = A[6]
+    local decision = A[7]
     local nextDue = ''
     if action == 'retry' then
-      nextDue = S(now + tonumber(ARGV[b + 7]))
+      nextDue = S(now + tonumber(A[8]))
       decision = decision .. ',"nextDueAt":' .. nextDue .. '}'
     end
     local cur = f[2]
     local due = tonumber(f[4])
     local sa = tonumber(f[5])
     local saS = f[5]
-    if ARGV[b + 14] ~= '0' then
-      sa = sa + tonumber(ARGV[b + 14])
+    if A[15] ~= '0' then
+      sa = sa + tonumber(A[15])
       if sa > now then sa = now end
       saS = S(sa)
     end
-    local rec = attemptRecord(cur, f[3], f[4], saS, nowS, f[6], ARGV[b + 4], decision, f[7])
+    local rec = attemptRecord(cur, f[3], f[4], saS, nowS, f[6], A[5], decision, f[7])
     if f[7] then rcall('HDEL', jk, 'man') end
     local fl = f[8]
     if outcome == 'failed' or outcome == 'timed_out' then fl = S(tonumber(fl) + 1) end
@@ -1737,20 +1748,20 @@ for i = 0, count - 1 do
     if action == 'done' then
       st = 'completed'
       appendAttempt(P, id, rec)
-      rcall('HSET', jk, 'n', cur, 'fl', fl, 'st', st, 'res', ARGV[b + 8], 'ft', nowS)
+      rcall('HSET', jk, 'n', cur, 'fl', fl, 'st', st, 'res', A[9], 'ft', nowS)
       doneArgs[#doneArgs + 1] = nowS
       doneArgs[#doneArgs + 1] = id
-      evEnd(now, 'completed', id, cur, f[6], outcome, ARGV[b + 13], sa, due)
+      evEnd(now, 'completed', id, cur, f[6], outcome, A[14], sa, due)
     elseif action == 'dead' then
       st = 'dead'
-      local fp = ARGV[b + 9]
+      local fp = A[10]
       appendAttempt(P, id, rec)
-      rcall('HSET', jk, 'n', cur, 'fl', fl, 'st', st, 'dr', ARGV[b + 7], 'dat', nowS, 'fp', fp,
-        'ec', ARGV[b + 11], 'derr', ARGV[b + 12], 'ft', nowS)
-      addDead(KEYS, P, id, fp, ARGV[b + 10], now)
-      evEnd(now, 'dead', id, cur, f[6], outcome, ARGV[b + 13], sa, due, 'reason', ARGV[b + 7])
+      rcall('HSET', jk, 'n', cur, 'fl', fl, 'st', st, 'dr', A[8], 'dat', nowS, 'fp', fp,
+        'ec', A[12], 'derr', A[13], 'ft', nowS)
+      addDead(KEYS, P, id, fp, A[11], now)
+      evEnd(now, 'dead', id, cur, f[6], outcome, A[14], sa, due, 'reason', A[8])
     else
-      local delay = tonumber(ARGV[b + 7])
+      local delay = tonumber(A[8])
       if delay > 0 then
         st = 'scheduled'
         schedArgs[#schedArgs + 1] = nextDue
@@ -1770,9 +1781,9 @@ for i = 0, count - 1 do
       if outcome == 'interrupted' then
         rcall('HSET', jk, 'n', cur, 'fl', fl, 'st', st, 'due', nextDue, 'trg', 'auto')
       else
-        rcall('HSET', jk, 'n', cur, 'fl', fl, 'st', st, 'due', nextDue, 'pd', ARGV[b + 7], 'trg', 'auto')
+        rcall('HSET', jk, 'n', cur, 'fl', fl, 'st', st, 'due', nextDue, 'pd', A[8], 'trg', 'auto')
       end
-      evEnd(now, 'retrying', id, cur, f[6], outcome, ARGV[b + 13], sa, due, 'delay', ARGV[b + 7], 'due', nextDue)
+      evEnd(now, 'retrying', id, cur, f[6], outcome, A[14], sa, due, 'delay', A[8], 'due', nextDue)
     end
     touched[st] = true
     out[#out + 1] = 'ok'; out[#out + 1] = st; out[#out + 1] = nextDue; out[#out + 1] = nowS
