@@ -45,7 +45,11 @@ import { queueKeys, type QueueKeys } from './keys.js';
 type Client = Redis | Cluster;
 
 export interface RedisBackendOptions {
-  /** A connection URL, ioredis options, or a client (Redis or Cluster) that the caller owns. */
+  /**
+   * A connection URL, ioredis options, or a client (Redis or Cluster) that the caller owns. The
+   * connections opened from a URL or options get `socketTimeout: 5000` unless the options set one
+   * (a dead connection that never errors is replaced); a client passed in keeps its settings.
+   */
   readonly connection?: string | RedisOptions | Client;
   /** Key prefix before the queue's hash tag. @default 'rt' */
   readonly prefix?: string;
