@@ -277,6 +277,7 @@ async function run(kind: Kind): Promise<void> {
     let stalledAttempts = 0;
     let ghostStalls = 0;
     let refusals = 0;
+    let resentFinishes = 0;
     const unrecordedSample: { id: string; runs: number[]; outcomes: string[] }[] = [];
     const refusedSample: { id: string; attempts: string[]; refusals: string[] }[] = [];
     for (const [id, j] of everything) {
@@ -288,6 +289,11 @@ async function run(kind: Kind): Promise<void> {
       const stalls = j.attempts.filter((a) => a.outcome === 'stalled');
       stalledAttempts += stalls.length;
       refusals += j.refusals.length;
+      // A refusal of the attempt that succeeded: its finish ran twice (ioredis resent it after the
+      // fault ate the reply), not a late result.
+      resentFinishes += j.refusals.filter((x) =>
+        j.attempts.some((a) => a.n === x.attempt && a.outcome === 'succeeded'),
+      ).length;
       if (j.refusals.length > 0 && refusedSample.length < 10) {
         refusedSample.push({
           id,
@@ -424,6 +430,7 @@ async function run(kind: Kind): Promise<void> {
         historiesNotStalledThenSucceeded: badHistory,
         refusals,
         refusedSample,
+        refusalsOfTheSucceededAttempt: resentFinishes,
         lostIdsSample: lostIds,
         stuckSample: stuckJobs,
         workerProcesses,
