@@ -5,7 +5,7 @@
  *   // clients connect to proxy.url
  *   proxy.cut();              // every current connection reset (both sides)
  *   proxy.blackhole();        // nothing forwarded any more, sockets kept open (new ones too)
- *   proxy.restore();          // new connections work again (black-holed ones stay silent)
+ *   proxy.restore();          // new connections work again (black-holed ones stay silent), no latency
  *   proxy.setLatency(50);     // every chunk delivered 50 ms later, in order
  *
  * A black hole models a path whose state was lost on the way (a NAT or firewall entry gone, a
@@ -221,7 +221,7 @@ export class FaultProxy {
     }
   }
 
-  /** New connections are forwarded again (connections that were black-holed stay silent). */
+  /** New connections are forwarded again (connections that were black-holed stay silent); latency 0. */
   restore(): void {
     this.#holing = false;
     this.latencyMs = 0;
