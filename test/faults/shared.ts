@@ -17,6 +17,12 @@ export interface WorkerProcessConfig {
    * no process start-up time).
    */
   readonly standby?: boolean;
+  /**
+   * Report each handler start on stdout ({ev:'run', id, attempt}) instead of the HINCRBY on
+   * `runsKey`: counted even when Redis is unreachable, and never twice (ioredis resends a command
+   * whose reply a cut connection lost).
+   */
+  readonly announceRuns?: boolean;
 }
 
 export interface FaultJobData {

@@ -12,7 +12,8 @@
  *   flaky         throws TemporaryError(ECONNREFUSED) while `Date.now() < data.downUntil` (a
  *                 dependency that is down), else as slow
  * Before anything else every run does HINCRBY <prefix>:faults:runs <id> 1, so the suite knows how
- * many times each handler really started, whatever happened next.
+ * many times each handler really started, whatever happened next (with `announceRuns`, it writes
+ * {ev:'run', id, attempt} on stdout instead).
  *
  * With `standby`, it connects and waits for SIGUSR2 before it starts claiming.
  *
@@ -41,7 +42,8 @@ async function main(): Promise<void> {
   const worker = new Worker<FaultJobData>(
     queue,
     async (job) => {
-      await redis.hincrby(runsKey(cfg.prefix), job.id, 1);
+      if (cfg.announceRuns) out({ ev: 'run', id: job.id, attempt: job.attempt });
+      else await redis.hincrby(runsKey(cfg.prefix), job.id, 1);
       const d = job.data ?? {};
       if (cfg.handler === 'crash-on-job' || cfg.handler === 'hang-forever') {
         if (d.crash) {

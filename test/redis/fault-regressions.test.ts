@@ -12,6 +12,7 @@ import { Queue } from '../../src/queue.js';
 import type { JobState } from '../../src/types.js';
 import { Worker } from '../../src/worker.js';
 import { cleanupKeys, describeRedis, redisUrl, uniquePrefix } from '../helpers/redis.js';
+import { startProxy } from '../faults/proxy.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -168,4 +169,92 @@ describeRedis('redis', () => {
   });
   immediateRetryCases('redis', () => backend);
   bystanderCases('redis', () => backend);
+});
+
+/**
+ * Regression (fault suite, scenario 4, black hole; fixed): src/backends/redis/redis-backend.ts, the
+ * connections a RedisBackend opens had no client-side timeout. A connection whose path becomes a
+ * black hole (no byte, no FIN, no RST back: NAT or firewall state lost, a partition) never errors,
+ * so every command sent on it waits for ever, even after the network is back: a worker's claim loop
+ * (or the CLIENT UNBLOCK ending an idle wait) hangs and the worker never completes a job again; a
+ * producer's adds hang the same way. Fixed by a default ioredis `socketTimeout` (5 s) on the
+ * backend's own connections: the dead socket is destroyed, ioredis reconnects and resends. The
+ * blocking connections are exempt (a BLPOP is silent by design; waitForWork guards them).
+ * Expected: after a 1 s / 1.5 s hole the pending command completes and the worker completes a new
+ * job, within the socket timeout and a reconnect. Actual before the fix: neither, ever.
+ */
+describeRedis.concurrent('redis: connections in a black hole (no FIN, no RST)', () => {
+  const target = (): { host: string; port: number } => {
+    const u = new URL(redisUrl() as string);
+    return { host: u.hostname, port: Number(u.port || 6379) };
+  };
+  const noWarn = (): void => undefined;
+
+  it('a command sent into it completes once the path is back (default socket timeout)', async () => {
+    const proxy = await startProxy(target());
+    const b = new RedisBackend({ connection: proxy.url, prefix: uniquePrefix(), onWarning: noWarn });
+    try {
+      await b.now();
+      proxy.blackhole();
+      const t0 = Date.now();
+      const pending = b.now().then(() => Date.now() - t0);
+      await sleep(1000);
+      proxy.restore();
+      expect(await Promise.race([pending, sleep(9000).then(() => 'still pending')])).toBeLessThan(8000);
+    } finally {
+      b.client.disconnect();
+      await proxy.close();
+    }
+  });
+
+  it('a worker whose connections were black-holed for longer than its lease completes jobs again', async () => {
+    const proxy = await startProxy(target());
+    const prefix = uniquePrefix();
+    const name = `bh${uniquePrefix()}`;
+    const viaProxy = new RedisBackend({ connection: proxy.url, prefix, onWarning: noWarn });
+    const direct = new RedisBackend({ connection: redisUrl() as string, prefix, onWarning: noWarn });
+    const q = new Queue(name, { backend: direct });
+    const w = new Worker(new Queue(name, { backend: viaProxy }), () => 'ok', {
+      leaseMs: 1000,
+      idleCheckMs: 300,
+      workerId: 'bh-worker',
+    });
+    w.on('error', () => undefined);
+    try {
+      const before = await q.add('before', null);
+      expect(await waitFinished(q, before.id, 3000)).toBe('completed');
+      proxy.blackhole(); // the idle worker's blocking and command connections alike
+      await sleep(1500);
+      proxy.restore();
+      const after = await q.add('after', null);
+      expect(await waitFinished(q, after.id, 9000)).toBe('completed');
+    } finally {
+      await Promise.race([w.close({ timeoutMs: 500 }), sleep(2000)]);
+      viaProxy.client.disconnect();
+      await direct.close();
+      await cleanupKeys(redisUrl() as string, `${prefix}:*`);
+      await proxy.close();
+    }
+  });
+
+  it('a blocking connection does not inherit the socket timeout: a long idle wait is not cut', async () => {
+    const proxy = await startProxy(target());
+    const b = new RedisBackend({
+      connection: { host: '127.0.0.1', port: proxy.port, socketTimeout: 200 },
+      prefix: uniquePrefix(),
+      onWarning: noWarn,
+    });
+    try {
+      await b.now();
+      const ac = new AbortController();
+      const t0 = Date.now();
+      await b.waitForWork('q', 700, ac.signal);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(650);
+      // The command connection and one blocking connection, neither cut and reopened.
+      expect(proxy.stats().accepted).toBe(2);
+    } finally {
+      await b.close();
+      await proxy.close();
+    }
+  });
 });

@@ -45,7 +45,11 @@ import { queueKeys, type QueueKeys } from './keys.js';
 type Client = Redis | Cluster;
 
 export interface RedisBackendOptions {
-  /** A connection URL, ioredis options, or a client (Redis or Cluster) that the caller owns. */
+  /**
+   * A connection URL, ioredis options, or a client (Redis or Cluster) that the caller owns. The
+   * connections opened from a URL or options get `socketTimeout: 5000` unless the options set one
+   * (a dead connection that never errors is replaced); a client passed in keeps its settings.
+   */
   readonly connection?: string | RedisOptions | Client;
   /** Key prefix before the queue's hash tag. @default 'rt' */
   readonly prefix?: string;
@@ -53,6 +57,17 @@ export interface RedisBackendOptions {
   readonly onWarning?: (message: string) => void;
 }
 
+/**
+ * ioredis `socketTimeout` of the connections this backend opens itself (a `connection` given as a
+ * URL or options without one): a command pending with nothing received for this long means the
+ * path is dead without a FIN or RST (a black hole: NAT or firewall state lost, a partition, a
+ * failover behind a virtual address), so the socket is destroyed and ioredis reconnects and resends.
+ * Without it such a connection waits for ever, and every caller with it (a worker's claim loop).
+ * A live Redis answers within this even while another client's script runs (it replies BUSY after
+ * its busy-reply-threshold, 5 s by default). Blocking connections are exempt (a BLPOP is silent by
+ * design): `waitForWork` guards them itself.
+ */
+const SOCKET_TIMEOUT_MS = 5000;
 const STALL_ERROR_JSON = JSON.stringify(LEASE_EXPIRED_ERROR);
 const DONE_DECISION = JSON.stringify({ action: 'done' });
 const SAFE_WORKER_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
@@ -118,7 +133,10 @@ export class RedisBackend implements Backend {
       this.client = c as Client;
       this.#ownsClient = false;
     } else {
-      this.client = typeof c === 'string' ? new Redis(c) : new Redis(c ?? {});
+      this.client =
+        typeof c === 'string'
+          ? new Redis(c, { socketTimeout: SOCKET_TIMEOUT_MS })
+          : new Redis({ socketTimeout: SOCKET_TIMEOUT_MS, ...c });
       this.client.on('error', () => undefined); // surfaced by the failing command instead
       this.#ownsClient = true;
     }
@@ -295,7 +313,11 @@ export class RedisBackend implements Backend {
     if (this.#closed) throw new BackendClosedError('redis backend');
     let conn = this.#blockers.pop();
     if (!conn) {
-      conn = (this.client.duplicate as () => Client).call(this.client);
+      // Without a socket timeout: a BLPOP gets no reply until it ends (the guard below covers it).
+      conn =
+        this.client instanceof Redis
+          ? this.client.duplicate({ socketTimeout: undefined })
+          : (this.client.duplicate as () => Client).call(this.client);
       // Connection errors surface as the failed command; without a listener ioredis logs them.
       conn.on('error', () => undefined);
       const made = conn;
