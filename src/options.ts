@@ -157,6 +157,8 @@ function assertObject(value: unknown, field: string): asserts value is Record<st
 export function toJson(value: unknown, field: string, maxBytes: number): string {
   assertJsonValue(value === undefined ? null : value, field, new Set(), 0);
   const text = JSON.stringify(value === undefined ? null : value);
+  // A UTF-16 code unit is at most 3 bytes of UTF-8: short texts need no count.
+  if (text.length * 3 <= maxBytes) return text;
   const bytes = Buffer.byteLength(text);
   if (bytes > maxBytes) throw new PayloadTooLargeError(field, bytes, maxBytes);
   return text;

@@ -83,14 +83,21 @@ export class Queue<Data = unknown, Result = unknown> {
 
   async #addMany(jobs: readonly BulkJob<Data>[], field: string): Promise<AddedJob[]> {
     const reqs: AddRequest[] = jobs.map((j, i) => {
-      const at = field ? `${field}[${i}].` : '';
+      // Field paths are built only for an error message.
+      const at = (name: string): string => (field ? `${field}[${i}].${name}` : name);
       if (typeof j !== 'object' || j === null) throw new ValidationError(`${field}[${i}]`, 'an object', j);
-      assertJobName(j.name, `${at}name`);
-      const o = resolveJobOptions(j.options, this.options, `${at}options`);
+      assertJobName(j.name, at('name'));
+      const data = toJson(j.data, at('data'), this.options.maxDataBytes);
+      if (j.options === undefined) {
+        // The common case: the queue's defaults, resolved and serialised once.
+        const d = (this.#defaults ??= this.#resolveDefaults());
+        return { id: undefined, name: j.name, data, opts: d.opts, maxStalls: d.maxStalls, delayMs: 0, runAt: undefined };
+      }
+      const o = resolveJobOptions(j.options, this.options, at('options'));
       return {
         id: o.id,
         name: j.name,
-        data: toJson(j.data, `${at}data`, this.options.maxDataBytes),
+        data,
         opts: JSON.stringify({ retry: o.retry, timeoutMs: o.timeout, maxStalls: o.maxStalls }),
         maxStalls: o.maxStalls,
         delayMs: o.delayMs,
@@ -100,6 +107,13 @@ export class Queue<Data = unknown, Result = unknown> {
     if (reqs.length === 0) return [];
     await this.ready();
     return this.backend.add(this.name, reqs);
+  }
+
+  #defaults: { opts: string; maxStalls: number } | undefined;
+
+  #resolveDefaults(): { opts: string; maxStalls: number } {
+    const o = resolveJobOptions(undefined, this.options);
+    return { opts: JSON.stringify({ retry: o.retry, timeoutMs: o.timeout, maxStalls: o.maxStalls }), maxStalls: o.maxStalls };
   }
 
   /** The job with its full attempt history, or null. */

@@ -383,6 +383,7 @@ local P = ARGV[1]
 local count = tonumber(ARGV[2])
 local toGenerate = tonumber(ARGV[3])
 local now = nowMs()
+local nowS = S(now)
 local out = {}
 local wakeN = 0
 local earliest = earliestDue(KEYS)
@@ -415,19 +416,21 @@ for i = 0, count - 1 do
     if ARGV[b + 6] ~= '' then due = tonumber(ARGV[b + 6]) else due = now + tonumber(ARGV[b + 5]) end
     local st = 'waiting'
     if due > now then st = 'scheduled' end
+    -- Numbers as text ("%d"): Lua would format them with a float printf.
+    local dueS = S(due)
     rcall('HSET', P .. 'j:' .. id, 'name', ARGV[b + 1], 'data', ARGV[b + 2], 'oh', internOpts(P, ARGV[b + 3]),
-      'ms', ARGV[b + 4], 'st', st, 'ct', now, 'due', due, 'n', 0, 'fl', 0, 'sc', 0, 'trg', 'auto')
+      'ms', ARGV[b + 4], 'st', st, 'ct', nowS, 'due', dueS, 'n', '0', 'fl', '0', 'sc', '0', 'trg', 'auto')
     if st == 'waiting' then
       waitIds[#waitIds + 1] = id
     else
-      schedArgs[#schedArgs + 1] = due
+      schedArgs[#schedArgs + 1] = dueS
       schedArgs[#schedArgs + 1] = id
       if earliest == nil or due < earliest then
         earliest = due
         if wakeN == 0 then wakeN = 1 end
       end
     end
-    ev('added', id, 'state', st, 'due', due)
+    ev('added', id, 'state', st, 'due', dueS)
     out[#out + 1] = id
     out[#out + 1] = 1
     out[#out + 1] = st
