@@ -440,11 +440,13 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
         error,
         errorClass: cls.errorClass,
         rule: cls.rule,
-        fingerprint: errorFingerprint(error),
-        fingerprintLabel: fingerprintLabel(error),
+        // The fingerprint groups the dead-letter queue: only a dead-letter needs it.
+        ...(decision.action === 'dead' ? { fingerprint: errorFingerprint(error), fingerprintLabel: fingerprintLabel(error) } : {}),
         decision,
       };
-      this.emit('failed', { ...base, error, errorClass: cls.errorClass, rule: cls.rule, outcome });
+      if (this.listenerCount('failed') > 0) {
+        this.emit('failed', { ...base, error, errorClass: cls.errorClass, rule: cls.rule, outcome });
+      }
     }
     let res: FinishResult;
     try {
@@ -464,7 +466,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
         this.emit('completed', { ...base, result, durationMs: performance.now() - entry.startedLocal });
       }
     } else if (d.action === 'retry') {
-      this.emit('retrying', { ...base, delayMs: d.delayMs, nextDueAt: res.nextDueAt ?? 0, explanation: d.explanation });
+      if (this.listenerCount('retrying') > 0) this.emit('retrying', { ...base, delayMs: d.delayMs, nextDueAt: res.nextDueAt ?? 0, explanation: d.explanation });
     } else {
       this.emit('dead', { ...base, reason: d.reason, explanation: d.explanation });
     }

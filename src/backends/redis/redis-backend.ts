@@ -464,7 +464,7 @@ export class RedisBackend implements Backend {
         r.fingerprint ?? '',
         r.fingerprintLabel ?? '',
         r.error?.code ?? '',
-        errorJson,
+        d.action === 'dead' ? errorJson : '',
         r.errorClass ?? '',
         heldMs,
       );
