@@ -62,12 +62,14 @@ export class HttpClient implements Client {
     const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
+    // Before the request: a failure here is not the server's being unreachable.
+    const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
     let res: Response;
     try {
       res = await fetch(url, {
         method,
         headers,
-        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+        ...(payload !== undefined ? { body: payload } : {}),
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });
     } catch (e) {
@@ -204,8 +206,9 @@ function wireJob(j: BulkJob<unknown>): BulkJob<unknown> {
   };
 }
 
+/** A path segment. Lone surrogates (which encodeURIComponent refuses) become U+FFFD: the server refuses the name. */
 function enc(s: string): string {
-  return encodeURIComponent(s);
+  return encodeURIComponent(s.replace(/\p{Cs}/gu, '\uFFFD'));
 }
 
 function withoutUndefined<T extends object>(o: T): T {
