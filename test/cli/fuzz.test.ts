@@ -505,10 +505,30 @@ describe('fuzzing the CLI', () => {
       ],
       // Was exit 1: the server's 431 (a query over 16 KiB) was not in the exit-code table.
       [jobs, ['list', 'fz', '--name', 'n'.repeat(20_000), ...conn], ExitCode.usage, /larger than 16 KiB/],
+      // Were exit 1 with Node's own error: only a missing file was a usage error.
+      [
+        add,
+        ['fz', '--file', 'x'.repeat(5000), ...conn],
+        ExitCode.usage,
+        /--file must be a readable file \(ENAMETOOLONG\)/,
+      ],
+      [
+        add,
+        ['fz', '--file', 'a\u0000b', ...conn],
+        ExitCode.usage,
+        /--file must be a readable file \(ERR_INVALID_ARG_VALUE\)/,
+      ],
+      [add, ['fz', '--file', '/', ...conn], ExitCode.usage, /--file must be a readable file \(EISDIR\)/],
+      [
+        add,
+        ['fz', '--file', '/nonexistent/jobs.ndjson', ...conn],
+        ExitCode.usage,
+        /--file must be a readable file, received/,
+      ],
     ];
     for (const [command, argv, code, says] of cases) {
       const o = await runInProcess(command, argv);
-      expect(o.code, argv.slice(0, 3).join(' ')).toBe(code);
+      expect(o.code, argv.slice(0, 3).join(' ').slice(0, 80)).toBe(code);
       expect(o.error).toBeInstanceOf(RetracedError);
       expect((o.error as Error).message).toMatch(says);
     }
