@@ -311,7 +311,7 @@ describe('fuzzing the CLI', () => {
     url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     // Jobs the fuzzed commands act on, and jobs they must leave alone.
     await new Queue('fzb', { backend }).add('binary', 1, { id: 'b-1' });
-    for (const queue of ['fz', SENTINEL]) {
+    for (const queue of ['fz', 'fzv', SENTINEL]) {
       const q = new Queue(queue, { backend });
       await q.add('waiting <b>', { html: '<script>alert(1)</script>', esc: '\u001b[2J' }, { id: 'w-1' });
       await q.add('later', 1, { id: 's-1', delay: 3_600_000 });
@@ -368,14 +368,14 @@ describe('fuzzing the CLI', () => {
 
   it('the human views of hostile jobs print no terminal control sequence', async () => {
     const views = [
-      ['jobs', 'show', 'fz', '1'],
-      ['jobs', 'show', 'fz', 'c-1'],
-      ['jobs', 'show', 'fz', 'w-1'],
-      ['jobs', 'list', 'fz', '--state', 'dead'],
-      ['jobs', 'list', 'fz', '--state', 'cancelled'],
-      ['dlq', 'list', 'fz'],
-      ['dlq', 'groups', 'fz'],
-      ['dlq', 'show', 'fz', '1'],
+      ['jobs', 'show', 'fzv', '1'],
+      ['jobs', 'show', 'fzv', 'c-1'],
+      ['jobs', 'show', 'fzv', 'w-1'],
+      ['jobs', 'list', 'fzv', '--state', 'dead'],
+      ['jobs', 'list', 'fzv', '--state', 'cancelled'],
+      ['dlq', 'list', 'fzv'],
+      ['dlq', 'groups', 'fzv'],
+      ['dlq', 'show', 'fzv', '1'],
     ];
     for (const argv of views) {
       const command = argv[0] === 'jobs' ? jobs : dlq;
@@ -385,9 +385,9 @@ describe('fuzzing the CLI', () => {
       expect(CONTROL.test(o.stdout), `${argv.join(' ')}: ${JSON.stringify(o.stdout)}`).toBe(false);
     }
     // The text is still there, visibly escaped, and --json keeps it exact.
-    const shown = await runInProcess(jobs, ['show', 'fz', '1', '--url', url, '--token', TOKEN]);
+    const shown = await runInProcess(jobs, ['show', 'fzv', '1', '--url', url, '--token', TOKEN]);
     expect(shown.stdout).toContain('<script>alert(1)</script>');
-    const json = await runInProcess(jobs, ['show', 'fz', '1', '--json', '--url', url, '--token', TOKEN]);
+    const json = await runInProcess(jobs, ['show', 'fzv', '1', '--json', '--url', url, '--token', TOKEN]);
     expect(JSON.parse(json.stdout)).toMatchObject({ attempts: [{ error: { message: TERMINAL_ATTACK } }] });
   });
 
@@ -505,6 +505,10 @@ describe('fuzzing the CLI', () => {
       ],
       // Was exit 1: the server's 431 (a query over 16 KiB) was not in the exit-code table.
       [jobs, ['list', 'fz', '--name', 'n'.repeat(20_000), ...conn], ExitCode.usage, /larger than 16 KiB/],
+      // `.` and `..` were resolved by the URL: `jobs list .` read GET /queues/jobs and crashed (exit 1).
+      [jobs, ['list', '.', ...conn], ExitCode.usage, /QUEUE must be not "\." or "\.\."/],
+      [jobs, ['show', 'fz', '..', ...conn], ExitCode.usage, /ID must be not/],
+      [queues, ['pause', '..', ...conn], ExitCode.usage, /QUEUE must be not/],
       // Were exit 1 with Node's own error: only a missing file was a usage error.
       [
         add,
