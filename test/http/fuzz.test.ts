@@ -518,6 +518,7 @@ describe.each<BackendKind>(['memory', 'redis'])('fuzzing the HTTP API (%s backen
       const ops = [...operations(app).values()];
       const failures: string[] = [];
       const created: { queue: string; id: string; name: string; data: unknown }[] = [];
+      const patched = new Set<string>();
       const stats = new Map<string, number>();
       let sent = 0;
       const started = Date.now();
@@ -553,6 +554,13 @@ describe.each<BackendKind>(['memory', 'redis'])('fuzzing the HTTP API (%s backen
                 if (a?.created) created.push({ queue, id: a.id, name: j.name, data: j.data });
               }
             }
+            // A manual retry (or replay) may patch a job's data: those jobs' data is not compared.
+            if (res.status === 200 && req.method === 'POST' && /\/(retry|dlq\/replay)$/.test(req.url)) {
+              const [, , queue = '', , id = '*'] = new URL(req.url, 'http://x').pathname.split('/');
+              patched.add(
+                `${decodeURIComponent(queue)}/${/\/retry$/.test(req.url) ? decodeURIComponent(id) : '*'}`,
+              );
+            }
             return true;
           }),
           fuzzParams(),
@@ -584,12 +592,13 @@ describe.each<BackendKind>(['memory', 'redis'])('fuzzing the HTTP API (%s backen
         if (job.name !== c.name) {
           corrupted.push(`${c.queue}/${c.id}: name ${JSON.stringify(c.name)} → ${JSON.stringify(job.name)}`);
         }
-        if (job.attempts.length === 0 && JSON.stringify(job.data) !== JSON.stringify(c.data)) {
+        const mayBePatched = patched.has(`${c.queue}/${c.id}`) || patched.has(`${c.queue}/*`);
+        if (!mayBePatched && JSON.stringify(job.data) !== JSON.stringify(c.data)) {
           corrupted.push(`${c.queue}/${c.id}: data ${JSON.stringify(c.data)} → ${JSON.stringify(job.data)}`);
         }
       }
       expect(corrupted).toEqual([]);
-      expect(compared).toBeGreaterThan(created.length / 2);
+      expect(compared).toBeGreaterThanOrEqual(Math.floor(created.length / 2));
       // Every queue still lists, every listed job still reads.
       const queues = (await app.inject({ url: '/queues' })).json<{ queues: { name: string }[] }>().queues;
       for (const { name } of queues) {

@@ -193,11 +193,10 @@ describe.each(['memory', 'redis'] as const)('markup as data (%s backend)', (kind
     await fc.assert(
       fc.asyncProperty(
         printable,
-        fc.dictionary(
-          // Fastify refuses these keys in any body (prototype poisoning): a 400, tested elsewhere.
-          nastyString.filter((k) => k !== '__proto__' && k !== 'constructor'),
-          fc.oneof(nastyString, fc.jsonValue({ maxDepth: 2 })),
-        ),
+        fc
+          .dictionary(nastyString, fc.oneof(nastyString, fc.jsonValue({ maxDepth: 2 })))
+          // Fastify refuses these keys at any depth (prototype poisoning): a 400, tested elsewhere.
+          .filter((d) => !/"(__proto__|constructor)":/.test(JSON.stringify(d))),
         async (name, data) => {
           const id = `r${n++}`;
           const add = await app.inject({
