@@ -118,9 +118,16 @@ export function assertJobId(id: unknown, field = 'id'): asserts id is string {
 }
 
 export function assertJobName(name: unknown, field = 'name'): asserts name is string {
+  // Lone surrogates are refused too: Redis keeps the name as UTF-8, where they cannot exist (they
+  // would come back as U+FFFD).
   // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
-  if (typeof name !== 'string' || name.length === 0 || name.length > 128 || /[\u0000-\u001f]/.test(name)) {
-    throw new ValidationError(field, 'a non-empty string of at most 128 characters without control characters', name);
+  const bad = /[\u0000-\u001f]|\p{Cs}/u;
+  if (typeof name !== 'string' || name.length === 0 || name.length > 128 || bad.test(name)) {
+    throw new ValidationError(
+      field,
+      'a non-empty string of at most 128 characters without control characters or lone surrogates',
+      name,
+    );
   }
 }
 

@@ -197,11 +197,33 @@ export function jsonValue(raw: string | undefined, flag: string): unknown {
       );
     }
   }
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch (e) {
     throw new ValidationError(flag, `valid JSON (${e instanceof Error ? e.message : String(e)})`, raw);
   }
+  // The library's own limit, checked here without recursion: deeper values would overflow the
+  // stack on their way out (JSON.stringify), long before the library could name the flag.
+  if (depth(value) > MAX_JSON_DEPTH) {
+    throw new ValidationError(flag, `JSON nested at most ${MAX_JSON_DEPTH} levels deep`, raw);
+  }
+  return value;
+}
+
+const MAX_JSON_DEPTH = 64;
+
+/** How deep the deepest value sits (the top level is 0), as the library counts. */
+function depth(value: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop() as [unknown, number];
+    max = Math.max(max, d);
+    if (max > MAX_JSON_DEPTH) return max;
+    if (typeof v === 'object' && v !== null) for (const child of Object.values(v)) stack.push([child, d + 1]);
+  }
+  return max;
 }
 
 /** `a,b,c` → ['a', 'b', 'c'] (empty items dropped). */

@@ -62,12 +62,14 @@ export class HttpClient implements Client {
     const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
+    // Before the request: a failure here is not the server's being unreachable.
+    const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
     let res: Response;
     try {
       res = await fetch(url, {
         method,
         headers,
-        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+        ...(payload !== undefined ? { body: payload } : {}),
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });
     } catch (e) {
@@ -104,16 +106,16 @@ export class HttpClient implements Client {
   }
 
   setPaused(queue: string, paused: boolean): Promise<{ name: string; paused: boolean }> {
-    return this.#call('POST', `/queues/${enc(queue)}/${paused ? 'pause' : 'resume'}`);
+    return this.#call('POST', `/queues/${enc(queue, 'QUEUE')}/${paused ? 'pause' : 'resume'}`);
   }
 
   addOne(queue: string, job: BulkJob<unknown>): Promise<AddedJob> {
-    return this.#call('POST', `/queues/${enc(queue)}/jobs`, { body: wireJob(job) });
+    return this.#call('POST', `/queues/${enc(queue, 'QUEUE')}/jobs`, { body: wireJob(job) });
   }
 
   async add(queue: string, jobs: readonly BulkJob<unknown>[]): Promise<AddedJob[]> {
     return (
-      await this.#call<{ jobs: AddedJob[] }>('POST', `/queues/${enc(queue)}/jobs/bulk`, {
+      await this.#call<{ jobs: AddedJob[] }>('POST', `/queues/${enc(queue, 'QUEUE')}/jobs/bulk`, {
         body: { jobs: jobs.map(wireJob) },
       })
     ).jobs;
@@ -131,7 +133,7 @@ export class HttpClient implements Client {
       const query = { state: states[s], name: q.name, limit: q.limit - items.length, cursor: inner };
       const res = await this.#call<{ jobs: unknown[]; nextCursor: string | null }>(
         'GET',
-        `/queues/${enc(queue)}/jobs`,
+        `/queues/${enc(queue, 'QUEUE')}/jobs`,
         { query },
       );
       items.push(...res.jobs.map(toSummary));
@@ -143,15 +145,19 @@ export class HttpClient implements Client {
   }
 
   getJob(queue: string, id: string): Promise<Job> {
-    return this.#call('GET', `/queues/${enc(queue)}/jobs/${enc(id)}`);
+    return this.#call('GET', `/queues/${enc(queue, 'QUEUE')}/jobs/${enc(id, 'ID')}`);
   }
 
   cancel(queue: string, id: string, by: string, reason?: string): Promise<Job> {
-    return this.#call('POST', `/queues/${enc(queue)}/jobs/${enc(id)}/cancel`, { body: { by, reason } });
+    return this.#call('POST', `/queues/${enc(queue, 'QUEUE')}/jobs/${enc(id, 'ID')}/cancel`, {
+      body: { by, reason },
+    });
   }
 
   retry(queue: string, id: string, options: ReplayOptions): Promise<Job> {
-    return this.#call('POST', `/queues/${enc(queue)}/jobs/${enc(id)}/retry`, { body: options });
+    return this.#call('POST', `/queues/${enc(queue, 'QUEUE')}/jobs/${enc(id, 'ID')}/retry`, {
+      body: options,
+    });
   }
 
   async dlqList(
@@ -162,19 +168,23 @@ export class HttpClient implements Client {
     const query: Query = { ...filterQuery(f), limit: page.limit, cursor: page.cursor };
     const res = await this.#call<{ jobs: DeadSummary[]; nextCursor: string | null }>(
       'GET',
-      `/queues/${enc(queue)}/dlq`,
+      `/queues/${enc(queue, 'QUEUE')}/dlq`,
       { query },
     );
     return { items: res.jobs, nextCursor: res.nextCursor ?? null };
   }
 
   async dlqGroups(queue: string): Promise<DeadGroupStats[]> {
-    return (await this.#call<{ groups: DeadGroupStats[] }>('GET', `/queues/${enc(queue)}/dlq/groups`)).groups;
+    return (
+      await this.#call<{ groups: DeadGroupStats[] }>('GET', `/queues/${enc(queue, 'QUEUE')}/dlq/groups`)
+    ).groups;
   }
 
   async dlqReplay(queue: string, r: DlqReplayRequest): Promise<DlqReplayResult> {
     const body = withoutUndefined({ ...r, filter: r.filter && filterBody(r.filter) });
-    const res = await this.#call<DlqReplayResult>('POST', `/queues/${enc(queue)}/dlq/replay`, { body });
+    const res = await this.#call<DlqReplayResult>('POST', `/queues/${enc(queue, 'QUEUE')}/dlq/replay`, {
+      body,
+    });
     return {
       dryRun: res.dryRun,
       matched: res.matched,
@@ -185,7 +195,7 @@ export class HttpClient implements Client {
 
   dlqPurge(queue: string, r: DlqPurgeRequest): Promise<DlqPurgeResult> {
     const body = withoutUndefined({ ...r, filter: r.filter && filterBody(r.filter) });
-    return this.#call('POST', `/queues/${enc(queue)}/dlq/purge`, { body });
+    return this.#call('POST', `/queues/${enc(queue, 'QUEUE')}/dlq/purge`, { body });
   }
 
   async close(): Promise<void> {}
@@ -204,8 +214,20 @@ function wireJob(j: BulkJob<unknown>): BulkJob<unknown> {
   };
 }
 
-function enc(s: string): string {
-  return encodeURIComponent(s);
+/**
+ * A path segment. Lone surrogates (which encodeURIComponent refuses) become U+FFFD: the server
+ * refuses the name. `.` and `..` cannot be sent at all: URLs resolve them (`/queues/./jobs` is
+ * `/queues/jobs`), so the request would reach another route.
+ */
+function enc(s: string, what: 'QUEUE' | 'ID'): string {
+  if (s === '.' || s === '..') {
+    throw new ValidationError(
+      what,
+      'not "." or "..", which a URL cannot carry (use --redis for such an id)',
+      s,
+    );
+  }
+  return encodeURIComponent(s.replace(/\p{Cs}/gu, '\uFFFD'));
 }
 
 function withoutUndefined<T extends object>(o: T): T {

@@ -16,6 +16,7 @@ import { retryPlan } from './commands/retry-plan.js';
 import { server } from './commands/server.js';
 import { worker } from './commands/worker.js';
 import { ExitCode, exitCodeFor, RemoteError, UsageError } from './exit-codes.js';
+import { terminalSafe } from './output.js';
 
 const COMMANDS: readonly Command[] = [dev, server, worker, add, jobs, dlq, queues, retryPlan];
 
@@ -88,7 +89,8 @@ main(argv).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    process.stderr.write(`${describeError(e, debug)}\n`);
+    // Messages quote what was given: shown escaped, so it cannot drive the terminal.
+    process.stderr.write(`${terminalSafe(describeError(e, debug), false)}\n`);
     const code = exitCodeFor(e);
     process.exitCode = code;
     // A failure half-way through a long-running command may leave a handle open: don't hang on it.

@@ -45,14 +45,14 @@ export class Output {
     return (onErr ? this.colourErr : this.colour) ? `\x1b[${ANSI[c]}m${s}\x1b[0m` : s;
   }
 
-  /** A line on stdout. */
+  /** A line on stdout, terminal-safe (see {@link terminalSafe}). */
   line(text = ''): void {
-    this.stdout.write(`${text}\n`);
+    this.stdout.write(`${terminalSafe(text, this.colour)}\n`);
   }
 
   /** A message on stderr (notes, warnings, progress): never mixed into stdout data. */
   note(text: string): void {
-    this.stderr.write(`${text}\n`);
+    this.stderr.write(`${terminalSafe(text, this.colourErr)}\n`);
   }
 
   /** One JSON document on stdout. */
@@ -137,6 +137,23 @@ export class Progress {
     if (this.#live) this.#stream.write('\r\x1b[2K');
     this.#stream.write(`${summary} in ${formatDuration(Date.now() - this.#started)}\n`);
   }
+}
+
+// eslint-disable-next-line no-control-regex -- control characters are exactly what is escaped
+const CONTROL = /\x1b\[(?:0|1|2|3[1-6])m|[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * Text for a person's terminal: control characters other than newline and tab (which job data,
+ * names, error messages and reasons may hold) are shown escaped, as `\u001b`, never sent raw: a
+ * raw ESC, CR or C1 control could clear the screen, rewrite earlier lines, retitle the window or
+ * write the clipboard. The CLI's own colours (the SGR codes `paint` uses) pass when colour is on.
+ */
+export function terminalSafe(text: string, colour: boolean): string {
+  return text.replace(CONTROL, (m) =>
+    m.length > 1 && colour
+      ? m
+      : [...m].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''),
+  );
 }
 
 // eslint-disable-next-line no-control-regex -- ANSI escapes are exactly what is measured away

@@ -13,8 +13,8 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Backend } from '../backend.js';
 import { ValidationError } from '../errors.js';
 import type { QueueOptions } from '../options.js';
-import { installAuth, installCors } from './auth.js';
-import { installErrorHandlers } from './error-map.js';
+import { installAuth, installCors, refuseUnauthorised } from './auth.js';
+import { answerClientError, installErrorHandlers, problem, sendProblem } from './error-map.js';
 import { MetricsCollector } from './metrics.js';
 import { QueueRegistry } from './queue-registry.js';
 import { problems } from './responses.js';
@@ -87,6 +87,18 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     // Job ids may be 128 characters; the schema, not the router, should refuse longer ones.
     routerOptions: { maxParamLength: 300 },
+    clientErrorHandler: answerClientError,
+    // URLs the router cannot take apart (a malformed %-escape, a path segment over 300
+    // characters) never reach the hooks: answer them here like any other request, token first.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-content-type-options', 'nosniff').header('cache-control', 'no-store');
+      if (token !== undefined && refuseUnauthorised(request, reply, token)) return;
+      const detail =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? 'a path segment is longer than 300 characters'
+          : 'the URL is not valid (a malformed %-escape or invalid UTF-8)';
+      sendProblem(reply, problem('RETRACED_ERR_BAD_REQUEST', detail));
+    },
   });
   app.setValidatorCompiler(createValidatorCompiler());
   // An empty JSON body (a POST with Content-Type set and nothing to say) is no body, not an error;

@@ -35,15 +35,20 @@ function bearer(header: string | undefined): string | undefined {
   return m?.[1];
 }
 
+/** Answers 401 (and returns true) unless the request carries the token. */
+export function refuseUnauthorised(request: FastifyRequest, reply: FastifyReply, token: string): boolean {
+  const given = bearer(request.headers.authorization);
+  if (given !== undefined && tokenMatches(given, token)) return false;
+  reply.header('www-authenticate', 'Bearer realm="retraced"');
+  const detail = given === undefined ? 'send Authorization: Bearer <token>' : 'the bearer token is not valid';
+  sendProblem(reply, problem('RETRACED_ERR_UNAUTHORIZED', detail));
+  return true;
+}
+
 export function installAuth(app: FastifyInstance, token: string): void {
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.routeOptions.config.public === true) return;
-    const given = bearer(request.headers.authorization);
-    if (given !== undefined && tokenMatches(given, token)) return;
-    reply.header('www-authenticate', 'Bearer realm="retraced"');
-    const detail =
-      given === undefined ? 'send Authorization: Bearer <token>' : 'the bearer token is not valid';
-    return sendProblem(reply, problem('RETRACED_ERR_UNAUTHORIZED', detail));
+    if (refuseUnauthorised(request, reply, token)) return reply;
   });
 }
 

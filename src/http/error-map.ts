@@ -4,6 +4,9 @@
  * stack or an internal message. Answers are RFC 9457 problem details (`application/problem+json`).
  * @module
  */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { RetracedError, ValidationError } from '../errors.js';
@@ -33,6 +36,8 @@ export const ERROR_TABLE: Readonly<Record<string, readonly [number, string]>> = 
   RETRACED_ERR_UNAUTHORIZED: [401, 'Unauthorized'],
   RETRACED_ERR_NOT_FOUND: [404, 'Not found'],
   RETRACED_ERR_UNSUPPORTED_MEDIA_TYPE: [415, 'Unsupported media type'],
+  RETRACED_ERR_HEADERS_TOO_LARGE: [431, 'Request header fields too large'],
+  RETRACED_ERR_REQUEST_TIMEOUT: [408, 'Request timeout'],
   RETRACED_ERR_BACKEND_UNAVAILABLE: [503, 'Backend unavailable'],
   RETRACED_ERR_NOT_READY: [503, 'Not ready'],
   RETRACED_ERR_INTERNAL: [500, 'Internal server error'],
@@ -150,5 +155,32 @@ export function installErrorHandlers(app: FastifyInstance): void {
       reply,
       problem('RETRACED_ERR_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`),
     ),
+  );
+}
+
+/**
+ * Fastify's `clientErrorHandler`: a request Node's HTTP parser refused (not HTTP, a head over
+ * 16 KiB, too slow) never becomes a request, so no hook or handler sees it. It still gets a
+ * problem, written on the socket, and the connection is closed.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const p =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? problem('RETRACED_ERR_HEADERS_TOO_LARGE', 'the request line and headers are larger than 16 KiB')
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? problem('RETRACED_ERR_REQUEST_TIMEOUT', 'the request was not received in time')
+        : problem('RETRACED_ERR_BAD_REQUEST', 'the request is not valid HTTP/1.1');
+  const body = JSON.stringify(p);
+  socket.end(
+    `HTTP/1.1 ${p.status} ${STATUS_CODES[p.status] ?? ''}\r\n` +
+      'Content-Type: application/problem+json; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'X-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n' +
+      body,
   );
 }

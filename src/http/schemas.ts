@@ -37,13 +37,19 @@ const jobId = {
 } as const;
 const jobName = { type: 'string', minLength: 1, maxLength: 128 } as const;
 const durationMs = { type: 'integer', minimum: 0, maximum: YEAR_MS } as const;
+/**
+ * Text stored as it is: no lone surrogates (Redis keeps UTF-8, where they cannot exist; they
+ * would come back as U+FFFD). Checked with the `u` flag, so surrogate pairs (emoji) pass.
+ */
+export const WELL_FORMED_PATTERN = '^\\P{Cs}*$';
 const who = {
   type: 'string',
   minLength: 1,
   maxLength: 200,
+  pattern: WELL_FORMED_PATTERN,
   description: 'Who does this (recorded with the job).',
 } as const;
-const note = { type: 'string', maxLength: 2000 } as const;
+const note = { type: 'string', maxLength: 2000, pattern: WELL_FORMED_PATTERN } as const;
 /** A time in a query string or body: ms since epoch, or an ISO 8601 date-time. */
 const timeInput = {
   type: 'string',

@@ -9,6 +9,8 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import type { FastifyError, FastifySchema, FastifySchemaCompiler } from 'fastify';
 
+import { WELL_FORMED_PATTERN } from './schemas.js';
+
 const common = {
   allErrors: false,
   removeAdditional: false,
@@ -52,6 +54,10 @@ function describeError(e: ErrorObject): { suffix: string; message: string } {
         suffix: '',
         message: `must be one of ${(p.allowedValues as unknown[]).map(String).join(', ')}`,
       };
+    case 'pattern':
+      return p.pattern === WELL_FORMED_PATTERN
+        ? { suffix: '', message: 'must be well-formed Unicode text (no lone surrogates)' }
+        : { suffix: '', message: e.message ?? 'is invalid' };
     case 'discriminator':
       return {
         suffix: `.${String(p.tag)}`,

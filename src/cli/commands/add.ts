@@ -125,10 +125,10 @@ interface Line {
 }
 
 async function readNdjson(path: string): Promise<Line[]> {
-  const input = path === '-' ? process.stdin : createReadStream(path);
   const lines: Line[] = [];
   let n = 0;
   try {
+    const input = path === '-' ? process.stdin : createReadStream(path);
     for await (const text of createInterface({ input, crlfDelay: Infinity })) {
       n++;
       if (text.trim() === '') continue;
@@ -148,10 +148,14 @@ async function readNdjson(path: string): Promise<Line[]> {
       if (lines.length > MAX_LINES) throw new ValidationError(path, `at most ${MAX_LINES} jobs`);
     }
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new ValidationError('--file', 'a readable file', path);
-    }
-    throw e;
+    if (e instanceof ValidationError) throw e;
+    // Missing, a directory, a name too long or with a NUL byte, no permission: the flag is wrong.
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ValidationError(
+      '--file',
+      `a readable file${code && code !== 'ENOENT' ? ` (${code})` : ''}`,
+      path,
+    );
   }
   if (lines.length === 0) throw new ValidationError(path, 'at least one job (one JSON object per line)');
   return lines;
