@@ -299,7 +299,9 @@ function describeValue(v: unknown): string {
 export function serializeError(err: unknown, maxStackChars = 1024, maxMessageChars = 2048): ErrorInfo {
   try {
     const code = codeOf(err);
-    const codePart = code !== undefined ? { code: bound(code, 200) } : {};
+    // A code is an identifier, indexed as text for the dead-letter queue: a lone surrogate (which
+    // UTF-8 cannot hold) becomes U+FFFD here, so every copy of the code agrees.
+    const codePart = code !== undefined ? { code: bound(code, 200).replace(/\p{Cs}/gu, '\ufffd') } : {};
     if (!isErrorLike(err)) {
       return { name: 'NonError', message: bound(describeValue(err), maxMessageChars), ...codePart };
     }

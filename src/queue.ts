@@ -42,6 +42,8 @@ export interface BulkJob<Data> {
   readonly options?: JobOptions;
 }
 
+const LONE_SURROGATE = /\p{Cs}/u;
+
 export class Queue<Data = unknown, Result = unknown> {
   readonly name: string;
   readonly backend: Backend;
@@ -159,11 +161,12 @@ export class Queue<Data = unknown, Result = unknown> {
    * worker loses its lease (its signal aborts at the next renewal) and its late result is refused.
    */
   async cancel(id: string, by: { by: string; reason?: string }): Promise<void> {
-    if (typeof by?.by !== 'string' || by.by.length === 0 || by.by.length > 200) {
-      throw new ValidationError('by', 'a non-empty string of at most 200 characters naming who cancels', by?.by);
+    // Lone surrogates are refused: Redis keeps text as UTF-8, where they cannot exist.
+    if (typeof by?.by !== 'string' || by.by.length === 0 || by.by.length > 200 || LONE_SURROGATE.test(by.by)) {
+      throw new ValidationError('by', 'a non-empty string of at most 200 characters naming who cancels, without lone surrogates', by?.by);
     }
-    if (by.reason !== undefined && (typeof by.reason !== 'string' || by.reason.length > 2000)) {
-      throw new ValidationError('reason', 'a string of at most 2000 characters', by.reason);
+    if (by.reason !== undefined && (typeof by.reason !== 'string' || by.reason.length > 2000 || LONE_SURROGATE.test(by.reason))) {
+      throw new ValidationError('reason', 'a string of at most 2000 characters without lone surrogates', by.reason);
     }
     await this.ready();
     const r = await this.backend.cancel(this.name, id, by.by, by.reason);
