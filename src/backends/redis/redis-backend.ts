@@ -190,13 +190,34 @@ export class RedisBackend implements Backend {
   }
 
   async add(queue: string, jobs: readonly AddRequest[]): Promise<AddResult[]> {
-    const args: (string | number)[] = [jobs.length, jobs.filter((j) => j.id === undefined).length];
+    // Each distinct options text travels once per call, not once per job.
+    const optIndex = new Map<string, number>();
+    const table: (string | number)[] = [];
+    const perJob: (string | number)[] = [];
+    let toGenerate = 0;
     for (const j of jobs) {
-      args.push(j.id ?? '', j.name, j.data, j.opts, j.maxStalls, j.delayMs, j.runAt ?? '');
+      let oi = optIndex.get(j.opts);
+      if (oi === undefined) {
+        oi = optIndex.size + 1;
+        optIndex.set(j.opts, oi);
+        table.push(j.opts, j.maxStalls);
+      }
+      if (j.id === undefined) toGenerate++;
+      perJob.push(j.id ?? '', j.name, j.data, oi, j.runAt !== undefined ? `@${j.runAt}` : j.delayMs);
     }
-    const out = (await this.#run('add', queue, args)) as (string | number)[];
+    const out = (await this.#run('add', queue, [jobs.length, toGenerate, optIndex.size, ...table, ...perJob])) as (
+      | string
+      | number
+    )[];
     const res: AddResult[] = [];
-    for (let i = 0; i < out.length; i += 3) {
+    if (out[0] === 'r') {
+      // Every job created with consecutive generated ids, all in one state.
+      const first = Number(out[1]);
+      const state = out[2] as JobState;
+      for (let i = 0; i < jobs.length; i++) res.push({ id: String(first + i), created: true, state });
+      return res;
+    }
+    for (let i = 1; i < out.length; i += 3) {
       res.push({ id: String(out[i]), created: out[i + 1] === 1, state: out[i + 2] as JobState });
     }
     return res;

@@ -7,8 +7,12 @@ export const add = {
   lua: String.raw`--[[
   Adds jobs. A caller-supplied id that exists already is left untouched (idempotent add).
   ARGV[1] key prefix   ARGV[2] job count   ARGV[3] how many ids to generate
-  then per job, 7 fields: id ('' = generate), name, data, opts, maxStalls, delayMs, runAt ('' = none)
-  Returns per job: id, created (1|0), state
+  ARGV[4] M, the number of distinct options texts, then M pairs: options JSON, maxStalls
+  then per job, 5 fields: id ('' = generate), name, data, options index (1..M), and "delayMs" or
+  "@runAt" (an absolute due time)
+  Returns { 'r', first id, state } when every job got a generated id, in one run of consecutive
+  numbers, was created and has the same state (the common bulk add: the client expands it);
+  else { 'l', id, created (1|0), state, id, created, state, ... }.
 ]]
 -- Shared by every script. Whose clock? Redis's: TIME is read once per script, so every due
 -- time, lease expiry and attempt timestamp comes from one clock and workers' clocks never matter.
@@ -158,7 +162,10 @@ local function internOpts(P, text)
 end
 
 local function flushOptRefs(P)
-  for _, d in ipairs(OPT_ORDER) do rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) end
+  for _, d in ipairs(OPT_ORDER) do
+    -- A text interned for jobs that all existed already is used by none: not kept.
+    if rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) <= 0 then rcall('HDEL', P .. 'o', d, '#' .. d) end
+  end
   OPT_ORDER = {}
   OPT_REFS = {}
 end
@@ -382,44 +389,75 @@ end
 local P = ARGV[1]
 local count = tonumber(ARGV[2])
 local toGenerate = tonumber(ARGV[3])
+local m = tonumber(ARGV[4])
 local now = nowMs()
 local nowS = S(now)
-local out = {}
+local out = { 'l' }
 local wakeN = 0
 local earliest = earliestDue(KEYS)
-rcall('HSETNX', KEYS[1], 'ct', now)
--- Generated ids are a counter, reserved in one step for the whole batch.
+rcall('HSETNX', KEYS[1], 'ct', nowS)
+-- Generated ids are a counter, reserved in one step for the whole batch. They can only collide with
+-- a job a caller added by hand with an all-digits id: "mid" records that one ever was, and only then
+-- is each generated id checked.
 local nextId = 0
-if toGenerate > 0 then nextId = rcall('HINCRBY', KEYS[1], 'seq', toGenerate) - toGenerate + 1 end
+local checkIds = false
+if toGenerate > 0 then
+  nextId = rcall('HINCRBY', KEYS[1], 'seq', toGenerate) - toGenerate + 1
+  checkIds = rcall('HEXISTS', KEYS[1], 'mid') == 1
+end
+local optDigest = {}
+local optStalls = {}
+for j = 1, m do
+  optDigest[j] = internOpts(P, ARGV[3 + 2 * j])
+  optStalls[j] = ARGV[4 + 2 * j]
+end
+-- Each job created holds one reference to its options (counted below, written by flushOptRefs).
+for j = 1, m do OPT_REFS[optDigest[j]] = 0 end
 local waitIds = {}
 local schedArgs = {}
+local firstState = nil
+local compact = toGenerate == count
+local expectId = nextId
+local markedMid = false
 for i = 0, count - 1 do
-  local b = 4 + i * 7
+  local b = 5 + 2 * m + i * 5
   local id = ARGV[b]
   local existing = false
   if id == '' then
     id = tostring(nextId)
     nextId = nextId + 1
     -- Skip ids a caller already took by hand.
-    while rcall('EXISTS', P .. 'j:' .. id) == 1 do
-      id = tostring(rcall('HINCRBY', KEYS[1], 'seq', 1))
+    if checkIds then
+      while rcall('EXISTS', P .. 'j:' .. id) == 1 do
+        id = tostring(rcall('HINCRBY', KEYS[1], 'seq', 1))
+        compact = false
+      end
     end
   else
     existing = rcall('HGET', P .. 'j:' .. id, 'st')
+    if not existing and not markedMid and string.find(id, '^%d+$') then
+      rcall('HSET', KEYS[1], 'mid', '1')
+      markedMid = true
+      checkIds = true
+    end
   end
   if existing then
     out[#out + 1] = id
     out[#out + 1] = 0
     out[#out + 1] = existing
+    compact = false
   else
+    local oi = tonumber(ARGV[b + 3])
+    OPT_REFS[optDigest[oi]] = OPT_REFS[optDigest[oi]] + 1
+    local when = ARGV[b + 4]
     local due
-    if ARGV[b + 6] ~= '' then due = tonumber(ARGV[b + 6]) else due = now + tonumber(ARGV[b + 5]) end
+    if string.byte(when, 1) == 64 then due = tonumber(string.sub(when, 2)) else due = now + tonumber(when) end
     local st = 'waiting'
     if due > now then st = 'scheduled' end
     -- Numbers as text ("%d"): Lua would format them with a float printf.
     local dueS = S(due)
-    rcall('HSET', P .. 'j:' .. id, 'name', ARGV[b + 1], 'data', ARGV[b + 2], 'oh', internOpts(P, ARGV[b + 3]),
-      'ms', ARGV[b + 4], 'st', st, 'ct', nowS, 'due', dueS, 'n', '0', 'fl', '0', 'sc', '0', 'trg', 'auto')
+    rcall('HSET', P .. 'j:' .. id, 'name', ARGV[b + 1], 'data', ARGV[b + 2], 'oh', optDigest[oi],
+      'ms', optStalls[oi], 'st', st, 'ct', nowS, 'due', dueS, 'n', '0', 'fl', '0', 'sc', '0', 'trg', 'auto')
     if st == 'waiting' then
       waitIds[#waitIds + 1] = id
     else
@@ -431,6 +469,9 @@ for i = 0, count - 1 do
       end
     end
     ev('added', id, 'state', st, 'due', dueS)
+    if firstState == nil then firstState = st elseif st ~= firstState then compact = false end
+    if compact and id ~= tostring(expectId) then compact = false end
+    expectId = expectId + 1
     out[#out + 1] = id
     out[#out + 1] = 1
     out[#out + 1] = st
@@ -442,6 +483,7 @@ bulk('ZADD', KEYS[3], schedArgs, 1000)
 wakeN = wakeN + #waitIds
 wake(KEYS, wakeN)
 flushEvents(KEYS, now)
+if compact and count > 0 then return { 'r', out[2], firstState } end
 return out
 `,
 } as const;
@@ -603,7 +645,10 @@ local function internOpts(P, text)
 end
 
 local function flushOptRefs(P)
-  for _, d in ipairs(OPT_ORDER) do rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) end
+  for _, d in ipairs(OPT_ORDER) do
+    -- A text interned for jobs that all existed already is used by none: not kept.
+    if rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) <= 0 then rcall('HDEL', P .. 'o', d, '#' .. d) end
+  end
   OPT_ORDER = {}
   OPT_REFS = {}
 end
@@ -1019,7 +1064,10 @@ local function internOpts(P, text)
 end
 
 local function flushOptRefs(P)
-  for _, d in ipairs(OPT_ORDER) do rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) end
+  for _, d in ipairs(OPT_ORDER) do
+    -- A text interned for jobs that all existed already is used by none: not kept.
+    if rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) <= 0 then rcall('HDEL', P .. 'o', d, '#' .. d) end
+  end
   OPT_ORDER = {}
   OPT_REFS = {}
 end
@@ -1468,7 +1516,10 @@ local function internOpts(P, text)
 end
 
 local function flushOptRefs(P)
-  for _, d in ipairs(OPT_ORDER) do rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) end
+  for _, d in ipairs(OPT_ORDER) do
+    -- A text interned for jobs that all existed already is used by none: not kept.
+    if rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) <= 0 then rcall('HDEL', P .. 'o', d, '#' .. d) end
+  end
   OPT_ORDER = {}
   OPT_REFS = {}
 end
@@ -1983,7 +2034,10 @@ local function internOpts(P, text)
 end
 
 local function flushOptRefs(P)
-  for _, d in ipairs(OPT_ORDER) do rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) end
+  for _, d in ipairs(OPT_ORDER) do
+    -- A text interned for jobs that all existed already is used by none: not kept.
+    if rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) <= 0 then rcall('HDEL', P .. 'o', d, '#' .. d) end
+  end
   OPT_ORDER = {}
   OPT_REFS = {}
 end
@@ -2381,7 +2435,10 @@ local function internOpts(P, text)
 end
 
 local function flushOptRefs(P)
-  for _, d in ipairs(OPT_ORDER) do rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) end
+  for _, d in ipairs(OPT_ORDER) do
+    -- A text interned for jobs that all existed already is used by none: not kept.
+    if rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) <= 0 then rcall('HDEL', P .. 'o', d, '#' .. d) end
+  end
   OPT_ORDER = {}
   OPT_REFS = {}
 end
@@ -2780,7 +2837,10 @@ local function internOpts(P, text)
 end
 
 local function flushOptRefs(P)
-  for _, d in ipairs(OPT_ORDER) do rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) end
+  for _, d in ipairs(OPT_ORDER) do
+    -- A text interned for jobs that all existed already is used by none: not kept.
+    if rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) <= 0 then rcall('HDEL', P .. 'o', d, '#' .. d) end
+  end
   OPT_ORDER = {}
   OPT_REFS = {}
 end
@@ -3165,7 +3225,10 @@ local function internOpts(P, text)
 end
 
 local function flushOptRefs(P)
-  for _, d in ipairs(OPT_ORDER) do rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) end
+  for _, d in ipairs(OPT_ORDER) do
+    -- A text interned for jobs that all existed already is used by none: not kept.
+    if rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) <= 0 then rcall('HDEL', P .. 'o', d, '#' .. d) end
+  end
   OPT_ORDER = {}
   OPT_REFS = {}
 end
@@ -3566,7 +3629,10 @@ local function internOpts(P, text)
 end
 
 local function flushOptRefs(P)
-  for _, d in ipairs(OPT_ORDER) do rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) end
+  for _, d in ipairs(OPT_ORDER) do
+    -- A text interned for jobs that all existed already is used by none: not kept.
+    if rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) <= 0 then rcall('HDEL', P .. 'o', d, '#' .. d) end
+  end
   OPT_ORDER = {}
   OPT_REFS = {}
 end
@@ -3968,7 +4034,10 @@ local function internOpts(P, text)
 end
 
 local function flushOptRefs(P)
-  for _, d in ipairs(OPT_ORDER) do rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) end
+  for _, d in ipairs(OPT_ORDER) do
+    -- A text interned for jobs that all existed already is used by none: not kept.
+    if rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) <= 0 then rcall('HDEL', P .. 'o', d, '#' .. d) end
+  end
   OPT_ORDER = {}
   OPT_REFS = {}
 end
@@ -4362,7 +4431,10 @@ local function internOpts(P, text)
 end
 
 local function flushOptRefs(P)
-  for _, d in ipairs(OPT_ORDER) do rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) end
+  for _, d in ipairs(OPT_ORDER) do
+    -- A text interned for jobs that all existed already is used by none: not kept.
+    if rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) <= 0 then rcall('HDEL', P .. 'o', d, '#' .. d) end
+  end
   OPT_ORDER = {}
   OPT_REFS = {}
 end

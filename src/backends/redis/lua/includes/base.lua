@@ -146,7 +146,10 @@ local function internOpts(P, text)
 end
 
 local function flushOptRefs(P)
-  for _, d in ipairs(OPT_ORDER) do rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) end
+  for _, d in ipairs(OPT_ORDER) do
+    -- A text interned for jobs that all existed already is used by none: not kept.
+    if rcall('HINCRBY', P .. 'o', '#' .. d, OPT_REFS[d]) <= 0 then rcall('HDEL', P .. 'o', d, '#' .. d) end
+  end
   OPT_ORDER = {}
   OPT_REFS = {}
 end
