@@ -67,6 +67,25 @@ export function lifecycleCases(h: Harness): void {
       expect(waiting.map((j) => j.name)).toEqual(['a', 'b']);
     });
 
+    it('never gives a generated id that a caller took by hand, nor overwrites that job', async () => {
+      const q = h.queue();
+      const first = await q.add('gen', 0);
+      const n = Number(first.id);
+      expect(Number.isInteger(n)).toBe(true);
+      // Take the next few numbers by hand, then generate again.
+      for (let k = 1; k <= 3; k++) await q.add('hand', { k }, { id: String(n + k) });
+      const more = await q.addBulk([{ name: 'gen', data: 1 }, { name: 'gen', data: 2 }]);
+      for (const a of more) {
+        expect(a.created).toBe(true);
+        expect(Number(a.id)).toBeGreaterThan(n + 3);
+      }
+      for (let k = 1; k <= 3; k++) expect((await q.getJob(String(n + k)))?.data).toEqual({ k });
+      // Generated ids stay distinct and consecutive when nothing is in the way.
+      const bulk = await q.addBulk(Array.from({ length: 5 }, (_, i) => ({ name: 'gen', data: i })));
+      expect(new Set(bulk.map((a) => a.id)).size).toBe(5);
+      expect(bulk.every((a) => a.created && a.state === 'waiting')).toBe(true);
+    });
+
     it('lists jobs by state with pagination', async () => {
       const q = h.queue();
       for (let i = 0; i < 5; i++) await q.add('p', i);
