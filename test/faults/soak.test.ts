@@ -66,6 +66,10 @@ interface Sample {
   /** used_memory without the run counter and the event stream. */
   readonly net: number;
   readonly keys: number;
+  /** MEMORY STATS: what the data takes, and the overhead (clients' buffers, dictionaries, scripts). */
+  readonly dataset: number;
+  readonly overhead: number;
+  readonly clients: number;
   readonly xlen: number;
   readonly completedKept: number;
   readonly deadKept: number;
@@ -149,8 +153,9 @@ describe.skipIf(!hasRedisServer())('fault: soak (steady load with retries and de
     const redis = backend.client;
     const samples: Sample[] = [];
     const sample = async (): Promise<Sample> => {
-      const [info, runsBytes, eventsBytes, keys, xlen, counts, ev] = await Promise.all([
+      const [info, stats, runsBytes, eventsBytes, keys, xlen, counts, ev] = await Promise.all([
         redis.info('memory'),
+        redis.call('MEMORY', 'STATS') as Promise<unknown[]>,
         redis.call('MEMORY', 'USAGE', runsKey(prefix), 'SAMPLES', '0') as Promise<number | null>,
         redis.call('MEMORY', 'USAGE', k.events, 'SAMPLES', '0') as Promise<number | null>,
         redis.dbsize(),
@@ -159,6 +164,10 @@ describe.skipIf(!hasRedisServer())('fault: soak (steady load with retries and de
         queue.evictions(),
       ]);
       const used = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? NaN);
+      const stat = (field: string): number => {
+        const i = stats.indexOf(field);
+        return i >= 0 ? Number(stats[i + 1]) : NaN;
+      };
       const s: Sample = {
         t: Date.now(),
         usedMemory: used,
@@ -166,6 +175,9 @@ describe.skipIf(!hasRedisServer())('fault: soak (steady load with retries and de
         eventsBytes: eventsBytes ?? 0,
         net: used - (runsBytes ?? 0) - (eventsBytes ?? 0),
         keys,
+        dataset: stat('dataset.bytes'),
+        overhead: stat('overhead.total'),
+        clients: stat('clients.normal'),
         xlen,
         completedKept: counts.completed,
         deadKept: counts.dead,
