@@ -80,10 +80,13 @@ const LIBFAKETIME_CANDIDATES = [
   '/usr/local/lib/faketime/libfaketimeMT.so.1',
 ];
 
-/** libfaketime (Debian package `faketime`), the multi-threaded build, or undefined. */
+/**
+ * libfaketime (Debian package `faketime`), the multi-threaded build, or undefined. `LIBFAKETIME`,
+ * when set, is the only place looked at.
+ */
 export function findLibfaketime(): string | undefined {
   const fromEnv = process.env.LIBFAKETIME;
-  if (fromEnv && existsSync(fromEnv)) return fromEnv;
+  if (fromEnv !== undefined) return existsSync(fromEnv) ? fromEnv : undefined;
   return LIBFAKETIME_CANDIDATES.find((p) => existsSync(p));
 }
 

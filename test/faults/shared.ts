@@ -27,6 +27,11 @@ export interface WorkerProcessConfig {
    * <TIME in ms> (one script, so the time is Redis's, whatever this process's clock says).
    */
   readonly recordStarts?: boolean;
+  /**
+   * Redis for the suite's bookkeeping (the run counter, the handler starts); default: the queue's.
+   * The soak keeps it apart so that the queue's Redis holds only the queue.
+   */
+  readonly statsUrl?: string;
 }
 
 export interface FaultJobData {

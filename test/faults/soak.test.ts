@@ -5,15 +5,16 @@
  *
  * Sampled every few seconds: Redis `used_memory`, the key count, the job counts and evictions, and
  * every worker's memory (process.memoryUsage() after a full GC: the workers run with --expose-gc).
- * The suite's own bookkeeping is taken out of the Redis figure: the run counter hash (one field per
- * job, grows by design) and the event stream (capped at ~10,000 entries by the scripts: reported
- * and checked apart, since a short run ends before it fills).
+ * The suite's own bookkeeping (the run counter hash, one field per job) lives on a second
+ * redis-server, so the queue's Redis holds only the queue. The event stream (capped at ~10,000
+ * entries by the scripts) is reported and checked apart, since a short run ends before it fills.
  *
  * Asserted: after the warm-up (retention reached), Redis memory and the key count stay flat (last
  * third vs middle third), finished jobs kept never exceed the retention rules, the event stream
  * stays at its cap, worker heaps do not grow; lost 0, stuck 0 and no duplicate after draining; every
  * job ran exactly as often as its kind says and ended in the state its kind says.
  */
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { RedisBackend } from '../../src/backends/redis/redis-backend.js';
@@ -22,7 +23,7 @@ import { Queue } from '../../src/queue.js';
 import type { RetentionSettings, RetryPolicy } from '../../src/types.js';
 import { hasRedisServer, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { uniquePrefix } from '../helpers/redis.js';
-import { runsKey, type FaultJobData } from './shared.js';
+import { type FaultJobData } from './shared.js';
 import { loadJobs, loadRuns, prepareWorkerProcess, SCALE, sized, sleep, waitFor, WorkerProc, writeReport } from './harness.js';
 
 const RATE = sized(100, 150);
@@ -61,9 +62,8 @@ function jobFor(i: number): { kind: Kind; data: FaultJobData; runs: number } {
 interface Sample {
   readonly t: number;
   readonly usedMemory: number;
-  readonly runsBytes: number;
   readonly eventsBytes: number;
-  /** used_memory without the run counter and the event stream. */
+  /** used_memory without the event stream. */
   readonly net: number;
   readonly keys: number;
   /** MEMORY STATS: what the data takes, and the overhead (clients' buffers, dictionaries, scripts). */
@@ -110,14 +110,18 @@ function thirds<T extends { t: number }>(xs: readonly T[], t0: number, t1: numbe
 
 describe.skipIf(!hasRedisServer())('fault: soak (steady load with retries and dead-letters, retention on)', () => {
   let server: RedisServer;
+  /** The suite's bookkeeping (run counter), kept off the measured server. */
+  let statsServer: RedisServer;
   const cleanup: (() => Promise<void>)[] = [];
   beforeAll(async () => {
     await prepareWorkerProcess();
     server = await startRedisServer();
+    statsServer = await startRedisServer();
   });
   afterAll(async () => {
     for (const c of cleanup) await c();
     await server?.stop();
+    await statsServer?.stop();
   });
 
   it(`${RATE} jobs/s for ${DURATION_MS / 1000} s: memory flat, nothing lost, stuck or duplicated`, async () => {
@@ -140,23 +144,25 @@ describe.skipIf(!hasRedisServer())('fault: soak (steady load with retries and de
             concurrency: CONCURRENCY,
             leaseMs: LEASE_MS,
             memoryEveryMs: SAMPLE_MS,
+            statsUrl: statsServer.url,
           },
           { execArgv: ['--expose-gc'] },
         ),
     );
+    const stats = new Redis(statsServer.url);
     cleanup.push(async () => {
       await Promise.all(procs.map((p) => p.stop()));
       await backend.close();
+      stats.disconnect();
     });
     await Promise.all(procs.map((p) => p.ready));
 
     const redis = backend.client;
     const samples: Sample[] = [];
     const sample = async (): Promise<Sample> => {
-      const [info, stats, runsBytes, eventsBytes, keys, xlen, counts, ev] = await Promise.all([
+      const [info, memStats, eventsBytes, keys, xlen, counts, ev] = await Promise.all([
         redis.info('memory'),
         redis.call('MEMORY', 'STATS') as Promise<unknown[]>,
-        redis.call('MEMORY', 'USAGE', runsKey(prefix), 'SAMPLES', '0') as Promise<number | null>,
         redis.call('MEMORY', 'USAGE', k.events, 'SAMPLES', '0') as Promise<number | null>,
         redis.dbsize(),
         redis.xlen(k.events),
@@ -165,15 +171,14 @@ describe.skipIf(!hasRedisServer())('fault: soak (steady load with retries and de
       ]);
       const used = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? NaN);
       const stat = (field: string): number => {
-        const i = stats.indexOf(field);
-        return i >= 0 ? Number(stats[i + 1]) : NaN;
+        const i = memStats.indexOf(field);
+        return i >= 0 ? Number(memStats[i + 1]) : NaN;
       };
       const s: Sample = {
         t: Date.now(),
         usedMemory: used,
-        runsBytes: runsBytes ?? 0,
         eventsBytes: eventsBytes ?? 0,
-        net: used - (runsBytes ?? 0) - (eventsBytes ?? 0),
+        net: used - (eventsBytes ?? 0),
         keys,
         dataset: stat('dataset.bytes'),
         overhead: stat('overhead.total'),
@@ -229,7 +234,7 @@ describe.skipIf(!hasRedisServer())('fault: soak (steady load with retries and de
     await Promise.all(procs.map((p) => p.stop()));
 
     // Every job: ran as often as its kind says; present (kept) or evicted after finishing.
-    const runs = await loadRuns(redis, prefix);
+    const runs = await loadRuns(stats, prefix);
     const jobs = await loadJobs(backend, name, ids);
     let lost = 0;
     let stuck = 0;
@@ -309,7 +314,7 @@ describe.skipIf(!hasRedisServer())('fault: soak (steady load with retries and de
       notes:
         `${RATE} jobs/s for ${DURATION_MS / 1000} s, ${WORKERS} workers × ${CONCURRENCY}; ${retries} retries, ${deadTotal} dead; ` +
         `retention completed ≤ ${RETENTION.completed.count}, dead ≤ ${RETENTION.dead.count} / ${RETENTION.dead.ageMs / 1000} s: kept at most ${maxCompletedKept} / ${maxDeadKept}, ${ev.completed + ev.dead} evicted; ` +
-        `Redis used_memory without the run counter and event stream ${MiB(midNet)} → ${MiB(lastNet)} MiB (middle → last third; slope ${Math.round(netSlope / 1024)} KiB/min), keys ${Math.round(midKeys)} → ${Math.round(lastKeys)}, ` +
+        `Redis used_memory without the event stream ${MiB(midNet)} → ${MiB(lastNet)} MiB (middle → last third; slope ${Math.round(netSlope / 1024)} KiB/min), keys ${Math.round(midKeys)} → ${Math.round(lastKeys)}, ` +
         `event stream ≤ ${maxXlen} entries; worker heap after GC ${workers.map((w) => `${w.heapMidMiB} → ${w.heapLastMiB}`).join(', ')} MiB (slope ${workers.map((w) => w.heapSlopeKiBPerMin).join(', ')} KiB/min), RSS ${workers.map((w) => `${w.rssMidMiB} → ${w.rssLastMiB}`).join(', ')} MiB; ` +
         `${throughput.toFixed(0)} jobs/s finished; drained ${drainMs} ms after the producer stopped`,
       details: {

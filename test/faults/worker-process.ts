@@ -15,7 +15,7 @@
  * TemporaryError on attempts 1..k, then runs as above.
  * Before anything else every run does HINCRBY <prefix>:faults:runs <id> 1, so the suite knows how
  * many times each handler really started, whatever happened next (and, with `recordStarts`, HSET
- * <prefix>:faults:starts <id>:<attempt> <Redis TIME in ms>).
+ * <prefix>:faults:starts <id>:<attempt> <Redis TIME in ms>); both on `statsUrl` when given.
  *
  * With `memoryEveryMs`, {ev:'mem', rss, heapUsed, heapTotal, external, arrayBuffers} every that many
  * ms (after a full GC when run with --expose-gc).
@@ -26,6 +26,8 @@
  * {ev:'error', message}. SIGTERM closes the worker gracefully and exits 0.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+import { Redis } from 'ioredis';
 
 import { RedisBackend } from '../../src/backends/redis/redis-backend.js';
 import { PermanentError, TemporaryError } from '../../src/errors.js';
@@ -47,7 +49,7 @@ return 1`;
 async function main(): Promise<void> {
   const cfg = JSON.parse(process.argv[2] ?? '{}') as WorkerProcessConfig;
   const backend = new RedisBackend({ connection: cfg.url, prefix: cfg.prefix, onWarning: () => undefined });
-  const redis = backend.client;
+  const redis = cfg.statsUrl ? new Redis(cfg.statsUrl) : backend.client;
   const queue = new Queue<FaultJobData>(cfg.queue, { backend });
   const worker = new Worker<FaultJobData>(
     queue,
@@ -121,6 +123,7 @@ async function main(): Promise<void> {
     void worker
       .close({ timeoutMs: 2000 })
       .then(() => backend.close())
+      .then(() => (redis === backend.client ? undefined : redis.quit()))
       .finally(() => process.exit(0));
   });
   process.on('SIGUSR2', () => {
