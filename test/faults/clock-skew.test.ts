@@ -99,7 +99,13 @@ interface RunResult {
   readonly timeoutDurations: readonly number[];
   readonly longDurations: readonly number[];
   readonly retryDueErrors: number;
-  readonly runAt: { kind: string; n: number; dueAfterAddMs: Stats2 | null; started: number; state: string[] }[];
+  readonly runAt: {
+    kind: string;
+    n: number;
+    dueAfterAddMs: Stats2 | null;
+    started: number;
+    state: string[];
+  }[];
   readonly observedSkew: Record<string, number>;
   readonly durationMs: number;
 }
@@ -148,7 +154,11 @@ describe.skipIf(!hasRedisServer())('fault: clock skew (workers and producers ±1
     await server?.stop();
   });
 
-  async function run(label: 'control' | 'skewed', workers: Skewed[], producers: Skewed[]): Promise<RunResult> {
+  async function run(
+    label: 'control' | 'skewed',
+    workers: Skewed[],
+    producers: Skewed[],
+  ): Promise<RunResult> {
     const prefix = uniquePrefix();
     const name = `skew-${label}`;
     const backend = new RedisBackend({ connection: server.url, prefix, onWarning: () => undefined });
@@ -211,7 +221,11 @@ describe.skipIf(!hasRedisServer())('fault: clock skew (workers and producers ±1
     await waitFor(
       async () => {
         const c = await queue.counts();
-        return c.waiting + c.active === 0 && c.scheduled <= farAhead && c.completed + c.dead >= all.length - farAhead;
+        return (
+          c.waiting + c.active === 0 &&
+          c.scheduled <= farAhead &&
+          c.completed + c.dead >= all.length - farAhead
+        );
       },
       60_000,
       200,
@@ -268,8 +282,10 @@ describe.skipIf(!hasRedisServer())('fault: clock skew (workers and producers ±1
         if (at.startedAt < at.dueAt) early++;
         const hs = Number(starts[`${a.id}:${at.n}`]);
         if (Number.isFinite(hs) && hs < at.dueAt) earlyHandler++;
-        if (prev && prev.decision.action === 'retry' && prev.decision.nextDueAt !== at.dueAt) retryDueErrors++;
-        if (prev && prev.decision.action === 'retry' && prev.decision.nextDueAt !== prev.finishedAt + 500) retryDueErrors++;
+        if (prev && prev.decision.action === 'retry' && prev.decision.nextDueAt !== at.dueAt)
+          {retryDueErrors++;}
+        if (prev && prev.decision.action === 'retry' && prev.decision.nextDueAt !== prev.finishedAt + 500)
+          {retryDueErrors++;}
         if (!skewedRunAt) {
           lateness.push(at.startedAt - at.dueAt);
           (latenessByWorker[at.workerId] ??= []).push(at.startedAt - at.dueAt);
@@ -280,7 +296,8 @@ describe.skipIf(!hasRedisServer())('fault: clock skew (workers and producers ±1
         prev = at;
       }
     }
-    const msgs = (ev: string): number => procs.reduce((s, p) => s + p.messages.filter((m) => m.ev === ev).length, 0);
+    const msgs = (ev: string): number =>
+      procs.reduce((s, p) => s + p.messages.filter((m) => m.ev === ev).length, 0);
     const result: RunResult = {
       label,
       accepted: all.length,
@@ -357,7 +374,9 @@ describe.skipIf(!hasRedisServer())('fault: clock skew (workers and producers ±1
         earlyHandlerStarts: r.earlyHandler,
         latenessMs: l,
         handlerLatenessMs: h,
-        latenessByWorkerMs: Object.fromEntries(Object.entries(r.latenessByWorker).map(([w, xs]) => [w, pct(xs)])),
+        latenessByWorkerMs: Object.fromEntries(
+          Object.entries(r.latenessByWorker).map(([w, xs]) => [w, pct(xs)]),
+        ),
         stalls: r.stalls,
         leaseLost: r.leaseLost,
         refused: r.refused,
