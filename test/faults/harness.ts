@@ -6,7 +6,8 @@
  * FAULTS_SCALE=short (default) or full picks the sizes (see `sized`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +16,7 @@ import type { Redis } from 'ioredis';
 
 import type { Backend } from '../../src/backend.js';
 import type { Attempt, Job } from '../../src/types.js';
-import { runsKey, type WorkerProcessConfig } from './shared.js';
+import { runsKey, type ProducerAdded, type ProducerProcessConfig, type WorkerProcessConfig } from './shared.js';
 
 export const SCALE: 'short' | 'full' = process.env.FAULTS_SCALE === 'full' ? 'full' : 'short';
 /** The short or the full figure, by FAULTS_SCALE. */
@@ -23,34 +24,81 @@ export const sized = <T>(short: T, full: T): T => (SCALE === 'full' ? full : sho
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WORKER_SCRIPT = path.join(REPO, 'test/faults/worker-process.ts');
-/** Bundled once per test file (esbuild, from the current src): starts in ~0.2 s instead of ~1 s under tsx. */
-const WORKER_BUNDLE = path.join(REPO, 'node_modules/.cache/retraced-faults/worker-process.mjs');
+const PRODUCER_SCRIPT = path.join(REPO, 'test/faults/producer-process.ts');
+/**
+ * Bundled once per test file (esbuild, from the current src): starts in ~0.2 s instead of ~1 s under
+ * tsx. One directory per checkout: worktrees may share one node_modules.
+ */
+const BUNDLE_DIR = path.join(
+  REPO,
+  'node_modules/.cache/retraced-faults',
+  createHash('sha256').update(REPO).digest('hex').slice(0, 12),
+);
 let workerCommand: string[] = ['--import', 'tsx', WORKER_SCRIPT];
+let producerCommand: string[] = ['--import', 'tsx', PRODUCER_SCRIPT];
 
 /**
- * Builds the worker process into one ES module (dependencies stay external, resolved from the
- * repository's node_modules). Falls back to `node --import tsx` when esbuild is not there.
+ * Builds the worker (and producer) process into one ES module each (dependencies stay external,
+ * resolved from the repository's node_modules). Falls back to `node --import tsx` when esbuild is
+ * not there.
  */
 export async function prepareWorkerProcess(): Promise<void> {
   try {
     const { build } = await import('esbuild');
     await build({
-      entryPoints: [WORKER_SCRIPT],
+      entryPoints: { 'worker-process': WORKER_SCRIPT, 'producer-process': PRODUCER_SCRIPT },
       bundle: true,
       platform: 'node',
       format: 'esm',
       target: 'node20',
       packages: 'external',
-      outfile: WORKER_BUNDLE,
+      outdir: BUNDLE_DIR,
+      outExtension: { '.js': '.mjs' },
       logLevel: 'warning',
     });
-    workerCommand = [WORKER_BUNDLE];
+    workerCommand = [path.join(BUNDLE_DIR, 'worker-process.mjs')];
+    producerCommand = [path.join(BUNDLE_DIR, 'producer-process.mjs')];
   } catch (e) {
     console.warn(
       `fault suite: esbuild unavailable (${e instanceof Error ? e.message : String(e)}); worker processes run under tsx`,
     );
   }
 }
+
+/** How a child process is started besides its config: extra environment, node flags. */
+export interface SpawnExtras {
+  /** Added to the test process's environment (e.g. libfaketime's LD_PRELOAD and FAKETIME). */
+  readonly env?: Record<string, string>;
+  /** Node flags before the script (e.g. `--expose-gc`). */
+  readonly execArgv?: readonly string[];
+}
+
+const LIBFAKETIME_CANDIDATES = [
+  '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1',
+  '/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1',
+  '/usr/lib/faketime/libfaketimeMT.so.1',
+  '/usr/local/lib/faketime/libfaketimeMT.so.1',
+];
+
+/**
+ * libfaketime (Debian package `faketime`), the multi-threaded build, or undefined. `LIBFAKETIME`,
+ * when set, is the only place looked at.
+ */
+export function findLibfaketime(): string | undefined {
+  const fromEnv = process.env.LIBFAKETIME;
+  if (fromEnv !== undefined) return existsSync(fromEnv) ? fromEnv : undefined;
+  return LIBFAKETIME_CANDIDATES.find((p) => existsSync(p));
+}
+
+/**
+ * The environment that runs a process with its wall clock `offset` off (libfaketime syntax:
+ * '+10m', '-600s'). Only the wall clock (Date.now, new Date) moves: the monotonic clock that timers
+ * and performance.now() run on is left alone, as with a host whose NTP is off.
+ */
+export function skewEnv(lib: string, offset: string): Record<string, string> {
+  return { LD_PRELOAD: lib, FAKETIME: offset, FAKETIME_DONT_FAKE_MONOTONIC: '1', FAKETIME_NO_CACHE: '1' };
+}
+
 const RESULTS_DIR = path.join(REPO, 'test/faults/results');
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -62,6 +110,14 @@ export interface WorkerMessage {
   readonly message?: string;
   /** Worker's clock (same host) when the message was written. */
   readonly at?: number;
+  /** `ready`: the worker's Date.now() (skewed or not). */
+  readonly now?: number;
+  /** `mem`: process.memoryUsage() figures, in bytes. */
+  readonly rss?: number;
+  readonly heapUsed?: number;
+  readonly heapTotal?: number;
+  readonly external?: number;
+  readonly arrayBuffers?: number;
 }
 
 // Every child still running when the test process exits is killed.
@@ -69,6 +125,77 @@ const children = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
+
+function spawnChild(command: readonly string[], cfg: unknown, extras: SpawnExtras): ChildProcess {
+  const child = spawn(process.execPath, [...(extras.execArgv ?? []), ...command, JSON.stringify(cfg)], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(extras.env ? { env: { ...process.env, ...extras.env } } : {}),
+  });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+/** Splits a child's stdout into JSON lines (other lines are ignored). */
+function onJsonLines(child: ChildProcess, fn: (msg: unknown) => void): void {
+  let buf = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    buf += chunk.toString('utf8');
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      let msg: unknown;
+      try {
+        msg = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      fn(msg);
+    }
+  });
+}
+
+/**
+ * A producer process (test/faults/producer-process.ts): its JSON lines, and `done` resolving with
+ * every `added` line once it has exited.
+ */
+export class ProducerProc {
+  readonly child: ChildProcess;
+  readonly added: ProducerAdded[] = [];
+  readonly ready: Promise<{ now: number; receivedAt: number }>;
+  readonly done: Promise<ProducerAdded[]>;
+  stderr = '';
+
+  constructor(cfg: ProducerProcessConfig, extras: SpawnExtras = {}) {
+    this.child = spawnChild(producerCommand, cfg, extras);
+    let ready!: (v: { now: number; receivedAt: number }) => void;
+    let fail!: (e: Error) => void;
+    this.ready = new Promise((res, rej) => {
+      ready = res;
+      fail = rej;
+    });
+    this.ready.catch(() => undefined);
+    let fatal: string | undefined;
+    onJsonLines(this.child, (m) => {
+      const msg = m as { ev?: string; now?: number; message?: string };
+      if (msg.ev === 'added') this.added.push(m as ProducerAdded);
+      else if (msg.ev === 'ready') ready({ now: msg.now ?? 0, receivedAt: Date.now() });
+      else if (msg.ev === 'fatal') fatal = msg.message;
+    });
+    this.child.stderr?.on('data', (chunk: Buffer) => {
+      this.stderr = (this.stderr + chunk.toString('utf8')).slice(-4000);
+    });
+    this.done = new Promise((resolve, reject) => {
+      this.child.once('exit', (code) => {
+        fail(new Error(`producer exited (${code}) before ready: ${fatal ?? ''} ${this.stderr}`));
+        if (code === 0) resolve(this.added);
+        else reject(new Error(`producer ${cfg.tag} exited ${code}: ${fatal ?? ''} ${this.stderr}`));
+      });
+    });
+  }
+}
 
 /** One worker process. */
 export class WorkerProc {
@@ -84,31 +211,15 @@ export class WorkerProc {
   stderr = '';
   readonly #listeners = new Set<(m: WorkerMessage) => void>();
 
-  constructor(cfg: WorkerProcessConfig) {
+  constructor(cfg: WorkerProcessConfig, extras: SpawnExtras = {}) {
     this.cfg = cfg;
     this.role = cfg.standby ? 'standby' : 'active';
-    this.child = spawn(process.execPath, [...workerCommand, JSON.stringify(cfg)], {
-      cwd: REPO,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.add(this.child);
-    let buf = '';
-    this.child.stdout?.on('data', (chunk: Buffer) => {
-      buf += chunk.toString('utf8');
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        let msg: WorkerMessage;
-        try {
-          msg = JSON.parse(line) as WorkerMessage;
-        } catch {
-          continue;
-        }
-        this.messages.push(msg);
-        if (msg.ev === 'hang') this.status = 'hung';
-        for (const l of this.#listeners) l(msg);
-      }
+    this.child = spawnChild(workerCommand, cfg, extras);
+    onJsonLines(this.child, (m) => {
+      const msg = m as WorkerMessage;
+      this.messages.push(msg);
+      if (msg.ev === 'hang') this.status = 'hung';
+      for (const l of this.#listeners) l(msg);
     });
     this.child.stderr?.on('data', (chunk: Buffer) => {
       this.stderr = (this.stderr + chunk.toString('utf8')).slice(-4000);
@@ -116,7 +227,6 @@ export class WorkerProc {
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code) => {
         this.status = 'exited';
-        children.delete(this.child);
         resolve(code);
       });
     });
