@@ -79,33 +79,35 @@ function assertSafeWorkerId(id: string | undefined): void {
   }
 }
 
-/** claim-10.lua's reply: recovered, paused, nextWakeInMs, options table, then one array per job. */
-type ClaimReply = [number, number, number, string[], ...string[][]];
+/** claim-10.lua's reply: recovered, paused, nextWakeInMs, options table, jobs as one string. */
+type ClaimReply = [number, number, number, string[], string];
 
 function decodeClaim(r: ClaimReply): ClaimResult {
   const jobs: ClaimedJob[] = [];
   const table = r[3];
   const opts = new Map<string, string>();
   for (let i = 0; i < table.length; i += 2) opts.set(table[i] as string, table[i + 1] as string);
-  for (let i = 4; i < r.length; i++) {
-    const f = r[i] as string[];
-    const p = (f[4] as string).split(',');
-    jobs.push({
-      id: f[0] as string,
-      name: f[1] as string,
-      data: f[2] as string,
-      opts: opts.get(f[3] as string) ?? '{}',
-      attempt: Number(p[0]),
-      trigger: p[1] as AttemptTrigger,
-      dueAt: Number(p[2]),
-      startedAt: Number(p[3]),
-      leaseExpiresAt: Number(p[4]),
-      failures: Number(p[5]),
-      stalls: Number(p[6]),
-      prevDelayMs: p[7] === '' ? undefined : Number(p[7]),
-      manual: f[5] === '' ? undefined : (JSON.parse(f[5] as string) as ManualTrigger),
-      exclusive: p[8] === '1',
-    });
+  if (r[4] !== '') {
+    for (const rec of r[4].split('\x1e')) {
+      const f = rec.split('\x1f');
+      const p = (f[4] as string).split(',');
+      jobs.push({
+        id: f[0] as string,
+        name: f[1] as string,
+        data: f[2] as string,
+        opts: opts.get(f[3] as string) ?? '{}',
+        attempt: Number(p[0]),
+        trigger: p[1] as AttemptTrigger,
+        dueAt: Number(p[2]),
+        startedAt: Number(p[3]),
+        leaseExpiresAt: Number(p[4]),
+        failures: Number(p[5]),
+        stalls: Number(p[6]),
+        prevDelayMs: p[7] === '' ? undefined : Number(p[7]),
+        manual: f[5] === '' || f[5] === undefined ? undefined : (JSON.parse(f[5]) as ManualTrigger),
+        exclusive: p[8] === '1',
+      });
+    }
   }
   return { jobs, recovered: r[0], paused: r[1] === 1, nextWakeInMs: r[2] < 0 ? undefined : r[2] };
 }
@@ -490,16 +492,15 @@ export class RedisBackend implements Backend {
         heldMs,
       );
     }
-    const [out, claimReply] = (await this.#run('finish', queue, args)) as [(string | number)[], ClaimReply];
+    const [out, claimReply] = (await this.#run('finish', queue, args)) as [string, ClaimReply];
     const res: FinishResult[] = [];
-    for (let i = 0; i < out.length; i += 4) {
-      const status = out[i];
+    for (const rec of out === '' ? [] : out.split(';')) {
+      const [status, state, next, at] = rec.split(',') as [string, string, string, string];
       if (status === 'ok') {
-        const next = out[i + 2];
         res.push({
           ok: true,
-          state: out[i + 1] as JobState,
-          finishedAt: Number(out[i + 3]),
+          state: state as JobState,
+          finishedAt: Number(at),
           ...(next === '' ? {} : { nextDueAt: Number(next) }),
         });
       } else {

@@ -352,9 +352,10 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      -- Packed: the reply's elements are what a client pays for, one by one (see claim-10.lua).
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3] or '', nS .. ',' .. f[5] .. ',' .. f[6] .. ',' .. nowS .. ',' .. leS .. ',' ..
-        f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' .. (suspect and '1' or '0'), f[10] or '' }
+      -- One string per job, fields apart by \31 (see claim-10.lua for why and why it is safe).
+      jobs[#jobs + 1] = id .. '\31' .. f[1] .. '\31' .. f[2] .. '\31' .. (f[3] or '') .. '\31' .. nS .. ',' .. f[5] .. ',' ..
+        f[6] .. ',' .. nowS .. ',' .. leS .. ',' .. f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' ..
+        (suspect and '1' or '0') .. '\31' .. (f[10] or '')
       if f[3] and not CLAIM_OPTS[f[3]] then
         CLAIM_OPTS[f[3]] = true
         CLAIM_OPTS_LIST[#CLAIM_OPTS_LIST + 1] = f[3]
@@ -835,9 +836,10 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      -- Packed: the reply's elements are what a client pays for, one by one (see claim-10.lua).
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3] or '', nS .. ',' .. f[5] .. ',' .. f[6] .. ',' .. nowS .. ',' .. leS .. ',' ..
-        f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' .. (suspect and '1' or '0'), f[10] or '' }
+      -- One string per job, fields apart by \31 (see claim-10.lua for why and why it is safe).
+      jobs[#jobs + 1] = id .. '\31' .. f[1] .. '\31' .. f[2] .. '\31' .. (f[3] or '') .. '\31' .. nS .. ',' .. f[5] .. ',' ..
+        f[6] .. ',' .. nowS .. ',' .. leS .. ',' .. f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' ..
+        (suspect and '1' or '0') .. '\31' .. (f[10] or '')
       if f[3] and not CLAIM_OPTS[f[3]] then
         CLAIM_OPTS[f[3]] = true
         CLAIM_OPTS_LIST[#CLAIM_OPTS_LIST + 1] = f[3]
@@ -909,12 +911,16 @@ export const claim = {
   ARGV[1] key prefix  ARGV[2] worker id  ARGV[3] lease ms  ARGV[4] max
   ARGV[5] lease-expired error JSON  ARGV[6] poison fingerprint  ARGV[7] poison label
   ARGV[8] '1' when the worker is idle and may take a suspect (a job that stalled before) alone
-  Returns { recovered, paused (1|0), nextWakeInMs (-1 = none or jobs claimed), options, job, job, ... }
-  where options is a flat { digest, options JSON, ... } of the claimed jobs' interned options, once
-  each, and each job is { id, name, data, options digest, packed, manual JSON ('' = none) } with
-  packed = "attempt,trigger,dueAt,startedAt,leaseExpiresAt,failures,stalls,prevDelayMs ('' =
-  none),exclusive (1|0)". The attempt number is the lease token. Packed, because a client decodes
-  a reply element by element: 6 per job instead of 14 made a claim of 50 cheaper to read.
+  Returns { recovered, paused (1|0), nextWakeInMs (-1 = none or jobs claimed), options, jobs } where
+  options is a flat { digest, options JSON, ... } of the claimed jobs' interned options, once each,
+  and jobs is one string: per job id, name, data, options digest, packed, manual JSON ('' = none),
+  apart by \31 (unit separator), jobs apart by \30 (record separator); packed = "attempt,trigger,
+  dueAt,startedAt,leaseExpiresAt,failures,stalls,prevDelayMs ('' = none),exclusive (1|0)". The
+  attempt number is the lease token.
+  Why one string: a client decodes a reply element by element, and at 50 jobs a claim the elements
+  were a measurable share of a worker's time; one string is split natively. Why it is safe: ids are
+  [A-Za-z0-9_.:-], names refuse control characters, data, options and manual are JSON texts, which
+  never hold a raw control character, and the packed field is digits, commas and a trigger word.
 ]]
 -- Shared by every script. Whose clock? Redis's: TIME is read once per script, so every due
 -- time, lease expiry and attempt timestamp comes from one clock and workers' clocks never matter.
@@ -1254,9 +1260,10 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      -- Packed: the reply's elements are what a client pays for, one by one (see claim-10.lua).
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3] or '', nS .. ',' .. f[5] .. ',' .. f[6] .. ',' .. nowS .. ',' .. leS .. ',' ..
-        f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' .. (suspect and '1' or '0'), f[10] or '' }
+      -- One string per job, fields apart by \31 (see claim-10.lua for why and why it is safe).
+      jobs[#jobs + 1] = id .. '\31' .. f[1] .. '\31' .. f[2] .. '\31' .. (f[3] or '') .. '\31' .. nS .. ',' .. f[5] .. ',' ..
+        f[6] .. ',' .. nowS .. ',' .. leS .. ',' .. f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' ..
+        (suspect and '1' or '0') .. '\31' .. (f[10] or '')
       if f[3] and not CLAIM_OPTS[f[3]] then
         CLAIM_OPTS[f[3]] = true
         CLAIM_OPTS_LIST[#CLAIM_OPTS_LIST + 1] = f[3]
@@ -1296,8 +1303,7 @@ local paused = rcall('HGET', KEYS[1], 'paused') == '1'
 local jobs = {}
 local blocked = false
 if not paused then jobs, blocked = claimJobs(KEYS, P, now, ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[8] == '1') end
-local out = { recovered, paused and 1 or 0, -1, CLAIM_OPTS_LIST }
-for _, j in ipairs(jobs) do out[#out + 1] = j end
+local out = { recovered, paused and 1 or 0, -1, CLAIM_OPTS_LIST, table.concat(jobs, '\30') }
 if #jobs == 0 then
   if blocked then out[3] = SUSPECT_RECHECK_MS else out[3] = nextWakeIn(KEYS, now) end
 end
@@ -1365,8 +1371,9 @@ export const finish = {
     nextDueAt), delayMs or dead reason, result JSON, fingerprint, fingerprint label, error code,
     error JSON, error class ('' = none), held ms (time in the worker's prefetch buffer before the
     handler started: the attempt started at the claim time plus this)
-  Returns { results, claim } where results holds per request: status (ok|stale|not_found), state,
-  nextDueAt ('' = none), finishedAt; and claim is shaped like claim-10.lua's reply.
+  Returns { results, claim } where results is one string, per request "status,state,nextDueAt,
+  finishedAt" (status ok|stale|not_found, state and nextDueAt '' = none), requests apart by ';';
+  and claim is shaped like claim-10.lua's reply.
 ]]
 -- Shared by every script. Whose clock? Redis's: TIME is read once per script, so every due
 -- time, lease expiry and attempt timestamp comes from one clock and workers' clocks never matter.
@@ -1706,9 +1713,10 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      -- Packed: the reply's elements are what a client pays for, one by one (see claim-10.lua).
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3] or '', nS .. ',' .. f[5] .. ',' .. f[6] .. ',' .. nowS .. ',' .. leS .. ',' ..
-        f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' .. (suspect and '1' or '0'), f[10] or '' }
+      -- One string per job, fields apart by \31 (see claim-10.lua for why and why it is safe).
+      jobs[#jobs + 1] = id .. '\31' .. f[1] .. '\31' .. f[2] .. '\31' .. (f[3] or '') .. '\31' .. nS .. ',' .. f[5] .. ',' ..
+        f[6] .. ',' .. nowS .. ',' .. leS .. ',' .. f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' ..
+        (suspect and '1' or '0') .. '\31' .. (f[10] or '')
       if f[3] and not CLAIM_OPTS[f[3]] then
         CLAIM_OPTS[f[3]] = true
         CLAIM_OPTS_LIST[#CLAIM_OPTS_LIST + 1] = f[3]
@@ -1768,13 +1776,13 @@ for _ = 1, count do
   local jk = P .. 'j:' .. id
   local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl')
   if not f[1] then
-    out[#out + 1] = 'not_found'; out[#out + 1] = ''; out[#out + 1] = ''; out[#out + 1] = now
+    out[#out + 1] = 'not_found,,,' .. nowS
   elseif f[1] ~= 'active' or tonumber(f[2]) ~= attempt then
     local rn = rcall('HINCRBY', jk, 'rn', 1)
     rcall('HSET', jk, 'r' .. rn, '{"attempt":' .. A[2] .. ',"workerId":"' .. A[3] .. '","at":' .. nowS ..
       ',"outcome":"' .. A[4] .. '"}')
     ev('refused', id, 'attempt', A[2], 'worker', A[3])
-    out[#out + 1] = 'stale'; out[#out + 1] = f[1]; out[#out + 1] = ''; out[#out + 1] = now
+    out[#out + 1] = 'stale,' .. f[1] .. ',,' .. nowS
   else
     local outcome = A[4]
     local action = A[6]
@@ -1840,7 +1848,7 @@ for _ = 1, count do
       evEnd(now, 'retrying', id, cur, f[6], outcome, A[14], sa, due, 'delay', A[8], 'due', nextDue)
     end
     touched[st] = true
-    out[#out + 1] = 'ok'; out[#out + 1] = st; out[#out + 1] = nextDue; out[#out + 1] = nowS
+    out[#out + 1] = 'ok,' .. st .. ',' .. nextDue .. ',' .. nowS
   end
 end
 bulk('ZREM', KEYS[4], activeDone, 1000)
@@ -1854,13 +1862,13 @@ if touched['dead'] and (meta[4] or meta[5]) then applyRetention(KEYS, P, 'dead',
 -- Claim next: retries pushed just now are claimable by this same call. Wake tokens only for
 -- what this call leaves behind.
 local claimMax = tonumber(ARGV[3])
-local claim = { 0, 0, -1, CLAIM_OPTS_LIST }
+local claim = { 0, 0, -1, CLAIM_OPTS_LIST, '' }
 if meta[1] == '1' then
   claim[2] = 1
 elseif claimMax > 0 then
   promoteDue(KEYS, P, now)
   local jobs, blocked = claimJobs(KEYS, P, now, ARGV[4], tonumber(ARGV[5]), claimMax, ARGV[9] == '1')
-  for _, j in ipairs(jobs) do claim[#claim + 1] = j end
+  claim[5] = table.concat(jobs, '\30')
   if #jobs == 0 then
     if blocked then claim[3] = SUSPECT_RECHECK_MS else claim[3] = nextWakeIn(KEYS, now) end
   end
@@ -1874,7 +1882,7 @@ if #waitIds > 0 then
 end
 wake(KEYS, wakeN)
 flushEvents(KEYS, now)
-return { out, claim }
+return { table.concat(out, ';'), claim }
 `,
 } as const;
 
@@ -2224,9 +2232,10 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      -- Packed: the reply's elements are what a client pays for, one by one (see claim-10.lua).
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3] or '', nS .. ',' .. f[5] .. ',' .. f[6] .. ',' .. nowS .. ',' .. leS .. ',' ..
-        f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' .. (suspect and '1' or '0'), f[10] or '' }
+      -- One string per job, fields apart by \31 (see claim-10.lua for why and why it is safe).
+      jobs[#jobs + 1] = id .. '\31' .. f[1] .. '\31' .. f[2] .. '\31' .. (f[3] or '') .. '\31' .. nS .. ',' .. f[5] .. ',' ..
+        f[6] .. ',' .. nowS .. ',' .. leS .. ',' .. f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' ..
+        (suspect and '1' or '0') .. '\31' .. (f[10] or '')
       if f[3] and not CLAIM_OPTS[f[3]] then
         CLAIM_OPTS[f[3]] = true
         CLAIM_OPTS_LIST[#CLAIM_OPTS_LIST + 1] = f[3]
@@ -2625,9 +2634,10 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      -- Packed: the reply's elements are what a client pays for, one by one (see claim-10.lua).
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3] or '', nS .. ',' .. f[5] .. ',' .. f[6] .. ',' .. nowS .. ',' .. leS .. ',' ..
-        f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' .. (suspect and '1' or '0'), f[10] or '' }
+      -- One string per job, fields apart by \31 (see claim-10.lua for why and why it is safe).
+      jobs[#jobs + 1] = id .. '\31' .. f[1] .. '\31' .. f[2] .. '\31' .. (f[3] or '') .. '\31' .. nS .. ',' .. f[5] .. ',' ..
+        f[6] .. ',' .. nowS .. ',' .. leS .. ',' .. f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' ..
+        (suspect and '1' or '0') .. '\31' .. (f[10] or '')
       if f[3] and not CLAIM_OPTS[f[3]] then
         CLAIM_OPTS[f[3]] = true
         CLAIM_OPTS_LIST[#CLAIM_OPTS_LIST + 1] = f[3]
@@ -3027,9 +3037,10 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      -- Packed: the reply's elements are what a client pays for, one by one (see claim-10.lua).
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3] or '', nS .. ',' .. f[5] .. ',' .. f[6] .. ',' .. nowS .. ',' .. leS .. ',' ..
-        f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' .. (suspect and '1' or '0'), f[10] or '' }
+      -- One string per job, fields apart by \31 (see claim-10.lua for why and why it is safe).
+      jobs[#jobs + 1] = id .. '\31' .. f[1] .. '\31' .. f[2] .. '\31' .. (f[3] or '') .. '\31' .. nS .. ',' .. f[5] .. ',' ..
+        f[6] .. ',' .. nowS .. ',' .. leS .. ',' .. f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' ..
+        (suspect and '1' or '0') .. '\31' .. (f[10] or '')
       if f[3] and not CLAIM_OPTS[f[3]] then
         CLAIM_OPTS[f[3]] = true
         CLAIM_OPTS_LIST[#CLAIM_OPTS_LIST + 1] = f[3]
@@ -3415,9 +3426,10 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      -- Packed: the reply's elements are what a client pays for, one by one (see claim-10.lua).
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3] or '', nS .. ',' .. f[5] .. ',' .. f[6] .. ',' .. nowS .. ',' .. leS .. ',' ..
-        f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' .. (suspect and '1' or '0'), f[10] or '' }
+      -- One string per job, fields apart by \31 (see claim-10.lua for why and why it is safe).
+      jobs[#jobs + 1] = id .. '\31' .. f[1] .. '\31' .. f[2] .. '\31' .. (f[3] or '') .. '\31' .. nS .. ',' .. f[5] .. ',' ..
+        f[6] .. ',' .. nowS .. ',' .. leS .. ',' .. f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' ..
+        (suspect and '1' or '0') .. '\31' .. (f[10] or '')
       if f[3] and not CLAIM_OPTS[f[3]] then
         CLAIM_OPTS[f[3]] = true
         CLAIM_OPTS_LIST[#CLAIM_OPTS_LIST + 1] = f[3]
@@ -3819,9 +3831,10 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      -- Packed: the reply's elements are what a client pays for, one by one (see claim-10.lua).
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3] or '', nS .. ',' .. f[5] .. ',' .. f[6] .. ',' .. nowS .. ',' .. leS .. ',' ..
-        f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' .. (suspect and '1' or '0'), f[10] or '' }
+      -- One string per job, fields apart by \31 (see claim-10.lua for why and why it is safe).
+      jobs[#jobs + 1] = id .. '\31' .. f[1] .. '\31' .. f[2] .. '\31' .. (f[3] or '') .. '\31' .. nS .. ',' .. f[5] .. ',' ..
+        f[6] .. ',' .. nowS .. ',' .. leS .. ',' .. f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' ..
+        (suspect and '1' or '0') .. '\31' .. (f[10] or '')
       if f[3] and not CLAIM_OPTS[f[3]] then
         CLAIM_OPTS[f[3]] = true
         CLAIM_OPTS_LIST[#CLAIM_OPTS_LIST + 1] = f[3]
@@ -4224,9 +4237,10 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      -- Packed: the reply's elements are what a client pays for, one by one (see claim-10.lua).
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3] or '', nS .. ',' .. f[5] .. ',' .. f[6] .. ',' .. nowS .. ',' .. leS .. ',' ..
-        f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' .. (suspect and '1' or '0'), f[10] or '' }
+      -- One string per job, fields apart by \31 (see claim-10.lua for why and why it is safe).
+      jobs[#jobs + 1] = id .. '\31' .. f[1] .. '\31' .. f[2] .. '\31' .. (f[3] or '') .. '\31' .. nS .. ',' .. f[5] .. ',' ..
+        f[6] .. ',' .. nowS .. ',' .. leS .. ',' .. f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' ..
+        (suspect and '1' or '0') .. '\31' .. (f[10] or '')
       if f[3] and not CLAIM_OPTS[f[3]] then
         CLAIM_OPTS[f[3]] = true
         CLAIM_OPTS_LIST[#CLAIM_OPTS_LIST + 1] = f[3]
@@ -4621,9 +4635,10 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      -- Packed: the reply's elements are what a client pays for, one by one (see claim-10.lua).
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3] or '', nS .. ',' .. f[5] .. ',' .. f[6] .. ',' .. nowS .. ',' .. leS .. ',' ..
-        f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' .. (suspect and '1' or '0'), f[10] or '' }
+      -- One string per job, fields apart by \31 (see claim-10.lua for why and why it is safe).
+      jobs[#jobs + 1] = id .. '\31' .. f[1] .. '\31' .. f[2] .. '\31' .. (f[3] or '') .. '\31' .. nS .. ',' .. f[5] .. ',' ..
+        f[6] .. ',' .. nowS .. ',' .. leS .. ',' .. f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' ..
+        (suspect and '1' or '0') .. '\31' .. (f[10] or '')
       if f[3] and not CLAIM_OPTS[f[3]] then
         CLAIM_OPTS[f[3]] = true
         CLAIM_OPTS_LIST[#CLAIM_OPTS_LIST + 1] = f[3]

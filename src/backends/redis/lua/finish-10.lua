@@ -14,8 +14,9 @@
     nextDueAt), delayMs or dead reason, result JSON, fingerprint, fingerprint label, error code,
     error JSON, error class ('' = none), held ms (time in the worker's prefetch buffer before the
     handler started: the attempt started at the claim time plus this)
-  Returns { results, claim } where results holds per request: status (ok|stale|not_found), state,
-  nextDueAt ('' = none), finishedAt; and claim is shaped like claim-10.lua's reply.
+  Returns { results, claim } where results is one string, per request "status,state,nextDueAt,
+  finishedAt" (status ok|stale|not_found, state and nextDueAt '' = none), requests apart by ';';
+  and claim is shaped like claim-10.lua's reply.
 ]]
 --- @include "includes/base"
 local P = ARGV[1]
@@ -46,13 +47,13 @@ for _ = 1, count do
   local jk = P .. 'j:' .. id
   local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl')
   if not f[1] then
-    out[#out + 1] = 'not_found'; out[#out + 1] = ''; out[#out + 1] = ''; out[#out + 1] = now
+    out[#out + 1] = 'not_found,,,' .. nowS
   elseif f[1] ~= 'active' or tonumber(f[2]) ~= attempt then
     local rn = rcall('HINCRBY', jk, 'rn', 1)
     rcall('HSET', jk, 'r' .. rn, '{"attempt":' .. A[2] .. ',"workerId":"' .. A[3] .. '","at":' .. nowS ..
       ',"outcome":"' .. A[4] .. '"}')
     ev('refused', id, 'attempt', A[2], 'worker', A[3])
-    out[#out + 1] = 'stale'; out[#out + 1] = f[1]; out[#out + 1] = ''; out[#out + 1] = now
+    out[#out + 1] = 'stale,' .. f[1] .. ',,' .. nowS
   else
     local outcome = A[4]
     local action = A[6]
@@ -118,7 +119,7 @@ for _ = 1, count do
       evEnd(now, 'retrying', id, cur, f[6], outcome, A[14], sa, due, 'delay', A[8], 'due', nextDue)
     end
     touched[st] = true
-    out[#out + 1] = 'ok'; out[#out + 1] = st; out[#out + 1] = nextDue; out[#out + 1] = nowS
+    out[#out + 1] = 'ok,' .. st .. ',' .. nextDue .. ',' .. nowS
   end
 end
 bulk('ZREM', KEYS[4], activeDone, 1000)
@@ -132,13 +133,13 @@ if touched['dead'] and (meta[4] or meta[5]) then applyRetention(KEYS, P, 'dead',
 -- Claim next: retries pushed just now are claimable by this same call. Wake tokens only for
 -- what this call leaves behind.
 local claimMax = tonumber(ARGV[3])
-local claim = { 0, 0, -1, CLAIM_OPTS_LIST }
+local claim = { 0, 0, -1, CLAIM_OPTS_LIST, '' }
 if meta[1] == '1' then
   claim[2] = 1
 elseif claimMax > 0 then
   promoteDue(KEYS, P, now)
   local jobs, blocked = claimJobs(KEYS, P, now, ARGV[4], tonumber(ARGV[5]), claimMax, ARGV[9] == '1')
-  for _, j in ipairs(jobs) do claim[#claim + 1] = j end
+  claim[5] = table.concat(jobs, '\30')
   if #jobs == 0 then
     if blocked then claim[3] = SUSPECT_RECHECK_MS else claim[3] = nextWakeIn(KEYS, now) end
   end
@@ -152,4 +153,4 @@ if #waitIds > 0 then
 end
 wake(KEYS, wakeN)
 flushEvents(KEYS, now)
-return { out, claim }
+return { table.concat(out, ';'), claim }

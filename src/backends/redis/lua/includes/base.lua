@@ -336,9 +336,10 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       za[#za + 1] = leS
       za[#za + 1] = id
       ev('active', id, 'attempt', nS, 'worker', wid)
-      -- Packed: the reply's elements are what a client pays for, one by one (see claim-10.lua).
-      jobs[#jobs + 1] = { id, f[1], f[2], f[3] or '', nS .. ',' .. f[5] .. ',' .. f[6] .. ',' .. nowS .. ',' .. leS .. ',' ..
-        f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' .. (suspect and '1' or '0'), f[10] or '' }
+      -- One string per job, fields apart by \31 (see claim-10.lua for why and why it is safe).
+      jobs[#jobs + 1] = id .. '\31' .. f[1] .. '\31' .. f[2] .. '\31' .. (f[3] or '') .. '\31' .. nS .. ',' .. f[5] .. ',' ..
+        f[6] .. ',' .. nowS .. ',' .. leS .. ',' .. f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' ..
+        (suspect and '1' or '0') .. '\31' .. (f[10] or '')
       if f[3] and not CLAIM_OPTS[f[3]] then
         CLAIM_OPTS[f[3]] = true
         CLAIM_OPTS_LIST[#CLAIM_OPTS_LIST + 1] = f[3]
