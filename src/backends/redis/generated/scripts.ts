@@ -288,7 +288,7 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
       local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
       appendAttempt(P, id, rec)
       rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
-      if f[8] then rcall('HDEL', jk, 'man') end
+      if f[8] and f[8] ~= '' then rcall('HSET', jk, 'man', '') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
@@ -457,8 +457,12 @@ for i = 0, count - 1 do
     if due > now then st = 'scheduled' end
     -- Numbers as text ("%d"): Lua would format them with a float printf.
     local dueS = S(due)
-    rcall('HSET', P .. 'j:' .. id, 'name', ARGV[b + 1], 'data', ARGV[b + 2], 'oh', optDigest[oi],
-      'ms', optStalls[oi], 'st', st, 'ct', nowS, 'due', dueS, 'n', '0', 'fl', '0', 'sc', '0', 'trg', 'auto')
+    -- Hot fields first, and every field a script reads present from the start ('' / '0' = none):
+    -- a small hash is a listpack, where a field is found by a scan from the front, and a missing
+    -- field costs a scan of the whole hash.
+    rcall('HSET', P .. 'j:' .. id, 'st', st, 'cur', '0', 'trg', 'auto', 'due', dueS, 'sa', '0', 'wid', '', 'man', '',
+      'fl', '0', 'n', '0', 'sc', '0', 'pd', '', 'ms', optStalls[oi], 'oh', optDigest[oi], 'le', '0',
+      'name', ARGV[b + 1], 'data', ARGV[b + 2], 'ct', nowS)
     if st == 'waiting' then
       waitIds[#waitIds + 1] = id
     else
@@ -772,7 +776,7 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
       local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
       appendAttempt(P, id, rec)
       rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
-      if f[8] then rcall('HDEL', jk, 'man') end
+      if f[8] and f[8] ~= '' then rcall('HSET', jk, 'man', '') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
@@ -884,7 +888,7 @@ if st == 'active' then
   local rec = attemptRecord(cur, f[3], tonumber(f[4]), tonumber(f[5]), now, f[6], '"outcome":"cancelled"', ARGV[5], f[7])
   appendAttempt(P, id, rec)
   rcall('HSET', jk, 'n', cur)
-  if f[7] then rcall('HDEL', jk, 'man') end
+  if f[7] and f[7] ~= '' then rcall('HSET', jk, 'man', '') end
   rcall('ZREM', KEYS[4], id)
 elseif st == 'waiting' then
   rcall('LREM', KEYS[2], 0, id)
@@ -1196,7 +1200,7 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
       local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
       appendAttempt(P, id, rec)
       rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
-      if f[8] then rcall('HDEL', jk, 'man') end
+      if f[8] and f[8] ~= '' then rcall('HSET', jk, 'man', '') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
@@ -1649,7 +1653,7 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
       local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
       appendAttempt(P, id, rec)
       rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
-      if f[8] then rcall('HDEL', jk, 'man') end
+      if f[8] and f[8] ~= '' then rcall('HSET', jk, 'man', '') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
@@ -1802,7 +1806,7 @@ for _ = 1, count do
       saS = S(sa)
     end
     local rec = attemptRecord(cur, f[3], f[4], saS, nowS, f[6], A[5], decision, f[7])
-    if f[7] then rcall('HDEL', jk, 'man') end
+    if f[7] and f[7] ~= '' then rcall('HSET', jk, 'man', '') end
     local fl = f[8]
     if outcome == 'failed' or outcome == 'timed_out' then fl = S(tonumber(fl) + 1) end
     activeDone[#activeDone + 1] = id
@@ -2168,7 +2172,7 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
       local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
       appendAttempt(P, id, rec)
       rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
-      if f[8] then rcall('HDEL', jk, 'man') end
+      if f[8] and f[8] ~= '' then rcall('HSET', jk, 'man', '') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
@@ -2570,7 +2574,7 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
       local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
       appendAttempt(P, id, rec)
       rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
-      if f[8] then rcall('HDEL', jk, 'man') end
+      if f[8] and f[8] ~= '' then rcall('HSET', jk, 'man', '') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
@@ -2973,7 +2977,7 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
       local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
       appendAttempt(P, id, rec)
       rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
-      if f[8] then rcall('HDEL', jk, 'man') end
+      if f[8] and f[8] ~= '' then rcall('HSET', jk, 'man', '') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
@@ -3362,7 +3366,7 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
       local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
       appendAttempt(P, id, rec)
       rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
-      if f[8] then rcall('HDEL', jk, 'man') end
+      if f[8] and f[8] ~= '' then rcall('HSET', jk, 'man', '') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
@@ -3767,7 +3771,7 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
       local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
       appendAttempt(P, id, rec)
       rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
-      if f[8] then rcall('HDEL', jk, 'man') end
+      if f[8] and f[8] ~= '' then rcall('HSET', jk, 'man', '') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
@@ -3880,7 +3884,8 @@ if fromScheduled then
 else
   removeDead(KEYS, P, id, f[3])
   rcall('HSET', jk, 'fl', 0, 'sc', 0)
-  rcall('HDEL', jk, 'pd', 'dr', 'dat', 'fp', 'ec', 'derr', 'ft')
+  rcall('HSET', jk, 'pd', '')
+  rcall('HDEL', jk, 'dr', 'dat', 'fp', 'ec', 'derr', 'ft')
 end
 if ARGV[4] ~= '' then rcall('HSET', jk, 'data', ARGV[4]) end
 rcall('HSET', jk, 'st', 'waiting', 'due', now, 'trg', 'manual', 'man', ARGV[5] .. ',"at":' .. now .. '}')
@@ -4173,7 +4178,7 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
       local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
       appendAttempt(P, id, rec)
       rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
-      if f[8] then rcall('HDEL', jk, 'man') end
+      if f[8] and f[8] ~= '' then rcall('HSET', jk, 'man', '') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
@@ -4571,7 +4576,7 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
       local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
       appendAttempt(P, id, rec)
       rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
-      if f[8] then rcall('HDEL', jk, 'man') end
+      if f[8] and f[8] ~= '' then rcall('HSET', jk, 'man', '') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)

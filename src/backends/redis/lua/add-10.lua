@@ -79,8 +79,12 @@ for i = 0, count - 1 do
     if due > now then st = 'scheduled' end
     -- Numbers as text ("%d"): Lua would format them with a float printf.
     local dueS = S(due)
-    rcall('HSET', P .. 'j:' .. id, 'name', ARGV[b + 1], 'data', ARGV[b + 2], 'oh', optDigest[oi],
-      'ms', optStalls[oi], 'st', st, 'ct', nowS, 'due', dueS, 'n', '0', 'fl', '0', 'sc', '0', 'trg', 'auto')
+    -- Hot fields first, and every field a script reads present from the start ('' / '0' = none):
+    -- a small hash is a listpack, where a field is found by a scan from the front, and a missing
+    -- field costs a scan of the whole hash.
+    rcall('HSET', P .. 'j:' .. id, 'st', st, 'cur', '0', 'trg', 'auto', 'due', dueS, 'sa', '0', 'wid', '', 'man', '',
+      'fl', '0', 'n', '0', 'sc', '0', 'pd', '', 'ms', optStalls[oi], 'oh', optDigest[oi], 'le', '0',
+      'name', ARGV[b + 1], 'data', ARGV[b + 2], 'ct', nowS)
     if st == 'waiting' then
       waitIds[#waitIds + 1] = id
     else

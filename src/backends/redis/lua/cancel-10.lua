@@ -18,7 +18,7 @@ if st == 'active' then
   local rec = attemptRecord(cur, f[3], tonumber(f[4]), tonumber(f[5]), now, f[6], '"outcome":"cancelled"', ARGV[5], f[7])
   appendAttempt(P, id, rec)
   rcall('HSET', jk, 'n', cur)
-  if f[7] then rcall('HDEL', jk, 'man') end
+  if f[7] and f[7] ~= '' then rcall('HSET', jk, 'man', '') end
   rcall('ZREM', KEYS[4], id)
 elseif st == 'waiting' then
   rcall('LREM', KEYS[2], 0, id)

@@ -73,7 +73,7 @@ for _ = 1, count do
       saS = S(sa)
     end
     local rec = attemptRecord(cur, f[3], f[4], saS, nowS, f[6], A[5], decision, f[7])
-    if f[7] then rcall('HDEL', jk, 'man') end
+    if f[7] and f[7] ~= '' then rcall('HSET', jk, 'man', '') end
     local fl = f[8]
     if outcome == 'failed' or outcome == 'timed_out' then fl = S(tonumber(fl) + 1) end
     activeDone[#activeDone + 1] = id

@@ -22,7 +22,8 @@ if fromScheduled then
 else
   removeDead(KEYS, P, id, f[3])
   rcall('HSET', jk, 'fl', 0, 'sc', 0)
-  rcall('HDEL', jk, 'pd', 'dr', 'dat', 'fp', 'ec', 'derr', 'ft')
+  rcall('HSET', jk, 'pd', '')
+  rcall('HDEL', jk, 'dr', 'dat', 'fp', 'ec', 'derr', 'ft')
 end
 if ARGV[4] ~= '' then rcall('HSET', jk, 'data', ARGV[4]) end
 rcall('HSET', jk, 'st', 'waiting', 'due', now, 'trg', 'manual', 'man', ARGV[5] .. ',"at":' .. now .. '}')

@@ -272,7 +272,7 @@ local function recoverExpired(K, P, now, errJson, poisonFp, poisonLabel)
       local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], body, decision, f[8])
       appendAttempt(P, id, rec)
       rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
-      if f[8] then rcall('HDEL', jk, 'man') end
+      if f[8] and f[8] ~= '' then rcall('HSET', jk, 'man', '') end
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', poisonFp, 'ec', 'LEASE_EXPIRED',
           'derr', errJson, 'ft', now)
