@@ -76,8 +76,9 @@ export interface WorkerOptions {
    * Claimed jobs a worker may hold beyond its running ones, so that short jobs do not each wait
    * for a round trip. Held jobs are leased (and renewed) like running ones; the time a job was held
    * is added to its attempt's startedAt, so drift stays true. A number holds up to that many;
-   * 'auto' holds what the worker will start within 2 ms at its handlers' recent pace (up to 50 for
-   * jobs of microseconds, none for jobs of 2 ms × concurrency or more); 0 never holds any.
+   * 'auto' holds what the worker will start within 2 ms at its handlers' recent pace (up to
+   * max(50, 2 × concurrency) for jobs of microseconds, none for jobs of 2 ms × concurrency or more);
+   * 0 never holds any.
    * @default 'auto'
    */
   readonly prefetch?: number | 'auto';

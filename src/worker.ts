@@ -79,9 +79,10 @@ export interface Worker<Data, Result> {
 }
 /* eslint-enable @typescript-eslint/no-unused-vars */
 
-/** The automatic prefetch holds what the worker will start within this window. */
+/** The automatic prefetch holds what the worker will start within this window… */
 const PREFETCH_WINDOW_MS = 2;
-const MAX_AUTO_PREFETCH = 50;
+/** …and at most max(50, 2 × concurrency): enough for two more claims in flight at batch 50. */
+const MIN_AUTO_PREFETCH_CAP = 50;
 
 export class TimeoutError extends Error {
   override readonly name = 'TimeoutError';
@@ -167,15 +168,16 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
 
   /**
    * How many claimed jobs this worker may hold beyond its running ones. 'auto' holds what it will
-   * start within PREFETCH_WINDOW_MS at the handlers' recent pace: up to MAX_AUTO_PREFETCH for
-   * jobs that take microseconds, none for jobs that take longer than the window.
+   * start within PREFETCH_WINDOW_MS at the handlers' recent pace: up to max(50, 2 × concurrency)
+   * for jobs that take microseconds, none for jobs that take longer than the window.
    */
   #allowance(): number {
     const p = this.options.prefetch;
     if (p !== 'auto') return p;
     const avg = this.#avgRunMs;
     if (avg === undefined) return 0;
-    return Math.min(MAX_AUTO_PREFETCH, Math.floor((PREFETCH_WINDOW_MS * this.options.concurrency) / Math.max(avg, 0.001)));
+    const cap = Math.max(MIN_AUTO_PREFETCH_CAP, 2 * this.options.concurrency);
+    return Math.min(cap, Math.floor((PREFETCH_WINDOW_MS * this.options.concurrency) / Math.max(avg, 0.001)));
   }
 
   /** Slots a claim may fill now: free handler slots plus the prefetch allowance. */
