@@ -170,6 +170,13 @@ export function durationValue(raw: string | undefined, flag: string): number | u
 }
 
 /** An ISO date (`2024-05-01T12:00:00Z`), ms since epoch, or a duration ago (`30m` = 30 minutes ago). */
+/** For a relative time (`30m`, `2h`: ago), how long ago in ms; undefined for an absolute one or none. */
+export function agoValue(raw: string | undefined, flag: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const s = raw.trim();
+  return /^\d+(?:\.\d+)?\s*(ms|s|m|min|h|d)$/.test(s) ? (durationValue(s, flag) ?? 0) : undefined;
+}
+
 export function timeValue(raw: string | undefined, flag: string, now = Date.now()): number | undefined {
   if (raw === undefined) return undefined;
   const s = raw.trim();

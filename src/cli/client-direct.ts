@@ -53,6 +53,10 @@ export class DirectClient implements Client {
     return q;
   }
 
+  now(): Promise<number> {
+    return this.#backend.now();
+  }
+
   async queues(): Promise<QueueInfo[]> {
     const names = (await this.#backend.listQueues()).sort();
     return Promise.all(

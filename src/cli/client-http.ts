@@ -101,6 +101,14 @@ export class HttpClient implements Client {
     return new RemoteError(status, code, message, str('field'));
   }
 
+  async now(): Promise<number> {
+    const r = await this.#call<{ now?: number }>('GET', '/readyz');
+    if (typeof r?.now !== 'number') {
+      throw new CliError('RETRACED_CLI_UNREACHABLE', `the server at ${this.target} did not give its clock (/readyz)`);
+    }
+    return r.now;
+  }
+
   async queues(): Promise<QueueInfo[]> {
     return (await this.#call<{ queues: QueueInfo[] }>('GET', '/queues')).queues;
   }

@@ -108,6 +108,8 @@ export interface Client {
   dlqGroups(queue: string): Promise<DeadGroupStats[]>;
   dlqReplay(queue: string, request: DlqReplayRequest): Promise<DlqReplayResult>;
   dlqPurge(queue: string, request: DlqPurgeRequest): Promise<DlqPurgeResult>;
+  /** The scheduler's clock (Redis TIME; through a server, its /readyz): times such as 30m ago are on it. */
+  now(): Promise<number>;
   close(): Promise<void>;
 }
 

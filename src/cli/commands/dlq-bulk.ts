@@ -19,7 +19,7 @@ import type { Client, DlqFilterData } from '../client.js';
 import { command, withClient } from '../command.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import type { Output } from '../output.js';
-import { FILTER_OPTIONS, filterFrom, SHARED_OPTIONS as shared } from './dlq-filter.js';
+import { FILTER_OPTIONS, filterFrom, onSchedulerClock, SHARED_OPTIONS as shared } from './dlq-filter.js';
 import { byValue } from './jobs.js';
 
 const TARGET_OPTIONS = {
@@ -106,7 +106,9 @@ export const replay = command(
     const base = { by, ...(note !== undefined ? { note } : {}), ...(patch !== undefined ? { patch } : {}) };
     return withClient(values, async (client) => {
       // Resolve the target to ids first: that is the dry run, and it sizes the progress bar.
-      const selection = target.ids ? { ids: target.ids } : { filter: target.filter ?? {}, limit };
+      const selection = target.ids
+        ? { ids: target.ids }
+        : { filter: await onSchedulerClock(target.filter ?? {}, values, client), limit };
       const preview = await client.dlqReplay(queue, { ...base, ...selection, dryRun: true });
       if (values['dry-run']) {
         out.result(preview, () => {
@@ -182,11 +184,12 @@ export const purge = command(
   async ({ values, positionals }, out) => {
     const queue = positionals[0] as string;
     const target = targetFrom(values, positionals);
-    const request = {
-      ...(target.ids ? { ids: target.ids } : {}),
-      ...(target.filter ? { filter: target.filter } : {}),
-    };
     return withClient(values, async (client) => {
+      // One instant for the preview and the purge: `--until 7d` must not move between the two.
+      const request = {
+        ...(target.ids ? { ids: target.ids } : {}),
+        ...(target.filter ? { filter: await onSchedulerClock(target.filter, values, client) } : {}),
+      };
       const preview = await client.dlqPurge(queue, { ...request, dryRun: true });
       if (values['dry-run']) {
         out.result(preview, () =>

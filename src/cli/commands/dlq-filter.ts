@@ -10,11 +10,12 @@ import {
   listValue,
   OUTPUT_OPTIONS,
   stringValue,
+  agoValue,
   timeValue,
   type OptionSpecs,
   type Values,
 } from '../args.js';
-import type { DlqFilterData } from '../client.js';
+import type { Client, DlqFilterData } from '../client.js';
 
 export const SHARED_OPTIONS = { ...CONNECTION_OPTIONS, ...OUTPUT_OPTIONS } as const satisfies OptionSpecs;
 const REASONS: readonly DeadReason[] = ['exhausted', 'permanent', 'poison'];
@@ -27,6 +28,28 @@ export const FILTER_OPTIONS = {
   since: { type: 'string', arg: 'TIME', help: 'dead since: ISO date, ms since epoch, or ago (30m, 2h, 1d)' },
   until: { type: 'string', arg: 'TIME', help: 'dead until, same forms as --since' },
 } as const satisfies OptionSpecs;
+
+/**
+ * `--since 30m` and `--until 2h` count back from the scheduler's clock, not this machine's: dead
+ * jobs are stamped by Redis, and a CLI whose clock is ten minutes off would otherwise match ten
+ * minutes too many or too few (and `dlq purge` would purge them). Absolute times are used as given.
+ * Call on the filter made by filterFrom, once a client is at hand.
+ */
+export async function onSchedulerClock(
+  filter: DlqFilterData,
+  values: Values<typeof FILTER_OPTIONS>,
+  client: Pick<Client, 'now'>,
+): Promise<DlqFilterData> {
+  const since = agoValue(values.since, '--since');
+  const until = agoValue(values.until, '--until');
+  if (since === undefined && until === undefined) return filter;
+  const now = await client.now();
+  return {
+    ...filter,
+    ...(since !== undefined ? { from: now - since } : {}),
+    ...(until !== undefined ? { to: now - until } : {}),
+  };
+}
 
 export function filterFrom(values: Values<typeof FILTER_OPTIONS>): DlqFilterData {
   const reason = listValue(values.reason);

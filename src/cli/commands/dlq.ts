@@ -9,7 +9,7 @@ import { command, group, withClient } from '../command.js';
 import { ExitCode } from '../exit-codes.js';
 import { truncate, when } from '../output.js';
 import { purge, replay } from './dlq-bulk.js';
-import { FILTER_OPTIONS, filterFrom, SHARED_OPTIONS as shared } from './dlq-filter.js';
+import { FILTER_OPTIONS, filterFrom, onSchedulerClock, SHARED_OPTIONS as shared } from './dlq-filter.js';
 import { printJob } from './jobs.js';
 
 const list = command(
@@ -38,7 +38,7 @@ const list = command(
       limit: intValue(values.limit, '--limit', 1, 500) ?? 50,
       ...(values.cursor !== undefined ? { cursor: values.cursor } : {}),
     };
-    const res = await withClient(values, (c) => c.dlqList(queue, filter, page));
+    const res = await withClient(values, async (c) => c.dlqList(queue, await onSchedulerClock(filter, values, c), page));
     out.result({ jobs: res.items, nextCursor: res.nextCursor }, () => {
       out.table(
         [

@@ -10,6 +10,13 @@ import type { RouteContext } from './context.js';
 const READY_TIMEOUT_MS = 2000;
 
 const status = { type: 'object', properties: { status: { type: 'string' } } } as const;
+const ready = {
+  type: 'object',
+  properties: {
+    status: { type: 'string' },
+    now: { type: 'integer', description: "The scheduler's clock (Redis TIME, ms since epoch): what due times and dead-at times are on" },
+  },
+} as const;
 
 export function registerHealthRoutes(app: FastifyInstance, { backend }: RouteContext): void {
   app.get(
@@ -27,9 +34,9 @@ export function registerHealthRoutes(app: FastifyInstance, { backend }: RouteCon
       config: { public: true },
       schema: {
         tags: ['health'],
-        summary: 'The backend answers (Redis reachable)',
+        summary: 'The backend answers (Redis reachable), with its clock',
         security: [],
-        response: { 200: status },
+        response: { 200: ready },
       },
     },
     async (_request, reply) => {
@@ -38,8 +45,8 @@ export function registerHealthRoutes(app: FastifyInstance, { backend }: RouteCon
         timer = setTimeout(() => reject(new Error('timeout')), READY_TIMEOUT_MS);
       });
       try {
-        await Promise.race([backend.now(), timeout]);
-        return { status: 'ready' };
+        const now = await Promise.race([backend.now(), timeout]);
+        return { status: 'ready', now };
       } catch {
         return sendProblem(reply, problem('RETRACED_ERR_NOT_READY', 'the backend did not answer'));
       } finally {
