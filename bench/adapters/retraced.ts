@@ -33,7 +33,7 @@ export class RetracedAdapter implements Adapter {
   readonly settings =
     'Redis backend (`RedisBackend`), full attempt history (default), no retention limit (keeps every finished job, default); ' +
     'job retry policy `{ attempts, backoff: { type: "immediate" } }` (attempts 1, or 3 in the retry scenarios); ' +
-    'worker defaults otherwise (batchSize min(concurrency, 50), lease 30 s); handlers throw `TemporaryError`; ' +
+    'worker defaults otherwise (batchSize 50, prefetch `auto`, lease 30 s); handlers throw `TemporaryError`; ' +
     'producer and worker each on their own connection.';
   readonly warnings: string[] = [];
   #url = '';
