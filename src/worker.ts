@@ -334,7 +334,8 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     const backend = this.#backend;
     const queueName = this.queue.name;
     // Time spent in the prefetch buffer: the attempt really started this much after its claim.
-    const heldMs = Math.round(entry.startedLocal - entry.claimedLocal);
+    // Rounded down, so a recorded start is never later than the real one (and a duration never shorter).
+    const heldMs = Math.floor(entry.startedLocal - entry.claimedLocal);
     const startedAt = c.startedAt + heldMs;
     const job: ActiveJob<Data> = {
       id: c.id,
@@ -404,7 +405,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     const c = entry.claimed;
     const base = { id: c.id, name: c.name, attempt: c.attempt };
     // Held in the prefetch buffer before it started (or for good, when given back unstarted).
-    const heldMs = Math.max(0, Math.round((entry.startedLocal || performance.now()) - entry.claimedLocal));
+    const heldMs = Math.max(0, Math.floor((entry.startedLocal || performance.now()) - entry.claimedLocal));
     let req: FinishRequest;
     if (outcome === 'succeeded') {
       req = { id: c.id, attempt: c.attempt, workerId: this.id, heldMs, outcome, result: this.#resultJson(result), decision: { action: 'done' } };
