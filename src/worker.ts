@@ -532,7 +532,16 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
    * Sends the finishes gathered this tick in one call, which also claims jobs for the slots they
    * free: a busy worker moves from one job to the next in one round trip.
    */
-  async #flush(): Promise<void> {
+  /** Flushes in flight: close() waits for them, so that jobs their claims bring are not left behind. */
+  readonly #flushes = new Set<Promise<void>>();
+
+  #flush(): Promise<void> {
+    const p = this.#flushNow().finally(() => this.#flushes.delete(p));
+    this.#flushes.add(p);
+    return p;
+  }
+
+  async #flushNow(): Promise<void> {
     this.#flushScheduled = false;
     // At most 500 finishes per call keep each script short; the rest go in the next flush.
     const batch = this.#pendingFinish.splice(0, 500);
@@ -619,6 +628,9 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     this.#slotWaiter = undefined;
     w?.();
     await this.#loop;
+    // A finish in flight may bring claimed jobs: take them in before giving held ones back. (Only
+    // those sent before now: a finish sent while closing claims nothing.)
+    await Promise.allSettled([...this.#flushes]);
     // Held jobs that never started go back at once, for other workers to run.
     for (const e of this.#buffer.splice(0)) {
       e.settled = true;

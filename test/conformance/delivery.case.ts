@@ -204,6 +204,43 @@ export function deliveryCases(h: Harness): void {
       });
     });
 
+    describe('a finish sent twice', () => {
+      it('is applied once: the repeat (a resend after a lost reply) is answered ok and records nothing', async () => {
+        const q = h.queue();
+        const { id } = await q.add('once', null);
+        const res = await h.backend.claim(q.name, { workerId: 'w-resend', leaseMs: 5000, max: 1, exclusiveOk: true });
+        const attempt = res.jobs[0]!.attempt;
+        const req = { id, attempt, workerId: 'w-resend', outcome: 'succeeded' as const, result: '"r"', decision: { action: 'done' as const } };
+        const [first] = await h.backend.finish(q.name, [req]);
+        const [again] = await h.backend.finish(q.name, [req]);
+        expect(first).toMatchObject({ ok: true, state: 'completed' });
+        expect(again).toMatchObject({ ok: true, state: 'completed' });
+        const job = await q.getJob(id);
+        expect(job?.attempts).toHaveLength(1);
+        expect(job?.refusals).toEqual([]);
+        // Another outcome for the same attempt, or another worker, is a late result: refused and recorded.
+        const [late] = await h.backend.finish(q.name, [{ ...req, workerId: 'w-other' }]);
+        expect(late).toEqual({ ok: false, reason: 'stale' });
+        expect((await q.getJob(id))?.refusals).toHaveLength(1);
+      });
+
+      it('after its lease was recovered, a late result is still refused', async () => {
+        const q = h.queue();
+        const { id } = await q.add('late', null);
+        const res = await h.backend.claim(q.name, { workerId: 'w-slow', leaseMs: 50, max: 1, exclusiveOk: true });
+        const attempt = res.jobs[0]!.attempt;
+        await sleep(80);
+        expect(await h.backend.recoverStalled(q.name)).toBe(1);
+        const [late] = await h.backend.finish(q.name, [
+          { id, attempt, workerId: 'w-slow', outcome: 'succeeded', result: 'null', decision: { action: 'done' } },
+        ]);
+        expect(late).toEqual({ ok: false, reason: 'stale' });
+        const job = await q.getJob(id);
+        expect(job?.attempts[0]?.outcome).toBe('stalled');
+        expect(job?.refusals).toHaveLength(1);
+      });
+    });
+
     describe('prefetch', () => {
       it('holds claimed jobs beyond concurrency, runs them one at a time, and records when each really started', async () => {
         const q = h.queue();

@@ -481,6 +481,18 @@ export class MemoryBackend implements Backend {
     const out = reqs.map((r): FinishResult => {
       const j = q.jobs.get(r.id);
       if (!j) return { ok: false, reason: 'not_found' };
+      const last = j.attempts[j.attempts.length - 1];
+      if (
+        j.state !== 'active' &&
+        last !== undefined &&
+        last.n === r.attempt &&
+        last.workerId === r.workerId &&
+        last.outcome === r.outcome
+      ) {
+        // This very finish, applied already and sent again (a resend after a lost reply):
+        // answered as before, nothing recorded twice.
+        return { ok: true, state: j.state, finishedAt: now };
+      }
       if (j.state !== 'active' || j.current?.n !== r.attempt) {
         j.refusals.push({ attempt: r.attempt, workerId: r.workerId, at: now, outcome: r.outcome });
         this.#emit(q, 'refused', r.id, { attempt: String(r.attempt), worker: r.workerId });

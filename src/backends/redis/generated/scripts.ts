@@ -1764,6 +1764,17 @@ local activeDone = {}
 local doneArgs = {}
 local waitIds = {}
 local schedArgs = {}
+-- Is the job's last attempt record this request's own (same attempt, worker and outcome)? Then the
+-- request was applied already: a lease recovered or cancelled ends the attempt as stalled or
+-- cancelled, never with the worker's outcome.
+local function isRepeat(P, id, attemptS, wid, outcome)
+  local last = rcall('LINDEX', P .. 'h:' .. id, -1)
+  if not last then return false end
+  return string.find(last, '{"n":' .. attemptS .. ',', 1, true) == 1 and
+    string.find(last, '"workerId":"' .. wid .. '"', 1, true) ~= nil and
+    string.find(last, '"outcome":"' .. outcome .. '"', 1, true) ~= nil
+end
+
 local pos = 10
 for _ = 1, count do
   local A
@@ -1781,6 +1792,10 @@ for _ = 1, count do
   local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl')
   if not f[1] then
     out[#out + 1] = 'not_found,,,' .. nowS
+  elseif f[1] ~= 'active' and tonumber(f[2]) == attempt and isRepeat(P, id, A[2], A[3], A[4]) then
+    -- This very finish, applied already and sent again (a client resends a command whose reply a
+    -- broken connection lost): answered as before, nothing recorded twice.
+    out[#out + 1] = 'ok,' .. f[1] .. ',,' .. nowS
   elseif f[1] ~= 'active' or tonumber(f[2]) ~= attempt then
     local rn = rcall('HINCRBY', jk, 'rn', 1)
     rcall('HSET', jk, 'r' .. rn, '{"attempt":' .. A[2] .. ',"workerId":"' .. A[3] .. '","at":' .. nowS ..
