@@ -258,3 +258,42 @@ describeRedis.concurrent('redis: connections in a black hole (no FIN, no RST)', 
     }
   });
 });
+
+/**
+ * Regression (CI, the "survives dropped connections" test; fixed): src/backends/redis/redis-backend.ts,
+ * waitForWork. An idle worker's wait first asks its blocking connection for its CLIENT ID (after a
+ * reconnect the old id is not trusted). When that connection had been cut and was waiting to
+ * reconnect, the CLIENT ID sat in ioredis's offline queue; if the worker was closed right then, the
+ * abort dropped the connection, which cancels the reconnect, and the queued command never settled:
+ * waitForWork, the worker's loop and `worker.close()` hung for good. Now the abort and the wait's own
+ * deadline end the wait wherever it is, the CLIENT ID included.
+ */
+describeRedis('redis: an idle wait on a connection waiting to reconnect', () => {
+  it('ends on abort, instead of hanging on a command that can never be sent', async () => {
+    const u = new URL(redisUrl() as string);
+    const proxy = await startProxy({ host: u.hostname, port: Number(u.port || 6379) });
+    const p = new URL(proxy.url);
+    const b = new RedisBackend({
+      // A slow reconnect keeps the window open: the cut connection waits 400 ms before it reconnects.
+      connection: { host: p.hostname, port: Number(p.port), retryStrategy: () => 400 },
+      prefix: uniquePrefix(),
+      onWarning: () => undefined,
+    });
+    try {
+      // A first wait makes the blocking connection and learns its id; it times out and is pooled.
+      await b.waitForWork('rq', 30, new AbortController().signal);
+      proxy.cut();
+      await sleep(30);
+      const ac = new AbortController();
+      const t0 = Date.now();
+      const waiting = b.waitForWork('rq', 5000, ac.signal).then(() => Date.now() - t0);
+      setTimeout(() => ac.abort(), 50);
+      const ended = await Promise.race([waiting, sleep(3000).then(() => -1)]);
+      expect(ended, 'waitForWork ended after the abort').toBeGreaterThanOrEqual(0);
+      expect(ended).toBeLessThan(1000);
+    } finally {
+      await b.close();
+      await proxy.close();
+    }
+  });
+});

@@ -356,17 +356,41 @@ export class RedisBackend implements Backend {
     signal.addEventListener('abort', drop, { once: true });
     // A half-open connection would block forever: give up on it a little after the timeout.
     const guard = setTimeout(drop, timeoutMs + 2000);
+    // Both made before the first await: an abort or the deadline must end this wait wherever it is.
+    // (A connection dropped while it was reconnecting never reconnects, and a command queued on it
+    // never settles: nothing here may wait on such a command alone.)
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const local = new Promise<'timer'>((resolve) => (timer = setTimeout(() => resolve('timer'), timeoutMs)));
+    const aborted = new Promise<'abort'>((resolve) => {
+      onAbort = () => resolve('abort');
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    const finish = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort as () => void);
+    };
     // The id is only trusted for the connection epoch it was read in: after a reconnect (a Redis
     // restart) another client may hold the old id, and unblocking it would wake a stranger.
     let known = this.#clientIds.get(c);
     if (known === undefined || known.epoch !== (this.#epochs.get(c) ?? 0)) {
-      try {
-        const epoch = this.#epochs.get(c) ?? 0;
-        known = { id: Number(await c.call('CLIENT', 'ID')), epoch };
-        this.#clientIds.set(c, known);
-      } catch {
-        known = undefined;
+      const epoch = this.#epochs.get(c) ?? 0;
+      const asked = c.call('CLIENT', 'ID').then(
+        (id) => ({ id: Number(id), epoch }),
+        () => undefined,
+      );
+      const got = await Promise.race([asked, local, aborted]);
+      if (got === 'timer' || got === 'abort') {
+        // No id in time (the connection is down or dropped): give this wait up; the caller looks again.
+        finish();
+        clearTimeout(guard);
+        signal.removeEventListener('abort', drop);
+        this.#busyBlockers.delete(c);
+        c.disconnect();
+        return;
       }
+      known = got;
+      if (known) this.#clientIds.set(c, known);
     }
     let popError: unknown;
     // Redis's own timeout is only a backstop, a little after ours.
@@ -384,16 +408,8 @@ export class RedisBackend implements Backend {
       if (broken || this.#closed) c.disconnect();
       else this.#blockers.push(c);
     });
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    const local = new Promise<'timer'>((resolve) => (timer = setTimeout(() => resolve('timer'), timeoutMs)));
-    const aborted = new Promise<'abort'>((resolve) => {
-      onAbort = () => resolve('abort');
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
     const first = await Promise.race([blocking, local, aborted]);
-    clearTimeout(timer);
-    signal.removeEventListener('abort', onAbort as () => void);
+    finish();
     if (first === 'timer' && known !== undefined && known.epoch === (this.#epochs.get(c) ?? 0)) {
       const id = known.id;
       try {
