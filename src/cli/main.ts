@@ -82,6 +82,13 @@ function describeError(e: unknown, debug: boolean): string {
   return `error: ${String(e)}`;
 }
 
+// `retraced jobs list … | head`: the reader went away, which is not an error of ours. Stop quietly
+// (as other command-line tools do) instead of dying on an unhandled EPIPE with a stack trace.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 const argv = process.argv.slice(2);
 const debug = argv.includes('--debug') || process.env.RETRACED_DEBUG === '1';
 main(argv).then(

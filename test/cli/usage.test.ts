@@ -185,3 +185,21 @@ describe.concurrent('retraced retry-plan', () => {
     );
   });
 });
+
+describe('output into a closed pipe', () => {
+  // `retraced … | head`: the reader goes away before the CLI writes. It must stop quietly, exit 0,
+  // and print no EPIPE stack trace.
+  it('exits 0 without a stack trace when stdout is closed', async () => {
+    const { spawn } = await import('node:child_process');
+    const { BIN } = await import('./run.js');
+    const child = spawn(process.execPath, [BIN, 'retry-plan', '--policy', '{"attempts":50,"backoff":{"type":"exponential","delayMs":1000}}'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).not.toMatch(/EPIPE|at .*\(/);
+    expect(code).toBe(0);
+  });
+});
