@@ -142,7 +142,8 @@ end
 local OPT_DIGEST = {}
 local OPT_REFS = {}
 local OPT_ORDER = {}
--- Returns the digest for an options text, storing the text on first sight. Call flushOptRefs after.
+-- Returns the digest for an options text, storing the text on first sight. Each job that uses it
+-- takes a reference with refOpts; flushOptRefs writes the counts at the end of the call.
 local function internOpts(P, text)
   local d = OPT_DIGEST[text]
   if not d then
@@ -157,8 +158,11 @@ local function internOpts(P, text)
     OPT_ORDER[#OPT_ORDER + 1] = d
     OPT_REFS[d] = 0
   end
-  OPT_REFS[d] = OPT_REFS[d] + 1
   return d
+end
+
+local function refOpts(d)
+  OPT_REFS[d] = OPT_REFS[d] + 1
 end
 
 local function flushOptRefs(P)
@@ -412,8 +416,6 @@ for j = 1, m do
   optDigest[j] = internOpts(P, ARGV[3 + 2 * j])
   optStalls[j] = ARGV[4 + 2 * j]
 end
--- Each job created holds one reference to its options (counted below, written by flushOptRefs).
-for j = 1, m do OPT_REFS[optDigest[j]] = 0 end
 local waitIds = {}
 local schedArgs = {}
 local firstState = nil
@@ -449,7 +451,7 @@ for i = 0, count - 1 do
     compact = false
   else
     local oi = tonumber(ARGV[b + 3])
-    OPT_REFS[optDigest[oi]] = OPT_REFS[optDigest[oi]] + 1
+    refOpts(optDigest[oi]) -- a job created holds one reference to its options
     local when = ARGV[b + 4]
     local due
     if string.byte(when, 1) == 64 then due = tonumber(string.sub(when, 2)) else due = now + tonumber(when) end
@@ -630,7 +632,8 @@ end
 local OPT_DIGEST = {}
 local OPT_REFS = {}
 local OPT_ORDER = {}
--- Returns the digest for an options text, storing the text on first sight. Call flushOptRefs after.
+-- Returns the digest for an options text, storing the text on first sight. Each job that uses it
+-- takes a reference with refOpts; flushOptRefs writes the counts at the end of the call.
 local function internOpts(P, text)
   local d = OPT_DIGEST[text]
   if not d then
@@ -645,8 +648,11 @@ local function internOpts(P, text)
     OPT_ORDER[#OPT_ORDER + 1] = d
     OPT_REFS[d] = 0
   end
-  OPT_REFS[d] = OPT_REFS[d] + 1
   return d
+end
+
+local function refOpts(d)
+  OPT_REFS[d] = OPT_REFS[d] + 1
 end
 
 local function flushOptRefs(P)
@@ -1054,7 +1060,8 @@ end
 local OPT_DIGEST = {}
 local OPT_REFS = {}
 local OPT_ORDER = {}
--- Returns the digest for an options text, storing the text on first sight. Call flushOptRefs after.
+-- Returns the digest for an options text, storing the text on first sight. Each job that uses it
+-- takes a reference with refOpts; flushOptRefs writes the counts at the end of the call.
 local function internOpts(P, text)
   local d = OPT_DIGEST[text]
   if not d then
@@ -1069,8 +1076,11 @@ local function internOpts(P, text)
     OPT_ORDER[#OPT_ORDER + 1] = d
     OPT_REFS[d] = 0
   end
-  OPT_REFS[d] = OPT_REFS[d] + 1
   return d
+end
+
+local function refOpts(d)
+  OPT_REFS[d] = OPT_REFS[d] + 1
 end
 
 local function flushOptRefs(P)
@@ -1507,7 +1517,8 @@ end
 local OPT_DIGEST = {}
 local OPT_REFS = {}
 local OPT_ORDER = {}
--- Returns the digest for an options text, storing the text on first sight. Call flushOptRefs after.
+-- Returns the digest for an options text, storing the text on first sight. Each job that uses it
+-- takes a reference with refOpts; flushOptRefs writes the counts at the end of the call.
 local function internOpts(P, text)
   local d = OPT_DIGEST[text]
   if not d then
@@ -1522,8 +1533,11 @@ local function internOpts(P, text)
     OPT_ORDER[#OPT_ORDER + 1] = d
     OPT_REFS[d] = 0
   end
-  OPT_REFS[d] = OPT_REFS[d] + 1
   return d
+end
+
+local function refOpts(d)
+  OPT_REFS[d] = OPT_REFS[d] + 1
 end
 
 local function flushOptRefs(P)
@@ -2041,7 +2055,8 @@ end
 local OPT_DIGEST = {}
 local OPT_REFS = {}
 local OPT_ORDER = {}
--- Returns the digest for an options text, storing the text on first sight. Call flushOptRefs after.
+-- Returns the digest for an options text, storing the text on first sight. Each job that uses it
+-- takes a reference with refOpts; flushOptRefs writes the counts at the end of the call.
 local function internOpts(P, text)
   local d = OPT_DIGEST[text]
   if not d then
@@ -2056,8 +2071,11 @@ local function internOpts(P, text)
     OPT_ORDER[#OPT_ORDER + 1] = d
     OPT_REFS[d] = 0
   end
-  OPT_REFS[d] = OPT_REFS[d] + 1
   return d
+end
+
+local function refOpts(d)
+  OPT_REFS[d] = OPT_REFS[d] + 1
 end
 
 local function flushOptRefs(P)
@@ -2443,7 +2461,8 @@ end
 local OPT_DIGEST = {}
 local OPT_REFS = {}
 local OPT_ORDER = {}
--- Returns the digest for an options text, storing the text on first sight. Call flushOptRefs after.
+-- Returns the digest for an options text, storing the text on first sight. Each job that uses it
+-- takes a reference with refOpts; flushOptRefs writes the counts at the end of the call.
 local function internOpts(P, text)
   local d = OPT_DIGEST[text]
   if not d then
@@ -2458,8 +2477,11 @@ local function internOpts(P, text)
     OPT_ORDER[#OPT_ORDER + 1] = d
     OPT_REFS[d] = 0
   end
-  OPT_REFS[d] = OPT_REFS[d] + 1
   return d
+end
+
+local function refOpts(d)
+  OPT_REFS[d] = OPT_REFS[d] + 1
 end
 
 local function flushOptRefs(P)
@@ -2846,7 +2868,8 @@ end
 local OPT_DIGEST = {}
 local OPT_REFS = {}
 local OPT_ORDER = {}
--- Returns the digest for an options text, storing the text on first sight. Call flushOptRefs after.
+-- Returns the digest for an options text, storing the text on first sight. Each job that uses it
+-- takes a reference with refOpts; flushOptRefs writes the counts at the end of the call.
 local function internOpts(P, text)
   local d = OPT_DIGEST[text]
   if not d then
@@ -2861,8 +2884,11 @@ local function internOpts(P, text)
     OPT_ORDER[#OPT_ORDER + 1] = d
     OPT_REFS[d] = 0
   end
-  OPT_REFS[d] = OPT_REFS[d] + 1
   return d
+end
+
+local function refOpts(d)
+  OPT_REFS[d] = OPT_REFS[d] + 1
 end
 
 local function flushOptRefs(P)
@@ -3235,7 +3261,8 @@ end
 local OPT_DIGEST = {}
 local OPT_REFS = {}
 local OPT_ORDER = {}
--- Returns the digest for an options text, storing the text on first sight. Call flushOptRefs after.
+-- Returns the digest for an options text, storing the text on first sight. Each job that uses it
+-- takes a reference with refOpts; flushOptRefs writes the counts at the end of the call.
 local function internOpts(P, text)
   local d = OPT_DIGEST[text]
   if not d then
@@ -3250,8 +3277,11 @@ local function internOpts(P, text)
     OPT_ORDER[#OPT_ORDER + 1] = d
     OPT_REFS[d] = 0
   end
-  OPT_REFS[d] = OPT_REFS[d] + 1
   return d
+end
+
+local function refOpts(d)
+  OPT_REFS[d] = OPT_REFS[d] + 1
 end
 
 local function flushOptRefs(P)
@@ -3640,7 +3670,8 @@ end
 local OPT_DIGEST = {}
 local OPT_REFS = {}
 local OPT_ORDER = {}
--- Returns the digest for an options text, storing the text on first sight. Call flushOptRefs after.
+-- Returns the digest for an options text, storing the text on first sight. Each job that uses it
+-- takes a reference with refOpts; flushOptRefs writes the counts at the end of the call.
 local function internOpts(P, text)
   local d = OPT_DIGEST[text]
   if not d then
@@ -3655,8 +3686,11 @@ local function internOpts(P, text)
     OPT_ORDER[#OPT_ORDER + 1] = d
     OPT_REFS[d] = 0
   end
-  OPT_REFS[d] = OPT_REFS[d] + 1
   return d
+end
+
+local function refOpts(d)
+  OPT_REFS[d] = OPT_REFS[d] + 1
 end
 
 local function flushOptRefs(P)
@@ -4047,7 +4081,8 @@ end
 local OPT_DIGEST = {}
 local OPT_REFS = {}
 local OPT_ORDER = {}
--- Returns the digest for an options text, storing the text on first sight. Call flushOptRefs after.
+-- Returns the digest for an options text, storing the text on first sight. Each job that uses it
+-- takes a reference with refOpts; flushOptRefs writes the counts at the end of the call.
 local function internOpts(P, text)
   local d = OPT_DIGEST[text]
   if not d then
@@ -4062,8 +4097,11 @@ local function internOpts(P, text)
     OPT_ORDER[#OPT_ORDER + 1] = d
     OPT_REFS[d] = 0
   end
-  OPT_REFS[d] = OPT_REFS[d] + 1
   return d
+end
+
+local function refOpts(d)
+  OPT_REFS[d] = OPT_REFS[d] + 1
 end
 
 local function flushOptRefs(P)
@@ -4445,7 +4483,8 @@ end
 local OPT_DIGEST = {}
 local OPT_REFS = {}
 local OPT_ORDER = {}
--- Returns the digest for an options text, storing the text on first sight. Call flushOptRefs after.
+-- Returns the digest for an options text, storing the text on first sight. Each job that uses it
+-- takes a reference with refOpts; flushOptRefs writes the counts at the end of the call.
 local function internOpts(P, text)
   local d = OPT_DIGEST[text]
   if not d then
@@ -4460,8 +4499,11 @@ local function internOpts(P, text)
     OPT_ORDER[#OPT_ORDER + 1] = d
     OPT_REFS[d] = 0
   end
-  OPT_REFS[d] = OPT_REFS[d] + 1
   return d
+end
+
+local function refOpts(d)
+  OPT_REFS[d] = OPT_REFS[d] + 1
 end
 
 local function flushOptRefs(P)

@@ -34,8 +34,6 @@ for j = 1, m do
   optDigest[j] = internOpts(P, ARGV[3 + 2 * j])
   optStalls[j] = ARGV[4 + 2 * j]
 end
--- Each job created holds one reference to its options (counted below, written by flushOptRefs).
-for j = 1, m do OPT_REFS[optDigest[j]] = 0 end
 local waitIds = {}
 local schedArgs = {}
 local firstState = nil
@@ -71,7 +69,7 @@ for i = 0, count - 1 do
     compact = false
   else
     local oi = tonumber(ARGV[b + 3])
-    OPT_REFS[optDigest[oi]] = OPT_REFS[optDigest[oi]] + 1
+    refOpts(optDigest[oi]) -- a job created holds one reference to its options
     local when = ARGV[b + 4]
     local due
     if string.byte(when, 1) == 64 then due = tonumber(string.sub(when, 2)) else due = now + tonumber(when) end

@@ -126,7 +126,8 @@ end
 local OPT_DIGEST = {}
 local OPT_REFS = {}
 local OPT_ORDER = {}
--- Returns the digest for an options text, storing the text on first sight. Call flushOptRefs after.
+-- Returns the digest for an options text, storing the text on first sight. Each job that uses it
+-- takes a reference with refOpts; flushOptRefs writes the counts at the end of the call.
 local function internOpts(P, text)
   local d = OPT_DIGEST[text]
   if not d then
@@ -141,8 +142,11 @@ local function internOpts(P, text)
     OPT_ORDER[#OPT_ORDER + 1] = d
     OPT_REFS[d] = 0
   end
-  OPT_REFS[d] = OPT_REFS[d] + 1
   return d
+end
+
+local function refOpts(d)
+  OPT_REFS[d] = OPT_REFS[d] + 1
 end
 
 local function flushOptRefs(P)
