@@ -333,10 +333,8 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     const base = { id: c.id, name: c.name, attempt: c.attempt };
     const backend = this.#backend;
     const queueName = this.queue.name;
-    // Time spent in the prefetch buffer: the attempt really started this much after its claim.
-    // Rounded down, so a recorded start is never later than the real one (and a duration never shorter).
-    const heldMs = Math.floor(entry.startedLocal - entry.claimedLocal);
-    const startedAt = c.startedAt + heldMs;
+    // The attempt really started this much after its claim (time in the prefetch buffer).
+    const startedAt = c.startedAt + heldMsOf(entry);
     const job: ActiveJob<Data> = {
       id: c.id,
       queue: queueName,
@@ -404,8 +402,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
   ): Promise<void> {
     const c = entry.claimed;
     const base = { id: c.id, name: c.name, attempt: c.attempt };
-    // Held in the prefetch buffer before it started (or for good, when given back unstarted).
-    const heldMs = Math.max(0, Math.floor((entry.startedLocal || performance.now()) - entry.claimedLocal));
+    const heldMs = heldMsOf(entry);
     let req: FinishRequest;
     if (outcome === 'succeeded') {
       req = { id: c.id, attempt: c.attempt, workerId: this.id, heldMs, outcome, result: this.#resultJson(result), decision: { action: 'done' } };
@@ -669,6 +666,15 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/**
+ * How long the job waited in the prefetch buffer before its handler started (for one given back
+ * unstarted, until now), in whole ms rounded down: the recorded start is the claim time plus this,
+ * never later than the real one.
+ */
+function heldMsOf(entry: InFlight): number {
+  return Math.max(0, Math.floor((entry.startedLocal || performance.now()) - entry.claimedLocal));
 }
 
 function signalOf(entry: InFlight): AbortSignal {
