@@ -393,6 +393,63 @@ export async function loadJobs(
   return out;
 }
 
+/** The ids of every job hash of a queue in Redis (SCAN), to find jobs nobody saw acknowledged. */
+export async function scanJobIds(
+  client: Pick<Redis, 'scan'>,
+  prefix: string,
+  queue: string,
+): Promise<string[]> {
+  const ids: string[] = [];
+  const jobKey = `${prefix}:{${queue}}:j:`;
+  let cursor = '0';
+  do {
+    const [c, keys] = await client.scan(cursor, 'MATCH', `${jobKey}*`, 'COUNT', 1000);
+    cursor = c;
+    ids.push(...keys.map((key) => key.slice(jobKey.length)));
+  } while (cursor !== '0');
+  return ids;
+}
+
+/** What became of the acknowledged adds (each job carries its index `i` in its data). */
+export interface AckedTally {
+  lost: number;
+  completed: number;
+  dead: number;
+  stuck: number;
+  duplicated: number;
+  /** Up to 50 of each, for the report. */
+  lostIds: string[];
+  stuckJobs: { id: string; state: string }[];
+}
+
+/**
+ * Counts, over the acknowledged adds: lost (gone, or another job under its id), completed, dead,
+ * stuck (neither), and duplicated (more than one attempt, or more than one handler start).
+ */
+export function tallyAcked(
+  acked: readonly { id: string; i: number }[],
+  jobs: ReadonlyMap<string, Job | null>,
+  handlerStarts: (id: string) => number,
+): AckedTally {
+  const t: AckedTally = { lost: 0, completed: 0, dead: 0, stuck: 0, duplicated: 0, lostIds: [], stuckJobs: [] };
+  for (const a of acked) {
+    const j = jobs.get(a.id);
+    if (!j || (j.data as { i?: number }).i !== a.i) {
+      t.lost++;
+      if (t.lostIds.length < 50) t.lostIds.push(a.id);
+      continue;
+    }
+    if (j.state === 'completed') t.completed++;
+    else if (j.state === 'dead') t.dead++;
+    else {
+      t.stuck++;
+      if (t.stuckJobs.length < 50) t.stuckJobs.push({ id: a.id, state: j.state });
+    }
+    if (handlerStarts(a.id) > 1 || j.attempts.length > 1) t.duplicated++;
+  }
+  return t;
+}
+
 /** How many times a handler started on each job (HINCRBY by the worker processes). */
 export async function loadRuns(client: Pick<Redis, 'hgetall'>, prefix: string): Promise<Map<string, number>> {
   const h = await client.hgetall(runsKey(prefix));

@@ -27,6 +27,8 @@ import { uniquePrefix } from '../helpers/redis.js';
 import {
   Fleet,
   loadJobs,
+  scanJobIds,
+  tallyAcked,
   prepareWorkerProcess,
   SCALE,
   sized,
@@ -228,14 +230,7 @@ async function run(kind: Kind): Promise<void> {
     await Promise.all(fleets.map((f) => f.stopAll()));
 
     // Every job in Redis (the acknowledged ones, and adds whose reply a fault ate).
-    const allIds: string[] = [];
-    let cursor = '0';
-    const jobKey = `${prefix}:{${QUEUE}}:j:`;
-    do {
-      const [c, keys] = await direct.client.scan(cursor, 'MATCH', `${jobKey}*`, 'COUNT', 1000);
-      cursor = c;
-      allIds.push(...keys.map((key) => key.slice(jobKey.length)));
-    } while (cursor !== '0');
+    const allIds = await scanJobIds(direct.client, prefix, QUEUE);
     const everything = await loadJobs(direct, QUEUE, allIds);
     const runs = new Map<string, number[]>();
     for (const m of fleets.flatMap((f) => f.messages('run'))) {
@@ -243,30 +238,12 @@ async function run(kind: Kind): Promise<void> {
       runs.set(m.id, [...(runs.get(m.id) ?? []), m.attempt]);
     }
 
-    let lost = 0;
-    let completed = 0;
-    let dead = 0;
-    let stuck = 0;
-    let duplicated = 0;
-    const lostIds: string[] = [];
-    const stuckJobs: { id: string; state: string }[] = [];
-    const ackedIds = new Set<string>();
-    for (const a of acked) {
-      ackedIds.add(a.id);
-      const j = everything.get(a.id);
-      if (!j || (j.data as { i?: number }).i !== a.i) {
-        lost++;
-        if (lostIds.length < 50) lostIds.push(a.id);
-        continue;
-      }
-      if (j.state === 'completed') completed++;
-      else if (j.state === 'dead') dead++;
-      else {
-        stuck++;
-        if (stuckJobs.length < 50) stuckJobs.push({ id: a.id, state: j.state });
-      }
-      if ((runs.get(a.id)?.length ?? 0) > 1 || j.attempts.length > 1) duplicated++;
-    }
+    const { lost, completed, dead, stuck, duplicated, lostIds, stuckJobs } = tallyAcked(
+      acked,
+      everything,
+      (id) => runs.get(id)?.length ?? 0,
+    );
+    const ackedIds = new Set(acked.map((a) => a.id));
     // Every job in Redis: each handler run beyond the last must be a stalled attempt in the history.
     let unacknowledged = 0;
     let notFinished = 0;

@@ -29,6 +29,8 @@ import { uniquePrefix } from '../helpers/redis.js';
 import {
   Fleet,
   loadJobs,
+  scanJobIds,
+  tallyAcked,
   loadRuns,
   prepareWorkerProcess,
   SCALE,
@@ -234,42 +236,22 @@ async function run(persistent: boolean): Promise<void> {
       QUEUE,
       acked.map((a) => a.id),
     );
-    const allIds: string[] = [];
-    let cursor = '0';
-    const jobKey = `${prefix}:{${QUEUE}}:j:`;
-    do {
-      const [c, keys] = await backend.client.scan(cursor, 'MATCH', `${jobKey}*`, 'COUNT', 1000);
-      cursor = c;
-      allIds.push(...keys.map((key) => key.slice(jobKey.length)));
-    } while (cursor !== '0');
+    const allIds = await scanJobIds(backend.client, prefix, QUEUE);
     const everything = await loadJobs(backend, QUEUE, allIds);
     const runs = await loadRuns(backend.client, prefix);
 
-    let lost = 0;
-    let completed = 0;
-    let dead = 0;
-    let stuck = 0;
-    let duplicated = 0;
+    const { lost, completed, dead, stuck, duplicated, lostIds, stuckJobs } = tallyAcked(
+      acked,
+      jobs,
+      (id) => runs.get(id) ?? 0,
+    );
     let stalledAttempts = 0;
     let runsAboveAttempts = 0;
-    const lostIds: string[] = [];
-    const stuckJobs: { id: string; state: string }[] = [];
     const ackedI = new Set<number>();
     for (const a of acked) {
       ackedI.add(a.i);
       const j = jobs.get(a.id);
-      if (!j || (j.data as { i?: number }).i !== a.i) {
-        lost++;
-        if (lostIds.length < 50) lostIds.push(a.id);
-        continue;
-      }
-      if (j.state === 'completed') completed++;
-      else if (j.state === 'dead') dead++;
-      else {
-        stuck++;
-        if (stuckJobs.length < 50) stuckJobs.push({ id: a.id, state: j.state });
-      }
-      if ((runs.get(a.id) ?? 0) > 1 || j.attempts.length > 1) duplicated++;
+      if (!j || (j.data as { i?: number }).i !== a.i) continue;
       // More handler starts counted than attempts: the worker's HINCRBY was resent by ioredis after
       // the crash ate its reply (counted twice, ran once), or a run no attempt records.
       if ((runs.get(a.id) ?? 0) > j.attempts.length) runsAboveAttempts++;
