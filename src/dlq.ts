@@ -4,12 +4,11 @@
  * a note and the data patch as a diff), and purge.
  * @module
  */
-import type { DeadGroupStats, DeadSummary } from './backend.js';
+import type { Backend, DeadGroupStats, DeadSummary } from './backend.js';
 import { InvalidStateError, JobNotFoundError, RetracedError, ValidationError } from './errors.js';
-import { toJson } from './options.js';
+import { toJson, type ResolvedQueueOptions } from './options.js';
+import { resolvePage } from './page.js';
 import { diffJson, mergePatch } from './patch.js';
-import type { Queue } from './queue.js';
-import { resolvePage } from './queue.js';
 import type { DeadReason, Job } from './types.js';
 
 const REASONS: readonly DeadReason[] = ['exhausted', 'permanent', 'poison'];
@@ -40,11 +39,21 @@ export interface BulkReplayResult {
 
 const SCAN_PAGE = 500;
 
-export class DeadLetterQueue {
-  readonly #queue: Queue;
+/**
+ * What the DLQ needs of its queue (a `Queue` is one): named here so that this module does not
+ * import `queue.ts`, which imports it.
+ */
+export interface DlqQueueRef {
+  readonly name: string;
+  readonly backend: Backend;
+  readonly options: Pick<ResolvedQueueOptions, 'maxDataBytes'>;
+}
 
-  constructor(queue: Queue<never, never> | Queue) {
-    this.#queue = queue as Queue;
+export class DeadLetterQueue {
+  readonly #queue: DlqQueueRef;
+
+  constructor(queue: DlqQueueRef) {
+    this.#queue = queue;
   }
 
   get #backend() {
@@ -184,7 +193,7 @@ export class DeadLetterQueue {
  * Optimistic: re-reads and retries if the job changed between the read and the transition.
  * @internal
  */
-export async function manualRetry(queue: Queue, id: string, options: ReplayOptions, alsoScheduled: boolean): Promise<Job> {
+export async function manualRetry(queue: DlqQueueRef, id: string, options: ReplayOptions, alsoScheduled: boolean): Promise<Job> {
   const o = resolveReplayOptions(options);
   const expected = alsoScheduled ? 'dead or scheduled' : 'dead';
   for (let tries = 0; ; tries++) {

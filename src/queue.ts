@@ -9,7 +9,6 @@ import { previewPolicy, resolveRetryPolicy, type PolicyPreview } from './backoff
 import { DeadLetterQueue, manualRetry, type ReplayOptions } from './dlq.js';
 import { InvalidStateError, JobNotFoundError, ValidationError } from './errors.js';
 import {
-  assertInt,
   assertJobName,
   assertQueueName,
   resolveJobOptions,
@@ -20,6 +19,7 @@ import {
   type QueueOptions,
   type ResolvedQueueOptions,
 } from './options.js';
+import { resolvePage } from './page.js';
 import { JobStates, type Attempt, type EvictionCounts, type Job, type JobState, type RetentionSettings, type RetryPolicy, type StateCounts } from './types.js';
 
 let defaultBackend: MemoryBackend | undefined;
@@ -181,7 +181,7 @@ export class Queue<Data = unknown, Result = unknown> {
    * scheduled job keeps its retry budget; a dead job's starts afresh, as with `dlq.replay`.
    */
   async retryNow(id: string, options: ReplayOptions): Promise<Job<Data, Result>> {
-    return (await manualRetry(this as unknown as Queue, id, options, true)) as Job<Data, Result>;
+    return (await manualRetry(this, id, options, true)) as Job<Data, Result>;
   }
 
   async setRetention(settings: RetentionSettings): Promise<void> {
@@ -201,11 +201,4 @@ export class Queue<Data = unknown, Result = unknown> {
   preview(policy?: RetryPolicy): PolicyPreview {
     return previewPolicy(policy === undefined ? this.options.retry : resolveRetryPolicy(policy, 'policy'));
   }
-}
-
-export function resolvePage(page: Partial<Page>, maxLimit = 1000): Page {
-  return {
-    offset: page.offset === undefined ? 0 : assertInt(page.offset, 'offset', 0),
-    limit: page.limit === undefined ? 50 : assertInt(page.limit, 'limit', 1, maxLimit),
-  };
 }

@@ -21,16 +21,7 @@ import type {
   Page,
   QueueInfo,
 } from './client.js';
-
-/** Listing every state: the order a person reads them in. */
-export const LIST_ORDER: readonly JobState[] = [
-  'active',
-  'waiting',
-  'scheduled',
-  'dead',
-  'completed',
-  'cancelled',
-];
+import { LIST_ORDER } from './client.js';
 
 export class DirectClient implements Client {
   readonly target: string;

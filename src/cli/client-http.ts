@@ -22,7 +22,7 @@ import type {
   Page,
   QueueInfo,
 } from './client.js';
-import { LIST_ORDER } from './client-direct.js';
+import { LIST_ORDER } from './client.js';
 import { CliError, RemoteError } from './exit-codes.js';
 
 const TIMEOUT_MS = 60_000;

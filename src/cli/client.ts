@@ -2,18 +2,24 @@
  * What the client commands need from the scheduler, behind one interface with two
  * implementations: {@link DirectClient} calls the library on a Redis backend (`--redis`), and
  * {@link HttpClient} calls a running `retraced server` (`--url`, `--token`). Commands never know
- * which one they hold, so every command works both ways.
+ * which one they hold, so every command works both ways. Choosing and opening one is in
+ * `connect.ts`, so that neither implementation imports the module that imports it.
  * @module
  */
 import type { DeadGroupStats, DeadSummary } from '../backend.js';
 import type { ReplayOptions } from '../dlq.js';
 import type { AddedJob, BulkJob } from '../queue.js';
 import type { DeadReason, Job, JobState, StateCounts } from '../types.js';
-import type { CONNECTION_OPTIONS, Values } from './args.js';
-import { openRedis, type RedisTarget } from './backend.js';
-import { DirectClient } from './client-direct.js';
-import { HttpClient } from './client-http.js';
-import { UsageError } from './exit-codes.js';
+
+/** Listing every state: the order a person reads them in. */
+export const LIST_ORDER: readonly JobState[] = [
+  'active',
+  'waiting',
+  'scheduled',
+  'dead',
+  'completed',
+  'cancelled',
+];
 
 export interface QueueInfo {
   readonly name: string;
@@ -111,49 +117,4 @@ export interface Client {
   /** The scheduler's clock (Redis TIME; through a server, its /readyz): times such as 30m ago are on it. */
   now(): Promise<number>;
   close(): Promise<void>;
-}
-
-export type ConnectionValues = Values<typeof CONNECTION_OPTIONS>;
-
-export type Connection =
-  | { readonly kind: 'redis'; readonly redis: RedisTarget }
-  | { readonly kind: 'http'; readonly url: string; readonly token: string | undefined };
-
-const NEITHER = `no scheduler to talk to: pass --redis URL (Redis directly) or --url URL (a running \`retraced server\`),
-or set RETRACED_REDIS_URL or RETRACED_URL. To try ReTraced locally, run \`retraced dev\` and use the --url it prints.`;
-
-/** Flags first, then the environment; exactly one of Redis and a server. */
-export function resolveConnection(
-  values: ConnectionValues,
-  env: NodeJS.ProcessEnv = process.env,
-): Connection {
-  if (values.redis !== undefined && values.url !== undefined) {
-    throw new UsageError('pass either --redis or --url, not both');
-  }
-  const prefix = values.prefix ?? (env.RETRACED_PREFIX || undefined);
-  const token = values.token ?? (env.RETRACED_TOKEN || undefined);
-  if (values.redis !== undefined) {
-    return { kind: 'redis', redis: { url: values.redis, prefix, source: '--redis' } };
-  }
-  if (values.url !== undefined) return { kind: 'http', url: values.url, token };
-  const envRedis = env.RETRACED_REDIS_URL || undefined;
-  const envUrl = env.RETRACED_URL || undefined;
-  if (envRedis !== undefined && envUrl !== undefined) {
-    throw new UsageError('both RETRACED_REDIS_URL and RETRACED_URL are set: pass --redis or --url to choose');
-  }
-  if (envRedis !== undefined) {
-    return { kind: 'redis', redis: { url: envRedis, prefix, source: 'RETRACED_REDIS_URL' } };
-  }
-  if (envUrl !== undefined) return { kind: 'http', url: envUrl, token };
-  throw new UsageError(NEITHER);
-}
-
-export async function connect(
-  values: ConnectionValues,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<Client> {
-  const c = resolveConnection(values, env);
-  if (c.kind === 'http') return new HttpClient(c.url, c.token);
-  const opened = await openRedis(c.redis, { longLived: false });
-  return new DirectClient(opened.backend, opened.description, () => opened.close());
 }

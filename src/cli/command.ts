@@ -12,7 +12,8 @@ import {
   type Parsed,
   type Values,
 } from './args.js';
-import { connect, type Client, type ConnectionValues } from './client.js';
+import type { Client } from './client.js';
+import { connect, type ConnectionValues } from './connect.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 import { Output } from './output.js';
 
