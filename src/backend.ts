@@ -202,17 +202,8 @@ export interface QueueEvent {
   readonly fields: Readonly<Record<string, string>>;
 }
 
-/** What a backend can do beyond the required core. */
-export interface BackendCapabilities {
-  /** Idle workers block on the backend rather than polling. */
-  readonly blockingWait: boolean;
-  /** Works across processes and machines. */
-  readonly distributed: boolean;
-}
-
 export interface Backend {
   readonly kind: string;
-  readonly capabilities: BackendCapabilities;
 
   /** The backend's clock, ms since epoch. */
   now(): Promise<number>;
@@ -231,10 +222,10 @@ export interface Backend {
   waitForWork(queue: string, timeoutMs: number, signal: AbortSignal): Promise<void>;
   /** Extends leases; false for each lease no longer held. */
   renew(queue: string, leases: readonly RenewRequest[], leaseMs: number): Promise<boolean[]>;
-  finish(queue: string, reqs: readonly FinishRequest[]): Promise<FinishResult[]>;
   /**
    * Finishes attempts and claims up to `claim.max` new jobs for the same worker in one atomic
-   * step (one round trip on Redis): how a busy worker moves from one job to the next.
+   * step (one round trip on Redis): how a busy worker moves from one job to the next. With
+   * `claim.max` 0 it only finishes (a worker closing, or one with no room for more).
    */
   finishAndClaim(queue: string, reqs: readonly FinishRequest[], claim: ClaimRequest): Promise<[FinishResult[], ClaimResult]>;
   /** Recovers jobs whose lease expired; returns how many. */

@@ -53,6 +53,31 @@ export {
 export { MemoryBackend, type MemoryBackendOptions } from './backends/memory/memory-backend.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';
 export type { QueueOptions, JobOptions, WorkerOptions } from './options.js';
-export type { Backend, BackendCapabilities, DeadSummary, DeadGroupStats, QueueEvent } from './backend.js';
-export { JobStates } from './types.js';
-export type * from './types.js';
+export type { Backend, DeadSummary, DeadGroupStats, QueueEvent } from './backend.js';
+export {
+  JobStates,
+  type Attempt,
+  type AttemptOutcome,
+  type AttemptTrigger,
+  type Backoff,
+  type BackoffType,
+  type CurrentAttempt,
+  type DeadReason,
+  type Decision,
+  type DelayDetail,
+  type ErrorClass,
+  type ErrorInfo,
+  type EvictionCounts,
+  type Jitter,
+  type Job,
+  type JobOptionsStored,
+  type JobState,
+  type ManualTrigger,
+  type PatchChange,
+  type Refusal,
+  type ResolvedRetryPolicy,
+  type RetentionSettings,
+  type RetryPhase,
+  type RetryPolicy,
+  type StateCounts,
+} from './types.js';

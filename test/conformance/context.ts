@@ -13,8 +13,6 @@ export interface ConformanceTarget {
   readonly name: string;
   /** The backend all cases of a file share; queues get unique names. */
   readonly backend: () => Backend;
-  /** Case names skipped on this backend, each with a written reason. */
-  readonly skip?: Readonly<Record<string, string>>;
 }
 
 /** Tracks the workers a test starts and closes them after it, failing the test if one hangs. */

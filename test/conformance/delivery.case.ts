@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Queue } from '../../src/queue.js';
 import type { JobEventBase } from '../../src/worker.js';
 import { LeaseLostError } from '../../src/worker.js';
+import { finishOnly } from '../helpers/finish.js';
 import type { Harness } from './context.js';
 import { sleep, waitForState, waitUntil } from './context.js';
 
@@ -85,7 +86,7 @@ export function deliveryCases(h: Harness): void {
         const attempt = await crashedClaim(q, id);
         await sleep(150);
         expect(await h.backend.recoverStalled(q.name)).toBe(1);
-        const [res] = await h.backend.finish(q.name, [
+        const [res] = await finishOnly(h.backend, q.name, [
           {
             id,
             attempt,
@@ -114,7 +115,7 @@ export function deliveryCases(h: Harness): void {
         expect(next.jobs.map((j) => j.id)).toEqual([id]);
         const fresh = next.jobs[0]?.attempt ?? NaN;
         expect(fresh).not.toBe(stale);
-        const [late] = await h.backend.finish(q.name, [
+        const [late] = await finishOnly(h.backend, q.name, [
           {
             id,
             attempt: stale,
@@ -131,7 +132,7 @@ export function deliveryCases(h: Harness): void {
         expect(during?.refusals).toEqual([
           expect.objectContaining({ attempt: stale, workerId: CRASHED, outcome: 'succeeded' }),
         ]);
-        const [ok] = await h.backend.finish(q.name, [
+        const [ok] = await finishOnly(h.backend, q.name, [
           {
             id,
             attempt: fresh,
@@ -211,15 +212,15 @@ export function deliveryCases(h: Harness): void {
         const res = await h.backend.claim(q.name, { workerId: 'w-resend', leaseMs: 5000, max: 1, exclusiveOk: true });
         const attempt = res.jobs[0]!.attempt;
         const req = { id, attempt, workerId: 'w-resend', outcome: 'succeeded' as const, result: '"r"', decision: { action: 'done' as const } };
-        const [first] = await h.backend.finish(q.name, [req]);
-        const [again] = await h.backend.finish(q.name, [req]);
+        const [first] = await finishOnly(h.backend, q.name, [req]);
+        const [again] = await finishOnly(h.backend, q.name, [req]);
         expect(first).toMatchObject({ ok: true, state: 'completed' });
         expect(again).toMatchObject({ ok: true, state: 'completed' });
         const job = await q.getJob(id);
         expect(job?.attempts).toHaveLength(1);
         expect(job?.refusals).toEqual([]);
         // Another outcome for the same attempt, or another worker, is a late result: refused and recorded.
-        const [late] = await h.backend.finish(q.name, [{ ...req, workerId: 'w-other' }]);
+        const [late] = await finishOnly(h.backend, q.name, [{ ...req, workerId: 'w-other' }]);
         expect(late).toEqual({ ok: false, reason: 'stale' });
         expect((await q.getJob(id))?.refusals).toHaveLength(1);
       });
@@ -231,7 +232,7 @@ export function deliveryCases(h: Harness): void {
         const attempt = res.jobs[0]!.attempt;
         await sleep(80);
         expect(await h.backend.recoverStalled(q.name)).toBe(1);
-        const [late] = await h.backend.finish(q.name, [
+        const [late] = await finishOnly(h.backend, q.name, [
           { id, attempt, workerId: 'w-slow', outcome: 'succeeded', result: 'null', decision: { action: 'done' } },
         ]);
         expect(late).toEqual({ ok: false, reason: 'stale' });

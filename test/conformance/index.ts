@@ -1,6 +1,6 @@
 /**
  * The contract every backend must pass, unchanged. A backend's test file calls
- * `runBackendConformance` with a way to get its backend; skips need a written reason.
+ * `runBackendConformance` with a way to get its backend; every case runs on every backend.
  */
 import { describe } from 'vitest';
 

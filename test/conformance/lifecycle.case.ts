@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { InvalidStateError, JobNotFoundError } from '../../src/errors.js';
+import { finishOnly } from '../helpers/finish.js';
 import type { Harness } from './context.js';
 import { sleep, waitForState, waitUntil } from './context.js';
 
@@ -223,7 +224,8 @@ export function lifecycleCases(h: Harness): void {
         const r = await h.backend.claim(q.name, { workerId: 'w-bulk', leaseMs: 60_000, max: 1000 });
         claimed.push(...r.jobs);
       }
-      const results = await h.backend.finish(
+      const results = await finishOnly(
+        h.backend,
         q.name,
         claimed.map((c) => ({ id: c.id, attempt: c.attempt, workerId: 'w-bulk', outcome: 'succeeded' as const, result: '1', decision: { action: 'done' as const } })),
       );

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { AddRequest } from '../../src/backend.js';
 import { MemoryBackend } from '../../src/backends/memory/memory-backend.js';
 import { ManualClock } from '../../src/clock.js';
+import { finishOnly } from '../helpers/finish.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 const opts = JSON.stringify({ retry: { phases: [], maxAttempts: 1 }, timeoutMs: 0, maxStalls: 2 });
@@ -59,7 +60,7 @@ describe('memory backend on a manual clock', () => {
     await b.add('q', [req()]);
     const [c] = (await b.claim('q', claimReq)).jobs;
     clock.advance(30);
-    const [res] = await b.finish('q', [
+    const [res] = await finishOnly(b, 'q', [
       {
         id: c!.id,
         attempt: 1,
@@ -94,7 +95,7 @@ describe('memory backend on a manual clock', () => {
     await b.setRetention('q', { completed: { ageMs: 1000 } });
     await b.add('q', [req(0, 'a')]);
     await b.claim('q', claimReq);
-    await b.finish('q', [{ id: 'a', attempt: 1, workerId: 'w1', outcome: 'succeeded', result: '1', decision: { action: 'done' } }]);
+    await finishOnly(b, 'q', [{ id: 'a', attempt: 1, workerId: 'w1', outcome: 'succeeded', result: '1', decision: { action: 'done' } }]);
     clock.advance(999);
     await b.setRetention('q', { completed: { ageMs: 1000 } });
     expect(await b.getJob('q', 'a')).not.toBeNull();

@@ -27,7 +27,7 @@
  */
 import fc from 'fast-check';
 
-import type { Backend, FinishRequest } from '../../src/backend.js';
+import type { Backend, FinishRequest, FinishResult } from '../../src/backend.js';
 import type { Attempt, Job, JobState, RetentionSettings } from '../../src/types.js';
 import { JobStates } from '../../src/types.js';
 
@@ -359,8 +359,11 @@ export async function runModel(
           count('claimed by finishAndClaim', ca.jobs.length);
           for (const f of fa) count(f.ok ? `finish → ${f.state}` : `finish ${f.reason}`);
         } else {
-          const fa = await m.finish(queue, reqs);
-          same('finish results', fa.map(normFinish), (await r.finish(queue, reqs)).map(normFinish));
+          // What the worker sends when it wants no more work: the same call, claiming nothing.
+          const claim = { workerId: 'w1', leaseMs: HUGE_LEASE, max: 0 };
+          const [fa] = await m.finishAndClaim(queue, reqs, claim);
+          const [fb] = await r.finishAndClaim(queue, reqs, claim);
+          same('finish results', fa.map(normFinish), fb.map(normFinish));
           for (const f of fa) count(f.ok ? `finish → ${f.state}` : `finish ${f.reason}`);
         }
         break;
@@ -591,7 +594,7 @@ function normClaim(c: Claimed, claimHalf = false): unknown {
   };
 }
 
-function normFinish(f: Awaited<ReturnType<Backend['finish']>>[number]): unknown {
+function normFinish(f: FinishResult): unknown {
   return f.ok ? { ok: true, state: f.state, hasNextDue: f.nextDueAt !== undefined } : f;
 }
 

@@ -11,6 +11,7 @@ import { RedisBackend } from '../../src/backends/redis/redis-backend.js';
 import { Queue } from '../../src/queue.js';
 import type { JobState } from '../../src/types.js';
 import { Worker } from '../../src/worker.js';
+import { finishOnly } from '../helpers/finish.js';
 import { cleanupKeys, describeRedis, redisUrl, uniquePrefix } from '../helpers/redis.js';
 import { startProxy } from '../faults/proxy.js';
 
@@ -148,7 +149,7 @@ function bystanderCases(name: string, backend: () => Backend): void {
     // The bystander runs alone and completes.
     const third = await b.claim(q, { workerId: 'w3', leaseMs: 5000, max: 4, exclusiveOk: true });
     expect(third.jobs.map((j) => [j.id, j.exclusive])).toEqual([[bystander?.id, true]]);
-    const [done] = await b.finish(q, [
+    const [done] = await finishOnly(b, q, [
       { id: bystander?.id as string, attempt: 2, workerId: 'w3', outcome: 'succeeded', result: 'null', decision: { action: 'done' } },
     ]);
     expect(done).toMatchObject({ ok: true, state: 'completed' });

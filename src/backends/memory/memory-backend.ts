@@ -98,7 +98,6 @@ export interface MemoryBackendOptions {
 
 export class MemoryBackend implements Backend {
   readonly kind = 'memory';
-  readonly capabilities = { blockingWait: true, distributed: false } as const;
   readonly clock: Clock;
   #queues = new Map<string, MemQueue>();
   #closed = false;
@@ -468,10 +467,6 @@ export class MemoryBackend implements Backend {
       q.active.set(id, now + leaseMs);
       return true;
     });
-  }
-
-  async finish(queue: string, reqs: readonly FinishRequest[]): Promise<FinishResult[]> {
-    return this.#finishNow(queue, reqs);
   }
 
   #finishNow(queue: string, reqs: readonly FinishRequest[]): FinishResult[] {

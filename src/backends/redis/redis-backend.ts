@@ -114,7 +114,6 @@ function decodeClaim(r: ClaimReply): ClaimResult {
 
 export class RedisBackend implements Backend {
   readonly kind = 'redis';
-  readonly capabilities = { blockingWait: true, distributed: true } as const;
   readonly client: Client;
   readonly prefix: string;
   readonly #ownsClient: boolean;
@@ -436,11 +435,6 @@ export class RedisBackend implements Backend {
     for (const l of leases) args.push(l.id, l.attempt);
     const r = (await this.#run('renew', queue, args)) as number[];
     return r.map((x) => x === 1);
-  }
-
-  async finish(queue: string, reqs: readonly FinishRequest[]): Promise<FinishResult[]> {
-    if (reqs.length === 0) return [];
-    return (await this.#finish(queue, reqs, undefined))[0];
   }
 
   finishAndClaim(queue: string, reqs: readonly FinishRequest[], claim: ClaimRequest): Promise<[FinishResult[], ClaimResult]> {
