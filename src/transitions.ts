@@ -1,33 +1,115 @@
 /**
- * Texts and fixed values that every backend writes into records, in one place. The Redis Lua
- * scripts build the same strings; the conformance suite checks that both backends agree.
+ * The engine's rulebook: the rules, texts and fixed values that both backends apply when a job
+ * changes state, written once. The memory backend calls these functions; the Redis Lua scripts get
+ * their twins, with the same names, generated at build time by `scripts/build-lua.ts` into
+ * `src/backends/redis/lua/generated/transitions.lua` (every export tagged `@lua`).
+ *
+ * What `@lua` allows (the generator refuses anything else, naming the line): constants whose value
+ * is a number, a string or plain JSON data (an object becomes its JSON text in Lua); functions whose
+ * body is one `return` of an expression made of parameters, `@lua` constants, calls of earlier
+ * `@lua` functions, number and string literals, `+ - * < <= > >= === !== && || !`, `?:`, template
+ * literals (with number substitutions only) and object literals (which become JSON text in Lua, in
+ * the same key order as `JSON.stringify`). Numbers are whole numbers (Lua prints them with `%d`).
  * @module
  */
 import { createHash } from 'node:crypto';
 
-import type { ErrorInfo } from './types.js';
+import type { Attempt, Decision, ErrorClass, ErrorInfo } from './types.js';
 
+export type StallAttemptEnd = Pick<Attempt, 'outcome' | 'error' | 'errorClass' | 'rule' | 'decision'>;
+
+/** @lua The error code of a lease that expired (a stall). */
+export const LEASE_EXPIRED_CODE = 'LEASE_EXPIRED';
+
+/** @lua The error recorded on a stalled attempt (and on a poison job's dead record). */
 export const LEASE_EXPIRED_ERROR: ErrorInfo = Object.freeze({
   name: 'LeaseExpired',
-  code: 'LEASE_EXPIRED',
+  code: LEASE_EXPIRED_CODE,
   message: 'lease expired: the worker stopped renewing it (crashed, killed, frozen or cut off)',
 });
 
-/** Every poison job shares one fingerprint: their story is "it keeps killing its worker". */
+/** @lua Every poison job shares one fingerprint: their story is "it keeps killing its worker". */
 export const POISON_LABEL = 'LeaseExpired|LEASE_EXPIRED|lease expired too many times: poison';
+/** @lua */
 export const POISON_FINGERPRINT = createHash('sha1').update(POISON_LABEL).digest('hex').slice(0, 16);
 
+/** @lua Most events the feed keeps per queue (older ones are trimmed; Redis trims approximately). */
+export const EVENT_FEED_LENGTH = 10_000;
+
+/** @lua How soon a worker whose claim was stopped by a suspect (see {@link isSuspect}) looks again (ms). */
+export const SUSPECT_RECHECK_MS = 25;
+
+/** @lua The `rule` of a stalled attempt's record. */
+export const STALL_RULE = 'stall';
+
+/** @lua A job whose lease expired `stalls` times is poison at its `maxStalls`-th stall: dead-lettered. */
+export function isPoison(stalls: number, maxStalls: number): boolean {
+  return stalls >= maxStalls;
+}
+
+/**
+ * @lua Isolation of suspects: a job whose next stall would make it poison may be what kills its
+ * workers, or it stalled beside that one. A suspect is only handed to an idle worker, alone, and
+ * stops a busy worker's claim; so the poison verdict always follows a stall in isolation.
+ */
+export function isSuspect(stalls: number, maxStalls: number): boolean {
+  return stalls > 0 && isPoison(stalls + 1, maxStalls);
+}
+
+/** @lua Outcomes that count against the retry budget (`failures`). */
+export function countsAsFailure(outcome: string): boolean {
+  return outcome === 'failed' || outcome === 'timed_out';
+}
+
+/**
+ * @lua What `interrupted` keeps: a job given back at shutdown is retried at once but keeps the
+ * previous delay (for decorrelated jitter) instead of recording its own zero delay.
+ */
+export function keepsPreviousDelay(outcome: string): boolean {
+  return outcome === 'interrupted';
+}
+
+/** @lua */
 export function stallRetryExplanation(stalls: number, maxStalls: number): string {
   return `lease expired (stall ${stalls} of ${maxStalls}): back to waiting at once`;
 }
 
+/** @lua */
 export function poisonExplanation(stalls: number, maxStalls: number): string {
   return `lease expired ${stalls} times (maxStalls ${maxStalls}): poison, dead-lettered`;
 }
 
+/** @lua The class of a stalled attempt's error: poison at the last permitted stall, else temporary. */
+export function stallErrorClass(stalls: number, maxStalls: number): ErrorClass {
+  return isPoison(stalls, maxStalls) ? 'poison' : 'temporary';
+}
+
+/** @lua What stall recovery decides for a job at its `stalls`-th stall: back to waiting now, or poison. */
+export function stallDecision(stalls: number, maxStalls: number, now: number): Decision {
+  return isPoison(stalls, maxStalls)
+    ? { action: 'dead', reason: 'poison', explanation: poisonExplanation(stalls, maxStalls) }
+    : {
+        action: 'retry',
+        delayMs: 0,
+        nextDueAt: now,
+        source: 'policy',
+        explanation: stallRetryExplanation(stalls, maxStalls),
+        detail: { strategy: 'immediate' },
+      };
+}
+
+/** @lua How a stalled attempt ends (the record's outcome, error, class, rule and decision). */
+export function stallAttemptEnd(stalls: number, maxStalls: number, now: number): StallAttemptEnd {
+  return {
+    outcome: 'stalled',
+    error: LEASE_EXPIRED_ERROR,
+    errorClass: stallErrorClass(stalls, maxStalls),
+    rule: STALL_RULE,
+    decision: stallDecision(stalls, maxStalls, now),
+  };
+}
+
+/** Not in Lua: the cancel script receives the whole decision as an argument. */
 export function cancelExplanation(by: string, reason: string | undefined): string {
   return reason ? `cancelled by ${by}: ${reason}` : `cancelled by ${by}`;
 }
-
-/** Most events the feed keeps per queue (older ones are trimmed). */
-export const EVENT_FEED_LENGTH = 10_000;

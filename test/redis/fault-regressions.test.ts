@@ -114,7 +114,7 @@ function immediateRetryCases(name: string, backend: () => Backend): void {
  * dead-lettered as poison too: the jobs in flight on a worker that a poison job kills stall with it,
  * were recovered next to each other and claimed together again, until maxStalls. Now a job that has
  * stalled is a suspect, handed only to an idle worker, alone (claimJobs in
- * src/backends/redis/lua/includes/base.lua; #claimNow in the memory backend): the poison job keeps
+ * src/backends/redis/lua/includes/claimJobs.lua; #claimNow in the memory backend): the poison job keeps
  * stalling alone and dies, its neighbours complete.
  */
 function bystanderCases(name: string, backend: () => Backend): void {

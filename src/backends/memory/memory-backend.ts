@@ -25,12 +25,16 @@ import { systemClock, type Clock } from '../../clock.js';
 import { BackendClosedError } from '../../errors.js';
 import {
   cancelExplanation,
+  countsAsFailure,
   EVENT_FEED_LENGTH,
+  isPoison,
+  isSuspect,
+  keepsPreviousDelay,
   LEASE_EXPIRED_ERROR,
   POISON_FINGERPRINT,
   POISON_LABEL,
-  poisonExplanation,
-  stallRetryExplanation,
+  stallAttemptEnd,
+  SUSPECT_RECHECK_MS,
 } from '../../transitions.js';
 import type {
   Attempt,
@@ -333,23 +337,8 @@ export class MemoryBackend implements Backend {
       const j = q.jobs.get(id) as MemJob;
       q.active.delete(id);
       j.stalls++;
-      const poison = j.stalls >= j.maxStalls;
-      const record = this.#record(j, now, {
-        outcome: 'stalled',
-        error: LEASE_EXPIRED_ERROR,
-        errorClass: poison ? 'poison' : 'temporary',
-        rule: 'stall',
-        decision: poison
-          ? { action: 'dead', reason: 'poison', explanation: poisonExplanation(j.stalls, j.maxStalls) }
-          : {
-              action: 'retry',
-              delayMs: 0,
-              nextDueAt: now,
-              source: 'policy',
-              explanation: stallRetryExplanation(j.stalls, j.maxStalls),
-              detail: { strategy: 'immediate' },
-            },
-      });
+      const poison = isPoison(j.stalls, j.maxStalls);
+      const record = this.#record(j, now, stallAttemptEnd(j.stalls, j.maxStalls, now));
       j.attempts.push(record);
       j.current = undefined;
       j.nextManual = undefined;
@@ -395,9 +384,9 @@ export class MemoryBackend implements Backend {
       for (const id of q.waiting) {
         if (jobs.length >= req.max) break;
         const j = q.jobs.get(id) as MemJob;
-        // Isolation of suspects (see claimJobs in the Redis scripts): a job whose next stall would
-        // make it poison goes only to an idle worker, alone; it stops a busy worker's claim there.
-        const suspect = j.stalls > 0 && j.stalls + 1 >= j.maxStalls;
+        // Isolation of suspects (see isSuspect): a job whose next stall would make it poison goes
+        // only to an idle worker, alone; it stops a busy worker's claim there.
+        const suspect = isSuspect(j.stalls, j.maxStalls);
         if (suspect && !(req.exclusiveOk === true && jobs.length === 0)) {
           blockedBySuspect = jobs.length === 0;
           break;
@@ -505,7 +494,7 @@ export class MemoryBackend implements Backend {
       j.current = undefined;
       j.nextManual = undefined;
       q.active.delete(r.id);
-      if (r.outcome === 'failed' || r.outcome === 'timed_out') j.failures++;
+      if (countsAsFailure(r.outcome)) j.failures++;
       if (d.action === 'done') {
         j.result = r.result ?? 'null';
         this.#finishInto(q, j, 'completed', now);
@@ -528,8 +517,7 @@ export class MemoryBackend implements Backend {
       }
       const due = now + d.delayMs;
       j.dueAt = due;
-      // A job given back on shutdown keeps the previous delay for decorrelated jitter.
-      if (r.outcome !== 'interrupted') j.prevDelayMs = d.delayMs;
+      if (!keepsPreviousDelay(r.outcome)) j.prevDelayMs = d.delayMs;
       j.nextTrigger = 'auto';
       if (d.delayMs > 0) {
         j.state = 'scheduled';
@@ -689,9 +677,6 @@ function endFields(a: Attempt): Record<string, string> {
     dur: String(a.finishedAt - a.startedAt),
   };
 }
-
-/** How soon a worker whose claim was stopped by a suspect looks again (as in the Redis scripts). */
-const SUSPECT_RECHECK_MS = 25;
 
 function emptyQueue(): MemQueue {
   return {

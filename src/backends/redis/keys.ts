@@ -1,14 +1,28 @@
 /**
- * The only place Redis key names are built. Every key of a queue carries the hash tag `{queue}`,
+ * The only place Redis key names are spelled. Every key of a queue carries the hash tag `{queue}`,
  * so a queue lives on one Redis Cluster slot and many queues spread over a cluster.
- * See ARCHITECTURE.md for what each key holds.
+ * See ARCHITECTURE.md for what each key holds. The suffixes the Lua scripts append to the queue's
+ * prefix themselves (`@lua`) reach them as generated constants of the same names
+ * (`lua/generated/keys.lua`).
  * @module
  */
 
+/** @lua A job's hash: prefix .. KEY_JOB .. id. */
+export const KEY_JOB = 'j:';
+/** @lua A job's attempt records, oldest first (a list): prefix .. KEY_HISTORY .. id. */
+export const KEY_HISTORY = 'h:';
+/** @lua Interned job options (a hash): digest → JSON text, '#' .. digest → jobs using it. */
+export const KEY_OPTIONS = 'o';
+/** @lua The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint. */
+export const KEY_FINGERPRINT = 'fp:';
+
+/** The fixed keys of a queue, in the order of the KEYS array every script receives. */
+const FIXED = ['meta', 'wait', 'sched', 'active', 'done', 'dead', 'cnl', 'events', 'wake', 'fpi'] as const;
+
 export interface QueueKeys {
-  /** The prefix scripts extend for job hashes (`P + 'j:' + id`) and fingerprint indexes. */
+  /** The prefix scripts extend for job hashes (`P .. KEY_JOB .. id`) and fingerprint indexes. */
   readonly prefix: string;
-  /** The standard KEYS array of every script, in order (see lua/includes/base.lua). */
+  /** The standard KEYS array of every script, in order (see ARCHITECTURE.md §5). */
   readonly all: readonly string[];
   readonly meta: string;
   readonly wait: string;
@@ -30,25 +44,48 @@ export interface QueueKeys {
 
 export function queueKeys(prefix: string, queue: string): QueueKeys {
   const p = `${prefix}:{${queue}}:`;
-  const k = {
-    meta: `${p}meta`,
-    wait: `${p}wait`,
-    sched: `${p}sched`,
-    active: `${p}active`,
-    done: `${p}done`,
-    dead: `${p}dead`,
-    cancelled: `${p}cnl`,
-    events: `${p}events`,
-    wake: `${p}wake`,
-    fingerprints: `${p}fpi`,
-  };
+  const all = FIXED.map((suffix) => p + suffix);
+  const [meta, wait, sched, active, done, dead, cancelled, events, wake, fingerprints] = all as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   return {
     prefix: p,
-    ...k,
-    all: [k.meta, k.wait, k.sched, k.active, k.done, k.dead, k.cancelled, k.events, k.wake, k.fingerprints],
-    job: (id) => `${p}j:${id}`,
-    history: (id) => `${p}h:${id}`,
-    options: `${p}o`,
-    fingerprint: (fp) => `${p}fp:${fp}`,
+    meta,
+    wait,
+    sched,
+    active,
+    done,
+    dead,
+    cancelled,
+    events,
+    wake,
+    fingerprints,
+    all,
+    job: (id) => p + KEY_JOB + id,
+    history: (id) => p + KEY_HISTORY + id,
+    options: p + KEY_OPTIONS,
+    fingerprint: (fp) => p + KEY_FINGERPRINT + fp,
   };
+}
+
+/** A SCAN pattern that matches the meta hash of every queue under `prefix` (each queue has one). */
+export function metaKeyPattern(prefix: string): string {
+  return `${prefix}:{*}:${FIXED[0]}`;
+}
+
+/** The queue whose meta hash `key` is, or undefined for any other key. */
+export function queueOfMetaKey(prefix: string, key: string): string | undefined {
+  const head = `${prefix}:{`;
+  const tail = `}:${FIXED[0]}`;
+  if (!key.startsWith(head) || !key.endsWith(tail) || key.length <= head.length + tail.length) return undefined;
+  return key.slice(head.length, -tail.length);
 }

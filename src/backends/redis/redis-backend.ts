@@ -25,7 +25,7 @@ import type {
   ReplayResult,
 } from '../../backend.js';
 import { BackendClosedError, ValidationError } from '../../errors.js';
-import { cancelExplanation, LEASE_EXPIRED_ERROR, POISON_FINGERPRINT, POISON_LABEL } from '../../transitions.js';
+import { cancelExplanation } from '../../transitions.js';
 import type {
   Attempt,
   AttemptTrigger,
@@ -40,7 +40,7 @@ import type {
   StateCounts,
 } from '../../types.js';
 import { scripts, type ScriptName } from './generated/scripts.js';
-import { queueKeys, type QueueKeys } from './keys.js';
+import { metaKeyPattern, queueKeys, queueOfMetaKey, type QueueKeys } from './keys.js';
 
 type Client = Redis | Cluster;
 
@@ -68,7 +68,6 @@ export interface RedisBackendOptions {
  * design): `waitForWork` guards them itself.
  */
 const SOCKET_TIMEOUT_MS = 5000;
-const STALL_ERROR_JSON = JSON.stringify(LEASE_EXPIRED_ERROR);
 const DONE_DECISION = JSON.stringify({ action: 'done' });
 const SAFE_WORKER_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
 
@@ -315,9 +314,6 @@ export class RedisBackend implements Backend {
       req.workerId,
       req.leaseMs,
       req.max,
-      STALL_ERROR_JSON,
-      POISON_FINGERPRINT,
-      POISON_LABEL,
       req.exclusiveOk ? '1' : '0',
     ]);
     return decodeClaim(r as ClaimReply);
@@ -452,9 +448,6 @@ export class RedisBackend implements Backend {
       claim?.max ?? 0,
       claim?.workerId ?? '',
       claim?.leaseMs ?? 0,
-      STALL_ERROR_JSON,
-      POISON_FINGERPRINT,
-      POISON_LABEL,
       claim?.exclusiveOk ? '1' : '0',
     ];
     const defaultWorker = claim?.workerId ?? '';
@@ -521,7 +514,7 @@ export class RedisBackend implements Backend {
   }
 
   async recoverStalled(queue: string): Promise<number> {
-    return (await this.#run('recover', queue, [STALL_ERROR_JSON, POISON_FINGERPRINT, POISON_LABEL])) as number;
+    return (await this.#run('recover', queue, [])) as number;
   }
 
   async listDead(queue: string, range: { from?: number; to?: number }, page: Page): Promise<DeadSummary[]> {
@@ -597,15 +590,13 @@ export class RedisBackend implements Backend {
   async listQueues(): Promise<string[]> {
     // Every queue has a meta hash (created by its first add or setting). SCAN, never KEYS.
     const names = new Set<string>();
-    const pattern = `${this.prefix}:{*}:meta`;
-    const re = new RegExp(`^${this.prefix.replace(/[.]/g, '\\.')}:\\{(.+)\\}:meta$`);
     let cursor = '0';
     do {
-      const [next, keys] = await this.client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      const [next, keys] = await this.client.scan(cursor, 'MATCH', metaKeyPattern(this.prefix), 'COUNT', 1000);
       cursor = next;
       for (const k of keys) {
-        const m = re.exec(k);
-        if (m?.[1]) names.add(m[1]);
+        const name = queueOfMetaKey(this.prefix, k);
+        if (name) names.add(name);
       }
     } while (cursor !== '0');
     return [...names].sort();

@@ -8,7 +8,17 @@
   numbers, was created and has the same state (the common bulk add: the client expands it);
   else { 'l', id, created (1|0), state, id, created, state, ... }.
 ]]
---- @include "includes/base"
+--- @include "includes/rcall"
+--- @include "includes/nowMs"
+--- @include "includes/S"
+--- @include "includes/bulk"
+--- @include "includes/ev"
+--- @include "includes/flushEvents"
+--- @include "includes/wake"
+--- @include "includes/earliestDue"
+--- @include "includes/internOpts"
+--- @include "includes/optRefs"
+--- @include "generated/keys"
 local P = ARGV[1]
 local count = tonumber(ARGV[2])
 local toGenerate = tonumber(ARGV[3])
@@ -49,13 +59,13 @@ for i = 0, count - 1 do
     nextId = nextId + 1
     -- Skip ids a caller already took by hand.
     if checkIds then
-      while rcall('EXISTS', P .. 'j:' .. id) == 1 do
+      while rcall('EXISTS', P .. KEY_JOB .. id) == 1 do
         id = tostring(rcall('HINCRBY', KEYS[1], 'seq', 1))
         compact = false
       end
     end
   else
-    existing = rcall('HGET', P .. 'j:' .. id, 'st')
+    existing = rcall('HGET', P .. KEY_JOB .. id, 'st')
     if not existing and not markedMid and string.find(id, '^%d+$') then
       rcall('HSET', KEYS[1], 'mid', '1')
       markedMid = true
@@ -80,7 +90,7 @@ for i = 0, count - 1 do
     -- Hot fields first, and every field a script reads present from the start ('' / '0' = none):
     -- a small hash is a listpack, where a field is found by a scan from the front, and a missing
     -- field costs a scan of the whole hash.
-    rcall('HSET', P .. 'j:' .. id, 'st', st, 'cur', '0', 'trg', 'auto', 'due', dueS, 'sa', '0', 'wid', '', 'man', '',
+    rcall('HSET', P .. KEY_JOB .. id, 'st', st, 'cur', '0', 'trg', 'auto', 'due', dueS, 'sa', '0', 'wid', '', 'man', '',
       'fl', '0', 'n', '0', 'sc', '0', 'pd', '', 'ms', optStalls[oi], 'oh', optDigest[oi], 'le', '0',
       'name', ARGV[b + 1], 'data', ARGV[b + 2], 'ct', nowS)
     if st == 'waiting' then

@@ -4,10 +4,17 @@
   ARGV[1] key prefix  ARGV[2] id  ARGV[3] by  ARGV[4] reason ('' = none)  ARGV[5] decision JSON
   Returns { 'ok', previous state } | { 'not_found' } | { 'finished', state }
 ]]
---- @include "includes/base"
+--- @include "includes/rcall"
+--- @include "includes/nowMs"
+--- @include "includes/attemptRecord"
+--- @include "includes/appendAttempt"
+--- @include "includes/ev"
+--- @include "includes/flushEvents"
+--- @include "includes/applyRetention"
+--- @include "generated/keys"
 local P = ARGV[1]
 local id = ARGV[2]
-local jk = P .. 'j:' .. id
+local jk = P .. KEY_JOB .. id
 local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man')
 local st = f[1]
 if not st then return { 'not_found' } end
@@ -15,7 +22,7 @@ if st == 'completed' or st == 'dead' or st == 'cancelled' then return { 'finishe
 local now = nowMs()
 if st == 'active' then
   local cur = tonumber(f[2])
-  local rec = attemptRecord(cur, f[3], tonumber(f[4]), tonumber(f[5]), now, f[6], '"outcome":"cancelled"', ARGV[5], f[7])
+  local rec = attemptRecord(cur, f[3], tonumber(f[4]), tonumber(f[5]), now, f[6], '"outcome":"cancelled","decision":' .. ARGV[5], f[7])
   appendAttempt(P, id, rec)
   rcall('HSET', jk, 'n', cur)
   if f[7] and f[7] ~= '' then rcall('HSET', jk, 'man', '') end

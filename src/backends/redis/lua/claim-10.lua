@@ -2,8 +2,7 @@
   Claims up to `max` jobs for a worker, each with a lease. First recovers expired leases and
   promotes due scheduled jobs, so an idle worker that wakes at a due time starts that job now.
   ARGV[1] key prefix  ARGV[2] worker id  ARGV[3] lease ms  ARGV[4] max
-  ARGV[5] lease-expired error JSON  ARGV[6] poison fingerprint  ARGV[7] poison label
-  ARGV[8] '1' when the worker is idle and may take a suspect (a job that stalled before) alone
+  ARGV[5] '1' when the worker is idle and may take a suspect (a job that stalled before) alone
   Returns { recovered, paused (1|0), nextWakeInMs (-1 = none or jobs claimed), options, jobs } where
   options is a flat { digest, options JSON, ... } of the claimed jobs' interned options, once each,
   and jobs is one string: per job id, name, data, options digest, packed, manual JSON ('' = none),
@@ -15,15 +14,22 @@
   [A-Za-z0-9_.:-], names refuse control characters, data, options and manual are JSON texts, which
   never hold a raw control character, and the packed field is digits, commas and a trigger word.
 ]]
---- @include "includes/base"
+--- @include "includes/rcall"
+--- @include "includes/nowMs"
+--- @include "includes/flushEvents"
+--- @include "includes/recoverExpired"
+--- @include "includes/promoteDue"
+--- @include "includes/claimJobs"
+--- @include "includes/nextWakeIn"
+--- @include "generated/transitions"
 local P = ARGV[1]
 local now = nowMs()
-local recovered = recoverExpired(KEYS, P, now, ARGV[5], ARGV[6], ARGV[7])
+local recovered = recoverExpired(KEYS, P, now)
 promoteDue(KEYS, P, now)
 local paused = rcall('HGET', KEYS[1], 'paused') == '1'
 local jobs = {}
 local blocked = false
-if not paused then jobs, blocked = claimJobs(KEYS, P, now, ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[8] == '1') end
+if not paused then jobs, blocked = claimJobs(KEYS, P, now, ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5] == '1') end
 local out = { recovered, paused and 1 or 0, -1, CLAIM_OPTS_LIST, table.concat(jobs, '\30') }
 if #jobs == 0 then
   if blocked then out[3] = SUSPECT_RECHECK_MS else out[3] = nextWakeIn(KEYS, now) end

@@ -3,12 +3,13 @@
   ARGV[1] key prefix
   Returns flat: fingerprint, label, count, firstSeen, lastSeen, ...
 ]]
+--- @include "includes/rcall"
+--- @include "generated/keys"
 local P = ARGV[1]
-local rcall = redis.call
 local labels = rcall('HGETALL', KEYS[10])
 local out = {}
 for i = 1, #labels, 2 do
-  local k = P .. 'fp:' .. labels[i]
+  local k = P .. KEY_FINGERPRINT .. labels[i]
   local first = rcall('ZRANGE', k, 0, 0, 'WITHSCORES')
   local last = rcall('ZRANGE', k, -1, -1, 'WITHSCORES')
   if first[2] then

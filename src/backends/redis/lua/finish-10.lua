@@ -5,8 +5,7 @@
   the same round trip, claims up to `claimMax` new jobs for the same worker, so a busy worker
   finishes one job and gets the next with one call.
   ARGV[1] key prefix  ARGV[2] request count  ARGV[3] claimMax  ARGV[4] worker id  ARGV[5] lease ms
-  ARGV[6] lease-expired error JSON  ARGV[7] poison fingerprint  ARGV[8] poison label
-  ARGV[9] '1' when the worker will be idle after these finishes (it may take a suspect alone)
+  ARGV[6] '1' when the worker will be idle after these finishes (it may take a suspect alone)
   then per request either 'd' and 4 fields, for an attempt that succeeded and is done, run by the
   worker of ARGV[4]: id, attempt, held ms, result JSON (most requests: 5 elements, not 16); or 'x'
   and 15 fields: id, attempt, workerId, outcome, body (JSON fragment),
@@ -18,7 +17,24 @@
   finishedAt" (status ok|stale|not_found, state and nextDueAt '' = none), requests apart by ';';
   and claim is shaped like claim-10.lua's reply.
 ]]
---- @include "includes/base"
+--- @include "includes/rcall"
+--- @include "includes/nowMs"
+--- @include "includes/S"
+--- @include "includes/bulk"
+--- @include "includes/ev"
+--- @include "includes/evEnd"
+--- @include "includes/flushEvents"
+--- @include "includes/wake"
+--- @include "includes/earliestDue"
+--- @include "includes/attemptRecord"
+--- @include "includes/appendAttempt"
+--- @include "includes/addDead"
+--- @include "includes/applyRetention"
+--- @include "includes/promoteDue"
+--- @include "includes/claimJobs"
+--- @include "includes/nextWakeIn"
+--- @include "generated/keys"
+--- @include "generated/transitions"
 local P = ARGV[1]
 local count = tonumber(ARGV[2])
 local now = nowMs()
@@ -35,14 +51,14 @@ local schedArgs = {}
 -- request was applied already: a lease recovered or cancelled ends the attempt as stalled or
 -- cancelled, never with the worker's outcome.
 local function isRepeat(P, id, attemptS, wid, outcome)
-  local last = rcall('LINDEX', P .. 'h:' .. id, -1)
+  local last = rcall('LINDEX', P .. KEY_HISTORY .. id, -1)
   if not last then return false end
   return string.find(last, '{"n":' .. attemptS .. ',', 1, true) == 1 and
     string.find(last, '"workerId":"' .. wid .. '"', 1, true) ~= nil and
     string.find(last, '"outcome":"' .. outcome .. '"', 1, true) ~= nil
 end
 
-local pos = 10
+local pos = 7
 for _ = 1, count do
   local A
   if ARGV[pos] == 'd' then
@@ -55,7 +71,7 @@ for _ = 1, count do
   end
   local id = A[1]
   local attempt = tonumber(A[2])
-  local jk = P .. 'j:' .. id
+  local jk = P .. KEY_JOB .. id
   local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl')
   if not f[1] then
     out[#out + 1] = 'not_found,,,' .. nowS
@@ -87,10 +103,10 @@ for _ = 1, count do
       if sa > now then sa = now end
       saS = S(sa)
     end
-    local rec = attemptRecord(cur, f[3], f[4], saS, nowS, f[6], A[5], decision, f[7])
+    local rec = attemptRecord(cur, f[3], f[4], saS, nowS, f[6], A[5] .. ',"decision":' .. decision, f[7])
     if f[7] and f[7] ~= '' then rcall('HSET', jk, 'man', '') end
     local fl = f[8]
-    if outcome == 'failed' or outcome == 'timed_out' then fl = S(tonumber(fl) + 1) end
+    if countsAsFailure(outcome) then fl = S(tonumber(fl) + 1) end
     activeDone[#activeDone + 1] = id
     local st
     if action == 'done' then
@@ -124,9 +140,8 @@ for _ = 1, count do
         st = 'waiting'
         waitIds[#waitIds + 1] = id
       end
-      -- A job given back on shutdown keeps the previous delay for decorrelated jitter.
       appendAttempt(P, id, rec)
-      if outcome == 'interrupted' then
+      if keepsPreviousDelay(outcome) then
         rcall('HSET', jk, 'n', cur, 'fl', fl, 'st', st, 'due', nextDue, 'trg', 'auto')
       else
         rcall('HSET', jk, 'n', cur, 'fl', fl, 'st', st, 'due', nextDue, 'pd', A[8], 'trg', 'auto')
@@ -153,7 +168,7 @@ if meta[1] == '1' then
   claim[2] = 1
 elseif claimMax > 0 then
   promoteDue(KEYS, P, now)
-  local jobs, blocked = claimJobs(KEYS, P, now, ARGV[4], tonumber(ARGV[5]), claimMax, ARGV[9] == '1')
+  local jobs, blocked = claimJobs(KEYS, P, now, ARGV[4], tonumber(ARGV[5]), claimMax, ARGV[6] == '1')
   claim[5] = table.concat(jobs, '\30')
   if #jobs == 0 then
     if blocked then claim[3] = SUSPECT_RECHECK_MS else claim[3] = nextWakeIn(KEYS, now) end

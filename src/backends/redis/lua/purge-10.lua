@@ -3,13 +3,19 @@
   ARGV[1] key prefix  ARGV[2..] ids
   Returns how many were deleted.
 ]]
---- @include "includes/base"
+--- @include "includes/rcall"
+--- @include "includes/nowMs"
+--- @include "includes/ev"
+--- @include "includes/flushEvents"
+--- @include "includes/removeDead"
+--- @include "includes/deleteJob"
+--- @include "generated/keys"
 local P = ARGV[1]
 local now = nowMs()
 local n = 0
 for i = 2, #ARGV do
   local id = ARGV[i]
-  local jk = P .. 'j:' .. id
+  local jk = P .. KEY_JOB .. id
   local f = rcall('HMGET', jk, 'st', 'fp', 'oh')
   if f[1] == 'dead' then
     removeDead(KEYS, P, id, f[2])

@@ -5,12 +5,14 @@
   Returns per id { hash as a flat field/value array (empty = no such job), attempt records,
     options JSON }
 ]]
---- @include "includes/base"
+--- @include "includes/rcall"
+--- @include "includes/optsText"
+--- @include "generated/keys"
 local P = ARGV[1]
 local out = {}
 for i = 2, #ARGV do
   local id = ARGV[i]
-  local h = rcall('HGETALL', P .. 'j:' .. id)
+  local h = rcall('HGETALL', P .. KEY_JOB .. id)
   if #h == 0 then
     out[#out + 1] = { h, {}, '' }
   else
@@ -21,7 +23,7 @@ for i = 2, #ARGV do
         break
       end
     end
-    out[#out + 1] = { h, rcall('LRANGE', P .. 'h:' .. id, 0, -1), optsText(P, oh) }
+    out[#out + 1] = { h, rcall('LRANGE', P .. KEY_HISTORY .. id, 0, -1), optsText(P, oh) }
   end
 end
 return out

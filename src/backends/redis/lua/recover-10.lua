@@ -1,10 +1,12 @@
 --[[
-  Recovers jobs whose lease expired (see recoverExpired in includes/base).
-  ARGV[1] key prefix  ARGV[2] lease-expired error JSON  ARGV[3] poison fingerprint  ARGV[4] poison label
+  Recovers jobs whose lease expired (see includes/recoverExpired).
+  ARGV[1] key prefix
   Returns how many jobs were recovered.
 ]]
---- @include "includes/base"
+--- @include "includes/nowMs"
+--- @include "includes/flushEvents"
+--- @include "includes/recoverExpired"
 local now = nowMs()
-local n = recoverExpired(KEYS, ARGV[1], now, ARGV[2], ARGV[3], ARGV[4])
+local n = recoverExpired(KEYS, ARGV[1], now)
 flushEvents(KEYS, now)
 return n

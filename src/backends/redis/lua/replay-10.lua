@@ -7,10 +7,16 @@
   ARGV[7] '1' to also accept a scheduled job (a retry by hand: it runs now, its budget kept)
   Returns { 'ok', at } | { 'not_found' } | { 'not_dead', state } | { 'changed', state }
 ]]
---- @include "includes/base"
+--- @include "includes/rcall"
+--- @include "includes/nowMs"
+--- @include "includes/ev"
+--- @include "includes/flushEvents"
+--- @include "includes/wake"
+--- @include "includes/removeDead"
+--- @include "generated/keys"
 local P = ARGV[1]
 local id = ARGV[2]
-local jk = P .. 'j:' .. id
+local jk = P .. KEY_JOB .. id
 local f = rcall('HMGET', jk, 'st', 'n', 'fp')
 if not f[1] then return { 'not_found' } end
 local fromScheduled = f[1] == 'scheduled' and ARGV[7] == '1'

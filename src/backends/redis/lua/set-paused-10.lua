@@ -2,7 +2,11 @@
   Pauses (claims stop; nothing is lost) or resumes a queue.
   ARGV[1] key prefix  ARGV[2] '1' pause | '0' resume
 ]]
---- @include "includes/base"
+--- @include "includes/rcall"
+--- @include "includes/nowMs"
+--- @include "includes/ev"
+--- @include "includes/flushEvents"
+--- @include "includes/wake"
 local was = rcall('HGET', KEYS[1], 'paused') == '1'
 local want = ARGV[2] == '1'
 if was == want then return 0 end

@@ -3,7 +3,10 @@
   ARGV[1] key prefix  ARGV[2] settings JSON (as given, for reading back)
   ARGV[3..8] count and age (ms) for completed, dead, cancelled ('' = no rule)
 ]]
---- @include "includes/base"
+--- @include "includes/rcall"
+--- @include "includes/nowMs"
+--- @include "includes/flushEvents"
+--- @include "includes/applyRetention"
 local P = ARGV[1]
 local now = nowMs()
 rcall('HSET', KEYS[1], 'ret', ARGV[2])

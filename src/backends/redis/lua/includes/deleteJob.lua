@@ -1,0 +1,7 @@
+--- @include "includes/rcall"
+--- @include "generated/keys"
+-- Deletes a job's keys and releases its options.
+local function deleteJob(P, id, oh)
+  rcall('DEL', P .. KEY_JOB .. id, P .. KEY_HISTORY .. id)
+  if oh and rcall('HINCRBY', P .. KEY_OPTIONS, '#' .. oh, -1) <= 0 then rcall('HDEL', P .. KEY_OPTIONS, oh, '#' .. oh) end
+end

@@ -1,0 +1,77 @@
+/**
+ * The Lua twins generated from src/transitions.ts and keys.ts (lua/generated/*.lua) give the same
+ * answers as the TypeScript they come from, run by a real Redis over a grid of inputs. Together with
+ * `npm run check:lua` (twins not stale), this is what lets a rule be written once.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+
+import { resolveIncludes } from '../../scripts/build-lua.js';
+import * as keys from '../../src/backends/redis/keys.js';
+import * as rules from '../../src/transitions.js';
+import { describeRedis, redisUrl } from '../helpers/redis.js';
+
+const luaDir = join(import.meta.dirname, '..', '..', 'src', 'backends', 'redis', 'lua');
+
+/** Evaluates `expr` in Lua after the generated twins (and what they include), as a JSON text. */
+async function lua(client: Redis, expr: string): Promise<unknown> {
+  const body = ['generated/transitions', 'generated/keys']
+    .map((f) => resolveIncludes(luaDir, `${f}.lua`))
+    .join('\n');
+  const script = `${body}\nreturn cjson.encode({ ${expr} })`;
+  return (JSON.parse((await client.eval(script, 0)) as string) as unknown[])[0];
+}
+
+describeRedis('Lua twins of the TypeScript rules', () => {
+  let client: Redis;
+  beforeAll(() => {
+    client = new Redis(redisUrl()!);
+  });
+  afterAll(() => client.disconnect());
+
+  it('has a twin of every @lua constant with the same value (objects as their JSON text)', async () => {
+    let checked = 0;
+    for (const [name, value] of Object.entries({ ...rules, ...keys })) {
+      if (typeof value === 'function') continue;
+      const tagged = readFileSync(join(luaDir, 'generated', name.startsWith('KEY_') ? 'keys.lua' : 'transitions.lua'), 'utf8');
+      if (!tagged.includes(`local ${name} =`)) continue;
+      const expected = typeof value === 'object' ? JSON.stringify(value) : value;
+      expect(await lua(client, name), name).toEqual(expected);
+      checked++;
+    }
+    expect(checked).toBe(11);
+  });
+
+  it('decides poison, suspect, failure and kept delay as the TypeScript does', async () => {
+    const pairs: [number, number][] = [];
+    for (let stalls = 0; stalls <= 5; stalls++) for (let max = 1; max <= 4; max++) pairs.push([stalls, max]);
+    for (const [s, m] of pairs) {
+      expect(await lua(client, `isPoison(${s}, ${m})`), `isPoison(${s}, ${m})`).toBe(rules.isPoison(s, m));
+      expect(await lua(client, `isSuspect(${s}, ${m})`), `isSuspect(${s}, ${m})`).toBe(rules.isSuspect(s, m));
+    }
+    for (const outcome of ['succeeded', 'failed', 'timed_out', 'interrupted', 'stalled', 'cancelled']) {
+      expect(await lua(client, `countsAsFailure('${outcome}')`), outcome).toBe(rules.countsAsFailure(outcome));
+      expect(await lua(client, `keepsPreviousDelay('${outcome}')`), outcome).toBe(rules.keepsPreviousDelay(outcome));
+    }
+  });
+
+  it('writes the stall texts and the whole stalled attempt ending byte for byte as JSON.stringify does', async () => {
+    const now = 1_767_225_600_123;
+    for (const [s, m] of [
+      [1, 3],
+      [2, 3],
+      [3, 3],
+      [12, 1000],
+    ] as const) {
+      expect(await lua(client, `stallRetryExplanation(${s}, ${m})`)).toBe(rules.stallRetryExplanation(s, m));
+      expect(await lua(client, `poisonExplanation(${s}, ${m})`)).toBe(rules.poisonExplanation(s, m));
+      expect(await lua(client, `stallDecision(${s}, ${m}, ${now})`)).toBe(JSON.stringify(rules.stallDecision(s, m, now)));
+      expect(await lua(client, `stallAttemptEnd(${s}, ${m}, ${now})`)).toBe(
+        JSON.stringify(rules.stallAttemptEnd(s, m, now)),
+      );
+    }
+  });
+});
