@@ -1,11 +1,10 @@
 /**
  * Failure classification (temporary or permanent, and the rule that decided), error serialisation
- * into plain bounded data, and fingerprints that group errors differing only in ids and numbers.
+ * into plain bounded data (fingerprints that group them are in `fingerprint.ts`).
  * Nothing here throws on a strange thrown value: getters that throw, proxies, circular objects.
  * @module
  */
 
-import { createHash } from 'node:crypto';
 import { PermanentError, TemporaryError, ValidationError } from './errors.js';
 import type { ErrorInfo } from './types.js';
 
@@ -317,34 +316,4 @@ export function serializeError(err: unknown, maxStackChars = 1024, maxMessageCha
   } catch {
     return { name: 'NonError', message: '[unserializable value]' };
   }
-}
-
-const PATTERNS: readonly (readonly [RegExp, string])[] = [
-  [/[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g, '<email>'],
-  [/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, '<uuid>'],
-  [/\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b/g, '<time>'],
-  // 8+ hex characters with at least one digit and one letter (all-digit runs are numbers).
-  [/\b(?:0x)?(?=[a-f]*\d)(?=\d*[a-f])[0-9a-f]{8,}\b/gi, '<hex>'],
-  [/\d+(?:\.\d+)?/g, '<n>'],
-];
-
-/**
- * A message with its variable parts replaced, for grouping: emails `<email>`, UUIDs `<uuid>`,
- * ISO dates and timestamps `<time>`, hex ids (8+ hex chars mixing digits and letters) `<hex>`,
- * numbers `<n>`; whitespace collapsed, trimmed, cut at 200 characters.
- */
-export function normaliseMessage(message: string): string {
-  let s = message.length > 10_000 ? message.slice(0, 10_000) : message;
-  for (const [re, token] of PATTERNS) s = s.replace(re, token);
-  return s.replace(/\s+/g, ' ').trim().slice(0, 200);
-}
-
-/** The readable form a fingerprint hashes: `name|code|normalised message`. */
-export function fingerprintLabel(e: Pick<ErrorInfo, 'name' | 'message' | 'code'>): string {
-  return `${e.name}|${e.code ?? ''}|${normaliseMessage(e.message)}`;
-}
-
-/** A stable 16-hex-character id grouping errors by name, code and normalised message (sha1 of the label). */
-export function errorFingerprint(e: Pick<ErrorInfo, 'name' | 'message' | 'code'>): string {
-  return createHash('sha1').update(fingerprintLabel(e)).digest('hex').slice(0, 16);
 }

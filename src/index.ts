@@ -29,14 +29,12 @@ export {
 export {
   classifyError,
   serializeError,
-  errorFingerprint,
-  fingerprintLabel,
-  normaliseMessage,
   DEFAULT_CODE_TABLE,
   type ClassifyOptions,
   type Classification,
   type CodeTable,
 } from './classify.js';
+export { errorFingerprint, fingerprintLabel, normaliseMessage } from './fingerprint.js';
 export { formatDuration } from './duration.js';
 export { renderTimeline, type TimelineOptions } from './timeline.js';
 export {

@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 
 import type { Backend, ClaimedJob, ClaimResult, FinishDecision, FinishRequest, FinishResult } from './backend.js';
 import { MAX_DELAY_MS, planRetry } from './backoff.js';
-import { classifyError, errorFingerprint, fingerprintLabel, serializeError } from './classify.js';
+import { classifyError, serializeError } from './classify.js';
+import { errorFingerprint, fingerprintLabel } from './fingerprint.js';
 import { formatDuration } from './duration.js';
 import { BackendClosedError } from './errors.js';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './options.js';

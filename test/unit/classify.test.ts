@@ -2,9 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   classifyError,
   DEFAULT_CODE_TABLE,
-  errorFingerprint,
-  fingerprintLabel,
-  normaliseMessage,
   resolveClassifyOptions,
   serializeError,
 } from '../../src/classify.js';
@@ -324,46 +321,5 @@ describe('signals from another copy of the library', () => {
   it('does not trust the name alone', () => {
     const lookalike = Object.assign(new Error('x'), { name: 'PermanentError' });
     expect(classifyError(lookalike, resolveClassifyOptions()).rule).toBe('default');
-  });
-});
-
-describe('normaliseMessage and fingerprints', () => {
-  it.each([
-    ['timeout after 3000 ms for user 42', 'timeout after <n> ms for user <n>'],
-    ['job 550e8400-e29b-41d4-a716-446655440000 failed', 'job <uuid> failed'],
-    ['at 2024-01-02T03:04:05.123Z and 2024-01-02', 'at <time> and <time>'],
-    ['mail bob.smith+x@example.co.uk bounced', 'mail <email> bounced'],
-    ['commit 3f2a9c1d0e and 0xdeadbeef99', 'commit <hex> and <hex>'],
-    ['deadbeefcafe is a word, 12345678 a number', 'deadbeefcafe is a word, <n> a number'],
-    ['took 1.25 s', 'took <n> s'],
-    ['  lots \n\t of   space  ', 'lots of space'],
-  ])('%j → %j', (input, out) => {
-    expect(normaliseMessage(input)).toBe(out);
-  });
-
-  it('cuts at 200 characters', () => {
-    expect(normaliseMessage('x'.repeat(500))).toHaveLength(200);
-  });
-
-  it('groups messages that differ only in variable parts', () => {
-    const a = { name: 'Error', message: 'timeout after 3000 ms for user 42', code: 'ETIMEDOUT' };
-    const b = { name: 'Error', message: 'timeout after 5000 ms for user 7', code: 'ETIMEDOUT' };
-    expect(errorFingerprint(a)).toBe(errorFingerprint(b));
-    expect(errorFingerprint(a)).toMatch(/^[0-9a-f]{16}$/);
-    expect(fingerprintLabel(a)).toBe('Error|ETIMEDOUT|timeout after <n> ms for user <n>');
-    expect(fingerprintLabel({ name: 'TypeError', message: 'x 1' })).toBe('TypeError||x <n>');
-  });
-
-  it('separates different names, codes and messages', () => {
-    const base = { name: 'Error', message: 'timeout after 3000 ms', code: 'ETIMEDOUT' };
-    const fp = errorFingerprint(base);
-    expect(errorFingerprint({ ...base, name: 'TypeError' })).not.toBe(fp);
-    expect(errorFingerprint({ ...base, code: 'ECONNRESET' })).not.toBe(fp);
-    expect(errorFingerprint({ name: 'Error', message: 'timeout after 3000 ms' })).not.toBe(fp);
-    expect(errorFingerprint({ ...base, message: 'refused after 3000 ms' })).not.toBe(fp);
-  });
-
-  it('is stable (sha1 of the label)', () => {
-    expect(errorFingerprint({ name: 'Error', message: 'boom' })).toBe('168acf7335e94fce');
   });
 });
