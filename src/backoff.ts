@@ -180,7 +180,9 @@ function custom(
   const fn = strategies !== undefined && Object.hasOwn(strategies, name) ? strategies[name] : undefined;
   if (typeof fn !== 'function') {
     const known = Object.keys(strategies ?? {}).join(', ') || 'none';
-    fail('retry.backoff.name', `a strategy registered on the worker (known: ${known})`, name);
+    // Strategies are functions, so they are known only where they were given: the worker that runs
+    // the job, or a preview handed them (Queue/Worker `strategies` options, `preview(p, { strategies })`).
+    fail('retry.backoff.name', `the name of a custom strategy passed as strategies to the Worker, the Queue or preview (known: ${known})`, name);
   }
   const { retry, attempt = retry, random, error } = ctx;
   const prevDelayMs = validPrev(ctx.prevDelayMs);

@@ -33,6 +33,12 @@ export interface QueueOptions {
   readonly maxDataBytes?: number;
   /** Largest stored result, as JSON bytes; larger results are replaced by a marker. @default 65536 */
   readonly maxResultBytes?: number;
+  /**
+   * Custom retry strategies, referenced by `{ type: 'custom', name }`: every Worker of this queue
+   * uses them (its own win on a clash), and `queue.preview()` can show policies that use them.
+   * @default none
+   */
+  readonly strategies?: Readonly<Record<string, CustomStrategy>>;
 }
 
 export interface ResolvedQueueOptions {
@@ -43,6 +49,7 @@ export interface ResolvedQueueOptions {
   readonly retention: RetentionSettings | undefined;
   readonly maxDataBytes: number;
   readonly maxResultBytes: number;
+  readonly strategies: Readonly<Record<string, CustomStrategy>>;
 }
 
 /** Per-job options for `Queue.add`. */
@@ -214,7 +221,7 @@ export function resolveQueueOptions(o: QueueOptions | undefined): ResolvedQueueO
   assertObject(opts, 'options');
   assertKnownKeys(
     opts,
-    ['backend', 'retry', 'timeout', 'maxStalls', 'classify', 'retention', 'maxDataBytes', 'maxResultBytes'],
+    ['backend', 'retry', 'timeout', 'maxStalls', 'classify', 'retention', 'maxDataBytes', 'maxResultBytes', 'strategies'],
     'options',
   );
   return Object.freeze({
@@ -229,7 +236,18 @@ export function resolveQueueOptions(o: QueueOptions | undefined): ResolvedQueueO
       opts.maxResultBytes === undefined
         ? 64 * 1024
         : assertInt(opts.maxResultBytes, 'options.maxResultBytes', 2, 64 << 20),
+    strategies: resolveStrategies(opts.strategies, 'options.strategies'),
   });
+}
+
+/** A name → function table of custom retry strategies (frozen copy; `{}` when undefined). */
+export function resolveStrategies(value: unknown, field = 'strategies'): Readonly<Record<string, CustomStrategy>> {
+  if (value === undefined) return Object.freeze({});
+  assertObject(value, field);
+  for (const [k, fn] of Object.entries(value)) {
+    if (typeof fn !== 'function') throw new ValidationError(`${field}.${k}`, 'a function', fn);
+  }
+  return Object.freeze({ ...(value as Record<string, CustomStrategy>) });
 }
 
 export function resolveRetention(r: unknown, field = 'retention'): RetentionSettings {
@@ -290,7 +308,12 @@ export function resolveJobOptions(
   };
 }
 
-export function resolveWorkerOptions(o: WorkerOptions | undefined, defaultWorkerId: () => string): ResolvedWorkerOptions {
+/** `queueStrategies`: the queue's own custom strategies, which the worker's extend (and win over). */
+export function resolveWorkerOptions(
+  o: WorkerOptions | undefined,
+  defaultWorkerId: () => string,
+  queueStrategies: Readonly<Record<string, CustomStrategy>> = {},
+): ResolvedWorkerOptions {
   const opts = o ?? {};
   assertObject(opts, 'worker options');
   assertKnownKeys(
@@ -303,12 +326,7 @@ export function resolveWorkerOptions(o: WorkerOptions | undefined, defaultWorker
   if (typeof workerId !== 'string' || !WORKER_ID.test(workerId)) {
     throw new ValidationError('workerId', "1-100 characters of letters, digits, '_', '.', ':' or '-'", workerId);
   }
-  if (opts.strategies !== undefined) {
-    assertObject(opts.strategies, 'strategies');
-    for (const [k, fn] of Object.entries(opts.strategies)) {
-      if (typeof fn !== 'function') throw new ValidationError(`strategies.${k}`, 'a function', fn);
-    }
-  }
+  const strategies = resolveStrategies(opts.strategies);
   if (opts.random !== undefined && typeof opts.random !== 'function') {
     throw new ValidationError('random', 'a function returning a number in [0, 1)', opts.random);
   }
@@ -316,7 +334,7 @@ export function resolveWorkerOptions(o: WorkerOptions | undefined, defaultWorker
     concurrency,
     leaseMs: opts.leaseMs === undefined ? 30_000 : assertDuration(opts.leaseMs, 'leaseMs', 50),
     workerId,
-    strategies: (opts.strategies ?? {}) as Readonly<Record<string, CustomStrategy>>,
+    strategies: Object.freeze({ ...queueStrategies, ...strategies }),
     batchSize: opts.batchSize === undefined ? 50 : assertInt(opts.batchSize, 'batchSize', 1, 1000),
     prefetch:
       opts.prefetch === undefined || opts.prefetch === 'auto'

@@ -5,7 +5,7 @@
  */
 import type { AddRequest, Backend, Page } from './backend.js';
 import { MemoryBackend } from './backends/memory/memory-backend.js';
-import { previewPolicy, resolveRetryPolicy, type PolicyPreview } from './backoff.js';
+import { previewPolicy, resolveRetryPolicy, type CustomStrategy, type PolicyPreview } from './backoff.js';
 import { DeadLetterQueue, manualRetry, type ReplayOptions } from './dlq.js';
 import { InvalidStateError, JobNotFoundError, ValidationError } from './errors.js';
 import {
@@ -14,6 +14,7 @@ import {
   resolveJobOptions,
   resolveQueueOptions,
   resolveRetention,
+  resolveStrategies,
   toJson,
   type JobOptions,
   type QueueOptions,
@@ -50,6 +51,8 @@ export class Queue<Data = unknown, Result = unknown> {
   readonly options: ResolvedQueueOptions;
   readonly dlq: DeadLetterQueue;
   #init: Promise<void> | undefined;
+  /** Custom strategies known here: the queue's own, then those of its workers in this process. */
+  #strategies: Record<string, CustomStrategy>;
 
   constructor(name: string, options?: QueueOptions) {
     assertQueueName(name);
@@ -57,6 +60,18 @@ export class Queue<Data = unknown, Result = unknown> {
     this.options = resolveQueueOptions(options);
     this.backend = options?.backend ?? defaultMemoryBackend();
     this.dlq = new DeadLetterQueue(this);
+    this.#strategies = { ...this.options.strategies };
+  }
+
+  /**
+   * Makes a worker's custom strategies known to `preview()`. A name already known keeps its
+   * function (the queue's own option, or the first worker's).
+   * @internal
+   */
+  registerStrategies(strategies: Readonly<Record<string, CustomStrategy>>): void {
+    for (const [name, fn] of Object.entries(strategies)) {
+      if (!Object.hasOwn(this.#strategies, name)) this.#strategies[name] = fn;
+    }
   }
 
   /**
@@ -197,8 +212,14 @@ export class Queue<Data = unknown, Result = unknown> {
     return this.backend.evictions(this.name);
   }
 
-  /** What a policy (default: this queue's) will do, without running anything. */
-  preview(policy?: RetryPolicy): PolicyPreview {
-    return previewPolicy(policy === undefined ? this.options.retry : resolveRetryPolicy(policy, 'policy'));
+  /**
+   * What a policy (default: this queue's) will do, without running anything. A custom strategy is
+   * found in `options.strategies` (given here), then the queue's `strategies` option, then those of
+   * the Workers created on this queue object; an unknown one throws a ValidationError naming them.
+   */
+  preview(policy?: RetryPolicy, options: { strategies?: Readonly<Record<string, CustomStrategy>> } = {}): PolicyPreview {
+    const resolved = policy === undefined ? this.options.retry : resolveRetryPolicy(policy, 'policy');
+    const given = resolveStrategies(options?.strategies, 'options.strategies');
+    return previewPolicy(resolved, { strategies: { ...this.#strategies, ...given } });
   }
 }

@@ -146,7 +146,10 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     super();
     if (typeof handler !== 'function') throw new TypeError(`handler must be a function, received ${typeof handler}`);
     this.queue = queue;
-    this.options = resolveWorkerOptions(options, () => `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`);
+    const defaultId = (): string => `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.options = resolveWorkerOptions(options, defaultId, queue.options.strategies);
+    // So that queue.preview() shows what this worker's strategies would do.
+    queue.registerStrategies(this.options.strategies);
     this.id = this.options.workerId;
     this.#backend = queue.backend;
     this.#handler = handler;

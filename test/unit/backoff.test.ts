@@ -247,9 +247,9 @@ describe('computeBackoff: custom strategies', () => {
     const e = thrown(() => calc(custom('nope'), 1, {}, strategies));
     expect(e.field).toBe('retry.backoff.name');
     expect(e.message).toBe(
-      'retry.backoff.name must be a strategy registered on the worker (known: tenth, told, bad), received "nope"',
+      'retry.backoff.name must be the name of a custom strategy passed as strategies to the Worker, the Queue or preview (known: tenth, told, bad), received "nope"',
     );
-    expect(thrown(() => calc(custom('x'), 1)).rule).toBe('a strategy registered on the worker (known: none)');
+    expect(thrown(() => calc(custom('x'), 1)).rule).toBe('the name of a custom strategy passed as strategies to the Worker, the Queue or preview (known: none)');
     expect(() => calc(custom('toString'), 1, {}, strategies)).toThrow(ValidationError);
   });
 
