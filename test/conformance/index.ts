@@ -9,6 +9,7 @@ import { deliveryCases } from './delivery.case.js';
 import { dlqCases } from './dlq.case.js';
 import { inputCases } from './input.case.js';
 import { lifecycleCases } from './lifecycle.case.js';
+import { retentionCases } from './retention.case.js';
 import { retriesCases } from './retries.case.js';
 
 export type { ConformanceTarget };
@@ -21,5 +22,6 @@ export function runBackendConformance(target: ConformanceTarget): void {
     deliveryCases(h);
     dlqCases(h);
     inputCases(h);
+    retentionCases(h);
   });
 }

@@ -21,6 +21,8 @@ import type {
   Page,
   QueueEvent,
   RenewRequest,
+  RetentionSweep,
+  RetentionSweepResult,
   ReplayRequest,
   ReplayResult,
 } from '../../backend.js';
@@ -627,6 +629,11 @@ export class RedisBackend implements Backend {
       ...rule(s.dead),
       ...rule(s.cancelled),
     ]);
+  }
+
+  async sweepRetention(queue: string, sweep: RetentionSweep): Promise<RetentionSweepResult> {
+    const [ran, evicted] = (await this.#run('sweepRetention', queue, [sweep.intervalMs, sweep.max])) as [number, number];
+    return { ran: ran === 1, evicted };
   }
 
   async evictions(queue: string): Promise<EvictionCounts> {
