@@ -41,7 +41,9 @@ const LUA_KEYWORDS = new Set(
   ),
 );
 
-const BINARY: Partial<Record<ts.SyntaxKind, { lua: string; prec: number; operands: Kind | 'any'; kind: Kind }>> = {
+const BINARY: Partial<
+  Record<ts.SyntaxKind, { lua: string; prec: number; operands: Kind | 'any'; kind: Kind }>
+> = {
   [ts.SyntaxKind.BarBarToken]: { lua: 'or', prec: 1, operands: 'boolean', kind: 'boolean' },
   [ts.SyntaxKind.AmpersandAmpersandToken]: { lua: 'and', prec: 2, operands: 'boolean', kind: 'boolean' },
   [ts.SyntaxKind.EqualsEqualsEqualsToken]: { lua: '==', prec: 3, operands: 'any', kind: 'boolean' },
@@ -134,7 +136,8 @@ function jsonPieces(scope: Scope, node: ts.Expression): Piece[] {
     pieces.push({ lit: '}' });
     return pieces;
   }
-  if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) return [{ lit: JSON.stringify(node.text) }];
+  if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node))
+    {return [{ lit: JSON.stringify(node.text) }];}
   if (ts.isNumericLiteral(node)) return [{ lit: String(Number(node.text.replaceAll('_', ''))) }];
   if (node.kind === ts.SyntaxKind.TrueKeyword || node.kind === ts.SyntaxKind.FalseKeyword) {
     return [{ lit: node.getText(scope.file) }];
@@ -148,13 +151,18 @@ function jsonPieces(scope: Scope, node: ts.Expression): Piece[] {
     case 'json':
       return [{ code: e }];
     default:
-      fail(scope, node, `a ${e.kind === 'raw' ? 'string that may need JSON escaping' : e.kind} cannot be a JSON value`);
+      fail(
+        scope,
+        node,
+        `a ${e.kind === 'raw' ? 'string that may need JSON escaping' : e.kind} cannot be a JSON value`,
+      );
   }
 }
 
 function expression(scope: Scope, node: ts.Expression): Lua {
   if (ts.isParenthesizedExpression(node)) return expression(scope, node.expression);
-  if (ts.isNumericLiteral(node)) return { code: String(Number(node.text.replaceAll('_', ''))), kind: 'number', prec: ATOM };
+  if (ts.isNumericLiteral(node))
+    {return { code: String(Number(node.text.replaceAll('_', ''))), kind: 'number', prec: ATOM };}
   if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) {
     return { code: luaString(node.text), kind: jsonSafe(node.text) ? 'text' : 'raw', prec: ATOM };
   }
@@ -196,7 +204,11 @@ function expression(scope: Scope, node: ts.Expression): Lua {
     const a = expression(scope, node.left);
     const b = expression(scope, node.right);
     if (op.operands !== 'any' && (a.kind !== op.operands || b.kind !== op.operands)) {
-      fail(scope, node, `\`${node.operatorToken.getText(scope.file)}\` is translated for ${op.operands} operands only`);
+      fail(
+        scope,
+        node,
+        `\`${node.operatorToken.getText(scope.file)}\` is translated for ${op.operands} operands only`,
+      );
     }
     // Left-associative: a right operand of the same precedence keeps its parentheses.
     return { code: `${wrap(a, op.prec)} ${op.lua} ${wrap(b, op.prec + 1)}`, kind: op.kind, prec: op.prec };
@@ -253,7 +265,8 @@ function luaValue(scope: Scope, node: ts.Node, value: unknown): string {
   }
   if (typeof value === 'boolean') return String(value);
   if (typeof value === 'string') return luaString(value);
-  if (value === null || typeof value !== 'object') fail(scope, node, 'a constant must be a number, string or JSON data');
+  if (value === null || typeof value !== 'object')
+    {fail(scope, node, 'a constant must be a number, string or JSON data');}
   return luaString(JSON.stringify(value));
 }
 
@@ -268,7 +281,10 @@ function luaComment(node: ts.Node): string[] {
   for (const d of docs) {
     const tagText = (d.tags ?? []).map((t) => ts.getTextOfJSDocComment(t.comment) ?? '').join(' ');
     const text = [ts.getTextOfJSDocComment(d.comment) ?? '', tagText].join(' ');
-    const flat = text.replace(/\{@link ([^}]+)\}/g, '$1').replace(/\s+/g, ' ').trim();
+    const flat = text
+      .replace(/\{@link ([^}]+)\}/g, '$1')
+      .replace(/\s+/g, ' ')
+      .trim();
     if (flat) lines.push(...wrapWords(flat, 96).map((l) => `-- ${l}`));
   }
   return lines;
@@ -292,7 +308,12 @@ function wrapWords(text: string, width: number): string[] {
  * `values` its runtime exports (the constants are generated from these), `from` the path named in
  * the header. Returns the Lua text, or '' when the module has no `@lua` export.
  */
-export function luaTwins(fileName: string, sourceText: string, values: Record<string, unknown>, header: string): string {
+export function luaTwins(
+  fileName: string,
+  sourceText: string,
+  values: Record<string, unknown>,
+  header: string,
+): string {
   const file = ts.createSourceFile(fileName, sourceText, ts.ScriptTarget.ES2022, true);
   const names = new Map<string, Kind>();
   const functions = new Map<string, { params: Kind[]; result: Kind }>();
@@ -306,7 +327,7 @@ export function luaTwins(fileName: string, sourceText: string, values: Record<st
       for (const decl of statement.declarationList.declarations) {
         if (!ts.isIdentifier(decl.name)) fail(scope, decl, 'a `@lua` constant must be a plain name');
         const name = decl.name.text;
-        if (!(name in values)) fail(scope, decl, 'not found among the module\'s runtime exports');
+        if (!(name in values)) fail(scope, decl, "not found among the module's runtime exports");
         body.push(...luaComment(statement), `local ${name} = ${luaValue(scope, decl, values[name])}`, '');
         names.set(name, valueKind(values[name]));
       }

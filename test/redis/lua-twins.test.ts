@@ -36,7 +36,10 @@ describeRedis('Lua twins of the TypeScript rules', () => {
     let checked = 0;
     for (const [name, value] of Object.entries({ ...rules, ...keys })) {
       if (typeof value === 'function') continue;
-      const tagged = readFileSync(join(luaDir, 'generated', name.startsWith('KEY_') ? 'keys.lua' : 'transitions.lua'), 'utf8');
+      const tagged = readFileSync(
+        join(luaDir, 'generated', name.startsWith('KEY_') ? 'keys.lua' : 'transitions.lua'),
+        'utf8',
+      );
       if (!tagged.includes(`local ${name} =`)) continue;
       const expected = typeof value === 'object' ? JSON.stringify(value) : value;
       expect(await lua(client, name), name).toEqual(expected);
@@ -53,8 +56,12 @@ describeRedis('Lua twins of the TypeScript rules', () => {
       expect(await lua(client, `isSuspect(${s}, ${m})`), `isSuspect(${s}, ${m})`).toBe(rules.isSuspect(s, m));
     }
     for (const outcome of ['succeeded', 'failed', 'timed_out', 'interrupted', 'stalled', 'cancelled']) {
-      expect(await lua(client, `countsAsFailure('${outcome}')`), outcome).toBe(rules.countsAsFailure(outcome));
-      expect(await lua(client, `keepsPreviousDelay('${outcome}')`), outcome).toBe(rules.keepsPreviousDelay(outcome));
+      expect(await lua(client, `countsAsFailure('${outcome}')`), outcome).toBe(
+        rules.countsAsFailure(outcome),
+      );
+      expect(await lua(client, `keepsPreviousDelay('${outcome}')`), outcome).toBe(
+        rules.keepsPreviousDelay(outcome),
+      );
     }
   });
 
@@ -68,7 +75,9 @@ describeRedis('Lua twins of the TypeScript rules', () => {
     ] as const) {
       expect(await lua(client, `stallRetryExplanation(${s}, ${m})`)).toBe(rules.stallRetryExplanation(s, m));
       expect(await lua(client, `poisonExplanation(${s}, ${m})`)).toBe(rules.poisonExplanation(s, m));
-      expect(await lua(client, `stallDecision(${s}, ${m}, ${now})`)).toBe(JSON.stringify(rules.stallDecision(s, m, now)));
+      expect(await lua(client, `stallDecision(${s}, ${m}, ${now})`)).toBe(
+        JSON.stringify(rules.stallDecision(s, m, now)),
+      );
       expect(await lua(client, `stallAttemptEnd(${s}, ${m}, ${now})`)).toBe(
         JSON.stringify(rules.stallAttemptEnd(s, m, now)),
       );

@@ -39,7 +39,9 @@ describe('Lua includes', () => {
     const code = ownCode(text);
     const unused = [...text.matchAll(INCLUDE)]
       .map((m) => m[1]!)
-      .filter((inc) => !definedNames(read(`${inc}.lua`)).some((name) => new RegExp(`\\b${name}\\b`).test(code)));
+      .filter(
+        (inc) => !definedNames(read(`${inc}.lua`)).some((name) => new RegExp(`\\b${name}\\b`).test(code)),
+      );
     expect(unused).toEqual([]);
   });
 

@@ -81,9 +81,9 @@ describe('luaTwins', () => {
   });
 
   it('refuses what it cannot translate faithfully, naming the line', () => {
-    expect(twinError('/** @lua */ export function f(a: number): number {\n  const b = a;\n  return b;\n}')).toContain(
-      'rules.ts:1: a `@lua` function body must be a single `return <expression>`',
-    );
+    expect(
+      twinError('/** @lua */ export function f(a: number): number {\n  const b = a;\n  return b;\n}'),
+    ).toContain('rules.ts:1: a `@lua` function body must be a single `return <expression>`');
     // A string parameter's text may need escaping: not spliced into JSON.
     expect(twinError('/** @lua */ export function f(s: string): unknown {\n  return { s };\n}')).toContain(
       'rules.ts:2: a string that may need JSON escaping cannot be a JSON value',
@@ -92,16 +92,18 @@ describe('luaTwins', () => {
       'a template substitution must be a number or an escape-free text',
     );
     // `c and a or b` would be wrong for a false `a`.
-    expect(twinError('/** @lua */ export function f(a: boolean): boolean {\n  return a ? false : true;\n}')).toContain(
-      'both branches must be of one kind, and not booleans',
-    );
-    expect(twinError('/** @lua */ export function f(a: number): number {\n  return Math.max(a, 1);\n}')).toContain(
-      'expression not translated',
-    );
+    expect(
+      twinError('/** @lua */ export function f(a: boolean): boolean {\n  return a ? false : true;\n}'),
+    ).toContain('both branches must be of one kind, and not booleans');
+    expect(
+      twinError('/** @lua */ export function f(a: number): number {\n  return Math.max(a, 1);\n}'),
+    ).toContain('expression not translated');
     expect(twinError('/** @lua */ export function f(a: number): number {\n  return g(a);\n}')).toContain(
       'only earlier `@lua` functions can be called',
     );
-    expect(twinError('/** @lua */ export const X = 0.5;', { X: 0.5 })).toContain('a number constant must be a whole number');
+    expect(twinError('/** @lua */ export const X = 0.5;', { X: 0.5 })).toContain(
+      'a number constant must be a whole number',
+    );
     expect(twinError('/** @lua */ export function f(end: number): number {\n  return end;\n}')).toContain(
       'a Lua keyword cannot be a parameter name',
     );

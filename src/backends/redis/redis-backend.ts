@@ -11,7 +11,6 @@ import type {
   AddResult,
   Backend,
   CancelResult,
-  ClaimedJob,
   ClaimRequest,
   ClaimResult,
   DeadGroupStats,
@@ -30,19 +29,30 @@ import { BackendClosedError, ValidationError } from '../../errors.js';
 import { cancelExplanation } from '../../transitions.js';
 import type {
   Attempt,
-  AttemptTrigger,
   DeadReason,
   EvictionCounts,
   Job,
-  JobOptionsStored,
   JobState,
-  ManualTrigger,
-  Refusal,
   RetentionSettings,
   StateCounts,
 } from '../../types.js';
+import { BlockingWait } from './blocking-wait.js';
 import { scripts, type ScriptName } from './generated/scripts.js';
 import { metaKeyPattern, queueKeys, queueOfMetaKey, type QueueKeys } from './keys.js';
+import {
+  decodeAdd,
+  decodeClaim,
+  decodeEventEntry,
+  decodeFinish,
+  decodeJob,
+  encodeAdd,
+  encodeClaim,
+  encodeFinish,
+  encodeReplay,
+  type ClaimReply,
+  type FinishReply,
+  type RawJob,
+} from './wire.js';
 
 type Client = Redis | Cluster;
 
@@ -70,61 +80,13 @@ export interface RedisBackendOptions {
  * design): `waitForWork` guards them itself.
  */
 const SOCKET_TIMEOUT_MS = 5000;
-const DONE_DECISION = JSON.stringify({ action: 'done' });
-const SAFE_WORKER_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
-
-/** Worker ids are written into JSON records by the scripts unescaped: only safe ones get there. */
-function assertSafeWorkerId(id: string | undefined): void {
-  if (id !== undefined && id !== '' && !SAFE_WORKER_ID.test(id)) {
-    throw new ValidationError('workerId', "1-100 characters of letters, digits, '_', '.', ':' or '-'", id);
-  }
-}
-
-/** claim-10.lua's reply: recovered, paused, nextWakeInMs, options table, jobs as one string. */
-type ClaimReply = [number, number, number, string[], string];
-
-function decodeClaim(r: ClaimReply): ClaimResult {
-  const jobs: ClaimedJob[] = [];
-  const table = r[3];
-  const opts = new Map<string, string>();
-  for (let i = 0; i < table.length; i += 2) opts.set(table[i] as string, table[i + 1] as string);
-  if (r[4] !== '') {
-    for (const rec of r[4].split('\x1e')) {
-      const f = rec.split('\x1f');
-      const p = (f[4] as string).split(',');
-      jobs.push({
-        id: f[0] as string,
-        name: f[1] as string,
-        data: f[2] as string,
-        opts: opts.get(f[3] as string) ?? '{}',
-        attempt: Number(p[0]),
-        trigger: p[1] as AttemptTrigger,
-        dueAt: Number(p[2]),
-        startedAt: Number(p[3]),
-        leaseExpiresAt: Number(p[4]),
-        failures: Number(p[5]),
-        stalls: Number(p[6]),
-        prevDelayMs: p[7] === '' ? undefined : Number(p[7]),
-        manual: f[5] === '' || f[5] === undefined ? undefined : (JSON.parse(f[5]) as ManualTrigger),
-        exclusive: p[8] === '1',
-      });
-    }
-  }
-  return { jobs, recovered: r[0], paused: r[1] === 1, nextWakeInMs: r[2] < 0 ? undefined : r[2] };
-}
-
 export class RedisBackend implements Backend {
   readonly kind = 'redis';
   readonly client: Client;
   readonly prefix: string;
   readonly #ownsClient: boolean;
   readonly #keys = new Map<string, QueueKeys>();
-  readonly #blockers: Client[] = [];
-  readonly #busyBlockers = new Set<Client>();
-  /** A blocking connection's CLIENT ID, with the connection epoch it belongs to. */
-  readonly #clientIds = new WeakMap<Client, { id: number; epoch: number }>();
-  /** Bumped each time a blocking connection closes: after a reconnect its CLIENT ID is another. */
-  readonly #epochs = new WeakMap<Client, number>();
+  readonly #blocking: BlockingWait;
   readonly #onWarning: (message: string) => void;
   #closed = false;
   #checked: Promise<void> | undefined;
@@ -147,6 +109,7 @@ export class RedisBackend implements Backend {
       throw new ValidationError('prefix', "1-32 characters of letters, digits, '_', '.' or '-'", this.prefix);
     }
     this.#onWarning = options.onWarning ?? ((m) => console.warn(`[retraced] ${m}`));
+    this.#blocking = new BlockingWait(this.client);
     for (const [name, s] of Object.entries(scripts)) {
       this.client.defineCommand(`rt_${name}`, { numberOfKeys: s.numberOfKeys, lua: s.lua });
     }
@@ -192,37 +155,7 @@ export class RedisBackend implements Backend {
   }
 
   async add(queue: string, jobs: readonly AddRequest[]): Promise<AddResult[]> {
-    // Each distinct options text travels once per call, not once per job.
-    const optIndex = new Map<string, number>();
-    const table: (string | number)[] = [];
-    const perJob: (string | number)[] = [];
-    let toGenerate = 0;
-    for (const j of jobs) {
-      let oi = optIndex.get(j.opts);
-      if (oi === undefined) {
-        oi = optIndex.size + 1;
-        optIndex.set(j.opts, oi);
-        table.push(j.opts, j.maxStalls);
-      }
-      if (j.id === undefined) toGenerate++;
-      perJob.push(j.id ?? '', j.name, j.data, oi, j.runAt !== undefined ? `@${j.runAt}` : j.delayMs);
-    }
-    const out = (await this.#run('add', queue, [jobs.length, toGenerate, optIndex.size, ...table, ...perJob])) as (
-      | string
-      | number
-    )[];
-    const res: AddResult[] = [];
-    if (out[0] === 'r') {
-      // Every job created with consecutive generated ids, all in one state.
-      const first = Number(out[1]);
-      const state = out[2] as JobState;
-      for (let i = 0; i < jobs.length; i++) res.push({ id: String(first + i), created: true, state });
-      return res;
-    }
-    for (let i = 1; i < out.length; i += 3) {
-      res.push({ id: String(out[i]), created: out[i + 1] === 1, state: out[i + 2] as JobState });
-    }
-    return res;
+    return decodeAdd((await this.#run('add', queue, encodeAdd(jobs))) as (string | number)[], jobs.length);
   }
 
   async getJob(queue: string, id: string): Promise<Job | null> {
@@ -303,128 +236,26 @@ export class RedisBackend implements Backend {
   }
 
   async cancel(queue: string, id: string, by: string, reason: string | undefined): Promise<CancelResult> {
-    const decision = JSON.stringify({ action: 'cancelled', explanation: cancelExplanation(by, reason) });
-    const r = (await this.#run('cancel', queue, [id, by, reason ?? '', decision])) as string[];
+    // How the attempt of an active job ends (the script records it only for an active job).
+    const ending = JSON.stringify({
+      outcome: 'cancelled',
+      decision: { action: 'cancelled', explanation: cancelExplanation(by, reason) },
+    });
+    const r = (await this.#run('cancel', queue, [id, by, reason ?? '', ending])) as string[];
     if (r[0] === 'ok') return { ok: true, previous: r[1] as JobState };
     if (r[0] === 'not_found') return { ok: false, reason: 'not_found' };
     return { ok: false, reason: 'finished', state: r[1] as JobState };
   }
 
   async claim(queue: string, req: ClaimRequest): Promise<ClaimResult> {
-    assertSafeWorkerId(req.workerId);
-    const r = await this.#run('claim', queue, [
-      req.workerId,
-      req.leaseMs,
-      req.max,
-      req.exclusiveOk ? '1' : '0',
-    ]);
-    return decodeClaim(r as ClaimReply);
+    return decodeClaim((await this.#run('claim', queue, encodeClaim(req))) as ClaimReply);
   }
 
-  /**
-   * Blocks on the queue's wake list (BLPOP) until a token arrives, `timeoutMs` passes, or `signal`
-   * aborts. The timeout is kept by a local timer, not by Redis: Redis checks blocked clients'
-   * timeouts only on its cron tick (every 1000/hz ms, 100 ms by default), which would make delayed
-   * jobs start up to 100 ms late. When the timer wins, the BLPOP is ended with CLIENT UNBLOCK (or,
-   * where that is not allowed, left to run out before its connection is reused).
-   */
+  /** Blocks until the queue's wake list gets a token, `timeoutMs` passes or `signal` aborts (blocking-wait.ts). */
   async waitForWork(queue: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
     if (signal.aborted) return;
     if (this.#closed) throw new BackendClosedError('redis backend');
-    let conn = this.#blockers.pop();
-    if (!conn) {
-      // Without a socket timeout: a BLPOP gets no reply until it ends (the guard below covers it).
-      conn =
-        this.client instanceof Redis
-          ? this.client.duplicate({ socketTimeout: undefined })
-          : (this.client.duplicate as () => Client).call(this.client);
-      // Connection errors surface as the failed command; without a listener ioredis logs them.
-      conn.on('error', () => undefined);
-      const made = conn;
-      made.on('close', () => this.#epochs.set(made, (this.#epochs.get(made) ?? 0) + 1));
-    }
-    const c = conn;
-    this.#busyBlockers.add(c);
-    let broken = false;
-    const drop = (): void => {
-      broken = true;
-      c.disconnect();
-    };
-    signal.addEventListener('abort', drop, { once: true });
-    // A half-open connection would block forever: give up on it a little after the timeout.
-    const guard = setTimeout(drop, timeoutMs + 2000);
-    // Both made before the first await: an abort or the deadline must end this wait wherever it is.
-    // (A connection dropped while it was reconnecting never reconnects, and a command queued on it
-    // never settles: nothing here may wait on such a command alone.)
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    const local = new Promise<'timer'>((resolve) => (timer = setTimeout(() => resolve('timer'), timeoutMs)));
-    const aborted = new Promise<'abort'>((resolve) => {
-      onAbort = () => resolve('abort');
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-    const finish = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort as () => void);
-    };
-    // The id is only trusted for the connection epoch it was read in: after a reconnect (a Redis
-    // restart) another client may hold the old id, and unblocking it would wake a stranger.
-    let known = this.#clientIds.get(c);
-    if (known === undefined || known.epoch !== (this.#epochs.get(c) ?? 0)) {
-      const epoch = this.#epochs.get(c) ?? 0;
-      const asked = c.call('CLIENT', 'ID').then(
-        (id) => ({ id: Number(id), epoch }),
-        () => undefined,
-      );
-      const got = await Promise.race([asked, local, aborted]);
-      if (got === 'timer' || got === 'abort') {
-        // No id in time (the connection is down or dropped): give this wait up; the caller looks again.
-        finish();
-        clearTimeout(guard);
-        signal.removeEventListener('abort', drop);
-        this.#busyBlockers.delete(c);
-        c.disconnect();
-        return;
-      }
-      known = got;
-      if (known) this.#clientIds.set(c, known);
-    }
-    let popError: unknown;
-    // Redis's own timeout is only a backstop, a little after ours.
-    const blocking = c.blpop(this.#k(queue).wake, (timeoutMs + 250) / 1000).then(
-      () => 'pop' as const,
-      (e: unknown) => {
-        popError = e;
-        return 'error' as const;
-      },
-    );
-    const settled = blocking.finally(() => {
-      clearTimeout(guard);
-      signal.removeEventListener('abort', drop);
-      this.#busyBlockers.delete(c);
-      if (broken || this.#closed) c.disconnect();
-      else this.#blockers.push(c);
-    });
-    const first = await Promise.race([blocking, local, aborted]);
-    finish();
-    if (first === 'timer' && known !== undefined && known.epoch === (this.#epochs.get(c) ?? 0)) {
-      const id = known.id;
-      try {
-        // 1 = it was blocked and is now released; 0 = the BLPOP has not reached Redis yet: try
-        // again shortly, then leave it to run out its backstop rather than wait for it.
-        for (let tries = 0; tries < 3; tries++) {
-          if ((await this.client.call('CLIENT', 'UNBLOCK', String(id))) === 1) {
-            await settled;
-            break;
-          }
-          await new Promise((r) => setTimeout(r, 1));
-        }
-      } catch {
-        // CLIENT UNBLOCK refused (ACL): the BLPOP runs out on its own; its connection waits till then.
-      }
-    } else if (first === 'error' && !broken && !signal.aborted) {
-      throw popError;
-    }
+    await this.#blocking.wait(this.#k(queue).wake, timeoutMs, signal);
   }
 
   async renew(queue: string, leases: readonly RenewRequest[], leaseMs: number): Promise<boolean[]> {
@@ -435,84 +266,12 @@ export class RedisBackend implements Backend {
     return r.map((x) => x === 1);
   }
 
-  finishAndClaim(queue: string, reqs: readonly FinishRequest[], claim: ClaimRequest): Promise<[FinishResult[], ClaimResult]> {
-    return this.#finish(queue, reqs, claim);
-  }
-
-  async #finish(
+  async finishAndClaim(
     queue: string,
     reqs: readonly FinishRequest[],
-    claim: ClaimRequest | undefined,
+    claim: ClaimRequest,
   ): Promise<[FinishResult[], ClaimResult]> {
-    assertSafeWorkerId(claim?.workerId);
-    const args: (string | number)[] = [
-      reqs.length,
-      claim?.max ?? 0,
-      claim?.workerId ?? '',
-      claim?.leaseMs ?? 0,
-      claim?.exclusiveOk ? '1' : '0',
-    ];
-    const defaultWorker = claim?.workerId ?? '';
-    for (const r of reqs) {
-      assertSafeWorkerId(r.workerId);
-      const heldMs = r.heldMs !== undefined && r.heldMs > 0 ? Math.round(r.heldMs) : 0;
-      const d = r.decision;
-      if (d.action === 'done' && r.outcome === 'succeeded' && r.workerId === defaultWorker && !r.error && !r.errorClass) {
-        // The common case, in 5 elements (finish-10.lua fills in the rest).
-        args.push('d', r.id, r.attempt, heldMs, r.result ?? 'null');
-        continue;
-      }
-      let body = `"outcome":"${r.outcome}"`;
-      const errorJson = r.error ? JSON.stringify(r.error) : '';
-      if (r.error) body += `,"error":${errorJson}`;
-      if (r.errorClass) body += `,"errorClass":"${r.errorClass}"`;
-      if (r.rule) body += `,"rule":${JSON.stringify(r.rule)}`;
-      let decision: string;
-      let third: string | number = '';
-      if (d.action === 'retry') {
-        decision = JSON.stringify(d).slice(0, -1);
-        third = d.delayMs;
-      } else if (d.action === 'done') {
-        decision = DONE_DECISION;
-      } else {
-        decision = JSON.stringify(d);
-        third = d.reason;
-      }
-      args.push(
-        'x',
-        r.id,
-        r.attempt,
-        r.workerId,
-        r.outcome,
-        body,
-        d.action,
-        decision,
-        third,
-        r.result ?? 'null',
-        r.fingerprint ?? '',
-        r.fingerprintLabel ?? '',
-        r.error?.code ?? '',
-        d.action === 'dead' ? errorJson : '',
-        r.errorClass ?? '',
-        heldMs,
-      );
-    }
-    const [out, claimReply] = (await this.#run('finish', queue, args)) as [string, ClaimReply];
-    const res: FinishResult[] = [];
-    for (const rec of out === '' ? [] : out.split(';')) {
-      const [status, state, next, at] = rec.split(',') as [string, string, string, string];
-      if (status === 'ok') {
-        res.push({
-          ok: true,
-          state: state as JobState,
-          finishedAt: Number(at),
-          ...(next === '' ? {} : { nextDueAt: Number(next) }),
-        });
-      } else {
-        res.push({ ok: false, reason: status === 'stale' ? 'stale' : 'not_found' });
-      }
-    }
-    return [res, decodeClaim(claimReply)];
+    return decodeFinish((await this.#run('finish', queue, encodeFinish(reqs, claim))) as FinishReply);
   }
 
   async recoverStalled(queue: string): Promise<number> {
@@ -570,20 +329,7 @@ export class RedisBackend implements Backend {
   }
 
   async replay(queue: string, req: ReplayRequest): Promise<ReplayResult> {
-    let manual = `{"by":${JSON.stringify(req.by)}`;
-    if (req.note !== undefined) manual += `,"note":${JSON.stringify(req.note)}`;
-    if (req.patch !== undefined) manual += `,"patch":${req.patch}`;
-    const r = (await this.#run('replay', queue, [
-      req.id,
-      req.expectedAttempts,
-      req.data ?? '',
-      manual,
-      req.by,
-      req.alsoScheduled ? '1' : '0',
-    ])) as (
-      | string
-      | number
-    )[];
+    const r = (await this.#run('replay', queue, encodeReplay(req))) as (string | number)[];
     if (r[0] === 'ok') return { ok: true, at: Number(r[1]) };
     if (r[0] === 'not_found') return { ok: false, reason: 'not_found' };
     return { ok: false, reason: r[0] as 'not_dead' | 'changed', state: r[1] as JobState };
@@ -656,23 +402,9 @@ export class RedisBackend implements Backend {
       const entries = await this.client.xrange(this.#k(queue).events, from, '+', 'COUNT', Math.max(10, count));
       if (entries.length === 0) break;
       for (const [seq, flat] of entries) {
-        const fields: Record<string, string> = {};
-        for (let i = 0; i < flat.length; i += 2) fields[flat[i] as string] = flat[i + 1] as string;
-        const { t = '', at = '0', id = '', ...rest } = fields;
-        const ids = id.includes(',') ? id.split(',') : [id];
-        const cols = ids.length > 1 ? Object.entries(rest).map(([k, v]) => [k, v.split(',')] as const) : undefined;
-        ids.forEach((jobId, i) => {
+        decodeEventEntry(seq, flat).forEach((event, i) => {
           if (seq === base && i <= skipUpTo) return;
-          if (out.length >= count) return;
-          // A column stored once applies to every job of the entry.
-          const f = cols ? Object.fromEntries(cols.map(([k, vs]) => [k, (vs.length === 1 ? vs[0] : vs[i]) ?? ''])) : rest;
-          out.push({
-            seq: ids.length > 1 ? `${seq}#${i}` : seq,
-            type: t,
-            ...(jobId ? { jobId } : {}),
-            at: Number(at),
-            fields: f,
-          });
+          if (out.length < count) out.push(event);
         });
       }
       from = `(${entries[entries.length - 1]![0]}`;
@@ -683,71 +415,7 @@ export class RedisBackend implements Backend {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const c of [...this.#blockers, ...this.#busyBlockers]) c.disconnect();
-    this.#blockers.length = 0;
+    this.#blocking.close();
     if (this.#ownsClient) await this.client.quit().catch(() => this.client.disconnect());
   }
-}
-
-/** What read-10.lua returns per job: the hash (flat), the attempt records, the options text. */
-type RawJob = [string[], string[], string];
-
-function refusals(h: Record<string, string>): Refusal[] {
-  const items: [number, Refusal][] = [];
-  for (const [k, v] of Object.entries(h)) {
-    const m = /^r(\d+)$/.exec(k);
-    if (m) items.push([Number(m[1]), JSON.parse(v) as Refusal]);
-  }
-  return items.sort((a, b) => a[0] - b[0]).map(([, v]) => v);
-}
-
-function decodeJob(queue: string, id: string, raw: RawJob): Job | null {
-  const [flat, history, optsText] = raw;
-  const h: Record<string, string> = {};
-  for (let i = 0; i < flat.length; i += 2) h[flat[i] as string] = flat[i + 1] as string;
-  if (!h.st) return null;
-  const state = h.st as JobState;
-  const current =
-    state === 'active' && h.cur
-      ? {
-          current: {
-            n: Number(h.cur),
-            trigger: h.trg as AttemptTrigger,
-            dueAt: Number(h.due),
-            startedAt: Number(h.sa),
-            workerId: h.wid ?? '',
-            leaseExpiresAt: Number(h.le),
-            ...(h.man ? { manual: JSON.parse(h.man) as ManualTrigger } : {}),
-          },
-        }
-      : {};
-  return {
-    id,
-    queue,
-    name: h.name ?? '',
-    data: JSON.parse(h.data ?? 'null') as unknown,
-    state,
-    createdAt: Number(h.ct),
-    dueAt: Number(h.due),
-    options: JSON.parse(optsText || '{}') as JobOptionsStored,
-    attempts: history.map((r) => JSON.parse(r) as Attempt),
-    stalls: Number(h.sc ?? 0),
-    failures: Number(h.fl ?? 0),
-    refusals: refusals(h),
-    ...current,
-    ...(h.man && state !== 'active' ? { pendingManual: JSON.parse(h.man) as ManualTrigger } : {}),
-    ...(h.res !== undefined ? { result: JSON.parse(h.res) as unknown } : {}),
-    ...(h.ft !== undefined ? { finishedAt: Number(h.ft) } : {}),
-    ...(state === 'dead' && h.dr
-      ? {
-          dead: {
-            reason: h.dr as DeadReason,
-            at: Number(h.dat),
-            fingerprint: h.fp ?? '',
-            ...(h.derr ? { error: JSON.parse(h.derr) as NonNullable<Job['dead']>['error'] } : {}),
-          },
-        }
-      : {}),
-    ...(h.cnl ? { cancelled: JSON.parse(h.cnl) as NonNullable<Job['cancelled']> } : {}),
-  };
 }

@@ -1,7 +1,7 @@
 --[[
   Cancels a scheduled, waiting or active job: a terminal state with who and why. An active job's
   attempt is recorded as cancelled; its worker's lease is gone, so its late result is refused.
-  ARGV[1] key prefix  ARGV[2] id  ARGV[3] by  ARGV[4] reason ('' = none)  ARGV[5] decision JSON
+  ARGV[1] key prefix  ARGV[2] id  ARGV[3] by  ARGV[4] reason ('' = none)  ARGV[5] how the attempt of an active job ends: JSON {outcome, decision}
   Returns { 'ok', previous state } | { 'not_found' } | { 'finished', state }
 ]]
 --- @include "includes/rcall"
@@ -22,7 +22,7 @@ if st == 'completed' or st == 'dead' or st == 'cancelled' then return { 'finishe
 local now = nowMs()
 if st == 'active' then
   local cur = tonumber(f[2])
-  local rec = attemptRecord(cur, f[3], tonumber(f[4]), tonumber(f[5]), now, f[6], '"outcome":"cancelled","decision":' .. ARGV[5], f[7])
+  local rec = attemptRecord(cur, f[3], tonumber(f[4]), tonumber(f[5]), now, f[6], ARGV[5], f[7])
   appendAttempt(P, id, rec)
   rcall('HSET', jk, 'n', cur)
   if f[7] and f[7] ~= '' then rcall('HSET', jk, 'man', '') end

@@ -8,11 +8,12 @@
   ARGV[6] '1' when the worker will be idle after these finishes (it may take a suspect alone)
   then per request either 'd' and 4 fields, for an attempt that succeeded and is done, run by the
   worker of ARGV[4]: id, attempt, held ms, result JSON (most requests: 5 elements, not 16); or 'x'
-  and 15 fields: id, attempt, workerId, outcome, body (JSON fragment),
-    action (done|retry|dead), decision JSON (for retry: without its closing brace, Redis adds
-    nextDueAt), delayMs or dead reason, result JSON, fingerprint, fingerprint label, error code,
-    error JSON, error class ('' = none), held ms (time in the worker's prefetch buffer before the
-    handler started: the attempt started at the claim time plus this)
+  and 15 fields: id, attempt, workerId, outcome, ending (the JSON object
+    {outcome, error?, errorClass?, rule?}), action (done|retry|dead), decision JSON (for a retry,
+    Redis merges nextDueAt into it), delayMs or dead reason, result JSON, fingerprint, fingerprint
+    label, error code, error JSON, error class ('' = none), held ms (time in the worker's prefetch
+    buffer before the handler started: the attempt started at the claim time plus this)
+  (the TypeScript half of this encoding: src/backends/redis/wire.ts)
   Returns { results, claim } where results is one string, per request "status,state,nextDueAt,
   finishedAt" (status ok|stale|not_found, state and nextDueAt '' = none), requests apart by ';';
   and claim is shaped like claim-10.lua's reply.
@@ -27,6 +28,7 @@
 --- @include "includes/wake"
 --- @include "includes/earliestDue"
 --- @include "includes/attemptRecord"
+--- @include "includes/jsonMerge"
 --- @include "includes/appendAttempt"
 --- @include "includes/addDead"
 --- @include "includes/applyRetention"
@@ -49,20 +51,23 @@ local waitIds = {}
 local schedArgs = {}
 -- Is the job's last attempt record this request's own (same attempt, worker and outcome)? Then the
 -- request was applied already: a lease recovered or cancelled ends the attempt as stalled or
--- cancelled, never with the worker's outcome.
-local function isRepeat(P, id, attemptS, wid, outcome)
+-- cancelled, never with the worker's outcome. Only asked of a job no longer active whose attempt
+-- number still matches, which is rare: decoding the record costs nothing on the hot path.
+local function isRepeat(P, id, attempt, wid, outcome)
   local last = rcall('LINDEX', P .. KEY_HISTORY .. id, -1)
   if not last then return false end
-  return string.find(last, '{"n":' .. attemptS .. ',', 1, true) == 1 and
-    string.find(last, '"workerId":"' .. wid .. '"', 1, true) ~= nil and
-    string.find(last, '"outcome":"' .. outcome .. '"', 1, true) ~= nil
+  local rec = cjson.decode(last)
+  return rec.n == attempt and rec.workerId == wid and rec.outcome == outcome
 end
+
+-- How every short request ('d') ends: succeeded, done.
+local DONE_ENDING = '{"outcome":"succeeded","decision":{"action":"done"}}'
 
 local pos = 7
 for _ = 1, count do
   local A
   if ARGV[pos] == 'd' then
-    A = { ARGV[pos + 1], ARGV[pos + 2], ARGV[4], 'succeeded', '"outcome":"succeeded"', 'done', '{"action":"done"}', '',
+    A = { ARGV[pos + 1], ARGV[pos + 2], ARGV[4], 'succeeded', '', 'done', '', '',
       ARGV[pos + 4], '', '', '', '', '', ARGV[pos + 3] }
     pos = pos + 5
   else
@@ -75,7 +80,7 @@ for _ = 1, count do
   local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl')
   if not f[1] then
     out[#out + 1] = 'not_found,,,' .. nowS
-  elseif f[1] ~= 'active' and tonumber(f[2]) == attempt and isRepeat(P, id, A[2], A[3], A[4]) then
+  elseif f[1] ~= 'active' and tonumber(f[2]) == attempt and isRepeat(P, id, attempt, A[3], A[4]) then
     -- This very finish, applied already and sent again (a client resends a command whose reply a
     -- broken connection lost): answered as before, nothing recorded twice.
     out[#out + 1] = 'ok,' .. f[1] .. ',,' .. nowS
@@ -92,7 +97,7 @@ for _ = 1, count do
     local nextDue = ''
     if action == 'retry' then
       nextDue = S(now + tonumber(A[8]))
-      decision = decision .. ',"nextDueAt":' .. nextDue .. '}'
+      decision = jsonMerge(decision, '{"nextDueAt":' .. nextDue .. '}')
     end
     local cur = f[2]
     local due = tonumber(f[4])
@@ -103,7 +108,9 @@ for _ = 1, count do
       if sa > now then sa = now end
       saS = S(sa)
     end
-    local rec = attemptRecord(cur, f[3], f[4], saS, nowS, f[6], A[5] .. ',"decision":' .. decision, f[7])
+    local ending = DONE_ENDING
+    if A[5] ~= '' then ending = jsonMerge(A[5], '{"decision":' .. decision .. '}') end
+    local rec = attemptRecord(cur, f[3], f[4], saS, nowS, f[6], ending, f[7])
     if f[7] and f[7] ~= '' then rcall('HSET', jk, 'man', '') end
     local fl = f[8]
     if countsAsFailure(outcome) then fl = S(tonumber(fl) + 1) end

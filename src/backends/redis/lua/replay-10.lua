@@ -3,8 +3,9 @@
   "manual" and who/note/patch; attempt numbering continues and the retry budget starts afresh.
   Optimistic: refused if the job's attempt count changed since the caller read it.
   ARGV[1] key prefix  ARGV[2] id  ARGV[3] expected attempt count  ARGV[4] new data ('' = unchanged)
-  ARGV[5] manual trigger JSON without its closing brace (Redis adds "at")  ARGV[6] by
+  ARGV[5] manual trigger JSON {by, note?} (Redis merges patch and at into it)  ARGV[6] by
   ARGV[7] '1' to also accept a scheduled job (a retry by hand: it runs now, its budget kept)
+  ARGV[8] the data patch as a diff, JSON ('' = none)
   Returns { 'ok', at } | { 'not_found' } | { 'not_dead', state } | { 'changed', state }
 ]]
 --- @include "includes/rcall"
@@ -13,6 +14,7 @@
 --- @include "includes/flushEvents"
 --- @include "includes/wake"
 --- @include "includes/removeDead"
+--- @include "includes/jsonMerge"
 --- @include "generated/keys"
 local P = ARGV[1]
 local id = ARGV[2]
@@ -32,7 +34,10 @@ else
   rcall('HDEL', jk, 'dr', 'dat', 'fp', 'ec', 'derr', 'ft')
 end
 if ARGV[4] ~= '' then rcall('HSET', jk, 'data', ARGV[4]) end
-rcall('HSET', jk, 'st', 'waiting', 'due', now, 'trg', 'manual', 'man', ARGV[5] .. ',"at":' .. now .. '}')
+local man = ARGV[5]
+if ARGV[8] ~= '' then man = jsonMerge(man, '{"patch":' .. ARGV[8] .. '}') end
+man = jsonMerge(man, '{"at":' .. now .. '}')
+rcall('HSET', jk, 'st', 'waiting', 'due', now, 'trg', 'manual', 'man', man)
 rcall('LPUSH', KEYS[2], id)
 ev('replayed', id, 'by', ARGV[6])
 wake(KEYS, 1)

@@ -1,11 +1,13 @@
 --- @include "includes/S"
--- One attempt record, as JSON, appended once and never rewritten. `ending` is the members of the
--- JSON object of how the attempt ended (outcome, error, errorClass, rule, decision), without its
--- braces. n, due and sa are the job hash's own text; nowS is the script's time as text.
+--- @include "includes/jsonMerge"
+-- One attempt record, as JSON, appended once and never rewritten: what the job hash knows of the
+-- attempt (n, trigger, dueAt, startedAt, workerId; n, due and sa as the hash's own text), the
+-- script's time (nowS), then `ending`, the JSON object of how the attempt ended (outcome, error,
+-- errorClass, rule, decision), and the manual trigger that caused it ('' = none).
 local function attemptRecord(n, trg, due, sa, nowS, wid, ending, man)
-  local s = '{"n":' .. n .. ',"trigger":"' .. trg .. '","dueAt":' .. due .. ',"startedAt":' .. sa ..
-    ',"finishedAt":' .. nowS .. ',"driftMs":' .. S(tonumber(sa) - tonumber(due)) .. ',"workerId":"' .. wid ..
-    '",' .. ending
-  if man and man ~= '' then s = s .. ',"manual":' .. man end
-  return s .. '}'
+  local head = '{"n":' .. n .. ',"trigger":"' .. trg .. '","dueAt":' .. due .. ',"startedAt":' .. sa ..
+    ',"finishedAt":' .. nowS .. ',"driftMs":' .. S(tonumber(sa) - tonumber(due)) .. ',"workerId":"' .. wid .. '"}'
+  local rec = jsonMerge(head, ending)
+  if man and man ~= '' then rec = jsonMerge(rec, '{"manual":' .. man .. '}') end
+  return rec
 end

@@ -28,7 +28,7 @@ local function recoverExpired(K, P, now)
       local ms = tonumber(f[7])
       local poison = isPoison(sc, ms)
       local ending = stallAttemptEnd(sc, ms, now)
-      local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], string.sub(ending, 2, -2), f[8])
+      local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], ending, f[8])
       appendAttempt(P, id, rec)
       rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
       if f[8] and f[8] ~= '' then rcall('HSET', jk, 'man', '') end

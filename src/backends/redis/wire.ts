@@ -1,0 +1,324 @@
+/**
+ * The TypeScript half of the Redis wire format: how the backend encodes the arguments of the
+ * scripts whose arguments are more than a few values, and decodes the replies that are more than a
+ * number. The Lua half is in the script named by each section below, which describes both halves so
+ * they can be read side by side (the full ARGV of every script: ARCHITECTURE.md §5).
+ *
+ * **JSON.** Every JSON text the client sends is whole (`JSON.stringify` of an object). The scripts
+ * never re-encode JSON (cjson would rewrite numbers with 14 significant digits and reorder keys);
+ * where a record needs a member only Redis knows (a time), they join objects as text with
+ * `jsonMerge` (includes/jsonMerge.lua): `jsonMerge('{"a":1}', '{"b":2}')` is `'{"a":1,"b":2}'`, the
+ * keys never overlapping by construction. Text the scripts splice between quotes themselves (worker
+ * ids, triggers, outcomes, states) is checked or known to need no escaping (`assertSafeWorkerId`).
+ *
+ * **add** (add-10.lua): `count, toGenerate, M`, then M pairs `options JSON, maxStalls` (each
+ * distinct options text once per call), then per job `id ('' = generate), name, data JSON, options
+ * index (1..M), delayMs | '@' + runAt`. Reply `['r', firstId, state]` when every job got a
+ * generated id in one run and one state (the common bulk add), else `['l', id, created 1|0, state, …]`.
+ *
+ * **claim** (claim-10.lua, includes/claimJobs.lua): reply `[recovered, paused 1|0, nextWakeInMs
+ * (-1 = none), options, jobs]`: `options` a flat `[digest, options JSON, …]` of the claimed jobs'
+ * interned options, once each; `jobs` ONE string, per job `id, name, data, digest, packed, manual`
+ * apart by \x1f, jobs apart by \x1e, `packed` = `attempt,trigger,dueAt,startedAt,leaseExpiresAt,
+ * failures,stalls,prevDelayMs ('' none),exclusive 1|0`. One string because a client decodes a reply
+ * element by element, and at 50 jobs a claim the elements were a measurable share of a worker's
+ * time; safe because ids are [A-Za-z0-9_.:-], names refuse control characters, and data, options and
+ * manual are JSON texts, which never hold a raw control character.
+ *
+ * **finish** (finish-10.lua): header `count, claimMax, workerId, leaseMs, idle 1|0`, then per
+ * request either the short form `'d', id, attempt, heldMs, result JSON` (succeeded and done, by the
+ * claiming worker, no error: most requests, 5 elements instead of 16) or `'x'` and 15 fields: `id,
+ * attempt, workerId, outcome, ending, action, decision, delayMs | dead reason | '', result JSON,
+ * fingerprint, label, error code, error JSON (dead only), error class, heldMs`, where `ending` is the
+ * JSON object `{outcome, error?, errorClass?, rule?}` and `decision` the worker's decision object
+ * (Redis merges `nextDueAt` into a retry's). Reply `[results, claim]`: `results` one string, per
+ * request `status,state,nextDueAt,finishedAt` apart by ';' (status ok | stale | not_found, '' =
+ * none); `claim` as claim's reply.
+ *
+ * **replay** (replay-10.lua): the manual trigger is sent as the JSON object `{by, note?}` and the
+ * patch (a diff, JSON) as its own argument (`''` = none); Redis merges `patch` and `at` into it.
+ *
+ * **events** (includes/ev.lua, flushEvents.lua): one stream entry per event type per script call,
+ * fields `t` (type), `at`, `id` (the job ids, comma-joined), then one column per event field, its
+ * per-job values comma-joined in the order of `id`, or stored once when all are equal.
+ *
+ * **read** (read-10.lua): per id `[hash as a flat field/value array (empty = no such job), attempt
+ * records (JSON texts), options JSON]`; the hash fields are listed in ARCHITECTURE.md §4.
+ * @module
+ */
+import type {
+  AddRequest,
+  AddResult,
+  ClaimedJob,
+  ClaimRequest,
+  ClaimResult,
+  FinishRequest,
+  FinishResult,
+  QueueEvent,
+  ReplayRequest,
+} from '../../backend.js';
+import { ValidationError } from '../../errors.js';
+import type {
+  Attempt,
+  AttemptTrigger,
+  DeadReason,
+  Job,
+  JobOptionsStored,
+  JobState,
+  ManualTrigger,
+  Refusal,
+} from '../../types.js';
+
+type Arg = string | number;
+
+const SAFE_WORKER_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
+
+/** Worker ids are written into JSON records by the scripts unescaped: only safe ones get there. */
+export function assertSafeWorkerId(id: string | undefined): void {
+  if (id !== undefined && id !== '' && !SAFE_WORKER_ID.test(id)) {
+    throw new ValidationError('workerId', "1-100 characters of letters, digits, '_', '.', ':' or '-'", id);
+  }
+}
+
+/** add-10.lua's arguments (after the key prefix). */
+export function encodeAdd(jobs: readonly AddRequest[]): Arg[] {
+  // Each distinct options text travels once per call, not once per job.
+  const optIndex = new Map<string, number>();
+  const table: Arg[] = [];
+  const perJob: Arg[] = [];
+  let toGenerate = 0;
+  for (const j of jobs) {
+    let oi = optIndex.get(j.opts);
+    if (oi === undefined) {
+      oi = optIndex.size + 1;
+      optIndex.set(j.opts, oi);
+      table.push(j.opts, j.maxStalls);
+    }
+    if (j.id === undefined) toGenerate++;
+    perJob.push(j.id ?? '', j.name, j.data, oi, j.runAt !== undefined ? `@${j.runAt}` : j.delayMs);
+  }
+  return [jobs.length, toGenerate, optIndex.size, ...table, ...perJob];
+}
+
+/** add-10.lua's reply, for `count` jobs. */
+export function decodeAdd(out: readonly Arg[], count: number): AddResult[] {
+  const res: AddResult[] = [];
+  if (out[0] === 'r') {
+    // Every job created with consecutive generated ids, all in one state.
+    const first = Number(out[1]);
+    const state = out[2] as JobState;
+    for (let i = 0; i < count; i++) res.push({ id: String(first + i), created: true, state });
+    return res;
+  }
+  for (let i = 1; i < out.length; i += 3) {
+    res.push({ id: String(out[i]), created: out[i + 1] === 1, state: out[i + 2] as JobState });
+  }
+  return res;
+}
+
+/** claim-10.lua's reply: recovered, paused, nextWakeInMs, options table, jobs as one string. */
+export type ClaimReply = [number, number, number, string[], string];
+
+export function decodeClaim(r: ClaimReply): ClaimResult {
+  const jobs: ClaimedJob[] = [];
+  const table = r[3];
+  const opts = new Map<string, string>();
+  for (let i = 0; i < table.length; i += 2) opts.set(table[i] as string, table[i + 1] as string);
+  if (r[4] !== '') {
+    for (const rec of r[4].split('\x1e')) {
+      const f = rec.split('\x1f');
+      const p = (f[4] as string).split(',');
+      jobs.push({
+        id: f[0] as string,
+        name: f[1] as string,
+        data: f[2] as string,
+        opts: opts.get(f[3] as string) ?? '{}',
+        attempt: Number(p[0]),
+        trigger: p[1] as AttemptTrigger,
+        dueAt: Number(p[2]),
+        startedAt: Number(p[3]),
+        leaseExpiresAt: Number(p[4]),
+        failures: Number(p[5]),
+        stalls: Number(p[6]),
+        prevDelayMs: p[7] === '' ? undefined : Number(p[7]),
+        manual: f[5] === '' || f[5] === undefined ? undefined : (JSON.parse(f[5]) as ManualTrigger),
+        exclusive: p[8] === '1',
+      });
+    }
+  }
+  return { jobs, recovered: r[0], paused: r[1] === 1, nextWakeInMs: r[2] < 0 ? undefined : r[2] };
+}
+
+/** claim-10.lua's arguments (after the key prefix). */
+export function encodeClaim(req: ClaimRequest): Arg[] {
+  assertSafeWorkerId(req.workerId);
+  return [req.workerId, req.leaseMs, req.max, req.exclusiveOk ? '1' : '0'];
+}
+
+/** finish-10.lua's arguments (after the key prefix): the header, then one request after another. */
+export function encodeFinish(reqs: readonly FinishRequest[], claim: ClaimRequest): Arg[] {
+  assertSafeWorkerId(claim.workerId);
+  const args: Arg[] = [reqs.length, claim.max, claim.workerId, claim.leaseMs, claim.exclusiveOk ? '1' : '0'];
+  for (const r of reqs) {
+    assertSafeWorkerId(r.workerId);
+    const heldMs = r.heldMs !== undefined && r.heldMs > 0 ? Math.round(r.heldMs) : 0;
+    const d = r.decision;
+    if (
+      d.action === 'done' &&
+      r.outcome === 'succeeded' &&
+      r.workerId === claim.workerId &&
+      !r.error &&
+      !r.errorClass
+    ) {
+      // The common case, in 5 elements (finish-10.lua fills in the rest).
+      args.push('d', r.id, r.attempt, heldMs, r.result ?? 'null');
+      continue;
+    }
+    const ending = {
+      outcome: r.outcome,
+      error: r.error,
+      errorClass: r.errorClass || undefined,
+      rule: r.rule || undefined,
+    };
+    args.push(
+      'x',
+      r.id,
+      r.attempt,
+      r.workerId,
+      r.outcome,
+      JSON.stringify(ending),
+      d.action,
+      JSON.stringify(d),
+      d.action === 'retry' ? d.delayMs : d.action === 'dead' ? d.reason : '',
+      r.result ?? 'null',
+      r.fingerprint ?? '',
+      r.fingerprintLabel ?? '',
+      r.error?.code ?? '',
+      d.action === 'dead' && r.error ? JSON.stringify(r.error) : '',
+      r.errorClass ?? '',
+      heldMs,
+    );
+  }
+  return args;
+}
+
+/** finish-10.lua's reply: the results as one string, and the claim half. */
+export type FinishReply = [string, ClaimReply];
+
+export function decodeFinish([out, claim]: FinishReply): [FinishResult[], ClaimResult] {
+  const res: FinishResult[] = [];
+  for (const rec of out === '' ? [] : out.split(';')) {
+    const [status, state, next, at] = rec.split(',') as [string, string, string, string];
+    if (status === 'ok') {
+      res.push({
+        ok: true,
+        state: state as JobState,
+        finishedAt: Number(at),
+        ...(next === '' ? {} : { nextDueAt: Number(next) }),
+      });
+    } else {
+      res.push({ ok: false, reason: status === 'stale' ? 'stale' : 'not_found' });
+    }
+  }
+  return [res, decodeClaim(claim)];
+}
+
+/** replay-10.lua's arguments (after the key prefix). */
+export function encodeReplay(req: ReplayRequest): Arg[] {
+  // The patch travels as its own JSON text (it can be large: not parsed again to be nested here).
+  const manual = JSON.stringify({ by: req.by, note: req.note });
+  return [
+    req.id,
+    req.expectedAttempts,
+    req.data ?? '',
+    manual,
+    req.by,
+    req.alsoScheduled ? '1' : '0',
+    req.patch ?? '',
+  ];
+}
+
+/** What read-10.lua returns per job: the hash (flat), the attempt records, the options text. */
+export type RawJob = [string[], string[], string];
+
+function refusals(h: Record<string, string>): Refusal[] {
+  const items: [number, Refusal][] = [];
+  for (const [k, v] of Object.entries(h)) {
+    const m = /^r(\d+)$/.exec(k);
+    if (m) items.push([Number(m[1]), JSON.parse(v) as Refusal]);
+  }
+  return items.sort((a, b) => a[0] - b[0]).map(([, v]) => v);
+}
+export function decodeJob(queue: string, id: string, raw: RawJob): Job | null {
+  const [flat, history, optsText] = raw;
+  const h: Record<string, string> = {};
+  for (let i = 0; i < flat.length; i += 2) h[flat[i] as string] = flat[i + 1] as string;
+  if (!h.st) return null;
+  const state = h.st as JobState;
+  const current =
+    state === 'active' && h.cur
+      ? {
+          current: {
+            n: Number(h.cur),
+            trigger: h.trg as AttemptTrigger,
+            dueAt: Number(h.due),
+            startedAt: Number(h.sa),
+            workerId: h.wid ?? '',
+            leaseExpiresAt: Number(h.le),
+            ...(h.man ? { manual: JSON.parse(h.man) as ManualTrigger } : {}),
+          },
+        }
+      : {};
+  return {
+    id,
+    queue,
+    name: h.name ?? '',
+    data: JSON.parse(h.data ?? 'null') as unknown,
+    state,
+    createdAt: Number(h.ct),
+    dueAt: Number(h.due),
+    options: JSON.parse(optsText || '{}') as JobOptionsStored,
+    attempts: history.map((r) => JSON.parse(r) as Attempt),
+    stalls: Number(h.sc ?? 0),
+    failures: Number(h.fl ?? 0),
+    refusals: refusals(h),
+    ...current,
+    ...(h.man && state !== 'active' ? { pendingManual: JSON.parse(h.man) as ManualTrigger } : {}),
+    ...(h.res !== undefined ? { result: JSON.parse(h.res) as unknown } : {}),
+    ...(h.ft !== undefined ? { finishedAt: Number(h.ft) } : {}),
+    ...(state === 'dead' && h.dr
+      ? {
+          dead: {
+            reason: h.dr as DeadReason,
+            at: Number(h.dat),
+            fingerprint: h.fp ?? '',
+            ...(h.derr ? { error: JSON.parse(h.derr) as NonNullable<Job['dead']>['error'] } : {}),
+          },
+        }
+      : {}),
+    ...(h.cnl ? { cancelled: JSON.parse(h.cnl) as NonNullable<Job['cancelled']> } : {}),
+  };
+}
+
+/**
+ * One stream entry of the event feed, expanded into one event per job, in the order of its ids. A
+ * job event's seq is `<entry id>` for a single-job entry and `<entry id>#<index>` inside a batch,
+ * so a cursor can stop mid-entry.
+ */
+export function decodeEventEntry(seq: string, flat: readonly string[]): QueueEvent[] {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i < flat.length; i += 2) fields[flat[i] as string] = flat[i + 1] as string;
+  const { t = '', at = '0', id = '', ...rest } = fields;
+  const ids = id.includes(',') ? id.split(',') : [id];
+  const cols = ids.length > 1 ? Object.entries(rest).map(([k, v]) => [k, v.split(',')] as const) : undefined;
+  return ids.map((jobId, i) => ({
+    seq: ids.length > 1 ? `${seq}#${i}` : seq,
+    type: t,
+    ...(jobId ? { jobId } : {}),
+    at: Number(at),
+    // A column stored once applies to every job of the entry.
+    fields: cols
+      ? Object.fromEntries(cols.map(([k, vs]) => [k, (vs.length === 1 ? vs[0] : vs[i]) ?? '']))
+      : rest,
+  }));
+}
