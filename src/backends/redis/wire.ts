@@ -179,6 +179,7 @@ export function encodeFinish(reqs: readonly FinishRequest[], claim: ClaimRequest
       error: r.error,
       errorClass: r.errorClass || undefined,
       rule: r.rule || undefined,
+      classifiedBy: r.classifiedBy || undefined,
     };
     args.push(
       'x',
