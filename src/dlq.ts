@@ -5,7 +5,7 @@
  * @module
  */
 import type { Backend, DeadGroupStats, DeadSummary } from './backend.js';
-import { InvalidStateError, JobNotFoundError, RetracedError, ValidationError } from './errors.js';
+import { ConflictError, InvalidStateError, JobNotFoundError, ValidationError } from './errors.js';
 import { toJson, type ResolvedQueueOptions } from './options.js';
 import { resolvePage } from './page.js';
 import { diffJson, mergePatch } from './patch.js';
@@ -221,7 +221,7 @@ export async function manualRetry(queue: DlqQueueRef, id: string, options: Repla
     if (r.ok) return (await queue.backend.getJob(queue.name, id)) as Job;
     if (r.reason === 'not_found') throw new JobNotFoundError(queue.name, id);
     if (r.reason === 'not_dead') throw new InvalidStateError(id, r.state ?? 'unknown', expected);
-    if (tries >= 3) throw new RetracedError(`job ${id} kept changing during the manual retry; try again`);
+    if (tries >= 3) throw new ConflictError(`job ${id} kept changing during the manual retry; try again`);
   }
 }
 

@@ -12,7 +12,7 @@ import type { Backend, ClaimedJob, ClaimResult, FinishDecision, FinishRequest, F
 import { MAX_DELAY_MS, planRetry } from './backoff.js';
 import { classifyError, errorFingerprint, fingerprintLabel, serializeError } from './classify.js';
 import { formatDuration } from './duration.js';
-import { BackendClosedError } from './errors.js';
+import { BackendClosedError, LeaseLostError, TimeoutError, ValidationError, WorkerClosingError } from './errors.js';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './options.js';
 import type { Queue } from './queue.js';
 import type { Attempt, AttemptTrigger, ErrorClass, ErrorInfo, JobOptionsStored, ManualTrigger } from './types.js';
@@ -84,19 +84,6 @@ const PREFETCH_WINDOW_MS = 2;
 /** …and at most max(50, 2 × concurrency): enough for two more claims in flight at batch 50. */
 const MIN_AUTO_PREFETCH_CAP = 50;
 
-export class TimeoutError extends Error {
-  override readonly name = 'TimeoutError';
-  readonly code = 'TIMEOUT';
-}
-export class LeaseLostError extends Error {
-  override readonly name = 'LeaseLostError';
-  readonly code = 'LEASE_LOST';
-}
-export class WorkerClosingError extends Error {
-  override readonly name = 'WorkerClosingError';
-  readonly code = 'WORKER_CLOSED';
-}
-
 interface InFlight {
   readonly claimed: ClaimedJob;
   /** Made on first use (most handlers never look at their signal): see signalOf / abortEntry. */
@@ -143,7 +130,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
 
   constructor(queue: Queue<Data, Result>, handler: Handler<Data, Result>, options?: WorkerOptions) {
     super();
-    if (typeof handler !== 'function') throw new TypeError(`handler must be a function, received ${typeof handler}`);
+    if (typeof handler !== 'function') throw new ValidationError('handler', 'a function (job, signal) => result', handler);
     this.queue = queue;
     this.options = resolveWorkerOptions(options, () => `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`);
     this.id = this.options.workerId;
