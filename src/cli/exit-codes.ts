@@ -59,6 +59,7 @@ const BY_STATUS: Readonly<Record<number, ExitCode>> = {
   401: ExitCode.auth,
   403: ExitCode.auth,
   404: ExitCode.notFound,
+  405: ExitCode.usage,
   409: ExitCode.conflict,
   408: ExitCode.unreachable,
   413: ExitCode.usage,

@@ -21,9 +21,21 @@ import { toProblem } from '../../src/http/error-map.js';
 /** The catalogue: every error class the library throws, its stable code, its HTTP status and CLI exit code. */
 const CATALOGUE: readonly (readonly [RetracedError, string, string, number, number])[] = [
   [new ValidationError('f', 'a rule'), 'ValidationError', 'RETRACED_ERR_VALIDATION', 400, ExitCode.usage],
-  [new PayloadTooLargeError('data', 10, 5), 'PayloadTooLargeError', 'RETRACED_ERR_PAYLOAD_TOO_LARGE', 413, ExitCode.usage],
+  [
+    new PayloadTooLargeError('data', 10, 5),
+    'PayloadTooLargeError',
+    'RETRACED_ERR_PAYLOAD_TOO_LARGE',
+    413,
+    ExitCode.usage,
+  ],
   [new JobNotFoundError('q', 'j'), 'JobNotFoundError', 'RETRACED_ERR_JOB_NOT_FOUND', 404, ExitCode.notFound],
-  [new InvalidStateError('j', 'active', 'dead'), 'InvalidStateError', 'RETRACED_ERR_INVALID_STATE', 409, ExitCode.conflict],
+  [
+    new InvalidStateError('j', 'active', 'dead'),
+    'InvalidStateError',
+    'RETRACED_ERR_INVALID_STATE',
+    409,
+    ExitCode.conflict,
+  ],
   [new ConflictError('kept changing'), 'ConflictError', 'RETRACED_ERR_CONFLICT', 409, ExitCode.conflict],
   [new BackendClosedError(), 'BackendClosedError', 'RETRACED_ERR_CLOSED', 503, ExitCode.unreachable],
   // Abort reasons, recorded on attempts (never answered by the API: a 500 if one ever escaped).
@@ -50,7 +62,12 @@ describe('the error catalogue', () => {
       .filter(([, v]) => typeof v === 'function' && (v as { prototype?: unknown }).prototype instanceof Error)
       .map(([k]) => k)
       .sort();
-    const catalogued = [...CATALOGUE.map((row) => row[1]), 'PermanentError', 'TemporaryError', 'RetracedError'].sort();
+    const catalogued = [
+      ...CATALOGUE.map((row) => row[1]),
+      'PermanentError',
+      'TemporaryError',
+      'RetracedError',
+    ].sort();
     expect(exported).toEqual(catalogued);
   });
 

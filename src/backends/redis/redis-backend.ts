@@ -26,6 +26,7 @@ import type {
 } from '../../backend.js';
 import { BackendClosedError, ValidationError } from '../../errors.js';
 import { cancelExplanation } from '../../transitions.js';
+import { checkText, Rules } from '../../validate.js';
 import type {
   Attempt,
   AttemptTrigger,
@@ -69,13 +70,10 @@ export interface RedisBackendOptions {
  */
 const SOCKET_TIMEOUT_MS = 5000;
 const DONE_DECISION = JSON.stringify({ action: 'done' });
-const SAFE_WORKER_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
 
 /** Worker ids are written into JSON records by the scripts unescaped: only safe ones get there. */
 function assertSafeWorkerId(id: string | undefined): void {
-  if (id !== undefined && id !== '' && !SAFE_WORKER_ID.test(id)) {
-    throw new ValidationError('workerId', "1-100 characters of letters, digits, '_', '.', ':' or '-'", id);
-  }
+  if (id !== undefined && id !== '') checkText(id, 'workerId', Rules.workerId);
 }
 
 /** claim-10.lua's reply: recovered, paused, nextWakeInMs, options table, jobs as one string. */
