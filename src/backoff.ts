@@ -10,9 +10,10 @@ import { ValidationError } from './errors.js';
 import { Jitters } from './types.js';
 import type { Backoff, BackoffType, DelayDetail, ErrorInfo, Jitter } from './types.js';
 import type { ResolvedRetryPolicy, RetryPhase, RetryPolicy } from './types.js';
+import { checkText, MAX_DURATION_MS, Rules } from './validate.js';
 
 /** No delay, configured or computed, exceeds one year. */
-export const MAX_DELAY_MS = 365 * 24 * 60 * 60 * 1000;
+export const MAX_DELAY_MS = MAX_DURATION_MS;
 /** No policy allows more attempts than this (the first run included). */
 export const MAX_ATTEMPTS = 1000;
 
@@ -206,14 +207,30 @@ function defined<T extends object>(o: T): T {
 
 // Policy validation --------------------------------------------------------------------------------
 
-const BACKOFF_KEYS: Readonly<Record<BackoffType, readonly string[]>> = {
+/** The keys of a backoff, over every type. */
+export type BackoffKey = 'type' | 'delayMs' | 'stepMs' | 'maxDelayMs' | 'factor' | 'jitter' | 'name';
+/**
+ * Every backoff type and the keys it takes: the one list of types (the HTTP schemas and their
+ * messages are derived from it, so a new type is added here and in `computeBackoff` only).
+ */
+export const BACKOFF_KEYS: Readonly<Record<BackoffType, readonly BackoffKey[]>> = {
   immediate: ['type'],
   fixed: ['type', 'delayMs'],
   linear: ['type', 'delayMs', 'stepMs', 'maxDelayMs'],
   exponential: ['type', 'delayMs', 'factor', 'maxDelayMs', 'jitter'],
   custom: ['type', 'name'],
 };
-const TYPES_RULE = `one of ${Object.keys(BACKOFF_KEYS).join(', ')}`;
+/** The keys each backoff type requires (besides `type`). */
+export const BACKOFF_REQUIRED: Readonly<Record<BackoffType, readonly BackoffKey[]>> = {
+  immediate: [],
+  fixed: ['delayMs'],
+  linear: ['delayMs'],
+  exponential: ['delayMs'],
+  custom: ['name'],
+};
+/** The backoff types, in the order of {@link BACKOFF_KEYS}. */
+export const BACKOFF_TYPES = Object.keys(BACKOFF_KEYS) as readonly BackoffType[];
+const TYPES_RULE = `one of ${BACKOFF_TYPES.join(', ')}`;
 const IMMEDIATE: Backoff = Object.freeze({ type: 'immediate' });
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -241,8 +258,7 @@ function resolveBackoff(v: unknown, field: string): Backoff {
   rejectUnknown(v, BACKOFF_KEYS[type], field, `of a ${type} backoff`);
   if (type === 'immediate') return IMMEDIATE;
   if (type === 'custom') {
-    if (typeof v.name !== 'string' || v.name === '') fail(`${field}.name`, 'a non-empty string', v.name);
-    return Object.freeze({ type, name: v.name });
+    return Object.freeze({ type, name: checkText(v.name, `${field}.name`, Rules.strategyName) });
   }
   const delayMs = ms(v.delayMs, `${field}.delayMs`);
   if (type === 'fixed') return Object.freeze({ type, delayMs });

@@ -5,11 +5,12 @@
  * @module
  */
 import type { Backend, DeadGroupStats, DeadSummary } from './backend.js';
-import { InvalidStateError, JobNotFoundError, RetracedError, ValidationError } from './errors.js';
+import { ConflictError, InvalidStateError, JobNotFoundError, ValidationError } from './errors.js';
 import { toJson, type ResolvedQueueOptions } from './options.js';
 import { resolvePage } from './page.js';
 import { diffJson, mergePatch } from './patch.js';
 import type { DeadReason, Job } from './types.js';
+import { checkNote, checkOptionalText, checkWho, Rules } from './validate.js';
 
 const REASONS: readonly DeadReason[] = ['exhausted', 'permanent', 'poison'];
 
@@ -221,7 +222,7 @@ export async function manualRetry(queue: DlqQueueRef, id: string, options: Repla
     if (r.ok) return (await queue.backend.getJob(queue.name, id)) as Job;
     if (r.reason === 'not_found') throw new JobNotFoundError(queue.name, id);
     if (r.reason === 'not_dead') throw new InvalidStateError(id, r.state ?? 'unknown', expected);
-    if (tries >= 3) throw new RetracedError(`job ${id} kept changing during the manual retry; try again`);
+    if (tries >= 3) throw new ConflictError(`job ${id} kept changing during the manual retry; try again`);
   }
 }
 
@@ -256,14 +257,6 @@ function toTime(v: unknown, field: string): number | undefined {
   return t;
 }
 
-function optString(v: unknown, field: string, max = 200): string | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string' || v.length === 0 || v.length > max) {
-    throw new ValidationError(field, `a non-empty string of at most ${max} characters`, v);
-  }
-  return v;
-}
-
 function resolveFilter(filter: DlqFilter): ResolvedFilter {
   if (typeof filter !== 'object' || filter === null) throw new ValidationError('filter', 'an object', filter);
   for (const k of Object.keys(filter)) {
@@ -280,9 +273,9 @@ function resolveFilter(filter: DlqFilter): ResolvedFilter {
   }
   return {
     reasons,
-    errorCode: optString(filter.errorCode, 'filter.errorCode'),
-    name: optString(filter.name, 'filter.name'),
-    fingerprint: optString(filter.fingerprint, 'filter.fingerprint', 64),
+    errorCode: checkOptionalText(filter.errorCode, 'filter.errorCode', Rules.errorCode),
+    name: checkOptionalText(filter.name, 'filter.name', Rules.jobName),
+    fingerprint: checkOptionalText(filter.fingerprint, 'filter.fingerprint', Rules.fingerprint),
     from: toTime(filter.from, 'filter.from'),
     to: toTime(filter.to, 'filter.to'),
   };
@@ -290,9 +283,8 @@ function resolveFilter(filter: DlqFilter): ResolvedFilter {
 
 function resolveReplayOptions(o: ReplayOptions): ReplayOptions {
   if (typeof o !== 'object' || o === null) throw new ValidationError('options', 'an object with { by, note?, patch? }', o);
-  optString(o.by, 'by');
-  if (o.by === undefined) throw new ValidationError('by', 'a non-empty string naming who replays');
-  optString(o.note, 'note', 2000);
+  checkWho(o.by);
+  checkNote(o.note);
   if (o.patch !== undefined) toJson(o.patch, 'patch', 1 << 20);
   return o;
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Backend } from './backend.js';
-import { DEFAULT_RETRY_POLICY, MAX_DELAY_MS, resolveRetryPolicy, type CustomStrategy } from './backoff.js';
+import { DEFAULT_RETRY_POLICY, resolveRetryPolicy, type CustomStrategy } from './backoff.js';
 import {
   resolveClassifyOptions,
   storedClassifyOptions,
@@ -14,14 +14,10 @@ import {
 } from './classify.js';
 import { PayloadTooLargeError, ValidationError } from './errors.js';
 import type { ClassifyOptionsStored, JobOptionsStored, ResolvedRetryPolicy, RetentionSettings, RetryPolicy } from './types.js';
+import { assertDuration, assertInt, assertJobId, checkText, Rules } from './validate.js';
 
-const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-const JOB_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
-const WORKER_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
 /** How often a worker (and a server) sweeps retention by default. */
 export const DEFAULT_RETENTION_SWEEP_MS = 1000;
-/** A year: the longest delay or lease we accept. Longer is almost surely a unit mistake (s vs ms). */
-export const MAX_DURATION_MS = MAX_DELAY_MS;
 
 export interface QueueOptions {
   /** Where jobs live. @default the process-wide in-memory backend (embedded mode) */
@@ -132,50 +128,6 @@ export interface ResolvedWorkerOptions {
   readonly random: () => number;
   readonly autostart: boolean;
   readonly retentionSweepMs: number;
-}
-
-export function assertQueueName(name: unknown, field = 'queue name'): asserts name is string {
-  if (typeof name !== 'string' || !QUEUE_NAME.test(name)) {
-    throw new ValidationError(
-      field,
-      "1-64 characters of letters, digits, '_', '.' or '-', starting with a letter or digit",
-      name,
-    );
-  }
-}
-
-export function assertJobId(id: unknown, field = 'id'): asserts id is string {
-  if (typeof id !== 'string' || !JOB_ID.test(id)) {
-    throw new ValidationError(field, "1-128 characters of letters, digits, '_', '.', ':' or '-'", id);
-  }
-}
-
-export function assertJobName(name: unknown, field = 'name'): asserts name is string {
-  // Lone surrogates are refused too: Redis keeps the name as UTF-8, where they cannot exist (they
-  // would come back as U+FFFD).
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
-  const bad = /[\u0000-\u001f]|\p{Cs}/u;
-  if (typeof name !== 'string' || name.length === 0 || name.length > 128 || bad.test(name)) {
-    throw new ValidationError(
-      field,
-      'a non-empty string of at most 128 characters without control characters or lone surrogates',
-      name,
-    );
-  }
-}
-
-export function assertInt(value: unknown, field: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ValidationError(field, `an integer between ${min} and ${max}`, value);
-  }
-  return value;
-}
-
-export function assertDuration(value: unknown, field: string, min = 0): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > MAX_DURATION_MS) {
-    throw new ValidationError(field, `a number of milliseconds between ${min} and ${MAX_DURATION_MS} (a year)`, value);
-  }
-  return Math.round(value);
 }
 
 function assertKnownKeys(obj: object, known: readonly string[], field: string): void {
@@ -375,10 +327,7 @@ export function resolveWorkerOptions(
     'worker options',
   );
   const concurrency = opts.concurrency === undefined ? 1 : assertInt(opts.concurrency, 'concurrency', 1, 10_000);
-  const workerId = opts.workerId ?? defaultWorkerId();
-  if (typeof workerId !== 'string' || !WORKER_ID.test(workerId)) {
-    throw new ValidationError('workerId', "1-100 characters of letters, digits, '_', '.', ':' or '-'", workerId);
-  }
+  const workerId = checkText(opts.workerId ?? defaultWorkerId(), 'workerId', Rules.workerId);
   const strategies = resolveStrategies(opts.strategies);
   if (opts.random !== undefined && typeof opts.random !== 'function') {
     throw new ValidationError('random', 'a function returning a number in [0, 1)', opts.random);

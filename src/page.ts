@@ -3,7 +3,7 @@
  * @module
  */
 import type { Page } from './backend.js';
-import { assertInt } from './options.js';
+import { assertInt } from './validate.js';
 
 /** A page with defaults filled in (offset 0, limit 50), each validated; `limit` at most `maxLimit`. */
 export function resolvePage(page: Partial<Page>, maxLimit = 1000): Page {

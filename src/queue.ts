@@ -9,8 +9,6 @@ import { previewPolicy, resolveRetryPolicy, type CustomStrategy, type PolicyPrev
 import { DeadLetterQueue, manualRetry, type ReplayOptions } from './dlq.js';
 import { InvalidStateError, JobNotFoundError, ValidationError } from './errors.js';
 import {
-  assertJobName,
-  assertQueueName,
   jobOptionsText,
   resolveJobOptions,
   resolveQueueOptions,
@@ -22,6 +20,7 @@ import {
   type ResolvedQueueOptions,
 } from './options.js';
 import { resolvePage } from './page.js';
+import { assertJobId, assertJobName, assertQueueName, checkNote, checkWho } from './validate.js';
 import { JobStates, type Attempt, type EvictionCounts, type Job, type JobState, type RetentionSettings, type RetryPolicy, type StateCounts } from './types.js';
 
 let defaultBackend: MemoryBackend | undefined;
@@ -44,7 +43,6 @@ export interface BulkJob<Data> {
   readonly options?: JobOptions;
 }
 
-const LONE_SURROGATE = /\p{Cs}/u;
 
 export class Queue<Data = unknown, Result = unknown> {
   readonly name: string;
@@ -136,7 +134,7 @@ export class Queue<Data = unknown, Result = unknown> {
 
   /** The job with its full attempt history, or null. */
   async getJob(id: string): Promise<Job<Data, Result> | null> {
-    if (typeof id !== 'string' || id.length === 0) throw new ValidationError('id', 'a non-empty string', id);
+    assertJobId(id);
     return (await this.backend.getJob(this.name, id)) as Job<Data, Result> | null;
   }
 
@@ -177,13 +175,8 @@ export class Queue<Data = unknown, Result = unknown> {
    * worker loses its lease (its signal aborts at the next renewal) and its late result is refused.
    */
   async cancel(id: string, by: { by: string; reason?: string }): Promise<void> {
-    // Lone surrogates are refused: Redis keeps text as UTF-8, where they cannot exist.
-    if (typeof by?.by !== 'string' || by.by.length === 0 || by.by.length > 200 || LONE_SURROGATE.test(by.by)) {
-      throw new ValidationError('by', 'a non-empty string of at most 200 characters naming who cancels, without lone surrogates', by?.by);
-    }
-    if (by.reason !== undefined && (typeof by.reason !== 'string' || by.reason.length > 2000 || LONE_SURROGATE.test(by.reason))) {
-      throw new ValidationError('reason', 'a string of at most 2000 characters without lone surrogates', by.reason);
-    }
+    checkWho(by?.by);
+    checkNote(by.reason, 'reason');
     await this.ready();
     const r = await this.backend.cancel(this.name, id, by.by, by.reason);
     if (r.ok) return;

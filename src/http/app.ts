@@ -13,6 +13,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Backend } from '../backend.js';
 import { ValidationError } from '../errors.js';
 import type { QueueOptions } from '../options.js';
+import { trackRouteMethods } from './allow.js';
 import { installAuth, installCors, refuseUnauthorised } from './auth.js';
 import { answerClientError, installErrorHandlers, problem, sendProblem } from './error-map.js';
 import { MetricsCollector } from './metrics.js';
@@ -27,6 +28,7 @@ import { registerMetaRoutes } from './routes/meta.js';
 import { registerQueueRoutes } from './routes/queues.js';
 import { registerRetryPlanRoutes } from './routes/retry-plan.js';
 import { SseHub } from './sse.js';
+import { decodeUtf8Body } from './utf8.js';
 import { createValidatorCompiler } from './validation.js';
 
 export interface BuildAppOptions {
@@ -105,12 +107,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   // anything else goes through Fastify's parser, which refuses prototype poisoning.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : decodeUtf8Body(body);
+    if (typeof text !== 'string') return done(text, undefined);
     if (text.trim() === '') return done(null, undefined);
     void parseJson(request, text, done);
   });
-  installErrorHandlers(app);
+  installErrorHandlers(app, trackRouteMethods(app));
   app.addHook('onRequest', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff').header('cache-control', 'no-store');
   });

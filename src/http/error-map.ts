@@ -27,14 +27,13 @@ export const ERROR_TABLE: Readonly<Record<string, readonly [number, string]>> = 
   RETRACED_ERR_PAYLOAD_TOO_LARGE: [413, 'Payload too large'],
   RETRACED_ERR_JOB_NOT_FOUND: [404, 'Job not found'],
   RETRACED_ERR_INVALID_STATE: [409, 'Job in the wrong state'],
-  RETRACED_ERR_STALE_LEASE: [409, 'Lease lost'],
+  RETRACED_ERR_CONFLICT: [409, 'Conflict'],
   RETRACED_ERR_CLOSED: [503, 'Backend closed'],
-  /** The base class: thrown when a job kept changing during a manual retry ("try again"). */
-  RETRACED_ERR: [409, 'Conflict'],
   // HTTP layer
   RETRACED_ERR_BAD_REQUEST: [400, 'Bad request'],
   RETRACED_ERR_UNAUTHORIZED: [401, 'Unauthorized'],
   RETRACED_ERR_NOT_FOUND: [404, 'Not found'],
+  RETRACED_ERR_METHOD_NOT_ALLOWED: [405, 'Method not allowed'],
   RETRACED_ERR_UNSUPPORTED_MEDIA_TYPE: [415, 'Unsupported media type'],
   RETRACED_ERR_HEADERS_TOO_LARGE: [431, 'Request header fields too large'],
   RETRACED_ERR_REQUEST_TIMEOUT: [408, 'Request timeout'],
@@ -68,7 +67,7 @@ export function problem(code: string, detail: string, field?: string): Problem {
     code
       .replace(/^RETRACED_ERR_?/, '')
       .toLowerCase()
-      .replace(/_/g, '-') || 'conflict';
+      .replace(/_/g, '-') || 'internal';
   return {
     type: `urn:retraced:problem:${slug}`,
     title,
@@ -143,19 +142,29 @@ export async function withFieldPrefix<T>(prefix: string, fn: () => Promise<T>): 
   }
 }
 
-/** Installs the error handler and the not-found handler: every failure becomes a problem. */
-export function installErrorHandlers(app: FastifyInstance): void {
+/**
+ * Installs the error handler and the not-found handler: every failure becomes a problem. A path
+ * that `allowedMethods` knows, asked with another method, gets a 405 with `Allow`.
+ */
+export function installErrorHandlers(
+  app: FastifyInstance,
+  allowedMethods: (path: string) => readonly string[] = () => [],
+): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const p = toProblem(error);
     if (p.status >= 500) request.log.error({ err: error }, 'request failed');
     return sendProblem(reply, p);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(
-      reply,
-      problem('RETRACED_ERR_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`),
-    ),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const allow = allowedMethods(path);
+    if (allow.length > 0) {
+      reply.header('allow', allow.join(', '));
+      const detail = `${path} does not take ${request.method}; it takes ${allow.join(', ')}`;
+      return sendProblem(reply, problem('RETRACED_ERR_METHOD_NOT_ALLOWED', detail));
+    }
+    return sendProblem(reply, problem('RETRACED_ERR_NOT_FOUND', `no route ${request.method} ${path}`));
+  });
 }
 
 /**

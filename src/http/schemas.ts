@@ -8,48 +8,38 @@
  * The TypeScript types next to each request schema describe what the schema lets through.
  * @module
  */
+import { BACKOFF_KEYS, BACKOFF_REQUIRED, BACKOFF_TYPES, type BackoffKey } from '../backoff.js';
 import {
+  Jitters,
   JobStates,
   type DeadReason,
   type JobState,
   type RetentionSettings,
   type RetryPolicy,
 } from '../types.js';
+import { MAX_DURATION_MS, Rules, type TextRule } from '../validate.js';
 
 // Shared pieces ------------------------------------------------------------------------------------
 
-/** Mirrors the library's queue-name rule (options.ts); the library checks again. */
-export const QUEUE_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
-/** Mirrors the library's job-id rule (options.ts). */
-export const JOB_ID_PATTERN = '^[A-Za-z0-9_.:-]{1,128}$';
-const YEAR_MS = 365 * 24 * 60 * 60 * 1000;
+/** A string schema from one of the library's text rules (src/validate.ts): the same rule, not a copy. */
+function text<D extends string>(rule: TextRule, description?: D) {
+  return {
+    type: 'string',
+    minLength: rule.minLength,
+    maxLength: rule.maxLength,
+    pattern: rule.pattern,
+    ...(description === undefined ? {} : { description }),
+  } as const;
+}
+
 const REASONS: readonly DeadReason[] = ['exhausted', 'permanent', 'poison'];
 
-const queueName = {
-  type: 'string',
-  pattern: QUEUE_NAME_PATTERN,
-  description: 'Queue name: 1-64 of A-Z a-z 0-9 _ . -',
-} as const;
-const jobId = {
-  type: 'string',
-  pattern: JOB_ID_PATTERN,
-  description: 'Job id: 1-128 of A-Z a-z 0-9 _ . : -',
-} as const;
-const jobName = { type: 'string', minLength: 1, maxLength: 128 } as const;
-const durationMs = { type: 'integer', minimum: 0, maximum: YEAR_MS } as const;
-/**
- * Text stored as it is: no lone surrogates (Redis keeps UTF-8, where they cannot exist; they
- * would come back as U+FFFD). Checked with the `u` flag, so surrogate pairs (emoji) pass.
- */
-export const WELL_FORMED_PATTERN = '^\\P{Cs}*$';
-const who = {
-  type: 'string',
-  minLength: 1,
-  maxLength: 200,
-  pattern: WELL_FORMED_PATTERN,
-  description: 'Who does this (recorded with the job).',
-} as const;
-const note = { type: 'string', maxLength: 2000, pattern: WELL_FORMED_PATTERN } as const;
+const queueName = text(Rules.queueName, 'Queue name: 1-64 of A-Z a-z 0-9 _ . -');
+const jobId = text(Rules.jobId, 'Job id: 1-128 of A-Z a-z 0-9 _ . : -');
+const jobName = text(Rules.jobName);
+const durationMs = { type: 'integer', minimum: 0, maximum: MAX_DURATION_MS } as const;
+const who = text(Rules.who, 'Who does this (recorded with the job).');
+const note = text(Rules.note);
 /** A time in a query string or body: ms since epoch, or an ISO 8601 date-time. */
 const timeInput = {
   type: 'string',
@@ -87,50 +77,30 @@ export interface JobParams {
 
 // Retry policies -----------------------------------------------------------------------------------
 
+/** The schema of each backoff key; the types and which keys each takes come from the library. */
+const BACKOFF_KEY_SCHEMAS: Readonly<Record<Exclude<BackoffKey, 'type'>, object>> = {
+  delayMs: durationMs,
+  stepMs: durationMs,
+  maxDelayMs: durationMs,
+  factor: { type: 'number', minimum: 1, maximum: 1000 },
+  jitter: { type: 'string', enum: [...Jitters] },
+  name: text(Rules.strategyName),
+};
+
 const backoff = {
   type: 'object',
   description: 'How the delay before a retry is chosen.',
-  properties: { type: { type: 'string', enum: ['immediate', 'fixed', 'linear', 'exponential', 'custom'] } },
+  properties: { type: { type: 'string', enum: [...BACKOFF_TYPES] } },
   required: ['type'],
   discriminator: { propertyName: 'type' },
-  oneOf: [
-    { type: 'object', properties: { type: { const: 'immediate' } }, additionalProperties: false },
-    {
-      type: 'object',
-      properties: { type: { const: 'fixed' }, delayMs: durationMs },
-      required: ['delayMs'],
-      additionalProperties: false,
-    },
-    {
-      type: 'object',
-      properties: {
-        type: { const: 'linear' },
-        delayMs: durationMs,
-        stepMs: durationMs,
-        maxDelayMs: durationMs,
-      },
-      required: ['delayMs'],
-      additionalProperties: false,
-    },
-    {
-      type: 'object',
-      properties: {
-        type: { const: 'exponential' },
-        delayMs: durationMs,
-        factor: { type: 'number', minimum: 1, maximum: 1000 },
-        maxDelayMs: durationMs,
-        jitter: { type: 'string', enum: ['none', 'full', 'equal', 'decorrelated'] },
-      },
-      required: ['delayMs'],
-      additionalProperties: false,
-    },
-    {
-      type: 'object',
-      properties: { type: { const: 'custom' }, name: { type: 'string', minLength: 1, maxLength: 100 } },
-      required: ['name'],
-      additionalProperties: false,
-    },
-  ],
+  oneOf: BACKOFF_TYPES.map((type) => ({
+    type: 'object',
+    properties: Object.fromEntries(
+      BACKOFF_KEYS[type].map((k) => [k, k === 'type' ? { const: type } : BACKOFF_KEY_SCHEMAS[k]]),
+    ),
+    required: [...BACKOFF_REQUIRED[type]],
+    additionalProperties: false,
+  })),
 } as const;
 
 /** `{ attempts, backoff? }` or `{ phases }`: which of the two is checked by the library. */
@@ -208,12 +178,7 @@ export const listJobsQuery = {
   properties: {
     state: { type: 'string', enum: [...JobStates], default: 'waiting' },
     name: jobName,
-    errorCode: {
-      type: 'string',
-      minLength: 1,
-      maxLength: 200,
-      description: "The last attempt's error code.",
-    },
+    errorCode: text(Rules.errorCode, "The last attempt's error code."),
     from: { ...timeInput, description: 'createdAt (finishedAt for finished states) at or after this time.' },
     to: { ...timeInput, description: 'createdAt (finishedAt for finished states) at or before this time.' },
     cursor,
@@ -279,8 +244,8 @@ const reasonList = {
   pattern: `^(${REASONS.join('|')})(,(${REASONS.join('|')}))*$`,
   description: `Comma-separated: ${REASONS.join(', ')}`,
 } as const;
-const fingerprint = { type: 'string', minLength: 1, maxLength: 64 } as const;
-const errorCode = { type: 'string', minLength: 1, maxLength: 200 } as const;
+const fingerprint = text(Rules.fingerprint);
+const errorCode = text(Rules.errorCode);
 
 export const dlqListQuery = {
   type: 'object',
@@ -385,13 +350,15 @@ export interface RetryPlanBody {
   policy: RetryPolicy;
 }
 
+/** The queue-name rule without its anchors, for a comma-separated list of names. */
+const QUEUE_NAME = Rules.queueName.pattern.slice(1, -1);
 export const eventsQuery = {
   type: 'object',
   properties: {
     queue: {
       type: 'string',
       maxLength: 2000,
-      pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}(,[A-Za-z0-9][A-Za-z0-9_.-]{0,63}){0,49}$',
+      pattern: `^${QUEUE_NAME}(,${QUEUE_NAME}){0,49}$`,
       description: 'Comma-separated queue names (at most 50); every queue when absent.',
     },
   },

@@ -9,7 +9,9 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import type { FastifyError, FastifySchema, FastifySchemaCompiler } from 'fastify';
 
-import { WELL_FORMED_PATTERN } from './schemas.js';
+import { BACKOFF_TYPES } from '../backoff.js';
+import { ValidationError } from '../errors.js';
+import { Rules, type TextRule } from '../validate.js';
 
 const common = {
   allErrors: false,
@@ -17,6 +19,8 @@ const common = {
   useDefaults: true,
   discriminator: true,
   strict: true,
+  // Errors carry the failing schema and value: messages name the library's rule and what was received.
+  verbose: true,
 } as const;
 
 // Shared by every app of the process: Ajv caches what it compiled, and the schemas are constants.
@@ -42,29 +46,46 @@ function jsonPointerToPath(pointer: string): string {
     .join('');
 }
 
-function describeError(e: ErrorObject): { suffix: string; message: string } {
+const TEXT_RULES: readonly TextRule[] = Object.values(Rules);
+
+/** The library's text rule a string schema was made from (schemas.ts spreads them), if any. */
+function textRuleOf(schema: unknown): TextRule | undefined {
+  if (typeof schema !== 'object' || schema === null) return undefined;
+  const s = schema as Record<string, unknown>;
+  return TEXT_RULES.find(
+    (r) => r.pattern === s.pattern && r.minLength === s.minLength && r.maxLength === s.maxLength,
+  );
+}
+
+/** The rule (in the library's words: `must be <rule>`) a value broke, and the field suffix. */
+function describeError(e: ErrorObject): { suffix: string; rule: string | undefined; message: string } {
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case 'required':
-      return { suffix: `.${String(p.missingProperty)}`, message: 'is required' };
+      return { suffix: `.${String(p.missingProperty)}`, rule: undefined, message: 'is required' };
     case 'additionalProperties':
-      return { suffix: `.${String(p.additionalProperty)}`, message: 'is not allowed (not a known property)' };
+      return {
+        suffix: `.${String(p.additionalProperty)}`,
+        rule: undefined,
+        message: 'is not allowed (not a known property)',
+      };
     case 'enum':
       return {
         suffix: '',
-        message: `must be one of ${(p.allowedValues as unknown[]).map(String).join(', ')}`,
+        rule: `one of ${(p.allowedValues as unknown[]).map(String).join(', ')}`,
+        message: '',
       };
-    case 'pattern':
-      return p.pattern === WELL_FORMED_PATTERN
-        ? { suffix: '', message: 'must be well-formed Unicode text (no lone surrogates)' }
-        : { suffix: '', message: e.message ?? 'is invalid' };
     case 'discriminator':
-      return {
-        suffix: `.${String(p.tag)}`,
-        message: 'must be one of immediate, fixed, linear, exponential, custom',
-      };
+      return { suffix: `.${String(p.tag)}`, rule: `one of ${BACKOFF_TYPES.join(', ')}`, message: '' };
+    case 'pattern':
+    case 'minLength':
+    case 'maxLength': {
+      const rule = textRuleOf(e.parentSchema);
+      if (rule) return { suffix: '', rule: rule.rule, message: '' };
+      return { suffix: '', rule: undefined, message: e.message ?? 'is invalid' };
+    }
     default:
-      return { suffix: '', message: e.message ?? 'is invalid' };
+      return { suffix: '', rule: undefined, message: e.message ?? 'is invalid' };
   }
 }
 
@@ -73,7 +94,9 @@ export function validationProblem(e: FastifyError): { field: string; detail: str
   const first = e.validation?.[0] as ErrorObject | undefined;
   if (!first) return undefined;
   const context = e.validationContext ?? 'body';
-  const { suffix, message } = describeError(first);
+  const { suffix, rule, message } = describeError(first);
   const field = `${context}${jsonPointerToPath(first.instancePath)}${suffix}`;
+  // The same sentence as the library's: `<field> must be <rule>, received <value>`.
+  if (rule !== undefined) return { field, detail: new ValidationError(field, rule, first.data).message };
   return { field, detail: `${field} ${message}` };
 }

@@ -52,10 +52,12 @@ describe('errors', () => {
     expectProblem(await t.request('GET', '/queues/q'), 503, 'RETRACED_ERR_CLOSED');
   });
 
-  it('an unknown route answers 404 problem+json', async () => {
+  it('an unknown route answers 404 problem+json; a known path asked with another method, 405', async () => {
     const t = await setup();
     expectProblem(await t.request('GET', '/nope'), 404, 'RETRACED_ERR_NOT_FOUND');
-    expectProblem(await t.request('DELETE', '/queues/q'), 404, 'RETRACED_ERR_NOT_FOUND');
+    const res = await t.request('DELETE', '/queues/q');
+    expectProblem(res, 405, 'RETRACED_ERR_METHOD_NOT_ALLOWED');
+    expect(res.headers.allow).toBe('GET, HEAD');
   });
 });
 

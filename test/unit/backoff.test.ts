@@ -315,7 +315,11 @@ describe('resolveRetryPolicy', () => {
     [bo({ type: 'fixed', delayMs: 1, foo: 1 }), 'retry.backoff.foo', unknown('a fixed backoff')],
     [bo({ type: 'linear', delayMs: 1, jitter: 'full' }), 'retry.backoff.jitter', unknown('a linear backoff')],
     [{ attempts: 2, tries: 3 }, 'retry.tries', unknown('a retry policy')],
-    [bo({ type: 'custom', name: '' }), 'retry.backoff.name', 'a non-empty string'],
+    [
+      bo({ type: 'custom', name: '' }),
+      'retry.backoff.name',
+      '1-100 characters of valid Unicode (no lone surrogates)',
+    ],
     [ph(1, -1), 'retry.phases[1].retries', 'an integer >= 0'],
     [{ phases: [{ retries: 1 }] }, 'retry.phases[0].backoff', 'an object with a type'],
     [ph(600, 400), 'retry.phases', 'at most 999 retries in total'],

@@ -58,6 +58,7 @@ import type {
   ReplayRequest,
 } from '../../backend.js';
 import { ValidationError } from '../../errors.js';
+import { checkText, Rules } from '../../validate.js';
 import type {
   Attempt,
   AttemptTrigger,
@@ -71,13 +72,9 @@ import type {
 
 type Arg = string | number;
 
-const SAFE_WORKER_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
-
 /** Worker ids are written into JSON records by the scripts unescaped: only safe ones get there. */
 export function assertSafeWorkerId(id: string | undefined): void {
-  if (id !== undefined && id !== '' && !SAFE_WORKER_ID.test(id)) {
-    throw new ValidationError('workerId', "1-100 characters of letters, digits, '_', '.', ':' or '-'", id);
-  }
+  if (id !== undefined && id !== '') checkText(id, 'workerId', Rules.workerId);
 }
 
 /** add-10.lua's arguments (after the key prefix). */
