@@ -27,7 +27,6 @@ import type {
 } from '../../backend.js';
 import { BackendClosedError, ValidationError } from '../../errors.js';
 import { cancelExplanation } from '../../transitions.js';
-import { checkText, Rules } from '../../validate.js';
 import type {
   Attempt,
   DeadReason,

@@ -57,7 +57,6 @@ import type {
   QueueEvent,
   ReplayRequest,
 } from '../../backend.js';
-import { ValidationError } from '../../errors.js';
 import { checkText, Rules } from '../../validate.js';
 import type {
   Attempt,
