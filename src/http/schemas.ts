@@ -9,7 +9,9 @@
  * @module
  */
 import { BACKOFF_KEYS, BACKOFF_REQUIRED, BACKOFF_TYPES, type BackoffKey } from '../backoff.js';
+import { MAX_BULK, MAX_PATCHED_BYTES } from '../dlq.js';
 import {
+  DeadReasons,
   Jitters,
   JobStates,
   type DeadReason,
@@ -32,7 +34,7 @@ function text<D extends string>(rule: TextRule, description?: D) {
   } as const;
 }
 
-const REASONS: readonly DeadReason[] = ['exhausted', 'permanent', 'poison'];
+const REASONS: readonly DeadReason[] = DeadReasons;
 
 const queueName = text(Rules.queueName, 'Queue name: 1-64 of A-Z a-z 0-9 _ . -');
 const jobId = text(Rules.jobId, 'Job id: 1-128 of A-Z a-z 0-9 _ . : -');
@@ -293,13 +295,14 @@ export interface DlqFilterBody {
   from?: string;
   to?: string;
 }
-const idList = { type: 'array', minItems: 1, maxItems: 10_000, items: jobId } as const;
+const idList = { type: 'array', minItems: 1, maxItems: MAX_BULK, items: jobId } as const;
+const BULK_BOUND = `At most ${MAX_BULK}; a replay with a patch at most ${MAX_PATCHED_BYTES} bytes of patch in all (jobs × patch size), so fewer with a patch over ${Math.floor(MAX_PATCHED_BYTES / MAX_BULK)} bytes (400 naming the field beyond it).`;
 
 export const replayBody = {
   type: 'object',
   description: 'Give ids or filter (not both).',
   properties: {
-    ids: idList,
+    ids: { ...idList, description: `Dead jobs to replay. ${BULK_BOUND}` },
     filter: dlqFilter,
     by: who,
     note,
@@ -308,9 +311,9 @@ export const replayBody = {
     limit: {
       type: 'integer',
       minimum: 1,
-      maximum: 10_000,
+      maximum: MAX_BULK,
       default: 1000,
-      description: 'Most jobs a filter replays.',
+      description: `Most jobs a filter replays. ${BULK_BOUND}`,
     },
   },
   required: ['by'],
