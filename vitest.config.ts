@@ -26,6 +26,16 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          // The tests load the built dashboard: build it first when missing or out of date.
+          globalSetup: ['test/browser/global-setup.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'redis',
           include: ['test/redis.test.ts', 'test/redis/**/*.test.ts'],
           globalSetup: ['test/helpers/redis-global-setup.ts'],

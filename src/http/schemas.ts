@@ -30,7 +30,7 @@ const queueName = {
   pattern: QUEUE_NAME_PATTERN,
   description: 'Queue name: 1-64 of A-Z a-z 0-9 _ . -',
 } as const;
-const jobId = {
+export const jobId = {
   type: 'string',
   pattern: JOB_ID_PATTERN,
   description: 'Job id: 1-128 of A-Z a-z 0-9 _ . : -',
@@ -42,14 +42,14 @@ const durationMs = { type: 'integer', minimum: 0, maximum: YEAR_MS } as const;
  * would come back as U+FFFD). Checked with the `u` flag, so surrogate pairs (emoji) pass.
  */
 export const WELL_FORMED_PATTERN = '^\\P{Cs}*$';
-const who = {
+export const who = {
   type: 'string',
   minLength: 1,
   maxLength: 200,
   pattern: WELL_FORMED_PATTERN,
   description: 'Who does this (recorded with the job).',
 } as const;
-const note = { type: 'string', maxLength: 2000, pattern: WELL_FORMED_PATTERN } as const;
+export const note = { type: 'string', maxLength: 2000, pattern: WELL_FORMED_PATTERN } as const;
 /** A time in a query string or body: ms since epoch, or an ISO 8601 date-time. */
 const timeInput = {
   type: 'string',

@@ -25,6 +25,7 @@ describe('retraced dev', () => {
   it('prints the URLs of the API, docs, metrics and events, and commands to try', async () => {
     await dev.waitFor(/Ctrl-C to stop/);
     const out = dev.stdout();
+    expect(out).toContain(`Dashboard ${url}/`);
     expect(out).toContain(`Docs     ${url}/docs`);
     expect(out).toContain(`Metrics  ${url}/metrics`);
     expect(out).toContain(`Events   ${url}/events?queue=demo`);

@@ -128,6 +128,7 @@ function printWelcome(
     `  ${description}${demo ? `; demo workers on queue "${DEMO_QUEUE}", a few new jobs per second` : ''}`,
   );
   out.line();
+  out.line(`  Dashboard ${b(`${base}/`)}`);
   out.line(`  API      ${b(base)}`);
   out.line(`  Docs     ${base}/docs`);
   out.line(`  Metrics  ${base}/metrics`);
