@@ -25,7 +25,7 @@ export function formatSigned(ms: number): string {
 /** `3.2/min`, `0/min`: a count over a window, per minute. */
 export function perMinute(count: number, windowMs: number): string {
   const rate = windowMs > 0 ? (count * 60_000) / windowMs : 0;
-  return `${rate >= 10 || rate === 0 ? Math.round(rate) : rate.toFixed(1)}/min`;
+  return `${rate >= 10 || Number.isInteger(rate) ? Math.round(rate) : rate.toFixed(1)}/min`;
 }
 
 /** `5 s ago`, `just now`. */

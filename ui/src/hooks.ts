@@ -4,7 +4,8 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 
-import { subscribe, type FeedEvent } from './sse.js';
+import { subscribe } from './sse.js';
+import type { FeedEvent } from './types.js';
 
 export interface Loaded<T> {
   readonly data: T | undefined;

@@ -3,7 +3,7 @@
  * (completed, failed attempts, retries, dead letters), as totals over a window and as buckets for
  * the sparklines. Pure: the caller owns the clock.
  */
-import type { FeedEvent } from './sse.js';
+import type { FeedEvent } from './types.js';
 
 export type Kind = 'completed' | 'failed' | 'retried' | 'dead';
 export const KINDS: readonly Kind[] = ['completed', 'failed', 'retried', 'dead'];

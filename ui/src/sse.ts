@@ -5,14 +5,7 @@
  */
 import { authHeaders } from './api.js';
 import { parseSse } from './sse-parse.js';
-
-export interface FeedEvent {
-  readonly queue: string;
-  readonly type: string;
-  readonly jobId: string | null;
-  readonly at: number;
-  readonly fields: Readonly<Record<string, string>>;
-}
+import type { FeedEvent } from './types.js';
 
 /**
  * Follows the events of `queues` (every queue when undefined). Returns the function that stops.

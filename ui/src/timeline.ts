@@ -5,6 +5,7 @@
  * its delay and explanation. A running attempt ends at `now`; a retry still pending waits until
  * its due time.
  */
+import { formatDuration } from './format.js';
 import type { Attempt, CurrentAttempt } from './types.js';
 
 export interface TimelineInput {
@@ -138,4 +139,16 @@ export function layoutTimeline(input: TimelineInput, width: number): TimelineLay
     waits,
     ticks,
   };
+}
+
+/** About how wide a character of the 11 px label font is, to keep a label within its wait. */
+const CHAR_PX = 6;
+
+/** `waited 2 s — fixed: 2 s`, shortened to fit `px` (never shorter than the delay itself). */
+export function waitLabel(pending: boolean, delayMs: number, explanation: string, px: number): string {
+  const head = `${pending ? 'next in' : 'waited'} ${formatDuration(delayMs)}`;
+  const full = `${head} — ${explanation}`;
+  const room = Math.max(head.length, Math.floor(px / CHAR_PX));
+  if (full.length <= room) return full;
+  return room >= head.length + 6 ? `${full.slice(0, room - 1)}…` : head;
 }

@@ -149,3 +149,12 @@ export interface BulkOutcome {
   readonly done: readonly string[];
   readonly failed: readonly { readonly id: string; readonly error: string }[];
 }
+
+/** One event of the stream (`GET /events`): a transition of a job, or of a queue. */
+export interface FeedEvent {
+  readonly queue: string;
+  readonly type: string;
+  readonly jobId: string | null;
+  readonly at: number;
+  readonly fields: Readonly<Record<string, string>>;
+}

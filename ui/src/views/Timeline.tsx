@@ -4,20 +4,9 @@
  * chose as a dashed line labelled with its delay. The same facts are in the attempts table as text.
  */
 import { formatDuration, formatSigned } from '../format.js';
-import { MARGIN, layoutTimeline, type TimelineInput } from '../timeline.js';
+import { MARGIN, layoutTimeline, waitLabel, type TimelineInput } from '../timeline.js';
 
 const WIDTH = 960;
-/** About how wide a character of the 11 px label font is, to keep a label within its wait. */
-const CHAR_PX = 6;
-
-/** `waited 2 s — exponential: 1 s × 2^1 = 2 s`, shortened to fit `px` (at least the delay). */
-export function waitLabel(pending: boolean, delayMs: number, explanation: string, px: number): string {
-  const head = `${pending ? 'next in' : 'waited'} ${formatDuration(delayMs)}`;
-  const full = `${head} — ${explanation}`;
-  const room = Math.max(head.length, Math.floor(px / CHAR_PX));
-  if (full.length <= room) return full;
-  return room >= head.length + 6 ? `${full.slice(0, room - 1)}…` : head;
-}
 
 export function Timeline({ input }: { input: TimelineInput }) {
   const l = layoutTimeline(input, WIDTH);
