@@ -56,8 +56,13 @@ try {
   const story = candidates.sort((a, b) => b.attempts.length - a.attempts.length)[0];
   const [group] = await demo.queue.dlq.groups();
 
-  await shoot('overview', '/', { ready: (p) => p.locator('tr[data-queue]').first().waitFor() });
-  await shoot('overview-dark', '/', { dark: true, ready: (p) => p.locator('tr[data-queue]').first().waitFor() });
+  // The overview's rates and sparklines count what the event stream brings while the page is open.
+  const watch = async (p: Page) => {
+    await p.locator('tr[data-queue]').first().waitFor();
+    await p.waitForTimeout(20_000);
+  };
+  await shoot('overview', '/', { ready: watch });
+  await shoot('overview-dark', '/', { dark: true, ready: watch });
   await shoot('jobs', `/ui/queues/${DEMO_QUEUE}/jobs?state=completed`, { ready: (p) => p.locator('tr[data-job]').first().waitFor() });
   if (story) await shoot('job', `/ui/queues/${DEMO_QUEUE}/jobs/${encodeURIComponent(story.id)}`, { ready: (p) => p.locator('li.attempt').first().waitFor() });
   await shoot('dead-letters', `/ui/queues/${DEMO_QUEUE}/dlq${group ? `?fingerprint=${group.fingerprint}` : ''}`, {

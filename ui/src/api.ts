@@ -42,6 +42,10 @@ export function onUnauthorised(listener: Listener): () => void {
   return () => unauthorised.delete(listener);
 }
 
+export function notifyUnauthorised(): void {
+  for (const l of unauthorised) l();
+}
+
 /** Headers every request carries: the token if any, and the dashboard's marker. */
 export function authHeaders(token = getToken()): Record<string, string> {
   return {
@@ -84,7 +88,7 @@ export async function api<T>(
   const res = await fetch(path, init);
   if (!res.ok) {
     const error = await failure(res);
-    if (res.status === 401) for (const l of unauthorised) l();
+    if (res.status === 401) notifyUnauthorised();
     throw error;
   }
   return (await res.json()) as T;

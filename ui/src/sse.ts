@@ -3,7 +3,7 @@
  * goes in a header (EventSource cannot send one, and a token never goes in a URL). Reconnects
  * after 2 s when the stream ends or fails, until unsubscribed.
  */
-import { authHeaders } from './api.js';
+import { authHeaders, notifyUnauthorised } from './api.js';
 import { parseSse } from './sse-parse.js';
 import type { FeedEvent } from './types.js';
 
@@ -22,6 +22,10 @@ export function subscribe(
     while (!abort.signal.aborted) {
       try {
         const res = await fetch(url, { headers: authHeaders(), signal: abort.signal, cache: 'no-store' });
+        if (res.status === 401) {
+          notifyUnauthorised();
+          return;
+        }
         if (res.ok && res.body) {
           onStatus(true);
           const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();

@@ -15,8 +15,8 @@ export function Sparkline({ data, label }: { data: number[][]; label: string }) 
     const dark = matchMedia('(prefers-color-scheme: dark)').matches;
     plot.current = new uPlot(
       {
-        width: 200,
-        height: 48,
+        width: 150,
+        height: 36,
         legend: { show: false },
         cursor: { show: false },
         axes: [{ show: false }, { show: false }],
