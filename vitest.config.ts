@@ -26,6 +26,17 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          // The tests load the built dashboard: build it first when missing or out of date. One
+          // suite also runs on Redis (the redis project's setup starts a throwaway redis-server).
+          globalSetup: ['test/browser/global-setup.ts', 'test/helpers/redis-global-setup.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'redis',
           include: ['test/redis.test.ts', 'test/redis/**/*.test.ts'],
           globalSetup: ['test/helpers/redis-global-setup.ts'],

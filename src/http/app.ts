@@ -23,18 +23,20 @@ import type { RouteContext } from './routes/context.js';
 import { registerDlqRoutes } from './routes/dlq.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerJobActionRoutes } from './routes/job-actions.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerMetaRoutes } from './routes/meta.js';
 import { registerQueueRoutes } from './routes/queues.js';
 import { registerRetryPlanRoutes } from './routes/retry-plan.js';
 import { SseHub } from './sse.js';
 import { decodeUtf8Body } from './utf8.js';
+import { defaultUiDir, registerUiRoutes } from './ui.js';
 import { createValidatorCompiler } from './validation.js';
 
 export interface BuildAppOptions {
   /** Where the queues live. The app never closes it. */
   readonly backend: Backend;
-  /** Bearer token required on every route but /healthz and /readyz. @default none (no auth) */
+  /** Bearer token required on every route but /healthz, /readyz and the dashboard's files. @default none (no auth) */
   readonly token?: string;
   /** Origins allowed to call the API from a browser (`*` for any). @default none (CORS off) */
   readonly cors?: readonly string[];
@@ -44,6 +46,11 @@ export interface BuildAppOptions {
   readonly queueOptions?: (name: string) => QueueOptions;
   /** Fastify's logger option. @default false */
   readonly logger?: FastifyServerOptions['logger'];
+  /**
+   * The built dashboard to serve at `/` (a directory holding `index.html`), or false for none.
+   * @default the package's `dist/ui/`
+   */
+  readonly ui?: string | false;
 }
 
 const DEFAULT_BODY_LIMIT = 1 << 20;
@@ -154,9 +161,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   registerMetaRoutes(app, ctx);
   registerQueueRoutes(app, ctx);
   registerJobRoutes(app, ctx);
+  registerJobActionRoutes(app, ctx);
   registerDlqRoutes(app, ctx);
   registerRetryPlanRoutes(app, ctx);
   registerEventRoutes(app, ctx);
+  if (options.ui !== false) registerUiRoutes(app, options.ui ?? defaultUiDir());
 
   // Streams first: the server waits for open connections, and an event stream never ends by itself.
   app.addHook('preClose', () => sse.close());

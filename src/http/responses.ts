@@ -149,7 +149,20 @@ export const deadSummary = {
 
 export const deadGroup = {
   type: 'object',
-  properties: { fingerprint: str, label: str, count: int, firstSeen: time, lastSeen: time },
+  properties: {
+    fingerprint: str,
+    label: str,
+    count: int,
+    firstSeen: time,
+    lastSeen: time,
+    names: { type: 'array', items: str, description: "Job names among the group's most recent dead jobs." },
+    sample: {
+      type: 'object',
+      description: 'The most recent dead job of the group and its final error.',
+      properties: { id: str, error: { ...errorInfo, properties: { ...errorInfo.properties, stack: str } } },
+      ...open,
+    },
+  },
   ...open,
 } as const;
 

@@ -37,11 +37,11 @@ function text<D extends string>(rule: TextRule, description?: D) {
 const REASONS: readonly DeadReason[] = DeadReasons;
 
 const queueName = text(Rules.queueName, 'Queue name: 1-64 of A-Z a-z 0-9 _ . -');
-const jobId = text(Rules.jobId, 'Job id: 1-128 of A-Z a-z 0-9 _ . : -');
+export const jobId = text(Rules.jobId, 'Job id: 1-128 of A-Z a-z 0-9 _ . : -');
 const jobName = text(Rules.jobName);
 const durationMs = { type: 'integer', minimum: 0, maximum: MAX_DURATION_MS } as const;
-const who = text(Rules.who, 'Who does this (recorded with the job).');
-const note = text(Rules.note);
+export const who = text(Rules.who, 'Who does this (recorded with the job).');
+export const note = text(Rules.note);
 /** A time in a query string or body: ms since epoch, or an ISO 8601 date-time. */
 const timeInput = {
   type: 'string',

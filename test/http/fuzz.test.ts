@@ -367,7 +367,8 @@ async function startEnv(
   backend: Backend,
   options: { token?: string; bodyLimit?: number } = {},
 ): Promise<Env> {
-  const app = await buildApp({ backend, ...options });
+  // The API's routes only: the dashboard's files (public, no input) are tested by ui.test.ts.
+  const app = await buildApp({ backend, ui: false, ...options });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as AddressInfo).port;
   return { backend, app, port, close: () => app.close() };

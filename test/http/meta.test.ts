@@ -125,6 +125,8 @@ describe('OpenAPI and docs', () => {
         '/queues/{queue}/dlq/replay',
         '/queues/{queue}/jobs',
         '/queues/{queue}/jobs/bulk',
+        '/queues/{queue}/jobs/cancel',
+        '/queues/{queue}/jobs/retry',
         '/queues/{queue}/jobs/{id}',
         '/queues/{queue}/jobs/{id}/cancel',
         '/queues/{queue}/jobs/{id}/retry',

@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { DeadFilter } from '../../backend.js';
 import { resolveDlqFilter } from '../../dlq-filter.js';
 import { purgeDead, replayDead } from '../dlq-actions.js';
+import { detailedGroups } from '../dlq-groups.js';
 import { withFieldPrefix } from '../error-map.js';
 import { decodeCursor, encodeCursor } from '../inputs.js';
 import { deadGroup, deadSummary, page, purgeResult, replayResult } from '../responses.js';
@@ -59,12 +60,13 @@ export function registerDlqRoutes(app: FastifyInstance, { queues }: RouteContext
     {
       schema: {
         tags,
-        summary: 'Dead jobs grouped by error fingerprint, with counts and first/last seen; busiest first',
+        summary:
+          'Dead jobs grouped by error fingerprint, with counts, first/last seen, job names and a sample error; busiest first',
         params: queueParams,
         response: { 200: { type: 'object', properties: { groups: { type: 'array', items: deadGroup } } } },
       },
     },
-    async (request) => ({ groups: await queues.get(request.params.queue).dlq.groups() }),
+    async (request) => ({ groups: await detailedGroups(queues.get(request.params.queue)) }),
   );
 
   app.post<{ Params: QueueParams; Body: ReplayBody }>(

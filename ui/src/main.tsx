@@ -1,0 +1,159 @@
+/**
+ * The ReTraced dashboard: a shell (navigation, sign-in when the server wants a token) around five
+ * views that talk only to the HTTP API.
+ */
+import './style.css';
+
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+
+import { ApiError, api, getToken, onUnauthorised, setToken } from './api.js';
+import { Link, useRoute } from './router.js';
+import { paths, type Route } from './routes.js';
+import { DeadLetters } from './views/DeadLetters.js';
+import { Job } from './views/Job.js';
+import { Jobs } from './views/Jobs.js';
+import { Overview } from './views/Overview.js';
+import { RetryPlan } from './views/RetryPlan.js';
+
+/**
+ * The sections of the navigation. Later views (retry analytics, schedulers, workers) add an
+ * entry here and a route in routes.ts.
+ */
+function navItems(route: Route): { href: string; label: string; current: boolean }[] {
+  const queue = 'queue' in route ? route.queue : undefined;
+  return [
+    { href: paths.overview(), label: 'Queues', current: route.view === 'overview' },
+    ...(queue !== undefined
+      ? [
+          { href: paths.jobs(queue), label: `Jobs (${queue})`, current: route.view === 'jobs' || route.view === 'job' },
+          { href: paths.dlq(queue), label: `Dead letters (${queue})`, current: route.view === 'dlq' },
+        ]
+      : []),
+    { href: paths.plan(), label: 'Retry plan', current: route.view === 'plan' },
+  ];
+}
+
+function View({ route }: { route: Route }) {
+  switch (route.view) {
+    case 'overview':
+      return <Overview />;
+    case 'jobs':
+      return <Jobs queue={route.queue} params={route.query} />;
+    case 'job':
+      return <Job queue={route.queue} id={route.id} />;
+    case 'dlq':
+      return <DeadLetters queue={route.queue} params={route.query} />;
+    case 'plan':
+      return <RetryPlan params={route.query} />;
+    case 'missing':
+      return (
+        <section>
+          <h1>Not found</h1>
+          <p>
+            The dashboard has no page at <code>{route.path}</code>. <Link href={paths.overview()}>Back to the queues</Link>.
+          </p>
+        </section>
+      );
+  }
+}
+
+function Login({ refused }: { refused: boolean }) {
+  const [value, setValue] = useState('');
+  const [error, setError] = useState<string | undefined>(
+    refused && getToken() !== undefined ? 'The saved token was refused: enter it again.' : undefined,
+  );
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      await api('GET', '/queues', undefined, value.trim());
+      setToken(value.trim());
+      location.reload();
+    } catch (err) {
+      setError(
+        err instanceof ApiError && err.status === 401
+          ? 'The server refused this token (401): check the token the server was started with (--token or RETRACED_TOKEN).'
+          : `Could not reach the server: ${(err as Error).message}`,
+      );
+      setBusy(false);
+    }
+  };
+  return (
+    <main id="main" class="login">
+      <h1>ReTraced</h1>
+      <form onSubmit={(e) => void submit(e)} aria-label="Sign in">
+        <p>This server needs its API token. It is kept for this browser tab only (sessionStorage) and sent as a bearer header.</p>
+        <label for="token">
+          API token
+          <input id="token" type="password" autocomplete="current-password" required value={value} onInput={(e) => setValue(e.currentTarget.value)} />
+        </label>
+        <button type="submit" disabled={busy || value.trim() === ''}>
+          Sign in
+        </button>
+        {error && (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        )}
+      </form>
+    </main>
+  );
+}
+
+function App() {
+  const route = useRoute();
+  const [auth, setAuth] = useState<'checking' | 'ok' | 'needed'>('checking');
+  useEffect(() => {
+    const off = onUnauthorised(() => setAuth('needed'));
+    api('GET', '/queues').then(
+      () => setAuth('ok'),
+      (e: unknown) => setAuth(e instanceof ApiError && e.status === 401 ? 'needed' : 'ok'),
+    );
+    return off;
+  }, []);
+  if (auth === 'checking') return <p class="muted">Connecting…</p>;
+  if (auth === 'needed') return <Login refused />;
+  return (
+    <>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
+      <header class="top">
+        <Link href={paths.overview()} class="brand">
+          ReTraced
+        </Link>
+        <nav aria-label="Sections">
+          <ul>
+            {navItems(route).map((n) => (
+              <li key={n.href}>
+                <Link href={n.href} aria-current={n.current ? 'page' : undefined}>
+                  {n.label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        {getToken() !== undefined && (
+          <button
+            type="button"
+            class="signout"
+            onClick={() => {
+              setToken(undefined);
+              location.reload();
+            }}
+          >
+            Sign out
+          </button>
+        )}
+      </header>
+      <main id="main" tabIndex={-1}>
+        <View route={route} />
+      </main>
+    </>
+  );
+}
+
+render(<App />, document.getElementById('app')!);

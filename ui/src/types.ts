@@ -1,0 +1,160 @@
+/**
+ * The shapes the dashboard reads from the HTTP API (see /openapi.json); only the fields it uses.
+ */
+export type JobState = 'scheduled' | 'waiting' | 'active' | 'completed' | 'dead' | 'cancelled';
+export const JOB_STATES: readonly JobState[] = ['scheduled', 'waiting', 'active', 'completed', 'dead', 'cancelled'];
+
+export interface ErrorInfo {
+  readonly name: string;
+  readonly message: string;
+  readonly code?: string;
+  readonly stack?: string;
+}
+
+export interface PatchChange {
+  readonly path: string;
+  readonly op: 'add' | 'replace' | 'remove';
+  readonly before?: unknown;
+  readonly after?: unknown;
+}
+
+export interface Manual {
+  readonly by: string;
+  readonly note?: string;
+  readonly at: number;
+  readonly patch?: readonly PatchChange[];
+}
+
+export type Decision =
+  | { readonly action: 'done' }
+  | {
+      readonly action: 'retry';
+      readonly delayMs: number;
+      readonly nextDueAt: number;
+      readonly source: 'policy' | 'handler';
+      readonly explanation: string;
+    }
+  | { readonly action: 'dead'; readonly reason: string; readonly explanation: string }
+  | { readonly action: 'cancelled'; readonly explanation: string };
+
+export interface Attempt {
+  readonly n: number;
+  readonly trigger: 'auto' | 'manual' | 'stall';
+  readonly dueAt: number;
+  readonly startedAt: number;
+  readonly finishedAt: number;
+  readonly driftMs: number;
+  readonly workerId: string;
+  readonly outcome: string;
+  readonly error?: ErrorInfo;
+  readonly errorClass?: string;
+  readonly rule?: string;
+  readonly decision: Decision;
+  readonly manual?: Manual;
+}
+
+export interface CurrentAttempt {
+  readonly n: number;
+  readonly trigger: 'auto' | 'manual' | 'stall';
+  readonly dueAt: number;
+  readonly startedAt: number;
+  readonly workerId: string;
+  readonly leaseExpiresAt: number;
+  readonly manual?: Manual;
+}
+
+export interface Job {
+  readonly id: string;
+  readonly queue: string;
+  readonly name: string;
+  readonly data: unknown;
+  readonly state: JobState;
+  readonly createdAt: number;
+  readonly dueAt: number;
+  readonly options: { readonly retry: unknown; readonly timeoutMs: number; readonly maxStalls: number };
+  readonly attempts: readonly Attempt[];
+  readonly current?: CurrentAttempt;
+  readonly pendingManual?: Manual;
+  readonly stalls: number;
+  readonly failures: number;
+  readonly result?: unknown;
+  readonly finishedAt?: number;
+  readonly dead?: { readonly reason: string; readonly at: number; readonly fingerprint: string; readonly error?: ErrorInfo };
+  readonly cancelled?: { readonly by: string; readonly reason?: string; readonly at: number };
+}
+
+export type Counts = Readonly<Record<JobState, number>>;
+
+export interface QueueSummary {
+  readonly name: string;
+  readonly paused: boolean;
+  readonly counts: Counts;
+}
+
+export interface JobSummary {
+  readonly id: string;
+  readonly name: string;
+  readonly state: JobState;
+  readonly createdAt: number;
+  readonly dueAt: number;
+  readonly attempts: number;
+  readonly lastError?: { readonly name: string; readonly code?: string; readonly message: string };
+  readonly finishedAt?: number;
+}
+
+export interface Page<T> {
+  readonly jobs: T[];
+  readonly nextCursor: string | null;
+}
+
+export interface DeadSummary {
+  readonly id: string;
+  readonly name: string;
+  readonly reason: string;
+  readonly at: number;
+  readonly fingerprint: string;
+  readonly errorCode?: string;
+}
+
+export interface DeadGroup {
+  readonly fingerprint: string;
+  readonly label: string;
+  readonly count: number;
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+  readonly names?: readonly string[];
+  readonly sample?: { readonly id: string; readonly error?: ErrorInfo };
+}
+
+export interface PreviewStep {
+  readonly attempt: number;
+  readonly phase: number;
+  readonly delayMs: number;
+  readonly minDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly atMs: number;
+  readonly explanation: string;
+}
+
+export interface PolicyPreview {
+  readonly maxAttempts: number;
+  readonly steps: readonly PreviewStep[];
+  readonly then: string;
+  readonly summary: string;
+}
+
+export interface BulkOutcome {
+  readonly dryRun: boolean;
+  readonly matched: number;
+  readonly done: readonly string[];
+  readonly failed: readonly { readonly id: string; readonly error: string }[];
+}
+
+/** One event of the stream (`GET /events`): a transition of a job, or of a queue. */
+export interface FeedEvent {
+  readonly queue: string;
+  readonly type: string;
+  readonly jobId: string | null;
+  readonly at: number;
+  readonly fields: Readonly<Record<string, string>>;
+}

@@ -1,0 +1,181 @@
+/**
+ * Replay or purge the dead jobs matching a filter. Replay takes who, a note and an optional JSON
+ * Merge Patch for the data, previewed as a diff on a sample job. Both run as a dry run first and
+ * only a confirmation runs them for real.
+ */
+import { useState } from 'preact/hooks';
+
+import { diffJson, mergePatch } from '../../../src/patch.js';
+import { api, enc } from '../api.js';
+import { ErrorMessage, PatchDiff } from '../components.js';
+import { useLoad } from '../hooks.js';
+import type { BulkOutcome, Job, PatchChange } from '../types.js';
+import { Outcome } from './BulkActions.js';
+import type { DlqFilter } from './DeadLetters.js';
+import { WhoField, useWho } from './Who.js';
+
+interface ReplayAnswer {
+  dryRun: boolean;
+  matched: number;
+  replayed: string[];
+  failed: { id: string; error: string }[];
+}
+interface PurgeAnswer {
+  dryRun: boolean;
+  purged: number;
+  ids?: string[];
+}
+
+type Action = 'replay' | 'purge';
+
+function parsePatch(text: string): { patch?: unknown; error?: string } {
+  if (text.trim() === '') return {};
+  try {
+    return { patch: JSON.parse(text) as unknown };
+  } catch (e) {
+    return { error: `the patch is not JSON: ${(e as Error).message}` };
+  }
+}
+
+export function DlqActions({
+  queue,
+  filter,
+  sampleId,
+  onDone,
+}: {
+  queue: string;
+  filter: DlqFilter;
+  sampleId: string | undefined;
+  onDone: () => void;
+}) {
+  const [who, setWho] = useWho();
+  const [note, setNote] = useState('');
+  const [patchText, setPatchText] = useState('');
+  const [preview, setPreview] = useState<{ action: Action; outcome: BulkOutcome } | undefined>();
+  const [result, setResult] = useState<{ action: Action; outcome: BulkOutcome } | undefined>();
+  const [error, setError] = useState<Error | undefined>();
+  const [busy, setBusy] = useState(false);
+  const sample = useLoad(
+    () => (sampleId ? api<Job>('GET', `/queues/${enc(queue)}/jobs/${enc(sampleId)}`) : Promise.resolve(undefined)),
+    `${queue}/${sampleId ?? ''}`,
+  );
+  const parsed = parsePatch(patchText);
+  const body: { filter: object; ids?: undefined } = {
+    filter: { ...filter, ...(filter.reason ? { reason: filter.reason.split(',') } : {}) },
+  };
+  let diff: PatchChange[] | undefined;
+  if (parsed.patch !== undefined && sample.data) {
+    diff = diffJson(sample.data.data, mergePatch(sample.data.data, parsed.patch)) as PatchChange[];
+  }
+
+  /** A dry run targets the filter; the confirmed run targets exactly the ids the dry run listed. */
+  const run = async (action: Action, dryRun: boolean) => {
+    setError(undefined);
+    setBusy(true);
+    const target = dryRun ? body : { ids: preview?.outcome.done ?? [] };
+    try {
+      let outcome: BulkOutcome;
+      if (action === 'replay') {
+        const r = await api<ReplayAnswer>('POST', `/queues/${enc(queue)}/dlq/replay`, {
+          ...target,
+          by: who,
+          ...(note.trim() !== '' ? { note } : {}),
+          ...(parsed.patch !== undefined ? { patch: parsed.patch } : {}),
+          dryRun,
+        });
+        outcome = { dryRun: r.dryRun, matched: r.matched, done: r.replayed, failed: r.failed };
+      } else {
+        const r = await api<PurgeAnswer>('POST', `/queues/${enc(queue)}/dlq/purge`, { ...target, dryRun });
+        outcome = { dryRun: r.dryRun, matched: r.purged, done: r.ids ?? target.ids ?? [], failed: [] };
+      }
+      if (dryRun) {
+        setResult(undefined);
+        setPreview({ action, outcome });
+      } else {
+        setPreview(undefined);
+        setResult({ action, outcome });
+        onDone();
+      }
+    } catch (e) {
+      setError(e as Error);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const scope = Object.keys(filter).length === 0 ? 'every dead job' : 'the dead jobs matching the filter';
+  const noWho = who.trim() === '';
+  return (
+    <section class="bulk" aria-labelledby="dlq-actions-title">
+      <h2 id="dlq-actions-title">Replay or purge {scope}</h2>
+      <div class="fields">
+        <WhoField who={who} setWho={setWho} id="dlq-who" />
+        <label>
+          Note
+          <input value={note} onInput={(e) => setNote(e.currentTarget.value)} maxLength={2000} />
+        </label>
+      </div>
+      <label class="block">
+        Data patch (JSON Merge Patch, optional)
+        <textarea
+          rows={3}
+          value={patchText}
+          spellcheck={false}
+          placeholder='{"email": "fixed@example.com"}'
+          onInput={(e) => setPatchText(e.currentTarget.value)}
+        />
+      </label>
+      {parsed.error && (
+        <p class="error" role="alert">
+          {parsed.error}
+        </p>
+      )}
+      {diff && sample.data && <PatchDiff changes={diff} caption={`Patch preview on job ${sample.data.id}`} />}
+      {!preview && (
+        <div class="buttons">
+          <button type="button" disabled={busy || noWho || parsed.error !== undefined} onClick={() => void run('replay', true)}>
+            Replay… (dry run)
+          </button>
+          <button type="button" disabled={busy} onClick={() => void run('purge', true)}>
+            Purge… (dry run)
+          </button>
+        </div>
+      )}
+      <ErrorMessage error={error} action="The action failed" />
+      {preview && (
+        <div class="preview" role="region" aria-label="Dry run result">
+          <p>
+            <strong>Dry run</strong>: {preview.action} would apply to{' '}
+            {preview.outcome.done.length} dead jobs
+            {preview.action === 'replay' ? ` of ${preview.outcome.matched}` : ''}. Nothing has changed yet.
+          </p>
+          <Outcome outcome={preview.outcome} />
+          <div class="buttons">
+            <button
+              type="button"
+              class="danger"
+              disabled={busy || preview.outcome.done.length === 0}
+              onClick={() => void run(preview.action, false)}
+            >
+              Confirm: {preview.action}{' '}
+              {preview.outcome.done.length} jobs
+            </button>
+            <button type="button" onClick={() => setPreview(undefined)}>
+              Back
+            </button>
+          </div>
+        </div>
+      )}
+      {result && (
+        <div class="done" role="status">
+          <p>
+            {result.action === 'replay'
+              ? `Replayed ${result.outcome.done.length} of ${result.outcome.matched} jobs.`
+              : `Purged ${result.outcome.matched} jobs.`}
+          </p>
+          {result.action === 'replay' && <Outcome outcome={result.outcome} />}
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,238 @@
+/**
+ * One job: its state, the attempt timeline drawn on a time axis, every attempt as text (due, start
+ * and drift, duration, outcome, error with class, rule and stack, the decision with its delay and
+ * explanation, a person's replay with who, note and the patch as a diff), the retries the policy
+ * still allows, and data and result as collapsible JSON. Live: reloads on the job's events.
+ */
+import { useEffect, useState } from 'preact/hooks';
+
+import { api, enc } from '../api.js';
+import { Badge, ErrorMessage, JsonTree, LiveDot, Loading, PatchDiff } from '../components.js';
+import { formatDuration, formatSigned, formatTime } from '../format.js';
+import { useEvents, useLoad, useThrottled } from '../hooks.js';
+import { Link } from '../router.js';
+import { paths } from '../routes.js';
+import type { Attempt, Job as JobT, Manual, PolicyPreview } from '../types.js';
+import { Timeline } from './Timeline.js';
+
+export function Job({ queue, id }: { queue: string; id: string }) {
+  const job = useLoad(() => api<JobT>('GET', `/queues/${enc(queue)}/jobs/${enc(id)}`), `${queue}/${id}`);
+  const reload = useThrottled(job.reload, 300);
+  const live = useEvents([queue], (e) => {
+    if (e.jobId === id) reload();
+  });
+  const [now, setNow] = useState(Date.now());
+  const running = job.data?.state === 'active';
+  useEffect(() => {
+    if (!running) return;
+    const t = setInterval(() => setNow(Date.now()), 500);
+    return () => clearInterval(t);
+  }, [running]);
+
+  const j = job.data;
+  return (
+    <section aria-labelledby="job-title">
+      <div class="title-row">
+        <h1 id="job-title">
+          Job <span class="mono">{id}</span> in <Link href={paths.jobs(queue)}>{queue}</Link>
+        </h1>
+        <LiveDot live={live} />
+      </div>
+      <ErrorMessage error={job.error} action="Could not load the job" />
+      <Loading when={job.loading && !j} />
+      {j && (
+        <>
+          <dl class="facts">
+            <dt>name</dt>
+            <dd>{j.name}</dd>
+            <dt>state</dt>
+            <dd>
+              <Badge kind={j.state}>{j.state}</Badge>
+            </dd>
+            <dt>created</dt>
+            <dd class="mono">{formatTime(j.createdAt)}</dd>
+            <dt>{j.state === 'scheduled' || j.state === 'waiting' ? 'due' : 'last due'}</dt>
+            <dd class="mono">{formatTime(j.dueAt)}</dd>
+            <dt>failures (retry budget)</dt>
+            <dd>{j.failures}</dd>
+            <dt>stalls</dt>
+            <dd>
+              {j.stalls} of {j.options.maxStalls} before poison
+            </dd>
+            {j.dead && (
+              <>
+                <dt>dead</dt>
+                <dd>
+                  {j.dead.reason} at <span class="mono">{formatTime(j.dead.at)}</span>, fingerprint{' '}
+                  <Link href={paths.dlq(queue, { fingerprint: j.dead.fingerprint })} class="mono">
+                    {j.dead.fingerprint}
+                  </Link>
+                </dd>
+              </>
+            )}
+            {j.cancelled && (
+              <>
+                <dt>cancelled</dt>
+                <dd>
+                  by {j.cancelled.by}
+                  {j.cancelled.reason ? `: ${j.cancelled.reason}` : ''}
+                </dd>
+              </>
+            )}
+          </dl>
+          <h2>Timeline</h2>
+          {j.attempts.length === 0 && !j.current ? (
+            <p>No attempt yet: due {formatTime(j.dueAt)}.</p>
+          ) : (
+            <Timeline
+              input={{
+                createdAt: j.createdAt,
+                attempts: j.attempts,
+                current: j.current,
+                nextDueAt: j.state === 'scheduled' || j.state === 'waiting' ? j.dueAt : undefined,
+                now: running ? Math.max(now, j.current?.startedAt ?? 0) : now,
+              }}
+            />
+          )}
+          <h2>Attempts</h2>
+          <ol class="attempts">
+            {j.attempts.map((a) => (
+              <AttemptItem key={a.n} attempt={a} />
+            ))}
+            {j.current && (
+              <li class="attempt" data-attempt={j.current.n}>
+                <h3>
+                  Attempt {j.current.n} <Badge kind="active">running</Badge> ({j.current.trigger})
+                </h3>
+                <p>
+                  due <span class="mono">{formatTime(j.current.dueAt)}</span>, started{' '}
+                  <span class="mono">{formatTime(j.current.startedAt)}</span> (drift{' '}
+                  {formatSigned(j.current.startedAt - j.current.dueAt)}) on worker {j.current.workerId}; lease until{' '}
+                  <span class="mono">{formatTime(j.current.leaseExpiresAt)}</span>
+                </p>
+                {j.current.manual && <ManualInfo manual={j.current.manual} />}
+              </li>
+            )}
+          </ol>
+          {j.pendingManual && (
+            <div class="pending-manual">
+              <h3>Manual replay waiting for the next attempt</h3>
+              <ManualInfo manual={j.pendingManual} />
+            </div>
+          )}
+          <Remaining job={j} />
+          <h2>Data and result</h2>
+          <JsonTree value={j.data} label="data" />
+          {j.result !== undefined && <JsonTree value={j.result} label="result" />}
+          <details class="raw">
+            <summary>Options</summary>
+            <JsonTree value={j.options} label="options" open={1} />
+          </details>
+        </>
+      )}
+    </section>
+  );
+}
+
+function decisionText(a: Attempt): string {
+  const d = a.decision;
+  if (d.action === 'retry') {
+    return `retry in ${formatDuration(d.delayMs)} (${d.source === 'handler' ? 'the handler asked' : 'policy'}): ${d.explanation}; due ${formatTime(d.nextDueAt)}`;
+  }
+  if (d.action === 'dead') return `dead-lettered (${d.reason}): ${d.explanation}`;
+  if (d.action === 'cancelled') return `cancelled: ${d.explanation}`;
+  return 'done';
+}
+
+function AttemptItem({ attempt: a }: { attempt: Attempt }) {
+  return (
+    <li class="attempt" data-attempt={a.n}>
+      <h3>
+        Attempt {a.n} <Badge kind={a.outcome}>{a.outcome}</Badge> ({a.trigger})
+      </h3>
+      <p>
+        due <span class="mono">{formatTime(a.dueAt)}</span>, started <span class="mono">{formatTime(a.startedAt)}</span>{' '}
+        (drift <span class="drift-value">{formatSigned(a.driftMs)}</span>), ran {formatDuration(a.finishedAt - a.startedAt)} on
+        worker {a.workerId}
+      </p>
+      {a.error && (
+        <div class="attempt-error">
+          <p>
+            <strong>{a.error.name}</strong>
+            {a.error.code ? ` [${a.error.code}]` : ''}: {a.error.message}
+          </p>
+          <p>
+            class <strong>{a.errorClass ?? '—'}</strong>, rule <code>{a.rule ?? '—'}</code>
+          </p>
+          {a.error.stack && (
+            <details>
+              <summary>Stack</summary>
+              <pre>{a.error.stack}</pre>
+            </details>
+          )}
+        </div>
+      )}
+      <p class="decision">
+        <strong>Then:</strong> <span class="decision-text">{decisionText(a)}</span>
+      </p>
+      {a.manual && <ManualInfo manual={a.manual} />}
+    </li>
+  );
+}
+
+function ManualInfo({ manual }: { manual: Manual }) {
+  return (
+    <div class="manual">
+      <p>
+        Manual trigger by <strong class="manual-by">{manual.by}</strong> at{' '}
+        <span class="mono">{formatTime(manual.at)}</span>
+        {manual.note ? (
+          <>
+            : <q class="manual-note">{manual.note}</q>
+          </>
+        ) : null}
+      </p>
+      {manual.patch && <PatchDiff changes={manual.patch} caption="Data patch" />}
+    </div>
+  );
+}
+
+/** What the job's policy would still do after its next failure (POST /retry-plan). */
+function Remaining({ job }: { job: JobT }) {
+  const open = job.state === 'scheduled' || job.state === 'waiting' || job.state === 'active';
+  const plan = useLoad(
+    () =>
+      open
+        ? api<PolicyPreview>('POST', '/retry-plan', { policy: job.options.retry })
+        : Promise.resolve(undefined),
+    `${job.id}:${open}`,
+  );
+  if (!open) return null;
+  const next = job.failures + 1;
+  const steps = plan.data?.steps.filter((s) => s.attempt > next) ?? [];
+  return (
+    <section aria-labelledby="remaining-title">
+      <h2 id="remaining-title">Remaining retries</h2>
+      <ErrorMessage error={plan.error} action="The policy cannot be previewed here" />
+      {plan.data && (
+        <>
+          <p>
+            The next attempt counts as {next} of {plan.data.maxAttempts}.{' '}
+            {steps.length === 0
+              ? 'If it fails, the job is dead-lettered.'
+              : `If it fails, the policy retries ${steps.length} more time${steps.length === 1 ? '' : 's'}:`}
+          </p>
+          <ol class="remaining">
+            {steps.map((s) => (
+              <li key={s.attempt}>
+                attempt {s.attempt}: after {formatDuration(s.delayMs)}
+                {s.minDelayMs !== s.maxDelayMs ? ` (range ${formatDuration(s.minDelayMs)}–${formatDuration(s.maxDelayMs)})` : ''}{' '}
+                — {s.explanation}
+              </li>
+            ))}
+          </ol>
+        </>
+      )}
+    </section>
+  );
+}

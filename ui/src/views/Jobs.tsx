@@ -1,0 +1,186 @@
+/**
+ * Jobs of one queue: filters (state, name, error code, time range) and the page cursor all live in
+ * the URL, so a link shows the same list. Rows can be selected for bulk actions; an id goes
+ * straight to its job.
+ */
+import { useState } from 'preact/hooks';
+
+import { api, enc, query } from '../api.js';
+import { Badge, ErrorMessage, Loading } from '../components.js';
+import { formatTime } from '../format.js';
+import { useLoad } from '../hooks.js';
+import { Link, navigate } from '../router.js';
+import { paths } from '../routes.js';
+import { JOB_STATES, type JobSummary, type Page } from '../types.js';
+import { BulkActions } from './BulkActions.js';
+
+const FILTERS = ['state', 'name', 'errorCode', 'from', 'to'] as const;
+type Filters = Partial<Record<(typeof FILTERS)[number] | 'cursor', string>>;
+
+export function filtersOf(q: URLSearchParams): Filters {
+  const f: Filters = {};
+  for (const k of [...FILTERS, 'cursor'] as const) {
+    const v = q.get(k);
+    if (v !== null && v !== '') f[k] = v;
+  }
+  return f;
+}
+
+export function Jobs({ queue, params }: { queue: string; params: URLSearchParams }) {
+  const filters = filtersOf(params);
+  const key = `${queue}?${params.toString()}`;
+  const page = useLoad(
+    () => api<Page<JobSummary>>('GET', `/queues/${enc(queue)}/jobs${query({ ...filters, limit: 50 })}`),
+    key,
+  );
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const [goto, setGoto] = useState('');
+
+  const apply = (e: Event) => {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget as HTMLFormElement);
+    const next: Record<string, string> = {};
+    for (const k of FILTERS) {
+      const v = String(form.get(k) ?? '').trim();
+      if (v !== '') next[k] = v;
+    }
+    setSelected(new Set());
+    navigate(paths.jobs(queue, next));
+  };
+  const toggle = (id: string) => {
+    const s = new Set(selected);
+    if (s.has(id)) s.delete(id);
+    else s.add(id);
+    setSelected(s);
+  };
+  const jobs = page.data?.jobs ?? [];
+  const allOnPage = jobs.length > 0 && jobs.every((j) => selected.has(j.id));
+  const withoutCursor: Filters = { ...filters };
+  delete withoutCursor.cursor;
+
+  return (
+    <section aria-labelledby="jobs-title">
+      <div class="title-row">
+        <h1 id="jobs-title">
+          Jobs in <span class="mono">{queue}</span>
+        </h1>
+        <Link href={paths.dlq(queue)}>Dead letters of {queue}</Link>
+      </div>
+      <form class="filters" onSubmit={apply} aria-label="Job filters" key={key}>
+        <label>
+          State
+          <select name="state">
+            {JOB_STATES.map((s) => (
+              <option key={s} value={s} selected={s === (filters.state ?? 'waiting')}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Name
+          <input name="name" defaultValue={filters.name ?? ''} maxLength={128} />
+        </label>
+        <label>
+          Error code
+          <input name="errorCode" defaultValue={filters.errorCode ?? ''} maxLength={200} />
+        </label>
+        <label>
+          From
+          <input name="from" defaultValue={filters.from ?? ''} placeholder="2026-01-31T12:00:00Z" />
+        </label>
+        <label>
+          To
+          <input name="to" defaultValue={filters.to ?? ''} placeholder="ms or ISO 8601" />
+        </label>
+        <button type="submit">Filter</button>
+      </form>
+      <form
+        class="goto"
+        aria-label="Open a job by id"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (goto.trim() !== '') navigate(paths.job(queue, goto.trim()));
+        }}
+      >
+        <label>
+          Job id
+          <input value={goto} onInput={(e) => setGoto(e.currentTarget.value)} maxLength={128} />
+        </label>
+        <button type="submit">Open</button>
+      </form>
+      <ErrorMessage error={page.error} action="Could not list the jobs" />
+      <Loading when={page.loading && !page.data} />
+      {page.data && (
+        <div class="table-wrap">
+          <table class="jobs">
+            <caption class="sr-only">Jobs matching the filters</caption>
+            <thead>
+              <tr>
+                <th scope="col">
+                  <input
+                    type="checkbox"
+                    aria-label="Select every job on this page"
+                    checked={allOnPage}
+                    onChange={() => setSelected(allOnPage ? new Set() : new Set(jobs.map((j) => j.id)))}
+                  />
+                </th>
+                <th scope="col">id</th>
+                <th scope="col">name</th>
+                <th scope="col">state</th>
+                <th scope="col" class="num">attempts</th>
+                <th scope="col">last error</th>
+                <th scope="col">created</th>
+                <th scope="col">due / finished</th>
+              </tr>
+            </thead>
+            <tbody>
+              {jobs.map((j) => (
+                <tr key={j.id} data-job={j.id}>
+                  <td>
+                    <input
+                      type="checkbox"
+                      aria-label={`Select job ${j.id}`}
+                      checked={selected.has(j.id)}
+                      onChange={() => toggle(j.id)}
+                    />
+                  </td>
+                  <td>
+                    <Link href={paths.job(queue, j.id)} class="mono">
+                      {j.id}
+                    </Link>
+                  </td>
+                  <td>{j.name}</td>
+                  <td>
+                    <Badge kind={j.state}>{j.state}</Badge>
+                  </td>
+                  <td class="num">{j.attempts}</td>
+                  <td class="clip">
+                    {j.lastError ? `${j.lastError.name}${j.lastError.code ? ` [${j.lastError.code}]` : ''}: ${j.lastError.message}` : ''}
+                  </td>
+                  <td class="mono">{formatTime(j.createdAt)}</td>
+                  <td class="mono">{formatTime(j.finishedAt ?? j.dueAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {jobs.length === 0 && <p>No job matches on this page.</p>}
+        </div>
+      )}
+      <nav class="pager" aria-label="Pages">
+        {filters.cursor !== undefined && <Link href={paths.jobs(queue, withoutCursor)}>First page</Link>}
+        {page.data?.nextCursor && (
+          <Link href={paths.jobs(queue, { ...withoutCursor, cursor: page.data.nextCursor })}>Next page</Link>
+        )}
+      </nav>
+      <BulkActions
+        queue={queue}
+        ids={[...selected]}
+        onDone={() => {
+          setSelected(new Set());
+          page.reload();
+        }}
+      />
+    </section>
+  );
+}

@@ -1,0 +1,125 @@
+/**
+ * Overview: every queue with its counts by state, paused state (with pause/resume), live rates of
+ * completions, failed attempts, retries and dead letters over the last minute, and a sparkline of
+ * the last 5 minutes. Counts reload on the event stream's activity and every 5 s.
+ */
+import { useEffect, useMemo, useState } from 'preact/hooks';
+
+import { api, enc } from '../api.js';
+import { Badge, ErrorMessage, LiveDot, Loading } from '../components.js';
+import { perMinute } from '../format.js';
+import { useEvents, useLoad, useThrottled } from '../hooks.js';
+import { RateWindow } from '../rates.js';
+import { Link } from '../router.js';
+import { paths } from '../routes.js';
+import { JOB_STATES, type QueueSummary } from '../types.js';
+import { Sparkline } from './Sparkline.js';
+
+const WINDOW_MS = 60_000;
+
+export function Overview() {
+  const queues = useLoad(() => api<{ queues: QueueSummary[] }>('GET', '/queues'), 'queues');
+  const rates = useMemo(() => new RateWindow(), []);
+  const [now, setNow] = useState(Date.now());
+  const [actionError, setActionError] = useState<Error | undefined>();
+  const reload = useThrottled(queues.reload, 1000);
+  const live = useEvents(undefined, (e) => {
+    rates.add(e.queue, e, Date.now());
+    reload();
+  });
+  useEffect(() => {
+    const t = setInterval(() => {
+      setNow(Date.now());
+      queues.reload();
+    }, 5000);
+    return () => clearInterval(t);
+  }, [queues.reload]);
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 2000);
+    return () => clearInterval(t);
+  }, []);
+
+  const toggle = async (q: QueueSummary) => {
+    setActionError(undefined);
+    try {
+      await api('POST', `/queues/${enc(q.name)}/${q.paused ? 'resume' : 'pause'}`, {});
+      queues.reload();
+    } catch (e) {
+      setActionError(e as Error);
+    }
+  };
+
+  const list = queues.data?.queues ?? [];
+  return (
+    <section aria-labelledby="overview-title">
+      <div class="title-row">
+        <h1 id="overview-title">Queues</h1>
+        <LiveDot live={live} />
+      </div>
+      <ErrorMessage error={queues.error} action="Could not list the queues" />
+      <ErrorMessage error={actionError} action="Could not change the queue" />
+      <Loading when={queues.loading && !queues.data} />
+      {queues.data && list.length === 0 && <p>No queues yet: add a job and its queue appears here.</p>}
+      <div class="table-wrap">
+        <table class="overview">
+          <caption class="sr-only">Queues with their jobs by state and rates over the last minute</caption>
+          <thead>
+            <tr>
+              <th scope="col">queue</th>
+              {JOB_STATES.map((s) => (
+                <th scope="col" key={s} class="num">
+                  {s}
+                </th>
+              ))}
+              <th scope="col" class="num">completed/min</th>
+              <th scope="col" class="num">failed/min</th>
+              <th scope="col" class="num">retries/min</th>
+              <th scope="col" class="num">dead-lettered/min</th>
+              <th scope="col">last 5 min</th>
+              <th scope="col">state</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.map((q) => {
+              const t = rates.totals(q.name, now, WINDOW_MS);
+              return (
+                <tr key={q.name} data-queue={q.name}>
+                  <th scope="row">
+                    <Link href={paths.jobs(q.name)}>{q.name}</Link>
+                    <div class="sub">
+                      <Link href={paths.dlq(q.name)}>dead letters</Link>
+                    </div>
+                  </th>
+                  {JOB_STATES.map((s) => (
+                    <td key={s} class="num">
+                      <Link href={paths.jobs(q.name, { state: s })} aria-label={`${q.counts[s]} ${s} jobs in ${q.name}`}>
+                        {q.counts[s]}
+                      </Link>
+                    </td>
+                  ))}
+                  <td class="num">{perMinute(t.completed, WINDOW_MS)}</td>
+                  <td class="num">{perMinute(t.failed, WINDOW_MS)}</td>
+                  <td class="num">{perMinute(t.retried, WINDOW_MS)}</td>
+                  <td class="num">{perMinute(t.dead, WINDOW_MS)}</td>
+                  <td>
+                    <Sparkline
+                      data={rates.buckets(q.name, now, 10_000, 30, ['completed', 'failed'])}
+                      label={`${q.name}: completed and failed attempts per 10 s over the last 5 minutes`}
+                    />
+                  </td>
+                  <td>
+                    {q.paused ? <Badge kind="paused">paused</Badge> : <Badge kind="running">running</Badge>}{' '}
+                    <button type="button" onClick={() => void toggle(q)} aria-label={`${q.paused ? 'Resume' : 'Pause'} ${q.name}`}>
+                      {q.paused ? 'Resume' : 'Pause'}
+                    </button>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+      <p class="muted">Rates are per minute over the last minute, counted from the live event stream since this page opened.</p>
+    </section>
+  );
+}
