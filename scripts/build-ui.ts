@@ -44,7 +44,16 @@ export function isStale(): boolean {
 export async function buildUi(): Promise<void> {
   const hash = inputsHash();
   const { build } = await import('vite');
-  await build({ configFile: path.join(root, 'ui', 'vite.config.ts'), logLevel: 'warn' });
+  // Always the production build, also from inside Vitest (NODE_ENV=test would make the Preact
+  // preset bundle its debug helpers: a bigger, different app than the one shipped).
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({ configFile: path.join(root, 'ui', 'vite.config.ts'), mode: 'production', logLevel: 'warn' });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
   writeFileSync(STAMP, `${hash}\n`);
 }
 

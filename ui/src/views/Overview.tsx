@@ -20,6 +20,7 @@ const WINDOW_MS = 60_000;
 export function Overview() {
   const queues = useLoad(() => api<{ queues: QueueSummary[] }>('GET', '/queues'), 'queues');
   const rates = useMemo(() => new RateWindow(), []);
+  const [openedAt] = useState(Date.now);
   const [now, setNow] = useState(Date.now());
   const [actionError, setActionError] = useState<Error | undefined>();
   const reload = useThrottled(queues.reload, 1000);
@@ -71,10 +72,10 @@ export function Overview() {
                   {s}
                 </th>
               ))}
-              <th scope="col" class="num">completed/min</th>
-              <th scope="col" class="num">failed/min</th>
-              <th scope="col" class="num">retries/min</th>
-              <th scope="col" class="num">dead-lettered/min</th>
+              <th scope="col" class="num" title="completed per minute">done/min</th>
+              <th scope="col" class="num" title="failed attempts per minute">failed/min</th>
+              <th scope="col" class="num" title="retries (after a failure or a stall) per minute">retries/min</th>
+              <th scope="col" class="num" title="dead-lettered per minute">dead/min</th>
               <th scope="col">last 5 min</th>
               <th scope="col">state</th>
             </tr>
@@ -82,6 +83,8 @@ export function Overview() {
           <tbody>
             {list.map((q) => {
               const t = rates.totals(q.name, now, WINDOW_MS);
+              // Until a full window has passed, rates are over the time the page has been open.
+              const span = Math.min(WINDOW_MS, Math.max(1000, now - openedAt));
               return (
                 <tr key={q.name} data-queue={q.name}>
                   <th scope="row">
@@ -97,10 +100,10 @@ export function Overview() {
                       </Link>
                     </td>
                   ))}
-                  <td class="num">{perMinute(t.completed, WINDOW_MS)}</td>
-                  <td class="num">{perMinute(t.failed, WINDOW_MS)}</td>
-                  <td class="num">{perMinute(t.retried, WINDOW_MS)}</td>
-                  <td class="num">{perMinute(t.dead, WINDOW_MS)}</td>
+                  <td class="num">{perMinute(t.completed, span)}</td>
+                  <td class="num">{perMinute(t.failed, span)}</td>
+                  <td class="num">{perMinute(t.retried, span)}</td>
+                  <td class="num">{perMinute(t.dead, span)}</td>
                   <td>
                     <Sparkline
                       data={rates.buckets(q.name, now, 10_000, 30, ['completed', 'failed'])}
@@ -119,7 +122,7 @@ export function Overview() {
           </tbody>
         </table>
       </div>
-      <p class="muted">Rates are per minute over the last minute, counted from the live event stream since this page opened.</p>
+      <p class="muted">Rates are per minute over the last minute (or since this page opened, if that is shorter), counted from the live event stream.</p>
     </section>
   );
 }
