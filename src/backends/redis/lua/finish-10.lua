@@ -56,8 +56,9 @@ local schedArgs = {}
 local function isRepeat(P, id, attempt, wid, outcome)
   local last = rcall('LINDEX', P .. KEY_HISTORY .. id, -1)
   if not last then return false end
-  local rec = cjson.decode(last)
-  return rec.n == attempt and rec.workerId == wid and rec.outcome == outcome
+  -- (pcall: a record cjson cannot decode, say nested deeper than its limit, is not this one's)
+  local ok, rec = pcall(cjson.decode, last)
+  return ok and rec.n == attempt and rec.workerId == wid and rec.outcome == outcome
 end
 
 -- How every short request ('d') ends: succeeded, done.
