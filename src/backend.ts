@@ -8,8 +8,7 @@
  * applies a transition.
  *
  * Deliberately not in the port: retry strategies and error classification (pure, in the worker),
- * size limits and input validation (in `options.ts`), DLQ filtering by fields a script cannot
- * index cheaply (done over pages in `dlq.ts`).
+ * size limits and input validation (in `options.ts`), patching a dead job's data (in `dlq.ts`).
  *
  * @module
  */
@@ -147,7 +146,11 @@ export interface Page {
   readonly limit: number;
 }
 
-/** Summary of a dead job, enough to filter and group without loading its history. */
+/**
+ * Summary of a dead job, enough to filter and group without loading its history. `errorCode` is
+ * the code of the job's last error (see `lastErrorOf` in summary.ts): for a dead job, the error
+ * that killed it.
+ */
 export interface DeadSummary {
   readonly id: string;
   readonly name: string;
@@ -156,6 +159,24 @@ export interface DeadSummary {
   readonly fingerprint: string;
   readonly errorCode: string | undefined;
 }
+
+/**
+ * Which dead jobs to list: every field given must match (an empty filter matches every dead job).
+ * The backend answers it itself, reading only the summary fields of each dead job.
+ */
+export interface DeadFilter {
+  readonly reason?: readonly DeadReason[];
+  readonly errorCode?: string;
+  readonly name?: string;
+  readonly fingerprint?: string;
+  /** Dead at or after (ms since epoch). */
+  readonly from?: number;
+  /** Dead at or before (ms since epoch). */
+  readonly to?: number;
+}
+
+/** One id looked up by `peekDead`: null if unknown; its summary when dead. */
+export type DeadPeek = null | { readonly state: JobState; readonly dead: DeadSummary | undefined };
 
 export interface DeadGroupStats {
   readonly fingerprint: string;
@@ -231,14 +252,17 @@ export interface Backend {
   /** Recovers jobs whose lease expired; returns how many. */
   recoverStalled(queue: string): Promise<number>;
 
-  /** Dead jobs, most recently dead first, between two times (inclusive). */
-  listDead(queue: string, range: { from?: number; to?: number }, page: Page): Promise<DeadSummary[]>;
+  /**
+   * Dead jobs matching the filter, most recently dead first; the page counts matching jobs. Reads
+   * summaries only (never a job's history); Redis filters in the script, a bounded slice per call.
+   */
+  listDead(queue: string, filter: DeadFilter, page: Page): Promise<DeadSummary[]>;
+  /** For each id, in order: null if unknown, else its state (and its summary if dead). Reads only. */
+  peekDead(queue: string, ids: readonly string[]): Promise<DeadPeek[]>;
   deadGroups(queue: string): Promise<DeadGroupStats[]>;
-  /** Ids of dead jobs with this fingerprint, most recent first. */
-  deadByFingerprint(queue: string, fingerprint: string, page: Page): Promise<string[]>;
   replay(queue: string, req: ReplayRequest): Promise<ReplayResult>;
-  /** Deletes dead jobs by id; returns how many were deleted (ids not dead are skipped). */
-  purgeDead(queue: string, ids: readonly string[]): Promise<number>;
+  /** Deletes dead jobs by id; returns the ids deleted, in order (ids not dead are skipped). */
+  purgeDead(queue: string, ids: readonly string[]): Promise<string[]>;
 
   getRetention(queue: string): Promise<RetentionSettings>;
   setRetention(queue: string, settings: RetentionSettings): Promise<void>;

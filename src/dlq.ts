@@ -1,53 +1,100 @@
 /**
  * The dead-letter queue of one queue: list and filter, group by error fingerprint, inspect,
- * replay (one, a group, or a filter; each replay recorded as a `manual` attempt trigger with who,
- * a note and the data patch as a diff), and purge.
+ * replay (one, many by ids, or a filter; each replay recorded as a `manual` attempt trigger with
+ * who, a note and the data patch as a diff), and purge. `replayMany` and `purgeMany` are the one
+ * bulk path: the HTTP API and the CLI (both through a server and on Redis directly) call them.
  * @module
  */
-import type { Backend, DeadGroupStats, DeadSummary } from './backend.js';
-import { InvalidStateError, JobNotFoundError, RetracedError, ValidationError } from './errors.js';
-import { toJson, type ResolvedQueueOptions } from './options.js';
+import type { DeadGroupStats, DeadSummary } from './backend.js';
+import { resolveDlqFilter, type DlqFilter } from './dlq-filter.js';
+import { InvalidStateError, JobNotFoundError, ValidationError } from './errors.js';
 import { resolvePage } from './page.js';
-import { diffJson, mergePatch } from './patch.js';
-import type { DeadReason, Job } from './types.js';
+import {
+  manualRetry,
+  type DlqQueueRef,
+  patchData,
+  resolveReplayOptions,
+  type ReplayOptions,
+  type ResolvedReplay,
+} from './replay.js';
+import type { Job } from './types.js';
 
-const REASONS: readonly DeadReason[] = ['exhausted', 'permanent', 'poison'];
+export type { DlqFilter } from './dlq-filter.js';
+export type { DlqQueueRef, ReplayOptions } from './replay.js';
 
-export interface DlqFilter {
-  readonly reason?: DeadReason | readonly DeadReason[];
-  readonly errorCode?: string;
-  readonly name?: string;
-  readonly fingerprint?: string;
-  /** Dead since (inclusive). */
-  readonly from?: Date | number;
-  /** Dead until (inclusive). */
-  readonly to?: Date | number;
+/** Dead jobs by id, or every dead job matching a filter. */
+export type DlqTarget = { readonly ids: readonly string[] } | DlqFilter;
+
+export interface BulkOptions {
+  /** Report what would happen, per id; change nothing. @default false */
+  readonly dryRun?: boolean;
+  /** With a filter: act on at most this many matching jobs (1 to {@link MAX_BULK}). */
+  readonly limit?: number;
 }
 
-export interface ReplayOptions {
-  /** Who replays: recorded with the manual attempt. */
-  readonly by: string;
-  readonly note?: string;
-  /** JSON Merge Patch applied to the job's data; the diff is recorded. */
-  readonly patch?: unknown;
-}
-
+/** Per-id outcome of `replayMany`: replayed (or, on a dry run, would be), or why not. */
 export interface BulkReplayResult {
+  readonly dryRun: boolean;
+  /** Ids the target named (deduplicated) or the filter matched. */
+  readonly matched: number;
   readonly replayed: string[];
   readonly failed: { id: string; error: string }[];
 }
 
-const SCAN_PAGE = 500;
-
-/**
- * What the DLQ needs of its queue (a `Queue` is one): named here so that this module does not
- * import `queue.ts`, which imports it.
- */
-export interface DlqQueueRef {
-  readonly name: string;
-  readonly backend: Backend;
-  readonly options: Pick<ResolvedQueueOptions, 'maxDataBytes'>;
+/** Per-id outcome of `purgeMany`: purged (or, on a dry run, would be), or why not. */
+export interface BulkPurgeResult {
+  readonly dryRun: boolean;
+  readonly matched: number;
+  readonly purged: string[];
+  readonly failed: { id: string; error: string }[];
 }
+
+/** A bulk replay as the API and the CLI carry it: ids or a filter (exactly one), and the options. */
+export interface DlqReplayRequest extends ReplayOptions, BulkOptions {
+  readonly ids?: readonly string[] | undefined;
+  readonly filter?: DlqFilter | undefined;
+}
+
+/** A bulk purge as the API and the CLI carry it. */
+export interface DlqPurgeRequest extends BulkOptions {
+  readonly ids?: readonly string[] | undefined;
+  readonly filter?: DlqFilter | undefined;
+}
+
+/** A purge as the API and the CLI report it: how many, and on a dry run which. */
+export interface PurgeReport {
+  readonly dryRun: boolean;
+  readonly purged: number;
+  /** On a dry run: the dead jobs that would be purged. */
+  readonly ids?: string[];
+}
+
+/** The target of a request: exactly one of ids and filter (`{}` matches every dead job). */
+export function bulkTarget(req: { readonly ids?: readonly string[] | undefined; readonly filter?: DlqFilter | undefined }): DlqTarget {
+  if (req.ids !== undefined && req.filter !== undefined) throw new ValidationError('filter', 'absent when ids are given');
+  if (req.ids !== undefined) return { ids: req.ids };
+  if (req.filter !== undefined) return req.filter;
+  throw new ValidationError('ids', 'given, or a filter instead ({} matches every dead job)');
+}
+
+/** Most ids one bulk call takes, and most jobs a filter's `limit` may ask for. */
+export const MAX_BULK = 10_000;
+/** Default `limit` of `replayMany` by filter (lowered to fit {@link MAX_PATCHED_BYTES}). */
+export const DEFAULT_REPLAY_LIMIT = 10_000;
+/**
+ * Bytes of patch one `replayMany` call may apply in all (jobs × patch size): each job's patch is
+ * merged, validated and written on its own, so a 1 MB patch on 10,000 jobs would be minutes of CPU
+ * and 10 GB of writes. Patches up to 1.6 KB reach {@link MAX_BULK} jobs.
+ */
+export const MAX_PATCHED_BYTES = 16 << 20;
+
+/** Most jobs one `replayMany` call may replay with a patch of `patchBytes` bytes. */
+export function maxReplayJobs(patchBytes: number): number {
+  return Math.max(1, Math.min(MAX_BULK, Math.floor(MAX_PATCHED_BYTES / Math.max(1, patchBytes))));
+}
+
+/** Ids per backend call when looking ids up, listing matches and purging. */
+const CHUNK = 500;
 
 export class DeadLetterQueue {
   readonly #queue: DlqQueueRef;
@@ -60,30 +107,19 @@ export class DeadLetterQueue {
     return this.#queue.backend;
   }
 
-  /** Dead jobs matching the filter, most recently dead first. */
+  /** Dead jobs matching the filter, most recently dead first; the backend filters. */
   async list(filter: DlqFilter = {}, page: { offset?: number; limit?: number } = {}): Promise<DeadSummary[]> {
-    const f = resolveFilter(filter);
-    const p = resolvePage(page);
-    const out: DeadSummary[] = [];
-    let skipped = 0;
-    for await (const s of this.#scan(f)) {
-      if (skipped < p.offset) {
-        skipped++;
-        continue;
-      }
-      out.push(s);
-      if (out.length >= p.limit) break;
-    }
-    return out;
+    return this.#backend.listDead(this.#queue.name, resolveDlqFilter(filter), resolvePage(page));
   }
 
   /** Groups of dead jobs by error fingerprint with counts and first/last seen; busiest first. */
   async groups(filter: DlqFilter = {}): Promise<DeadGroupStats[]> {
-    const f = resolveFilter(filter);
-    if (isEmptyFilter(f)) return this.#backend.deadGroups(this.#queue.name);
-    const labels = new Map((await this.#backend.deadGroups(this.#queue.name)).map((g) => [g.fingerprint, g.label]));
+    const f = resolveDlqFilter(filter);
+    const all = await this.#backend.deadGroups(this.#queue.name);
+    if (Object.keys(f).length === 0) return all;
+    const labels = new Map(all.map((g) => [g.fingerprint, g.label]));
     const groups = new Map<string, { fingerprint: string; label: string; count: number; firstSeen: number; lastSeen: number }>();
-    for await (const s of this.#scan(f)) {
+    for (const s of await this.#matching(filter, Number.MAX_SAFE_INTEGER)) {
       const g = groups.get(s.fingerprint);
       if (g) {
         g.count++;
@@ -109,190 +145,140 @@ export class DeadLetterQueue {
    * the note, and the patch as a diff. Attempt numbering continues; the retry budget starts afresh.
    */
   async replay(id: string, options: ReplayOptions): Promise<Job> {
-    return manualRetry(this.#queue, id, options, false);
+    return manualRetry(this.#queue, id, resolveReplayOptions(options), false);
   }
 
-  /** Replays every dead job matching the filter (at most `limit`), one by one, each recorded. */
-  async replayMany(filter: DlqFilter, options: ReplayOptions & { limit?: number }): Promise<BulkReplayResult> {
-    const f = resolveFilter(filter);
-    resolveReplayOptions(options);
-    const limit = options.limit === undefined ? 10_000 : resolvePage({ limit: options.limit }, 100_000).limit;
-    const ids: string[] = [];
-    for await (const s of this.#scan(f)) {
-      ids.push(s.id);
-      if (ids.length >= limit) break;
-    }
-    const result: BulkReplayResult = { replayed: [], failed: [] };
+  /**
+   * Replays dead jobs by ids or by filter, one by one, each recorded; with `dryRun`, reports per id
+   * what the real run would do (unknown, not dead, patched data too large) and changes nothing.
+   * Who, note and patch are checked once; ids are looked up (a summary each) before any patch is
+   * applied. At most {@link maxReplayJobs} jobs per call (ids beyond it: a ValidationError on `ids`;
+   * a larger `limit`: on `limit`).
+   */
+  async replayMany(target: DlqTarget, options: ReplayOptions & BulkOptions): Promise<BulkReplayResult> {
+    const r = resolveReplayOptions(options);
+    const dryRun = dryRunOf(options.dryRun);
+    const most = maxReplayJobs(r.patchBytes);
+    const why = r.patchBytes > 0 ? ` with a patch of ${r.patchBytes} bytes (at most ${MAX_PATCHED_BYTES} bytes of patch per call)` : '';
+    const { ids, dead } = await this.#resolveTarget(target, options.limit, most, why, DEFAULT_REPLAY_LIMIT);
+    const out: BulkReplayResult = { dryRun, matched: ids.length, replayed: [], failed: [] };
     for (const id of ids) {
-      try {
-        await this.replay(id, options);
-        result.replayed.push(id);
-      } catch (e) {
-        result.failed.push({ id, error: e instanceof Error ? e.message : String(e) });
+      let error = dead.get(id);
+      if (error === undefined) error = await this.#replayOne(id, r, dryRun);
+      if (error === undefined) out.replayed.push(id);
+      else out.failed.push({ id, error });
+    }
+    return out;
+  }
+
+  /** Deletes dead jobs by ids or by filter; per id, purged or why not. `dryRun` deletes nothing. */
+  async purgeMany(target: DlqTarget, options: BulkOptions = {}): Promise<BulkPurgeResult> {
+    const dryRun = dryRunOf(options.dryRun);
+    const { ids, dead } = await this.#resolveTarget(target, options.limit, MAX_BULK, '', Number.MAX_SAFE_INTEGER);
+    const candidates = ids.filter((id) => dead.get(id) === undefined);
+    const gone = new Set<string>();
+    if (!dryRun) {
+      for (let i = 0; i < candidates.length; i += CHUNK) {
+        for (const id of await this.#backend.purgeDead(this.#queue.name, candidates.slice(i, i + CHUNK))) gone.add(id);
       }
     }
-    return result;
+    const out: BulkPurgeResult = { dryRun, matched: ids.length, purged: [], failed: [] };
+    for (const id of ids) {
+      const error = dead.get(id) ?? (dryRun || gone.has(id) ? undefined : `job ${id} changed state during the purge`);
+      if (error === undefined) out.purged.push(id);
+      else out.failed.push({ id, error });
+    }
+    return out;
+  }
+
+  /** `replayMany` for a request as the API and the CLI carry it. */
+  replayRequest(req: DlqReplayRequest): Promise<BulkReplayResult> {
+    const { ids, filter, ...options } = req;
+    return this.replayMany(bulkTarget({ ids, filter }), options);
+  }
+
+  /** `purgeMany` for a request as the API and the CLI carry it, reported as they report it. */
+  async purgeRequest(req: DlqPurgeRequest): Promise<PurgeReport> {
+    const { ids, filter, ...options } = req;
+    const r = await this.purgeMany(bulkTarget({ ids, filter }), options);
+    const purged = r.purged.length;
+    return r.dryRun ? { dryRun: true, purged, ids: r.purged } : { dryRun: false, purged };
   }
 
   /** Deletes dead jobs: by ids, or every one matching a filter. Returns how many were deleted. */
-  async purge(target: { ids: readonly string[] } | DlqFilter): Promise<number> {
-    if ('ids' in target) {
-      if (!Array.isArray(target.ids) || target.ids.some((id) => typeof id !== 'string')) {
-        throw new ValidationError('ids', 'an array of job ids', target.ids);
+  async purge(target: DlqTarget): Promise<number> {
+    return (await this.purgeMany(target)).purged.length;
+  }
+
+  /**
+   * The ids a bulk call acts on, and for each one already known not to qualify, why. Ids are
+   * deduplicated and looked up with summaries only; a filter's matches are dead by construction.
+   */
+  async #resolveTarget(
+    target: DlqTarget,
+    limit: number | undefined,
+    most: number,
+    why: string,
+    defaultLimit: number,
+  ): Promise<{ ids: string[]; dead: Map<string, string | undefined> }> {
+    const dead = new Map<string, string | undefined>();
+    if (typeof target === 'object' && target !== null && 'ids' in target) {
+      const list: unknown = target.ids;
+      if (!Array.isArray(list) || list.length === 0 || list.some((id) => typeof id !== 'string' || id === '')) {
+        throw new ValidationError('ids', 'a non-empty array of job ids', list);
       }
-      return this.#backend.purgeDead(this.#queue.name, target.ids);
-    }
-    const f = resolveFilter(target);
-    let total = 0;
-    let batch: string[] = [];
-    // Collect first, then delete: deleting while paging would shift the pages.
-    const all: string[] = [];
-    for await (const s of this.#scan(f)) all.push(s.id);
-    for (const id of all) {
-      batch.push(id);
-      if (batch.length >= SCAN_PAGE) {
-        total += await this.#backend.purgeDead(this.#queue.name, batch);
-        batch = [];
+      if (limit !== undefined) throw new ValidationError('limit', 'absent when ids are given (it bounds a filter)');
+      const ids = [...new Set(list as string[])];
+      if (ids.length > most) throw new ValidationError('ids', `at most ${most} distinct ids per call${why}`, `${ids.length} ids`);
+      for (let i = 0; i < ids.length; i += CHUNK) {
+        const chunk = ids.slice(i, i + CHUNK);
+        const peeks = await this.#backend.peekDead(this.#queue.name, chunk);
+        chunk.forEach((id, j) => {
+          const p = peeks[j];
+          if (!p) dead.set(id, new JobNotFoundError(this.#queue.name, id).message);
+          else if (p.state !== 'dead') dead.set(id, new InvalidStateError(id, p.state, 'dead').message);
+        });
       }
+      return { ids, dead };
     }
-    if (batch.length) total += await this.#backend.purgeDead(this.#queue.name, batch);
-    return total;
+    const max = limit === undefined ? Math.min(defaultLimit, most) : bulkLimit(limit, most, why);
+    return { ids: (await this.#matching(target, max)).map((s) => s.id), dead };
   }
 
-  async *#scan(f: ResolvedFilter): AsyncGenerator<DeadSummary> {
-    const q = this.#queue.name;
-    if (f.fingerprint !== undefined) {
-      for (let offset = 0; ; offset += SCAN_PAGE) {
-        const ids = await this.#backend.deadByFingerprint(q, f.fingerprint, { offset, limit: SCAN_PAGE });
-        for (const id of ids) {
-          const job = await this.#backend.getJob(q, id);
-          if (!job?.dead) continue;
-          const s: DeadSummary = {
-            id,
-            name: job.name,
-            reason: job.dead.reason,
-            at: job.dead.at,
-            fingerprint: job.dead.fingerprint,
-            errorCode: job.dead.error?.code,
-          };
-          if (matches(s, f)) yield s;
-        }
-        if (ids.length < SCAN_PAGE) return;
-      }
+  /** Summaries of up to `max` dead jobs matching the filter, most recently dead first. */
+  async #matching(filter: DlqFilter, max: number): Promise<DeadSummary[]> {
+    const f = resolveDlqFilter(filter);
+    const out: DeadSummary[] = [];
+    while (out.length < max) {
+      const want = Math.min(CHUNK, max - out.length);
+      const page = await this.#backend.listDead(this.#queue.name, f, { offset: out.length, limit: want });
+      out.push(...page);
+      if (page.length < want) break;
     }
-    for (let offset = 0; ; offset += SCAN_PAGE) {
-      const page = await this.#backend.listDead(q, { from: f.from, to: f.to }, { offset, limit: SCAN_PAGE });
-      for (const s of page) if (matches(s, f)) yield s;
-      if (page.length < SCAN_PAGE) return;
+    return out;
+  }
+
+  /** Replays one dead job (or, on a dry run, checks that it would be); the error message if not. */
+  async #replayOne(id: string, r: ResolvedReplay, dryRun: boolean): Promise<string | undefined> {
+    try {
+      if (!dryRun) await manualRetry(this.#queue, id, r, false);
+      else if (r.patch !== undefined) patchData(await this.get(id), r, this.#queue.options.maxDataBytes);
+      return undefined;
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
     }
   }
 }
 
-/**
- * Sends a dead job (or, with `alsoScheduled`, a job waiting for its retry) to waiting by hand.
- * Optimistic: re-reads and retries if the job changed between the read and the transition.
- * @internal
- */
-export async function manualRetry(queue: DlqQueueRef, id: string, options: ReplayOptions, alsoScheduled: boolean): Promise<Job> {
-  const o = resolveReplayOptions(options);
-  const expected = alsoScheduled ? 'dead or scheduled' : 'dead';
-  for (let tries = 0; ; tries++) {
-    const job = await queue.backend.getJob(queue.name, id);
-    if (!job) throw new JobNotFoundError(queue.name, id);
-    if (job.state !== 'dead' && !(alsoScheduled && job.state === 'scheduled')) {
-      throw new InvalidStateError(id, job.state, expected);
-    }
-    let data: string | undefined;
-    let patch: string | undefined;
-    if (o.patch !== undefined) {
-      const next = mergePatch(job.data, o.patch);
-      data = toJson(next, 'patch (applied to data)', queue.options.maxDataBytes);
-      patch = JSON.stringify(diffJson(job.data, JSON.parse(data)));
-    }
-    const r = await queue.backend.replay(queue.name, {
-      id,
-      expectedAttempts: job.attempts.length,
-      data,
-      by: o.by,
-      note: o.note,
-      patch,
-      alsoScheduled,
-    });
-    if (r.ok) return (await queue.backend.getJob(queue.name, id)) as Job;
-    if (r.reason === 'not_found') throw new JobNotFoundError(queue.name, id);
-    if (r.reason === 'not_dead') throw new InvalidStateError(id, r.state ?? 'unknown', expected);
-    if (tries >= 3) throw new RetracedError(`job ${id} kept changing during the manual retry; try again`);
-  }
-}
-
-interface ResolvedFilter {
-  reasons: readonly DeadReason[] | undefined;
-  errorCode: string | undefined;
-  name: string | undefined;
-  fingerprint: string | undefined;
-  from: number | undefined;
-  to: number | undefined;
-}
-
-function isEmptyFilter(f: ResolvedFilter): boolean {
-  return Object.values(f).every((v) => v === undefined);
-}
-
-function matches(s: DeadSummary, f: ResolvedFilter): boolean {
-  return (
-    (f.reasons === undefined || f.reasons.includes(s.reason)) &&
-    (f.errorCode === undefined || s.errorCode === f.errorCode) &&
-    (f.name === undefined || s.name === f.name) &&
-    (f.fingerprint === undefined || s.fingerprint === f.fingerprint) &&
-    (f.from === undefined || s.at >= f.from) &&
-    (f.to === undefined || s.at <= f.to)
-  );
-}
-
-function toTime(v: unknown, field: string): number | undefined {
-  if (v === undefined) return undefined;
-  const t = v instanceof Date ? v.getTime() : v;
-  if (typeof t !== 'number' || !Number.isFinite(t)) throw new ValidationError(field, 'a Date or ms since epoch', v);
-  return t;
-}
-
-function optString(v: unknown, field: string, max = 200): string | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string' || v.length === 0 || v.length > max) {
-    throw new ValidationError(field, `a non-empty string of at most ${max} characters`, v);
-  }
+function dryRunOf(v: unknown): boolean {
+  if (v === undefined) return false;
+  if (typeof v !== 'boolean') throw new ValidationError('dryRun', 'true or false', v);
   return v;
 }
 
-function resolveFilter(filter: DlqFilter): ResolvedFilter {
-  if (typeof filter !== 'object' || filter === null) throw new ValidationError('filter', 'an object', filter);
-  for (const k of Object.keys(filter)) {
-    if (!['reason', 'errorCode', 'name', 'fingerprint', 'from', 'to'].includes(k)) {
-      throw new ValidationError(`filter.${k}`, 'not a known filter (known: reason, errorCode, name, fingerprint, from, to)');
-    }
+function bulkLimit(v: unknown, most: number, why: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > most) {
+    throw new ValidationError('limit', `an integer from 1 to ${most}${why}`, v);
   }
-  let reasons: readonly DeadReason[] | undefined;
-  if (filter.reason !== undefined) {
-    reasons = Array.isArray(filter.reason) ? filter.reason : [filter.reason as DeadReason];
-    for (const r of reasons) {
-      if (!REASONS.includes(r)) throw new ValidationError('filter.reason', `one of ${REASONS.join(', ')}`, r);
-    }
-  }
-  return {
-    reasons,
-    errorCode: optString(filter.errorCode, 'filter.errorCode'),
-    name: optString(filter.name, 'filter.name'),
-    fingerprint: optString(filter.fingerprint, 'filter.fingerprint', 64),
-    from: toTime(filter.from, 'filter.from'),
-    to: toTime(filter.to, 'filter.to'),
-  };
-}
-
-function resolveReplayOptions(o: ReplayOptions): ReplayOptions {
-  if (typeof o !== 'object' || o === null) throw new ValidationError('options', 'an object with { by, note?, patch? }', o);
-  optString(o.by, 'by');
-  if (o.by === undefined) throw new ValidationError('by', 'a non-empty string naming who replays');
-  optString(o.note, 'note', 2000);
-  if (o.patch !== undefined) toJson(o.patch, 'patch', 1 << 20);
-  return o;
+  return v;
 }

@@ -13,7 +13,19 @@ export {
   type WorkerEventMap,
   type JobEventBase,
 } from './worker.js';
-export { DeadLetterQueue, type DlqFilter, type ReplayOptions, type BulkReplayResult } from './dlq.js';
+export {
+  DeadLetterQueue,
+  MAX_BULK,
+  MAX_PATCHED_BYTES,
+  maxReplayJobs,
+  type BulkOptions,
+  type BulkPurgeResult,
+  type BulkReplayResult,
+  type DlqFilter,
+  type DlqTarget,
+  type ReplayOptions,
+} from './dlq.js';
+export { errorLine, lastErrorOf, summariseJob, type ErrorSummary, type JobSummary } from './summary.js';
 export {
   computeBackoff,
   planRetry,
@@ -51,8 +63,9 @@ export {
 export { MemoryBackend, type MemoryBackendOptions } from './backends/memory/memory-backend.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';
 export type { QueueOptions, JobOptions, WorkerOptions } from './options.js';
-export type { Backend, DeadSummary, DeadGroupStats, QueueEvent } from './backend.js';
+export type { Backend, DeadFilter, DeadPeek, DeadSummary, DeadGroupStats, QueueEvent } from './backend.js';
 export {
+  DeadReasons,
   JobStates,
   type Attempt,
   type AttemptOutcome,

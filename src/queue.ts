@@ -6,7 +6,7 @@
 import type { AddRequest, Backend, Page } from './backend.js';
 import { MemoryBackend } from './backends/memory/memory-backend.js';
 import { previewPolicy, resolveRetryPolicy, type CustomStrategy, type PolicyPreview } from './backoff.js';
-import { DeadLetterQueue, manualRetry, type ReplayOptions } from './dlq.js';
+import { DeadLetterQueue } from './dlq.js';
 import { InvalidStateError, JobNotFoundError, ValidationError } from './errors.js';
 import {
   assertJobName,
@@ -21,6 +21,7 @@ import {
   type ResolvedQueueOptions,
 } from './options.js';
 import { resolvePage } from './page.js';
+import { manualRetry, resolveReplayOptions, type ReplayOptions } from './replay.js';
 import { JobStates, type Attempt, type EvictionCounts, type Job, type JobState, type RetentionSettings, type RetryPolicy, type StateCounts } from './types.js';
 
 let defaultBackend: MemoryBackend | undefined;
@@ -196,7 +197,7 @@ export class Queue<Data = unknown, Result = unknown> {
    * scheduled job keeps its retry budget; a dead job's starts afresh, as with `dlq.replay`.
    */
   async retryNow(id: string, options: ReplayOptions): Promise<Job<Data, Result>> {
-    return (await manualRetry(this, id, options, true)) as Job<Data, Result>;
+    return (await manualRetry(this, id, resolveReplayOptions(options), true)) as Job<Data, Result>;
   }
 
   async setRetention(settings: RetentionSettings): Promise<void> {

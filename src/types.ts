@@ -63,7 +63,9 @@ export type AttemptTrigger = 'auto' | 'manual' | 'stall';
  */
 export type AttemptOutcome = 'succeeded' | 'failed' | 'timed_out' | 'interrupted' | 'stalled' | 'cancelled';
 export type ErrorClass = 'temporary' | 'permanent' | 'poison';
-export type DeadReason = 'exhausted' | 'permanent' | 'poison';
+/** Why a job is dead: retries used up, a permanent error, or it stalled its workers too often. */
+export const DeadReasons = ['exhausted', 'permanent', 'poison'] as const;
+export type DeadReason = (typeof DeadReasons)[number];
 
 /** An error as stored: plain data, stack bounded. */
 export interface ErrorInfo {

@@ -5,23 +5,12 @@
  * @module
  */
 import type { Backend, DeadGroupStats, DeadSummary } from '../backend.js';
-import type { DlqFilter, ReplayOptions } from '../dlq.js';
-import { InvalidStateError, JobNotFoundError, ValidationError } from '../errors.js';
+import type { BulkReplayResult, DlqPurgeRequest, DlqReplayRequest, PurgeReport, ReplayOptions } from '../dlq.js';
+import { JobNotFoundError, ValidationError } from '../errors.js';
 import { Queue, type AddedJob, type BulkJob } from '../queue.js';
+import { summariseJob, type JobSummary } from '../summary.js';
 import type { Job, JobState } from '../types.js';
-import type {
-  Client,
-  DlqFilterData,
-  DlqPurgeRequest,
-  DlqPurgeResult,
-  DlqReplayRequest,
-  DlqReplayResult,
-  JobQuery,
-  JobSummary,
-  Page,
-  QueueInfo,
-} from './client.js';
-import { LIST_ORDER } from './client.js';
+import { LIST_ORDER, type Client, type DlqFilterData, type JobQuery, type Page, type QueueInfo } from './client.js';
 
 export class DirectClient implements Client {
   readonly target: string;
@@ -87,7 +76,7 @@ export class DirectClient implements Client {
       let used = 0;
       for (const job of page) {
         used++;
-        if (query.name === undefined || job.name === query.name) items.push(summarise(job));
+        if (query.name === undefined || job.name === query.name) items.push(summariseJob(job));
         if (items.length >= query.limit) break;
       }
       o += used;
@@ -127,7 +116,7 @@ export class DirectClient implements Client {
     page: { limit: number; cursor?: string },
   ): Promise<Page<DeadSummary>> {
     const offset = decodeCursor(page.cursor, 1).o;
-    const items = await this.#queue(queue).dlq.list(toFilter(filter), { offset, limit: page.limit + 1 });
+    const items = await this.#queue(queue).dlq.list(filter, { offset, limit: page.limit + 1 });
     const more = items.length > page.limit;
     return {
       items: items.slice(0, page.limit),
@@ -139,77 +128,17 @@ export class DirectClient implements Client {
     return this.#queue(queue).dlq.groups();
   }
 
-  async dlqReplay(queue: string, r: DlqReplayRequest): Promise<DlqReplayResult> {
-    const dlq = this.#queue(queue).dlq;
-    const ids = r.ids ?? (await this.#matching(queue, r.filter ?? {}, r.limit ?? 10_000));
-    const options: ReplayOptions = {
-      by: r.by,
-      ...(r.note !== undefined ? { note: r.note } : {}),
-      ...(r.patch !== undefined ? { patch: r.patch } : {}),
-    };
-    const result: DlqReplayResult = {
-      dryRun: r.dryRun === true,
-      matched: ids.length,
-      replayed: [],
-      failed: [],
-    };
-    for (const id of ids) {
-      try {
-        if (r.dryRun) await dlq.get(id);
-        else await dlq.replay(id, options);
-        result.replayed.push(id);
-      } catch (e) {
-        if (e instanceof ValidationError) throw e; // bad by/note/patch: the same for every id
-        if (!(e instanceof JobNotFoundError || e instanceof InvalidStateError)) throw e;
-        result.failed.push({ id, error: e.message });
-      }
-    }
-    return result;
+  dlqReplay(queue: string, r: DlqReplayRequest): Promise<BulkReplayResult> {
+    return this.#queue(queue).dlq.replayRequest(r);
   }
 
-  async dlqPurge(queue: string, r: DlqPurgeRequest): Promise<DlqPurgeResult> {
-    const dlq = this.#queue(queue).dlq;
-    const ids = r.ids ?? (await this.#matching(queue, r.filter ?? {}, Number.MAX_SAFE_INTEGER));
-    if (r.dryRun) {
-      const dead: string[] = [];
-      for (const id of ids) if ((await this.#backend.getJob(queue, id))?.state === 'dead') dead.push(id);
-      return { dryRun: true, purged: dead.length, ids: dead };
-    }
-    return { dryRun: false, purged: await dlq.purge({ ids }) };
-  }
-
-  async #matching(queue: string, filter: DlqFilterData, limit: number): Promise<string[]> {
-    const ids: string[] = [];
-    const dlq = this.#queue(queue).dlq;
-    for (let offset = 0; ids.length < limit; offset += 1000) {
-      const page = await dlq.list(toFilter(filter), { offset, limit: 1000 });
-      for (const s of page) if (ids.length < limit) ids.push(s.id);
-      if (page.length < 1000) break;
-    }
-    return ids;
+  dlqPurge(queue: string, r: DlqPurgeRequest): Promise<PurgeReport> {
+    return this.#queue(queue).dlq.purgeRequest(r);
   }
 
   close(): Promise<void> {
     return this.#close();
   }
-}
-
-function toFilter(f: DlqFilterData): DlqFilter {
-  return Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) as DlqFilter;
-}
-
-export function summarise(job: Job): JobSummary {
-  const last = [...job.attempts].reverse().find((a) => a.error !== undefined)?.error;
-  return {
-    id: job.id,
-    name: job.name,
-    state: job.state,
-    attempts: job.attempts.length,
-    createdAt: job.createdAt,
-    dueAt: job.dueAt,
-    ...(job.finishedAt !== undefined ? { finishedAt: job.finishedAt } : {}),
-    ...(last ? { lastError: `${last.name}: ${last.message}${last.code ? ` [${last.code}]` : ''}` } : {}),
-  };
 }
 
 function encodeCursor(s: number, o: number): string {

@@ -5,23 +5,14 @@
  * @module
  */
 import type { DeadGroupStats, DeadSummary } from '../backend.js';
-import type { ReplayOptions } from '../dlq.js';
+import type { BulkReplayResult, DlqPurgeRequest, DlqReplayRequest, PurgeReport, ReplayOptions } from '../dlq.js';
+import { resolveDlqFilter, type DlqFilter } from '../dlq-filter.js';
 import { ValidationError } from '../errors.js';
 import type { JobOptions } from '../options.js';
 import type { AddedJob, BulkJob } from '../queue.js';
+import type { ErrorSummary, JobSummary } from '../summary.js';
 import type { Job, JobState } from '../types.js';
-import type {
-  Client,
-  DlqFilterData,
-  DlqPurgeRequest,
-  DlqPurgeResult,
-  DlqReplayRequest,
-  DlqReplayResult,
-  JobQuery,
-  JobSummary,
-  Page,
-  QueueInfo,
-} from './client.js';
+import type { Client, DlqFilterData, JobQuery, Page, QueueInfo } from './client.js';
 import { LIST_ORDER } from './client.js';
 import { CliError, RemoteError } from './exit-codes.js';
 
@@ -188,9 +179,9 @@ export class HttpClient implements Client {
     ).groups;
   }
 
-  async dlqReplay(queue: string, r: DlqReplayRequest): Promise<DlqReplayResult> {
+  async dlqReplay(queue: string, r: DlqReplayRequest): Promise<BulkReplayResult> {
     const body = withoutUndefined({ ...r, filter: r.filter && filterBody(r.filter) });
-    const res = await this.#call<DlqReplayResult>('POST', `/queues/${enc(queue, 'QUEUE')}/dlq/replay`, {
+    const res = await this.#call<BulkReplayResult>('POST', `/queues/${enc(queue, 'QUEUE')}/dlq/replay`, {
       body,
     });
     return {
@@ -201,7 +192,7 @@ export class HttpClient implements Client {
     };
   }
 
-  dlqPurge(queue: string, r: DlqPurgeRequest): Promise<DlqPurgeResult> {
+  dlqPurge(queue: string, r: DlqPurgeRequest): Promise<PurgeReport> {
     const body = withoutUndefined({ ...r, filter: r.filter && filterBody(r.filter) });
     return this.#call('POST', `/queues/${enc(queue, 'QUEUE')}/dlq/purge`, { body });
   }
@@ -242,8 +233,9 @@ function withoutUndefined<T extends object>(o: T): T {
   return JSON.parse(JSON.stringify(o)) as T;
 }
 
-/** The filter as the API's body takes it: times as strings. */
-function filterBody(f: DlqFilterData): Record<string, unknown> {
+/** The filter as the API's body takes it: reasons as a list, times as strings. */
+function filterBody(filter: DlqFilter): Record<string, unknown> {
+  const f = resolveDlqFilter(filter);
   return {
     ...f,
     from: f.from === undefined ? undefined : String(f.from),
@@ -276,19 +268,20 @@ function filterQuery(f: DlqFilterData): Query {
   };
 }
 
-/** A job summary from the server; full jobs are accepted too (attempts as an array). */
+/** A job summary from the server (the library's JobSummary); full jobs are accepted too. */
 function toSummary(raw: unknown): JobSummary {
   const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const num = (k: string): number | undefined => (typeof r[k] === 'number' ? (r[k] as number) : undefined);
   const attempts = Array.isArray(r.attempts) ? r.attempts.length : (num('attempts') ?? 0);
-  const err = (r.lastError ?? r.error) as
-    { name?: string; message?: string; code?: string } | string | undefined;
-  const lastError =
-    typeof err === 'string'
-      ? err
-      : err && typeof err === 'object'
-        ? `${err.name ?? 'Error'}: ${err.message ?? ''}${err.code ? ` [${err.code}]` : ''}`
-        : undefined;
+  const e = r.lastError as Partial<ErrorSummary> | undefined;
+  const lastError: ErrorSummary | undefined =
+    e && typeof e === 'object'
+      ? {
+          name: typeof e.name === 'string' ? e.name : 'Error',
+          message: typeof e.message === 'string' ? e.message : '',
+          ...(typeof e.code === 'string' ? { code: e.code } : {}),
+        }
+      : undefined;
   const finishedAt = num('finishedAt');
   return {
     id: String(r.id),

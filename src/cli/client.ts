@@ -6,10 +6,11 @@
  * `connect.ts`, so that neither implementation imports the module that imports it.
  * @module
  */
-import type { DeadGroupStats, DeadSummary } from '../backend.js';
-import type { ReplayOptions } from '../dlq.js';
+import type { DeadFilter, DeadGroupStats, DeadSummary } from '../backend.js';
+import type { BulkReplayResult, DlqPurgeRequest, DlqReplayRequest, PurgeReport, ReplayOptions } from '../dlq.js';
 import type { AddedJob, BulkJob } from '../queue.js';
-import type { DeadReason, Job, JobState, StateCounts } from '../types.js';
+import type { JobSummary } from '../summary.js';
+import type { Job, JobState, StateCounts } from '../types.js';
 
 /** Listing every state: the order a person reads them in. */
 export const LIST_ORDER: readonly JobState[] = [
@@ -21,22 +22,13 @@ export const LIST_ORDER: readonly JobState[] = [
   'cancelled',
 ];
 
+export type { JobSummary } from '../summary.js';
+export type { BulkReplayResult, DlqPurgeRequest, DlqReplayRequest, PurgeReport } from '../dlq.js';
+
 export interface QueueInfo {
   readonly name: string;
   readonly paused: boolean;
   readonly counts: StateCounts;
-}
-
-export interface JobSummary {
-  readonly id: string;
-  readonly name: string;
-  readonly state: JobState;
-  readonly attempts: number;
-  readonly createdAt: number;
-  readonly dueAt: number;
-  readonly finishedAt?: number;
-  /** `Name: message [CODE]` of the last failed attempt. */
-  readonly lastError?: string;
 }
 
 export interface Page<T> {
@@ -52,45 +44,8 @@ export interface JobQuery {
   readonly cursor?: string;
 }
 
-/** A DLQ filter as it travels: plain data, times in ms since epoch. */
-export interface DlqFilterData {
-  readonly reason?: DeadReason[];
-  readonly errorCode?: string;
-  readonly name?: string;
-  readonly fingerprint?: string;
-  readonly from?: number;
-  readonly to?: number;
-}
-
-export interface DlqReplayRequest {
-  readonly ids?: string[];
-  readonly filter?: DlqFilterData;
-  readonly by: string;
-  readonly note?: string;
-  readonly patch?: unknown;
-  readonly dryRun?: boolean;
-  readonly limit?: number;
-}
-
-export interface DlqReplayResult {
-  readonly dryRun: boolean;
-  readonly matched: number;
-  /** Replayed ids, or with `dryRun` the ids that would be. */
-  readonly replayed: string[];
-  readonly failed: { id: string; error: string }[];
-}
-
-export interface DlqPurgeRequest {
-  readonly ids?: string[];
-  readonly filter?: DlqFilterData;
-  readonly dryRun?: boolean;
-}
-
-export interface DlqPurgeResult {
-  readonly dryRun: boolean;
-  readonly purged: number;
-  readonly ids?: string[];
-}
+/** A DLQ filter as it travels: checked, times in ms since epoch (see dlq-filter.ts). */
+export type DlqFilterData = DeadFilter;
 
 export interface Client {
   /** Where the client talks to, safe to print. */
@@ -112,8 +67,10 @@ export interface Client {
     page: { limit: number; cursor?: string },
   ): Promise<Page<DeadSummary>>;
   dlqGroups(queue: string): Promise<DeadGroupStats[]>;
-  dlqReplay(queue: string, request: DlqReplayRequest): Promise<DlqReplayResult>;
-  dlqPurge(queue: string, request: DlqPurgeRequest): Promise<DlqPurgeResult>;
+  /** The library's `dlq.replayRequest`, here or on the server: the same checks, bounds and dry run. */
+  dlqReplay(queue: string, request: DlqReplayRequest): Promise<BulkReplayResult>;
+  /** The library's `dlq.purgeRequest`, here or on the server. */
+  dlqPurge(queue: string, request: DlqPurgeRequest): Promise<PurgeReport>;
   /** The scheduler's clock (Redis TIME; through a server, its /readyz): times such as 30m ago are on it. */
   now(): Promise<number>;
   close(): Promise<void>;

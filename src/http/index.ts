@@ -7,4 +7,4 @@
 export { buildApp, type BuildAppOptions } from './app.js';
 export { assertListenSecurity, isLoopbackHost } from './auth.js';
 export { ERROR_TABLE, toProblem, type Problem } from './error-map.js';
-export type { JobSummary } from './job-search.js';
+export type { JobSummary } from '../summary.js';

@@ -1,27 +1,11 @@
 /**
- * Parsing of the inputs a JSON schema cannot fully check: times (ms since epoch or ISO 8601) and
- * the opaque page cursors. Failures are ValidationErrors that name the field.
+ * Parsing of the inputs a JSON schema cannot fully check: times (ms since epoch or ISO 8601, the
+ * library's rule in instant.ts) and the opaque page cursors. Failures are ValidationErrors that name the field.
  * @module
  */
 import { ValidationError } from '../errors.js';
 
-/** `1767225600000` or `2026-01-01T00:00:00Z` → ms since epoch; undefined stays undefined. */
-export function parseTime(value: string | undefined, field: string): number | undefined {
-  if (value === undefined) return undefined;
-  const t = /^\d{1,16}$/.test(value)
-    ? Number(value)
-    : /^\d{4}-\d{2}-\d{2}/.test(value)
-      ? Date.parse(value)
-      : NaN;
-  if (!Number.isFinite(t) || t > 8.64e15) {
-    throw new ValidationError(
-      field,
-      'ms since epoch or an ISO 8601 date-time such as 2026-01-31T12:00:00Z',
-      value,
-    );
-  }
-  return t;
-}
+export { parseTime } from '../instant.js';
 
 /** A cursor is base64url of `{"offset":n}`: opaque to clients, cheap to check. */
 export function encodeCursor(offset: number): string {

@@ -1,13 +1,14 @@
 /**
- * Listing jobs of one state with filters the backend cannot index (name, the last attempt's error
- * code, a time range), by paging through `queue.getJobs`. The cursor is the position in the
+ * Listing jobs of one state with filters the backend cannot index (name, the last error's code
+ * (`lastErrorOf`), a time range), by paging through `queue.getJobs`. The cursor is the position in the
  * state's list where the next page resumes, so a page may hold fewer than `limit` jobs while more
  * follow: each request scans at most {@link MAX_SCANNED} jobs. Positions shift when jobs change
  * state between pages, as with any offset pagination over live data.
  * @module
  */
 import type { Queue } from '../queue.js';
-import type { ErrorInfo, Job, JobState } from '../types.js';
+import { lastErrorOf, summariseJob, type JobSummary } from '../summary.js';
+import type { Job, JobState } from '../types.js';
 
 const SCAN_PAGE = 500;
 export const MAX_SCANNED = 5000;
@@ -19,43 +20,6 @@ export interface JobFilter {
   readonly errorCode?: string | undefined;
   readonly from?: number | undefined;
   readonly to?: number | undefined;
-}
-
-export interface JobSummary {
-  readonly id: string;
-  readonly name: string;
-  readonly state: JobState;
-  readonly createdAt: number;
-  readonly dueAt: number;
-  readonly attempts: number;
-  readonly lastError?: { name: string; code?: string; message: string };
-  readonly finishedAt?: number;
-}
-
-function lastError(job: Job): ErrorInfo | undefined {
-  return job.attempts.at(-1)?.error;
-}
-
-export function summarise(job: Job): JobSummary {
-  const error = lastError(job);
-  return {
-    id: job.id,
-    name: job.name,
-    state: job.state,
-    createdAt: job.createdAt,
-    dueAt: job.dueAt,
-    attempts: job.attempts.length,
-    ...(error
-      ? {
-          lastError: {
-            name: error.name,
-            message: error.message,
-            ...(error.code ? { code: error.code } : {}),
-          },
-        }
-      : {}),
-    ...(job.finishedAt !== undefined ? { finishedAt: job.finishedAt } : {}),
-  };
 }
 
 /** The time a range filter looks at: finishedAt for finished states, createdAt otherwise. */
@@ -81,11 +45,11 @@ export async function searchJobs(
       if (finished && filter.from !== undefined && t < filter.from) return { jobs, nextOffset: undefined };
       const match =
         (filter.name === undefined || job.name === filter.name) &&
-        (filter.errorCode === undefined || lastError(job)?.code === filter.errorCode) &&
+        (filter.errorCode === undefined || lastErrorOf(job)?.code === filter.errorCode) &&
         (filter.from === undefined || t >= filter.from) &&
         (filter.to === undefined || t <= filter.to);
       if (!match) continue;
-      jobs.push(summarise(job));
+      jobs.push(summariseJob(job));
       if (jobs.length >= limit) return { jobs, nextOffset: position };
     }
     if (page.length < SCAN_PAGE) return { jobs, nextOffset: undefined };

@@ -70,7 +70,11 @@ export const jobSummary = {
     createdAt: time,
     dueAt: time,
     attempts: { type: 'integer', description: 'Attempts made so far.' },
-    lastError: errorInfo,
+    lastError: {
+      ...errorInfo,
+      description:
+        'The error of the most recent attempt that recorded one (a later success or cancel does not erase it); absent if none did.',
+    },
     finishedAt: time,
   },
   ...open,

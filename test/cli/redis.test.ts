@@ -7,10 +7,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { RedisBackend } from '../../src/backends/redis/index.js';
-import { Queue, Worker, type Job } from '../../src/index.js';
+import { PermanentError, Queue, Worker, type Job } from '../../src/index.js';
 import { hasRedisServer, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { DIST_INDEX, run, start } from './run.js';
 
@@ -144,6 +145,33 @@ describe.skipIf(!available)('the CLI against Redis', () => {
       patch: [{ path: 'data.email', op: 'replace', before: 'ada-at-example', after: 'ada@example.com' }],
     });
   }, 20_000);
+
+  it('dlq replay --dry-run checks the patched data the same way with --redis and with --url (one bulk path)', async () => {
+    const big = new Queue('big', { backend, retry: { attempts: 1 } });
+    const { id } = await big.add('import', { blob: 'a'.repeat(300_000) });
+    const w = new Worker(big, () => {
+      throw new PermanentError('no');
+    });
+    for (let i = 0; i < 200 && (await big.getJob(id))?.state !== 'dead'; i++) await sleep(25);
+    await w.close();
+    const patch = path.join(dir, 'patch.json');
+    writeFileSync(patch, JSON.stringify({ more: 'b'.repeat(300_000) }));
+    const args = ['dlq', 'replay', 'big', id, '--patch', `@${patch}`, '--by', 'ada', '--dry-run'];
+    const direct = await run([...args, ...redis()]);
+    const srv = start(['server', ...redis(), '--port', '0', '--token', 'sekret']);
+    try {
+      const url = (await srv.waitFor(/ReTraced API on (http:\/\/127\.0\.0\.1:\d+)/, 20_000))[1] as string;
+      const viaApi = await run([...args, '--url', url, '--token', 'sekret']);
+      expect(direct.stdout).toMatch(
+        new RegExp(`skip ${id}: patch \\(applied to data\\) must be at most 524288 bytes of JSON`),
+      );
+      expect([viaApi.code, viaApi.stdout]).toEqual([direct.code, direct.stdout]);
+      expect(direct.code).toBe(4);
+    } finally {
+      expect((await srv.stop('SIGTERM')).code).toBe(0);
+    }
+    expect((await big.getJob(id))?.state).toBe('dead');
+  }, 40_000);
 
   it('exits 3 for an unknown job and 4 for a job in the wrong state, naming them', async () => {
     const missing = await run(['jobs', 'show', 'mail', 'nope', ...redis()]);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidStateError, JobNotFoundError, PermanentError } from '../../src/errors.js';
 import type { Queue } from '../../src/queue.js';
 import type { Job } from '../../src/types.js';
+import { finishOnly } from '../helpers/finish.js';
 import type { Harness } from './context.js';
 import { sleep, waitForState, waitUntil } from './context.js';
 
@@ -309,6 +310,87 @@ export function dlqCases(h: Harness): void {
       const before = await q.getJob(id);
       await expect(q.dlq.replay(id, { by: 'alice' })).rejects.toBeInstanceOf(InvalidStateError);
       expect(await q.getJob(id)).toEqual(before);
+    });
+
+    it('listDead answers reason, code, name, fingerprint and time itself, paged over matches (2,500 dead)', async () => {
+      const q = h.queue({ retry: { attempts: 1 } });
+      const b = q.backend;
+      const n = 2500;
+      await q.addBulk(Array.from({ length: n }, (_, i) => ({ name: i % 3 === 0 ? 'charge' : 'email', data: { i } })));
+      const claimed = (await b.claim(q.name, { workerId: 'w', leaseMs: 60_000, max: n })).jobs;
+      expect(claimed).toHaveLength(n);
+      const codeOf = (id: string) => (Number(id) % 5 === 0 ? 'AUTH' : 'NOT_FOUND');
+      const res = await finishOnly(
+        b,
+        q.name,
+        claimed.map((j) => ({
+          id: j.id,
+          attempt: j.attempt,
+          workerId: 'w',
+          outcome: 'failed' as const,
+          error: { name: 'Error', message: `no ${codeOf(j.id)}`, code: codeOf(j.id) },
+          errorClass: 'permanent' as const,
+          rule: 'test',
+          fingerprint: codeOf(j.id) === 'AUTH' ? 'fp-auth' : 'fp-missing',
+          fingerprintLabel: `Error|${codeOf(j.id)}|no`,
+          decision: {
+            action: 'dead' as const,
+            reason: Number(j.id) % 2 === 0 ? ('permanent' as const) : ('exhausted' as const),
+            explanation: 'test',
+          },
+        })),
+      );
+      expect(res.every((r) => r.ok)).toBe(true);
+      const byId = new Map(claimed.map((j) => [j.id, j]));
+      const expected = (keep: (id: string, name: string) => boolean) =>
+        claimed.filter((j) => keep(j.id, j.name)).map((j) => j.id).sort();
+      const all = { offset: 0, limit: n };
+      const ids = async (f: Parameters<typeof b.listDead>[1]) =>
+        (await b.listDead(q.name, f, all)).map((s) => s.id);
+      const cases: [Parameters<typeof b.listDead>[1], (id: string, name: string) => boolean][] = [
+        [{}, () => true],
+        [{ name: 'charge' }, (_id, name) => name === 'charge'],
+        [{ errorCode: 'AUTH' }, (id) => codeOf(id) === 'AUTH'],
+        [{ reason: ['permanent'] }, (id) => Number(id) % 2 === 0],
+        [{ reason: ['permanent', 'exhausted'], name: 'email', errorCode: 'AUTH' }, (id, name) => name === 'email' && codeOf(id) === 'AUTH'],
+        [{ fingerprint: 'fp-auth', name: 'charge' }, (id, name) => name === 'charge' && codeOf(id) === 'AUTH'],
+        [{ reason: ['poison'] }, () => false],
+      ];
+      for (const [f, keep] of cases) expect([...(await ids(f))].sort(), JSON.stringify(f)).toEqual(expected(keep));
+      // Pages over the matches of a sparse filter, crossing any per-call bound, add up to the whole list.
+      const f = { name: 'charge', errorCode: 'NOT_FOUND' };
+      const whole = await ids(f);
+      const pages: string[] = [];
+      for (let offset = 0; offset < whole.length + 70; offset += 70) {
+        pages.push(...(await b.listDead(q.name, f, { offset, limit: 70 })).map((s) => s.id));
+      }
+      expect(pages).toEqual(whole);
+      const s = (await b.listDead(q.name, { errorCode: 'AUTH' }, { offset: 0, limit: 1 }))[0];
+      const j = byId.get(s?.id ?? '');
+      expect(s).toEqual({ id: j?.id, name: j?.name, reason: Number(j?.id) % 2 === 0 ? 'permanent' : 'exhausted', at: expect.any(Number), fingerprint: 'fp-auth', errorCode: 'AUTH' });
+      const everything = await b.listDead(q.name, {}, all);
+      const mid = everything[Math.floor(n / 2)]?.at ?? NaN;
+      expect(await ids({ from: mid })).toEqual(everything.filter((x) => x.at >= mid).map((x) => x.id));
+      expect(await ids({ to: mid, name: 'charge' })).toEqual(
+        everything.filter((x) => x.at <= mid && x.name === 'charge').map((x) => x.id),
+      );
+      expect(await ids({ from: (everything[0]?.at ?? 0) + 1 })).toEqual([]);
+    }, 30_000);
+
+    it('peekDead gives, per id, nothing for an unknown one, the state of a live one, the summary of a dead one', async () => {
+      const q = h.queue<Spec>({ retry: { attempts: 1 } });
+      const [dead] = await killAll(q, [{ name: 'x', data: { code: 'AUTH' } }]);
+      const { id: waiting } = await q.add('w', {});
+      const peeks = await q.backend.peekDead(q.name, ['ghost', waiting, dead?.id ?? '']);
+      expect(peeks).toEqual([
+        null,
+        { state: 'waiting', dead: undefined },
+        {
+          state: 'dead',
+          dead: { id: dead?.id, name: 'x', reason: 'permanent', at: dead?.dead?.at, fingerprint: dead?.dead?.fingerprint, errorCode: 'AUTH' },
+        },
+      ]);
+      expect(await q.backend.peekDead(q.name, [])).toEqual([]);
     });
 
     it('replaying an unknown id throws JobNotFoundError', async () => {

@@ -6,6 +6,7 @@ import { describe } from 'vitest';
 
 import { Harness, type ConformanceTarget } from './context.js';
 import { deliveryCases } from './delivery.case.js';
+import { dlqBulkCases } from './dlq-bulk.case.js';
 import { dlqCases } from './dlq.case.js';
 import { inputCases } from './input.case.js';
 import { lifecycleCases } from './lifecycle.case.js';
@@ -20,6 +21,7 @@ export function runBackendConformance(target: ConformanceTarget): void {
     retriesCases(h);
     deliveryCases(h);
     dlqCases(h);
+    dlqBulkCases(h);
     inputCases(h);
   });
 }

@@ -162,6 +162,63 @@ describe('POST /queues/:queue/dlq/replay', () => {
   });
 });
 
+describe('POST /queues/:queue/dlq/replay: bad input found by a fuzzer (issue 9 §7)', () => {
+  it('many ids with a large patch: ids are looked up by summary first, never loaded one by one', async () => {
+    const t = await setup();
+    const [id] = await makeDead(t, 'q', 1);
+    let loads = 0;
+    const getJob = t.backend.getJob.bind(t.backend);
+    t.backend.getJob = (queue, jobId) => {
+      loads++;
+      return getJob(queue, jobId);
+    };
+    const ghosts = Array.from({ length: 150 }, (_, i) => `ghost-${i}`);
+    const patch = { blob: 'b'.repeat(100_000) };
+    const res = await t.request('POST', '/queues/q/dlq/replay', { ids: [...ghosts, id], by: 'ada', patch });
+    expect(res.statusCode).toBe(200);
+    expect(res.json<{ replayed: string[]; failed: unknown[] }>()).toMatchObject({ replayed: [id] });
+    expect(res.json<{ failed: unknown[] }>().failed).toHaveLength(150);
+    // The dead job is read to patch it (and once more after); the 150 unknown ids never are.
+    expect(loads).toBeLessThanOrEqual(2);
+  });
+
+  it('refuses more ids (or a larger limit) than one request may replay with its patch, naming the field', async () => {
+    const t = await setup();
+    const patch = { blob: 'b'.repeat(100_000) };
+    const ids = Array.from({ length: 200 }, (_, i) => `id-${i}`);
+    const tooMany = expectProblem(
+      await t.request('POST', '/queues/q/dlq/replay', { ids, by: 'ada', patch }),
+      400,
+      'RETRACED_ERR_VALIDATION',
+    );
+    expect(tooMany.field).toBe('body.ids');
+    expect(tooMany.detail).toMatch(/at most 167 distinct ids per call with a patch of 100011 bytes/);
+    const limit = expectProblem(
+      await t.request('POST', '/queues/q/dlq/replay', { filter: {}, by: 'ada', patch, limit: 1000 }),
+      400,
+      'RETRACED_ERR_VALIDATION',
+    );
+    expect(limit.field).toBe('body.limit');
+  });
+
+  it('a deeply nested patch on a dry run is a 400 naming the patch, not a per-job stack overflow', async () => {
+    const t = await setup();
+    const ids = await makeDead(t, 'q', 1);
+    const depth = 100_000;
+    const patch = `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/queues/q/dlq/replay',
+      headers: { 'content-type': 'application/json' },
+      payload: `{"ids":${JSON.stringify(ids)},"by":"ada","dryRun":true,"patch":${patch}}`,
+    });
+    const p = expectProblem(res, 400, 'RETRACED_ERR_VALIDATION');
+    expect(p.field).toMatch(/^body\.patch(\.|$)/);
+    expect(p.detail).toMatch(/nested at most 64 levels deep/);
+    expect((await t.queue('q').counts()).dead).toBe(1);
+  });
+});
+
 describe('POST /queues/:queue/dlq/purge', () => {
   it('on a dry run, lists what would be purged and deletes nothing', async () => {
     const { t, two } = await deadStory();

@@ -430,9 +430,9 @@ export async function runModel(
       case 'purge': {
         const ids: string[] = [];
         for (const p of cmd.jobs) ids.push(await pickId(p));
-        const n = await m.purgeDead(queue, ids);
-        same('purgeDead results', n, await r.purgeDead(queue, ids));
-        count('purged', n);
+        const gone = await m.purgeDead(queue, ids);
+        same('purgeDead results', gone, await r.purgeDead(queue, ids));
+        count('purged', gone.length);
         break;
       }
       case 'retention': {
@@ -721,8 +721,8 @@ async function snapshot(b: Backend, queue: string, known: readonly string[]): Pr
     .map((g) => ({ fingerprint: g.fingerprint, label: g.label, count: g.count }))
     .sort((x, y) => (x.fingerprint < y.fingerprint ? -1 : 1));
   const byFingerprint: Record<string, string[]> = {};
-  const members = await Promise.all(groups.map((g) => b.deadByFingerprint(queue, g.fingerprint, all)));
-  groups.forEach((g, i) => (byFingerprint[g.fingerprint] = members[i] ?? []));
+  const members = await Promise.all(groups.map((g) => b.listDead(queue, { fingerprint: g.fingerprint }, all)));
+  groups.forEach((g, i) => (byFingerprint[g.fingerprint] = (members[i] ?? []).map((d) => d.id)));
   return {
     counts,
     paused,

@@ -11,7 +11,9 @@ import type {
   ClaimedJob,
   ClaimRequest,
   ClaimResult,
+  DeadFilter,
   DeadGroupStats,
+  DeadPeek,
   DeadSummary,
   FinishRequest,
   FinishResult,
@@ -552,15 +554,27 @@ export class MemoryBackend implements Backend {
     return n;
   }
 
-  async listDead(queue: string, range: { from?: number; to?: number }, page: Page): Promise<DeadSummary[]> {
+  async listDead(queue: string, filter: DeadFilter, page: Page): Promise<DeadSummary[]> {
     const q = this.#peek(queue);
-    const from = range.from ?? -Infinity;
-    const to = range.to ?? Infinity;
-    return [...q.finished.dead]
-      .filter(([, at]) => at >= from && at <= to)
-      .reverse()
-      .slice(page.offset, page.offset + page.limit)
-      .map(([id]) => deadSummary(q.jobs.get(id) as MemJob));
+    const out: DeadSummary[] = [];
+    let skipped = 0;
+    for (const id of [...q.finished.dead.keys()].reverse()) {
+      const s = deadSummary(q.jobs.get(id) as MemJob);
+      if (!matchesDead(s, filter)) continue;
+      if (skipped++ < page.offset) continue;
+      if (out.length >= page.limit) break;
+      out.push(s);
+    }
+    return out;
+  }
+
+  async peekDead(queue: string, ids: readonly string[]): Promise<DeadPeek[]> {
+    const q = this.#peek(queue);
+    return ids.map((id) => {
+      const j = q.jobs.get(id);
+      if (!j) return null;
+      return { state: j.state, dead: j.state === 'dead' ? deadSummary(j) : undefined };
+    });
   }
 
   async deadGroups(queue: string): Promise<DeadGroupStats[]> {
@@ -577,14 +591,6 @@ export class MemoryBackend implements Backend {
       }
     }
     return [...groups.values()].sort((a, b) => b.count - a.count || b.lastSeen - a.lastSeen);
-  }
-
-  async deadByFingerprint(queue: string, fingerprint: string, page: Page): Promise<string[]> {
-    const q = this.#peek(queue);
-    return [...q.finished.dead.keys()]
-      .filter((id) => q.jobs.get(id)?.dead?.fingerprint === fingerprint)
-      .reverse()
-      .slice(page.offset, page.offset + page.limit);
   }
 
   async replay(queue: string, req: ReplayRequest): Promise<ReplayResult> {
@@ -625,17 +631,17 @@ export class MemoryBackend implements Backend {
     return [...this.#queues.keys()].sort();
   }
 
-  async purgeDead(queue: string, ids: readonly string[]): Promise<number> {
+  async purgeDead(queue: string, ids: readonly string[]): Promise<string[]> {
     const q = this.#q(queue);
-    let n = 0;
+    const gone: string[] = [];
     for (const id of ids) {
       if (q.jobs.get(id)?.state !== 'dead') continue;
       q.finished.dead.delete(id);
       q.jobs.delete(id);
       this.#emit(q, 'purged', id);
-      n++;
+      gone.push(id);
     }
-    return n;
+    return gone;
   }
 
   async getRetention(queue: string): Promise<RetentionSettings> {
@@ -698,6 +704,18 @@ function emptyQueue(): MemQueue {
 function deadSummary(j: MemJob): DeadSummary {
   const d = j.dead as NonNullable<MemJob['dead']>;
   return { id: j.id, name: j.name, reason: d.reason, at: d.at, fingerprint: d.fingerprint, errorCode: d.error?.code };
+}
+
+/** The memory twin of lua/dead-list-10.lua's match. */
+function matchesDead(s: DeadSummary, f: DeadFilter): boolean {
+  return (
+    (f.reason === undefined || f.reason.includes(s.reason)) &&
+    (f.errorCode === undefined || s.errorCode === f.errorCode) &&
+    (f.name === undefined || s.name === f.name) &&
+    (f.fingerprint === undefined || s.fingerprint === f.fingerprint) &&
+    (f.from === undefined || s.at >= f.from) &&
+    (f.to === undefined || s.at <= f.to)
+  );
 }
 
 function toJob(queue: string, j: MemJob): Job {

@@ -14,7 +14,9 @@ import type {
   ClaimedJob,
   ClaimRequest,
   ClaimResult,
+  DeadFilter,
   DeadGroupStats,
+  DeadPeek,
   DeadSummary,
   FinishRequest,
   FinishResult,
@@ -69,6 +71,8 @@ export interface RedisBackendOptions {
  */
 const SOCKET_TIMEOUT_MS = 5000;
 const DONE_DECISION = JSON.stringify({ action: 'done' });
+/** Dead-index entries one dead-list script call looks at, at most: bounds how long it holds Redis. */
+const DEAD_SCAN_BUDGET = 1000;
 const SAFE_WORKER_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
 
 /** Worker ids are written into JSON records by the scripts unescaped: only safe ones get there. */
@@ -517,35 +521,57 @@ export class RedisBackend implements Backend {
     return (await this.#run('recover', queue, [])) as number;
   }
 
-  async listDead(queue: string, range: { from?: number; to?: number }, page: Page): Promise<DeadSummary[]> {
-    const k = this.#k(queue);
-    const ids = await this.client.zrevrangebyscore(
-      k.dead,
-      range.to ?? '+inf',
-      range.from ?? '-inf',
-      'LIMIT',
-      page.offset,
-      page.limit,
-    );
-    if (ids.length === 0) return [];
-    const p = this.client.pipeline();
-    for (const id of ids) p.hmget(k.job(id), 'name', 'dr', 'dat', 'fp', 'ec');
-    const res = (await p.exec()) ?? [];
+  async listDead(queue: string, filter: DeadFilter, page: Page): Promise<DeadSummary[]> {
     const out: DeadSummary[] = [];
-    res.forEach(([err, v], i) => {
-      if (err) throw err;
-      const [name, dr, dat, fp, ec] = v as (string | null)[];
-      if (!dr) return;
-      out.push({
-        id: ids[i] as string,
-        name: name ?? '',
-        reason: dr as DeadReason,
-        at: Number(dat),
-        fingerprint: fp ?? '',
-        errorCode: ec ? ec : undefined,
-      });
-    });
+    let position = 0;
+    let skip = page.offset;
+    while (out.length < page.limit) {
+      const r = (await this.#run('deadList', queue, [
+        filter.fingerprint ?? '',
+        filter.to ?? '',
+        filter.from ?? '',
+        position,
+        skip,
+        page.limit - out.length,
+        DEAD_SCAN_BUDGET,
+        (filter.reason ?? []).join(','),
+        filter.errorCode ?? '',
+        filter.name ?? '',
+      ])) as (string | number)[];
+      position = Number(r[0]);
+      skip -= Number(r[1]);
+      for (let i = 2; i < r.length; i += 6) {
+        out.push({
+          id: String(r[i]),
+          name: String(r[i + 1]),
+          reason: String(r[i + 2]) as DeadReason,
+          at: Number(r[i + 3]),
+          fingerprint: String(r[i + 4]),
+          errorCode: r[i + 5] === '' ? undefined : String(r[i + 5]),
+        });
+      }
+      if (position < 0) break;
+    }
     return out;
+  }
+
+  async peekDead(queue: string, ids: readonly string[]): Promise<DeadPeek[]> {
+    if (ids.length === 0) return [];
+    const k = this.#k(queue);
+    const p = this.client.pipeline();
+    for (const id of ids) p.hmget(k.job(id), 'st', 'name', 'dr', 'dat', 'fp', 'ec');
+    const res = (await p.exec()) ?? [];
+    return res.map(([err, v], i) => {
+      if (err) throw err;
+      const [st, name, dr, dat, fp, ec] = v as (string | null)[];
+      if (!st) return null;
+      const id = ids[i] as string;
+      const dead: DeadSummary | undefined =
+        st === 'dead' && dr
+          ? { id, name: name ?? '', reason: dr as DeadReason, at: Number(dat), fingerprint: fp ?? '', errorCode: ec ? ec : undefined }
+          : undefined;
+      return { state: st as JobState, dead };
+    });
   }
 
   async deadGroups(queue: string): Promise<DeadGroupStats[]> {
@@ -561,10 +587,6 @@ export class RedisBackend implements Backend {
       });
     }
     return groups.sort((a, b) => b.count - a.count || b.lastSeen - a.lastSeen);
-  }
-
-  async deadByFingerprint(queue: string, fingerprint: string, page: Page): Promise<string[]> {
-    return this.client.zrevrange(this.#k(queue).fingerprint(fingerprint), page.offset, page.offset + page.limit - 1);
   }
 
   async replay(queue: string, req: ReplayRequest): Promise<ReplayResult> {
@@ -602,13 +624,12 @@ export class RedisBackend implements Backend {
     return [...names].sort();
   }
 
-  async purgeDead(queue: string, ids: readonly string[]): Promise<number> {
-    if (ids.length === 0) return 0;
-    let n = 0;
+  async purgeDead(queue: string, ids: readonly string[]): Promise<string[]> {
+    const gone: string[] = [];
     for (let i = 0; i < ids.length; i += 1000) {
-      n += (await this.#run('purge', queue, ids.slice(i, i + 1000) as string[])) as number;
+      gone.push(...((await this.#run('purge', queue, ids.slice(i, i + 1000) as string[])) as string[]));
     }
-    return n;
+    return gone;
   }
 
   async getRetention(queue: string): Promise<RetentionSettings> {

@@ -15,6 +15,7 @@ import {
   type OptionSpecs,
   type Values,
 } from '../args.js';
+import { MAX_BULK, maxReplayJobs } from '../../dlq.js';
 import type { Client, DlqFilterData } from '../client.js';
 import { command, withClient } from '../command.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
@@ -86,7 +87,7 @@ export const replay = command(
         arg: 'JSON',
         help: "JSON Merge Patch applied to each job's data (or @file.json)",
       },
-      limit: { type: 'string', arg: 'N', help: 'replay at most N jobs of a filter, 1-10000 [default: 1000]' },
+      limit: { type: 'string', arg: 'N', help: 'replay at most N jobs of a filter, 1-10000 [default: 1000; fewer with a patch over 16 KB]' },
       ...shared,
     },
     groups: SHARED_GROUPS,
@@ -102,7 +103,9 @@ export const replay = command(
     const by = byValue(values.by);
     const note = stringValue(values.note, '--note');
     const patch = jsonValue(values.patch, '--patch');
-    const limit = intValue(values.limit, '--limit', 1, 10_000) ?? 1000;
+    // A large patch lowers how many jobs one request may replay (maxReplayJobs): size to it.
+    const most = maxReplayJobs(patch === undefined ? 0 : Buffer.byteLength(JSON.stringify(patch)));
+    const limit = intValue(values.limit, '--limit', 1, MAX_BULK) ?? Math.min(1000, most);
     const base = { by, ...(note !== undefined ? { note } : {}), ...(patch !== undefined ? { patch } : {}) };
     return withClient(values, async (client) => {
       // Resolve the target to ids first: that is the dry run, and it sizes the progress bar.
@@ -133,7 +136,7 @@ export const replay = command(
         out.note('nothing replayed');
         return ExitCode.ok;
       }
-      const result = await replayInBatches(client, queue, ids, base, out);
+      const result = await replayInBatches(client, queue, ids, base, Math.min(BATCH, most), out);
       const failed = [...preview.failed, ...result.failed];
       out.result({ dryRun: false, matched: preview.matched, replayed: result.replayed, failed }, () => {
         out.line(
@@ -151,13 +154,14 @@ async function replayInBatches(
   queue: string,
   ids: readonly string[],
   base: { by: string; note?: string; patch?: unknown },
+  size: number,
   out: Output,
 ): Promise<{ replayed: string[]; failed: { id: string; error: string }[] }> {
-  const bar = ids.length > BATCH ? out.progress(ids.length, 'replaying') : undefined;
+  const bar = ids.length > size ? out.progress(ids.length, 'replaying') : undefined;
   const replayed: string[] = [];
   const failed: { id: string; error: string }[] = [];
-  for (let i = 0; i < ids.length; i += BATCH) {
-    const batch = ids.slice(i, i + BATCH);
+  for (let i = 0; i < ids.length; i += size) {
+    const batch = ids.slice(i, i + size);
     const r = await client.dlqReplay(queue, { ...base, ids: batch });
     replayed.push(...r.replayed);
     failed.push(...r.failed);

@@ -3,13 +3,12 @@
  * `dlq list`, `dlq replay` and `dlq purge`.
  * @module
  */
-import { ValidationError } from '../../errors.js';
-import type { DeadReason } from '../../types.js';
+import { resolveDlqFilter, type DlqFilterKey } from '../../dlq-filter.js';
+import { DeadReasons } from '../../types.js';
 import {
   CONNECTION_OPTIONS,
   listValue,
   OUTPUT_OPTIONS,
-  stringValue,
   agoValue,
   timeValue,
   type OptionSpecs,
@@ -18,10 +17,9 @@ import {
 import type { Client, DlqFilterData } from '../client.js';
 
 export const SHARED_OPTIONS = { ...CONNECTION_OPTIONS, ...OUTPUT_OPTIONS } as const satisfies OptionSpecs;
-const REASONS: readonly DeadReason[] = ['exhausted', 'permanent', 'poison'];
 
 export const FILTER_OPTIONS = {
-  reason: { type: 'string', arg: 'R[,R]', help: `dead for this reason: ${REASONS.join(', ')}` },
+  reason: { type: 'string', arg: 'R[,R]', help: `dead for this reason: ${DeadReasons.join(', ')}` },
   code: { type: 'string', arg: 'CODE', help: 'last error code, such as ECONNRESET' },
   name: { type: 'string', arg: 'NAME', help: 'job name' },
   fingerprint: { type: 'string', arg: 'FP', help: 'error fingerprint (see `dlq groups`)' },
@@ -51,20 +49,28 @@ export async function onSchedulerClock(
   };
 }
 
+/** The flag that sets each filter field, for error messages. */
+const FLAG: Readonly<Record<DlqFilterKey, string>> = {
+  reason: '--reason',
+  errorCode: '--code',
+  name: '--name',
+  fingerprint: '--fingerprint',
+  from: '--since',
+  to: '--until',
+};
+
+/** The filter the flags give, checked by the library's converter (errors name the flag). */
 export function filterFrom(values: Values<typeof FILTER_OPTIONS>): DlqFilterData {
-  const reason = listValue(values.reason);
-  for (const r of reason ?? []) {
-    if (!REASONS.includes(r as DeadReason)) {
-      throw new ValidationError('--reason', `one of ${REASONS.join(', ')}`, r);
-    }
-  }
-  const f: Record<string, unknown> = {
-    reason: reason?.length ? reason : undefined,
-    errorCode: stringValue(values.code, '--code', 200),
-    name: stringValue(values.name, '--name', 200),
-    fingerprint: stringValue(values.fingerprint, '--fingerprint', 64),
-    from: timeValue(values.since, '--since'),
-    to: timeValue(values.until, '--until'),
-  };
-  return Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) as DlqFilterData;
+  const reasons = listValue(values.reason);
+  return resolveDlqFilter(
+    {
+      reason: reasons?.length ? reasons.join(',') : undefined,
+      errorCode: values.code,
+      name: values.name,
+      fingerprint: values.fingerprint,
+      from: timeValue(values.since, '--since'),
+      to: timeValue(values.until, '--until'),
+    },
+    (k) => FLAG[k],
+  );
 }

@@ -6,6 +6,7 @@
 import { userInfo } from 'node:os';
 
 import { ValidationError } from '../../errors.js';
+import { errorLine } from '../../summary.js';
 import { renderTimeline } from '../../timeline.js';
 import { JobStates, type Job, type JobState } from '../../types.js';
 import {
@@ -90,7 +91,7 @@ const list = command(
           out.paint(stateColour(j.state), j.state),
           String(j.attempts),
           when(j.finishedAt ?? j.dueAt),
-          truncate(j.lastError ?? '', 80),
+          truncate(j.lastError ? errorLine(j.lastError) : '', 80),
         ]),
         state ? `(no ${state} jobs in ${queue})` : `(no jobs in ${queue})`,
       );

@@ -5,12 +5,12 @@
  */
 import type { FastifyInstance } from 'fastify';
 
-import type { DlqFilter } from '../../dlq.js';
-import type { DeadReason } from '../../types.js';
+import type { DeadFilter } from '../../backend.js';
+import { resolveDlqFilter } from '../../dlq-filter.js';
 import { purgeDead, replayDead } from '../dlq-actions.js';
 import { detailedGroups } from '../dlq-groups.js';
 import { withFieldPrefix } from '../error-map.js';
-import { decodeCursor, encodeCursor, parseTime } from '../inputs.js';
+import { decodeCursor, encodeCursor } from '../inputs.js';
 import { deadGroup, deadSummary, page, purgeResult, replayResult } from '../responses.js';
 import {
   dlqListQuery,
@@ -26,18 +26,10 @@ import type { RouteContext } from './context.js';
 
 const tags = ['dlq'];
 
-function queryFilter(q: DlqListQuery): DlqFilter {
-  const from = parseTime(q.from, 'querystring.from');
-  const to = parseTime(q.to, 'querystring.to');
-  return {
-    // The schema's pattern admits only known reasons.
-    ...(q.reason !== undefined ? { reason: q.reason.split(',') as DeadReason[] } : {}),
-    ...(q.errorCode !== undefined ? { errorCode: q.errorCode } : {}),
-    ...(q.name !== undefined ? { name: q.name } : {}),
-    ...(q.fingerprint !== undefined ? { fingerprint: q.fingerprint } : {}),
-    ...(from !== undefined ? { from } : {}),
-    ...(to !== undefined ? { to } : {}),
-  };
+/** The query's filter, checked by the library's one converter with the query's field names. */
+function queryFilter(q: DlqListQuery): DeadFilter {
+  const { reason, errorCode, name, fingerprint, from, to } = q;
+  return resolveDlqFilter({ reason, errorCode, name, fingerprint, from, to }, (k) => `querystring.${k}`);
 }
 
 export function registerDlqRoutes(app: FastifyInstance, { queues }: RouteContext): void {

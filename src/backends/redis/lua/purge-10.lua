@@ -1,7 +1,7 @@
 --[[
   Deletes dead jobs by id; ids that are not dead are skipped.
   ARGV[1] key prefix  ARGV[2..] ids
-  Returns how many were deleted.
+  Returns the ids deleted, in order.
 ]]
 --- @include "includes/rcall"
 --- @include "includes/nowMs"
@@ -12,7 +12,7 @@
 --- @include "generated/keys"
 local P = ARGV[1]
 local now = nowMs()
-local n = 0
+local gone = {}
 for i = 2, #ARGV do
   local id = ARGV[i]
   local jk = P .. KEY_JOB .. id
@@ -21,8 +21,8 @@ for i = 2, #ARGV do
     removeDead(KEYS, P, id, f[2])
     deleteJob(P, id, f[3])
     ev('purged', id)
-    n = n + 1
+    gone[#gone + 1] = id
   end
 end
 flushEvents(KEYS, now)
-return n
+return gone

@@ -1,0 +1,99 @@
+/**
+ * A replay by hand (`dlq.replay`, `dlq.replayMany`, `queue.retryNow`): who, a note and a data
+ * patch, checked once per request; the patch applied to each job's data, size-checked, and
+ * recorded as a diff. A dry run checks each job exactly as the real run would.
+ * @module
+ */
+import type { Backend } from './backend.js';
+import { InvalidStateError, JobNotFoundError, RetracedError, ValidationError } from './errors.js';
+import { toJson, type ResolvedQueueOptions } from './options.js';
+import { diffJson, mergePatch } from './patch.js';
+import type { Job } from './types.js';
+
+/**
+ * What the DLQ and a manual retry need of their queue (a `Queue` is one): named here so that
+ * neither this module nor `dlq.ts` imports `queue.ts`, which imports them.
+ */
+export interface DlqQueueRef {
+  readonly name: string;
+  readonly backend: Backend;
+  readonly options: Pick<ResolvedQueueOptions, 'maxDataBytes'>;
+}
+
+export interface ReplayOptions {
+  /** Who replays: recorded with the manual attempt. */
+  readonly by: string;
+  readonly note?: string;
+  /** JSON Merge Patch applied to the job's data; the diff is recorded. */
+  readonly patch?: unknown;
+}
+
+/** Largest patch a replay takes, in bytes of JSON. */
+export const MAX_PATCH_BYTES = 1 << 20;
+const MAX_BY = 200;
+const MAX_NOTE = 2000;
+
+/** Replay options checked: the patch is JSON-safe, at most 64 levels deep and sized. */
+export interface ResolvedReplay {
+  readonly by: string;
+  readonly note: string | undefined;
+  readonly patch: unknown;
+  /** Bytes of the patch's JSON (0 without a patch). */
+  readonly patchBytes: number;
+}
+
+/** Checks who, note and patch once per request (depth before anything walks the patch). */
+export function resolveReplayOptions(o: ReplayOptions): ResolvedReplay {
+  if (typeof o !== 'object' || o === null) {
+    throw new ValidationError('options', 'an object with { by, note?, patch? }', o);
+  }
+  if (o.by === undefined) throw new ValidationError('by', 'a non-empty string naming who replays');
+  const by = text(o.by, 'by', MAX_BY) as string;
+  const note = text(o.note, 'note', MAX_NOTE);
+  const patchText = o.patch === undefined ? undefined : toJson(o.patch, 'patch', MAX_PATCH_BYTES);
+  return { by, note, patch: o.patch, patchBytes: patchText === undefined ? 0 : Buffer.byteLength(patchText) };
+}
+
+function text(v: unknown, field: string, max: number): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v.length === 0 || v.length > max) {
+    throw new ValidationError(field, `a non-empty string of at most ${max} characters`, v);
+  }
+  return v;
+}
+
+/** The job's data with the patch applied, as stored, and the diff to record; throws as the replay would. */
+export function patchData(job: Job, r: ResolvedReplay, maxDataBytes: number): { data: string; diff: string } {
+  const data = toJson(mergePatch(job.data, r.patch), 'patch (applied to data)', maxDataBytes);
+  return { data, diff: JSON.stringify(diffJson(job.data, JSON.parse(data))) };
+}
+
+/**
+ * Sends a dead job (or, with `alsoScheduled`, a job waiting for its retry) to waiting by hand.
+ * Optimistic: re-reads and retries if the job changed between the read and the transition.
+ * @internal
+ */
+export async function manualRetry(queue: DlqQueueRef, id: string, r: ResolvedReplay, alsoScheduled: boolean): Promise<Job> {
+  const expected = alsoScheduled ? 'dead or scheduled' : 'dead';
+  for (let tries = 0; ; tries++) {
+    const job = await queue.backend.getJob(queue.name, id);
+    if (!job) throw new JobNotFoundError(queue.name, id);
+    if (job.state !== 'dead' && !(alsoScheduled && job.state === 'scheduled')) {
+      throw new InvalidStateError(id, job.state, expected);
+    }
+    const patched = r.patch === undefined ? undefined : patchData(job, r, queue.options.maxDataBytes);
+    const res = await queue.backend.replay(queue.name, {
+      id,
+      expectedAttempts: job.attempts.length,
+      data: patched?.data,
+      by: r.by,
+      note: r.note,
+      patch: patched?.diff,
+      alsoScheduled,
+    });
+    if (res.ok) return (await queue.backend.getJob(queue.name, id)) as Job;
+    if (res.reason === 'not_found') throw new JobNotFoundError(queue.name, id);
+    if (res.reason === 'not_dead') throw new InvalidStateError(id, res.state ?? 'unknown', expected);
+    if (tries >= 3) throw new RetracedError(`job ${id} kept changing during the manual retry; try again`);
+  }
+}
