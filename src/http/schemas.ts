@@ -8,7 +8,9 @@
  * The TypeScript types next to each request schema describe what the schema lets through.
  * @module
  */
+import { MAX_BULK, MAX_PATCHED_BYTES } from '../dlq.js';
 import {
+  DeadReasons,
   JobStates,
   type DeadReason,
   type JobState,
@@ -23,7 +25,7 @@ export const QUEUE_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
 /** Mirrors the library's job-id rule (options.ts). */
 export const JOB_ID_PATTERN = '^[A-Za-z0-9_.:-]{1,128}$';
 const YEAR_MS = 365 * 24 * 60 * 60 * 1000;
-const REASONS: readonly DeadReason[] = ['exhausted', 'permanent', 'poison'];
+const REASONS: readonly DeadReason[] = DeadReasons;
 
 const queueName = {
   type: 'string',
@@ -328,13 +330,14 @@ export interface DlqFilterBody {
   from?: string;
   to?: string;
 }
-const idList = { type: 'array', minItems: 1, maxItems: 10_000, items: jobId } as const;
+const idList = { type: 'array', minItems: 1, maxItems: MAX_BULK, items: jobId } as const;
+const BULK_BOUND = `At most ${MAX_BULK}; a replay with a patch at most ${MAX_PATCHED_BYTES} bytes of patch in all (jobs × patch size), so fewer with a patch over ${Math.floor(MAX_PATCHED_BYTES / MAX_BULK)} bytes (400 naming the field beyond it).`;
 
 export const replayBody = {
   type: 'object',
   description: 'Give ids or filter (not both).',
   properties: {
-    ids: idList,
+    ids: { ...idList, description: `Dead jobs to replay. ${BULK_BOUND}` },
     filter: dlqFilter,
     by: who,
     note,
@@ -343,9 +346,9 @@ export const replayBody = {
     limit: {
       type: 'integer',
       minimum: 1,
-      maximum: 10_000,
+      maximum: MAX_BULK,
       default: 1000,
-      description: 'Most jobs a filter replays.',
+      description: `Most jobs a filter replays. ${BULK_BOUND}`,
     },
   },
   required: ['by'],
