@@ -15,10 +15,11 @@
   Returns { next position (-1 when the range is exhausted), matches skipped,
             id, name, reason, at, fingerprint, error code, ... }
 ]]
-local rcall = redis.call
+--- @include "includes/rcall"
+--- @include "generated/keys"
 local P = ARGV[1]
 local index = KEYS[6]
-if ARGV[2] ~= '' then index = P .. 'fp:' .. ARGV[2] end
+if ARGV[2] ~= '' then index = P .. KEY_FINGERPRINT .. ARGV[2] end
 local to, from = ARGV[3], ARGV[4]
 
 local first = 0
@@ -53,7 +54,7 @@ while position < stop do
   end
   for i = 1, #ids do
     position = position + 1
-    local f = rcall('HMGET', P .. 'j:' .. ids[i], 'name', 'dr', 'dat', 'fp', 'ec')
+    local f = rcall('HMGET', P .. KEY_JOB .. ids[i], 'name', 'dr', 'dat', 'fp', 'ec')
     if f[2] and (not reasons or reasons[f[2]]) and (code == '' or f[5] == code)
         and (name == '' or f[1] == name) then
       if skip > 0 then
