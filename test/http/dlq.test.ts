@@ -93,6 +93,22 @@ describe('POST /queues/:queue/dlq/replay', () => {
     expect(await t.backend.readEvents('q', '0', 10_000)).toEqual(feedBefore);
   });
 
+  it('on a dry run, reports patched data over the size limit per job, as the real run would', async () => {
+    const t = await setup();
+    const [id] = await makeDead(t, 'q', 1);
+    const body = { ids: [id], by: 'alice', patch: { blob: 'b'.repeat(600_000) } };
+    const dry = (await t.request('POST', '/queues/q/dlq/replay', { ...body, dryRun: true })).json<object>();
+    expect(dry).toEqual({
+      dryRun: true,
+      matched: 1,
+      replayed: [],
+      failed: [{ id, error: expect.stringMatching(/^patch \(applied to data\) must be at most 524288 bytes/) }],
+    });
+    const real = (await t.request('POST', '/queues/q/dlq/replay', body)).json<object>();
+    expect(real).toEqual({ ...dry, dryRun: false });
+    expect((await t.queue('q').counts()).dead).toBe(1);
+  });
+
   it('on a dry run by fingerprint, lists the group that would be replayed', async () => {
     const { t, two } = await deadStory();
     const [group] = (await t.request('GET', '/queues/q/dlq/groups'))
