@@ -52,9 +52,12 @@ export class HttpClient implements Client {
     }
     const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    // The server refuses a change without this type (what keeps web pages from making one), so
+    // a POST with nothing to say sends {}.
+    const sent = method === 'POST' ? (options.body ?? {}) : options.body;
+    if (sent !== undefined) headers['content-type'] = 'application/json';
     // Before the request: a failure here is not the server's being unreachable.
-    const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const payload = sent === undefined ? undefined : JSON.stringify(sent);
     let res: Response;
     try {
       res = await fetch(url, {

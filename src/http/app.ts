@@ -15,6 +15,7 @@ import { ValidationError } from '../errors.js';
 import type { QueueOptions } from '../options.js';
 import { installAuth, installCors, refuseUnauthorised } from './auth.js';
 import { answerClientError, installErrorHandlers, problem, sendProblem } from './error-map.js';
+import { hostNameOf, installHostCheck, installMutationGuards } from './guards.js';
 import { MetricsCollector } from './metrics.js';
 import { QueueRegistry } from './queue-registry.js';
 import { problems } from './responses.js';
@@ -38,6 +39,14 @@ export interface BuildAppOptions {
   readonly token?: string;
   /** Origins allowed to call the API from a browser (`*` for any). @default none (CORS off) */
   readonly cors?: readonly string[];
+  /**
+   * Host names (or addresses) the server answers to besides loopback names and the address a
+   * connection arrives on; `*` for any (see guards.ts: a guard against DNS rebinding).
+   * @default none
+   */
+  readonly allowedHosts?: readonly string[];
+  /** Refuse every change (403 RETRACED_ERR_READ_ONLY); reads and dry runs work. @default false */
+  readonly readOnly?: boolean;
   /** Largest request body, in bytes; larger ones get a 413. @default 1048576 (1 MiB) */
   readonly bodyLimit?: number;
   /** Options of each queue the API touches (retry defaults, size limits, …); `backend` is ignored. */
@@ -79,6 +88,20 @@ function checkOptions(o: BuildAppOptions): void {
       o.cors,
     );
   }
+  if (
+    o.allowedHosts !== undefined &&
+    (!Array.isArray(o.allowedHosts) ||
+      o.allowedHosts.some((h) => typeof h !== 'string' || (h !== '*' && hostNameOf(h) === undefined)))
+  ) {
+    throw new ValidationError(
+      'allowedHosts',
+      'an array of host names such as ops.example.com, or ["*"]',
+      o.allowedHosts,
+    );
+  }
+  if (o.readOnly !== undefined && typeof o.readOnly !== 'boolean') {
+    throw new ValidationError('readOnly', 'a boolean', o.readOnly);
+  }
   const limit = o.bodyLimit;
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1024 || limit > 64 << 20)) {
     throw new ValidationError('bodyLimit', 'an integer number of bytes between 1024 and 67108864', limit);
@@ -88,7 +111,7 @@ function checkOptions(o: BuildAppOptions): void {
 /** Builds the API on `options.backend`. Never listens. */
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   checkOptions(options);
-  const { backend, token, cors = [] } = options;
+  const { backend, token, cors = [], readOnly = false } = options;
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
@@ -121,8 +144,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.addHook('onRequest', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff').header('cache-control', 'no-store');
   });
+  installHostCheck(app, options.allowedHosts ?? []);
   if (cors.length > 0) installCors(app, cors);
   if (token !== undefined) installAuth(app, token);
+  installMutationGuards(app, { cors, readOnly });
 
   await app.register(swagger, {
     openapi: {
@@ -152,6 +177,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     queues: new QueueRegistry(backend, options.queueOptions),
     metrics,
     sse,
+    server: { readOnly, auth: token !== undefined ? 'bearer' : 'none', version: packageVersion() },
   };
 
   registerHealthRoutes(app, ctx);

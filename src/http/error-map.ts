@@ -34,6 +34,9 @@ export const ERROR_TABLE: Readonly<Record<string, readonly [number, string]>> = 
   // HTTP layer
   RETRACED_ERR_BAD_REQUEST: [400, 'Bad request'],
   RETRACED_ERR_UNAUTHORIZED: [401, 'Unauthorized'],
+  RETRACED_ERR_HOST_NOT_ALLOWED: [403, 'Host not allowed'],
+  RETRACED_ERR_CROSS_ORIGIN: [403, 'Cross-origin change refused'],
+  RETRACED_ERR_READ_ONLY: [403, 'Read-only server'],
   RETRACED_ERR_NOT_FOUND: [404, 'Not found'],
   RETRACED_ERR_UNSUPPORTED_MEDIA_TYPE: [415, 'Unsupported media type'],
   RETRACED_ERR_HEADERS_TOO_LARGE: [431, 'Request header fields too large'],

@@ -270,7 +270,11 @@ describe('POST /queues/:queue/dlq/purge', () => {
       ).field,
     ).toBe('body.all');
     expect(
-      expectProblem(await t.request('POST', '/queues/q/dlq/purge'), 400, 'RETRACED_ERR_VALIDATION').field,
+      expectProblem(
+        await t.request('POST', '/queues/q/dlq/purge', undefined, { 'content-type': 'application/json' }),
+        400,
+        'RETRACED_ERR_VALIDATION',
+      ).field,
     ).toBe('body');
   });
 });

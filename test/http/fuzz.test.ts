@@ -649,7 +649,7 @@ describe.each<BackendKind>(['memory', 'redis'])('fuzzing the HTTP API (%s backen
       const publicRoutes = new Set(
         [...ops.values()].filter((o) => o.public).map((o) => `${o.method} ${o.path}`),
       );
-      expect(publicRoutes).toEqual(new Set(['GET /healthz', 'GET /readyz']));
+      expect(publicRoutes).toEqual(new Set(['GET /config', 'GET /healthz', 'GET /readyz']));
       const badAuth = fc.constantFrom<(string | undefined)[]>(
         undefined,
         '',

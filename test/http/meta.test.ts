@@ -112,6 +112,7 @@ describe('OpenAPI and docs', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual(
       [
+        '/config',
         '/events',
         '/healthz',
         '/metrics',

@@ -44,7 +44,7 @@ describe('queues', () => {
 
   it('pauses and resumes a queue', async () => {
     const t = await setup();
-    const paused = await t.request('POST', '/queues/mail/pause');
+    const paused = await t.request('POST', '/queues/mail/pause', {});
     expect(paused.json()).toEqual({ name: 'mail', paused: true });
     expect(await t.queue('mail').isPaused()).toBe(true);
     // A client that sets Content-Type but sends no body is answered like one that sends none.
@@ -55,11 +55,11 @@ describe('queues', () => {
     });
     expect(resumed.json()).toEqual({ name: 'mail', paused: false });
     expect(
-      expectProblem(await t.request('POST', '/queues/!/pause'), 400, 'RETRACED_ERR_VALIDATION').field,
+      expectProblem(await t.request('POST', '/queues/!/pause', {}), 400, 'RETRACED_ERR_VALIDATION').field,
     ).toBe('params.queue');
     expect(
       expectProblem(
-        await t.request('POST', `/queues/${'q'.repeat(65)}/resume`),
+        await t.request('POST', `/queues/${'q'.repeat(65)}/resume`, {}),
         400,
         'RETRACED_ERR_VALIDATION',
       ).field,

@@ -8,7 +8,7 @@ import { relative, sep } from 'node:path';
 
 import type { Backend } from '../../backend.js';
 import { MemoryBackend } from '../../backends/memory/index.js';
-import { OUTPUT_OPTIONS, type OptionSpecs } from '../args.js';
+import { listValue, OUTPUT_OPTIONS, type OptionSpecs } from '../args.js';
 import { openRedis } from '../backend.js';
 import { command } from '../command.js';
 import { DEMO_QUEUE, startDemo, type Demo } from '../demo.js';
@@ -26,6 +26,15 @@ const options = {
     help: 'port for the API, 0 for any free one (env RETRACED_PORT) [default: 7411]',
   },
   token: { type: 'string', arg: 'TOKEN', help: 'require this bearer token on the API (env RETRACED_TOKEN)' },
+  'read-only': {
+    type: 'boolean',
+    help: 'the API refuses every change (403); the demo workers still run',
+  },
+  'allowed-hosts': {
+    type: 'string',
+    arg: 'HOSTS',
+    help: 'comma-separated host names the API answers to besides localhost and 127.0.0.1, * for any',
+  },
   'no-demo': { type: 'boolean', help: 'no demo workers and no demo jobs: just the backend and the API' },
   verbose: { type: 'boolean', short: 'v', help: "print every demo job's transitions" },
   ...OUTPUT_OPTIONS,
@@ -68,7 +77,12 @@ export const dev = command(
 
     // Loaded on use: Fastify and its plugins are the heaviest part of the CLI to start.
     const { buildApp } = await import('../../http/app.js');
-    const app = await buildApp({ backend, ...(token !== undefined ? { token } : {}) });
+    const app = await buildApp({
+      backend,
+      ...(token !== undefined ? { token } : {}),
+      allowedHosts: listValue(values['allowed-hosts']) ?? [],
+      readOnly: values['read-only'] === true,
+    });
     let demo: Demo | undefined;
     let status: NodeJS.Timeout | undefined;
     try {

@@ -38,6 +38,15 @@ const options = {
     arg: 'ORIGINS',
     help: 'comma-separated origins allowed from browsers, * for any [default: CORS off]',
   },
+  'allowed-hosts': {
+    type: 'string',
+    arg: 'HOSTS',
+    help: 'comma-separated host names the server answers to besides localhost, its loopback and IP addresses and --host, * for any (a guard against DNS rebinding) [default: none]',
+  },
+  'read-only': {
+    type: 'boolean',
+    help: 'refuse every change (403): reads, the retry plan and dry runs work',
+  },
   'body-limit': { type: 'string', arg: 'BYTES', help: 'largest request body [default: 1048576]' },
   log: { type: 'boolean', help: 'log every request as JSON on stdout' },
   ...OUTPUT_OPTIONS,
@@ -69,6 +78,8 @@ export const server = command(
     const token = tokenValue(values.token);
     checkExposure(host, token);
     const cors = listValue(values.cors) ?? [];
+    const allowedHosts = [host, ...(listValue(values['allowed-hosts']) ?? [])];
+    const readOnly = values['read-only'] === true;
     const bodyLimit = intValue(values['body-limit'], '--body-limit', 1024, 64 << 20);
     const prefix = values.prefix ?? (process.env.RETRACED_PREFIX || undefined);
 
@@ -83,6 +94,8 @@ export const server = command(
         backend: opened.backend,
         ...(token !== undefined ? { token } : {}),
         ...(cors.length > 0 ? { cors } : {}),
+        allowedHosts,
+        readOnly,
         ...(bodyLimit !== undefined ? { bodyLimit } : {}),
         ...(values.log ? { logger: true } : {}),
       });
@@ -97,11 +110,12 @@ export const server = command(
             host,
             backend: opened.description,
             auth: token !== undefined,
+            readOnly,
           }),
         );
       } else {
         out.line(
-          `ReTraced API on ${base} (${opened.description}, ${token !== undefined ? 'bearer token required' : 'no token: loopback only'})`,
+          `ReTraced API on ${base} (${opened.description}, ${token !== undefined ? 'bearer token required' : 'no token: loopback only'}${readOnly ? ', read-only' : ''})`,
         );
         out.line(`  dashboard ${base}/   docs ${base}/docs   metrics ${base}/metrics   events ${base}/events`);
       }

@@ -13,4 +13,14 @@ export interface RouteContext {
   readonly queues: QueueRegistry;
   readonly metrics: MetricsCollector;
   readonly sse: SseHub;
+  /** How the server was started, as `GET /config` tells clients (the dashboard). */
+  readonly server: ServerConfig;
+}
+
+export interface ServerConfig {
+  readonly version: string;
+  /** Every change is refused (`--read-only`). */
+  readonly readOnly: boolean;
+  /** `bearer`: every route but /healthz, /readyz and /config needs `Authorization: Bearer <token>`. */
+  readonly auth: 'bearer' | 'none';
 }

@@ -72,6 +72,7 @@ export function registerDlqRoutes(app: FastifyInstance, { queues }: RouteContext
   app.post<{ Params: QueueParams; Body: ReplayBody }>(
     '/queues/:queue/dlq/replay',
     {
+      config: { dryRunnable: true },
       schema: {
         tags,
         summary:
@@ -90,6 +91,7 @@ export function registerDlqRoutes(app: FastifyInstance, { queues }: RouteContext
   app.post<{ Params: QueueParams; Body: PurgeBody }>(
     '/queues/:queue/dlq/purge',
     {
+      config: { dryRunnable: true },
       schema: {
         tags,
         summary: 'Delete dead jobs by ids or filter; dryRun lists what would be deleted',

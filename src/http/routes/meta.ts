@@ -7,7 +7,41 @@ import type { FastifyInstance } from 'fastify';
 import { renderDocs } from '../docs.js';
 import type { RouteContext } from './context.js';
 
-export function registerMetaRoutes(app: FastifyInstance, { metrics, sse }: RouteContext): void {
+const config = {
+  type: 'object',
+  required: ['version', 'readOnly', 'auth'],
+  additionalProperties: false,
+  properties: {
+    version: { type: 'string', description: 'The server package version' },
+    readOnly: {
+      type: 'boolean',
+      description: 'Every change is refused (403 RETRACED_ERR_READ_ONLY); reads and dry runs work',
+    },
+    auth: {
+      type: 'string',
+      enum: ['bearer', 'none'],
+      description:
+        'bearer: every route but /healthz, /readyz and /config needs Authorization: Bearer <token>',
+    },
+  },
+} as const;
+
+export function registerMetaRoutes(app: FastifyInstance, { metrics, sse, server }: RouteContext): void {
+  app.get(
+    '/config',
+    {
+      // Public: a client (the dashboard) learns here whether to ask for a token.
+      config: { public: true },
+      schema: {
+        tags: ['meta'],
+        summary: 'How the server was started: read-only or not, and the authentication it wants',
+        security: [],
+        response: { 200: config },
+      },
+    },
+    async () => server,
+  );
+
   app.get(
     '/metrics',
     {

@@ -15,6 +15,8 @@ export function registerRetryPlanRoutes(app: FastifyInstance, _ctx: RouteContext
   app.post<{ Body: RetryPlanBody }>(
     '/retry-plan',
     {
+      // Computes, changes nothing: a read-only server serves it.
+      config: { readOnlySafe: true },
       schema: {
         tags: ['retry-plan'],
         summary: "A policy's schedule: each retry's delay, range under jitter, offset and explanation",
