@@ -270,6 +270,11 @@ export interface Backend {
 
   /** Reads the queue's event feed after `afterSeq` (exclusive; '0' for the start). */
   readEvents(queue: string, afterSeq: string, count: number): Promise<QueueEvent[]>;
+  /**
+   * The seq of the newest event of the queue's feed ('0' when it is empty): where a reader that
+   * wants only what happens from now on starts, in one cheap read whatever the feed's length.
+   */
+  eventTail(queue: string): Promise<string>;
 
   /** Names of the queues this backend holds (any queue that ever had a job or a setting). */
   listQueues(): Promise<string[]>;

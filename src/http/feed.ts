@@ -11,17 +11,6 @@ const BATCH = 1000;
 /** Batches per queue per poll, so one busy queue cannot hold a poll forever. */
 const MAX_BATCHES = 20;
 
-/** The position just after the newest event of `queue` (found by reading until the feed is empty). */
-export async function findTail(backend: Backend, queue: string): Promise<string> {
-  let seq = '0';
-  for (;;) {
-    const events = await backend.readEvents(queue, seq, BATCH);
-    const last = events.at(-1);
-    if (last) seq = last.seq;
-    if (events.length < BATCH) return seq;
-  }
-}
-
 export interface FeedFollowerOptions {
   readonly pollMs: number;
   readonly onEvents: (queue: string, events: readonly QueueEvent[]) => void;
@@ -31,8 +20,10 @@ export interface FeedFollowerOptions {
 export class FeedFollower {
   readonly #backend: Backend;
   readonly #options: FeedFollowerOptions;
-  /** queue → position (the seq of the last event delivered). */
-  readonly #positions = new Map<string, string>();
+  /** queue → position (the seq of the last event delivered); one object per follow, so a poll can tell a queue followed again. */
+  readonly #positions = new Map<string, { seq: string }>();
+  /** Tails being found, shared by concurrent `follow` calls. */
+  readonly #starting = new Map<string, Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
   #polling: Promise<void> | undefined;
   #stopped = false;
@@ -51,13 +42,28 @@ export class FeedFollower {
     return this.#positions.has(queue);
   }
 
-  /** Follows `queue` from its current tail (`'tail'`) or from the oldest event kept (`'start'`). */
-  async follow(queue: string, from: 'tail' | 'start'): Promise<void> {
-    if (this.#positions.has(queue) || this.#stopped) return;
-    const seq = from === 'tail' ? await findTail(this.#backend, queue) : '0';
-    if (this.#positions.has(queue) || this.#stopped) return;
-    this.#positions.set(queue, seq);
-    this.#schedule();
+  /** The seq of the last event delivered for `queue` (its tail when none was), if followed. */
+  position(queue: string): string | undefined {
+    return this.#positions.get(queue)?.seq;
+  }
+
+  /**
+   * Follows `queue` from its current tail (`'tail'`: one `eventTail` read, shared by concurrent
+   * calls) or from the oldest event kept (`'start'`).
+   */
+  follow(queue: string, from: 'tail' | 'start'): Promise<void> {
+    if (this.#positions.has(queue) || this.#stopped) return Promise.resolve();
+    let starting = this.#starting.get(queue);
+    if (!starting) {
+      starting = (async () => {
+        const seq = from === 'tail' ? await this.#backend.eventTail(queue) : '0';
+        if (this.#positions.has(queue) || this.#stopped) return;
+        this.#positions.set(queue, { seq });
+        this.#schedule();
+      })().finally(() => this.#starting.delete(queue));
+      this.#starting.set(queue, starting);
+    }
+    return starting;
   }
 
   unfollow(queue: string): void {
@@ -72,17 +78,15 @@ export class FeedFollower {
   }
 
   async #pollOnce(): Promise<void> {
-    for (const [queue, start] of [...this.#positions]) {
-      let seq = start;
+    for (const [queue, position] of [...this.#positions]) {
       try {
         for (let i = 0; i < MAX_BATCHES && !this.#stopped; i++) {
-          const events = await this.#backend.readEvents(queue, seq, BATCH);
+          const events = await this.#backend.readEvents(queue, position.seq, BATCH);
           const last = events.at(-1);
           if (!last) break;
-          seq = last.seq;
-          // Unfollowed meanwhile: drop what was read, forget the queue.
-          if (!this.#positions.has(queue)) break;
-          this.#positions.set(queue, seq);
+          // Unfollowed (or followed again from a new tail) meanwhile: drop what was read.
+          if (this.#positions.get(queue) !== position) break;
+          position.seq = last.seq;
           this.#options.onEvents(queue, events);
           if (events.length < BATCH) break;
         }

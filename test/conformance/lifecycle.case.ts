@@ -275,6 +275,23 @@ export function lifecycleCases(h: Harness): void {
       expect(rest[0]?.jobId).toBe(added[1]!.id);
     });
 
+    it('eventTail names the newest event, inside a batch too, and reading after it gives only what follows', async () => {
+      const q = h.queue();
+      expect(await h.backend.eventTail(q.name)).toBe('0');
+      await q.addBulk([
+        { name: 'a', data: 1 },
+        { name: 'b', data: 2 },
+      ]);
+      const all = await h.backend.readEvents(q.name, '0', 100);
+      const tail = await h.backend.eventTail(q.name);
+      expect(tail).toBe(all.at(-1)!.seq);
+      expect(await h.backend.readEvents(q.name, tail, 100)).toEqual([]);
+      const { id } = await q.add('c', 3);
+      const next = await h.backend.readEvents(q.name, tail, 100);
+      expect(next.map((e) => [e.type, e.jobId])).toEqual([['added', id]]);
+      expect(await h.backend.eventTail(q.name)).toBe(next[0]!.seq);
+    });
+
     it('stores a result over the size limit as a marker, not the result', async () => {
       const q = h.queue({ maxResultBytes: 100 });
       h.worker(q, async () => 'x'.repeat(500));

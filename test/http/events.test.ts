@@ -63,6 +63,26 @@ describe('GET /events', () => {
     expect(text).toContain('"queue":"a"');
   });
 
+  it('a client that comes back with Last-Event-ID first gets what it missed', async () => {
+    const t = await setup();
+    const first = (
+      await t.app.inject({ method: 'GET', url: '/events?queue=mail', payloadAsStream: true })
+    ).stream();
+    const a = await t.queue('mail').add('a', 1);
+    const b = await t.queue('mail').add('b', 1);
+    const seen = await readUntil(first, (s) => s.includes(a.id) && s.includes(b.id));
+    const lastId = /^id: (.+)$/m.exec(seen)?.[1] ?? '';
+    const back = await t.app.inject({
+      method: 'GET',
+      url: '/events?queue=mail',
+      headers: { 'last-event-id': lastId },
+      payloadAsStream: true,
+    });
+    const text = await readUntil(back.stream(), (s) => s.includes(b.id));
+    expect(text).not.toContain(`"jobId":"${a.id}"`);
+    expect(text).toMatch(/^retry: 2000\n: watching mail\n\nevent: added\nid: mail:\d+\n/);
+  });
+
   it('refuses a bad queue list before streaming', async () => {
     const t = await setup();
     const res = await t.request('GET', '/events?queue=ok,not%20ok');

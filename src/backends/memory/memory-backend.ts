@@ -666,6 +666,10 @@ export class MemoryBackend implements Backend {
       .slice(0, count);
   }
 
+  async eventTail(queue: string): Promise<string> {
+    return String(this.#peek(queue).eventSeq);
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     for (const q of this.#queues.values()) this.#wake(q);

@@ -694,6 +694,17 @@ export class RedisBackend implements Backend {
     return out;
   }
 
+  /** The last stream entry's id, with `#<index>` of its last job when it is a batch (see readEvents). */
+  async eventTail(queue: string): Promise<string> {
+    const [entry] = await this.client.xrevrange(this.#k(queue).events, '+', '-', 'COUNT', 1);
+    if (!entry) return '0';
+    const [seq, flat] = entry;
+    let ids = '';
+    for (let i = 0; i < flat.length; i += 2) if (flat[i] === 'id') ids = flat[i + 1] ?? '';
+    const n = ids.split(',').length;
+    return n > 1 ? `${seq}#${n - 1}` : seq;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -20,7 +20,7 @@ export function registerEventRoutes(app: FastifyInstance, { sse }: RouteContext)
         summary:
           'Server-Sent Events: every transition from now on (event: <type>, id: <queue>:<seq>, data: JSON)',
         description:
-          'data is {queue, type, jobId, at, fields}. A comment line every 15 s keeps idle streams open. Without `queue`, every queue (new ones within 5 s).',
+          'data is {queue, type, jobId, at, fields}. A comment line every 15 s keeps idle streams open. Without `queue`, every queue (new ones within 5 s). A client starts from now; with `Last-Event-ID: <queue>:<seq>` (what browsers send when they reconnect) it first gets what it missed on that queue, up to 1,000 events, or else `event: resync` (data {queue, reason}): read the state again.',
         querystring: eventsQuery,
         response: {
           200: {
@@ -36,7 +36,13 @@ export function registerEventRoutes(app: FastifyInstance, { sse }: RouteContext)
       reply.hijack();
       const res = reply.raw;
       try {
-        await sse.serve(res, rawHeaders(reply.getHeaders()), queues);
+        const lastEventId = request.headers['last-event-id'];
+        await sse.serve(
+          res,
+          rawHeaders(reply.getHeaders()),
+          queues,
+          typeof lastEventId === 'string' ? lastEventId : undefined,
+        );
       } catch (e) {
         // The stream never started: answer like any other route would.
         if (res.headersSent || res.writableEnded) return;
