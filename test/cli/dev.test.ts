@@ -29,8 +29,8 @@ describe('retraced dev', () => {
     expect(out).toContain(`Docs     ${url}/docs`);
     expect(out).toContain(`Metrics  ${url}/metrics`);
     expect(out).toContain(`Events   ${url}/events?queue=demo`);
-    expect(out).toContain(`node dist/cli/main.js jobs list demo --url ${url}`);
-    expect(out).toContain(`node dist/cli/main.js dlq groups demo --url ${url}`);
+    expect(out).toContain(`npx retraced jobs list demo --url ${url}`);
+    expect(out).toContain(`npx retraced dlq groups demo --url ${url}`);
     expect(out).toMatch(/jobs show demo <id> --url/);
   });
 

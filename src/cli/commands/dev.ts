@@ -4,8 +4,6 @@
  * dead-letter. It prints the URLs and commands to try, then a status line now and then.
  * @module
  */
-import { relative, sep } from 'node:path';
-
 import type { Backend } from '../../backend.js';
 import { MemoryBackend } from '../../backends/memory/index.js';
 import { listValue, OUTPUT_OPTIONS, type OptionSpecs } from '../args.js';
@@ -118,14 +116,12 @@ export const dev = command(
   },
 );
 
-/** How to run this CLI again from the same shell: `retraced`, or the path it was started from. */
-export function invocation(argv1 = process.argv[1] ?? 'retraced', cwd = process.cwd()): string {
-  const rel = relative(cwd, argv1);
-  const shown = rel.startsWith('..') || rel === '' ? argv1 : rel.split(sep).join('/');
-  if (argv1.endsWith('.ts')) return `npx tsx ${shown}`;
-  if (/(^|[\\/])retraced$/.test(argv1)) return 'retraced';
-  return `node ${shown}`;
-}
+/**
+ * How the banner tells to run the CLI: `npx retraced` finds the bin of a project that depends on
+ * retraced, of a global install, and of a clone (whose `npm install` built dist/), as the README's
+ * examples run it.
+ */
+const CLI = 'npx retraced';
 
 function printWelcome(
   out: Output,
@@ -134,7 +130,6 @@ function printWelcome(
   demo: boolean,
   token: string | undefined,
 ): void {
-  const cli = invocation();
   const auth = token !== undefined ? ' --token $RETRACED_TOKEN' : '';
   const b = (s: string): string => out.paint('bold', s);
   out.line(b('ReTraced dev'));
@@ -159,7 +154,7 @@ function printWelcome(
     `dlq replay ${q} <id> --by you --note "fixed it" --patch '{"email":"edsger@example.com"}' --url ${base}${auth}`,
     `retry-plan --policy '{"attempts":5,"backoff":{"type":"exponential","delayMs":1000,"jitter":"full"}}'`,
   ]) {
-    out.line(`  ${cli} ${c}`);
+    out.line(`  ${CLI} ${c}`);
   }
   out.line(
     `  curl -N ${base}/events${demo ? `?queue=${DEMO_QUEUE}` : ''}${token !== undefined ? ' -H "Authorization: Bearer $RETRACED_TOKEN"' : ''}`,
@@ -185,9 +180,7 @@ function statusLine(out: Output, demo: Demo, base: string): NodeJS.Timeout {
         const [dead] = await demo.queue.dlq.list({}, { limit: 1 });
         if (dead) {
           pointed = true;
-          out.line(
-            `  a dead job to inspect: ${invocation()} jobs show ${DEMO_QUEUE} ${dead.id} --url ${base}`,
-          );
+          out.line(`  a dead job to inspect: ${CLI} jobs show ${DEMO_QUEUE} ${dead.id} --url ${base}`);
         }
       }
     })().catch(() => undefined);
