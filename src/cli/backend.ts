@@ -7,6 +7,7 @@
 import type { Backend } from '../backend.js';
 import { ValidationError } from '../errors.js';
 import { CliError } from './exit-codes.js';
+import { redactUrl } from './redact.js';
 
 export interface OpenedBackend {
   readonly backend: Backend;
@@ -22,17 +23,6 @@ export interface RedisTarget {
   readonly source: string;
 }
 
-/** `redis://user:***@host:6379/0`. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
-}
-
 export function checkRedisUrl(url: string, field: string): void {
   let u: URL | undefined;
   try {
@@ -41,14 +31,19 @@ export function checkRedisUrl(url: string, field: string): void {
     u = undefined;
   }
   if (!u || (u.protocol !== 'redis:' && u.protocol !== 'rediss:') || u.hostname === '') {
-    throw new ValidationError(field, 'a redis:// or rediss:// URL such as redis://127.0.0.1:6379', url);
+    throw new ValidationError(
+      field,
+      'a redis:// or rediss:// URL such as redis://127.0.0.1:6379',
+      redactUrl(url),
+    );
   }
 }
 
 /**
  * Connects to Redis and wraps it in a RedisBackend. One-shot commands (`longLived: false`) give up
  * on a request after one retry; servers and workers reconnect forever once the first connection
- * has worked, since Redis restarts are routine for them.
+ * has worked, since Redis restarts are routine for them. Messages show the URL through
+ * {@link redactUrl}: never its password.
  */
 export async function openRedis(
   target: RedisTarget,

@@ -15,6 +15,7 @@ import type { Job, JobState } from '../types.js';
 import type { Client, DlqFilterData, JobQuery, Page, QueueInfo } from './client.js';
 import { LIST_ORDER } from './client.js';
 import { CliError, RemoteError } from './exit-codes.js';
+import { redactUrl } from './redact.js';
 
 const TIMEOUT_MS = 60_000;
 
@@ -33,7 +34,19 @@ export class HttpClient implements Client {
       base = undefined;
     }
     if (!base || (base.protocol !== 'http:' && base.protocol !== 'https:')) {
-      throw new ValidationError('--url', 'an http:// or https:// URL such as http://127.0.0.1:7411', url);
+      throw new ValidationError(
+        '--url',
+        'an http:// or https:// URL such as http://127.0.0.1:7411',
+        redactUrl(url),
+      );
+    }
+    // fetch refuses such a URL with a message that quotes it whole, password included.
+    if (base.username !== '' || base.password !== '') {
+      throw new ValidationError(
+        '--url',
+        'a URL without credentials (the API takes a bearer token: --token or RETRACED_TOKEN)',
+        redactUrl(url),
+      );
     }
     if (!base.pathname.endsWith('/')) base.pathname += '/';
     this.#base = base;
@@ -98,7 +111,10 @@ export class HttpClient implements Client {
   async now(): Promise<number> {
     const r = await this.#call<{ now?: number }>('GET', '/readyz');
     if (typeof r?.now !== 'number') {
-      throw new CliError('RETRACED_CLI_UNREACHABLE', `the server at ${this.target} did not give its clock (/readyz)`);
+      throw new CliError(
+        'RETRACED_CLI_UNREACHABLE',
+        `the server at ${this.target} did not give its clock (/readyz)`,
+      );
     }
     return r.now;
   }
