@@ -1,10 +1,12 @@
 /**
  * Renders a job's story as a terminal timeline: each attempt's due and actual start (the drift),
  * its duration, outcome, error, class and the rule behind it, and the decision with its
- * explanation. Used by the demo and the CLI.
+ * explanation. Used by the demo and the CLI. What a job holds (its name, errors, notes, the
+ * explanations of custom strategies) is shown escaped, never obeyed by the terminal (terminal.ts).
  * @module
  */
 import { formatDuration } from './duration.js';
+import { paint, render, type Colour } from './terminal.js';
 import type { Attempt, Job } from './types.js';
 
 export interface TimelineOptions {
@@ -12,14 +14,22 @@ export interface TimelineOptions {
   readonly color?: boolean;
 }
 
-const ANSI = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, dim: 2, bold: 1 } as const;
-
 function clock(ms: number): string {
   return new Date(ms).toISOString().slice(11, 23);
 }
 
 export function renderTimeline(job: Job, options: TimelineOptions = {}): string {
-  const paint = (c: keyof typeof ANSI, s: string): string => (options.color ? `\x1b[${ANSI[c]}m${s}\x1b[0m` : s);
+  return timelineLines(job)
+    .map((line) => render(line, options.color === true))
+    .join('\n');
+}
+
+/**
+ * The lines of {@link renderTimeline} before `render` (terminal.ts): colours are marks and job text
+ * is raw, so each line must be rendered, as the CLI's `Output.line` does.
+ * @internal
+ */
+export function timelineLines(job: Job): string[] {
   const lines: string[] = [];
   const state =
     job.state === 'dead' && job.dead
@@ -32,8 +42,13 @@ export function renderTimeline(job: Job, options: TimelineOptions = {}): string 
       `${job.attempts.length} attempt${job.attempts.length === 1 ? '' : 's'}` +
       (job.stalls ? `, ${job.stalls} stall${job.stalls === 1 ? '' : 's'}` : ''),
   );
-  lines.push(paint('dim', `  created ${clock(job.createdAt)} UTC, policy: up to ${job.options.retry.maxAttempts} attempts`));
-  for (const a of job.attempts) lines.push(...renderAttempt(a, paint));
+  lines.push(
+    paint(
+      'dim',
+      `  created ${clock(job.createdAt)} UTC, policy: up to ${job.options.retry.maxAttempts} attempts`,
+    ),
+  );
+  for (const a of job.attempts) lines.push(...renderAttempt(a));
   if (job.current) {
     const c = job.current;
     lines.push(
@@ -44,24 +59,36 @@ export function renderTimeline(job: Job, options: TimelineOptions = {}): string 
     lines.push(paint('dim', `  next attempt due ${clock(job.dueAt)}`));
   }
   for (const r of job.refusals) {
-    lines.push(paint('magenta', `  refused: late ${r.outcome} for attempt #${r.attempt} from ${r.workerId} at ${clock(r.at)} (lease lost)`));
+    lines.push(
+      paint(
+        'magenta',
+        `  refused: late ${r.outcome} for attempt #${r.attempt} from ${r.workerId} at ${clock(r.at)} (lease lost)`,
+      ),
+    );
   }
-  return lines.join('\n');
+  return lines;
 }
 
-function stateColor(state: string): keyof typeof ANSI {
+function stateColor(state: string): Colour {
   return state === 'completed' ? 'green' : state === 'dead' ? 'red' : state === 'active' ? 'blue' : 'yellow';
 }
 
-function renderAttempt(a: Attempt, paint: (c: keyof typeof ANSI, s: string) => string): string[] {
+function renderAttempt(a: Attempt): string[] {
   const outcomeColor = a.outcome === 'succeeded' ? 'green' : a.outcome === 'stalled' ? 'magenta' : 'red';
   const head =
     `  #${a.n} ${a.trigger.padEnd(6)} due ${clock(a.dueAt)}  started ${clock(a.startedAt)} (drift ${formatDuration(a.driftMs)})  ` +
     `took ${formatDuration(a.finishedAt - a.startedAt)}  ${paint(outcomeColor, a.outcome)}  on ${a.workerId}`;
   const out = [head];
   if (a.manual) {
-    const patch = a.manual.patch?.length ? `, patch: ${a.manual.patch.map((p) => `${p.op} ${p.path}`).join(', ')}` : '';
-    out.push(paint('cyan', `       replayed by ${a.manual.by}${a.manual.note ? ` ("${a.manual.note}")` : ''}${patch}`));
+    const patch = a.manual.patch?.length
+      ? `, patch: ${a.manual.patch.map((p) => `${p.op} ${p.path}`).join(', ')}`
+      : '';
+    out.push(
+      paint(
+        'cyan',
+        `       replayed by ${a.manual.by}${a.manual.note ? ` ("${a.manual.note}")` : ''}${patch}`,
+      ),
+    );
   }
   if (a.error) {
     const code = a.error.code ? ` [${a.error.code}]` : '';
@@ -73,7 +100,10 @@ function renderAttempt(a: Attempt, paint: (c: keyof typeof ANSI, s: string) => s
     d.action === 'done'
       ? paint('green', '→ done')
       : d.action === 'retry'
-        ? paint('yellow', `→ retry at ${clock(d.nextDueAt)} (in ${formatDuration(d.delayMs)}, ${d.source}): ${d.explanation}`)
+        ? paint(
+            'yellow',
+            `→ retry at ${clock(d.nextDueAt)} (in ${formatDuration(d.delayMs)}, ${d.source}): ${d.explanation}`,
+          )
         : d.action === 'dead'
           ? paint('red', `→ dead-letter (${d.reason}): ${d.explanation}`)
           : paint('yellow', `→ ${d.explanation}`);

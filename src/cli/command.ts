@@ -40,7 +40,7 @@ export function command<O extends OptionSpecs>(spec: CommandSpec<O>, run: RunFn<
       }>;
       const out = new Output({ json: flags.json === true });
       if (flags.help) {
-        out.line(helpText(spec));
+        for (const l of helpText(spec).split('\n')) out.line(l);
         return ExitCode.ok;
       }
       return (await run(parsed, out)) ?? ExitCode.ok;

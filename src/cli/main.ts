@@ -6,6 +6,7 @@
  * @module
  */
 import { ValidationError } from '../errors.js';
+import { render } from '../terminal.js';
 import type { Command } from './command.js';
 import { add } from './commands/add.js';
 import { dev } from './commands/dev.js';
@@ -16,7 +17,6 @@ import { retryPlan } from './commands/retry-plan.js';
 import { server } from './commands/server.js';
 import { worker } from './commands/worker.js';
 import { ExitCode, exitCodeFor, RemoteError, UsageError } from './exit-codes.js';
-import { terminalSafe } from './output.js';
 
 const COMMANDS: readonly Command[] = [dev, server, worker, add, jobs, dlq, queues, retryPlan];
 
@@ -97,7 +97,8 @@ main(argv).then(
   },
   (e: unknown) => {
     // Messages quote what was given: shown escaped, so it cannot drive the terminal.
-    process.stderr.write(`${terminalSafe(describeError(e, debug), false)}\n`);
+    const lines = describeError(e, debug).split('\n');
+    process.stderr.write(`${lines.map((l) => render(l, false)).join('\n')}\n`);
     const code = exitCodeFor(e);
     process.exitCode = code;
     // A failure half-way through a long-running command may leave a handle open: don't hang on it.

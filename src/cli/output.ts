@@ -1,19 +1,21 @@
 /**
  * Everything the CLI writes: human tables (default) or JSON (`--json`) on stdout, messages and
  * progress bars on stderr, so `retraced … --json | jq` always gets clean JSON. Colour only when
- * the stream is a terminal and NO_COLOR is unset (FORCE_COLOR forces it).
+ * the stream is a terminal and NO_COLOR is unset (FORCE_COLOR forces it). Every line, note and
+ * table cell is one line made terminal-safe by {@link render}: whatever a job holds is shown
+ * escaped, never obeyed by the terminal.
  * @module
  */
 import { formatDuration } from '../duration.js';
+import { escapeControls, paint, render, visibleLength, type Colour } from '../terminal.js';
+
+export type { Colour } from '../terminal.js';
 
 export interface Stream {
   write(chunk: string): unknown;
   readonly isTTY?: boolean;
   readonly columns?: number;
 }
-
-const ANSI = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, dim: 2, bold: 1 } as const;
-export type Colour = keyof typeof ANSI;
 
 export function colourEnabled(stream: Stream, env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
@@ -41,18 +43,22 @@ export class Output {
     this.colourErr = colourEnabled(this.stderr);
   }
 
+  /** `s` in colour `c` when the stream (stdout, or stderr with `onErr`) shows colours. */
   paint(c: Colour, s: string, onErr = false): string {
-    return (onErr ? this.colourErr : this.colour) ? `\x1b[${ANSI[c]}m${s}\x1b[0m` : s;
+    return (onErr ? this.colourErr : this.colour) ? paint(c, s) : s;
   }
 
-  /** A line on stdout, terminal-safe (see {@link terminalSafe}). */
+  /**
+   * One line on stdout, rendered by {@link render}: a line break or any other control character
+   * in `text` is shown escaped, so print several lines with several calls.
+   */
   line(text = ''): void {
-    this.stdout.write(`${terminalSafe(text, this.colour)}\n`);
+    this.stdout.write(`${render(text, this.colour)}\n`);
   }
 
-  /** A message on stderr (notes, warnings, progress): never mixed into stdout data. */
+  /** One line of message on stderr (notes, warnings, progress): never mixed into stdout data. */
   note(text: string): void {
-    this.stderr.write(`${terminalSafe(text, this.colourErr)}\n`);
+    this.stderr.write(`${render(text, this.colourErr)}\n`);
   }
 
   /** One JSON document on stdout. */
@@ -72,21 +78,23 @@ export class Output {
       this.line(this.paint('dim', empty));
       return;
     }
+    // Escaped first, so that the widths are those of what is shown.
+    const cells = rows.map((r) => columns.map((_, i) => escapeControls(r[i] ?? '')));
     const widths = columns.map((c, i) =>
-      Math.max(visible(c.header), ...rows.map((r) => visible(r[i] ?? ''))),
+      Math.max(visibleLength(c.header), ...cells.map((r) => visibleLength(r[i] ?? ''))),
     );
-    const render = (cells: readonly string[]): string =>
+    const row = (texts: readonly string[]): string =>
       columns
         .map((c, i) => {
-          const cell = cells[i] ?? '';
+          const cell = texts[i] ?? '';
           if (i === columns.length - 1) return cell;
-          const pad = ' '.repeat((widths[i] ?? 0) - visible(cell));
+          const pad = ' '.repeat((widths[i] ?? 0) - visibleLength(cell));
           return c.align === 'right' ? pad + cell : cell + pad;
         })
         .join('  ')
         .trimEnd();
-    this.line(this.paint('bold', render(columns.map((c) => c.header))));
-    for (const r of rows) this.line(render(r));
+    this.line(this.paint('bold', row(columns.map((c) => c.header))));
+    for (const r of cells) this.line(row(r));
   }
 
   /**
@@ -129,37 +137,16 @@ export class Progress {
     const ratio = this.#total === 0 ? 1 : this.#done / this.#total;
     const filled = Math.round(ratio * width);
     const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
-    this.#stream.write(`\r${this.#label} ${bar} ${this.#done}/${this.#total} ${Math.floor(ratio * 100)}%`);
+    this.#stream.write(
+      `\r${render(this.#label, false)} ${bar} ${this.#done}/${this.#total} ${Math.floor(ratio * 100)}%`,
+    );
   }
 
   /** Clears the bar and prints `summary` (with the elapsed time) on stderr. */
   finish(summary: string): void {
     if (this.#live) this.#stream.write('\r\x1b[2K');
-    this.#stream.write(`${summary} in ${formatDuration(Date.now() - this.#started)}\n`);
+    this.#stream.write(`${render(summary, false)} in ${formatDuration(Date.now() - this.#started)}\n`);
   }
-}
-
-// eslint-disable-next-line no-control-regex -- control characters are exactly what is escaped
-const CONTROL = /\x1b\[(?:0|1|2|3[1-6])m|[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
-
-/**
- * Text for a person's terminal: control characters other than newline and tab (which job data,
- * names, error messages and reasons may hold) are shown escaped, as `\u001b`, never sent raw: a
- * raw ESC, CR or C1 control could clear the screen, rewrite earlier lines, retitle the window or
- * write the clipboard. The CLI's own colours (the SGR codes `paint` uses) pass when colour is on.
- */
-export function terminalSafe(text: string, colour: boolean): string {
-  return text.replace(CONTROL, (m) =>
-    m.length > 1 && colour
-      ? m
-      : [...m].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''),
-  );
-}
-
-// eslint-disable-next-line no-control-regex -- ANSI escapes are exactly what is measured away
-const ESCAPES = /\x1b\[[0-9;]*m/g;
-function visible(s: string): number {
-  return s.replace(ESCAPES, '').length;
 }
 
 /** `14:09:42 (3 s ago)`, `2024-05-01 14:09 (3 d ago)`; `in 5 s` for future times. UTC. */

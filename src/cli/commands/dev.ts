@@ -104,7 +104,8 @@ export const dev = command(
       } else printWelcome(out, base, description, demo !== undefined, token);
       if (demo && !out.json) status = statusLine(out, demo, base);
       const signal = await stopped;
-      out.note(`\n${signal}: shutting down…`);
+      out.note('');
+      out.note(`${signal}: shutting down…`);
     } finally {
       clearInterval(status);
       await demo?.stop();

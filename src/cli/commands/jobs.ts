@@ -7,7 +7,7 @@ import { userInfo } from 'node:os';
 
 import { ValidationError } from '../../errors.js';
 import { errorLine } from '../../summary.js';
-import { renderTimeline } from '../../timeline.js';
+import { timelineLines } from '../../timeline.js';
 import { JobStates, type Job, type JobState } from '../../types.js';
 import {
   CONNECTION_OPTIONS,
@@ -114,7 +114,7 @@ export function stateColour(state: string): 'green' | 'red' | 'blue' | 'yellow' 
 
 /** The timeline plus the job's data and result, as `jobs show` and `dlq show` print it. */
 export function printJob(out: Output, job: Job): void {
-  out.line(renderTimeline(job, { color: out.colour }));
+  for (const l of timelineLines(job)) out.line(l);
   out.line();
   out.line(`  ${out.paint('dim', 'data')}   ${truncate(JSON.stringify(job.data), 500)}`);
   if (job.result !== undefined) {
