@@ -114,9 +114,11 @@ export interface FinishRequest {
   readonly attempt: number;
   readonly workerId: string;
   /**
-   * How long the worker held the job in its prefetch buffer before the handler started (ms,
-   * measured on the worker's monotonic clock): the attempt's startedAt is the claim time plus this.
-   * For a job given back unstarted, the whole time it was held. @default 0
+   * How long after its claim the handler started (ms on the worker's monotonic clock, counted from
+   * just before the claim request was sent, so it covers the claim's round trip and any time held
+   * in the prefetch buffer): the attempt's startedAt is the claim time plus this, at most the finish
+   * time. Never earlier than the real start; later by at most the claim request's one-way trip.
+   * For a job given back unstarted, until it was given back. @default 0
    */
   readonly heldMs?: number;
   /** `interrupted` (worker shutdown) does not count against the retry budget. */
@@ -126,6 +128,8 @@ export interface FinishRequest {
   readonly error?: ErrorInfo;
   readonly errorClass?: ErrorClass;
   readonly rule?: string;
+  /** `worker`: the job carries no classification, the worker's own classified it (`Attempt.classifiedBy`). */
+  readonly classifiedBy?: 'worker';
   /** Fingerprint of the error, for DLQ grouping. */
   readonly fingerprint?: string;
   readonly fingerprintLabel?: string;

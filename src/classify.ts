@@ -6,7 +6,7 @@
  */
 
 import { PermanentError, TemporaryError, ValidationError } from './errors.js';
-import type { ErrorInfo } from './types.js';
+import type { ClassifyOptionsStored, ErrorInfo } from './types.js';
 
 export type CodeTable = Readonly<Record<string, 'temporary' | 'permanent'>>;
 
@@ -114,6 +114,18 @@ export function resolveClassifyOptions(
     }
   }
   return Object.freeze({ codes: Object.freeze(codes), default: dflt as 'temporary' | 'permanent' });
+}
+
+/**
+ * Classify options in the form a job stores them (validated as {@link resolveClassifyOptions} does):
+ * the codes as configured, sorted, without the default table, which every worker applies under
+ * them; and the default class. Small, so the options text interned per queue stays small. Frozen.
+ */
+export function storedClassifyOptions(o?: ClassifyOptions | unknown, field = 'classify'): ClassifyOptionsStored {
+  const resolved = resolveClassifyOptions(o, field);
+  const given = (o as ClassifyOptions | undefined)?.codes ?? {};
+  const codes = Object.fromEntries(Object.keys(given).sort().map((k) => [k, given[k] as 'temporary' | 'permanent']));
+  return Object.freeze({ codes: Object.freeze(codes), default: resolved.default });
 }
 
 /** Read a property without letting a throwing getter or proxy trap escape. */

@@ -41,12 +41,24 @@ export {
 export {
   classifyError,
   serializeError,
+  storedClassifyOptions,
   DEFAULT_CODE_TABLE,
   type ClassifyOptions,
+  type ResolvedClassifyOptions,
   type Classification,
   type CodeTable,
 } from './classify.js';
 export { errorFingerprint, fingerprintLabel, normaliseMessage } from './fingerprint.js';
+export {
+  decideAfterFailure,
+  interruptedDecision,
+  INTERRUPTED_CLASSIFICATION,
+  jobClassifier,
+  jobResultLimit,
+  type FailureDecision,
+  type FailureInput,
+  type JobClassifier,
+} from './decide.js';
 export { formatDuration } from './duration.js';
 export { renderTimeline, type TimelineOptions } from './timeline.js';
 export {
@@ -63,7 +75,7 @@ export {
 export { MemoryBackend, type MemoryBackendOptions } from './backends/memory/memory-backend.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';
 export type { QueueOptions, JobOptions, WorkerOptions } from './options.js';
-export type { Backend, DeadFilter, DeadPeek, DeadSummary, DeadGroupStats, QueueEvent } from './backend.js';
+export type { Backend, DeadFilter, DeadPeek, DeadSummary, DeadGroupStats, FinishDecision, QueueEvent } from './backend.js';
 export {
   DeadReasons,
   JobStates,
@@ -72,6 +84,7 @@ export {
   type AttemptTrigger,
   type Backoff,
   type BackoffType,
+  type ClassifyOptionsStored,
   type CurrentAttempt,
   type DeadReason,
   type Decision,

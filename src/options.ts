@@ -6,9 +6,14 @@
  */
 import type { Backend } from './backend.js';
 import { DEFAULT_RETRY_POLICY, MAX_DELAY_MS, resolveRetryPolicy, type CustomStrategy } from './backoff.js';
-import { resolveClassifyOptions, type ClassifyOptions, type ResolvedClassifyOptions } from './classify.js';
+import {
+  resolveClassifyOptions,
+  storedClassifyOptions,
+  type ClassifyOptions,
+  type ResolvedClassifyOptions,
+} from './classify.js';
 import { PayloadTooLargeError, ValidationError } from './errors.js';
-import type { ResolvedRetryPolicy, RetentionSettings, RetryPolicy } from './types.js';
+import type { ClassifyOptionsStored, JobOptionsStored, ResolvedRetryPolicy, RetentionSettings, RetryPolicy } from './types.js';
 
 const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const JOB_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -25,13 +30,20 @@ export interface QueueOptions {
   readonly timeout?: number;
   /** Stalled deliveries (expired leases) after which a job is dead-lettered as poison. @default 3 */
   readonly maxStalls?: number;
-  /** Error code → class table and the class of unknown errors. @default see DEFAULT_CODE_TABLE; unknown → temporary */
+  /**
+   * Error code → class table and the class of unknown errors, stored with each job this queue adds
+   * (so every worker classifies the job the same way); a worker's queue applies its own only to
+   * jobs that carry none. @default see DEFAULT_CODE_TABLE; unknown → temporary
+   */
   readonly classify?: ClassifyOptions;
   /** Retention of finished jobs, written to the backend when the queue is first used. @default keep everything */
   readonly retention?: RetentionSettings;
   /** Largest job data, as JSON bytes. @default 524288 (512 KiB) */
   readonly maxDataBytes?: number;
-  /** Largest stored result, as JSON bytes; larger results are replaced by a marker. @default 65536 */
+  /**
+   * Largest stored result, as JSON bytes; larger results are replaced by a marker. Stored with each
+   * job this queue adds, like `classify`. @default 65536
+   */
   readonly maxResultBytes?: number;
   /**
    * Custom retry strategies, referenced by `{ type: 'custom', name }`: every Worker of this queue
@@ -45,7 +57,10 @@ export interface ResolvedQueueOptions {
   readonly retry: ResolvedRetryPolicy;
   readonly timeout: number;
   readonly maxStalls: number;
+  /** The default table merged under the configured codes: what classifies jobs that carry no table. */
   readonly classify: ResolvedClassifyOptions;
+  /** The configured codes and default class, as each job added by this queue stores them. */
+  readonly storedClassify: ClassifyOptionsStored;
   readonly retention: RetentionSettings | undefined;
   readonly maxDataBytes: number;
   readonly maxResultBytes: number;
@@ -224,11 +239,13 @@ export function resolveQueueOptions(o: QueueOptions | undefined): ResolvedQueueO
     ['backend', 'retry', 'timeout', 'maxStalls', 'classify', 'retention', 'maxDataBytes', 'maxResultBytes', 'strategies'],
     'options',
   );
+  const storedClassify = storedClassifyOptions(opts.classify, 'options.classify');
   return Object.freeze({
     retry: resolveRetryPolicy(opts.retry ?? DEFAULT_RETRY_POLICY, 'options.retry'),
     timeout: opts.timeout === undefined ? 0 : assertDuration(opts.timeout, 'options.timeout'),
     maxStalls: opts.maxStalls === undefined ? 3 : assertInt(opts.maxStalls, 'options.maxStalls', 1, 1000),
-    classify: resolveClassifyOptions(opts.classify, 'options.classify'),
+    classify: resolveClassifyOptions(storedClassify),
+    storedClassify,
     retention: opts.retention === undefined ? undefined : resolveRetention(opts.retention, 'options.retention'),
     maxDataBytes:
       opts.maxDataBytes === undefined ? 512 * 1024 : assertInt(opts.maxDataBytes, 'options.maxDataBytes', 2, 64 << 20),
@@ -306,6 +323,21 @@ export function resolveJobOptions(
     maxStalls:
       opts.maxStalls === undefined ? queue.maxStalls : assertInt(opts.maxStalls, `${field}.maxStalls`, 1, 1000),
   };
+}
+
+/**
+ * The JSON text of the options a job stores: its retry policy, timeout and maxStalls, and its
+ * queue's classification and result limit (interned per queue by the backends: most jobs share it).
+ */
+export function jobOptionsText(o: ResolvedJobOptions, queue: ResolvedQueueOptions): string {
+  const stored: JobOptionsStored = {
+    retry: o.retry,
+    timeoutMs: o.timeout,
+    maxStalls: o.maxStalls,
+    classify: queue.storedClassify,
+    maxResultBytes: queue.maxResultBytes,
+  };
+  return JSON.stringify(stored);
 }
 
 /** `queueStrategies`: the queue's own custom strategies, which the worker's extend (and win over). */

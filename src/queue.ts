@@ -11,6 +11,7 @@ import { InvalidStateError, JobNotFoundError, ValidationError } from './errors.j
 import {
   assertJobName,
   assertQueueName,
+  jobOptionsText,
   resolveJobOptions,
   resolveQueueOptions,
   resolveRetention,
@@ -116,7 +117,7 @@ export class Queue<Data = unknown, Result = unknown> {
         id: o.id,
         name: j.name,
         data,
-        opts: JSON.stringify({ retry: o.retry, timeoutMs: o.timeout, maxStalls: o.maxStalls }),
+        opts: jobOptionsText(o, this.options),
         maxStalls: o.maxStalls,
         delayMs: o.delayMs,
         runAt: o.runAt,
@@ -131,7 +132,7 @@ export class Queue<Data = unknown, Result = unknown> {
 
   #resolveDefaults(): { opts: string; maxStalls: number } {
     const o = resolveJobOptions(undefined, this.options);
-    return { opts: JSON.stringify({ retry: o.retry, timeoutMs: o.timeout, maxStalls: o.maxStalls }), maxStalls: o.maxStalls };
+    return { opts: jobOptionsText(o, this.options), maxStalls: o.maxStalls };
   }
 
   /** The job with its full attempt history, or null. */

@@ -139,6 +139,11 @@ export interface Attempt {
   readonly errorClass?: ErrorClass;
   /** The rule that classified the error: `thrown:PermanentError`, `code:ECONNRESET`, `timeout`, `default`, … */
   readonly rule?: string;
+  /**
+   * Present only when the worker's own classification was used because the job carries none
+   * (see `JobOptionsStored.classify`); absent, the job's stored classification decided.
+   */
+  readonly classifiedBy?: 'worker';
   readonly decision: Decision;
   readonly manual?: ManualTrigger;
 }
@@ -164,13 +169,33 @@ export interface CurrentAttempt {
   readonly manual?: ManualTrigger;
 }
 
-/** The options a job carries with it, resolved at add time. */
+/**
+ * The classification a job carries: the error codes its queue configured, applied over the
+ * library's `DEFAULT_CODE_TABLE`, and the class of errors no rule matches.
+ */
+export interface ClassifyOptionsStored {
+  readonly codes: Readonly<Record<string, 'temporary' | 'permanent'>>;
+  readonly default: 'temporary' | 'permanent';
+}
+
+/**
+ * The options a job carries with it, resolved at add time: every worker that runs the job decides
+ * with these, whatever its own configuration.
+ */
 export interface JobOptionsStored {
   readonly retry: ResolvedRetryPolicy;
   /** Per-attempt timeout; 0 = none. */
   readonly timeoutMs: number;
   /** Stalled deliveries (lease expired) that make the job poison. */
   readonly maxStalls: number;
+  /**
+   * How the job's failures are classified. Absent on a job added without one (by an older version,
+   * or a bare backend call): the worker's queue options classify it, and its attempt records say so
+   * (`classifiedBy: 'worker'`).
+   */
+  readonly classify?: ClassifyOptionsStored;
+  /** Largest stored result, as JSON bytes. Absent: the worker's queue option applies. */
+  readonly maxResultBytes?: number;
 }
 
 /** A job as the backends return it. */

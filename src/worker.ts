@@ -8,12 +8,13 @@ import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 
-import type { Backend, ClaimedJob, ClaimResult, FinishDecision, FinishRequest, FinishResult } from './backend.js';
-import { MAX_DELAY_MS, planRetry } from './backoff.js';
-import { classifyError, serializeError } from './classify.js';
+import type { Backend, ClaimedJob, ClaimResult, FinishRequest, FinishResult } from './backend.js';
+import { classifyError, serializeError, type ResolvedClassifyOptions } from './classify.js';
+import { decideAfterFailure, INTERRUPTED_CLASSIFICATION, interruptedDecision, jobClassifier, jobResultLimit } from './decide.js';
 import { errorFingerprint, fingerprintLabel } from './fingerprint.js';
 import { formatDuration } from './duration.js';
 import { BackendClosedError } from './errors.js';
+import { ServerClock, type ClaimTrip } from './server-clock.js';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './options.js';
 import type { Queue } from './queue.js';
 import type { Attempt, AttemptTrigger, ErrorClass, ErrorInfo, JobOptionsStored, ManualTrigger } from './types.js';
@@ -98,16 +99,26 @@ export class WorkerClosingError extends Error {
   readonly code = 'WORKER_CLOSED';
 }
 
-interface InFlight {
+/** A job's stored options, parsed once per distinct text, with what the worker derives from them. */
+interface JobSettings {
+  readonly stored: JobOptionsStored;
+  readonly classify: ResolvedClassifyOptions;
+  /** Whose classification applies: the job's own, or this worker's (a job that carries none). */
+  readonly classifiedBy: 'job' | 'worker';
+  readonly maxResultBytes: number;
+}
+
+/** A claimed job in this worker; as a ClaimTrip, the round trip of the claim that brought it. */
+interface InFlight extends ClaimTrip {
   readonly claimed: ClaimedJob;
   /** Made on first use (most handlers never look at their signal): see signalOf / abortEntry. */
   ac: AbortController | undefined;
   /** Set when the attempt was aborted before anyone asked for its signal. */
   abortReason: unknown;
-  /** performance.now() when the claim reached this worker. */
-  readonly claimedLocal: number;
   /** performance.now() when the handler started (0 while held in the prefetch buffer). */
   startedLocal: number;
+  /** Fixed when the handler starts: see #heldMs. */
+  heldMs: number;
   leaseLost: boolean;
   /** Set when the attempt's outcome has been handed to the finisher. */
   settled: boolean;
@@ -131,7 +142,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
   /** Slots reserved by claims in flight (the main loop's, or one riding on a finish). */
   #claiming = 0;
   /** Parsed job options by their JSON text: most jobs of a queue share one. */
-  readonly #optsCache = new Map<string, JobOptionsStored>();
+  readonly #optsCache = new Map<string, JobSettings>();
   #flushScheduled = false;
   #closing: Promise<void> | undefined;
   #drainedEmitted = false;
@@ -141,6 +152,8 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
   #buffer: InFlight[] = [];
   /** Moving average of handler run times (ms), for the automatic prefetch; undefined until measured. */
   #avgRunMs: number | undefined;
+  /** The backend's clock from this worker's claims: when handlers start, in backend time. */
+  readonly #clock = new ServerClock();
 
   constructor(queue: Queue<Data, Result>, handler: Handler<Data, Result>, options?: WorkerOptions) {
     super();
@@ -220,6 +233,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
       const exclusiveOk = this.#inflight.size === 0 && this.#claiming === 0;
       let res;
       this.#claiming += max;
+      const sent = performance.now();
       try {
         res = await this.#backend.claim(this.queue.name, { workerId, leaseMs, max, exclusiveOk });
         failures = 0;
@@ -235,7 +249,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
       if (res.recovered > 0) this.emit('stalled', { recovered: res.recovered });
       if (res.jobs.length > 0) {
         this.#drainedEmitted = false;
-        this.#take(res.jobs);
+        this.#take(res.jobs, sent);
         continue;
       }
       if (this.#inflight.size === 0 && !this.#drainedEmitted) {
@@ -260,16 +274,23 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     w?.();
   }
 
-  /** Takes claimed jobs: starts what free slots allow, holds the rest in the prefetch buffer. */
-  #take(jobs: readonly ClaimedJob[]): void {
-    const now = performance.now();
+  /**
+   * Takes claimed jobs: starts what free slots allow, holds the rest in the prefetch buffer.
+   * `sentLocal`: performance.now() just before the claim request was sent.
+   */
+  #take(jobs: readonly ClaimedJob[], sentLocal: number): void {
+    const recvLocal = performance.now();
+    this.#clock.sample({ serverMs: (jobs[0] as ClaimedJob).startedAt, sentLocal, recvLocal });
     for (const c of jobs) {
       const entry: InFlight = {
         claimed: c,
+        serverMs: c.startedAt,
+        sentLocal,
+        recvLocal,
         ac: undefined,
         abortReason: undefined,
-        claimedLocal: now,
         startedLocal: 0,
+        heldMs: 0,
         leaseLost: false,
         settled: false,
         done: Promise.resolve(),
@@ -321,25 +342,40 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
   /** Suspects in flight (see #start): while one runs, nothing else is claimed. */
   #exclusive = 0;
 
-  #opts(text: string): JobOptionsStored {
+  #opts(text: string): JobSettings {
     let o = this.#optsCache.get(text);
     if (!o) {
-      o = JSON.parse(text) as JobOptionsStored;
+      const stored = JSON.parse(text) as JobOptionsStored;
+      const own = this.queue.options;
+      const classifier = jobClassifier(stored, own.classify);
+      o = {
+        stored,
+        classify: classifier.options,
+        classifiedBy: classifier.source,
+        maxResultBytes: jobResultLimit(stored, own.maxResultBytes),
+      };
       if (this.#optsCache.size >= 64) this.#optsCache.clear();
       this.#optsCache.set(text, o);
     }
     return o;
   }
 
-  async #execute(entry: InFlight): Promise<void> {
+  /**
+   * How long after its claim time the job's handler started (for a job given back unstarted, until
+   * now), in whole ms of backend time: the record's startedAt is the claim time plus this. The
+   * start is measured on this worker's monotonic clock when the handler is called, and converted
+   * with the backend clock estimate (ServerClock): never earlier than the real start.
+   */
+  #heldMs(entry: InFlight, local: number): number {
+    return Math.max(0, Math.round(this.#clock.at(local, entry) - entry.serverMs));
+  }
+
+  /** What the handler receives; its startedAt is the claim time plus #heldMs (see there). */
+  #activeJob(entry: InFlight): ActiveJob<Data> {
     const c = entry.claimed;
-    const opts = this.#opts(c.opts);
-    const base = { id: c.id, name: c.name, attempt: c.attempt };
     const backend = this.#backend;
     const queueName = this.queue.name;
-    // The attempt really started this much after its claim (time in the prefetch buffer).
-    const startedAt = c.startedAt + heldMsOf(entry);
-    const job: ActiveJob<Data> = {
+    return {
       id: c.id,
       queue: queueName,
       name: c.name,
@@ -347,26 +383,45 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
       attempt: c.attempt,
       trigger: c.trigger,
       dueAt: c.dueAt,
-      startedAt,
+      startedAt: c.startedAt + entry.heldMs,
       manual: c.manual,
       get signal() {
         return signalOf(entry);
       },
       previousAttempts: async () => (await backend.getAttempts(queueName, c.id)) ?? [],
     };
-    if (this.listenerCount('active') > 0) this.emit('active', { ...base, trigger: c.trigger, driftMs: startedAt - c.dueAt });
+  }
+
+  async #execute(entry: InFlight): Promise<void> {
+    const c = entry.claimed;
+    const opts = this.#opts(c.opts).stored;
+    const base = { id: c.id, name: c.name, attempt: c.attempt };
+    // Called at the very moment the handler begins (a microtask after #start: the handlers of jobs
+    // started before it in the same turn may have run first), so that startedAt is the real start.
+    const begin = (): Promise<Result> | Result => {
+      entry.startedLocal = performance.now();
+      entry.heldMs = this.#heldMs(entry, entry.startedLocal);
+      const job = this.#activeJob(entry);
+      if (this.listenerCount('active') > 0) {
+        try {
+          this.emit('active', { ...base, trigger: c.trigger, driftMs: job.startedAt - c.dueAt });
+        } catch (e) {
+          this.#error(e); // a listener's bug is not the job's failure
+        }
+      }
+      // A handler that declares exactly one parameter (job) gets a signal only if it reads
+      // job.signal: most never do, and an AbortController per job is a measurable share of a
+      // short job's cost.
+      const handler = this.#handler;
+      return handler.length === 1 ? handler(job, undefined as unknown as AbortSignal) : handler(job, signalOf(entry));
+    };
 
     let timer: NodeJS.Timeout | undefined;
     let outcome: 'succeeded' | 'failed' | 'timed_out' | 'interrupted';
     let result: unknown;
     let thrown: unknown;
     try {
-      // A handler that declares exactly one parameter (job) gets a signal only if it reads job.signal:
-      // most never do, and an AbortController per job is a measurable share of a short job's cost.
-      const handler = this.#handler;
-      const run = Promise.resolve().then(() =>
-        handler.length === 1 ? handler(job, undefined as unknown as AbortSignal) : handler(job, signalOf(entry)),
-      );
+      const run = Promise.resolve().then(begin);
       if (opts.timeoutMs > 0) {
         const timeout = new Promise<never>((_, reject) => {
           timer = setTimeout(() => {
@@ -406,35 +461,31 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
   ): Promise<void> {
     const c = entry.claimed;
     const base = { id: c.id, name: c.name, attempt: c.attempt };
-    const heldMs = heldMsOf(entry);
+    // A job given back unstarted was held until now.
+    const heldMs = entry.startedLocal > 0 ? entry.heldMs : this.#heldMs(entry, performance.now());
     let req: FinishRequest;
     if (outcome === 'succeeded') {
-      req = { id: c.id, attempt: c.attempt, workerId: this.id, heldMs, outcome, result: this.#resultJson(result), decision: { action: 'done' } };
+      const limit = this.#opts(c.opts).maxResultBytes;
+      req = { id: c.id, attempt: c.attempt, workerId: this.id, heldMs, outcome, result: resultJson(result, limit), decision: { action: 'done' } };
     } else if (outcome === 'interrupted') {
       // Given back on shutdown: not the job's fault, so no classification and no budget spent.
       const error = serializeError(thrown);
-      req = {
-        id: c.id,
-        attempt: c.attempt,
-        workerId: this.id,
-        heldMs,
-        outcome,
-        error,
-        errorClass: 'temporary',
-        rule: 'shutdown',
-        decision: {
-          action: 'retry',
-          delayMs: 0,
-          source: 'policy',
-          explanation: 'worker closed before the attempt finished: given back at once, not counted against the retry budget',
-          detail: { strategy: 'immediate' },
-        },
-      };
-      this.emit('failed', { ...base, error, errorClass: 'temporary', rule: 'shutdown', outcome });
+      const { errorClass, rule } = INTERRUPTED_CLASSIFICATION;
+      req = { id: c.id, attempt: c.attempt, workerId: this.id, heldMs, outcome, error, errorClass, rule, decision: interruptedDecision() };
+      this.emit('failed', { ...base, error, errorClass, rule, outcome });
     } else {
       const error = serializeError(thrown);
-      const cls = classifyError(thrown, this.queue.options.classify, { timedOut: outcome === 'timed_out' });
-      const decision = this.#decide(c, cls, error);
+      const settings = this.#opts(c.opts);
+      const cls = classifyError(thrown, settings.classify, { timedOut: outcome === 'timed_out' });
+      const decision = decideAfterFailure({
+        classification: cls,
+        policy: settings.stored.retry,
+        failuresBefore: c.failures,
+        prevDelayMs: c.prevDelayMs,
+        random: this.options.random,
+        error,
+        strategies: this.options.strategies,
+      });
       req = {
         id: c.id,
         attempt: c.attempt,
@@ -444,6 +495,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
         error,
         errorClass: cls.errorClass,
         rule: cls.rule,
+        ...(settings.classifiedBy === 'worker' ? { classifiedBy: 'worker' as const } : {}),
         // The fingerprint groups the dead-letter queue: only a dead-letter needs it.
         ...(decision.action === 'dead' ? { fingerprint: errorFingerprint(error), fingerprintLabel: fingerprintLabel(error) } : {}),
         decision,
@@ -473,48 +525,6 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
       if (this.listenerCount('retrying') > 0) this.emit('retrying', { ...base, delayMs: d.delayMs, nextDueAt: res.nextDueAt ?? 0, explanation: d.explanation });
     } else {
       this.emit('dead', { ...base, reason: d.reason, explanation: d.explanation });
-    }
-  }
-
-  #resultJson(result: unknown): string {
-    let text: string;
-    try {
-      text = JSON.stringify(result === undefined ? null : result) ?? 'null';
-    } catch (e) {
-      return JSON.stringify({ $unserialisable: e instanceof Error ? e.message : String(e) });
-    }
-    const bytes = Buffer.byteLength(text);
-    const limit = this.queue.options.maxResultBytes;
-    return bytes > limit ? JSON.stringify({ $truncated: true, bytes, limit }) : text;
-  }
-
-  #decide(c: ClaimedJob, cls: ReturnType<typeof classifyError>, error: ErrorInfo): FinishDecision {
-    if (cls.errorClass === 'permanent') {
-      return { action: 'dead', reason: 'permanent', explanation: `permanent error (${cls.rule}): not retried` };
-    }
-    const opts = this.#opts(c.opts);
-    const failures = c.failures + 1;
-    try {
-      const plan = planRetry(opts.retry, failures, { prevDelayMs: c.prevDelayMs, random: this.options.random, error }, this.options.strategies);
-      if (plan.action === 'dead') return { action: 'dead', reason: 'exhausted', explanation: plan.explanation };
-      if (cls.retryAfterMs !== undefined) {
-        // A handler's wish is honoured up to the same one-year bound as any policy delay.
-        const wanted = Math.min(Math.round(cls.retryAfterMs), MAX_DELAY_MS);
-        return {
-          action: 'retry',
-          delayMs: wanted,
-          source: 'handler',
-          explanation: `handler asked to retry after ${formatDuration(wanted)} (${cls.rule}); the policy would have waited ${formatDuration(plan.delayMs)}`,
-          detail: { strategy: 'handler', phase: plan.phase, retry: plan.retry },
-        };
-      }
-      return { action: 'retry', delayMs: plan.delayMs, source: 'policy', explanation: plan.explanation, detail: plan.detail };
-    } catch (e) {
-      return {
-        action: 'dead',
-        reason: 'permanent',
-        explanation: `the retry policy could not choose a delay: ${e instanceof Error ? e.message : String(e)}`,
-      };
     }
   }
 
@@ -561,6 +571,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     this.#claiming += want;
     let results: FinishResult[];
     let claimed: ClaimResult | undefined;
+    const sent = performance.now();
     try {
       [results, claimed] = await this.#backend.finishAndClaim(
         this.queue.name,
@@ -575,7 +586,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     this.#claiming -= want;
     if (claimed.jobs.length > 0) {
       this.#drainedEmitted = false;
-      this.#take(claimed.jobs);
+      this.#take(claimed.jobs, sent);
     }
     batch.forEach((b, i) => b.resolve(results[i] as FinishResult));
     // Slots this claim could not fill are the main loop's again.
@@ -672,13 +683,16 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
   }
 }
 
-/**
- * How long the job waited in the prefetch buffer before its handler started (for one given back
- * unstarted, until now), in whole ms rounded down: the recorded start is the claim time plus this,
- * never later than the real one.
- */
-function heldMsOf(entry: InFlight): number {
-  return Math.max(0, Math.floor((entry.startedLocal || performance.now()) - entry.claimedLocal));
+/** A result as stored: JSON, or a marker when it cannot be serialised or exceeds `limit` bytes. */
+function resultJson(result: unknown, limit: number): string {
+  let text: string;
+  try {
+    text = JSON.stringify(result === undefined ? null : result) ?? 'null';
+  } catch (e) {
+    return JSON.stringify({ $unserialisable: e instanceof Error ? e.message : String(e) });
+  }
+  const bytes = Buffer.byteLength(text);
+  return bytes > limit ? JSON.stringify({ $truncated: true, bytes, limit }) : text;
 }
 
 function signalOf(entry: InFlight): AbortSignal {

@@ -278,6 +278,44 @@ export function deliveryCases(h: Harness): void {
         }
       });
 
+      it('records the moment each handler really began, even when a busy handler delays the others', async () => {
+        // Regression: startedAt was the claim time plus the time held (rounded down), measured when
+        // the job was taken from its claim, not when its handler was called: a job started in the
+        // same turn as a handler that blocks the event loop was recorded 40 ms early.
+        const q = h.queue();
+        const ids: string[] = [];
+        for (let i = 0; i < 6; i++) ids.push((await q.add(i === 0 ? 'blocker' : 'timed', i)).id);
+        // Times on the backend's clock: the memory backend's is Date.now(); Redis runs on this
+        // machine, and TIME reads the same clock.
+        let blockEnd = Number.POSITIVE_INFINITY;
+        const began = new Map<string, { now: number; seen: number }>();
+        h.worker(
+          q,
+          async (job) => {
+            began.set(job.id, { now: Date.now(), seen: job.startedAt });
+            if (job.name === 'blocker') {
+              const until = performance.now() + 40;
+              while (performance.now() < until); // blocks the event loop: every other handler waits
+              blockEnd = Date.now();
+            }
+            await sleep(5);
+          },
+          { concurrency: 2, prefetch: 4, workerId: 'starter' },
+        );
+        for (const id of ids) {
+          const job = await waitForState(q, id, 'completed');
+          const a = job.attempts[0]!;
+          const b = began.get(id)!;
+          expect(Math.abs(a.startedAt - b.seen)).toBeLessThanOrEqual(1);
+          // No later than the handler saw the clock (beyond a round trip's worth)…
+          expect(a.startedAt).toBeLessThanOrEqual(b.now + 20);
+          // …and not earlier than its real start (1 ms of clock rounding): every job but the
+          // blocker began after the blocker's busy loop ended. (A lower bound read before the
+          // handler began, so the process being descheduled cannot make the check fail.)
+          if (id !== ids[0]) expect(a.startedAt).toBeGreaterThanOrEqual(blockEnd - 1);
+        }
+      });
+
       it('close() gives held jobs back unstarted, for another worker to run', async () => {
         const q = h.queue({ retry: { attempts: 1 } });
         const ids: string[] = [];

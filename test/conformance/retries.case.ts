@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { PermanentError, TemporaryError } from '../../src/errors.js';
+import { Queue } from '../../src/queue.js';
 import type { Attempt, Decision } from '../../src/types.js';
 import { TimeoutError } from '../../src/worker.js';
 import type { Harness } from './context.js';
@@ -353,6 +354,57 @@ export function retriesCases(h: Harness): void {
         const job = await waitForState(q, id, 'dead');
         expect(job.attempts).toHaveLength(1);
         expect(job.attempts[0]).toMatchObject({ errorClass: 'permanent', rule: 'default' });
+        expect(job.dead?.reason).toBe('permanent');
+      });
+    });
+
+    describe('where the classification comes from', () => {
+      it('two workers configured differently classify the same job alike: by the table stored with it at add time', async () => {
+        const producer = h.queue({
+          retry: { attempts: 3, backoff: { type: 'fixed', delayMs: 300 } },
+          classify: { codes: { E_QUOTA: 'temporary' } },
+          maxResultBytes: 100,
+        });
+        const { id } = await producer.add('quota', null);
+        // Each worker's own queue options would dead-letter the job: A's table makes E_QUOTA
+        // permanent, B's default class is permanent. B's result limit is the default 64 KiB.
+        const backend = h.backend;
+        const asA = new Queue(producer.name, { backend, classify: { codes: { E_QUOTA: 'permanent' } } });
+        const asB = new Queue(producer.name, { backend, classify: { default: 'permanent' } });
+        const a = h.worker(asA, () => {
+          throw Object.assign(new Error('over quota'), { code: 'E_QUOTA' });
+        }, { workerId: 'worker-a' });
+        await waitForState(producer, id, ['scheduled', 'dead']);
+        await a.close();
+        h.worker(asB, (job) => {
+          if (job.attempt === 2) throw new Error('no idea');
+          return 'x'.repeat(200);
+        }, { workerId: 'worker-b' });
+        const job = await waitForState(producer, id, ['completed', 'dead']);
+        expect(job.attempts.map((x) => [x.workerId, x.errorClass, x.rule, x.decision.action])).toEqual([
+          ['worker-a', 'temporary', 'code:E_QUOTA', 'retry'],
+          ['worker-b', 'temporary', 'default', 'retry'],
+          ['worker-b', undefined, undefined, 'done'],
+        ]);
+        expect(job.attempts.some((x) => x.classifiedBy !== undefined)).toBe(false);
+        expect(job.result).toEqual({ $truncated: true, bytes: 202, limit: 100 });
+        expect(job.options.classify).toEqual({ codes: { E_QUOTA: 'temporary' }, default: 'temporary' });
+      });
+
+      it("a job that carries no classification (added by an older version) is classified by the worker's queue, and the record says so", async () => {
+        const q = h.queue({ classify: { codes: { E_QUOTA: 'permanent' } } });
+        const retry = { phases: [{ retries: 2, backoff: { type: 'immediate' } }], maxAttempts: 3 };
+        const opts = JSON.stringify({ retry, timeoutMs: 0, maxStalls: 3 });
+        const [added] = await h.backend.add(q.name, [
+          { id: 'legacy', name: 'old', data: 'null', opts, maxStalls: 3, delayMs: 0, runAt: undefined },
+        ]);
+        expect(added?.created).toBe(true);
+        h.worker(q, () => {
+          throw Object.assign(new Error('over quota'), { code: 'E_QUOTA' });
+        });
+        const job = await waitForState(q, 'legacy', 'dead');
+        expect(job.attempts).toHaveLength(1);
+        expect(job.attempts[0]).toMatchObject({ errorClass: 'permanent', rule: 'code:E_QUOTA', classifiedBy: 'worker' });
         expect(job.dead?.reason).toBe('permanent');
       });
     });

@@ -28,6 +28,7 @@
 import fc from 'fast-check';
 
 import type { Backend, FinishRequest, FinishResult } from '../../src/backend.js';
+import { INTERRUPTED_CLASSIFICATION, interruptedDecision } from '../../src/decide.js';
 import type { Attempt, Job, JobState, RetentionSettings } from '../../src/types.js';
 import { JobStates } from '../../src/types.js';
 
@@ -550,15 +551,10 @@ function finishRequest(id: string, job: Job | null, spec: FinishSpec, ci: number
         workerId,
         outcome: 'interrupted',
         error: { name: 'WorkerClosingError', message: 'closing', code: 'WORKER_CLOSED' },
-        errorClass: 'temporary',
-        rule: 'shutdown',
-        decision: {
-          action: 'retry',
-          delayMs: 0,
-          source: 'policy',
-          explanation: 'given back',
-          detail: { strategy: 'immediate' },
-        },
+        errorClass: INTERRUPTED_CLASSIFICATION.errorClass,
+        rule: INTERRUPTED_CLASSIFICATION.rule,
+        // The worker's own give-back decision, not a copy of it.
+        decision: interruptedDecision(),
       };
   }
 }

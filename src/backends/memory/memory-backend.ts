@@ -490,6 +490,7 @@ export class MemoryBackend implements Backend {
         ...(r.error ? { error: r.error } : {}),
         ...(r.errorClass ? { errorClass: r.errorClass } : {}),
         ...(r.rule ? { rule: r.rule } : {}),
+        ...(r.classifiedBy ? { classifiedBy: r.classifiedBy } : {}),
         decision: d.action === 'retry' ? { ...d, nextDueAt: now + d.delayMs } : d,
       }, r.heldMs);
       j.attempts.push(record);

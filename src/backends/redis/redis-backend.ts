@@ -469,6 +469,7 @@ export class RedisBackend implements Backend {
       if (r.error) body += `,"error":${errorJson}`;
       if (r.errorClass) body += `,"errorClass":"${r.errorClass}"`;
       if (r.rule) body += `,"rule":${JSON.stringify(r.rule)}`;
+      if (r.classifiedBy) body += `,"classifiedBy":${JSON.stringify(r.classifiedBy)}`;
       let decision: string;
       let third: string | number = '';
       if (d.action === 'retry') {
