@@ -96,8 +96,8 @@ export interface WorkerOptions {
   readonly batchSize?: number;
   /**
    * Claimed jobs a worker may hold beyond its running ones, so that short jobs do not each wait
-   * for a round trip. Held jobs are leased (and renewed) like running ones; the time a job was held
-   * is added to its attempt's startedAt, so drift stays true. A number holds up to that many;
+   * for a round trip. Held jobs are leased (and renewed) like running ones; an attempt's startedAt
+   * is when its handler was called, held or not, so drift stays true. A number holds up to that many;
    * 'auto' holds what the worker will start within 2 ms at its handlers' recent pace (up to
    * max(50, 2 × concurrency) for jobs of microseconds, none for jobs of 2 ms × concurrency or more);
    * 0 never holds any.

@@ -29,6 +29,7 @@ export interface ActiveJob<Data = unknown> {
   readonly attempt: number;
   readonly trigger: AttemptTrigger;
   readonly dueAt: number;
+  /** When this handler was called, on the backend's clock (the attempt record holds the same). */
   readonly startedAt: number;
   /** Present when a person replayed the job. */
   readonly manual: ManualTrigger | undefined;

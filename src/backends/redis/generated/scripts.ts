@@ -1188,8 +1188,8 @@ export const finish = {
   and 15 fields: id, attempt, workerId, outcome, body (JSON fragment),
     action (done|retry|dead), decision JSON (for retry: without its closing brace, Redis adds
     nextDueAt), delayMs or dead reason, result JSON, fingerprint, fingerprint label, error code,
-    error JSON, error class ('' = none), held ms (time in the worker's prefetch buffer before the
-    handler started: the attempt started at the claim time plus this)
+    error JSON, error class ('' = none), held ms (how long after the claim time the handler was
+    called, in Redis time as the worker estimates it: the attempt started at the claim time plus this)
   Returns { results, claim } where results is one string, per request "status,state,nextDueAt,
   finishedAt" (status ok|stale|not_found, state and nextDueAt '' = none), requests apart by ';';
   and claim is shaped like claim-10.lua's reply.
