@@ -93,7 +93,8 @@ function renderAttempt(a: Attempt): string[] {
   if (a.error) {
     const code = a.error.code ? ` [${a.error.code}]` : '';
     out.push(`       ${paint('red', `${a.error.name}: ${a.error.message}${code}`)}`);
-    if (a.errorClass) out.push(`       class ${a.errorClass} (rule ${a.rule ?? '?'})`);
+    const by = a.classifiedBy === 'worker' ? ", by the worker's table" : '';
+    if (a.errorClass) out.push(`       class ${a.errorClass} (rule ${a.rule ?? '?'}${by})`);
   }
   const d = a.decision;
   const arrow =

@@ -101,6 +101,11 @@ const attempt = {
     error: { ...errorInfo, properties: { ...errorInfo.properties, stack: str } },
     errorClass: str,
     rule: str,
+    classifiedBy: {
+      type: 'string',
+      enum: ['worker'],
+      description: "Present when the job carried no classification and the worker's own classified it.",
+    },
     decision: {
       type: 'object',
       description: 'done | retry (delay, explanation) | dead (reason) | cancelled',

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+
+import { renderTimeline } from '../../src/timeline.js';
+import type { Attempt, Job } from '../../src/types.js';
+
+const T = Date.UTC(2026, 0, 1, 12, 0, 0);
+
+function failed(n: number, extra: Partial<Attempt> = {}): Attempt {
+  return {
+    n,
+    trigger: 'auto',
+    dueAt: T,
+    startedAt: T + 5,
+    finishedAt: T + 25,
+    driftMs: 5,
+    workerId: 'w1',
+    outcome: 'failed',
+    error: { name: 'Error', message: 'over quota', code: 'E_QUOTA' },
+    errorClass: 'permanent',
+    rule: 'code:E_QUOTA',
+    decision: {
+      action: 'dead',
+      reason: 'permanent',
+      explanation: 'permanent error (code:E_QUOTA): not retried',
+    },
+    ...extra,
+  };
+}
+
+function job(attempts: Attempt[]): Job {
+  return {
+    id: '1',
+    queue: 'q',
+    name: 'n',
+    data: null,
+    state: 'dead',
+    createdAt: T,
+    dueAt: T,
+    options: { retry: { phases: [], maxAttempts: 1 }, timeoutMs: 0, maxStalls: 3 },
+    attempts,
+    stalls: 0,
+    failures: attempts.length,
+    refusals: [],
+  };
+}
+
+describe('renderTimeline', () => {
+  it("says when the worker's own table classified an attempt (the job carried none)", () => {
+    const classLines = (a: Attempt): string[] =>
+      renderTimeline(job([a]))
+        .split('\n')
+        .filter((l) => l.includes('class '));
+    expect(classLines(failed(1))).toEqual(['       class permanent (rule code:E_QUOTA)']);
+    expect(classLines(failed(1, { classifiedBy: 'worker' }))).toEqual([
+      "       class permanent (rule code:E_QUOTA, by the worker's table)",
+    ]);
+  });
+});
