@@ -1,11 +1,19 @@
 /**
  * Every error ReTraced throws, in three families, each with a stable `code` users can compare:
  *
- * 1. Misuse: {@link ValidationError} (bad input; names the field and the rule).
- * 2. State: {@link JobNotFoundError}, {@link StaleLeaseError}, {@link InvalidStateError},
- *    {@link BackendClosedError}.
+ * 1. Misuse: {@link ValidationError} (bad input; names the field and the rule), and
+ *    {@link PayloadTooLargeError}.
+ * 2. State: {@link JobNotFoundError}, {@link InvalidStateError}, {@link ConflictError},
+ *    {@link BackendClosedError}, and the reasons a worker aborts a handler's signal with (also
+ *    recorded as the attempt's error): {@link TimeoutError}, {@link LeaseLostError},
+ *    {@link WorkerClosingError}.
  * 3. Handler signals that user code throws to steer a job: {@link PermanentError} (do not retry)
  *    and {@link TemporaryError} (retry, optionally after a delay the handler chooses).
+ *
+ * Every class of families 1 and 2 extends {@link RetracedError}. The handler signals do not: they
+ * are recognised by brand across copies of the library (see classifyError), and their `code` is the
+ * user's. The HTTP API maps each `code` to a status (http/error-map.ts), the CLI to an exit code
+ * (cli/exit-codes.ts).
  *
  * @module
  */
@@ -66,14 +74,31 @@ export class InvalidStateError extends RetracedError {
   }
 }
 
-/** A worker tried to finish or renew a job whose lease it no longer holds. */
-export class StaleLeaseError extends RetracedError {
-  override readonly code = 'RETRACED_ERR_STALE_LEASE';
-  readonly jobId: string;
-  constructor(jobId: string) {
-    super(`the lease on job ${JSON.stringify(jobId)} was lost (expired, recovered or cancelled); result refused`);
-    this.jobId = jobId;
-  }
+/**
+ * A change raced with another one and was given up (a job kept changing during a manual retry):
+ * nothing was changed; trying again is safe.
+ */
+export class ConflictError extends RetracedError {
+  override readonly code = 'RETRACED_ERR_CONFLICT';
+}
+
+// The reasons a worker aborts a handler's signal with. Each is also the error recorded on the
+// attempt, so their codes are part of the stored history (and `TIMEOUT` of the default code
+// table): they keep the short codes they were first recorded with.
+
+/** The attempt ran longer than its `timeout`: the handler's signal is aborted; recorded `timed_out`. */
+export class TimeoutError extends RetracedError {
+  override readonly code = 'TIMEOUT';
+}
+
+/** The worker's lease on a running job was lost (expired and recovered, or cancelled); its late result is refused. */
+export class LeaseLostError extends RetracedError {
+  override readonly code = 'LEASE_LOST';
+}
+
+/** The worker is closing: the attempt is interrupted and the job given back. */
+export class WorkerClosingError extends RetracedError {
+  override readonly code = 'WORKER_CLOSED';
 }
 
 export class BackendClosedError extends RetracedError {

@@ -5,9 +5,6 @@
 export { Queue, defaultMemoryBackend, type AddedJob, type BulkJob } from './queue.js';
 export {
   Worker,
-  TimeoutError,
-  LeaseLostError,
-  WorkerClosingError,
   type ActiveJob,
   type Handler,
   type WorkerEventMap,
@@ -67,8 +64,11 @@ export {
   PayloadTooLargeError,
   JobNotFoundError,
   InvalidStateError,
-  StaleLeaseError,
+  ConflictError,
   BackendClosedError,
+  TimeoutError,
+  LeaseLostError,
+  WorkerClosingError,
   PermanentError,
   TemporaryError,
 } from './errors.js';

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Backend } from './backend.js';
-import { InvalidStateError, JobNotFoundError, RetracedError, ValidationError } from './errors.js';
+import { ConflictError, InvalidStateError, JobNotFoundError, ValidationError } from './errors.js';
 import { toJson, type ResolvedQueueOptions } from './options.js';
 import { diffJson, mergePatch } from './patch.js';
 import type { Job } from './types.js';
@@ -94,6 +94,6 @@ export async function manualRetry(queue: DlqQueueRef, id: string, r: ResolvedRep
     if (res.ok) return (await queue.backend.getJob(queue.name, id)) as Job;
     if (res.reason === 'not_found') throw new JobNotFoundError(queue.name, id);
     if (res.reason === 'not_dead') throw new InvalidStateError(id, res.state ?? 'unknown', expected);
-    if (tries >= 3) throw new RetracedError(`job ${id} kept changing during the manual retry; try again`);
+    if (tries >= 3) throw new ConflictError(`job ${id} kept changing during the manual retry; try again`);
   }
 }

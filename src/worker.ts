@@ -13,7 +13,7 @@ import { classifyError, serializeError, type ResolvedClassifyOptions } from './c
 import { decideAfterFailure, INTERRUPTED_CLASSIFICATION, interruptedDecision, jobClassifier, jobResultLimit } from './decide.js';
 import { errorFingerprint, fingerprintLabel } from './fingerprint.js';
 import { formatDuration } from './duration.js';
-import { BackendClosedError } from './errors.js';
+import { BackendClosedError, LeaseLostError, TimeoutError, ValidationError, WorkerClosingError } from './errors.js';
 import { ServerClock, type ClaimTrip } from './server-clock.js';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './options.js';
 import type { Queue } from './queue.js';
@@ -87,19 +87,6 @@ const PREFETCH_WINDOW_MS = 2;
 /** …and at most max(50, 2 × concurrency): enough for two more claims in flight at batch 50. */
 const MIN_AUTO_PREFETCH_CAP = 50;
 
-export class TimeoutError extends Error {
-  override readonly name = 'TimeoutError';
-  readonly code = 'TIMEOUT';
-}
-export class LeaseLostError extends Error {
-  override readonly name = 'LeaseLostError';
-  readonly code = 'LEASE_LOST';
-}
-export class WorkerClosingError extends Error {
-  override readonly name = 'WorkerClosingError';
-  readonly code = 'WORKER_CLOSED';
-}
-
 /** A job's stored options, parsed once per distinct text, with what the worker derives from them. */
 interface JobSettings {
   readonly stored: JobOptionsStored;
@@ -158,7 +145,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
 
   constructor(queue: Queue<Data, Result>, handler: Handler<Data, Result>, options?: WorkerOptions) {
     super();
-    if (typeof handler !== 'function') throw new TypeError(`handler must be a function, received ${typeof handler}`);
+    if (typeof handler !== 'function') throw new ValidationError('handler', 'a function (job, signal) => result', handler);
     this.queue = queue;
     const defaultId = (): string => `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.options = resolveWorkerOptions(options, defaultId, queue.options.strategies);

@@ -36,7 +36,7 @@ const BY_CODE: Readonly<Record<string, ExitCode>> = {
   RETRACED_ERR_QUEUE_NOT_FOUND: ExitCode.notFound,
   RETRACED_ERR_NOT_FOUND: ExitCode.notFound,
   RETRACED_ERR_INVALID_STATE: ExitCode.conflict,
-  RETRACED_ERR_STALE_LEASE: ExitCode.conflict,
+  RETRACED_ERR_CONFLICT: ExitCode.conflict,
   RETRACED_CLI_CONFLICT: ExitCode.conflict,
   EADDRINUSE: ExitCode.conflict,
   RETRACED_ERR_CLOSED: ExitCode.unreachable,

@@ -27,10 +27,8 @@ export const ERROR_TABLE: Readonly<Record<string, readonly [number, string]>> = 
   RETRACED_ERR_PAYLOAD_TOO_LARGE: [413, 'Payload too large'],
   RETRACED_ERR_JOB_NOT_FOUND: [404, 'Job not found'],
   RETRACED_ERR_INVALID_STATE: [409, 'Job in the wrong state'],
-  RETRACED_ERR_STALE_LEASE: [409, 'Lease lost'],
+  RETRACED_ERR_CONFLICT: [409, 'Conflict'],
   RETRACED_ERR_CLOSED: [503, 'Backend closed'],
-  /** The base class: thrown when a job kept changing during a manual retry ("try again"). */
-  RETRACED_ERR: [409, 'Conflict'],
   // HTTP layer
   RETRACED_ERR_BAD_REQUEST: [400, 'Bad request'],
   RETRACED_ERR_UNAUTHORIZED: [401, 'Unauthorized'],
@@ -71,7 +69,7 @@ export function problem(code: string, detail: string, field?: string): Problem {
     code
       .replace(/^RETRACED_ERR_?/, '')
       .toLowerCase()
-      .replace(/_/g, '-') || 'conflict';
+      .replace(/_/g, '-') || 'internal';
   return {
     type: `urn:retraced:problem:${slug}`,
     title,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import type { Queue } from '../../src/queue.js';
 import type { JobEventBase } from '../../src/worker.js';
-import { LeaseLostError } from '../../src/worker.js';
+import { LeaseLostError } from '../../src/errors.js';
 import { finishOnly } from '../helpers/finish.js';
 import type { Harness } from './context.js';
 import { sleep, waitForState, waitUntil } from './context.js';

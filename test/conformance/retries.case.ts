@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { PermanentError, TemporaryError } from '../../src/errors.js';
 import { Queue } from '../../src/queue.js';
 import type { Attempt, Decision } from '../../src/types.js';
-import { TimeoutError } from '../../src/worker.js';
+import { TimeoutError } from '../../src/errors.js';
 import type { Harness } from './context.js';
 import { sleep, waitForState, waitUntil } from './context.js';
 
