@@ -217,6 +217,20 @@ export type CancelResult =
   | { readonly ok: true; readonly previous: JobState }
   | { readonly ok: false; readonly reason: 'not_found' | 'finished'; readonly state?: JobState };
 
+/** One sweep of a queue's retention rules (see `Backend.sweepRetention`). */
+export interface RetentionSweep {
+  /** No other sweep of this queue, by any process, starts within this many ms of this one. */
+  readonly intervalMs: number;
+  /** Most jobs this sweep evicts, over all states. */
+  readonly max: number;
+}
+
+export interface RetentionSweepResult {
+  /** false when another sweep of the queue ran within its interval (or there is no such queue): nothing was done. */
+  readonly ran: boolean;
+  readonly evicted: number;
+}
+
 /** A transition, as published on the queue's event feed. */
 export interface QueueEvent {
   /** Feed position (Redis stream id, or a counter). */
@@ -271,6 +285,13 @@ export interface Backend {
   getRetention(queue: string): Promise<RetentionSettings>;
   setRetention(queue: string, settings: RetentionSettings): Promise<void>;
   evictions(queue: string): Promise<EvictionCounts>;
+  /**
+   * Applies the retention rules now, as a finish does for its state (age, then count; counted in
+   * `evictions`, published as `evicted`), so a quiet queue does not keep expired jobs: what live
+   * workers and servers call every few seconds (`retention-sweeper.ts`). At most one sweep per
+   * queue per `sweep.intervalMs` across processes, at most `sweep.max` evictions.
+   */
+  sweepRetention(queue: string, sweep: RetentionSweep): Promise<RetentionSweepResult>;
 
   /** Reads the queue's event feed after `afterSeq` (exclusive; '0' for the start). */
   readEvents(queue: string, afterSeq: string, count: number): Promise<QueueEvent[]>;

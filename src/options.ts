@@ -18,6 +18,8 @@ import type { ClassifyOptionsStored, JobOptionsStored, ResolvedRetryPolicy, Rete
 const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const JOB_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 const WORKER_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
+/** How often a worker (and a server) sweeps retention by default. */
+export const DEFAULT_RETENTION_SWEEP_MS = 1000;
 /** A year: the longest delay or lease we accept. Longer is almost surely a unit mistake (s vs ms). */
 export const MAX_DURATION_MS = MAX_DELAY_MS;
 
@@ -110,6 +112,13 @@ export interface WorkerOptions {
   readonly random?: () => number;
   /** Start claiming at construction. @default true */
   readonly autostart?: boolean;
+  /**
+   * How often this worker applies its queue's retention rules (see `retention-sweeper.ts`), so
+   * finished jobs past their age rule go on time even when nothing else finishes; one sweep per
+   * queue per interval across all workers and servers. 0 = never (10 ms at least otherwise).
+   * @default 1000
+   */
+  readonly retentionSweepMs?: number;
 }
 
 export interface ResolvedWorkerOptions {
@@ -122,6 +131,7 @@ export interface ResolvedWorkerOptions {
   readonly idleCheckMs: number;
   readonly random: () => number;
   readonly autostart: boolean;
+  readonly retentionSweepMs: number;
 }
 
 export function assertQueueName(name: unknown, field = 'queue name'): asserts name is string {
@@ -350,7 +360,18 @@ export function resolveWorkerOptions(
   assertObject(opts, 'worker options');
   assertKnownKeys(
     opts,
-    ['concurrency', 'leaseMs', 'workerId', 'strategies', 'batchSize', 'prefetch', 'idleCheckMs', 'random', 'autostart'],
+    [
+      'concurrency',
+      'leaseMs',
+      'workerId',
+      'strategies',
+      'batchSize',
+      'prefetch',
+      'idleCheckMs',
+      'random',
+      'autostart',
+      'retentionSweepMs',
+    ],
     'worker options',
   );
   const concurrency = opts.concurrency === undefined ? 1 : assertInt(opts.concurrency, 'concurrency', 1, 10_000);
@@ -379,6 +400,12 @@ export function resolveWorkerOptions(
     idleCheckMs: opts.idleCheckMs === undefined ? 5000 : assertDuration(opts.idleCheckMs, 'idleCheckMs', 10),
     random: (opts.random ?? Math.random) as () => number,
     autostart: opts.autostart === undefined ? true : opts.autostart === true,
+    retentionSweepMs:
+      opts.retentionSweepMs === undefined
+        ? DEFAULT_RETENTION_SWEEP_MS
+        : opts.retentionSweepMs === 0
+          ? 0
+          : assertDuration(opts.retentionSweepMs, 'retentionSweepMs', 10),
   };
   return Object.freeze(resolved);
 }

@@ -17,6 +17,7 @@ import { BackendClosedError, LeaseLostError, TimeoutError, ValidationError, Work
 import { ServerClock, type ClaimTrip } from './server-clock.js';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './options.js';
 import type { Queue } from './queue.js';
+import { RetentionSweeper } from './retention-sweeper.js';
 import type { Attempt, AttemptTrigger, ErrorClass, ErrorInfo, JobOptionsStored, ManualTrigger } from './types.js';
 
 /** What a handler receives. */
@@ -126,6 +127,8 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
   #slotWaiter: (() => void) | undefined;
   #renewTimer: NodeJS.Timeout | undefined;
   #stallTimer: NodeJS.Timeout | undefined;
+  /** Applies the queue's retention rules on time (age rules of a quiet queue). */
+  readonly #sweeper: RetentionSweeper;
   #pendingFinish: { req: FinishRequest; resolve: (r: FinishResult) => void; reject: (e: unknown) => void }[] = [];
   /** Slots reserved by claims in flight (the main loop's, or one riding on a finish). */
   #claiming = 0;
@@ -151,6 +154,13 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     this.options = resolveWorkerOptions(options, defaultId, queue.options.strategies);
     // So that queue.preview() shows what this worker's strategies would do.
     queue.registerStrategies(this.options.strategies);
+    this.#sweeper = new RetentionSweeper(queue.backend, {
+      intervalMs: this.options.retentionSweepMs,
+      queues: () => [queue.name],
+      onError: (e) => {
+        if (!this.#closeAc.signal.aborted) this.#error(e);
+      },
+    });
     this.id = this.options.workerId;
     this.#backend = queue.backend;
     this.#handler = handler;
@@ -163,6 +173,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     const leaseMs = this.options.leaseMs;
     this.#renewTimer = setInterval(() => void this.#renew(), Math.max(20, Math.floor(leaseMs / 3)));
     this.#stallTimer = setInterval(() => void this.#recover(), Math.max(25, Math.floor(leaseMs / 2)));
+    this.#sweeper.start();
     this.#loop = this.#run().catch((e: unknown) => this.#error(e));
   }
 
@@ -662,6 +673,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     }
     clearInterval(this.#renewTimer);
     clearInterval(this.#stallTimer);
+    await this.#sweeper.stop();
     while (this.#pendingFinish.length > 0) await this.#flush();
     this.emit('closed');
   }

@@ -10,6 +10,7 @@ import { dlqBulkCases } from './dlq-bulk.case.js';
 import { dlqCases } from './dlq.case.js';
 import { inputCases } from './input.case.js';
 import { lifecycleCases } from './lifecycle.case.js';
+import { retentionCases } from './retention.case.js';
 import { retriesCases } from './retries.case.js';
 
 export type { ConformanceTarget };
@@ -23,5 +24,6 @@ export function runBackendConformance(target: ConformanceTarget): void {
     dlqCases(h);
     dlqBulkCases(h);
     inputCases(h);
+    retentionCases(h);
   });
 }

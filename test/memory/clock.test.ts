@@ -104,4 +104,23 @@ describe('memory backend on a manual clock', () => {
     expect(await b.getJob('q', 'a')).toBeNull();
     expect(await b.evictions('q')).toEqual({ completed: 1, dead: 0, cancelled: 0 });
   });
+
+  it('a retention sweep evicts exactly at the age boundary, once per interval', async () => {
+    const { clock, b } = setup();
+    await b.setRetention('q', { completed: { ageMs: 1000 } });
+    await b.add('q', [req(0, 'a')]);
+    await b.claim('q', claimReq);
+    await finishOnly(b, 'q', [{ id: 'a', attempt: 1, workerId: 'w1', outcome: 'succeeded', result: '1', decision: { action: 'done' } }]);
+    clock.advance(999);
+    expect(await b.sweepRetention('q', { intervalMs: 1, max: 10 })).toEqual({ ran: true, evicted: 0 });
+    expect(await b.getJob('q', 'a')).not.toBeNull();
+    clock.advance(1);
+    expect(await b.sweepRetention('q', { intervalMs: 500, max: 10 })).toEqual({ ran: true, evicted: 1 });
+    expect(await b.getJob('q', 'a')).toBeNull();
+    expect(await b.evictions('q')).toEqual({ completed: 1, dead: 0, cancelled: 0 });
+    clock.advance(499);
+    expect(await b.sweepRetention('q', { intervalMs: 500, max: 10 })).toEqual({ ran: false, evicted: 0 });
+    clock.advance(1);
+    expect(await b.sweepRetention('q', { intervalMs: 500, max: 10 })).toEqual({ ran: true, evicted: 0 });
+  });
 });

@@ -20,6 +20,8 @@ import type {
   Page,
   QueueEvent,
   RenewRequest,
+  RetentionSweep,
+  RetentionSweepResult,
   ReplayRequest,
   ReplayResult,
 } from '../../backend.js';
@@ -91,6 +93,8 @@ interface MemQueue {
   paused: boolean;
   retention: RetentionSettings;
   evictions: { completed: number; dead: number; cancelled: number };
+  /** No retention sweep starts before this time (one per interval). */
+  sweepNotBefore: number;
   nextId: number;
   events: QueueEvent[];
   eventSeq: number;
@@ -311,25 +315,29 @@ export class MemoryBackend implements Backend {
     q.finished[state].set(j.id, now);
   }
 
-  #applyRetention(q: MemQueue, state: Finished, now: number): void {
+  /** Evicts what the state's rule no longer keeps (age, then count), at most `budget` jobs; returns how many. */
+  #applyRetention(q: MemQueue, state: Finished, now: number, budget = Infinity): number {
     const rule = q.retention[state];
-    if (!rule) return;
+    if (!rule) return 0;
     const set = q.finished[state];
+    let evicted = 0;
     const evict = (id: string): void => {
       set.delete(id);
       q.jobs.delete(id);
       q.evictions[state]++;
       this.#emit(q, 'evicted', id, { state });
+      evicted++;
     };
     if (rule.ageMs !== undefined) {
       for (const [id, at] of set) {
-        if (at > now - rule.ageMs) break;
+        if (at > now - rule.ageMs || evicted >= budget) break;
         evict(id);
       }
     }
     if (rule.count !== undefined) {
-      while (set.size > rule.count) evict(set.keys().next().value as string);
+      while (set.size > rule.count && evicted < budget) evict(set.keys().next().value as string);
     }
+    return evicted;
   }
 
   #recover(q: MemQueue, now: number): number {
@@ -656,6 +664,20 @@ export class MemoryBackend implements Backend {
     for (const s of ['completed', 'dead', 'cancelled'] as const) this.#applyRetention(q, s, now);
   }
 
+  async sweepRetention(queue: string, sweep: RetentionSweep): Promise<RetentionSweepResult> {
+    if (this.#closed) throw new BackendClosedError('memory backend');
+    const q = this.#queues.get(queue);
+    const now = this.clock.now();
+    if (!q || now < q.sweepNotBefore) return { ran: false, evicted: 0 };
+    q.sweepNotBefore = now + sweep.intervalMs;
+    let evicted = 0;
+    for (const s of ['completed', 'dead', 'cancelled'] as const) {
+      if (evicted >= sweep.max) break;
+      evicted += this.#applyRetention(q, s, now, sweep.max - evicted);
+    }
+    return { ran: true, evicted };
+  }
+
   async evictions(queue: string): Promise<EvictionCounts> {
     return { ...this.#peek(queue).evictions };
   }
@@ -699,6 +721,7 @@ function emptyQueue(): MemQueue {
     paused: false,
     retention: {},
     evictions: { completed: 0, dead: 0, cancelled: 0 },
+    sweepNotBefore: 0,
     nextId: 0,
     events: [],
     eventSeq: 0,

@@ -23,6 +23,8 @@ import type {
   Page,
   QueueEvent,
   RenewRequest,
+  RetentionSweep,
+  RetentionSweepResult,
   ReplayRequest,
   ReplayResult,
 } from '../../backend.js';
@@ -649,6 +651,11 @@ export class RedisBackend implements Backend {
       ...rule(s.dead),
       ...rule(s.cancelled),
     ]);
+  }
+
+  async sweepRetention(queue: string, sweep: RetentionSweep): Promise<RetentionSweepResult> {
+    const [ran, evicted] = (await this.#run('sweepRetention', queue, [sweep.intervalMs, sweep.max])) as [number, number];
+    return { ran: ran === 1, evicted };
   }
 
   async evictions(queue: string): Promise<EvictionCounts> {

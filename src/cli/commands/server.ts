@@ -1,13 +1,16 @@
 /**
  * `retraced server --redis URL`: the HTTP API alone, for production. Loopback by default; beyond
- * loopback only with a token. SIGINT/SIGTERM close the server (open event streams included) and
- * the backend, then exit 0.
+ * loopback only with a token. It also sweeps the retention rules of every queue on time (with
+ * the workers: one sweep per queue per second across all of them). SIGINT/SIGTERM close the server
+ * (open event streams included) and the backend, then exit 0.
  * @module
  */
 import { intValue, listValue, OUTPUT_OPTIONS, type OptionSpecs } from '../args.js';
 import { openRedis } from '../backend.js';
 import { command } from '../command.js';
 import { UsageError } from '../exit-codes.js';
+import { DEFAULT_RETENTION_SWEEP_MS } from '../../options.js';
+import { RetentionSweeper } from '../../retention-sweeper.js';
 import { baseUrl, exitSoon, untilSignal } from '../lifecycle.js';
 import { checkExposure, DEFAULT_HOST, listen, portValue, tokenValue } from '../serve.js';
 
@@ -101,6 +104,12 @@ export const server = command(
       });
       const stopped = untilSignal();
       const bound = await listen(app, host, port);
+      const sweeper = new RetentionSweeper(opened.backend, {
+        intervalMs: DEFAULT_RETENTION_SWEEP_MS,
+        queues: cachedQueues(() => opened.backend.listQueues()),
+        onError: (e) => out.note(`retention sweep failed: ${e instanceof Error ? e.message : String(e)}`),
+      });
+      sweeper.start();
       const base = baseUrl(host, bound);
       if (out.json) {
         out.line(
@@ -121,6 +130,7 @@ export const server = command(
       }
       const signal = await stopped;
       out.note(`${signal}: closing the server…`);
+      await sweeper.stop();
       await app.close();
     } finally {
       await opened.close();
@@ -129,3 +139,16 @@ export const server = command(
     exitSoon(0);
   },
 );
+
+/** The queue names, listed again at most once a minute (a listing scans the keyspace). */
+function cachedQueues(list: () => Promise<string[]>): () => Promise<readonly string[]> {
+  let names: readonly string[] = [];
+  let at = -Infinity;
+  return async () => {
+    if (Date.now() - at >= 60_000) {
+      names = await list();
+      at = Date.now();
+    }
+    return names;
+  };
+}

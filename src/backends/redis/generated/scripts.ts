@@ -537,25 +537,29 @@ local function evict(K, P, state, id, now)
   ev('evicted', id, 'state', state)
 end
 -- Retention: evict finished jobs older than the age rule, then the oldest beyond the count rule.
--- Bounded per call so one script never runs long; the next transition continues the work.
-local function applyRetention(K, P, state, now)
+-- Bounded per call (${'`'}budget${'`'}, default 1000) so one script never runs long; the next transition or
+-- retention sweep continues the work. Returns how many jobs were evicted.
+local function applyRetention(K, P, state, now, budget)
   local rule = rcall('HMGET', K[1], 'rc:' .. state, 'ra:' .. state)
-  if not rule[1] and not rule[2] then return end
+  if not rule[1] and not rule[2] then return 0 end
   local setKey = K[FINISHED_SET[state]]
-  local budget = 1000
+  budget = budget or 1000
+  local evicted = 0
   if rule[2] then
     local old = rcall('ZRANGEBYSCORE', setKey, '-inf', now - tonumber(rule[2]), 'LIMIT', 0, budget)
     for _, id in ipairs(old) do evict(K, P, state, id, now) end
-    budget = budget - #old
+    evicted = #old
   end
-  if rule[1] and budget > 0 then
+  if rule[1] and evicted < budget then
     local excess = rcall('ZCARD', setKey) - tonumber(rule[1])
     if excess > 0 then
-      if excess > budget then excess = budget end
+      if excess > budget - evicted then excess = budget - evicted end
       local ids = rcall('ZRANGE', setKey, 0, excess - 1)
       for _, id in ipairs(ids) do evict(K, P, state, id, now) end
+      evicted = evicted + #ids
     end
   end
+  return evicted
 end
 local P = ARGV[1]
 local id = ARGV[2]
@@ -807,25 +811,29 @@ local function evict(K, P, state, id, now)
   ev('evicted', id, 'state', state)
 end
 -- Retention: evict finished jobs older than the age rule, then the oldest beyond the count rule.
--- Bounded per call so one script never runs long; the next transition continues the work.
-local function applyRetention(K, P, state, now)
+-- Bounded per call (${'`'}budget${'`'}, default 1000) so one script never runs long; the next transition or
+-- retention sweep continues the work. Returns how many jobs were evicted.
+local function applyRetention(K, P, state, now, budget)
   local rule = rcall('HMGET', K[1], 'rc:' .. state, 'ra:' .. state)
-  if not rule[1] and not rule[2] then return end
+  if not rule[1] and not rule[2] then return 0 end
   local setKey = K[FINISHED_SET[state]]
-  local budget = 1000
+  budget = budget or 1000
+  local evicted = 0
   if rule[2] then
     local old = rcall('ZRANGEBYSCORE', setKey, '-inf', now - tonumber(rule[2]), 'LIMIT', 0, budget)
     for _, id in ipairs(old) do evict(K, P, state, id, now) end
-    budget = budget - #old
+    evicted = #old
   end
-  if rule[1] and budget > 0 then
+  if rule[1] and evicted < budget then
     local excess = rcall('ZCARD', setKey) - tonumber(rule[1])
     if excess > 0 then
-      if excess > budget then excess = budget end
+      if excess > budget - evicted then excess = budget - evicted end
       local ids = rcall('ZRANGE', setKey, 0, excess - 1)
       for _, id in ipairs(ids) do evict(K, P, state, id, now) end
+      evicted = evicted + #ids
     end
   end
+  return evicted
 end
 -- Most wake tokens the queue's wake list holds (a Redis-only mechanism: the memory backend wakes
 -- its waiters directly).
@@ -1422,25 +1430,29 @@ local function evict(K, P, state, id, now)
   ev('evicted', id, 'state', state)
 end
 -- Retention: evict finished jobs older than the age rule, then the oldest beyond the count rule.
--- Bounded per call so one script never runs long; the next transition continues the work.
-local function applyRetention(K, P, state, now)
+-- Bounded per call (${'`'}budget${'`'}, default 1000) so one script never runs long; the next transition or
+-- retention sweep continues the work. Returns how many jobs were evicted.
+local function applyRetention(K, P, state, now, budget)
   local rule = rcall('HMGET', K[1], 'rc:' .. state, 'ra:' .. state)
-  if not rule[1] and not rule[2] then return end
+  if not rule[1] and not rule[2] then return 0 end
   local setKey = K[FINISHED_SET[state]]
-  local budget = 1000
+  budget = budget or 1000
+  local evicted = 0
   if rule[2] then
     local old = rcall('ZRANGEBYSCORE', setKey, '-inf', now - tonumber(rule[2]), 'LIMIT', 0, budget)
     for _, id in ipairs(old) do evict(K, P, state, id, now) end
-    budget = budget - #old
+    evicted = #old
   end
-  if rule[1] and budget > 0 then
+  if rule[1] and evicted < budget then
     local excess = rcall('ZCARD', setKey) - tonumber(rule[1])
     if excess > 0 then
-      if excess > budget then excess = budget end
+      if excess > budget - evicted then excess = budget - evicted end
       local ids = rcall('ZRANGE', setKey, 0, excess - 1)
       for _, id in ipairs(ids) do evict(K, P, state, id, now) end
+      evicted = evicted + #ids
     end
   end
+  return evicted
 end
 -- Moves scheduled jobs whose due time has come to the back of the wait list.
 local function promoteDue(K, P, now)
@@ -2148,25 +2160,29 @@ local function evict(K, P, state, id, now)
   ev('evicted', id, 'state', state)
 end
 -- Retention: evict finished jobs older than the age rule, then the oldest beyond the count rule.
--- Bounded per call so one script never runs long; the next transition continues the work.
-local function applyRetention(K, P, state, now)
+-- Bounded per call (${'`'}budget${'`'}, default 1000) so one script never runs long; the next transition or
+-- retention sweep continues the work. Returns how many jobs were evicted.
+local function applyRetention(K, P, state, now, budget)
   local rule = rcall('HMGET', K[1], 'rc:' .. state, 'ra:' .. state)
-  if not rule[1] and not rule[2] then return end
+  if not rule[1] and not rule[2] then return 0 end
   local setKey = K[FINISHED_SET[state]]
-  local budget = 1000
+  budget = budget or 1000
+  local evicted = 0
   if rule[2] then
     local old = rcall('ZRANGEBYSCORE', setKey, '-inf', now - tonumber(rule[2]), 'LIMIT', 0, budget)
     for _, id in ipairs(old) do evict(K, P, state, id, now) end
-    budget = budget - #old
+    evicted = #old
   end
-  if rule[1] and budget > 0 then
+  if rule[1] and evicted < budget then
     local excess = rcall('ZCARD', setKey) - tonumber(rule[1])
     if excess > 0 then
-      if excess > budget then excess = budget end
+      if excess > budget - evicted then excess = budget - evicted end
       local ids = rcall('ZRANGE', setKey, 0, excess - 1)
       for _, id in ipairs(ids) do evict(K, P, state, id, now) end
+      evicted = evicted + #ids
     end
   end
+  return evicted
 end
 -- Most wake tokens the queue's wake list holds (a Redis-only mechanism: the memory backend wakes
 -- its waiters directly).
@@ -2842,25 +2858,29 @@ local function evict(K, P, state, id, now)
   ev('evicted', id, 'state', state)
 end
 -- Retention: evict finished jobs older than the age rule, then the oldest beyond the count rule.
--- Bounded per call so one script never runs long; the next transition continues the work.
-local function applyRetention(K, P, state, now)
+-- Bounded per call (${'`'}budget${'`'}, default 1000) so one script never runs long; the next transition or
+-- retention sweep continues the work. Returns how many jobs were evicted.
+local function applyRetention(K, P, state, now, budget)
   local rule = rcall('HMGET', K[1], 'rc:' .. state, 'ra:' .. state)
-  if not rule[1] and not rule[2] then return end
+  if not rule[1] and not rule[2] then return 0 end
   local setKey = K[FINISHED_SET[state]]
-  local budget = 1000
+  budget = budget or 1000
+  local evicted = 0
   if rule[2] then
     local old = rcall('ZRANGEBYSCORE', setKey, '-inf', now - tonumber(rule[2]), 'LIMIT', 0, budget)
     for _, id in ipairs(old) do evict(K, P, state, id, now) end
-    budget = budget - #old
+    evicted = #old
   end
-  if rule[1] and budget > 0 then
+  if rule[1] and evicted < budget then
     local excess = rcall('ZCARD', setKey) - tonumber(rule[1])
     if excess > 0 then
-      if excess > budget then excess = budget end
+      if excess > budget - evicted then excess = budget - evicted end
       local ids = rcall('ZRANGE', setKey, 0, excess - 1)
       for _, id in ipairs(ids) do evict(K, P, state, id, now) end
+      evicted = evicted + #ids
     end
   end
+  return evicted
 end
 local P = ARGV[1]
 local now = nowMs()
@@ -2875,6 +2895,235 @@ for i, state in ipairs(states) do
 end
 flushEvents(KEYS, now)
 return 1
+`,
+} as const;
+
+export const sweepRetention = {
+  name: 'sweep-retention',
+  numberOfKeys: 10,
+  lua: String.raw`--[[
+  Retention on time: evicts the finished jobs a rule no longer keeps (age first, then count), so a
+  quiet queue does not keep expired jobs until its next finish. Called by every live worker and
+  server every few seconds (src/retention-sweeper.ts); at most one sweep per queue per interval
+  across all processes (meta ${'`'}swp${'`'}: the time before which no other sweep starts) and at most
+  ARGV[3] evictions per sweep (the next one continues). Counted and published as at a finish
+  (${'`'}ev:<state>${'`'}, ${'`'}evicted${'`'} events). A queue without a meta hash is not created.
+  ARGV[1] key prefix  ARGV[2] interval (ms)  ARGV[3] most evictions
+  Returns {ran: 1, or 0 when another sweep ran within its interval; evicted}
+]]
+-- redis.call under a short local name: every include that talks to Redis includes this.
+local rcall = redis.call
+-- Whose clock? Redis's: TIME is read once per script, so every due time, lease expiry and attempt
+-- timestamp a script writes comes from one clock and workers' clocks never matter.
+local function nowMs()
+  local t = rcall('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+-- Integer to text. Lua 5.1 turns numbers into text with a float printf ("%.14g"), which is most of
+-- the instructions of a script that writes many timestamps; "%d" takes the integer path.
+local function S(x)
+  return string.format('%d', x)
+end
+-- The events a script gathers while it runs (ev), written at its end (flushEvents): per event
+-- type, in the order the types first appeared (EVK), the ids and the per-job columns (EVB).
+local EVK = {}
+local EVB = {}
+-- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/transitions.ts.
+-- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
+
+-- The error code of a lease that expired (a stall).
+local LEASE_EXPIRED_CODE = 'LEASE_EXPIRED'
+
+-- The error recorded on a stalled attempt (and on a poison job's dead record).
+local LEASE_EXPIRED_ERROR = '{"name":"LeaseExpired","code":"LEASE_EXPIRED","message":"lease expired: the worker stopped renewing it (crashed, killed, frozen or cut off)"}'
+
+-- Every poison job shares one fingerprint: their story is "it keeps killing its worker".
+local POISON_LABEL = 'LeaseExpired|LEASE_EXPIRED|lease expired too many times: poison'
+
+local POISON_FINGERPRINT = '506f2a41fc205474'
+
+-- Most events the feed keeps per queue (older ones are trimmed; Redis trims approximately).
+local EVENT_FEED_LENGTH = 10000
+
+-- How soon a worker whose claim was stopped by a suspect (see isSuspect) looks again (ms).
+local SUSPECT_RECHECK_MS = 25
+
+-- The ${'`'}rule${'`'} of a stalled attempt's record.
+local STALL_RULE = 'stall'
+
+-- A job whose lease expired ${'`'}stalls${'`'} times is poison at its ${'`'}maxStalls${'`'}-th stall: dead-lettered.
+local function isPoison(stalls, maxStalls)
+  return stalls >= maxStalls
+end
+
+-- Isolation of suspects: a job whose next stall would make it poison may be what kills its
+-- workers, or it stalled beside that one. A suspect is only handed to an idle worker, alone, and
+-- stops a busy worker's claim; so the poison verdict always follows a stall in isolation.
+local function isSuspect(stalls, maxStalls)
+  return stalls > 0 and isPoison(stalls + 1, maxStalls)
+end
+
+-- Outcomes that count against the retry budget (${'`'}failures${'`'}).
+local function countsAsFailure(outcome)
+  return outcome == 'failed' or outcome == 'timed_out'
+end
+
+-- What ${'`'}interrupted${'`'} keeps: a job given back at shutdown is retried at once but keeps the previous
+-- delay (for decorrelated jitter) instead of recording its own zero delay.
+local function keepsPreviousDelay(outcome)
+  return outcome == 'interrupted'
+end
+
+local function stallRetryExplanation(stalls, maxStalls)
+  return 'lease expired (stall ' .. S(stalls) .. ' of ' .. S(maxStalls) .. '): back to waiting at once'
+end
+
+local function poisonExplanation(stalls, maxStalls)
+  return 'lease expired ' .. S(stalls) .. ' times (maxStalls ' .. S(maxStalls) .. '): poison, dead-lettered'
+end
+
+-- The class of a stalled attempt's error: poison at the last permitted stall, else temporary.
+local function stallErrorClass(stalls, maxStalls)
+  return isPoison(stalls, maxStalls) and 'poison' or 'temporary'
+end
+
+-- What stall recovery decides for a job at its ${'`'}stalls${'`'}-th stall: back to waiting now, or poison.
+local function stallDecision(stalls, maxStalls, now)
+  return isPoison(stalls, maxStalls) and '{"action":"dead","reason":"poison","explanation":"' .. poisonExplanation(stalls, maxStalls) .. '"}' or '{"action":"retry","delayMs":0,"nextDueAt":' .. S(now) .. ',"source":"policy","explanation":"' .. stallRetryExplanation(stalls, maxStalls) .. '","detail":{"strategy":"immediate"}}'
+end
+
+-- How a stalled attempt ends (the record's outcome, error, class, rule and decision).
+local function stallAttemptEnd(stalls, maxStalls, now)
+  return '{"outcome":"stalled","error":' .. LEASE_EXPIRED_ERROR .. ',"errorClass":"' .. stallErrorClass(stalls, maxStalls) .. '","rule":"' .. STALL_RULE .. '","decision":' .. stallDecision(stalls, maxStalls, now) .. '}'
+end
+-- Writes the gathered events, in the order their types first appeared (so one job's events keep
+-- their order: a job recovered then claimed in one call shows "stalled" before "active").
+local function flushEvents(K, now)
+  for _, kind in ipairs(EVK) do
+    local b = EVB[kind]
+    local xa = { K[8], 'MAXLEN', '~', EVENT_FEED_LENGTH, '*', 't', kind, 'at', S(now), 'id', table.concat(b.ids, ',') }
+    for _, name in ipairs(b.names) do
+      -- A column whose values are all the same (the worker, the outcome…) is stored once.
+      local col = b.cols[name]
+      local same = true
+      for i = 2, #col do
+        if col[i] ~= col[1] then
+          same = false
+          break
+        end
+      end
+      xa[#xa + 1] = name
+      if same then xa[#xa + 1] = col[1] else xa[#xa + 1] = table.concat(col, ',') end
+    end
+    rcall('XADD', unpack(xa))
+  end
+  EVK = {}
+  EVB = {}
+end
+-- Gathers one event: its type, the job id, then field name / value pairs. Written by flushEvents:
+-- one XADD per event type per call, with the per-job values as comma-separated columns (ids,
+-- worker ids, reasons and numbers never contain commas). A batch of 50 completions is one stream
+-- entry, not 50. Readers expand entries back into one event per job (redis-backend readEvents).
+local function ev(kind, id, ...)
+  local b = EVB[kind]
+  local args = { ... }
+  if not b then
+    b = { ids = {}, names = {}, cols = {} }
+    EVB[kind] = b
+    EVK[#EVK + 1] = kind
+    for i = 1, #args, 2 do
+      b.names[#b.names + 1] = args[i]
+      b.cols[args[i]] = {}
+    end
+  end
+  b.ids[#b.ids + 1] = id
+  for i = 1, #args, 2 do
+    local c = b.cols[args[i]]
+    c[#c + 1] = args[i + 1]
+  end
+end
+-- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/backends/redis/keys.ts.
+-- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
+
+-- A job's hash: prefix .. KEY_JOB .. id.
+local KEY_JOB = 'j:'
+
+-- A job's attempt records, oldest first (a list): prefix .. KEY_HISTORY .. id.
+local KEY_HISTORY = 'h:'
+
+-- Interned job options (a hash): digest → JSON text, '#' .. digest → jobs using it.
+local KEY_OPTIONS = 'o'
+
+-- The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint.
+local KEY_FINGERPRINT = 'fp:'
+-- Takes a job out of the dead set and its fingerprint's index; the last one of a group drops its label.
+local function removeDead(K, P, id, fp)
+  rcall('ZREM', K[6], id)
+  if fp then
+    local k = P .. KEY_FINGERPRINT .. fp
+    rcall('ZREM', k, id)
+    if rcall('ZCARD', k) == 0 then rcall('HDEL', K[10], fp) end
+  end
+end
+-- Deletes a job's keys and releases its options.
+local function deleteJob(P, id, oh)
+  rcall('DEL', P .. KEY_JOB .. id, P .. KEY_HISTORY .. id)
+  if oh and rcall('HINCRBY', P .. KEY_OPTIONS, '#' .. oh, -1) <= 0 then rcall('HDEL', P .. KEY_OPTIONS, oh, '#' .. oh) end
+end
+-- The KEYS index of each finished state's set.
+local FINISHED_SET = { completed = 5, dead = 6, cancelled = 7 }
+
+-- Deletes a finished job by retention, counted per state (meta "ev:<state>").
+local function evict(K, P, state, id, now)
+  local f = rcall('HMGET', P .. KEY_JOB .. id, 'fp', 'oh')
+  if state == 'dead' then
+    removeDead(K, P, id, f[1])
+  else
+    rcall('ZREM', K[FINISHED_SET[state]], id)
+  end
+  deleteJob(P, id, f[2])
+  rcall('HINCRBY', K[1], 'ev:' .. state, 1)
+  ev('evicted', id, 'state', state)
+end
+-- Retention: evict finished jobs older than the age rule, then the oldest beyond the count rule.
+-- Bounded per call (${'`'}budget${'`'}, default 1000) so one script never runs long; the next transition or
+-- retention sweep continues the work. Returns how many jobs were evicted.
+local function applyRetention(K, P, state, now, budget)
+  local rule = rcall('HMGET', K[1], 'rc:' .. state, 'ra:' .. state)
+  if not rule[1] and not rule[2] then return 0 end
+  local setKey = K[FINISHED_SET[state]]
+  budget = budget or 1000
+  local evicted = 0
+  if rule[2] then
+    local old = rcall('ZRANGEBYSCORE', setKey, '-inf', now - tonumber(rule[2]), 'LIMIT', 0, budget)
+    for _, id in ipairs(old) do evict(K, P, state, id, now) end
+    evicted = #old
+  end
+  if rule[1] and evicted < budget then
+    local excess = rcall('ZCARD', setKey) - tonumber(rule[1])
+    if excess > 0 then
+      if excess > budget - evicted then excess = budget - evicted end
+      local ids = rcall('ZRANGE', setKey, 0, excess - 1)
+      for _, id in ipairs(ids) do evict(K, P, state, id, now) end
+      evicted = evicted + #ids
+    end
+  end
+  return evicted
+end
+local P = ARGV[1]
+local now = nowMs()
+if rcall('EXISTS', KEYS[1]) == 0 then return { 0, 0 } end
+local notBefore = tonumber(rcall('HGET', KEYS[1], 'swp') or '0')
+if now < notBefore then return { 0, 0 } end
+rcall('HSET', KEYS[1], 'swp', now + tonumber(ARGV[2]))
+local budget = tonumber(ARGV[3])
+local evicted = 0
+for _, state in ipairs({ 'completed', 'dead', 'cancelled' }) do
+  if evicted >= budget then break end
+  evicted = evicted + applyRetention(KEYS, P, state, now, budget - evicted)
+end
+flushEvents(KEYS, now)
+return { 1, evicted }
 `,
 } as const;
 
@@ -2893,6 +3142,7 @@ export const scripts = {
   replay,
   setPaused,
   setRetention,
+  sweepRetention,
 } as const;
 
 export type ScriptName = keyof typeof scripts;
