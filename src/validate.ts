@@ -58,7 +58,7 @@ export const Rules = Object.freeze({
     1,
     128,
     '^[^\\u0000-\\u001F\\p{Cs}]*$',
-    '1-128 characters of valid Unicode without control characters (no lone surrogates)',
+    'a non-empty string of at most 128 characters without control characters or lone surrogates',
   ),
   /** Who did something (cancel, retry, replay): recorded with the job. */
   who: textRule(1, 200, WELL_FORMED_PATTERN, `1-200 characters of ${NO_LONE_SURROGATES}`),

@@ -238,7 +238,7 @@ describe.skipIf(!available)('the CLI against Redis', () => {
     );
     const r = await run(['add', 'badbulk', '--file', file, ...redis()]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`${file} line 3: jobs[1].name must be 1-128 characters`);
+    expect(r.stderr).toContain(`${file} line 3: jobs[1].name must be a non-empty string`);
     expect((await backend.counts('badbulk')).waiting).toBe(0);
   });
 });

@@ -62,7 +62,11 @@ describe('the dashboard files', () => {
     expect(queues.headers['content-type']).toMatch(/^application\/json/);
     expectProblem(await t.request('GET', '/queues/mail/jobs/42'), 404, 'RETRACED_ERR_JOB_NOT_FOUND');
     expectProblem(await t.request('GET', '/jobs'), 404, 'RETRACED_ERR_NOT_FOUND');
-    expect((await t.request('POST', '/ui/queues', {})).statusCode).toBe(404);
+    // A dashboard path answers only GET and HEAD: another method is refused (405 with Allow), never the page.
+    const post = await t.request('POST', '/ui/queues', {});
+    expect(post.statusCode).toBe(405);
+    expect(String(post.headers.allow)).toMatch(/GET/);
+    expect(post.headers['content-type']).not.toMatch(/text\/html/);
   });
 
   it('serves the page and its assets without the token, and nothing else', async () => {
