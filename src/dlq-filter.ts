@@ -28,11 +28,6 @@ export interface DlqFilter {
 export const DLQ_FILTER_KEYS = ['reason', 'errorCode', 'name', 'fingerprint', 'from', 'to'] as const;
 export type DlqFilterKey = (typeof DLQ_FILTER_KEYS)[number];
 
-/** Longest error code and job name a filter takes. */
-export const MAX_FILTER_TEXT = 200;
-/** Longest fingerprint a filter takes (a fingerprint is 16 hex digits; 64 leaves room). */
-export const MAX_FILTER_FINGERPRINT = 64;
-
 /** How the library names a filter's fields in errors: `filter.reason`, `filter.from`, … */
 export const filterField = (key: DlqFilterKey): string => `filter.${key}`;
 
