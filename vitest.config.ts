@@ -12,7 +12,10 @@ export default defineConfig({
   test: {
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
-      { extends: true, test: { name: 'memory', include: ['test/memory.test.ts', 'test/memory/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: { name: 'memory', include: ['test/memory.test.ts', 'test/memory/**/*.test.ts'] },
+      },
       { extends: true, test: { name: 'http', include: ['test/http/**/*.test.ts'] } },
       {
         extends: true,

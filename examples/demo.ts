@@ -3,7 +3,14 @@
  * different strategies, fail permanently, dead-letter and get replayed, then each job's attempt
  * history printed as a timeline. No Redis needed.
  */
-import { MemoryBackend, PermanentError, Queue, renderTimeline, TemporaryError, Worker } from '../src/index.js';
+import {
+  MemoryBackend,
+  PermanentError,
+  Queue,
+  renderTimeline,
+  TemporaryError,
+  Worker,
+} from '../src/index.js';
 
 interface Payment {
   readonly customer: string;
@@ -28,17 +35,27 @@ const worker = new Worker<Payment>(
       case 'send-receipt':
         return { sent: true };
       case 'charge-card':
-        if (n <= 2) throw Object.assign(new Error('socket hang up talking to the card gateway'), { code: 'ECONNRESET' });
+        if (n <= 2) {
+          throw Object.assign(new Error('socket hang up talking to the card gateway'), {
+            code: 'ECONNRESET',
+          });
+        }
         return { charged: job.data.amountCents };
       case 'sync-crm':
-        if (n === 1) throw new TemporaryError('CRM rate limit reached', { code: 'RATE_LIMITED', retryAfterMs: 300 });
+        if (n === 1) {
+          throw new TemporaryError('CRM rate limit reached', { code: 'RATE_LIMITED', retryAfterMs: 300 });
+        }
         return { synced: true };
       case 'render-invoice':
-        if (n === 1) await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+        if (n === 1) {
+          await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+        }
         return { pages: 2 };
       case 'import-customer':
         if (!job.data.email?.includes('@')) {
-          throw new PermanentError(`customer ${job.data.customer} has no valid email`, { code: 'INVALID_DATA' });
+          throw new PermanentError(`customer ${job.data.customer} has no valid email`, {
+            code: 'INVALID_DATA',
+          });
         }
         return { imported: job.data.customer };
       case 'notify-webhook':
@@ -85,7 +102,11 @@ await settle();
 
 // A person fixes the bad email and replays the dead import: recorded as a manual attempt.
 const importJob = jobs[4]!;
-await queue.dlq.replay(importJob.id, { by: 'ops@example.com', note: 'fixed the address', patch: { email: 'edsger@example.com' } });
+await queue.dlq.replay(importJob.id, {
+  by: 'ops@example.com',
+  note: 'fixed the address',
+  patch: { email: 'edsger@example.com' },
+});
 await settle();
 
 for (const j of jobs) {

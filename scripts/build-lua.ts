@@ -277,7 +277,9 @@ async function main(argv: readonly string[]): Promise<number> {
         console.error(`build-lua: ${rel} is missing; run \`npm run build:lua\` and commit it.`);
         stale++;
       } else if (current !== content) {
-        console.error(`build-lua: ${rel} is stale (its sources changed); run \`npm run build:lua\` and commit it.`);
+        console.error(
+          `build-lua: ${rel} is stale (its sources changed); run \`npm run build:lua\` and commit it.`,
+        );
         stale++;
       } else {
         console.log(`build-lua: ${rel} is up to date.`);

@@ -49,7 +49,11 @@ export async function buildUi(): Promise<void> {
   const nodeEnv = process.env.NODE_ENV;
   process.env.NODE_ENV = 'production';
   try {
-    await build({ configFile: path.join(root, 'ui', 'vite.config.ts'), mode: 'production', logLevel: 'warn' });
+    await build({
+      configFile: path.join(root, 'ui', 'vite.config.ts'),
+      mode: 'production',
+      logLevel: 'warn',
+    });
   } finally {
     if (nodeEnv === undefined) delete process.env.NODE_ENV;
     else process.env.NODE_ENV = nodeEnv;
@@ -60,7 +64,9 @@ export async function buildUi(): Promise<void> {
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const ifStale = process.argv.includes('--if-stale');
   if (ifStale && !isStale()) process.exit(0);
-  console.log(ifStale ? 'Building the dashboard (dist/ui/ is missing or out of date)…' : 'Building the dashboard…');
+  console.log(
+    ifStale ? 'Building the dashboard (dist/ui/ is missing or out of date)…' : 'Building the dashboard…',
+  );
   await buildUi();
   console.log(`Dashboard built into ${path.relative(process.cwd(), OUT_DIR) || OUT_DIR}`);
 }

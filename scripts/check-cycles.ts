@@ -19,7 +19,9 @@ function tsFiles(root: string, dir = root): string[] {
   for (const entry of readdirSync(dir).sort()) {
     const full = path.join(dir, entry);
     if (statSync(full).isDirectory()) out.push(...tsFiles(root, full));
-    else if (entry.endsWith('.ts') && !entry.endsWith('.d.ts')) out.push(path.relative(root, full).split(path.sep).join('/'));
+    else if (entry.endsWith('.ts') && !entry.endsWith('.d.ts')) {
+      out.push(path.relative(root, full).split(path.sep).join('/'));
+    }
   }
   return out;
 }
@@ -81,11 +83,17 @@ export function findCycles(graph: ReadonlyMap<string, readonly string[]>): strin
     }
   };
   for (const v of [...graph.keys()].sort()) if (!idx.has(v)) visit(v);
-  return components.sort((a, b) => a[0]!.localeCompare(b[0]!)).map((comp) => cycleThrough(graph, new Set(comp), comp[0]!));
+  return components
+    .sort((a, b) => a[0]!.localeCompare(b[0]!))
+    .map((comp) => cycleThrough(graph, new Set(comp), comp[0]!));
 }
 
 /** A shortest path from `start` back to itself inside one component (breadth-first). */
-function cycleThrough(graph: ReadonlyMap<string, readonly string[]>, comp: ReadonlySet<string>, start: string): string[] {
+function cycleThrough(
+  graph: ReadonlyMap<string, readonly string[]>,
+  comp: ReadonlySet<string>,
+  start: string,
+): string[] {
   const prev = new Map<string, string>();
   const queue = [start];
   while (queue.length) {

@@ -136,8 +136,9 @@ function jsonPieces(scope: Scope, node: ts.Expression): Piece[] {
     pieces.push({ lit: '}' });
     return pieces;
   }
-  if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node))
-    {return [{ lit: JSON.stringify(node.text) }];}
+  if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) {
+    return [{ lit: JSON.stringify(node.text) }];
+  }
   if (ts.isNumericLiteral(node)) return [{ lit: String(Number(node.text.replaceAll('_', ''))) }];
   if (node.kind === ts.SyntaxKind.TrueKeyword || node.kind === ts.SyntaxKind.FalseKeyword) {
     return [{ lit: node.getText(scope.file) }];
@@ -161,8 +162,9 @@ function jsonPieces(scope: Scope, node: ts.Expression): Piece[] {
 
 function expression(scope: Scope, node: ts.Expression): Lua {
   if (ts.isParenthesizedExpression(node)) return expression(scope, node.expression);
-  if (ts.isNumericLiteral(node))
-    {return { code: String(Number(node.text.replaceAll('_', ''))), kind: 'number', prec: ATOM };}
+  if (ts.isNumericLiteral(node)) {
+    return { code: String(Number(node.text.replaceAll('_', ''))), kind: 'number', prec: ATOM };
+  }
   if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) {
     return { code: luaString(node.text), kind: jsonSafe(node.text) ? 'text' : 'raw', prec: ATOM };
   }
@@ -265,8 +267,9 @@ function luaValue(scope: Scope, node: ts.Node, value: unknown): string {
   }
   if (typeof value === 'boolean') return String(value);
   if (typeof value === 'string') return luaString(value);
-  if (value === null || typeof value !== 'object')
-    {fail(scope, node, 'a constant must be a number, string or JSON data');}
+  if (value === null || typeof value !== 'object') {
+    fail(scope, node, 'a constant must be a number, string or JSON data');
+  }
   return luaString(JSON.stringify(value));
 }
 

@@ -33,17 +33,34 @@ await new Promise((r) => setTimeout(r, STORY_MS));
 
 const browser = await chromium.launch({
   executablePath,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
 });
 try {
-  const shoot = async (name: string, url: string, options: { dark?: boolean; ready?: (p: Page) => Promise<void> } = {}) => {
+  const shoot = async (
+    name: string,
+    url: string,
+    options: { dark?: boolean; ready?: (p: Page) => Promise<void> } = {},
+  ) => {
     const context = await browser.newContext({
       viewport: { width: 1280, height: 800 },
       colorScheme: options.dark ? 'dark' : 'light',
     });
     const page = await context.newPage();
     await page.goto(`${base}${url}`);
-    await page.getByText(/^(Loading…|Connecting…)$/).first().waitFor({ state: 'detached' }).catch(() => undefined);
+    await page
+      .getByText(/^(Loading…|Connecting…)$/)
+      .first()
+      .waitFor({ state: 'detached' })
+      .catch(() => undefined);
     await options.ready?.(page);
     await page.waitForTimeout(600);
     const file = path.join(outDir, `${name}.png`);
@@ -52,7 +69,10 @@ try {
     await context.close();
   };
   // A job with a story: retried, then done (or dead), with the most attempts.
-  const candidates = [...(await demo.queue.getJobs('completed', { limit: 200 })), ...(await demo.queue.getJobs('dead', { limit: 200 }))];
+  const candidates = [
+    ...(await demo.queue.getJobs('completed', { limit: 200 })),
+    ...(await demo.queue.getJobs('dead', { limit: 200 })),
+  ];
   const story = candidates.sort((a, b) => b.attempts.length - a.attempts.length)[0];
   const [group] = await demo.queue.dlq.groups();
 
@@ -63,15 +83,25 @@ try {
   };
   await shoot('overview', '/', { ready: watch });
   await shoot('overview-dark', '/', { dark: true, ready: watch });
-  await shoot('jobs', `/ui/queues/${DEMO_QUEUE}/jobs?state=completed`, { ready: (p) => p.locator('tr[data-job]').first().waitFor() });
-  if (story) await shoot('job', `/ui/queues/${DEMO_QUEUE}/jobs/${encodeURIComponent(story.id)}`, { ready: (p) => p.locator('li.attempt').first().waitFor() });
-  await shoot('dead-letters', `/ui/queues/${DEMO_QUEUE}/dlq${group ? `?fingerprint=${group.fingerprint}` : ''}`, {
-    ready: async (p) => {
-      await p.locator('tr[data-fingerprint]').first().waitFor();
-      await p.getByLabel('Who (recorded)').fill('ada');
-      await p.getByLabel('Data patch (JSON Merge Patch, optional)').fill('{"email":"edsger@example.com"}');
-    },
+  await shoot('jobs', `/ui/queues/${DEMO_QUEUE}/jobs?state=completed`, {
+    ready: (p) => p.locator('tr[data-job]').first().waitFor(),
   });
+  if (story) {
+    await shoot('job', `/ui/queues/${DEMO_QUEUE}/jobs/${encodeURIComponent(story.id)}`, {
+      ready: (p) => p.locator('li.attempt').first().waitFor(),
+    });
+  }
+  await shoot(
+    'dead-letters',
+    `/ui/queues/${DEMO_QUEUE}/dlq${group ? `?fingerprint=${group.fingerprint}` : ''}`,
+    {
+      ready: async (p) => {
+        await p.locator('tr[data-fingerprint]').first().waitFor();
+        await p.getByLabel('Who (recorded)').fill('ada');
+        await p.getByLabel('Data patch (JSON Merge Patch, optional)').fill('{"email":"edsger@example.com"}');
+      },
+    },
+  );
   await shoot('retry-plan', '/ui/retry-plan', { ready: (p) => p.locator('g.plan-row').first().waitFor() });
 } finally {
   await browser.close();

@@ -211,7 +211,7 @@ export interface ReplayRequest {
 export type ReplayResult =
   | { readonly ok: true; readonly at: number }
   | { readonly ok: false; readonly reason: 'not_found' | 'not_dead' | 'changed'; readonly state?: JobState };
-  // 'not_dead': the job is in a state the request does not accept.
+// 'not_dead': the job is in a state the request does not accept.
 
 export type CancelResult =
   | { readonly ok: true; readonly previous: JobState }
@@ -266,7 +266,11 @@ export interface Backend {
    * step (one round trip on Redis): how a busy worker moves from one job to the next. With
    * `claim.max` 0 it only finishes (a worker closing, or one with no room for more).
    */
-  finishAndClaim(queue: string, reqs: readonly FinishRequest[], claim: ClaimRequest): Promise<[FinishResult[], ClaimResult]>;
+  finishAndClaim(
+    queue: string,
+    reqs: readonly FinishRequest[],
+    claim: ClaimRequest,
+  ): Promise<[FinishResult[], ClaimResult]>;
   /** Recovers jobs whose lease expired; returns how many. */
   recoverStalled(queue: string): Promise<number>;
 

@@ -183,7 +183,11 @@ function custom(
     const known = Object.keys(strategies ?? {}).join(', ') || 'none';
     // Strategies are functions, so they are known only where they were given: the worker that runs
     // the job, or a preview handed them (Queue/Worker `strategies` options, `preview(p, { strategies })`).
-    fail('retry.backoff.name', `the name of a custom strategy passed as strategies to the Worker, the Queue or preview (known: ${known})`, name);
+    fail(
+      'retry.backoff.name',
+      `the name of a custom strategy passed as strategies to the Worker, the Queue or preview (known: ${known})`,
+      name,
+    );
   }
   const { retry, attempt = retry, random, error } = ctx;
   const prevDelayMs = validPrev(ctx.prevDelayMs);

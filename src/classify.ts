@@ -121,10 +121,17 @@ export function resolveClassifyOptions(
  * the codes as configured, sorted, without the default table, which every worker applies under
  * them; and the default class. Small, so the options text interned per queue stays small. Frozen.
  */
-export function storedClassifyOptions(o?: ClassifyOptions | unknown, field = 'classify'): ClassifyOptionsStored {
+export function storedClassifyOptions(
+  o?: ClassifyOptions | unknown,
+  field = 'classify',
+): ClassifyOptionsStored {
   const resolved = resolveClassifyOptions(o, field);
   const given = (o as ClassifyOptions | undefined)?.codes ?? {};
-  const codes = Object.fromEntries(Object.keys(given).sort().map((k) => [k, given[k] as 'temporary' | 'permanent']));
+  const codes = Object.fromEntries(
+    Object.keys(given)
+      .sort()
+      .map((k) => [k, given[k] as 'temporary' | 'permanent']),
+  );
   return Object.freeze({ codes: Object.freeze(codes), default: resolved.default });
 }
 
@@ -142,11 +149,19 @@ function get(v: unknown, key: string): unknown {
  * `instanceof`, or the class's realm-independent brand: a handlers module that imports another
  * copy of retraced (a global CLI, a nested dependency) still throws recognisable signals.
  */
-function isInstance(v: unknown, cls: (abstract new (...args: never[]) => unknown) & { readonly brand?: symbol }): boolean {
+function isInstance(
+  v: unknown,
+  cls: (abstract new (...args: never[]) => unknown) & { readonly brand?: symbol },
+): boolean {
   try {
     if (v instanceof cls) return true;
     const brand = cls.brand;
-    return brand !== undefined && typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[brand] === true;
+    return (
+      brand !== undefined &&
+      typeof v === 'object' &&
+      v !== null &&
+      (v as Record<symbol, unknown>)[brand] === true
+    );
   } catch {
     return false;
   }

@@ -36,13 +36,19 @@ export const filterField = (key: DlqFilterKey): string => `filter.${key}`;
  * epoch, nothing undefined. Idempotent: a resolved filter resolves to itself. `field` names the
  * offending field in a ValidationError (`--code` for the CLI, `querystring.from` for the API).
  */
-export function resolveDlqFilter(filter: DlqFilter, field: (key: DlqFilterKey) => string = filterField): DeadFilter {
+export function resolveDlqFilter(
+  filter: DlqFilter,
+  field: (key: DlqFilterKey) => string = filterField,
+): DeadFilter {
   if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) {
     throw new ValidationError('filter', 'an object', filter);
   }
   for (const k of Object.keys(filter)) {
     if (!(DLQ_FILTER_KEYS as readonly string[]).includes(k)) {
-      throw new ValidationError(field(k as DlqFilterKey), `not a known filter (known: ${DLQ_FILTER_KEYS.join(', ')})`);
+      throw new ValidationError(
+        field(k as DlqFilterKey),
+        `not a known filter (known: ${DLQ_FILTER_KEYS.join(', ')})`,
+      );
     }
   }
   const out: { -readonly [K in keyof DeadFilter]: DeadFilter[K] } = {};

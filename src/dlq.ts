@@ -70,8 +70,13 @@ export interface PurgeReport {
 }
 
 /** The target of a request: exactly one of ids and filter (`{}` matches every dead job). */
-export function bulkTarget(req: { readonly ids?: readonly string[] | undefined; readonly filter?: DlqFilter | undefined }): DlqTarget {
-  if (req.ids !== undefined && req.filter !== undefined) throw new ValidationError('filter', 'absent when ids are given');
+export function bulkTarget(req: {
+  readonly ids?: readonly string[] | undefined;
+  readonly filter?: DlqFilter | undefined;
+}): DlqTarget {
+  if (req.ids !== undefined && req.filter !== undefined) {
+    throw new ValidationError('filter', 'absent when ids are given');
+  }
   if (req.ids !== undefined) return { ids: req.ids };
   if (req.filter !== undefined) return req.filter;
   throw new ValidationError('ids', 'given, or a filter instead ({} matches every dead job)');
@@ -118,7 +123,10 @@ export class DeadLetterQueue {
     const all = await this.#backend.deadGroups(this.#queue.name);
     if (Object.keys(f).length === 0) return all;
     const labels = new Map(all.map((g) => [g.fingerprint, g.label]));
-    const groups = new Map<string, { fingerprint: string; label: string; count: number; firstSeen: number; lastSeen: number }>();
+    const groups = new Map<
+      string,
+      { fingerprint: string; label: string; count: number; firstSeen: number; lastSeen: number }
+    >();
     for (const s of await this.#matching(filter, Number.MAX_SAFE_INTEGER)) {
       const g = groups.get(s.fingerprint);
       if (g) {
@@ -126,7 +134,13 @@ export class DeadLetterQueue {
         g.firstSeen = Math.min(g.firstSeen, s.at);
         g.lastSeen = Math.max(g.lastSeen, s.at);
       } else {
-        groups.set(s.fingerprint, { fingerprint: s.fingerprint, label: labels.get(s.fingerprint) ?? '', count: 1, firstSeen: s.at, lastSeen: s.at });
+        groups.set(s.fingerprint, {
+          fingerprint: s.fingerprint,
+          label: labels.get(s.fingerprint) ?? '',
+          count: 1,
+          firstSeen: s.at,
+          lastSeen: s.at,
+        });
       }
     }
     return [...groups.values()].sort((a, b) => b.count - a.count || b.lastSeen - a.lastSeen);
@@ -159,7 +173,10 @@ export class DeadLetterQueue {
     const r = resolveReplayOptions(options);
     const dryRun = dryRunOf(options.dryRun);
     const most = maxReplayJobs(r.patchBytes);
-    const why = r.patchBytes > 0 ? ` with a patch of ${r.patchBytes} bytes (at most ${MAX_PATCHED_BYTES} bytes of patch per call)` : '';
+    const why =
+      r.patchBytes > 0
+        ? ` with a patch of ${r.patchBytes} bytes (at most ${MAX_PATCHED_BYTES} bytes of patch per call)`
+        : '';
     const { ids, dead } = await this.#resolveTarget(target, options.limit, most, why, DEFAULT_REPLAY_LIMIT);
     const out: BulkReplayResult = { dryRun, matched: ids.length, replayed: [], failed: [] };
     for (const id of ids) {
@@ -174,17 +191,26 @@ export class DeadLetterQueue {
   /** Deletes dead jobs by ids or by filter; per id, purged or why not. `dryRun` deletes nothing. */
   async purgeMany(target: DlqTarget, options: BulkOptions = {}): Promise<BulkPurgeResult> {
     const dryRun = dryRunOf(options.dryRun);
-    const { ids, dead } = await this.#resolveTarget(target, options.limit, MAX_BULK, '', Number.MAX_SAFE_INTEGER);
+    const { ids, dead } = await this.#resolveTarget(
+      target,
+      options.limit,
+      MAX_BULK,
+      '',
+      Number.MAX_SAFE_INTEGER,
+    );
     const candidates = ids.filter((id) => dead.get(id) === undefined);
     const gone = new Set<string>();
     if (!dryRun) {
       for (let i = 0; i < candidates.length; i += CHUNK) {
-        for (const id of await this.#backend.purgeDead(this.#queue.name, candidates.slice(i, i + CHUNK))) gone.add(id);
+        for (const id of await this.#backend.purgeDead(this.#queue.name, candidates.slice(i, i + CHUNK))) {
+          gone.add(id);
+        }
       }
     }
     const out: BulkPurgeResult = { dryRun, matched: ids.length, purged: [], failed: [] };
     for (const id of ids) {
-      const error = dead.get(id) ?? (dryRun || gone.has(id) ? undefined : `job ${id} changed state during the purge`);
+      const error =
+        dead.get(id) ?? (dryRun || gone.has(id) ? undefined : `job ${id} changed state during the purge`);
       if (error === undefined) out.purged.push(id);
       else out.failed.push({ id, error });
     }
@@ -224,12 +250,20 @@ export class DeadLetterQueue {
     const dead = new Map<string, string | undefined>();
     if (typeof target === 'object' && target !== null && 'ids' in target) {
       const list: unknown = target.ids;
-      if (!Array.isArray(list) || list.length === 0 || list.some((id) => typeof id !== 'string' || id === '')) {
+      if (
+        !Array.isArray(list) ||
+        list.length === 0 ||
+        list.some((id) => typeof id !== 'string' || id === '')
+      ) {
         throw new ValidationError('ids', 'a non-empty array of job ids', list);
       }
-      if (limit !== undefined) throw new ValidationError('limit', 'absent when ids are given (it bounds a filter)');
+      if (limit !== undefined) {
+        throw new ValidationError('limit', 'absent when ids are given (it bounds a filter)');
+      }
       const ids = [...new Set(list as string[])];
-      if (ids.length > most) throw new ValidationError('ids', `at most ${most} distinct ids per call${why}`, `${ids.length} ids`);
+      if (ids.length > most) {
+        throw new ValidationError('ids', `at most ${most} distinct ids per call${why}`, `${ids.length} ids`);
+      }
       for (let i = 0; i < ids.length; i += CHUNK) {
         const chunk = ids.slice(i, i + CHUNK);
         const peeks = await this.#backend.peekDead(this.#queue.name, chunk);

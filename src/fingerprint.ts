@@ -33,16 +33,29 @@ const EDGE_AFTER = '(?![A-Za-z0-9])';
 
 const EMAIL_RE = /(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g;
 /** A URL with a path (`scheme://host/…`), or a bare path of one or more segments (`/v1/items/ab12`). */
-const URL_RE = /(?:(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^\s/?#"'<>]*|(?<![\w.~:/-]))\/[^\s"'<>]*[^\s"'<>.,;:!?)\]}]/gi;
+const URL_RE =
+  /(?:(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^\s/?#"'<>]*|(?<![\w.~:/-]))\/[^\s"'<>]*[^\s"'<>.,;:!?)\]}]/gi;
 const HEX_GROUP = '[0-9a-f]{1,4}';
 const HEX_GROUPS = `${HEX_GROUP}(?::${HEX_GROUP}){0,6}`;
 const IPV4 = '(?:\\d{1,3}\\.){3}\\d{1,3}';
 
 /** The rules for text outside URLs, in order (e-mail addresses go first, over the whole message). */
 const PATTERNS: readonly (readonly [RegExp, string])[] = [
-  [new RegExp(`${EDGE_BEFORE}[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}${EDGE_AFTER}`, 'gi'), '<uuid>'],
+  [
+    new RegExp(
+      `${EDGE_BEFORE}[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}${EDGE_AFTER}`,
+      'gi',
+    ),
+    '<uuid>',
+  ],
   // Crockford base32, 26 characters, the first one 0–7 (48-bit time), with a digit.
-  [new RegExp(`${EDGE_BEFORE}(?=[0-9A-Z]*[0-9][0-9A-Z]*${EDGE_AFTER})[0-7][0-9A-HJKMNP-TV-Z]{25}${EDGE_AFTER}`, 'g'), '<ulid>'],
+  [
+    new RegExp(
+      `${EDGE_BEFORE}(?=[0-9A-Z]*[0-9][0-9A-Z]*${EDGE_AFTER})[0-7][0-9A-HJKMNP-TV-Z]{25}${EDGE_AFTER}`,
+      'g',
+    ),
+    '<ulid>',
+  ],
   [/\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b/g, '<time>'],
   // IPv6 with `::` and at least one group (`::1`, `fe80::1%eth0`, `::ffff:10.0.0.1`), or all 8 groups.
   [
@@ -54,7 +67,10 @@ const PATTERNS: readonly (readonly [RegExp, string])[] = [
   ],
   [new RegExp(`(?<![\\d.])${IPV4}(?!\\.?\\d)`, 'g'), '<ip>'],
   [/(?<![\w-])eyJ[\w-]{6,}\.[\w-]{6,}\.[\w-]{6,}/g, '<token>'],
-  [/(?<![A-Za-z0-9])([a-z]{1,12}(?:_[a-z]{1,12})?)_(?=[A-Za-z]*[0-9A-Z])[A-Za-z0-9]{6,}(?![\w-])/g, '$1_<id>'],
+  [
+    /(?<![A-Za-z0-9])([a-z]{1,12}(?:_[a-z]{1,12})?)_(?=[A-Za-z]*[0-9A-Z])[A-Za-z0-9]{6,}(?![\w-])/g,
+    '$1_<id>',
+  ],
   // 8+ hex characters with at least one digit and one letter (all-digit runs are numbers).
   [/\b(?:0x)?(?=[a-f]*\d)(?=\d*[a-f])[0-9a-f]{8,}\b/gi, '<hex>'],
   [new RegExp(`${EDGE_BEFORE}(?=[A-Za-z]*\\d+[A-Za-z]+\\d)[A-Za-z0-9]{8,}${EDGE_AFTER}`, 'g'), '<id>'],

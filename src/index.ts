@@ -3,13 +3,7 @@
  * @module
  */
 export { Queue, defaultMemoryBackend, type AddedJob, type BulkJob } from './queue.js';
-export {
-  Worker,
-  type ActiveJob,
-  type Handler,
-  type WorkerEventMap,
-  type JobEventBase,
-} from './worker.js';
+export { Worker, type ActiveJob, type Handler, type WorkerEventMap, type JobEventBase } from './worker.js';
 export {
   DeadLetterQueue,
   MAX_BULK,
@@ -75,7 +69,15 @@ export {
 export { MemoryBackend, type MemoryBackendOptions } from './backends/memory/memory-backend.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';
 export type { QueueOptions, JobOptions, WorkerOptions } from './options.js';
-export type { Backend, DeadFilter, DeadPeek, DeadSummary, DeadGroupStats, FinishDecision, QueueEvent } from './backend.js';
+export type {
+  Backend,
+  DeadFilter,
+  DeadPeek,
+  DeadSummary,
+  DeadGroupStats,
+  FinishDecision,
+  QueueEvent,
+} from './backend.js';
 export {
   DeadReasons,
   JobStates,

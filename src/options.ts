@@ -13,7 +13,13 @@ import {
   type ResolvedClassifyOptions,
 } from './classify.js';
 import { PayloadTooLargeError, ValidationError } from './errors.js';
-import type { ClassifyOptionsStored, JobOptionsStored, ResolvedRetryPolicy, RetentionSettings, RetryPolicy } from './types.js';
+import type {
+  ClassifyOptionsStored,
+  JobOptionsStored,
+  ResolvedRetryPolicy,
+  RetentionSettings,
+  RetryPolicy,
+} from './types.js';
 import { assertDuration, assertInt, assertJobId, checkText, Rules } from './validate.js';
 
 /** How often a worker (and a server) sweeps retention by default. */
@@ -132,7 +138,9 @@ export interface ResolvedWorkerOptions {
 
 function assertKnownKeys(obj: object, known: readonly string[], field: string): void {
   for (const key of Object.keys(obj)) {
-    if (!known.includes(key)) throw new ValidationError(`${field}.${key}`, `not a known option (known: ${known.join(', ')})`);
+    if (!known.includes(key)) {
+      throw new ValidationError(`${field}.${key}`, `not a known option (known: ${known.join(', ')})`);
+    }
   }
 }
 
@@ -176,7 +184,9 @@ function assertJsonValue(v: unknown, path: string, seen: Set<object>, depth: num
       seen.add(v);
       if (Array.isArray(v)) {
         v.forEach((item, i) => {
-          if (item === undefined) throw new ValidationError(`${path}[${i}]`, 'JSON-serialisable (not undefined)');
+          if (item === undefined) {
+            throw new ValidationError(`${path}[${i}]`, 'JSON-serialisable (not undefined)');
+          }
           assertJsonValue(item, `${path}[${i}]`, seen, depth + 1);
         });
       } else {
@@ -198,7 +208,17 @@ export function resolveQueueOptions(o: QueueOptions | undefined): ResolvedQueueO
   assertObject(opts, 'options');
   assertKnownKeys(
     opts,
-    ['backend', 'retry', 'timeout', 'maxStalls', 'classify', 'retention', 'maxDataBytes', 'maxResultBytes', 'strategies'],
+    [
+      'backend',
+      'retry',
+      'timeout',
+      'maxStalls',
+      'classify',
+      'retention',
+      'maxDataBytes',
+      'maxResultBytes',
+      'strategies',
+    ],
     'options',
   );
   const storedClassify = storedClassifyOptions(opts.classify, 'options.classify');
@@ -208,9 +228,12 @@ export function resolveQueueOptions(o: QueueOptions | undefined): ResolvedQueueO
     maxStalls: opts.maxStalls === undefined ? 3 : assertInt(opts.maxStalls, 'options.maxStalls', 1, 1000),
     classify: resolveClassifyOptions(storedClassify),
     storedClassify,
-    retention: opts.retention === undefined ? undefined : resolveRetention(opts.retention, 'options.retention'),
+    retention:
+      opts.retention === undefined ? undefined : resolveRetention(opts.retention, 'options.retention'),
     maxDataBytes:
-      opts.maxDataBytes === undefined ? 512 * 1024 : assertInt(opts.maxDataBytes, 'options.maxDataBytes', 2, 64 << 20),
+      opts.maxDataBytes === undefined
+        ? 512 * 1024
+        : assertInt(opts.maxDataBytes, 'options.maxDataBytes', 2, 64 << 20),
     maxResultBytes:
       opts.maxResultBytes === undefined
         ? 64 * 1024
@@ -220,7 +243,10 @@ export function resolveQueueOptions(o: QueueOptions | undefined): ResolvedQueueO
 }
 
 /** A name → function table of custom retry strategies (frozen copy; `{}` when undefined). */
-export function resolveStrategies(value: unknown, field = 'strategies'): Readonly<Record<string, CustomStrategy>> {
+export function resolveStrategies(
+  value: unknown,
+  field = 'strategies',
+): Readonly<Record<string, CustomStrategy>> {
   if (value === undefined) return Object.freeze({});
   assertObject(value, field);
   for (const [k, fn] of Object.entries(value)) {
@@ -283,7 +309,9 @@ export function resolveJobOptions(
     retry: opts.retry === undefined ? queue.retry : resolveRetryPolicy(opts.retry, `${field}.retry`),
     timeout: opts.timeout === undefined ? queue.timeout : assertDuration(opts.timeout, `${field}.timeout`),
     maxStalls:
-      opts.maxStalls === undefined ? queue.maxStalls : assertInt(opts.maxStalls, `${field}.maxStalls`, 1, 1000),
+      opts.maxStalls === undefined
+        ? queue.maxStalls
+        : assertInt(opts.maxStalls, `${field}.maxStalls`, 1, 1000),
   };
 }
 
@@ -326,7 +354,8 @@ export function resolveWorkerOptions(
     ],
     'worker options',
   );
-  const concurrency = opts.concurrency === undefined ? 1 : assertInt(opts.concurrency, 'concurrency', 1, 10_000);
+  const concurrency =
+    opts.concurrency === undefined ? 1 : assertInt(opts.concurrency, 'concurrency', 1, 10_000);
   const workerId = checkText(opts.workerId ?? defaultWorkerId(), 'workerId', Rules.workerId);
   const strategies = resolveStrategies(opts.strategies);
   if (opts.random !== undefined && typeof opts.random !== 'function') {

@@ -22,7 +22,16 @@ import {
 import { resolvePage } from './page.js';
 import { assertJobId, assertJobName, assertQueueName, checkNote, checkWho } from './validate.js';
 import { manualRetry, resolveReplayOptions, type ReplayOptions } from './replay.js';
-import { JobStates, type Attempt, type EvictionCounts, type Job, type JobState, type RetentionSettings, type RetryPolicy, type StateCounts } from './types.js';
+import {
+  JobStates,
+  type Attempt,
+  type EvictionCounts,
+  type Job,
+  type JobState,
+  type RetentionSettings,
+  type RetryPolicy,
+  type StateCounts,
+} from './types.js';
 
 let defaultBackend: MemoryBackend | undefined;
 
@@ -43,7 +52,6 @@ export interface BulkJob<Data> {
   readonly data: Data;
   readonly options?: JobOptions;
 }
-
 
 export class Queue<Data = unknown, Result = unknown> {
   readonly name: string;
@@ -94,7 +102,9 @@ export class Queue<Data = unknown, Result = unknown> {
   /** Adds many jobs in one round trip. All are validated first: one bad job means none is added. */
   async addBulk(jobs: readonly BulkJob<Data>[]): Promise<AddedJob[]> {
     if (!Array.isArray(jobs)) throw new ValidationError('jobs', 'an array of { name, data, options? }', jobs);
-    if (jobs.length > 10_000) throw new ValidationError('jobs', 'at most 10000 jobs per call', `${jobs.length} jobs`);
+    if (jobs.length > 10_000) {
+      throw new ValidationError('jobs', 'at most 10000 jobs per call', `${jobs.length} jobs`);
+    }
     return this.#addMany(jobs, 'jobs');
   }
 
@@ -108,7 +118,15 @@ export class Queue<Data = unknown, Result = unknown> {
       if (j.options === undefined) {
         // The common case: the queue's defaults, resolved and serialised once.
         const d = (this.#defaults ??= this.#resolveDefaults());
-        return { id: undefined, name: j.name, data, opts: d.opts, maxStalls: d.maxStalls, delayMs: 0, runAt: undefined };
+        return {
+          id: undefined,
+          name: j.name,
+          data,
+          opts: d.opts,
+          maxStalls: d.maxStalls,
+          delayMs: 0,
+          runAt: undefined,
+        };
       }
       const o = resolveJobOptions(j.options, this.options, at('options'));
       return {
@@ -148,7 +166,9 @@ export class Queue<Data = unknown, Result = unknown> {
 
   /** Jobs in one state, a page at a time (finished states: most recent first). */
   async getJobs(state: JobState, page: Partial<Page> = {}): Promise<Job<Data, Result>[]> {
-    if (!JobStates.includes(state)) throw new ValidationError('state', `one of ${JobStates.join(', ')}`, state);
+    if (!JobStates.includes(state)) {
+      throw new ValidationError('state', `one of ${JobStates.join(', ')}`, state);
+    }
     const p = resolvePage(page);
     await this.ready();
     return (await this.backend.listJobs(this.name, state, p)) as Job<Data, Result>[];
@@ -212,7 +232,10 @@ export class Queue<Data = unknown, Result = unknown> {
    * found in `options.strategies` (given here), then the queue's `strategies` option, then those of
    * the Workers created on this queue object; an unknown one throws a ValidationError naming them.
    */
-  preview(policy?: RetryPolicy, options: { strategies?: Readonly<Record<string, CustomStrategy>> } = {}): PolicyPreview {
+  preview(
+    policy?: RetryPolicy,
+    options: { strategies?: Readonly<Record<string, CustomStrategy>> } = {},
+  ): PolicyPreview {
     const resolved = policy === undefined ? this.options.retry : resolveRetryPolicy(policy, 'policy');
     const given = resolveStrategies(options?.strategies, 'options.strategies');
     return previewPolicy(resolved, { strategies: { ...this.#strategies, ...given } });

@@ -52,7 +52,6 @@ export function resolveReplayOptions(o: ReplayOptions): ResolvedReplay {
   return { by, note, patch: o.patch, patchBytes: patchText === undefined ? 0 : Buffer.byteLength(patchText) };
 }
 
-
 /** The job's data with the patch applied, as stored, and the diff to record; throws as the replay would. */
 export function patchData(job: Job, r: ResolvedReplay, maxDataBytes: number): { data: string; diff: string } {
   const data = toJson(mergePatch(job.data, r.patch), 'patch (applied to data)', maxDataBytes);
@@ -64,7 +63,12 @@ export function patchData(job: Job, r: ResolvedReplay, maxDataBytes: number): { 
  * Optimistic: re-reads and retries if the job changed between the read and the transition.
  * @internal
  */
-export async function manualRetry(queue: DlqQueueRef, id: string, r: ResolvedReplay, alsoScheduled: boolean): Promise<Job> {
+export async function manualRetry(
+  queue: DlqQueueRef,
+  id: string,
+  r: ResolvedReplay,
+  alsoScheduled: boolean,
+): Promise<Job> {
   const expected = alsoScheduled ? 'dead or scheduled' : 'dead';
   for (let tries = 0; ; tries++) {
     const job = await queue.backend.getJob(queue.name, id);

@@ -18,7 +18,12 @@ export type Backoff =
   /** The same delay every time. */
   | { readonly type: 'fixed'; readonly delayMs: number }
   /** `delayMs + stepMs × (k − 1)` for the k-th retry of the phase; `stepMs` defaults to `delayMs`. */
-  | { readonly type: 'linear'; readonly delayMs: number; readonly stepMs?: number; readonly maxDelayMs?: number }
+  | {
+      readonly type: 'linear';
+      readonly delayMs: number;
+      readonly stepMs?: number;
+      readonly maxDelayMs?: number;
+    }
   /** `delayMs × factor^(k − 1)`, capped at `maxDelayMs`, then jittered. `factor` defaults to 2. */
   | {
       readonly type: 'exponential';
@@ -46,8 +51,7 @@ export interface RetryPhase {
  * @example { phases: [{ retries: 2, backoff: { type: 'immediate' } }, { retries: 5, backoff: { type: 'exponential', delayMs: 1000 } }] }
  */
 export type RetryPolicy =
-  | { readonly attempts: number; readonly backoff?: Backoff }
-  | { readonly phases: readonly RetryPhase[] };
+  { readonly attempts: number; readonly backoff?: Backoff } | { readonly phases: readonly RetryPhase[] };
 
 /** The one internal shape of a policy: always phases. `maxAttempts = 1 + Σ retries`. */
 export interface ResolvedRetryPolicy {
@@ -240,4 +244,8 @@ export interface RetentionSettings {
 }
 
 /** Evictions by retention, counted per state. */
-export type EvictionCounts = { readonly completed: number; readonly dead: number; readonly cancelled: number };
+export type EvictionCounts = {
+  readonly completed: number;
+  readonly dead: number;
+  readonly cancelled: number;
+};

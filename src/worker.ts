@@ -10,15 +10,34 @@ import { randomBytes } from 'node:crypto';
 
 import type { Backend, ClaimedJob, ClaimResult, FinishRequest, FinishResult } from './backend.js';
 import { classifyError, serializeError, type ResolvedClassifyOptions } from './classify.js';
-import { decideAfterFailure, INTERRUPTED_CLASSIFICATION, interruptedDecision, jobClassifier, jobResultLimit } from './decide.js';
+import {
+  decideAfterFailure,
+  INTERRUPTED_CLASSIFICATION,
+  interruptedDecision,
+  jobClassifier,
+  jobResultLimit,
+} from './decide.js';
 import { errorFingerprint, fingerprintLabel } from './fingerprint.js';
 import { formatDuration } from './duration.js';
-import { BackendClosedError, LeaseLostError, TimeoutError, ValidationError, WorkerClosingError } from './errors.js';
+import {
+  BackendClosedError,
+  LeaseLostError,
+  TimeoutError,
+  ValidationError,
+  WorkerClosingError,
+} from './errors.js';
 import { ServerClock, type ClaimTrip } from './server-clock.js';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './options.js';
 import type { Queue } from './queue.js';
 import { RetentionSweeper } from './retention-sweeper.js';
-import type { Attempt, AttemptTrigger, ErrorClass, ErrorInfo, JobOptionsStored, ManualTrigger } from './types.js';
+import type {
+  Attempt,
+  AttemptTrigger,
+  ErrorClass,
+  ErrorInfo,
+  JobOptionsStored,
+  ManualTrigger,
+} from './types.js';
 
 /** What a handler receives. */
 export interface ActiveJob<Data = unknown> {
@@ -44,7 +63,10 @@ export interface ActiveJob<Data = unknown> {
  * A job's handler. `signal` (also `job.signal`) fires on timeout, lease loss or shutdown. A handler
  * declared with exactly one parameter is called without the second argument: read `job.signal`.
  */
-export type Handler<Data = unknown, Result = unknown> = (job: ActiveJob<Data>, signal: AbortSignal) => Promise<Result> | Result;
+export type Handler<Data = unknown, Result = unknown> = (
+  job: ActiveJob<Data>,
+  signal: AbortSignal,
+) => Promise<Result> | Result;
 
 export interface JobEventBase {
   readonly id: string;
@@ -129,7 +151,8 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
   #stallTimer: NodeJS.Timeout | undefined;
   /** Applies the queue's retention rules on time (age rules of a quiet queue). */
   readonly #sweeper: RetentionSweeper;
-  #pendingFinish: { req: FinishRequest; resolve: (r: FinishResult) => void; reject: (e: unknown) => void }[] = [];
+  #pendingFinish: { req: FinishRequest; resolve: (r: FinishResult) => void; reject: (e: unknown) => void }[] =
+    [];
   /** Slots reserved by claims in flight (the main loop's, or one riding on a finish). */
   #claiming = 0;
   /** Parsed job options by their JSON text: most jobs of a queue share one. */
@@ -148,7 +171,9 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
 
   constructor(queue: Queue<Data, Result>, handler: Handler<Data, Result>, options?: WorkerOptions) {
     super();
-    if (typeof handler !== 'function') throw new ValidationError('handler', 'a function (job, signal) => result', handler);
+    if (typeof handler !== 'function') {
+      throw new ValidationError('handler', 'a function (job, signal) => result', handler);
+    }
     this.queue = queue;
     const defaultId = (): string => `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.options = resolveWorkerOptions(options, defaultId, queue.options.strategies);
@@ -255,7 +280,8 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
         this.#drainedEmitted = true;
         this.emit('drained');
       }
-      const wait = res.paused || res.nextWakeInMs === undefined ? idleCheckMs : Math.min(idleCheckMs, res.nextWakeInMs);
+      const wait =
+        res.paused || res.nextWakeInMs === undefined ? idleCheckMs : Math.min(idleCheckMs, res.nextWakeInMs);
       if (wait <= 0) continue;
       try {
         await this.#backend.waitForWork(this.queue.name, wait, this.#closeAc.signal);
@@ -303,7 +329,11 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
 
   /** Starts held jobs while slots are free; drops those whose lease was lost meanwhile. */
   #startBuffered(): void {
-    while (this.#buffer.length > 0 && this.#running < this.options.concurrency && !this.#closeAc.signal.aborted) {
+    while (
+      this.#buffer.length > 0 &&
+      this.#running < this.options.concurrency &&
+      !this.#closeAc.signal.aborted
+    ) {
       const entry = this.#buffer.shift() as InFlight;
       if (entry.leaseLost) {
         this.#forget(entry);
@@ -412,7 +442,9 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
       // job.signal: most never do, and an AbortController per job is a measurable share of a
       // short job's cost.
       const handler = this.#handler;
-      return handler.length === 1 ? handler(job, undefined as unknown as AbortSignal) : handler(job, signalOf(entry));
+      return handler.length === 1
+        ? handler(job, undefined as unknown as AbortSignal)
+        : handler(job, signalOf(entry));
     };
 
     let timer: NodeJS.Timeout | undefined;
@@ -465,12 +497,30 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     let req: FinishRequest;
     if (outcome === 'succeeded') {
       const limit = this.#opts(c.opts).maxResultBytes;
-      req = { id: c.id, attempt: c.attempt, workerId: this.id, heldMs, outcome, result: resultJson(result, limit), decision: { action: 'done' } };
+      req = {
+        id: c.id,
+        attempt: c.attempt,
+        workerId: this.id,
+        heldMs,
+        outcome,
+        result: resultJson(result, limit),
+        decision: { action: 'done' },
+      };
     } else if (outcome === 'interrupted') {
       // Given back on shutdown: not the job's fault, so no classification and no budget spent.
       const error = serializeError(thrown);
       const { errorClass, rule } = INTERRUPTED_CLASSIFICATION;
-      req = { id: c.id, attempt: c.attempt, workerId: this.id, heldMs, outcome, error, errorClass, rule, decision: interruptedDecision() };
+      req = {
+        id: c.id,
+        attempt: c.attempt,
+        workerId: this.id,
+        heldMs,
+        outcome,
+        error,
+        errorClass,
+        rule,
+        decision: interruptedDecision(),
+      };
       this.emit('failed', { ...base, error, errorClass, rule, outcome });
     } else {
       const error = serializeError(thrown);
@@ -496,7 +546,9 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
         rule: cls.rule,
         ...(settings.classifiedBy === 'worker' ? { classifiedBy: 'worker' as const } : {}),
         // The fingerprint groups the dead-letter queue: only a dead-letter needs it.
-        ...(decision.action === 'dead' ? { fingerprint: errorFingerprint(error), fingerprintLabel: fingerprintLabel(error) } : {}),
+        ...(decision.action === 'dead'
+          ? { fingerprint: errorFingerprint(error), fingerprintLabel: fingerprintLabel(error) }
+          : {}),
         decision,
       };
       if (this.listenerCount('failed') > 0) {
@@ -521,7 +573,14 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
         this.emit('completed', { ...base, result, durationMs: performance.now() - entry.startedLocal });
       }
     } else if (d.action === 'retry') {
-      if (this.listenerCount('retrying') > 0) this.emit('retrying', { ...base, delayMs: d.delayMs, nextDueAt: res.nextDueAt ?? 0, explanation: d.explanation });
+      if (this.listenerCount('retrying') > 0) {
+        this.emit('retrying', {
+          ...base,
+          delayMs: d.delayMs,
+          nextDueAt: res.nextDueAt ?? 0,
+          explanation: d.explanation,
+        });
+      }
     } else {
       this.emit('dead', { ...base, reason: d.reason, explanation: d.explanation });
     }
@@ -609,7 +668,10 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     entries.forEach((e, i) => {
       if (held[i] || e.settled) return;
       e.leaseLost = true;
-      abortEntry(e, new LeaseLostError(`lease on job ${e.claimed.id} lost (expired and recovered, or cancelled)`));
+      abortEntry(
+        e,
+        new LeaseLostError(`lease on job ${e.claimed.id} lost (expired and recovered, or cancelled)`),
+      );
       this.emit('lease-lost', { id: e.claimed.id, name: e.claimed.name, attempt: e.claimed.attempt });
     });
   }
@@ -648,7 +710,12 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
       e.done = (
         e.leaseLost
           ? Promise.resolve()
-          : this.#report(e, 'interrupted', undefined, new WorkerClosingError('worker closed before the job started'))
+          : this.#report(
+              e,
+              'interrupted',
+              undefined,
+              new WorkerClosingError('worker closed before the job started'),
+            )
       )
         .catch((err: unknown) => this.#error(err))
         .finally(() => this.#forget(e));
@@ -657,15 +724,25 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     if (this.#inflight.size > 0) {
       const finished = await Promise.race([all().then(() => true), delay(timeoutMs).then(() => false)]);
       if (!finished) {
-        for (const e of this.#inflight.values()) abortEntry(e, new WorkerClosingError('worker closing: deadline reached'));
-        const settled = await Promise.race([all().then(() => true), delay(Math.min(1000, timeoutMs)).then(() => false)]);
+        for (const e of this.#inflight.values()) {
+          abortEntry(e, new WorkerClosingError('worker closing: deadline reached'));
+        }
+        const settled = await Promise.race([
+          all().then(() => true),
+          delay(Math.min(1000, timeoutMs)).then(() => false),
+        ]);
         if (!settled) {
           await Promise.allSettled(
             [...this.#inflight.values()]
               .filter((e) => !e.settled)
               .map((e) => {
                 e.settled = true;
-                return this.#report(e, 'interrupted', undefined, new WorkerClosingError('worker closed before the attempt finished'));
+                return this.#report(
+                  e,
+                  'interrupted',
+                  undefined,
+                  new WorkerClosingError('worker closed before the attempt finished'),
+                );
               }),
           );
         }

@@ -1,6 +1,5 @@
 import { afterAll } from 'vitest';
 
-
 import { RedisBackend } from '../src/backends/redis/redis-backend.js';
 import { runBackendConformance } from './conformance/index.js';
 import { cleanupKeys, describeRedis, redisUrl, uniquePrefix } from './helpers/redis.js';

@@ -5,12 +5,25 @@
  * @module
  */
 import type { Backend, DeadGroupStats, DeadSummary } from '../backend.js';
-import type { BulkReplayResult, DlqPurgeRequest, DlqReplayRequest, PurgeReport, ReplayOptions } from '../dlq.js';
+import type {
+  BulkReplayResult,
+  DlqPurgeRequest,
+  DlqReplayRequest,
+  PurgeReport,
+  ReplayOptions,
+} from '../dlq.js';
 import { JobNotFoundError, ValidationError } from '../errors.js';
 import { Queue, type AddedJob, type BulkJob } from '../queue.js';
 import { summariseJob, type JobSummary } from '../summary.js';
 import type { Job, JobState } from '../types.js';
-import { LIST_ORDER, type Client, type DlqFilterData, type JobQuery, type Page, type QueueInfo } from './client.js';
+import {
+  LIST_ORDER,
+  type Client,
+  type DlqFilterData,
+  type JobQuery,
+  type Page,
+  type QueueInfo,
+} from './client.js';
 
 export class DirectClient implements Client {
   readonly target: string;

@@ -5,7 +5,13 @@
  * @module
  */
 import type { DeadGroupStats, DeadSummary } from '../backend.js';
-import type { BulkReplayResult, DlqPurgeRequest, DlqReplayRequest, PurgeReport, ReplayOptions } from '../dlq.js';
+import type {
+  BulkReplayResult,
+  DlqPurgeRequest,
+  DlqReplayRequest,
+  PurgeReport,
+  ReplayOptions,
+} from '../dlq.js';
 import { resolveDlqFilter, type DlqFilter } from '../dlq-filter.js';
 import { ValidationError } from '../errors.js';
 import type { JobOptions } from '../options.js';

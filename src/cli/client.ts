@@ -7,7 +7,13 @@
  * @module
  */
 import type { DeadFilter, DeadGroupStats, DeadSummary } from '../backend.js';
-import type { BulkReplayResult, DlqPurgeRequest, DlqReplayRequest, PurgeReport, ReplayOptions } from '../dlq.js';
+import type {
+  BulkReplayResult,
+  DlqPurgeRequest,
+  DlqReplayRequest,
+  PurgeReport,
+  ReplayOptions,
+} from '../dlq.js';
 import type { AddedJob, BulkJob } from '../queue.js';
 import type { JobSummary } from '../summary.js';
 import type { Job, JobState, StateCounts } from '../types.js';

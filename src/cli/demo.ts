@@ -226,7 +226,11 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     demoJob('notify-webhook').options,
   );
   // And one that recovers on its 4th attempt, so both retry phases show in its timeline.
-  await queue.add('notify-webhook', { customer: 'grace', recoverAfter: 3 }, demoJob('notify-webhook').options);
+  await queue.add(
+    'notify-webhook',
+    { customer: 'grace', recoverAfter: 3 },
+    demoJob('notify-webhook').options,
+  );
 
   const rate = options.rate ?? 2;
   const maxJobs = options.maxJobs ?? 5000;

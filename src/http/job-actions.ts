@@ -47,7 +47,11 @@ async function act(queue: Queue, action: JobAction, id: string, r: ActionRequest
   else await queue.retryNow(id, { by: r.by, ...note });
 }
 
-export async function runJobAction(queue: Queue, action: JobAction, r: ActionRequest): Promise<ActionOutcome> {
+export async function runJobAction(
+  queue: Queue,
+  action: JobAction,
+  r: ActionRequest,
+): Promise<ActionOutcome> {
   const ids = [...new Set(r.ids)];
   const done: string[] = [];
   const failed: { id: string; error: string }[] = [];

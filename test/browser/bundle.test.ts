@@ -17,7 +17,10 @@ describe('the built dashboard', () => {
     const assets = path.join(UI_DIR, 'assets');
     const js = readdirSync(assets).filter((f) => f.endsWith('.js'));
     expect(js.length).toBeGreaterThan(0);
-    const gzipped = js.reduce((sum, f) => sum + gzipSync(readFileSync(path.join(assets, f)), { level: 9 }).length, 0);
+    const gzipped = js.reduce(
+      (sum, f) => sum + gzipSync(readFileSync(path.join(assets, f)), { level: 9 }).length,
+      0,
+    );
     console.log(`dashboard JavaScript: ${js.length} file(s), ${(gzipped / 1024).toFixed(1)} KB gzipped`);
     expect(gzipped).toBeLessThanOrEqual(MAX_GZIPPED_JS);
   });

@@ -76,7 +76,10 @@ describe.skipIf(!hasChromium())('dashboard in chromium (memory backend)', () => 
     server.worker('mail', async (job) => {
       if (job.name === 'welcome') throw new PermanentError('mailbox does not exist', { code: 'EINVALID' });
     });
-    await until(() => q.getJob(id), (j) => j?.state === 'dead');
+    await until(
+      () => q.getJob(id),
+      (j) => j?.state === 'dead',
+    );
 
     const response = await page.goto(`${server.url}/`);
     expect(response?.headers()['content-security-policy']).toMatch(/script-src 'self'/);
@@ -113,7 +116,10 @@ describe.skipIf(!hasChromium())('dashboard in chromium (memory backend)', () => 
       if (runs <= 2) throw Object.assign(new Error(`gateway down ${runs}`), { code: 'ECONNRESET' });
       return { charged: true };
     });
-    await until(() => q.getJob(id), (j) => j?.state === 'completed');
+    await until(
+      () => q.getJob(id),
+      (j) => j?.state === 'completed',
+    );
 
     await page.goto(`${server.url}/ui/queues/pay/jobs/${id}`);
     const attempts = page.locator('li.attempt');
@@ -166,9 +172,9 @@ describe.skipIf(!hasChromium())('dashboard in chromium (memory backend)', () => 
     expect((await q.getJob(a.id))?.state).toBe('scheduled');
 
     await page.getByRole('button', { name: 'Confirm: cancel 2 jobs' }).click();
-    await expect.poll(() => page.getByRole('status').filter({ hasText: 'done for' }).textContent()).toContain(
-      'Cancel: done for 2 of 2 jobs',
-    );
+    await expect
+      .poll(() => page.getByRole('status').filter({ hasText: 'done for' }).textContent())
+      .toContain('Cancel: done for 2 of 2 jobs');
     const cancelled = await q.getJob(a.id);
     expect(cancelled?.state).toBe('cancelled');
     expect(cancelled?.cancelled).toMatchObject({ by: 'ops-alice', reason: 'campaign stopped' });
@@ -184,7 +190,12 @@ describe.skipIf(!hasChromium())('dashboard in chromium (memory backend)', () => 
       const data = job.data as { to: string };
       if (!data.to.includes('@')) throw new PermanentError(`no mailbox ${data.to}`, { code: 'EINVALID' });
     });
-    for (const id of ids) await until(() => q.getJob(id), (j) => j?.state === 'dead');
+    for (const id of ids) {
+      await until(
+        () => q.getJob(id),
+        (j) => j?.state === 'dead',
+      );
+    }
     const fingerprint = (await q.getJob(ids[0]!))!.dead!.fingerprint;
 
     await page.goto(`${server.url}/ui/queues/mail/dlq`);
@@ -198,21 +209,26 @@ describe.skipIf(!hasChromium())('dashboard in chromium (memory backend)', () => 
 
     await page.getByLabel('Who (recorded)').fill('ops-bob');
     await page.getByLabel('Note', { exact: true }).fill('fixed the address');
-    await page.getByLabel('Data patch (JSON Merge Patch, optional)').fill('{"to":"ada@example.com","tries":null}');
+    await page
+      .getByLabel('Data patch (JSON Merge Patch, optional)')
+      .fill('{"to":"ada@example.com","tries":null}');
     const diff = page.locator('table.diff');
     await expect.poll(() => diff.textContent()).toContain('data.to');
     expect(await diff.textContent()).toContain('data.tries');
     await page.getByRole('button', { name: 'Replay… (dry run)' }).click();
-    await expect.poll(() => page.getByRole('region', { name: 'Dry run result' }).textContent()).toContain(
-      'would apply to 2 dead jobs of 2',
-    );
+    await expect
+      .poll(() => page.getByRole('region', { name: 'Dry run result' }).textContent())
+      .toContain('would apply to 2 dead jobs of 2');
     expect((await q.getJob(ids[0]!))?.state).toBe('dead');
     await page.getByRole('button', { name: 'Confirm: replay 2 jobs' }).click();
-    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Replayed' }).textContent()).toContain(
-      'Replayed 2 of 2 jobs',
-    );
+    await expect
+      .poll(() => page.getByRole('status').filter({ hasText: 'Replayed' }).textContent())
+      .toContain('Replayed 2 of 2 jobs');
     for (const id of ids) {
-      const job = await until(() => q.getJob(id), (j) => j?.state === 'completed');
+      const job = await until(
+        () => q.getJob(id),
+        (j) => j?.state === 'completed',
+      );
       const manual = job?.attempts.at(-1)?.manual;
       expect(manual).toMatchObject({ by: 'ops-bob', note: 'fixed the address' });
       expect(manual?.patch?.map((c) => c.path).sort()).toEqual(['data.to', 'data.tries']);
@@ -230,7 +246,9 @@ describe.skipIf(!hasChromium())('dashboard in chromium (memory backend)', () => 
     await page.goto(`${server.url}/`);
     await page.getByLabel('API token').fill('wrong-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('The server refused this token (401)');
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toContain('The server refused this token (401)');
 
     const requests: string[] = [];
     page.on('request', (r) => requests.push(r.url()));
@@ -255,12 +273,22 @@ describe.skipIf(!hasChromium())('dashboard in chromium (memory backend)', () => 
       e.stack = `Error: ${script}\n    at ${img}`;
       throw e;
     });
-    await until(() => q.getJob(id), (j) => j?.state === 'dead');
+    await until(
+      () => q.getJob(id),
+      (j) => j?.state === 'dead',
+    );
 
-    for (const path of [`/ui/queues/xss/jobs/${id}`, '/ui/queues/xss/jobs?state=dead', '/ui/queues/xss/dlq', '/']) {
+    for (const path of [
+      `/ui/queues/xss/jobs/${id}`,
+      '/ui/queues/xss/jobs?state=dead',
+      '/ui/queues/xss/dlq',
+      '/',
+    ]) {
       await page.goto(`${server.url}${path}`);
       await settled(page);
-      await expect.poll(() => page.locator('main').textContent()).toMatch(path === '/' ? /xss/ : /<img src=x onerror=/);
+      await expect
+        .poll(() => page.locator('main').textContent())
+        .toMatch(path === '/' ? /xss/ : /<img src=x onerror=/);
       expect(await page.locator('main img').count()).toBe(0);
       expect(await page.locator('main script').count()).toBe(0);
     }

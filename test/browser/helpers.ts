@@ -27,9 +27,19 @@ export function hasChromium(): boolean {
   if (available === undefined) {
     available = existsSync(CHROMIUM);
     if (!available) {
-      const ci = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false' && process.env.CI !== '0';
-      if (ci) throw new Error(`chromium not found at ${CHROMIUM}, and CI is set: the browser suites must run in CI (.ci/run installs it)`);
-      console.warn(`[tests] chromium not found at ${CHROMIUM}: the browser suites are SKIPPED (apt-get install chromium to run them)`);
+      const ci =
+        process.env.CI !== undefined &&
+        process.env.CI !== '' &&
+        process.env.CI !== 'false' &&
+        process.env.CI !== '0';
+      if (ci) {
+        throw new Error(
+          `chromium not found at ${CHROMIUM}, and CI is set: the browser suites must run in CI (.ci/run installs it)`,
+        );
+      }
+      console.warn(
+        `[tests] chromium not found at ${CHROMIUM}: the browser suites are SKIPPED (apt-get install chromium to run them)`,
+      );
     }
   }
   return available;
@@ -57,14 +67,22 @@ export interface TestServer {
   readonly backend: Backend;
   queue(name: string): Queue;
   /** A worker on `queue`, closed with the server. */
-  worker(queue: string, handler: ConstructorParameters<typeof Worker>[1], options?: ConstructorParameters<typeof Worker>[2]): Worker;
+  worker(
+    queue: string,
+    handler: ConstructorParameters<typeof Worker>[1],
+    options?: ConstructorParameters<typeof Worker>[2],
+  ): Worker;
   close(): Promise<void>;
 }
 
 /** The API and the built dashboard on 127.0.0.1 and a free port. */
 export async function startServer(options: { token?: string; backend?: Backend } = {}): Promise<TestServer> {
   const backend = options.backend ?? new MemoryBackend();
-  const app = await buildApp({ backend, ui: UI_DIR, ...(options.token !== undefined ? { token: options.token } : {}) });
+  const app = await buildApp({
+    backend,
+    ui: UI_DIR,
+    ...(options.token !== undefined ? { token: options.token } : {}),
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;

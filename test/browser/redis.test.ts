@@ -32,7 +32,11 @@ suite('dashboard in chromium (Redis backend)', () => {
 
   it('shows the queue and a retried job its three attempts, live', async () => {
     const q = server.queue('pay');
-    const { id } = await q.add('charge', { amount: 5 }, { retry: { attempts: 3, backoff: { type: 'fixed', delayMs: 300 } } });
+    const { id } = await q.add(
+      'charge',
+      { amount: 5 },
+      { retry: { attempts: 3, backoff: { type: 'fixed', delayMs: 300 } } },
+    );
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(`${server.url}/`);
     await expect.poll(() => page.locator('tr[data-queue="pay"]').count()).toBe(1);

@@ -192,9 +192,13 @@ describe('output into a closed pipe', () => {
   it('exits 0 without a stack trace when stdout is closed', async () => {
     const { spawn } = await import('node:child_process');
     const { BIN } = await import('./run.js');
-    const child = spawn(process.execPath, [BIN, 'retry-plan', '--policy', '{"attempts":50,"backoff":{"type":"exponential","delayMs":1000}}'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'retry-plan', '--policy', '{"attempts":50,"backoff":{"type":"exponential","delayMs":1000}}'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     child.stdout.destroy();
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

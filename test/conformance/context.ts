@@ -58,7 +58,9 @@ export async function waitForState<D, R>(
     const job = await queue.getJob(id);
     if (job && wanted.includes(job.state)) return job;
     if (Date.now() > deadline) {
-      expect.fail(`job ${id} did not reach ${wanted.join('|')} within ${timeoutMs} ms (now ${job?.state ?? 'missing'})`);
+      expect.fail(
+        `job ${id} did not reach ${wanted.join('|')} within ${timeoutMs} ms (now ${job?.state ?? 'missing'})`,
+      );
     }
     await sleep(5);
   }

@@ -71,7 +71,10 @@ export function deliveryCases(h: Harness): void {
           },
         });
         // It never loops: nothing to claim, and a live worker never sees it.
-        expect((await h.backend.claim(q.name, { workerId: CRASHED, leaseMs: 100, max: 1, exclusiveOk: true })).jobs).toEqual([]);
+        expect(
+          (await h.backend.claim(q.name, { workerId: CRASHED, leaseMs: 100, max: 1, exclusiveOk: true }))
+            .jobs,
+        ).toEqual([]);
         let ran = 0;
         h.worker(q, () => void ran++, { leaseMs: 200, idleCheckMs: 20 });
         await sleep(100);
@@ -111,7 +114,12 @@ export function deliveryCases(h: Harness): void {
         const stale = await crashedClaim(q, id);
         await sleep(150);
         expect(await h.backend.recoverStalled(q.name)).toBe(1);
-        const next = await h.backend.claim(q.name, { workerId: 'second-worker', leaseMs: 5000, max: 1, exclusiveOk: true });
+        const next = await h.backend.claim(q.name, {
+          workerId: 'second-worker',
+          leaseMs: 5000,
+          max: 1,
+          exclusiveOk: true,
+        });
         expect(next.jobs.map((j) => j.id)).toEqual([id]);
         const fresh = next.jobs[0]?.attempt ?? NaN;
         expect(fresh).not.toBe(stale);
@@ -209,9 +217,21 @@ export function deliveryCases(h: Harness): void {
       it('is applied once: the repeat (a resend after a lost reply) is answered ok and records nothing', async () => {
         const q = h.queue();
         const { id } = await q.add('once', null);
-        const res = await h.backend.claim(q.name, { workerId: 'w-resend', leaseMs: 5000, max: 1, exclusiveOk: true });
+        const res = await h.backend.claim(q.name, {
+          workerId: 'w-resend',
+          leaseMs: 5000,
+          max: 1,
+          exclusiveOk: true,
+        });
         const attempt = res.jobs[0]!.attempt;
-        const req = { id, attempt, workerId: 'w-resend', outcome: 'succeeded' as const, result: '"r"', decision: { action: 'done' as const } };
+        const req = {
+          id,
+          attempt,
+          workerId: 'w-resend',
+          outcome: 'succeeded' as const,
+          result: '"r"',
+          decision: { action: 'done' as const },
+        };
         const [first] = await finishOnly(h.backend, q.name, [req]);
         const [again] = await finishOnly(h.backend, q.name, [req]);
         expect(first).toMatchObject({ ok: true, state: 'completed' });
@@ -228,12 +248,24 @@ export function deliveryCases(h: Harness): void {
       it('after its lease was recovered, a late result is still refused', async () => {
         const q = h.queue();
         const { id } = await q.add('late', null);
-        const res = await h.backend.claim(q.name, { workerId: 'w-slow', leaseMs: 50, max: 1, exclusiveOk: true });
+        const res = await h.backend.claim(q.name, {
+          workerId: 'w-slow',
+          leaseMs: 50,
+          max: 1,
+          exclusiveOk: true,
+        });
         const attempt = res.jobs[0]!.attempt;
         await sleep(80);
         expect(await h.backend.recoverStalled(q.name)).toBe(1);
         const [late] = await finishOnly(h.backend, q.name, [
-          { id, attempt, workerId: 'w-slow', outcome: 'succeeded', result: 'null', decision: { action: 'done' } },
+          {
+            id,
+            attempt,
+            workerId: 'w-slow',
+            outcome: 'succeeded',
+            result: 'null',
+            decision: { action: 'done' },
+          },
         ]);
         expect(late).toEqual({ ok: false, reason: 'stale' });
         const job = await q.getJob(id);
@@ -338,7 +370,11 @@ export function deliveryCases(h: Harness): void {
           const job = await q.getJob(id);
           expect(job?.state).toBe('waiting');
           expect(job?.attempts).toHaveLength(1);
-          expect(job?.attempts[0]).toMatchObject({ workerId: 'leaving', outcome: 'interrupted', rule: 'shutdown' });
+          expect(job?.attempts[0]).toMatchObject({
+            workerId: 'leaving',
+            outcome: 'interrupted',
+            rule: 'shutdown',
+          });
           // Given back, not failed: the retry budget (1 attempt) is untouched.
           expect(job?.failures).toBe(0);
         }
@@ -494,16 +530,13 @@ export function deliveryCases(h: Harness): void {
         expect(job?.state).toBe('waiting');
       });
 
-      it(
-        "a job given back by close() is not dead-lettered by a queue whose default class is 'permanent'",
-        async () => {
-          const q = h.queue({ retry: { attempts: 3 }, classify: { default: 'permanent' } });
-          const job = await closedMidway(q);
-          expect(job?.attempts[0]?.error?.name).toBe('WorkerClosingError');
-          expect(job?.attempts[0]?.decision.action).toBe('retry');
-          expect(job?.state).toBe('waiting');
-        },
-      );
+      it("a job given back by close() is not dead-lettered by a queue whose default class is 'permanent'", async () => {
+        const q = h.queue({ retry: { attempts: 3 }, classify: { default: 'permanent' } });
+        const job = await closedMidway(q);
+        expect(job?.attempts[0]?.error?.name).toBe('WorkerClosingError');
+        expect(job?.attempts[0]?.decision.action).toBe('retry');
+        expect(job?.state).toBe('waiting');
+      });
     });
 
     describe('concurrency', () => {

@@ -58,7 +58,9 @@ export function dlqBulkCases(h: Harness): void {
       const [a] = await dead(q, 1);
       const patch = { note: 'n'.repeat(400) };
       const dry = await q.dlq.replayMany({ ids: [a ?? ''] }, { by: 'ada', patch, dryRun: true });
-      expect(dry.failed).toEqual([{ id: a, error: expect.stringMatching(/^patch \(applied to data\) must be at most 300 bytes/) }]);
+      expect(dry.failed).toEqual([
+        { id: a, error: expect.stringMatching(/^patch \(applied to data\) must be at most 300 bytes/) },
+      ]);
       const real = await q.dlq.replayMany({ name: 'x' }, { by: 'ada', patch });
       expect(real).toEqual({ dryRun: false, matched: 1, replayed: [], failed: dry.failed });
       expect((await q.getJob(a ?? ''))?.state).toBe('dead');
@@ -111,8 +113,14 @@ export function dlqBulkCases(h: Harness): void {
         ],
       });
       expect((await q.counts()).dead).toBe(2);
-      expect(await q.dlq.purgeMany({}, { dryRun: true, limit: 1 })).toMatchObject({ matched: 1, purged: [b] });
-      expect(await q.dlq.purgeMany({ ids: [live, a ?? '', 'ghost', b ?? ''] })).toEqual({ ...dry, dryRun: false });
+      expect(await q.dlq.purgeMany({}, { dryRun: true, limit: 1 })).toMatchObject({
+        matched: 1,
+        purged: [b],
+      });
+      expect(await q.dlq.purgeMany({ ids: [live, a ?? '', 'ghost', b ?? ''] })).toEqual({
+        ...dry,
+        dryRun: false,
+      });
       expect(await q.counts()).toMatchObject({ dead: 0, scheduled: 1 });
     });
   });

@@ -316,7 +316,9 @@ export function dlqCases(h: Harness): void {
       const q = h.queue({ retry: { attempts: 1 } });
       const b = q.backend;
       const n = 2500;
-      await q.addBulk(Array.from({ length: n }, (_, i) => ({ name: i % 3 === 0 ? 'charge' : 'email', data: { i } })));
+      await q.addBulk(
+        Array.from({ length: n }, (_, i) => ({ name: i % 3 === 0 ? 'charge' : 'email', data: { i } })),
+      );
       const claimed = (await b.claim(q.name, { workerId: 'w', leaseMs: 60_000, max: n })).jobs;
       expect(claimed).toHaveLength(n);
       const codeOf = (id: string) => (Number(id) % 5 === 0 ? 'AUTH' : 'NOT_FOUND');
@@ -343,7 +345,10 @@ export function dlqCases(h: Harness): void {
       expect(res.every((r) => r.ok)).toBe(true);
       const byId = new Map(claimed.map((j) => [j.id, j]));
       const expected = (keep: (id: string, name: string) => boolean) =>
-        claimed.filter((j) => keep(j.id, j.name)).map((j) => j.id).sort();
+        claimed
+          .filter((j) => keep(j.id, j.name))
+          .map((j) => j.id)
+          .sort();
       const all = { offset: 0, limit: n };
       const ids = async (f: Parameters<typeof b.listDead>[1]) =>
         (await b.listDead(q.name, f, all)).map((s) => s.id);
@@ -352,11 +357,19 @@ export function dlqCases(h: Harness): void {
         [{ name: 'charge' }, (_id, name) => name === 'charge'],
         [{ errorCode: 'AUTH' }, (id) => codeOf(id) === 'AUTH'],
         [{ reason: ['permanent'] }, (id) => Number(id) % 2 === 0],
-        [{ reason: ['permanent', 'exhausted'], name: 'email', errorCode: 'AUTH' }, (id, name) => name === 'email' && codeOf(id) === 'AUTH'],
-        [{ fingerprint: 'fp-auth', name: 'charge' }, (id, name) => name === 'charge' && codeOf(id) === 'AUTH'],
+        [
+          { reason: ['permanent', 'exhausted'], name: 'email', errorCode: 'AUTH' },
+          (id, name) => name === 'email' && codeOf(id) === 'AUTH',
+        ],
+        [
+          { fingerprint: 'fp-auth', name: 'charge' },
+          (id, name) => name === 'charge' && codeOf(id) === 'AUTH',
+        ],
         [{ reason: ['poison'] }, () => false],
       ];
-      for (const [f, keep] of cases) expect([...(await ids(f))].sort(), JSON.stringify(f)).toEqual(expected(keep));
+      for (const [f, keep] of cases) {
+        expect([...(await ids(f))].sort(), JSON.stringify(f)).toEqual(expected(keep));
+      }
       // Pages over the matches of a sparse filter, crossing any per-call bound, add up to the whole list.
       const f = { name: 'charge', errorCode: 'NOT_FOUND' };
       const whole = await ids(f);
@@ -367,7 +380,14 @@ export function dlqCases(h: Harness): void {
       expect(pages).toEqual(whole);
       const s = (await b.listDead(q.name, { errorCode: 'AUTH' }, { offset: 0, limit: 1 }))[0];
       const j = byId.get(s?.id ?? '');
-      expect(s).toEqual({ id: j?.id, name: j?.name, reason: Number(j?.id) % 2 === 0 ? 'permanent' : 'exhausted', at: expect.any(Number), fingerprint: 'fp-auth', errorCode: 'AUTH' });
+      expect(s).toEqual({
+        id: j?.id,
+        name: j?.name,
+        reason: Number(j?.id) % 2 === 0 ? 'permanent' : 'exhausted',
+        at: expect.any(Number),
+        fingerprint: 'fp-auth',
+        errorCode: 'AUTH',
+      });
       const everything = await b.listDead(q.name, {}, all);
       const mid = everything[Math.floor(n / 2)]?.at ?? NaN;
       expect(await ids({ from: mid })).toEqual(everything.filter((x) => x.at >= mid).map((x) => x.id));
@@ -387,7 +407,14 @@ export function dlqCases(h: Harness): void {
         { state: 'waiting', dead: undefined },
         {
           state: 'dead',
-          dead: { id: dead?.id, name: 'x', reason: 'permanent', at: dead?.dead?.at, fingerprint: dead?.dead?.fingerprint, errorCode: 'AUTH' },
+          dead: {
+            id: dead?.id,
+            name: 'x',
+            reason: 'permanent',
+            at: dead?.dead?.at,
+            fingerprint: dead?.dead?.fingerprint,
+            errorCode: 'AUTH',
+          },
         },
       ]);
       expect(await q.backend.peekDead(q.name, [])).toEqual([]);

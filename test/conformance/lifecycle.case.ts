@@ -17,7 +17,13 @@ export function lifecycleCases(h: Harness): void {
       expect(job.result).toEqual({ doubled: 42 });
       expect(job.attempts).toHaveLength(1);
       const a = job.attempts[0]!;
-      expect(a).toMatchObject({ n: 1, trigger: 'auto', workerId: 'w-success', outcome: 'succeeded', decision: { action: 'done' } });
+      expect(a).toMatchObject({
+        n: 1,
+        trigger: 'auto',
+        workerId: 'w-success',
+        outcome: 'succeeded',
+        decision: { action: 'done' },
+      });
       expect(a.startedAt).toBeGreaterThanOrEqual(a.dueAt);
       expect(a.driftMs).toBe(a.startedAt - a.dueAt);
       expect(a.finishedAt).toBeGreaterThanOrEqual(a.startedAt);
@@ -32,7 +38,12 @@ export function lifecycleCases(h: Harness): void {
       const seen: { attempt: number; previous: number; name: string; data: string }[] = [];
       const { id } = await q.add('greet', 'hello');
       h.worker(q, async (job) => {
-        seen.push({ attempt: job.attempt, previous: (await job.previousAttempts()).length, name: job.name, data: job.data });
+        seen.push({
+          attempt: job.attempt,
+          previous: (await job.previousAttempts()).length,
+          name: job.name,
+          data: job.data,
+        });
         if (job.attempt === 1) throw new Error('first try fails');
         return 'ok';
       });
@@ -75,7 +86,10 @@ export function lifecycleCases(h: Harness): void {
       expect(Number.isInteger(n)).toBe(true);
       // Take the next few numbers by hand, then generate again.
       for (let k = 1; k <= 3; k++) await q.add('hand', { k }, { id: String(n + k) });
-      const more = await q.addBulk([{ name: 'gen', data: 1 }, { name: 'gen', data: 2 }]);
+      const more = await q.addBulk([
+        { name: 'gen', data: 1 },
+        { name: 'gen', data: 2 },
+      ]);
       for (const a of more) {
         expect(a.created).toBe(true);
         expect(Number(a.id)).toBeGreaterThan(n + 3);
@@ -165,7 +179,10 @@ export function lifecycleCases(h: Harness): void {
       const job = await q.getJob(id);
       expect(job?.state).toBe('cancelled');
       expect(job?.attempts).toHaveLength(1);
-      expect(job?.attempts[0]).toMatchObject({ outcome: 'cancelled', decision: { action: 'cancelled', explanation: 'cancelled by ops: stuck' } });
+      expect(job?.attempts[0]).toMatchObject({
+        outcome: 'cancelled',
+        decision: { action: 'cancelled', explanation: 'cancelled by ops: stuck' },
+      });
       expect(aborted).toBeInstanceOf(Error);
       expect(job?.refusals).toHaveLength(1);
       expect(job?.refusals[0]).toMatchObject({ attempt: 1, outcome: 'succeeded' });
@@ -208,7 +225,12 @@ export function lifecycleCases(h: Harness): void {
       const events = (await h.backend.readEvents(q.name, '0', 100)).filter((e) => e.jobId === id);
       expect(events.map((e) => e.type)).toEqual(['added', 'active', 'retrying', 'active', 'completed']);
       expect(events.every((e, i) => i === 0 || e.at >= events[i - 1]!.at)).toBe(true);
-      expect(events[2]!.fields).toMatchObject({ attempt: '1', outcome: 'failed', class: 'temporary', delay: '0' });
+      expect(events[2]!.fields).toMatchObject({
+        attempt: '1',
+        outcome: 'failed',
+        class: 'temporary',
+        delay: '0',
+      });
       expect(events[4]!.fields).toMatchObject({ attempt: '2', outcome: 'succeeded', class: '' });
       expect(Number(events[4]!.fields.dur)).toBeGreaterThanOrEqual(0);
       const rest = await h.backend.readEvents(q.name, events[0]!.seq, 100);
@@ -227,7 +249,14 @@ export function lifecycleCases(h: Harness): void {
       const results = await finishOnly(
         h.backend,
         q.name,
-        claimed.map((c) => ({ id: c.id, attempt: c.attempt, workerId: 'w-bulk', outcome: 'succeeded' as const, result: '1', decision: { action: 'done' as const } })),
+        claimed.map((c) => ({
+          id: c.id,
+          attempt: c.attempt,
+          workerId: 'w-bulk',
+          outcome: 'succeeded' as const,
+          result: '1',
+          decision: { action: 'done' as const },
+        })),
       );
       expect(results.every((r) => r.ok)).toBe(true);
       expect(await q.counts()).toMatchObject({ active: 0, completed: n, waiting: 0 });
@@ -241,7 +270,10 @@ export function lifecycleCases(h: Harness): void {
       expect(pending.pendingManual).toMatchObject({ by: 'bob', note: 'customer waiting' });
       h.worker(q, async () => 'ran');
       const job = await waitForState(q, id, 'completed');
-      expect(job.attempts[0]).toMatchObject({ trigger: 'manual', manual: { by: 'bob', note: 'customer waiting' } });
+      expect(job.attempts[0]).toMatchObject({
+        trigger: 'manual',
+        manual: { by: 'bob', note: 'customer waiting' },
+      });
       expect(job.pendingManual).toBeUndefined();
       await expect(q.retryNow(id, { by: 'bob' })).rejects.toBeInstanceOf(InvalidStateError);
     });

@@ -371,15 +371,23 @@ export function retriesCases(h: Harness): void {
         const backend = h.backend;
         const asA = new Queue(producer.name, { backend, classify: { codes: { E_QUOTA: 'permanent' } } });
         const asB = new Queue(producer.name, { backend, classify: { default: 'permanent' } });
-        const a = h.worker(asA, () => {
-          throw Object.assign(new Error('over quota'), { code: 'E_QUOTA' });
-        }, { workerId: 'worker-a' });
+        const a = h.worker(
+          asA,
+          () => {
+            throw Object.assign(new Error('over quota'), { code: 'E_QUOTA' });
+          },
+          { workerId: 'worker-a' },
+        );
         await waitForState(producer, id, ['scheduled', 'dead']);
         await a.close();
-        h.worker(asB, (job) => {
-          if (job.attempt === 2) throw new Error('no idea');
-          return 'x'.repeat(200);
-        }, { workerId: 'worker-b' });
+        h.worker(
+          asB,
+          (job) => {
+            if (job.attempt === 2) throw new Error('no idea');
+            return 'x'.repeat(200);
+          },
+          { workerId: 'worker-b' },
+        );
         const job = await waitForState(producer, id, ['completed', 'dead']);
         expect(job.attempts.map((x) => [x.workerId, x.errorClass, x.rule, x.decision.action])).toEqual([
           ['worker-a', 'temporary', 'code:E_QUOTA', 'retry'],
@@ -404,7 +412,11 @@ export function retriesCases(h: Harness): void {
         });
         const job = await waitForState(q, 'legacy', 'dead');
         expect(job.attempts).toHaveLength(1);
-        expect(job.attempts[0]).toMatchObject({ errorClass: 'permanent', rule: 'code:E_QUOTA', classifiedBy: 'worker' });
+        expect(job.attempts[0]).toMatchObject({
+          errorClass: 'permanent',
+          rule: 'code:E_QUOTA',
+          classifiedBy: 'worker',
+        });
         expect(job.dead?.reason).toBe('permanent');
       });
     });

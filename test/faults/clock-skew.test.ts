@@ -282,10 +282,12 @@ describe.skipIf(!hasRedisServer())('fault: clock skew (workers and producers ±1
         if (at.startedAt < at.dueAt) early++;
         const hs = Number(starts[`${a.id}:${at.n}`]);
         if (Number.isFinite(hs) && hs < at.dueAt) earlyHandler++;
-        if (prev && prev.decision.action === 'retry' && prev.decision.nextDueAt !== at.dueAt)
-          {retryDueErrors++;}
-        if (prev && prev.decision.action === 'retry' && prev.decision.nextDueAt !== prev.finishedAt + 500)
-          {retryDueErrors++;}
+        if (prev && prev.decision.action === 'retry' && prev.decision.nextDueAt !== at.dueAt) {
+          retryDueErrors++;
+        }
+        if (prev && prev.decision.action === 'retry' && prev.decision.nextDueAt !== prev.finishedAt + 500) {
+          retryDueErrors++;
+        }
         if (!skewedRunAt) {
           lateness.push(at.startedAt - at.dueAt);
           (latenessByWorker[at.workerId] ??= []).push(at.startedAt - at.dueAt);

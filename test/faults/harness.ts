@@ -16,7 +16,12 @@ import type { Redis } from 'ioredis';
 
 import type { Backend } from '../../src/backend.js';
 import type { Attempt, Job } from '../../src/types.js';
-import { runsKey, type ProducerAdded, type ProducerProcessConfig, type WorkerProcessConfig } from './shared.js';
+import {
+  runsKey,
+  type ProducerAdded,
+  type ProducerProcessConfig,
+  type WorkerProcessConfig,
+} from './shared.js';
 
 export const SCALE: 'short' | 'full' = process.env.FAULTS_SCALE === 'full' ? 'full' : 'short';
 /** The short or the full figure, by FAULTS_SCALE. */
@@ -431,7 +436,15 @@ export function tallyAcked(
   jobs: ReadonlyMap<string, Job | null>,
   handlerStarts: (id: string) => number,
 ): AckedTally {
-  const t: AckedTally = { lost: 0, completed: 0, dead: 0, stuck: 0, duplicated: 0, lostIds: [], stuckJobs: [] };
+  const t: AckedTally = {
+    lost: 0,
+    completed: 0,
+    dead: 0,
+    stuck: 0,
+    duplicated: 0,
+    lostIds: [],
+    stuckJobs: [],
+  };
   for (const a of acked) {
     const j = jobs.get(a.id);
     if (!j || (j.data as { i?: number }).i !== a.i) {

@@ -178,7 +178,9 @@ describe.skipIf(!hasRedisServer())(
           problems.push(`${id}: no refusal recorded for frozen-A attempt 1 (${JSON.stringify(j.refusals)})`);
         } else if (refusal.at < resumedAt - 5) problems.push(`${id}: refusal recorded before A was resumed`);
       }
-      if (variant === 'rescued' && rerunByB === 0) problems.push('B reran none of the recovered jobs while A was frozen');
+      if (variant === 'rescued' && rerunByB === 0) {
+        problems.push('B reran none of the recovered jobs while A was frozen');
+      }
       const recordedRefusals = held.filter((id) =>
         jobs.get(id)?.refusals.some((r) => r.workerId === 'frozen-A' && r.attempt === 1),
       ).length;
@@ -260,11 +262,8 @@ describe.skipIf(!hasRedisServer())(
     // when A resumes, its refused finish claims its own recovered jobs again; the finished attempt's
     // cleanup used to remove the new attempt from #inflight, so A never renewed it and the jobs were
     // dead-lettered as poison.
-    it(
-      'when A resumes while its recovered jobs still wait, they still complete (none poisoned)',
-      async () => {
-        expectRecoveredAndRefused(await run('resumed-while-waiting'));
-      },
-    );
+    it('when A resumes while its recovered jobs still wait, they still complete (none poisoned)', async () => {
+      expectRecoveredAndRefused(await run('resumed-while-waiting'));
+    });
   },
 );

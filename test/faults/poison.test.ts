@@ -346,10 +346,7 @@ describe.skipIf(!hasRedisServer())('fault: poison jobs (crash its process, hang 
 
   // Regression: the jobs in flight next to a poison job used to be recovered and claimed with it
   // again and again and dead-lettered as poison too. Suspects now run alone.
-  it(
-    'backlog: no ordinary job is dead-lettered as poison for sharing a worker with a poison job',
-    () => {
-      expect(backlogBystandersPoisoned).toBe(0);
-    },
-  );
+  it('backlog: no ordinary job is dead-lettered as poison for sharing a worker with a poison job', () => {
+    expect(backlogBystandersPoisoned).toBe(0);
+  });
 });

@@ -57,7 +57,9 @@ async function main(): Promise<void> {
     async (job) => {
       if (cfg.announceRuns) out({ ev: 'run', id: job.id, attempt: job.attempt });
       else await redis.hincrby(runsKey(cfg.prefix), job.id, 1);
-      if (cfg.recordStarts) await redis.eval(RECORD_START, 1, startsKey(cfg.prefix), `${job.id}:${job.attempt}`);
+      if (cfg.recordStarts) {
+        await redis.eval(RECORD_START, 1, startsKey(cfg.prefix), `${job.id}:${job.attempt}`);
+      }
       const d = job.data ?? {};
       if (d.permanent) throw new PermanentError('permanently broken input');
       if (d.failAttempts !== undefined && job.attempt <= d.failAttempts) {
@@ -133,7 +135,13 @@ async function main(): Promise<void> {
     out({ ev: 'started' });
   });
   await backend.now(); // connected
-  out({ ev: 'ready', pid: process.pid, workerId: cfg.workerId, standby: cfg.standby === true, now: Date.now() });
+  out({
+    ev: 'ready',
+    pid: process.pid,
+    workerId: cfg.workerId,
+    standby: cfg.standby === true,
+    now: Date.now(),
+  });
 }
 
 main().catch((e: unknown) => {

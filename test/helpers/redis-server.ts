@@ -55,9 +55,19 @@ export function hasRedisServer(): boolean {
     const res = spawnSync('redis-server', ['--version'], { stdio: 'ignore', timeout: 5_000 });
     redisServerAvailable = res.error === undefined && res.status === 0;
     if (!redisServerAvailable) {
-      const ci = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false' && process.env.CI !== '0';
-      if (ci) throw new Error('redis-server is not installed, and CI is set: the Redis suites must run in CI (.ci/run installs it)');
-      console.warn('[tests] redis-server not found: the suites that need one are SKIPPED (install redis-server to run them)');
+      const ci =
+        process.env.CI !== undefined &&
+        process.env.CI !== '' &&
+        process.env.CI !== 'false' &&
+        process.env.CI !== '0';
+      if (ci) {
+        throw new Error(
+          'redis-server is not installed, and CI is set: the Redis suites must run in CI (.ci/run installs it)',
+        );
+      }
+      console.warn(
+        '[tests] redis-server not found: the suites that need one are SKIPPED (install redis-server to run them)',
+      );
     }
   }
   return redisServerAvailable;

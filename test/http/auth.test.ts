@@ -56,7 +56,10 @@ describe('bearer token', () => {
     const t = await setup({ token: TOKEN });
     expect((await t.request('GET', '/queues')).statusCode).toBe(200);
     expect((await t.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
-    const ready = (await t.app.inject({ method: 'GET', url: '/readyz' })).json<{ status: string; now: number }>();
+    const ready = (await t.app.inject({ method: 'GET', url: '/readyz' })).json<{
+      status: string;
+      now: number;
+    }>();
     // With the scheduler's clock: the CLI counts `--since 30m` back from it, not from its own.
     expect(ready).toEqual({ status: 'ready', now: expect.any(Number) });
     expect(Math.abs(ready.now - (await t.backend.now()))).toBeLessThan(1000);

@@ -21,7 +21,9 @@ describe('GET /queues/:queue/dlq/groups', () => {
       names: ['digest', 'welcome'],
       sample: { id: last, error: { name: 'PermanentError', code: 'E_MAILBOX', message: 'boom E_MAILBOX' } },
     });
-    expect((busiest?.sample as { error: { stack?: string } }).error.stack).toMatch(/PermanentError: boom E_MAILBOX/);
+    expect((busiest?.sample as { error: { stack?: string } }).error.stack).toMatch(
+      /PermanentError: boom E_MAILBOX/,
+    );
     expect(other).toMatchObject({ count: 1, names: ['welcome'] });
   });
 });

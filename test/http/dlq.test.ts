@@ -102,7 +102,9 @@ describe('POST /queues/:queue/dlq/replay', () => {
       dryRun: true,
       matched: 1,
       replayed: [],
-      failed: [{ id, error: expect.stringMatching(/^patch \(applied to data\) must be at most 524288 bytes/) }],
+      failed: [
+        { id, error: expect.stringMatching(/^patch \(applied to data\) must be at most 524288 bytes/) },
+      ],
     });
     const real = (await t.request('POST', '/queues/q/dlq/replay', body)).json<object>();
     expect(real).toEqual({ ...dry, dryRun: false });

@@ -53,10 +53,22 @@ describe('POST /queues/:queue/jobs/cancel', () => {
 
   it('refuses a request without ids or who, or with too many ids', async () => {
     const t = await setup();
-    expectProblem(await t.request('POST', '/queues/mail/jobs/cancel', { by: 'ops' }), 400, 'RETRACED_ERR_VALIDATION');
-    expectProblem(await t.request('POST', '/queues/mail/jobs/cancel', { ids: ['1'] }), 400, 'RETRACED_ERR_VALIDATION');
+    expectProblem(
+      await t.request('POST', '/queues/mail/jobs/cancel', { by: 'ops' }),
+      400,
+      'RETRACED_ERR_VALIDATION',
+    );
+    expectProblem(
+      await t.request('POST', '/queues/mail/jobs/cancel', { ids: ['1'] }),
+      400,
+      'RETRACED_ERR_VALIDATION',
+    );
     const ids = Array.from({ length: 1001 }, (_, i) => String(i));
-    expectProblem(await t.request('POST', '/queues/mail/jobs/cancel', { ids, by: 'ops' }), 400, 'RETRACED_ERR_VALIDATION');
+    expectProblem(
+      await t.request('POST', '/queues/mail/jobs/cancel', { ids, by: 'ops' }),
+      400,
+      'RETRACED_ERR_VALIDATION',
+    );
   });
 });
 
@@ -76,7 +88,10 @@ describe('POST /queues/:queue/jobs/retry', () => {
       matched: 3,
       done: ids,
       failed: [
-        { id: waiting.id, error: `job "${waiting.id}" is waiting; this needs a job that is dead or scheduled` },
+        {
+          id: waiting.id,
+          error: `job "${waiting.id}" is waiting; this needs a job that is dead or scheduled`,
+        },
       ],
     });
     expect((await q.getJob(ids[0]!))?.state).toBe('dead');

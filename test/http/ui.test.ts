@@ -23,7 +23,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('the dashboard files', () => {
   it('serves the page at / and at every /ui/ path, with the CSP and no caching', async () => {
     const t = await setup({ ui: dir });
-    for (const url of ['/', '/ui/', '/ui/queues/mail/jobs?state=dead', '/ui/queues/mail/jobs/42', '/ui/retry-plan']) {
+    for (const url of [
+      '/',
+      '/ui/',
+      '/ui/queues/mail/jobs?state=dead',
+      '/ui/queues/mail/jobs/42',
+      '/ui/retry-plan',
+    ]) {
       const res = await t.request('GET', url);
       expect(res.statusCode, url).toBe(200);
       expect(res.headers['content-type']).toBe('text/html; charset=utf-8');

@@ -11,7 +11,15 @@ import { finishOnly } from '../helpers/finish.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 const opts = JSON.stringify({ retry: { phases: [], maxAttempts: 1 }, timeoutMs: 0, maxStalls: 2 });
-const req = (delayMs = 0, id?: string): AddRequest => ({ id, name: 'n', data: 'null', opts, maxStalls: 2, delayMs, runAt: undefined });
+const req = (delayMs = 0, id?: string): AddRequest => ({
+  id,
+  name: 'n',
+  data: 'null',
+  opts,
+  maxStalls: 2,
+  delayMs,
+  runAt: undefined,
+});
 const claimReq = { workerId: 'w1', leaseMs: 100, max: 10 };
 
 function setup(): { clock: ManualClock; b: MemoryBackend } {
@@ -30,7 +38,12 @@ describe('memory backend on a manual clock', () => {
     clock.advance(1);
     const { jobs } = await b.claim('q', claimReq);
     expect(jobs).toHaveLength(1);
-    expect(jobs[0]).toMatchObject({ dueAt: T0 + 1000, startedAt: T0 + 1000, leaseExpiresAt: T0 + 1100, attempt: 1 });
+    expect(jobs[0]).toMatchObject({
+      dueAt: T0 + 1000,
+      startedAt: T0 + 1000,
+      leaseExpiresAt: T0 + 1100,
+      attempt: 1,
+    });
   });
 
   it('recovers a lease exactly when it expires, not before', async () => {
@@ -43,7 +56,12 @@ describe('memory backend on a manual clock', () => {
     expect(await b.recoverStalled('q')).toBe(1);
     const job = await b.getJob('q', '1');
     expect(job?.state).toBe('waiting');
-    expect(job?.attempts[0]).toMatchObject({ outcome: 'stalled', startedAt: T0, finishedAt: T0 + 100, driftMs: 0 });
+    expect(job?.attempts[0]).toMatchObject({
+      outcome: 'stalled',
+      startedAt: T0,
+      finishedAt: T0 + 100,
+      driftMs: 0,
+    });
   });
 
   it('a clock that jumps backwards never starts a job early', async () => {
@@ -69,13 +87,25 @@ describe('memory backend on a manual clock', () => {
         error: { name: 'Error', message: 'x' },
         errorClass: 'temporary',
         rule: 'default',
-        decision: { action: 'retry', delayMs: 250, source: 'policy', explanation: 'fixed: 250 ms', detail: { strategy: 'fixed' } },
+        decision: {
+          action: 'retry',
+          delayMs: 250,
+          source: 'policy',
+          explanation: 'fixed: 250 ms',
+          detail: { strategy: 'fixed' },
+        },
       },
     ]);
     expect(res).toEqual({ ok: true, state: 'scheduled', nextDueAt: T0 + 280, finishedAt: T0 + 30 });
     clock.advance(250);
     const [again] = (await b.claim('q', claimReq)).jobs;
-    expect(again).toMatchObject({ attempt: 2, dueAt: T0 + 280, startedAt: T0 + 280, prevDelayMs: 250, failures: 1 });
+    expect(again).toMatchObject({
+      attempt: 2,
+      dueAt: T0 + 280,
+      startedAt: T0 + 280,
+      prevDelayMs: 250,
+      failures: 1,
+    });
   });
 
   it('an idle wait ends on the injected clock at the requested time', async () => {
@@ -95,7 +125,16 @@ describe('memory backend on a manual clock', () => {
     await b.setRetention('q', { completed: { ageMs: 1000 } });
     await b.add('q', [req(0, 'a')]);
     await b.claim('q', claimReq);
-    await finishOnly(b, 'q', [{ id: 'a', attempt: 1, workerId: 'w1', outcome: 'succeeded', result: '1', decision: { action: 'done' } }]);
+    await finishOnly(b, 'q', [
+      {
+        id: 'a',
+        attempt: 1,
+        workerId: 'w1',
+        outcome: 'succeeded',
+        result: '1',
+        decision: { action: 'done' },
+      },
+    ]);
     clock.advance(999);
     await b.setRetention('q', { completed: { ageMs: 1000 } });
     expect(await b.getJob('q', 'a')).not.toBeNull();
@@ -110,7 +149,16 @@ describe('memory backend on a manual clock', () => {
     await b.setRetention('q', { completed: { ageMs: 1000 } });
     await b.add('q', [req(0, 'a')]);
     await b.claim('q', claimReq);
-    await finishOnly(b, 'q', [{ id: 'a', attempt: 1, workerId: 'w1', outcome: 'succeeded', result: '1', decision: { action: 'done' } }]);
+    await finishOnly(b, 'q', [
+      {
+        id: 'a',
+        attempt: 1,
+        workerId: 'w1',
+        outcome: 'succeeded',
+        result: '1',
+        decision: { action: 'done' },
+      },
+    ]);
     clock.advance(999);
     expect(await b.sweepRetention('q', { intervalMs: 1, max: 10 })).toEqual({ ran: true, evicted: 0 });
     expect(await b.getJob('q', 'a')).not.toBeNull();

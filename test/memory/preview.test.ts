@@ -13,7 +13,10 @@ import type { RetryPolicy } from '../../src/types.js';
 import { Worker } from '../../src/worker.js';
 import { waitForState } from '../conformance/context.js';
 
-const tenfold: CustomStrategy = ({ attempt }) => ({ delayMs: 10 * attempt, explanation: `10 × ${attempt} ms` });
+const tenfold: CustomStrategy = ({ attempt }) => ({
+  delayMs: 10 * attempt,
+  explanation: `10 × ${attempt} ms`,
+});
 const fixed7: CustomStrategy = () => 7;
 const policy: RetryPolicy = { attempts: 3, backoff: { type: 'custom', name: 'tenfold' } };
 const tenfoldSteps = [
@@ -78,7 +81,9 @@ describe('queue.preview with custom strategies', () => {
   });
 
   it('refuses a strategy that is not a function, naming the field', () => {
-    expect(thrown(() => queue({ strategies: { x: 5 as never } })).message).toBe('options.strategies.x must be a function, received 5');
+    expect(thrown(() => queue({ strategies: { x: 5 as never } })).message).toBe(
+      'options.strategies.x must be a function, received 5',
+    );
     expect(thrown(() => queue().preview(policy, { strategies: { x: 'no' as never } })).message).toBe(
       'options.strategies.x must be a function, received "no"',
     );
@@ -99,6 +104,8 @@ describe('queue.preview with custom strategies', () => {
     const w = new Worker(q, () => Promise.reject(new Error('always fails')), { leaseMs: 5000 });
     const job = await waitForState(q, id, 'dead');
     await w.close();
-    expect(job.attempts.map((a) => (a.decision.action === 'retry' ? a.decision.delayMs : a.decision.action))).toEqual([10, 20, 'dead']);
+    expect(
+      job.attempts.map((a) => (a.decision.action === 'retry' ? a.decision.delayMs : a.decision.action)),
+    ).toEqual([10, 20, 'dead']);
   });
 });

@@ -717,7 +717,9 @@ async function snapshot(b: Backend, queue: string, known: readonly string[]): Pr
     .map((g) => ({ fingerprint: g.fingerprint, label: g.label, count: g.count }))
     .sort((x, y) => (x.fingerprint < y.fingerprint ? -1 : 1));
   const byFingerprint: Record<string, string[]> = {};
-  const members = await Promise.all(groups.map((g) => b.listDead(queue, { fingerprint: g.fingerprint }, all)));
+  const members = await Promise.all(
+    groups.map((g) => b.listDead(queue, { fingerprint: g.fingerprint }, all)),
+  );
   groups.forEach((g, i) => (byFingerprint[g.fingerprint] = (members[i] ?? []).map((d) => d.id)));
   return {
     counts,

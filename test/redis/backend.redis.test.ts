@@ -27,13 +27,24 @@ describeRedis('redis backend specifics', () => {
   it('keeps every key of a queue under the prefix and the queue hash tag', async () => {
     const prefix = uniquePrefix();
     const backend = new RedisBackend({ connection: server.url, prefix, onWarning: () => undefined });
-    const q = new Queue('tagged.q-1', { backend, retry: { attempts: 1 }, retention: { completed: { count: 5 } } });
+    const q = new Queue('tagged.q-1', {
+      backend,
+      retry: { attempts: 1 },
+      retention: { completed: { count: 5 } },
+    });
     const w = new Worker(q, async (job) => {
       if (job.name === 'bad') throw new Error('boom 42');
       return 'ok';
     });
-    await q.addBulk([{ name: 'good', data: 1 }, { name: 'bad', data: 2 }, { name: 'later', data: 3, options: { delay: 60_000 } }]);
-    await waitUntil(async () => (await q.counts()).dead === 1 && (await q.counts()).completed === 1, 'jobs to finish');
+    await q.addBulk([
+      { name: 'good', data: 1 },
+      { name: 'bad', data: 2 },
+      { name: 'later', data: 3, options: { delay: 60_000 } },
+    ]);
+    await waitUntil(
+      async () => (await q.counts()).dead === 1 && (await q.counts()).completed === 1,
+      'jobs to finish',
+    );
     await w.close();
     const keys = await admin.keys(`${prefix}*`);
     expect(keys.length).toBeGreaterThan(5);
@@ -45,7 +56,9 @@ describeRedis('redis backend specifics', () => {
     const prefix = uniquePrefix();
     const backend = new RedisBackend({ connection: server.url, prefix, onWarning: () => undefined });
     const q = new Queue('compact', { backend, retention: { completed: { count: 2 } } });
-    const slow = { retry: { attempts: 5, backoff: { type: 'exponential' as const, delayMs: 1, maxDelayMs: 2 } } };
+    const slow = {
+      retry: { attempts: 5, backoff: { type: 'exponential' as const, delayMs: 1, maxDelayMs: 2 } },
+    };
     let runs = 0;
     const w = new Worker(q, async () => {
       if (++runs % 3 !== 0) throw new Error('flaky dependency, with a message long enough to matter');
@@ -67,19 +80,27 @@ describeRedis('redis backend specifics', () => {
     expect(Object.keys(interned).filter((k) => !k.startsWith('#'))).toHaveLength(1);
     expect(Object.entries(interned).find(([k]) => k.startsWith('#'))?.[1]).toBe('1');
     // Other options, then enough completions that retention evicts the first job (count 2).
-    for (let i = 0; i < 3; i++) await q.add('b', { n: i }, { retry: { attempts: 4, backoff: { type: 'immediate' } } });
+    for (let i = 0; i < 3; i++) {
+      await q.add('b', { n: i }, { retry: { attempts: 4, backoff: { type: 'immediate' } } });
+    }
     await waitUntil(async () => (await q.getJob(first.id)) === null, 'the first job to be evicted', 5000);
     await w.close();
     expect(await admin.exists(jk, `${prefix}:{compact}:h:${first.id}`)).toBe(0);
     // The first options text was used by the evicted job only: released with it.
     const after = await admin.hgetall(optsKey);
-    expect(Object.values(after)).not.toContain(interned[Object.keys(interned).find((k) => !k.startsWith('#'))!]);
+    expect(Object.values(after)).not.toContain(
+      interned[Object.keys(interned).find((k) => !k.startsWith('#'))!],
+    );
     expect(Object.keys(after).filter((k) => !k.startsWith('#'))).toHaveLength(1);
     await backend.close();
   });
 
   it('recovers from a flushed script cache (NOSCRIPT) transparently', async () => {
-    const backend = new RedisBackend({ connection: server.url, prefix: uniquePrefix(), onWarning: () => undefined });
+    const backend = new RedisBackend({
+      connection: server.url,
+      prefix: uniquePrefix(),
+      onWarning: () => undefined,
+    });
     const q = new Queue('scripts', { backend });
     await q.add('a', 1);
     await admin.script('FLUSH');
@@ -92,7 +113,11 @@ describeRedis('redis backend specifics', () => {
     await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
     try {
       const warnings: string[] = [];
-      const backend = new RedisBackend({ connection: server.url, prefix: uniquePrefix(), onWarning: (m) => warnings.push(m) });
+      const backend = new RedisBackend({
+        connection: server.url,
+        prefix: uniquePrefix(),
+        onWarning: (m) => warnings.push(m),
+      });
       await new Queue('warn', { backend }).add('x', null);
       await waitUntil(() => warnings.length > 0, 'a warning');
       expect(warnings[0]).toContain('allkeys-lru');
@@ -104,7 +129,11 @@ describeRedis('redis backend specifics', () => {
   });
 
   it('survives dropped connections: workers reconnect, no job is lost or left active', async () => {
-    const backend = new RedisBackend({ connection: server.url, prefix: uniquePrefix(), onWarning: () => undefined });
+    const backend = new RedisBackend({
+      connection: server.url,
+      prefix: uniquePrefix(),
+      onWarning: () => undefined,
+    });
     const q = new Queue<number>('drops', { backend, retry: { attempts: 5, backoff: { type: 'immediate' } } });
     const w = new Worker(q, async () => sleep(2), { concurrency: 8, leaseMs: 1000, idleCheckMs: 200 });
     w.on('error', () => undefined);
@@ -119,13 +148,20 @@ describeRedis('redis backend specifics', () => {
     expect(counts).toMatchObject({ waiting: 0, active: 0, scheduled: 0, dead: 0, completed: total });
     // Bounded: every job is done, so a close that waits on anything is a bug of its own, reported
     // by its own message rather than by the test's timeout.
-    const closed = await Promise.race([w.close({ timeoutMs: 2000 }).then(() => true), sleep(8000).then(() => false)]);
+    const closed = await Promise.race([
+      w.close({ timeoutMs: 2000 }).then(() => true),
+      sleep(8000).then(() => false),
+    ]);
     expect(closed, 'worker.close() returned').toBe(true);
     await backend.close();
   }, 30_000);
 
   it('wakes a blocked idle worker as soon as a job is added', async () => {
-    const backend = new RedisBackend({ connection: server.url, prefix: uniquePrefix(), onWarning: () => undefined });
+    const backend = new RedisBackend({
+      connection: server.url,
+      prefix: uniquePrefix(),
+      onWarning: () => undefined,
+    });
     const q = new Queue('wake', { backend });
     const w = new Worker(q, async () => 'ok', { idleCheckMs: 30_000 });
     await sleep(100); // blocked in BLPOP for up to 30 s

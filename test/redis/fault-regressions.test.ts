@@ -41,41 +41,38 @@ async function waitFinished(q: Queue, id: string, timeoutMs: number): Promise<Jo
  */
 function immediateRetryCases(name: string, backend: () => Backend): void {
   describe(`${name}: an immediate retry claimed by the same finishAndClaim`, () => {
-    it(
-      'keeps its lease renewed (not dead-lettered as poison while the worker is healthy)',
-      async () => {
-        const q = new Queue(`rg${uniquePrefix()}`, {
-          backend: backend(),
-          retry: { attempts: 3, backoff: { type: 'immediate' } },
+    it('keeps its lease renewed (not dead-lettered as poison while the worker is healthy)', async () => {
+      const q = new Queue(`rg${uniquePrefix()}`, {
+        backend: backend(),
+        retry: { attempts: 3, backoff: { type: 'immediate' } },
+      });
+      const { id } = await q.add('slow-second-attempt', null);
+      const w = new Worker(
+        q,
+        async (job) => {
+          if (job.attempt === 1) throw new Error('first attempt fails fast');
+          await sleep(600);
+          return 'ok';
+        },
+        { leaseMs: 200, workerId: 'w1' },
+      );
+      w.on('error', () => undefined);
+      try {
+        const state = await waitFinished(q, id, 5000);
+        const job = await q.getJob(id);
+        expect({
+          state,
+          outcomes: job?.attempts.map((a) => a.outcome),
+          refusals: job?.refusals.length,
+        }).toEqual({
+          state: 'completed',
+          outcomes: ['failed', 'succeeded'],
+          refusals: 0,
         });
-        const { id } = await q.add('slow-second-attempt', null);
-        const w = new Worker(
-          q,
-          async (job) => {
-            if (job.attempt === 1) throw new Error('first attempt fails fast');
-            await sleep(600);
-            return 'ok';
-          },
-          { leaseMs: 200, workerId: 'w1' },
-        );
-        w.on('error', () => undefined);
-        try {
-          const state = await waitFinished(q, id, 5000);
-          const job = await q.getJob(id);
-          expect({
-            state,
-            outcomes: job?.attempts.map((a) => a.outcome),
-            refusals: job?.refusals.length,
-          }).toEqual({
-            state: 'completed',
-            outcomes: ['failed', 'succeeded'],
-            refusals: 0,
-          });
-        } finally {
-          await w.close({ timeoutMs: 1000 });
-        }
-      },
-    );
+      } finally {
+        await w.close({ timeoutMs: 1000 });
+      }
+    });
 
     it('counts it as running (concurrency is not exceeded)', async () => {
       const q = new Queue(`rg${uniquePrefix()}`, {
@@ -150,7 +147,14 @@ function bystanderCases(name: string, backend: () => Backend): void {
     const third = await b.claim(q, { workerId: 'w3', leaseMs: 5000, max: 4, exclusiveOk: true });
     expect(third.jobs.map((j) => [j.id, j.exclusive])).toEqual([[bystander?.id, true]]);
     const [done] = await finishOnly(b, q, [
-      { id: bystander?.id as string, attempt: 2, workerId: 'w3', outcome: 'succeeded', result: 'null', decision: { action: 'done' } },
+      {
+        id: bystander?.id as string,
+        attempt: 2,
+        workerId: 'w3',
+        outcome: 'succeeded',
+        result: 'null',
+        decision: { action: 'done' },
+      },
     ]);
     expect(done).toMatchObject({ ok: true, state: 'completed' });
   });

@@ -44,7 +44,9 @@ describe('ARCHITECTURE.md matches the code', () => {
       const arg = name === 'fingerprint' ? placeholders.fp! : placeholders.id!;
       keys.add((value as (x: string) => string)(arg));
     }
-    for (const value of Object.values(k)) if (typeof value === 'string' && value !== k.prefix) keys.add(value);
+    for (const value of Object.values(k)) {
+      if (typeof value === 'string' && value !== k.prefix) keys.add(value);
+    }
     const s4 = section(4);
     const missing = [...keys].filter((key) => !s4.includes(`\`${key}\``));
     expect(missing, 'keys missing from ARCHITECTURE.md §4').toEqual([]);

@@ -249,7 +249,9 @@ describe('computeBackoff: custom strategies', () => {
     expect(e.message).toBe(
       'retry.backoff.name must be the name of a custom strategy passed as strategies to the Worker, the Queue or preview (known: tenth, told, bad), received "nope"',
     );
-    expect(thrown(() => calc(custom('x'), 1)).rule).toBe('the name of a custom strategy passed as strategies to the Worker, the Queue or preview (known: none)');
+    expect(thrown(() => calc(custom('x'), 1)).rule).toBe(
+      'the name of a custom strategy passed as strategies to the Worker, the Queue or preview (known: none)',
+    );
     expect(() => calc(custom('toString'), 1, {}, strategies)).toThrow(ValidationError);
   });
 

@@ -29,7 +29,11 @@ describe('DLQ time filters on the scheduler clock', () => {
         return 0;
       },
     });
-    expect(filter).toEqual({ from: Date.parse('2026-11-29T10:00:00Z'), to: 1795000000000, reason: ['exhausted'] });
+    expect(filter).toEqual({
+      from: Date.parse('2026-11-29T10:00:00Z'),
+      to: 1795000000000,
+      reason: ['exhausted'],
+    });
     expect(asked).toBe(0);
   });
 

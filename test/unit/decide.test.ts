@@ -167,7 +167,10 @@ describe('decideAfterFailure', () => {
   it('dead-letters as permanent, saying why, when the policy cannot choose a delay', () => {
     const custom = { attempts: 5, backoff: { type: 'custom', name: 'flaky' } } as const;
     const cases: [Partial<FailureInput>, string][] = [
-      [{}, 'retry.backoff.name must be the name of a custom strategy passed as strategies to the Worker, the Queue or preview (known: none), received "flaky"'],
+      [
+        {},
+        'retry.backoff.name must be the name of a custom strategy passed as strategies to the Worker, the Queue or preview (known: none), received "flaky"',
+      ],
       [
         {
           strategies: {

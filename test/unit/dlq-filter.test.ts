@@ -20,9 +20,18 @@ describe('resolveDlqFilter: the one DLQ filter converter', () => {
     [{ reason: 'poison' }, { reason: ['poison'] }],
     [{ reason: ['permanent', 'exhausted'] }, { reason: ['permanent', 'exhausted'] }],
     [{ reason: 'exhausted,poison,exhausted' }, { reason: ['exhausted', 'poison'] }],
-    [{ errorCode: 'E', name: 'n', fingerprint: 'abc' }, { errorCode: 'E', name: 'n', fingerprint: 'abc' }],
-    [{ from: 5, to: new Date(9) }, { from: 5, to: 9 }],
-    [{ from: '1767225600000', to: '2026-01-01T00:00:01Z' }, { from: 1767225600000, to: 1767225601000 }],
+    [
+      { errorCode: 'E', name: 'n', fingerprint: 'abc' },
+      { errorCode: 'E', name: 'n', fingerprint: 'abc' },
+    ],
+    [
+      { from: 5, to: new Date(9) },
+      { from: 5, to: 9 },
+    ],
+    [
+      { from: '1767225600000', to: '2026-01-01T00:00:01Z' },
+      { from: 1767225600000, to: 1767225601000 },
+    ],
     [{ name: undefined, from: undefined }, {}],
   ])('%j → %j', (input, expected) => {
     expect(resolveDlqFilter(input)).toEqual(expected);

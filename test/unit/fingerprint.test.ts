@@ -26,7 +26,10 @@ describe('normaliseMessage', () => {
     // base62 tokens
     ['token N3xK9pQ2 expired', 'token <id> expired'],
     ['session aZ3kQ9xW1mP7tR2y invalid', 'session <id> invalid'],
-    ['jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U bad', 'jwt <token> bad'],
+    [
+      'jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U bad',
+      'jwt <token> bad',
+    ],
     // addresses
     ['mail bob.smith+x@example.co.uk bounced', 'mail <email> bounced'],
     ['connect ECONNREFUSED 127.0.0.1:6379', 'connect ECONNREFUSED <ip>:<n>'],
@@ -49,7 +52,10 @@ describe('normaliseMessage', () => {
     ['rate_limited: invalid_request_error', 'rate_limited: invalid_request_error'],
     ['ActiveRecord::RecordNotFound at 12:30:45', 'ActiveRecord::RecordNotFound at <n>:<n>:<n>'],
     ['Foo :: bar', 'Foo :: bar'],
-    ['ConnectionRefusedException in PaymentsServiceClient', 'ConnectionRefusedException in PaymentsServiceClient'],
+    [
+      'ConnectionRefusedException in PaymentsServiceClient',
+      'ConnectionRefusedException in PaymentsServiceClient',
+    ],
     ['http2 stream reset, utf8 decode', 'http<n> stream reset, utf<n> decode'],
     ['user12345 banned', 'user<n> banned'],
   ])('%j → %j', (input, out) => {
@@ -103,7 +109,9 @@ describe('fingerprints', () => {
     ['GET /v1/items/ab12cd failed', 'GET /v1/items/zz99yy failed'],
     ['GET https://x.io/items/ab12cd failed', 'GET https://x.io/items/zz99yy failed'],
   ])('groups %j with %j', (a, b) => {
-    expect(errorFingerprint({ name: 'Error', message: a })).toBe(errorFingerprint({ name: 'Error', message: b }));
+    expect(errorFingerprint({ name: 'Error', message: a })).toBe(
+      errorFingerprint({ name: 'Error', message: b }),
+    );
   });
 
   it('separates different names, codes and messages', () => {

@@ -26,7 +26,11 @@ describe('RetentionSweeper', () => {
   it('sweeps each queue every interval with the bound, until stopped', async () => {
     vi.useFakeTimers();
     const { backend, calls } = fakeBackend(2);
-    const s = new RetentionSweeper(backend, { intervalMs: 1000, queues: () => ['a', 'b'], onError: () => undefined });
+    const s = new RetentionSweeper(backend, {
+      intervalMs: 1000,
+      queues: () => ['a', 'b'],
+      onError: () => undefined,
+    });
     s.start();
     s.start(); // once only
     await vi.advanceTimersByTimeAsync(999);
@@ -46,7 +50,11 @@ describe('RetentionSweeper', () => {
 
   it('answers with the jobs evicted; a round in progress is joined, not doubled', async () => {
     const { backend, calls } = fakeBackend(3);
-    const s = new RetentionSweeper(backend, { intervalMs: 1000, queues: async () => ['a', 'b'], onError: () => undefined });
+    const s = new RetentionSweeper(backend, {
+      intervalMs: 1000,
+      queues: async () => ['a', 'b'],
+      onError: () => undefined,
+    });
     const [x, y] = await Promise.all([s.sweep(), s.sweep()]);
     expect([x, y]).toEqual([6, 6]);
     expect(calls).toHaveLength(2);
@@ -57,7 +65,11 @@ describe('RetentionSweeper', () => {
   it('reports a failed round and goes on', async () => {
     const { backend } = fakeBackend(1);
     const errors: unknown[] = [];
-    const s = new RetentionSweeper(backend, { intervalMs: 1000, queues: () => ['a', 'bad'], onError: (e) => errors.push(e) });
+    const s = new RetentionSweeper(backend, {
+      intervalMs: 1000,
+      queues: () => ['a', 'bad'],
+      onError: (e) => errors.push(e),
+    });
     expect(await s.sweep()).toBe(1);
     expect(errors.map((e) => (e as Error).message)).toEqual(['down']);
   });

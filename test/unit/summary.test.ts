@@ -26,7 +26,9 @@ describe('lastErrorOf: one meaning of "last error"', () => {
 
 describe('summariseJob', () => {
   it('keeps name, message and code of the last error, never its stack', () => {
-    expect(summariseJob(job([attempt(1, 'failed', boom), attempt(2, 'succeeded')], { finishedAt: 9 }))).toEqual({
+    expect(
+      summariseJob(job([attempt(1, 'failed', boom), attempt(2, 'succeeded')], { finishedAt: 9 })),
+    ).toEqual({
       id: '7',
       name: 'send',
       state: 'completed',

@@ -28,14 +28,19 @@ describe('dashboard routes', () => {
   });
 
   it('answers missing for paths it does not know and for malformed escapes', () => {
-    expect(parseRoute('/ui/queues/mail/jobs/1/extra', '')).toEqual({ view: 'missing', path: '/ui/queues/mail/jobs/1/extra' });
+    expect(parseRoute('/ui/queues/mail/jobs/1/extra', '')).toEqual({
+      view: 'missing',
+      path: '/ui/queues/mail/jobs/1/extra',
+    });
     expect(parseRoute('/ui/queues/%E0%A4%A/jobs', '').view).toBe('missing');
     expect(parseRoute('/ui/queues//jobs', '').view).toBe('missing');
     expect(parseRoute('/ui/nope', '').view).toBe('missing');
   });
 
   it('builds links with every non-empty filter in the query, escaped', () => {
-    expect(paths.jobs('mail', { state: 'dead', name: '', cursor: undefined })).toBe('/ui/queues/mail/jobs?state=dead');
+    expect(paths.jobs('mail', { state: 'dead', name: '', cursor: undefined })).toBe(
+      '/ui/queues/mail/jobs?state=dead',
+    );
     expect(paths.job('a b', 'x/1')).toBe('/ui/queues/a%20b/jobs/x%2F1');
     expect(paths.dlq('mail', { fingerprint: 'f&1' })).toBe('/ui/queues/mail/dlq?fingerprint=f%261');
     expect(paths.plan('{"attempts":2}')).toBe('/ui/retry-plan?policy=%7B%22attempts%22%3A2%7D');
@@ -58,7 +63,13 @@ function attempt(n: number, dueAt: number, startedAt: number, finishedAt: number
     decision:
       next === undefined
         ? { action: 'done' }
-        : { action: 'retry', delayMs: next - finishedAt, nextDueAt: next, source: 'policy', explanation: 'fixed' },
+        : {
+            action: 'retry',
+            delayMs: next - finishedAt,
+            nextDueAt: next,
+            source: 'policy',
+            explanation: 'fixed',
+          },
   };
 }
 
@@ -68,13 +79,19 @@ describe('attempt timeline layout', () => {
     const l = layoutTimeline(
       {
         createdAt: 1000,
-        attempts: [attempt(1, 1000, 1010, 1110, 1510), attempt(2, 1510, 1520, 1620, 1900), attempt(3, 1900, 1910, 2000)],
+        attempts: [
+          attempt(1, 1000, 1010, 1110, 1510),
+          attempt(2, 1510, 1520, 1620, 1900),
+          attempt(3, 1900, 1910, 2000),
+        ],
         now: 5000,
       },
       1096,
     );
     expect([l.t0, l.t1, l.height]).toEqual([1000, 2000, 184]);
-    expect(l.lanes.map((x) => [x.n, x.y, x.dueX, x.startX, x.endX, x.driftMs, x.durationMs, x.outcome])).toEqual([
+    expect(
+      l.lanes.map((x) => [x.n, x.y, x.dueX, x.startX, x.endX, x.driftMs, x.durationMs, x.outcome]),
+    ).toEqual([
       [1, 16, 72, 82, 182, 10, 100, 'failed'],
       [2, 60, 582, 592, 692, 10, 100, 'failed'],
       [3, 104, 972, 982, 1072, 10, 90, 'succeeded'],
@@ -97,9 +114,9 @@ describe('attempt timeline layout', () => {
       },
       1096,
     );
-    expect(running.lanes.map((x) => [x.startX, x.endX, x.driftMs, x.durationMs, x.running, x.outcome])).toEqual([
-      [172, 1072, 100, 900, true, 'running'],
-    ]);
+    expect(
+      running.lanes.map((x) => [x.startX, x.endX, x.driftMs, x.durationMs, x.running, x.outcome]),
+    ).toEqual([[172, 1072, 100, 900, true, 'running']]);
     const pending = layoutTimeline(
       { createdAt: 1000, attempts: [attempt(1, 1000, 1000, 1100, 2000)], nextDueAt: 2000, now: 1200 },
       1096,

@@ -28,7 +28,11 @@ export function useLoad<T>(load: () => Promise<T>, key: string): Loaded<T> {
       },
       (error: unknown) => {
         if (mine === generation.current) {
-          setState((s) => ({ ...s, error: error instanceof Error ? error : new Error(String(error)), loading: false }));
+          setState((s) => ({
+            ...s,
+            error: error instanceof Error ? error : new Error(String(error)),
+            loading: false,
+          }));
         }
       },
     );
@@ -41,10 +45,7 @@ export function useLoad<T>(load: () => Promise<T>, key: string): Loaded<T> {
 }
 
 /** Follows the event stream of `queues` (every queue when undefined) while the view is shown. */
-export function useEvents(
-  queues: readonly string[] | undefined,
-  onEvent: (e: FeedEvent) => void,
-): boolean {
+export function useEvents(queues: readonly string[] | undefined, onEvent: (e: FeedEvent) => void): boolean {
   const [live, setLive] = useState(false);
   const handler = useRef(onEvent);
   handler.current = onEvent;

@@ -26,7 +26,11 @@ function navItems(route: Route): { href: string; label: string; current: boolean
     { href: paths.overview(), label: 'Queues', current: route.view === 'overview' },
     ...(queue !== undefined
       ? [
-          { href: paths.jobs(queue), label: `Jobs (${queue})`, current: route.view === 'jobs' || route.view === 'job' },
+          {
+            href: paths.jobs(queue),
+            label: `Jobs (${queue})`,
+            current: route.view === 'jobs' || route.view === 'job',
+          },
           { href: paths.dlq(queue), label: `Dead letters (${queue})`, current: route.view === 'dlq' },
         ]
       : []),
@@ -51,7 +55,8 @@ function View({ route }: { route: Route }) {
         <section>
           <h1>Not found</h1>
           <p>
-            The dashboard has no page at <code>{route.path}</code>. <Link href={paths.overview()}>Back to the queues</Link>.
+            The dashboard has no page at <code>{route.path}</code>.{' '}
+            <Link href={paths.overview()}>Back to the queues</Link>.
           </p>
         </section>
       );
@@ -85,10 +90,20 @@ function Login({ refused }: { refused: boolean }) {
     <main id="main" class="login">
       <h1>ReTraced</h1>
       <form onSubmit={(e) => void submit(e)} aria-label="Sign in">
-        <p>This server needs its API token. It is kept for this browser tab only (sessionStorage) and sent as a bearer header.</p>
+        <p>
+          This server needs its API token. It is kept for this browser tab only (sessionStorage) and sent as a
+          bearer header.
+        </p>
         <label for="token">
           API token
-          <input id="token" type="password" autocomplete="current-password" required value={value} onInput={(e) => setValue(e.currentTarget.value)} />
+          <input
+            id="token"
+            type="password"
+            autocomplete="current-password"
+            required
+            value={value}
+            onInput={(e) => setValue(e.currentTarget.value)}
+          />
         </label>
         <button type="submit" disabled={busy || value.trim() === ''}>
           Sign in

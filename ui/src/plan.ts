@@ -18,7 +18,10 @@ export interface PlanRow {
 export const PLAN_MARGIN = { left: 96, right: 24, top: 12, bottom: 36 } as const;
 export const PLAN_ROW = 28;
 
-export function layoutPlan(steps: readonly PreviewStep[], width: number): { rows: PlanRow[]; spanMs: number; height: number } {
+export function layoutPlan(
+  steps: readonly PreviewStep[],
+  width: number,
+): { rows: PlanRow[]; spanMs: number; height: number } {
   let min = 0;
   let max = 0;
   const cumulative = steps.map((s) => {

@@ -17,7 +17,8 @@ export function subscribe(
   onStatus: (live: boolean) => void = () => {},
 ): () => void {
   const abort = new AbortController();
-  const url = queues === undefined ? '/events' : `/events?queue=${encodeURIComponent(queues.slice(0, 50).join(','))}`;
+  const url =
+    queues === undefined ? '/events' : `/events?queue=${encodeURIComponent(queues.slice(0, 50).join(','))}`;
   const run = async (): Promise<void> => {
     while (!abort.signal.aborted) {
       try {

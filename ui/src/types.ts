@@ -2,7 +2,14 @@
  * The shapes the dashboard reads from the HTTP API (see /openapi.json); only the fields it uses.
  */
 export type JobState = 'scheduled' | 'waiting' | 'active' | 'completed' | 'dead' | 'cancelled';
-export const JOB_STATES: readonly JobState[] = ['scheduled', 'waiting', 'active', 'completed', 'dead', 'cancelled'];
+export const JOB_STATES: readonly JobState[] = [
+  'scheduled',
+  'waiting',
+  'active',
+  'completed',
+  'dead',
+  'cancelled',
+];
 
 export interface ErrorInfo {
   readonly name: string;
@@ -79,7 +86,12 @@ export interface Job {
   readonly failures: number;
   readonly result?: unknown;
   readonly finishedAt?: number;
-  readonly dead?: { readonly reason: string; readonly at: number; readonly fingerprint: string; readonly error?: ErrorInfo };
+  readonly dead?: {
+    readonly reason: string;
+    readonly at: number;
+    readonly fingerprint: string;
+    readonly error?: ErrorInfo;
+  };
   readonly cancelled?: { readonly by: string; readonly reason?: string; readonly at: number };
 }
 

@@ -67,7 +67,8 @@ interface MemJob {
   attempts: Attempt[];
   failures: number;
   stalls: number;
-  current: { n: number; dueAt: number; startedAt: number; workerId: string; leaseExpiresAt: number } | undefined;
+  current:
+    { n: number; dueAt: number; startedAt: number; workerId: string; leaseExpiresAt: number } | undefined;
   nextTrigger: AttemptTrigger;
   nextManual: ManualTrigger | undefined;
   prevDelayMs: number | undefined;
@@ -289,7 +290,10 @@ export class MemoryBackend implements Backend {
   #record(
     j: MemJob,
     now: number,
-    rest: Omit<Attempt, 'n' | 'trigger' | 'dueAt' | 'startedAt' | 'finishedAt' | 'driftMs' | 'workerId' | 'manual'>,
+    rest: Omit<
+      Attempt,
+      'n' | 'trigger' | 'dueAt' | 'startedAt' | 'finishedAt' | 'driftMs' | 'workerId' | 'manual'
+    >,
     heldMs = 0,
   ): Attempt {
     const c = j.current as NonNullable<MemJob['current']>;
@@ -354,7 +358,13 @@ export class MemoryBackend implements Backend {
       j.nextManual = undefined;
       j.nextTrigger = 'stall';
       if (poison) {
-        j.dead = { reason: 'poison', at: now, fingerprint: POISON_FINGERPRINT, label: POISON_LABEL, error: LEASE_EXPIRED_ERROR };
+        j.dead = {
+          reason: 'poison',
+          at: now,
+          fingerprint: POISON_FINGERPRINT,
+          label: POISON_LABEL,
+          error: LEASE_EXPIRED_ERROR,
+        };
         this.#finishInto(q, j, 'dead', now);
         this.#emit(q, 'dead', id, { ...endFields(record), reason: 'poison' });
         this.#applyRetention(q, 'dead', now);
@@ -493,14 +503,19 @@ export class MemoryBackend implements Backend {
         return { ok: false, reason: 'stale' };
       }
       const d = r.decision;
-      const record = this.#record(j, now, {
-        outcome: r.outcome,
-        ...(r.error ? { error: r.error } : {}),
-        ...(r.errorClass ? { errorClass: r.errorClass } : {}),
-        ...(r.rule ? { rule: r.rule } : {}),
-        ...(r.classifiedBy ? { classifiedBy: r.classifiedBy } : {}),
-        decision: d.action === 'retry' ? { ...d, nextDueAt: now + d.delayMs } : d,
-      }, r.heldMs);
+      const record = this.#record(
+        j,
+        now,
+        {
+          outcome: r.outcome,
+          ...(r.error ? { error: r.error } : {}),
+          ...(r.errorClass ? { errorClass: r.errorClass } : {}),
+          ...(r.rule ? { rule: r.rule } : {}),
+          ...(r.classifiedBy ? { classifiedBy: r.classifiedBy } : {}),
+          decision: d.action === 'retry' ? { ...d, nextDueAt: now + d.delayMs } : d,
+        },
+        r.heldMs,
+      );
       j.attempts.push(record);
       j.current = undefined;
       j.nextManual = undefined;
@@ -552,7 +567,9 @@ export class MemoryBackend implements Backend {
   ): Promise<[FinishResult[], ClaimResult]> {
     // One synchronous step, like the Redis script: nothing can run between the two halves.
     const results = this.#finishNow(queue, reqs);
-    if (claim.max <= 0) return [results, { jobs: [], recovered: 0, nextWakeInMs: undefined, paused: this.#q(queue).paused }];
+    if (claim.max <= 0) {
+      return [results, { jobs: [], recovered: 0, nextWakeInMs: undefined, paused: this.#q(queue).paused }];
+    }
     return [results, this.#claimNow(queue, claim)];
   }
 
@@ -588,12 +605,22 @@ export class MemoryBackend implements Backend {
 
   async deadGroups(queue: string): Promise<DeadGroupStats[]> {
     const q = this.#peek(queue);
-    const groups = new Map<string, { fingerprint: string; label: string; count: number; firstSeen: number; lastSeen: number }>();
+    const groups = new Map<
+      string,
+      { fingerprint: string; label: string; count: number; firstSeen: number; lastSeen: number }
+    >();
     for (const id of q.finished.dead.keys()) {
       const d = (q.jobs.get(id) as MemJob).dead as NonNullable<MemJob['dead']>;
       const g = groups.get(d.fingerprint);
-      if (!g) groups.set(d.fingerprint, { fingerprint: d.fingerprint, label: d.label, count: 1, firstSeen: d.at, lastSeen: d.at });
-      else {
+      if (!g) {
+        groups.set(d.fingerprint, {
+          fingerprint: d.fingerprint,
+          label: d.label,
+          count: 1,
+          firstSeen: d.at,
+          lastSeen: d.at,
+        });
+      } else {
         g.count++;
         g.firstSeen = Math.min(g.firstSeen, d.at);
         g.lastSeen = Math.max(g.lastSeen, d.at);
@@ -731,7 +758,14 @@ function emptyQueue(): MemQueue {
 
 function deadSummary(j: MemJob): DeadSummary {
   const d = j.dead as NonNullable<MemJob['dead']>;
-  return { id: j.id, name: j.name, reason: d.reason, at: d.at, fingerprint: d.fingerprint, errorCode: d.error?.code };
+  return {
+    id: j.id,
+    name: j.name,
+    reason: d.reason,
+    at: d.at,
+    fingerprint: d.fingerprint,
+    errorCode: d.error?.code,
+  };
 }
 
 /** The memory twin of lua/dead-list-10.lua's match. */

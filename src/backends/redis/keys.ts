@@ -86,7 +86,8 @@ export function metaKeyPattern(prefix: string): string {
 export function queueOfMetaKey(prefix: string, key: string): string | undefined {
   const head = `${prefix}:{`;
   const tail = `}:${FIXED[0]}`;
-  if (!key.startsWith(head) || !key.endsWith(tail) || key.length <= head.length + tail.length)
-    {return undefined;}
+  if (!key.startsWith(head) || !key.endsWith(tail) || key.length <= head.length + tail.length) {
+    return undefined;
+  }
   return key.slice(head.length, -tail.length);
 }

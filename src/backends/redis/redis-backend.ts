@@ -97,7 +97,10 @@ export class RedisBackend implements Backend {
 
   constructor(options: RedisBackendOptions = {}) {
     const c = options.connection;
-    if (c instanceof Redis || (typeof c === 'object' && c !== null && 'duplicate' in c && 'defineCommand' in c)) {
+    if (
+      c instanceof Redis ||
+      (typeof c === 'object' && c !== null && 'duplicate' in c && 'defineCommand' in c)
+    ) {
       this.client = c as Client;
       this.#ownsClient = false;
     } else {
@@ -149,8 +152,15 @@ export class RedisBackend implements Backend {
     if (this.#closed) throw new BackendClosedError('redis backend');
     void this.#check();
     const k = this.#k(queue);
-    const fn = (this.client as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[`rt_${name}`];
-    return (fn as (...a: (string | number)[]) => Promise<unknown>).call(this.client, ...k.all, k.prefix, ...args);
+    const fn = (this.client as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[
+      `rt_${name}`
+    ];
+    return (fn as (...a: (string | number)[]) => Promise<unknown>).call(
+      this.client,
+      ...k.all,
+      k.prefix,
+      ...args,
+    );
   }
 
   async now(): Promise<number> {
@@ -329,7 +339,14 @@ export class RedisBackend implements Backend {
       const id = ids[i] as string;
       const dead: DeadSummary | undefined =
         st === 'dead' && dr
-          ? { id, name: name ?? '', reason: dr as DeadReason, at: Number(dat), fingerprint: fp ?? '', errorCode: ec ? ec : undefined }
+          ? {
+              id,
+              name: name ?? '',
+              reason: dr as DeadReason,
+              at: Number(dat),
+              fingerprint: fp ?? '',
+              errorCode: ec ? ec : undefined,
+            }
           : undefined;
       return { state: st as JobState, dead };
     });
@@ -362,7 +379,13 @@ export class RedisBackend implements Backend {
     const names = new Set<string>();
     let cursor = '0';
     do {
-      const [next, keys] = await this.client.scan(cursor, 'MATCH', metaKeyPattern(this.prefix), 'COUNT', 1000);
+      const [next, keys] = await this.client.scan(
+        cursor,
+        'MATCH',
+        metaKeyPattern(this.prefix),
+        'COUNT',
+        1000,
+      );
       cursor = next;
       for (const k of keys) {
         const name = queueOfMetaKey(this.prefix, k);
@@ -399,7 +422,10 @@ export class RedisBackend implements Backend {
   }
 
   async sweepRetention(queue: string, sweep: RetentionSweep): Promise<RetentionSweepResult> {
-    const [ran, evicted] = (await this.#run('sweepRetention', queue, [sweep.intervalMs, sweep.max])) as [number, number];
+    const [ran, evicted] = (await this.#run('sweepRetention', queue, [sweep.intervalMs, sweep.max])) as [
+      number,
+      number,
+    ];
     return { ran: ran === 1, evicted };
   }
 
@@ -420,7 +446,13 @@ export class RedisBackend implements Backend {
     const out: QueueEvent[] = [];
     let from = start;
     while (out.length < count) {
-      const entries = await this.client.xrange(this.#k(queue).events, from, '+', 'COUNT', Math.max(10, count));
+      const entries = await this.client.xrange(
+        this.#k(queue).events,
+        from,
+        '+',
+        'COUNT',
+        Math.max(10, count),
+      );
       if (entries.length === 0) break;
       for (const [seq, flat] of entries) {
         decodeEventEntry(seq, flat).forEach((event, i) => {

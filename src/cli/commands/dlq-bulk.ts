@@ -87,7 +87,11 @@ export const replay = command(
         arg: 'JSON',
         help: "JSON Merge Patch applied to each job's data (or @file.json)",
       },
-      limit: { type: 'string', arg: 'N', help: 'replay at most N jobs of a filter, 1-10000 [default: 1000; fewer with a patch over 16 KB]' },
+      limit: {
+        type: 'string',
+        arg: 'N',
+        help: 'replay at most N jobs of a filter, 1-10000 [default: 1000; fewer with a patch over 16 KB]',
+      },
       ...shared,
     },
     groups: SHARED_GROUPS,

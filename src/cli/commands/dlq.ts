@@ -38,7 +38,9 @@ const list = command(
       limit: intValue(values.limit, '--limit', 1, 500) ?? 50,
       ...(values.cursor !== undefined ? { cursor: values.cursor } : {}),
     };
-    const res = await withClient(values, async (c) => c.dlqList(queue, await onSchedulerClock(filter, values, c), page));
+    const res = await withClient(values, async (c) =>
+      c.dlqList(queue, await onSchedulerClock(filter, values, c), page),
+    );
     out.result({ jobs: res.items, nextCursor: res.nextCursor }, () => {
       out.table(
         [

@@ -126,7 +126,9 @@ export const server = command(
         out.line(
           `ReTraced API on ${base} (${opened.description}, ${token !== undefined ? 'bearer token required' : 'no token: loopback only'}${readOnly ? ', read-only' : ''})`,
         );
-        out.line(`  dashboard ${base}/   docs ${base}/docs   metrics ${base}/metrics   events ${base}/events`);
+        out.line(
+          `  dashboard ${base}/   docs ${base}/docs   metrics ${base}/metrics   events ${base}/events`,
+        );
       }
       const signal = await stopped;
       out.note(`${signal}: closing the server…`);

@@ -14,7 +14,11 @@ const ready = {
   type: 'object',
   properties: {
     status: { type: 'string' },
-    now: { type: 'integer', description: "The scheduler's clock (Redis TIME, ms since epoch): what due times and dead-at times are on" },
+    now: {
+      type: 'integer',
+      description:
+        "The scheduler's clock (Redis TIME, ms since epoch): what due times and dead-at times are on",
+    },
   },
 } as const;
 

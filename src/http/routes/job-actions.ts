@@ -47,8 +47,10 @@ export const jobActionResult = {
 } as const;
 
 const SUMMARIES: Readonly<Record<JobAction, string>> = {
-  cancel: 'Cancel many jobs by id (scheduled, waiting or active; who and why recorded); dryRun changes nothing',
-  retry: 'Run many scheduled or dead jobs now, by hand (each a manual attempt with who and note); dryRun changes nothing',
+  cancel:
+    'Cancel many jobs by id (scheduled, waiting or active; who and why recorded); dryRun changes nothing',
+  retry:
+    'Run many scheduled or dead jobs now, by hand (each a manual attempt with who and note); dryRun changes nothing',
 };
 
 export function registerJobActionRoutes(app: FastifyInstance, { queues }: RouteContext): void {

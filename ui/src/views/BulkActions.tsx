@@ -31,13 +31,26 @@ export async function runBulk(
 ): Promise<BulkOutcome> {
   const extra = note.trim() === '' ? {} : { note };
   if (action === 'replay') {
-    const r = await api<ReplayAnswer>('POST', `/queues/${enc(queue)}/dlq/replay`, { ids, by: who, ...extra, dryRun });
+    const r = await api<ReplayAnswer>('POST', `/queues/${enc(queue)}/dlq/replay`, {
+      ids,
+      by: who,
+      ...extra,
+      dryRun,
+    });
     return { dryRun: r.dryRun, matched: r.matched, done: r.replayed, failed: r.failed };
   }
   return api<BulkOutcome>('POST', `/queues/${enc(queue)}/jobs/${action}`, { ids, by: who, ...extra, dryRun });
 }
 
-export function BulkActions({ queue, ids, onDone }: { queue: string; ids: readonly string[]; onDone: () => void }) {
+export function BulkActions({
+  queue,
+  ids,
+  onDone,
+}: {
+  queue: string;
+  ids: readonly string[];
+  onDone: () => void;
+}) {
   const [who, setWho] = useWho();
   const [note, setNote] = useState('');
   const [preview, setPreview] = useState<{ action: BulkAction; outcome: BulkOutcome } | undefined>();
@@ -89,8 +102,8 @@ export function BulkActions({ queue, ids, onDone }: { queue: string; ids: readon
       {preview && (
         <div class="preview" role="region" aria-label="Dry run result">
           <p>
-            <strong>Dry run</strong>: {VERB[preview.action].toLowerCase()} would apply to {preview.outcome.done.length} of{' '}
-            {preview.outcome.matched} jobs. Nothing has changed yet.
+            <strong>Dry run</strong>: {VERB[preview.action].toLowerCase()} would apply to{' '}
+            {preview.outcome.done.length} of {preview.outcome.matched} jobs. Nothing has changed yet.
           </p>
           <Outcome outcome={preview.outcome} />
           <div class="buttons">

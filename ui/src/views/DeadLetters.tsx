@@ -24,9 +24,13 @@ export function DeadLetters({ queue, params }: { queue: string; params: URLSearc
   }
   const cursor = params.get('cursor') ?? undefined;
   const key = `${queue}?${params.toString()}`;
-  const groups = useLoad(() => api<{ groups: DeadGroup[] }>('GET', `/queues/${enc(queue)}/dlq/groups`), queue);
+  const groups = useLoad(
+    () => api<{ groups: DeadGroup[] }>('GET', `/queues/${enc(queue)}/dlq/groups`),
+    queue,
+  );
   const list = useLoad(
-    () => api<Page<DeadSummary>>('GET', `/queues/${enc(queue)}/dlq${query({ ...filter, cursor, limit: 50 })}`),
+    () =>
+      api<Page<DeadSummary>>('GET', `/queues/${enc(queue)}/dlq${query({ ...filter, cursor, limit: 50 })}`),
     key,
   );
   const reload = () => {
@@ -53,7 +57,9 @@ export function DeadLetters({ queue, params }: { queue: string; params: URLSearc
             <caption class="sr-only">Dead jobs grouped by error fingerprint, busiest first</caption>
             <thead>
               <tr>
-                <th scope="col" class="num">count</th>
+                <th scope="col" class="num">
+                  count
+                </th>
                 <th scope="col">sample error</th>
                 <th scope="col">job names</th>
                 <th scope="col">first seen</th>
@@ -63,7 +69,11 @@ export function DeadLetters({ queue, params }: { queue: string; params: URLSearc
             </thead>
             <tbody>
               {groups.data.groups.map((g) => (
-                <tr key={g.fingerprint} class={g.fingerprint === filter.fingerprint ? 'current' : ''} data-fingerprint={g.fingerprint}>
+                <tr
+                  key={g.fingerprint}
+                  class={g.fingerprint === filter.fingerprint ? 'current' : ''}
+                  data-fingerprint={g.fingerprint}
+                >
                   <td class="num">{g.count}</td>
                   <td class="clip">
                     {g.sample?.error
@@ -78,7 +88,11 @@ export function DeadLetters({ queue, params }: { queue: string; params: URLSearc
                     {ago(g.lastSeen, now)}
                   </td>
                   <td>
-                    <Link href={paths.dlq(queue, { fingerprint: g.fingerprint })} class="mono" aria-label={`Open group ${g.fingerprint} (${g.count} jobs)`}>
+                    <Link
+                      href={paths.dlq(queue, { fingerprint: g.fingerprint })}
+                      class="mono"
+                      aria-label={`Open group ${g.fingerprint} (${g.count} jobs)`}
+                    >
                       {g.fingerprint}
                     </Link>
                   </td>
@@ -167,7 +181,9 @@ export function DeadLetters({ queue, params }: { queue: string; params: URLSearc
           {list.data.jobs.length === 0 && <p>No dead job matches.</p>}
           <nav class="pager" aria-label="Pages">
             {cursor !== undefined && <Link href={paths.dlq(queue, filter)}>First page</Link>}
-            {list.data.nextCursor && <Link href={paths.dlq(queue, { ...filter, cursor: list.data.nextCursor })}>Next page</Link>}
+            {list.data.nextCursor && (
+              <Link href={paths.dlq(queue, { ...filter, cursor: list.data.nextCursor })}>Next page</Link>
+            )}
           </nav>
         </div>
       )}

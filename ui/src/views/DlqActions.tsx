@@ -56,7 +56,8 @@ export function DlqActions({
   const [error, setError] = useState<Error | undefined>();
   const [busy, setBusy] = useState(false);
   const sample = useLoad(
-    () => (sampleId ? api<Job>('GET', `/queues/${enc(queue)}/jobs/${enc(sampleId)}`) : Promise.resolve(undefined)),
+    () =>
+      sampleId ? api<Job>('GET', `/queues/${enc(queue)}/jobs/${enc(sampleId)}`) : Promise.resolve(undefined),
     `${queue}/${sampleId ?? ''}`,
   );
   const parsed = parsePatch(patchText);
@@ -133,7 +134,11 @@ export function DlqActions({
       {diff && sample.data && <PatchDiff changes={diff} caption={`Patch preview on job ${sample.data.id}`} />}
       {!preview && (
         <div class="buttons">
-          <button type="button" disabled={busy || noWho || parsed.error !== undefined} onClick={() => void run('replay', true)}>
+          <button
+            type="button"
+            disabled={busy || noWho || parsed.error !== undefined}
+            onClick={() => void run('replay', true)}
+          >
             Replay… (dry run)
           </button>
           <button type="button" disabled={busy} onClick={() => void run('purge', true)}>
@@ -145,8 +150,7 @@ export function DlqActions({
       {preview && (
         <div class="preview" role="region" aria-label="Dry run result">
           <p>
-            <strong>Dry run</strong>: {preview.action} would apply to{' '}
-            {preview.outcome.done.length} dead jobs
+            <strong>Dry run</strong>: {preview.action} would apply to {preview.outcome.done.length} dead jobs
             {preview.action === 'replay' ? ` of ${preview.outcome.matched}` : ''}. Nothing has changed yet.
           </p>
           <Outcome outcome={preview.outcome} />
@@ -157,8 +161,7 @@ export function DlqActions({
               disabled={busy || preview.outcome.done.length === 0}
               onClick={() => void run(preview.action, false)}
             >
-              Confirm: {preview.action}{' '}
-              {preview.outcome.done.length} jobs
+              Confirm: {preview.action} {preview.outcome.done.length} jobs
             </button>
             <button type="button" onClick={() => setPreview(undefined)}>
               Back

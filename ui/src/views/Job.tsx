@@ -107,8 +107,8 @@ export function Job({ queue, id }: { queue: string; id: string }) {
                 <p>
                   due <span class="mono">{formatTime(j.current.dueAt)}</span>, started{' '}
                   <span class="mono">{formatTime(j.current.startedAt)}</span> (drift{' '}
-                  {formatSigned(j.current.startedAt - j.current.dueAt)}) on worker {j.current.workerId}; lease until{' '}
-                  <span class="mono">{formatTime(j.current.leaseExpiresAt)}</span>
+                  {formatSigned(j.current.startedAt - j.current.dueAt)}) on worker {j.current.workerId}; lease
+                  until <span class="mono">{formatTime(j.current.leaseExpiresAt)}</span>
                 </p>
                 {j.current.manual && <ManualInfo manual={j.current.manual} />}
               </li>
@@ -151,9 +151,10 @@ function AttemptItem({ attempt: a }: { attempt: Attempt }) {
         Attempt {a.n} <Badge kind={a.outcome}>{a.outcome}</Badge> ({a.trigger})
       </h3>
       <p>
-        due <span class="mono">{formatTime(a.dueAt)}</span>, started <span class="mono">{formatTime(a.startedAt)}</span>{' '}
-        (drift <span class="drift-value">{formatSigned(a.driftMs)}</span>), ran {formatDuration(a.finishedAt - a.startedAt)} on
-        worker {a.workerId}
+        due <span class="mono">{formatTime(a.dueAt)}</span>, started{' '}
+        <span class="mono">{formatTime(a.startedAt)}</span> (drift{' '}
+        <span class="drift-value">{formatSigned(a.driftMs)}</span>), ran{' '}
+        {formatDuration(a.finishedAt - a.startedAt)} on worker {a.workerId}
       </p>
       {a.error && (
         <div class="attempt-error">
@@ -226,7 +227,9 @@ function Remaining({ job }: { job: JobT }) {
             {steps.map((s) => (
               <li key={s.attempt}>
                 attempt {s.attempt}: after {formatDuration(s.delayMs)}
-                {s.minDelayMs !== s.maxDelayMs ? ` (range ${formatDuration(s.minDelayMs)}–${formatDuration(s.maxDelayMs)})` : ''}{' '}
+                {s.minDelayMs !== s.maxDelayMs
+                  ? ` (range ${formatDuration(s.minDelayMs)}–${formatDuration(s.maxDelayMs)})`
+                  : ''}{' '}
                 — {s.explanation}
               </li>
             ))}

@@ -128,7 +128,9 @@ export function Jobs({ queue, params }: { queue: string; params: URLSearchParams
                 <th scope="col">id</th>
                 <th scope="col">name</th>
                 <th scope="col">state</th>
-                <th scope="col" class="num">attempts</th>
+                <th scope="col" class="num">
+                  attempts
+                </th>
                 <th scope="col">last error</th>
                 <th scope="col">created</th>
                 <th scope="col">due / finished</th>
@@ -156,7 +158,9 @@ export function Jobs({ queue, params }: { queue: string; params: URLSearchParams
                   </td>
                   <td class="num">{j.attempts}</td>
                   <td class="clip">
-                    {j.lastError ? `${j.lastError.name}${j.lastError.code ? ` [${j.lastError.code}]` : ''}: ${j.lastError.message}` : ''}
+                    {j.lastError
+                      ? `${j.lastError.name}${j.lastError.code ? ` [${j.lastError.code}]` : ''}: ${j.lastError.message}`
+                      : ''}
                   </td>
                   <td class="mono">{formatTime(j.createdAt)}</td>
                   <td class="mono">{formatTime(j.finishedAt ?? j.dueAt)}</td>

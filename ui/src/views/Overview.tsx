@@ -72,10 +72,18 @@ export function Overview() {
                   {s}
                 </th>
               ))}
-              <th scope="col" class="num" title="completed per minute">done/min</th>
-              <th scope="col" class="num" title="failed attempts per minute">failed/min</th>
-              <th scope="col" class="num" title="retries (after a failure or a stall) per minute">retries/min</th>
-              <th scope="col" class="num" title="dead-lettered per minute">dead/min</th>
+              <th scope="col" class="num" title="completed per minute">
+                done/min
+              </th>
+              <th scope="col" class="num" title="failed attempts per minute">
+                failed/min
+              </th>
+              <th scope="col" class="num" title="retries (after a failure or a stall) per minute">
+                retries/min
+              </th>
+              <th scope="col" class="num" title="dead-lettered per minute">
+                dead/min
+              </th>
               <th scope="col">last 5 min</th>
               <th scope="col">state</th>
             </tr>
@@ -95,7 +103,10 @@ export function Overview() {
                   </th>
                   {JOB_STATES.map((s) => (
                     <td key={s} class="num">
-                      <Link href={paths.jobs(q.name, { state: s })} aria-label={`${q.counts[s]} ${s} jobs in ${q.name}`}>
+                      <Link
+                        href={paths.jobs(q.name, { state: s })}
+                        aria-label={`${q.counts[s]} ${s} jobs in ${q.name}`}
+                      >
                         {q.counts[s]}
                       </Link>
                     </td>
@@ -112,7 +123,11 @@ export function Overview() {
                   </td>
                   <td>
                     {q.paused ? <Badge kind="paused">paused</Badge> : <Badge kind="running">running</Badge>}{' '}
-                    <button type="button" onClick={() => void toggle(q)} aria-label={`${q.paused ? 'Resume' : 'Pause'} ${q.name}`}>
+                    <button
+                      type="button"
+                      onClick={() => void toggle(q)}
+                      aria-label={`${q.paused ? 'Resume' : 'Pause'} ${q.name}`}
+                    >
                       {q.paused ? 'Resume' : 'Pause'}
                     </button>
                   </td>
@@ -122,7 +137,10 @@ export function Overview() {
           </tbody>
         </table>
       </div>
-      <p class="muted">Rates are per minute over the last minute (or since this page opened, if that is shorter), counted from the live event stream.</p>
+      <p class="muted">
+        Rates are per minute over the last minute (or since this page opened, if that is shorter), counted
+        from the live event stream.
+      </p>
     </section>
   );
 }

@@ -15,19 +15,31 @@ import { paths } from '../routes.js';
 import { tickStep } from '../timeline.js';
 import type { PolicyPreview } from '../types.js';
 
-const DEFAULT_POLICY = '{"attempts":6,"backoff":{"type":"exponential","delayMs":1000,"factor":2,"jitter":"full"}}';
+const DEFAULT_POLICY =
+  '{"attempts":6,"backoff":{"type":"exponential","delayMs":1000,"factor":2,"jitter":"full"}}';
 const WIDTH = 960;
 
 interface Simple {
   attempts: number;
-  backoff: { type: string; delayMs?: number; factor?: number; maxDelayMs?: number; jitter?: string; stepMs?: number };
+  backoff: {
+    type: string;
+    delayMs?: number;
+    factor?: number;
+    maxDelayMs?: number;
+    jitter?: string;
+    stepMs?: number;
+  };
 }
 
 function simpleOf(text: string): Simple | undefined {
   try {
     const p = JSON.parse(text) as Partial<Simple>;
-    if (typeof p.attempts === 'number' && typeof p.backoff === 'object' && p.backoff !== null) return p as Simple;
-    if (typeof p.attempts === 'number' && p.backoff === undefined) return { attempts: p.attempts, backoff: { type: 'immediate' } };
+    if (typeof p.attempts === 'number' && typeof p.backoff === 'object' && p.backoff !== null) {
+      return p as Simple;
+    }
+    if (typeof p.attempts === 'number' && p.backoff === undefined) {
+      return { attempts: p.attempts, backoff: { type: 'immediate' } };
+    }
   } catch {
     // not JSON: the textarea says so
   }
@@ -64,11 +76,28 @@ export function RetryPlan({ params }: { params: URLSearchParams }) {
       <form class="filters" aria-label="Policy" onSubmit={(e) => e.preventDefault()}>
         <label>
           Attempts
-          <input type="number" min={1} max={1000} value={simple?.attempts ?? ''} onChange={(e) => edit((s) => (s.attempts = Number(e.currentTarget.value)))} />
+          <input
+            type="number"
+            min={1}
+            max={1000}
+            value={simple?.attempts ?? ''}
+            onChange={(e) => edit((s) => (s.attempts = Number(e.currentTarget.value)))}
+          />
         </label>
         <label>
           Backoff
-          <select value={b?.type ?? 'exponential'} onChange={(e) => edit((s) => (s.backoff = { type: e.currentTarget.value, ...(e.currentTarget.value === 'immediate' ? {} : { delayMs: s.backoff.delayMs ?? 1000 }) }))}>
+          <select
+            value={b?.type ?? 'exponential'}
+            onChange={(e) =>
+              edit(
+                (s) =>
+                  (s.backoff = {
+                    type: e.currentTarget.value,
+                    ...(e.currentTarget.value === 'immediate' ? {} : { delayMs: s.backoff.delayMs ?? 1000 }),
+                  }),
+              )
+            }
+          >
             {['immediate', 'fixed', 'linear', 'exponential'].map((t) => (
               <option key={t} value={t}>
                 {t}
@@ -79,18 +108,32 @@ export function RetryPlan({ params }: { params: URLSearchParams }) {
         {b && b.type !== 'immediate' && (
           <label>
             Delay (ms)
-            <input type="number" min={0} value={b.delayMs ?? ''} onChange={(e) => edit((s) => (s.backoff.delayMs = num(e.currentTarget.value)))} />
+            <input
+              type="number"
+              min={0}
+              value={b.delayMs ?? ''}
+              onChange={(e) => edit((s) => (s.backoff.delayMs = num(e.currentTarget.value)))}
+            />
           </label>
         )}
         {b?.type === 'exponential' && (
           <>
             <label>
               Factor
-              <input type="number" min={1} step="any" value={b.factor ?? ''} onChange={(e) => edit((s) => (s.backoff.factor = num(e.currentTarget.value)))} />
+              <input
+                type="number"
+                min={1}
+                step="any"
+                value={b.factor ?? ''}
+                onChange={(e) => edit((s) => (s.backoff.factor = num(e.currentTarget.value)))}
+              />
             </label>
             <label>
               Jitter
-              <select value={b.jitter ?? 'none'} onChange={(e) => edit((s) => (s.backoff.jitter = e.currentTarget.value))}>
+              <select
+                value={b.jitter ?? 'none'}
+                onChange={(e) => edit((s) => (s.backoff.jitter = e.currentTarget.value))}
+              >
                 {['none', 'full', 'equal', 'decorrelated'].map((j) => (
                   <option key={j} value={j}>
                     {j}
@@ -103,13 +146,24 @@ export function RetryPlan({ params }: { params: URLSearchParams }) {
         {(b?.type === 'exponential' || b?.type === 'linear') && (
           <label>
             Cap (ms)
-            <input type="number" min={0} value={b.maxDelayMs ?? ''} onChange={(e) => edit((s) => (s.backoff.maxDelayMs = num(e.currentTarget.value)))} />
+            <input
+              type="number"
+              min={0}
+              value={b.maxDelayMs ?? ''}
+              onChange={(e) => edit((s) => (s.backoff.maxDelayMs = num(e.currentTarget.value)))}
+            />
           </label>
         )}
       </form>
       <label class="block">
         Policy JSON (phases too: {'{"phases":[{"retries":2,"backoff":{"type":"immediate"}}, …]}'})
-        <textarea rows={3} spellcheck={false} value={draft} onInput={(e) => setDraft(e.currentTarget.value)} onBlur={() => draft !== text && set(draft)} />
+        <textarea
+          rows={3}
+          spellcheck={false}
+          value={draft}
+          onInput={(e) => setDraft(e.currentTarget.value)}
+          onBlur={() => draft !== text && set(draft)}
+        />
       </label>
       <button type="button" onClick={() => set(draft)}>
         Preview
@@ -148,20 +202,32 @@ function PlanChart({ preview }: { preview: PolicyPreview }) {
           {rows.map((r) => (
             <g key={r.attempt} class="plan-row" data-attempt={r.attempt}>
               <text x={8} y={r.y + 15}>{`attempt ${r.attempt}`}</text>
-              <rect class="band" x={r.minX} y={r.y + 4} width={Math.max(2, r.maxX - r.minX)} height={14} rx={3} />
+              <rect
+                class="band"
+                x={r.minX}
+                y={r.y + 4}
+                width={Math.max(2, r.maxX - r.minX)}
+                height={14}
+                rx={3}
+              />
               <circle class="at" cx={r.atX} cy={r.y + 11} r={4} />
               <title>{`Attempt ${r.attempt}: between +${formatDuration(r.minMs)} and +${formatDuration(r.maxMs)} after the first failure`}</title>
             </g>
           ))}
           <line class="axis" x1={PLAN_MARGIN.left} x2={WIDTH - PLAN_MARGIN.right} y1={axisY} y2={axisY} />
         </svg>
-        <figcaption class="legend">Bands: when each retry can run, jitter included (from the first failure). Dots: a typical draw.</figcaption>
+        <figcaption class="legend">
+          Bands: when each retry can run, jitter included (from the first failure). Dots: a typical draw.
+        </figcaption>
       </figure>
       <ol class="steps">
         {preview.steps.map((s) => (
           <li key={s.attempt}>
             attempt {s.attempt}: after {formatDuration(s.delayMs)}
-            {s.minDelayMs !== s.maxDelayMs ? ` (${formatDuration(s.minDelayMs)}–${formatDuration(s.maxDelayMs)})` : ''} — {s.explanation}
+            {s.minDelayMs !== s.maxDelayMs
+              ? ` (${formatDuration(s.minDelayMs)}–${formatDuration(s.maxDelayMs)})`
+              : ''}{' '}
+            — {s.explanation}
           </li>
         ))}
         <li>then {preview.then}</li>

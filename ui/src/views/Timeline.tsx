@@ -14,7 +14,12 @@ export function Timeline({ input }: { input: TimelineInput }) {
   const summary = `Attempt timeline: ${l.lanes.length} attempts over ${formatDuration(l.t1 - l.t0)}`;
   return (
     <figure class="timeline">
-      <svg viewBox={`0 0 ${l.width} ${l.height}`} role="img" aria-label={summary} preserveAspectRatio="xMinYMin meet">
+      <svg
+        viewBox={`0 0 ${l.width} ${l.height}`}
+        role="img"
+        aria-label={summary}
+        preserveAspectRatio="xMinYMin meet"
+      >
         <title>{summary}</title>
         {l.ticks.map((t) => (
           <g key={t.offsetMs} class="tick">
@@ -40,7 +45,14 @@ export function Timeline({ input }: { input: TimelineInput }) {
             </text>
             <path class="due" d={`M${lane.dueX},${lane.y + 4} l4,8 l-4,8 l-4,-8 z`} />
             <line class="drift" x1={lane.dueX} x2={lane.startX} y1={lane.y + 12} y2={lane.y + 12} />
-            <rect class="run" x={lane.startX} y={lane.y + 4} width={Math.max(3, lane.endX - lane.startX)} height={16} rx={2} />
+            <rect
+              class="run"
+              x={lane.startX}
+              y={lane.y + 4}
+              width={Math.max(3, lane.endX - lane.startX)}
+              height={16}
+              rx={2}
+            />
             <title>{`Attempt ${lane.n} (${lane.trigger}): drift ${formatSigned(lane.driftMs)}, ran ${formatDuration(lane.durationMs)}, ${lane.outcome}`}</title>
           </g>
         ))}
