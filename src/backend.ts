@@ -40,6 +40,11 @@ export interface AddRequest {
   readonly delayMs: number;
   /** Or at this absolute time (ms since epoch). Wins over delayMs when set. */
   readonly runAt: number | undefined;
+  /**
+   * The trace context of the span that added the job (JSON text of W3C trace-context headers, see
+   * tracing.ts), handed back with every claim of the job; undefined when not traced.
+   */
+  readonly trace?: string | undefined;
 }
 
 export interface AddResult {
@@ -82,6 +87,8 @@ export interface ClaimedJob {
   readonly manual: ManualTrigger | undefined;
   /** A suspect, run alone: the worker claims nothing else until it ends. */
   readonly exclusive: boolean;
+  /** The producer's trace context, as added (`AddRequest.trace`). */
+  readonly trace?: string | undefined;
 }
 
 export interface ClaimResult {

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Backend } from './backend.js';
+import type { TraceParentMode, TracingOptions } from './tracing.js';
 import { DEFAULT_RETRY_POLICY, resolveRetryPolicy, type CustomStrategy } from './backoff.js';
 import {
   resolveClassifyOptions,
@@ -55,6 +56,11 @@ export interface QueueOptions {
    * @default none
    */
   readonly strategies?: Readonly<Record<string, CustomStrategy>>;
+  /**
+   * OpenTelemetry spans for adds (`send <queue>`), through `@opentelemetry/api`: no-ops unless an
+   * SDK is registered. `false` skips even the no-op calls. @default true
+   */
+  readonly tracing?: boolean | TracingOptions;
 }
 
 export interface ResolvedQueueOptions {
@@ -69,6 +75,7 @@ export interface ResolvedQueueOptions {
   readonly maxDataBytes: number;
   readonly maxResultBytes: number;
   readonly strategies: Readonly<Record<string, CustomStrategy>>;
+  readonly tracing: ResolvedTracing;
 }
 
 /** Per-job options for `Queue.add`. */
@@ -121,6 +128,12 @@ export interface WorkerOptions {
    * @default 1000
    */
   readonly retentionSweepMs?: number;
+  /**
+   * OpenTelemetry spans, one `process <queue>` per attempt (see `tracing.ts`): no-ops unless an SDK
+   * is registered; `false` skips even those. `parent: 'child'` makes each attempt's span a child of
+   * the span that added the job instead of linking to it. @default true (parent 'link')
+   */
+  readonly tracing?: boolean | TracingOptions;
 }
 
 export interface ResolvedWorkerOptions {
@@ -134,6 +147,7 @@ export interface ResolvedWorkerOptions {
   readonly random: () => number;
   readonly autostart: boolean;
   readonly retentionSweepMs: number;
+  readonly tracing: ResolvedTracing;
 }
 
 function assertKnownKeys(obj: object, known: readonly string[], field: string): void {
@@ -218,6 +232,7 @@ export function resolveQueueOptions(o: QueueOptions | undefined): ResolvedQueueO
       'maxDataBytes',
       'maxResultBytes',
       'strategies',
+      'tracing',
     ],
     'options',
   );
@@ -239,7 +254,30 @@ export function resolveQueueOptions(o: QueueOptions | undefined): ResolvedQueueO
         ? 64 * 1024
         : assertInt(opts.maxResultBytes, 'options.maxResultBytes', 2, 64 << 20),
     strategies: resolveStrategies(opts.strategies, 'options.strategies'),
+    tracing: resolveTracing(opts.tracing, 'options.tracing'),
   });
+}
+
+/** Tracing settings, resolved: whether to make spans, and how attempts relate to their producer. */
+export interface ResolvedTracing {
+  readonly enabled: boolean;
+  readonly parent: TraceParentMode;
+}
+
+/** `true` / `false` / `{ enabled?, parent? }` → {@link ResolvedTracing}. */
+export function resolveTracing(value: unknown, field = 'tracing'): ResolvedTracing {
+  if (value === undefined || value === true) return { enabled: true, parent: 'link' };
+  if (value === false) return { enabled: false, parent: 'link' };
+  assertObject(value, field);
+  assertKnownKeys(value, ['enabled', 'parent'], field);
+  const { enabled, parent } = value as TracingOptions;
+  if (enabled !== undefined && typeof enabled !== 'boolean') {
+    throw new ValidationError(`${field}.enabled`, 'true or false', enabled);
+  }
+  if (parent !== undefined && parent !== 'link' && parent !== 'child') {
+    throw new ValidationError(`${field}.parent`, "'link' or 'child'", parent);
+  }
+  return { enabled: enabled ?? true, parent: parent ?? 'link' };
 }
 
 /** A name → function table of custom retry strategies (frozen copy; `{}` when undefined). */
@@ -351,6 +389,7 @@ export function resolveWorkerOptions(
       'random',
       'autostart',
       'retentionSweepMs',
+      'tracing',
     ],
     'worker options',
   );
@@ -384,6 +423,7 @@ export function resolveWorkerOptions(
         : opts.retentionSweepMs === 0
           ? 0
           : assertDuration(opts.retentionSweepMs, 'retentionSweepMs', 10),
+    tracing: resolveTracing(opts.tracing),
   };
   return Object.freeze(resolved);
 }

@@ -21,6 +21,7 @@ import {
 } from './options.js';
 import { resolvePage } from './page.js';
 import { assertJobId, assertJobName, assertQueueName, checkNote, checkWho } from './validate.js';
+import { traceSend } from './tracing.js';
 import { manualRetry, resolveReplayOptions, type ReplayOptions } from './replay.js';
 import {
   JobStates,
@@ -141,7 +142,13 @@ export class Queue<Data = unknown, Result = unknown> {
     });
     if (reqs.length === 0) return [];
     await this.ready();
-    return this.backend.add(this.name, reqs);
+    if (!this.options.tracing.enabled) return this.backend.add(this.name, reqs);
+    return traceSend(
+      this.name,
+      reqs.length,
+      (trace) => this.backend.add(this.name, trace === undefined ? reqs : reqs.map((r) => ({ ...r, trace }))),
+      (added) => added.map((a) => a.id),
+    );
   }
 
   #defaults: { opts: string; maxStalls: number } | undefined;

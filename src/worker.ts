@@ -30,6 +30,7 @@ import { ServerClock, type ClaimTrip } from './server-clock.js';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './options.js';
 import type { Queue } from './queue.js';
 import { RetentionSweeper } from './retention-sweeper.js';
+import { AttemptSpan } from './tracing.js';
 import type {
   Attempt,
   AttemptTrigger,
@@ -134,6 +135,8 @@ interface InFlight extends ClaimTrip {
   /** Set when the attempt's outcome has been handed to the finisher. */
   settled: boolean;
   done: Promise<void>;
+  /** The attempt's `process <queue>` span, from its handler's start until its finish is answered. */
+  span: AttemptSpan | undefined;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
@@ -319,6 +322,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
         leaseLost: false,
         settled: false,
         done: Promise.resolve(),
+        span: undefined,
       };
       this.#inflight.set(c.id, entry);
       if (c.exclusive) this.#exclusive++;
@@ -442,9 +446,27 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
       // job.signal: most never do, and an AbortController per job is a measurable share of a
       // short job's cost.
       const handler = this.#handler;
-      return handler.length === 1
-        ? handler(job, undefined as unknown as AbortSignal)
-        : handler(job, signalOf(entry));
+      const call = (): Promise<Result> | Result =>
+        handler.length === 1
+          ? handler(job, undefined as unknown as AbortSignal)
+          : handler(job, signalOf(entry));
+      const tracing = this.options.tracing;
+      if (!tracing.enabled) return call();
+      entry.span = new AttemptSpan(
+        {
+          queue: this.queue.name,
+          jobId: c.id,
+          name: c.name,
+          attempt: c.attempt,
+          trigger: c.trigger,
+          manual: c.manual,
+          carrier: c.trace,
+          workerId: this.id,
+          driftMs: job.startedAt - c.dueAt,
+        },
+        tracing.parent,
+      );
+      return entry.span.run(call);
     };
 
     let timer: NodeJS.Timeout | undefined;
@@ -555,18 +577,34 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
         this.emit('failed', { ...base, error, errorClass: cls.errorClass, rule: cls.rule, outcome });
       }
     }
+    const span = entry.span;
+    entry.span = undefined;
+    const failure =
+      outcome === 'failed' || outcome === 'timed_out'
+        ? { error: thrown, errorClass: req.errorClass, rule: req.rule }
+        : undefined;
     let res: FinishResult;
     try {
       res = await this.#finish(req);
     } catch (e) {
       // The backend is unreachable: the lease will expire and the job be recovered as stalled.
+      span?.end({ outcome, failure, refused: 'backend unreachable: the lease will expire' });
       this.#error(e);
       return;
     }
     if (!res.ok) {
+      span?.end({
+        outcome,
+        failure,
+        refused:
+          res.reason === 'stale'
+            ? 'the attempt no longer holds the job (lease lost or cancelled)'
+            : 'job not found',
+      });
       if (res.reason === 'stale') this.emit('refused', base);
       return;
     }
+    span?.end({ outcome, failure, decision: req.decision, nextDueAt: res.nextDueAt });
     const d = req.decision;
     if (d.action === 'done') {
       if (this.listenerCount('completed') > 0) {

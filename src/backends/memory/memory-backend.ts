@@ -77,6 +77,7 @@ interface MemJob {
   dead: { reason: DeadReason; at: number; fingerprint: string; label: string; error?: ErrorInfo } | undefined;
   cancelled: { by: string; reason?: string; at: number } | undefined;
   refusals: Refusal[];
+  trace: string | undefined;
 }
 
 type Finished = 'completed' | 'dead' | 'cancelled';
@@ -192,6 +193,7 @@ export class MemoryBackend implements Backend {
         dead: undefined,
         cancelled: undefined,
         refusals: [],
+        trace: r.trace || undefined,
       });
       if (state === 'waiting') q.waiting.add(id);
       else q.scheduled.set(id, due);
@@ -433,6 +435,7 @@ export class MemoryBackend implements Backend {
           prevDelayMs: j.prevDelayMs,
           manual: j.nextManual,
           exclusive: suspect,
+          ...(j.trace !== undefined ? { trace: j.trace } : {}),
         });
         if (suspect) break;
       }

@@ -13,7 +13,7 @@
  *
  * **add** (add-10.lua): `count, toGenerate, M`, then M pairs `options JSON, maxStalls` (each
  * distinct options text once per call), then per job `id ('' = generate), name, data JSON, options
- * index (1..M), delayMs | '@' + runAt`. Reply `['r', firstId, state]` when every job got a
+ * index (1..M), delayMs | '@' + runAt, trace context JSON ('' = none)`. Reply `['r', firstId, state]` when every job got a
  * generated id in one run and one state (the common bulk add), else `['l', id, created 1|0, state, …]`.
  *
  * **claim** (claim-10.lua, includes/claimJobs.lua): reply `[recovered, paused 1|0, nextWakeInMs
@@ -22,8 +22,9 @@
  * apart by \x1f, jobs apart by \x1e, `packed` = `attempt,trigger,dueAt,startedAt,leaseExpiresAt,
  * failures,stalls,prevDelayMs ('' none),exclusive 1|0`. One string because a client decodes a reply
  * element by element, and at 50 jobs a claim the elements were a measurable share of a worker's
- * time; safe because ids are [A-Za-z0-9_.:-], names refuse control characters, and data, options and
- * manual are JSON texts, which never hold a raw control character.
+ * time; safe because ids are [A-Za-z0-9_.:-], names refuse control characters, and data, options,
+ * manual and trace are JSON texts, which never hold a raw control character. A 7th field, `trace`
+ * (the producer's trace context, '' = none), follows `manual`.
  *
  * **finish** (finish-10.lua): header `count, claimMax, workerId, leaseMs, idle 1|0`, then per
  * request either the short form `'d', id, attempt, heldMs, result JSON` (succeeded and done, by the
@@ -91,7 +92,14 @@ export function encodeAdd(jobs: readonly AddRequest[]): Arg[] {
       table.push(j.opts, j.maxStalls);
     }
     if (j.id === undefined) toGenerate++;
-    perJob.push(j.id ?? '', j.name, j.data, oi, j.runAt !== undefined ? `@${j.runAt}` : j.delayMs);
+    perJob.push(
+      j.id ?? '',
+      j.name,
+      j.data,
+      oi,
+      j.runAt !== undefined ? `@${j.runAt}` : j.delayMs,
+      j.trace ?? '',
+    );
   }
   return [jobs.length, toGenerate, optIndex.size, ...table, ...perJob];
 }
@@ -139,6 +147,7 @@ export function decodeClaim(r: ClaimReply): ClaimResult {
         prevDelayMs: p[7] === '' ? undefined : Number(p[7]),
         manual: f[5] === '' || f[5] === undefined ? undefined : (JSON.parse(f[5]) as ManualTrigger),
         exclusive: p[8] === '1',
+        ...(f[6] ? { trace: f[6] } : {}),
       });
     }
   }

@@ -8,8 +8,8 @@ export const add = {
   Adds jobs. A caller-supplied id that exists already is left untouched (idempotent add).
   ARGV[1] key prefix   ARGV[2] job count   ARGV[3] how many ids to generate
   ARGV[4] M, the number of distinct options texts, then M pairs: options JSON, maxStalls
-  then per job, 5 fields: id ('' = generate), name, data, options index (1..M), and "delayMs" or
-  "@runAt" (an absolute due time)
+  then per job, 6 fields: id ('' = generate), name, data, options index (1..M), "delayMs" or
+  "@runAt" (an absolute due time), and the trace context JSON ('' = none)
   Returns { 'r', first id, state } when every job got a generated id, in one run of consecutive
   numbers, was created and has the same state (the common bulk add: the client expands it);
   else { 'l', id, created (1|0), state, id, created, state, ... }.
@@ -267,7 +267,7 @@ local compact = toGenerate == count
 local expectId = nextId
 local markedMid = false
 for i = 0, count - 1 do
-  local b = 5 + 2 * m + i * 5
+  local b = 5 + 2 * m + i * 6
   local id = ARGV[b]
   local existing = false
   if id == '' then
@@ -308,7 +308,7 @@ for i = 0, count - 1 do
     -- field costs a scan of the whole hash.
     rcall('HSET', P .. KEY_JOB .. id, 'st', st, 'cur', '0', 'trg', 'auto', 'due', dueS, 'sa', '0', 'wid', '', 'man', '',
       'fl', '0', 'n', '0', 'sc', '0', 'pd', '', 'ms', optStalls[oi], 'oh', optDigest[oi], 'le', '0',
-      'name', ARGV[b + 1], 'data', ARGV[b + 2], 'ct', nowS)
+      'tc', ARGV[b + 5], 'name', ARGV[b + 1], 'data', ARGV[b + 2], 'ct', nowS)
     if st == 'waiting' then
       waitIds[#waitIds + 1] = id
     else
@@ -970,7 +970,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local za = {}
   for i, id in ipairs(ids) do
     local jk = P .. KEY_JOB .. id
-    local f = rcall('HMGET', jk, 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
+    local f = rcall('HMGET', jk, 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms', 'tc')
     local suspect = false
     -- (sc '0', by far the most common, is never a suspect: no need to convert it)
     if f[1] and f[8] ~= '0' then suspect = isSuspect(tonumber(f[8]), tonumber(f[11])) end
@@ -992,7 +992,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       -- One string per job, fields apart by \31 (see claim-10.lua for why and why it is safe).
       jobs[#jobs + 1] = id .. '\31' .. f[1] .. '\31' .. f[2] .. '\31' .. (f[3] or '') .. '\31' .. nS .. ',' .. f[5] .. ',' ..
         f[6] .. ',' .. nowS .. ',' .. leS .. ',' .. f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' ..
-        (suspect and '1' or '0') .. '\31' .. (f[10] or '')
+        (suspect and '1' or '0') .. '\31' .. (f[10] or '') .. '\31' .. (f[12] or '')
       if f[3] and not CLAIM_OPTS[f[3]] then
         CLAIM_OPTS[f[3]] = true
         CLAIM_OPTS_LIST[#CLAIM_OPTS_LIST + 1] = f[3]
@@ -1537,7 +1537,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local za = {}
   for i, id in ipairs(ids) do
     local jk = P .. KEY_JOB .. id
-    local f = rcall('HMGET', jk, 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
+    local f = rcall('HMGET', jk, 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms', 'tc')
     local suspect = false
     -- (sc '0', by far the most common, is never a suspect: no need to convert it)
     if f[1] and f[8] ~= '0' then suspect = isSuspect(tonumber(f[8]), tonumber(f[11])) end
@@ -1559,7 +1559,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       -- One string per job, fields apart by \31 (see claim-10.lua for why and why it is safe).
       jobs[#jobs + 1] = id .. '\31' .. f[1] .. '\31' .. f[2] .. '\31' .. (f[3] or '') .. '\31' .. nS .. ',' .. f[5] .. ',' ..
         f[6] .. ',' .. nowS .. ',' .. leS .. ',' .. f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' ..
-        (suspect and '1' or '0') .. '\31' .. (f[10] or '')
+        (suspect and '1' or '0') .. '\31' .. (f[10] or '') .. '\31' .. (f[12] or '')
       if f[3] and not CLAIM_OPTS[f[3]] then
         CLAIM_OPTS[f[3]] = true
         CLAIM_OPTS_LIST[#CLAIM_OPTS_LIST + 1] = f[3]

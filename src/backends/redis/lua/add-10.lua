@@ -2,8 +2,8 @@
   Adds jobs. A caller-supplied id that exists already is left untouched (idempotent add).
   ARGV[1] key prefix   ARGV[2] job count   ARGV[3] how many ids to generate
   ARGV[4] M, the number of distinct options texts, then M pairs: options JSON, maxStalls
-  then per job, 5 fields: id ('' = generate), name, data, options index (1..M), and "delayMs" or
-  "@runAt" (an absolute due time)
+  then per job, 6 fields: id ('' = generate), name, data, options index (1..M), "delayMs" or
+  "@runAt" (an absolute due time), and the trace context JSON ('' = none)
   Returns { 'r', first id, state } when every job got a generated id, in one run of consecutive
   numbers, was created and has the same state (the common bulk add: the client expands it);
   else { 'l', id, created (1|0), state, id, created, state, ... }.
@@ -51,7 +51,7 @@ local compact = toGenerate == count
 local expectId = nextId
 local markedMid = false
 for i = 0, count - 1 do
-  local b = 5 + 2 * m + i * 5
+  local b = 5 + 2 * m + i * 6
   local id = ARGV[b]
   local existing = false
   if id == '' then
@@ -92,7 +92,7 @@ for i = 0, count - 1 do
     -- field costs a scan of the whole hash.
     rcall('HSET', P .. KEY_JOB .. id, 'st', st, 'cur', '0', 'trg', 'auto', 'due', dueS, 'sa', '0', 'wid', '', 'man', '',
       'fl', '0', 'n', '0', 'sc', '0', 'pd', '', 'ms', optStalls[oi], 'oh', optDigest[oi], 'le', '0',
-      'name', ARGV[b + 1], 'data', ARGV[b + 2], 'ct', nowS)
+      'tc', ARGV[b + 5], 'name', ARGV[b + 1], 'data', ARGV[b + 2], 'ct', nowS)
     if st == 'waiting' then
       waitIds[#waitIds + 1] = id
     else

@@ -30,7 +30,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local za = {}
   for i, id in ipairs(ids) do
     local jk = P .. KEY_JOB .. id
-    local f = rcall('HMGET', jk, 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms')
+    local f = rcall('HMGET', jk, 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms', 'tc')
     local suspect = false
     -- (sc '0', by far the most common, is never a suspect: no need to convert it)
     if f[1] and f[8] ~= '0' then suspect = isSuspect(tonumber(f[8]), tonumber(f[11])) end
@@ -52,7 +52,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       -- One string per job, fields apart by \31 (see claim-10.lua for why and why it is safe).
       jobs[#jobs + 1] = id .. '\31' .. f[1] .. '\31' .. f[2] .. '\31' .. (f[3] or '') .. '\31' .. nS .. ',' .. f[5] .. ',' ..
         f[6] .. ',' .. nowS .. ',' .. leS .. ',' .. f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' ..
-        (suspect and '1' or '0') .. '\31' .. (f[10] or '')
+        (suspect and '1' or '0') .. '\31' .. (f[10] or '') .. '\31' .. (f[12] or '')
       if f[3] and not CLAIM_OPTS[f[3]] then
         CLAIM_OPTS[f[3]] = true
         CLAIM_OPTS_LIST[#CLAIM_OPTS_LIST + 1] = f[3]
