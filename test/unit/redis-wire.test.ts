@@ -22,7 +22,16 @@ describe('Redis wire format', () => {
     const jobs = [
       { id: undefined, name: 'a', data: '1', opts: '{"x":1}', maxStalls: 3, delayMs: 0, runAt: undefined },
       { id: 'k', name: 'b', data: '2', opts: '{"x":1}', maxStalls: 3, delayMs: 5, runAt: undefined },
-      { id: undefined, name: 'c', data: '3', opts: '{}', maxStalls: 2, delayMs: 0, runAt: 1000 },
+      {
+        id: undefined,
+        name: 'c',
+        data: '3',
+        opts: '{}',
+        maxStalls: 2,
+        delayMs: 0,
+        runAt: 1000,
+        trace: '{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}',
+      },
     ];
     expect(encodeAdd(jobs)).toEqual([
       3,
@@ -37,16 +46,19 @@ describe('Redis wire format', () => {
       '1',
       1,
       0,
+      '',
       'k',
       'b',
       '2',
       1,
       5,
       '',
+      '',
       'c',
       '3',
       2,
       '@1000',
+      '{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}',
     ]);
     expect(decodeAdd(['r', '7', 'waiting'], 2)).toEqual([
       { id: '7', created: true, state: 'waiting' },
@@ -159,6 +171,7 @@ describe('Redis wire format', () => {
       'd1',
       '4,manual,100,150,30150,2,1,500,1',
       '{"by":"ann","at":90}',
+      '{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}',
     ].join('\x1f');
     expect(
       decodeFinish([
@@ -192,6 +205,7 @@ describe('Redis wire format', () => {
             prevDelayMs: 500,
             manual: { by: 'ann', at: 90 },
             exclusive: true,
+            trace: '{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}',
           },
         ],
       },
