@@ -224,8 +224,13 @@ export class AttemptSpan {
     this.#ctx = trace.setSpan(parent, this.#span);
   }
 
-  /** Runs `fn` (the handler) with this attempt's span active. */
+  /**
+   * Runs `fn` (the handler) with this attempt's span active. Without an SDK (the API's no-op span,
+   * an invalid context) the handler is called directly: nothing to propagate, and its errors' stacks
+   * carry no frames of ours (stored stacks are part of the attempt records' size).
+   */
   run<T>(fn: () => T): T {
+    if (!trace.isSpanContextValid(this.#span.spanContext())) return fn();
     return context.with(this.#ctx, fn);
   }
 
