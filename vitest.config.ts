@@ -45,6 +45,16 @@ export default defineConfig({
           globalSetup: ['test/helpers/redis-global-setup.ts'],
         },
       },
+      {
+        extends: true,
+        test: {
+          name: 'cluster',
+          include: ['test/cluster/**/*.test.ts'],
+          // A real local Redis Cluster (3 masters, 3 replicas), started once for the project.
+          globalSetup: ['test/helpers/redis-cluster-global-setup.ts'],
+          hookTimeout: 60_000,
+        },
+      },
       ...(wantFaults
         ? [
             {

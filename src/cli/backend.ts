@@ -8,6 +8,7 @@ import type { Backend } from '../backend.js';
 import { ValidationError } from '../errors.js';
 import { CliError } from './exit-codes.js';
 import { redactUrl } from './redact.js';
+import { isClusterUrl, parseClusterUrl } from '../backends/redis/cluster-url.js';
 
 export interface OpenedBackend {
   readonly backend: Backend;
@@ -24,6 +25,15 @@ export interface RedisTarget {
 }
 
 export function checkRedisUrl(url: string, field: string): void {
+  if (isClusterUrl(url)) {
+    try {
+      parseClusterUrl(url, field);
+    } catch (e) {
+      if (e instanceof ValidationError) throw new ValidationError(field, e.rule, redactUrl(url));
+      throw e;
+    }
+    return;
+  }
   let u: URL | undefined;
   try {
     u = new URL(url);
@@ -33,7 +43,7 @@ export function checkRedisUrl(url: string, field: string): void {
   if (!u || (u.protocol !== 'redis:' && u.protocol !== 'rediss:') || u.hostname === '') {
     throw new ValidationError(
       field,
-      'a redis:// or rediss:// URL such as redis://127.0.0.1:6379',
+      'a redis:// or rediss:// URL such as redis://127.0.0.1:6379, or a cluster URL redis-cluster://host:port[,host:port…]',
       redactUrl(url),
     );
   }
@@ -51,17 +61,20 @@ export async function openRedis(
 ): Promise<OpenedBackend> {
   checkRedisUrl(target.url, target.source);
   // Loaded here, not at startup: commands talking to a server (--url) never need them.
-  const [{ Redis }, { RedisBackend }] = await Promise.all([
-    import('ioredis'),
+  const [{ connectRedis }, { RedisBackend }] = await Promise.all([
+    import('../backends/redis/connect.js'),
     import('../backends/redis/index.js'),
   ]);
-  const client = new Redis(target.url, {
-    lazyConnect: true,
-    connectTimeout: 5000,
-    ...(options.longLived
-      ? {}
-      : { maxRetriesPerRequest: 1, retryStrategy: (n: number) => (n > 2 ? null : 200) }),
-  });
+  const giveUp = (n: number): number | null => (n > 2 ? null : 200);
+  const client = connectRedis(
+    target.url,
+    {
+      lazyConnect: true,
+      connectTimeout: 5000,
+      ...(options.longLived ? {} : { maxRetriesPerRequest: 1, retryStrategy: giveUp }),
+    },
+    options.longLived ? {} : { clusterRetryStrategy: giveUp },
+  );
   let lastError: Error | undefined;
   const onError = (e: Error): void => {
     lastError = e;

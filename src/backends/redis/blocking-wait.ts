@@ -6,15 +6,31 @@
  * its cron tick (every 1000/hz ms, 100 ms by default), which would make delayed jobs start up to
  * 100 ms late. When the timer wins, the BLPOP is ended with CLIENT UNBLOCK (or, where that is not
  * allowed, left to run out before its connection is reused).
+ *
+ * On a Redis Cluster, a blocking connection is a plain connection to the master that owns the wake
+ * list's slot (CLIENT ID and CLIENT UNBLOCK only mean something on one node), pooled per node. After
+ * a failover moves the slot, the BLPOP fails with MOVED or its connection drops: the wait ends, the
+ * slot's owner is looked up again, and the caller (a worker's loop) simply looks again.
  * @module
  */
 import { Redis, type Cluster } from 'ioredis';
 
 type Client = Redis | Cluster;
 
+/** A plain connection to one node: where a blocking command and its CLIENT UNBLOCK go. */
+interface NodeConnections {
+  /** Blocking connections to this node not in use. */
+  readonly idle: Client[];
+  /** Where CLIENT UNBLOCK is sent: the backend's client, or (cluster) a connection to the node. */
+  readonly control: Client;
+}
+
 export class BlockingWait {
   readonly #client: Client;
-  readonly #idle: Client[] = [];
+  /** Per node ('' for a single Redis): idle blocking connections and the control connection. */
+  readonly #nodes = new Map<string, NodeConnections>();
+  /** Cluster only: the slot of each wake list, asked once. */
+  readonly #slots = new Map<string, number>();
   readonly #busy = new Set<Client>();
   /** A blocking connection's CLIENT ID, with the connection epoch it belongs to. */
   readonly #clientIds = new WeakMap<Client, { id: number; epoch: number }>();
@@ -27,14 +43,52 @@ export class BlockingWait {
     this.#client = client;
   }
 
-  #connection(): Client {
-    const pooled = this.#idle.pop();
+  /** The node that owns `key` ('' for a single Redis), with its connections. */
+  async #node(key: string): Promise<NodeConnections & { addr: string }> {
+    const client = this.#client;
+    if (client instanceof Redis) {
+      let n = this.#nodes.get('');
+      if (!n) this.#nodes.set('', (n = { idle: [], control: client }));
+      return { ...n, addr: '' };
+    }
+    let slot = this.#slots.get(key);
+    if (slot === undefined) {
+      slot = Number(await client.call('CLUSTER', 'KEYSLOT', key));
+      this.#slots.set(key, slot);
+    }
+    const addr = client.slots[slot]?.[0];
+    if (addr === undefined) throw new Error(`no master known for the slot of ${key} (cluster not ready)`);
+    let n = this.#nodes.get(addr);
+    if (!n) {
+      const control = this.#nodeClient(addr, true);
+      this.#nodes.set(addr, (n = { idle: [], control }));
+    }
+    return { ...n, addr };
+  }
+
+  /** A plain connection to the cluster node `addr` (host:port), with the cluster's node options. */
+  #nodeClient(addr: string, withTimeout: boolean): Client {
+    const cluster = this.#client as Cluster;
+    const colon = addr.lastIndexOf(':');
+    const base = cluster.options.redisOptions ?? {};
+    const conn = new Redis({
+      ...base,
+      host: addr.slice(0, colon),
+      port: Number(addr.slice(colon + 1)),
+      ...(withTimeout ? {} : { socketTimeout: undefined }),
+    });
+    conn.on('error', () => undefined);
+    return conn;
+  }
+
+  #connection(node: NodeConnections & { addr: string }): Client {
+    const pooled = node.idle.pop();
     if (pooled) return pooled;
     // Without a socket timeout: a BLPOP gets no reply until it ends (the guard in wait covers it).
     const conn =
       this.#client instanceof Redis
         ? this.#client.duplicate({ socketTimeout: undefined })
-        : (this.#client.duplicate as () => Client).call(this.#client);
+        : this.#nodeClient(node.addr, false);
     // Connection errors surface as the failed command; without a listener ioredis logs them.
     conn.on('error', () => undefined);
     conn.on('close', () => this.#epochs.set(conn, (this.#epochs.get(conn) ?? 0) + 1));
@@ -46,7 +100,16 @@ export class BlockingWait {
    */
   async wait(key: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
     if (signal.aborted) return;
-    const c = this.#connection();
+    let node;
+    try {
+      node = await this.#node(key);
+    } catch (e) {
+      // Cluster slots not known yet (connecting, a failover): no wait this time, the caller looks again.
+      if (signal.aborted || this.#closed) return;
+      throw e;
+    }
+    if (signal.aborted || this.#closed) return;
+    const c = this.#connection(node);
     this.#busy.add(c);
     let broken = false;
     const drop = (): void => {
@@ -106,7 +169,7 @@ export class BlockingWait {
       signal.removeEventListener('abort', drop);
       this.#busy.delete(c);
       if (broken || this.#closed) c.disconnect();
-      else this.#idle.push(c);
+      else node.idle.push(c);
     });
     const first = await Promise.race([blocking, local, aborted]);
     finish();
@@ -116,7 +179,7 @@ export class BlockingWait {
         // 1 = it was blocked and is now released; 0 = the BLPOP has not reached Redis yet: try
         // again shortly, then leave it to run out its backstop rather than wait for it.
         for (let tries = 0; tries < 3; tries++) {
-          if ((await this.#client.call('CLIENT', 'UNBLOCK', String(id))) === 1) {
+          if ((await node.control.call('CLIENT', 'UNBLOCK', String(id))) === 1) {
             await settled;
             break;
           }
@@ -126,6 +189,11 @@ export class BlockingWait {
         // CLIENT UNBLOCK refused (ACL): the BLPOP runs out on its own; its connection waits till then.
       }
     } else if (first === 'error' && !broken && !signal.aborted) {
+      // The slot moved (a failover, a resharding): look its owner up again next time.
+      if (popError instanceof Error && /^(MOVED|ASK|CLUSTERDOWN)/.test(popError.message)) {
+        this.#slots.delete(key);
+        return;
+      }
       throw popError;
     }
   }
@@ -133,7 +201,11 @@ export class BlockingWait {
   /** Disconnects every blocking connection; a wait in progress ends. */
   close(): void {
     this.#closed = true;
-    for (const c of [...this.#idle, ...this.#busy]) c.disconnect();
-    this.#idle.length = 0;
+    for (const c of this.#busy) c.disconnect();
+    for (const n of this.#nodes.values()) {
+      for (const c of n.idle) c.disconnect();
+      n.idle.length = 0;
+      if (n.control !== this.#client) n.control.disconnect();
+    }
   }
 }

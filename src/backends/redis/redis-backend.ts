@@ -39,6 +39,7 @@ import type {
   StateCounts,
 } from '../../types.js';
 import { BlockingWait } from './blocking-wait.js';
+import { connectRedis } from './connect.js';
 import { scripts, type ScriptName } from './generated/scripts.js';
 import { metaKeyPattern, queueKeys, queueOfMetaKey, type QueueKeys } from './keys.js';
 import {
@@ -84,6 +85,23 @@ export interface RedisBackendOptions {
 const SOCKET_TIMEOUT_MS = 5000;
 /** Dead-index entries one dead-list script call looks at, at most: bounds how long it holds Redis. */
 const DEAD_SCAN_BUDGET = 1000;
+/** Resolves when a cluster client knows its nodes (connecting it if it is lazy). */
+function clusterReady(cluster: Cluster): Promise<void> {
+  if (cluster.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cluster.off('ready', onReady);
+      reject(new Error('the Redis Cluster did not become ready within 10 s'));
+    }, 10_000);
+    const onReady = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    cluster.once('ready', onReady);
+    if (cluster.status === 'wait') cluster.connect().catch(() => undefined);
+  });
+}
+
 export class RedisBackend implements Backend {
   readonly kind = 'redis';
   readonly client: Client;
@@ -106,7 +124,7 @@ export class RedisBackend implements Backend {
     } else {
       this.client =
         typeof c === 'string'
-          ? new Redis(c, { socketTimeout: SOCKET_TIMEOUT_MS })
+          ? connectRedis(c, { socketTimeout: SOCKET_TIMEOUT_MS })
           : new Redis({ socketTimeout: SOCKET_TIMEOUT_MS, ...c });
       this.client.on('error', () => undefined); // surfaced by the failing command instead
       this.#ownsClient = true;
@@ -375,23 +393,23 @@ export class RedisBackend implements Backend {
   }
 
   async listQueues(): Promise<string[]> {
-    // Every queue has a meta hash (created by its first add or setting). SCAN, never KEYS.
+    // Every queue has a meta hash (created by its first add or setting). SCAN, never KEYS; on a
+    // cluster, SCAN of every master (each holds the queues of its slots).
     const names = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.client.scan(
-        cursor,
-        'MATCH',
-        metaKeyPattern(this.prefix),
-        'COUNT',
-        1000,
-      );
-      cursor = next;
-      for (const k of keys) {
-        const name = queueOfMetaKey(this.prefix, k);
-        if (name) names.add(name);
-      }
-    } while (cursor !== '0');
+    if (!(this.client instanceof Redis)) await clusterReady(this.client);
+    const nodes: Redis[] = this.client instanceof Redis ? [this.client] : this.client.nodes('master');
+    if (nodes.length === 0) throw new Error('no Redis Cluster master known yet (is the cluster up?)');
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', metaKeyPattern(this.prefix), 'COUNT', 1000);
+        cursor = next;
+        for (const k of keys) {
+          const name = queueOfMetaKey(this.prefix, k);
+          if (name) names.add(name);
+        }
+      } while (cursor !== '0');
+    }
     return [...names].sort();
   }
 
