@@ -45,8 +45,8 @@ export const Rules = Object.freeze({
   jobId: textRule(
     1,
     128,
-    '^[A-Za-z0-9_.:-]{1,128}$',
-    "1-128 characters of letters, digits, '_', '.', ':' or '-'",
+    '^(?!\\.{1,2}$)[A-Za-z0-9_.:-]{1,128}$',
+    "1-128 characters of letters, digits, '_', '.', ':' or '-', other than '.' and '..' (a URL path cannot carry those)",
   ),
   workerId: textRule(
     1,

@@ -8,9 +8,11 @@
  * The TypeScript types next to each request schema describe what the schema lets through.
  * @module
  */
-import { BACKOFF_KEYS, BACKOFF_REQUIRED, BACKOFF_TYPES, type BackoffKey } from '../backoff.js';
+import { BACKOFF_KEYS, BACKOFF_REQUIRED, BACKOFF_TYPES, MAX_ATTEMPTS, type BackoffKey } from '../backoff.js';
+import { INSTANT_PATTERN } from '../instant.js';
 import { MAX_BULK, MAX_PATCHED_BYTES } from '../dlq.js';
 import {
+  type BackoffType,
   DeadReasons,
   Jitters,
   JobStates,
@@ -47,12 +49,13 @@ const timeInput = {
   type: 'string',
   minLength: 1,
   maxLength: 40,
+  pattern: INSTANT_PATTERN,
   description: 'ms since epoch, or an ISO 8601 date-time such as 2026-01-31T12:00:00Z',
 } as const;
 const cursor = {
   type: 'string',
   maxLength: 200,
-  description: 'Opaque: the nextCursor of a previous page.',
+  description: 'Opaque: the nextCursor of a previous page (any other text is refused with 400).',
 } as const;
 const limit = { type: 'integer', minimum: 1, maximum: 500, default: 50 } as const;
 
@@ -83,50 +86,70 @@ export interface JobParams {
 const BACKOFF_KEY_SCHEMAS: Readonly<Record<Exclude<BackoffKey, 'type'>, object>> = {
   delayMs: durationMs,
   stepMs: durationMs,
-  maxDelayMs: durationMs,
+  maxDelayMs: { ...durationMs, description: 'At least delayMs.' },
   factor: { type: 'number', minimum: 1, maximum: 1000 },
   jitter: { type: 'string', enum: [...Jitters] },
   name: text(Rules.strategyName),
 };
 
-const backoff = {
-  type: 'object',
-  description: 'How the delay before a retry is chosen.',
-  properties: { type: { type: 'string', enum: [...BACKOFF_TYPES] } },
-  required: ['type'],
-  discriminator: { propertyName: 'type' },
-  oneOf: BACKOFF_TYPES.map((type) => ({
-    type: 'object',
-    properties: Object.fromEntries(
-      BACKOFF_KEYS[type].map((k) => [k, k === 'type' ? { const: type } : BACKOFF_KEY_SCHEMAS[k]]),
-    ),
-    required: [...BACKOFF_REQUIRED[type]],
-    additionalProperties: false,
-  })),
-} as const;
+/**
+ * Two properties that exclude each other, as `not: both(a, b)` (`type` keeps a body that is not an
+ * object from failing here: it fails on its type instead).
+ */
+function both<A extends string, B extends string>(a: A, b: B) {
+  return { type: 'object', required: [a, b] } as const;
+}
 
-/** `{ attempts, backoff? }` or `{ phases }`: which of the two is checked by the library. */
-export const retryPolicy = {
-  type: 'object',
-  description:
-    'Either { attempts, backoff? } (attempts counts the first run) or { phases: [{ retries, backoff }] }.',
-  properties: {
-    attempts: { type: 'integer', minimum: 1, maximum: 1000 },
-    backoff,
-    phases: {
-      type: 'array',
-      maxItems: 100,
-      items: {
-        type: 'object',
-        properties: { retries: { type: 'integer', minimum: 0, maximum: 999 }, backoff },
-        required: ['retries', 'backoff'],
-        additionalProperties: false,
+/** How the delay before a retry is chosen, among `types`. */
+function backoffOf(types: readonly BackoffType[]) {
+  return {
+    type: 'object',
+    description: 'How the delay before a retry is chosen.',
+    properties: { type: { type: 'string', enum: [...types] } },
+    required: ['type'],
+    discriminator: { propertyName: 'type' },
+    oneOf: types.map((type) => ({
+      type: 'object',
+      properties: Object.fromEntries(
+        BACKOFF_KEYS[type].map((k) => [k, k === 'type' ? { const: type } : BACKOFF_KEY_SCHEMAS[k]]),
+      ),
+      required: [...BACKOFF_REQUIRED[type]],
+      additionalProperties: false,
+    })),
+  } as const;
+}
+
+/**
+ * `{ attempts, backoff? }` or `{ phases }`, never both (the library checks the same, and two rules a
+ * schema cannot say, written in the descriptions: at most MAX_ATTEMPTS − 1 retries in all, and a
+ * `maxDelayMs` at least `delayMs`).
+ */
+function retryPolicyOf(types: readonly BackoffType[]) {
+  const backoff = backoffOf(types);
+  return {
+    type: 'object',
+    description: `Either { attempts, backoff? } (attempts counts the first run) or { phases: [{ retries, backoff }] } (at most ${MAX_ATTEMPTS - 1} retries in all).`,
+    properties: {
+      attempts: { type: 'integer', minimum: 1, maximum: MAX_ATTEMPTS },
+      backoff,
+      phases: {
+        type: 'array',
+        maxItems: 100,
+        items: {
+          type: 'object',
+          properties: { retries: { type: 'integer', minimum: 0, maximum: MAX_ATTEMPTS - 1 }, backoff },
+          required: ['retries', 'backoff'],
+          additionalProperties: false,
+        },
       },
     },
-    maxAttempts: { type: 'integer', minimum: 1, maximum: 1000 },
-  },
-  additionalProperties: false,
-} as const;
+    anyOf: [{ required: ['attempts'] }, { required: ['phases'] }],
+    allOf: [{ not: both('attempts', 'phases') }, { not: both('phases', 'backoff') }],
+    additionalProperties: false,
+  } as const;
+}
+
+export const retryPolicy = retryPolicyOf(BACKOFF_TYPES);
 
 // Jobs ---------------------------------------------------------------------------------------------
 
@@ -141,6 +164,7 @@ const jobOptions = {
     timeout: { ...durationMs, description: 'Per-attempt timeout in ms; 0 = none.' },
     maxStalls: { type: 'integer', minimum: 1, maximum: 1000 },
   },
+  not: both('delay', 'runAt'),
   additionalProperties: false,
 } as const;
 export interface JobOptionsBody {
@@ -317,6 +341,8 @@ export const replayBody = {
     },
   },
   required: ['by'],
+  anyOf: [{ required: ['ids'] }, { required: ['filter'] }],
+  not: both('ids', 'filter'),
   additionalProperties: false,
 } as const;
 export interface ReplayBody {
@@ -333,6 +359,8 @@ export const purgeBody = {
   type: 'object',
   description: 'Give ids or filter (not both).',
   properties: { ids: idList, filter: dlqFilter, dryRun: { type: 'boolean', default: false } },
+  anyOf: [{ required: ['ids'] }, { required: ['filter'] }],
+  not: both('ids', 'filter'),
   additionalProperties: false,
 } as const;
 export interface PurgeBody {
@@ -345,7 +373,8 @@ export interface PurgeBody {
 
 export const retryPlanBody = {
   type: 'object',
-  properties: { policy: retryPolicy },
+  // Custom strategies live in workers: the server cannot preview them.
+  properties: { policy: retryPolicyOf(BACKOFF_TYPES.filter((t) => t !== 'custom')) },
   required: ['policy'],
   additionalProperties: false,
 } as const;

@@ -9,7 +9,6 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import type { FastifyError, FastifySchema, FastifySchemaCompiler } from 'fastify';
 
-import { BACKOFF_TYPES } from '../backoff.js';
 import { ValidationError } from '../errors.js';
 import { Rules, type TextRule } from '../validate.js';
 
@@ -19,6 +18,8 @@ const common = {
   useDefaults: true,
   discriminator: true,
   strict: true,
+  // `not: { required: [a, b] }` (a and b exclude each other) names properties defined beside it.
+  strictRequired: false,
   // Errors carry the failing schema and value: messages name the library's rule and what was received.
   verbose: true,
 } as const;
@@ -57,6 +58,21 @@ function textRuleOf(schema: unknown): TextRule | undefined {
   );
 }
 
+/** The values a discriminated schema's tag may take (its `enum`). */
+function tagValues(schema: unknown, tag: string): readonly string[] {
+  const props = (schema as { properties?: Record<string, { enum?: unknown[] }> } | undefined)?.properties;
+  return (props?.[tag]?.enum ?? []).map(String);
+}
+
+/** The names of a `{ required: [...] }` schema (and nothing else), if it is one. */
+function requiredOf(schema: unknown): readonly string[] | undefined {
+  if (typeof schema !== 'object' || schema === null) return undefined;
+  const s = schema as Record<string, unknown>;
+  const keys = Object.keys(s).filter((k) => !(k === 'type' && s.type === 'object'));
+  if (keys.length !== 1 || !Array.isArray(s.required)) return undefined;
+  return s.required as string[];
+}
+
 /** The rule (in the library's words: `must be <rule>`) a value broke, and the field suffix. */
 function describeError(e: ErrorObject): { suffix: string; rule: string | undefined; message: string } {
   const p = e.params as Record<string, unknown>;
@@ -76,12 +92,41 @@ function describeError(e: ErrorObject): { suffix: string; rule: string | undefin
         message: '',
       };
     case 'discriminator':
-      return { suffix: `.${String(p.tag)}`, rule: `one of ${BACKOFF_TYPES.join(', ')}`, message: '' };
+      return {
+        suffix: `.${String(p.tag)}`,
+        rule: `one of ${tagValues(e.parentSchema, String(p.tag)).join(', ')}`,
+        message: '',
+      };
     case 'pattern':
     case 'minLength':
     case 'maxLength': {
       const rule = textRuleOf(e.parentSchema);
       if (rule) return { suffix: '', rule: rule.rule, message: '' };
+      return { suffix: '', rule: undefined, message: e.message ?? 'is invalid' };
+    }
+    case 'not': {
+      // `not: { required: [a, b] }`: a and b exclude each other.
+      const both = requiredOf((e.parentSchema as { not?: unknown } | undefined)?.not);
+      if (both && both.length > 1) {
+        return {
+          suffix: `.${both[both.length - 1]}`,
+          rule: undefined,
+          message: `must not be set together with ${both.slice(0, -1).join(' and ')}`,
+        };
+      }
+      return { suffix: '', rule: undefined, message: e.message ?? 'is invalid' };
+    }
+    case 'anyOf': {
+      // `anyOf: [{ required: [a] }, { required: [b] }]`: one of them must be given.
+      const branches = (e.parentSchema as { anyOf?: unknown[] } | undefined)?.anyOf ?? [];
+      const names = branches.map(requiredOf).flatMap((r) => (r?.length === 1 ? r : []));
+      if (names.length === branches.length && names.length > 0) {
+        return {
+          suffix: `.${names[0]}`,
+          rule: undefined,
+          message: `is required, or ${names.slice(1).join(' or ')} instead`,
+        };
+      }
       return { suffix: '', rule: undefined, message: e.message ?? 'is invalid' };
     }
     default:
@@ -91,8 +136,12 @@ function describeError(e: ErrorObject): { suffix: string; rule: string | undefin
 
 /** The field and message of a Fastify schema-validation error, or undefined for other errors. */
 export function validationProblem(e: FastifyError): { field: string; detail: string } | undefined {
-  const first = e.validation?.[0] as ErrorObject | undefined;
+  const errors = (e.validation ?? []) as ErrorObject[];
+  let first = errors[0];
   if (!first) return undefined;
+  // anyOf reports each branch's failure before its own: its own says which properties to give.
+  const last = errors[errors.length - 1];
+  if (last?.keyword === 'anyOf' && first.schemaPath.startsWith(last.schemaPath)) first = last;
   const context = e.validationContext ?? 'body';
   const { suffix, rule, message } = describeError(first);
   const field = `${context}${jsonPointerToPath(first.instancePath)}${suffix}`;

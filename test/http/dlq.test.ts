@@ -266,7 +266,7 @@ describe('POST /queues/:queue/dlq/purge', () => {
     ).toBe('body.ids');
     expect(
       expectProblem(
-        await t.request('POST', '/queues/q/dlq/purge', { all: true }),
+        await t.request('POST', '/queues/q/dlq/purge', { ids: ['a'], all: true }),
         400,
         'RETRACED_ERR_VALIDATION',
       ).field,

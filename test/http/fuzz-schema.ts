@@ -205,6 +205,17 @@ export interface Operation extends Route {
   readonly query: Schema | undefined;
   readonly body: Schema | undefined;
   readonly public: boolean;
+  /** The statuses the document lists for this operation (`200`, `4XX`, `default`…). */
+  readonly responses: ReadonlySet<string>;
+}
+
+/** Whether the document lists `status` among an operation's responses (exactly, as `4XX`, or `default`). */
+export function documents(op: Operation, status: number): boolean {
+  return (
+    op.responses.has(String(status)) ||
+    op.responses.has(`${Math.floor(status / 100)}XX`) ||
+    op.responses.has('default')
+  );
 }
 
 interface OpenApiParameter {
@@ -241,6 +252,7 @@ export function operations(app: FastifyInstance): Map<string, Operation> {
         query: group('query'),
         body: content?.['application/json']?.schema,
         public: Array.isArray(op.security) && op.security.length === 0,
+        responses: new Set(Object.keys((op.responses ?? {}) as object)),
       });
     }
   }
@@ -253,9 +265,32 @@ export function operations(app: FastifyInstance): Map<string, Operation> {
 export function valid(schema: Schema | undefined, hints: Hints = {}, name = ''): fc.Arbitrary<unknown> {
   if (schema === undefined) return fc.constant(undefined);
   const hint = hints[name];
-  const plain = validPlain(schema, hints);
+  if (hint && ONLY_ISSUED.has(name)) return hint;
+  const rule = BEYOND_SCHEMA[name];
+  const plain = rule ? validPlain(schema, hints).filter(rule) : validPlain(schema, hints);
   return hint ? fc.oneof({ weight: 2, arbitrary: hint }, { weight: 1, arbitrary: plain }) : plain;
 }
+
+/**
+ * Values only the server issues: a page cursor is opaque (its schema says "the nextCursor of a
+ * previous page"), so a valid one is one a previous answer gave (the hint), never invented text.
+ */
+const ONLY_ISSUED = new Set(['cursor']);
+
+/**
+ * The rules a JSON schema cannot say, each written in the field's description instead, that valid
+ * values keep (everything else a schema allows, the server must take).
+ */
+const BEYOND_SCHEMA: Readonly<Record<string, (v: unknown) => boolean>> = {
+  // "at most 999 retries in all": a sum over the phases.
+  // maxDelayMs "at least delayMs".
+  backoff: (v) => {
+    const b = v as { delayMs?: number; maxDelayMs?: number };
+    return b.maxDelayMs === undefined || b.maxDelayMs >= (b.delayMs ?? 0);
+  },
+  phases: (v) =>
+    !Array.isArray(v) || v.reduce((n: number, p: { retries: number }) => n + p.retries, 0) <= 999,
+};
 
 /** Known-good values by property name (queue names with jobs in them, ids that exist, times). */
 export type Hints = Readonly<Record<string, fc.Arbitrary<unknown>>>;
@@ -286,9 +321,12 @@ function validPlain(schema: Schema, hints: Hints): fc.Arbitrary<unknown> {
       const min = (schema.minLength as number | undefined) ?? 0;
       const max = (schema.maxLength as number | undefined) ?? 60;
       if (typeof schema.pattern === 'string') {
+        // fast-check cannot generate from lookaheads: generate without them, keep what matches.
+        const full = new RegExp(schema.pattern, 'u');
+        const generated = schema.pattern.replace(/\(\?[=!][^()]*\)/g, '');
         return fc
-          .stringMatching(new RegExp(schema.pattern))
-          .filter((s) => s.length >= min && s.length <= max);
+          .stringMatching(new RegExp(generated))
+          .filter((s) => s.length >= min && s.length <= max && full.test(s));
       }
       // Free text: plain, or hostile but within the bounds (lone surrogates, NUL, bidi, markup).
       return fc.oneof(
@@ -321,7 +359,19 @@ function validPlain(schema: Schema, hints: Hints): fc.Arbitrary<unknown> {
       const required = new Set((schema.required as string[] | undefined) ?? []);
       const model: Record<string, fc.Arbitrary<unknown>> = {};
       for (const [k, s] of Object.entries(props)) model[k] = valid(s, hints, k);
-      return fc.record(model, { requiredKeys: [...required].filter((k) => k in model) });
+      const record = fc.record(model, { requiredKeys: [...required].filter((k) => k in model) });
+      // Which keys exclude each other (`not: { required }`) and which one of must be there
+      // (`anyOf: [{ required }]`): what a document can say about combinations.
+      const exclusive = [schema.not, ...((schema.allOf as Schema[] | undefined) ?? []).map((x) => x.not)]
+        .map((x) => (x as Schema | undefined)?.required as string[] | undefined)
+        .filter((x): x is string[] => Array.isArray(x));
+      const oneOfThese = ((schema.anyOf as Schema[] | undefined) ?? []).map((x) => x.required as string[]);
+      if (exclusive.length === 0 && oneOfThese.length === 0) return record;
+      return record.filter(
+        (v) =>
+          exclusive.every((keys) => !keys.every((k) => k in v)) &&
+          (oneOfThese.length === 0 || oneOfThese.some((keys) => keys.every((k) => k in v))),
+      );
     }
     default:
       // No type: any JSON (job data, merge patches).

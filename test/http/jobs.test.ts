@@ -91,13 +91,58 @@ describe('POST /queues/:queue/jobs', () => {
     const res = await t.request('POST', '/queues/mail/jobs', {
       name: 'n',
       data: 1,
-      options: { delay: 5, runAt: '1767225600000' },
+      options: { retry: { attempts: 2, backoff: { type: 'linear', delayMs: 500, maxDelayMs: 100 } } },
     });
     const p = expectProblem(res, 400, 'RETRACED_ERR_VALIDATION');
     expect(p).toMatchObject({
-      field: 'body.options.runAt',
-      detail: 'options.runAt must be not set together with delay',
+      field: 'body.options.retry.backoff.maxDelayMs',
+      detail: 'options.retry.backoff.maxDelayMs must be an integer >= delayMs (500), received 100',
     });
+  });
+
+  it('says in the schema which options exclude each other (the document and the server agree)', async () => {
+    const t = await setup();
+    const res = await t.request('POST', '/queues/mail/jobs', {
+      name: 'n',
+      data: 1,
+      options: { delay: 5, runAt: '1767225600000' },
+    });
+    expect(expectProblem(res, 400, 'RETRACED_ERR_VALIDATION')).toMatchObject({
+      field: 'body.options.runAt',
+      detail: 'body.options.runAt must not be set together with delay',
+    });
+    const both = await t.request('POST', '/queues/mail/jobs', {
+      name: 'n',
+      data: 1,
+      options: { retry: { attempts: 2, phases: [] } },
+    });
+    expect(expectProblem(both, 400, 'RETRACED_ERR_VALIDATION')).toMatchObject({
+      field: 'body.options.retry.phases',
+      detail: 'body.options.retry.phases must not be set together with attempts',
+    });
+    const neither = await t.request('POST', '/queues/mail/jobs', {
+      name: 'n',
+      data: 1,
+      options: { retry: {} },
+    });
+    expect(expectProblem(neither, 400, 'RETRACED_ERR_VALIDATION')).toMatchObject({
+      field: 'body.options.retry.attempts',
+      detail: 'body.options.retry.attempts is required, or phases instead',
+    });
+    for (const [runAt, ok] of [
+      ['2026-01-31T12:00:00Z', true],
+      ['2026-01-31t12:00:00.123456789+05:30', true],
+      ['2026-01-31 12:00', true],
+      ['2026-01-31', true],
+      ['1767225600000', true],
+      ['2026-13-01', false],
+      ['2026-01-31T24:00:00Z', false],
+      ['tomorrow', false],
+      ['9999999999999999', false],
+    ] as const) {
+      const r = await t.request('POST', '/queues/mail/jobs', { name: 'n', data: 1, options: { runAt } });
+      expect(r.statusCode, runAt).toBe(ok ? 201 : 400);
+    }
   });
 
   it('refuses a bad queue name in the path', async () => {

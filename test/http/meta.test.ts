@@ -82,10 +82,17 @@ describe('POST /retry-plan', () => {
     const t = await setup();
     const schema = await t.request('POST', '/retry-plan', { policy: { attempts: 0 } });
     expect(expectProblem(schema, 400, 'RETRACED_ERR_VALIDATION').field).toBe('body.policy.attempts');
-    const library = await t.request('POST', '/retry-plan', { policy: { attempts: 2, phases: [] } });
+    const library = await t.request('POST', '/retry-plan', {
+      policy: {
+        phases: [
+          { retries: 999, backoff: { type: 'immediate' } },
+          { retries: 1, backoff: { type: 'immediate' } },
+        ],
+      },
+    });
     expect(expectProblem(library, 400, 'RETRACED_ERR_VALIDATION')).toMatchObject({
-      field: 'body.policy',
-      detail: expect.stringMatching(/not both/),
+      field: 'body.policy.phases',
+      detail: expect.stringMatching(/at most 999 retries in total/),
     });
     const cap = await t.request('POST', '/retry-plan', {
       policy: { attempts: 2, backoff: { type: 'linear', delayMs: 500, maxDelayMs: 100 } },

@@ -65,7 +65,7 @@ describe('text rules', () => {
       'reason must be at most 2000 characters of valid Unicode (no lone surrogates), received 5',
     );
     expect(messageOf(() => checkText('a b', 'options.id', Rules.jobId))).toBe(
-      `options.id must be 1-128 characters of letters, digits, '_', '.', ':' or '-', received "a b"`,
+      `options.id must be 1-128 characters of letters, digits, '_', '.', ':' or '-', other than '.' and '..' (a URL path cannot carry those), received "a b"`,
     );
     expect(messageOf(() => assertDuration(-1, 'options.delay'))).toBe(
       'options.delay must be a number of milliseconds between 0 and 31536000000 (a year), received -1',
