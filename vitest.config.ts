@@ -48,6 +48,16 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          name: 'archive',
+          include: ['test/archive/**/*.test.ts'],
+          // A throw-away PostgreSQL database for the run (DATABASE_URL or the local server), and a
+          // throwaway redis-server: the archive runs on both backends.
+          globalSetup: ['test/helpers/redis-global-setup.ts', 'test/helpers/pg-global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'cluster',
           include: ['test/cluster/**/*.test.ts'],
           // A real local Redis Cluster (3 masters, 3 replicas), started once for the project.

@@ -238,6 +238,37 @@ export interface RetentionSweepResult {
   readonly evicted: number;
 }
 
+/** An archiver's request for its next batch of a queue (`Backend.claimArchive`). */
+export interface ArchiveClaim {
+  /** Who asks: one archiver at a time holds a queue (a lease, renewed by each claim). */
+  readonly owner: string;
+  readonly leaseMs: number;
+  /** Most jobs in the batch. */
+  readonly max: number;
+  /** Only jobs noted at or after this time (the caller's cursor past its batches in flight). */
+  readonly from?: number;
+}
+
+/** One finished job to archive: `mark` is what `markArchived` gives back (its note's time). */
+export interface ArchiveEntry {
+  readonly id: string;
+  readonly mark: number;
+  /** The job as read now: null when it is gone (purged); a job no longer finished is not archived. */
+  readonly job: Job | null;
+}
+
+export type ArchiveBatch =
+  { readonly busy: true } | { readonly busy: false; readonly entries: readonly ArchiveEntry[] };
+
+export interface ArchiveStatus {
+  /** The queue has an archive: finished jobs are noted and held until archived. */
+  readonly enabled: boolean;
+  /** Finished jobs not archived yet. */
+  readonly pending: number;
+  /** Jobs the retention rules would evict now but holds because they are not archived yet. */
+  readonly held: EvictionCounts;
+}
+
 /** A transition, as published on the queue's event feed. */
 export interface QueueEvent {
   /** Feed position (Redis stream id, or a counter). */
@@ -314,6 +345,18 @@ export interface Backend {
 
   /** Names of the queues this backend holds (any queue that ever had a job or a setting). */
   listQueues(): Promise<string[]>;
+
+  /**
+   * Turns the queue's archive on or off (`src/archive/`). On: each job that finishes (completed,
+   * dead, cancelled) is noted for the archiver, the finished jobs already there too, and retention
+   * never evicts a noted job until `markArchived`. Off: notes dropped, retention as before.
+   */
+  setArchive(queue: string, on: boolean): Promise<void>;
+  /** The next noted jobs, oldest first, for the archiver holding the queue (else `busy`). */
+  claimArchive(queue: string, claim: ArchiveClaim): Promise<ArchiveBatch>;
+  /** Drops the notes of archived jobs (each only if not noted again since); returns how many. */
+  markArchived(queue: string, entries: readonly Pick<ArchiveEntry, 'id' | 'mark'>[]): Promise<number>;
+  archiveStatus(queue: string): Promise<ArchiveStatus>;
 
   /** Read the attempt records only. */
   getAttempts(queue: string, id: string): Promise<Attempt[] | null>;

@@ -4,6 +4,7 @@
  * backend unvalidated.
  * @module
  */
+import type { JobArchive } from './archive.js';
 import type { Backend } from './backend.js';
 import type { TraceParentMode, TracingOptions } from './tracing.js';
 import { DEFAULT_RETRY_POLICY, resolveRetryPolicy, type CustomStrategy } from './backoff.js';
@@ -29,6 +30,11 @@ export const DEFAULT_RETENTION_SWEEP_MS = 1000;
 export interface QueueOptions {
   /** Where jobs live. @default the process-wide in-memory backend (embedded mode) */
   readonly backend?: Backend;
+  /**
+   * Where finished jobs live once retention evicted them (the PostgreSQL archive, `PgArchive`):
+   * `getJob` asks it when the backend no longer has the job. @default none
+   */
+  readonly archive?: JobArchive;
   /** Default retry policy for jobs of this queue. @default 3 attempts, exponential from 1 s, cap 5 min */
   readonly retry?: RetryPolicy;
   /** Default per-attempt timeout in ms; 0 = none. @default 0 */
@@ -224,6 +230,7 @@ export function resolveQueueOptions(o: QueueOptions | undefined): ResolvedQueueO
     opts,
     [
       'backend',
+      'archive',
       'retry',
       'timeout',
       'maxStalls',
@@ -236,6 +243,14 @@ export function resolveQueueOptions(o: QueueOptions | undefined): ResolvedQueueO
     ],
     'options',
   );
+  if (
+    opts.archive !== undefined &&
+    (typeof opts.archive !== 'object' ||
+      opts.archive === null ||
+      typeof (opts.archive as { getJob?: unknown }).getJob !== 'function')
+  ) {
+    throw new ValidationError('options.archive', 'an archive with a getJob method (such as a PgArchive)');
+  }
   const storedClassify = storedClassifyOptions(opts.classify, 'options.classify');
   return Object.freeze({
     retry: resolveRetryPolicy(opts.retry ?? DEFAULT_RETRY_POLICY, 'options.retry'),

@@ -3,6 +3,7 @@
  * and the dead-letter queue (`queue.dlq`).
  * @module
  */
+import type { JobArchive } from './archive.js';
 import type { AddRequest, Backend, Page } from './backend.js';
 import { MemoryBackend } from './backends/memory/memory-backend.js';
 import { previewPolicy, resolveRetryPolicy, type CustomStrategy, type PolicyPreview } from './backoff.js';
@@ -57,6 +58,8 @@ export interface BulkJob<Data> {
 export class Queue<Data = unknown, Result = unknown> {
   readonly name: string;
   readonly backend: Backend;
+  /** Where `getJob` looks when the backend no longer has a job (`QueueOptions.archive`). */
+  readonly archive: JobArchive | undefined;
   readonly options: ResolvedQueueOptions;
   readonly dlq: DeadLetterQueue;
   #init: Promise<void> | undefined;
@@ -68,6 +71,7 @@ export class Queue<Data = unknown, Result = unknown> {
     this.name = name;
     this.options = resolveQueueOptions(options);
     this.backend = options?.backend ?? defaultMemoryBackend();
+    this.archive = options?.archive;
     this.dlq = new DeadLetterQueue(this);
     this.#strategies = { ...this.options.strategies };
   }
@@ -158,15 +162,22 @@ export class Queue<Data = unknown, Result = unknown> {
     return { opts: jobOptionsText(o, this.options), maxStalls: o.maxStalls };
   }
 
-  /** The job with its full attempt history, or null. */
+  /**
+   * The job with its full attempt history, or null. A job retention evicted from the backend is
+   * read from the archive, when the queue has one (marked `archived: true`).
+   */
   async getJob(id: string): Promise<Job<Data, Result> | null> {
     assertJobId(id);
-    return (await this.backend.getJob(this.name, id)) as Job<Data, Result> | null;
+    const job = await this.backend.getJob(this.name, id);
+    if (job || !this.archive) return job as Job<Data, Result> | null;
+    return (await this.archive.getJob(this.name, id)) as Job<Data, Result> | null;
   }
 
   /** The job's attempt records, oldest first. Throws JobNotFoundError for an unknown id. */
   async history(id: string): Promise<Attempt[]> {
-    const attempts = await this.backend.getAttempts(this.name, id);
+    const attempts =
+      (await this.backend.getAttempts(this.name, id)) ??
+      (this.archive ? (await this.archive.getJob(this.name, id))?.attempts.slice() : undefined);
     if (!attempts) throw new JobNotFoundError(this.name, id);
     return attempts;
   }

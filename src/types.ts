@@ -232,6 +232,8 @@ export interface Job<Data = unknown, Result = unknown> {
   readonly cancelled?: { readonly by: string; readonly reason?: string; readonly at: number };
   /** Late results refused because the worker no longer held the lease. */
   readonly refusals: readonly Refusal[];
+  /** Read from the archive (src/archive/): the backend no longer holds the job. */
+  readonly archived?: true;
 }
 
 export type StateCounts = Record<JobState, number>;

@@ -4,6 +4,7 @@
  */
 import { describe } from 'vitest';
 
+import { archiveCases } from './archive.case.js';
 import { Harness, type ConformanceTarget } from './context.js';
 import { deliveryCases } from './delivery.case.js';
 import { dlqBulkCases } from './dlq-bulk.case.js';
@@ -25,5 +26,6 @@ export function runBackendConformance(target: ConformanceTarget): void {
     dlqBulkCases(h);
     inputCases(h);
     retentionCases(h);
+    archiveCases(h);
   });
 }

@@ -6,6 +6,10 @@
 import type {
   AddRequest,
   AddResult,
+  ArchiveBatch,
+  ArchiveClaim,
+  ArchiveEntry,
+  ArchiveStatus,
   Backend,
   CancelResult,
   ClaimedJob,
@@ -97,6 +101,13 @@ interface MemQueue {
   evictions: { completed: number; dead: number; cancelled: number };
   /** No retention sweep starts before this time (one per interval). */
   sweepNotBefore: number;
+  /** The queue has an archive (`setArchive`): finished jobs are noted in `pending`. */
+  archive: boolean;
+  /** Finished jobs not archived yet: id → when noted (its finish); insertion order is time order. */
+  pending: Map<string, number>;
+  archiveLease: { owner: string; until: number } | undefined;
+  /** Jobs retention holds because they are not archived yet, per state (as of its last run). */
+  held: { completed: number; dead: number; cancelled: number };
   nextId: number;
   events: QueueEvent[];
   eventSeq: number;
@@ -319,6 +330,10 @@ export class MemoryBackend implements Backend {
     j.state = state;
     j.finishedAt = now;
     q.finished[state].set(j.id, now);
+    if (q.archive) {
+      q.pending.delete(j.id);
+      q.pending.set(j.id, now);
+    }
   }
 
   /** Evicts what the state's rule no longer keeps (age, then count), at most `budget` jobs; returns how many. */
@@ -327,22 +342,34 @@ export class MemoryBackend implements Backend {
     if (!rule) return 0;
     const set = q.finished[state];
     let evicted = 0;
-    const evict = (id: string): void => {
+    // A job not archived yet is held: the walk stops at it (oldest first, as the archiver copies).
+    let held = false;
+    const evict = (id: string): boolean => {
+      if (q.pending.has(id)) {
+        held = true;
+        return false;
+      }
       set.delete(id);
       q.jobs.delete(id);
       q.evictions[state]++;
       this.#emit(q, 'evicted', id, { state });
       evicted++;
+      return true;
     };
     if (rule.ageMs !== undefined) {
       for (const [id, at] of set) {
-        if (at > now - rule.ageMs || evicted >= budget) break;
-        evict(id);
+        if (at > now - rule.ageMs || evicted >= budget || !evict(id)) break;
       }
     }
-    if (rule.count !== undefined) {
-      while (set.size > rule.count && evicted < budget) evict(set.keys().next().value as string);
+    if (rule.count !== undefined && !held) {
+      while (set.size > rule.count && evicted < budget && evict(set.keys().next().value as string));
     }
+    let n = 0;
+    if (held) {
+      if (rule.ageMs !== undefined) for (const at of set.values()) if (at <= now - rule.ageMs) n++;
+      if (rule.count !== undefined) n = Math.max(n, set.size - rule.count);
+    }
+    q.held[state] = n;
     return evicted;
   }
 
@@ -642,6 +669,8 @@ export class MemoryBackend implements Backend {
     const now = this.clock.now();
     if (fromScheduled) q.scheduled.delete(j.id);
     else q.finished.dead.delete(j.id);
+    // Not finished any more: archived again when it finishes again (its new attempts).
+    q.pending.delete(j.id);
     if (req.data !== undefined) j.data = req.data;
     const manual: ManualTrigger = {
       by: req.by,
@@ -723,6 +752,55 @@ export class MemoryBackend implements Backend {
     return String(this.#peek(queue).eventSeq);
   }
 
+  async setArchive(queue: string, on: boolean): Promise<void> {
+    const q = this.#q(queue);
+    if (q.archive === on) return;
+    q.archive = on;
+    if (on) {
+      // The finished jobs already there, oldest first (as the Redis ZUNIONSTORE orders them).
+      const all = Object.values(q.finished).flatMap((m) => [...m]);
+      for (const [id, at] of all.sort((a, b) => a[1] - b[1])) if (!q.pending.has(id)) q.pending.set(id, at);
+    } else {
+      q.pending.clear();
+      q.archiveLease = undefined;
+      q.held = { completed: 0, dead: 0, cancelled: 0 };
+    }
+  }
+
+  async claimArchive(queue: string, claim: ArchiveClaim): Promise<ArchiveBatch> {
+    const q = this.#q(queue);
+    const now = this.clock.now();
+    const lease = q.archiveLease;
+    if (lease && lease.owner !== claim.owner && lease.until > now) return { busy: true };
+    q.archiveLease = { owner: claim.owner, until: now + claim.leaseMs };
+    const entries: ArchiveEntry[] = [];
+    const from = claim.from ?? -Infinity;
+    for (const [id, mark] of [...q.pending].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1))) {
+      if (entries.length >= claim.max) break;
+      if (mark < from) continue;
+      const j = q.jobs.get(id);
+      entries.push({ id, mark, job: j ? toJob(queue, j) : null });
+    }
+    return { busy: false, entries };
+  }
+
+  async markArchived(queue: string, entries: readonly Pick<ArchiveEntry, 'id' | 'mark'>[]): Promise<number> {
+    const q = this.#q(queue);
+    let n = 0;
+    for (const e of entries) {
+      if (q.pending.get(e.id) === e.mark) {
+        q.pending.delete(e.id);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  async archiveStatus(queue: string): Promise<ArchiveStatus> {
+    const q = this.#peek(queue);
+    return { enabled: q.archive, pending: q.pending.size, held: { ...q.held } };
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     for (const q of this.#queues.values()) this.#wake(q);
@@ -752,6 +830,10 @@ function emptyQueue(): MemQueue {
     retention: {},
     evictions: { completed: 0, dead: 0, cancelled: 0 },
     sweepNotBefore: 0,
+    archive: false,
+    pending: new Map(),
+    archiveLease: undefined,
+    held: { completed: 0, dead: 0, cancelled: 0 },
     nextId: 0,
     events: [],
     eventSeq: 0,

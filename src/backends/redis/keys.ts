@@ -16,6 +16,13 @@ export const KEY_OPTIONS = 'o';
 /** @lua The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint. */
 export const KEY_FINGERPRINT = 'fp:';
 
+/**
+ * @lua Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
+ * transitions that finish a job while the queue has an archive (meta `arc`), read and emptied by the
+ * archiver (src/archive/); retention never evicts a job it holds.
+ */
+export const KEY_ARCHIVE_PENDING = 'ap';
+
 /** The fixed keys of a queue, in the order of the KEYS array every script receives. */
 const FIXED = ['meta', 'wait', 'sched', 'active', 'done', 'dead', 'cnl', 'events', 'wake', 'fpi'] as const;
 
@@ -40,6 +47,8 @@ export interface QueueKeys {
   /** Interned job options: digest → JSON text, '#' + digest → jobs using it. */
   readonly options: string;
   fingerprint(fp: string): string;
+  /** Finished jobs not yet archived (a zset, score = finished at). */
+  readonly archivePending: string;
 }
 
 export function queueKeys(prefix: string, queue: string): QueueKeys {
@@ -74,6 +83,7 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     history: (id) => p + KEY_HISTORY + id,
     options: p + KEY_OPTIONS,
     fingerprint: (fp) => p + KEY_FINGERPRINT + fp,
+    archivePending: p + KEY_ARCHIVE_PENDING,
   };
 }
 

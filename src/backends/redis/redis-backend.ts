@@ -8,6 +8,10 @@ import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 
 import type {
   AddRequest,
+  ArchiveBatch,
+  ArchiveClaim,
+  ArchiveEntry,
+  ArchiveStatus,
   AddResult,
   Backend,
   CancelResult,
@@ -492,6 +496,65 @@ export class RedisBackend implements Backend {
     for (let i = 0; i < flat.length; i += 2) if (flat[i] === 'id') ids = flat[i + 1] ?? '';
     const n = ids.split(',').length;
     return n > 1 ? `${seq}#${n - 1}` : seq;
+  }
+
+  async setArchive(queue: string, on: boolean): Promise<void> {
+    await this.#run('setArchive', queue, [on ? '1' : '0']);
+  }
+
+  async claimArchive(queue: string, claim: ArchiveClaim): Promise<ArchiveBatch> {
+    const r = (await this.#run('archiveClaim', queue, [
+      claim.owner,
+      claim.leaseMs,
+      claim.max,
+      claim.from ?? '-inf',
+    ])) as string[];
+    if (r[0] === 'busy') return { busy: true };
+    const ids: string[] = [];
+    const marks: number[] = [];
+    for (let i = 1; i < r.length; i += 2) {
+      ids.push(r[i] as string);
+      marks.push(Number(r[i + 1]));
+    }
+    // The jobs, read whole by `read` in slices sent together (one pipeline on the connection).
+    const slices: Promise<RawJob[]>[] = [];
+    for (let i = 0; i < ids.length; i += 100) {
+      slices.push(this.#run('read', queue, ids.slice(i, i + 100)) as Promise<RawJob[]>);
+    }
+    const raws = (await Promise.all(slices)).flat();
+    const entries: ArchiveEntry[] = ids.map((id, i) => ({
+      id,
+      mark: marks[i] as number,
+      job: decodeJob(queue, id, raws[i] as RawJob),
+    }));
+    return { busy: false, entries };
+  }
+
+  async markArchived(queue: string, entries: readonly Pick<ArchiveEntry, 'id' | 'mark'>[]): Promise<number> {
+    let n = 0;
+    for (let i = 0; i < entries.length; i += 1000) {
+      const args: (string | number)[] = [];
+      for (const e of entries.slice(i, i + 1000)) args.push(e.id, e.mark);
+      n += (await this.#run('archiveMark', queue, args)) as number;
+    }
+    return n;
+  }
+
+  async archiveStatus(queue: string): Promise<ArchiveStatus> {
+    const k = this.#k(queue);
+    const res = await this.client
+      .multi()
+      .hmget(k.meta, 'arc', 'hd:completed', 'hd:dead', 'hd:cancelled')
+      .zcard(k.archivePending)
+      .exec();
+    if (!res) throw new Error('archive status: the transaction was aborted');
+    const [[e1, f], [e2, pending]] = res as [[Error | null, (string | null)[]], [Error | null, number]];
+    if (e1 ?? e2) throw e1 ?? e2;
+    return {
+      enabled: f[0] === '1',
+      pending,
+      held: { completed: Number(f[1] ?? 0), dead: Number(f[2] ?? 0), cancelled: Number(f[3] ?? 0) },
+    };
   }
 
   async close(): Promise<void> {

@@ -11,6 +11,7 @@
 --- @include "includes/ev"
 --- @include "includes/flushEvents"
 --- @include "includes/applyRetention"
+--- @include "includes/notePending"
 --- @include "generated/keys"
 local P = ARGV[1]
 local id = ARGV[2]
@@ -36,6 +37,7 @@ local c = { by = ARGV[3], at = now }
 if ARGV[4] ~= '' then c.reason = ARGV[4] end
 rcall('HSET', jk, 'st', 'cancelled', 'cnl', cjson.encode(c), 'ft', now)
 rcall('ZADD', KEYS[7], now, id)
+notePending(KEYS, P, { now, id })
 ev('cancelled', id, 'by', ARGV[3], 'previous', st)
 applyRetention(KEYS, P, 'cancelled', now)
 flushEvents(KEYS, now)

@@ -31,6 +31,7 @@
 --- @include "includes/jsonMerge"
 --- @include "includes/appendAttempt"
 --- @include "includes/addDead"
+--- @include "includes/notePending"
 --- @include "includes/applyRetention"
 --- @include "includes/promoteDue"
 --- @include "includes/claimJobs"
@@ -162,6 +163,7 @@ for _ = 1, count do
 end
 bulk('ZREM', KEYS[4], activeDone, 1000)
 bulk('ZADD', KEYS[5], doneArgs, 1000)
+notePending(KEYS, P, doneArgs)
 bulk('ZADD', KEYS[3], schedArgs, 1000)
 bulk('LPUSH', KEYS[2], waitIds, 1000)
 -- One read of the queue's settings serves retention and the paused check.

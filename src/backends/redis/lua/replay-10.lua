@@ -29,6 +29,8 @@ if fromScheduled then
   rcall('ZREM', KEYS[3], id)
 else
   removeDead(KEYS, P, id, f[3])
+  -- Not finished any more: the archiver gets it again when it finishes again (its new attempts).
+  rcall('ZREM', P .. KEY_ARCHIVE_PENDING, id)
   rcall('HSET', jk, 'fl', 0, 'sc', 0)
   rcall('HSET', jk, 'pd', '')
   rcall('HDEL', jk, 'dr', 'dat', 'fp', 'ec', 'derr', 'ft')

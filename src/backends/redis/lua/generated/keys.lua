@@ -12,3 +12,8 @@ local KEY_OPTIONS = 'o'
 
 -- The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint.
 local KEY_FINGERPRINT = 'fp:'
+
+-- Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
+-- transitions that finish a job while the queue has an archive (meta `arc`), read and emptied by
+-- the archiver (src/archive/); retention never evicts a job it holds.
+local KEY_ARCHIVE_PENDING = 'ap'

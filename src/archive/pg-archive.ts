@@ -1,0 +1,344 @@
+/**
+ * The PostgreSQL archive: finished jobs and every attempt, kept for months (see schema.ts).
+ * Driver: `pg` (node-postgres): pooled, pure JavaScript, the most used PostgreSQL client of Node.
+ *
+ * Writes are idempotent, so that an archiver killed mid-batch and restarted leaves every job once:
+ * a job row is keyed by (queue, id) and upserted (a later finish of the same job, after a replay,
+ * replaces it; an older read never replaces a newer one), an attempt by (queue, job id, n) and
+ * inserted only if absent (attempts are never rewritten, so a replay appends). One batch is one
+ * statement (data-modifying CTEs over `unnest` of arrays): atomic, one round trip.
+ * @module
+ */
+import pg from 'pg';
+
+import type { JobArchive } from '../archive.js';
+import { ValidationError } from '../errors.js';
+import type { Attempt, Job } from '../types.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+
+export interface PgArchiveOptions {
+  /** A connection URL (`postgres://…`) or a pool the caller owns. */
+  readonly connection: string | pg.Pool;
+  /** The PostgreSQL schema that holds the tables. @default 'retraced' */
+  readonly schema?: string;
+  /** Connections of the pool opened from a URL. @default 4 */
+  readonly poolSize?: number;
+}
+
+export interface ArchiveStats {
+  readonly jobs: number;
+  readonly attempts: number;
+  /** Bytes of both tables with their indexes and TOAST (`pg_total_relation_size`). */
+  readonly bytes: number;
+  /** Jobs deleted by the archive's own retention (`prune`), ever. */
+  readonly pruned: number;
+  readonly schemaVersion: number;
+}
+
+/** Attempt record fields with a column of their own, or known to be part of the record. */
+const KNOWN_ATTEMPT_FIELDS = new Set([
+  'n',
+  'trigger',
+  'dueAt',
+  'startedAt',
+  'finishedAt',
+  'driftMs',
+  'workerId',
+  'outcome',
+  'error',
+  'errorClass',
+  'rule',
+  'classifiedBy',
+  'decision',
+  'manual',
+]);
+
+/** jsonb refuses an unpaired surrogate escape. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Text for a column: PostgreSQL text refuses NUL. (The whole record keeps it, in json.) */
+function col(s: string | undefined): string | null {
+  if (s === undefined) return null;
+  return s.includes('\0') ? s.replaceAll('\0', '') : s;
+}
+
+/** The fields of an attempt beyond the known ones, as jsonb text (no NUL, well-formed), or null. */
+export function attemptFacts(a: Attempt): string | null {
+  let facts: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(a)) {
+    if (KNOWN_ATTEMPT_FIELDS.has(k)) continue;
+    (facts ??= {})[col(k) as string] = v;
+  }
+  if (!facts) return null;
+  return JSON.stringify(facts, (_k, v: unknown) =>
+    typeof v === 'string' ? (col(v) as string).replace(LONE_SURROGATE, '\ufffd') : v,
+  );
+}
+
+export class PgArchive implements JobArchive {
+  readonly pool: pg.Pool;
+  readonly schema: string;
+  readonly #ownsPool: boolean;
+  readonly #s: string;
+
+  constructor(options: PgArchiveOptions) {
+    const schema = options.schema ?? 'retraced';
+    if (!SCHEMA_RE.test(schema)) {
+      throw new ValidationError('schema', 'a lower-case identifier: [a-z_][a-z0-9_]{0,62}', schema);
+    }
+    this.schema = schema;
+    this.#s = `"${schema}"`;
+    if (typeof options.connection === 'string') {
+      this.pool = new pg.Pool({ connectionString: options.connection, max: options.poolSize ?? 4 });
+      this.#ownsPool = true;
+    } else {
+      this.pool = options.connection;
+      this.#ownsPool = false;
+    }
+    // An idle client's error (the server restarted) is reported by the next query instead.
+    this.pool.on('error', () => undefined);
+  }
+
+  /** Applies the migrations not applied yet; returns the schema version. */
+  async migrate(): Promise<number> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      // One migrator at a time per schema (the lock is released with the transaction).
+      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`retraced-archive:${this.schema}`]);
+      await c.query(`CREATE SCHEMA IF NOT EXISTS ${this.#s}`);
+      await c.query(
+        `CREATE TABLE IF NOT EXISTS ${this.#s}.schema_version (version integer PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      const r = await c.query<{ v: number | null }>(
+        `SELECT max(version) AS v FROM ${this.#s}.schema_version`,
+      );
+      const current = r.rows[0]?.v ?? 0;
+      if (current > SCHEMA_VERSION) {
+        throw new Error(
+          `the archive schema "${this.schema}" is at version ${current}, newer than this ReTraced knows (${SCHEMA_VERSION}): upgrade ReTraced`,
+        );
+      }
+      for (const m of MIGRATIONS) {
+        if (m.version <= current) continue;
+        await c.query(m.sql.replaceAll('{s}', this.#s));
+        await c.query(`INSERT INTO ${this.#s}.schema_version (version, description) VALUES ($1, $2)`, [
+          m.version,
+          m.description,
+        ]);
+      }
+      await c.query('COMMIT');
+      return SCHEMA_VERSION;
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  /**
+   * Archives finished jobs of one queue with all their attempts, in one statement. Returns how many
+   * job rows were written and how many attempts were new.
+   */
+  async write(queue: string, jobs: readonly Job[]): Promise<{ jobs: number; attempts: number }> {
+    if (jobs.length === 0) return { jobs: 0, attempts: 0 };
+    // Sorted, so that two writers of overlapping batches lock rows in one order (no deadlock).
+    const sorted = [...jobs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const J = {
+      id: [] as string[],
+      name: [] as (string | null)[],
+      state: [] as string[],
+      created: [] as number[],
+      finished: [] as number[],
+      count: [] as number[],
+      reason: [] as (string | null)[],
+      fp: [] as (string | null)[],
+      code: [] as (string | null)[],
+      doc: [] as string[],
+    };
+    const A = {
+      job: [] as string[],
+      n: [] as number[],
+      trigger: [] as string[],
+      outcome: [] as string[],
+      cls: [] as (string | null)[],
+      rule: [] as (string | null)[],
+      code: [] as (string | null)[],
+      due: [] as number[],
+      started: [] as number[],
+      finished: [] as number[],
+      worker: [] as (string | null)[],
+      facts: [] as (string | null)[],
+      rec: [] as string[],
+    };
+    for (const job of sorted) {
+      const { attempts, ...rest } = job;
+      const last = attempts[attempts.length - 1];
+      J.id.push(job.id);
+      J.name.push(col(job.name));
+      J.state.push(job.state);
+      J.created.push(job.createdAt);
+      J.finished.push(job.finishedAt ?? last?.finishedAt ?? job.createdAt);
+      J.count.push(attempts.length);
+      J.reason.push(job.dead?.reason ?? null);
+      J.fp.push(col(job.dead?.fingerprint));
+      J.code.push(col(job.dead?.error?.code ?? last?.error?.code));
+      J.doc.push(JSON.stringify(rest));
+      for (const a of attempts) {
+        A.job.push(job.id);
+        A.n.push(a.n);
+        A.trigger.push(a.trigger);
+        A.outcome.push(a.outcome);
+        A.cls.push(a.errorClass ?? null);
+        A.rule.push(col(a.rule));
+        A.code.push(col(a.error?.code));
+        A.due.push(a.dueAt);
+        A.started.push(a.startedAt);
+        A.finished.push(a.finishedAt);
+        A.worker.push(col(a.workerId));
+        A.facts.push(attemptFacts(a));
+        A.rec.push(JSON.stringify(a));
+      }
+    }
+    const r = await this.pool.query<{ jobs: string; attempts: string }>(writeSql(this.#s), [
+      queue,
+      J.id,
+      J.name,
+      J.state,
+      J.created,
+      J.finished,
+      J.count,
+      J.reason,
+      J.fp,
+      J.code,
+      J.doc,
+      A.job,
+      A.n,
+      A.trigger,
+      A.outcome,
+      A.cls,
+      A.rule,
+      A.code,
+      A.due,
+      A.started,
+      A.finished,
+      A.worker,
+      A.facts,
+      A.rec,
+    ]);
+    const row = r.rows[0];
+    return { jobs: Number(row?.jobs ?? 0), attempts: Number(row?.attempts ?? 0) };
+  }
+
+  async getJob(queue: string, id: string): Promise<Job | null> {
+    const s = this.#s;
+    const r = await this.pool.query<{ doc: Omit<Job, 'attempts'>; attempts: Attempt[] }>(
+      `SELECT j.doc, coalesce((SELECT json_agg(a.rec ORDER BY a.n) FROM ${s}.attempts a
+         WHERE a.queue = j.queue AND a.job_id = j.id), '[]'::json) AS attempts
+       FROM ${s}.jobs j WHERE j.queue = $1 AND j.id = $2`,
+      [queue, id],
+    );
+    const row = r.rows[0];
+    if (!row) return null;
+    return { ...row.doc, attempts: row.attempts, archived: true };
+  }
+
+  /**
+   * The archive's own retention: deletes the jobs of `queue` finished before `before` (ms since
+   * epoch) with their attempts, at most `batch` per statement, until none is left; counted
+   * (`stats().pruned`). Returns how many jobs were deleted.
+   */
+  async prune(queue: string, before: number, batch = 5000): Promise<number> {
+    const s = this.#s;
+    let total = 0;
+    for (;;) {
+      const r = await this.pool.query<{ n: string }>(
+        `WITH d AS (
+  DELETE FROM ${s}.jobs WHERE (queue, id) IN (
+    SELECT queue, id FROM ${s}.jobs WHERE queue = $1 AND finished_at < $2 LIMIT $3)
+  RETURNING queue, id
+), a AS (
+  DELETE FROM ${s}.attempts t USING d WHERE t.queue = d.queue AND t.job_id = d.id
+), c AS (
+  INSERT INTO ${s}.counters (name, value) SELECT 'pruned', count(*) FROM d
+  ON CONFLICT (name) DO UPDATE SET value = ${s}.counters.value + excluded.value
+)
+SELECT count(*) AS n FROM d`,
+        [queue, before, batch],
+      );
+      const n = Number(r.rows[0]?.n ?? 0);
+      total += n;
+      if (n < batch) return total;
+    }
+  }
+
+  /** Queues that have archived jobs. */
+  async queues(): Promise<string[]> {
+    const r = await this.pool.query<{ queue: string }>(
+      `WITH RECURSIVE q AS (
+  (SELECT queue FROM ${this.#s}.jobs ORDER BY queue LIMIT 1)
+  UNION ALL
+  SELECT (SELECT queue FROM ${this.#s}.jobs WHERE queue > q.queue ORDER BY queue LIMIT 1) FROM q WHERE q.queue IS NOT NULL
+)
+SELECT queue FROM q WHERE queue IS NOT NULL`,
+    );
+    return r.rows.map((x) => x.queue);
+  }
+
+  async stats(): Promise<ArchiveStats> {
+    const s = this.#s;
+    const r = await this.pool.query<{
+      jobs: string;
+      attempts: string;
+      bytes: string;
+      pruned: string | null;
+      v: number | null;
+    }>(
+      `SELECT (SELECT count(*) FROM ${s}.jobs) AS jobs, (SELECT count(*) FROM ${s}.attempts) AS attempts,
+        pg_total_relation_size('${s}.jobs') + pg_total_relation_size('${s}.attempts') AS bytes,
+        (SELECT value FROM ${s}.counters WHERE name = 'pruned') AS pruned,
+        (SELECT max(version) FROM ${s}.schema_version) AS v`,
+    );
+    const row = r.rows[0]!;
+    return {
+      jobs: Number(row.jobs),
+      attempts: Number(row.attempts),
+      bytes: Number(row.bytes),
+      pruned: Number(row.pruned ?? 0),
+      schemaVersion: row.v ?? 0,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsPool) await this.pool.end();
+  }
+}
+
+/** The write of one batch (see `write`): $1 queue, $2..$11 job columns, $12..$24 attempt columns. */
+function writeSql(s: string): string {
+  return `WITH j AS (
+  INSERT INTO ${s}.jobs AS t (queue, id, name, state, created_at, finished_at, attempt_count, dead_reason,
+    fingerprint, error_code, doc, archived_at)
+  SELECT $1, u.*, (extract(epoch FROM clock_timestamp()) * 1000)::bigint
+  FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::int[], $8::text[],
+    $9::text[], $10::text[], $11::json[]) AS u
+  ON CONFLICT (queue, id) DO UPDATE SET name = excluded.name, state = excluded.state,
+    created_at = excluded.created_at, finished_at = excluded.finished_at,
+    attempt_count = excluded.attempt_count, dead_reason = excluded.dead_reason,
+    fingerprint = excluded.fingerprint, error_code = excluded.error_code, doc = excluded.doc,
+    archived_at = excluded.archived_at
+  WHERE t.finished_at <= excluded.finished_at
+  RETURNING 1
+), a AS (
+  INSERT INTO ${s}.attempts (queue, job_id, n, trigger, outcome, error_class, rule, error_code, due_at,
+    started_at, finished_at, worker_id, facts, rec)
+  SELECT $1, u.* FROM unnest($12::text[], $13::int[], $14::text[], $15::text[], $16::text[], $17::text[],
+    $18::text[], $19::bigint[], $20::bigint[], $21::bigint[], $22::text[], $23::jsonb[], $24::json[]) AS u
+  ON CONFLICT DO NOTHING
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM j) AS jobs, (SELECT count(*) FROM a) AS attempts`;
+}

@@ -1,0 +1,227 @@
+/**
+ * The archive against a real PostgreSQL (a throw-away database, see test/helpers/pg-global-setup.ts),
+ * on the memory backend and on Redis: what is archived, exactly once; what is read back, field by
+ * field equal to what the backend held; retention holding what is not archived yet.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { Archiver } from '../../src/archive/archiver.js';
+import { PgArchive } from '../../src/archive/pg-archive.js';
+import { SCHEMA_VERSION } from '../../src/archive/schema.js';
+import type { Backend } from '../../src/backend.js';
+import { MemoryBackend } from '../../src/backends/memory/memory-backend.js';
+import { RedisBackend } from '../../src/backends/redis/redis-backend.js';
+import { PermanentError, TemporaryError } from '../../src/errors.js';
+import { Queue } from '../../src/queue.js';
+import type { Job } from '../../src/types.js';
+import { Worker } from '../../src/worker.js';
+import { waitForState, waitUntil } from '../conformance/context.js';
+import { describeArchive, pgUrl, uniqueSchema } from '../helpers/pg.js';
+import { cleanupKeys, redisUrl, uniquePrefix } from '../helpers/redis.js';
+
+describeArchive('archive schema', () => {
+  it('migrates once, whoever runs it, however many at once', async () => {
+    const schema = uniqueSchema();
+    const archives = [0, 1, 2].map(() => new PgArchive({ connection: pgUrl()!, schema, poolSize: 1 }));
+    try {
+      expect(await Promise.all(archives.map((a) => a.migrate()))).toEqual(
+        [1, 1, 1].map(() => SCHEMA_VERSION),
+      );
+      expect(await archives[0]!.migrate()).toBe(SCHEMA_VERSION);
+      const r = await archives[0]!.pool.query(`SELECT version FROM "${schema}".schema_version`);
+      expect(r.rows).toEqual([{ version: 1 }]);
+    } finally {
+      await Promise.all(archives.map((a) => a.close()));
+    }
+  });
+
+  it('refuses a schema name that is not a plain identifier', () => {
+    expect(() => new PgArchive({ connection: pgUrl()!, schema: 'x"; DROP TABLE y; --' })).toThrow(/schema/);
+  });
+});
+
+const targets: { name: string; backend: () => Backend; needsRedis: boolean }[] = [
+  { name: 'memory', backend: () => new MemoryBackend(), needsRedis: false },
+  {
+    name: 'redis',
+    backend: () => new RedisBackend({ connection: redisUrl()!, prefix: uniquePrefix() }),
+    needsRedis: true,
+  },
+];
+
+for (const target of targets) {
+  describeArchive(
+    `archive on ${target.name}`,
+    () => {
+      let backend: Backend;
+      let archive: PgArchive;
+      let n = 0;
+      const queueName = (): string => `arc${++n}`;
+
+      beforeAll(async () => {
+        backend = target.backend();
+        archive = new PgArchive({ connection: pgUrl()!, schema: uniqueSchema() });
+        await archive.migrate();
+      });
+      afterAll(async () => {
+        await archive?.close();
+        if (backend instanceof RedisBackend) await cleanupKeys(redisUrl()!, `${backend.prefix}:*`);
+        await backend?.close();
+      });
+
+      /** Runs a few jobs to each finished state; returns their ids. */
+      async function story(q: Queue): Promise<string[]> {
+        const w = new Worker(
+          q,
+          async (job) => {
+            const d = job.data as { kind: string };
+            if (d.kind === 'perm') throw new PermanentError('bad \u0000 input', { code: 'EINVAL' });
+            if (d.kind === 'flaky' && job.attempt < 2) {
+              throw new TemporaryError('try again', { code: 'EAGAIN' });
+            }
+            return { ok: d.kind };
+          },
+          { leaseMs: 5000, concurrency: 4 },
+        );
+        w.on('error', () => undefined);
+        const ids: string[] = [];
+        for (const kind of ['ok', 'perm', 'flaky']) {
+          ids.push(
+            (await q.add(kind, { kind }, { retry: { attempts: 3, backoff: { type: 'immediate' } } })).id,
+          );
+        }
+        const late = await q.add('late', { kind: 'ok' }, { delay: 60_000 });
+        await q.cancel(late.id, { by: 'ops', reason: 'not needed' });
+        ids.push(late.id);
+        for (const id of ids.slice(0, 3)) await waitForState(q, id, ['completed', 'dead']);
+        await w.close();
+        return ids;
+      }
+
+      it('archives every finished job with its attempts, equal field by field to what the backend held', async () => {
+        const q = new Queue(queueName(), { backend });
+        const ids = await story(q);
+        const before = await Promise.all(ids.map((id) => q.getJob(id)));
+        const archiver = new Archiver({ backend, archive, queues: [q.name] });
+        expect(await archiver.drain()).toBe(4);
+        expect(archiver.stats).toMatchObject({ archived: 4, attempts: 4, skipped: 0 });
+        for (const [i, id] of ids.entries()) {
+          const held = before[i] as Job;
+          expect(await archive.getJob(q.name, id)).toEqual({ ...held, archived: true });
+        }
+        expect((await backend.archiveStatus(q.name)).pending).toBe(0);
+        expect(await archiver.drain()).toBe(0);
+      });
+
+      it('once archived, jobs evicted from the backend are read from the archive by the queue', async () => {
+        const name = queueName();
+        const q = new Queue(name, {
+          backend,
+          archive,
+          retention: { completed: { count: 0 }, dead: { count: 0 }, cancelled: { count: 0 } },
+        });
+        await q.ready();
+        await backend.setArchive(name, true);
+        const ids = await story(q);
+        // Held: nothing is evicted before it is archived.
+        expect((await q.counts()).completed).toBe(2);
+        expect((await backend.archiveStatus(name)).held).toEqual({ completed: 2, dead: 1, cancelled: 1 });
+        const before = await Promise.all(ids.map((id) => backend.getJob(name, id)));
+        await new Archiver({ backend, archive, queues: [name] }).drain();
+        await backend.sweepRetention(name, { intervalMs: 1, max: 100 });
+        expect(await q.evictions()).toEqual({ completed: 2, dead: 1, cancelled: 1 });
+        for (const [i, id] of ids.entries()) {
+          expect(await backend.getJob(name, id)).toBeNull();
+          expect(await q.getJob(id)).toEqual({ ...before[i], archived: true });
+          expect(await q.history(id)).toEqual(before[i]!.attempts);
+        }
+        expect(await q.getJob('nope')).toBeNull();
+      });
+
+      it('writes each job once however often a batch is written again; a replay appends its new attempts', async () => {
+        const q = new Queue(queueName(), { backend });
+        const ids = await story(q);
+        const jobs = (await Promise.all(ids.map((id) => q.getJob(id)))) as Job[];
+        expect(await archive.write(q.name, jobs)).toEqual({ jobs: 4, attempts: 4 });
+        expect(await archive.write(q.name, jobs)).toEqual({ jobs: 4, attempts: 0 });
+        const dead = jobs.find((j) => j.state === 'dead')!;
+        await q.dlq.replay(dead.id, { by: 'ops', patch: { kind: 'ok' } });
+        const w = new Worker(q, async () => 'fixed', { leaseMs: 5000 });
+        w.on('error', () => undefined);
+        const done = await waitForState(q, dead.id, 'completed');
+        await w.close();
+        expect(await archive.write(q.name, [done])).toEqual({ jobs: 1, attempts: 1 });
+        // An older read never replaces a newer one.
+        expect(await archive.write(q.name, [dead])).toEqual({ jobs: 0, attempts: 0 });
+        expect(await archive.getJob(q.name, dead.id)).toEqual({ ...done, archived: true });
+        const r = await archive.pool.query(
+          `SELECT count(*)::int AS n FROM "${archive.schema}".attempts WHERE queue = $1`,
+          [q.name],
+        );
+        expect(r.rows[0].n).toBe(5);
+      });
+
+      it('several archivers at once archive each job once', async () => {
+        const q = new Queue(queueName(), { backend });
+        await backend.setArchive(q.name, true);
+        await q.addBulk(Array.from({ length: 300 }, (_, i) => ({ name: 'n', data: i })));
+        const w = new Worker(q, async () => null, { leaseMs: 5000, concurrency: 50 });
+        w.on('error', () => undefined);
+        await waitUntil(async () => (await q.counts()).completed === 300, '300 completed');
+        await w.close();
+        const archivers = [1, 2, 3].map(
+          (i) =>
+            new Archiver({ backend, archive, queues: [q.name], owner: `a${i}`, batchSize: 40, leaseMs: 50 }),
+        );
+        await Promise.all(archivers.map((a) => a.drain()));
+        for (const a of archivers) await a.drain();
+        const r = await archive.pool.query(
+          `SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM "${archive.schema}".jobs WHERE queue = $1`,
+          [q.name],
+        );
+        expect(r.rows[0]).toEqual({ n: 300, d: 300 });
+        expect((await backend.archiveStatus(q.name)).pending).toBe(0);
+      });
+
+      it('prunes archived jobs past the archive retention, counted', async () => {
+        const q = new Queue(queueName(), { backend });
+        const ids = await story(q);
+        const jobs = (await Promise.all(ids.map((id) => q.getJob(id)))) as Job[];
+        await archive.write(q.name, jobs);
+        const pruned = (await archive.stats()).pruned;
+        expect(await archive.prune(q.name, Math.min(...jobs.map((j) => j.finishedAt!)))).toBe(0);
+        expect(await archive.prune(q.name, Date.now() + 60_000, 3)).toBe(4);
+        expect((await archive.stats()).pruned).toBe(pruned + 4);
+        expect(await archive.getJob(q.name, ids[0]!)).toBeNull();
+        const r = await archive.pool.query(
+          `SELECT count(*)::int AS n FROM "${archive.schema}".attempts WHERE queue = $1`,
+          [q.name],
+        );
+        expect(r.rows[0].n).toBe(0);
+      });
+
+      it('runs until closed, archiving what finishes, and turns the archive on for its queues', async () => {
+        const q = new Queue(queueName(), { backend });
+        await q.add('n', 1);
+        const archiver = new Archiver({ backend, archive, queues: [q.name], idleMs: 10 });
+        await archiver.start();
+        await waitUntil(async () => (await backend.archiveStatus(q.name)).enabled, 'archive on');
+        const w = new Worker(q, async () => 'r', { leaseMs: 5000 });
+        w.on('error', () => undefined);
+        const id = (await q.add('n', 2)).id;
+        await waitUntil(async () => (await archive.getJob(q.name, id))?.state === 'completed', 'archived');
+        await w.close();
+        await archiver.close();
+        expect(archiver.stats.errors).toBe(0);
+      });
+    },
+    { redis: target.needsRedis },
+  );
+}
+
+describe.skipIf(!pgUrl())('archive is optional', () => {
+  it('a queue without an archive reads as before', async () => {
+    const q = new Queue('plain', { backend: new MemoryBackend() });
+    expect(await q.getJob('x')).toBeNull();
+  });
+});
