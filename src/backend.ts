@@ -12,6 +12,7 @@
  *
  * @module
  */
+import type { JobQuery, SearchResult } from './job-index.js';
 import type {
   Attempt,
   AttemptTrigger,
@@ -342,6 +343,19 @@ export interface Backend {
    * wants only what happens from now on starts, in one cheap read whatever the feed's length.
    */
   eventTail(queue: string): Promise<string>;
+
+  /**
+   * Jobs matching a query that names at least one facet (`queryFacets`, src/job-index.ts), newest
+   * created first, served by the search indexes: a page of at most `limit` jobs from `cursor` (a
+   * `next` of an earlier page; undefined for the first). Redis examines at most `SEARCH_BUDGET`
+   * candidates per call, so a page may be short while `next` is set.
+   */
+  searchJobs(
+    queue: string,
+    query: JobQuery,
+    cursor: string | undefined,
+    limit: number,
+  ): Promise<SearchResult>;
 
   /** Names of the queues this backend holds (any queue that ever had a job or a setting). */
   listQueues(): Promise<string[]>;

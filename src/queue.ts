@@ -9,6 +9,7 @@ import { MemoryBackend } from './backends/memory/memory-backend.js';
 import { previewPolicy, resolveRetryPolicy, type CustomStrategy, type PolicyPreview } from './backoff.js';
 import { DeadLetterQueue } from './dlq.js';
 import { InvalidStateError, JobNotFoundError, ValidationError } from './errors.js';
+import { parseSearchCursor, queryFacets, type JobQuery } from './job-index.js';
 import {
   jobOptionsText,
   resolveJobOptions,
@@ -180,6 +181,35 @@ export class Queue<Data = unknown, Result = unknown> {
       (this.archive ? (await this.archive.getJob(this.name, id))?.attempts.slice() : undefined);
     if (!attempts) throw new JobNotFoundError(this.name, id);
     return attempts;
+  }
+
+  /**
+   * Jobs matching a query that names at least one indexed filter (name, error class, rule, error
+   * code, fingerprint, trigger, or at least 2 attempts made; see `queryFacets` in job-index.ts),
+   * newest created first, served by the backend's search indexes. `cursor` is the `next` of the
+   * previous page. A page may be short while `next` is set (each call examines a bounded number of
+   * candidates on Redis).
+   */
+  async searchJobs(
+    query: JobQuery,
+    page: { cursor?: string | undefined; limit?: number } = {},
+  ): Promise<{ jobs: Job<Data, Result>[]; next: string | undefined }> {
+    if (!JobStates.includes(query.state)) {
+      throw new ValidationError('state', `one of ${JobStates.join(', ')}`, query.state);
+    }
+    if (queryFacets(query).length === 0) {
+      throw new ValidationError(
+        'query',
+        'a query with name, errorClass, rule, errorCode, fingerprint, trigger or minAttempts >= 2 (else use getJobs)',
+      );
+    }
+    if (page.cursor !== undefined && parseSearchCursor(page.cursor) === undefined) {
+      throw new ValidationError('cursor', 'a `next` returned by a previous page', page.cursor);
+    }
+    const { limit } = resolvePage(page.limit === undefined ? {} : { limit: page.limit });
+    await this.ready();
+    const r = await this.backend.searchJobs(this.name, query, page.cursor, limit);
+    return r as { jobs: Job<Data, Result>[]; next: string | undefined };
   }
 
   /** Jobs in one state, a page at a time (finished states: most recent first). */

@@ -567,10 +567,10 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
         errorClass: cls.errorClass,
         rule: cls.rule,
         ...(settings.classifiedBy === 'worker' ? { classifiedBy: 'worker' as const } : {}),
-        // The fingerprint groups the dead-letter queue: only a dead-letter needs it.
-        ...(decision.action === 'dead'
-          ? { fingerprint: errorFingerprint(error), fingerprintLabel: fingerprintLabel(error) }
-          : {}),
+        // The fingerprint groups the dead-letter queue and indexes the job for search (every
+        // failure); only a dead-letter needs the label.
+        fingerprint: errorFingerprint(error),
+        ...(decision.action === 'dead' ? { fingerprintLabel: fingerprintLabel(error) } : {}),
         decision,
       };
       if (this.listenerCount('failed') > 0) {

@@ -1,58 +1,96 @@
 /**
- * Listing jobs of one state with filters the backend cannot index (name, the last error's code
- * (`lastErrorOf`), a time range), by paging through `queue.getJobs`. The cursor is the position in the
- * state's list where the next page resumes, so a page may hold fewer than `limit` jobs while more
- * follow: each request scans at most {@link MAX_SCANNED} jobs. Positions shift when jobs change
- * state between pages, as with any offset pagination over live data.
+ * The jobs view's search. A query that names an indexed filter (see `queryFacets` in job-index.ts)
+ * is served by the backend's search indexes, newest created first (`Queue.searchJobs`). Any other
+ * (a state alone, with a time range, text in the data or attempts made) pages through the state's
+ * own list (`queue.getJobs`, in the state's order) checking each job: each request scans at most
+ * {@link MAX_SCANNED} jobs. Either way a page may hold fewer than `limit` jobs while more follow.
+ * Positions shift when jobs change state between pages, as with any pagination over live data.
  * @module
  */
+import { matchesCandidate, queryFacets, type JobQuery } from '../job-index.js';
 import type { Queue } from '../queue.js';
-import { lastErrorOf, summariseJob, type JobSummary } from '../summary.js';
-import type { Job, JobState } from '../types.js';
+import { summariseJob, type JobSummary } from '../summary.js';
+import { ValidationError } from '../errors.js';
 
 const SCAN_PAGE = 500;
 export const MAX_SCANNED = 5000;
-const FINISHED: readonly JobState[] = ['completed', 'dead', 'cancelled'];
+const FINISHED = ['completed', 'dead', 'cancelled'];
 
-export interface JobFilter {
-  readonly state: JobState;
-  readonly name?: string | undefined;
-  readonly errorCode?: string | undefined;
-  readonly from?: number | undefined;
-  readonly to?: number | undefined;
+/** Where the next page starts: a position in the state's list, or after a search key. */
+type Cursor = { offset: number } | { after: string };
+
+export function encodeSearchCursor(c: Cursor): string {
+  return Buffer.from(JSON.stringify(c)).toString('base64url');
 }
 
-/** The time a range filter looks at: finishedAt for finished states, createdAt otherwise. */
-function filterTime(job: Job, finished: boolean): number {
-  return finished ? (job.finishedAt ?? job.createdAt) : job.createdAt;
+function decodeSearchCursor(text: string | undefined, indexed: boolean, field: string): Cursor | undefined {
+  if (text === undefined) return undefined;
+  let c: unknown;
+  try {
+    c = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    c = undefined;
+  }
+  const o = (c ?? {}) as { offset?: unknown; after?: unknown };
+  if (indexed && typeof o.after === 'string' && o.after.length <= 300) return { after: o.after };
+  if (!indexed && typeof o.offset === 'number' && Number.isSafeInteger(o.offset) && o.offset >= 0) {
+    return { offset: o.offset };
+  }
+  throw new ValidationError(field, 'a nextCursor returned by a previous page of the same filters', text);
 }
 
 export async function searchJobs(
   queue: Queue,
-  filter: JobFilter,
-  offset: number,
+  query: JobQuery,
+  cursor: string | undefined,
   limit: number,
-): Promise<{ jobs: JobSummary[]; nextOffset: number | undefined }> {
-  const finished = FINISHED.includes(filter.state);
+  cursorField = 'querystring.cursor',
+): Promise<{ jobs: JobSummary[]; nextCursor: string | null }> {
+  if (queryFacets(query).length > 0) {
+    const c = decodeSearchCursor(cursor, true, cursorField) as { after: string } | undefined;
+    const r = await queue.searchJobs(query, { cursor: c?.after, limit });
+    return {
+      jobs: r.jobs.map((j) => summariseJob(j)),
+      nextCursor: r.next === undefined ? null : encodeSearchCursor({ after: r.next }),
+    };
+  }
+  const c = decodeSearchCursor(cursor, false, cursorField) as { offset: number } | undefined;
+  const offset = c?.offset ?? 0;
+  const finished = FINISHED.includes(query.state);
   const jobs: JobSummary[] = [];
   let position = offset;
+  const done = (next: number | undefined) => ({
+    jobs,
+    nextCursor: next === undefined ? null : encodeSearchCursor({ offset: next }),
+  });
+  // Nothing to check on each job: read just the page.
+  const plain =
+    query.from === undefined &&
+    query.to === undefined &&
+    query.text === undefined &&
+    query.minAttempts === undefined &&
+    query.maxAttempts === undefined;
+  const scanPage = plain ? limit + 1 : SCAN_PAGE;
   while (position - offset < MAX_SCANNED) {
-    const page = await queue.getJobs(filter.state, { offset: position, limit: SCAN_PAGE });
+    const page = await queue.getJobs(query.state, { offset: position, limit: scanPage });
     for (const job of page) {
       position++;
-      const t = filterTime(job, finished);
       // Finished lists are most recent first: past `from`, nothing later in the list can match.
-      if (finished && filter.from !== undefined && t < filter.from) return { jobs, nextOffset: undefined };
-      const match =
-        (filter.name === undefined || job.name === filter.name) &&
-        (filter.errorCode === undefined || lastErrorOf(job)?.code === filter.errorCode) &&
-        (filter.from === undefined || t >= filter.from) &&
-        (filter.to === undefined || t <= filter.to);
+      if (finished && query.from !== undefined && (job.finishedAt ?? job.createdAt) < query.from) {
+        return done(undefined);
+      }
+      const match = matchesCandidate(query, {
+        state: job.state,
+        attempts: job.attempts.length,
+        createdAt: job.createdAt,
+        finishedAt: job.finishedAt,
+        data: JSON.stringify(job.data),
+      });
       if (!match) continue;
       jobs.push(summariseJob(job));
-      if (jobs.length >= limit) return { jobs, nextOffset: position };
+      if (jobs.length >= limit) return done(plain && page.length <= limit ? undefined : position);
     }
-    if (page.length < SCAN_PAGE) return { jobs, nextOffset: undefined };
+    if (page.length < scanPage) return done(undefined);
   }
-  return { jobs, nextOffset: position };
+  return done(position);
 }

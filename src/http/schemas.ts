@@ -17,6 +17,7 @@ import {
   Jitters,
   JobStates,
   type DeadReason,
+  type ErrorClass,
   type JobState,
   type RetentionSettings,
   type RetryPolicy,
@@ -204,10 +205,40 @@ export const listJobsQuery = {
   properties: {
     state: { type: 'string', enum: [...JobStates], default: 'waiting' },
     name: jobName,
-    errorCode: text(Rules.errorCode, "The last attempt's error code."),
+    errorClass: {
+      type: 'string',
+      enum: ['temporary', 'permanent', 'poison'],
+      description: 'The class of an error of any attempt (indexed).',
+    },
+    rule: text(
+      Rules.errorCode,
+      'The rule that classified an error of any attempt, such as code:ECONNRESET (indexed).',
+    ),
+    errorCode: text(Rules.errorCode, 'The code of an error of any attempt (indexed).'),
+    fingerprint: {
+      ...text(Rules.fingerprint),
+      description: 'The fingerprint of an error of any attempt (indexed).',
+    },
+    trigger: {
+      type: 'string',
+      enum: ['manual', 'stall'],
+      description: 'The job was run again by a person (manual) or recovered from a stall (indexed).',
+    },
+    minAttempts: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 1_000_000,
+      description: 'Attempts made, at least (2 or more is indexed).',
+    },
+    maxAttempts: { type: 'integer', minimum: 0, maximum: 1_000_000, description: 'Attempts made, at most.' },
     from: { ...timeInput, description: 'createdAt (finishedAt for finished states) at or after this time.' },
     to: { ...timeInput, description: 'createdAt (finishedAt for finished states) at or before this time.' },
-    cursor,
+    text: {
+      ...text(Rules.errorCode),
+      description:
+        "A substring of the job's data as JSON text (case-sensitive): checked on each candidate, never indexed.",
+    },
+    cursor: { ...cursor, maxLength: 400 },
     limit,
   },
   additionalProperties: false,
@@ -215,9 +246,16 @@ export const listJobsQuery = {
 export interface ListJobsQuery {
   state: JobState;
   name?: string;
+  errorClass?: ErrorClass;
+  rule?: string;
   errorCode?: string;
+  fingerprint?: string;
+  trigger?: 'manual' | 'stall';
+  minAttempts?: number;
+  maxAttempts?: number;
   from?: string;
   to?: string;
+  text?: string;
   cursor?: string;
   limit: number;
 }

@@ -13,6 +13,7 @@ import { inputCases } from './input.case.js';
 import { lifecycleCases } from './lifecycle.case.js';
 import { retentionCases } from './retention.case.js';
 import { retriesCases } from './retries.case.js';
+import { searchCases } from './search.case.js';
 
 export type { ConformanceTarget };
 
@@ -27,5 +28,6 @@ export function runBackendConformance(target: ConformanceTarget): void {
     inputCases(h);
     retentionCases(h);
     archiveCases(h);
+    searchCases(h);
   });
 }

@@ -282,6 +282,49 @@ describe('GET /queues/:queue/jobs', () => {
     );
   });
 
+  it('searches by indexed filters newest first with a cursor, and by text and attempts made', async () => {
+    const t = await setup();
+    const q = t.queue('q');
+    await q.addBulk([
+      { name: 'mail', data: { to: 'ann' } },
+      { name: 'mail', data: { to: 'bob' } },
+      { name: 'sms', data: { to: 'ann' } },
+      { name: 'mail', data: { to: 'cy' } },
+    ]);
+    const first = (await t.request('GET', '/queues/q/jobs?name=mail&limit=2')).json<Page>();
+    expect(first.jobs.map((j) => j.id)).toEqual(['4', '2']);
+    const next = (
+      await t.request('GET', `/queues/q/jobs?name=mail&limit=2&cursor=${first.nextCursor}`)
+    ).json<Page>();
+    expect(next).toEqual({ jobs: [expect.objectContaining({ id: '1' })], nextCursor: null });
+    const ann = (await t.request('GET', '/queues/q/jobs?name=mail&text=%22ann%22')).json<Page>();
+    expect(ann.jobs.map((j) => j.id)).toEqual(['1']);
+    // Without an indexed filter: the state's own order, text checked on each job.
+    const plain = (await t.request('GET', '/queues/q/jobs?text=ann')).json<Page>();
+    expect(plain.jobs.map((j) => j.id)).toEqual(['1', '3']);
+    expect((await t.request('GET', '/queues/q/jobs?maxAttempts=0&limit=3')).json<Page>().jobs).toHaveLength(
+      3,
+    );
+    // A cursor of the other kind of listing is refused.
+    const plainPage = (await t.request('GET', '/queues/q/jobs?limit=1')).json<Page>();
+    const p = expectProblem(
+      await t.request('GET', `/queues/q/jobs?name=mail&cursor=${plainPage.nextCursor}`),
+      400,
+      'RETRACED_ERR_VALIDATION',
+    );
+    expect(p.field).toBe('querystring.cursor');
+    for (const [query, field] of [
+      ['errorClass=bad', 'querystring.errorClass'],
+      ['trigger=auto', 'querystring.trigger'],
+      ['minAttempts=-1', 'querystring.minAttempts'],
+    ]) {
+      expect(
+        expectProblem(await t.request('GET', `/queues/q/jobs?${query}`), 400, 'RETRACED_ERR_VALIDATION')
+          .field,
+      ).toBe(field);
+    }
+  });
+
   it('refuses an unknown state, a bad limit, a forged cursor and a bad time, by field', async () => {
     const t = await setup();
     const cases: [string, string][] = [

@@ -95,6 +95,48 @@ describeRedis('redis backend specifics', () => {
     await backend.close();
   });
 
+  it('keeps search indexes exactly: retention and purge remove every entry of the jobs they delete', async () => {
+    const prefix = uniquePrefix();
+    const backend = new RedisBackend({ connection: server.url, prefix, onWarning: () => undefined });
+    const q = new Queue('indexed', {
+      backend,
+      retry: { attempts: 3, backoff: { type: 'immediate' } },
+      retention: { completed: { count: 2 } },
+    });
+    const seen = new Set<string>();
+    const w = new Worker(q, async (job) => {
+      if (!seen.has(job.id)) {
+        seen.add(job.id);
+        throw Object.assign(new Error(`reset ${job.id}`), { code: 'ECONNRESET' });
+      }
+      return 'ok';
+    });
+    await q.addBulk([1, 2, 3, 4, 5].map((n) => ({ name: 'call', data: n })));
+    await waitUntil(
+      async () => (await q.counts()).completed === 2 && (await q.evictions()).completed === 3,
+      'retention',
+    );
+    await w.close();
+    const kept = (await q.getJobs('completed')).map((j) => j.id).sort();
+    const indexKeys = await admin.keys(`${prefix}:{indexed}:x:*`);
+    // name, class, rule, code, fingerprint, rt: each holds exactly the two jobs kept.
+    expect(indexKeys).toHaveLength(6);
+    for (const k of indexKeys) expect((await admin.zrange(k, '0', '-1')).sort()).toEqual(kept);
+    // A stall: the trigger's index, found by search; poison and purge.
+    const { id } = await q.add('hang', null, { maxStalls: 1 });
+    const claimed = await backend.claim('indexed', { workerId: 'w', leaseMs: 20, max: 1 });
+    expect(claimed.jobs.map((j) => j.id)).toEqual([id]);
+    await sleep(40);
+    expect(await backend.recoverStalled('indexed')).toBe(1);
+    const found = await q.searchJobs({ state: 'dead', trigger: 'stall' });
+    expect(found.jobs.map((j) => j.id)).toEqual([id]);
+    expect(await q.dlq.purge({ ids: [id] })).toBe(1);
+    for (const k of await admin.keys(`${prefix}:{indexed}:x:*`)) {
+      expect(await admin.zrange(k, '0', '-1')).not.toContain(id);
+    }
+    await backend.close();
+  });
+
   it('recovers from a flushed script cache (NOSCRIPT) transparently', async () => {
     const backend = new RedisBackend({
       connection: server.url,

@@ -32,6 +32,18 @@ import type {
 import { systemClock, type Clock } from '../../clock.js';
 import { BackendClosedError } from '../../errors.js';
 import {
+  compareSearchKeys,
+  failureFacets,
+  matchesCandidate,
+  parseSearchCursor,
+  queryFacets,
+  REPLAY_FACETS,
+  searchCursor,
+  stallFacets,
+  type JobQuery,
+  type SearchResult,
+} from '../../job-index.js';
+import {
   cancelExplanation,
   countsAsFailure,
   EVENT_FEED_LENGTH,
@@ -42,6 +54,7 @@ import {
   POISON_FINGERPRINT,
   POISON_LABEL,
   stallAttemptEnd,
+  stallErrorClass,
   SUSPECT_RECHECK_MS,
 } from '../../transitions.js';
 import type {
@@ -82,6 +95,8 @@ interface MemJob {
   cancelled: { by: string; reason?: string; at: number } | undefined;
   refusals: Refusal[];
   trace: string | undefined;
+  /** Its search facets (src/job-index.ts), as the Redis indexes hold them. */
+  facets: Set<string>;
 }
 
 type Finished = 'completed' | 'dead' | 'cancelled';
@@ -205,6 +220,7 @@ export class MemoryBackend implements Backend {
         cancelled: undefined,
         refusals: [],
         trace: r.trace || undefined,
+        facets: new Set([`n:${r.name}`]),
       });
       if (state === 'waiting') q.waiting.add(id);
       else q.scheduled.set(id, due);
@@ -245,6 +261,37 @@ export class MemoryBackend implements Backend {
     return ids
       .slice(page.offset, page.offset + page.limit)
       .map((id) => toJob(queue, q.jobs.get(id) as MemJob));
+  }
+
+  async searchJobs(
+    queue: string,
+    query: JobQuery,
+    cursor: string | undefined,
+    limit: number,
+  ): Promise<SearchResult> {
+    const q = this.#peek(queue);
+    const facets = queryFacets(query);
+    const after = cursor === undefined ? undefined : parseSearchCursor(cursor);
+    const found = [...q.jobs.values()]
+      .filter(
+        (j) =>
+          facets.every((f) => j.facets.has(f)) &&
+          matchesCandidate(query, {
+            state: j.state,
+            attempts: j.attempts.length,
+            createdAt: j.createdAt,
+            finishedAt: j.finishedAt,
+            data: j.data,
+          }) &&
+          (after === undefined || compareSearchKeys(after, j) < 0),
+      )
+      .sort(compareSearchKeys);
+    const page = found.slice(0, limit);
+    const lastJob = page[page.length - 1];
+    return {
+      jobs: page.map((j) => toJob(queue, j)),
+      next: found.length > limit && lastJob ? searchCursor(lastJob) : undefined,
+    };
   }
 
   async counts(queue: string): Promise<StateCounts> {
@@ -383,6 +430,7 @@ export class MemoryBackend implements Backend {
       const poison = isPoison(j.stalls, j.maxStalls);
       const record = this.#record(j, now, stallAttemptEnd(j.stalls, j.maxStalls, now));
       j.attempts.push(record);
+      for (const f of stallFacets(stallErrorClass(j.stalls, j.maxStalls), poison)) j.facets.add(f);
       j.current = undefined;
       j.nextManual = undefined;
       j.nextTrigger = 'stall';
@@ -547,6 +595,7 @@ export class MemoryBackend implements Backend {
         r.heldMs,
       );
       j.attempts.push(record);
+      for (const f of failureFacets(r)) j.facets.add(f);
       j.current = undefined;
       j.nextManual = undefined;
       q.active.delete(r.id);
@@ -680,6 +729,7 @@ export class MemoryBackend implements Backend {
     };
     j.nextManual = manual;
     j.nextTrigger = 'manual';
+    for (const f of REPLAY_FACETS) j.facets.add(f);
     if (!fromScheduled) {
       j.failures = 0;
       j.stalls = 0;

@@ -15,6 +15,12 @@ export const KEY_HISTORY = 'h:';
 export const KEY_OPTIONS = 'o';
 /** @lua The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint. */
 export const KEY_FINGERPRINT = 'fp:';
+/**
+ * @lua A search index (a zset of job ids scored by creation time): prefix .. KEY_INDEX .. facet, the
+ * facet spelled as in src/job-index.ts (`n:<name>`, `c:<class>`, `r:<rule>`, `e:<code>`, `f:<fp>`,
+ * `t:<trigger>`, `rt`).
+ */
+export const KEY_INDEX = 'x:';
 
 /**
  * @lua Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
@@ -49,6 +55,8 @@ export interface QueueKeys {
   fingerprint(fp: string): string;
   /** Finished jobs not yet archived (a zset, score = finished at). */
   readonly archivePending: string;
+  /** A search index: the job ids of one facet (see src/job-index.ts), scored by creation time. */
+  index(facet: string): string;
 }
 
 export function queueKeys(prefix: string, queue: string): QueueKeys {
@@ -84,6 +92,7 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     options: p + KEY_OPTIONS,
     fingerprint: (fp) => p + KEY_FINGERPRINT + fp,
     archivePending: p + KEY_ARCHIVE_PENDING,
+    index: (facet) => p + KEY_INDEX + facet,
   };
 }
 

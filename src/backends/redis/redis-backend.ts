@@ -33,6 +33,13 @@ import type {
 } from '../../backend.js';
 import { BackendClosedError, ValidationError } from '../../errors.js';
 import { cancelExplanation } from '../../transitions.js';
+import {
+  FINISHED_STATES,
+  queryFacets,
+  SEARCH_BUDGET,
+  type JobQuery,
+  type SearchResult,
+} from '../../job-index.js';
 import type {
   Attempt,
   DeadReason,
@@ -249,6 +256,29 @@ export class RedisBackend implements Backend {
         break;
     }
     return this.#jobs(queue, ids);
+  }
+
+  async searchJobs(
+    queue: string,
+    query: JobQuery,
+    cursor: string | undefined,
+    limit: number,
+  ): Promise<SearchResult> {
+    const opt = (n: number | undefined): string => (n === undefined ? '' : String(n));
+    const [next, ...ids] = (await this.#run('search', queue, [
+      query.state,
+      limit,
+      SEARCH_BUDGET,
+      cursor ?? '',
+      opt(query.minAttempts),
+      opt(query.maxAttempts),
+      opt(query.from),
+      opt(query.to),
+      query.text ?? '',
+      FINISHED_STATES.includes(query.state) ? '1' : '',
+      ...queryFacets(query),
+    ])) as string[];
+    return { jobs: await this.#jobs(queue, ids), next: next ? next : undefined };
   }
 
   async counts(queue: string): Promise<StateCounts> {

@@ -6,9 +6,10 @@
 import type { FastifyInstance } from 'fastify';
 
 import { JobNotFoundError } from '../../errors.js';
+import type { JobQuery } from '../../job-index.js';
 import type { JobOptions } from '../../options.js';
 import { withFieldPrefix } from '../error-map.js';
-import { decodeCursor, encodeCursor, parseTime } from '../inputs.js';
+import { parseTime } from '../inputs.js';
 import { searchJobs } from '../job-search.js';
 import { added, job, jobSummary, page } from '../responses.js';
 import {
@@ -42,6 +43,24 @@ function toJobOptions(o: JobOptionsBody | undefined, field: string): JobOptions 
 function toBulkJob(j: NewJobBody, field: string): { name: string; data: unknown; options?: JobOptions } {
   const options = toJobOptions(j.options, `${field}.options`);
   return { name: j.name, data: j.data, ...(options ? { options } : {}) };
+}
+
+/** The filters of a jobs query string (or body) as the library takes them. */
+export function toJobQuery(f: Omit<ListJobsQuery, 'cursor' | 'limit'>, prefix: string): JobQuery {
+  return {
+    state: f.state,
+    name: f.name,
+    errorClass: f.errorClass,
+    rule: f.rule,
+    errorCode: f.errorCode,
+    fingerprint: f.fingerprint,
+    trigger: f.trigger,
+    minAttempts: f.minAttempts,
+    maxAttempts: f.maxAttempts,
+    from: parseTime(f.from, `${prefix}from`),
+    to: parseTime(f.to, `${prefix}to`),
+    text: f.text,
+  };
 }
 
 export function registerJobRoutes(app: FastifyInstance, { queues }: RouteContext): void {
@@ -88,9 +107,9 @@ export function registerJobRoutes(app: FastifyInstance, { queues }: RouteContext
       schema: {
         tags,
         summary:
-          'Jobs in one state (default waiting), filtered by name, error code and time, a page at a time',
+          'Search jobs of one state (default waiting): name, error class, rule, error code, fingerprint, trigger, attempts made, time range, text in the data; a page at a time',
         description:
-          'A page may hold fewer than `limit` jobs while `nextCursor` is not null: each request scans a bounded number of jobs.',
+          "With an indexed filter (name, errorClass, rule, errorCode, fingerprint, trigger, minAttempts >= 2) the answer comes from the search indexes, newest created first; otherwise in the state's own order. The error filters match an error of any attempt of the job. A page may hold fewer than `limit` jobs while `nextCursor` is not null: each request examines a bounded number of jobs.",
         params: queueParams,
         querystring: listJobsQuery,
         response: { 200: page(jobSummary) },
@@ -99,16 +118,7 @@ export function registerJobRoutes(app: FastifyInstance, { queues }: RouteContext
     async (request) => {
       const query = request.query;
       const q = queues.get(request.params.queue);
-      const offset = decodeCursor(query.cursor, 'querystring.cursor');
-      const filter = {
-        state: query.state,
-        name: query.name,
-        errorCode: query.errorCode,
-        from: parseTime(query.from, 'querystring.from'),
-        to: parseTime(query.to, 'querystring.to'),
-      };
-      const { jobs, nextOffset } = await searchJobs(q, filter, offset, query.limit);
-      return { jobs, nextCursor: nextOffset === undefined ? null : encodeCursor(nextOffset) };
+      return searchJobs(q, toJobQuery(query, 'querystring.'), query.cursor, query.limit);
     },
   );
 

@@ -1,5 +1,6 @@
 /**
- * Jobs of one queue: filters (state, name, error code, time range) and the page cursor all live in
+ * Jobs of one queue: filters (state, name, error class, rule, error code, fingerprint, trigger,
+ * attempts made, time range, text in the data) and the page cursor all live in
  * the URL, so a link shows the same list. Rows can be selected for bulk actions; an id goes
  * straight to its job.
  */
@@ -14,7 +15,20 @@ import { paths } from '../routes.js';
 import { JOB_STATES, type JobSummary, type Page } from '../types.js';
 import { BulkActions } from './BulkActions.js';
 
-const FILTERS = ['state', 'name', 'errorCode', 'from', 'to'] as const;
+const FILTERS = [
+  'state',
+  'name',
+  'errorClass',
+  'rule',
+  'errorCode',
+  'fingerprint',
+  'trigger',
+  'minAttempts',
+  'maxAttempts',
+  'from',
+  'to',
+  'text',
+] as const;
 type Filters = Partial<Record<(typeof FILTERS)[number] | 'cursor', string>>;
 
 export function filtersOf(q: URLSearchParams): Filters {
@@ -82,8 +96,49 @@ export function Jobs({ queue, params }: { queue: string; params: URLSearchParams
           <input name="name" defaultValue={filters.name ?? ''} maxLength={128} />
         </label>
         <label>
+          Error class
+          <select name="errorClass">
+            {['', 'temporary', 'permanent', 'poison'].map((c) => (
+              <option key={c} value={c} selected={c === (filters.errorClass ?? '')}>
+                {c === '' ? 'any' : c}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Rule
+          <input
+            name="rule"
+            defaultValue={filters.rule ?? ''}
+            maxLength={200}
+            placeholder="code:ECONNRESET"
+          />
+        </label>
+        <label>
           Error code
           <input name="errorCode" defaultValue={filters.errorCode ?? ''} maxLength={200} />
+        </label>
+        <label>
+          Fingerprint
+          <input name="fingerprint" defaultValue={filters.fingerprint ?? ''} maxLength={64} />
+        </label>
+        <label>
+          Trigger
+          <select name="trigger">
+            {['', 'manual', 'stall'].map((t) => (
+              <option key={t} value={t} selected={t === (filters.trigger ?? '')}>
+                {t === '' ? 'any' : t}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Attempts ≥
+          <input name="minAttempts" type="number" min={0} defaultValue={filters.minAttempts ?? ''} />
+        </label>
+        <label>
+          Attempts ≤
+          <input name="maxAttempts" type="number" min={0} defaultValue={filters.maxAttempts ?? ''} />
         </label>
         <label>
           From
@@ -92,6 +147,15 @@ export function Jobs({ queue, params }: { queue: string; params: URLSearchParams
         <label>
           To
           <input name="to" defaultValue={filters.to ?? ''} placeholder="ms or ISO 8601" />
+        </label>
+        <label>
+          Text in data
+          <input
+            name="text"
+            defaultValue={filters.text ?? ''}
+            maxLength={200}
+            placeholder='"customer":"42"'
+          />
         </label>
         <button type="submit">Filter</button>
       </form>

@@ -188,6 +188,11 @@ local KEY_OPTIONS = 'o'
 -- The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint.
 local KEY_FINGERPRINT = 'fp:'
 
+-- A search index (a zset of job ids scored by creation time): prefix .. KEY_INDEX .. facet, the
+-- facet spelled as in src/job-index.ts (${'`'}n:<name>${'`'}, ${'`'}c:<class>${'`'}, ${'`'}r:<rule>${'`'}, ${'`'}e:<code>${'`'}, ${'`'}f:<fp>${'`'},
+-- ${'`'}t:<trigger>${'`'}, ${'`'}rt${'`'}).
+local KEY_INDEX = 'x:'
+
 -- Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
 -- the archiver (src/archive/); retention never evicts a job it holds.
@@ -239,6 +244,11 @@ local function internOpts(P, text)
     OPT_REFS[d] = 0
   end
   return d
+end
+-- Files a new job under its name's search index (facet ${'`'}n:<name>${'`'}, see src/job-index.ts), scored by
+-- its creation time. The name is in the job's hash, so unindexJob finds this entry without ${'`'}xi${'`'}.
+local function indexName(P, id, name, ctS)
+  rcall('ZADD', P .. KEY_INDEX .. 'n:' .. name, ctS, id)
 end
 local P = ARGV[1]
 local count = tonumber(ARGV[2])
@@ -314,6 +324,7 @@ for i = 0, count - 1 do
     rcall('HSET', P .. KEY_JOB .. id, 'st', st, 'cur', '0', 'trg', 'auto', 'due', dueS, 'sa', '0', 'wid', '', 'man', '',
       'fl', '0', 'n', '0', 'sc', '0', 'pd', '', 'ms', optStalls[oi], 'oh', optDigest[oi], 'le', '0',
       'tc', ARGV[b + 5], 'name', ARGV[b + 1], 'data', ARGV[b + 2], 'ct', nowS)
+    indexName(P, id, ARGV[b + 1], nowS)
     if st == 'waiting' then
       waitIds[#waitIds + 1] = id
     else
@@ -379,6 +390,11 @@ local KEY_OPTIONS = 'o'
 -- The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint.
 local KEY_FINGERPRINT = 'fp:'
 
+-- A search index (a zset of job ids scored by creation time): prefix .. KEY_INDEX .. facet, the
+-- facet spelled as in src/job-index.ts (${'`'}n:<name>${'`'}, ${'`'}c:<class>${'`'}, ${'`'}r:<rule>${'`'}, ${'`'}e:<code>${'`'}, ${'`'}f:<fp>${'`'},
+-- ${'`'}t:<trigger>${'`'}, ${'`'}rt${'`'}).
+local KEY_INDEX = 'x:'
+
 -- Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
 -- the archiver (src/archive/); retention never evicts a job it holds.
@@ -420,6 +436,11 @@ local KEY_OPTIONS = 'o'
 
 -- The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint.
 local KEY_FINGERPRINT = 'fp:'
+
+-- A search index (a zset of job ids scored by creation time): prefix .. KEY_INDEX .. facet, the
+-- facet spelled as in src/job-index.ts (${'`'}n:<name>${'`'}, ${'`'}c:<class>${'`'}, ${'`'}r:<rule>${'`'}, ${'`'}e:<code>${'`'}, ${'`'}f:<fp>${'`'},
+-- ${'`'}t:<trigger>${'`'}, ${'`'}rt${'`'}).
+local KEY_INDEX = 'x:'
 
 -- Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
@@ -495,6 +516,11 @@ local KEY_OPTIONS = 'o'
 
 -- The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint.
 local KEY_FINGERPRINT = 'fp:'
+
+-- A search index (a zset of job ids scored by creation time): prefix .. KEY_INDEX .. facet, the
+-- facet spelled as in src/job-index.ts (${'`'}n:<name>${'`'}, ${'`'}c:<class>${'`'}, ${'`'}r:<rule>${'`'}, ${'`'}e:<code>${'`'}, ${'`'}f:<fp>${'`'},
+-- ${'`'}t:<trigger>${'`'}, ${'`'}rt${'`'}).
+local KEY_INDEX = 'x:'
 
 -- Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
@@ -631,8 +657,19 @@ local function removeDead(K, P, id, fp)
     if rcall('ZCARD', k) == 0 then rcall('HDEL', K[10], fp) end
   end
 end
+-- Removes a job from every search index it is in (its name's, and each facet of its ${'`'}xi${'`'} field, see
+-- indexFacets), before the job's hash is deleted.
+local function unindexJob(P, id)
+  local f = rcall('HMGET', P .. KEY_JOB .. id, 'name', 'xi')
+  if not f[1] then return end
+  rcall('ZREM', P .. KEY_INDEX .. 'n:' .. f[1], id)
+  if f[2] and f[2] ~= '' then
+    for facet in string.gmatch(f[2], '[^\30]+') do rcall('ZREM', P .. KEY_INDEX .. facet, id) end
+  end
+end
 -- Deletes a job's keys and releases its options.
 local function deleteJob(P, id, oh)
+  unindexJob(P, id)
   rcall('DEL', P .. KEY_JOB .. id, P .. KEY_HISTORY .. id)
   if oh and rcall('HINCRBY', P .. KEY_OPTIONS, '#' .. oh, -1) <= 0 then rcall('HDEL', P .. KEY_OPTIONS, oh, '#' .. oh) end
 end
@@ -911,6 +948,11 @@ local KEY_OPTIONS = 'o'
 -- The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint.
 local KEY_FINGERPRINT = 'fp:'
 
+-- A search index (a zset of job ids scored by creation time): prefix .. KEY_INDEX .. facet, the
+-- facet spelled as in src/job-index.ts (${'`'}n:<name>${'`'}, ${'`'}c:<class>${'`'}, ${'`'}r:<rule>${'`'}, ${'`'}e:<code>${'`'}, ${'`'}f:<fp>${'`'},
+-- ${'`'}t:<trigger>${'`'}, ${'`'}rt${'`'}).
+local KEY_INDEX = 'x:'
+
 -- Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
 -- the archiver (src/archive/); retention never evicts a job it holds.
@@ -979,8 +1021,19 @@ local function removeDead(K, P, id, fp)
     if rcall('ZCARD', k) == 0 then rcall('HDEL', K[10], fp) end
   end
 end
+-- Removes a job from every search index it is in (its name's, and each facet of its ${'`'}xi${'`'} field, see
+-- indexFacets), before the job's hash is deleted.
+local function unindexJob(P, id)
+  local f = rcall('HMGET', P .. KEY_JOB .. id, 'name', 'xi')
+  if not f[1] then return end
+  rcall('ZREM', P .. KEY_INDEX .. 'n:' .. f[1], id)
+  if f[2] and f[2] ~= '' then
+    for facet in string.gmatch(f[2], '[^\30]+') do rcall('ZREM', P .. KEY_INDEX .. facet, id) end
+  end
+end
 -- Deletes a job's keys and releases its options.
 local function deleteJob(P, id, oh)
+  unindexJob(P, id)
   rcall('DEL', P .. KEY_JOB .. id, P .. KEY_HISTORY .. id)
   if oh and rcall('HINCRBY', P .. KEY_OPTIONS, '#' .. oh, -1) <= 0 then rcall('HDEL', P .. KEY_OPTIONS, oh, '#' .. oh) end
 end
@@ -1061,6 +1114,34 @@ local function wake(K, n)
   rcall('LPUSH', K[9], unpack(tokens))
   rcall('LTRIM', K[9], 0, MAX_WAKE_TOKENS - 1)
 end
+-- Files a job under search facets (see src/job-index.ts): each facet's index (a zset of job ids
+-- scored by creation time), and the job's own list of its facets (field ${'`'}xi${'`'}, apart by \30) so that
+-- deleting the job removes every entry (unindexJob). A facet the job has already is skipped.
+local function indexFacets(P, id, facets)
+  if #facets == 0 then return end
+  local jk = P .. KEY_JOB .. id
+  local f = rcall('HMGET', jk, 'ct', 'xi')
+  if not f[1] then return end
+  local xi = f[2] or ''
+  local have = '\30' .. xi .. '\30'
+  local added = false
+  for _, facet in ipairs(facets) do
+    if not string.find(have, '\30' .. facet .. '\30', 1, true) then
+      rcall('ZADD', P .. KEY_INDEX .. facet, f[1], id)
+      if xi == '' then xi = facet else xi = xi .. '\30' .. facet end
+      have = have .. facet .. '\30'
+      added = true
+    end
+  end
+  if added then rcall('HSET', jk, 'xi', xi) end
+end
+-- The facets a stall adds (twin of stallFacets in src/job-index.ts): the trigger, the stalled
+-- attempt's error class, rule and code, and either ${'`'}rt${'`'} (back to waiting) or the poison fingerprint.
+local function stallFacets(class, poison)
+  local out = { 't:stall', 'c:' .. class, 'r:' .. STALL_RULE, 'e:' .. LEASE_EXPIRED_CODE }
+  if poison then out[#out + 1] = 'f:' .. POISON_FINGERPRINT else out[#out + 1] = 'rt' end
+  return out
+end
 -- Recovers jobs whose lease expired: the attempt is recorded as stalled; the job goes back to
 -- waiting (trigger "stall") or, at its maxStalls-th stall, is dead-lettered as poison so a job that
 -- kills its worker cannot loop forever (isPoison, stallAttemptEnd: src/transitions.ts). Returns how
@@ -1086,6 +1167,7 @@ local function recoverExpired(K, P, now)
       rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
       if f[8] and f[8] ~= '' then rcall('HSET', jk, 'man', '') end
       local class = stallErrorClass(sc, ms)
+      indexFacets(P, id, stallFacets(class, poison))
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', POISON_FINGERPRINT, 'ec', LEASE_EXPIRED_CODE,
           'derr', LEASE_EXPIRED_ERROR, 'ft', now)
@@ -1264,6 +1346,11 @@ local KEY_OPTIONS = 'o'
 -- The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint.
 local KEY_FINGERPRINT = 'fp:'
 
+-- A search index (a zset of job ids scored by creation time): prefix .. KEY_INDEX .. facet, the
+-- facet spelled as in src/job-index.ts (${'`'}n:<name>${'`'}, ${'`'}c:<class>${'`'}, ${'`'}r:<rule>${'`'}, ${'`'}e:<code>${'`'}, ${'`'}f:<fp>${'`'},
+-- ${'`'}t:<trigger>${'`'}, ${'`'}rt${'`'}).
+local KEY_INDEX = 'x:'
+
 -- Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
 -- the archiver (src/archive/); retention never evicts a job it holds.
@@ -1323,6 +1410,11 @@ local KEY_OPTIONS = 'o'
 
 -- The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint.
 local KEY_FINGERPRINT = 'fp:'
+
+-- A search index (a zset of job ids scored by creation time): prefix .. KEY_INDEX .. facet, the
+-- facet spelled as in src/job-index.ts (${'`'}n:<name>${'`'}, ${'`'}c:<class>${'`'}, ${'`'}r:<rule>${'`'}, ${'`'}e:<code>${'`'}, ${'`'}f:<fp>${'`'},
+-- ${'`'}t:<trigger>${'`'}, ${'`'}rt${'`'}).
+local KEY_INDEX = 'x:'
 
 -- Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
@@ -1618,6 +1710,11 @@ local KEY_OPTIONS = 'o'
 -- The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint.
 local KEY_FINGERPRINT = 'fp:'
 
+-- A search index (a zset of job ids scored by creation time): prefix .. KEY_INDEX .. facet, the
+-- facet spelled as in src/job-index.ts (${'`'}n:<name>${'`'}, ${'`'}c:<class>${'`'}, ${'`'}r:<rule>${'`'}, ${'`'}e:<code>${'`'}, ${'`'}f:<fp>${'`'},
+-- ${'`'}t:<trigger>${'`'}, ${'`'}rt${'`'}).
+local KEY_INDEX = 'x:'
+
 -- Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
 -- the archiver (src/archive/); retention never evicts a job it holds.
@@ -1652,8 +1749,19 @@ local function removeDead(K, P, id, fp)
     if rcall('ZCARD', k) == 0 then rcall('HDEL', K[10], fp) end
   end
 end
+-- Removes a job from every search index it is in (its name's, and each facet of its ${'`'}xi${'`'} field, see
+-- indexFacets), before the job's hash is deleted.
+local function unindexJob(P, id)
+  local f = rcall('HMGET', P .. KEY_JOB .. id, 'name', 'xi')
+  if not f[1] then return end
+  rcall('ZREM', P .. KEY_INDEX .. 'n:' .. f[1], id)
+  if f[2] and f[2] ~= '' then
+    for facet in string.gmatch(f[2], '[^\30]+') do rcall('ZREM', P .. KEY_INDEX .. facet, id) end
+  end
+end
 -- Deletes a job's keys and releases its options.
 local function deleteJob(P, id, oh)
+  unindexJob(P, id)
   rcall('DEL', P .. KEY_JOB .. id, P .. KEY_HISTORY .. id)
   if oh and rcall('HINCRBY', P .. KEY_OPTIONS, '#' .. oh, -1) <= 0 then rcall('HDEL', P .. KEY_OPTIONS, oh, '#' .. oh) end
 end
@@ -1819,6 +1927,42 @@ local function nextWakeIn(K, now)
   if wait < 0 then wait = 0 end
   return wait
 end
+-- Files a job under search facets (see src/job-index.ts): each facet's index (a zset of job ids
+-- scored by creation time), and the job's own list of its facets (field ${'`'}xi${'`'}, apart by \30) so that
+-- deleting the job removes every entry (unindexJob). A facet the job has already is skipped.
+local function indexFacets(P, id, facets)
+  if #facets == 0 then return end
+  local jk = P .. KEY_JOB .. id
+  local f = rcall('HMGET', jk, 'ct', 'xi')
+  if not f[1] then return end
+  local xi = f[2] or ''
+  local have = '\30' .. xi .. '\30'
+  local added = false
+  for _, facet in ipairs(facets) do
+    if not string.find(have, '\30' .. facet .. '\30', 1, true) then
+      rcall('ZADD', P .. KEY_INDEX .. facet, f[1], id)
+      if xi == '' then xi = facet else xi = xi .. '\30' .. facet end
+      have = have .. facet .. '\30'
+      added = true
+    end
+  end
+  if added then rcall('HSET', jk, 'xi', xi) end
+end
+-- The facets a finished attempt adds (twin of failureFacets in src/job-index.ts), from a finish
+-- request's fields as finish-10.lua reads them ('x' requests): A[5] the ending JSON {outcome, error?,
+-- errorClass?, rule?}, A[6] the action, A[10] the error's fingerprint.
+local function failureFacets(A)
+  local out = {}
+  local ok, e = pcall(cjson.decode, A[5])
+  if ok and type(e) == 'table' and type(e.error) == 'table' then
+    if type(e.errorClass) == 'string' and e.errorClass ~= '' then out[#out + 1] = 'c:' .. e.errorClass end
+    if type(e.rule) == 'string' and e.rule ~= '' then out[#out + 1] = 'r:' .. e.rule end
+    if type(e.error.code) == 'string' and e.error.code ~= '' then out[#out + 1] = 'e:' .. e.error.code end
+    if A[10] ~= '' then out[#out + 1] = 'f:' .. A[10] end
+  end
+  if A[6] == 'retry' then out[#out + 1] = 'rt' end
+  return out
+end
 local P = ARGV[1]
 local count = tonumber(ARGV[2])
 local now = nowMs()
@@ -1938,6 +2082,7 @@ for _ = 1, count do
       end
       evEnd(now, 'retrying', id, cur, f[6], outcome, A[14], sa, due, 'delay', A[8], 'due', nextDue)
     end
+    if A[5] ~= '' then indexFacets(P, id, failureFacets(A)) end
     touched[st] = true
     out[#out + 1] = 'ok,' .. st .. ',' .. nextDue .. ',' .. nowS
   end
@@ -2132,6 +2277,11 @@ local KEY_OPTIONS = 'o'
 -- The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint.
 local KEY_FINGERPRINT = 'fp:'
 
+-- A search index (a zset of job ids scored by creation time): prefix .. KEY_INDEX .. facet, the
+-- facet spelled as in src/job-index.ts (${'`'}n:<name>${'`'}, ${'`'}c:<class>${'`'}, ${'`'}r:<rule>${'`'}, ${'`'}e:<code>${'`'}, ${'`'}f:<fp>${'`'},
+-- ${'`'}t:<trigger>${'`'}, ${'`'}rt${'`'}).
+local KEY_INDEX = 'x:'
+
 -- Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
 -- the archiver (src/archive/); retention never evicts a job it holds.
@@ -2145,8 +2295,19 @@ local function removeDead(K, P, id, fp)
     if rcall('ZCARD', k) == 0 then rcall('HDEL', K[10], fp) end
   end
 end
+-- Removes a job from every search index it is in (its name's, and each facet of its ${'`'}xi${'`'} field, see
+-- indexFacets), before the job's hash is deleted.
+local function unindexJob(P, id)
+  local f = rcall('HMGET', P .. KEY_JOB .. id, 'name', 'xi')
+  if not f[1] then return end
+  rcall('ZREM', P .. KEY_INDEX .. 'n:' .. f[1], id)
+  if f[2] and f[2] ~= '' then
+    for facet in string.gmatch(f[2], '[^\30]+') do rcall('ZREM', P .. KEY_INDEX .. facet, id) end
+  end
+end
 -- Deletes a job's keys and releases its options.
 local function deleteJob(P, id, oh)
+  unindexJob(P, id)
   rcall('DEL', P .. KEY_JOB .. id, P .. KEY_HISTORY .. id)
   if oh and rcall('HINCRBY', P .. KEY_OPTIONS, '#' .. oh, -1) <= 0 then rcall('HDEL', P .. KEY_OPTIONS, oh, '#' .. oh) end
 end
@@ -2195,6 +2356,11 @@ local KEY_OPTIONS = 'o'
 
 -- The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint.
 local KEY_FINGERPRINT = 'fp:'
+
+-- A search index (a zset of job ids scored by creation time): prefix .. KEY_INDEX .. facet, the
+-- facet spelled as in src/job-index.ts (${'`'}n:<name>${'`'}, ${'`'}c:<class>${'`'}, ${'`'}r:<rule>${'`'}, ${'`'}e:<code>${'`'}, ${'`'}f:<fp>${'`'},
+-- ${'`'}t:<trigger>${'`'}, ${'`'}rt${'`'}).
+local KEY_INDEX = 'x:'
 
 -- Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
@@ -2388,6 +2554,11 @@ local KEY_OPTIONS = 'o'
 -- The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint.
 local KEY_FINGERPRINT = 'fp:'
 
+-- A search index (a zset of job ids scored by creation time): prefix .. KEY_INDEX .. facet, the
+-- facet spelled as in src/job-index.ts (${'`'}n:<name>${'`'}, ${'`'}c:<class>${'`'}, ${'`'}r:<rule>${'`'}, ${'`'}e:<code>${'`'}, ${'`'}f:<fp>${'`'},
+-- ${'`'}t:<trigger>${'`'}, ${'`'}rt${'`'}).
+local KEY_INDEX = 'x:'
+
 -- Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
 -- the archiver (src/archive/); retention never evicts a job it holds.
@@ -2456,8 +2627,19 @@ local function removeDead(K, P, id, fp)
     if rcall('ZCARD', k) == 0 then rcall('HDEL', K[10], fp) end
   end
 end
+-- Removes a job from every search index it is in (its name's, and each facet of its ${'`'}xi${'`'} field, see
+-- indexFacets), before the job's hash is deleted.
+local function unindexJob(P, id)
+  local f = rcall('HMGET', P .. KEY_JOB .. id, 'name', 'xi')
+  if not f[1] then return end
+  rcall('ZREM', P .. KEY_INDEX .. 'n:' .. f[1], id)
+  if f[2] and f[2] ~= '' then
+    for facet in string.gmatch(f[2], '[^\30]+') do rcall('ZREM', P .. KEY_INDEX .. facet, id) end
+  end
+end
 -- Deletes a job's keys and releases its options.
 local function deleteJob(P, id, oh)
+  unindexJob(P, id)
   rcall('DEL', P .. KEY_JOB .. id, P .. KEY_HISTORY .. id)
   if oh and rcall('HINCRBY', P .. KEY_OPTIONS, '#' .. oh, -1) <= 0 then rcall('HDEL', P .. KEY_OPTIONS, oh, '#' .. oh) end
 end
@@ -2538,6 +2720,34 @@ local function wake(K, n)
   rcall('LPUSH', K[9], unpack(tokens))
   rcall('LTRIM', K[9], 0, MAX_WAKE_TOKENS - 1)
 end
+-- Files a job under search facets (see src/job-index.ts): each facet's index (a zset of job ids
+-- scored by creation time), and the job's own list of its facets (field ${'`'}xi${'`'}, apart by \30) so that
+-- deleting the job removes every entry (unindexJob). A facet the job has already is skipped.
+local function indexFacets(P, id, facets)
+  if #facets == 0 then return end
+  local jk = P .. KEY_JOB .. id
+  local f = rcall('HMGET', jk, 'ct', 'xi')
+  if not f[1] then return end
+  local xi = f[2] or ''
+  local have = '\30' .. xi .. '\30'
+  local added = false
+  for _, facet in ipairs(facets) do
+    if not string.find(have, '\30' .. facet .. '\30', 1, true) then
+      rcall('ZADD', P .. KEY_INDEX .. facet, f[1], id)
+      if xi == '' then xi = facet else xi = xi .. '\30' .. facet end
+      have = have .. facet .. '\30'
+      added = true
+    end
+  end
+  if added then rcall('HSET', jk, 'xi', xi) end
+end
+-- The facets a stall adds (twin of stallFacets in src/job-index.ts): the trigger, the stalled
+-- attempt's error class, rule and code, and either ${'`'}rt${'`'} (back to waiting) or the poison fingerprint.
+local function stallFacets(class, poison)
+  local out = { 't:stall', 'c:' .. class, 'r:' .. STALL_RULE, 'e:' .. LEASE_EXPIRED_CODE }
+  if poison then out[#out + 1] = 'f:' .. POISON_FINGERPRINT else out[#out + 1] = 'rt' end
+  return out
+end
 -- Recovers jobs whose lease expired: the attempt is recorded as stalled; the job goes back to
 -- waiting (trigger "stall") or, at its maxStalls-th stall, is dead-lettered as poison so a job that
 -- kills its worker cannot loop forever (isPoison, stallAttemptEnd: src/transitions.ts). Returns how
@@ -2563,6 +2773,7 @@ local function recoverExpired(K, P, now)
       rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
       if f[8] and f[8] ~= '' then rcall('HSET', jk, 'man', '') end
       local class = stallErrorClass(sc, ms)
+      indexFacets(P, id, stallFacets(class, poison))
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', POISON_FINGERPRINT, 'ec', LEASE_EXPIRED_CODE,
           'derr', LEASE_EXPIRED_ERROR, 'ft', now)
@@ -2619,6 +2830,11 @@ local KEY_OPTIONS = 'o'
 
 -- The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint.
 local KEY_FINGERPRINT = 'fp:'
+
+-- A search index (a zset of job ids scored by creation time): prefix .. KEY_INDEX .. facet, the
+-- facet spelled as in src/job-index.ts (${'`'}n:<name>${'`'}, ${'`'}c:<class>${'`'}, ${'`'}r:<rule>${'`'}, ${'`'}e:<code>${'`'}, ${'`'}f:<fp>${'`'},
+-- ${'`'}t:<trigger>${'`'}, ${'`'}rt${'`'}).
+local KEY_INDEX = 'x:'
 
 -- Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
@@ -2817,6 +3033,11 @@ local KEY_OPTIONS = 'o'
 -- The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint.
 local KEY_FINGERPRINT = 'fp:'
 
+-- A search index (a zset of job ids scored by creation time): prefix .. KEY_INDEX .. facet, the
+-- facet spelled as in src/job-index.ts (${'`'}n:<name>${'`'}, ${'`'}c:<class>${'`'}, ${'`'}r:<rule>${'`'}, ${'`'}e:<code>${'`'}, ${'`'}f:<fp>${'`'},
+-- ${'`'}t:<trigger>${'`'}, ${'`'}rt${'`'}).
+local KEY_INDEX = 'x:'
+
 -- Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
 -- the archiver (src/archive/); retention never evicts a job it holds.
@@ -2839,6 +3060,27 @@ local function jsonMerge(a, b)
   if b == '{}' then return a end
   if a == '{}' then return b end
   return string.sub(a, 1, -2) .. ',' .. string.sub(b, 2)
+end
+-- Files a job under search facets (see src/job-index.ts): each facet's index (a zset of job ids
+-- scored by creation time), and the job's own list of its facets (field ${'`'}xi${'`'}, apart by \30) so that
+-- deleting the job removes every entry (unindexJob). A facet the job has already is skipped.
+local function indexFacets(P, id, facets)
+  if #facets == 0 then return end
+  local jk = P .. KEY_JOB .. id
+  local f = rcall('HMGET', jk, 'ct', 'xi')
+  if not f[1] then return end
+  local xi = f[2] or ''
+  local have = '\30' .. xi .. '\30'
+  local added = false
+  for _, facet in ipairs(facets) do
+    if not string.find(have, '\30' .. facet .. '\30', 1, true) then
+      rcall('ZADD', P .. KEY_INDEX .. facet, f[1], id)
+      if xi == '' then xi = facet else xi = xi .. '\30' .. facet end
+      have = have .. facet .. '\30'
+      added = true
+    end
+  end
+  if added then rcall('HSET', jk, 'xi', xi) end
 end
 local P = ARGV[1]
 local id = ARGV[2]
@@ -2865,10 +3107,163 @@ if ARGV[8] ~= '' then man = jsonMerge(man, '{"patch":' .. ARGV[8] .. '}') end
 man = jsonMerge(man, '{"at":' .. now .. '}')
 rcall('HSET', jk, 'st', 'waiting', 'due', now, 'trg', 'manual', 'man', man)
 rcall('LPUSH', KEYS[2], id)
+indexFacets(P, id, { 't:manual', 'rt' })
 ev('replayed', id, 'by', ARGV[6])
 wake(KEYS, 1)
 flushEvents(KEYS, now)
 return { 'ok', now }
+`,
+} as const;
+
+export const search = {
+  name: 'search',
+  numberOfKeys: 10,
+  lua: String.raw`--[[
+  Searches jobs by their index facets (see src/job-index.ts). Walks the smallest facet's index
+  (job ids scored by creation time), newest created first, from the cursor; each candidate must be
+  in every other facet's index, in the state asked, and match attempts made, the time range and the
+  text in its data (a plain substring of the data's JSON text: the only filter that reads the data,
+  and only of candidates the indexes already narrowed). Stops at ${'`'}limit${'`'} matches or after ${'`'}budget${'`'}
+  candidates examined: a page may hold fewer than ${'`'}limit${'`'} jobs while the cursor says more may follow.
+  Reads only. An index entry whose job is gone (never left by a transition) simply does not match.
+  ARGV[1] key prefix  ARGV[2] state  ARGV[3] limit  ARGV[4] budget
+  ARGV[5] cursor ('' = from the newest): ${'`'}<createdAt>:<id>${'`'} of the last candidate examined
+  ARGV[6] min attempts  ARGV[7] max attempts  ARGV[8] from  ARGV[9] to ('' = none, each)
+  ARGV[10] text in the data ('' = none)
+  ARGV[11] '1' when the time range is on finishedAt (finished states), else on createdAt
+  ARGV[12..] the facets (at least one)
+  Returns { next cursor ('' = nothing more), id, id, ... }
+]]
+-- redis.call under a short local name: every include that talks to Redis includes this.
+local rcall = redis.call
+-- Integer to text. Lua 5.1 turns numbers into text with a float printf ("%.14g"), which is most of
+-- the instructions of a script that writes many timestamps; "%d" takes the integer path.
+local function S(x)
+  return string.format('%d', x)
+end
+-- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/backends/redis/keys.ts.
+-- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
+
+-- A job's hash: prefix .. KEY_JOB .. id.
+local KEY_JOB = 'j:'
+
+-- A job's attempt records, oldest first (a list): prefix .. KEY_HISTORY .. id.
+local KEY_HISTORY = 'h:'
+
+-- Interned job options (a hash): digest → JSON text, '#' .. digest → jobs using it.
+local KEY_OPTIONS = 'o'
+
+-- The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint.
+local KEY_FINGERPRINT = 'fp:'
+
+-- A search index (a zset of job ids scored by creation time): prefix .. KEY_INDEX .. facet, the
+-- facet spelled as in src/job-index.ts (${'`'}n:<name>${'`'}, ${'`'}c:<class>${'`'}, ${'`'}r:<rule>${'`'}, ${'`'}e:<code>${'`'}, ${'`'}f:<fp>${'`'},
+-- ${'`'}t:<trigger>${'`'}, ${'`'}rt${'`'}).
+local KEY_INDEX = 'x:'
+
+-- Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
+-- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
+-- the archiver (src/archive/); retention never evicts a job it holds.
+local KEY_ARCHIVE_PENDING = 'ap'
+local P = ARGV[1]
+local want = ARGV[2]
+local limit = tonumber(ARGV[3])
+local budget = tonumber(ARGV[4])
+local minA = tonumber(ARGV[6])
+local maxA = tonumber(ARGV[7])
+local from = tonumber(ARGV[8])
+local to = tonumber(ARGV[9])
+local text = ARGV[10]
+local byFinish = ARGV[11] == '1'
+
+local driver = nil
+local driverSize = 0
+local others = {}
+for i = 12, #ARGV do
+  local k = P .. KEY_INDEX .. ARGV[i]
+  local n = rcall('ZCARD', k)
+  if n == 0 then return { '' } end
+  if driver == nil or n < driverSize then
+    if driver then others[#others + 1] = driver end
+    driver = k
+    driverSize = n
+  else
+    others[#others + 1] = k
+  end
+end
+
+local function matches(id, ct)
+  local f = rcall('HMGET', P .. KEY_JOB .. id, 'st', 'n', 'ft')
+  if f[1] ~= want then return false end
+  local n = tonumber(f[2])
+  if (minA and n < minA) or (maxA and n > maxA) then return false end
+  local t = ct
+  if byFinish and f[3] and f[3] ~= '' then t = tonumber(f[3]) end
+  if (from and t < from) or (to and t > to) then return false end
+  for _, k in ipairs(others) do
+    if not rcall('ZSCORE', k, id) then return false end
+  end
+  if text ~= '' then
+    local d = rcall('HGET', P .. KEY_JOB .. id, 'data')
+    if not d or not string.find(d, text, 1, true) then return false end
+  end
+  return true
+end
+
+-- Where to start: just after the cursor's entry (by rank; if the entry is gone, after every newer
+-- creation time, skipping the cursor's ties up to its id); on creation time, past ${'`'}to${'`'}.
+local start = 0
+local tieCt = nil
+local tieId = nil
+if ARGV[5] ~= '' then
+  local ct, cid = string.match(ARGV[5], '^(%d+):(.+)$')
+  local r = rcall('ZREVRANK', driver, cid)
+  if r and tonumber(rcall('ZSCORE', driver, cid)) == tonumber(ct) then
+    start = r + 1
+  else
+    start = rcall('ZCOUNT', driver, '(' .. ct, '+inf')
+    tieCt = tonumber(ct)
+    tieId = cid
+  end
+end
+if to and not byFinish then
+  local newer = rcall('ZCOUNT', driver, '(' .. ARGV[9], '+inf')
+  if newer > start then start = newer end
+end
+
+local ids = {}
+local scanned = 0
+local last = ''
+local pos = start
+local ended = false
+while true do
+  local chunk = rcall('ZREVRANGE', driver, pos, pos + 199, 'WITHSCORES')
+  if #chunk == 0 then
+    ended = true
+    break
+  end
+  for i = 1, #chunk, 2 do
+    local id = chunk[i]
+    local ct = tonumber(chunk[i + 1])
+    pos = pos + 1
+    -- Newest first: past ${'`'}from${'`'} on creation time, nothing further can match.
+    if from and not byFinish and ct < from then
+      ended = true
+      break
+    end
+    if not (tieCt and ct == tieCt and id >= tieId) then
+      scanned = scanned + 1
+      last = S(ct) .. ':' .. id
+      if matches(id, ct) then ids[#ids + 1] = id end
+      if #ids >= limit or scanned >= budget then break end
+    end
+  end
+  if ended or #ids >= limit or scanned >= budget then break end
+end
+if ended or pos >= driverSize then last = '' end
+local out = { last }
+for _, id in ipairs(ids) do out[#out + 1] = id end
+return out
 `,
 } as const;
 
@@ -2900,6 +3295,11 @@ local KEY_OPTIONS = 'o'
 
 -- The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint.
 local KEY_FINGERPRINT = 'fp:'
+
+-- A search index (a zset of job ids scored by creation time): prefix .. KEY_INDEX .. facet, the
+-- facet spelled as in src/job-index.ts (${'`'}n:<name>${'`'}, ${'`'}c:<class>${'`'}, ${'`'}r:<rule>${'`'}, ${'`'}e:<code>${'`'}, ${'`'}f:<fp>${'`'},
+-- ${'`'}t:<trigger>${'`'}, ${'`'}rt${'`'}).
+local KEY_INDEX = 'x:'
 
 -- Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
@@ -3242,6 +3642,11 @@ local KEY_OPTIONS = 'o'
 -- The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint.
 local KEY_FINGERPRINT = 'fp:'
 
+-- A search index (a zset of job ids scored by creation time): prefix .. KEY_INDEX .. facet, the
+-- facet spelled as in src/job-index.ts (${'`'}n:<name>${'`'}, ${'`'}c:<class>${'`'}, ${'`'}r:<rule>${'`'}, ${'`'}e:<code>${'`'}, ${'`'}f:<fp>${'`'},
+-- ${'`'}t:<trigger>${'`'}, ${'`'}rt${'`'}).
+local KEY_INDEX = 'x:'
+
 -- Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
 -- the archiver (src/archive/); retention never evicts a job it holds.
@@ -3255,8 +3660,19 @@ local function removeDead(K, P, id, fp)
     if rcall('ZCARD', k) == 0 then rcall('HDEL', K[10], fp) end
   end
 end
+-- Removes a job from every search index it is in (its name's, and each facet of its ${'`'}xi${'`'} field, see
+-- indexFacets), before the job's hash is deleted.
+local function unindexJob(P, id)
+  local f = rcall('HMGET', P .. KEY_JOB .. id, 'name', 'xi')
+  if not f[1] then return end
+  rcall('ZREM', P .. KEY_INDEX .. 'n:' .. f[1], id)
+  if f[2] and f[2] ~= '' then
+    for facet in string.gmatch(f[2], '[^\30]+') do rcall('ZREM', P .. KEY_INDEX .. facet, id) end
+  end
+end
 -- Deletes a job's keys and releases its options.
 local function deleteJob(P, id, oh)
+  unindexJob(P, id)
   rcall('DEL', P .. KEY_JOB .. id, P .. KEY_HISTORY .. id)
   if oh and rcall('HINCRBY', P .. KEY_OPTIONS, '#' .. oh, -1) <= 0 then rcall('HDEL', P .. KEY_OPTIONS, oh, '#' .. oh) end
 end
@@ -3498,6 +3914,11 @@ local KEY_OPTIONS = 'o'
 -- The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint.
 local KEY_FINGERPRINT = 'fp:'
 
+-- A search index (a zset of job ids scored by creation time): prefix .. KEY_INDEX .. facet, the
+-- facet spelled as in src/job-index.ts (${'`'}n:<name>${'`'}, ${'`'}c:<class>${'`'}, ${'`'}r:<rule>${'`'}, ${'`'}e:<code>${'`'}, ${'`'}f:<fp>${'`'},
+-- ${'`'}t:<trigger>${'`'}, ${'`'}rt${'`'}).
+local KEY_INDEX = 'x:'
+
 -- Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
 -- the archiver (src/archive/); retention never evicts a job it holds.
@@ -3511,8 +3932,19 @@ local function removeDead(K, P, id, fp)
     if rcall('ZCARD', k) == 0 then rcall('HDEL', K[10], fp) end
   end
 end
+-- Removes a job from every search index it is in (its name's, and each facet of its ${'`'}xi${'`'} field, see
+-- indexFacets), before the job's hash is deleted.
+local function unindexJob(P, id)
+  local f = rcall('HMGET', P .. KEY_JOB .. id, 'name', 'xi')
+  if not f[1] then return end
+  rcall('ZREM', P .. KEY_INDEX .. 'n:' .. f[1], id)
+  if f[2] and f[2] ~= '' then
+    for facet in string.gmatch(f[2], '[^\30]+') do rcall('ZREM', P .. KEY_INDEX .. facet, id) end
+  end
+end
 -- Deletes a job's keys and releases its options.
 local function deleteJob(P, id, oh)
+  unindexJob(P, id)
   rcall('DEL', P .. KEY_JOB .. id, P .. KEY_HISTORY .. id)
   if oh and rcall('HINCRBY', P .. KEY_OPTIONS, '#' .. oh, -1) <= 0 then rcall('HDEL', P .. KEY_OPTIONS, oh, '#' .. oh) end
 end
@@ -3611,6 +4043,7 @@ export const scripts = {
   recover,
   renew,
   replay,
+  search,
   setArchive,
   setPaused,
   setRetention,

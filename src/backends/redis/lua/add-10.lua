@@ -18,6 +18,7 @@
 --- @include "includes/earliestDue"
 --- @include "includes/internOpts"
 --- @include "includes/optRefs"
+--- @include "includes/indexName"
 --- @include "generated/keys"
 local P = ARGV[1]
 local count = tonumber(ARGV[2])
@@ -93,6 +94,7 @@ for i = 0, count - 1 do
     rcall('HSET', P .. KEY_JOB .. id, 'st', st, 'cur', '0', 'trg', 'auto', 'due', dueS, 'sa', '0', 'wid', '', 'man', '',
       'fl', '0', 'n', '0', 'sc', '0', 'pd', '', 'ms', optStalls[oi], 'oh', optDigest[oi], 'le', '0',
       'tc', ARGV[b + 5], 'name', ARGV[b + 1], 'data', ARGV[b + 2], 'ct', nowS)
+    indexName(P, id, ARGV[b + 1], nowS)
     if st == 'waiting' then
       waitIds[#waitIds + 1] = id
     else

@@ -36,6 +36,8 @@
 --- @include "includes/promoteDue"
 --- @include "includes/claimJobs"
 --- @include "includes/nextWakeIn"
+--- @include "includes/indexFacets"
+--- @include "includes/failureFacets"
 --- @include "generated/keys"
 --- @include "generated/transitions"
 local P = ARGV[1]
@@ -157,6 +159,7 @@ for _ = 1, count do
       end
       evEnd(now, 'retrying', id, cur, f[6], outcome, A[14], sa, due, 'delay', A[8], 'due', nextDue)
     end
+    if A[5] ~= '' then indexFacets(P, id, failureFacets(A)) end
     touched[st] = true
     out[#out + 1] = 'ok,' .. st .. ',' .. nextDue .. ',' .. nowS
   end

@@ -15,6 +15,7 @@
 --- @include "includes/wake"
 --- @include "includes/removeDead"
 --- @include "includes/jsonMerge"
+--- @include "includes/indexFacets"
 --- @include "generated/keys"
 local P = ARGV[1]
 local id = ARGV[2]
@@ -41,6 +42,7 @@ if ARGV[8] ~= '' then man = jsonMerge(man, '{"patch":' .. ARGV[8] .. '}') end
 man = jsonMerge(man, '{"at":' .. now .. '}')
 rcall('HSET', jk, 'st', 'waiting', 'due', now, 'trg', 'manual', 'man', man)
 rcall('LPUSH', KEYS[2], id)
+indexFacets(P, id, { 't:manual', 'rt' })
 ev('replayed', id, 'by', ARGV[6])
 wake(KEYS, 1)
 flushEvents(KEYS, now)

@@ -13,6 +13,11 @@ local KEY_OPTIONS = 'o'
 -- The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint.
 local KEY_FINGERPRINT = 'fp:'
 
+-- A search index (a zset of job ids scored by creation time): prefix .. KEY_INDEX .. facet, the
+-- facet spelled as in src/job-index.ts (`n:<name>`, `c:<class>`, `r:<rule>`, `e:<code>`, `f:<fp>`,
+-- `t:<trigger>`, `rt`).
+local KEY_INDEX = 'x:'
+
 -- Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
 -- transitions that finish a job while the queue has an archive (meta `arc`), read and emptied by
 -- the archiver (src/archive/); retention never evicts a job it holds.

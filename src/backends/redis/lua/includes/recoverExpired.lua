@@ -6,6 +6,8 @@
 --- @include "includes/evEnd"
 --- @include "includes/applyRetention"
 --- @include "includes/wake"
+--- @include "includes/indexFacets"
+--- @include "includes/stallFacets"
 --- @include "generated/keys"
 --- @include "generated/transitions"
 -- Recovers jobs whose lease expired: the attempt is recorded as stalled; the job goes back to
@@ -33,6 +35,7 @@ local function recoverExpired(K, P, now)
       rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
       if f[8] and f[8] ~= '' then rcall('HSET', jk, 'man', '') end
       local class = stallErrorClass(sc, ms)
+      indexFacets(P, id, stallFacets(class, poison))
       if poison then
         rcall('HSET', jk, 'st', 'dead', 'dr', 'poison', 'dat', now, 'fp', POISON_FINGERPRINT, 'ec', LEASE_EXPIRED_CODE,
           'derr', LEASE_EXPIRED_ERROR, 'ft', now)
