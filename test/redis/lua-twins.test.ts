@@ -11,6 +11,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { resolveIncludes } from '../../scripts/build-lua.js';
 import * as keys from '../../src/backends/redis/keys.js';
+import { encodeFinish } from '../../src/backends/redis/wire.js';
+import type { FinishRequest } from '../../src/backend.js';
+import { failureFacets, stallFacets } from '../../src/job-index.js';
 import * as rules from '../../src/transitions.js';
 import { describeRedis, redisUrl } from '../helpers/redis.js';
 
@@ -81,6 +84,69 @@ describeRedis('Lua twins of the TypeScript rules', () => {
       expect(await lua(client, `stallAttemptEnd(${s}, ${m}, ${now})`)).toBe(
         JSON.stringify(rules.stallAttemptEnd(s, m, now)),
       );
+    }
+  });
+
+  it('files the search facets of a finish and of a stall as the TypeScript does', async () => {
+    const body = ['includes/failureFacets', 'includes/stallFacets']
+      .map((f) => resolveIncludes(luaDir, `${f}.lua`))
+      .join('\n');
+    const run = async (expr: string): Promise<unknown> =>
+      JSON.parse((await client.eval(`${body}\nreturn cjson.encode(${expr})`, 0)) as string);
+    const error = { name: 'Error', message: 'x "quoted"', code: 'E"Q' };
+    const retry = {
+      action: 'retry',
+      delayMs: 5,
+      source: 'policy',
+      explanation: 'e',
+      detail: { strategy: 'fixed' },
+    } as const;
+    const reqs: FinishRequest[] = [
+      {
+        id: '1',
+        attempt: 1,
+        workerId: 'w',
+        outcome: 'failed',
+        error,
+        errorClass: 'temporary',
+        rule: 'code:E"Q',
+        fingerprint: 'ab12',
+        decision: retry,
+      },
+      {
+        id: '1',
+        attempt: 1,
+        workerId: 'w',
+        outcome: 'failed',
+        error: { name: 'E', message: 'm' },
+        errorClass: 'permanent',
+        rule: 'thrown:PermanentError',
+        fingerprint: 'cd',
+        fingerprintLabel: 'l',
+        decision: { action: 'dead', reason: 'permanent', explanation: 'p' },
+      },
+      { id: '1', attempt: 1, workerId: 'w', outcome: 'interrupted', decision: retry },
+      {
+        id: '1',
+        attempt: 1,
+        workerId: 'other',
+        outcome: 'succeeded',
+        result: '1',
+        decision: { action: 'done' },
+      },
+    ];
+    for (const r of reqs) {
+      const args = encodeFinish([r], { workerId: 'w', leaseMs: 1, max: 0 }).slice(6, 21);
+      const lua = `failureFacets({ ${args.map((a) => `'${String(a).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`).join(', ')} })`;
+      const got = (await run(lua)) as unknown;
+      const want = failureFacets(r);
+      // cjson encodes an empty table as {}.
+      expect(want.length === 0 ? {} : want, JSON.stringify(r)).toEqual(got);
+    }
+    for (const cls of ['temporary', 'poison'] as const) {
+      for (const poison of [false, true]) {
+        expect(await run(`stallFacets('${cls}', ${poison})`)).toEqual(stallFacets(cls, poison));
+      }
     }
   });
 });
