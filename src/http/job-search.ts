@@ -32,11 +32,14 @@ function decodeSearchCursor(text: string | undefined, indexed: boolean, field: s
     c = undefined;
   }
   const o = (c ?? {}) as { offset?: unknown; after?: unknown };
-  if (indexed && typeof o.after === 'string' && o.after.length <= 300) return { after: o.after };
-  if (!indexed && typeof o.offset === 'number' && Number.isSafeInteger(o.offset) && o.offset >= 0) {
-    return { offset: o.offset };
-  }
-  throw new ValidationError(field, 'a nextCursor returned by a previous page of the same filters', text);
+  const after = typeof o.after === 'string' && o.after.length <= 300 ? o.after : undefined;
+  const offset =
+    typeof o.offset === 'number' && Number.isSafeInteger(o.offset) && o.offset >= 0 ? o.offset : undefined;
+  // A cursor of the other kind of listing (issued for other filters) starts from the first page.
+  if (indexed && after !== undefined) return { after };
+  if (!indexed && offset !== undefined) return { offset };
+  if (after !== undefined || offset !== undefined) return undefined;
+  throw new ValidationError(field, 'a nextCursor returned by a previous page', text);
 }
 
 export async function searchJobs(
