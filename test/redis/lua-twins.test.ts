@@ -48,7 +48,7 @@ describeRedis('Lua twins of the TypeScript rules', () => {
       expect(await lua(client, name), name).toEqual(expected);
       checked++;
     }
-    expect(checked).toBe(12);
+    expect(checked).toBe(13);
   });
 
   it('decides poison, suspect, failure and kept delay as the TypeScript does', async () => {
