@@ -516,14 +516,13 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     const base = { id: c.id, name: c.name, attempt: c.attempt };
     // A job given back unstarted was held until now.
     const heldMs = entry.startedLocal > 0 ? entry.heldMs : this.#heldMs(entry, performance.now());
+    // Which attempt, by whom, held how long: the same on every finish.
+    const who = { id: c.id, attempt: c.attempt, workerId: this.id, heldMs };
     let req: FinishRequest;
     if (outcome === 'succeeded') {
       const limit = this.#opts(c.opts).maxResultBytes;
       req = {
-        id: c.id,
-        attempt: c.attempt,
-        workerId: this.id,
-        heldMs,
+        ...who,
         outcome,
         result: resultJson(result, limit),
         decision: { action: 'done' },
@@ -533,10 +532,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
       const error = serializeError(thrown);
       const { errorClass, rule } = INTERRUPTED_CLASSIFICATION;
       req = {
-        id: c.id,
-        attempt: c.attempt,
-        workerId: this.id,
-        heldMs,
+        ...who,
         outcome,
         error,
         errorClass,
@@ -558,10 +554,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
         strategies: this.options.strategies,
       });
       req = {
-        id: c.id,
-        attempt: c.attempt,
-        workerId: this.id,
-        heldMs,
+        ...who,
         outcome,
         error,
         errorClass: cls.errorClass,
