@@ -108,6 +108,25 @@ export class BackendClosedError extends RetracedError {
   }
 }
 
+/**
+ * A write that Redis applied but could not confirm on enough replicas in time (the backend's
+ * `durability` option): it may be lost if the master fails now. Adding again with the same job id
+ * is safe (an add is idempotent by id); a finish is repaired by the lease (the job is recovered).
+ */
+export class ReplicationError extends RetracedError {
+  override readonly code = 'RETRACED_ERR_REPLICATION';
+  /** Replicas asked for, and replicas that confirmed. */
+  readonly wanted: number;
+  readonly acked: number;
+  constructor(what: string, wanted: number, acked: number, timeoutMs: number) {
+    super(
+      `${what}: ${acked} of ${wanted} replica(s) confirmed the write within ${timeoutMs} ms; it is applied on the master but may be lost if the master fails now`,
+    );
+    this.wanted = wanted;
+    this.acked = acked;
+  }
+}
+
 /** Options for the handler signals. */
 export interface HandlerErrorOptions extends ErrorOptions {
   /** A stable error code, recorded with the attempt and used for DLQ grouping. */

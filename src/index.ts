@@ -60,6 +60,7 @@ export {
   InvalidStateError,
   ConflictError,
   BackendClosedError,
+  ReplicationError,
   TimeoutError,
   LeaseLostError,
   WorkerClosingError,

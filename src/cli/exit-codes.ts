@@ -40,6 +40,7 @@ const BY_CODE: Readonly<Record<string, ExitCode>> = {
   RETRACED_CLI_CONFLICT: ExitCode.conflict,
   EADDRINUSE: ExitCode.conflict,
   RETRACED_ERR_CLOSED: ExitCode.unreachable,
+  RETRACED_ERR_REPLICATION: ExitCode.unreachable,
   RETRACED_CLI_UNREACHABLE: ExitCode.unreachable,
   RETRACED_ERR_UNAVAILABLE: ExitCode.unreachable,
   ECONNREFUSED: ExitCode.unreachable,

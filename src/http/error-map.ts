@@ -29,6 +29,7 @@ export const ERROR_TABLE: Readonly<Record<string, readonly [number, string]>> = 
   RETRACED_ERR_INVALID_STATE: [409, 'Job in the wrong state'],
   RETRACED_ERR_CONFLICT: [409, 'Conflict'],
   RETRACED_ERR_CLOSED: [503, 'Backend closed'],
+  RETRACED_ERR_REPLICATION: [503, 'Write not confirmed by a replica'],
   // HTTP layer
   RETRACED_ERR_BAD_REQUEST: [400, 'Bad request'],
   RETRACED_ERR_UNAUTHORIZED: [401, 'Unauthorized'],

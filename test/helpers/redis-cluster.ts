@@ -26,25 +26,73 @@ export interface RedisClusterOptions {
   readonly nodeTimeoutMs?: number;
 }
 
+/** A redis-server in cluster mode, not yet part of any cluster. */
+function startClusterNode(nodeTimeoutMs: number): Promise<RedisServer> {
+  return startRedisServer({
+    // prettier-ignore
+    extraArgs: [
+      '--cluster-enabled', 'yes',
+      '--cluster-config-file', 'nodes.conf',
+      '--cluster-node-timeout', String(nodeTimeoutMs),
+      '--cluster-require-full-coverage', 'no',
+      // Replicas sync at once (Redis 7 waits 5 s for more replicas by default): a replica
+      // that never synced refuses to be promoted, so a failover test needs them synced.
+      '--repl-diskless-sync-delay', '0',
+    ],
+  });
+}
+
+/**
+ * What an operator does after a failover: a new node joins the cluster as a replica of the master
+ * on `masterPort` (CLUSTER MEET, CLUSTER REPLICATE), resolved once its initial sync is done. Stop
+ * it yourself (the cluster's `stop()` does not know it).
+ */
+export async function addClusterReplica(
+  masterPort: number,
+  opts: { nodeTimeoutMs?: number } = {},
+): Promise<RedisServer> {
+  const node = await startClusterNode(opts.nodeTimeoutMs ?? 2000);
+  const c = new Redis({ host: '127.0.0.1', port: node.port, maxRetriesPerRequest: 1 });
+  const master = new Redis({ host: '127.0.0.1', port: masterPort, maxRetriesPerRequest: 1 });
+  try {
+    const masterId = String(await master.call('CLUSTER', 'MYID'));
+    await c.call('CLUSTER', 'MEET', '127.0.0.1', String(masterPort));
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      // REPLICATE needs the master known to the new node (gossip after MEET).
+      const known = String(await c.call('CLUSTER', 'NODES')).includes(masterId);
+      if (
+        known &&
+        (await c.call('CLUSTER', 'REPLICATE', masterId).then(
+          () => true,
+          () => false,
+        ))
+      )
+        break;
+      if (Date.now() > deadline) throw new Error('the new node did not become a replica within 30 s');
+      await sleep(100);
+    }
+    while (!/master_link_status:up/.test(await c.info('replication'))) {
+      if (Date.now() > deadline) throw new Error('the new replica did not sync within 30 s');
+      await sleep(50);
+    }
+    return node;
+  } catch (e) {
+    await node.stop();
+    throw e;
+  } finally {
+    c.disconnect();
+    master.disconnect();
+  }
+}
+
 export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise<RedisCluster> {
   const masters = opts.masters ?? 3;
   const replicas = opts.replicas ?? 1;
   const count = masters * (1 + replicas);
   const nodes: RedisServer[] = [];
   try {
-    for (let i = 0; i < count; i++) {
-      nodes.push(
-        await startRedisServer({
-          // prettier-ignore
-          extraArgs: [
-            '--cluster-enabled', 'yes',
-            '--cluster-config-file', 'nodes.conf',
-            '--cluster-node-timeout', String(opts.nodeTimeoutMs ?? 2000),
-            '--cluster-require-full-coverage', 'no',
-          ],
-        }),
-      );
-    }
+    for (let i = 0; i < count; i++) nodes.push(await startClusterNode(opts.nodeTimeoutMs ?? 2000));
     const create = spawnSync(
       'redis-cli',
       [
@@ -74,7 +122,7 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
   }
 }
 
-/** Every node reports cluster_state:ok and sees `masters` masters with slots. */
+/** Every node reports cluster_state:ok and sees `masters` masters with slots; every replica is synced. */
 async function waitClusterOk(nodes: readonly RedisServer[], masters: number): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -87,6 +135,9 @@ async function waitClusterOk(nodes: readonly RedisServer[], masters: number): Pr
         const info = String(await c.call('CLUSTER', 'INFO'));
         const size = /cluster_size:(\d+)/.exec(info)?.[1];
         if (!info.includes('cluster_state:ok') || Number(size) !== masters) ok = false;
+        // A replica counts once its initial sync is done (its link to the master is up).
+        const replication = await c.info('replication');
+        if (/role:slave/.test(replication) && !/master_link_status:up/.test(replication)) ok = false;
       } catch {
         ok = false;
       } finally {
@@ -96,7 +147,7 @@ async function waitClusterOk(nodes: readonly RedisServer[], masters: number): Pr
     }
     if (ok) return;
     if (Date.now() > deadline) {
-      throw new Error('the Redis Cluster did not reach cluster_state:ok within 30 s');
+      throw new Error('the Redis Cluster did not reach cluster_state:ok (replicas synced) within 30 s');
     }
     await sleep(100);
   }

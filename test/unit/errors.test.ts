@@ -10,6 +10,7 @@ import {
   LeaseLostError,
   PayloadTooLargeError,
   PermanentError,
+  ReplicationError,
   RetracedError,
   TemporaryError,
   TimeoutError,
@@ -38,6 +39,13 @@ const CATALOGUE: readonly (readonly [RetracedError, string, string, number, numb
   ],
   [new ConflictError('kept changing'), 'ConflictError', 'RETRACED_ERR_CONFLICT', 409, ExitCode.conflict],
   [new BackendClosedError(), 'BackendClosedError', 'RETRACED_ERR_CLOSED', 503, ExitCode.unreachable],
+  [
+    new ReplicationError('add', 1, 0, 1000),
+    'ReplicationError',
+    'RETRACED_ERR_REPLICATION',
+    503,
+    ExitCode.unreachable,
+  ],
   // Abort reasons, recorded on attempts (never answered by the API: a 500 if one ever escaped).
   [new TimeoutError('t'), 'TimeoutError', 'TIMEOUT', 500, ExitCode.unexpected],
   [new LeaseLostError('l'), 'LeaseLostError', 'LEASE_LOST', 500, ExitCode.unexpected],

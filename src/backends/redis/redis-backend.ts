@@ -31,7 +31,7 @@ import type {
   ReplayRequest,
   ReplayResult,
 } from '../../backend.js';
-import { BackendClosedError, ValidationError } from '../../errors.js';
+import { BackendClosedError, ReplicationError, ValidationError } from '../../errors.js';
 import { cancelExplanation } from '../../transitions.js';
 import {
   FINISHED_STATES,
@@ -81,6 +81,48 @@ export interface RedisBackendOptions {
   readonly prefix?: string;
   /** Where warnings (such as a maxmemory-policy that can evict jobs) go. @default console.warn */
   readonly onWarning?: (message: string) => void;
+  /**
+   * What an acknowledged write survives. `'none'` (the default): Redis replicates asynchronously,
+   * so a write acknowledged just before the master dies may be missing on the replica promoted in
+   * its place. `'replicated'`: every add, finish, cancel, replay, purge and setting change is
+   * followed by `WAIT 1 <timeoutMs>` on the same connection (pipelined: no extra round trip to
+   * wait for before sending), and resolves only once a replica has it; otherwise it throws
+   * {@link ReplicationError} (the write is applied, but not confirmed). `{ replicas, timeoutMs }`
+   * asks for more replicas or another timeout (default 1 and 1000 ms). Claims, lease renewals and
+   * stall recovery are not waited for: what a failover loses of them, the lease repairs.
+   */
+  readonly durability?: Durability;
+}
+
+export type Durability = 'none' | 'replicated' | { readonly replicas?: number; readonly timeoutMs?: number };
+
+/** The scripts nothing waits for: reads, and the writes a lease repairs (or that only evict). */
+const NOT_WAITED: ReadonlySet<ScriptName> = new Set<ScriptName>([
+  'read',
+  'counts',
+  'deadGroups',
+  'deadList',
+  'claim',
+  'renew',
+  'recover',
+  'sweepRetention',
+]);
+
+function resolveDurability(d: Durability | undefined): { replicas: number; timeoutMs: number } | undefined {
+  if (d === undefined || d === 'none') return undefined;
+  const o = d === 'replicated' ? {} : d;
+  if (typeof o !== 'object' || o === null) {
+    throw new ValidationError('durability', "'none', 'replicated' or { replicas, timeoutMs }", d);
+  }
+  const replicas = o.replicas ?? 1;
+  const timeoutMs = o.timeoutMs ?? 1000;
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16) {
+    throw new ValidationError('durability.replicas', 'an integer from 1 to 16', replicas);
+  }
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000) {
+    throw new ValidationError('durability.timeoutMs', 'an integer from 1 to 60000', timeoutMs);
+  }
+  return { replicas, timeoutMs };
 }
 
 /**
@@ -121,6 +163,7 @@ export class RedisBackend implements Backend {
   readonly #keys = new Map<string, QueueKeys>();
   readonly #blocking: BlockingWait;
   readonly #onWarning: (message: string) => void;
+  readonly #wait: { replicas: number; timeoutMs: number } | undefined;
   #closed = false;
   #checked: Promise<void> | undefined;
 
@@ -145,6 +188,7 @@ export class RedisBackend implements Backend {
       throw new ValidationError('prefix', "1-32 characters of letters, digits, '_', '.' or '-'", this.prefix);
     }
     this.#onWarning = options.onWarning ?? ((m) => console.warn(`[retraced] ${m}`));
+    this.#wait = resolveDurability(options.durability);
     this.#blocking = new BlockingWait(this.client);
     for (const [name, s] of Object.entries(scripts)) {
       this.client.defineCommand(`rt_${name}`, { numberOfKeys: s.numberOfKeys, lua: s.lua });
@@ -181,6 +225,8 @@ export class RedisBackend implements Backend {
     if (this.#closed) throw new BackendClosedError('redis backend');
     void this.#check();
     const k = this.#k(queue);
+    const wait = this.#wait;
+    if (wait && !NOT_WAITED.has(name)) return this.#runReplicated(name, [...k.all, k.prefix, ...args], wait);
     const fn = (this.client as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[
       `rt_${name}`
     ];
@@ -190,6 +236,29 @@ export class RedisBackend implements Backend {
       k.prefix,
       ...args,
     );
+  }
+
+  /**
+   * The script and `WAIT` in one pipeline: on a cluster both go to the node of the queue's slot
+   * (WAIT has no key and follows the script's), on one Redis down the same connection, so WAIT
+   * covers the script's write.
+   */
+  async #runReplicated(
+    name: ScriptName,
+    args: (string | number)[],
+    wait: { replicas: number; timeoutMs: number },
+  ): Promise<unknown> {
+    const pipeline = this.client.pipeline();
+    (pipeline as unknown as Record<string, (...a: (string | number)[]) => unknown>)[`rt_${name}`]?.(...args);
+    pipeline.call('WAIT', wait.replicas, wait.timeoutMs);
+    const replies = (await pipeline.exec()) ?? [];
+    const [script, waited] = replies;
+    if (!script || !waited) throw new Error(`redis: the ${name} pipeline answered ${replies.length} replies`);
+    if (script[0]) throw script[0];
+    if (waited[0]) throw waited[0];
+    const acked = Number(waited[1]);
+    if (acked < wait.replicas) throw new ReplicationError(name, wait.replicas, acked, wait.timeoutMs);
+    return script[1];
   }
 
   async now(): Promise<number> {
