@@ -6,7 +6,7 @@
  */
 import type { Backend } from '../backend.js';
 import { ValidationError } from '../errors.js';
-import { CliError } from './exit-codes.js';
+import { CliError, UsageError } from './exit-codes.js';
 import { redactUrl } from './redact.js';
 import { isClusterUrl, parseClusterUrl } from '../backends/redis/cluster-url.js';
 
@@ -60,6 +60,12 @@ export async function openRedis(
   options: { longLived: boolean },
 ): Promise<OpenedBackend> {
   checkRedisUrl(target.url, target.source);
+  const durability = process.env.RETRACED_DURABILITY;
+  if (durability !== undefined && durability !== 'none' && durability !== 'replicated') {
+    throw new UsageError(
+      `RETRACED_DURABILITY must be none or replicated (WAIT for a replica after every write), received ${JSON.stringify(durability)}`,
+    );
+  }
   // Loaded here, not at startup: commands talking to a server (--url) never need them.
   const [{ connectRedis }, { RedisBackend }] = await Promise.all([
     import('../backends/redis/connect.js'),
@@ -95,6 +101,7 @@ export async function openRedis(
   const backend = new RedisBackend({
     connection: client,
     ...(target.prefix !== undefined ? { prefix: target.prefix } : {}),
+    ...(durability !== undefined ? { durability } : {}),
     onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
   });
   let closed: Promise<void> | undefined;

@@ -186,6 +186,19 @@ describe.skipIf(!available)('the CLI against Redis', () => {
     );
   });
 
+  it('RETRACED_DURABILITY=replicated waits for a replica: without one the add is applied but not acknowledged (exit 5)', async () => {
+    const bad = await run(['add', 'mail', 'durable', ...redis()], { env: { RETRACED_DURABILITY: 'always' } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('RETRACED_DURABILITY must be none or replicated');
+    const r = await run(['add', 'mail', 'durable', '--id', 'dur-1', ...redis()], {
+      env: { RETRACED_DURABILITY: 'replicated' },
+    });
+    // This redis-server has no replica: WAIT 1 times out after 1 s.
+    expect(r.stderr).toContain('0 of 1 replica(s) confirmed the write within 1000 ms');
+    expect(r.code).toBe(5);
+    expect(await queue.getJob('dur-1')).toMatchObject({ id: 'dur-1', name: 'durable' });
+  });
+
   it('add names the bad field of a job', async () => {
     const r = await run([
       'add',
