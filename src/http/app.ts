@@ -18,6 +18,7 @@ import { installAuth, installCors, refuseUnauthorised } from './auth.js';
 import { answerClientError, installErrorHandlers, problem, sendProblem } from './error-map.js';
 import { hostNameOf, installHostCheck, installMutationGuards } from './guards.js';
 import { MetricsCollector } from './metrics.js';
+import type { Registry } from 'prom-client';
 import { QueueRegistry } from './queue-registry.js';
 import { problems } from './responses.js';
 import type { RouteContext } from './routes/context.js';
@@ -55,6 +56,12 @@ export interface BuildAppOptions {
   readonly queueOptions?: (name: string) => QueueOptions;
   /** Fastify's logger option. @default false */
   readonly logger?: FastifyServerOptions['logger'];
+  /**
+   * A prom-client registry for ReTraced's metrics, so that one `/metrics` (this app's, or yours)
+   * serves them with your own. Without one the app has its own, with the default process metrics.
+   * One app per registry: the metric names are registered once.
+   */
+  readonly metricsRegistry?: Registry;
   /**
    * The built dashboard to serve at `/` (a directory holding `index.html`), or false for none.
    * @default the package's `dist/ui/`
@@ -173,8 +180,17 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
 
   const log = (msg: string) => (e: unknown) => app.log.warn({ err: e }, msg);
-  const metrics = new MetricsCollector(backend, { onError: log('metrics: reading the event feed failed') });
+  const metrics = new MetricsCollector(backend, {
+    onError: log('metrics: reading the event feed failed'),
+    ...(options.metricsRegistry ? { registry: options.metricsRegistry } : {}),
+  });
   const sse = new SseHub(backend, { onError: log('events: reading the event feed failed') });
+  metrics.gauge('retraced_sse_clients', 'Event-stream clients connected now.', () => sse.size);
+  metrics.gauge(
+    'retraced_sse_feeds',
+    'Queue feeds the event stream follows now (one tail each, shared by its clients).',
+    () => sse.feeds,
+  );
   const ctx: RouteContext = {
     backend,
     queues: new QueueRegistry(backend, options.queueOptions),

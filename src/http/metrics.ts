@@ -6,10 +6,11 @@
  * it never lags behind what the API itself shows.
  * @module
  */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
 import type { Backend, QueueEvent } from '../backend.js';
 import { JobStates } from '../types.js';
 import { FeedFollower } from './feed.js';
-import { Histogram, Series } from './prometheus.js';
 
 /** Bucket upper bounds in ms: from a millisecond to an hour (drift grows while workers are down). */
 export const BUCKETS_MS = [
@@ -25,9 +26,17 @@ export interface MetricsOptions {
   /** How often new queues are looked for between scrapes. @default 5000 */
   readonly discoverMs?: number;
   readonly onError?: (error: unknown) => void;
+  /**
+   * A prom-client registry to register ReTraced's metrics in, to be served with your own (one
+   * `/metrics` for the process). Without one the collector has its own, with prom-client's
+   * default process metrics (CPU, memory, event loop lag, GC…) in it.
+   */
+  readonly registry?: Registry;
 }
 
 export class MetricsCollector {
+  /** Where the metrics live: serve `registry.metrics()` yourself, or `/metrics` does. */
+  readonly registry: Registry;
   readonly #backend: Backend;
   readonly #follower: FeedFollower;
   readonly #onError: (error: unknown) => void;
@@ -36,48 +45,104 @@ export class MetricsCollector {
   /** Until the first successful listing, found queues are followed from their tail. */
   #listed = false;
 
-  readonly #events = new Series(
-    'retraced_events_total',
-    'Events on the queue feeds since the server started, by type.',
-    'counter',
-  );
-  readonly #attempts = new Series(
-    'retraced_attempts_total',
-    'Attempts ended, by outcome and error class.',
-    'counter',
-  );
-  readonly #retries = new Series(
-    'retraced_retries_total',
-    'Jobs sent back for another attempt, by cause (failure or stall).',
-    'counter',
-  );
-  readonly #dead = new Series('retraced_dead_letters_total', 'Jobs dead-lettered, by reason.', 'counter');
-  readonly #feedErrors = new Series(
-    'retraced_feed_read_errors_total',
-    'Failed reads of the event feeds.',
-    'counter',
-  );
-  readonly #drift = new Histogram(
-    'retraced_attempt_drift_ms',
-    'How late attempts started (startedAt - dueAt), in ms.',
-    BUCKETS_MS,
-  );
-  readonly #duration = new Histogram(
-    'retraced_attempt_duration_ms',
-    'How long attempts ran, in ms.',
-    BUCKETS_MS,
-  );
+  readonly #jobs: Gauge<'queue' | 'state'>;
+  readonly #depth: Gauge<'queue'>;
+  readonly #paused: Gauge<'queue'>;
+  readonly #events: Counter<'queue' | 'type'>;
+  readonly #attempts: Counter<'queue' | 'outcome' | 'class'>;
+  readonly #retries: Counter<'queue' | 'cause'>;
+  readonly #dead: Counter<'queue' | 'reason'>;
+  readonly #feedErrors: Counter;
+  readonly #drift: Histogram<'queue'>;
+  readonly #duration: Histogram<'queue'>;
 
   constructor(backend: Backend, options: MetricsOptions = {}) {
     this.#backend = backend;
     this.#onError = options.onError ?? (() => {});
     this.#discoverMs = options.discoverMs ?? 5000;
+    const registry = options.registry ?? new Registry();
+    if (!options.registry) collectDefaultMetrics({ register: registry });
+    this.registry = registry;
+    const registers = [registry];
+    this.#jobs = new Gauge({
+      name: 'retraced_jobs',
+      help: 'Jobs by state, now.',
+      labelNames: ['queue', 'state'],
+      registers,
+    });
+    this.#depth = new Gauge({
+      name: 'retraced_queue_depth',
+      help: 'Jobs waiting or scheduled, now.',
+      labelNames: ['queue'],
+      registers,
+    });
+    this.#paused = new Gauge({
+      name: 'retraced_queue_paused',
+      help: '1 when the queue is paused.',
+      labelNames: ['queue'],
+      registers,
+    });
+    this.#attempts = new Counter({
+      name: 'retraced_attempts_total',
+      help: 'Attempts ended, by outcome and error class.',
+      labelNames: ['queue', 'outcome', 'class'],
+      registers,
+    });
+    this.#retries = new Counter({
+      name: 'retraced_retries_total',
+      help: 'Jobs sent back for another attempt, by cause (failure or stall).',
+      labelNames: ['queue', 'cause'],
+      registers,
+    });
+    this.#dead = new Counter({
+      name: 'retraced_dead_letters_total',
+      help: 'Jobs dead-lettered, by reason.',
+      labelNames: ['queue', 'reason'],
+      registers,
+    });
+    this.#events = new Counter({
+      name: 'retraced_events_total',
+      help: 'Events on the queue feeds since the server started, by type.',
+      labelNames: ['queue', 'type'],
+      registers,
+    });
+    this.#drift = new Histogram({
+      name: 'retraced_attempt_drift_ms',
+      help: 'How late attempts started (startedAt - dueAt), in ms.',
+      labelNames: ['queue'],
+      buckets: BUCKETS_MS,
+      registers,
+    });
+    this.#duration = new Histogram({
+      name: 'retraced_attempt_duration_ms',
+      help: 'How long attempts ran, in ms.',
+      labelNames: ['queue'],
+      buckets: BUCKETS_MS,
+      registers,
+    });
+    this.#feedErrors = new Counter({
+      name: 'retraced_feed_read_errors_total',
+      help: 'Failed reads of the event feeds.',
+      registers,
+    });
     this.#follower = new FeedFollower(backend, {
       pollMs: options.pollMs ?? 250,
       onEvents: (queue, events) => this.#record(queue, events),
       onError: (e) => {
-        this.#feedErrors.inc({});
+        this.#feedErrors.inc();
         this.#onError(e);
+      },
+    });
+  }
+
+  /** A gauge read at scrape time (such as the event stream's clients), in the same registry. */
+  gauge(name: string, help: string, read: () => number): void {
+    new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(read());
       },
     });
   }
@@ -121,32 +186,30 @@ export class MetricsCollector {
   async render(): Promise<string> {
     const queues = await this.#discover();
     await this.#follower.poll();
-    const jobs = new Series('retraced_jobs', 'Jobs by state, now.', 'gauge');
-    const depth = new Series('retraced_queue_depth', 'Jobs waiting or scheduled, now.', 'gauge');
-    const paused = new Series('retraced_queue_paused', '1 when the queue is paused.', 'gauge');
-    for (const queue of queues) {
-      const [counts, isPaused] = await Promise.all([
-        this.#backend.counts(queue),
-        this.#backend.isPaused(queue),
-      ]);
-      for (const state of JobStates) jobs.set({ queue, state }, counts[state]);
-      depth.set({ queue }, counts.waiting + counts.scheduled);
-      paused.set({ queue }, isPaused ? 1 : 0);
+    const now = await Promise.all(
+      queues.map(async (queue) => {
+        const [counts, paused] = await Promise.all([
+          this.#backend.counts(queue),
+          this.#backend.isPaused(queue),
+        ]);
+        return { queue, counts, paused };
+      }),
+    );
+    // A queue gone since the last scrape leaves no stale series behind.
+    this.#jobs.reset();
+    this.#depth.reset();
+    this.#paused.reset();
+    for (const { queue, counts, paused } of now) {
+      for (const state of JobStates) this.#jobs.set({ queue, state }, counts[state]);
+      this.#depth.set({ queue }, counts.waiting + counts.scheduled);
+      this.#paused.set({ queue }, paused ? 1 : 0);
     }
-    return [
-      jobs,
-      depth,
-      paused,
-      this.#attempts,
-      this.#retries,
-      this.#dead,
-      this.#events,
-      this.#drift,
-      this.#duration,
-      this.#feedErrors,
-    ]
-      .map((m) => m.render())
-      .join('');
+    return this.registry.metrics();
+  }
+
+  /** The content type of {@link render}'s text. */
+  get contentType(): string {
+    return this.registry.contentType;
   }
 
   async stop(): Promise<void> {

@@ -1,3 +1,4 @@
+import { Counter, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { MemoryBackend } from '../../src/backends/memory/memory-backend.js';
@@ -197,12 +198,32 @@ describe('GET /metrics', () => {
       'retraced_dead_letters_total{queue="m",reason="permanent"} 1',
       'retraced_events_total{queue="m",type="added"} 3',
       'retraced_attempt_drift_ms_count{queue="m"} 4',
-      'retraced_attempt_duration_ms_bucket{queue="m",le="+Inf"} 4',
+      'retraced_attempt_duration_ms_bucket{le="+Inf",queue="m"} 4',
       '# TYPE retraced_attempt_duration_ms histogram',
       'retraced_sse_clients 0',
+      'retraced_sse_feeds 0',
+      // prom-client's default process metrics
+      '# TYPE process_cpu_user_seconds_total counter',
+      '# TYPE nodejs_eventloop_lag_seconds gauge',
     ]) {
       expect(text).toContain(`${line}\n`);
     }
+  });
+
+  it("registers its metrics in a registry the caller passes, beside the caller's own", async () => {
+    const registry = new Registry();
+    const mine = new Counter({ name: 'my_app_orders_total', help: 'Orders.', registers: [registry] });
+    mine.inc(3);
+    const backend = new MemoryBackend();
+    await new Queue('r', { backend }).add('n', 1);
+    const app = await buildApp({ backend, metricsRegistry: registry });
+    closers.push(() => app.close());
+    const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(text).toContain('my_app_orders_total 3\n');
+    expect(text).toContain('retraced_jobs{queue="r",state="waiting"} 1\n');
+    // The caller's registry gets no default metrics from us (they may already be registered there).
+    expect(text).not.toContain('process_cpu_user_seconds_total');
+    expect(await registry.metrics()).toContain('retraced_queue_depth');
   });
 
   it('counts only what happened since the server started', async () => {

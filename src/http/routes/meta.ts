@@ -26,7 +26,7 @@ const config = {
   },
 } as const;
 
-export function registerMetaRoutes(app: FastifyInstance, { metrics, sse, server }: RouteContext): void {
+export function registerMetaRoutes(app: FastifyInstance, { metrics, server }: RouteContext): void {
   app.get(
     '/config',
     {
@@ -54,10 +54,7 @@ export function registerMetaRoutes(app: FastifyInstance, { metrics, sse, server 
     },
     async (_request, reply) => {
       const text = await metrics.render();
-      const clients =
-        `# HELP retraced_sse_clients Event-stream clients connected now.\n# TYPE retraced_sse_clients gauge\nretraced_sse_clients ${sse.size}\n` +
-        `# HELP retraced_sse_feeds Queue feeds the event stream follows now (one tail each, shared by its clients).\n# TYPE retraced_sse_feeds gauge\nretraced_sse_feeds ${sse.feeds}\n`;
-      return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text + clients);
+      return reply.type(metrics.contentType).send(text);
     },
   );
 
