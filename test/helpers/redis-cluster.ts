@@ -67,8 +67,9 @@ export async function addClusterReplica(
           () => true,
           () => false,
         ))
-      )
+      ) {
         break;
+      }
       if (Date.now() > deadline) throw new Error('the new node did not become a replica within 30 s');
       await sleep(100);
     }
