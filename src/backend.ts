@@ -46,6 +46,8 @@ export interface AddRequest {
    * tracing.ts), handed back with every claim of the job; undefined when not traced.
    */
   readonly trace?: string | undefined;
+  /** Higher runs first, FIFO within one priority; undefined = 0. Validated by the caller. */
+  readonly priority?: number | undefined;
 }
 
 export interface AddResult {
@@ -328,6 +330,13 @@ export interface Backend {
   getRetention(queue: string): Promise<RetentionSettings>;
   setRetention(queue: string, settings: RetentionSettings): Promise<void>;
   evictions(queue: string): Promise<EvictionCounts>;
+  /**
+   * Priority aging of the queue: a waiting job gains one priority level per `agingMs` waited
+   * (`levelRank` in transitions.ts); 0 = strict order between priorities (the default). Applies at
+   * once to every waiting job (ranks are recomputed).
+   */
+  setPriorityAging(queue: string, agingMs: number): Promise<void>;
+  getPriorityAging(queue: string): Promise<number>;
   /**
    * Applies the retention rules now, as a finish does for its state (age, then count; counted in
    * `evictions`, published as `evicted`), so a quiet queue does not keep expired jobs: what live

@@ -22,6 +22,7 @@ import type {
   RetentionSettings,
   RetryPolicy,
 } from './types.js';
+import { DEFAULT_PRIORITY, MAX_PRIORITY, MAX_PRIORITY_AGING_MS, MIN_PRIORITY } from './transitions.js';
 import { assertDuration, assertInt, assertJobId, checkText, Rules } from './validate.js';
 
 /** How often a worker (and a server) sweeps retention by default. */
@@ -67,6 +68,20 @@ export interface QueueOptions {
    * SDK is registered. `false` skips even the no-op calls. @default true
    */
   readonly tracing?: boolean | TracingOptions;
+  /**
+   * The priority of jobs added without one (an integer, −1 000 000 … 1 000 000; higher runs first).
+   * Unlike BullMQ, a job without a priority is not ahead of prioritised ones: it has this one.
+   * @default 0
+   */
+  readonly defaultPriority?: number;
+  /**
+   * Priority aging: a waiting job gains one priority level per this many ms waited, without a cap,
+   * so low priorities cannot starve (a job that waited k × this ranks with fresh jobs of its
+   * priority + k). Written to the backend when the queue is first used, like `retention`; 0 =
+   * strict order between priorities. Not set: the backend's setting is left as it is.
+   * @example 10_000 // +1 level per 10 s waited
+   */
+  readonly priorityAgingMs?: number;
 }
 
 export interface ResolvedQueueOptions {
@@ -82,6 +97,8 @@ export interface ResolvedQueueOptions {
   readonly maxResultBytes: number;
   readonly strategies: Readonly<Record<string, CustomStrategy>>;
   readonly tracing: ResolvedTracing;
+  readonly defaultPriority: number;
+  readonly priorityAgingMs: number | undefined;
 }
 
 /** Per-job options for `Queue.add`. */
@@ -98,6 +115,11 @@ export interface JobOptions {
   readonly timeout?: number;
   /** Overrides the queue's maxStalls. */
   readonly maxStalls?: number;
+  /**
+   * Higher runs first; FIFO within one priority. An integer, −1 000 000 … 1 000 000.
+   * @default the queue's `defaultPriority` (0)
+   */
+  readonly priority?: number;
 }
 
 export interface WorkerOptions {
@@ -240,6 +262,8 @@ export function resolveQueueOptions(o: QueueOptions | undefined): ResolvedQueueO
       'maxResultBytes',
       'strategies',
       'tracing',
+      'defaultPriority',
+      'priorityAgingMs',
     ],
     'options',
   );
@@ -270,7 +294,25 @@ export function resolveQueueOptions(o: QueueOptions | undefined): ResolvedQueueO
         : assertInt(opts.maxResultBytes, 'options.maxResultBytes', 2, 64 << 20),
     strategies: resolveStrategies(opts.strategies, 'options.strategies'),
     tracing: resolveTracing(opts.tracing, 'options.tracing'),
+    defaultPriority:
+      opts.defaultPriority === undefined
+        ? DEFAULT_PRIORITY
+        : assertPriority(opts.defaultPriority, 'options.defaultPriority'),
+    priorityAgingMs:
+      opts.priorityAgingMs === undefined
+        ? undefined
+        : assertPriorityAging(opts.priorityAgingMs, 'options.priorityAgingMs'),
   });
+}
+
+/** A job priority: a whole number in MIN_PRIORITY … MAX_PRIORITY. */
+export function assertPriority(value: unknown, field: string): number {
+  return assertInt(value, field, MIN_PRIORITY, MAX_PRIORITY);
+}
+
+/** A priority aging step: whole ms, 0 (none) … MAX_PRIORITY_AGING_MS. */
+export function assertPriorityAging(value: unknown, field: string): number {
+  return assertInt(value, field, 0, MAX_PRIORITY_AGING_MS);
 }
 
 /** Tracing settings, resolved: whether to make spans, and how attempts relate to their producer. */
@@ -333,6 +375,7 @@ export interface ResolvedJobOptions {
   readonly retry: ResolvedRetryPolicy;
   readonly timeout: number;
   readonly maxStalls: number;
+  readonly priority: number;
 }
 
 export function resolveJobOptions(
@@ -342,7 +385,7 @@ export function resolveJobOptions(
 ): ResolvedJobOptions {
   const opts = o ?? {};
   assertObject(opts, field);
-  assertKnownKeys(opts, ['id', 'delay', 'runAt', 'retry', 'timeout', 'maxStalls'], field);
+  assertKnownKeys(opts, ['id', 'delay', 'runAt', 'retry', 'timeout', 'maxStalls', 'priority'], field);
   if (opts.id !== undefined) assertJobId(opts.id, `${field}.id`);
   if (opts.delay !== undefined && opts.runAt !== undefined) {
     throw new ValidationError(`${field}.runAt`, 'not set together with delay');
@@ -365,6 +408,10 @@ export function resolveJobOptions(
       opts.maxStalls === undefined
         ? queue.maxStalls
         : assertInt(opts.maxStalls, `${field}.maxStalls`, 1, 1000),
+    priority:
+      opts.priority === undefined
+        ? queue.defaultPriority
+        : assertPriority(opts.priority, `${field}.priority`),
   };
 }
 

@@ -11,6 +11,7 @@ import { DeadLetterQueue } from './dlq.js';
 import { InvalidStateError, JobNotFoundError, ValidationError } from './errors.js';
 import { parseSearchCursor, queryFacets, type JobQuery } from './job-index.js';
 import {
+  assertPriorityAging,
   jobOptionsText,
   resolveJobOptions,
   resolveQueueOptions,
@@ -94,9 +95,12 @@ export class Queue<Data = unknown, Result = unknown> {
    * @internal
    */
   ready(): Promise<void> {
-    const retention = this.options.retention;
-    if (!retention) return Promise.resolve();
-    return (this.#init ??= this.backend.setRetention(this.name, retention));
+    const { retention, priorityAgingMs } = this.options;
+    if (!retention && priorityAgingMs === undefined) return Promise.resolve();
+    return (this.#init ??= Promise.all([
+      retention && this.backend.setRetention(this.name, retention),
+      priorityAgingMs !== undefined && this.backend.setPriorityAging(this.name, priorityAgingMs),
+    ]).then(() => undefined));
   }
 
   /** Adds one job. With `options.id`, adding the same id again returns the existing job unchanged. */
@@ -132,6 +136,7 @@ export class Queue<Data = unknown, Result = unknown> {
           maxStalls: d.maxStalls,
           delayMs: 0,
           runAt: undefined,
+          priority: d.priority,
         };
       }
       const o = resolveJobOptions(j.options, this.options, at('options'));
@@ -143,6 +148,7 @@ export class Queue<Data = unknown, Result = unknown> {
         maxStalls: o.maxStalls,
         delayMs: o.delayMs,
         runAt: o.runAt,
+        priority: o.priority,
       };
     });
     if (reqs.length === 0) return [];
@@ -156,11 +162,11 @@ export class Queue<Data = unknown, Result = unknown> {
     );
   }
 
-  #defaults: { opts: string; maxStalls: number } | undefined;
+  #defaults: { opts: string; maxStalls: number; priority: number } | undefined;
 
-  #resolveDefaults(): { opts: string; maxStalls: number } {
+  #resolveDefaults(): { opts: string; maxStalls: number; priority: number } {
     const o = resolveJobOptions(undefined, this.options);
-    return { opts: jobOptionsText(o, this.options), maxStalls: o.maxStalls };
+    return { opts: jobOptionsText(o, this.options), maxStalls: o.maxStalls, priority: o.priority };
   }
 
   /**
@@ -264,6 +270,18 @@ export class Queue<Data = unknown, Result = unknown> {
 
   async setRetention(settings: RetentionSettings): Promise<void> {
     await this.backend.setRetention(this.name, resolveRetention(settings, 'retention'));
+  }
+
+  /**
+   * Priority aging: a waiting job gains one priority level per `agingMs` waited (0 = strict order
+   * between priorities). Applies at once to the jobs already waiting.
+   */
+  async setPriorityAging(agingMs: number): Promise<void> {
+    await this.backend.setPriorityAging(this.name, assertPriorityAging(agingMs, 'agingMs'));
+  }
+
+  async getPriorityAging(): Promise<number> {
+    return this.backend.getPriorityAging(this.name);
   }
 
   async getRetention(): Promise<RetentionSettings> {

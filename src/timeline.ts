@@ -45,7 +45,9 @@ export function timelineLines(job: Job): string[] {
   lines.push(
     paint(
       'dim',
-      `  created ${clock(job.createdAt)} UTC, policy: up to ${job.options.retry.maxAttempts} attempts`,
+      `  created ${clock(job.createdAt)} UTC, policy: up to ${job.options.retry.maxAttempts} attempts` +
+        // (older stored jobs have no priority: 0)
+        (job.priority ? `, priority ${job.priority}` : ''),
     ),
   );
   for (const a of job.attempts) lines.push(...renderAttempt(a));

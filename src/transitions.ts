@@ -113,3 +113,27 @@ export function stallAttemptEnd(stalls: number, maxStalls: number, now: number):
 export function cancelExplanation(by: string, reason: string | undefined): string {
   return reason ? `cancelled by ${by}: ${reason}` : `cancelled by ${by}`;
 }
+
+/** @lua The priority of a job added without one, unless its queue sets another default. */
+export const DEFAULT_PRIORITY = 0;
+/** @lua Lowest priority a job may have (priorities are whole numbers; higher runs first). */
+export const MIN_PRIORITY = -1_000_000;
+/** @lua Highest priority a job may have. */
+export const MAX_PRIORITY = 1_000_000;
+/** @lua Longest priority aging step (ms waited per priority level gained): one day. */
+export const MAX_PRIORITY_AGING_MS = 86_400_000;
+
+/**
+ * @lua The rank of one priority level of waiting jobs: lower is claimed first. Jobs of one priority
+ * are claimed in order (FIFO), so a level is ranked by its oldest job, due at `headDueAt`.
+ *
+ * Without aging (`agingMs` 0) the rank is `−priority`: strict order between priorities. With aging, a
+ * job gains one level per `agingMs` waited, so at time `now` it ranks as `priority + (now − due) /
+ * agingMs`; ordering by that is ordering by `due − priority × agingMs`, in which `now` cancels out:
+ * a rank that never changes while the job waits, so the levels can stay in a sorted set and a claim
+ * is O(log levels). (A cap on the gain would make the rank move with time, and would let a level
+ * more than the cap below a busy one starve: the gain is uncapped on purpose.)
+ */
+export function levelRank(priority: number, headDueAt: number, agingMs: number): number {
+  return agingMs > 0 ? headDueAt - priority * agingMs : 0 - priority;
+}

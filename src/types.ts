@@ -212,6 +212,8 @@ export interface Job<Data = unknown, Result = unknown> {
   readonly createdAt: number;
   /** When the job is (or was last) due to run. */
   readonly dueAt: number;
+  /** Higher runs first; FIFO within one priority (see `QueueOptions.priorityAgingMs` for aging). */
+  readonly priority: number;
   readonly options: JobOptionsStored;
   readonly attempts: readonly Attempt[];
   readonly current?: CurrentAttempt;

@@ -127,6 +127,7 @@ export const job = {
     state: str,
     createdAt: time,
     dueAt: time,
+    priority: { type: 'integer', description: 'Higher runs first; FIFO within one priority.' },
     options: { type: 'object', ...open },
     attempts: { type: 'array', items: attempt },
     current: { type: 'object', description: 'The attempt in progress (active jobs).', ...open },

@@ -22,6 +22,7 @@ import {
   type RetentionSettings,
   type RetryPolicy,
 } from '../types.js';
+import { MAX_PRIORITY, MAX_PRIORITY_AGING_MS, MIN_PRIORITY } from '../transitions.js';
 import { MAX_DURATION_MS, Rules, type TextRule } from '../validate.js';
 
 // Shared pieces ------------------------------------------------------------------------------------
@@ -164,6 +165,12 @@ const jobOptions = {
     retry: retryPolicy,
     timeout: { ...durationMs, description: 'Per-attempt timeout in ms; 0 = none.' },
     maxStalls: { type: 'integer', minimum: 1, maximum: 1000 },
+    priority: {
+      type: 'integer',
+      minimum: MIN_PRIORITY,
+      maximum: MAX_PRIORITY,
+      description: "Higher runs first, FIFO within one priority. Default: the queue's default (0).",
+    },
   },
   not: both('delay', 'runAt'),
   additionalProperties: false,
@@ -175,6 +182,24 @@ export interface JobOptionsBody {
   retry?: RetryPolicy;
   timeout?: number;
   maxStalls?: number;
+  priority?: number;
+}
+
+export const priorityAgingBody = {
+  type: 'object',
+  properties: {
+    agingMs: {
+      type: 'integer',
+      minimum: 0,
+      maximum: MAX_PRIORITY_AGING_MS,
+      description: 'A waiting job gains one priority level per this many ms waited; 0 = strict order.',
+    },
+  },
+  required: ['agingMs'],
+  additionalProperties: false,
+} as const;
+export interface PriorityAgingBody {
+  agingMs: number;
 }
 
 const newJob = {

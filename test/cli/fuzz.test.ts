@@ -104,7 +104,7 @@ const SPECS: readonly Spec[] = [
     path: ['add'],
     command: add,
     positionals: [queueArg, fc.oneof(fc.constant('send'), nastyString)],
-    flags: ['--data', '--id', '--delay', '--run-at', '--retry', '--timeout', '--max-stalls'],
+    flags: ['--data', '--id', '--delay', '--run-at', '--priority', '--retry', '--timeout', '--max-stalls'],
   },
   { path: ['add'], command: add, positionals: [queueArg], flags: ['--file'] },
   {
@@ -409,6 +409,7 @@ describe('fuzzing the CLI', () => {
         /--max-stalls must be an integer between 1 and 1000/,
       ],
       [['add', 'fz', 'n', '--retry', '{"attempts":"3"}', ...conn], 2, /retry/],
+      [['add', 'fz', 'n', '--priority', '1.5', ...conn], 2, /--priority must be an integer between -1000000/],
       [['add', 'fz', 'n', '--run-at', 'yesterday', ...conn], 2, /--run-at must be/],
       [['add', 'fz', 'n', '--id', '../../etc', ...conn], 2, /id/],
       [['add', '../x', 'n', ...conn], 2, /queue/],

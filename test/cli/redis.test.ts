@@ -86,6 +86,14 @@ describe.skipIf(!available)('the CLI against Redis', () => {
     expect(slow?.result).toEqual({ slow: 'finished' });
   }, 30_000);
 
+  it('add --priority stores the priority and jobs show names it', async () => {
+    const added = await run(['add', 'prio', 'urgent', '--priority', '7', '--json', ...redis()]);
+    expect(added.code).toBe(0);
+    const { id } = JSON.parse(added.stdout) as { id: string };
+    const r = await run(['jobs', 'show', 'prio', id, ...redis()]);
+    expect(r.stdout).toMatch(/attempts, priority 7/);
+  });
+
   it('jobs show renders the attempt timeline', async () => {
     const r = await run(['jobs', 'show', 'mail', deadId, ...redis()]);
     expect(r.code).toBe(0);

@@ -11,6 +11,7 @@ import { dlqBulkCases } from './dlq-bulk.case.js';
 import { dlqCases } from './dlq.case.js';
 import { inputCases } from './input.case.js';
 import { lifecycleCases } from './lifecycle.case.js';
+import { priorityCases } from './priority.case.js';
 import { retentionCases } from './retention.case.js';
 import { retriesCases } from './retries.case.js';
 import { searchCases } from './search.case.js';
@@ -29,5 +30,6 @@ export function runBackendConformance(target: ConformanceTarget): void {
     retentionCases(h);
     archiveCases(h);
     searchCases(h);
+    priorityCases(h);
   });
 }

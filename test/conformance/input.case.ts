@@ -138,8 +138,8 @@ export function inputCases(h: Harness): void {
       it('rejects an unknown job option and stores nothing', async () => {
         const { q, check } = await seeded();
         await expectInvalid(
-          () => q.add('j', null, bad<JobOptions>({ priority: 1 })),
-          'options.priority',
+          () => q.add('j', null, bad<JobOptions>({ prority: 1 })),
+          'options.prority',
           'not a known option',
         );
         await check();

@@ -153,6 +153,7 @@ describe('read-only', () => {
       ['POST', '/queues/q/jobs/x/cancel', {}],
       ['POST', '/queues/q/jobs/x/retry', {}],
       ['PUT', '/queues/q/retention', { completed: { count: 1 } }],
+      ['PUT', '/queues/q/priority-aging', { agingMs: 1000 }],
       ['POST', '/queues/q/dlq/replay', { ids: ['x'], by: 'me' }],
       ['POST', '/queues/q/dlq/purge', { ids: ['x'], dryRun: false }],
     ];

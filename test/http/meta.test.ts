@@ -140,6 +140,7 @@ describe('OpenAPI and docs', () => {
         '/queues/{queue}/jobs/{id}/cancel',
         '/queues/{queue}/jobs/{id}/retry',
         '/queues/{queue}/pause',
+        '/queues/{queue}/priority-aging',
         '/queues/{queue}/resume',
         '/queues/{queue}/retention',
         '/readyz',

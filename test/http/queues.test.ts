@@ -83,4 +83,32 @@ describe('queues', () => {
     const unknown = await t.request('PUT', '/queues/mail/retention', { active: { count: 1 } });
     expect(expectProblem(unknown, 400, 'RETRACED_ERR_VALIDATION').field).toBe('body.active');
   });
+
+  it('PUT /queues/:queue/priority-aging sets aging; GET reads it; bad values are named', async () => {
+    const t = await setup();
+    expect((await t.request('GET', '/queues/mail/priority-aging')).json()).toEqual({ agingMs: 0 });
+    const res = await t.request('PUT', '/queues/mail/priority-aging', { agingMs: 5000 });
+    expect(res.json()).toEqual({ agingMs: 5000 });
+    expect(await t.queue('mail').getPriorityAging()).toBe(5000);
+    const bad = await t.request('PUT', '/queues/mail/priority-aging', { agingMs: -1 });
+    expect(expectProblem(bad, 400, 'RETRACED_ERR_VALIDATION').field).toBe('body.agingMs');
+  });
+
+  it('adds jobs with a priority and shows it on the job; a bad priority is named', async () => {
+    const t = await setup();
+    const lo = (await t.request('POST', '/queues/mail/jobs', { name: 'lo', data: 1 })).json() as {
+      id: string;
+    };
+    const hi = (
+      await t.request('POST', '/queues/mail/jobs', { name: 'hi', data: 1, options: { priority: 9 } })
+    ).json() as { id: string };
+    expect((await t.request('GET', `/queues/mail/jobs/${hi.id}`)).json()).toMatchObject({ priority: 9 });
+    expect((await t.request('GET', `/queues/mail/jobs/${lo.id}`)).json()).toMatchObject({ priority: 0 });
+    const bad = await t.request('POST', '/queues/mail/jobs', {
+      name: 'x',
+      data: 1,
+      options: { priority: 0.5 },
+    });
+    expect(expectProblem(bad, 400, 'RETRACED_ERR_VALIDATION').field).toBe('body.options.priority');
+  });
 });

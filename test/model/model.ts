@@ -46,6 +46,8 @@ export interface AddSpec {
   /** Due now (delay 0), in ~11 days (delay), at a past or a far future absolute time (runAt). */
   readonly when: 'now' | 'delay' | 'runAtPast' | 'runAtFuture';
   readonly maxStalls: number;
+  /** Mostly 0 (the default); a few jobs above or below it. Absent = 0. */
+  readonly priority?: number;
 }
 
 /** A retention rule: a count, an age of 0 (evict at once) or of a year (never), or both. */
@@ -136,6 +138,7 @@ export const commandsArb = (maxLength = 25): fc.Arbitrary<Cmd[]> =>
                 { weight: 1, arbitrary: fc.constantFrom<AddSpec['when']>('runAtPast', 'runAtFuture') },
               ),
               maxStalls: fc.integer({ min: 1, max: 3 }),
+              priority: fc.constantFrom(0, 0, 0, 2, -1),
             }),
             { minLength: 1, maxLength: 4 },
           ),
@@ -306,6 +309,7 @@ export async function runModel(
           data: JSON.stringify({ v: ++dataSeq }),
           opts: opts(j.maxStalls),
           maxStalls: j.maxStalls,
+          priority: j.priority,
           delayMs: j.when === 'delay' ? HUGE_DELAY + ci * 10_000 + i * 10 : 0,
           runAt:
             j.when === 'runAtPast'

@@ -48,7 +48,7 @@ describeRedis('Lua twins of the TypeScript rules', () => {
       expect(await lua(client, name), name).toEqual(expected);
       checked++;
     }
-    expect(checked).toBe(13);
+    expect(checked).toBe(19);
   });
 
   it('decides poison, suspect, failure and kept delay as the TypeScript does', async () => {
@@ -146,6 +146,19 @@ describeRedis('Lua twins of the TypeScript rules', () => {
     for (const cls of ['temporary', 'poison'] as const) {
       for (const poison of [false, true]) {
         expect(await run(`stallFacets('${cls}', ${poison})`)).toEqual(stallFacets(cls, poison));
+      }
+    }
+  });
+
+  it('ranks priority levels as the TypeScript does, with and without aging', async () => {
+    const due = 1_767_225_600_123;
+    for (const p of [-1_000_000, -3, 0, 1, 7, 1_000_000]) {
+      for (const ag of [0, 1, 1000, 86_400_000]) {
+        // (string.format: Lua prints large numbers with a float printf)
+        expect(
+          Number(await lua(client, `string.format('%d', levelRank(${p}, ${due}, ${ag}))`)),
+          `${p} ${ag}`,
+        ).toBe(rules.levelRank(p, due, ag));
       }
     }
   });

@@ -37,12 +37,11 @@ describe('ARCHITECTURE.md matches the code', () => {
   it('describes every Redis key of a queue in §4 (Redis keys) as `rt:{q}:…`', () => {
     const k = queueKeys('rt', 'q');
     const keys = new Set<string>([k.meta, k.options, ...k.all]);
-    // Per-job and per-fingerprint keys are documented with a placeholder.
-    const placeholders: Record<string, string> = { id: '<id>', fp: '<fingerprint>' };
+    // Per-job, per-fingerprint and per-priority keys are documented with a placeholder.
+    const placeholders: Record<string, string> = { fingerprint: '<fingerprint>', level: '<priority>' };
     for (const [name, value] of Object.entries(k)) {
       if (typeof value !== 'function') continue;
-      const arg = name === 'fingerprint' ? placeholders.fp! : placeholders.id!;
-      keys.add((value as (x: string) => string)(arg));
+      keys.add((value as (x: string) => string)(placeholders[name] ?? '<id>'));
     }
     for (const value of Object.values(k)) {
       if (typeof value === 'string' && value !== k.prefix) keys.add(value);

@@ -21,7 +21,16 @@ describe('Redis wire format', () => {
   it('sends each distinct options text once per add, and expands the compact reply', () => {
     const jobs = [
       { id: undefined, name: 'a', data: '1', opts: '{"x":1}', maxStalls: 3, delayMs: 0, runAt: undefined },
-      { id: 'k', name: 'b', data: '2', opts: '{"x":1}', maxStalls: 3, delayMs: 5, runAt: undefined },
+      {
+        id: 'k',
+        name: 'b',
+        data: '2',
+        opts: '{"x":1}',
+        maxStalls: 3,
+        delayMs: 5,
+        runAt: undefined,
+        priority: -4,
+      },
       {
         id: undefined,
         name: 'c',
@@ -47,18 +56,21 @@ describe('Redis wire format', () => {
       1,
       0,
       '',
+      '',
       'k',
       'b',
       '2',
       1,
       5,
       '',
+      -4,
       '',
       'c',
       '3',
       2,
       '@1000',
       '{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}',
+      '',
     ]);
     expect(decodeAdd(['r', '7', 'waiting'], 2)).toEqual([
       { id: '7', created: true, state: 'waiting' },

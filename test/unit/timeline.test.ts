@@ -36,6 +36,7 @@ function job(attempts: Attempt[]): Job {
     state: 'dead',
     createdAt: T,
     dueAt: T,
+    priority: 0,
     options: { retry: { phases: [], maxAttempts: 1 }, timeoutMs: 0, maxStalls: 3 },
     attempts,
     stalls: 0,
@@ -54,5 +55,14 @@ describe('renderTimeline', () => {
     expect(classLines(failed(1, { classifiedBy: 'worker' }))).toEqual([
       "       class permanent (rule code:E_QUOTA, by the worker's table)",
     ]);
+  });
+
+  it('names the priority of a job that has one other than 0', () => {
+    const created = (j: Job): string | undefined =>
+      renderTimeline(j)
+        .split('\n')
+        .find((l) => l.includes('created '));
+    expect(created({ ...job([]), priority: 5 })).toContain('attempts, priority 5');
+    expect(created(job([]))).not.toContain('priority');
   });
 });

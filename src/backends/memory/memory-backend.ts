@@ -30,6 +30,7 @@ import type {
   ReplayResult,
 } from '../../backend.js';
 import { systemClock, type Clock } from '../../clock.js';
+import { WaitingLevels } from './waiting.js';
 import { BackendClosedError } from '../../errors.js';
 import {
   compareSearchKeys,
@@ -81,6 +82,7 @@ interface MemJob {
   state: JobState;
   createdAt: number;
   dueAt: number;
+  priority: number;
   attempts: Attempt[];
   failures: number;
   stalls: number;
@@ -103,8 +105,10 @@ type Finished = 'completed' | 'dead' | 'cancelled';
 
 interface MemQueue {
   jobs: Map<string, MemJob>;
-  /** Insertion-ordered: first = next to claim. */
-  waiting: Set<string>;
+  /** By priority, FIFO within one (see waiting.ts). */
+  waiting: WaitingLevels;
+  /** Priority aging step, ms per level; 0 = strict order. */
+  agingMs: number;
   /** id → due time. */
   scheduled: Map<string, number>;
   /** id → lease expiry. */
@@ -207,6 +211,7 @@ export class MemoryBackend implements Backend {
         state,
         createdAt: now,
         dueAt: due,
+        priority: r.priority ?? 0,
         attempts: [],
         failures: 0,
         stalls: 0,
@@ -247,7 +252,7 @@ export class MemoryBackend implements Backend {
     let ids: string[];
     switch (state) {
       case 'waiting':
-        ids = [...q.waiting];
+        ids = q.waiting.ids();
         break;
       case 'scheduled':
         ids = [...q.scheduled].sort((a, b) => a[1] - b[1]).map(([id]) => id);
@@ -478,8 +483,9 @@ export class MemoryBackend implements Backend {
     const jobs: ClaimedJob[] = [];
     let blockedBySuspect = false;
     if (!q.paused) {
-      for (const id of q.waiting) {
-        if (jobs.length >= req.max) break;
+      while (jobs.length < req.max) {
+        const id = q.waiting.next(q.agingMs);
+        if (id === undefined) break;
         const j = q.jobs.get(id) as MemJob;
         // Isolation of suspects (see isSuspect): a job whose next stall would make it poison goes
         // only to an idle worker, alone; it stops a busy worker's claim there.
@@ -762,6 +768,14 @@ export class MemoryBackend implements Backend {
     return gone;
   }
 
+  async setPriorityAging(queue: string, agingMs: number): Promise<void> {
+    this.#q(queue).agingMs = agingMs;
+  }
+
+  async getPriorityAging(queue: string): Promise<number> {
+    return this.#peek(queue).agingMs;
+  }
+
   async getRetention(queue: string): Promise<RetentionSettings> {
     return structuredClone(this.#peek(queue).retention);
   }
@@ -870,9 +884,11 @@ function endFields(a: Attempt): Record<string, string> {
 }
 
 function emptyQueue(): MemQueue {
+  const jobs = new Map<string, MemJob>();
   return {
-    jobs: new Map(),
-    waiting: new Set(),
+    jobs,
+    waiting: new WaitingLevels((id) => jobs.get(id) as MemJob),
+    agingMs: 0,
     scheduled: new Map(),
     active: new Map(),
     finished: { completed: new Map(), dead: new Map(), cancelled: new Map() },
@@ -924,6 +940,7 @@ function toJob(queue: string, j: MemJob): Job {
     state: j.state,
     createdAt: j.createdAt,
     dueAt: j.dueAt,
+    priority: j.priority,
     options: JSON.parse(j.opts) as JobOptionsStored,
     attempts: structuredClone(j.attempts),
     stalls: j.stalls,

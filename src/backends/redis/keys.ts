@@ -28,6 +28,16 @@ export const KEY_INDEX = 'x:';
  * archiver (src/archive/); retention never evicts a job it holds.
  */
 export const KEY_ARCHIVE_PENDING = 'ap';
+/**
+ * @lua The waiting jobs of one priority other than 0 (a list, FIFO like `wait`, which holds priority
+ * 0): prefix .. KEY_LEVEL .. priority.
+ */
+export const KEY_LEVEL = 'w:';
+/**
+ * @lua The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
+ * level's rank, `levelRank` in src/transitions.ts): prefix .. KEY_LEVELS.
+ */
+export const KEY_LEVELS = 'lv';
 
 /** The fixed keys of a queue, in the order of the KEYS array every script receives. */
 const FIXED = ['meta', 'wait', 'sched', 'active', 'done', 'dead', 'cnl', 'events', 'wake', 'fpi'] as const;
@@ -57,6 +67,10 @@ export interface QueueKeys {
   readonly archivePending: string;
   /** A search index: the job ids of one facet (see src/job-index.ts), scored by creation time. */
   index(facet: string): string;
+  /** The waiting jobs of one priority (0: `wait`). */
+  level(priority: number): string;
+  /** The priorities other than 0 that have waiting jobs, ranked (a zset). */
+  readonly levels: string;
 }
 
 export function queueKeys(prefix: string, queue: string): QueueKeys {
@@ -93,6 +107,8 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     fingerprint: (fp) => p + KEY_FINGERPRINT + fp,
     archivePending: p + KEY_ARCHIVE_PENDING,
     index: (facet) => p + KEY_INDEX + facet,
+    level: (priority) => (priority === 0 ? wait : p + KEY_LEVEL + String(priority)),
+    levels: p + KEY_LEVELS,
   };
 }
 

@@ -305,8 +305,7 @@ export class RedisBackend implements Backend {
     let ids: string[];
     switch (state) {
       case 'waiting':
-        // LPUSH adds, RPOP claims: the list's tail is the next to run.
-        ids = (await this.client.lrange(k.wait, -stop - 1, -start - 1)).reverse();
+        ids = await this.#waitingIds(k, start, stop);
         break;
       case 'scheduled':
         ids = await this.client.zrange(k.sched, String(start), String(stop));
@@ -348,6 +347,31 @@ export class RedisBackend implements Backend {
       ...queryFacets(query),
     ])) as string[];
     return { jobs: await this.#jobs(queue, ids), next: next ? next : undefined };
+  }
+
+  /**
+   * Waiting ids `start..stop` (inclusive) in priority order, highest first, FIFO within one. Without
+   * priorities other than 0, one LRANGE.
+   */
+  async #waitingIds(k: QueueKeys, start: number, stop: number): Promise<string[]> {
+    const levels = [0, ...(await this.client.zrange(k.levels, '0', '-1')).map(Number)].sort((a, b) => b - a);
+    const out: string[] = [];
+    let skip = start;
+    let want = stop - start + 1;
+    for (const p of levels) {
+      if (want <= 0) break;
+      // LPUSH adds, RPOP claims: a list's tail is its next to run.
+      const len = levels.length === 1 ? Infinity : await this.client.llen(k.level(p));
+      if (skip >= len) {
+        skip -= len;
+        continue;
+      }
+      const ids = (await this.client.lrange(k.level(p), -(skip + want), -skip - 1)).reverse();
+      out.push(...ids);
+      want -= ids.length;
+      skip = 0;
+    }
+    return out;
   }
 
   async counts(queue: string): Promise<StateCounts> {
@@ -540,6 +564,14 @@ export class RedisBackend implements Backend {
       ...rule(s.dead),
       ...rule(s.cancelled),
     ]);
+  }
+
+  async setPriorityAging(queue: string, agingMs: number): Promise<void> {
+    await this.#run('setAging', queue, [agingMs]);
+  }
+
+  async getPriorityAging(queue: string): Promise<number> {
+    return Number((await this.client.hget(this.#k(queue).meta, 'ag')) ?? 0);
   }
 
   async sweepRetention(queue: string, sweep: RetentionSweep): Promise<RetentionSweepResult> {

@@ -13,7 +13,7 @@
  *
  * **add** (add-10.lua): `count, toGenerate, M`, then M pairs `options JSON, maxStalls` (each
  * distinct options text once per call), then per job `id ('' = generate), name, data JSON, options
- * index (1..M), delayMs | '@' + runAt, trace context JSON ('' = none)`. Reply `['r', firstId, state]` when every job got a
+ * index (1..M), delayMs | '@' + runAt, trace context JSON ('' = none), priority ('' = 0)`. Reply `['r', firstId, state]` when every job got a
  * generated id in one run and one state (the common bulk add), else `['l', id, created 1|0, state, …]`.
  *
  * **claim** (claim-10.lua, includes/claimJobs.lua): reply `[recovered, paused 1|0, nextWakeInMs
@@ -99,6 +99,7 @@ export function encodeAdd(jobs: readonly AddRequest[]): Arg[] {
       oi,
       j.runAt !== undefined ? `@${j.runAt}` : j.delayMs,
       j.trace ?? '',
+      j.priority ? j.priority : '',
     );
   }
   return [jobs.length, toGenerate, optIndex.size, ...table, ...perJob];
@@ -283,6 +284,7 @@ export function decodeJob(queue: string, id: string, raw: RawJob): Job | null {
     state,
     createdAt: Number(h.ct),
     dueAt: Number(h.due),
+    priority: Number(h.pr ?? 0),
     options: JSON.parse(optsText || '{}') as JobOptionsStored,
     attempts: history.map((r) => JSON.parse(r) as Attempt),
     stalls: Number(h.sc ?? 0),

@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { ValidationError } from '../../errors.js';
 import type { JobOptions } from '../../options.js';
 import type { AddedJob, BulkJob } from '../../queue.js';
+import { MAX_PRIORITY, MIN_PRIORITY } from '../../transitions.js';
 import type { RetryPolicy } from '../../types.js';
 import {
   CONNECTION_OPTIONS,
@@ -31,7 +32,8 @@ const MAX_LINES = 1_000_000;
 export const add = command(
   {
     name: 'add',
-    usage: 'QUEUE NAME [--data JSON] [--id ID] [--delay 30s] [--retry JSON] | QUEUE --file jobs.ndjson',
+    usage:
+      'QUEUE NAME [--data JSON] [--id ID] [--delay 30s] [--priority N] [--retry JSON] | QUEUE --file jobs.ndjson',
     args: ['QUEUE', 'NAME?'],
     brief: 'Adds a job, or many from an NDJSON file.',
     summary:
@@ -45,6 +47,11 @@ export const add = command(
       },
       delay: { type: 'string', arg: 'DURATION', help: 'run after this long: ms, or 30s, 5m, 2h' },
       'run-at': { type: 'string', arg: 'TIME', help: 'run at this time: ISO date or ms since epoch' },
+      priority: {
+        type: 'string',
+        arg: 'N',
+        help: 'higher runs first, FIFO within one (-1000000..1000000) [default: the queue default, 0]',
+      },
       retry: {
         type: 'string',
         arg: 'JSON',
@@ -69,7 +76,7 @@ export const add = command(
   async ({ values, positionals }, out) => {
     const [queue, name] = positionals as [string, string | undefined];
     if (values.file !== undefined) {
-      const single = ['data', 'id', 'delay', 'run-at', 'retry', 'timeout', 'max-stalls'] as const;
+      const single = ['data', 'id', 'delay', 'run-at', 'priority', 'retry', 'timeout', 'max-stalls'] as const;
       const mixed = single.find((k) => values[k] !== undefined);
       if (name !== undefined || mixed) {
         throw new UsageError(
@@ -104,6 +111,7 @@ function jobOptions(values: {
   id?: string;
   delay?: string;
   'run-at'?: string;
+  priority?: string;
   retry?: string;
   timeout?: string;
   'max-stalls'?: string;
@@ -112,6 +120,7 @@ function jobOptions(values: {
     id: values.id,
     delay: durationValue(values.delay, '--delay'),
     runAt: timeValue(values['run-at'], '--run-at'),
+    priority: intValue(values.priority, '--priority', MIN_PRIORITY, MAX_PRIORITY),
     retry: jsonValue(values.retry, '--retry') as RetryPolicy | undefined,
     timeout: durationValue(values.timeout, '--timeout'),
     maxStalls: intValue(values['max-stalls'], '--max-stalls', 1, 1000),

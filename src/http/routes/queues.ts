@@ -6,7 +6,14 @@ import type { FastifyInstance } from 'fastify';
 
 import { resolveRetention } from '../../options.js';
 import { pauseState, queueDetail, queueSummary, retention } from '../responses.js';
-import { queueParams, retentionBody, type QueueParams, type RetentionBody } from '../schemas.js';
+import {
+  priorityAgingBody,
+  queueParams,
+  retentionBody,
+  type PriorityAgingBody,
+  type QueueParams,
+  type RetentionBody,
+} from '../schemas.js';
 import type { RouteContext } from './context.js';
 
 const tags = ['queues'];
@@ -92,6 +99,43 @@ export function registerQueueRoutes(app: FastifyInstance, { backend, queues }: R
       const q = queues.get(request.params.queue);
       await q.setRetention(resolveRetention(request.body, 'body'));
       return { retention: await q.getRetention() };
+    },
+  );
+
+  const agingReply = {
+    200: {
+      type: 'object',
+      properties: { agingMs: { type: 'integer', description: '0 = strict order between priorities' } },
+    },
+  };
+  app.get<{ Params: QueueParams }>(
+    '/queues/:queue/priority-aging',
+    {
+      schema: {
+        tags,
+        summary: 'How fast waiting jobs gain priority (ms per level; 0 = strict order)',
+        params: queueParams,
+        response: agingReply,
+      },
+    },
+    async (request) => ({ agingMs: await queues.get(request.params.queue).getPriorityAging() }),
+  );
+
+  app.put<{ Params: QueueParams; Body: PriorityAgingBody }>(
+    '/queues/:queue/priority-aging',
+    {
+      schema: {
+        tags,
+        summary: 'Set priority aging: a waiting job gains one level per agingMs waited (0 = strict order)',
+        params: queueParams,
+        body: priorityAgingBody,
+        response: agingReply,
+      },
+    },
+    async (request) => {
+      const q = queues.get(request.params.queue);
+      await q.setPriorityAging(request.body.agingMs);
+      return { agingMs: await q.getPriorityAging() };
     },
   );
 }

@@ -8,8 +8,8 @@ export const add = {
   Adds jobs. A caller-supplied id that exists already is left untouched (idempotent add).
   ARGV[1] key prefix   ARGV[2] job count   ARGV[3] how many ids to generate
   ARGV[4] M, the number of distinct options texts, then M pairs: options JSON, maxStalls
-  then per job, 6 fields: id ('' = generate), name, data, options index (1..M), "delayMs" or
-  "@runAt" (an absolute due time), and the trace context JSON ('' = none)
+  then per job, 7 fields: id ('' = generate), name, data, options index (1..M), "delayMs" or
+  "@runAt" (an absolute due time), the trace context JSON ('' = none), and the priority ('' = 0)
   Returns { 'r', first id, state } when every job got a generated id, in one run of consecutive
   numbers, was created and has the same state (the common bulk add: the client expands it);
   else { 'l', id, created (1|0), state, id, created, state, ... }.
@@ -128,6 +128,30 @@ end
 local function stallAttemptEnd(stalls, maxStalls, now)
   return '{"outcome":"stalled","error":' .. LEASE_EXPIRED_ERROR .. ',"errorClass":"' .. stallErrorClass(stalls, maxStalls) .. '","rule":"' .. STALL_RULE .. '","decision":' .. stallDecision(stalls, maxStalls, now) .. '}'
 end
+
+-- The priority of a job added without one, unless its queue sets another default.
+local DEFAULT_PRIORITY = 0
+
+-- Lowest priority a job may have (priorities are whole numbers; higher runs first).
+local MIN_PRIORITY = -1000000
+
+-- Highest priority a job may have.
+local MAX_PRIORITY = 1000000
+
+-- Longest priority aging step (ms waited per priority level gained): one day.
+local MAX_PRIORITY_AGING_MS = 86400000
+
+-- The rank of one priority level of waiting jobs: lower is claimed first. Jobs of one priority are
+-- claimed in order (FIFO), so a level is ranked by its oldest job, due at ${'`'}headDueAt${'`'}. Without
+-- aging (${'`'}agingMs${'`'} 0) the rank is ${'`'}−priority${'`'}: strict order between priorities. With aging, a job
+-- gains one level per ${'`'}agingMs${'`'} waited, so at time ${'`'}now${'`'} it ranks as ${'`'}priority + (now − due) /
+-- agingMs${'`'}; ordering by that is ordering by ${'`'}due − priority × agingMs${'`'}, in which ${'`'}now${'`'} cancels
+-- out: a rank that never changes while the job waits, so the levels can stay in a sorted set and a
+-- claim is O(log levels). (A cap on the gain would make the rank move with time, and would let a
+-- level more than the cap below a busy one starve: the gain is uncapped on purpose.)
+local function levelRank(priority, headDueAt, agingMs)
+  return agingMs > 0 and headDueAt - priority * agingMs or 0 - priority
+end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
 local function flushEvents(K, now)
@@ -197,6 +221,14 @@ local KEY_INDEX = 'x:'
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
 -- the archiver (src/archive/); retention never evicts a job it holds.
 local KEY_ARCHIVE_PENDING = 'ap'
+
+-- The waiting jobs of one priority other than 0 (a list, FIFO like ${'`'}wait${'`'}, which holds priority
+-- 0): prefix .. KEY_LEVEL .. priority.
+local KEY_LEVEL = 'w:'
+
+-- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
+-- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
+local KEY_LEVELS = 'lv'
 -- Interned job options: P .. KEY_OPTIONS maps a digest of the options' JSON text to the text, and
 -- "#" .. digest to how many jobs use it; a job stores the digest ("oh"). Most jobs of a queue share
 -- a few. OPT_TEXT caches the texts this call has read or interned.
@@ -250,6 +282,109 @@ end
 local function indexName(P, id, name, ctS)
   rcall('ZADD', P .. KEY_INDEX .. 'n:' .. name, ctS, id)
 end
+-- Waiting jobs by priority. Priority 0 (the default) waits in KEYS[2] (${'`'}wait${'`'}), every other
+-- priority p in its own list P .. KEY_LEVEL .. p, FIFO like ${'`'}wait${'`'} (LPUSH adds, RPOP claims); the
+-- levels other than 0 that hold jobs are the zset P .. KEY_LEVELS, scored by levelRank (lower =
+-- claimed first; src/transitions.ts). A queue whose jobs all have priority 0 never creates a level:
+-- its claim is the plain RPOP of ${'`'}wait${'`'}, after one EXISTS.
+
+-- The queue's priority aging step (ms per level, 0 = strict order), read once per call.
+local LEVEL_AGING = nil
+local function levelAging(K)
+  if LEVEL_AGING == nil then LEVEL_AGING = tonumber(rcall('HGET', K[1], 'ag') or '0') end
+  return LEVEL_AGING
+end
+
+local function levelKey(K, P, p)
+  if p == 0 then return K[2] end
+  return P .. KEY_LEVEL .. S(p)
+end
+
+-- The rank of level p (other than 0) from its head (the next job it gives), or removes the level
+-- from the zset when it is empty.
+local function rankLevel(K, P, p)
+  local key = levelKey(K, P, p)
+  local head = rcall('LINDEX', key, -1)
+  if not head then
+    rcall('ZREM', P .. KEY_LEVELS, S(p))
+    return
+  end
+  local ag = levelAging(K)
+  local due = 0
+  if ag > 0 then due = tonumber(rcall('HGET', P .. KEY_JOB .. head, 'due')) end
+  rcall('ZADD', P .. KEY_LEVELS, S(levelRank(p, due, ag)), S(p))
+end
+
+-- Makes job ${'`'}id${'`'} (priority p; its ${'`'}due${'`'} already written) wait, behind the jobs of its priority.
+local function pushWaiting(K, P, id, p)
+  if p == 0 then
+    rcall('LPUSH', K[2], id)
+    return
+  end
+  if rcall('LPUSH', levelKey(K, P, p), id) == 1 then rankLevel(K, P, p) end
+end
+
+-- Puts popped jobs back at the head of their levels, in their order (ids[from..] were popped in
+-- that order from levels lvls[from..]; lvls nil = all from ${'`'}wait${'`'}).
+local function unpopWaiting(K, P, ids, lvls, from)
+  local touched = {}
+  for j = #ids, from, -1 do
+    local p = 0
+    if lvls then p = lvls[j] end
+    rcall('RPUSH', levelKey(K, P, p), ids[j])
+    if p ~= 0 then touched[p] = true end
+  end
+  for p in pairs(touched) do rankLevel(K, P, p) end
+end
+
+-- Takes a waiting job out of its level (cancel).
+local function removeWaiting(K, P, id, p)
+  rcall('LREM', levelKey(K, P, p), 0, id)
+  if p ~= 0 then rankLevel(K, P, p) end
+end
+
+-- Pops up to ${'`'}max${'`'} waiting jobs in claim order: the best-ranked level first, FIFO within a level.
+-- Returns the ids and their levels (nil when every id came from ${'`'}wait${'`'}). Strict order takes a whole
+-- batch from one level per step; with aging, ranks change as heads leave, so one job per step.
+-- Each step costs O(log levels).
+local function popWaiting(K, P, max)
+  if max <= 0 then return {}, nil end
+  local lvKey = P .. KEY_LEVELS
+  if rcall('EXISTS', lvKey) == 0 then
+    return rcall('RPOP', K[2], max) or {}, nil
+  end
+  local ag = levelAging(K)
+  local ids, lvls = {}, {}
+  while #ids < max do
+    local best = rcall('ZRANGE', lvKey, 0, 0, 'WITHSCORES')
+    local head0 = rcall('LINDEX', K[2], -1)
+    local p
+    if best[1] then
+      p = tonumber(best[1])
+      if head0 then
+        local due0 = 0
+        if ag > 0 then due0 = tonumber(rcall('HGET', P .. KEY_JOB .. head0, 'due')) end
+        local s0 = levelRank(0, due0, ag)
+        local sb = tonumber(best[2])
+        -- Equal ranks: the zset's order, by member text (the memory backend compares the same way).
+        if s0 < sb or (s0 == sb and '0' < best[1]) then p = 0 end
+      end
+    elseif head0 then
+      p = 0
+    else
+      break
+    end
+    local want = max - #ids
+    if ag > 0 then want = 1 end
+    local got = rcall('RPOP', levelKey(K, P, p), want) or {}
+    for _, id in ipairs(got) do
+      ids[#ids + 1] = id
+      lvls[#lvls + 1] = p
+    end
+    if p ~= 0 then rankLevel(K, P, p) end
+  end
+  return ids, lvls
+end
 local P = ARGV[1]
 local count = tonumber(ARGV[2])
 local toGenerate = tonumber(ARGV[3])
@@ -282,7 +417,7 @@ local compact = toGenerate == count
 local expectId = nextId
 local markedMid = false
 for i = 0, count - 1 do
-  local b = 5 + 2 * m + i * 6
+  local b = 5 + 2 * m + i * 7
   local id = ARGV[b]
   local existing = false
   if id == '' then
@@ -325,7 +460,13 @@ for i = 0, count - 1 do
       'fl', '0', 'n', '0', 'sc', '0', 'pd', '', 'ms', optStalls[oi], 'oh', optDigest[oi], 'le', '0',
       'tc', ARGV[b + 5], 'name', ARGV[b + 1], 'data', ARGV[b + 2], 'ct', nowS)
     indexName(P, id, ARGV[b + 1], nowS)
-    if st == 'waiting' then
+    -- The priority only when not 0 (readers take a missing 'pr' as 0): most jobs pay nothing for it.
+    local pr = ARGV[b + 6]
+    if pr ~= '' and pr ~= '0' then rcall('HSET', P .. KEY_JOB .. id, 'pr', pr) else pr = nil end
+    if st == 'waiting' and pr then
+      pushWaiting(KEYS, P, id, tonumber(pr))
+      wakeN = wakeN + 1
+    elseif st == 'waiting' then
       waitIds[#waitIds + 1] = id
     else
       schedArgs[#schedArgs + 1] = dueS
@@ -399,6 +540,14 @@ local KEY_INDEX = 'x:'
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
 -- the archiver (src/archive/); retention never evicts a job it holds.
 local KEY_ARCHIVE_PENDING = 'ap'
+
+-- The waiting jobs of one priority other than 0 (a list, FIFO like ${'`'}wait${'`'}, which holds priority
+-- 0): prefix .. KEY_LEVEL .. priority.
+local KEY_LEVEL = 'w:'
+
+-- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
+-- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
+local KEY_LEVELS = 'lv'
 local now = nowMs()
 local lease = rcall('HMGET', KEYS[1], 'arl', 'arx')
 if lease[1] and lease[1] ~= ARGV[2] and tonumber(lease[2] or '0') > now then return { 'busy' } end
@@ -446,6 +595,14 @@ local KEY_INDEX = 'x:'
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
 -- the archiver (src/archive/); retention never evicts a job it holds.
 local KEY_ARCHIVE_PENDING = 'ap'
+
+-- The waiting jobs of one priority other than 0 (a list, FIFO like ${'`'}wait${'`'}, which holds priority
+-- 0): prefix .. KEY_LEVEL .. priority.
+local KEY_LEVEL = 'w:'
+
+-- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
+-- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
+local KEY_LEVELS = 'lv'
 local ap = ARGV[1] .. KEY_ARCHIVE_PENDING
 local n = 0
 for i = 2, #ARGV, 2 do
@@ -526,6 +683,14 @@ local KEY_INDEX = 'x:'
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
 -- the archiver (src/archive/); retention never evicts a job it holds.
 local KEY_ARCHIVE_PENDING = 'ap'
+
+-- The waiting jobs of one priority other than 0 (a list, FIFO like ${'`'}wait${'`'}, which holds priority
+-- 0): prefix .. KEY_LEVEL .. priority.
+local KEY_LEVEL = 'w:'
+
+-- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
+-- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
+local KEY_LEVELS = 'lv'
 -- Appends an attempt record to the job's history (a list, in attempt order).
 local function appendAttempt(P, id, rec)
   rcall('RPUSH', P .. KEY_HISTORY .. id, rec)
@@ -623,6 +788,30 @@ end
 -- How a stalled attempt ends (the record's outcome, error, class, rule and decision).
 local function stallAttemptEnd(stalls, maxStalls, now)
   return '{"outcome":"stalled","error":' .. LEASE_EXPIRED_ERROR .. ',"errorClass":"' .. stallErrorClass(stalls, maxStalls) .. '","rule":"' .. STALL_RULE .. '","decision":' .. stallDecision(stalls, maxStalls, now) .. '}'
+end
+
+-- The priority of a job added without one, unless its queue sets another default.
+local DEFAULT_PRIORITY = 0
+
+-- Lowest priority a job may have (priorities are whole numbers; higher runs first).
+local MIN_PRIORITY = -1000000
+
+-- Highest priority a job may have.
+local MAX_PRIORITY = 1000000
+
+-- Longest priority aging step (ms waited per priority level gained): one day.
+local MAX_PRIORITY_AGING_MS = 86400000
+
+-- The rank of one priority level of waiting jobs: lower is claimed first. Jobs of one priority are
+-- claimed in order (FIFO), so a level is ranked by its oldest job, due at ${'`'}headDueAt${'`'}. Without
+-- aging (${'`'}agingMs${'`'} 0) the rank is ${'`'}−priority${'`'}: strict order between priorities. With aging, a job
+-- gains one level per ${'`'}agingMs${'`'} waited, so at time ${'`'}now${'`'} it ranks as ${'`'}priority + (now − due) /
+-- agingMs${'`'}; ordering by that is ordering by ${'`'}due − priority × agingMs${'`'}, in which ${'`'}now${'`'} cancels
+-- out: a rank that never changes while the job waits, so the levels can stay in a sorted set and a
+-- claim is O(log levels). (A cap on the gain would make the rank move with time, and would let a
+-- level more than the cap below a busy one starve: the gain is uncapped on purpose.)
+local function levelRank(priority, headDueAt, agingMs)
+  return agingMs > 0 and headDueAt - priority * agingMs or 0 - priority
 end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
@@ -752,10 +941,113 @@ local function notePending(K, P, args)
   if archiveOn == nil then archiveOn = rcall('HEXISTS', K[1], 'arc') == 1 end
   if archiveOn then bulk('ZADD', P .. KEY_ARCHIVE_PENDING, args, 1000) end
 end
+-- Waiting jobs by priority. Priority 0 (the default) waits in KEYS[2] (${'`'}wait${'`'}), every other
+-- priority p in its own list P .. KEY_LEVEL .. p, FIFO like ${'`'}wait${'`'} (LPUSH adds, RPOP claims); the
+-- levels other than 0 that hold jobs are the zset P .. KEY_LEVELS, scored by levelRank (lower =
+-- claimed first; src/transitions.ts). A queue whose jobs all have priority 0 never creates a level:
+-- its claim is the plain RPOP of ${'`'}wait${'`'}, after one EXISTS.
+
+-- The queue's priority aging step (ms per level, 0 = strict order), read once per call.
+local LEVEL_AGING = nil
+local function levelAging(K)
+  if LEVEL_AGING == nil then LEVEL_AGING = tonumber(rcall('HGET', K[1], 'ag') or '0') end
+  return LEVEL_AGING
+end
+
+local function levelKey(K, P, p)
+  if p == 0 then return K[2] end
+  return P .. KEY_LEVEL .. S(p)
+end
+
+-- The rank of level p (other than 0) from its head (the next job it gives), or removes the level
+-- from the zset when it is empty.
+local function rankLevel(K, P, p)
+  local key = levelKey(K, P, p)
+  local head = rcall('LINDEX', key, -1)
+  if not head then
+    rcall('ZREM', P .. KEY_LEVELS, S(p))
+    return
+  end
+  local ag = levelAging(K)
+  local due = 0
+  if ag > 0 then due = tonumber(rcall('HGET', P .. KEY_JOB .. head, 'due')) end
+  rcall('ZADD', P .. KEY_LEVELS, S(levelRank(p, due, ag)), S(p))
+end
+
+-- Makes job ${'`'}id${'`'} (priority p; its ${'`'}due${'`'} already written) wait, behind the jobs of its priority.
+local function pushWaiting(K, P, id, p)
+  if p == 0 then
+    rcall('LPUSH', K[2], id)
+    return
+  end
+  if rcall('LPUSH', levelKey(K, P, p), id) == 1 then rankLevel(K, P, p) end
+end
+
+-- Puts popped jobs back at the head of their levels, in their order (ids[from..] were popped in
+-- that order from levels lvls[from..]; lvls nil = all from ${'`'}wait${'`'}).
+local function unpopWaiting(K, P, ids, lvls, from)
+  local touched = {}
+  for j = #ids, from, -1 do
+    local p = 0
+    if lvls then p = lvls[j] end
+    rcall('RPUSH', levelKey(K, P, p), ids[j])
+    if p ~= 0 then touched[p] = true end
+  end
+  for p in pairs(touched) do rankLevel(K, P, p) end
+end
+
+-- Takes a waiting job out of its level (cancel).
+local function removeWaiting(K, P, id, p)
+  rcall('LREM', levelKey(K, P, p), 0, id)
+  if p ~= 0 then rankLevel(K, P, p) end
+end
+
+-- Pops up to ${'`'}max${'`'} waiting jobs in claim order: the best-ranked level first, FIFO within a level.
+-- Returns the ids and their levels (nil when every id came from ${'`'}wait${'`'}). Strict order takes a whole
+-- batch from one level per step; with aging, ranks change as heads leave, so one job per step.
+-- Each step costs O(log levels).
+local function popWaiting(K, P, max)
+  if max <= 0 then return {}, nil end
+  local lvKey = P .. KEY_LEVELS
+  if rcall('EXISTS', lvKey) == 0 then
+    return rcall('RPOP', K[2], max) or {}, nil
+  end
+  local ag = levelAging(K)
+  local ids, lvls = {}, {}
+  while #ids < max do
+    local best = rcall('ZRANGE', lvKey, 0, 0, 'WITHSCORES')
+    local head0 = rcall('LINDEX', K[2], -1)
+    local p
+    if best[1] then
+      p = tonumber(best[1])
+      if head0 then
+        local due0 = 0
+        if ag > 0 then due0 = tonumber(rcall('HGET', P .. KEY_JOB .. head0, 'due')) end
+        local s0 = levelRank(0, due0, ag)
+        local sb = tonumber(best[2])
+        -- Equal ranks: the zset's order, by member text (the memory backend compares the same way).
+        if s0 < sb or (s0 == sb and '0' < best[1]) then p = 0 end
+      end
+    elseif head0 then
+      p = 0
+    else
+      break
+    end
+    local want = max - #ids
+    if ag > 0 then want = 1 end
+    local got = rcall('RPOP', levelKey(K, P, p), want) or {}
+    for _, id in ipairs(got) do
+      ids[#ids + 1] = id
+      lvls[#lvls + 1] = p
+    end
+    if p ~= 0 then rankLevel(K, P, p) end
+  end
+  return ids, lvls
+end
 local P = ARGV[1]
 local id = ARGV[2]
 local jk = P .. KEY_JOB .. id
-local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man')
+local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'pr')
 local st = f[1]
 if not st then return { 'not_found' } end
 if st == 'completed' or st == 'dead' or st == 'cancelled' then return { 'finished', st } end
@@ -768,7 +1060,7 @@ if st == 'active' then
   if f[7] and f[7] ~= '' then rcall('HSET', jk, 'man', '') end
   rcall('ZREM', KEYS[4], id)
 elseif st == 'waiting' then
-  rcall('LREM', KEYS[2], 0, id)
+  removeWaiting(KEYS, P, id, tonumber(f[8] or '0'))
 else
   rcall('ZREM', KEYS[3], id)
 end
@@ -888,6 +1180,30 @@ end
 local function stallAttemptEnd(stalls, maxStalls, now)
   return '{"outcome":"stalled","error":' .. LEASE_EXPIRED_ERROR .. ',"errorClass":"' .. stallErrorClass(stalls, maxStalls) .. '","rule":"' .. STALL_RULE .. '","decision":' .. stallDecision(stalls, maxStalls, now) .. '}'
 end
+
+-- The priority of a job added without one, unless its queue sets another default.
+local DEFAULT_PRIORITY = 0
+
+-- Lowest priority a job may have (priorities are whole numbers; higher runs first).
+local MIN_PRIORITY = -1000000
+
+-- Highest priority a job may have.
+local MAX_PRIORITY = 1000000
+
+-- Longest priority aging step (ms waited per priority level gained): one day.
+local MAX_PRIORITY_AGING_MS = 86400000
+
+-- The rank of one priority level of waiting jobs: lower is claimed first. Jobs of one priority are
+-- claimed in order (FIFO), so a level is ranked by its oldest job, due at ${'`'}headDueAt${'`'}. Without
+-- aging (${'`'}agingMs${'`'} 0) the rank is ${'`'}−priority${'`'}: strict order between priorities. With aging, a job
+-- gains one level per ${'`'}agingMs${'`'} waited, so at time ${'`'}now${'`'} it ranks as ${'`'}priority + (now − due) /
+-- agingMs${'`'}; ordering by that is ordering by ${'`'}due − priority × agingMs${'`'}, in which ${'`'}now${'`'} cancels
+-- out: a rank that never changes while the job waits, so the levels can stay in a sorted set and a
+-- claim is O(log levels). (A cap on the gain would make the rank move with time, and would let a
+-- level more than the cap below a busy one starve: the gain is uncapped on purpose.)
+local function levelRank(priority, headDueAt, agingMs)
+  return agingMs > 0 and headDueAt - priority * agingMs or 0 - priority
+end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
 local function flushEvents(K, now)
@@ -957,6 +1273,14 @@ local KEY_INDEX = 'x:'
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
 -- the archiver (src/archive/); retention never evicts a job it holds.
 local KEY_ARCHIVE_PENDING = 'ap'
+
+-- The waiting jobs of one priority other than 0 (a list, FIFO like ${'`'}wait${'`'}, which holds priority
+-- 0): prefix .. KEY_LEVEL .. priority.
+local KEY_LEVEL = 'w:'
+
+-- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
+-- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
+local KEY_LEVELS = 'lv'
 -- Appends an attempt record to the job's history (a list, in attempt order).
 local function appendAttempt(P, id, rec)
   rcall('RPUSH', P .. KEY_HISTORY .. id, rec)
@@ -1142,6 +1466,109 @@ local function stallFacets(class, poison)
   if poison then out[#out + 1] = 'f:' .. POISON_FINGERPRINT else out[#out + 1] = 'rt' end
   return out
 end
+-- Waiting jobs by priority. Priority 0 (the default) waits in KEYS[2] (${'`'}wait${'`'}), every other
+-- priority p in its own list P .. KEY_LEVEL .. p, FIFO like ${'`'}wait${'`'} (LPUSH adds, RPOP claims); the
+-- levels other than 0 that hold jobs are the zset P .. KEY_LEVELS, scored by levelRank (lower =
+-- claimed first; src/transitions.ts). A queue whose jobs all have priority 0 never creates a level:
+-- its claim is the plain RPOP of ${'`'}wait${'`'}, after one EXISTS.
+
+-- The queue's priority aging step (ms per level, 0 = strict order), read once per call.
+local LEVEL_AGING = nil
+local function levelAging(K)
+  if LEVEL_AGING == nil then LEVEL_AGING = tonumber(rcall('HGET', K[1], 'ag') or '0') end
+  return LEVEL_AGING
+end
+
+local function levelKey(K, P, p)
+  if p == 0 then return K[2] end
+  return P .. KEY_LEVEL .. S(p)
+end
+
+-- The rank of level p (other than 0) from its head (the next job it gives), or removes the level
+-- from the zset when it is empty.
+local function rankLevel(K, P, p)
+  local key = levelKey(K, P, p)
+  local head = rcall('LINDEX', key, -1)
+  if not head then
+    rcall('ZREM', P .. KEY_LEVELS, S(p))
+    return
+  end
+  local ag = levelAging(K)
+  local due = 0
+  if ag > 0 then due = tonumber(rcall('HGET', P .. KEY_JOB .. head, 'due')) end
+  rcall('ZADD', P .. KEY_LEVELS, S(levelRank(p, due, ag)), S(p))
+end
+
+-- Makes job ${'`'}id${'`'} (priority p; its ${'`'}due${'`'} already written) wait, behind the jobs of its priority.
+local function pushWaiting(K, P, id, p)
+  if p == 0 then
+    rcall('LPUSH', K[2], id)
+    return
+  end
+  if rcall('LPUSH', levelKey(K, P, p), id) == 1 then rankLevel(K, P, p) end
+end
+
+-- Puts popped jobs back at the head of their levels, in their order (ids[from..] were popped in
+-- that order from levels lvls[from..]; lvls nil = all from ${'`'}wait${'`'}).
+local function unpopWaiting(K, P, ids, lvls, from)
+  local touched = {}
+  for j = #ids, from, -1 do
+    local p = 0
+    if lvls then p = lvls[j] end
+    rcall('RPUSH', levelKey(K, P, p), ids[j])
+    if p ~= 0 then touched[p] = true end
+  end
+  for p in pairs(touched) do rankLevel(K, P, p) end
+end
+
+-- Takes a waiting job out of its level (cancel).
+local function removeWaiting(K, P, id, p)
+  rcall('LREM', levelKey(K, P, p), 0, id)
+  if p ~= 0 then rankLevel(K, P, p) end
+end
+
+-- Pops up to ${'`'}max${'`'} waiting jobs in claim order: the best-ranked level first, FIFO within a level.
+-- Returns the ids and their levels (nil when every id came from ${'`'}wait${'`'}). Strict order takes a whole
+-- batch from one level per step; with aging, ranks change as heads leave, so one job per step.
+-- Each step costs O(log levels).
+local function popWaiting(K, P, max)
+  if max <= 0 then return {}, nil end
+  local lvKey = P .. KEY_LEVELS
+  if rcall('EXISTS', lvKey) == 0 then
+    return rcall('RPOP', K[2], max) or {}, nil
+  end
+  local ag = levelAging(K)
+  local ids, lvls = {}, {}
+  while #ids < max do
+    local best = rcall('ZRANGE', lvKey, 0, 0, 'WITHSCORES')
+    local head0 = rcall('LINDEX', K[2], -1)
+    local p
+    if best[1] then
+      p = tonumber(best[1])
+      if head0 then
+        local due0 = 0
+        if ag > 0 then due0 = tonumber(rcall('HGET', P .. KEY_JOB .. head0, 'due')) end
+        local s0 = levelRank(0, due0, ag)
+        local sb = tonumber(best[2])
+        -- Equal ranks: the zset's order, by member text (the memory backend compares the same way).
+        if s0 < sb or (s0 == sb and '0' < best[1]) then p = 0 end
+      end
+    elseif head0 then
+      p = 0
+    else
+      break
+    end
+    local want = max - #ids
+    if ag > 0 then want = 1 end
+    local got = rcall('RPOP', levelKey(K, P, p), want) or {}
+    for _, id in ipairs(got) do
+      ids[#ids + 1] = id
+      lvls[#lvls + 1] = p
+    end
+    if p ~= 0 then rankLevel(K, P, p) end
+  end
+  return ids, lvls
+end
 -- Recovers jobs whose lease expired: the attempt is recorded as stalled; the job goes back to
 -- waiting (trigger "stall") or, at its maxStalls-th stall, is dead-lettered as poison so a job that
 -- kills its worker cannot loop forever (isPoison, stallAttemptEnd: src/transitions.ts). Returns how
@@ -1154,7 +1581,7 @@ local function recoverExpired(K, P, now)
   for _, id in ipairs(ids) do
     local jk = P .. KEY_JOB .. id
     rcall('ZREM', K[4], id)
-    local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st')
+    local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st', 'pr')
     if f[1] and f[9] == 'active' then
       recovered = recovered + 1
       local cur = tonumber(f[1])
@@ -1176,7 +1603,7 @@ local function recoverExpired(K, P, now)
         died = true
       else
         rcall('HSET', jk, 'st', 'waiting', 'due', now)
-        rcall('LPUSH', K[2], id)
+        pushWaiting(K, P, id, tonumber(f[10] or '0'))
         evEnd(now, 'stalled', id, f[1], f[5], 'stalled', class, tonumber(f[4]), tonumber(f[3]), 'stalls', S(sc))
         back = back + 1
       end
@@ -1186,13 +1613,14 @@ local function recoverExpired(K, P, now)
   wake(K, back)
   return recovered
 end
--- Moves scheduled jobs whose due time has come to the back of the wait list.
+-- Moves scheduled jobs whose due time has come to the back of their priority's wait list.
 local function promoteDue(K, P, now)
   local ids = rcall('ZRANGEBYSCORE', K[3], '-inf', now, 'LIMIT', 0, 1000)
   if #ids == 0 then return 0 end
   for _, id in ipairs(ids) do
-    rcall('HSET', P .. KEY_JOB .. id, 'st', 'waiting')
-    rcall('LPUSH', K[2], id)
+    local jk = P .. KEY_JOB .. id
+    rcall('HSET', jk, 'st', 'waiting')
+    pushWaiting(K, P, id, tonumber(rcall('HGET', jk, 'pr') or '0'))
   end
   rcall('ZREM', K[3], unpack(ids))
   return #ids
@@ -1214,7 +1642,7 @@ end
 local CLAIM_OPTS = {}
 local CLAIM_OPTS_LIST = {}
 
--- Pops up to ${'`'}max${'`'} waiting jobs and leases them to worker ${'`'}wid${'`'}. The attempt number is the lease
+-- Pops up to ${'`'}max${'`'} waiting jobs (highest priority first: popWaiting) and leases them to worker ${'`'}wid${'`'}. The attempt number is the lease
 -- token. The caller has checked the queue is not paused. Returns one string per job (see
 -- claim-10.lua for the fields), and whether a suspect stopped the claim.
 --
@@ -1227,8 +1655,8 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
   local blocked = false
   if max <= 0 then return jobs, blocked end
-  local ids = rcall('RPOP', K[2], max)
-  if not ids then return jobs, blocked end
+  local ids, lvls = popWaiting(K, P, max)
+  if #ids == 0 then return jobs, blocked end
   local le = now + leaseMs
   local leS = S(le)
   local nowS = S(now)
@@ -1241,9 +1669,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
     if f[1] and f[8] ~= '0' then suspect = isSuspect(tonumber(f[8]), tonumber(f[11])) end
     if suspect and not (exclusiveOk and #jobs == 0) then
       -- Back to the head, in their order: this one and every id popped after it.
-      local back = {}
-      for j = #ids, i, -1 do back[#back + 1] = ids[j] end
-      bulk('RPUSH', K[2], back, 1000)
+      unpopWaiting(K, P, ids, lvls, i)
       blocked = true
       break
     end
@@ -1265,9 +1691,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       end
     end
     if suspect then
-      local back = {}
-      for j = #ids, i + 1, -1 do back[#back + 1] = ids[j] end
-      bulk('RPUSH', K[2], back, 1000)
+      unpopWaiting(K, P, ids, lvls, i + 1)
       break
     end
   end
@@ -1313,11 +1737,50 @@ export const counts = {
   name: 'counts',
   numberOfKeys: 10,
   lua: String.raw`--[[
-  Jobs per state, read in one atomic step.
+  Jobs per state, read in one atomic step. Waiting = priority 0 (${'`'}wait${'`'}) and every other level.
+  ARGV[1] key prefix
   Returns { scheduled, waiting, active, completed, dead, cancelled }
 ]]
-return { redis.call('ZCARD', KEYS[3]), redis.call('LLEN', KEYS[2]), redis.call('ZCARD', KEYS[4]),
-  redis.call('ZCARD', KEYS[5]), redis.call('ZCARD', KEYS[6]), redis.call('ZCARD', KEYS[7]) }
+-- redis.call under a short local name: every include that talks to Redis includes this.
+local rcall = redis.call
+-- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/backends/redis/keys.ts.
+-- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
+
+-- A job's hash: prefix .. KEY_JOB .. id.
+local KEY_JOB = 'j:'
+
+-- A job's attempt records, oldest first (a list): prefix .. KEY_HISTORY .. id.
+local KEY_HISTORY = 'h:'
+
+-- Interned job options (a hash): digest → JSON text, '#' .. digest → jobs using it.
+local KEY_OPTIONS = 'o'
+
+-- The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint.
+local KEY_FINGERPRINT = 'fp:'
+
+-- A search index (a zset of job ids scored by creation time): prefix .. KEY_INDEX .. facet, the
+-- facet spelled as in src/job-index.ts (${'`'}n:<name>${'`'}, ${'`'}c:<class>${'`'}, ${'`'}r:<rule>${'`'}, ${'`'}e:<code>${'`'}, ${'`'}f:<fp>${'`'},
+-- ${'`'}t:<trigger>${'`'}, ${'`'}rt${'`'}).
+local KEY_INDEX = 'x:'
+
+-- Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
+-- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
+-- the archiver (src/archive/); retention never evicts a job it holds.
+local KEY_ARCHIVE_PENDING = 'ap'
+
+-- The waiting jobs of one priority other than 0 (a list, FIFO like ${'`'}wait${'`'}, which holds priority
+-- 0): prefix .. KEY_LEVEL .. priority.
+local KEY_LEVEL = 'w:'
+
+-- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
+-- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
+local KEY_LEVELS = 'lv'
+local waiting = rcall('LLEN', KEYS[2])
+for _, p in ipairs(rcall('ZRANGE', ARGV[1] .. KEY_LEVELS, 0, -1)) do
+  waiting = waiting + rcall('LLEN', ARGV[1] .. KEY_LEVEL .. p)
+end
+return { rcall('ZCARD', KEYS[3]), waiting, rcall('ZCARD', KEYS[4]),
+  rcall('ZCARD', KEYS[5]), rcall('ZCARD', KEYS[6]), rcall('ZCARD', KEYS[7]) }
 `,
 } as const;
 
@@ -1355,6 +1818,14 @@ local KEY_INDEX = 'x:'
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
 -- the archiver (src/archive/); retention never evicts a job it holds.
 local KEY_ARCHIVE_PENDING = 'ap'
+
+-- The waiting jobs of one priority other than 0 (a list, FIFO like ${'`'}wait${'`'}, which holds priority
+-- 0): prefix .. KEY_LEVEL .. priority.
+local KEY_LEVEL = 'w:'
+
+-- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
+-- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
+local KEY_LEVELS = 'lv'
 local P = ARGV[1]
 local labels = rcall('HGETALL', KEYS[10])
 local out = {}
@@ -1420,6 +1891,14 @@ local KEY_INDEX = 'x:'
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
 -- the archiver (src/archive/); retention never evicts a job it holds.
 local KEY_ARCHIVE_PENDING = 'ap'
+
+-- The waiting jobs of one priority other than 0 (a list, FIFO like ${'`'}wait${'`'}, which holds priority
+-- 0): prefix .. KEY_LEVEL .. priority.
+local KEY_LEVEL = 'w:'
+
+-- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
+-- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
+local KEY_LEVELS = 'lv'
 local P = ARGV[1]
 local index = KEYS[6]
 if ARGV[2] ~= '' then index = P .. KEY_FINGERPRINT .. ARGV[2] end
@@ -1629,6 +2108,30 @@ end
 local function stallAttemptEnd(stalls, maxStalls, now)
   return '{"outcome":"stalled","error":' .. LEASE_EXPIRED_ERROR .. ',"errorClass":"' .. stallErrorClass(stalls, maxStalls) .. '","rule":"' .. STALL_RULE .. '","decision":' .. stallDecision(stalls, maxStalls, now) .. '}'
 end
+
+-- The priority of a job added without one, unless its queue sets another default.
+local DEFAULT_PRIORITY = 0
+
+-- Lowest priority a job may have (priorities are whole numbers; higher runs first).
+local MIN_PRIORITY = -1000000
+
+-- Highest priority a job may have.
+local MAX_PRIORITY = 1000000
+
+-- Longest priority aging step (ms waited per priority level gained): one day.
+local MAX_PRIORITY_AGING_MS = 86400000
+
+-- The rank of one priority level of waiting jobs: lower is claimed first. Jobs of one priority are
+-- claimed in order (FIFO), so a level is ranked by its oldest job, due at ${'`'}headDueAt${'`'}. Without
+-- aging (${'`'}agingMs${'`'} 0) the rank is ${'`'}−priority${'`'}: strict order between priorities. With aging, a job
+-- gains one level per ${'`'}agingMs${'`'} waited, so at time ${'`'}now${'`'} it ranks as ${'`'}priority + (now − due) /
+-- agingMs${'`'}; ordering by that is ordering by ${'`'}due − priority × agingMs${'`'}, in which ${'`'}now${'`'} cancels
+-- out: a rank that never changes while the job waits, so the levels can stay in a sorted set and a
+-- claim is O(log levels). (A cap on the gain would make the rank move with time, and would let a
+-- level more than the cap below a busy one starve: the gain is uncapped on purpose.)
+local function levelRank(priority, headDueAt, agingMs)
+  return agingMs > 0 and headDueAt - priority * agingMs or 0 - priority
+end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
 local function flushEvents(K, now)
@@ -1719,6 +2222,14 @@ local KEY_INDEX = 'x:'
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
 -- the archiver (src/archive/); retention never evicts a job it holds.
 local KEY_ARCHIVE_PENDING = 'ap'
+
+-- The waiting jobs of one priority other than 0 (a list, FIFO like ${'`'}wait${'`'}, which holds priority
+-- 0): prefix .. KEY_LEVEL .. priority.
+local KEY_LEVEL = 'w:'
+
+-- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
+-- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
+local KEY_LEVELS = 'lv'
 -- Appends an attempt record to the job's history (a list, in attempt order).
 local function appendAttempt(P, id, rec)
   rcall('RPUSH', P .. KEY_HISTORY .. id, rec)
@@ -1828,13 +2339,117 @@ local function applyRetention(K, P, state, now, budget)
   end
   return evicted
 end
--- Moves scheduled jobs whose due time has come to the back of the wait list.
+-- Waiting jobs by priority. Priority 0 (the default) waits in KEYS[2] (${'`'}wait${'`'}), every other
+-- priority p in its own list P .. KEY_LEVEL .. p, FIFO like ${'`'}wait${'`'} (LPUSH adds, RPOP claims); the
+-- levels other than 0 that hold jobs are the zset P .. KEY_LEVELS, scored by levelRank (lower =
+-- claimed first; src/transitions.ts). A queue whose jobs all have priority 0 never creates a level:
+-- its claim is the plain RPOP of ${'`'}wait${'`'}, after one EXISTS.
+
+-- The queue's priority aging step (ms per level, 0 = strict order), read once per call.
+local LEVEL_AGING = nil
+local function levelAging(K)
+  if LEVEL_AGING == nil then LEVEL_AGING = tonumber(rcall('HGET', K[1], 'ag') or '0') end
+  return LEVEL_AGING
+end
+
+local function levelKey(K, P, p)
+  if p == 0 then return K[2] end
+  return P .. KEY_LEVEL .. S(p)
+end
+
+-- The rank of level p (other than 0) from its head (the next job it gives), or removes the level
+-- from the zset when it is empty.
+local function rankLevel(K, P, p)
+  local key = levelKey(K, P, p)
+  local head = rcall('LINDEX', key, -1)
+  if not head then
+    rcall('ZREM', P .. KEY_LEVELS, S(p))
+    return
+  end
+  local ag = levelAging(K)
+  local due = 0
+  if ag > 0 then due = tonumber(rcall('HGET', P .. KEY_JOB .. head, 'due')) end
+  rcall('ZADD', P .. KEY_LEVELS, S(levelRank(p, due, ag)), S(p))
+end
+
+-- Makes job ${'`'}id${'`'} (priority p; its ${'`'}due${'`'} already written) wait, behind the jobs of its priority.
+local function pushWaiting(K, P, id, p)
+  if p == 0 then
+    rcall('LPUSH', K[2], id)
+    return
+  end
+  if rcall('LPUSH', levelKey(K, P, p), id) == 1 then rankLevel(K, P, p) end
+end
+
+-- Puts popped jobs back at the head of their levels, in their order (ids[from..] were popped in
+-- that order from levels lvls[from..]; lvls nil = all from ${'`'}wait${'`'}).
+local function unpopWaiting(K, P, ids, lvls, from)
+  local touched = {}
+  for j = #ids, from, -1 do
+    local p = 0
+    if lvls then p = lvls[j] end
+    rcall('RPUSH', levelKey(K, P, p), ids[j])
+    if p ~= 0 then touched[p] = true end
+  end
+  for p in pairs(touched) do rankLevel(K, P, p) end
+end
+
+-- Takes a waiting job out of its level (cancel).
+local function removeWaiting(K, P, id, p)
+  rcall('LREM', levelKey(K, P, p), 0, id)
+  if p ~= 0 then rankLevel(K, P, p) end
+end
+
+-- Pops up to ${'`'}max${'`'} waiting jobs in claim order: the best-ranked level first, FIFO within a level.
+-- Returns the ids and their levels (nil when every id came from ${'`'}wait${'`'}). Strict order takes a whole
+-- batch from one level per step; with aging, ranks change as heads leave, so one job per step.
+-- Each step costs O(log levels).
+local function popWaiting(K, P, max)
+  if max <= 0 then return {}, nil end
+  local lvKey = P .. KEY_LEVELS
+  if rcall('EXISTS', lvKey) == 0 then
+    return rcall('RPOP', K[2], max) or {}, nil
+  end
+  local ag = levelAging(K)
+  local ids, lvls = {}, {}
+  while #ids < max do
+    local best = rcall('ZRANGE', lvKey, 0, 0, 'WITHSCORES')
+    local head0 = rcall('LINDEX', K[2], -1)
+    local p
+    if best[1] then
+      p = tonumber(best[1])
+      if head0 then
+        local due0 = 0
+        if ag > 0 then due0 = tonumber(rcall('HGET', P .. KEY_JOB .. head0, 'due')) end
+        local s0 = levelRank(0, due0, ag)
+        local sb = tonumber(best[2])
+        -- Equal ranks: the zset's order, by member text (the memory backend compares the same way).
+        if s0 < sb or (s0 == sb and '0' < best[1]) then p = 0 end
+      end
+    elseif head0 then
+      p = 0
+    else
+      break
+    end
+    local want = max - #ids
+    if ag > 0 then want = 1 end
+    local got = rcall('RPOP', levelKey(K, P, p), want) or {}
+    for _, id in ipairs(got) do
+      ids[#ids + 1] = id
+      lvls[#lvls + 1] = p
+    end
+    if p ~= 0 then rankLevel(K, P, p) end
+  end
+  return ids, lvls
+end
+-- Moves scheduled jobs whose due time has come to the back of their priority's wait list.
 local function promoteDue(K, P, now)
   local ids = rcall('ZRANGEBYSCORE', K[3], '-inf', now, 'LIMIT', 0, 1000)
   if #ids == 0 then return 0 end
   for _, id in ipairs(ids) do
-    rcall('HSET', P .. KEY_JOB .. id, 'st', 'waiting')
-    rcall('LPUSH', K[2], id)
+    local jk = P .. KEY_JOB .. id
+    rcall('HSET', jk, 'st', 'waiting')
+    pushWaiting(K, P, id, tonumber(rcall('HGET', jk, 'pr') or '0'))
   end
   rcall('ZREM', K[3], unpack(ids))
   return #ids
@@ -1856,7 +2471,7 @@ end
 local CLAIM_OPTS = {}
 local CLAIM_OPTS_LIST = {}
 
--- Pops up to ${'`'}max${'`'} waiting jobs and leases them to worker ${'`'}wid${'`'}. The attempt number is the lease
+-- Pops up to ${'`'}max${'`'} waiting jobs (highest priority first: popWaiting) and leases them to worker ${'`'}wid${'`'}. The attempt number is the lease
 -- token. The caller has checked the queue is not paused. Returns one string per job (see
 -- claim-10.lua for the fields), and whether a suspect stopped the claim.
 --
@@ -1869,8 +2484,8 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
   local blocked = false
   if max <= 0 then return jobs, blocked end
-  local ids = rcall('RPOP', K[2], max)
-  if not ids then return jobs, blocked end
+  local ids, lvls = popWaiting(K, P, max)
+  if #ids == 0 then return jobs, blocked end
   local le = now + leaseMs
   local leS = S(le)
   local nowS = S(now)
@@ -1883,9 +2498,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
     if f[1] and f[8] ~= '0' then suspect = isSuspect(tonumber(f[8]), tonumber(f[11])) end
     if suspect and not (exclusiveOk and #jobs == 0) then
       -- Back to the head, in their order: this one and every id popped after it.
-      local back = {}
-      for j = #ids, i, -1 do back[#back + 1] = ids[j] end
-      bulk('RPUSH', K[2], back, 1000)
+      unpopWaiting(K, P, ids, lvls, i)
       blocked = true
       break
     end
@@ -1907,9 +2520,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       end
     end
     if suspect then
-      local back = {}
-      for j = #ids, i + 1, -1 do back[#back + 1] = ids[j] end
-      bulk('RPUSH', K[2], back, 1000)
+      unpopWaiting(K, P, ids, lvls, i + 1)
       break
     end
   end
@@ -1974,6 +2585,7 @@ local earliest = false -- read on first need: only a delayed retry needs it
 local activeDone = {}
 local doneArgs = {}
 local waitIds = {}
+local levelIds = {} -- retries to wait at a priority other than 0: id, priority, ...
 local schedArgs = {}
 -- Is the job's last attempt record this request's own (same attempt, worker and outcome)? Then the
 -- request was applied already: a lease recovered or cancelled ends the attempt as stalled or
@@ -2004,7 +2616,7 @@ for _ = 1, count do
   local id = A[1]
   local attempt = tonumber(A[2])
   local jk = P .. KEY_JOB .. id
-  local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl')
+  local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl', 'pr')
   if not f[1] then
     out[#out + 1] = 'not_found,,,' .. nowS
   elseif f[1] ~= 'active' and tonumber(f[2]) == attempt and isRepeat(P, id, attempt, A[3], A[4]) then
@@ -2072,7 +2684,12 @@ for _ = 1, count do
         end
       else
         st = 'waiting'
-        waitIds[#waitIds + 1] = id
+        if f[9] and f[9] ~= '0' then
+          levelIds[#levelIds + 1] = id
+          levelIds[#levelIds + 1] = tonumber(f[9])
+        else
+          waitIds[#waitIds + 1] = id
+        end
       end
       appendAttempt(P, id, rec)
       if keepsPreviousDelay(outcome) then
@@ -2092,6 +2709,7 @@ bulk('ZADD', KEYS[5], doneArgs, 1000)
 notePending(KEYS, P, doneArgs)
 bulk('ZADD', KEYS[3], schedArgs, 1000)
 bulk('LPUSH', KEYS[2], waitIds, 1000)
+for i = 1, #levelIds, 2 do pushWaiting(KEYS, P, levelIds[i], levelIds[i + 1]) end
 -- One read of the queue's settings serves retention and the paused check.
 local meta = rcall('HMGET', KEYS[1], 'paused', 'rc:completed', 'ra:completed', 'rc:dead', 'ra:dead')
 if touched['completed'] and (meta[2] or meta[3]) then applyRetention(KEYS, P, 'completed', now) end
@@ -2117,6 +2735,7 @@ if #waitIds > 0 then
   if left > #waitIds then left = #waitIds end
   wakeN = wakeN + left
 end
+wakeN = wakeN + #levelIds / 2
 wake(KEYS, wakeN)
 flushEvents(KEYS, now)
 return { table.concat(out, ';'), claim }
@@ -2238,6 +2857,30 @@ end
 local function stallAttemptEnd(stalls, maxStalls, now)
   return '{"outcome":"stalled","error":' .. LEASE_EXPIRED_ERROR .. ',"errorClass":"' .. stallErrorClass(stalls, maxStalls) .. '","rule":"' .. STALL_RULE .. '","decision":' .. stallDecision(stalls, maxStalls, now) .. '}'
 end
+
+-- The priority of a job added without one, unless its queue sets another default.
+local DEFAULT_PRIORITY = 0
+
+-- Lowest priority a job may have (priorities are whole numbers; higher runs first).
+local MIN_PRIORITY = -1000000
+
+-- Highest priority a job may have.
+local MAX_PRIORITY = 1000000
+
+-- Longest priority aging step (ms waited per priority level gained): one day.
+local MAX_PRIORITY_AGING_MS = 86400000
+
+-- The rank of one priority level of waiting jobs: lower is claimed first. Jobs of one priority are
+-- claimed in order (FIFO), so a level is ranked by its oldest job, due at ${'`'}headDueAt${'`'}. Without
+-- aging (${'`'}agingMs${'`'} 0) the rank is ${'`'}−priority${'`'}: strict order between priorities. With aging, a job
+-- gains one level per ${'`'}agingMs${'`'} waited, so at time ${'`'}now${'`'} it ranks as ${'`'}priority + (now − due) /
+-- agingMs${'`'}; ordering by that is ordering by ${'`'}due − priority × agingMs${'`'}, in which ${'`'}now${'`'} cancels
+-- out: a rank that never changes while the job waits, so the levels can stay in a sorted set and a
+-- claim is O(log levels). (A cap on the gain would make the rank move with time, and would let a
+-- level more than the cap below a busy one starve: the gain is uncapped on purpose.)
+local function levelRank(priority, headDueAt, agingMs)
+  return agingMs > 0 and headDueAt - priority * agingMs or 0 - priority
+end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
 local function flushEvents(K, now)
@@ -2286,6 +2929,14 @@ local KEY_INDEX = 'x:'
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
 -- the archiver (src/archive/); retention never evicts a job it holds.
 local KEY_ARCHIVE_PENDING = 'ap'
+
+-- The waiting jobs of one priority other than 0 (a list, FIFO like ${'`'}wait${'`'}, which holds priority
+-- 0): prefix .. KEY_LEVEL .. priority.
+local KEY_LEVEL = 'w:'
+
+-- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
+-- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
+local KEY_LEVELS = 'lv'
 -- Takes a job out of the dead set and its fingerprint's index; the last one of a group drops its label.
 local function removeDead(K, P, id, fp)
   rcall('ZREM', K[6], id)
@@ -2366,6 +3017,14 @@ local KEY_INDEX = 'x:'
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
 -- the archiver (src/archive/); retention never evicts a job it holds.
 local KEY_ARCHIVE_PENDING = 'ap'
+
+-- The waiting jobs of one priority other than 0 (a list, FIFO like ${'`'}wait${'`'}, which holds priority
+-- 0): prefix .. KEY_LEVEL .. priority.
+local KEY_LEVEL = 'w:'
+
+-- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
+-- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
+local KEY_LEVELS = 'lv'
 -- Interned job options: P .. KEY_OPTIONS maps a digest of the options' JSON text to the text, and
 -- "#" .. digest to how many jobs use it; a job stores the digest ("oh"). Most jobs of a queue share
 -- a few. OPT_TEXT caches the texts this call has read or interned.
@@ -2494,6 +3153,30 @@ end
 local function stallAttemptEnd(stalls, maxStalls, now)
   return '{"outcome":"stalled","error":' .. LEASE_EXPIRED_ERROR .. ',"errorClass":"' .. stallErrorClass(stalls, maxStalls) .. '","rule":"' .. STALL_RULE .. '","decision":' .. stallDecision(stalls, maxStalls, now) .. '}'
 end
+
+-- The priority of a job added without one, unless its queue sets another default.
+local DEFAULT_PRIORITY = 0
+
+-- Lowest priority a job may have (priorities are whole numbers; higher runs first).
+local MIN_PRIORITY = -1000000
+
+-- Highest priority a job may have.
+local MAX_PRIORITY = 1000000
+
+-- Longest priority aging step (ms waited per priority level gained): one day.
+local MAX_PRIORITY_AGING_MS = 86400000
+
+-- The rank of one priority level of waiting jobs: lower is claimed first. Jobs of one priority are
+-- claimed in order (FIFO), so a level is ranked by its oldest job, due at ${'`'}headDueAt${'`'}. Without
+-- aging (${'`'}agingMs${'`'} 0) the rank is ${'`'}−priority${'`'}: strict order between priorities. With aging, a job
+-- gains one level per ${'`'}agingMs${'`'} waited, so at time ${'`'}now${'`'} it ranks as ${'`'}priority + (now − due) /
+-- agingMs${'`'}; ordering by that is ordering by ${'`'}due − priority × agingMs${'`'}, in which ${'`'}now${'`'} cancels
+-- out: a rank that never changes while the job waits, so the levels can stay in a sorted set and a
+-- claim is O(log levels). (A cap on the gain would make the rank move with time, and would let a
+-- level more than the cap below a busy one starve: the gain is uncapped on purpose.)
+local function levelRank(priority, headDueAt, agingMs)
+  return agingMs > 0 and headDueAt - priority * agingMs or 0 - priority
+end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
 local function flushEvents(K, now)
@@ -2563,6 +3246,14 @@ local KEY_INDEX = 'x:'
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
 -- the archiver (src/archive/); retention never evicts a job it holds.
 local KEY_ARCHIVE_PENDING = 'ap'
+
+-- The waiting jobs of one priority other than 0 (a list, FIFO like ${'`'}wait${'`'}, which holds priority
+-- 0): prefix .. KEY_LEVEL .. priority.
+local KEY_LEVEL = 'w:'
+
+-- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
+-- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
+local KEY_LEVELS = 'lv'
 -- Appends an attempt record to the job's history (a list, in attempt order).
 local function appendAttempt(P, id, rec)
   rcall('RPUSH', P .. KEY_HISTORY .. id, rec)
@@ -2748,6 +3439,109 @@ local function stallFacets(class, poison)
   if poison then out[#out + 1] = 'f:' .. POISON_FINGERPRINT else out[#out + 1] = 'rt' end
   return out
 end
+-- Waiting jobs by priority. Priority 0 (the default) waits in KEYS[2] (${'`'}wait${'`'}), every other
+-- priority p in its own list P .. KEY_LEVEL .. p, FIFO like ${'`'}wait${'`'} (LPUSH adds, RPOP claims); the
+-- levels other than 0 that hold jobs are the zset P .. KEY_LEVELS, scored by levelRank (lower =
+-- claimed first; src/transitions.ts). A queue whose jobs all have priority 0 never creates a level:
+-- its claim is the plain RPOP of ${'`'}wait${'`'}, after one EXISTS.
+
+-- The queue's priority aging step (ms per level, 0 = strict order), read once per call.
+local LEVEL_AGING = nil
+local function levelAging(K)
+  if LEVEL_AGING == nil then LEVEL_AGING = tonumber(rcall('HGET', K[1], 'ag') or '0') end
+  return LEVEL_AGING
+end
+
+local function levelKey(K, P, p)
+  if p == 0 then return K[2] end
+  return P .. KEY_LEVEL .. S(p)
+end
+
+-- The rank of level p (other than 0) from its head (the next job it gives), or removes the level
+-- from the zset when it is empty.
+local function rankLevel(K, P, p)
+  local key = levelKey(K, P, p)
+  local head = rcall('LINDEX', key, -1)
+  if not head then
+    rcall('ZREM', P .. KEY_LEVELS, S(p))
+    return
+  end
+  local ag = levelAging(K)
+  local due = 0
+  if ag > 0 then due = tonumber(rcall('HGET', P .. KEY_JOB .. head, 'due')) end
+  rcall('ZADD', P .. KEY_LEVELS, S(levelRank(p, due, ag)), S(p))
+end
+
+-- Makes job ${'`'}id${'`'} (priority p; its ${'`'}due${'`'} already written) wait, behind the jobs of its priority.
+local function pushWaiting(K, P, id, p)
+  if p == 0 then
+    rcall('LPUSH', K[2], id)
+    return
+  end
+  if rcall('LPUSH', levelKey(K, P, p), id) == 1 then rankLevel(K, P, p) end
+end
+
+-- Puts popped jobs back at the head of their levels, in their order (ids[from..] were popped in
+-- that order from levels lvls[from..]; lvls nil = all from ${'`'}wait${'`'}).
+local function unpopWaiting(K, P, ids, lvls, from)
+  local touched = {}
+  for j = #ids, from, -1 do
+    local p = 0
+    if lvls then p = lvls[j] end
+    rcall('RPUSH', levelKey(K, P, p), ids[j])
+    if p ~= 0 then touched[p] = true end
+  end
+  for p in pairs(touched) do rankLevel(K, P, p) end
+end
+
+-- Takes a waiting job out of its level (cancel).
+local function removeWaiting(K, P, id, p)
+  rcall('LREM', levelKey(K, P, p), 0, id)
+  if p ~= 0 then rankLevel(K, P, p) end
+end
+
+-- Pops up to ${'`'}max${'`'} waiting jobs in claim order: the best-ranked level first, FIFO within a level.
+-- Returns the ids and their levels (nil when every id came from ${'`'}wait${'`'}). Strict order takes a whole
+-- batch from one level per step; with aging, ranks change as heads leave, so one job per step.
+-- Each step costs O(log levels).
+local function popWaiting(K, P, max)
+  if max <= 0 then return {}, nil end
+  local lvKey = P .. KEY_LEVELS
+  if rcall('EXISTS', lvKey) == 0 then
+    return rcall('RPOP', K[2], max) or {}, nil
+  end
+  local ag = levelAging(K)
+  local ids, lvls = {}, {}
+  while #ids < max do
+    local best = rcall('ZRANGE', lvKey, 0, 0, 'WITHSCORES')
+    local head0 = rcall('LINDEX', K[2], -1)
+    local p
+    if best[1] then
+      p = tonumber(best[1])
+      if head0 then
+        local due0 = 0
+        if ag > 0 then due0 = tonumber(rcall('HGET', P .. KEY_JOB .. head0, 'due')) end
+        local s0 = levelRank(0, due0, ag)
+        local sb = tonumber(best[2])
+        -- Equal ranks: the zset's order, by member text (the memory backend compares the same way).
+        if s0 < sb or (s0 == sb and '0' < best[1]) then p = 0 end
+      end
+    elseif head0 then
+      p = 0
+    else
+      break
+    end
+    local want = max - #ids
+    if ag > 0 then want = 1 end
+    local got = rcall('RPOP', levelKey(K, P, p), want) or {}
+    for _, id in ipairs(got) do
+      ids[#ids + 1] = id
+      lvls[#lvls + 1] = p
+    end
+    if p ~= 0 then rankLevel(K, P, p) end
+  end
+  return ids, lvls
+end
 -- Recovers jobs whose lease expired: the attempt is recorded as stalled; the job goes back to
 -- waiting (trigger "stall") or, at its maxStalls-th stall, is dead-lettered as poison so a job that
 -- kills its worker cannot loop forever (isPoison, stallAttemptEnd: src/transitions.ts). Returns how
@@ -2760,7 +3554,7 @@ local function recoverExpired(K, P, now)
   for _, id in ipairs(ids) do
     local jk = P .. KEY_JOB .. id
     rcall('ZREM', K[4], id)
-    local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st')
+    local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st', 'pr')
     if f[1] and f[9] == 'active' then
       recovered = recovered + 1
       local cur = tonumber(f[1])
@@ -2782,7 +3576,7 @@ local function recoverExpired(K, P, now)
         died = true
       else
         rcall('HSET', jk, 'st', 'waiting', 'due', now)
-        rcall('LPUSH', K[2], id)
+        pushWaiting(K, P, id, tonumber(f[10] or '0'))
         evEnd(now, 'stalled', id, f[1], f[5], 'stalled', class, tonumber(f[4]), tonumber(f[3]), 'stalls', S(sc))
         back = back + 1
       end
@@ -2840,6 +3634,14 @@ local KEY_INDEX = 'x:'
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
 -- the archiver (src/archive/); retention never evicts a job it holds.
 local KEY_ARCHIVE_PENDING = 'ap'
+
+-- The waiting jobs of one priority other than 0 (a list, FIFO like ${'`'}wait${'`'}, which holds priority
+-- 0): prefix .. KEY_LEVEL .. priority.
+local KEY_LEVEL = 'w:'
+
+-- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
+-- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
+local KEY_LEVELS = 'lv'
 local P = ARGV[1]
 local now = nowMs()
 local le = now + tonumber(ARGV[2])
@@ -2980,6 +3782,30 @@ end
 local function stallAttemptEnd(stalls, maxStalls, now)
   return '{"outcome":"stalled","error":' .. LEASE_EXPIRED_ERROR .. ',"errorClass":"' .. stallErrorClass(stalls, maxStalls) .. '","rule":"' .. STALL_RULE .. '","decision":' .. stallDecision(stalls, maxStalls, now) .. '}'
 end
+
+-- The priority of a job added without one, unless its queue sets another default.
+local DEFAULT_PRIORITY = 0
+
+-- Lowest priority a job may have (priorities are whole numbers; higher runs first).
+local MIN_PRIORITY = -1000000
+
+-- Highest priority a job may have.
+local MAX_PRIORITY = 1000000
+
+-- Longest priority aging step (ms waited per priority level gained): one day.
+local MAX_PRIORITY_AGING_MS = 86400000
+
+-- The rank of one priority level of waiting jobs: lower is claimed first. Jobs of one priority are
+-- claimed in order (FIFO), so a level is ranked by its oldest job, due at ${'`'}headDueAt${'`'}. Without
+-- aging (${'`'}agingMs${'`'} 0) the rank is ${'`'}−priority${'`'}: strict order between priorities. With aging, a job
+-- gains one level per ${'`'}agingMs${'`'} waited, so at time ${'`'}now${'`'} it ranks as ${'`'}priority + (now − due) /
+-- agingMs${'`'}; ordering by that is ordering by ${'`'}due − priority × agingMs${'`'}, in which ${'`'}now${'`'} cancels
+-- out: a rank that never changes while the job waits, so the levels can stay in a sorted set and a
+-- claim is O(log levels). (A cap on the gain would make the rank move with time, and would let a
+-- level more than the cap below a busy one starve: the gain is uncapped on purpose.)
+local function levelRank(priority, headDueAt, agingMs)
+  return agingMs > 0 and headDueAt - priority * agingMs or 0 - priority
+end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
 local function flushEvents(K, now)
@@ -3042,6 +3868,14 @@ local KEY_INDEX = 'x:'
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
 -- the archiver (src/archive/); retention never evicts a job it holds.
 local KEY_ARCHIVE_PENDING = 'ap'
+
+-- The waiting jobs of one priority other than 0 (a list, FIFO like ${'`'}wait${'`'}, which holds priority
+-- 0): prefix .. KEY_LEVEL .. priority.
+local KEY_LEVEL = 'w:'
+
+-- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
+-- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
+local KEY_LEVELS = 'lv'
 -- Takes a job out of the dead set and its fingerprint's index; the last one of a group drops its label.
 local function removeDead(K, P, id, fp)
   rcall('ZREM', K[6], id)
@@ -3082,10 +3916,113 @@ local function indexFacets(P, id, facets)
   end
   if added then rcall('HSET', jk, 'xi', xi) end
 end
+-- Waiting jobs by priority. Priority 0 (the default) waits in KEYS[2] (${'`'}wait${'`'}), every other
+-- priority p in its own list P .. KEY_LEVEL .. p, FIFO like ${'`'}wait${'`'} (LPUSH adds, RPOP claims); the
+-- levels other than 0 that hold jobs are the zset P .. KEY_LEVELS, scored by levelRank (lower =
+-- claimed first; src/transitions.ts). A queue whose jobs all have priority 0 never creates a level:
+-- its claim is the plain RPOP of ${'`'}wait${'`'}, after one EXISTS.
+
+-- The queue's priority aging step (ms per level, 0 = strict order), read once per call.
+local LEVEL_AGING = nil
+local function levelAging(K)
+  if LEVEL_AGING == nil then LEVEL_AGING = tonumber(rcall('HGET', K[1], 'ag') or '0') end
+  return LEVEL_AGING
+end
+
+local function levelKey(K, P, p)
+  if p == 0 then return K[2] end
+  return P .. KEY_LEVEL .. S(p)
+end
+
+-- The rank of level p (other than 0) from its head (the next job it gives), or removes the level
+-- from the zset when it is empty.
+local function rankLevel(K, P, p)
+  local key = levelKey(K, P, p)
+  local head = rcall('LINDEX', key, -1)
+  if not head then
+    rcall('ZREM', P .. KEY_LEVELS, S(p))
+    return
+  end
+  local ag = levelAging(K)
+  local due = 0
+  if ag > 0 then due = tonumber(rcall('HGET', P .. KEY_JOB .. head, 'due')) end
+  rcall('ZADD', P .. KEY_LEVELS, S(levelRank(p, due, ag)), S(p))
+end
+
+-- Makes job ${'`'}id${'`'} (priority p; its ${'`'}due${'`'} already written) wait, behind the jobs of its priority.
+local function pushWaiting(K, P, id, p)
+  if p == 0 then
+    rcall('LPUSH', K[2], id)
+    return
+  end
+  if rcall('LPUSH', levelKey(K, P, p), id) == 1 then rankLevel(K, P, p) end
+end
+
+-- Puts popped jobs back at the head of their levels, in their order (ids[from..] were popped in
+-- that order from levels lvls[from..]; lvls nil = all from ${'`'}wait${'`'}).
+local function unpopWaiting(K, P, ids, lvls, from)
+  local touched = {}
+  for j = #ids, from, -1 do
+    local p = 0
+    if lvls then p = lvls[j] end
+    rcall('RPUSH', levelKey(K, P, p), ids[j])
+    if p ~= 0 then touched[p] = true end
+  end
+  for p in pairs(touched) do rankLevel(K, P, p) end
+end
+
+-- Takes a waiting job out of its level (cancel).
+local function removeWaiting(K, P, id, p)
+  rcall('LREM', levelKey(K, P, p), 0, id)
+  if p ~= 0 then rankLevel(K, P, p) end
+end
+
+-- Pops up to ${'`'}max${'`'} waiting jobs in claim order: the best-ranked level first, FIFO within a level.
+-- Returns the ids and their levels (nil when every id came from ${'`'}wait${'`'}). Strict order takes a whole
+-- batch from one level per step; with aging, ranks change as heads leave, so one job per step.
+-- Each step costs O(log levels).
+local function popWaiting(K, P, max)
+  if max <= 0 then return {}, nil end
+  local lvKey = P .. KEY_LEVELS
+  if rcall('EXISTS', lvKey) == 0 then
+    return rcall('RPOP', K[2], max) or {}, nil
+  end
+  local ag = levelAging(K)
+  local ids, lvls = {}, {}
+  while #ids < max do
+    local best = rcall('ZRANGE', lvKey, 0, 0, 'WITHSCORES')
+    local head0 = rcall('LINDEX', K[2], -1)
+    local p
+    if best[1] then
+      p = tonumber(best[1])
+      if head0 then
+        local due0 = 0
+        if ag > 0 then due0 = tonumber(rcall('HGET', P .. KEY_JOB .. head0, 'due')) end
+        local s0 = levelRank(0, due0, ag)
+        local sb = tonumber(best[2])
+        -- Equal ranks: the zset's order, by member text (the memory backend compares the same way).
+        if s0 < sb or (s0 == sb and '0' < best[1]) then p = 0 end
+      end
+    elseif head0 then
+      p = 0
+    else
+      break
+    end
+    local want = max - #ids
+    if ag > 0 then want = 1 end
+    local got = rcall('RPOP', levelKey(K, P, p), want) or {}
+    for _, id in ipairs(got) do
+      ids[#ids + 1] = id
+      lvls[#lvls + 1] = p
+    end
+    if p ~= 0 then rankLevel(K, P, p) end
+  end
+  return ids, lvls
+end
 local P = ARGV[1]
 local id = ARGV[2]
 local jk = P .. KEY_JOB .. id
-local f = rcall('HMGET', jk, 'st', 'n', 'fp')
+local f = rcall('HMGET', jk, 'st', 'n', 'fp', 'pr')
 if not f[1] then return { 'not_found' } end
 local fromScheduled = f[1] == 'scheduled' and ARGV[7] == '1'
 if f[1] ~= 'dead' and not fromScheduled then return { 'not_dead', f[1] } end
@@ -3106,7 +4043,7 @@ local man = ARGV[5]
 if ARGV[8] ~= '' then man = jsonMerge(man, '{"patch":' .. ARGV[8] .. '}') end
 man = jsonMerge(man, '{"at":' .. now .. '}')
 rcall('HSET', jk, 'st', 'waiting', 'due', now, 'trg', 'manual', 'man', man)
-rcall('LPUSH', KEYS[2], id)
+pushWaiting(KEYS, P, id, tonumber(f[4] or '0'))
 indexFacets(P, id, { 't:manual', 'rt' })
 ev('replayed', id, 'by', ARGV[6])
 wake(KEYS, 1)
@@ -3165,6 +4102,14 @@ local KEY_INDEX = 'x:'
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
 -- the archiver (src/archive/); retention never evicts a job it holds.
 local KEY_ARCHIVE_PENDING = 'ap'
+
+-- The waiting jobs of one priority other than 0 (a list, FIFO like ${'`'}wait${'`'}, which holds priority
+-- 0): prefix .. KEY_LEVEL .. priority.
+local KEY_LEVEL = 'w:'
+
+-- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
+-- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
+local KEY_LEVELS = 'lv'
 local P = ARGV[1]
 local want = ARGV[2]
 local limit = tonumber(ARGV[3])
@@ -3267,6 +4212,256 @@ return out
 `,
 } as const;
 
+export const setAging = {
+  name: 'set-aging',
+  numberOfKeys: 10,
+  lua: String.raw`--[[
+  Sets the queue's priority aging step (meta 'ag', ms per level gained; 0 = strict order) and
+  re-ranks every level of waiting jobs, whose ranks depend on it (levelRank, src/transitions.ts).
+  Bounded by the number of distinct priorities waiting, not by the number of jobs.
+  ARGV[1] key prefix  ARGV[2] aging ms (0 = none)
+]]
+-- redis.call under a short local name: every include that talks to Redis includes this.
+local rcall = redis.call
+-- Integer to text. Lua 5.1 turns numbers into text with a float printf ("%.14g"), which is most of
+-- the instructions of a script that writes many timestamps; "%d" takes the integer path.
+local function S(x)
+  return string.format('%d', x)
+end
+-- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/backends/redis/keys.ts.
+-- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
+
+-- A job's hash: prefix .. KEY_JOB .. id.
+local KEY_JOB = 'j:'
+
+-- A job's attempt records, oldest first (a list): prefix .. KEY_HISTORY .. id.
+local KEY_HISTORY = 'h:'
+
+-- Interned job options (a hash): digest → JSON text, '#' .. digest → jobs using it.
+local KEY_OPTIONS = 'o'
+
+-- The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint.
+local KEY_FINGERPRINT = 'fp:'
+
+-- A search index (a zset of job ids scored by creation time): prefix .. KEY_INDEX .. facet, the
+-- facet spelled as in src/job-index.ts (${'`'}n:<name>${'`'}, ${'`'}c:<class>${'`'}, ${'`'}r:<rule>${'`'}, ${'`'}e:<code>${'`'}, ${'`'}f:<fp>${'`'},
+-- ${'`'}t:<trigger>${'`'}, ${'`'}rt${'`'}).
+local KEY_INDEX = 'x:'
+
+-- Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
+-- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
+-- the archiver (src/archive/); retention never evicts a job it holds.
+local KEY_ARCHIVE_PENDING = 'ap'
+
+-- The waiting jobs of one priority other than 0 (a list, FIFO like ${'`'}wait${'`'}, which holds priority
+-- 0): prefix .. KEY_LEVEL .. priority.
+local KEY_LEVEL = 'w:'
+
+-- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
+-- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
+local KEY_LEVELS = 'lv'
+-- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/transitions.ts.
+-- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
+
+-- The error code of a lease that expired (a stall).
+local LEASE_EXPIRED_CODE = 'LEASE_EXPIRED'
+
+-- The error recorded on a stalled attempt (and on a poison job's dead record).
+local LEASE_EXPIRED_ERROR = '{"name":"LeaseExpired","code":"LEASE_EXPIRED","message":"lease expired: the worker stopped renewing it (crashed, killed, frozen or cut off)"}'
+
+-- Every poison job shares one fingerprint: their story is "it keeps killing its worker".
+local POISON_LABEL = 'LeaseExpired|LEASE_EXPIRED|lease expired too many times: poison'
+
+local POISON_FINGERPRINT = '506f2a41fc205474'
+
+-- Most events the feed keeps per queue (older ones are trimmed; Redis trims approximately).
+local EVENT_FEED_LENGTH = 10000
+
+-- How soon a worker whose claim was stopped by a suspect (see isSuspect) looks again (ms).
+local SUSPECT_RECHECK_MS = 25
+
+-- The ${'`'}rule${'`'} of a stalled attempt's record.
+local STALL_RULE = 'stall'
+
+-- A job whose lease expired ${'`'}stalls${'`'} times is poison at its ${'`'}maxStalls${'`'}-th stall: dead-lettered.
+local function isPoison(stalls, maxStalls)
+  return stalls >= maxStalls
+end
+
+-- Isolation of suspects: a job whose next stall would make it poison may be what kills its
+-- workers, or it stalled beside that one. A suspect is only handed to an idle worker, alone, and
+-- stops a busy worker's claim; so the poison verdict always follows a stall in isolation.
+local function isSuspect(stalls, maxStalls)
+  return stalls > 0 and isPoison(stalls + 1, maxStalls)
+end
+
+-- Outcomes that count against the retry budget (${'`'}failures${'`'}).
+local function countsAsFailure(outcome)
+  return outcome == 'failed' or outcome == 'timed_out'
+end
+
+-- What ${'`'}interrupted${'`'} keeps: a job given back at shutdown is retried at once but keeps the previous
+-- delay (for decorrelated jitter) instead of recording its own zero delay.
+local function keepsPreviousDelay(outcome)
+  return outcome == 'interrupted'
+end
+
+local function stallRetryExplanation(stalls, maxStalls)
+  return 'lease expired (stall ' .. S(stalls) .. ' of ' .. S(maxStalls) .. '): back to waiting at once'
+end
+
+local function poisonExplanation(stalls, maxStalls)
+  return 'lease expired ' .. S(stalls) .. ' times (maxStalls ' .. S(maxStalls) .. '): poison, dead-lettered'
+end
+
+-- The class of a stalled attempt's error: poison at the last permitted stall, else temporary.
+local function stallErrorClass(stalls, maxStalls)
+  return isPoison(stalls, maxStalls) and 'poison' or 'temporary'
+end
+
+-- What stall recovery decides for a job at its ${'`'}stalls${'`'}-th stall: back to waiting now, or poison.
+local function stallDecision(stalls, maxStalls, now)
+  return isPoison(stalls, maxStalls) and '{"action":"dead","reason":"poison","explanation":"' .. poisonExplanation(stalls, maxStalls) .. '"}' or '{"action":"retry","delayMs":0,"nextDueAt":' .. S(now) .. ',"source":"policy","explanation":"' .. stallRetryExplanation(stalls, maxStalls) .. '","detail":{"strategy":"immediate"}}'
+end
+
+-- How a stalled attempt ends (the record's outcome, error, class, rule and decision).
+local function stallAttemptEnd(stalls, maxStalls, now)
+  return '{"outcome":"stalled","error":' .. LEASE_EXPIRED_ERROR .. ',"errorClass":"' .. stallErrorClass(stalls, maxStalls) .. '","rule":"' .. STALL_RULE .. '","decision":' .. stallDecision(stalls, maxStalls, now) .. '}'
+end
+
+-- The priority of a job added without one, unless its queue sets another default.
+local DEFAULT_PRIORITY = 0
+
+-- Lowest priority a job may have (priorities are whole numbers; higher runs first).
+local MIN_PRIORITY = -1000000
+
+-- Highest priority a job may have.
+local MAX_PRIORITY = 1000000
+
+-- Longest priority aging step (ms waited per priority level gained): one day.
+local MAX_PRIORITY_AGING_MS = 86400000
+
+-- The rank of one priority level of waiting jobs: lower is claimed first. Jobs of one priority are
+-- claimed in order (FIFO), so a level is ranked by its oldest job, due at ${'`'}headDueAt${'`'}. Without
+-- aging (${'`'}agingMs${'`'} 0) the rank is ${'`'}−priority${'`'}: strict order between priorities. With aging, a job
+-- gains one level per ${'`'}agingMs${'`'} waited, so at time ${'`'}now${'`'} it ranks as ${'`'}priority + (now − due) /
+-- agingMs${'`'}; ordering by that is ordering by ${'`'}due − priority × agingMs${'`'}, in which ${'`'}now${'`'} cancels
+-- out: a rank that never changes while the job waits, so the levels can stay in a sorted set and a
+-- claim is O(log levels). (A cap on the gain would make the rank move with time, and would let a
+-- level more than the cap below a busy one starve: the gain is uncapped on purpose.)
+local function levelRank(priority, headDueAt, agingMs)
+  return agingMs > 0 and headDueAt - priority * agingMs or 0 - priority
+end
+-- Waiting jobs by priority. Priority 0 (the default) waits in KEYS[2] (${'`'}wait${'`'}), every other
+-- priority p in its own list P .. KEY_LEVEL .. p, FIFO like ${'`'}wait${'`'} (LPUSH adds, RPOP claims); the
+-- levels other than 0 that hold jobs are the zset P .. KEY_LEVELS, scored by levelRank (lower =
+-- claimed first; src/transitions.ts). A queue whose jobs all have priority 0 never creates a level:
+-- its claim is the plain RPOP of ${'`'}wait${'`'}, after one EXISTS.
+
+-- The queue's priority aging step (ms per level, 0 = strict order), read once per call.
+local LEVEL_AGING = nil
+local function levelAging(K)
+  if LEVEL_AGING == nil then LEVEL_AGING = tonumber(rcall('HGET', K[1], 'ag') or '0') end
+  return LEVEL_AGING
+end
+
+local function levelKey(K, P, p)
+  if p == 0 then return K[2] end
+  return P .. KEY_LEVEL .. S(p)
+end
+
+-- The rank of level p (other than 0) from its head (the next job it gives), or removes the level
+-- from the zset when it is empty.
+local function rankLevel(K, P, p)
+  local key = levelKey(K, P, p)
+  local head = rcall('LINDEX', key, -1)
+  if not head then
+    rcall('ZREM', P .. KEY_LEVELS, S(p))
+    return
+  end
+  local ag = levelAging(K)
+  local due = 0
+  if ag > 0 then due = tonumber(rcall('HGET', P .. KEY_JOB .. head, 'due')) end
+  rcall('ZADD', P .. KEY_LEVELS, S(levelRank(p, due, ag)), S(p))
+end
+
+-- Makes job ${'`'}id${'`'} (priority p; its ${'`'}due${'`'} already written) wait, behind the jobs of its priority.
+local function pushWaiting(K, P, id, p)
+  if p == 0 then
+    rcall('LPUSH', K[2], id)
+    return
+  end
+  if rcall('LPUSH', levelKey(K, P, p), id) == 1 then rankLevel(K, P, p) end
+end
+
+-- Puts popped jobs back at the head of their levels, in their order (ids[from..] were popped in
+-- that order from levels lvls[from..]; lvls nil = all from ${'`'}wait${'`'}).
+local function unpopWaiting(K, P, ids, lvls, from)
+  local touched = {}
+  for j = #ids, from, -1 do
+    local p = 0
+    if lvls then p = lvls[j] end
+    rcall('RPUSH', levelKey(K, P, p), ids[j])
+    if p ~= 0 then touched[p] = true end
+  end
+  for p in pairs(touched) do rankLevel(K, P, p) end
+end
+
+-- Takes a waiting job out of its level (cancel).
+local function removeWaiting(K, P, id, p)
+  rcall('LREM', levelKey(K, P, p), 0, id)
+  if p ~= 0 then rankLevel(K, P, p) end
+end
+
+-- Pops up to ${'`'}max${'`'} waiting jobs in claim order: the best-ranked level first, FIFO within a level.
+-- Returns the ids and their levels (nil when every id came from ${'`'}wait${'`'}). Strict order takes a whole
+-- batch from one level per step; with aging, ranks change as heads leave, so one job per step.
+-- Each step costs O(log levels).
+local function popWaiting(K, P, max)
+  if max <= 0 then return {}, nil end
+  local lvKey = P .. KEY_LEVELS
+  if rcall('EXISTS', lvKey) == 0 then
+    return rcall('RPOP', K[2], max) or {}, nil
+  end
+  local ag = levelAging(K)
+  local ids, lvls = {}, {}
+  while #ids < max do
+    local best = rcall('ZRANGE', lvKey, 0, 0, 'WITHSCORES')
+    local head0 = rcall('LINDEX', K[2], -1)
+    local p
+    if best[1] then
+      p = tonumber(best[1])
+      if head0 then
+        local due0 = 0
+        if ag > 0 then due0 = tonumber(rcall('HGET', P .. KEY_JOB .. head0, 'due')) end
+        local s0 = levelRank(0, due0, ag)
+        local sb = tonumber(best[2])
+        -- Equal ranks: the zset's order, by member text (the memory backend compares the same way).
+        if s0 < sb or (s0 == sb and '0' < best[1]) then p = 0 end
+      end
+    elseif head0 then
+      p = 0
+    else
+      break
+    end
+    local want = max - #ids
+    if ag > 0 then want = 1 end
+    local got = rcall('RPOP', levelKey(K, P, p), want) or {}
+    for _, id in ipairs(got) do
+      ids[#ids + 1] = id
+      lvls[#lvls + 1] = p
+    end
+    if p ~= 0 then rankLevel(K, P, p) end
+  end
+  return ids, lvls
+end
+local P = ARGV[1]
+if ARGV[2] == '0' then rcall('HDEL', KEYS[1], 'ag') else rcall('HSET', KEYS[1], 'ag', ARGV[2]) end
+for _, p in ipairs(rcall('ZRANGE', P .. KEY_LEVELS, 0, -1)) do rankLevel(KEYS, P, tonumber(p)) end
+return 1
+`,
+} as const;
+
 export const setArchive = {
   name: 'set-archive',
   numberOfKeys: 10,
@@ -3305,6 +4500,14 @@ local KEY_INDEX = 'x:'
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
 -- the archiver (src/archive/); retention never evicts a job it holds.
 local KEY_ARCHIVE_PENDING = 'ap'
+
+-- The waiting jobs of one priority other than 0 (a list, FIFO like ${'`'}wait${'`'}, which holds priority
+-- 0): prefix .. KEY_LEVEL .. priority.
+local KEY_LEVEL = 'w:'
+
+-- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
+-- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
+local KEY_LEVELS = 'lv'
 local P = ARGV[1]
 local ap = P .. KEY_ARCHIVE_PENDING
 if ARGV[2] == '1' then
@@ -3432,6 +4635,30 @@ end
 -- How a stalled attempt ends (the record's outcome, error, class, rule and decision).
 local function stallAttemptEnd(stalls, maxStalls, now)
   return '{"outcome":"stalled","error":' .. LEASE_EXPIRED_ERROR .. ',"errorClass":"' .. stallErrorClass(stalls, maxStalls) .. '","rule":"' .. STALL_RULE .. '","decision":' .. stallDecision(stalls, maxStalls, now) .. '}'
+end
+
+-- The priority of a job added without one, unless its queue sets another default.
+local DEFAULT_PRIORITY = 0
+
+-- Lowest priority a job may have (priorities are whole numbers; higher runs first).
+local MIN_PRIORITY = -1000000
+
+-- Highest priority a job may have.
+local MAX_PRIORITY = 1000000
+
+-- Longest priority aging step (ms waited per priority level gained): one day.
+local MAX_PRIORITY_AGING_MS = 86400000
+
+-- The rank of one priority level of waiting jobs: lower is claimed first. Jobs of one priority are
+-- claimed in order (FIFO), so a level is ranked by its oldest job, due at ${'`'}headDueAt${'`'}. Without
+-- aging (${'`'}agingMs${'`'} 0) the rank is ${'`'}−priority${'`'}: strict order between priorities. With aging, a job
+-- gains one level per ${'`'}agingMs${'`'} waited, so at time ${'`'}now${'`'} it ranks as ${'`'}priority + (now − due) /
+-- agingMs${'`'}; ordering by that is ordering by ${'`'}due − priority × agingMs${'`'}, in which ${'`'}now${'`'} cancels
+-- out: a rank that never changes while the job waits, so the levels can stay in a sorted set and a
+-- claim is O(log levels). (A cap on the gain would make the rank move with time, and would let a
+-- level more than the cap below a busy one starve: the gain is uncapped on purpose.)
+local function levelRank(priority, headDueAt, agingMs)
+  return agingMs > 0 and headDueAt - priority * agingMs or 0 - priority
 end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
@@ -3581,6 +4808,30 @@ end
 local function stallAttemptEnd(stalls, maxStalls, now)
   return '{"outcome":"stalled","error":' .. LEASE_EXPIRED_ERROR .. ',"errorClass":"' .. stallErrorClass(stalls, maxStalls) .. '","rule":"' .. STALL_RULE .. '","decision":' .. stallDecision(stalls, maxStalls, now) .. '}'
 end
+
+-- The priority of a job added without one, unless its queue sets another default.
+local DEFAULT_PRIORITY = 0
+
+-- Lowest priority a job may have (priorities are whole numbers; higher runs first).
+local MIN_PRIORITY = -1000000
+
+-- Highest priority a job may have.
+local MAX_PRIORITY = 1000000
+
+-- Longest priority aging step (ms waited per priority level gained): one day.
+local MAX_PRIORITY_AGING_MS = 86400000
+
+-- The rank of one priority level of waiting jobs: lower is claimed first. Jobs of one priority are
+-- claimed in order (FIFO), so a level is ranked by its oldest job, due at ${'`'}headDueAt${'`'}. Without
+-- aging (${'`'}agingMs${'`'} 0) the rank is ${'`'}−priority${'`'}: strict order between priorities. With aging, a job
+-- gains one level per ${'`'}agingMs${'`'} waited, so at time ${'`'}now${'`'} it ranks as ${'`'}priority + (now − due) /
+-- agingMs${'`'}; ordering by that is ordering by ${'`'}due − priority × agingMs${'`'}, in which ${'`'}now${'`'} cancels
+-- out: a rank that never changes while the job waits, so the levels can stay in a sorted set and a
+-- claim is O(log levels). (A cap on the gain would make the rank move with time, and would let a
+-- level more than the cap below a busy one starve: the gain is uncapped on purpose.)
+local function levelRank(priority, headDueAt, agingMs)
+  return agingMs > 0 and headDueAt - priority * agingMs or 0 - priority
+end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
 local function flushEvents(K, now)
@@ -3651,6 +4902,14 @@ local KEY_INDEX = 'x:'
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
 -- the archiver (src/archive/); retention never evicts a job it holds.
 local KEY_ARCHIVE_PENDING = 'ap'
+
+-- The waiting jobs of one priority other than 0 (a list, FIFO like ${'`'}wait${'`'}, which holds priority
+-- 0): prefix .. KEY_LEVEL .. priority.
+local KEY_LEVEL = 'w:'
+
+-- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
+-- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
+local KEY_LEVELS = 'lv'
 -- Takes a job out of the dead set and its fingerprint's index; the last one of a group drops its label.
 local function removeDead(K, P, id, fp)
   rcall('ZREM', K[6], id)
@@ -3853,6 +5112,30 @@ end
 local function stallAttemptEnd(stalls, maxStalls, now)
   return '{"outcome":"stalled","error":' .. LEASE_EXPIRED_ERROR .. ',"errorClass":"' .. stallErrorClass(stalls, maxStalls) .. '","rule":"' .. STALL_RULE .. '","decision":' .. stallDecision(stalls, maxStalls, now) .. '}'
 end
+
+-- The priority of a job added without one, unless its queue sets another default.
+local DEFAULT_PRIORITY = 0
+
+-- Lowest priority a job may have (priorities are whole numbers; higher runs first).
+local MIN_PRIORITY = -1000000
+
+-- Highest priority a job may have.
+local MAX_PRIORITY = 1000000
+
+-- Longest priority aging step (ms waited per priority level gained): one day.
+local MAX_PRIORITY_AGING_MS = 86400000
+
+-- The rank of one priority level of waiting jobs: lower is claimed first. Jobs of one priority are
+-- claimed in order (FIFO), so a level is ranked by its oldest job, due at ${'`'}headDueAt${'`'}. Without
+-- aging (${'`'}agingMs${'`'} 0) the rank is ${'`'}−priority${'`'}: strict order between priorities. With aging, a job
+-- gains one level per ${'`'}agingMs${'`'} waited, so at time ${'`'}now${'`'} it ranks as ${'`'}priority + (now − due) /
+-- agingMs${'`'}; ordering by that is ordering by ${'`'}due − priority × agingMs${'`'}, in which ${'`'}now${'`'} cancels
+-- out: a rank that never changes while the job waits, so the levels can stay in a sorted set and a
+-- claim is O(log levels). (A cap on the gain would make the rank move with time, and would let a
+-- level more than the cap below a busy one starve: the gain is uncapped on purpose.)
+local function levelRank(priority, headDueAt, agingMs)
+  return agingMs > 0 and headDueAt - priority * agingMs or 0 - priority
+end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
 local function flushEvents(K, now)
@@ -3923,6 +5206,14 @@ local KEY_INDEX = 'x:'
 -- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
 -- the archiver (src/archive/); retention never evicts a job it holds.
 local KEY_ARCHIVE_PENDING = 'ap'
+
+-- The waiting jobs of one priority other than 0 (a list, FIFO like ${'`'}wait${'`'}, which holds priority
+-- 0): prefix .. KEY_LEVEL .. priority.
+local KEY_LEVEL = 'w:'
+
+-- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
+-- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
+local KEY_LEVELS = 'lv'
 -- Takes a job out of the dead set and its fingerprint's index; the last one of a group drops its label.
 local function removeDead(K, P, id, fp)
   rcall('ZREM', K[6], id)
@@ -4044,6 +5335,7 @@ export const scripts = {
   renew,
   replay,
   search,
+  setAging,
   setArchive,
   setPaused,
   setRetention,

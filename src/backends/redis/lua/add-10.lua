@@ -2,8 +2,8 @@
   Adds jobs. A caller-supplied id that exists already is left untouched (idempotent add).
   ARGV[1] key prefix   ARGV[2] job count   ARGV[3] how many ids to generate
   ARGV[4] M, the number of distinct options texts, then M pairs: options JSON, maxStalls
-  then per job, 6 fields: id ('' = generate), name, data, options index (1..M), "delayMs" or
-  "@runAt" (an absolute due time), and the trace context JSON ('' = none)
+  then per job, 7 fields: id ('' = generate), name, data, options index (1..M), "delayMs" or
+  "@runAt" (an absolute due time), the trace context JSON ('' = none), and the priority ('' = 0)
   Returns { 'r', first id, state } when every job got a generated id, in one run of consecutive
   numbers, was created and has the same state (the common bulk add: the client expands it);
   else { 'l', id, created (1|0), state, id, created, state, ... }.
@@ -19,6 +19,7 @@
 --- @include "includes/internOpts"
 --- @include "includes/optRefs"
 --- @include "includes/indexName"
+--- @include "includes/waitLevels"
 --- @include "generated/keys"
 local P = ARGV[1]
 local count = tonumber(ARGV[2])
@@ -52,7 +53,7 @@ local compact = toGenerate == count
 local expectId = nextId
 local markedMid = false
 for i = 0, count - 1 do
-  local b = 5 + 2 * m + i * 6
+  local b = 5 + 2 * m + i * 7
   local id = ARGV[b]
   local existing = false
   if id == '' then
@@ -95,7 +96,13 @@ for i = 0, count - 1 do
       'fl', '0', 'n', '0', 'sc', '0', 'pd', '', 'ms', optStalls[oi], 'oh', optDigest[oi], 'le', '0',
       'tc', ARGV[b + 5], 'name', ARGV[b + 1], 'data', ARGV[b + 2], 'ct', nowS)
     indexName(P, id, ARGV[b + 1], nowS)
-    if st == 'waiting' then
+    -- The priority only when not 0 (readers take a missing 'pr' as 0): most jobs pay nothing for it.
+    local pr = ARGV[b + 6]
+    if pr ~= '' and pr ~= '0' then rcall('HSET', P .. KEY_JOB .. id, 'pr', pr) else pr = nil end
+    if st == 'waiting' and pr then
+      pushWaiting(KEYS, P, id, tonumber(pr))
+      wakeN = wakeN + 1
+    elseif st == 'waiting' then
       waitIds[#waitIds + 1] = id
     else
       schedArgs[#schedArgs + 1] = dueS

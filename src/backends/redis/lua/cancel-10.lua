@@ -12,11 +12,12 @@
 --- @include "includes/flushEvents"
 --- @include "includes/applyRetention"
 --- @include "includes/notePending"
+--- @include "includes/waitLevels"
 --- @include "generated/keys"
 local P = ARGV[1]
 local id = ARGV[2]
 local jk = P .. KEY_JOB .. id
-local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man')
+local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'pr')
 local st = f[1]
 if not st then return { 'not_found' } end
 if st == 'completed' or st == 'dead' or st == 'cancelled' then return { 'finished', st } end
@@ -29,7 +30,7 @@ if st == 'active' then
   if f[7] and f[7] ~= '' then rcall('HSET', jk, 'man', '') end
   rcall('ZREM', KEYS[4], id)
 elseif st == 'waiting' then
-  rcall('LREM', KEYS[2], 0, id)
+  removeWaiting(KEYS, P, id, tonumber(f[8] or '0'))
 else
   rcall('ZREM', KEYS[3], id)
 end

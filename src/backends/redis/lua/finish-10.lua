@@ -35,6 +35,7 @@
 --- @include "includes/applyRetention"
 --- @include "includes/promoteDue"
 --- @include "includes/claimJobs"
+--- @include "includes/waitLevels"
 --- @include "includes/nextWakeIn"
 --- @include "includes/indexFacets"
 --- @include "includes/failureFacets"
@@ -51,6 +52,7 @@ local earliest = false -- read on first need: only a delayed retry needs it
 local activeDone = {}
 local doneArgs = {}
 local waitIds = {}
+local levelIds = {} -- retries to wait at a priority other than 0: id, priority, ...
 local schedArgs = {}
 -- Is the job's last attempt record this request's own (same attempt, worker and outcome)? Then the
 -- request was applied already: a lease recovered or cancelled ends the attempt as stalled or
@@ -81,7 +83,7 @@ for _ = 1, count do
   local id = A[1]
   local attempt = tonumber(A[2])
   local jk = P .. KEY_JOB .. id
-  local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl')
+  local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl', 'pr')
   if not f[1] then
     out[#out + 1] = 'not_found,,,' .. nowS
   elseif f[1] ~= 'active' and tonumber(f[2]) == attempt and isRepeat(P, id, attempt, A[3], A[4]) then
@@ -149,7 +151,12 @@ for _ = 1, count do
         end
       else
         st = 'waiting'
-        waitIds[#waitIds + 1] = id
+        if f[9] and f[9] ~= '0' then
+          levelIds[#levelIds + 1] = id
+          levelIds[#levelIds + 1] = tonumber(f[9])
+        else
+          waitIds[#waitIds + 1] = id
+        end
       end
       appendAttempt(P, id, rec)
       if keepsPreviousDelay(outcome) then
@@ -169,6 +176,7 @@ bulk('ZADD', KEYS[5], doneArgs, 1000)
 notePending(KEYS, P, doneArgs)
 bulk('ZADD', KEYS[3], schedArgs, 1000)
 bulk('LPUSH', KEYS[2], waitIds, 1000)
+for i = 1, #levelIds, 2 do pushWaiting(KEYS, P, levelIds[i], levelIds[i + 1]) end
 -- One read of the queue's settings serves retention and the paused check.
 local meta = rcall('HMGET', KEYS[1], 'paused', 'rc:completed', 'ra:completed', 'rc:dead', 'ra:dead')
 if touched['completed'] and (meta[2] or meta[3]) then applyRetention(KEYS, P, 'completed', now) end
@@ -194,6 +202,7 @@ if #waitIds > 0 then
   if left > #waitIds then left = #waitIds end
   wakeN = wakeN + left
 end
+wakeN = wakeN + #levelIds / 2
 wake(KEYS, wakeN)
 flushEvents(KEYS, now)
 return { table.concat(out, ';'), claim }

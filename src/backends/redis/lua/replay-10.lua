@@ -16,11 +16,12 @@
 --- @include "includes/removeDead"
 --- @include "includes/jsonMerge"
 --- @include "includes/indexFacets"
+--- @include "includes/waitLevels"
 --- @include "generated/keys"
 local P = ARGV[1]
 local id = ARGV[2]
 local jk = P .. KEY_JOB .. id
-local f = rcall('HMGET', jk, 'st', 'n', 'fp')
+local f = rcall('HMGET', jk, 'st', 'n', 'fp', 'pr')
 if not f[1] then return { 'not_found' } end
 local fromScheduled = f[1] == 'scheduled' and ARGV[7] == '1'
 if f[1] ~= 'dead' and not fromScheduled then return { 'not_dead', f[1] } end
@@ -41,7 +42,7 @@ local man = ARGV[5]
 if ARGV[8] ~= '' then man = jsonMerge(man, '{"patch":' .. ARGV[8] .. '}') end
 man = jsonMerge(man, '{"at":' .. now .. '}')
 rcall('HSET', jk, 'st', 'waiting', 'due', now, 'trg', 'manual', 'man', man)
-rcall('LPUSH', KEYS[2], id)
+pushWaiting(KEYS, P, id, tonumber(f[4] or '0'))
 indexFacets(P, id, { 't:manual', 'rt' })
 ev('replayed', id, 'by', ARGV[6])
 wake(KEYS, 1)

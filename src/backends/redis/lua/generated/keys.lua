@@ -22,3 +22,11 @@ local KEY_INDEX = 'x:'
 -- transitions that finish a job while the queue has an archive (meta `arc`), read and emptied by
 -- the archiver (src/archive/); retention never evicts a job it holds.
 local KEY_ARCHIVE_PENDING = 'ap'
+
+-- The waiting jobs of one priority other than 0 (a list, FIFO like `wait`, which holds priority
+-- 0): prefix .. KEY_LEVEL .. priority.
+local KEY_LEVEL = 'w:'
+
+-- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
+-- level's rank, `levelRank` in src/transitions.ts): prefix .. KEY_LEVELS.
+local KEY_LEVELS = 'lv'

@@ -67,3 +67,27 @@ end
 local function stallAttemptEnd(stalls, maxStalls, now)
   return '{"outcome":"stalled","error":' .. LEASE_EXPIRED_ERROR .. ',"errorClass":"' .. stallErrorClass(stalls, maxStalls) .. '","rule":"' .. STALL_RULE .. '","decision":' .. stallDecision(stalls, maxStalls, now) .. '}'
 end
+
+-- The priority of a job added without one, unless its queue sets another default.
+local DEFAULT_PRIORITY = 0
+
+-- Lowest priority a job may have (priorities are whole numbers; higher runs first).
+local MIN_PRIORITY = -1000000
+
+-- Highest priority a job may have.
+local MAX_PRIORITY = 1000000
+
+-- Longest priority aging step (ms waited per priority level gained): one day.
+local MAX_PRIORITY_AGING_MS = 86400000
+
+-- The rank of one priority level of waiting jobs: lower is claimed first. Jobs of one priority are
+-- claimed in order (FIFO), so a level is ranked by its oldest job, due at `headDueAt`. Without
+-- aging (`agingMs` 0) the rank is `−priority`: strict order between priorities. With aging, a job
+-- gains one level per `agingMs` waited, so at time `now` it ranks as `priority + (now − due) /
+-- agingMs`; ordering by that is ordering by `due − priority × agingMs`, in which `now` cancels
+-- out: a rank that never changes while the job waits, so the levels can stay in a sorted set and a
+-- claim is O(log levels). (A cap on the gain would make the rank move with time, and would let a
+-- level more than the cap below a busy one starve: the gain is uncapped on purpose.)
+local function levelRank(priority, headDueAt, agingMs)
+  return agingMs > 0 and headDueAt - priority * agingMs or 0 - priority
+end

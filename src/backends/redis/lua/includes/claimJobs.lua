@@ -3,13 +3,14 @@
 --- @include "includes/bulk"
 --- @include "includes/ev"
 --- @include "includes/optsText"
+--- @include "includes/waitLevels"
 --- @include "generated/keys"
 --- @include "generated/transitions"
 -- The options texts of the jobs claimed by this call, once each: digest, text, digest, text...
 local CLAIM_OPTS = {}
 local CLAIM_OPTS_LIST = {}
 
--- Pops up to `max` waiting jobs and leases them to worker `wid`. The attempt number is the lease
+-- Pops up to `max` waiting jobs (highest priority first: popWaiting) and leases them to worker `wid`. The attempt number is the lease
 -- token. The caller has checked the queue is not paused. Returns one string per job (see
 -- claim-10.lua for the fields), and whether a suspect stopped the claim.
 --
@@ -22,8 +23,8 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
   local blocked = false
   if max <= 0 then return jobs, blocked end
-  local ids = rcall('RPOP', K[2], max)
-  if not ids then return jobs, blocked end
+  local ids, lvls = popWaiting(K, P, max)
+  if #ids == 0 then return jobs, blocked end
   local le = now + leaseMs
   local leS = S(le)
   local nowS = S(now)
@@ -36,9 +37,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
     if f[1] and f[8] ~= '0' then suspect = isSuspect(tonumber(f[8]), tonumber(f[11])) end
     if suspect and not (exclusiveOk and #jobs == 0) then
       -- Back to the head, in their order: this one and every id popped after it.
-      local back = {}
-      for j = #ids, i, -1 do back[#back + 1] = ids[j] end
-      bulk('RPUSH', K[2], back, 1000)
+      unpopWaiting(K, P, ids, lvls, i)
       blocked = true
       break
     end
@@ -60,9 +59,7 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
       end
     end
     if suspect then
-      local back = {}
-      for j = #ids, i + 1, -1 do back[#back + 1] = ids[j] end
-      bulk('RPUSH', K[2], back, 1000)
+      unpopWaiting(K, P, ids, lvls, i + 1)
       break
     end
   end

@@ -1,12 +1,14 @@
 --- @include "includes/rcall"
+--- @include "includes/waitLevels"
 --- @include "generated/keys"
--- Moves scheduled jobs whose due time has come to the back of the wait list.
+-- Moves scheduled jobs whose due time has come to the back of their priority's wait list.
 local function promoteDue(K, P, now)
   local ids = rcall('ZRANGEBYSCORE', K[3], '-inf', now, 'LIMIT', 0, 1000)
   if #ids == 0 then return 0 end
   for _, id in ipairs(ids) do
-    rcall('HSET', P .. KEY_JOB .. id, 'st', 'waiting')
-    rcall('LPUSH', K[2], id)
+    local jk = P .. KEY_JOB .. id
+    rcall('HSET', jk, 'st', 'waiting')
+    pushWaiting(K, P, id, tonumber(rcall('HGET', jk, 'pr') or '0'))
   end
   rcall('ZREM', K[3], unpack(ids))
   return #ids

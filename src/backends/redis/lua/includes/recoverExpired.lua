@@ -8,6 +8,7 @@
 --- @include "includes/wake"
 --- @include "includes/indexFacets"
 --- @include "includes/stallFacets"
+--- @include "includes/waitLevels"
 --- @include "generated/keys"
 --- @include "generated/transitions"
 -- Recovers jobs whose lease expired: the attempt is recorded as stalled; the job goes back to
@@ -22,7 +23,7 @@ local function recoverExpired(K, P, now)
   for _, id in ipairs(ids) do
     local jk = P .. KEY_JOB .. id
     rcall('ZREM', K[4], id)
-    local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st')
+    local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st', 'pr')
     if f[1] and f[9] == 'active' then
       recovered = recovered + 1
       local cur = tonumber(f[1])
@@ -44,7 +45,7 @@ local function recoverExpired(K, P, now)
         died = true
       else
         rcall('HSET', jk, 'st', 'waiting', 'due', now)
-        rcall('LPUSH', K[2], id)
+        pushWaiting(K, P, id, tonumber(f[10] or '0'))
         evEnd(now, 'stalled', id, f[1], f[5], 'stalled', class, tonumber(f[4]), tonumber(f[3]), 'stalls', S(sc))
         back = back + 1
       end

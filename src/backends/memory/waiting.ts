@@ -1,0 +1,64 @@
+/**
+ * The memory backend's waiting jobs, by priority: the model of `lua/includes/waitLevels.lua`. One
+ * insertion-ordered set per priority (FIFO within one), ranked by `levelRank` (src/transitions.ts)
+ * from each level's oldest job; equal ranks are ordered by the priority's decimal text, as the
+ * Redis zset orders equal scores by member.
+ * @module
+ */
+import { levelRank } from '../../transitions.js';
+
+export interface WaitingJob {
+  readonly priority: number;
+  readonly dueAt: number;
+}
+
+export class WaitingLevels {
+  readonly #levels = new Map<number, Set<string>>();
+  readonly #job: (id: string) => WaitingJob;
+  #size = 0;
+
+  constructor(job: (id: string) => WaitingJob) {
+    this.#job = job;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Makes `id` wait behind the jobs of its priority (the job's `priority` and `dueAt` are set). */
+  add(id: string): void {
+    const p = this.#job(id).priority;
+    let level = this.#levels.get(p);
+    if (!level) this.#levels.set(p, (level = new Set()));
+    if (level.has(id)) return;
+    level.add(id);
+    this.#size++;
+  }
+
+  delete(id: string): void {
+    const p = this.#job(id).priority;
+    const level = this.#levels.get(p);
+    if (!level?.delete(id)) return;
+    this.#size--;
+    if (level.size === 0) this.#levels.delete(p);
+  }
+
+  /** The next job a claim takes (not removed), or undefined. */
+  next(agingMs: number): string | undefined {
+    let best: { rank: number; key: string; head: string } | undefined;
+    for (const [p, level] of this.#levels) {
+      const head = level.values().next().value as string;
+      const rank = levelRank(p, agingMs > 0 ? this.#job(head).dueAt : 0, agingMs);
+      const key = String(p);
+      if (!best || rank < best.rank || (rank === best.rank && key < best.key)) best = { rank, key, head };
+    }
+    return best?.head;
+  }
+
+  /** Every waiting id in priority order (highest first), FIFO within one: how `listJobs` shows them. */
+  ids(): string[] {
+    const out: string[] = [];
+    for (const p of [...this.#levels.keys()].sort((a, b) => b - a)) out.push(...(this.#levels.get(p) ?? []));
+    return out;
+  }
+}

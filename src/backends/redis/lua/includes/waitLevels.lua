@@ -1,0 +1,107 @@
+--- @include "includes/rcall"
+--- @include "includes/S"
+--- @include "generated/keys"
+--- @include "generated/transitions"
+-- Waiting jobs by priority. Priority 0 (the default) waits in KEYS[2] (`wait`), every other
+-- priority p in its own list P .. KEY_LEVEL .. p, FIFO like `wait` (LPUSH adds, RPOP claims); the
+-- levels other than 0 that hold jobs are the zset P .. KEY_LEVELS, scored by levelRank (lower =
+-- claimed first; src/transitions.ts). A queue whose jobs all have priority 0 never creates a level:
+-- its claim is the plain RPOP of `wait`, after one EXISTS.
+
+-- The queue's priority aging step (ms per level, 0 = strict order), read once per call.
+local LEVEL_AGING = nil
+local function levelAging(K)
+  if LEVEL_AGING == nil then LEVEL_AGING = tonumber(rcall('HGET', K[1], 'ag') or '0') end
+  return LEVEL_AGING
+end
+
+local function levelKey(K, P, p)
+  if p == 0 then return K[2] end
+  return P .. KEY_LEVEL .. S(p)
+end
+
+-- The rank of level p (other than 0) from its head (the next job it gives), or removes the level
+-- from the zset when it is empty.
+local function rankLevel(K, P, p)
+  local key = levelKey(K, P, p)
+  local head = rcall('LINDEX', key, -1)
+  if not head then
+    rcall('ZREM', P .. KEY_LEVELS, S(p))
+    return
+  end
+  local ag = levelAging(K)
+  local due = 0
+  if ag > 0 then due = tonumber(rcall('HGET', P .. KEY_JOB .. head, 'due')) end
+  rcall('ZADD', P .. KEY_LEVELS, S(levelRank(p, due, ag)), S(p))
+end
+
+-- Makes job `id` (priority p; its `due` already written) wait, behind the jobs of its priority.
+local function pushWaiting(K, P, id, p)
+  if p == 0 then
+    rcall('LPUSH', K[2], id)
+    return
+  end
+  if rcall('LPUSH', levelKey(K, P, p), id) == 1 then rankLevel(K, P, p) end
+end
+
+-- Puts popped jobs back at the head of their levels, in their order (ids[from..] were popped in
+-- that order from levels lvls[from..]; lvls nil = all from `wait`).
+local function unpopWaiting(K, P, ids, lvls, from)
+  local touched = {}
+  for j = #ids, from, -1 do
+    local p = 0
+    if lvls then p = lvls[j] end
+    rcall('RPUSH', levelKey(K, P, p), ids[j])
+    if p ~= 0 then touched[p] = true end
+  end
+  for p in pairs(touched) do rankLevel(K, P, p) end
+end
+
+-- Takes a waiting job out of its level (cancel).
+local function removeWaiting(K, P, id, p)
+  rcall('LREM', levelKey(K, P, p), 0, id)
+  if p ~= 0 then rankLevel(K, P, p) end
+end
+
+-- Pops up to `max` waiting jobs in claim order: the best-ranked level first, FIFO within a level.
+-- Returns the ids and their levels (nil when every id came from `wait`). Strict order takes a whole
+-- batch from one level per step; with aging, ranks change as heads leave, so one job per step.
+-- Each step costs O(log levels).
+local function popWaiting(K, P, max)
+  if max <= 0 then return {}, nil end
+  local lvKey = P .. KEY_LEVELS
+  if rcall('EXISTS', lvKey) == 0 then
+    return rcall('RPOP', K[2], max) or {}, nil
+  end
+  local ag = levelAging(K)
+  local ids, lvls = {}, {}
+  while #ids < max do
+    local best = rcall('ZRANGE', lvKey, 0, 0, 'WITHSCORES')
+    local head0 = rcall('LINDEX', K[2], -1)
+    local p
+    if best[1] then
+      p = tonumber(best[1])
+      if head0 then
+        local due0 = 0
+        if ag > 0 then due0 = tonumber(rcall('HGET', P .. KEY_JOB .. head0, 'due')) end
+        local s0 = levelRank(0, due0, ag)
+        local sb = tonumber(best[2])
+        -- Equal ranks: the zset's order, by member text (the memory backend compares the same way).
+        if s0 < sb or (s0 == sb and '0' < best[1]) then p = 0 end
+      end
+    elseif head0 then
+      p = 0
+    else
+      break
+    end
+    local want = max - #ids
+    if ag > 0 then want = 1 end
+    local got = rcall('RPOP', levelKey(K, P, p), want) or {}
+    for _, id in ipairs(got) do
+      ids[#ids + 1] = id
+      lvls[#lvls + 1] = p
+    end
+    if p ~= 0 then rankLevel(K, P, p) end
+  end
+  return ids, lvls
+end

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+
+import { ValidationError } from '../../src/errors.js';
+import type { Queue } from '../../src/queue.js';
+import { finishOnly } from '../helpers/finish.js';
+import type { Harness } from './context.js';
+import { sleep } from './context.js';
+
+export function priorityCases(h: Harness): void {
+  /** Claims up to `max` jobs as one worker and returns their names, in claim order. */
+  async function claimNames(q: Queue, max: number): Promise<string[]> {
+    const res = await h.backend.claim(q.name, { workerId: 'w', leaseMs: 5000, max });
+    return res.jobs.map((j) => j.name);
+  }
+
+  describe('priorities', () => {
+    it('claims higher priorities first and keeps FIFO within one priority', async () => {
+      const q = h.queue();
+      for (const [name, priority] of [
+        ['a0', 0],
+        ['a5', 5],
+        ['a-3', -3],
+        ['b5', 5],
+        ['b0', 0],
+        ['a10', 10],
+      ] as const) {
+        await q.add(name, null, { priority });
+      }
+      expect(await claimNames(q, 3)).toEqual(['a10', 'a5', 'b5']);
+      expect(await claimNames(q, 10)).toEqual(['a0', 'b0', 'a-3']);
+    });
+
+    it('gives the same order one job at a time as in one batch', async () => {
+      const q = h.queue();
+      await q.addBulk(
+        [3, 0, 3, -1, 7, 0, -1].map((priority, i) => ({ name: `j${i}`, data: null, options: { priority } })),
+      );
+      const order: string[] = [];
+      for (let i = 0; i < 8; i++) order.push(...(await claimNames(q, 1)));
+      expect(order).toEqual(['j4', 'j0', 'j2', 'j1', 'j5', 'j3', 'j6']);
+    });
+
+    it("gives a job without a priority the queue's default, not a place ahead of prioritised jobs", async () => {
+      const q = h.queue({ defaultPriority: 2 });
+      const low = await q.add('explicit-0', null, { priority: 0 });
+      const dflt = await q.add('default', null);
+      await q.add('explicit-5', null, { priority: 5 });
+      expect((await q.getJob(dflt.id))?.priority).toBe(2);
+      expect((await q.getJob(low.id))?.priority).toBe(0);
+      expect(await claimNames(q, 3)).toEqual(['explicit-5', 'default', 'explicit-0']);
+    });
+
+    it('counts and lists waiting jobs of every priority, highest first', async () => {
+      const q = h.queue();
+      await q.add('p0', null);
+      await q.add('p-2', null, { priority: -2 });
+      await q.add('p4', null, { priority: 4 });
+      await q.add('p0b', null);
+      expect((await q.counts()).waiting).toBe(4);
+      expect((await q.getJobs('waiting')).map((j) => j.name)).toEqual(['p4', 'p0', 'p0b', 'p-2']);
+      expect((await q.getJobs('waiting', { offset: 1, limit: 2 })).map((j) => j.name)).toEqual(['p0', 'p0b']);
+    });
+
+    it('cancelling a waiting prioritised job takes it out of its priority', async () => {
+      const q = h.queue();
+      const a = await q.add('a', null, { priority: 9 });
+      await q.add('b', null, { priority: 9 });
+      await q.add('c', null);
+      await q.cancel(a.id, { by: 'test' });
+      expect((await q.counts()).waiting).toBe(2);
+      expect(await claimNames(q, 5)).toEqual(['b', 'c']);
+    });
+
+    it('a retry at once and a promoted delayed job wait at their own priority', async () => {
+      const q = h.queue();
+      const hi = await q.add('hi', null, { priority: 5 });
+      const [claimed] = (await h.backend.claim(q.name, { workerId: 'w', leaseMs: 5000, max: 1 })).jobs;
+      expect(claimed?.id).toBe(hi.id);
+      await q.add('plain', null);
+      await q.add('later', null, { priority: 3, delay: 30 });
+      await finishOnly(h.backend, q.name, [
+        {
+          id: hi.id,
+          attempt: claimed?.attempt ?? 0,
+          workerId: 'w',
+          outcome: 'failed',
+          error: { name: 'Error', message: 'boom' },
+          errorClass: 'temporary',
+          rule: 'default',
+          decision: {
+            action: 'retry',
+            delayMs: 0,
+            source: 'policy',
+            explanation: 'at once',
+            detail: { strategy: 'immediate' },
+          },
+        },
+      ]);
+      await sleep(60);
+      expect(await claimNames(q, 5)).toEqual(['hi', 'later', 'plain']);
+    });
+
+    it('with aging, a job that waited long enough overtakes higher priorities', async () => {
+      const q = h.queue({ priorityAgingMs: 1000 });
+      const now = await h.backend.now();
+      // Due 5 s ago: it has gained 5 levels.
+      await q.add('old-0', null, { runAt: now - 5000 });
+      await q.add('fresh-3', null, { priority: 3 });
+      await q.add('fresh-10', null, { priority: 10 });
+      expect(await q.getPriorityAging()).toBe(1000);
+      expect(await claimNames(q, 5)).toEqual(['fresh-10', 'old-0', 'fresh-3']);
+    });
+
+    it('turning aging off restores strict order for jobs already waiting', async () => {
+      const q = h.queue({ priorityAgingMs: 1000 });
+      const now = await h.backend.now();
+      await q.add('old-0', null, { runAt: now - 5000 });
+      await q.add('old-1', null, { priority: 1, runAt: now - 9000 });
+      await q.add('fresh-3', null, { priority: 3 });
+      await q.setPriorityAging(0);
+      expect(await claimNames(q, 5)).toEqual(['fresh-3', 'old-1', 'old-0']);
+    });
+
+    it('refuses a priority that is not a whole number in range, naming the field', async () => {
+      const q = h.queue();
+      await expect(q.add('x', null, { priority: 1.5 })).rejects.toThrow(ValidationError);
+      await expect(q.add('x', null, { priority: 2_000_000 })).rejects.toThrow(/options\.priority/);
+      await expect(q.setPriorityAging(-1)).rejects.toThrow(/agingMs/);
+      expect((await q.counts()).waiting).toBe(0);
+    });
+  });
+}
