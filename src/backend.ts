@@ -14,6 +14,16 @@
  */
 import type { JobQuery, SearchResult } from './job-index.js';
 import type {
+  DueSchedulers,
+  SchedulerRecord,
+  SchedulerResume,
+  SchedulerUpsert,
+  SchedulerUpsertResult,
+  TickRecord,
+  TickRequest,
+  TickResult,
+} from './schedule.js';
+import type {
   Attempt,
   AttemptTrigger,
   DeadReason,
@@ -383,6 +393,42 @@ export interface Backend {
 
   /** Read the attempt records only. */
   getAttempts(queue: string, id: string): Promise<Attempt[] | null>;
+
+  /**
+   * Creates or updates a scheduler, atomically (any number of processes may upsert the same id at
+   * once: one scheduler results). Name, data, options and policies are replaced; the spec's next run
+   * and anchor only when the spec is new or changed, so re-upserting the same spec (every process at
+   * start-up) moves nothing. A paused scheduler stays paused.
+   */
+  upsertScheduler(queue: string, req: SchedulerUpsert): Promise<SchedulerUpsertResult>;
+  getScheduler(queue: string, id: string): Promise<SchedulerRecord | null>;
+  /** Every scheduler of the queue, by next run. */
+  listSchedulers(queue: string): Promise<SchedulerRecord[]>;
+  /** The newest `limit` entries of a scheduler's tick ledger, newest first ([] for an unknown id). */
+  schedulerTicks(queue: string, id: string, limit: number): Promise<TickRecord[]>;
+  /** Stops ticking (the next run is kept, to count what the pause skips when it ends). */
+  pauseScheduler(queue: string, id: string): Promise<'ok' | 'unchanged' | 'not_found'>;
+  /**
+   * Ticks again from `resume.nextRunAt`, recording the occurrences the pause skipped; `changed` when
+   * its next run is no longer `resume.expectNextRunAt` (read again and retry).
+   */
+  resumeScheduler(
+    queue: string,
+    id: string,
+    resume: SchedulerResume,
+  ): Promise<'ok' | 'unchanged' | 'not_found' | 'changed'>;
+  /** Deletes a scheduler and its ledger (the jobs it created stay). false when unknown. */
+  removeScheduler(queue: string, id: string): Promise<boolean>;
+  /** Unpaused schedulers due now (backend clock), earliest first, at most `max`. Reads only. */
+  dueSchedulers(queue: string, max: number): Promise<DueSchedulers>;
+  /**
+   * Applies planned ticks, each atomically and only if its scheduler is unchanged since it was read
+   * and due by the backend's clock: creates the jobs (trigger `schedule`, due at their planned time,
+   * `job.scheduler` set) through the same job creation as `add`, skips what the overlap policy
+   * refuses, records every tick in the ledger, and sets the next run. Two processes ticking the same
+   * scheduler create its jobs once: the second finds it `stale`.
+   */
+  tickSchedulers(queue: string, reqs: readonly TickRequest[]): Promise<TickResult[]>;
 
   close(): Promise<void>;
 }

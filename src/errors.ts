@@ -3,7 +3,7 @@
  *
  * 1. Misuse: {@link ValidationError} (bad input; names the field and the rule), and
  *    {@link PayloadTooLargeError}.
- * 2. State: {@link JobNotFoundError}, {@link InvalidStateError}, {@link ConflictError},
+ * 2. State: {@link JobNotFoundError}, {@link SchedulerNotFoundError}, {@link InvalidStateError}, {@link ConflictError},
  *    {@link BackendClosedError}, and the reasons a worker aborts a handler's signal with (also
  *    recorded as the attempt's error): {@link TimeoutError}, {@link LeaseLostError},
  *    {@link WorkerClosingError}.
@@ -59,6 +59,16 @@ export class JobNotFoundError extends RetracedError {
   constructor(queue: string, jobId: string) {
     super(`job ${JSON.stringify(jobId)} does not exist in queue ${JSON.stringify(queue)}`);
     this.jobId = jobId;
+  }
+}
+
+/** No scheduler with this id in the queue. */
+export class SchedulerNotFoundError extends RetracedError {
+  override readonly code = 'RETRACED_ERR_SCHEDULER_NOT_FOUND';
+  readonly schedulerId: string;
+  constructor(queue: string, schedulerId: string) {
+    super(`scheduler ${JSON.stringify(schedulerId)} does not exist in queue ${JSON.stringify(queue)}`);
+    this.schedulerId = schedulerId;
   }
 }
 

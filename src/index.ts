@@ -2,7 +2,32 @@
  * ReTraced: a job scheduler where retries are data, not magic.
  * @module
  */
-export { Queue, defaultMemoryBackend, type AddedJob, type BulkJob } from './queue.js';
+export {
+  Queue,
+  defaultMemoryBackend,
+  type AddedJob,
+  type BulkJob,
+  type ScheduleTemplate,
+  type ScheduledResult,
+} from './queue.js';
+export {
+  nextRunAfter,
+  nextRuns,
+  planTick,
+  resolveScheduleSpec,
+  scheduledJobId,
+  MISSED_GRACE_MS,
+  TICK_LEDGER_LENGTH,
+  type MissedPolicy,
+  type OverlapPolicy,
+  type ResolvedScheduleSpec,
+  type ScheduleSpec,
+  type Scheduler,
+  type TickPlan,
+  type TickRecord,
+  type TickSkipReason,
+} from './schedule.js';
+export { SchedulerLoop, type SchedulerLoopOptions } from './scheduler-loop.js';
 export { Worker, type ActiveJob, type Handler, type WorkerEventMap, type JobEventBase } from './worker.js';
 export {
   DeadLetterQueue,
@@ -57,6 +82,7 @@ export {
   ValidationError,
   PayloadTooLargeError,
   JobNotFoundError,
+  SchedulerNotFoundError,
   InvalidStateError,
   ConflictError,
   BackendClosedError,

@@ -8,7 +8,13 @@ import type { AddRequest, Backend, Page } from './backend.js';
 import { MemoryBackend } from './backends/memory/memory-backend.js';
 import { previewPolicy, resolveRetryPolicy, type CustomStrategy, type PolicyPreview } from './backoff.js';
 import { DeadLetterQueue } from './dlq.js';
-import { InvalidStateError, JobNotFoundError, ValidationError } from './errors.js';
+import {
+  ConflictError,
+  InvalidStateError,
+  JobNotFoundError,
+  SchedulerNotFoundError,
+  ValidationError,
+} from './errors.js';
 import { parseSearchCursor, queryFacets, type JobQuery } from './job-index.js';
 import {
   assertPriorityAging,
@@ -23,8 +29,27 @@ import {
   type ResolvedQueueOptions,
 } from './options.js';
 import { resolvePage } from './page.js';
-import { assertJobId, assertJobName, assertQueueName, checkNote, checkWho } from './validate.js';
+import { assertInt, assertJobId, assertJobName, assertQueueName, checkNote, checkWho } from './validate.js';
 import { traceSend } from './tracing.js';
+import {
+  assertSchedulerId,
+  missedText,
+  nextRunAfter,
+  parseSpecText,
+  planResume,
+  resolveMissedPolicy,
+  resolveOverlapPolicy,
+  resolveScheduleSpec,
+  specText,
+  TICK_LEDGER_LENGTH,
+  toScheduler,
+  type MissedPolicy,
+  type OverlapPolicy,
+  type ScheduleSpec,
+  type Scheduler,
+  type TickRecord,
+} from './schedule.js';
+import { notifySchedulerChange } from './scheduler-loop.js';
 import { manualRetry, resolveReplayOptions, type ReplayOptions } from './replay.js';
 import {
   JobStates,
@@ -49,6 +74,24 @@ export interface AddedJob {
   readonly id: string;
   readonly created: boolean;
   readonly state: JobState;
+}
+
+/** What each job a scheduler creates gets, and how the scheduler behaves (see `Queue.schedule`). */
+export interface ScheduleTemplate<Data> {
+  readonly name: string;
+  readonly data: Data;
+  /** As for `add`, without `id`, `delay` or `runAt` (a scheduler's job is due at its planned time). */
+  readonly options?: Omit<JobOptions, 'id' | 'delay' | 'runAt'>;
+  /** What a tick does with occurrences missed while no scheduler loop ran. @default 'skip' */
+  readonly missed?: MissedPolicy;
+  /** What a tick does while the previous job is not finished. @default 'allow' */
+  readonly overlap?: OverlapPolicy;
+}
+
+/** What `schedule` returns: the scheduler, whether this call created it, and whether its spec changed. */
+export interface ScheduledResult extends Scheduler {
+  readonly created: boolean;
+  readonly specChanged: boolean;
 }
 
 export interface BulkJob<Data> {
@@ -291,6 +334,129 @@ export class Queue<Data = unknown, Result = unknown> {
   /** How many finished jobs retention has removed, per state. */
   async evictions(): Promise<EvictionCounts> {
     return this.backend.evictions(this.name);
+  }
+
+  /**
+   * Creates or updates the scheduler `id`: a cron expression in a time zone (`{ cron, tz }`, tz
+   * default UTC) or a fixed interval (`{ every: ms }`), and the job each tick creates. Upsert by id,
+   * atomic in the backend: any number of processes may call it at once with the same id (at start-up,
+   * say) and one scheduler results; calling it again with the same spec keeps its next run. A
+   * scheduler loop (`SchedulerLoop`, run by `retraced worker`, `server` and `dev`) fires it.
+   * @example queue.schedule('nightly-report', { cron: '0 3 * * *', tz: 'Europe/Paris' }, { name: 'report', data: {} })
+   */
+  async schedule(id: string, spec: ScheduleSpec, template: ScheduleTemplate<Data>): Promise<ScheduledResult> {
+    assertSchedulerId(id);
+    const resolved = resolveScheduleSpec(spec);
+    if (typeof template !== 'object' || template === null) {
+      throw new ValidationError(
+        'template',
+        'an object { name, data, options?, missed?, overlap? }',
+        template,
+      );
+    }
+    const known = ['name', 'data', 'options', 'missed', 'overlap'];
+    const extra = Object.keys(template).find((k) => !known.includes(k));
+    if (extra !== undefined) {
+      throw new ValidationError(`template.${extra}`, `not set (known: ${known.join(', ')})`);
+    }
+    assertJobName(template.name, 'template.name');
+    const data = toJson(template.data, 'template.data', this.options.maxDataBytes);
+    const o = template.options as Record<string, unknown> | undefined;
+    for (const k of ['id', 'delay', 'runAt']) {
+      if (o && typeof o === 'object' && o[k] !== undefined) {
+        throw new ValidationError(
+          `template.options.${k}`,
+          "not set on a scheduler's jobs (they are due at their planned time)",
+        );
+      }
+    }
+    const jo = resolveJobOptions(template.options, this.options, 'template.options');
+    const missed = resolveMissedPolicy(template.missed, 'template.missed');
+    const overlap = resolveOverlapPolicy(template.overlap, 'template.overlap');
+    await this.ready();
+    const now = await this.backend.now();
+    const r = await this.backend.upsertScheduler(this.name, {
+      id,
+      spec: specText(resolved),
+      anchor: now,
+      nextRunAt: nextRunAfter(resolved, now, now),
+      name: template.name,
+      data,
+      opts: jobOptionsText(jo, this.options),
+      maxStalls: jo.maxStalls,
+      missed: missedText(missed),
+      overlap,
+    });
+    notifySchedulerChange(this.backend, this.name);
+    const s = await this.getScheduler(id);
+    return { ...s, created: r.created, specChanged: r.specChanged };
+  }
+
+  /** The scheduler `id`; throws SchedulerNotFoundError if there is none. */
+  async getScheduler(id: string): Promise<Scheduler> {
+    assertSchedulerId(id);
+    const r = await this.backend.getScheduler(this.name, id);
+    if (!r) throw new SchedulerNotFoundError(this.name, id);
+    return toScheduler(this.name, r);
+  }
+
+  /** Every scheduler of this queue, by next run (paused ones last). */
+  async schedulers(): Promise<Scheduler[]> {
+    return (await this.backend.listSchedulers(this.name)).map((r) => toScheduler(this.name, r));
+  }
+
+  /**
+   * A scheduler's tick ledger, newest first: each tick's planned and actual time and the job it
+   * created, or why it was skipped (paused, overlap, missed while no loop ran).
+   */
+  async schedulerTicks(id: string, limit = 50): Promise<TickRecord[]> {
+    assertSchedulerId(id);
+    const n = assertInt(limit, 'limit', 1, TICK_LEDGER_LENGTH);
+    if (!(await this.backend.getScheduler(this.name, id))) throw new SchedulerNotFoundError(this.name, id);
+    return this.backend.schedulerTicks(this.name, id, n);
+  }
+
+  /** Stops a scheduler ticking; what it skips while paused is recorded when it resumes. */
+  async pauseScheduler(id: string): Promise<Scheduler> {
+    assertSchedulerId(id);
+    if ((await this.backend.pauseScheduler(this.name, id)) === 'not_found') {
+      throw new SchedulerNotFoundError(this.name, id);
+    }
+    notifySchedulerChange(this.backend, this.name);
+    return this.getScheduler(id);
+  }
+
+  /**
+   * Resumes a paused scheduler: the occurrences due while it was paused are recorded as skipped
+   * (one ledger entry, reason `paused`) and it runs next at its first occurrence from now.
+   */
+  async resumeScheduler(id: string): Promise<Scheduler> {
+    assertSchedulerId(id);
+    for (let i = 0; i < 5; i++) {
+      const r = await this.backend.getScheduler(this.name, id);
+      if (!r) throw new SchedulerNotFoundError(this.name, id);
+      if (!r.paused) return toScheduler(this.name, r);
+      const now = await this.backend.now();
+      const plan = planResume(parseSpecText(r.spec), r.anchor, r.nextRunAt, now);
+      const res = await this.backend.resumeScheduler(this.name, id, {
+        expectNextRunAt: r.nextRunAt,
+        nextRunAt: plan.nextRunAt,
+        skipped: plan.skipped,
+      });
+      if (res === 'not_found') throw new SchedulerNotFoundError(this.name, id);
+      if (res !== 'changed') {
+        notifySchedulerChange(this.backend, this.name);
+        return this.getScheduler(id);
+      }
+    }
+    throw new ConflictError(`scheduler ${JSON.stringify(id)} kept changing while it was resumed`);
+  }
+
+  /** Removes a scheduler and its ledger (the jobs it created stay); throws if there is none. */
+  async removeScheduler(id: string): Promise<void> {
+    assertSchedulerId(id);
+    if (!(await this.backend.removeScheduler(this.name, id))) throw new SchedulerNotFoundError(this.name, id);
+    notifySchedulerChange(this.backend, this.name);
   }
 
   /**

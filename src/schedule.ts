@@ -19,6 +19,7 @@
 import { CronExpressionParser } from 'cron-parser';
 
 import { ValidationError } from './errors.js';
+import type { JobOptionsStored } from './types.js';
 import { assertDuration, assertInt, checkText, type TextRule } from './validate.js';
 
 /** A cron expression in a time zone, or a fixed interval in ms. */
@@ -47,9 +48,6 @@ export type OverlapPolicy = 'allow' | 'skip';
 /** Why a tick created no job, as recorded in the ledger. */
 export type TickSkipReason = 'paused' | 'overlap' | 'missed';
 
-/** Most entries a scheduler's tick ledger keeps (newest first; older ones are dropped). */
-export const TICK_LEDGER_LENGTH = 200;
-
 /** How late the latest due occurrence may be and still run under `missed: 'skip'`. */
 export const MISSED_GRACE_MS = 60_000;
 
@@ -76,7 +74,7 @@ export function assertSchedulerId(id: unknown, field = 'id'): asserts id is stri
 
 /** The id of the job a scheduler creates for the occurrence planned at `plannedAt`. */
 export function scheduledJobId(schedulerId: string, plannedAt: number): string {
-  return `sch:${schedulerId}:${plannedAt}`;
+  return `${SCHEDULED_JOB_PREFIX}${schedulerId}:${plannedAt}`;
 }
 
 function isTimeZone(tz: string): boolean {
@@ -275,4 +273,222 @@ export function planTick(
 export function describeSpec(spec: ResolvedScheduleSpec): string {
   if ('every' in spec) return `every ${spec.every} ms`;
   return `cron "${spec.cron}" (${spec.tz})`;
+}
+
+/** @lua The job ids a scheduler creates start with this, then `<scheduler id>:<planned ms>`. */
+export const SCHEDULED_JOB_PREFIX = 'sch:';
+
+/** @lua Most entries a scheduler's tick ledger keeps (newest first; older ones are dropped). */
+export const TICK_LEDGER_LENGTH = 200;
+
+/** One tick of a scheduler, as its ledger records it (newest first). */
+export interface TickRecord {
+  /** The occurrence (the first one, for a run of skipped ones). */
+  readonly plannedAt: number;
+  /** When the tick ran (backend clock): `at − plannedAt` is how late the tick was. */
+  readonly at: number;
+  readonly outcome: 'created' | 'skipped';
+  /** The job created (`outcome: created`). */
+  readonly jobId?: string;
+  /** Why nothing was created (`outcome: skipped`). */
+  readonly reason?: TickSkipReason;
+  /** A run of skipped occurrences: how many, and the last one. */
+  readonly count?: number;
+  readonly lastPlannedAt?: number;
+  /** More occurrences than counted were skipped (a very long outage of a fine schedule). */
+  readonly more?: true;
+}
+
+/** A scheduler as the backends store it (texts as stored: the port's shape). */
+export interface SchedulerRecord {
+  readonly id: string;
+  /** {@link specText} of the resolved spec. */
+  readonly spec: string;
+  /** Where an `every` schedule counts from: when the scheduler was created or its spec changed. */
+  readonly anchor: number;
+  /** The next planned run (kept while paused: the run that was next when it was paused). */
+  readonly nextRunAt: number;
+  readonly name: string;
+  /** JSON text of the data each job gets. */
+  readonly data: string;
+  /** JSON text of the `JobOptionsStored` each job gets. */
+  readonly opts: string;
+  readonly maxStalls: number;
+  /** {@link missedText} of the policy. */
+  readonly missed: string;
+  readonly overlap: OverlapPolicy;
+  readonly paused: boolean;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  /** The job the last tick created ('' none yet). */
+  readonly lastJobId: string;
+  /** When it last ticked (0 never). */
+  readonly lastTickAt: number;
+}
+
+/** What `upsertScheduler` stores. `anchor` and `nextRunAt` apply only to a new or changed spec. */
+export interface SchedulerUpsert {
+  readonly id: string;
+  readonly spec: string;
+  readonly anchor: number;
+  readonly nextRunAt: number;
+  readonly name: string;
+  readonly data: string;
+  readonly opts: string;
+  readonly maxStalls: number;
+  readonly missed: string;
+  readonly overlap: OverlapPolicy;
+}
+
+export interface SchedulerUpsertResult {
+  /** No scheduler had this id. */
+  readonly created: boolean;
+  /** Its spec is new or changed: its next run (and `every` anchor) were reset. */
+  readonly specChanged: boolean;
+  readonly nextRunAt: number;
+}
+
+/** What the scheduler loop found due. */
+export interface DueSchedulers {
+  /** The backend's clock when it looked. */
+  readonly now: number;
+  /** Unpaused schedulers whose next run is ≤ now, earliest first, at most `max`. */
+  readonly due: readonly SchedulerRecord[];
+  /** The earliest next run of the others (undefined: none). */
+  readonly nextRunAt: number | undefined;
+}
+
+/** One scheduler's tick, planned by {@link planTick} for the scheduler as it was read. */
+export interface TickRequest {
+  readonly id: string;
+  /** Applied only if the scheduler's next run and spec are still these (else `stale`). */
+  readonly expectNextRunAt: number;
+  readonly spec: string;
+  readonly plan: TickPlan;
+}
+
+export interface TickResult {
+  readonly id: string;
+  /** `stale`: it changed since it was read (ticked by another process, upserted, paused, removed). */
+  readonly status: 'ticked' | 'stale' | 'early';
+  /** The ids of the jobs this tick created. */
+  readonly created: readonly string[];
+}
+
+/** How a resume ends a pause: the next run, and the occurrences the pause skipped. */
+export interface SchedulerResume {
+  readonly expectNextRunAt: number;
+  readonly nextRunAt: number;
+  readonly skipped: SkippedRun | undefined;
+}
+
+/** A scheduler as the library shows it. */
+export interface Scheduler {
+  readonly id: string;
+  readonly queue: string;
+  readonly spec: ResolvedScheduleSpec;
+  readonly nextRunAt: number;
+  readonly anchor: number;
+  readonly name: string;
+  readonly data: unknown;
+  readonly options: JobOptionsStored;
+  readonly missed: MissedPolicy;
+  readonly overlap: OverlapPolicy;
+  readonly paused: boolean;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly lastJobId?: string;
+  readonly lastTickAt?: number;
+}
+
+export function toScheduler(queue: string, r: SchedulerRecord): Scheduler {
+  return {
+    id: r.id,
+    queue,
+    spec: parseSpecText(r.spec),
+    nextRunAt: r.nextRunAt,
+    anchor: r.anchor,
+    name: r.name,
+    data: JSON.parse(r.data) as unknown,
+    options: JSON.parse(r.opts) as JobOptionsStored,
+    missed: parseMissedText(r.missed),
+    overlap: r.overlap,
+    paused: r.paused,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    ...(r.lastJobId ? { lastJobId: r.lastJobId } : {}),
+    ...(r.lastTickAt ? { lastTickAt: r.lastTickAt } : {}),
+  };
+}
+
+/**
+ * The ledger entries of one applied tick, oldest first (the backends push them in this order, so
+ * the ledger reads newest first). `overlapping(jobId)` says whether a job is still unfinished.
+ * Memory applies these rules directly; tick-10.lua writes the same entries.
+ */
+export function tickEntries(
+  at: number,
+  plan: TickPlan,
+  create: (plannedAt: number) => { created: string } | { skipped: TickSkipReason },
+): TickRecord[] {
+  const out: TickRecord[] = [];
+  if (plan.missed) {
+    out.push({
+      plannedAt: plan.missed.first,
+      at,
+      outcome: 'skipped',
+      reason: 'missed',
+      count: plan.missed.count,
+      lastPlannedAt: plan.missed.last,
+      ...(plan.missed.more ? { more: true as const } : {}),
+    });
+  }
+  for (const p of plan.fire) {
+    const r = create(p);
+    out.push(
+      'created' in r
+        ? { plannedAt: p, at, outcome: 'created', jobId: r.created }
+        : { plannedAt: p, at, outcome: 'skipped', reason: r.skipped },
+    );
+  }
+  return out;
+}
+
+/** The ledger entry of a pause, written when it ends: the occurrences it skipped. */
+export function pausedEntry(at: number, skipped: SkippedRun): TickRecord {
+  return {
+    plannedAt: skipped.first,
+    at,
+    outcome: 'skipped',
+    reason: 'paused',
+    count: skipped.count,
+    lastPlannedAt: skipped.last,
+    ...(skipped.more ? { more: true as const } : {}),
+  };
+}
+
+/**
+ * What resuming a paused scheduler does: the occurrences due during the pause are skipped (one
+ * ledger entry, reason `paused`), and its next run is the first one after `now`.
+ */
+export function planResume(
+  spec: ResolvedScheduleSpec,
+  anchorMs: number,
+  pausedNextRunAt: number,
+  now: number,
+): { nextRunAt: number; skipped: SkippedRun | undefined } {
+  const p = planTick(spec, anchorMs, pausedNextRunAt, now, 'skip');
+  if (pausedNextRunAt > now) return { nextRunAt: pausedNextRunAt, skipped: undefined };
+  const fired = p.fire[0];
+  const count = (p.missed?.count ?? 0) + p.fire.length;
+  const last = fired ?? p.missed?.last ?? pausedNextRunAt;
+  return {
+    nextRunAt: p.next,
+    skipped: {
+      first: pausedNextRunAt,
+      last,
+      count,
+      ...(p.missed?.more ? { more: true as const } : {}),
+    },
+  };
 }

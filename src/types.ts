@@ -59,8 +59,11 @@ export interface ResolvedRetryPolicy {
   readonly maxAttempts: number;
 }
 
-/** What caused an attempt: the engine's retry, a person's replay/retry, or recovery after a stall. */
-export type AttemptTrigger = 'auto' | 'manual' | 'stall';
+/**
+ * What caused an attempt: the engine's retry, a person's replay/retry, recovery after a stall, or
+ * (the first attempt of a job a scheduler created) its schedule: its `dueAt` is the planned time.
+ */
+export type AttemptTrigger = 'auto' | 'manual' | 'stall' | 'schedule';
 /**
  * How an attempt ended. `interrupted`: its worker shut down before it finished and gave it back;
  * unlike `failed` and `timed_out` it does not count against the retry budget.
@@ -236,6 +239,8 @@ export interface Job<Data = unknown, Result = unknown> {
   readonly refusals: readonly Refusal[];
   /** Read from the archive (src/archive/): the backend no longer holds the job. */
   readonly archived?: true;
+  /** The scheduler that created the job, and the occurrence it was planned for (its first `dueAt`). */
+  readonly scheduler?: { readonly id: string; readonly plannedAt: number };
 }
 
 export type StateCounts = Record<JobState, number>;

@@ -33,6 +33,7 @@ const BY_CODE: Readonly<Record<string, ExitCode>> = {
   RETRACED_ERR_PAYLOAD_TOO_LARGE: ExitCode.usage,
   RETRACED_CLI_USAGE: ExitCode.usage,
   RETRACED_ERR_JOB_NOT_FOUND: ExitCode.notFound,
+  RETRACED_ERR_SCHEDULER_NOT_FOUND: ExitCode.notFound,
   RETRACED_ERR_QUEUE_NOT_FOUND: ExitCode.notFound,
   RETRACED_ERR_NOT_FOUND: ExitCode.notFound,
   RETRACED_ERR_INVALID_STATE: ExitCode.conflict,

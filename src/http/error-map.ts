@@ -26,6 +26,7 @@ export const ERROR_TABLE: Readonly<Record<string, readonly [number, string]>> = 
   RETRACED_ERR_VALIDATION: [400, 'Invalid input'],
   RETRACED_ERR_PAYLOAD_TOO_LARGE: [413, 'Payload too large'],
   RETRACED_ERR_JOB_NOT_FOUND: [404, 'Job not found'],
+  RETRACED_ERR_SCHEDULER_NOT_FOUND: [404, 'Scheduler not found'],
   RETRACED_ERR_INVALID_STATE: [409, 'Job in the wrong state'],
   RETRACED_ERR_CONFLICT: [409, 'Conflict'],
   RETRACED_ERR_CLOSED: [503, 'Backend closed'],

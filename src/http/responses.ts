@@ -91,7 +91,7 @@ const attempt = {
   type: 'object',
   properties: {
     n: int,
-    trigger: { type: 'string', enum: ['auto', 'manual', 'stall'] },
+    trigger: { type: 'string', enum: ['auto', 'manual', 'stall', 'schedule'] },
     dueAt: time,
     startedAt: time,
     finishedAt: time,
@@ -138,6 +138,12 @@ export const job = {
     dead: { type: 'object', ...open },
     cancelled: { type: 'object', ...open },
     refusals: { type: 'array', items: { type: 'object', ...open } },
+    scheduler: {
+      type: 'object',
+      description: 'The scheduler that created the job and the occurrence it was planned for.',
+      properties: { id: str, plannedAt: time },
+      ...open,
+    },
   },
   ...open,
 } as const;

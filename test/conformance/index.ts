@@ -15,6 +15,7 @@ import { priorityCases } from './priority.case.js';
 import { retentionCases } from './retention.case.js';
 import { retriesCases } from './retries.case.js';
 import { searchCases } from './search.case.js';
+import { schedulerCases } from './schedulers.case.js';
 
 export type { ConformanceTarget };
 
@@ -31,5 +32,6 @@ export function runBackendConformance(target: ConformanceTarget): void {
     archiveCases(h);
     searchCases(h);
     priorityCases(h);
+    schedulerCases(h);
   });
 }

@@ -7,6 +7,7 @@ import {
   ConflictError,
   InvalidStateError,
   JobNotFoundError,
+  SchedulerNotFoundError,
   LeaseLostError,
   PayloadTooLargeError,
   PermanentError,
@@ -30,6 +31,13 @@ const CATALOGUE: readonly (readonly [RetracedError, string, string, number, numb
     ExitCode.usage,
   ],
   [new JobNotFoundError('q', 'j'), 'JobNotFoundError', 'RETRACED_ERR_JOB_NOT_FOUND', 404, ExitCode.notFound],
+  [
+    new SchedulerNotFoundError('q', 's'),
+    'SchedulerNotFoundError',
+    'RETRACED_ERR_SCHEDULER_NOT_FOUND',
+    404,
+    ExitCode.notFound,
+  ],
   [
     new InvalidStateError('j', 'active', 'dead'),
     'InvalidStateError',

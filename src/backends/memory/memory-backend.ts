@@ -31,6 +31,20 @@ import type {
 } from '../../backend.js';
 import { systemClock, type Clock } from '../../clock.js';
 import { WaitingLevels } from './waiting.js';
+import {
+  pausedEntry,
+  scheduledJobId,
+  tickEntries,
+  TICK_LEDGER_LENGTH,
+  type DueSchedulers,
+  type SchedulerRecord,
+  type SchedulerResume,
+  type SchedulerUpsert,
+  type SchedulerUpsertResult,
+  type TickRecord,
+  type TickRequest,
+  type TickResult,
+} from '../../schedule.js';
 import { BackendClosedError } from '../../errors.js';
 import {
   compareSearchKeys,
@@ -99,6 +113,7 @@ interface MemJob {
   trace: string | undefined;
   /** Its search facets (src/job-index.ts), as the Redis indexes hold them. */
   facets: Set<string>;
+  scheduler: { id: string; plannedAt: number } | undefined;
 }
 
 type Finished = 'completed' | 'dead' | 'cancelled';
@@ -131,6 +146,9 @@ interface MemQueue {
   events: QueueEvent[];
   eventSeq: number;
   waiters: Set<() => void>;
+  schedulers: Map<string, SchedulerRecord>;
+  /** Per scheduler, newest first, at most TICK_LEDGER_LENGTH. */
+  ticks: Map<string, TickRecord[]>;
 }
 
 export interface MemoryBackendOptions {
@@ -200,38 +218,188 @@ export class MemoryBackend implements Backend {
         id = String(nextId++);
         while (q.jobs.has(id)) id = String(++q.nextId);
       }
-      const due = r.runAt ?? now + r.delayMs;
-      const state: JobState = due > now ? 'scheduled' : 'waiting';
-      q.jobs.set(id, {
-        id,
-        name: r.name,
-        data: r.data,
-        opts: r.opts,
-        maxStalls: r.maxStalls,
-        state,
-        createdAt: now,
-        dueAt: due,
-        priority: r.priority ?? 0,
-        attempts: [],
-        failures: 0,
-        stalls: 0,
-        current: undefined,
-        nextTrigger: 'auto',
-        nextManual: undefined,
-        prevDelayMs: undefined,
-        result: undefined,
-        finishedAt: undefined,
-        dead: undefined,
-        cancelled: undefined,
-        refusals: [],
-        trace: r.trace || undefined,
-        facets: new Set([`n:${r.name}`]),
-      });
-      if (state === 'waiting') q.waiting.add(id);
-      else q.scheduled.set(id, due);
+      const state = this.#createJob(q, id, r, r.runAt ?? now + r.delayMs, now, 'auto', undefined);
       woke = true;
-      this.#emit(q, 'added', id, { state, due: String(due) });
       out.push({ id, created: true, state });
+    }
+    if (woke) this.#wake(q);
+    return out;
+  }
+
+  /**
+   * Creates one job (the id is free): the one way a job comes to exist, for `add` and for a
+   * scheduler's tick (the twin of includes/createJob.lua). Publishes `added`; the caller wakes.
+   */
+  #createJob(
+    q: MemQueue,
+    id: string,
+    r: Pick<AddRequest, 'name' | 'data' | 'opts' | 'maxStalls' | 'trace' | 'priority'>,
+    due: number,
+    now: number,
+    trigger: AttemptTrigger,
+    scheduler: { id: string; plannedAt: number } | undefined,
+  ): JobState {
+    const state: JobState = due > now ? 'scheduled' : 'waiting';
+    q.jobs.set(id, {
+      id,
+      name: r.name,
+      data: r.data,
+      opts: r.opts,
+      maxStalls: r.maxStalls,
+      state,
+      createdAt: now,
+      dueAt: due,
+      priority: r.priority ?? 0,
+      attempts: [],
+      failures: 0,
+      stalls: 0,
+      current: undefined,
+      nextTrigger: trigger,
+      nextManual: undefined,
+      prevDelayMs: undefined,
+      result: undefined,
+      finishedAt: undefined,
+      dead: undefined,
+      cancelled: undefined,
+      refusals: [],
+      trace: r.trace || undefined,
+      facets: new Set([`n:${r.name}`]),
+      scheduler,
+    });
+    if (state === 'waiting') q.waiting.add(id);
+    else q.scheduled.set(id, due);
+    this.#emit(
+      q,
+      'added',
+      id,
+      scheduler ? { state, due: String(due), scheduler: scheduler.id } : { state, due: String(due) },
+    );
+    return state;
+  }
+
+  async upsertScheduler(queue: string, req: SchedulerUpsert): Promise<SchedulerUpsertResult> {
+    const q = this.#q(queue);
+    const now = this.clock.now();
+    const cur = q.schedulers.get(req.id);
+    const specChanged = !cur || cur.spec !== req.spec;
+    const next: SchedulerRecord = {
+      id: req.id,
+      spec: req.spec,
+      anchor: specChanged ? req.anchor : cur.anchor,
+      nextRunAt: specChanged ? req.nextRunAt : cur.nextRunAt,
+      name: req.name,
+      data: req.data,
+      opts: req.opts,
+      maxStalls: req.maxStalls,
+      missed: req.missed,
+      overlap: req.overlap,
+      paused: cur?.paused ?? false,
+      createdAt: cur?.createdAt ?? now,
+      updatedAt: now,
+      lastJobId: cur?.lastJobId ?? '',
+      lastTickAt: cur?.lastTickAt ?? 0,
+    };
+    q.schedulers.set(req.id, next);
+    return { created: !cur, specChanged, nextRunAt: next.nextRunAt };
+  }
+
+  async getScheduler(queue: string, id: string): Promise<SchedulerRecord | null> {
+    const r = this.#peek(queue).schedulers.get(id);
+    return r ? { ...r } : null;
+  }
+
+  async listSchedulers(queue: string): Promise<SchedulerRecord[]> {
+    return [...this.#peek(queue).schedulers.values()]
+      .sort((a, b) => a.nextRunAt - b.nextRunAt || (a.id < b.id ? -1 : 1))
+      .map((r) => ({ ...r }));
+  }
+
+  async schedulerTicks(queue: string, id: string, limit: number): Promise<TickRecord[]> {
+    return structuredClone((this.#peek(queue).ticks.get(id) ?? []).slice(0, limit));
+  }
+
+  #ledger(q: MemQueue, id: string, entries: readonly TickRecord[]): void {
+    const l = q.ticks.get(id) ?? [];
+    for (const e of entries) l.unshift(e);
+    if (l.length > TICK_LEDGER_LENGTH) l.length = TICK_LEDGER_LENGTH;
+    q.ticks.set(id, l);
+  }
+
+  async pauseScheduler(queue: string, id: string): Promise<'ok' | 'unchanged' | 'not_found'> {
+    const q = this.#q(queue);
+    const r = q.schedulers.get(id);
+    if (!r) return 'not_found';
+    if (r.paused) return 'unchanged';
+    q.schedulers.set(id, { ...r, paused: true, updatedAt: this.clock.now() });
+    return 'ok';
+  }
+
+  async resumeScheduler(
+    queue: string,
+    id: string,
+    resume: SchedulerResume,
+  ): Promise<'ok' | 'unchanged' | 'not_found' | 'changed'> {
+    const q = this.#q(queue);
+    const r = q.schedulers.get(id);
+    if (!r) return 'not_found';
+    if (!r.paused) return 'unchanged';
+    if (r.nextRunAt !== resume.expectNextRunAt) return 'changed';
+    const now = this.clock.now();
+    q.schedulers.set(id, { ...r, paused: false, nextRunAt: resume.nextRunAt, updatedAt: now });
+    if (resume.skipped) this.#ledger(q, id, [pausedEntry(now, resume.skipped)]);
+    return 'ok';
+  }
+
+  async removeScheduler(queue: string, id: string): Promise<boolean> {
+    const q = this.#q(queue);
+    q.ticks.delete(id);
+    return q.schedulers.delete(id);
+  }
+
+  async dueSchedulers(queue: string, max: number): Promise<DueSchedulers> {
+    const now = this.clock.now();
+    const live = [...this.#peek(queue).schedulers.values()]
+      .filter((r) => !r.paused)
+      .sort((a, b) => a.nextRunAt - b.nextRunAt || (a.id < b.id ? -1 : 1));
+    const due = live.filter((r) => r.nextRunAt <= now).slice(0, max);
+    const rest = live.slice(due.length);
+    return { now, due: due.map((r) => ({ ...r })), nextRunAt: rest[0]?.nextRunAt };
+  }
+
+  async tickSchedulers(queue: string, reqs: readonly TickRequest[]): Promise<TickResult[]> {
+    const q = this.#q(queue);
+    const now = this.clock.now();
+    const out: TickResult[] = [];
+    let woke = false;
+    for (const req of reqs) {
+      const r = q.schedulers.get(req.id);
+      if (!r || r.paused || r.nextRunAt !== req.expectNextRunAt || r.spec !== req.spec) {
+        out.push({ id: req.id, status: 'stale', created: [] });
+        continue;
+      }
+      if (req.expectNextRunAt > now) {
+        out.push({ id: req.id, status: 'early', created: [] });
+        continue;
+      }
+      const created: string[] = [];
+      let last = r.lastJobId;
+      const entries = tickEntries(now, req.plan, (plannedAt) => {
+        if (r.overlap === 'skip' && last) {
+          const st = q.jobs.get(last)?.state;
+          if (st === 'scheduled' || st === 'waiting' || st === 'active') return { skipped: 'overlap' };
+        }
+        const jobId = scheduledJobId(r.id, plannedAt);
+        if (!q.jobs.has(jobId)) {
+          this.#createJob(q, jobId, r, plannedAt, now, 'schedule', { id: r.id, plannedAt });
+          created.push(jobId);
+          woke = true;
+        }
+        last = jobId;
+        return { created: jobId };
+      });
+      this.#ledger(q, r.id, entries);
+      q.schedulers.set(r.id, { ...r, nextRunAt: req.plan.next, lastJobId: last, lastTickAt: now });
+      out.push({ id: req.id, status: 'ticked', created });
     }
     if (woke) this.#wake(q);
     return out;
@@ -904,6 +1072,8 @@ function emptyQueue(): MemQueue {
     events: [],
     eventSeq: 0,
     waiters: new Set(),
+    schedulers: new Map(),
+    ticks: new Map(),
   };
 }
 
@@ -973,6 +1143,7 @@ function toJob(queue: string, j: MemJob): Job {
         }
       : {}),
     ...(j.cancelled ? { cancelled: { ...j.cancelled } } : {}),
+    ...(j.scheduler ? { scheduler: { ...j.scheduler } } : {}),
   };
   return job;
 }

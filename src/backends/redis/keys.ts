@@ -39,6 +39,13 @@ export const KEY_LEVEL = 'w:';
  */
 export const KEY_LEVELS = 'lv';
 
+/** @lua The queue's schedulers by next run (a zset; paused ones are not in it): prefix .. KEY_SCHEDULERS. */
+export const KEY_SCHEDULERS = 'schd';
+/** @lua One scheduler (a hash): prefix .. KEY_SCHEDULER .. id. */
+export const KEY_SCHEDULER = 'sch:';
+/** @lua One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix .. KEY_TICKS .. id. */
+export const KEY_TICKS = 'tk:';
+
 /** The fixed keys of a queue, in the order of the KEYS array every script receives. */
 const FIXED = ['meta', 'wait', 'sched', 'active', 'done', 'dead', 'cnl', 'events', 'wake', 'fpi'] as const;
 
@@ -71,6 +78,12 @@ export interface QueueKeys {
   level(priority: number): string;
   /** The priorities other than 0 that have waiting jobs, ranked (a zset). */
   readonly levels: string;
+  /** The queue's schedulers by next run (a zset of ids; paused ones are not in it). */
+  readonly schedulers: string;
+  /** One scheduler's hash. */
+  scheduler(id: string): string;
+  /** One scheduler's tick ledger (a list, newest first). */
+  ticks(id: string): string;
 }
 
 export function queueKeys(prefix: string, queue: string): QueueKeys {
@@ -109,6 +122,9 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     index: (facet) => p + KEY_INDEX + facet,
     level: (priority) => (priority === 0 ? wait : p + KEY_LEVEL + String(priority)),
     levels: p + KEY_LEVELS,
+    schedulers: p + KEY_SCHEDULERS,
+    scheduler: (id) => p + KEY_SCHEDULER + id,
+    ticks: (id) => p + KEY_TICKS + id,
   };
 }
 

@@ -49,6 +49,16 @@ import type {
   RetentionSettings,
   StateCounts,
 } from '../../types.js';
+import type {
+  DueSchedulers,
+  SchedulerRecord,
+  SchedulerResume,
+  SchedulerUpsert,
+  SchedulerUpsertResult,
+  TickRecord,
+  TickRequest,
+  TickResult,
+} from '../../schedule.js';
 import { BlockingWait } from './blocking-wait.js';
 import { connectRedis } from './connect.js';
 import { scripts, type ScriptName } from './generated/scripts.js';
@@ -59,7 +69,9 @@ import {
   decodeEventEntry,
   decodeFinish,
   decodeJob,
+  decodeScheduler,
   encodeAdd,
+  encodeTick,
   encodeClaim,
   encodeFinish,
   encodeReplay,
@@ -273,6 +285,108 @@ export class RedisBackend implements Backend {
   async getJob(queue: string, id: string): Promise<Job | null> {
     const [r] = (await this.#run('read', queue, [id])) as RawJob[];
     return r ? decodeJob(queue, id, r) : null;
+  }
+
+  async upsertScheduler(queue: string, req: SchedulerUpsert): Promise<SchedulerUpsertResult> {
+    const [created, changed, nx] = (await this.#run('upsertScheduler', queue, [
+      req.id,
+      req.spec,
+      req.anchor,
+      req.nextRunAt,
+      req.name,
+      req.data,
+      req.opts,
+      req.maxStalls,
+      req.missed,
+      req.overlap,
+    ])) as [number, number, string];
+    return { created: created === 1, specChanged: changed === 1, nextRunAt: Number(nx) };
+  }
+
+  async getScheduler(queue: string, id: string): Promise<SchedulerRecord | null> {
+    if (this.#closed) throw new BackendClosedError('redis backend');
+    return decodeScheduler(id, (await this.client.call('HGETALL', this.#k(queue).scheduler(id))) as string[]);
+  }
+
+  async #hgetallFlat(keys: readonly string[]): Promise<string[][]> {
+    if (keys.length === 0) return [];
+    const pipe = this.client.pipeline();
+    for (const k of keys) pipe.call('HGETALL', k);
+    const res = (await pipe.exec()) ?? [];
+    return res.map(([err, v]) => {
+      if (err) throw err;
+      return v as string[];
+    });
+  }
+
+  async listSchedulers(queue: string): Promise<SchedulerRecord[]> {
+    if (this.#closed) throw new BackendClosedError('redis backend');
+    const k = this.#k(queue);
+    // Every scheduler is in the zset (a paused one with score +inf).
+    const list = (await this.client.call('ZRANGE', k.schedulers, '0', '-1')) as string[];
+    const flats = await this.#hgetallFlat(list.map((id) => k.scheduler(id)));
+    return list
+      .map((id, i) => decodeScheduler(id, flats[i] ?? []))
+      .filter((r): r is SchedulerRecord => r !== null)
+      .sort((a, b) => a.nextRunAt - b.nextRunAt || (a.id < b.id ? -1 : 1));
+  }
+
+  async schedulerTicks(queue: string, id: string, limit: number): Promise<TickRecord[]> {
+    if (this.#closed) throw new BackendClosedError('redis backend');
+    const raw = await this.client.lrange(this.#k(queue).ticks(id), 0, limit - 1);
+    return raw.map((r) => JSON.parse(r) as TickRecord);
+  }
+
+  async pauseScheduler(queue: string, id: string): Promise<'ok' | 'unchanged' | 'not_found'> {
+    const r = (await this.#run('setSchedulerPaused', queue, [id, '1', '', '', '', '', '', ''])) as number;
+    return r === 1 ? 'ok' : r === 0 ? 'unchanged' : 'not_found';
+  }
+
+  async resumeScheduler(
+    queue: string,
+    id: string,
+    resume: SchedulerResume,
+  ): Promise<'ok' | 'unchanged' | 'not_found' | 'changed'> {
+    const s = resume.skipped;
+    const r = (await this.#run('setSchedulerPaused', queue, [
+      id,
+      '0',
+      resume.expectNextRunAt,
+      resume.nextRunAt,
+      s ? s.first : '',
+      s ? s.last : '',
+      s ? s.count : '',
+      s?.more ? '1' : '',
+    ])) as number;
+    return r === 1 ? 'ok' : r === 0 ? 'unchanged' : r === -2 ? 'changed' : 'not_found';
+  }
+
+  async removeScheduler(queue: string, id: string): Promise<boolean> {
+    return ((await this.#run('removeScheduler', queue, [id])) as number) === 1;
+  }
+
+  async dueSchedulers(queue: string, max: number): Promise<DueSchedulers> {
+    const [now, next, ...rows] = (await this.#run('dueSchedulers', queue, [max])) as [
+      string,
+      string,
+      ...[string, string[]][],
+    ];
+    return {
+      now: Number(now),
+      due: rows
+        .map(([id, flat]) => decodeScheduler(id, flat))
+        .filter((r): r is SchedulerRecord => r !== null),
+      nextRunAt: next === '' ? undefined : Number(next),
+    };
+  }
+
+  async tickSchedulers(queue: string, reqs: readonly TickRequest[]): Promise<TickResult[]> {
+    if (reqs.length === 0) return [];
+    const rows = (await this.#run('tick', queue, encodeTick(reqs))) as [string, ...string[]][];
+    return reqs.map((r, i) => {
+      const [status, ...created] = rows[i] ?? ['stale'];
+      return { id: r.id, status: status as TickResult['status'], created };
+    });
   }
 
   async getAttempts(queue: string, id: string): Promise<Attempt[] | null> {

@@ -47,6 +47,7 @@
  * records (JSON texts), options JSON]`; the hash fields are listed in ARCHITECTURE.md §4.
  * @module
  */
+import type { SchedulerRecord, TickRequest } from '../../schedule.js';
 import type {
   AddRequest,
   AddResult,
@@ -305,6 +306,7 @@ export function decodeJob(queue: string, id: string, raw: RawJob): Job | null {
         }
       : {}),
     ...(h.cnl ? { cancelled: JSON.parse(h.cnl) as NonNullable<Job['cancelled']> } : {}),
+    ...(h.sch ? { scheduler: JSON.parse(h.sch) as NonNullable<Job['scheduler']> } : {}),
   };
 }
 
@@ -329,4 +331,40 @@ export function decodeEventEntry(seq: string, flat: readonly string[]): QueueEve
       ? Object.fromEntries(cols.map(([k, vs]) => [k, (vs.length === 1 ? vs[0] : vs[i]) ?? '']))
       : rest,
   }));
+}
+
+/** A scheduler's hash (flat field/value array, as HGETALL returns it), or null when empty. */
+export function decodeScheduler(id: string, flat: readonly string[]): SchedulerRecord | null {
+  if (flat.length === 0) return null;
+  const h: Record<string, string> = {};
+  for (let i = 0; i < flat.length; i += 2) h[flat[i] as string] = flat[i + 1] as string;
+  return {
+    id,
+    spec: h.spec ?? '',
+    anchor: Number(h.anc ?? 0),
+    nextRunAt: Number(h.nx ?? 0),
+    name: h.name ?? '',
+    data: h.data ?? 'null',
+    opts: h.opts ?? '{}',
+    maxStalls: Number(h.ms ?? 0),
+    missed: h.mis ?? 'skip',
+    overlap: h.ovl === 'skip' ? 'skip' : 'allow',
+    paused: h.pz === '1',
+    createdAt: Number(h.ct ?? 0),
+    updatedAt: Number(h.ut ?? 0),
+    lastJobId: h.lj ?? '',
+    lastTickAt: Number(h.lt ?? 0),
+  };
+}
+
+/** The tick script's arguments (after the key prefix): see tick-10.lua. */
+export function encodeTick(reqs: readonly TickRequest[]): (string | number)[] {
+  const out: (string | number)[] = [reqs.length];
+  for (const r of reqs) {
+    const m = r.plan.missed;
+    out.push(r.id, r.expectNextRunAt, r.spec, r.plan.next);
+    out.push(m ? m.first : '', m ? m.last : '', m ? m.count : '', m?.more ? '1' : '');
+    out.push(r.plan.fire.length, ...r.plan.fire);
+  }
+  return out;
 }

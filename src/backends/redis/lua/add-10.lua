@@ -12,14 +12,13 @@
 --- @include "includes/nowMs"
 --- @include "includes/S"
 --- @include "includes/bulk"
---- @include "includes/ev"
 --- @include "includes/flushEvents"
 --- @include "includes/wake"
 --- @include "includes/earliestDue"
 --- @include "includes/internOpts"
 --- @include "includes/optRefs"
---- @include "includes/indexName"
 --- @include "includes/waitLevels"
+--- @include "includes/createJob"
 --- @include "generated/keys"
 local P = ARGV[1]
 local count = tonumber(ARGV[2])
@@ -85,17 +84,8 @@ for i = 0, count - 1 do
     local when = ARGV[b + 4]
     local due
     if string.byte(when, 1) == 64 then due = tonumber(string.sub(when, 2)) else due = now + tonumber(when) end
-    local st = 'waiting'
-    if due > now then st = 'scheduled' end
-    -- Numbers as text ("%d"): Lua would format them with a float printf.
-    local dueS = S(due)
-    -- Hot fields first, and every field a script reads present from the start ('' / '0' = none):
-    -- a small hash is a listpack, where a field is found by a scan from the front, and a missing
-    -- field costs a scan of the whole hash.
-    rcall('HSET', P .. KEY_JOB .. id, 'st', st, 'cur', '0', 'trg', 'auto', 'due', dueS, 'sa', '0', 'wid', '', 'man', '',
-      'fl', '0', 'n', '0', 'sc', '0', 'pd', '', 'ms', optStalls[oi], 'oh', optDigest[oi], 'le', '0',
-      'tc', ARGV[b + 5], 'name', ARGV[b + 1], 'data', ARGV[b + 2], 'ct', nowS)
-    indexName(P, id, ARGV[b + 1], nowS)
+    local st, dueS = createJob(P, id, ARGV[b + 1], ARGV[b + 2], optDigest[oi], optStalls[oi], due, now, nowS,
+      ARGV[b + 5], 'auto', nil)
     -- The priority only when not 0 (readers take a missing 'pr' as 0): most jobs pay nothing for it.
     local pr = ARGV[b + 6]
     if pr ~= '' and pr ~= '0' then rcall('HSET', P .. KEY_JOB .. id, 'pr', pr) else pr = nil end
@@ -112,7 +102,6 @@ for i = 0, count - 1 do
         if wakeN == 0 then wakeN = 1 end
       end
     end
-    ev('added', id, 'state', st, 'due', dueS)
     if firstState == nil then firstState = st elseif st ~= firstState then compact = false end
     if compact and id ~= tostring(expectId) then compact = false end
     expectId = expectId + 1

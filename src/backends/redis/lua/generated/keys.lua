@@ -30,3 +30,14 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, `levelRank` in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
+-- KEY_SCHEDULERS.
+local KEY_SCHEDULERS = 'schd'
+
+-- One scheduler (a hash): prefix .. KEY_SCHEDULER .. id.
+local KEY_SCHEDULER = 'sch:'
+
+-- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
+-- KEY_TICKS .. id.
+local KEY_TICKS = 'tk:'

@@ -1,0 +1,95 @@
+--[[
+  Applies planned scheduler ticks (planTick, made by the scheduler loop for each scheduler as it
+  read it). Each is applied only if the scheduler's next run and spec are still the ones planned
+  for (else 'stale': another process ticked it first, or it was upserted, paused or removed) and
+  its next run is due by this server's clock (else 'early'), so two processes ticking together
+  create each job once. For each planned occurrence: skipped if the overlap policy is 'skip' and
+  the job it created last is not finished; else a job is created through createJob (as add does),
+  id sch:<scheduler>:<planned ms>, trigger 'schedule', due at its planned time (so its first
+  attempt's drift counts from the plan), waiting at once. Every tick goes to the ledger (missed
+  occurrences as one entry), capped at TICK_LEDGER_LENGTH; then the next run is set.
+  ARGV[1] key prefix  ARGV[2] count; per scheduler: id, expected next run, spec text, next run,
+  missed first, last, count ('' first = none), '1' = more were missed, N, then N planned times.
+  Returns per scheduler { status, created ids... }
+]]
+--- @include "includes/rcall"
+--- @include "includes/nowMs"
+--- @include "includes/S"
+--- @include "includes/bulk"
+--- @include "includes/flushEvents"
+--- @include "includes/wake"
+--- @include "includes/internOpts"
+--- @include "includes/optRefs"
+--- @include "includes/createJob"
+--- @include "generated/keys"
+--- @include "generated/schedule"
+local P = ARGV[1]
+local count = tonumber(ARGV[2])
+local now = nowMs()
+local nowS = S(now)
+local zk = P .. KEY_SCHEDULERS
+local out = {}
+local waitIds = {}
+local a = 3
+for _ = 1, count do
+  local id, expect, spec, nextS = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+  local mFirst, mLast, mCount, mMore = ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7]
+  local nf = tonumber(ARGV[a + 8])
+  local fireAt = a + 9
+  a = a + 9 + nf
+  local hk = P .. KEY_SCHEDULER .. id
+  local h = rcall('HMGET', hk, 'nx', 'spec', 'pz', 'ovl', 'lj', 'name', 'data', 'opts', 'ms')
+  if h[1] ~= expect or h[2] ~= spec or h[3] == '1' then
+    out[#out + 1] = { 'stale' }
+  elseif tonumber(expect) > now then
+    out[#out + 1] = { 'early' }
+  else
+    local res = { 'ticked' }
+    local lk = P .. KEY_TICKS .. id
+    local entries = {}
+    if mFirst ~= '' then
+      entries[#entries + 1] = '{"plannedAt":' .. mFirst .. ',"at":' .. nowS ..
+        ',"outcome":"skipped","reason":"missed","count":' .. mCount .. ',"lastPlannedAt":' .. mLast ..
+        (mMore == '1' and ',"more":true' or '') .. '}'
+    end
+    local last = h[5]
+    local digest = nil
+    for f = 0, nf - 1 do
+      local p = ARGV[fireAt + f]
+      local overlap = false
+      if h[4] == 'skip' and last ~= '' then
+        local st = rcall('HGET', P .. KEY_JOB .. last, 'st')
+        overlap = st == 'scheduled' or st == 'waiting' or st == 'active'
+      end
+      if overlap then
+        entries[#entries + 1] = '{"plannedAt":' .. p .. ',"at":' .. nowS ..
+          ',"outcome":"skipped","reason":"overlap"}'
+      else
+        local jobId = SCHEDULED_JOB_PREFIX .. id .. ':' .. p
+        if rcall('EXISTS', P .. KEY_JOB .. jobId) == 0 then
+          if digest == nil then digest = internOpts(P, h[8]) end
+          refOpts(digest) -- a job created holds one reference to its options
+          local st = createJob(P, jobId, h[6], h[7], digest, h[9], tonumber(p), now, nowS, '', 'schedule',
+            '{"id":"' .. id .. '","plannedAt":' .. p .. '}', id)
+          if st == 'waiting' then waitIds[#waitIds + 1] = jobId else rcall('ZADD', KEYS[3], p, jobId) end
+          res[#res + 1] = jobId
+        end
+        last = jobId
+        entries[#entries + 1] = '{"plannedAt":' .. p .. ',"at":' .. nowS ..
+          ',"outcome":"created","jobId":"' .. jobId .. '"}'
+      end
+    end
+    if #entries > 0 then
+      rcall('LPUSH', lk, unpack(entries))
+      rcall('LTRIM', lk, 0, TICK_LEDGER_LENGTH - 1)
+    end
+    rcall('HSET', hk, 'nx', nextS, 'lj', last, 'lt', nowS)
+    rcall('ZADD', zk, nextS, id)
+    out[#out + 1] = res
+  end
+end
+flushOptRefs(P)
+bulk('LPUSH', KEYS[2], waitIds, 1000)
+wake(KEYS, #waitIds)
+flushEvents(KEYS, now)
+return out
