@@ -15,6 +15,8 @@ import type { ActiveJob } from '../worker.js';
 import { Worker } from '../worker.js';
 
 export const DEMO_QUEUE = 'demo';
+/** The demo's scheduler, on the demo queue. */
+export const DEMO_SCHEDULER = 'digest-every-15s';
 
 type Data = Record<string, unknown>;
 
@@ -85,6 +87,11 @@ export const demoHandlers: Readonly<
       throw Object.assign(new Error('webhook endpoint answered 503'), { status: 503 });
     }
     return { delivered: true };
+  },
+  /** Created by the demo's scheduler every 15 s (its first attempt has trigger `schedule`). */
+  async 'send-digest'(_job, signal) {
+    await sleep(between(50, 200), signal);
+    return { sent: true };
   },
   /** An overloaded service, failing at random: unknown errors are temporary by default. */
   async 'resize-image'(_job, signal) {
@@ -216,6 +223,18 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     workerId: 'demo-worker-1',
   });
   worker.on('error', onError);
+
+  // A scheduler: a digest every 15 s, skipped while the previous one is unfinished (its ledger shows
+  // each tick). The scheduler loop of `retraced dev` fires it.
+  await queue.schedule(
+    DEMO_SCHEDULER,
+    { every: 15_000 },
+    {
+      name: 'send-digest',
+      data: { kind: 'digest' },
+      overlap: 'skip',
+    },
+  );
 
   // One of every story at once, so there is something to inspect within seconds.
   await queue.addBulk([...new Set(MIX)].map(demoJob));

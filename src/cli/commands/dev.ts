@@ -6,6 +6,7 @@
  */
 import type { Backend } from '../../backend.js';
 import { MemoryBackend } from '../../backends/memory/index.js';
+import { SchedulerLoop } from '../../scheduler-loop.js';
 import { listValue, OUTPUT_OPTIONS, type OptionSpecs } from '../args.js';
 import { openRedis } from '../backend.js';
 import { command } from '../command.js';
@@ -83,6 +84,12 @@ export const dev = command(
     });
     let demo: Demo | undefined;
     let status: NodeJS.Timeout | undefined;
+    // Fires the schedulers of every queue (listed again at every rescan).
+    const schedulers = new SchedulerLoop({
+      backend,
+      queues: () => backend.listQueues(),
+      onError: (e) => out.note(`scheduler tick failed: ${e instanceof Error ? e.message : String(e)}`),
+    }).start();
     try {
       const stopped = untilSignal();
       const bound = await listen(app, DEFAULT_HOST, port);
@@ -109,6 +116,7 @@ export const dev = command(
     } finally {
       clearInterval(status);
       await demo?.stop();
+      await schedulers.close();
       await app.close();
       await closeBackend();
     }

@@ -11,6 +11,7 @@ import { command } from '../command.js';
 import { UsageError } from '../exit-codes.js';
 import { DEFAULT_RETENTION_SWEEP_MS } from '../../options.js';
 import { RetentionSweeper } from '../../retention-sweeper.js';
+import { SchedulerLoop } from '../../scheduler-loop.js';
 import { baseUrl, exitSoon, untilSignal } from '../lifecycle.js';
 import { checkExposure, DEFAULT_HOST, listen, portValue, tokenValue } from '../serve.js';
 
@@ -110,6 +111,12 @@ export const server = command(
         onError: (e) => out.note(`retention sweep failed: ${e instanceof Error ? e.message : String(e)}`),
       });
       sweeper.start();
+      const queues = cachedQueues(() => opened.backend.listQueues());
+      const schedulers = new SchedulerLoop({
+        backend: opened.backend,
+        queues,
+        onError: (e) => out.note(`scheduler tick failed: ${e instanceof Error ? e.message : String(e)}`),
+      }).start();
       const base = baseUrl(host, bound);
       if (out.json) {
         out.line(
@@ -133,6 +140,7 @@ export const server = command(
       const signal = await stopped;
       out.note(`${signal}: closing the server…`);
       await sweeper.stop();
+      await schedulers.close();
       await app.close();
     } finally {
       await opened.close();

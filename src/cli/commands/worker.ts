@@ -6,6 +6,7 @@
  */
 import { ValidationError } from '../../errors.js';
 import { Queue } from '../../queue.js';
+import { SchedulerLoop } from '../../scheduler-loop.js';
 import { Worker } from '../../worker.js';
 import { durationValue, intValue, OUTPUT_OPTIONS, stringValue, type OptionSpecs } from '../args.js';
 import { openRedis } from '../backend.js';
@@ -102,6 +103,12 @@ export const worker = command(
       printErrors(w, out);
       const stopped = untilSignal();
       w.start();
+      // Fires the queue's schedulers (any number of processes may: each tick creates its jobs once).
+      const schedulers = new SchedulerLoop({
+        backend: opened.backend,
+        queues: [queue.name],
+        onError: (e) => out.note(`scheduler tick failed: ${e instanceof Error ? e.message : String(e)}`),
+      }).start();
       const names = loaded.names
         ? `handlers for ${loaded.names.join(', ')}`
         : 'one handler for every job name';
@@ -112,6 +119,7 @@ export const worker = command(
       out.note(
         `${signal}: stopping; ${w.running} job${w.running === 1 ? '' : 's'} in flight (waiting up to ${formatDuration(shutdownMs)})…`,
       );
+      await schedulers.close();
       await w.close({ timeoutMs: shutdownMs });
       out.note('worker stopped');
     } finally {
