@@ -1,5 +1,5 @@
 /**
- * The Lua twins generated from src/transitions.ts and keys.ts (lua/generated/*.lua) give the same
+ * The Lua twins generated from src/transitions.ts, keys.ts and schedule.ts (lua/generated/*.lua) give the same
  * answers as the TypeScript they come from, run by a real Redis over a grid of inputs. Together with
  * `npm run check:lua` (twins not stale), this is what lets a rule be written once.
  */
@@ -14,6 +14,7 @@ import * as keys from '../../src/backends/redis/keys.js';
 import { encodeFinish } from '../../src/backends/redis/wire.js';
 import type { FinishRequest } from '../../src/backend.js';
 import { failureFacets, stallFacets } from '../../src/job-index.js';
+import * as schedule from '../../src/schedule.js';
 import * as rules from '../../src/transitions.js';
 import { describeRedis, redisUrl } from '../helpers/redis.js';
 
@@ -21,7 +22,7 @@ const luaDir = join(import.meta.dirname, '..', '..', 'src', 'backends', 'redis',
 
 /** Evaluates `expr` in Lua after the generated twins (and what they include), as a JSON text. */
 async function lua(client: Redis, expr: string): Promise<unknown> {
-  const body = ['generated/transitions', 'generated/keys']
+  const body = ['generated/transitions', 'generated/keys', 'generated/schedule']
     .map((f) => resolveIncludes(luaDir, `${f}.lua`))
     .join('\n');
   const script = `${body}\nreturn cjson.encode({ ${expr} })`;
@@ -37,18 +38,17 @@ describeRedis('Lua twins of the TypeScript rules', () => {
 
   it('has a twin of every @lua constant with the same value (objects as their JSON text)', async () => {
     let checked = 0;
-    for (const [name, value] of Object.entries({ ...rules, ...keys })) {
+    const fileOf = (name: string): string =>
+      name.startsWith('KEY_') ? 'keys.lua' : name in schedule ? 'schedule.lua' : 'transitions.lua';
+    for (const [name, value] of Object.entries({ ...rules, ...keys, ...schedule })) {
       if (typeof value === 'function') continue;
-      const tagged = readFileSync(
-        join(luaDir, 'generated', name.startsWith('KEY_') ? 'keys.lua' : 'transitions.lua'),
-        'utf8',
-      );
+      const tagged = readFileSync(join(luaDir, 'generated', fileOf(name)), 'utf8');
       if (!tagged.includes(`local ${name} =`)) continue;
       const expected = typeof value === 'object' ? JSON.stringify(value) : value;
       expect(await lua(client, name), name).toEqual(expected);
       checked++;
     }
-    expect(checked).toBe(19);
+    expect(checked).toBe(24);
   });
 
   it('decides poison, suspect, failure and kept delay as the TypeScript does', async () => {
