@@ -133,17 +133,24 @@ export class Queue<Data = unknown, Result = unknown> {
   }
 
   /**
-   * Writes the retention given at construction, once, before the first operation (a Worker calls
+   * Turns the queue's archive on when it has one (`QueueOptions.archive`: from then on retention
+   * holds every finished job until it is archived), and writes the retention given at construction,
+   * once, before the first operation (a Worker calls
    * it too, so a process that only consumes still applies it).
    * @internal
    */
   ready(): Promise<void> {
     const { retention, priorityAgingMs } = this.options;
-    if (!retention && priorityAgingMs === undefined) return Promise.resolve();
-    return (this.#init ??= Promise.all([
-      retention && this.backend.setRetention(this.name, retention),
-      priorityAgingMs !== undefined && this.backend.setPriorityAging(this.name, priorityAgingMs),
-    ]).then(() => undefined));
+    const archive = this.archive;
+    if (!retention && priorityAgingMs === undefined && !archive) return Promise.resolve();
+    return (this.#init ??= (async () => {
+      // The archive first: once retention applies, it holds every job not archived yet.
+      if (archive) await this.backend.setArchive(this.name, true);
+      await Promise.all([
+        retention && this.backend.setRetention(this.name, retention),
+        priorityAgingMs !== undefined && this.backend.setPriorityAging(this.name, priorityAgingMs),
+      ]);
+    })());
   }
 
   /** Adds one job. With `options.id`, adding the same id again returns the existing job unchanged. */

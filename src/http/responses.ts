@@ -144,6 +144,11 @@ export const job = {
       properties: { id: str, plannedAt: time },
       ...open,
     },
+    archived: {
+      type: 'boolean',
+      enum: [true],
+      description: 'Present when the job was read from the archive: retention evicted it from the backend.',
+    },
   },
   ...open,
 } as const;

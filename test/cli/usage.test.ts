@@ -24,6 +24,9 @@ const COMMANDS = [
   'queues pause',
   'queues resume',
   'retry-plan',
+  'archive run',
+  'archive migrate',
+  'archive status',
 ];
 
 describe.concurrent('retraced --help', () => {
@@ -41,7 +44,7 @@ describe.concurrent('retraced --help', () => {
   it('lists the commands and the exit codes at the top level', async () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);
-    for (const c of ['dev', 'server', 'worker', 'add', 'jobs', 'dlq', 'queues', 'retry-plan']) {
+    for (const c of ['dev', 'server', 'worker', 'add', 'jobs', 'dlq', 'queues', 'retry-plan', 'archive']) {
       expect(r.stdout).toContain(`  ${c} `);
     }
     expect(r.stdout).toContain('5 backend unreachable');
@@ -110,6 +113,7 @@ describe.concurrent('usage errors exit 2 with a clear message and no stack trace
       /--concurrency must be an integer between 1 and 10000, received "0"/,
     ],
     [['retry-plan'], /--policy must be a retry policy/],
+    [['archive', 'migrate'], /--postgres must be a postgres:\/\/ URL/],
   ])('retraced %j', async (args, message) => {
     const r = await run(args);
     expect(r.code).toBe(2);

@@ -8,6 +8,7 @@ import type { Backend } from '../../backend.js';
 import { MemoryBackend } from '../../backends/memory/index.js';
 import { SchedulerLoop } from '../../scheduler-loop.js';
 import { listValue, OUTPUT_OPTIONS, type OptionSpecs } from '../args.js';
+import { postgresUrl, POSTGRES_OPTIONS, startArchive } from '../archive.js';
 import { openRedis } from '../backend.js';
 import { command } from '../command.js';
 import { DEMO_QUEUE, startDemo, type Demo } from '../demo.js';
@@ -36,6 +37,7 @@ const options = {
   },
   'no-demo': { type: 'boolean', help: 'no demo workers and no demo jobs: just the backend and the API' },
   verbose: { type: 'boolean', short: 'v', help: "print every demo job's transitions" },
+  ...POSTGRES_OPTIONS,
   ...OUTPUT_OPTIONS,
 } as const satisfies OptionSpecs;
 
@@ -74,10 +76,16 @@ export const dev = command(
       closeBackend = () => memory.close();
     }
 
+    const pg = postgresUrl(values.postgres);
+    const archived =
+      pg !== undefined ? await startArchive(backend, pg, values['archive-schema'], out) : undefined;
+    const archive = archived?.archive;
+    if (archive) description += `, archived in PostgreSQL (schema ${archive.schema})`;
     // Loaded on use: Fastify and its plugins are the heaviest part of the CLI to start.
     const { buildApp } = await import('../../http/app.js');
     const app = await buildApp({
       backend,
+      ...(archive ? { queueOptions: () => ({ archive }) } : {}),
       ...(token !== undefined ? { token } : {}),
       allowedHosts: listValue(values['allowed-hosts']) ?? [],
       readOnly: values['read-only'] === true,
@@ -118,6 +126,7 @@ export const dev = command(
       await demo?.stop();
       await schedulers.close();
       await app.close();
+      await archived?.close();
       await closeBackend();
     }
     out.note('stopped');

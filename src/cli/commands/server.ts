@@ -6,6 +6,7 @@
  * @module
  */
 import { intValue, listValue, OUTPUT_OPTIONS, type OptionSpecs } from '../args.js';
+import { postgresUrl, POSTGRES_OPTIONS, startArchive, type RunningArchive } from '../archive.js';
 import { openRedis } from '../backend.js';
 import { command } from '../command.js';
 import { UsageError } from '../exit-codes.js';
@@ -53,6 +54,7 @@ const options = {
   },
   'body-limit': { type: 'string', arg: 'BYTES', help: 'largest request body [default: 1048576]' },
   log: { type: 'boolean', help: 'log every request as JSON on stdout' },
+  ...POSTGRES_OPTIONS,
   ...OUTPUT_OPTIONS,
 } as const satisfies OptionSpecs;
 
@@ -86,16 +88,22 @@ export const server = command(
     const readOnly = values['read-only'] === true;
     const bodyLimit = intValue(values['body-limit'], '--body-limit', 1024, 64 << 20);
     const prefix = values.prefix ?? (process.env.RETRACED_PREFIX || undefined);
+    const pg = postgresUrl(values.postgres);
 
     const opened = await openRedis(
       { url, prefix, source: values.redis ? '--redis' : 'RETRACED_REDIS_URL' },
       { longLived: true },
     );
+    let archived: RunningArchive | undefined;
     try {
+      // The archiver in-process; evicted jobs are read from the archive by every route.
+      if (pg !== undefined) archived = await startArchive(opened.backend, pg, values['archive-schema'], out);
+      const archive = archived?.archive;
       // Loaded on use: Fastify and its plugins are the heaviest part of the CLI to start.
       const { buildApp } = await import('../../http/app.js');
       const app = await buildApp({
         backend: opened.backend,
+        ...(archive ? { queueOptions: () => ({ archive }) } : {}),
         ...(token !== undefined ? { token } : {}),
         ...(cors.length > 0 ? { cors } : {}),
         allowedHosts,
@@ -127,11 +135,12 @@ export const server = command(
             backend: opened.description,
             auth: token !== undefined,
             readOnly,
+            archive: archive !== undefined,
           }),
         );
       } else {
         out.line(
-          `ReTraced API on ${base} (${opened.description}, ${token !== undefined ? 'bearer token required' : 'no token: loopback only'}${readOnly ? ', read-only' : ''})`,
+          `ReTraced API on ${base} (${opened.description}${archive ? `, archive in PostgreSQL schema ${archive.schema}` : ''}, ${token !== undefined ? 'bearer token required' : 'no token: loopback only'}${readOnly ? ', read-only' : ''})`,
         );
         out.line(
           `  dashboard ${base}/   docs ${base}/docs   metrics ${base}/metrics   events ${base}/events`,
@@ -143,6 +152,7 @@ export const server = command(
       await schedulers.close();
       await app.close();
     } finally {
+      await archived?.close();
       await opened.close();
     }
     out.note('server stopped');

@@ -9,6 +9,7 @@ import { Queue } from '../../queue.js';
 import { SchedulerLoop } from '../../scheduler-loop.js';
 import { Worker } from '../../worker.js';
 import { durationValue, intValue, OUTPUT_OPTIONS, stringValue, type OptionSpecs } from '../args.js';
+import { postgresUrl, POSTGRES_OPTIONS, startArchive, type RunningArchive } from '../archive.js';
 import { openRedis } from '../backend.js';
 import { command } from '../command.js';
 import { UsageError } from '../exit-codes.js';
@@ -43,6 +44,7 @@ const options = {
     help: 'on SIGINT/SIGTERM, wait this long for jobs in flight [default: 30s]',
   },
   quiet: { type: 'boolean', short: 'q', help: 'no line per transition' },
+  ...POSTGRES_OPTIONS,
   ...OUTPUT_OPTIONS,
 } as const satisfies OptionSpecs;
 
@@ -87,8 +89,17 @@ export const worker = command(
       { url, prefix, source: values.redis ? '--redis' : 'RETRACED_REDIS_URL' },
       { longLived: true },
     );
+    let archived: RunningArchive | undefined;
     try {
-      const queue = new Queue(values.queue, { ...loaded.queueOptions, backend: opened.backend });
+      const pg = postgresUrl(values.postgres);
+      if (pg !== undefined) {
+        archived = await startArchive(opened.backend, pg, values['archive-schema'], out, [values.queue]);
+      }
+      const queue = new Queue(values.queue, {
+        ...loaded.queueOptions,
+        backend: opened.backend,
+        ...(archived ? { archive: archived.archive } : {}),
+      });
       const w = withFlagNames(
         () =>
           new Worker(queue, loaded.handler, {
@@ -123,6 +134,7 @@ export const worker = command(
       await w.close({ timeoutMs: shutdownMs });
       out.note('worker stopped');
     } finally {
+      await archived?.close();
       await opened.close();
     }
     exitSoon(0);

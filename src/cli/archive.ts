@@ -1,0 +1,93 @@
+/**
+ * The archive in the CLI: the `--postgres URL` option shared by `archive`, `server`, `worker` and
+ * `dev`, and starting an archiver in-process (src/archive/).
+ * @module
+ */
+import type { Archiver } from '../archive/archiver.js';
+import type { PgArchive } from '../archive/pg-archive.js';
+import type { Backend } from '../backend.js';
+import { ValidationError } from '../errors.js';
+import type { Output } from './output.js';
+
+export const POSTGRES_OPTIONS = {
+  postgres: {
+    type: 'string',
+    arg: 'URL',
+    help: 'archive finished jobs in this PostgreSQL (postgres://…; env RETRACED_POSTGRES_URL): retention then evicts a job only once archived, and evicted jobs stay readable [default: no archive]',
+  },
+  'archive-schema': {
+    type: 'string',
+    arg: 'NAME',
+    help: 'PostgreSQL schema of the archive [default: retraced]',
+  },
+} as const;
+
+/** The PostgreSQL URL from the flag or the environment, checked; undefined when none. */
+export function postgresUrl(raw: string | undefined, required = false): string | undefined {
+  const url = raw ?? (process.env.RETRACED_POSTGRES_URL || undefined);
+  if (url === undefined) {
+    if (required) throw new ValidationError('--postgres', 'a postgres:// URL (or set RETRACED_POSTGRES_URL)');
+    return undefined;
+  }
+  let u: URL | undefined;
+  try {
+    u = new URL(url);
+  } catch {
+    u = undefined;
+  }
+  if (!u || (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:')) {
+    throw new ValidationError(
+      '--postgres',
+      'a postgres:// or postgresql:// URL',
+      '(not shown: may hold a password)',
+    );
+  }
+  return url;
+}
+
+export interface RunningArchive {
+  readonly archive: PgArchive;
+  readonly archiver: Archiver;
+  close(): Promise<void>;
+}
+
+/** Opens the archive, migrates it and starts an archiver over every queue of `backend`. */
+export async function startArchive(
+  backend: Backend,
+  url: string,
+  schema: string | undefined,
+  out: Output,
+  queues?: readonly string[],
+): Promise<RunningArchive> {
+  const [{ PgArchive }, { Archiver }] = await Promise.all([
+    import('../archive/pg-archive.js'),
+    import('../archive/archiver.js'),
+  ]);
+  const archive = new PgArchive({ connection: url, ...(schema !== undefined ? { schema } : {}) });
+  let failing = false;
+  const archiver = new Archiver({
+    backend,
+    archive,
+    ...(queues ? { queues } : {}),
+    onError: (e) => {
+      if (!failing) {
+        out.note(`archive: ${e instanceof Error ? e.message : String(e)} (retrying; jobs stay in Redis)`);
+      }
+      failing = true;
+    },
+  });
+  try {
+    await archiver.start();
+  } catch (e) {
+    await archive.close();
+    throw e;
+  }
+  return {
+    archive,
+    archiver,
+    async close() {
+      await archiver.close();
+      await archive.close();
+    },
+  };
+}
