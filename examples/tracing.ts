@@ -56,20 +56,46 @@ function hr(t: [number, number]): number {
 }
 const t0 = hr(spans[0]!.startTime);
 const byId = new Map(spans.map((s) => [s.spanContext().spanId, s]));
-function line(s: ReadableSpan, depth: number): void {
-  const attrs = Object.entries(s.attributes)
-    .filter(([k]) => k.startsWith('retraced.') || k === 'error.type' || k === 'messaging.message.id')
-    .map(([k, v]) => `${k.replace('retraced.', '')}=${JSON.stringify(v)}`)
+// `--full`: every attribute, the span kind, trace ids and link attributes (docs/tracing.md).
+const full = process.argv.includes('--full');
+const kinds = ['internal', 'server', 'client', 'producer', 'consumer'];
+function fmt(attrs: Record<string, unknown>, all: boolean): string {
+  return Object.entries(attrs)
+    .filter(([k]) => all || k.startsWith('retraced.') || k === 'error.type' || k === 'messaging.message.id')
+    .map(([k, v]) => `${all ? k : k.replace('retraced.', '')}=${JSON.stringify(v)}`)
     .join(' ');
+}
+function line(s: ReadableSpan, depth: number): void {
+  const pad = '  '.repeat(depth);
   const links = s.links
     .map((l) => `→ link ${byId.get(l.context.spanId)?.name ?? l.context.spanId}`)
     .join(' ');
-  console.log(`${'  '.repeat(depth)}${s.name}  +${(hr(s.startTime) - t0).toFixed(0)} ms  ${attrs} ${links}`);
-  for (const e of s.events.filter((e) => e.name !== 'exception')) {
-    const ea = Object.entries(e.attributes ?? {})
-      .map(([k, v]) => `${k.replace('retraced.', '')}=${JSON.stringify(v)}`)
-      .join(' ');
-    console.log(`${'  '.repeat(depth + 1)}• ${e.name} ${ea}`);
+  const at = `+${(hr(s.startTime) - t0).toFixed(0)} ms`;
+  if (full) {
+    const trace = s.spanContext().traceId.slice(0, 8);
+    console.log(
+      `${pad}${s.name}  [${kinds[s.kind] ?? s.kind}] trace ${trace}…  ${at}, ${hr(s.duration).toFixed(1)} ms`,
+    );
+    const attrs = Object.entries(s.attributes);
+    for (const [k, v] of attrs) console.log(`${pad}    ${k} = ${JSON.stringify(v)}`);
+    for (const l of s.links) {
+      const to = byId.get(l.context.spanId);
+      const extra = fmt(l.attributes ?? {}, true);
+      console.log(
+        `${pad}    → link to ${to?.name ?? '?'} (trace ${l.context.traceId.slice(0, 8)}…)${extra ? ` ${extra}` : ''}`,
+      );
+    }
+    for (const e of s.events) console.log(`${pad}    • event ${e.name} ${fmt(e.attributes ?? {}, true)}`);
+    if (s.status.code !== 0) {
+      console.log(
+        `${pad}    status ${s.status.code === 2 ? 'ERROR' : 'OK'}${s.status.message ? `: ${s.status.message}` : ''}`,
+      );
+    }
+  } else {
+    console.log(`${pad}${s.name}  ${at}  ${fmt(s.attributes, false)} ${links}`);
+    for (const e of s.events.filter((e) => e.name !== 'exception')) {
+      console.log(`${pad}  • ${e.name} ${fmt(e.attributes ?? {}, false)}`);
+    }
   }
   for (const child of spans.filter((c) => c.parentSpanContext?.spanId === s.spanContext().spanId)) {
     line(child, depth + 1);
