@@ -391,6 +391,7 @@ export class Queue<Data = unknown, Result = unknown> {
       data,
       opts: jobOptionsText(jo, this.options),
       maxStalls: jo.maxStalls,
+      priority: jo.priority,
       missed: missedText(missed),
       overlap,
     });

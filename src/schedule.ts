@@ -314,6 +314,8 @@ export interface SchedulerRecord {
   /** JSON text of the `JobOptionsStored` each job gets. */
   readonly opts: string;
   readonly maxStalls: number;
+  /** The priority each job gets (0 = the default level). */
+  readonly priority: number;
   /** {@link missedText} of the policy. */
   readonly missed: string;
   readonly overlap: OverlapPolicy;
@@ -336,6 +338,8 @@ export interface SchedulerUpsert {
   readonly data: string;
   readonly opts: string;
   readonly maxStalls: number;
+  /** The priority each job gets; undefined = 0. Validated by the caller. */
+  readonly priority?: number | undefined;
   readonly missed: string;
   readonly overlap: OverlapPolicy;
 }
@@ -392,6 +396,8 @@ export interface Scheduler {
   readonly name: string;
   readonly data: unknown;
   readonly options: JobOptionsStored;
+  /** The priority of the jobs it creates (higher runs first). */
+  readonly priority: number;
   readonly missed: MissedPolicy;
   readonly overlap: OverlapPolicy;
   readonly paused: boolean;
@@ -411,6 +417,7 @@ export function toScheduler(queue: string, r: SchedulerRecord): Scheduler {
     name: r.name,
     data: JSON.parse(r.data) as unknown,
     options: JSON.parse(r.opts) as JobOptionsStored,
+    priority: r.priority,
     missed: parseMissedText(r.missed),
     overlap: r.overlap,
     paused: r.paused,

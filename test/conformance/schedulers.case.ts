@@ -129,6 +129,45 @@ export function schedulerCases(h: Harness): void {
       expect(done.attempts[0]).toMatchObject({ trigger: 'schedule', dueAt: planned });
     });
 
+    it("a scheduler's job waits at its priority, as add puts it (both backends, low and high)", async () => {
+      const q = h.queue();
+      await q.add('plain', null);
+      await q.add('p3', null, { priority: 3 });
+      const now = await h.backend.now();
+      const planned = now - 20;
+      for (const [id, priority] of [
+        ['hi', 7],
+        ['lo', -2],
+      ] as const) {
+        await stored(q, id, { every: 60_000, anchor: planned - 60_000, nextRunAt: planned, priority });
+      }
+      await loop(q).tickQueue(q.name);
+      expect((await q.getJob(`sch:hi:${planned}`))?.priority).toBe(7);
+      expect((await q.getJob(`sch:lo:${planned}`))?.priority).toBe(-2);
+      expect((await q.getScheduler('hi')).priority).toBe(7);
+      expect((await q.getJobs('waiting')).map((j) => j.id)).toEqual([
+        `sch:hi:${planned}`,
+        expect.any(String),
+        expect.any(String),
+        `sch:lo:${planned}`,
+      ]);
+      const res = await h.backend.claim(q.name, { workerId: 'w', leaseMs: 5000, max: 10 });
+      expect(res.jobs.map((j) => j.name)).toEqual(['tick', 'p3', 'plain', 'tick']);
+      expect(res.jobs.map((j) => j.id)[0]).toBe(`sch:hi:${planned}`);
+    });
+
+    it('Queue.schedule stores the priority of template.options (default: the queue default)', async () => {
+      const q = h.queue({ defaultPriority: 4 });
+      expect((await q.schedule('a', { every: 60_000 }, { name: 'n', data: null })).priority).toBe(4);
+      const b = await q.schedule(
+        'b',
+        { every: 60_000 },
+        { name: 'n', data: null, options: { priority: -9 } },
+      );
+      expect(b.priority).toBe(-9);
+      expect((await q.getScheduler('b')).priority).toBe(-9);
+    });
+
     it('two loops ticking at once create each job once', async () => {
       const q = h.queue();
       const now = await h.backend.now();

@@ -291,6 +291,7 @@ export class MemoryBackend implements Backend {
       data: req.data,
       opts: req.opts,
       maxStalls: req.maxStalls,
+      priority: req.priority ?? 0,
       missed: req.missed,
       overlap: req.overlap,
       paused: cur?.paused ?? false,

@@ -299,6 +299,7 @@ export class RedisBackend implements Backend {
       req.maxStalls,
       req.missed,
       req.overlap,
+      req.priority ?? 0,
     ])) as [number, number, string];
     return { created: created === 1, specChanged: changed === 1, nextRunAt: Number(nx) };
   }

@@ -347,6 +347,7 @@ export function decodeScheduler(id: string, flat: readonly string[]): SchedulerR
     data: h.data ?? 'null',
     opts: h.opts ?? '{}',
     maxStalls: Number(h.ms ?? 0),
+    priority: Number(h.pr ?? 0),
     missed: h.mis ?? 'skip',
     overlap: h.ovl === 'skip' ? 'skip' : 'allow',
     paused: h.pz === '1',

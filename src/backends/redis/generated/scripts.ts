@@ -5803,7 +5803,7 @@ export const tick = {
   create each job once. For each planned occurrence: skipped if the overlap policy is 'skip' and
   the job it created last is not finished; else a job is created through createJob (as add does),
   id sch:<scheduler>:<planned ms>, trigger 'schedule', due at its planned time (so its first
-  attempt's drift counts from the plan), waiting at once. Every tick goes to the ledger (missed
+  attempt's drift counts from the plan), waiting at once, in its priority's list (pushWaiting, as add). Every tick goes to the ledger (missed
   occurrences as one entry), capped at TICK_LEDGER_LENGTH; then the next run is set.
   ARGV[1] key prefix  ARGV[2] count; per scheduler: id, expected next run, spec text, next run,
   missed first, last, count ('' first = none), '1' = more were missed, N, then N planned times.
@@ -6054,6 +6054,109 @@ local function internOpts(P, text)
   end
   return d
 end
+-- Waiting jobs by priority. Priority 0 (the default) waits in KEYS[2] (${'`'}wait${'`'}), every other
+-- priority p in its own list P .. KEY_LEVEL .. p, FIFO like ${'`'}wait${'`'} (LPUSH adds, RPOP claims); the
+-- levels other than 0 that hold jobs are the zset P .. KEY_LEVELS, scored by levelRank (lower =
+-- claimed first; src/transitions.ts). A queue whose jobs all have priority 0 never creates a level:
+-- its claim is the plain RPOP of ${'`'}wait${'`'}, after one EXISTS.
+
+-- The queue's priority aging step (ms per level, 0 = strict order), read once per call.
+local LEVEL_AGING = nil
+local function levelAging(K)
+  if LEVEL_AGING == nil then LEVEL_AGING = tonumber(rcall('HGET', K[1], 'ag') or '0') end
+  return LEVEL_AGING
+end
+
+local function levelKey(K, P, p)
+  if p == 0 then return K[2] end
+  return P .. KEY_LEVEL .. S(p)
+end
+
+-- The rank of level p (other than 0) from its head (the next job it gives), or removes the level
+-- from the zset when it is empty.
+local function rankLevel(K, P, p)
+  local key = levelKey(K, P, p)
+  local head = rcall('LINDEX', key, -1)
+  if not head then
+    rcall('ZREM', P .. KEY_LEVELS, S(p))
+    return
+  end
+  local ag = levelAging(K)
+  local due = 0
+  if ag > 0 then due = tonumber(rcall('HGET', P .. KEY_JOB .. head, 'due')) end
+  rcall('ZADD', P .. KEY_LEVELS, S(levelRank(p, due, ag)), S(p))
+end
+
+-- Makes job ${'`'}id${'`'} (priority p; its ${'`'}due${'`'} already written) wait, behind the jobs of its priority.
+local function pushWaiting(K, P, id, p)
+  if p == 0 then
+    rcall('LPUSH', K[2], id)
+    return
+  end
+  if rcall('LPUSH', levelKey(K, P, p), id) == 1 then rankLevel(K, P, p) end
+end
+
+-- Puts popped jobs back at the head of their levels, in their order (ids[from..] were popped in
+-- that order from levels lvls[from..]; lvls nil = all from ${'`'}wait${'`'}).
+local function unpopWaiting(K, P, ids, lvls, from)
+  local touched = {}
+  for j = #ids, from, -1 do
+    local p = 0
+    if lvls then p = lvls[j] end
+    rcall('RPUSH', levelKey(K, P, p), ids[j])
+    if p ~= 0 then touched[p] = true end
+  end
+  for p in pairs(touched) do rankLevel(K, P, p) end
+end
+
+-- Takes a waiting job out of its level (cancel).
+local function removeWaiting(K, P, id, p)
+  rcall('LREM', levelKey(K, P, p), 0, id)
+  if p ~= 0 then rankLevel(K, P, p) end
+end
+
+-- Pops up to ${'`'}max${'`'} waiting jobs in claim order: the best-ranked level first, FIFO within a level.
+-- Returns the ids and their levels (nil when every id came from ${'`'}wait${'`'}). Strict order takes a whole
+-- batch from one level per step; with aging, ranks change as heads leave, so one job per step.
+-- Each step costs O(log levels).
+local function popWaiting(K, P, max)
+  if max <= 0 then return {}, nil end
+  local lvKey = P .. KEY_LEVELS
+  if rcall('EXISTS', lvKey) == 0 then
+    return rcall('RPOP', K[2], max) or {}, nil
+  end
+  local ag = levelAging(K)
+  local ids, lvls = {}, {}
+  while #ids < max do
+    local best = rcall('ZRANGE', lvKey, 0, 0, 'WITHSCORES')
+    local head0 = rcall('LINDEX', K[2], -1)
+    local p
+    if best[1] then
+      p = tonumber(best[1])
+      if head0 then
+        local due0 = 0
+        if ag > 0 then due0 = tonumber(rcall('HGET', P .. KEY_JOB .. head0, 'due')) end
+        local s0 = levelRank(0, due0, ag)
+        local sb = tonumber(best[2])
+        -- Equal ranks: the zset's order, by member text (the memory backend compares the same way).
+        if s0 < sb or (s0 == sb and '0' < best[1]) then p = 0 end
+      end
+    elseif head0 then
+      p = 0
+    else
+      break
+    end
+    local want = max - #ids
+    if ag > 0 then want = 1 end
+    local got = rcall('RPOP', levelKey(K, P, p), want) or {}
+    for _, id in ipairs(got) do
+      ids[#ids + 1] = id
+      lvls[#lvls + 1] = p
+    end
+    if p ~= 0 then rankLevel(K, P, p) end
+  end
+  return ids, lvls
+end
 -- Gathers one event: its type, the job id, then field name / value pairs. Written by flushEvents:
 -- one XADD per event type per call, with the per-job values as comma-separated columns (ids,
 -- worker ids, reasons and numbers never contain commas). A batch of 50 completions is one stream
@@ -6122,6 +6225,7 @@ local nowS = S(now)
 local zk = P .. KEY_SCHEDULERS
 local out = {}
 local waitIds = {}
+local wakeN = 0
 local a = 3
 for _ = 1, count do
   local id, expect, spec, nextS = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
@@ -6130,7 +6234,7 @@ for _ = 1, count do
   local fireAt = a + 9
   a = a + 9 + nf
   local hk = P .. KEY_SCHEDULER .. id
-  local h = rcall('HMGET', hk, 'nx', 'spec', 'pz', 'ovl', 'lj', 'name', 'data', 'opts', 'ms')
+  local h = rcall('HMGET', hk, 'nx', 'spec', 'pz', 'ovl', 'lj', 'name', 'data', 'opts', 'ms', 'pr')
   if h[1] ~= expect or h[2] ~= spec or h[3] == '1' then
     out[#out + 1] = { 'stale' }
   elseif tonumber(expect) > now then
@@ -6163,7 +6267,17 @@ for _ = 1, count do
           refOpts(digest) -- a job created holds one reference to its options
           local st = createJob(P, jobId, h[6], h[7], digest, h[9], tonumber(p), now, nowS, '', 'schedule',
             '{"id":"' .. id .. '","plannedAt":' .. p .. '}', id)
-          if st == 'waiting' then waitIds[#waitIds + 1] = jobId else rcall('ZADD', KEYS[3], p, jobId) end
+          -- As add: the priority only when not 0, and a prioritised job waits in its level.
+          local pr = tonumber(h[10] or '0') or 0
+          if pr ~= 0 then rcall('HSET', P .. KEY_JOB .. jobId, 'pr', h[10]) end
+          if st == 'waiting' and pr ~= 0 then
+            pushWaiting(KEYS, P, jobId, pr)
+            wakeN = wakeN + 1
+          elseif st == 'waiting' then
+            waitIds[#waitIds + 1] = jobId
+          else
+            rcall('ZADD', KEYS[3], p, jobId)
+          end
           res[#res + 1] = jobId
         end
         last = jobId
@@ -6182,7 +6296,7 @@ for _ = 1, count do
 end
 flushOptRefs(P)
 bulk('LPUSH', KEYS[2], waitIds, 1000)
-wake(KEYS, #waitIds)
+wake(KEYS, wakeN + #waitIds)
 flushEvents(KEYS, now)
 return out
 `,
@@ -6199,7 +6313,7 @@ export const upsertScheduler = {
   (and out of the schedulers zset).
   ARGV[1] key prefix  ARGV[2] id  ARGV[3] spec text  ARGV[4] anchor  ARGV[5] next run
   ARGV[6] job name  ARGV[7] data JSON  ARGV[8] options JSON  ARGV[9] maxStalls
-  ARGV[10] missed policy text  ARGV[11] overlap policy
+  ARGV[10] missed policy text  ARGV[11] overlap policy  ARGV[12] the jobs' priority
   Returns { created (1|0), spec changed (1|0), next run }
 ]]
 -- redis.call under a short local name: every include that talks to Redis includes this.
@@ -6273,7 +6387,7 @@ if created then
 end
 -- Every scheduler is in the zset: by next run, or +inf while paused.
 rcall('HSET', hk, 'spec', spec, 'name', ARGV[6], 'data', ARGV[7], 'opts', ARGV[8], 'ms', ARGV[9],
-  'mis', ARGV[10], 'ovl', ARGV[11], 'ut', nowS)
+  'mis', ARGV[10], 'ovl', ARGV[11], 'pr', ARGV[12], 'ut', nowS)
 local nx = cur[3]
 if changed then
   nx = ARGV[5]
