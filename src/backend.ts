@@ -34,6 +34,7 @@ import type {
   Job,
   JobState,
   ManualTrigger,
+  OldestWaiting,
   RetentionSettings,
   StateCounts,
 } from './types.js';
@@ -303,6 +304,8 @@ export interface Backend {
   /** Most recent first for finished states; due order for scheduled; FIFO for waiting. */
   listJobs(queue: string, state: JobState, page: Page): Promise<Job[]>;
   counts(queue: string): Promise<StateCounts>;
+  /** The job waiting longest (see {@link OldestWaiting}), or null; reads one job per priority, never scans. */
+  oldestWaiting(queue: string): Promise<OldestWaiting | null>;
   setPaused(queue: string, paused: boolean): Promise<void>;
   isPaused(queue: string): Promise<boolean>;
   cancel(queue: string, id: string, by: string, reason: string | undefined): Promise<CancelResult>;

@@ -133,5 +133,6 @@ export {
   type RetentionSettings,
   type RetryPhase,
   type RetryPolicy,
+  type OldestWaiting,
   type StateCounts,
 } from './types.js';

@@ -59,6 +59,7 @@ import {
   type JobState,
   type RetentionSettings,
   type RetryPolicy,
+  type OldestWaiting,
   type StateCounts,
 } from './types.js';
 
@@ -280,6 +281,11 @@ export class Queue<Data = unknown, Result = unknown> {
 
   async counts(): Promise<StateCounts> {
     return this.backend.counts(this.name);
+  }
+
+  /** The job waiting longest, or null when nothing waits (one read per priority, no scan). */
+  async oldestWaiting(): Promise<OldestWaiting | null> {
+    return this.backend.oldestWaiting(this.name);
   }
 
   /** Stops workers from claiming; nothing is lost, and jobs in flight finish. */

@@ -245,6 +245,17 @@ export interface Job<Data = unknown, Result = unknown> {
 
 export type StateCounts = Record<JobState, number>;
 
+/**
+ * The job waiting longest in a queue: of the next job of each priority (FIFO within one), the one
+ * that became runnable first. `since` is its due time (when it was added, its delay ended, or its
+ * retry became due), ms since epoch.
+ */
+export interface OldestWaiting {
+  readonly id: string;
+  readonly since: number;
+  readonly priority: number;
+}
+
 /** Retention: how many completed / dead / cancelled jobs to keep and for how long. */
 export interface RetentionSettings {
   readonly completed?: { readonly count?: number; readonly ageMs?: number };

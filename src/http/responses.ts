@@ -31,9 +31,23 @@ export const retention = {
   ...open,
 } as const;
 
+/** The job waiting longest (null when nothing waits): its id, since when, and its priority. */
+const oldestWaiting = {
+  type: ['object', 'null'],
+  description:
+    'The job waiting longest: of the next job of each priority, the one runnable first; null when nothing waits',
+  properties: {
+    id: str,
+    since: { ...time, description: 'when it became runnable (its due time), ms since epoch' },
+    priority: int,
+    waitedMs: { type: 'number', description: "how long it has waited, by the backend's clock" },
+  },
+  ...open,
+} as const;
+
 export const queueSummary = {
   type: 'object',
-  properties: { name: str, paused: { type: 'boolean' }, counts: stateCounts },
+  properties: { name: str, paused: { type: 'boolean' }, counts: stateCounts, oldestWaiting },
   ...open,
 } as const;
 

@@ -121,6 +121,23 @@ export function priorityCases(h: Harness): void {
       expect(await claimNames(q, 5)).toEqual(['fresh-3', 'old-1', 'old-0']);
     });
 
+    it('names the job waiting longest across priorities, and null when nothing waits', async () => {
+      const q = h.queue();
+      expect(await q.oldestWaiting()).toBeNull();
+      const now = await h.backend.now();
+      await q.add('recent-0', null, { runAt: now - 1000 });
+      const old = await q.add('old-5', null, { priority: 5, runAt: now - 7000 });
+      await q.add('older-but-behind', null, { priority: 5, runAt: now - 9000 });
+      await q.add('mid--2', null, { priority: -2, runAt: now - 4000 });
+      // The head of each priority (its next to run), not a scan: 'older-but-behind' queues after 'old-5'.
+      expect(await q.oldestWaiting()).toEqual({ id: old.id, since: now - 7000, priority: 5 });
+      expect(await claimNames(q, 2)).toEqual(['old-5', 'older-but-behind']);
+      const mid = (await q.getJobs('waiting')).find((j) => j.name === 'mid--2');
+      expect(await q.oldestWaiting()).toEqual({ id: mid?.id, since: now - 4000, priority: -2 });
+      expect(await claimNames(q, 5)).toEqual(['recent-0', 'mid--2']);
+      expect(await q.oldestWaiting()).toBeNull();
+    });
+
     it('refuses a priority that is not a whole number in range, naming the field', async () => {
       const q = h.queue();
       await expect(q.add('x', null, { priority: 1.5 })).rejects.toThrow(ValidationError);

@@ -5,22 +5,30 @@ import { expectProblem, setup } from './helpers.js';
 describe('queues', () => {
   it('GET /queues lists every queue with its counts and paused flag', async () => {
     const t = await setup();
+    const now = await t.backend.now();
+    const { id } = await t.queue('mail').add('n', 1, { runAt: now - 60_000, priority: 3 });
     await t.queue('mail').add('n', 1);
     await t.queue('sms').add('n', 1, { delay: 60_000 });
     await t.queue('sms').pause();
     const res = await t.request('GET', '/queues');
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({
+    const body = res.json<{ queues: { oldestWaiting: { waitedMs: number } | null }[] }>();
+    const waitedMs = body.queues[0]?.oldestWaiting?.waitedMs ?? 0;
+    expect(waitedMs).toBeGreaterThanOrEqual(60_000);
+    expect(waitedMs).toBeLessThan(70_000);
+    expect(body).toEqual({
       queues: [
         {
           name: 'mail',
           paused: false,
-          counts: { scheduled: 0, waiting: 1, active: 0, completed: 0, dead: 0, cancelled: 0 },
+          counts: { scheduled: 0, waiting: 2, active: 0, completed: 0, dead: 0, cancelled: 0 },
+          oldestWaiting: { id, since: now - 60_000, priority: 3, waitedMs },
         },
         {
           name: 'sms',
           paused: true,
           counts: { scheduled: 1, waiting: 0, active: 0, completed: 0, dead: 0, cancelled: 0 },
+          oldestWaiting: null,
         },
       ],
     });
@@ -34,6 +42,7 @@ describe('queues', () => {
       name: 'mail',
       paused: false,
       counts: { scheduled: 0, waiting: 1, active: 0, completed: 0, dead: 0, cancelled: 0 },
+      oldestWaiting: expect.objectContaining({ priority: 0 }),
       retention: {},
       evictions: { completed: 0, dead: 0, cancelled: 0 },
     });

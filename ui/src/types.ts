@@ -97,10 +97,19 @@ export interface Job {
 
 export type Counts = Readonly<Record<JobState, number>>;
 
+/** The job waiting longest in a queue, and for how long (by the server's clock). */
+export interface OldestWaiting {
+  readonly id: string;
+  readonly since: number;
+  readonly priority: number;
+  readonly waitedMs: number;
+}
+
 export interface QueueSummary {
   readonly name: string;
   readonly paused: boolean;
   readonly counts: Counts;
+  readonly oldestWaiting?: OldestWaiting | null;
 }
 
 export interface JobSummary {

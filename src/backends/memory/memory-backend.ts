@@ -82,6 +82,7 @@ import type {
   JobOptionsStored,
   JobState,
   ManualTrigger,
+  OldestWaiting,
   Refusal,
   RetentionSettings,
   StateCounts,
@@ -466,6 +467,16 @@ export class MemoryBackend implements Backend {
       jobs: page.map((j) => toJob(queue, j)),
       next: found.length > limit && lastJob ? searchCursor(lastJob) : undefined,
     };
+  }
+
+  async oldestWaiting(queue: string): Promise<OldestWaiting | null> {
+    const q = this.#peek(queue);
+    let best: OldestWaiting | null = null;
+    for (const id of q.waiting.heads()) {
+      const j = q.jobs.get(id);
+      if (j && (best === null || j.dueAt < best.since)) best = { id, since: j.dueAt, priority: j.priority };
+    }
+    return best;
   }
 
   async counts(queue: string): Promise<StateCounts> {

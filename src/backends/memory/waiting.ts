@@ -55,6 +55,12 @@ export class WaitingLevels {
     return best?.head;
   }
 
+  /** The next job of each priority (its oldest), priority 0 first then highest first, as `lua/oldest-waiting` reads them. */
+  heads(): string[] {
+    const ps = [...this.#levels.keys()].sort((a, b) => (a === 0 ? -1 : b === 0 ? 1 : b - a));
+    return ps.map((p) => this.#levels.get(p)?.values().next().value as string);
+  }
+
   /** Every waiting id in priority order (highest first), FIFO within one: how `listJobs` shows them. */
   ids(): string[] {
     const out: string[] = [];

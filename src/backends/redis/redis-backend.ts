@@ -47,6 +47,7 @@ import type {
   Job,
   JobState,
   RetentionSettings,
+  OldestWaiting,
   StateCounts,
 } from '../../types.js';
 import type {
@@ -112,6 +113,7 @@ export type Durability = 'none' | 'replicated' | { readonly replicas?: number; r
 const NOT_WAITED: ReadonlySet<ScriptName> = new Set<ScriptName>([
   'read',
   'counts',
+  'oldestWaiting',
   'deadGroups',
   'deadList',
   'claim',
@@ -499,6 +501,13 @@ export class RedisBackend implements Backend {
       dead: c[4] ?? 0,
       cancelled: c[5] ?? 0,
     };
+  }
+
+  async oldestWaiting(queue: string): Promise<OldestWaiting | null> {
+    const r = (await this.#run('oldestWaiting', queue, [])) as string[];
+    const [id, since, priority] = r;
+    if (id === undefined) return null;
+    return { id, since: Number(since), priority: Number(priority) };
   }
 
   async setPaused(queue: string, paused: boolean): Promise<void> {

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 
 import { resolveRetention } from '../../options.js';
+import type { OldestWaiting } from '../../types.js';
 import { pauseState, queueDetail, queueSummary, retention } from '../responses.js';
 import {
   priorityAgingBody,
@@ -18,22 +19,31 @@ import type { RouteContext } from './context.js';
 
 const tags = ['queues'];
 
+/** The oldest waiting job with how long it has waited by the backend's clock (never negative). */
+function waited(o: OldestWaiting | null, now: number): (OldestWaiting & { waitedMs: number }) | null {
+  return o === null ? null : { ...o, waitedMs: Math.max(0, now - o.since) };
+}
+
 export function registerQueueRoutes(app: FastifyInstance, { backend, queues }: RouteContext): void {
   app.get(
     '/queues',
     {
       schema: {
         tags,
-        summary: 'Every queue, with counts per state',
+        summary: 'Every queue, with counts per state and its oldest waiting job',
         response: { 200: { type: 'object', properties: { queues: { type: 'array', items: queueSummary } } } },
       },
     },
     async () => {
-      const names = await backend.listQueues();
+      const [names, now] = await Promise.all([backend.listQueues(), backend.now()]);
       const list = await Promise.all(
         names.map(async (name) => {
-          const [paused, counts] = await Promise.all([backend.isPaused(name), backend.counts(name)]);
-          return { name, paused, counts };
+          const [paused, counts, oldest] = await Promise.all([
+            backend.isPaused(name),
+            backend.counts(name),
+            backend.oldestWaiting(name),
+          ]);
+          return { name, paused, counts, oldestWaiting: waited(oldest, now) };
         }),
       );
       return { queues: list };
@@ -52,13 +62,15 @@ export function registerQueueRoutes(app: FastifyInstance, { backend, queues }: R
     },
     async (request) => {
       const q = queues.get(request.params.queue);
-      const [paused, counts, ret, evictions] = await Promise.all([
+      const [paused, counts, oldest, now, ret, evictions] = await Promise.all([
         q.isPaused(),
         q.counts(),
+        q.oldestWaiting(),
+        backend.now(),
         q.getRetention(),
         q.evictions(),
       ]);
-      return { name: q.name, paused, counts, retention: ret, evictions };
+      return { name: q.name, paused, counts, oldestWaiting: waited(oldest, now), retention: ret, evictions };
     },
   );
 

@@ -1,5 +1,5 @@
 /**
- * Overview: every queue with its counts by state, paused state (with pause/resume), live rates of
+ * Overview: every queue with its counts by state, its oldest waiting job (how long it has waited), paused state (with pause/resume), live rates of
  * completions, failed attempts, retries and dead letters over the last minute, and a sparkline of
  * the last 5 minutes. Counts reload on the event stream's activity and every 5 s.
  */
@@ -7,7 +7,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 
 import { api, enc } from '../api.js';
 import { Badge, ErrorMessage, LiveDot, Loading } from '../components.js';
-import { perMinute } from '../format.js';
+import { formatDuration, formatTime, perMinute } from '../format.js';
 import { useEvents, useLoad, useThrottled } from '../hooks.js';
 import { RateWindow } from '../rates.js';
 import { Link } from '../router.js';
@@ -72,6 +72,9 @@ export function Overview() {
                   {s}
                 </th>
               ))}
+              <th scope="col" class="num" title="how long the job waiting longest has waited">
+                oldest
+              </th>
               <th scope="col" class="num" title="completed per minute">
                 done/min
               </th>
@@ -111,6 +114,19 @@ export function Overview() {
                       </Link>
                     </td>
                   ))}
+                  <td class="num">
+                    {q.oldestWaiting ? (
+                      <Link
+                        href={paths.job(q.name, q.oldestWaiting.id)}
+                        aria-label={`Oldest waiting job of ${q.name}: ${q.oldestWaiting.id}, waiting for ${formatDuration(q.oldestWaiting.waitedMs)}`}
+                        title={`waiting since ${formatTime(q.oldestWaiting.since)} UTC (priority ${q.oldestWaiting.priority})`}
+                      >
+                        {formatDuration(q.oldestWaiting.waitedMs)}
+                      </Link>
+                    ) : (
+                      '—'
+                    )}
+                  </td>
                   <td class="num">{perMinute(t.completed, span)}</td>
                   <td class="num">{perMinute(t.failed, span)}</td>
                   <td class="num">{perMinute(t.retried, span)}</td>
