@@ -76,6 +76,17 @@ export {
   type JobClassifier,
 } from './decide.js';
 export { formatDuration } from './duration.js';
+export {
+  replayJob,
+  whatIfReport,
+  type WhatIfOptions,
+  type WhatIfReport,
+  type WhatIfComparison,
+  type ScenarioStats,
+  type ClassificationDryRun,
+  type JobReplay,
+  type Run as WhatIfRun,
+} from './whatif.js';
 export { renderTimeline, type TimelineOptions } from './timeline.js';
 export {
   RetracedError,

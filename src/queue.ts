@@ -3,6 +3,8 @@
  * and the dead-letter queue (`queue.dlq`).
  * @module
  */
+import { randomInt } from 'node:crypto';
+
 import type { JobArchive } from './archive.js';
 import type { AddRequest, Backend, Page } from './backend.js';
 import { MemoryBackend } from './backends/memory/memory-backend.js';
@@ -50,6 +52,8 @@ import {
   type TickRecord,
 } from './schedule.js';
 import { notifySchedulerChange } from './scheduler-loop.js';
+import { readRecordedJobs } from './recorded.js';
+import { resolveWhatIfOptions, whatIfReport, type WhatIfOptions, type WhatIfReport } from './whatif.js';
 import { manualRetry, resolveReplayOptions, type ReplayOptions } from './replay.js';
 import {
   JobStates,
@@ -471,6 +475,21 @@ export class Queue<Data = unknown, Result = unknown> {
     assertSchedulerId(id);
     if (!(await this.backend.removeScheduler(this.name, id))) throw new SchedulerNotFoundError(this.name, id);
     notifySchedulerChange(this.backend, this.name);
+  }
+
+  /**
+   * What would have happened under another retry policy and/or error-code table: the most recent
+   * finished jobs (completed and dead; at most `limit`, default 10,000, read 500 at a time through
+   * the ordinary listings) replayed attempt by attempt through the worker's own decision functions,
+   * side by side with what was recorded. Where the alternative runs attempts the record does not
+   * have, the report gives optimistic and pessimistic bounds, never a guess. Reads only: changes
+   * nothing. Custom strategies are those `preview` knows. See src/whatif.ts for the model.
+   */
+  async whatIf(options?: WhatIfOptions): Promise<WhatIfReport> {
+    const o = resolveWhatIfOptions(options, () => randomInt(0x1_0000_0000));
+    await this.ready();
+    const read = await readRecordedJobs(this.backend, this.name, o.scope);
+    return whatIfReport(this.name, read, o, this.#strategies);
   }
 
   /**
