@@ -87,6 +87,13 @@ export {
   type JobReplay,
   type Run as WhatIfRun,
 } from './whatif.js';
+export {
+  AuditKinds,
+  type AuditKind,
+  type AuditFinding,
+  type AuditOptions,
+  type AuditReport,
+} from './audit.js';
 export { renderTimeline, type TimelineOptions } from './timeline.js';
 export {
   RetracedError,

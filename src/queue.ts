@@ -53,6 +53,7 @@ import {
 } from './schedule.js';
 import { notifySchedulerChange } from './scheduler-loop.js';
 import { readRecordedJobs } from './recorded.js';
+import { auditReport, resolveAuditOptions, type AuditOptions, type AuditReport } from './audit.js';
 import { resolveWhatIfOptions, whatIfReport, type WhatIfOptions, type WhatIfReport } from './whatif.js';
 import { manualRetry, resolveReplayOptions, type ReplayOptions } from './replay.js';
 import {
@@ -490,6 +491,21 @@ export class Queue<Data = unknown, Result = unknown> {
     await this.ready();
     const read = await readRecordedJobs(this.backend, this.name, o.scope);
     return whatIfReport(this.name, read, o, this.#strategies);
+  }
+
+  /**
+   * A self-audit of recorded behaviour: for each recorded retry of the most recent finished jobs
+   * (bounded as for `whatIf`), the delay the job's stored policy should have produced (recomputed by
+   * the worker's own decision function, with the recorded jitter draw) against the recorded delay and
+   * the next attempt's real start. Findings: delays off by more than `toleranceMs` (default 50),
+   * wrong decisions, due times that do not add up, early starts, ignored Retry-After, drift outliers,
+   * jobs with more attempts than their policy. Reads only. See src/audit.ts.
+   */
+  async audit(options?: AuditOptions): Promise<AuditReport> {
+    const o = resolveAuditOptions(options);
+    await this.ready();
+    const read = await readRecordedJobs(this.backend, this.name, o.scope);
+    return auditReport(this.name, read, o, this.#strategies);
   }
 
   /**
