@@ -231,6 +231,7 @@ export const LUA_TWINS: readonly { readonly ts: string; readonly lua: string }[]
   { ts: 'src/transitions.ts', lua: 'generated/transitions.lua' },
   { ts: 'src/backends/redis/keys.ts', lua: 'generated/keys.lua' },
   { ts: 'src/schedule.ts', lua: 'generated/schedule.lua' },
+  { ts: 'src/rollup.ts', lua: 'generated/rollup.lua' },
 ];
 
 /** The Lua twins of `LUA_TWINS`, by path relative to the lua dir. */

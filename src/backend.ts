@@ -13,6 +13,7 @@
  * @module
  */
 import type { JobQuery, SearchResult } from './job-index.js';
+import type { RollupBucket, RollupResolution } from './rollup.js';
 import type {
   DueSchedulers,
   SchedulerRecord,
@@ -349,6 +350,20 @@ export interface Backend {
    * once to every waiting job (ranks are recomputed).
    */
   setPriorityAging(queue: string, agingMs: number): Promise<void>;
+  /**
+   * The retry analytics rollup buckets (src/rollup.ts) of one resolution that start at `starts`,
+   * in that order; a bucket never written, or expired, is left out. Reads only.
+   */
+  readRollups(
+    queue: string,
+    resolution: RollupResolution,
+    starts: readonly number[],
+  ): Promise<RollupBucket[]>;
+  /**
+   * Turns the queue's rollups on (the default) or off: off, the finish transition writes none
+   * (for the bench's with / without comparison, or a queue whose analytics nobody reads).
+   */
+  setRollups(queue: string, on: boolean): Promise<void>;
   getPriorityAging(queue: string): Promise<number>;
   /**
    * Applies the retention rules now, as a finish does for its state (age, then count; counted in

@@ -6,6 +6,7 @@ export {
   Queue,
   defaultMemoryBackend,
   type AddedJob,
+  type AnalyticsOptions,
   type BulkJob,
   type ScheduleTemplate,
   type ScheduledResult,
@@ -27,6 +28,24 @@ export {
   type TickRecord,
   type TickSkipReason,
 } from './schedule.js';
+export {
+  analyticsReport,
+  suggestAttempts,
+  timeHistogram,
+  ANALYTICS_DEFAULT_WINDOW_MS,
+  ANALYTICS_MAX_WINDOW_MS,
+  type AnalyticsGroup,
+  type AnalyticsGroupBy,
+  type AnalyticsReport,
+  type AnalyticsTotals,
+  type AttemptRow,
+  type AttemptsSuggestion,
+  type Breakdown,
+  type HistogramBucket,
+  type PercentileRange,
+  type TimeHistogram,
+} from './analytics.js';
+export { ROLLUP_TIME_BOUNDS_MS, type RollupBucket, type RollupResolution } from './rollup.js';
 export { SchedulerLoop, type SchedulerLoopOptions } from './scheduler-loop.js';
 export { Worker, type ActiveJob, type Handler, type WorkerEventMap, type JobEventBase } from './worker.js';
 export {

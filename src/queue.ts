@@ -9,6 +9,16 @@ import type { JobArchive } from './archive.js';
 import type { AddRequest, Backend, Page } from './backend.js';
 import { MemoryBackend } from './backends/memory/memory-backend.js';
 import { previewPolicy, resolveRetryPolicy, type CustomStrategy, type PolicyPreview } from './backoff.js';
+import {
+  ANALYTICS_DEFAULT_WINDOW_MS,
+  ANALYTICS_GROUP_BY,
+  ANALYTICS_MAX_WINDOW_MS,
+  analyticsPlan,
+  analyticsReport,
+  parseWindow,
+  type AnalyticsGroupBy,
+  type AnalyticsReport,
+} from './analytics.js';
 import { DeadLetterQueue } from './dlq.js';
 import {
   ConflictError,
@@ -104,6 +114,26 @@ export interface BulkJob<Data> {
   readonly name: string;
   readonly data: Data;
   readonly options?: JobOptions;
+}
+
+export interface AnalyticsOptions {
+  /** ms, or a text: `500ms`, `30s`, `15m`, `2h`, `7d`. @default 1 h; at most 7 d. */
+  readonly window?: number | string;
+  /** Only the jobs of this name. */
+  readonly name?: string;
+  /** Adds `groups`: one row per job name, error class, rule or fingerprint. */
+  readonly by?: AnalyticsGroupBy;
+}
+
+/** The window of an analytics report in ms, validated (field `window`). */
+export function resolveAnalyticsWindow(window: number | string | undefined): number {
+  if (window === undefined) return ANALYTICS_DEFAULT_WINDOW_MS;
+  const rule = 'a duration from 1 s to 7 d: ms, or a text such as 30s, 15m, 2h, 7d';
+  const ms = typeof window === 'number' || typeof window === 'string' ? parseWindow(window) : undefined;
+  if (ms === undefined || ms < 1000 || ms > ANALYTICS_MAX_WINDOW_MS) {
+    throw new ValidationError('window', rule, window);
+  }
+  return ms;
 }
 
 export class Queue<Data = unknown, Result = unknown> {
@@ -339,6 +369,35 @@ export class Queue<Data = unknown, Result = unknown> {
    */
   async setPriorityAging(agingMs: number): Promise<void> {
     await this.backend.setPriorityAging(this.name, assertPriorityAging(agingMs, 'agingMs'));
+  }
+
+  /**
+   * Retry analytics over the last `window` (ms, or a text such as `15m`, `2h`, `7d`; default 1 h,
+   * at most 7 d), from the rollups the finish transition keeps (src/analytics.ts): attempts at
+   * completion, the chance of success at attempt n, time to success and drift, wasted attempts,
+   * dead letters, failures by class, rule and fingerprint, a suggested `attempts`. Optionally for
+   * one job `name`, and grouped `by` name, errorClass, rule or fingerprint. Reads no job: the
+   * figures outlive retention (minute buckets kept 3 h, hour buckets 8 d).
+   */
+  async analytics(options: AnalyticsOptions = {}): Promise<AnalyticsReport> {
+    const windowMs = resolveAnalyticsWindow(options.window);
+    if (options.name !== undefined) assertJobName(options.name, 'name');
+    if (options.by !== undefined && !(ANALYTICS_GROUP_BY as readonly string[]).includes(options.by)) {
+      throw new ValidationError('by', `one of ${ANALYTICS_GROUP_BY.join(', ')}`, options.by);
+    }
+    const now = await this.backend.now();
+    const plan = analyticsPlan(now, windowMs);
+    const buckets = await this.backend.readRollups(this.name, plan.resolution, plan.starts);
+    return analyticsReport({ queue: this.name, windowMs, name: options.name, by: options.by }, plan, buckets);
+  }
+
+  /**
+   * Turns the analytics rollups of this queue on (the default) or off: off, finishing an attempt
+   * writes none (the bench compares the two; a queue whose analytics nobody reads saves the writes).
+   */
+  async setRollups(on: boolean): Promise<void> {
+    if (typeof on !== 'boolean') throw new ValidationError('on', 'a boolean', on);
+    await this.backend.setRollups(this.name, on);
   }
 
   async getPriorityAging(): Promise<number> {

@@ -4,6 +4,7 @@
  */
 import { describe } from 'vitest';
 
+import { analyticsCases } from './analytics.case.js';
 import { archiveCases } from './archive.case.js';
 import { Harness, type ConformanceTarget } from './context.js';
 import { deliveryCases } from './delivery.case.js';
@@ -33,5 +34,6 @@ export function runBackendConformance(target: ConformanceTarget): void {
     searchCases(h);
     priorityCases(h);
     schedulerCases(h);
+    analyticsCases(h);
   });
 }

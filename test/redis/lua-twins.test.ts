@@ -15,6 +15,7 @@ import { encodeFinish } from '../../src/backends/redis/wire.js';
 import type { FinishRequest } from '../../src/backend.js';
 import { failureFacets, stallFacets } from '../../src/job-index.js';
 import * as schedule from '../../src/schedule.js';
+import * as rollup from '../../src/rollup.js';
 import * as rules from '../../src/transitions.js';
 import { describeRedis, redisUrl } from '../helpers/redis.js';
 
@@ -22,7 +23,7 @@ const luaDir = join(import.meta.dirname, '..', '..', 'src', 'backends', 'redis',
 
 /** Evaluates `expr` in Lua after the generated twins (and what they include), as a JSON text. */
 async function lua(client: Redis, expr: string): Promise<unknown> {
-  const body = ['generated/transitions', 'generated/keys', 'generated/schedule']
+  const body = ['generated/transitions', 'generated/keys', 'generated/schedule', 'includes/rollup']
     .map((f) => resolveIncludes(luaDir, `${f}.lua`))
     .join('\n');
   const script = `${body}\nreturn cjson.encode({ ${expr} })`;
@@ -39,8 +40,14 @@ describeRedis('Lua twins of the TypeScript rules', () => {
   it('has a twin of every @lua constant with the same value (objects as their JSON text)', async () => {
     let checked = 0;
     const fileOf = (name: string): string =>
-      name.startsWith('KEY_') ? 'keys.lua' : name in schedule ? 'schedule.lua' : 'transitions.lua';
-    for (const [name, value] of Object.entries({ ...rules, ...keys, ...schedule })) {
+      name.startsWith('KEY_')
+        ? 'keys.lua'
+        : name in schedule
+          ? 'schedule.lua'
+          : name in rollup
+            ? 'rollup.lua'
+            : 'transitions.lua';
+    for (const [name, value] of Object.entries({ ...rules, ...keys, ...schedule, ...rollup })) {
       if (typeof value === 'function') continue;
       const tagged = readFileSync(join(luaDir, 'generated', fileOf(name)), 'utf8');
       if (!tagged.includes(`local ${name} =`)) continue;
@@ -48,7 +55,17 @@ describeRedis('Lua twins of the TypeScript rules', () => {
       expect(await lua(client, name), name).toEqual(expected);
       checked++;
     }
-    expect(checked).toBe(24);
+    expect(checked).toBe(47);
+  });
+
+  it('puts a time in the same rollup bucket as the TypeScript does (rollupTimeBucket)', async () => {
+    const values = [-3, 0, 1, 2, 3, 999, 1000, 1001, 49_999, 50_000, 86_399_999, 86_400_000, 1e11];
+    for (const b of rollup.ROLLUP_TIME_BOUNDS_MS) values.push(b - 1, b);
+    for (const v of values) {
+      expect(await lua(client, `rollupTimeBucket(${v})`), `rollupTimeBucket(${v})`).toBe(
+        rollup.rollupTimeBucket(v),
+      );
+    }
   });
 
   it('decides poison, suspect, failure and kept delay as the TypeScript does', async () => {

@@ -38,7 +38,12 @@ describe('ARCHITECTURE.md matches the code', () => {
     const k = queueKeys('rt', 'q');
     const keys = new Set<string>([k.meta, k.options, ...k.all]);
     // Per-job, per-fingerprint and per-priority keys are documented with a placeholder.
-    const placeholders: Record<string, string> = { fingerprint: '<fingerprint>', level: '<priority>' };
+    const placeholders: Record<string, string> = {
+      fingerprint: '<fingerprint>',
+      level: '<priority>',
+      rollupMinute: '<start>',
+      rollupHour: '<start>',
+    };
     for (const [name, value] of Object.entries(k)) {
       if (typeof value !== 'function') continue;
       keys.add((value as (x: string) => string)(placeholders[name] ?? '<id>'));

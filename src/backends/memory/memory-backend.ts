@@ -87,6 +87,14 @@ import type {
   RetentionSettings,
   StateCounts,
 } from '../../types.js';
+import {
+  bucketStart,
+  ROLLUP_RESOLUTIONS,
+  rollupIncrements,
+  type RollupBucket,
+  type RollupEnd,
+  type RollupResolution,
+} from '../../rollup.js';
 
 interface MemJob {
   id: string;
@@ -150,6 +158,10 @@ interface MemQueue {
   schedulers: Map<string, SchedulerRecord>;
   /** Per scheduler, newest first, at most TICK_LEDGER_LENGTH. */
   ticks: Map<string, TickRecord[]>;
+  /** The retry analytics rollups (src/rollup.ts), by `<resolution>:<bucket start>`. */
+  rollups: Map<string, { readonly expiresAt: number; readonly fields: Map<string, string> }>;
+  /** Rollups turned off (`setRollups`). */
+  rollupsOff: boolean;
 }
 
 export interface MemoryBackendOptions {
@@ -782,6 +794,21 @@ export class MemoryBackend implements Backend {
       );
       j.attempts.push(record);
       for (const f of failureFacets(r)) j.facets.add(f);
+      if (!q.rollupsOff) {
+        this.#rollup(q, now, {
+          name: j.name,
+          n: record.n,
+          outcome: r.outcome,
+          action: d.action,
+          deadReason: d.action === 'dead' ? d.reason : undefined,
+          errorClass: r.errorClass,
+          rule: r.rule,
+          fingerprint: r.fingerprint,
+          label: r.fingerprintLabel,
+          driftMs: record.driftMs,
+          timeToSuccessMs: now - (j.attempts[0] as Attempt).dueAt,
+        });
+      }
       j.current = undefined;
       j.nextManual = undefined;
       q.active.delete(r.id);
@@ -948,6 +975,42 @@ export class MemoryBackend implements Backend {
     return gone;
   }
 
+  /** Adds one attempt end to the minute and the hour bucket of `now` (as the Lua `flushRollups`). */
+  #rollup(q: MemQueue, now: number, end: RollupEnd): void {
+    const { counts, labels } = rollupIncrements(end);
+    for (const [resolution, { widthMs, keepMs }] of Object.entries(ROLLUP_RESOLUTIONS)) {
+      const start = bucketStart(now, widthMs);
+      const key = `${resolution}:${start}`;
+      let b = q.rollups.get(key);
+      if (!b) {
+        for (const [k, old] of q.rollups) if (old.expiresAt <= now) q.rollups.delete(k);
+        b = { expiresAt: start + widthMs + keepMs, fields: new Map() };
+        q.rollups.set(key, b);
+      }
+      for (const [f, n] of counts) b.fields.set(f, String(Number(b.fields.get(f) ?? 0) + n));
+      for (const [f, text] of labels) b.fields.set(f, text);
+    }
+  }
+
+  async readRollups(
+    queue: string,
+    resolution: RollupResolution,
+    starts: readonly number[],
+  ): Promise<RollupBucket[]> {
+    const q = this.#peek(queue);
+    const now = this.clock.now();
+    const out: RollupBucket[] = [];
+    for (const start of starts) {
+      const b = q.rollups.get(`${resolution}:${start}`);
+      if (b && b.expiresAt > now) out.push({ start, fields: Object.fromEntries(b.fields) });
+    }
+    return out;
+  }
+
+  async setRollups(queue: string, on: boolean): Promise<void> {
+    this.#q(queue).rollupsOff = !on;
+  }
+
   async setPriorityAging(queue: string, agingMs: number): Promise<void> {
     this.#q(queue).agingMs = agingMs;
   }
@@ -1085,6 +1148,8 @@ function emptyQueue(): MemQueue {
     eventSeq: 0,
     waiters: new Set(),
     schedulers: new Map(),
+    rollups: new Map(),
+    rollupsOff: false,
     ticks: new Map(),
   };
 }

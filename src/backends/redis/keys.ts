@@ -46,6 +46,14 @@ export const KEY_SCHEDULER = 'sch:';
 /** @lua One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix .. KEY_TICKS .. id. */
 export const KEY_TICKS = 'tk:';
 
+/**
+ * @lua A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+ * KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+ */
+export const KEY_ROLLUP_MINUTE = 'ru:m:';
+/** @lua An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start. */
+export const KEY_ROLLUP_HOUR = 'ru:h:';
+
 /** The fixed keys of a queue, in the order of the KEYS array every script receives. */
 const FIXED = ['meta', 'wait', 'sched', 'active', 'done', 'dead', 'cnl', 'events', 'wake', 'fpi'] as const;
 
@@ -84,6 +92,10 @@ export interface QueueKeys {
   scheduler(id: string): string;
   /** One scheduler's tick ledger (a list, newest first). */
   ticks(id: string): string;
+  /** The rollup minute bucket (a hash) starting at `start` (ms). */
+  rollupMinute(start: number | string): string;
+  /** The rollup hour bucket (a hash) starting at `start` (ms). */
+  rollupHour(start: number | string): string;
 }
 
 export function queueKeys(prefix: string, queue: string): QueueKeys {
@@ -125,6 +137,8 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     schedulers: p + KEY_SCHEDULERS,
     scheduler: (id) => p + KEY_SCHEDULER + id,
     ticks: (id) => p + KEY_TICKS + id,
+    rollupMinute: (start) => p + KEY_ROLLUP_MINUTE + String(start),
+    rollupHour: (start) => p + KEY_ROLLUP_HOUR + String(start),
   };
 }
 

@@ -33,6 +33,7 @@ import type {
 } from '../../backend.js';
 import { BackendClosedError, ReplicationError, ValidationError } from '../../errors.js';
 import { cancelExplanation } from '../../transitions.js';
+import type { RollupBucket, RollupResolution } from '../../rollup.js';
 import {
   FINISHED_STATES,
   queryFacets,
@@ -688,6 +689,34 @@ export class RedisBackend implements Backend {
       ...rule(s.dead),
       ...rule(s.cancelled),
     ]);
+  }
+
+  async readRollups(
+    queue: string,
+    resolution: RollupResolution,
+    starts: readonly number[],
+  ): Promise<RollupBucket[]> {
+    if (this.#closed) throw new BackendClosedError('redis backend');
+    const k = this.#k(queue);
+    const flats = await this.#hgetallFlat(
+      starts.map((s) => (resolution === 'minute' ? k.rollupMinute(s) : k.rollupHour(s))),
+    );
+    const out: RollupBucket[] = [];
+    starts.forEach((start, i) => {
+      const flat = flats[i] ?? [];
+      if (flat.length === 0) return;
+      const fields: Record<string, string> = {};
+      for (let j = 0; j + 1 < flat.length; j += 2) fields[flat[j]!] = flat[j + 1]!;
+      out.push({ start, fields });
+    });
+    return out;
+  }
+
+  async setRollups(queue: string, on: boolean): Promise<void> {
+    if (this.#closed) throw new BackendClosedError('redis backend');
+    const meta = this.#k(queue).meta;
+    if (on) await this.client.hdel(meta, 'nro');
+    else await this.client.hset(meta, 'nro', '1');
   }
 
   async setPriorityAging(queue: string, agingMs: number): Promise<void> {

@@ -218,6 +218,13 @@ local KEY_SCHEDULER = 'sch:'
 -- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
 -- KEY_TICKS .. id.
 local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
 -- Interned job options: P .. KEY_OPTIONS maps a digest of the options' JSON text to the text, and
 -- "#" .. digest to how many jobs use it; a job stores the digest ("oh"). Most jobs of a queue share
 -- a few. OPT_TEXT caches the texts this call has read or interned.
@@ -586,6 +593,13 @@ local KEY_SCHEDULER = 'sch:'
 -- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
 -- KEY_TICKS .. id.
 local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
 local now = nowMs()
 local lease = rcall('HMGET', KEYS[1], 'arl', 'arx')
 if lease[1] and lease[1] ~= ARGV[2] and tonumber(lease[2] or '0') > now then return { 'busy' } end
@@ -652,6 +666,13 @@ local KEY_SCHEDULER = 'sch:'
 -- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
 -- KEY_TICKS .. id.
 local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
 local ap = ARGV[1] .. KEY_ARCHIVE_PENDING
 local n = 0
 for i = 2, #ARGV, 2 do
@@ -751,6 +772,13 @@ local KEY_SCHEDULER = 'sch:'
 -- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
 -- KEY_TICKS .. id.
 local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
 -- Appends an attempt record to the job's history (a list, in attempt order).
 local function appendAttempt(P, id, rec)
   rcall('RPUSH', P .. KEY_HISTORY .. id, rec)
@@ -1352,6 +1380,13 @@ local KEY_SCHEDULER = 'sch:'
 -- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
 -- KEY_TICKS .. id.
 local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
 -- Appends an attempt record to the job's history (a list, in attempt order).
 local function appendAttempt(P, id, rec)
   rcall('RPUSH', P .. KEY_HISTORY .. id, rec)
@@ -1857,6 +1892,13 @@ local KEY_SCHEDULER = 'sch:'
 -- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
 -- KEY_TICKS .. id.
 local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
 local waiting = rcall('LLEN', KEYS[2])
 for _, p in ipairs(rcall('ZRANGE', ARGV[1] .. KEY_LEVELS, 0, -1)) do
   waiting = waiting + rcall('LLEN', ARGV[1] .. KEY_LEVEL .. p)
@@ -1919,6 +1961,13 @@ local KEY_SCHEDULER = 'sch:'
 -- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
 -- KEY_TICKS .. id.
 local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
 local P = ARGV[1]
 local labels = rcall('HGETALL', KEYS[10])
 local out = {}
@@ -2003,6 +2052,13 @@ local KEY_SCHEDULER = 'sch:'
 -- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
 -- KEY_TICKS .. id.
 local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
 local P = ARGV[1]
 local index = KEYS[6]
 if ARGV[2] ~= '' then index = P .. KEY_FINGERPRINT .. ARGV[2] end
@@ -2136,6 +2192,13 @@ local KEY_SCHEDULER = 'sch:'
 -- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
 -- KEY_TICKS .. id.
 local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
 local P = ARGV[1]
 local max = tonumber(ARGV[2])
 local now = nowMs()
@@ -2427,6 +2490,13 @@ local KEY_SCHEDULER = 'sch:'
 -- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
 -- KEY_TICKS .. id.
 local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
 -- Appends an attempt record to the job's history (a list, in attempt order).
 local function appendAttempt(P, id, rec)
   rcall('RPUSH', P .. KEY_HISTORY .. id, rec)
@@ -2771,6 +2841,140 @@ local function failureFacets(A)
   if A[6] == 'retry' then out[#out + 1] = 'rt' end
   return out
 end
+-- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/rollup.ts.
+-- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
+
+-- Width of a fine rollup bucket (ms): one minute.
+local ROLLUP_MINUTE_MS = 60000
+
+-- Width of a coarse rollup bucket (ms): one hour.
+local ROLLUP_HOUR_MS = 3600000
+
+-- How long a minute bucket is kept after it ends (ms): 3 hours.
+local ROLLUP_MINUTE_KEEP_MS = 10800000
+
+-- How long an hour bucket is kept after it ends (ms): 8 days.
+local ROLLUP_HOUR_KEEP_MS = 691200000
+
+-- Attempt numbers above this are counted under it ("this many or more").
+local ROLLUP_MAX_ATTEMPT = 50
+
+-- The separator of a rollup field's parts: metric, job name, key.
+local ROLLUP_SEP = '\031'
+
+-- Upper bounds (exclusive, ms) of the time histograms (time to success, drift): bucket ${'`'}i${'`'} holds
+-- the values ${'`'}v${'`'} with ${'`'}bounds[i-1] <= v < bounds[i]${'`'}, bucket 0 those under 1 ms (and negative
+-- drifts), the last one those of a day or more. A 1-2-5 series: a percentile read from it is known
+-- to within its bucket, and the report states it as those bounds.
+local ROLLUP_TIME_BOUNDS_MS = '[1,2,5,10,20,50,100,200,500,1000,2000,5000,10000,20000,50000,100000,200000,500000,1000000,2000000,5000000,10000000,20000000,50000000,86400000]'
+
+-- Metric: attempts that ended, by attempt number (key n).
+local ROLLUP_ATTEMPTS = 'a'
+
+-- Metric: attempts that failed (failed or timed out), by attempt number.
+local ROLLUP_FAILED = 'f'
+
+-- Metric: jobs that succeeded, by the attempt number they succeeded at.
+local ROLLUP_SUCCEEDED = 's'
+
+-- Metric: jobs dead-lettered, by the attempt number of their last attempt.
+local ROLLUP_DEAD = 'd'
+
+-- Metric: jobs dead-lettered, by dead reason.
+local ROLLUP_DEAD_REASON = 'dr'
+
+-- Metric: jobs that succeeded, by time to success (key: bucket index of ROLLUP_TIME_BOUNDS_MS).
+local ROLLUP_TIME_TO_SUCCESS = 't'
+
+-- Metric: attempts, by drift (startedAt − dueAt; key: bucket index).
+local ROLLUP_DRIFT = 'z'
+
+-- Metric: failed attempts by error class.
+local ROLLUP_FAILED_CLASS = 'fc'
+
+-- Metric: failed attempts by classifying rule.
+local ROLLUP_FAILED_RULE = 'fr'
+
+-- Metric: failed attempts by error fingerprint.
+local ROLLUP_FAILED_FINGERPRINT = 'ff'
+
+-- Metric: dead jobs by the error class of their last attempt.
+local ROLLUP_DEAD_CLASS = 'dc'
+
+-- Metric: dead jobs by the classifying rule of their last attempt.
+local ROLLUP_DEAD_RULE = 'dl'
+
+-- Metric: dead jobs by error fingerprint.
+local ROLLUP_DEAD_FINGERPRINT = 'df'
+
+-- A fingerprint's label (a text, not a count; job name empty): key = fingerprint.
+local ROLLUP_LABEL = 'L'
+-- The retry analytics rollups: the twin of rollupIncrements and rollupTimeBucket in src/rollup.ts
+-- (see there). rollupEnd collects what one attempt end adds into ${'`'}acc${'`'} (field → count) and ${'`'}lab${'`'}
+-- (field → fingerprint label); flushRollups writes them once per script call into the minute and
+-- the hour bucket of ${'`'}now${'`'}, each with its own expiry.
+local ROLLUP_BOUNDS = false
+local function rollupTimeBucket(ms)
+  if not ROLLUP_BOUNDS then ROLLUP_BOUNDS = cjson.decode(ROLLUP_TIME_BOUNDS_MS) end
+  local i = 0
+  local nb = #ROLLUP_BOUNDS
+  while i < nb and ms >= ROLLUP_BOUNDS[i + 1] do i = i + 1 end
+  return i
+end
+
+local function rollupAdd(acc, f)
+  acc[f] = (acc[f] or 0) + 1
+end
+
+-- One attempt end: n a number, drift and tts (time to success, successes only) numbers in ms;
+-- reason, class, rule, fp, label texts ('' = none).
+local function rollupEnd(acc, lab, name, n, outcome, action, reason, class, rule, fp, label, drift, tts)
+  local pre = ROLLUP_SEP .. name .. ROLLUP_SEP
+  if n > ROLLUP_MAX_ATTEMPT then n = ROLLUP_MAX_ATTEMPT end
+  local ns = S(n)
+  rollupAdd(acc, ROLLUP_ATTEMPTS .. pre .. ns)
+  rollupAdd(acc, ROLLUP_DRIFT .. pre .. S(rollupTimeBucket(drift)))
+  local failed = countsAsFailure(outcome)
+  if failed then
+    rollupAdd(acc, ROLLUP_FAILED .. pre .. ns)
+    if class ~= '' then rollupAdd(acc, ROLLUP_FAILED_CLASS .. pre .. class) end
+    if rule ~= '' then rollupAdd(acc, ROLLUP_FAILED_RULE .. pre .. rule) end
+    if fp ~= '' then rollupAdd(acc, ROLLUP_FAILED_FINGERPRINT .. pre .. fp) end
+  end
+  if fp ~= '' and (failed or action == 'dead') then
+    lab[ROLLUP_LABEL .. ROLLUP_SEP .. ROLLUP_SEP .. fp] = label
+  end
+  if action == 'done' and outcome == 'succeeded' then
+    rollupAdd(acc, ROLLUP_SUCCEEDED .. pre .. ns)
+    rollupAdd(acc, ROLLUP_TIME_TO_SUCCESS .. pre .. S(rollupTimeBucket(tts)))
+  elseif action == 'dead' then
+    rollupAdd(acc, ROLLUP_DEAD .. pre .. ns)
+    rollupAdd(acc, ROLLUP_DEAD_REASON .. pre .. reason)
+    if class ~= '' then rollupAdd(acc, ROLLUP_DEAD_CLASS .. pre .. class) end
+    if rule ~= '' then rollupAdd(acc, ROLLUP_DEAD_RULE .. pre .. rule) end
+    if fp ~= '' then rollupAdd(acc, ROLLUP_DEAD_FINGERPRINT .. pre .. fp) end
+  end
+end
+
+local function flushRollupsInto(key, acc, lab, expireAt)
+  local any = false
+  for f, v in pairs(acc) do
+    rcall('HINCRBY', key, f, v)
+    any = true
+  end
+  for f, v in pairs(lab) do
+    rcall('HSET', key, f, v)
+    any = true
+  end
+  if any then rcall('PEXPIREAT', key, S(expireAt)) end
+end
+
+local function flushRollups(P, now, acc, lab)
+  local m = now - now % ROLLUP_MINUTE_MS
+  local h = now - now % ROLLUP_HOUR_MS
+  flushRollupsInto(P .. KEY_ROLLUP_MINUTE .. S(m), acc, lab, m + ROLLUP_MINUTE_MS + ROLLUP_MINUTE_KEEP_MS)
+  flushRollupsInto(P .. KEY_ROLLUP_HOUR .. S(h), acc, lab, h + ROLLUP_HOUR_MS + ROLLUP_HOUR_KEEP_MS)
+end
 local P = ARGV[1]
 local count = tonumber(ARGV[2])
 local now = nowMs()
@@ -2784,6 +2988,10 @@ local doneArgs = {}
 local waitIds = {}
 local levelIds = {} -- retries to wait at a priority other than 0: id, priority, ...
 local schedArgs = {}
+-- One read of the queue's settings serves the rollups, retention and the paused check.
+local meta = rcall('HMGET', KEYS[1], 'paused', 'rc:completed', 'ra:completed', 'rc:dead', 'ra:dead', 'nro')
+local rollups = meta[6] ~= '1'
+local racc, rlab = {}, {}
 -- Is the job's last attempt record this request's own (same attempt, worker and outcome)? Then the
 -- request was applied already: a lease recovered or cancelled ends the attempt as stalled or
 -- cancelled, never with the worker's outcome. Only asked of a job no longer active whose attempt
@@ -2813,7 +3021,7 @@ for _ = 1, count do
   local id = A[1]
   local attempt = tonumber(A[2])
   local jk = P .. KEY_JOB .. id
-  local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl', 'pr')
+  local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl', 'pr', 'name')
   if not f[1] then
     out[#out + 1] = 'not_found,,,' .. nowS
   elseif f[1] ~= 'active' and tonumber(f[2]) == attempt and isRepeat(P, id, attempt, A[3], A[4]) then
@@ -2897,6 +3105,28 @@ for _ = 1, count do
       evEnd(now, 'retrying', id, cur, f[6], outcome, A[14], sa, due, 'delay', A[8], 'due', nextDue)
     end
     if A[5] ~= '' then indexFacets(P, id, failureFacets(A)) end
+    if rollups then
+      local tts = 0
+      if action == 'done' then
+        -- Time to success: from the due time of the job's first attempt (this one's, or the first
+        -- record's dueAt, the third field attemptRecord writes).
+        local first = due
+        if cur ~= '1' then
+          local r1 = rcall('LINDEX', P .. KEY_HISTORY .. id, 0)
+          local d1 = r1 and string.match(r1, '^{"n":%d+,"trigger":"%a+","dueAt":(%-?%d+)')
+          if d1 then first = tonumber(d1) end
+        end
+        tts = now - first
+      end
+      local rule, reason = '', ''
+      if action == 'dead' then reason = A[8] end
+      if A[5] ~= '' then
+        local ok, e = pcall(cjson.decode, A[5])
+        if ok and type(e) == 'table' and type(e.rule) == 'string' then rule = e.rule end
+      end
+      rollupEnd(racc, rlab, f[10] or '', tonumber(cur), outcome, action, reason, A[14], rule, A[10], A[11],
+        sa - due, tts)
+    end
     touched[st] = true
     out[#out + 1] = 'ok,' .. st .. ',' .. nextDue .. ',' .. nowS
   end
@@ -2907,8 +3137,7 @@ notePending(KEYS, P, doneArgs)
 bulk('ZADD', KEYS[3], schedArgs, 1000)
 bulk('LPUSH', KEYS[2], waitIds, 1000)
 for i = 1, #levelIds, 2 do pushWaiting(KEYS, P, levelIds[i], levelIds[i + 1]) end
--- One read of the queue's settings serves retention and the paused check.
-local meta = rcall('HMGET', KEYS[1], 'paused', 'rc:completed', 'ra:completed', 'rc:dead', 'ra:dead')
+if rollups then flushRollups(P, now, racc, rlab) end
 if touched['completed'] and (meta[2] or meta[3]) then applyRetention(KEYS, P, 'completed', now) end
 if touched['dead'] and (meta[4] or meta[5]) then applyRetention(KEYS, P, 'dead', now) end
 -- Claim next: retries pushed just now are claimable by this same call. Wake tokens only for
@@ -2995,6 +3224,13 @@ local KEY_SCHEDULER = 'sch:'
 -- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
 -- KEY_TICKS .. id.
 local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
 local P = ARGV[1]
 local best
 local function consider(list, p)
@@ -3218,6 +3454,13 @@ local KEY_SCHEDULER = 'sch:'
 -- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
 -- KEY_TICKS .. id.
 local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
 -- Takes a job out of the dead set and its fingerprint's index; the last one of a group drops its label.
 local function removeDead(K, P, id, fp)
   rcall('ZREM', K[6], id)
@@ -3317,6 +3560,13 @@ local KEY_SCHEDULER = 'sch:'
 -- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
 -- KEY_TICKS .. id.
 local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
 -- Interned job options: P .. KEY_OPTIONS maps a digest of the options' JSON text to the text, and
 -- "#" .. digest to how many jobs use it; a job stores the digest ("oh"). Most jobs of a queue share
 -- a few. OPT_TEXT caches the texts this call has read or interned.
@@ -3557,6 +3807,13 @@ local KEY_SCHEDULER = 'sch:'
 -- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
 -- KEY_TICKS .. id.
 local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
 -- Appends an attempt record to the job's history (a list, in attempt order).
 local function appendAttempt(P, id, rec)
   rcall('RPUSH', P .. KEY_HISTORY .. id, rec)
@@ -3949,6 +4206,13 @@ local KEY_SCHEDULER = 'sch:'
 -- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
 -- KEY_TICKS .. id.
 local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
 local P = ARGV[1]
 local id = ARGV[2]
 rcall('ZREM', P .. KEY_SCHEDULERS, id)
@@ -4017,6 +4281,13 @@ local KEY_SCHEDULER = 'sch:'
 -- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
 -- KEY_TICKS .. id.
 local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
 local P = ARGV[1]
 local now = nowMs()
 local le = now + tonumber(ARGV[2])
@@ -4262,6 +4533,13 @@ local KEY_SCHEDULER = 'sch:'
 -- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
 -- KEY_TICKS .. id.
 local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
 -- Takes a job out of the dead set and its fingerprint's index; the last one of a group drops its label.
 local function removeDead(K, P, id, fp)
   rcall('ZREM', K[6], id)
@@ -4507,6 +4785,13 @@ local KEY_SCHEDULER = 'sch:'
 -- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
 -- KEY_TICKS .. id.
 local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
 local P = ARGV[1]
 local want = ARGV[2]
 local limit = tonumber(ARGV[3])
@@ -4668,6 +4953,13 @@ local KEY_SCHEDULER = 'sch:'
 -- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
 -- KEY_TICKS .. id.
 local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
 -- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/transitions.ts.
 -- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
 
@@ -4927,6 +5219,13 @@ local KEY_SCHEDULER = 'sch:'
 -- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
 -- KEY_TICKS .. id.
 local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
 local P = ARGV[1]
 local ap = P .. KEY_ARCHIVE_PENDING
 if ARGV[2] == '1' then
@@ -5340,6 +5639,13 @@ local KEY_SCHEDULER = 'sch:'
 -- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
 -- KEY_TICKS .. id.
 local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
 -- Takes a job out of the dead set and its fingerprint's index; the last one of a group drops its label.
 local function removeDead(K, P, id, fp)
   rcall('ZREM', K[6], id)
@@ -5514,6 +5820,13 @@ local KEY_SCHEDULER = 'sch:'
 -- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
 -- KEY_TICKS .. id.
 local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
 -- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/schedule.ts.
 -- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
 
@@ -5760,6 +6073,13 @@ local KEY_SCHEDULER = 'sch:'
 -- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
 -- KEY_TICKS .. id.
 local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
 -- Takes a job out of the dead set and its fingerprint's index; the last one of a group drops its label.
 local function removeDead(K, P, id, fp)
   rcall('ZREM', K[6], id)
@@ -6079,6 +6399,13 @@ local KEY_SCHEDULER = 'sch:'
 -- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
 -- KEY_TICKS .. id.
 local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
 -- Interned job options: P .. KEY_OPTIONS maps a digest of the options' JSON text to the text, and
 -- "#" .. digest to how many jobs use it; a job stores the digest ("oh"). Most jobs of a queue share
 -- a few. OPT_TEXT caches the texts this call has read or interned.
@@ -6445,6 +6772,13 @@ local KEY_SCHEDULER = 'sch:'
 -- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
 -- KEY_TICKS .. id.
 local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
 local P = ARGV[1]
 local id = ARGV[2]
 local spec = ARGV[3]

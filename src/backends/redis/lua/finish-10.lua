@@ -39,6 +39,7 @@
 --- @include "includes/nextWakeIn"
 --- @include "includes/indexFacets"
 --- @include "includes/failureFacets"
+--- @include "includes/rollup"
 --- @include "generated/keys"
 --- @include "generated/transitions"
 local P = ARGV[1]
@@ -54,6 +55,10 @@ local doneArgs = {}
 local waitIds = {}
 local levelIds = {} -- retries to wait at a priority other than 0: id, priority, ...
 local schedArgs = {}
+-- One read of the queue's settings serves the rollups, retention and the paused check.
+local meta = rcall('HMGET', KEYS[1], 'paused', 'rc:completed', 'ra:completed', 'rc:dead', 'ra:dead', 'nro')
+local rollups = meta[6] ~= '1'
+local racc, rlab = {}, {}
 -- Is the job's last attempt record this request's own (same attempt, worker and outcome)? Then the
 -- request was applied already: a lease recovered or cancelled ends the attempt as stalled or
 -- cancelled, never with the worker's outcome. Only asked of a job no longer active whose attempt
@@ -83,7 +88,7 @@ for _ = 1, count do
   local id = A[1]
   local attempt = tonumber(A[2])
   local jk = P .. KEY_JOB .. id
-  local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl', 'pr')
+  local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl', 'pr', 'name')
   if not f[1] then
     out[#out + 1] = 'not_found,,,' .. nowS
   elseif f[1] ~= 'active' and tonumber(f[2]) == attempt and isRepeat(P, id, attempt, A[3], A[4]) then
@@ -167,6 +172,28 @@ for _ = 1, count do
       evEnd(now, 'retrying', id, cur, f[6], outcome, A[14], sa, due, 'delay', A[8], 'due', nextDue)
     end
     if A[5] ~= '' then indexFacets(P, id, failureFacets(A)) end
+    if rollups then
+      local tts = 0
+      if action == 'done' then
+        -- Time to success: from the due time of the job's first attempt (this one's, or the first
+        -- record's dueAt, the third field attemptRecord writes).
+        local first = due
+        if cur ~= '1' then
+          local r1 = rcall('LINDEX', P .. KEY_HISTORY .. id, 0)
+          local d1 = r1 and string.match(r1, '^{"n":%d+,"trigger":"%a+","dueAt":(%-?%d+)')
+          if d1 then first = tonumber(d1) end
+        end
+        tts = now - first
+      end
+      local rule, reason = '', ''
+      if action == 'dead' then reason = A[8] end
+      if A[5] ~= '' then
+        local ok, e = pcall(cjson.decode, A[5])
+        if ok and type(e) == 'table' and type(e.rule) == 'string' then rule = e.rule end
+      end
+      rollupEnd(racc, rlab, f[10] or '', tonumber(cur), outcome, action, reason, A[14], rule, A[10], A[11],
+        sa - due, tts)
+    end
     touched[st] = true
     out[#out + 1] = 'ok,' .. st .. ',' .. nextDue .. ',' .. nowS
   end
@@ -177,8 +204,7 @@ notePending(KEYS, P, doneArgs)
 bulk('ZADD', KEYS[3], schedArgs, 1000)
 bulk('LPUSH', KEYS[2], waitIds, 1000)
 for i = 1, #levelIds, 2 do pushWaiting(KEYS, P, levelIds[i], levelIds[i + 1]) end
--- One read of the queue's settings serves retention and the paused check.
-local meta = rcall('HMGET', KEYS[1], 'paused', 'rc:completed', 'ra:completed', 'rc:dead', 'ra:dead')
+if rollups then flushRollups(P, now, racc, rlab) end
 if touched['completed'] and (meta[2] or meta[3]) then applyRetention(KEYS, P, 'completed', now) end
 if touched['dead'] and (meta[4] or meta[5]) then applyRetention(KEYS, P, 'dead', now) end
 -- Claim next: retries pushed just now are claimable by this same call. Wake tokens only for

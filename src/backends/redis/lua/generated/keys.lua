@@ -41,3 +41,10 @@ local KEY_SCHEDULER = 'sch:'
 -- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
 -- KEY_TICKS .. id.
 local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
