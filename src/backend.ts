@@ -314,6 +314,19 @@ export interface Backend {
   claim(queue: string, req: ClaimRequest): Promise<ClaimResult>;
   /** Resolves when work may be available, after `timeoutMs` at the latest, or when `signal` aborts. */
   waitForWork(queue: string, timeoutMs: number, signal: AbortSignal): Promise<void>;
+  /**
+   * `waitForWork` on several queues at once (a worker consuming several queues): resolves with the
+   * queues that may have work now (a wake for them arrived; [] after `timeoutMs`, or when `signal`
+   * aborts or `interrupt` fires). `signal` is the caller closing; `interrupt` only ends this wait
+   * (the caller wants to wait on another set of queues), and ends it gently: on Redis, CLIENT
+   * UNBLOCK rather than dropping the connections.
+   */
+  waitForAnyWork(
+    queues: readonly string[],
+    timeoutMs: number,
+    signal: AbortSignal,
+    interrupt?: AbortSignal,
+  ): Promise<string[]>;
   /** Extends leases; false for each lease no longer held. */
   renew(queue: string, leases: readonly RenewRequest[], leaseMs: number): Promise<boolean[]>;
   /**

@@ -28,6 +28,7 @@ import {
 } from './errors.js';
 import { ServerClock, type ClaimTrip } from './server-clock.js';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './options.js';
+import type { CustomStrategy } from './backoff.js';
 import type { Queue } from './queue.js';
 import { RetentionSweeper } from './retention-sweeper.js';
 import { AttemptSpan } from './tracing.js';
@@ -70,6 +71,8 @@ export type Handler<Data = unknown, Result = unknown> = (
 ) => Promise<Result> | Result;
 
 export interface JobEventBase {
+  /** The job's queue (a worker may consume several). */
+  readonly queue: string;
   readonly id: string;
   readonly name: string;
   readonly attempt: number;
@@ -88,7 +91,7 @@ export interface WorkerEventMap {
   /** This worker's lease on a running job was lost; the handler's signal was aborted. */
   'lease-lost': [JobEventBase];
   /** This worker recovered jobs whose lease had expired. */
-  stalled: [{ recovered: number }];
+  stalled: [{ queue: string; recovered: number }];
   /** No job in flight and none to claim. */
   drained: [];
   error: [Error];
@@ -120,9 +123,48 @@ interface JobSettings {
   readonly maxResultBytes: number;
 }
 
+/** One queue of a worker that consumes several, with its share of the worker's slots. */
+export interface WeightedQueue<Data = unknown, Result = unknown> {
+  readonly queue: Queue<Data, Result>;
+  /**
+   * When every queue of the worker has work, each is served in proportion to its weight (jobs
+   * started); a queue with nothing to do leaves its share to the others. A whole number, 1-1000.
+   * @default 1
+   */
+  readonly weight?: number;
+}
+
+/** What a Worker consumes: one queue, or several (all on one backend), each with a weight. */
+export type WorkerQueues<Data = unknown, Result = unknown> =
+  Queue<Data, Result> | readonly (Queue<Data, Result> | WeightedQueue<Data, Result>)[];
+
+/**
+ * One queue in the worker. Weighted fairness is stride scheduling: a queue's `pass` grows by
+ * 1 / weight for each job claimed from it, and the queue with the smallest pass is served next, so
+ * with every queue busy the jobs started follow the weights. A queue found empty is left alone
+ * (`idleUntil`) until a wake arrives for it or its next due job or lease expiry; when it comes
+ * back, its pass is raised to the least pass of the busy queues: credit is not saved while idle,
+ * so a queue that was empty does not then monopolise the worker.
+ */
+interface Lane<Data, Result> {
+  readonly queue: Queue<Data, Result>;
+  readonly name: string;
+  readonly weight: number;
+  /** The queue's strategies, then the worker's. */
+  readonly strategies: Readonly<Record<string, CustomStrategy>>;
+  /** Parsed job options by their JSON text: most jobs of a queue share one. */
+  readonly optsCache: Map<string, JobSettings>;
+  pass: number;
+  /** Slots reserved by claims from this queue in flight (counted in the shares). */
+  claiming: number;
+  /** performance.now() until which the queue is known to have nothing to claim (0: it may have). */
+  idleUntil: number;
+}
+
 /** A claimed job in this worker; as a ClaimTrip, the round trip of the claim that brought it. */
 interface InFlight extends ClaimTrip {
   readonly claimed: ClaimedJob;
+  readonly lane: Lane<unknown, unknown>;
   /** Made on first use (most handlers never look at their signal): see signalOf / abortEntry. */
   ac: AbortController | undefined;
   /** Set when the attempt was aborted before anyone asked for its signal. */
@@ -141,7 +183,12 @@ interface InFlight extends ClaimTrip {
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
+  /** The queue this worker consumes (the first, when it consumes several). */
   readonly queue: Queue<Data, Result>;
+  /** Every queue this worker consumes, with its weight. */
+  readonly queues: readonly { readonly queue: Queue<Data, Result>; readonly weight: number }[];
+  readonly #lanes: Lane<unknown, unknown>[];
+  readonly #laneByName: Map<string, Lane<unknown, unknown>>;
   readonly options: ResolvedWorkerOptions;
   readonly id: string;
   readonly #backend: Backend;
@@ -154,12 +201,14 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
   #stallTimer: NodeJS.Timeout | undefined;
   /** Applies the queue's retention rules on time (age rules of a quiet queue). */
   readonly #sweeper: RetentionSweeper;
-  #pendingFinish: { req: FinishRequest; resolve: (r: FinishResult) => void; reject: (e: unknown) => void }[] =
-    [];
+  #pendingFinish: {
+    lane: Lane<unknown, unknown>;
+    req: FinishRequest;
+    resolve: (r: FinishResult) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
   /** Slots reserved by claims in flight (the main loop's, or one riding on a finish). */
   #claiming = 0;
-  /** Parsed job options by their JSON text: most jobs of a queue share one. */
-  readonly #optsCache = new Map<string, JobSettings>();
   #flushScheduled = false;
   #closing: Promise<void> | undefined;
   #drainedEmitted = false;
@@ -172,19 +221,45 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
   /** The backend's clock from this worker's claims: when handlers start, in backend time. */
   readonly #clock = new ServerClock();
 
-  constructor(queue: Queue<Data, Result>, handler: Handler<Data, Result>, options?: WorkerOptions) {
+  /**
+   * `queues`: one Queue, or several (`[{ queue: a, weight: 3 }, { queue: b }]`, all on the same
+   * backend): the worker's slots are shared by them, by weight when all have work (see Lane).
+   */
+  constructor(queues: WorkerQueues<Data, Result>, handler: Handler<Data, Result>, options?: WorkerOptions) {
     super();
     if (typeof handler !== 'function') {
       throw new ValidationError('handler', 'a function (job, signal) => result', handler);
     }
+    const list = resolveQueues(queues);
+    const queue = (list[0] as { queue: Queue<Data, Result> }).queue;
     this.queue = queue;
+    this.queues = list;
     const defaultId = (): string => `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.options = resolveWorkerOptions(options, defaultId, queue.options.strategies);
-    // So that queue.preview() shows what this worker's strategies would do.
-    queue.registerStrategies(this.options.strategies);
+    const own = options?.strategies
+      ? resolveWorkerOptions({ strategies: options.strategies }, defaultId).strategies
+      : {};
+    this.#lanes = list.map(({ queue: q, weight }) => {
+      const strategies =
+        q === queue ? this.options.strategies : Object.freeze({ ...q.options.strategies, ...own });
+      // So that queue.preview() shows what this worker's strategies would do.
+      q.registerStrategies(strategies);
+      return {
+        queue: q as Queue<unknown, unknown>,
+        name: q.name,
+        weight,
+        strategies,
+        optsCache: new Map(),
+        pass: 0,
+        claiming: 0,
+        idleUntil: 0,
+      };
+    });
+    this.#laneByName = new Map(this.#lanes.map((l) => [l.name, l]));
+    const names = list.map((l) => l.queue.name);
     this.#sweeper = new RetentionSweeper(queue.backend, {
       intervalMs: this.options.retentionSweepMs,
-      queues: () => [queue.name],
+      queues: () => names,
       onError: (e) => {
         if (!this.#closeAc.signal.aborted) this.#error(e);
       },
@@ -242,27 +317,45 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
   }
 
   async #run(): Promise<void> {
-    const { concurrency, batchSize, leaseMs, workerId, idleCheckMs } = this.options;
+    const { batchSize, leaseMs, workerId, idleCheckMs } = this.options;
+    const single = this.#lanes.length === 1;
     let failures = 0;
-    await this.queue.ready().catch((e: unknown) => this.#error(e));
+    await Promise.all(this.#lanes.map((l) => l.queue.ready())).catch((e: unknown) => this.#error(e));
+    // Several queues: idle ones are watched by one blocking wait of their own (see #watch).
+    if (!single) this.#watching = this.#watch().catch((e: unknown) => this.#error(e));
     while (!this.#closeAc.signal.aborted) {
       // A free handler slot is filled at once; the prefetch buffer is refilled in batches, when
       // half of it has been used, so that a busy worker does not claim one job per round trip.
       // Finishes not yet sent keep their slot: the finish's own claim will fill it.
       const wanted = this.#exclusive > 0 ? 0 : this.#wanted();
       const slotFree =
-        concurrency - this.#running - this.#buffer.length - this.#claiming - this.#pendingFinish.length > 0;
+        this.options.concurrency -
+          this.#running -
+          this.#buffer.length -
+          this.#claiming -
+          this.#pendingFinish.length >
+        0;
       if (wanted <= 0 || (!slotFree && wanted < Math.ceil(this.#allowance() / 2))) {
         await new Promise<void>((resolve) => (this.#slotWaiter = resolve));
         continue;
       }
-      const max = Math.min(batchSize, wanted);
+      const lane = single ? (this.#lanes[0] as Lane<unknown, unknown>) : this.#pick();
+      if (!lane) {
+        // Every queue is known to be empty: the watcher wakes this loop when one may not be.
+        this.#idleNow();
+        await new Promise<void>((resolve) => (this.#slotWaiter = resolve));
+        continue;
+      }
+      const max = single
+        ? Math.min(batchSize, wanted)
+        : Math.max(1, this.#shares(Math.min(batchSize, wanted)).get(lane) ?? 0);
       const exclusiveOk = this.#inflight.size === 0 && this.#claiming === 0;
       let res;
       this.#claiming += max;
+      lane.claiming += max;
       const sent = performance.now();
       try {
-        res = await this.#backend.claim(this.queue.name, { workerId, leaseMs, max, exclusiveOk });
+        res = await this.#backend.claim(lane.name, { workerId, leaseMs, max, exclusiveOk });
         failures = 0;
       } catch (e) {
         if (this.#closeAc.signal.aborted || e instanceof BackendClosedError) break;
@@ -272,28 +365,149 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
         continue;
       } finally {
         this.#claiming -= max;
+        lane.claiming -= max;
       }
-      if (res.recovered > 0) this.emit('stalled', { recovered: res.recovered });
+      if (res.recovered > 0) this.emit('stalled', { queue: lane.name, recovered: res.recovered });
       if (res.jobs.length > 0) {
         this.#drainedEmitted = false;
-        this.#take(res.jobs, sent);
+        this.#take(lane, res.jobs, sent);
         continue;
-      }
-      if (this.#inflight.size === 0 && !this.#drainedEmitted) {
-        this.#drainedEmitted = true;
-        this.emit('drained');
       }
       const wait =
         res.paused || res.nextWakeInMs === undefined ? idleCheckMs : Math.min(idleCheckMs, res.nextWakeInMs);
+      if (!single) {
+        if (wait > 0) this.#setIdle(lane, wait);
+        continue;
+      }
+      this.#idleNow();
       if (wait <= 0) continue;
       try {
-        await this.#backend.waitForWork(this.queue.name, wait, this.#closeAc.signal);
+        await this.#backend.waitForWork(lane.name, wait, this.#closeAc.signal);
       } catch (e) {
         if (this.#closeAc.signal.aborted) break;
         this.#error(e);
         await sleep(100, this.#closeAc.signal);
       }
     }
+  }
+
+  /** Emits `drained` once when nothing is in flight and nothing was found to claim. */
+  #idleNow(): void {
+    if (this.#inflight.size === 0 && !this.#drainedEmitted) {
+      this.#drainedEmitted = true;
+      this.emit('drained');
+    }
+  }
+
+  /** The loop watching idle queues (several queues only), while it runs. */
+  #watching: Promise<void> | undefined;
+  /** Wakes the watcher when it has no idle queue to watch and one becomes idle. */
+  #watchWake: (() => void) | undefined;
+  /** The watcher's current wait: the queues it covers, and how to end it early. */
+  #watch_: { lanes: Set<Lane<unknown, unknown>>; interrupt: AbortController } | undefined;
+
+  /**
+   * Several queues: blocks on the wake lists of the queues found empty (one wait for all of them,
+   * `Backend.waitForAnyWork`) and marks those woken as worth claiming from, so that a queue that
+   * was empty is served within a round trip of its next job even while the others keep the worker
+   * busy: no polling. When another queue is found empty, the wait is ended (gently) and started
+   * again with it included.
+   */
+  async #watch(): Promise<void> {
+    const signal = this.#closeAc.signal;
+    const { idleCheckMs } = this.options;
+    while (!signal.aborted) {
+      const now = performance.now();
+      const idle = this.#lanes.filter((l) => l.idleUntil > now);
+      if (idle.length === 0) {
+        await new Promise<void>((resolve) => (this.#watchWake = resolve));
+        continue;
+      }
+      const until = Math.min(...idle.map((l) => l.idleUntil));
+      const timeout = Math.max(1, Math.min(idleCheckMs, Math.ceil(until - now)));
+      const interrupt = new AbortController();
+      this.#watch_ = { lanes: new Set(idle), interrupt };
+      let woke: string[];
+      try {
+        woke = await this.#backend.waitForAnyWork(
+          idle.map((l) => l.name),
+          timeout,
+          signal,
+          interrupt.signal,
+        );
+      } catch (e) {
+        if (signal.aborted || e instanceof BackendClosedError) break;
+        this.#error(e);
+        await sleep(100, signal);
+        continue;
+      } finally {
+        this.#watch_ = undefined;
+      }
+      for (const name of woke) {
+        const l = this.#laneByName.get(name);
+        if (l) this.#activate(l);
+      }
+      this.#wakeLoop();
+    }
+  }
+
+  /** A queue was found empty: leave it to the watcher for up to `ms`. */
+  #setIdle(lane: Lane<unknown, unknown>, ms: number): void {
+    lane.idleUntil = performance.now() + ms;
+    const watched = this.#watch_;
+    if (watched && !watched.lanes.has(lane)) watched.interrupt.abort();
+    const w = this.#watchWake;
+    this.#watchWake = undefined;
+    w?.();
+  }
+
+  /** A queue may have work again; its pass is raised to the busy queues' least (no saved credit). */
+  #activate(lane: Lane<unknown, unknown>): void {
+    if (lane.idleUntil === 0) return;
+    lane.idleUntil = 0;
+    let least = Infinity;
+    for (const l of this.#lanes) if (l !== lane && l.idleUntil === 0) least = Math.min(least, l.pass);
+    if (least !== Infinity && lane.pass < least) lane.pass = least;
+  }
+
+  /** Queues that may have work: those whose idle time ran out are active again. */
+  #active(): Lane<unknown, unknown>[] {
+    const now = performance.now();
+    const out: Lane<unknown, unknown>[] = [];
+    for (const l of this.#lanes) {
+      if (l.idleUntil !== 0 && l.idleUntil <= now) this.#activate(l);
+      if (l.idleUntil === 0) out.push(l);
+    }
+    return out;
+  }
+
+  /** The queue to claim from next: the least pass among those that may have work. */
+  #pick(): Lane<unknown, unknown> | undefined {
+    let best: Lane<unknown, unknown> | undefined;
+    for (const l of this.#active()) if (!best || l.pass < best.pass) best = l;
+    return best;
+  }
+
+  /**
+   * How `n` slots would be shared now between the queues that may have work: one at a time to the
+   * least pass (counting claims in flight), each adding 1 / weight to it.
+   */
+  #shares(n: number): Map<Lane<unknown, unknown>, number> {
+    const active = this.#active();
+    const out = new Map<Lane<unknown, unknown>, number>();
+    if (active.length === 1) {
+      out.set(active[0] as Lane<unknown, unknown>, n);
+      return out;
+    }
+    const pass = active.map((l) => l.pass + l.claiming / l.weight);
+    for (let i = 0; i < n && active.length > 0; i++) {
+      let b = 0;
+      for (let j = 1; j < pass.length; j++) if ((pass[j] as number) < (pass[b] as number)) b = j;
+      const l = active[b] as Lane<unknown, unknown>;
+      pass[b] = (pass[b] as number) + 1 / l.weight;
+      out.set(l, (out.get(l) ?? 0) + 1);
+    }
+    return out;
   }
 
   #wakeLoop(): void {
@@ -306,12 +520,14 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
    * Takes claimed jobs: starts what free slots allow, holds the rest in the prefetch buffer.
    * `sentLocal`: performance.now() just before the claim request was sent.
    */
-  #take(jobs: readonly ClaimedJob[], sentLocal: number): void {
+  #take(lane: Lane<unknown, unknown>, jobs: readonly ClaimedJob[], sentLocal: number): void {
+    lane.pass += jobs.length / lane.weight;
     const recvLocal = performance.now();
     this.#clock.sample({ serverMs: (jobs[0] as ClaimedJob).startedAt, sentLocal, recvLocal });
     for (const c of jobs) {
       const entry: InFlight = {
         claimed: c,
+        lane,
         serverMs: c.startedAt,
         sentLocal,
         recvLocal,
@@ -375,11 +591,12 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
   /** Suspects in flight (see #start): while one runs, nothing else is claimed. */
   #exclusive = 0;
 
-  #opts(text: string): JobSettings {
-    let o = this.#optsCache.get(text);
+  #opts(lane: Lane<unknown, unknown>, text: string): JobSettings {
+    const cache = lane.optsCache;
+    let o = cache.get(text);
     if (!o) {
       const stored = JSON.parse(text) as JobOptionsStored;
-      const own = this.queue.options;
+      const own = lane.queue.options;
       const classifier = jobClassifier(stored, own.classify);
       o = {
         stored,
@@ -387,8 +604,8 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
         classifiedBy: classifier.source,
         maxResultBytes: jobResultLimit(stored, own.maxResultBytes),
       };
-      if (this.#optsCache.size >= 64) this.#optsCache.clear();
-      this.#optsCache.set(text, o);
+      if (cache.size >= 64) cache.clear();
+      cache.set(text, o);
     }
     return o;
   }
@@ -407,7 +624,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
   #activeJob(entry: InFlight): ActiveJob<Data> {
     const c = entry.claimed;
     const backend = this.#backend;
-    const queueName = this.queue.name;
+    const queueName = entry.lane.name;
     return {
       id: c.id,
       queue: queueName,
@@ -427,8 +644,8 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
 
   async #execute(entry: InFlight): Promise<void> {
     const c = entry.claimed;
-    const opts = this.#opts(c.opts).stored;
-    const base = { id: c.id, name: c.name, attempt: c.attempt };
+    const opts = this.#opts(entry.lane, c.opts).stored;
+    const base = { queue: entry.lane.name, id: c.id, name: c.name, attempt: c.attempt };
     // Called at the very moment the handler begins (a microtask after #start: the handlers of jobs
     // started before it in the same turn may have run first), so that startedAt is the real start.
     const begin = (): Promise<Result> | Result => {
@@ -454,7 +671,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
       if (!tracing.enabled) return call();
       entry.span = new AttemptSpan(
         {
-          queue: this.queue.name,
+          queue: entry.lane.name,
           jobId: c.id,
           name: c.name,
           attempt: c.attempt,
@@ -513,14 +730,14 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     thrown: unknown,
   ): Promise<void> {
     const c = entry.claimed;
-    const base = { id: c.id, name: c.name, attempt: c.attempt };
+    const base = { queue: entry.lane.name, id: c.id, name: c.name, attempt: c.attempt };
     // A job given back unstarted was held until now.
     const heldMs = entry.startedLocal > 0 ? entry.heldMs : this.#heldMs(entry, performance.now());
     // Which attempt, by whom, held how long: the same on every finish.
     const who = { id: c.id, attempt: c.attempt, workerId: this.id, heldMs };
     let req: FinishRequest;
     if (outcome === 'succeeded') {
-      const limit = this.#opts(c.opts).maxResultBytes;
+      const limit = this.#opts(entry.lane, c.opts).maxResultBytes;
       req = {
         ...who,
         outcome,
@@ -542,7 +759,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
       this.emit('failed', { ...base, error, errorClass, rule, outcome });
     } else {
       const error = serializeError(thrown);
-      const settings = this.#opts(c.opts);
+      const settings = this.#opts(entry.lane, c.opts);
       const cls = classifyError(thrown, settings.classify, { timedOut: outcome === 'timed_out' });
       const decision = decideAfterFailure({
         classification: cls,
@@ -551,7 +768,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
         prevDelayMs: c.prevDelayMs,
         random: this.options.random,
         error,
-        strategies: this.options.strategies,
+        strategies: entry.lane.strategies,
       });
       req = {
         ...who,
@@ -578,7 +795,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
         : undefined;
     let res: FinishResult;
     try {
-      res = await this.#finish(req);
+      res = await this.#finish(entry.lane, req);
     } catch (e) {
       // The backend is unreachable: the lease will expire and the job be recovered as stalled.
       span?.end({ outcome, failure, refused: 'backend unreachable: the lease will expire' });
@@ -618,9 +835,9 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
   }
 
   /** Batches the finishes of one tick into one backend call. */
-  #finish(req: FinishRequest): Promise<FinishResult> {
+  #finish(lane: Lane<unknown, unknown>, req: FinishRequest): Promise<FinishResult> {
     return new Promise((resolve, reject) => {
-      this.#pendingFinish.push({ req, resolve, reject });
+      this.#pendingFinish.push({ lane, req, resolve, reject });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         setImmediate(() => void this.#flush());
@@ -656,39 +873,66 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     const finishingExclusive = batch.filter((b) => this.#inflight.get(b.req.id)?.claimed.exclusive).length;
     const othersExclusive = this.#exclusive > finishingExclusive;
     const want = closing || othersExclusive ? 0 : Math.max(0, Math.min(batchSize, this.#wanted()));
-    const exclusiveOk = this.#inflight.size - batch.length === 0 && this.#claiming === 0;
-    this.#claiming += want;
-    let results: FinishResult[];
-    let claimed: ClaimResult | undefined;
-    const sent = performance.now();
-    try {
-      [results, claimed] = await this.#backend.finishAndClaim(
-        this.queue.name,
-        batch.map((b) => b.req),
-        { workerId, leaseMs, max: want, exclusiveOk },
-      );
-    } catch (e) {
-      this.#claiming -= want;
-      for (const b of batch) b.reject(e);
-      return;
+    // One call per queue (each is its own hash tag: no script spans two), each claiming that
+    // queue's share of the freed slots; the other queues' shares are left to the main loop.
+    const groups = new Map<Lane<unknown, unknown>, typeof batch>();
+    for (const b of batch) {
+      const g = groups.get(b.lane);
+      if (g) g.push(b);
+      else groups.set(b.lane, [b]);
     }
-    this.#claiming -= want;
-    if (claimed.jobs.length > 0) {
-      this.#drainedEmitted = false;
-      this.#take(claimed.jobs, sent);
-    }
-    batch.forEach((b, i) => b.resolve(results[i] as FinishResult));
-    // Slots this claim could not fill are the main loop's again.
-    this.#wakeLoop();
+    const shares = want > 0 ? this.#shares(want) : undefined;
+    // A suspect may only be taken alone: by one claim, with nothing else in flight.
+    const exclusiveOk = groups.size === 1 && this.#inflight.size - batch.length === 0 && this.#claiming === 0;
+    await Promise.all(
+      [...groups].map(async ([lane, items]) => {
+        const max = shares?.get(lane) ?? 0;
+        this.#claiming += max;
+        lane.claiming += max;
+        let results: FinishResult[];
+        let claimed: ClaimResult | undefined;
+        const sent = performance.now();
+        try {
+          [results, claimed] = await this.#backend.finishAndClaim(
+            lane.name,
+            items.map((b) => b.req),
+            { workerId, leaseMs, max, exclusiveOk },
+          );
+        } catch (e) {
+          for (const b of items) b.reject(e);
+          return;
+        } finally {
+          this.#claiming -= max;
+          lane.claiming -= max;
+        }
+        if (claimed.jobs.length > 0) {
+          this.#drainedEmitted = false;
+          this.#take(lane, claimed.jobs, sent);
+        }
+        items.forEach((b, i) => b.resolve(results[i] as FinishResult));
+        // Slots this claim could not fill are the main loop's again.
+        this.#wakeLoop();
+      }),
+    );
   }
 
   async #renew(): Promise<void> {
-    const entries = [...this.#inflight.values()].filter((e) => !e.leaseLost && !e.settled);
-    if (entries.length === 0) return;
+    const all = [...this.#inflight.values()].filter((e) => !e.leaseLost && !e.settled);
+    if (all.length === 0) return;
+    const byLane = new Map<Lane<unknown, unknown>, InFlight[]>();
+    for (const e of all) {
+      const g = byLane.get(e.lane);
+      if (g) g.push(e);
+      else byLane.set(e.lane, [e]);
+    }
+    await Promise.all([...byLane].map(([lane, entries]) => this.#renewLane(lane, entries)));
+  }
+
+  async #renewLane(lane: Lane<unknown, unknown>, entries: InFlight[]): Promise<void> {
     let held: boolean[];
     try {
       held = await this.#backend.renew(
-        this.queue.name,
+        lane.name,
         entries.map((e) => ({ id: e.claimed.id, attempt: e.claimed.attempt })),
         this.options.leaseMs,
       );
@@ -703,17 +947,26 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
         e,
         new LeaseLostError(`lease on job ${e.claimed.id} lost (expired and recovered, or cancelled)`),
       );
-      this.emit('lease-lost', { id: e.claimed.id, name: e.claimed.name, attempt: e.claimed.attempt });
+      this.emit('lease-lost', {
+        queue: lane.name,
+        id: e.claimed.id,
+        name: e.claimed.name,
+        attempt: e.claimed.attempt,
+      });
     });
   }
 
   async #recover(): Promise<void> {
-    try {
-      const n = await this.#backend.recoverStalled(this.queue.name);
-      if (n > 0) this.emit('stalled', { recovered: n });
-    } catch (e) {
-      if (!this.#closeAc.signal.aborted) this.#error(e);
-    }
+    await Promise.all(
+      this.#lanes.map(async (lane) => {
+        try {
+          const n = await this.#backend.recoverStalled(lane.name);
+          if (n > 0) this.emit('stalled', { queue: lane.name, recovered: n });
+        } catch (e) {
+          if (!this.#closeAc.signal.aborted) this.#error(e);
+        }
+      }),
+    );
   }
 
   /**
@@ -731,7 +984,11 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     const w = this.#slotWaiter;
     this.#slotWaiter = undefined;
     w?.();
+    const ww = this.#watchWake;
+    this.#watchWake = undefined;
+    ww?.();
     await this.#loop;
+    await this.#watching;
     // A finish in flight may bring claimed jobs: take them in before giving held ones back. (Only
     // those sent before now: a finish sent while closing claims nothing.)
     await Promise.allSettled([...this.#flushes]);
@@ -831,4 +1088,59 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done);
   });
+}
+
+/** The queues a Worker was given, checked: at least one, distinct names, one backend, weights 1-1000. */
+function resolveQueues<Data, Result>(
+  queues: WorkerQueues<Data, Result>,
+): { readonly queue: Queue<Data, Result>; readonly weight: number }[] {
+  if (!Array.isArray(queues)) {
+    if (!isQueue(queues)) {
+      throw new ValidationError('queue', 'a Queue, or an array of { queue, weight }', queues);
+    }
+    return [{ queue: queues as Queue<Data, Result>, weight: 1 }];
+  }
+  const list = queues as readonly unknown[];
+  if (list.length === 0) throw new ValidationError('queues', 'at least one queue');
+  const out = list.map((item, i) => {
+    if (isQueue(item)) return { queue: item as Queue<Data, Result>, weight: 1 };
+    if (typeof item !== 'object' || item === null || !isQueue((item as { queue?: unknown }).queue)) {
+      throw new ValidationError(`queues[${i}]`, 'a Queue or { queue: Queue, weight?: number }', item);
+    }
+    const { queue, weight } = item as { queue: Queue<Data, Result>; weight?: unknown };
+    for (const key of Object.keys(item)) {
+      if (key !== 'queue' && key !== 'weight') {
+        throw new ValidationError(`queues[${i}].${key}`, 'not a known option (known: queue, weight)');
+      }
+    }
+    if (
+      weight !== undefined &&
+      (!Number.isInteger(weight) || (weight as number) < 1 || (weight as number) > 1000)
+    ) {
+      throw new ValidationError(`queues[${i}].weight`, 'a whole number between 1 and 1000', weight);
+    }
+    return { queue, weight: (weight as number | undefined) ?? 1 };
+  });
+  const first = out[0] as { queue: Queue<Data, Result> };
+  const seen = new Set<string>();
+  out.forEach(({ queue }, i) => {
+    if (seen.has(queue.name)) {
+      throw new ValidationError(`queues[${i}]`, `a queue not already listed (${queue.name} is twice)`);
+    }
+    seen.add(queue.name);
+    if (queue.backend !== first.queue.backend) {
+      throw new ValidationError(`queues[${i}]`, 'a queue on the same backend as queues[0]');
+    }
+  });
+  return out;
+}
+
+function isQueue(v: unknown): boolean {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as { name?: unknown }).name === 'string' &&
+    typeof (v as { backend?: unknown }).backend === 'object' &&
+    typeof (v as { registerStrategies?: unknown }).registerStrategies === 'function'
+  );
 }

@@ -16,12 +16,18 @@ export interface OptionSpec {
   /** Placeholder shown in help (`--limit N`). */
   readonly arg?: string;
   readonly help: string;
+  /** A string option that may be given more than once: its value is every one given, in order. */
+  readonly multiple?: true;
 }
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
 
 /** Parsed flag values: strings for string options, booleans for boolean ones, absent when not given. */
 export type Values<O extends OptionSpecs> = {
-  readonly [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string;
+  readonly [K in keyof O]?: O[K]['type'] extends 'boolean'
+    ? boolean
+    : O[K] extends { readonly multiple: true }
+      ? string[]
+      : string;
 };
 
 export interface CommandSpec<O extends OptionSpecs = OptionSpecs> {
@@ -70,9 +76,13 @@ export function parseCommand<O extends OptionSpecs>(
   spec: CommandSpec<O>,
   argv: readonly string[],
 ): Parsed<O> {
-  const config: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  const config: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
   for (const [name, o] of Object.entries(spec.options)) {
-    config[name] = o.short ? { type: o.type, short: o.short } : { type: o.type };
+    config[name] = {
+      type: o.type,
+      ...(o.short ? { short: o.short } : {}),
+      ...(o.multiple ? { multiple: true } : {}),
+    };
   }
   try {
     const { values, positionals } = parseArgs({

@@ -16,14 +16,15 @@ interface Failure {
   readonly outcome: string;
 }
 
-export function printTransitions<D>(w: Worker<D>, queue: string, out: Output): void {
+export function printTransitions<D>(w: Worker<D>, out: Output): void {
   // A failure is reported together with what was decided after it (retrying or dead).
   const failures = new Map<string, Failure>();
-  const key = (id: string, attempt: number): string => `${id}#${attempt}`;
+  const key = (e: { queue: string; id: string; attempt: number }): string =>
+    `${e.queue}/${e.id}#${e.attempt}`;
   const emit = (
     event: string,
     colour: Colour,
-    e: { id: string; name: string; attempt: number },
+    e: { queue: string; id: string; name: string; attempt: number },
     text: string,
     fields: object,
   ): void => {
@@ -32,7 +33,7 @@ export function printTransitions<D>(w: Worker<D>, queue: string, out: Output): v
         JSON.stringify({
           at: new Date().toISOString(),
           event,
-          queue,
+          queue: e.queue,
           id: e.id,
           name: e.name,
           attempt: e.attempt,
@@ -43,7 +44,7 @@ export function printTransitions<D>(w: Worker<D>, queue: string, out: Output): v
     }
     const time = new Date().toISOString().slice(11, 23);
     out.line(
-      `${out.paint('dim', time)} ${out.paint(colour, event.padEnd(9))} ${queue} ${e.id} ${JSON.stringify(e.name)} #${e.attempt} ${text}`.trimEnd(),
+      `${out.paint('dim', time)} ${out.paint(colour, event.padEnd(9))} ${e.queue} ${e.id} ${JSON.stringify(e.name)} #${e.attempt} ${text}`.trimEnd(),
     );
   };
   const failureText = (f: Failure | undefined): string =>
@@ -63,7 +64,7 @@ export function printTransitions<D>(w: Worker<D>, queue: string, out: Output): v
     }),
   );
   w.on('failed', (e) =>
-    failures.set(key(e.id, e.attempt), {
+    failures.set(key(e), {
       error: e.error,
       errorClass: e.errorClass,
       rule: e.rule,
@@ -71,8 +72,8 @@ export function printTransitions<D>(w: Worker<D>, queue: string, out: Output): v
     }),
   );
   w.on('retrying', (e) => {
-    const f = failures.get(key(e.id, e.attempt));
-    failures.delete(key(e.id, e.attempt));
+    const f = failures.get(key(e));
+    failures.delete(key(e));
     emit(
       'retrying',
       'yellow',
@@ -87,8 +88,8 @@ export function printTransitions<D>(w: Worker<D>, queue: string, out: Output): v
     );
   });
   w.on('dead', (e) => {
-    const f = failures.get(key(e.id, e.attempt));
-    failures.delete(key(e.id, e.attempt));
+    const f = failures.get(key(e));
+    failures.delete(key(e));
     emit('dead', 'red', e, `${failureText(f)}→ dead-letter (${e.reason}): ${e.explanation}`, {
       ...(f ?? {}),
       reason: e.reason,
@@ -96,7 +97,7 @@ export function printTransitions<D>(w: Worker<D>, queue: string, out: Output): v
     });
   });
   w.on('refused', (e) => {
-    failures.delete(key(e.id, e.attempt));
+    failures.delete(key(e));
     emit('refused', 'magenta', e, 'late result refused: the lease had been lost', {});
   });
   w.on('lease-lost', (e) =>
@@ -105,11 +106,16 @@ export function printTransitions<D>(w: Worker<D>, queue: string, out: Output): v
   w.on('stalled', (e) => {
     if (out.json) {
       out.line(
-        JSON.stringify({ at: new Date().toISOString(), event: 'stalled', queue, recovered: e.recovered }),
+        JSON.stringify({
+          at: new Date().toISOString(),
+          event: 'stalled',
+          queue: e.queue,
+          recovered: e.recovered,
+        }),
       );
     } else {
       out.line(
-        `${out.paint('dim', new Date().toISOString().slice(11, 23))} ${out.paint('magenta', 'stalled'.padEnd(9))} ${queue} recovered ${e.recovered} job${e.recovered === 1 ? '' : 's'} whose lease expired`,
+        `${out.paint('dim', new Date().toISOString().slice(11, 23))} ${out.paint('magenta', 'stalled'.padEnd(9))} ${e.queue} recovered ${e.recovered} job${e.recovered === 1 ? '' : 's'} whose lease expired`,
       );
     }
   });

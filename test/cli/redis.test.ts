@@ -86,6 +86,38 @@ describe.skipIf(!available)('the CLI against Redis', () => {
     expect(slow?.result).toEqual({ slow: 'finished' });
   }, 30_000);
 
+  it('worker --queue a:3 --queue b runs the jobs of both queues in one process', async () => {
+    const other = new Queue('reports', { backend });
+    const a = await queue.add('quick', {});
+    const b = await other.add('quick', {});
+    const worker = start([
+      'worker',
+      ...redis(),
+      '--queue',
+      'mail:3',
+      '--queue',
+      'reports',
+      '--handlers',
+      path.join(dir, 'handlers.mjs'),
+    ]);
+    await worker.waitFor(new RegExp(`completed\\s+mail ${a.id} "quick" #1`));
+    await worker.waitFor(new RegExp(`completed\\s+reports ${b.id} "quick" #1`));
+    const res = await worker.stop('SIGTERM');
+    expect(res.code).toBe(0);
+    expect(res.stderr).toMatch(/on queues mail \(weight 3\), reports \(weight 1\)/);
+    expect((await other.getJob(b.id))?.state).toBe('completed');
+    const bad = await run([
+      'worker',
+      ...redis(),
+      '--queue',
+      'mail:0',
+      '--handlers',
+      path.join(dir, 'handlers.mjs'),
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--queue mail:WEIGHT must be an integer between 1 and 1000/);
+  }, 30_000);
+
   it('add --priority stores the priority and jobs show names it', async () => {
     const added = await run(['add', 'prio', 'urgent', '--priority', '7', '--json', ...redis()]);
     expect(added.code).toBe(0);

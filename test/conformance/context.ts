@@ -6,7 +6,7 @@ import type { Backend } from '../../src/backend.js';
 import type { QueueOptions, WorkerOptions } from '../../src/options.js';
 import { Queue } from '../../src/queue.js';
 import type { Job, JobState } from '../../src/types.js';
-import { Worker, type Handler } from '../../src/worker.js';
+import { Worker, type Handler, type WorkerQueues } from '../../src/worker.js';
 
 /** What a backend's test file hands to the shared suite. */
 export interface ConformanceTarget {
@@ -37,8 +37,12 @@ export class Harness {
     return new Queue<D, R>(`q${randomUUID().slice(0, 8)}`, { ...options, backend: this.backend });
   }
 
-  worker<D, R>(queue: Queue<D, R>, handler: Handler<D, R>, options: WorkerOptions = {}): Worker<D, R> {
-    const w = new Worker(queue, handler, { leaseMs: 5000, ...options });
+  worker<D, R>(
+    queues: WorkerQueues<D, R>,
+    handler: Handler<D, R>,
+    options: WorkerOptions = {},
+  ): Worker<D, R> {
+    const w = new Worker(queues, handler, { leaseMs: 5000, ...options });
     w.on('error', () => undefined);
     this.#workers.add(w as unknown as Worker<never, never>);
     return w;

@@ -12,6 +12,7 @@ import { dlqBulkCases } from './dlq-bulk.case.js';
 import { dlqCases } from './dlq.case.js';
 import { inputCases } from './input.case.js';
 import { lifecycleCases } from './lifecycle.case.js';
+import { multiQueueCases } from './multi-queue.case.js';
 import { priorityCases } from './priority.case.js';
 import { retentionCases } from './retention.case.js';
 import { retriesCases } from './retries.case.js';
@@ -35,5 +36,6 @@ export function runBackendConformance(target: ConformanceTarget): void {
     priorityCases(h);
     schedulerCases(h);
     analyticsCases(h);
+    multiQueueCases(h);
   });
 }

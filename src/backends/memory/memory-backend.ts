@@ -155,6 +155,12 @@ interface MemQueue {
   events: QueueEvent[];
   eventSeq: number;
   waiters: Set<() => void>;
+  /**
+   * A wake that found no one waiting, kept for the next `waitForAnyWork` (a worker on several
+   * queues is between two waits while it claims: the wake must not be lost then). Redis keeps
+   * tokens in the wake list for the same reason.
+   */
+  wakeLatch: boolean;
   schedulers: Map<string, SchedulerRecord>;
   /** Per scheduler, newest first, at most TICK_LEDGER_LENGTH. */
   ticks: Map<string, TickRecord[]>;
@@ -201,6 +207,7 @@ export class MemoryBackend implements Backend {
   }
 
   #wake(q: MemQueue): void {
+    if (q.waiters.size === 0) q.wakeLatch = true;
     const waiters = [...q.waiters];
     q.waiters.clear();
     for (const w of waiters) w();
@@ -741,6 +748,43 @@ export class MemoryBackend implements Backend {
     });
   }
 
+  waitForAnyWork(
+    queues: readonly string[],
+    timeoutMs: number,
+    signal: AbortSignal,
+    interrupt?: AbortSignal,
+  ): Promise<string[]> {
+    const qs = queues.map((name) => [name, this.#q(name)] as const);
+    return new Promise((resolve) => {
+      if (signal.aborted || interrupt?.aborted) return resolve([]);
+      const latched = qs.filter(([, q]) => q.wakeLatch);
+      if (latched.length > 0) {
+        for (const [, q] of latched) q.wakeLatch = false;
+        return resolve(latched.map(([name]) => name));
+      }
+      const woke: string[] = [];
+      const waiters = qs.map(([name, q]) => {
+        const w = (): void => {
+          woke.push(name);
+          // The other queues' waiters go at once; a wake that lands in the same turn is counted too.
+          if (woke.length === 1) queueMicrotask(done);
+        };
+        q.waiters.add(w);
+        return [q, w] as const;
+      });
+      const done = (): void => {
+        this.clock.clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        interrupt?.removeEventListener('abort', done);
+        for (const [q, w] of waiters) q.waiters.delete(w);
+        resolve(woke);
+      };
+      const timer = this.clock.setTimeout(done, timeoutMs);
+      signal.addEventListener('abort', done);
+      interrupt?.addEventListener('abort', done);
+    });
+  }
+
   async renew(queue: string, leases: readonly RenewRequest[], leaseMs: number): Promise<boolean[]> {
     const q = this.#q(queue);
     const now = this.clock.now();
@@ -1147,6 +1191,7 @@ function emptyQueue(): MemQueue {
     events: [],
     eventSeq: 0,
     waiters: new Set(),
+    wakeLatch: false,
     schedulers: new Map(),
     rollups: new Map(),
     rollupsOff: false,

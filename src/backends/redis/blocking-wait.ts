@@ -11,6 +11,10 @@
  * list's slot (CLIENT ID and CLIENT UNBLOCK only mean something on one node), pooled per node. After
  * a failover moves the slot, the BLPOP fails with MOVED or its connection drops: the wait ends, the
  * slot's owner is looked up again, and the caller (a worker's loop) simply looks again.
+ *
+ * A worker consuming several queues waits on all their wake lists at once (`waitAny`): one BLPOP
+ * naming every list on a single Redis; on a cluster, where one command may only name keys of one
+ * slot, one BLPOP per queue on its master, the first to return ending the others.
  * @module
  */
 import { Redis, type Cluster } from 'ioredis';
@@ -51,11 +55,7 @@ export class BlockingWait {
       if (!n) this.#nodes.set('', (n = { idle: [], control: client }));
       return { ...n, addr: '' };
     }
-    let slot = this.#slots.get(key);
-    if (slot === undefined) {
-      slot = Number(await client.call('CLUSTER', 'KEYSLOT', key));
-      this.#slots.set(key, slot);
-    }
+    const slot = await this.#slotOf(client, key);
     const addr = client.slots[slot]?.[0];
     if (addr === undefined) throw new Error(`no master known for the slot of ${key} (cluster not ready)`);
     let n = this.#nodes.get(addr);
@@ -99,16 +99,104 @@ export class BlockingWait {
    * Blocks on the list `key` until a token arrives, `timeoutMs` passes, or `signal` aborts.
    */
   async wait(key: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return;
+    await this.#block([key], timeoutMs, signal, undefined);
+  }
+
+  /**
+   * Blocks on several lists until a token arrives on one of them, `timeoutMs` passes, `signal`
+   * aborts (the caller closing: connections dropped) or `interrupt` fires (ended like the timeout,
+   * by CLIENT UNBLOCK). Returns the lists a token was taken from ([] when none).
+   *
+   * On a single Redis, one BLPOP names every list. On a cluster a BLPOP may only name keys of one
+   * slot (each queue has its own hash tag), so there is one BLPOP per slot, each on a connection to
+   * the slot's master, run together: the first that returns ends the others (CLIENT UNBLOCK), and
+   * a token another one took meanwhile is reported too, not lost.
+   */
+  async waitAny(
+    keys: readonly string[],
+    timeoutMs: number,
+    signal: AbortSignal,
+    interrupt: AbortSignal | undefined,
+  ): Promise<string[]> {
+    if (keys.length === 0 || signal.aborted || interrupt?.aborted) return [];
+    const client = this.#client;
+    if (client instanceof Redis || keys.length === 1) {
+      const k = await this.#block(keys, timeoutMs, signal, interrupt);
+      return k === undefined ? [] : [k];
+    }
+    let groups: string[][];
+    try {
+      const bySlot = new Map<number, string[]>();
+      for (const key of keys) {
+        const slot = await this.#slotOf(client, key);
+        const g = bySlot.get(slot);
+        if (g) g.push(key);
+        else bySlot.set(slot, [key]);
+      }
+      groups = [...bySlot.values()];
+    } catch (e) {
+      if (signal.aborted || this.#closed) return [];
+      throw e;
+    }
+    const first = new AbortController();
+    const end = (): void => first.abort();
+    interrupt?.addEventListener('abort', end, { once: true });
+    try {
+      const settled = await Promise.allSettled(
+        groups.map((g) =>
+          this.#block(g, timeoutMs, signal, first.signal).then((k) => {
+            if (k !== undefined) first.abort();
+            return k;
+          }),
+        ),
+      );
+      const popped: string[] = [];
+      let failure: unknown;
+      for (const r of settled) {
+        if (r.status === 'fulfilled') {
+          if (r.value !== undefined) popped.push(r.value);
+        } else {
+          failure ??= r.reason;
+        }
+      }
+      if (popped.length === 0 && failure !== undefined && !signal.aborted) throw failure;
+      return popped;
+    } finally {
+      first.abort();
+      interrupt?.removeEventListener('abort', end);
+    }
+  }
+
+  async #slotOf(client: Cluster, key: string): Promise<number> {
+    let slot = this.#slots.get(key);
+    if (slot === undefined) {
+      slot = Number(await client.call('CLUSTER', 'KEYSLOT', key));
+      this.#slots.set(key, slot);
+    }
+    return slot;
+  }
+
+  /**
+   * One BLPOP on `keys` (all of one slot on a cluster): the key a token was taken from, or
+   * undefined when the wait ended without one. `stop` ends it like the timeout (CLIENT UNBLOCK).
+   */
+  async #block(
+    keys: readonly string[],
+    timeoutMs: number,
+    signal: AbortSignal,
+    stop: AbortSignal | undefined,
+  ): Promise<string | undefined> {
+    if (signal.aborted || stop?.aborted) return undefined;
+    const key = keys[0] as string;
     let node;
     try {
       node = await this.#node(key);
     } catch (e) {
       // Cluster slots not known yet (connecting, a failover): no wait this time, the caller looks again.
-      if (signal.aborted || this.#closed) return;
+      if (signal.aborted || this.#closed) return undefined;
       throw e;
     }
-    if (signal.aborted || this.#closed) return;
+    if (signal.aborted || this.#closed || stop?.aborted) return undefined;
     const c = this.#connection(node);
     this.#busy.add(c);
     let broken = false;
@@ -124,7 +212,13 @@ export class BlockingWait {
     // never settles: nothing here may wait on such a command alone.)
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
-    const local = new Promise<'timer'>((resolve) => (timer = setTimeout(() => resolve('timer'), timeoutMs)));
+    let onStop: (() => void) | undefined;
+    const local = new Promise<'timer'>((resolve) => {
+      timer = setTimeout(() => resolve('timer'), timeoutMs);
+      // `stop` is the timer come early.
+      onStop = () => resolve('timer');
+      stop?.addEventListener('abort', onStop, { once: true });
+    });
     const aborted = new Promise<'abort'>((resolve) => {
       onAbort = () => resolve('abort');
       signal.addEventListener('abort', onAbort, { once: true });
@@ -132,6 +226,7 @@ export class BlockingWait {
     const finish = (): void => {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort as () => void);
+      stop?.removeEventListener('abort', onStop as () => void);
     };
     // The id is only trusted for the connection epoch it was read in: after a reconnect (a Redis
     // restart) another client may hold the old id, and unblocking it would wake a stranger.
@@ -150,15 +245,19 @@ export class BlockingWait {
         signal.removeEventListener('abort', drop);
         this.#busy.delete(c);
         c.disconnect();
-        return;
+        return undefined;
       }
       known = got;
       if (known) this.#clientIds.set(c, known);
     }
     let popError: unknown;
+    let poppedKey: string | undefined;
     // Redis's own timeout is only a backstop, a little after ours.
-    const blocking = c.blpop(key, (timeoutMs + 250) / 1000).then(
-      () => 'pop' as const,
+    const blocking = c.blpop(...keys, (timeoutMs + 250) / 1000).then(
+      (reply) => {
+        poppedKey = reply?.[0];
+        return 'pop' as const;
+      },
       (e: unknown) => {
         popError = e;
         return 'error' as const;
@@ -176,26 +275,35 @@ export class BlockingWait {
     if (first === 'timer' && known !== undefined && known.epoch === (this.#epochs.get(c) ?? 0)) {
       const id = known.id;
       try {
-        // 1 = it was blocked and is now released; 0 = the BLPOP has not reached Redis yet: try
-        // again shortly, then leave it to run out its backstop rather than wait for it.
-        for (let tries = 0; tries < 3; tries++) {
-          if ((await node.control.call('CLIENT', 'UNBLOCK', String(id))) === 1) {
-            await settled;
-            break;
-          }
-          await new Promise((r) => setTimeout(r, 1));
+        // 1 = it was blocked and is now released; 0 = the BLPOP has not reached Redis yet (or has
+        // just returned): try again shortly, then leave it to run out its backstop rather than wait
+        // for it.
+        let released = false;
+        for (let tries = 0; tries < 3 && !released; tries++) {
+          released = (await node.control.call('CLIENT', 'UNBLOCK', String(id))) === 1;
+          if (released) await settled;
+          else if (poppedKey !== undefined) break;
+          else await new Promise((r) => setTimeout(r, 1));
+        }
+        // Several lists (waitAny): a reply that left Redis before the UNBLOCK may still be on its
+        // way; give it a moment so that the token it carries is reported.
+        if (!released && stop !== undefined && poppedKey === undefined) {
+          await Promise.race([settled, new Promise((r) => setTimeout(r, 5))]);
         }
       } catch {
         // CLIENT UNBLOCK refused (ACL): the BLPOP runs out on its own; its connection waits till then.
       }
+      // A token taken just as the wait ended is reported, not lost.
+      return poppedKey;
     } else if (first === 'error' && !broken && !signal.aborted) {
       // The slot moved (a failover, a resharding): look its owner up again next time.
       if (popError instanceof Error && /^(MOVED|ASK|CLUSTERDOWN)/.test(popError.message)) {
-        this.#slots.delete(key);
-        return;
+        for (const k of keys) this.#slots.delete(k);
+        return undefined;
       }
       throw popError;
     }
+    return poppedKey;
   }
 
   /** Disconnects every blocking connection; a wait in progress ends. */

@@ -542,6 +542,24 @@ export class RedisBackend implements Backend {
     await this.#blocking.wait(this.#k(queue).wake, timeoutMs, signal);
   }
 
+  /**
+   * Blocks on the wake lists of several queues at once (blocking-wait.ts `waitAny`): one BLPOP over
+   * all of them on a single Redis; on a cluster one BLPOP per queue, on a connection to its master,
+   * the others ended by CLIENT UNBLOCK as soon as one returns.
+   */
+  async waitForAnyWork(
+    queues: readonly string[],
+    timeoutMs: number,
+    signal: AbortSignal,
+    interrupt?: AbortSignal,
+  ): Promise<string[]> {
+    if (signal.aborted || interrupt?.aborted) return [];
+    if (this.#closed) throw new BackendClosedError('redis backend');
+    const byKey = new Map(queues.map((q) => [this.#k(q).wake, q]));
+    const popped = await this.#blocking.waitAny([...byKey.keys()], timeoutMs, signal, interrupt);
+    return popped.map((k) => byKey.get(k)).filter((q): q is string => q !== undefined);
+  }
+
   async renew(queue: string, leases: readonly RenewRequest[], leaseMs: number): Promise<boolean[]> {
     if (leases.length === 0) return [];
     const args: (string | number)[] = [leaseMs];

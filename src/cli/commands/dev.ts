@@ -104,7 +104,7 @@ export const dev = command(
       const base = baseUrl(DEFAULT_HOST, bound);
       if (!values['no-demo']) {
         demo = await startDemo({ backend, onError: (e) => out.note(`demo: ${e.message}`) });
-        if (values.verbose) printTransitions(demo.worker, DEMO_QUEUE, out);
+        if (values.verbose) printTransitions(demo.worker, out);
       }
       if (out.json) {
         out.line(

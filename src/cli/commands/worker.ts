@@ -6,6 +6,7 @@
  */
 import { ValidationError } from '../../errors.js';
 import { Queue } from '../../queue.js';
+import { assertQueueName } from '../../validate.js';
 import { SchedulerLoop } from '../../scheduler-loop.js';
 import { Worker } from '../../worker.js';
 import { durationValue, intValue, OUTPUT_OPTIONS, stringValue, type OptionSpecs } from '../args.js';
@@ -25,7 +26,12 @@ const options = {
     help: 'the Redis holding the queue (env RETRACED_REDIS_URL) (required)',
   },
   prefix: { type: 'string', arg: 'PREFIX', help: 'Redis key prefix (env RETRACED_PREFIX) [default: rt]' },
-  queue: { type: 'string', arg: 'NAME', help: 'the queue to work on (required)' },
+  queue: {
+    type: 'string',
+    arg: 'NAME[:WEIGHT]',
+    multiple: true,
+    help: 'a queue to work on (required); repeat it (or separate with commas) for several, each with an optional weight 1-1000 [default weight: 1]',
+  },
   handlers: {
     type: 'string',
     arg: 'PATH',
@@ -51,14 +57,15 @@ const options = {
 export const worker = command(
   {
     name: 'worker',
-    usage: '--redis URL --queue NAME --handlers ./handlers.js [--concurrency N]',
+    usage: '--redis URL --queue NAME[:WEIGHT]... --handlers ./handlers.js [--concurrency N]',
     brief: 'Runs your handlers module on a queue, until SIGINT/SIGTERM.',
     summary:
-      "Runs the handlers a module exports on a queue's jobs, printing one line per transition (NDJSON with --json). On SIGINT/SIGTERM it stops claiming, lets the jobs in flight finish, and exits 0. The module may also export `strategies` (custom retry strategies) and `queueOptions` (such as the `classify` table).",
+      "Runs the handlers a module exports on a queue's jobs, printing one line per transition (NDJSON with --json). On SIGINT/SIGTERM it stops claiming, lets the jobs in flight finish, and exits 0. With several queues (--queue a:3 --queue b:1) one worker shares its concurrency between them: by weight while all have work, all of it to those that have when others are empty; an idle worker blocks on every queue at once. The module may also export `strategies` (custom retry strategies) and `queueOptions` (such as the `classify` table).",
     options,
     groups: [{ title: 'Output', options: OUTPUT_OPTIONS }],
     examples: [
       'retraced worker --redis redis://127.0.0.1:6379 --queue emails --handlers ./handlers.js --concurrency 8',
+      'retraced worker --redis redis-cluster://10.0.0.1:7000 --queue emails:3 --queue reports:1 --handlers ./handlers.js',
       '',
       '// handlers.js',
       "import { TemporaryError } from 'retraced';",
@@ -75,6 +82,7 @@ export const worker = command(
       );
     }
     if (values.queue === undefined) throw new UsageError('--queue NAME is required');
+    const wanted = queueFlags(values.queue);
     if (values.handlers === undefined) {
       throw new UsageError('--handlers PATH is required: a module exporting your handlers');
     }
@@ -93,16 +101,25 @@ export const worker = command(
     try {
       const pg = postgresUrl(values.postgres);
       if (pg !== undefined) {
-        archived = await startArchive(opened.backend, pg, values['archive-schema'], out, [values.queue]);
+        archived = await startArchive(
+          opened.backend,
+          pg,
+          values['archive-schema'],
+          out,
+          wanted.map((q) => q.name),
+        );
       }
-      const queue = new Queue(values.queue, {
-        ...loaded.queueOptions,
-        backend: opened.backend,
-        ...(archived ? { archive: archived.archive } : {}),
-      });
+      const queues = wanted.map(({ name, weight }) => ({
+        queue: new Queue(name, {
+          ...loaded.queueOptions,
+          backend: opened.backend,
+          ...(archived ? { archive: archived.archive } : {}),
+        }),
+        weight,
+      }));
       const w = withFlagNames(
         () =>
-          new Worker(queue, loaded.handler, {
+          new Worker(queues, loaded.handler, {
             concurrency,
             ...(leaseMs !== undefined ? { leaseMs } : {}),
             ...(workerId !== undefined ? { workerId } : {}),
@@ -110,21 +127,21 @@ export const worker = command(
             autostart: false,
           }),
       );
-      if (!values.quiet) printTransitions(w, queue.name, out);
+      if (!values.quiet) printTransitions(w, out);
       printErrors(w, out);
       const stopped = untilSignal();
       w.start();
       // Fires the queue's schedulers (any number of processes may: each tick creates its jobs once).
       const schedulers = new SchedulerLoop({
         backend: opened.backend,
-        queues: [queue.name],
+        queues: wanted.map((q) => q.name),
         onError: (e) => out.note(`scheduler tick failed: ${e instanceof Error ? e.message : String(e)}`),
       }).start();
       const names = loaded.names
         ? `handlers for ${loaded.names.join(', ')}`
         : 'one handler for every job name';
       out.note(
-        `worker ${w.id} on queue ${queue.name} (${opened.description}, concurrency ${concurrency}, lease ${formatDuration(w.options.leaseMs)}): ${names}. Ctrl-C to stop.`,
+        `worker ${w.id} on ${queuesText(wanted)} (${opened.description}, concurrency ${concurrency}, lease ${formatDuration(w.options.leaseMs)}): ${names}. Ctrl-C to stop.`,
       );
       const signal = await stopped;
       out.note(
@@ -140,6 +157,26 @@ export const worker = command(
     exitSoon(0);
   },
 );
+
+/** `--queue a:3 --queue b` (or `--queue a:3,b`): names with weights, checked. */
+export function queueFlags(raw: readonly string[]): { name: string; weight: number }[] {
+  const out: { name: string; weight: number }[] = [];
+  for (const item of raw.flatMap((r) => r.split(','))) {
+    const m = /^([^:]*)(?::(.*))?$/.exec(item.trim()) as RegExpExecArray;
+    const name = m[1] as string;
+    assertQueueName(name, '--queue');
+    const weight = m[2] === undefined ? 1 : (intValue(m[2], `--queue ${name}:WEIGHT`, 1, 1000) as number);
+    if (out.some((q) => q.name === name)) throw new UsageError(`--queue ${name} is given twice`);
+    out.push({ name, weight });
+  }
+  if (out.length === 0) throw new UsageError('--queue NAME is required');
+  return out;
+}
+
+function queuesText(queues: readonly { name: string; weight: number }[]): string {
+  if (queues.length === 1) return `queue ${(queues[0] as { name: string }).name}`;
+  return `queues ${queues.map((q) => `${q.name} (weight ${q.weight})`).join(', ')}`;
+}
 
 /** The library names worker options as in code (`leaseMs`); the user wrote flags (`--lease-ms`). */
 const FLAGS: Readonly<Record<string, string>> = {
