@@ -294,6 +294,27 @@ export interface QueueEvent {
   readonly fields: Readonly<Record<string, string>>;
 }
 
+/** A scheduled job as the storm radar reads it (`Backend.scheduledDue`). */
+export interface ScheduledEntry {
+  readonly id: string;
+  readonly name: string;
+  readonly dueAt: number;
+  /** Attempts made so far: 0 for a delayed first run, 1 or more for a retry. */
+  readonly attemptsMade: number;
+  /** JSON text of the job's stored options (`JobOptionsStored`: its retry policy). */
+  readonly opts: string;
+}
+
+/** The scheduled jobs due up to a horizon, earliest first, read at one instant of the backend's clock. */
+export interface ScheduledWindow {
+  /** The backend's clock when read. */
+  readonly now: number;
+  /** Due at or before `now + horizonMs` (overdue ones first), at most `max`. */
+  readonly entries: readonly ScheduledEntry[];
+  /** More scheduled jobs were due within the horizon than `max`. */
+  readonly more: boolean;
+}
+
 export interface Backend {
   readonly kind: string;
 
@@ -305,6 +326,12 @@ export interface Backend {
   /** Most recent first for finished states; due order for scheduled; FIFO for waiting. */
   listJobs(queue: string, state: JobState, page: Page): Promise<Job[]>;
   counts(queue: string): Promise<StateCounts>;
+  /**
+   * The scheduled jobs due at or before now + `horizonMs` (backend clock), earliest first, at most
+   * `max`: the storm radar's read. Reads only; bounded by `max` (Redis: one script, a ZRANGEBYSCORE
+   * with LIMIT and one HMGET per job).
+   */
+  scheduledDue(queue: string, horizonMs: number, max: number): Promise<ScheduledWindow>;
   /** The job waiting longest (see {@link OldestWaiting}), or null; reads one job per priority, never scans. */
   oldestWaiting(queue: string): Promise<OldestWaiting | null>;
   setPaused(queue: string, paused: boolean): Promise<void>;

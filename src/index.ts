@@ -113,6 +113,7 @@ export {
   type AuditOptions,
   type AuditReport,
 } from './audit.js';
+export { type RadarOptions, type RadarReport, type RadarBurst, type RadarPolicy } from './radar.js';
 export { renderTimeline, type TimelineOptions } from './timeline.js';
 export {
   RetracedError,

@@ -63,6 +63,7 @@ import {
 } from './schedule.js';
 import { notifySchedulerChange } from './scheduler-loop.js';
 import { readRecordedJobs } from './recorded.js';
+import { radarReport, resolveRadarOptions, type RadarOptions, type RadarReport } from './radar.js';
 import { auditReport, resolveAuditOptions, type AuditOptions, type AuditReport } from './audit.js';
 import { resolveWhatIfOptions, whatIfReport, type WhatIfOptions, type WhatIfReport } from './whatif.js';
 import { manualRetry, resolveReplayOptions, type ReplayOptions } from './replay.js';
@@ -565,6 +566,17 @@ export class Queue<Data = unknown, Result = unknown> {
     await this.ready();
     const read = await readRecordedJobs(this.backend, this.name, o.scope);
     return auditReport(this.name, read, o, this.#strategies);
+  }
+
+  /**
+   * The storm radar: the retries due in each second of the next `horizonMs` (default 5 min) from
+   * the scheduled set (at most `max` jobs read, default 10,000, by the backend's clock), bursts
+   * flagged by a stated rule, and which policies lack jitter. Reads only. See src/radar.ts.
+   */
+  async radar(options?: RadarOptions): Promise<RadarReport> {
+    const o = resolveRadarOptions(options);
+    await this.ready();
+    return radarReport(this.name, await this.backend.scheduledDue(this.name, o.horizonMs, o.max), o);
   }
 
   /**

@@ -14,6 +14,7 @@ import { inputCases } from './input.case.js';
 import { lifecycleCases } from './lifecycle.case.js';
 import { multiQueueCases } from './multi-queue.case.js';
 import { priorityCases } from './priority.case.js';
+import { radarCases } from './radar.case.js';
 import { retentionCases } from './retention.case.js';
 import { retriesCases } from './retries.case.js';
 import { searchCases } from './search.case.js';
@@ -34,6 +35,7 @@ export function runBackendConformance(target: ConformanceTarget): void {
     archiveCases(h);
     searchCases(h);
     priorityCases(h);
+    radarCases(h);
     schedulerCases(h);
     analyticsCases(h);
     multiQueueCases(h);

@@ -28,6 +28,7 @@ import type {
   RetentionSweepResult,
   ReplayRequest,
   ReplayResult,
+  ScheduledWindow,
 } from '../../backend.js';
 import { systemClock, type Clock } from '../../clock.js';
 import { WaitingLevels } from './waiting.js';
@@ -486,6 +487,21 @@ export class MemoryBackend implements Backend {
       jobs: page.map((j) => toJob(queue, j)),
       next: found.length > limit && lastJob ? searchCursor(lastJob) : undefined,
     };
+  }
+
+  async scheduledDue(queue: string, horizonMs: number, max: number): Promise<ScheduledWindow> {
+    const q = this.#peek(queue);
+    const now = this.clock.now();
+    const until = now + horizonMs;
+    // Earliest first, ties by id (the Redis zset's order).
+    const due = [...q.scheduled]
+      .filter(([, at]) => at <= until)
+      .sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const entries = due.slice(0, max).map(([id, dueAt]) => {
+      const j = q.jobs.get(id) as MemJob;
+      return { id, name: j.name, dueAt, attemptsMade: j.attempts.length, opts: j.opts };
+    });
+    return { now, entries, more: due.length > max };
   }
 
   async oldestWaiting(queue: string): Promise<OldestWaiting | null> {

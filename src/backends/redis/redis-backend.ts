@@ -30,6 +30,8 @@ import type {
   RetentionSweepResult,
   ReplayRequest,
   ReplayResult,
+  ScheduledEntry,
+  ScheduledWindow,
 } from '../../backend.js';
 import { BackendClosedError, ReplicationError, ValidationError } from '../../errors.js';
 import { cancelExplanation } from '../../transitions.js';
@@ -115,6 +117,7 @@ const NOT_WAITED: ReadonlySet<ScriptName> = new Set<ScriptName>([
   'read',
   'counts',
   'oldestWaiting',
+  'radar',
   'deadGroups',
   'deadList',
   'claim',
@@ -502,6 +505,21 @@ export class RedisBackend implements Backend {
       dead: c[4] ?? 0,
       cancelled: c[5] ?? 0,
     };
+  }
+
+  async scheduledDue(queue: string, horizonMs: number, max: number): Promise<ScheduledWindow> {
+    const [now, more, ...rows] = (await this.#run('radar', queue, [horizonMs, max])) as string[];
+    const entries: ScheduledEntry[] = [];
+    for (let i = 0; i + 4 < rows.length; i += 5) {
+      entries.push({
+        id: rows[i] as string,
+        dueAt: Number(rows[i + 1]),
+        name: rows[i + 2] as string,
+        attemptsMade: Number(rows[i + 3]),
+        opts: rows[i + 4] as string,
+      });
+    }
+    return { now: Number(now), entries, more: more === '1' };
   }
 
   async oldestWaiting(queue: string): Promise<OldestWaiting | null> {
