@@ -281,7 +281,7 @@ export function analyticsReport(
     byFingerprint,
     by: query.by ?? null,
     groups,
-    suggestion: suggestAttempts(rows),
+    suggestion: suggestAttempts(rows, get(ROLLUP_DEAD_REASON).get('exhausted') ?? 0),
   };
 }
 
@@ -394,7 +394,10 @@ function attemptSpan(from: number, to: number): string {
  * "99% of the jobs that ever succeed do so by attempt 3; attempts 4 and 5 succeeded 0.2% of the time
  * (2 jobs) and cost 1,840 attempts".
  */
-export function suggestAttempts(rows: readonly AttemptRow[]): AttemptsSuggestion {
+export function suggestAttempts(
+  rows: readonly AttemptRow[],
+  exhausted = rows.reduce((t, r) => t + r.dead, 0),
+): AttemptsSuggestion {
   let succeeded = 0;
   let dead = 0;
   for (const r of rows) {
@@ -424,10 +427,12 @@ export function suggestAttempts(rows: readonly AttemptRow[]): AttemptsSuggestion
   const later = rows.filter((r) => r.n > k && r.attempts > 0);
   if (later.length === 0) {
     const last = rows[k - 1]!;
-    if (last.dead > 0 && last.succeeded > 0 && k === rows.length) {
+    // Jobs that ran out of attempts after the last one made (not those a permanent error killed).
+    const outOfAttempts = Math.min(last.dead, exhausted);
+    if (outOfAttempts > 0 && last.succeeded > 0 && k === rows.length) {
       return {
         attempts: k,
-        reason: `${head}; attempt ${k}, the last made, still succeeded ${formatPercent(last.successRate ?? 0)} of the time and ${formatCount(last.dead)} jobs died after it: more attempts might save some, which this record cannot tell`,
+        reason: `${head}; attempt ${k}, the last made, still succeeded ${formatPercent(last.successRate ?? 0)} of the time and ${formatCount(outOfAttempts)} ${outOfAttempts === 1 ? 'job' : 'jobs'} ran out of attempts after it: more attempts might save some, which this record cannot tell`,
       };
     }
     return { attempts: k, reason: `${head}; no later attempt was made in the window` };

@@ -4,6 +4,7 @@
  * HTTP API does. Cursors are opaque strings over the library's offset paging.
  * @module
  */
+import type { AnalyticsReport } from '../analytics.js';
 import type { Backend, DeadGroupStats, DeadSummary } from '../backend.js';
 import type {
   BulkReplayResult,
@@ -18,6 +19,7 @@ import { summariseJob, type JobSummary } from '../summary.js';
 import type { Job, JobState } from '../types.js';
 import {
   LIST_ORDER,
+  type AnalyticsQueryData,
   type Client,
   type DlqFilterData,
   type JobQuery,
@@ -67,6 +69,10 @@ export class DirectClient implements Client {
     const q = this.#queue(queue);
     await (paused ? q.pause() : q.resume());
     return { name: queue, paused: await q.isPaused() };
+  }
+
+  analytics(queue: string, query: AnalyticsQueryData): Promise<AnalyticsReport> {
+    return this.#queue(queue).analytics(query);
   }
 
   addOne(queue: string, job: BulkJob<unknown>): Promise<AddedJob> {

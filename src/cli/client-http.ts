@@ -18,7 +18,8 @@ import type { JobOptions } from '../options.js';
 import type { AddedJob, BulkJob } from '../queue.js';
 import type { ErrorSummary, JobSummary } from '../summary.js';
 import type { Job, JobState } from '../types.js';
-import type { Client, DlqFilterData, JobQuery, Page, QueueInfo } from './client.js';
+import type { AnalyticsReport } from '../analytics.js';
+import type { AnalyticsQueryData, Client, DlqFilterData, JobQuery, Page, QueueInfo } from './client.js';
 import { LIST_ORDER } from './client.js';
 import { CliError, RemoteError } from './exit-codes.js';
 import { redactUrl } from './redact.js';
@@ -131,6 +132,12 @@ export class HttpClient implements Client {
 
   setPaused(queue: string, paused: boolean): Promise<{ name: string; paused: boolean }> {
     return this.#call('POST', `/queues/${enc(queue, 'QUEUE')}/${paused ? 'pause' : 'resume'}`);
+  }
+
+  analytics(queue: string, query: AnalyticsQueryData): Promise<AnalyticsReport> {
+    return this.#call('GET', `/queues/${enc(queue, 'QUEUE')}/analytics`, {
+      query: { window: query.window, name: query.name, by: query.by },
+    });
   }
 
   addOne(queue: string, job: BulkJob<unknown>): Promise<AddedJob> {

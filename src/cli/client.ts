@@ -14,6 +14,7 @@ import type {
   PurgeReport,
   ReplayOptions,
 } from '../dlq.js';
+import type { AnalyticsGroupBy, AnalyticsReport } from '../analytics.js';
 import type { AddedJob, BulkJob } from '../queue.js';
 import type { JobSummary } from '../summary.js';
 import type { Job, JobState, StateCounts } from '../types.js';
@@ -50,6 +51,12 @@ export interface JobQuery {
   readonly cursor?: string;
 }
 
+export interface AnalyticsQueryData {
+  readonly window?: string;
+  readonly name?: string;
+  readonly by?: AnalyticsGroupBy;
+}
+
 /** A DLQ filter as it travels: checked, times in ms since epoch (see dlq-filter.ts). */
 export type DlqFilterData = DeadFilter;
 
@@ -77,6 +84,8 @@ export interface Client {
   dlqReplay(queue: string, request: DlqReplayRequest): Promise<BulkReplayResult>;
   /** The library's `dlq.purgeRequest`, here or on the server. */
   dlqPurge(queue: string, request: DlqPurgeRequest): Promise<PurgeReport>;
+  /** The library's `queue.analytics`, here or on the server (window as text: 30s, 15m, 2h, 7d). */
+  analytics(queue: string, query: AnalyticsQueryData): Promise<AnalyticsReport>;
   /** The scheduler's clock (Redis TIME; through a server, its /readyz): times such as 30m ago are on it. */
   now(): Promise<number>;
   close(): Promise<void>;

@@ -9,6 +9,7 @@ import { ValidationError } from '../errors.js';
 import { render } from '../terminal.js';
 import type { Command } from './command.js';
 import { add } from './commands/add.js';
+import { analytics } from './commands/analytics.js';
 import { archive } from './commands/archive.js';
 import { dev } from './commands/dev.js';
 import { dlq } from './commands/dlq.js';
@@ -19,7 +20,18 @@ import { server } from './commands/server.js';
 import { worker } from './commands/worker.js';
 import { ExitCode, exitCodeFor, RemoteError, UsageError } from './exit-codes.js';
 
-const COMMANDS: readonly Command[] = [dev, server, worker, add, jobs, dlq, queues, retryPlan, archive];
+const COMMANDS: readonly Command[] = [
+  dev,
+  server,
+  worker,
+  add,
+  jobs,
+  dlq,
+  queues,
+  retryPlan,
+  analytics,
+  archive,
+];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;

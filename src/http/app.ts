@@ -22,6 +22,7 @@ import type { Registry } from 'prom-client';
 import { QueueRegistry } from './queue-registry.js';
 import { problems } from './responses.js';
 import type { RouteContext } from './routes/context.js';
+import { registerAnalyticsRoutes } from './routes/analytics.js';
 import { registerDlqRoutes } from './routes/dlq.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -206,6 +207,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   registerJobActionRoutes(app, ctx);
   registerDlqRoutes(app, ctx);
   registerRetryPlanRoutes(app, ctx);
+  registerAnalyticsRoutes(app, ctx);
   registerEventRoutes(app, ctx);
   if (options.ui !== false) registerUiRoutes(app, options.ui ?? defaultUiDir());
 

@@ -260,3 +260,115 @@ export const problems = {
     content: { 'application/problem+json': { schema: problem } },
   },
 } as const;
+
+const num = { type: 'number' } as const;
+const nullableNum = { type: ['number', 'null'] } as const;
+const percentile = {
+  type: ['object', 'null'],
+  description: 'The histogram bucket the percentile falls in (toMs null: no upper bound); null without data',
+  properties: { fromMs: num, toMs: nullableNum },
+  ...open,
+} as const;
+const timeHistogram = {
+  type: 'object',
+  properties: {
+    buckets: {
+      type: 'array',
+      description: 'Fixed 1-2-5 bounds: values fromMs <= v < toMs; toMs null on the last',
+      items: { type: 'object', properties: { fromMs: num, toMs: nullableNum, count: int }, ...open },
+    },
+    count: int,
+    p50: percentile,
+    p95: percentile,
+    p99: percentile,
+  },
+  ...open,
+} as const;
+const breakdown = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: { key: str, label: { type: ['string', 'null'] }, failed: int, dead: int },
+    ...open,
+  },
+} as const;
+
+/** A retry analytics report (src/analytics.ts). */
+export const analyticsReport = {
+  type: 'object',
+  properties: {
+    queue: str,
+    window: {
+      type: 'object',
+      properties: {
+        from: { ...time, description: 'start of the first bucket read (at or before to − ms)' },
+        to: time,
+        ms: int,
+        resolution: { type: 'string', enum: ['minute', 'hour'] },
+        bucketMs: int,
+      },
+      ...open,
+    },
+    name: { type: ['string', 'null'] },
+    totals: {
+      type: 'object',
+      properties: {
+        attempts: int,
+        failed: int,
+        succeeded: int,
+        dead: int,
+        retries: int,
+        wastedAttempts: { ...int, description: 'retries of jobs dead-lettered anyway' },
+        deadLetterRate: nullableNum,
+      },
+      ...open,
+    },
+    attempts: {
+      type: 'array',
+      description: 'By attempt number; successRate = P(success at n | attempt n−1 failed)',
+      items: {
+        type: 'object',
+        properties: {
+          n: int,
+          attempts: int,
+          failed: int,
+          succeeded: int,
+          dead: int,
+          successRate: nullableNum,
+        },
+        ...open,
+      },
+    },
+    timeToSuccess: timeHistogram,
+    drift: timeHistogram,
+    deadReasons: {
+      type: 'array',
+      items: { type: 'object', properties: { reason: str, count: int }, ...open },
+    },
+    byErrorClass: breakdown,
+    byRule: breakdown,
+    byFingerprint: breakdown,
+    by: { type: ['string', 'null'] },
+    groups: {
+      type: ['array', 'null'],
+      items: {
+        type: 'object',
+        properties: {
+          key: str,
+          label: { type: ['string', 'null'] },
+          attempts: { type: ['integer', 'null'] },
+          failed: int,
+          succeeded: { type: ['integer', 'null'] },
+          dead: int,
+        },
+        ...open,
+      },
+    },
+    suggestion: {
+      type: 'object',
+      properties: { attempts: { type: ['integer', 'null'] }, reason: str },
+      ...open,
+    },
+  },
+  ...open,
+} as const;

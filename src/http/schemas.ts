@@ -462,3 +462,31 @@ export const eventsQuery = {
 export interface EventsQuery {
   queue?: string;
 }
+
+/** GET /queues/:queue/analytics */
+export const analyticsQuery = {
+  type: 'object',
+  properties: {
+    window: {
+      type: 'string',
+      minLength: 2,
+      maxLength: 5,
+      // Every text it allows is 1 s to 7 d: 1-999 s, 1-9999 m, 1-168 h, 1-7 d.
+      pattern: '^(?:[1-9][0-9]{0,2}s|[1-9][0-9]{0,3}m|(?:[1-9]|[1-9][0-9]|1[0-5][0-9]|16[0-8])h|[1-7]d)$',
+      default: '1h',
+      description: 'How far back: 1-999 s, 1-9999 m, 1-168 h or 1-7 d, such as 30s, 15m, 2h, 7d.',
+    },
+    name: { ...jobName, description: 'Only the jobs of this name.' },
+    by: {
+      type: 'string',
+      enum: ['name', 'errorClass', 'rule', 'fingerprint'],
+      description: 'Adds `groups`: one row per job name, error class, rule or fingerprint.',
+    },
+  },
+  additionalProperties: false,
+} as const;
+export interface AnalyticsQuery {
+  window?: string;
+  name?: string;
+  by?: 'name' | 'errorClass' | 'rule' | 'fingerprint';
+}

@@ -21,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryBackend } from '../../src/backends/memory/memory-backend.js';
 import type { Command } from '../../src/cli/command.js';
 import { add } from '../../src/cli/commands/add.js';
+import { analytics } from '../../src/cli/commands/analytics.js';
 import { dlq } from '../../src/cli/commands/dlq.js';
 import { jobs } from '../../src/cli/commands/jobs.js';
 import { queues } from '../../src/cli/commands/queues.js';
@@ -142,6 +143,12 @@ const SPECS: readonly Spec[] = [
   { path: ['queues', 'pause'], command: queues, positionals: [queueArg], flags: [] },
   { path: ['queues', 'resume'], command: queues, positionals: [queueArg], flags: [] },
   { path: ['retry-plan'], command: retryPlan, positionals: [], flags: ['--policy'] },
+  {
+    path: ['analytics'],
+    command: analytics,
+    positionals: [queueArg],
+    flags: ['--window', '--name', '--group'],
+  },
 ];
 
 interface Invocation {

@@ -128,6 +128,7 @@ describe('OpenAPI and docs', () => {
         '/metrics',
         '/queues',
         '/queues/{queue}',
+        '/queues/{queue}/analytics',
         '/queues/{queue}/dlq',
         '/queues/{queue}/dlq/groups',
         '/queues/{queue}/dlq/purge',

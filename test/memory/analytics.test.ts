@@ -293,8 +293,12 @@ describe('suggestAttempts', () => {
     expect(suggestAttempts(rows([50, 25], [100, 50], [0, 25]))).toEqual({
       attempts: 2,
       reason:
-        '100% of the jobs that ever succeed do so by attempt 2; attempt 2, the last made, still succeeded 50% of the time and 25 jobs died after it: more attempts might save some, which this record cannot tell',
+        '100% of the jobs that ever succeed do so by attempt 2; attempt 2, the last made, still succeeded 50% of the time and 25 jobs ran out of attempts after it: more attempts might save some, which this record cannot tell',
     });
+    // Deaths by a permanent error are not jobs more attempts could save.
+    expect(suggestAttempts(rows([50, 25], [100, 50], [0, 25]), 0).reason).toBe(
+      '100% of the jobs that ever succeed do so by attempt 2; no later attempt was made in the window',
+    );
     expect(suggestAttempts([])).toEqual({
       attempts: null,
       reason: 'no attempt ended in the window: nothing to suggest',
