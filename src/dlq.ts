@@ -69,17 +69,20 @@ export interface PurgeReport {
   readonly ids?: string[];
 }
 
-/** The target of a request: exactly one of ids and filter (`{}` matches every dead job). */
-export function bulkTarget(req: {
-  readonly ids?: readonly string[] | undefined;
-  readonly filter?: DlqFilter | undefined;
-}): DlqTarget {
+/**
+ * The target of a bulk request: exactly one of ids and filter (for the DLQ, `{}` matches every dead
+ * job). `orElse` says what the filter would be, in the error when neither is given.
+ */
+export function bulkTarget<F = DlqFilter>(
+  req: { readonly ids?: readonly string[] | undefined; readonly filter?: F | undefined },
+  orElse = 'a filter instead ({} matches every dead job)',
+): { readonly ids: readonly string[] } | F {
   if (req.ids !== undefined && req.filter !== undefined) {
     throw new ValidationError('filter', 'absent when ids are given');
   }
   if (req.ids !== undefined) return { ids: req.ids };
   if (req.filter !== undefined) return req.filter;
-  throw new ValidationError('ids', 'given, or a filter instead ({} matches every dead job)');
+  throw new ValidationError('ids', `given, or ${orElse}`);
 }
 
 /** Most ids one bulk call takes, and most jobs a filter's `limit` may ask for. */

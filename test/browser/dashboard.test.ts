@@ -181,6 +181,30 @@ describe.skipIf(!hasChromium())('dashboard in chromium (memory backend)', () => 
     expect((await q.getJob(b.id))?.state).toBe('cancelled');
   });
 
+  it('runs a bulk action on every job matching the filters: dry run of the matches, then exactly those', async () => {
+    const { server, page } = await open();
+    const q = server.queue('bulk');
+    const promos = await q.addBulk(
+      [1, 2, 3].map((i) => ({ name: 'promo', data: { i }, options: { delay: 60_000 } })),
+    );
+    const other = await q.add('receipt', {}, { delay: 60_000 });
+    await page.goto(`${server.url}/ui/queues/bulk/jobs?state=scheduled&name=promo`);
+    await expect.poll(() => page.locator('tr[data-job]').count()).toBe(3);
+    await page.getByLabel('every job matching the filters').check();
+    await page.getByLabel('Who (recorded)').fill('ops-bob');
+    await page.getByRole('button', { name: 'Cancel… (dry run)' }).click();
+    const preview = page.getByRole('region', { name: 'Dry run result' });
+    await expect.poll(() => preview.textContent()).toContain('would apply to 3 of 3 matching jobs');
+    expect((await q.counts()).scheduled).toBe(4);
+
+    await page.getByRole('button', { name: 'Confirm: cancel 3 jobs' }).click();
+    await expect
+      .poll(() => page.getByRole('status').filter({ hasText: 'done for' }).textContent())
+      .toContain('Cancel: done for 3 of 3 jobs');
+    for (const p of promos) expect((await q.getJob(p.id))?.cancelled).toMatchObject({ by: 'ops-bob' });
+    expect((await q.getJob(other.id))?.state).toBe('scheduled');
+  });
+
   it('replays a dead-letter group with a patch: diff preview, dry run, then manual attempts with the diff', async () => {
     const { server, page } = await open();
     const q = server.queue('mail');

@@ -169,6 +169,8 @@ export interface BulkOutcome {
   readonly matched: number;
   readonly done: readonly string[];
   readonly failed: readonly { readonly id: string; readonly error: string }[];
+  /** By filter: more jobs may match than the request took. */
+  readonly more?: boolean;
 }
 
 /** One event of the stream (`GET /events`): a transition of a job, or of a queue. */

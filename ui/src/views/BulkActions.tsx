@@ -1,6 +1,8 @@
 /**
- * Bulk actions on selected jobs: retry now, cancel, replay (dead jobs). Each runs as a dry run
- * first; the preview says what would happen to each job, and only a confirmation runs it.
+ * Bulk actions on jobs: retry now, cancel, replay (dead jobs), on the selected rows or on every job
+ * matching the current filters (at most {@link MATCHING_LIMIT} per run). Each runs as a dry run
+ * first; the preview says what would happen to each job, and only a confirmation runs it, on
+ * exactly the jobs the preview listed.
  */
 import { useState } from 'preact/hooks';
 
@@ -13,59 +15,66 @@ export type BulkAction = 'retry' | 'cancel' | 'replay';
 
 const VERB: Record<BulkAction, string> = { retry: 'Retry now', cancel: 'Cancel', replay: 'Replay' };
 
-interface ReplayAnswer {
-  dryRun: boolean;
-  matched: number;
-  replayed: string[];
-  failed: { id: string; error: string }[];
-}
+/** Most jobs one run on "everything matching" takes (the API's bound); `more` says if others match. */
+export const MATCHING_LIMIT = 1000;
 
-/** One request for `action` on `ids`; replay goes through the DLQ's replay. */
+/** The jobs view's filters as the API's bulk actions take them (numbers as numbers). */
+export type JobFilter = Readonly<Record<string, string | number>>;
+
+/** Which jobs: these ids, or every job matching a filter. */
+export type BulkTarget = { readonly ids: readonly string[] } | { readonly filter: JobFilter };
+
+/** One request for `action` on `target`. */
 export async function runBulk(
   queue: string,
   action: BulkAction,
-  ids: readonly string[],
+  target: BulkTarget,
   who: string,
   note: string,
   dryRun: boolean,
 ): Promise<BulkOutcome> {
   const extra = note.trim() === '' ? {} : { note };
-  if (action === 'replay') {
-    const r = await api<ReplayAnswer>('POST', `/queues/${enc(queue)}/dlq/replay`, {
-      ids,
-      by: who,
-      ...extra,
-      dryRun,
-    });
-    return { dryRun: r.dryRun, matched: r.matched, done: r.replayed, failed: r.failed };
-  }
-  return api<BulkOutcome>('POST', `/queues/${enc(queue)}/jobs/${action}`, { ids, by: who, ...extra, dryRun });
+  const which = 'ids' in target ? { ids: target.ids } : { filter: target.filter, limit: MATCHING_LIMIT };
+  return api<BulkOutcome>('POST', `/queues/${enc(queue)}/jobs/${action}`, {
+    ...which,
+    by: who,
+    ...extra,
+    dryRun,
+  });
 }
+
+type Scope = 'selected' | 'matching';
 
 export function BulkActions({
   queue,
   ids,
+  filter,
   onDone,
 }: {
   queue: string;
   ids: readonly string[];
+  /** The current filters: what "every matching job" means. */
+  filter: JobFilter;
   onDone: () => void;
 }) {
   const [who, setWho] = useWho();
   const [note, setNote] = useState('');
-  const [preview, setPreview] = useState<{ action: BulkAction; outcome: BulkOutcome } | undefined>();
+  const [scope, setScope] = useState<Scope>('selected');
+  const [preview, setPreview] = useState<
+    { action: BulkAction; scope: Scope; outcome: BulkOutcome } | undefined
+  >();
   const [result, setResult] = useState<{ action: BulkAction; outcome: BulkOutcome } | undefined>();
   const [error, setError] = useState<Error | undefined>();
   const [busy, setBusy] = useState(false);
 
-  const run = async (action: BulkAction, dryRun: boolean) => {
+  const run = async (action: BulkAction, target: BulkTarget, dryRun: boolean) => {
     setError(undefined);
     setBusy(true);
     try {
-      const outcome = await runBulk(queue, action, ids, who, note, dryRun);
+      const outcome = await runBulk(queue, action, target, who, note, dryRun);
       if (dryRun) {
         setResult(undefined);
-        setPreview({ action, outcome });
+        setPreview({ action, scope, outcome });
       } else {
         setPreview(undefined);
         setResult({ action, outcome });
@@ -78,10 +87,42 @@ export function BulkActions({
     }
   };
 
-  const disabled = busy || ids.length === 0 || who.trim() === '';
+  const target: BulkTarget = scope === 'selected' ? { ids } : { filter };
+  const disabled = busy || (scope === 'selected' && ids.length === 0) || who.trim() === '';
   return (
     <section class="bulk" aria-labelledby="bulk-title">
-      <h2 id="bulk-title">Bulk actions ({ids.length} selected)</h2>
+      <h2 id="bulk-title">
+        Bulk actions ({scope === 'selected' ? `${ids.length} selected` : 'every job matching the filters'})
+      </h2>
+      <fieldset class="scope">
+        <legend>Act on</legend>
+        <label>
+          <input
+            type="radio"
+            name="bulk-scope"
+            value="selected"
+            checked={scope === 'selected'}
+            onChange={() => {
+              setScope('selected');
+              setPreview(undefined);
+            }}
+          />
+          the selected jobs ({ids.length})
+        </label>
+        <label>
+          <input
+            type="radio"
+            name="bulk-scope"
+            value="matching"
+            checked={scope === 'matching'}
+            onChange={() => {
+              setScope('matching');
+              setPreview(undefined);
+            }}
+          />
+          every job matching the filters (up to {MATCHING_LIMIT} per run)
+        </label>
+      </fieldset>
       <div class="fields">
         <WhoField who={who} setWho={setWho} id="bulk-who" />
         <label>
@@ -92,7 +133,7 @@ export function BulkActions({
       {!preview && (
         <div class="buttons">
           {(['retry', 'cancel', 'replay'] as const).map((a) => (
-            <button key={a} type="button" disabled={disabled} onClick={() => void run(a, true)}>
+            <button key={a} type="button" disabled={disabled} onClick={() => void run(a, target, true)}>
               {VERB[a]}… (dry run)
             </button>
           ))}
@@ -103,7 +144,10 @@ export function BulkActions({
         <div class="preview" role="region" aria-label="Dry run result">
           <p>
             <strong>Dry run</strong>: {VERB[preview.action].toLowerCase()} would apply to{' '}
-            {preview.outcome.done.length} of {preview.outcome.matched} jobs. Nothing has changed yet.
+            {preview.outcome.done.length} of {preview.outcome.matched}
+            {preview.scope === 'matching' ? ' matching' : ''} jobs. Nothing has changed yet.
+            {preview.outcome.more &&
+              ` More jobs may match: this run takes the first ${preview.outcome.matched}; run it again for the next ones.`}
           </p>
           <Outcome outcome={preview.outcome} />
           <div class="buttons">
@@ -111,7 +155,8 @@ export function BulkActions({
               type="button"
               class="danger"
               disabled={busy || preview.outcome.done.length === 0}
-              onClick={() => void run(preview.action, false)}
+              // Exactly the jobs the dry run listed, whatever has matched since.
+              onClick={() => void run(preview.action, { ids: preview.outcome.done }, false)}
             >
               Confirm: {VERB[preview.action].toLowerCase()} {preview.outcome.done.length} jobs
             </button>

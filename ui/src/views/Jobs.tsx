@@ -13,7 +13,7 @@ import { useLoad } from '../hooks.js';
 import { Link, navigate } from '../router.js';
 import { paths } from '../routes.js';
 import { JOB_STATES, type JobSummary, type Page } from '../types.js';
-import { BulkActions } from './BulkActions.js';
+import { BulkActions, type JobFilter } from './BulkActions.js';
 
 const FILTERS = [
   'state',
@@ -38,6 +38,17 @@ export function filtersOf(q: URLSearchParams): Filters {
     if (v !== null && v !== '') f[k] = v;
   }
   return f;
+}
+
+/** The filters as the bulk actions' body takes them: the state always, attempts as numbers. */
+export function bulkFilter(f: Filters): JobFilter {
+  const out: Record<string, string | number> = { state: 'waiting' };
+  for (const k of FILTERS) {
+    const v = f[k];
+    if (v === undefined) continue;
+    out[k] = k === 'minAttempts' || k === 'maxAttempts' ? Number(v) : v;
+  }
+  return out;
 }
 
 export function Jobs({ queue, params }: { queue: string; params: URLSearchParams }) {
@@ -244,6 +255,7 @@ export function Jobs({ queue, params }: { queue: string; params: URLSearchParams
       <BulkActions
         queue={queue}
         ids={[...selected]}
+        filter={bulkFilter(withoutCursor)}
         onDone={() => {
           setSelected(new Set());
           page.reload();
