@@ -89,6 +89,7 @@ describe.skipIf(!hasChromium())('dashboard in chromium (memory backend)', () => 
       ['/ui/queues/mail/jobs?state=scheduled', 'Jobs in mail'],
       [`/ui/queues/mail/jobs/${id}`, `Job ${id} in mail`],
       ['/ui/queues/mail/dlq', 'Dead letters of mail'],
+      ['/ui/queues/mail/analytics', 'Retry analytics of mail'],
       ['/ui/retry-plan', 'Retry plan'],
     ];
     for (const [path, heading] of views) {
@@ -103,6 +104,49 @@ describe.skipIf(!hasChromium())('dashboard in chromium (memory backend)', () => 
         if (viewport.width === 1280) expect(await axeViolations(page), path).toEqual([]);
       }
     }
+    expect(seen.errors).toEqual([]);
+  });
+
+  it('shows the retry analytics: totals, the suggestion, the attempts chart and table, histograms', async () => {
+    const { server, page, seen } = await open();
+    const q = server.queue('pay');
+    for (const fails of [0, 0, 1, 9]) await q.add('charge', { fails }, FAST_RETRY);
+    server.worker('pay', async (job) => {
+      const { fails } = job.data as { fails: number };
+      if (job.attempt <= fails) throw Object.assign(new Error('gateway down'), { code: 'ECONNRESET' });
+      return null;
+    });
+    await until(
+      () => q.counts(),
+      (c) => c.completed + c.dead === 4,
+    );
+    await page.goto(`${server.url}/ui/queues/pay/analytics?window=15m`);
+    await expect.poll(() => page.locator('h1').first().textContent()).toBe('Retry analytics of pay');
+    await settled(page);
+    const rows = page.locator('table.attempt-table tbody tr');
+    await expect.poll(() => rows.count()).toBe(3);
+    expect((await rows.allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim())).toEqual([
+      '1422050%',
+      '2211050%',
+      '311010%',
+    ]);
+    expect(await page.locator('h2', { hasText: 'Suggested attempts' }).textContent()).toBe(
+      'Suggested attempts: 2',
+    );
+    expect(await page.locator('.suggestion').textContent()).toBe(
+      '100% of the jobs that ever succeed do so by attempt 2; attempt 3 succeeded 0% of the time (0 jobs) and cost 1 attempt',
+    );
+    // Attempts at completion: one bar per attempt number, succeeded and dead stacked.
+    expect(await page.locator('svg.hist').first().locator('g').count()).toBe(3);
+    expect(await page.locator('svg.hist').first().locator('g title').allTextContents()).toEqual([
+      '1: 2 succeeded, 0 dead',
+      '2: 1 succeeded, 0 dead',
+      '3: 0 succeeded, 1 dead',
+    ]);
+    expect(await page.getByText(/^p50 /).count()).toBe(2);
+    await page.selectOption('select', '24h');
+    await expect.poll(() => page.url()).toMatch(/window=24h/);
+    expect(await axeViolations(page)).toEqual([]);
     expect(seen.errors).toEqual([]);
   });
 

@@ -25,6 +25,13 @@ describe('dashboard routes', () => {
     expect(parseRoute('/ui/queues/a%2Fb/jobs/x%3A1', '')).toEqual({ view: 'job', queue: 'a/b', id: 'x:1' });
     expect(parseRoute('/ui/queues/mail/dlq', '?fingerprint=ab12').view).toBe('dlq');
     expect(parseRoute('/ui/retry-plan', '').view).toBe('plan');
+    const analytics = parseRoute('/ui/queues/mail/analytics', '?window=24h');
+    expect(analytics.view).toBe('analytics');
+    expect(analytics.view === 'analytics' && analytics.query.get('window')).toBe('24h');
+    expect(paths.analytics('a b', { window: '7d', name: undefined })).toBe(
+      '/ui/queues/a%20b/analytics?window=7d',
+    );
+    expect(parseRoute('/ui/queues/mail/analytics/x', '').view).toBe('missing');
   });
 
   it('answers missing for paths it does not know and for malformed escapes', () => {

@@ -10,6 +10,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, getToken, onUnauthorised, setToken } from './api.js';
 import { Link, useRoute } from './router.js';
 import { paths, type Route } from './routes.js';
+import { Analytics } from './views/Analytics.js';
 import { DeadLetters } from './views/DeadLetters.js';
 import { Job } from './views/Job.js';
 import { Jobs } from './views/Jobs.js';
@@ -32,6 +33,11 @@ function navItems(route: Route): { href: string; label: string; current: boolean
             current: route.view === 'jobs' || route.view === 'job',
           },
           { href: paths.dlq(queue), label: `Dead letters (${queue})`, current: route.view === 'dlq' },
+          {
+            href: paths.analytics(queue),
+            label: `Analytics (${queue})`,
+            current: route.view === 'analytics',
+          },
         ]
       : []),
     { href: paths.plan(), label: 'Retry plan', current: route.view === 'plan' },
@@ -48,6 +54,8 @@ function View({ route }: { route: Route }) {
       return <Job queue={route.queue} id={route.id} />;
     case 'dlq':
       return <DeadLetters queue={route.queue} params={route.query} />;
+    case 'analytics':
+      return <Analytics queue={route.queue} params={route.query} />;
     case 'plan':
       return <RetryPlan params={route.query} />;
     case 'missing':

@@ -8,6 +8,7 @@ export type Route =
   | { readonly view: 'jobs'; readonly queue: string; readonly query: URLSearchParams }
   | { readonly view: 'job'; readonly queue: string; readonly id: string }
   | { readonly view: 'dlq'; readonly queue: string; readonly query: URLSearchParams }
+  | { readonly view: 'analytics'; readonly queue: string; readonly query: URLSearchParams }
   | { readonly view: 'plan'; readonly query: URLSearchParams }
   | { readonly view: 'missing'; readonly path: string };
 
@@ -24,12 +25,13 @@ export function parseRoute(pathname: string, search: string): Route {
   if (pathname === '/' || pathname === '/ui' || pathname === '/ui/') return { view: 'overview' };
   if (pathname === '/ui/retry-plan') return { view: 'plan', query };
   const parts = pathname.split('/').map(decode);
-  // ['', 'ui', 'queues', q, 'jobs' | 'dlq', id?]
+  // ['', 'ui', 'queues', q, 'jobs' | 'dlq' | 'analytics', id?]
   const [empty, ui, queues, queue, section, id, ...more] = parts;
   if (empty === '' && ui === 'ui' && queues === 'queues' && queue && more.length === 0) {
     if (section === 'jobs' && id === undefined) return { view: 'jobs', queue, query };
     if (section === 'jobs' && id) return { view: 'job', queue, id };
     if (section === 'dlq' && id === undefined) return { view: 'dlq', queue, query };
+    if (section === 'analytics' && id === undefined) return { view: 'analytics', queue, query };
   }
   return { view: 'missing', path: pathname };
 }
@@ -50,5 +52,7 @@ export const paths = {
   job: (queue: string, id: string) => `/ui/queues/${e(queue)}/jobs/${e(id)}`,
   dlq: (queue: string, filters?: Readonly<Record<string, string | undefined>>) =>
     withQuery(`/ui/queues/${e(queue)}/dlq`, filters),
+  analytics: (queue: string, params?: Readonly<Record<string, string | undefined>>) =>
+    withQuery(`/ui/queues/${e(queue)}/analytics`, params),
   plan: (policy?: string) => withQuery('/ui/retry-plan', { policy }),
 };

@@ -181,3 +181,56 @@ export interface FeedEvent {
   readonly at: number;
   readonly fields: Readonly<Record<string, string>>;
 }
+
+/** GET /queues/:queue/analytics (src/analytics.ts). */
+export interface HistogramBucket {
+  readonly fromMs: number;
+  readonly toMs: number | null;
+  readonly count: number;
+}
+export interface PercentileRange {
+  readonly fromMs: number;
+  readonly toMs: number | null;
+}
+export interface TimeHistogram {
+  readonly buckets: readonly HistogramBucket[];
+  readonly count: number;
+  readonly p50: PercentileRange | null;
+  readonly p95: PercentileRange | null;
+  readonly p99: PercentileRange | null;
+}
+export interface AnalyticsBreakdown {
+  readonly key: string;
+  readonly label: string | null;
+  readonly failed: number;
+  readonly dead: number;
+}
+export interface AnalyticsReport {
+  readonly queue: string;
+  readonly window: { from: number; to: number; ms: number; resolution: 'minute' | 'hour'; bucketMs: number };
+  readonly name: string | null;
+  readonly totals: {
+    attempts: number;
+    failed: number;
+    succeeded: number;
+    dead: number;
+    retries: number;
+    wastedAttempts: number;
+    deadLetterRate: number | null;
+  };
+  readonly attempts: readonly {
+    n: number;
+    attempts: number;
+    failed: number;
+    succeeded: number;
+    dead: number;
+    successRate: number | null;
+  }[];
+  readonly timeToSuccess: TimeHistogram;
+  readonly drift: TimeHistogram;
+  readonly deadReasons: readonly { reason: string; count: number }[];
+  readonly byErrorClass: readonly AnalyticsBreakdown[];
+  readonly byRule: readonly AnalyticsBreakdown[];
+  readonly byFingerprint: readonly AnalyticsBreakdown[];
+  readonly suggestion: { attempts: number | null; reason: string };
+}
