@@ -499,3 +499,17 @@ export function planResume(
     },
   };
 }
+
+/** A scheduler with its tick ledger and next runs, as `GET …/schedulers/:id` and `schedulers show` give it. */
+export interface SchedulerDetail extends Scheduler {
+  /** The tick ledger, newest first. */
+  readonly ticks: readonly TickRecord[];
+  /** The next runs, from its next one (none while paused). */
+  readonly upcoming: readonly number[];
+}
+
+/** The next `n` runs of a scheduler, from its next one; none while it is paused. */
+export function upcomingRuns(s: Scheduler, n: number): number[] {
+  if (s.paused || n <= 0) return [];
+  return [s.nextRunAt, ...nextRuns(s.spec, s.nextRunAt, s.anchor, n - 1)];
+}

@@ -14,7 +14,8 @@ import type {
   ReplayOptions,
 } from '../dlq.js';
 import { JobNotFoundError, ValidationError } from '../errors.js';
-import { Queue, type AddedJob, type BulkJob } from '../queue.js';
+import { Queue, type AddedJob, type BulkJob, type ScheduledResult, type ScheduleTemplate } from '../queue.js';
+import { upcomingRuns, type ScheduleSpec, type Scheduler, type SchedulerDetail } from '../schedule.js';
 import { summariseJob, type JobSummary } from '../summary.js';
 import type { Job, JobState } from '../types.js';
 import {
@@ -153,6 +154,34 @@ export class DirectClient implements Client {
 
   dlqPurge(queue: string, r: DlqPurgeRequest): Promise<PurgeReport> {
     return this.#queue(queue).dlq.purgeRequest(r);
+  }
+
+  schedulers(queue: string): Promise<Scheduler[]> {
+    return this.#queue(queue).schedulers();
+  }
+
+  async getScheduler(queue: string, id: string, ticks: number): Promise<SchedulerDetail> {
+    const q = this.#queue(queue);
+    const s = await q.getScheduler(id);
+    return { ...s, ticks: await q.schedulerTicks(id, ticks), upcoming: upcomingRuns(s, 5) };
+  }
+
+  upsertScheduler(
+    queue: string,
+    id: string,
+    spec: ScheduleSpec,
+    template: ScheduleTemplate<unknown>,
+  ): Promise<ScheduledResult> {
+    return this.#queue(queue).schedule(id, spec, template);
+  }
+
+  setSchedulerPaused(queue: string, id: string, paused: boolean): Promise<Scheduler> {
+    const q = this.#queue(queue);
+    return paused ? q.pauseScheduler(id) : q.resumeScheduler(id);
+  }
+
+  removeScheduler(queue: string, id: string): Promise<void> {
+    return this.#queue(queue).removeScheduler(id);
   }
 
   close(): Promise<void> {

@@ -15,7 +15,8 @@ import type {
 import { resolveDlqFilter, type DlqFilter } from '../dlq-filter.js';
 import { ValidationError } from '../errors.js';
 import type { JobOptions } from '../options.js';
-import type { AddedJob, BulkJob } from '../queue.js';
+import type { AddedJob, BulkJob, ScheduledResult, ScheduleTemplate } from '../queue.js';
+import type { ScheduleSpec, Scheduler, SchedulerDetail } from '../schedule.js';
 import type { ErrorSummary, JobSummary } from '../summary.js';
 import type { Job, JobState } from '../types.js';
 import type { AnalyticsReport } from '../analytics.js';
@@ -62,7 +63,7 @@ export class HttpClient implements Client {
   }
 
   async #call<T>(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
     options: { body?: unknown; query?: Query } = {},
   ): Promise<T> {
@@ -74,7 +75,7 @@ export class HttpClient implements Client {
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;
     // The server refuses a change without this type (what keeps web pages from making one), so
     // a POST with nothing to say sends {}.
-    const sent = method === 'POST' ? (options.body ?? {}) : options.body;
+    const sent = method === 'GET' ? options.body : (options.body ?? {});
     if (sent !== undefined) headers['content-type'] = 'application/json';
     // Before the request: a failure here is not the server's being unreachable.
     const payload = sent === undefined ? undefined : JSON.stringify(sent);
@@ -227,6 +228,37 @@ export class HttpClient implements Client {
   dlqPurge(queue: string, r: DlqPurgeRequest): Promise<PurgeReport> {
     const body = withoutUndefined({ ...r, filter: r.filter && filterBody(r.filter) });
     return this.#call('POST', `/queues/${enc(queue, 'QUEUE')}/dlq/purge`, { body });
+  }
+
+  async schedulers(queue: string): Promise<Scheduler[]> {
+    const path = `/queues/${enc(queue, 'QUEUE')}/schedulers`;
+    return (await this.#call<{ schedulers: Scheduler[] }>('GET', path)).schedulers;
+  }
+
+  getScheduler(queue: string, id: string, ticks: number): Promise<SchedulerDetail> {
+    return this.#call('GET', `/queues/${enc(queue, 'QUEUE')}/schedulers/${enc(id, 'ID')}`, {
+      query: { ticks },
+    });
+  }
+
+  upsertScheduler(
+    queue: string,
+    id: string,
+    spec: ScheduleSpec,
+    template: ScheduleTemplate<unknown>,
+  ): Promise<ScheduledResult> {
+    return this.#call('PUT', `/queues/${enc(queue, 'QUEUE')}/schedulers/${enc(id, 'ID')}`, {
+      body: { spec, ...template },
+    });
+  }
+
+  setSchedulerPaused(queue: string, id: string, paused: boolean): Promise<Scheduler> {
+    const action = paused ? 'pause' : 'resume';
+    return this.#call('POST', `/queues/${enc(queue, 'QUEUE')}/schedulers/${enc(id, 'ID')}/${action}`);
+  }
+
+  async removeScheduler(queue: string, id: string): Promise<void> {
+    await this.#call('DELETE', `/queues/${enc(queue, 'QUEUE')}/schedulers/${enc(id, 'ID')}`);
   }
 
   async close(): Promise<void> {}

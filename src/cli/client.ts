@@ -15,7 +15,8 @@ import type {
   ReplayOptions,
 } from '../dlq.js';
 import type { AnalyticsGroupBy, AnalyticsReport } from '../analytics.js';
-import type { AddedJob, BulkJob } from '../queue.js';
+import type { AddedJob, BulkJob, ScheduledResult, ScheduleTemplate } from '../queue.js';
+import type { ScheduleSpec, Scheduler, SchedulerDetail } from '../schedule.js';
 import type { JobSummary } from '../summary.js';
 import type { Job, JobState, StateCounts } from '../types.js';
 
@@ -86,6 +87,17 @@ export interface Client {
   dlqPurge(queue: string, request: DlqPurgeRequest): Promise<PurgeReport>;
   /** The library's `queue.analytics`, here or on the server (window as text: 30s, 15m, 2h, 7d). */
   analytics(queue: string, query: AnalyticsQueryData): Promise<AnalyticsReport>;
+  schedulers(queue: string): Promise<Scheduler[]>;
+  /** Throws SchedulerNotFoundError (exit 3) for an unknown id. */
+  getScheduler(queue: string, id: string, ticks: number): Promise<SchedulerDetail>;
+  upsertScheduler(
+    queue: string,
+    id: string,
+    spec: ScheduleSpec,
+    template: ScheduleTemplate<unknown>,
+  ): Promise<ScheduledResult>;
+  setSchedulerPaused(queue: string, id: string, paused: boolean): Promise<Scheduler>;
+  removeScheduler(queue: string, id: string): Promise<void>;
   /** The scheduler's clock (Redis TIME; through a server, its /readyz): times such as 30m ago are on it. */
   now(): Promise<number>;
   close(): Promise<void>;

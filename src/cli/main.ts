@@ -16,6 +16,7 @@ import { dlq } from './commands/dlq.js';
 import { jobs } from './commands/jobs.js';
 import { queues } from './commands/queues.js';
 import { retryPlan } from './commands/retry-plan.js';
+import { schedulers } from './commands/schedulers.js';
 import { server } from './commands/server.js';
 import { worker } from './commands/worker.js';
 import { ExitCode, exitCodeFor, RemoteError, UsageError } from './exit-codes.js';
@@ -28,8 +29,9 @@ const COMMANDS: readonly Command[] = [
   jobs,
   dlq,
   queues,
-  retryPlan,
   analytics,
+  schedulers,
+  retryPlan,
   archive,
 ];
 

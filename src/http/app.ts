@@ -31,6 +31,7 @@ import { registerJobRoutes } from './routes/jobs.js';
 import { registerMetaRoutes } from './routes/meta.js';
 import { registerQueueRoutes } from './routes/queues.js';
 import { registerRetryPlanRoutes } from './routes/retry-plan.js';
+import { registerSchedulerRoutes } from './routes/schedulers.js';
 import { SseHub } from './sse.js';
 import { decodeUtf8Body } from './utf8.js';
 import { defaultUiDir, registerUiRoutes } from './ui.js';
@@ -206,6 +207,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   registerJobRoutes(app, ctx);
   registerJobActionRoutes(app, ctx);
   registerDlqRoutes(app, ctx);
+  registerSchedulerRoutes(app, ctx);
   registerRetryPlanRoutes(app, ctx);
   registerAnalyticsRoutes(app, ctx);
   registerEventRoutes(app, ctx);

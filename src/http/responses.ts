@@ -249,6 +249,75 @@ export const policyPreview = {
   ...open,
 } as const;
 
+export const tickRecord = {
+  type: 'object',
+  description:
+    'One tick of a scheduler: when it was planned, when it ran, and the job it created or why it created none.',
+  properties: {
+    plannedAt: { ...time, description: 'The occurrence (the first one, for a run of skipped ones).' },
+    at: { ...time, description: 'When the tick ran (backend clock): at − plannedAt is how late it was.' },
+    outcome: { type: 'string', enum: ['created', 'skipped'] },
+    jobId: str,
+    reason: { type: 'string', enum: ['paused', 'overlap', 'missed'] },
+    count: { ...int, description: 'A run of skipped occurrences: how many.' },
+    lastPlannedAt: time,
+    more: { type: 'boolean', description: 'More occurrences were skipped than counted.' },
+  },
+  ...open,
+} as const;
+
+export const scheduler = {
+  type: 'object',
+  properties: {
+    id: str,
+    queue: str,
+    spec: {
+      type: 'object',
+      description: '{ cron, tz } or { every } (ms)',
+      properties: { cron: str, tz: str, every: int },
+      ...open,
+    },
+    nextRunAt: { ...time, description: 'The next planned run (while paused: the one that was next).' },
+    anchor: { ...time, description: 'Where an every schedule counts from.' },
+    name: str,
+    data: { description: 'The data of every job it creates.' },
+    options: { type: 'object', ...open },
+    priority: int,
+    missed: { description: "'skip', 'once' or { each: N }" },
+    overlap: { type: 'string', enum: ['allow', 'skip'] },
+    paused: { type: 'boolean' },
+    createdAt: time,
+    updatedAt: time,
+    lastJobId: str,
+    lastTickAt: time,
+  },
+  ...open,
+} as const;
+
+export const schedulerDetail = {
+  type: 'object',
+  properties: {
+    ...scheduler.properties,
+    ticks: { type: 'array', items: tickRecord, description: 'The tick ledger, newest first.' },
+    upcoming: {
+      type: 'array',
+      items: time,
+      description: 'The next runs (none while paused).',
+    },
+  },
+  ...open,
+} as const;
+
+export const schedulerUpserted = {
+  type: 'object',
+  properties: {
+    ...scheduler.properties,
+    created: { type: 'boolean', description: 'No scheduler had this id.' },
+    specChanged: { type: 'boolean', description: 'Its spec is new or changed: its next run was reset.' },
+  },
+  ...open,
+} as const;
+
 /** 4xx/5xx answers for the OpenAPI document, sent as application/problem+json. */
 export const problems = {
   '4xx': {

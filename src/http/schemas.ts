@@ -23,6 +23,15 @@ import {
   type RetryPolicy,
 } from '../types.js';
 import { MAX_PRIORITY, MAX_PRIORITY_AGING_MS, MIN_PRIORITY } from '../transitions.js';
+import {
+  MAX_MISSED_EACH,
+  MIN_EVERY_MS,
+  SCHEDULER_ID_RULE,
+  TICK_LEDGER_LENGTH,
+  type MissedPolicy,
+  type OverlapPolicy,
+  type ScheduleSpec,
+} from '../schedule.js';
 import { MAX_DURATION_MS, Rules, type TextRule } from '../validate.js';
 
 // Shared pieces ------------------------------------------------------------------------------------
@@ -489,4 +498,113 @@ export interface AnalyticsQuery {
   window?: string;
   name?: string;
   by?: 'name' | 'errorClass' | 'rule' | 'fingerprint';
+}
+
+// Schedulers ---------------------------------------------------------------------------------------
+
+export const schedulerId = text(SCHEDULER_ID_RULE, 'Scheduler id: 1-100 of A-Z a-z 0-9 _ . : -');
+
+export const schedulerParams = {
+  type: 'object',
+  properties: { queue: queueName, id: schedulerId },
+  required: ['queue', 'id'],
+  additionalProperties: false,
+} as const;
+export interface SchedulerParams {
+  queue: string;
+  id: string;
+}
+
+/** A scheduler's job options: a job's, without the id and the timing (due at the planned time). */
+const { id: _id, delay: _delay, runAt: _runAt, ...schedulerJobOptionProps } = jobOptions.properties;
+const scheduleSpec = {
+  type: 'object',
+  description: '{ cron, tz? } (tz: an IANA time zone, default UTC) or { every } (ms, anchored at creation).',
+  properties: {
+    cron: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 200,
+      description: '5 or 6 fields (seconds first), names and @daily-style macros, as cron-parser reads them.',
+    },
+    tz: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 64,
+      description: 'An IANA time zone such as Europe/Paris.',
+    },
+    every: {
+      type: 'integer',
+      minimum: MIN_EVERY_MS,
+      maximum: MAX_DURATION_MS,
+      description:
+        'Run every this many ms, counted from when the scheduler was created (or its spec changed).',
+    },
+  },
+  anyOf: [{ required: ['cron'] }, { required: ['every'] }],
+  allOf: [{ not: both('every', 'cron') }, { not: both('every', 'tz') }],
+  additionalProperties: false,
+} as const;
+
+export const schedulerBody = {
+  type: 'object',
+  description:
+    'The whole scheduler: upserting replaces its job template and policies; the same spec keeps its next run.',
+  properties: {
+    spec: scheduleSpec,
+    name: jobName,
+    data: { description: 'Any JSON value: the data of every job it creates.' },
+    options: {
+      type: 'object',
+      description:
+        'The options of every job it creates (no id, delay or runAt: a job is due at its planned time).',
+      properties: schedulerJobOptionProps,
+      additionalProperties: false,
+    },
+    missed: {
+      description: `What a tick does with occurrences missed while no scheduler loop ran: 'skip' (default: run the latest only if at most a minute late), 'once' (one job for all), or { each: N } (one per occurrence, the latest N, 1-${MAX_MISSED_EACH}).`,
+      oneOf: [
+        { type: 'string', enum: ['skip', 'once'] },
+        {
+          type: 'object',
+          properties: { each: { type: 'integer', minimum: 1, maximum: MAX_MISSED_EACH } },
+          required: ['each'],
+          additionalProperties: false,
+        },
+      ],
+    },
+    overlap: {
+      type: 'string',
+      enum: ['allow', 'skip'],
+      description:
+        "'skip': a tick while the job it created last is unfinished creates nothing (recorded). Default allow.",
+    },
+  },
+  required: ['spec', 'name', 'data'],
+  additionalProperties: false,
+} as const;
+export interface SchedulerBody {
+  spec: ScheduleSpec;
+  name: string;
+  data: unknown;
+  options?: Omit<JobOptionsBody, 'id' | 'delay' | 'runAt'>;
+  missed?: MissedPolicy;
+  overlap?: OverlapPolicy;
+}
+
+export const schedulerQuery = {
+  type: 'object',
+  properties: {
+    ticks: {
+      type: 'integer',
+      minimum: 1,
+      maximum: TICK_LEDGER_LENGTH,
+      default: 50,
+      description: 'How many entries of the tick ledger, newest first.',
+    },
+  },
+  additionalProperties: false,
+} as const;
+export interface SchedulerQuery {
+  ticks: number;
 }

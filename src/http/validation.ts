@@ -10,6 +10,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import type { FastifyError, FastifySchema, FastifySchemaCompiler } from 'fastify';
 
 import { ValidationError } from '../errors.js';
+import { SCHEDULER_ID_RULE } from '../schedule.js';
 import { Rules, type TextRule } from '../validate.js';
 
 const common = {
@@ -47,7 +48,7 @@ function jsonPointerToPath(pointer: string): string {
     .join('');
 }
 
-const TEXT_RULES: readonly TextRule[] = Object.values(Rules);
+const TEXT_RULES: readonly TextRule[] = [...Object.values(Rules), SCHEDULER_ID_RULE];
 
 /** The library's text rule a string schema was made from (schemas.ts spreads them), if any. */
 function textRuleOf(schema: unknown): TextRule | undefined {

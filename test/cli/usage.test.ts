@@ -23,6 +23,12 @@ const COMMANDS = [
   'queues list',
   'queues pause',
   'queues resume',
+  'schedulers list',
+  'schedulers show',
+  'schedulers upsert',
+  'schedulers pause',
+  'schedulers resume',
+  'schedulers remove',
   'retry-plan',
   'archive run',
   'archive migrate',
@@ -44,7 +50,18 @@ describe.concurrent('retraced --help', () => {
   it('lists the commands and the exit codes at the top level', async () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);
-    for (const c of ['dev', 'server', 'worker', 'add', 'jobs', 'dlq', 'queues', 'retry-plan', 'archive']) {
+    for (const c of [
+      'dev',
+      'server',
+      'worker',
+      'add',
+      'jobs',
+      'dlq',
+      'queues',
+      'schedulers',
+      'retry-plan',
+      'archive',
+    ]) {
       expect(r.stdout).toContain(`  ${c} `);
     }
     expect(r.stdout).toContain('5 backend unreachable');

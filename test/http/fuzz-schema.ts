@@ -274,8 +274,10 @@ export function valid(schema: Schema | undefined, hints: Hints = {}, name = ''):
 /**
  * Values only the server issues: a page cursor is opaque (its schema says "the nextCursor of a
  * previous page"), so a valid one is one a previous answer gave (the hint), never invented text.
+ * Likewise values whose rule is a grammar or a registry a schema cannot say (a scheduler's cron
+ * expression, an IANA time zone: said in their descriptions): valid ones come from the hints.
  */
-const ONLY_ISSUED = new Set(['cursor']);
+const ONLY_ISSUED = new Set(['cursor', 'cron', 'tz']);
 
 /**
  * The rules a JSON schema cannot say, each written in the field's description instead, that valid

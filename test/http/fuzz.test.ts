@@ -532,6 +532,8 @@ describe.each<BackendKind>(['memory', 'redis'])('fuzzing the HTTP API (%s backen
         from: fc.constantFrom('0', '2026-01-01T00:00:00Z', String(Date.now())),
         to: fc.constantFrom('99999999999999', '2100-01-01T00:00:00.000Z'),
         runAt: fc.constantFrom('2100-01-01T00:00:00Z', String(Date.now() + 60_000)),
+        cron: fc.constantFrom('* * * * *', '0 3 * * *', '*/5 * * * * *', '@daily', '0 9 * * MON-FRI'),
+        tz: fc.constantFrom('UTC', 'Europe/Paris', 'America/New_York', 'Asia/Kolkata'),
         // Most random option sets are refused by the library (retry policies especially): these
         // let more valid jobs through, to be read back at the end.
         options: fc.constantFrom(
