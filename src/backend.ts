@@ -14,6 +14,7 @@
  */
 import type { JobQuery, SearchResult } from './job-index.js';
 import type { RollupBucket, RollupResolution } from './rollup.js';
+import type { WorkerBeat, WorkerRegistry } from './workers.js';
 import type {
   DueSchedulers,
   SchedulerRecord,
@@ -487,6 +488,16 @@ export interface Backend {
    * scheduler create its jobs once: the second finds it `stale`.
    */
   tickSchedulers(queue: string, reqs: readonly TickRequest[]): Promise<TickResult[]>;
+
+  /**
+   * A worker's heartbeat: registers it (first beat) or refreshes its entry, which then lives `ttlMs`
+   * from now (backend clock); records that a worker was seen on the queue now.
+   */
+  workerHeartbeat(queue: string, beat: WorkerBeat, ttlMs: number): Promise<void>;
+  /** Removes a worker's entry at once (it closed). */
+  workerLeave(queue: string, id: string): Promise<void>;
+  /** The live workers of the queue (entries not expired by the backend's clock), by id. */
+  listWorkers(queue: string): Promise<WorkerRegistry>;
 
   close(): Promise<void>;
 }

@@ -24,6 +24,7 @@ import type {
 } from './types.js';
 import { DEFAULT_PRIORITY, MAX_PRIORITY, MAX_PRIORITY_AGING_MS, MIN_PRIORITY } from './transitions.js';
 import { assertDuration, assertInt, assertJobId, checkText, Rules } from './validate.js';
+import { DEFAULT_HEARTBEAT_MS } from './workers.js';
 
 /** How often a worker (and a server) sweeps retention by default. */
 export const DEFAULT_RETENTION_SWEEP_MS = 1000;
@@ -157,6 +158,18 @@ export interface WorkerOptions {
    */
   readonly retentionSweepMs?: number;
   /**
+   * How often this worker beats in the worker registry of each of its queues (`queue.workers()`, `retraced
+   * workers`): id, host, pid, concurrency, jobs in flight, version. Its entry expires after three
+   * missed beats, and goes at once when it closes. 0 = do not register (50 ms at least otherwise).
+   * @default 5000
+   */
+  readonly heartbeatMs?: number;
+  /**
+   * The queues this worker's process serves, as its registry entry lists them.
+   * @default the worker's queues
+   */
+  readonly registryQueues?: readonly string[];
+  /**
    * OpenTelemetry spans, one `process <queue>` per attempt (see `tracing.ts`): no-ops unless an SDK
    * is registered; `false` skips even those. `parent: 'child'` makes each attempt's span a child of
    * the span that added the job instead of linking to it. @default true (parent 'link')
@@ -175,6 +188,8 @@ export interface ResolvedWorkerOptions {
   readonly random: () => number;
   readonly autostart: boolean;
   readonly retentionSweepMs: number;
+  readonly heartbeatMs: number;
+  readonly registryQueues: readonly string[] | undefined;
   readonly tracing: ResolvedTracing;
 }
 
@@ -303,6 +318,10 @@ export function resolveQueueOptions(o: QueueOptions | undefined): ResolvedQueueO
         ? undefined
         : assertPriorityAging(opts.priorityAgingMs, 'options.priorityAgingMs'),
   });
+}
+
+function assertListFailed(v: unknown): never {
+  throw new ValidationError('registryQueues', 'an array of at most 100 queue names', v);
 }
 
 /** A job priority: a whole number in MIN_PRIORITY … MAX_PRIORITY. */
@@ -451,6 +470,8 @@ export function resolveWorkerOptions(
       'random',
       'autostart',
       'retentionSweepMs',
+      'heartbeatMs',
+      'registryQueues',
       'tracing',
     ],
     'worker options',
@@ -485,6 +506,21 @@ export function resolveWorkerOptions(
         : opts.retentionSweepMs === 0
           ? 0
           : assertDuration(opts.retentionSweepMs, 'retentionSweepMs', 10),
+    heartbeatMs:
+      opts.heartbeatMs === undefined
+        ? DEFAULT_HEARTBEAT_MS
+        : opts.heartbeatMs === 0
+          ? 0
+          : assertInt(opts.heartbeatMs, 'heartbeatMs', 50, 3_600_000),
+    registryQueues:
+      opts.registryQueues === undefined
+        ? undefined
+        : Object.freeze(
+            (Array.isArray(opts.registryQueues) && opts.registryQueues.length <= 100
+              ? opts.registryQueues
+              : assertListFailed(opts.registryQueues)
+            ).map((q, i) => checkText(q, `registryQueues[${i}]`, Rules.queueName)),
+          ),
     tracing: resolveTracing(opts.tracing),
   };
   return Object.freeze(resolved);

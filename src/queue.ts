@@ -66,6 +66,7 @@ import { readRecordedJobs } from './recorded.js';
 import { radarReport, resolveRadarOptions, type RadarOptions, type RadarReport } from './radar.js';
 import { auditReport, resolveAuditOptions, type AuditOptions, type AuditReport } from './audit.js';
 import { resolveWhatIfOptions, whatIfReport, type WhatIfOptions, type WhatIfReport } from './whatif.js';
+import type { WorkerRegistry } from './workers.js';
 import { manualRetry, resolveReplayOptions, type ReplayOptions } from './replay.js';
 import {
   JobStates,
@@ -577,6 +578,14 @@ export class Queue<Data = unknown, Result = unknown> {
     const o = resolveRadarOptions(options);
     await this.ready();
     return radarReport(this.name, await this.backend.scheduledDue(this.name, o.horizonMs, o.max), o);
+  }
+
+  /**
+   * The live workers of this queue (each Worker registers with a heartbeat; an entry expires after
+   * three missed beats, and goes at once when its worker closes), and when one was last seen.
+   */
+  async workers(): Promise<WorkerRegistry> {
+    return this.backend.listWorkers(this.name);
   }
 
   /**

@@ -32,6 +32,7 @@ import type { CustomStrategy } from './backoff.js';
 import type { Queue } from './queue.js';
 import { RetentionSweeper } from './retention-sweeper.js';
 import { AttemptSpan } from './tracing.js';
+import { hostName, packageVersion, workerTtlMs } from './workers.js';
 import type {
   Attempt,
   AttemptTrigger,
@@ -198,6 +199,9 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
   #loop: Promise<void> | undefined;
   #slotWaiter: (() => void) | undefined;
   #renewTimer: NodeJS.Timeout | undefined;
+  #beatTimer: NodeJS.Timeout | undefined;
+  /** The last heartbeat in flight (close waits for it before leaving the registry). */
+  #beating: Promise<void> | undefined;
   #stallTimer: NodeJS.Timeout | undefined;
   /** Applies the queue's retention rules on time (age rules of a quiet queue). */
   readonly #sweeper: RetentionSweeper;
@@ -277,7 +281,40 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     this.#renewTimer = setInterval(() => void this.#renew(), Math.max(20, Math.floor(leaseMs / 3)));
     this.#stallTimer = setInterval(() => void this.#recover(), Math.max(25, Math.floor(leaseMs / 2)));
     this.#sweeper.start();
+    if (this.options.heartbeatMs > 0) {
+      void this.#beat();
+      this.#beatTimer = setInterval(() => void this.#beat(), this.options.heartbeatMs);
+      this.#beatTimer.unref();
+    }
     this.#loop = this.#run().catch((e: unknown) => this.#error(e));
+  }
+
+  /** Registers or refreshes this worker in the registry of each of its queues (see workers.ts). */
+  #beat(): Promise<void> {
+    if (this.#beating) return this.#beating;
+    const { heartbeatMs, concurrency, registryQueues } = this.options;
+    const names = this.queues.map((q) => q.queue.name);
+    this.#beating = (async () => {
+      try {
+        const beat = {
+          id: this.id,
+          host: hostName(),
+          pid: process.pid,
+          queues: registryQueues ?? names,
+          concurrency,
+          inFlight: this.#inflight.size,
+          version: await packageVersion(),
+        };
+        await Promise.all(
+          names.map((name) => this.#backend.workerHeartbeat(name, beat, workerTtlMs(heartbeatMs))),
+        );
+      } catch (e) {
+        if (!this.#closeAc.signal.aborted) this.#error(e);
+      } finally {
+        this.#beating = undefined;
+      }
+    })();
+    return this.#beating;
   }
 
   /** Handlers running now. */
@@ -1038,6 +1075,14 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     }
     clearInterval(this.#renewTimer);
     clearInterval(this.#stallTimer);
+    if (this.#beatTimer) {
+      clearInterval(this.#beatTimer);
+      this.#beatTimer = undefined;
+      await this.#beating;
+      await Promise.all(
+        this.queues.map((q) => this.#backend.workerLeave(q.queue.name, this.id).catch(() => undefined)),
+      );
+    }
     await this.#sweeper.stop();
     while (this.#pendingFinish.length > 0) await this.#flush();
     this.emit('closed');

@@ -18,6 +18,7 @@ import { Queue, type AddedJob, type BulkJob, type ScheduledResult, type Schedule
 import { upcomingRuns, type ScheduleSpec, type Scheduler, type SchedulerDetail } from '../schedule.js';
 import { summariseJob, type JobSummary } from '../summary.js';
 import type { Job, JobState } from '../types.js';
+import type { WorkerRegistry } from '../workers.js';
 import {
   LIST_ORDER,
   type AnalyticsQueryData,
@@ -154,6 +155,10 @@ export class DirectClient implements Client {
 
   dlqPurge(queue: string, r: DlqPurgeRequest): Promise<PurgeReport> {
     return this.#queue(queue).dlq.purgeRequest(r);
+  }
+
+  workers(queue: string): Promise<WorkerRegistry> {
+    return this.#queue(queue).workers();
   }
 
   schedulers(queue: string): Promise<Scheduler[]> {

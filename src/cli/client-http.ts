@@ -20,6 +20,7 @@ import type { ScheduleSpec, Scheduler, SchedulerDetail } from '../schedule.js';
 import type { ErrorSummary, JobSummary } from '../summary.js';
 import type { Job, JobState } from '../types.js';
 import type { AnalyticsReport } from '../analytics.js';
+import type { WorkerRegistry } from '../workers.js';
 import type { AnalyticsQueryData, Client, DlqFilterData, JobQuery, Page, QueueInfo } from './client.js';
 import { LIST_ORDER } from './client.js';
 import { CliError, RemoteError } from './exit-codes.js';
@@ -228,6 +229,10 @@ export class HttpClient implements Client {
   dlqPurge(queue: string, r: DlqPurgeRequest): Promise<PurgeReport> {
     const body = withoutUndefined({ ...r, filter: r.filter && filterBody(r.filter) });
     return this.#call('POST', `/queues/${enc(queue, 'QUEUE')}/dlq/purge`, { body });
+  }
+
+  workers(queue: string): Promise<WorkerRegistry> {
+    return this.#call('GET', `/queues/${enc(queue, 'QUEUE')}/workers`);
   }
 
   async schedulers(queue: string): Promise<Scheduler[]> {

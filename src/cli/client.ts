@@ -19,6 +19,7 @@ import type { AddedJob, BulkJob, ScheduledResult, ScheduleTemplate } from '../qu
 import type { ScheduleSpec, Scheduler, SchedulerDetail } from '../schedule.js';
 import type { JobSummary } from '../summary.js';
 import type { Job, JobState, StateCounts } from '../types.js';
+import type { WorkerRegistry } from '../workers.js';
 
 /** Listing every state: the order a person reads them in. */
 export const LIST_ORDER: readonly JobState[] = [
@@ -87,6 +88,7 @@ export interface Client {
   dlqPurge(queue: string, request: DlqPurgeRequest): Promise<PurgeReport>;
   /** The library's `queue.analytics`, here or on the server (window as text: 30s, 15m, 2h, 7d). */
   analytics(queue: string, query: AnalyticsQueryData): Promise<AnalyticsReport>;
+  workers(queue: string): Promise<WorkerRegistry>;
   schedulers(queue: string): Promise<Scheduler[]>;
   /** Throws SchedulerNotFoundError (exit 3) for an unknown id. */
   getScheduler(queue: string, id: string, ticks: number): Promise<SchedulerDetail>;

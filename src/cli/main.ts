@@ -19,6 +19,7 @@ import { retryPlan } from './commands/retry-plan.js';
 import { schedulers } from './commands/schedulers.js';
 import { server } from './commands/server.js';
 import { worker } from './commands/worker.js';
+import { workers } from './commands/workers.js';
 import { ExitCode, exitCodeFor, RemoteError, UsageError } from './exit-codes.js';
 
 const COMMANDS: readonly Command[] = [
@@ -31,6 +32,7 @@ const COMMANDS: readonly Command[] = [
   queues,
   analytics,
   schedulers,
+  workers,
   retryPlan,
   archive,
 ];

@@ -318,6 +318,37 @@ export const schedulerUpserted = {
   ...open,
 } as const;
 
+export const workerInfo = {
+  type: 'object',
+  description: 'A live worker, as its last heartbeat said.',
+  properties: {
+    id: str,
+    host: str,
+    pid: int,
+    queues: { type: 'array', items: str },
+    concurrency: int,
+    inFlight: { ...int, description: 'Jobs running or claimed when it last beat.' },
+    version: str,
+    startedAt: time,
+    heartbeatAt: { ...time, description: 'Its last heartbeat.' },
+    expiresAt: { ...time, description: 'When its entry goes without another heartbeat.' },
+  },
+  ...open,
+} as const;
+
+export const workerRegistry = {
+  type: 'object',
+  properties: {
+    now: { ...time, description: "The backend's clock when it looked." },
+    workers: { type: 'array', items: workerInfo },
+    lastSeenAt: {
+      ...time,
+      description: 'The last time any worker was alive on the queue; absent if none ever registered.',
+    },
+  },
+  ...open,
+} as const;
+
 /** 4xx/5xx answers for the OpenAPI document, sent as application/problem+json. */
 export const problems = {
   '4xx': {

@@ -132,4 +132,25 @@ describe.skipIf(!available)('retraced schedulers', () => {
     expect((await run(['schedulers', 'remove', 'mail', 'fast', ...redis()])).code).toBe(3);
     expect((await q.schedulers()).map((x) => x.id)).toEqual(['nightly']);
   }, 60_000);
+
+  it('retraced workers QUEUE lists live workers, and says since when none was seen', async () => {
+    const never = await run(['workers', 'idle', ...redis()]);
+    expect(never.stdout.trim()).toBe('(no worker has ever registered on idle)');
+    await backend.workerHeartbeat(
+      'busy',
+      { id: 'w-1', host: 'box', pid: 7, queues: ['busy'], concurrency: 8, inFlight: 2, version: '1.2.3' },
+      60_000,
+    );
+    const live = await run(['workers', 'busy', ...redis()]);
+    const [head, row] = live.stdout.trim().split('\n');
+    expect(head).toMatch(/^ID\s+HOST\s+PID\s+IN FLIGHT\s+LAST HEARTBEAT\s+UP\s+VERSION\s+QUEUES$/);
+    expect(row).toMatch(/^w-1\s+box\s+7\s+2\/8\s+\S+ \(now\)\s+\d+ ms\s+1\.2\.3\s+busy$/);
+    const json = JSON.parse((await run(['workers', 'busy', '--json', ...redis()])).stdout) as {
+      workers: unknown[];
+    };
+    expect(json.workers).toHaveLength(1);
+    await backend.workerLeave('busy', 'w-1');
+    const gone = await run(['workers', 'busy', ...redis()]);
+    expect(gone.stdout.trim()).toMatch(/^\(no live worker on busy; last seen \d+ ms ago\)$/);
+  });
 });

@@ -29,6 +29,7 @@ const COMMANDS = [
   'schedulers pause',
   'schedulers resume',
   'schedulers remove',
+  'workers',
   'retry-plan',
   'archive run',
   'archive migrate',

@@ -19,6 +19,7 @@ import { retentionCases } from './retention.case.js';
 import { retriesCases } from './retries.case.js';
 import { searchCases } from './search.case.js';
 import { schedulerCases } from './schedulers.case.js';
+import { workerRegistryCases } from './workers.case.js';
 
 export type { ConformanceTarget };
 
@@ -39,5 +40,6 @@ export function runBackendConformance(target: ConformanceTarget): void {
     schedulerCases(h);
     analyticsCases(h);
     multiQueueCases(h);
+    workerRegistryCases(h);
   });
 }

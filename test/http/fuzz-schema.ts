@@ -268,7 +268,19 @@ export function valid(schema: Schema | undefined, hints: Hints = {}, name = ''):
   if (hint && ONLY_ISSUED.has(name)) return hint;
   const rule = BEYOND_SCHEMA[name];
   const plain = rule ? validPlain(schema, hints).filter(rule) : validPlain(schema, hints);
-  return hint ? fc.oneof({ weight: 2, arbitrary: hint }, { weight: 1, arbitrary: plain }) : plain;
+  if (!hint) return plain;
+  // A hint is by property name: one schema's `options` may not take another's keys.
+  const fits = hint.filter((v) => keysFit(schema, v));
+  return fc.oneof({ weight: 2, arbitrary: fits }, { weight: 1, arbitrary: plain });
+}
+
+/** An object hint only has keys a closed object schema lists (anything else fits). */
+function keysFit(schema: Schema, v: unknown): boolean {
+  if (schema.additionalProperties !== false || typeof v !== 'object' || v === null || Array.isArray(v)) {
+    return true;
+  }
+  const props = (schema.properties ?? {}) as Record<string, unknown>;
+  return Object.keys(v).every((k) => k in props);
 }
 
 /**

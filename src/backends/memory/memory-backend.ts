@@ -46,6 +46,7 @@ import {
   type TickRequest,
   type TickResult,
 } from '../../schedule.js';
+import type { WorkerBeat, WorkerInfo, WorkerRegistry } from '../../workers.js';
 import { BackendClosedError } from '../../errors.js';
 import {
   compareSearchKeys,
@@ -169,6 +170,10 @@ interface MemQueue {
   rollups: Map<string, { readonly expiresAt: number; readonly fields: Map<string, string> }>;
   /** Rollups turned off (`setRollups`). */
   rollupsOff: boolean;
+  /** The worker registry: id → entry (expired ones are dropped when read or beaten over). */
+  workers: Map<string, WorkerInfo>;
+  /** When a worker was last seen on the queue (0 never). */
+  workerSeenAt: number;
 }
 
 export interface MemoryBackendOptions {
@@ -425,6 +430,35 @@ export class MemoryBackend implements Backend {
     }
     if (woke) this.#wake(q);
     return out;
+  }
+
+  async workerHeartbeat(queue: string, beat: WorkerBeat, ttlMs: number): Promise<void> {
+    const q = this.#q(queue);
+    const now = this.clock.now();
+    for (const [id, w] of q.workers) if (w.expiresAt < now) q.workers.delete(id);
+    const cur = q.workers.get(beat.id);
+    q.workers.set(beat.id, {
+      ...structuredClone(beat),
+      startedAt: cur?.startedAt ?? now,
+      heartbeatAt: now,
+      expiresAt: now + ttlMs,
+    });
+    q.workerSeenAt = now;
+  }
+
+  async workerLeave(queue: string, id: string): Promise<void> {
+    const q = this.#q(queue);
+    if (q.workers.delete(id)) q.workerSeenAt = this.clock.now();
+  }
+
+  async listWorkers(queue: string): Promise<WorkerRegistry> {
+    const q = this.#peek(queue);
+    const now = this.clock.now();
+    const workers = [...q.workers.values()]
+      .filter((w) => w.expiresAt >= now)
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map((w) => structuredClone(w));
+    return { now, workers, lastSeenAt: q.workerSeenAt || undefined };
   }
 
   async getJob(queue: string, id: string): Promise<Job | null> {
@@ -1212,6 +1246,8 @@ function emptyQueue(): MemQueue {
     rollups: new Map(),
     rollupsOff: false,
     ticks: new Map(),
+    workers: new Map(),
+    workerSeenAt: 0,
   };
 }
 

@@ -53,6 +53,10 @@ export const KEY_TICKS = 'tk:';
 export const KEY_ROLLUP_MINUTE = 'ru:m:';
 /** @lua An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start. */
 export const KEY_ROLLUP_HOUR = 'ru:h:';
+/** @lua The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix .. KEY_WORKERS. */
+export const KEY_WORKERS = 'wks';
+/** @lua One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER .. id. */
+export const KEY_WORKER = 'wk:';
 
 /** The fixed keys of a queue, in the order of the KEYS array every script receives. */
 const FIXED = ['meta', 'wait', 'sched', 'active', 'done', 'dead', 'cnl', 'events', 'wake', 'fpi'] as const;
@@ -96,6 +100,10 @@ export interface QueueKeys {
   rollupMinute(start: number | string): string;
   /** The rollup hour bucket (a hash) starting at `start` (ms). */
   rollupHour(start: number | string): string;
+  /** The live workers by entry expiry (a zset of worker ids). */
+  readonly workers: string;
+  /** One worker's registry entry (a hash with a TTL). */
+  worker(id: string): string;
 }
 
 export function queueKeys(prefix: string, queue: string): QueueKeys {
@@ -139,6 +147,8 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     ticks: (id) => p + KEY_TICKS + id,
     rollupMinute: (start) => p + KEY_ROLLUP_MINUTE + String(start),
     rollupHour: (start) => p + KEY_ROLLUP_HOUR + String(start),
+    workers: p + KEY_WORKERS,
+    worker: (id) => p + KEY_WORKER + id,
   };
 }
 

@@ -63,6 +63,7 @@ import type {
   TickRequest,
   TickResult,
 } from '../../schedule.js';
+import type { WorkerBeat, WorkerRegistry } from '../../workers.js';
 import { BlockingWait } from './blocking-wait.js';
 import { connectRedis } from './connect.js';
 import { scripts, type ScriptName } from './generated/scripts.js';
@@ -74,6 +75,8 @@ import {
   decodeFinish,
   decodeJob,
   decodeScheduler,
+  decodeWorker,
+  assertSafeWorkerId,
   encodeAdd,
   encodeTick,
   encodeClaim,
@@ -124,6 +127,9 @@ const NOT_WAITED: ReadonlySet<ScriptName> = new Set<ScriptName>([
   'renew',
   'recover',
   'sweepRetention',
+  'workers',
+  'workerBeat',
+  'workerLeave',
 ]);
 
 function resolveDurability(d: Durability | undefined): { replicas: number; timeoutMs: number } | undefined {
@@ -394,6 +400,39 @@ export class RedisBackend implements Backend {
       const [status, ...created] = rows[i] ?? ['stale'];
       return { id: r.id, status: status as TickResult['status'], created };
     });
+  }
+
+  async workerHeartbeat(queue: string, beat: WorkerBeat, ttlMs: number): Promise<void> {
+    assertSafeWorkerId(beat.id);
+    await this.#run('workerBeat', queue, [
+      beat.id,
+      beat.host,
+      beat.pid,
+      JSON.stringify(beat.queues),
+      beat.concurrency,
+      beat.inFlight,
+      beat.version,
+      Math.max(1, Math.round(ttlMs)),
+    ]);
+  }
+
+  async workerLeave(queue: string, id: string): Promise<void> {
+    await this.#run('workerLeave', queue, [id]);
+  }
+
+  async listWorkers(queue: string): Promise<WorkerRegistry> {
+    const [now, seen, ...rows] = (await this.#run('workers', queue, [])) as [
+      string,
+      string,
+      ...[string, string[]][],
+    ];
+    return {
+      now: Number(now),
+      workers: rows
+        .map(([id, flat]) => decodeWorker(id, flat))
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+      lastSeenAt: seen === '' ? undefined : Number(seen),
+    };
   }
 
   async getAttempts(queue: string, id: string): Promise<Attempt[] | null> {

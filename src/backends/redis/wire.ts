@@ -48,6 +48,7 @@
  * @module
  */
 import type { SchedulerRecord, TickRequest } from '../../schedule.js';
+import type { WorkerInfo } from '../../workers.js';
 import type {
   AddRequest,
   AddResult,
@@ -355,6 +356,31 @@ export function decodeScheduler(id: string, flat: readonly string[]): SchedulerR
     updatedAt: Number(h.ut ?? 0),
     lastJobId: h.lj ?? '',
     lastTickAt: Number(h.lt ?? 0),
+  };
+}
+
+/** A worker's registry hash (flat field/value array, as HGETALL returns it). */
+export function decodeWorker(id: string, flat: readonly string[]): WorkerInfo {
+  const h: Record<string, string> = {};
+  for (let i = 0; i < flat.length; i += 2) h[flat[i] as string] = flat[i + 1] as string;
+  let queues: string[] = [];
+  try {
+    const q = JSON.parse(h.qs ?? '[]') as unknown;
+    if (Array.isArray(q)) queues = q.filter((x): x is string => typeof x === 'string');
+  } catch {
+    queues = [];
+  }
+  return {
+    id,
+    host: h.host ?? '',
+    pid: Number(h.pid ?? 0),
+    queues,
+    concurrency: Number(h.cc ?? 0),
+    inFlight: Number(h.inf ?? 0),
+    version: h.ver ?? '',
+    startedAt: Number(h.st ?? 0),
+    heartbeatAt: Number(h.hb ?? 0),
+    expiresAt: Number(h.ex ?? 0),
   };
 }
 

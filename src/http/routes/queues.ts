@@ -1,12 +1,12 @@
 /**
- * Queues: list with counts, one queue's state, pause, resume, retention.
+ * Queues: list with counts, one queue's state and live workers, pause, resume, retention.
  * @module
  */
 import type { FastifyInstance } from 'fastify';
 
 import { resolveRetention } from '../../options.js';
 import type { OldestWaiting } from '../../types.js';
-import { pauseState, queueDetail, queueSummary, retention } from '../responses.js';
+import { pauseState, queueDetail, queueSummary, retention, workerRegistry } from '../responses.js';
 import {
   priorityAgingBody,
   queueParams,
@@ -72,6 +72,20 @@ export function registerQueueRoutes(app: FastifyInstance, { backend, queues }: R
       ]);
       return { name: q.name, paused, counts, oldestWaiting: waited(oldest, now), retention: ret, evictions };
     },
+  );
+
+  app.get<{ Params: QueueParams }>(
+    '/queues/:queue/workers',
+    {
+      schema: {
+        tags,
+        summary:
+          'The live workers of a queue (id, host, pid, queues, concurrency, jobs in flight, last heartbeat, version), and when one was last seen',
+        params: queueParams,
+        response: { 200: workerRegistry },
+      },
+    },
+    async (request) => queues.get(request.params.queue).workers(),
   );
 
   for (const action of ['pause', 'resume'] as const) {

@@ -225,6 +225,14 @@ local KEY_ROLLUP_MINUTE = 'ru:m:'
 
 -- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
 local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
 -- Interned job options: P .. KEY_OPTIONS maps a digest of the options' JSON text to the text, and
 -- "#" .. digest to how many jobs use it; a job stores the digest ("oh"). Most jobs of a queue share
 -- a few. OPT_TEXT caches the texts this call has read or interned.
@@ -600,6 +608,14 @@ local KEY_ROLLUP_MINUTE = 'ru:m:'
 
 -- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
 local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
 local now = nowMs()
 local lease = rcall('HMGET', KEYS[1], 'arl', 'arx')
 if lease[1] and lease[1] ~= ARGV[2] and tonumber(lease[2] or '0') > now then return { 'busy' } end
@@ -673,6 +689,14 @@ local KEY_ROLLUP_MINUTE = 'ru:m:'
 
 -- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
 local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
 local ap = ARGV[1] .. KEY_ARCHIVE_PENDING
 local n = 0
 for i = 2, #ARGV, 2 do
@@ -779,6 +803,14 @@ local KEY_ROLLUP_MINUTE = 'ru:m:'
 
 -- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
 local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
 -- Appends an attempt record to the job's history (a list, in attempt order).
 local function appendAttempt(P, id, rec)
   rcall('RPUSH', P .. KEY_HISTORY .. id, rec)
@@ -1387,6 +1419,14 @@ local KEY_ROLLUP_MINUTE = 'ru:m:'
 
 -- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
 local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
 -- Appends an attempt record to the job's history (a list, in attempt order).
 local function appendAttempt(P, id, rec)
   rcall('RPUSH', P .. KEY_HISTORY .. id, rec)
@@ -1899,6 +1939,14 @@ local KEY_ROLLUP_MINUTE = 'ru:m:'
 
 -- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
 local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
 local waiting = rcall('LLEN', KEYS[2])
 for _, p in ipairs(rcall('ZRANGE', ARGV[1] .. KEY_LEVELS, 0, -1)) do
   waiting = waiting + rcall('LLEN', ARGV[1] .. KEY_LEVEL .. p)
@@ -1968,6 +2016,14 @@ local KEY_ROLLUP_MINUTE = 'ru:m:'
 
 -- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
 local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
 local P = ARGV[1]
 local labels = rcall('HGETALL', KEYS[10])
 local out = {}
@@ -2059,6 +2115,14 @@ local KEY_ROLLUP_MINUTE = 'ru:m:'
 
 -- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
 local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
 local P = ARGV[1]
 local index = KEYS[6]
 if ARGV[2] ~= '' then index = P .. KEY_FINGERPRINT .. ARGV[2] end
@@ -2199,6 +2263,14 @@ local KEY_ROLLUP_MINUTE = 'ru:m:'
 
 -- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
 local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
 local P = ARGV[1]
 local max = tonumber(ARGV[2])
 local now = nowMs()
@@ -2497,6 +2569,14 @@ local KEY_ROLLUP_MINUTE = 'ru:m:'
 
 -- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
 local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
 -- Appends an attempt record to the job's history (a list, in attempt order).
 local function appendAttempt(P, id, rec)
   rcall('RPUSH', P .. KEY_HISTORY .. id, rec)
@@ -3231,6 +3311,14 @@ local KEY_ROLLUP_MINUTE = 'ru:m:'
 
 -- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
 local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
 local P = ARGV[1]
 local best
 local function consider(list, p)
@@ -3461,6 +3549,14 @@ local KEY_ROLLUP_MINUTE = 'ru:m:'
 
 -- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
 local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
 -- Takes a job out of the dead set and its fingerprint's index; the last one of a group drops its label.
 local function removeDead(K, P, id, fp)
   rcall('ZREM', K[6], id)
@@ -3574,6 +3670,14 @@ local KEY_ROLLUP_MINUTE = 'ru:m:'
 
 -- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
 local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
 local P = ARGV[1]
 local max = tonumber(ARGV[3])
 local now = nowMs()
@@ -3661,6 +3765,14 @@ local KEY_ROLLUP_MINUTE = 'ru:m:'
 
 -- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
 local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
 -- Interned job options: P .. KEY_OPTIONS maps a digest of the options' JSON text to the text, and
 -- "#" .. digest to how many jobs use it; a job stores the digest ("oh"). Most jobs of a queue share
 -- a few. OPT_TEXT caches the texts this call has read or interned.
@@ -3908,6 +4020,14 @@ local KEY_ROLLUP_MINUTE = 'ru:m:'
 
 -- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
 local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
 -- Appends an attempt record to the job's history (a list, in attempt order).
 local function appendAttempt(P, id, rec)
   rcall('RPUSH', P .. KEY_HISTORY .. id, rec)
@@ -4307,6 +4427,14 @@ local KEY_ROLLUP_MINUTE = 'ru:m:'
 
 -- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
 local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
 local P = ARGV[1]
 local id = ARGV[2]
 rcall('ZREM', P .. KEY_SCHEDULERS, id)
@@ -4382,6 +4510,14 @@ local KEY_ROLLUP_MINUTE = 'ru:m:'
 
 -- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
 local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
 local P = ARGV[1]
 local now = nowMs()
 local le = now + tonumber(ARGV[2])
@@ -4634,6 +4770,14 @@ local KEY_ROLLUP_MINUTE = 'ru:m:'
 
 -- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
 local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
 -- Takes a job out of the dead set and its fingerprint's index; the last one of a group drops its label.
 local function removeDead(K, P, id, fp)
   rcall('ZREM', K[6], id)
@@ -4886,6 +5030,14 @@ local KEY_ROLLUP_MINUTE = 'ru:m:'
 
 -- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
 local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
 local P = ARGV[1]
 local want = ARGV[2]
 local limit = tonumber(ARGV[3])
@@ -5054,6 +5206,14 @@ local KEY_ROLLUP_MINUTE = 'ru:m:'
 
 -- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
 local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
 -- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/transitions.ts.
 -- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
 
@@ -5320,6 +5480,14 @@ local KEY_ROLLUP_MINUTE = 'ru:m:'
 
 -- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
 local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
 local P = ARGV[1]
 local ap = P .. KEY_ARCHIVE_PENDING
 if ARGV[2] == '1' then
@@ -5740,6 +5908,14 @@ local KEY_ROLLUP_MINUTE = 'ru:m:'
 
 -- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
 local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
 -- Takes a job out of the dead set and its fingerprint's index; the last one of a group drops its label.
 local function removeDead(K, P, id, fp)
   rcall('ZREM', K[6], id)
@@ -5921,6 +6097,14 @@ local KEY_ROLLUP_MINUTE = 'ru:m:'
 
 -- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
 local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
 -- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/schedule.ts.
 -- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
 
@@ -6174,6 +6358,14 @@ local KEY_ROLLUP_MINUTE = 'ru:m:'
 
 -- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
 local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
 -- Takes a job out of the dead set and its fingerprint's index; the last one of a group drops its label.
 local function removeDead(K, P, id, fp)
   rcall('ZREM', K[6], id)
@@ -6500,6 +6692,14 @@ local KEY_ROLLUP_MINUTE = 'ru:m:'
 
 -- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
 local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
 -- Interned job options: P .. KEY_OPTIONS maps a digest of the options' JSON text to the text, and
 -- "#" .. digest to how many jobs use it; a job stores the digest ("oh"). Most jobs of a queue share
 -- a few. OPT_TEXT caches the texts this call has read or interned.
@@ -6873,6 +7073,14 @@ local KEY_ROLLUP_MINUTE = 'ru:m:'
 
 -- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
 local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
 local P = ARGV[1]
 local id = ARGV[2]
 local spec = ARGV[3]
@@ -6896,6 +7104,291 @@ if changed then
   if cur[2] ~= '1' then rcall('ZADD', P .. KEY_SCHEDULERS, nx, id) end
 end
 return { created and 1 or 0, changed and 1 or 0, nx }
+`,
+} as const;
+
+export const workerBeat = {
+  name: 'worker-beat',
+  numberOfKeys: 10,
+  lua: String.raw`--[[
+  A worker's heartbeat: registers it (first beat) or refreshes its entry, which then lives ttl ms
+  from this server's clock. The entry is a hash with a TTL (so a killed worker's disappears by
+  itself) and its id in the workers zset scored by that expiry (so listing is one range read).
+  Expired ids left in the zset by killed workers are dropped here, and the queue's meta records
+  when a worker was last seen (${'`'}wls${'`'}), which explain reads ("no live worker for 2 min").
+  ARGV[1] key prefix  ARGV[2] id  ARGV[3] host  ARGV[4] pid  ARGV[5] queues (JSON array)
+  ARGV[6] concurrency  ARGV[7] jobs in flight  ARGV[8] version  ARGV[9] ttl ms
+  Returns the entry's expiry.
+]]
+-- redis.call under a short local name: every include that talks to Redis includes this.
+local rcall = redis.call
+-- Whose clock? Redis's: TIME is read once per script, so every due time, lease expiry and attempt
+-- timestamp a script writes comes from one clock and workers' clocks never matter.
+local function nowMs()
+  local t = rcall('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+-- Integer to text. Lua 5.1 turns numbers into text with a float printf ("%.14g"), which is most of
+-- the instructions of a script that writes many timestamps; "%d" takes the integer path.
+local function S(x)
+  return string.format('%d', x)
+end
+-- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/backends/redis/keys.ts.
+-- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
+
+-- A job's hash: prefix .. KEY_JOB .. id.
+local KEY_JOB = 'j:'
+
+-- A job's attempt records, oldest first (a list): prefix .. KEY_HISTORY .. id.
+local KEY_HISTORY = 'h:'
+
+-- Interned job options (a hash): digest → JSON text, '#' .. digest → jobs using it.
+local KEY_OPTIONS = 'o'
+
+-- The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint.
+local KEY_FINGERPRINT = 'fp:'
+
+-- A search index (a zset of job ids scored by creation time): prefix .. KEY_INDEX .. facet, the
+-- facet spelled as in src/job-index.ts (${'`'}n:<name>${'`'}, ${'`'}c:<class>${'`'}, ${'`'}r:<rule>${'`'}, ${'`'}e:<code>${'`'}, ${'`'}f:<fp>${'`'},
+-- ${'`'}t:<trigger>${'`'}, ${'`'}rt${'`'}).
+local KEY_INDEX = 'x:'
+
+-- Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
+-- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
+-- the archiver (src/archive/); retention never evicts a job it holds.
+local KEY_ARCHIVE_PENDING = 'ap'
+
+-- The waiting jobs of one priority other than 0 (a list, FIFO like ${'`'}wait${'`'}, which holds priority
+-- 0): prefix .. KEY_LEVEL .. priority.
+local KEY_LEVEL = 'w:'
+
+-- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
+-- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
+local KEY_LEVELS = 'lv'
+
+-- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
+-- KEY_SCHEDULERS.
+local KEY_SCHEDULERS = 'schd'
+
+-- One scheduler (a hash): prefix .. KEY_SCHEDULER .. id.
+local KEY_SCHEDULER = 'sch:'
+
+-- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
+-- KEY_TICKS .. id.
+local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
+local P = ARGV[1]
+local id = ARGV[2]
+local now = nowMs()
+local nowS = S(now)
+local exp = now + tonumber(ARGV[9])
+local expS = S(exp)
+local hk = P .. KEY_WORKER .. id
+local zk = P .. KEY_WORKERS
+rcall('HSETNX', hk, 'st', nowS)
+rcall('HSET', hk, 'host', ARGV[3], 'pid', ARGV[4], 'qs', ARGV[5], 'cc', ARGV[6], 'inf', ARGV[7],
+  'ver', ARGV[8], 'hb', nowS, 'ex', expS)
+rcall('PEXPIREAT', hk, exp)
+rcall('ZREMRANGEBYSCORE', zk, '-inf', '(' .. nowS)
+rcall('ZADD', zk, exp, id)
+rcall('HSET', KEYS[1], 'wls', nowS)
+return expS
+`,
+} as const;
+
+export const workerLeave = {
+  name: 'worker-leave',
+  numberOfKeys: 10,
+  lua: String.raw`--[[
+  A worker leaves the registry (it closed): its entry goes at once, and the queue's meta records
+  that a worker was seen now (${'`'}wls${'`'}).
+  ARGV[1] key prefix  ARGV[2] id
+  Returns 1 removed, 0 it had no entry (expired already).
+]]
+-- redis.call under a short local name: every include that talks to Redis includes this.
+local rcall = redis.call
+-- Whose clock? Redis's: TIME is read once per script, so every due time, lease expiry and attempt
+-- timestamp a script writes comes from one clock and workers' clocks never matter.
+local function nowMs()
+  local t = rcall('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+-- Integer to text. Lua 5.1 turns numbers into text with a float printf ("%.14g"), which is most of
+-- the instructions of a script that writes many timestamps; "%d" takes the integer path.
+local function S(x)
+  return string.format('%d', x)
+end
+-- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/backends/redis/keys.ts.
+-- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
+
+-- A job's hash: prefix .. KEY_JOB .. id.
+local KEY_JOB = 'j:'
+
+-- A job's attempt records, oldest first (a list): prefix .. KEY_HISTORY .. id.
+local KEY_HISTORY = 'h:'
+
+-- Interned job options (a hash): digest → JSON text, '#' .. digest → jobs using it.
+local KEY_OPTIONS = 'o'
+
+-- The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint.
+local KEY_FINGERPRINT = 'fp:'
+
+-- A search index (a zset of job ids scored by creation time): prefix .. KEY_INDEX .. facet, the
+-- facet spelled as in src/job-index.ts (${'`'}n:<name>${'`'}, ${'`'}c:<class>${'`'}, ${'`'}r:<rule>${'`'}, ${'`'}e:<code>${'`'}, ${'`'}f:<fp>${'`'},
+-- ${'`'}t:<trigger>${'`'}, ${'`'}rt${'`'}).
+local KEY_INDEX = 'x:'
+
+-- Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
+-- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
+-- the archiver (src/archive/); retention never evicts a job it holds.
+local KEY_ARCHIVE_PENDING = 'ap'
+
+-- The waiting jobs of one priority other than 0 (a list, FIFO like ${'`'}wait${'`'}, which holds priority
+-- 0): prefix .. KEY_LEVEL .. priority.
+local KEY_LEVEL = 'w:'
+
+-- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
+-- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
+local KEY_LEVELS = 'lv'
+
+-- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
+-- KEY_SCHEDULERS.
+local KEY_SCHEDULERS = 'schd'
+
+-- One scheduler (a hash): prefix .. KEY_SCHEDULER .. id.
+local KEY_SCHEDULER = 'sch:'
+
+-- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
+-- KEY_TICKS .. id.
+local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
+local P = ARGV[1]
+local id = ARGV[2]
+local now = nowMs()
+rcall('ZREM', P .. KEY_WORKERS, id)
+local n = rcall('DEL', P .. KEY_WORKER .. id)
+if n == 1 then rcall('HSET', KEYS[1], 'wls', S(now)) end
+return n
+`,
+} as const;
+
+export const workers = {
+  name: 'workers',
+  numberOfKeys: 10,
+  lua: String.raw`--[[
+  Reads the live workers of a queue by this server's clock: the ids in the workers zset whose
+  entry has not expired, with their hashes, and when a worker was last seen. Read-only.
+  ARGV[1] key prefix
+  Returns { now, last seen ('' never), { id, hash as a flat array }... }
+]]
+-- redis.call under a short local name: every include that talks to Redis includes this.
+local rcall = redis.call
+-- Whose clock? Redis's: TIME is read once per script, so every due time, lease expiry and attempt
+-- timestamp a script writes comes from one clock and workers' clocks never matter.
+local function nowMs()
+  local t = rcall('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+-- Integer to text. Lua 5.1 turns numbers into text with a float printf ("%.14g"), which is most of
+-- the instructions of a script that writes many timestamps; "%d" takes the integer path.
+local function S(x)
+  return string.format('%d', x)
+end
+-- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/backends/redis/keys.ts.
+-- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
+
+-- A job's hash: prefix .. KEY_JOB .. id.
+local KEY_JOB = 'j:'
+
+-- A job's attempt records, oldest first (a list): prefix .. KEY_HISTORY .. id.
+local KEY_HISTORY = 'h:'
+
+-- Interned job options (a hash): digest → JSON text, '#' .. digest → jobs using it.
+local KEY_OPTIONS = 'o'
+
+-- The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint.
+local KEY_FINGERPRINT = 'fp:'
+
+-- A search index (a zset of job ids scored by creation time): prefix .. KEY_INDEX .. facet, the
+-- facet spelled as in src/job-index.ts (${'`'}n:<name>${'`'}, ${'`'}c:<class>${'`'}, ${'`'}r:<rule>${'`'}, ${'`'}e:<code>${'`'}, ${'`'}f:<fp>${'`'},
+-- ${'`'}t:<trigger>${'`'}, ${'`'}rt${'`'}).
+local KEY_INDEX = 'x:'
+
+-- Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
+-- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
+-- the archiver (src/archive/); retention never evicts a job it holds.
+local KEY_ARCHIVE_PENDING = 'ap'
+
+-- The waiting jobs of one priority other than 0 (a list, FIFO like ${'`'}wait${'`'}, which holds priority
+-- 0): prefix .. KEY_LEVEL .. priority.
+local KEY_LEVEL = 'w:'
+
+-- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
+-- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
+local KEY_LEVELS = 'lv'
+
+-- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
+-- KEY_SCHEDULERS.
+local KEY_SCHEDULERS = 'schd'
+
+-- One scheduler (a hash): prefix .. KEY_SCHEDULER .. id.
+local KEY_SCHEDULER = 'sch:'
+
+-- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
+-- KEY_TICKS .. id.
+local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
+local P = ARGV[1]
+local now = nowMs()
+local ids = rcall('ZRANGEBYSCORE', P .. KEY_WORKERS, now, '+inf', 'LIMIT', 0, 10000)
+local out = { S(now), rcall('HGET', KEYS[1], 'wls') or '' }
+for _, id in ipairs(ids) do
+  local h = rcall('HGETALL', P .. KEY_WORKER .. id)
+  if #h > 0 then out[#out + 1] = { id, h } end
+end
+return out
 `,
 } as const;
 
@@ -6927,6 +7420,9 @@ export const scripts = {
   sweepRetention,
   tick,
   upsertScheduler,
+  workerBeat,
+  workerLeave,
+  workers,
 } as const;
 
 export type ScriptName = keyof typeof scripts;

@@ -48,3 +48,11 @@ local KEY_ROLLUP_MINUTE = 'ru:m:'
 
 -- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
 local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
