@@ -205,10 +205,21 @@ describe('live rates', () => {
 describe('event-stream framing', () => {
   it('takes the data of complete events and keeps the incomplete rest', () => {
     expect(parseSse('event: completed\nid: q:1\ndata: {"a":1}\n\n: heartbeat\n\ndata: {"b"')).toEqual({
-      events: ['{"a":1}'],
+      events: [{ event: 'completed', id: 'q:1', data: '{"a":1}' }],
       rest: 'data: {"b"',
     });
-    expect(parseSse('data:x\r\ndata: y\r\n\r\n')).toEqual({ events: ['x\ny'], rest: '' });
+    expect(parseSse('data:x\r\ndata: y\r\n\r\n')).toEqual({
+      events: [{ event: 'message', id: undefined, data: 'x\ny' }],
+      rest: '',
+    });
+    // A resync has no id (the browser keeps its last one); a field without a colon is a name alone.
+    expect(parseSse('event: resync\ndata: {"queue":"q"}\n\nid\ndata\n\n')).toEqual({
+      events: [
+        { event: 'resync', id: undefined, data: '{"queue":"q"}' },
+        { event: 'message', id: '', data: '' },
+      ],
+      rest: '',
+    });
   });
 });
 

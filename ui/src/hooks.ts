@@ -44,13 +44,31 @@ export function useLoad<T>(load: () => Promise<T>, key: string): Loaded<T> {
   return { data: state.data, error: state.error, loading: state.loading, reload };
 }
 
-/** Follows the event stream of `queues` (every queue when undefined) while the view is shown. */
-export function useEvents(queues: readonly string[] | undefined, onEvent: (e: FeedEvent) => void): boolean {
+/**
+ * Follows the event stream of `queues` (every queue when undefined) while the view is shown.
+ * `onResync` runs when events may have been missed (after a reconnection the server could not
+ * resume whole): the view should read its state again.
+ */
+export function useEvents(
+  queues: readonly string[] | undefined,
+  onEvent: (e: FeedEvent) => void,
+  onResync?: () => void,
+): boolean {
   const [live, setLive] = useState(false);
   const handler = useRef(onEvent);
   handler.current = onEvent;
+  const resync = useRef(onResync);
+  resync.current = onResync;
   const key = queues === undefined ? '*' : queues.join(',');
-  useEffect(() => subscribe(queues, (e) => handler.current(e), setLive), [key]);
+  useEffect(
+    () =>
+      subscribe(queues, {
+        onEvent: (e) => handler.current(e),
+        onStatus: setLive,
+        onResync: () => resync.current?.(),
+      }),
+    [key],
+  );
   return live;
 }
 

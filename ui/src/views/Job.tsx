@@ -18,9 +18,13 @@ import { Timeline } from './Timeline.js';
 export function Job({ queue, id }: { queue: string; id: string }) {
   const job = useLoad(() => api<JobT>('GET', `/queues/${enc(queue)}/jobs/${enc(id)}`), `${queue}/${id}`);
   const reload = useThrottled(job.reload, 300);
-  const live = useEvents([queue], (e) => {
-    if (e.jobId === id) reload();
-  });
+  const live = useEvents(
+    [queue],
+    (e) => {
+      if (e.jobId === id) reload();
+    },
+    reload,
+  );
   const [now, setNow] = useState(Date.now());
   const running = job.data?.state === 'active';
   useEffect(() => {

@@ -24,10 +24,14 @@ export function Overview() {
   const [now, setNow] = useState(Date.now());
   const [actionError, setActionError] = useState<Error | undefined>();
   const reload = useThrottled(queues.reload, 1000);
-  const live = useEvents(undefined, (e) => {
-    rates.add(e.queue, e, Date.now());
-    reload();
-  });
+  const live = useEvents(
+    undefined,
+    (e) => {
+      rates.add(e.queue, e, Date.now());
+      reload();
+    },
+    reload,
+  );
   useEffect(() => {
     const t = setInterval(() => {
       setNow(Date.now());
