@@ -44,7 +44,11 @@ export interface ArchiverOptions {
   readonly retainMs?: number;
   /** How often the archive's retention runs. @default 60000 */
   readonly pruneIntervalMs?: number;
-  /** A failed round (PostgreSQL or the backend unreachable); the archiver retries with a backoff. */
+  /**
+   * A failed round (PostgreSQL or the backend unreachable); the archiver retries with a backoff
+   * (250 ms doubling, at most 1 s: a retry costs one failed connection, and a longer wait is time
+   * the backlog grows after the archive is back).
+   */
   readonly onError?: (error: unknown) => void;
 }
 
@@ -148,7 +152,7 @@ export class Archiver {
       } catch (err) {
         this.stats.errors++;
         this.#o.onError?.(err);
-        backoff = Math.min(5000, Math.max(250, backoff * 2));
+        backoff = Math.min(1000, Math.max(250, backoff * 2));
       }
       if (done === 0 || backoff > 0) await this.#sleep(backoff || this.#o.idleMs);
     }

@@ -18,6 +18,7 @@ import type { Backend } from '../../src/backend.js';
 import type { Attempt, Job } from '../../src/types.js';
 import {
   runsKey,
+  type ArchiverProcessConfig,
   type ProducerAdded,
   type ProducerProcessConfig,
   type WorkerProcessConfig,
@@ -30,6 +31,7 @@ export const sized = <T>(short: T, full: T): T => (SCALE === 'full' ? full : sho
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WORKER_SCRIPT = path.join(REPO, 'test/faults/worker-process.ts');
 const PRODUCER_SCRIPT = path.join(REPO, 'test/faults/producer-process.ts');
+const ARCHIVER_SCRIPT = path.join(REPO, 'test/faults/archiver-process.ts');
 /**
  * Bundled once per test file (esbuild, from the current src): starts in ~0.2 s instead of ~1 s under
  * tsx. One directory per checkout: worktrees may share one node_modules.
@@ -41,6 +43,7 @@ const BUNDLE_DIR = path.join(
 );
 let workerCommand: string[] = ['--import', 'tsx', WORKER_SCRIPT];
 let producerCommand: string[] = ['--import', 'tsx', PRODUCER_SCRIPT];
+let archiverCommand: string[] = ['--import', 'tsx', ARCHIVER_SCRIPT];
 
 /**
  * Builds the worker (and producer) process into one ES module each (dependencies stay external,
@@ -51,7 +54,11 @@ export async function prepareWorkerProcess(): Promise<void> {
   try {
     const { build } = await import('esbuild');
     await build({
-      entryPoints: { 'worker-process': WORKER_SCRIPT, 'producer-process': PRODUCER_SCRIPT },
+      entryPoints: {
+        'worker-process': WORKER_SCRIPT,
+        'producer-process': PRODUCER_SCRIPT,
+        'archiver-process': ARCHIVER_SCRIPT,
+      },
       bundle: true,
       platform: 'node',
       format: 'esm',
@@ -63,6 +70,7 @@ export async function prepareWorkerProcess(): Promise<void> {
     });
     workerCommand = [path.join(BUNDLE_DIR, 'worker-process.mjs')];
     producerCommand = [path.join(BUNDLE_DIR, 'producer-process.mjs')];
+    archiverCommand = [path.join(BUNDLE_DIR, 'archiver-process.mjs')];
   } catch (e) {
     console.warn(
       `fault suite: esbuild unavailable (${e instanceof Error ? e.message : String(e)}); worker processes run under tsx`,
@@ -199,6 +207,95 @@ export class ProducerProc {
         else reject(new Error(`producer ${cfg.tag} exited ${code}: ${fatal ?? ''} ${this.stderr}`));
       });
     });
+  }
+}
+
+/** A line of an archiver process (test/faults/archiver-process.ts). */
+export interface ArchiverMessage {
+  readonly ev: string;
+  readonly jobs?: number;
+  readonly attempts?: number;
+  readonly n?: number;
+  readonly message?: string;
+  readonly at?: number;
+}
+
+/** An archiver process: its JSON lines, `ready`, `exited`. */
+export class ArchiverProc {
+  readonly cfg: ArchiverProcessConfig;
+  readonly child: ChildProcess;
+  readonly messages: ArchiverMessage[] = [];
+  readonly ready: Promise<void>;
+  readonly exited: Promise<number | null>;
+  readonly spawnedAt = Date.now();
+  exitedAt: number | undefined;
+  stderr = '';
+  readonly #listeners = new Set<(m: ArchiverMessage) => void>();
+
+  constructor(cfg: ArchiverProcessConfig) {
+    this.cfg = cfg;
+    this.child = spawnChild(archiverCommand, cfg, {});
+    onJsonLines(this.child, (m) => {
+      const msg = m as ArchiverMessage;
+      this.messages.push(msg);
+      for (const l of this.#listeners) l(msg);
+    });
+    this.child.stderr?.on('data', (chunk: Buffer) => {
+      this.stderr = (this.stderr + chunk.toString('utf8')).slice(-4000);
+    });
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code) => {
+        this.exitedAt = Date.now();
+        resolve(code);
+      });
+    });
+    this.ready = new Promise((resolve, reject) => {
+      this.onMessage((m) => {
+        if (m.ev === 'ready') resolve();
+        else if (m.ev === 'fatal') reject(new Error(`archiver ${cfg.owner}: ${m.message}`));
+      });
+      void this.exited.then((code) =>
+        reject(new Error(`archiver ${cfg.owner} exited (${code}) before ready: ${this.stderr}`)),
+      );
+    });
+    this.ready.catch(() => undefined);
+  }
+
+  onMessage(fn: (m: ArchiverMessage) => void): void {
+    this.#listeners.add(fn);
+  }
+
+  get alive(): boolean {
+    return this.exitedAt === undefined;
+  }
+
+  kill(): void {
+    if (this.alive) this.child.kill('SIGKILL');
+  }
+
+  /** Graceful stop (SIGTERM; SIGKILL after `graceMs`). */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (!this.alive) return;
+    this.child.kill('SIGTERM');
+    const t = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(t);
+  }
+
+  /** What the process reported: rows written (job rows, new attempts), batches, failed rounds. */
+  totals(): { jobs: number; attempts: number; batches: number; errors: number } {
+    let jobs = 0;
+    let attempts = 0;
+    let batches = 0;
+    let errors = 0;
+    for (const m of this.messages) {
+      if (m.ev === 'written') {
+        jobs += m.jobs ?? 0;
+        attempts += m.attempts ?? 0;
+        batches++;
+      } else if (m.ev === 'error') errors++;
+    }
+    return { jobs, attempts, batches, errors };
   }
 }
 

@@ -100,3 +100,24 @@ export function startsKey(prefix: string): string {
 export function runsKey(prefix: string): string {
   return `${prefix}:faults:runs`;
 }
+
+/**
+ * An archiver process (test/faults/archiver-process.ts): the Archiver of src/archive/ between the
+ * queue's Redis and a PostgreSQL, as `retraced archive run` runs it.
+ */
+export interface ArchiverProcessConfig {
+  readonly url: string;
+  readonly prefix: string;
+  readonly pgUrl: string;
+  readonly schema: string;
+  readonly queue: string;
+  readonly owner: string;
+  readonly batchSize: number;
+  readonly leaseMs: number;
+  readonly idleMs?: number;
+  /**
+   * Wait this long after each batch's PostgreSQL commit before the archiver goes on to mark it in
+   * Redis (a window wide enough for the suite to SIGKILL the process in it).
+   */
+  readonly holdAfterWriteMs?: number;
+}
