@@ -60,8 +60,9 @@ export function multiQueueCases(h: Harness): void {
       const fromA = first.filter((q) => q === a.name).length;
       expect(fromA).toBeGreaterThanOrEqual(114);
       expect(fromA).toBeLessThanOrEqual(126);
-      // And b was not held back until a was done: it ran all along.
-      expect(order.slice(0, 40).filter((q) => q === b.name).length).toBeGreaterThanOrEqual(7);
+      // And b was not held back until a was done: it ran all along (20 of the first 80, give or
+      // take the lumps of batched claims).
+      expect(order.slice(0, 80).filter((q) => q === b.name).length).toBeGreaterThanOrEqual(10);
     });
 
     it('an empty queue leaves its share to the others: the worker runs at full concurrency', async () => {

@@ -17,6 +17,8 @@
  * slot, one BLPOP per queue on its master, the first to return ending the others.
  * @module
  */
+import { setMaxListeners } from 'node:events';
+
 import { Redis, type Cluster } from 'ioredis';
 
 type Client = Redis | Cluster;
@@ -124,6 +126,16 @@ export class BlockingWait {
       const k = await this.#block(keys, timeoutMs, signal, interrupt);
       return k === undefined ? [] : [k];
     }
+    // Registered before the slot look-ups: an interrupt during them must end the waits too.
+    const first = new AbortController();
+    const end = (): void => first.abort();
+    interrupt?.addEventListener('abort', end, { once: true });
+    if (interrupt?.aborted) first.abort();
+    // One listener on the caller's signal, relayed to the waits (a worker on many queues would
+    // otherwise pass Node's listener warning threshold on it).
+    const closing = new AbortController();
+    const close = (): void => closing.abort();
+    signal.addEventListener('abort', close, { once: true });
     let groups: string[][];
     try {
       const bySlot = new Map<number, string[]>();
@@ -135,16 +147,17 @@ export class BlockingWait {
       }
       groups = [...bySlot.values()];
     } catch (e) {
+      interrupt?.removeEventListener('abort', end);
+      signal.removeEventListener('abort', close);
       if (signal.aborted || this.#closed) return [];
       throw e;
     }
-    const first = new AbortController();
-    const end = (): void => first.abort();
-    interrupt?.addEventListener('abort', end, { once: true });
+    if (signal.aborted) closing.abort();
+    setMaxListeners(4 * groups.length + 10, closing.signal, first.signal);
     try {
       const settled = await Promise.allSettled(
         groups.map((g) =>
-          this.#block(g, timeoutMs, signal, first.signal).then((k) => {
+          this.#block(g, timeoutMs, closing.signal, first.signal).then((k) => {
             if (k !== undefined) first.abort();
             return k;
           }),
@@ -164,6 +177,7 @@ export class BlockingWait {
     } finally {
       first.abort();
       interrupt?.removeEventListener('abort', end);
+      signal.removeEventListener('abort', close);
     }
   }
 
@@ -252,13 +266,17 @@ export class BlockingWait {
     }
     let popError: unknown;
     let poppedKey: string | undefined;
+    /** The BLPOP has answered (a token, its own timeout, or an error). */
+    let returned = false;
     // Redis's own timeout is only a backstop, a little after ours.
     const blocking = c.blpop(...keys, (timeoutMs + 250) / 1000).then(
       (reply) => {
+        returned = true;
         poppedKey = reply?.[0];
         return 'pop' as const;
       },
       (e: unknown) => {
+        returned = true;
         popError = e;
         return 'error' as const;
       },
@@ -276,19 +294,17 @@ export class BlockingWait {
       const id = known.id;
       try {
         // 1 = it was blocked and is now released; 0 = the BLPOP has not reached Redis yet (or has
-        // just returned): try again shortly, then leave it to run out its backstop rather than wait
-        // for it.
-        let released = false;
-        for (let tries = 0; tries < 3 && !released; tries++) {
-          released = (await node.control.call('CLIENT', 'UNBLOCK', String(id))) === 1;
-          if (released) await settled;
-          else if (poppedKey !== undefined) break;
-          else await new Promise((r) => setTimeout(r, 1));
-        }
-        // Several lists (waitAny): a reply that left Redis before the UNBLOCK may still be on its
-        // way; give it a moment so that the token it carries is reported.
-        if (!released && stop !== undefined && poppedKey === undefined) {
-          await Promise.race([settled, new Promise((r) => setTimeout(r, 5))]);
+        // just returned). Asked again until one or the other: a BLPOP left running would take the
+        // next token with no one to report it to, and a worker on several queues, which ends its
+        // waits early and often, would then miss that wake. (Bounded: an UNBLOCK that keeps
+        // answering 0 leaves the BLPOP to run out its backstop.)
+        for (let tries = 0; tries < 200; tries++) {
+          if ((await node.control.call('CLIENT', 'UNBLOCK', String(id))) === 1) {
+            await settled;
+            break;
+          }
+          if (returned) break;
+          await new Promise((r) => setTimeout(r, 1));
         }
       } catch {
         // CLIENT UNBLOCK refused (ACL): the BLPOP runs out on its own; its connection waits till then.
