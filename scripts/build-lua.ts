@@ -232,6 +232,7 @@ export const LUA_TWINS: readonly { readonly ts: string; readonly lua: string }[]
   { ts: 'src/backends/redis/keys.ts', lua: 'generated/keys.lua' },
   { ts: 'src/schedule.ts', lua: 'generated/schedule.lua' },
   { ts: 'src/rollup.ts', lua: 'generated/rollup.lua' },
+  { ts: 'src/dedup.ts', lua: 'generated/dedup.lua' },
 ];
 
 /** The Lua twins of `LUA_TWINS`, by path relative to the lua dir. */

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import type { DedupRequest } from './dedup.js';
 import type { JobQuery, SearchResult } from './job-index.js';
 import type { RollupBucket, RollupResolution } from './rollup.js';
 import type { WorkerBeat, WorkerRegistry } from './workers.js';
@@ -61,13 +62,20 @@ export interface AddRequest {
   readonly trace?: string | undefined;
   /** Higher runs first, FIFO within one priority; undefined = 0. Validated by the caller. */
   readonly priority?: number | undefined;
+  /**
+   * Fold this add into the job its key names, by the rules of src/dedup.ts (`foldsInto`); else
+   * create the job and point the key at it. Not with `id`; a debounce's due time is `ms` after now.
+   */
+  readonly dedup?: DedupRequest | undefined;
 }
 
 export interface AddResult {
   readonly id: string;
-  /** false when a job with this id already existed: nothing was changed. */
+  /** false when a job with this id already existed, or the add was folded into `id`. */
   readonly created: boolean;
   readonly state: JobState;
+  /** The add was folded into job `id` by its dedup or debounce key (src/dedup.ts). */
+  readonly folded?: true;
 }
 
 export interface ClaimRequest {

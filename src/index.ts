@@ -134,6 +134,7 @@ export {
 export { MemoryBackend, type MemoryBackendOptions } from './backends/memory/memory-backend.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';
 export type { QueueOptions, JobOptions, WorkerOptions } from './options.js';
+export type { DedupMode, DedupRequest } from './dedup.js';
 export { TRACER_NAME, type TracingOptions, type TraceParentMode } from './tracing.js';
 export type {
   Backend,

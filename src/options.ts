@@ -6,6 +6,7 @@
  */
 import type { JobArchive } from './archive.js';
 import type { Backend } from './backend.js';
+import type { DedupRequest } from './dedup.js';
 import type { TraceParentMode, TracingOptions } from './tracing.js';
 import { DEFAULT_RETRY_POLICY, resolveRetryPolicy, type CustomStrategy } from './backoff.js';
 import {
@@ -121,6 +122,17 @@ export interface JobOptions {
    * @default the queue's `defaultPriority` (0)
    */
   readonly priority?: number;
+  /**
+   * Throttle: the first add with `key` creates the job and opens a window of `ttlMs`; later adds
+   * with the key within it return that job (`folded: true`) and change nothing but its fold count.
+   * See src/dedup.ts for a finished or cancelled job. Not with `id` or `debounce`.
+   */
+  readonly dedup?: { readonly key: string; readonly ttlMs: number };
+  /**
+   * Debounce: the job is due `delayMs` after the last add with `key`; a later add while it has not
+   * started replaces its data and pushes its due time. Not with `id`, `dedup`, `delay` or `runAt`.
+   */
+  readonly debounce?: { readonly key: string; readonly delayMs: number };
 }
 
 export interface WorkerOptions {
@@ -395,6 +407,33 @@ export interface ResolvedJobOptions {
   readonly timeout: number;
   readonly maxStalls: number;
   readonly priority: number;
+  readonly dedup: DedupRequest | undefined;
+}
+
+/** `options.dedup` / `options.debounce` → the backend's {@link DedupRequest} (undefined: neither). */
+export function resolveDedup(opts: JobOptions, field: string): DedupRequest | undefined {
+  const { dedup, debounce } = opts;
+  if (dedup === undefined && debounce === undefined) return undefined;
+  if (dedup !== undefined && debounce !== undefined) {
+    throw new ValidationError(`${field}.debounce`, 'not set together with dedup');
+  }
+  const mode = dedup !== undefined ? 'dedup' : 'debounce';
+  const f = `${field}.${mode}`;
+  if (opts.id !== undefined) {
+    throw new ValidationError(f, 'not set together with id (an id is its own dedup key)');
+  }
+  const v: unknown = dedup ?? debounce;
+  assertObject(v, f);
+  const msKey = mode === 'dedup' ? 'ttlMs' : 'delayMs';
+  assertKnownKeys(v, ['key', msKey], f);
+  if (mode === 'debounce' && (opts.delay !== undefined || opts.runAt !== undefined)) {
+    throw new ValidationError(f, 'not set together with delay or runAt (its delayMs is the delay)');
+  }
+  return {
+    mode,
+    key: checkText(v.key, `${f}.key`, Rules.dedupKey),
+    ms: assertDuration(v[msKey], `${f}.${msKey}`, 1),
+  };
 }
 
 export function resolveJobOptions(
@@ -404,7 +443,11 @@ export function resolveJobOptions(
 ): ResolvedJobOptions {
   const opts = o ?? {};
   assertObject(opts, field);
-  assertKnownKeys(opts, ['id', 'delay', 'runAt', 'retry', 'timeout', 'maxStalls', 'priority'], field);
+  assertKnownKeys(
+    opts,
+    ['id', 'delay', 'runAt', 'retry', 'timeout', 'maxStalls', 'priority', 'dedup', 'debounce'],
+    field,
+  );
   if (opts.id !== undefined) assertJobId(opts.id, `${field}.id`);
   if (opts.delay !== undefined && opts.runAt !== undefined) {
     throw new ValidationError(`${field}.runAt`, 'not set together with delay');
@@ -417,9 +460,16 @@ export function resolveJobOptions(
     }
     runAt = Math.round(t);
   }
+  const dedup = resolveDedup(opts, field);
   return {
     id: opts.id,
-    delayMs: opts.delay === undefined ? 0 : assertDuration(opts.delay, `${field}.delay`),
+    // A debounced job is due its delay after the add (and after each add folded into it).
+    delayMs:
+      dedup?.mode === 'debounce'
+        ? dedup.ms
+        : opts.delay === undefined
+          ? 0
+          : assertDuration(opts.delay, `${field}.delay`),
     runAt,
     retry: opts.retry === undefined ? queue.retry : resolveRetryPolicy(opts.retry, `${field}.retry`),
     timeout: opts.timeout === undefined ? queue.timeout : assertDuration(opts.timeout, `${field}.timeout`),
@@ -431,6 +481,7 @@ export function resolveJobOptions(
       opts.priority === undefined
         ? queue.defaultPriority
         : assertPriority(opts.priority, `${field}.priority`),
+    dedup,
   };
 }
 

@@ -87,11 +87,15 @@ export function defaultMemoryBackend(): MemoryBackend {
   return (defaultBackend ??= new MemoryBackend());
 }
 
-/** What `add` returns: the job's id, and whether this call created it (false for a repeated id). */
+/**
+ * What `add` returns: the job's id, and whether this call created it (false for a repeated id, or
+ * an add folded into an existing job by its dedup or debounce key: then `folded` is true).
+ */
 export interface AddedJob {
   readonly id: string;
   readonly created: boolean;
   readonly state: JobState;
+  readonly folded?: true;
 }
 
 /** What each job a scheduler creates gets, and how the scheduler behaves (see `Queue.schedule`). */
@@ -237,6 +241,7 @@ export class Queue<Data = unknown, Result = unknown> {
         delayMs: o.delayMs,
         runAt: o.runAt,
         priority: o.priority,
+        ...(o.dedup ? { dedup: o.dedup } : {}),
       };
     });
     if (reqs.length === 0) return [];
@@ -446,6 +451,14 @@ export class Queue<Data = unknown, Result = unknown> {
         throw new ValidationError(
           `template.options.${k}`,
           "not set on a scheduler's jobs (they are due at their planned time)",
+        );
+      }
+    }
+    for (const k of ['dedup', 'debounce']) {
+      if (o && typeof o === 'object' && o[k] !== undefined) {
+        throw new ValidationError(
+          `template.options.${k}`,
+          "not set on a scheduler's jobs (its overlap policy says what a tick does while a job runs)",
         );
       }
     }

@@ -5,6 +5,7 @@
  * explanations of custom strategies) is shown escaped, never obeyed by the terminal (terminal.ts).
  * @module
  */
+import { foldedText } from './dedup.js';
 import { formatDuration } from './duration.js';
 import { paint, render, type Colour } from './terminal.js';
 import type { Attempt, Job } from './types.js';
@@ -50,6 +51,14 @@ export function timelineLines(job: Job): string[] {
         (job.priority ? `, priority ${job.priority}` : ''),
     ),
   );
+  if (job.folded) {
+    lines.push(
+      paint(
+        'dim',
+        `  ${foldedText(job.folded.count, job.dedup?.mode, job.dedup?.key)}, the last at ${clock(job.folded.lastAt)} UTC`,
+      ),
+    );
+  } else if (job.dedup) lines.push(paint('dim', `  ${job.dedup.mode} key ${JSON.stringify(job.dedup.key)}`));
   for (const a of job.attempts) lines.push(...renderAttempt(a));
   if (job.current) {
     const c = job.current;

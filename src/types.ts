@@ -241,6 +241,10 @@ export interface Job<Data = unknown, Result = unknown> {
   readonly archived?: true;
   /** The scheduler that created the job, and the occurrence it was planned for (its first `dueAt`). */
   readonly scheduler?: { readonly id: string; readonly plannedAt: number };
+  /** The dedup or debounce key the job was created under (src/dedup.ts). */
+  readonly dedup?: { readonly mode: 'dedup' | 'debounce'; readonly key: string };
+  /** Adds folded into this job by its dedup or debounce key: how many, and the last one's time. */
+  readonly folded?: { readonly count: number; readonly lastAt: number };
 }
 
 export type StateCounts = Record<JobState, number>;

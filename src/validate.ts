@@ -68,6 +68,13 @@ export const Rules = Object.freeze({
   errorCode: textRule(1, 200, WELL_FORMED_PATTERN, `1-200 characters of ${NO_LONE_SURROGATES}`),
   /** An error fingerprint to filter by. */
   fingerprint: textRule(1, 64, WELL_FORMED_PATTERN, `1-64 characters of ${NO_LONE_SURROGATES}`),
+  /** A dedup or debounce key (src/dedup.ts): adds with the same key are folded into one job. */
+  dedupKey: textRule(
+    1,
+    200,
+    '^[^\\u0000-\\u001F\\p{Cs}]*$',
+    'a non-empty string of at most 200 characters without control characters or lone surrogates',
+  ),
   /** The name a custom retry strategy is registered under. */
   strategyName: textRule(1, 100, WELL_FORMED_PATTERN, `1-100 characters of ${NO_LONE_SURROGATES}`),
 });

@@ -69,7 +69,17 @@ export const pauseState = {
 
 export const added = {
   type: 'object',
-  properties: { id: str, created: { type: 'boolean' }, state: { type: 'string', enum: [...JobStates] } },
+  properties: {
+    id: str,
+    created: { type: 'boolean' },
+    state: { type: 'string', enum: [...JobStates] },
+    folded: {
+      type: 'boolean',
+      enum: [true],
+      description:
+        'Present when the add was folded into job `id` by its dedup or debounce key (nothing created).',
+    },
+  },
   ...open,
 } as const;
 
@@ -156,6 +166,18 @@ export const job = {
       type: 'object',
       description: 'The scheduler that created the job and the occurrence it was planned for.',
       properties: { id: str, plannedAt: time },
+      ...open,
+    },
+    dedup: {
+      type: 'object',
+      description: 'The dedup or debounce key the job was created under.',
+      properties: { mode: { type: 'string', enum: ['dedup', 'debounce'] }, key: str },
+      ...open,
+    },
+    folded: {
+      type: 'object',
+      description: 'Adds folded into this job by its key: how many, and when the last one was.',
+      properties: { count: int, lastAt: time },
       ...open,
     },
     archived: {

@@ -180,8 +180,37 @@ const jobOptions = {
       maximum: MAX_PRIORITY,
       description: "Higher runs first, FIFO within one priority. Default: the queue's default (0).",
     },
+    dedup: {
+      type: 'object',
+      description:
+        'Throttle: later adds with the same key within ttlMs of the first return its job (folded: true) and change nothing but its fold count; a cancelled or deleted job ends the window early. Not with id or debounce.',
+      properties: {
+        key: text(Rules.dedupKey),
+        ttlMs: { ...durationMs, minimum: 1, description: 'The window, from the add that created the job.' },
+      },
+      required: ['key', 'ttlMs'],
+      additionalProperties: false,
+    },
+    debounce: {
+      type: 'object',
+      description:
+        'Debounce: the job is due delayMs after the last add with the key; a later add while it has not started replaces its data and pushes its due time (folded: true). Not with id, dedup, delay or runAt.',
+      properties: {
+        key: text(Rules.dedupKey),
+        delayMs: { ...durationMs, minimum: 1, description: 'Run this long after the last add.' },
+      },
+      required: ['key', 'delayMs'],
+      additionalProperties: false,
+    },
   },
-  not: both('delay', 'runAt'),
+  allOf: [
+    { not: both('delay', 'runAt') },
+    { not: both('dedup', 'debounce') },
+    { not: both('id', 'dedup') },
+    { not: both('id', 'debounce') },
+    { not: both('debounce', 'delay') },
+    { not: both('debounce', 'runAt') },
+  ],
   additionalProperties: false,
 } as const;
 export interface JobOptionsBody {
@@ -192,6 +221,8 @@ export interface JobOptionsBody {
   timeout?: number;
   maxStalls?: number;
   priority?: number;
+  dedup?: { key: string; ttlMs: number };
+  debounce?: { key: string; delayMs: number };
 }
 
 export const priorityAgingBody = {

@@ -126,6 +126,28 @@ describe.skipIf(!available)('the CLI against Redis', () => {
     expect(r.stdout).toMatch(/attempts, priority 7/);
   });
 
+  it('add --debounce / --dedup fold later adds into the job, and jobs show counts them', async () => {
+    const deb = ['add', 'deb', 'save', '--debounce', 'doc-7', '--delay', '1m', ...redis()];
+    const first = await run([...deb, '--data', '{"v":1}', '--json']);
+    expect(first.code).toBe(0);
+    const { id } = JSON.parse(first.stdout) as { id: string };
+    const second = await run([...deb, '--data', '{"v":2}']);
+    expect(second.stdout).toContain(
+      `folded into job ${id} of deb (scheduled) by its debounce key: data replaced, due time pushed`,
+    );
+    const shown = await run(['jobs', 'show', 'deb', id, ...redis()]);
+    expect(shown.stdout).toContain('1 add folded into this job (debounce key "doc-7")');
+    expect(shown.stdout).toContain('{"v":2}');
+    const dd = ['add', 'dd', 'ping', '--dedup', 'k', '--ttl', '10m', ...redis()];
+    await run(dd);
+    expect((await run(dd)).stdout).toMatch(
+      /folded into job \d+ of dd \(waiting\) by its dedup key: nothing created/,
+    );
+    const noTtl = await run(['add', 'dd', 'ping', '--dedup', 'k', ...redis()]);
+    expect(noTtl.code).toBe(2);
+    expect(noTtl.stderr).toContain('--dedup KEY needs --ttl DURATION');
+  });
+
   it('jobs show renders the attempt timeline', async () => {
     const r = await run(['jobs', 'show', 'mail', deadId, ...redis()]);
     expect(r.code).toBe(0);

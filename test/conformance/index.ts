@@ -7,6 +7,7 @@ import { describe } from 'vitest';
 import { analyticsCases } from './analytics.case.js';
 import { archiveCases } from './archive.case.js';
 import { Harness, type ConformanceTarget } from './context.js';
+import { dedupCases } from './dedup.case.js';
 import { deliveryCases } from './delivery.case.js';
 import { dlqBulkCases } from './dlq-bulk.case.js';
 import { dlqCases } from './dlq.case.js';
@@ -41,5 +42,6 @@ export function runBackendConformance(target: ConformanceTarget): void {
     analyticsCases(h);
     multiQueueCases(h);
     workerRegistryCases(h);
+    dedupCases(h);
   });
 }

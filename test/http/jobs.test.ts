@@ -450,3 +450,39 @@ describe('POST /queues/:queue/jobs/:id/retry', () => {
     ).toBe('body.by');
   });
 });
+
+describe('dedup and debounce over HTTP', () => {
+  it('answers 200 with folded: true for an add folded into an existing job, and shows the count', async () => {
+    const t = await setup();
+    const body = { name: 'sync', data: 1, options: { dedup: { key: 'user-7', ttlMs: 60_000 } } };
+    const first = await t.request('POST', '/queues/mail/jobs', body);
+    expect(first.statusCode).toBe(201);
+    const { id } = first.json() as { id: string };
+    const again = await t.request('POST', '/queues/mail/jobs', { ...body, data: 2 });
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toEqual({ id, created: false, state: 'waiting', folded: true });
+    const job = (await t.request('GET', `/queues/mail/jobs/${id}`)).json() as Job;
+    expect(job.dedup).toEqual({ mode: 'dedup', key: 'user-7' });
+    expect(job.folded?.count).toBe(1);
+    const deb = { name: 'save', data: { v: 1 }, options: { debounce: { key: 'doc', delayMs: 60_000 } } };
+    const d1 = (await t.request('POST', '/queues/mail/jobs', deb)).json() as { id: string };
+    const d2 = await t.request('POST', '/queues/mail/jobs', { ...deb, data: { v: 2 } });
+    expect(d2.json()).toEqual({ id: d1.id, created: false, state: 'scheduled', folded: true });
+    expect(((await t.request('GET', `/queues/mail/jobs/${d1.id}`)).json() as Job).data).toEqual({ v: 2 });
+  });
+
+  it('refuses conflicting or malformed dedup options with a problem naming the field', async () => {
+    const t = await setup();
+    const cases: [unknown, string][] = [
+      [{ dedup: { key: 'k', ttlMs: 0 } }, 'body.options.dedup.ttlMs'],
+      [{ dedup: { key: '', ttlMs: 10 } }, 'body.options.dedup.key'],
+      [{ debounce: { key: 'k' } }, 'body.options.debounce.delayMs'],
+      [{ id: 'x', dedup: { key: 'k', ttlMs: 10 } }, 'body.options.dedup'],
+      [{ debounce: { key: 'k', delayMs: 10 }, delay: 5 }, 'body.options.delay'],
+    ];
+    for (const [options, field] of cases) {
+      const res = await t.request('POST', '/queues/mail/jobs', { name: 'x', data: 1, options });
+      expect(expectProblem(res, 400, 'RETRACED_ERR_VALIDATION').field, JSON.stringify(options)).toBe(field);
+    }
+  });
+});

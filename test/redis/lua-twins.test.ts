@@ -1,5 +1,5 @@
 /**
- * The Lua twins generated from src/transitions.ts, keys.ts and schedule.ts (lua/generated/*.lua) give the same
+ * The Lua twins generated from src/transitions.ts, keys.ts, schedule.ts and dedup.ts (lua/generated/*.lua) give the same
  * answers as the TypeScript they come from, run by a real Redis over a grid of inputs. Together with
  * `npm run check:lua` (twins not stale), this is what lets a rule be written once.
  */
@@ -14,6 +14,7 @@ import * as keys from '../../src/backends/redis/keys.js';
 import { encodeFinish } from '../../src/backends/redis/wire.js';
 import type { FinishRequest } from '../../src/backend.js';
 import { failureFacets, stallFacets } from '../../src/job-index.js';
+import * as dedup from '../../src/dedup.js';
 import * as schedule from '../../src/schedule.js';
 import * as rollup from '../../src/rollup.js';
 import * as rules from '../../src/transitions.js';
@@ -23,7 +24,13 @@ const luaDir = join(import.meta.dirname, '..', '..', 'src', 'backends', 'redis',
 
 /** Evaluates `expr` in Lua after the generated twins (and what they include), as a JSON text. */
 async function lua(client: Redis, expr: string): Promise<unknown> {
-  const body = ['generated/transitions', 'generated/keys', 'generated/schedule', 'includes/rollup']
+  const body = [
+    'generated/transitions',
+    'generated/keys',
+    'generated/schedule',
+    'includes/rollup',
+    'generated/dedup',
+  ]
     .map((f) => resolveIncludes(luaDir, `${f}.lua`))
     .join('\n');
   const script = `${body}\nreturn cjson.encode({ ${expr} })`;
@@ -46,8 +53,10 @@ describeRedis('Lua twins of the TypeScript rules', () => {
           ? 'schedule.lua'
           : name in rollup
             ? 'rollup.lua'
-            : 'transitions.lua';
-    for (const [name, value] of Object.entries({ ...rules, ...keys, ...schedule, ...rollup })) {
+            : name in dedup
+              ? 'dedup.lua'
+              : 'transitions.lua';
+    for (const [name, value] of Object.entries({ ...rules, ...keys, ...schedule, ...rollup, ...dedup })) {
       if (typeof value === 'function') continue;
       const tagged = readFileSync(join(luaDir, 'generated', fileOf(name)), 'utf8');
       if (!tagged.includes(`local ${name} =`)) continue;
@@ -65,6 +74,21 @@ describeRedis('Lua twins of the TypeScript rules', () => {
       expect(await lua(client, `rollupTimeBucket(${v})`), `rollupTimeBucket(${v})`).toBe(
         rollup.rollupTimeBucket(v),
       );
+    }
+  });
+
+  it('folds adds and keeps dedup keys as the TypeScript does (src/dedup.ts)', async () => {
+    for (const mode of ['dedup', 'debounce', 'other']) {
+      for (const state of ['scheduled', 'waiting', 'active', 'completed', 'dead', 'cancelled']) {
+        expect(await lua(client, `foldsInto('${mode}', '${state}')`), `${mode} ${state}`).toBe(
+          dedup.foldsInto(mode, state),
+        );
+      }
+      for (const ms of [1, 5000, 86_400_000]) {
+        expect(await lua(client, `keyTtlMs('${mode}', ${ms})`), `${mode} ${ms}`).toBe(
+          dedup.keyTtlMs(mode, ms),
+        );
+      }
     }
   });
 

@@ -43,6 +43,7 @@ describe('ARCHITECTURE.md matches the code', () => {
       level: '<priority>',
       rollupMinute: '<start>',
       rollupHour: '<start>',
+      dedup: '<key>',
     };
     for (const [name, value] of Object.entries(k)) {
       if (typeof value !== 'function') continue;

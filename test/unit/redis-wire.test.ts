@@ -40,6 +40,7 @@ describe('Redis wire format', () => {
         delayMs: 0,
         runAt: 1000,
         trace: '{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}',
+        dedup: { mode: 'debounce' as const, key: 'doc-7', ms: 5000 },
       },
     ];
     expect(encodeAdd(jobs)).toEqual([
@@ -57,6 +58,9 @@ describe('Redis wire format', () => {
       0,
       '',
       '',
+      '',
+      '',
+      '',
       'k',
       'b',
       '2',
@@ -65,20 +69,27 @@ describe('Redis wire format', () => {
       '',
       -4,
       '',
+      '',
+      '',
+      '',
       'c',
       '3',
       2,
       '@1000',
       '{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}',
       '',
+      'debounce',
+      5000,
+      'doc-7',
     ]);
     expect(decodeAdd(['r', '7', 'waiting'], 2)).toEqual([
       { id: '7', created: true, state: 'waiting' },
       { id: '8', created: true, state: 'waiting' },
     ]);
-    expect(decodeAdd(['l', 'k', 0, 'dead', '9', 1, 'scheduled'], 2)).toEqual([
+    expect(decodeAdd(['l', 'k', 0, 'dead', '9', 1, 'scheduled', '9', 2, 'scheduled'], 3)).toEqual([
       { id: 'k', created: false, state: 'dead' },
       { id: '9', created: true, state: 'scheduled' },
+      { id: '9', created: false, state: 'scheduled', folded: true },
     ]);
   });
 

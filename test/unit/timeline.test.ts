@@ -65,4 +65,19 @@ describe('renderTimeline', () => {
     expect(created({ ...job([]), priority: 5 })).toContain('attempts, priority 5');
     expect(created(job([]))).not.toContain('priority');
   });
+
+  it('says how many adds were folded into the job, under which key', () => {
+    const folded = renderTimeline({
+      ...job([]),
+      dedup: { mode: 'debounce', key: 'doc-7' },
+      folded: { count: 3, lastAt: T + 1500 },
+    })
+      .split('\n')
+      .filter((l) => l.includes('folded'));
+    expect(folded).toEqual([
+      '  3 adds folded into this job (debounce key "doc-7"), the last at 12:00:01.500 UTC',
+    ]);
+    const keyOnly = renderTimeline({ ...job([]), dedup: { mode: 'dedup', key: 'k' } }).split('\n');
+    expect(keyOnly).toContain('  dedup key "k"');
+  });
 });

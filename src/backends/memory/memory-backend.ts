@@ -31,6 +31,7 @@ import type {
   ScheduledWindow,
 } from '../../backend.js';
 import { systemClock, type Clock } from '../../clock.js';
+import { foldsInto, keyTtlMs, type DedupMode, type DedupRequest } from '../../dedup.js';
 import { WaitingLevels } from './waiting.js';
 import {
   pausedEntry,
@@ -125,6 +126,9 @@ interface MemJob {
   /** Its search facets (src/job-index.ts), as the Redis indexes hold them. */
   facets: Set<string>;
   scheduler: { id: string; plannedAt: number } | undefined;
+  /** The dedup or debounce key it was created under, and the adds folded into it (src/dedup.ts). */
+  dedup?: { mode: DedupMode; key: string };
+  folded?: { count: number; lastAt: number };
 }
 
 type Finished = 'completed' | 'dead' | 'cancelled';
@@ -174,6 +178,8 @@ interface MemQueue {
   workers: Map<string, WorkerInfo>;
   /** When a worker was last seen on the queue (0 never). */
   workerSeenAt: number;
+  /** Dedup and debounce keys: key → the job adds with it fold into, until (ms, inclusive) it expires. */
+  dedupKeys: Map<string, { id: string; until: number }>;
 }
 
 export interface MemoryBackendOptions {
@@ -233,6 +239,13 @@ export class MemoryBackend implements Backend {
     let nextId = q.nextId + 1;
     q.nextId += reqs.filter((r) => r.id === undefined).length;
     for (const r of reqs) {
+      if (r.dedup) {
+        const folded = this.#fold(q, r, r.dedup, now);
+        if (folded) {
+          out.push(folded);
+          continue;
+        }
+      }
       let id = r.id;
       if (id !== undefined) {
         const existing = q.jobs.get(id);
@@ -245,11 +258,40 @@ export class MemoryBackend implements Backend {
         while (q.jobs.has(id)) id = String(++q.nextId);
       }
       const state = this.#createJob(q, id, r, r.runAt ?? now + r.delayMs, now, 'auto', undefined);
+      if (r.dedup) {
+        const { mode, key, ms } = r.dedup;
+        q.dedupKeys.set(key, { id, until: now + keyTtlMs(mode, ms) });
+        (q.jobs.get(id) as MemJob).dedup = { mode, key };
+      }
       woke = true;
       out.push({ id, created: true, state });
     }
     if (woke) this.#wake(q);
     return out;
+  }
+
+  /** The twin of add-10.lua's fold: the add folded into the job its key names, or undefined. */
+  #fold(q: MemQueue, r: AddRequest, d: DedupRequest, now: number): AddResult | undefined {
+    const holder = q.dedupKeys.get(d.key);
+    if (!holder) return undefined;
+    if (holder.until < now) {
+      q.dedupKeys.delete(d.key);
+      return undefined;
+    }
+    const j = q.jobs.get(holder.id);
+    if (!j || !foldsInto(d.mode, j.state)) return undefined;
+    const count = (j.folded?.count ?? 0) + 1;
+    j.folded = { count, lastAt: now };
+    if (d.mode === 'debounce') {
+      if (j.state === 'waiting') q.waiting.delete(j.id);
+      j.data = r.data;
+      j.dueAt = now + d.ms;
+      j.state = 'scheduled';
+      q.scheduled.set(j.id, j.dueAt);
+      holder.until = now + keyTtlMs(d.mode, d.ms);
+    }
+    this.#emit(q, 'folded', j.id, { mode: d.mode, count: String(count), due: String(j.dueAt) });
+    return { id: j.id, created: false, state: j.state, folded: true };
   }
 
   /**
@@ -1248,6 +1290,7 @@ function emptyQueue(): MemQueue {
     ticks: new Map(),
     workers: new Map(),
     workerSeenAt: 0,
+    dedupKeys: new Map(),
   };
 }
 
@@ -1318,6 +1361,8 @@ function toJob(queue: string, j: MemJob): Job {
       : {}),
     ...(j.cancelled ? { cancelled: { ...j.cancelled } } : {}),
     ...(j.scheduler ? { scheduler: { ...j.scheduler } } : {}),
+    ...(j.dedup ? { dedup: { ...j.dedup } } : {}),
+    ...(j.folded ? { folded: { ...j.folded } } : {}),
   };
   return job;
 }

@@ -57,6 +57,11 @@ export const KEY_ROLLUP_HOUR = 'ru:h:';
 export const KEY_WORKERS = 'wks';
 /** @lua One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER .. id. */
 export const KEY_WORKER = 'wk:';
+/**
+ * @lua A dedup or debounce key (a string holding the id of the job adds with the key are folded
+ * into, expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
+ */
+export const KEY_DEDUP = 'dd:';
 
 /** The fixed keys of a queue, in the order of the KEYS array every script receives. */
 const FIXED = ['meta', 'wait', 'sched', 'active', 'done', 'dead', 'cnl', 'events', 'wake', 'fpi'] as const;
@@ -104,6 +109,8 @@ export interface QueueKeys {
   readonly workers: string;
   /** One worker's registry entry (a hash with a TTL). */
   worker(id: string): string;
+  /** A dedup or debounce key: the id of the job adds with it are folded into. */
+  dedup(key: string): string;
 }
 
 export function queueKeys(prefix: string, queue: string): QueueKeys {
@@ -149,6 +156,7 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     rollupHour: (start) => p + KEY_ROLLUP_HOUR + String(start),
     workers: p + KEY_WORKERS,
     worker: (id) => p + KEY_WORKER + id,
+    dedup: (key) => p + KEY_DEDUP + key,
   };
 }
 

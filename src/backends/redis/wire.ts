@@ -13,8 +13,10 @@
  *
  * **add** (add-10.lua): `count, toGenerate, M`, then M pairs `options JSON, maxStalls` (each
  * distinct options text once per call), then per job `id ('' = generate), name, data JSON, options
- * index (1..M), delayMs | '@' + runAt, trace context JSON ('' = none), priority ('' = 0)`. Reply `['r', firstId, state]` when every job got a
- * generated id in one run and one state (the common bulk add), else `['l', id, created 1|0, state, …]`.
+ * index (1..M), delayMs | '@' + runAt, trace context JSON ('' = none), priority ('' = 0), dedup mode
+ * ('' = none | dedup | debounce), its ms, its key`. Reply `['r', firstId, state]` when every job got a
+ * generated id in one run and one state (the common bulk add), else `['l', id, created 1|0|2, state,
+ * …]` (2: folded into job `id` by its dedup key).
  *
  * **claim** (claim-10.lua, includes/claimJobs.lua): reply `[recovered, paused 1|0, nextWakeInMs
  * (-1 = none), options, jobs]`: `options` a flat `[digest, options JSON, …]` of the claimed jobs'
@@ -102,6 +104,9 @@ export function encodeAdd(jobs: readonly AddRequest[]): Arg[] {
       j.runAt !== undefined ? `@${j.runAt}` : j.delayMs,
       j.trace ?? '',
       j.priority ? j.priority : '',
+      j.dedup?.mode ?? '',
+      j.dedup?.ms ?? '',
+      j.dedup?.key ?? '',
     );
   }
   return [jobs.length, toGenerate, optIndex.size, ...table, ...perJob];
@@ -118,7 +123,13 @@ export function decodeAdd(out: readonly Arg[], count: number): AddResult[] {
     return res;
   }
   for (let i = 1; i < out.length; i += 3) {
-    res.push({ id: String(out[i]), created: out[i + 1] === 1, state: out[i + 2] as JobState });
+    const id = String(out[i]);
+    const state = out[i + 2] as JobState;
+    res.push(
+      out[i + 1] === 2
+        ? { id, created: false, state, folded: true }
+        : { id, created: out[i + 1] === 1, state },
+    );
   }
   return res;
 }
@@ -308,6 +319,8 @@ export function decodeJob(queue: string, id: string, raw: RawJob): Job | null {
       : {}),
     ...(h.cnl ? { cancelled: JSON.parse(h.cnl) as NonNullable<Job['cancelled']> } : {}),
     ...(h.sch ? { scheduler: JSON.parse(h.sch) as NonNullable<Job['scheduler']> } : {}),
+    ...(h.dm ? { dedup: { mode: h.dm === 'debounce' ? 'debounce' : 'dedup', key: h.dk ?? '' } } : {}),
+    ...(h.fo ? { folded: { count: Number(h.fo), lastAt: Number(h.fa ?? 0) } } : {}),
   };
 }
 

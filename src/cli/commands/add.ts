@@ -33,7 +33,7 @@ export const add = command(
   {
     name: 'add',
     usage:
-      'QUEUE NAME [--data JSON] [--id ID] [--delay 30s] [--priority N] [--retry JSON] | QUEUE --file jobs.ndjson',
+      'QUEUE NAME [--data JSON] [--id ID] [--delay 30s] [--priority N] [--retry JSON] [--dedup KEY --ttl 10m | --debounce KEY --delay 5s] | QUEUE --file jobs.ndjson',
     args: ['QUEUE', 'NAME?'],
     brief: 'Adds a job, or many from an NDJSON file.',
     summary:
@@ -63,6 +63,17 @@ export const add = command(
         arg: 'N',
         help: 'expired leases before the job is dead-lettered as poison',
       },
+      dedup: {
+        type: 'string',
+        arg: 'KEY',
+        help: 'throttle: within --ttl of the first add with KEY, later adds return that job (folded)',
+      },
+      ttl: { type: 'string', arg: 'DURATION', help: 'the --dedup window, e.g. 10m' },
+      debounce: {
+        type: 'string',
+        arg: 'KEY',
+        help: 'debounce: run --delay after the last add with KEY; a later add replaces the data of a job not started',
+      },
       file: { type: 'string', arg: 'PATH', help: 'add every job of this NDJSON file (- for stdin)' },
       ...CONNECTION_OPTIONS,
       ...OUTPUT_OPTIONS,
@@ -71,12 +82,25 @@ export const add = command(
     examples: [
       `retraced add emails welcome --data '{"to":"ada@example.com"}' --id welcome:ada --delay 10s --url http://127.0.0.1:7411`,
       'retraced add emails --file jobs.ndjson --redis redis://127.0.0.1:6379',
+      'retraced add search reindex --data \'{"doc":7}\' --debounce doc-7 --delay 5s',
     ],
   },
   async ({ values, positionals }, out) => {
     const [queue, name] = positionals as [string, string | undefined];
     if (values.file !== undefined) {
-      const single = ['data', 'id', 'delay', 'run-at', 'priority', 'retry', 'timeout', 'max-stalls'] as const;
+      const single = [
+        'data',
+        'id',
+        'delay',
+        'run-at',
+        'priority',
+        'retry',
+        'timeout',
+        'max-stalls',
+        'dedup',
+        'ttl',
+        'debounce',
+      ] as const;
       const mixed = single.find((k) => values[k] !== undefined);
       if (name !== undefined || mixed) {
         throw new UsageError(
@@ -101,7 +125,9 @@ export const add = command(
       out.line(
         a.created
           ? `added job ${a.id} to ${queue} (${a.state})`
-          : `job ${a.id} already exists in ${queue} (${a.state}): nothing changed`,
+          : a.folded
+            ? `folded into job ${a.id} of ${queue} (${a.state}) by its ${values.debounce !== undefined ? 'debounce key: data replaced, due time pushed' : 'dedup key: nothing created'}`
+            : `job ${a.id} already exists in ${queue} (${a.state}): nothing changed`,
       ),
     );
   },
@@ -115,10 +141,28 @@ function jobOptions(values: {
   retry?: string;
   timeout?: string;
   'max-stalls'?: string;
+  dedup?: string;
+  ttl?: string;
+  debounce?: string;
 }): JobOptions {
+  if (values.ttl !== undefined && values.dedup === undefined) {
+    throw new UsageError('--ttl goes with --dedup KEY');
+  }
+  if (values.dedup !== undefined && values.ttl === undefined) {
+    throw new UsageError('--dedup KEY needs --ttl DURATION (the window)');
+  }
+  if (values.debounce !== undefined && values.delay === undefined) {
+    throw new UsageError('--debounce KEY needs --delay DURATION (how long after the last add it runs)');
+  }
+  const delay = durationValue(values.delay, '--delay');
   const o: Record<string, unknown> = {
     id: values.id,
-    delay: durationValue(values.delay, '--delay'),
+    delay: values.debounce === undefined ? delay : undefined,
+    dedup:
+      values.dedup === undefined
+        ? undefined
+        : { key: values.dedup, ttlMs: durationValue(values.ttl, '--ttl') },
+    debounce: values.debounce === undefined ? undefined : { key: values.debounce, delayMs: delay },
     runAt: timeValue(values['run-at'], '--run-at'),
     priority: intValue(values.priority, '--priority', MIN_PRIORITY, MAX_PRIORITY),
     retry: jsonValue(values.retry, '--retry') as RetryPolicy | undefined,
@@ -194,8 +238,14 @@ async function addMany(
     bar.advance(batch.length);
   }
   const created = added.filter((a) => a.created).length;
+  const folded = added.filter((a) => a.folded).length;
+  const existed = added.length - created - folded;
+  const notes = [
+    ...(existed > 0 ? [`${existed} already existed`] : []),
+    ...(folded > 0 ? [`${folded} folded into existing jobs`] : []),
+  ];
   bar.finish(
-    `added ${created} job${created === 1 ? '' : 's'} to ${queue}${created < added.length ? ` (${added.length - created} already existed)` : ''}`,
+    `added ${created} job${created === 1 ? '' : 's'} to ${queue}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`,
   );
   if (out.json) out.data({ jobs: added });
 }

@@ -69,7 +69,8 @@ export function registerJobRoutes(app: FastifyInstance, { queues }: RouteContext
     {
       schema: {
         tags,
-        summary: 'Add a job (201; 200 with created: false when options.id already exists)',
+        summary:
+          'Add a job (201; 200 with created: false when options.id already exists, or with folded: true when a dedup or debounce key folded it into an existing job)',
         params: queueParams,
         body: addJobBody,
         response: { 200: added, 201: added },

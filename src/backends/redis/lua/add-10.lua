@@ -2,11 +2,15 @@
   Adds jobs. A caller-supplied id that exists already is left untouched (idempotent add).
   ARGV[1] key prefix   ARGV[2] job count   ARGV[3] how many ids to generate
   ARGV[4] M, the number of distinct options texts, then M pairs: options JSON, maxStalls
-  then per job, 7 fields: id ('' = generate), name, data, options index (1..M), "delayMs" or
-  "@runAt" (an absolute due time), the trace context JSON ('' = none), and the priority ('' = 0)
+  then per job, 10 fields: id ('' = generate), name, data, options index (1..M), "delayMs" or
+  "@runAt" (an absolute due time), the trace context JSON ('' = none), the priority ('' = 0), the
+  dedup mode ('' = none, 'dedup' or 'debounce'), its ms (window or delay) and its key
   Returns { 'r', first id, state } when every job got a generated id, in one run of consecutive
   numbers, was created and has the same state (the common bulk add: the client expands it);
-  else { 'l', id, created (1|0), state, id, created, state, ... }.
+  else { 'l', id, created (1|0|2 = folded into that job), state, id, created, state, ... }.
+  Folding (the rules in src/dedup.ts, generated/dedup.lua): a job with a dedup mode whose key names
+  a job that foldsInto() accepts is not created; that job's fold count ('fo', 'fa') is raised and,
+  for debounce, its data replaced and its due time moved to now + ms (scheduled again).
 ]]
 --- @include "includes/rcall"
 --- @include "includes/nowMs"
@@ -20,6 +24,7 @@
 --- @include "includes/waitLevels"
 --- @include "includes/createJob"
 --- @include "generated/keys"
+--- @include "generated/dedup"
 local P = ARGV[1]
 local count = tonumber(ARGV[2])
 local toGenerate = tonumber(ARGV[3])
@@ -51,11 +56,50 @@ local firstState = nil
 local compact = toGenerate == count
 local expectId = nextId
 local markedMid = false
+-- Folds the add into the job its dedup key names when the rules allow: returns that job's id and
+-- state, or nil (the caller creates the job).
+local function fold(b, dmode)
+  local holder = rcall('GET', P .. KEY_DEDUP .. ARGV[b + 9])
+  if not holder then return nil end
+  local jk = P .. KEY_JOB .. holder
+  local f = rcall('HMGET', jk, 'st', 'pr', 'due')
+  if not f[1] or not foldsInto(dmode, f[1]) then return nil end
+  local st = f[1]
+  local dueS = f[3]
+  local cnt = rcall('HINCRBY', jk, 'fo', 1)
+  rcall('HSET', jk, 'fa', nowS)
+  if dmode == 'debounce' then
+    local ms = tonumber(ARGV[b + 8])
+    dueS = S(now + ms)
+    if st == 'waiting' then removeWaiting(KEYS, P, holder, tonumber(f[2] or '0')) end
+    rcall('HSET', jk, 'data', ARGV[b + 2], 'due', dueS, 'st', 'scheduled')
+    rcall('ZADD', KEYS[3], dueS, holder)
+    rcall('PEXPIRE', P .. KEY_DEDUP .. ARGV[b + 9], keyTtlMs(dmode, ms))
+    st = 'scheduled'
+  end
+  ev('folded', holder, 'mode', dmode, 'count', S(cnt), 'due', dueS)
+  return holder, st
+end
+
 for i = 0, count - 1 do
-  local b = 5 + 2 * m + i * 7
+  local b = 5 + 2 * m + i * 10
   local id = ARGV[b]
   local existing = false
-  if id == '' then
+  local dmode = ARGV[b + 7]
+  local folded = nil
+  if dmode ~= '' then
+    local fid, fst = fold(b, dmode)
+    if fid then
+      folded = fid
+      out[#out + 1] = fid
+      out[#out + 1] = 2
+      out[#out + 1] = fst
+      compact = false
+    end
+  end
+  if folded then
+    -- nothing created
+  elseif id == '' then
     id = tostring(nextId)
     nextId = nextId + 1
     -- Skip ids a caller already took by hand.
@@ -73,7 +117,9 @@ for i = 0, count - 1 do
       checkIds = true
     end
   end
-  if existing then
+  if folded then
+    -- answered above
+  elseif existing then
     out[#out + 1] = id
     out[#out + 1] = 0
     out[#out + 1] = existing
@@ -89,7 +135,18 @@ for i = 0, count - 1 do
     -- The priority only when not 0 (readers take a missing 'pr' as 0): most jobs pay nothing for it.
     local pr = ARGV[b + 6]
     if pr ~= '' and pr ~= '0' then rcall('HSET', P .. KEY_JOB .. id, 'pr', pr) else pr = nil end
-    if st == 'waiting' and pr then
+    if dmode ~= '' then
+      rcall('SET', P .. KEY_DEDUP .. ARGV[b + 9], id, 'PX', keyTtlMs(dmode, tonumber(ARGV[b + 8])))
+      rcall('HSET', P .. KEY_JOB .. id, 'dm', dmode, 'dk', ARGV[b + 9])
+    end
+    if st == 'scheduled' and dmode ~= '' then
+      -- At once, not in the bulk ZADD below: a later add of this call may fold into it and move it.
+      rcall('ZADD', KEYS[3], dueS, id)
+      if earliest == nil or due < earliest then
+        earliest = due
+        if wakeN == 0 then wakeN = 1 end
+      end
+    elseif st == 'waiting' and pr then
       pushWaiting(KEYS, P, id, tonumber(pr))
       wakeN = wakeN + 1
     elseif st == 'waiting' then

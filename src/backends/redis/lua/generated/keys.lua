@@ -56,3 +56,7 @@ local KEY_WORKERS = 'wks'
 -- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
 -- .. id.
 local KEY_WORKER = 'wk:'
+
+-- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
+-- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
+local KEY_DEDUP = 'dd:'
