@@ -60,8 +60,8 @@ class Member {
   #finished: Promise<void>;
   #fatal: string | undefined;
 
-  constructor(spec: ScaleWorkerSpec) {
-    this.proc = fork(SCRIPT, [JSON.stringify(spec)], {
+  constructor(script: string, spec: object) {
+    this.proc = fork(script, [JSON.stringify(spec)], {
       execArgv: ['--import', TSX_LOADER],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -102,6 +102,8 @@ class Member {
   }
 }
 
+export const LOAD_WORKER = fileURLToPath(new URL('../load-worker.ts', import.meta.url));
+
 /** `count` worker processes with the same spec. */
 export class Fleet {
   readonly #members: Member[];
@@ -110,8 +112,9 @@ export class Fleet {
     this.#members = members;
   }
 
-  static async spawn(spec: ScaleWorkerSpec, count: number): Promise<Fleet> {
-    const members = Array.from({ length: count }, () => new Member(spec));
+  /** `script`: the child (default `cluster-scale-worker.ts`), given `spec` as JSON. */
+  static async spawn(spec: ScaleWorkerSpec | object, count: number, script = SCRIPT): Promise<Fleet> {
+    const members = Array.from({ length: count }, () => new Member(script, spec));
     const fleet = new Fleet(members);
     try {
       await Promise.all(members.map((m) => m.ready()));
