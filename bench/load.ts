@@ -244,6 +244,8 @@ async function sustained(
   try {
     const meter = new CpuMeter(fleet, redis);
     fleet.go();
+    // The workers start, find nothing and block: the load begins on warm, idle workers.
+    await new Promise((r) => setTimeout(r, 1000));
     await meter.start();
     const t0 = performance.now();
     let added = 0;
