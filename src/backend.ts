@@ -457,6 +457,15 @@ export interface Backend {
   /** Drops the notes of archived jobs (each only if not noted again since); returns how many. */
   markArchived(queue: string, entries: readonly Pick<ArchiveEntry, 'id' | 'mark'>[]): Promise<number>;
   archiveStatus(queue: string): Promise<ArchiveStatus>;
+  /**
+   * Marks the whole backend (every queue, present and future) as archived: from then on setting
+   * retention on a queue turns its archive on first (`setArchive`), so a queue created after the
+   * archiver last listed the queues cannot evict a finished job before it is archived. Set by an
+   * archiver of every queue; off: as before (a queue is archived once an archiver lists it).
+   */
+  setArchiveDefault(on: boolean): Promise<void>;
+  /** Whether `setArchiveDefault(true)` is in force. */
+  archiveDefault(): Promise<boolean>;
 
   /** Read the attempt records only. */
   getAttempts(queue: string, id: string): Promise<Attempt[] | null>;

@@ -26,7 +26,11 @@ export type ArchiveWriter = Pick<PgArchive, 'migrate' | 'write' | 'prune'>;
 export interface ArchiverOptions {
   readonly backend: Backend;
   readonly archive: ArchiveWriter;
-  /** The queues to archive. @default every queue of the backend, looked up every `scanIntervalMs` */
+  /**
+   * The queues to archive. @default every queue of the backend, looked up every `scanIntervalMs`;
+   * the backend is then marked archived (`Backend.setArchiveDefault`), so a queue created between
+   * two lookups holds its finished jobs for the archive as soon as it has retention.
+   */
   readonly queues?: readonly string[];
   /** Who this archiver is, in its leases. @default host:pid:random */
   readonly owner?: string;
@@ -71,6 +75,7 @@ export class Archiver {
   readonly #o: Required<Omit<ArchiverOptions, 'queues' | 'retainMs' | 'onError' | 'owner'>> &
     Pick<ArchiverOptions, 'queues' | 'retainMs' | 'onError'>;
   readonly #enabled = new Set<string>();
+  #markedDefault = false;
   #queues: readonly string[] = [];
   #scannedAt = -Infinity;
   #prunedAt = -Infinity;
@@ -112,6 +117,7 @@ export class Archiver {
   /** Archives what is pending now on every queue (turning their archive on first); returns how many. */
   async drain(): Promise<number> {
     let total = 0;
+    this.#scannedAt = -Infinity; // every queue there is now
     for (const queue of await this.#currentQueues()) {
       for (;;) {
         const n = await this.#pump(queue);
@@ -127,6 +133,12 @@ export class Archiver {
     if (this.#o.queues) {
       this.#queues = this.#o.queues;
     } else if (now - this.#scannedAt >= this.#o.scanIntervalMs) {
+      // Every queue, also those created between two listings: the backend is marked archived
+      // before the first listing, so a new queue's retention turns its archive on first.
+      if (!this.#markedDefault) {
+        await this.#o.backend.setArchiveDefault(true);
+        this.#markedDefault = true;
+      }
       this.#queues = await this.#o.backend.listQueues();
       this.#scannedAt = now;
     }

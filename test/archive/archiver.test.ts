@@ -214,6 +214,26 @@ for (const target of targets) {
         await archiver.close();
         expect(archiver.stats.errors).toBe(0);
       });
+
+      it('an archiver of every queue marks the backend archived: a queue created afterwards holds its jobs for it', async () => {
+        const archiver = new Archiver({ backend, archive });
+        await archiver.drain();
+        expect(await backend.archiveDefault()).toBe(true);
+        // A queue the archiver has not listed yet, with retention that keeps nothing.
+        const q = new Queue(queueName(), { backend, retention: { completed: { count: 0 } } });
+        await q.ready();
+        const w = new Worker(q, async () => 'r', { leaseMs: 5000 });
+        w.on('error', () => undefined);
+        const id = (await q.add('n', 1)).id;
+        await waitForState(q, id, 'completed');
+        await w.close();
+        expect(await q.evictions()).toEqual({ completed: 0, dead: 0, cancelled: 0 });
+        expect(await archiver.drain()).toBe(1);
+        await backend.sweepRetention(q.name, { intervalMs: 1, max: 10 });
+        expect(await backend.getJob(q.name, id)).toBeNull();
+        expect((await archive.getJob(q.name, id))?.state).toBe('completed');
+        await backend.setArchiveDefault(false);
+      });
     },
     { redis: target.needsRedis },
   );

@@ -162,6 +162,39 @@ export function archiveCases(h: Harness): void {
       ]);
     });
 
+    it('with the backend archived by default, retention set on a new queue turns its archive on first', async () => {
+      const b = h.backend;
+      expect(await b.archiveDefault()).toBe(false);
+      await b.setArchiveDefault(true);
+      try {
+        expect(await b.archiveDefault()).toBe(true);
+        const q = h.queue({ retention: { completed: { count: 0 } } });
+        await q.ready();
+        await finished(q.name, 'a', 2);
+        // Held for the archive: nothing evicted, both noted.
+        expect(await q.evictions()).toEqual({ completed: 0, dead: 0, cancelled: 0 });
+        expect(await b.archiveStatus(q.name)).toEqual({
+          enabled: true,
+          pending: 2,
+          held: { completed: 2, dead: 0, cancelled: 0 },
+        });
+        const batch = await b.claimArchive(q.name, claim);
+        if (batch.busy) throw new Error('busy');
+        await b.markArchived(q.name, batch.entries);
+        await b.sweepRetention(q.name, { intervalMs: 1, max: 100 });
+        expect(await q.evictions()).toEqual({ completed: 2, dead: 0, cancelled: 0 });
+      } finally {
+        await b.setArchiveDefault(false);
+      }
+      expect(await b.archiveDefault()).toBe(false);
+      // Off again: a new queue's retention evicts at once, as before.
+      const plain = h.queue({ retention: { completed: { count: 0 } } });
+      await plain.ready();
+      await finished(plain.name, 'p', 1);
+      expect((await b.archiveStatus(plain.name)).enabled).toBe(false);
+      expect(await plain.evictions()).toEqual({ completed: 1, dead: 0, cancelled: 0 });
+    });
+
     it('turned off, drops its notes and retention evicts as before', async () => {
       const q = h.queue();
       await h.backend.setArchive(q.name, true);

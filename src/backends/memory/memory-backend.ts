@@ -192,6 +192,8 @@ export class MemoryBackend implements Backend {
   readonly clock: Clock;
   #queues = new Map<string, MemQueue>();
   #closed = false;
+  /** `setArchiveDefault`: setting retention turns the queue's archive on first. */
+  #archiveDefault = false;
 
   constructor(options: MemoryBackendOptions = {}) {
     this.clock = options.clock ?? systemClock;
@@ -1160,6 +1162,7 @@ export class MemoryBackend implements Backend {
   }
 
   async setRetention(queue: string, settings: RetentionSettings): Promise<void> {
+    if (this.#archiveDefault) await this.setArchive(queue, true);
     const q = this.#q(queue);
     q.retention = structuredClone(settings);
     const now = this.clock.now();
@@ -1193,6 +1196,14 @@ export class MemoryBackend implements Backend {
 
   async eventTail(queue: string): Promise<string> {
     return String(this.#peek(queue).eventSeq);
+  }
+
+  async setArchiveDefault(on: boolean): Promise<void> {
+    this.#archiveDefault = on;
+  }
+
+  async archiveDefault(): Promise<boolean> {
+    return this.#archiveDefault;
   }
 
   async setArchive(queue: string, on: boolean): Promise<void> {

@@ -754,6 +754,9 @@ export class RedisBackend implements Backend {
   }
 
   async setRetention(queue: string, s: RetentionSettings): Promise<void> {
+    // The archive first (when the backend is archived by default): once the rules apply, they hold
+    // every job not archived yet.
+    if (await this.archiveDefault()) await this.setArchive(queue, true);
     const rule = (x: { count?: number; ageMs?: number } | undefined): (string | number)[] => [
       x?.count ?? '',
       x?.ageMs ?? '',
@@ -855,6 +858,20 @@ export class RedisBackend implements Backend {
     for (let i = 0; i < flat.length; i += 2) if (flat[i] === 'id') ids = flat[i + 1] ?? '';
     const n = ids.split(',').length;
     return n > 1 ? `${seq}#${n - 1}` : seq;
+  }
+
+  /** The key of `setArchiveDefault` (no hash tag: read and written alone, never in a script). */
+  get #archiveDefaultKey(): string {
+    return `${this.prefix}:archive-default`;
+  }
+
+  async setArchiveDefault(on: boolean): Promise<void> {
+    if (on) await this.client.set(this.#archiveDefaultKey, '1');
+    else await this.client.del(this.#archiveDefaultKey);
+  }
+
+  async archiveDefault(): Promise<boolean> {
+    return (await this.client.exists(this.#archiveDefaultKey)) === 1;
   }
 
   async setArchive(queue: string, on: boolean): Promise<void> {

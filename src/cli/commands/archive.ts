@@ -152,7 +152,8 @@ const status = command(
       const queues: ({ name: string } & ArchiveStatus)[] = [];
       for (const name of names) queues.push({ name, ...(await opened.backend.archiveStatus(name)) });
       const stats = await archive.stats();
-      out.result({ queues, archive: stats }, () => {
+      const archiveDefault = await opened.backend.archiveDefault();
+      out.result({ queues, archiveDefault, archive: stats }, () => {
         out.table(
           [
             { header: 'QUEUE' },
@@ -167,6 +168,11 @@ const status = command(
             String(q.held.completed + q.held.dead + q.held.cancelled),
           ]),
           '(no queues)',
+        );
+        out.line(
+          archiveDefault
+            ? 'new queues: archived as soon as they are given retention (an archiver of every queue ran)'
+            : 'new queues: archived once an archiver lists them',
         );
         out.line(
           `archive (schema ${archive.schema}, version ${stats.schemaVersion}): ${stats.jobs} jobs, ${stats.attempts} attempts, ${stats.bytes} bytes${stats.jobs > 0 ? ` (${Math.round(stats.bytes / stats.jobs)} per job)` : ''}, ${stats.pruned} pruned`,
