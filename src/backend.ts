@@ -69,6 +69,19 @@ export interface AddRequest {
   readonly dedup?: DedupRequest | undefined;
 }
 
+/** See `Backend.waitingAhead`. */
+export interface WaitingAhead {
+  readonly priority: number;
+  /** Jobs of its own priority added (or made due) before it. */
+  readonly same: number;
+  /** Jobs of a higher priority. */
+  readonly higher: number;
+  /** Jobs of a lower priority that aging put ahead of it. */
+  readonly aged: number;
+  /** `max` was reached: there are at least this many. */
+  readonly capped: boolean;
+}
+
 export interface AddResult {
   readonly id: string;
   /** false when a job with this id already existed, or the add was folded into `id`. */
@@ -511,6 +524,12 @@ export interface Backend {
    * from now (backend clock); records that a worker was seen on the queue now.
    */
   workerHeartbeat(queue: string, beat: WorkerBeat, ttlMs: number): Promise<void>;
+  /**
+   * How many waiting jobs a claim takes before job `id`, by the queue's claim order (priorities,
+   * aging, FIFO): of its own priority, of higher ones, and of lower ones ahead by aging; at most
+   * `max` counted (`capped`). null when the job is not waiting. Reads only.
+   */
+  waitingAhead(queue: string, id: string, max: number): Promise<WaitingAhead | null>;
   /** Removes a worker's entry at once (it closed). */
   workerLeave(queue: string, id: string): Promise<void>;
   /** The live workers of the queue (entries not expired by the backend's clock), by id. */

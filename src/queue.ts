@@ -67,6 +67,7 @@ import { radarReport, resolveRadarOptions, type RadarOptions, type RadarReport }
 import { auditReport, resolveAuditOptions, type AuditOptions, type AuditReport } from './audit.js';
 import { resolveWhatIfOptions, whatIfReport, type WhatIfOptions, type WhatIfReport } from './whatif.js';
 import type { WorkerRegistry } from './workers.js';
+import { explainJob, HOLD_SOURCES, MAX_COUNTED_AHEAD, type Explanation } from './explain.js';
 import { manualRetry, resolveReplayOptions, type ReplayOptions } from './replay.js';
 import {
   JobStates,
@@ -591,6 +592,51 @@ export class Queue<Data = unknown, Result = unknown> {
     const o = resolveRadarOptions(options);
     await this.ready();
     return radarReport(this.name, await this.backend.scheduledDue(this.name, o.horizonMs, o.max), o);
+  }
+
+  /**
+   * Why a job is not running, from recorded state (see src/explain.ts): typed holds in order (due
+   * in 3 s with the retry decision that set it, queue paused, behind N jobs a claim takes first,
+   * no live worker for 2 min, and the rate-limit and retry-budget holds of `HOLD_SOURCES`), or
+   * what finished it. For an id of a scheduler's job not created yet (`sch:<scheduler>:<ms>`),
+   * what its scheduler will do. Throws JobNotFoundError for an unknown id. Reads only.
+   */
+  async explain(id: string): Promise<Explanation> {
+    assertJobId(id);
+    const job = (await this.getJob(id)) as Job | null;
+    let scheduler: Scheduler | null = null;
+    let plannedAt: number | undefined;
+    if (!job) {
+      const m = /^sch:(.+):(\d{1,16})$/.exec(id);
+      const r = m ? await this.backend.getScheduler(this.name, m[1] as string) : null;
+      if (!r || !m) throw new JobNotFoundError(this.name, id);
+      scheduler = toScheduler(this.name, r);
+      plannedAt = Number(m[2]);
+    }
+    const waiting = job?.state === 'waiting';
+    const [now, paused, agingMs, ahead, workers] = await Promise.all([
+      this.backend.now(),
+      this.backend.isPaused(this.name),
+      this.backend.getPriorityAging(this.name),
+      waiting ? this.backend.waitingAhead(this.name, id, MAX_COUNTED_AHEAD) : Promise.resolve(null),
+      this.backend.listWorkers(this.name),
+    ]);
+    const ctx = { backend: this.backend, queue: this.name, job, now };
+    const extra = (await Promise.all(HOLD_SOURCES.map((source) => source(ctx)))).flat();
+    return explainJob(
+      {
+        queue: this.name,
+        id,
+        now,
+        job,
+        paused,
+        agingMs,
+        ahead,
+        workers,
+        ...(scheduler ? { scheduler, plannedAt } : {}),
+      },
+      extra,
+    );
   }
 
   /**

@@ -19,6 +19,7 @@ import { upcomingRuns, type ScheduleSpec, type Scheduler, type SchedulerDetail }
 import { summariseJob, type JobSummary } from '../summary.js';
 import type { Job, JobState } from '../types.js';
 import type { WorkerRegistry } from '../workers.js';
+import type { Explanation } from '../explain.js';
 import {
   LIST_ORDER,
   type AnalyticsQueryData,
@@ -155,6 +156,10 @@ export class DirectClient implements Client {
 
   dlqPurge(queue: string, r: DlqPurgeRequest): Promise<PurgeReport> {
     return this.#queue(queue).dlq.purgeRequest(r);
+  }
+
+  explain(queue: string, id: string): Promise<Explanation> {
+    return this.#queue(queue).explain(id);
   }
 
   workers(queue: string): Promise<WorkerRegistry> {

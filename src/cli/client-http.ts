@@ -21,6 +21,7 @@ import type { ErrorSummary, JobSummary } from '../summary.js';
 import type { Job, JobState } from '../types.js';
 import type { AnalyticsReport } from '../analytics.js';
 import type { WorkerRegistry } from '../workers.js';
+import type { Explanation } from '../explain.js';
 import type { AnalyticsQueryData, Client, DlqFilterData, JobQuery, Page, QueueInfo } from './client.js';
 import { LIST_ORDER } from './client.js';
 import { CliError, RemoteError } from './exit-codes.js';
@@ -229,6 +230,10 @@ export class HttpClient implements Client {
   dlqPurge(queue: string, r: DlqPurgeRequest): Promise<PurgeReport> {
     const body = withoutUndefined({ ...r, filter: r.filter && filterBody(r.filter) });
     return this.#call('POST', `/queues/${enc(queue, 'QUEUE')}/dlq/purge`, { body });
+  }
+
+  explain(queue: string, id: string): Promise<Explanation> {
+    return this.#call('GET', `/queues/${enc(queue, 'QUEUE')}/jobs/${enc(id, 'ID')}/why`);
   }
 
   workers(queue: string): Promise<WorkerRegistry> {

@@ -20,6 +20,7 @@ import type { ScheduleSpec, Scheduler, SchedulerDetail } from '../schedule.js';
 import type { JobSummary } from '../summary.js';
 import type { Job, JobState, StateCounts } from '../types.js';
 import type { WorkerRegistry } from '../workers.js';
+import type { Explanation } from '../explain.js';
 
 /** Listing every state: the order a person reads them in. */
 export const LIST_ORDER: readonly JobState[] = [
@@ -89,6 +90,8 @@ export interface Client {
   /** The library's `queue.analytics`, here or on the server (window as text: 30s, 15m, 2h, 7d). */
   analytics(queue: string, query: AnalyticsQueryData): Promise<AnalyticsReport>;
   workers(queue: string): Promise<WorkerRegistry>;
+  /** Why a job is not running (queue.explain); JobNotFoundError (exit 3) for an unknown id. */
+  explain(queue: string, id: string): Promise<Explanation>;
   schedulers(queue: string): Promise<Scheduler[]>;
   /** Throws SchedulerNotFoundError (exit 3) for an unknown id. */
   getScheduler(queue: string, id: string, ticks: number): Promise<SchedulerDetail>;

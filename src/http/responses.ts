@@ -371,6 +371,65 @@ export const workerRegistry = {
   ...open,
 } as const;
 
+const hold = {
+  type: 'object',
+  description:
+    'One thing that holds the job: kind due | paused | priority | no-worker | scheduler | rate-limit | retry-budget, a sentence (text), and the facts of its kind.',
+  properties: {
+    kind: {
+      type: 'string',
+      enum: ['due', 'paused', 'priority', 'no-worker', 'scheduler', 'rate-limit', 'retry-budget'],
+    },
+    text: str,
+    dueAt: time,
+    inMs: int,
+    cause: { type: 'string', enum: ['retry', 'delay', 'schedule'] },
+    attempt: int,
+    retry: int,
+    strategy: str,
+    source: { type: 'string', enum: ['policy', 'handler'] },
+    explanation: str,
+    ahead: int,
+    atLeast: { type: 'boolean' },
+    higher: int,
+    same: int,
+    aged: int,
+    priority: int,
+    effectivePriority: int,
+    agingMs: int,
+    lastSeenAt: time,
+    forMs: int,
+    schedulerId: str,
+    plannedAt: time,
+    paused: { type: 'boolean' },
+    nextRunAt: time,
+    scope: { type: 'string', enum: ['queue', 'group'] },
+    group: str,
+    until: time,
+  },
+  ...open,
+} as const;
+
+export const explanation = {
+  type: 'object',
+  description: 'Why a job is not running (holds, in order), or that it runs, or what finished it.',
+  properties: {
+    queue: str,
+    id: str,
+    state: { type: 'string', enum: [...JobStates, 'not-created'] },
+    now: { ...time, description: "The backend's clock when it looked." },
+    summary: str,
+    holds: { type: 'array', items: hold },
+    finished: {
+      type: 'object',
+      properties: { state: str, at: time, text: str },
+      ...open,
+    },
+    scheduler: { type: 'object', properties: { id: str, plannedAt: time }, ...open },
+  },
+  ...open,
+} as const;
+
 /** 4xx/5xx answers for the OpenAPI document, sent as application/problem+json. */
 export const problems = {
   '4xx': {

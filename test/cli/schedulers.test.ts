@@ -153,4 +153,34 @@ describe.skipIf(!available)('retraced schedulers', () => {
     const gone = await run(['workers', 'busy', ...redis()]);
     expect(gone.stdout.trim()).toMatch(/^\(no live worker on busy; last seen \d+ ms ago\)$/);
   });
+
+  it('retraced jobs why QUEUE ID says what holds a job, the same with --redis and --url', async () => {
+    const q = new Queue('why', { backend });
+    await q.add('first', null, { priority: 2 });
+    const { id } = await q.add('second', null);
+    await q.pause();
+    const direct = await run(['jobs', 'why', 'why', id, ...redis()]);
+    expect(direct.code).toBe(0);
+    const lines = direct.stdout.trim().split('\n');
+    expect(lines[0]).toBe(
+      `job ${id} in why (waiting): queue why is paused: nothing is claimed until it is resumed`,
+    );
+    expect(lines.slice(1).map((l) => l.trim().split(/\s+/)[0])).toEqual(['paused', 'priority', 'no-worker']);
+    expect(lines[2]).toMatch(/behind 1 job a claim takes first: 1 of higher priority$/);
+    const srv = start(['server', ...redis(), '--port', '0']);
+    try {
+      const url = (await srv.waitFor(/ReTraced API on (http:\/\/127\.0\.0\.1:\d+)/, 20_000))[1] as string;
+      const viaApi = await run(['jobs', 'why', 'why', id, '--json', '--url', url]);
+      const viaRedis = await run(['jobs', 'why', 'why', id, '--json', ...redis()]);
+      const strip = (s: string) => {
+        const e = JSON.parse(s) as { now?: number; holds: { forMs?: number }[] };
+        delete e.now;
+        return e;
+      };
+      expect(strip(viaApi.stdout)).toEqual(strip(viaRedis.stdout));
+      expect((await run(['jobs', 'why', 'why', 'nope', '--url', url])).code).toBe(3);
+    } finally {
+      expect((await srv.stop('SIGTERM')).code).toBe(0);
+    }
+  });
 });

@@ -13,6 +13,7 @@ const COMMANDS = [
   'add',
   'jobs list',
   'jobs show',
+  'jobs why',
   'jobs cancel',
   'jobs retry',
   'dlq list',

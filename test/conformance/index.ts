@@ -21,6 +21,7 @@ import { retriesCases } from './retries.case.js';
 import { searchCases } from './search.case.js';
 import { schedulerCases } from './schedulers.case.js';
 import { workerRegistryCases } from './workers.case.js';
+import { explainCases } from './explain.case.js';
 
 export type { ConformanceTarget };
 
@@ -43,5 +44,6 @@ export function runBackendConformance(target: ConformanceTarget): void {
     multiQueueCases(h);
     workerRegistryCases(h);
     dedupCases(h);
+    explainCases(h);
   });
 }

@@ -6,6 +6,7 @@
 import type {
   AddRequest,
   AddResult,
+  WaitingAhead,
   ArchiveBatch,
   ArchiveClaim,
   ArchiveEntry,
@@ -488,6 +489,14 @@ export class MemoryBackend implements Backend {
       expiresAt: now + ttlMs,
     });
     q.workerSeenAt = now;
+  }
+
+  async waitingAhead(queue: string, id: string, max: number): Promise<WaitingAhead | null> {
+    const q = this.#peek(queue);
+    const j = q.jobs.get(id);
+    if (!j || j.state !== 'waiting') return null;
+    const a = q.waiting.ahead(id, q.agingMs, max);
+    return a ? { priority: j.priority, ...a } : null;
   }
 
   async workerLeave(queue: string, id: string): Promise<void> {

@@ -67,4 +67,47 @@ export class WaitingLevels {
     for (const p of [...this.#levels.keys()].sort((a, b) => b - a)) out.push(...(this.#levels.get(p) ?? []));
     return out;
   }
+
+  /**
+   * How many jobs a claim takes before `id` (the twin of lua/waiting-ahead): those before it in its
+   * own level, and in the others those whose rank is lower (equal: smaller priority text), walked
+   * oldest first until one is not ahead; at most `max` in all. undefined when `id` is not waiting.
+   */
+  ahead(
+    id: string,
+    agingMs: number,
+    max: number,
+  ): { same: number; higher: number; aged: number; capped: boolean } | undefined {
+    const job = this.#job(id);
+    const level = this.#levels.get(job.priority);
+    if (!level?.has(id)) return undefined;
+    let same = 0;
+    for (const other of level) {
+      if (other === id) break;
+      same++;
+    }
+    const rank = levelRank(job.priority, job.dueAt, agingMs);
+    const pText = String(job.priority);
+    let counted = same;
+    let higher = 0;
+    let aged = 0;
+    for (const [q, ids] of this.#levels) {
+      if (q === job.priority || counted >= max) continue;
+      let n = 0;
+      if (agingMs === 0) {
+        if (q > job.priority) n = Math.min(ids.size, max - counted);
+      } else {
+        for (const other of ids) {
+          const r = levelRank(q, this.#job(other).dueAt, agingMs);
+          if (!(r < rank || (r === rank && String(q) < pText))) break;
+          n++;
+          if (counted + n >= max) break;
+        }
+      }
+      if (q > job.priority) higher += n;
+      else aged += n;
+      counted += n;
+    }
+    return { same, higher, aged, capped: counted >= max };
+  }
 }

@@ -13,6 +13,7 @@ import type {
   ArchiveEntry,
   ArchiveStatus,
   AddResult,
+  WaitingAhead,
   Backend,
   CancelResult,
   ClaimRequest,
@@ -130,6 +131,7 @@ const NOT_WAITED: ReadonlySet<ScriptName> = new Set<ScriptName>([
   'workers',
   'workerBeat',
   'workerLeave',
+  'waitingAhead',
 ]);
 
 function resolveDurability(d: Durability | undefined): { replicas: number; timeoutMs: number } | undefined {
@@ -414,6 +416,18 @@ export class RedisBackend implements Backend {
       beat.version,
       Math.max(1, Math.round(ttlMs)),
     ]);
+  }
+
+  async waitingAhead(queue: string, id: string, max: number): Promise<WaitingAhead | null> {
+    const r = (await this.#run('waitingAhead', queue, [id, max])) as (string | number)[];
+    if (r[0] !== 'waiting') return null;
+    return {
+      priority: Number(r[1]),
+      same: Number(r[2]),
+      higher: Number(r[3]),
+      aged: Number(r[4]),
+      capped: Number(r[5]) === 1,
+    };
   }
 
   async workerLeave(queue: string, id: string): Promise<void> {

@@ -148,6 +148,29 @@ const show = command(
   },
 );
 
+const why = command(
+  {
+    name: 'jobs why',
+    usage: 'QUEUE ID',
+    args: ['QUEUE', 'ID'],
+    summary:
+      'Says why a job is not running, from recorded state: due later (which retry, the backoff and its explanation), queue paused, the jobs a claim takes first (priority, aging), no live worker for how long; or that it runs, or what finished it.',
+    options: shared,
+    groups: SHARED_GROUPS,
+    examples: ['retraced jobs why emails 42', 'retraced jobs why emails sch:nightly:1767268800000 --json'],
+  },
+  async ({ values, positionals }, out) => {
+    const [queue, id] = positionals as [string, string];
+    const e = await withClient(values, (c) => c.explain(queue, id));
+    out.result(e, () => {
+      out.line(`${out.paint('bold', `job ${e.id}`)} in ${e.queue} (${e.state}): ${e.summary}`);
+      if (e.holds.length > 1 || (e.holds.length === 1 && e.holds[0]?.text !== e.summary)) {
+        for (const h of e.holds) out.line(`  ${out.paint('yellow', h.kind.padEnd(12))}${h.text}`);
+      }
+    });
+  },
+);
+
 const cancel = command(
   {
     name: 'jobs cancel',
@@ -212,9 +235,8 @@ const retry = command(
   },
 );
 
-export const jobs = group('jobs', 'Lists jobs, shows one as a timeline, cancels or retries one by hand.', [
-  list,
-  show,
-  cancel,
-  retry,
-]);
+export const jobs = group(
+  'jobs',
+  'Lists jobs, shows one as a timeline, says why one is not running, cancels or retries one by hand.',
+  [list, show, why, cancel, retry],
+);

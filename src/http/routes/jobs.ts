@@ -11,7 +11,7 @@ import type { JobOptions } from '../../options.js';
 import { withFieldPrefix } from '../error-map.js';
 import { parseTime } from '../inputs.js';
 import { searchJobs } from '../job-search.js';
-import { added, job, jobSummary, page } from '../responses.js';
+import { added, explanation, job, jobSummary, page } from '../responses.js';
 import {
   addBulkBody,
   addJobBody,
@@ -139,6 +139,22 @@ export function registerJobRoutes(app: FastifyInstance, { queues }: RouteContext
       if (!found) throw new JobNotFoundError(q.name, request.params.id);
       return found;
     },
+  );
+
+  app.get<{ Params: JobParams }>(
+    '/queues/:queue/jobs/:id/why',
+    {
+      schema: {
+        tags,
+        summary:
+          'Why a job is not running, from recorded state: typed holds in order (due later with its retry decision, queue paused, jobs a claim takes first, no live worker, rate limits…), or what finished it',
+        description:
+          "For the id of a scheduler's job not created yet (sch:<scheduler>:<planned ms>), what its scheduler will do.",
+        params: jobParams,
+        response: { 200: explanation },
+      },
+    },
+    async (request) => queues.get(request.params.queue).explain(request.params.id),
   );
 
   app.post<{ Params: JobParams; Body: CancelBody }>(
