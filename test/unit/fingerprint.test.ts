@@ -129,4 +129,29 @@ describe('fingerprints', () => {
   it('is stable (sha1 of the label)', () => {
     expect(errorFingerprint({ name: 'Error', message: 'boom' })).toBe('168acf7335e94fce');
   });
+
+  it('answers a repeated error from its memo exactly as the first time, for every split of the same text', () => {
+    const a = { name: 'ab', code: 'c', message: 'timeout after 30s' };
+    const b = { name: 'a', code: 'bc', message: 'timeout after 30s' };
+    const c = { name: 'a', code: 'b', message: 'ctimeout after 30s' };
+    for (let round = 0; round < 2; round++) {
+      expect(fingerprintLabel(a)).toBe('ab|c|timeout after <n>s');
+      expect(fingerprintLabel(b)).toBe('a|bc|timeout after <n>s');
+      expect(fingerprintLabel(c)).toBe('a|b|ctimeout after <n>s');
+    }
+    expect(new Set([errorFingerprint(a), errorFingerprint(b), errorFingerprint(c)]).size).toBe(3);
+  });
+
+  it('stays right past the memo bound and for messages too long to remember', () => {
+    const first = errorFingerprint({ name: 'Error', message: 'boom' });
+    for (let i = 0; i < 3000; i++) {
+      fingerprintLabel({ name: 'Error', message: `word${'x'.repeat(i % 7)} ${i}` });
+    }
+    expect(errorFingerprint({ name: 'Error', message: 'boom' })).toBe(first);
+    const long = `failed ${'y'.repeat(1500)} 42`;
+    expect(fingerprintLabel({ name: 'E', message: long })).toBe(`E||failed ${'y'.repeat(193)}`);
+    expect(fingerprintLabel({ name: 'E', message: long })).toBe(
+      fingerprintLabel({ name: 'E', message: long }),
+    );
+  });
 });
