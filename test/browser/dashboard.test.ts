@@ -61,8 +61,13 @@ describe.skipIf(!hasChromium())('dashboard in chromium (memory backend)', () => 
     server = undefined;
   });
 
-  async function open(options: { token?: string; viewport?: { width: number; height: number } } = {}) {
-    server = await startServer(options.token !== undefined ? { token: options.token } : {});
+  async function open(
+    options: { token?: string; readOnly?: boolean; viewport?: { width: number; height: number } } = {},
+  ) {
+    server = await startServer({
+      ...(options.token !== undefined ? { token: options.token } : {}),
+      ...(options.readOnly === true ? { readOnly: true } : {}),
+    });
     context = await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 800 } });
     const page = await context.newPage();
     return { server, page, seen: watchPage(page) };
@@ -102,7 +107,20 @@ describe.skipIf(!hasChromium())('dashboard in chromium (memory backend)', () => 
         await expect.poll(() => page.locator('h1').first().textContent()).toBe(heading);
         await settled(page);
         if (viewport.width === 1280) expect(await axeViolations(page), path).toEqual([]);
+        else {
+          // Narrow: nothing wider than the screen but the tables, which scroll in their own box.
+          expect(await page.evaluate('document.documentElement.scrollWidth'), path).toBeLessThanOrEqual(390);
+        }
       }
+      // The system's dark mode: its own colours, and still no serious violation (contrast included).
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await page.goto(`${server.url}${path}`);
+      await expect.poll(() => page.locator('h1').first().textContent()).toBe(heading);
+      await settled(page);
+      expect(await page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(17, 20, 24)');
+      expect(await axeViolations(page), `${path} (dark)`).toEqual([]);
+      await page.emulateMedia({ colorScheme: 'light' });
     }
     expect(seen.errors).toEqual([]);
   });
@@ -328,6 +346,27 @@ describe.skipIf(!hasChromium())('dashboard in chromium (memory backend)', () => 
     await expect.poll(() => page.locator('h1').textContent()).toBe('Jobs in secure');
     expect(requests.filter((u) => u.includes('right-token'))).toEqual([]);
     expect(await page.evaluate("sessionStorage.getItem('retraced.token')")).toBe('right-token');
+  });
+
+  it('on a read-only server: says so, serves dry runs, and every change is refused with the reason', async () => {
+    const { server, page } = await open({ readOnly: true });
+    const q = server.queue('ro');
+    const a = await q.add('one', {}, { delay: 60_000 });
+    await page.goto(`${server.url}/`);
+    await expect.poll(() => page.getByRole('note').textContent()).toContain('Read-only server');
+    await page.getByRole('button', { name: 'Pause ro' }).click();
+    await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('read-only');
+    expect(await q.isPaused()).toBe(false);
+
+    await page.goto(`${server.url}/ui/queues/ro/jobs?state=scheduled`);
+    await page.getByLabel(`Select job ${a.id}`).check();
+    await page.getByLabel('Who (recorded)').fill('ops');
+    await page.getByRole('button', { name: 'Cancel… (dry run)' }).click();
+    const preview = page.getByRole('region', { name: 'Dry run result' });
+    await expect.poll(() => preview.textContent()).toContain('would apply to 1 of 1 jobs');
+    await page.getByRole('button', { name: 'Confirm: cancel 1 jobs' }).click();
+    await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('read-only');
+    expect((await q.getJob(a.id))?.state).toBe('scheduled');
   });
 
   it('shows hostile data, names and errors as inert text', async () => {

@@ -76,12 +76,15 @@ export interface TestServer {
 }
 
 /** The API and the built dashboard on 127.0.0.1 and a free port. */
-export async function startServer(options: { token?: string; backend?: Backend } = {}): Promise<TestServer> {
+export async function startServer(
+  options: { token?: string; backend?: Backend; readOnly?: boolean } = {},
+): Promise<TestServer> {
   const backend = options.backend ?? new MemoryBackend();
   const app = await buildApp({
     backend,
     ui: UI_DIR,
     ...(options.token !== undefined ? { token: options.token } : {}),
+    ...(options.readOnly === true ? { readOnly: true } : {}),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();

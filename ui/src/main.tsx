@@ -126,6 +126,23 @@ function Login({ refused }: { refused: boolean }) {
   );
 }
 
+/** Says so when the server refuses every change (`--read-only`): reads and dry runs still work. */
+function ReadOnlyNotice() {
+  const [readOnly, setReadOnly] = useState(false);
+  useEffect(() => {
+    api<{ readOnly: boolean }>('GET', '/config').then(
+      (c) => setReadOnly(c.readOnly),
+      () => undefined,
+    );
+  }, []);
+  if (!readOnly) return null;
+  return (
+    <p class="read-only" role="note">
+      Read-only server: every change is refused; reads and dry runs work.
+    </p>
+  );
+}
+
 function App() {
   const route = useRoute();
   const [auth, setAuth] = useState<'checking' | 'ok' | 'needed'>('checking');
@@ -173,6 +190,7 @@ function App() {
         )}
       </header>
       <main id="main" tabIndex={-1}>
+        <ReadOnlyNotice />
         <View route={route} />
       </main>
     </>
