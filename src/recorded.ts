@@ -43,7 +43,8 @@ export interface RecordedJobs {
 
 function time(v: unknown, field: string): number | undefined {
   if (v === undefined) return undefined;
-  return assertInt(v, field, 0);
+  // Dates before 1970 are negative: valid, if unlikely.
+  return assertInt(v, field, Number.MIN_SAFE_INTEGER);
 }
 
 /** The names errors give each field of a scope. */
@@ -70,9 +71,7 @@ export function resolveHistoryScope(
   }
   const from = time(s?.from, fields.from);
   const to = time(s?.to, fields.to);
-  if (from !== undefined && to !== undefined && to < from) {
-    throw new ValidationError(fields.to, `at or after ${fields.from} (${from})`, to);
-  }
+  // `to` before `from` is an empty window (as in job search), not an error.
   if (s?.name !== undefined) assertJobName(s.name, fields.name);
   const limit =
     s?.limit === undefined ? DEFAULT_HISTORY_LIMIT : assertInt(s.limit, fields.limit, 1, MAX_HISTORY_LIMIT);

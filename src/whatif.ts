@@ -23,7 +23,7 @@
  *   and the job id, so a job's draws do not depend on which other jobs are in scope).
  * @module
  */
-import { resolveRetryPolicy, type CustomStrategy } from './backoff.js';
+import { MAX_ATTEMPTS, resolveRetryPolicy, type CustomStrategy } from './backoff.js';
 import {
   classifyError,
   resolveClassifyOptions,
@@ -101,6 +101,8 @@ export interface JobReplay {
 export interface Alternative {
   /** Absent: each job's own stored policy. */
   readonly retry?: ResolvedRetryPolicy | undefined;
+  /** Without `retry`: each job's own policy, with this many attempts (see {@link withAttempts}). */
+  readonly attempts?: number | undefined;
   /** Absent: each attempt's recorded classification. */
   readonly classify?: ResolvedClassifyOptions | undefined;
   readonly seed: number;
@@ -111,16 +113,42 @@ export interface Alternative {
 
 export type Exclusion = 'manual' | 'unfinished' | 'unknown-strategy';
 
+/**
+ * A policy with another number of attempts: its phases in order, cut where the retries run out, or
+ * the last phase extended (a policy of no retries gets immediate ones).
+ */
+export function withAttempts(p: ResolvedRetryPolicy, attempts: number): ResolvedRetryPolicy {
+  let left = attempts - 1;
+  const phases = p.phases.map((ph) => {
+    const retries = Math.min(ph.retries, left);
+    left -= retries;
+    return { retries, backoff: ph.backoff };
+  });
+  const last = phases[phases.length - 1];
+  if (left > 0 && last) last.retries += left;
+  else if (left > 0) phases.push({ retries: left, backoff: { type: 'immediate' } });
+  return resolveRetryPolicy({ phases });
+}
+
+/** The policy a job is replayed under. */
+export function policyFor(
+  job: Pick<Job, 'options'>,
+  alt: Pick<Alternative, 'retry' | 'attempts'>,
+): ResolvedRetryPolicy {
+  if (alt.retry) return alt.retry;
+  return alt.attempts === undefined ? job.options.retry : withAttempts(job.options.retry, alt.attempts);
+}
+
 /** Why a job cannot be replayed, or undefined when it can. */
 export function exclusionOf(
   job: Pick<Job, 'state' | 'attempts' | 'options'>,
-  alt: Pick<Alternative, 'retry' | 'strategies'>,
+  alt: Pick<Alternative, 'retry' | 'attempts' | 'strategies'>,
 ): Exclusion | undefined {
   if ((job.state !== 'completed' && job.state !== 'dead') || job.attempts.length === 0) return 'unfinished';
   if (job.attempts.some((a) => a.trigger === 'manual')) return 'manual';
   const last = job.attempts[job.attempts.length - 1] as Attempt;
   if (last.outcome !== 'succeeded' && last.decision.action !== 'dead') return 'unfinished';
-  const policy = alt.retry ?? job.options.retry;
+  const policy = policyFor(job, alt);
   const known = alt.strategies ?? {};
   const custom = policy.phases.some(
     (p) => p.backoff.type === 'custom' && !Object.hasOwn(known, (p.backoff as { name: string }).name),
@@ -184,7 +212,7 @@ function simulate(
   mode: 'optimistic' | 'pessimistic',
 ): { run: Run; beyond: boolean } {
   const recs = job.attempts;
-  const policy = alt.retry ?? job.options.retry;
+  const policy = policyFor(job, alt);
   const seeded = seededRandom(jobSeed(alt.seed, job.id));
   const first = recs[0] as Attempt;
   const lastRec = recs[recs.length - 1] as Attempt;
@@ -479,6 +507,8 @@ export function hasJitter(b: Backoff): boolean {
 export interface WhatIfOptions {
   /** The alternative retry policy; absent, each job's own. */
   readonly retry?: RetryPolicy | undefined;
+  /** Instead of `retry`: each job's own policy with this many attempts (its backoffs kept). */
+  readonly attempts?: number | undefined;
   /** The alternative error-code table (merged over the defaults, as a queue's is); absent, as recorded. */
   readonly classify?: ClassifyOptions | undefined;
   /** Which jobs: only those of this name. */
@@ -495,6 +525,7 @@ export interface WhatIfOptions {
 
 export interface ResolvedWhatIf {
   readonly retry: ResolvedRetryPolicy | undefined;
+  readonly attempts: number | undefined;
   readonly classify: ResolvedClassifyOptions | undefined;
   /** The codes as given (without the default table), for the report. */
   readonly classifyGiven: ClassifyOptionsStored | undefined;
@@ -503,7 +534,7 @@ export interface ResolvedWhatIf {
   readonly draws: 'recorded' | 'seeded';
 }
 
-const WHATIF_KEYS = ['retry', 'classify', 'filter', 'window', 'limit', 'seed', 'draws'];
+const WHATIF_KEYS = ['retry', 'attempts', 'classify', 'filter', 'window', 'limit', 'seed', 'draws'];
 
 /** Validates what-if options; errors name the field (`retry.attempts`, `window.from`, …). */
 export function resolveWhatIfOptions(o: WhatIfOptions | undefined, randomSeed: () => number): ResolvedWhatIf {
@@ -513,6 +544,10 @@ export function resolveWhatIfOptions(o: WhatIfOptions | undefined, randomSeed: (
   const extra = Object.keys(o ?? {}).find((k) => !WHATIF_KEYS.includes(k));
   if (extra !== undefined) throw new ValidationError(extra, `absent (known: ${WHATIF_KEYS.join(', ')})`);
   const retry = o?.retry === undefined ? undefined : resolveRetryPolicy(o.retry, 'retry');
+  const attempts = o?.attempts === undefined ? undefined : assertInt(o.attempts, 'attempts', 1, MAX_ATTEMPTS);
+  if (retry !== undefined && attempts !== undefined) {
+    throw new ValidationError('attempts', 'absent when retry is given (retry.attempts says it)', attempts);
+  }
   const classify = o?.classify === undefined ? undefined : resolveClassifyOptions(o.classify, 'classify');
   const classifyGiven = o?.classify === undefined ? undefined : storedClassifyOptions(o.classify, 'classify');
   const f = o?.filter;
@@ -529,7 +564,7 @@ export function resolveWhatIfOptions(o: WhatIfOptions | undefined, randomSeed: (
   if (draws !== 'recorded' && draws !== 'seeded') {
     throw new ValidationError('draws', 'one of recorded, seeded', draws);
   }
-  return { retry, classify, classifyGiven, scope, seed, draws };
+  return { retry, attempts, classify, classifyGiven, scope, seed, draws };
 }
 
 export interface WhatIfReport {
@@ -547,6 +582,8 @@ export interface WhatIfReport {
   };
   /** The alternative policy; null: each job's own stored policy. */
   readonly retry: ResolvedRetryPolicy | null;
+  /** Each job's own policy with this many attempts; null: not asked. */
+  readonly attempts: number | null;
   /** The alternative codes as given (merged over the defaults) and default class; null: as recorded. */
   readonly classify: ClassifyOptionsStored | null;
   readonly seed: number;
@@ -567,7 +604,14 @@ export function whatIfReport(
   o: ResolvedWhatIf,
   strategies?: Readonly<Record<string, CustomStrategy>>,
 ): WhatIfReport {
-  const alt: Alternative = { retry: o.retry, classify: o.classify, seed: o.seed, draws: o.draws, strategies };
+  const alt: Alternative = {
+    retry: o.retry,
+    attempts: o.attempts,
+    classify: o.classify,
+    seed: o.seed,
+    draws: o.draws,
+    strategies,
+  };
   const excluded = Object.fromEntries(EXCLUSIONS.map((e) => [e, 0])) as Record<Exclusion, number>;
   const replayable: Job[] = [];
   for (const job of read.jobs) {
@@ -590,6 +634,7 @@ export function whatIfReport(
       excluded,
     },
     retry: o.retry ?? null,
+    attempts: o.attempts ?? null,
     classify: o.classifyGiven ?? null,
     seed: o.seed,
     draws: o.draws,

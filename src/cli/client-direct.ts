@@ -13,9 +13,12 @@ import type {
   PurgeReport,
   ReplayOptions,
 } from '../dlq.js';
+import type { AuditOptions, AuditReport } from '../audit.js';
 import { JobNotFoundError, ValidationError } from '../errors.js';
 import { Queue, type AddedJob, type BulkJob, type ScheduledResult, type ScheduleTemplate } from '../queue.js';
 import { upcomingRuns, type ScheduleSpec, type Scheduler, type SchedulerDetail } from '../schedule.js';
+import type { RadarOptions, RadarReport } from '../radar.js';
+import type { WhatIfOptions, WhatIfReport } from '../whatif.js';
 import { summariseJob, type JobSummary } from '../summary.js';
 import type { Job, JobState } from '../types.js';
 import type { WorkerRegistry } from '../workers.js';
@@ -53,6 +56,18 @@ export class DirectClient implements Client {
 
   now(): Promise<number> {
     return this.#backend.now();
+  }
+
+  whatIf(queue: string, options: WhatIfOptions): Promise<WhatIfReport> {
+    return this.#queue(queue).whatIf(options);
+  }
+
+  audit(queue: string, options: AuditOptions): Promise<AuditReport> {
+    return this.#queue(queue).audit(options);
+  }
+
+  radar(queue: string, options: RadarOptions): Promise<RadarReport> {
+    return this.#queue(queue).radar(options);
   }
 
   async queues(): Promise<QueueInfo[]> {

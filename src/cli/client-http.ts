@@ -17,6 +17,9 @@ import { ValidationError } from '../errors.js';
 import type { JobOptions } from '../options.js';
 import type { AddedJob, BulkJob, ScheduledResult, ScheduleTemplate } from '../queue.js';
 import type { ScheduleSpec, Scheduler, SchedulerDetail } from '../schedule.js';
+import type { AuditOptions, AuditReport } from '../audit.js';
+import type { RadarOptions, RadarReport } from '../radar.js';
+import type { WhatIfOptions, WhatIfReport } from '../whatif.js';
 import type { ErrorSummary, JobSummary } from '../summary.js';
 import type { Job, JobState } from '../types.js';
 import type { AnalyticsReport } from '../analytics.js';
@@ -271,6 +274,37 @@ export class HttpClient implements Client {
     await this.#call('DELETE', `/queues/${enc(queue, 'QUEUE')}/schedulers/${enc(id, 'ID')}`);
   }
 
+  whatIf(queue: string, o: WhatIfOptions): Promise<WhatIfReport> {
+    const w = o.window;
+    const window =
+      w === undefined ? undefined : withoutUndefined({ from: timeText(w.from), to: timeText(w.to) });
+    const body = withoutUndefined({ ...o, window });
+    return this.#call('POST', `/queues/${enc(queue, 'QUEUE')}/whatif`, { body });
+  }
+
+  audit(queue: string, o: AuditOptions): Promise<AuditReport> {
+    const query: Query = {
+      from: o.window?.from,
+      to: o.window?.to,
+      name: o.filter?.name,
+      limit: o.limit,
+      toleranceMs: o.toleranceMs,
+      driftMs: o.driftMs,
+      maxFindings: o.maxFindings,
+    };
+    return this.#call('GET', `/queues/${enc(queue, 'QUEUE')}/audit`, { query });
+  }
+
+  radar(queue: string, o: RadarOptions): Promise<RadarReport> {
+    const query: Query = {
+      horizonMs: o.horizonMs,
+      max: o.max,
+      burstMin: o.burstMin,
+      burstFactor: o.burstFactor,
+    };
+    return this.#call('GET', `/queues/${enc(queue, 'QUEUE')}/radar`, { query });
+  }
+
   async close(): Promise<void> {}
 }
 
@@ -301,6 +335,11 @@ function enc(s: string, what: 'QUEUE' | 'ID'): string {
     );
   }
   return encodeURIComponent(s.replace(/\p{Cs}/gu, '\uFFFD'));
+}
+
+/** A time for the API (ms since epoch as text), or undefined. */
+function timeText(t: number | undefined): string | undefined {
+  return t === undefined ? undefined : String(t);
 }
 
 function withoutUndefined<T extends object>(o: T): T {

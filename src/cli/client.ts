@@ -17,6 +17,9 @@ import type {
 import type { AnalyticsGroupBy, AnalyticsReport } from '../analytics.js';
 import type { AddedJob, BulkJob, ScheduledResult, ScheduleTemplate } from '../queue.js';
 import type { ScheduleSpec, Scheduler, SchedulerDetail } from '../schedule.js';
+import type { AuditOptions, AuditReport } from '../audit.js';
+import type { RadarOptions, RadarReport } from '../radar.js';
+import type { WhatIfOptions, WhatIfReport } from '../whatif.js';
 import type { JobSummary } from '../summary.js';
 import type { Job, JobState, StateCounts } from '../types.js';
 import type { WorkerRegistry } from '../workers.js';
@@ -103,6 +106,12 @@ export interface Client {
   ): Promise<ScheduledResult>;
   setSchedulerPaused(queue: string, id: string, paused: boolean): Promise<Scheduler>;
   removeScheduler(queue: string, id: string): Promise<void>;
+  /** `queue.whatIf`, here or on the server (which cannot run custom strategies). */
+  whatIf(queue: string, options: WhatIfOptions): Promise<WhatIfReport>;
+  /** `queue.audit`, here or on the server. */
+  audit(queue: string, options: AuditOptions): Promise<AuditReport>;
+  /** `queue.radar`, here or on the server. */
+  radar(queue: string, options: RadarOptions): Promise<RadarReport>;
   /** The scheduler's clock (Redis TIME; through a server, its /readyz): times such as 30m ago are on it. */
   now(): Promise<number>;
   close(): Promise<void>;

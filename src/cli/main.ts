@@ -15,6 +15,7 @@ import { dev } from './commands/dev.js';
 import { dlq } from './commands/dlq.js';
 import { jobs } from './commands/jobs.js';
 import { queues } from './commands/queues.js';
+import { audit, radar, whatif } from './commands/retry-intelligence.js';
 import { retryPlan } from './commands/retry-plan.js';
 import { schedulers } from './commands/schedulers.js';
 import { server } from './commands/server.js';
@@ -34,6 +35,9 @@ const COMMANDS: readonly Command[] = [
   schedulers,
   workers,
   retryPlan,
+  whatif,
+  audit,
+  radar,
   archive,
 ];
 

@@ -553,3 +553,161 @@ export const analyticsReport = {
   },
   ...open,
 } as const;
+// Retry intelligence: what-if, audit, storm radar ---------------------------------------------------
+
+const nullableTime = { type: ['number', 'null'], description: 'ms since epoch, or null' } as const;
+const obj = (properties: Record<string, unknown>, description?: string) =>
+  ({ type: 'object', properties, ...(description ? { description } : {}), ...open }) as const;
+const peakOf = (description: string) => obj({ count: int, at: nullableTime }, description);
+const historyScope = obj(
+  {
+    from: nullableTime,
+    to: nullableTime,
+    name: { type: ['string', 'null'] },
+    limit: int,
+    read: { ...int, description: 'recorded jobs read (the most recently finished first)' },
+    truncated: { type: 'boolean', description: 'more finished jobs matched than limit' },
+  },
+  'Which recorded jobs were read, and the bound',
+);
+
+const scenario = obj(
+  {
+    jobs: int,
+    succeeded: int,
+    dead: int,
+    deadByReason: obj({ exhausted: int, permanent: int, poison: int }),
+    attempts: int,
+    retries: { ...int, description: 'retries the policy scheduled after failures' },
+    timeToSuccessMs: {
+      type: ['object', 'null'],
+      description: 'nearest-rank percentiles from the first due time to success; null when none succeeded',
+      properties: { p50: int, p95: int },
+      ...open,
+    },
+    peakRetriesDuePerSecond: peakOf('most retries due within one whole second'),
+    peakDeadLettersPerMinute: peakOf('dead-letter volume: most jobs dead-lettered within one whole minute'),
+  },
+  'One scenario over the replayed jobs',
+);
+
+export const whatIfReport = obj(
+  {
+    queue: str,
+    scope: obj({
+      ...historyScope.properties,
+      replayed: int,
+      excluded: obj(
+        { manual: int, unfinished: int, 'unknown-strategy': int },
+        'jobs read but not replayed: run again by a person, not finished, or a custom strategy the server cannot run',
+      ),
+    }),
+    retry: {
+      type: ['object', 'null'],
+      description: 'the alternative policy (null: each job its own)',
+      ...open,
+    },
+    classify: {
+      type: ['object', 'null'],
+      description: 'the alternative code table (null: as recorded)',
+      ...open,
+    },
+    seed: int,
+    draws: str,
+    comparison: obj({
+      recorded: scenario,
+      alternative: obj(
+        {
+          known: { ...int, description: 'jobs whose alternative outcome the record settles' },
+          unknown: { ...int, description: 'jobs the alternative runs past their record' },
+          optimistic: scenario,
+          pessimistic: scenario,
+        },
+        'Bounds: every attempt past the record succeeds (optimistic) or fails like the last recorded one (pessimistic)',
+      ),
+    }),
+    classification: {
+      type: ['object', 'null'],
+      description: 'the recorded failures under the alternative code table',
+      properties: {
+        failedAttempts: int,
+        permanent: int,
+        newlyPermanent: int,
+        newlyTemporary: int,
+        jobsWithPermanent: int,
+        laterSucceeded: int,
+        permanentByRule: { type: 'object', additionalProperties: int },
+        summary: str,
+      },
+      ...open,
+    },
+    summary: { type: 'array', items: str },
+  },
+  'A simulation over recorded history: nothing was changed',
+);
+
+export const auditReport = obj({
+  queue: str,
+  scope: historyScope,
+  toleranceMs: int,
+  driftOutlierMs: { ...int, description: 'drifts above this are outliers (Q3 + 3 × IQR, at least driftMs)' },
+  checked: obj({ jobs: int, retries: int, verified: int, noDraw: int, unknownStrategy: int }),
+  counts: { type: 'object', additionalProperties: int },
+  findings: {
+    type: 'array',
+    items: obj({
+      kind: {
+        type: 'string',
+        enum: ['delay', 'decision', 'due', 'early', 'retry-after', 'drift', 'attempts'],
+      },
+      jobId: str,
+      name: str,
+      attempt: int,
+      expectedDelayMs: int,
+      recordedDelayMs: int,
+      actualDelayMs: int,
+      driftMs: int,
+      attempts: int,
+      maxAttempts: int,
+      message: str,
+    }),
+  },
+  findingsTruncated: { type: 'boolean' },
+  summary: { type: 'array', items: str },
+});
+
+export const radarReport = obj({
+  queue: str,
+  now: time,
+  horizonMs: int,
+  read: int,
+  truncated: { type: 'boolean', description: 'more scheduled jobs were due within the horizon than max' },
+  retries: int,
+  overdue: int,
+  firstRuns: { ...int, description: 'delayed first runs due within the horizon (not retries)' },
+  perSecond: { type: 'array', items: int, description: 'retries due in each second from now' },
+  peak: obj({ count: int, atS: { type: ['integer', 'null'] } }),
+  burstThreshold: int,
+  burstRule: str,
+  bursts: {
+    type: 'array',
+    items: obj({
+      startS: int,
+      endS: int,
+      retries: int,
+      peakPerSecond: int,
+      names: { type: 'array', items: obj({ name: str, retries: int }) },
+    }),
+  },
+  policies: {
+    type: 'array',
+    items: obj({
+      name: str,
+      policy: { type: ['object', 'null'], ...open },
+      jitter: { type: 'boolean' },
+      retries: int,
+      peakPerSecond: int,
+    }),
+  },
+  withoutJitter: { type: 'array', items: str },
+});

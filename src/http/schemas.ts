@@ -33,6 +33,13 @@ import {
   type ScheduleSpec,
 } from '../schedule.js';
 import { MAX_DURATION_MS, Rules, type TextRule } from '../validate.js';
+import { DEFAULT_HISTORY_LIMIT, HISTORY_PAGE, MAX_HISTORY_LIMIT } from '../recorded.js';
+import {
+  DEFAULT_RADAR_HORIZON_MS,
+  DEFAULT_RADAR_MAX,
+  MAX_RADAR_HORIZON_MS,
+  MAX_RADAR_MAX,
+} from '../radar.js';
 
 // Shared pieces ------------------------------------------------------------------------------------
 
@@ -638,4 +645,149 @@ export const schedulerQuery = {
 } as const;
 export interface SchedulerQuery {
   ticks: number;
+}
+
+// Retry intelligence: what-if, audit, storm radar ---------------------------------------------------
+
+const classifyOptions = {
+  type: 'object',
+  description: 'An error-code table, merged over the default one, and the class of errors no rule matches.',
+  properties: {
+    codes: {
+      type: 'object',
+      maxProperties: 500,
+      propertyNames: { minLength: 1, maxLength: 200 },
+      additionalProperties: { type: 'string', enum: ['temporary', 'permanent'] },
+    },
+    default: { type: 'string', enum: ['temporary', 'permanent'] },
+  },
+  additionalProperties: false,
+} as const;
+
+const historyLimit = {
+  type: 'integer',
+  minimum: 1,
+  maximum: MAX_HISTORY_LIMIT,
+  default: DEFAULT_HISTORY_LIMIT,
+  description: `Most recorded jobs read, the most recently finished first (${HISTORY_PAGE} per backend call).`,
+} as const;
+
+export const whatIfBody = {
+  type: 'object',
+  description:
+    'A simulation over recorded history: changes nothing. Give retry, classify or both; absent, each job keeps its own.',
+  properties: {
+    // Custom strategies live in workers: the server cannot run them.
+    retry: retryPolicyOf(BACKOFF_TYPES.filter((t) => t !== 'custom')),
+    attempts: {
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_ATTEMPTS,
+      description: "Instead of retry: each job's own policy with this many attempts (its backoffs kept).",
+    },
+    classify: classifyOptions,
+    filter: {
+      type: 'object',
+      properties: { name: { ...jobName, description: 'Only jobs of this name.' } },
+      additionalProperties: false,
+    },
+    window: {
+      type: 'object',
+      properties: {
+        from: { ...timeInput, description: 'Jobs finished at or after this time.' },
+        to: { ...timeInput, description: 'Jobs finished at or before this time.' },
+      },
+      additionalProperties: false,
+    },
+    limit: historyLimit,
+    seed: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 4294967295,
+      description: 'Seed of the jitter draws (reported; absent: a random one).',
+    },
+    draws: {
+      type: 'string',
+      enum: ['recorded', 'seeded'],
+      default: 'recorded',
+      description: 'recorded: a retry reuses its recorded jitter draw where there is one.',
+    },
+  },
+  not: both('retry', 'attempts'),
+  additionalProperties: false,
+} as const;
+export interface WhatIfBody {
+  retry?: RetryPolicy;
+  attempts?: number;
+  classify?: { codes?: Record<string, 'temporary' | 'permanent'>; default?: 'temporary' | 'permanent' };
+  filter?: { name?: string };
+  window?: { from?: string; to?: string };
+  limit: number;
+  seed?: number;
+  draws: 'recorded' | 'seeded';
+}
+
+export const auditQuery = {
+  type: 'object',
+  properties: {
+    from: { ...timeInput, description: 'Jobs finished at or after this time.' },
+    to: { ...timeInput, description: 'Jobs finished at or before this time.' },
+    name: { ...jobName, description: 'Only jobs of this name.' },
+    limit: historyLimit,
+    toleranceMs: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 86_400_000,
+      default: 50,
+      description: 'Differences up to this many ms are not findings.',
+    },
+    driftMs: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 86_400_000,
+      default: 1000,
+      description:
+        'The least drift that can be an outlier (the fence is Q3 + 3 × IQR of the drifts, at least this).',
+    },
+    maxFindings: { type: 'integer', minimum: 0, maximum: 10_000, default: 1000 },
+  },
+  additionalProperties: false,
+} as const;
+export interface AuditQuery {
+  from?: string;
+  to?: string;
+  name?: string;
+  limit: number;
+  toleranceMs: number;
+  driftMs: number;
+  maxFindings: number;
+}
+
+export const radarQuery = {
+  type: 'object',
+  properties: {
+    horizonMs: {
+      type: 'integer',
+      minimum: 1000,
+      maximum: MAX_RADAR_HORIZON_MS,
+      default: DEFAULT_RADAR_HORIZON_MS,
+      description: 'How far ahead to look.',
+    },
+    max: {
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_RADAR_MAX,
+      default: DEFAULT_RADAR_MAX,
+      description: 'Most scheduled jobs read.',
+    },
+    burstMin: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 10 },
+    burstFactor: { type: 'number', minimum: 1, maximum: 1000, default: 4 },
+  },
+  additionalProperties: false,
+} as const;
+export interface RadarQuery {
+  horizonMs: number;
+  max: number;
+  burstMin: number;
+  burstFactor: number;
 }

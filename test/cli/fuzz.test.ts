@@ -26,6 +26,7 @@ import { dlq } from '../../src/cli/commands/dlq.js';
 import { jobs } from '../../src/cli/commands/jobs.js';
 import { queues } from '../../src/cli/commands/queues.js';
 import { retryPlan } from '../../src/cli/commands/retry-plan.js';
+import { audit, radar, whatif } from '../../src/cli/commands/retry-intelligence.js';
 import { ExitCode, exitCodeFor } from '../../src/cli/exit-codes.js';
 import { PermanentError, RetracedError, ValidationError } from '../../src/errors.js';
 import { buildApp } from '../../src/http/app.js';
@@ -149,6 +150,31 @@ const SPECS: readonly Spec[] = [
     positionals: [queueArg],
     flags: ['--window', '--name', '--group'],
   },
+  {
+    path: ['whatif'],
+    command: whatif,
+    positionals: [queueArg],
+    flags: [
+      '--policy',
+      '--attempts',
+      '--classify',
+      '--permanent',
+      '--temporary',
+      '--seed',
+      '--name',
+      '--since',
+      '--until',
+      '--limit',
+    ],
+    booleans: ['--seeded-draws'],
+  },
+  {
+    path: ['audit'],
+    command: audit,
+    positionals: [queueArg],
+    flags: ['--tolerance', '--drift', '--name', '--since', '--until', '--limit'],
+  },
+  { path: ['radar'], command: radar, positionals: [queueArg], flags: ['--horizon', '--max'] },
 ];
 
 interface Invocation {

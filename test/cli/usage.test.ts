@@ -32,6 +32,9 @@ const COMMANDS = [
   'schedulers remove',
   'workers',
   'retry-plan',
+  'whatif',
+  'audit',
+  'radar',
   'archive run',
   'archive migrate',
   'archive status',
@@ -62,6 +65,9 @@ describe.concurrent('retraced --help', () => {
       'queues',
       'schedulers',
       'retry-plan',
+      'whatif',
+      'audit',
+      'radar',
       'archive',
     ]) {
       expect(r.stdout).toContain(`  ${c} `);

@@ -392,10 +392,37 @@ describe('whatIfReport', () => {
   it('validates its options, naming the field', () => {
     expect(() => o({ retry: { attempts: 0 } })).toThrow(ValidationError);
     expect(() => o({ retry: { attempts: 0 } })).toThrow(/retry\.attempts/);
-    expect(() => o({ window: { from: 10, to: 5 } })).toThrow(/window\.to/);
+    expect(() => o({ window: { from: 10.5 } })).toThrow(/window\.from/);
     expect(() => o({ seed: -1 })).toThrow(/seed/);
     expect(() => o({ draws: 'x' as 'seeded' })).toThrow(/draws/);
     expect(() => o({ limit: 100_001 })).toThrow(/limit/);
     expect(() => o({ nope: 1 } as never)).toThrow(/nope/);
+  });
+});
+
+describe('withAttempts', () => {
+  it('cuts or extends a policy’s phases, keeping its backoffs', async () => {
+    const { withAttempts } = await import('../../src/whatif.js');
+    const p = resolveRetryPolicy({
+      phases: [
+        { retries: 2, backoff: { type: 'immediate' } },
+        { retries: 2, backoff: { type: 'fixed', delayMs: 500 } },
+      ],
+    });
+    expect(withAttempts(p, 2)).toEqual(
+      resolveRetryPolicy({
+        phases: [
+          { retries: 1, backoff: { type: 'immediate' } },
+          { retries: 0, backoff: { type: 'fixed', delayMs: 500 } },
+        ],
+      }),
+    );
+    expect(withAttempts(p, 8).phases.map((ph) => ph.retries)).toEqual([2, 5]);
+    expect(withAttempts(resolveRetryPolicy({ phases: [] }), 3)).toEqual(resolveRetryPolicy({ attempts: 3 }));
+    // Replaying Y with its own backoff and 6 attempts: exponential 5 s, 10 s, 20 s, 40 s, 80 s.
+    const r = replayJob(Y, alt(undefined, { attempts: 6 }));
+    expect(r.known).toBe(false);
+    expect(r.pessimistic).toMatchObject({ outcome: 'dead', attempts: 6 });
+    expect(r.pessimistic.retriesDueAt.slice(-2)).toEqual([T0 + 35_450 + 40_000, T0 + 75_550 + 80_000]);
   });
 });
