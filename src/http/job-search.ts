@@ -73,8 +73,11 @@ export async function searchJobs(
     query.text === undefined &&
     query.minAttempts === undefined &&
     query.maxAttempts === undefined;
-  const scanPage = plain ? limit + 1 : SCAN_PAGE;
+  // With checks, read what a page needs first and twice as much each time it was not enough (up to
+  // SCAN_PAGE): a filter most jobs pass reads one page's worth, a sparse one soon reads 500 at once.
+  let scanPage = limit + 1;
   while (position - offset < MAX_SCANNED) {
+    if (!plain && position > offset) scanPage = Math.min(SCAN_PAGE, scanPage * 2);
     const page = await queue.getJobs(query.state, { offset: position, limit: scanPage });
     for (const job of page) {
       position++;
