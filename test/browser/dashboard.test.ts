@@ -11,6 +11,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { PermanentError } from '../../src/errors.js';
+import { SchedulerLoop } from '../../src/scheduler-loop.js';
 import { hasChromium, launch, startServer, watchPage, type TestServer } from './helpers.js';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -95,6 +96,8 @@ describe.skipIf(!hasChromium())('dashboard in chromium (memory backend)', () => 
       [`/ui/queues/mail/jobs/${id}`, `Job ${id} in mail`],
       ['/ui/queues/mail/dlq', 'Dead letters of mail'],
       ['/ui/queues/mail/analytics', 'Retry analytics of mail'],
+      ['/ui/queues/mail/schedulers', 'Schedulers of mail'],
+      ['/ui/queues/mail/workers', 'Workers of mail'],
       ['/ui/retry-plan', 'Retry plan'],
     ];
     for (const [path, heading] of views) {
@@ -122,6 +125,90 @@ describe.skipIf(!hasChromium())('dashboard in chromium (memory backend)', () => 
       expect(await axeViolations(page), `${path} (dark)`).toEqual([]);
       await page.emulateMedia({ colorScheme: 'light' });
     }
+    expect(seen.errors).toEqual([]);
+  });
+
+  it('lists schedulers with next run, last tick and state, shows the tick ledger, and pauses one', async () => {
+    const { server, page, seen } = await open();
+    const q = server.queue('reports');
+    await q.schedule('fast', { every: 200 }, { name: 'ping', data: null, options: { priority: 2 } });
+    await q.schedule('nightly', { cron: '0 3 * * *', tz: 'Europe/Paris' }, { name: 'digest', data: {} });
+    const loop = new SchedulerLoop({ backend: server.backend, queues: ['reports'] }).start();
+    try {
+      await until(
+        () => q.schedulerTicks('fast'),
+        (t) => t.length >= 2,
+      );
+    } finally {
+      await loop.close();
+    }
+    await page.goto(`${server.url}/ui/queues/reports/schedulers`);
+    await expect.poll(() => page.locator('h1').first().textContent()).toBe('Schedulers of reports');
+    await settled(page);
+    const rows = page.locator('tr[data-scheduler]');
+    expect(await rows.evaluateAll((r) => r.map((x) => x.getAttribute('data-scheduler')))).toEqual([
+      'fast',
+      'nightly',
+    ]);
+    const fast = page.locator('tr[data-scheduler="fast"]');
+    expect((await fast.locator('td').nth(0).textContent())?.trim()).toBe('every 200 ms');
+    expect((await fast.locator('td').nth(3).textContent())?.trim()).toBe('ping (priority 2)');
+    expect(await fast.locator('td').nth(2).textContent()).toMatch(
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}sch:fast:\d+$/,
+    );
+    const nightly = page.locator('tr[data-scheduler="nightly"]');
+    expect((await nightly.locator('td').nth(0).textContent())?.trim()).toBe('cron 0 3 * * * (Europe/Paris)');
+    expect((await nightly.locator('td').nth(2).textContent())?.trim()).toMatch(/^never/);
+    await page.getByRole('link', { name: 'Tick ledger of fast' }).click();
+    await expect.poll(() => page.url()).toMatch(/schedulers\?id=fast$/);
+    await expect.poll(() => page.locator('h2', { hasText: 'Tick ledger of fast' }).count()).toBe(1);
+    await settled(page);
+    const ticks = page.locator('tr[data-outcome]');
+    await expect.poll(() => ticks.count()).toBeGreaterThanOrEqual(2);
+    const first = await ticks.first().locator('td').allTextContents();
+    expect(first[3]).toBe('created');
+    expect(first[4]).toMatch(/^sch:fast:\d+$/);
+    expect(await axeViolations(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Pause scheduler fast' }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Resume scheduler fast' }).count()).toBe(1);
+    expect((await q.getScheduler('fast')).paused).toBe(true);
+    expect(seen.errors).toEqual([]);
+  });
+
+  it('lists the live workers of a queue, and says when none is alive', async () => {
+    const { server, page, seen } = await open();
+    const w = server.worker('work', async () => null, {
+      concurrency: 4,
+      workerId: 'box-1:42',
+      heartbeatMs: 100,
+    });
+    const q = server.queue('work');
+    await until(
+      () => q.workers(),
+      (r) => r.workers.length === 1,
+    );
+    await page.goto(`${server.url}/ui/queues/work/workers`);
+    await expect.poll(() => page.locator('h1').first().textContent()).toBe('Workers of work');
+    await settled(page);
+    await expect.poll(() => page.locator('tr[data-worker]').count()).toBe(1);
+    const cells = await page.locator('tr[data-worker="box-1:42"] td').allTextContents();
+    expect(cells[1]).toBe(String(process.pid));
+    expect(cells[2]).toBe('0/4');
+    expect(cells[6]).toBe('work');
+    expect(await axeViolations(page)).toEqual([]);
+    await w.close();
+    // A job on the queue now says why it does not run: no live worker since the one that closed.
+    const { id } = await q.add('after', null);
+    await page.goto(`${server.url}/ui/queues/work/jobs/${id}`);
+    await expect.poll(() => page.locator('li[data-hold]').count()).toBe(1);
+    expect(await page.locator('li[data-hold="no-worker"]').textContent()).toMatch(
+      /^no-worker no live worker on queue work for [\d.]+ (ms|s) \(last seen .+\)$/,
+    );
+    expect(await axeViolations(page)).toEqual([]);
+    await page.goto(`${server.url}/ui/queues/work/workers`);
+    await expect
+      .poll(() => page.getByRole('status').filter({ hasText: 'No live worker' }).textContent())
+      .toMatch(/^No live worker on work: the last one was seen (just now|[\d.]+ (ms|s) ago) \(.+ UTC\)\.$/);
     expect(seen.errors).toEqual([]);
   });
 

@@ -32,6 +32,13 @@ describe('dashboard routes', () => {
       '/ui/queues/a%20b/analytics?window=7d',
     );
     expect(parseRoute('/ui/queues/mail/analytics/x', '').view).toBe('missing');
+    const sch = parseRoute('/ui/queues/mail/schedulers', '?id=nightly');
+    expect(sch.view === 'schedulers' && [sch.queue, sch.query.get('id')]).toEqual(['mail', 'nightly']);
+    expect(parseRoute('/ui/queues/mail/workers', '')).toEqual({ view: 'workers', queue: 'mail' });
+    expect(parseRoute('/ui/queues/mail/workers/x', '').view).toBe('missing');
+    expect(paths.schedulers('a b', 'sch:1')).toBe('/ui/queues/a%20b/schedulers?id=sch%3A1');
+    expect(paths.schedulers('q')).toBe('/ui/queues/q/schedulers');
+    expect(paths.workers('q')).toBe('/ui/queues/q/workers');
   });
 
   it('answers missing for paths it does not know and for malformed escapes', () => {

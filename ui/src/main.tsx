@@ -16,6 +16,8 @@ import { Job } from './views/Job.js';
 import { Jobs } from './views/Jobs.js';
 import { Overview } from './views/Overview.js';
 import { RetryPlan } from './views/RetryPlan.js';
+import { Schedulers } from './views/Schedulers.js';
+import { Workers } from './views/Workers.js';
 
 /**
  * The sections of the navigation. Later views (retry analytics, schedulers, workers) add an
@@ -38,6 +40,12 @@ function navItems(route: Route): { href: string; label: string; current: boolean
             label: `Analytics (${queue})`,
             current: route.view === 'analytics',
           },
+          {
+            href: paths.schedulers(queue),
+            label: `Schedulers (${queue})`,
+            current: route.view === 'schedulers',
+          },
+          { href: paths.workers(queue), label: `Workers (${queue})`, current: route.view === 'workers' },
         ]
       : []),
     { href: paths.plan(), label: 'Retry plan', current: route.view === 'plan' },
@@ -56,6 +64,10 @@ function View({ route }: { route: Route }) {
       return <DeadLetters queue={route.queue} params={route.query} />;
     case 'analytics':
       return <Analytics queue={route.queue} params={route.query} />;
+    case 'schedulers':
+      return <Schedulers queue={route.queue} params={route.query} />;
+    case 'workers':
+      return <Workers queue={route.queue} />;
     case 'plan':
       return <RetryPlan params={route.query} />;
     case 'missing':

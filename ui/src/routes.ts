@@ -9,6 +9,8 @@ export type Route =
   | { readonly view: 'job'; readonly queue: string; readonly id: string }
   | { readonly view: 'dlq'; readonly queue: string; readonly query: URLSearchParams }
   | { readonly view: 'analytics'; readonly queue: string; readonly query: URLSearchParams }
+  | { readonly view: 'schedulers'; readonly queue: string; readonly query: URLSearchParams }
+  | { readonly view: 'workers'; readonly queue: string }
   | { readonly view: 'plan'; readonly query: URLSearchParams }
   | { readonly view: 'missing'; readonly path: string };
 
@@ -32,6 +34,8 @@ export function parseRoute(pathname: string, search: string): Route {
     if (section === 'jobs' && id) return { view: 'job', queue, id };
     if (section === 'dlq' && id === undefined) return { view: 'dlq', queue, query };
     if (section === 'analytics' && id === undefined) return { view: 'analytics', queue, query };
+    if (section === 'schedulers' && id === undefined) return { view: 'schedulers', queue, query };
+    if (section === 'workers' && id === undefined) return { view: 'workers', queue };
   }
   return { view: 'missing', path: pathname };
 }
@@ -54,5 +58,7 @@ export const paths = {
     withQuery(`/ui/queues/${e(queue)}/dlq`, filters),
   analytics: (queue: string, params?: Readonly<Record<string, string | undefined>>) =>
     withQuery(`/ui/queues/${e(queue)}/analytics`, params),
+  schedulers: (queue: string, id?: string) => withQuery(`/ui/queues/${e(queue)}/schedulers`, { id }),
+  workers: (queue: string) => `/ui/queues/${e(queue)}/workers`,
   plan: (policy?: string) => withQuery('/ui/retry-plan', { policy }),
 };

@@ -234,3 +234,55 @@ export interface AnalyticsReport {
   readonly byFingerprint: readonly AnalyticsBreakdown[];
   readonly suggestion: { attempts: number | null; reason: string };
 }
+
+/** A scheduler, as GET /queues/:queue/schedulers gives it. */
+export interface SchedulerView {
+  readonly id: string;
+  readonly queue: string;
+  readonly spec: { readonly cron?: string; readonly tz?: string; readonly every?: number };
+  readonly nextRunAt: number;
+  readonly name: string;
+  readonly priority?: number;
+  readonly missed: 'skip' | 'once' | { readonly each: number };
+  readonly overlap: 'allow' | 'skip';
+  readonly paused: boolean;
+  readonly lastJobId?: string;
+  readonly lastTickAt?: number;
+}
+
+/** One entry of a scheduler's tick ledger. */
+export interface TickView {
+  readonly plannedAt: number;
+  readonly at: number;
+  readonly outcome: 'created' | 'skipped';
+  readonly jobId?: string;
+  readonly reason?: 'paused' | 'overlap' | 'missed';
+  readonly count?: number;
+  readonly lastPlannedAt?: number;
+  readonly more?: boolean;
+}
+
+export interface SchedulerDetailView extends SchedulerView {
+  readonly ticks: readonly TickView[];
+  readonly upcoming: readonly number[];
+}
+
+/** A live worker, as GET /queues/:queue/workers gives it. */
+export interface WorkerView {
+  readonly id: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly queues: readonly string[];
+  readonly concurrency: number;
+  readonly inFlight: number;
+  readonly version: string;
+  readonly startedAt: number;
+  readonly heartbeatAt: number;
+  readonly expiresAt: number;
+}
+
+export interface WorkersView {
+  readonly now: number;
+  readonly workers: readonly WorkerView[];
+  readonly lastSeenAt?: number;
+}

@@ -84,6 +84,9 @@ export function Job({ queue, id }: { queue: string; id: string }) {
               </>
             )}
           </dl>
+          {(j.state === 'scheduled' || j.state === 'waiting') && (
+            <Why queue={queue} id={id} version={`${j.state}/${j.attempts.length}/${j.dueAt}`} />
+          )}
           <h2>Timeline</h2>
           {j.attempts.length === 0 && !j.current ? (
             <p>No attempt yet: due {formatTime(j.dueAt)}.</p>
@@ -239,6 +242,36 @@ function Remaining({ job }: { job: JobT }) {
             ))}
           </ol>
         </>
+      )}
+    </section>
+  );
+}
+
+interface Explanation {
+  readonly summary: string;
+  readonly holds: readonly { readonly kind: string; readonly text: string }[];
+}
+
+/** Why a scheduled or waiting job is not running (GET …/why): each hold, in order. */
+function Why({ queue, id, version }: { queue: string; id: string; version: string }) {
+  const why = useLoad(
+    () => api<Explanation>('GET', `/queues/${enc(queue)}/jobs/${enc(id)}/why`),
+    `${queue}/${id}/${version}`,
+  );
+  const e = why.data;
+  return (
+    <section class="why" aria-labelledby="why-title">
+      <h2 id="why-title">Why isn't it running?</h2>
+      <ErrorMessage error={why.error} action="Could not explain the job" />
+      {e && e.holds.length === 0 && <p>{e.summary}</p>}
+      {e && e.holds.length > 0 && (
+        <ul>
+          {e.holds.map((h, i) => (
+            <li key={`${h.kind}-${i}`} data-hold={h.kind}>
+              <Badge kind="scheduled">{h.kind}</Badge> {h.text}
+            </li>
+          ))}
+        </ul>
       )}
     </section>
   );

@@ -105,7 +105,14 @@ export function Overview() {
                   <th scope="row">
                     <Link href={paths.jobs(q.name)}>{q.name}</Link>
                     <div class="sub">
-                      <Link href={paths.dlq(q.name)}>dead letters</Link>
+                      <Link href={paths.dlq(q.name)}>dead letters</Link> ·{' '}
+                      <Link href={paths.schedulers(q.name)} aria-label={`Schedulers of ${q.name}`}>
+                        schedulers
+                      </Link>{' '}
+                      ·{' '}
+                      <Link href={paths.workers(q.name)} aria-label={`Workers of ${q.name}`}>
+                        workers
+                      </Link>
                     </div>
                   </th>
                   {JOB_STATES.map((s) => (
