@@ -5,9 +5,21 @@
  * archiver (`archive/archiver.ts`); see ARCHITECTURE.md §9.
  * @module
  */
+import type { JobQuery, SearchKey } from './job-index.js';
 import type { Job } from './types.js';
 
 export interface JobArchive {
   /** The archived job with its attempts, marked `archived: true`, or null. */
   getJob(queue: string, id: string): Promise<Job | null>;
+  /**
+   * Archived jobs matching `query` (every filter of the backends' search, facets or not), newest
+   * created first in the order of `compareSearchKeys` (job-index.ts), after `after`; each marked
+   * `archived: true`. `next` is the key of the last job when more may follow.
+   */
+  searchJobs(
+    queue: string,
+    query: JobQuery,
+    after: SearchKey | undefined,
+    limit: number,
+  ): Promise<{ jobs: Job[]; next: SearchKey | undefined }>;
 }

@@ -10,6 +10,8 @@ export {
   type BulkJob,
   type ScheduleTemplate,
   type ScheduledResult,
+  SearchSources,
+  type SearchSource,
 } from './queue.js';
 export {
   nextRunAfter,

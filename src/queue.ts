@@ -27,7 +27,15 @@ import {
   SchedulerNotFoundError,
   ValidationError,
 } from './errors.js';
-import { parseSearchCursor, queryFacets, type JobQuery } from './job-index.js';
+import {
+  compareSearchKeys,
+  FINISHED_STATES,
+  parseSearchCursor,
+  queryFacets,
+  searchCursor,
+  type JobQuery,
+  type SearchKey,
+} from './job-index.js';
 import {
   assertPriorityAging,
   jobOptionsText,
@@ -142,6 +150,10 @@ export function resolveAnalyticsWindow(window: number | string | undefined): num
   }
   return ms;
 }
+
+/** Where a search looks: the backend (`live`), the archive, or both merged (`all`). */
+export const SearchSources = ['live', 'archive', 'all'] as const;
+export type SearchSource = (typeof SearchSources)[number];
 
 export class Queue<Data = unknown, Result = unknown> {
   readonly name: string;
@@ -289,13 +301,38 @@ export class Queue<Data = unknown, Result = unknown> {
    * newest created first, served by the backend's search indexes. `cursor` is the `next` of the
    * previous page. A page may be short while `next` is set (each call examines a bounded number of
    * candidates on Redis).
+   *
+   * `source` (a queue with an archive, `QueueOptions.archive`): `archive` searches the archive alone,
+   * with any filters (no indexed one needed); `all` merges the backend's matches and the archive's,
+   * in the same order, one cursor over both (each job once: as the backend has it while it does).
+   * Archived jobs come marked `archived: true`; the archive holds finished jobs only. Without an
+   * archive, `archive` finds nothing and `all` is `live`.
    */
   async searchJobs(
     query: JobQuery,
-    page: { cursor?: string | undefined; limit?: number } = {},
+    page: { cursor?: string | undefined; limit?: number; source?: SearchSource | undefined } = {},
   ): Promise<{ jobs: Job<Data, Result>[]; next: string | undefined }> {
     if (!JobStates.includes(query.state)) {
       throw new ValidationError('state', `one of ${JobStates.join(', ')}`, query.state);
+    }
+    const source = page.source ?? 'live';
+    if (!SearchSources.includes(source)) {
+      throw new ValidationError('source', `one of ${SearchSources.join(', ')}`, source);
+    }
+    // Without an archive there is nothing archived: `archive` finds nothing, `all` the live jobs.
+    const archive = this.archive;
+    if (source === 'archive' && !archive) return { jobs: [], next: undefined };
+    if (source === 'archive' && archive) {
+      const after = page.cursor === undefined ? undefined : parseSearchCursor(page.cursor);
+      if (page.cursor !== undefined && after === undefined) {
+        throw new ValidationError('cursor', 'a `next` returned by a previous page', page.cursor);
+      }
+      const { limit } = resolvePage(page.limit === undefined ? {} : { limit: page.limit });
+      const r = await archive.searchJobs(this.name, query, after, limit);
+      return {
+        jobs: r.jobs as Job<Data, Result>[],
+        next: r.next === undefined ? undefined : searchCursor(r.next),
+      };
     }
     if (queryFacets(query).length === 0) {
       throw new ValidationError(
@@ -309,7 +346,46 @@ export class Queue<Data = unknown, Result = unknown> {
     const { limit } = resolvePage(page.limit === undefined ? {} : { limit: page.limit });
     await this.ready();
     const r = await this.backend.searchJobs(this.name, query, page.cursor, limit);
+    if (source === 'all' && archive && FINISHED_STATES.includes(query.state)) {
+      return (await this.#mergeArchived(archive, query, page.cursor, limit, r)) as {
+        jobs: Job<Data, Result>[];
+        next: string | undefined;
+      };
+    }
     return r as { jobs: Job<Data, Result>[]; next: string | undefined };
+  }
+
+  /**
+   * `source: 'all'`: the backend's page and the archive's, merged in the one search order. Both are
+   * read after the same cursor. A backend page cut short by its budget has examined everything up
+   * to its `next` only: archived jobs past that point wait for the next page. A job the backend
+   * still holds (not evicted yet, or replayed since) is shown as the backend has it, once.
+   */
+  async #mergeArchived(
+    archive: JobArchive,
+    query: JobQuery,
+    cursor: string | undefined,
+    limit: number,
+    live: { jobs: Job[]; next: string | undefined },
+  ): Promise<{ jobs: Job[]; next: string | undefined }> {
+    const after = cursor === undefined ? undefined : parseSearchCursor(cursor);
+    const arch = await archive.searchJobs(this.name, query, after, limit);
+    const frontier = live.next === undefined ? undefined : parseSearchCursor(live.next);
+    const key = (j: Job): SearchKey => ({ createdAt: j.createdAt, id: j.id });
+    const liveIds = new Set(live.jobs.map((j) => j.id));
+    const fresh = arch.jobs.filter(
+      (j) => !liveIds.has(j.id) && (frontier === undefined || compareSearchKeys(key(j), frontier) < 0),
+    );
+    const held = await Promise.all(fresh.map((j) => this.backend.getJob(this.name, j.id)));
+    const merged = [...live.jobs, ...fresh.filter((_, i) => !held[i])].sort((a, b) =>
+      compareSearchKeys(key(a), key(b)),
+    );
+    const jobs = merged.slice(0, limit);
+    const more = merged.length > limit || live.next !== undefined || arch.next !== undefined;
+    const last = jobs[jobs.length - 1];
+    let next: string | undefined;
+    if (more) next = last ? searchCursor(key(last)) : (live.next ?? (arch.next && searchCursor(arch.next)));
+    return { jobs, next };
   }
 
   /** Jobs in one state, a page at a time (finished states: most recent first). */

@@ -23,6 +23,8 @@ export interface JobSummary {
   /** See {@link lastErrorOf}. */
   readonly lastError?: ErrorSummary;
   readonly finishedAt?: number;
+  /** Read from the archive: retention evicted it from the backend (`Job.archived`). */
+  readonly archived?: true;
 }
 
 /**
@@ -50,6 +52,7 @@ export function summariseJob(job: Job): JobSummary {
     attempts: job.attempts.length,
     ...(e ? { lastError: { name: e.name, message: e.message, ...(e.code ? { code: e.code } : {}) } } : {}),
     ...(job.finishedAt !== undefined ? { finishedAt: job.finishedAt } : {}),
+    ...(job.archived ? { archived: true as const } : {}),
   };
 }
 

@@ -13,6 +13,8 @@ import pg from 'pg';
 
 import type { JobArchive } from '../archive.js';
 import { ValidationError } from '../errors.js';
+import { errorFingerprint } from '../fingerprint.js';
+import { FINISHED_STATES, type JobQuery, type SearchKey } from '../job-index.js';
 import type { Attempt, Job } from '../types.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 
@@ -173,6 +175,7 @@ export class PgArchive implements JobArchive {
       worker: [] as (string | null)[],
       facts: [] as (string | null)[],
       rec: [] as string[],
+      fp: [] as (string | null)[],
     };
     for (const job of sorted) {
       const { attempts, ...rest } = job;
@@ -201,6 +204,8 @@ export class PgArchive implements JobArchive {
         A.worker.push(col(a.workerId));
         A.facts.push(attemptFacts(a));
         A.rec.push(JSON.stringify(a));
+        // The fingerprint the worker indexed the failure under (the search's `f:` facet).
+        A.fp.push(a.outcome === 'failed' && a.error ? errorFingerprint(a.error) : null);
       }
     }
     const r = await this.pool.query<{ jobs: string; attempts: string }>(writeSql(this.#s), [
@@ -228,6 +233,7 @@ export class PgArchive implements JobArchive {
       A.worker,
       A.facts,
       A.rec,
+      A.fp,
     ]);
     const row = r.rows[0];
     return { jobs: Number(row?.jobs ?? 0), attempts: Number(row?.attempts ?? 0) };
@@ -244,6 +250,65 @@ export class PgArchive implements JobArchive {
     const row = r.rows[0];
     if (!row) return null;
     return { ...row.doc, attempts: row.attempts, archived: true };
+  }
+
+  /**
+   * Archived jobs of `queue` matching `query`, newest created first (created_at, then id in byte
+   * order, both descending: the order of the backends' search), after `after`. Every filter of
+   * `JobQuery` is a condition here: the error filters (class, rule, code, fingerprint) and the
+   * trigger match any attempt of the job, as on the backends; the fingerprint also matches the
+   * dead-letter fingerprint (poison). Reads at most `limit` jobs; `next` when more may follow.
+   */
+  async searchJobs(
+    queue: string,
+    query: JobQuery,
+    after: SearchKey | undefined,
+    limit: number,
+  ): Promise<{ jobs: Job[]; next: SearchKey | undefined }> {
+    if (!FINISHED_STATES.includes(query.state)) return { jobs: [], next: undefined };
+    const s = this.#s;
+    const params: unknown[] = [queue, query.state];
+    const p = (v: unknown): string => `$${params.push(v)}`;
+    const where = ['j.queue = $1', 'j.state = $2'];
+    const anyAttempt = (cond: string): void => {
+      where.push(
+        `EXISTS (SELECT 1 FROM ${s}.attempts a WHERE a.queue = j.queue AND a.job_id = j.id AND ${cond})`,
+      );
+    };
+    if (query.name !== undefined) where.push(`j.name = ${p(col(query.name))}`);
+    if (query.errorClass !== undefined) anyAttempt(`a.error_class = ${p(query.errorClass)}`);
+    if (query.rule !== undefined) anyAttempt(`a.rule = ${p(col(query.rule))}`);
+    if (query.errorCode !== undefined) anyAttempt(`a.error_code = ${p(col(query.errorCode))}`);
+    if (query.fingerprint !== undefined) {
+      const f = p(col(query.fingerprint));
+      where.push(
+        `(j.fingerprint = ${f} OR EXISTS (SELECT 1 FROM ${s}.attempts a WHERE a.queue = j.queue AND a.job_id = j.id AND a.fingerprint = ${f}))`,
+      );
+    }
+    if (query.trigger !== undefined) anyAttempt(`a.trigger = ${p(query.trigger)}`);
+    if (query.minAttempts !== undefined) where.push(`j.attempt_count >= ${p(query.minAttempts)}`);
+    if (query.maxAttempts !== undefined) where.push(`j.attempt_count <= ${p(query.maxAttempts)}`);
+    if (query.from !== undefined) where.push(`j.finished_at >= ${p(query.from)}`);
+    if (query.to !== undefined) where.push(`j.finished_at <= ${p(query.to)}`);
+    // The data as its JSON text (json keeps the text it was given: JSON.stringify's).
+    if (query.text !== undefined) where.push(`strpos((j.doc -> 'data')::text, ${p(query.text)}) > 0`);
+    if (after !== undefined) {
+      where.push(`(j.created_at, j.id COLLATE "C") < (${p(after.createdAt)}, ${p(after.id)} COLLATE "C")`);
+    }
+    const r = await this.pool.query<{ doc: Omit<Job, 'attempts'>; attempts: Attempt[] }>(
+      `SELECT j.doc, coalesce((SELECT json_agg(a.rec ORDER BY a.n) FROM ${s}.attempts a
+         WHERE a.queue = j.queue AND a.job_id = j.id), '[]'::json) AS attempts
+       FROM ${s}.jobs j WHERE ${where.join(' AND ')}
+       ORDER BY j.created_at DESC, j.id COLLATE "C" DESC LIMIT ${p(limit + 1)}`,
+      params,
+    );
+    const rows = r.rows.slice(0, limit);
+    const jobs = rows.map((row) => ({ ...row.doc, attempts: row.attempts, archived: true }) as Job);
+    const last = jobs[jobs.length - 1];
+    return {
+      jobs,
+      next: r.rows.length > limit && last ? { createdAt: last.createdAt, id: last.id } : undefined,
+    };
   }
 
   /**
@@ -317,7 +382,7 @@ SELECT queue FROM q WHERE queue IS NOT NULL`,
   }
 }
 
-/** The write of one batch (see `write`): $1 queue, $2..$11 job columns, $12..$24 attempt columns. */
+/** The write of one batch (see `write`): $1 queue, $2..$11 job columns, $12..$25 attempt columns. */
 function writeSql(s: string): string {
   return `WITH j AS (
   INSERT INTO ${s}.jobs AS t (queue, id, name, state, created_at, finished_at, attempt_count, dead_reason,
@@ -334,9 +399,10 @@ function writeSql(s: string): string {
   RETURNING 1
 ), a AS (
   INSERT INTO ${s}.attempts (queue, job_id, n, trigger, outcome, error_class, rule, error_code, due_at,
-    started_at, finished_at, worker_id, facts, rec)
+    started_at, finished_at, worker_id, facts, rec, fingerprint)
   SELECT $1, u.* FROM unnest($12::text[], $13::int[], $14::text[], $15::text[], $16::text[], $17::text[],
-    $18::text[], $19::bigint[], $20::bigint[], $21::bigint[], $22::text[], $23::jsonb[], $24::json[]) AS u
+    $18::text[], $19::bigint[], $20::bigint[], $21::bigint[], $22::text[], $23::jsonb[], $24::json[],
+    $25::text[]) AS u
   ON CONFLICT DO NOTHING
   RETURNING 1
 )

@@ -71,6 +71,15 @@ CREATE TABLE {s}.counters (
 );
 `,
   },
+  {
+    version: 2,
+    description: 'search over the archive: jobs by state and creation, attempts by error fingerprint',
+    sql: `
+CREATE INDEX jobs_queue_state_created ON {s}.jobs (queue, state, created_at, (id COLLATE "C"));
+ALTER TABLE {s}.attempts ADD COLUMN fingerprint text;
+CREATE INDEX attempts_queue_fingerprint ON {s}.attempts (queue, fingerprint, finished_at) WHERE fingerprint IS NOT NULL;
+`,
+  },
 ];
 
 /** The schema version this code expects. */

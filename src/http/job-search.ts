@@ -5,10 +5,12 @@
  * own list (`queue.getJobs`, in the state's order) checking each job: each request scans at most
  * {@link MAX_SCANNED} jobs. Either way a page may hold fewer than `limit` jobs while more follow.
  * Positions shift when jobs change state between pages, as with any pagination over live data.
+ * `source` `archive` searches the archive (any filters, newest created first), `all` the backend and
+ * the archive merged (an indexed filter needed): see `Queue.searchJobs`.
  * @module
  */
 import { matchesCandidate, queryFacets, type JobQuery } from '../job-index.js';
-import type { Queue } from '../queue.js';
+import type { Queue, SearchSource } from '../queue.js';
 import { summariseJob, type JobSummary } from '../summary.js';
 import { ValidationError } from '../errors.js';
 
@@ -16,8 +18,12 @@ const SCAN_PAGE = 500;
 export const MAX_SCANNED = 5000;
 const FINISHED = ['completed', 'dead', 'cancelled'];
 
-/** Where the next page starts: a position in the state's list, or after a search key. */
-type Cursor = { offset: number } | { after: string };
+/**
+ * Where the next page starts: a position in the state's list, after a search key, or (`source=all`
+ * without an indexed filter, once the state's list is done) after a key of the archive ('' = its
+ * first page).
+ */
+type Cursor = { offset: number } | { after: string } | { archive: string };
 
 export function encodeSearchCursor(c: Cursor): string {
   return Buffer.from(JSON.stringify(c)).toString('base64url');
@@ -31,14 +37,16 @@ function decodeSearchCursor(text: string | undefined, indexed: boolean, field: s
   } catch {
     c = undefined;
   }
-  const o = (c ?? {}) as { offset?: unknown; after?: unknown };
+  const o = (c ?? {}) as { offset?: unknown; after?: unknown; archive?: unknown };
   const after = typeof o.after === 'string' && o.after.length <= 300 ? o.after : undefined;
+  const archive = typeof o.archive === 'string' && o.archive.length <= 300 ? o.archive : undefined;
   const offset =
     typeof o.offset === 'number' && Number.isSafeInteger(o.offset) && o.offset >= 0 ? o.offset : undefined;
   // A cursor of the other kind of listing (issued for other filters) starts from the first page.
   if (indexed && after !== undefined) return { after };
   if (!indexed && offset !== undefined) return { offset };
-  if (after !== undefined || offset !== undefined) return undefined;
+  if (!indexed && archive !== undefined) return { archive };
+  if (after !== undefined || offset !== undefined || archive !== undefined) return undefined;
   throw new ValidationError(field, 'a nextCursor returned by a previous page', text);
 }
 
@@ -48,23 +56,42 @@ export async function searchJobs(
   cursor: string | undefined,
   limit: number,
   cursorField = 'querystring.cursor',
+  source: SearchSource = 'live',
 ): Promise<{ jobs: JobSummary[]; nextCursor: string | null }> {
-  if (queryFacets(query).length > 0) {
+  if (queryFacets(query).length > 0 || source === 'archive') {
     const c = decodeSearchCursor(cursor, true, cursorField) as { after: string } | undefined;
-    const r = await queue.searchJobs(query, { cursor: c?.after, limit });
+    const r = await queue.searchJobs(query, { cursor: c?.after, limit, source });
     return {
       jobs: r.jobs.map((j) => summariseJob(j)),
       nextCursor: r.next === undefined ? null : encodeSearchCursor({ after: r.next }),
     };
   }
-  const c = decodeSearchCursor(cursor, false, cursorField) as { offset: number } | undefined;
-  const offset = c?.offset ?? 0;
+  const c = decodeSearchCursor(cursor, false, cursorField) as
+    { offset: number } | { archive: string } | undefined;
   const finished = FINISHED.includes(query.state);
+  // source=all without an indexed filter: the state's own list, then the archived jobs the backend
+  // no longer holds, newest created first.
+  const thenArchive = source === 'all' && finished && queue.archive !== undefined;
+  if (c && 'archive' in c) {
+    if (!thenArchive) return { jobs: [], nextCursor: null };
+    const r = await queue.searchJobs(query, { cursor: c.archive || undefined, limit, source: 'archive' });
+    const held = await Promise.all(r.jobs.map((j) => queue.backend.getJob(queue.name, j.id)));
+    return {
+      jobs: r.jobs.filter((_, i) => !held[i]).map((j) => summariseJob(j)),
+      nextCursor: r.next === undefined ? null : encodeSearchCursor({ archive: r.next }),
+    };
+  }
+  const offset = c?.offset ?? 0;
   const jobs: JobSummary[] = [];
   let position = offset;
   const done = (next: number | undefined) => ({
     jobs,
-    nextCursor: next === undefined ? null : encodeSearchCursor({ offset: next }),
+    nextCursor:
+      next !== undefined
+        ? encodeSearchCursor({ offset: next })
+        : thenArchive
+          ? encodeSearchCursor({ archive: '' })
+          : null,
   });
   // Nothing to check on each job: read just the page.
   const plain =

@@ -100,6 +100,11 @@ export const jobSummary = {
         'The error of the most recent attempt that recorded one (a later success or cancel does not erase it); absent if none did.',
     },
     finishedAt: time,
+    archived: {
+      type: 'boolean',
+      enum: [true],
+      description: 'Present when the job was read from the archive (GET …/jobs?source=archive or all).',
+    },
   },
   ...open,
 } as const;

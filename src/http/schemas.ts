@@ -310,6 +310,13 @@ export const listJobsQuery = {
       description:
         "A substring of the job's data as JSON text (case-sensitive): checked on each candidate, never indexed.",
     },
+    source: {
+      type: 'string',
+      enum: ['live', 'archive', 'all'],
+      default: 'live',
+      description:
+        "Where to look: Redis (live), the PostgreSQL archive of finished jobs (archive: any filters, newest created first), or both (all: with an indexed filter merged newest created first, one cursor over both; without one, the state's own list, then the archived jobs Redis no longer holds). Archived jobs are marked archived. On a server without an archive (--postgres) archive finds nothing and all is live.",
+    },
     cursor: { ...cursor, maxLength: 400 },
     limit,
   },
@@ -328,6 +335,7 @@ export interface ListJobsQuery {
   from?: string;
   to?: string;
   text?: string;
+  source: 'live' | 'archive' | 'all';
   cursor?: string;
   limit: number;
 }

@@ -28,8 +28,10 @@ describeArchive('archive schema', () => {
         [1, 1, 1].map(() => SCHEMA_VERSION),
       );
       expect(await archives[0]!.migrate()).toBe(SCHEMA_VERSION);
-      const r = await archives[0]!.pool.query(`SELECT version FROM "${schema}".schema_version`);
-      expect(r.rows).toEqual([{ version: 1 }]);
+      const r = await archives[0]!.pool.query(
+        `SELECT version FROM "${schema}".schema_version ORDER BY version`,
+      );
+      expect(r.rows).toEqual([{ version: 1 }, { version: 2 }]);
     } finally {
       await Promise.all(archives.map((a) => a.close()));
     }

@@ -22,7 +22,8 @@ import type { RouteContext } from './context.js';
 
 export { MAX_ACTION_IDS };
 
-const { cursor: _cursor, limit: _limit, ...filterProperties } = listJobsQuery.properties;
+// Actions act on the jobs Redis holds: no `source` (archived jobs are read-only history).
+const { cursor: _cursor, limit: _limit, source: _source, ...filterProperties } = listJobsQuery.properties;
 
 /** The jobs view's filters, as GET /queues/:queue/jobs takes them (without the page). */
 export const jobFilter = {
@@ -56,7 +57,7 @@ export const jobActionBody = {
 } as const;
 export interface JobActionBody {
   ids?: string[];
-  filter?: Omit<ListJobsQuery, 'cursor' | 'limit'>;
+  filter?: Omit<ListJobsQuery, 'cursor' | 'limit' | 'source'>;
   limit?: number;
   by: string;
   note?: string;

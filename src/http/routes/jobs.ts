@@ -46,7 +46,7 @@ function toBulkJob(j: NewJobBody, field: string): { name: string; data: unknown;
 }
 
 /** The filters of a jobs query string (or body) as the library takes them. */
-export function toJobQuery(f: Omit<ListJobsQuery, 'cursor' | 'limit'>, prefix: string): JobQuery {
+export function toJobQuery(f: Omit<ListJobsQuery, 'cursor' | 'limit' | 'source'>, prefix: string): JobQuery {
   return {
     state: f.state,
     name: f.name,
@@ -119,7 +119,14 @@ export function registerJobRoutes(app: FastifyInstance, { queues }: RouteContext
     async (request) => {
       const query = request.query;
       const q = queues.get(request.params.queue);
-      return searchJobs(q, toJobQuery(query, 'querystring.'), query.cursor, query.limit);
+      return searchJobs(
+        q,
+        toJobQuery(query, 'querystring.'),
+        query.cursor,
+        query.limit,
+        'querystring.cursor',
+        query.source,
+      );
     },
   );
 
