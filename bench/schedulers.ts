@@ -9,10 +9,13 @@
  * upserted through `Queue.schedule` (timed), then one `SchedulerLoop` (as `retraced worker` runs)
  * for `--seconds`; the created jobs stay waiting (nothing claims them, so the tick path alone is
  * measured). Reported: upsert time per scheduler, ticks created vs expected, lateness p50/p99/max
- * over every created tick, Redis CPU (INFO used_cpu_user+sys) and this process's CPU per tick, and
+ * over every created tick beside two baselines of the same run (this process's event-loop delay,
+ * and a Redis PING round trip every 20 ms: what the machine adds), Redis CPU (INFO used_cpu_user+sys) and this process's CPU per tick, and
  * Redis memory per scheduler (hash + zset entry, before any tick) and per ledger entry.
  * @module
  */
+import { loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 
 import { Redis } from 'ioredis';
@@ -31,6 +34,7 @@ const { values } = parseArgs({
 });
 const COUNTS = (values.counts ?? '1,1000').split(',').map(Number);
 const SECONDS = Number(values.seconds);
+const LAG_RESOLUTION_MS = 10;
 
 async function redisCpuMs(admin: Redis): Promise<number> {
   const info = await admin.info('cpu');
@@ -56,6 +60,14 @@ interface Row {
   nodeCpuPerTick: number;
   bytesPerScheduler: number;
   bytesPerTick: number;
+  /** Event-loop delay of this process during the run (ms): the machine's share of the lateness. */
+  lagP50: number;
+  lagP99: number;
+  /** Redis PING round trip during the run (ms). */
+  rttP50: number;
+  rttP99: number;
+  /** 1-minute load average (mean of start and end). */
+  load: number;
 }
 
 async function run(n: number): Promise<Row> {
@@ -78,10 +90,29 @@ async function run(n: number): Promise<Row> {
     const mem1 = await usedMemory(admin);
     const cpuRedis0 = await redisCpuMs(admin);
     const cpuNode0 = process.cpuUsage();
+    // The baseline of the same run: how late this process's own timers are (the event loop's delay
+    // on this machine now), beside how late the ticks are.
+    const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+    lag.enable();
+    // And how long a Redis round trip takes now (PING every 20 ms on its own connection).
+    const rtts: number[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const t = performance.now();
+        await admin.ping();
+        rtts.push(performance.now() - t);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    const load0 = loadavg()[0] ?? 0;
     const loop = new SchedulerLoop({ backend, queues: ['sch'] }).start();
     const startedAt = await backend.now();
     await new Promise((r) => setTimeout(r, SECONDS * 1000));
     await loop.close();
+    lag.disable();
+    sampling = false;
+    await sampler;
     const endedAt = await backend.now();
     const du = process.cpuUsage(cpuNode0);
     const cpuNodeUs = du.user + du.system;
@@ -115,6 +146,11 @@ async function run(n: number): Promise<Row> {
       bytesPerScheduler: (mem1 - mem0) / n,
       // Each tick adds a ledger entry and a waiting job: the growth per created tick.
       bytesPerTick: (mem2 - mem1) / ticks,
+      lagP50: lag.percentile(50) / 1e6 - LAG_RESOLUTION_MS,
+      lagP99: lag.percentile(99) / 1e6 - LAG_RESOLUTION_MS,
+      rttP50: percentile(rtts, 50),
+      rttP99: percentile(rtts, 99),
+      load: (load0 + (loadavg()[0] ?? 0)) / 2,
     };
   } finally {
     await backend.close();
@@ -134,12 +170,14 @@ async function main(): Promise<void> {
   const f = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : '—');
   console.log('');
   console.log(
-    '| schedulers | upsert ms each | ticks created / expected | skipped | late p50 ms | late p99 ms | late max ms | Redis CPU µs / tick | Node CPU µs / tick | bytes / scheduler | bytes / tick (ledger + job) |',
+    '| schedulers | upsert ms each | ticks created / expected | skipped | late p50 ms | late p99 ms | late max ms | event-loop delay p50 / p99 ms | Redis PING p50 / p99 ms | load avg | Redis CPU µs / tick | Node CPU µs / tick | bytes / scheduler | bytes / tick (ledger + job) |',
   );
-  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log(
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
   for (const r of rows) {
     console.log(
-      `| ${r.n} | ${f(r.upsertMsPer, 2)} | ${r.created} / ${r.expected} | ${r.skipped} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.max)} | ${f(r.redisCpuPerTick, 0)} | ${f(r.nodeCpuPerTick, 0)} | ${f(r.bytesPerScheduler, 0)} | ${f(r.bytesPerTick, 0)} |`,
+      `| ${r.n} | ${f(r.upsertMsPer, 2)} | ${r.created} / ${r.expected} | ${r.skipped} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.max)} | ${f(r.lagP50)} / ${f(r.lagP99)} | ${f(r.rttP50, 2)} / ${f(r.rttP99, 2)} | ${f(r.load)} | ${f(r.redisCpuPerTick, 0)} | ${f(r.nodeCpuPerTick, 0)} | ${f(r.bytesPerScheduler, 0)} | ${f(r.bytesPerTick, 0)} |`,
     );
   }
 }

@@ -95,15 +95,20 @@ export class SchedulerLoop {
       });
   }
 
-  /** One pass over every queue; returns how long to sleep. */
+  /**
+   * One pass over every queue; returns how long to sleep. Each queue's wait counts from when its
+   * due schedulers were read, so the time the pass spent since (the tick, the other queues) is
+   * taken off: the loop wakes at the next run, not that much after it.
+   */
   async #pass(): Promise<number> {
     const queues = typeof this.#queues === 'function' ? await this.#queues() : this.#queues;
-    let wait = this.#rescanMs;
+    let wakeAt = performance.now() + this.#rescanMs;
     for (const q of queues) {
       if (this.#closed) break;
-      wait = Math.min(wait, await this.tickQueue(q));
+      const readAt = performance.now();
+      wakeAt = Math.min(wakeAt, readAt + (await this.tickQueue(q)));
     }
-    return Math.max(0, wait);
+    return Math.max(0, wakeAt - performance.now());
   }
 
   /**
