@@ -52,6 +52,24 @@ describeRedis('redis backend specifics', () => {
     await backend.close();
   });
 
+  it("expires a killed worker's registry entry by itself: its hash by TTL, its id from the zset at the next beat", async () => {
+    const prefix = uniquePrefix();
+    const backend = new RedisBackend({ connection: server.url, prefix, onWarning: () => undefined });
+    const beat = { host: 'h', pid: 1, queues: ['reg'], concurrency: 1, inFlight: 0, version: 'x' };
+    await backend.workerHeartbeat('reg', { id: 'killed', ...beat }, 100);
+    const hash = `${prefix}:{reg}:wk:killed`;
+    const zset = `${prefix}:{reg}:wks`;
+    expect(await admin.pttl(hash)).toBeGreaterThan(0);
+    expect(await admin.hget(hash, 'cc')).toBe('1');
+    await sleep(150);
+    expect(await admin.exists(hash)).toBe(0);
+    expect(await admin.zscore(zset, 'killed')).not.toBeNull();
+    expect((await backend.listWorkers('reg')).workers).toEqual([]);
+    await backend.workerHeartbeat('reg', { id: 'alive', ...beat }, 60_000);
+    expect(await admin.zrange(zset, '0', '-1')).toEqual(['alive']);
+    await backend.close();
+  });
+
   it('keeps a finished job compact: history in its own list, options interned and released with the last job', async () => {
     const prefix = uniquePrefix();
     const backend = new RedisBackend({ connection: server.url, prefix, onWarning: () => undefined });
