@@ -233,6 +233,7 @@ export const LUA_TWINS: readonly { readonly ts: string; readonly lua: string }[]
   { ts: 'src/schedule.ts', lua: 'generated/schedule.lua' },
   { ts: 'src/rollup.ts', lua: 'generated/rollup.lua' },
   { ts: 'src/dedup.ts', lua: 'generated/dedup.lua' },
+  { ts: 'src/retry-budget.ts', lua: 'generated/retryBudget.lua' },
 ];
 
 /** The Lua twins of `LUA_TWINS`, by path relative to the lua dir. */

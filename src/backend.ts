@@ -189,6 +189,15 @@ export interface RenewRequest {
   readonly attempt: number;
 }
 
+export interface RetryBudgetEntry {
+  /** undefined: the queue's budget; else the job name's own. */
+  readonly name: string | undefined;
+  /** `encodeRetryBudget` text. */
+  readonly budget: string;
+  /** The time (ms) up to which the budget has placed retries: later than now while it defers. */
+  readonly bookedUntil: number;
+}
+
 export interface Page {
   readonly offset: number;
   readonly limit: number;
@@ -426,6 +435,13 @@ export interface Backend {
    * (for the bench's with / without comparison, or a queue whose analytics nobody reads).
    */
   setRollups(queue: string, on: boolean): Promise<void>;
+  /**
+   * Sets (budget text, `encodeRetryBudget`) or removes (null) the queue's retry budget, or with
+   * `name` that job name's own (src/retry-budget.ts). Enforced by the finish transition.
+   */
+  setRetryBudget(queue: string, name: string | undefined, budget: string | null): Promise<void>;
+  /** The queue's budget (name undefined) and the names' own, with how far each is booked ahead. */
+  getRetryBudgets(queue: string): Promise<RetryBudgetEntry[]>;
   getPriorityAging(queue: string): Promise<number>;
   /**
    * Applies the retention rules now, as a finish does for its state (age, then count; counted in

@@ -7,6 +7,7 @@ export {
   defaultMemoryBackend,
   type AddedJob,
   type AnalyticsOptions,
+  type RetryBudgetStatus,
   type BulkJob,
   type ScheduleTemplate,
   type ScheduledResult,
@@ -47,6 +48,7 @@ export {
   type PercentileRange,
   type TimeHistogram,
 } from './analytics.js';
+export { resolveRetryBudget, budgetPlace, budgetExplanation, type RetryBudget } from './retry-budget.js';
 export { ROLLUP_TIME_BOUNDS_MS, type RollupBucket, type RollupResolution } from './rollup.js';
 export { SchedulerLoop, type SchedulerLoopOptions } from './scheduler-loop.js';
 export { Worker, type ActiveJob, type Handler, type WorkerEventMap, type JobEventBase } from './worker.js';

@@ -21,6 +21,13 @@ import {
 } from './analytics.js';
 import { DeadLetterQueue } from './dlq.js';
 import {
+  decodeRetryBudget,
+  encodeRetryBudget,
+  resolveRetryBudget,
+  retryBudgetView,
+  type RetryBudget,
+} from './retry-budget.js';
+import {
   ConflictError,
   InvalidStateError,
   JobNotFoundError,
@@ -129,6 +136,13 @@ export interface BulkJob<Data> {
   readonly name: string;
   readonly data: Data;
   readonly options?: JobOptions;
+}
+
+export interface RetryBudgetStatus extends Required<RetryBudget> {
+  /** null: the queue's budget; else the job name's own. */
+  readonly name: string | null;
+  /** Retries are placed up to this time (ms): later than now while the budget defers them. */
+  readonly bookedUntil: number;
 }
 
 export interface AnalyticsOptions {
@@ -482,6 +496,28 @@ export class Queue<Data = unknown, Result = unknown> {
   async setRollups(on: boolean): Promise<void> {
     if (typeof on !== 'boolean') throw new ValidationError('on', 'a boolean', on);
     await this.backend.setRollups(this.name, on);
+  }
+
+  /**
+   * Sets the queue's retry budget (src/retry-budget.ts), or with `name` that job name's own (it
+   * replaces the queue's for those jobs); null removes it. Over budget, a retry is deferred (or
+   * dead-lettered with reason `budget` when `onExhausted: 'dead'`), its decision saying so.
+   */
+  async setRetryBudget(budget: RetryBudget | null, options: { name?: string } = {}): Promise<void> {
+    if (options.name !== undefined) assertJobName(options.name, 'name');
+    const text = budget === null ? null : encodeRetryBudget(resolveRetryBudget(budget, 'budget'));
+    await this.backend.setRetryBudget(this.name, options.name, text);
+  }
+
+  /** The queue's retry budget (name null) and the job names' own, with how far each is booked ahead. */
+  async getRetryBudgets(): Promise<RetryBudgetStatus[]> {
+    const entries = await this.backend.getRetryBudgets(this.name);
+    const out: RetryBudgetStatus[] = [];
+    for (const e of entries) {
+      const b = decodeRetryBudget(e.budget);
+      if (b) out.push({ name: e.name ?? null, ...retryBudgetView(b), bookedUntil: e.bookedUntil });
+    }
+    return out;
   }
 
   async getPriorityAging(): Promise<number> {

@@ -70,8 +70,11 @@ export type AttemptTrigger = 'auto' | 'manual' | 'stall' | 'schedule';
  */
 export type AttemptOutcome = 'succeeded' | 'failed' | 'timed_out' | 'interrupted' | 'stalled' | 'cancelled';
 export type ErrorClass = 'temporary' | 'permanent' | 'poison';
-/** Why a job is dead: retries used up, a permanent error, or it stalled its workers too often. */
-export const DeadReasons = ['exhausted', 'permanent', 'poison'] as const;
+/**
+ * Why a job is dead: retries used up, a permanent error, it stalled its workers too often, or its
+ * retry was over the queue's retry budget (one that dead-letters instead of deferring).
+ */
+export const DeadReasons = ['exhausted', 'permanent', 'poison', 'budget'] as const;
 export type DeadReason = (typeof DeadReasons)[number];
 
 /** An error as stored: plain data, stack bounded. */
@@ -111,9 +114,20 @@ export type Decision =
       readonly source: 'policy' | 'handler';
       readonly explanation: string;
       readonly detail: DelayDetail;
+      /** The retry budget deferred this retry (its delay includes the deferral; src/retry-budget.ts). */
+      readonly budget?: BudgetNote;
     }
   | { readonly action: 'dead'; readonly reason: DeadReason; readonly explanation: string }
   | { readonly action: 'cancelled'; readonly explanation: string };
+
+/** What a retry budget did to a retry: how long it deferred it, and the budget at that moment. */
+export interface BudgetNote {
+  readonly deferredMs: number;
+  /** First attempts in the budget's window. */
+  readonly firstAttempts: number;
+  /** Retries the window allowed for them. */
+  readonly allowed: number;
+}
 
 /** Who replayed a dead job or retried one by hand, and why. */
 export interface ManualTrigger {

@@ -358,7 +358,7 @@ export function peak(times: Iterable<number>, size: number): Peak {
 }
 
 export function scenarioStats(runs: readonly Run[]): ScenarioStats {
-  const deadByReason: Record<DeadReason, number> = { exhausted: 0, permanent: 0, poison: 0 };
+  const deadByReason: Record<DeadReason, number> = { exhausted: 0, permanent: 0, poison: 0, budget: 0 };
   const tts: number[] = [];
   let succeeded = 0;
   let attempts = 0;

@@ -18,6 +18,7 @@ import { priorityCases } from './priority.case.js';
 import { radarCases } from './radar.case.js';
 import { retentionCases } from './retention.case.js';
 import { retriesCases } from './retries.case.js';
+import { retryBudgetCases } from './retry-budget.case.js';
 import { searchCases } from './search.case.js';
 import { schedulerCases } from './schedulers.case.js';
 import { workerRegistryCases } from './workers.case.js';
@@ -41,6 +42,7 @@ export function runBackendConformance(target: ConformanceTarget): void {
     radarCases(h);
     schedulerCases(h);
     analyticsCases(h);
+    retryBudgetCases(h);
     multiQueueCases(h);
     workerRegistryCases(h);
     dedupCases(h);

@@ -16,6 +16,7 @@ import type { FinishRequest } from '../../src/backend.js';
 import { failureFacets, stallFacets } from '../../src/job-index.js';
 import * as dedup from '../../src/dedup.js';
 import * as schedule from '../../src/schedule.js';
+import * as budget from '../../src/retry-budget.js';
 import * as rollup from '../../src/rollup.js';
 import * as rules from '../../src/transitions.js';
 import { describeRedis, redisUrl } from '../helpers/redis.js';
@@ -30,6 +31,7 @@ async function lua(client: Redis, expr: string): Promise<unknown> {
     'generated/schedule',
     'includes/rollup',
     'generated/dedup',
+    'includes/retryBudget',
   ]
     .map((f) => resolveIncludes(luaDir, `${f}.lua`))
     .join('\n');
@@ -55,8 +57,17 @@ describeRedis('Lua twins of the TypeScript rules', () => {
             ? 'rollup.lua'
             : name in dedup
               ? 'dedup.lua'
-              : 'transitions.lua';
-    for (const [name, value] of Object.entries({ ...rules, ...keys, ...schedule, ...rollup, ...dedup })) {
+              : name in budget
+                ? 'retryBudget.lua'
+                : 'transitions.lua';
+    for (const [name, value] of Object.entries({
+      ...rules,
+      ...keys,
+      ...schedule,
+      ...rollup,
+      ...dedup,
+      ...budget,
+    })) {
       if (typeof value === 'function') continue;
       const tagged = readFileSync(join(luaDir, 'generated', fileOf(name)), 'utf8');
       if (!tagged.includes(`local ${name} =`)) continue;
@@ -64,7 +75,7 @@ describeRedis('Lua twins of the TypeScript rules', () => {
       expect(await lua(client, name), name).toEqual(expected);
       checked++;
     }
-    expect(checked).toBe(51);
+    expect(checked).toBe(54);
   });
 
   it('puts a time in the same rollup bucket as the TypeScript does (rollupTimeBucket)', async () => {
@@ -88,6 +99,44 @@ describeRedis('Lua twins of the TypeScript rules', () => {
         expect(await lua(client, `keyTtlMs('${mode}', ${ms})`), `${mode} ${ms}`).toBe(
           dedup.keyTtlMs(mode, ms),
         );
+      }
+    }
+  });
+
+  it('places retries and explains a budget as the TypeScript does (retryBudget.lua)', async () => {
+    const budgets = [
+      { ratio: 0.2, windowMs: 10_000, minPerSecond: 1 },
+      { ratio: 0.125, windowMs: 3000, minPerSecond: 0, onExhausted: 'dead' as const },
+      { ratio: 3, windowMs: 60_000, minPerSecond: 7 },
+    ].map((b) => budget.resolveRetryBudget(b));
+    const t0 = Date.UTC(2026, 0, 1) * 1000;
+    for (const b of budgets) {
+      const text = budget.encodeRetryBudget(b);
+      for (const firsts of [0, 1, 3, 17, 230]) {
+        for (const [tat, due] of [
+          [0, t0 / 1000],
+          [t0 + 2_500_000, t0 / 1000],
+          [t0 + 2_500_000, t0 / 1000 + 4000],
+          [t0 + 999_999, t0 / 1000],
+        ] as const) {
+          const want = budget.budgetPlace(b, firsts, tat, due);
+          const got = await lua(
+            client,
+            `(function() local d, t = budgetPlace(budgetDecode('${text}'), ${firsts}, ${tat}, ${due}) return { d, string.format('%d', t) } end)()`,
+          );
+          expect(got, `${text} ${firsts} ${tat} ${due}`).toEqual([want.deferMs, String(want.tatUs)]);
+        }
+        for (const [defer, dead] of [
+          [0, false],
+          [250, false],
+          [1834, false],
+          [75_049, false],
+          [10, true],
+        ] as const) {
+          expect(
+            await lua(client, `budgetExplanation(budgetDecode('${text}'), ${firsts}, ${defer}, ${dead})`),
+          ).toBe(budget.budgetExplanation(b, firsts, defer, dead));
+        }
       }
     }
   });

@@ -44,6 +44,7 @@ describe('ARCHITECTURE.md matches the code', () => {
       rollupMinute: '<start>',
       rollupHour: '<start>',
       dedup: '<key>',
+      budget: '<scope>',
     };
     for (const [name, value] of Object.entries(k)) {
       if (typeof value !== 'function') continue;

@@ -365,7 +365,7 @@ describe('whatIfReport', () => {
       jobs: 3,
       succeeded: 1,
       dead: 2,
-      deadByReason: { exhausted: 1, permanent: 1, poison: 0 },
+      deadByReason: { exhausted: 1, permanent: 1, poison: 0, budget: 0 },
       attempts: 9,
       retries: 6,
       timeToSuccessMs: { p50: 35_450, p95: 35_450 },

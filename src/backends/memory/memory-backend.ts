@@ -20,6 +20,7 @@ import type {
   DeadGroupStats,
   DeadPeek,
   DeadSummary,
+  FinishDecision,
   FinishRequest,
   FinishResult,
   Page,
@@ -27,6 +28,7 @@ import type {
   RenewRequest,
   RetentionSweep,
   RetentionSweepResult,
+  RetryBudgetEntry,
   ReplayRequest,
   ReplayResult,
   ScheduledWindow,
@@ -91,6 +93,16 @@ import type {
   RetentionSettings,
   StateCounts,
 } from '../../types.js';
+import {
+  budgetAllowed,
+  budgetExplanation,
+  budgetPlace,
+  budgetSlot,
+  decodeRetryBudget,
+  encodeRetryBudget,
+  RETRY_BUDGET_SLOTS,
+  type ResolvedRetryBudget,
+} from '../../retry-budget.js';
 import {
   bucketStart,
   ROLLUP_RESOLUTIONS,
@@ -181,6 +193,10 @@ interface MemQueue {
   workerSeenAt: number;
   /** Dedup and debounce keys: key → the job adds with it fold into, until (ms, inclusive) it expires. */
   dedupKeys: Map<string, { id: string; until: number }>;
+  /** Retry budgets (src/retry-budget.ts): the queue's, and per job name. */
+  budgets: { queue: ResolvedRetryBudget | undefined; names: Map<string, ResolvedRetryBudget> };
+  /** Per scope ('' = the queue, 'n:<name>'): tat (µs) and first attempts per slot. */
+  budgetState: Map<string, { tatUs: number; firsts: Map<number, number> }>;
 }
 
 export interface MemoryBackendOptions {
@@ -925,7 +941,7 @@ export class MemoryBackend implements Backend {
         this.#emit(q, 'refused', r.id, { attempt: String(r.attempt), worker: r.workerId });
         return { ok: false, reason: 'stale' };
       }
-      const d = r.decision;
+      const d = this.#applyBudget(q, j, r, now);
       const record = this.#record(
         j,
         now,
@@ -1122,6 +1138,65 @@ export class MemoryBackend implements Backend {
     return gone;
   }
 
+  /**
+   * The retry budget's say on one finish (as finish-10.lua): counts a first attempt, places a
+   * retry, and defers it (or dead-letters it) when over budget.
+   */
+  #applyBudget(q: MemQueue, j: MemJob, r: FinishRequest, now: number): FinishDecision {
+    const d = r.decision;
+    const named = q.budgets.names.get(j.name);
+    const b = named ?? q.budgets.queue;
+    if (!b) return d;
+    const scope = named ? `n:${j.name}` : '';
+    let st = q.budgetState.get(scope);
+    if (!st) q.budgetState.set(scope, (st = { tatUs: 0, firsts: new Map() }));
+    const slot = budgetSlot(b, now);
+    if (j.current?.n === 1) st.firsts.set(slot, (st.firsts.get(slot) ?? 0) + 1);
+    for (const k of st.firsts.keys()) if (k <= slot - RETRY_BUDGET_SLOTS) st.firsts.delete(k);
+    if (d.action !== 'retry' || !countsAsFailure(r.outcome)) return d;
+    let firsts = 0;
+    for (const [k, n] of st.firsts) if (k > slot - RETRY_BUDGET_SLOTS) firsts += n;
+    const placed = budgetPlace(b, firsts, st.tatUs, now + d.delayMs);
+    st.tatUs = placed.tatUs;
+    if (placed.deferMs === 0) return d;
+    const dead = b.onExhausted === 'dead';
+    const text = budgetExplanation(b, firsts, placed.deferMs, dead);
+    const attempt = String(j.current?.n ?? 0);
+    if (dead) {
+      this.#emit(q, 'budget', j.id, { scope, dead: '1', attempt });
+      return { action: 'dead', reason: 'budget', explanation: text };
+    }
+    this.#emit(q, 'budget', j.id, { scope, deferred: String(placed.deferMs), attempt });
+    return {
+      ...d,
+      delayMs: d.delayMs + placed.deferMs,
+      explanation: `${d.explanation}; ${text}`,
+      budget: { deferredMs: placed.deferMs, firstAttempts: firsts, allowed: budgetAllowed(b, firsts) },
+    } as FinishDecision;
+  }
+
+  async setRetryBudget(queue: string, name: string | undefined, budget: string | null): Promise<void> {
+    const q = this.#q(queue);
+    const b = budget === null ? undefined : decodeRetryBudget(budget);
+    if (name === undefined) q.budgets.queue = b;
+    else if (b) q.budgets.names.set(name, b);
+    else q.budgets.names.delete(name);
+  }
+
+  async getRetryBudgets(queue: string): Promise<RetryBudgetEntry[]> {
+    const q = this.#peek(queue);
+    const out: RetryBudgetEntry[] = [];
+    const entry = (name: string | undefined, b: ResolvedRetryBudget): RetryBudgetEntry => {
+      const tat = q.budgetState.get(name === undefined ? '' : `n:${name}`)?.tatUs ?? 0;
+      return { name, budget: encodeRetryBudget(b), bookedUntil: Math.floor(tat / 1000) };
+    };
+    if (q.budgets.queue) out.push(entry(undefined, q.budgets.queue));
+    for (const [name, b] of [...q.budgets.names].sort(([a], [c]) => (a < c ? -1 : a > c ? 1 : 0))) {
+      out.push(entry(name, b));
+    }
+    return out;
+  }
+
   /** Adds one attempt end to the minute and the hour bucket of `now` (as the Lua `flushRollups`). */
   #rollup(q: MemQueue, now: number, end: RollupEnd): void {
     const { counts, labels } = rollupIncrements(end);
@@ -1307,6 +1382,8 @@ function emptyQueue(): MemQueue {
     schedulers: new Map(),
     rollups: new Map(),
     rollupsOff: false,
+    budgets: { queue: undefined, names: new Map() },
+    budgetState: new Map(),
     ticks: new Map(),
     workers: new Map(),
     workerSeenAt: 0,

@@ -63,6 +63,12 @@ export const KEY_WORKER = 'wk:';
  */
 export const KEY_DEDUP = 'dd:';
 
+/**
+ * @lua A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (`''` the
+ * queue, `n:<name>` one job name): `tat` (µs) and the first attempts per slot (`f<slot>`).
+ */
+export const KEY_BUDGET = 'bg:';
+
 /** The fixed keys of a queue, in the order of the KEYS array every script receives. */
 const FIXED = ['meta', 'wait', 'sched', 'active', 'done', 'dead', 'cnl', 'events', 'wake', 'fpi'] as const;
 
@@ -101,6 +107,8 @@ export interface QueueKeys {
   scheduler(id: string): string;
   /** One scheduler's tick ledger (a list, newest first). */
   ticks(id: string): string;
+  /** A retry budget's state: scope `''` (the queue) or `n:<name>`. */
+  budget(scope: string): string;
   /** The rollup minute bucket (a hash) starting at `start` (ms). */
   rollupMinute(start: number | string): string;
   /** The rollup hour bucket (a hash) starting at `start` (ms). */
@@ -152,6 +160,7 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     schedulers: p + KEY_SCHEDULERS,
     scheduler: (id) => p + KEY_SCHEDULER + id,
     ticks: (id) => p + KEY_TICKS + id,
+    budget: (scope) => p + KEY_BUDGET + scope,
     rollupMinute: (start) => p + KEY_ROLLUP_MINUTE + String(start),
     rollupHour: (start) => p + KEY_ROLLUP_HOUR + String(start),
     workers: p + KEY_WORKERS,

@@ -8,6 +8,7 @@ import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 
 import type {
   AddRequest,
+  RetryBudgetEntry,
   ArchiveBatch,
   ArchiveClaim,
   ArchiveEntry,
@@ -809,6 +810,28 @@ export class RedisBackend implements Backend {
     const meta = this.#k(queue).meta;
     if (on) await this.client.hdel(meta, 'nro');
     else await this.client.hset(meta, 'nro', '1');
+  }
+
+  async setRetryBudget(queue: string, name: string | undefined, budget: string | null): Promise<void> {
+    await this.#run('setBudget', queue, [name === undefined ? '' : `=${name}`, budget ?? '']);
+  }
+
+  async getRetryBudgets(queue: string): Promise<RetryBudgetEntry[]> {
+    if (this.#closed) throw new BackendClosedError('redis backend');
+    const k = this.#k(queue);
+    const flat = (await this.client.call('HGETALL', k.meta)) as string[];
+    const found: { name: string | undefined; budget: string }[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const f = flat[i]!;
+      if (f === 'bq') found.push({ name: undefined, budget: flat[i + 1]! });
+      else if (f.startsWith('bn:')) found.push({ name: f.slice(3), budget: flat[i + 1]! });
+    }
+    found.sort((a, b) => (a.name === undefined ? -1 : b.name === undefined ? 1 : a.name < b.name ? -1 : 1));
+    if (found.length === 0) return [];
+    const pipe = this.client.pipeline();
+    for (const e of found) pipe.call('HGET', k.budget(e.name === undefined ? '' : `n:${e.name}`), 'tat');
+    const tats = (await pipe.exec()) ?? [];
+    return found.map((e, i) => ({ ...e, bookedUntil: Math.floor(Number(tats[i]?.[1] ?? 0) / 1000) }));
   }
 
   async setPriorityAging(queue: string, agingMs: number): Promise<void> {

@@ -241,6 +241,10 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
 -- Interned job options: P .. KEY_OPTIONS maps a digest of the options' JSON text to the text, and
 -- "#" .. digest to how many jobs use it; a job stores the digest ("oh"). Most jobs of a queue share
 -- a few. OPT_TEXT caches the texts this call has read or interned.
@@ -697,6 +701,10 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
 local now = nowMs()
 local lease = rcall('HMGET', KEYS[1], 'arl', 'arx')
 if lease[1] and lease[1] ~= ARGV[2] and tonumber(lease[2] or '0') > now then return { 'busy' } end
@@ -782,6 +790,10 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
 local ap = ARGV[1] .. KEY_ARCHIVE_PENDING
 local n = 0
 for i = 2, #ARGV, 2 do
@@ -900,6 +912,10 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
 -- Appends an attempt record to the job's history (a list, in attempt order).
 local function appendAttempt(P, id, rec)
   rcall('RPUSH', P .. KEY_HISTORY .. id, rec)
@@ -1520,6 +1536,10 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
 -- Appends an attempt record to the job's history (a list, in attempt order).
 local function appendAttempt(P, id, rec)
   rcall('RPUSH', P .. KEY_HISTORY .. id, rec)
@@ -2044,6 +2064,10 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
 local waiting = rcall('LLEN', KEYS[2])
 for _, p in ipairs(rcall('ZRANGE', ARGV[1] .. KEY_LEVELS, 0, -1)) do
   waiting = waiting + rcall('LLEN', ARGV[1] .. KEY_LEVEL .. p)
@@ -2125,6 +2149,10 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
 local P = ARGV[1]
 local labels = rcall('HGETALL', KEYS[10])
 local out = {}
@@ -2228,6 +2256,10 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
 local P = ARGV[1]
 local index = KEYS[6]
 if ARGV[2] ~= '' then index = P .. KEY_FINGERPRINT .. ARGV[2] end
@@ -2380,6 +2412,10 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
 local P = ARGV[1]
 local max = tonumber(ARGV[2])
 local now = nowMs()
@@ -2690,6 +2726,10 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
 -- Appends an attempt record to the job's history (a list, in attempt order).
 local function appendAttempt(P, id, rec)
   rcall('RPUSH', P .. KEY_HISTORY .. id, rec)
@@ -3103,70 +3143,224 @@ local ROLLUP_DEAD_FINGERPRINT = 'df'
 -- A fingerprint's label (a text, not a count; job name empty): key = fingerprint.
 local ROLLUP_LABEL = 'L'
 -- The retry analytics rollups: the twin of rollupIncrements and rollupTimeBucket in src/rollup.ts
--- (see there). rollupEnd collects what one attempt end adds into ${'`'}acc${'`'} (field → count) and ${'`'}lab${'`'}
--- (field → fingerprint label); flushRollups writes them once per script call into the minute and
--- the hour bucket of ${'`'}now${'`'}, each with its own expiry.
+-- (see there). rollupEnd collects what one attempt end adds into ${'`'}acc${'`'} (name → metric → key →
+-- count) and ${'`'}lab${'`'} (field → fingerprint label); flushRollups writes them once per script call into
+-- the minute and the hour bucket of ${'`'}now${'`'}, each with its own expiry.
 local ROLLUP_BOUNDS = false
-local function rollupTimeBucket(ms)
-  if not ROLLUP_BOUNDS then ROLLUP_BOUNDS = cjson.decode(ROLLUP_TIME_BOUNDS_MS) end
-  local i = 0
-  local nb = #ROLLUP_BOUNDS
-  while i < nb and ms >= ROLLUP_BOUNDS[i + 1] do i = i + 1 end
-  return i
+-- A bucket finder: a binary search over the bounds, after a look at the bucket it found last
+-- (the jobs of one call tend to share their buckets: one or two comparisons each).
+local function rollupBucketer()
+  local ci, clo, chi = 0, -1e300, -1e300
+  return function(ms)
+    if ms >= clo and ms < chi then return ci end
+    if not ROLLUP_BOUNDS then ROLLUP_BOUNDS = cjson.decode(ROLLUP_TIME_BOUNDS_MS) end
+    local b = ROLLUP_BOUNDS
+    -- The bucket is the number of bounds <= ms: the largest lo with b[lo] <= ms (b[0] = -inf).
+    local lo, hi = 0, #b
+    while lo < hi do
+      local mid = lo + hi + 1
+      mid = (mid - mid % 2) / 2
+      if ms >= b[mid] then lo = mid else hi = mid - 1 end
+    end
+    ci = lo
+    if lo == 0 then clo = -1e300 else clo = b[lo] end
+    chi = b[lo + 1] or 1e300
+    return lo
+  end
 end
+local rollupTimeBucket = rollupBucketer()
+local rollupDriftBucket = rollupBucketer()
 
-local function rollupAdd(acc, f)
-  acc[f] = (acc[f] or 0) + 1
+-- acc[name][metric][key] = count: per attempt end only table lookups (no text is built); the
+-- field names are spelled once per distinct field, at the flush.
+local function rollupAdd(acc, name, metric, key)
+  local m = acc[name]
+  if not m then
+    m = {}
+    acc[name] = m
+  end
+  local t = m[metric]
+  if not t then
+    t = {}
+    m[metric] = t
+  end
+  t[key] = (t[key] or 0) + 1
 end
 
 -- One attempt end: n a number, drift and tts (time to success, successes only) numbers in ms;
 -- reason, class, rule, fp, label texts ('' = none).
 local function rollupEnd(acc, lab, name, n, outcome, action, reason, class, rule, fp, label, drift, tts)
-  local pre = ROLLUP_SEP .. name .. ROLLUP_SEP
   if n > ROLLUP_MAX_ATTEMPT then n = ROLLUP_MAX_ATTEMPT end
-  local ns = S(n)
-  rollupAdd(acc, ROLLUP_ATTEMPTS .. pre .. ns)
-  rollupAdd(acc, ROLLUP_DRIFT .. pre .. S(rollupTimeBucket(drift)))
+  local m = acc[name]
+  if not m then
+    m = { [ROLLUP_ATTEMPTS] = {}, [ROLLUP_DRIFT] = {}, [ROLLUP_SUCCEEDED] = {}, [ROLLUP_TIME_TO_SUCCESS] = {} }
+    acc[name] = m
+  end
+  local t = m[ROLLUP_ATTEMPTS]
+  t[n] = (t[n] or 0) + 1
+  local k = rollupDriftBucket(drift)
+  t = m[ROLLUP_DRIFT]
+  t[k] = (t[k] or 0) + 1
+  if action == 'done' and outcome == 'succeeded' then
+    -- The hot path (most attempt ends), inline.
+    t = m[ROLLUP_SUCCEEDED]
+    t[n] = (t[n] or 0) + 1
+    k = rollupTimeBucket(tts)
+    t = m[ROLLUP_TIME_TO_SUCCESS]
+    t[k] = (t[k] or 0) + 1
+    return
+  end
   local failed = countsAsFailure(outcome)
   if failed then
-    rollupAdd(acc, ROLLUP_FAILED .. pre .. ns)
-    if class ~= '' then rollupAdd(acc, ROLLUP_FAILED_CLASS .. pre .. class) end
-    if rule ~= '' then rollupAdd(acc, ROLLUP_FAILED_RULE .. pre .. rule) end
-    if fp ~= '' then rollupAdd(acc, ROLLUP_FAILED_FINGERPRINT .. pre .. fp) end
+    rollupAdd(acc, name, ROLLUP_FAILED, n)
+    if class ~= '' then rollupAdd(acc, name, ROLLUP_FAILED_CLASS, class) end
+    if rule ~= '' then rollupAdd(acc, name, ROLLUP_FAILED_RULE, rule) end
+    if fp ~= '' then rollupAdd(acc, name, ROLLUP_FAILED_FINGERPRINT, fp) end
   end
   if fp ~= '' and (failed or action == 'dead') then
     lab[ROLLUP_LABEL .. ROLLUP_SEP .. ROLLUP_SEP .. fp] = label
   end
-  if action == 'done' and outcome == 'succeeded' then
-    rollupAdd(acc, ROLLUP_SUCCEEDED .. pre .. ns)
-    rollupAdd(acc, ROLLUP_TIME_TO_SUCCESS .. pre .. S(rollupTimeBucket(tts)))
-  elseif action == 'dead' then
-    rollupAdd(acc, ROLLUP_DEAD .. pre .. ns)
-    rollupAdd(acc, ROLLUP_DEAD_REASON .. pre .. reason)
-    if class ~= '' then rollupAdd(acc, ROLLUP_DEAD_CLASS .. pre .. class) end
-    if rule ~= '' then rollupAdd(acc, ROLLUP_DEAD_RULE .. pre .. rule) end
-    if fp ~= '' then rollupAdd(acc, ROLLUP_DEAD_FINGERPRINT .. pre .. fp) end
+  if action == 'dead' then
+    rollupAdd(acc, name, ROLLUP_DEAD, n)
+    rollupAdd(acc, name, ROLLUP_DEAD_REASON, reason)
+    if class ~= '' then rollupAdd(acc, name, ROLLUP_DEAD_CLASS, class) end
+    if rule ~= '' then rollupAdd(acc, name, ROLLUP_DEAD_RULE, rule) end
+    if fp ~= '' then rollupAdd(acc, name, ROLLUP_DEAD_FINGERPRINT, fp) end
   end
 end
 
-local function flushRollupsInto(key, acc, lab, expireAt)
-  local any = false
-  for f, v in pairs(acc) do
-    rcall('HINCRBY', key, f, v)
-    any = true
-  end
-  for f, v in pairs(lab) do
-    rcall('HSET', key, f, v)
-    any = true
-  end
-  if any then rcall('PEXPIREAT', key, S(expireAt)) end
-end
-
+-- Writes the counts into both buckets. A bucket's expiry is set when it is created: then every
+-- field of the flush is new, among them an attempts field (every attempt end adds one), whose
+-- HINCRBY answers exactly its increment; a flush that creates no attempts field leaves the expiry
+-- alone (it was set when the bucket was created).
 local function flushRollups(P, now, acc, lab)
+  if next(acc) == nil then return end
   local m = now - now % ROLLUP_MINUTE_MS
   local h = now - now % ROLLUP_HOUR_MS
-  flushRollupsInto(P .. KEY_ROLLUP_MINUTE .. S(m), acc, lab, m + ROLLUP_MINUTE_MS + ROLLUP_MINUTE_KEEP_MS)
-  flushRollupsInto(P .. KEY_ROLLUP_HOUR .. S(h), acc, lab, h + ROLLUP_HOUR_MS + ROLLUP_HOUR_KEEP_MS)
+  local mk = P .. KEY_ROLLUP_MINUTE .. S(m)
+  local hk = P .. KEY_ROLLUP_HOUR .. S(h)
+  local newM, newH = false, false
+  for name, metrics in pairs(acc) do
+    local pre = ROLLUP_SEP .. name .. ROLLUP_SEP
+    for metric, t in pairs(metrics) do
+      local isA = metric == ROLLUP_ATTEMPTS
+      for key, v in pairs(t) do
+        local f
+        if type(key) == 'number' then f = metric .. pre .. S(key) else f = metric .. pre .. key end
+        local a = rcall('HINCRBY', mk, f, v)
+        local b = rcall('HINCRBY', hk, f, v)
+        if isA then
+          if a == v then newM = true end
+          if b == v then newH = true end
+        end
+      end
+    end
+  end
+  for f, v in pairs(lab) do
+    rcall('HSET', mk, f, v)
+    rcall('HSET', hk, f, v)
+  end
+  if newM then rcall('PEXPIREAT', mk, S(m + ROLLUP_MINUTE_MS + ROLLUP_MINUTE_KEEP_MS)) end
+  if newH then rcall('PEXPIREAT', hk, S(h + ROLLUP_HOUR_MS + ROLLUP_HOUR_KEEP_MS)) end
+end
+-- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/retry-budget.ts.
+-- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
+
+-- How many slots a budget's window is counted in (the first attempts of the last ones).
+local RETRY_BUDGET_SLOTS = 10
+
+-- The burst a budget tolerates: this fraction of its window (window / divisor), in time.
+local RETRY_BUDGET_BURST_DIVISOR = 10
+-- Retry budgets: the twin of src/retry-budget.ts (see there for the rule). A budget is stored as
+-- the text 'permille,windowMs,minPerSecond,defer|dead'; a scope ('' = the queue, 'n:<name>' = one
+-- job name) keeps its state in the hash P .. KEY_BUDGET .. scope: 'tat' (µs) and the first attempts
+-- per slot ('f<slot>').
+local function budgetDecode(text)
+  local p, w, m, mode = string.match(text, '^(%d+),(%d+),(%d+),(%a+)$')
+  if not p then return nil end
+  return { permille = tonumber(p), windowMs = tonumber(w), minPerSecond = tonumber(m), dead = mode == 'dead' }
+end
+
+local function budgetAllowed(b, firsts)
+  local a = math.floor(b.permille * firsts / 1000 + b.minPerSecond * b.windowMs / 1000)
+  if a < 1 then a = 1 end
+  return a
+end
+
+-- One retry due at dueMs: its deferral (0 = within budget) and the scope's next tat (µs).
+local function budgetPlace(b, firsts, tatUs, dueMs)
+  local dueUs = dueMs * 1000
+  local tolUs = b.windowMs * 1000 / RETRY_BUDGET_BURST_DIVISOR
+  local interval = math.floor(b.windowMs * 1000 / budgetAllowed(b, firsts))
+  if tatUs <= dueUs + tolUs then
+    if tatUs < dueUs then tatUs = dueUs end
+    return 0, tatUs + interval
+  end
+  return math.ceil((tatUs - tolUs - dueUs) / 1000), tatUs + interval
+end
+
+local function budgetDuration(ms)
+  if ms < 1000 then return S(ms) .. ' ms' end
+  local tenths = math.floor((ms + 50) / 100)
+  return S(math.floor(tenths / 10)) .. '.' .. S(tenths % 10) .. ' s'
+end
+
+local function budgetExplanation(b, firsts, deferMs, dead)
+  local p = b.permille
+  local pct
+  if p % 10 == 0 then pct = S(p / 10) .. ' %' else pct = S(math.floor(p / 10)) .. '.' .. S(p % 10) .. ' %' end
+  local head = 'retry budget: ' .. pct .. ' of first attempts over ' .. S(b.windowMs / 1000) .. ' s + ' ..
+    S(b.minPerSecond) .. '/s (allows ' .. S(budgetAllowed(b, firsts)) .. ' retries for ' .. S(firsts) ..
+    ' first attempts) used up'
+  if dead then return head .. '; dead-lettered (onExhausted: dead)' end
+  return head .. '; deferred ' .. budgetDuration(deferMs)
+end
+
+-- The state of a scope in this script call: read on first need, written back by budgetFlush.
+local function budgetState(P, cache, scope, b, now)
+  local st = cache[scope]
+  if st then return st end
+  local slot = math.floor(now / (b.windowMs / RETRY_BUDGET_SLOTS))
+  local fields = { 'tat' }
+  for i = slot - RETRY_BUDGET_SLOTS + 1, slot do fields[#fields + 1] = 'f' .. S(i) end
+  local key = P .. KEY_BUDGET .. scope
+  local vals = rcall('HMGET', key, unpack(fields))
+  local firsts = 0
+  for i = 2, #vals do firsts = firsts + (tonumber(vals[i]) or 0) end
+  st = { b = b, key = key, slot = slot, firsts = firsts, add = 0, tat = tonumber(vals[1]) or 0, dirty = false }
+  cache[scope] = st
+  return st
+end
+
+local function budgetFlush(cache, now)
+  for _, st in pairs(cache) do
+    if st.add > 0 then
+      rcall('HINCRBY', st.key, 'f' .. S(st.slot), st.add)
+      rcall('HDEL', st.key, 'f' .. S(st.slot - RETRY_BUDGET_SLOTS))
+    end
+    if st.dirty then rcall('HSET', st.key, 'tat', S(st.tat)) end
+    if st.add > 0 or st.dirty then
+      local ahead = math.floor(st.tat / 1000) - now
+      if ahead < 0 then ahead = 0 end
+      rcall('PEXPIRE', st.key, S(ahead + 2 * st.b.windowMs))
+    end
+  end
+end
+
+-- A retry's decision JSON with the budget's deferral: delay, explanation and a budget member.
+local function budgetNote(decision, delayMs, deferMs, firsts, allowed, text)
+  decision = string.gsub(decision, '^{"action":"retry","delayMs":%d+', '{"action":"retry","delayMs":' .. S(delayMs), 1)
+  local ok, d = pcall(cjson.decode, decision)
+  if ok and type(d) == 'table' and type(d.explanation) == 'string' then
+    local old = '"explanation":' .. cjson.encode(d.explanation)
+    local s, e = string.find(decision, old, 1, true)
+    if s then
+      decision = string.sub(decision, 1, s - 1) .. '"explanation":' .. cjson.encode(d.explanation .. '; ' .. text) ..
+        string.sub(decision, e + 1)
+    end
+  end
+  return string.sub(decision, 1, -2) .. ',"budget":{"deferredMs":' .. S(deferMs) .. ',"firstAttempts":' ..
+    S(firsts) .. ',"allowed":' .. S(allowed) .. '}}'
 end
 local P = ARGV[1]
 local count = tonumber(ARGV[2])
@@ -3182,9 +3376,29 @@ local waitIds = {}
 local levelIds = {} -- retries to wait at a priority other than 0: id, priority, ...
 local schedArgs = {}
 -- One read of the queue's settings serves the rollups, retention and the paused check.
-local meta = rcall('HMGET', KEYS[1], 'paused', 'rc:completed', 'ra:completed', 'rc:dead', 'ra:dead', 'nro')
+local meta = rcall('HMGET', KEYS[1], 'paused', 'rc:completed', 'ra:completed', 'rc:dead', 'ra:dead', 'nro', 'bq',
+  'bnx')
 local rollups = meta[6] ~= '1'
 local racc, rlab = {}, {}
+-- Retry budgets (src/retry-budget.ts): the queue's ('bq') and, when any job name has its own
+-- ('bnx'), each name's ('bn:<name>'), read once per name per call.
+local budgets = meta[7] or (meta[8] and meta[8] ~= '0')
+local queueBudget = meta[7] and budgetDecode(meta[7]) or nil
+local nameBudgets = {}
+local bcache = {}
+local function budgetFor(name)
+  if meta[8] and meta[8] ~= '0' then
+    local nb = nameBudgets[name]
+    if nb == nil then
+      local t = rcall('HGET', KEYS[1], 'bn:' .. name)
+      nb = t and budgetDecode(t) or false
+      nameBudgets[name] = nb
+    end
+    if nb then return nb, 'n:' .. name end
+  end
+  if queueBudget then return queueBudget, '' end
+  return nil, nil
+end
 -- Is the job's last attempt record this request's own (same attempt, worker and outcome)? Then the
 -- request was applied already: a lease recovered or cancelled ends the attempt as stalled or
 -- cancelled, never with the worker's outcome. Only asked of a job no longer active whose attempt
@@ -3231,6 +3445,37 @@ for _ = 1, count do
     local outcome = A[4]
     local action = A[6]
     local decision = A[7]
+    if budgets then
+      local b, scope = budgetFor(f[10] or '')
+      if b then
+        local st = budgetState(P, bcache, scope, b, now)
+        if f[2] == '1' then
+          st.firsts = st.firsts + 1
+          st.add = st.add + 1
+        end
+        if action == 'retry' and countsAsFailure(outcome) then
+          local delay = tonumber(A[8])
+          local defer, tat = budgetPlace(b, st.firsts, st.tat, now + delay)
+          st.tat = tat
+          st.dirty = true
+          if defer > 0 then
+            local text = budgetExplanation(b, st.firsts, defer, b.dead)
+            if b.dead then
+              action = 'dead'
+              A[8] = 'budget'
+              local ok, e = pcall(cjson.decode, A[5])
+              if ok and type(e) == 'table' and type(e.error) == 'table' then A[13] = cjson.encode(e.error) end
+              decision = '{"action":"dead","reason":"budget","explanation":' .. cjson.encode(text) .. '}'
+              ev('budget', id, 'scope', scope, 'dead', '1', 'attempt', f[2])
+            else
+              A[8] = S(delay + defer)
+              decision = budgetNote(decision, delay + defer, defer, st.firsts, budgetAllowed(b, st.firsts), text)
+              ev('budget', id, 'scope', scope, 'deferred', S(defer), 'attempt', f[2])
+            end
+          end
+        end
+      end
+    end
     local nextDue = ''
     if action == 'retry' then
       nextDue = S(now + tonumber(A[8]))
@@ -3331,6 +3576,7 @@ bulk('ZADD', KEYS[3], schedArgs, 1000)
 bulk('LPUSH', KEYS[2], waitIds, 1000)
 for i = 1, #levelIds, 2 do pushWaiting(KEYS, P, levelIds[i], levelIds[i + 1]) end
 if rollups then flushRollups(P, now, racc, rlab) end
+budgetFlush(bcache, now)
 if touched['completed'] and (meta[2] or meta[3]) then applyRetention(KEYS, P, 'completed', now) end
 if touched['dead'] and (meta[4] or meta[5]) then applyRetention(KEYS, P, 'dead', now) end
 -- Claim next: retries pushed just now are claimable by this same call. Wake tokens only for
@@ -3436,6 +3682,10 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
 local P = ARGV[1]
 local best
 local function consider(list, p)
@@ -3678,6 +3928,10 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
 -- Takes a job out of the dead set and its fingerprint's index; the last one of a group drops its label.
 local function removeDead(K, P, id, fp)
   rcall('ZREM', K[6], id)
@@ -3803,6 +4057,10 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
 local P = ARGV[1]
 local max = tonumber(ARGV[3])
 local now = nowMs()
@@ -3902,6 +4160,10 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
 -- Interned job options: P .. KEY_OPTIONS maps a digest of the options' JSON text to the text, and
 -- "#" .. digest to how many jobs use it; a job stores the digest ("oh"). Most jobs of a queue share
 -- a few. OPT_TEXT caches the texts this call has read or interned.
@@ -4161,6 +4423,10 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
 -- Appends an attempt record to the job's history (a list, in attempt order).
 local function appendAttempt(P, id, rec)
   rcall('RPUSH', P .. KEY_HISTORY .. id, rec)
@@ -4572,6 +4838,10 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
 local P = ARGV[1]
 local id = ARGV[2]
 rcall('ZREM', P .. KEY_SCHEDULERS, id)
@@ -4659,6 +4929,10 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
 local P = ARGV[1]
 local now = nowMs()
 local le = now + tonumber(ARGV[2])
@@ -4923,6 +5197,10 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
 -- Takes a job out of the dead set and its fingerprint's index; the last one of a group drops its label.
 local function removeDead(K, P, id, fp)
   rcall('ZREM', K[6], id)
@@ -5187,6 +5465,10 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
 local P = ARGV[1]
 local want = ARGV[2]
 local limit = tonumber(ARGV[3])
@@ -5367,6 +5649,10 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
 -- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/transitions.ts.
 -- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
 
@@ -5645,6 +5931,10 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
 local P = ARGV[1]
 local ap = P .. KEY_ARCHIVE_PENDING
 if ARGV[2] == '1' then
@@ -5655,6 +5945,30 @@ end
 if rcall('HDEL', KEYS[1], 'arc') == 0 then return 0 end
 rcall('DEL', ap)
 rcall('HDEL', KEYS[1], 'hd:completed', 'hd:dead', 'hd:cancelled', 'arl', 'arx')
+return 1
+`,
+} as const;
+
+export const setBudget = {
+  name: 'set-budget',
+  numberOfKeys: 10,
+  lua: String.raw`--[[
+  Sets or removes a retry budget (src/retry-budget.ts): the queue's (meta 'bq') or one job name's
+  (meta 'bn:<name>', counted in 'bnx' so that finish looks names up only when some have one).
+  ARGV[1] key prefix  ARGV[2] '' = the queue, else '=' .. job name  ARGV[3] budget text ('' = remove)
+]]
+-- redis.call under a short local name: every include that talks to Redis includes this.
+local rcall = redis.call
+local field = 'bq'
+if ARGV[2] ~= '' then field = 'bn:' .. string.sub(ARGV[2], 2) end
+local had = rcall('HEXISTS', KEYS[1], field) == 1
+if ARGV[3] == '' then
+  rcall('HDEL', KEYS[1], field)
+  if had and field ~= 'bq' and rcall('HINCRBY', KEYS[1], 'bnx', -1) <= 0 then rcall('HDEL', KEYS[1], 'bnx') end
+else
+  rcall('HSET', KEYS[1], field, ARGV[3])
+  if not had and field ~= 'bq' then rcall('HINCRBY', KEYS[1], 'bnx', 1) end
+end
 return 1
 `,
 } as const;
@@ -6077,6 +6391,10 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
 -- Takes a job out of the dead set and its fingerprint's index; the last one of a group drops its label.
 local function removeDead(K, P, id, fp)
   rcall('ZREM', K[6], id)
@@ -6270,6 +6588,10 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
 -- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/schedule.ts.
 -- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
 
@@ -6535,6 +6857,10 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
 -- Takes a job out of the dead set and its fingerprint's index; the last one of a group drops its label.
 local function removeDead(K, P, id, fp)
   rcall('ZREM', K[6], id)
@@ -6873,6 +7199,10 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
 -- Interned job options: P .. KEY_OPTIONS maps a digest of the options' JSON text to the text, and
 -- "#" .. digest to how many jobs use it; a job stores the digest ("oh"). Most jobs of a queue share
 -- a few. OPT_TEXT caches the texts this call has read or interned.
@@ -7258,6 +7588,10 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
 local P = ARGV[1]
 local id = ARGV[2]
 local spec = ARGV[3]
@@ -7367,6 +7701,10 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
 -- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/transitions.ts.
 -- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
 
@@ -7706,6 +8044,10 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
 local P = ARGV[1]
 local id = ARGV[2]
 local now = nowMs()
@@ -7809,6 +8151,10 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
 local P = ARGV[1]
 local id = ARGV[2]
 local now = nowMs()
@@ -7903,6 +8249,10 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
 local P = ARGV[1]
 local now = nowMs()
 local ids = rcall('ZRANGEBYSCORE', P .. KEY_WORKERS, now, '+inf', 'LIMIT', 0, 10000)
@@ -7937,6 +8287,7 @@ export const scripts = {
   search,
   setAging,
   setArchive,
+  setBudget,
   setPaused,
   setRetention,
   setSchedulerPaused,

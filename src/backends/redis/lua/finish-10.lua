@@ -40,6 +40,7 @@
 --- @include "includes/indexFacets"
 --- @include "includes/failureFacets"
 --- @include "includes/rollup"
+--- @include "includes/retryBudget"
 --- @include "generated/keys"
 --- @include "generated/transitions"
 local P = ARGV[1]
@@ -56,9 +57,29 @@ local waitIds = {}
 local levelIds = {} -- retries to wait at a priority other than 0: id, priority, ...
 local schedArgs = {}
 -- One read of the queue's settings serves the rollups, retention and the paused check.
-local meta = rcall('HMGET', KEYS[1], 'paused', 'rc:completed', 'ra:completed', 'rc:dead', 'ra:dead', 'nro')
+local meta = rcall('HMGET', KEYS[1], 'paused', 'rc:completed', 'ra:completed', 'rc:dead', 'ra:dead', 'nro', 'bq',
+  'bnx')
 local rollups = meta[6] ~= '1'
 local racc, rlab = {}, {}
+-- Retry budgets (src/retry-budget.ts): the queue's ('bq') and, when any job name has its own
+-- ('bnx'), each name's ('bn:<name>'), read once per name per call.
+local budgets = meta[7] or (meta[8] and meta[8] ~= '0')
+local queueBudget = meta[7] and budgetDecode(meta[7]) or nil
+local nameBudgets = {}
+local bcache = {}
+local function budgetFor(name)
+  if meta[8] and meta[8] ~= '0' then
+    local nb = nameBudgets[name]
+    if nb == nil then
+      local t = rcall('HGET', KEYS[1], 'bn:' .. name)
+      nb = t and budgetDecode(t) or false
+      nameBudgets[name] = nb
+    end
+    if nb then return nb, 'n:' .. name end
+  end
+  if queueBudget then return queueBudget, '' end
+  return nil, nil
+end
 -- Is the job's last attempt record this request's own (same attempt, worker and outcome)? Then the
 -- request was applied already: a lease recovered or cancelled ends the attempt as stalled or
 -- cancelled, never with the worker's outcome. Only asked of a job no longer active whose attempt
@@ -105,6 +126,37 @@ for _ = 1, count do
     local outcome = A[4]
     local action = A[6]
     local decision = A[7]
+    if budgets then
+      local b, scope = budgetFor(f[10] or '')
+      if b then
+        local st = budgetState(P, bcache, scope, b, now)
+        if f[2] == '1' then
+          st.firsts = st.firsts + 1
+          st.add = st.add + 1
+        end
+        if action == 'retry' and countsAsFailure(outcome) then
+          local delay = tonumber(A[8])
+          local defer, tat = budgetPlace(b, st.firsts, st.tat, now + delay)
+          st.tat = tat
+          st.dirty = true
+          if defer > 0 then
+            local text = budgetExplanation(b, st.firsts, defer, b.dead)
+            if b.dead then
+              action = 'dead'
+              A[8] = 'budget'
+              local ok, e = pcall(cjson.decode, A[5])
+              if ok and type(e) == 'table' and type(e.error) == 'table' then A[13] = cjson.encode(e.error) end
+              decision = '{"action":"dead","reason":"budget","explanation":' .. cjson.encode(text) .. '}'
+              ev('budget', id, 'scope', scope, 'dead', '1', 'attempt', f[2])
+            else
+              A[8] = S(delay + defer)
+              decision = budgetNote(decision, delay + defer, defer, st.firsts, budgetAllowed(b, st.firsts), text)
+              ev('budget', id, 'scope', scope, 'deferred', S(defer), 'attempt', f[2])
+            end
+          end
+        end
+      end
+    end
     local nextDue = ''
     if action == 'retry' then
       nextDue = S(now + tonumber(A[8]))
@@ -205,6 +257,7 @@ bulk('ZADD', KEYS[3], schedArgs, 1000)
 bulk('LPUSH', KEYS[2], waitIds, 1000)
 for i = 1, #levelIds, 2 do pushWaiting(KEYS, P, levelIds[i], levelIds[i + 1]) end
 if rollups then flushRollups(P, now, racc, rlab) end
+budgetFlush(bcache, now)
 if touched['completed'] and (meta[2] or meta[3]) then applyRetention(KEYS, P, 'completed', now) end
 if touched['dead'] and (meta[4] or meta[5]) then applyRetention(KEYS, P, 'dead', now) end
 -- Claim next: retries pushed just now are claimable by this same call. Wake tokens only for

@@ -60,3 +60,7 @@ local KEY_WORKER = 'wk:'
 -- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
 -- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
 local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (`''` the
+-- queue, `n:<name>` one job name): `tat` (µs) and the first attempts per slot (`f<slot>`).
+local KEY_BUDGET = 'bg:'
