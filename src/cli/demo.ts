@@ -171,7 +171,7 @@ export function demoJob(kind: string): BulkJob<Data> {
 }
 
 /** Weighted: mostly emails, a steady share of every failure story. */
-const MIX = [
+export const DEMO_MIX = [
   'send-email',
   'send-email',
   'send-email',
@@ -237,7 +237,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
   );
 
   // One of every story at once, so there is something to inspect within seconds.
-  await queue.addBulk([...new Set(MIX)].map(demoJob));
+  await queue.addBulk([...new Set(DEMO_MIX)].map(demoJob));
   await queue.add('import-customer', { customer: 'edsger', email: 'edsger-at-example' });
   await queue.add(
     'notify-webhook',
@@ -263,7 +263,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
               const counts = await queue.counts();
               if (counts.waiting + counts.scheduled > 200) return; // let the worker catch up
               added++;
-              await queue.addBulk([demoJob(pick(MIX))]);
+              await queue.addBulk([demoJob(pick(DEMO_MIX))]);
             })().catch((e: unknown) => onError(e instanceof Error ? e : new Error(String(e))));
           },
           Math.max(20, Math.round(1000 / rate)),

@@ -98,6 +98,7 @@ describe.skipIf(!hasChromium())('dashboard in chromium (memory backend)', () => 
       ['/ui/queues/mail/analytics', 'Retry analytics of mail'],
       ['/ui/queues/mail/schedulers', 'Schedulers of mail'],
       ['/ui/queues/mail/workers', 'Workers of mail'],
+      ['/ui/queues/mail/retries', 'Retry intelligence of mail'],
       ['/ui/retry-plan', 'Retry plan'],
     ];
     for (const [path, heading] of views) {
@@ -251,6 +252,58 @@ describe.skipIf(!hasChromium())('dashboard in chromium (memory backend)', () => 
     expect(await page.getByText(/^p50 /).count()).toBe(2);
     await page.selectOption('select', '24h');
     await expect.poll(() => page.url()).toMatch(/window=24h/);
+    expect(await axeViolations(page)).toEqual([]);
+    expect(seen.errors).toEqual([]);
+  });
+
+  it('runs a what-if from the form, lists the audit and charts the storm radar', async () => {
+    const { server, page, seen } = await open();
+    const q = server.queue('pay');
+    for (const fails of [0, 1, 2, 9]) await q.add('charge', { fails }, FAST_RETRY);
+    // One job retrying in 30 s, with no jitter: what the radar shows.
+    await q.add(
+      'sync',
+      { fails: 99 },
+      { retry: { attempts: 3, backoff: { type: 'fixed', delayMs: 30_000 } } },
+    );
+    server.worker('pay', async (job) => {
+      const { fails } = job.data as { fails: number };
+      if (job.attempt <= fails) throw Object.assign(new Error('gateway down'), { code: 'ECONNRESET' });
+      return null;
+    });
+    await until(
+      () => q.counts(),
+      (c) => c.completed + c.dead === 4 && c.scheduled === 1,
+    );
+    await page.goto(`${server.url}/ui/queues/pay/retries`);
+    await expect.poll(() => page.locator('h1').first().textContent()).toBe('Retry intelligence of pay');
+    await settled(page);
+    // The radar: one retry due within 5 minutes, from a policy without jitter.
+    await expect
+      .poll(() => page.locator('.radar-summary').textContent())
+      .toMatch(/^1 retries due in the next 5 min/);
+    expect(await page.locator('svg.radar rect').count()).toBe(1);
+    expect(await page.locator('table.radar-policies tbody tr').allTextContents()).toEqual([
+      'sync11no: synchronised retries',
+    ]);
+    // The audit: the engine followed its policies.
+    await expect
+      .poll(() => page.locator('.audit-summary li').last().textContent())
+      .toBe('no findings: every recomputed delay matches its policy');
+    // The what-if: no retries at all, beside what was recorded.
+    await page.getByLabel(/Retry policy/).fill('{"attempts":1}');
+    await page.getByRole('button', { name: /Run the what-if/ }).click();
+    const rows = page.locator('table.whatif-table tbody tr');
+    await expect.poll(() => rows.count()).toBe(8);
+    const text = (await rows.allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim());
+    expect(text.slice(0, 4)).toEqual(['jobs444', 'succeeded311', 'dead-lettered133', 'attempts944']);
+    expect(await page.locator('.whatif-summary li').first().textContent()).toBe(
+      'recorded: 3 of 4 jobs succeeded, 1 dead-lettered, 9 attempts',
+    );
+    // A bad policy is refused with the server's reason.
+    await page.getByLabel(/Retry policy/).fill('{"attempts":0}');
+    await page.getByRole('button', { name: /Run the what-if/ }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/^What-if: .*attempts/);
     expect(await axeViolations(page)).toEqual([]);
     expect(seen.errors).toEqual([]);
   });

@@ -25,6 +25,8 @@ describe('dashboard routes', () => {
     expect(parseRoute('/ui/queues/a%2Fb/jobs/x%3A1', '')).toEqual({ view: 'job', queue: 'a/b', id: 'x:1' });
     expect(parseRoute('/ui/queues/mail/dlq', '?fingerprint=ab12').view).toBe('dlq');
     expect(parseRoute('/ui/retry-plan', '').view).toBe('plan');
+    expect(parseRoute('/ui/queues/mail/retries', '')).toEqual({ view: 'retries', queue: 'mail' });
+    expect(paths.retries('a b')).toBe('/ui/queues/a%20b/retries');
     const analytics = parseRoute('/ui/queues/mail/analytics', '?window=24h');
     expect(analytics.view).toBe('analytics');
     expect(analytics.view === 'analytics' && analytics.query.get('window')).toBe('24h');

@@ -11,6 +11,7 @@ import { ApiError, api, getToken, onUnauthorised, setToken } from './api.js';
 import { Link, useRoute } from './router.js';
 import { paths, type Route } from './routes.js';
 import { Analytics } from './views/Analytics.js';
+import { RetryIntelligence } from './views/RetryIntelligence.js';
 import { DeadLetters } from './views/DeadLetters.js';
 import { Job } from './views/Job.js';
 import { Jobs } from './views/Jobs.js';
@@ -46,6 +47,11 @@ function navItems(route: Route): { href: string; label: string; current: boolean
             current: route.view === 'schedulers',
           },
           { href: paths.workers(queue), label: `Workers (${queue})`, current: route.view === 'workers' },
+          {
+            href: paths.retries(queue),
+            label: `What-if & audit (${queue})`,
+            current: route.view === 'retries',
+          },
         ]
       : []),
     { href: paths.plan(), label: 'Retry plan', current: route.view === 'plan' },
@@ -68,6 +74,8 @@ function View({ route }: { route: Route }) {
       return <Schedulers queue={route.queue} params={route.query} />;
     case 'workers':
       return <Workers queue={route.queue} />;
+    case 'retries':
+      return <RetryIntelligence queue={route.queue} />;
     case 'plan':
       return <RetryPlan params={route.query} />;
     case 'missing':

@@ -286,3 +286,91 @@ export interface WorkersView {
   readonly workers: readonly WorkerView[];
   readonly lastSeenAt?: number;
 }
+
+// Retry intelligence (POST /queues/:queue/whatif, GET /queues/:queue/audit, GET /queues/:queue/radar)
+
+export interface WhatIfPeak {
+  readonly count: number;
+  readonly at: number | null;
+}
+
+export interface WhatIfScenario {
+  readonly jobs: number;
+  readonly succeeded: number;
+  readonly dead: number;
+  readonly deadByReason: { readonly exhausted: number; readonly permanent: number; readonly poison: number };
+  readonly attempts: number;
+  readonly retries: number;
+  readonly timeToSuccessMs: { readonly p50: number; readonly p95: number } | null;
+  readonly peakRetriesDuePerSecond: WhatIfPeak;
+  readonly peakDeadLettersPerMinute: WhatIfPeak;
+}
+
+export interface WhatIfReport {
+  readonly queue: string;
+  readonly scope: {
+    readonly read: number;
+    readonly limit: number;
+    readonly truncated: boolean;
+    readonly replayed: number;
+    readonly excluded: Readonly<Record<string, number>>;
+  };
+  readonly seed: number;
+  readonly draws: string;
+  readonly comparison: {
+    readonly recorded: WhatIfScenario;
+    readonly alternative: {
+      readonly known: number;
+      readonly unknown: number;
+      readonly optimistic: WhatIfScenario;
+      readonly pessimistic: WhatIfScenario;
+    };
+  };
+  readonly classification: { readonly summary: string } | null;
+  readonly summary: readonly string[];
+}
+
+export interface AuditFinding {
+  readonly kind: string;
+  readonly jobId: string;
+  readonly name: string;
+  readonly attempt: number;
+  readonly expectedDelayMs?: number;
+  readonly recordedDelayMs?: number;
+  readonly actualDelayMs?: number;
+  readonly driftMs?: number;
+  readonly message: string;
+}
+
+export interface AuditReport {
+  readonly findings: readonly AuditFinding[];
+  readonly findingsTruncated: boolean;
+  readonly summary: readonly string[];
+}
+
+export interface RadarReport {
+  readonly now: number;
+  readonly horizonMs: number;
+  readonly retries: number;
+  readonly overdue: number;
+  readonly firstRuns: number;
+  readonly perSecond: readonly number[];
+  readonly peak: { readonly count: number; readonly atS: number | null };
+  readonly burstThreshold: number;
+  readonly burstRule: string;
+  readonly bursts: readonly {
+    readonly startS: number;
+    readonly endS: number;
+    readonly retries: number;
+    readonly peakPerSecond: number;
+    readonly names: readonly { readonly name: string; readonly retries: number }[];
+  }[];
+  readonly policies: readonly {
+    readonly name: string;
+    readonly jitter: boolean;
+    readonly retries: number;
+    readonly peakPerSecond: number;
+  }[];
+  readonly withoutJitter: readonly string[];
+  readonly truncated: boolean;
+}
