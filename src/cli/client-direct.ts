@@ -15,7 +15,15 @@ import type {
 } from '../dlq.js';
 import type { AuditOptions, AuditReport } from '../audit.js';
 import { JobNotFoundError, ValidationError } from '../errors.js';
-import { Queue, type AddedJob, type BulkJob, type ScheduledResult, type ScheduleTemplate } from '../queue.js';
+import {
+  Queue,
+  type AddedJob,
+  type BulkJob,
+  type RetryBudgetStatus,
+  type ScheduledResult,
+  type ScheduleTemplate,
+} from '../queue.js';
+import type { RetryBudget } from '../retry-budget.js';
 import { upcomingRuns, type ScheduleSpec, type Scheduler, type SchedulerDetail } from '../schedule.js';
 import type { RadarOptions, RadarReport } from '../radar.js';
 import type { WhatIfOptions, WhatIfReport } from '../whatif.js';
@@ -87,6 +95,20 @@ export class DirectClient implements Client {
     const q = this.#queue(queue);
     await (paused ? q.pause() : q.resume());
     return { name: queue, paused: await q.isPaused() };
+  }
+
+  retryBudgets(queue: string): Promise<RetryBudgetStatus[]> {
+    return this.#queue(queue).getRetryBudgets();
+  }
+
+  async setRetryBudget(
+    queue: string,
+    name: string | undefined,
+    budget: RetryBudget | null,
+  ): Promise<RetryBudgetStatus[]> {
+    const q = this.#queue(queue);
+    await q.setRetryBudget(budget, name === undefined ? {} : { name });
+    return q.getRetryBudgets();
   }
 
   analytics(queue: string, query: AnalyticsQueryData): Promise<AnalyticsReport> {

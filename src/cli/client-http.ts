@@ -15,7 +15,8 @@ import type {
 import { resolveDlqFilter, type DlqFilter } from '../dlq-filter.js';
 import { ValidationError } from '../errors.js';
 import type { JobOptions } from '../options.js';
-import type { AddedJob, BulkJob, ScheduledResult, ScheduleTemplate } from '../queue.js';
+import type { AddedJob, BulkJob, RetryBudgetStatus, ScheduledResult, ScheduleTemplate } from '../queue.js';
+import { resolveRetryBudget, type RetryBudget } from '../retry-budget.js';
 import type { ScheduleSpec, Scheduler, SchedulerDetail } from '../schedule.js';
 import type { AuditOptions, AuditReport } from '../audit.js';
 import type { RadarOptions, RadarReport } from '../radar.js';
@@ -138,6 +139,34 @@ export class HttpClient implements Client {
 
   setPaused(queue: string, paused: boolean): Promise<{ name: string; paused: boolean }> {
     return this.#call('POST', `/queues/${enc(queue, 'QUEUE')}/${paused ? 'pause' : 'resume'}`);
+  }
+
+  async retryBudgets(queue: string): Promise<RetryBudgetStatus[]> {
+    return (
+      await this.#call<{ budgets: RetryBudgetStatus[] }>('GET', `/queues/${enc(queue, 'QUEUE')}/retry-budget`)
+    ).budgets;
+  }
+
+  async setRetryBudget(
+    queue: string,
+    name: string | undefined,
+    budget: RetryBudget | null,
+  ): Promise<RetryBudgetStatus[]> {
+    const path = `/queues/${enc(queue, 'QUEUE')}/retry-budget`;
+    if (budget === null) {
+      return (await this.#call<{ budgets: RetryBudgetStatus[] }>('DELETE', path, { query: { name } }))
+        .budgets;
+    }
+    // The API takes the window in seconds (every value it allows is valid); checked here first.
+    const b = resolveRetryBudget(budget, 'budget');
+    const body = {
+      ...(name === undefined ? {} : { name }),
+      ratio: b.permille / 1000,
+      windowSeconds: b.windowMs / 1000,
+      minPerSecond: b.minPerSecond,
+      onExhausted: b.onExhausted,
+    };
+    return (await this.#call<{ budgets: RetryBudgetStatus[] }>('PUT', path, { body })).budgets;
   }
 
   analytics(queue: string, query: AnalyticsQueryData): Promise<AnalyticsReport> {

@@ -15,7 +15,8 @@ import type {
   ReplayOptions,
 } from '../dlq.js';
 import type { AnalyticsGroupBy, AnalyticsReport } from '../analytics.js';
-import type { AddedJob, BulkJob, ScheduledResult, ScheduleTemplate } from '../queue.js';
+import type { AddedJob, BulkJob, RetryBudgetStatus, ScheduledResult, ScheduleTemplate } from '../queue.js';
+import type { RetryBudget } from '../retry-budget.js';
 import type { ScheduleSpec, Scheduler, SchedulerDetail } from '../schedule.js';
 import type { AuditOptions, AuditReport } from '../audit.js';
 import type { RadarOptions, RadarReport } from '../radar.js';
@@ -90,6 +91,14 @@ export interface Client {
   dlqReplay(queue: string, request: DlqReplayRequest): Promise<BulkReplayResult>;
   /** The library's `dlq.purgeRequest`, here or on the server. */
   dlqPurge(queue: string, request: DlqPurgeRequest): Promise<PurgeReport>;
+  /** The queue's retry budgets (`queue.getRetryBudgets`). */
+  retryBudgets(queue: string): Promise<RetryBudgetStatus[]>;
+  /** Sets (or with null removes) the queue's retry budget, or a job name's own; answers the budgets. */
+  setRetryBudget(
+    queue: string,
+    name: string | undefined,
+    budget: RetryBudget | null,
+  ): Promise<RetryBudgetStatus[]>;
   /** The library's `queue.analytics`, here or on the server (window as text: 30s, 15m, 2h, 7d). */
   analytics(queue: string, query: AnalyticsQueryData): Promise<AnalyticsReport>;
   workers(queue: string): Promise<WorkerRegistry>;

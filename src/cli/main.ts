@@ -11,6 +11,7 @@ import type { Command } from './command.js';
 import { add } from './commands/add.js';
 import { analytics } from './commands/analytics.js';
 import { archive } from './commands/archive.js';
+import { budget } from './commands/budget.js';
 import { dev } from './commands/dev.js';
 import { dlq } from './commands/dlq.js';
 import { jobs } from './commands/jobs.js';
@@ -32,6 +33,7 @@ const COMMANDS: readonly Command[] = [
   dlq,
   queues,
   analytics,
+  budget,
   schedulers,
   workers,
   retryPlan,

@@ -31,6 +31,7 @@ import { registerJobRoutes } from './routes/jobs.js';
 import { registerMetaRoutes } from './routes/meta.js';
 import { registerQueueRoutes } from './routes/queues.js';
 import { registerRetryIntelligenceRoutes } from './routes/retry-intelligence.js';
+import { registerRetryBudgetRoutes } from './routes/retry-budget.js';
 import { registerRetryPlanRoutes } from './routes/retry-plan.js';
 import { registerSchedulerRoutes } from './routes/schedulers.js';
 import { SseHub } from './sse.js';
@@ -211,6 +212,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   registerSchedulerRoutes(app, ctx);
   registerRetryPlanRoutes(app, ctx);
   registerAnalyticsRoutes(app, ctx);
+  registerRetryBudgetRoutes(app, ctx);
   registerRetryIntelligenceRoutes(app, ctx);
   registerEventRoutes(app, ctx);
   if (options.ui !== false) registerUiRoutes(app, options.ui ?? defaultUiDir());

@@ -54,6 +54,8 @@ export class MetricsCollector {
   readonly #dead: Counter<'queue' | 'reason'>;
   readonly #feedErrors: Counter;
   readonly #drift: Histogram<'queue'>;
+  readonly #budgetAhead: Gauge<'queue' | 'scope'>;
+  readonly #budgetHits: Counter<'queue' | 'scope' | 'action'>;
   readonly #duration: Histogram<'queue'>;
 
   constructor(backend: Backend, options: MetricsOptions = {}) {
@@ -120,6 +122,18 @@ export class MetricsCollector {
       buckets: BUCKETS_MS,
       registers,
     });
+    this.#budgetAhead = new Gauge({
+      name: 'retraced_retry_budget_booked_ahead_seconds',
+      help: 'How far ahead a retry budget has placed retries (0: within budget; above 0 it defers them), now.',
+      labelNames: ['queue', 'scope'],
+      registers,
+    });
+    this.#budgetHits = new Counter({
+      name: 'retraced_retry_budget_over_total',
+      help: 'Retries over their retry budget, by what happened to them (deferred or dead).',
+      labelNames: ['queue', 'scope', 'action'],
+      registers,
+    });
     this.#feedErrors = new Counter({
       name: 'retraced_feed_read_errors_total',
       help: 'Failed reads of the event feeds.',
@@ -175,6 +189,10 @@ export class MetricsCollector {
       if (e.type === 'retrying') this.#retries.inc({ queue, cause: 'failure' });
       if (e.type === 'stalled') this.#retries.inc({ queue, cause: 'stall' });
       if (e.type === 'dead') this.#dead.inc({ queue, reason: e.fields.reason || 'unknown' });
+      if (e.type === 'budget') {
+        const scope = e.fields.scope ? e.fields.scope.replace(/^n:/, '') : '(queue)';
+        this.#budgetHits.inc({ queue, scope, action: e.fields.dead ? 'dead' : 'deferred' });
+      }
       if (!ATTEMPT_ENDS.has(e.type)) continue;
       this.#attempts.inc({ queue, outcome: e.fields.outcome || 'unknown', class: e.fields.class || 'none' });
       if (e.fields.drift) this.#drift.observe({ queue }, Number(e.fields.drift));
@@ -188,18 +206,25 @@ export class MetricsCollector {
     await this.#follower.poll();
     const now = await Promise.all(
       queues.map(async (queue) => {
-        const [counts, paused] = await Promise.all([
+        const [counts, paused, budgets, clock] = await Promise.all([
           this.#backend.counts(queue),
           this.#backend.isPaused(queue),
+          this.#backend.getRetryBudgets(queue),
+          this.#backend.now(),
         ]);
-        return { queue, counts, paused };
+        return { queue, counts, paused, budgets, clock };
       }),
     );
     // A queue gone since the last scrape leaves no stale series behind.
     this.#jobs.reset();
     this.#depth.reset();
     this.#paused.reset();
-    for (const { queue, counts, paused } of now) {
+    this.#budgetAhead.reset();
+    for (const { queue, counts, paused, budgets, clock } of now) {
+      for (const b of budgets) {
+        const scope = b.name ?? '(queue)';
+        this.#budgetAhead.set({ queue, scope }, Math.max(0, b.bookedUntil - clock) / 1000);
+      }
       for (const state of JobStates) this.#jobs.set({ queue, state }, counts[state]);
       this.#depth.set({ queue }, counts.waiting + counts.scheduled);
       this.#paused.set({ queue }, paused ? 1 : 0);

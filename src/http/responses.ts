@@ -716,3 +716,29 @@ export const radarReport = obj({
   },
   withoutJitter: { type: 'array', items: str },
 });
+
+/** GET / PUT /queues/:queue/retry-budget */
+export const retryBudgets = {
+  type: 'object',
+  properties: {
+    budgets: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: ['string', 'null'], description: "null: the queue's budget; else a job name's own" },
+          ratio: num,
+          windowMs: int,
+          minPerSecond: int,
+          onExhausted: { type: 'string', enum: ['defer', 'dead'] },
+          bookedUntil: {
+            ...time,
+            description: 'retries are placed up to this time: later than now while deferring',
+          },
+        },
+        ...open,
+      },
+    },
+  },
+  ...open,
+} as const;

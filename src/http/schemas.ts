@@ -799,3 +799,58 @@ export interface RadarQuery {
   burstMin: number;
   burstFactor: number;
 }
+
+/** PUT /queues/:queue/retry-budget */
+export const retryBudgetBody = {
+  type: 'object',
+  properties: {
+    name: {
+      ...jobName,
+      description: "A job name's own budget (replaces the queue's for its jobs); absent: the queue's.",
+    },
+    ratio: {
+      type: 'number',
+      minimum: 0,
+      maximum: 10,
+      description: 'Retries ≤ this share of the first attempts of the window (0.2 = 20 %).',
+    },
+    windowSeconds: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 3600,
+      description: 'The sliding window in seconds. Default 10.',
+    },
+    minPerSecond: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 100_000,
+      description: 'Retries always allowed per second. Default 10.',
+    },
+    onExhausted: {
+      type: 'string',
+      enum: ['defer', 'dead'],
+      description: 'Over budget: defer the retry (default) or dead-letter it with reason budget.',
+    },
+  },
+  required: ['ratio'],
+  additionalProperties: false,
+} as const;
+export interface RetryBudgetBody {
+  name?: string;
+  ratio: number;
+  windowSeconds?: number;
+  minPerSecond?: number;
+  onExhausted?: 'defer' | 'dead';
+}
+
+/** DELETE /queues/:queue/retry-budget */
+export const retryBudgetRemoveQuery = {
+  type: 'object',
+  properties: {
+    name: { ...jobName, description: "Remove this job name's own budget; absent: the queue's." },
+  },
+  additionalProperties: false,
+} as const;
+export interface RetryBudgetRemoveQuery {
+  name?: string;
+}

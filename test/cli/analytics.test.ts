@@ -9,17 +9,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { MemoryBackend } from '../../src/backends/memory/memory-backend.js';
 import { analytics } from '../../src/cli/commands/analytics.js';
+import { budget } from '../../src/cli/commands/budget.js';
 import { PermanentError } from '../../src/errors.js';
 import { buildApp } from '../../src/http/app.js';
 import { Queue } from '../../src/queue.js';
 import { Worker } from '../../src/worker.js';
 
-async function capture(argv: readonly string[]): Promise<{ code: number; stdout: string }> {
+async function capture(
+  argv: readonly string[],
+  cmd: { run(argv: readonly string[]): Promise<number> } = analytics,
+): Promise<{ code: number; stdout: string }> {
   let stdout = '';
   const write = process.stdout.write.bind(process.stdout);
   process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof write;
   try {
-    return { code: await analytics.run(argv), stdout };
+    return { code: await cmd.run(argv), stdout };
   } finally {
     process.stdout.write = write;
   }
@@ -94,6 +98,29 @@ describe('retraced analytics', () => {
     ]);
     await expect(analytics.run(['mail', '--group', 'colour', '--url', url])).rejects.toThrow(
       /^--group must be one of name, errorClass, rule, fingerprint/,
+    );
+  });
+
+  it('retraced budget sets, shows and removes a retry budget through the server', async () => {
+    const set = await capture(
+      ['mail', '--ratio', '0.2', '--window', '30', '--min', '5', '--url', url],
+      budget,
+    );
+    expect(set.code).toBe(0);
+    expect(set.stdout.split('\n')[1]?.replace(/\s+/g, ' ').trim()).toBe('(queue) 20 % 30 s 5 defer -');
+    await capture(['mail', '--name', 'send', '--ratio', '0', '--on-exhausted', 'dead', '--url', url], budget);
+    const shown = JSON.parse((await capture(['mail', '--json', '--url', url], budget)).stdout) as {
+      budgets: { name: string | null; windowMs: number; onExhausted: string }[];
+    };
+    expect(shown.budgets.map((b) => [b.name, b.windowMs, b.onExhausted])).toEqual([
+      [null, 30_000, 'defer'],
+      ['send', 10_000, 'dead'],
+    ]);
+    await capture(['mail', '--remove', '--url', url], budget);
+    await capture(['mail', '--name', 'send', '--remove', '--url', url], budget);
+    expect((await capture(['mail', '--url', url], budget)).stdout).toContain('(no retry budget)');
+    await expect(budget.run(['mail', '--window', '10', '--url', url])).rejects.toThrow(
+      /^--window must be given only with --ratio/,
     );
   });
 });

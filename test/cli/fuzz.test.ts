@@ -22,6 +22,7 @@ import { MemoryBackend } from '../../src/backends/memory/memory-backend.js';
 import type { Command } from '../../src/cli/command.js';
 import { add } from '../../src/cli/commands/add.js';
 import { analytics } from '../../src/cli/commands/analytics.js';
+import { budget } from '../../src/cli/commands/budget.js';
 import { dlq } from '../../src/cli/commands/dlq.js';
 import { jobs } from '../../src/cli/commands/jobs.js';
 import { queues } from '../../src/cli/commands/queues.js';
@@ -149,6 +150,13 @@ const SPECS: readonly Spec[] = [
     command: analytics,
     positionals: [queueArg],
     flags: ['--window', '--name', '--group'],
+  },
+  {
+    path: ['budget'],
+    command: budget,
+    positionals: [queueArg],
+    flags: ['--ratio', '--window', '--min', '--on-exhausted', '--name'],
+    booleans: ['--remove'],
   },
   {
     path: ['whatif'],

@@ -146,6 +146,7 @@ describe('OpenAPI and docs', () => {
         '/queues/{queue}/radar',
         '/queues/{queue}/resume',
         '/queues/{queue}/retention',
+        '/queues/{queue}/retry-budget',
         '/queues/{queue}/whatif',
         '/readyz',
         '/retry-plan',

@@ -3542,7 +3542,11 @@ for _ = 1, count do
       end
       evEnd(now, 'retrying', id, cur, f[6], outcome, A[14], sa, due, 'delay', A[8], 'due', nextDue)
     end
-    if A[5] ~= '' then indexFacets(P, id, failureFacets(A)) end
+    local facets = {}
+    if A[5] ~= '' then
+      facets = failureFacets(A)
+      indexFacets(P, id, facets)
+    end
     if rollups then
       local tts = 0
       if action == 'done' then
@@ -3558,9 +3562,9 @@ for _ = 1, count do
       end
       local rule, reason = '', ''
       if action == 'dead' then reason = A[8] end
-      if A[5] ~= '' then
-        local ok, e = pcall(cjson.decode, A[5])
-        if ok and type(e) == 'table' and type(e.rule) == 'string' then rule = e.rule end
+      -- The rule from the facets the finish files anyway (failureFacets decodes the ending once).
+      for _, facet in ipairs(facets) do
+        if string.sub(facet, 1, 2) == 'r:' then rule = string.sub(facet, 3) end
       end
       rollupEnd(racc, rlab, f[10] or '', tonumber(cur), outcome, action, reason, A[14], rule, A[10], A[11],
         sa - due, tts)
