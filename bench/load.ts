@@ -338,7 +338,7 @@ async function main(): Promise<void> {
   const retainedRows: string[] = [];
   try {
     for (const system of SYSTEMS) {
-      if (ONLY.has('load') || ONLY.has('retry')) {
+      if (ONLY.has('load') || ONLY.has('retry') || ONLY.has('capacity')) {
         await redis.flushall();
         const p = producer(system, url, false);
         await fill(p, CAPACITY_JOBS, PAD);
