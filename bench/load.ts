@@ -4,12 +4,13 @@
  *
  * 1. Capacity: a backlog of jobs whose handler waits 1-5 ms (I/O), 1 KB payloads, drained by the
  *    worker processes: jobs/s.
- * 2. Sustained load at 50 % and 90 % of that capacity for `--seconds` each (default 60): a producer
+ * 2. Sustained load at 50 % and 90 % of each system's capacity, and at 50 % of the lower of the two
+ *    (`same50`: the same offered rate for both), for `--seconds` each (default 60): a producer
  *    adds jobs at a constant rate (addBulk every 20 ms), the worker processes run them. Measured:
  *    add→start latency of every job (p50, p99, max; producer and workers on one machine, one
  *    clock), the backlog (waiting jobs, sampled every second: its slope says whether it stays
  *    flat), CPU of the producer, the workers and Redis (what bounds it).
- * 3. The retry path under sustained load: 50 % of capacity, a third of the jobs fail once and are
+ * 3. The retry path under sustained load: 50 % of the lower capacity, a third of the jobs fail once and are
  *    retried at once.
  * 4. Retained finished jobs: `--retained` (default 100,000; `--retained 1000000` for the 1M run) jobs
  *    run and kept (both systems keep every finished job here): Redis bytes per job, and the claim
@@ -39,7 +40,7 @@ const { values } = parseArgs({
   options: {
     systems: { type: 'string', default: 'retraced,bullmq' },
     seconds: { type: 'string', default: '60' },
-    levels: { type: 'string', default: '50,90' },
+    levels: { type: 'string', default: '50,90,same50' },
     procs: { type: 'string', default: '2' },
     concurrency: { type: 'string', default: '50' },
     payload: { type: 'string', default: '1024' },
@@ -53,7 +54,7 @@ const { values } = parseArgs({
 type System = 'retraced' | 'bullmq';
 const SYSTEMS = (values.systems as string).split(',') as System[];
 const SECONDS = Number(values.seconds);
-const LEVELS = (values.levels as string).split(',').map(Number);
+const LEVELS = (values.levels as string).split(',');
 const PROCS = Number(values.procs);
 const CONCURRENCY = Number(values.concurrency);
 const PAYLOAD = Number(values.payload);
@@ -278,6 +279,14 @@ async function sustained(
     await fleet.waitTotal(added, 300_000);
     const drainMs = performance.now() - end;
     const { latencies } = await fleet.stop();
+    // The slowest Redis commands of the run (over 10 ms), to stderr: what stalls, if anything.
+    const slow = (await redis.call('SLOWLOG', 'GET', '5')) as [number, number, number, string[]][];
+    for (const [, , us, cmd] of slow) {
+      console.error(
+        `  slowlog ${system}: ${fmt(us / 1000, 1)} ms ${cmd.slice(0, 4).join(' ').slice(0, 120)}`,
+      );
+    }
+    await redis.call('SLOWLOG', 'RESET');
     const sorted = latencies.sort((a, b) => a - b);
     const ns = samples.map((x) => x.n).sort((a, b) => a - b);
     return {
@@ -317,6 +326,7 @@ async function main(): Promise<void> {
   };
   const server = await startRedisServer();
   const redis = new Redis(server.port, '127.0.0.1');
+  await redis.config('SET', 'slowlog-log-slower-than', '10000');
   const url = server.url;
   const redisVersion =
     /v=([\d.]+)/.exec(execFileSync('redis-server', ['--version'], { encoding: 'utf8' }))?.[1] ?? '?';
@@ -337,8 +347,10 @@ async function main(): Promise<void> {
   const retryRows: string[] = [];
   const retainedRows: string[] = [];
   try {
-    for (const system of SYSTEMS) {
-      if (ONLY.has('load') || ONLY.has('retry') || ONLY.has('capacity')) {
+    // Capacities first (both systems), then each part with the systems taking turns, so that the
+    // machine's slow spells fall on both.
+    if (ONLY.has('load') || ONLY.has('retry') || ONLY.has('capacity')) {
+      for (const system of SYSTEMS) {
         await redis.flushall();
         const p = producer(system, url, false);
         await fill(p, CAPACITY_JOBS, PAD);
@@ -350,28 +362,38 @@ async function main(): Promise<void> {
           `| ${LABEL[system]} | capacity (backlog of ${fmt(CAPACITY_JOBS)} drained) | ${fmt(cap.rate)} | – | – | – | – | – | ${cpuText(cap.cpu)} | |`,
         );
       }
-      if (ONLY.has('load')) {
-        for (const level of LEVELS) {
+    }
+    const lowest = Math.min(...SYSTEMS.map((s) => capacity.get(s) ?? Infinity));
+    if (ONLY.has('load')) {
+      for (const level of LEVELS) {
+        for (const system of SYSTEMS) {
           await redis.flushall();
-          const rate = ((capacity.get(system) ?? 0) * level) / 100;
+          // `same50`: 50 % of the lowest capacity, the same offered rate for every system.
+          const same = level.startsWith('same');
+          const pct = Number(same ? level.slice(4) : level);
+          const rate = ((same ? lowest : (capacity.get(system) ?? 0)) * pct) / 100;
           const r = await sustained(system, url, redis, rate, false);
           console.error(
             `${system} ${level}%: p50 ${r.p50} p99 ${r.p99} max ${r.max}, growth ${fmt(r.growth, 1)}/s`,
           );
+          const what = same ? `${pct} % of the lower capacity` : `${pct} %`;
           rows.push(
-            `| ${LABEL[system]} | ${level} % (${fmt(rate)} jobs/s offered, ${fmt(r.added)} added in ${SECONDS} s) | ${fmt(r.added / SECONDS)} | ${fmt(r.p50)} / ${fmt(r.p99)} / ${fmt(r.max)} | ${fmt(r.backlogP50)} / ${fmt(r.backlogMax)} / ${fmt(r.backlogEnd)} | ${fmt(r.growth, 1)} | ${r.growth * SECONDS < Math.max(200, 0.01 * r.added) ? 'flat' : 'grows'} | ${fmt(r.drainMs)} | ${cpuText(r.cpu)} | ${r.load} |`,
+            `| ${LABEL[system]} | ${what} (${fmt(rate)} jobs/s offered, ${fmt(r.added)} added in ${SECONDS} s) | ${fmt(r.added / SECONDS)} | ${fmt(r.p50)} / ${fmt(r.p99)} / ${fmt(r.max)} | ${fmt(r.backlogP50)} / ${fmt(r.backlogMax)} / ${fmt(r.backlogEnd)} | ${fmt(r.growth, 1)} | ${r.growth * SECONDS < Math.max(200, 0.01 * r.added) ? 'flat' : 'grows'} | ${fmt(r.drainMs)} | ${cpuText(r.cpu)} | ${r.load} |`,
           );
         }
       }
+    }
+    for (const system of SYSTEMS) {
       if (ONLY.has('retry')) {
         await redis.flushall();
-        const rate = ((capacity.get(system) ?? 0) * 50) / 100;
+        // The same offered rate for both: half the lower capacity.
+        const rate = (lowest * 50) / 100;
         const r = await sustained(system, url, redis, rate, true);
         console.error(
           `${system} retry 50%: p50 ${r.p50} p99 ${r.p99} max ${r.max}, growth ${fmt(r.growth, 1)}/s`,
         );
         retryRows.push(
-          `| ${LABEL[system]} | 50 % (${fmt(rate)} jobs/s offered, ${fmt(r.added)} added, ${fmt(Math.ceil(r.added / 3))} fail once) | ${fmt(r.p50)} / ${fmt(r.p99)} / ${fmt(r.max)} | ${fmt(r.backlogP50)} / ${fmt(r.backlogMax)} / ${fmt(r.backlogEnd)} | ${fmt(r.growth, 1)} | ${r.growth * SECONDS < Math.max(200, 0.01 * r.added) ? 'flat' : 'grows'} | ${fmt(r.drainMs)} | ${cpuText(r.cpu)} | ${r.load} |`,
+          `| ${LABEL[system]} | 50 % of the lower capacity (${fmt(rate)} jobs/s offered, ${fmt(r.added)} added, ${fmt(Math.ceil(r.added / 3))} fail once) | ${fmt(r.p50)} / ${fmt(r.p99)} / ${fmt(r.max)} | ${fmt(r.backlogP50)} / ${fmt(r.backlogMax)} / ${fmt(r.backlogEnd)} | ${fmt(r.growth, 1)} | ${r.growth * SECONDS < Math.max(200, 0.01 * r.added) ? 'flat' : 'grows'} | ${fmt(r.drainMs)} | ${cpuText(r.cpu)} | ${r.load} |`,
         );
       }
       if (ONLY.has('retained')) {
