@@ -72,27 +72,27 @@ export async function searchJobs(
   // source=all without an indexed filter: the state's own list, then the archived jobs the backend
   // no longer holds, newest created first.
   const thenArchive = source === 'all' && finished && queue.archive !== undefined;
-  if (c && 'archive' in c) {
-    if (!thenArchive) return { jobs: [], nextCursor: null };
-    const r = await queue.searchJobs(query, { cursor: c.archive || undefined, limit, source: 'archive' });
+  /** Up to `n` archived jobs after `after` ('' = the first) that the backend no longer holds. */
+  const archived = async (after: string, n: number) => {
+    const r = await queue.searchJobs(query, { cursor: after || undefined, limit: n, source: 'archive' });
     const held = await Promise.all(r.jobs.map((j) => queue.backend.getJob(queue.name, j.id)));
     return {
       jobs: r.jobs.filter((_, i) => !held[i]).map((j) => summariseJob(j)),
       nextCursor: r.next === undefined ? null : encodeSearchCursor({ archive: r.next }),
     };
-  }
+  };
+  if (c && 'archive' in c) return thenArchive ? archived(c.archive, limit) : { jobs: [], nextCursor: null };
   const offset = c?.offset ?? 0;
   const jobs: JobSummary[] = [];
   let position = offset;
-  const done = (next: number | undefined) => ({
-    jobs,
-    nextCursor:
-      next !== undefined
-        ? encodeSearchCursor({ offset: next })
-        : thenArchive
-          ? encodeSearchCursor({ archive: '' })
-          : null,
-  });
+  const done = async (next: number | undefined) => {
+    if (next !== undefined) return { jobs, nextCursor: encodeSearchCursor({ offset: next }) };
+    if (!thenArchive) return { jobs, nextCursor: null };
+    // The state's list is done: the rest of the page from the archive.
+    if (jobs.length >= limit) return { jobs, nextCursor: encodeSearchCursor({ archive: '' }) };
+    const more = await archived('', limit - jobs.length);
+    return { jobs: [...jobs, ...more.jobs], nextCursor: more.nextCursor };
+  };
   // Nothing to check on each job: read just the page.
   const plain =
     query.from === undefined &&

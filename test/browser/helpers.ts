@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
+import type { JobArchive } from '../../src/archive.js';
 import type { Backend } from '../../src/backend.js';
 import { MemoryBackend } from '../../src/backends/memory/memory-backend.js';
 import { buildApp } from '../../src/http/app.js';
@@ -77,12 +78,14 @@ export interface TestServer {
 
 /** The API and the built dashboard on 127.0.0.1 and a free port. */
 export async function startServer(
-  options: { token?: string; backend?: Backend; readOnly?: boolean } = {},
+  options: { token?: string; backend?: Backend; readOnly?: boolean; archive?: JobArchive } = {},
 ): Promise<TestServer> {
   const backend = options.backend ?? new MemoryBackend();
+  const archive = options.archive;
   const app = await buildApp({
     backend,
     ui: UI_DIR,
+    ...(archive ? { queueOptions: () => ({ archive }) } : {}),
     ...(options.token !== undefined ? { token: options.token } : {}),
     ...(options.readOnly === true ? { readOnly: true } : {}),
   });

@@ -93,6 +93,8 @@ export interface Job {
     readonly error?: ErrorInfo;
   };
   readonly cancelled?: { readonly by: string; readonly reason?: string; readonly at: number };
+  /** Read from the archive: retention evicted it from Redis. */
+  readonly archived?: true;
 }
 
 export type Counts = Readonly<Record<JobState, number>>;
@@ -121,7 +123,16 @@ export interface JobSummary {
   readonly attempts: number;
   readonly lastError?: { readonly name: string; readonly code?: string; readonly message: string };
   readonly finishedAt?: number;
+  /** Read from the archive: retention evicted it from Redis. */
+  readonly archived?: true;
 }
+
+/** Where the jobs view looks (GET /queues/:queue/jobs?source=). */
+export const JOB_SOURCES = [
+  ['live', 'Redis (live)'],
+  ['archive', 'Archive'],
+  ['all', 'Redis and archive'],
+] as const;
 
 export interface Page<T> {
   readonly jobs: T[];

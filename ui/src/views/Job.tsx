@@ -52,6 +52,13 @@ export function Job({ queue, id }: { queue: string; id: string }) {
             <dt>state</dt>
             <dd>
               <Badge kind={j.state}>{j.state}</Badge>
+              {j.archived && (
+                <>
+                  {' '}
+                  <Badge kind="archived">archived</Badge> (read from the archive: retention evicted it from
+                  Redis)
+                </>
+              )}
             </dd>
             <dt>created</dt>
             <dd class="mono">{formatTime(j.createdAt)}</dd>

@@ -1,6 +1,7 @@
 /**
  * Jobs of one queue: filters (state, name, error class, rule, error code, fingerprint, trigger,
- * attempts made, time range, text in the data) and the page cursor all live in
+ * attempts made, time range, text in the data, source: Redis, the archive or both; archived jobs
+ * carry an "archived" badge) and the page cursor all live in
  * the URL, so a link shows the same list. Rows can be selected for bulk actions; an id goes
  * straight to its job.
  */
@@ -12,7 +13,7 @@ import { formatTime } from '../format.js';
 import { useLoad } from '../hooks.js';
 import { Link, navigate } from '../router.js';
 import { paths } from '../routes.js';
-import { JOB_STATES, type JobSummary, type Page } from '../types.js';
+import { JOB_SOURCES, JOB_STATES, type JobSummary, type Page } from '../types.js';
 import { BulkActions, type JobFilter } from './BulkActions.js';
 
 const FILTERS = [
@@ -28,6 +29,7 @@ const FILTERS = [
   'from',
   'to',
   'text',
+  'source',
 ] as const;
 type Filters = Partial<Record<(typeof FILTERS)[number] | 'cursor', string>>;
 
@@ -40,12 +42,15 @@ export function filtersOf(q: URLSearchParams): Filters {
   return f;
 }
 
-/** The filters as the bulk actions' body takes them: the state always, attempts as numbers. */
+/**
+ * The filters as the bulk actions' body takes them: the state always, attempts as numbers; no
+ * source (actions act on what Redis holds; archived jobs are history).
+ */
 export function bulkFilter(f: Filters): JobFilter {
   const out: Record<string, string | number> = { state: 'waiting' };
   for (const k of FILTERS) {
     const v = f[k];
-    if (v === undefined) continue;
+    if (v === undefined || k === 'source') continue;
     out[k] = k === 'minAttempts' || k === 'maxAttempts' ? Number(v) : v;
   }
   return out;
@@ -168,6 +173,16 @@ export function Jobs({ queue, params }: { queue: string; params: URLSearchParams
             placeholder='"customer":"42"'
           />
         </label>
+        <label>
+          Source
+          <select name="source">
+            {JOB_SOURCES.map(([v, label]) => (
+              <option key={v} value={v} selected={v === (filters.source ?? 'live')}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </label>
         <button type="submit">Filter</button>
       </form>
       <form
@@ -218,6 +233,7 @@ export function Jobs({ queue, params }: { queue: string; params: URLSearchParams
                     <input
                       type="checkbox"
                       aria-label={`Select job ${j.id}`}
+                      disabled={j.archived === true}
                       checked={selected.has(j.id)}
                       onChange={() => toggle(j.id)}
                     />
@@ -230,6 +246,12 @@ export function Jobs({ queue, params }: { queue: string; params: URLSearchParams
                   <td>{j.name}</td>
                   <td>
                     <Badge kind={j.state}>{j.state}</Badge>
+                    {j.archived && (
+                      <>
+                        {' '}
+                        <Badge kind="archived">archived</Badge>
+                      </>
+                    )}
                   </td>
                   <td class="num">{j.attempts}</td>
                   <td class="clip">

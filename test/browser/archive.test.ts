@@ -1,0 +1,116 @@
+/**
+ * The dashboard over the archive: the jobs view's Source filter (Redis, the archive, both), archived
+ * jobs marked "archived" (not selectable for bulk actions), and the job view of an evicted job. The
+ * archive here is an in-memory JobArchive (the browser project has no PostgreSQL; the PostgreSQL
+ * archive's search is tested in test/archive/search.test.ts); the archiving itself is the real
+ * Archiver and the real retention hold of the memory backend.
+ */
+import type { Browser, BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { JobArchive } from '../../src/archive.js';
+import { Archiver, type ArchiveWriter } from '../../src/archive/archiver.js';
+import { MemoryBackend } from '../../src/backends/memory/memory-backend.js';
+import { compareSearchKeys, matchesCandidate, type JobQuery, type SearchKey } from '../../src/job-index.js';
+import type { Job } from '../../src/types.js';
+import { hasChromium, launch, startServer, watchPage, type TestServer } from './helpers.js';
+
+/** Archived jobs in a Map: state, name and the candidate checks; the search order. */
+class MemoryArchive implements JobArchive, ArchiveWriter {
+  readonly jobs = new Map<string, Job>();
+  async migrate(): Promise<number> {
+    return 1;
+  }
+  async prune(): Promise<number> {
+    return 0;
+  }
+  async write(queue: string, jobs: readonly Job[]): Promise<{ jobs: number; attempts: number }> {
+    for (const j of jobs) this.jobs.set(`${queue}/${j.id}`, structuredClone(j));
+    return { jobs: jobs.length, attempts: 0 };
+  }
+  async getJob(queue: string, id: string): Promise<Job | null> {
+    const j = this.jobs.get(`${queue}/${id}`);
+    return j ? { ...j, archived: true } : null;
+  }
+  async searchJobs(
+    queue: string,
+    query: JobQuery,
+    after: SearchKey | undefined,
+    limit: number,
+  ): Promise<{ jobs: Job[]; next: SearchKey | undefined }> {
+    const key = (j: Job): SearchKey => ({ createdAt: j.createdAt, id: j.id });
+    const all = [...this.jobs.values()]
+      .filter((j) => j.queue === queue && (query.name === undefined || j.name === query.name))
+      .filter((j) =>
+        matchesCandidate(query, {
+          state: j.state,
+          attempts: j.attempts.length,
+          createdAt: j.createdAt,
+          finishedAt: j.finishedAt,
+          data: JSON.stringify(j.data),
+        }),
+      )
+      .filter((j) => after === undefined || compareSearchKeys(key(j), after) > 0)
+      .sort((a, b) => compareSearchKeys(key(a), key(b)));
+    const jobs = all.slice(0, limit).map((j) => ({ ...j, archived: true as const }));
+    const last = jobs[jobs.length - 1];
+    return { jobs, next: all.length > limit && last ? key(last) : undefined };
+  }
+}
+
+describe.skipIf(!hasChromium())('dashboard over the archive (chromium)', () => {
+  let browser: Browser;
+  let context: BrowserContext | undefined;
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    browser = await launch();
+  });
+  afterAll(async () => {
+    await context?.close();
+    await server?.close();
+    await browser?.close();
+  });
+
+  it('lists archived jobs with a Source filter, marks them archived, and opens an evicted job', async () => {
+    const backend = new MemoryBackend();
+    const archive = new MemoryArchive();
+    server = await startServer({ backend, archive });
+    const q = server.queue('hist');
+    await backend.setArchive('hist', true);
+    await q.setRetention({ completed: { count: 1 } });
+    const w = server.worker('hist', async () => 'ok');
+    const old = await q.add('report', { n: 1 });
+    await new Promise((r) => setTimeout(r, 5));
+    const recent = await q.add('report', { n: 2 });
+    await expect.poll(async () => (await q.counts()).completed, { timeout: 8000 }).toBe(2);
+    await w.close();
+    await new Archiver({ backend, archive, queues: ['hist'] }).drain();
+    await backend.sweepRetention('hist', { intervalMs: 1, max: 10 });
+    expect(await backend.getJob('hist', old.id)).toBeNull();
+
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    const seen = watchPage(page);
+    // Redis alone: the recent job only.
+    await page.goto(`${server.url}/ui/queues/hist/jobs?state=completed`);
+    await expect.poll(() => page.locator('tr[data-job]').count()).toBe(1);
+    // Both, through the form: the recent job from Redis, then the evicted one, marked archived.
+    await page.getByLabel('Source').selectOption('all');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(() => new URL(page.url()).search).toBe('?state=completed&source=all');
+    await expect.poll(() => page.locator('tr[data-job]').count()).toBe(2);
+    const rows = page.locator('tr[data-job]');
+    expect(await rows.nth(0).getAttribute('data-job')).toBe(recent.id);
+    expect(await rows.nth(0).locator('.badge-archived').count()).toBe(0);
+    expect(await rows.nth(1).getAttribute('data-job')).toBe(old.id);
+    expect(await rows.nth(1).locator('.badge-archived').textContent()).toBe('archived');
+    expect(await page.getByLabel(`Select job ${old.id}`).isDisabled()).toBe(true);
+    // The archive alone, by link; then the evicted job's own view.
+    await page.goto(`${server.url}/ui/queues/hist/jobs?state=completed&source=archive`);
+    await expect.poll(() => page.locator('tr[data-job] .badge-archived').count()).toBe(2);
+    await page.locator(`tr[data-job="${old.id}"] a`).click();
+    await expect.poll(() => page.locator('.facts .badge-archived').count()).toBe(1);
+    expect(await page.locator('.facts').textContent()).toContain('read from the archive');
+    expect(seen.errors).toEqual([]);
+  });
+});
