@@ -26,7 +26,7 @@ import { resolveHistoryScope, type ResolvedHistoryScope } from './recorded.js';
 import { countsAsFailure } from './transitions.js';
 import type { Job } from './types.js';
 import { assertInt } from './validate.js';
-import { classificationOf, hasJitter, percentile } from './whatif.js';
+import { classificationOf, hasJitter, percentile, recordedBudget } from './whatif.js';
 
 export const AuditKinds = ['delay', 'decision', 'due', 'early', 'retry-after', 'drift', 'attempts'] as const;
 export type AuditKind = (typeof AuditKinds)[number];
@@ -241,6 +241,11 @@ export function auditJob(
           });
     failures++;
     if (d.action === 'retry') prev = d.delayMs;
+    // The retry budget's part is recorded with the decision: a deferral is not the policy's delay,
+    // and a budget dead-letter is the budget's decision, not the policy's.
+    const budget = recordedBudget(rec);
+    if (budget === 'dead') return;
+    const deferred = budget ?? 0;
     if (expected === undefined) {
       if (d.action === 'retry') unknownStrategy++;
       return;
@@ -262,7 +267,11 @@ export function auditJob(
       });
       return;
     }
-    if (expected.action === 'retry' && d.action === 'retry' && Math.abs(expected.delayMs - d.delayMs) > tol) {
+    if (
+      expected.action === 'retry' &&
+      d.action === 'retry' &&
+      Math.abs(expected.delayMs - (d.delayMs - deferred)) > tol
+    ) {
       const actual = next !== undefined ? { actualDelayMs: next.startedAt - rec.finishedAt } : {};
       findings.push({
         ...base,
@@ -271,7 +280,7 @@ export function auditJob(
         expectedDelayMs: expected.delayMs,
         recordedDelayMs: d.delayMs,
         ...actual,
-        message: `after attempt ${rec.n}: expected ${fmt(expected.delayMs)} (${expected.explanation}), recorded ${fmt(d.delayMs)}`,
+        message: `after attempt ${rec.n}: expected ${fmt(expected.delayMs)} (${expected.explanation}), recorded ${fmt(d.delayMs)}${deferred > 0 ? ` (${fmt(deferred)} of it deferred by the retry budget)` : ''}`,
       });
     }
   });

@@ -11,7 +11,8 @@
  * - Each recorded attempt's outcome (success, or the failure with its error) is taken as what that
  *   attempt number would do under any policy; its drift (start − due) and run time are kept, and the
  *   delays between attempts are the alternative policy's. Stalls and interruptions replay as they
- *   happened (the retry policy does not govern them).
+ *   happened (the retry policy does not govern them); so does the retry budget (a recorded
+ *   deferral is added to the alternative's delay, a budget dead-letter ends the job).
  * - When the alternative runs an attempt the record does not have (the recorded job was
  *   dead-lettered sooner), that outcome is unknown: the optimistic scenario lets it succeed
  *   (drift 0, run time of the job's last recorded attempt); the pessimistic scenario lets it, and
@@ -205,6 +206,13 @@ export function classificationOf(rec: Attempt, table?: ResolvedClassifyOptions):
 
 const MAX_STEPS = 4000;
 
+/** What the retry budget did after a recorded failure: dead-lettered it, deferred it by ms, or nothing. */
+export function recordedBudget(rec: Attempt): 'dead' | number | undefined {
+  const d = rec.decision;
+  if (d.action === 'dead' && d.reason === 'budget') return 'dead';
+  return d.action === 'retry' ? d.budget?.deferredMs : undefined;
+}
+
 /** One job under the alternative, in one scenario; `beyond` says whether it left the record. */
 function simulate(
   job: Pick<Job, 'id' | 'options' | 'attempts'>,
@@ -269,9 +277,13 @@ function simulate(
         });
         failures++;
         if (d.action === 'dead') return { run: { outcome: 'dead', deadReason: d.reason, ...done }, beyond };
-        due = end + d.delayMs;
+        // The retry budget is the queue's traffic, kept as recorded (like drift): a retry it
+        // dead-lettered ends the job, a deferral is added to the alternative's delay.
+        const budget = k < recs.length ? recordedBudget(rec) : undefined;
+        if (budget === 'dead') return { run: { outcome: 'dead', deadReason: 'budget', ...done }, beyond };
+        due = end + d.delayMs + (budget ?? 0);
         retriesDueAt.push(due);
-        prev = d.delayMs;
+        prev = d.delayMs + (budget ?? 0);
         break;
       }
       default:

@@ -111,3 +111,54 @@ describe('whatIf on a recorded history', () => {
     expect(few.scope).toMatchObject({ read: 5, truncated: true });
   }, 30_000);
 });
+
+describe('whatIf and audit with a retry budget', () => {
+  it('keep the budget as recorded: the own-policy replay is exact, and a deferral is not a finding', async () => {
+    for (const onExhausted of ['defer', 'dead'] as const) {
+      const queue = new Queue<{ fails: number }>(`whatif-budget-${onExhausted}`, { backend });
+      await queue.setRetryBudget({ ratio: 0.1, windowMs: 1000, minPerSecond: 2, onExhausted });
+      const retry = { attempts: 3, backoff: { type: 'fixed', delayMs: 5 } } as const;
+      await queue.addBulk(
+        Array.from({ length: 20 }, () => ({ name: 'n', data: { fails: 1 }, options: { retry } })),
+      );
+      const worker = new Worker<{ fails: number }>(
+        queue,
+        (job) => {
+          if (job.attempt <= job.data.fails) throw new Error('down');
+          return 'ok';
+        },
+        { concurrency: 20 },
+      );
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const c = await queue.counts();
+        if (c.completed + c.dead === 20) break;
+        if (Date.now() > deadline) throw new Error(`not finished: ${JSON.stringify(c)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await worker.close();
+      const jobs = [
+        ...(await queue.getJobs('completed', { limit: 100 })),
+        ...(await queue.getJobs('dead', { limit: 100 })),
+      ];
+      const budgeted = jobs.filter((j) =>
+        j.attempts.some(
+          (a) =>
+            (a.decision.action === 'retry' && a.decision.budget !== undefined) ||
+            (a.decision.action === 'dead' && a.decision.reason === 'budget'),
+        ),
+      );
+      expect(budgeted.length, onExhausted).toBeGreaterThan(0);
+      for (const job of jobs) {
+        const r = replayJob(job, { seed: 1, draws: 'recorded' });
+        expect(r.optimistic, `${onExhausted} ${job.id}`).toEqual(r.recorded);
+      }
+      const audit = await queue.audit();
+      expect(audit.counts.delay + audit.counts.decision, onExhausted).toBe(0);
+      if (onExhausted === 'dead') {
+        const w = await queue.whatIf({ seed: 1 });
+        expect(w.comparison.recorded.deadByReason.budget).toBeGreaterThan(0);
+      }
+    }
+  }, 60_000);
+});
