@@ -88,10 +88,17 @@ export interface RateLimitHold {
   readonly text: string;
 }
 
-/** Declared for the retry-budget gatherer: retries deferred by the queue's retry budget. */
+/**
+ * The queue's retry budget deferred this retry (read from the retry decision's `budget` note): by
+ * how much, and the budget at that moment.
+ */
 export interface RetryBudgetHold {
   readonly kind: 'retry-budget';
   readonly until?: number;
+  readonly deferredMs?: number;
+  /** First attempts in the budget's window, and the retries it allowed for them. */
+  readonly firstAttempts?: number;
+  readonly allowed?: number;
   readonly text: string;
 }
 
@@ -177,6 +184,21 @@ function dueHold(f: ExplainFacts, job: Job): DueHold {
   };
 }
 
+/** The retry budget's deferral of the retry the job waits for, as its decision recorded it. */
+function budgetHold(job: Job): RetryBudgetHold | undefined {
+  const last = job.attempts[job.attempts.length - 1];
+  if (!last || last.decision.action !== 'retry' || !last.decision.budget) return undefined;
+  const b = last.decision.budget;
+  return {
+    kind: 'retry-budget',
+    until: job.dueAt,
+    deferredMs: b.deferredMs,
+    firstAttempts: b.firstAttempts,
+    allowed: b.allowed,
+    text: `deferred ${dur(b.deferredMs)} by the queue's retry budget: ${b.allowed} retr${b.allowed === 1 ? 'y' : 'ies'} allowed for ${b.firstAttempts} first attempt${b.firstAttempts === 1 ? '' : 's'} in its window`,
+  };
+}
+
 function priorityHold(f: ExplainFacts, job: Job, a: WaitingAhead): PriorityHold | undefined {
   const ahead = a.same + a.higher + a.aged;
   if (ahead === 0) return undefined;
@@ -235,10 +257,12 @@ function finishedText(
     const err = job.dead.error ?? last?.error;
     const why =
       job.dead.reason === 'exhausted'
-        ? `its retries were used up (${job.attempts.length} attempts)`
+        ? `its retries were used up (${job.attempts.length} attempt${job.attempts.length === 1 ? '' : 's'})`
         : job.dead.reason === 'permanent'
           ? `a permanent error (${last?.rule ?? 'classified permanent'})`
-          : `it stalled its workers ${job.stalls} times (poison)`;
+          : job.dead.reason === 'poison'
+            ? `it stalled its workers ${job.stalls} times (poison)`
+            : `its retry was over the queue's retry budget, which dead-letters (${job.dead.reason})`;
     return {
       state: 'dead',
       at: job.dead.at,
@@ -291,7 +315,11 @@ export function explainJob(f: ExplainFacts, extra: readonly Hold[] = []): Explan
   if (fin) return { ...base, state: job.state, summary: fin.text, holds: [], finished: fin, ...origin };
 
   const holds: Hold[] = [];
-  if (job.state === 'scheduled' && job.dueAt > f.now) holds.push(dueHold(f, job));
+  if (job.state === 'scheduled' && job.dueAt > f.now) {
+    holds.push(dueHold(f, job));
+    const b = budgetHold(job);
+    if (b) holds.push(b);
+  }
   if (f.paused) {
     holds.push({
       kind: 'paused',

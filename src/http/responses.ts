@@ -411,6 +411,9 @@ const hold = {
     scope: { type: 'string', enum: ['queue', 'group'] },
     group: str,
     until: time,
+    deferredMs: int,
+    firstAttempts: int,
+    allowed: int,
   },
   ...open,
 } as const;
