@@ -114,7 +114,7 @@ const BACKOFF_KEY_SCHEMAS: Readonly<Record<Exclude<BackoffKey, 'type'>, object>>
  * Two properties that exclude each other, as `not: both(a, b)` (`type` keeps a body that is not an
  * object from failing here: it fails on its type instead).
  */
-function both<A extends string, B extends string>(a: A, b: B) {
+export function both<A extends string, B extends string>(a: A, b: B) {
   return { type: 'object', required: [a, b] } as const;
 }
 
@@ -561,8 +561,18 @@ export interface SchedulerParams {
   id: string;
 }
 
-/** A scheduler's job options: a job's, without the id and the timing (due at the planned time). */
-const { id: _id, delay: _delay, runAt: _runAt, ...schedulerJobOptionProps } = jobOptions.properties;
+/**
+ * A scheduler's job options: a job's, without the id and the timing (due at the planned time), and
+ * without dedup and debounce (the scheduler's overlap policy says what a tick does while a job runs).
+ */
+const {
+  id: _id,
+  delay: _delay,
+  runAt: _runAt,
+  dedup: _dedup,
+  debounce: _debounce,
+  ...schedulerJobOptionProps
+} = jobOptions.properties;
 const scheduleSpec = {
   type: 'object',
   description: '{ cron, tz? } (tz: an IANA time zone, default UTC) or { every } (ms, anchored at creation).',
@@ -603,7 +613,7 @@ export const schedulerBody = {
     options: {
       type: 'object',
       description:
-        'The options of every job it creates (no id, delay or runAt: a job is due at its planned time).',
+        'The options of every job it creates (no id, delay or runAt: a job is due at its planned time; no dedup or debounce: the overlap policy decides).',
       properties: schedulerJobOptionProps,
       additionalProperties: false,
     },

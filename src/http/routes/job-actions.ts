@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { withFieldPrefix } from '../error-map.js';
 import { MAX_ACTION_IDS, MAX_SEARCH_PAGES, runJobAction, type JobAction } from '../job-actions.js';
 import {
+  both,
   jobId,
   listJobsQuery,
   note,
@@ -53,6 +54,8 @@ export const jobActionBody = {
     dryRun: { type: 'boolean', default: false, description: 'Report what would happen; change nothing.' },
   },
   required: ['by'],
+  anyOf: [{ required: ['ids'] }, { required: ['filter'] }],
+  allOf: [{ not: both('ids', 'filter') }, { not: both('ids', 'limit') }],
   additionalProperties: false,
 } as const;
 export interface JobActionBody {
