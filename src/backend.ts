@@ -184,6 +184,26 @@ export type FinishResult =
   | { readonly ok: true; readonly state: JobState; readonly nextDueAt?: number; readonly finishedAt: number }
   | { readonly ok: false; readonly reason: 'stale' | 'not_found' };
 
+/**
+ * What a handler reported since the last write (`job.progress` / `job.log`), for its attempt: applied
+ * only while the worker still holds that attempt's lease (a stale worker writes nothing).
+ */
+export interface TrailWrite {
+  readonly id: string;
+  readonly attempt: number;
+  readonly workerId: string;
+  /** JSON text of the latest progress value (checked: at most MAX_PROGRESS_BYTES); undefined = none. */
+  readonly progress?: string | undefined;
+  /** JSON texts of the lines, in order (each cut by the worker at MAX_LOG_LINE_CHARS). */
+  readonly lines: readonly string[];
+  /** Lines the worker dropped before sending (its buffer was full): added to the attempt's count. */
+  readonly dropped?: number;
+}
+
+export type TrailResult =
+  | { readonly ok: true; readonly kept: number; readonly dropped: number }
+  | { readonly ok: false; readonly reason: 'stale' };
+
 export interface RenewRequest {
   readonly id: string;
   readonly attempt: number;
@@ -397,6 +417,12 @@ export interface Backend {
     reqs: readonly FinishRequest[],
     claim: ClaimRequest,
   ): Promise<[FinishResult[], ClaimResult]>;
+  /**
+   * Stores an attempt's progress and log lines with that attempt (bounded per attempt,
+   * src/progress.ts) and publishes `progress` / `log` events; one atomic step, refused as `stale`
+   * unless the job is active with this attempt number and worker.
+   */
+  writeTrail(queue: string, write: TrailWrite): Promise<TrailResult>;
   /** Recovers jobs whose lease expired; returns how many. */
   recoverStalled(queue: string): Promise<number>;
 

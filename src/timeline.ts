@@ -66,6 +66,7 @@ export function timelineLines(job: Job): string[] {
       `  #${c.n} ${c.trigger.padEnd(6)} due ${clock(c.dueAt)}  started ${clock(c.startedAt)} (drift ${formatDuration(c.startedAt - c.dueAt)})  ` +
         paint('blue', `running on ${c.workerId}`),
     );
+    lines.push(...renderTrail(c));
   } else if (job.state === 'scheduled' || job.state === 'waiting') {
     lines.push(paint('dim', `  next attempt due ${clock(job.dueAt)}`));
   }
@@ -120,5 +121,40 @@ function renderAttempt(a: Attempt): string[] {
           ? paint('red', `→ dead-letter (${d.reason}): ${d.explanation}`)
           : paint('yellow', `→ ${d.explanation}`);
   out.push(`       ${arrow}`);
+  out.push(...renderTrail(a));
+  return out;
+}
+
+/** How many log lines of an attempt `jobs show` prints (the API and the dashboard have them all). */
+export const SHOWN_LOG_LINES = 20;
+
+/**
+ * An attempt's progress and log lines (job.progress / job.log): the handler's own text, escaped
+ * by `render` like everything a job holds, one terminal line each.
+ */
+function renderTrail(a: Pick<Attempt, 'progress' | 'logs' | 'logsDropped'>): string[] {
+  const out: string[] = [];
+  if (a.progress) {
+    out.push(paint('cyan', `       progress ${JSON.stringify(a.progress.value)} at ${clock(a.progress.at)}`));
+  }
+  const logs = a.logs ?? [];
+  const hidden = Math.max(0, logs.length - SHOWN_LOG_LINES);
+  if (hidden > 0) {
+    out.push(
+      paint(
+        'dim',
+        `       … ${hidden} earlier log line${hidden === 1 ? '' : 's'} (jobs show --json has them all)`,
+      ),
+    );
+  }
+  for (const l of logs.slice(hidden)) out.push(`       ${paint('dim', `log ${clock(l.at)}`)} ${l.line}`);
+  if (a.logsDropped) {
+    out.push(
+      paint(
+        'yellow',
+        `       ${a.logsDropped} log line${a.logsDropped === 1 ? '' : 's'} dropped (over the per-attempt bound)`,
+      ),
+    );
+  }
   return out;
 }

@@ -167,6 +167,12 @@ export interface Attempt {
   readonly classifiedBy?: 'worker';
   readonly decision: Decision;
   readonly manual?: ManualTrigger;
+  /** The latest progress value the handler reported in this attempt (`job.progress`), and when. */
+  readonly progress?: { readonly value: unknown; readonly at: number };
+  /** The lines the handler logged in this attempt (`job.log`), oldest first, bounded (src/progress.ts). */
+  readonly logs?: readonly { readonly at: number; readonly line: string }[];
+  /** Lines dropped beyond the bounds of an attempt. */
+  readonly logsDropped?: number;
 }
 
 /** A late result from a worker whose lease had been lost: refused, and recorded here. */
@@ -188,6 +194,12 @@ export interface CurrentAttempt {
   readonly workerId: string;
   readonly leaseExpiresAt: number;
   readonly manual?: ManualTrigger;
+  /** The latest progress value the handler reported in this attempt (`job.progress`), and when. */
+  readonly progress?: { readonly value: unknown; readonly at: number };
+  /** The lines the handler logged in this attempt (`job.log`), oldest first, bounded (src/progress.ts). */
+  readonly logs?: readonly { readonly at: number; readonly line: string }[];
+  /** Lines dropped beyond the bounds of an attempt. */
+  readonly logsDropped?: number;
 }
 
 /**

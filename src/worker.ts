@@ -32,6 +32,7 @@ import type { CustomStrategy } from './backoff.js';
 import type { Queue } from './queue.js';
 import { RetentionSweeper } from './retention-sweeper.js';
 import { AttemptSpan } from './tracing.js';
+import { TrailSender } from './trail-sender.js';
 import { hostName, packageVersion, workerTtlMs } from './workers.js';
 import type {
   Attempt,
@@ -60,6 +61,17 @@ export interface ActiveJob<Data = unknown> {
   readonly signal: AbortSignal;
   /** The records of the attempts before this one. */
   previousAttempts(): Promise<Attempt[]>;
+  /**
+   * Reports this attempt's progress (any JSON value up to MAX_PROGRESS_BYTES; a ValidationError
+   * otherwise): stored with the attempt (the latest value), published as a `progress` event. Returns
+   * at once; written in order, batched (src/trail-sender.ts), and only while this worker holds the lease.
+   */
+  progress(value: unknown): void;
+  /**
+   * Logs a line (any value, as text, cut at MAX_LOG_LINE_CHARS) with this attempt; bounded per
+   * attempt (MAX_LOG_LINES, MAX_LOG_BYTES: later lines are dropped and counted). Returns at once.
+   */
+  log(line: unknown): void;
 }
 
 /**
@@ -180,6 +192,8 @@ interface InFlight extends ClaimTrip {
   done: Promise<void>;
   /** The attempt's `process <queue>` span, from its handler's start until its finish is answered. */
   span: AttemptSpan | undefined;
+  /** Made on the handler's first progress or log. */
+  trail: TrailSender | undefined;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
@@ -576,6 +590,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
         settled: false,
         done: Promise.resolve(),
         span: undefined,
+        trail: undefined,
       };
       this.#inflight.set(c.id, entry);
       if (c.exclusive) this.#exclusive++;
@@ -676,7 +691,18 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
         return signalOf(entry);
       },
       previousAttempts: async () => (await backend.getAttempts(queueName, c.id)) ?? [],
+      progress: (value) => this.#trail(entry).progress(value),
+      log: (line) => this.#trail(entry).log(line),
     };
+  }
+
+  #trail(entry: InFlight): TrailSender {
+    const c = entry.claimed;
+    return (entry.trail ??= new TrailSender(
+      (w) =>
+        this.#backend.writeTrail(entry.lane.name, { ...w, id: c.id, attempt: c.attempt, workerId: this.id }),
+      (e) => this.#error(e),
+    ));
   }
 
   async #execute(entry: InFlight): Promise<void> {
@@ -757,6 +783,8 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     }
     if (entry.settled) return; // released by close() after its deadline
     entry.settled = true;
+    // The attempt's progress and lines are written before its record, while the lease is held.
+    if (entry.trail) await entry.trail.flushed();
     await this.#report(entry, outcome, result, thrown);
   }
 

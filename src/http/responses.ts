@@ -4,6 +4,7 @@
  * `additionalProperties: true`, so fields the core adds later still reach clients.
  * @module
  */
+import { MAX_LOG_BYTES, MAX_LOG_LINES, MAX_PROGRESS_BYTES } from '../progress.js';
 import { JobStates } from '../types.js';
 
 const open = { additionalProperties: true } as const;
@@ -116,6 +117,22 @@ const manual = {
   ...open,
 } as const;
 
+/** What a handler reported during an attempt (src/progress.ts): on attempt records and `current`. */
+const trailProps = {
+  progress: {
+    type: 'object',
+    description: 'The latest progress value the handler reported in this attempt (job.progress), and when.',
+    properties: { value: { description: `Any JSON value (at most ${MAX_PROGRESS_BYTES} bytes).` }, at: time },
+    ...open,
+  },
+  logs: {
+    type: 'array',
+    description: `The lines the handler logged in this attempt (job.log), oldest first: at most ${MAX_LOG_LINES} lines / ${MAX_LOG_BYTES} bytes per attempt.`,
+    items: { type: 'object', properties: { at: time, line: str }, ...open },
+  },
+  logsDropped: { type: 'integer', description: 'Lines dropped beyond the bounds of the attempt.' },
+} as const;
+
 const attempt = {
   type: 'object',
   properties: {
@@ -141,6 +158,7 @@ const attempt = {
       ...open,
     },
     manual,
+    ...trailProps,
   },
   ...open,
 } as const;
@@ -159,7 +177,12 @@ export const job = {
     priority: { type: 'integer', description: 'Higher runs first; FIFO within one priority.' },
     options: { type: 'object', ...open },
     attempts: { type: 'array', items: attempt },
-    current: { type: 'object', description: 'The attempt in progress (active jobs).', ...open },
+    current: {
+      type: 'object',
+      description: 'The attempt in progress (active jobs), with its progress and lines so far.',
+      properties: trailProps,
+      ...open,
+    },
     stalls: int,
     failures: int,
     result: { description: 'The result, for a completed job.' },

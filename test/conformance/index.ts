@@ -8,6 +8,7 @@ import { analyticsCases } from './analytics.case.js';
 import { archiveCases } from './archive.case.js';
 import { Harness, type ConformanceTarget } from './context.js';
 import { dedupCases } from './dedup.case.js';
+import { progressCases } from './progress.case.js';
 import { deliveryCases } from './delivery.case.js';
 import { dlqBulkCases } from './dlq-bulk.case.js';
 import { dlqCases } from './dlq.case.js';
@@ -47,5 +48,6 @@ export function runBackendConformance(target: ConformanceTarget): void {
     workerRegistryCases(h);
     dedupCases(h);
     explainCases(h);
+    progressCases(h);
   });
 }

@@ -15,6 +15,7 @@ import { encodeFinish } from '../../src/backends/redis/wire.js';
 import type { FinishRequest } from '../../src/backend.js';
 import { failureFacets, stallFacets } from '../../src/job-index.js';
 import * as dedup from '../../src/dedup.js';
+import * as progress from '../../src/progress.js';
 import * as schedule from '../../src/schedule.js';
 import * as budget from '../../src/retry-budget.js';
 import * as rollup from '../../src/rollup.js';
@@ -32,6 +33,7 @@ async function lua(client: Redis, expr: string): Promise<unknown> {
     'includes/rollup',
     'generated/dedup',
     'includes/retryBudget',
+    'generated/progress',
   ]
     .map((f) => resolveIncludes(luaDir, `${f}.lua`))
     .join('\n');
@@ -59,7 +61,9 @@ describeRedis('Lua twins of the TypeScript rules', () => {
               ? 'dedup.lua'
               : name in budget
                 ? 'retryBudget.lua'
-                : 'transitions.lua';
+                : name in progress
+                  ? 'progress.lua'
+                  : 'transitions.lua';
     for (const [name, value] of Object.entries({
       ...rules,
       ...keys,
@@ -67,6 +71,7 @@ describeRedis('Lua twins of the TypeScript rules', () => {
       ...rollup,
       ...dedup,
       ...budget,
+      ...progress,
     })) {
       if (typeof value === 'function') continue;
       const tagged = readFileSync(join(luaDir, 'generated', fileOf(name)), 'utf8');
@@ -75,7 +80,7 @@ describeRedis('Lua twins of the TypeScript rules', () => {
       expect(await lua(client, name), name).toEqual(expected);
       checked++;
     }
-    expect(checked).toBe(54);
+    expect(checked).toBe(59);
   });
 
   it('puts a time in the same rollup bucket as the TypeScript does (rollupTimeBucket)', async () => {
@@ -138,6 +143,22 @@ describeRedis('Lua twins of the TypeScript rules', () => {
           ).toBe(budget.budgetExplanation(b, firsts, defer, dead));
         }
       }
+    }
+  });
+
+  it('keeps or drops a log line as the TypeScript does (src/progress.ts logKeeps)', async () => {
+    const { MAX_LOG_LINES: L, MAX_LOG_BYTES: B } = progress;
+    for (const [lines, bytes, size] of [
+      [0, 0, 10],
+      [L - 1, 0, 1],
+      [L, 0, 1],
+      [3, B - 10, 10],
+      [3, B - 10, 11],
+      [0, 0, B + 1],
+    ] as const) {
+      expect(await lua(client, `logKeeps(${lines}, ${bytes}, ${size})`), `${lines} ${bytes} ${size}`).toBe(
+        progress.logKeeps(lines, bytes, size),
+      );
     }
   });
 

@@ -81,3 +81,24 @@ describe('renderTimeline', () => {
     expect(keyOnly).toContain('  dedup key "k"');
   });
 });
+
+describe('renderTimeline: progress and logs', () => {
+  it('prints each attempt’s progress and lines under it, escaped, the newest 20 only', () => {
+    const lines = Array.from({ length: 22 }, (_, i) => ({ at: T + 10 + i, line: `step ${i}` }));
+    const a = failed(1, {
+      progress: { value: { done: 3 }, at: T + 9 },
+      logs: [{ at: T + 8, line: 'red \u001b[31m text\nnext' }, ...lines],
+      logsDropped: 2,
+    });
+    const out = renderTimeline(job([a])).split('\n');
+    const start = out.findIndex((l) => l.includes('progress'));
+    expect(out.slice(start)).toEqual([
+      '       progress {"done":3} at 12:00:00.009',
+      '       … 3 earlier log lines (jobs show --json has them all)',
+      ...lines.slice(2).map((l, i) => `       log 12:00:00.0${12 + i} step ${i + 2}`),
+      '       2 log lines dropped (over the per-attempt bound)',
+    ]);
+    const one = renderTimeline(job([failed(1, { logs: [{ at: T, line: 'red \u001b[31m text\nnext' }] })]));
+    expect(one).toContain('log 12:00:00.000 red \\u001b[31m text\\u000anext');
+  });
+});

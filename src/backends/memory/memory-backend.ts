@@ -32,9 +32,12 @@ import type {
   ReplayRequest,
   ReplayResult,
   ScheduledWindow,
+  TrailResult,
+  TrailWrite,
 } from '../../backend.js';
 import { systemClock, type Clock } from '../../clock.js';
 import { foldsInto, keyTtlMs, type DedupMode, type DedupRequest } from '../../dedup.js';
+import { lineBytes, logKeeps, trailFields, type StoredTrail } from '../../progress.js';
 import { WaitingLevels } from './waiting.js';
 import {
   pausedEntry,
@@ -142,6 +145,8 @@ interface MemJob {
   /** The dedup or debounce key it was created under, and the adds folded into it (src/dedup.ts). */
   dedup?: { mode: DedupMode; key: string };
   folded?: { count: number; lastAt: number };
+  /** Progress and log lines by attempt number (src/progress.ts), the twin of Redis's tr:/lg: keys. */
+  trails?: Map<number, StoredTrail>;
 }
 
 type Finished = 'completed' | 'dead' | 'cancelled';
@@ -537,7 +542,7 @@ export class MemoryBackend implements Backend {
 
   async getAttempts(queue: string, id: string): Promise<Attempt[] | null> {
     const j = this.#peek(queue).jobs.get(id);
-    return j ? structuredClone(j.attempts) : null;
+    return j ? j.attempts.map((a) => ({ ...structuredClone(a), ...trailFields(j.trails?.get(a.n)) })) : null;
   }
 
   async listJobs(queue: string, state: JobState, page: Page): Promise<Job[]> {
@@ -915,6 +920,44 @@ export class MemoryBackend implements Backend {
       q.active.set(id, now + leaseMs);
       return true;
     });
+  }
+
+  async writeTrail(queue: string, w: TrailWrite): Promise<TrailResult> {
+    const q = this.#q(queue);
+    const j = q.jobs.get(w.id);
+    if (!j || j.state !== 'active' || j.current?.n !== w.attempt || j.current.workerId !== w.workerId) {
+      return { ok: false, reason: 'stale' };
+    }
+    const now = this.clock.now();
+    const trails = (j.trails ??= new Map());
+    let t = trails.get(w.attempt);
+    if (!t) trails.set(w.attempt, (t = { lines: [], bytes: 0, dropped: 0 }));
+    if (w.progress !== undefined) {
+      t.progress = { json: w.progress, at: now };
+      this.#emit(q, 'progress', w.id, { attempt: String(w.attempt), value: w.progress });
+    }
+    let kept = 0;
+    let dropped = w.dropped ?? 0;
+    t.dropped += dropped;
+    for (const json of w.lines) {
+      const size = lineBytes(json);
+      if (logKeeps(t.lines.length, t.bytes, size)) {
+        t.lines.push({ at: now, json });
+        t.bytes += size;
+        kept++;
+      } else {
+        t.dropped++;
+        dropped++;
+      }
+    }
+    if (w.lines.length > 0 || (w.dropped ?? 0) > 0) {
+      this.#emit(q, 'log', w.id, {
+        attempt: String(w.attempt),
+        lines: String(kept),
+        dropped: String(dropped),
+      });
+    }
+    return { ok: true, kept, dropped };
   }
 
   #finishNow(queue: string, reqs: readonly FinishRequest[]): FinishResult[] {
@@ -1426,7 +1469,7 @@ function toJob(queue: string, j: MemJob): Job {
     dueAt: j.dueAt,
     priority: j.priority,
     options: JSON.parse(j.opts) as JobOptionsStored,
-    attempts: structuredClone(j.attempts),
+    attempts: j.attempts.map((a) => ({ ...structuredClone(a), ...trailFields(j.trails?.get(a.n)) })),
     stalls: j.stalls,
     failures: j.failures,
     refusals: structuredClone(j.refusals),
@@ -1440,6 +1483,7 @@ function toJob(queue: string, j: MemJob): Job {
             workerId: j.current.workerId,
             leaseExpiresAt: j.current.leaseExpiresAt,
             ...(j.nextManual ? { manual: structuredClone(j.nextManual) } : {}),
+            ...trailFields(j.trails?.get(j.current.n)),
           },
         }
       : {}),

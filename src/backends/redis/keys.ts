@@ -68,6 +68,17 @@ export const KEY_DEDUP = 'dd:';
  * queue, `n:<name>` one job name): `tat` (µs) and the first attempts per slot (`f<slot>`).
  */
 export const KEY_BUDGET = 'bg:';
+/**
+ * @lua A job's progress and log counters per attempt (a hash, src/progress.ts): `p:<n>` the latest
+ * progress `{value, at}` JSON, `c:<n>` / `b:<n>` lines and bytes kept, `d:<n>` lines dropped:
+ * prefix .. KEY_TRAIL .. id. Deleted with the job.
+ */
+export const KEY_TRAIL = 'tr:';
+/**
+ * @lua A job's log lines of every attempt, oldest first (a list of JSON `{n, at, line}`): prefix ..
+ * KEY_LOG .. id. Deleted with the job.
+ */
+export const KEY_LOG = 'lg:';
 
 /** The fixed keys of a queue, in the order of the KEYS array every script receives. */
 const FIXED = ['meta', 'wait', 'sched', 'active', 'done', 'dead', 'cnl', 'events', 'wake', 'fpi'] as const;
@@ -119,6 +130,10 @@ export interface QueueKeys {
   worker(id: string): string;
   /** A dedup or debounce key: the id of the job adds with it are folded into. */
   dedup(key: string): string;
+  /** A job's progress and log counters per attempt (a hash). */
+  trail(id: string): string;
+  /** A job's log lines (a list of JSON `{n, at, line}`). */
+  log(id: string): string;
 }
 
 export function queueKeys(prefix: string, queue: string): QueueKeys {
@@ -166,6 +181,8 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     workers: p + KEY_WORKERS,
     worker: (id) => p + KEY_WORKER + id,
     dedup: (key) => p + KEY_DEDUP + key,
+    trail: (id) => p + KEY_TRAIL + id,
+    log: (id) => p + KEY_LOG + id,
   };
 }
 

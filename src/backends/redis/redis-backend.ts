@@ -7,6 +7,8 @@
 import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 
 import type {
+  TrailResult,
+  TrailWrite,
   AddRequest,
   RetryBudgetEntry,
   ArchiveBatch,
@@ -37,6 +39,7 @@ import type {
 } from '../../backend.js';
 import { BackendClosedError, ReplicationError, ValidationError } from '../../errors.js';
 import { cancelExplanation } from '../../transitions.js';
+import { trailsFromRedis, withTrail } from '../../progress.js';
 import type { RollupBucket, RollupResolution } from '../../rollup.js';
 import {
   FINISHED_STATES,
@@ -452,11 +455,24 @@ export class RedisBackend implements Backend {
 
   async getAttempts(queue: string, id: string): Promise<Attempt[] | null> {
     const k = this.#k(queue);
-    const res = await this.client.multi().hexists(k.job(id), 'st').lrange(k.history(id), 0, -1).exec();
+    const res = await this.client
+      .multi()
+      .hexists(k.job(id), 'st')
+      .lrange(k.history(id), 0, -1)
+      .call('HGETALL', k.trail(id))
+      .lrange(k.log(id), 0, -1)
+      .exec();
     if (!res) return null;
-    const [[e1, exists], [e2, records]] = res as [[Error | null, number], [Error | null, string[]]];
-    if (e1 ?? e2) throw e1 ?? e2;
-    return exists === 1 ? records.map((r) => JSON.parse(r) as Attempt) : null;
+    const [[e1, exists], [e2, records], [e3, trail], [e4, logs]] = res as [
+      [Error | null, number],
+      [Error | null, string[]],
+      [Error | null, string[]],
+      [Error | null, string[]],
+    ];
+    if (e1 ?? e2 ?? e3 ?? e4) throw e1 ?? e2 ?? e3 ?? e4;
+    if (exists !== 1) return null;
+    const trails = trailsFromRedis(trail, logs);
+    return records.map((r) => withTrail(JSON.parse(r) as Attempt, trails));
   }
 
   async #jobs(queue: string, ids: string[]): Promise<Job[]> {
@@ -638,6 +654,19 @@ export class RedisBackend implements Backend {
     for (const l of leases) args.push(l.id, l.attempt);
     const r = (await this.#run('renew', queue, args)) as number[];
     return r.map((x) => x === 1);
+  }
+
+  async writeTrail(queue: string, w: TrailWrite): Promise<TrailResult> {
+    assertSafeWorkerId(w.workerId);
+    const r = (await this.#run('trail', queue, [
+      w.id,
+      w.attempt,
+      w.workerId,
+      w.progress ?? '',
+      w.dropped ?? 0,
+      ...w.lines,
+    ])) as number[];
+    return r[0] === 1 ? { ok: true, kept: r[1] ?? 0, dropped: r[2] ?? 0 } : { ok: false, reason: 'stale' };
   }
 
   async finishAndClaim(

@@ -62,6 +62,7 @@ import type {
   QueueEvent,
   ReplayRequest,
 } from '../../backend.js';
+import { trailsFromRedis, withTrail } from '../../progress.js';
 import { checkText, Rules } from '../../validate.js';
 import type {
   Attempt,
@@ -258,8 +259,11 @@ export function encodeReplay(req: ReplayRequest): Arg[] {
   ];
 }
 
-/** What read-10.lua returns per job: the hash (flat), the attempt records, the options text. */
-export type RawJob = [string[], string[], string];
+/**
+ * What read-10.lua returns per job: the hash (flat), the attempt records, the options text, the
+ * progress/log counters (flat) and the log lines.
+ */
+export type RawJob = [string[], string[], string, string[]?, string[]?];
 
 function refusals(h: Record<string, string>): Refusal[] {
   const items: [number, Refusal][] = [];
@@ -270,7 +274,8 @@ function refusals(h: Record<string, string>): Refusal[] {
   return items.sort((a, b) => a[0] - b[0]).map(([, v]) => v);
 }
 export function decodeJob(queue: string, id: string, raw: RawJob): Job | null {
-  const [flat, history, optsText] = raw;
+  const [flat, history, optsText, trailFlat, logs] = raw;
+  const trails = trailsFromRedis(trailFlat ?? [], logs ?? []);
   const h: Record<string, string> = {};
   for (let i = 0; i < flat.length; i += 2) h[flat[i] as string] = flat[i + 1] as string;
   if (!h.st) return null;
@@ -286,6 +291,7 @@ export function decodeJob(queue: string, id: string, raw: RawJob): Job | null {
             workerId: h.wid ?? '',
             leaseExpiresAt: Number(h.le),
             ...(h.man ? { manual: JSON.parse(h.man) as ManualTrigger } : {}),
+            ...trails.get(Number(h.cur)),
           },
         }
       : {};
@@ -299,7 +305,7 @@ export function decodeJob(queue: string, id: string, raw: RawJob): Job | null {
     dueAt: Number(h.due),
     priority: Number(h.pr ?? 0),
     options: JSON.parse(optsText || '{}') as JobOptionsStored,
-    attempts: history.map((r) => JSON.parse(r) as Attempt),
+    attempts: history.map((r) => withTrail(JSON.parse(r) as Attempt, trails)),
     stalls: Number(h.sc ?? 0),
     failures: Number(h.fl ?? 0),
     refusals: refusals(h),

@@ -245,6 +245,15 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
 -- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 -- Interned job options: P .. KEY_OPTIONS maps a digest of the options' JSON text to the text, and
 -- "#" .. digest to how many jobs use it; a job stores the digest ("oh"). Most jobs of a queue share
 -- a few. OPT_TEXT caches the texts this call has read or interned.
@@ -705,6 +714,15 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
 -- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 local now = nowMs()
 local lease = rcall('HMGET', KEYS[1], 'arl', 'arx')
 if lease[1] and lease[1] ~= ARGV[2] and tonumber(lease[2] or '0') > now then return { 'busy' } end
@@ -794,6 +812,15 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
 -- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 local ap = ARGV[1] .. KEY_ARCHIVE_PENDING
 local n = 0
 for i = 2, #ARGV, 2 do
@@ -916,6 +943,15 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
 -- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 -- Appends an attempt record to the job's history (a list, in attempt order).
 local function appendAttempt(P, id, rec)
   rcall('RPUSH', P .. KEY_HISTORY .. id, rec)
@@ -1084,7 +1120,7 @@ end
 -- Deletes a job's keys and releases its options.
 local function deleteJob(P, id, oh)
   unindexJob(P, id)
-  rcall('DEL', P .. KEY_JOB .. id, P .. KEY_HISTORY .. id)
+  rcall('DEL', P .. KEY_JOB .. id, P .. KEY_HISTORY .. id, P .. KEY_TRAIL .. id, P .. KEY_LOG .. id)
   if oh and rcall('HINCRBY', P .. KEY_OPTIONS, '#' .. oh, -1) <= 0 then rcall('HDEL', P .. KEY_OPTIONS, oh, '#' .. oh) end
 end
 -- The KEYS index of each finished state's set.
@@ -1540,6 +1576,15 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
 -- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 -- Appends an attempt record to the job's history (a list, in attempt order).
 local function appendAttempt(P, id, rec)
   rcall('RPUSH', P .. KEY_HISTORY .. id, rec)
@@ -1617,7 +1662,7 @@ end
 -- Deletes a job's keys and releases its options.
 local function deleteJob(P, id, oh)
   unindexJob(P, id)
-  rcall('DEL', P .. KEY_JOB .. id, P .. KEY_HISTORY .. id)
+  rcall('DEL', P .. KEY_JOB .. id, P .. KEY_HISTORY .. id, P .. KEY_TRAIL .. id, P .. KEY_LOG .. id)
   if oh and rcall('HINCRBY', P .. KEY_OPTIONS, '#' .. oh, -1) <= 0 then rcall('HDEL', P .. KEY_OPTIONS, oh, '#' .. oh) end
 end
 -- The KEYS index of each finished state's set.
@@ -2068,6 +2113,15 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
 -- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 local waiting = rcall('LLEN', KEYS[2])
 for _, p in ipairs(rcall('ZRANGE', ARGV[1] .. KEY_LEVELS, 0, -1)) do
   waiting = waiting + rcall('LLEN', ARGV[1] .. KEY_LEVEL .. p)
@@ -2153,6 +2207,15 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
 -- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 local P = ARGV[1]
 local labels = rcall('HGETALL', KEYS[10])
 local out = {}
@@ -2260,6 +2323,15 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
 -- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 local P = ARGV[1]
 local index = KEYS[6]
 if ARGV[2] ~= '' then index = P .. KEY_FINGERPRINT .. ARGV[2] end
@@ -2416,6 +2488,15 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
 -- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 local P = ARGV[1]
 local max = tonumber(ARGV[2])
 local now = nowMs()
@@ -2730,6 +2811,15 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
 -- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 -- Appends an attempt record to the job's history (a list, in attempt order).
 local function appendAttempt(P, id, rec)
   rcall('RPUSH', P .. KEY_HISTORY .. id, rec)
@@ -2773,7 +2863,7 @@ end
 -- Deletes a job's keys and releases its options.
 local function deleteJob(P, id, oh)
   unindexJob(P, id)
-  rcall('DEL', P .. KEY_JOB .. id, P .. KEY_HISTORY .. id)
+  rcall('DEL', P .. KEY_JOB .. id, P .. KEY_HISTORY .. id, P .. KEY_TRAIL .. id, P .. KEY_LOG .. id)
   if oh and rcall('HINCRBY', P .. KEY_OPTIONS, '#' .. oh, -1) <= 0 then rcall('HDEL', P .. KEY_OPTIONS, oh, '#' .. oh) end
 end
 -- The KEYS index of each finished state's set.
@@ -3690,6 +3780,15 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
 -- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 local P = ARGV[1]
 local best
 local function consider(list, p)
@@ -3936,6 +4035,15 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
 -- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 -- Takes a job out of the dead set and its fingerprint's index; the last one of a group drops its label.
 local function removeDead(K, P, id, fp)
   rcall('ZREM', K[6], id)
@@ -3958,7 +4066,7 @@ end
 -- Deletes a job's keys and releases its options.
 local function deleteJob(P, id, oh)
   unindexJob(P, id)
-  rcall('DEL', P .. KEY_JOB .. id, P .. KEY_HISTORY .. id)
+  rcall('DEL', P .. KEY_JOB .. id, P .. KEY_HISTORY .. id, P .. KEY_TRAIL .. id, P .. KEY_LOG .. id)
   if oh and rcall('HINCRBY', P .. KEY_OPTIONS, '#' .. oh, -1) <= 0 then rcall('HDEL', P .. KEY_OPTIONS, oh, '#' .. oh) end
 end
 local P = ARGV[1]
@@ -4065,6 +4173,15 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
 -- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 local P = ARGV[1]
 local max = tonumber(ARGV[3])
 local now = nowMs()
@@ -4098,7 +4215,7 @@ export const read = {
   interned options. Read-only.
   ARGV[1] key prefix  ARGV[2..] ids
   Returns per id { hash as a flat field/value array (empty = no such job), attempt records,
-    options JSON }
+    options JSON, progress/log counters (the trail hash, flat), log lines (JSON {n, at, line}) }
 ]]
 -- redis.call under a short local name: every include that talks to Redis includes this.
 local rcall = redis.call
@@ -4168,6 +4285,15 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
 -- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 -- Interned job options: P .. KEY_OPTIONS maps a digest of the options' JSON text to the text, and
 -- "#" .. digest to how many jobs use it; a job stores the digest ("oh"). Most jobs of a queue share
 -- a few. OPT_TEXT caches the texts this call has read or interned.
@@ -4196,7 +4322,8 @@ for i = 2, #ARGV do
         break
       end
     end
-    out[#out + 1] = { h, rcall('LRANGE', P .. KEY_HISTORY .. id, 0, -1), optsText(P, oh) }
+    out[#out + 1] = { h, rcall('LRANGE', P .. KEY_HISTORY .. id, 0, -1), optsText(P, oh),
+      rcall('HGETALL', P .. KEY_TRAIL .. id), rcall('LRANGE', P .. KEY_LOG .. id, 0, -1) }
   end
 end
 return out
@@ -4431,6 +4558,15 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
 -- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 -- Appends an attempt record to the job's history (a list, in attempt order).
 local function appendAttempt(P, id, rec)
   rcall('RPUSH', P .. KEY_HISTORY .. id, rec)
@@ -4508,7 +4644,7 @@ end
 -- Deletes a job's keys and releases its options.
 local function deleteJob(P, id, oh)
   unindexJob(P, id)
-  rcall('DEL', P .. KEY_JOB .. id, P .. KEY_HISTORY .. id)
+  rcall('DEL', P .. KEY_JOB .. id, P .. KEY_HISTORY .. id, P .. KEY_TRAIL .. id, P .. KEY_LOG .. id)
   if oh and rcall('HINCRBY', P .. KEY_OPTIONS, '#' .. oh, -1) <= 0 then rcall('HDEL', P .. KEY_OPTIONS, oh, '#' .. oh) end
 end
 -- The KEYS index of each finished state's set.
@@ -4846,6 +4982,15 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
 -- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 local P = ARGV[1]
 local id = ARGV[2]
 rcall('ZREM', P .. KEY_SCHEDULERS, id)
@@ -4937,6 +5082,15 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
 -- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 local P = ARGV[1]
 local now = nowMs()
 local le = now + tonumber(ARGV[2])
@@ -5205,6 +5359,15 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
 -- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 -- Takes a job out of the dead set and its fingerprint's index; the last one of a group drops its label.
 local function removeDead(K, P, id, fp)
   rcall('ZREM', K[6], id)
@@ -5473,6 +5636,15 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
 -- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 local P = ARGV[1]
 local want = ARGV[2]
 local limit = tonumber(ARGV[3])
@@ -5657,6 +5829,15 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
 -- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 -- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/transitions.ts.
 -- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
 
@@ -5939,6 +6120,15 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
 -- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 local P = ARGV[1]
 local ap = P .. KEY_ARCHIVE_PENDING
 if ARGV[2] == '1' then
@@ -6399,6 +6589,15 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
 -- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 -- Takes a job out of the dead set and its fingerprint's index; the last one of a group drops its label.
 local function removeDead(K, P, id, fp)
   rcall('ZREM', K[6], id)
@@ -6421,7 +6620,7 @@ end
 -- Deletes a job's keys and releases its options.
 local function deleteJob(P, id, oh)
   unindexJob(P, id)
-  rcall('DEL', P .. KEY_JOB .. id, P .. KEY_HISTORY .. id)
+  rcall('DEL', P .. KEY_JOB .. id, P .. KEY_HISTORY .. id, P .. KEY_TRAIL .. id, P .. KEY_LOG .. id)
   if oh and rcall('HINCRBY', P .. KEY_OPTIONS, '#' .. oh, -1) <= 0 then rcall('HDEL', P .. KEY_OPTIONS, oh, '#' .. oh) end
 end
 -- The KEYS index of each finished state's set.
@@ -6596,6 +6795,15 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
 -- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 -- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/schedule.ts.
 -- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
 
@@ -6865,6 +7073,15 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
 -- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 -- Takes a job out of the dead set and its fingerprint's index; the last one of a group drops its label.
 local function removeDead(K, P, id, fp)
   rcall('ZREM', K[6], id)
@@ -6887,7 +7104,7 @@ end
 -- Deletes a job's keys and releases its options.
 local function deleteJob(P, id, oh)
   unindexJob(P, id)
-  rcall('DEL', P .. KEY_JOB .. id, P .. KEY_HISTORY .. id)
+  rcall('DEL', P .. KEY_JOB .. id, P .. KEY_HISTORY .. id, P .. KEY_TRAIL .. id, P .. KEY_LOG .. id)
   if oh and rcall('HINCRBY', P .. KEY_OPTIONS, '#' .. oh, -1) <= 0 then rcall('HDEL', P .. KEY_OPTIONS, oh, '#' .. oh) end
 end
 -- The KEYS index of each finished state's set.
@@ -7207,6 +7424,15 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
 -- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 -- Interned job options: P .. KEY_OPTIONS maps a digest of the options' JSON text to the text, and
 -- "#" .. digest to how many jobs use it; a job stores the digest ("oh"). Most jobs of a queue share
 -- a few. OPT_TEXT caches the texts this call has read or interned.
@@ -7503,6 +7729,307 @@ return out
 `,
 } as const;
 
+export const trail = {
+  name: 'trail',
+  numberOfKeys: 10,
+  lua: String.raw`--[[
+  Stores what a handler reported since its last write, with its attempt: the latest progress value
+  and log lines, bounded per attempt (src/progress.ts, generated/progress.lua: logKeeps). Applied
+  only while the worker holds the attempt's lease (the job is active with this attempt number and
+  worker): a stale worker writes nothing into someone else's attempt.
+  ARGV[1] key prefix  ARGV[2] id  ARGV[3] attempt  ARGV[4] worker id  ARGV[5] progress JSON ('' = none)
+  ARGV[6] lines the worker dropped before sending (added to the count)
+  ARGV[7..] log lines, each as its JSON text (a string)
+  Returns { 1, kept, dropped } or { 0 } (stale: not this worker's attempt)
+  Events: ${'`'}progress${'`'} {attempt, value} when a value was given, ${'`'}log${'`'} {attempt, lines, dropped} when
+  lines were (at most one of each per call: a one-job entry, whose values may hold commas).
+]]
+-- redis.call under a short local name: every include that talks to Redis includes this.
+local rcall = redis.call
+-- Whose clock? Redis's: TIME is read once per script, so every due time, lease expiry and attempt
+-- timestamp a script writes comes from one clock and workers' clocks never matter.
+local function nowMs()
+  local t = rcall('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+-- Integer to text. Lua 5.1 turns numbers into text with a float printf ("%.14g"), which is most of
+-- the instructions of a script that writes many timestamps; "%d" takes the integer path.
+local function S(x)
+  return string.format('%d', x)
+end
+-- The events a script gathers while it runs (ev), written at its end (flushEvents): per event
+-- type, in the order the types first appeared (EVK), the ids and the per-job columns (EVB).
+local EVK = {}
+local EVB = {}
+-- Gathers one event: its type, the job id, then field name / value pairs. Written by flushEvents:
+-- one XADD per event type per call, with the per-job values as comma-separated columns (ids,
+-- worker ids, reasons and numbers never contain commas). A batch of 50 completions is one stream
+-- entry, not 50. Readers expand entries back into one event per job (redis-backend readEvents).
+local function ev(kind, id, ...)
+  local b = EVB[kind]
+  local args = { ... }
+  if not b then
+    b = { ids = {}, names = {}, cols = {} }
+    EVB[kind] = b
+    EVK[#EVK + 1] = kind
+    for i = 1, #args, 2 do
+      b.names[#b.names + 1] = args[i]
+      b.cols[args[i]] = {}
+    end
+  end
+  b.ids[#b.ids + 1] = id
+  for i = 1, #args, 2 do
+    local c = b.cols[args[i]]
+    c[#c + 1] = args[i + 1]
+  end
+end
+-- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/transitions.ts.
+-- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
+
+-- The error code of a lease that expired (a stall).
+local LEASE_EXPIRED_CODE = 'LEASE_EXPIRED'
+
+-- The error recorded on a stalled attempt (and on a poison job's dead record).
+local LEASE_EXPIRED_ERROR = '{"name":"LeaseExpired","code":"LEASE_EXPIRED","message":"lease expired: the worker stopped renewing it (crashed, killed, frozen or cut off)"}'
+
+-- Every poison job shares one fingerprint: their story is "it keeps killing its worker".
+local POISON_LABEL = 'LeaseExpired|LEASE_EXPIRED|lease expired too many times: poison'
+
+local POISON_FINGERPRINT = '506f2a41fc205474'
+
+-- Most events the feed keeps per queue (older ones are trimmed; Redis trims approximately).
+local EVENT_FEED_LENGTH = 10000
+
+-- How soon a worker whose claim was stopped by a suspect (see isSuspect) looks again (ms).
+local SUSPECT_RECHECK_MS = 25
+
+-- The ${'`'}rule${'`'} of a stalled attempt's record.
+local STALL_RULE = 'stall'
+
+-- A job whose lease expired ${'`'}stalls${'`'} times is poison at its ${'`'}maxStalls${'`'}-th stall: dead-lettered.
+local function isPoison(stalls, maxStalls)
+  return stalls >= maxStalls
+end
+
+-- Isolation of suspects: a job whose next stall would make it poison may be what kills its
+-- workers, or it stalled beside that one. A suspect is only handed to an idle worker, alone, and
+-- stops a busy worker's claim; so the poison verdict always follows a stall in isolation.
+local function isSuspect(stalls, maxStalls)
+  return stalls > 0 and isPoison(stalls + 1, maxStalls)
+end
+
+-- Outcomes that count against the retry budget (${'`'}failures${'`'}).
+local function countsAsFailure(outcome)
+  return outcome == 'failed' or outcome == 'timed_out'
+end
+
+-- What ${'`'}interrupted${'`'} keeps: a job given back at shutdown is retried at once but keeps the previous
+-- delay (for decorrelated jitter) instead of recording its own zero delay.
+local function keepsPreviousDelay(outcome)
+  return outcome == 'interrupted'
+end
+
+local function stallRetryExplanation(stalls, maxStalls)
+  return 'lease expired (stall ' .. S(stalls) .. ' of ' .. S(maxStalls) .. '): back to waiting at once'
+end
+
+local function poisonExplanation(stalls, maxStalls)
+  return 'lease expired ' .. S(stalls) .. ' times (maxStalls ' .. S(maxStalls) .. '): poison, dead-lettered'
+end
+
+-- The class of a stalled attempt's error: poison at the last permitted stall, else temporary.
+local function stallErrorClass(stalls, maxStalls)
+  return isPoison(stalls, maxStalls) and 'poison' or 'temporary'
+end
+
+-- What stall recovery decides for a job at its ${'`'}stalls${'`'}-th stall: back to waiting now, or poison.
+local function stallDecision(stalls, maxStalls, now)
+  return isPoison(stalls, maxStalls) and '{"action":"dead","reason":"poison","explanation":"' .. poisonExplanation(stalls, maxStalls) .. '"}' or '{"action":"retry","delayMs":0,"nextDueAt":' .. S(now) .. ',"source":"policy","explanation":"' .. stallRetryExplanation(stalls, maxStalls) .. '","detail":{"strategy":"immediate"}}'
+end
+
+-- How a stalled attempt ends (the record's outcome, error, class, rule and decision).
+local function stallAttemptEnd(stalls, maxStalls, now)
+  return '{"outcome":"stalled","error":' .. LEASE_EXPIRED_ERROR .. ',"errorClass":"' .. stallErrorClass(stalls, maxStalls) .. '","rule":"' .. STALL_RULE .. '","decision":' .. stallDecision(stalls, maxStalls, now) .. '}'
+end
+
+-- The priority of a job added without one, unless its queue sets another default.
+local DEFAULT_PRIORITY = 0
+
+-- Lowest priority a job may have (priorities are whole numbers; higher runs first).
+local MIN_PRIORITY = -1000000
+
+-- Highest priority a job may have.
+local MAX_PRIORITY = 1000000
+
+-- Longest priority aging step (ms waited per priority level gained): one day.
+local MAX_PRIORITY_AGING_MS = 86400000
+
+-- The rank of one priority level of waiting jobs: lower is claimed first. Jobs of one priority are
+-- claimed in order (FIFO), so a level is ranked by its oldest job, due at ${'`'}headDueAt${'`'}. Without
+-- aging (${'`'}agingMs${'`'} 0) the rank is ${'`'}−priority${'`'}: strict order between priorities. With aging, a job
+-- gains one level per ${'`'}agingMs${'`'} waited, so at time ${'`'}now${'`'} it ranks as ${'`'}priority + (now − due) /
+-- agingMs${'`'}; ordering by that is ordering by ${'`'}due − priority × agingMs${'`'}, in which ${'`'}now${'`'} cancels
+-- out: a rank that never changes while the job waits, so the levels can stay in a sorted set and a
+-- claim is O(log levels). (A cap on the gain would make the rank move with time, and would let a
+-- level more than the cap below a busy one starve: the gain is uncapped on purpose.)
+local function levelRank(priority, headDueAt, agingMs)
+  return agingMs > 0 and headDueAt - priority * agingMs or 0 - priority
+end
+-- Writes the gathered events, in the order their types first appeared (so one job's events keep
+-- their order: a job recovered then claimed in one call shows "stalled" before "active").
+local function flushEvents(K, now)
+  for _, kind in ipairs(EVK) do
+    local b = EVB[kind]
+    local xa = { K[8], 'MAXLEN', '~', EVENT_FEED_LENGTH, '*', 't', kind, 'at', S(now), 'id', table.concat(b.ids, ',') }
+    for _, name in ipairs(b.names) do
+      -- A column whose values are all the same (the worker, the outcome…) is stored once.
+      local col = b.cols[name]
+      local same = true
+      for i = 2, #col do
+        if col[i] ~= col[1] then
+          same = false
+          break
+        end
+      end
+      xa[#xa + 1] = name
+      if same then xa[#xa + 1] = col[1] else xa[#xa + 1] = table.concat(col, ',') end
+    end
+    rcall('XADD', unpack(xa))
+  end
+  EVK = {}
+  EVB = {}
+end
+-- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/backends/redis/keys.ts.
+-- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
+
+-- A job's hash: prefix .. KEY_JOB .. id.
+local KEY_JOB = 'j:'
+
+-- A job's attempt records, oldest first (a list): prefix .. KEY_HISTORY .. id.
+local KEY_HISTORY = 'h:'
+
+-- Interned job options (a hash): digest → JSON text, '#' .. digest → jobs using it.
+local KEY_OPTIONS = 'o'
+
+-- The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint.
+local KEY_FINGERPRINT = 'fp:'
+
+-- A search index (a zset of job ids scored by creation time): prefix .. KEY_INDEX .. facet, the
+-- facet spelled as in src/job-index.ts (${'`'}n:<name>${'`'}, ${'`'}c:<class>${'`'}, ${'`'}r:<rule>${'`'}, ${'`'}e:<code>${'`'}, ${'`'}f:<fp>${'`'},
+-- ${'`'}t:<trigger>${'`'}, ${'`'}rt${'`'}).
+local KEY_INDEX = 'x:'
+
+-- Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
+-- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
+-- the archiver (src/archive/); retention never evicts a job it holds.
+local KEY_ARCHIVE_PENDING = 'ap'
+
+-- The waiting jobs of one priority other than 0 (a list, FIFO like ${'`'}wait${'`'}, which holds priority
+-- 0): prefix .. KEY_LEVEL .. priority.
+local KEY_LEVEL = 'w:'
+
+-- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
+-- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
+local KEY_LEVELS = 'lv'
+
+-- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
+-- KEY_SCHEDULERS.
+local KEY_SCHEDULERS = 'schd'
+
+-- One scheduler (a hash): prefix .. KEY_SCHEDULER .. id.
+local KEY_SCHEDULER = 'sch:'
+
+-- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
+-- KEY_TICKS .. id.
+local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
+
+-- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
+-- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
+local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
+-- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/progress.ts.
+-- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
+
+-- Largest progress value, in bytes of its JSON text (the latest value per attempt is kept).
+local MAX_PROGRESS_BYTES = 4096
+
+-- Most log lines kept per attempt.
+local MAX_LOG_LINES = 500
+
+-- Most bytes of log lines kept per attempt (JSON text of the lines).
+local MAX_LOG_BYTES = 65536
+
+-- Whether a line of ${'`'}lineBytes${'`'} is kept after ${'`'}lines${'`'} lines of ${'`'}bytes${'`'} bytes in the attempt.
+local function logKeeps(lines, bytes, lineBytes)
+  return lines < MAX_LOG_LINES and bytes + lineBytes <= MAX_LOG_BYTES
+end
+local P = ARGV[1]
+local id = ARGV[2]
+local n = ARGV[3]
+local f = rcall('HMGET', P .. KEY_JOB .. id, 'st', 'cur', 'wid')
+if f[1] ~= 'active' or f[2] ~= n or f[3] ~= ARGV[4] then return { 0 } end
+local now = nowMs()
+local nowS = S(now)
+local tk = P .. KEY_TRAIL .. id
+if ARGV[5] ~= '' then
+  rcall('HSET', tk, 'p:' .. n, '{"value":' .. ARGV[5] .. ',"at":' .. nowS .. '}')
+  ev('progress', id, 'attempt', n, 'value', ARGV[5])
+end
+local kept, dropped = 0, 0
+local extra = tonumber(ARGV[6])
+if #ARGV >= 7 or extra > 0 then
+  local c = rcall('HMGET', tk, 'c:' .. n, 'b:' .. n, 'd:' .. n)
+  local lines, bytes, drops = tonumber(c[1] or '0'), tonumber(c[2] or '0'), tonumber(c[3] or '0') + extra
+  dropped = extra
+  local push = {}
+  for i = 7, #ARGV do
+    local line = ARGV[i]
+    if logKeeps(lines, bytes, #line) then
+      lines = lines + 1
+      bytes = bytes + #line
+      push[#push + 1] = '{"n":' .. n .. ',"at":' .. nowS .. ',"line":' .. line .. '}'
+    else
+      drops = drops + 1
+      dropped = dropped + 1
+    end
+  end
+  kept = #push
+  if kept > 0 then rcall('RPUSH', P .. KEY_LOG .. id, unpack(push)) end
+  rcall('HSET', tk, 'c:' .. n, lines, 'b:' .. n, bytes, 'd:' .. n, drops)
+  ev('log', id, 'attempt', n, 'lines', S(kept), 'dropped', S(dropped))
+end
+flushEvents(KEYS, now)
+return { 1, kept, dropped }
+`,
+} as const;
+
 export const upsertScheduler = {
   name: 'upsert-scheduler',
   numberOfKeys: 10,
@@ -7596,6 +8123,15 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
 -- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 local P = ARGV[1]
 local id = ARGV[2]
 local spec = ARGV[3]
@@ -7709,6 +8245,15 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
 -- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 -- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/transitions.ts.
 -- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
 
@@ -8052,6 +8597,15 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
 -- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 local P = ARGV[1]
 local id = ARGV[2]
 local now = nowMs()
@@ -8159,6 +8713,15 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
 -- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 local P = ARGV[1]
 local id = ARGV[2]
 local now = nowMs()
@@ -8257,6 +8820,15 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
 -- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 local P = ARGV[1]
 local now = nowMs()
 local ids = rcall('ZRANGEBYSCORE', P .. KEY_WORKERS, now, '+inf', 'LIMIT', 0, 10000)
@@ -8297,6 +8869,7 @@ export const scripts = {
   setSchedulerPaused,
   sweepRetention,
   tick,
+  trail,
   upsertScheduler,
   waitingAhead,
   workerBeat,

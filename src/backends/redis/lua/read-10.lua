@@ -3,7 +3,7 @@
   interned options. Read-only.
   ARGV[1] key prefix  ARGV[2..] ids
   Returns per id { hash as a flat field/value array (empty = no such job), attempt records,
-    options JSON }
+    options JSON, progress/log counters (the trail hash, flat), log lines (JSON {n, at, line}) }
 ]]
 --- @include "includes/rcall"
 --- @include "includes/optsText"
@@ -23,7 +23,8 @@ for i = 2, #ARGV do
         break
       end
     end
-    out[#out + 1] = { h, rcall('LRANGE', P .. KEY_HISTORY .. id, 0, -1), optsText(P, oh) }
+    out[#out + 1] = { h, rcall('LRANGE', P .. KEY_HISTORY .. id, 0, -1), optsText(P, oh),
+      rcall('HGETALL', P .. KEY_TRAIL .. id), rcall('LRANGE', P .. KEY_LOG .. id, 0, -1) }
   end
 end
 return out

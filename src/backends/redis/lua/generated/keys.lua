@@ -64,3 +64,12 @@ local KEY_DEDUP = 'dd:'
 -- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (`''` the
 -- queue, `n:<name>` one job name): `tat` (µs) and the first attempts per slot (`f<slot>`).
 local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): `p:<n>` the latest
+-- progress `{value, at}` JSON, `c:<n>` / `b:<n>` lines and bytes kept, `d:<n>` lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON `{n, at, line}`): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
