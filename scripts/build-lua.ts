@@ -235,6 +235,7 @@ export const LUA_TWINS: readonly { readonly ts: string; readonly lua: string }[]
   { ts: 'src/dedup.ts', lua: 'generated/dedup.lua' },
   { ts: 'src/retry-budget.ts', lua: 'generated/retryBudget.lua' },
   { ts: 'src/progress.ts', lua: 'generated/progress.lua' },
+  { ts: 'src/rate-limit.ts', lua: 'generated/rate-limit.lua' },
 ];
 
 /** The Lua twins of `LUA_TWINS`, by path relative to the lua dir. */

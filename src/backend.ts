@@ -16,6 +16,7 @@ import type { DedupRequest } from './dedup.js';
 import type { JobQuery, SearchResult } from './job-index.js';
 import type { RollupBucket, RollupResolution } from './rollup.js';
 import type { WorkerBeat, WorkerRegistry } from './workers.js';
+import type { RateLimits, ResolvedRateLimitSettings } from './rate-limit.js';
 import type {
   DueSchedulers,
   SchedulerRecord,
@@ -38,6 +39,7 @@ import type {
   JobState,
   ManualTrigger,
   OldestWaiting,
+  RateLimitPause,
   RetentionSettings,
   StateCounts,
 } from './types.js';
@@ -67,6 +69,11 @@ export interface AddRequest {
    * create the job and point the key at it. Not with `id`; a debounce's due time is `ms` after now.
    */
   readonly dedup?: DedupRequest | undefined;
+  /**
+   * The job's group (undefined = none): groups take turns at claims, one job each, each under its
+   * rate limit. Validated by the caller (`GROUP_RULE`).
+   */
+  readonly group?: string | undefined;
 }
 
 /** See `Backend.waitingAhead`. */
@@ -126,6 +133,8 @@ export interface ClaimedJob {
   readonly exclusive: boolean;
   /** The producer's trace context, as added (`AddRequest.trace`). */
   readonly trace?: string | undefined;
+  /** The job's group, as added. */
+  readonly group?: string | undefined;
 }
 
 export interface ClaimResult {
@@ -133,8 +142,9 @@ export interface ClaimResult {
   /** Jobs recovered from expired leases during this claim. */
   readonly recovered: number;
   /**
-   * When nothing was claimed: ms until the next scheduled job is due or the next lease expires
-   * (undefined if neither), so an idle worker knows how long it may block.
+   * When nothing was claimed: ms until the next scheduled job is due, the next lease expires, or a
+   * rate limit that holds jobs back gives its next token (undefined if none), so an idle worker
+   * knows how long it may block.
    */
   readonly nextWakeInMs: number | undefined;
   readonly paused: boolean;
@@ -165,8 +175,17 @@ export interface FinishRequest {
    * For a job given back unstarted, until it was given back. @default 0
    */
   readonly heldMs?: number;
-  /** `interrupted` (worker shutdown) does not count against the retry budget. */
-  readonly outcome: 'succeeded' | 'failed' | 'timed_out' | 'interrupted';
+  /**
+   * `interrupted` (worker shutdown) and `rate_limited` (a handler's `RateLimitError`) do not count
+   * against the retry budget.
+   */
+  readonly outcome: 'succeeded' | 'failed' | 'timed_out' | 'interrupted' | 'rate_limited';
+  /**
+   * A `rate_limited` attempt's pause (recorded as the attempt's `pause`): the bucket of the job's
+   * group (scope `group`, the job's own group) or of its queue gives no token for `ms` from the
+   * finish. Its decision is a retry with delay 0.
+   */
+  readonly pause?: RateLimitPause;
   /** JSON text of the result, when succeeded. */
   readonly result?: string;
   readonly error?: ErrorInfo;
@@ -469,6 +488,13 @@ export interface Backend {
   /** The queue's budget (name undefined) and the names' own, with how far each is booked ahead. */
   getRetryBudgets(queue: string): Promise<RetryBudgetEntry[]>;
   getPriorityAging(queue: string): Promise<number>;
+  /**
+   * Changes the queue's rate limits (each key given is set, `null` removes it; src/rate-limit.ts).
+   * Buckets keep their state; groups parked under the old limits take turns again at once.
+   */
+  setRateLimits(queue: string, settings: ResolvedRateLimitSettings): Promise<void>;
+  /** The queue's rate limits, and when its bucket gives its next token if it is empty now. */
+  getRateLimits(queue: string): Promise<RateLimits>;
   /**
    * Applies the retention rules now, as a finish does for its state (age, then count; counted in
    * `evictions`, published as `evicted`), so a quiet queue does not keep expired jobs: what live

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { PermanentError, TemporaryError, ValidationError } from './errors.js';
+import { PermanentError, RateLimitError, TemporaryError, ValidationError } from './errors.js';
 import type { ClassifyOptionsStored, ErrorInfo } from './types.js';
 
 export type CodeTable = Readonly<Record<string, 'temporary' | 'permanent'>>;
@@ -143,6 +143,11 @@ function get(v: unknown, key: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** A handler's {@link RateLimitError}, from this copy of the library or another (by its brand). */
+export function isRateLimitError(v: unknown): v is RateLimitError {
+  return isInstance(v, RateLimitError);
 }
 
 /**

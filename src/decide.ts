@@ -12,7 +12,8 @@ import type { FinishDecision } from './backend.js';
 import { MAX_DELAY_MS, planRetry, type CustomStrategy } from './backoff.js';
 import { resolveClassifyOptions, type Classification, type ResolvedClassifyOptions } from './classify.js';
 import { formatDuration } from './duration.js';
-import type { ErrorInfo, JobOptionsStored, ResolvedRetryPolicy } from './types.js';
+import { DEFAULT_RATE_LIMIT_PAUSE_MS, MAX_RATE_LIMIT_PAUSE_MS } from './rate-limit.js';
+import type { ErrorInfo, JobOptionsStored, RateLimitPause, ResolvedRetryPolicy } from './types.js';
 
 /** What follows a failure: a retry after a delay, or the dead-letter queue. */
 export type FailureDecision = Exclude<FinishDecision, { action: 'done' }>;
@@ -137,4 +138,60 @@ export function jobClassifier(
 export function jobResultLimit(stored: Pick<JobOptionsStored, 'maxResultBytes'>, fallback: number): number {
   const own = stored.maxResultBytes;
   return typeof own === 'number' && Number.isInteger(own) && own >= 2 ? own : fallback;
+}
+
+/** What {@link decideAfterRateLimit} needs: the handler's error fields and the job's group. */
+export interface RateLimitInput {
+  /** The error's `retryAfterMs` (anything: a non-number or a negative gets the default pause). */
+  readonly retryAfterMs: unknown;
+  /** The error's `scope` (anything other than `queue` is `group`). */
+  readonly scope: unknown;
+  /** The job's group, if it has one. */
+  readonly group: string | undefined;
+}
+
+/** The decision after a `rate_limited` attempt, and the pause it asks the backend for. */
+export interface RateLimitDecision {
+  readonly classification: Classification;
+  readonly decision: FailureDecision;
+  readonly pause: RateLimitPause;
+}
+
+/** The rule recorded on a `rate_limited` attempt. */
+export const RATE_LIMIT_RULE = 'rate-limit';
+
+/**
+ * After a handler threw a `RateLimitError`: its group (or, for scope `queue` or a job without a
+ * group, its queue) pauses for `retryAfterMs` (rounded; a day at most; 1 s when not a number ≥ 0),
+ * and the job waits again at once, behind its peers, with its retry budget untouched (outcome
+ * `rate_limited` does not count as a failure and keeps the previous delay).
+ */
+export function decideAfterRateLimit(input: RateLimitInput): RateLimitDecision {
+  const raw = input.retryAfterMs;
+  const usable = typeof raw === 'number' && Number.isFinite(raw) && raw >= 0;
+  const ms = usable ? Math.min(Math.round(raw), MAX_RATE_LIMIT_PAUSE_MS) : DEFAULT_RATE_LIMIT_PAUSE_MS;
+  const note = !usable
+    ? ` (no usable retryAfterMs: ${formatDuration(ms)})`
+    : ms < Math.round(raw)
+      ? ` (asked ${formatDuration(Math.round(raw))}, capped at ${formatDuration(ms)})`
+      : '';
+  const wantsGroup = input.scope !== 'queue';
+  const group = wantsGroup ? input.group : undefined;
+  const what =
+    group !== undefined
+      ? `group ${group} paused`
+      : wantsGroup
+        ? 'the queue (the job has no group) paused'
+        : 'the queue paused';
+  return {
+    classification: { errorClass: 'temporary', rule: RATE_LIMIT_RULE },
+    decision: {
+      action: 'retry',
+      delayMs: 0,
+      source: 'handler',
+      explanation: `the handler hit a rate limit: ${what} for ${formatDuration(ms)}${note}; the job waits again, not counted against the retry budget`,
+      detail: { strategy: 'rate-limit' },
+    },
+    pause: group !== undefined ? { scope: 'group', group, ms } : { scope: 'queue', ms },
+  };
 }

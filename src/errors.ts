@@ -7,8 +7,9 @@
  *    {@link BackendClosedError}, and the reasons a worker aborts a handler's signal with (also
  *    recorded as the attempt's error): {@link TimeoutError}, {@link LeaseLostError},
  *    {@link WorkerClosingError}.
- * 3. Handler signals that user code throws to steer a job: {@link PermanentError} (do not retry)
- *    and {@link TemporaryError} (retry, optionally after a delay the handler chooses).
+ * 3. Handler signals that user code throws to steer a job: {@link PermanentError} (do not retry),
+ *    {@link TemporaryError} (retry, optionally after a delay the handler chooses) and
+ *    {@link RateLimitError} (an upstream limit: pause the job's group or queue; not a failure).
  *
  * Every class of families 1 and 2 extends {@link RetracedError}. The handler signals do not: they
  * are recognised by brand across copies of the library (see classifyError), and their `code` is the
@@ -168,6 +169,42 @@ export class TemporaryError extends Error {
     this.code = options?.code;
     Object.defineProperty(this, TemporaryError.brand, { value: true });
     this.retryAfterMs = options?.retryAfterMs;
+  }
+}
+
+/** Options of {@link RateLimitError}. */
+export interface RateLimitErrorOptions extends ErrorOptions {
+  /** How long the group or queue pauses, in ms (e.g. from a `Retry-After` header); capped at a day. */
+  readonly retryAfterMs: number;
+  /**
+   * What pauses: the job's group (`group`: one tenant's upstream), or the whole queue. A job
+   * without a group pauses its queue. @default 'group'
+   */
+  readonly scope?: 'group' | 'queue';
+  /** @default 'RATE_LIMITED' */
+  readonly code?: string;
+  /** @default `rate limited: retry after <retryAfterMs> ms` */
+  readonly message?: string;
+}
+
+/**
+ * Thrown by a handler that hit an upstream rate limit (an HTTP 429, say): the job's group (or its
+ * queue) pauses for `retryAfterMs`, and the job waits again without being charged a failed attempt
+ * (its attempt ends `rate_limited`, and the record says what paused and for how long).
+ */
+export class RateLimitError extends Error {
+  /** Recognised across copies of the library (see classifyError). */
+  static readonly brand: symbol = Symbol.for('retraced.RateLimitError');
+  readonly code: string;
+  readonly retryAfterMs: number;
+  readonly scope: 'group' | 'queue';
+  constructor(options: RateLimitErrorOptions) {
+    super(options.message ?? `rate limited: retry after ${String(options.retryAfterMs)} ms`, options);
+    this.name = 'RateLimitError';
+    this.code = options.code ?? 'RATE_LIMITED';
+    this.retryAfterMs = options.retryAfterMs;
+    this.scope = options.scope ?? 'group';
+    Object.defineProperty(this, RateLimitError.brand, { value: true });
   }
 }
 

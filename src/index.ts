@@ -134,9 +134,12 @@ export {
   WorkerClosingError,
   PermanentError,
   TemporaryError,
+  RateLimitError,
+  type RateLimitErrorOptions,
 } from './errors.js';
 export { MemoryBackend, type MemoryBackendOptions } from './backends/memory/memory-backend.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';
+export type { RateLimit, RateLimits, RateLimitSettings, ResolvedRateLimit } from './rate-limit.js';
 export type { QueueOptions, JobOptions, WorkerOptions } from './options.js';
 export type { DedupMode, DedupRequest } from './dedup.js';
 export { TRACER_NAME, type TracingOptions, type TraceParentMode } from './tracing.js';
@@ -171,6 +174,8 @@ export {
   type JobState,
   type ManualTrigger,
   type PatchChange,
+  type RateLimitPause,
+  type RateLimitWait,
   type Refusal,
   type ResolvedRetryPolicy,
   type RetentionSettings,

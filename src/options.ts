@@ -4,6 +4,12 @@
  * backend unvalidated.
  * @module
  */
+import {
+  checkGroup,
+  resolveRateLimitSettings,
+  type RateLimitSettings,
+  type ResolvedRateLimitSettings,
+} from './rate-limit.js';
 import type { JobArchive } from './archive.js';
 import type { Backend } from './backend.js';
 import type { DedupRequest } from './dedup.js';
@@ -84,6 +90,14 @@ export interface QueueOptions {
    * @example 10_000 // +1 level per 10 s waited
    */
   readonly priorityAgingMs?: number;
+  /**
+   * Rate limits (src/rate-limit.ts): a token bucket for the whole queue (`queue`), the limit of
+   * each group (`group`, for jobs added with `group`), and limits of single groups (`groups`).
+   * Written to the backend when the queue is first used, like `retention`. Not set: the backend's
+   * limits are left as they are.
+   * @example { queue: { rate: 100 }, group: { rate: 10, burst: 20 } } // 100/s overall, 10/s per group
+   */
+  readonly rateLimit?: RateLimitSettings;
 }
 
 export interface ResolvedQueueOptions {
@@ -101,6 +115,7 @@ export interface ResolvedQueueOptions {
   readonly tracing: ResolvedTracing;
   readonly defaultPriority: number;
   readonly priorityAgingMs: number | undefined;
+  readonly rateLimit: ResolvedRateLimitSettings | undefined;
 }
 
 /** Per-job options for `Queue.add`. */
@@ -133,6 +148,13 @@ export interface JobOptions {
    * started replaces its data and pushes its due time. Not with `id`, `dedup`, `delay` or `runAt`.
    */
   readonly debounce?: { readonly key: string; readonly delayMs: number };
+  /**
+   * The job's group, such as a tenant: groups take turns at claims (one job each, round-robin), so
+   * a busy group cannot starve the others, and each group runs under its rate limit
+   * (`QueueOptions.rateLimit`). Within a group, priority order (no aging). 1-128 characters of
+   * letters, digits, '_', '.', ':' or '-'. @default none
+   */
+  readonly group?: string;
 }
 
 export interface WorkerOptions {
@@ -291,6 +313,7 @@ export function resolveQueueOptions(o: QueueOptions | undefined): ResolvedQueueO
       'tracing',
       'defaultPriority',
       'priorityAgingMs',
+      'rateLimit',
     ],
     'options',
   );
@@ -329,6 +352,10 @@ export function resolveQueueOptions(o: QueueOptions | undefined): ResolvedQueueO
       opts.priorityAgingMs === undefined
         ? undefined
         : assertPriorityAging(opts.priorityAgingMs, 'options.priorityAgingMs'),
+    rateLimit:
+      opts.rateLimit === undefined
+        ? undefined
+        : resolveRateLimitSettings(opts.rateLimit, 'options.rateLimit'),
   });
 }
 
@@ -408,6 +435,7 @@ export interface ResolvedJobOptions {
   readonly maxStalls: number;
   readonly priority: number;
   readonly dedup: DedupRequest | undefined;
+  readonly group: string | undefined;
 }
 
 /** `options.dedup` / `options.debounce` → the backend's {@link DedupRequest} (undefined: neither). */
@@ -445,7 +473,7 @@ export function resolveJobOptions(
   assertObject(opts, field);
   assertKnownKeys(
     opts,
-    ['id', 'delay', 'runAt', 'retry', 'timeout', 'maxStalls', 'priority', 'dedup', 'debounce'],
+    ['id', 'delay', 'runAt', 'retry', 'timeout', 'maxStalls', 'priority', 'dedup', 'debounce', 'group'],
     field,
   );
   if (opts.id !== undefined) assertJobId(opts.id, `${field}.id`);
@@ -482,6 +510,7 @@ export function resolveJobOptions(
         ? queue.defaultPriority
         : assertPriority(opts.priority, `${field}.priority`),
     dedup,
+    group: opts.group === undefined ? undefined : checkGroup(opts.group, `${field}.group`),
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { randomInt } from 'node:crypto';
 
+import { resolveRateLimitSettings, type RateLimits, type RateLimitSettings } from './rate-limit.js';
 import type { JobArchive } from './archive.js';
 import type { AddRequest, Backend, Page } from './backend.js';
 import { MemoryBackend } from './backends/memory/memory-backend.js';
@@ -209,15 +210,16 @@ export class Queue<Data = unknown, Result = unknown> {
    * @internal
    */
   ready(): Promise<void> {
-    const { retention, priorityAgingMs } = this.options;
+    const { retention, priorityAgingMs, rateLimit } = this.options;
     const archive = this.archive;
-    if (!retention && priorityAgingMs === undefined && !archive) return Promise.resolve();
+    if (!retention && priorityAgingMs === undefined && !archive && !rateLimit) return Promise.resolve();
     return (this.#init ??= (async () => {
       // The archive first: once retention applies, it holds every job not archived yet.
       if (archive) await this.backend.setArchive(this.name, true);
       await Promise.all([
         retention && this.backend.setRetention(this.name, retention),
         priorityAgingMs !== undefined && this.backend.setPriorityAging(this.name, priorityAgingMs),
+        rateLimit && this.backend.setRateLimits(this.name, rateLimit),
       ]);
     })());
   }
@@ -269,6 +271,7 @@ export class Queue<Data = unknown, Result = unknown> {
         runAt: o.runAt,
         priority: o.priority,
         ...(o.dedup ? { dedup: o.dedup } : {}),
+        ...(o.group !== undefined ? { group: o.group } : {}),
       };
     });
     if (reqs.length === 0) return [];
@@ -522,6 +525,21 @@ export class Queue<Data = unknown, Result = unknown> {
 
   async getPriorityAging(): Promise<number> {
     return this.backend.getPriorityAging(this.name);
+  }
+
+  /**
+   * Changes the queue's rate limits: each key given is set, `null` removes it, keys not given are
+   * kept (`{ groups: { 'tenant-42': null } }` removes that group's own limit only). Applies from the
+   * next claim; groups waiting for a token under the old limits are looked at again at once.
+   * @example await queue.setRateLimits({ queue: { rate: 50 }, group: { rate: 5, burst: 10 } })
+   */
+  async setRateLimits(settings: RateLimitSettings): Promise<void> {
+    await this.backend.setRateLimits(this.name, resolveRateLimitSettings(settings, 'settings'));
+  }
+
+  /** The queue's rate limits, and when its bucket gives its next token if it is empty now. */
+  async getRateLimits(): Promise<RateLimits> {
+    return this.backend.getRateLimits(this.name);
   }
 
   async getRetention(): Promise<RetentionSettings> {

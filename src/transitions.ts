@@ -62,11 +62,12 @@ export function countsAsFailure(outcome: string): boolean {
 }
 
 /**
- * @lua What `interrupted` keeps: a job given back at shutdown is retried at once but keeps the
- * previous delay (for decorrelated jitter) instead of recording its own zero delay.
+ * @lua What `interrupted` and `rate_limited` keep: a job given back at shutdown, or held back by an
+ * upstream rate limit, waits again at once but keeps the previous delay (for decorrelated jitter)
+ * instead of recording its own zero delay.
  */
 export function keepsPreviousDelay(outcome: string): boolean {
-  return outcome === 'interrupted';
+  return outcome === 'interrupted' || outcome === 'rate_limited';
 }
 
 /** @lua */
@@ -136,4 +137,17 @@ export const MAX_PRIORITY_AGING_MS = 86_400_000;
  */
 export function levelRank(priority: number, headDueAt: number, agingMs: number): number {
   return agingMs > 0 ? headDueAt - priority * agingMs : 0 - priority;
+}
+
+/** @lua The span of the order numbers `groupRank` counts within one priority (2^32). */
+export const GROUP_SEQ_SPAN = 4_294_967_296;
+
+/**
+ * @lua The score of a job waiting in its group (lower = claimed first): priority first (higher
+ * first), then `seq`, the order the group's jobs came in (a per-queue counter). Exact in a double:
+ * |priority| ≤ 10^6 times 2^32 stays below 2^53. Within a group the order is strict (priority aging
+ * applies to jobs without a group only).
+ */
+export function groupRank(priority: number, seq: number): number {
+  return seq - priority * GROUP_SEQ_SPAN;
 }

@@ -66,9 +66,12 @@ export interface ResolvedRetryPolicy {
 export type AttemptTrigger = 'auto' | 'manual' | 'stall' | 'schedule';
 /**
  * How an attempt ended. `interrupted`: its worker shut down before it finished and gave it back;
- * unlike `failed` and `timed_out` it does not count against the retry budget.
+ * `rate_limited`: the handler threw a `RateLimitError` (an upstream limit), its group or queue
+ * paused and the job waits again. Unlike `failed` and `timed_out`, neither counts against the retry
+ * budget.
  */
-export type AttemptOutcome = 'succeeded' | 'failed' | 'timed_out' | 'interrupted' | 'stalled' | 'cancelled';
+export type AttemptOutcome =
+  'succeeded' | 'failed' | 'timed_out' | 'interrupted' | 'rate_limited' | 'stalled' | 'cancelled';
 export type ErrorClass = 'temporary' | 'permanent' | 'poison';
 /**
  * Why a job is dead: retries used up, a permanent error, it stalled its workers too often, or its
@@ -87,7 +90,7 @@ export interface ErrorInfo {
 
 /** The structured half of a delay explanation; the human sentence is `Decision.explanation`. */
 export interface DelayDetail {
-  readonly strategy: BackoffType | 'handler';
+  readonly strategy: BackoffType | 'handler' | 'rate-limit';
   /** Index of the retry within its phase (1 = first retry of the phase). */
   readonly retry?: number;
   readonly phase?: number;
@@ -173,6 +176,30 @@ export interface Attempt {
   readonly logs?: readonly { readonly at: number; readonly line: string }[];
   /** Lines dropped beyond the bounds of an attempt. */
   readonly logsDropped?: number;
+  /** The attempt's claim waited for a rate limit: which, and how long (src/rate-limit.ts). */
+  readonly rateLimit?: RateLimitWait;
+  /** A `rate_limited` attempt: the pause its handler asked for, and what it paused. */
+  readonly pause?: RateLimitPause;
+}
+
+/** What a job claimed after waiting for a rate limit records on its attempt. */
+export interface RateLimitWait {
+  readonly scope: 'queue' | 'group';
+  /** The group, for scope `group`. */
+  readonly group?: string;
+  /** The limit's label (`10/s`), or `paused by a handler`. */
+  readonly limit: string;
+  /** How long the job waited for its token after it was due (see `rateLimitWaitedMs`). */
+  readonly waitedMs: number;
+  /** `rate limit tenant-42: 10/s, waited 340 ms`. */
+  readonly explanation: string;
+}
+
+/** What a handler's `RateLimitError` paused: the job's group, or its queue, for `ms`. */
+export interface RateLimitPause {
+  readonly scope: 'queue' | 'group';
+  readonly group?: string;
+  readonly ms: number;
 }
 
 /** A late result from a worker whose lease had been lost: refused, and recorded here. */
@@ -200,6 +227,8 @@ export interface CurrentAttempt {
   readonly logs?: readonly { readonly at: number; readonly line: string }[];
   /** Lines dropped beyond the bounds of an attempt. */
   readonly logsDropped?: number;
+  /** Its claim waited for a rate limit (recorded on the attempt when it ends). */
+  readonly rateLimit?: RateLimitWait;
 }
 
 /**
@@ -243,6 +272,8 @@ export interface Job<Data = unknown, Result = unknown> {
   readonly dueAt: number;
   /** Higher runs first; FIFO within one priority (see `QueueOptions.priorityAgingMs` for aging). */
   readonly priority: number;
+  /** The job's group: groups take turns, each under its rate limit (src/rate-limit.ts). */
+  readonly group?: string;
   readonly options: JobOptionsStored;
   readonly attempts: readonly Attempt[];
   readonly current?: CurrentAttempt;

@@ -9,9 +9,10 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 
 import type { Backend, ClaimedJob, ClaimResult, FinishRequest, FinishResult } from './backend.js';
-import { classifyError, serializeError, type ResolvedClassifyOptions } from './classify.js';
+import { classifyError, isRateLimitError, serializeError, type ResolvedClassifyOptions } from './classify.js';
 import {
   decideAfterFailure,
+  decideAfterRateLimit,
   INTERRUPTED_CLASSIFICATION,
   interruptedDecision,
   jobClassifier,
@@ -750,7 +751,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     };
 
     let timer: NodeJS.Timeout | undefined;
-    let outcome: 'succeeded' | 'failed' | 'timed_out' | 'interrupted';
+    let outcome: FinishRequest['outcome'];
     let result: unknown;
     let thrown: unknown;
     try {
@@ -776,7 +777,9 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
           ? 'timed_out'
           : e instanceof WorkerClosingError && this.#closeAc.signal.aborted
             ? 'interrupted'
-            : 'failed';
+            : isRateLimitError(e)
+              ? 'rate_limited'
+              : 'failed';
     } finally {
       clearTimeout(timer);
       this.#ran(entry);
@@ -790,7 +793,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
 
   async #report(
     entry: InFlight,
-    outcome: 'succeeded' | 'failed' | 'timed_out' | 'interrupted',
+    outcome: FinishRequest['outcome'],
     result: unknown,
     thrown: unknown,
   ): Promise<void> {
@@ -822,6 +825,16 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
         decision: interruptedDecision(),
       };
       this.emit('failed', { ...base, error, errorClass, rule, outcome });
+    } else if (outcome === 'rate_limited') {
+      // An upstream limit: the group or queue pauses, the job waits again, no budget spent.
+      const error = serializeError(thrown);
+      const e = thrown as { retryAfterMs?: unknown; scope?: unknown };
+      const rl = decideAfterRateLimit({ retryAfterMs: e.retryAfterMs, scope: e.scope, group: c.group });
+      const { errorClass, rule } = rl.classification;
+      req = { ...who, outcome, error, errorClass, rule, pause: rl.pause, decision: rl.decision };
+      if (this.listenerCount('failed') > 0) {
+        this.emit('failed', { ...base, error, errorClass, rule, outcome });
+      }
     } else {
       const error = serializeError(thrown);
       const settings = this.#opts(entry.lane, c.opts);

@@ -17,6 +17,7 @@ import { lifecycleCases } from './lifecycle.case.js';
 import { multiQueueCases } from './multi-queue.case.js';
 import { priorityCases } from './priority.case.js';
 import { radarCases } from './radar.case.js';
+import { rateLimitCases } from './rate-limit.case.js';
 import { retentionCases } from './retention.case.js';
 import { retriesCases } from './retries.case.js';
 import { retryBudgetCases } from './retry-budget.case.js';
@@ -41,6 +42,7 @@ export function runBackendConformance(target: ConformanceTarget): void {
     searchCases(h);
     priorityCases(h);
     radarCases(h);
+    rateLimitCases(h);
     schedulerCases(h);
     analyticsCases(h);
     retryBudgetCases(h);

@@ -48,6 +48,8 @@ export interface AddSpec {
   readonly maxStalls: number;
   /** Mostly 0 (the default); a few jobs above or below it. Absent = 0. */
   readonly priority?: number;
+  /** Mostly none; some jobs in one of two groups (served round-robin with the rest). Absent = none. */
+  readonly group?: string | undefined;
 }
 
 /** A retention rule: a count, an age of 0 (evict at once) or of a year (never), or both. */
@@ -139,6 +141,7 @@ export const commandsArb = (maxLength = 25): fc.Arbitrary<Cmd[]> =>
               ),
               maxStalls: fc.integer({ min: 1, max: 3 }),
               priority: fc.constantFrom(0, 0, 0, 2, -1),
+              group: fc.constantFrom(undefined, undefined, undefined, 'g1', 'g2'),
             }),
             { minLength: 1, maxLength: 4 },
           ),
@@ -310,6 +313,7 @@ export async function runModel(
           opts: opts(j.maxStalls),
           maxStalls: j.maxStalls,
           priority: j.priority,
+          ...(j.group !== undefined ? { group: j.group } : {}),
           delayMs: j.when === 'delay' ? HUGE_DELAY + ci * 10_000 + i * 10 : 0,
           runAt:
             j.when === 'runAtPast'

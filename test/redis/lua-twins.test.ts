@@ -16,6 +16,7 @@ import type { FinishRequest } from '../../src/backend.js';
 import { failureFacets, stallFacets } from '../../src/job-index.js';
 import * as dedup from '../../src/dedup.js';
 import * as progress from '../../src/progress.js';
+import * as rate from '../../src/rate-limit.js';
 import * as schedule from '../../src/schedule.js';
 import * as budget from '../../src/retry-budget.js';
 import * as rollup from '../../src/rollup.js';
@@ -34,6 +35,7 @@ async function lua(client: Redis, expr: string): Promise<unknown> {
     'generated/dedup',
     'includes/retryBudget',
     'generated/progress',
+    'generated/rate-limit',
   ]
     .map((f) => resolveIncludes(luaDir, `${f}.lua`))
     .join('\n');
@@ -63,7 +65,9 @@ describeRedis('Lua twins of the TypeScript rules', () => {
                 ? 'retryBudget.lua'
                 : name in progress
                   ? 'progress.lua'
-                  : 'transitions.lua';
+                  : name in rate
+                    ? 'rate-limit.lua'
+                    : 'transitions.lua';
     for (const [name, value] of Object.entries({
       ...rules,
       ...keys,
@@ -72,6 +76,7 @@ describeRedis('Lua twins of the TypeScript rules', () => {
       ...dedup,
       ...budget,
       ...progress,
+      ...rate,
     })) {
       if (typeof value === 'function') continue;
       const tagged = readFileSync(join(luaDir, 'generated', fileOf(name)), 'utf8');
@@ -80,7 +85,7 @@ describeRedis('Lua twins of the TypeScript rules', () => {
       expect(await lua(client, name), name).toEqual(expected);
       checked++;
     }
-    expect(checked).toBe(59);
+    expect(checked).toBe(66);
   });
 
   it('puts a time in the same rollup bucket as the TypeScript does (rollupTimeBucket)', async () => {
@@ -272,5 +277,63 @@ describeRedis('Lua twins of the TypeScript rules', () => {
         ).toBe(rules.levelRank(p, due, ag));
       }
     }
+  });
+
+  it('runs the token bucket (GCRA) on the same doubles as the TypeScript, and ranks jobs in a group', async () => {
+    const now = 1_767_225_600_123;
+    const f = async (expr: string): Promise<number> =>
+      Number(await lua(client, `string.format('%.17g', ${expr})`));
+    for (const intervalMs of [0, 1, 1000 / 3, 1000 / 7, 60_000, 86_400_000 / 0.5]) {
+      for (const burst of [1, 2, 10, 1_000_000]) {
+        for (const tat of [0, now - 12_345.678, now, now + 1000 / 3, now + 9_999_999.25]) {
+          const start = rate.bucketStart(tat, now);
+          expect(await f(`bucketStart(${tat}, ${now})`)).toBe(start);
+          expect(await f(`bucketTokenAt(${start}, ${intervalMs}, ${burst})`)).toBe(
+            rate.bucketTokenAt(start, intervalMs, burst),
+          );
+          expect(await f(`bucketPaused(${tat}, ${now}, 2500, ${intervalMs}, ${burst})`)).toBe(
+            rate.bucketPaused(tat, now, 2500, intervalMs, burst),
+          );
+          expect(await f(`bucketCapped(${tat}, ${now}, ${intervalMs}, ${burst})`)).toBe(
+            rate.bucketCapped(tat, now, intervalMs, burst),
+          );
+        }
+      }
+    }
+    for (const p of [-1_000_000, -1, 0, 3, 1_000_000]) {
+      for (const seq of [1, 2, 4_294_967_295]) {
+        expect(await f(`groupRank(${p}, ${seq})`), `${p} ${seq}`).toBe(rules.groupRank(p, seq));
+      }
+    }
+  });
+
+  it('writes the rate-limit wait of a record as the TypeScript does (includes/rateLimit.lua)', async () => {
+    const body = resolveIncludes(luaDir, 'includes/rateLimit.lua');
+    const run = async (expr: string): Promise<string> =>
+      (await client.eval(`${body}\nreturn ${expr}`, 0)) as string;
+    for (const [tokenAt, due] of [
+      [1000, 1000],
+      [999.4, 1000],
+      [1340.4, 1000],
+      [1340.5, 1000],
+      [1_767_225_600_123 + 1000 / 3, 1_767_225_600_000],
+    ] as const) {
+      expect(Number(await run(`tostring(RL.waitedFor(${tokenAt}, ${due}))`))).toBe(
+        rate.rateLimitWaitedMs(tokenAt, due),
+      );
+    }
+    expect(JSON.parse(await run(`RL.waitJson('group', 'tenant-42', '10/s', 340)`))).toEqual(
+      rate.rateLimitWait('group', 'tenant-42', '10/s', 340),
+    );
+    expect(await run(`RL.waitJson('queue', '', '0.5/s', 7)`)).toBe(
+      JSON.stringify(rate.rateLimitWait('queue', undefined, '0.5/s', 7)),
+    );
+    expect(await run(`RL.waitJson('group', 'g', 'x', 1)`)).toBe(
+      JSON.stringify(rate.rateLimitWait('group', 'g', 'x', 1)),
+    );
+    const l = rate.resolveRateLimit({ rate: 3, per: 2000, burst: 4 }, 'l');
+    const text = rate.encodeRateLimit(l);
+    expect(Number(await run(`string.format('%.17g', RL.limit('${text}').iv)`))).toBe(l.intervalMs);
+    expect(await run(`RL.limit('${text}').b .. '|' .. RL.limit('${text}').label`)).toBe('4|3/2 s');
   });
 });

@@ -140,4 +140,23 @@ describeRedis('model regressions (memory model vs redis)', () => {
       { t: 'finish', reqs: [{ job: { from: 'known', i: 0 }, kind: 'succeed', fp: 0 }], claimMax: 1 },
     ]);
   });
+
+  // Regression (found by the model test): groups' turns when one add mixes jobs with and without a
+  // group. add-10.lua pushes the jobs without a group or priority last, in one LPUSH; the model
+  // does too, so '' (the jobs without a group) joins the ring after the groups of the same add.
+  it('the ring of groups agrees when one add mixes grouped and ungrouped jobs', async () => {
+    await expectAgreement([
+      {
+        t: 'add',
+        jobs: [
+          { id: 0, when: 'now', maxStalls: 1, group: 'g1' },
+          { id: null, when: 'now', maxStalls: 1 },
+          { id: null, when: 'now', maxStalls: 1, group: 'g2' },
+        ],
+      },
+      { t: 'claim', worker: 0, max: 1 },
+      { t: 'claim', worker: 0, max: 1 },
+      { t: 'claim', worker: 0, max: 1 },
+    ]);
+  });
 });

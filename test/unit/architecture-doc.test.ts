@@ -45,6 +45,7 @@ describe('ARCHITECTURE.md matches the code', () => {
       rollupHour: '<start>',
       dedup: '<key>',
       budget: '<scope>',
+      group: '<group>',
     };
     for (const [name, value] of Object.entries(k)) {
       if (typeof value !== 'function') continue;

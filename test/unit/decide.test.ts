@@ -4,6 +4,7 @@ import { MAX_DELAY_MS, resolveRetryPolicy, type CustomStrategyContext } from '..
 import { DEFAULT_CODE_TABLE, resolveClassifyOptions, storedClassifyOptions } from '../../src/classify.js';
 import {
   decideAfterFailure,
+  decideAfterRateLimit,
   INTERRUPTED_CLASSIFICATION,
   interruptedDecision,
   jobClassifier,
@@ -280,5 +281,54 @@ describe('where the classification comes from', () => {
     expect(() => storedClassifyOptions({ codes: { X: 'maybe' } }, 'options.classify')).toThrow(
       /options\.classify\.codes\.X/,
     );
+  });
+});
+
+describe('decideAfterRateLimit', () => {
+  it("pauses the job's group for the time asked, and retries at once without spending the budget", () => {
+    expect(decideAfterRateLimit({ retryAfterMs: 5000, scope: 'group', group: 'tenant-42' })).toEqual({
+      classification: { errorClass: 'temporary', rule: 'rate-limit' },
+      decision: {
+        action: 'retry',
+        delayMs: 0,
+        source: 'handler',
+        explanation:
+          'the handler hit a rate limit: group tenant-42 paused for 5 s; the job waits again, not counted against the retry budget',
+        detail: { strategy: 'rate-limit' },
+      },
+      pause: { scope: 'group', group: 'tenant-42', ms: 5000 },
+    });
+  });
+
+  it('pauses the queue for scope queue, or for a job without a group', () => {
+    const q = decideAfterRateLimit({ retryAfterMs: 250.4, scope: 'queue', group: 'tenant-42' });
+    expect(q.pause).toEqual({ scope: 'queue', ms: 250 });
+    expect(q.decision).toMatchObject({
+      explanation:
+        'the handler hit a rate limit: the queue paused for 250 ms; the job waits again, not counted against the retry budget',
+    });
+    const none = decideAfterRateLimit({ retryAfterMs: 1000, scope: undefined, group: undefined });
+    expect(none.pause).toEqual({ scope: 'queue', ms: 1000 });
+    expect(none.decision).toMatchObject({
+      explanation:
+        'the handler hit a rate limit: the queue (the job has no group) paused for 1 s; the job waits again, not counted against the retry budget',
+    });
+  });
+
+  it('caps a pause at a day and gives a pause without a usable delay 1 s, saying so', () => {
+    const long = decideAfterRateLimit({ retryAfterMs: 3 * 86_400_000, scope: 'group', group: 'g' });
+    expect(long.pause.ms).toBe(86_400_000);
+    expect(long.decision).toMatchObject({
+      explanation:
+        'the handler hit a rate limit: group g paused for 1 d (asked 3 d, capped at 1 d); the job waits again, not counted against the retry budget',
+    });
+    for (const bad of [undefined, -1, Number.NaN, '5000']) {
+      const d = decideAfterRateLimit({ retryAfterMs: bad, scope: 'group', group: 'g' });
+      expect(d.pause.ms).toBe(1000);
+      expect(d.decision).toMatchObject({
+        explanation:
+          'the handler hit a rate limit: group g paused for 1 s (no usable retryAfterMs: 1 s); the job waits again, not counted against the retry budget',
+      });
+    }
   });
 });

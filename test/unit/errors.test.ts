@@ -14,6 +14,7 @@ import {
   ReplicationError,
   RetracedError,
   TemporaryError,
+  RateLimitError,
   TimeoutError,
   ValidationError,
   WorkerClosingError,
@@ -82,6 +83,7 @@ describe('the error catalogue', () => {
       ...CATALOGUE.map((row) => row[1]),
       'PermanentError',
       'TemporaryError',
+      'RateLimitError',
       'RetracedError',
     ].sort();
     expect(exported).toEqual(catalogued);
@@ -91,6 +93,16 @@ describe('the error catalogue', () => {
     expect(new PermanentError('p', { code: 'INVALID_DATA' }).code).toBe('INVALID_DATA');
     expect(new TemporaryError('t', { code: 'RATE_LIMITED', retryAfterMs: 5 }).retryAfterMs).toBe(5);
     expect(new PermanentError('p')).not.toBeInstanceOf(RetracedError);
+    const rl = new RateLimitError({ retryAfterMs: 1500 });
+    expect([rl.code, rl.retryAfterMs, rl.scope, rl.message, rl.name]).toEqual([
+      'RATE_LIMITED',
+      1500,
+      'group',
+      'rate limited: retry after 1500 ms',
+      'RateLimitError',
+    ]);
+    expect(new RateLimitError({ retryAfterMs: 1, scope: 'queue', code: 'HTTP_429' }).code).toBe('HTTP_429');
+    expect(rl).not.toBeInstanceOf(RetracedError);
   });
 
   it('a conflict is its own problem: 409 urn:retraced:problem:conflict', () => {

@@ -41,6 +41,7 @@ describe('Redis wire format', () => {
         runAt: 1000,
         trace: '{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}',
         dedup: { mode: 'debounce' as const, key: 'doc-7', ms: 5000 },
+        group: 'tenant-1',
       },
     ];
     expect(encodeAdd(jobs)).toEqual([
@@ -61,6 +62,7 @@ describe('Redis wire format', () => {
       '',
       '',
       '',
+      '',
       'k',
       'b',
       '2',
@@ -68,6 +70,7 @@ describe('Redis wire format', () => {
       5,
       '',
       -4,
+      '',
       '',
       '',
       '',
@@ -81,6 +84,7 @@ describe('Redis wire format', () => {
       'debounce',
       5000,
       'doc-7',
+      'tenant-1',
     ]);
     expect(decodeAdd(['r', '7', 'waiting'], 2)).toEqual([
       { id: '7', created: true, state: 'waiting' },
@@ -163,6 +167,7 @@ describe('Redis wire format', () => {
       '',
       'temporary',
       0,
+      '',
       'x',
       '3',
       2,
@@ -179,6 +184,7 @@ describe('Redis wire format', () => {
       '{"name":"P","message":"no"}',
       'permanent',
       0,
+      '',
     ]);
   });
 

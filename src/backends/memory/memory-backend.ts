@@ -38,7 +38,21 @@ import type {
 import { systemClock, type Clock } from '../../clock.js';
 import { foldsInto, keyTtlMs, type DedupMode, type DedupRequest } from '../../dedup.js';
 import { lineBytes, logKeeps, trailFields, type StoredTrail } from '../../progress.js';
-import { WaitingLevels } from './waiting.js';
+import { WaitingJobs } from './waiting.js';
+import {
+  bucketCapped,
+  bucketPaused,
+  bucketStart as tokenBucketStart,
+  bucketTokenAt,
+  decodeRateLimit,
+  encodeRateLimit,
+  RATE_LIMIT_PAUSE_LABEL,
+  rateLimitsView,
+  rateLimitWait,
+  rateLimitWaitedMs,
+  type RateLimits,
+  type ResolvedRateLimitSettings,
+} from '../../rate-limit.js';
 import {
   pausedEntry,
   scheduledJobId,
@@ -92,6 +106,7 @@ import type {
   JobState,
   ManualTrigger,
   OldestWaiting,
+  RateLimitWait,
   Refusal,
   RetentionSettings,
   StateCounts,
@@ -125,11 +140,20 @@ interface MemJob {
   createdAt: number;
   dueAt: number;
   priority: number;
+  group: string | undefined;
   attempts: Attempt[];
   failures: number;
   stalls: number;
   current:
-    { n: number; dueAt: number; startedAt: number; workerId: string; leaseExpiresAt: number } | undefined;
+    | {
+        n: number;
+        dueAt: number;
+        startedAt: number;
+        workerId: string;
+        leaseExpiresAt: number;
+        rateLimit?: RateLimitWait;
+      }
+    | undefined;
   nextTrigger: AttemptTrigger;
   nextManual: ManualTrigger | undefined;
   prevDelayMs: number | undefined;
@@ -153,8 +177,16 @@ type Finished = 'completed' | 'dead' | 'cancelled';
 
 interface MemQueue {
   jobs: Map<string, MemJob>;
-  /** By priority, FIFO within one (see waiting.ts). */
-  waiting: WaitingLevels;
+  /** By priority, FIFO within one, and by group (see waiting.ts). */
+  waiting: WaitingJobs;
+  /** Rate limits (as `encodeRateLimit` texts) and buckets (`tat`s), as Redis stores them. */
+  rate: {
+    queue: string | undefined;
+    group: string | undefined;
+    own: Map<string, string>;
+    qtat: number;
+    gtat: Map<string, number>;
+  };
   /** Priority aging step, ms per level; 0 = strict order. */
   agingMs: number;
   /** id → due time. */
@@ -261,6 +293,7 @@ export class MemoryBackend implements Backend {
     // Generated ids are reserved for the whole batch at once (as the Redis script does); an id a
     // caller already took is replaced by the next free one after the block.
     let nextId = q.nextId + 1;
+    const plain: string[] = [];
     q.nextId += reqs.filter((r) => r.id === undefined).length;
     for (const r of reqs) {
       if (r.dedup) {
@@ -281,7 +314,7 @@ export class MemoryBackend implements Backend {
         id = String(nextId++);
         while (q.jobs.has(id)) id = String(++q.nextId);
       }
-      const state = this.#createJob(q, id, r, r.runAt ?? now + r.delayMs, now, 'auto', undefined);
+      const state = this.#createJob(q, id, r, r.runAt ?? now + r.delayMs, now, 'auto', undefined, plain);
       if (r.dedup) {
         const { mode, key, ms } = r.dedup;
         q.dedupKeys.set(key, { id, until: now + keyTtlMs(mode, ms) });
@@ -290,6 +323,9 @@ export class MemoryBackend implements Backend {
       woke = true;
       out.push({ id, created: true, state });
     }
+    // Like add-10.lua, which pushes them in one LPUSH after the others (the order the groups' ring
+    // sees them in).
+    for (const id of plain) q.waiting.add(id);
     if (woke) this.#wake(q);
     return out;
   }
@@ -325,11 +361,12 @@ export class MemoryBackend implements Backend {
   #createJob(
     q: MemQueue,
     id: string,
-    r: Pick<AddRequest, 'name' | 'data' | 'opts' | 'maxStalls' | 'trace' | 'priority'>,
+    r: Pick<AddRequest, 'name' | 'data' | 'opts' | 'maxStalls' | 'trace' | 'priority' | 'group'>,
     due: number,
     now: number,
     trigger: AttemptTrigger,
     scheduler: { id: string; plannedAt: number } | undefined,
+    plain?: string[],
   ): JobState {
     const state: JobState = due > now ? 'scheduled' : 'waiting';
     q.jobs.set(id, {
@@ -342,6 +379,7 @@ export class MemoryBackend implements Backend {
       createdAt: now,
       dueAt: due,
       priority: r.priority ?? 0,
+      group: r.group || undefined,
       attempts: [],
       failures: 0,
       stalls: 0,
@@ -358,8 +396,11 @@ export class MemoryBackend implements Backend {
       facets: new Set([`n:${r.name}`]),
       scheduler,
     });
-    if (state === 'waiting') q.waiting.add(id);
-    else q.scheduled.set(id, due);
+    if (state === 'waiting') {
+      // `plain`: the caller pushes jobs without a group or priority after the others.
+      if (plain && !r.group && !r.priority) plain.push(id);
+      else q.waiting.add(id);
+    } else q.scheduled.set(id, due);
     this.#emit(
       q,
       'added',
@@ -615,7 +656,7 @@ export class MemoryBackend implements Backend {
   async oldestWaiting(queue: string): Promise<OldestWaiting | null> {
     const q = this.#peek(queue);
     let best: OldestWaiting | null = null;
-    for (const id of q.waiting.heads()) {
+    for (const id of q.waiting.levels.heads()) {
       const j = q.jobs.get(id);
       if (j && (best === null || j.dueAt < best.since)) best = { id, since: j.dueAt, priority: j.priority };
     }
@@ -696,8 +737,9 @@ export class MemoryBackend implements Backend {
       driftMs: startedAt - c.dueAt,
       workerId: c.workerId,
       ...rest,
+      ...(j.nextManual ? { manual: j.nextManual } : {}),
     };
-    return j.nextManual ? { ...base, manual: j.nextManual } : base;
+    return c.rateLimit ? { ...base, rateLimit: c.rateLimit } : base;
   }
 
   /** Moves a job into a finished state. Callers publish the transition, then apply retention. */
@@ -805,43 +847,12 @@ export class MemoryBackend implements Backend {
     this.#promote(q, now);
     const jobs: ClaimedJob[] = [];
     let blockedBySuspect = false;
+    let tokenAt: number | undefined;
     if (!q.paused) {
-      while (jobs.length < req.max) {
-        const id = q.waiting.next(q.agingMs);
-        if (id === undefined) break;
-        const j = q.jobs.get(id) as MemJob;
-        // Isolation of suspects (see isSuspect): a job whose next stall would make it poison goes
-        // only to an idle worker, alone; it stops a busy worker's claim there.
-        const suspect = isSuspect(j.stalls, j.maxStalls);
-        if (suspect && !(req.exclusiveOk === true && jobs.length === 0)) {
-          blockedBySuspect = jobs.length === 0;
-          break;
-        }
-        q.waiting.delete(id);
-        const n = j.attempts.length + 1;
-        const leaseExpiresAt = now + req.leaseMs;
-        j.state = 'active';
-        j.current = { n, dueAt: j.dueAt, startedAt: now, workerId: req.workerId, leaseExpiresAt };
-        q.active.set(id, leaseExpiresAt);
-        this.#emit(q, 'active', id, { attempt: String(n), worker: req.workerId });
-        jobs.push({
-          id,
-          name: j.name,
-          data: j.data,
-          opts: j.opts,
-          attempt: n,
-          trigger: j.nextTrigger,
-          dueAt: j.dueAt,
-          startedAt: now,
-          leaseExpiresAt,
-          failures: j.failures,
-          stalls: j.stalls,
-          prevDelayMs: j.prevDelayMs,
-          manual: j.nextManual,
-          exclusive: suspect,
-          ...(j.trace !== undefined ? { trace: j.trace } : {}),
-        });
-        if (suspect) break;
+      if (!q.waiting.gm && !queueBucket(q)) {
+        blockedBySuspect = this.#claimPlain(q, req, now, jobs);
+      } else {
+        [blockedBySuspect, tokenAt] = this.#claimLimited(q, req, now, jobs);
       }
     }
     let nextWakeInMs: number | undefined;
@@ -851,9 +862,188 @@ export class MemoryBackend implements Backend {
       let next = Infinity;
       for (const t of q.scheduled.values()) next = Math.min(next, t);
       for (const t of q.active.values()) next = Math.min(next, t);
-      if (next !== Infinity) nextWakeInMs = Math.max(0, next - now);
+      if (tokenAt !== undefined && tokenAt < next) nextWakeInMs = Math.max(1, Math.ceil(tokenAt - now));
+      else if (next !== Infinity) nextWakeInMs = Math.max(0, next - now);
     }
     return { jobs, recovered, nextWakeInMs, paused: q.paused };
+  }
+
+  /** Leases a popped job (the twin of leaseJob in includes/claimJobs.lua). */
+  #lease(
+    q: MemQueue,
+    j: MemJob,
+    req: ClaimRequest,
+    now: number,
+    suspect: boolean,
+    rl?: RateLimitWait,
+  ): ClaimedJob {
+    const n = j.attempts.length + 1;
+    const leaseExpiresAt = now + req.leaseMs;
+    j.state = 'active';
+    j.current = {
+      n,
+      dueAt: j.dueAt,
+      startedAt: now,
+      workerId: req.workerId,
+      leaseExpiresAt,
+      ...(rl ? { rateLimit: rl } : {}),
+    };
+    q.active.set(j.id, leaseExpiresAt);
+    this.#emit(q, 'active', j.id, { attempt: String(n), worker: req.workerId });
+    return {
+      id: j.id,
+      name: j.name,
+      data: j.data,
+      opts: j.opts,
+      attempt: n,
+      trigger: j.nextTrigger,
+      dueAt: j.dueAt,
+      startedAt: now,
+      leaseExpiresAt,
+      failures: j.failures,
+      stalls: j.stalls,
+      prevDelayMs: j.prevDelayMs,
+      manual: j.nextManual,
+      exclusive: suspect,
+      ...(j.trace !== undefined ? { trace: j.trace } : {}),
+      ...(j.group !== undefined ? { group: j.group } : {}),
+    };
+  }
+
+  /** The plain claim: no group takes turns, no queue bucket (claimPlain). Returns blocked-by-suspect. */
+  #claimPlain(q: MemQueue, req: ClaimRequest, now: number, jobs: ClaimedJob[]): boolean {
+    while (jobs.length < req.max) {
+      const id = q.waiting.levels.next(q.agingMs);
+      if (id === undefined) break;
+      const j = q.jobs.get(id) as MemJob;
+      // Isolation of suspects (see isSuspect): a job whose next stall would make it poison goes
+      // only to an idle worker, alone; it stops a busy worker's claim there.
+      const suspect = isSuspect(j.stalls, j.maxStalls);
+      if (suspect && !(req.exclusiveOk === true && jobs.length === 0)) return jobs.length === 0;
+      q.waiting.delete(id);
+      jobs.push(this.#lease(q, j, req, now, suspect));
+      if (suspect) break;
+    }
+    return false;
+  }
+
+  /**
+   * The claim under rate limits or groups, one job per step (claimLimited in
+   * includes/claimJobs.lua, step for step). Returns blocked-by-suspect and the next token's time.
+   */
+  #claimLimited(
+    q: MemQueue,
+    req: ClaimRequest,
+    now: number,
+    jobs: ClaimedJob[],
+  ): [boolean, number | undefined] {
+    const w = q.waiting;
+    const r = q.rate;
+    let groups = w.gm;
+    let tokenAt: number | undefined;
+    let blocked = false;
+    if (groups) w.unparkDue(now);
+    let qTouched = false;
+    const touched = new Set<string>();
+    while (jobs.length < req.max) {
+      const ql = queueBucket(q);
+      let qStart = 0;
+      let qAt = 0;
+      if (ql) {
+        qStart = tokenBucketStart(r.qtat, now);
+        qAt = bucketTokenAt(qStart, ql.intervalMs, ql.burst);
+        if (qAt > now) {
+          tokenAt = qAt;
+          break;
+        }
+      }
+      let id: string | undefined;
+      let g: string | undefined;
+      let score: number | undefined;
+      let gl: Bucket | undefined;
+      let gStart = 0;
+      let gAt = 0;
+      if (groups) {
+        g = w.ring[0];
+        if (g === undefined) {
+          const first = w.firstParked();
+          if (first !== undefined) {
+            tokenAt = first;
+            break;
+          }
+          groups = false;
+        }
+      }
+      if (!groups) {
+        id = w.popUngrouped(q.agingMs);
+        if (id === undefined) break;
+      } else if (g === '') {
+        id = w.popUngrouped(q.agingMs);
+        w.afterUngroupedTurn(id !== undefined);
+      } else {
+        const gg = g as string;
+        gl = groupBucket(q, gg);
+        if (gl) {
+          gStart = tokenBucketStart(r.gtat.get(gg) ?? 0, now);
+          gAt = bucketTokenAt(gStart, gl.intervalMs, gl.burst);
+        }
+        if (gl && gAt > now) {
+          w.parkHead(gAt);
+          gl = undefined;
+        } else {
+          const e = w.popGroupHead();
+          if (e) {
+            id = e.id;
+            score = e.score;
+          }
+        }
+      }
+      if (id === undefined) continue;
+      const j = q.jobs.get(id) as MemJob;
+      const suspect = isSuspect(j.stalls, j.maxStalls);
+      if (suspect && !(req.exclusiveOk === true && jobs.length === 0)) {
+        // Back where it was (its group's turn is spent): the claim stops, tokens untaken.
+        w.unpop(id, score);
+        blocked = true;
+        break;
+      }
+      let waited = 0;
+      let scope: 'queue' | 'group' | undefined;
+      let label = '';
+      if (ql) {
+        qTouched = true;
+        // Its token existed from the state's own time less the tolerance (long ago for a bucket
+        // that was full), not from this claim's start.
+        waited = rateLimitWaitedMs(bucketTokenAt(r.qtat, ql.intervalMs, ql.burst), j.dueAt);
+        r.qtat = qStart + ql.intervalMs;
+        if (waited > 0) {
+          scope = 'queue';
+          label = ql.label;
+        }
+      }
+      if (gl && g !== undefined) {
+        touched.add(g);
+        const wg = rateLimitWaitedMs(bucketTokenAt(r.gtat.get(g) ?? 0, gl.intervalMs, gl.burst), j.dueAt);
+        r.gtat.set(g, gStart + gl.intervalMs);
+        if (wg > 0 && wg >= waited) {
+          waited = wg;
+          scope = 'group';
+          label = gl.label;
+        }
+      }
+      const rl = scope ? rateLimitWait(scope, g, label, waited) : undefined;
+      jobs.push(this.#lease(q, j, req, now, suspect, rl));
+      if (rl) {
+        this.#emit(q, 'throttled', id, { scope: rl.scope, group: rl.group ?? '', waited: String(waited) });
+      }
+      if (suspect) break;
+    }
+    // The state of a pause without a limit that is over goes (rlFlush).
+    if (qTouched && !r.queue && r.qtat <= now) r.qtat = 0;
+    for (const g of touched) {
+      if (!groupLimit(q, g) && (r.gtat.get(g) ?? 0) <= now) r.gtat.delete(g);
+    }
+    return [blocked, tokenAt];
   }
 
   waitForWork(queue: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
@@ -963,6 +1153,8 @@ export class MemoryBackend implements Backend {
   #finishNow(queue: string, reqs: readonly FinishRequest[]): FinishResult[] {
     const q = this.#q(queue);
     const now = this.clock.now();
+    const plainBack: string[] = [];
+    const otherBack: string[] = [];
     let woke = false;
     const out = reqs.map((r): FinishResult => {
       const j = q.jobs.get(r.id);
@@ -994,6 +1186,7 @@ export class MemoryBackend implements Backend {
           ...(r.errorClass ? { errorClass: r.errorClass } : {}),
           ...(r.rule ? { rule: r.rule } : {}),
           ...(r.classifiedBy ? { classifiedBy: r.classifiedBy } : {}),
+          ...(r.pause ? { pause: r.pause } : {}),
           decision: d.action === 'retry' ? { ...d, nextDueAt: now + d.delayMs } : d,
         },
         r.heldMs,
@@ -1048,12 +1241,31 @@ export class MemoryBackend implements Backend {
         q.scheduled.set(r.id, due);
       } else {
         j.state = 'waiting';
-        q.waiting.add(r.id);
+        // Pushed after the loop, as finish-10.lua does: first the jobs without a group or priority.
+        (j.group === undefined && j.priority === 0 ? plainBack : otherBack).push(r.id);
       }
       woke = true;
       this.#emit(q, 'retrying', r.id, { ...endFields(record), delay: String(d.delayMs), due: String(due) });
+      if (r.pause) {
+        const ms = Math.round(r.pause.ms);
+        const g = r.pause.scope === 'group' ? j.group : undefined;
+        if (g !== undefined) {
+          const l = groupLimit(q, g) ?? PAUSE_ONLY;
+          q.rate.gtat.set(g, bucketPaused(q.rate.gtat.get(g) ?? 0, now, ms, l.intervalMs, l.burst));
+        } else {
+          const l = q.rate.queue ? decodeRateLimit(q.rate.queue) : PAUSE_ONLY;
+          q.rate.qtat = bucketPaused(q.rate.qtat, now, ms, l.intervalMs, l.burst);
+        }
+        this.#emit(q, 'rate-limited', r.id, {
+          scope: g !== undefined ? 'group' : 'queue',
+          group: g ?? '',
+          pause: String(ms),
+        });
+      }
       return { ok: true, state: j.state, nextDueAt: due, finishedAt: now };
     });
+    for (const id of plainBack) q.waiting.add(id);
+    for (const id of otherBack) q.waiting.add(id);
     if (woke) this.#wake(q);
     return out;
   }
@@ -1284,6 +1496,47 @@ export class MemoryBackend implements Backend {
     return this.#peek(queue).agingMs;
   }
 
+  async setRateLimits(queue: string, settings: ResolvedRateLimitSettings): Promise<void> {
+    const q = this.#q(queue);
+    if (settings.queue !== undefined) {
+      q.rate.queue = settings.queue === null ? undefined : encodeRateLimit(settings.queue);
+    }
+    if (settings.group !== undefined) {
+      q.rate.group = settings.group === null ? undefined : encodeRateLimit(settings.group);
+    }
+    for (const [g, l] of Object.entries(settings.groups ?? {})) {
+      if (l === null) q.rate.own.delete(g);
+      else q.rate.own.set(g, encodeRateLimit(l));
+    }
+    // Cap (or drop) the states of the buckets whose limit changed (set-rate-limit-10.lua).
+    const now = this.clock.now();
+    if (settings.queue !== undefined && q.rate.qtat !== 0) {
+      const l = q.rate.queue ? decodeRateLimit(q.rate.queue) : undefined;
+      q.rate.qtat = l ? bucketCapped(q.rate.qtat, now, l.intervalMs, l.burst) : 0;
+    }
+    const recap = settings.group !== undefined ? [...q.rate.gtat.keys()] : Object.keys(settings.groups ?? {});
+    for (const g of recap) {
+      const tat = q.rate.gtat.get(g);
+      if (tat === undefined) continue;
+      const l = groupLimit(q, g);
+      if (l) q.rate.gtat.set(g, bucketCapped(tat, now, l.intervalMs, l.burst));
+      else q.rate.gtat.delete(g);
+    }
+    q.waiting.unparkAll();
+    this.#wake(q);
+  }
+
+  async getRateLimits(queue: string): Promise<RateLimits> {
+    const q = this.#peek(queue);
+    return rateLimitsView(
+      q.rate.queue,
+      q.rate.group,
+      Object.fromEntries(q.rate.own),
+      q.rate.qtat,
+      this.clock.now(),
+    );
+  }
+
   async getRetention(queue: string): Promise<RetentionSettings> {
     return structuredClone(this.#peek(queue).retention);
   }
@@ -1404,7 +1657,8 @@ function emptyQueue(): MemQueue {
   const jobs = new Map<string, MemJob>();
   return {
     jobs,
-    waiting: new WaitingLevels((id) => jobs.get(id) as MemJob),
+    waiting: new WaitingJobs((id) => jobs.get(id) as MemJob),
+    rate: { queue: undefined, group: undefined, own: new Map(), qtat: 0, gtat: new Map() },
     agingMs: 0,
     scheduled: new Map(),
     active: new Map(),
@@ -1468,6 +1722,7 @@ function toJob(queue: string, j: MemJob): Job {
     createdAt: j.createdAt,
     dueAt: j.dueAt,
     priority: j.priority,
+    ...(j.group !== undefined ? { group: j.group } : {}),
     options: JSON.parse(j.opts) as JobOptionsStored,
     attempts: j.attempts.map((a) => ({ ...structuredClone(a), ...trailFields(j.trails?.get(a.n)) })),
     stalls: j.stalls,
@@ -1484,6 +1739,7 @@ function toJob(queue: string, j: MemJob): Job {
             leaseExpiresAt: j.current.leaseExpiresAt,
             ...(j.nextManual ? { manual: structuredClone(j.nextManual) } : {}),
             ...trailFields(j.trails?.get(j.current.n)),
+            ...(j.current.rateLimit ? { rateLimit: { ...j.current.rateLimit } } : {}),
           },
         }
       : {}),
@@ -1506,4 +1762,34 @@ function toJob(queue: string, j: MemJob): Job {
     ...(j.folded ? { folded: { ...j.folded } } : {}),
   };
   return job;
+}
+
+/** A bucket's limit as the claim applies it. */
+interface Bucket {
+  readonly intervalMs: number;
+  readonly burst: number;
+  readonly label: string;
+}
+
+/** A pause without a limit: interval 0, burst 1 (RL_PAUSE_ONLY in includes/rateLimit.lua). */
+const PAUSE_ONLY: Bucket = { intervalMs: 0, burst: 1, label: RATE_LIMIT_PAUSE_LABEL };
+
+/**
+ * The queue's bucket (rlQueue): undefined when it has neither a limit nor a pause's state (kept
+ * until the first claim after the pause, which records the wait and drops it).
+ */
+function queueBucket(q: MemQueue): Bucket | undefined {
+  if (q.rate.queue) return decodeRateLimit(q.rate.queue);
+  return q.rate.qtat > 0 ? PAUSE_ONLY : undefined;
+}
+
+/** Group g's limit: its own, else the queue's default group limit. */
+function groupLimit(q: MemQueue, g: string): Bucket | undefined {
+  const text = q.rate.own.get(g) ?? q.rate.group;
+  return text ? decodeRateLimit(text) : undefined;
+}
+
+/** Group g's bucket (rlGroup): undefined when it has neither a limit nor a pause's state. */
+function groupBucket(q: MemQueue, g: string): Bucket | undefined {
+  return groupLimit(q, g) ?? ((q.rate.gtat.get(g) ?? 0) > 0 ? PAUSE_ONLY : undefined);
 }

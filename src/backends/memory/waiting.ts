@@ -5,7 +5,7 @@
  * Redis zset orders equal scores by member.
  * @module
  */
-import { levelRank } from '../../transitions.js';
+import { groupRank, levelRank } from '../../transitions.js';
 
 export interface WaitingJob {
   readonly priority: number;
@@ -33,6 +33,19 @@ export class WaitingLevels {
     if (level.has(id)) return;
     level.add(id);
     this.#size++;
+  }
+
+  /** Puts `id` back at the head of its priority (a job popped and not taken). */
+  unshift(id: string): void {
+    const p = this.#job(id).priority;
+    const level = this.#levels.get(p);
+    if (level?.has(id)) return;
+    this.#levels.set(p, new Set([id, ...(level ?? [])]));
+    this.#size++;
+  }
+
+  has(id: string): boolean {
+    return this.#levels.get(this.#job(id).priority)?.has(id) ?? false;
   }
 
   delete(id: string): void {
@@ -110,4 +123,225 @@ export class WaitingLevels {
     }
     return { same, higher, aged, capped: counted >= max };
   }
+}
+
+/** A waiting job as the groups see it. */
+export interface GroupedJob extends WaitingJob {
+  readonly group: string | undefined;
+}
+
+/**
+ * All waiting jobs of a queue: those without a group by priority (`WaitingLevels`), and each
+ * group's by `groupRank`, with the ring of groups taking turns and the parked groups (whose bucket
+ * is empty): the model of the group half of `lua/includes/waitLevels.lua`, operation for operation,
+ * so that both backends serve groups in the same order.
+ */
+export class WaitingJobs {
+  readonly levels: WaitingLevels;
+  readonly #job: (id: string) => GroupedJob;
+  /** Per group, its jobs sorted by score (ascending: the next first). */
+  readonly #groups = new Map<string, { score: number; id: string }[]>();
+  readonly #score = new Map<string, number>();
+  /** Groups taking turns, head first; '' = the jobs without a group (while `#gu`). */
+  ring: string[] = [];
+  /** Groups whose bucket is empty → when its next token exists. */
+  readonly parked = new Map<string, number>();
+  #gu = false;
+  /** Groups mode (Redis meta `gm`): some group takes turns or is parked. */
+  gm = false;
+  #seq = 0;
+  #grouped = 0;
+
+  constructor(job: (id: string) => GroupedJob) {
+    this.#job = job;
+    this.levels = new WaitingLevels(job);
+  }
+
+  get size(): number {
+    return this.levels.size + this.#grouped;
+  }
+
+  #ungroupedWaiting(): boolean {
+    return this.levels.size > 0;
+  }
+
+  #ringUngrouped(): void {
+    if (this.ring.length === 0 && this.parked.size === 0) return;
+    if (!this.#gu) {
+      this.#gu = true;
+      this.ring.push('');
+    }
+  }
+
+  #ringJoin(g: string): void {
+    this.ring.push(g);
+    this.gm = true;
+    if (!this.#gu && this.#ungroupedWaiting()) {
+      this.#gu = true;
+      this.ring.push('');
+    }
+  }
+
+  /** The twin of ringCollapse. */
+  collapse(): void {
+    if (this.parked.size > 0) return;
+    if (this.ring.length === 0 || (this.ring.length === 1 && this.ring[0] === '')) {
+      this.ring = [];
+      this.#gu = false;
+      this.gm = false;
+    }
+  }
+
+  /** Makes `id` wait (behind its peers; `score`: a score it had, to put it back where it was). */
+  add(id: string, score?: number): void {
+    const j = this.#job(id);
+    if (j.group === undefined) {
+      if (this.levels.has(id)) return;
+      this.#ringUngrouped();
+      this.levels.add(id);
+      return;
+    }
+    if (this.#score.has(id)) return;
+    const s = score ?? groupRank(j.priority, ++this.#seq);
+    let list = this.#groups.get(j.group);
+    if (!list) this.#groups.set(j.group, (list = []));
+    let i = list.length;
+    while (i > 0 && (list[i - 1] as { score: number }).score > s) i--;
+    list.splice(i, 0, { score: s, id });
+    this.#score.set(id, s);
+    this.#grouped++;
+    if (list.length === 1) this.#ringJoin(j.group);
+  }
+
+  /** Puts a popped job back where it was (a suspect a busy worker may not take). */
+  unpop(id: string, score: number | undefined): void {
+    if (this.#job(id).group !== undefined) {
+      this.add(id, score);
+      return;
+    }
+    this.levels.unshift(id);
+    this.#ringUngrouped();
+  }
+
+  /** Takes a waiting job out (cancel); the twin of removeWaiting. */
+  delete(id: string): void {
+    const j = this.#job(id);
+    if (j.group === undefined) {
+      if (!this.levels.has(id)) return;
+      this.levels.delete(id);
+      if (this.#gu && !this.#ungroupedWaiting()) {
+        this.ring = this.ring.filter((g) => g !== '');
+        this.#gu = false;
+        this.collapse();
+      }
+      return;
+    }
+    const list = this.#groups.get(j.group);
+    const i = list?.findIndex((e) => e.id === id) ?? -1;
+    if (!list || i < 0) return;
+    list.splice(i, 1);
+    this.#score.delete(id);
+    this.#grouped--;
+    if (list.length === 0) {
+      this.#groups.delete(j.group);
+      this.ring = this.ring.filter((g) => g !== j.group);
+      this.parked.delete(j.group);
+      this.collapse();
+    }
+  }
+
+  /**
+   * How many jobs a claim takes before `id` (lua/waiting-ahead): for a job without a group, as
+   * `WaitingLevels.ahead`; for a job of a group, those before it in its group (at most `max`).
+   */
+  ahead(
+    id: string,
+    agingMs: number,
+    max: number,
+  ): { same: number; higher: number; aged: number; capped: boolean } | undefined {
+    const g = this.#job(id).group;
+    if (g === undefined) return this.levels.ahead(id, agingMs, max);
+    const i = this.#groups.get(g)?.findIndex((e) => e.id === id) ?? -1;
+    if (i < 0) return undefined;
+    return i >= max
+      ? { same: max, higher: 0, aged: 0, capped: true }
+      : { same: i, higher: 0, aged: 0, capped: false };
+  }
+
+  /** Every waiting id: those without a group in priority order, then each group's, by group key. */
+  ids(): string[] {
+    const out = this.levels.ids();
+    for (const g of [...this.#groups.keys()].sort()) {
+      out.push(...(this.#groups.get(g) ?? []).map((e) => e.id));
+    }
+    return out;
+  }
+
+  /** Parked groups whose token exists at `now` take turns again, in token order (ZRANGEBYSCORE). */
+  unparkDue(now: number): void {
+    const due = [...this.parked].filter(([, at]) => at <= now).sort(byScoreThenName);
+    for (const [g] of due) {
+      this.parked.delete(g);
+      this.ring.push(g);
+    }
+  }
+
+  /** Every parked group takes turns again (a change of limits), in token order. */
+  unparkAll(): void {
+    const all = [...this.parked].sort(byScoreThenName);
+    this.parked.clear();
+    for (const [g] of all) this.ring.push(g);
+  }
+
+  /** The earliest parked group's token, or undefined. */
+  firstParked(): number | undefined {
+    return [...this.parked].sort(byScoreThenName)[0]?.[1];
+  }
+
+  /** Pops the next job without a group (popWaiting of one). */
+  popUngrouped(agingMs: number): string | undefined {
+    const id = this.levels.next(agingMs);
+    if (id !== undefined) this.levels.delete(id);
+    return id;
+  }
+
+  /** The `''` turn, after popping (`got`: whether a job was popped): rotate, or leave the ring. */
+  afterUngroupedTurn(got: boolean): void {
+    if (got && this.#ungroupedWaiting()) {
+      this.ring.push(this.ring.shift() as string);
+    } else {
+      this.ring.shift();
+      this.#gu = false;
+      this.collapse();
+    }
+  }
+
+  /** Parks the group at the head of the ring until `at`. */
+  parkHead(at: number): void {
+    const g = this.ring.shift() as string;
+    this.parked.set(g, at);
+  }
+
+  /** Pops the next job of the group at the head of the ring, and moves the ring on. */
+  popGroupHead(): { id: string; score: number } | undefined {
+    const g = this.ring[0] as string;
+    const list = this.#groups.get(g);
+    const e = list?.shift();
+    if (e) {
+      this.#score.delete(e.id);
+      this.#grouped--;
+    }
+    if (list && list.length === 0) this.#groups.delete(g);
+    if (e && list && list.length > 0) {
+      this.ring.push(this.ring.shift() as string);
+    } else {
+      this.ring.shift();
+      this.collapse();
+    }
+    return e;
+  }
+}
+
+function byScoreThenName(a: [string, number], b: [string, number]): number {
+  return a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 }

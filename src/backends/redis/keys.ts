@@ -39,6 +39,27 @@ export const KEY_LEVEL = 'w:';
  */
 export const KEY_LEVELS = 'lv';
 
+/**
+ * @lua The waiting jobs of one group (a zset, member = job id, score = `groupRank` in
+ * src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+ */
+export const KEY_GROUP = 'gw:';
+/**
+ * @lua The groups taking turns (a list, head = the next to serve): every group with waiting jobs
+ * whose bucket is not empty, and '' for the jobs without a group (meta `gu` = '1' while it is in).
+ * Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+ */
+export const KEY_GROUP_RING = 'gr';
+/**
+ * @lua The groups with waiting jobs whose bucket is empty (a zset, score = when its next token
+ * exists); a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+ */
+export const KEY_GROUP_PARKED = 'gp';
+/** @lua The groups with a rate limit of their own (a hash, group → limit as `encodeRateLimit` writes it). */
+export const KEY_RATE_GROUP_LIMITS = 'rlo';
+/** @lua The buckets of groups (a hash, group → its state, `tat` in src/rate-limit.ts). */
+export const KEY_RATE_GROUP_STATE = 'rlt';
+
 /** @lua The queue's schedulers by next run (a zset; paused ones are not in it): prefix .. KEY_SCHEDULERS. */
 export const KEY_SCHEDULERS = 'schd';
 /** @lua One scheduler (a hash): prefix .. KEY_SCHEDULER .. id. */
@@ -112,6 +133,16 @@ export interface QueueKeys {
   level(priority: number): string;
   /** The priorities other than 0 that have waiting jobs, ranked (a zset). */
   readonly levels: string;
+  /** The waiting jobs of one group (a zset). */
+  group(group: string): string;
+  /** The groups taking turns (a list). */
+  readonly groupRing: string;
+  /** The groups whose bucket is empty, by next token (a zset). */
+  readonly groupParked: string;
+  /** Per-group rate limits (a hash). */
+  readonly rateGroupLimits: string;
+  /** Per-group bucket states (a hash). */
+  readonly rateGroupState: string;
   /** The queue's schedulers by next run (a zset of ids; paused ones are not in it). */
   readonly schedulers: string;
   /** One scheduler's hash. */
@@ -172,6 +203,11 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     index: (facet) => p + KEY_INDEX + facet,
     level: (priority) => (priority === 0 ? wait : p + KEY_LEVEL + String(priority)),
     levels: p + KEY_LEVELS,
+    group: (g) => p + KEY_GROUP + g,
+    groupRing: p + KEY_GROUP_RING,
+    groupParked: p + KEY_GROUP_PARKED,
+    rateGroupLimits: p + KEY_RATE_GROUP_LIMITS,
+    rateGroupState: p + KEY_RATE_GROUP_STATE,
     schedulers: p + KEY_SCHEDULERS,
     scheduler: (id) => p + KEY_SCHEDULER + id,
     ticks: (id) => p + KEY_TICKS + id,

@@ -42,6 +42,13 @@ import { cancelExplanation } from '../../transitions.js';
 import { trailsFromRedis, withTrail } from '../../progress.js';
 import type { RollupBucket, RollupResolution } from '../../rollup.js';
 import {
+  encodeRateLimit,
+  rateLimitsView,
+  type RateLimits,
+  type ResolvedRateLimit,
+  type ResolvedRateLimitSettings,
+} from '../../rate-limit.js';
+import {
   FINISHED_STATES,
   queryFacets,
   SEARCH_BUDGET,
@@ -541,23 +548,43 @@ export class RedisBackend implements Backend {
   }
 
   /**
-   * Waiting ids `start..stop` (inclusive) in priority order, highest first, FIFO within one. Without
-   * priorities other than 0, one LRANGE.
+   * Waiting ids `start..stop` (inclusive): the jobs without a group in priority order, highest
+   * first, FIFO within one, then each group's by group key. Without priorities other than 0 or
+   * groups, one LRANGE.
    */
   async #waitingIds(k: QueueKeys, start: number, stop: number): Promise<string[]> {
-    const levels = [0, ...(await this.client.zrange(k.levels, '0', '-1')).map(Number)].sort((a, b) => b - a);
+    const [levelNames, ring, parked] = await Promise.all([
+      this.client.zrange(k.levels, '0', '-1'),
+      this.client.lrange(k.groupRing, 0, -1),
+      this.client.zrange(k.groupParked, '0', '-1'),
+    ]);
+    const levels = [0, ...levelNames.map(Number)].sort((a, b) => b - a);
+    const groups = [...new Set([...ring, ...parked].filter((g) => g !== ''))].sort();
     const out: string[] = [];
     let skip = start;
     let want = stop - start + 1;
     for (const p of levels) {
       if (want <= 0) break;
       // LPUSH adds, RPOP claims: a list's tail is its next to run.
-      const len = levels.length === 1 ? Infinity : await this.client.llen(k.level(p));
+      const len = levels.length === 1 && groups.length === 0 ? Infinity : await this.client.llen(k.level(p));
       if (skip >= len) {
         skip -= len;
         continue;
       }
       const ids = (await this.client.lrange(k.level(p), -(skip + want), -skip - 1)).reverse();
+      out.push(...ids);
+      want -= ids.length;
+      skip = 0;
+    }
+    // Then each group's, by group key, in its claim order.
+    for (const g of groups) {
+      if (want <= 0) break;
+      const len = await this.client.zcard(k.group(g));
+      if (skip >= len) {
+        skip -= len;
+        continue;
+      }
+      const ids = await this.client.zrange(k.group(g), String(skip), String(skip + want - 1));
       out.push(...ids);
       want -= ids.length;
       skip = 0;
@@ -869,6 +896,26 @@ export class RedisBackend implements Backend {
 
   async getPriorityAging(queue: string): Promise<number> {
     return Number((await this.client.hget(this.#k(queue).meta, 'ag')) ?? 0);
+  }
+
+  async setRateLimits(queue: string, s: ResolvedRateLimitSettings): Promise<void> {
+    const one = (l: ResolvedRateLimit | null | undefined): string =>
+      l === undefined ? '' : l === null ? '-' : encodeRateLimit(l);
+    const groups = Object.entries(s.groups ?? {}).flatMap(([g, l]) => [
+      g,
+      l === null ? '-' : encodeRateLimit(l),
+    ]);
+    await this.#run('setRateLimit', queue, [one(s.queue), one(s.group), ...groups]);
+  }
+
+  async getRateLimits(queue: string): Promise<RateLimits> {
+    const k = this.#k(queue);
+    const [meta, own, now] = await Promise.all([
+      this.client.hmget(k.meta, 'rlq', 'rlg', 'rqt'),
+      this.client.hgetall(k.rateGroupLimits),
+      this.now(),
+    ]);
+    return rateLimitsView(meta[0] ?? undefined, meta[1] ?? undefined, own, Number(meta[2] ?? 0), now);
   }
 
   async sweepRetention(queue: string, sweep: RetentionSweep): Promise<RetentionSweepResult> {

@@ -14,9 +14,9 @@
  * **add** (add-10.lua): `count, toGenerate, M`, then M pairs `options JSON, maxStalls` (each
  * distinct options text once per call), then per job `id ('' = generate), name, data JSON, options
  * index (1..M), delayMs | '@' + runAt, trace context JSON ('' = none), priority ('' = 0), dedup mode
- * ('' = none | dedup | debounce), its ms, its key`. Reply `['r', firstId, state]` when every job got a
- * generated id in one run and one state (the common bulk add), else `['l', id, created 1|0|2, state,
- * …]` (2: folded into job `id` by its dedup key).
+ * ('' = none | dedup | debounce), its ms, its key, group ('' = none)`. Reply `['r', firstId, state]`
+ * when every job got a generated id in one run and one state (the common bulk add), else `['l', id,
+ * created 1|0|2, state, …]` (2: folded into job `id` by its dedup key).
  *
  * **claim** (claim-10.lua, includes/claimJobs.lua): reply `[recovered, paused 1|0, nextWakeInMs
  * (-1 = none), options, jobs]`: `options` a flat `[digest, options JSON, …]` of the claimed jobs'
@@ -26,14 +26,15 @@
  * element by element, and at 50 jobs a claim the elements were a measurable share of a worker's
  * time; safe because ids are [A-Za-z0-9_.:-], names refuse control characters, and data, options,
  * manual and trace are JSON texts, which never hold a raw control character. A 7th field, `trace`
- * (the producer's trace context, '' = none), follows `manual`.
+ * (the producer's trace context, '' = none), follows `manual`, and an 8th, `group` ('' = none).
  *
  * **finish** (finish-10.lua): header `count, claimMax, workerId, leaseMs, idle 1|0`, then per
  * request either the short form `'d', id, attempt, heldMs, result JSON` (succeeded and done, by the
  * claiming worker, no error: most requests, 5 elements instead of 16) or `'x'` and 15 fields: `id,
  * attempt, workerId, outcome, ending, action, decision, delayMs | dead reason | '', result JSON,
- * fingerprint, label, error code, error JSON (dead only), error class, heldMs`, where `ending` is the
- * JSON object `{outcome, error?, errorClass?, rule?}` and `decision` the worker's decision object
+ * fingerprint, label, error code, error JSON (dead only), error class, heldMs, pause` (`q:<ms>` /
+ * `g:<ms>`, '' = none), where `ending` is the JSON object `{outcome, error?, errorClass?, rule?,
+ * classifiedBy?, pause?}` and `decision` the worker's decision object
  * (Redis merges `nextDueAt` into a retry's). Reply `[results, claim]`: `results` one string, per
  * request `status,state,nextDueAt,finishedAt` apart by ';' (status ok | stale | not_found, '' =
  * none); `claim` as claim's reply.
@@ -72,6 +73,7 @@ import type {
   JobOptionsStored,
   JobState,
   ManualTrigger,
+  RateLimitWait,
   Refusal,
 } from '../../types.js';
 
@@ -108,6 +110,7 @@ export function encodeAdd(jobs: readonly AddRequest[]): Arg[] {
       j.dedup?.mode ?? '',
       j.dedup?.ms ?? '',
       j.dedup?.key ?? '',
+      j.group ?? '',
     );
   }
   return [jobs.length, toGenerate, optIndex.size, ...table, ...perJob];
@@ -163,6 +166,7 @@ export function decodeClaim(r: ClaimReply): ClaimResult {
         manual: f[5] === '' || f[5] === undefined ? undefined : (JSON.parse(f[5]) as ManualTrigger),
         exclusive: p[8] === '1',
         ...(f[6] ? { trace: f[6] } : {}),
+        ...(f[7] ? { group: f[7] } : {}),
       });
     }
   }
@@ -200,6 +204,7 @@ export function encodeFinish(reqs: readonly FinishRequest[], claim: ClaimRequest
       errorClass: r.errorClass || undefined,
       rule: r.rule || undefined,
       classifiedBy: r.classifiedBy || undefined,
+      pause: r.pause,
     };
     args.push(
       'x',
@@ -218,6 +223,7 @@ export function encodeFinish(reqs: readonly FinishRequest[], claim: ClaimRequest
       d.action === 'dead' && r.error ? JSON.stringify(r.error) : '',
       r.errorClass ?? '',
       heldMs,
+      r.pause ? `${r.pause.scope === 'group' ? 'g' : 'q'}:${Math.round(r.pause.ms)}` : '',
     );
   }
   return args;
@@ -292,6 +298,7 @@ export function decodeJob(queue: string, id: string, raw: RawJob): Job | null {
             leaseExpiresAt: Number(h.le),
             ...(h.man ? { manual: JSON.parse(h.man) as ManualTrigger } : {}),
             ...trails.get(Number(h.cur)),
+            ...(h.rlw ? { rateLimit: JSON.parse(h.rlw) as RateLimitWait } : {}),
           },
         }
       : {};
@@ -304,6 +311,7 @@ export function decodeJob(queue: string, id: string, raw: RawJob): Job | null {
     createdAt: Number(h.ct),
     dueAt: Number(h.due),
     priority: Number(h.pr ?? 0),
+    ...(h.grp ? { group: h.grp } : {}),
     options: JSON.parse(optsText || '{}') as JobOptionsStored,
     attempts: history.map((r) => withTrail(JSON.parse(r) as Attempt, trails)),
     stalls: Number(h.sc ?? 0),

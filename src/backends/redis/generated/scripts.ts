@@ -8,9 +8,10 @@ export const add = {
   Adds jobs. A caller-supplied id that exists already is left untouched (idempotent add).
   ARGV[1] key prefix   ARGV[2] job count   ARGV[3] how many ids to generate
   ARGV[4] M, the number of distinct options texts, then M pairs: options JSON, maxStalls
-  then per job, 10 fields: id ('' = generate), name, data, options index (1..M), "delayMs" or
+  then per job, 11 fields: id ('' = generate), name, data, options index (1..M), "delayMs" or
   "@runAt" (an absolute due time), the trace context JSON ('' = none), the priority ('' = 0), the
-  dedup mode ('' = none, 'dedup' or 'debounce'), its ms (window or delay) and its key
+  dedup mode ('' = none, 'dedup' or 'debounce'), its ms (window or delay), its key, and the group
+  ('' = none; its jobs take turns with other groups, under its rate limit)
   Returns { 'r', first id, state } when every job got a generated id, in one run of consecutive
   numbers, was created and has the same state (the common bulk add: the client expands it);
   else { 'l', id, created (1|0|2 = folded into that job), state, id, created, state, ... }.
@@ -82,10 +83,11 @@ local function countsAsFailure(outcome)
   return outcome == 'failed' or outcome == 'timed_out'
 end
 
--- What ${'`'}interrupted${'`'} keeps: a job given back at shutdown is retried at once but keeps the previous
--- delay (for decorrelated jitter) instead of recording its own zero delay.
+-- What ${'`'}interrupted${'`'} and ${'`'}rate_limited${'`'} keep: a job given back at shutdown, or held back by an
+-- upstream rate limit, waits again at once but keeps the previous delay (for decorrelated jitter)
+-- instead of recording its own zero delay.
 local function keepsPreviousDelay(outcome)
-  return outcome == 'interrupted'
+  return outcome == 'interrupted' or outcome == 'rate_limited'
 end
 
 local function stallRetryExplanation(stalls, maxStalls)
@@ -133,6 +135,17 @@ local MAX_PRIORITY_AGING_MS = 86400000
 -- level more than the cap below a busy one starve: the gain is uncapped on purpose.)
 local function levelRank(priority, headDueAt, agingMs)
   return agingMs > 0 and headDueAt - priority * agingMs or 0 - priority
+end
+
+-- The span of the order numbers ${'`'}groupRank${'`'} counts within one priority (2^32).
+local GROUP_SEQ_SPAN = 4294967296
+
+-- The score of a job waiting in its group (lower = claimed first): priority first (higher first),
+-- then ${'`'}seq${'`'}, the order the group's jobs came in (a per-queue counter). Exact in a double:
+-- |priority| ≤ 10^6 times 2^32 stays below 2^53. Within a group the order is strict (priority
+-- aging applies to jobs without a group only).
+local function groupRank(priority, seq)
+  return seq - priority * GROUP_SEQ_SPAN
 end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
@@ -211,6 +224,26 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -335,8 +368,75 @@ local function rankLevel(K, P, p)
   rcall('ZADD', P .. KEY_LEVELS, S(levelRank(p, due, ag)), S(p))
 end
 
--- Makes job ${'`'}id${'`'} (priority p; its ${'`'}due${'`'} already written) wait, behind the jobs of its priority.
-local function pushWaiting(K, P, id, p)
+-- Groups (${'`'}group${'`'} on a job). A group's waiting jobs are the zset P .. KEY_GROUP .. g, scored by
+-- groupRank (priority, then arrival: meta ${'`'}gsq${'`'} counts). Groups take turns through the ring
+-- P .. KEY_GROUP_RING (a list, head = next), one job per turn; '' in the ring stands for the jobs
+-- without a group (meta ${'`'}gu${'`'} = '1' while it is there). A group whose bucket is empty leaves the
+-- ring for P .. KEY_GROUP_PARKED (a zset, score = its next token) until a claim at or after that
+-- time moves it back. While no group has waiting jobs, neither key exists and a claim is the plain
+-- path above (one EXISTS more).
+
+-- Every name of the groups' half lives in the table GR (a script has at most 200 locals).
+local GR = { ungroupedChecked = false }
+
+-- Are there jobs without a group waiting?
+function GR.ungroupedWaiting(K, P)
+  return rcall('LLEN', K[2]) > 0 or rcall('EXISTS', P .. KEY_LEVELS) == 1
+end
+
+-- Jobs without a group joined the waiting jobs: if groups are taking turns, '' takes turns too.
+function GR.ringUngroupedNow(K, P)
+  if rcall('EXISTS', P .. KEY_GROUP_RING, P .. KEY_GROUP_PARKED) == 0 then return end
+  if rcall('HSETNX', K[1], 'gu', '1') == 1 then rcall('RPUSH', P .. KEY_GROUP_RING, '') end
+end
+-- The same, checked once per script call: the pushes of a call come before its claims, so once
+-- '' is in, it stays in for the rest of them.
+function GR.ringUngrouped(K, P)
+  if GR.ungroupedChecked then return end
+  GR.ungroupedChecked = true
+  GR.ringUngroupedNow(K, P)
+end
+
+-- Group g has waiting jobs again: it takes turns (at the back), and so do the jobs without a
+-- group if they wait and are not in yet.
+function GR.ringJoin(K, P, g)
+  rcall('RPUSH', P .. KEY_GROUP_RING, g)
+  rcall('HSET', K[1], 'gm', '1')
+  if rcall('HEXISTS', K[1], 'gu') == 0 and GR.ungroupedWaiting(K, P) then
+    rcall('HSET', K[1], 'gu', '1')
+    rcall('RPUSH', P .. KEY_GROUP_RING, '')
+  end
+end
+
+-- When no group takes turns any more (the ring holds only '' and none is parked), the jobs
+-- without a group go back to the plain path (meta ${'`'}gm${'`'}, groups mode, read by every claim, goes).
+function GR.ringCollapse(K, P)
+  local ring = P .. KEY_GROUP_RING
+  if rcall('EXISTS', P .. KEY_GROUP_PARKED) == 1 then return end
+  local n = rcall('LLEN', ring)
+  if n == 0 or (n == 1 and rcall('LINDEX', ring, 0) == '') then
+    rcall('DEL', ring)
+    rcall('HDEL', K[1], 'gu', 'gm')
+  end
+end
+
+-- Makes job ${'`'}id${'`'} of group g wait, behind its group's jobs of its priority (${'`'}score${'`'}: a score it
+-- had before, to put it back where it was).
+function GR.pushGrouped(K, P, id, p, g, score)
+  local key = P .. KEY_GROUP .. g
+  if not score then score = groupRank(p, rcall('HINCRBY', K[1], 'gsq', 1)) end
+  rcall('ZADD', key, S(score), id)
+  if rcall('ZCARD', key) == 1 then GR.ringJoin(K, P, g) end
+end
+
+-- Makes job ${'`'}id${'`'} (priority p, group g or nil/''; its ${'`'}due${'`'} already written) wait, behind the jobs
+-- of its priority (of its group).
+local function pushWaiting(K, P, id, p, g)
+  if g and g ~= '' then
+    GR.pushGrouped(K, P, id, p, g, nil)
+    return
+  end
+  GR.ringUngrouped(K, P)
   if p == 0 then
     rcall('LPUSH', K[2], id)
     return
@@ -357,10 +457,25 @@ local function unpopWaiting(K, P, ids, lvls, from)
   for p in pairs(touched) do rankLevel(K, P, p) end
 end
 
--- Takes a waiting job out of its level (cancel).
-local function removeWaiting(K, P, id, p)
+-- Takes a waiting job out of its level or group (cancel); a group left empty stops taking turns.
+local function removeWaiting(K, P, id, p, g)
+  if g and g ~= '' then
+    local key = P .. KEY_GROUP .. g
+    rcall('ZREM', key, id)
+    if rcall('EXISTS', key) == 0 then
+      rcall('LREM', P .. KEY_GROUP_RING, 0, g)
+      rcall('ZREM', P .. KEY_GROUP_PARKED, g)
+      GR.ringCollapse(K, P)
+    end
+    return
+  end
   rcall('LREM', levelKey(K, P, p), 0, id)
   if p ~= 0 then rankLevel(K, P, p) end
+  if rcall('HEXISTS', K[1], 'gu') == 1 and not GR.ungroupedWaiting(K, P) then
+    rcall('LREM', P .. KEY_GROUP_RING, 0, '')
+    rcall('HDEL', K[1], 'gu')
+    GR.ringCollapse(K, P)
+  end
 end
 
 -- Pops up to ${'`'}max${'`'} waiting jobs in claim order: the best-ranked level first, FIFO within a level.
@@ -512,7 +627,7 @@ local function fold(b, dmode)
   local holder = rcall('GET', P .. KEY_DEDUP .. ARGV[b + 9])
   if not holder then return nil end
   local jk = P .. KEY_JOB .. holder
-  local f = rcall('HMGET', jk, 'st', 'pr', 'due')
+  local f = rcall('HMGET', jk, 'st', 'pr', 'due', 'grp')
   if not f[1] or not foldsInto(dmode, f[1]) then return nil end
   local st = f[1]
   local dueS = f[3]
@@ -521,7 +636,7 @@ local function fold(b, dmode)
   if dmode == 'debounce' then
     local ms = tonumber(ARGV[b + 8])
     dueS = S(now + ms)
-    if st == 'waiting' then removeWaiting(KEYS, P, holder, tonumber(f[2] or '0')) end
+    if st == 'waiting' then removeWaiting(KEYS, P, holder, tonumber(f[2] or '0'), f[4]) end
     rcall('HSET', jk, 'data', ARGV[b + 2], 'due', dueS, 'st', 'scheduled')
     rcall('ZADD', KEYS[3], dueS, holder)
     rcall('PEXPIRE', P .. KEY_DEDUP .. ARGV[b + 9], keyTtlMs(dmode, ms))
@@ -532,7 +647,7 @@ local function fold(b, dmode)
 end
 
 for i = 0, count - 1 do
-  local b = 5 + 2 * m + i * 10
+  local b = 5 + 2 * m + i * 11
   local id = ARGV[b]
   local existing = false
   local dmode = ARGV[b + 7]
@@ -585,6 +700,9 @@ for i = 0, count - 1 do
     -- The priority only when not 0 (readers take a missing 'pr' as 0): most jobs pay nothing for it.
     local pr = ARGV[b + 6]
     if pr ~= '' and pr ~= '0' then rcall('HSET', P .. KEY_JOB .. id, 'pr', pr) else pr = nil end
+    -- The group likewise only when given.
+    local grp = ARGV[b + 10]
+    if grp ~= '' then rcall('HSET', P .. KEY_JOB .. id, 'grp', grp) else grp = nil end
     if dmode ~= '' then
       rcall('SET', P .. KEY_DEDUP .. ARGV[b + 9], id, 'PX', keyTtlMs(dmode, tonumber(ARGV[b + 8])))
       rcall('HSET', P .. KEY_JOB .. id, 'dm', dmode, 'dk', ARGV[b + 9])
@@ -596,8 +714,8 @@ for i = 0, count - 1 do
         earliest = due
         if wakeN == 0 then wakeN = 1 end
       end
-    elseif st == 'waiting' and pr then
-      pushWaiting(KEYS, P, id, tonumber(pr))
+    elseif st == 'waiting' and (pr or grp) then
+      pushWaiting(KEYS, P, id, tonumber(pr or '0'), grp)
       wakeN = wakeN + 1
     elseif st == 'waiting' then
       waitIds[#waitIds + 1] = id
@@ -618,7 +736,10 @@ for i = 0, count - 1 do
   end
 end
 flushOptRefs(P)
-bulk('LPUSH', KEYS[2], waitIds, 1000)
+if #waitIds > 0 then
+  GR.ringUngrouped(KEYS, P)
+  bulk('LPUSH', KEYS[2], waitIds, 1000)
+end
 bulk('ZADD', KEYS[3], schedArgs, 1000)
 wakeN = wakeN + #waitIds
 wake(KEYS, wakeN)
@@ -680,6 +801,26 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -779,6 +920,26 @@ local KEY_LEVEL = 'w:'
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
 
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
+
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
 local KEY_SCHEDULERS = 'schd'
@@ -869,12 +1030,14 @@ end
 -- One attempt record, as JSON, appended once and never rewritten: what the job hash knows of the
 -- attempt (n, trigger, dueAt, startedAt, workerId; n, due and sa as the hash's own text), the
 -- script's time (nowS), then ${'`'}ending${'`'}, the JSON object of how the attempt ended (outcome, error,
--- errorClass, rule, decision), and the manual trigger that caused it ('' = none).
-local function attemptRecord(n, trg, due, sa, nowS, wid, ending, man)
+-- errorClass, rule, decision), the manual trigger that caused it ('' = none), and the wait for a
+-- rate limit its claim recorded (${'`'}rlw${'`'}, JSON of src/rate-limit.ts's RateLimitWait; nil = none).
+local function attemptRecord(n, trg, due, sa, nowS, wid, ending, man, rlw)
   local head = '{"n":' .. n .. ',"trigger":"' .. trg .. '","dueAt":' .. due .. ',"startedAt":' .. sa ..
     ',"finishedAt":' .. nowS .. ',"driftMs":' .. S(tonumber(sa) - tonumber(due)) .. ',"workerId":"' .. wid .. '"}'
   local rec = jsonMerge(head, ending)
   if man and man ~= '' then rec = jsonMerge(rec, '{"manual":' .. man .. '}') end
+  if rlw and rlw ~= '' then rec = jsonMerge(rec, '{"rateLimit":' .. rlw .. '}') end
   return rec
 end
 -- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/backends/redis/keys.ts.
@@ -909,6 +1072,26 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -1022,10 +1205,11 @@ local function countsAsFailure(outcome)
   return outcome == 'failed' or outcome == 'timed_out'
 end
 
--- What ${'`'}interrupted${'`'} keeps: a job given back at shutdown is retried at once but keeps the previous
--- delay (for decorrelated jitter) instead of recording its own zero delay.
+-- What ${'`'}interrupted${'`'} and ${'`'}rate_limited${'`'} keep: a job given back at shutdown, or held back by an
+-- upstream rate limit, waits again at once but keeps the previous delay (for decorrelated jitter)
+-- instead of recording its own zero delay.
 local function keepsPreviousDelay(outcome)
-  return outcome == 'interrupted'
+  return outcome == 'interrupted' or outcome == 'rate_limited'
 end
 
 local function stallRetryExplanation(stalls, maxStalls)
@@ -1073,6 +1257,17 @@ local MAX_PRIORITY_AGING_MS = 86400000
 -- level more than the cap below a busy one starve: the gain is uncapped on purpose.)
 local function levelRank(priority, headDueAt, agingMs)
   return agingMs > 0 and headDueAt - priority * agingMs or 0 - priority
+end
+
+-- The span of the order numbers ${'`'}groupRank${'`'} counts within one priority (2^32).
+local GROUP_SEQ_SPAN = 4294967296
+
+-- The score of a job waiting in its group (lower = claimed first): priority first (higher first),
+-- then ${'`'}seq${'`'}, the order the group's jobs came in (a per-queue counter). Exact in a double:
+-- |priority| ≤ 10^6 times 2^32 stays below 2^53. Within a group the order is strict (priority
+-- aging applies to jobs without a group only).
+local function groupRank(priority, seq)
+  return seq - priority * GROUP_SEQ_SPAN
 end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
@@ -1235,8 +1430,75 @@ local function rankLevel(K, P, p)
   rcall('ZADD', P .. KEY_LEVELS, S(levelRank(p, due, ag)), S(p))
 end
 
--- Makes job ${'`'}id${'`'} (priority p; its ${'`'}due${'`'} already written) wait, behind the jobs of its priority.
-local function pushWaiting(K, P, id, p)
+-- Groups (${'`'}group${'`'} on a job). A group's waiting jobs are the zset P .. KEY_GROUP .. g, scored by
+-- groupRank (priority, then arrival: meta ${'`'}gsq${'`'} counts). Groups take turns through the ring
+-- P .. KEY_GROUP_RING (a list, head = next), one job per turn; '' in the ring stands for the jobs
+-- without a group (meta ${'`'}gu${'`'} = '1' while it is there). A group whose bucket is empty leaves the
+-- ring for P .. KEY_GROUP_PARKED (a zset, score = its next token) until a claim at or after that
+-- time moves it back. While no group has waiting jobs, neither key exists and a claim is the plain
+-- path above (one EXISTS more).
+
+-- Every name of the groups' half lives in the table GR (a script has at most 200 locals).
+local GR = { ungroupedChecked = false }
+
+-- Are there jobs without a group waiting?
+function GR.ungroupedWaiting(K, P)
+  return rcall('LLEN', K[2]) > 0 or rcall('EXISTS', P .. KEY_LEVELS) == 1
+end
+
+-- Jobs without a group joined the waiting jobs: if groups are taking turns, '' takes turns too.
+function GR.ringUngroupedNow(K, P)
+  if rcall('EXISTS', P .. KEY_GROUP_RING, P .. KEY_GROUP_PARKED) == 0 then return end
+  if rcall('HSETNX', K[1], 'gu', '1') == 1 then rcall('RPUSH', P .. KEY_GROUP_RING, '') end
+end
+-- The same, checked once per script call: the pushes of a call come before its claims, so once
+-- '' is in, it stays in for the rest of them.
+function GR.ringUngrouped(K, P)
+  if GR.ungroupedChecked then return end
+  GR.ungroupedChecked = true
+  GR.ringUngroupedNow(K, P)
+end
+
+-- Group g has waiting jobs again: it takes turns (at the back), and so do the jobs without a
+-- group if they wait and are not in yet.
+function GR.ringJoin(K, P, g)
+  rcall('RPUSH', P .. KEY_GROUP_RING, g)
+  rcall('HSET', K[1], 'gm', '1')
+  if rcall('HEXISTS', K[1], 'gu') == 0 and GR.ungroupedWaiting(K, P) then
+    rcall('HSET', K[1], 'gu', '1')
+    rcall('RPUSH', P .. KEY_GROUP_RING, '')
+  end
+end
+
+-- When no group takes turns any more (the ring holds only '' and none is parked), the jobs
+-- without a group go back to the plain path (meta ${'`'}gm${'`'}, groups mode, read by every claim, goes).
+function GR.ringCollapse(K, P)
+  local ring = P .. KEY_GROUP_RING
+  if rcall('EXISTS', P .. KEY_GROUP_PARKED) == 1 then return end
+  local n = rcall('LLEN', ring)
+  if n == 0 or (n == 1 and rcall('LINDEX', ring, 0) == '') then
+    rcall('DEL', ring)
+    rcall('HDEL', K[1], 'gu', 'gm')
+  end
+end
+
+-- Makes job ${'`'}id${'`'} of group g wait, behind its group's jobs of its priority (${'`'}score${'`'}: a score it
+-- had before, to put it back where it was).
+function GR.pushGrouped(K, P, id, p, g, score)
+  local key = P .. KEY_GROUP .. g
+  if not score then score = groupRank(p, rcall('HINCRBY', K[1], 'gsq', 1)) end
+  rcall('ZADD', key, S(score), id)
+  if rcall('ZCARD', key) == 1 then GR.ringJoin(K, P, g) end
+end
+
+-- Makes job ${'`'}id${'`'} (priority p, group g or nil/''; its ${'`'}due${'`'} already written) wait, behind the jobs
+-- of its priority (of its group).
+local function pushWaiting(K, P, id, p, g)
+  if g and g ~= '' then
+    GR.pushGrouped(K, P, id, p, g, nil)
+    return
+  end
+  GR.ringUngrouped(K, P)
   if p == 0 then
     rcall('LPUSH', K[2], id)
     return
@@ -1257,10 +1519,25 @@ local function unpopWaiting(K, P, ids, lvls, from)
   for p in pairs(touched) do rankLevel(K, P, p) end
 end
 
--- Takes a waiting job out of its level (cancel).
-local function removeWaiting(K, P, id, p)
+-- Takes a waiting job out of its level or group (cancel); a group left empty stops taking turns.
+local function removeWaiting(K, P, id, p, g)
+  if g and g ~= '' then
+    local key = P .. KEY_GROUP .. g
+    rcall('ZREM', key, id)
+    if rcall('EXISTS', key) == 0 then
+      rcall('LREM', P .. KEY_GROUP_RING, 0, g)
+      rcall('ZREM', P .. KEY_GROUP_PARKED, g)
+      GR.ringCollapse(K, P)
+    end
+    return
+  end
   rcall('LREM', levelKey(K, P, p), 0, id)
   if p ~= 0 then rankLevel(K, P, p) end
+  if rcall('HEXISTS', K[1], 'gu') == 1 and not GR.ungroupedWaiting(K, P) then
+    rcall('LREM', P .. KEY_GROUP_RING, 0, '')
+    rcall('HDEL', K[1], 'gu')
+    GR.ringCollapse(K, P)
+  end
 end
 
 -- Pops up to ${'`'}max${'`'} waiting jobs in claim order: the best-ranked level first, FIFO within a level.
@@ -1308,20 +1585,20 @@ end
 local P = ARGV[1]
 local id = ARGV[2]
 local jk = P .. KEY_JOB .. id
-local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'pr')
+local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'pr', 'grp', 'rlw')
 local st = f[1]
 if not st then return { 'not_found' } end
 if st == 'completed' or st == 'dead' or st == 'cancelled' then return { 'finished', st } end
 local now = nowMs()
 if st == 'active' then
   local cur = tonumber(f[2])
-  local rec = attemptRecord(cur, f[3], tonumber(f[4]), tonumber(f[5]), now, f[6], ARGV[5], f[7])
+  local rec = attemptRecord(cur, f[3], tonumber(f[4]), tonumber(f[5]), now, f[6], ARGV[5], f[7], f[10])
   appendAttempt(P, id, rec)
   rcall('HSET', jk, 'n', cur)
   if f[7] and f[7] ~= '' then rcall('HSET', jk, 'man', '') end
   rcall('ZREM', KEYS[4], id)
 elseif st == 'waiting' then
-  removeWaiting(KEYS, P, id, tonumber(f[8] or '0'))
+  removeWaiting(KEYS, P, id, tonumber(f[8] or '0'), f[9])
 else
   rcall('ZREM', KEYS[3], id)
 end
@@ -1345,11 +1622,14 @@ export const claim = {
   promotes due scheduled jobs, so an idle worker that wakes at a due time starts that job now.
   ARGV[1] key prefix  ARGV[2] worker id  ARGV[3] lease ms  ARGV[4] max
   ARGV[5] '1' when the worker is idle and may take a suspect (a job that stalled before) alone
+  Under rate limits or groups (includes/claimJobs.lua), a claim that a bucket stopped answers in
+  nextWakeInMs when the next token exists, so idle workers sleep until then instead of polling.
   Returns { recovered, paused (1|0), nextWakeInMs (-1 = none or jobs claimed), options, jobs } where
   options is a flat { digest, options JSON, ... } of the claimed jobs' interned options, once each,
   and jobs is one string: per job id, name, data, options digest, packed, manual JSON ('' = none),
   apart by \31 (unit separator), jobs apart by \30 (record separator); packed = "attempt,trigger,
-  dueAt,startedAt,leaseExpiresAt,failures,stalls,prevDelayMs ('' = none),exclusive (1|0)". The
+  dueAt,startedAt,leaseExpiresAt,failures,stalls,prevDelayMs ('' = none),exclusive (1|0)", then trace
+  context ('' = none) and group ('' = none). The
   attempt number is the lease token.
   Why one string: a client decodes a reply element by element, and at 50 jobs a claim the elements
   were a measurable share of a worker's time; one string is split natively. Why it is safe: ids are
@@ -1413,10 +1693,11 @@ local function countsAsFailure(outcome)
   return outcome == 'failed' or outcome == 'timed_out'
 end
 
--- What ${'`'}interrupted${'`'} keeps: a job given back at shutdown is retried at once but keeps the previous
--- delay (for decorrelated jitter) instead of recording its own zero delay.
+-- What ${'`'}interrupted${'`'} and ${'`'}rate_limited${'`'} keep: a job given back at shutdown, or held back by an
+-- upstream rate limit, waits again at once but keeps the previous delay (for decorrelated jitter)
+-- instead of recording its own zero delay.
 local function keepsPreviousDelay(outcome)
-  return outcome == 'interrupted'
+  return outcome == 'interrupted' or outcome == 'rate_limited'
 end
 
 local function stallRetryExplanation(stalls, maxStalls)
@@ -1465,6 +1746,17 @@ local MAX_PRIORITY_AGING_MS = 86400000
 local function levelRank(priority, headDueAt, agingMs)
   return agingMs > 0 and headDueAt - priority * agingMs or 0 - priority
 end
+
+-- The span of the order numbers ${'`'}groupRank${'`'} counts within one priority (2^32).
+local GROUP_SEQ_SPAN = 4294967296
+
+-- The score of a job waiting in its group (lower = claimed first): priority first (higher first),
+-- then ${'`'}seq${'`'}, the order the group's jobs came in (a per-queue counter). Exact in a double:
+-- |priority| ≤ 10^6 times 2^32 stays below 2^53. Within a group the order is strict (priority
+-- aging applies to jobs without a group only).
+local function groupRank(priority, seq)
+  return seq - priority * GROUP_SEQ_SPAN
+end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
 local function flushEvents(K, now)
@@ -1502,12 +1794,14 @@ end
 -- One attempt record, as JSON, appended once and never rewritten: what the job hash knows of the
 -- attempt (n, trigger, dueAt, startedAt, workerId; n, due and sa as the hash's own text), the
 -- script's time (nowS), then ${'`'}ending${'`'}, the JSON object of how the attempt ended (outcome, error,
--- errorClass, rule, decision), and the manual trigger that caused it ('' = none).
-local function attemptRecord(n, trg, due, sa, nowS, wid, ending, man)
+-- errorClass, rule, decision), the manual trigger that caused it ('' = none), and the wait for a
+-- rate limit its claim recorded (${'`'}rlw${'`'}, JSON of src/rate-limit.ts's RateLimitWait; nil = none).
+local function attemptRecord(n, trg, due, sa, nowS, wid, ending, man, rlw)
   local head = '{"n":' .. n .. ',"trigger":"' .. trg .. '","dueAt":' .. due .. ',"startedAt":' .. sa ..
     ',"finishedAt":' .. nowS .. ',"driftMs":' .. S(tonumber(sa) - tonumber(due)) .. ',"workerId":"' .. wid .. '"}'
   local rec = jsonMerge(head, ending)
   if man and man ~= '' then rec = jsonMerge(rec, '{"manual":' .. man .. '}') end
+  if rlw and rlw ~= '' then rec = jsonMerge(rec, '{"rateLimit":' .. rlw .. '}') end
   return rec
 end
 -- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/backends/redis/keys.ts.
@@ -1542,6 +1836,26 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -1803,8 +2117,75 @@ local function rankLevel(K, P, p)
   rcall('ZADD', P .. KEY_LEVELS, S(levelRank(p, due, ag)), S(p))
 end
 
--- Makes job ${'`'}id${'`'} (priority p; its ${'`'}due${'`'} already written) wait, behind the jobs of its priority.
-local function pushWaiting(K, P, id, p)
+-- Groups (${'`'}group${'`'} on a job). A group's waiting jobs are the zset P .. KEY_GROUP .. g, scored by
+-- groupRank (priority, then arrival: meta ${'`'}gsq${'`'} counts). Groups take turns through the ring
+-- P .. KEY_GROUP_RING (a list, head = next), one job per turn; '' in the ring stands for the jobs
+-- without a group (meta ${'`'}gu${'`'} = '1' while it is there). A group whose bucket is empty leaves the
+-- ring for P .. KEY_GROUP_PARKED (a zset, score = its next token) until a claim at or after that
+-- time moves it back. While no group has waiting jobs, neither key exists and a claim is the plain
+-- path above (one EXISTS more).
+
+-- Every name of the groups' half lives in the table GR (a script has at most 200 locals).
+local GR = { ungroupedChecked = false }
+
+-- Are there jobs without a group waiting?
+function GR.ungroupedWaiting(K, P)
+  return rcall('LLEN', K[2]) > 0 or rcall('EXISTS', P .. KEY_LEVELS) == 1
+end
+
+-- Jobs without a group joined the waiting jobs: if groups are taking turns, '' takes turns too.
+function GR.ringUngroupedNow(K, P)
+  if rcall('EXISTS', P .. KEY_GROUP_RING, P .. KEY_GROUP_PARKED) == 0 then return end
+  if rcall('HSETNX', K[1], 'gu', '1') == 1 then rcall('RPUSH', P .. KEY_GROUP_RING, '') end
+end
+-- The same, checked once per script call: the pushes of a call come before its claims, so once
+-- '' is in, it stays in for the rest of them.
+function GR.ringUngrouped(K, P)
+  if GR.ungroupedChecked then return end
+  GR.ungroupedChecked = true
+  GR.ringUngroupedNow(K, P)
+end
+
+-- Group g has waiting jobs again: it takes turns (at the back), and so do the jobs without a
+-- group if they wait and are not in yet.
+function GR.ringJoin(K, P, g)
+  rcall('RPUSH', P .. KEY_GROUP_RING, g)
+  rcall('HSET', K[1], 'gm', '1')
+  if rcall('HEXISTS', K[1], 'gu') == 0 and GR.ungroupedWaiting(K, P) then
+    rcall('HSET', K[1], 'gu', '1')
+    rcall('RPUSH', P .. KEY_GROUP_RING, '')
+  end
+end
+
+-- When no group takes turns any more (the ring holds only '' and none is parked), the jobs
+-- without a group go back to the plain path (meta ${'`'}gm${'`'}, groups mode, read by every claim, goes).
+function GR.ringCollapse(K, P)
+  local ring = P .. KEY_GROUP_RING
+  if rcall('EXISTS', P .. KEY_GROUP_PARKED) == 1 then return end
+  local n = rcall('LLEN', ring)
+  if n == 0 or (n == 1 and rcall('LINDEX', ring, 0) == '') then
+    rcall('DEL', ring)
+    rcall('HDEL', K[1], 'gu', 'gm')
+  end
+end
+
+-- Makes job ${'`'}id${'`'} of group g wait, behind its group's jobs of its priority (${'`'}score${'`'}: a score it
+-- had before, to put it back where it was).
+function GR.pushGrouped(K, P, id, p, g, score)
+  local key = P .. KEY_GROUP .. g
+  if not score then score = groupRank(p, rcall('HINCRBY', K[1], 'gsq', 1)) end
+  rcall('ZADD', key, S(score), id)
+  if rcall('ZCARD', key) == 1 then GR.ringJoin(K, P, g) end
+end
+
+-- Makes job ${'`'}id${'`'} (priority p, group g or nil/''; its ${'`'}due${'`'} already written) wait, behind the jobs
+-- of its priority (of its group).
+local function pushWaiting(K, P, id, p, g)
+  if g and g ~= '' then
+    GR.pushGrouped(K, P, id, p, g, nil)
+    return
+  end
+  GR.ringUngrouped(K, P)
   if p == 0 then
     rcall('LPUSH', K[2], id)
     return
@@ -1825,10 +2206,25 @@ local function unpopWaiting(K, P, ids, lvls, from)
   for p in pairs(touched) do rankLevel(K, P, p) end
 end
 
--- Takes a waiting job out of its level (cancel).
-local function removeWaiting(K, P, id, p)
+-- Takes a waiting job out of its level or group (cancel); a group left empty stops taking turns.
+local function removeWaiting(K, P, id, p, g)
+  if g and g ~= '' then
+    local key = P .. KEY_GROUP .. g
+    rcall('ZREM', key, id)
+    if rcall('EXISTS', key) == 0 then
+      rcall('LREM', P .. KEY_GROUP_RING, 0, g)
+      rcall('ZREM', P .. KEY_GROUP_PARKED, g)
+      GR.ringCollapse(K, P)
+    end
+    return
+  end
   rcall('LREM', levelKey(K, P, p), 0, id)
   if p ~= 0 then rankLevel(K, P, p) end
+  if rcall('HEXISTS', K[1], 'gu') == 1 and not GR.ungroupedWaiting(K, P) then
+    rcall('LREM', P .. KEY_GROUP_RING, 0, '')
+    rcall('HDEL', K[1], 'gu')
+    GR.ringCollapse(K, P)
+  end
 end
 
 -- Pops up to ${'`'}max${'`'} waiting jobs in claim order: the best-ranked level first, FIFO within a level.
@@ -1885,7 +2281,7 @@ local function recoverExpired(K, P, now)
   for _, id in ipairs(ids) do
     local jk = P .. KEY_JOB .. id
     rcall('ZREM', K[4], id)
-    local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st', 'pr')
+    local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st', 'pr', 'grp', 'rlw')
     if f[1] and f[9] == 'active' then
       recovered = recovered + 1
       local cur = tonumber(f[1])
@@ -1893,7 +2289,7 @@ local function recoverExpired(K, P, now)
       local ms = tonumber(f[7])
       local poison = isPoison(sc, ms)
       local ending = stallAttemptEnd(sc, ms, now)
-      local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], ending, f[8])
+      local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], ending, f[8], f[12])
       appendAttempt(P, id, rec)
       rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
       if f[8] and f[8] ~= '' then rcall('HSET', jk, 'man', '') end
@@ -1907,7 +2303,7 @@ local function recoverExpired(K, P, now)
         died = true
       else
         rcall('HSET', jk, 'st', 'waiting', 'due', now)
-        pushWaiting(K, P, id, tonumber(f[10] or '0'))
+        pushWaiting(K, P, id, tonumber(f[10] or '0'), f[11])
         evEnd(now, 'stalled', id, f[1], f[5], 'stalled', class, tonumber(f[4]), tonumber(f[3]), 'stalls', S(sc))
         back = back + 1
       end
@@ -1924,7 +2320,8 @@ local function promoteDue(K, P, now)
   for _, id in ipairs(ids) do
     local jk = P .. KEY_JOB .. id
     rcall('HSET', jk, 'st', 'waiting')
-    pushWaiting(K, P, id, tonumber(rcall('HGET', jk, 'pr') or '0'))
+    local f = rcall('HMGET', jk, 'pr', 'grp')
+    pushWaiting(K, P, id, tonumber(f[1] or '0'), f[2])
   end
   rcall('ZREM', K[3], unpack(ids))
   return #ids
@@ -1942,66 +2339,376 @@ local function optsText(P, d)
   end
   return t
 end
+-- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/rate-limit.ts.
+-- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
+
+-- How a record writes the limit of a bucket that has none, only a handler's pause.
+local RATE_LIMIT_PAUSE_LABEL = 'paused by a handler'
+
+-- Where a claim at ${'`'}now${'`'} starts from: the bucket's state, or now if that is past.
+local function bucketStart(tat, now)
+  return tat > now and tat or now
+end
+
+-- How far ahead of now the state may run and still give a token: burst − 1 intervals.
+local function bucketTolerance(intervalMs, burst)
+  return (burst - 1) * intervalMs
+end
+
+-- When the bucket's next token exists, from a claim's start (at or before now: it has one).
+local function bucketTokenAt(start, intervalMs, burst)
+  return start - bucketTolerance(intervalMs, burst)
+end
+
+-- The state after a pause of ${'`'}pauseMs${'`'} from ${'`'}now${'`'}: the next token exists at ${'`'}now + pauseMs${'`'} (never
+-- sooner than the state already said).
+local function bucketPaused(tat, now, pauseMs, intervalMs, burst)
+  return bucketStart(tat, now + pauseMs + bucketTolerance(intervalMs, burst))
+end
+
+-- A bucket's state when its limit changes: at most the new tolerance ahead of ${'`'}now${'`'}, so a bucket
+-- drained under a slower limit (or paused) has a token now and then follows the new limit (as if
+-- it had just been drained under it). A limit loosened by hand applies at once.
+local function bucketCapped(tat, now, intervalMs, burst)
+  return tat < now + bucketTolerance(intervalMs, burst) and tat or now + bucketTolerance(intervalMs, burst)
+end
+-- Rate limits (src/rate-limit.ts): the queue's bucket and the groups' buckets, read at most once
+-- per script call and written back at its end (rlFlush). A limit is stored as
+-- ${'`'}intervalMs,burst,rate,per,label${'`'} (encodeRateLimit), a bucket's state as its ${'`'}tat${'`'} (%.17g: a
+-- double read back exactly, so the arithmetic is the TypeScript's, bit for bit).
+
+-- Every name of this include lives in the table RL (a script has at most 200 locals).
+local RL = { q = nil, qtat = 0, qdirty = false, g = nil, groups = {} }
+
+function RL.limit(text)
+  if not text or text == '' then return nil end
+  local iv, b, label = string.match(text, '^([^,]*),([^,]*),[^,]*,[^,]*,(.*)$')
+  return { iv = tonumber(iv), b = tonumber(b), label = label }
+end
+
+-- The bucket of a pause without a limit: interval 0, burst 1 (a token once the pause is over).
+RL.PAUSE_ONLY = { iv = 0, b = 1, label = RATE_LIMIT_PAUSE_LABEL }
+
+-- Per call (the fields of RL): the queue's limit and state (meta ${'`'}rlq${'`'}, ${'`'}rqt${'`'}), the default group
+-- limit (${'`'}rlg${'`'}), and the groups' buckets met so far (g -> { lim, tat, dirty }).
+
+-- From the meta fields ${'`'}rlq${'`'}, ${'`'}rlg${'`'}, ${'`'}rqt${'`'} (read by the caller with its own HMGET).
+function RL.init(rlq, rlg, rqt)
+  RL.q = RL.limit(rlq)
+  RL.g = RL.limit(rlg)
+  RL.qtat = tonumber(rqt or '0') or 0
+end
+
+-- The queue's bucket: nil when it has neither a limit nor a pause's state (a pause's state is
+-- kept until the first claim after it, which records the wait and drops it: rlFlush).
+function RL.queue()
+  if RL.q then return RL.q end
+  if RL.qtat > 0 then return RL.PAUSE_ONLY end
+  return nil
+end
+
+-- Group g's bucket and its state { lim (its limit, or nil), tat }: the bucket is nil when the
+-- group has neither a limit nor a pause's state.
+function RL.group(P, g)
+  local b = RL.groups[g]
+  if not b then
+    local own = RL.limit(rcall('HGET', P .. KEY_RATE_GROUP_LIMITS, g))
+    b = { lim = own or RL.g, tat = tonumber(rcall('HGET', P .. KEY_RATE_GROUP_STATE, g) or '0') or 0 }
+    RL.groups[g] = b
+  end
+  if not b.lim and b.tat > 0 then return RL.PAUSE_ONLY, b end
+  return b.lim, b
+end
+
+-- How long a job due at ${'`'}due${'`'} waited for a token that existed from ${'`'}at${'`'} (rateLimitWaitedMs).
+function RL.waitedFor(at, due)
+  if at > due then return math.floor(at - due + 0.5) end
+  return 0
+end
+
+-- The record of a rate-limit wait (rateLimitWait in src/rate-limit.ts), as JSON.
+function RL.waitJson(scope, g, label, waited)
+  local ws = string.format('%d', waited)
+  if scope == 'group' then
+    return '{"scope":"group","group":"' .. g .. '","limit":"' .. label .. '","waitedMs":' .. ws ..
+      ',"explanation":"rate limit ' .. g .. ': ' .. label .. ', waited ' .. ws .. ' ms"}'
+  end
+  return '{"scope":"queue","limit":"' .. label .. '","waitedMs":' .. ws ..
+    ',"explanation":"queue rate limit: ' .. label .. ', waited ' .. ws .. ' ms"}'
+end
+
+-- A handler's pause (RateLimitError): scope 'q' the queue, 'g' group g, for pauseMs from now.
+function RL.pause(P, scope, g, now, pauseMs)
+  if scope == 'g' then
+    local _, b = RL.group(P, g)
+    local lim = b.lim or RL.PAUSE_ONLY
+    b.tat = bucketPaused(b.tat, now, pauseMs, lim.iv, lim.b)
+    b.dirty = true
+  else
+    local lim = RL.q or RL.PAUSE_ONLY
+    RL.qtat = bucketPaused(RL.qtat, now, pauseMs, lim.iv, lim.b)
+    RL.qdirty = true
+  end
+end
+
+-- Writes the buckets this call changed; drops the state of a pause without a limit that is over.
+function RL.flush(K, P, now)
+  if RL.qdirty then
+    if not RL.q and RL.qtat <= now then
+      rcall('HDEL', K[1], 'rqt')
+      RL.qtat = 0
+    else
+      rcall('HSET', K[1], 'rqt', string.format('%.17g', RL.qtat))
+    end
+  end
+  RL.qdirty = false
+  local args = {}
+  for g, b in pairs(RL.groups) do
+    if b.dirty then
+      if not b.lim and b.tat <= now then
+        rcall('HDEL', P .. KEY_RATE_GROUP_STATE, g)
+        b.tat = 0
+      else
+        args[#args + 1] = g
+        args[#args + 1] = string.format('%.17g', b.tat)
+      end
+      b.dirty = false
+    end
+  end
+  if #args > 0 then rcall('HSET', P .. KEY_RATE_GROUP_STATE, unpack(args)) end
+end
+-- The helpers of claimJobs live in the table CJ (a script has at most 200 locals).
+local CJ = {}
+
 -- The options texts of the jobs claimed by this call, once each: digest, text, digest, text...
 local CLAIM_OPTS = {}
 local CLAIM_OPTS_LIST = {}
 
--- Pops up to ${'`'}max${'`'} waiting jobs (highest priority first: popWaiting) and leases them to worker ${'`'}wid${'`'}. The attempt number is the lease
--- token. The caller has checked the queue is not paused. Returns one string per job (see
--- claim-10.lua for the fields), and whether a suspect stopped the claim.
---
--- Isolation of suspects (isSuspect, src/transitions.ts): a suspect is only handed to an idle worker
--- (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the head of
--- the list stops a busy worker's claim (the ids popped after it go back in order). So the poison
--- verdict always follows a stall in isolation: a job that crashes its worker dies, and its
--- neighbours complete. Only a job's last permitted delivery runs alone, which keeps the cost low.
-local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
+-- Leases one popped job (its hash fields f, read by the caller) to worker ${'`'}wid${'`'}: the attempt
+-- number is the lease token. ${'`'}rlw${'`'}: the JSON of its rate-limit wait, or nil. Returns its string
+-- (see claim-10.lua for the fields).
+function CJ.leaseJob(P, jk, id, f, nowS, leS, wid, suspect, rlw, za)
+  local n = tonumber(f[4]) + 1
+  local nS = S(n)
+  if rlw then
+    rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS, 'rlw', rlw)
+  else
+    rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS)
+    if f[13] then rcall('HDEL', jk, 'rlw') end
+  end
+  za[#za + 1] = leS
+  za[#za + 1] = id
+  ev('active', id, 'attempt', nS, 'worker', wid)
+  if f[3] and not CLAIM_OPTS[f[3]] then
+    CLAIM_OPTS[f[3]] = true
+    CLAIM_OPTS_LIST[#CLAIM_OPTS_LIST + 1] = f[3]
+    CLAIM_OPTS_LIST[#CLAIM_OPTS_LIST + 1] = optsText(P, f[3])
+  end
+  -- One string per job, fields apart by \31 (see claim-10.lua for why and why it is safe).
+  return id .. '\31' .. f[1] .. '\31' .. f[2] .. '\31' .. (f[3] or '') .. '\31' .. nS .. ',' .. f[5] .. ',' ..
+    f[6] .. ',' .. nowS .. ',' .. leS .. ',' .. f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' ..
+    (suspect and '1' or '0') .. '\31' .. (f[10] or '') .. '\31' .. (f[12] or '') .. '\31' .. (f[14] or '')
+end
+
+CJ.FIELDS = { 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms', 'tc', 'rlw', 'grp' }
+
+-- Is the job a suspect, and may this claim take it?
+function CJ.suspectOf(f, exclusiveOk, taken)
+  -- (sc '0', by far the most common, is never a suspect: no need to convert it)
+  local suspect = false
+  if f[1] and f[8] ~= '0' then suspect = isSuspect(tonumber(f[8]), tonumber(f[11])) end
+  return suspect, suspect and not (exclusiveOk and taken == 0)
+end
+
+-- The plain claim (no group takes turns, no queue bucket): pops up to ${'`'}max${'`'} waiting jobs (highest
+-- priority first: popWaiting) in one go.
+function CJ.claimPlain(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
   local blocked = false
-  if max <= 0 then return jobs, blocked end
   local ids, lvls = popWaiting(K, P, max)
   if #ids == 0 then return jobs, blocked end
-  local le = now + leaseMs
-  local leS = S(le)
+  local leS = S(now + leaseMs)
   local nowS = S(now)
   local za = {}
   for i, id in ipairs(ids) do
     local jk = P .. KEY_JOB .. id
-    local f = rcall('HMGET', jk, 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms', 'tc')
-    local suspect = false
-    -- (sc '0', by far the most common, is never a suspect: no need to convert it)
-    if f[1] and f[8] ~= '0' then suspect = isSuspect(tonumber(f[8]), tonumber(f[11])) end
-    if suspect and not (exclusiveOk and #jobs == 0) then
+    local f = rcall('HMGET', jk, unpack(CJ.FIELDS))
+    local suspect, refused = CJ.suspectOf(f, exclusiveOk, #jobs)
+    if refused then
       -- Back to the head, in their order: this one and every id popped after it.
       unpopWaiting(K, P, ids, lvls, i)
       blocked = true
       break
     end
-    if f[1] then
-      local n = tonumber(f[4]) + 1
-      local nS = S(n)
-      rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS)
-      za[#za + 1] = leS
-      za[#za + 1] = id
-      ev('active', id, 'attempt', nS, 'worker', wid)
-      -- One string per job, fields apart by \31 (see claim-10.lua for why and why it is safe).
-      jobs[#jobs + 1] = id .. '\31' .. f[1] .. '\31' .. f[2] .. '\31' .. (f[3] or '') .. '\31' .. nS .. ',' .. f[5] .. ',' ..
-        f[6] .. ',' .. nowS .. ',' .. leS .. ',' .. f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' ..
-        (suspect and '1' or '0') .. '\31' .. (f[10] or '') .. '\31' .. (f[12] or '')
-      if f[3] and not CLAIM_OPTS[f[3]] then
-        CLAIM_OPTS[f[3]] = true
-        CLAIM_OPTS_LIST[#CLAIM_OPTS_LIST + 1] = f[3]
-        CLAIM_OPTS_LIST[#CLAIM_OPTS_LIST + 1] = optsText(P, f[3])
-      end
-    end
+    if f[1] then jobs[#jobs + 1] = CJ.leaseJob(P, jk, id, f, nowS, leS, wid, suspect, nil, za) end
     if suspect then
       unpopWaiting(K, P, ids, lvls, i + 1)
       break
     end
   end
   bulk('ZADD', K[4], za, 1000)
-  -- blocked: a suspect at the head stopped this busy worker's claim; it should look again soon.
   return jobs, blocked
+end
+
+-- The claim under rate limits or groups: one job per step. Each step first needs a token of the
+-- queue's bucket (none: the claim stops, and answers when the next exists); then the group at the
+-- head of the ring gives its next job if its bucket has a token (else it is parked until its next
+-- token and the next group is asked), and goes to the back of the ring. Returns the jobs, whether a
+-- suspect stopped the claim, and when the next token exists if a bucket stopped it (else nil).
+function CJ.claimLimited(K, P, now, wid, leaseMs, max, exclusiveOk, groups)
+  local jobs = {}
+  local blocked = false
+  local nextAt = nil
+  local leS = S(now + leaseMs)
+  local nowS = S(now)
+  local za = {}
+  local ring = P .. KEY_GROUP_RING
+  local parked = P .. KEY_GROUP_PARKED
+  if groups then
+    -- Parked groups whose next token exists now take turns again, in the order of their tokens.
+    local due = rcall('ZRANGEBYSCORE', parked, '-inf', now)
+    if #due > 0 then
+      rcall('RPUSH', ring, unpack(due))
+      rcall('ZREM', parked, unpack(due))
+    end
+  end
+  while #jobs < max do
+    local ql = RL.queue()
+    local qStart, qAt
+    if ql then
+      qStart = bucketStart(RL.qtat, now)
+      qAt = bucketTokenAt(qStart, ql.iv, ql.b)
+      if qAt > now then
+        nextAt = qAt
+        break
+      end
+    end
+    local id, p, g, score, gl, gb, gStart, gAt
+    if groups then
+      g = rcall('LINDEX', ring, 0)
+      if not g then
+        local first = rcall('ZRANGE', parked, 0, 0, 'WITHSCORES')
+        if first[2] then
+          nextAt = tonumber(first[2])
+          break
+        end
+        -- No group takes turns any more: the jobs without a group, in their plain order.
+        groups = false
+      end
+    end
+    if not groups then
+      local ids, lvls = popWaiting(K, P, 1)
+      if #ids == 0 then break end
+      id = ids[1]
+      p = lvls and lvls[1] or 0
+    elseif g == '' then
+      local ids, lvls = popWaiting(K, P, 1)
+      if #ids > 0 then
+        id = ids[1]
+        p = lvls and lvls[1] or 0
+      end
+      if #ids > 0 and GR.ungroupedWaiting(K, P) then
+        rcall('LMOVE', ring, ring, 'LEFT', 'RIGHT')
+      else
+        rcall('LPOP', ring)
+        rcall('HDEL', K[1], 'gu')
+        GR.ringCollapse(K, P)
+      end
+    else
+      gl, gb = RL.group(P, g)
+      if gl then
+        gStart = bucketStart(gb.tat, now)
+        gAt = bucketTokenAt(gStart, gl.iv, gl.b)
+      end
+      if gl and gAt > now then
+        rcall('LPOP', ring)
+        rcall('ZADD', parked, string.format('%.17g', gAt), g)
+        gl = nil
+      else
+        local key = P .. KEY_GROUP .. g
+        local got = rcall('ZPOPMIN', key)
+        if got[1] then
+          id = got[1]
+          score = tonumber(got[2])
+        end
+        if got[1] and rcall('EXISTS', key) == 1 then
+          rcall('LMOVE', ring, ring, 'LEFT', 'RIGHT')
+        else
+          rcall('LPOP', ring)
+          GR.ringCollapse(K, P)
+        end
+      end
+    end
+    if id then
+      local jk = P .. KEY_JOB .. id
+      local f = rcall('HMGET', jk, unpack(CJ.FIELDS))
+      local suspect, refused = CJ.suspectOf(f, exclusiveOk, #jobs)
+      if refused then
+        -- Back where it was (its group's turn is spent): the claim stops, tokens untaken.
+        if g and g ~= '' then
+          GR.pushGrouped(K, P, id, 0, g, score)
+        else
+          unpopWaiting(K, P, { id }, { p }, 1)
+          GR.ringUngroupedNow(K, P)
+        end
+        blocked = true
+        break
+      end
+      if f[1] then
+        local due = tonumber(f[6])
+        local waited, scope, label = 0, nil, nil
+        if ql then
+          -- Its token existed from the state's own time less the tolerance (long ago for a bucket
+          -- that was full), not from this claim's start.
+          waited = RL.waitedFor(bucketTokenAt(RL.qtat, ql.iv, ql.b), due)
+          RL.qtat = qStart + ql.iv
+          RL.qdirty = true
+          if waited > 0 then
+            scope = 'queue'
+            label = ql.label
+          end
+        end
+        if gl then
+          local w = RL.waitedFor(bucketTokenAt(gb.tat, gl.iv, gl.b), due)
+          gb.tat = gStart + gl.iv
+          gb.dirty = true
+          if w > 0 and w >= waited then
+            waited = w
+            scope = 'group'
+            label = gl.label
+          end
+        end
+        local rlw = nil
+        if scope then rlw = RL.waitJson(scope, g, label, waited) end
+        jobs[#jobs + 1] = CJ.leaseJob(P, jk, id, f, nowS, leS, wid, suspect, rlw, za)
+        if rlw then ev('throttled', id, 'scope', scope, 'group', scope == 'group' and g or '', 'waited', S(waited)) end
+      end
+      if suspect then break end
+    end
+  end
+  bulk('ZADD', K[4], za, 1000)
+  return jobs, blocked, nextAt
+end
+
+-- Claims up to ${'`'}max${'`'} waiting jobs for worker ${'`'}wid${'`'}, each with a lease. The caller has checked the
+-- queue is not paused, and read the meta fields rlInit needs (${'`'}groups${'`'}: meta ${'`'}gm${'`'}, a group takes
+-- turns). Returns one string per job (see claim-10.lua for the fields), whether a suspect stopped
+-- the claim, and when the next token exists if a rate limit stopped it.
+--
+-- Isolation of suspects (isSuspect, src/transitions.ts): a suspect is only handed to an idle worker
+-- (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the head of
+-- the list stops a busy worker's claim (the ids popped after it go back in order). So the poison
+-- verdict always follows a stall in isolation: a job that crashes its worker dies, and its
+-- neighbours complete. Only a job's last permitted delivery runs alone, which keeps the cost low.
+local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk, groups)
+  if max <= 0 then return {}, false, nil end
+  if not groups and not RL.queue() then
+    local jobs, blocked = CJ.claimPlain(K, P, now, wid, leaseMs, max, exclusiveOk)
+    return jobs, blocked, nil
+  end
+  local jobs, blocked, nextAt = CJ.claimLimited(K, P, now, wid, leaseMs, max, exclusiveOk, groups)
+  RL.flush(K, P, now)
+  return jobs, blocked, nextAt
 end
 -- The due time of the first scheduled job, or nil. A scheduled job due earlier than every other
 -- must wake a worker so it shortens its block.
@@ -2010,11 +2717,18 @@ local function earliestDue(K)
   if first[2] then return tonumber(first[2]) end
   return nil
 end
--- For an idle worker: ms until the next scheduled job is due or the next lease expires, or -1.
-local function nextWakeIn(K, now)
+-- For an idle worker: ms until the next scheduled job is due, the next lease expires, or (${'`'}tokenAt${'`'},
+-- nil = none) a rate limit that held jobs back gives its next token; or -1. A wait for a token is
+-- rounded up to whole ms, at least 1, so a worker never claims before the token exists.
+local function nextWakeIn(K, now, tokenAt)
   local nextAt = earliestDue(K)
   local firstLease = rcall('ZRANGE', K[4], 0, 0, 'WITHSCORES')
   if firstLease[2] and (nextAt == nil or tonumber(firstLease[2]) < nextAt) then nextAt = tonumber(firstLease[2]) end
+  if tokenAt and (nextAt == nil or tokenAt < nextAt) then
+    local w = math.ceil(tokenAt - now)
+    if w < 1 then w = 1 end
+    return w
+  end
   if nextAt == nil then return -1 end
   local wait = nextAt - now
   if wait < 0 then wait = 0 end
@@ -2024,13 +2738,19 @@ local P = ARGV[1]
 local now = nowMs()
 local recovered = recoverExpired(KEYS, P, now)
 promoteDue(KEYS, P, now)
-local paused = rcall('HGET', KEYS[1], 'paused') == '1'
+local meta = rcall('HMGET', KEYS[1], 'paused', 'rlq', 'rlg', 'rqt', 'gm')
+local paused = meta[1] == '1'
 local jobs = {}
 local blocked = false
-if not paused then jobs, blocked = claimJobs(KEYS, P, now, ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5] == '1') end
+local tokenAt = nil
+if not paused then
+  RL.init(meta[2], meta[3], meta[4])
+  jobs, blocked, tokenAt = claimJobs(KEYS, P, now, ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5] == '1',
+    meta[5] == '1')
+end
 local out = { recovered, paused and 1 or 0, -1, CLAIM_OPTS_LIST, table.concat(jobs, '\30') }
 if #jobs == 0 then
-  if blocked then out[3] = SUSPECT_RECHECK_MS else out[3] = nextWakeIn(KEYS, now) end
+  if blocked then out[3] = SUSPECT_RECHECK_MS else out[3] = nextWakeIn(KEYS, now, tokenAt) end
 end
 flushEvents(KEYS, now)
 return out
@@ -2041,7 +2761,8 @@ export const counts = {
   name: 'counts',
   numberOfKeys: 10,
   lua: String.raw`--[[
-  Jobs per state, read in one atomic step. Waiting = priority 0 (${'`'}wait${'`'}) and every other level.
+  Jobs per state, read in one atomic step. Waiting = priority 0 (${'`'}wait${'`'}), every other level, and
+  every group (those taking turns and those parked: a read bounded by the number of groups).
   ARGV[1] key prefix
   Returns { scheduled, waiting, active, completed, dead, cancelled }
 ]]
@@ -2079,6 +2800,26 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -2126,6 +2867,15 @@ local waiting = rcall('LLEN', KEYS[2])
 for _, p in ipairs(rcall('ZRANGE', ARGV[1] .. KEY_LEVELS, 0, -1)) do
   waiting = waiting + rcall('LLEN', ARGV[1] .. KEY_LEVEL .. p)
 end
+local seen = {}
+local function countGroup(g)
+  if g ~= '' and not seen[g] then
+    seen[g] = true
+    waiting = waiting + rcall('ZCARD', ARGV[1] .. KEY_GROUP .. g)
+  end
+end
+for _, g in ipairs(rcall('LRANGE', ARGV[1] .. KEY_GROUP_RING, 0, -1)) do countGroup(g) end
+for _, g in ipairs(rcall('ZRANGE', ARGV[1] .. KEY_GROUP_PARKED, 0, -1)) do countGroup(g) end
 return { rcall('ZCARD', KEYS[3]), waiting, rcall('ZCARD', KEYS[4]),
   rcall('ZCARD', KEYS[5]), rcall('ZCARD', KEYS[6]), rcall('ZCARD', KEYS[7]) }
 `,
@@ -2173,6 +2923,26 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -2289,6 +3059,26 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -2455,6 +3245,26 @@ local KEY_LEVEL = 'w:'
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
 
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
+
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
 local KEY_SCHEDULERS = 'schd'
@@ -2526,11 +3336,13 @@ export const finish = {
   ARGV[6] '1' when the worker will be idle after these finishes (it may take a suspect alone)
   then per request either 'd' and 4 fields, for an attempt that succeeded and is done, run by the
   worker of ARGV[4]: id, attempt, held ms, result JSON (most requests: 5 elements, not 16); or 'x'
-  and 15 fields: id, attempt, workerId, outcome, ending (the JSON object
+  and 16 fields: id, attempt, workerId, outcome, ending (the JSON object
     {outcome, error?, errorClass?, rule?}), action (done|retry|dead), decision JSON (for a retry,
     Redis merges nextDueAt into it), delayMs or dead reason, result JSON, fingerprint, fingerprint
     label, error code, error JSON, error class ('' = none), held ms (how long after the claim time the handler was called,
-    in Redis time as the worker estimates it: the attempt started at the claim time plus this)
+    in Redis time as the worker estimates it: the attempt started at the claim time plus this),
+    pause ('' = none; a handler's RateLimitError: 'q:<ms>' pauses the queue's bucket, 'g:<ms>' the
+    job's group's, or the queue's for a job without a group; the job waits again, rule rate-limit)
   (the TypeScript half of this encoding: src/backends/redis/wire.ts)
   Returns { results, claim } where results is one string, per request "status,state,nextDueAt,
   finishedAt" (status ok|stale|not_found, state and nextDueAt '' = none), requests apart by ';';
@@ -2627,10 +3439,11 @@ local function countsAsFailure(outcome)
   return outcome == 'failed' or outcome == 'timed_out'
 end
 
--- What ${'`'}interrupted${'`'} keeps: a job given back at shutdown is retried at once but keeps the previous
--- delay (for decorrelated jitter) instead of recording its own zero delay.
+-- What ${'`'}interrupted${'`'} and ${'`'}rate_limited${'`'} keep: a job given back at shutdown, or held back by an
+-- upstream rate limit, waits again at once but keeps the previous delay (for decorrelated jitter)
+-- instead of recording its own zero delay.
 local function keepsPreviousDelay(outcome)
-  return outcome == 'interrupted'
+  return outcome == 'interrupted' or outcome == 'rate_limited'
 end
 
 local function stallRetryExplanation(stalls, maxStalls)
@@ -2678,6 +3491,17 @@ local MAX_PRIORITY_AGING_MS = 86400000
 -- level more than the cap below a busy one starve: the gain is uncapped on purpose.)
 local function levelRank(priority, headDueAt, agingMs)
   return agingMs > 0 and headDueAt - priority * agingMs or 0 - priority
+end
+
+-- The span of the order numbers ${'`'}groupRank${'`'} counts within one priority (2^32).
+local GROUP_SEQ_SPAN = 4294967296
+
+-- The score of a job waiting in its group (lower = claimed first): priority first (higher first),
+-- then ${'`'}seq${'`'}, the order the group's jobs came in (a per-queue counter). Exact in a double:
+-- |priority| ≤ 10^6 times 2^32 stays below 2^53. Within a group the order is strict (priority
+-- aging applies to jobs without a group only).
+local function groupRank(priority, seq)
+  return seq - priority * GROUP_SEQ_SPAN
 end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
@@ -2737,12 +3561,14 @@ end
 -- One attempt record, as JSON, appended once and never rewritten: what the job hash knows of the
 -- attempt (n, trigger, dueAt, startedAt, workerId; n, due and sa as the hash's own text), the
 -- script's time (nowS), then ${'`'}ending${'`'}, the JSON object of how the attempt ended (outcome, error,
--- errorClass, rule, decision), and the manual trigger that caused it ('' = none).
-local function attemptRecord(n, trg, due, sa, nowS, wid, ending, man)
+-- errorClass, rule, decision), the manual trigger that caused it ('' = none), and the wait for a
+-- rate limit its claim recorded (${'`'}rlw${'`'}, JSON of src/rate-limit.ts's RateLimitWait; nil = none).
+local function attemptRecord(n, trg, due, sa, nowS, wid, ending, man, rlw)
   local head = '{"n":' .. n .. ',"trigger":"' .. trg .. '","dueAt":' .. due .. ',"startedAt":' .. sa ..
     ',"finishedAt":' .. nowS .. ',"driftMs":' .. S(tonumber(sa) - tonumber(due)) .. ',"workerId":"' .. wid .. '"}'
   local rec = jsonMerge(head, ending)
   if man and man ~= '' then rec = jsonMerge(rec, '{"manual":' .. man .. '}') end
+  if rlw and rlw ~= '' then rec = jsonMerge(rec, '{"rateLimit":' .. rlw .. '}') end
   return rec
 end
 -- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/backends/redis/keys.ts.
@@ -2777,6 +3603,26 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -2962,8 +3808,75 @@ local function rankLevel(K, P, p)
   rcall('ZADD', P .. KEY_LEVELS, S(levelRank(p, due, ag)), S(p))
 end
 
--- Makes job ${'`'}id${'`'} (priority p; its ${'`'}due${'`'} already written) wait, behind the jobs of its priority.
-local function pushWaiting(K, P, id, p)
+-- Groups (${'`'}group${'`'} on a job). A group's waiting jobs are the zset P .. KEY_GROUP .. g, scored by
+-- groupRank (priority, then arrival: meta ${'`'}gsq${'`'} counts). Groups take turns through the ring
+-- P .. KEY_GROUP_RING (a list, head = next), one job per turn; '' in the ring stands for the jobs
+-- without a group (meta ${'`'}gu${'`'} = '1' while it is there). A group whose bucket is empty leaves the
+-- ring for P .. KEY_GROUP_PARKED (a zset, score = its next token) until a claim at or after that
+-- time moves it back. While no group has waiting jobs, neither key exists and a claim is the plain
+-- path above (one EXISTS more).
+
+-- Every name of the groups' half lives in the table GR (a script has at most 200 locals).
+local GR = { ungroupedChecked = false }
+
+-- Are there jobs without a group waiting?
+function GR.ungroupedWaiting(K, P)
+  return rcall('LLEN', K[2]) > 0 or rcall('EXISTS', P .. KEY_LEVELS) == 1
+end
+
+-- Jobs without a group joined the waiting jobs: if groups are taking turns, '' takes turns too.
+function GR.ringUngroupedNow(K, P)
+  if rcall('EXISTS', P .. KEY_GROUP_RING, P .. KEY_GROUP_PARKED) == 0 then return end
+  if rcall('HSETNX', K[1], 'gu', '1') == 1 then rcall('RPUSH', P .. KEY_GROUP_RING, '') end
+end
+-- The same, checked once per script call: the pushes of a call come before its claims, so once
+-- '' is in, it stays in for the rest of them.
+function GR.ringUngrouped(K, P)
+  if GR.ungroupedChecked then return end
+  GR.ungroupedChecked = true
+  GR.ringUngroupedNow(K, P)
+end
+
+-- Group g has waiting jobs again: it takes turns (at the back), and so do the jobs without a
+-- group if they wait and are not in yet.
+function GR.ringJoin(K, P, g)
+  rcall('RPUSH', P .. KEY_GROUP_RING, g)
+  rcall('HSET', K[1], 'gm', '1')
+  if rcall('HEXISTS', K[1], 'gu') == 0 and GR.ungroupedWaiting(K, P) then
+    rcall('HSET', K[1], 'gu', '1')
+    rcall('RPUSH', P .. KEY_GROUP_RING, '')
+  end
+end
+
+-- When no group takes turns any more (the ring holds only '' and none is parked), the jobs
+-- without a group go back to the plain path (meta ${'`'}gm${'`'}, groups mode, read by every claim, goes).
+function GR.ringCollapse(K, P)
+  local ring = P .. KEY_GROUP_RING
+  if rcall('EXISTS', P .. KEY_GROUP_PARKED) == 1 then return end
+  local n = rcall('LLEN', ring)
+  if n == 0 or (n == 1 and rcall('LINDEX', ring, 0) == '') then
+    rcall('DEL', ring)
+    rcall('HDEL', K[1], 'gu', 'gm')
+  end
+end
+
+-- Makes job ${'`'}id${'`'} of group g wait, behind its group's jobs of its priority (${'`'}score${'`'}: a score it
+-- had before, to put it back where it was).
+function GR.pushGrouped(K, P, id, p, g, score)
+  local key = P .. KEY_GROUP .. g
+  if not score then score = groupRank(p, rcall('HINCRBY', K[1], 'gsq', 1)) end
+  rcall('ZADD', key, S(score), id)
+  if rcall('ZCARD', key) == 1 then GR.ringJoin(K, P, g) end
+end
+
+-- Makes job ${'`'}id${'`'} (priority p, group g or nil/''; its ${'`'}due${'`'} already written) wait, behind the jobs
+-- of its priority (of its group).
+local function pushWaiting(K, P, id, p, g)
+  if g and g ~= '' then
+    GR.pushGrouped(K, P, id, p, g, nil)
+    return
+  end
+  GR.ringUngrouped(K, P)
   if p == 0 then
     rcall('LPUSH', K[2], id)
     return
@@ -2984,10 +3897,25 @@ local function unpopWaiting(K, P, ids, lvls, from)
   for p in pairs(touched) do rankLevel(K, P, p) end
 end
 
--- Takes a waiting job out of its level (cancel).
-local function removeWaiting(K, P, id, p)
+-- Takes a waiting job out of its level or group (cancel); a group left empty stops taking turns.
+local function removeWaiting(K, P, id, p, g)
+  if g and g ~= '' then
+    local key = P .. KEY_GROUP .. g
+    rcall('ZREM', key, id)
+    if rcall('EXISTS', key) == 0 then
+      rcall('LREM', P .. KEY_GROUP_RING, 0, g)
+      rcall('ZREM', P .. KEY_GROUP_PARKED, g)
+      GR.ringCollapse(K, P)
+    end
+    return
+  end
   rcall('LREM', levelKey(K, P, p), 0, id)
   if p ~= 0 then rankLevel(K, P, p) end
+  if rcall('HEXISTS', K[1], 'gu') == 1 and not GR.ungroupedWaiting(K, P) then
+    rcall('LREM', P .. KEY_GROUP_RING, 0, '')
+    rcall('HDEL', K[1], 'gu')
+    GR.ringCollapse(K, P)
+  end
 end
 
 -- Pops up to ${'`'}max${'`'} waiting jobs in claim order: the best-ranked level first, FIFO within a level.
@@ -3039,7 +3967,8 @@ local function promoteDue(K, P, now)
   for _, id in ipairs(ids) do
     local jk = P .. KEY_JOB .. id
     rcall('HSET', jk, 'st', 'waiting')
-    pushWaiting(K, P, id, tonumber(rcall('HGET', jk, 'pr') or '0'))
+    local f = rcall('HMGET', jk, 'pr', 'grp')
+    pushWaiting(K, P, id, tonumber(f[1] or '0'), f[2])
   end
   rcall('ZREM', K[3], unpack(ids))
   return #ids
@@ -3057,72 +3986,389 @@ local function optsText(P, d)
   end
   return t
 end
+-- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/rate-limit.ts.
+-- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
+
+-- How a record writes the limit of a bucket that has none, only a handler's pause.
+local RATE_LIMIT_PAUSE_LABEL = 'paused by a handler'
+
+-- Where a claim at ${'`'}now${'`'} starts from: the bucket's state, or now if that is past.
+local function bucketStart(tat, now)
+  return tat > now and tat or now
+end
+
+-- How far ahead of now the state may run and still give a token: burst − 1 intervals.
+local function bucketTolerance(intervalMs, burst)
+  return (burst - 1) * intervalMs
+end
+
+-- When the bucket's next token exists, from a claim's start (at or before now: it has one).
+local function bucketTokenAt(start, intervalMs, burst)
+  return start - bucketTolerance(intervalMs, burst)
+end
+
+-- The state after a pause of ${'`'}pauseMs${'`'} from ${'`'}now${'`'}: the next token exists at ${'`'}now + pauseMs${'`'} (never
+-- sooner than the state already said).
+local function bucketPaused(tat, now, pauseMs, intervalMs, burst)
+  return bucketStart(tat, now + pauseMs + bucketTolerance(intervalMs, burst))
+end
+
+-- A bucket's state when its limit changes: at most the new tolerance ahead of ${'`'}now${'`'}, so a bucket
+-- drained under a slower limit (or paused) has a token now and then follows the new limit (as if
+-- it had just been drained under it). A limit loosened by hand applies at once.
+local function bucketCapped(tat, now, intervalMs, burst)
+  return tat < now + bucketTolerance(intervalMs, burst) and tat or now + bucketTolerance(intervalMs, burst)
+end
+-- Rate limits (src/rate-limit.ts): the queue's bucket and the groups' buckets, read at most once
+-- per script call and written back at its end (rlFlush). A limit is stored as
+-- ${'`'}intervalMs,burst,rate,per,label${'`'} (encodeRateLimit), a bucket's state as its ${'`'}tat${'`'} (%.17g: a
+-- double read back exactly, so the arithmetic is the TypeScript's, bit for bit).
+
+-- Every name of this include lives in the table RL (a script has at most 200 locals).
+local RL = { q = nil, qtat = 0, qdirty = false, g = nil, groups = {} }
+
+function RL.limit(text)
+  if not text or text == '' then return nil end
+  local iv, b, label = string.match(text, '^([^,]*),([^,]*),[^,]*,[^,]*,(.*)$')
+  return { iv = tonumber(iv), b = tonumber(b), label = label }
+end
+
+-- The bucket of a pause without a limit: interval 0, burst 1 (a token once the pause is over).
+RL.PAUSE_ONLY = { iv = 0, b = 1, label = RATE_LIMIT_PAUSE_LABEL }
+
+-- Per call (the fields of RL): the queue's limit and state (meta ${'`'}rlq${'`'}, ${'`'}rqt${'`'}), the default group
+-- limit (${'`'}rlg${'`'}), and the groups' buckets met so far (g -> { lim, tat, dirty }).
+
+-- From the meta fields ${'`'}rlq${'`'}, ${'`'}rlg${'`'}, ${'`'}rqt${'`'} (read by the caller with its own HMGET).
+function RL.init(rlq, rlg, rqt)
+  RL.q = RL.limit(rlq)
+  RL.g = RL.limit(rlg)
+  RL.qtat = tonumber(rqt or '0') or 0
+end
+
+-- The queue's bucket: nil when it has neither a limit nor a pause's state (a pause's state is
+-- kept until the first claim after it, which records the wait and drops it: rlFlush).
+function RL.queue()
+  if RL.q then return RL.q end
+  if RL.qtat > 0 then return RL.PAUSE_ONLY end
+  return nil
+end
+
+-- Group g's bucket and its state { lim (its limit, or nil), tat }: the bucket is nil when the
+-- group has neither a limit nor a pause's state.
+function RL.group(P, g)
+  local b = RL.groups[g]
+  if not b then
+    local own = RL.limit(rcall('HGET', P .. KEY_RATE_GROUP_LIMITS, g))
+    b = { lim = own or RL.g, tat = tonumber(rcall('HGET', P .. KEY_RATE_GROUP_STATE, g) or '0') or 0 }
+    RL.groups[g] = b
+  end
+  if not b.lim and b.tat > 0 then return RL.PAUSE_ONLY, b end
+  return b.lim, b
+end
+
+-- How long a job due at ${'`'}due${'`'} waited for a token that existed from ${'`'}at${'`'} (rateLimitWaitedMs).
+function RL.waitedFor(at, due)
+  if at > due then return math.floor(at - due + 0.5) end
+  return 0
+end
+
+-- The record of a rate-limit wait (rateLimitWait in src/rate-limit.ts), as JSON.
+function RL.waitJson(scope, g, label, waited)
+  local ws = string.format('%d', waited)
+  if scope == 'group' then
+    return '{"scope":"group","group":"' .. g .. '","limit":"' .. label .. '","waitedMs":' .. ws ..
+      ',"explanation":"rate limit ' .. g .. ': ' .. label .. ', waited ' .. ws .. ' ms"}'
+  end
+  return '{"scope":"queue","limit":"' .. label .. '","waitedMs":' .. ws ..
+    ',"explanation":"queue rate limit: ' .. label .. ', waited ' .. ws .. ' ms"}'
+end
+
+-- A handler's pause (RateLimitError): scope 'q' the queue, 'g' group g, for pauseMs from now.
+function RL.pause(P, scope, g, now, pauseMs)
+  if scope == 'g' then
+    local _, b = RL.group(P, g)
+    local lim = b.lim or RL.PAUSE_ONLY
+    b.tat = bucketPaused(b.tat, now, pauseMs, lim.iv, lim.b)
+    b.dirty = true
+  else
+    local lim = RL.q or RL.PAUSE_ONLY
+    RL.qtat = bucketPaused(RL.qtat, now, pauseMs, lim.iv, lim.b)
+    RL.qdirty = true
+  end
+end
+
+-- Writes the buckets this call changed; drops the state of a pause without a limit that is over.
+function RL.flush(K, P, now)
+  if RL.qdirty then
+    if not RL.q and RL.qtat <= now then
+      rcall('HDEL', K[1], 'rqt')
+      RL.qtat = 0
+    else
+      rcall('HSET', K[1], 'rqt', string.format('%.17g', RL.qtat))
+    end
+  end
+  RL.qdirty = false
+  local args = {}
+  for g, b in pairs(RL.groups) do
+    if b.dirty then
+      if not b.lim and b.tat <= now then
+        rcall('HDEL', P .. KEY_RATE_GROUP_STATE, g)
+        b.tat = 0
+      else
+        args[#args + 1] = g
+        args[#args + 1] = string.format('%.17g', b.tat)
+      end
+      b.dirty = false
+    end
+  end
+  if #args > 0 then rcall('HSET', P .. KEY_RATE_GROUP_STATE, unpack(args)) end
+end
+-- The helpers of claimJobs live in the table CJ (a script has at most 200 locals).
+local CJ = {}
+
 -- The options texts of the jobs claimed by this call, once each: digest, text, digest, text...
 local CLAIM_OPTS = {}
 local CLAIM_OPTS_LIST = {}
 
--- Pops up to ${'`'}max${'`'} waiting jobs (highest priority first: popWaiting) and leases them to worker ${'`'}wid${'`'}. The attempt number is the lease
--- token. The caller has checked the queue is not paused. Returns one string per job (see
--- claim-10.lua for the fields), and whether a suspect stopped the claim.
---
--- Isolation of suspects (isSuspect, src/transitions.ts): a suspect is only handed to an idle worker
--- (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the head of
--- the list stops a busy worker's claim (the ids popped after it go back in order). So the poison
--- verdict always follows a stall in isolation: a job that crashes its worker dies, and its
--- neighbours complete. Only a job's last permitted delivery runs alone, which keeps the cost low.
-local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk)
+-- Leases one popped job (its hash fields f, read by the caller) to worker ${'`'}wid${'`'}: the attempt
+-- number is the lease token. ${'`'}rlw${'`'}: the JSON of its rate-limit wait, or nil. Returns its string
+-- (see claim-10.lua for the fields).
+function CJ.leaseJob(P, jk, id, f, nowS, leS, wid, suspect, rlw, za)
+  local n = tonumber(f[4]) + 1
+  local nS = S(n)
+  if rlw then
+    rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS, 'rlw', rlw)
+  else
+    rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS)
+    if f[13] then rcall('HDEL', jk, 'rlw') end
+  end
+  za[#za + 1] = leS
+  za[#za + 1] = id
+  ev('active', id, 'attempt', nS, 'worker', wid)
+  if f[3] and not CLAIM_OPTS[f[3]] then
+    CLAIM_OPTS[f[3]] = true
+    CLAIM_OPTS_LIST[#CLAIM_OPTS_LIST + 1] = f[3]
+    CLAIM_OPTS_LIST[#CLAIM_OPTS_LIST + 1] = optsText(P, f[3])
+  end
+  -- One string per job, fields apart by \31 (see claim-10.lua for why and why it is safe).
+  return id .. '\31' .. f[1] .. '\31' .. f[2] .. '\31' .. (f[3] or '') .. '\31' .. nS .. ',' .. f[5] .. ',' ..
+    f[6] .. ',' .. nowS .. ',' .. leS .. ',' .. f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' ..
+    (suspect and '1' or '0') .. '\31' .. (f[10] or '') .. '\31' .. (f[12] or '') .. '\31' .. (f[14] or '')
+end
+
+CJ.FIELDS = { 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms', 'tc', 'rlw', 'grp' }
+
+-- Is the job a suspect, and may this claim take it?
+function CJ.suspectOf(f, exclusiveOk, taken)
+  -- (sc '0', by far the most common, is never a suspect: no need to convert it)
+  local suspect = false
+  if f[1] and f[8] ~= '0' then suspect = isSuspect(tonumber(f[8]), tonumber(f[11])) end
+  return suspect, suspect and not (exclusiveOk and taken == 0)
+end
+
+-- The plain claim (no group takes turns, no queue bucket): pops up to ${'`'}max${'`'} waiting jobs (highest
+-- priority first: popWaiting) in one go.
+function CJ.claimPlain(K, P, now, wid, leaseMs, max, exclusiveOk)
   local jobs = {}
   local blocked = false
-  if max <= 0 then return jobs, blocked end
   local ids, lvls = popWaiting(K, P, max)
   if #ids == 0 then return jobs, blocked end
-  local le = now + leaseMs
-  local leS = S(le)
+  local leS = S(now + leaseMs)
   local nowS = S(now)
   local za = {}
   for i, id in ipairs(ids) do
     local jk = P .. KEY_JOB .. id
-    local f = rcall('HMGET', jk, 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms', 'tc')
-    local suspect = false
-    -- (sc '0', by far the most common, is never a suspect: no need to convert it)
-    if f[1] and f[8] ~= '0' then suspect = isSuspect(tonumber(f[8]), tonumber(f[11])) end
-    if suspect and not (exclusiveOk and #jobs == 0) then
+    local f = rcall('HMGET', jk, unpack(CJ.FIELDS))
+    local suspect, refused = CJ.suspectOf(f, exclusiveOk, #jobs)
+    if refused then
       -- Back to the head, in their order: this one and every id popped after it.
       unpopWaiting(K, P, ids, lvls, i)
       blocked = true
       break
     end
-    if f[1] then
-      local n = tonumber(f[4]) + 1
-      local nS = S(n)
-      rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS)
-      za[#za + 1] = leS
-      za[#za + 1] = id
-      ev('active', id, 'attempt', nS, 'worker', wid)
-      -- One string per job, fields apart by \31 (see claim-10.lua for why and why it is safe).
-      jobs[#jobs + 1] = id .. '\31' .. f[1] .. '\31' .. f[2] .. '\31' .. (f[3] or '') .. '\31' .. nS .. ',' .. f[5] .. ',' ..
-        f[6] .. ',' .. nowS .. ',' .. leS .. ',' .. f[7] .. ',' .. f[8] .. ',' .. (f[9] or '') .. ',' ..
-        (suspect and '1' or '0') .. '\31' .. (f[10] or '') .. '\31' .. (f[12] or '')
-      if f[3] and not CLAIM_OPTS[f[3]] then
-        CLAIM_OPTS[f[3]] = true
-        CLAIM_OPTS_LIST[#CLAIM_OPTS_LIST + 1] = f[3]
-        CLAIM_OPTS_LIST[#CLAIM_OPTS_LIST + 1] = optsText(P, f[3])
-      end
-    end
+    if f[1] then jobs[#jobs + 1] = CJ.leaseJob(P, jk, id, f, nowS, leS, wid, suspect, nil, za) end
     if suspect then
       unpopWaiting(K, P, ids, lvls, i + 1)
       break
     end
   end
   bulk('ZADD', K[4], za, 1000)
-  -- blocked: a suspect at the head stopped this busy worker's claim; it should look again soon.
   return jobs, blocked
 end
--- For an idle worker: ms until the next scheduled job is due or the next lease expires, or -1.
-local function nextWakeIn(K, now)
+
+-- The claim under rate limits or groups: one job per step. Each step first needs a token of the
+-- queue's bucket (none: the claim stops, and answers when the next exists); then the group at the
+-- head of the ring gives its next job if its bucket has a token (else it is parked until its next
+-- token and the next group is asked), and goes to the back of the ring. Returns the jobs, whether a
+-- suspect stopped the claim, and when the next token exists if a bucket stopped it (else nil).
+function CJ.claimLimited(K, P, now, wid, leaseMs, max, exclusiveOk, groups)
+  local jobs = {}
+  local blocked = false
+  local nextAt = nil
+  local leS = S(now + leaseMs)
+  local nowS = S(now)
+  local za = {}
+  local ring = P .. KEY_GROUP_RING
+  local parked = P .. KEY_GROUP_PARKED
+  if groups then
+    -- Parked groups whose next token exists now take turns again, in the order of their tokens.
+    local due = rcall('ZRANGEBYSCORE', parked, '-inf', now)
+    if #due > 0 then
+      rcall('RPUSH', ring, unpack(due))
+      rcall('ZREM', parked, unpack(due))
+    end
+  end
+  while #jobs < max do
+    local ql = RL.queue()
+    local qStart, qAt
+    if ql then
+      qStart = bucketStart(RL.qtat, now)
+      qAt = bucketTokenAt(qStart, ql.iv, ql.b)
+      if qAt > now then
+        nextAt = qAt
+        break
+      end
+    end
+    local id, p, g, score, gl, gb, gStart, gAt
+    if groups then
+      g = rcall('LINDEX', ring, 0)
+      if not g then
+        local first = rcall('ZRANGE', parked, 0, 0, 'WITHSCORES')
+        if first[2] then
+          nextAt = tonumber(first[2])
+          break
+        end
+        -- No group takes turns any more: the jobs without a group, in their plain order.
+        groups = false
+      end
+    end
+    if not groups then
+      local ids, lvls = popWaiting(K, P, 1)
+      if #ids == 0 then break end
+      id = ids[1]
+      p = lvls and lvls[1] or 0
+    elseif g == '' then
+      local ids, lvls = popWaiting(K, P, 1)
+      if #ids > 0 then
+        id = ids[1]
+        p = lvls and lvls[1] or 0
+      end
+      if #ids > 0 and GR.ungroupedWaiting(K, P) then
+        rcall('LMOVE', ring, ring, 'LEFT', 'RIGHT')
+      else
+        rcall('LPOP', ring)
+        rcall('HDEL', K[1], 'gu')
+        GR.ringCollapse(K, P)
+      end
+    else
+      gl, gb = RL.group(P, g)
+      if gl then
+        gStart = bucketStart(gb.tat, now)
+        gAt = bucketTokenAt(gStart, gl.iv, gl.b)
+      end
+      if gl and gAt > now then
+        rcall('LPOP', ring)
+        rcall('ZADD', parked, string.format('%.17g', gAt), g)
+        gl = nil
+      else
+        local key = P .. KEY_GROUP .. g
+        local got = rcall('ZPOPMIN', key)
+        if got[1] then
+          id = got[1]
+          score = tonumber(got[2])
+        end
+        if got[1] and rcall('EXISTS', key) == 1 then
+          rcall('LMOVE', ring, ring, 'LEFT', 'RIGHT')
+        else
+          rcall('LPOP', ring)
+          GR.ringCollapse(K, P)
+        end
+      end
+    end
+    if id then
+      local jk = P .. KEY_JOB .. id
+      local f = rcall('HMGET', jk, unpack(CJ.FIELDS))
+      local suspect, refused = CJ.suspectOf(f, exclusiveOk, #jobs)
+      if refused then
+        -- Back where it was (its group's turn is spent): the claim stops, tokens untaken.
+        if g and g ~= '' then
+          GR.pushGrouped(K, P, id, 0, g, score)
+        else
+          unpopWaiting(K, P, { id }, { p }, 1)
+          GR.ringUngroupedNow(K, P)
+        end
+        blocked = true
+        break
+      end
+      if f[1] then
+        local due = tonumber(f[6])
+        local waited, scope, label = 0, nil, nil
+        if ql then
+          -- Its token existed from the state's own time less the tolerance (long ago for a bucket
+          -- that was full), not from this claim's start.
+          waited = RL.waitedFor(bucketTokenAt(RL.qtat, ql.iv, ql.b), due)
+          RL.qtat = qStart + ql.iv
+          RL.qdirty = true
+          if waited > 0 then
+            scope = 'queue'
+            label = ql.label
+          end
+        end
+        if gl then
+          local w = RL.waitedFor(bucketTokenAt(gb.tat, gl.iv, gl.b), due)
+          gb.tat = gStart + gl.iv
+          gb.dirty = true
+          if w > 0 and w >= waited then
+            waited = w
+            scope = 'group'
+            label = gl.label
+          end
+        end
+        local rlw = nil
+        if scope then rlw = RL.waitJson(scope, g, label, waited) end
+        jobs[#jobs + 1] = CJ.leaseJob(P, jk, id, f, nowS, leS, wid, suspect, rlw, za)
+        if rlw then ev('throttled', id, 'scope', scope, 'group', scope == 'group' and g or '', 'waited', S(waited)) end
+      end
+      if suspect then break end
+    end
+  end
+  bulk('ZADD', K[4], za, 1000)
+  return jobs, blocked, nextAt
+end
+
+-- Claims up to ${'`'}max${'`'} waiting jobs for worker ${'`'}wid${'`'}, each with a lease. The caller has checked the
+-- queue is not paused, and read the meta fields rlInit needs (${'`'}groups${'`'}: meta ${'`'}gm${'`'}, a group takes
+-- turns). Returns one string per job (see claim-10.lua for the fields), whether a suspect stopped
+-- the claim, and when the next token exists if a rate limit stopped it.
+--
+-- Isolation of suspects (isSuspect, src/transitions.ts): a suspect is only handed to an idle worker
+-- (${'`'}exclusiveOk${'`'}), alone, and that worker takes nothing else until it ends; a suspect at the head of
+-- the list stops a busy worker's claim (the ids popped after it go back in order). So the poison
+-- verdict always follows a stall in isolation: a job that crashes its worker dies, and its
+-- neighbours complete. Only a job's last permitted delivery runs alone, which keeps the cost low.
+local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk, groups)
+  if max <= 0 then return {}, false, nil end
+  if not groups and not RL.queue() then
+    local jobs, blocked = CJ.claimPlain(K, P, now, wid, leaseMs, max, exclusiveOk)
+    return jobs, blocked, nil
+  end
+  local jobs, blocked, nextAt = CJ.claimLimited(K, P, now, wid, leaseMs, max, exclusiveOk, groups)
+  RL.flush(K, P, now)
+  return jobs, blocked, nextAt
+end
+-- For an idle worker: ms until the next scheduled job is due, the next lease expires, or (${'`'}tokenAt${'`'},
+-- nil = none) a rate limit that held jobs back gives its next token; or -1. A wait for a token is
+-- rounded up to whole ms, at least 1, so a worker never claims before the token exists.
+local function nextWakeIn(K, now, tokenAt)
   local nextAt = earliestDue(K)
   local firstLease = rcall('ZRANGE', K[4], 0, 0, 'WITHSCORES')
   if firstLease[2] and (nextAt == nil or tonumber(firstLease[2]) < nextAt) then nextAt = tonumber(firstLease[2]) end
+  if tokenAt and (nextAt == nil or tokenAt < nextAt) then
+    local w = math.ceil(tokenAt - now)
+    if w < 1 then w = 1 end
+    return w
+  end
   if nextAt == nil then return -1 end
   local wait = nextAt - now
   if wait < 0 then wait = 0 end
@@ -3463,11 +4709,13 @@ local earliest = false -- read on first need: only a delayed retry needs it
 local activeDone = {}
 local doneArgs = {}
 local waitIds = {}
-local levelIds = {} -- retries to wait at a priority other than 0: id, priority, ...
+local levelIds = {} -- retries to wait at a priority other than 0 or in a group: id, priority, group, ...
+local pauses = {} -- handlers' rate-limit pauses: id, scope, group, ms, ...
 local schedArgs = {}
--- One read of the queue's settings serves the rollups, retention and the paused check.
+-- One read of the queue's settings serves the rollups, retention, the paused check and the rate
+-- limits.
 local meta = rcall('HMGET', KEYS[1], 'paused', 'rc:completed', 'ra:completed', 'rc:dead', 'ra:dead', 'nro', 'bq',
-  'bnx')
+  'bnx', 'rlq', 'rlg', 'rqt', 'gm')
 local rollups = meta[6] ~= '1'
 local racc, rlab = {}, {}
 -- Retry budgets (src/retry-budget.ts): the queue's ('bq') and, when any job name has its own
@@ -3512,13 +4760,13 @@ for _ = 1, count do
       ARGV[pos + 4], '', '', '', '', '', ARGV[pos + 3] }
     pos = pos + 5
   else
-    A = { unpack(ARGV, pos + 1, pos + 15) }
-    pos = pos + 16
+    A = { unpack(ARGV, pos + 1, pos + 16) }
+    pos = pos + 17
   end
   local id = A[1]
   local attempt = tonumber(A[2])
   local jk = P .. KEY_JOB .. id
-  local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl', 'pr', 'name')
+  local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl', 'pr', 'name', 'grp', 'rlw')
   if not f[1] then
     out[#out + 1] = 'not_found,,,' .. nowS
   elseif f[1] ~= 'active' and tonumber(f[2]) == attempt and isRepeat(P, id, attempt, A[3], A[4]) then
@@ -3582,7 +4830,7 @@ for _ = 1, count do
     end
     local ending = DONE_ENDING
     if A[5] ~= '' then ending = jsonMerge(A[5], '{"decision":' .. decision .. '}') end
-    local rec = attemptRecord(cur, f[3], f[4], saS, nowS, f[6], ending, f[7])
+    local rec = attemptRecord(cur, f[3], f[4], saS, nowS, f[6], ending, f[7], f[12])
     if f[7] and f[7] ~= '' then rcall('HSET', jk, 'man', '') end
     local fl = f[8]
     if countsAsFailure(outcome) then fl = S(tonumber(fl) + 1) end
@@ -3617,9 +4865,10 @@ for _ = 1, count do
         end
       else
         st = 'waiting'
-        if f[9] and f[9] ~= '0' then
+        if (f[9] and f[9] ~= '0') or (f[11] and f[11] ~= '') then
           levelIds[#levelIds + 1] = id
-          levelIds[#levelIds + 1] = tonumber(f[9])
+          levelIds[#levelIds + 1] = tonumber(f[9] or '0')
+          levelIds[#levelIds + 1] = f[11] or ''
         else
           waitIds[#waitIds + 1] = id
         end
@@ -3631,6 +4880,15 @@ for _ = 1, count do
         rcall('HSET', jk, 'n', cur, 'fl', fl, 'st', st, 'due', nextDue, 'pd', A[8], 'trg', 'auto')
       end
       evEnd(now, 'retrying', id, cur, f[6], outcome, A[14], sa, due, 'delay', A[8], 'due', nextDue)
+      if A[16] and A[16] ~= '' then
+        local scope = string.sub(A[16], 1, 1)
+        local g = f[11] or ''
+        if g == '' then scope = 'q' end
+        pauses[#pauses + 1] = id
+        pauses[#pauses + 1] = scope
+        pauses[#pauses + 1] = g
+        pauses[#pauses + 1] = tonumber(string.sub(A[16], 3))
+      end
     end
     local facets = {}
     if A[5] ~= '' then
@@ -3667,10 +4925,19 @@ bulk('ZREM', KEYS[4], activeDone, 1000)
 bulk('ZADD', KEYS[5], doneArgs, 1000)
 notePending(KEYS, P, doneArgs)
 bulk('ZADD', KEYS[3], schedArgs, 1000)
-bulk('LPUSH', KEYS[2], waitIds, 1000)
-for i = 1, #levelIds, 2 do pushWaiting(KEYS, P, levelIds[i], levelIds[i + 1]) end
+if #waitIds > 0 then
+  GR.ringUngrouped(KEYS, P)
+  bulk('LPUSH', KEYS[2], waitIds, 1000)
+end
+for i = 1, #levelIds, 3 do pushWaiting(KEYS, P, levelIds[i], levelIds[i + 1], levelIds[i + 2]) end
 if rollups then flushRollups(P, now, racc, rlab) end
 budgetFlush(bcache, now)
+RL.init(meta[9], meta[10], meta[11])
+for i = 1, #pauses, 4 do
+  local scope, g, ms = pauses[i + 1], pauses[i + 2], pauses[i + 3]
+  RL.pause(P, scope, g, now, ms)
+  ev('rate-limited', pauses[i], 'scope', scope == 'g' and 'group' or 'queue', 'group', g, 'pause', S(ms))
+end
 if touched['completed'] and (meta[2] or meta[3]) then applyRetention(KEYS, P, 'completed', now) end
 if touched['dead'] and (meta[4] or meta[5]) then applyRetention(KEYS, P, 'dead', now) end
 -- Claim next: retries pushed just now are claimable by this same call. Wake tokens only for
@@ -3681,12 +4948,14 @@ if meta[1] == '1' then
   claim[2] = 1
 elseif claimMax > 0 then
   promoteDue(KEYS, P, now)
-  local jobs, blocked = claimJobs(KEYS, P, now, ARGV[4], tonumber(ARGV[5]), claimMax, ARGV[6] == '1')
+  local jobs, blocked, tokenAt = claimJobs(KEYS, P, now, ARGV[4], tonumber(ARGV[5]), claimMax, ARGV[6] == '1',
+    meta[12] == '1')
   claim[5] = table.concat(jobs, '\30')
   if #jobs == 0 then
-    if blocked then claim[3] = SUSPECT_RECHECK_MS else claim[3] = nextWakeIn(KEYS, now) end
+    if blocked then claim[3] = SUSPECT_RECHECK_MS else claim[3] = nextWakeIn(KEYS, now, tokenAt) end
   end
 end
+RL.flush(KEYS, P, now)
 -- Wake idle workers for the retries this call left waiting (not for jobs it claimed itself),
 -- plus one if a delayed retry became the earliest due.
 if #waitIds > 0 then
@@ -3694,7 +4963,7 @@ if #waitIds > 0 then
   if left > #waitIds then left = #waitIds end
   wakeN = wakeN + left
 end
-wakeN = wakeN + #levelIds / 2
+wakeN = wakeN + #levelIds / 3
 wake(KEYS, wakeN)
 flushEvents(KEYS, now)
 return { table.concat(out, ';'), claim }
@@ -3746,6 +5015,26 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -3893,10 +5182,11 @@ local function countsAsFailure(outcome)
   return outcome == 'failed' or outcome == 'timed_out'
 end
 
--- What ${'`'}interrupted${'`'} keeps: a job given back at shutdown is retried at once but keeps the previous
--- delay (for decorrelated jitter) instead of recording its own zero delay.
+-- What ${'`'}interrupted${'`'} and ${'`'}rate_limited${'`'} keep: a job given back at shutdown, or held back by an
+-- upstream rate limit, waits again at once but keeps the previous delay (for decorrelated jitter)
+-- instead of recording its own zero delay.
 local function keepsPreviousDelay(outcome)
-  return outcome == 'interrupted'
+  return outcome == 'interrupted' or outcome == 'rate_limited'
 end
 
 local function stallRetryExplanation(stalls, maxStalls)
@@ -3944,6 +5234,17 @@ local MAX_PRIORITY_AGING_MS = 86400000
 -- level more than the cap below a busy one starve: the gain is uncapped on purpose.)
 local function levelRank(priority, headDueAt, agingMs)
   return agingMs > 0 and headDueAt - priority * agingMs or 0 - priority
+end
+
+-- The span of the order numbers ${'`'}groupRank${'`'} counts within one priority (2^32).
+local GROUP_SEQ_SPAN = 4294967296
+
+-- The score of a job waiting in its group (lower = claimed first): priority first (higher first),
+-- then ${'`'}seq${'`'}, the order the group's jobs came in (a per-queue counter). Exact in a double:
+-- |priority| ≤ 10^6 times 2^32 stays below 2^53. Within a group the order is strict (priority
+-- aging applies to jobs without a group only).
+local function groupRank(priority, seq)
+  return seq - priority * GROUP_SEQ_SPAN
 end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
@@ -4001,6 +5302,26 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -4140,6 +5461,26 @@ local KEY_LEVEL = 'w:'
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
 
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
+
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
 local KEY_SCHEDULERS = 'schd'
@@ -4251,6 +5592,26 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -4395,10 +5756,11 @@ local function countsAsFailure(outcome)
   return outcome == 'failed' or outcome == 'timed_out'
 end
 
--- What ${'`'}interrupted${'`'} keeps: a job given back at shutdown is retried at once but keeps the previous
--- delay (for decorrelated jitter) instead of recording its own zero delay.
+-- What ${'`'}interrupted${'`'} and ${'`'}rate_limited${'`'} keep: a job given back at shutdown, or held back by an
+-- upstream rate limit, waits again at once but keeps the previous delay (for decorrelated jitter)
+-- instead of recording its own zero delay.
 local function keepsPreviousDelay(outcome)
-  return outcome == 'interrupted'
+  return outcome == 'interrupted' or outcome == 'rate_limited'
 end
 
 local function stallRetryExplanation(stalls, maxStalls)
@@ -4447,6 +5809,17 @@ local MAX_PRIORITY_AGING_MS = 86400000
 local function levelRank(priority, headDueAt, agingMs)
   return agingMs > 0 and headDueAt - priority * agingMs or 0 - priority
 end
+
+-- The span of the order numbers ${'`'}groupRank${'`'} counts within one priority (2^32).
+local GROUP_SEQ_SPAN = 4294967296
+
+-- The score of a job waiting in its group (lower = claimed first): priority first (higher first),
+-- then ${'`'}seq${'`'}, the order the group's jobs came in (a per-queue counter). Exact in a double:
+-- |priority| ≤ 10^6 times 2^32 stays below 2^53. Within a group the order is strict (priority
+-- aging applies to jobs without a group only).
+local function groupRank(priority, seq)
+  return seq - priority * GROUP_SEQ_SPAN
+end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
 local function flushEvents(K, now)
@@ -4484,12 +5857,14 @@ end
 -- One attempt record, as JSON, appended once and never rewritten: what the job hash knows of the
 -- attempt (n, trigger, dueAt, startedAt, workerId; n, due and sa as the hash's own text), the
 -- script's time (nowS), then ${'`'}ending${'`'}, the JSON object of how the attempt ended (outcome, error,
--- errorClass, rule, decision), and the manual trigger that caused it ('' = none).
-local function attemptRecord(n, trg, due, sa, nowS, wid, ending, man)
+-- errorClass, rule, decision), the manual trigger that caused it ('' = none), and the wait for a
+-- rate limit its claim recorded (${'`'}rlw${'`'}, JSON of src/rate-limit.ts's RateLimitWait; nil = none).
+local function attemptRecord(n, trg, due, sa, nowS, wid, ending, man, rlw)
   local head = '{"n":' .. n .. ',"trigger":"' .. trg .. '","dueAt":' .. due .. ',"startedAt":' .. sa ..
     ',"finishedAt":' .. nowS .. ',"driftMs":' .. S(tonumber(sa) - tonumber(due)) .. ',"workerId":"' .. wid .. '"}'
   local rec = jsonMerge(head, ending)
   if man and man ~= '' then rec = jsonMerge(rec, '{"manual":' .. man .. '}') end
+  if rlw and rlw ~= '' then rec = jsonMerge(rec, '{"rateLimit":' .. rlw .. '}') end
   return rec
 end
 -- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/backends/redis/keys.ts.
@@ -4524,6 +5899,26 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -4785,8 +6180,75 @@ local function rankLevel(K, P, p)
   rcall('ZADD', P .. KEY_LEVELS, S(levelRank(p, due, ag)), S(p))
 end
 
--- Makes job ${'`'}id${'`'} (priority p; its ${'`'}due${'`'} already written) wait, behind the jobs of its priority.
-local function pushWaiting(K, P, id, p)
+-- Groups (${'`'}group${'`'} on a job). A group's waiting jobs are the zset P .. KEY_GROUP .. g, scored by
+-- groupRank (priority, then arrival: meta ${'`'}gsq${'`'} counts). Groups take turns through the ring
+-- P .. KEY_GROUP_RING (a list, head = next), one job per turn; '' in the ring stands for the jobs
+-- without a group (meta ${'`'}gu${'`'} = '1' while it is there). A group whose bucket is empty leaves the
+-- ring for P .. KEY_GROUP_PARKED (a zset, score = its next token) until a claim at or after that
+-- time moves it back. While no group has waiting jobs, neither key exists and a claim is the plain
+-- path above (one EXISTS more).
+
+-- Every name of the groups' half lives in the table GR (a script has at most 200 locals).
+local GR = { ungroupedChecked = false }
+
+-- Are there jobs without a group waiting?
+function GR.ungroupedWaiting(K, P)
+  return rcall('LLEN', K[2]) > 0 or rcall('EXISTS', P .. KEY_LEVELS) == 1
+end
+
+-- Jobs without a group joined the waiting jobs: if groups are taking turns, '' takes turns too.
+function GR.ringUngroupedNow(K, P)
+  if rcall('EXISTS', P .. KEY_GROUP_RING, P .. KEY_GROUP_PARKED) == 0 then return end
+  if rcall('HSETNX', K[1], 'gu', '1') == 1 then rcall('RPUSH', P .. KEY_GROUP_RING, '') end
+end
+-- The same, checked once per script call: the pushes of a call come before its claims, so once
+-- '' is in, it stays in for the rest of them.
+function GR.ringUngrouped(K, P)
+  if GR.ungroupedChecked then return end
+  GR.ungroupedChecked = true
+  GR.ringUngroupedNow(K, P)
+end
+
+-- Group g has waiting jobs again: it takes turns (at the back), and so do the jobs without a
+-- group if they wait and are not in yet.
+function GR.ringJoin(K, P, g)
+  rcall('RPUSH', P .. KEY_GROUP_RING, g)
+  rcall('HSET', K[1], 'gm', '1')
+  if rcall('HEXISTS', K[1], 'gu') == 0 and GR.ungroupedWaiting(K, P) then
+    rcall('HSET', K[1], 'gu', '1')
+    rcall('RPUSH', P .. KEY_GROUP_RING, '')
+  end
+end
+
+-- When no group takes turns any more (the ring holds only '' and none is parked), the jobs
+-- without a group go back to the plain path (meta ${'`'}gm${'`'}, groups mode, read by every claim, goes).
+function GR.ringCollapse(K, P)
+  local ring = P .. KEY_GROUP_RING
+  if rcall('EXISTS', P .. KEY_GROUP_PARKED) == 1 then return end
+  local n = rcall('LLEN', ring)
+  if n == 0 or (n == 1 and rcall('LINDEX', ring, 0) == '') then
+    rcall('DEL', ring)
+    rcall('HDEL', K[1], 'gu', 'gm')
+  end
+end
+
+-- Makes job ${'`'}id${'`'} of group g wait, behind its group's jobs of its priority (${'`'}score${'`'}: a score it
+-- had before, to put it back where it was).
+function GR.pushGrouped(K, P, id, p, g, score)
+  local key = P .. KEY_GROUP .. g
+  if not score then score = groupRank(p, rcall('HINCRBY', K[1], 'gsq', 1)) end
+  rcall('ZADD', key, S(score), id)
+  if rcall('ZCARD', key) == 1 then GR.ringJoin(K, P, g) end
+end
+
+-- Makes job ${'`'}id${'`'} (priority p, group g or nil/''; its ${'`'}due${'`'} already written) wait, behind the jobs
+-- of its priority (of its group).
+local function pushWaiting(K, P, id, p, g)
+  if g and g ~= '' then
+    GR.pushGrouped(K, P, id, p, g, nil)
+    return
+  end
+  GR.ringUngrouped(K, P)
   if p == 0 then
     rcall('LPUSH', K[2], id)
     return
@@ -4807,10 +6269,25 @@ local function unpopWaiting(K, P, ids, lvls, from)
   for p in pairs(touched) do rankLevel(K, P, p) end
 end
 
--- Takes a waiting job out of its level (cancel).
-local function removeWaiting(K, P, id, p)
+-- Takes a waiting job out of its level or group (cancel); a group left empty stops taking turns.
+local function removeWaiting(K, P, id, p, g)
+  if g and g ~= '' then
+    local key = P .. KEY_GROUP .. g
+    rcall('ZREM', key, id)
+    if rcall('EXISTS', key) == 0 then
+      rcall('LREM', P .. KEY_GROUP_RING, 0, g)
+      rcall('ZREM', P .. KEY_GROUP_PARKED, g)
+      GR.ringCollapse(K, P)
+    end
+    return
+  end
   rcall('LREM', levelKey(K, P, p), 0, id)
   if p ~= 0 then rankLevel(K, P, p) end
+  if rcall('HEXISTS', K[1], 'gu') == 1 and not GR.ungroupedWaiting(K, P) then
+    rcall('LREM', P .. KEY_GROUP_RING, 0, '')
+    rcall('HDEL', K[1], 'gu')
+    GR.ringCollapse(K, P)
+  end
 end
 
 -- Pops up to ${'`'}max${'`'} waiting jobs in claim order: the best-ranked level first, FIFO within a level.
@@ -4867,7 +6344,7 @@ local function recoverExpired(K, P, now)
   for _, id in ipairs(ids) do
     local jk = P .. KEY_JOB .. id
     rcall('ZREM', K[4], id)
-    local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st', 'pr')
+    local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st', 'pr', 'grp', 'rlw')
     if f[1] and f[9] == 'active' then
       recovered = recovered + 1
       local cur = tonumber(f[1])
@@ -4875,7 +6352,7 @@ local function recoverExpired(K, P, now)
       local ms = tonumber(f[7])
       local poison = isPoison(sc, ms)
       local ending = stallAttemptEnd(sc, ms, now)
-      local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], ending, f[8])
+      local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], ending, f[8], f[12])
       appendAttempt(P, id, rec)
       rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
       if f[8] and f[8] ~= '' then rcall('HSET', jk, 'man', '') end
@@ -4889,7 +6366,7 @@ local function recoverExpired(K, P, now)
         died = true
       else
         rcall('HSET', jk, 'st', 'waiting', 'due', now)
-        pushWaiting(K, P, id, tonumber(f[10] or '0'))
+        pushWaiting(K, P, id, tonumber(f[10] or '0'), f[11])
         evEnd(now, 'stalled', id, f[1], f[5], 'stalled', class, tonumber(f[4]), tonumber(f[3]), 'stalls', S(sc))
         back = back + 1
       end
@@ -4948,6 +6425,26 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -5048,6 +6545,26 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -5203,10 +6720,11 @@ local function countsAsFailure(outcome)
   return outcome == 'failed' or outcome == 'timed_out'
 end
 
--- What ${'`'}interrupted${'`'} keeps: a job given back at shutdown is retried at once but keeps the previous
--- delay (for decorrelated jitter) instead of recording its own zero delay.
+-- What ${'`'}interrupted${'`'} and ${'`'}rate_limited${'`'} keep: a job given back at shutdown, or held back by an
+-- upstream rate limit, waits again at once but keeps the previous delay (for decorrelated jitter)
+-- instead of recording its own zero delay.
 local function keepsPreviousDelay(outcome)
-  return outcome == 'interrupted'
+  return outcome == 'interrupted' or outcome == 'rate_limited'
 end
 
 local function stallRetryExplanation(stalls, maxStalls)
@@ -5254,6 +6772,17 @@ local MAX_PRIORITY_AGING_MS = 86400000
 -- level more than the cap below a busy one starve: the gain is uncapped on purpose.)
 local function levelRank(priority, headDueAt, agingMs)
   return agingMs > 0 and headDueAt - priority * agingMs or 0 - priority
+end
+
+-- The span of the order numbers ${'`'}groupRank${'`'} counts within one priority (2^32).
+local GROUP_SEQ_SPAN = 4294967296
+
+-- The score of a job waiting in its group (lower = claimed first): priority first (higher first),
+-- then ${'`'}seq${'`'}, the order the group's jobs came in (a per-queue counter). Exact in a double:
+-- |priority| ≤ 10^6 times 2^32 stays below 2^53. Within a group the order is strict (priority
+-- aging applies to jobs without a group only).
+local function groupRank(priority, seq)
+  return seq - priority * GROUP_SEQ_SPAN
 end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
@@ -5325,6 +6854,26 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -5441,8 +6990,75 @@ local function rankLevel(K, P, p)
   rcall('ZADD', P .. KEY_LEVELS, S(levelRank(p, due, ag)), S(p))
 end
 
--- Makes job ${'`'}id${'`'} (priority p; its ${'`'}due${'`'} already written) wait, behind the jobs of its priority.
-local function pushWaiting(K, P, id, p)
+-- Groups (${'`'}group${'`'} on a job). A group's waiting jobs are the zset P .. KEY_GROUP .. g, scored by
+-- groupRank (priority, then arrival: meta ${'`'}gsq${'`'} counts). Groups take turns through the ring
+-- P .. KEY_GROUP_RING (a list, head = next), one job per turn; '' in the ring stands for the jobs
+-- without a group (meta ${'`'}gu${'`'} = '1' while it is there). A group whose bucket is empty leaves the
+-- ring for P .. KEY_GROUP_PARKED (a zset, score = its next token) until a claim at or after that
+-- time moves it back. While no group has waiting jobs, neither key exists and a claim is the plain
+-- path above (one EXISTS more).
+
+-- Every name of the groups' half lives in the table GR (a script has at most 200 locals).
+local GR = { ungroupedChecked = false }
+
+-- Are there jobs without a group waiting?
+function GR.ungroupedWaiting(K, P)
+  return rcall('LLEN', K[2]) > 0 or rcall('EXISTS', P .. KEY_LEVELS) == 1
+end
+
+-- Jobs without a group joined the waiting jobs: if groups are taking turns, '' takes turns too.
+function GR.ringUngroupedNow(K, P)
+  if rcall('EXISTS', P .. KEY_GROUP_RING, P .. KEY_GROUP_PARKED) == 0 then return end
+  if rcall('HSETNX', K[1], 'gu', '1') == 1 then rcall('RPUSH', P .. KEY_GROUP_RING, '') end
+end
+-- The same, checked once per script call: the pushes of a call come before its claims, so once
+-- '' is in, it stays in for the rest of them.
+function GR.ringUngrouped(K, P)
+  if GR.ungroupedChecked then return end
+  GR.ungroupedChecked = true
+  GR.ringUngroupedNow(K, P)
+end
+
+-- Group g has waiting jobs again: it takes turns (at the back), and so do the jobs without a
+-- group if they wait and are not in yet.
+function GR.ringJoin(K, P, g)
+  rcall('RPUSH', P .. KEY_GROUP_RING, g)
+  rcall('HSET', K[1], 'gm', '1')
+  if rcall('HEXISTS', K[1], 'gu') == 0 and GR.ungroupedWaiting(K, P) then
+    rcall('HSET', K[1], 'gu', '1')
+    rcall('RPUSH', P .. KEY_GROUP_RING, '')
+  end
+end
+
+-- When no group takes turns any more (the ring holds only '' and none is parked), the jobs
+-- without a group go back to the plain path (meta ${'`'}gm${'`'}, groups mode, read by every claim, goes).
+function GR.ringCollapse(K, P)
+  local ring = P .. KEY_GROUP_RING
+  if rcall('EXISTS', P .. KEY_GROUP_PARKED) == 1 then return end
+  local n = rcall('LLEN', ring)
+  if n == 0 or (n == 1 and rcall('LINDEX', ring, 0) == '') then
+    rcall('DEL', ring)
+    rcall('HDEL', K[1], 'gu', 'gm')
+  end
+end
+
+-- Makes job ${'`'}id${'`'} of group g wait, behind its group's jobs of its priority (${'`'}score${'`'}: a score it
+-- had before, to put it back where it was).
+function GR.pushGrouped(K, P, id, p, g, score)
+  local key = P .. KEY_GROUP .. g
+  if not score then score = groupRank(p, rcall('HINCRBY', K[1], 'gsq', 1)) end
+  rcall('ZADD', key, S(score), id)
+  if rcall('ZCARD', key) == 1 then GR.ringJoin(K, P, g) end
+end
+
+-- Makes job ${'`'}id${'`'} (priority p, group g or nil/''; its ${'`'}due${'`'} already written) wait, behind the jobs
+-- of its priority (of its group).
+local function pushWaiting(K, P, id, p, g)
+  if g and g ~= '' then
+    GR.pushGrouped(K, P, id, p, g, nil)
+    return
+  end
+  GR.ringUngrouped(K, P)
   if p == 0 then
     rcall('LPUSH', K[2], id)
     return
@@ -5463,10 +7079,25 @@ local function unpopWaiting(K, P, ids, lvls, from)
   for p in pairs(touched) do rankLevel(K, P, p) end
 end
 
--- Takes a waiting job out of its level (cancel).
-local function removeWaiting(K, P, id, p)
+-- Takes a waiting job out of its level or group (cancel); a group left empty stops taking turns.
+local function removeWaiting(K, P, id, p, g)
+  if g and g ~= '' then
+    local key = P .. KEY_GROUP .. g
+    rcall('ZREM', key, id)
+    if rcall('EXISTS', key) == 0 then
+      rcall('LREM', P .. KEY_GROUP_RING, 0, g)
+      rcall('ZREM', P .. KEY_GROUP_PARKED, g)
+      GR.ringCollapse(K, P)
+    end
+    return
+  end
   rcall('LREM', levelKey(K, P, p), 0, id)
   if p ~= 0 then rankLevel(K, P, p) end
+  if rcall('HEXISTS', K[1], 'gu') == 1 and not GR.ungroupedWaiting(K, P) then
+    rcall('LREM', P .. KEY_GROUP_RING, 0, '')
+    rcall('HDEL', K[1], 'gu')
+    GR.ringCollapse(K, P)
+  end
 end
 
 -- Pops up to ${'`'}max${'`'} waiting jobs in claim order: the best-ranked level first, FIFO within a level.
@@ -5514,7 +7145,7 @@ end
 local P = ARGV[1]
 local id = ARGV[2]
 local jk = P .. KEY_JOB .. id
-local f = rcall('HMGET', jk, 'st', 'n', 'fp', 'pr')
+local f = rcall('HMGET', jk, 'st', 'n', 'fp', 'pr', 'grp')
 if not f[1] then return { 'not_found' } end
 local fromScheduled = f[1] == 'scheduled' and ARGV[7] == '1'
 if f[1] ~= 'dead' and not fromScheduled then return { 'not_dead', f[1] } end
@@ -5535,7 +7166,7 @@ local man = ARGV[5]
 if ARGV[8] ~= '' then man = jsonMerge(man, '{"patch":' .. ARGV[8] .. '}') end
 man = jsonMerge(man, '{"at":' .. now .. '}')
 rcall('HSET', jk, 'st', 'waiting', 'due', now, 'trg', 'manual', 'man', man)
-pushWaiting(KEYS, P, id, tonumber(f[4] or '0'))
+pushWaiting(KEYS, P, id, tonumber(f[4] or '0'), f[5])
 indexFacets(P, id, { 't:manual', 'rt' })
 ev('replayed', id, 'by', ARGV[6])
 wake(KEYS, 1)
@@ -5602,6 +7233,26 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -5796,6 +7447,26 @@ local KEY_LEVEL = 'w:'
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
 
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
+
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
 local KEY_SCHEDULERS = 'schd'
@@ -5878,10 +7549,11 @@ local function countsAsFailure(outcome)
   return outcome == 'failed' or outcome == 'timed_out'
 end
 
--- What ${'`'}interrupted${'`'} keeps: a job given back at shutdown is retried at once but keeps the previous
--- delay (for decorrelated jitter) instead of recording its own zero delay.
+-- What ${'`'}interrupted${'`'} and ${'`'}rate_limited${'`'} keep: a job given back at shutdown, or held back by an
+-- upstream rate limit, waits again at once but keeps the previous delay (for decorrelated jitter)
+-- instead of recording its own zero delay.
 local function keepsPreviousDelay(outcome)
-  return outcome == 'interrupted'
+  return outcome == 'interrupted' or outcome == 'rate_limited'
 end
 
 local function stallRetryExplanation(stalls, maxStalls)
@@ -5930,6 +7602,17 @@ local MAX_PRIORITY_AGING_MS = 86400000
 local function levelRank(priority, headDueAt, agingMs)
   return agingMs > 0 and headDueAt - priority * agingMs or 0 - priority
 end
+
+-- The span of the order numbers ${'`'}groupRank${'`'} counts within one priority (2^32).
+local GROUP_SEQ_SPAN = 4294967296
+
+-- The score of a job waiting in its group (lower = claimed first): priority first (higher first),
+-- then ${'`'}seq${'`'}, the order the group's jobs came in (a per-queue counter). Exact in a double:
+-- |priority| ≤ 10^6 times 2^32 stays below 2^53. Within a group the order is strict (priority
+-- aging applies to jobs without a group only).
+local function groupRank(priority, seq)
+  return seq - priority * GROUP_SEQ_SPAN
+end
 -- Waiting jobs by priority. Priority 0 (the default) waits in KEYS[2] (${'`'}wait${'`'}), every other
 -- priority p in its own list P .. KEY_LEVEL .. p, FIFO like ${'`'}wait${'`'} (LPUSH adds, RPOP claims); the
 -- levels other than 0 that hold jobs are the zset P .. KEY_LEVELS, scored by levelRank (lower =
@@ -5963,8 +7646,75 @@ local function rankLevel(K, P, p)
   rcall('ZADD', P .. KEY_LEVELS, S(levelRank(p, due, ag)), S(p))
 end
 
--- Makes job ${'`'}id${'`'} (priority p; its ${'`'}due${'`'} already written) wait, behind the jobs of its priority.
-local function pushWaiting(K, P, id, p)
+-- Groups (${'`'}group${'`'} on a job). A group's waiting jobs are the zset P .. KEY_GROUP .. g, scored by
+-- groupRank (priority, then arrival: meta ${'`'}gsq${'`'} counts). Groups take turns through the ring
+-- P .. KEY_GROUP_RING (a list, head = next), one job per turn; '' in the ring stands for the jobs
+-- without a group (meta ${'`'}gu${'`'} = '1' while it is there). A group whose bucket is empty leaves the
+-- ring for P .. KEY_GROUP_PARKED (a zset, score = its next token) until a claim at or after that
+-- time moves it back. While no group has waiting jobs, neither key exists and a claim is the plain
+-- path above (one EXISTS more).
+
+-- Every name of the groups' half lives in the table GR (a script has at most 200 locals).
+local GR = { ungroupedChecked = false }
+
+-- Are there jobs without a group waiting?
+function GR.ungroupedWaiting(K, P)
+  return rcall('LLEN', K[2]) > 0 or rcall('EXISTS', P .. KEY_LEVELS) == 1
+end
+
+-- Jobs without a group joined the waiting jobs: if groups are taking turns, '' takes turns too.
+function GR.ringUngroupedNow(K, P)
+  if rcall('EXISTS', P .. KEY_GROUP_RING, P .. KEY_GROUP_PARKED) == 0 then return end
+  if rcall('HSETNX', K[1], 'gu', '1') == 1 then rcall('RPUSH', P .. KEY_GROUP_RING, '') end
+end
+-- The same, checked once per script call: the pushes of a call come before its claims, so once
+-- '' is in, it stays in for the rest of them.
+function GR.ringUngrouped(K, P)
+  if GR.ungroupedChecked then return end
+  GR.ungroupedChecked = true
+  GR.ringUngroupedNow(K, P)
+end
+
+-- Group g has waiting jobs again: it takes turns (at the back), and so do the jobs without a
+-- group if they wait and are not in yet.
+function GR.ringJoin(K, P, g)
+  rcall('RPUSH', P .. KEY_GROUP_RING, g)
+  rcall('HSET', K[1], 'gm', '1')
+  if rcall('HEXISTS', K[1], 'gu') == 0 and GR.ungroupedWaiting(K, P) then
+    rcall('HSET', K[1], 'gu', '1')
+    rcall('RPUSH', P .. KEY_GROUP_RING, '')
+  end
+end
+
+-- When no group takes turns any more (the ring holds only '' and none is parked), the jobs
+-- without a group go back to the plain path (meta ${'`'}gm${'`'}, groups mode, read by every claim, goes).
+function GR.ringCollapse(K, P)
+  local ring = P .. KEY_GROUP_RING
+  if rcall('EXISTS', P .. KEY_GROUP_PARKED) == 1 then return end
+  local n = rcall('LLEN', ring)
+  if n == 0 or (n == 1 and rcall('LINDEX', ring, 0) == '') then
+    rcall('DEL', ring)
+    rcall('HDEL', K[1], 'gu', 'gm')
+  end
+end
+
+-- Makes job ${'`'}id${'`'} of group g wait, behind its group's jobs of its priority (${'`'}score${'`'}: a score it
+-- had before, to put it back where it was).
+function GR.pushGrouped(K, P, id, p, g, score)
+  local key = P .. KEY_GROUP .. g
+  if not score then score = groupRank(p, rcall('HINCRBY', K[1], 'gsq', 1)) end
+  rcall('ZADD', key, S(score), id)
+  if rcall('ZCARD', key) == 1 then GR.ringJoin(K, P, g) end
+end
+
+-- Makes job ${'`'}id${'`'} (priority p, group g or nil/''; its ${'`'}due${'`'} already written) wait, behind the jobs
+-- of its priority (of its group).
+local function pushWaiting(K, P, id, p, g)
+  if g and g ~= '' then
+    GR.pushGrouped(K, P, id, p, g, nil)
+    return
+  end
+  GR.ringUngrouped(K, P)
   if p == 0 then
     rcall('LPUSH', K[2], id)
     return
@@ -5985,10 +7735,25 @@ local function unpopWaiting(K, P, ids, lvls, from)
   for p in pairs(touched) do rankLevel(K, P, p) end
 end
 
--- Takes a waiting job out of its level (cancel).
-local function removeWaiting(K, P, id, p)
+-- Takes a waiting job out of its level or group (cancel); a group left empty stops taking turns.
+local function removeWaiting(K, P, id, p, g)
+  if g and g ~= '' then
+    local key = P .. KEY_GROUP .. g
+    rcall('ZREM', key, id)
+    if rcall('EXISTS', key) == 0 then
+      rcall('LREM', P .. KEY_GROUP_RING, 0, g)
+      rcall('ZREM', P .. KEY_GROUP_PARKED, g)
+      GR.ringCollapse(K, P)
+    end
+    return
+  end
   rcall('LREM', levelKey(K, P, p), 0, id)
   if p ~= 0 then rankLevel(K, P, p) end
+  if rcall('HEXISTS', K[1], 'gu') == 1 and not GR.ungroupedWaiting(K, P) then
+    rcall('LREM', P .. KEY_GROUP_RING, 0, '')
+    rcall('HDEL', K[1], 'gu')
+    GR.ringCollapse(K, P)
+  end
 end
 
 -- Pops up to ${'`'}max${'`'} waiting jobs in claim order: the best-ranked level first, FIFO within a level.
@@ -6086,6 +7851,26 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -6253,10 +8038,11 @@ local function countsAsFailure(outcome)
   return outcome == 'failed' or outcome == 'timed_out'
 end
 
--- What ${'`'}interrupted${'`'} keeps: a job given back at shutdown is retried at once but keeps the previous
--- delay (for decorrelated jitter) instead of recording its own zero delay.
+-- What ${'`'}interrupted${'`'} and ${'`'}rate_limited${'`'} keep: a job given back at shutdown, or held back by an
+-- upstream rate limit, waits again at once but keeps the previous delay (for decorrelated jitter)
+-- instead of recording its own zero delay.
 local function keepsPreviousDelay(outcome)
-  return outcome == 'interrupted'
+  return outcome == 'interrupted' or outcome == 'rate_limited'
 end
 
 local function stallRetryExplanation(stalls, maxStalls)
@@ -6304,6 +8090,17 @@ local MAX_PRIORITY_AGING_MS = 86400000
 -- level more than the cap below a busy one starve: the gain is uncapped on purpose.)
 local function levelRank(priority, headDueAt, agingMs)
   return agingMs > 0 and headDueAt - priority * agingMs or 0 - priority
+end
+
+-- The span of the order numbers ${'`'}groupRank${'`'} counts within one priority (2^32).
+local GROUP_SEQ_SPAN = 4294967296
+
+-- The score of a job waiting in its group (lower = claimed first): priority first (higher first),
+-- then ${'`'}seq${'`'}, the order the group's jobs came in (a per-queue counter). Exact in a double:
+-- |priority| ≤ 10^6 times 2^32 stays below 2^53. Within a group the order is strict (priority
+-- aging applies to jobs without a group only).
+local function groupRank(priority, seq)
+  return seq - priority * GROUP_SEQ_SPAN
 end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
@@ -6357,6 +8154,323 @@ else
 end
 flushEvents(KEYS, now)
 return 1
+`,
+} as const;
+
+export const setRateLimit = {
+  name: 'set-rate-limit',
+  numberOfKeys: 10,
+  lua: String.raw`--[[
+  Changes a queue's rate limits (src/rate-limit.ts). A limit is stored as encodeRateLimit writes it
+  (${'`'}intervalMs,burst,rate,per,label${'`'}). A bucket whose limit changed keeps its state, capped by
+  bucketCapped (its next token within one interval of the new limit); a bucket left without a limit
+  loses its state. Parked groups (waiting for a token under the old limits) take turns again at
+  once, and idle workers are woken, so a loosened limit takes effect now.
+  ARGV[1] key prefix  ARGV[2] the queue's limit  ARGV[3] the default group limit (each: '' = keep,
+  '-' = remove, else the limit)  then pairs: group, its own limit ('-' = remove)
+  Returns 'ok'
+]]
+-- redis.call under a short local name: every include that talks to Redis includes this.
+local rcall = redis.call
+-- Whose clock? Redis's: TIME is read once per script, so every due time, lease expiry and attempt
+-- timestamp a script writes comes from one clock and workers' clocks never matter.
+local function nowMs()
+  local t = rcall('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+-- Most wake tokens the queue's wake list holds (a Redis-only mechanism: the memory backend wakes
+-- its waiters directly).
+local MAX_WAKE_TOKENS = 64
+
+-- Wakes up to n idle workers blocked on the wake list. Tokens are capped: a surplus only costs a
+-- worker one empty claim, a missing token would cost it an idle-check period.
+local function wake(K, n)
+  if n <= 0 then return end
+  if n > MAX_WAKE_TOKENS then n = MAX_WAKE_TOKENS end
+  local tokens = {}
+  for i = 1, n do tokens[i] = '1' end
+  rcall('LPUSH', K[9], unpack(tokens))
+  rcall('LTRIM', K[9], 0, MAX_WAKE_TOKENS - 1)
+end
+-- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/backends/redis/keys.ts.
+-- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
+
+-- A job's hash: prefix .. KEY_JOB .. id.
+local KEY_JOB = 'j:'
+
+-- A job's attempt records, oldest first (a list): prefix .. KEY_HISTORY .. id.
+local KEY_HISTORY = 'h:'
+
+-- Interned job options (a hash): digest → JSON text, '#' .. digest → jobs using it.
+local KEY_OPTIONS = 'o'
+
+-- The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint.
+local KEY_FINGERPRINT = 'fp:'
+
+-- A search index (a zset of job ids scored by creation time): prefix .. KEY_INDEX .. facet, the
+-- facet spelled as in src/job-index.ts (${'`'}n:<name>${'`'}, ${'`'}c:<class>${'`'}, ${'`'}r:<rule>${'`'}, ${'`'}e:<code>${'`'}, ${'`'}f:<fp>${'`'},
+-- ${'`'}t:<trigger>${'`'}, ${'`'}rt${'`'}).
+local KEY_INDEX = 'x:'
+
+-- Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
+-- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
+-- the archiver (src/archive/); retention never evicts a job it holds.
+local KEY_ARCHIVE_PENDING = 'ap'
+
+-- The waiting jobs of one priority other than 0 (a list, FIFO like ${'`'}wait${'`'}, which holds priority
+-- 0): prefix .. KEY_LEVEL .. priority.
+local KEY_LEVEL = 'w:'
+
+-- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
+-- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
+local KEY_LEVELS = 'lv'
+
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
+
+-- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
+-- KEY_SCHEDULERS.
+local KEY_SCHEDULERS = 'schd'
+
+-- One scheduler (a hash): prefix .. KEY_SCHEDULER .. id.
+local KEY_SCHEDULER = 'sch:'
+
+-- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
+-- KEY_TICKS .. id.
+local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
+
+-- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
+-- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
+local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
+-- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/rate-limit.ts.
+-- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
+
+-- How a record writes the limit of a bucket that has none, only a handler's pause.
+local RATE_LIMIT_PAUSE_LABEL = 'paused by a handler'
+
+-- Where a claim at ${'`'}now${'`'} starts from: the bucket's state, or now if that is past.
+local function bucketStart(tat, now)
+  return tat > now and tat or now
+end
+
+-- How far ahead of now the state may run and still give a token: burst − 1 intervals.
+local function bucketTolerance(intervalMs, burst)
+  return (burst - 1) * intervalMs
+end
+
+-- When the bucket's next token exists, from a claim's start (at or before now: it has one).
+local function bucketTokenAt(start, intervalMs, burst)
+  return start - bucketTolerance(intervalMs, burst)
+end
+
+-- The state after a pause of ${'`'}pauseMs${'`'} from ${'`'}now${'`'}: the next token exists at ${'`'}now + pauseMs${'`'} (never
+-- sooner than the state already said).
+local function bucketPaused(tat, now, pauseMs, intervalMs, burst)
+  return bucketStart(tat, now + pauseMs + bucketTolerance(intervalMs, burst))
+end
+
+-- A bucket's state when its limit changes: at most the new tolerance ahead of ${'`'}now${'`'}, so a bucket
+-- drained under a slower limit (or paused) has a token now and then follows the new limit (as if
+-- it had just been drained under it). A limit loosened by hand applies at once.
+local function bucketCapped(tat, now, intervalMs, burst)
+  return tat < now + bucketTolerance(intervalMs, burst) and tat or now + bucketTolerance(intervalMs, burst)
+end
+-- Rate limits (src/rate-limit.ts): the queue's bucket and the groups' buckets, read at most once
+-- per script call and written back at its end (rlFlush). A limit is stored as
+-- ${'`'}intervalMs,burst,rate,per,label${'`'} (encodeRateLimit), a bucket's state as its ${'`'}tat${'`'} (%.17g: a
+-- double read back exactly, so the arithmetic is the TypeScript's, bit for bit).
+
+-- Every name of this include lives in the table RL (a script has at most 200 locals).
+local RL = { q = nil, qtat = 0, qdirty = false, g = nil, groups = {} }
+
+function RL.limit(text)
+  if not text or text == '' then return nil end
+  local iv, b, label = string.match(text, '^([^,]*),([^,]*),[^,]*,[^,]*,(.*)$')
+  return { iv = tonumber(iv), b = tonumber(b), label = label }
+end
+
+-- The bucket of a pause without a limit: interval 0, burst 1 (a token once the pause is over).
+RL.PAUSE_ONLY = { iv = 0, b = 1, label = RATE_LIMIT_PAUSE_LABEL }
+
+-- Per call (the fields of RL): the queue's limit and state (meta ${'`'}rlq${'`'}, ${'`'}rqt${'`'}), the default group
+-- limit (${'`'}rlg${'`'}), and the groups' buckets met so far (g -> { lim, tat, dirty }).
+
+-- From the meta fields ${'`'}rlq${'`'}, ${'`'}rlg${'`'}, ${'`'}rqt${'`'} (read by the caller with its own HMGET).
+function RL.init(rlq, rlg, rqt)
+  RL.q = RL.limit(rlq)
+  RL.g = RL.limit(rlg)
+  RL.qtat = tonumber(rqt or '0') or 0
+end
+
+-- The queue's bucket: nil when it has neither a limit nor a pause's state (a pause's state is
+-- kept until the first claim after it, which records the wait and drops it: rlFlush).
+function RL.queue()
+  if RL.q then return RL.q end
+  if RL.qtat > 0 then return RL.PAUSE_ONLY end
+  return nil
+end
+
+-- Group g's bucket and its state { lim (its limit, or nil), tat }: the bucket is nil when the
+-- group has neither a limit nor a pause's state.
+function RL.group(P, g)
+  local b = RL.groups[g]
+  if not b then
+    local own = RL.limit(rcall('HGET', P .. KEY_RATE_GROUP_LIMITS, g))
+    b = { lim = own or RL.g, tat = tonumber(rcall('HGET', P .. KEY_RATE_GROUP_STATE, g) or '0') or 0 }
+    RL.groups[g] = b
+  end
+  if not b.lim and b.tat > 0 then return RL.PAUSE_ONLY, b end
+  return b.lim, b
+end
+
+-- How long a job due at ${'`'}due${'`'} waited for a token that existed from ${'`'}at${'`'} (rateLimitWaitedMs).
+function RL.waitedFor(at, due)
+  if at > due then return math.floor(at - due + 0.5) end
+  return 0
+end
+
+-- The record of a rate-limit wait (rateLimitWait in src/rate-limit.ts), as JSON.
+function RL.waitJson(scope, g, label, waited)
+  local ws = string.format('%d', waited)
+  if scope == 'group' then
+    return '{"scope":"group","group":"' .. g .. '","limit":"' .. label .. '","waitedMs":' .. ws ..
+      ',"explanation":"rate limit ' .. g .. ': ' .. label .. ', waited ' .. ws .. ' ms"}'
+  end
+  return '{"scope":"queue","limit":"' .. label .. '","waitedMs":' .. ws ..
+    ',"explanation":"queue rate limit: ' .. label .. ', waited ' .. ws .. ' ms"}'
+end
+
+-- A handler's pause (RateLimitError): scope 'q' the queue, 'g' group g, for pauseMs from now.
+function RL.pause(P, scope, g, now, pauseMs)
+  if scope == 'g' then
+    local _, b = RL.group(P, g)
+    local lim = b.lim or RL.PAUSE_ONLY
+    b.tat = bucketPaused(b.tat, now, pauseMs, lim.iv, lim.b)
+    b.dirty = true
+  else
+    local lim = RL.q or RL.PAUSE_ONLY
+    RL.qtat = bucketPaused(RL.qtat, now, pauseMs, lim.iv, lim.b)
+    RL.qdirty = true
+  end
+end
+
+-- Writes the buckets this call changed; drops the state of a pause without a limit that is over.
+function RL.flush(K, P, now)
+  if RL.qdirty then
+    if not RL.q and RL.qtat <= now then
+      rcall('HDEL', K[1], 'rqt')
+      RL.qtat = 0
+    else
+      rcall('HSET', K[1], 'rqt', string.format('%.17g', RL.qtat))
+    end
+  end
+  RL.qdirty = false
+  local args = {}
+  for g, b in pairs(RL.groups) do
+    if b.dirty then
+      if not b.lim and b.tat <= now then
+        rcall('HDEL', P .. KEY_RATE_GROUP_STATE, g)
+        b.tat = 0
+      else
+        args[#args + 1] = g
+        args[#args + 1] = string.format('%.17g', b.tat)
+      end
+      b.dirty = false
+    end
+  end
+  if #args > 0 then rcall('HSET', P .. KEY_RATE_GROUP_STATE, unpack(args)) end
+end
+local P = ARGV[1]
+local now = nowMs()
+local function set(field, v)
+  if v == '-' then rcall('HDEL', KEYS[1], field) elseif v ~= '' then rcall('HSET', KEYS[1], field, v) end
+end
+set('rlq', ARGV[2])
+set('rlg', ARGV[3])
+for i = 4, #ARGV, 2 do
+  if ARGV[i + 1] == '-' then
+    rcall('HDEL', P .. KEY_RATE_GROUP_LIMITS, ARGV[i])
+  else
+    rcall('HSET', P .. KEY_RATE_GROUP_LIMITS, ARGV[i], ARGV[i + 1])
+  end
+end
+-- Cap (or drop) the states of the buckets whose limit changed.
+local function capped(tatText, lim)
+  return string.format('%.17g', bucketCapped(tonumber(tatText), now, lim.iv, lim.b))
+end
+if ARGV[2] ~= '' then
+  local tat = rcall('HGET', KEYS[1], 'rqt')
+  local lim = RL.limit(rcall('HGET', KEYS[1], 'rlq'))
+  if tat and lim then rcall('HSET', KEYS[1], 'rqt', capped(tat, lim)) elseif tat then rcall('HDEL', KEYS[1], 'rqt') end
+end
+local state = P .. KEY_RATE_GROUP_STATE
+local dflt = RL.limit(rcall('HGET', KEYS[1], 'rlg'))
+local function recap(g, tat)
+  local lim = RL.limit(rcall('HGET', P .. KEY_RATE_GROUP_LIMITS, g)) or dflt
+  if lim then rcall('HSET', state, g, capped(tat, lim)) else rcall('HDEL', state, g) end
+end
+if ARGV[3] ~= '' then
+  local all = rcall('HGETALL', state)
+  for i = 1, #all, 2 do recap(all[i], all[i + 1]) end
+else
+  for i = 4, #ARGV, 2 do
+    local tat = rcall('HGET', state, ARGV[i])
+    if tat then recap(ARGV[i], tat) end
+  end
+end
+local parked = P .. KEY_GROUP_PARKED
+local groups = rcall('ZRANGE', parked, 0, -1)
+if #groups > 0 then
+  rcall('RPUSH', P .. KEY_GROUP_RING, unpack(groups))
+  rcall('DEL', parked)
+end
+wake(KEYS, 64)
+return 'ok'
 `,
 } as const;
 
@@ -6425,10 +8539,11 @@ local function countsAsFailure(outcome)
   return outcome == 'failed' or outcome == 'timed_out'
 end
 
--- What ${'`'}interrupted${'`'} keeps: a job given back at shutdown is retried at once but keeps the previous
--- delay (for decorrelated jitter) instead of recording its own zero delay.
+-- What ${'`'}interrupted${'`'} and ${'`'}rate_limited${'`'} keep: a job given back at shutdown, or held back by an
+-- upstream rate limit, waits again at once but keeps the previous delay (for decorrelated jitter)
+-- instead of recording its own zero delay.
 local function keepsPreviousDelay(outcome)
-  return outcome == 'interrupted'
+  return outcome == 'interrupted' or outcome == 'rate_limited'
 end
 
 local function stallRetryExplanation(stalls, maxStalls)
@@ -6476,6 +8591,17 @@ local MAX_PRIORITY_AGING_MS = 86400000
 -- level more than the cap below a busy one starve: the gain is uncapped on purpose.)
 local function levelRank(priority, headDueAt, agingMs)
   return agingMs > 0 and headDueAt - priority * agingMs or 0 - priority
+end
+
+-- The span of the order numbers ${'`'}groupRank${'`'} counts within one priority (2^32).
+local GROUP_SEQ_SPAN = 4294967296
+
+-- The score of a job waiting in its group (lower = claimed first): priority first (higher first),
+-- then ${'`'}seq${'`'}, the order the group's jobs came in (a per-queue counter). Exact in a double:
+-- |priority| ≤ 10^6 times 2^32 stays below 2^53. Within a group the order is strict (priority
+-- aging applies to jobs without a group only).
+local function groupRank(priority, seq)
+  return seq - priority * GROUP_SEQ_SPAN
 end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
@@ -6555,6 +8681,26 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -6762,6 +8908,26 @@ local KEY_LEVEL = 'w:'
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
 
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
+
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
 local KEY_SCHEDULERS = 'schd'
@@ -6909,10 +9075,11 @@ local function countsAsFailure(outcome)
   return outcome == 'failed' or outcome == 'timed_out'
 end
 
--- What ${'`'}interrupted${'`'} keeps: a job given back at shutdown is retried at once but keeps the previous
--- delay (for decorrelated jitter) instead of recording its own zero delay.
+-- What ${'`'}interrupted${'`'} and ${'`'}rate_limited${'`'} keep: a job given back at shutdown, or held back by an
+-- upstream rate limit, waits again at once but keeps the previous delay (for decorrelated jitter)
+-- instead of recording its own zero delay.
 local function keepsPreviousDelay(outcome)
-  return outcome == 'interrupted'
+  return outcome == 'interrupted' or outcome == 'rate_limited'
 end
 
 local function stallRetryExplanation(stalls, maxStalls)
@@ -6960,6 +9127,17 @@ local MAX_PRIORITY_AGING_MS = 86400000
 -- level more than the cap below a busy one starve: the gain is uncapped on purpose.)
 local function levelRank(priority, headDueAt, agingMs)
   return agingMs > 0 and headDueAt - priority * agingMs or 0 - priority
+end
+
+-- The span of the order numbers ${'`'}groupRank${'`'} counts within one priority (2^32).
+local GROUP_SEQ_SPAN = 4294967296
+
+-- The score of a job waiting in its group (lower = claimed first): priority first (higher first),
+-- then ${'`'}seq${'`'}, the order the group's jobs came in (a per-queue counter). Exact in a double:
+-- |priority| ≤ 10^6 times 2^32 stays below 2^53. Within a group the order is strict (priority
+-- aging applies to jobs without a group only).
+local function groupRank(priority, seq)
+  return seq - priority * GROUP_SEQ_SPAN
 end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
@@ -7039,6 +9217,26 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -7206,28 +9404,106 @@ export const tick = {
 ]]
 -- redis.call under a short local name: every include that talks to Redis includes this.
 local rcall = redis.call
--- Whose clock? Redis's: TIME is read once per script, so every due time, lease expiry and attempt
--- timestamp a script writes comes from one clock and workers' clocks never matter.
-local function nowMs()
-  local t = rcall('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
 -- Integer to text. Lua 5.1 turns numbers into text with a float printf ("%.14g"), which is most of
 -- the instructions of a script that writes many timestamps; "%d" takes the integer path.
 local function S(x)
   return string.format('%d', x)
 end
--- A variadic command over a long argument list, in chunks: Lua's unpack stops near 8000 values,
--- and a failure halfway would leave a transition half-applied. ${'`'}step${'`'} keeps pairs together.
-local function bulk(cmd, key, arr, step)
-  for i = 1, #arr, step do
-    rcall(cmd, key, unpack(arr, i, math.min(i + step - 1, #arr)))
-  end
-end
--- The events a script gathers while it runs (ev), written at its end (flushEvents): per event
--- type, in the order the types first appeared (EVK), the ids and the per-job columns (EVB).
-local EVK = {}
-local EVB = {}
+-- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/backends/redis/keys.ts.
+-- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
+
+-- A job's hash: prefix .. KEY_JOB .. id.
+local KEY_JOB = 'j:'
+
+-- A job's attempt records, oldest first (a list): prefix .. KEY_HISTORY .. id.
+local KEY_HISTORY = 'h:'
+
+-- Interned job options (a hash): digest → JSON text, '#' .. digest → jobs using it.
+local KEY_OPTIONS = 'o'
+
+-- The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint.
+local KEY_FINGERPRINT = 'fp:'
+
+-- A search index (a zset of job ids scored by creation time): prefix .. KEY_INDEX .. facet, the
+-- facet spelled as in src/job-index.ts (${'`'}n:<name>${'`'}, ${'`'}c:<class>${'`'}, ${'`'}r:<rule>${'`'}, ${'`'}e:<code>${'`'}, ${'`'}f:<fp>${'`'},
+-- ${'`'}t:<trigger>${'`'}, ${'`'}rt${'`'}).
+local KEY_INDEX = 'x:'
+
+-- Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
+-- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
+-- the archiver (src/archive/); retention never evicts a job it holds.
+local KEY_ARCHIVE_PENDING = 'ap'
+
+-- The waiting jobs of one priority other than 0 (a list, FIFO like ${'`'}wait${'`'}, which holds priority
+-- 0): prefix .. KEY_LEVEL .. priority.
+local KEY_LEVEL = 'w:'
+
+-- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
+-- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
+local KEY_LEVELS = 'lv'
+
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
+
+-- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
+-- KEY_SCHEDULERS.
+local KEY_SCHEDULERS = 'schd'
+
+-- One scheduler (a hash): prefix .. KEY_SCHEDULER .. id.
+local KEY_SCHEDULER = 'sch:'
+
+-- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
+-- KEY_TICKS .. id.
+local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
+
+-- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
+-- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
+local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
 -- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/transitions.ts.
 -- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
 
@@ -7268,10 +9544,11 @@ local function countsAsFailure(outcome)
   return outcome == 'failed' or outcome == 'timed_out'
 end
 
--- What ${'`'}interrupted${'`'} keeps: a job given back at shutdown is retried at once but keeps the previous
--- delay (for decorrelated jitter) instead of recording its own zero delay.
+-- What ${'`'}interrupted${'`'} and ${'`'}rate_limited${'`'} keep: a job given back at shutdown, or held back by an
+-- upstream rate limit, waits again at once but keeps the previous delay (for decorrelated jitter)
+-- instead of recording its own zero delay.
 local function keepsPreviousDelay(outcome)
-  return outcome == 'interrupted'
+  return outcome == 'interrupted' or outcome == 'rate_limited'
 end
 
 local function stallRetryExplanation(stalls, maxStalls)
@@ -7320,6 +9597,219 @@ local MAX_PRIORITY_AGING_MS = 86400000
 local function levelRank(priority, headDueAt, agingMs)
   return agingMs > 0 and headDueAt - priority * agingMs or 0 - priority
 end
+
+-- The span of the order numbers ${'`'}groupRank${'`'} counts within one priority (2^32).
+local GROUP_SEQ_SPAN = 4294967296
+
+-- The score of a job waiting in its group (lower = claimed first): priority first (higher first),
+-- then ${'`'}seq${'`'}, the order the group's jobs came in (a per-queue counter). Exact in a double:
+-- |priority| ≤ 10^6 times 2^32 stays below 2^53. Within a group the order is strict (priority
+-- aging applies to jobs without a group only).
+local function groupRank(priority, seq)
+  return seq - priority * GROUP_SEQ_SPAN
+end
+-- Waiting jobs by priority. Priority 0 (the default) waits in KEYS[2] (${'`'}wait${'`'}), every other
+-- priority p in its own list P .. KEY_LEVEL .. p, FIFO like ${'`'}wait${'`'} (LPUSH adds, RPOP claims); the
+-- levels other than 0 that hold jobs are the zset P .. KEY_LEVELS, scored by levelRank (lower =
+-- claimed first; src/transitions.ts). A queue whose jobs all have priority 0 never creates a level:
+-- its claim is the plain RPOP of ${'`'}wait${'`'}, after one EXISTS.
+
+-- The queue's priority aging step (ms per level, 0 = strict order), read once per call.
+local LEVEL_AGING = nil
+local function levelAging(K)
+  if LEVEL_AGING == nil then LEVEL_AGING = tonumber(rcall('HGET', K[1], 'ag') or '0') end
+  return LEVEL_AGING
+end
+
+local function levelKey(K, P, p)
+  if p == 0 then return K[2] end
+  return P .. KEY_LEVEL .. S(p)
+end
+
+-- The rank of level p (other than 0) from its head (the next job it gives), or removes the level
+-- from the zset when it is empty.
+local function rankLevel(K, P, p)
+  local key = levelKey(K, P, p)
+  local head = rcall('LINDEX', key, -1)
+  if not head then
+    rcall('ZREM', P .. KEY_LEVELS, S(p))
+    return
+  end
+  local ag = levelAging(K)
+  local due = 0
+  if ag > 0 then due = tonumber(rcall('HGET', P .. KEY_JOB .. head, 'due')) end
+  rcall('ZADD', P .. KEY_LEVELS, S(levelRank(p, due, ag)), S(p))
+end
+
+-- Groups (${'`'}group${'`'} on a job). A group's waiting jobs are the zset P .. KEY_GROUP .. g, scored by
+-- groupRank (priority, then arrival: meta ${'`'}gsq${'`'} counts). Groups take turns through the ring
+-- P .. KEY_GROUP_RING (a list, head = next), one job per turn; '' in the ring stands for the jobs
+-- without a group (meta ${'`'}gu${'`'} = '1' while it is there). A group whose bucket is empty leaves the
+-- ring for P .. KEY_GROUP_PARKED (a zset, score = its next token) until a claim at or after that
+-- time moves it back. While no group has waiting jobs, neither key exists and a claim is the plain
+-- path above (one EXISTS more).
+
+-- Every name of the groups' half lives in the table GR (a script has at most 200 locals).
+local GR = { ungroupedChecked = false }
+
+-- Are there jobs without a group waiting?
+function GR.ungroupedWaiting(K, P)
+  return rcall('LLEN', K[2]) > 0 or rcall('EXISTS', P .. KEY_LEVELS) == 1
+end
+
+-- Jobs without a group joined the waiting jobs: if groups are taking turns, '' takes turns too.
+function GR.ringUngroupedNow(K, P)
+  if rcall('EXISTS', P .. KEY_GROUP_RING, P .. KEY_GROUP_PARKED) == 0 then return end
+  if rcall('HSETNX', K[1], 'gu', '1') == 1 then rcall('RPUSH', P .. KEY_GROUP_RING, '') end
+end
+-- The same, checked once per script call: the pushes of a call come before its claims, so once
+-- '' is in, it stays in for the rest of them.
+function GR.ringUngrouped(K, P)
+  if GR.ungroupedChecked then return end
+  GR.ungroupedChecked = true
+  GR.ringUngroupedNow(K, P)
+end
+
+-- Group g has waiting jobs again: it takes turns (at the back), and so do the jobs without a
+-- group if they wait and are not in yet.
+function GR.ringJoin(K, P, g)
+  rcall('RPUSH', P .. KEY_GROUP_RING, g)
+  rcall('HSET', K[1], 'gm', '1')
+  if rcall('HEXISTS', K[1], 'gu') == 0 and GR.ungroupedWaiting(K, P) then
+    rcall('HSET', K[1], 'gu', '1')
+    rcall('RPUSH', P .. KEY_GROUP_RING, '')
+  end
+end
+
+-- When no group takes turns any more (the ring holds only '' and none is parked), the jobs
+-- without a group go back to the plain path (meta ${'`'}gm${'`'}, groups mode, read by every claim, goes).
+function GR.ringCollapse(K, P)
+  local ring = P .. KEY_GROUP_RING
+  if rcall('EXISTS', P .. KEY_GROUP_PARKED) == 1 then return end
+  local n = rcall('LLEN', ring)
+  if n == 0 or (n == 1 and rcall('LINDEX', ring, 0) == '') then
+    rcall('DEL', ring)
+    rcall('HDEL', K[1], 'gu', 'gm')
+  end
+end
+
+-- Makes job ${'`'}id${'`'} of group g wait, behind its group's jobs of its priority (${'`'}score${'`'}: a score it
+-- had before, to put it back where it was).
+function GR.pushGrouped(K, P, id, p, g, score)
+  local key = P .. KEY_GROUP .. g
+  if not score then score = groupRank(p, rcall('HINCRBY', K[1], 'gsq', 1)) end
+  rcall('ZADD', key, S(score), id)
+  if rcall('ZCARD', key) == 1 then GR.ringJoin(K, P, g) end
+end
+
+-- Makes job ${'`'}id${'`'} (priority p, group g or nil/''; its ${'`'}due${'`'} already written) wait, behind the jobs
+-- of its priority (of its group).
+local function pushWaiting(K, P, id, p, g)
+  if g and g ~= '' then
+    GR.pushGrouped(K, P, id, p, g, nil)
+    return
+  end
+  GR.ringUngrouped(K, P)
+  if p == 0 then
+    rcall('LPUSH', K[2], id)
+    return
+  end
+  if rcall('LPUSH', levelKey(K, P, p), id) == 1 then rankLevel(K, P, p) end
+end
+
+-- Puts popped jobs back at the head of their levels, in their order (ids[from..] were popped in
+-- that order from levels lvls[from..]; lvls nil = all from ${'`'}wait${'`'}).
+local function unpopWaiting(K, P, ids, lvls, from)
+  local touched = {}
+  for j = #ids, from, -1 do
+    local p = 0
+    if lvls then p = lvls[j] end
+    rcall('RPUSH', levelKey(K, P, p), ids[j])
+    if p ~= 0 then touched[p] = true end
+  end
+  for p in pairs(touched) do rankLevel(K, P, p) end
+end
+
+-- Takes a waiting job out of its level or group (cancel); a group left empty stops taking turns.
+local function removeWaiting(K, P, id, p, g)
+  if g and g ~= '' then
+    local key = P .. KEY_GROUP .. g
+    rcall('ZREM', key, id)
+    if rcall('EXISTS', key) == 0 then
+      rcall('LREM', P .. KEY_GROUP_RING, 0, g)
+      rcall('ZREM', P .. KEY_GROUP_PARKED, g)
+      GR.ringCollapse(K, P)
+    end
+    return
+  end
+  rcall('LREM', levelKey(K, P, p), 0, id)
+  if p ~= 0 then rankLevel(K, P, p) end
+  if rcall('HEXISTS', K[1], 'gu') == 1 and not GR.ungroupedWaiting(K, P) then
+    rcall('LREM', P .. KEY_GROUP_RING, 0, '')
+    rcall('HDEL', K[1], 'gu')
+    GR.ringCollapse(K, P)
+  end
+end
+
+-- Pops up to ${'`'}max${'`'} waiting jobs in claim order: the best-ranked level first, FIFO within a level.
+-- Returns the ids and their levels (nil when every id came from ${'`'}wait${'`'}). Strict order takes a whole
+-- batch from one level per step; with aging, ranks change as heads leave, so one job per step.
+-- Each step costs O(log levels).
+local function popWaiting(K, P, max)
+  if max <= 0 then return {}, nil end
+  local lvKey = P .. KEY_LEVELS
+  if rcall('EXISTS', lvKey) == 0 then
+    return rcall('RPOP', K[2], max) or {}, nil
+  end
+  local ag = levelAging(K)
+  local ids, lvls = {}, {}
+  while #ids < max do
+    local best = rcall('ZRANGE', lvKey, 0, 0, 'WITHSCORES')
+    local head0 = rcall('LINDEX', K[2], -1)
+    local p
+    if best[1] then
+      p = tonumber(best[1])
+      if head0 then
+        local due0 = 0
+        if ag > 0 then due0 = tonumber(rcall('HGET', P .. KEY_JOB .. head0, 'due')) end
+        local s0 = levelRank(0, due0, ag)
+        local sb = tonumber(best[2])
+        -- Equal ranks: the zset's order, by member text (the memory backend compares the same way).
+        if s0 < sb or (s0 == sb and '0' < best[1]) then p = 0 end
+      end
+    elseif head0 then
+      p = 0
+    else
+      break
+    end
+    local want = max - #ids
+    if ag > 0 then want = 1 end
+    local got = rcall('RPOP', levelKey(K, P, p), want) or {}
+    for _, id in ipairs(got) do
+      ids[#ids + 1] = id
+      lvls[#lvls + 1] = p
+    end
+    if p ~= 0 then rankLevel(K, P, p) end
+  end
+  return ids, lvls
+end
+-- Whose clock? Redis's: TIME is read once per script, so every due time, lease expiry and attempt
+-- timestamp a script writes comes from one clock and workers' clocks never matter.
+local function nowMs()
+  local t = rcall('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+-- A variadic command over a long argument list, in chunks: Lua's unpack stops near 8000 values,
+-- and a failure halfway would leave a transition half-applied. ${'`'}step${'`'} keeps pairs together.
+local function bulk(cmd, key, arr, step)
+  for i = 1, #arr, step do
+    rcall(cmd, key, unpack(arr, i, math.min(i + step - 1, #arr)))
+  end
+end
+-- The events a script gathers while it runs (ev), written at its end (flushEvents): per event
+-- type, in the order the types first appeared (EVK), the ids and the per-job columns (EVB).
+local EVK = {}
+local EVB = {}
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
 local function flushEvents(K, now)
@@ -7358,81 +9848,6 @@ local function wake(K, n)
   rcall('LPUSH', K[9], unpack(tokens))
   rcall('LTRIM', K[9], 0, MAX_WAKE_TOKENS - 1)
 end
--- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/backends/redis/keys.ts.
--- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
-
--- A job's hash: prefix .. KEY_JOB .. id.
-local KEY_JOB = 'j:'
-
--- A job's attempt records, oldest first (a list): prefix .. KEY_HISTORY .. id.
-local KEY_HISTORY = 'h:'
-
--- Interned job options (a hash): digest → JSON text, '#' .. digest → jobs using it.
-local KEY_OPTIONS = 'o'
-
--- The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint.
-local KEY_FINGERPRINT = 'fp:'
-
--- A search index (a zset of job ids scored by creation time): prefix .. KEY_INDEX .. facet, the
--- facet spelled as in src/job-index.ts (${'`'}n:<name>${'`'}, ${'`'}c:<class>${'`'}, ${'`'}r:<rule>${'`'}, ${'`'}e:<code>${'`'}, ${'`'}f:<fp>${'`'},
--- ${'`'}t:<trigger>${'`'}, ${'`'}rt${'`'}).
-local KEY_INDEX = 'x:'
-
--- Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
--- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
--- the archiver (src/archive/); retention never evicts a job it holds.
-local KEY_ARCHIVE_PENDING = 'ap'
-
--- The waiting jobs of one priority other than 0 (a list, FIFO like ${'`'}wait${'`'}, which holds priority
--- 0): prefix .. KEY_LEVEL .. priority.
-local KEY_LEVEL = 'w:'
-
--- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
--- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
-local KEY_LEVELS = 'lv'
-
--- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
--- KEY_SCHEDULERS.
-local KEY_SCHEDULERS = 'schd'
-
--- One scheduler (a hash): prefix .. KEY_SCHEDULER .. id.
-local KEY_SCHEDULER = 'sch:'
-
--- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
--- KEY_TICKS .. id.
-local KEY_TICKS = 'tk:'
-
--- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
--- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
-local KEY_ROLLUP_MINUTE = 'ru:m:'
-
--- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
-local KEY_ROLLUP_HOUR = 'ru:h:'
-
--- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
--- KEY_WORKERS.
-local KEY_WORKERS = 'wks'
-
--- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
--- .. id.
-local KEY_WORKER = 'wk:'
-
--- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
--- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
-local KEY_DEDUP = 'dd:'
-
--- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
--- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
-local KEY_BUDGET = 'bg:'
-
--- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
--- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
--- prefix .. KEY_TRAIL .. id. Deleted with the job.
-local KEY_TRAIL = 'tr:'
-
--- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
--- KEY_LOG .. id. Deleted with the job.
-local KEY_LOG = 'lg:'
 -- Interned job options: P .. KEY_OPTIONS maps a digest of the options' JSON text to the text, and
 -- "#" .. digest to how many jobs use it; a job stores the digest ("oh"). Most jobs of a queue share
 -- a few. OPT_TEXT caches the texts this call has read or interned.
@@ -7480,109 +9895,6 @@ local function internOpts(P, text)
     OPT_REFS[d] = 0
   end
   return d
-end
--- Waiting jobs by priority. Priority 0 (the default) waits in KEYS[2] (${'`'}wait${'`'}), every other
--- priority p in its own list P .. KEY_LEVEL .. p, FIFO like ${'`'}wait${'`'} (LPUSH adds, RPOP claims); the
--- levels other than 0 that hold jobs are the zset P .. KEY_LEVELS, scored by levelRank (lower =
--- claimed first; src/transitions.ts). A queue whose jobs all have priority 0 never creates a level:
--- its claim is the plain RPOP of ${'`'}wait${'`'}, after one EXISTS.
-
--- The queue's priority aging step (ms per level, 0 = strict order), read once per call.
-local LEVEL_AGING = nil
-local function levelAging(K)
-  if LEVEL_AGING == nil then LEVEL_AGING = tonumber(rcall('HGET', K[1], 'ag') or '0') end
-  return LEVEL_AGING
-end
-
-local function levelKey(K, P, p)
-  if p == 0 then return K[2] end
-  return P .. KEY_LEVEL .. S(p)
-end
-
--- The rank of level p (other than 0) from its head (the next job it gives), or removes the level
--- from the zset when it is empty.
-local function rankLevel(K, P, p)
-  local key = levelKey(K, P, p)
-  local head = rcall('LINDEX', key, -1)
-  if not head then
-    rcall('ZREM', P .. KEY_LEVELS, S(p))
-    return
-  end
-  local ag = levelAging(K)
-  local due = 0
-  if ag > 0 then due = tonumber(rcall('HGET', P .. KEY_JOB .. head, 'due')) end
-  rcall('ZADD', P .. KEY_LEVELS, S(levelRank(p, due, ag)), S(p))
-end
-
--- Makes job ${'`'}id${'`'} (priority p; its ${'`'}due${'`'} already written) wait, behind the jobs of its priority.
-local function pushWaiting(K, P, id, p)
-  if p == 0 then
-    rcall('LPUSH', K[2], id)
-    return
-  end
-  if rcall('LPUSH', levelKey(K, P, p), id) == 1 then rankLevel(K, P, p) end
-end
-
--- Puts popped jobs back at the head of their levels, in their order (ids[from..] were popped in
--- that order from levels lvls[from..]; lvls nil = all from ${'`'}wait${'`'}).
-local function unpopWaiting(K, P, ids, lvls, from)
-  local touched = {}
-  for j = #ids, from, -1 do
-    local p = 0
-    if lvls then p = lvls[j] end
-    rcall('RPUSH', levelKey(K, P, p), ids[j])
-    if p ~= 0 then touched[p] = true end
-  end
-  for p in pairs(touched) do rankLevel(K, P, p) end
-end
-
--- Takes a waiting job out of its level (cancel).
-local function removeWaiting(K, P, id, p)
-  rcall('LREM', levelKey(K, P, p), 0, id)
-  if p ~= 0 then rankLevel(K, P, p) end
-end
-
--- Pops up to ${'`'}max${'`'} waiting jobs in claim order: the best-ranked level first, FIFO within a level.
--- Returns the ids and their levels (nil when every id came from ${'`'}wait${'`'}). Strict order takes a whole
--- batch from one level per step; with aging, ranks change as heads leave, so one job per step.
--- Each step costs O(log levels).
-local function popWaiting(K, P, max)
-  if max <= 0 then return {}, nil end
-  local lvKey = P .. KEY_LEVELS
-  if rcall('EXISTS', lvKey) == 0 then
-    return rcall('RPOP', K[2], max) or {}, nil
-  end
-  local ag = levelAging(K)
-  local ids, lvls = {}, {}
-  while #ids < max do
-    local best = rcall('ZRANGE', lvKey, 0, 0, 'WITHSCORES')
-    local head0 = rcall('LINDEX', K[2], -1)
-    local p
-    if best[1] then
-      p = tonumber(best[1])
-      if head0 then
-        local due0 = 0
-        if ag > 0 then due0 = tonumber(rcall('HGET', P .. KEY_JOB .. head0, 'due')) end
-        local s0 = levelRank(0, due0, ag)
-        local sb = tonumber(best[2])
-        -- Equal ranks: the zset's order, by member text (the memory backend compares the same way).
-        if s0 < sb or (s0 == sb and '0' < best[1]) then p = 0 end
-      end
-    elseif head0 then
-      p = 0
-    else
-      break
-    end
-    local want = max - #ids
-    if ag > 0 then want = 1 end
-    local got = rcall('RPOP', levelKey(K, P, p), want) or {}
-    for _, id in ipairs(got) do
-      ids[#ids + 1] = id
-      lvls[#lvls + 1] = p
-    end
-    if p ~= 0 then rankLevel(K, P, p) end
-  end
-  return ids, lvls
 end
 -- Gathers one event: its type, the job id, then field name / value pairs. Written by flushEvents:
 -- one XADD per event type per call, with the per-job values as comma-separated columns (ids,
@@ -7722,6 +10034,7 @@ for _ = 1, count do
   end
 end
 flushOptRefs(P)
+if #waitIds > 0 then GR.ringUngrouped(KEYS, P) end
 bulk('LPUSH', KEYS[2], waitIds, 1000)
 wake(KEYS, wakeN + #waitIds)
 flushEvents(KEYS, now)
@@ -7823,10 +10136,11 @@ local function countsAsFailure(outcome)
   return outcome == 'failed' or outcome == 'timed_out'
 end
 
--- What ${'`'}interrupted${'`'} keeps: a job given back at shutdown is retried at once but keeps the previous
--- delay (for decorrelated jitter) instead of recording its own zero delay.
+-- What ${'`'}interrupted${'`'} and ${'`'}rate_limited${'`'} keep: a job given back at shutdown, or held back by an
+-- upstream rate limit, waits again at once but keeps the previous delay (for decorrelated jitter)
+-- instead of recording its own zero delay.
 local function keepsPreviousDelay(outcome)
-  return outcome == 'interrupted'
+  return outcome == 'interrupted' or outcome == 'rate_limited'
 end
 
 local function stallRetryExplanation(stalls, maxStalls)
@@ -7874,6 +10188,17 @@ local MAX_PRIORITY_AGING_MS = 86400000
 -- level more than the cap below a busy one starve: the gain is uncapped on purpose.)
 local function levelRank(priority, headDueAt, agingMs)
   return agingMs > 0 and headDueAt - priority * agingMs or 0 - priority
+end
+
+-- The span of the order numbers ${'`'}groupRank${'`'} counts within one priority (2^32).
+local GROUP_SEQ_SPAN = 4294967296
+
+-- The score of a job waiting in its group (lower = claimed first): priority first (higher first),
+-- then ${'`'}seq${'`'}, the order the group's jobs came in (a per-queue counter). Exact in a double:
+-- |priority| ≤ 10^6 times 2^32 stays below 2^53. Within a group the order is strict (priority
+-- aging applies to jobs without a group only).
+local function groupRank(priority, seq)
+  return seq - priority * GROUP_SEQ_SPAN
 end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
@@ -7931,6 +10256,26 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -8090,6 +10435,26 @@ local KEY_LEVEL = 'w:'
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
 
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
+
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
 local KEY_SCHEDULERS = 'schd'
@@ -8169,6 +10534,8 @@ export const waitingAhead = {
   list is walked from its tail (the oldest) and stops at the first job not ahead; at most ${'`'}max${'`'}
   jobs are counted in all (then 'capped').
   ARGV[1] key prefix  ARGV[2] job id  ARGV[3] max
+  A job of a group (${'`'}grp${'`'}) counts the jobs ahead of it in its group only (its zset's rank, as
+  ${'`'}same${'`'}; at most ${'`'}max${'`'}): groups take turns, so the others' jobs are not ahead of it.
   Returns { state } when the job is not waiting (or '' when there is none); else
   { 'waiting', priority, same, higher, aged, capped (1|0) }.
 ]]
@@ -8211,6 +10578,26 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -8294,10 +10681,11 @@ local function countsAsFailure(outcome)
   return outcome == 'failed' or outcome == 'timed_out'
 end
 
--- What ${'`'}interrupted${'`'} keeps: a job given back at shutdown is retried at once but keeps the previous
--- delay (for decorrelated jitter) instead of recording its own zero delay.
+-- What ${'`'}interrupted${'`'} and ${'`'}rate_limited${'`'} keep: a job given back at shutdown, or held back by an
+-- upstream rate limit, waits again at once but keeps the previous delay (for decorrelated jitter)
+-- instead of recording its own zero delay.
 local function keepsPreviousDelay(outcome)
-  return outcome == 'interrupted'
+  return outcome == 'interrupted' or outcome == 'rate_limited'
 end
 
 local function stallRetryExplanation(stalls, maxStalls)
@@ -8346,6 +10734,17 @@ local MAX_PRIORITY_AGING_MS = 86400000
 local function levelRank(priority, headDueAt, agingMs)
   return agingMs > 0 and headDueAt - priority * agingMs or 0 - priority
 end
+
+-- The span of the order numbers ${'`'}groupRank${'`'} counts within one priority (2^32).
+local GROUP_SEQ_SPAN = 4294967296
+
+-- The score of a job waiting in its group (lower = claimed first): priority first (higher first),
+-- then ${'`'}seq${'`'}, the order the group's jobs came in (a per-queue counter). Exact in a double:
+-- |priority| ≤ 10^6 times 2^32 stays below 2^53. Within a group the order is strict (priority
+-- aging applies to jobs without a group only).
+local function groupRank(priority, seq)
+  return seq - priority * GROUP_SEQ_SPAN
+end
 -- Waiting jobs by priority. Priority 0 (the default) waits in KEYS[2] (${'`'}wait${'`'}), every other
 -- priority p in its own list P .. KEY_LEVEL .. p, FIFO like ${'`'}wait${'`'} (LPUSH adds, RPOP claims); the
 -- levels other than 0 that hold jobs are the zset P .. KEY_LEVELS, scored by levelRank (lower =
@@ -8379,8 +10778,75 @@ local function rankLevel(K, P, p)
   rcall('ZADD', P .. KEY_LEVELS, S(levelRank(p, due, ag)), S(p))
 end
 
--- Makes job ${'`'}id${'`'} (priority p; its ${'`'}due${'`'} already written) wait, behind the jobs of its priority.
-local function pushWaiting(K, P, id, p)
+-- Groups (${'`'}group${'`'} on a job). A group's waiting jobs are the zset P .. KEY_GROUP .. g, scored by
+-- groupRank (priority, then arrival: meta ${'`'}gsq${'`'} counts). Groups take turns through the ring
+-- P .. KEY_GROUP_RING (a list, head = next), one job per turn; '' in the ring stands for the jobs
+-- without a group (meta ${'`'}gu${'`'} = '1' while it is there). A group whose bucket is empty leaves the
+-- ring for P .. KEY_GROUP_PARKED (a zset, score = its next token) until a claim at or after that
+-- time moves it back. While no group has waiting jobs, neither key exists and a claim is the plain
+-- path above (one EXISTS more).
+
+-- Every name of the groups' half lives in the table GR (a script has at most 200 locals).
+local GR = { ungroupedChecked = false }
+
+-- Are there jobs without a group waiting?
+function GR.ungroupedWaiting(K, P)
+  return rcall('LLEN', K[2]) > 0 or rcall('EXISTS', P .. KEY_LEVELS) == 1
+end
+
+-- Jobs without a group joined the waiting jobs: if groups are taking turns, '' takes turns too.
+function GR.ringUngroupedNow(K, P)
+  if rcall('EXISTS', P .. KEY_GROUP_RING, P .. KEY_GROUP_PARKED) == 0 then return end
+  if rcall('HSETNX', K[1], 'gu', '1') == 1 then rcall('RPUSH', P .. KEY_GROUP_RING, '') end
+end
+-- The same, checked once per script call: the pushes of a call come before its claims, so once
+-- '' is in, it stays in for the rest of them.
+function GR.ringUngrouped(K, P)
+  if GR.ungroupedChecked then return end
+  GR.ungroupedChecked = true
+  GR.ringUngroupedNow(K, P)
+end
+
+-- Group g has waiting jobs again: it takes turns (at the back), and so do the jobs without a
+-- group if they wait and are not in yet.
+function GR.ringJoin(K, P, g)
+  rcall('RPUSH', P .. KEY_GROUP_RING, g)
+  rcall('HSET', K[1], 'gm', '1')
+  if rcall('HEXISTS', K[1], 'gu') == 0 and GR.ungroupedWaiting(K, P) then
+    rcall('HSET', K[1], 'gu', '1')
+    rcall('RPUSH', P .. KEY_GROUP_RING, '')
+  end
+end
+
+-- When no group takes turns any more (the ring holds only '' and none is parked), the jobs
+-- without a group go back to the plain path (meta ${'`'}gm${'`'}, groups mode, read by every claim, goes).
+function GR.ringCollapse(K, P)
+  local ring = P .. KEY_GROUP_RING
+  if rcall('EXISTS', P .. KEY_GROUP_PARKED) == 1 then return end
+  local n = rcall('LLEN', ring)
+  if n == 0 or (n == 1 and rcall('LINDEX', ring, 0) == '') then
+    rcall('DEL', ring)
+    rcall('HDEL', K[1], 'gu', 'gm')
+  end
+end
+
+-- Makes job ${'`'}id${'`'} of group g wait, behind its group's jobs of its priority (${'`'}score${'`'}: a score it
+-- had before, to put it back where it was).
+function GR.pushGrouped(K, P, id, p, g, score)
+  local key = P .. KEY_GROUP .. g
+  if not score then score = groupRank(p, rcall('HINCRBY', K[1], 'gsq', 1)) end
+  rcall('ZADD', key, S(score), id)
+  if rcall('ZCARD', key) == 1 then GR.ringJoin(K, P, g) end
+end
+
+-- Makes job ${'`'}id${'`'} (priority p, group g or nil/''; its ${'`'}due${'`'} already written) wait, behind the jobs
+-- of its priority (of its group).
+local function pushWaiting(K, P, id, p, g)
+  if g and g ~= '' then
+    GR.pushGrouped(K, P, id, p, g, nil)
+    return
+  end
+  GR.ringUngrouped(K, P)
   if p == 0 then
     rcall('LPUSH', K[2], id)
     return
@@ -8401,10 +10867,25 @@ local function unpopWaiting(K, P, ids, lvls, from)
   for p in pairs(touched) do rankLevel(K, P, p) end
 end
 
--- Takes a waiting job out of its level (cancel).
-local function removeWaiting(K, P, id, p)
+-- Takes a waiting job out of its level or group (cancel); a group left empty stops taking turns.
+local function removeWaiting(K, P, id, p, g)
+  if g and g ~= '' then
+    local key = P .. KEY_GROUP .. g
+    rcall('ZREM', key, id)
+    if rcall('EXISTS', key) == 0 then
+      rcall('LREM', P .. KEY_GROUP_RING, 0, g)
+      rcall('ZREM', P .. KEY_GROUP_PARKED, g)
+      GR.ringCollapse(K, P)
+    end
+    return
+  end
   rcall('LREM', levelKey(K, P, p), 0, id)
   if p ~= 0 then rankLevel(K, P, p) end
+  if rcall('HEXISTS', K[1], 'gu') == 1 and not GR.ungroupedWaiting(K, P) then
+    rcall('LREM', P .. KEY_GROUP_RING, 0, '')
+    rcall('HDEL', K[1], 'gu')
+    GR.ringCollapse(K, P)
+  end
 end
 
 -- Pops up to ${'`'}max${'`'} waiting jobs in claim order: the best-ranked level first, FIFO within a level.
@@ -8452,9 +10933,14 @@ end
 local P = ARGV[1]
 local id = ARGV[2]
 local max = tonumber(ARGV[3])
-local h = rcall('HMGET', P .. KEY_JOB .. id, 'st', 'pr', 'due')
+local h = rcall('HMGET', P .. KEY_JOB .. id, 'st', 'pr', 'due', 'grp')
 if h[1] ~= 'waiting' then return { h[1] or '' } end
 local p = tonumber(h[2] or '0')
+if h[4] then
+  local r = rcall('ZRANK', P .. KEY_GROUP .. h[4], id) or 0
+  if r >= max then return { 'waiting', p, max, 0, 0, 1 } end
+  return { 'waiting', p, r, 0, 0, 0 }
+end
 local ag = levelAging(KEYS)
 local rank = levelRank(p, tonumber(h[3]), ag)
 local pText = S(p)
@@ -8563,6 +11049,26 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -8680,6 +11186,26 @@ local KEY_LEVEL = 'w:'
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
 
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
+
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
 local KEY_SCHEDULERS = 'schd'
@@ -8787,6 +11313,26 @@ local KEY_LEVEL = 'w:'
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
 
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
+
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
 local KEY_SCHEDULERS = 'schd'
@@ -8865,6 +11411,7 @@ export const scripts = {
   setArchive,
   setBudget,
   setPaused,
+  setRateLimit,
   setRetention,
   setSchedulerPaused,
   sweepRetention,

@@ -2,9 +2,10 @@
   Adds jobs. A caller-supplied id that exists already is left untouched (idempotent add).
   ARGV[1] key prefix   ARGV[2] job count   ARGV[3] how many ids to generate
   ARGV[4] M, the number of distinct options texts, then M pairs: options JSON, maxStalls
-  then per job, 10 fields: id ('' = generate), name, data, options index (1..M), "delayMs" or
+  then per job, 11 fields: id ('' = generate), name, data, options index (1..M), "delayMs" or
   "@runAt" (an absolute due time), the trace context JSON ('' = none), the priority ('' = 0), the
-  dedup mode ('' = none, 'dedup' or 'debounce'), its ms (window or delay) and its key
+  dedup mode ('' = none, 'dedup' or 'debounce'), its ms (window or delay), its key, and the group
+  ('' = none; its jobs take turns with other groups, under its rate limit)
   Returns { 'r', first id, state } when every job got a generated id, in one run of consecutive
   numbers, was created and has the same state (the common bulk add: the client expands it);
   else { 'l', id, created (1|0|2 = folded into that job), state, id, created, state, ... }.
@@ -62,7 +63,7 @@ local function fold(b, dmode)
   local holder = rcall('GET', P .. KEY_DEDUP .. ARGV[b + 9])
   if not holder then return nil end
   local jk = P .. KEY_JOB .. holder
-  local f = rcall('HMGET', jk, 'st', 'pr', 'due')
+  local f = rcall('HMGET', jk, 'st', 'pr', 'due', 'grp')
   if not f[1] or not foldsInto(dmode, f[1]) then return nil end
   local st = f[1]
   local dueS = f[3]
@@ -71,7 +72,7 @@ local function fold(b, dmode)
   if dmode == 'debounce' then
     local ms = tonumber(ARGV[b + 8])
     dueS = S(now + ms)
-    if st == 'waiting' then removeWaiting(KEYS, P, holder, tonumber(f[2] or '0')) end
+    if st == 'waiting' then removeWaiting(KEYS, P, holder, tonumber(f[2] or '0'), f[4]) end
     rcall('HSET', jk, 'data', ARGV[b + 2], 'due', dueS, 'st', 'scheduled')
     rcall('ZADD', KEYS[3], dueS, holder)
     rcall('PEXPIRE', P .. KEY_DEDUP .. ARGV[b + 9], keyTtlMs(dmode, ms))
@@ -82,7 +83,7 @@ local function fold(b, dmode)
 end
 
 for i = 0, count - 1 do
-  local b = 5 + 2 * m + i * 10
+  local b = 5 + 2 * m + i * 11
   local id = ARGV[b]
   local existing = false
   local dmode = ARGV[b + 7]
@@ -135,6 +136,9 @@ for i = 0, count - 1 do
     -- The priority only when not 0 (readers take a missing 'pr' as 0): most jobs pay nothing for it.
     local pr = ARGV[b + 6]
     if pr ~= '' and pr ~= '0' then rcall('HSET', P .. KEY_JOB .. id, 'pr', pr) else pr = nil end
+    -- The group likewise only when given.
+    local grp = ARGV[b + 10]
+    if grp ~= '' then rcall('HSET', P .. KEY_JOB .. id, 'grp', grp) else grp = nil end
     if dmode ~= '' then
       rcall('SET', P .. KEY_DEDUP .. ARGV[b + 9], id, 'PX', keyTtlMs(dmode, tonumber(ARGV[b + 8])))
       rcall('HSET', P .. KEY_JOB .. id, 'dm', dmode, 'dk', ARGV[b + 9])
@@ -146,8 +150,8 @@ for i = 0, count - 1 do
         earliest = due
         if wakeN == 0 then wakeN = 1 end
       end
-    elseif st == 'waiting' and pr then
-      pushWaiting(KEYS, P, id, tonumber(pr))
+    elseif st == 'waiting' and (pr or grp) then
+      pushWaiting(KEYS, P, id, tonumber(pr or '0'), grp)
       wakeN = wakeN + 1
     elseif st == 'waiting' then
       waitIds[#waitIds + 1] = id
@@ -168,7 +172,10 @@ for i = 0, count - 1 do
   end
 end
 flushOptRefs(P)
-bulk('LPUSH', KEYS[2], waitIds, 1000)
+if #waitIds > 0 then
+  GR.ringUngrouped(KEYS, P)
+  bulk('LPUSH', KEYS[2], waitIds, 1000)
+end
 bulk('ZADD', KEYS[3], schedArgs, 1000)
 wakeN = wakeN + #waitIds
 wake(KEYS, wakeN)

@@ -17,20 +17,20 @@
 local P = ARGV[1]
 local id = ARGV[2]
 local jk = P .. KEY_JOB .. id
-local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'pr')
+local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'pr', 'grp', 'rlw')
 local st = f[1]
 if not st then return { 'not_found' } end
 if st == 'completed' or st == 'dead' or st == 'cancelled' then return { 'finished', st } end
 local now = nowMs()
 if st == 'active' then
   local cur = tonumber(f[2])
-  local rec = attemptRecord(cur, f[3], tonumber(f[4]), tonumber(f[5]), now, f[6], ARGV[5], f[7])
+  local rec = attemptRecord(cur, f[3], tonumber(f[4]), tonumber(f[5]), now, f[6], ARGV[5], f[7], f[10])
   appendAttempt(P, id, rec)
   rcall('HSET', jk, 'n', cur)
   if f[7] and f[7] ~= '' then rcall('HSET', jk, 'man', '') end
   rcall('ZREM', KEYS[4], id)
 elseif st == 'waiting' then
-  removeWaiting(KEYS, P, id, tonumber(f[8] or '0'))
+  removeWaiting(KEYS, P, id, tonumber(f[8] or '0'), f[9])
 else
   rcall('ZREM', KEYS[3], id)
 end

@@ -8,11 +8,13 @@
   ARGV[6] '1' when the worker will be idle after these finishes (it may take a suspect alone)
   then per request either 'd' and 4 fields, for an attempt that succeeded and is done, run by the
   worker of ARGV[4]: id, attempt, held ms, result JSON (most requests: 5 elements, not 16); or 'x'
-  and 15 fields: id, attempt, workerId, outcome, ending (the JSON object
+  and 16 fields: id, attempt, workerId, outcome, ending (the JSON object
     {outcome, error?, errorClass?, rule?}), action (done|retry|dead), decision JSON (for a retry,
     Redis merges nextDueAt into it), delayMs or dead reason, result JSON, fingerprint, fingerprint
     label, error code, error JSON, error class ('' = none), held ms (how long after the claim time the handler was called,
-    in Redis time as the worker estimates it: the attempt started at the claim time plus this)
+    in Redis time as the worker estimates it: the attempt started at the claim time plus this),
+    pause ('' = none; a handler's RateLimitError: 'q:<ms>' pauses the queue's bucket, 'g:<ms>' the
+    job's group's, or the queue's for a job without a group; the job waits again, rule rate-limit)
   (the TypeScript half of this encoding: src/backends/redis/wire.ts)
   Returns { results, claim } where results is one string, per request "status,state,nextDueAt,
   finishedAt" (status ok|stale|not_found, state and nextDueAt '' = none), requests apart by ';';
@@ -37,6 +39,7 @@
 --- @include "includes/claimJobs"
 --- @include "includes/waitLevels"
 --- @include "includes/nextWakeIn"
+--- @include "includes/rateLimit"
 --- @include "includes/indexFacets"
 --- @include "includes/failureFacets"
 --- @include "includes/rollup"
@@ -54,11 +57,13 @@ local earliest = false -- read on first need: only a delayed retry needs it
 local activeDone = {}
 local doneArgs = {}
 local waitIds = {}
-local levelIds = {} -- retries to wait at a priority other than 0: id, priority, ...
+local levelIds = {} -- retries to wait at a priority other than 0 or in a group: id, priority, group, ...
+local pauses = {} -- handlers' rate-limit pauses: id, scope, group, ms, ...
 local schedArgs = {}
--- One read of the queue's settings serves the rollups, retention and the paused check.
+-- One read of the queue's settings serves the rollups, retention, the paused check and the rate
+-- limits.
 local meta = rcall('HMGET', KEYS[1], 'paused', 'rc:completed', 'ra:completed', 'rc:dead', 'ra:dead', 'nro', 'bq',
-  'bnx')
+  'bnx', 'rlq', 'rlg', 'rqt', 'gm')
 local rollups = meta[6] ~= '1'
 local racc, rlab = {}, {}
 -- Retry budgets (src/retry-budget.ts): the queue's ('bq') and, when any job name has its own
@@ -103,13 +108,13 @@ for _ = 1, count do
       ARGV[pos + 4], '', '', '', '', '', ARGV[pos + 3] }
     pos = pos + 5
   else
-    A = { unpack(ARGV, pos + 1, pos + 15) }
-    pos = pos + 16
+    A = { unpack(ARGV, pos + 1, pos + 16) }
+    pos = pos + 17
   end
   local id = A[1]
   local attempt = tonumber(A[2])
   local jk = P .. KEY_JOB .. id
-  local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl', 'pr', 'name')
+  local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl', 'pr', 'name', 'grp', 'rlw')
   if not f[1] then
     out[#out + 1] = 'not_found,,,' .. nowS
   elseif f[1] ~= 'active' and tonumber(f[2]) == attempt and isRepeat(P, id, attempt, A[3], A[4]) then
@@ -173,7 +178,7 @@ for _ = 1, count do
     end
     local ending = DONE_ENDING
     if A[5] ~= '' then ending = jsonMerge(A[5], '{"decision":' .. decision .. '}') end
-    local rec = attemptRecord(cur, f[3], f[4], saS, nowS, f[6], ending, f[7])
+    local rec = attemptRecord(cur, f[3], f[4], saS, nowS, f[6], ending, f[7], f[12])
     if f[7] and f[7] ~= '' then rcall('HSET', jk, 'man', '') end
     local fl = f[8]
     if countsAsFailure(outcome) then fl = S(tonumber(fl) + 1) end
@@ -208,9 +213,10 @@ for _ = 1, count do
         end
       else
         st = 'waiting'
-        if f[9] and f[9] ~= '0' then
+        if (f[9] and f[9] ~= '0') or (f[11] and f[11] ~= '') then
           levelIds[#levelIds + 1] = id
-          levelIds[#levelIds + 1] = tonumber(f[9])
+          levelIds[#levelIds + 1] = tonumber(f[9] or '0')
+          levelIds[#levelIds + 1] = f[11] or ''
         else
           waitIds[#waitIds + 1] = id
         end
@@ -222,6 +228,15 @@ for _ = 1, count do
         rcall('HSET', jk, 'n', cur, 'fl', fl, 'st', st, 'due', nextDue, 'pd', A[8], 'trg', 'auto')
       end
       evEnd(now, 'retrying', id, cur, f[6], outcome, A[14], sa, due, 'delay', A[8], 'due', nextDue)
+      if A[16] and A[16] ~= '' then
+        local scope = string.sub(A[16], 1, 1)
+        local g = f[11] or ''
+        if g == '' then scope = 'q' end
+        pauses[#pauses + 1] = id
+        pauses[#pauses + 1] = scope
+        pauses[#pauses + 1] = g
+        pauses[#pauses + 1] = tonumber(string.sub(A[16], 3))
+      end
     end
     local facets = {}
     if A[5] ~= '' then
@@ -258,10 +273,19 @@ bulk('ZREM', KEYS[4], activeDone, 1000)
 bulk('ZADD', KEYS[5], doneArgs, 1000)
 notePending(KEYS, P, doneArgs)
 bulk('ZADD', KEYS[3], schedArgs, 1000)
-bulk('LPUSH', KEYS[2], waitIds, 1000)
-for i = 1, #levelIds, 2 do pushWaiting(KEYS, P, levelIds[i], levelIds[i + 1]) end
+if #waitIds > 0 then
+  GR.ringUngrouped(KEYS, P)
+  bulk('LPUSH', KEYS[2], waitIds, 1000)
+end
+for i = 1, #levelIds, 3 do pushWaiting(KEYS, P, levelIds[i], levelIds[i + 1], levelIds[i + 2]) end
 if rollups then flushRollups(P, now, racc, rlab) end
 budgetFlush(bcache, now)
+RL.init(meta[9], meta[10], meta[11])
+for i = 1, #pauses, 4 do
+  local scope, g, ms = pauses[i + 1], pauses[i + 2], pauses[i + 3]
+  RL.pause(P, scope, g, now, ms)
+  ev('rate-limited', pauses[i], 'scope', scope == 'g' and 'group' or 'queue', 'group', g, 'pause', S(ms))
+end
 if touched['completed'] and (meta[2] or meta[3]) then applyRetention(KEYS, P, 'completed', now) end
 if touched['dead'] and (meta[4] or meta[5]) then applyRetention(KEYS, P, 'dead', now) end
 -- Claim next: retries pushed just now are claimable by this same call. Wake tokens only for
@@ -272,12 +296,14 @@ if meta[1] == '1' then
   claim[2] = 1
 elseif claimMax > 0 then
   promoteDue(KEYS, P, now)
-  local jobs, blocked = claimJobs(KEYS, P, now, ARGV[4], tonumber(ARGV[5]), claimMax, ARGV[6] == '1')
+  local jobs, blocked, tokenAt = claimJobs(KEYS, P, now, ARGV[4], tonumber(ARGV[5]), claimMax, ARGV[6] == '1',
+    meta[12] == '1')
   claim[5] = table.concat(jobs, '\30')
   if #jobs == 0 then
-    if blocked then claim[3] = SUSPECT_RECHECK_MS else claim[3] = nextWakeIn(KEYS, now) end
+    if blocked then claim[3] = SUSPECT_RECHECK_MS else claim[3] = nextWakeIn(KEYS, now, tokenAt) end
   end
 end
+RL.flush(KEYS, P, now)
 -- Wake idle workers for the retries this call left waiting (not for jobs it claimed itself),
 -- plus one if a delayed retry became the earliest due.
 if #waitIds > 0 then
@@ -285,7 +311,7 @@ if #waitIds > 0 then
   if left > #waitIds then left = #waitIds end
   wakeN = wakeN + left
 end
-wakeN = wakeN + #levelIds / 2
+wakeN = wakeN + #levelIds / 3
 wake(KEYS, wakeN)
 flushEvents(KEYS, now)
 return { table.concat(out, ';'), claim }

@@ -21,7 +21,7 @@
 local P = ARGV[1]
 local id = ARGV[2]
 local jk = P .. KEY_JOB .. id
-local f = rcall('HMGET', jk, 'st', 'n', 'fp', 'pr')
+local f = rcall('HMGET', jk, 'st', 'n', 'fp', 'pr', 'grp')
 if not f[1] then return { 'not_found' } end
 local fromScheduled = f[1] == 'scheduled' and ARGV[7] == '1'
 if f[1] ~= 'dead' and not fromScheduled then return { 'not_dead', f[1] } end
@@ -42,7 +42,7 @@ local man = ARGV[5]
 if ARGV[8] ~= '' then man = jsonMerge(man, '{"patch":' .. ARGV[8] .. '}') end
 man = jsonMerge(man, '{"at":' .. now .. '}')
 rcall('HSET', jk, 'st', 'waiting', 'due', now, 'trg', 'manual', 'man', man)
-pushWaiting(KEYS, P, id, tonumber(f[4] or '0'))
+pushWaiting(KEYS, P, id, tonumber(f[4] or '0'), f[5])
 indexFacets(P, id, { 't:manual', 'rt' })
 ev('replayed', id, 'by', ARGV[6])
 wake(KEYS, 1)

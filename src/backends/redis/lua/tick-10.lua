@@ -13,6 +13,7 @@
   Returns per scheduler { status, created ids... }
 ]]
 --- @include "includes/rcall"
+--- @include "includes/waitLevels"
 --- @include "includes/nowMs"
 --- @include "includes/S"
 --- @include "includes/bulk"
@@ -101,6 +102,7 @@ for _ = 1, count do
   end
 end
 flushOptRefs(P)
+if #waitIds > 0 then GR.ringUngrouped(KEYS, P) end
 bulk('LPUSH', KEYS[2], waitIds, 1000)
 wake(KEYS, wakeN + #waitIds)
 flushEvents(KEYS, now)

@@ -6,6 +6,8 @@
   list is walked from its tail (the oldest) and stops at the first job not ahead; at most `max`
   jobs are counted in all (then 'capped').
   ARGV[1] key prefix  ARGV[2] job id  ARGV[3] max
+  A job of a group (`grp`) counts the jobs ahead of it in its group only (its zset's rank, as
+  `same`; at most `max`): groups take turns, so the others' jobs are not ahead of it.
   Returns { state } when the job is not waiting (or '' when there is none); else
   { 'waiting', priority, same, higher, aged, capped (1|0) }.
 ]]
@@ -17,9 +19,14 @@
 local P = ARGV[1]
 local id = ARGV[2]
 local max = tonumber(ARGV[3])
-local h = rcall('HMGET', P .. KEY_JOB .. id, 'st', 'pr', 'due')
+local h = rcall('HMGET', P .. KEY_JOB .. id, 'st', 'pr', 'due', 'grp')
 if h[1] ~= 'waiting' then return { h[1] or '' } end
 local p = tonumber(h[2] or '0')
+if h[4] then
+  local r = rcall('ZRANK', P .. KEY_GROUP .. h[4], id) or 0
+  if r >= max then return { 'waiting', p, max, 0, 0, 1 } end
+  return { 'waiting', p, r, 0, 0, 0 }
+end
 local ag = levelAging(KEYS)
 local rank = levelRank(p, tonumber(h[3]), ag)
 local pText = S(p)

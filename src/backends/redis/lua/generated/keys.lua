@@ -31,6 +31,26 @@ local KEY_LEVEL = 'w:'
 -- level's rank, `levelRank` in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
 
+-- The waiting jobs of one group (a zset, member = job id, score = `groupRank` in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta `gu` = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as `encodeRateLimit` writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, `tat` in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
+
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
 local KEY_SCHEDULERS = 'schd'

@@ -39,10 +39,11 @@ local function countsAsFailure(outcome)
   return outcome == 'failed' or outcome == 'timed_out'
 end
 
--- What `interrupted` keeps: a job given back at shutdown is retried at once but keeps the previous
--- delay (for decorrelated jitter) instead of recording its own zero delay.
+-- What `interrupted` and `rate_limited` keep: a job given back at shutdown, or held back by an
+-- upstream rate limit, waits again at once but keeps the previous delay (for decorrelated jitter)
+-- instead of recording its own zero delay.
 local function keepsPreviousDelay(outcome)
-  return outcome == 'interrupted'
+  return outcome == 'interrupted' or outcome == 'rate_limited'
 end
 
 local function stallRetryExplanation(stalls, maxStalls)
@@ -90,4 +91,15 @@ local MAX_PRIORITY_AGING_MS = 86400000
 -- level more than the cap below a busy one starve: the gain is uncapped on purpose.)
 local function levelRank(priority, headDueAt, agingMs)
   return agingMs > 0 and headDueAt - priority * agingMs or 0 - priority
+end
+
+-- The span of the order numbers `groupRank` counts within one priority (2^32).
+local GROUP_SEQ_SPAN = 4294967296
+
+-- The score of a job waiting in its group (lower = claimed first): priority first (higher first),
+-- then `seq`, the order the group's jobs came in (a per-queue counter). Exact in a double:
+-- |priority| ≤ 10^6 times 2^32 stays below 2^53. Within a group the order is strict (priority
+-- aging applies to jobs without a group only).
+local function groupRank(priority, seq)
+  return seq - priority * GROUP_SEQ_SPAN
 end

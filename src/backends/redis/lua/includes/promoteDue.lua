@@ -8,7 +8,8 @@ local function promoteDue(K, P, now)
   for _, id in ipairs(ids) do
     local jk = P .. KEY_JOB .. id
     rcall('HSET', jk, 'st', 'waiting')
-    pushWaiting(K, P, id, tonumber(rcall('HGET', jk, 'pr') or '0'))
+    local f = rcall('HMGET', jk, 'pr', 'grp')
+    pushWaiting(K, P, id, tonumber(f[1] or '0'), f[2])
   end
   rcall('ZREM', K[3], unpack(ids))
   return #ids

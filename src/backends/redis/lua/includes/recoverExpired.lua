@@ -23,7 +23,7 @@ local function recoverExpired(K, P, now)
   for _, id in ipairs(ids) do
     local jk = P .. KEY_JOB .. id
     rcall('ZREM', K[4], id)
-    local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st', 'pr')
+    local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st', 'pr', 'grp', 'rlw')
     if f[1] and f[9] == 'active' then
       recovered = recovered + 1
       local cur = tonumber(f[1])
@@ -31,7 +31,7 @@ local function recoverExpired(K, P, now)
       local ms = tonumber(f[7])
       local poison = isPoison(sc, ms)
       local ending = stallAttemptEnd(sc, ms, now)
-      local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], ending, f[8])
+      local rec = attemptRecord(f[1], f[2], f[3], f[4], S(now), f[5], ending, f[8], f[12])
       appendAttempt(P, id, rec)
       rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall')
       if f[8] and f[8] ~= '' then rcall('HSET', jk, 'man', '') end
@@ -45,7 +45,7 @@ local function recoverExpired(K, P, now)
         died = true
       else
         rcall('HSET', jk, 'st', 'waiting', 'due', now)
-        pushWaiting(K, P, id, tonumber(f[10] or '0'))
+        pushWaiting(K, P, id, tonumber(f[10] or '0'), f[11])
         evEnd(now, 'stalled', id, f[1], f[5], 'stalled', class, tonumber(f[4]), tonumber(f[3]), 'stalls', S(sc))
         back = back + 1
       end

@@ -35,8 +35,75 @@ local function rankLevel(K, P, p)
   rcall('ZADD', P .. KEY_LEVELS, S(levelRank(p, due, ag)), S(p))
 end
 
--- Makes job `id` (priority p; its `due` already written) wait, behind the jobs of its priority.
-local function pushWaiting(K, P, id, p)
+-- Groups (`group` on a job). A group's waiting jobs are the zset P .. KEY_GROUP .. g, scored by
+-- groupRank (priority, then arrival: meta `gsq` counts). Groups take turns through the ring
+-- P .. KEY_GROUP_RING (a list, head = next), one job per turn; '' in the ring stands for the jobs
+-- without a group (meta `gu` = '1' while it is there). A group whose bucket is empty leaves the
+-- ring for P .. KEY_GROUP_PARKED (a zset, score = its next token) until a claim at or after that
+-- time moves it back. While no group has waiting jobs, neither key exists and a claim is the plain
+-- path above (one EXISTS more).
+
+-- Every name of the groups' half lives in the table GR (a script has at most 200 locals).
+local GR = { ungroupedChecked = false }
+
+-- Are there jobs without a group waiting?
+function GR.ungroupedWaiting(K, P)
+  return rcall('LLEN', K[2]) > 0 or rcall('EXISTS', P .. KEY_LEVELS) == 1
+end
+
+-- Jobs without a group joined the waiting jobs: if groups are taking turns, '' takes turns too.
+function GR.ringUngroupedNow(K, P)
+  if rcall('EXISTS', P .. KEY_GROUP_RING, P .. KEY_GROUP_PARKED) == 0 then return end
+  if rcall('HSETNX', K[1], 'gu', '1') == 1 then rcall('RPUSH', P .. KEY_GROUP_RING, '') end
+end
+-- The same, checked once per script call: the pushes of a call come before its claims, so once
+-- '' is in, it stays in for the rest of them.
+function GR.ringUngrouped(K, P)
+  if GR.ungroupedChecked then return end
+  GR.ungroupedChecked = true
+  GR.ringUngroupedNow(K, P)
+end
+
+-- Group g has waiting jobs again: it takes turns (at the back), and so do the jobs without a
+-- group if they wait and are not in yet.
+function GR.ringJoin(K, P, g)
+  rcall('RPUSH', P .. KEY_GROUP_RING, g)
+  rcall('HSET', K[1], 'gm', '1')
+  if rcall('HEXISTS', K[1], 'gu') == 0 and GR.ungroupedWaiting(K, P) then
+    rcall('HSET', K[1], 'gu', '1')
+    rcall('RPUSH', P .. KEY_GROUP_RING, '')
+  end
+end
+
+-- When no group takes turns any more (the ring holds only '' and none is parked), the jobs
+-- without a group go back to the plain path (meta `gm`, groups mode, read by every claim, goes).
+function GR.ringCollapse(K, P)
+  local ring = P .. KEY_GROUP_RING
+  if rcall('EXISTS', P .. KEY_GROUP_PARKED) == 1 then return end
+  local n = rcall('LLEN', ring)
+  if n == 0 or (n == 1 and rcall('LINDEX', ring, 0) == '') then
+    rcall('DEL', ring)
+    rcall('HDEL', K[1], 'gu', 'gm')
+  end
+end
+
+-- Makes job `id` of group g wait, behind its group's jobs of its priority (`score`: a score it
+-- had before, to put it back where it was).
+function GR.pushGrouped(K, P, id, p, g, score)
+  local key = P .. KEY_GROUP .. g
+  if not score then score = groupRank(p, rcall('HINCRBY', K[1], 'gsq', 1)) end
+  rcall('ZADD', key, S(score), id)
+  if rcall('ZCARD', key) == 1 then GR.ringJoin(K, P, g) end
+end
+
+-- Makes job `id` (priority p, group g or nil/''; its `due` already written) wait, behind the jobs
+-- of its priority (of its group).
+local function pushWaiting(K, P, id, p, g)
+  if g and g ~= '' then
+    GR.pushGrouped(K, P, id, p, g, nil)
+    return
+  end
+  GR.ringUngrouped(K, P)
   if p == 0 then
     rcall('LPUSH', K[2], id)
     return
@@ -57,10 +124,25 @@ local function unpopWaiting(K, P, ids, lvls, from)
   for p in pairs(touched) do rankLevel(K, P, p) end
 end
 
--- Takes a waiting job out of its level (cancel).
-local function removeWaiting(K, P, id, p)
+-- Takes a waiting job out of its level or group (cancel); a group left empty stops taking turns.
+local function removeWaiting(K, P, id, p, g)
+  if g and g ~= '' then
+    local key = P .. KEY_GROUP .. g
+    rcall('ZREM', key, id)
+    if rcall('EXISTS', key) == 0 then
+      rcall('LREM', P .. KEY_GROUP_RING, 0, g)
+      rcall('ZREM', P .. KEY_GROUP_PARKED, g)
+      GR.ringCollapse(K, P)
+    end
+    return
+  end
   rcall('LREM', levelKey(K, P, p), 0, id)
   if p ~= 0 then rankLevel(K, P, p) end
+  if rcall('HEXISTS', K[1], 'gu') == 1 and not GR.ungroupedWaiting(K, P) then
+    rcall('LREM', P .. KEY_GROUP_RING, 0, '')
+    rcall('HDEL', K[1], 'gu')
+    GR.ringCollapse(K, P)
+  end
 end
 
 -- Pops up to `max` waiting jobs in claim order: the best-ranked level first, FIFO within a level.
