@@ -6,11 +6,17 @@
  * must be spread: a markedly lower peak of retries due. (Retries started can still burst: a due
  * retry is promoted behind the first attempts still waiting, FIFO, so early retries queue up and
  * start together once that backlog is gone.)
+ *
+ * 6c, the same storm (no jitter) under a retry budget (src/retry-budget.ts): retries over budget
+ * are deferred, not dropped, so the retries due per 100 ms stay under the budget's bound
+ * (`(100 + window / 10) / interval + 1`, interval = window / allowed, allowed = ratio × jobs +
+ * minPerSecond × window) and every job still completes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { RedisBackend } from '../../src/backends/redis/redis-backend.js';
 import { Queue } from '../../src/queue.js';
+import type { RetryBudget } from '../../src/retry-budget.js';
 import type { Jitter } from '../../src/types.js';
 import { hasRedisServer, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { uniquePrefix } from '../helpers/redis.js';
@@ -34,9 +40,19 @@ const BASE_DELAY_MS = sized(2_000, 5_000);
 const MAX_DELAY_MS = sized(8_000, 16_000);
 const WORKERS = 2;
 const CONCURRENCY = 50;
+/** The budget of run 6c: 10 % of first attempts over 10 s, plus a floor per second. */
+const BUDGET = { ratio: 0.1, windowMs: 10_000, minPerSecond: sized(20, 50) } as const satisfies RetryBudget;
+/** The most retries the budget lets fall due in one 100 ms bucket. */
+const BUDGET_BOUND = (() => {
+  const allowed = Math.floor(BUDGET.ratio * JOBS + (BUDGET.minPerSecond * BUDGET.windowMs) / 1000);
+  const intervalMs = BUDGET.windowMs / allowed;
+  return Math.floor((100 + BUDGET.windowMs / 10) / intervalMs) + 1;
+})();
 
 interface StormResult {
   readonly jitter: Jitter;
+  readonly budget: boolean;
+  readonly deferred: number;
   readonly peakDue: number;
   readonly peakStarted: number;
   /** p5–p95 of the first retries' due times: how the first wave is spread. */
@@ -61,10 +77,10 @@ describe.skipIf(!hasRedisServer())(
       await server?.stop();
     });
 
-    async function storm(jitter: Jitter): Promise<StormResult> {
+    async function storm(jitter: Jitter, budget = false): Promise<StormResult> {
       const prefix = uniquePrefix();
       const backend = new RedisBackend({ connection: server.url, prefix, onWarning: () => undefined });
-      const name = `storm-${jitter}`;
+      const name = `storm-${jitter}${budget ? '-budget' : ''}`;
       const queue = new Queue<FaultJobData>(name, {
         backend,
         retry: {
@@ -78,6 +94,7 @@ describe.skipIf(!hasRedisServer())(
           },
         },
       });
+      if (budget) await queue.setRetryBudget(BUDGET);
       const fleet = new Fleet(
         { url: server.url, prefix, queue: name, handler: 'flaky', concurrency: CONCURRENCY, leaseMs: 5000 },
         WORKERS,
@@ -125,6 +142,8 @@ describe.skipIf(!hasRedisServer())(
       const firstFailures: number[] = [];
       let callsWhileDown = 0;
       let lastFinish = 0;
+      let deferred = 0;
+      let maxDeferMs = 0;
       for (const id of ids) {
         const j = jobs.get(id);
         if (!j) {
@@ -137,6 +156,10 @@ describe.skipIf(!hasRedisServer())(
         if (j.attempts.some((a) => a.outcome === 'stalled')) duplicated++;
         for (const a of j.attempts) {
           if (a.decision.action === 'retry') due.push(a.decision.nextDueAt);
+          if (a.decision.action === 'retry' && a.decision.budget) {
+            deferred++;
+            maxDeferMs = Math.max(maxDeferMs, a.decision.budget.deferredMs);
+          }
           if (a.decision.action === 'retry' && a.n === 1) firstWave.push(a.decision.nextDueAt);
           if (a.n >= 2) retryStarts.push(a.startedAt);
           if (a.n === 1 && a.outcome === 'failed') firstFailures.push(a.finishedAt);
@@ -156,8 +179,16 @@ describe.skipIf(!hasRedisServer())(
         ? Math.max(...firstFailures) - Math.min(...firstFailures)
         : 0;
       writeReport({
-        scenario: jitter === 'none' ? 'retry-storm-no-jitter' : `retry-storm-${jitter}-jitter`,
-        title: jitter === 'none' ? '6. retry storm, no jitter' : `6b. retry storm, ${jitter} jitter`,
+        scenario: budget
+          ? 'retry-storm-budget'
+          : jitter === 'none'
+            ? 'retry-storm-no-jitter'
+            : `retry-storm-${jitter}-jitter`,
+        title: budget
+          ? '6c. retry storm, no jitter, retry budget'
+          : jitter === 'none'
+            ? '6. retry storm, no jitter'
+            : `6b. retry storm, ${jitter} jitter`,
         scale: SCALE,
         accepted: ids.length,
         completed,
@@ -169,9 +200,13 @@ describe.skipIf(!hasRedisServer())(
         durationMs,
         notes:
           `${firstFailures.length} jobs failed within ${firstFailSpread} ms; peak retries due ${hDue.peak} / 100 ms, started ${hStarted.peak} / 100 ms; ` +
+          (budget
+            ? `budget ${BUDGET.ratio * 100} % of first attempts over ${BUDGET.windowMs / 1000} s + ${BUDGET.minPerSecond}/s (bound ${BUDGET_BOUND} / 100 ms): ${deferred} of ${due.length} retries deferred, up to ${maxDeferMs} ms; `
+            : '') +
           `first retries due over ${firstWaveSpreadMs} ms (p5–p95); ${callsWhileDown} calls while the dependency was down (${DOWN_MS} ms); drained ${Math.max(0, lastFinish - upAt)} ms after it came back`,
         details: {
           jitter,
+          ...(budget ? { budget: BUDGET, boundPer100ms: BUDGET_BOUND, deferred, maxDeferMs } : {}),
           policy: {
             attempts: 10,
             backoff: {
@@ -200,6 +235,8 @@ describe.skipIf(!hasRedisServer())(
       });
       return {
         jitter,
+        budget,
+        deferred,
         peakDue: hDue.peak,
         peakStarted: hStarted.peak,
         firstWaveSpreadMs,
@@ -219,6 +256,15 @@ describe.skipIf(!hasRedisServer())(
         expect(r.completed).toBe(JOBS);
       },
     );
+
+    it(`${JOBS} jobs failing at once under a retry budget: retries due per 100 ms within the budget's bound, none lost`, async () => {
+      const r = await storm('none', true);
+      expect(r.lost).toBe(0);
+      expect(r.stuck).toBe(0);
+      expect(r.completed).toBe(JOBS);
+      expect(r.deferred).toBeGreaterThan(0);
+      expect(r.peakDue).toBeLessThanOrEqual(BUDGET_BOUND);
+    });
 
     it('with jitter the retries are spread: a markedly lower peak retry rate', () => {
       const none = results.get('none');
