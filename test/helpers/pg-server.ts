@@ -83,8 +83,9 @@ export async function startPgServer(): Promise<PgServer> {
   const bin = findPgBin();
   if (!bin) throw new Error('PostgreSQL server binaries (initdb, pg_ctl) not found');
   const user = runAs();
-  if (isRoot() && !user)
+  if (isRoot() && !user) {
     throw new Error('running as root and there is no postgres user to run PostgreSQL as');
+  }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'retraced-pg-'));
   if (user) chownSync(dir, user.uid, user.gid);
   const data = path.join(dir, 'data');
