@@ -16,7 +16,7 @@ import { inputCases } from './input.case.js';
 import { lifecycleCases } from './lifecycle.case.js';
 import { multiQueueCases } from './multi-queue.case.js';
 import { priorityCases } from './priority.case.js';
-import { radarCases } from './radar.case.js';
+import { radarCases, whatIfCases } from './radar.case.js';
 import { rateLimitCases } from './rate-limit.case.js';
 import { retentionCases } from './retention.case.js';
 import { retriesCases } from './retries.case.js';
@@ -43,6 +43,7 @@ export function runBackendConformance(target: ConformanceTarget): void {
     priorityCases(h);
     radarCases(h);
     rateLimitCases(h);
+    whatIfCases(h);
     schedulerCases(h);
     analyticsCases(h);
     retryBudgetCases(h);

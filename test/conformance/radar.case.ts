@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { FinishDecision } from '../../src/backend.js';
 import type { Queue } from '../../src/queue.js';
 import { finishOnly } from '../helpers/finish.js';
-import type { Harness } from './context.js';
+import { waitUntil, type Harness } from './context.js';
 
 const FIXED = { attempts: 3, backoff: { type: 'fixed', delayMs: 30_000 } } as const;
 const JITTER = { attempts: 3, backoff: { type: 'exponential', delayMs: 10_000, jitter: 'full' } } as const;
@@ -84,6 +84,44 @@ export function radarCases(h: Harness): void {
         ['charge', true, 3],
       ]);
       expect(r.withoutJitter).toEqual(['sync']);
+    });
+  });
+}
+
+export function whatIfCases(h: Harness): void {
+  describe('what-if and audit over recorded history', () => {
+    it('replays every job under its own policy exactly (jitter by recorded draws), and the audit finds nothing', async () => {
+      const q = h.queue<{ fails: number }>();
+      const policies = [
+        { attempts: 4, backoff: { type: 'exponential', delayMs: 7, jitter: 'full' } },
+        { attempts: 4, backoff: { type: 'exponential', delayMs: 7, jitter: 'equal' } },
+        { attempts: 5, backoff: { type: 'exponential', delayMs: 3, maxDelayMs: 30, jitter: 'decorrelated' } },
+        { attempts: 3, backoff: { type: 'linear', delayMs: 4 } },
+      ] as const;
+      const jobs = policies.flatMap((retry) =>
+        [0, 1, 2, 3, 9].map((fails) => ({ name: 'n', data: { fails }, options: { retry } })),
+      );
+      await q.addBulk(jobs);
+      h.worker(
+        q,
+        (job) => {
+          if (job.attempt <= job.data.fails) throw Object.assign(new Error('down'), { code: 'ECONNRESET' });
+          return null;
+        },
+        { concurrency: 25 },
+      );
+      await waitUntil(async () => {
+        const c = await q.counts();
+        return c.completed + c.dead === jobs.length;
+      }, 'every job finished');
+      const r = await q.whatIf({ seed: 3 });
+      expect(r.scope).toMatchObject({ read: jobs.length, replayed: jobs.length });
+      expect(r.comparison.alternative.unknown).toBe(0);
+      expect(r.comparison.alternative.optimistic).toEqual(r.comparison.recorded);
+      expect(r.comparison.recorded.retries).toBeGreaterThan(20);
+      const audit = await q.audit({ toleranceMs: 0 });
+      expect(audit.checked.verified).toBe(r.comparison.recorded.retries);
+      expect(audit.counts).toMatchObject({ delay: 0, decision: 0, due: 0, early: 0, attempts: 0 });
     });
   });
 }
