@@ -72,7 +72,8 @@ export function Jobs({ queue, params }: { queue: string; params: URLSearchParams
     const next: Record<string, string> = {};
     for (const k of FILTERS) {
       const v = String(form.get(k) ?? '').trim();
-      if (v !== '') next[k] = v;
+      // The default source (Redis) stays out of the URL, as the default state does not.
+      if (v !== '' && !(k === 'source' && v === 'live')) next[k] = v;
     }
     setSelected(new Set());
     navigate(paths.jobs(queue, next));
