@@ -65,7 +65,9 @@ export function explainCases(h: Harness): void {
         strategy: 'fixed',
         source: 'policy',
       });
-      expect(e.holds[0]!.text).toMatch(/^due in (59(\.\d)? s|1 min) \(.+\): retry 1 \(attempt 2\), fixed: 1 min$/);
+      expect(e.holds[0]!.text).toMatch(
+        /^due in (59(\.\d)? s|1 min) \(.+\): retry 1 \(attempt 2\), fixed: 1 min$/,
+      );
       const nw = e.holds[2] as { lastSeenAt: number; forMs: number };
       expect(nw.lastSeenAt).toBeGreaterThan(0);
       expect(nw.forMs).toBeGreaterThanOrEqual(0);
