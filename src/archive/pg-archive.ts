@@ -6,7 +6,8 @@
  * a job row is keyed by (queue, id) and upserted (a later finish of the same job, after a replay,
  * replaces it; an older read never replaces a newer one), an attempt by (queue, job id, n) and
  * inserted only if absent (attempts are never rewritten, so a replay appends). One batch is one
- * statement (data-modifying CTEs over `unnest` of arrays): atomic, one round trip.
+ * statement (data-modifying CTEs over `json_array_elements` of the batch sent as two JSON arrays):
+ * atomic, one round trip, one JSON.stringify per array (no per-element array-literal escaping).
  * @module
  */
 import pg from 'pg';
@@ -60,10 +61,14 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 
 const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** Text for a column: PostgreSQL text refuses NUL. (The whole record keeps it, in json.) */
+/**
+ * Text for a column: PostgreSQL text refuses NUL, and `->>` an unpaired surrogate. (The whole
+ * record keeps both, in json.)
+ */
 function col(s: string | undefined): string | null {
   if (s === undefined) return null;
-  return s.includes('\0') ? s.replaceAll('\0', '') : s;
+  const t = s.includes('\0') ? s.replaceAll('\0', '') : s;
+  return t.replace(LONE_SURROGATE, '\ufffd');
 }
 
 /** The fields of an attempt beyond the known ones, as jsonb text (no NUL, well-formed), or null. */
@@ -149,91 +154,51 @@ export class PgArchive implements JobArchive {
     if (jobs.length === 0) return { jobs: 0, attempts: 0 };
     // Sorted, so that two writers of overlapping batches lock rows in one order (no deadlock).
     const sorted = [...jobs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const J = {
-      id: [] as string[],
-      name: [] as (string | null)[],
-      state: [] as string[],
-      created: [] as number[],
-      finished: [] as number[],
-      count: [] as number[],
-      reason: [] as (string | null)[],
-      fp: [] as (string | null)[],
-      code: [] as (string | null)[],
-      doc: [] as string[],
-    };
-    const A = {
-      job: [] as string[],
-      n: [] as number[],
-      trigger: [] as string[],
-      outcome: [] as string[],
-      cls: [] as (string | null)[],
-      rule: [] as (string | null)[],
-      code: [] as (string | null)[],
-      due: [] as number[],
-      started: [] as number[],
-      finished: [] as number[],
-      worker: [] as (string | null)[],
-      facts: [] as (string | null)[],
-      rec: [] as string[],
-      fp: [] as (string | null)[],
-    };
+    // The batch as two JSON arrays (one JSON.stringify each, parsed once by PostgreSQL): no
+    // per-element escaping into array literals. `doc` and `rec` travel as JSON text inside them
+    // (a string: PostgreSQL refuses to read any field of an element holding a \u0000 escape, and
+    // a string of JSON text holds none), cast back to json: their exact text.
+    const J: unknown[] = [];
+    const A: unknown[] = [];
     for (const job of sorted) {
       const { attempts, ...rest } = job;
       const last = attempts[attempts.length - 1];
-      J.id.push(job.id);
-      J.name.push(col(job.name));
-      J.state.push(job.state);
-      J.created.push(job.createdAt);
-      J.finished.push(job.finishedAt ?? last?.finishedAt ?? job.createdAt);
-      J.count.push(attempts.length);
-      J.reason.push(job.dead?.reason ?? null);
-      J.fp.push(col(job.dead?.fingerprint));
-      J.code.push(col(job.dead?.error?.code ?? last?.error?.code));
-      J.doc.push(JSON.stringify(rest));
+      J.push({
+        id: col(job.id),
+        name: col(job.name),
+        state: job.state,
+        c: job.createdAt,
+        f: job.finishedAt ?? last?.finishedAt ?? job.createdAt,
+        n: attempts.length,
+        r: job.dead?.reason ?? null,
+        fp: col(job.dead?.fingerprint),
+        code: col(job.dead?.error?.code ?? last?.error?.code),
+        doc: JSON.stringify(rest),
+      });
       for (const a of attempts) {
-        A.job.push(job.id);
-        A.n.push(a.n);
-        A.trigger.push(a.trigger);
-        A.outcome.push(a.outcome);
-        A.cls.push(a.errorClass ?? null);
-        A.rule.push(col(a.rule));
-        A.code.push(col(a.error?.code));
-        A.due.push(a.dueAt);
-        A.started.push(a.startedAt);
-        A.finished.push(a.finishedAt);
-        A.worker.push(col(a.workerId));
-        A.facts.push(attemptFacts(a));
-        A.rec.push(JSON.stringify(a));
-        // The fingerprint the worker indexed the failure under (the search's `f:` facet).
-        A.fp.push(a.outcome === 'failed' && a.error ? errorFingerprint(a.error) : null);
+        A.push({
+          job: col(job.id),
+          n: a.n,
+          t: a.trigger,
+          o: a.outcome,
+          cls: a.errorClass ?? null,
+          rule: col(a.rule),
+          code: col(a.error?.code),
+          due: a.dueAt,
+          s: a.startedAt,
+          f: a.finishedAt,
+          w: col(a.workerId),
+          facts: attemptFacts(a),
+          rec: JSON.stringify(a),
+          // The fingerprint the worker indexed the failure under (the search's `f:` facet).
+          fp: a.outcome === 'failed' && a.error ? errorFingerprint(a.error) : null,
+        });
       }
     }
     const r = await this.pool.query<{ jobs: string; attempts: string }>(writeSql(this.#s), [
       queue,
-      J.id,
-      J.name,
-      J.state,
-      J.created,
-      J.finished,
-      J.count,
-      J.reason,
-      J.fp,
-      J.code,
-      J.doc,
-      A.job,
-      A.n,
-      A.trigger,
-      A.outcome,
-      A.cls,
-      A.rule,
-      A.code,
-      A.due,
-      A.started,
-      A.finished,
-      A.worker,
-      A.facts,
-      A.rec,
-      A.fp,
+      JSON.stringify(J),
+      JSON.stringify(A),
     ]);
     const row = r.rows[0];
     return { jobs: Number(row?.jobs ?? 0), attempts: Number(row?.attempts ?? 0) };
@@ -382,14 +347,14 @@ SELECT queue FROM q WHERE queue IS NOT NULL`,
   }
 }
 
-/** The write of one batch (see `write`): $1 queue, $2..$11 job columns, $12..$25 attempt columns. */
+/** The write of one batch (see `write`): $1 queue, $2 the jobs (a JSON array), $3 the attempts. */
 function writeSql(s: string): string {
   return `WITH j AS (
   INSERT INTO ${s}.jobs AS t (queue, id, name, state, created_at, finished_at, attempt_count, dead_reason,
     fingerprint, error_code, doc, archived_at)
-  SELECT $1, u.*, (extract(epoch FROM clock_timestamp()) * 1000)::bigint
-  FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::int[], $8::text[],
-    $9::text[], $10::text[], $11::json[]) AS u
+  SELECT $1, e->>'id', e->>'name', e->>'state', (e->>'c')::bigint, (e->>'f')::bigint, (e->>'n')::int,
+    e->>'r', e->>'fp', e->>'code', (e->>'doc')::json, (extract(epoch FROM clock_timestamp()) * 1000)::bigint
+  FROM json_array_elements($2::json) AS e
   ON CONFLICT (queue, id) DO UPDATE SET name = excluded.name, state = excluded.state,
     created_at = excluded.created_at, finished_at = excluded.finished_at,
     attempt_count = excluded.attempt_count, dead_reason = excluded.dead_reason,
@@ -400,9 +365,10 @@ function writeSql(s: string): string {
 ), a AS (
   INSERT INTO ${s}.attempts (queue, job_id, n, trigger, outcome, error_class, rule, error_code, due_at,
     started_at, finished_at, worker_id, facts, rec, fingerprint)
-  SELECT $1, u.* FROM unnest($12::text[], $13::int[], $14::text[], $15::text[], $16::text[], $17::text[],
-    $18::text[], $19::bigint[], $20::bigint[], $21::bigint[], $22::text[], $23::jsonb[], $24::json[],
-    $25::text[]) AS u
+  SELECT $1, e->>'job', (e->>'n')::int, e->>'t', e->>'o', e->>'cls', e->>'rule', e->>'code',
+    (e->>'due')::bigint, (e->>'s')::bigint, (e->>'f')::bigint, e->>'w', (e->>'facts')::jsonb, (e->>'rec')::json,
+    e->>'fp'
+  FROM json_array_elements($3::json) AS e
   ON CONFLICT DO NOTHING
   RETURNING 1
 )
