@@ -25,7 +25,7 @@ import { assertInt, checkText, type TextRule } from './validate.js';
 
 /** One limit: `rate` jobs per `per` ms, up to `burst` at once after a quiet spell. */
 export interface RateLimit {
-  /** Jobs per `per` ms: a number > 0 (fractions allowed: 0.5 per second is one every 2 s). */
+  /** Jobs per `per` ms: 0.001 … 1 000 000 (fractions allowed: 0.5 per second is one every 2 s). */
   readonly rate: number;
   /** The period `rate` counts over, in ms. @default 1000 */
   readonly per?: number;
@@ -83,6 +83,8 @@ export const GROUP_RULE: TextRule = Object.freeze({
   rule: "1-128 characters of letters, digits, '_', '.', ':' or '-'",
 });
 
+/** Lowest `rate` accepted (per `per`): one per thousand periods. */
+export const MIN_RATE = 0.001;
 /** Highest `rate` accepted (per `per`): a million. */
 export const MAX_RATE = 1_000_000;
 /** Longest `per`: a day. */
@@ -121,8 +123,8 @@ export function resolveRateLimit(value: unknown, field: string): ResolvedRateLim
     }
   }
   const v = value as RateLimit;
-  if (typeof v.rate !== 'number' || !Number.isFinite(v.rate) || v.rate <= 0 || v.rate > MAX_RATE) {
-    throw new ValidationError(`${field}.rate`, `a number > 0 and at most ${MAX_RATE}`, v.rate);
+  if (typeof v.rate !== 'number' || !Number.isFinite(v.rate) || v.rate < MIN_RATE || v.rate > MAX_RATE) {
+    throw new ValidationError(`${field}.rate`, `a number between ${MIN_RATE} and ${MAX_RATE}`, v.rate);
   }
   const per = v.per === undefined ? 1000 : assertInt(v.per, `${field}.per`, 1, MAX_RATE_PERIOD_MS);
   const burst =
@@ -190,11 +192,6 @@ export function decodeRateLimit(text: string): ResolvedRateLimit {
     intervalMs: Number(intervalMs),
     label: label.join(','),
   };
-}
-
-/** The limit shown for a limit of the public settings shape (what `getRateLimits` answers). */
-export function publicRateLimit(l: ResolvedRateLimit): Required<RateLimit> & { label: string } {
-  return { rate: l.rate, per: l.per, burst: l.burst, label: l.label };
 }
 
 // The bucket (GCRA). `tat` is the bucket's state (0 = never used); times in ms, not rounded.
@@ -307,5 +304,38 @@ export function rateLimitsView(
     group: group ? decodeRateLimit(group) : null,
     groups: own,
     ...(next !== undefined ? { queueNextTokenAt: next } : {}),
+  };
+}
+
+/** A limit as the API and the CLI show it. */
+export interface RateLimitView {
+  readonly rate: number;
+  readonly per: number;
+  readonly burst: number;
+  readonly label: string;
+}
+
+/** A queue's rate limits as the API and the CLI show them. */
+export interface RateLimitsView {
+  readonly queue: RateLimitView | null;
+  readonly group: RateLimitView | null;
+  readonly groups: Readonly<Record<string, RateLimitView>>;
+  readonly queueNextTokenAt?: number;
+}
+
+export function rateLimitsPublic(r: RateLimits): RateLimitsView {
+  const view = (l: ResolvedRateLimit): RateLimitView => ({
+    rate: l.rate,
+    per: l.per,
+    burst: l.burst,
+    label: l.label,
+  });
+  const groups: Record<string, RateLimitView> = {};
+  for (const [g, l] of Object.entries(r.groups)) groups[g] = view(l);
+  return {
+    queue: r.queue ? view(r.queue) : null,
+    group: r.group ? view(r.group) : null,
+    groups,
+    ...(r.queueNextTokenAt !== undefined ? { queueNextTokenAt: r.queueNextTokenAt } : {}),
   };
 }

@@ -23,6 +23,7 @@ import {
   type ScheduledResult,
   type ScheduleTemplate,
 } from '../queue.js';
+import { rateLimitsPublic, type RateLimitSettings, type RateLimitsView } from '../rate-limit.js';
 import type { RetryBudget } from '../retry-budget.js';
 import { upcomingRuns, type ScheduleSpec, type Scheduler, type SchedulerDetail } from '../schedule.js';
 import type { RadarOptions, RadarReport } from '../radar.js';
@@ -95,6 +96,16 @@ export class DirectClient implements Client {
     const q = this.#queue(queue);
     await (paused ? q.pause() : q.resume());
     return { name: queue, paused: await q.isPaused() };
+  }
+
+  async rateLimits(queue: string): Promise<RateLimitsView> {
+    return rateLimitsPublic(await this.#queue(queue).getRateLimits());
+  }
+
+  async setRateLimits(queue: string, settings: RateLimitSettings): Promise<RateLimitsView> {
+    const q = this.#queue(queue);
+    await q.setRateLimits(settings);
+    return rateLimitsPublic(await q.getRateLimits());
   }
 
   retryBudgets(queue: string): Promise<RetryBudgetStatus[]> {

@@ -16,6 +16,7 @@ import { resolveDlqFilter, type DlqFilter } from '../dlq-filter.js';
 import { ValidationError } from '../errors.js';
 import type { JobOptions } from '../options.js';
 import type { AddedJob, BulkJob, RetryBudgetStatus, ScheduledResult, ScheduleTemplate } from '../queue.js';
+import { resolveRateLimitSettings, type RateLimitSettings, type RateLimitsView } from '../rate-limit.js';
 import { resolveRetryBudget, type RetryBudget } from '../retry-budget.js';
 import type { ScheduleSpec, Scheduler, SchedulerDetail } from '../schedule.js';
 import type { AuditOptions, AuditReport } from '../audit.js';
@@ -139,6 +140,27 @@ export class HttpClient implements Client {
 
   setPaused(queue: string, paused: boolean): Promise<{ name: string; paused: boolean }> {
     return this.#call('POST', `/queues/${enc(queue, 'QUEUE')}/${paused ? 'pause' : 'resume'}`);
+  }
+
+  rateLimits(queue: string): Promise<RateLimitsView> {
+    return this.#call('GET', `/queues/${enc(queue, 'QUEUE')}/rate-limits`);
+  }
+
+  setRateLimits(queue: string, settings: RateLimitSettings): Promise<RateLimitsView> {
+    // Checked here as the library would (the same words), then sent in the API's shape.
+    resolveRateLimitSettings(settings, 'settings');
+    const remove: string[] = [];
+    if (settings.queue === null) remove.push('queueLimit');
+    if (settings.group === null) remove.push('groupLimit');
+    const entries = Object.entries(settings.groups ?? {});
+    const body = {
+      ...(settings.queue ? { queueLimit: settings.queue } : {}),
+      ...(settings.group ? { groupLimit: settings.group } : {}),
+      groups: entries.flatMap(([group, l]) => (l ? [{ group, ...l }] : [])),
+      removeGroups: entries.flatMap(([group, l]) => (l ? [] : [group])),
+      remove,
+    };
+    return this.#call('PUT', `/queues/${enc(queue, 'QUEUE')}/rate-limits`, { body });
   }
 
   async retryBudgets(queue: string): Promise<RetryBudgetStatus[]> {

@@ -16,6 +16,7 @@ import type {
 } from '../dlq.js';
 import type { AnalyticsGroupBy, AnalyticsReport } from '../analytics.js';
 import type { AddedJob, BulkJob, RetryBudgetStatus, ScheduledResult, ScheduleTemplate } from '../queue.js';
+import type { RateLimitSettings, RateLimitsView } from '../rate-limit.js';
 import type { RetryBudget } from '../retry-budget.js';
 import type { ScheduleSpec, Scheduler, SchedulerDetail } from '../schedule.js';
 import type { AuditOptions, AuditReport } from '../audit.js';
@@ -91,6 +92,10 @@ export interface Client {
   dlqReplay(queue: string, request: DlqReplayRequest): Promise<BulkReplayResult>;
   /** The library's `dlq.purgeRequest`, here or on the server. */
   dlqPurge(queue: string, request: DlqPurgeRequest): Promise<PurgeReport>;
+  /** The queue's rate limits (`queue.getRateLimits`). */
+  rateLimits(queue: string): Promise<RateLimitsView>;
+  /** Changes them (`queue.setRateLimits`) and answers them. */
+  setRateLimits(queue: string, settings: RateLimitSettings): Promise<RateLimitsView>;
   /** The queue's retry budgets (`queue.getRetryBudgets`). */
   retryBudgets(queue: string): Promise<RetryBudgetStatus[]>;
   /** Sets (or with null removes) the queue's retry budget, or a job name's own; answers the budgets. */

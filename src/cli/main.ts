@@ -12,6 +12,7 @@ import { add } from './commands/add.js';
 import { analytics } from './commands/analytics.js';
 import { archive } from './commands/archive.js';
 import { budget } from './commands/budget.js';
+import { rateLimit } from './commands/rate-limit.js';
 import { dev } from './commands/dev.js';
 import { dlq } from './commands/dlq.js';
 import { jobs } from './commands/jobs.js';
@@ -34,6 +35,7 @@ const COMMANDS: readonly Command[] = [
   queues,
   analytics,
   budget,
+  rateLimit,
   schedulers,
   workers,
   retryPlan,

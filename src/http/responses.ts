@@ -159,6 +159,25 @@ const attempt = {
     },
     manual,
     ...trailProps,
+    rateLimit: {
+      type: 'object',
+      description:
+        "The attempt's claim waited for a rate limit: scope queue | group, the group, the limit (10/s), how long after it was due (waitedMs) and a sentence.",
+      properties: {
+        scope: { type: 'string', enum: ['queue', 'group'] },
+        group: str,
+        limit: str,
+        waitedMs: int,
+        explanation: str,
+      },
+      ...open,
+    },
+    pause: {
+      type: 'object',
+      description: "A rate_limited attempt: what its handler's RateLimitError paused, and for how long.",
+      properties: { scope: { type: 'string', enum: ['queue', 'group'] }, group: str, ms: int },
+      ...open,
+    },
   },
   ...open,
 } as const;
@@ -175,6 +194,7 @@ export const job = {
     createdAt: time,
     dueAt: time,
     priority: { type: 'integer', description: 'Higher runs first; FIFO within one priority.' },
+    group: { type: 'string', description: 'The job group: groups take turns, each under its rate limit.' },
     options: { type: 'object', ...open },
     attempts: { type: 'array', items: attempt },
     current: {
@@ -764,6 +784,39 @@ export const retryBudgets = {
         },
         ...open,
       },
+    },
+  },
+  ...open,
+} as const;
+
+const rateLimitView = {
+  type: 'object',
+  properties: { rate: { type: 'number' }, per: int, burst: int, label: str },
+  ...open,
+} as const;
+
+/** A queue's rate limits (GET / PUT /queues/{queue}/rate-limits). */
+export const rateLimits = {
+  type: 'object',
+  properties: {
+    queue: {
+      ...rateLimitView,
+      type: ['object', 'null'],
+      description: 'The limit of the whole queue; null = none.',
+    },
+    group: {
+      ...rateLimitView,
+      type: ['object', 'null'],
+      description: 'The limit of each group without its own; null = none.',
+    },
+    groups: {
+      type: 'object',
+      description: 'The groups with a limit of their own, by group.',
+      additionalProperties: rateLimitView,
+    },
+    queueNextTokenAt: {
+      ...time,
+      description: "When the queue's bucket gives its next token, if it has none now (limited or paused).",
     },
   },
   ...open,

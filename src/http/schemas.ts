@@ -22,6 +22,7 @@ import {
   type RetentionSettings,
   type RetryPolicy,
 } from '../types.js';
+import { GROUP_RULE, MAX_BURST, MAX_RATE, MAX_RATE_PERIOD_MS, MIN_RATE } from '../rate-limit.js';
 import { MAX_PRIORITY, MAX_PRIORITY_AGING_MS, MIN_PRIORITY } from '../transitions.js';
 import {
   MAX_MISSED_EACH,
@@ -187,6 +188,10 @@ const jobOptions = {
       maximum: MAX_PRIORITY,
       description: "Higher runs first, FIFO within one priority. Default: the queue's default (0).",
     },
+    group: text(
+      GROUP_RULE,
+      "The job's group (a tenant, say): groups take turns at claims, one job each, each under its rate limit (PUT /queues/{queue}/rate-limits).",
+    ),
     dedup: {
       type: 'object',
       description:
@@ -228,8 +233,82 @@ export interface JobOptionsBody {
   timeout?: number;
   maxStalls?: number;
   priority?: number;
+  group?: string;
   dedup?: { key: string; ttlMs: number };
   debounce?: { key: string; delayMs: number };
+}
+
+const rateLimitFields = {
+  rate: {
+    type: 'number',
+    minimum: MIN_RATE,
+    maximum: MAX_RATE,
+    description: 'Jobs per `per` ms (fractions allowed: 0.5 per 1000 ms is one every 2 s).',
+  },
+  per: {
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_RATE_PERIOD_MS,
+    description: 'The period, in ms (default 1000).',
+  },
+  burst: {
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_BURST,
+    description: 'Most jobs started at once after a quiet spell (default: rate rounded up, at least 1).',
+  },
+} as const;
+const rateLimitBodyLimit = {
+  type: 'object',
+  properties: rateLimitFields,
+  required: ['rate'],
+  additionalProperties: false,
+} as const;
+/** A change of a queue's rate limits: what is given is set, what `remove` names goes, the rest stays. */
+export const rateLimitBody = {
+  type: 'object',
+  description:
+    'Token buckets enforced by claims: the whole queue (queueLimit), each group without its own limit (groupLimit), single groups (groups). Keys not given are kept.',
+  properties: {
+    queueLimit: { ...rateLimitBodyLimit, description: 'The limit of the whole queue.' },
+    groupLimit: { ...rateLimitBodyLimit, description: 'The limit of each group that has none of its own.' },
+    groups: {
+      type: 'array',
+      maxItems: 1000,
+      description: 'Limits of single groups.',
+      items: {
+        type: 'object',
+        properties: { group: text(GROUP_RULE), ...rateLimitFields },
+        required: ['group', 'rate'],
+        additionalProperties: false,
+      },
+    },
+    remove: {
+      type: 'array',
+      maxItems: 2,
+      items: { type: 'string', enum: ['queueLimit', 'groupLimit'] },
+      description: 'Limits to remove: the queue limit, the default group limit.',
+    },
+    removeGroups: {
+      type: 'array',
+      maxItems: 1000,
+      items: text(GROUP_RULE),
+      description: 'Groups whose own limit to remove (they fall back to the default group limit).',
+    },
+  },
+  additionalProperties: false,
+} as const;
+interface RateLimitBodyLimit {
+  rate: number;
+  per?: number;
+  burst?: number;
+}
+export interface RateLimitBody {
+  queueLimit?: RateLimitBodyLimit;
+  groupLimit?: RateLimitBodyLimit;
+  groups?: (RateLimitBodyLimit & { group: string })[];
+  remove?: ('queueLimit' | 'groupLimit')[];
+  removeGroups?: string[];
 }
 
 export const priorityAgingBody = {

@@ -219,7 +219,7 @@ export function rateLimitCases(h: Harness): void {
     it('refuses bad limits and group keys, naming the field', async () => {
       const q = h.queue();
       await expect(q.setRateLimits({ queue: { rate: 0 } })).rejects.toThrow(
-        new ValidationError('settings.queue.rate', 'a number > 0 and at most 1000000', 0),
+        new ValidationError('settings.queue.rate', 'a number between 0.001 and 1000000', 0),
       );
       await expect(q.setRateLimits({ group: { rate: 5, burst: 1.5 } })).rejects.toThrow(
         /settings\.group\.burst/,

@@ -146,6 +146,7 @@ describe('OpenAPI and docs', () => {
         '/queues/{queue}/pause',
         '/queues/{queue}/priority-aging',
         '/queues/{queue}/radar',
+        '/queues/{queue}/rate-limits',
         '/queues/{queue}/resume',
         '/queues/{queue}/retention',
         '/queues/{queue}/schedulers',

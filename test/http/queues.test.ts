@@ -120,4 +120,55 @@ describe('queues', () => {
     });
     expect(expectProblem(bad, 400, 'RETRACED_ERR_VALIDATION').field).toBe('body.options.priority');
   });
+
+  it('PUT /queues/:queue/rate-limits sets, keeps and removes limits; GET reads them; bad values are named', async () => {
+    const t = await setup();
+    expect((await t.request('GET', '/queues/mail/rate-limits')).json()).toEqual({
+      queue: null,
+      group: null,
+      groups: {},
+    });
+    const set = await t.request('PUT', '/queues/mail/rate-limits', {
+      queueLimit: { rate: 100 },
+      groupLimit: { rate: 10, burst: 20 },
+      groups: [{ group: 'tenant-42', rate: 2, per: 60_000 }],
+    });
+    expect(set.statusCode).toBe(200);
+    expect(set.json()).toEqual({
+      queue: { rate: 100, per: 1000, burst: 100, label: '100/s' },
+      group: { rate: 10, per: 1000, burst: 20, label: '10/s' },
+      groups: { 'tenant-42': { rate: 2, per: 60_000, burst: 2, label: '2/min' } },
+    });
+    // Only what is named changes.
+    const removed = await t.request('PUT', '/queues/mail/rate-limits', {
+      remove: ['queueLimit'],
+      removeGroups: ['tenant-42'],
+    });
+    expect(removed.json()).toEqual({
+      queue: null,
+      group: { rate: 10, per: 1000, burst: 20, label: '10/s' },
+      groups: {},
+    });
+    expect((await t.queue('mail').getRateLimits()).group?.burst).toBe(20);
+    const bad = await t.request('PUT', '/queues/mail/rate-limits', { queueLimit: { rate: 0 } });
+    expect(expectProblem(bad, 400, 'RETRACED_ERR_VALIDATION').field).toBe('body.queueLimit.rate');
+    const badGroup = await t.request('PUT', '/queues/mail/rate-limits', {
+      groups: [{ group: 'no spaces', rate: 1 }],
+    });
+    expect(expectProblem(badGroup, 400, 'RETRACED_ERR_VALIDATION').field).toBe('body.groups[0].group');
+  });
+
+  it('adds a job to a group and shows the group on the job; a bad group is named', async () => {
+    const t = await setup();
+    const a = (
+      await t.request('POST', '/queues/mail/jobs', { name: 'n', data: 1, options: { group: 'tenant-1' } })
+    ).json() as { id: string };
+    expect((await t.request('GET', `/queues/mail/jobs/${a.id}`)).json()).toMatchObject({ group: 'tenant-1' });
+    const bad = await t.request('POST', '/queues/mail/jobs', {
+      name: 'n',
+      data: 1,
+      options: { group: 'a/b' },
+    });
+    expect(expectProblem(bad, 400, 'RETRACED_ERR_VALIDATION').field).toBe('body.options.group');
+  });
 });

@@ -64,9 +64,9 @@ describe('rate limits: settings', () => {
 
   it('refuses bad limits with the field and the rule', () => {
     expect(() => resolveRateLimit({ rate: -1 }, 'q')).toThrow(
-      new ValidationError('q.rate', 'a number > 0 and at most 1000000', -1),
+      new ValidationError('q.rate', 'a number between 0.001 and 1000000', -1),
     );
-    expect(() => resolveRateLimit({ rate: Infinity }, 'q')).toThrow(/q\.rate must be a number > 0/);
+    expect(() => resolveRateLimit({ rate: Infinity }, 'q')).toThrow(/q\.rate must be a number between 0\.001 and 1000000/);
     expect(() => resolveRateLimit({ rate: 1, per: 1.5 }, 'q')).toThrow(
       /q\.per must be an integer between 1 and 86400000/,
     );

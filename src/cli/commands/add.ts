@@ -33,7 +33,7 @@ export const add = command(
   {
     name: 'add',
     usage:
-      'QUEUE NAME [--data JSON] [--id ID] [--delay 30s] [--priority N] [--retry JSON] [--dedup KEY --ttl 10m | --debounce KEY --delay 5s] | QUEUE --file jobs.ndjson',
+      'QUEUE NAME [--data JSON] [--id ID] [--delay 30s] [--priority N] [--group KEY] [--retry JSON] [--dedup KEY --ttl 10m | --debounce KEY --delay 5s] | QUEUE --file jobs.ndjson',
     args: ['QUEUE', 'NAME?'],
     brief: 'Adds a job, or many from an NDJSON file.',
     summary:
@@ -51,6 +51,11 @@ export const add = command(
         type: 'string',
         arg: 'N',
         help: 'higher runs first, FIFO within one (-1000000..1000000) [default: the queue default, 0]',
+      },
+      group: {
+        type: 'string',
+        arg: 'KEY',
+        help: "the job's group (a tenant): groups take turns, each under its rate limit (retraced rate-limit)",
       },
       retry: {
         type: 'string',
@@ -94,6 +99,7 @@ export const add = command(
         'delay',
         'run-at',
         'priority',
+        'group',
         'retry',
         'timeout',
         'max-stalls',
@@ -138,6 +144,7 @@ function jobOptions(values: {
   delay?: string;
   'run-at'?: string;
   priority?: string;
+  group?: string;
   retry?: string;
   timeout?: string;
   'max-stalls'?: string;
@@ -165,6 +172,7 @@ function jobOptions(values: {
     debounce: values.debounce === undefined ? undefined : { key: values.debounce, delayMs: delay },
     runAt: timeValue(values['run-at'], '--run-at'),
     priority: intValue(values.priority, '--priority', MIN_PRIORITY, MAX_PRIORITY),
+    group: values.group,
     retry: jsonValue(values.retry, '--retry') as RetryPolicy | undefined,
     timeout: durationValue(values.timeout, '--timeout'),
     maxStalls: intValue(values['max-stalls'], '--max-stalls', 1, 1000),

@@ -6,10 +6,20 @@ import type { FastifyInstance } from 'fastify';
 
 import { resolveRetention } from '../../options.js';
 import type { OldestWaiting } from '../../types.js';
-import { pauseState, queueDetail, queueSummary, retention, workerRegistry } from '../responses.js';
+import { rateLimitsPublic, type RateLimitSettings } from '../../rate-limit.js';
+import {
+  pauseState,
+  queueDetail,
+  queueSummary,
+  rateLimits,
+  retention,
+  workerRegistry,
+} from '../responses.js';
 import {
   priorityAgingBody,
   queueParams,
+  rateLimitBody,
+  type RateLimitBody,
   retentionBody,
   type PriorityAgingBody,
   type QueueParams,
@@ -164,4 +174,50 @@ export function registerQueueRoutes(app: FastifyInstance, { backend, queues }: R
       return { agingMs: await q.getPriorityAging() };
     },
   );
+
+  app.get<{ Params: QueueParams }>(
+    '/queues/:queue/rate-limits',
+    {
+      schema: {
+        tags,
+        summary:
+          "The queue's rate limits (queue, default group, single groups) and when its bucket gives its next token",
+        params: queueParams,
+        response: { 200: rateLimits },
+      },
+    },
+    async (request) => rateLimitsPublic(await queues.get(request.params.queue).getRateLimits()),
+  );
+
+  app.put<{ Params: QueueParams; Body: RateLimitBody }>(
+    '/queues/:queue/rate-limits',
+    {
+      schema: {
+        tags,
+        summary:
+          'Change rate limits: each limit given is set, those named in remove / removeGroups go, the rest stay; applies from the next claim',
+        params: queueParams,
+        body: rateLimitBody,
+        response: { 200: rateLimits },
+      },
+    },
+    async (request) => {
+      const q = queues.get(request.params.queue);
+      await q.setRateLimits(rateLimitChange(request.body));
+      return rateLimitsPublic(await q.getRateLimits());
+    },
+  );
+}
+
+/** The HTTP body of a rate-limit change → the library's settings (a removal is `null`). */
+function rateLimitChange(b: RateLimitBody): RateLimitSettings {
+  const groups: Record<string, { rate: number; per?: number; burst?: number } | null> = {};
+  for (const g of b.removeGroups ?? []) groups[g] = null;
+  for (const { group, ...limit } of b.groups ?? []) groups[group] = limit;
+  const removes = new Set(b.remove ?? []);
+  return {
+    ...(b.queueLimit ? { queue: b.queueLimit } : removes.has('queueLimit') ? { queue: null } : {}),
+    ...(b.groupLimit ? { group: b.groupLimit } : removes.has('groupLimit') ? { group: null } : {}),
+    ...(Object.keys(groups).length > 0 ? { groups } : {}),
+  };
 }
