@@ -313,8 +313,10 @@ describe.skipIf(!hasChromium())('dashboard in chromium (memory backend)', () => 
     const q = server.queue('pay');
     const { id } = await q.add('charge', { amount: 5 }, FAST_RETRY);
     let runs = 0;
-    server.worker('pay', async () => {
+    server.worker('pay', async (job) => {
       runs++;
+      job.progress({ step: runs, of: 3 });
+      job.log(`charging, run ${runs} <b>not bold</b>`);
       if (runs <= 2) throw Object.assign(new Error(`gateway down ${runs}`), { code: 'ECONNRESET' });
       return { charged: true };
     });
@@ -338,6 +340,18 @@ describe.skipIf(!hasChromium())('dashboard in chromium (memory backend)', () => 
     expect(texts[2]).toContain('Then: done');
     const waits = await page.locator('svg g.wait title').allTextContents();
     expect(waits[0]).toMatch(/^After attempt 1: 150 ms \(fixed/);
+    // Each attempt's own progress and log lines, as text.
+    expect(await attempts.locator('.log-line').allTextContents()).toEqual([
+      'charging, run 1 <b>not bold</b>',
+      'charging, run 2 <b>not bold</b>',
+      'charging, run 3 <b>not bold</b>',
+    ]);
+    expect(await attempts.locator('.progress-value').allTextContents()).toEqual([
+      '{"step":1,"of":3}',
+      '{"step":2,"of":3}',
+      '{"step":3,"of":3}',
+    ]);
+    expect(await page.locator('li.attempt b').count()).toBe(0);
     await expect.poll(() => page.locator('.json-leaf').allTextContents()).toContain('charged: true');
   });
 
@@ -515,7 +529,9 @@ describe.skipIf(!hasChromium())('dashboard in chromium (memory backend)', () => 
     const img = '<img src=x onerror="window.__pwned=1;alert(1)">';
     const script = '<script>window.__pwned=2;alert(2)</script>';
     const { id } = await q.add(img, { html: script, nested: { img } }, { retry: { attempts: 1 } });
-    server.worker('xss', async () => {
+    server.worker('xss', async (job) => {
+      job.log(`${img} ${script}`);
+      job.progress({ html: img });
       const e = new Error(`${img} ${script}`);
       e.stack = `Error: ${script}\n    at ${img}`;
       throw e;
@@ -542,6 +558,7 @@ describe.skipIf(!hasChromium())('dashboard in chromium (memory backend)', () => 
     await page.goto(`${server.url}/ui/queues/xss/jobs/${id}`);
     await page.getByText('Stack').first().click();
     await expect.poll(() => page.locator('pre').first().textContent()).toContain('<script>');
+    expect(await page.locator('.log-line').first().textContent()).toBe(`${img} ${script}`);
     expect(await page.evaluate('window.__pwned')).toBeUndefined();
     expect(seen.dialogs).toEqual([]);
   });

@@ -44,7 +44,14 @@ export type Decision =
   | { readonly action: 'dead'; readonly reason: string; readonly explanation: string }
   | { readonly action: 'cancelled'; readonly explanation: string };
 
-export interface Attempt {
+/** What a handler reported during an attempt (job.progress / job.log). */
+export interface Trail {
+  readonly progress?: { readonly value: unknown; readonly at: number };
+  readonly logs?: readonly { readonly at: number; readonly line: string }[];
+  readonly logsDropped?: number;
+}
+
+export interface Attempt extends Trail {
   readonly n: number;
   readonly trigger: 'auto' | 'manual' | 'stall';
   readonly dueAt: number;
@@ -60,7 +67,7 @@ export interface Attempt {
   readonly manual?: Manual;
 }
 
-export interface CurrentAttempt {
+export interface CurrentAttempt extends Trail {
   readonly n: number;
   readonly trigger: 'auto' | 'manual' | 'stall';
   readonly dueAt: number;

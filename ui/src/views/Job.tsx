@@ -12,7 +12,7 @@ import { formatDuration, formatSigned, formatTime } from '../format.js';
 import { useEvents, useLoad, useThrottled } from '../hooks.js';
 import { Link } from '../router.js';
 import { paths } from '../routes.js';
-import type { Attempt, Job as JobT, Manual, PolicyPreview } from '../types.js';
+import type { Attempt, Job as JobT, Manual, PolicyPreview, Trail } from '../types.js';
 import { Timeline } from './Timeline.js';
 
 export function Job({ queue, id }: { queue: string; id: string }) {
@@ -125,6 +125,7 @@ export function Job({ queue, id }: { queue: string; id: string }) {
                   until <span class="mono">{formatTime(j.current.leaseExpiresAt)}</span>
                 </p>
                 {j.current.manual && <ManualInfo manual={j.current.manual} />}
+                <TrailInfo trail={j.current} />
               </li>
             )}
           </ol>
@@ -191,7 +192,47 @@ function AttemptItem({ attempt: a }: { attempt: Attempt }) {
         <strong>Then:</strong> <span class="decision-text">{decisionText(a)}</span>
       </p>
       {a.manual && <ManualInfo manual={a.manual} />}
+      <TrailInfo trail={a} />
     </li>
+  );
+}
+
+/**
+ * What the handler reported during the attempt (job.progress / job.log): the progress value as
+ * JSON text and each log line as text, never as HTML (Preact writes them as text nodes).
+ */
+function TrailInfo({ trail }: { trail: Trail }) {
+  const logs = trail.logs ?? [];
+  if (!trail.progress && logs.length === 0 && !trail.logsDropped) return null;
+  return (
+    <div class="trail">
+      {trail.progress && (
+        <p class="progress">
+          Progress <code class="progress-value">{JSON.stringify(trail.progress.value)}</code> at{' '}
+          <span class="mono">{formatTime(trail.progress.at)}</span>
+        </p>
+      )}
+      {logs.length > 0 && (
+        <details class="logs" open={logs.length <= 10}>
+          <summary>
+            {logs.length} log line{logs.length === 1 ? '' : 's'}
+          </summary>
+          <ol class="log-lines">
+            {logs.map((l, i) => (
+              <li key={i}>
+                <span class="mono log-at">{formatTime(l.at)}</span> <span class="log-line">{l.line}</span>
+              </li>
+            ))}
+          </ol>
+        </details>
+      )}
+      {trail.logsDropped ? (
+        <p class="logs-dropped">
+          {trail.logsDropped} more line{trail.logsDropped === 1 ? '' : 's'} dropped (over the per-attempt
+          bound)
+        </p>
+      ) : null}
+    </div>
   );
 }
 
