@@ -184,3 +184,13 @@ export {
   type OldestWaiting,
   type StateCounts,
 } from './types.js';
+export {
+  HTTP_JOB_NAME,
+  httpTargetHandler,
+  resolveHttpTarget,
+  signHttpTarget,
+  verifyHttpTargetSignature,
+  type HttpTarget,
+  type HttpTargetOptions,
+} from './http-target.js';
+export { MAX_LOG_BYTES, MAX_LOG_LINES, MAX_LOG_LINE_CHARS, MAX_PROGRESS_BYTES } from './progress.js';

@@ -34,6 +34,12 @@ import {
   type ScheduleSpec,
 } from '../schedule.js';
 import { MAX_DURATION_MS, Rules, type TextRule } from '../validate.js';
+import {
+  DEFAULT_TARGET_TIMEOUT_MS,
+  HTTP_METHODS,
+  MAX_TARGET_BODY_BYTES,
+  MAX_TARGET_TIMEOUT_MS,
+} from '../http-target.js';
 import { DEFAULT_HISTORY_LIMIT, HISTORY_PAGE, MAX_HISTORY_LIMIT } from '../recorded.js';
 import {
   DEFAULT_RADAR_HORIZON_MS,
@@ -341,6 +347,60 @@ export interface NewJobBody {
 }
 
 export const addJobBody = newJob;
+
+/** An HTTP target job (src/http-target.ts): the URL to call, run by `retraced worker --http`. */
+export const addHttpJobBody = {
+  type: 'object',
+  properties: {
+    target: {
+      type: 'object',
+      description:
+        "What the built-in handler calls. Its host must be in the worker's allow-list (private and loopback addresses refused unless allowed); 2xx succeeds, 408/425/429/5xx are retried (Retry-After honoured), other statuses dead-letter.",
+      properties: {
+        url: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 2048,
+          pattern: '^[hH][tT][tT][pP][sS]?://',
+          description: 'An http or https URL, without credentials.',
+        },
+        method: { type: 'string', enum: [...HTTP_METHODS], default: 'POST' },
+        headers: {
+          type: 'object',
+          maxProperties: 50,
+          propertyNames: { pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$" },
+          additionalProperties: {
+            type: 'string',
+            maxLength: 4096,
+            pattern: '^[^\\u0000-\\u0008\\u000a-\\u001f\\u007f]*$',
+          },
+          description:
+            'Request headers (not Host, Content-Length, Transfer-Encoding, Connection or the X-Retraced-* signature headers).',
+        },
+        body: {
+          type: 'string',
+          maxLength: MAX_TARGET_BODY_BYTES,
+          description: `The request body as text, at most ${MAX_TARGET_BODY_BYTES} bytes of UTF-8; not with GET or HEAD.`,
+        },
+        timeoutMs: {
+          type: 'integer',
+          minimum: 1,
+          maximum: MAX_TARGET_TIMEOUT_MS,
+          default: DEFAULT_TARGET_TIMEOUT_MS,
+        },
+      },
+      required: ['url'],
+      additionalProperties: false,
+    },
+    options: jobOptions,
+  },
+  required: ['target'],
+  additionalProperties: false,
+} as const;
+export interface AddHttpJobBody {
+  target: Record<string, unknown>;
+  options?: JobOptionsBody;
+}
 export const addBulkBody = {
   type: 'object',
   properties: { jobs: { type: 'array', minItems: 1, maxItems: 1000, items: newJob } },

@@ -4,6 +4,8 @@
  * through the library), exit codes for not found / wrong state / bad token, bulk add over the API.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -11,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { RedisBackend } from '../../src/backends/redis/index.js';
-import { PermanentError, Queue, Worker, type Job } from '../../src/index.js';
+import { PermanentError, Queue, Worker, verifyHttpTargetSignature, type Job } from '../../src/index.js';
 import { hasRedisServer, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { DIST_INDEX, run, start } from './run.js';
 
@@ -147,6 +149,55 @@ describe.skipIf(!available)('the CLI against Redis', () => {
     expect(noTtl.code).toBe(2);
     expect(noTtl.stderr).toContain('--dedup KEY needs --ttl DURATION');
   });
+
+  it('worker --http calls the targets of HTTP jobs, signed, and refuses hosts not allowed', async () => {
+    const seen: { url: string; ok: boolean }[] = [];
+    const target = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const ok = verifyHttpTargetSignature({
+          secret: 'shh',
+          body,
+          timestamp: req.headers['x-retraced-timestamp'] as string,
+          signature: req.headers['x-retraced-signature'] as string,
+        });
+        seen.push({ url: req.url ?? '', ok });
+        res.writeHead(req.url === '/gone' ? 410 : 200);
+        res.end('fine');
+      });
+    });
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
+    const hooks = new Queue('hooks', { backend, retry: { attempts: 2 } });
+    const ok = await hooks.add('http', { url: `${base}/ok`, body: '{"a":1}' });
+    const gone = await hooks.add('http', { url: `${base}/gone` });
+    const elsewhere = await hooks.add('http', { url: 'http://not-allowed.example/' });
+    const worker = start(
+      ['worker', ...redis(), '--queue', 'hooks', '--http', '--allow-host', '127.0.0.1', '--allow-private'],
+      { env: { RETRACED_HTTP_SECRET: 'shh' } },
+    );
+    try {
+      await worker.waitFor(new RegExp(`completed\\s+hooks ${ok.id} "http" #1`));
+      await worker.waitFor(new RegExp(`dead\\s+hooks ${gone.id} "http" #1 PermanentError: HTTP 410`));
+      await worker.waitFor(
+        new RegExp(`dead\\s+hooks ${elsewhere.id} "http" #1 PermanentError: host not-allowed.example`),
+      );
+    } finally {
+      await worker.stop('SIGTERM');
+      await new Promise((r) => target.close(r));
+    }
+    expect(seen).toEqual([
+      { url: '/ok', ok: true },
+      { url: '/gone', ok: true },
+    ]);
+    const done = await hooks.getJob(ok.id);
+    expect(done?.result).toMatchObject({ status: 200, body: 'fine' });
+    expect(done?.attempts[0]?.logs?.[0]?.line).toBe(`→ POST ${base}/ok`);
+    const usage = await run(['worker', ...redis(), '--queue', 'hooks', '--http']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('--http needs --allow-host PATTERN');
+  }, 30_000);
 
   it('jobs show renders the attempt timeline', async () => {
     const r = await run(['jobs', 'show', 'mail', deadId, ...redis()]);

@@ -287,9 +287,10 @@ function keysFit(schema: Schema, v: unknown): boolean {
  * Values only the server issues: a page cursor is opaque (its schema says "the nextCursor of a
  * previous page"), so a valid one is one a previous answer gave (the hint), never invented text.
  * Likewise values whose rule is a grammar or a registry a schema cannot say (a scheduler's cron
- * expression, an IANA time zone: said in their descriptions): valid ones come from the hints.
+ * expression, an IANA time zone, an HTTP target's URL: said in their descriptions): valid ones
+ * come from the hints.
  */
-const ONLY_ISSUED = new Set(['cursor', 'cron', 'tz']);
+const ONLY_ISSUED = new Set(['cursor', 'cron', 'tz', 'url']);
 
 /**
  * The rules a JSON schema cannot say, each written in the field's description instead, that valid
@@ -304,6 +305,17 @@ const BEYOND_SCHEMA: Readonly<Record<string, (v: unknown) => boolean>> = {
   },
   phases: (v) =>
     !Array.isArray(v) || v.reduce((n: number, p: { retries: number }) => n + p.retries, 0) <= 999,
+  // An HTTP target: header names are tokens other than the transport's own, no body with GET/HEAD.
+  target: (v) => {
+    const t = v as { method?: string; body?: unknown; headers?: Record<string, unknown> };
+    if ((t.method === 'GET' || t.method === 'HEAD') && t.body !== undefined) return false;
+    return Object.keys(t.headers ?? {}).every(
+      (k) =>
+        /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/.test(k) &&
+        !['host', 'content-length', 'transfer-encoding', 'connection'].includes(k.toLowerCase()) &&
+        !k.toLowerCase().startsWith('x-retraced-'),
+    );
+  },
 };
 
 /** Known-good values by property name (queue names with jobs in them, ids that exist, times). */

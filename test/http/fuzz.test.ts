@@ -534,6 +534,8 @@ describe.each<BackendKind>(['memory', 'redis'])('fuzzing the HTTP API (%s backen
         runAt: fc.constantFrom('2100-01-01T00:00:00Z', String(Date.now() + 60_000)),
         cron: fc.constantFrom('* * * * *', '0 3 * * *', '*/5 * * * * *', '@daily', '0 9 * * MON-FRI'),
         tz: fc.constantFrom('UTC', 'Europe/Paris', 'America/New_York', 'Asia/Kolkata'),
+        // An HTTP target's URL is a grammar a schema cannot say: valid ones.
+        url: fc.constantFrom('https://api.example.com/hook', 'http://127.0.0.1:9/x?a=1', 'HTTPS://h.example'),
         // Most random option sets are refused by the library (retry policies especially): these
         // let more valid jobs through, to be read back at the end.
         options: fc.constantFrom(

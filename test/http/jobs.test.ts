@@ -486,3 +486,38 @@ describe('dedup and debounce over HTTP', () => {
     }
   });
 });
+
+describe('POST /queues/:queue/http-jobs', () => {
+  it('adds an HTTP target job (name http, the target checked and completed with defaults); a bad target is named', async () => {
+    const t = await setup();
+    const res = await t.request('POST', '/queues/hooks/http-jobs', {
+      target: { url: 'https://api.example.com/hook', headers: { 'X-A': 'b' }, body: '{"a":1}' },
+      options: { retry: { attempts: 5 } },
+    });
+    expect(res.statusCode).toBe(201);
+    const { id } = res.json() as { id: string };
+    const job = (await t.request('GET', `/queues/hooks/jobs/${id}`)).json() as Job;
+    expect(job.name).toBe('http');
+    expect(job.data).toEqual({
+      url: 'https://api.example.com/hook',
+      method: 'POST',
+      headers: { 'X-A': 'b' },
+      body: '{"a":1}',
+      timeoutMs: 10_000,
+    });
+    expect(job.options.retry.maxAttempts).toBe(5);
+    const cases: [unknown, string][] = [
+      [{ url: 'ftp://x/' }, 'body.target.url'],
+      [{ url: 'http://u:p@x/' }, 'body.target.url'],
+      [{ url: 'https://x/', method: 'TRACE' }, 'body.target.method'],
+      [{ url: 'https://x/', headers: { A: 'a\nb' } }, 'body.target.headers.A'],
+      [{ url: 'https://x/', method: 'GET', body: 'b' }, 'body.target.body'],
+      [{ url: 'https://x/', timeoutMs: 0 }, 'body.target.timeoutMs'],
+      [{}, 'body.target.url'],
+    ];
+    for (const [target, field] of cases) {
+      const bad = await t.request('POST', '/queues/hooks/http-jobs', { target });
+      expect(expectProblem(bad, 400, 'RETRACED_ERR_VALIDATION').field, JSON.stringify(target)).toBe(field);
+    }
+  });
+});

@@ -14,7 +14,8 @@ import { postgresUrl, POSTGRES_OPTIONS, startArchive, type RunningArchive } from
 import { openRedis } from '../backend.js';
 import { command } from '../command.js';
 import { UsageError } from '../exit-codes.js';
-import { loadHandlers } from '../handlers.js';
+import { httpTargetHandler } from '../../http-target.js';
+import { loadHandlers, type LoadedHandlers } from '../handlers.js';
 import { exitSoon, untilSignal } from '../lifecycle.js';
 import { formatDuration } from '../../duration.js';
 import { printTransitions } from '../transitions.js';
@@ -35,7 +36,21 @@ const options = {
   handlers: {
     type: 'string',
     arg: 'PATH',
-    help: 'your module: default export (job, signal) => result, or { [jobName]: handler } (required)',
+    help: 'your module: default export (job, signal) => result, or { [jobName]: handler } (required, or --http)',
+  },
+  http: {
+    type: 'boolean',
+    help: "run the built-in HTTP target handler instead of --handlers: each job's data says which URL to call (POST /queues/:queue/http-jobs); sign requests with env RETRACED_HTTP_SECRET",
+  },
+  'allow-host': {
+    type: 'string',
+    arg: 'PATTERN',
+    multiple: true,
+    help: 'with --http: a host targets may call (api.example.com, *.example.com, or * for any public host); repeat or separate with commas (required with --http)',
+  },
+  'allow-private': {
+    type: 'boolean',
+    help: 'with --http: allow private, loopback and link-local addresses (refused by default: server-side request forgery)',
   },
   concurrency: { type: 'string', arg: 'N', help: 'jobs run at once, 1-10000 [default: 1]' },
   'lease-ms': {
@@ -57,7 +72,8 @@ const options = {
 export const worker = command(
   {
     name: 'worker',
-    usage: '--redis URL --queue NAME[:WEIGHT]... --handlers ./handlers.js [--concurrency N]',
+    usage:
+      '--redis URL --queue NAME[:WEIGHT]... (--handlers ./handlers.js | --http --allow-host PATTERN...) [--concurrency N]',
     brief: 'Runs your handlers module on a queue, until SIGINT/SIGTERM.',
     summary:
       "Runs the handlers a module exports on a queue's jobs, printing one line per transition (NDJSON with --json). On SIGINT/SIGTERM it stops claiming, lets the jobs in flight finish, and exits 0. With several queues (--queue a:3 --queue b:1) one worker shares its concurrency between them: by weight while all have work, all of it to those that have when others are empty; an idle worker blocks on every queue at once. The module may also export `strategies` (custom retry strategies) and `queueOptions` (such as the `classify` table).",
@@ -66,6 +82,7 @@ export const worker = command(
     examples: [
       'retraced worker --redis redis://127.0.0.1:6379 --queue emails --handlers ./handlers.js --concurrency 8',
       'retraced worker --redis redis-cluster://10.0.0.1:7000 --queue emails:3 --queue reports:1 --handlers ./handlers.js',
+      'RETRACED_HTTP_SECRET=… retraced worker --redis redis://127.0.0.1:6379 --queue hooks --http --allow-host "*.example.com" --concurrency 50',
       '',
       '// handlers.js',
       "import { TemporaryError } from 'retraced';",
@@ -83,14 +100,41 @@ export const worker = command(
     }
     if (values.queue === undefined) throw new UsageError('--queue NAME is required');
     const wanted = queueFlags(values.queue);
-    if (values.handlers === undefined) {
-      throw new UsageError('--handlers PATH is required: a module exporting your handlers');
+    if (values.http && values.handlers !== undefined) {
+      throw new UsageError('--http runs the built-in HTTP handler: drop --handlers (or --http)');
+    }
+    if (!values.http && values.handlers === undefined) {
+      throw new UsageError('--handlers PATH is required: a module exporting your handlers (or --http)');
+    }
+    const allowHosts = (values['allow-host'] ?? [])
+      .flatMap((h) => h.split(','))
+      .map((h) => h.trim())
+      .filter(Boolean);
+    if (values.http && allowHosts.length === 0) {
+      throw new UsageError(
+        '--http needs --allow-host PATTERN (the hosts targets may call; * for any public host)',
+      );
+    }
+    if (!values.http && (allowHosts.length > 0 || values['allow-private'])) {
+      throw new UsageError('--allow-host and --allow-private go with --http');
     }
     const concurrency = intValue(values.concurrency, '--concurrency', 1, 10_000) ?? 1;
     const leaseMs = durationValue(values['lease-ms'], '--lease-ms');
     const shutdownMs = durationValue(values['shutdown-timeout'], '--shutdown-timeout') ?? 30_000;
     const workerId = stringValue(values['worker-id'], '--worker-id', 100);
-    const loaded = await loadHandlers(values.handlers);
+    const secret = process.env.RETRACED_HTTP_SECRET || undefined;
+    const loaded: LoadedHandlers = values.http
+      ? {
+          handler: httpTargetHandler({
+            allowHosts,
+            allowPrivate: values['allow-private'] === true,
+            ...(secret ? { secret } : {}),
+          }) as LoadedHandlers['handler'],
+          names: undefined,
+          strategies: undefined,
+          queueOptions: undefined,
+        }
+      : await loadHandlers(values.handlers as string);
 
     const prefix = values.prefix ?? (process.env.RETRACED_PREFIX || undefined);
     const opened = await openRedis(
@@ -137,9 +181,11 @@ export const worker = command(
         queues: wanted.map((q) => q.name),
         onError: (e) => out.note(`scheduler tick failed: ${e instanceof Error ? e.message : String(e)}`),
       }).start();
-      const names = loaded.names
-        ? `handlers for ${loaded.names.join(', ')}`
-        : 'one handler for every job name';
+      const names = values.http
+        ? `HTTP targets to ${allowHosts.join(', ')}${values['allow-private'] ? ' (private addresses allowed)' : ''}${secret ? ', signed' : ''}`
+        : loaded.names
+          ? `handlers for ${loaded.names.join(', ')}`
+          : 'one handler for every job name';
       out.note(
         `worker ${w.id} on ${queuesText(wanted)} (${opened.description}, concurrency ${concurrency}, lease ${formatDuration(w.options.leaseMs)}): ${names}. Ctrl-C to stop.`,
       );

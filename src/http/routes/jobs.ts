@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 
 import { JobNotFoundError } from '../../errors.js';
+import { HTTP_JOB_NAME, resolveHttpTarget } from '../../http-target.js';
 import type { JobQuery } from '../../job-index.js';
 import type { JobOptions } from '../../options.js';
 import { withFieldPrefix } from '../error-map.js';
@@ -14,6 +15,7 @@ import { searchJobs } from '../job-search.js';
 import { added, explanation, job, jobSummary, page } from '../responses.js';
 import {
   addBulkBody,
+  addHttpJobBody,
   addJobBody,
   cancelBody,
   jobParams,
@@ -21,6 +23,7 @@ import {
   queueParams,
   retryBody,
   type AddBulkBody,
+  type AddHttpJobBody,
   type CancelBody,
   type JobOptionsBody,
   type JobParams,
@@ -80,6 +83,27 @@ export function registerJobRoutes(app: FastifyInstance, { queues }: RouteContext
       const q = queues.get(request.params.queue);
       const { name, data, options } = toBulkJob(request.body, 'body');
       const result = await withFieldPrefix('body.', () => q.add(name, data, options));
+      return reply.code(result.created ? 201 : 200).send(result);
+    },
+  );
+
+  app.post<{ Params: QueueParams; Body: AddHttpJobBody }>(
+    '/queues/:queue/http-jobs',
+    {
+      schema: {
+        tags,
+        summary:
+          "Add an HTTP target job: a URL the built-in handler (retraced worker --http) calls, retried by the queue's policy (201; 200 as for POST /jobs)",
+        params: queueParams,
+        body: addHttpJobBody,
+        response: { 200: added, 201: added },
+      },
+    },
+    async (request, reply) => {
+      const q = queues.get(request.params.queue);
+      const target = resolveHttpTarget(request.body.target, 'body.target');
+      const options = toJobOptions(request.body.options, 'body.options');
+      const result = await withFieldPrefix('body.', () => q.add(HTTP_JOB_NAME, target, options));
       return reply.code(result.created ? 201 : 200).send(result);
     },
   );
