@@ -12,10 +12,11 @@
  * It starts its own redis-server (free port, no persistence).
  *
  * Measured here (2 cores shared with other work, so only the ratios within one run mean anything;
- * 5,000 jobs, medians of 3, 2026-12-05): bulk add 132 ms plain, 193 ms with its own dedup key per job
- * (+46 %), 135 ms with all adds folded into one debounced job; processing 8,749 jobs/s no-op vs 3,065
- * jobs/s with progress + 5 log lines per attempt: the attempt's trail write is one more round trip
- * before its finish (not yet carried by the finish call itself: ARCHITECTURE.md §8).
+ * 5,000 jobs, medians of 3, 2026-12-05 08:53 UTC): bulk add 64 ms plain, 109 ms with its own dedup
+ * key per job, 78 ms with all adds folded into one debounced job; processing 27,822 jobs/s no-op vs
+ * 15,821 jobs/s with progress + 5 log lines per attempt (the trail write is handed to Redis before
+ * the finish, not awaited: src/trail-sender.ts `issued`; awaiting it, a busier run gave 8,749 vs
+ * 3,065).
  * @module
  */
 import { parseArgs } from 'node:util';

@@ -11,6 +11,14 @@
 import type { TrailResult, TrailWrite } from './backend.js';
 import { logLineJson, MAX_LOG_LINES, progressJson } from './progress.js';
 
+/**
+ * Set by the first answered write in this process. Until then `issued` waits for answers: the
+ * first call of a script on a Redis that has not loaded it is answered NOSCRIPT and sent again
+ * (ioredis), after a finish sent meanwhile. (After a Redis restart, one attempt's lines can still
+ * come after its finish and be refused: ARCHITECTURE.md §8.)
+ */
+let warm = false;
+
 /** Lines sent per backend call at most (a write's arguments stay small). */
 const LINES_PER_WRITE = 100;
 
@@ -21,6 +29,8 @@ export class TrailSender {
   #lines: string[] = [];
   #dropped = 0;
   #sending: Promise<void> | undefined;
+  /** A write is due after this turn (setImmediate) and has not started. */
+  #scheduled = false;
   /** The lease is gone: nothing more is sent. */
   #stale = false;
 
@@ -54,7 +64,31 @@ export class TrailSender {
 
   #kick(): void {
     // After the current turn: what the handler reports in the same turn goes in one write.
-    this.#sending ??= new Promise<void>((r) => setImmediate(r)).then(() => this.#drain());
+    if (this.#sending || this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => this.#start());
+  }
+
+  #start(): void {
+    if (!this.#scheduled) return;
+    this.#scheduled = false;
+    this.#sending = this.#drain();
+  }
+
+  /**
+   * Resolves once everything reported so far has been handed to the backend, not answered: the
+   * attempt's finish, sent after on the same connection, is applied after it (Redis runs one
+   * connection's commands in order), so the attempt's lines still land before its record without
+   * a round trip of their own. More than one write's worth waits for the earlier answers.
+   */
+  async issued(): Promise<void> {
+    if (this.#sending) await this.#sending;
+    if (warm && this.#scheduled && this.#lines.length <= LINES_PER_WRITE) {
+      this.#start(); // sends its one write now; the loop ends with that answer
+      return;
+    }
+    if (this.#scheduled) this.#start();
+    await this.#sending;
   }
 
   async #drain(): Promise<void> {
@@ -66,6 +100,7 @@ export class TrailSender {
         this.#dropped = 0;
         try {
           const r = await this.#send(w);
+          warm = true;
           if (!r.ok) this.#stale = true;
         } catch (e) {
           this.#onError(e); // lost, not retried: progress and logs never hold a job up

@@ -787,7 +787,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     if (entry.settled) return; // released by close() after its deadline
     entry.settled = true;
     // The attempt's progress and lines are written before its record, while the lease is held.
-    if (entry.trail) await entry.trail.flushed();
+    if (entry.trail) await entry.trail.issued();
     await this.#report(entry, outcome, result, thrown);
   }
 
