@@ -495,6 +495,8 @@ export interface Backend {
   setRateLimits(queue: string, settings: ResolvedRateLimitSettings): Promise<void>;
   /** The queue's rate limits, and when its bucket gives its next token if it is empty now. */
   getRateLimits(queue: string): Promise<RateLimits>;
+  /** When group `group`'s bucket gives its next token, if it has none now (read-only, for explain). */
+  groupNextTokenAt(queue: string, group: string): Promise<number | undefined>;
   /**
    * Applies the retention rules now, as a finish does for its state (age, then count; counted in
    * `evictions`, published as `evicted`), so a quiet queue does not keep expired jobs: what live

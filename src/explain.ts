@@ -353,4 +353,42 @@ export interface HoldContext {
  * Gatherers of holds beyond the core ones, run by `Queue.explain` in this order and appended:
  * the place for the rate-limit and retry-budget holds (each returns [] when it does not apply).
  */
-export const HOLD_SOURCES: readonly ((ctx: HoldContext) => Promise<readonly Hold[]>)[] = [];
+export const HOLD_SOURCES: readonly ((ctx: HoldContext) => Promise<readonly Hold[]>)[] = [rateLimitHolds];
+
+/**
+ * A waiting job whose queue's bucket, or whose group's, has no token now (src/rate-limit.ts): until
+ * when. Claims take nothing from an empty bucket; a group's turn is skipped until its token.
+ */
+async function rateLimitHolds(ctx: HoldContext): Promise<readonly Hold[]> {
+  const job = ctx.job;
+  if (!job || job.state !== 'waiting') return [];
+  const holds: Hold[] = [];
+  const limits = await ctx.backend.getRateLimits(ctx.queue);
+  if (limits.queueNextTokenAt !== undefined) {
+    const until = limits.queueNextTokenAt;
+    const what = limits.queue ? `queue rate limit ${limits.queue.label}` : 'queue paused by a handler';
+    holds.push({
+      kind: 'rate-limit',
+      scope: 'queue',
+      until,
+      text: `${what}: no token until ${new Date(until).toISOString()} (in ${dur(until - ctx.now)})`,
+    });
+  }
+  if (job.group !== undefined) {
+    const until = await ctx.backend.groupNextTokenAt(ctx.queue, job.group);
+    if (until !== undefined) {
+      const limit = limits.groups[job.group] ?? limits.group;
+      const what = limit
+        ? `rate limit of group ${job.group} (${limit.label})`
+        : `group ${job.group} paused by a handler`;
+      holds.push({
+        kind: 'rate-limit',
+        scope: 'group',
+        group: job.group,
+        until,
+        text: `${what}: empty until ${new Date(until).toISOString()} (in ${dur(until - ctx.now)})`,
+      });
+    }
+  }
+  return holds;
+}

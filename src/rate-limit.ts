@@ -287,6 +287,16 @@ export function nextTokenAt(
   return at > now ? Math.ceil(at) : undefined;
 }
 
+/**
+ * When group g's bucket gives its next token (later than `now`), from its limit (its own or the
+ * default, as `encodeRateLimit` text; undefined = none) and its state: undefined when it has a
+ * token now, or no bucket at all (no limit and no pause's state).
+ */
+export function groupNextTokenAt(limit: string | undefined, tat: number, now: number): number | undefined {
+  if (!limit && tat <= 0) return undefined;
+  return nextTokenAt(limit ? decodeRateLimit(limit) : null, tat, now);
+}
+
 /** A queue's rate limits from what a backend stores (limits as `encodeRateLimit` texts). */
 export function rateLimitsView(
   queue: string | undefined,

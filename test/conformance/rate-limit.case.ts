@@ -205,6 +205,26 @@ export function rateLimitCases(h: Harness): void {
       expect(second.startedAt - back.attempts[0]!.finishedAt).toBeGreaterThanOrEqual(290);
     });
 
+    it("explains a waiting job held by its group's or its queue's empty bucket", async () => {
+      const q = h.queue({ rateLimit: { group: { rate: 1, per: 60_000, burst: 1 } } });
+      await q.add('a1', null, { group: 'A' });
+      const a2 = await q.add('a2', null, { group: 'A' });
+      expect((await claim(q, 10)).names).toEqual(['a1']);
+      const why = await q.explain(a2.id);
+      const hold = why.holds.find((x) => x.kind === 'rate-limit');
+      expect(hold).toMatchObject({ kind: 'rate-limit', scope: 'group', group: 'A' });
+      const until = (hold as { until: number }).until;
+      expect(until).toBeGreaterThan(Date.now() + 55_000);
+      expect((hold as { text: string }).text).toMatch(
+        /^rate limit of group A \(1\/min\): empty until .* \(in (59|1 min|1\.0 min|60)/,
+      );
+      await q.setRateLimits({ queue: { rate: 1, per: 60_000, burst: 1 }, group: null });
+      expect((await claim(q, 10)).names).toEqual(['a2']);
+      const a3 = await q.add('a3', null);
+      const held = (await q.explain(a3.id)).holds.filter((x) => x.kind === 'rate-limit');
+      expect(held.map((x) => (x as { scope: string }).scope)).toEqual(['queue']);
+    });
+
     it('cancels a waiting job of a group, and a group left empty stops taking turns', async () => {
       const q = h.queue();
       const a = await q.add('a1', null, { group: 'A' });

@@ -46,6 +46,7 @@ import {
   bucketTokenAt,
   decodeRateLimit,
   encodeRateLimit,
+  groupNextTokenAt,
   RATE_LIMIT_PAUSE_LABEL,
   rateLimitsView,
   rateLimitWait,
@@ -1524,6 +1525,15 @@ export class MemoryBackend implements Backend {
     }
     q.waiting.unparkAll();
     this.#wake(q);
+  }
+
+  async groupNextTokenAt(queue: string, group: string): Promise<number | undefined> {
+    const q = this.#peek(queue);
+    return groupNextTokenAt(
+      q.rate.own.get(group) ?? q.rate.group,
+      q.rate.gtat.get(group) ?? 0,
+      this.clock.now(),
+    );
   }
 
   async getRateLimits(queue: string): Promise<RateLimits> {

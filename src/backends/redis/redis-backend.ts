@@ -43,6 +43,7 @@ import { trailsFromRedis, withTrail } from '../../progress.js';
 import type { RollupBucket, RollupResolution } from '../../rollup.js';
 import {
   encodeRateLimit,
+  groupNextTokenAt,
   rateLimitsView,
   type RateLimits,
   type ResolvedRateLimit,
@@ -906,6 +907,17 @@ export class RedisBackend implements Backend {
       l === null ? '-' : encodeRateLimit(l),
     ]);
     await this.#run('setRateLimit', queue, [one(s.queue), one(s.group), ...groups]);
+  }
+
+  async groupNextTokenAt(queue: string, group: string): Promise<number | undefined> {
+    const k = this.#k(queue);
+    const [own, dflt, tat, now] = await Promise.all([
+      this.client.hget(k.rateGroupLimits, group),
+      this.client.hget(k.meta, 'rlg'),
+      this.client.hget(k.rateGroupState, group),
+      this.now(),
+    ]);
+    return groupNextTokenAt(own ?? dflt ?? undefined, Number(tat ?? 0), now);
   }
 
   async getRateLimits(queue: string): Promise<RateLimits> {
