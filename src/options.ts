@@ -483,10 +483,11 @@ export function resolveJobOptions(
   let runAt: number | undefined;
   if (opts.runAt !== undefined) {
     const t = opts.runAt instanceof Date ? opts.runAt.getTime() : opts.runAt;
-    if (typeof t !== 'number' || !Number.isFinite(t) || t < 0 || t > 8.64e15) {
+    if (typeof t !== 'number' || !Number.isFinite(t) || t < -8.64e15 || t > 8.64e15) {
       throw new ValidationError(`${field}.runAt`, 'a valid Date or ms since epoch', opts.runAt);
     }
-    runAt = Math.round(t);
+    // A time before 1970 is in the past like any other: the job is due at once (recorded as due at 0).
+    runAt = Math.max(0, Math.round(t));
   }
   const dedup = resolveDedup(opts, field);
   return {
