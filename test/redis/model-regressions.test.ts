@@ -159,4 +159,27 @@ describeRedis('model regressions (memory model vs redis)', () => {
       { t: 'claim', worker: 0, max: 1 },
     ]);
   });
+
+  // Regression (found by the model test): a finish whose retry puts the only grouped job back in
+  // its group turns group turns on again ('gm'), and the claim half of the same call must see it
+  // (finish read 'gm' once at its start, so the claim half looked only at the ungrouped jobs).
+  it("a finish's claim half takes the retry it just pushed into a group", async () => {
+    await expectAgreement([
+      { t: 'claim', worker: 0, max: 1 },
+      {
+        t: 'add',
+        jobs: [
+          { id: null, when: 'now', maxStalls: 1, priority: 0 },
+          { id: null, when: 'now', maxStalls: 1, priority: 0, group: 'g2' },
+          { id: null, when: 'now', maxStalls: 1, priority: 0 },
+        ],
+      },
+      { t: 'finish', reqs: [{ job: { from: 'active', i: 0 }, kind: 'succeed', fp: 0 }], claimMax: 3 },
+      { t: 'purge', jobs: [{ from: 'known', i: 0 }] },
+      { t: 'stall', job: { from: 'active', i: 1 } },
+      { t: 'resume' },
+      { t: 'cancel', job: { from: 'known', i: 0 } },
+      { t: 'finish', reqs: [{ job: { from: 'active', i: 0 }, kind: 'retryNow', fp: 0 }], claimMax: 1 },
+    ]);
+  });
 });

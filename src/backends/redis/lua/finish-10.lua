@@ -296,8 +296,9 @@ if meta[1] == '1' then
   claim[2] = 1
 elseif claimMax > 0 then
   promoteDue(KEYS, P, now)
+  -- 'gm' read again: a retry pushed into a group by this call may have just turned group turns on.
   local jobs, blocked, tokenAt = claimJobs(KEYS, P, now, ARGV[4], tonumber(ARGV[5]), claimMax, ARGV[6] == '1',
-    meta[12] == '1')
+    rcall('HGET', KEYS[1], 'gm') == '1')
   claim[5] = table.concat(jobs, '\30')
   if #jobs == 0 then
     if blocked then claim[3] = SUSPECT_RECHECK_MS else claim[3] = nextWakeIn(KEYS, now, tokenAt) end
