@@ -66,7 +66,9 @@ describe('rate limits: settings', () => {
     expect(() => resolveRateLimit({ rate: -1 }, 'q')).toThrow(
       new ValidationError('q.rate', 'a number between 0.001 and 1000000', -1),
     );
-    expect(() => resolveRateLimit({ rate: Infinity }, 'q')).toThrow(/q\.rate must be a number between 0\.001 and 1000000/);
+    expect(() => resolveRateLimit({ rate: Infinity }, 'q')).toThrow(
+      /q\.rate must be a number between 0\.001 and 1000000/,
+    );
     expect(() => resolveRateLimit({ rate: 1, per: 1.5 }, 'q')).toThrow(
       /q\.per must be an integer between 1 and 86400000/,
     );
