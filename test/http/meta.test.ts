@@ -143,6 +143,7 @@ describe('OpenAPI and docs', () => {
         '/queues/{queue}/jobs/{id}/cancel',
         '/queues/{queue}/jobs/{id}/retry',
         '/queues/{queue}/jobs/{id}/why',
+        '/queues/{queue}/http-jobs',
         '/queues/{queue}/pause',
         '/queues/{queue}/priority-aging',
         '/queues/{queue}/radar',
