@@ -608,6 +608,7 @@ export class Queue<Data = unknown, Result = unknown> {
       opts: jobOptionsText(jo, this.options),
       maxStalls: jo.maxStalls,
       priority: jo.priority,
+      group: jo.group,
       missed: missedText(missed),
       overlap,
     });

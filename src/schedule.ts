@@ -316,6 +316,8 @@ export interface SchedulerRecord {
   readonly maxStalls: number;
   /** The priority each job gets (0 = the default level). */
   readonly priority: number;
+  /** The rate-limit group each job gets (`JobOptions.group`); absent = none. */
+  readonly group?: string;
   /** {@link missedText} of the policy. */
   readonly missed: string;
   readonly overlap: OverlapPolicy;
@@ -340,6 +342,8 @@ export interface SchedulerUpsert {
   readonly maxStalls: number;
   /** The priority each job gets; undefined = 0. Validated by the caller. */
   readonly priority?: number | undefined;
+  /** The rate-limit group each job gets; undefined = none. Validated by the caller. */
+  readonly group?: string | undefined;
   readonly missed: string;
   readonly overlap: OverlapPolicy;
 }
@@ -398,6 +402,8 @@ export interface Scheduler {
   readonly options: JobOptionsStored;
   /** The priority of the jobs it creates (higher runs first). */
   readonly priority: number;
+  /** The rate-limit group of the jobs it creates (they take turns with other groups, §7). */
+  readonly group?: string;
   readonly missed: MissedPolicy;
   readonly overlap: OverlapPolicy;
   readonly paused: boolean;
@@ -418,6 +424,7 @@ export function toScheduler(queue: string, r: SchedulerRecord): Scheduler {
     data: JSON.parse(r.data) as unknown,
     options: JSON.parse(r.opts) as JobOptionsStored,
     priority: r.priority,
+    ...(r.group ? { group: r.group } : {}),
     missed: parseMissedText(r.missed),
     overlap: r.overlap,
     paused: r.paused,

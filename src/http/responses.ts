@@ -353,6 +353,7 @@ export const scheduler = {
     data: { description: 'The data of every job it creates.' },
     options: { type: 'object', ...open },
     priority: int,
+    group: { ...str, description: 'The rate-limit group of the jobs it creates (absent: none).' },
     missed: { description: "'skip', 'once' or { each: N }" },
     overlap: { type: 'string', enum: ['allow', 'skip'] },
     paused: { type: 'boolean' },

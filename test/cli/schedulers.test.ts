@@ -45,6 +45,8 @@ describe.skipIf(!available)('retraced schedulers', () => {
       '{"kind":"daily"}',
       '--priority',
       '5',
+      '--group',
+      'tenant-3',
       '--missed',
       'each:3',
       ...redis(),
@@ -55,7 +57,7 @@ describe.skipIf(!available)('retraced schedulers', () => {
     );
     const q = new Queue('mail', { backend });
     const s = await q.getScheduler('nightly');
-    expect(s).toMatchObject({ priority: 5, missed: { each: 3 }, data: { kind: 'daily' } });
+    expect(s).toMatchObject({ priority: 5, group: 'tenant-3', missed: { each: 3 }, data: { kind: 'daily' } });
 
     await run(['schedulers', 'upsert', 'mail', 'fast', '--every', '100ms', '--name', 'ping', ...redis()]);
     const loop = new SchedulerLoop({ backend, queues: ['mail'] }).start();
@@ -72,7 +74,7 @@ describe.skipIf(!available)('retraced schedulers', () => {
     const lines = list.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^ID\s+SPEC\s+STATUS\s+NEXT RUN\s+LAST TICK\s+JOB$/);
     expect(lines.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['fast', 'nightly']);
-    expect(list.stdout).toContain('digest (priority 5)');
+    expect(list.stdout).toContain('digest (priority 5) (group tenant-3)');
 
     const show = await run(['schedulers', 'show', 'mail', 'fast', '--ticks', '2', ...redis()]);
     expect(show.stdout).toMatch(/^scheduler fast in mail: every 100 ms$/m);

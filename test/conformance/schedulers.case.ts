@@ -168,6 +168,45 @@ export function schedulerCases(h: Harness): void {
       expect((await q.getScheduler('b')).priority).toBe(-9);
     });
 
+    it("a scheduler's jobs take their group's turns and limit (template.options.group), as add puts them", async () => {
+      const q = h.queue();
+      const s = await q.schedule(
+        'tenant',
+        { every: 60_000 },
+        { name: 'n', data: null, options: { group: 'tenant-7', priority: 2 } },
+      );
+      expect(s.group).toBe('tenant-7');
+      expect((await q.getScheduler('tenant')).group).toBe('tenant-7');
+      expect((await q.schedule('plain', { every: 60_000 }, { name: 'n', data: null })).group).toBeUndefined();
+      const bad = await q
+        .schedule('bad', { every: 60_000 }, { name: 'n', data: null, options: { group: 'no spaces' } })
+        .then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+      expect(bad).toBeInstanceOf(ValidationError);
+      expect((bad as ValidationError).field).toBe('template.options.group');
+      // A tick's job waits in its group: with the group's limit at 1/min and one job of the group
+      // already taking the token, the scheduler's job is held; an ungrouped job is not.
+      await q.setRateLimits({ groups: { 'tenant-7': { rate: 1, per: 60_000 } } });
+      await q.add('first', null, { group: 'tenant-7' });
+      const now = await h.backend.now();
+      const planned = now - 20;
+      await stored(q, 'g', {
+        every: 60_000,
+        anchor: planned - 60_000,
+        nextRunAt: planned,
+        group: 'tenant-7',
+      });
+      await loop(q).tickQueue(q.name);
+      const jobId = `sch:g:${planned}`;
+      expect(await q.getJob(jobId)).toMatchObject({ state: 'waiting', group: 'tenant-7' });
+      await q.add('free', null);
+      const res = await h.backend.claim(q.name, { workerId: 'w', leaseMs: 5000, max: 10 });
+      expect(res.jobs.map((j) => j.name).sort()).toEqual(['first', 'free']);
+      expect((await q.getJob(jobId))?.state).toBe('waiting');
+    });
+
     it('two loops ticking at once create each job once', async () => {
       const q = h.queue();
       const now = await h.backend.now();

@@ -6,7 +6,12 @@ import { expectProblem, setup } from './helpers.js';
 describe('schedulers', () => {
   it('PUT creates (201) then updates (200) by id; the same spec keeps its next run', async () => {
     const t = await setup();
-    const body = { spec: { every: 60_000 }, name: 'report', data: { v: 1 }, options: { priority: 3 } };
+    const body = {
+      spec: { every: 60_000 },
+      name: 'report',
+      data: { v: 1 },
+      options: { priority: 3, group: 'acme' },
+    };
     const a = await t.request('PUT', '/queues/mail/schedulers/nightly', body);
     expect(a.statusCode).toBe(201);
     const s = a.json<{ nextRunAt: number; anchor: number }>();
@@ -17,6 +22,7 @@ describe('schedulers', () => {
       name: 'report',
       data: { v: 1 },
       priority: 3,
+      group: 'acme',
       missed: 'skip',
       overlap: 'allow',
       paused: false,

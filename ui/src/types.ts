@@ -261,6 +261,8 @@ export interface SchedulerView {
   readonly nextRunAt: number;
   readonly name: string;
   readonly priority?: number;
+  /** The rate-limit group of the jobs it creates (absent: none). */
+  readonly group?: string;
   readonly missed: 'skip' | 'once' | { readonly each: number };
   readonly overlap: 'allow' | 'skip';
   readonly paused: boolean;

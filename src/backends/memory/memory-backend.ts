@@ -426,6 +426,7 @@ export class MemoryBackend implements Backend {
       opts: req.opts,
       maxStalls: req.maxStalls,
       priority: req.priority ?? 0,
+      ...(req.group ? { group: req.group } : {}),
       missed: req.missed,
       overlap: req.overlap,
       paused: cur?.paused ?? false,

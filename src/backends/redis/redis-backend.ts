@@ -326,6 +326,7 @@ export class RedisBackend implements Backend {
       req.missed,
       req.overlap,
       req.priority ?? 0,
+      req.group ?? '',
     ])) as [number, number, string];
     return { created: created === 1, specChanged: changed === 1, nextRunAt: Number(nx) };
   }

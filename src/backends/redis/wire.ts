@@ -376,6 +376,7 @@ export function decodeScheduler(id: string, flat: readonly string[]): SchedulerR
     opts: h.opts ?? '{}',
     maxStalls: Number(h.ms ?? 0),
     priority: Number(h.pr ?? 0),
+    ...(h.grp ? { group: h.grp } : {}),
     missed: h.mis ?? 'skip',
     overlap: h.ovl === 'skip' ? 'skip' : 'allow',
     paused: h.pz === '1',

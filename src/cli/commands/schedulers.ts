@@ -55,7 +55,7 @@ function printList(out: Output, queue: string, list: readonly Scheduler[], now: 
       s.paused ? out.paint('yellow', 'paused') : 'active',
       s.paused ? '-' : when(s.nextRunAt, now),
       when(s.lastTickAt, now),
-      `${truncate(s.name, 32)}${s.priority !== 0 ? ` (priority ${s.priority})` : ''}`,
+      `${truncate(s.name, 32)}${s.priority !== 0 ? ` (priority ${s.priority})` : ''}${s.group !== undefined ? ` (group ${s.group})` : ''}`,
     ]),
     `(no schedulers in ${queue})`,
   );
@@ -108,6 +108,7 @@ const show = command(
       out.line(`  ${dim('status')}${d.paused ? out.paint('yellow', 'paused') : 'active'}`);
       out.line(`  ${dim('job')}${d.name} ${truncate(JSON.stringify(d.data), 200)}`);
       out.line(`  ${dim('priority')}${d.priority}`);
+      if (d.group !== undefined) out.line(`  ${dim('group')}${d.group}`);
       out.line(`  ${dim('policies')}missed ${missedText(d.missed)}, overlap ${d.overlap}`);
       out.line(
         `  ${dim('next runs')}${d.upcoming.length ? d.upcoming.map((t) => when(t, now)).join(', ') : '-'}`,
@@ -135,7 +136,8 @@ function missedValue(raw: string | undefined): MissedPolicy | undefined {
 const upsert = command(
   {
     name: 'schedulers upsert',
-    usage: 'QUEUE ID (--cron EXPR [--tz ZONE] | --every DURATION) --name NAME [--data JSON] [options]',
+    usage:
+      'QUEUE ID (--cron EXPR [--tz ZONE] | --every DURATION) --name NAME [--data JSON] [--priority N] [--group KEY] [options]',
     args: ['QUEUE', 'ID'],
     summary:
       'Creates or updates a scheduler by id (idempotent: the same spec keeps its next run). Each tick creates a job NAME with DATA, due at its planned time.',
@@ -146,6 +148,11 @@ const upsert = command(
       name: { type: 'string', arg: 'NAME', help: 'the name of the jobs it creates' },
       data: { type: 'string', arg: 'JSON', help: 'their data (or @file.json) [default: null]' },
       priority: { type: 'string', arg: 'N', help: "their priority [default: the queue's]" },
+      group: {
+        type: 'string',
+        arg: 'KEY',
+        help: 'their group (a tenant): groups take turns, each under its rate limit [default: none]',
+      },
       options: { type: 'string', arg: 'JSON', help: 'other job options: retry, timeout, maxStalls' },
       missed: { type: 'string', arg: 'POLICY', help: 'after downtime: skip, once or each:N [default: skip]' },
       overlap: { type: 'string', arg: 'POLICY', help: 'allow, or skip a tick while its last job runs' },
@@ -177,7 +184,11 @@ const upsert = command(
       throw new ValidationError('--options', 'a JSON object', values.options);
     }
     const priority = intValue(values.priority, '--priority', -1_000_000, 1_000_000);
-    const options = { ...(extra as object | undefined), ...(priority !== undefined ? { priority } : {}) };
+    const options = {
+      ...(extra as object | undefined),
+      ...(priority !== undefined ? { priority } : {}),
+      ...(values.group !== undefined ? { group: values.group } : {}),
+    };
     const missed = missedValue(values.missed);
     const overlap = values.overlap;
     if (overlap !== undefined && overlap !== 'allow' && overlap !== 'skip') {

@@ -163,6 +163,7 @@ export function Schedulers({ queue, params }: { queue: string; params: URLSearch
                   <td>
                     {s.name}
                     {s.priority ? ` (priority ${s.priority})` : ''}
+                    {s.group !== undefined ? ` (group ${s.group})` : ''}
                   </td>
                   <td>
                     {s.paused ? <Badge kind="paused">paused</Badge> : <Badge kind="running">active</Badge>}{' '}

@@ -9397,7 +9397,7 @@ export const tick = {
   create each job once. For each planned occurrence: skipped if the overlap policy is 'skip' and
   the job it created last is not finished; else a job is created through createJob (as add does),
   id sch:<scheduler>:<planned ms>, trigger 'schedule', due at its planned time (so its first
-  attempt's drift counts from the plan), waiting at once, in its priority's list (pushWaiting, as add). Every tick goes to the ledger (missed
+  attempt's drift counts from the plan), waiting at once, in its priority's list or its group (pushWaiting, as add). Every tick goes to the ledger (missed
   occurrences as one entry), capped at TICK_LEDGER_LENGTH; then the next run is set.
   ARGV[1] key prefix  ARGV[2] count; per scheduler: id, expected next run, spec text, next run,
   missed first, last, count ('' first = none), '1' = more were missed, N, then N planned times.
@@ -9974,7 +9974,7 @@ for _ = 1, count do
   local fireAt = a + 9
   a = a + 9 + nf
   local hk = P .. KEY_SCHEDULER .. id
-  local h = rcall('HMGET', hk, 'nx', 'spec', 'pz', 'ovl', 'lj', 'name', 'data', 'opts', 'ms', 'pr')
+  local h = rcall('HMGET', hk, 'nx', 'spec', 'pz', 'ovl', 'lj', 'name', 'data', 'opts', 'ms', 'pr', 'grp')
   if h[1] ~= expect or h[2] ~= spec or h[3] == '1' then
     out[#out + 1] = { 'stale' }
   elseif tonumber(expect) > now then
@@ -10007,11 +10007,15 @@ for _ = 1, count do
           refOpts(digest) -- a job created holds one reference to its options
           local st = createJob(P, jobId, h[6], h[7], digest, h[9], tonumber(p), now, nowS, '', 'schedule',
             '{"id":"' .. id .. '","plannedAt":' .. p .. '}', id)
-          -- As add: the priority only when not 0, and a prioritised job waits in its level.
+          -- As add: the priority and group only when given, and a prioritised job waits in its
+          -- level, a grouped one in its group.
           local pr = tonumber(h[10] or '0') or 0
+          local grp = h[11]
+          if grp == '' then grp = false end
           if pr ~= 0 then rcall('HSET', P .. KEY_JOB .. jobId, 'pr', h[10]) end
-          if st == 'waiting' and pr ~= 0 then
-            pushWaiting(KEYS, P, jobId, pr)
+          if grp then rcall('HSET', P .. KEY_JOB .. jobId, 'grp', grp) end
+          if st == 'waiting' and (pr ~= 0 or grp) then
+            pushWaiting(KEYS, P, jobId, pr, grp)
             wakeN = wakeN + 1
           elseif st == 'waiting' then
             waitIds[#waitIds + 1] = jobId
@@ -10388,6 +10392,7 @@ export const upsertScheduler = {
   ARGV[1] key prefix  ARGV[2] id  ARGV[3] spec text  ARGV[4] anchor  ARGV[5] next run
   ARGV[6] job name  ARGV[7] data JSON  ARGV[8] options JSON  ARGV[9] maxStalls
   ARGV[10] missed policy text  ARGV[11] overlap policy  ARGV[12] the jobs' priority
+  ARGV[13] the jobs' rate-limit group ('' = none)
   Returns { created (1|0), spec changed (1|0), next run }
 ]]
 -- redis.call under a short local name: every include that talks to Redis includes this.
@@ -10513,7 +10518,7 @@ if created then
 end
 -- Every scheduler is in the zset: by next run, or +inf while paused.
 rcall('HSET', hk, 'spec', spec, 'name', ARGV[6], 'data', ARGV[7], 'opts', ARGV[8], 'ms', ARGV[9],
-  'mis', ARGV[10], 'ovl', ARGV[11], 'pr', ARGV[12], 'ut', nowS)
+  'mis', ARGV[10], 'ovl', ARGV[11], 'pr', ARGV[12], 'grp', ARGV[13], 'ut', nowS)
 local nx = cur[3]
 if changed then
   nx = ARGV[5]

@@ -7,6 +7,7 @@
   ARGV[1] key prefix  ARGV[2] id  ARGV[3] spec text  ARGV[4] anchor  ARGV[5] next run
   ARGV[6] job name  ARGV[7] data JSON  ARGV[8] options JSON  ARGV[9] maxStalls
   ARGV[10] missed policy text  ARGV[11] overlap policy  ARGV[12] the jobs' priority
+  ARGV[13] the jobs' rate-limit group ('' = none)
   Returns { created (1|0), spec changed (1|0), next run }
 ]]
 --- @include "includes/rcall"
@@ -28,7 +29,7 @@ if created then
 end
 -- Every scheduler is in the zset: by next run, or +inf while paused.
 rcall('HSET', hk, 'spec', spec, 'name', ARGV[6], 'data', ARGV[7], 'opts', ARGV[8], 'ms', ARGV[9],
-  'mis', ARGV[10], 'ovl', ARGV[11], 'pr', ARGV[12], 'ut', nowS)
+  'mis', ARGV[10], 'ovl', ARGV[11], 'pr', ARGV[12], 'grp', ARGV[13], 'ut', nowS)
 local nx = cur[3]
 if changed then
   nx = ARGV[5]
