@@ -18,12 +18,23 @@ export const MAX_PROGRESS_BYTES = 4096;
 export const MAX_LOG_LINES = 500;
 /** @lua Most bytes of log lines kept per attempt (JSON text of the lines). */
 export const MAX_LOG_BYTES = 65_536;
+/**
+ * @lua Most bytes of log lines (their JSON text) carried by one `log` event: a live tail gets the lines
+ * themselves, and the event feed stays small (a call's later kept lines are counted in `more`; the
+ * job's record has them all).
+ */
+export const MAX_LOG_EVENT_BYTES = 4096;
 /** Longest log line, in characters: a longer one is cut here, with '…' (by the worker). */
 export const MAX_LOG_LINE_CHARS = 2000;
 
 /** @lua Whether a line of `lineBytes` is kept after `lines` lines of `bytes` bytes in the attempt. */
 export function logKeeps(lines: number, bytes: number, lineBytes: number): boolean {
   return lines < MAX_LOG_LINES && bytes + lineBytes <= MAX_LOG_BYTES;
+}
+
+/** @lua Whether a kept line of `lineBytes` also rides in the call's `log` event after `bytes` bytes. */
+export function logEventCarries(bytes: number, lineBytes: number): boolean {
+  return bytes + lineBytes <= MAX_LOG_EVENT_BYTES;
 }
 
 /** One log line as stored with its attempt: when it was written (backend clock) and its text. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { ValidationError } from '../../src/errors.js';
-import { MAX_LOG_BYTES, MAX_LOG_LINES, MAX_PROGRESS_BYTES } from '../../src/progress.js';
+import { MAX_LOG_BYTES, MAX_LOG_EVENT_BYTES, MAX_LOG_LINES, MAX_PROGRESS_BYTES } from '../../src/progress.js';
 import { TemporaryError } from '../../src/errors.js';
 import type { Harness } from './context.js';
 import { waitForState, waitUntil } from './context.js';
@@ -65,6 +65,31 @@ export function progressCases(h: Harness): void {
       release();
       const done = await waitForState(q, id, 'completed');
       expect(done.attempts[0]?.logs?.map((l) => l.line)).toEqual(['working']);
+    });
+
+    it('carries the kept lines themselves in the log event, whole, up to MAX_LOG_EVENT_BYTES', async () => {
+      const q = h.queue();
+      const { id } = await q.add('p', null);
+      const [c] = (await h.backend.claim(q.name, { workerId: 'w', leaseMs: 5000, max: 1 })).jobs;
+      expect(c?.attempt).toBe(1);
+      const small = ['"a, b"', JSON.stringify('quote " and , comma'), '"ünï"'];
+      expect(await h.backend.writeTrail(q.name, { id, attempt: 1, workerId: 'w', lines: small })).toEqual({
+        ok: true,
+        kept: 3,
+        dropped: 0,
+      });
+      // 1,000-char lines: 1,002 bytes of JSON each, so four fit in the event and the fifth does not.
+      const big = Array.from({ length: 6 }, (_, i) => JSON.stringify(String(i).repeat(1000)));
+      expect(Math.floor(MAX_LOG_EVENT_BYTES / 1002)).toBe(4);
+      await h.backend.writeTrail(q.name, { id, attempt: 1, workerId: 'w', lines: big });
+      const logs = (await h.backend.readEvents(q.name, '0', 1000)).filter(
+        (e) => e.jobId === id && e.type === 'log',
+      );
+      expect(logs.map((e) => e.fields)).toEqual([
+        { attempt: '1', lines: '3', dropped: '0', text: `[${small.join(',')}]`, more: '0' },
+        { attempt: '1', lines: '6', dropped: '0', text: `[${big.slice(0, 4).join(',')}]`, more: '2' },
+      ]);
+      expect(JSON.parse(logs[0]?.fields.text ?? '')).toEqual(['a, b', 'quote " and , comma', 'ünï']);
     });
 
     it('refuses a write from a worker that does not hold the attempt, and stores nothing', async () => {

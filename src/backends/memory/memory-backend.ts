@@ -37,7 +37,7 @@ import type {
 } from '../../backend.js';
 import { systemClock, type Clock } from '../../clock.js';
 import { foldsInto, keyTtlMs, type DedupMode, type DedupRequest } from '../../dedup.js';
-import { lineBytes, logKeeps, trailFields, type StoredTrail } from '../../progress.js';
+import { lineBytes, logEventCarries, logKeeps, trailFields, type StoredTrail } from '../../progress.js';
 import { WaitingJobs } from './waiting.js';
 import {
   bucketCapped,
@@ -1131,12 +1131,18 @@ export class MemoryBackend implements Backend {
     let kept = 0;
     let dropped = w.dropped ?? 0;
     t.dropped += dropped;
+    const carried: string[] = [];
+    let carriedBytes = 0;
     for (const json of w.lines) {
       const size = lineBytes(json);
       if (logKeeps(t.lines.length, t.bytes, size)) {
         t.lines.push({ at: now, json });
         t.bytes += size;
         kept++;
+        if (carried.length === kept - 1 && logEventCarries(carriedBytes, size)) {
+          carried.push(json);
+          carriedBytes += size;
+        }
       } else {
         t.dropped++;
         dropped++;
@@ -1147,6 +1153,8 @@ export class MemoryBackend implements Backend {
         attempt: String(w.attempt),
         lines: String(kept),
         dropped: String(dropped),
+        text: `[${carried.join(',')}]`,
+        more: String(kept - carried.length),
       });
     }
     return { ok: true, kept, dropped };

@@ -10059,8 +10059,10 @@ export const trail = {
   ARGV[6] lines the worker dropped before sending (added to the count)
   ARGV[7..] log lines, each as its JSON text (a string)
   Returns { 1, kept, dropped } or { 0 } (stale: not this worker's attempt)
-  Events: ${'`'}progress${'`'} {attempt, value} when a value was given, ${'`'}log${'`'} {attempt, lines, dropped} when
-  lines were (at most one of each per call: a one-job entry, whose values may hold commas).
+  Events: ${'`'}progress${'`'} {attempt, value} when a value was given, ${'`'}log${'`'} {attempt, lines, dropped, text,
+  more} when lines were: ${'`'}text${'`'} the JSON array of the kept lines that fit MAX_LOG_EVENT_BYTES (the
+  first ones, whole), ${'`'}more${'`'} the kept lines left out (at most one of each per call: a one-job entry,
+  whose values may hold commas).
 ]]
 -- redis.call under a short local name: every include that talks to Redis includes this.
 local rcall = redis.call
@@ -10336,9 +10338,19 @@ local MAX_LOG_LINES = 500
 -- Most bytes of log lines kept per attempt (JSON text of the lines).
 local MAX_LOG_BYTES = 65536
 
+-- Most bytes of log lines (their JSON text) carried by one ${'`'}log${'`'} event: a live tail gets the lines
+-- themselves, and the event feed stays small (a call's later kept lines are counted in ${'`'}more${'`'}; the
+-- job's record has them all).
+local MAX_LOG_EVENT_BYTES = 4096
+
 -- Whether a line of ${'`'}lineBytes${'`'} is kept after ${'`'}lines${'`'} lines of ${'`'}bytes${'`'} bytes in the attempt.
 local function logKeeps(lines, bytes, lineBytes)
   return lines < MAX_LOG_LINES and bytes + lineBytes <= MAX_LOG_BYTES
+end
+
+-- Whether a kept line of ${'`'}lineBytes${'`'} also rides in the call's ${'`'}log${'`'} event after ${'`'}bytes${'`'} bytes.
+local function logEventCarries(bytes, lineBytes)
+  return bytes + lineBytes <= MAX_LOG_EVENT_BYTES
 end
 local P = ARGV[1]
 local id = ARGV[2]
@@ -10358,13 +10370,17 @@ if #ARGV >= 7 or extra > 0 then
   local c = rcall('HMGET', tk, 'c:' .. n, 'b:' .. n, 'd:' .. n)
   local lines, bytes, drops = tonumber(c[1] or '0'), tonumber(c[2] or '0'), tonumber(c[3] or '0') + extra
   dropped = extra
-  local push = {}
+  local push, carried, carriedBytes = {}, {}, 0
   for i = 7, #ARGV do
     local line = ARGV[i]
     if logKeeps(lines, bytes, #line) then
       lines = lines + 1
       bytes = bytes + #line
       push[#push + 1] = '{"n":' .. n .. ',"at":' .. nowS .. ',"line":' .. line .. '}'
+      if #carried == #push - 1 and logEventCarries(carriedBytes, #line) then
+        carried[#carried + 1] = line
+        carriedBytes = carriedBytes + #line
+      end
     else
       drops = drops + 1
       dropped = dropped + 1
@@ -10373,7 +10389,8 @@ if #ARGV >= 7 or extra > 0 then
   kept = #push
   if kept > 0 then rcall('RPUSH', P .. KEY_LOG .. id, unpack(push)) end
   rcall('HSET', tk, 'c:' .. n, lines, 'b:' .. n, bytes, 'd:' .. n, drops)
-  ev('log', id, 'attempt', n, 'lines', S(kept), 'dropped', S(dropped))
+  ev('log', id, 'attempt', n, 'lines', S(kept), 'dropped', S(dropped),
+    'text', '[' .. table.concat(carried, ',') .. ']', 'more', S(kept - #carried))
 end
 flushEvents(KEYS, now)
 return { 1, kept, dropped }

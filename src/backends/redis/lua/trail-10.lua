@@ -7,8 +7,10 @@
   ARGV[6] lines the worker dropped before sending (added to the count)
   ARGV[7..] log lines, each as its JSON text (a string)
   Returns { 1, kept, dropped } or { 0 } (stale: not this worker's attempt)
-  Events: `progress` {attempt, value} when a value was given, `log` {attempt, lines, dropped} when
-  lines were (at most one of each per call: a one-job entry, whose values may hold commas).
+  Events: `progress` {attempt, value} when a value was given, `log` {attempt, lines, dropped, text,
+  more} when lines were: `text` the JSON array of the kept lines that fit MAX_LOG_EVENT_BYTES (the
+  first ones, whole), `more` the kept lines left out (at most one of each per call: a one-job entry,
+  whose values may hold commas).
 ]]
 --- @include "includes/rcall"
 --- @include "includes/nowMs"
@@ -35,13 +37,17 @@ if #ARGV >= 7 or extra > 0 then
   local c = rcall('HMGET', tk, 'c:' .. n, 'b:' .. n, 'd:' .. n)
   local lines, bytes, drops = tonumber(c[1] or '0'), tonumber(c[2] or '0'), tonumber(c[3] or '0') + extra
   dropped = extra
-  local push = {}
+  local push, carried, carriedBytes = {}, {}, 0
   for i = 7, #ARGV do
     local line = ARGV[i]
     if logKeeps(lines, bytes, #line) then
       lines = lines + 1
       bytes = bytes + #line
       push[#push + 1] = '{"n":' .. n .. ',"at":' .. nowS .. ',"line":' .. line .. '}'
+      if #carried == #push - 1 and logEventCarries(carriedBytes, #line) then
+        carried[#carried + 1] = line
+        carriedBytes = carriedBytes + #line
+      end
     else
       drops = drops + 1
       dropped = dropped + 1
@@ -50,7 +56,8 @@ if #ARGV >= 7 or extra > 0 then
   kept = #push
   if kept > 0 then rcall('RPUSH', P .. KEY_LOG .. id, unpack(push)) end
   rcall('HSET', tk, 'c:' .. n, lines, 'b:' .. n, bytes, 'd:' .. n, drops)
-  ev('log', id, 'attempt', n, 'lines', S(kept), 'dropped', S(dropped))
+  ev('log', id, 'attempt', n, 'lines', S(kept), 'dropped', S(dropped),
+    'text', '[' .. table.concat(carried, ',') .. ']', 'more', S(kept - #carried))
 end
 flushEvents(KEYS, now)
 return { 1, kept, dropped }

@@ -10,7 +10,17 @@ local MAX_LOG_LINES = 500
 -- Most bytes of log lines kept per attempt (JSON text of the lines).
 local MAX_LOG_BYTES = 65536
 
+-- Most bytes of log lines (their JSON text) carried by one `log` event: a live tail gets the lines
+-- themselves, and the event feed stays small (a call's later kept lines are counted in `more`; the
+-- job's record has them all).
+local MAX_LOG_EVENT_BYTES = 4096
+
 -- Whether a line of `lineBytes` is kept after `lines` lines of `bytes` bytes in the attempt.
 local function logKeeps(lines, bytes, lineBytes)
   return lines < MAX_LOG_LINES and bytes + lineBytes <= MAX_LOG_BYTES
+end
+
+-- Whether a kept line of `lineBytes` also rides in the call's `log` event after `bytes` bytes.
+local function logEventCarries(bytes, lineBytes)
+  return bytes + lineBytes <= MAX_LOG_EVENT_BYTES
 end
