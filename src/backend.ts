@@ -16,7 +16,12 @@ import type { DedupRequest } from './dedup.js';
 import type { JobQuery, SearchResult } from './job-index.js';
 import type { RollupBucket, RollupResolution } from './rollup.js';
 import type { WorkerBeat, WorkerRegistry } from './workers.js';
-import type { RateLimits, ResolvedRateLimitSettings } from './rate-limit.js';
+import type {
+  RateLimitState,
+  RateLimits,
+  ResolvedRateLimitSettings,
+  ResolvedRateLimitStateQuery,
+} from './rate-limit.js';
 import type {
   DueSchedulers,
   SchedulerRecord,
@@ -497,6 +502,12 @@ export interface Backend {
   getRateLimits(queue: string): Promise<RateLimits>;
   /** When group `group`'s bucket gives its next token, if it has none now (read-only, for explain). */
   groupNextTokenAt(queue: string, group: string): Promise<number | undefined>;
+  /**
+   * The rate-limit view (read-only, one read by the backend's clock): the queue's bucket, the
+   * default group limit, and one page of groups (`rateLimitStateView` in src/rate-limit.ts builds
+   * it from the raw state on both backends). At most `query.limit` groups are read per call.
+   */
+  rateLimitState(queue: string, query: ResolvedRateLimitStateQuery): Promise<RateLimitState>;
   /**
    * Applies the retention rules now, as a finish does for its state (age, then count; counted in
    * `evictions`, published as `evicted`), so a quiet queue does not keep expired jobs: what live

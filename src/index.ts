@@ -139,7 +139,18 @@ export {
 } from './errors.js';
 export { MemoryBackend, type MemoryBackendOptions } from './backends/memory/memory-backend.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';
-export type { RateLimit, RateLimits, RateLimitSettings, ResolvedRateLimit } from './rate-limit.js';
+export type {
+  BucketView,
+  GroupFilter,
+  GroupView,
+  RateLimit,
+  RateLimitPauseRecord,
+  RateLimits,
+  RateLimitSettings,
+  RateLimitState,
+  RateLimitStateQuery,
+  ResolvedRateLimit,
+} from './rate-limit.js';
 export type { QueueOptions, JobOptions, WorkerOptions } from './options.js';
 export type { DedupMode, DedupRequest } from './dedup.js';
 export { TRACER_NAME, type TracingOptions, type TraceParentMode } from './tracing.js';

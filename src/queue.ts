@@ -5,7 +5,14 @@
  */
 import { randomInt } from 'node:crypto';
 
-import { resolveRateLimitSettings, type RateLimits, type RateLimitSettings } from './rate-limit.js';
+import {
+  resolveRateLimitSettings,
+  resolveRateLimitStateQuery,
+  type RateLimits,
+  type RateLimitSettings,
+  type RateLimitState,
+  type RateLimitStateQuery,
+} from './rate-limit.js';
 import type { JobArchive } from './archive.js';
 import type { AddRequest, Backend, Page } from './backend.js';
 import { MemoryBackend } from './backends/memory/memory-backend.js';
@@ -540,6 +547,19 @@ export class Queue<Data = unknown, Result = unknown> {
   /** The queue's rate limits, and when its bucket gives its next token if it is empty now. */
   async getRateLimits(): Promise<RateLimits> {
     return this.backend.getRateLimits(this.name);
+  }
+
+  /**
+   * The rate-limit view, read by the backend's clock: the queue's bucket (its limit, tokens now, the
+   * next token, a handler's pause and why), the default group limit, and one page of groups (their
+   * waiting jobs, tokens, next token, pause, turn). `filter`: `waiting` (default: the groups taking
+   * turns in turn order, then the parked ones), `turns`, `parked`, `paused`; `limit` 1 … 500
+   * (default 50); `cursor`: the previous page's `nextCursor`; `group`: that group's row only.
+   * A queue may have 100 000 groups: one call reads at most `limit` of them.
+   * @example const page = await queue.rateLimitState({ filter: 'paused' })
+   */
+  async rateLimitState(query: RateLimitStateQuery = {}): Promise<RateLimitState> {
+    return this.backend.rateLimitState(this.name, resolveRateLimitStateQuery(query, 'query'));
   }
 
   async getRetention(): Promise<RetentionSettings> {

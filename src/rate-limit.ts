@@ -349,3 +349,342 @@ export function rateLimitsPublic(r: RateLimits): RateLimitsView {
     ...(r.queueNextTokenAt !== undefined ? { queueNextTokenAt: r.queueNextTokenAt } : {}),
   };
 }
+
+// The rate-limit view (`Queue.rateLimitState`): the queue's bucket and its groups, as of the
+// backend's clock. Both backends read raw state (limits as `encodeRateLimit` texts, `tat`s, pause
+// records) and derive what the view shows with the functions below, so "tokens now" is computed by
+// one rule for both.
+
+/** Why a bucket is paused: the handler's `RateLimitError` that paused it (stored by `finish`). */
+export interface RateLimitPauseRecord {
+  /** When the pause began (backend clock, ms). */
+  readonly at: number;
+  /** When it ends. */
+  readonly until: number;
+  /** The job whose handler threw the error, and its attempt. */
+  readonly jobId: string;
+  readonly attempt: number;
+  /** The error's message (as recorded on the attempt, ≤ 2048 characters). */
+  readonly message: string;
+}
+
+/** A pause record as the backends store it (JSON; the Lua side writes it with `cjson.encode`). */
+export function encodePauseRecord(p: RateLimitPauseRecord): string {
+  return JSON.stringify({ at: p.at, until: p.until, jobId: p.jobId, attempt: p.attempt, message: p.message });
+}
+
+/** A stored pause record, or undefined when the text is none or not one (never throws). */
+export function decodePauseRecord(text: string | null | undefined): RateLimitPauseRecord | undefined {
+  if (!text) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  if (typeof o.at !== 'number' || typeof o.until !== 'number') return undefined;
+  return {
+    at: o.at,
+    until: o.until,
+    jobId: typeof o.jobId === 'string' ? o.jobId : String(o.jobId ?? ''),
+    attempt: typeof o.attempt === 'number' ? o.attempt : 0,
+    message: typeof o.message === 'string' ? o.message : '',
+  };
+}
+
+/**
+ * How many jobs a bucket lets start at `now` (its limit, or none, and its state): the largest k
+ * such that k claims in a row each find a token (start + (k − 1) × T − tolerance ≤ now), at most
+ * `burst`; 0 while it is empty. `null` for no bucket at all (no limit and no pause's state: no
+ * bound). A pause-only bucket (interval 0) has 1 once the pause is over (it has no bound then).
+ * Claims add the interval once per token; this multiplies: with an interval that is not a binary
+ * fraction (1000/3) a token exactly on a boundary can show here an ulp (1e-13 ms) before a claim
+ * finds it (test/unit/rate-limit-view.test.ts).
+ */
+export function bucketTokens(
+  limit: Pick<ResolvedRateLimit, 'intervalMs' | 'burst'> | null | undefined,
+  tat: number,
+  now: number,
+): number | null {
+  if (!limit && tat <= 0) return null;
+  const l = limit ?? PAUSE_ONLY;
+  const start = bucketStart(tat, now);
+  if (bucketTokenAt(start, l.intervalMs, l.burst) > now) return 0;
+  if (l.intervalMs <= 0) return l.burst;
+  // 1 + whole intervals between start − tolerance and now; the 1e-9 absorbs the rounding of a
+  // tolerance that is a whole number of intervals ((burst − 1) × T / T).
+  const k = 1 + Math.floor((now - bucketTokenAt(start, l.intervalMs, l.burst)) / l.intervalMs + 1e-9);
+  return k < l.burst ? k : l.burst;
+}
+
+/**
+ * Whether a pause record is in force at `now`: not over, and the bucket still holds it (its next
+ * token is not before the pause's end; a change of limits caps the state and so ends a pause:
+ * `bucketCapped`).
+ */
+export function pauseInForce(
+  pause: RateLimitPauseRecord | undefined,
+  nextToken: number | undefined,
+  now: number,
+): pause is RateLimitPauseRecord {
+  return pause !== undefined && pause.until > now && nextToken !== undefined && nextToken >= pause.until;
+}
+
+/** A bucket as the rate-limit view shows it. */
+export interface BucketView {
+  /** The limit that applies (a group's own or the default; the queue's), or null: none. */
+  readonly limit: RateLimitView | null;
+  /** Jobs it lets start now (`bucketTokens`); null: no bucket, no bound. */
+  readonly tokens: number | null;
+  /** When its next token exists, if later than now. */
+  readonly nextTokenAt?: number;
+  /** The handler's pause in force, and why (`RateLimitError`). */
+  readonly pause?: RateLimitPauseRecord;
+}
+
+/** A group's raw state, as a backend reads it for the view. */
+export interface RawGroupState {
+  /** The group key; `''` stands for the jobs without a group taking their turn. */
+  readonly group: string;
+  /** Its waiting jobs (`ZCARD gw:<group>`; the `''` row: the jobs without a group). */
+  readonly waiting: number;
+  /** Its own limit (`encodeRateLimit` text), if any. */
+  readonly own: string | undefined;
+  /** Its bucket's state (`tat`, 0 = none). */
+  readonly tat: number;
+  /** Its pause record text, if any. */
+  readonly pause: string | undefined;
+  /** Its place in the ring of groups taking turns (0 = served next), if it is in it. */
+  readonly turn: number | undefined;
+  /** When it is parked (bucket empty), when its next token exists (the `gp` score). */
+  readonly parkedUntil: number | undefined;
+}
+
+/** A group as the rate-limit view shows it. */
+export interface GroupView extends BucketView {
+  /** The group key; `''` is the jobs without a group (one turn in the ring like a group). */
+  readonly group: string;
+  /** Its waiting jobs. */
+  readonly waiting: number;
+  /** Whether `limit` is the group's own (else the default group limit, or none). */
+  readonly ownLimit: boolean;
+  /**
+   * Its place in the ring of groups taking turns: 0 = served next. Absent when it is not taking
+   * turns (parked, or no waiting job).
+   */
+  readonly turn?: number;
+  /** Parked: it has waiting jobs but its bucket is empty until this time (claims skip it until then). */
+  readonly parkedUntil?: number;
+}
+
+function limitView(l: ResolvedRateLimit): RateLimitView {
+  return { rate: l.rate, per: l.per, burst: l.burst, label: l.label };
+}
+
+/** A bucket's view from its limit (or none), state and pause record, at `now`. */
+export function bucketView(
+  limit: ResolvedRateLimit | null,
+  tat: number,
+  pauseText: string | undefined,
+  now: number,
+): BucketView {
+  const next = nextTokenAt(limit, tat, now);
+  const pause = decodePauseRecord(pauseText);
+  return {
+    limit: limit ? limitView(limit) : null,
+    tokens: bucketTokens(limit, tat, now),
+    ...(next !== undefined ? { nextTokenAt: next } : {}),
+    ...(pauseInForce(pause, next, now) ? { pause } : {}),
+  };
+}
+
+/** A group's view from its raw state, the default group limit (text) and `now`. */
+export function groupView(raw: RawGroupState, defaultLimit: string | undefined, now: number): GroupView {
+  const text = raw.own ?? (raw.group === '' ? undefined : defaultLimit);
+  const b = bucketView(text ? decodeRateLimit(text) : null, raw.tat, raw.pause, now);
+  return {
+    group: raw.group,
+    waiting: raw.waiting,
+    ownLimit: raw.own !== undefined,
+    ...b,
+    ...(raw.turn !== undefined ? { turn: raw.turn } : {}),
+    ...(raw.parkedUntil !== undefined ? { parkedUntil: Math.ceil(raw.parkedUntil) } : {}),
+  };
+}
+
+/**
+ * Which groups a page of the view lists. `waiting` (default): every group with waiting jobs, those
+ * taking turns first in turn order, then the parked ones by next token. `turns`: only those taking
+ * turns. `parked`: only the parked ones (waiting jobs, empty bucket), soonest token first.
+ * `paused`: the groups a handler's `RateLimitError` paused, soonest end first (with or without
+ * waiting jobs).
+ */
+export type GroupFilter = 'waiting' | 'turns' | 'parked' | 'paused';
+export const GROUP_FILTERS: readonly GroupFilter[] = ['waiting', 'turns', 'parked', 'paused'];
+
+/** Most groups one page of the view reads. */
+export const MAX_GROUP_PAGE = 500;
+/** Groups per page when not given. */
+export const DEFAULT_GROUP_PAGE = 50;
+
+/** What `Queue.rateLimitState` reads: which groups, how many, from where. */
+export interface RateLimitStateQuery {
+  /** Which groups (default `waiting`). */
+  readonly filter?: GroupFilter;
+  /** Groups per page: 1 … 500 (default 50). */
+  readonly limit?: number;
+  /** The `nextCursor` of the previous page. */
+  readonly cursor?: string;
+  /** One group only, whatever the filter (the job page's link to a job's group). */
+  readonly group?: string;
+}
+
+/** A cursor's phase (`t` the ring of turns, `p` the parked zset, `z` the paused zset) and position. */
+export interface GroupCursor {
+  readonly phase: 't' | 'p' | 'z';
+  readonly position: number;
+}
+
+/** A query validated. */
+export interface ResolvedRateLimitStateQuery {
+  readonly filter: GroupFilter;
+  readonly limit: number;
+  readonly cursor: GroupCursor;
+  readonly group: string | undefined;
+}
+
+const CURSOR_PATTERN = /^([tpz]):(\d{1,9})$/;
+
+/** The cursor a page answers for the next one: `<phase>:<position>` (opaque to callers). */
+export function encodeGroupCursor(c: GroupCursor): string {
+  return `${c.phase}:${String(c.position)}`;
+}
+
+/** Validates a rate-limit view query; errors name the field and the rule. */
+export function resolveRateLimitStateQuery(value: unknown, field = 'query'): ResolvedRateLimitStateQuery {
+  const v = (value ?? {}) as RateLimitStateQuery;
+  if (typeof v !== 'object' || Array.isArray(v)) {
+    throw new ValidationError(field, 'an object { filter?, limit?, cursor?, group? }', value);
+  }
+  for (const k of Object.keys(v)) {
+    if (k !== 'filter' && k !== 'limit' && k !== 'cursor' && k !== 'group') {
+      throw new ValidationError(`${field}.${k}`, 'not set (known keys: filter, limit, cursor, group)');
+    }
+  }
+  const filter = v.filter ?? 'waiting';
+  if (!GROUP_FILTERS.includes(filter)) {
+    throw new ValidationError(`${field}.filter`, `one of ${GROUP_FILTERS.join(', ')}`, filter);
+  }
+  const limit =
+    v.limit === undefined ? DEFAULT_GROUP_PAGE : assertInt(v.limit, `${field}.limit`, 1, MAX_GROUP_PAGE);
+  const first: GroupCursor = {
+    phase: filter === 'parked' ? 'p' : filter === 'paused' ? 'z' : 't',
+    position: 0,
+  };
+  let cursor = first;
+  if (v.cursor !== undefined) {
+    const m = typeof v.cursor === 'string' ? CURSOR_PATTERN.exec(v.cursor) : null;
+    const phase = m?.[1] as GroupCursor['phase'] | undefined;
+    const allowed = filter === 'waiting' ? ['t', 'p'] : [first.phase];
+    if (!m || !phase || !allowed.includes(phase)) {
+      throw new ValidationError(
+        `${field}.cursor`,
+        `the nextCursor of a previous page of filter ${filter}`,
+        v.cursor,
+      );
+    }
+    cursor = { phase, position: Number(m[2]) };
+  }
+  const group = v.group === undefined ? undefined : checkGroup(v.group, `${field}.group`);
+  return { filter, limit, cursor, group };
+}
+
+/** A queue's rate-limit state: its bucket, the group limit, and one page of its groups. */
+export interface RateLimitState {
+  /** The backend's clock when it was read. */
+  readonly at: number;
+  /** The queue's bucket. */
+  readonly queue: BucketView;
+  /** The limit of each group without its own. */
+  readonly groupLimit: RateLimitView | null;
+  /** How many groups have a limit of their own (`getRateLimits` lists them). */
+  readonly ownLimits: number;
+  /** Groups taking turns (the jobs without a group, when they take one, count as one), parked, paused by a handler. */
+  readonly counts: { readonly turns: number; readonly parked: number; readonly paused: number };
+  /** This page's groups. */
+  readonly groups: readonly GroupView[];
+  /** Pass to the next call for the next page; absent on the last. */
+  readonly nextCursor?: string;
+}
+
+/** One read of a page: `count` entries of a phase from `start` (ring index / zset rank). */
+export interface GroupPageRead {
+  readonly phase: GroupCursor['phase'];
+  readonly start: number;
+  readonly count: number;
+}
+
+/**
+ * What a page from `cursor` reads, given the sizes of the ring (`t`), the parked zset (`p`) and the
+ * paused zset (`z`) counted in the same read, and where the next page starts (undefined: this is the
+ * last). `waiting` reads the ring, then fills the page from the parked groups. The Lua side of the
+ * plan is in rate-limit-state-10.lua.
+ */
+export function groupPagePlan(
+  filter: GroupFilter,
+  cursor: GroupCursor,
+  limit: number,
+  sizes: { readonly t: number; readonly p: number; readonly z: number },
+): { reads: GroupPageRead[]; next: GroupCursor | undefined } {
+  const size = sizes[cursor.phase];
+  const count = Math.max(0, Math.min(limit, size - cursor.position));
+  const reads: GroupPageRead[] = count > 0 ? [{ phase: cursor.phase, start: cursor.position, count }] : [];
+  const end = cursor.position + count;
+  if (end < size) return { reads, next: { phase: cursor.phase, position: end } };
+  if (filter !== 'waiting' || cursor.phase !== 't') return { reads, next: undefined };
+  const more = Math.min(limit - count, sizes.p);
+  if (more > 0) reads.push({ phase: 'p', start: 0, count: more });
+  return { reads, next: more < sizes.p ? { phase: 'p', position: more } : undefined };
+}
+
+/** What a backend reads for one page of the view, in one read (Redis: one script call). */
+export interface RawRateLimitState {
+  readonly now: number;
+  /** Meta `rlq`, `rlg`, `rqt`, `rqp`. */
+  readonly queueLimit: string | undefined;
+  readonly groupLimit: string | undefined;
+  readonly queueTat: number;
+  readonly queuePause: string | undefined;
+  readonly ownLimits: number;
+  /** Sizes of the ring, the parked zset, and the pause records not over at `now`. */
+  readonly sizes: { readonly t: number; readonly p: number; readonly z: number };
+  /** The page's groups, in order (for `query.group`: that group's row). */
+  readonly rows: readonly RawGroupState[];
+}
+
+/** The view of one page from what a backend read (both backends: one rule). */
+export function rateLimitStateView(
+  raw: RawRateLimitState,
+  query: ResolvedRateLimitStateQuery,
+): RateLimitState {
+  const next =
+    query.group === undefined
+      ? groupPagePlan(query.filter, query.cursor, query.limit, raw.sizes).next
+      : undefined;
+  return {
+    at: raw.now,
+    queue: bucketView(
+      raw.queueLimit ? decodeRateLimit(raw.queueLimit) : null,
+      raw.queueTat,
+      raw.queuePause,
+      raw.now,
+    ),
+    groupLimit: raw.groupLimit ? limitView(decodeRateLimit(raw.groupLimit)) : null,
+    ownLimits: raw.ownLimits,
+    counts: { turns: raw.sizes.t, parked: raw.sizes.p, paused: raw.sizes.z },
+    groups: raw.rows.map((r) => groupView(r, raw.groupLimit, raw.now)),
+    ...(next ? { nextCursor: encodeGroupCursor(next) } : {}),
+  };
+}

@@ -18,6 +18,7 @@ import { multiQueueCases } from './multi-queue.case.js';
 import { priorityCases } from './priority.case.js';
 import { radarCases, whatIfCases } from './radar.case.js';
 import { rateLimitCases } from './rate-limit.case.js';
+import { rateLimitViewCases } from './rate-limit-view.case.js';
 import { retentionCases } from './retention.case.js';
 import { retriesCases } from './retries.case.js';
 import { retryBudgetCases } from './retry-budget.case.js';
@@ -43,6 +44,7 @@ export function runBackendConformance(target: ConformanceTarget): void {
     priorityCases(h);
     radarCases(h);
     rateLimitCases(h);
+    rateLimitViewCases(h);
     whatIfCases(h);
     schedulerCases(h);
     analyticsCases(h);

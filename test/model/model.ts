@@ -31,6 +31,7 @@ import type { Backend, FinishRequest, FinishResult } from '../../src/backend.js'
 import { INTERRUPTED_CLASSIFICATION, interruptedDecision } from '../../src/decide.js';
 import type { Attempt, Job, JobState, RetentionSettings } from '../../src/types.js';
 import { JobStates } from '../../src/types.js';
+import { resolveRateLimitStateQuery } from '../../src/rate-limit.js';
 
 /** Caller-supplied ids: names, and numbers that collide with generated ids. */
 export const ID_POOL = ['a', 'b', 'c', '1', '2', '3', '10'] as const;
@@ -673,6 +674,8 @@ interface Snapshot {
   listDead: unknown;
   retention: unknown;
   evictions: unknown;
+  /** The rate-limit view's groups (turn order, waiting counts) and counts: the same ring on both. */
+  rateLimitGroups: unknown;
 }
 
 const EVENT_FIELDS = [
@@ -690,7 +693,7 @@ const EVENT_FIELDS = [
 
 async function snapshot(b: Backend, queue: string, known: readonly string[]): Promise<Snapshot> {
   const all = { offset: 0, limit: 1000 };
-  const [listed, paged, jobList, attemptLists, rawGroups, counts, paused, dead, retention, evictions] =
+  const [listed, paged, jobList, attemptLists, rawGroups, counts, paused, dead, retention, evictions, rl] =
     await Promise.all([
       Promise.all(JobStates.map((s) => b.listJobs(queue, s, all))),
       Promise.all(JobStates.map((s) => b.listJobs(queue, s, { offset: 1, limit: 2 }))),
@@ -702,6 +705,7 @@ async function snapshot(b: Backend, queue: string, known: readonly string[]): Pr
       b.listDead(queue, {}, all),
       b.getRetention(queue),
       b.evictions(queue),
+      b.rateLimitState(queue, resolveRateLimitStateQuery({ limit: 500 })),
     ]);
   const lists: Record<string, string[]> = {};
   JobStates.forEach((s, i) => {
@@ -745,6 +749,16 @@ async function snapshot(b: Backend, queue: string, known: readonly string[]): Pr
     })),
     retention,
     evictions,
+    rateLimitGroups: {
+      counts: rl.counts,
+      groups: rl.groups.map((g) => [
+        g.group,
+        g.waiting,
+        g.turn ?? null,
+        g.parkedUntil !== undefined,
+        g.tokens,
+      ]),
+    },
   };
 }
 

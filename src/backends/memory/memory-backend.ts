@@ -38,21 +38,27 @@ import type {
 import { systemClock, type Clock } from '../../clock.js';
 import { foldsInto, keyTtlMs, type DedupMode, type DedupRequest } from '../../dedup.js';
 import { lineBytes, logEventCarries, logKeeps, trailFields, type StoredTrail } from '../../progress.js';
-import { WaitingJobs } from './waiting.js';
+import { byScoreThenName, WaitingJobs } from './waiting.js';
 import {
   bucketCapped,
   bucketPaused,
   bucketStart as tokenBucketStart,
   bucketTokenAt,
   decodeRateLimit,
+  encodePauseRecord,
   encodeRateLimit,
   groupNextTokenAt,
+  groupPagePlan,
   RATE_LIMIT_PAUSE_LABEL,
+  rateLimitStateView,
   rateLimitsView,
   rateLimitWait,
   rateLimitWaitedMs,
   type RateLimits,
+  type RateLimitState,
+  type RawGroupState,
   type ResolvedRateLimitSettings,
+  type ResolvedRateLimitStateQuery,
 } from '../../rate-limit.js';
 import {
   pausedEntry,
@@ -187,6 +193,9 @@ interface MemQueue {
     own: Map<string, string>;
     qtat: number;
     gtat: Map<string, number>;
+    /** The queue's pause record (meta `rqp`) and the groups' (`rlp`, with `rlpz`'s ends). */
+    qpause: string | undefined;
+    gpause: Map<string, { until: number; text: string }>;
   };
   /** Priority aging step, ms per level; 0 = strict order. */
   agingMs: number;
@@ -1266,6 +1275,20 @@ export class MemoryBackend implements Backend {
           const l = q.rate.queue ? decodeRateLimit(q.rate.queue) : PAUSE_ONLY;
           q.rate.qtat = bucketPaused(q.rate.qtat, now, ms, l.intervalMs, l.burst);
         }
+        // Why (finish-10.lua: RL.notePause): the pause record the rate-limit view shows.
+        const why = encodePauseRecord({
+          at: now,
+          until: now + ms,
+          jobId: r.id,
+          attempt: record.n,
+          message: r.error?.message ?? '',
+        });
+        if (g !== undefined) {
+          prunePauses(q.rate.gpause, now);
+          q.rate.gpause.set(g, { until: now + ms, text: why });
+        } else {
+          q.rate.qpause = why;
+        }
         this.#emit(q, 'rate-limited', r.id, {
           scope: g !== undefined ? 'group' : 'queue',
           group: g ?? '',
@@ -1545,6 +1568,54 @@ export class MemoryBackend implements Backend {
     );
   }
 
+  async rateLimitState(queue: string, query: ResolvedRateLimitStateQuery): Promise<RateLimitState> {
+    const q = this.#peek(queue);
+    const now = this.clock.now();
+    const w = q.waiting;
+    const parked = [...w.parked].sort(byScoreThenName);
+    const paused = [...q.rate.gpause]
+      .filter(([, p]) => p.until > now)
+      .sort(([ga, a], [gb, b]) => a.until - b.until || (ga < gb ? -1 : ga > gb ? 1 : 0));
+    // As rate-limit-state-10.lua: a ring row's turn is its index, a parked or paused row has none
+    // (LPOS is not walked per row), a single group's is looked up.
+    const row = (g: string, phase: 't' | 'p' | 'z' | 'one', index: number): RawGroupState => {
+      const turn = phase === 't' ? index : phase === 'one' ? w.ring.indexOf(g) : -1;
+      return {
+        group: g,
+        waiting: g === '' ? w.levels.size : w.groupSize(g),
+        own: g === '' ? undefined : q.rate.own.get(g),
+        tat: g === '' ? 0 : (q.rate.gtat.get(g) ?? 0),
+        pause: g === '' ? undefined : q.rate.gpause.get(g)?.text,
+        turn: turn >= 0 ? turn : undefined,
+        parkedUntil: phase === 't' ? undefined : w.parked.get(g),
+      };
+    };
+    const sizes = { t: w.ring.length, p: parked.length, z: paused.length };
+    const rows: RawGroupState[] = [];
+    if (query.group !== undefined) {
+      rows.push(row(query.group, 'one', 0));
+    } else {
+      for (const r of groupPagePlan(query.filter, query.cursor, query.limit, sizes).reads) {
+        const from =
+          r.phase === 't' ? w.ring : r.phase === 'p' ? parked.map(([g]) => g) : paused.map(([g]) => g);
+        from.slice(r.start, r.start + r.count).forEach((g, i) => rows.push(row(g, r.phase, r.start + i)));
+      }
+    }
+    return rateLimitStateView(
+      {
+        now,
+        queueLimit: q.rate.queue,
+        groupLimit: q.rate.group,
+        queueTat: q.rate.qtat,
+        queuePause: q.rate.qpause,
+        ownLimits: q.rate.own.size,
+        sizes,
+        rows,
+      },
+      query,
+    );
+  }
+
   async getRateLimits(queue: string): Promise<RateLimits> {
     const q = this.#peek(queue);
     return rateLimitsView(
@@ -1677,7 +1748,15 @@ function emptyQueue(): MemQueue {
   return {
     jobs,
     waiting: new WaitingJobs((id) => jobs.get(id) as MemJob),
-    rate: { queue: undefined, group: undefined, own: new Map(), qtat: 0, gtat: new Map() },
+    rate: {
+      queue: undefined,
+      group: undefined,
+      own: new Map(),
+      qtat: 0,
+      gtat: new Map(),
+      qpause: undefined,
+      gpause: new Map(),
+    },
     agingMs: 0,
     scheduled: new Map(),
     active: new Map(),
@@ -1788,6 +1867,18 @@ interface Bucket {
   readonly intervalMs: number;
   readonly burst: number;
   readonly label: string;
+}
+
+/** At most this many expired pause records go per new group pause (PAUSE_PRUNE in finish-10.lua). */
+const PAUSE_PRUNE = 16;
+
+/** Drops up to PAUSE_PRUNE pause records over at `now`, soonest end first (as `rlpz` is ranked). */
+function prunePauses(m: Map<string, { until: number; text: string }>, now: number): void {
+  const over = [...m]
+    .filter(([, p]) => p.until <= now)
+    .sort(([ga, a], [gb, b]) => a.until - b.until || (ga < gb ? -1 : ga > gb ? 1 : 0))
+    .slice(0, PAUSE_PRUNE);
+  for (const [g] of over) m.delete(g);
 }
 
 /** A pause without a limit: interval 0, burst 1 (RL_PAUSE_ONLY in includes/rateLimit.lua). */

@@ -268,6 +268,11 @@ export class WaitingJobs {
       : { same: i, higher: 0, aged: 0, capped: false };
   }
 
+  /** How many jobs of group g wait (ZCARD gw:<g>). */
+  groupSize(g: string): number {
+    return this.#groups.get(g)?.length ?? 0;
+  }
+
   /** Every waiting id: those without a group in priority order, then each group's, by group key. */
   ids(): string[] {
     const out = this.levels.ids();
@@ -342,6 +347,6 @@ export class WaitingJobs {
   }
 }
 
-function byScoreThenName(a: [string, number], b: [string, number]): number {
+export function byScoreThenName(a: [string, number], b: [string, number]): number {
   return a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 }

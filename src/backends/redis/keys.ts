@@ -59,6 +59,13 @@ export const KEY_GROUP_PARKED = 'gp';
 export const KEY_RATE_GROUP_LIMITS = 'rlo';
 /** @lua The buckets of groups (a hash, group → its state, `tat` in src/rate-limit.ts). */
 export const KEY_RATE_GROUP_STATE = 'rlt';
+/**
+ * @lua Why groups are paused (a hash, group → the pause record JSON of the handler's
+ * `RateLimitError`, `RateLimitPauseRecord` in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+ */
+export const KEY_RATE_PAUSE = 'rlp';
+/** @lua The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED. */
+export const KEY_RATE_PAUSED = 'rlpz';
 
 /** @lua The queue's schedulers by next run (a zset; paused ones are not in it): prefix .. KEY_SCHEDULERS. */
 export const KEY_SCHEDULERS = 'schd';
@@ -143,6 +150,10 @@ export interface QueueKeys {
   readonly rateGroupLimits: string;
   /** Per-group bucket states (a hash). */
   readonly rateGroupState: string;
+  /** Per-group pause records (a hash). */
+  readonly ratePause: string;
+  /** The groups with a pause record, by its end (a zset). */
+  readonly ratePaused: string;
   /** The queue's schedulers by next run (a zset of ids; paused ones are not in it). */
   readonly schedulers: string;
   /** One scheduler's hash. */
@@ -208,6 +219,8 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     groupParked: p + KEY_GROUP_PARKED,
     rateGroupLimits: p + KEY_RATE_GROUP_LIMITS,
     rateGroupState: p + KEY_RATE_GROUP_STATE,
+    ratePause: p + KEY_RATE_PAUSE,
+    ratePaused: p + KEY_RATE_PAUSED,
     schedulers: p + KEY_SCHEDULERS,
     scheduler: (id) => p + KEY_SCHEDULER + id,
     ticks: (id) => p + KEY_TICKS + id,

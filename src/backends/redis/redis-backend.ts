@@ -44,8 +44,11 @@ import type { RollupBucket, RollupResolution } from '../../rollup.js';
 import {
   encodeRateLimit,
   groupNextTokenAt,
+  rateLimitStateView,
   rateLimitsView,
   type RateLimits,
+  type RateLimitState,
+  type ResolvedRateLimitStateQuery,
   type ResolvedRateLimit,
   type ResolvedRateLimitSettings,
 } from '../../rate-limit.js';
@@ -141,6 +144,7 @@ const NOT_WAITED: ReadonlySet<ScriptName> = new Set<ScriptName>([
   'recover',
   'sweepRetention',
   'workers',
+  'rateLimitState',
   'workerBeat',
   'workerLeave',
   'waitingAhead',
@@ -921,6 +925,39 @@ export class RedisBackend implements Backend {
     return groupNextTokenAt(own ?? dflt ?? undefined, Number(tat ?? 0), now);
   }
 
+  async rateLimitState(queue: string, query: ResolvedRateLimitStateQuery): Promise<RateLimitState> {
+    const r = (await this.#run('rateLimitState', queue, [
+      query.filter,
+      query.cursor.phase,
+      query.cursor.position,
+      query.limit,
+      query.group ?? '',
+    ])) as [string, string, string, string, string, number, number, number, number, ...RawRow[]];
+    const [now, rlq, rlg, rqt, rqp, own, t, p, z, ...rows] = r;
+    const text = (v: string): string | undefined => (v === '' ? undefined : v);
+    return rateLimitStateView(
+      {
+        now: Number(now),
+        queueLimit: text(rlq),
+        groupLimit: text(rlg),
+        queueTat: Number(rqt || 0),
+        queuePause: text(rqp),
+        ownLimits: own,
+        sizes: { t, p, z },
+        rows: rows.map(([group, waiting, ownLimit, tat, pause, turn, parkedAt]) => ({
+          group,
+          waiting,
+          own: text(ownLimit),
+          tat: Number(tat || 0),
+          pause: text(pause),
+          turn: turn < 0 ? undefined : turn,
+          parkedUntil: parkedAt === '' ? undefined : Number(parkedAt),
+        })),
+      },
+      query,
+    );
+  }
+
   async getRateLimits(queue: string): Promise<RateLimits> {
     const k = this.#k(queue);
     const [meta, own, now] = await Promise.all([
@@ -1066,3 +1103,6 @@ export class RedisBackend implements Backend {
     if (this.#ownsClient) await this.client.quit().catch(() => this.client.disconnect());
   }
 }
+
+/** One group's row of the rate-limit-state script: group, waiting, own limit, tat, pause, turn, parked at. */
+type RawRow = [string, number, string, string, string, number, string];

@@ -245,6 +245,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
 
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
+
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
 local KEY_SCHEDULERS = 'schd'
@@ -822,6 +829,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
 
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
+
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
 local KEY_SCHEDULERS = 'schd'
@@ -939,6 +953,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
+
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -1092,6 +1113,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
+
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -1857,6 +1885,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
 
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
+
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
 local KEY_SCHEDULERS = 'schd'
@@ -2451,6 +2486,33 @@ function RL.pause(P, scope, g, now, pauseMs)
   end
 end
 
+-- At most this many expired pause records go per new group pause (PAUSE_PRUNE in the memory backend).
+RL.PAUSE_PRUNE = 16
+
+-- Why a bucket is paused, for the rate-limit view (RateLimitPauseRecord in src/rate-limit.ts): the
+-- queue's in meta ${'`'}rqp${'`'}, a group's in ${'`'}rlp${'`'} ranked by its end in ${'`'}rlpz${'`'} (a new group pause drops up
+-- to RL.PAUSE_PRUNE records that are over, so they do not pile up).
+-- ${'`'}ending${'`'}: the attempt's ending JSON ({outcome, error?, ...}), whose error's message says why.
+function RL.notePause(K, P, scope, g, now, pauseMs, id, attempt, ending)
+  local msg = ''
+  local ok, e = pcall(cjson.decode, ending or '')
+  if ok and type(e) == 'table' and type(e.error) == 'table' and type(e.error.message) == 'string' then
+    msg = e.error.message
+  end
+  local why = cjson.encode({ at = now, ['until'] = now + pauseMs, jobId = id, attempt = attempt, message = msg })
+  if scope == 'g' then
+    local over = rcall('ZRANGEBYSCORE', P .. KEY_RATE_PAUSED, '-inf', now, 'LIMIT', 0, RL.PAUSE_PRUNE)
+    if #over > 0 then
+      rcall('HDEL', P .. KEY_RATE_PAUSE, unpack(over))
+      rcall('ZREM', P .. KEY_RATE_PAUSED, unpack(over))
+    end
+    rcall('HSET', P .. KEY_RATE_PAUSE, g, why)
+    rcall('ZADD', P .. KEY_RATE_PAUSED, now + pauseMs, g)
+  else
+    rcall('HSET', K[1], 'rqp', why)
+  end
+end
+
 -- Writes the buckets this call changed; drops the state of a pause without a limit that is over.
 function RL.flush(K, P, now)
   if RL.qdirty then
@@ -2821,6 +2883,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
 
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
+
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
 local KEY_SCHEDULERS = 'schd'
@@ -2943,6 +3012,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
+
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -3079,6 +3155,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
+
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -3264,6 +3347,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
+
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -3623,6 +3713,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
+
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -4095,6 +4192,33 @@ function RL.pause(P, scope, g, now, pauseMs)
     local lim = RL.q or RL.PAUSE_ONLY
     RL.qtat = bucketPaused(RL.qtat, now, pauseMs, lim.iv, lim.b)
     RL.qdirty = true
+  end
+end
+
+-- At most this many expired pause records go per new group pause (PAUSE_PRUNE in the memory backend).
+RL.PAUSE_PRUNE = 16
+
+-- Why a bucket is paused, for the rate-limit view (RateLimitPauseRecord in src/rate-limit.ts): the
+-- queue's in meta ${'`'}rqp${'`'}, a group's in ${'`'}rlp${'`'} ranked by its end in ${'`'}rlpz${'`'} (a new group pause drops up
+-- to RL.PAUSE_PRUNE records that are over, so they do not pile up).
+-- ${'`'}ending${'`'}: the attempt's ending JSON ({outcome, error?, ...}), whose error's message says why.
+function RL.notePause(K, P, scope, g, now, pauseMs, id, attempt, ending)
+  local msg = ''
+  local ok, e = pcall(cjson.decode, ending or '')
+  if ok and type(e) == 'table' and type(e.error) == 'table' and type(e.error.message) == 'string' then
+    msg = e.error.message
+  end
+  local why = cjson.encode({ at = now, ['until'] = now + pauseMs, jobId = id, attempt = attempt, message = msg })
+  if scope == 'g' then
+    local over = rcall('ZRANGEBYSCORE', P .. KEY_RATE_PAUSED, '-inf', now, 'LIMIT', 0, RL.PAUSE_PRUNE)
+    if #over > 0 then
+      rcall('HDEL', P .. KEY_RATE_PAUSE, unpack(over))
+      rcall('ZREM', P .. KEY_RATE_PAUSED, unpack(over))
+    end
+    rcall('HSET', P .. KEY_RATE_PAUSE, g, why)
+    rcall('ZADD', P .. KEY_RATE_PAUSED, now + pauseMs, g)
+  else
+    rcall('HSET', K[1], 'rqp', why)
   end
 end
 
@@ -4710,7 +4834,7 @@ local activeDone = {}
 local doneArgs = {}
 local waitIds = {}
 local levelIds = {} -- retries to wait at a priority other than 0 or in a group: id, priority, group, ...
-local pauses = {} -- handlers' rate-limit pauses: id, scope, group, ms, ...
+local pauses = {} -- handlers' rate-limit pauses: id, scope, group, ms, attempt, ending JSON, ...
 local schedArgs = {}
 -- One read of the queue's settings serves the rollups, retention, the paused check and the rate
 -- limits.
@@ -4888,6 +5012,8 @@ for _ = 1, count do
         pauses[#pauses + 1] = scope
         pauses[#pauses + 1] = g
         pauses[#pauses + 1] = tonumber(string.sub(A[16], 3))
+        pauses[#pauses + 1] = tonumber(cur)
+        pauses[#pauses + 1] = A[5]
       end
     end
     local facets = {}
@@ -4933,9 +5059,10 @@ for i = 1, #levelIds, 3 do pushWaiting(KEYS, P, levelIds[i], levelIds[i + 1], le
 if rollups then flushRollups(P, now, racc, rlab) end
 budgetFlush(bcache, now)
 RL.init(meta[9], meta[10], meta[11])
-for i = 1, #pauses, 4 do
+for i = 1, #pauses, 6 do
   local scope, g, ms = pauses[i + 1], pauses[i + 2], pauses[i + 3]
   RL.pause(P, scope, g, now, ms)
+  RL.notePause(KEYS, P, scope, g, now, ms, pauses[i], pauses[i + 4], pauses[i + 5])
   ev('rate-limited', pauses[i], 'scope', scope == 'g' and 'group' or 'queue', 'group', g, 'pause', S(ms))
 end
 if touched['completed'] and (meta[2] or meta[3]) then applyRetention(KEYS, P, 'completed', now) end
@@ -5036,6 +5163,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
+
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -5324,6 +5458,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
 
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
+
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
 local KEY_SCHEDULERS = 'schd'
@@ -5482,6 +5623,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
 
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
+
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
 local KEY_SCHEDULERS = 'schd'
@@ -5545,6 +5693,192 @@ for i = 1, math.min(#ids, 2 * max), 2 do
   out[#out + 1] = f[2] or '0'
   out[#out + 1] = text
 end
+return out
+`,
+} as const;
+
+export const rateLimitState = {
+  name: 'rate-limit-state',
+  numberOfKeys: 10,
+  lua: String.raw`--[[
+  Reads one page of a queue's rate-limit view by this server's clock (read-only; ${'`'}rateLimitState${'`'},
+  built into the view by rateLimitStateView in src/rate-limit.ts): the queue's limits, bucket state
+  and pause record, how many groups take turns / are parked / are paused, and at most ${'`'}limit${'`'}
+  groups' raw states. The page plan is groupPagePlan's (src/rate-limit.ts): ${'`'}waiting${'`'} reads the
+  ring from the cursor, then fills the page from the parked groups.
+  ARGV[1] key prefix  ARGV[2] filter (waiting|turns|parked|paused)  ARGV[3] cursor phase (t = the
+  ring, p = the parked zset, z = the paused zset)  ARGV[4] its position  ARGV[5] limit
+  ARGV[6] one group ('' = a page)
+  Returns { now, rlq, rlg, rqt, rqp, own limits, ring size, parked size, paused size, rows... },
+  each row { group, waiting, own limit, tat, pause record, turn (-1: none), parked until ('' none) };
+  '' for a field that is absent. The row '' (in the ring: the jobs without a group) counts the
+  waiting lists of every priority.
+]]
+-- redis.call under a short local name: every include that talks to Redis includes this.
+local rcall = redis.call
+-- Whose clock? Redis's: TIME is read once per script, so every due time, lease expiry and attempt
+-- timestamp a script writes comes from one clock and workers' clocks never matter.
+local function nowMs()
+  local t = rcall('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+-- Integer to text. Lua 5.1 turns numbers into text with a float printf ("%.14g"), which is most of
+-- the instructions of a script that writes many timestamps; "%d" takes the integer path.
+local function S(x)
+  return string.format('%d', x)
+end
+-- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/backends/redis/keys.ts.
+-- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
+
+-- A job's hash: prefix .. KEY_JOB .. id.
+local KEY_JOB = 'j:'
+
+-- A job's attempt records, oldest first (a list): prefix .. KEY_HISTORY .. id.
+local KEY_HISTORY = 'h:'
+
+-- Interned job options (a hash): digest → JSON text, '#' .. digest → jobs using it.
+local KEY_OPTIONS = 'o'
+
+-- The dead jobs of one error fingerprint (a zset): prefix .. KEY_FINGERPRINT .. fingerprint.
+local KEY_FINGERPRINT = 'fp:'
+
+-- A search index (a zset of job ids scored by creation time): prefix .. KEY_INDEX .. facet, the
+-- facet spelled as in src/job-index.ts (${'`'}n:<name>${'`'}, ${'`'}c:<class>${'`'}, ${'`'}r:<rule>${'`'}, ${'`'}e:<code>${'`'}, ${'`'}f:<fp>${'`'},
+-- ${'`'}t:<trigger>${'`'}, ${'`'}rt${'`'}).
+local KEY_INDEX = 'x:'
+
+-- Finished jobs not yet copied to the archive (a zset, score = finished at): fed by the
+-- transitions that finish a job while the queue has an archive (meta ${'`'}arc${'`'}), read and emptied by
+-- the archiver (src/archive/); retention never evicts a job it holds.
+local KEY_ARCHIVE_PENDING = 'ap'
+
+-- The waiting jobs of one priority other than 0 (a list, FIFO like ${'`'}wait${'`'}, which holds priority
+-- 0): prefix .. KEY_LEVEL .. priority.
+local KEY_LEVEL = 'w:'
+
+-- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
+-- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
+local KEY_LEVELS = 'lv'
+
+-- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
+-- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
+local KEY_GROUP = 'gw:'
+
+-- The groups taking turns (a list, head = the next to serve): every group with waiting jobs whose
+-- bucket is not empty, and '' for the jobs without a group (meta ${'`'}gu${'`'} = '1' while it is in).
+-- Exists only while some group has waiting jobs: prefix .. KEY_GROUP_RING.
+local KEY_GROUP_RING = 'gr'
+
+-- The groups with waiting jobs whose bucket is empty (a zset, score = when its next token exists);
+-- a claim moves the due ones back to the ring: prefix .. KEY_GROUP_PARKED.
+local KEY_GROUP_PARKED = 'gp'
+
+-- The groups with a rate limit of their own (a hash, group → limit as ${'`'}encodeRateLimit${'`'} writes
+-- it).
+local KEY_RATE_GROUP_LIMITS = 'rlo'
+
+-- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
+local KEY_RATE_GROUP_STATE = 'rlt'
+
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
+
+-- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
+-- KEY_SCHEDULERS.
+local KEY_SCHEDULERS = 'schd'
+
+-- One scheduler (a hash): prefix .. KEY_SCHEDULER .. id.
+local KEY_SCHEDULER = 'sch:'
+
+-- One scheduler's tick ledger, newest first (a list capped at TICK_LEDGER_LENGTH): prefix ..
+-- KEY_TICKS .. id.
+local KEY_TICKS = 'tk:'
+
+-- A minute bucket of the retry analytics rollups (a hash, src/rollup.ts): prefix ..
+-- KEY_ROLLUP_MINUTE .. bucket start (ms); expires ROLLUP_MINUTE_KEEP_MS after the bucket ends.
+local KEY_ROLLUP_MINUTE = 'ru:m:'
+
+-- An hour bucket of the rollups, the same fields: prefix .. KEY_ROLLUP_HOUR .. bucket start.
+local KEY_ROLLUP_HOUR = 'ru:h:'
+
+-- The queue's live workers (a zset, member = worker id, score = when its entry expires): prefix ..
+-- KEY_WORKERS.
+local KEY_WORKERS = 'wks'
+
+-- One worker's registry entry (a hash with a TTL, renewed by each heartbeat): prefix .. KEY_WORKER
+-- .. id.
+local KEY_WORKER = 'wk:'
+
+-- A dedup or debounce key (a string holding the id of the job adds with the key are folded into,
+-- expiring with the window, see src/dedup.ts): prefix .. KEY_DEDUP .. key.
+local KEY_DEDUP = 'dd:'
+
+-- A retry budget's state (a hash, src/retry-budget.ts): prefix .. KEY_BUDGET .. scope (${'`'}''${'`'} the
+-- queue, ${'`'}n:<name>${'`'} one job name): ${'`'}tat${'`'} (µs) and the first attempts per slot (${'`'}f<slot>${'`'}).
+local KEY_BUDGET = 'bg:'
+
+-- A job's progress and log counters per attempt (a hash, src/progress.ts): ${'`'}p:<n>${'`'} the latest
+-- progress ${'`'}{value, at}${'`'} JSON, ${'`'}c:<n>${'`'} / ${'`'}b:<n>${'`'} lines and bytes kept, ${'`'}d:<n>${'`'} lines dropped:
+-- prefix .. KEY_TRAIL .. id. Deleted with the job.
+local KEY_TRAIL = 'tr:'
+
+-- A job's log lines of every attempt, oldest first (a list of JSON ${'`'}{n, at, line}${'`'}): prefix ..
+-- KEY_LOG .. id. Deleted with the job.
+local KEY_LOG = 'lg:'
+local P = ARGV[1]
+local now = nowMs()
+local ring = P .. KEY_GROUP_RING
+local parked = P .. KEY_GROUP_PARKED
+local paused = P .. KEY_RATE_PAUSED
+local meta = rcall('HMGET', KEYS[1], 'rlq', 'rlg', 'rqt', 'rqp')
+local t = rcall('LLEN', ring)
+local p = rcall('ZCARD', parked)
+local z = rcall('ZCOUNT', paused, '(' .. S(now), '+inf')
+local out = { S(now), meta[1] or '', meta[2] or '', meta[3] or '', meta[4] or '', rcall('HLEN', P .. KEY_RATE_GROUP_LIMITS),
+  t, p, z }
+
+-- One row; turn and parkedAt are given when the caller knows them (false: look them up).
+local function row(g, turn, parkedAt)
+  if g == '' then
+    local n = rcall('LLEN', KEYS[2])
+    for _, lv in ipairs(rcall('ZRANGE', P .. KEY_LEVELS, 0, -1)) do n = n + rcall('LLEN', P .. KEY_LEVEL .. lv) end
+    out[#out + 1] = { '', n, '', '', '', turn or rcall('LPOS', ring, '') or -1, '' }
+    return
+  end
+  if turn == false then turn = rcall('LPOS', ring, g) or -1 end
+  if parkedAt == false then parkedAt = rcall('ZSCORE', parked, g) or '' end
+  out[#out + 1] = { g, rcall('ZCARD', P .. KEY_GROUP .. g), rcall('HGET', P .. KEY_RATE_GROUP_LIMITS, g) or '',
+    rcall('HGET', P .. KEY_RATE_GROUP_STATE, g) or '', rcall('HGET', P .. KEY_RATE_PAUSE, g) or '', turn, parkedAt }
+end
+
+local function read(phase, start, count)
+  if count <= 0 then return end
+  if phase == 't' then
+    for i, g in ipairs(rcall('LRANGE', ring, start, start + count - 1)) do row(g, start + i - 1, '') end
+  elseif phase == 'p' then
+    local r = rcall('ZRANGE', parked, start, start + count - 1, 'WITHSCORES')
+    for i = 1, #r, 2 do row(r[i], -1, r[i + 1]) end
+  else
+    -- Paused rows: their turn is not looked up (LPOS walks the ring); the group's own row has it.
+    local r = rcall('ZRANGEBYSCORE', paused, '(' .. S(now), '+inf', 'LIMIT', start, count)
+    for _, g in ipairs(r) do row(g, -1, false) end
+  end
+end
+
+if ARGV[6] ~= '' then
+  row(ARGV[6], false, false)
+  return out
+end
+local filter, phase, pos, limit = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local sizes = { t = t, p = p, z = z }
+local size = sizes[phase]
+local count = math.max(0, math.min(limit, size - pos))
+read(phase, pos, count)
+if pos + count >= size and filter == 'waiting' and phase == 't' then read('p', 0, math.min(limit - count, p)) end
 return out
 `,
 } as const;
@@ -5613,6 +5947,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
+
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -5920,6 +6261,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
+
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -6447,6 +6795,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
 
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
+
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
 local KEY_SCHEDULERS = 'schd'
@@ -6566,6 +6921,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
+
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -6875,6 +7237,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
+
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -7255,6 +7624,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
 
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
+
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
 local KEY_SCHEDULERS = 'schd'
@@ -7467,6 +7843,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
+
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -7873,6 +8256,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
 
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
+
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
 local KEY_SCHEDULERS = 'schd'
@@ -8246,6 +8636,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
 
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
+
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
 local KEY_SCHEDULERS = 'schd'
@@ -8397,6 +8794,33 @@ function RL.pause(P, scope, g, now, pauseMs)
     local lim = RL.q or RL.PAUSE_ONLY
     RL.qtat = bucketPaused(RL.qtat, now, pauseMs, lim.iv, lim.b)
     RL.qdirty = true
+  end
+end
+
+-- At most this many expired pause records go per new group pause (PAUSE_PRUNE in the memory backend).
+RL.PAUSE_PRUNE = 16
+
+-- Why a bucket is paused, for the rate-limit view (RateLimitPauseRecord in src/rate-limit.ts): the
+-- queue's in meta ${'`'}rqp${'`'}, a group's in ${'`'}rlp${'`'} ranked by its end in ${'`'}rlpz${'`'} (a new group pause drops up
+-- to RL.PAUSE_PRUNE records that are over, so they do not pile up).
+-- ${'`'}ending${'`'}: the attempt's ending JSON ({outcome, error?, ...}), whose error's message says why.
+function RL.notePause(K, P, scope, g, now, pauseMs, id, attempt, ending)
+  local msg = ''
+  local ok, e = pcall(cjson.decode, ending or '')
+  if ok and type(e) == 'table' and type(e.error) == 'table' and type(e.error.message) == 'string' then
+    msg = e.error.message
+  end
+  local why = cjson.encode({ at = now, ['until'] = now + pauseMs, jobId = id, attempt = attempt, message = msg })
+  if scope == 'g' then
+    local over = rcall('ZRANGEBYSCORE', P .. KEY_RATE_PAUSED, '-inf', now, 'LIMIT', 0, RL.PAUSE_PRUNE)
+    if #over > 0 then
+      rcall('HDEL', P .. KEY_RATE_PAUSE, unpack(over))
+      rcall('ZREM', P .. KEY_RATE_PAUSED, unpack(over))
+    end
+    rcall('HSET', P .. KEY_RATE_PAUSE, g, why)
+    rcall('ZADD', P .. KEY_RATE_PAUSED, now + pauseMs, g)
+  else
+    rcall('HSET', K[1], 'rqp', why)
   end
 end
 
@@ -8703,6 +9127,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
 
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
+
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
 local KEY_SCHEDULERS = 'schd'
@@ -8928,6 +9359,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
+
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -9239,6 +9677,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
 
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
+
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
 local KEY_SCHEDULERS = 'schd'
@@ -9462,6 +9907,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
+
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -10284,6 +10736,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
 
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
+
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
 local KEY_SCHEDULERS = 'schd'
@@ -10478,6 +10937,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
 
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
+
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
 local KEY_SCHEDULERS = 'schd'
@@ -10621,6 +11087,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
+
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
 
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
@@ -11093,6 +11566,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
 
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
+
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
 local KEY_SCHEDULERS = 'schd'
@@ -11229,6 +11709,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
 
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
+
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
 local KEY_SCHEDULERS = 'schd'
@@ -11356,6 +11843,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 -- The buckets of groups (a hash, group → its state, ${'`'}tat${'`'} in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
 
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's ${'`'}RateLimitError${'`'},
+-- ${'`'}RateLimitPauseRecord${'`'} in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
+
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
 local KEY_SCHEDULERS = 'schd'
@@ -11424,6 +11918,7 @@ export const scripts = {
   oldestWaiting,
   purge,
   radar,
+  rateLimitState,
   read,
   recover,
   removeScheduler,

@@ -58,7 +58,7 @@ local activeDone = {}
 local doneArgs = {}
 local waitIds = {}
 local levelIds = {} -- retries to wait at a priority other than 0 or in a group: id, priority, group, ...
-local pauses = {} -- handlers' rate-limit pauses: id, scope, group, ms, ...
+local pauses = {} -- handlers' rate-limit pauses: id, scope, group, ms, attempt, ending JSON, ...
 local schedArgs = {}
 -- One read of the queue's settings serves the rollups, retention, the paused check and the rate
 -- limits.
@@ -236,6 +236,8 @@ for _ = 1, count do
         pauses[#pauses + 1] = scope
         pauses[#pauses + 1] = g
         pauses[#pauses + 1] = tonumber(string.sub(A[16], 3))
+        pauses[#pauses + 1] = tonumber(cur)
+        pauses[#pauses + 1] = A[5]
       end
     end
     local facets = {}
@@ -281,9 +283,10 @@ for i = 1, #levelIds, 3 do pushWaiting(KEYS, P, levelIds[i], levelIds[i + 1], le
 if rollups then flushRollups(P, now, racc, rlab) end
 budgetFlush(bcache, now)
 RL.init(meta[9], meta[10], meta[11])
-for i = 1, #pauses, 4 do
+for i = 1, #pauses, 6 do
   local scope, g, ms = pauses[i + 1], pauses[i + 2], pauses[i + 3]
   RL.pause(P, scope, g, now, ms)
+  RL.notePause(KEYS, P, scope, g, now, ms, pauses[i], pauses[i + 4], pauses[i + 5])
   ev('rate-limited', pauses[i], 'scope', scope == 'g' and 'group' or 'queue', 'group', g, 'pause', S(ms))
 end
 if touched['completed'] and (meta[2] or meta[3]) then applyRetention(KEYS, P, 'completed', now) end

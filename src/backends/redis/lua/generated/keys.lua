@@ -51,6 +51,13 @@ local KEY_RATE_GROUP_LIMITS = 'rlo'
 -- The buckets of groups (a hash, group → its state, `tat` in src/rate-limit.ts).
 local KEY_RATE_GROUP_STATE = 'rlt'
 
+-- Why groups are paused (a hash, group → the pause record JSON of the handler's `RateLimitError`,
+-- `RateLimitPauseRecord` in src/rate-limit.ts): prefix .. KEY_RATE_PAUSE.
+local KEY_RATE_PAUSE = 'rlp'
+
+-- The groups with a pause record, by its end (a zset, score = until): prefix .. KEY_RATE_PAUSED.
+local KEY_RATE_PAUSED = 'rlpz'
+
 -- The queue's schedulers by next run (a zset; paused ones are not in it): prefix ..
 -- KEY_SCHEDULERS.
 local KEY_SCHEDULERS = 'schd'

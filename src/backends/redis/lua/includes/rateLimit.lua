@@ -80,6 +80,33 @@ function RL.pause(P, scope, g, now, pauseMs)
   end
 end
 
+-- At most this many expired pause records go per new group pause (PAUSE_PRUNE in the memory backend).
+RL.PAUSE_PRUNE = 16
+
+-- Why a bucket is paused, for the rate-limit view (RateLimitPauseRecord in src/rate-limit.ts): the
+-- queue's in meta `rqp`, a group's in `rlp` ranked by its end in `rlpz` (a new group pause drops up
+-- to RL.PAUSE_PRUNE records that are over, so they do not pile up).
+-- `ending`: the attempt's ending JSON ({outcome, error?, ...}), whose error's message says why.
+function RL.notePause(K, P, scope, g, now, pauseMs, id, attempt, ending)
+  local msg = ''
+  local ok, e = pcall(cjson.decode, ending or '')
+  if ok and type(e) == 'table' and type(e.error) == 'table' and type(e.error.message) == 'string' then
+    msg = e.error.message
+  end
+  local why = cjson.encode({ at = now, ['until'] = now + pauseMs, jobId = id, attempt = attempt, message = msg })
+  if scope == 'g' then
+    local over = rcall('ZRANGEBYSCORE', P .. KEY_RATE_PAUSED, '-inf', now, 'LIMIT', 0, RL.PAUSE_PRUNE)
+    if #over > 0 then
+      rcall('HDEL', P .. KEY_RATE_PAUSE, unpack(over))
+      rcall('ZREM', P .. KEY_RATE_PAUSED, unpack(over))
+    end
+    rcall('HSET', P .. KEY_RATE_PAUSE, g, why)
+    rcall('ZADD', P .. KEY_RATE_PAUSED, now + pauseMs, g)
+  else
+    rcall('HSET', K[1], 'rqp', why)
+  end
+end
+
 -- Writes the buckets this call changed; drops the state of a pause without a limit that is over.
 function RL.flush(K, P, now)
   if RL.qdirty then
