@@ -56,6 +56,7 @@ export class MetricsCollector {
   readonly #drift: Histogram<'queue'>;
   readonly #budgetAhead: Gauge<'queue' | 'scope'>;
   readonly #budgetHits: Counter<'queue' | 'scope' | 'action'>;
+  readonly #ticksSkipped: Counter<'queue' | 'reason'>;
   readonly #duration: Histogram<'queue'>;
 
   constructor(backend: Backend, options: MetricsOptions = {}) {
@@ -134,6 +135,12 @@ export class MetricsCollector {
       labelNames: ['queue', 'scope', 'action'],
       registers,
     });
+    this.#ticksSkipped = new Counter({
+      name: 'retraced_scheduler_ticks_skipped_total',
+      help: 'Scheduler occurrences that created no job, by why (overlap, missed while no loop ran, paused).',
+      labelNames: ['queue', 'reason'],
+      registers,
+    });
     this.#feedErrors = new Counter({
       name: 'retraced_feed_read_errors_total',
       help: 'Failed reads of the event feeds.',
@@ -192,6 +199,9 @@ export class MetricsCollector {
       if (e.type === 'budget') {
         const scope = e.fields.scope ? e.fields.scope.replace(/^n:/, '') : '(queue)';
         this.#budgetHits.inc({ queue, scope, action: e.fields.dead ? 'dead' : 'deferred' });
+      }
+      if (e.type === 'tick-skipped') {
+        this.#ticksSkipped.inc({ queue, reason: e.fields.reason || 'unknown' }, Number(e.fields.count) || 1);
       }
       if (!ATTEMPT_ENDS.has(e.type)) continue;
       this.#attempts.inc({ queue, outcome: e.fields.outcome || 'unknown', class: e.fields.class || 'none' });

@@ -316,6 +316,59 @@ export function schedulerCases(h: Harness): void {
       expect(entry).toMatchObject({ outcome: 'skipped', reason: 'paused', plannedAt: now + 100 });
       expect(entry!.count).toBeGreaterThanOrEqual(3);
       expect((await q.counts()).waiting).toBe(0);
+      const events = (await h.backend.readEvents(q.name, '0', 1000)).filter(
+        (e) => e.type === 'tick-skipped' || (e.type === 'scheduler' && e.fields.action !== 'created'),
+      );
+      expect(events.map((e) => e.fields)).toEqual([
+        { scheduler: 'p', action: 'paused', next: String(now + 100) },
+        { scheduler: 'p', reason: 'paused', plannedAt: String(now + 100), count: String(entry!.count) },
+        { scheduler: 'p', action: 'resumed', next: String(resumed.nextRunAt) },
+      ]);
+    });
+
+    it('publishes skipped ticks and scheduler changes on the event feed, as the ledger has them', async () => {
+      const q = h.queue();
+      const now = await h.backend.now();
+      // Created, then ticked late: 5 occurrences missed while no loop ran (policy skip, > grace).
+      await stored(q, 'e', {
+        every: 60_000,
+        anchor: now - 6 * 60_000 - 61_000,
+        nextRunAt: now - 5 * 60_000 - 61_000,
+      });
+      await loop(q).tickQueue(q.name);
+      const [missed] = (await q.schedulerTicks('e')).filter((t) => t.outcome === 'skipped');
+      expect(missed).toMatchObject({ outcome: 'skipped', reason: 'missed' });
+      expect(missed!.count).toBeGreaterThanOrEqual(5);
+      await q.pauseScheduler('e');
+      await q.removeScheduler('e');
+      const events = (await h.backend.readEvents(q.name, '0', 1000))
+        .filter((e) => e.type === 'scheduler' || e.type === 'tick-skipped')
+        .map((e) => ({ type: e.type, jobId: e.jobId, ...e.fields }));
+      expect(events).toEqual([
+        {
+          type: 'scheduler',
+          jobId: undefined,
+          scheduler: 'e',
+          action: 'created',
+          next: String(now - 5 * 60_000 - 61_000),
+        },
+        {
+          type: 'tick-skipped',
+          jobId: undefined,
+          scheduler: 'e',
+          reason: 'missed',
+          plannedAt: String(missed!.plannedAt),
+          count: String(missed!.count),
+        },
+        {
+          type: 'scheduler',
+          jobId: undefined,
+          scheduler: 'e',
+          action: 'paused',
+          next: expect.any(String) as string,
+        },
+        { type: 'scheduler', jobId: undefined, scheduler: 'e', action: 'removed', next: '' },
+      ]);
     });
 
     it('remove deletes the scheduler and its ledger, and keeps its jobs', async () => {

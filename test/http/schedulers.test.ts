@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
+import { specText } from '../../src/schedule.js';
 import { SchedulerLoop } from '../../src/scheduler-loop.js';
 import { expectProblem, setup } from './helpers.js';
 
@@ -103,6 +104,31 @@ describe('schedulers', () => {
     );
     // The jobs it created stay.
     expect((await q.counts()).waiting).toBeGreaterThanOrEqual(2);
+  });
+
+  it('/metrics counts the occurrences a scheduler skipped, by reason', async () => {
+    const t = await setup();
+    const now = await t.backend.now();
+    // Five minutes of a one-minute schedule missed while no loop ran (policy skip: all recorded as missed).
+    await t.backend.upsertScheduler('mail', {
+      id: 'late',
+      spec: specText({ every: 60_000 }),
+      anchor: now - 6 * 60_000 - 61_000,
+      nextRunAt: now - 5 * 60_000 - 61_000,
+      name: 'n',
+      data: 'null',
+      opts: JSON.stringify({ retry: { phases: [], maxAttempts: 1 }, timeoutMs: 0, maxStalls: 3 }),
+      maxStalls: 3,
+      missed: 'skip',
+      overlap: 'allow',
+    });
+    await new SchedulerLoop({ backend: t.backend, queues: ['mail'] }).tickQueue('mail');
+    const [entry] = (await t.queue('mail').schedulerTicks('late')).filter((e) => e.outcome === 'skipped');
+    expect(entry?.reason).toBe('missed');
+    const text = (await t.request('GET', '/metrics')).body;
+    expect(text).toContain(
+      `retraced_scheduler_ticks_skipped_total{queue="mail",reason="missed"} ${entry?.count}\n`,
+    );
   });
 
   it('refuses bad input with a problem naming the field and the rule, and stores nothing', async () => {

@@ -165,6 +165,17 @@ describeRedis('Lua twins of the TypeScript rules', () => {
         progress.logKeeps(lines, bytes, size),
       );
     }
+    const E = progress.MAX_LOG_EVENT_BYTES;
+    for (const [bytes, size] of [
+      [0, 10],
+      [E - 10, 10],
+      [E - 10, 11],
+      [0, E + 1],
+    ] as const) {
+      expect(await lua(client, `logEventCarries(${bytes}, ${size})`), `${bytes} ${size}`).toBe(
+        progress.logEventCarries(bytes, size),
+      );
+    }
   });
 
   it('decides poison, suspect, failure and kept delay as the TypeScript does', async () => {

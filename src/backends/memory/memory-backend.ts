@@ -445,6 +445,7 @@ export class MemoryBackend implements Backend {
       lastTickAt: cur?.lastTickAt ?? 0,
     };
     q.schedulers.set(req.id, next);
+    this.#schedulerEvent(q, req.id, cur ? 'updated' : 'created', String(next.nextRunAt));
     return { created: !cur, specChanged, nextRunAt: next.nextRunAt };
   }
 
@@ -463,9 +464,25 @@ export class MemoryBackend implements Backend {
     return structuredClone((this.#peek(queue).ticks.get(id) ?? []).slice(0, limit));
   }
 
+  /** A scheduler change on the feed (`scheduler` event, as the scheduler scripts write it). */
+  #schedulerEvent(q: MemQueue, id: string, action: string, next: string): void {
+    this.#emit(q, 'scheduler', undefined, { scheduler: id, action, next });
+  }
+
+  /** Ledger entries, newest first, capped; each skipped one also a `tick-skipped` event. */
   #ledger(q: MemQueue, id: string, entries: readonly TickRecord[]): void {
     const l = q.ticks.get(id) ?? [];
-    for (const e of entries) l.unshift(e);
+    for (const e of entries) {
+      l.unshift(e);
+      if (e.outcome === 'skipped') {
+        this.#emit(q, 'tick-skipped', undefined, {
+          scheduler: id,
+          reason: e.reason ?? '',
+          plannedAt: String(e.plannedAt),
+          count: String(e.count ?? 1),
+        });
+      }
+    }
     if (l.length > TICK_LEDGER_LENGTH) l.length = TICK_LEDGER_LENGTH;
     q.ticks.set(id, l);
   }
@@ -476,6 +493,7 @@ export class MemoryBackend implements Backend {
     if (!r) return 'not_found';
     if (r.paused) return 'unchanged';
     q.schedulers.set(id, { ...r, paused: true, updatedAt: this.clock.now() });
+    this.#schedulerEvent(q, id, 'paused', String(r.nextRunAt));
     return 'ok';
   }
 
@@ -492,13 +510,16 @@ export class MemoryBackend implements Backend {
     const now = this.clock.now();
     q.schedulers.set(id, { ...r, paused: false, nextRunAt: resume.nextRunAt, updatedAt: now });
     if (resume.skipped) this.#ledger(q, id, [pausedEntry(now, resume.skipped)]);
+    this.#schedulerEvent(q, id, 'resumed', String(resume.nextRunAt));
     return 'ok';
   }
 
   async removeScheduler(queue: string, id: string): Promise<boolean> {
     const q = this.#q(queue);
     q.ticks.delete(id);
-    return q.schedulers.delete(id);
+    const removed = q.schedulers.delete(id);
+    if (removed) this.#schedulerEvent(q, id, 'removed', '');
+    return removed;
   }
 
   async dueSchedulers(queue: string, max: number): Promise<DueSchedulers> {

@@ -7,11 +7,15 @@
   ARGV[1] key prefix  ARGV[2] id  ARGV[3] '1' pause | '0' resume  ARGV[4] expected next run
   ARGV[5] next run  ARGV[6] skipped first ('' none)  ARGV[7] skipped last  ARGV[8] count
   ARGV[9] '1' = more were skipped
+  Events: `scheduler` {scheduler, action: paused | resumed, next}; on a resume that skipped runs,
+  first `tick-skipped` {scheduler, reason: paused, plannedAt (the first skipped), count}.
   Returns 1 done, 0 unchanged, -1 no such scheduler, -2 changed since read (resume)
 ]]
 --- @include "includes/rcall"
 --- @include "includes/nowMs"
 --- @include "includes/S"
+--- @include "includes/ev"
+--- @include "includes/flushEvents"
 --- @include "generated/keys"
 --- @include "generated/schedule"
 local P = ARGV[1]
@@ -19,11 +23,14 @@ local id = ARGV[2]
 local hk = P .. KEY_SCHEDULER .. id
 local h = rcall('HMGET', hk, 'pz', 'nx')
 if not h[1] then return -1 end
-local nowS = S(nowMs())
+local now = nowMs()
+local nowS = S(now)
 if ARGV[3] == '1' then
   if h[1] == '1' then return 0 end
   rcall('HSET', hk, 'pz', '1', 'ut', nowS)
   rcall('ZADD', P .. KEY_SCHEDULERS, '+inf', id)
+  ev('scheduler', '', 'scheduler', id, 'action', 'paused', 'next', h[2])
+  flushEvents(KEYS, now)
   return 1
 end
 if h[1] ~= '1' then return 0 end
@@ -36,5 +43,8 @@ if ARGV[6] ~= '' then
     ',"outcome":"skipped","reason":"paused","count":' .. ARGV[8] .. ',"lastPlannedAt":' .. ARGV[7] ..
     (ARGV[9] == '1' and ',"more":true' or '') .. '}')
   rcall('LTRIM', lk, 0, TICK_LEDGER_LENGTH - 1)
+  ev('tick-skipped', '', 'scheduler', id, 'reason', 'paused', 'plannedAt', ARGV[6], 'count', ARGV[8])
 end
+ev('scheduler', '', 'scheduler', id, 'action', 'resumed', 'next', ARGV[5])
+flushEvents(KEYS, now)
 return 1

@@ -7,7 +7,9 @@
   the job it created last is not finished; else a job is created through createJob (as add does),
   id sch:<scheduler>:<planned ms>, trigger 'schedule', due at its planned time (so its first
   attempt's drift counts from the plan), waiting at once, in its priority's list or its group (pushWaiting, as add). Every tick goes to the ledger (missed
-  occurrences as one entry), capped at TICK_LEDGER_LENGTH; then the next run is set.
+  occurrences as one entry), capped at TICK_LEDGER_LENGTH; then the next run is set. A skipped
+  occurrence (or run of missed ones) is also a `tick-skipped` event {scheduler, reason, plannedAt,
+  count}; a created job's `added` event names its scheduler.
   ARGV[1] key prefix  ARGV[2] count; per scheduler: id, expected next run, spec text, next run,
   missed first, last, count ('' first = none), '1' = more were missed, N, then N planned times.
   Returns per scheduler { status, created ids... }
@@ -17,6 +19,7 @@
 --- @include "includes/nowMs"
 --- @include "includes/S"
 --- @include "includes/bulk"
+--- @include "includes/ev"
 --- @include "includes/flushEvents"
 --- @include "includes/wake"
 --- @include "includes/internOpts"
@@ -54,6 +57,7 @@ for _ = 1, count do
       entries[#entries + 1] = '{"plannedAt":' .. mFirst .. ',"at":' .. nowS ..
         ',"outcome":"skipped","reason":"missed","count":' .. mCount .. ',"lastPlannedAt":' .. mLast ..
         (mMore == '1' and ',"more":true' or '') .. '}'
+      ev('tick-skipped', '', 'scheduler', id, 'reason', 'missed', 'plannedAt', mFirst, 'count', mCount)
     end
     local last = h[5]
     local digest = nil
@@ -67,6 +71,7 @@ for _ = 1, count do
       if overlap then
         entries[#entries + 1] = '{"plannedAt":' .. p .. ',"at":' .. nowS ..
           ',"outcome":"skipped","reason":"overlap"}'
+        ev('tick-skipped', '', 'scheduler', id, 'reason', 'overlap', 'plannedAt', p, 'count', '1')
       else
         local jobId = SCHEDULED_JOB_PREFIX .. id .. ':' .. p
         if rcall('EXISTS', P .. KEY_JOB .. jobId) == 0 then

@@ -8,18 +8,22 @@
   ARGV[6] job name  ARGV[7] data JSON  ARGV[8] options JSON  ARGV[9] maxStalls
   ARGV[10] missed policy text  ARGV[11] overlap policy  ARGV[12] the jobs' priority
   ARGV[13] the jobs' rate-limit group ('' = none)
+  Event: `scheduler` {scheduler, action: created | updated, next}.
   Returns { created (1|0), spec changed (1|0), next run }
 ]]
 --- @include "includes/rcall"
 --- @include "includes/nowMs"
 --- @include "includes/S"
+--- @include "includes/ev"
+--- @include "includes/flushEvents"
 --- @include "generated/keys"
 local P = ARGV[1]
 local id = ARGV[2]
 local spec = ARGV[3]
 local hk = P .. KEY_SCHEDULER .. id
 local cur = rcall('HMGET', hk, 'spec', 'pz', 'nx')
-local nowS = S(nowMs())
+local now = nowMs()
+local nowS = S(now)
 local created = cur[1] == false
 local changed = created or cur[1] ~= spec
 -- The queue exists once anything was stored for it (listQueues finds its meta hash).
@@ -36,4 +40,6 @@ if changed then
   rcall('HSET', hk, 'anc', ARGV[4], 'nx', nx)
   if cur[2] ~= '1' then rcall('ZADD', P .. KEY_SCHEDULERS, nx, id) end
 end
+ev('scheduler', '', 'scheduler', id, 'action', created and 'created' or 'updated', 'next', nx)
+flushEvents(KEYS, now)
 return { created and 1 or 0, changed and 1 or 0, nx }
