@@ -6,7 +6,7 @@
  * a job row is keyed by (queue, id) and upserted (a later finish of the same job, after a replay,
  * replaces it; an older read never replaces a newer one), an attempt by (queue, job id, n) and
  * inserted only if absent (attempts are never rewritten, so a replay appends). One batch is one
- * statement (data-modifying CTEs over `json_array_elements` of the batch sent as two JSON arrays):
+ * statement (data-modifying CTEs over `json_to_recordset` of the batch sent as two JSON arrays):
  * atomic, one round trip, one JSON.stringify per array (no per-element array-literal escaping).
  * @module
  */
@@ -347,14 +347,20 @@ SELECT queue FROM q WHERE queue IS NOT NULL`,
   }
 }
 
-/** The write of one batch (see `write`): $1 queue, $2 the jobs (a JSON array), $3 the attempts. */
+/**
+ * The write of one batch (see `write`): $1 queue, $2 the jobs (a JSON array), $3 the attempts.
+ * `json_to_recordset` parses each element once into a typed row (`e->>'x'` on a json element would
+ * parse the element again for every field: 24 parses per job, more than half of PostgreSQL's time
+ * on a write). The archive time is the statement's (one per batch).
+ */
 function writeSql(s: string): string {
   return `WITH j AS (
   INSERT INTO ${s}.jobs AS t (queue, id, name, state, created_at, finished_at, attempt_count, dead_reason,
     fingerprint, error_code, doc, archived_at)
-  SELECT $1, e->>'id', e->>'name', e->>'state', (e->>'c')::bigint, (e->>'f')::bigint, (e->>'n')::int,
-    e->>'r', e->>'fp', e->>'code', (e->>'doc')::json, (extract(epoch FROM clock_timestamp()) * 1000)::bigint
-  FROM json_array_elements($2::json) AS e
+  SELECT $1, e.id, e.name, e.state, e.c, e.f, e.n, e.r, e.fp, e.code, e.doc::json,
+    (extract(epoch FROM statement_timestamp()) * 1000)::bigint
+  FROM json_to_recordset($2::json) AS e(id text, name text, state text, c bigint, f bigint, n integer,
+    r text, fp text, code text, doc text)
   ON CONFLICT (queue, id) DO UPDATE SET name = excluded.name, state = excluded.state,
     created_at = excluded.created_at, finished_at = excluded.finished_at,
     attempt_count = excluded.attempt_count, dead_reason = excluded.dead_reason,
@@ -365,10 +371,9 @@ function writeSql(s: string): string {
 ), a AS (
   INSERT INTO ${s}.attempts (queue, job_id, n, trigger, outcome, error_class, rule, error_code, due_at,
     started_at, finished_at, worker_id, facts, rec, fingerprint)
-  SELECT $1, e->>'job', (e->>'n')::int, e->>'t', e->>'o', e->>'cls', e->>'rule', e->>'code',
-    (e->>'due')::bigint, (e->>'s')::bigint, (e->>'f')::bigint, e->>'w', (e->>'facts')::jsonb, (e->>'rec')::json,
-    e->>'fp'
-  FROM json_array_elements($3::json) AS e
+  SELECT $1, e.job, e.n, e.t, e.o, e.cls, e.rule, e.code, e.due, e.s, e.f, e.w, e.facts::jsonb, e.rec::json, e.fp
+  FROM json_to_recordset($3::json) AS e(job text, n integer, t text, o text, cls text, rule text, code text,
+    due bigint, s bigint, f bigint, w text, facts text, rec text, fp text)
   ON CONFLICT DO NOTHING
   RETURNING 1
 )

@@ -163,6 +163,31 @@ for (const target of targets) {
         expect(r.rows[0].n).toBe(5);
       });
 
+      it('archives text PostgreSQL text refuses (NUL, unpaired surrogates) and reads it back exactly', async () => {
+        const q = new Queue(queueName(), { backend });
+        const odd = 'a\u0000b\ud800c\udc00d';
+        const w = new Worker(
+          q,
+          async () => {
+            throw new PermanentError(`bad ${odd}`, { code: `E${odd}` });
+          },
+          { leaseMs: 5000 },
+        );
+        w.on('error', () => undefined);
+        const job = await q.add('odd', { text: odd, [odd]: [odd] }, { retry: { attempts: 1 } });
+        const dead = await waitForState(q, job.id, 'dead');
+        await w.close();
+        expect(await archive.write(q.name, [dead])).toEqual({ jobs: 1, attempts: 1 });
+        expect(await archive.getJob(q.name, job.id)).toEqual({ ...dead, archived: true });
+        const r = await archive.pool.query(
+          `SELECT j.error_code AS jc, a.error_code AS ac FROM "${archive.schema}".jobs j
+           JOIN "${archive.schema}".attempts a ON a.queue = j.queue AND a.job_id = j.id WHERE j.queue = $1`,
+          [q.name],
+        );
+        const clean = 'ab\ufffdc\ufffdd';
+        expect(r.rows).toEqual([{ jc: `E${clean}`, ac: `E${clean}` }]);
+      });
+
       it('several archivers at once archive each job once', async () => {
         const q = new Queue(queueName(), { backend });
         await backend.setArchive(q.name, true);
