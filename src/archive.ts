@@ -5,8 +5,23 @@
  * archiver (`archive/archiver.ts`); see ARCHITECTURE.md §9.
  * @module
  */
+import type { DeadFilter, DeadGroupStats, DeadSummary } from './backend.js';
 import type { JobQuery, SearchKey } from './job-index.js';
-import type { Job } from './types.js';
+import type { ErrorInfo, Job } from './types.js';
+
+/**
+ * Where a page of dead jobs ends: dead at, then id (byte order). Dead jobs are listed newest first
+ * in this order, on the backends (the dead set by score, then member) and in the archive.
+ */
+export interface DeadKey {
+  readonly at: number;
+  readonly id: string;
+}
+
+/** A group of archived dead jobs, with its most recent one's id and final error (the sample). */
+export interface ArchivedDeadGroup extends DeadGroupStats {
+  readonly sample: { readonly id: string; readonly error?: ErrorInfo };
+}
 
 export interface JobArchive {
   /** The archived job with its attempts, marked `archived: true`, or null. */
@@ -22,4 +37,20 @@ export interface JobArchive {
     after: SearchKey | undefined,
     limit: number,
   ): Promise<{ jobs: Job[]; next: SearchKey | undefined }>;
+  /**
+   * Archived dead jobs (dead when last archived) matching `filter` (the backends' `listDead`
+   * filter), most recently dead first in {@link DeadKey} order, strictly after `after`; at most
+   * `limit`.
+   */
+  listDead(
+    queue: string,
+    filter: DeadFilter,
+    after: DeadKey | undefined,
+    limit: number,
+  ): Promise<DeadSummary[]>;
+  /**
+   * Archived dead jobs matching `filter` grouped by fingerprint, leaving out the ids in `exclude`
+   * (those the backend holds: counted there); busiest first. The label is the sample error's.
+   */
+  deadGroups(queue: string, filter: DeadFilter, exclude: readonly string[]): Promise<ArchivedDeadGroup[]>;
 }

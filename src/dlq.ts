@@ -5,9 +5,11 @@
  * bulk path: the HTTP API and the CLI (both through a server and on Redis directly) call them.
  * @module
  */
+import type { DeadKey } from './archive.js';
 import type { DeadGroupStats, DeadSummary } from './backend.js';
 import { resolveDlqFilter, type DlqFilter } from './dlq-filter.js';
 import { InvalidStateError, JobNotFoundError, ValidationError } from './errors.js';
+import { SearchSources, type SearchSource } from './job-index.js';
 import { resolvePage } from './page.js';
 import {
   manualRetry,
@@ -21,6 +23,32 @@ import type { Job } from './types.js';
 
 export type { DlqFilter } from './dlq-filter.js';
 export type { DlqQueueRef, ReplayOptions } from './replay.js';
+
+/** A dead job as a DLQ page lists it; `archived` when read from the archive (evicted from the backend). */
+export interface DeadListed extends DeadSummary {
+  readonly archived?: true;
+}
+
+/** One page of `dlq.page`: `next` is the cursor of the following page, when there may be one. */
+export interface DlqPage {
+  readonly jobs: DeadListed[];
+  readonly next: string | undefined;
+}
+
+/** Where a DLQ read looks (`source`, as for `Queue.searchJobs`) and which page. */
+export interface DlqPageOptions {
+  /** @default 'live' */
+  readonly source?: SearchSource | undefined;
+  /** The `next` of the previous page. */
+  readonly cursor?: string | undefined;
+  /** 1 to 1000. @default 50 */
+  readonly limit?: number | undefined;
+}
+
+/** A group of dead jobs; over the archive, `archived` counts those read from it. */
+export interface DlqGroup extends DeadGroupStats {
+  readonly archived?: number;
+}
 
 /** Dead jobs by id, or every dead job matching a filter. */
 export type DlqTarget = { readonly ids: readonly string[] } | DlqFilter;
@@ -120,8 +148,127 @@ export class DeadLetterQueue {
     return this.#backend.listDead(this.#queue.name, resolveDlqFilter(filter), resolvePage(page));
   }
 
-  /** Groups of dead jobs by error fingerprint with counts and first/last seen; busiest first. */
-  async groups(filter: DlqFilter = {}): Promise<DeadGroupStats[]> {
+  /**
+   * A page of the dead jobs matching the filter, most recently dead first (dead at, then id in
+   * byte order, descending), from `source`: the backend (`live`, the default), the archive, or
+   * both merged (`all`), with one cursor over both. Merged, a job the backend holds (dead, or
+   * replayed since it was archived) is listed as the backend has it, once; archived rows come
+   * marked `archived: true`. Without an archive, `archive` lists nothing and `all` is `live`.
+   */
+  async page(filter: DlqFilter = {}, options: DlqPageOptions = {}): Promise<DlqPage> {
+    const source = sourceOf(options.source);
+    const f = resolveDlqFilter(filter);
+    const c = parseDlqCursor(options.cursor);
+    const { limit } = resolvePage(options.limit === undefined ? {} : { limit: options.limit });
+    const archive = source === 'live' ? undefined : this.#queue.archive;
+    const live =
+      source === 'archive'
+        ? []
+        : await this.#backend.listDead(this.#queue.name, f, { offset: c.offset, limit: limit + 1 });
+    // The archive's rows after the cursor, less those the backend holds (merged: shown from it).
+    const kept: DeadListed[] = [];
+    let scan = c.after;
+    let ended = archive === undefined;
+    while (archive && kept.length <= limit && !ended) {
+      const rows = await archive.listDead(this.#queue.name, f, scan, limit + 1);
+      ended = rows.length <= limit;
+      const last = rows[rows.length - 1];
+      if (!last) break;
+      scan = { at: last.at, id: last.id };
+      const held =
+        source === 'all'
+          ? await this.#backend.peekDead(
+              this.#queue.name,
+              rows.map((r) => r.id),
+            )
+          : [];
+      rows.forEach((r, i) => {
+        if (!held[i]) kept.push({ ...r, archived: true });
+      });
+    }
+    const jobs: DeadListed[] = [];
+    let i = 0;
+    let j = 0;
+    while (jobs.length < limit && (i < live.length || j < kept.length)) {
+      const a = live[i];
+      const b = kept[j];
+      if (a && (!b || compareDeadKeys(a, b) <= 0)) {
+        jobs.push(a);
+        i++;
+      } else if (b) {
+        jobs.push(b);
+        j++;
+      }
+    }
+    const more = i < live.length || j < kept.length || !ended;
+    const lastArchived = kept[j - 1];
+    const after = lastArchived ? { at: lastArchived.at, id: lastArchived.id } : c.after;
+    return { jobs, next: more ? dlqCursor(c.offset + i, after) : undefined };
+  }
+
+  /**
+   * Groups of dead jobs by error fingerprint with counts and first/last seen; busiest first. With
+   * `source` `archive` the archive's dead jobs; `all` both, each job counted once: the jobs the
+   * backend holds dead, or replayed by hand and not dead-lettered again, are counted from the
+   * backend only (a dead job is archived before retention evicts it, so it is often in both).
+   */
+  async groups(
+    filter: DlqFilter = {},
+    options: { source?: SearchSource | undefined } = {},
+  ): Promise<DlqGroup[]> {
+    const source = sourceOf(options.source);
+    const archive = this.#queue.archive;
+    if (source === 'live' || !archive) return source === 'archive' ? [] : this.#liveGroups(filter);
+    const f = resolveDlqFilter(filter);
+    if (source === 'archive') {
+      const groups = await archive.deadGroups(this.#queue.name, f, []);
+      return groups.map(({ sample: _s, ...g }) => ({ ...g, archived: g.count }));
+    }
+    const [live, exclude] = await Promise.all([this.#liveGroups(filter), this.#heldIds()]);
+    const out = new Map<string, DlqGroup>(live.map((g) => [g.fingerprint, { ...g, archived: 0 }]));
+    for (const { sample: _s, ...g } of await archive.deadGroups(this.#queue.name, f, exclude)) {
+      const have = out.get(g.fingerprint);
+      out.set(
+        g.fingerprint,
+        have
+          ? {
+              fingerprint: g.fingerprint,
+              label: have.label || g.label,
+              count: have.count + g.count,
+              firstSeen: Math.min(have.firstSeen, g.firstSeen),
+              lastSeen: Math.max(have.lastSeen, g.lastSeen),
+              archived: g.count,
+            }
+          : { ...g, archived: g.count },
+      );
+    }
+    return [...out.values()].sort((a, b) => b.count - a.count || b.lastSeen - a.lastSeen);
+  }
+
+  /**
+   * The ids of the jobs the backend holds that an archived dead row may also stand for: every
+   * dead job, and every job replayed or retried by hand (the search index of trigger `manual`)
+   * in another state (it was dead, maybe archived so, and runs again or finished again since).
+   */
+  async #heldIds(): Promise<string[]> {
+    const ids = (await this.#matching({}, Number.MAX_SAFE_INTEGER)).map((s) => s.id);
+    for (const state of ['waiting', 'scheduled', 'active', 'completed', 'cancelled'] as const) {
+      let cursor: string | undefined;
+      do {
+        const r = await this.#backend.searchJobs(
+          this.#queue.name,
+          { state, trigger: 'manual' },
+          cursor,
+          1000,
+        );
+        for (const j of r.jobs) ids.push(j.id);
+        cursor = r.next;
+      } while (cursor !== undefined);
+    }
+    return ids;
+  }
+
+  async #liveGroups(filter: DlqFilter): Promise<DeadGroupStats[]> {
     const f = resolveDlqFilter(filter);
     const all = await this.#backend.deadGroups(this.#queue.name);
     if (Object.keys(f).length === 0) return all;
@@ -149,9 +296,14 @@ export class DeadLetterQueue {
     return [...groups.values()].sort((a, b) => b.count - a.count || b.lastSeen - a.lastSeen);
   }
 
-  /** A dead job with its whole story. Throws if unknown or not dead. */
+  /**
+   * A dead job with its whole story: from the backend, or, when retention evicted it, from the
+   * archive (marked `archived: true`). Throws if unknown or not dead.
+   */
   async get(id: string): Promise<Job> {
-    const job = await this.#backend.getJob(this.#queue.name, id);
+    const job =
+      (await this.#backend.getJob(this.#queue.name, id)) ??
+      (this.#queue.archive ? await this.#queue.archive.getJob(this.#queue.name, id) : null);
     if (!job) throw new JobNotFoundError(this.#queue.name, id);
     if (job.state !== 'dead') throw new InvalidStateError(id, job.state, 'dead');
     return job;
@@ -305,6 +457,61 @@ export class DeadLetterQueue {
       return e instanceof Error ? e.message : String(e);
     }
   }
+}
+
+/** Newest dead first; among equals, the greater id in byte order (the dead set's ZREVRANGE). */
+export function compareDeadKeys(a: DeadKey, b: DeadKey): number {
+  if (a.at !== b.at) return b.at - a.at;
+  return -Buffer.compare(Buffer.from(a.id), Buffer.from(b.id));
+}
+
+/**
+ * A DLQ page cursor: how many of the backend's matches were listed, and the last archived row
+ * listed; base64url JSON (a live-only cursor is `{"offset":n}`, as the API's offset cursors).
+ */
+export function dlqCursor(offset: number, after: DeadKey | undefined): string {
+  const c = after ? { offset, after: [after.at, after.id] } : { offset };
+  return Buffer.from(JSON.stringify(c)).toString('base64url');
+}
+
+/** Parses a DLQ cursor (undefined: the first page); a ValidationError on `cursor` if not one. */
+export function parseDlqCursor(cursor: string | undefined): { offset: number; after: DeadKey | undefined } {
+  if (cursor === undefined) return { offset: 0, after: undefined };
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    v = undefined;
+  }
+  const o = v as { offset?: unknown; after?: unknown } | undefined;
+  const after = o?.after;
+  const okAfter =
+    after === undefined ||
+    (Array.isArray(after) &&
+      after.length === 2 &&
+      Number.isSafeInteger(after[0]) &&
+      typeof after[1] === 'string' &&
+      after[1] !== '');
+  if (
+    typeof o !== 'object' ||
+    o === null ||
+    typeof o.offset !== 'number' ||
+    !Number.isSafeInteger(o.offset) ||
+    o.offset < 0 ||
+    !okAfter
+  ) {
+    throw new ValidationError('cursor', 'a `next` returned by a previous page', cursor);
+  }
+  const a = after as [number, string] | undefined;
+  return { offset: o.offset, after: a ? { at: a[0], id: a[1] } : undefined };
+}
+
+function sourceOf(v: unknown): SearchSource {
+  if (v === undefined) return 'live';
+  if (!(SearchSources as readonly unknown[]).includes(v)) {
+    throw new ValidationError('source', `one of ${SearchSources.join(', ')}`, v);
+  }
+  return v as SearchSource;
 }
 
 function dryRunOf(v: unknown): boolean {

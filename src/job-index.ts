@@ -121,6 +121,13 @@ export interface SearchKey {
   readonly id: string;
 }
 
+/**
+ * Where a search or a DLQ listing looks: the backend (`live`), the archive, or both merged (`all`,
+ * each job once: as the backend has it while it does).
+ */
+export const SearchSources = ['live', 'archive', 'all'] as const;
+export type SearchSource = (typeof SearchSources)[number];
+
 /** Newest created first; among equals, the greater id (byte order, as a Redis sorted set in REV). */
 export function compareSearchKeys(a: SearchKey, b: SearchKey): number {
   if (a.createdAt !== b.createdAt) return b.createdAt - a.createdAt;

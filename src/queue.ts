@@ -48,7 +48,9 @@ import {
   parseSearchCursor,
   queryFacets,
   searchCursor,
+  SearchSources,
   type JobQuery,
+  type SearchSource,
   type SearchKey,
 } from './job-index.js';
 import {
@@ -173,9 +175,7 @@ export function resolveAnalyticsWindow(window: number | string | undefined): num
   return ms;
 }
 
-/** Where a search looks: the backend (`live`), the archive, or both merged (`all`). */
-export const SearchSources = ['live', 'archive', 'all'] as const;
-export type SearchSource = (typeof SearchSources)[number];
+export { SearchSources, type SearchSource } from './job-index.js';
 
 export class Queue<Data = unknown, Result = unknown> {
   readonly name: string;

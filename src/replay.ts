@@ -4,6 +4,7 @@
  * recorded as a diff. A dry run checks each job exactly as the real run would.
  * @module
  */
+import type { JobArchive } from './archive.js';
 import type { Backend } from './backend.js';
 import { ConflictError, InvalidStateError, JobNotFoundError, ValidationError } from './errors.js';
 import { toJson, type ResolvedQueueOptions } from './options.js';
@@ -18,6 +19,8 @@ import { checkNote, checkWho } from './validate.js';
 export interface DlqQueueRef {
   readonly name: string;
   readonly backend: Backend;
+  /** Where dead jobs evicted from the backend are found (`QueueOptions.archive`). */
+  readonly archive?: JobArchive | undefined;
   readonly options: Pick<ResolvedQueueOptions, 'maxDataBytes'>;
 }
 

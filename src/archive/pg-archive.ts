@@ -12,11 +12,12 @@
  */
 import pg from 'pg';
 
-import type { JobArchive } from '../archive.js';
+import type { ArchivedDeadGroup, DeadKey, JobArchive } from '../archive.js';
+import type { DeadFilter, DeadSummary } from '../backend.js';
 import { ValidationError } from '../errors.js';
-import { errorFingerprint } from '../fingerprint.js';
+import { errorFingerprint, fingerprintLabel } from '../fingerprint.js';
 import { FINISHED_STATES, type JobQuery, type SearchKey } from '../job-index.js';
-import type { Attempt, Job } from '../types.js';
+import type { Attempt, DeadReason, ErrorInfo, Job } from '../types.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 
 export interface PgArchiveOptions {
@@ -277,6 +278,74 @@ export class PgArchive implements JobArchive {
   }
 
   /**
+   * Archived dead jobs of `queue` matching `filter`, most recently dead first (finished_at, which
+   * is the dead-letter time, then id in byte order: the dead set's order on the backends), after
+   * `after`. The error code is the job's deciding error's (`jobs.error_code`), as the backends'.
+   */
+  async listDead(
+    queue: string,
+    filter: DeadFilter,
+    after: DeadKey | undefined,
+    limit: number,
+  ): Promise<DeadSummary[]> {
+    const { where, params, p } = deadWhere(queue, filter);
+    if (after !== undefined) {
+      where.push(`(j.finished_at, j.id COLLATE "C") < (${p(after.at)}, ${p(after.id)} COLLATE "C")`);
+    }
+    const r = await this.pool.query<DeadRow>(
+      `SELECT j.id, j.name, j.dead_reason, j.finished_at, j.fingerprint, j.error_code FROM ${this.#s}.jobs j
+       WHERE ${where.join(' AND ')} ORDER BY j.finished_at DESC, j.id COLLATE "C" DESC LIMIT ${p(limit)}`,
+      params,
+    );
+    return r.rows.map(deadSummaryOf);
+  }
+
+  /**
+   * Archived dead jobs of `queue` matching `filter`, grouped by fingerprint (one statement: counts
+   * and first/last dead per group, then each group's most recent job through the fingerprint
+   * index), without the ids of `exclude`; busiest first, then most recently seen.
+   */
+  async deadGroups(
+    queue: string,
+    filter: DeadFilter,
+    exclude: readonly string[],
+  ): Promise<ArchivedDeadGroup[]> {
+    const { where, params, p } = deadWhere(queue, filter);
+    if (exclude.length > 0) where.push(`NOT (j.id = ANY(${p(exclude.map((id) => col(id)))}::text[]))`);
+    const cond = where.join(' AND ');
+    const s = this.#s;
+    const r = await this.pool.query<{
+      fp: string;
+      n: string;
+      first: string;
+      last: string;
+      id: string;
+      err: ErrorInfo | null;
+    }>(
+      `WITH g AS (
+  SELECT coalesce(j.fingerprint, '') AS fp, count(*) AS n, min(j.finished_at) AS first, max(j.finished_at) AS last
+  FROM ${s}.jobs j WHERE ${cond} GROUP BY 1
+)
+SELECT g.fp, g.n, g.first, g.last, x.id, x.err FROM g CROSS JOIN LATERAL (
+  SELECT j.id, j.doc -> 'dead' -> 'error' AS err FROM ${s}.jobs j
+  WHERE ${cond} AND coalesce(j.fingerprint, '') = g.fp
+  ORDER BY j.finished_at DESC, j.id COLLATE "C" DESC LIMIT 1
+) x`,
+      params,
+    );
+    return r.rows
+      .map((row) => ({
+        fingerprint: row.fp,
+        label: row.err ? fingerprintLabel(row.err) : '',
+        count: Number(row.n),
+        firstSeen: Number(row.first),
+        lastSeen: Number(row.last),
+        sample: { id: row.id, ...(row.err ? { error: row.err } : {}) },
+      }))
+      .sort((a, b) => b.count - a.count || b.lastSeen - a.lastSeen);
+  }
+
+  /**
    * The archive's own retention: deletes the jobs of `queue` finished before `before` (ms since
    * epoch) with their attempts, at most `batch` per statement, until none is left; counted
    * (`stats().pruned`). Returns how many jobs were deleted.
@@ -345,6 +414,43 @@ SELECT queue FROM q WHERE queue IS NOT NULL`,
   async close(): Promise<void> {
     if (this.#ownsPool) await this.pool.end();
   }
+}
+
+interface DeadRow {
+  id: string;
+  name: string;
+  dead_reason: string | null;
+  finished_at: string;
+  fingerprint: string | null;
+  error_code: string | null;
+}
+
+function deadSummaryOf(r: DeadRow): DeadSummary {
+  return {
+    id: r.id,
+    name: r.name,
+    reason: (r.dead_reason ?? 'exhausted') as DeadReason,
+    at: Number(r.finished_at),
+    fingerprint: r.fingerprint ?? '',
+    errorCode: r.error_code === null || r.error_code === '' ? undefined : r.error_code,
+  };
+}
+
+/** The conditions of a dead filter on `jobs j`, with their parameters ($1 = the queue). */
+function deadWhere(
+  queue: string,
+  f: DeadFilter,
+): { where: string[]; params: unknown[]; p: (v: unknown) => string } {
+  const params: unknown[] = [queue];
+  const p = (v: unknown): string => `$${params.push(v)}`;
+  const where = ['j.queue = $1', `j.state = 'dead'`];
+  if (f.reason !== undefined) where.push(`j.dead_reason = ANY(${p(f.reason)}::text[])`);
+  if (f.errorCode !== undefined) where.push(`j.error_code = ${p(col(f.errorCode))}`);
+  if (f.name !== undefined) where.push(`j.name = ${p(col(f.name))}`);
+  if (f.fingerprint !== undefined) where.push(`j.fingerprint = ${p(col(f.fingerprint))}`);
+  if (f.from !== undefined) where.push(`j.finished_at >= ${p(f.from)}`);
+  if (f.to !== undefined) where.push(`j.finished_at <= ${p(f.to)}`);
+  return { where, params, p };
 }
 
 /**

@@ -5,15 +5,19 @@
  * @module
  */
 import type { AnalyticsReport } from '../analytics.js';
-import type { Backend, DeadGroupStats, DeadSummary } from '../backend.js';
+import type { JobArchive } from '../archive.js';
+import type { Backend } from '../backend.js';
 import type {
   BulkReplayResult,
+  DeadListed,
+  DlqGroup,
   DlqPurgeRequest,
   DlqReplayRequest,
   PurgeReport,
   ReplayOptions,
 } from '../dlq.js';
 import type { AuditOptions, AuditReport } from '../audit.js';
+import type { SearchSource } from '../job-index.js';
 import { JobNotFoundError, ValidationError } from '../errors.js';
 import {
   Queue,
@@ -40,6 +44,7 @@ import {
   type JobQuery,
   type Page,
   type QueueInfo,
+  type DlqPageRequest,
 } from './client.js';
 
 export class DirectClient implements Client {
@@ -47,17 +52,22 @@ export class DirectClient implements Client {
   readonly #backend: Backend;
   readonly #close: () => Promise<void>;
   readonly #queues = new Map<string, Queue>();
+  readonly #archive: JobArchive | undefined;
 
-  constructor(backend: Backend, target: string, close: () => Promise<void>) {
+  /** With `archive`, the queues read evicted jobs from it (`--postgres` of the DLQ commands). */
+  constructor(backend: Backend, target: string, close: () => Promise<void>, archive?: JobArchive) {
     this.#backend = backend;
     this.target = target;
     this.#close = close;
+    this.#archive = archive;
   }
 
   #queue(name: string): Queue {
     let q = this.#queues.get(name);
     if (!q) {
-      q = new Queue(name, { backend: this.#backend });
+      // Given only by the DLQ commands, whose paths never call `ready` (which would turn the
+      // queue's archive notes on): the archive is read, and restored from, never switched on.
+      q = new Queue(name, { backend: this.#backend, ...(this.#archive ? { archive: this.#archive } : {}) });
       this.#queues.set(name, q);
     }
     return q;
@@ -180,22 +190,13 @@ export class DirectClient implements Client {
     return this.#queue(queue).retryNow(id, options);
   }
 
-  async dlqList(
-    queue: string,
-    filter: DlqFilterData,
-    page: { limit: number; cursor?: string },
-  ): Promise<Page<DeadSummary>> {
-    const offset = decodeCursor(page.cursor, 1).o;
-    const items = await this.#queue(queue).dlq.list(filter, { offset, limit: page.limit + 1 });
-    const more = items.length > page.limit;
-    return {
-      items: items.slice(0, page.limit),
-      nextCursor: more ? encodeCursor(0, offset + page.limit) : null,
-    };
+  async dlqList(queue: string, filter: DlqFilterData, page: DlqPageRequest): Promise<Page<DeadListed>> {
+    const r = await this.#queue(queue).dlq.page(filter, page);
+    return { items: r.jobs, nextCursor: r.next ?? null };
   }
 
-  dlqGroups(queue: string): Promise<DeadGroupStats[]> {
-    return this.#queue(queue).dlq.groups();
+  dlqGroups(queue: string, filter: DlqFilterData, source?: SearchSource): Promise<DlqGroup[]> {
+    return this.#queue(queue).dlq.groups(filter, { source });
   }
 
   dlqReplay(queue: string, r: DlqReplayRequest): Promise<BulkReplayResult> {

@@ -4,9 +4,10 @@
  * `code` (so the exit code is the same as against Redis directly).
  * @module
  */
-import type { DeadGroupStats, DeadSummary } from '../backend.js';
 import type {
   BulkReplayResult,
+  DeadListed,
+  DlqGroup,
   DlqPurgeRequest,
   DlqReplayRequest,
   PurgeReport,
@@ -27,7 +28,16 @@ import type { Job, JobState } from '../types.js';
 import type { AnalyticsReport } from '../analytics.js';
 import type { WorkerRegistry } from '../workers.js';
 import type { Explanation } from '../explain.js';
-import type { AnalyticsQueryData, Client, DlqFilterData, JobQuery, Page, QueueInfo } from './client.js';
+import type { SearchSource } from '../job-index.js';
+import type {
+  AnalyticsQueryData,
+  Client,
+  DlqFilterData,
+  DlqPageRequest,
+  JobQuery,
+  Page,
+  QueueInfo,
+} from './client.js';
 import { LIST_ORDER } from './client.js';
 import { CliError, RemoteError } from './exit-codes.js';
 import { redactUrl } from './redact.js';
@@ -248,13 +258,9 @@ export class HttpClient implements Client {
     });
   }
 
-  async dlqList(
-    queue: string,
-    f: DlqFilterData,
-    page: { limit: number; cursor?: string },
-  ): Promise<Page<DeadSummary>> {
-    const query: Query = { ...filterQuery(f), limit: page.limit, cursor: page.cursor };
-    const res = await this.#call<{ jobs: DeadSummary[]; nextCursor: string | null }>(
+  async dlqList(queue: string, f: DlqFilterData, page: DlqPageRequest): Promise<Page<DeadListed>> {
+    const query: Query = { ...filterQuery(f), limit: page.limit, cursor: page.cursor, source: page.source };
+    const res = await this.#call<{ jobs: DeadListed[]; nextCursor: string | null }>(
       'GET',
       `/queues/${enc(queue, 'QUEUE')}/dlq`,
       { query },
@@ -262,9 +268,10 @@ export class HttpClient implements Client {
     return { items: res.jobs, nextCursor: res.nextCursor ?? null };
   }
 
-  async dlqGroups(queue: string): Promise<DeadGroupStats[]> {
+  async dlqGroups(queue: string, f: DlqFilterData, source?: SearchSource): Promise<DlqGroup[]> {
+    const query: Query = { ...filterQuery(f), source };
     return (
-      await this.#call<{ groups: DeadGroupStats[] }>('GET', `/queues/${enc(queue, 'QUEUE')}/dlq/groups`)
+      await this.#call<{ groups: DlqGroup[] }>('GET', `/queues/${enc(queue, 'QUEUE')}/dlq/groups`, { query })
     ).groups;
   }
 

@@ -6,9 +6,11 @@
  * `connect.ts`, so that neither implementation imports the module that imports it.
  * @module
  */
-import type { DeadFilter, DeadGroupStats, DeadSummary } from '../backend.js';
+import type { DeadFilter } from '../backend.js';
 import type {
   BulkReplayResult,
+  DeadListed,
+  DlqGroup,
   DlqPurgeRequest,
   DlqReplayRequest,
   PurgeReport,
@@ -22,6 +24,7 @@ import type { ScheduleSpec, Scheduler, SchedulerDetail } from '../schedule.js';
 import type { AuditOptions, AuditReport } from '../audit.js';
 import type { RadarOptions, RadarReport } from '../radar.js';
 import type { WhatIfOptions, WhatIfReport } from '../whatif.js';
+import type { SearchSource } from '../job-index.js';
 import type { JobSummary } from '../summary.js';
 import type { Job, JobState, StateCounts } from '../types.js';
 import type { WorkerRegistry } from '../workers.js';
@@ -65,6 +68,13 @@ export interface AnalyticsQueryData {
   readonly by?: AnalyticsGroupBy;
 }
 
+/** Which page of dead jobs, and where from. */
+export interface DlqPageRequest {
+  readonly limit: number;
+  readonly cursor?: string | undefined;
+  readonly source?: SearchSource | undefined;
+}
+
 /** A DLQ filter as it travels: checked, times in ms since epoch (see dlq-filter.ts). */
 export type DlqFilterData = DeadFilter;
 
@@ -82,12 +92,9 @@ export interface Client {
   getJob(queue: string, id: string): Promise<Job>;
   cancel(queue: string, id: string, by: string, reason?: string): Promise<Job>;
   retry(queue: string, id: string, options: ReplayOptions): Promise<Job>;
-  dlqList(
-    queue: string,
-    filter: DlqFilterData,
-    page: { limit: number; cursor?: string },
-  ): Promise<Page<DeadSummary>>;
-  dlqGroups(queue: string): Promise<DeadGroupStats[]>;
+  /** A page of `dlq.page`: from Redis, the archive or both (`source`), one cursor. */
+  dlqList(queue: string, filter: DlqFilterData, page: DlqPageRequest): Promise<Page<DeadListed>>;
+  dlqGroups(queue: string, filter: DlqFilterData, source?: SearchSource): Promise<DlqGroup[]>;
   /** The library's `dlq.replayRequest`, here or on the server: the same checks, bounds and dry run. */
   dlqReplay(queue: string, request: DlqReplayRequest): Promise<BulkReplayResult>;
   /** The library's `dlq.purgeRequest`, here or on the server. */

@@ -92,8 +92,9 @@ export function group(name: string, summary: string, subs: readonly Command[], f
 export async function withClient<T>(
   values: ConnectionValues,
   fn: (client: Client) => Promise<T>,
+  archive?: { readonly url: string; readonly schema: string | undefined },
 ): Promise<T> {
-  const client = await connect(values);
+  const client = await connect(values, process.env, archive);
   try {
     return await fn(client);
   } finally {

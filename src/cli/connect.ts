@@ -45,12 +45,40 @@ export function resolveConnection(
   throw new UsageError(NEITHER);
 }
 
+/**
+ * Opens the client. With `archive` (a command's `--postgres`, see ARCHIVE_READ_OPTIONS) the direct
+ * client reads the PostgreSQL archive too (its queues find evicted jobs, `--source archive|all`);
+ * a server reads its own archive, so `--postgres` with `--url` is a usage error.
+ */
 export async function connect(
   values: ConnectionValues,
   env: NodeJS.ProcessEnv = process.env,
+  archive?: { readonly url: string; readonly schema: string | undefined },
 ): Promise<Client> {
   const c = resolveConnection(values, env);
-  if (c.kind === 'http') return new HttpClient(c.url, c.token);
+  if (c.kind === 'http') {
+    if (archive) {
+      throw new UsageError(
+        '--postgres reads the archive with --redis; a server reads its own (`retraced server --postgres`)',
+      );
+    }
+    return new HttpClient(c.url, c.token);
+  }
   const opened = await openRedis(c.redis, { longLived: false });
-  return new DirectClient(opened.backend, opened.description, () => opened.close());
+  if (!archive) return new DirectClient(opened.backend, opened.description, () => opened.close());
+  const { PgArchive } = await import('../archive/pg-archive.js');
+  const pg = new PgArchive({
+    connection: archive.url,
+    poolSize: 1,
+    ...(archive.schema !== undefined ? { schema: archive.schema } : {}),
+  });
+  return new DirectClient(
+    opened.backend,
+    opened.description,
+    async () => {
+      await pg.close();
+      await opened.close();
+    },
+    pg,
+  );
 }

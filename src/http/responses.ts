@@ -239,7 +239,19 @@ export const job = {
 
 export const deadSummary = {
   type: 'object',
-  properties: { id: str, name: str, reason: str, at: time, fingerprint: str, errorCode: str },
+  properties: {
+    id: str,
+    name: str,
+    reason: str,
+    at: time,
+    fingerprint: str,
+    errorCode: str,
+    archived: {
+      type: 'boolean',
+      enum: [true],
+      description: 'Read from the archive: retention evicted the job from Redis (source archive or all).',
+    },
+  },
   ...open,
 } as const;
 
@@ -251,6 +263,10 @@ export const deadGroup = {
     count: int,
     firstSeen: time,
     lastSeen: time,
+    archived: {
+      ...int,
+      description: 'With source archive or all: how many of the count were read from the archive.',
+    },
     names: { type: 'array', items: str, description: "Job names among the group's most recent dead jobs." },
     sample: {
       type: 'object',

@@ -530,18 +530,25 @@ const reasonList = {
 const fingerprint = text(Rules.fingerprint);
 const errorCode = text(Rules.errorCode);
 
+const dlqQueryFilter = {
+  reason: reasonList,
+  errorCode,
+  name: jobName,
+  fingerprint,
+  from: { ...timeInput, description: 'Dead at or after this time.' },
+  to: { ...timeInput, description: 'Dead at or before this time.' },
+} as const;
+const dlqSource = {
+  type: 'string',
+  enum: ['live', 'archive', 'all'],
+  default: 'live',
+  description:
+    'Where to look: Redis (live), the PostgreSQL archive (archive: the jobs dead when archived), or both (all: merged most recently dead first, one cursor over both; a job Redis holds is shown, and counted, from Redis only). Archived jobs are marked archived. On a server without an archive (--postgres) archive finds nothing and all is live.',
+} as const;
+
 export const dlqListQuery = {
   type: 'object',
-  properties: {
-    reason: reasonList,
-    errorCode,
-    name: jobName,
-    fingerprint,
-    from: { ...timeInput, description: 'Dead at or after this time.' },
-    to: { ...timeInput, description: 'Dead at or before this time.' },
-    cursor,
-    limit,
-  },
+  properties: { ...dlqQueryFilter, source: dlqSource, cursor: { ...cursor, maxLength: 400 }, limit },
   additionalProperties: false,
 } as const;
 export interface DlqListQuery {
@@ -551,9 +558,17 @@ export interface DlqListQuery {
   fingerprint?: string;
   from?: string;
   to?: string;
+  source: 'live' | 'archive' | 'all';
   cursor?: string;
   limit: number;
 }
+
+export const dlqGroupsQuery = {
+  type: 'object',
+  properties: { ...dlqQueryFilter, source: dlqSource },
+  additionalProperties: false,
+} as const;
+export type DlqGroupsQuery = Omit<DlqListQuery, 'cursor' | 'limit'>;
 
 const dlqFilter = {
   type: 'object',

@@ -8,55 +8,10 @@
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { JobArchive } from '../../src/archive.js';
-import { Archiver, type ArchiveWriter } from '../../src/archive/archiver.js';
+import { Archiver } from '../../src/archive/archiver.js';
 import { MemoryBackend } from '../../src/backends/memory/memory-backend.js';
-import { compareSearchKeys, matchesCandidate, type JobQuery, type SearchKey } from '../../src/job-index.js';
-import type { Job } from '../../src/types.js';
+import { MemoryArchive } from '../helpers/memory-archive.js';
 import { hasChromium, launch, startServer, watchPage, type TestServer } from './helpers.js';
-
-/** Archived jobs in a Map: state, name and the candidate checks; the search order. */
-class MemoryArchive implements JobArchive, ArchiveWriter {
-  readonly jobs = new Map<string, Job>();
-  async migrate(): Promise<number> {
-    return 1;
-  }
-  async prune(): Promise<number> {
-    return 0;
-  }
-  async write(queue: string, jobs: readonly Job[]): Promise<{ jobs: number; attempts: number }> {
-    for (const j of jobs) this.jobs.set(`${queue}/${j.id}`, structuredClone(j));
-    return { jobs: jobs.length, attempts: 0 };
-  }
-  async getJob(queue: string, id: string): Promise<Job | null> {
-    const j = this.jobs.get(`${queue}/${id}`);
-    return j ? { ...j, archived: true } : null;
-  }
-  async searchJobs(
-    queue: string,
-    query: JobQuery,
-    after: SearchKey | undefined,
-    limit: number,
-  ): Promise<{ jobs: Job[]; next: SearchKey | undefined }> {
-    const key = (j: Job): SearchKey => ({ createdAt: j.createdAt, id: j.id });
-    const all = [...this.jobs.values()]
-      .filter((j) => j.queue === queue && (query.name === undefined || j.name === query.name))
-      .filter((j) =>
-        matchesCandidate(query, {
-          state: j.state,
-          attempts: j.attempts.length,
-          createdAt: j.createdAt,
-          finishedAt: j.finishedAt,
-          data: JSON.stringify(j.data),
-        }),
-      )
-      .filter((j) => after === undefined || compareSearchKeys(key(j), after) > 0)
-      .sort((a, b) => compareSearchKeys(key(a), key(b)));
-    const jobs = all.slice(0, limit).map((j) => ({ ...j, archived: true as const }));
-    const last = jobs[jobs.length - 1];
-    return { jobs, next: all.length > limit && last ? key(last) : undefined };
-  }
-}
 
 describe.skipIf(!hasChromium())('dashboard over the archive (chromium)', () => {
   let browser: Browser;

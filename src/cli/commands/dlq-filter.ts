@@ -14,6 +14,9 @@ import {
   type OptionSpecs,
   type Values,
 } from '../args.js';
+import { SearchSources, type SearchSource } from '../../job-index.js';
+import { ValidationError } from '../../errors.js';
+import { postgresUrl } from '../archive.js';
 import type { Client, DlqFilterData } from '../client.js';
 
 export const SHARED_OPTIONS = { ...CONNECTION_OPTIONS, ...OUTPUT_OPTIONS } as const satisfies OptionSpecs;
@@ -26,6 +29,46 @@ export const FILTER_OPTIONS = {
   since: { type: 'string', arg: 'TIME', help: 'dead since: ISO date, ms since epoch, or ago (30m, 2h, 1d)' },
   until: { type: 'string', arg: 'TIME', help: 'dead until, same forms as --since' },
 } as const satisfies OptionSpecs;
+
+/** Where the DLQ commands look: Redis, the PostgreSQL archive, or both. */
+export const SOURCE_OPTIONS = {
+  source: {
+    type: 'string',
+    arg: 'live|archive|all',
+    help: 'Redis (live), the PostgreSQL archive (dead jobs evicted from Redis), or both merged [default: live]',
+  },
+  postgres: {
+    type: 'string',
+    arg: 'URL',
+    help: 'with --redis: the PostgreSQL archive to read (postgres://…; env RETRACED_POSTGRES_URL); a server (--url) reads its own',
+  },
+  'archive-schema': {
+    type: 'string',
+    arg: 'NAME',
+    help: 'PostgreSQL schema of the archive [default: retraced]',
+  },
+} as const satisfies OptionSpecs;
+
+export function sourceFrom(values: Values<typeof SOURCE_OPTIONS>): SearchSource | undefined {
+  const v = values.source;
+  if (v === undefined) return undefined;
+  if (!(SearchSources as readonly string[]).includes(v)) {
+    throw new ValidationError('--source', `one of ${SearchSources.join(', ')}`, v);
+  }
+  return v as SearchSource;
+}
+
+/**
+ * The archive a direct client reads: `--postgres` (or, with --redis and a source other than live,
+ * RETRACED_POSTGRES_URL); none over a server, which reads its own.
+ */
+export function archiveFrom(
+  values: Values<typeof SOURCE_OPTIONS> & { readonly redis?: string | undefined },
+): { url: string; schema: string | undefined } | undefined {
+  const fromEnv = values.source !== undefined && values.source !== 'live' && values.redis !== undefined;
+  const url = values.postgres !== undefined || fromEnv ? postgresUrl(values.postgres) : undefined;
+  return url === undefined ? undefined : { url, schema: values['archive-schema'] };
+}
 
 /**
  * `--since 30m` and `--until 2h` count back from the scheduler's clock, not this machine's: dead

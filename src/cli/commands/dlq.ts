@@ -9,18 +9,27 @@ import { command, group, withClient } from '../command.js';
 import { ExitCode } from '../exit-codes.js';
 import { truncate, when } from '../output.js';
 import { purge, replay } from './dlq-bulk.js';
-import { FILTER_OPTIONS, filterFrom, onSchedulerClock, SHARED_OPTIONS as shared } from './dlq-filter.js';
+import {
+  archiveFrom,
+  FILTER_OPTIONS,
+  filterFrom,
+  onSchedulerClock,
+  SHARED_OPTIONS as shared,
+  SOURCE_OPTIONS,
+  sourceFrom,
+} from './dlq-filter.js';
 import { printJob } from './jobs.js';
 
 const list = command(
   {
     name: 'dlq list',
-    usage: 'QUEUE [filters] [--limit N] [--cursor C]',
+    usage: 'QUEUE [filters] [--source live|archive|all] [--limit N] [--cursor C]',
     args: ['QUEUE'],
     summary:
-      'Lists dead jobs, most recently dead first, filtered by reason, error code, name, fingerprint or time.',
+      'Lists dead jobs, most recently dead first, filtered by reason, error code, name, fingerprint or time; from Redis, the archive (jobs retention evicted) or both.',
     options: {
       ...FILTER_OPTIONS,
+      ...SOURCE_OPTIONS,
       limit: { type: 'string', arg: 'N', help: 'jobs per page, 1-500 [default: 50]' },
       cursor: { type: 'string', arg: 'C', help: 'the cursor printed under the previous page' },
       ...shared,
@@ -29,6 +38,8 @@ const list = command(
     examples: [
       'retraced dlq list demo --url http://127.0.0.1:7411',
       'retraced dlq list emails --reason exhausted --code ECONNRESET --since 2h',
+      'retraced dlq list emails --source all --url http://127.0.0.1:7411',
+      'retraced dlq list emails --source archive --redis redis://127.0.0.1:6379 --postgres postgres://127.0.0.1/retraced',
     ],
   },
   async ({ values, positionals }, out) => {
@@ -37,9 +48,12 @@ const list = command(
     const page = {
       limit: intValue(values.limit, '--limit', 1, 500) ?? 50,
       ...(values.cursor !== undefined ? { cursor: values.cursor } : {}),
+      source: sourceFrom(values),
     };
-    const res = await withClient(values, async (c) =>
-      c.dlqList(queue, await onSchedulerClock(filter, values, c), page),
+    const res = await withClient(
+      values,
+      async (c) => c.dlqList(queue, await onSchedulerClock(filter, values, c), page),
+      archiveFrom(values),
     );
     out.result({ jobs: res.items, nextCursor: res.nextCursor }, () => {
       out.table(
@@ -52,7 +66,7 @@ const list = command(
           { header: 'FINGERPRINT' },
         ],
         res.items.map((s) => [
-          s.id,
+          s.archived ? `${s.id} ${out.paint('dim', '(archived)')}` : s.id,
           truncate(s.name, 32),
           s.reason,
           when(s.at),
@@ -69,20 +83,33 @@ const list = command(
 const groups = command(
   {
     name: 'dlq groups',
-    usage: 'QUEUE',
+    usage: 'QUEUE [filters] [--source live|archive|all]',
     args: ['QUEUE'],
-    summary: 'Groups dead jobs by error fingerprint, with counts and first/last seen, busiest first.',
-    options: shared,
+    summary:
+      'Groups dead jobs by error fingerprint, with counts and first/last seen, busiest first; over Redis, the archive or both (each job counted once).',
+    options: { ...FILTER_OPTIONS, ...SOURCE_OPTIONS, ...shared },
     groups: SHARED_GROUPS,
-    examples: ['retraced dlq groups demo --url http://127.0.0.1:7411'],
+    examples: [
+      'retraced dlq groups demo --url http://127.0.0.1:7411',
+      'retraced dlq groups demo --source all --since 30d --url http://127.0.0.1:7411',
+    ],
   },
   async ({ values, positionals }, out) => {
     const queue = positionals[0] as string;
-    const res = await withClient(values, (c) => c.dlqGroups(queue));
+    const filter = filterFrom(values);
+    const source = sourceFrom(values);
+    const res = await withClient(
+      values,
+      async (c) => c.dlqGroups(queue, await onSchedulerClock(filter, values, c), source),
+      archiveFrom(values),
+    );
     out.result({ groups: res }, () =>
       out.table(
         [
           { header: 'COUNT', align: 'right' },
+          ...(source === 'archive' || source === 'all'
+            ? [{ header: 'ARCHIVED', align: 'right' as const }]
+            : []),
           { header: 'FINGERPRINT' },
           { header: 'FIRST SEEN' },
           { header: 'LAST SEEN' },
@@ -90,6 +117,7 @@ const groups = command(
         ],
         res.map((g) => [
           String(g.count),
+          ...(source === 'archive' || source === 'all' ? [String(g.archived ?? 0)] : []),
           g.fingerprint,
           when(g.firstSeen),
           when(g.lastSeen),
@@ -106,14 +134,19 @@ const show = command(
     name: 'dlq show',
     usage: 'QUEUE ID',
     args: ['QUEUE', 'ID'],
-    summary: 'Shows a dead job with its whole story as a timeline (exit 4 if the job is not dead).',
-    options: shared,
+    summary:
+      'Shows a dead job with its whole story as a timeline, from Redis or, once retention evicted it, the archive (exit 4 if the job is not dead).',
+    options: {
+      postgres: SOURCE_OPTIONS.postgres,
+      'archive-schema': SOURCE_OPTIONS['archive-schema'],
+      ...shared,
+    },
     groups: SHARED_GROUPS,
     examples: ['retraced dlq show demo 17 --url http://127.0.0.1:7411'],
   },
   async ({ values, positionals }, out) => {
     const [queue, id] = positionals as [string, string];
-    const job = await withClient(values, (c) => c.getJob(queue, id));
+    const job = await withClient(values, (c) => c.getJob(queue, id), archiveFrom(values));
     if (job.state !== 'dead') {
       out.note(`job ${id} is ${job.state}, not dead: see \`retraced jobs show ${queue} ${id}\``);
       return ExitCode.conflict;

@@ -125,6 +125,9 @@ export function printJob(out: Output, job: Job): void {
       `  ${out.paint('dim', 'dead')}   ${job.dead.reason}, fingerprint ${job.dead.fingerprint}, ${when(job.dead.at)}`,
     );
   }
+  if (job.archived) {
+    out.line(`  ${out.paint('dim', 'source')} the archive (retention evicted the job from Redis)`);
+  }
 }
 
 const show = command(

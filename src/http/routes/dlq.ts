@@ -10,13 +10,14 @@ import { resolveDlqFilter } from '../../dlq-filter.js';
 import { purgeDead, replayDead } from '../dlq-actions.js';
 import { detailedGroups } from '../dlq-groups.js';
 import { withFieldPrefix } from '../error-map.js';
-import { decodeCursor, encodeCursor } from '../inputs.js';
 import { deadGroup, deadSummary, page, purgeResult, replayResult } from '../responses.js';
 import {
+  dlqGroupsQuery,
   dlqListQuery,
   purgeBody,
   queueParams,
   replayBody,
+  type DlqGroupsQuery,
   type DlqListQuery,
   type PurgeBody,
   type QueueParams,
@@ -27,7 +28,7 @@ import type { RouteContext } from './context.js';
 const tags = ['dlq'];
 
 /** The query's filter, checked by the library's one converter with the query's field names. */
-function queryFilter(q: DlqListQuery): DeadFilter {
+function queryFilter(q: DlqGroupsQuery): DeadFilter {
   const { reason, errorCode, name, fingerprint, from, to } = q;
   return resolveDlqFilter({ reason, errorCode, name, fingerprint, from, to }, (k) => `querystring.${k}`);
 }
@@ -39,7 +40,7 @@ export function registerDlqRoutes(app: FastifyInstance, { queues }: RouteContext
       schema: {
         tags,
         summary:
-          'Dead jobs, most recently dead first, filtered by reason, error code, name, fingerprint and time',
+          'Dead jobs, most recently dead first, filtered by reason, error code, name, fingerprint and time; from Redis, the archive or both',
         params: queueParams,
         querystring: dlqListQuery,
         response: { 200: page(deadSummary) },
@@ -47,26 +48,30 @@ export function registerDlqRoutes(app: FastifyInstance, { queues }: RouteContext
     },
     async (request) => {
       const q = queues.get(request.params.queue);
-      const offset = decodeCursor(request.query.cursor, 'querystring.cursor');
-      const limit = request.query.limit;
-      const found = await q.dlq.list(queryFilter(request.query), { offset, limit: limit + 1 });
-      const jobs = found.slice(0, limit);
-      return { jobs, nextCursor: found.length > limit ? encodeCursor(offset + limit) : null };
+      const { source, cursor, limit } = request.query;
+      const filter = queryFilter(request.query);
+      const r = await withFieldPrefix('querystring.', () => q.dlq.page(filter, { source, cursor, limit }));
+      return { jobs: r.jobs, nextCursor: r.next ?? null };
     },
   );
 
-  app.get<{ Params: QueueParams }>(
+  app.get<{ Params: QueueParams; Querystring: DlqGroupsQuery }>(
     '/queues/:queue/dlq/groups',
     {
       schema: {
         tags,
         summary:
-          'Dead jobs grouped by error fingerprint, with counts, first/last seen, job names and a sample error; busiest first',
+          'Dead jobs grouped by error fingerprint, with counts, first/last seen, job names and a sample error; busiest first; filtered as the list, over Redis, the archive or both',
         params: queueParams,
+        querystring: dlqGroupsQuery,
         response: { 200: { type: 'object', properties: { groups: { type: 'array', items: deadGroup } } } },
       },
     },
-    async (request) => ({ groups: await detailedGroups(queues.get(request.params.queue)) }),
+    async (request) => {
+      const q = queues.get(request.params.queue);
+      const filter = queryFilter(request.query);
+      return { groups: await detailedGroups(q, filter, request.query.source) };
+    },
   );
 
   app.post<{ Params: QueueParams; Body: ReplayBody }>(
