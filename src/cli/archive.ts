@@ -7,6 +7,7 @@ import type { Archiver } from '../archive/archiver.js';
 import type { PgArchive } from '../archive/pg-archive.js';
 import type { Backend } from '../backend.js';
 import { ValidationError } from '../errors.js';
+import { durationValue } from './args.js';
 import type { Output } from './output.js';
 
 export const POSTGRES_OPTIONS = {
@@ -21,6 +22,22 @@ export const POSTGRES_OPTIONS = {
     help: 'PostgreSQL schema of the archive [default: retraced]',
   },
 } as const;
+
+/** The archive options of the commands that run an archiver in-process (`server`, `worker`, `dev`). */
+export const IN_PROCESS_ARCHIVE_OPTIONS = {
+  ...POSTGRES_OPTIONS,
+  'archive-retain': {
+    type: 'string',
+    arg: 'DURATION',
+    help: 'with --postgres: delete archived jobs finished longer ago than this (e.g. 90d), counted [default: keep]',
+  },
+} as const;
+
+/** The archive flags as parsed (`POSTGRES_OPTIONS`). */
+export interface ArchiveFlags {
+  readonly 'archive-schema'?: string | undefined;
+  readonly 'archive-retain'?: string | undefined;
+}
 
 /** The PostgreSQL URL from the flag or the environment, checked; undefined when none. */
 export function postgresUrl(raw: string | undefined, required = false): string | undefined {
@@ -51,14 +68,19 @@ export interface RunningArchive {
   close(): Promise<void>;
 }
 
-/** Opens the archive, migrates it and starts an archiver over every queue of `backend`. */
+/**
+ * Opens the archive, migrates it and starts an archiver over every queue of `backend` (or `queues`),
+ * pruning the archive by age when `--archive-retain` is given (as `archive run --retain`).
+ */
 export async function startArchive(
   backend: Backend,
   url: string,
-  schema: string | undefined,
+  flags: ArchiveFlags,
   out: Output,
   queues?: readonly string[],
 ): Promise<RunningArchive> {
+  const schema = flags['archive-schema'];
+  const retainMs = durationValue(flags['archive-retain'], '--archive-retain');
   const [{ PgArchive }, { Archiver }] = await Promise.all([
     import('../archive/pg-archive.js'),
     import('../archive/archiver.js'),
@@ -69,6 +91,7 @@ export async function startArchive(
     backend,
     archive,
     ...(queues ? { queues } : {}),
+    ...(retainMs !== undefined ? { retainMs } : {}),
     onError: (e) => {
       if (!failing) {
         out.note(`archive: ${e instanceof Error ? e.message : String(e)} (retrying; jobs stay in Redis)`);

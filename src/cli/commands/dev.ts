@@ -8,7 +8,7 @@ import type { Backend } from '../../backend.js';
 import { MemoryBackend } from '../../backends/memory/index.js';
 import { SchedulerLoop } from '../../scheduler-loop.js';
 import { listValue, OUTPUT_OPTIONS, type OptionSpecs } from '../args.js';
-import { postgresUrl, POSTGRES_OPTIONS, startArchive } from '../archive.js';
+import { IN_PROCESS_ARCHIVE_OPTIONS, postgresUrl, startArchive } from '../archive.js';
 import { openRedis } from '../backend.js';
 import { command } from '../command.js';
 import { DEMO_QUEUE, startDemo, type Demo } from '../demo.js';
@@ -37,14 +37,14 @@ const options = {
   },
   'no-demo': { type: 'boolean', help: 'no demo workers and no demo jobs: just the backend and the API' },
   verbose: { type: 'boolean', short: 'v', help: "print every demo job's transitions" },
-  ...POSTGRES_OPTIONS,
+  ...IN_PROCESS_ARCHIVE_OPTIONS,
   ...OUTPUT_OPTIONS,
 } as const satisfies OptionSpecs;
 
 export const dev = command(
   {
     name: 'dev',
-    usage: '[--redis URL] [--port N] [--no-demo]',
+    usage: '[--redis URL] [--postgres URL] [--port N] [--no-demo]',
     brief: 'In-memory backend, the HTTP API and demo workers in one command (npm start).',
     summary:
       'The one-command experience: an in-memory backend (or Redis), the HTTP API on 127.0.0.1 and demo workers on a "demo" queue whose jobs succeed, retry with different strategies, time out, fail permanently and dead-letter. Prints the URLs and commands to try. Ctrl-C stops it.',
@@ -78,7 +78,7 @@ export const dev = command(
 
     const pg = postgresUrl(values.postgres);
     const archived =
-      pg !== undefined ? await startArchive(backend, pg, values['archive-schema'], out) : undefined;
+      pg !== undefined ? await startArchive(backend, pg, values, out) : undefined;
     const archive = archived?.archive;
     if (archive) description += `, archived in PostgreSQL (schema ${archive.schema})`;
     // Loaded on use: Fastify and its plugins are the heaviest part of the CLI to start.

@@ -6,7 +6,7 @@
  * @module
  */
 import { intValue, listValue, OUTPUT_OPTIONS, type OptionSpecs } from '../args.js';
-import { postgresUrl, POSTGRES_OPTIONS, startArchive, type RunningArchive } from '../archive.js';
+import { IN_PROCESS_ARCHIVE_OPTIONS, postgresUrl, startArchive, type RunningArchive } from '../archive.js';
 import { openRedis } from '../backend.js';
 import { command } from '../command.js';
 import { UsageError } from '../exit-codes.js';
@@ -54,14 +54,14 @@ const options = {
   },
   'body-limit': { type: 'string', arg: 'BYTES', help: 'largest request body [default: 1048576]' },
   log: { type: 'boolean', help: 'log every request as JSON on stdout' },
-  ...POSTGRES_OPTIONS,
+  ...IN_PROCESS_ARCHIVE_OPTIONS,
   ...OUTPUT_OPTIONS,
 } as const satisfies OptionSpecs;
 
 export const server = command(
   {
     name: 'server',
-    usage: '--redis URL [--port N] [--host HOST] [--token TOKEN]',
+    usage: '--redis URL [--postgres URL] [--port N] [--host HOST] [--token TOKEN]',
     brief: 'The HTTP API over Redis, for production.',
     summary:
       'Serves the HTTP API (OpenAPI at /openapi.json, docs at /docs, metrics at /metrics, events at /events) over a Redis backend. Run workers separately with `retraced worker`.',
@@ -97,7 +97,7 @@ export const server = command(
     let archived: RunningArchive | undefined;
     try {
       // The archiver in-process; evicted jobs are read from the archive by every route.
-      if (pg !== undefined) archived = await startArchive(opened.backend, pg, values['archive-schema'], out);
+      if (pg !== undefined) archived = await startArchive(opened.backend, pg, values, out);
       const archive = archived?.archive;
       // Loaded on use: Fastify and its plugins are the heaviest part of the CLI to start.
       const { buildApp } = await import('../../http/app.js');

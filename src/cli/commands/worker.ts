@@ -10,7 +10,7 @@ import { assertQueueName } from '../../validate.js';
 import { SchedulerLoop } from '../../scheduler-loop.js';
 import { Worker } from '../../worker.js';
 import { durationValue, intValue, OUTPUT_OPTIONS, stringValue, type OptionSpecs } from '../args.js';
-import { postgresUrl, POSTGRES_OPTIONS, startArchive, type RunningArchive } from '../archive.js';
+import { IN_PROCESS_ARCHIVE_OPTIONS, postgresUrl, startArchive, type RunningArchive } from '../archive.js';
 import { openRedis } from '../backend.js';
 import { command } from '../command.js';
 import { UsageError } from '../exit-codes.js';
@@ -65,7 +65,7 @@ const options = {
     help: 'on SIGINT/SIGTERM, wait this long for jobs in flight [default: 30s]',
   },
   quiet: { type: 'boolean', short: 'q', help: 'no line per transition' },
-  ...POSTGRES_OPTIONS,
+  ...IN_PROCESS_ARCHIVE_OPTIONS,
   ...OUTPUT_OPTIONS,
 } as const satisfies OptionSpecs;
 
@@ -148,7 +148,7 @@ export const worker = command(
         archived = await startArchive(
           opened.backend,
           pg,
-          values['archive-schema'],
+          values,
           out,
           wanted.map((q) => q.name),
         );
