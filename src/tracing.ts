@@ -75,6 +75,28 @@ function tracer(): Tracer {
 }
 
 /**
+ * Whether a tracer provider (an SDK) is registered: without one the API's global proxy has no
+ * delegate, and every span it makes is a non-recording no-op (checked per call: an SDK may be
+ * registered at any time, and the proxy then delegates to it at once).
+ */
+function tracerRegistered(): boolean {
+  const provider = trace.getTracerProvider() as { getDelegateTracer?: (name: string) => Tracer | undefined };
+  return (
+    typeof provider.getDelegateTracer !== 'function' || provider.getDelegateTracer(TRACER_NAME) !== undefined
+  );
+}
+
+/**
+ * Whether an attempt's span could do anything. With no tracer registered the span would be a
+ * non-recording no-op, which matters only as the carrier of the producer's context: in `child`
+ * mode a job with a carrier still runs its handler inside that context. Otherwise the worker skips
+ * the span altogether (no context, attributes or span objects per attempt).
+ */
+export function attemptSpanNeeded(carrier: string | undefined, mode: TraceParentMode): boolean {
+  return (carrier !== undefined && mode === 'child') || tracerRegistered();
+}
+
+/**
  * The context to store with a job added under `ctx`, as JSON text, or undefined when there is
  * nothing worth carrying (no recording span). The registered propagator writes it; with none
  * registered (the API's default is a no-op), the span's own `traceparent` is written, so traces
@@ -129,6 +151,8 @@ export async function traceSend<T>(
   send: (carrier: string | undefined) => Promise<T>,
   ids: (result: T) => readonly string[],
 ): Promise<T> {
+  // No tracer: the span would not record, and nothing would be carried.
+  if (!tracerRegistered()) return send(undefined);
   const attributes: Attributes = {
     'messaging.system': MESSAGING_SYSTEM,
     'messaging.destination.name': queue,

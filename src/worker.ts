@@ -32,7 +32,7 @@ import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } 
 import type { CustomStrategy } from './backoff.js';
 import type { Queue } from './queue.js';
 import { RetentionSweeper } from './retention-sweeper.js';
-import { AttemptSpan } from './tracing.js';
+import { AttemptSpan, attemptSpanNeeded } from './tracing.js';
 import { TrailSender } from './trail-sender.js';
 import { hostName, packageVersion, workerTtlMs } from './workers.js';
 import type {
@@ -732,7 +732,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
           ? handler(job, undefined as unknown as AbortSignal)
           : handler(job, signalOf(entry));
       const tracing = this.options.tracing;
-      if (!tracing.enabled) return call();
+      if (!tracing.enabled || !attemptSpanNeeded(c.trace, tracing.parent)) return call();
       entry.span = new AttemptSpan(
         {
           queue: entry.lane.name,
