@@ -7,7 +7,9 @@
  * {@link analyticsReport}. Never reads a job, so it works after retention evicted them.
  * @module
  */
+import type { ArchiveAnalyticsCounts } from './archive.js';
 import { formatDuration } from './duration.js';
+import { fingerprintLabel } from './fingerprint.js';
 import {
   bucketStart,
   parseRollupField,
@@ -30,6 +32,8 @@ import {
   ROLLUP_SUCCEEDED,
   ROLLUP_TIME_BOUNDS_MS,
   ROLLUP_TIME_TO_SUCCESS,
+  rollupField,
+  rollupIncrements,
   type RollupBucket,
   type RollupResolution,
 } from './rollup.js';
@@ -38,8 +42,19 @@ import {
 export const ANALYTICS_DEFAULT_WINDOW_MS = 3_600_000;
 /** Windows up to this long are read from minute buckets (at most 121 of them): two hours. */
 export const ANALYTICS_MINUTE_WINDOW_MS = 7_200_000;
-/** The longest window: seven days (hour buckets are kept eight). */
+/** The longest window read from rollups: seven days (hour buckets are kept eight). */
 export const ANALYTICS_MAX_WINDOW_MS = 604_800_000;
+/** The longest window read from the archive: 400 days. */
+export const ANALYTICS_ARCHIVE_MAX_WINDOW_MS = 34_560_000_000;
+
+/**
+ * Where a report reads: the rollups the finish transition keeps (`rollups`), the PostgreSQL
+ * archive (`archive`: SQL over the archived attempts, the same answer on the same jobs, for windows
+ * up to 400 d, finished and archived jobs only), or `auto` (the default): the archive when the
+ * queue has one and the window is longer than the rollups keep (7 d), else the rollups.
+ */
+export const ANALYTICS_SOURCES = ['auto', 'rollups', 'archive'] as const;
+export type AnalyticsSource = (typeof ANALYTICS_SOURCES)[number];
 /** The share of eventual successes the suggested `attempts` must cover, in percent. */
 export const SUGGEST_COVERAGE_PERCENT = 99;
 
@@ -54,15 +69,23 @@ export interface AnalyticsPlan {
   readonly from: number;
   readonly to: number;
   readonly starts: readonly number[];
+  /** End of the last bucket read (exclusive): the attempts counted finished in [from, end). */
+  readonly end: number;
 }
 
-export function analyticsPlan(now: number, windowMs: number): AnalyticsPlan {
+/**
+ * The buckets a report reads: minute buckets for a window up to 2 h, else hour buckets, from the
+ * one holding `now − windowMs` to the one holding `now`. `noStarts`: the list of bucket starts is
+ * left empty (a report over the archive reads no bucket, and a 400-day window has 9,600).
+ */
+export function analyticsPlan(now: number, windowMs: number, noStarts = false): AnalyticsPlan {
   const resolution: RollupResolution = windowMs <= ANALYTICS_MINUTE_WINDOW_MS ? 'minute' : 'hour';
   const { widthMs } = ROLLUP_RESOLUTIONS[resolution];
   const first = bucketStart(now - windowMs, widthMs);
   const starts: number[] = [];
-  for (let s = first; s <= now; s += widthMs) starts.push(s);
-  return { resolution, bucketMs: widthMs, from: first, to: now, starts };
+  if (!noStarts) for (let s = first; s <= now; s += widthMs) starts.push(s);
+  const end = bucketStart(now, widthMs) + widthMs;
+  return { resolution, bucketMs: widthMs, from: first, to: now, starts, end };
 }
 
 /** One bucket of a time histogram: values `fromMs <= v < toMs` (`toMs` null: no upper bound). */
@@ -117,16 +140,30 @@ export interface AnalyticsTotals {
   readonly deadLetterRate: number | null;
 }
 
-/** Failed attempts and dead jobs of one error class, rule or fingerprint. */
+/**
+ * Failed attempts and dead jobs of one error class, rule or fingerprint; over the archive also the
+ * jobs that failed with it and what became of them (null from rollups, which do not keep jobs).
+ */
 export interface Breakdown {
   readonly key: string;
   /** For a fingerprint: its label (`name|code|normalised message`). */
   readonly label: string | null;
   readonly failed: number;
+  /** Jobs dead-lettered after an attempt with this key (their last). */
   readonly dead: number;
+  /** Archive only: jobs with at least one failed attempt with this key in the window. */
+  readonly jobs: number | null;
+  /** Archive only: every attempt of those jobs in the window. */
+  readonly jobAttempts: number | null;
+  /** Archive only: those jobs that succeeded (later) in the window. */
+  readonly recovered: number | null;
 }
 
-/** One group of `by`: per job name every count; per class, rule or fingerprint failures and dead. */
+/**
+ * One group of `by`: per job name every count; per class, rule or fingerprint failures and dead
+ * (from rollups), and over the archive also `attempts` and `succeeded`: every attempt of the jobs
+ * that failed with the key, and how many of those jobs succeeded.
+ */
 export interface AnalyticsGroup {
   readonly key: string;
   readonly label: string | null;
@@ -144,6 +181,8 @@ export interface AttemptsSuggestion {
 
 export interface AnalyticsReport {
   readonly queue: string;
+  /** Where the figures were read: `rollups` or `archive` (never `auto`). */
+  readonly source: 'rollups' | 'archive';
   readonly window: {
     /** Start of the first bucket read: at or before `to − ms`. */
     readonly from: number;
@@ -174,6 +213,8 @@ export interface AnalyticsReport {
 
 export interface AnalyticsQuery {
   readonly queue: string;
+  /** @default 'rollups' */
+  readonly source?: 'rollups' | 'archive' | undefined;
   readonly windowMs: number;
   readonly name?: string | undefined;
   readonly by?: AnalyticsGroupBy | undefined;
@@ -201,7 +242,9 @@ export function analyticsReport(
       const p = parseRollupField(field);
       if (!p) continue;
       if (p.metric === ROLLUP_LABEL) {
-        labels.set(p.key, value);
+        // An empty label is none (written by failures that were not dead-letters before labels
+        // were written only with a text).
+        if (value !== '') labels.set(p.key, value);
         continue;
       }
       if (query.name !== undefined && p.name !== query.name) continue;
@@ -230,6 +273,9 @@ export function analyticsReport(
         label: withLabel ? (labels.get(key) ?? null) : null,
         failed: failed.get(key) ?? 0,
         dead: dead.get(key) ?? 0,
+        jobs: null,
+        jobAttempts: null,
+        recovered: null,
       }))
       .sort((a, b) => b.failed - a.failed || b.dead - a.dead || compare(a.key, b.key));
   };
@@ -257,10 +303,18 @@ export function analyticsReport(
       .sort((a, b) => b.failed - a.failed || b.attempts - a.attempts || compare(a.key, b.key));
   } else if (query.by !== undefined) {
     const from = { errorClass: byErrorClass, rule: byRule, fingerprint: byFingerprint }[query.by];
-    groups = from.map((b) => ({ ...b, attempts: null, succeeded: null }));
+    groups = from.map((b) => ({
+      key: b.key,
+      label: b.label,
+      attempts: b.jobAttempts,
+      failed: b.failed,
+      succeeded: b.recovered,
+      dead: b.dead,
+    }));
   }
   return {
     queue: query.queue,
+    source: query.source ?? 'rollups',
     window: {
       from: plan.from,
       to: plan.to,
@@ -283,6 +337,74 @@ export function analyticsReport(
     groups,
     suggestion: suggestAttempts(rows, get(ROLLUP_DEAD_REASON).get('exhausted') ?? 0),
   };
+}
+
+/** A value in bucket `i` of `ROLLUP_TIME_BOUNDS_MS` (its lower bound; 0 for bucket 0). */
+function bucketValue(i: number): number {
+  return i === 0 ? 0 : ROLLUP_TIME_BOUNDS_MS[i - 1]!;
+}
+
+/**
+ * The one bucket the archive's counts make: each row of attempts goes through the rollups' own
+ * {@link rollupIncrements} (times as a value of their bucket), times its count, so the archive and
+ * the rollups count by one rule. Labels: every failure fingerprint's, from a recorded error.
+ */
+export function archiveBucket(plan: AnalyticsPlan, counts: ArchiveAnalyticsCounts): RollupBucket {
+  const fields: Record<string, string> = {};
+  for (const r of counts.rows) {
+    const inc = rollupIncrements({
+      name: r.name,
+      n: r.n,
+      outcome: r.outcome,
+      action: r.action as 'done' | 'retry' | 'dead',
+      deadReason: r.deadReason,
+      errorClass: r.errorClass,
+      rule: r.rule,
+      fingerprint: r.fingerprint,
+      driftMs: bucketValue(r.driftBucket),
+      timeToSuccessMs: r.timeToSuccessBucket === undefined ? undefined : bucketValue(r.timeToSuccessBucket),
+    });
+    for (const [f, n] of inc.counts) fields[f] = String(Number(fields[f] ?? 0) + n * r.count);
+  }
+  for (const { fingerprint, error } of counts.errors) {
+    fields[rollupField(ROLLUP_LABEL, '', fingerprint)] = fingerprintLabel(error);
+  }
+  return { start: plan.from, fields };
+}
+
+/**
+ * The report over the archive: the rollups' report of {@link archiveBucket} (the same figures on the
+ * same jobs), with the breakdowns by class, rule and fingerprint made full: the jobs that failed
+ * with each key, their attempts, and how many recovered.
+ */
+export function archiveAnalyticsReport(
+  query: AnalyticsQuery,
+  plan: AnalyticsPlan,
+  counts: ArchiveAnalyticsCounts,
+): AnalyticsReport {
+  const base = analyticsReport({ ...query, source: 'archive' }, plan, [archiveBucket(plan, counts)]);
+  const jobs = new Map(counts.jobs.map((j) => [`${j.by}\x1f${j.key}`, j]));
+  const full = (by: 'errorClass' | 'rule' | 'fingerprint', list: readonly Breakdown[]): Breakdown[] =>
+    list.map((b) => {
+      const j = jobs.get(`${by}\x1f${b.key}`);
+      return { ...b, jobs: j?.jobs ?? 0, jobAttempts: j?.attempts ?? 0, recovered: j?.succeeded ?? 0 };
+    });
+  const byErrorClass = full('errorClass', base.byErrorClass);
+  const byRule = full('rule', base.byRule);
+  const byFingerprint = full('fingerprint', base.byFingerprint);
+  let groups = base.groups;
+  if (query.by !== undefined && query.by !== 'name') {
+    const from = { errorClass: byErrorClass, rule: byRule, fingerprint: byFingerprint }[query.by];
+    groups = from.map((b) => ({
+      key: b.key,
+      label: b.label,
+      attempts: b.jobAttempts,
+      failed: b.failed,
+      succeeded: b.recovered,
+      dead: b.dead,
+    }));
+  }
+  return { ...base, byErrorClass, byRule, byFingerprint, groups };
 }
 
 function compare(a: string, b: string): number {

@@ -7,6 +7,7 @@
  */
 import type { DeadFilter, DeadGroupStats, DeadSummary } from './backend.js';
 import type { JobQuery, SearchKey } from './job-index.js';
+import type { ResolvedHistoryScope } from './recorded.js';
 import type { ErrorInfo, Job } from './types.js';
 
 /**
@@ -53,4 +54,86 @@ export interface JobArchive {
    * (those the backend holds: counted there); busiest first. The label is the sample error's.
    */
   deadGroups(queue: string, filter: DeadFilter, exclude: readonly string[]): Promise<ArchivedDeadGroup[]>;
+}
+
+/** The attempts an analytics report over the archive counts: finished in [from, to). */
+export interface ArchiveAnalyticsQuery {
+  readonly from: number;
+  readonly to: number;
+  /** Only the jobs of this name. */
+  readonly name?: string | undefined;
+}
+
+/** Attempts that share every dimension the rollups count by, and how many they are. */
+export interface ArchiveAnalyticsRow {
+  readonly name: string;
+  /** The attempt number, at most `ROLLUP_MAX_ATTEMPT` (later ones counted under it). */
+  readonly n: number;
+  readonly outcome: string;
+  /** The decision's action (`done`, `retry`, `dead`). */
+  readonly action: string;
+  /** For `dead`: the dead reason. */
+  readonly deadReason?: string | undefined;
+  readonly errorClass?: string | undefined;
+  readonly rule?: string | undefined;
+  readonly fingerprint?: string | undefined;
+  /** The bucket of `ROLLUP_TIME_BOUNDS_MS` of startedAt − dueAt. */
+  readonly driftBucket: number;
+  /** For a success: the bucket of its time to success. */
+  readonly timeToSuccessBucket?: number | undefined;
+  readonly count: number;
+}
+
+/** Jobs that failed with one error class, rule or fingerprint in the window, and what became of them. */
+export interface ArchiveKeyJobs {
+  readonly by: 'errorClass' | 'rule' | 'fingerprint';
+  readonly key: string;
+  readonly jobs: number;
+  /** Every attempt of those jobs in the window. */
+  readonly attempts: number;
+  /** Those jobs that succeeded in the window. */
+  readonly succeeded: number;
+  /** Those jobs dead-lettered in the window. */
+  readonly dead: number;
+}
+
+export interface ArchiveAnalyticsCounts {
+  readonly rows: readonly ArchiveAnalyticsRow[];
+  readonly jobs: readonly ArchiveKeyJobs[];
+  /** One recorded error per failure fingerprint (its label is computed from it). */
+  readonly errors: readonly { readonly fingerprint: string; readonly error: ErrorInfo }[];
+}
+
+/** Where a page of recorded jobs ends: the last job's finish time and id. */
+export interface RecordedKey {
+  readonly finishedAt: number;
+  readonly id: string;
+}
+
+/**
+ * What an archive answers for the retry intelligence over long windows (the PostgreSQL archive
+ * does; an archive without these answers `source: 'archive'` with a clear error).
+ */
+export interface HistoryArchive {
+  /** The counts a rollup bucket would hold for the attempts finished in the window (analytics.ts). */
+  analyticsCounts(queue: string, query: ArchiveAnalyticsQuery): Promise<ArchiveAnalyticsCounts>;
+  /** Finished jobs in scope, most recently finished first (finish time, then id, descending), after `after`. */
+  recordedPage(
+    queue: string,
+    scope: ResolvedHistoryScope,
+    after: RecordedKey | undefined,
+    limit: number,
+  ): Promise<{ jobs: Job[]; next: RecordedKey | undefined }>;
+  /** The drift of every attempt not triggered by hand of the `scope.limit` jobs `recordedPage` would give. */
+  recordedDrifts(queue: string, scope: ResolvedHistoryScope): Promise<number[]>;
+}
+
+/** Whether an archive answers the retry intelligence (`HistoryArchive`). */
+export function isHistoryArchive(a: JobArchive): a is JobArchive & HistoryArchive {
+  const h = a as Partial<HistoryArchive>;
+  return (
+    typeof h.analyticsCounts === 'function' &&
+    typeof h.recordedPage === 'function' &&
+    typeof h.recordedDrifts === 'function'
+  );
 }

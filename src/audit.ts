@@ -22,7 +22,12 @@ import type { CustomStrategy } from './backoff.js';
 import { decideAfterFailure } from './decide.js';
 import { formatDuration } from './duration.js';
 import { ValidationError } from './errors.js';
-import { resolveHistoryScope, type ResolvedHistoryScope } from './recorded.js';
+import {
+  resolveHistoryScope,
+  resolveHistorySource,
+  type HistorySource,
+  type ResolvedHistoryScope,
+} from './recorded.js';
 import { countsAsFailure } from './transitions.js';
 import type { Job } from './types.js';
 import { assertInt } from './validate.js';
@@ -58,6 +63,11 @@ export interface AuditOptions {
   readonly driftMs?: number | undefined;
   /** Most findings listed (all are counted). @default 1000 */
   readonly maxFindings?: number | undefined;
+  /**
+   * Where the recorded jobs are read: the backend (`live`, the default) or the queue's archive
+   * (`archive`: finished jobs kept for months, streamed in pages; most recently finished first).
+   */
+  readonly source?: HistorySource | undefined;
 }
 
 export interface ResolvedAudit {
@@ -65,9 +75,10 @@ export interface ResolvedAudit {
   readonly toleranceMs: number;
   readonly driftMs: number;
   readonly maxFindings: number;
+  readonly source: HistorySource;
 }
 
-const AUDIT_KEYS = ['window', 'filter', 'limit', 'toleranceMs', 'driftMs', 'maxFindings'];
+const AUDIT_KEYS = ['window', 'filter', 'limit', 'toleranceMs', 'driftMs', 'maxFindings', 'source'];
 
 export function resolveAuditOptions(o: AuditOptions | undefined): ResolvedAudit {
   if (o !== undefined && (typeof o !== 'object' || o === null || Array.isArray(o))) {
@@ -88,12 +99,15 @@ export function resolveAuditOptions(o: AuditOptions | undefined): ResolvedAudit 
     toleranceMs: o?.toleranceMs === undefined ? 50 : assertInt(o.toleranceMs, 'toleranceMs', 0, 86_400_000),
     driftMs: o?.driftMs === undefined ? 1000 : assertInt(o.driftMs, 'driftMs', 0, 86_400_000),
     maxFindings: o?.maxFindings === undefined ? 1000 : assertInt(o.maxFindings, 'maxFindings', 0, 100_000),
+    source: resolveHistorySource(o?.source),
   };
 }
 
 export interface AuditReport {
   readonly queue: string;
   readonly scope: {
+    /** Where the jobs were read: the backend (`live`) or the archive. */
+    readonly source: HistorySource;
     readonly from: number | null;
     readonly to: number | null;
     readonly name: string | null;
@@ -296,6 +310,22 @@ export function auditReport(
 ): AuditReport {
   const drifts: number[] = [];
   for (const j of read.jobs) for (const a of j.attempts) if (a.trigger !== 'manual') drifts.push(a.driftMs);
+  const fold = auditFold(queue, o, drifts, strategies);
+  for (const job of read.jobs) fold.add(job);
+  return fold.report(read.truncated);
+}
+
+/**
+ * {@link auditReport} one job at a time, for jobs streamed in pages (from the archive): the drift
+ * fence needs every drift in scope first (`drifts`: of each attempt not triggered by hand), then
+ * each job is audited as it comes and only its findings (at most `maxFindings`) are kept.
+ */
+export function auditFold(
+  queue: string,
+  o: ResolvedAudit,
+  drifts: number[],
+  strategies?: Readonly<Record<string, CustomStrategy>>,
+): { add(job: Job): void; report(truncated: boolean): AuditReport } {
   const driftOutlierMs = Math.max(o.driftMs, driftFence(drifts) ?? 0);
   const counts = Object.fromEntries(AuditKinds.map((k) => [k, 0])) as Record<AuditKind, number>;
   const findings: AuditFinding[] = [];
@@ -303,7 +333,9 @@ export function auditReport(
   let verified = 0;
   let noDraw = 0;
   let unknownStrategy = 0;
-  for (const job of read.jobs) {
+  let read = 0;
+  const add = (job: Job): void => {
+    read++;
     const r = auditJob(job, { toleranceMs: o.toleranceMs, driftOutlierMs }, strategies);
     retries += r.retries;
     verified += r.verified;
@@ -313,36 +345,40 @@ export function auditReport(
       counts[f.kind]++;
       if (findings.length < o.maxFindings) findings.push(f);
     }
-  }
-  const total = AuditKinds.reduce((n, k) => n + counts[k], 0);
-  const n = (v: number): string => v.toLocaleString('en-US');
-  const summary = [
-    `${n(read.jobs.length)} jobs, ${n(retries)} retries checked (${n(verified)} recomputed, ${n(noDraw)} without a recorded draw, ${n(unknownStrategy)} with an unknown custom strategy)`,
-    total === 0
-      ? 'no findings: every recomputed delay matches its policy'
-      : `${n(total)} findings: ` +
-        AuditKinds.filter((k) => counts[k] > 0)
-          .map((k) => `${n(counts[k])} ${k}`)
-          .join(', '),
-  ];
-  return {
-    queue,
-    scope: {
-      from: o.scope.from ?? null,
-      to: o.scope.to ?? null,
-      name: o.scope.name ?? null,
-      limit: o.scope.limit,
-      read: read.jobs.length,
-      truncated: read.truncated,
-    },
-    toleranceMs: o.toleranceMs,
-    driftOutlierMs,
-    checked: { jobs: read.jobs.length, retries, verified, noDraw, unknownStrategy },
-    counts,
-    findings,
-    findingsTruncated: findings.length < total,
-    summary,
   };
+  const report = (truncated: boolean): AuditReport => {
+    const total = AuditKinds.reduce((n, k) => n + counts[k], 0);
+    const n = (v: number): string => v.toLocaleString('en-US');
+    const summary = [
+      `${n(read)} jobs, ${n(retries)} retries checked (${n(verified)} recomputed, ${n(noDraw)} without a recorded draw, ${n(unknownStrategy)} with an unknown custom strategy)`,
+      total === 0
+        ? 'no findings: every recomputed delay matches its policy'
+        : `${n(total)} findings: ` +
+          AuditKinds.filter((k) => counts[k] > 0)
+            .map((k) => `${n(counts[k])} ${k}`)
+            .join(', '),
+    ];
+    return {
+      queue,
+      scope: {
+        source: o.source,
+        from: o.scope.from ?? null,
+        to: o.scope.to ?? null,
+        name: o.scope.name ?? null,
+        limit: o.scope.limit,
+        read,
+        truncated,
+      },
+      toleranceMs: o.toleranceMs,
+      driftOutlierMs,
+      checked: { jobs: read, retries, verified, noDraw, unknownStrategy },
+      counts: { ...counts },
+      findings: [...findings],
+      findingsTruncated: findings.length < total,
+      summary,
+    };
+  };
+  return { add, report };
 }
 
 /** For a test or a caller holding jobs: which attempt numbers a kind flagged in one job. */

@@ -42,6 +42,15 @@ export class ValidationError extends RetracedError {
   }
 }
 
+/**
+ * A source of history this queue cannot read (`source: 'archive'` without an archive, or a window
+ * longer than the rollups keep without one): the request is well-formed, the configuration lacks
+ * what it needs. A ValidationError naming the field, with a code of its own (HTTP 409).
+ */
+export class SourceUnavailableError extends ValidationError {
+  override readonly code = 'RETRACED_ERR_SOURCE_UNAVAILABLE';
+}
+
 /** Job data (or a result) above the configured size limit. */
 export class PayloadTooLargeError extends ValidationError {
   override readonly code = 'RETRACED_ERR_PAYLOAD_TOO_LARGE';

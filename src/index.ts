@@ -123,6 +123,7 @@ export {
   RetracedError,
   ValidationError,
   PayloadTooLargeError,
+  SourceUnavailableError,
   JobNotFoundError,
   SchedulerNotFoundError,
   InvalidStateError,

@@ -13,19 +13,23 @@ import {
   type RateLimitState,
   type RateLimitStateQuery,
 } from './rate-limit.js';
-import type { JobArchive } from './archive.js';
+import { isHistoryArchive, type HistoryArchive, type JobArchive, type RecordedKey } from './archive.js';
 import type { AddRequest, Backend, Page } from './backend.js';
 import { MemoryBackend } from './backends/memory/memory-backend.js';
 import { previewPolicy, resolveRetryPolicy, type CustomStrategy, type PolicyPreview } from './backoff.js';
 import {
+  ANALYTICS_ARCHIVE_MAX_WINDOW_MS,
   ANALYTICS_DEFAULT_WINDOW_MS,
   ANALYTICS_GROUP_BY,
   ANALYTICS_MAX_WINDOW_MS,
+  ANALYTICS_SOURCES,
   analyticsPlan,
   analyticsReport,
+  archiveAnalyticsReport,
   parseWindow,
   type AnalyticsGroupBy,
   type AnalyticsReport,
+  type AnalyticsSource,
 } from './analytics.js';
 import { DeadLetterQueue } from './dlq.js';
 import {
@@ -40,6 +44,7 @@ import {
   InvalidStateError,
   JobNotFoundError,
   SchedulerNotFoundError,
+  SourceUnavailableError,
   ValidationError,
 } from './errors.js';
 import {
@@ -87,10 +92,16 @@ import {
   type TickRecord,
 } from './schedule.js';
 import { notifySchedulerChange } from './scheduler-loop.js';
-import { readRecordedJobs } from './recorded.js';
+import { HISTORY_PAGE, readRecordedJobs, type ResolvedHistoryScope } from './recorded.js';
 import { radarReport, resolveRadarOptions, type RadarOptions, type RadarReport } from './radar.js';
-import { auditReport, resolveAuditOptions, type AuditOptions, type AuditReport } from './audit.js';
-import { resolveWhatIfOptions, whatIfReport, type WhatIfOptions, type WhatIfReport } from './whatif.js';
+import { auditFold, auditReport, resolveAuditOptions, type AuditOptions, type AuditReport } from './audit.js';
+import {
+  resolveWhatIfOptions,
+  whatIfFold,
+  whatIfReport,
+  type WhatIfOptions,
+  type WhatIfReport,
+} from './whatif.js';
 import type { WorkerRegistry } from './workers.js';
 import { explainJob, HOLD_SOURCES, MAX_COUNTED_AHEAD, type Explanation } from './explain.js';
 import { manualRetry, resolveReplayOptions, type ReplayOptions } from './replay.js';
@@ -156,20 +167,38 @@ export interface RetryBudgetStatus extends Required<RetryBudget> {
 }
 
 export interface AnalyticsOptions {
-  /** ms, or a text: `500ms`, `30s`, `15m`, `2h`, `7d`. @default 1 h; at most 7 d. */
+  /**
+   * ms, or a text: `500ms`, `30s`, `15m`, `2h`, `7d`. @default 1 h; at most 7 d from rollups, 400 d
+   * from the archive.
+   */
   readonly window?: number | string;
   /** Only the jobs of this name. */
   readonly name?: string;
   /** Adds `groups`: one row per job name, error class, rule or fingerprint. */
   readonly by?: AnalyticsGroupBy;
+  /**
+   * `rollups`, `archive` (the queue's archive: SQL over archived attempts; finished, archived jobs
+   * only) or `auto`: the archive for a window longer than 7 d when the queue has one, else rollups.
+   * @default 'auto'
+   */
+  readonly source?: AnalyticsSource;
 }
 
-/** The window of an analytics report in ms, validated (field `window`). */
-export function resolveAnalyticsWindow(window: number | string | undefined): number {
+/**
+ * The window of an analytics report in ms, validated (field `window`): at most 7 d (the rollups
+ * keep hour buckets 8 d), or `max` (400 d over the archive).
+ */
+export function resolveAnalyticsWindow(
+  window: number | string | undefined,
+  max: number = ANALYTICS_MAX_WINDOW_MS,
+): number {
   if (window === undefined) return ANALYTICS_DEFAULT_WINDOW_MS;
-  const rule = 'a duration from 1 s to 7 d: ms, or a text such as 30s, 15m, 2h, 7d';
+  const rule =
+    max === ANALYTICS_MAX_WINDOW_MS
+      ? 'a duration from 1 s to 7 d: ms, or a text such as 30s, 15m, 2h, 7d'
+      : 'a duration from 1 s to 400 d: ms, or a text such as 30s, 15m, 2h, 7d, 90d';
   const ms = typeof window === 'number' || typeof window === 'string' ? parseWindow(window) : undefined;
-  if (ms === undefined || ms < 1000 || ms > ANALYTICS_MAX_WINDOW_MS) {
+  if (ms === undefined || ms < 1000 || ms > max) {
     throw new ValidationError('window', rule, window);
   }
   return ms;
@@ -488,15 +517,83 @@ export class Queue<Data = unknown, Result = unknown> {
    * figures outlive retention (minute buckets kept 3 h, hour buckets 8 d).
    */
   async analytics(options: AnalyticsOptions = {}): Promise<AnalyticsReport> {
-    const windowMs = resolveAnalyticsWindow(options.window);
+    const asked = options.source ?? 'auto';
+    if (!(ANALYTICS_SOURCES as readonly string[]).includes(asked)) {
+      throw new ValidationError('source', `one of ${ANALYTICS_SOURCES.join(', ')}`, asked);
+    }
+    const history = this.archive && isHistoryArchive(this.archive) ? this.archive : undefined;
+    const archive = asked === 'archive' ? this.#historyArchive('source', 'rollups or auto') : undefined;
+    const windowMs = resolveAnalyticsWindow(options.window, ANALYTICS_ARCHIVE_MAX_WINDOW_MS);
+    if (windowMs > ANALYTICS_MAX_WINDOW_MS && (asked === 'rollups' || !history)) {
+      throw new SourceUnavailableError(
+        'window',
+        asked === 'rollups'
+          ? 'at most 7 d with source rollups (hour buckets are kept 8 d): use source archive or auto for longer'
+          : 'at most 7 d on a queue without an archive (rollups keep hour buckets 8 d; QueueOptions.archive, --postgres for the server and the CLI)',
+        options.window,
+      );
+    }
     if (options.name !== undefined) assertJobName(options.name, 'name');
     if (options.by !== undefined && !(ANALYTICS_GROUP_BY as readonly string[]).includes(options.by)) {
       throw new ValidationError('by', `one of ${ANALYTICS_GROUP_BY.join(', ')}`, options.by);
     }
+    const from = archive ?? (asked === 'auto' && windowMs > ANALYTICS_MAX_WINDOW_MS ? history : undefined);
     const now = await this.backend.now();
-    const plan = analyticsPlan(now, windowMs);
+    const plan = analyticsPlan(now, windowMs, from !== undefined);
+    const query = { queue: this.name, windowMs, name: options.name, by: options.by };
+    if (from) {
+      // Every attempt that ended in the buckets the rollups would read: [first start, last end).
+      const counts = await from.analyticsCounts(this.name, {
+        from: plan.from,
+        to: plan.end,
+        name: options.name,
+      });
+      return archiveAnalyticsReport(query, plan, counts);
+    }
     const buckets = await this.backend.readRollups(this.name, plan.resolution, plan.starts);
-    return analyticsReport({ queue: this.name, windowMs, name: options.name, by: options.by }, plan, buckets);
+    return analyticsReport(query, plan, buckets);
+  }
+
+  /** The queue's archive, for a question only the archive answers; else an error naming `field`. */
+  #historyArchive(field: string, otherwise: string): HistoryArchive {
+    const a = this.archive;
+    if (!a) {
+      throw new SourceUnavailableError(
+        field,
+        `${otherwise}: this queue has no archive (QueueOptions.archive; --postgres for the server and the CLI)`,
+        'archive',
+      );
+    }
+    if (!isHistoryArchive(a)) {
+      throw new SourceUnavailableError(
+        field,
+        `${otherwise}: this queue's archive cannot answer analytics, what-if or audit (no analyticsCounts, recordedPage, recordedDrifts)`,
+        'archive',
+      );
+    }
+    return a;
+  }
+
+  /**
+   * Streams the finished jobs of `scope` from the archive into `add`, `HISTORY_PAGE` at a time
+   * (keyset pages: bounded memory at any depth), at most `scope.limit`; true when more matched.
+   */
+  async #streamArchived(
+    archive: HistoryArchive,
+    scope: ResolvedHistoryScope,
+    add: (job: Job) => void,
+  ): Promise<boolean> {
+    let after: RecordedKey | undefined;
+    let read = 0;
+    for (;;) {
+      const want = Math.min(HISTORY_PAGE, scope.limit - read);
+      const page = await archive.recordedPage(this.name, scope, after, want);
+      for (const job of page.jobs) add(job);
+      read += page.jobs.length;
+      if (page.next === undefined) return false;
+      if (read >= scope.limit) return true;
+      after = page.next;
+    }
   }
 
   /**
@@ -714,6 +811,12 @@ export class Queue<Data = unknown, Result = unknown> {
    */
   async whatIf(options?: WhatIfOptions): Promise<WhatIfReport> {
     const o = resolveWhatIfOptions(options, () => randomInt(0x1_0000_0000));
+    if (o.source === 'archive') {
+      const archive = this.#historyArchive('source', 'live');
+      const fold = whatIfFold(this.name, o, this.#strategies);
+      const truncated = await this.#streamArchived(archive, o.scope, (job) => fold.add(job));
+      return fold.report(truncated);
+    }
     await this.ready();
     const read = await readRecordedJobs(this.backend, this.name, o.scope);
     return whatIfReport(this.name, read, o, this.#strategies);
@@ -729,6 +832,14 @@ export class Queue<Data = unknown, Result = unknown> {
    */
   async audit(options?: AuditOptions): Promise<AuditReport> {
     const o = resolveAuditOptions(options);
+    if (o.source === 'archive') {
+      const archive = this.#historyArchive('source', 'live');
+      // The drift fence first (a light query: numbers only), then the jobs, streamed.
+      const drifts = await archive.recordedDrifts(this.name, o.scope);
+      const fold = auditFold(this.name, o, drifts, this.#strategies);
+      const truncated = await this.#streamArchived(archive, o.scope, (job) => fold.add(job));
+      return fold.report(truncated);
+    }
     await this.ready();
     const read = await readRecordedJobs(this.backend, this.name, o.scope);
     return auditReport(this.name, read, o, this.#strategies);

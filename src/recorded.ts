@@ -27,6 +27,19 @@ export interface HistoryScope {
   readonly limit?: number | undefined;
 }
 
+/** Where the what-if and the audit read recorded jobs: the backend, or the queue's archive. */
+export const HistorySources = ['live', 'archive'] as const;
+export type HistorySource = (typeof HistorySources)[number];
+
+/** A history source, validated (field `source`). @default 'live' */
+export function resolveHistorySource(v: unknown): HistorySource {
+  if (v === undefined) return 'live';
+  if (typeof v !== 'string' || !(HistorySources as readonly string[]).includes(v)) {
+    throw new ValidationError('source', `one of ${HistorySources.join(', ')}`, v);
+  }
+  return v as HistorySource;
+}
+
 export interface ResolvedHistoryScope {
   readonly from: number | undefined;
   readonly to: number | undefined;

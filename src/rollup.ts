@@ -129,8 +129,9 @@ export function rollupIncrements(e: RollupEnd): { counts: Map<string, number>; l
     if (e.rule) add(ROLLUP_FAILED_RULE, e.rule);
     if (e.fingerprint) add(ROLLUP_FAILED_FINGERPRINT, e.fingerprint);
   }
-  if (e.fingerprint && (failed || e.action === 'dead')) {
-    labels.set(rollupField(ROLLUP_LABEL, '', e.fingerprint), e.label ?? '');
+  // Only a text labels (the worker sends one with a dead-letter): an empty one would overwrite it.
+  if (e.fingerprint && e.label && (failed || e.action === 'dead')) {
+    labels.set(rollupField(ROLLUP_LABEL, '', e.fingerprint), e.label);
   }
   if (e.action === 'done' && e.outcome === 'succeeded') {
     add(ROLLUP_SUCCEEDED, n);

@@ -35,7 +35,12 @@ import {
 } from './classify.js';
 import { decideAfterFailure } from './decide.js';
 import { ValidationError } from './errors.js';
-import { resolveHistoryScope, type ResolvedHistoryScope } from './recorded.js';
+import {
+  resolveHistoryScope,
+  resolveHistorySource,
+  type HistorySource,
+  type ResolvedHistoryScope,
+} from './recorded.js';
 import { countsAsFailure } from './transitions.js';
 import type {
   Attempt,
@@ -430,6 +435,16 @@ export function classificationDryRun(
   jobs: readonly Pick<Job, 'attempts'>[],
   table: ResolvedClassifyOptions,
 ): ClassificationDryRun {
+  const fold = classificationFold(table);
+  for (const job of jobs) fold.add(job);
+  return fold.result();
+}
+
+/** {@link classificationDryRun} one job at a time (the what-if streams jobs from the archive). */
+export function classificationFold(table: ResolvedClassifyOptions): {
+  add(job: Pick<Job, 'attempts'>): void;
+  result(): ClassificationDryRun;
+} {
   let failedAttempts = 0;
   let permanent = 0;
   let newlyPermanent = 0;
@@ -437,7 +452,7 @@ export function classificationDryRun(
   let jobsWithPermanent = 0;
   let laterSucceeded = 0;
   const permanentByRule: Record<string, number> = {};
-  for (const job of jobs) {
+  const add = (job: Pick<Job, 'attempts'>): void => {
     let firstPermanent = -1;
     job.attempts.forEach((rec, i) => {
       if (!countsAsFailure(rec.outcome)) return;
@@ -451,26 +466,29 @@ export function classificationDryRun(
         if (firstPermanent < 0) firstPermanent = i;
       } else if (was === 'permanent') newlyTemporary++;
     });
-    if (firstPermanent < 0) continue;
+    if (firstPermanent < 0) return;
     jobsWithPermanent++;
     if (job.attempts.slice(firstPermanent + 1).some((a) => a.outcome === 'succeeded')) laterSucceeded++;
-  }
-  const n = (v: number): string => v.toLocaleString('en-US');
-  const s = (v: number, one: string, many: string): string => `${n(v)} ${v === 1 ? one : many}`;
-  const summary =
-    `with this code table, ${s(permanent, 'attempt', 'attempts')} would have been permanent ` +
-    `(${n(newlyPermanent)} of them recorded temporary), in ${s(jobsWithPermanent, 'job', 'jobs')}; ` +
-    `${n(laterSucceeded)} of those jobs later succeeded`;
-  return {
-    failedAttempts,
-    permanent,
-    newlyPermanent,
-    newlyTemporary,
-    jobsWithPermanent,
-    laterSucceeded,
-    permanentByRule,
-    summary,
   };
+  const result = (): ClassificationDryRun => {
+    const n = (v: number): string => v.toLocaleString('en-US');
+    const s = (v: number, one: string, many: string): string => `${n(v)} ${v === 1 ? one : many}`;
+    const summary =
+      `with this code table, ${s(permanent, 'attempt', 'attempts')} would have been permanent ` +
+      `(${n(newlyPermanent)} of them recorded temporary), in ${s(jobsWithPermanent, 'job', 'jobs')}; ` +
+      `${n(laterSucceeded)} of those jobs later succeeded`;
+    return {
+      failedAttempts,
+      permanent,
+      newlyPermanent,
+      newlyTemporary,
+      jobsWithPermanent,
+      laterSucceeded,
+      permanentByRule: { ...permanentByRule },
+      summary,
+    };
+  };
+  return { add, result };
 }
 
 // The report -------------------------------------------------------------------------------------
@@ -533,6 +551,11 @@ export interface WhatIfOptions {
   readonly seed?: number | undefined;
   /** @default 'recorded' */
   readonly draws?: 'recorded' | 'seeded' | undefined;
+  /**
+   * Where the recorded jobs are read: the backend (`live`, the default) or the queue's archive
+   * (`archive`: finished jobs kept for months, streamed in pages; most recently finished first).
+   */
+  readonly source?: HistorySource | undefined;
 }
 
 export interface ResolvedWhatIf {
@@ -544,9 +567,10 @@ export interface ResolvedWhatIf {
   readonly scope: ResolvedHistoryScope;
   readonly seed: number;
   readonly draws: 'recorded' | 'seeded';
+  readonly source: HistorySource;
 }
 
-const WHATIF_KEYS = ['retry', 'attempts', 'classify', 'filter', 'window', 'limit', 'seed', 'draws'];
+const WHATIF_KEYS = ['retry', 'attempts', 'classify', 'filter', 'window', 'limit', 'seed', 'draws', 'source'];
 
 /** Validates what-if options; errors name the field (`retry.attempts`, `window.from`, …). */
 export function resolveWhatIfOptions(o: WhatIfOptions | undefined, randomSeed: () => number): ResolvedWhatIf {
@@ -576,13 +600,16 @@ export function resolveWhatIfOptions(o: WhatIfOptions | undefined, randomSeed: (
   if (draws !== 'recorded' && draws !== 'seeded') {
     throw new ValidationError('draws', 'one of recorded, seeded', draws);
   }
-  return { retry, attempts, classify, classifyGiven, scope, seed, draws };
+  const source = resolveHistorySource(o?.source);
+  return { retry, attempts, classify, classifyGiven, scope, seed, draws, source };
 }
 
 export interface WhatIfReport {
   readonly queue: string;
   /** What was read: the bound, how many, whether more matched, and what could not be replayed. */
   readonly scope: {
+    /** Where the jobs were read: the backend (`live`) or the archive. */
+    readonly source: HistorySource;
     readonly from: number | null;
     readonly to: number | null;
     readonly name: string | null;
@@ -616,6 +643,20 @@ export function whatIfReport(
   o: ResolvedWhatIf,
   strategies?: Readonly<Record<string, CustomStrategy>>,
 ): WhatIfReport {
+  const fold = whatIfFold(queue, o, strategies);
+  for (const job of read.jobs) fold.add(job);
+  return fold.report(read.truncated);
+}
+
+/**
+ * {@link whatIfReport} one job at a time, for jobs streamed in pages (from the archive): each job
+ * is replayed as it comes and only its replay (a few numbers) is kept, not the job.
+ */
+export function whatIfFold(
+  queue: string,
+  o: ResolvedWhatIf,
+  strategies?: Readonly<Record<string, CustomStrategy>>,
+): { add(job: Job): void; report(truncated: boolean): WhatIfReport } {
   const alt: Alternative = {
     retry: o.retry,
     attempts: o.attempts,
@@ -625,35 +666,46 @@ export function whatIfReport(
     strategies,
   };
   const excluded = Object.fromEntries(EXCLUSIONS.map((e) => [e, 0])) as Record<Exclusion, number>;
-  const replayable: Job[] = [];
-  for (const job of read.jobs) {
+  const replays: JobReplay[] = [];
+  const classifying = o.classify === undefined ? undefined : classificationFold(o.classify);
+  let read = 0;
+  const add = (job: Job): void => {
+    read++;
     const why = exclusionOf(job, alt);
-    if (why === undefined) replayable.push(job);
-    else excluded[why]++;
-  }
-  const comparison = compare(replayable.map((j) => replayJob(j, alt)));
-  const classification = o.classify === undefined ? null : classificationDryRun(replayable, o.classify);
-  return {
-    queue,
-    scope: {
-      from: o.scope.from ?? null,
-      to: o.scope.to ?? null,
-      name: o.scope.name ?? null,
-      limit: o.scope.limit,
-      read: read.jobs.length,
-      truncated: read.truncated,
-      replayed: replayable.length,
-      excluded,
-    },
-    retry: o.retry ?? null,
-    attempts: o.attempts ?? null,
-    classify: o.classifyGiven ?? null,
-    seed: o.seed,
-    draws: o.draws,
-    comparison,
-    classification,
-    summary: summarise(comparison, classification),
+    if (why !== undefined) {
+      excluded[why]++;
+      return;
+    }
+    replays.push(replayJob(job, alt));
+    classifying?.add(job);
   };
+  const report = (truncated: boolean): WhatIfReport => {
+    const comparison = compare(replays);
+    const classification = classifying ? classifying.result() : null;
+    return {
+      queue,
+      scope: {
+        source: o.source,
+        from: o.scope.from ?? null,
+        to: o.scope.to ?? null,
+        name: o.scope.name ?? null,
+        limit: o.scope.limit,
+        read,
+        truncated,
+        replayed: replays.length,
+        excluded: { ...excluded },
+      },
+      retry: o.retry ?? null,
+      attempts: o.attempts ?? null,
+      classify: o.classifyGiven ?? null,
+      seed: o.seed,
+      draws: o.draws,
+      comparison,
+      classification,
+      summary: summarise(comparison, classification),
+    };
+  };
+  return { add, report };
 }
 
 function range(lo: number, hi: number): string {

@@ -12,12 +12,23 @@
  */
 import pg from 'pg';
 
-import type { ArchivedDeadGroup, DeadKey, JobArchive } from '../archive.js';
+import type {
+  ArchiveAnalyticsCounts,
+  ArchiveAnalyticsQuery,
+  ArchivedDeadGroup,
+  DeadKey,
+  HistoryArchive,
+  JobArchive,
+  RecordedKey,
+} from '../archive.js';
 import type { DeadFilter, DeadSummary } from '../backend.js';
 import { ValidationError } from '../errors.js';
 import { errorFingerprint, fingerprintLabel } from '../fingerprint.js';
 import { FINISHED_STATES, type JobQuery, type SearchKey } from '../job-index.js';
+import type { ResolvedHistoryScope } from '../recorded.js';
+import { countsAsFailure } from '../transitions.js';
 import type { Attempt, DeadReason, ErrorInfo, Job } from '../types.js';
+import { archiveAnalyticsCounts, archiveRecordedDrifts, archiveRecordedPage } from './pg-history.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 
 export interface PgArchiveOptions {
@@ -85,7 +96,7 @@ export function attemptFacts(a: Attempt): string | null {
   );
 }
 
-export class PgArchive implements JobArchive {
+export class PgArchive implements JobArchive, HistoryArchive {
   readonly pool: pg.Pool;
   readonly schema: string;
   readonly #ownsPool: boolean;
@@ -192,7 +203,8 @@ export class PgArchive implements JobArchive {
           facts: attemptFacts(a),
           rec: JSON.stringify(a),
           // The fingerprint the worker indexed the failure under (the search's `f:` facet).
-          fp: a.outcome === 'failed' && a.error ? errorFingerprint(a.error) : null,
+          // Every failure (failed or timed out), as the worker sends it to the finish transition.
+          fp: countsAsFailure(a.outcome) && a.error ? errorFingerprint(a.error) : null,
         });
       }
     }
@@ -275,6 +287,26 @@ export class PgArchive implements JobArchive {
       jobs,
       next: r.rows.length > limit && last ? { createdAt: last.createdAt, id: last.id } : undefined,
     };
+  }
+
+  /** The analytics counts over the archive (see `archiveAnalyticsCounts` in pg-history.ts). */
+  analyticsCounts(queue: string, query: ArchiveAnalyticsQuery): Promise<ArchiveAnalyticsCounts> {
+    return archiveAnalyticsCounts(this.pool, this.#s, queue, query);
+  }
+
+  /** Finished jobs for the what-if and the audit, in keyset pages (see pg-history.ts). */
+  recordedPage(
+    queue: string,
+    scope: ResolvedHistoryScope,
+    after: RecordedKey | undefined,
+    limit: number,
+  ): Promise<{ jobs: Job[]; next: RecordedKey | undefined }> {
+    return archiveRecordedPage(this.pool, this.#s, queue, scope, after, limit);
+  }
+
+  /** The drifts the audit's fence is computed from (see pg-history.ts). */
+  recordedDrifts(queue: string, scope: ResolvedHistoryScope): Promise<number[]> {
+    return archiveRecordedDrifts(this.pool, this.#s, queue, scope);
   }
 
   /**

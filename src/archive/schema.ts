@@ -80,6 +80,15 @@ ALTER TABLE {s}.attempts ADD COLUMN fingerprint text;
 CREATE INDEX attempts_queue_fingerprint ON {s}.attempts (queue, fingerprint, finished_at) WHERE fingerprint IS NOT NULL;
 `,
   },
+  {
+    version: 3,
+    description:
+      'analytics, what-if and audit over the archive: finished jobs newest first with a keyset (by queue, and by queue and name)',
+    sql: `
+CREATE INDEX jobs_queue_finished_id ON {s}.jobs (queue, finished_at, (id COLLATE "C"));
+CREATE INDEX jobs_queue_name_finished_id ON {s}.jobs (queue, name, finished_at, (id COLLATE "C"));
+`,
+  },
 ];
 
 /** The schema version this code expects. */

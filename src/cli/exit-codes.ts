@@ -31,6 +31,7 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 const BY_CODE: Readonly<Record<string, ExitCode>> = {
   RETRACED_ERR_VALIDATION: ExitCode.usage,
   RETRACED_ERR_PAYLOAD_TOO_LARGE: ExitCode.usage,
+  RETRACED_ERR_SOURCE_UNAVAILABLE: ExitCode.usage,
   RETRACED_CLI_USAGE: ExitCode.usage,
   RETRACED_ERR_JOB_NOT_FOUND: ExitCode.notFound,
   RETRACED_ERR_SCHEDULER_NOT_FOUND: ExitCode.notFound,

@@ -29,6 +29,7 @@ export const ERROR_TABLE: Readonly<Record<string, readonly [number, string]>> = 
   RETRACED_ERR_SCHEDULER_NOT_FOUND: [404, 'Scheduler not found'],
   RETRACED_ERR_INVALID_STATE: [409, 'Job in the wrong state'],
   RETRACED_ERR_CONFLICT: [409, 'Conflict'],
+  RETRACED_ERR_SOURCE_UNAVAILABLE: [409, 'Source unavailable'],
   RETRACED_ERR_CLOSED: [503, 'Backend closed'],
   RETRACED_ERR_REPLICATION: [503, 'Write not confirmed by a replica'],
   // HTTP layer

@@ -71,12 +71,28 @@ export function analyticsCases(h: Harness): void {
         { reason: 'permanent', count: 1 },
       ]);
       expect(r.byErrorClass).toEqual([
-        { key: 'temporary', label: null, failed: 5, dead: 1 },
-        { key: 'permanent', label: null, failed: 1, dead: 1 },
+        { key: 'temporary', label: null, failed: 5, dead: 1, jobs: null, jobAttempts: null, recovered: null },
+        { key: 'permanent', label: null, failed: 1, dead: 1, jobs: null, jobAttempts: null, recovered: null },
       ]);
       expect(r.byRule).toEqual([
-        { key: 'code:ECONNRESET', label: null, failed: 5, dead: 1 },
-        { key: 'thrown:PermanentError', label: null, failed: 1, dead: 1 },
+        {
+          key: 'code:ECONNRESET',
+          label: null,
+          failed: 5,
+          dead: 1,
+          jobs: null,
+          jobAttempts: null,
+          recovered: null,
+        },
+        {
+          key: 'thrown:PermanentError',
+          label: null,
+          failed: 1,
+          dead: 1,
+          jobs: null,
+          jobAttempts: null,
+          recovered: null,
+        },
       ]);
       expect(r.byFingerprint.map((f) => [f.failed, f.dead])).toEqual([
         [5, 1],

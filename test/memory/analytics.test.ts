@@ -167,16 +167,32 @@ describe('retry analytics (memory backend, manual clock)', () => {
       { reason: 'permanent', count: 1 },
     ]);
     expect(r.byErrorClass).toEqual([
-      { key: 'temporary', label: null, failed: 5, dead: 1 },
-      { key: 'permanent', label: null, failed: 1, dead: 1 },
+      { key: 'temporary', label: null, failed: 5, dead: 1, jobs: null, jobAttempts: null, recovered: null },
+      { key: 'permanent', label: null, failed: 1, dead: 1, jobs: null, jobAttempts: null, recovered: null },
     ]);
     expect(r.byRule).toEqual([
-      { key: 'code:ECONNRESET', label: null, failed: 5, dead: 1 },
-      { key: 'thrown:PermanentError', label: null, failed: 1, dead: 1 },
+      {
+        key: 'code:ECONNRESET',
+        label: null,
+        failed: 5,
+        dead: 1,
+        jobs: null,
+        jobAttempts: null,
+        recovered: null,
+      },
+      {
+        key: 'thrown:PermanentError',
+        label: null,
+        failed: 1,
+        dead: 1,
+        jobs: null,
+        jobAttempts: null,
+        recovered: null,
+      },
     ]);
     expect(r.byFingerprint).toEqual([
-      { key: 'f1', label: 'L1', failed: 5, dead: 1 },
-      { key: 'f2', label: 'L2', failed: 1, dead: 1 },
+      { key: 'f1', label: 'L1', failed: 5, dead: 1, jobs: null, jobAttempts: null, recovered: null },
+      { key: 'f2', label: 'L2', failed: 1, dead: 1, jobs: null, jobAttempts: null, recovered: null },
     ]);
     expect(r.by).toBeNull();
     expect(r.groups).toBeNull();
@@ -200,7 +216,9 @@ describe('retry analytics (memory backend, manual clock)', () => {
       wastedAttempts: 0,
       deadLetterRate: 1,
     });
-    expect(sms.byFingerprint).toEqual([{ key: 'f2', label: 'L2', failed: 1, dead: 1 }]);
+    expect(sms.byFingerprint).toEqual([
+      { key: 'f2', label: 'L2', failed: 1, dead: 1, jobs: null, jobAttempts: null, recovered: null },
+    ]);
     expect(sms.suggestion).toEqual({
       attempts: null,
       reason:

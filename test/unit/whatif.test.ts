@@ -351,6 +351,7 @@ describe('whatIfReport', () => {
     );
     expect(r.seed).toBe(99);
     expect(r.scope).toEqual({
+      source: 'live',
       from: null,
       to: null,
       name: null,

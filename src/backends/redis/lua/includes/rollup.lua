@@ -78,7 +78,8 @@ local function rollupEnd(acc, lab, name, n, outcome, action, reason, class, rule
     if rule ~= '' then rollupAdd(acc, name, ROLLUP_FAILED_RULE, rule) end
     if fp ~= '' then rollupAdd(acc, name, ROLLUP_FAILED_FINGERPRINT, fp) end
   end
-  if fp ~= '' and (failed or action == 'dead') then
+  -- Only a text labels (the worker sends one with a dead-letter): an empty one would overwrite it.
+  if fp ~= '' and label ~= '' and (failed or action == 'dead') then
     lab[ROLLUP_LABEL .. ROLLUP_SEP .. ROLLUP_SEP .. fp] = label
   end
   if action == 'dead' then

@@ -1,0 +1,279 @@
+/**
+ * The retry intelligence over the archive, against real Redis and a real PostgreSQL: the same jobs
+ * give the same analytics from the rollups and from the archive (field by field), the same what-if
+ * and the same audit from the live backend and from the archive, and after retention evicted the
+ * jobs from Redis the archive still answers.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+
+import type { AnalyticsReport, Breakdown } from '../../src/analytics.js';
+import { Archiver } from '../../src/archive/archiver.js';
+import { PgArchive } from '../../src/archive/pg-archive.js';
+import type { AuditReport } from '../../src/audit.js';
+import { RedisBackend } from '../../src/backends/redis/redis-backend.js';
+import { PermanentError, TemporaryError, ValidationError } from '../../src/errors.js';
+import { fingerprintLabel } from '../../src/fingerprint.js';
+import { Queue } from '../../src/queue.js';
+import type { WhatIfReport } from '../../src/whatif.js';
+import { Worker } from '../../src/worker.js';
+import { waitUntil } from '../conformance/context.js';
+import { describeArchive, pgUrl, uniqueSchema } from '../helpers/pg.js';
+import { cleanupKeys, redisUrl, uniquePrefix } from '../helpers/redis.js';
+
+const JOBS = 60;
+
+/** The archive's report with what only the archive gives taken out: the rollups' report. */
+function asRollups(a: AnalyticsReport, rollups: AnalyticsReport): AnalyticsReport {
+  const labels = new Map(rollups.byFingerprint.map((b) => [b.key, b.label]));
+  const strip = (list: readonly Breakdown[], fp = false): Breakdown[] =>
+    list.map((b) => ({
+      ...b,
+      ...(fp ? { label: labels.get(b.key) ?? null } : {}),
+      jobs: null,
+      jobAttempts: null,
+      recovered: null,
+    }));
+  const stripped = {
+    ...a,
+    source: 'rollups' as const,
+    // Read a moment apart: the same buckets, another `now`.
+    window: { ...a.window, to: rollups.window.to },
+    byErrorClass: strip(a.byErrorClass),
+    byRule: strip(a.byRule),
+    byFingerprint: strip(a.byFingerprint, true),
+  };
+  if (a.groups && a.by !== 'name') {
+    const g =
+      a.by === 'fingerprint'
+        ? stripped.byFingerprint
+        : a.by === 'rule'
+          ? stripped.byRule
+          : stripped.byErrorClass;
+    return {
+      ...stripped,
+      groups: g.map((b) => ({
+        key: b.key,
+        label: b.label,
+        attempts: null,
+        failed: b.failed,
+        succeeded: null,
+        dead: b.dead,
+      })),
+    };
+  }
+  return stripped;
+}
+
+/** An audit with its findings in a fixed order (the two sources list jobs finished together in either order). */
+function sortedAudit(r: AuditReport): AuditReport {
+  const findings = [...r.findings].sort((x, y) =>
+    `${x.jobId}\u0000${String(x.attempt).padStart(4)}\u0000${x.kind}` <
+    `${y.jobId}\u0000${String(y.attempt).padStart(4)}\u0000${y.kind}`
+      ? -1
+      : 1,
+  );
+  return { ...r, findings };
+}
+
+function live<T extends WhatIfReport | AuditReport>(r: T): T {
+  return { ...r, scope: { ...r.scope, source: 'live' } };
+}
+
+describeArchive(
+  'retry intelligence over the archive (Redis + PostgreSQL)',
+  () => {
+    let backend: RedisBackend;
+    let archive: PgArchive;
+    let q: Queue;
+
+    beforeAll(async () => {
+      backend = new RedisBackend({ connection: redisUrl()!, prefix: uniquePrefix() });
+      archive = new PgArchive({ connection: pgUrl()!, schema: uniqueSchema() });
+      await archive.migrate();
+      q = new Queue(`ra${Date.now() % 100000}`, { backend, archive });
+      await q.ready();
+      const w = new Worker(
+        q,
+        async (job) => {
+          const k = (job.data as { k: number }).k;
+          if (k % 7 === 1) throw new PermanentError(`invalid order ${k}`, { code: 'EINVAL' });
+          if (k % 5 === 2) throw new TemporaryError(`upstream 503 for ${k}`, { code: 'EUNAVAILABLE' });
+          if (k % 3 === 0 && job.attempt < 3) {
+            throw new TemporaryError(`reset by 10.0.0.${k}`, { code: 'ECONNRESET' });
+          }
+          if (k % 11 === 4 && job.attempt === 1) {
+            await new Promise((r) => setTimeout(r, 80)); // over its timeout: timed_out
+          }
+          if (k % 13 === 5 && job.attempt === 1) throw new Error(`plain failure ${k}`);
+          return k;
+        },
+        { leaseMs: 5000, concurrency: 8 },
+      );
+      w.on('error', () => undefined);
+      for (let k = 0; k < JOBS; k++) {
+        await q.add(
+          k % 2 ? 'charge' : 'email',
+          { k },
+          {
+            timeout: k % 11 === 4 ? 30 : 5000,
+            retry:
+              k % 4 === 0
+                ? { attempts: 4, backoff: { type: 'exponential', delayMs: 5, factor: 2, jitter: 'full' } }
+                : { attempts: 3, backoff: { type: 'fixed', delayMs: 3 } },
+          },
+        );
+      }
+      await waitUntil(async () => {
+        const c = await q.counts();
+        return c.completed + c.dead === JOBS;
+      }, 'every job finished');
+      await w.close();
+      await new Archiver({ backend, archive, queues: [q.name] }).drain();
+    });
+
+    afterAll(async () => {
+      await archive?.close();
+      if (backend) await cleanupKeys(redisUrl()!, `${backend.prefix}:*`);
+      await backend?.close();
+    });
+
+    it('analytics: the archive gives the rollups’ answer, field by field, and full breakdowns', async () => {
+      for (const opts of [
+        {},
+        { name: 'charge' },
+        { by: 'name' as const },
+        { by: 'fingerprint' as const },
+        { by: 'rule' as const, name: 'email' },
+        { by: 'errorClass' as const, window: '3h' },
+      ]) {
+        const fromRollups = await q.analytics({ ...opts, source: 'rollups' });
+        const fromArchive = await q.analytics({ ...opts, source: 'archive' });
+        expect(fromRollups.source).toBe('rollups');
+        expect(fromArchive.source).toBe('archive');
+        expect(asRollups(fromArchive, fromRollups)).toEqual(fromRollups);
+        // Labels: the rollups keep the dead-letters'; the archive every failure fingerprint's.
+        for (const b of fromArchive.byFingerprint) {
+          expect(b.label).not.toBeNull();
+          const r = fromRollups.byFingerprint.find((x) => x.key === b.key)!;
+          if (r.label !== null) expect(b.label).toBe(r.label);
+        }
+      }
+      const r = await q.analytics({ source: 'archive' });
+      expect(r.totals.succeeded + r.totals.dead).toBe(JOBS);
+      expect(r.totals.dead).toBeGreaterThan(5);
+      expect(r.attempts.length).toBeGreaterThanOrEqual(3);
+      const fp = (name: string, code: string, message: string): Breakdown =>
+        r.byFingerprint.find((b) => b.label === fingerprintLabel({ name, code, message }))!;
+      const ks = [...Array(JOBS).keys()];
+      // Every job with k % 3 == 0 failed twice with ECONNRESET, then succeeded (those that died of
+      // EINVAL or EUNAVAILABLE first aside: k % 7 == 1 or k % 5 == 2).
+      const reset = ks.filter((k) => k % 3 === 0 && k % 7 !== 1 && k % 5 !== 2);
+      expect(fp('TemporaryError', 'ECONNRESET', 'reset by 10.0.0.3')).toMatchObject({
+        failed: 2 * reset.length,
+        dead: 0,
+        jobs: reset.length,
+        jobAttempts: 3 * reset.length,
+        recovered: reset.length,
+      });
+      const dying = ks.filter((k) => k % 7 !== 1 && k % 5 === 2);
+      expect(fp('TemporaryError', 'EUNAVAILABLE', 'upstream 503 for 2')).toMatchObject({
+        jobs: dying.length,
+        dead: dying.length,
+        recovered: 0,
+      });
+      const timedOut = ks.filter((k) => k % 11 === 4 && k % 7 !== 1 && k % 5 !== 2 && k % 3 !== 0);
+      expect(r.byRule.find((b) => b.key === 'timeout')).toMatchObject({
+        failed: timedOut.length,
+        jobs: timedOut.length,
+        jobAttempts: 2 * timedOut.length,
+        recovered: timedOut.length,
+      });
+      // The timed-out attempts have their fingerprint (as the worker sent it to the rollups).
+      expect(r.byFingerprint.find((b) => b.label?.startsWith('TimeoutError|TIMEOUT|'))?.failed).toBe(
+        timedOut.length,
+      );
+    });
+
+    it('what-if and audit: the archive gives the live answer on the same jobs', async () => {
+      for (const o of [
+        { seed: 7 },
+        { attempts: 2, seed: 7 },
+        {
+          retry: {
+            attempts: 6,
+            backoff: { type: 'exponential' as const, delayMs: 1000, jitter: 'full' as const },
+          },
+          seed: 3,
+          draws: 'seeded' as const,
+        },
+        { classify: { codes: { ECONNRESET: 'permanent' as const } }, seed: 1, filter: { name: 'charge' } },
+      ]) {
+        const fromLive = await q.whatIf(o);
+        const fromArchive = await q.whatIf({ ...o, source: 'archive' });
+        expect(fromArchive.scope.source).toBe('archive');
+        expect(live(fromArchive)).toEqual(fromLive);
+      }
+      for (const o of [{}, { toleranceMs: 0, driftMs: 0 }, { filter: { name: 'email' } }]) {
+        const fromLive = await q.audit(o);
+        const fromArchive = await q.audit({ ...o, source: 'archive' });
+        expect(sortedAudit(live(fromArchive))).toEqual(sortedAudit(fromLive));
+      }
+      // A limit reads the most recently finished jobs (finish time, then id: jobs finished together
+      // may be cut in another place than the live listing does).
+      const whole = await q.whatIf({ source: 'archive', seed: 1 });
+      expect(whole.scope).toMatchObject({ read: JOBS, truncated: false });
+      expect((await q.whatIf({ source: 'archive', seed: 1, limit: 7 })).scope).toMatchObject({
+        read: 7,
+        truncated: true,
+      });
+    });
+
+    it('after retention evicted the jobs from Redis, the archive still answers', async () => {
+      const before = {
+        analytics: await q.analytics({ source: 'archive', by: 'fingerprint' }),
+        whatIf: await q.whatIf({ source: 'archive', attempts: 2, seed: 5 }),
+        audit: await q.audit({ source: 'archive' }),
+      };
+      await q.setRetention({ completed: { count: 0 }, dead: { count: 0 } });
+      await backend.sweepRetention(q.name, { intervalMs: 1, max: 1000 });
+      const c = await q.counts();
+      expect(c.completed + c.dead).toBe(0);
+      expect((await q.whatIf({ seed: 5 })).scope.read).toBe(0);
+      const after = await q.analytics({ source: 'archive', by: 'fingerprint' });
+      expect({ ...after, window: before.analytics.window }).toEqual(before.analytics);
+      expect(await q.whatIf({ source: 'archive', attempts: 2, seed: 5 })).toEqual(before.whatIf);
+      expect(await q.audit({ source: 'archive' })).toEqual(before.audit);
+      // And for a window longer than the rollups keep, `auto` reads the archive.
+      const long = await q.analytics({ window: '90d' });
+      expect(long.source).toBe('archive');
+      expect(long.totals.succeeded + long.totals.dead).toBe(JOBS);
+    });
+
+    it('a queue without an archive: source archive is refused naming the field', async () => {
+      const plain = new Queue(q.name, { backend });
+      for (const call of [
+        () => plain.analytics({ source: 'archive' }),
+        () => plain.whatIf({ source: 'archive' }),
+        () => plain.audit({ source: 'archive' }),
+      ]) {
+        const err = await call().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(ValidationError);
+        expect((err as ValidationError).field).toBe('source');
+        expect((err as Error).message).toMatch(/no archive/);
+      }
+      await expect(plain.analytics({ window: '30d' })).rejects.toThrow(
+        /window must be at most 7 d on a queue without an archive/,
+      );
+      await expect(q.analytics({ source: 'x' as 'archive' })).rejects.toThrow(
+        /source must be one of auto, rollups, archive/,
+      );
+      await expect(q.whatIf({ source: 'rollups' as 'archive' })).rejects.toThrow(
+        /source must be one of live, archive/,
+      );
+    });
+  },
+  { redis: true },
+);
