@@ -34,6 +34,7 @@ import type {
 } from './schedule.js';
 import type {
   Attempt,
+  AttemptResponse,
   AttemptTrigger,
   DeadReason,
   DelayDetail,
@@ -191,6 +192,8 @@ export interface FinishRequest {
    * finish. Its decision is a retry with delay 0.
    */
   readonly pause?: RateLimitPause;
+  /** What the attempt's HTTP call answered (`Attempt.response`), already bounded by the worker. */
+  readonly response?: AttemptResponse | undefined;
   /** JSON text of the result, when succeeded. */
   readonly result?: string;
   readonly error?: ErrorInfo;

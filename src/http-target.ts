@@ -3,14 +3,19 @@
  * a built-in handler (`httpTargetHandler`, what `retraced worker --http` runs), so a team without
  * Node code gets retries, backoff, the DLQ and the attempt story for its HTTP endpoints.
  *
- * - **Classification by status**: 2xx succeeds (the result holds status, headers of interest and a
- *   body excerpt); `temporaryStatuses` (default 408, 425, 429 and every 5xx) throw a TemporaryError,
- *   any other status a PermanentError (code `HTTP_<status>`). A network error or a timeout is
- *   temporary. `Retry-After` (seconds or an HTTP date, capped at a day) becomes the retry's delay
- *   (`retryAfterMs`: the attempt's decision says `source: handler`).
- * - **On the attempt**: each attempt logs the request and the response (status, time, headers of
- *   interest, a body excerpt of at most `maxBodyExcerpt` bytes) through `job.log`, and its progress
- *   value is the response `{ status, ms, headers, body }`: stored with that attempt (src/progress.ts).
+ * - **Classification by status**: 2xx succeeds (the result is the recorded response); a 429 throws
+ *   a RateLimitError by default (`on429`): the job's group, or its queue, pauses for the
+ *   `Retry-After` (1 s without one) and the job waits again uncharged (outcome `rate_limited`);
+ *   `temporaryStatuses` (default 408, 425, 429 with `on429: 'retry'`, and every 5xx) throw a
+ *   TemporaryError, any other status a PermanentError (code `HTTP_<status>`). A network error or a
+ *   timeout is temporary. `Retry-After` (seconds or an HTTP date, capped at a day) becomes the
+ *   retry's delay (`retryAfterMs`: the attempt's decision says `source: handler`). A 503 with
+ *   `Retry-After` stays a (charged) retry: a server in trouble, not a quota.
+ * - **On the attempt**: each attempt logs the request and the response through `job.log`, and its
+ *   record's `response` is the last response it got `{ status, ms, headers, body, bodyEncoding?,
+ *   bodyBytes, redirects? }` (`job.recordResponse`, src/response-record.ts): headers of interest, a
+ *   body excerpt of at most `maxBodyExcerpt` bytes (base64 when not UTF-8 text), the whole cut to
+ *   MAX_RESPONSE_BYTES, never refused: recording a response never fails the call.
  * - **Signing**: with a `secret`, each request carries `X-Retraced-Timestamp` (ms since epoch) and
  *   `X-Retraced-Signature: v1=<hex HMAC-SHA256 of "<timestamp>.<body>">`; receivers check it with
  *   {@link verifyHttpTargetSignature} (constant-time, with a freshness window against replays).
@@ -19,7 +24,9 @@
  *   link-local, unique-local or unspecified unless `allowPrivate` (checked in the socket's DNS
  *   lookup, so a name that resolves to 127.0.0.1, or changes between checks, is refused too).
  *   Redirects are followed by hand (at most `maxRedirects`), each hop checked the same way; only
- *   http and https. A refusal is a PermanentError `HTTP_TARGET_FORBIDDEN` and nothing is sent.
+ *   http and https. A refusal is a PermanentError `HTTP_TARGET_FORBIDDEN` and nothing is sent. A
+ *   hop to another origin carries neither the job's credentials (Authorization, Cookie,
+ *   Proxy-Authorization) nor a signature ({@link headersForHop}).
  *
  * Why node:http rather than fetch: the fetch bundled with Node (undici) takes no per-request DNS
  * lookup without the `undici` package as a dependency; `http.request`'s `lookup` sees the address
@@ -32,7 +39,10 @@ import http from 'node:http';
 import https from 'node:https';
 import { BlockList, isIP } from 'node:net';
 
-import { PermanentError, TemporaryError, ValidationError } from './errors.js';
+import { PermanentError, RateLimitError, TemporaryError, ValidationError } from './errors.js';
+import { DEFAULT_RATE_LIMIT_PAUSE_MS } from './rate-limit.js';
+import { bodyExcerpt, MAX_BODY_EXCERPT_BYTES } from './response-record.js';
+import type { AttemptResponse } from './types.js';
 import type { Handler } from './worker.js';
 
 /** The job name `addHttpJob` gives and the API uses. */
@@ -62,7 +72,7 @@ export interface HttpTarget {
   readonly headers?: Readonly<Record<string, string>>;
   /** Sent as is (text); a JSON body is the caller's JSON.stringify. */
   readonly body?: string;
-  /** @default 10000 */
+  /** Per request (each redirect hop); absent, the handler's `defaultTimeoutMs` (10000). */
   readonly timeoutMs?: number;
 }
 
@@ -72,7 +82,8 @@ export interface ResolvedHttpTarget {
   readonly method: HttpMethod;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string | undefined;
-  readonly timeoutMs: number;
+  /** Absent: the handler's `defaultTimeoutMs`. */
+  readonly timeoutMs: number | undefined;
 }
 
 /** Checks an HTTP target (a job's data), naming the field at fault. */
@@ -130,12 +141,13 @@ export function resolveHttpTarget(value: unknown, field = 'target'): ResolvedHtt
     }
     body = t.body;
   }
-  const timeoutMs = t.timeoutMs ?? DEFAULT_TARGET_TIMEOUT_MS;
+  const timeoutMs = t.timeoutMs;
   if (
-    typeof timeoutMs !== 'number' ||
-    !Number.isInteger(timeoutMs) ||
-    timeoutMs < 1 ||
-    timeoutMs > MAX_TARGET_TIMEOUT_MS
+    timeoutMs !== undefined &&
+    (typeof timeoutMs !== 'number' ||
+      !Number.isInteger(timeoutMs) ||
+      timeoutMs < 1 ||
+      timeoutMs > MAX_TARGET_TIMEOUT_MS)
   ) {
     throw new ValidationError(
       `${field}.timeoutMs`,
@@ -143,7 +155,13 @@ export function resolveHttpTarget(value: unknown, field = 'target'): ResolvedHtt
       timeoutMs,
     );
   }
-  return { url: url.href, method: method as HttpMethod, headers, body, timeoutMs };
+  return {
+    url: url.href,
+    method: method as HttpMethod,
+    headers,
+    body,
+    timeoutMs: timeoutMs as number | undefined,
+  };
 }
 
 function parseTargetUrl(value: unknown, field: string): URL {
@@ -165,6 +183,9 @@ function parseTargetUrl(value: unknown, field: string): URL {
   return u;
 }
 
+/** What `on429` can do with a 429: pause (RateLimitError) or retry like any temporary status. */
+export const ON_429 = ['rate-limit', 'retry'] as const;
+
 /** How the built-in handler calls targets. */
 export interface HttpTargetOptions {
   /**
@@ -177,14 +198,154 @@ export interface HttpTargetOptions {
   readonly allowPrivate?: boolean;
   /** Shared secret: sign each request (X-Retraced-Timestamp, X-Retraced-Signature). */
   readonly secret?: string;
-  /** Statuses that are temporary failures. @default 408, 425, 429 and 500-599 */
+  /**
+   * Statuses (300-599) that are temporary failures, retried by the policy; any other non-2xx is
+   * permanent. A 429 follows `on429` first. @default 408, 425, 429 and 500-599
+   */
   readonly temporaryStatuses?: readonly number[];
-  /** Response headers recorded on the attempt. @default content-type, retry-after, location, x-request-id */
+  /**
+   * A 429 (Too Many Requests): `rate-limit` throws a RateLimitError, so the job's group (or its
+   * queue, for a job without a group or with `rateLimitScope: 'queue'`) pauses for the Retry-After
+   * (1 s without one) and the job waits again without being charged an attempt (outcome
+   * `rate_limited`); `retry` makes it a temporary failure like the other `temporaryStatuses`
+   * (charged, Retry-After as its delay). A 503 is always the latter: a server in trouble, not a
+   * quota, and a job must not wait on it for ever uncharged. @default 'rate-limit'
+   */
+  readonly on429?: (typeof ON_429)[number];
+  /** What a 429 pauses with `on429: 'rate-limit'`. @default 'group' */
+  readonly rateLimitScope?: 'group' | 'queue';
+  /** Response headers recorded on the attempt (at most 20). @default content-type, retry-after, location, x-request-id */
   readonly headersOfInterest?: readonly string[];
-  /** Bytes of the response body recorded. @default 1024 */
+  /** Bytes of the response body recorded (0 to MAX_BODY_EXCERPT_BYTES, 4096). @default 1024 */
   readonly maxBodyExcerpt?: number;
-  /** @default 3 */
+  /** Redirects followed (0 to 20). @default 3 */
   readonly maxRedirects?: number;
+  /** The timeout of a target that sets none (1 to MAX_TARGET_TIMEOUT_MS). @default 10000 */
+  readonly defaultTimeoutMs?: number;
+  /** The longest timeout any target gets, whatever it asks (1 to MAX_TARGET_TIMEOUT_MS). @default 300000 */
+  readonly maxTimeoutMs?: number;
+}
+
+/** {@link HttpTargetOptions} checked, with their defaults. */
+export interface ResolvedHttpTargetOptions {
+  readonly allowHosts: readonly string[];
+  readonly allowPrivate: boolean;
+  readonly secret: string | undefined;
+  readonly temporary: (status: number) => boolean;
+  readonly on429: (typeof ON_429)[number];
+  readonly rateLimitScope: 'group' | 'queue';
+  readonly headersOfInterest: readonly string[];
+  readonly maxBodyExcerpt: number;
+  readonly maxRedirects: number;
+  readonly defaultTimeoutMs: number;
+  readonly maxTimeoutMs: number;
+}
+
+function optionInt(v: unknown, field: string, min: number, max: number, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new ValidationError(field, `an integer between ${min} and ${max}`, v);
+  }
+  return v;
+}
+
+/** Checks the handler's options, naming the option at fault (`maxBodyExcerpt must be …`). */
+export function resolveHttpTargetOptions(options: HttpTargetOptions): ResolvedHttpTargetOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new ValidationError('options', 'an object { allowHosts, … }', options);
+  }
+  const o = options as unknown as Record<string, unknown>;
+  if (
+    !Array.isArray(o.allowHosts) ||
+    o.allowHosts.length === 0 ||
+    !o.allowHosts.every((h) => typeof h === 'string' && h.length > 0 && h.length <= 253)
+  ) {
+    throw new ValidationError('allowHosts', "at least one host pattern (['*'] for any public host)");
+  }
+  if (o.secret !== undefined && (typeof o.secret !== 'string' || o.secret.length === 0)) {
+    throw new ValidationError('secret', 'non-empty text');
+  }
+  let temporary = DEFAULT_TEMPORARY;
+  if (o.temporaryStatuses !== undefined) {
+    const list = o.temporaryStatuses;
+    if (!Array.isArray(list)) {
+      throw new ValidationError('temporaryStatuses', 'a list of HTTP statuses between 300 and 599', list);
+    }
+    for (const s of list) {
+      if (typeof s !== 'number' || !Number.isInteger(s) || s < 300 || s > 599) {
+        throw new ValidationError('temporaryStatuses', 'a list of HTTP statuses between 300 and 599', s);
+      }
+    }
+    const set = new Set(list as number[]);
+    temporary = (s) => set.has(s);
+  }
+  const on429 = o.on429 ?? 'rate-limit';
+  if (!ON_429.includes(on429 as never)) {
+    throw new ValidationError('on429', `one of ${ON_429.join(', ')}`, on429);
+  }
+  const rateLimitScope = o.rateLimitScope ?? 'group';
+  if (rateLimitScope !== 'group' && rateLimitScope !== 'queue') {
+    throw new ValidationError('rateLimitScope', 'group or queue', rateLimitScope);
+  }
+  let headersOfInterest = DEFAULT_HEADERS;
+  if (o.headersOfInterest !== undefined) {
+    const list = o.headersOfInterest;
+    if (!Array.isArray(list) || list.length > 20) {
+      throw new ValidationError('headersOfInterest', 'a list of at most 20 header names', list);
+    }
+    for (const h of list) {
+      if (typeof h !== 'string' || !HEADER_NAME.test(h)) {
+        throw new ValidationError('headersOfInterest', 'a list of header names (tokens)', h);
+      }
+    }
+    headersOfInterest = (list as string[]).map((h) => h.toLowerCase());
+  }
+  const maxTimeoutMs = optionInt(
+    o.maxTimeoutMs,
+    'maxTimeoutMs',
+    1,
+    MAX_TARGET_TIMEOUT_MS,
+    MAX_TARGET_TIMEOUT_MS,
+  );
+  return {
+    allowHosts: o.allowHosts as string[],
+    allowPrivate: o.allowPrivate === true,
+    secret: o.secret as string | undefined,
+    temporary,
+    on429: on429 as ResolvedHttpTargetOptions['on429'],
+    rateLimitScope,
+    headersOfInterest,
+    maxBodyExcerpt: optionInt(o.maxBodyExcerpt, 'maxBodyExcerpt', 0, MAX_BODY_EXCERPT_BYTES, 1024),
+    maxRedirects: optionInt(o.maxRedirects, 'maxRedirects', 0, MAX_REDIRECTS, 3),
+    defaultTimeoutMs: Math.min(
+      optionInt(o.defaultTimeoutMs, 'defaultTimeoutMs', 1, MAX_TARGET_TIMEOUT_MS, DEFAULT_TARGET_TIMEOUT_MS),
+      maxTimeoutMs,
+    ),
+    maxTimeoutMs,
+  };
+}
+
+/** Most redirects a handler may be told to follow. */
+export const MAX_REDIRECTS = 20;
+/**
+ * Request headers of the job's own that a redirect to another origin (scheme, host, port) does not
+ * carry, as fetch does; the signature is not sent there either (it is not bound to the URL: the
+ * other host could replay it to the first within its freshness window).
+ */
+export const CROSS_ORIGIN_DROPPED_HEADERS = ['authorization', 'cookie', 'proxy-authorization'] as const;
+
+/** The job's headers a hop to `to` from the original `from` sends: credentials only to the same origin. */
+export function headersForHop(
+  headers: Readonly<Record<string, string>>,
+  from: URL,
+  to: URL,
+): Record<string, string> {
+  if (from.origin === to.origin) return { ...headers };
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (!(CROSS_ORIGIN_DROPPED_HEADERS as readonly string[]).includes(k.toLowerCase())) out[k] = v;
+  }
+  return out;
 }
 
 const DEFAULT_TEMPORARY = (s: number): boolean =>
@@ -292,7 +453,8 @@ export function verifyHttpTargetSignature(input: {
 interface Response {
   readonly status: number;
   readonly headers: http.IncomingHttpHeaders;
-  readonly excerpt: string;
+  /** The first maxBodyExcerpt bytes of the body. */
+  readonly excerpt: Buffer;
   readonly bytes: number;
 }
 
@@ -301,19 +463,9 @@ interface Response {
  * comment for classification, signing and the SSRF rules.
  */
 export function httpTargetHandler(options: HttpTargetOptions): Handler<unknown, unknown> {
-  if (!Array.isArray(options.allowHosts) || options.allowHosts.length === 0) {
-    throw new ValidationError('allowHosts', "at least one host pattern (['*'] for any public host)");
-  }
-  const temporary = options.temporaryStatuses
-    ? (
-        (set: Set<number>) => (s: number) =>
-          set.has(s)
-      )(new Set(options.temporaryStatuses))
-    : DEFAULT_TEMPORARY;
-  const interest = (options.headersOfInterest ?? DEFAULT_HEADERS).map((h) => h.toLowerCase());
-  const maxExcerpt = options.maxBodyExcerpt ?? 1024;
-  const maxRedirects = options.maxRedirects ?? 3;
-  const allowPrivate = options.allowPrivate === true;
+  const o = resolveHttpTargetOptions(options);
+  const { temporary, maxRedirects, allowPrivate } = o;
+  const maxExcerpt = o.maxBodyExcerpt;
 
   const lookup = (
     hostname: string,
@@ -344,7 +496,7 @@ export function httpTargetHandler(options: HttpTargetOptions): Handler<unknown, 
       throw new ForbiddenTarget(`${u.protocol} is not http or https`);
     }
     const host = u.hostname.replace(/^\[|\]$/g, '');
-    if (!hostAllowed(host, options.allowHosts)) {
+    if (!hostAllowed(host, o.allowHosts)) {
       throw new ForbiddenTarget(`host ${host} is not in the allow-list`);
     }
     if (isIP(host) !== 0 && !allowPrivate && isPrivateAddress(host)) {
@@ -355,7 +507,7 @@ export function httpTargetHandler(options: HttpTargetOptions): Handler<unknown, 
   const send = (
     u: URL,
     method: HttpMethod,
-    t: ResolvedHttpTarget,
+    timeoutMs: number,
     headers: Record<string, string>,
     body: string | undefined,
     signal: AbortSignal,
@@ -364,7 +516,7 @@ export function httpTargetHandler(options: HttpTargetOptions): Handler<unknown, 
       const mod = u.protocol === 'https:' ? https : http;
       const req = mod.request(
         u,
-        { method, headers, lookup: lookup as never, signal, timeout: t.timeoutMs },
+        { method, headers, lookup: lookup as never, signal, timeout: timeoutMs },
         (res) => {
           const chunks: Buffer[] = [];
           let kept = 0;
@@ -381,7 +533,7 @@ export function httpTargetHandler(options: HttpTargetOptions): Handler<unknown, 
             resolve({
               status: res.statusCode ?? 0,
               headers: res.headers,
-              excerpt: Buffer.concat(chunks).toString('utf8'),
+              excerpt: Buffer.concat(chunks),
               bytes,
             }),
           );
@@ -389,7 +541,7 @@ export function httpTargetHandler(options: HttpTargetOptions): Handler<unknown, 
         },
       );
       req.on('timeout', () =>
-        req.destroy(Object.assign(new Error(`no answer within ${t.timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+        req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })),
       );
       req.on('error', reject);
       req.end(body);
@@ -403,23 +555,29 @@ export function httpTargetHandler(options: HttpTargetOptions): Handler<unknown, 
       // A job added without the API's check (a bare add): never fixed by a retry.
       throw new PermanentError((e as Error).message, { code: 'HTTP_TARGET_INVALID' });
     }
-    let url = new URL(t.url);
+    const first = new URL(t.url);
+    const timeoutMs = Math.min(t.timeoutMs ?? o.defaultTimeoutMs, o.maxTimeoutMs);
+    let url = first;
     let method = t.method;
     let body = t.body;
     const started = Date.now();
     for (let hop = 0; ; hop++) {
       check(url);
+      // Credentials and the signature go to the target's own origin only (see headersForHop).
+      const sameOrigin = url.origin === first.origin;
       const headers: Record<string, string> = {
         'User-Agent': 'ReTraced-http-target',
         'X-Retraced-Job': `${job.queue}/${job.id}/${job.attempt}`,
-        ...t.headers,
-        ...(options.secret ? signHttpTarget(options.secret, Date.now(), body ?? '') : {}),
+        ...headersForHop(t.headers, first, url),
+        ...(o.secret && sameOrigin ? signHttpTarget(o.secret, Date.now(), body ?? '') : {}),
       };
       if (body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(body));
-      job.log(`→ ${method} ${url.href}${hop > 0 ? ` (redirect ${hop})` : ''}`);
+      job.log(
+        `→ ${method} ${url.href}${hop > 0 ? ` (redirect ${hop}${sameOrigin ? '' : ', another origin: no credentials, unsigned'})` : ''}`,
+      );
       let res: Response;
       try {
-        res = await send(url, method, t, headers, body, job.signal);
+        res = await send(url, method, timeoutMs, headers, body, job.signal);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'HTTP_TARGET_FORBIDDEN') throw new ForbiddenTarget((e as Error).message);
@@ -430,7 +588,7 @@ export function httpTargetHandler(options: HttpTargetOptions): Handler<unknown, 
       }
       const ms = Date.now() - started;
       const kept: Record<string, string> = {};
-      for (const h of interest) {
+      for (const h of o.headersOfInterest) {
         const v = res.headers[h];
         if (v !== undefined) kept[h] = Array.isArray(v) ? v.join(', ') : v;
       }
@@ -443,20 +601,25 @@ export function httpTargetHandler(options: HttpTargetOptions): Handler<unknown, 
             : ''
         }`,
       );
-      if (res.excerpt) {
+      const excerpt = bodyExcerpt(res.excerpt);
+      // On the attempt's record, cut to its bound: recording never fails the call.
+      const record: AttemptResponse = job.recordResponse({
+        status: res.status,
+        ms,
+        headers: kept,
+        ...excerpt,
+        bodyBytes: res.bytes,
+        ...(hop > 0 ? { redirects: hop } : {}),
+      });
+      if (record.body) {
         job.log(
-          `body${res.bytes > res.excerpt.length ? ` (first ${maxExcerpt} of ${res.bytes} bytes)` : ''}: ${res.excerpt}`,
+          `body${res.bytes > res.excerpt.length ? ` (first ${res.excerpt.length} of ${res.bytes} bytes)` : ''}${
+            record.bodyEncoding ? ' (base64)' : ''
+          }: ${record.body}`,
         );
       }
-      const record = { status: res.status, ms, headers: kept, body: res.excerpt, bodyBytes: res.bytes };
-      job.progress(record);
       const location = res.headers.location;
-      if (
-        res.status >= 300 &&
-        res.status < 400 &&
-        location &&
-        [301, 302, 303, 307, 308].includes(res.status)
-      ) {
+      if (location && [301, 302, 303, 307, 308].includes(res.status)) {
         if (hop >= maxRedirects) {
           throw new PermanentError(`more than ${maxRedirects} redirects`, {
             code: 'HTTP_TOO_MANY_REDIRECTS',
@@ -472,11 +635,20 @@ export function httpTargetHandler(options: HttpTargetOptions): Handler<unknown, 
       if (res.status >= 200 && res.status < 300) return record;
       const message = `HTTP ${res.status} from ${method} ${url.host}${url.pathname}`;
       const code = `HTTP_${res.status}`;
+      const retryAfterMs = parseRetryAfter(
+        kept['retry-after'] ?? (res.headers['retry-after'] as string | undefined),
+        Date.now(),
+      );
+      if (res.status === 429 && o.on429 === 'rate-limit') {
+        // An upstream limit: pause the group (or queue), the job waits again uncharged.
+        throw new RateLimitError({
+          message,
+          code,
+          retryAfterMs: retryAfterMs ?? DEFAULT_RATE_LIMIT_PAUSE_MS,
+          scope: o.rateLimitScope,
+        });
+      }
       if (temporary(res.status)) {
-        const retryAfterMs = parseRetryAfter(
-          kept['retry-after'] ?? (res.headers['retry-after'] as string | undefined),
-          Date.now(),
-        );
         throw new TemporaryError(message, { code, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
       }
       throw new PermanentError(message, { code });

@@ -8,7 +8,7 @@
 import { foldedText } from './dedup.js';
 import { formatDuration } from './duration.js';
 import { paint, render, type Colour } from './terminal.js';
-import type { Attempt, Job } from './types.js';
+import type { Attempt, AttemptResponse, Job } from './types.js';
 
 export interface TimelineOptions {
   /** ANSI colours. @default false */
@@ -121,8 +121,15 @@ function renderAttempt(a: Attempt): string[] {
           ? paint('red', `→ dead-letter (${d.reason}): ${d.explanation}`)
           : paint('yellow', `→ ${d.explanation}`);
   out.push(`       ${arrow}`);
+  if (a.response) out.push(`       ${paint('cyan', responseLine(a.response))}`);
   out.push(...renderTrail(a));
   return out;
+}
+
+/** An attempt's HTTP response in one line (the body excerpt is in its logs and `--json`). */
+export function responseLine(r: AttemptResponse): string {
+  const headers = Object.entries(r.headers).map(([k, v]) => `; ${k}: ${v}`);
+  return `response ${r.status} in ${formatDuration(r.ms)}${r.redirects ? ` after ${r.redirects} redirect${r.redirects === 1 ? '' : 's'}` : ''}, ${r.bodyBytes} byte${r.bodyBytes === 1 ? '' : 's'}${headers.join('')}`;
 }
 
 /** How many log lines of an attempt `jobs show` prints (the API and the dashboard have them all). */

@@ -180,6 +180,29 @@ export interface Attempt {
   readonly rateLimit?: RateLimitWait;
   /** A `rate_limited` attempt: the pause its handler asked for, and what it paused. */
   readonly pause?: RateLimitPause;
+  /**
+   * What the HTTP call this attempt made answered (`job.recordResponse`, the HTTP target handler),
+   * bounded to MAX_RESPONSE_BYTES of JSON (src/response-record.ts).
+   */
+  readonly response?: AttemptResponse;
+}
+
+/** The response an attempt's HTTP call got, as recorded (src/response-record.ts bounds it). */
+export interface AttemptResponse {
+  /** The HTTP status. */
+  readonly status: number;
+  /** From the request's start to the response's end, ms (redirects included). */
+  readonly ms: number;
+  /** The response headers of interest (lower-case names). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The start of the body: text, or base64 when it is not UTF-8 text (`bodyEncoding`). */
+  readonly body: string;
+  /** `base64` when the body excerpt is binary; absent for text. */
+  readonly bodyEncoding?: 'base64';
+  /** The body's full length, bytes (the excerpt holds at most `maxBodyExcerpt` of them). */
+  readonly bodyBytes: number;
+  /** Redirects followed before this response. */
+  readonly redirects?: number;
 }
 
 /** What a job claimed after waiting for a rate limit records on its attempt. */

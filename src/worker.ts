@@ -35,8 +35,10 @@ import { RetentionSweeper } from './retention-sweeper.js';
 import { AttemptSpan, attemptSpanNeeded } from './tracing.js';
 import { TrailSender } from './trail-sender.js';
 import { hostName, packageVersion, workerTtlMs } from './workers.js';
+import { responseRecord } from './response-record.js';
 import type {
   Attempt,
+  AttemptResponse,
   AttemptTrigger,
   ErrorClass,
   ErrorInfo,
@@ -73,6 +75,13 @@ export interface ActiveJob<Data = unknown> {
    * attempt (MAX_LOG_LINES, MAX_LOG_BYTES: later lines are dropped and counted). Returns at once.
    */
   log(line: unknown): void;
+  /**
+   * Records what an HTTP call of this attempt answered on its record (`Attempt.response`: status,
+   * time, headers, body excerpt); the latest call's, when it makes several. Cut to fit
+   * MAX_RESPONSE_BYTES (src/response-record.ts), never refused for its size: a ValidationError only
+   * when `response` is not one. Returns the response as recorded.
+   */
+  recordResponse(response: AttemptResponse): AttemptResponse;
 }
 
 /**
@@ -195,6 +204,8 @@ interface InFlight extends ClaimTrip {
   span: AttemptSpan | undefined;
   /** Made on the handler's first progress or log. */
   trail: TrailSender | undefined;
+  /** What the attempt's HTTP call answered (`job.recordResponse`), bounded. */
+  response?: AttemptResponse;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
@@ -694,6 +705,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
       previousAttempts: async () => (await backend.getAttempts(queueName, c.id)) ?? [],
       progress: (value) => this.#trail(entry).progress(value),
       log: (line) => this.#trail(entry).log(line),
+      recordResponse: (response) => (entry.response = responseRecord(response)),
     };
   }
 
@@ -809,7 +821,8 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     const heldMs = entry.startedLocal > 0 ? entry.heldMs : this.#heldMs(entry, performance.now());
     // Requests and event payloads are written out in full, never as `{ ...common, more }`: V8
     // builds a spread of a fresh object into a larger literal slowly (several µs each), and this runs
-    // once or twice per attempt. Every finish says which attempt, by whom, held how long.
+    // once or twice per attempt. Every finish says which attempt, by whom, held how long, and
+    // what its HTTP call answered (`response`, undefined for most).
     let req: FinishRequest;
     if (outcome === 'succeeded') {
       const limit = this.#opts(entry.lane, c.opts).maxResultBytes;
@@ -818,6 +831,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
         attempt: c.attempt,
         workerId: this.id,
         heldMs,
+        response: entry.response,
         outcome,
         result: resultJson(result, limit),
         decision: { action: 'done' },
@@ -831,6 +845,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
         attempt: c.attempt,
         workerId: this.id,
         heldMs,
+        response: entry.response,
         outcome,
         error,
         errorClass,
@@ -858,6 +873,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
         attempt: c.attempt,
         workerId: this.id,
         heldMs,
+        response: entry.response,
         outcome,
         error,
         errorClass,
@@ -902,6 +918,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
               attempt: c.attempt,
               workerId: this.id,
               heldMs,
+              response: entry.response,
               outcome,
               error,
               errorClass: cls.errorClass,
@@ -916,6 +933,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
               attempt: c.attempt,
               workerId: this.id,
               heldMs,
+              response: entry.response,
               outcome,
               error,
               errorClass: cls.errorClass,

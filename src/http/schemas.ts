@@ -355,7 +355,7 @@ export const addHttpJobBody = {
     target: {
       type: 'object',
       description:
-        "What the built-in handler calls. Its host must be in the worker's allow-list (private and loopback addresses refused unless allowed); 2xx succeeds, 408/425/429/5xx are retried (Retry-After honoured), other statuses dead-letter.",
+        "What the built-in handler calls. Its host must be in the worker's allow-list (private and loopback addresses refused unless allowed); 2xx succeeds; 429 pauses the job's group (or queue) for its Retry-After without charging an attempt; 408/425/5xx are retried (Retry-After honoured); other statuses dead-letter (the worker's flags change these). The response (status, headers of interest, a body excerpt) is recorded on the attempt (`response`).",
       properties: {
         url: {
           type: 'string',
@@ -386,7 +386,7 @@ export const addHttpJobBody = {
           type: 'integer',
           minimum: 1,
           maximum: MAX_TARGET_TIMEOUT_MS,
-          default: DEFAULT_TARGET_TIMEOUT_MS,
+          description: `Per request (and per redirect hop), ms; absent, the worker's default (--http-timeout, ${DEFAULT_TARGET_TIMEOUT_MS} ms), and never above its --http-max-timeout.`,
         },
       },
       required: ['url'],

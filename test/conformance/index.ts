@@ -26,6 +26,7 @@ import { searchCases } from './search.case.js';
 import { schedulerCases } from './schedulers.case.js';
 import { workerRegistryCases } from './workers.case.js';
 import { explainCases } from './explain.case.js';
+import { httpTargetCases } from './http-target.case.js';
 
 export type { ConformanceTarget };
 
@@ -54,5 +55,6 @@ export function runBackendConformance(target: ConformanceTarget): void {
     dedupCases(h);
     explainCases(h);
     progressCases(h);
+    httpTargetCases(h);
   });
 }

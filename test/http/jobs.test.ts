@@ -488,7 +488,7 @@ describe('dedup and debounce over HTTP', () => {
 });
 
 describe('POST /queues/:queue/http-jobs', () => {
-  it('adds an HTTP target job (name http, the target checked and completed with defaults); a bad target is named', async () => {
+  it('adds an HTTP target job (name http, the target checked and completed with defaults, the timeout left to the worker); a bad target is named', async () => {
     const t = await setup();
     const res = await t.request('POST', '/queues/hooks/http-jobs', {
       target: { url: 'https://api.example.com/hook', headers: { 'X-A': 'b' }, body: '{"a":1}' },
@@ -503,8 +503,15 @@ describe('POST /queues/:queue/http-jobs', () => {
       method: 'POST',
       headers: { 'X-A': 'b' },
       body: '{"a":1}',
-      timeoutMs: 10_000,
     });
+    // A timeout given is kept.
+    const timed = await t.request('POST', '/queues/hooks/http-jobs', {
+      target: { url: 'https://api.example.com/hook', timeoutMs: 2500 },
+    });
+    const timedJob = (
+      await t.request('GET', `/queues/hooks/jobs/${(timed.json() as { id: string }).id}`)
+    ).json() as Job;
+    expect(timedJob.data).toMatchObject({ timeoutMs: 2500 });
     expect(job.options.retry.maxAttempts).toBe(5);
     const cases: [unknown, string][] = [
       [{ url: 'ftp://x/' }, 'body.target.url'],

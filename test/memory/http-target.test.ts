@@ -12,17 +12,27 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { MemoryBackend } from '../../src/backends/memory/memory-backend.js';
 import {
+  headersForHop,
   hostAllowed,
   httpTargetHandler,
   isPrivateAddress,
   parseRetryAfter,
   resolveHttpTarget,
+  resolveHttpTargetOptions,
   signHttpTarget,
   verifyHttpTargetSignature,
   type HttpTargetOptions,
 } from '../../src/http-target.js';
 import { ValidationError } from '../../src/errors.js';
 import { Queue } from '../../src/queue.js';
+import {
+  bodyExcerpt,
+  cutToJsonBytes,
+  MAX_RESPONSE_BYTES,
+  MAX_RESPONSE_HEADER_CHARS,
+  MAX_RESPONSE_HEADERS_BYTES,
+  responseRecord,
+} from '../../src/response-record.js';
 import type { Job, JobState, RetryPolicy } from '../../src/types.js';
 import { Worker } from '../../src/worker.js';
 
@@ -115,7 +125,9 @@ describe('HTTP target jobs', () => {
     });
     expect((job.result as { bodyBytes: number }).bodyBytes).toBeGreaterThan(3000);
     const a = job.attempts[0];
-    expect(a?.progress?.value).toEqual(job.result);
+    // The response is the attempt's own field, not its progress (bounded: src/response-record.ts).
+    expect(a?.response).toEqual(job.result);
+    expect(a?.progress).toBeUndefined();
     expect(a?.logs?.map((l) => l.line.replace(/\d+ ms/, 'T ms'))).toEqual([
       `→ PUT ${s.url}/hook?a=1`,
       '← 201 in T ms; content-type: application/json; x-request-id: r-1',
@@ -142,13 +154,13 @@ describe('HTTP target jobs', () => {
     expect((second?.startedAt ?? 0) - (first?.finishedAt ?? 0)).toBeGreaterThanOrEqual(1000);
   });
 
-  it('classifies 429 as temporary and other 4xx as permanent (configurable)', async () => {
+  it('classifies 429 (with on429: retry) as temporary and other 4xx as permanent (configurable)', async () => {
     const s = await server((req, res) => {
       res.writeHead(Number(req.url?.slice(1)));
       res.end();
     });
     const once = { attempts: 1 };
-    const j429 = await run({ url: `${s.url}/429` }, LOCAL, ['dead'], once);
+    const j429 = await run({ url: `${s.url}/429` }, { ...LOCAL, on429: 'retry' }, ['dead'], once);
     expect(j429.attempts[0]).toMatchObject({ errorClass: 'temporary', error: { code: 'HTTP_429' } });
     const j404 = await run({ url: `${s.url}/404` }, LOCAL);
     expect(j404.state).toBe('dead');
@@ -221,7 +233,7 @@ describe('HTTP target jobs', () => {
       method: 'POST',
       headers: {},
       body: undefined,
-      timeoutMs: 10_000,
+      timeoutMs: undefined,
     });
     expect(hostAllowed('api.example.com', ['*.example.com'])).toBe(true);
     expect(hostAllowed('example.com', ['*.example.com'])).toBe(false);
@@ -266,5 +278,216 @@ describe('HTTP target jobs', () => {
     expect(verifyHttpTargetSignature({ ...ok, secret: 'other' })).toBe(false);
     expect(verifyHttpTargetSignature({ ...ok, now: now + 300_001 })).toBe(false);
     expect(verifyHttpTargetSignature({ ...ok, signature: undefined })).toBe(false);
+  });
+});
+
+describe('HTTP target settings and redirects', () => {
+  it('refuses bad settings, naming the setting and the rule', () => {
+    const bad = (o: object): string => {
+      try {
+        resolveHttpTargetOptions({ allowHosts: ['*'], ...o } as HttpTargetOptions);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ValidationError);
+        return (e as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    expect(bad({ maxBodyExcerpt: 4097 })).toBe(
+      'maxBodyExcerpt must be an integer between 0 and 4096, received 4097',
+    );
+    expect(bad({ maxBodyExcerpt: 1.5 })).toBe(
+      'maxBodyExcerpt must be an integer between 0 and 4096, received 1.5',
+    );
+    expect(bad({ maxRedirects: 21 })).toBe('maxRedirects must be an integer between 0 and 20, received 21');
+    expect(bad({ temporaryStatuses: [503, 200] })).toBe(
+      'temporaryStatuses must be a list of HTTP statuses between 300 and 599, received 200',
+    );
+    expect(bad({ headersOfInterest: ['ok', 'bad name'] })).toBe(
+      'headersOfInterest must be a list of header names (tokens), received "bad name"',
+    );
+    expect(bad({ on429: 'pause' })).toBe('on429 must be one of rate-limit, retry, received "pause"');
+    expect(bad({ defaultTimeoutMs: 0 })).toBe(
+      'defaultTimeoutMs must be an integer between 1 and 300000, received 0',
+    );
+    expect(bad({ allowHosts: [] })).toBe(
+      "allowHosts must be at least one host pattern (['*'] for any public host)",
+    );
+    expect(() => httpTargetHandler({ allowHosts: ['*'], maxBodyExcerpt: 10_000 })).toThrow(
+      'maxBodyExcerpt must be an integer between 0 and 4096, received 10000',
+    );
+    const o = resolveHttpTargetOptions({
+      allowHosts: ['*'],
+      temporaryStatuses: [409],
+      headersOfInterest: ['X-A'],
+      defaultTimeoutMs: 60_000,
+      maxTimeoutMs: 5_000,
+    });
+    expect(o).toMatchObject({
+      on429: 'rate-limit',
+      rateLimitScope: 'group',
+      headersOfInterest: ['x-a'],
+      maxBodyExcerpt: 1024,
+      maxRedirects: 3,
+      // The default is never above the cap.
+      defaultTimeoutMs: 5_000,
+      maxTimeoutMs: 5_000,
+    });
+    expect([409, 500, 429].map((s) => o.temporary(s))).toEqual([true, false, false]);
+  });
+
+  it('sends credentials and the signature to the target’s own origin only: a redirect to another drops them', async () => {
+    const other = await server((_req, res) => res.end('there'));
+    const s = await server((req, res) => {
+      if (req.url === '/away') {
+        res.writeHead(307, { location: `${other.url}/landing` });
+        res.end();
+      } else if (req.url === '/here') {
+        res.writeHead(308, { location: '/final' });
+        res.end();
+      } else res.end('final');
+    });
+    const headers = {
+      Authorization: 'Bearer secret-token',
+      Cookie: 'session=1',
+      'Proxy-Authorization': 'Basic abc',
+      'X-Tenant': 't-42',
+    };
+    const away = await run({ url: `${s.url}/away`, headers, body: 'b' }, { ...LOCAL, secret: 'k' });
+    expect(away.state).toBe('completed');
+    const [sent] = s.seen;
+    const [landed] = other.seen;
+    expect(sent?.headers.authorization).toBe('Bearer secret-token');
+    expect(sent?.headers['x-retraced-signature']).toMatch(/^v1=/);
+    // 127.0.0.1 on another port is another origin: no credentials, no signature (it could replay it).
+    expect(landed?.method).toBe('POST');
+    expect(landed?.body).toBe('b');
+    expect(landed?.headers['x-tenant']).toBe('t-42');
+    for (const h of [
+      'authorization',
+      'cookie',
+      'proxy-authorization',
+      'x-retraced-signature',
+      'x-retraced-timestamp',
+    ]) {
+      expect(landed?.headers[h], h).toBeUndefined();
+    }
+    expect(away.attempts[0]?.response).toMatchObject({ status: 200, body: 'there', redirects: 1 });
+    expect(away.attempts[0]?.logs?.[2]?.line).toBe(
+      `→ POST ${other.url}/landing (redirect 1, another origin: no credentials, unsigned)`,
+    );
+    // The same origin keeps them, and the signature is made again for the hop.
+    const here = await run({ url: `${s.url}/here`, headers, body: 'b' }, { ...LOCAL, secret: 'k' });
+    expect(here.state).toBe('completed');
+    const final = s.seen.at(-1);
+    expect(final?.url).toBe('/final');
+    expect(final?.headers.authorization).toBe('Bearer secret-token');
+    expect(final?.headers.cookie).toBe('session=1');
+    expect(
+      verifyHttpTargetSignature({
+        secret: 'k',
+        body: final?.body ?? '',
+        timestamp: final?.headers['x-retraced-timestamp'] as string,
+        signature: final?.headers['x-retraced-signature'] as string,
+      }),
+    ).toBe(true);
+    const from = new URL('https://a.example/x');
+    expect(headersForHop(headers, from, new URL('https://a.example/y'))).toEqual(headers);
+    expect(headersForHop(headers, from, new URL('http://a.example/y'))).toEqual({ 'X-Tenant': 't-42' });
+    expect(headersForHop(headers, from, new URL('https://a.example:8443/y'))).toEqual({ 'X-Tenant': 't-42' });
+  });
+
+  it('uses the handler’s default timeout for a target without one, and caps any at maxTimeoutMs', async () => {
+    const s = await server(() => undefined); // never answers
+    const once = { attempts: 1 };
+    const dflt = await run({ url: s.url }, { ...LOCAL, defaultTimeoutMs: 50 }, ['dead'], once);
+    expect(dflt.attempts[0]?.error?.message).toBe(
+      `POST 127.0.0.1:${new URL(s.url).port}: no answer within 50 ms`,
+    );
+    const capped = await run(
+      { url: s.url, timeoutMs: 60_000 },
+      { ...LOCAL, maxTimeoutMs: 60 },
+      ['dead'],
+      once,
+    );
+    expect(capped.attempts[0]?.error?.message).toBe(
+      `POST 127.0.0.1:${new URL(s.url).port}: no answer within 60 ms`,
+    );
+  });
+
+  it('never fails a success for its recording: 2,000 control bytes in a 200 complete, recorded as base64', async () => {
+    const body = Buffer.alloc(2000, 1);
+    const s = await server((_req, res) => res.end(body));
+    const job = await run({ url: s.url }, LOCAL, ['completed', 'dead']);
+    expect(job.state).toBe('completed');
+    expect(job.attempts).toHaveLength(1);
+    expect(job.attempts[0]?.response).toMatchObject({
+      status: 200,
+      body: body.subarray(0, 1024).toString('base64'),
+      bodyEncoding: 'base64',
+      bodyBytes: 2000,
+    });
+  });
+});
+
+describe('response records', () => {
+  it('keeps UTF-8 text as text, anything else as base64; a character cut at the end is left out', () => {
+    expect(bodyExcerpt(Buffer.from('héllo\n\tok'))).toEqual({ body: 'héllo\n\tok' });
+    expect(bodyExcerpt(Buffer.from('hé').subarray(0, 2))).toEqual({ body: 'h' });
+    expect(bodyExcerpt(Buffer.from([0x61, 0x00]))).toEqual({ body: 'YQA=', bodyEncoding: 'base64' });
+    expect(bodyExcerpt(Buffer.from([0xff, 0x61]))).toEqual({ body: '/2E=', bodyEncoding: 'base64' });
+    expect(bodyExcerpt(Buffer.from('a\u007fb'))).toEqual({ body: 'YX9i', bodyEncoding: 'base64' });
+  });
+
+  it('cuts text to a JSON size exactly, never inside a surrogate pair', () => {
+    expect(cutToJsonBytes('abcdef', 5)).toBe('abc');
+    expect(cutToJsonBytes('a"b', 5)).toBe('a"'); // "a\"" : the escape counts 2
+    expect(cutToJsonBytes('a"b', 4)).toBe('a');
+    expect(cutToJsonBytes('\u0001\u0001', 9)).toBe('\u0001');
+    expect(cutToJsonBytes('é😀x', 7)).toBe('é');
+    expect(cutToJsonBytes('é😀x', 8)).toBe('é😀');
+    expect(cutToJsonBytes('a\ud800b', 100)).toBe('a\ufffdb');
+    expect(cutToJsonBytes('abc', 1)).toBe('');
+  });
+
+  it('bounds a response to MAX_RESPONSE_BYTES of JSON by cutting headers and body, and checks its shape', () => {
+    const big = responseRecord({
+      status: 200,
+      ms: 12.4,
+      headers: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`X-H${i}`, '\u0001'.repeat(400)])),
+      body: '\u0001'.repeat(10_000),
+      bodyBytes: 10_000,
+    });
+    const bytes = Buffer.byteLength(JSON.stringify(big));
+    expect(bytes).toBeLessThanOrEqual(MAX_RESPONSE_BYTES);
+    expect(bytes).toBeGreaterThan(MAX_RESPONSE_BYTES - 6);
+    expect(big.ms).toBe(12);
+    expect(Buffer.byteLength(JSON.stringify(big.headers))).toBeLessThanOrEqual(MAX_RESPONSE_HEADERS_BYTES);
+    expect(Object.keys(big.headers)[0]).toBe('x-h0');
+    expect(big.headers).toEqual({ 'x-h0': `${'\u0001'.repeat(MAX_RESPONSE_HEADER_CHARS - 1)}…` });
+    const b64 = responseRecord({
+      status: 500,
+      ms: 1,
+      headers: {},
+      body: 'QUJD'.repeat(3000),
+      bodyEncoding: 'base64',
+      bodyBytes: 9000,
+    });
+    expect(b64.body.length % 4).toBe(0);
+    expect(Buffer.byteLength(JSON.stringify(b64))).toBeLessThanOrEqual(MAX_RESPONSE_BYTES);
+    expect(responseRecord({ status: 204, ms: 3, headers: {}, body: '', bodyBytes: 0, redirects: 0 })).toEqual(
+      {
+        status: 204,
+        ms: 3,
+        headers: {},
+        body: '',
+        bodyBytes: 0,
+      },
+    );
+    expect(() => responseRecord({ status: 2000, ms: 1, headers: {}, body: '', bodyBytes: 0 })).toThrow(
+      'response.status must be an integer between 0 and 999, received 2000',
+    );
+    expect(() =>
+      responseRecord({ status: 200, ms: 1, headers: {}, body: 1 as unknown as string, bodyBytes: 0 }),
+    ).toThrow('response.body must be text');
   });
 });

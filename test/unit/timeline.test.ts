@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { renderTimeline } from '../../src/timeline.js';
+import { renderTimeline, responseLine } from '../../src/timeline.js';
 import type { Attempt, Job } from '../../src/types.js';
 
 const T = Date.UTC(2026, 0, 1, 12, 0, 0);
@@ -100,5 +100,22 @@ describe('renderTimeline: progress and logs', () => {
     ]);
     const one = renderTimeline(job([failed(1, { logs: [{ at: T, line: 'red \u001b[31m text\nnext' }] })]));
     expect(one).toContain('log 12:00:00.000 red \\u001b[31m text\\u000anext');
+  });
+
+  it('shows an attempt’s HTTP response in one line', () => {
+    const response = {
+      status: 503,
+      ms: 1234,
+      headers: { 'retry-after': '5' },
+      body: 'busy',
+      bodyBytes: 4,
+      redirects: 1,
+    };
+    expect(responseLine(response)).toBe('response 503 in 1.2 s after 1 redirect, 4 bytes; retry-after: 5');
+    expect(responseLine({ status: 200, ms: 3, headers: {}, body: '', bodyBytes: 1 })).toBe(
+      'response 200 in 3 ms, 1 byte',
+    );
+    const out = renderTimeline(job([failed(1, { response })]));
+    expect(out).toContain('response 503 in 1.2 s after 1 redirect, 4 bytes; retry-after: 5');
   });
 });

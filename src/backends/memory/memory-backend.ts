@@ -1227,6 +1227,7 @@ export class MemoryBackend implements Backend {
           ...(r.rule ? { rule: r.rule } : {}),
           ...(r.classifiedBy ? { classifiedBy: r.classifiedBy } : {}),
           ...(r.pause ? { pause: r.pause } : {}),
+          ...(r.response ? { response: r.response } : {}),
           decision: d.action === 'retry' ? { ...d, nextDueAt: now + d.delayMs } : d,
         },
         r.heldMs,

@@ -30,11 +30,11 @@
  *
  * **finish** (finish-10.lua): header `count, claimMax, workerId, leaseMs, idle 1|0`, then per
  * request either the short form `'d', id, attempt, heldMs, result JSON` (succeeded and done, by the
- * claiming worker, no error: most requests, 5 elements instead of 16) or `'x'` and 15 fields: `id,
+ * claiming worker, no error, no response: most requests, 5 elements instead of 16) or `'x'` and 15 fields: `id,
  * attempt, workerId, outcome, ending, action, decision, delayMs | dead reason | '', result JSON,
  * fingerprint, label, error code, error JSON (dead only), error class, heldMs, pause` (`q:<ms>` /
  * `g:<ms>`, '' = none), where `ending` is the JSON object `{outcome, error?, errorClass?, rule?,
- * classifiedBy?, pause?}` and `decision` the worker's decision object
+ * classifiedBy?, pause?, response?}` and `decision` the worker's decision object
  * (Redis merges `nextDueAt` into a retry's). Reply `[results, claim]`: `results` one string, per
  * request `status,state,nextDueAt,finishedAt` apart by ';' (status ok | stale | not_found, '' =
  * none); `claim` as claim's reply.
@@ -192,7 +192,8 @@ export function encodeFinish(reqs: readonly FinishRequest[], claim: ClaimRequest
       r.outcome === 'succeeded' &&
       r.workerId === claim.workerId &&
       !r.error &&
-      !r.errorClass
+      !r.errorClass &&
+      !r.response
     ) {
       // The common case, in 5 elements (finish-10.lua fills in the rest).
       args.push('d', r.id, r.attempt, heldMs, r.result ?? 'null');
@@ -205,6 +206,7 @@ export function encodeFinish(reqs: readonly FinishRequest[], claim: ClaimRequest
       rule: r.rule || undefined,
       classifiedBy: r.classifiedBy || undefined,
       pause: r.pause,
+      response: r.response,
     };
     args.push(
       'x',
