@@ -93,11 +93,13 @@ export class DirectClient implements Client {
     const names = (await this.#backend.listQueues()).sort();
     return Promise.all(
       names.map(async (name) => {
-        const [paused, counts] = await Promise.all([
+        const [paused, counts, evictions, archive] = await Promise.all([
           this.#backend.isPaused(name),
           this.#backend.counts(name),
+          this.#backend.evictions(name),
+          this.#backend.archiveStatus(name),
         ]);
-        return { name, paused, counts };
+        return { name, paused, counts, evictions, archive };
       }),
     );
   }

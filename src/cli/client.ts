@@ -6,7 +6,7 @@
  * `connect.ts`, so that neither implementation imports the module that imports it.
  * @module
  */
-import type { DeadFilter } from '../backend.js';
+import type { ArchiveStatus, DeadFilter } from '../backend.js';
 import type {
   BulkReplayResult,
   DeadListed,
@@ -26,7 +26,7 @@ import type { RadarOptions, RadarReport } from '../radar.js';
 import type { WhatIfOptions, WhatIfReport } from '../whatif.js';
 import type { SearchSource } from '../job-index.js';
 import type { JobSummary } from '../summary.js';
-import type { Job, JobState, StateCounts } from '../types.js';
+import type { EvictionCounts, Job, JobState, StateCounts } from '../types.js';
 import type { WorkerRegistry } from '../workers.js';
 import type { Explanation } from '../explain.js';
 
@@ -47,6 +47,10 @@ export interface QueueInfo {
   readonly name: string;
   readonly paused: boolean;
   readonly counts: StateCounts;
+  /** Finished jobs evicted by retention so far, per state (absent from a server older than this CLI). */
+  readonly evictions?: EvictionCounts;
+  /** The queue's archive: on or off, its backlog, what retention holds for it. */
+  readonly archive?: ArchiveStatus;
 }
 
 export interface Page<T> {

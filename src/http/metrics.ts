@@ -48,6 +48,9 @@ export class MetricsCollector {
   readonly #jobs: Gauge<'queue' | 'state'>;
   readonly #depth: Gauge<'queue'>;
   readonly #paused: Gauge<'queue'>;
+  readonly #evicted: Gauge<'queue' | 'state'>;
+  readonly #archivePending: Gauge<'queue'>;
+  readonly #archiveHeld: Gauge<'queue' | 'state'>;
   readonly #events: Counter<'queue' | 'type'>;
   readonly #attempts: Counter<'queue' | 'outcome' | 'class'>;
   readonly #retries: Counter<'queue' | 'cause'>;
@@ -83,6 +86,24 @@ export class MetricsCollector {
       name: 'retraced_queue_paused',
       help: '1 when the queue is paused.',
       labelNames: ['queue'],
+      registers,
+    });
+    this.#evicted = new Gauge({
+      name: 'retraced_jobs_evicted',
+      help: 'Finished jobs evicted by retention since the queue began (a running total kept by the backend), by state.',
+      labelNames: ['queue', 'state'],
+      registers,
+    });
+    this.#archivePending = new Gauge({
+      name: 'retraced_archive_pending_jobs',
+      help: 'Finished jobs not archived in PostgreSQL yet (queues with an archive): a backlog that grows means the archiver is down or behind.',
+      labelNames: ['queue'],
+      registers,
+    });
+    this.#archiveHeld = new Gauge({
+      name: 'retraced_archive_held_jobs',
+      help: 'Jobs retention would evict now but holds in Redis until they are archived (queues with an archive), by state.',
+      labelNames: ['queue', 'state'],
       registers,
     });
     this.#attempts = new Counter({
@@ -216,13 +237,15 @@ export class MetricsCollector {
     await this.#follower.poll();
     const now = await Promise.all(
       queues.map(async (queue) => {
-        const [counts, paused, budgets, clock] = await Promise.all([
+        const [counts, paused, budgets, clock, evictions, archive] = await Promise.all([
           this.#backend.counts(queue),
           this.#backend.isPaused(queue),
           this.#backend.getRetryBudgets(queue),
           this.#backend.now(),
+          this.#backend.evictions(queue),
+          this.#backend.archiveStatus(queue),
         ]);
-        return { queue, counts, paused, budgets, clock };
+        return { queue, counts, paused, budgets, clock, evictions, archive };
       }),
     );
     // A queue gone since the last scrape leaves no stale series behind.
@@ -230,7 +253,15 @@ export class MetricsCollector {
     this.#depth.reset();
     this.#paused.reset();
     this.#budgetAhead.reset();
-    for (const { queue, counts, paused, budgets, clock } of now) {
+    this.#evicted.reset();
+    this.#archivePending.reset();
+    this.#archiveHeld.reset();
+    for (const { queue, counts, paused, budgets, clock, evictions, archive } of now) {
+      for (const [state, n] of Object.entries(evictions)) this.#evicted.set({ queue, state }, n);
+      if (archive.enabled) {
+        this.#archivePending.set({ queue }, archive.pending);
+        for (const [state, n] of Object.entries(archive.held)) this.#archiveHeld.set({ queue, state }, n);
+      }
       for (const b of budgets) {
         const scope = b.name ?? '(queue)';
         this.#budgetAhead.set({ queue, scope }, Math.max(0, b.bookedUntil - clock) / 1000);

@@ -46,19 +46,40 @@ const oldestWaiting = {
   ...open,
 } as const;
 
+const evictionCounts = {
+  type: 'object',
+  properties: { completed: int, dead: int, cancelled: int },
+  ...open,
+} as const;
+
+/** A queue's archive: on or off, its backlog, and what retention holds back for it. */
+const archiveState = {
+  type: 'object',
+  description:
+    'The PostgreSQL archive of the queue: whether it is on, finished jobs not archived yet (the backlog), and jobs retention would evict now but holds until they are archived',
+  properties: { enabled: { type: 'boolean' }, pending: int, held: evictionCounts },
+  ...open,
+} as const;
+
 export const queueSummary = {
   type: 'object',
-  properties: { name: str, paused: { type: 'boolean' }, counts: stateCounts, oldestWaiting },
+  properties: {
+    name: str,
+    paused: { type: 'boolean' },
+    counts: stateCounts,
+    oldestWaiting,
+    evictions: {
+      ...evictionCounts,
+      description: 'Finished jobs evicted by retention since the queue began (a running total per state)',
+    },
+    archive: archiveState,
+  },
   ...open,
 } as const;
 
 export const queueDetail = {
   type: 'object',
-  properties: {
-    ...queueSummary.properties,
-    retention,
-    evictions: { type: 'object', properties: { completed: int, dead: int, cancelled: int }, ...open },
-  },
+  properties: { ...queueSummary.properties, retention },
   ...open,
 } as const;
 

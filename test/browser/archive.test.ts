@@ -66,6 +66,14 @@ describe.skipIf(!hasChromium())('dashboard over the archive (chromium)', () => {
     await page.locator(`tr[data-job="${old.id}"] a`).click();
     await expect.poll(() => page.locator('.facts .badge-archived').count()).toBe(1);
     expect(await page.locator('.facts').textContent()).toContain('read from the archive');
+    // The overview counts the eviction and shows the archive's backlog (nothing left to archive).
+    await page.goto(`${server.url}/ui/`);
+    const row = page.locator('tr[data-queue="hist"]');
+    await expect
+      .poll(() => row.locator('[data-archive-pending]').getAttribute('data-archive-pending'))
+      .toBe('0');
+    expect(await row.locator('[data-archive-pending]').textContent()).toBe('0 unarchived');
+    expect(await row.locator('span[title^="completed 1, dead 0"]').textContent()).toBe('1');
     expect(seen.errors).toEqual([]);
   });
 });

@@ -40,8 +40,11 @@ describe('retraced dev', () => {
     expect(await health.json()).toEqual({ status: 'ok' });
     const r = await run(['queues', '--url', url]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^QUEUE\s+STATUS\s+SCHEDULED\s+WAITING\s+ACTIVE\s+COMPLETED\s+DEAD\s+CANCELLED/);
-    expect(r.stdout).toMatch(/^demo\s+running/m);
+    expect(r.stdout).toMatch(
+      /^QUEUE\s+STATUS\s+SCHEDULED\s+WAITING\s+ACTIVE\s+COMPLETED\s+DEAD\s+CANCELLED\s+EVICTED\s+UNARCHIVED$/m,
+    );
+    // Evictions counted so far, and no archive (dev without --postgres).
+    expect(r.stdout).toMatch(/^demo\s+running(\s+\d+){7}\s+—$/m);
   });
 
   it('tells a story within seconds: retries, a dead job, a replay by hand that succeeds', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { expectProblem, setup } from './helpers.js';
+import { eventually, expectProblem, setup } from './helpers.js';
 
 describe('queues', () => {
   it('GET /queues lists every queue with its counts and paused flag', async () => {
@@ -23,12 +23,16 @@ describe('queues', () => {
           paused: false,
           counts: { scheduled: 0, waiting: 2, active: 0, completed: 0, dead: 0, cancelled: 0 },
           oldestWaiting: { id, since: now - 60_000, priority: 3, waitedMs },
+          evictions: { completed: 0, dead: 0, cancelled: 0 },
+          archive: { enabled: false, pending: 0, held: { completed: 0, dead: 0, cancelled: 0 } },
         },
         {
           name: 'sms',
           paused: true,
           counts: { scheduled: 1, waiting: 0, active: 0, completed: 0, dead: 0, cancelled: 0 },
           oldestWaiting: null,
+          evictions: { completed: 0, dead: 0, cancelled: 0 },
+          archive: { enabled: false, pending: 0, held: { completed: 0, dead: 0, cancelled: 0 } },
         },
       ],
     });
@@ -45,10 +49,46 @@ describe('queues', () => {
       oldestWaiting: expect.objectContaining({ priority: 0 }),
       retention: {},
       evictions: { completed: 0, dead: 0, cancelled: 0 },
+      archive: { enabled: false, pending: 0, held: { completed: 0, dead: 0, cancelled: 0 } },
     });
     expect(
       expectProblem(await t.request('GET', '/queues/bad%20name'), 400, 'RETRACED_ERR_VALIDATION').field,
     ).toBe('params.queue');
+  });
+
+  it('shows evictions and the archive backlog in GET /queues, GET /queues/:queue and /metrics', async () => {
+    const t = await setup();
+    const q = t.queue('kept');
+    await q.setRetention({ completed: { count: 1 } });
+    for (let i = 0; i < 3; i++) await q.add('n', i);
+    t.worker('kept', () => 'ok');
+    await eventually(async () => (await q.evictions()).completed === 2);
+    const other = t.queue('arch');
+    await t.backend.setArchive('arch', true);
+    await other.setRetention({ completed: { count: 0 } });
+    await other.add('n', 1);
+    t.worker('arch', () => 'ok');
+    // Archived nowhere yet: retention holds the finished job back instead of evicting it.
+    await eventually(async () => (await t.backend.archiveStatus('arch')).held.completed === 1);
+    const list = (await t.request('GET', '/queues')).json<{ queues: Record<string, unknown>[] }>();
+    expect(list.queues.find((x) => x.name === 'kept')).toMatchObject({
+      evictions: { completed: 2, dead: 0, cancelled: 0 },
+      archive: { enabled: false },
+    });
+    expect((await t.request('GET', '/queues/arch')).json()).toMatchObject({
+      evictions: { completed: 0, dead: 0, cancelled: 0 },
+      archive: { enabled: true, pending: 1, held: { completed: 1, dead: 0, cancelled: 0 } },
+    });
+    const text = (await t.request('GET', '/metrics')).body;
+    for (const line of [
+      'retraced_jobs_evicted{queue="kept",state="completed"} 2',
+      'retraced_jobs_evicted{queue="arch",state="completed"} 0',
+      'retraced_archive_pending_jobs{queue="arch"} 1',
+      'retraced_archive_held_jobs{queue="arch",state="completed"} 1',
+    ]) {
+      expect(text).toContain(`${line}\n`);
+    }
+    expect(text).not.toContain('retraced_archive_pending_jobs{queue="kept"}');
   });
 
   it('pauses and resumes a queue', async () => {

@@ -119,6 +119,14 @@ export interface QueueSummary {
   readonly paused: boolean;
   readonly counts: Counts;
   readonly oldestWaiting?: OldestWaiting | null;
+  /** Finished jobs evicted by retention so far, per state. */
+  readonly evictions?: { readonly completed: number; readonly dead: number; readonly cancelled: number };
+  /** The PostgreSQL archive: on or off, finished jobs not archived yet, jobs retention holds for it. */
+  readonly archive?: {
+    readonly enabled: boolean;
+    readonly pending: number;
+    readonly held: { readonly completed: number; readonly dead: number; readonly cancelled: number };
+  };
 }
 
 export interface JobSummary {

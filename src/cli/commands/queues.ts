@@ -13,7 +13,8 @@ const list = command(
   {
     name: 'queues list',
     usage: '',
-    summary: 'Lists the queues with their job counts per state and whether they are paused.',
+    summary:
+      'Lists the queues with their job counts per state, whether they are paused, the finished jobs retention has evicted, and the archive backlog (finished jobs not archived in PostgreSQL yet; "—" without an archive).',
     options,
     groups: SHARED_GROUPS,
     examples: [
@@ -29,11 +30,15 @@ const list = command(
           { header: 'QUEUE' },
           { header: 'STATUS' },
           ...JobStates.map((s) => ({ header: s.toUpperCase(), align: 'right' as const })),
+          { header: 'EVICTED', align: 'right' as const },
+          { header: 'UNARCHIVED', align: 'right' as const },
         ],
         queues.map((q) => [
           q.name,
           q.paused ? out.paint('yellow', 'paused') : 'running',
           ...JobStates.map((s) => String(q.counts[s] ?? 0)),
+          q.evictions ? String(q.evictions.completed + q.evictions.dead + q.evictions.cancelled) : '?',
+          q.archive?.enabled ? String(q.archive.pending) : '—',
         ]),
         '(no queues yet)',
       ),

@@ -40,7 +40,8 @@ export function registerQueueRoutes(app: FastifyInstance, { backend, queues }: R
     {
       schema: {
         tags,
-        summary: 'Every queue, with counts per state and its oldest waiting job',
+        summary:
+          'Every queue, with counts per state, its oldest waiting job, evictions by retention and its archive backlog',
         response: { 200: { type: 'object', properties: { queues: { type: 'array', items: queueSummary } } } },
       },
     },
@@ -48,12 +49,14 @@ export function registerQueueRoutes(app: FastifyInstance, { backend, queues }: R
       const [names, now] = await Promise.all([backend.listQueues(), backend.now()]);
       const list = await Promise.all(
         names.map(async (name) => {
-          const [paused, counts, oldest] = await Promise.all([
+          const [paused, counts, oldest, evictions, archive] = await Promise.all([
             backend.isPaused(name),
             backend.counts(name),
             backend.oldestWaiting(name),
+            backend.evictions(name),
+            backend.archiveStatus(name),
           ]);
-          return { name, paused, counts, oldestWaiting: waited(oldest, now) };
+          return { name, paused, counts, oldestWaiting: waited(oldest, now), evictions, archive };
         }),
       );
       return { queues: list };
@@ -65,22 +68,31 @@ export function registerQueueRoutes(app: FastifyInstance, { backend, queues }: R
     {
       schema: {
         tags,
-        summary: 'One queue: counts, paused, retention and evictions',
+        summary: 'One queue: counts, paused, retention, evictions and its archive backlog',
         params: queueParams,
         response: { 200: queueDetail },
       },
     },
     async (request) => {
       const q = queues.get(request.params.queue);
-      const [paused, counts, oldest, now, ret, evictions] = await Promise.all([
+      const [paused, counts, oldest, now, ret, evictions, archive] = await Promise.all([
         q.isPaused(),
         q.counts(),
         q.oldestWaiting(),
         backend.now(),
         q.getRetention(),
         q.evictions(),
+        backend.archiveStatus(q.name),
       ]);
-      return { name: q.name, paused, counts, oldestWaiting: waited(oldest, now), retention: ret, evictions };
+      return {
+        name: q.name,
+        paused,
+        counts,
+        oldestWaiting: waited(oldest, now),
+        retention: ret,
+        evictions,
+        archive,
+      };
     },
   );
 

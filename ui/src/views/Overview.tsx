@@ -79,6 +79,13 @@ export function Overview() {
               <th scope="col" class="num" title="how long the job waiting longest has waited">
                 oldest
               </th>
+              <th
+                scope="col"
+                class="num"
+                title="finished jobs evicted by retention so far; with an archive, evicted only once archived"
+              >
+                evicted
+              </th>
               <th scope="col" class="num" title="completed per minute">
                 done/min
               </th>
@@ -136,6 +143,26 @@ export function Overview() {
                       </Link>
                     ) : (
                       '—'
+                    )}
+                  </td>
+                  <td class="num">
+                    {q.evictions ? (
+                      <span
+                        title={`completed ${q.evictions.completed}, dead ${q.evictions.dead}, cancelled ${q.evictions.cancelled}`}
+                      >
+                        {q.evictions.completed + q.evictions.dead + q.evictions.cancelled}
+                      </span>
+                    ) : (
+                      '—'
+                    )}
+                    {q.archive?.enabled && (
+                      <div
+                        class="sub"
+                        data-archive-pending={q.archive.pending}
+                        title={`archived in PostgreSQL: ${q.archive.pending} finished jobs not archived yet; retention holds ${q.archive.held.completed + q.archive.held.dead + q.archive.held.cancelled} until they are`}
+                      >
+                        {q.archive.pending} unarchived
+                      </div>
                     )}
                   </td>
                   <td class="num">{perMinute(t.completed, span)}</td>
