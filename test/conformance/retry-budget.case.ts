@@ -64,5 +64,44 @@ export function retryBudgetCases(h: Harness): void {
       expect(d.action === 'retry' && d.delayMs).toBe(d.action === 'retry' ? d.budget!.deferredMs : NaN);
       expect((await q.getRetryBudgets())[0]).toMatchObject({ name: null, ratio: 0, minPerSecond: 2 });
     });
+
+    it('explain says a deferred retry waits for the retry budget, from its recorded decision', async () => {
+      const q = h.queue({ retry: { attempts: 2, backoff: { type: 'immediate' } } });
+      // 1 retry a second, none earned by first attempts: of 3 immediate retries, the later ones wait.
+      await q.setRetryBudget({ ratio: 0, windowMs: 10_000, minPerSecond: 1 });
+      const ids = (await q.addBulk(Array.from({ length: 3 }, (_, i) => ({ name: 'n', data: i })))).map(
+        (a) => a.id,
+      );
+      const w = h.worker(
+        q,
+        (job) => {
+          if (job.attempt === 1) throw new Error('flaky');
+          return null;
+        },
+        { concurrency: 3 },
+      );
+      const deferred = await waitUntil(async () => {
+        for (const id of ids) {
+          const j = await q.getJob(id);
+          const d = j?.attempts[0]?.decision;
+          if (j?.state === 'scheduled' && d?.action === 'retry' && d.budget && d.budget.deferredMs > 300) {
+            return j;
+          }
+        }
+        return undefined;
+      }, 'a retry deferred by the budget');
+      const e = await q.explain(deferred.id);
+      const hold = e.holds.find((x) => x.kind === 'retry-budget');
+      const d = deferred.attempts[0]!.decision;
+      expect(hold).toMatchObject({
+        kind: 'retry-budget',
+        until: deferred.dueAt,
+        deferredMs: d.action === 'retry' ? d.budget!.deferredMs : NaN,
+      });
+      expect(hold!.text).toMatch(
+        /^deferred .+ by the queue's retry budget: \d+ retr(y|ies) allowed for \d+ first attempts? in its window$/,
+      );
+      await w.close();
+    });
   });
 }
