@@ -555,11 +555,44 @@ export interface ResolvedRateLimitStateQuery {
   readonly group: string | undefined;
 }
 
-const CURSOR_PATTERN = /^([tpz]):(\d{1,9})$/;
+/** The phase a filter's pages start in. */
+function firstPhase(filter: GroupFilter): GroupCursor['phase'] {
+  return filter === 'parked' ? 'p' : filter === 'paused' ? 'z' : 't';
+}
 
-/** The cursor a page answers for the next one: `<phase>:<position>` (opaque to callers). */
-export function encodeGroupCursor(c: GroupCursor): string {
-  return `${c.phase}:${String(c.position)}`;
+/**
+ * The cursor a page answers for the next one, opaque to callers and shaped as the API's other
+ * cursors (base64url of `{"offset":n}`), with the phase when it is not the filter's first.
+ */
+export function encodeGroupCursor(filter: GroupFilter, c: GroupCursor): string {
+  const body =
+    c.phase === firstPhase(filter) ? { offset: c.position } : { offset: c.position, phase: c.phase };
+  return Buffer.from(JSON.stringify(body)).toString('base64url');
+}
+
+function decodeGroupCursor(filter: GroupFilter, text: unknown, field: string): GroupCursor {
+  let v: unknown;
+  try {
+    v = typeof text === 'string' ? JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) : undefined;
+  } catch {
+    v = undefined;
+  }
+  const o = (typeof v === 'object' && v !== null ? v : {}) as { offset?: unknown; phase?: unknown };
+  const phase = o.phase ?? firstPhase(filter);
+  const allowed = filter === 'waiting' ? ['t', 'p'] : [firstPhase(filter)];
+  const known = Object.keys(o).every((k) => k === 'offset' || k === 'phase');
+  if (
+    !known ||
+    typeof o.offset !== 'number' ||
+    !Number.isSafeInteger(o.offset) ||
+    o.offset < 0 ||
+    o.offset > 999_999_999 ||
+    typeof phase !== 'string' ||
+    !allowed.includes(phase)
+  ) {
+    throw new ValidationError(field, `the nextCursor of a previous page of filter ${filter}`, text);
+  }
+  return { phase: phase as GroupCursor['phase'], position: o.offset };
 }
 
 /** Validates a rate-limit view query; errors name the field and the rule. */
@@ -579,24 +612,10 @@ export function resolveRateLimitStateQuery(value: unknown, field = 'query'): Res
   }
   const limit =
     v.limit === undefined ? DEFAULT_GROUP_PAGE : assertInt(v.limit, `${field}.limit`, 1, MAX_GROUP_PAGE);
-  const first: GroupCursor = {
-    phase: filter === 'parked' ? 'p' : filter === 'paused' ? 'z' : 't',
-    position: 0,
-  };
-  let cursor = first;
-  if (v.cursor !== undefined) {
-    const m = typeof v.cursor === 'string' ? CURSOR_PATTERN.exec(v.cursor) : null;
-    const phase = m?.[1] as GroupCursor['phase'] | undefined;
-    const allowed = filter === 'waiting' ? ['t', 'p'] : [first.phase];
-    if (!m || !phase || !allowed.includes(phase)) {
-      throw new ValidationError(
-        `${field}.cursor`,
-        `the nextCursor of a previous page of filter ${filter}`,
-        v.cursor,
-      );
-    }
-    cursor = { phase, position: Number(m[2]) };
-  }
+  const cursor =
+    v.cursor === undefined
+      ? { phase: firstPhase(filter), position: 0 }
+      : decodeGroupCursor(filter, v.cursor, `${field}.cursor`);
   const group = v.group === undefined ? undefined : checkGroup(v.group, `${field}.group`);
   return { filter, limit, cursor, group };
 }
@@ -685,6 +704,6 @@ export function rateLimitStateView(
     ownLimits: raw.ownLimits,
     counts: { turns: raw.sizes.t, parked: raw.sizes.p, paused: raw.sizes.z },
     groups: raw.rows.map((r) => groupView(r, raw.groupLimit, raw.now)),
-    ...(next ? { nextCursor: encodeGroupCursor(next) } : {}),
+    ...(next ? { nextCursor: encodeGroupCursor(query.filter, next) } : {}),
   };
 }

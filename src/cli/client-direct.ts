@@ -27,7 +27,13 @@ import {
   type ScheduledResult,
   type ScheduleTemplate,
 } from '../queue.js';
-import { rateLimitsPublic, type RateLimitSettings, type RateLimitsView } from '../rate-limit.js';
+import {
+  rateLimitsPublic,
+  type RateLimitSettings,
+  type RateLimitState,
+  type RateLimitStateQuery,
+  type RateLimitsView,
+} from '../rate-limit.js';
 import type { RetryBudget } from '../retry-budget.js';
 import { upcomingRuns, type ScheduleSpec, type Scheduler, type SchedulerDetail } from '../schedule.js';
 import type { RadarOptions, RadarReport } from '../radar.js';
@@ -112,6 +118,10 @@ export class DirectClient implements Client {
 
   async rateLimits(queue: string): Promise<RateLimitsView> {
     return rateLimitsPublic(await this.#queue(queue).getRateLimits());
+  }
+
+  rateLimitState(queue: string, query: RateLimitStateQuery): Promise<RateLimitState> {
+    return this.#queue(queue).rateLimitState(query);
   }
 
   async setRateLimits(queue: string, settings: RateLimitSettings): Promise<RateLimitsView> {

@@ -17,7 +17,14 @@ import { resolveDlqFilter, type DlqFilter } from '../dlq-filter.js';
 import { ValidationError } from '../errors.js';
 import type { JobOptions } from '../options.js';
 import type { AddedJob, BulkJob, RetryBudgetStatus, ScheduledResult, ScheduleTemplate } from '../queue.js';
-import { resolveRateLimitSettings, type RateLimitSettings, type RateLimitsView } from '../rate-limit.js';
+import {
+  resolveRateLimitSettings,
+  resolveRateLimitStateQuery,
+  type RateLimitSettings,
+  type RateLimitState,
+  type RateLimitStateQuery,
+  type RateLimitsView,
+} from '../rate-limit.js';
 import { resolveRetryBudget, type RetryBudget } from '../retry-budget.js';
 import type { ScheduleSpec, Scheduler, SchedulerDetail } from '../schedule.js';
 import type { AuditOptions, AuditReport } from '../audit.js';
@@ -154,6 +161,13 @@ export class HttpClient implements Client {
 
   rateLimits(queue: string): Promise<RateLimitsView> {
     return this.#call('GET', `/queues/${enc(queue, 'QUEUE')}/rate-limits`);
+  }
+
+  rateLimitState(queue: string, q: RateLimitStateQuery): Promise<RateLimitState> {
+    // Checked here as the library would (the same words), then sent as the query string.
+    resolveRateLimitStateQuery(q, 'query');
+    const query: Query = { filter: q.filter, limit: q.limit, cursor: q.cursor, group: q.group };
+    return this.#call('GET', `/queues/${enc(queue, 'QUEUE')}/rate-limits/state`, { query });
   }
 
   setRateLimits(queue: string, settings: RateLimitSettings): Promise<RateLimitsView> {

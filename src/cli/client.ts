@@ -18,7 +18,12 @@ import type {
 } from '../dlq.js';
 import type { AnalyticsGroupBy, AnalyticsReport } from '../analytics.js';
 import type { AddedJob, BulkJob, RetryBudgetStatus, ScheduledResult, ScheduleTemplate } from '../queue.js';
-import type { RateLimitSettings, RateLimitsView } from '../rate-limit.js';
+import type {
+  RateLimitSettings,
+  RateLimitState,
+  RateLimitStateQuery,
+  RateLimitsView,
+} from '../rate-limit.js';
 import type { RetryBudget } from '../retry-budget.js';
 import type { ScheduleSpec, Scheduler, SchedulerDetail } from '../schedule.js';
 import type { AuditOptions, AuditReport } from '../audit.js';
@@ -107,6 +112,8 @@ export interface Client {
   rateLimits(queue: string): Promise<RateLimitsView>;
   /** Changes them (`queue.setRateLimits`) and answers them. */
   setRateLimits(queue: string, settings: RateLimitSettings): Promise<RateLimitsView>;
+  /** The rate-limit view: the queue's bucket and one page of groups (`queue.rateLimitState`). */
+  rateLimitState(queue: string, query: RateLimitStateQuery): Promise<RateLimitState>;
   /** The queue's retry budgets (`queue.getRetryBudgets`). */
   retryBudgets(queue: string): Promise<RetryBudgetStatus[]>;
   /** Sets (or with null removes) the queue's retry budget, or a job name's own; answers the budgets. */

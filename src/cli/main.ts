@@ -13,6 +13,7 @@ import { analytics } from './commands/analytics.js';
 import { archive } from './commands/archive.js';
 import { budget } from './commands/budget.js';
 import { rateLimit } from './commands/rate-limit.js';
+import { rateLimits } from './commands/rate-limits.js';
 import { dev } from './commands/dev.js';
 import { dlq } from './commands/dlq.js';
 import { jobs } from './commands/jobs.js';
@@ -36,6 +37,7 @@ const COMMANDS: readonly Command[] = [
   analytics,
   budget,
   rateLimit,
+  rateLimits,
   schedulers,
   workers,
   retryPlan,

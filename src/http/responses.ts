@@ -833,6 +833,76 @@ const rateLimitView = {
   ...open,
 } as const;
 
+const pauseRecord = {
+  type: 'object',
+  description: "The handler's RateLimitError that paused this bucket, in force now.",
+  properties: {
+    at: { ...time, description: 'when the pause began' },
+    until: { ...time, description: 'when it ends' },
+    jobId: str,
+    attempt: int,
+    message: { ...str, description: "the error's message (user text)" },
+  },
+  ...open,
+} as const;
+
+const bucketFields = {
+  limit: { ...rateLimitView, type: ['object', 'null'], description: 'The limit that applies; null = none.' },
+  tokens: {
+    type: ['integer', 'null'],
+    description: 'Jobs the bucket lets start now (0: empty); null = no bucket, no bound.',
+  },
+  nextTokenAt: { ...time, description: 'When its next token exists, if later than now.' },
+  pause: pauseRecord,
+} as const;
+
+/** The rate-limit view (GET /queues/{queue}/rate-limits/state). */
+export const rateLimitState = {
+  type: 'object',
+  properties: {
+    at: { ...time, description: "The backend's clock when it was read." },
+    queue: { type: 'object', description: "The queue's bucket.", properties: bucketFields, ...open },
+    groupLimit: {
+      ...rateLimitView,
+      type: ['object', 'null'],
+      description: 'The limit of each group without its own; null = none.',
+    },
+    ownLimits: {
+      ...int,
+      description: 'How many groups have a limit of their own (GET …/rate-limits lists them).',
+    },
+    counts: {
+      type: 'object',
+      properties: {
+        turns: { ...int, description: 'groups taking turns (the jobs without a group count as one)' },
+        parked: { ...int, description: 'groups with waiting jobs and an empty bucket' },
+        paused: { ...int, description: "groups paused by a handler's RateLimitError" },
+      },
+      ...open,
+    },
+    groups: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          group: { ...str, description: "The group key (user text); '' = the jobs without a group." },
+          waiting: int,
+          ownLimit: {
+            type: 'boolean',
+            description: "limit is the group's own (else the default group limit)",
+          },
+          ...bucketFields,
+          turn: { ...int, description: 'Its place in the ring of turns: 0 = served next.' },
+          parkedUntil: { ...time, description: 'Parked: claims skip it until its next token.' },
+        },
+        ...open,
+      },
+    },
+    nextCursor: { ...str, description: 'Pass as cursor for the next page; absent on the last.' },
+  },
+  ...open,
+} as const;
+
 /** A queue's rate limits (GET / PUT /queues/{queue}/rate-limits). */
 export const rateLimits = {
   type: 'object',

@@ -22,7 +22,17 @@ import {
   type RetentionSettings,
   type RetryPolicy,
 } from '../types.js';
-import { GROUP_RULE, MAX_BURST, MAX_RATE, MAX_RATE_PERIOD_MS, MIN_RATE } from '../rate-limit.js';
+import {
+  DEFAULT_GROUP_PAGE,
+  GROUP_FILTERS,
+  GROUP_RULE,
+  MAX_BURST,
+  MAX_GROUP_PAGE,
+  MAX_RATE,
+  MAX_RATE_PERIOD_MS,
+  MIN_RATE,
+  type GroupFilter,
+} from '../rate-limit.js';
 import { MAX_PRIORITY, MAX_PRIORITY_AGING_MS, MIN_PRIORITY } from '../transitions.js';
 import {
   MAX_MISSED_EACH,
@@ -315,6 +325,34 @@ export interface RateLimitBody {
   groups?: (RateLimitBodyLimit & { group: string })[];
   remove?: ('queueLimit' | 'groupLimit')[];
   removeGroups?: string[];
+}
+
+/** GET /queues/{queue}/rate-limits/state: which groups, how many, from where. */
+export const rateLimitStateQuery = {
+  type: 'object',
+  properties: {
+    filter: {
+      type: 'string',
+      enum: GROUP_FILTERS,
+      default: 'waiting',
+      description:
+        'waiting: the groups taking turns in turn order, then the parked ones (empty bucket) by next token; turns; parked; paused (by a handler, soonest end first).',
+    },
+    limit: { type: 'integer', minimum: 1, maximum: MAX_GROUP_PAGE, default: DEFAULT_GROUP_PAGE },
+    cursor: {
+      ...cursor,
+      description:
+        'Opaque: the nextCursor of a previous page of the same filter (any other text is refused with 400).',
+    },
+    group: text(GROUP_RULE, "One group's row only, whatever the filter."),
+  },
+  additionalProperties: false,
+} as const;
+export interface RateLimitStateQueryString {
+  filter: GroupFilter;
+  limit: number;
+  cursor?: string;
+  group?: string;
 }
 
 export const priorityAgingBody = {

@@ -11,8 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryBackend } from '../../src/backends/memory/memory-backend.js';
 import { add } from '../../src/cli/commands/add.js';
 import { rateLimit } from '../../src/cli/commands/rate-limit.js';
+import { rateLimits } from '../../src/cli/commands/rate-limits.js';
 import { buildApp } from '../../src/http/app.js';
+import { RateLimitError } from '../../src/errors.js';
 import { Queue } from '../../src/queue.js';
+import { Worker } from '../../src/worker.js';
 
 async function capture(
   argv: readonly string[],
@@ -67,6 +70,67 @@ describe('retraced rate-limit', () => {
     );
     await expect(rateLimit.run(['mail', '--group', 'a b', '--rate', '1', '--url', url])).rejects.toThrow(
       /settings\.groups key must be 1-128 characters/,
+    );
+  });
+
+  it('retraced rate-limits shows the bucket and a page of groups (table, --json, next cursor); hostile text is escaped', async () => {
+    const q = new Queue('view', { backend });
+    await q.setRateLimits({
+      queue: { rate: 100 },
+      group: { rate: 1, per: 60_000 },
+      groups: { B: { rate: 5 } },
+    });
+    for (const g of ['A', 'A', 'B', 'C']) await q.add('n', null, { group: g });
+    await q.add('u', null);
+    const lines = (await capture(['view', '--limit', '3', '--url', url], rateLimits)).stdout
+      .split('\n')
+      .map((l) => l.replace(/\s+/g, ' ').trim());
+    expect(lines.slice(0, 3)).toEqual([
+      'queue view: 100/s, burst 100; 100 tokens',
+      'each group: 1/min, burst 1; 1 group with a limit of their own',
+      'groups: 4 taking turns, 0 parked, 0 paused',
+    ]);
+    expect(lines.slice(4, 8)).toEqual([
+      'GROUP WAITING LIMIT TOKENS NEXT TOKEN TURN STATE',
+      'A 2 1/min 1 - 0 served next',
+      'B 1 5/s (own) 5 - 1 taking turns',
+      'C 1 1/min 1 - 2 taking turns',
+    ]);
+    const cursor = /^next page: --cursor (\S+)$/.exec(lines[8] ?? '')?.[1];
+    expect(cursor).toBeTypeOf('string');
+    const page2 = JSON.parse(
+      (
+        await capture(
+          ['view', '--limit', '3', '--cursor', cursor as string, '--json', '--url', url],
+          rateLimits,
+        )
+      ).stdout,
+    ) as { groups: { group: string; waiting: number; tokens: number | null }[]; nextCursor?: string };
+    expect(page2.groups).toMatchObject([{ group: '', waiting: 1, tokens: null, turn: 3 }]);
+    expect(page2.nextCursor).toBeUndefined();
+    // A handler's pause shows with its message, escaped (a terminal never obeys job text).
+    const q2 = new Queue('view2', { backend });
+    await q2.add('n', null, { group: 'A' });
+    await q2.add('n', null, { group: 'A' });
+    const w = new Worker(q2, () => {
+      throw new RateLimitError({ retryAfterMs: 60_000, message: 'HTTP 429\u001b[2J\nfake line' });
+    });
+    while ((await q2.rateLimitState({ filter: 'paused' })).counts.paused === 0) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await w.close();
+    const paused = (await capture(['view2', '--filter', 'paused', '--url', url], rateLimits)).stdout;
+    expect(paused).toContain('queue view2: no limit\n');
+    expect(paused).toMatch(/groups: \d taking turns, \d parked, 1 paused/);
+    expect(paused).toMatch(
+      /A +2 +- +0 .*paused until .* by job \d+ \(attempt 1\): HTTP 429\\u001b\[2J\\u000afake line/,
+    );
+    expect(paused).not.toContain('\u001b');
+    await expect(rateLimits.run(['view', '--filter', 'all', '--url', url])).rejects.toThrow(
+      /^--filter must be one of waiting, turns, parked, paused/,
+    );
+    await expect(rateLimits.run(['view', '--cursor', 'nope', '--url', url])).rejects.toThrow(
+      /^query\.cursor must be the nextCursor of a previous page/,
     );
   });
 

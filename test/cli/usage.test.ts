@@ -31,6 +31,7 @@ const COMMANDS = [
   'schedulers resume',
   'schedulers remove',
   'workers',
+  'rate-limits',
   'retry-plan',
   'whatif',
   'audit',

@@ -50,7 +50,8 @@ export function rateLimitViewCases(h: Harness): void {
         },
         { group: 'B', waiting: 2, tokens: 5, label: '5/s', own: true, turn: 1, parked: false, paused: false },
       ]);
-      expect(first.nextCursor).toBe('t:2');
+      // Cursors are opaque, shaped as the API's others: base64url JSON.
+      expect(first.nextCursor).toBe(Buffer.from('{"offset":2}').toString('base64url'));
       const second = await q.rateLimitState({ limit: 2, cursor: first.nextCursor });
       expect(second.groups.map(brief)).toEqual([
         {
@@ -132,7 +133,7 @@ export function rateLimitViewCases(h: Harness): void {
         ['R', 0, false],
         ['P1', null, true],
       ]);
-      expect(one.nextCursor).toBe('p:1');
+      expect(one.nextCursor).toBe(Buffer.from('{"offset":1,"phase":"p"}').toString('base64url'));
       const two = await q.rateLimitState({ limit: 2, cursor: one.nextCursor });
       expect(two.groups.map((g) => g.group)).toEqual(['P2', 'P3']);
       expect(two.nextCursor).toBeUndefined();
@@ -190,7 +191,10 @@ export function rateLimitViewCases(h: Harness): void {
       await expect(q.rateLimitState({ cursor: 'x:1' })).rejects.toThrow(
         /^query\.cursor must be the nextCursor of a previous page of filter waiting/,
       );
-      await expect(q.rateLimitState({ filter: 'paused', cursor: 't:1' })).rejects.toThrow(/^query\.cursor/);
+      const ringCursor = Buffer.from('{"offset":1,"phase":"t"}').toString('base64url');
+      await expect(q.rateLimitState({ filter: 'paused', cursor: ringCursor })).rejects.toThrow(
+        /^query\.cursor/,
+      );
       await expect(q.rateLimitState({ group: 'a b' })).rejects.toThrow(/^query\.group must be/);
     });
   });

@@ -148,6 +148,7 @@ describe('OpenAPI and docs', () => {
         '/queues/{queue}/priority-aging',
         '/queues/{queue}/radar',
         '/queues/{queue}/rate-limits',
+        '/queues/{queue}/rate-limits/state',
         '/queues/{queue}/resume',
         '/queues/{queue}/retention',
         '/queues/{queue}/schedulers',

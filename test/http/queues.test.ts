@@ -198,6 +198,51 @@ describe('queues', () => {
     expect(expectProblem(badGroup, 400, 'RETRACED_ERR_VALIDATION').field).toBe('body.groups[0].group');
   });
 
+  it('GET /queues/:queue/rate-limits/state pages the groups with their buckets; bad queries are named', async () => {
+    const t = await setup();
+    const q = t.queue('mail');
+    await q.setRateLimits({ queue: { rate: 100 }, group: { rate: 1, per: 60_000 } });
+    for (const g of ['g1', 'g2', 'g3']) await q.add('n', null, { group: g });
+    const first = await t.request('GET', '/queues/mail/rate-limits/state?limit=2');
+    expect(first.statusCode).toBe(200);
+    const body = first.json<{
+      at: number;
+      queue: unknown;
+      groups: { group: string; turn: number; tokens: number }[];
+      nextCursor: string;
+    }>();
+    expect(body.queue).toEqual({ limit: { rate: 100, per: 1000, burst: 100, label: '100/s' }, tokens: 100 });
+    expect(body.groups.map((g) => [g.group, g.turn, g.tokens])).toEqual([
+      ['g1', 0, 1],
+      ['g2', 1, 1],
+    ]);
+    expect(body).toMatchObject({
+      counts: { turns: 3, parked: 0, paused: 0 },
+      ownLimits: 0,
+      nextCursor: 'eyJvZmZzZXQiOjJ9', // {"offset":2}, as the API's other cursors
+    });
+    const second = await t.request('GET', `/queues/mail/rate-limits/state?limit=2&cursor=${body.nextCursor}`);
+    expect(second.json<{ groups: { group: string }[] }>().groups.map((g) => g.group)).toEqual(['g3']);
+    expect(second.json()).not.toHaveProperty('nextCursor');
+    const one = await t.request('GET', '/queues/mail/rate-limits/state?group=g2');
+    expect(one.json<{ groups: { group: string; waiting: number }[] }>().groups).toMatchObject([
+      { group: 'g2', waiting: 1, turn: 1 },
+    ]);
+    // A cursor of another filter's pages (the parked phase of waiting), and one it never issued.
+    const parkedPhase = Buffer.from('{"offset":0,"phase":"p"}').toString('base64url');
+    const badCursor = await t.request(
+      'GET',
+      `/queues/mail/rate-limits/state?filter=turns&cursor=${parkedPhase}`,
+    );
+    expect(expectProblem(badCursor, 400, 'RETRACED_ERR_VALIDATION').field).toBe('querystring.cursor');
+    const junk = await t.request('GET', '/queues/mail/rate-limits/state?cursor=t:2');
+    expect(expectProblem(junk, 400, 'RETRACED_ERR_VALIDATION').field).toBe('querystring.cursor');
+    const badFilter = await t.request('GET', '/queues/mail/rate-limits/state?filter=all');
+    expect(expectProblem(badFilter, 400, 'RETRACED_ERR_VALIDATION').field).toBe('querystring.filter');
+    const badGroup = await t.request('GET', '/queues/mail/rate-limits/state?group=a%20b');
+    expect(expectProblem(badGroup, 400, 'RETRACED_ERR_VALIDATION').field).toBe('querystring.group');
+  });
+
   it('adds a job to a group and shows the group on the job; a bad group is named', async () => {
     const t = await setup();
     const a = (

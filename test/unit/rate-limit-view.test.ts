@@ -11,6 +11,7 @@ import {
   groupView,
   pauseInForce,
   resolveRateLimit,
+  encodeGroupCursor,
   resolveRateLimitStateQuery,
 } from '../../src/rate-limit.js';
 
@@ -197,6 +198,8 @@ describe('groupPagePlan', () => {
 });
 
 describe('resolveRateLimitStateQuery', () => {
+  const c = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
+
   it('fills the defaults and starts each filter in its phase', () => {
     expect(resolveRateLimitStateQuery({})).toEqual({
       filter: 'waiting',
@@ -206,23 +209,52 @@ describe('resolveRateLimitStateQuery', () => {
     });
     expect(resolveRateLimitStateQuery(undefined).filter).toBe('waiting');
     expect(resolveRateLimitStateQuery({ filter: 'parked' }).cursor).toEqual({ phase: 'p', position: 0 });
-    expect(resolveRateLimitStateQuery({ filter: 'paused', cursor: 'z:40', limit: 500 })).toEqual({
+    expect(resolveRateLimitStateQuery({ filter: 'paused', cursor: c({ offset: 40 }), limit: 500 })).toEqual({
       filter: 'paused',
       limit: 500,
       cursor: { phase: 'z', position: 40 },
       group: undefined,
     });
-    expect(resolveRateLimitStateQuery({ cursor: 'p:3' }).cursor).toEqual({ phase: 'p', position: 3 });
+    expect(resolveRateLimitStateQuery({ cursor: c({ offset: 3, phase: 'p' }) }).cursor).toEqual({
+      phase: 'p',
+      position: 3,
+    });
+  });
+
+  it("reads back the cursors it writes: the phase only when not the filter's first", () => {
+    expect(encodeGroupCursor('waiting', { phase: 't', position: 2 })).toBe(c({ offset: 2 }));
+    expect(encodeGroupCursor('waiting', { phase: 'p', position: 0 })).toBe(c({ offset: 0, phase: 'p' }));
+    expect(encodeGroupCursor('paused', { phase: 'z', position: 7 })).toBe(c({ offset: 7 }));
+    for (const [filter, cursor] of [
+      ['waiting', { phase: 'p', position: 5 }],
+      ['parked', { phase: 'p', position: 1 }],
+      ['turns', { phase: 't', position: 999_999_999 }],
+    ] as const) {
+      expect(
+        resolveRateLimitStateQuery({ filter, cursor: encodeGroupCursor(filter, cursor) }).cursor,
+      ).toEqual(cursor);
+    }
   });
 
   it('names the field and the rule', () => {
     expect(() => resolveRateLimitStateQuery({ limit: 0 })).toThrow(
       new ValidationError('query.limit', 'an integer between 1 and 500', 0),
     );
-    expect(() => resolveRateLimitStateQuery({ cursor: 'p:3', filter: 'turns' })).toThrow(
-      new ValidationError('query.cursor', 'the nextCursor of a previous page of filter turns', 'p:3'),
+    const p3 = c({ offset: 3, phase: 'p' });
+    expect(() => resolveRateLimitStateQuery({ cursor: p3, filter: 'turns' })).toThrow(
+      new ValidationError('query.cursor', 'the nextCursor of a previous page of filter turns', p3),
     );
-    expect(() => resolveRateLimitStateQuery({ cursor: 't:-1' })).toThrow(/^query\.cursor/);
+    for (const bad of [
+      c({ offset: -1 }),
+      c({ offset: 1.5 }),
+      c({ offset: 1, x: 1 }),
+      c([1]),
+      'p:3',
+      '%%%',
+      '',
+    ]) {
+      expect(() => resolveRateLimitStateQuery({ cursor: bad }), bad).toThrow(/^query\.cursor must be/);
+    }
     expect(() => resolveRateLimitStateQuery({ cursor: 7 as never })).toThrow(/^query\.cursor/);
     expect(() => resolveRateLimitStateQuery({ sort: 'x' } as never)).toThrow(
       new ValidationError('query.sort', 'not set (known keys: filter, limit, cursor, group)'),

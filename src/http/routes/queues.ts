@@ -6,12 +6,13 @@ import type { FastifyInstance } from 'fastify';
 
 import { resolveRetention } from '../../options.js';
 import type { OldestWaiting } from '../../types.js';
-import { rateLimitsPublic, type RateLimitSettings } from '../../rate-limit.js';
+import { rateLimitsPublic, resolveRateLimitStateQuery, type RateLimitSettings } from '../../rate-limit.js';
 import {
   pauseState,
   queueDetail,
   queueSummary,
   rateLimits,
+  rateLimitState,
   retention,
   workerRegistry,
 } from '../responses.js';
@@ -19,6 +20,8 @@ import {
   priorityAgingBody,
   queueParams,
   rateLimitBody,
+  rateLimitStateQuery,
+  type RateLimitStateQueryString,
   type RateLimitBody,
   retentionBody,
   type PriorityAgingBody,
@@ -199,6 +202,34 @@ export function registerQueueRoutes(app: FastifyInstance, { backend, queues }: R
       },
     },
     async (request) => rateLimitsPublic(await queues.get(request.params.queue).getRateLimits()),
+  );
+
+  app.get<{ Params: QueueParams; Querystring: RateLimitStateQueryString }>(
+    '/queues/:queue/rate-limits/state',
+    {
+      schema: {
+        tags,
+        summary:
+          "The rate-limit view: the queue's bucket (limit, tokens now, next token, a handler's pause and why) and one page of groups (waiting jobs, tokens, next token, pause, turn)",
+        description:
+          'At most `limit` groups per call (a queue may have 100 000), read in one script by the server clock. The ring of turns moves as jobs are claimed: a later page may show a group again or skip one.',
+        params: queueParams,
+        querystring: rateLimitStateQuery,
+        response: { 200: rateLimitState },
+      },
+    },
+    async (request) => {
+      const { filter, limit, cursor, group } = request.query;
+      const query = {
+        filter,
+        limit,
+        ...(cursor !== undefined ? { cursor } : {}),
+        ...(group !== undefined ? { group } : {}),
+      };
+      // Refused with the field as the request names it (querystring.cursor).
+      resolveRateLimitStateQuery(query, 'querystring');
+      return queues.get(request.params.queue).rateLimitState(query);
+    },
   );
 
   app.put<{ Params: QueueParams; Body: RateLimitBody }>(
