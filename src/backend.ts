@@ -12,6 +12,7 @@
  *
  * @module
  */
+import type { RestoreRequest, RestoreResult } from './restore.js';
 import type { DedupRequest } from './dedup.js';
 import type { JobQuery, SearchResult } from './job-index.js';
 import type { RollupBucket, RollupResolution } from './rollup.js';
@@ -462,6 +463,13 @@ export interface Backend {
   peekDead(queue: string, ids: readonly string[]): Promise<DeadPeek[]>;
   deadGroups(queue: string): Promise<DeadGroupStats[]>;
   replay(queue: string, req: ReplayRequest): Promise<ReplayResult>;
+  /**
+   * Restores a dead job read from the archive, as archived (src/restore.ts): its hash or record,
+   * attempt records, options, search facets, and its place in the dead set and its fingerprint's
+   * group, dead at its dead-letter time; event `restored`. Refused (with the state) when the
+   * backend has a job with this id. One transition.
+   */
+  restoreDead(queue: string, req: RestoreRequest): Promise<RestoreResult>;
   /** Deletes dead jobs by id; returns the ids deleted, in order (ids not dead are skipped). */
   purgeDead(queue: string, ids: readonly string[]): Promise<string[]>;
 

@@ -77,8 +77,17 @@ export interface BulkPurgeResult {
   readonly failed: { id: string; error: string }[];
 }
 
+/** What a bulk replay takes besides its target. */
+export interface ReplayManyOptions extends ReplayOptions, BulkOptions {
+  /**
+   * With a filter: the dead jobs of the backend (`live`, the default), of the archive (restored,
+   * then replayed) or both (`all`), as `page` lists them. Ids are found in either, always.
+   */
+  readonly source?: SearchSource | undefined;
+}
+
 /** A bulk replay as the API and the CLI carry it: ids or a filter (exactly one), and the options. */
-export interface DlqReplayRequest extends ReplayOptions, BulkOptions {
+export interface DlqReplayRequest extends ReplayManyOptions {
   readonly ids?: readonly string[] | undefined;
   readonly filter?: DlqFilter | undefined;
 }
@@ -131,6 +140,15 @@ export function maxReplayJobs(patchBytes: number): number {
 
 /** Ids per backend call when looking ids up, listing matches and purging. */
 const CHUNK = 500;
+/** Archive reads in flight at once when looking up ids the backend does not have. */
+const ARCHIVE_LOOKUPS = 16;
+/** Largest page `page` gives (resolvePage's bound). */
+const PAGE_MAX = 1000;
+
+/** Why a purge leaves a dead job that only the archive holds. */
+function archivedOnly(id: string): string {
+  return `job ${id} is in the archive only (retention evicted it from the backend): purge deletes dead jobs the backend holds; the archive keeps history until its own retention (retraced archive --retain) prunes it`;
+}
 
 export class DeadLetterQueue {
   readonly #queue: DlqQueueRef;
@@ -312,6 +330,8 @@ export class DeadLetterQueue {
   /**
    * Sends a dead job back to waiting. The next attempt is recorded with trigger `manual`, who,
    * the note, and the patch as a diff. Attempt numbering continues; the retry budget starts afresh.
+   * A dead job retention evicted is restored from the archive first (src/restore.ts), with its
+   * whole history, then replayed the same way.
    */
   async replay(id: string, options: ReplayOptions): Promise<Job> {
     return manualRetry(this.#queue, id, resolveReplayOptions(options), false);
@@ -324,15 +344,19 @@ export class DeadLetterQueue {
    * applied. At most {@link maxReplayJobs} jobs per call (ids beyond it: a ValidationError on `ids`;
    * a larger `limit`: on `limit`).
    */
-  async replayMany(target: DlqTarget, options: ReplayOptions & BulkOptions): Promise<BulkReplayResult> {
+  async replayMany(target: DlqTarget, options: ReplayManyOptions): Promise<BulkReplayResult> {
     const r = resolveReplayOptions(options);
     const dryRun = dryRunOf(options.dryRun);
+    const source = sourceOf(options.source);
     const most = maxReplayJobs(r.patchBytes);
     const why =
       r.patchBytes > 0
         ? ` with a patch of ${r.patchBytes} bytes (at most ${MAX_PATCHED_BYTES} bytes of patch per call)`
         : '';
-    const { ids, dead } = await this.#resolveTarget(target, options.limit, most, why, DEFAULT_REPLAY_LIMIT);
+    const { ids, dead } = await this.#resolveTarget(target, options.limit, most, why, DEFAULT_REPLAY_LIMIT, {
+      source,
+      archived: 'restore',
+    });
     const out: BulkReplayResult = { dryRun, matched: ids.length, replayed: [], failed: [] };
     for (const id of ids) {
       let error = dead.get(id);
@@ -352,6 +376,7 @@ export class DeadLetterQueue {
       MAX_BULK,
       '',
       Number.MAX_SAFE_INTEGER,
+      { source: 'live', archived: 'refuse' },
     );
     const candidates = ids.filter((id) => dead.get(id) === undefined);
     const gone = new Set<string>();
@@ -393,7 +418,9 @@ export class DeadLetterQueue {
 
   /**
    * The ids a bulk call acts on, and for each one already known not to qualify, why. Ids are
-   * deduplicated and looked up with summaries only; a filter's matches are dead by construction.
+   * deduplicated and looked up with summaries only (those the backend does not have, in the
+   * archive: a dead one qualifies for a replay, which restores it, and is refused by a purge); a
+   * filter's matches (from `source`) are dead by construction.
    */
   async #resolveTarget(
     target: DlqTarget,
@@ -401,6 +428,7 @@ export class DeadLetterQueue {
     most: number,
     why: string,
     defaultLimit: number,
+    from: { source: SearchSource; archived: 'restore' | 'refuse' },
   ): Promise<{ ids: string[]; dead: Map<string, string | undefined> }> {
     const dead = new Map<string, string | undefined>();
     if (typeof target === 'object' && target !== null && 'ids' in target) {
@@ -419,25 +447,58 @@ export class DeadLetterQueue {
       if (ids.length > most) {
         throw new ValidationError('ids', `at most ${most} distinct ids per call${why}`, `${ids.length} ids`);
       }
+      const absent: string[] = [];
       for (let i = 0; i < ids.length; i += CHUNK) {
         const chunk = ids.slice(i, i + CHUNK);
         const peeks = await this.#backend.peekDead(this.#queue.name, chunk);
         chunk.forEach((id, j) => {
           const p = peeks[j];
-          if (!p) dead.set(id, new JobNotFoundError(this.#queue.name, id).message);
+          if (!p) absent.push(id);
           else if (p.state !== 'dead') dead.set(id, new InvalidStateError(id, p.state, 'dead').message);
         });
       }
+      await this.#lookUpArchived(absent, from.archived, dead);
       return { ids, dead };
     }
     const max = limit === undefined ? Math.min(defaultLimit, most) : bulkLimit(limit, most, why);
-    return { ids: (await this.#matching(target, max)).map((s) => s.id), dead };
+    return { ids: (await this.#matching(target, max, from.source)).map((s) => s.id), dead };
   }
 
-  /** Summaries of up to `max` dead jobs matching the filter, most recently dead first. */
-  async #matching(filter: DlqFilter, max: number): Promise<DeadSummary[]> {
+  /** Ids the backend does not have: found in the archive or not, and what the bulk call does. */
+  async #lookUpArchived(
+    ids: readonly string[],
+    archived: 'restore' | 'refuse',
+    out: Map<string, string | undefined>,
+  ): Promise<void> {
+    const archive = this.#queue.archive;
+    for (let i = 0; i < ids.length; i += ARCHIVE_LOOKUPS) {
+      const chunk = ids.slice(i, i + ARCHIVE_LOOKUPS);
+      const jobs = archive
+        ? await Promise.all(chunk.map((id) => archive.getJob(this.#queue.name, id)))
+        : chunk.map(() => null);
+      chunk.forEach((id, j) => {
+        const job = jobs[j];
+        if (!job) out.set(id, new JobNotFoundError(this.#queue.name, id).message);
+        else if (job.state !== 'dead') out.set(id, new InvalidStateError(id, job.state, 'dead').message);
+        else if (archived === 'refuse') out.set(id, archivedOnly(id));
+      });
+    }
+  }
+
+  /** Summaries of up to `max` dead jobs matching the filter from `source`, most recently dead first. */
+  async #matching(filter: DlqFilter, max: number, source: SearchSource = 'live'): Promise<DeadSummary[]> {
     const f = resolveDlqFilter(filter);
     const out: DeadSummary[] = [];
+    if (source !== 'live') {
+      let cursor: string | undefined;
+      while (out.length < max) {
+        const page = await this.page(f, { source, cursor, limit: Math.min(PAGE_MAX, max - out.length) });
+        out.push(...page.jobs);
+        cursor = page.next;
+        if (cursor === undefined) break;
+      }
+      return out;
+    }
     while (out.length < max) {
       const want = Math.min(CHUNK, max - out.length);
       const page = await this.#backend.listDead(this.#queue.name, f, { offset: out.length, limit: want });

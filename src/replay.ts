@@ -9,6 +9,7 @@ import type { Backend } from './backend.js';
 import { ConflictError, InvalidStateError, JobNotFoundError, ValidationError } from './errors.js';
 import { toJson, type ResolvedQueueOptions } from './options.js';
 import { diffJson, mergePatch } from './patch.js';
+import { restoreRequest } from './restore.js';
 import type { Job } from './types.js';
 import { checkNote, checkWho } from './validate.js';
 
@@ -62,6 +63,22 @@ export function patchData(job: Job, r: ResolvedReplay, maxDataBytes: number): { 
 }
 
 /**
+ * A dead job retention evicted, restored from the queue's archive into the backend as archived
+ * (`Backend.restoreDead`: its attempts, options, facets, dead set and group) so that it can be
+ * replayed like any dead job; then the replay is recorded as any replay, and the archiver appends
+ * its new attempts when it finishes again. Null when the archive has no such job; an archived job
+ * that is not dead is refused as the backend would refuse it. Idempotent: when the backend has the
+ * id already (restored by a concurrent replay, or added again), the backend's job is returned.
+ */
+async function restoreArchived(queue: DlqQueueRef, id: string): Promise<Job | null> {
+  const archived = queue.archive ? await queue.archive.getJob(queue.name, id) : null;
+  if (!archived) return null;
+  if (archived.state !== 'dead') return archived;
+  await queue.backend.restoreDead(queue.name, restoreRequest(archived));
+  return queue.backend.getJob(queue.name, id);
+}
+
+/**
  * Sends a dead job (or, with `alsoScheduled`, a job waiting for its retry) to waiting by hand.
  * Optimistic: re-reads and retries if the job changed between the read and the transition.
  * @internal
@@ -74,7 +91,7 @@ export async function manualRetry(
 ): Promise<Job> {
   const expected = alsoScheduled ? 'dead or scheduled' : 'dead';
   for (let tries = 0; ; tries++) {
-    const job = await queue.backend.getJob(queue.name, id);
+    const job = (await queue.backend.getJob(queue.name, id)) ?? (await restoreArchived(queue, id));
     if (!job) throw new JobNotFoundError(queue.name, id);
     if (job.state !== 'dead' && !(alsoScheduled && job.state === 'scheduled')) {
       throw new InvalidStateError(id, job.state, expected);

@@ -649,6 +649,11 @@ export const replayBody = {
       default: 1000,
       description: `Most jobs a filter replays. ${BULK_BOUND}`,
     },
+    source: {
+      ...dlqSource,
+      description:
+        'With a filter: the dead jobs of Redis (live), of the archive (archive) or both (all), as GET …/dlq lists them. A dead job only the archive holds (retention evicted it) is restored into Redis with its whole history, then replayed like any other. Ids are looked up in both, always.',
+    },
   },
   required: ['by'],
   anyOf: [{ required: ['ids'] }, { required: ['filter'] }],
@@ -658,6 +663,7 @@ export const replayBody = {
 export interface ReplayBody {
   ids?: string[];
   filter?: DlqFilterBody;
+  source?: 'live' | 'archive' | 'all';
   by: string;
   note?: string;
   patch?: unknown;

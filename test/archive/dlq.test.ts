@@ -101,7 +101,7 @@ for (const target of targets) {
         times = before.get(0)!.map((s) => s.at);
         expect(new Set(times).size).toBe(N);
         // Archive everything, then evict all but the newest KEPT dead jobs.
-        await new Archiver({ backend, archive, queues: [q.name] }).drain();
+        await new Archiver({ backend, archive, queues: [q.name], owner: 'archiver-1' }).drain();
         await q.setRetention({ dead: { count: KEPT } });
         await backend.sweepRetention(q.name, { intervalMs: 1, max: 100 });
         expect((await q.counts()).dead).toBe(KEPT);
@@ -241,6 +241,65 @@ for (const target of targets) {
         } finally {
           await app.close();
         }
+      });
+
+      it('replay of evicted dead jobs: restored with their history, replayed as recorded, the new attempts archived once', async () => {
+        const [one, two, three] = before.get(0)!.slice(KEPT + 1, KEPT + 4);
+        const countAttempts = async (id: string): Promise<number> => {
+          const r = await archive.pool.query<{ n: string }>(
+            `SELECT count(*) AS n FROM "${archive.schema}".attempts WHERE queue = $1 AND job_id = $2`,
+            [q.name, id],
+          );
+          return Number(r.rows[0]!.n);
+        };
+        const old = await archive.getJob(q.name, one!.id);
+        expect(await countAttempts(one!.id)).toBe(1);
+        const replayed = await q.dlq.replay(one!.id, {
+          by: 'ada',
+          note: 'fixed upstream',
+          patch: { fixed: true },
+        });
+        expect(replayed.state).toBe('waiting');
+        expect(replayed.attempts).toEqual(old!.attempts);
+        // A bulk replay by filter over the archive: the matches Redis no longer holds are restored too.
+        const bulk = await q.dlq.replayMany(
+          { fingerprint: two!.fingerprint, to: two!.at, from: three!.at },
+          { by: 'ada', source: 'archive' },
+        );
+        expect(bulk.failed).toEqual([]);
+        expect(bulk.replayed).toContain(two!.id);
+        const w = new Worker(q, async () => 'ok', { leaseMs: 5000 });
+        w.on('error', () => undefined);
+        const ids = [one!.id, ...bulk.replayed];
+        await waitUntil(
+          async () =>
+            (await Promise.all(ids.map((id) => q.getJob(id)))).every((j) => j?.state === 'completed'),
+          'replayed jobs completed',
+        );
+        await w.close();
+        // Archived again once finished: the job row now completed, one attempt appended, once.
+        // The same owner as the first archiver (which still holds the queue's lease).
+        const archiver = new Archiver({ backend, archive, queues: [q.name], owner: 'archiver-1' });
+        await archiver.drain();
+        await archiver.drain();
+        expect(await archive.write(q.name, [(await backend.getJob(q.name, one!.id))!])).toEqual({
+          jobs: 1,
+          attempts: 0,
+        });
+        const now = await archive.getJob(q.name, one!.id);
+        expect(now?.state).toBe('completed');
+        expect(await countAttempts(one!.id)).toBe(2);
+        expect(now?.attempts.map((a) => [a.n, a.trigger, a.outcome])).toEqual([
+          [1, 'auto', 'failed'],
+          [2, 'manual', 'succeeded'],
+        ]);
+        expect(now?.attempts[1]?.manual).toMatchObject({ by: 'ada', note: 'fixed upstream' });
+        expect(now?.data).toEqual({ ...(old!.data as object), fixed: true });
+        // No longer dead anywhere: out of the DLQ of both, and of the groups.
+        const all = (await every(q, {}, 'all', 50)).map((s) => s.id);
+        for (const id of ids) expect(all).not.toContain(id);
+        const groups = await q.dlq.groups({}, { source: 'all' });
+        expect(groups.reduce((n, g) => n + g.count, 0)).toBe(N - 1 - ids.length);
       });
     },
     { redis: target.needsRedis },

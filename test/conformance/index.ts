@@ -19,6 +19,7 @@ import { priorityCases } from './priority.case.js';
 import { radarCases, whatIfCases } from './radar.case.js';
 import { rateLimitCases } from './rate-limit.case.js';
 import { rateLimitViewCases } from './rate-limit-view.case.js';
+import { restoreCases } from './restore.case.js';
 import { retentionCases } from './retention.case.js';
 import { retriesCases } from './retries.case.js';
 import { retryBudgetCases } from './retry-budget.case.js';
@@ -41,6 +42,7 @@ export function runBackendConformance(target: ConformanceTarget): void {
     inputCases(h);
     retentionCases(h);
     archiveCases(h);
+    restoreCases(h);
     searchCases(h);
     priorityCases(h);
     radarCases(h);

@@ -75,6 +75,7 @@ import {
   type TickResult,
 } from '../../schedule.js';
 import type { WorkerBeat, WorkerInfo, WorkerRegistry } from '../../workers.js';
+import type { RestoreRequest, RestoreResult } from '../../restore.js';
 import { BackendClosedError } from '../../errors.js';
 import {
   compareSearchKeys,
@@ -1431,6 +1432,55 @@ export class MemoryBackend implements Backend {
     return { ok: true, at: now };
   }
 
+  async restoreDead(queue: string, req: RestoreRequest): Promise<RestoreResult> {
+    const q = this.#q(queue);
+    const job = req.job;
+    const have = q.jobs.get(job.id);
+    if (have) return { ok: false, state: have.state };
+    const dead = job.dead as NonNullable<Job['dead']>;
+    const last = job.attempts[job.attempts.length - 1];
+    q.jobs.set(job.id, {
+      id: job.id,
+      name: job.name,
+      data: JSON.stringify(job.data),
+      opts: JSON.stringify(job.options),
+      maxStalls: job.options.maxStalls,
+      state: 'dead',
+      createdAt: job.createdAt,
+      dueAt: job.dueAt,
+      priority: job.priority,
+      group: job.group,
+      attempts: job.attempts.map((a) => structuredClone(a)),
+      failures: job.failures,
+      stalls: job.stalls,
+      current: undefined,
+      nextTrigger: last?.trigger ?? 'auto',
+      nextManual: undefined,
+      prevDelayMs: undefined,
+      result: undefined,
+      finishedAt: job.finishedAt ?? dead.at,
+      dead: {
+        reason: dead.reason,
+        at: dead.at,
+        fingerprint: dead.fingerprint,
+        label: req.label,
+        ...(dead.error ? { error: dead.error } : {}),
+      },
+      cancelled: undefined,
+      refusals: structuredClone([...job.refusals]),
+      trace: undefined,
+      facets: new Set([`n:${job.name}`, ...req.facets]),
+      scheduler: job.scheduler ? { ...job.scheduler } : undefined,
+      ...(job.dedup ? { dedup: { ...job.dedup } } : {}),
+      ...(job.folded ? { folded: { ...job.folded } } : {}),
+    });
+    // In the dead set by its dead-letter time, as Redis scores it (and noted, as addDead notes).
+    insertByTime(q.finished.dead, job.id, dead.at);
+    if (q.archive) insertByTime(q.pending, job.id, dead.at);
+    this.#emit(q, 'restored', job.id);
+    return { ok: true };
+  }
+
   async listQueues(): Promise<string[]> {
     return [...this.#queues.keys()].sort();
   }
@@ -1821,6 +1871,25 @@ function deadSummary(j: MemJob): DeadSummary {
 }
 
 /** The memory twin of lua/dead-list-10.lua's match. */
+/**
+ * Files `id` at `at` in a map kept in time order (oldest first; among equal times by id, bytes),
+ * as a Redis sorted set orders it: appended when it is the newest, else the map is rebuilt.
+ */
+function insertByTime(m: Map<string, number>, id: string, at: number): void {
+  m.delete(id);
+  let newest: [string, number] | undefined;
+  for (const e of m) newest = e;
+  const after = (a: [string, number], b: [string, number]): boolean =>
+    a[1] > b[1] || (a[1] === b[1] && Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0])) > 0);
+  if (!newest || after([id, at], newest)) {
+    m.set(id, at);
+    return;
+  }
+  const all = [...m, [id, at] as [string, number]].sort((a, b) => (after(a, b) ? 1 : after(b, a) ? -1 : 0));
+  m.clear();
+  for (const [k, v] of all) m.set(k, v);
+}
+
 function matchesDead(s: DeadSummary, f: DeadFilter): boolean {
   return (
     (f.reason === undefined || f.reason.includes(s.reason)) &&

@@ -4,6 +4,7 @@
  * pipelines of them. Idle workers block on the queue's wake list instead of polling.
  * @module
  */
+import type { RestoreRequest, RestoreResult } from '../../restore.js';
 import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 
 import type {
@@ -90,6 +91,7 @@ import {
   decodeEventEntry,
   decodeFinish,
   decodeJob,
+  encodeRestore,
   decodeScheduler,
   decodeWorker,
   assertSafeWorkerId,
@@ -794,6 +796,11 @@ export class RedisBackend implements Backend {
     if (r[0] === 'ok') return { ok: true, at: Number(r[1]) };
     if (r[0] === 'not_found') return { ok: false, reason: 'not_found' };
     return { ok: false, reason: r[0] as 'not_dead' | 'changed', state: r[1] as JobState };
+  }
+
+  async restoreDead(queue: string, req: RestoreRequest): Promise<RestoreResult> {
+    const r = (await this.#run('restore', queue, encodeRestore(req))) as string[];
+    return r[0] === 'ok' ? { ok: true } : { ok: false, state: r[1] as JobState };
   }
 
   async listQueues(): Promise<string[]> {

@@ -63,6 +63,7 @@ import type {
   QueueEvent,
   ReplayRequest,
 } from '../../backend.js';
+import type { RestoreRequest } from '../../restore.js';
 import { trailsFromRedis, withTrail } from '../../progress.js';
 import { checkText, Rules } from '../../validate.js';
 import type {
@@ -264,6 +265,90 @@ export function encodeReplay(req: ReplayRequest): Arg[] {
     req.by,
     req.alsoScheduled ? '1' : '0',
     req.patch ?? '',
+  ];
+}
+
+/**
+ * restore-10.lua's arguments (after the key prefix): the job's hash fields as `decodeJob` reads
+ * them back (hot fields first, as `createJob` writes them; `oh` is the script's, once it has
+ * interned the options), its attempt records and its facets (src/restore.ts). The job is dead.
+ */
+export function encodeRestore(req: RestoreRequest): Arg[] {
+  const j = req.job;
+  const dead = j.dead as NonNullable<Job['dead']>;
+  const n = j.attempts.length;
+  const last = j.attempts[n - 1];
+  const fields: Arg[] = [
+    'st',
+    'dead',
+    'cur',
+    n,
+    'trg',
+    last?.trigger ?? 'auto',
+    'due',
+    j.dueAt,
+    'sa',
+    last?.startedAt ?? 0,
+    'wid',
+    last?.workerId ?? '',
+    'man',
+    '',
+    'fl',
+    j.failures,
+    'n',
+    n,
+    'sc',
+    j.stalls,
+    'pd',
+    '',
+    'ms',
+    j.options.maxStalls,
+    'le',
+    0,
+    'tc',
+    '',
+    'name',
+    j.name,
+    'data',
+    JSON.stringify(j.data),
+    'ct',
+    j.createdAt,
+  ];
+  if (j.priority !== 0) fields.push('pr', j.priority);
+  if (j.group !== undefined) fields.push('grp', j.group);
+  fields.push(
+    'ft',
+    j.finishedAt ?? dead.at,
+    'dr',
+    dead.reason,
+    'dat',
+    dead.at,
+    'fp',
+    dead.fingerprint,
+    'ec',
+    dead.error?.code ?? '',
+    'derr',
+    dead.error ? JSON.stringify(dead.error) : '',
+  );
+  if (j.scheduler) fields.push('sch', JSON.stringify(j.scheduler));
+  if (j.dedup) fields.push('dm', j.dedup.mode, 'dk', j.dedup.key);
+  if (j.folded) fields.push('fo', j.folded.count, 'fa', j.folded.lastAt);
+  if (j.refusals.length > 0) {
+    fields.push('rn', j.refusals.length);
+    j.refusals.forEach((r, i) => fields.push(`r${i + 1}`, JSON.stringify(r)));
+  }
+  return [
+    j.id,
+    JSON.stringify(j.options),
+    dead.fingerprint,
+    req.label,
+    dead.at,
+    fields.length / 2,
+    n,
+    req.facets.length,
+    ...fields,
+    ...j.attempts.map((a) => JSON.stringify(a)),
+    ...req.facets,
   ];
 }
 

@@ -20,7 +20,15 @@ import type { Client, DlqFilterData } from '../client.js';
 import { command, withClient } from '../command.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import type { Output } from '../output.js';
-import { FILTER_OPTIONS, filterFrom, onSchedulerClock, SHARED_OPTIONS as shared } from './dlq-filter.js';
+import {
+  archiveFrom,
+  FILTER_OPTIONS,
+  filterFrom,
+  onSchedulerClock,
+  SHARED_OPTIONS as shared,
+  SOURCE_OPTIONS,
+  sourceFrom,
+} from './dlq-filter.js';
 import { byValue } from './jobs.js';
 
 const TARGET_OPTIONS = {
@@ -70,12 +78,13 @@ export const replay = command(
   {
     name: 'dlq replay',
     usage:
-      'QUEUE [ID...] [--ids A,B | filters | --all] [--by NAME] [--note TEXT] [--patch JSON] [--dry-run] [--yes]',
+      'QUEUE [ID...] [--ids A,B | filters | --all] [--source live|archive|all] [--by NAME] [--note TEXT] [--patch JSON] [--dry-run] [--yes]',
     args: ['QUEUE', 'ID...'],
     summary:
-      'Sends dead jobs back to waiting: each next attempt is recorded as manual with who, the note and the data patch as a diff; the retry budget starts afresh. A filter is resolved first (shown with --dry-run), then replayed in batches with a progress bar.',
+      'Sends dead jobs back to waiting: each next attempt is recorded as manual with who, the note and the data patch as a diff; the retry budget starts afresh. A filter is resolved first (shown with --dry-run; --source archive|all: over the archive too), then replayed in batches with a progress bar. A dead job retention evicted is restored from the archive with its whole history, then replayed.',
     options: {
       ...TARGET_OPTIONS,
+      ...SOURCE_OPTIONS,
       by: {
         type: 'string',
         arg: 'NAME',
@@ -99,6 +108,7 @@ export const replay = command(
       'retraced dlq replay demo 17 --by ada --note "fixed the address" --patch \'{"email":"a@example.com"}\'',
       'retraced dlq replay demo --code ECONNRESET --since 1h --dry-run',
       'retraced dlq replay demo --fingerprint 3f2a9c01d4e5b6a7 --by ada --yes',
+      'retraced dlq replay demo --code ECONNRESET --since 30d --source all --url http://127.0.0.1:7411',
     ],
   },
   async ({ values, positionals }, out) => {
@@ -111,45 +121,54 @@ export const replay = command(
     const most = maxReplayJobs(patch === undefined ? 0 : Buffer.byteLength(JSON.stringify(patch)));
     const limit = intValue(values.limit, '--limit', 1, MAX_BULK) ?? Math.min(1000, most);
     const base = { by, ...(note !== undefined ? { note } : {}), ...(patch !== undefined ? { patch } : {}) };
-    return withClient(values, async (client) => {
-      // Resolve the target to ids first: that is the dry run, and it sizes the progress bar.
-      const selection = target.ids
-        ? { ids: target.ids }
-        : { filter: await onSchedulerClock(target.filter ?? {}, values, client), limit };
-      const preview = await client.dlqReplay(queue, { ...base, ...selection, dryRun: true });
-      if (values['dry-run']) {
-        out.result(preview, () => {
+    const source = sourceFrom(values);
+    return withClient(
+      values,
+      async (client) => {
+        // Resolve the target to ids first: that is the dry run, and it sizes the progress bar.
+        const selection = target.ids
+          ? { ids: target.ids }
+          : {
+              filter: await onSchedulerClock(target.filter ?? {}, values, client),
+              limit,
+              ...(source !== undefined ? { source } : {}),
+            };
+        const preview = await client.dlqReplay(queue, { ...base, ...selection, dryRun: true });
+        if (values['dry-run']) {
+          out.result(preview, () => {
+            out.line(
+              `would replay ${preview.replayed.length} dead job${preview.replayed.length === 1 ? '' : 's'} of ${queue}${preview.replayed.length ? `: ${idList(preview.replayed)}` : ''}`,
+            );
+            for (const f of preview.failed) out.line(out.paint('yellow', `  skip ${f.id}: ${f.error}`));
+          });
+          return preview.failed.length > 0 && target.ids ? ExitCode.conflict : ExitCode.ok;
+        }
+        const ids = preview.replayed;
+        // Replaying is undoable (jobs can die again), so only "everything" asks first.
+        const ask = values.all === true && ids.length > 0;
+        if (
+          ask &&
+          !(await confirm(
+            out,
+            `replay all ${ids.length} dead job${ids.length === 1 ? '' : 's'} of ${queue}`,
+            values.yes,
+          ))
+        ) {
+          out.note('nothing replayed');
+          return ExitCode.ok;
+        }
+        const result = await replayInBatches(client, queue, ids, base, Math.min(BATCH, most), out);
+        const failed = [...preview.failed, ...result.failed];
+        out.result({ dryRun: false, matched: preview.matched, replayed: result.replayed, failed }, () => {
           out.line(
-            `would replay ${preview.replayed.length} dead job${preview.replayed.length === 1 ? '' : 's'} of ${queue}${preview.replayed.length ? `: ${idList(preview.replayed)}` : ''}`,
+            `replayed ${result.replayed.length} job${result.replayed.length === 1 ? '' : 's'} of ${queue}${result.replayed.length ? `: ${idList(result.replayed)}` : ''}`,
           );
-          for (const f of preview.failed) out.line(out.paint('yellow', `  skip ${f.id}: ${f.error}`));
+          for (const f of failed) out.line(out.paint('yellow', `  not replayed ${f.id}: ${f.error}`));
         });
-        return preview.failed.length > 0 && target.ids ? ExitCode.conflict : ExitCode.ok;
-      }
-      const ids = preview.replayed;
-      // Replaying is undoable (jobs can die again), so only "everything" asks first.
-      const ask = values.all === true && ids.length > 0;
-      if (
-        ask &&
-        !(await confirm(
-          out,
-          `replay all ${ids.length} dead job${ids.length === 1 ? '' : 's'} of ${queue}`,
-          values.yes,
-        ))
-      ) {
-        out.note('nothing replayed');
-        return ExitCode.ok;
-      }
-      const result = await replayInBatches(client, queue, ids, base, Math.min(BATCH, most), out);
-      const failed = [...preview.failed, ...result.failed];
-      out.result({ dryRun: false, matched: preview.matched, replayed: result.replayed, failed }, () => {
-        out.line(
-          `replayed ${result.replayed.length} job${result.replayed.length === 1 ? '' : 's'} of ${queue}${result.replayed.length ? `: ${idList(result.replayed)}` : ''}`,
-        );
-        for (const f of failed) out.line(out.paint('yellow', `  not replayed ${f.id}: ${f.error}`));
-      });
-      return failed.length > 0 ? ExitCode.conflict : ExitCode.ok;
-    });
+        return failed.length > 0 ? ExitCode.conflict : ExitCode.ok;
+      },
+      archiveFrom(values),
+    );
   },
 );
 
@@ -181,8 +200,13 @@ export const purge = command(
     usage: 'QUEUE [ID...] [--ids A,B | filters | --all] [--dry-run] [--yes]',
     args: ['QUEUE', 'ID...'],
     summary:
-      'Deletes dead jobs for good: by id, by filter, or all. Asks first unless --yes; --dry-run counts only.',
-    options: { ...TARGET_OPTIONS, ...shared },
+      'Deletes dead jobs for good: by id, by filter, or all. Asks first unless --yes; --dry-run counts only. Only the dead jobs Redis holds: the archive keeps history until its own retention prunes it.',
+    options: {
+      ...TARGET_OPTIONS,
+      postgres: SOURCE_OPTIONS.postgres,
+      'archive-schema': SOURCE_OPTIONS['archive-schema'],
+      ...shared,
+    },
     groups: SHARED_GROUPS,
     examples: [
       'retraced dlq purge demo --reason permanent --until 7d --dry-run',
@@ -192,41 +216,45 @@ export const purge = command(
   async ({ values, positionals }, out) => {
     const queue = positionals[0] as string;
     const target = targetFrom(values, positionals);
-    return withClient(values, async (client) => {
-      // One instant for the preview and the purge: `--until 7d` must not move between the two.
-      const request = {
-        ...(target.ids ? { ids: target.ids } : {}),
-        ...(target.filter ? { filter: await onSchedulerClock(target.filter, values, client) } : {}),
-      };
-      const preview = await client.dlqPurge(queue, { ...request, dryRun: true });
-      if (values['dry-run']) {
-        out.result(preview, () =>
-          out.line(`would purge ${preview.purged} dead job${preview.purged === 1 ? '' : 's'} of ${queue}`),
+    return withClient(
+      values,
+      async (client) => {
+        // One instant for the preview and the purge: `--until 7d` must not move between the two.
+        const request = {
+          ...(target.ids ? { ids: target.ids } : {}),
+          ...(target.filter ? { filter: await onSchedulerClock(target.filter, values, client) } : {}),
+        };
+        const preview = await client.dlqPurge(queue, { ...request, dryRun: true });
+        if (values['dry-run']) {
+          out.result(preview, () =>
+            out.line(`would purge ${preview.purged} dead job${preview.purged === 1 ? '' : 's'} of ${queue}`),
+          );
+          return ExitCode.ok;
+        }
+        if (preview.purged === 0) {
+          out.result({ dryRun: false, purged: 0 }, () =>
+            out.line(`no dead jobs of ${queue} match: nothing purged`),
+          );
+          return ExitCode.ok;
+        }
+        if (
+          !(await confirm(
+            out,
+            `purge ${preview.purged} dead job${preview.purged === 1 ? '' : 's'} of ${queue} for good`,
+            values.yes,
+          ))
+        ) {
+          out.note('nothing purged');
+          return ExitCode.ok;
+        }
+        const res = await client.dlqPurge(queue, request);
+        out.result(res, () =>
+          out.line(`purged ${res.purged} dead job${res.purged === 1 ? '' : 's'} of ${queue}`),
         );
         return ExitCode.ok;
-      }
-      if (preview.purged === 0) {
-        out.result({ dryRun: false, purged: 0 }, () =>
-          out.line(`no dead jobs of ${queue} match: nothing purged`),
-        );
-        return ExitCode.ok;
-      }
-      if (
-        !(await confirm(
-          out,
-          `purge ${preview.purged} dead job${preview.purged === 1 ? '' : 's'} of ${queue} for good`,
-          values.yes,
-        ))
-      ) {
-        out.note('nothing purged');
-        return ExitCode.ok;
-      }
-      const res = await client.dlqPurge(queue, request);
-      out.result(res, () =>
-        out.line(`purged ${res.purged} dead job${res.purged === 1 ? '' : 's'} of ${queue}`),
-      );
-      return ExitCode.ok;
-    });
+      },
+      archiveFrom(values),
+    );
   },
 );
 
