@@ -22,7 +22,7 @@ const failedThenRetried: Attempt = {
   errorClass: 'temporary',
   rule: 'code:EAGAIN',
   decision: { action: 'retry', delayMs: 0, nextDueAt: 3, strategy: 'immediate', explanation: '' },
-} as Attempt;
+} as unknown as Attempt;
 const stalledPoison: Attempt = {
   ...base,
   n: 2,
@@ -30,7 +30,7 @@ const stalledPoison: Attempt = {
   outcome: 'stalled',
   errorClass: 'poison',
   decision: { action: 'dead', reason: 'poison', explanation: '' },
-} as Attempt;
+} as unknown as Attempt;
 const replayedDead: Attempt = {
   ...base,
   n: 3,
@@ -39,7 +39,7 @@ const replayedDead: Attempt = {
   error: gone,
   errorClass: 'permanent',
   decision: { action: 'dead', reason: 'permanent', explanation: '' },
-} as Attempt;
+} as unknown as Attempt;
 
 describe('historyFacets', () => {
   it('a failure retried: its class, rule, code, fingerprint and rt', () => {
