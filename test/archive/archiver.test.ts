@@ -11,8 +11,10 @@ import { MIGRATIONS, SCHEMA_VERSION } from '../../src/archive/schema.js';
 import type { Backend } from '../../src/backend.js';
 import { MemoryBackend } from '../../src/backends/memory/memory-backend.js';
 import { RedisBackend } from '../../src/backends/redis/redis-backend.js';
-import { PermanentError, TemporaryError } from '../../src/errors.js';
+import { PermanentError, RateLimitError, TemporaryError } from '../../src/errors.js';
 import { Queue } from '../../src/queue.js';
+import { specText } from '../../src/schedule.js';
+import { SchedulerLoop } from '../../src/scheduler-loop.js';
 import type { Job } from '../../src/types.js';
 import { Worker } from '../../src/worker.js';
 import { waitForState, waitUntil } from '../conformance/context.js';
@@ -186,6 +188,72 @@ for (const target of targets) {
         );
         const clean = 'ab\ufffdc\ufffdd';
         expect(r.rows).toEqual([{ jc: `E${clean}`, ac: `E${clean}` }]);
+      });
+
+      it('keeps every fact a job and its attempts record: priority, group and rate-limit waits, a handler pause, progress and logs, folded adds, scheduler origin, a budget deferral', async () => {
+        const q = new Queue(queueName(), { backend });
+        await q.setRateLimits({ group: { rate: 5, burst: 1 } });
+        await q.setRetryBudget({ ratio: 0, windowMs: 10_000, minPerSecond: 1 });
+        const paused = new Set<string>();
+        const w = new Worker(
+          q,
+          async (job) => {
+            const d = job.data as { kind: string };
+            job.progress({ step: job.attempt });
+            job.log(`attempt ${job.attempt} of ${d.kind}`);
+            if (d.kind === 'upstream' && !paused.has(job.id)) {
+              paused.add(job.id);
+              throw new RateLimitError({ retryAfterMs: 50, scope: 'group' });
+            }
+            if (d.kind === 'flaky' && job.attempt === 1) throw new TemporaryError('blip', { code: 'EAGAIN' });
+            return { done: d.kind };
+          },
+          { leaseMs: 5000, concurrency: 4 },
+        );
+        w.on('error', () => undefined);
+        const retry = { attempts: 2, backoff: { type: 'immediate' as const } };
+        const ids: string[] = [];
+        for (let i = 0; i < 3; i++) {
+          ids.push((await q.add('grouped', { kind: 'ok' }, { group: 'tenant-1', priority: 5 })).id);
+        }
+        ids.push((await q.add('upstream', { kind: 'upstream' }, { group: 'tenant-2' })).id);
+        for (let i = 0; i < 3; i++) ids.push((await q.add('flaky', { kind: 'flaky' }, { retry })).id);
+        const folded = await q.add('once', { kind: 'ok' }, { dedup: { key: 'k', ttlMs: 60_000 } });
+        expect((await q.add('once', { kind: 'ok' }, { dedup: { key: 'k', ttlMs: 60_000 } })).id).toBe(
+          folded.id,
+        );
+        ids.push(folded.id);
+        const now = await backend.now();
+        await q.schedule('every-minute', { every: 60_000 }, { name: 'tick', data: { kind: 'ok' } });
+        // The same scheduler with its first run just past (a new spec moves the next run), ticked once.
+        await backend.upsertScheduler(q.name, {
+          ...(await backend.getScheduler(q.name, 'every-minute'))!,
+          spec: specText({ every: 50_000 }),
+          anchor: now - 50_010,
+          nextRunAt: now - 10,
+        });
+        await new SchedulerLoop({ backend, queues: [q.name] }).tickQueue(q.name);
+        const created = (await q.schedulerTicks('every-minute')).find((t) => t.outcome === 'created')?.jobId;
+        expect(created).toBeDefined();
+        ids.push(created!);
+        for (const id of ids) await waitForState(q, id, ['completed', 'dead'], 15_000);
+        await w.close();
+        await q.removeScheduler('every-minute');
+        const jobs = (await Promise.all(ids.map((id) => q.getJob(id)))) as Job[];
+        // Each fact is there to lose (so that the comparison below means something).
+        const attempts = jobs.flatMap((j) => j.attempts);
+        expect(jobs.filter((j) => j.priority === 5)).toHaveLength(3);
+        expect(jobs.filter((j) => j.group === 'tenant-1')).toHaveLength(3);
+        expect(attempts.some((a) => a.rateLimit)).toBe(true);
+        expect(attempts.some((a) => a.pause)).toBe(true);
+        expect(attempts.every((a) => a.logs?.length === 1 && a.progress)).toBe(true);
+        expect(jobs.find((j) => j.id === folded.id)?.folded?.count).toBe(1);
+        expect(jobs.find((j) => j.id === created)?.scheduler?.id).toBe('every-minute');
+        expect(attempts.some((a) => a.decision.action === 'retry' && a.decision.budget)).toBe(true);
+        expect(await archive.write(q.name, jobs)).toEqual({ jobs: jobs.length, attempts: attempts.length });
+        for (const job of jobs) {
+          expect(await archive.getJob(q.name, job.id)).toEqual({ ...job, archived: true });
+        }
       });
 
       it('several archivers at once archive each job once', async () => {

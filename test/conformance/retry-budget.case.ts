@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
+import type { Job } from '../../src/types.js';
 import type { Harness } from './context.js';
 import { waitUntil } from './context.js';
 
@@ -80,7 +81,7 @@ export function retryBudgetCases(h: Harness): void {
         },
         { concurrency: 3 },
       );
-      const deferred = await waitUntil(async () => {
+      const deferred = await waitUntil(async (): Promise<Job | undefined> => {
         for (const id of ids) {
           const j = await q.getJob(id);
           const d = j?.attempts[0]?.decision;
@@ -90,6 +91,7 @@ export function retryBudgetCases(h: Harness): void {
         }
         return undefined;
       }, 'a retry deferred by the budget');
+      if (!deferred) throw new Error('unreachable: waitUntil returns a value');
       const e = await q.explain(deferred.id);
       const hold = e.holds.find((x) => x.kind === 'retry-budget');
       const d = deferred.attempts[0]!.decision;
