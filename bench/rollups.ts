@@ -179,7 +179,8 @@ async function callgrindRun(rollups: boolean, n: number, handler: Handler): Prom
     await backend.close();
     child.kill('SIGKILL');
     await new Promise((r) => setTimeout(r, 200));
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.ROLLUP_CG_KEEP) console.log(`  callgrind output kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -189,13 +190,16 @@ async function callgrind(): Promise<void> {
     if (job.attempt <= 2) throw Object.assign(new Error('flaky'), { code: 'ECONNRESET' });
     return null;
   };
+  const only = process.env.ROLLUP_CG_ONLY;
   for (const [label, handler] of [
     ['c100 no-op', () => null],
     ['retry path (fails twice)', flaky],
   ] as [string, Handler][]) {
+    if (only && !label.startsWith(only)) continue;
     const off: number[] = [];
     const on: number[] = [];
-    for (const rollups of [false, true, false, true]) {
+    const sides = process.env.ROLLUP_CG_ONCE ? [false, true] : [false, true, false, true];
+    for (const rollups of sides) {
       (rollups ? on : off).push(await callgrindRun(rollups, n, handler));
     }
     const a = median(off);

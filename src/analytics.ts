@@ -2,8 +2,9 @@
  * Retry analytics, read side: turns the rollup buckets the finish transition keeps (src/rollup.ts)
  * into a report — attempts at completion, the chance of success at attempt n given attempt n−1
  * failed, time to success and drift (percentiles as histogram bucket bounds), wasted attempts,
- * dead letters, failures by error class, rule and fingerprint, and a suggested `attempts` value
- * with its reason. Pure: no backend, no clock; `Queue.analytics` reads the buckets and calls
+ * dead letters (stall deaths included), cancels apart, failures by error class, rule and fingerprint
+ * with what followed them (the chance the next attempt succeeds, jobs recovered and lost), and a
+ * suggested `attempts` value with its reason. Pure: no backend, no clock; `Queue.analytics` reads the buckets and calls
  * {@link analyticsReport}. Never reads a job, so it works after retention evicted them.
  * @module
  */
@@ -14,6 +15,7 @@ import {
   bucketStart,
   parseRollupField,
   ROLLUP_ATTEMPTS,
+  ROLLUP_CANCELLED,
   ROLLUP_DEAD,
   ROLLUP_DEAD_CLASS,
   ROLLUP_DEAD_FINGERPRINT,
@@ -25,8 +27,22 @@ import {
   ROLLUP_FAILED_FINGERPRINT,
   ROLLUP_FAILED_RULE,
   ROLLUP_HOUR_KEEP_MS,
-  ROLLUP_LABEL,
+  ROLLUP_KEY,
+  ROLLUP_KEY_COUNT,
+  ROLLUP_LOST_CLASS,
+  ROLLUP_LOST_FINGERPRINT,
+  ROLLUP_LOST_RULE,
   ROLLUP_MAX_ATTEMPT,
+  ROLLUP_NEXT_CLASS,
+  ROLLUP_NEXT_FINGERPRINT,
+  ROLLUP_NEXT_OK_CLASS,
+  ROLLUP_NEXT_OK_FINGERPRINT,
+  ROLLUP_NEXT_OK_RULE,
+  ROLLUP_NEXT_RULE,
+  ROLLUP_RECOVERED_CLASS,
+  ROLLUP_RECOVERED_FINGERPRINT,
+  ROLLUP_RECOVERED_RULE,
+  ROLLUP_STALLED,
   ROLLUP_MINUTE_KEEP_MS,
   ROLLUP_RESOLUTIONS,
   ROLLUP_SUCCEEDED,
@@ -116,6 +132,8 @@ export interface AttemptRow {
   readonly n: number;
   readonly attempts: number;
   readonly failed: number;
+  /** Attempts that stalled (lease expired, recovered). */
+  readonly stalled: number;
   /** Jobs that succeeded at this attempt (attempts at completion, success). */
   readonly succeeded: number;
   /** Jobs dead-lettered after this attempt (attempts at completion, dead). */
@@ -130,8 +148,12 @@ export interface AttemptRow {
 export interface AnalyticsTotals {
   readonly attempts: number;
   readonly failed: number;
+  readonly stalled: number;
   readonly succeeded: number;
+  /** Dead-lettered, by the finish or as poison by stall recovery. */
   readonly dead: number;
+  /** Jobs cancelled (not in the dead-letter rate). */
+  readonly cancelled: number;
   /** Attempts after the first (n > 1). */
   readonly retries: number;
   /** Retries of jobs that were dead-lettered anyway: Σ (n − 1) × dead at n. */
@@ -141,28 +163,39 @@ export interface AnalyticsTotals {
 }
 
 /**
- * Failed attempts and dead jobs of one error class, rule or fingerprint; over the archive also the
- * jobs that failed with it and what became of them (null from rollups, which do not keep jobs).
+ * What one error class, rule or fingerprint cost and what followed it (`(other)` holds the keys a
+ * bucket refused once it held ROLLUP_MAX_KEYS of that kind); over the archive also the jobs that
+ * failed with it and their attempts (null from rollups, which do not keep jobs).
  */
 export interface Breakdown {
   readonly key: string;
   /** For a fingerprint: its label (`name|code|normalised message`). */
   readonly label: string | null;
+  /** Attempts that failed (or stalled) with it. */
   readonly failed: number;
-  /** Jobs dead-lettered after an attempt with this key (their last). */
+  /** Jobs dead-lettered with it on their last attempt. */
   readonly dead: number;
+  /** Attempts that came next after a failure with it and ended with a verdict. */
+  readonly next: number;
+  /** Of those, the ones that succeeded. */
+  readonly nextSucceeded: number;
+  /** nextSucceeded / next: P(next attempt succeeds | this attempt failed with it); null without one. */
+  readonly nextSuccessRate: number | null;
+  /** Jobs that succeeded after failing with it at least once. */
+  readonly recovered: number;
+  /** Jobs dead-lettered after failing with it at least once (their last attempt included). */
+  readonly lost: number;
   /** Archive only: jobs with at least one failed attempt with this key in the window. */
   readonly jobs: number | null;
   /** Archive only: every attempt of those jobs in the window. */
   readonly jobAttempts: number | null;
-  /** Archive only: those jobs that succeeded (later) in the window. */
-  readonly recovered: number | null;
 }
 
 /**
- * One group of `by`: per job name every count; per class, rule or fingerprint failures and dead
- * (from rollups), and over the archive also `attempts` and `succeeded`: every attempt of the jobs
- * that failed with the key, and how many of those jobs succeeded.
+ * One group of `by`: per job name every count (the breakdown fields null); per class, rule or
+ * fingerprint its {@link Breakdown}, and over the archive also `attempts` and `succeeded`: every
+ * attempt of the jobs that failed with the key, and how many of those jobs succeeded (null from
+ * rollups, like `cancelled`).
  */
 export interface AnalyticsGroup {
   readonly key: string;
@@ -171,6 +204,12 @@ export interface AnalyticsGroup {
   readonly failed: number;
   readonly succeeded: number | null;
   readonly dead: number;
+  readonly cancelled: number | null;
+  readonly next: number | null;
+  readonly nextSucceeded: number | null;
+  readonly nextSuccessRate: number | null;
+  readonly recovered: number | null;
+  readonly lost: number | null;
 }
 
 export interface AttemptsSuggestion {
@@ -202,6 +241,8 @@ export interface AnalyticsReport {
   /** startedAt − dueAt of every attempt. */
   readonly drift: TimeHistogram;
   readonly deadReasons: readonly { readonly reason: string; readonly count: number }[];
+  /** Jobs cancelled, by the state they were cancelled in (waiting, scheduled, active). */
+  readonly cancels: readonly { readonly state: string; readonly count: number }[];
   readonly byErrorClass: readonly Breakdown[];
   readonly byRule: readonly Breakdown[];
   readonly byFingerprint: readonly Breakdown[];
@@ -240,11 +281,9 @@ export function analyticsReport(
     if (b.start < plan.from || b.start > plan.to) continue;
     for (const [field, value] of Object.entries(b.fields)) {
       const p = parseRollupField(field);
-      if (!p) continue;
-      if (p.metric === ROLLUP_LABEL) {
-        // An empty label is none (written by failures that were not dead-letters before labels
-        // were written only with a text).
-        if (value !== '') labels.set(p.key, value);
+      if (!p || p.metric === ROLLUP_KEY_COUNT) continue;
+      if (p.metric === ROLLUP_KEY) {
+        if (p.name === 'f' && value !== '') labels.set(p.key, value);
         continue;
       }
       if (query.name !== undefined && p.name !== query.name) continue;
@@ -261,27 +300,81 @@ export function analyticsReport(
     }
   }
   const get = (metric: string): Counts => sums.get(metric) ?? new Map();
-  const rows = attemptRows(get(ROLLUP_ATTEMPTS), get(ROLLUP_FAILED), get(ROLLUP_SUCCEEDED), get(ROLLUP_DEAD));
-  const totals = totalsOf(rows);
-  const breakdown = (failedMetric: string, deadMetric: string, withLabel: boolean): Breakdown[] => {
-    const failed = get(failedMetric);
-    const dead = get(deadMetric);
-    const keys = new Set([...failed.keys(), ...dead.keys()]);
+  const rows = attemptRows(
+    get(ROLLUP_ATTEMPTS),
+    get(ROLLUP_FAILED),
+    get(ROLLUP_STALLED),
+    get(ROLLUP_SUCCEEDED),
+    get(ROLLUP_DEAD),
+  );
+  const cancelCounts = get(ROLLUP_CANCELLED);
+  const totals = totalsOf(
+    rows,
+    [...cancelCounts.values()].reduce((t, v) => t + v, 0),
+  );
+  const breakdown = (metrics: readonly string[], withLabel: boolean): Breakdown[] => {
+    const [failed, dead, next, nextOk, recovered, lost] = metrics.map(get) as [
+      Counts,
+      Counts,
+      Counts,
+      Counts,
+      Counts,
+      Counts,
+    ];
+    const keys = new Set([failed, dead, next, nextOk, recovered, lost].flatMap((m) => [...m.keys()]));
     return [...keys]
-      .map((key) => ({
-        key,
-        label: withLabel ? (labels.get(key) ?? null) : null,
-        failed: failed.get(key) ?? 0,
-        dead: dead.get(key) ?? 0,
-        jobs: null,
-        jobAttempts: null,
-        recovered: null,
-      }))
+      .map((key) => {
+        const n = next.get(key) ?? 0;
+        const ok = nextOk.get(key) ?? 0;
+        return {
+          key,
+          label: withLabel ? (labels.get(key) ?? null) : null,
+          failed: failed.get(key) ?? 0,
+          dead: dead.get(key) ?? 0,
+          next: n,
+          nextSucceeded: ok,
+          nextSuccessRate: n > 0 ? ok / n : null,
+          recovered: recovered.get(key) ?? 0,
+          lost: lost.get(key) ?? 0,
+          jobs: null,
+          jobAttempts: null,
+        };
+      })
       .sort((a, b) => b.failed - a.failed || b.dead - a.dead || compare(a.key, b.key));
   };
-  const byErrorClass = breakdown(ROLLUP_FAILED_CLASS, ROLLUP_DEAD_CLASS, false);
-  const byRule = breakdown(ROLLUP_FAILED_RULE, ROLLUP_DEAD_RULE, false);
-  const byFingerprint = breakdown(ROLLUP_FAILED_FINGERPRINT, ROLLUP_DEAD_FINGERPRINT, true);
+  const byErrorClass = breakdown(
+    [
+      ROLLUP_FAILED_CLASS,
+      ROLLUP_DEAD_CLASS,
+      ROLLUP_NEXT_CLASS,
+      ROLLUP_NEXT_OK_CLASS,
+      ROLLUP_RECOVERED_CLASS,
+      ROLLUP_LOST_CLASS,
+    ],
+    false,
+  );
+  const byRule = breakdown(
+    [
+      ROLLUP_FAILED_RULE,
+      ROLLUP_DEAD_RULE,
+      ROLLUP_NEXT_RULE,
+      ROLLUP_NEXT_OK_RULE,
+      ROLLUP_RECOVERED_RULE,
+      ROLLUP_LOST_RULE,
+    ],
+    false,
+  );
+  const byFingerprint = breakdown(
+    [
+      ROLLUP_FAILED_FINGERPRINT,
+      ROLLUP_DEAD_FINGERPRINT,
+      ROLLUP_NEXT_FINGERPRINT,
+      ROLLUP_NEXT_OK_FINGERPRINT,
+      ROLLUP_RECOVERED_FINGERPRINT,
+      ROLLUP_LOST_FINGERPRINT,
+    ],
+    true,
+  );
   let groups: AnalyticsGroup[] | null = null;
   if (query.by === 'name') {
     groups = [...perName]
@@ -298,6 +391,12 @@ export function analyticsReport(
           failed: sum(ROLLUP_FAILED),
           succeeded: sum(ROLLUP_SUCCEEDED),
           dead: sum(ROLLUP_DEAD),
+          cancelled: sum(ROLLUP_CANCELLED),
+          next: null,
+          nextSucceeded: null,
+          nextSuccessRate: null,
+          recovered: null,
+          lost: null,
         };
       })
       .sort((a, b) => b.failed - a.failed || b.attempts - a.attempts || compare(a.key, b.key));
@@ -308,8 +407,14 @@ export function analyticsReport(
       label: b.label,
       attempts: b.jobAttempts,
       failed: b.failed,
-      succeeded: b.recovered,
+      succeeded: b.jobs === null ? null : b.recovered,
       dead: b.dead,
+      cancelled: null,
+      next: b.next,
+      nextSucceeded: b.nextSucceeded,
+      nextSuccessRate: b.nextSuccessRate,
+      recovered: b.recovered,
+      lost: b.lost,
     }));
   }
   return {
@@ -330,6 +435,9 @@ export function analyticsReport(
     deadReasons: [...get(ROLLUP_DEAD_REASON)]
       .map(([reason, count]) => ({ reason, count }))
       .sort((a, b) => b.count - a.count || compare(a.reason, b.reason)),
+    cancels: [...cancelCounts]
+      .map(([state, count]) => ({ state, count }))
+      .sort((a, b) => b.count - a.count || compare(a.state, b.state)),
     byErrorClass,
     byRule,
     byFingerprint,
@@ -367,7 +475,7 @@ export function archiveBucket(plan: AnalyticsPlan, counts: ArchiveAnalyticsCount
     for (const [f, n] of inc.counts) fields[f] = String(Number(fields[f] ?? 0) + n * r.count);
   }
   for (const { fingerprint, error } of counts.errors) {
-    fields[rollupField(ROLLUP_LABEL, '', fingerprint)] = fingerprintLabel(error);
+    fields[rollupField(ROLLUP_KEY, 'f', fingerprint)] = fingerprintLabel(error);
   }
   return { start: plan.from, fields };
 }
@@ -402,6 +510,12 @@ export function archiveAnalyticsReport(
       failed: b.failed,
       succeeded: b.recovered,
       dead: b.dead,
+      cancelled: null,
+      next: b.next,
+      nextSucceeded: b.nextSucceeded,
+      nextSuccessRate: b.nextSuccessRate,
+      recovered: b.recovered,
+      lost: b.lost,
     }));
   }
   return { ...base, byErrorClass, byRule, byFingerprint, groups };
@@ -411,9 +525,9 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function attemptRows(a: Counts, f: Counts, s: Counts, d: Counts): AttemptRow[] {
+function attemptRows(a: Counts, f: Counts, y: Counts, s: Counts, d: Counts): AttemptRow[] {
   let max = 0;
-  for (const m of [a, f, s, d]) {
+  for (const m of [a, f, y, s, d]) {
     for (const k of m.keys()) {
       const n = Number(k);
       if (Number.isInteger(n) && n > max && n <= ROLLUP_MAX_ATTEMPT) max = n;
@@ -427,6 +541,7 @@ function attemptRows(a: Counts, f: Counts, s: Counts, d: Counts): AttemptRow[] {
       n,
       attempts,
       failed: f.get(String(n)) ?? 0,
+      stalled: y.get(String(n)) ?? 0,
       succeeded,
       dead: d.get(String(n)) ?? 0,
       successRate: attempts > 0 ? succeeded / attempts : null,
@@ -435,9 +550,10 @@ function attemptRows(a: Counts, f: Counts, s: Counts, d: Counts): AttemptRow[] {
   return rows;
 }
 
-function totalsOf(rows: readonly AttemptRow[]): AnalyticsTotals {
+function totalsOf(rows: readonly AttemptRow[], cancelled: number): AnalyticsTotals {
   let attempts = 0;
   let failed = 0;
+  let stalled = 0;
   let succeeded = 0;
   let dead = 0;
   let retries = 0;
@@ -445,6 +561,7 @@ function totalsOf(rows: readonly AttemptRow[]): AnalyticsTotals {
   for (const r of rows) {
     attempts += r.attempts;
     failed += r.failed;
+    stalled += r.stalled;
     succeeded += r.succeeded;
     dead += r.dead;
     if (r.n > 1) retries += r.attempts;
@@ -454,8 +571,10 @@ function totalsOf(rows: readonly AttemptRow[]): AnalyticsTotals {
   return {
     attempts,
     failed,
+    stalled,
     succeeded,
     dead,
+    cancelled,
     retries,
     wastedAttempts,
     deadLetterRate: finished > 0 ? dead / finished : null,

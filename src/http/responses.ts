@@ -554,14 +554,29 @@ const timeHistogram = {
   },
   ...open,
 } as const;
+const breakdownProps = {
+  failed: { ...int, description: 'attempts that failed (or stalled) with it' },
+  dead: { ...int, description: 'jobs dead-lettered with it on their last attempt' },
+  next: { ...int, description: 'attempts that came next after a failure with it and ended with a verdict' },
+  nextSucceeded: { ...int, description: 'of those, the ones that succeeded' },
+  nextSuccessRate: {
+    ...nullableNum,
+    description:
+      'nextSucceeded / next: P(next attempt succeeds | this attempt failed with it); null without one',
+  },
+  recovered: { ...int, description: 'jobs that succeeded after failing with it at least once' },
+  lost: { ...int, description: 'jobs dead-lettered after failing with it at least once' },
+} as const;
 const breakdown = {
   type: 'array',
+  description: `By key, most failed first; '(other)' holds the keys a bucket refused past 64 of a kind`,
   items: {
     type: 'object',
-    properties: { key: str, label: { type: ['string', 'null'] }, failed: int, dead: int },
+    properties: { key: str, label: { type: ['string', 'null'] }, ...breakdownProps },
     ...open,
   },
 } as const;
+const nullableInt = { type: ['integer', 'null'] } as const;
 
 /** A retry analytics report (src/analytics.ts). */
 export const analyticsReport = {
@@ -585,8 +600,10 @@ export const analyticsReport = {
       properties: {
         attempts: int,
         failed: int,
+        stalled: { ...int, description: 'attempts whose lease expired (recovered)' },
         succeeded: int,
-        dead: int,
+        dead: { ...int, description: 'dead-lettered, stall deaths (poison) included' },
+        cancelled: { ...int, description: 'jobs cancelled (not in deadLetterRate)' },
         retries: int,
         wastedAttempts: { ...int, description: 'retries of jobs dead-lettered anyway' },
         deadLetterRate: nullableNum,
@@ -602,6 +619,7 @@ export const analyticsReport = {
           n: int,
           attempts: int,
           failed: int,
+          stalled: int,
           succeeded: int,
           dead: int,
           successRate: nullableNum,
@@ -615,6 +633,11 @@ export const analyticsReport = {
       type: 'array',
       items: { type: 'object', properties: { reason: str, count: int }, ...open },
     },
+    cancels: {
+      type: 'array',
+      description: 'jobs cancelled, by the state they were cancelled in',
+      items: { type: 'object', properties: { state: str, count: int }, ...open },
+    },
     byErrorClass: breakdown,
     byRule: breakdown,
     byFingerprint: breakdown,
@@ -626,10 +649,16 @@ export const analyticsReport = {
         properties: {
           key: str,
           label: { type: ['string', 'null'] },
-          attempts: { type: ['integer', 'null'] },
+          attempts: nullableInt,
           failed: int,
-          succeeded: { type: ['integer', 'null'] },
+          succeeded: nullableInt,
           dead: int,
+          cancelled: nullableInt,
+          next: nullableInt,
+          nextSucceeded: nullableInt,
+          nextSuccessRate: nullableNum,
+          recovered: nullableInt,
+          lost: nullableInt,
         },
         ...open,
       },

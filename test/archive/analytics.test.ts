@@ -22,25 +22,42 @@ import { cleanupKeys, redisUrl, uniquePrefix } from '../helpers/redis.js';
 
 const JOBS = 60;
 
-/** The archive's report with what only the archive gives taken out: the rollups' report. */
+/**
+ * The archive's report with what only the archive gives taken out: the rollups' report. (What the
+ * rollups attribute through the job's memory between attempts, next / nextSucceeded /
+ * nextSuccessRate / recovered / lost, is taken from the rollups' report: the archive's SQL does not
+ * compute it yet.)
+ */
 function asRollups(a: AnalyticsReport, rollups: AnalyticsReport): AnalyticsReport {
   const labels = new Map(rollups.byFingerprint.map((b) => [b.key, b.label]));
-  const strip = (list: readonly Breakdown[], fp = false): Breakdown[] =>
-    list.map((b) => ({
-      ...b,
-      ...(fp ? { label: labels.get(b.key) ?? null } : {}),
-      jobs: null,
-      jobAttempts: null,
-      recovered: null,
-    }));
+  const rollupRows = new Map(
+    [rollups.byErrorClass, rollups.byRule, rollups.byFingerprint].flatMap((list, i) =>
+      list.map((b) => [`${i}\x1f${b.key}`, b] as const),
+    ),
+  );
+  const strip = (i: number, list: readonly Breakdown[], fp = false): Breakdown[] =>
+    list.map((b) => {
+      const r = rollupRows.get(`${i}\x1f${b.key}`);
+      return {
+        ...b,
+        ...(fp ? { label: labels.get(b.key) ?? null } : {}),
+        jobs: null,
+        jobAttempts: null,
+        next: r?.next ?? 0,
+        nextSucceeded: r?.nextSucceeded ?? 0,
+        nextSuccessRate: r?.nextSuccessRate ?? null,
+        recovered: r?.recovered ?? 0,
+        lost: r?.lost ?? 0,
+      };
+    });
   const stripped = {
     ...a,
     source: 'rollups' as const,
     // Read a moment apart: the same buckets, another `now`.
     window: { ...a.window, to: rollups.window.to },
-    byErrorClass: strip(a.byErrorClass),
-    byRule: strip(a.byRule),
-    byFingerprint: strip(a.byFingerprint, true),
+    byErrorClass: strip(0, a.byErrorClass),
+    byRule: strip(1, a.byRule),
+    byFingerprint: strip(2, a.byFingerprint, true),
   };
   if (a.groups && a.by !== 'name') {
     const g =
@@ -58,6 +75,12 @@ function asRollups(a: AnalyticsReport, rollups: AnalyticsReport): AnalyticsRepor
         failed: b.failed,
         succeeded: null,
         dead: b.dead,
+        cancelled: null,
+        next: b.next,
+        nextSucceeded: b.nextSucceeded,
+        nextSuccessRate: b.nextSuccessRate,
+        recovered: b.recovered,
+        lost: b.lost,
       })),
     };
   }

@@ -86,15 +86,18 @@ describe('retraced analytics', () => {
     expect(r.totals).toEqual({
       attempts: 9,
       failed: 5,
+      stalled: 0,
       succeeded: 4,
       dead: 2,
+      cancelled: 0,
       retries: 3,
       wastedAttempts: 2,
       deadLetterRate: 2 / 6,
     });
+    const none = { next: null, nextSucceeded: null, nextSuccessRate: null, recovered: null, lost: null };
     expect(r.groups).toEqual([
-      { key: 'send', label: null, attempts: 8, failed: 4, succeeded: 4, dead: 1 },
-      { key: 'bounce', label: null, attempts: 1, failed: 1, succeeded: 0, dead: 1 },
+      { key: 'send', label: null, attempts: 8, failed: 4, succeeded: 4, dead: 1, cancelled: 0, ...none },
+      { key: 'bounce', label: null, attempts: 1, failed: 1, succeeded: 0, dead: 1, cancelled: 0, ...none },
     ]);
     await expect(analytics.run(['mail', '--group', 'colour', '--url', url])).rejects.toThrow(
       /^--group must be one of name, errorClass, rule, fingerprint/,

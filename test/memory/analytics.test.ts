@@ -135,16 +135,18 @@ describe('retry analytics (memory backend, manual clock)', () => {
     expect(r.totals).toEqual({
       attempts: 14,
       failed: 6,
+      stalled: 0,
       succeeded: 8,
       dead: 2,
+      cancelled: 0,
       retries: 4,
       wastedAttempts: 2,
       deadLetterRate: 0.2,
     });
     expect(r.attempts).toEqual([
-      { n: 1, attempts: 10, failed: 4, succeeded: 6, dead: 1, successRate: 0.6 },
-      { n: 2, attempts: 3, failed: 1, succeeded: 2, dead: 0, successRate: 2 / 3 },
-      { n: 3, attempts: 1, failed: 1, succeeded: 0, dead: 1, successRate: 0 },
+      { n: 1, attempts: 10, failed: 4, stalled: 0, succeeded: 6, dead: 1, successRate: 0.6 },
+      { n: 2, attempts: 3, failed: 1, stalled: 0, succeeded: 2, dead: 0, successRate: 2 / 3 },
+      { n: 3, attempts: 1, failed: 1, stalled: 0, succeeded: 0, dead: 1, successRate: 0 },
     ]);
     // 6 × 40 ms in [20, 50); 2 × 1,110 ms in [1000, 2000).
     expect(r.timeToSuccess.count).toBe(8);
@@ -166,33 +168,42 @@ describe('retry analytics (memory backend, manual clock)', () => {
       { reason: 'exhausted', count: 1 },
       { reason: 'permanent', count: 1 },
     ]);
+    expect(r.cancels).toEqual([]);
+    // TEMP: 5 failed attempts; after them 4 attempts, 2 succeeded (the two jobs that recovered);
+    // the exhausted job was lost. PERM: one attempt, its job dead, no next attempt.
+    const temp = {
+      failed: 5,
+      dead: 1,
+      next: 4,
+      nextSucceeded: 2,
+      nextSuccessRate: 0.5,
+      recovered: 2,
+      lost: 1,
+      jobs: null,
+      jobAttempts: null,
+    };
+    const perm = {
+      failed: 1,
+      dead: 1,
+      next: 0,
+      nextSucceeded: 0,
+      nextSuccessRate: null,
+      recovered: 0,
+      lost: 1,
+      jobs: null,
+      jobAttempts: null,
+    };
     expect(r.byErrorClass).toEqual([
-      { key: 'temporary', label: null, failed: 5, dead: 1, jobs: null, jobAttempts: null, recovered: null },
-      { key: 'permanent', label: null, failed: 1, dead: 1, jobs: null, jobAttempts: null, recovered: null },
+      { key: 'temporary', label: null, ...temp },
+      { key: 'permanent', label: null, ...perm },
     ]);
     expect(r.byRule).toEqual([
-      {
-        key: 'code:ECONNRESET',
-        label: null,
-        failed: 5,
-        dead: 1,
-        jobs: null,
-        jobAttempts: null,
-        recovered: null,
-      },
-      {
-        key: 'thrown:PermanentError',
-        label: null,
-        failed: 1,
-        dead: 1,
-        jobs: null,
-        jobAttempts: null,
-        recovered: null,
-      },
+      { key: 'code:ECONNRESET', label: null, ...temp },
+      { key: 'thrown:PermanentError', label: null, ...perm },
     ]);
     expect(r.byFingerprint).toEqual([
-      { key: 'f1', label: 'L1', failed: 5, dead: 1, jobs: null, jobAttempts: null, recovered: null },
-      { key: 'f2', label: 'L2', failed: 1, dead: 1, jobs: null, jobAttempts: null, recovered: null },
+      { key: 'f1', label: 'L1', ...temp },
+      { key: 'f2', label: 'L2', ...perm },
     ]);
     expect(r.by).toBeNull();
     expect(r.groups).toBeNull();
@@ -210,14 +221,28 @@ describe('retry analytics (memory backend, manual clock)', () => {
     expect(sms.totals).toEqual({
       attempts: 1,
       failed: 1,
+      stalled: 0,
       succeeded: 0,
       dead: 1,
+      cancelled: 0,
       retries: 0,
       wastedAttempts: 0,
       deadLetterRate: 1,
     });
     expect(sms.byFingerprint).toEqual([
-      { key: 'f2', label: 'L2', failed: 1, dead: 1, jobs: null, jobAttempts: null, recovered: null },
+      {
+        key: 'f2',
+        label: 'L2',
+        failed: 1,
+        dead: 1,
+        next: 0,
+        nextSucceeded: 0,
+        nextSuccessRate: null,
+        recovered: 0,
+        lost: 1,
+        jobs: null,
+        jobAttempts: null,
+      },
     ]);
     expect(sms.suggestion).toEqual({
       attempts: null,
@@ -225,14 +250,38 @@ describe('retry analytics (memory backend, manual clock)', () => {
         'no job succeeded in the window (1 dead-lettered): the record cannot tell how many attempts would help',
     });
     const byName = await queue.analytics({ by: 'name' });
+    const none = { next: null, nextSucceeded: null, nextSuccessRate: null, recovered: null, lost: null };
     expect(byName.groups).toEqual([
-      { key: 'email', label: null, attempts: 13, failed: 5, succeeded: 8, dead: 1 },
-      { key: 'sms', label: null, attempts: 1, failed: 1, succeeded: 0, dead: 1 },
+      { key: 'email', label: null, attempts: 13, failed: 5, succeeded: 8, dead: 1, cancelled: 0, ...none },
+      { key: 'sms', label: null, attempts: 1, failed: 1, succeeded: 0, dead: 1, cancelled: 0, ...none },
     ]);
     const byFp = await queue.analytics({ by: 'fingerprint' });
+    const grp = { attempts: null, succeeded: null, cancelled: null };
     expect(byFp.groups).toEqual([
-      { key: 'f1', label: 'L1', attempts: null, failed: 5, succeeded: null, dead: 1 },
-      { key: 'f2', label: 'L2', attempts: null, failed: 1, succeeded: null, dead: 1 },
+      {
+        key: 'f1',
+        label: 'L1',
+        ...grp,
+        failed: 5,
+        dead: 1,
+        next: 4,
+        nextSucceeded: 2,
+        nextSuccessRate: 0.5,
+        recovered: 2,
+        lost: 1,
+      },
+      {
+        key: 'f2',
+        label: 'L2',
+        ...grp,
+        failed: 1,
+        dead: 1,
+        next: 0,
+        nextSucceeded: 0,
+        nextSuccessRate: null,
+        recovered: 0,
+        lost: 1,
+      },
     ]);
   });
 
@@ -288,6 +337,7 @@ describe('suggestAttempts', () => {
       n: i + 1,
       attempts: attempts[i]!,
       failed: attempts[i]! - s,
+      stalled: 0,
       succeeded: s,
       dead: dead[i] ?? 0,
       successRate: attempts[i]! > 0 ? s / attempts[i]! : null,

@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { resolveIncludes } from '../../scripts/build-lua.js';
+import { luaString } from '../../scripts/lua-twins.js';
 import * as keys from '../../src/backends/redis/keys.js';
 import { encodeFinish } from '../../src/backends/redis/wire.js';
 import type { FinishRequest } from '../../src/backend.js';
@@ -25,18 +26,24 @@ import { describeRedis, redisUrl } from '../helpers/redis.js';
 
 const luaDir = join(import.meta.dirname, '..', '..', 'src', 'backends', 'redis', 'lua');
 
-/** Evaluates `expr` in Lua after the generated twins (and what they include), as a JSON text. */
-async function lua(client: Redis, expr: string): Promise<unknown> {
-  const body = [
-    'generated/transitions',
-    'generated/keys',
-    'generated/schedule',
-    'includes/rollup',
-    'generated/dedup',
-    'includes/retryBudget',
-    'generated/progress',
-    'generated/rate-limit',
-  ]
+/**
+ * Evaluates `expr` in Lua after the generated twins (and what they include), as a JSON text; or
+ * after `only` these files. (The rollup twins are locals of includes/rollup's block: their
+ * constants are read from generated/rollup alone.)
+ */
+async function lua(client: Redis, expr: string, only?: readonly string[]): Promise<unknown> {
+  const body = (
+    only ?? [
+      'generated/transitions',
+      'generated/keys',
+      'generated/schedule',
+      'includes/rollup',
+      'generated/dedup',
+      'includes/retryBudget',
+      'generated/progress',
+      'generated/rate-limit',
+    ]
+  )
     .map((f) => resolveIncludes(luaDir, `${f}.lua`))
     .join('\n');
   const script = `${body}\nreturn cjson.encode({ ${expr} })`;
@@ -82,20 +89,61 @@ describeRedis('Lua twins of the TypeScript rules', () => {
       const tagged = readFileSync(join(luaDir, 'generated', fileOf(name)), 'utf8');
       if (!tagged.includes(`local ${name} =`)) continue;
       const expected = typeof value === 'object' ? JSON.stringify(value) : value;
-      expect(await lua(client, name), name).toEqual(expected);
+      const only = fileOf(name) === 'rollup.lua' ? ['generated/rollup'] : undefined;
+      expect(await lua(client, name, only), name).toEqual(expected);
       checked++;
     }
-    expect(checked).toBe(69);
+    expect(checked).toBe(88);
   });
 
   it('puts a time in the same rollup bucket as the TypeScript does (rollupTimeBucket)', async () => {
     const values = [-3, 0, 1, 2, 3, 999, 1000, 1001, 49_999, 50_000, 86_399_999, 86_400_000, 1e11];
     for (const b of rollup.ROLLUP_TIME_BOUNDS_MS) values.push(b - 1, b);
     for (const v of values) {
-      expect(await lua(client, `rollupTimeBucket(${v})`), `rollupTimeBucket(${v})`).toBe(
+      expect(await lua(client, `RU.timeBucket(${v})`), `rollupTimeBucket(${v})`).toBe(
         rollup.rollupTimeBucket(v),
       );
     }
+  });
+
+  it('remembers the keys a job failed with as the TypeScript does (rollupJobKeys)', async () => {
+    const ends: [string, string, string, string][] = [
+      ['failed', 'temporary', 'code:ECONNRESET', 'f1'],
+      ['interrupted', '', '', ''],
+      ['stalled', 'temporary', 'stall', ''],
+      ['failed', 'temporary', 'code:ECONNRESET', 'f1'],
+      ['timed_out', 'permanent', '', 'f2'],
+      ['succeeded', '', '', ''],
+      ...Array.from({ length: 6 }, (_, i): [string, string, string, string] => [
+        'failed',
+        `class${i}`,
+        `rule${i}`,
+        `fp${i}`,
+      ]),
+    ];
+    let keys: rollup.RollupJobKeys = { last: '', seen: '' };
+    for (const [outcome, errorClass, rule, fingerprint] of ends) {
+      const e = {
+        name: 'n',
+        n: 1,
+        outcome,
+        action: 'retry' as const,
+        errorClass,
+        rule,
+        fingerprint,
+        driftMs: 0,
+        keys,
+      };
+      const want = rollup.rollupJobKeys(e);
+      const got = await lua(
+        client,
+        `(function() local a, b = RU.jobKeys(${[outcome, errorClass, rule, fingerprint, keys.last, keys.seen].map(luaString).join(', ')}) return { a, b } end)()`,
+      );
+      expect(got, `${outcome} ${errorClass}`).toEqual([want.last, want.seen]);
+      keys = want;
+    }
+    // It stops at ROLLUP_JOB_KEYS_MAX keys.
+    expect(keys.seen.split(rollup.ROLLUP_JOB_KEYS_SEP).length - 2).toBe(rollup.ROLLUP_JOB_KEYS_MAX);
   });
 
   it('folds adds and keeps dedup keys as the TypeScript does (src/dedup.ts)', async () => {

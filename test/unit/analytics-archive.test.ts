@@ -17,7 +17,7 @@ import {
   rollupField,
   rollupIncrements,
   rollupTimeBucket,
-  ROLLUP_LABEL,
+  ROLLUP_KEY,
   type RollupBucket,
   type RollupEnd,
 } from '../../src/rollup.js';
@@ -83,7 +83,7 @@ function rollupBucket(start: number): RollupBucket {
   for (const e of ENDS) {
     const inc = rollupIncrements(e);
     for (const [f, n] of inc.counts) fields[f] = String(Number(fields[f] ?? 0) + n);
-    for (const [f, t] of inc.labels) fields[f] = t;
+    for (const [fp, t] of inc.labels) fields[rollupField(ROLLUP_KEY, 'f', fp)] = t;
   }
   return { start, fields };
 }
@@ -143,10 +143,10 @@ describe('analytics over the archive (pure)', () => {
     // Labels: the rollups keep the dead-letter's (f1); the archive every failure fingerprint's.
     expect(restGot).toEqual({
       ...restRef,
-      [rollupField(ROLLUP_LABEL, '', 'f2')]: 'TimeoutError|TIMEOUT|attempt exceeded its timeout of <n> ms',
+      [rollupField(ROLLUP_KEY, 'f', 'f2')]: 'TimeoutError|TIMEOUT|attempt exceeded its timeout of <n> ms',
     });
-    expect(ref[rollupField(ROLLUP_LABEL, '', 'f1')]).toBe(LABEL);
-    expect(ref[rollupField(ROLLUP_LABEL, '', 'f2')]).toBeUndefined();
+    expect(ref[rollupField(ROLLUP_KEY, 'f', 'f1')]).toBe(LABEL);
+    expect(ref[rollupField(ROLLUP_KEY, 'f', 'f2')]).toBeUndefined();
   });
 
   it('gives the rollups’ report, with full breakdowns by class, rule and fingerprint', () => {
@@ -160,8 +160,10 @@ describe('analytics over the archive (pure)', () => {
     expect(fromArchive.totals).toEqual({
       attempts: 6,
       failed: 4,
+      stalled: 0,
       succeeded: 2,
       dead: 1,
+      cancelled: 0,
       retries: 3,
       wastedAttempts: 1,
       deadLetterRate: 1 / 3,
@@ -170,9 +172,22 @@ describe('analytics over the archive (pure)', () => {
     expect(fromArchive.timeToSuccess).toEqual(fromRollups.timeToSuccess);
     expect(fromArchive.drift).toEqual(fromRollups.drift);
     expect(fromArchive.suggestion).toEqual(fromRollups.suggestion);
+    // (These ends carry no job memory (RollupEnd.keys): no next attempt is attributed; a dead job is
+    // lost under its last attempt's keys only.)
+    const after = { next: 0, nextSucceeded: 0, nextSuccessRate: null, lost: 0 };
     expect(fromArchive.byRule).toEqual([
-      { key: 'code:ECONNRESET', label: null, failed: 3, dead: 1, jobs: 2, jobAttempts: 5, recovered: 1 },
-      { key: 'timeout', label: null, failed: 1, dead: 0, jobs: 1, jobAttempts: 2, recovered: 0 },
+      {
+        key: 'code:ECONNRESET',
+        label: null,
+        failed: 3,
+        dead: 1,
+        ...after,
+        lost: 1,
+        jobs: 2,
+        jobAttempts: 5,
+        recovered: 1,
+      },
+      { key: 'timeout', label: null, failed: 1, dead: 0, ...after, jobs: 1, jobAttempts: 2, recovered: 0 },
     ]);
     expect(fromRollups.byRule).toEqual([
       {
@@ -180,23 +195,64 @@ describe('analytics over the archive (pure)', () => {
         label: null,
         failed: 3,
         dead: 1,
+        ...after,
+        lost: 1,
         jobs: null,
         jobAttempts: null,
-        recovered: null,
+        recovered: 0,
       },
-      { key: 'timeout', label: null, failed: 1, dead: 0, jobs: null, jobAttempts: null, recovered: null },
+      {
+        key: 'timeout',
+        label: null,
+        failed: 1,
+        dead: 0,
+        ...after,
+        jobs: null,
+        jobAttempts: null,
+        recovered: 0,
+      },
     ]);
     expect(fromArchive.byFingerprint.map((b) => [b.key, b.label, b.jobs])).toEqual([
       ['f1', LABEL, 2],
       ['f2', 'TimeoutError|TIMEOUT|attempt exceeded its timeout of <n> ms', 1],
     ]);
+    const g = { cancelled: null, ...after };
     expect(fromArchive.groups).toEqual([
-      { key: 'code:ECONNRESET', label: null, attempts: 5, failed: 3, succeeded: 1, dead: 1 },
-      { key: 'timeout', label: null, attempts: 2, failed: 1, succeeded: 0, dead: 0 },
+      {
+        key: 'code:ECONNRESET',
+        label: null,
+        attempts: 5,
+        failed: 3,
+        succeeded: 1,
+        dead: 1,
+        ...g,
+        lost: 1,
+        recovered: 1,
+      },
+      { key: 'timeout', label: null, attempts: 2, failed: 1, succeeded: 0, dead: 0, ...g, recovered: 0 },
     ]);
     expect(fromRollups.groups).toEqual([
-      { key: 'code:ECONNRESET', label: null, attempts: null, failed: 3, succeeded: null, dead: 1 },
-      { key: 'timeout', label: null, attempts: null, failed: 1, succeeded: null, dead: 0 },
+      {
+        key: 'code:ECONNRESET',
+        label: null,
+        attempts: null,
+        failed: 3,
+        succeeded: null,
+        dead: 1,
+        ...g,
+        lost: 1,
+        recovered: 0,
+      },
+      {
+        key: 'timeout',
+        label: null,
+        attempts: null,
+        failed: 1,
+        succeeded: null,
+        dead: 0,
+        ...g,
+        recovered: 0,
+      },
     ]);
   });
 });

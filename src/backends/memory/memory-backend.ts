@@ -101,6 +101,7 @@ import {
   POISON_LABEL,
   stallAttemptEnd,
   stallErrorClass,
+  STALL_RULE,
   SUSPECT_RECHECK_MS,
 } from '../../transitions.js';
 import type {
@@ -132,9 +133,13 @@ import {
 import {
   bucketStart,
   ROLLUP_RESOLUTIONS,
+  rollupCancel,
   rollupIncrements,
+  rollupJobKeys,
+  rollupWrite,
   type RollupBucket,
   type RollupEnd,
+  type RollupJobKeys,
   type RollupResolution,
 } from '../../rollup.js';
 
@@ -152,6 +157,8 @@ interface MemJob {
   attempts: Attempt[];
   failures: number;
   stalls: number;
+  /** What the rollups remember between attempts (RollupJobKeys; Redis: `rk`, `rks`). */
+  rollupKeys?: RollupJobKeys;
   current:
     | {
         n: number;
@@ -742,6 +749,7 @@ export class MemoryBackend implements Backend {
     q.waiting.delete(id);
     q.scheduled.delete(id);
     j.cancelled = reason === undefined ? { by, at: now } : { by, reason, at: now };
+    if (!q.rollupsOff) this.#rollupWrite(q, now, rollupCancel(j.name, previous), new Map());
     this.#finishInto(q, j, 'cancelled', now);
     this.#emit(q, 'cancelled', id, { by, previous });
     this.#applyRetention(q, 'cancelled', now);
@@ -834,6 +842,26 @@ export class MemoryBackend implements Backend {
       const record = this.#record(j, now, stallAttemptEnd(j.stalls, j.maxStalls, now));
       j.attempts.push(record);
       for (const f of stallFacets(stallErrorClass(j.stalls, j.maxStalls), poison)) j.facets.add(f);
+      if (!q.rollupsOff) {
+        this.#rollup(
+          q,
+          now,
+          {
+            name: j.name,
+            n: record.n,
+            outcome: 'stalled',
+            action: poison ? 'dead' : 'retry',
+            deadReason: poison ? 'poison' : undefined,
+            errorClass: stallErrorClass(j.stalls, j.maxStalls),
+            rule: STALL_RULE,
+            fingerprint: poison ? POISON_FINGERPRINT : undefined,
+            label: poison ? POISON_LABEL : undefined,
+            driftMs: record.driftMs,
+            keys: j.rollupKeys,
+          },
+          j,
+        );
+      }
       j.current = undefined;
       j.nextManual = undefined;
       j.nextTrigger = 'stall';
@@ -1236,19 +1264,25 @@ export class MemoryBackend implements Backend {
       j.attempts.push(record);
       for (const f of failureFacets(r)) j.facets.add(f);
       if (!q.rollupsOff) {
-        this.#rollup(q, now, {
-          name: j.name,
-          n: record.n,
-          outcome: r.outcome,
-          action: d.action,
-          deadReason: d.action === 'dead' ? d.reason : undefined,
-          errorClass: r.errorClass,
-          rule: r.rule,
-          fingerprint: r.fingerprint,
-          label: r.fingerprintLabel,
-          driftMs: record.driftMs,
-          timeToSuccessMs: now - (j.attempts[0] as Attempt).dueAt,
-        });
+        this.#rollup(
+          q,
+          now,
+          {
+            name: j.name,
+            n: record.n,
+            outcome: r.outcome,
+            action: d.action,
+            deadReason: d.action === 'dead' ? d.reason : undefined,
+            errorClass: r.errorClass,
+            rule: r.rule,
+            fingerprint: r.fingerprint,
+            label: r.fingerprintLabel,
+            driftMs: record.driftMs,
+            timeToSuccessMs: now - (j.attempts[0] as Attempt).dueAt,
+            keys: j.rollupKeys,
+          },
+          j,
+        );
       }
       j.current = undefined;
       j.nextManual = undefined;
@@ -1557,9 +1591,22 @@ export class MemoryBackend implements Backend {
     return out;
   }
 
-  /** Adds one attempt end to the minute and the hour bucket of `now` (as the Lua `flushRollups`). */
-  #rollup(q: MemQueue, now: number, end: RollupEnd): void {
+  /**
+   * Adds one attempt end to the minute and the hour bucket of `now` (as the Lua `RU.flush`, which
+   * folds minutes into hours later: the same counts), and keeps what the job remembers.
+   */
+  #rollup(q: MemQueue, now: number, end: RollupEnd, j?: MemJob): void {
     const { counts, labels } = rollupIncrements(end);
+    if (j) j.rollupKeys = rollupJobKeys(end);
+    this.#rollupWrite(q, now, counts, labels);
+  }
+
+  #rollupWrite(
+    q: MemQueue,
+    now: number,
+    counts: ReadonlyMap<string, number>,
+    labels: ReadonlyMap<string, string>,
+  ): void {
     for (const [resolution, { widthMs, keepMs }] of Object.entries(ROLLUP_RESOLUTIONS)) {
       const start = bucketStart(now, widthMs);
       const key = `${resolution}:${start}`;
@@ -1569,8 +1616,7 @@ export class MemoryBackend implements Backend {
         b = { expiresAt: start + widthMs + keepMs, fields: new Map() };
         q.rollups.set(key, b);
       }
-      for (const [f, n] of counts) b.fields.set(f, String(Number(b.fields.get(f) ?? 0) + n));
-      for (const [f, text] of labels) b.fields.set(f, text);
+      rollupWrite(b.fields, counts, labels);
     }
   }
 

@@ -41,7 +41,13 @@ import type {
 import { BackendClosedError, ReplicationError, ValidationError } from '../../errors.js';
 import { cancelExplanation } from '../../transitions.js';
 import { trailsFromRedis, withTrail } from '../../progress.js';
-import type { RollupBucket, RollupResolution } from '../../rollup.js';
+import {
+  bucketStart,
+  ROLLUP_HOUR_MS,
+  type RollupBucket,
+  type RollupResolution,
+  withUnfolded,
+} from '../../rollup.js';
 import {
   encodeRateLimit,
   groupNextTokenAt,
@@ -860,18 +866,42 @@ export class RedisBackend implements Backend {
   ): Promise<RollupBucket[]> {
     if (this.#closed) throw new BackendClosedError('redis backend');
     const k = this.#k(queue);
-    const flats = await this.#hgetallFlat(
-      starts.map((s) => (resolution === 'minute' ? k.rollupMinute(s) : k.rollupHour(s))),
-    );
-    const out: RollupBucket[] = [];
-    starts.forEach((start, i) => {
-      const flat = flats[i] ?? [];
-      if (flat.length === 0) return;
+    const toFields = (flat: readonly string[]): Record<string, string> => {
       const fields: Record<string, string> = {};
       for (let j = 0; j + 1 < flat.length; j += 2) fields[flat[j]!] = flat[j + 1]!;
-      out.push({ start, fields });
-    });
-    return out;
+      return fields;
+    };
+    const out: RollupBucket[] = [];
+    if (resolution === 'minute') {
+      const flats = await this.#hgetallFlat(starts.map((s) => k.rollupMinute(s)));
+      starts.forEach((start, i) => {
+        const flat = flats[i] ?? [];
+        if (flat.length > 0) out.push({ start, fields: toFields(flat) });
+      });
+      return out;
+    }
+    // Hour buckets, plus the minute bucket the finish has not folded into its hour yet (meta
+    // `rum`), read in one transaction; again if a fold moved `rum` in between.
+    for (let tries = 0; ; tries++) {
+      const rum = await this.client.hget(k.meta, 'rum');
+      const tx = this.client.multi();
+      for (const s of starts) tx.call('HGETALL', k.rollupHour(s));
+      if (rum) tx.call('HGETALL', k.rollupMinute(rum));
+      tx.hget(k.meta, 'rum');
+      const res = ((await tx.exec()) ?? []).map(([err, v]) => {
+        if (err) throw err;
+        return v;
+      });
+      if (res[res.length - 1] !== rum && tries < 5) continue;
+      const unfolded = rum ? toFields(res[starts.length] as string[]) : {};
+      const unfoldedHour = rum ? bucketStart(Number(rum), ROLLUP_HOUR_MS) : NaN;
+      starts.forEach((start, i) => {
+        let fields = toFields(res[i] as string[]);
+        if (start === unfoldedHour) fields = withUnfolded(fields, unfolded);
+        if (Object.keys(fields).length > 0) out.push({ start, fields });
+      });
+      return out;
+    }
   }
 
   async setRollups(queue: string, on: boolean): Promise<void> {

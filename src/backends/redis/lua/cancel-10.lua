@@ -13,11 +13,12 @@
 --- @include "includes/applyRetention"
 --- @include "includes/notePending"
 --- @include "includes/waitLevels"
+--- @include "includes/rollup"
 --- @include "generated/keys"
 local P = ARGV[1]
 local id = ARGV[2]
 local jk = P .. KEY_JOB .. id
-local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'pr', 'grp', 'rlw')
+local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'pr', 'grp', 'rlw', 'name')
 local st = f[1]
 if not st then return { 'not_found' } end
 if st == 'completed' or st == 'dead' or st == 'cancelled' then return { 'finished', st } end
@@ -40,6 +41,13 @@ rcall('HSET', jk, 'st', 'cancelled', 'cnl', cjson.encode(c), 'ft', now)
 rcall('ZADD', KEYS[7], now, id)
 notePending(KEYS, P, { now, id })
 ev('cancelled', id, 'by', ARGV[3], 'previous', st)
+-- The retry analytics rollups count cancels apart (includes/rollup).
+local m = rcall('HMGET', KEYS[1], 'nro', 'rum')
+if m[1] ~= '1' then
+  local acc = {}
+  RU.cancel(acc, f[11] or '', st)
+  RU.flush(P, KEYS[1], now, acc, {}, m[2])
+end
 applyRetention(KEYS, P, 'cancelled', now)
 flushEvents(KEYS, now)
 return { 'ok', st }

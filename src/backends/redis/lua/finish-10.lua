@@ -63,9 +63,9 @@ local schedArgs = {}
 -- One read of the queue's settings serves the rollups, retention, the paused check and the rate
 -- limits.
 local meta = rcall('HMGET', KEYS[1], 'paused', 'rc:completed', 'ra:completed', 'rc:dead', 'ra:dead', 'nro', 'bq',
-  'bnx', 'rlq', 'rlg', 'rqt', 'gm')
+  'bnx', 'rlq', 'rlg', 'rqt', 'gm', 'rum')
 local rollups = meta[6] ~= '1'
-local racc, rlab = {}, {}
+local racc, rlab = {}, {} -- the rollups of this call (includes/rollup)
 -- Retry budgets (src/retry-budget.ts): the queue's ('bq') and, when any job name has its own
 -- ('bnx'), each name's ('bn:<name>'), read once per name per call.
 local budgets = meta[7] or (meta[8] and meta[8] ~= '0')
@@ -114,7 +114,8 @@ for _ = 1, count do
   local id = A[1]
   local attempt = tonumber(A[2])
   local jk = P .. KEY_JOB .. id
-  local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl', 'pr', 'name', 'grp', 'rlw')
+  local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl', 'pr', 'name', 'grp', 'rlw', 'rk',
+    'rks', 'fd')
   if not f[1] then
     out[#out + 1] = 'not_found,,,' .. nowS
   elseif f[1] ~= 'active' and tonumber(f[2]) == attempt and isRepeat(P, id, attempt, A[3], A[4]) then
@@ -183,11 +184,55 @@ for _ = 1, count do
     local fl = f[8]
     if countsAsFailure(outcome) then fl = S(tonumber(fl) + 1) end
     activeDone[#activeDone + 1] = id
+    local facets = {}
+    if A[5] ~= '' then
+      facets = failureFacets(A)
+      indexFacets(P, id, facets)
+    end
+    -- The rollups (includes/rollup), and what they keep on the job hash (jx: written with the
+    -- state below, no extra call): the keys of its last failure (rk), every key it failed with
+    -- (rks), and the due time of its first attempt (fd, for the time to success).
+    local jx = {}
+    if rollups then
+      local tts = 0
+      if action == 'done' then
+        local first = due
+        if cur ~= '1' then
+          first = tonumber(f[15])
+          if not first then
+            -- (a job whose first attempt ended before 'fd' was kept: the first record's dueAt)
+            local r1 = rcall('LINDEX', P .. KEY_HISTORY .. id, 0)
+            first = tonumber(r1 and string.match(r1, '^{"n":%d+,"trigger":"%a+","dueAt":(%-?%d+)')) or due
+          end
+        end
+        tts = now - first
+      elseif cur == '1' and action == 'retry' then
+        jx[1] = 'fd'
+        jx[2] = f[4]
+      end
+      local rule, reason = '', ''
+      if action == 'dead' then reason = A[8] end
+      -- The rule from the facets the finish files anyway (failureFacets decodes the ending once).
+      for _, facet in ipairs(facets) do
+        if string.sub(facet, 1, 2) == 'r:' then rule = string.sub(facet, 3) end
+      end
+      local rk, rks = f[13] or '', f[14] or ''
+      local nrk, nrks = RU.attemptEnd(racc, rlab, f[10] or '', tonumber(cur), outcome, action, reason, A[14], rule,
+        A[10], A[11], sa - due, tts, rk, rks)
+      if nrk ~= rk then
+        jx[#jx + 1] = 'rk'
+        jx[#jx + 1] = nrk
+      end
+      if nrks ~= rks then
+        jx[#jx + 1] = 'rks'
+        jx[#jx + 1] = nrks
+      end
+    end
     local st
     if action == 'done' then
       st = 'completed'
       appendAttempt(P, id, rec)
-      rcall('HSET', jk, 'n', cur, 'fl', fl, 'st', st, 'res', A[9], 'ft', nowS)
+      rcall('HSET', jk, 'n', cur, 'fl', fl, 'st', st, 'res', A[9], 'ft', nowS, unpack(jx))
       doneArgs[#doneArgs + 1] = nowS
       doneArgs[#doneArgs + 1] = id
       evEnd(now, 'completed', id, cur, f[6], outcome, A[14], sa, due)
@@ -196,7 +241,7 @@ for _ = 1, count do
       local fp = A[10]
       appendAttempt(P, id, rec)
       rcall('HSET', jk, 'n', cur, 'fl', fl, 'st', st, 'dr', A[8], 'dat', nowS, 'fp', fp,
-        'ec', A[12], 'derr', A[13], 'ft', nowS)
+        'ec', A[12], 'derr', A[13], 'ft', nowS, unpack(jx))
       addDead(KEYS, P, id, fp, A[11], now)
       evEnd(now, 'dead', id, cur, f[6], outcome, A[14], sa, due, 'reason', A[8])
     else
@@ -223,9 +268,9 @@ for _ = 1, count do
       end
       appendAttempt(P, id, rec)
       if keepsPreviousDelay(outcome) then
-        rcall('HSET', jk, 'n', cur, 'fl', fl, 'st', st, 'due', nextDue, 'trg', 'auto')
+        rcall('HSET', jk, 'n', cur, 'fl', fl, 'st', st, 'due', nextDue, 'trg', 'auto', unpack(jx))
       else
-        rcall('HSET', jk, 'n', cur, 'fl', fl, 'st', st, 'due', nextDue, 'pd', A[8], 'trg', 'auto')
+        rcall('HSET', jk, 'n', cur, 'fl', fl, 'st', st, 'due', nextDue, 'pd', A[8], 'trg', 'auto', unpack(jx))
       end
       evEnd(now, 'retrying', id, cur, f[6], outcome, A[14], sa, due, 'delay', A[8], 'due', nextDue)
       if A[16] and A[16] ~= '' then
@@ -240,33 +285,6 @@ for _ = 1, count do
         pauses[#pauses + 1] = A[5]
       end
     end
-    local facets = {}
-    if A[5] ~= '' then
-      facets = failureFacets(A)
-      indexFacets(P, id, facets)
-    end
-    if rollups then
-      local tts = 0
-      if action == 'done' then
-        -- Time to success: from the due time of the job's first attempt (this one's, or the first
-        -- record's dueAt, the third field attemptRecord writes).
-        local first = due
-        if cur ~= '1' then
-          local r1 = rcall('LINDEX', P .. KEY_HISTORY .. id, 0)
-          local d1 = r1 and string.match(r1, '^{"n":%d+,"trigger":"%a+","dueAt":(%-?%d+)')
-          if d1 then first = tonumber(d1) end
-        end
-        tts = now - first
-      end
-      local rule, reason = '', ''
-      if action == 'dead' then reason = A[8] end
-      -- The rule from the facets the finish files anyway (failureFacets decodes the ending once).
-      for _, facet in ipairs(facets) do
-        if string.sub(facet, 1, 2) == 'r:' then rule = string.sub(facet, 3) end
-      end
-      rollupEnd(racc, rlab, f[10] or '', tonumber(cur), outcome, action, reason, A[14], rule, A[10], A[11],
-        sa - due, tts)
-    end
     touched[st] = true
     out[#out + 1] = 'ok,' .. st .. ',' .. nextDue .. ',' .. nowS
   end
@@ -280,7 +298,7 @@ if #waitIds > 0 then
   bulk('LPUSH', KEYS[2], waitIds, 1000)
 end
 for i = 1, #levelIds, 3 do pushWaiting(KEYS, P, levelIds[i], levelIds[i + 1], levelIds[i + 2]) end
-if rollups then flushRollups(P, now, racc, rlab) end
+if rollups then RU.flush(P, KEYS[1], now, racc, rlab, meta[13]) end
 budgetFlush(bcache, now)
 RL.init(meta[9], meta[10], meta[11])
 for i = 1, #pauses, 6 do

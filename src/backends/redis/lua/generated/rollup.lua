@@ -64,5 +64,68 @@ local ROLLUP_DEAD_RULE = 'dl'
 -- Metric: dead jobs by error fingerprint.
 local ROLLUP_DEAD_FINGERPRINT = 'df'
 
--- A fingerprint's label (a text, not a count; job name empty): key = fingerprint.
-local ROLLUP_LABEL = 'L'
+-- Metric: attempts that stalled (lease expired, recovered), by attempt number.
+local ROLLUP_STALLED = 'y'
+
+-- Metric: jobs cancelled, by the state they were cancelled in (waiting, scheduled, active).
+local ROLLUP_CANCELLED = 'x'
+
+-- Metric: attempts that came next after an attempt that failed (or stalled) with this error class,
+-- and ended with a verdict (succeeded, failed, timed out or stalled).
+local ROLLUP_NEXT_CLASS = 'nc'
+
+-- Metric: the same, by the classifying rule of the failure before.
+local ROLLUP_NEXT_RULE = 'nr'
+
+-- Metric: the same, by the fingerprint of the failure before.
+local ROLLUP_NEXT_FINGERPRINT = 'nf'
+
+-- Metric: of those next attempts, the ones that succeeded, by the error class before.
+local ROLLUP_NEXT_OK_CLASS = 'oc'
+
+-- Metric: the same, by rule.
+local ROLLUP_NEXT_OK_RULE = 'or'
+
+-- Metric: the same, by fingerprint.
+local ROLLUP_NEXT_OK_FINGERPRINT = 'of'
+
+-- Metric: jobs that succeeded after failing (or stalling) with this error class at least once.
+local ROLLUP_RECOVERED_CLASS = 'rc'
+
+-- Metric: the same, by rule.
+local ROLLUP_RECOVERED_RULE = 'rr'
+
+-- Metric: the same, by fingerprint.
+local ROLLUP_RECOVERED_FINGERPRINT = 'rf'
+
+-- Metric: jobs dead-lettered after failing (or stalling) with this error class at least once (the
+-- last attempt included).
+local ROLLUP_LOST_CLASS = 'kc'
+
+-- Metric: the same, by rule.
+local ROLLUP_LOST_RULE = 'kr'
+
+-- Metric: the same, by fingerprint.
+local ROLLUP_LOST_FINGERPRINT = 'kf'
+
+-- A key admitted into a bucket (a text, not a count): `K \x1f <kind> \x1f <key>` where kind is `c`
+-- (error class), `r` (rule) or `f` (fingerprint); for a fingerprint, the value is its label
+-- (`name|code|normalised message`), otherwise ''.
+local ROLLUP_KEY = 'K'
+
+-- How many keys of a kind a bucket admitted: `# \x1f <kind> \x1f` (a count).
+local ROLLUP_KEY_COUNT = '#'
+
+-- Most distinct keys of one kind (error class, rule, fingerprint) a bucket holds; the counts of
+-- any further key go to ROLLUP_OTHER, so a bucket's memory stays bounded however many distinct
+-- errors a minute sees.
+local ROLLUP_MAX_KEYS = 64
+
+-- The key that holds the counts of the keys a full bucket refused.
+local ROLLUP_OTHER = '(other)'
+
+-- Most distinct keys a job remembers having failed with (further ones are not attributed).
+local ROLLUP_JOB_KEYS_MAX = 12
+
+-- The separator of the keys a job remembers (`rks` on the job hash).
+local ROLLUP_JOB_KEYS_SEP = '\030'

@@ -1,127 +1,267 @@
 --- @include "includes/rcall"
 --- @include "includes/S"
 --- @include "generated/keys"
---- @include "generated/rollup"
 --- @include "generated/transitions"
--- The retry analytics rollups: the twin of rollupIncrements and rollupTimeBucket in src/rollup.ts
--- (see there). rollupEnd collects what one attempt end adds into `acc` (name → metric → key →
--- count) and `lab` (field → fingerprint label); flushRollups writes them once per script call into
--- the minute and the hour bucket of `now`, each with its own expiry.
-local ROLLUP_BOUNDS = false
--- A bucket finder: a binary search over the bounds, after a look at the bucket it found last
--- (the jobs of one call tend to share their buckets: one or two comparisons each).
-local function rollupBucketer()
-  local ci, clo, chi = 0, -1e300, -1e300
-  return function(ms)
-    if ms >= clo and ms < chi then return ci end
-    if not ROLLUP_BOUNDS then ROLLUP_BOUNDS = cjson.decode(ROLLUP_TIME_BOUNDS_MS) end
-    local b = ROLLUP_BOUNDS
-    -- The bucket is the number of bounds <= ms: the largest lo with b[lo] <= ms (b[0] = -inf).
-    local lo, hi = 0, #b
-    while lo < hi do
-      local mid = lo + hi + 1
-      mid = (mid - mid % 2) / 2
-      if ms >= b[mid] then lo = mid else hi = mid - 1 end
+-- The retry analytics rollups: the twin of rollupIncrements, rollupJobKeys, rollupWrite and
+-- rollupTimeBucket in src/rollup.ts (see there). Every name lives in the table RU (a script has at
+-- most 200 locals; the generated constants are locals of the block below only).
+--
+-- RU.attemptEnd collects what one attempt end adds into `acc` (name → metric → key → count) and
+-- `lab` (fingerprint → label), and answers what the job remembers next (`rk`, `rks`);
+-- RU.cancel counts a cancel; RU.flush writes them once per script call into the minute bucket of
+-- `now`. Only the minute bucket is written per call: the minute bucket not yet folded into its hour
+-- bucket is named by the queue's meta field `rum`, and when a call writes a newer minute it first
+-- folds that one into its hour (one HGETALL and one write per field, once a minute, not per call).
+-- Until then the minute bucket lives as long as an hour bucket; readers of hour buckets add the
+-- unfolded minute (redis-backend.ts readRollups).
+local RU = {}
+do
+  --- @include "generated/rollup"
+  local SEP = ROLLUP_SEP
+  local JSEP = ROLLUP_JOB_KEYS_SEP
+  -- The key kind of each metric counted by key (ROLLUP_KEYED).
+  local KIND = {
+    [ROLLUP_FAILED_CLASS] = 'c', [ROLLUP_DEAD_CLASS] = 'c', [ROLLUP_NEXT_CLASS] = 'c',
+    [ROLLUP_NEXT_OK_CLASS] = 'c', [ROLLUP_RECOVERED_CLASS] = 'c', [ROLLUP_LOST_CLASS] = 'c',
+    [ROLLUP_FAILED_RULE] = 'r', [ROLLUP_DEAD_RULE] = 'r', [ROLLUP_NEXT_RULE] = 'r',
+    [ROLLUP_NEXT_OK_RULE] = 'r', [ROLLUP_RECOVERED_RULE] = 'r', [ROLLUP_LOST_RULE] = 'r',
+    [ROLLUP_FAILED_FINGERPRINT] = 'f', [ROLLUP_DEAD_FINGERPRINT] = 'f', [ROLLUP_NEXT_FINGERPRINT] = 'f',
+    [ROLLUP_NEXT_OK_FINGERPRINT] = 'f', [ROLLUP_RECOVERED_FINGERPRINT] = 'f', [ROLLUP_LOST_FINGERPRINT] = 'f',
+  }
+  local NEXT = { ROLLUP_NEXT_CLASS, ROLLUP_NEXT_RULE, ROLLUP_NEXT_FINGERPRINT }
+  local NEXT_OK = { ROLLUP_NEXT_OK_CLASS, ROLLUP_NEXT_OK_RULE, ROLLUP_NEXT_OK_FINGERPRINT }
+  local RECOVERED = { c = ROLLUP_RECOVERED_CLASS, r = ROLLUP_RECOVERED_RULE, f = ROLLUP_RECOVERED_FINGERPRINT }
+  local LOST = { c = ROLLUP_LOST_CLASS, r = ROLLUP_LOST_RULE, f = ROLLUP_LOST_FINGERPRINT }
+  local bounds = false
+  -- Twins of keyedFailure and rollupVerdict (src/rollup.ts).
+  local function keyedFailure(outcome)
+    return countsAsFailure(outcome) or outcome == 'stalled'
+  end
+  local function rollupVerdict(outcome)
+    return outcome == 'succeeded' or keyedFailure(outcome)
+  end
+
+  -- A bucket finder: a binary search over the bounds, after a look at the bucket it found last
+  -- (the jobs of one call tend to share their buckets: one or two comparisons each).
+  local function bucketer()
+    local ci, clo, chi = 0, -1e300, -1e300
+    return function(ms)
+      if ms >= clo and ms < chi then return ci end
+      if not bounds then bounds = cjson.decode(ROLLUP_TIME_BOUNDS_MS) end
+      local b = bounds
+      -- The bucket is the number of bounds <= ms: the largest lo with b[lo] <= ms (b[0] = -inf).
+      local lo, hi = 0, #b
+      while lo < hi do
+        local mid = lo + hi + 1
+        mid = (mid - mid % 2) / 2
+        if ms >= b[mid] then lo = mid else hi = mid - 1 end
+      end
+      ci = lo
+      if lo == 0 then clo = -1e300 else clo = b[lo] end
+      chi = b[lo + 1] or 1e300
+      return lo
     end
-    ci = lo
-    if lo == 0 then clo = -1e300 else clo = b[lo] end
-    chi = b[lo + 1] or 1e300
-    return lo
   end
-end
-local rollupTimeBucket = rollupBucketer()
-local rollupDriftBucket = rollupBucketer()
+  local ttsBucket = bucketer()
+  local driftBucket = bucketer()
+  RU.timeBucket = bucketer()
 
--- acc[name][metric][key] = count: per attempt end only table lookups (no text is built); the
--- field names are spelled once per distinct field, at the flush.
-local function rollupAdd(acc, name, metric, key)
-  local m = acc[name]
-  if not m then
-    m = {}
-    acc[name] = m
+  -- acc[name][metric][key] = count: per attempt end only table lookups (no text is built); the
+  -- field names are spelled once per distinct field, at the flush.
+  local function add(acc, name, metric, key, by)
+    local m = acc[name]
+    if not m then
+      m = {}
+      acc[name] = m
+    end
+    local t = m[metric]
+    if not t then
+      t = {}
+      m[metric] = t
+    end
+    t[key] = (t[key] or 0) + (by or 1)
   end
-  local t = m[metric]
-  if not t then
-    t = {}
-    m[metric] = t
-  end
-  t[key] = (t[key] or 0) + 1
-end
+  RU.add = add
 
--- One attempt end: n a number, drift and tts (time to success, successes only) numbers in ms;
--- reason, class, rule, fp, label texts ('' = none).
-local function rollupEnd(acc, lab, name, n, outcome, action, reason, class, rule, fp, label, drift, tts)
-  if n > ROLLUP_MAX_ATTEMPT then n = ROLLUP_MAX_ATTEMPT end
-  local m = acc[name]
-  if not m then
-    m = { [ROLLUP_ATTEMPTS] = {}, [ROLLUP_DRIFT] = {}, [ROLLUP_SUCCEEDED] = {}, [ROLLUP_TIME_TO_SUCCESS] = {} }
-    acc[name] = m
+  -- The last failure's keys (class SEP rule SEP fingerprint): its next attempt, and its success.
+  local function attribute(acc, name, rk, ok)
+    local c, r, f = string.match(rk, '^(.-)\031(.-)\031(.*)$')
+    if not c then return end
+    local keys = { c, r, f }
+    for i = 1, 3 do
+      if keys[i] ~= '' then
+        add(acc, name, NEXT[i], keys[i])
+        if ok then add(acc, name, NEXT_OK[i], keys[i]) end
+      end
+    end
   end
-  local t = m[ROLLUP_ATTEMPTS]
-  t[n] = (t[n] or 0) + 1
-  local k = rollupDriftBucket(drift)
-  t = m[ROLLUP_DRIFT]
-  t[k] = (t[k] or 0) + 1
-  if action == 'done' and outcome == 'succeeded' then
-    -- The hot path (most attempt ends), inline.
-    t = m[ROLLUP_SUCCEEDED]
+
+  -- Every key a job failed with (rks): recovered or lost under each.
+  local function settle(acc, name, rks, metrics)
+    for k in string.gmatch(rks, '[^\030]+') do
+      local m = metrics[string.sub(k, 1, 1)]
+      if m then add(acc, name, m, string.sub(k, 3)) end
+    end
+  end
+
+  -- What a job remembers after an attempt (twin of rollupJobKeys): rk, rks.
+  local function jobKeys(outcome, class, rule, fp, rk, rks)
+    if not keyedFailure(outcome) then
+      if outcome == 'succeeded' then return '', rks end
+      return rk, rks
+    end
+    local seen = rks
+    local count = 0
+    if seen ~= '' then
+      local _, c = string.gsub(seen, JSEP, '')
+      count = c - 1
+    end
+    for _, k in ipairs({ 'c:' .. class, 'r:' .. rule, 'f:' .. fp }) do
+      if #k > 2 and not string.find(seen, JSEP .. k .. JSEP, 1, true) then
+        if count >= ROLLUP_JOB_KEYS_MAX then break end
+        if seen == '' then seen = JSEP .. k .. JSEP else seen = seen .. k .. JSEP end
+        count = count + 1
+      end
+    end
+    local last = ''
+    if class ~= '' or rule ~= '' or fp ~= '' then last = class .. SEP .. rule .. SEP .. fp end
+    return last, seen
+  end
+  RU.jobKeys = jobKeys
+
+  -- One attempt end: n a number, drift and tts (time to success, successes only) numbers in ms;
+  -- reason, class, rule, fp, label, rk, rks texts ('' = none). Returns the job's next rk, rks.
+  function RU.attemptEnd(acc, lab, name, n, outcome, action, reason, class, rule, fp, label, drift, tts, rk, rks)
+    if n > ROLLUP_MAX_ATTEMPT then n = ROLLUP_MAX_ATTEMPT end
+    local m = acc[name]
+    if not m then
+      m = { [ROLLUP_ATTEMPTS] = {}, [ROLLUP_DRIFT] = {}, [ROLLUP_SUCCEEDED] = {}, [ROLLUP_TIME_TO_SUCCESS] = {} }
+      acc[name] = m
+    end
+    local t = m[ROLLUP_ATTEMPTS]
     t[n] = (t[n] or 0) + 1
-    k = rollupTimeBucket(tts)
-    t = m[ROLLUP_TIME_TO_SUCCESS]
+    local k = driftBucket(drift)
+    t = m[ROLLUP_DRIFT]
     t[k] = (t[k] or 0) + 1
-    return
+    if action == 'done' and outcome == 'succeeded' then
+      -- The hot path (most attempt ends), inline.
+      t = m[ROLLUP_SUCCEEDED]
+      t[n] = (t[n] or 0) + 1
+      k = ttsBucket(tts)
+      t = m[ROLLUP_TIME_TO_SUCCESS]
+      t[k] = (t[k] or 0) + 1
+      if rk ~= '' then attribute(acc, name, rk, true) end
+      if rks ~= '' then settle(acc, name, rks, RECOVERED) end
+      return '', rks
+    end
+    local keyed = keyedFailure(outcome)
+    if countsAsFailure(outcome) then add(acc, name, ROLLUP_FAILED, n) end
+    if outcome == 'stalled' then add(acc, name, ROLLUP_STALLED, n) end
+    if keyed then
+      if class ~= '' then add(acc, name, ROLLUP_FAILED_CLASS, class) end
+      if rule ~= '' then add(acc, name, ROLLUP_FAILED_RULE, rule) end
+      if fp ~= '' then add(acc, name, ROLLUP_FAILED_FINGERPRINT, fp) end
+    end
+    -- Only a text labels (the worker sends one with a dead-letter): an empty one would overwrite it.
+    if fp ~= '' and label ~= '' and (keyed or action == 'dead') then lab[fp] = label end
+    if rk ~= '' and rollupVerdict(outcome) then attribute(acc, name, rk, outcome == 'succeeded') end
+    local nrk, nrks = jobKeys(outcome, class, rule, fp, rk, rks)
+    if action == 'dead' then
+      add(acc, name, ROLLUP_DEAD, n)
+      add(acc, name, ROLLUP_DEAD_REASON, reason)
+      if class ~= '' then add(acc, name, ROLLUP_DEAD_CLASS, class) end
+      if rule ~= '' then add(acc, name, ROLLUP_DEAD_RULE, rule) end
+      if fp ~= '' then add(acc, name, ROLLUP_DEAD_FINGERPRINT, fp) end
+      settle(acc, name, nrks, LOST)
+    end
+    return nrk, nrks
   end
-  local failed = countsAsFailure(outcome)
-  if failed then
-    rollupAdd(acc, name, ROLLUP_FAILED, n)
-    if class ~= '' then rollupAdd(acc, name, ROLLUP_FAILED_CLASS, class) end
-    if rule ~= '' then rollupAdd(acc, name, ROLLUP_FAILED_RULE, rule) end
-    if fp ~= '' then rollupAdd(acc, name, ROLLUP_FAILED_FINGERPRINT, fp) end
-  end
-  -- Only a text labels (the worker sends one with a dead-letter): an empty one would overwrite it.
-  if fp ~= '' and label ~= '' and (failed or action == 'dead') then
-    lab[ROLLUP_LABEL .. ROLLUP_SEP .. ROLLUP_SEP .. fp] = label
-  end
-  if action == 'dead' then
-    rollupAdd(acc, name, ROLLUP_DEAD, n)
-    rollupAdd(acc, name, ROLLUP_DEAD_REASON, reason)
-    if class ~= '' then rollupAdd(acc, name, ROLLUP_DEAD_CLASS, class) end
-    if rule ~= '' then rollupAdd(acc, name, ROLLUP_DEAD_RULE, rule) end
-    if fp ~= '' then rollupAdd(acc, name, ROLLUP_DEAD_FINGERPRINT, fp) end
-  end
-end
 
--- Writes the counts into both buckets. A bucket's expiry is set when it is created: then every
--- field of the flush is new, among them an attempts field (every attempt end adds one), whose
--- HINCRBY answers exactly its increment; a flush that creates no attempts field leaves the expiry
--- alone (it was set when the bucket was created).
-local function flushRollups(P, now, acc, lab)
-  if next(acc) == nil then return end
-  local m = now - now % ROLLUP_MINUTE_MS
-  local h = now - now % ROLLUP_HOUR_MS
-  local mk = P .. KEY_ROLLUP_MINUTE .. S(m)
-  local hk = P .. KEY_ROLLUP_HOUR .. S(h)
-  local newM, newH = false, false
-  for name, metrics in pairs(acc) do
-    local pre = ROLLUP_SEP .. name .. ROLLUP_SEP
-    for metric, t in pairs(metrics) do
-      local isA = metric == ROLLUP_ATTEMPTS
-      for key, v in pairs(t) do
-        local f
-        if type(key) == 'number' then f = metric .. pre .. S(key) else f = metric .. pre .. key end
-        local a = rcall('HINCRBY', mk, f, v)
-        local b = rcall('HINCRBY', hk, f, v)
-        if isA then
-          if a == v then newM = true end
-          if b == v then newH = true end
+  -- A job of `name` cancelled while in `state`.
+  function RU.cancel(acc, name, state)
+    add(acc, name, ROLLUP_CANCELLED, state)
+  end
+
+  -- Admits `key` of `kind` into bucket bk (twin of rollupAdmit): false when the bucket holds
+  -- ROLLUP_MAX_KEYS keys of that kind already. `seen` caches the answers of one write.
+  local function admit(bk, kind, key, lab, seen)
+    local ck = kind .. key
+    local a = seen[ck]
+    if a ~= nil then return a end
+    local pf = ROLLUP_KEY .. SEP .. kind .. SEP .. key
+    local label = kind == 'f' and lab[key] or ''
+    local created
+    if label ~= '' then created = rcall('HSET', bk, pf, label) == 1 else created = rcall('HSETNX', bk, pf, '') == 1 end
+    a = true
+    if created then
+      local cf = ROLLUP_KEY_COUNT .. SEP .. kind .. SEP
+      if rcall('HINCRBY', bk, cf, 1) > ROLLUP_MAX_KEYS then
+        rcall('HINCRBY', bk, cf, -1)
+        rcall('HDEL', bk, pf)
+        a = false
+      end
+    end
+    seen[ck] = a
+    return a
+  end
+
+  -- Adds acc's counts to bucket bk (twin of rollupWrite): a keyed field new to the bucket admits
+  -- its key first, or counts under ROLLUP_OTHER.
+  local function write(bk, acc, lab)
+    local seen = {}
+    for name, metrics in pairs(acc) do
+      local pre = SEP .. name .. SEP
+      for metric, t in pairs(metrics) do
+        local kind = KIND[metric]
+        for key, v in pairs(t) do
+          if type(key) == 'number' then key = S(key) end
+          local f = metric .. pre .. key
+          if rcall('HINCRBY', bk, f, v) == v and kind and key ~= ROLLUP_OTHER and not admit(bk, kind, key, lab, seen) then
+            rcall('HDEL', bk, f)
+            rcall('HINCRBY', bk, metric .. pre .. ROLLUP_OTHER, v)
+          end
         end
       end
     end
   end
-  for f, v in pairs(lab) do
-    rcall('HSET', mk, f, v)
-    rcall('HSET', hk, f, v)
+
+  -- Folds minute bucket `start` (text) into its hour bucket; the minute bucket then keeps its own
+  -- expiry.
+  local function fold(P, start)
+    local mk = P .. KEY_ROLLUP_MINUTE .. start
+    local flat = rcall('HGETALL', mk)
+    if #flat == 0 then return end
+    local acc, lab = {}, {}
+    for i = 1, #flat, 2 do
+      local metric, name, key = string.match(flat[i], '^([^\031]*)\031([^\031]*)\031(.*)$')
+      if metric == ROLLUP_KEY then
+        if name == 'f' and flat[i + 1] ~= '' then lab[key] = flat[i + 1] end
+      elseif metric and metric ~= ROLLUP_KEY_COUNT then
+        add(acc, name, metric, key, tonumber(flat[i + 1]))
+      end
+    end
+    local m = tonumber(start)
+    local h = m - m % ROLLUP_HOUR_MS
+    local hk = P .. KEY_ROLLUP_HOUR .. S(h)
+    write(hk, acc, lab)
+    rcall('PEXPIREAT', hk, S(h + ROLLUP_HOUR_MS + ROLLUP_HOUR_KEEP_MS))
+    rcall('PEXPIREAT', mk, S(m + ROLLUP_MINUTE_MS + ROLLUP_MINUTE_KEEP_MS))
   end
-  if newM then rcall('PEXPIREAT', mk, S(m + ROLLUP_MINUTE_MS + ROLLUP_MINUTE_KEEP_MS)) end
-  if newH then rcall('PEXPIREAT', hk, S(h + ROLLUP_HOUR_MS + ROLLUP_HOUR_KEEP_MS)) end
+
+  -- Writes acc into the minute bucket of `now`; `rum` is the meta field of that name as this script
+  -- call knows it (the minute bucket not folded yet; nil/'' = none), metaKey the queue's meta hash.
+  function RU.flush(P, metaKey, now, acc, lab, rum)
+    if next(acc) == nil then return end
+    local m = now - now % ROLLUP_MINUTE_MS
+    local ms = S(m)
+    local mk = P .. KEY_ROLLUP_MINUTE .. ms
+    write(mk, acc, lab)
+    if rum ~= ms then
+      if rum and rum ~= '' then fold(P, rum) end
+      rcall('HSET', metaKey, 'rum', ms)
+      -- Unfolded, it holds part of its hour: kept as long as the hour bucket.
+      local h = m - m % ROLLUP_HOUR_MS
+      rcall('PEXPIREAT', mk, S(h + ROLLUP_HOUR_MS + ROLLUP_HOUR_KEEP_MS))
+    end
+  end
 end
