@@ -203,6 +203,9 @@ export class Archiver {
     const flying = new Set<string>();
     const tasks = new Set<Promise<void>>();
     while (!this.#closing && !failed) {
+      // What is in flight when the claim is sent: a batch marked after Redis ran the claim but
+      // done before its reply is read has left `flying`, and would be written twice.
+      const claimed = new Set(flying);
       const batch = await backend.claimArchive(queue, {
         owner: this.owner,
         leaseMs,
@@ -210,7 +213,7 @@ export class Archiver {
         ...(from !== undefined ? { from } : {}),
       });
       if (batch.busy) break;
-      const fresh = batch.entries.filter((e) => !flying.has(e.id));
+      const fresh = batch.entries.filter((e) => !claimed.has(e.id));
       if (fresh.length === 0) break;
       from = batch.entries[batch.entries.length - 1]!.mark;
       for (const e of fresh) flying.add(e.id);

@@ -12,6 +12,7 @@ import {
   encodeAdd,
   encodeFinish,
   encodeReplay,
+  rawJobsFromJson,
 } from '../../src/backends/redis/wire.js';
 import { ValidationError } from '../../src/errors.js';
 
@@ -269,5 +270,17 @@ describe('Redis wire format', () => {
     expect(decodeEventEntry('2-0', ['t', 'paused', 'at', '5', 'id', ''])).toEqual([
       { seq: '2-0', type: 'paused', at: 5, fields: {} },
     ]);
+  });
+
+  it("reads archive-read's JSON reply as read's, cjson's {} as an empty list", () => {
+    const text = JSON.stringify([
+      [['st', 'completed', 'name', 'a'], ['{"n":1}'], '{"x":1}', {}, {}],
+      [{}, {}, ''],
+    ]);
+    expect(rawJobsFromJson(text)).toEqual([
+      [['st', 'completed', 'name', 'a'], ['{"n":1}'], '{"x":1}', [], []],
+      [[], [], '', [], []],
+    ]);
+    expect(rawJobsFromJson('{}')).toEqual([]);
   });
 });

@@ -106,6 +106,7 @@ import {
   encodeClaim,
   encodeFinish,
   encodeReplay,
+  rawJobsFromJson,
   type ClaimReply,
   type FinishReply,
   type RawJob,
@@ -142,6 +143,7 @@ export type Durability = 'none' | 'replicated' | { readonly replicas?: number; r
 /** The scripts nothing waits for: reads, and the writes a lease repairs (or that only evict). */
 const NOT_WAITED: ReadonlySet<ScriptName> = new Set<ScriptName>([
   'read',
+  'archiveRead',
   'counts',
   'oldestWaiting',
   'radar',
@@ -1092,10 +1094,13 @@ export class RedisBackend implements Backend {
       ids.push(r[i] as string);
       marks.push(Number(r[i + 1]));
     }
-    // The jobs, read whole by `read` in slices sent together (one pipeline on the connection).
+    // The jobs, read whole by `archive-read` (read's reply as one JSON text) in slices sent
+    // together (one pipeline on the connection).
     const slices: Promise<RawJob[]>[] = [];
     for (let i = 0; i < ids.length; i += 100) {
-      slices.push(this.#run('read', queue, ids.slice(i, i + 100)) as Promise<RawJob[]>);
+      slices.push(
+        this.#run('archiveRead', queue, ids.slice(i, i + 100)).then((t) => rawJobsFromJson(t as string)),
+      );
     }
     const raws = (await Promise.all(slices)).flat();
     const entries: ArchiveEntry[] = ids.map((id, i) => ({

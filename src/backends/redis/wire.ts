@@ -48,6 +48,9 @@
  *
  * **read** (read-10.lua): per id `[hash as a flat field/value array (empty = no such job), attempt
  * records (JSON texts), options JSON]`; the hash fields are listed in ARCHITECTURE.md §4.
+ *
+ * **archive-read** (archive-read-10.lua): read's reply as one JSON text (`cjson.encode`), an empty
+ * list as `{}`: `rawJobsFromJson`.
  * @module
  */
 import type { SchedulerRecord, TickRequest } from '../../schedule.js';
@@ -358,14 +361,35 @@ export function encodeRestore(req: RestoreRequest): Arg[] {
  */
 export type RawJob = [string[], string[], string, string[]?, string[]?];
 
-function refusals(h: Record<string, string>): Refusal[] {
+/**
+ * archive-read's reply: read's, as the JSON text cjson made of it (one JSON.parse for a slice of
+ * jobs). cjson writes an empty Lua table as `{}`: every list that is not an array is empty.
+ */
+export function rawJobsFromJson(text: string): RawJob[] {
+  const raws = JSON.parse(text) as unknown;
+  if (!Array.isArray(raws)) return [];
+  const list = (x: unknown): string[] => (Array.isArray(x) ? (x as string[]) : []);
+  return raws.map((r: unknown[]) => [
+    list(r[0]),
+    list(r[1]),
+    typeof r[2] === 'string' ? r[2] : '',
+    list(r[3]),
+    list(r[4]),
+  ]);
+}
+
+/** The refusals of a job: its hash fields `r<n>` (most jobs have none), in order. */
+function refusals(flat: string[]): Refusal[] {
   const items: [number, Refusal][] = [];
-  for (const [k, v] of Object.entries(h)) {
+  for (let i = 0; i < flat.length; i += 2) {
+    const k = flat[i] as string;
+    if (k.charCodeAt(0) !== 114) continue; // 'r'
     const m = /^r(\d+)$/.exec(k);
-    if (m) items.push([Number(m[1]), JSON.parse(v) as Refusal]);
+    if (m) items.push([Number(m[1]), JSON.parse(flat[i + 1] as string) as Refusal]);
   }
   return items.sort((a, b) => a[0] - b[0]).map(([, v]) => v);
 }
+
 export function decodeJob(queue: string, id: string, raw: RawJob): Job | null {
   const [flat, history, optsText, trailFlat, logs] = raw;
   const trails = trailsFromRedis(trailFlat ?? [], logs ?? []);
@@ -403,7 +427,7 @@ export function decodeJob(queue: string, id: string, raw: RawJob): Job | null {
     attempts: history.map((r) => withTrail(JSON.parse(r) as Attempt, trails)),
     stalls: Number(h.sc ?? 0),
     failures: Number(h.fl ?? 0),
-    refusals: refusals(h),
+    refusals: refusals(flat),
     ...current,
     ...(h.man && state !== 'active' ? { pendingManual: JSON.parse(h.man) as ManualTrigger } : {}),
     ...(h.res !== undefined ? { result: JSON.parse(h.res) as unknown } : {}),
