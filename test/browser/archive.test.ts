@@ -1,6 +1,8 @@
 /**
  * The dashboard over the archive: the jobs view's Source filter (Redis, the archive, both), archived
- * jobs marked "archived" (not selectable for bulk actions), and the job view of an evicted job. The
+ * jobs marked "archived" (not selectable for bulk actions), and the job view of an evicted job; the
+ * DLQ view's Source selector (groups and dead jobs over both, archived rows marked), and a replay of
+ * dead jobs retention evicted (restored from the archive, then replayed). The
  * archive here is an in-memory JobArchive (the browser project has no PostgreSQL; the PostgreSQL
  * archive's search is tested in test/archive/search.test.ts); the archiving itself is the real
  * Archiver and the real retention hold of the memory backend.
@@ -10,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { Archiver } from '../../src/archive/archiver.js';
 import { MemoryBackend } from '../../src/backends/memory/memory-backend.js';
+import { PermanentError } from '../../src/errors.js';
 import { MemoryArchive } from '../helpers/memory-archive.js';
 import { hasChromium, launch, startServer, watchPage, type TestServer } from './helpers.js';
 
@@ -74,6 +77,78 @@ describe.skipIf(!hasChromium())('dashboard over the archive (chromium)', () => {
       .toBe('0');
     expect(await row.locator('[data-archive-pending]').textContent()).toBe('0 unarchived');
     expect(await row.locator('span[title^="completed 1, dead 0"]').textContent()).toBe('1');
+    expect(seen.errors).toEqual([]);
+  });
+
+  it('DLQ: a Source selector, archived dead jobs marked and counted in the groups once, and replayed from the archive', async () => {
+    await context?.close();
+    await server?.close();
+    const backend = new MemoryBackend();
+    const archive = new MemoryArchive();
+    server = await startServer({ backend, archive });
+    const q = server.queue('dl');
+    await backend.setArchive('dl', true);
+    await q.setRetention({ dead: { count: 1 } });
+    const w = server.worker(
+      'dl',
+      async () => {
+        throw new PermanentError('address 12 refused', { code: 'EREFUSED' });
+      },
+      { leaseMs: 5000 },
+    );
+    const old = await q.add('mail', { n: 1 });
+    await expect.poll(async () => (await q.counts()).dead, { timeout: 8000 }).toBe(1);
+    await new Promise((r) => setTimeout(r, 5));
+    const recent = await q.add('mail', { n: 2 });
+    await expect.poll(async () => (await q.counts()).dead, { timeout: 8000 }).toBe(2);
+    await w.close();
+    await new Archiver({ backend, archive, queues: ['dl'] }).drain();
+    await backend.sweepRetention('dl', { intervalMs: 1, max: 10 });
+    expect(await backend.getJob('dl', old.id)).toBeNull();
+
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    const seen = watchPage(page);
+    // Redis alone: the recent dead job, a group of 1; purge is offered.
+    await page.goto(`${server.url}/ui/queues/dl/dlq`);
+    await expect.poll(() => page.locator('tr[data-job]').count()).toBe(1);
+    const group = page.locator('tr[data-fingerprint]');
+    await expect.poll(() => group.locator('td').first().textContent()).toBe('1');
+    // Both, through the form: the recent job from Redis, then the evicted one, marked archived;
+    // the group counts each once (the recent one is in both), 1 from the archive.
+    await page.getByLabel('Source').selectOption('all');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(() => new URL(page.url()).search).toBe('?source=all');
+    await expect.poll(() => page.locator('tr[data-job]').count()).toBe(2);
+    const rows = page.locator('tr[data-job]');
+    expect(await rows.nth(0).getAttribute('data-job')).toBe(recent.id);
+    expect(await rows.nth(0).locator('.badge-archived').count()).toBe(0);
+    expect(await rows.nth(1).getAttribute('data-job')).toBe(old.id);
+    expect(await rows.nth(1).locator('.badge-archived').textContent()).toBe('archived');
+    await expect.poll(() => group.locator('td').nth(0).textContent()).toBe('2');
+    expect(await group.locator('td').nth(1).textContent()).toBe('1');
+    expect(await page.getByRole('button', { name: 'Purge… (dry run)' }).isDisabled()).toBe(true);
+    // The archive alone, by link: the group keeps the source.
+    await page.goto(`${server.url}/ui/queues/dl/dlq?source=archive`);
+    await expect.poll(() => page.locator('tr[data-job] .badge-archived').count()).toBe(2);
+    // Replay both over both sources: the evicted one is restored from the archive, then replayed.
+    await page.goto(`${server.url}/ui/queues/dl/dlq?source=all`);
+    await expect.poll(() => page.locator('tr[data-job]').count()).toBe(2);
+    await page.getByLabel('Who (recorded)').fill('ops-ada');
+    await page.getByLabel('Note', { exact: true }).fill('relay fixed');
+    await page.getByRole('button', { name: 'Replay… (dry run)' }).click();
+    await expect
+      .poll(() => page.getByRole('region', { name: 'Dry run result' }).textContent())
+      .toContain('would apply to 2 dead jobs of 2');
+    expect(await backend.getJob('dl', old.id)).toBeNull();
+    await page.getByRole('button', { name: 'Confirm: replay 2 jobs' }).click();
+    await expect
+      .poll(() => page.getByRole('status').filter({ hasText: 'Replayed' }).textContent())
+      .toContain('Replayed 2 of 2 jobs');
+    const restored = await backend.getJob('dl', old.id);
+    expect(restored?.state).toBe('waiting');
+    expect(restored?.attempts).toHaveLength(1);
+    expect(restored?.pendingManual).toMatchObject({ by: 'ops-ada', note: 'relay fixed' });
     expect(seen.errors).toEqual([]);
   });
 });

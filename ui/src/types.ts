@@ -161,6 +161,8 @@ export interface DeadSummary {
   readonly at: number;
   readonly fingerprint: string;
   readonly errorCode?: string;
+  /** Read from the archive (source archive or all): retention evicted it from Redis. */
+  readonly archived?: true;
 }
 
 export interface DeadGroup {
@@ -169,6 +171,8 @@ export interface DeadGroup {
   readonly count: number;
   readonly firstSeen: number;
   readonly lastSeen: number;
+  /** With source archive or all: how many of the count come from the archive. */
+  readonly archived?: number;
   readonly names?: readonly string[];
   readonly sample?: { readonly id: string; readonly error?: ErrorInfo };
 }

@@ -2,19 +2,26 @@
  * Dead letters of one queue: groups by error fingerprint (count, first and last seen, a sample
  * error, the job names), and the dead jobs matching the URL's filter (a group's fingerprint,
  * reason, name, error code), which can be replayed (with a data patch, note and who) or purged,
- * each after a dry run and a confirmation.
+ * each after a dry run and a confirmation. The source (Redis, the archive, or both) applies to the
+ * groups and the list; archived rows carry an "archived" badge, and a replay of one restores it
+ * from the archive first. Purge acts on what Redis holds only.
  */
 import { api, enc, query } from '../api.js';
-import { ErrorMessage, Loading } from '../components.js';
+import { Badge, ErrorMessage, Loading } from '../components.js';
 import { ago, formatTime } from '../format.js';
 import { useLoad } from '../hooks.js';
 import { Link, navigate } from '../router.js';
 import { paths } from '../routes.js';
-import type { DeadGroup, DeadSummary, Page } from '../types.js';
+import { JOB_SOURCES, type DeadGroup, type DeadSummary, type Page } from '../types.js';
 import { DlqActions } from './DlqActions.js';
 
 const FILTERS = ['fingerprint', 'reason', 'name', 'errorCode'] as const;
 export type DlqFilter = Partial<Record<(typeof FILTERS)[number], string>>;
+export type DlqSource = (typeof JOB_SOURCES)[number][0];
+
+function sourceOf(v: string | null): DlqSource {
+  return JOB_SOURCES.some(([s]) => s === v) ? (v as DlqSource) : 'live';
+}
 
 export function DeadLetters({ queue, params }: { queue: string; params: URLSearchParams }) {
   const filter: DlqFilter = {};
@@ -23,14 +30,20 @@ export function DeadLetters({ queue, params }: { queue: string; params: URLSearc
     if (v) filter[k] = v;
   }
   const cursor = params.get('cursor') ?? undefined;
+  const source = sourceOf(params.get('source'));
+  // The default source (Redis) stays out of the URL and the requests.
+  const src = source === 'live' ? {} : { source };
   const key = `${queue}?${params.toString()}`;
   const groups = useLoad(
-    () => api<{ groups: DeadGroup[] }>('GET', `/queues/${enc(queue)}/dlq/groups`),
-    queue,
+    () => api<{ groups: DeadGroup[] }>('GET', `/queues/${enc(queue)}/dlq/groups${query(src)}`),
+    `${queue}?${source}`,
   );
   const list = useLoad(
     () =>
-      api<Page<DeadSummary>>('GET', `/queues/${enc(queue)}/dlq${query({ ...filter, cursor, limit: 50 })}`),
+      api<Page<DeadSummary>>(
+        'GET',
+        `/queues/${enc(queue)}/dlq${query({ ...filter, ...src, cursor, limit: 50 })}`,
+      ),
     key,
   );
   const reload = () => {
@@ -60,6 +73,11 @@ export function DeadLetters({ queue, params }: { queue: string; params: URLSearc
                 <th scope="col" class="num">
                   count
                 </th>
+                {source !== 'live' && (
+                  <th scope="col" class="num">
+                    archived
+                  </th>
+                )}
                 <th scope="col">sample error</th>
                 <th scope="col">job names</th>
                 <th scope="col">first seen</th>
@@ -75,6 +93,7 @@ export function DeadLetters({ queue, params }: { queue: string; params: URLSearc
                   data-fingerprint={g.fingerprint}
                 >
                   <td class="num">{g.count}</td>
+                  {source !== 'live' && <td class="num">{g.archived ?? 0}</td>}
                   <td class="clip">
                     {g.sample?.error
                       ? `${g.sample.error.name}${g.sample.error.code ? ` [${g.sample.error.code}]` : ''}: ${g.sample.error.message}`
@@ -89,7 +108,7 @@ export function DeadLetters({ queue, params }: { queue: string; params: URLSearc
                   </td>
                   <td>
                     <Link
-                      href={paths.dlq(queue, { fingerprint: g.fingerprint })}
+                      href={paths.dlq(queue, { fingerprint: g.fingerprint, ...src })}
                       class="mono"
                       aria-label={`Open group ${g.fingerprint} (${g.count} jobs)`}
                     >
@@ -115,6 +134,8 @@ export function DeadLetters({ queue, params }: { queue: string; params: URLSearc
             const v = String(form.get(k) ?? '').trim();
             if (v !== '') next[k] = v;
           }
+          const s = String(form.get('source') ?? 'live');
+          if (s !== 'live') next.source = s;
           navigate(paths.dlq(queue, next));
         }}
       >
@@ -139,6 +160,16 @@ export function DeadLetters({ queue, params }: { queue: string; params: URLSearc
         <label>
           Error code
           <input name="errorCode" defaultValue={filter.errorCode ?? ''} maxLength={200} />
+        </label>
+        <label>
+          Source
+          <select name="source">
+            {JOB_SOURCES.map(([v, label]) => (
+              <option key={v} value={v} selected={v === source}>
+                {label}
+              </option>
+            ))}
+          </select>
         </label>
         <button type="submit">Filter</button>
       </form>
@@ -170,7 +201,15 @@ export function DeadLetters({ queue, params }: { queue: string; params: URLSearc
                       {d.id}
                     </Link>
                   </td>
-                  <td>{d.name}</td>
+                  <td>
+                    {d.name}
+                    {d.archived && (
+                      <>
+                        {' '}
+                        <Badge kind="archived">archived</Badge>
+                      </>
+                    )}
+                  </td>
                   <td>{d.reason}</td>
                   <td>{d.errorCode ?? ''}</td>
                   <td class="mono">{formatTime(d.at)}</td>
@@ -180,14 +219,22 @@ export function DeadLetters({ queue, params }: { queue: string; params: URLSearc
           </table>
           {list.data.jobs.length === 0 && <p>No dead job matches.</p>}
           <nav class="pager" aria-label="Pages">
-            {cursor !== undefined && <Link href={paths.dlq(queue, filter)}>First page</Link>}
+            {cursor !== undefined && <Link href={paths.dlq(queue, { ...filter, ...src })}>First page</Link>}
             {list.data.nextCursor && (
-              <Link href={paths.dlq(queue, { ...filter, cursor: list.data.nextCursor })}>Next page</Link>
+              <Link href={paths.dlq(queue, { ...filter, ...src, cursor: list.data.nextCursor })}>
+                Next page
+              </Link>
             )}
           </nav>
         </div>
       )}
-      <DlqActions queue={queue} filter={filter} sampleId={list.data?.jobs[0]?.id} onDone={reload} />
+      <DlqActions
+        queue={queue}
+        filter={filter}
+        source={source}
+        sampleId={list.data?.jobs[0]?.id}
+        onDone={reload}
+      />
     </section>
   );
 }

@@ -1,7 +1,9 @@
 /**
  * Replay or purge the dead jobs matching a filter. Replay takes who, a note and an optional JSON
  * Merge Patch for the data, previewed as a diff on a sample job. Both run as a dry run first and
- * only a confirmation runs them for real.
+ * only a confirmation runs them for real. With the archive as a source, a replay restores the
+ * archived matches into Redis first; purge acts on the dead jobs Redis holds only, so it is
+ * offered with the Redis source alone.
  */
 import { useState } from 'preact/hooks';
 
@@ -11,7 +13,7 @@ import { ErrorMessage, PatchDiff } from '../components.js';
 import { useLoad } from '../hooks.js';
 import type { BulkOutcome, Job, PatchChange } from '../types.js';
 import { Outcome } from './BulkActions.js';
-import type { DlqFilter } from './DeadLetters.js';
+import type { DlqFilter, DlqSource } from './DeadLetters.js';
 import { WhoField, useWho } from './Who.js';
 
 interface ReplayAnswer {
@@ -40,11 +42,13 @@ function parsePatch(text: string): { patch?: unknown; error?: string } {
 export function DlqActions({
   queue,
   filter,
+  source,
   sampleId,
   onDone,
 }: {
   queue: string;
   filter: DlqFilter;
+  source: DlqSource;
   sampleId: string | undefined;
   onDone: () => void;
 }) {
@@ -61,8 +65,9 @@ export function DlqActions({
     `${queue}/${sampleId ?? ''}`,
   );
   const parsed = parsePatch(patchText);
-  const body: { filter: object; ids?: undefined } = {
+  const body: { filter: object; ids?: undefined; source?: DlqSource } = {
     filter: { ...filter, ...(filter.reason ? { reason: filter.reason.split(',') } : {}) },
+    ...(source !== 'live' ? { source } : {}),
   };
   let diff: PatchChange[] | undefined;
   if (parsed.patch !== undefined && sample.data) {
@@ -86,7 +91,11 @@ export function DlqActions({
         });
         outcome = { dryRun: r.dryRun, matched: r.matched, done: r.replayed, failed: r.failed };
       } else {
-        const r = await api<PurgeAnswer>('POST', `/queues/${enc(queue)}/dlq/purge`, { ...target, dryRun });
+        const { source: _source, ...purgeTarget } = target as typeof body;
+        const r = await api<PurgeAnswer>('POST', `/queues/${enc(queue)}/dlq/purge`, {
+          ...purgeTarget,
+          dryRun,
+        });
         outcome = { dryRun: r.dryRun, matched: r.purged, done: r.ids ?? target.ids ?? [], failed: [] };
       }
       if (dryRun) {
@@ -141,7 +150,16 @@ export function DlqActions({
           >
             Replay… (dry run)
           </button>
-          <button type="button" disabled={busy} onClick={() => void run('purge', true)}>
+          <button
+            type="button"
+            disabled={busy || source !== 'live'}
+            title={
+              source !== 'live'
+                ? 'Purge deletes dead jobs Redis holds: choose the Redis source (the archive keeps history until its own retention)'
+                : undefined
+            }
+            onClick={() => void run('purge', true)}
+          >
             Purge… (dry run)
           </button>
         </div>
