@@ -116,6 +116,16 @@ export class DirectClient implements Client {
     return { name: queue, paused: await q.isPaused() };
   }
 
+  priorityAging(queue: string): Promise<number> {
+    return this.#queue(queue).getPriorityAging();
+  }
+
+  async setPriorityAging(queue: string, agingMs: number): Promise<number> {
+    const q = this.#queue(queue);
+    await q.setPriorityAging(agingMs);
+    return q.getPriorityAging();
+  }
+
   async rateLimits(queue: string): Promise<RateLimitsView> {
     return rateLimitsPublic(await this.#queue(queue).getRateLimits());
   }

@@ -159,6 +159,16 @@ export class HttpClient implements Client {
     return this.#call('POST', `/queues/${enc(queue, 'QUEUE')}/${paused ? 'pause' : 'resume'}`);
   }
 
+  async priorityAging(queue: string): Promise<number> {
+    return (await this.#call<{ agingMs: number }>('GET', `/queues/${enc(queue, 'QUEUE')}/priority-aging`))
+      .agingMs;
+  }
+
+  async setPriorityAging(queue: string, agingMs: number): Promise<number> {
+    const path = `/queues/${enc(queue, 'QUEUE')}/priority-aging`;
+    return (await this.#call<{ agingMs: number }>('PUT', path, { body: { agingMs } })).agingMs;
+  }
+
   rateLimits(queue: string): Promise<RateLimitsView> {
     return this.#call('GET', `/queues/${enc(queue, 'QUEUE')}/rate-limits`);
   }

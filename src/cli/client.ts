@@ -108,6 +108,10 @@ export interface Client {
   dlqReplay(queue: string, request: DlqReplayRequest): Promise<BulkReplayResult>;
   /** The library's `dlq.purgeRequest`, here or on the server. */
   dlqPurge(queue: string, request: DlqPurgeRequest): Promise<PurgeReport>;
+  /** The queue's priority aging, ms waited per level gained (0 = strict order). */
+  priorityAging(queue: string): Promise<number>;
+  /** Sets it (`queue.setPriorityAging`) and answers it. */
+  setPriorityAging(queue: string, agingMs: number): Promise<number>;
   /** The queue's rate limits (`queue.getRateLimits`). */
   rateLimits(queue: string): Promise<RateLimitsView>;
   /** Changes them (`queue.setRateLimits`) and answers them. */

@@ -12,6 +12,7 @@ import { add } from './commands/add.js';
 import { analytics } from './commands/analytics.js';
 import { archive } from './commands/archive.js';
 import { budget } from './commands/budget.js';
+import { priorityAging } from './commands/priority-aging.js';
 import { rateLimit } from './commands/rate-limit.js';
 import { rateLimits } from './commands/rate-limits.js';
 import { dev } from './commands/dev.js';
@@ -38,6 +39,7 @@ const COMMANDS: readonly Command[] = [
   budget,
   rateLimit,
   rateLimits,
+  priorityAging,
   schedulers,
   workers,
   retryPlan,

@@ -25,6 +25,7 @@ import { analytics } from '../../src/cli/commands/analytics.js';
 import { budget } from '../../src/cli/commands/budget.js';
 import { dlq } from '../../src/cli/commands/dlq.js';
 import { jobs } from '../../src/cli/commands/jobs.js';
+import { priorityAging } from '../../src/cli/commands/priority-aging.js';
 import { queues } from '../../src/cli/commands/queues.js';
 import { retryPlan } from '../../src/cli/commands/retry-plan.js';
 import { audit, radar, whatif } from '../../src/cli/commands/retry-intelligence.js';
@@ -150,6 +151,13 @@ const SPECS: readonly Spec[] = [
     command: analytics,
     positionals: [queueArg],
     flags: ['--window', '--name', '--group'],
+  },
+  {
+    path: ['priority-aging'],
+    command: priorityAging,
+    positionals: [queueArg],
+    flags: ['--every'],
+    booleans: ['--off'],
   },
   {
     path: ['budget'],

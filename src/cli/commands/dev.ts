@@ -77,8 +77,7 @@ export const dev = command(
     }
 
     const pg = postgresUrl(values.postgres);
-    const archived =
-      pg !== undefined ? await startArchive(backend, pg, values, out) : undefined;
+    const archived = pg !== undefined ? await startArchive(backend, pg, values, out) : undefined;
     const archive = archived?.archive;
     if (archive) description += `, archived in PostgreSQL (schema ${archive.schema})`;
     // Loaded on use: Fastify and its plugins are the heaviest part of the CLI to start.
