@@ -207,8 +207,8 @@ export interface HttpTargetOptions {
    * A 429 (Too Many Requests): `rate-limit` throws a RateLimitError, so the job's group (or its
    * queue, for a job without a group or with `rateLimitScope: 'queue'`) pauses for the Retry-After
    * (1 s without one) and the job waits again without being charged an attempt (outcome
-   * `rate_limited`); `retry` makes it a temporary failure like the other `temporaryStatuses`
-   * (charged, Retry-After as its delay). A 503 is always the latter: a server in trouble, not a
+   * `rate_limited`); `retry` classifies it like any other status, by `temporaryStatuses` (where
+   * the default has it: a charged temporary failure, Retry-After as its delay). A 503 is always the latter: a server in trouble, not a
    * quota, and a job must not wait on it for ever uncharged. @default 'rate-limit'
    */
   readonly on429?: (typeof ON_429)[number];

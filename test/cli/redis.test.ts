@@ -199,6 +199,64 @@ describe.skipIf(!available)('the CLI against Redis', () => {
     expect(usage.stderr).toContain('--http needs --allow-host PATTERN');
   }, 30_000);
 
+  it('worker --http takes its settings from flags: temporary statuses, on 429, headers kept, excerpt size', async () => {
+    const target = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(req.url === '/limited' ? 429 : 409, { 'x-id': 'r-9', 'content-type': 'text/plain' });
+        res.end('conflicting');
+      });
+    });
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
+    const hooks = new Queue('flagged', {
+      backend,
+      retry: { attempts: 2, backoff: { type: 'fixed', delayMs: 10 } },
+    });
+    const conflict = await hooks.add('http', { url: `${base}/conflict` });
+    const limited = await hooks.add('http', { url: `${base}/limited` }, { group: 'tenant-1' });
+    const worker = start([
+      'worker',
+      ...redis(),
+      '--queue',
+      'flagged',
+      '--http',
+      '--allow-host',
+      '127.0.0.1',
+      '--allow-private',
+      '--http-temporary',
+      '409,429,500-599',
+      '--http-on-429',
+      'retry',
+      '--http-header',
+      'x-id',
+      '--http-body-excerpt',
+      '4',
+    ]);
+    try {
+      await worker.waitFor(new RegExp(`dead\\s+flagged ${conflict.id} "http" #2`));
+      await worker.waitFor(new RegExp(`dead\\s+flagged ${limited.id} "http" #2`));
+    } finally {
+      await worker.stop('SIGTERM');
+      await new Promise((r) => target.close(r));
+    }
+    // 409 retried (temporary by --http-temporary), then exhausted; the response as the flags say.
+    const c = await hooks.getJob(conflict.id);
+    expect(c?.dead?.reason).toBe('exhausted');
+    expect(c?.attempts[0]).toMatchObject({ outcome: 'failed', errorClass: 'temporary' });
+    expect(c?.attempts[0]?.response).toMatchObject({
+      status: 409,
+      headers: { 'x-id': 'r-9' },
+      body: 'conf',
+      bodyBytes: 11,
+    });
+    // 429 with --http-on-429 retry: a charged temporary failure, no pause.
+    const l = await hooks.getJob(limited.id);
+    expect(l?.attempts.map((a) => a.outcome)).toEqual(['failed', 'failed']);
+    expect(l?.attempts[0]?.pause).toBeUndefined();
+    expect(l?.attempts[0]?.error?.code).toBe('HTTP_429');
+  }, 30_000);
+
   it('jobs show renders the attempt timeline', async () => {
     const r = await run(['jobs', 'show', 'mail', deadId, ...redis()]);
     expect(r.code).toBe(0);

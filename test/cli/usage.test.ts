@@ -6,6 +6,18 @@ import { describe, expect, it } from 'vitest';
 
 import { run } from './run.js';
 
+/** A worker --http up to the handler's settings (checked before Redis is reached). */
+const HTTP_WORKER = [
+  'worker',
+  '--redis',
+  'redis://127.0.0.1:9',
+  '--queue',
+  'q',
+  '--http',
+  '--allow-host',
+  'a.example',
+];
+
 const COMMANDS = [
   'dev',
   'server',
@@ -76,6 +88,25 @@ describe.concurrent('retraced --help', () => {
     expect(r.stdout).toContain('5 backend unreachable');
   });
 
+  it('lists the HTTP target settings of worker --http in their own group', async () => {
+    const r = await run(['worker', '--help']);
+    expect(r.code).toBe(0);
+    const group = r.stdout.slice(r.stdout.indexOf('HTTP targets (with --http):'));
+    expect(group.length).toBeLessThan(r.stdout.length);
+    for (const flag of [
+      '--http-temporary STATUSES',
+      '--http-on-429 rate-limit|retry',
+      '--http-rate-limit-scope group|queue',
+      '--http-header NAME',
+      '--http-body-excerpt BYTES',
+      '--http-max-redirects N',
+      '--http-timeout DURATION',
+      '--http-max-timeout DURATION',
+    ]) {
+      expect(group).toContain(flag);
+    }
+  });
+
   it('lists the subcommands of a group', async () => {
     const r = await run(['dlq', '--help']);
     expect(r.code).toBe(0);
@@ -137,6 +168,54 @@ describe.concurrent('usage errors exit 2 with a clear message and no stack trace
         '0',
       ],
       /--concurrency must be an integer between 1 and 10000, received "0"/,
+    ],
+    [
+      [...HTTP_WORKER, '--http-body-excerpt', '5000'],
+      /--http-body-excerpt must be an integer between 0 and 4096, received "5000"/,
+    ],
+    [
+      [...HTTP_WORKER, '--http-on-429', 'pause'],
+      /--http-on-429 must be one of rate-limit, retry, received "pause"/,
+    ],
+    [
+      [...HTTP_WORKER, '--http-rate-limit-scope', 'tenant'],
+      /--http-rate-limit-scope must be group or queue, received "tenant"/,
+    ],
+    [
+      [...HTTP_WORKER, '--http-temporary', '409,200'],
+      /--http-temporary must be statuses between 300 and 599 or ranges of them \(500-599\), received "200"/,
+    ],
+    [
+      [...HTTP_WORKER, '--http-header', 'x-id,bad name'],
+      /--http-header must be a list of header names \(tokens\), received "bad name"/,
+    ],
+    [
+      [...HTTP_WORKER, '--http-max-redirects', '21'],
+      /--http-max-redirects must be an integer between 0 and 20/,
+    ],
+    [
+      [...HTTP_WORKER, '--http-timeout', '0'],
+      /--http-timeout must be an integer between 1 and 300000, received 0/,
+    ],
+    [
+      [...HTTP_WORKER, '--http-max-timeout', '10m'],
+      /--http-max-timeout must be an integer between 1 and 300000/,
+    ],
+    [
+      [
+        'worker',
+        '--redis',
+        'redis://127.0.0.1:9',
+        '--queue',
+        'q',
+        '--handlers',
+        'x.mjs',
+        '--http-timeout',
+        '5s',
+        '--http-on-429',
+        'retry',
+      ],
+      /--http-on-429, --http-timeout go with --http/,
     ],
     [['retry-plan'], /--policy must be a retry policy/],
     [['archive', 'migrate'], /--postgres must be a postgres:\/\/ URL/],

@@ -14,11 +14,57 @@ import { IN_PROCESS_ARCHIVE_OPTIONS, postgresUrl, startArchive, type RunningArch
 import { openRedis } from '../backend.js';
 import { command } from '../command.js';
 import { UsageError } from '../exit-codes.js';
-import { httpTargetHandler } from '../../http-target.js';
+import { httpTargetHandler, type HttpTargetOptions } from '../../http-target.js';
 import { loadHandlers, type LoadedHandlers } from '../handlers.js';
 import { exitSoon, untilSignal } from '../lifecycle.js';
 import { formatDuration } from '../../duration.js';
 import { printTransitions } from '../transitions.js';
+
+/** The flags that set the built-in HTTP handler (`--http`), grouped apart in the help. */
+const HTTP_TARGET_OPTIONS = {
+  'http-temporary': {
+    type: 'string',
+    arg: 'STATUSES',
+    multiple: true,
+    help: 'with --http: the statuses retried as temporary failures, statuses (300-599) or ranges (500-599), comma-separated or repeated; any other non-2xx dead-letters [default: 408,425,429,500-599]',
+  },
+  'http-on-429': {
+    type: 'string',
+    arg: 'rate-limit|retry',
+    help: "with --http: a 429 pauses the job's group (or queue) for its Retry-After without charging an attempt (rate-limit), or is a charged temporary failure (retry) [default: rate-limit]",
+  },
+  'http-rate-limit-scope': {
+    type: 'string',
+    arg: 'group|queue',
+    help: "with --http: what a 429 pauses: the job's group (its queue when it has none) or the whole queue [default: group]",
+  },
+  'http-header': {
+    type: 'string',
+    arg: 'NAME',
+    multiple: true,
+    help: 'with --http: a response header recorded on the attempt, comma-separated or repeated, at most 20 [default: content-type,retry-after,location,x-request-id]',
+  },
+  'http-body-excerpt': {
+    type: 'string',
+    arg: 'BYTES',
+    help: 'with --http: bytes of the response body recorded on the attempt, 0-4096 [default: 1024]',
+  },
+  'http-max-redirects': {
+    type: 'string',
+    arg: 'N',
+    help: 'with --http: redirects followed, each hop checked against --allow-host, 0-20 [default: 3]',
+  },
+  'http-timeout': {
+    type: 'string',
+    arg: 'DURATION',
+    help: 'with --http: the timeout of a target that sets no timeoutMs, per request [default: 10s]',
+  },
+  'http-max-timeout': {
+    type: 'string',
+    arg: 'DURATION',
+    help: 'with --http: the longest timeout any target gets, whatever its timeoutMs (at most 5m) [default: 5m]',
+  },
+} as const satisfies OptionSpecs;
 
 const options = {
   redis: {
@@ -52,6 +98,7 @@ const options = {
     type: 'boolean',
     help: 'with --http: allow private, loopback and link-local addresses (refused by default: server-side request forgery)',
   },
+  ...HTTP_TARGET_OPTIONS,
   concurrency: { type: 'string', arg: 'N', help: 'jobs run at once, 1-10000 [default: 1]' },
   'lease-ms': {
     type: 'string',
@@ -78,11 +125,15 @@ export const worker = command(
     summary:
       "Runs the handlers a module exports on a queue's jobs, printing one line per transition (NDJSON with --json). On SIGINT/SIGTERM it stops claiming, lets the jobs in flight finish, and exits 0. With several queues (--queue a:3 --queue b:1) one worker shares its concurrency between them: by weight while all have work, all of it to those that have when others are empty; an idle worker blocks on every queue at once. The module may also export `strategies` (custom retry strategies) and `queueOptions` (such as the `classify` table).",
     options,
-    groups: [{ title: 'Output', options: OUTPUT_OPTIONS }],
+    groups: [
+      { title: 'HTTP targets (with --http)', options: HTTP_TARGET_OPTIONS },
+      { title: 'Output', options: OUTPUT_OPTIONS },
+    ],
     examples: [
       'retraced worker --redis redis://127.0.0.1:6379 --queue emails --handlers ./handlers.js --concurrency 8',
       'retraced worker --redis redis-cluster://10.0.0.1:7000 --queue emails:3 --queue reports:1 --handlers ./handlers.js',
       'RETRACED_HTTP_SECRET=… retraced worker --redis redis://127.0.0.1:6379 --queue hooks --http --allow-host "*.example.com" --concurrency 50',
+      'retraced worker --redis redis://127.0.0.1:6379 --queue hooks --http --allow-host api.example.com --http-temporary 409,500-599 --http-on-429 retry --http-header x-request-id,etag --http-body-excerpt 4096 --http-timeout 30s',
       '',
       '// handlers.js',
       "import { TemporaryError } from 'retraced';",
@@ -118,6 +169,14 @@ export const worker = command(
     if (!values.http && (allowHosts.length > 0 || values['allow-private'])) {
       throw new UsageError('--allow-host and --allow-private go with --http');
     }
+    const httpFlags = httpTargetFlags(values);
+    if (!values.http && Object.keys(httpFlags).length > 0) {
+      throw new UsageError(
+        `${Object.keys(httpFlags)
+          .map((k) => HTTP_FLAGS[k])
+          .join(', ')} go${Object.keys(httpFlags).length === 1 ? 'es' : ''} with --http`,
+      );
+    }
     const concurrency = intValue(values.concurrency, '--concurrency', 1, 10_000) ?? 1;
     const leaseMs = durationValue(values['lease-ms'], '--lease-ms');
     const shutdownMs = durationValue(values['shutdown-timeout'], '--shutdown-timeout') ?? 30_000;
@@ -125,11 +184,16 @@ export const worker = command(
     const secret = process.env.RETRACED_HTTP_SECRET || undefined;
     const loaded: LoadedHandlers = values.http
       ? {
-          handler: httpTargetHandler({
-            allowHosts,
-            allowPrivate: values['allow-private'] === true,
-            ...(secret ? { secret } : {}),
-          }) as LoadedHandlers['handler'],
+          handler: withFlagNames(
+            () =>
+              httpTargetHandler({
+                allowHosts,
+                allowPrivate: values['allow-private'] === true,
+                ...(secret ? { secret } : {}),
+                ...httpFlags,
+              }),
+            HTTP_FLAGS,
+          ) as LoadedHandlers['handler'],
           names: undefined,
           strategies: undefined,
           queueOptions: undefined,
@@ -231,14 +295,82 @@ const FLAGS: Readonly<Record<string, string>> = {
   workerId: '--worker-id',
 };
 
-function withFlagNames<T>(make: () => T): T {
+function withFlagNames<T>(make: () => T, flags: Readonly<Record<string, string>> = FLAGS): T {
   try {
     return make();
   } catch (e) {
-    const flag = e instanceof ValidationError ? FLAGS[e.field] : undefined;
+    const flag = e instanceof ValidationError ? flags[e.field] : undefined;
     if (e instanceof ValidationError && flag) e.message = `${flag}${e.message.slice(e.field.length)}`;
     throw e;
   }
+}
+
+/** The HTTP handler's settings (HttpTargetOptions) and the flags that set them. */
+const HTTP_FLAGS: Readonly<Record<string, string>> = {
+  allowHosts: '--allow-host',
+  temporaryStatuses: '--http-temporary',
+  on429: '--http-on-429',
+  rateLimitScope: '--http-rate-limit-scope',
+  headersOfInterest: '--http-header',
+  maxBodyExcerpt: '--http-body-excerpt',
+  maxRedirects: '--http-max-redirects',
+  defaultTimeoutMs: '--http-timeout',
+  maxTimeoutMs: '--http-max-timeout',
+};
+
+type HttpFlagValues = { readonly [K in keyof typeof HTTP_TARGET_OPTIONS]?: unknown };
+
+/**
+ * The HTTP handler's settings the `--http-*` flags give (only those given), parsed; their ranges
+ * are the handler's to check (resolveHttpTargetOptions), its errors named after the flags.
+ */
+export function httpTargetFlags(values: HttpFlagValues): Partial<HttpTargetOptions> {
+  const out: {
+    -readonly [K in keyof HttpTargetOptions]?: HttpTargetOptions[K];
+  } = {};
+  const list = (v: unknown): string[] | undefined =>
+    v === undefined
+      ? undefined
+      : (v as string[])
+          .flatMap((x) => x.split(','))
+          .map((x) => x.trim())
+          .filter(Boolean);
+  const statuses = list(values['http-temporary']);
+  if (statuses !== undefined) {
+    const flag = '--http-temporary';
+    const all: number[] = [];
+    for (const item of statuses) {
+      const m = /^(\d{3})(?:-(\d{3}))?$/.exec(item);
+      const lo = m ? Number(m[1]) : NaN;
+      const hi = m?.[2] !== undefined ? Number(m[2]) : lo;
+      if (!m || lo < 300 || hi > 599 || hi < lo) {
+        throw new ValidationError(flag, 'statuses between 300 and 599 or ranges of them (500-599)', item);
+      }
+      for (let s = lo; s <= hi; s++) all.push(s);
+    }
+    if (all.length === 0) throw new ValidationError(flag, 'at least one status');
+    out.temporaryStatuses = all;
+  }
+  const on429 = values['http-on-429'];
+  if (on429 !== undefined) out.on429 = on429 as HttpTargetOptions['on429'];
+  const scope = values['http-rate-limit-scope'];
+  if (scope !== undefined) out.rateLimitScope = scope as HttpTargetOptions['rateLimitScope'];
+  const headers = list(values['http-header']);
+  if (headers !== undefined) out.headersOfInterest = headers;
+  const excerpt = intValue(values['http-body-excerpt'] as string | undefined, '--http-body-excerpt', 0, 4096);
+  if (excerpt !== undefined) out.maxBodyExcerpt = excerpt;
+  const redirects = intValue(
+    values['http-max-redirects'] as string | undefined,
+    '--http-max-redirects',
+    0,
+    20,
+  );
+  if (redirects !== undefined) out.maxRedirects = redirects;
+  const timeout = durationValue(values['http-timeout'] as string | undefined, '--http-timeout');
+  if (timeout !== undefined) out.defaultTimeoutMs = timeout;
+  const maxTimeout = durationValue(values['http-max-timeout'] as string | undefined, '--http-max-timeout');
+  if (maxTimeout !== undefined) out.maxTimeoutMs = maxTimeout;
+  return out;
 }
 
 /** Worker errors (Redis down, …) on stderr, each distinct message at most every 10 s. */
