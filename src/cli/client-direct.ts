@@ -38,6 +38,7 @@ import type { RetryBudget } from '../retry-budget.js';
 import { upcomingRuns, type ScheduleSpec, type Scheduler, type SchedulerDetail } from '../schedule.js';
 import type { RadarOptions, RadarReport } from '../radar.js';
 import type { WhatIfOptions, WhatIfReport } from '../whatif.js';
+import { searchJobs } from '../http/job-search.js';
 import { summariseJob, type JobSummary } from '../summary.js';
 import type { Job, JobState } from '../types.js';
 import type { WorkerRegistry } from '../workers.js';
@@ -168,6 +169,18 @@ export class DirectClient implements Client {
 
   async listJobs(queue: string, query: JobQuery): Promise<Page<JobSummary>> {
     const q = this.#queue(queue);
+    if (query.source !== undefined && query.source !== 'live' && query.state !== undefined) {
+      // The jobs view's search (as the API answers it): Redis and the archive under one cursor.
+      const r = await searchJobs(
+        q,
+        { state: query.state, ...(query.name !== undefined ? { name: query.name } : {}) },
+        query.cursor,
+        query.limit,
+        '--cursor',
+        query.source,
+      );
+      return { items: r.jobs, nextCursor: r.nextCursor };
+    }
     const states = query.state ? [query.state] : LIST_ORDER;
     let { s, o } = decodeCursor(query.cursor, states.length);
     const items: JobSummary[] = [];

@@ -252,7 +252,13 @@ export class HttpClient implements Client {
     let { s, inner } = decodeCursor(q.cursor, states.length, q.state !== undefined);
     const items: JobSummary[] = [];
     while (s < states.length && items.length < q.limit) {
-      const query = { state: states[s], name: q.name, limit: q.limit - items.length, cursor: inner };
+      const query = {
+        state: states[s],
+        name: q.name,
+        limit: q.limit - items.length,
+        cursor: inner,
+        source: q.state !== undefined ? q.source : undefined,
+      };
       const res = await this.#call<{ jobs: unknown[]; nextCursor: string | null }>(
         'GET',
         `/queues/${enc(queue, 'QUEUE')}/jobs`,
@@ -487,5 +493,6 @@ function toSummary(raw: unknown): JobSummary {
     dueAt: num('dueAt') ?? 0,
     ...(finishedAt !== undefined ? { finishedAt } : {}),
     ...(lastError !== undefined ? { lastError } : {}),
+    ...(r.archived === true ? { archived: true as const } : {}),
   };
 }

@@ -69,6 +69,8 @@ export interface JobQuery {
   readonly name?: string;
   readonly limit: number;
   readonly cursor?: string;
+  /** Redis (`live`, the default), the archive, or both merged (with a finished `state`). */
+  readonly source?: SearchSource;
 }
 
 export interface AnalyticsQueryData {

@@ -74,9 +74,10 @@ describeArchive(
     let archive: PgArchive;
     const common = (): string[] => ['--postgres', pgUrl()!, '--archive-schema', schema];
 
-    beforeAll(() => {
+    beforeAll(async () => {
       backend = new RedisBackend({ connection: redisUrl()!, prefix });
       archive = new PgArchive({ connection: pgUrl()!, schema });
+      await archive.migrate();
     });
     afterAll(async () => {
       await archive?.close();
@@ -148,6 +149,62 @@ describeArchive(
         queues: { name: string; enabled: boolean; pending: number }[];
       };
       expect(s.queues.find((x) => x.name === q.name)).toMatchObject({ enabled: true, pending: 0 });
+    });
+
+    it('jobs show and jobs list read jobs retention evicted from the archive (--postgres with --redis), marked archived', async () => {
+      const q = await finished('cli-read', 3);
+      await backend.setArchive(q.name, true);
+      expect(await new Archiver({ backend, archive, queues: [q.name] }).drain()).toBe(3);
+      const [kept, ...gone] = (await q.getJobs('completed')).map((j) => j.id);
+      await q.setRetention({ completed: { count: 1 } });
+      await backend.sweepRetention(q.name, { intervalMs: 1, max: 100 });
+      expect((await q.getJobs('completed')).map((j) => j.id)).toEqual([kept]);
+      const redis = ['--redis', redisUrl()!, '--prefix', prefix];
+
+      const show = await cli(['jobs', 'show', q.name, gone[0]!, ...redis, ...common()]).done;
+      expect(show.stderr).toBe('');
+      expect(show.code).toBe(0);
+      expect(show.stdout).toContain('source the archive (retention evicted the job from Redis)');
+      const without = await cli(['jobs', 'show', q.name, gone[0]!, ...redis]).done;
+      expect(without.code).toBe(3); // not found: Redis alone no longer has it
+
+      const all = await cli([
+        'jobs',
+        'list',
+        q.name,
+        '--state',
+        'completed',
+        '--source',
+        'all',
+        ...redis,
+        ...common(),
+        '--json',
+      ]).done;
+      expect(all.stderr).toBe('');
+      expect(all.code).toBe(0);
+      const jobs = (JSON.parse(all.stdout) as { jobs: { id: string; archived?: boolean }[] }).jobs;
+      expect(jobs.map((j) => j.id).sort()).toEqual([kept, ...gone].sort());
+      expect(
+        jobs
+          .filter((j) => j.archived)
+          .map((j) => j.id)
+          .sort(),
+      ).toEqual([...gone].sort());
+      const table = await cli([
+        'jobs',
+        'list',
+        q.name,
+        '--state',
+        'completed',
+        '--source',
+        'archive',
+        ...redis,
+        ...common(),
+      ]).done;
+      expect(table.stdout).toMatch(new RegExp(`^${gone[0]} \\(archived\\)`, 'm'));
+      const refused = await cli(['jobs', 'list', q.name, '--source', 'archive', ...redis, ...common()]).done;
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/--source must be archive only with --state completed, dead, cancelled/);
     });
 
     it('the in-process archiver of server/worker/dev prunes the archive by --archive-retain', async () => {

@@ -19,9 +19,11 @@ import {
   type OptionSpecs,
 } from '../args.js';
 import { command, group, withClient } from '../command.js';
+import { archiveFrom, SOURCE_OPTIONS, sourceFrom } from './dlq-filter.js';
 import { truncate, when, type Output } from '../output.js';
 
 const shared = { ...CONNECTION_OPTIONS, ...OUTPUT_OPTIONS } as const satisfies OptionSpecs;
+const FINISHED: readonly JobState[] = ['completed', 'dead', 'cancelled'];
 const BY = {
   type: 'string',
   arg: 'NAME',
@@ -46,20 +48,23 @@ export function byValue(raw: string | undefined): string {
 const list = command(
   {
     name: 'jobs list',
-    usage: 'QUEUE [--state STATE] [--name NAME] [--limit N] [--cursor C]',
+    usage: 'QUEUE [--state STATE] [--name NAME] [--source live|archive|all] [--limit N] [--cursor C]',
     args: ['QUEUE'],
-    summary: 'Lists the jobs of a queue: all states (active first) or one, a page at a time.',
+    summary:
+      'Lists the jobs of a queue: all states (active first) or one, a page at a time; finished jobs also from the PostgreSQL archive (--source archive|all, with --state completed, dead or cancelled), archived ones marked.',
     options: {
       state: { type: 'string', arg: 'STATE', help: `only jobs in this state: ${JobStates.join(', ')}` },
       name: { type: 'string', arg: 'NAME', help: 'only jobs with this name' },
       limit: { type: 'string', arg: 'N', help: 'jobs per page, 1-500 [default: 50]' },
       cursor: { type: 'string', arg: 'C', help: 'the cursor printed under the previous page' },
+      ...SOURCE_OPTIONS,
       ...shared,
     },
     groups: SHARED_GROUPS,
     examples: [
       'retraced jobs list demo --url http://127.0.0.1:7411',
       'retraced jobs list emails --state dead --limit 20 --redis redis://127.0.0.1:6379',
+      'retraced jobs list emails --state completed --source all --redis redis://127.0.0.1:6379 --postgres postgres://127.0.0.1/retraced',
     ],
   },
   async ({ values, positionals }, out) => {
@@ -68,13 +73,21 @@ const list = command(
     if (state !== undefined && !JobStates.includes(state)) {
       throw new ValidationError('--state', `one of ${JobStates.join(', ')}`, state);
     }
+    const source = sourceFrom(values);
+    if (source !== undefined && source !== 'live' && !FINISHED.includes(state as JobState)) {
+      throw new ValidationError(
+        '--source',
+        `${source} only with --state ${FINISHED.join(', ')} (the archive holds finished jobs)`,
+      );
+    }
     const query = {
       limit: intValue(values.limit, '--limit', 1, 500) ?? 50,
       ...(state ? { state } : {}),
       ...(values.name !== undefined ? { name: values.name } : {}),
       ...(values.cursor !== undefined ? { cursor: values.cursor } : {}),
+      ...(source !== undefined ? { source } : {}),
     };
-    const page = await withClient(values, (c) => c.listJobs(queue, query));
+    const page = await withClient(values, (c) => c.listJobs(queue, query), archiveFrom(values));
     out.result({ jobs: page.items, nextCursor: page.nextCursor }, () => {
       out.table(
         [
@@ -86,7 +99,7 @@ const list = command(
           { header: 'LAST ERROR' },
         ],
         page.items.map((j) => [
-          j.id,
+          j.archived ? `${j.id} ${out.paint('dim', '(archived)')}` : j.id,
           truncate(j.name, 32),
           out.paint(stateColour(j.state), j.state),
           String(j.attempts),
@@ -136,8 +149,12 @@ const show = command(
     usage: 'QUEUE ID',
     args: ['QUEUE', 'ID'],
     summary:
-      "Shows a job's whole story as a timeline: each attempt's due and actual start (drift), duration, outcome, error, class and rule, and the decision taken with its explanation.",
-    options: shared,
+      "Shows a job's whole story as a timeline: each attempt's due and actual start (drift), duration, outcome, error, class and rule, and the decision taken with its explanation; once retention evicted it from Redis, from the PostgreSQL archive (--postgres with --redis; a server reads its own).",
+    options: {
+      postgres: SOURCE_OPTIONS.postgres,
+      'archive-schema': SOURCE_OPTIONS['archive-schema'],
+      ...shared,
+    },
     groups: SHARED_GROUPS,
     examples: [
       'retraced jobs show demo 42 --url http://127.0.0.1:7411',
@@ -146,7 +163,7 @@ const show = command(
   },
   async ({ values, positionals }, out) => {
     const [queue, id] = positionals as [string, string];
-    const job = await withClient(values, (c) => c.getJob(queue, id));
+    const job = await withClient(values, (c) => c.getJob(queue, id), archiveFrom(values));
     out.result(job, () => printJob(out, job));
   },
 );
