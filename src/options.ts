@@ -44,6 +44,13 @@ export interface QueueOptions {
    * `getJob` asks it when the backend no longer has the job. @default none
    */
   readonly archive?: JobArchive;
+  /**
+   * Only read the archive: never turn the queue's archive notes on (`ready` does otherwise, so
+   * that retention holds every finished job until an archiver copied it). For readers with no
+   * archiver behind them, such as the CLI's `--postgres`: turned on with no archiver draining the
+   * notes, retention would hold every finished job for good. @default false
+   */
+  readonly readArchiveOnly?: boolean;
   /** Default retry policy for jobs of this queue. @default 3 attempts, exponential from 1 s, cap 5 min */
   readonly retry?: RetryPolicy;
   /** Default per-attempt timeout in ms; 0 = none. @default 0 */
@@ -101,6 +108,8 @@ export interface QueueOptions {
 }
 
 export interface ResolvedQueueOptions {
+  /** `QueueOptions.readArchiveOnly`. */
+  readonly readArchiveOnly: boolean;
   readonly retry: ResolvedRetryPolicy;
   readonly timeout: number;
   readonly maxStalls: number;
@@ -302,6 +311,7 @@ export function resolveQueueOptions(o: QueueOptions | undefined): ResolvedQueueO
     [
       'backend',
       'archive',
+      'readArchiveOnly',
       'retry',
       'timeout',
       'maxStalls',
@@ -326,7 +336,11 @@ export function resolveQueueOptions(o: QueueOptions | undefined): ResolvedQueueO
     throw new ValidationError('options.archive', 'an archive with a getJob method (such as a PgArchive)');
   }
   const storedClassify = storedClassifyOptions(opts.classify, 'options.classify');
+  if (opts.readArchiveOnly !== undefined && typeof opts.readArchiveOnly !== 'boolean') {
+    throw new ValidationError('options.readArchiveOnly', 'true or false', opts.readArchiveOnly);
+  }
   return Object.freeze({
+    readArchiveOnly: opts.readArchiveOnly === true,
     retry: resolveRetryPolicy(opts.retry ?? DEFAULT_RETRY_POLICY, 'options.retry'),
     timeout: opts.timeout === undefined ? 0 : assertDuration(opts.timeout, 'options.timeout'),
     maxStalls: opts.maxStalls === undefined ? 3 : assertInt(opts.maxStalls, 'options.maxStalls', 1, 1000),

@@ -247,7 +247,7 @@ export class Queue<Data = unknown, Result = unknown> {
    */
   ready(): Promise<void> {
     const { retention, priorityAgingMs, rateLimit } = this.options;
-    const archive = this.archive;
+    const archive = this.options.readArchiveOnly ? undefined : this.archive;
     if (!retention && priorityAgingMs === undefined && !archive && !rateLimit) return Promise.resolve();
     return (this.#init ??= (async () => {
       // The archive first: once retention applies, it holds every job not archived yet.

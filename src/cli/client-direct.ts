@@ -61,7 +61,7 @@ export class DirectClient implements Client {
   readonly #queues = new Map<string, Queue>();
   readonly #archive: JobArchive | undefined;
 
-  /** With `archive`, the queues read evicted jobs from it (`--postgres` of the DLQ commands). */
+  /** With `archive`, the queues read evicted jobs from it (`--postgres` of the commands that read). */
   constructor(backend: Backend, target: string, close: () => Promise<void>, archive?: JobArchive) {
     this.#backend = backend;
     this.target = target;
@@ -72,9 +72,12 @@ export class DirectClient implements Client {
   #queue(name: string): Queue {
     let q = this.#queues.get(name);
     if (!q) {
-      // Given only by the DLQ commands, whose paths never call `ready` (which would turn the
-      // queue's archive notes on): the archive is read, and restored from, never switched on.
-      q = new Queue(name, { backend: this.#backend, ...(this.#archive ? { archive: this.#archive } : {}) });
+      // The archive is read (and restored from), never switched on for the queue: no archiver of
+      // this process would drain its notes (`readArchiveOnly`).
+      q = new Queue(name, {
+        backend: this.#backend,
+        ...(this.#archive ? { archive: this.#archive, readArchiveOnly: true } : {}),
+      });
       this.#queues.set(name, q);
     }
     return q;

@@ -46,7 +46,7 @@ export function resolveConnection(
 }
 
 /**
- * Opens the client. With `archive` (a command's `--postgres`, see ARCHIVE_READ_OPTIONS) the direct
+ * Opens the client. With `archive` (a command's `--postgres`, see SOURCE_OPTIONS in commands/dlq-filter.ts) the direct
  * client reads the PostgreSQL archive too (its queues find evicted jobs, `--source archive|all`);
  * a server reads its own archive, so `--postgres` with `--url` is a usage error.
  */

@@ -93,6 +93,20 @@ export function restoreCases(h: Harness): void {
       await expect(q.dlq.replay(dead!.id, { by: 'ada' })).rejects.toBeInstanceOf(InvalidStateError);
     });
 
+    it('a queue that only reads the archive (readArchiveOnly, the CLI) never turns the archive notes on', async () => {
+      const archive = new MemoryArchive();
+      const reader = h.queue({ archive, readArchiveOnly: true, retention: { dead: { count: 1 } } });
+      await reader.getJobs('dead');
+      expect((await h.backend.archiveStatus(reader.name)).enabled).toBe(false);
+      expect(await h.backend.getRetention(reader.name)).toEqual({ dead: { count: 1 } });
+      const writer = h.queue({ archive });
+      await writer.getJobs('dead');
+      expect((await h.backend.archiveStatus(writer.name)).enabled).toBe(true);
+      expect(() => h.queue({ archive, readArchiveOnly: 'yes' as unknown as boolean })).toThrow(
+        /options.readArchiveOnly/,
+      );
+    });
+
     it('a bulk replay by filter from the archive restores and replays every match', async () => {
       const archive = new MemoryArchive();
       const q = h.queue({ archive, retry: { attempts: 1 } });
