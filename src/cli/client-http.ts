@@ -227,7 +227,7 @@ export class HttpClient implements Client {
 
   analytics(queue: string, query: AnalyticsQueryData): Promise<AnalyticsReport> {
     return this.#call('GET', `/queues/${enc(queue, 'QUEUE')}/analytics`, {
-      query: { window: query.window, name: query.name, by: query.by },
+      query: { window: query.window, name: query.name, by: query.by, source: query.source },
     });
   }
 
@@ -379,6 +379,7 @@ export class HttpClient implements Client {
       toleranceMs: o.toleranceMs,
       driftMs: o.driftMs,
       maxFindings: o.maxFindings,
+      source: o.source,
     };
     return this.#call('GET', `/queues/${enc(queue, 'QUEUE')}/audit`, { query });
   }

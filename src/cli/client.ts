@@ -16,7 +16,7 @@ import type {
   PurgeReport,
   ReplayOptions,
 } from '../dlq.js';
-import type { AnalyticsGroupBy, AnalyticsReport } from '../analytics.js';
+import type { AnalyticsGroupBy, AnalyticsReport, AnalyticsSource } from '../analytics.js';
 import type { AddedJob, BulkJob, RetryBudgetStatus, ScheduledResult, ScheduleTemplate } from '../queue.js';
 import type {
   RateLimitSettings,
@@ -77,6 +77,7 @@ export interface AnalyticsQueryData {
   readonly window?: string;
   readonly name?: string;
   readonly by?: AnalyticsGroupBy;
+  readonly source?: AnalyticsSource;
 }
 
 /** Which page of dead jobs, and where from. */

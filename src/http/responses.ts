@@ -572,7 +572,13 @@ const breakdown = {
   description: `By key, most failed first; '(other)' holds the keys a bucket refused past 64 of a kind`,
   items: {
     type: 'object',
-    properties: { key: str, label: { type: ['string', 'null'] }, ...breakdownProps },
+    properties: {
+      key: str,
+      label: { type: ['string', 'null'] },
+      ...breakdownProps,
+      jobs: { type: ['integer', 'null'], description: 'archive only: jobs that failed with this key' },
+      jobAttempts: { type: ['integer', 'null'], description: 'archive only: every attempt of those jobs' },
+    },
     ...open,
   },
 } as const;
@@ -583,6 +589,7 @@ export const analyticsReport = {
   type: 'object',
   properties: {
     queue: str,
+    source: { type: 'string', enum: ['rollups', 'archive'], description: 'where the figures were read' },
     window: {
       type: 'object',
       properties: {
@@ -679,6 +686,7 @@ const obj = (properties: Record<string, unknown>, description?: string) =>
 const peakOf = (description: string) => obj({ count: int, at: nullableTime }, description);
 const historyScope = obj(
   {
+    source: { type: 'string', enum: ['live', 'archive'], description: 'where the jobs were read' },
     from: nullableTime,
     to: nullableTime,
     name: { type: ['string', 'null'] },

@@ -724,16 +724,25 @@ export const analyticsQuery = {
       type: 'string',
       minLength: 2,
       maxLength: 5,
-      // Every text it allows is 1 s to 7 d: 1-999 s, 1-9999 m, 1-168 h, 1-7 d.
-      pattern: '^(?:[1-9][0-9]{0,2}s|[1-9][0-9]{0,3}m|(?:[1-9]|[1-9][0-9]|1[0-5][0-9]|16[0-8])h|[1-7]d)$',
+      // Every text it allows is 1 s to 400 d: 1-999 s, 1-9999 m, 1-168 h, 1-400 d.
+      pattern:
+        '^(?:[1-9][0-9]{0,2}s|[1-9][0-9]{0,3}m|(?:[1-9]|[1-9][0-9]|1[0-5][0-9]|16[0-8])h|(?:[1-9]|[1-9][0-9]|[1-3][0-9]{2}|400)d)$',
       default: '1h',
-      description: 'How far back: 1-999 s, 1-9999 m, 1-168 h or 1-7 d, such as 30s, 15m, 2h, 7d.',
+      description:
+        'How far back: 1-999 s, 1-9999 m, 1-168 h or 1-400 d, such as 30s, 15m, 2h, 7d, 90d. Over 7 d only from the archive (else 409 RETRACED_ERR_SOURCE_UNAVAILABLE).',
     },
     name: { ...jobName, description: 'Only the jobs of this name.' },
     by: {
       type: 'string',
       enum: ['name', 'errorClass', 'rule', 'fingerprint'],
       description: 'Adds `groups`: one row per job name, error class, rule or fingerprint.',
+    },
+    source: {
+      type: 'string',
+      enum: ['auto', 'rollups', 'archive'],
+      default: 'auto',
+      description:
+        'Where to read: the rollups the finish transition keeps (7 d), the PostgreSQL archive (SQL over the archived attempts of finished jobs: the same figures on the same jobs, up to 400 d, with full breakdowns by class, rule and fingerprint), or auto: the archive for a window over 7 d when the server has one (--postgres), else the rollups. archive on a server without one: 409 RETRACED_ERR_SOURCE_UNAVAILABLE naming querystring.source.',
     },
   },
   additionalProperties: false,
@@ -742,6 +751,7 @@ export interface AnalyticsQuery {
   window?: string;
   name?: string;
   by?: 'name' | 'errorClass' | 'rule' | 'fingerprint';
+  source: 'auto' | 'rollups' | 'archive';
 }
 
 // Schedulers ---------------------------------------------------------------------------------------
@@ -880,6 +890,14 @@ const classifyOptions = {
   additionalProperties: false,
 } as const;
 
+const historySource = {
+  type: 'string',
+  enum: ['live', 'archive'],
+  default: 'live',
+  description:
+    'Where to read the recorded jobs: Redis (live) or the PostgreSQL archive (archive: finished jobs kept for months, streamed in keyset pages, the most recently finished first). archive on a server without one (--postgres): 409 RETRACED_ERR_SOURCE_UNAVAILABLE naming the field.',
+} as const;
+
 const historyLimit = {
   type: 'integer',
   minimum: 1,
@@ -928,6 +946,7 @@ export const whatIfBody = {
       default: 'recorded',
       description: 'recorded: a retry reuses its recorded jitter draw where there is one.',
     },
+    source: historySource,
   },
   not: both('retry', 'attempts'),
   additionalProperties: false,
@@ -941,6 +960,7 @@ export interface WhatIfBody {
   limit: number;
   seed?: number;
   draws: 'recorded' | 'seeded';
+  source: 'live' | 'archive';
 }
 
 export const auditQuery = {
@@ -966,10 +986,12 @@ export const auditQuery = {
         'The least drift that can be an outlier (the fence is Q3 + 3 × IQR of the drifts, at least this).',
     },
     maxFindings: { type: 'integer', minimum: 0, maximum: 10_000, default: 1000 },
+    source: historySource,
   },
   additionalProperties: false,
 } as const;
 export interface AuditQuery {
+  source: 'live' | 'archive';
   from?: string;
   to?: string;
   name?: string;

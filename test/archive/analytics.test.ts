@@ -13,6 +13,7 @@ import type { AuditReport } from '../../src/audit.js';
 import { RedisBackend } from '../../src/backends/redis/redis-backend.js';
 import { PermanentError, TemporaryError, ValidationError } from '../../src/errors.js';
 import { fingerprintLabel } from '../../src/fingerprint.js';
+import { buildApp } from '../../src/http/app.js';
 import { Queue } from '../../src/queue.js';
 import type { WhatIfReport } from '../../src/whatif.js';
 import { Worker } from '../../src/worker.js';
@@ -249,6 +250,36 @@ describeArchive(
         read: 7,
         truncated: true,
       });
+    });
+
+    it('over HTTP: source in the query (analytics, audit) and the body (what-if)', async () => {
+      const app = await buildApp({ backend, queueOptions: () => ({ archive }) });
+      try {
+        const get = async (url: string): Promise<unknown> => {
+          const r = await app.inject({ method: 'GET', url });
+          expect(r.statusCode).toBe(200);
+          return r.json();
+        };
+        const a = (await get(`/queues/${q.name}/analytics?source=archive&by=rule`)) as AnalyticsReport;
+        const lib = await q.analytics({ source: 'archive', by: 'rule' });
+        expect({ ...a, window: lib.window }).toEqual(lib);
+        const long = (await get(`/queues/${q.name}/analytics?window=90d`)) as AnalyticsReport;
+        expect(long.source).toBe('archive');
+        const audit = (await get(`/queues/${q.name}/audit?source=archive`)) as AuditReport;
+        expect(audit).toEqual(await q.audit({ source: 'archive' }));
+        const w = await app.inject({
+          method: 'POST',
+          url: `/queues/${q.name}/whatif`,
+          payload: { attempts: 2, seed: 4, source: 'archive' },
+        });
+        expect(w.statusCode).toBe(200);
+        expect(w.json()).toEqual(await q.whatIf({ attempts: 2, seed: 4, source: 'archive' }));
+        const bad = await app.inject({ method: 'GET', url: `/queues/${q.name}/audit?source=rollups` });
+        expect(bad.statusCode).toBe(400);
+        expect((bad.json() as { field: string }).field).toBe('querystring.source');
+      } finally {
+        await app.close();
+      }
     });
 
     it('after retention evicted the jobs from Redis, the archive still answers', async () => {

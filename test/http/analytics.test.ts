@@ -47,12 +47,34 @@ describe('GET /queues/:queue/analytics', () => {
   it('refuses a bad window or grouping with a problem naming the field', async () => {
     const t = await setup();
     const tooLong = expectProblem(
-      await t.request('GET', '/queues/mail/analytics?window=8d'),
+      await t.request('GET', '/queues/mail/analytics?window=401d'),
       400,
       'RETRACED_ERR_VALIDATION',
     );
     expect(tooLong.field).toBe('querystring.window');
     expect(tooLong.detail).toMatch(/^querystring.window must match pattern/);
+    // Well-formed, but only the archive keeps 8 d, and this server has none.
+    const noArchive = expectProblem(
+      await t.request('GET', '/queues/mail/analytics?window=8d'),
+      409,
+      'RETRACED_ERR_SOURCE_UNAVAILABLE',
+    );
+    expect(noArchive.field).toBe('querystring.window');
+    expect(noArchive.detail).toMatch(/^window must be at most 7 d on a queue without an archive/);
+    const source = expectProblem(
+      await t.request('GET', '/queues/mail/analytics?source=archive'),
+      409,
+      'RETRACED_ERR_SOURCE_UNAVAILABLE',
+    );
+    expect(source.field).toBe('querystring.source');
+    expect(source.detail).toMatch(/^source must be rollups or auto: this queue has no archive/);
+    expect(
+      expectProblem(
+        await t.request('GET', '/queues/mail/analytics?source=redis'),
+        400,
+        'RETRACED_ERR_VALIDATION',
+      ).field,
+    ).toBe('querystring.source');
     expect(
       expectProblem(
         await t.request('GET', '/queues/mail/analytics?window=soon'),

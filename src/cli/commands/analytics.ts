@@ -5,6 +5,7 @@
  */
 import {
   ANALYTICS_GROUP_BY,
+  ANALYTICS_SOURCES,
   formatCount,
   formatPercent,
   type AnalyticsGroupBy,
@@ -15,13 +16,21 @@ import { formatDuration } from '../../duration.js';
 import { ValidationError } from '../../errors.js';
 import { CONNECTION_OPTIONS, OUTPUT_OPTIONS, SHARED_GROUPS, type OptionSpecs } from '../args.js';
 import { command, withClient } from '../command.js';
+import { historyArchiveFrom, historySourceFrom, SOURCE_OPTIONS } from './dlq-filter.js';
 
 const options = {
   window: {
     type: 'string',
     arg: 'DURATION',
-    help: 'how far back: 30s, 15m, 2h, 7d (1 s to 7 d) [default: 1h]',
+    help: 'how far back: 30s, 15m, 2h, 7d, 90d (1 s to 7 d from rollups, to 400 d from the archive) [default: 1h]',
   },
+  source: {
+    type: 'string',
+    arg: 'auto|rollups|archive',
+    help: 'the rollups (7 d), the PostgreSQL archive (SQL over archived attempts: the same figures, full breakdowns), or auto: the archive for a window over 7 d when there is one [default: auto]',
+  },
+  postgres: SOURCE_OPTIONS.postgres,
+  'archive-schema': SOURCE_OPTIONS['archive-schema'],
   name: { type: 'string', arg: 'NAME', help: 'only the jobs of this name' },
   // (not --by: across the CLI, --by names who does something)
   group: { type: 'string', arg: 'KEY', help: `one row per ${ANALYTICS_GROUP_BY.join(', ')}` },
@@ -46,7 +55,7 @@ const rate = (x: number | null): string => (x === null ? '-' : formatPercent(x))
 export const analytics = command(
   {
     name: 'analytics',
-    usage: 'QUEUE [--window DURATION] [--name NAME] [--group KEY]',
+    usage: 'QUEUE [--window DURATION] [--name NAME] [--group KEY] [--source auto|rollups|archive]',
     args: ['QUEUE'],
     brief: "A queue's retry analytics and a suggested attempts value.",
     summary:
@@ -56,6 +65,7 @@ export const analytics = command(
     examples: [
       'retraced analytics emails --url http://127.0.0.1:7411',
       'retraced analytics emails --window 24h --group fingerprint --redis redis://127.0.0.1:6379 --json',
+      'retraced analytics emails --window 90d --source archive --redis redis://127.0.0.1:6379 --postgres postgres://127.0.0.1/retraced',
     ],
   },
   async ({ values, positionals }, out) => {
@@ -64,17 +74,22 @@ export const analytics = command(
     if (by !== undefined && !(ANALYTICS_GROUP_BY as readonly string[]).includes(by)) {
       throw new ValidationError('--group', `one of ${ANALYTICS_GROUP_BY.join(', ')}`, by);
     }
-    const r = await withClient(values, (c) =>
-      c.analytics(queue, {
-        ...(values.window !== undefined ? { window: values.window } : {}),
-        ...(values.name !== undefined ? { name: values.name } : {}),
-        ...(by !== undefined ? { by: by as AnalyticsGroupBy } : {}),
-      }),
+    const source = historySourceFrom(values, ANALYTICS_SOURCES);
+    const r = await withClient(
+      values,
+      (c) =>
+        c.analytics(queue, {
+          ...(values.window !== undefined ? { window: values.window } : {}),
+          ...(values.name !== undefined ? { name: values.name } : {}),
+          ...(by !== undefined ? { by: by as AnalyticsGroupBy } : {}),
+          ...(source !== undefined ? { source } : {}),
+        }),
+      historyArchiveFrom(values, source !== 'rollups'),
     );
     out.result(r, () => {
       const t = r.totals;
       out.line(
-        `${r.queue}${r.name === null ? '' : ` (${r.name})`}: last ${formatDuration(r.window.ms)}, ${r.window.resolution} buckets from ${new Date(r.window.from).toISOString()}`,
+        `${r.queue}${r.name === null ? '' : ` (${r.name})`}: last ${formatDuration(r.window.ms)}, ${r.window.resolution} buckets from ${new Date(r.window.from).toISOString()}, from the ${r.source === 'archive' ? 'archive (finished, archived jobs)' : 'rollups'}`,
       );
       out.line(
         `${formatCount(t.attempts)} attempts, ${formatCount(t.failed)} failed, ${formatCount(t.succeeded)} succeeded, ${formatCount(t.dead)} dead (dead-letter rate ${rate(t.deadLetterRate)}), ${formatCount(t.retries)} retries, ${formatCount(t.wastedAttempts)} wasted on jobs that died`,
@@ -109,16 +124,29 @@ export const analytics = command(
       }
       if (r.byFingerprint.length > 0) {
         out.line();
+        const full = r.source === 'archive';
         out.table(
           [
             { header: 'FAILED', align: 'right' },
             { header: 'DEAD', align: 'right' },
+            ...(full
+              ? [
+                  { header: 'JOBS', align: 'right' as const },
+                  { header: 'RECOVERED', align: 'right' as const },
+                ]
+              : []),
             { header: 'FINGERPRINT' },
             { header: 'ERROR' },
           ],
           r.byFingerprint
             .slice(0, 10)
-            .map((f) => [formatCount(f.failed), formatCount(f.dead), f.key, f.label ?? '']),
+            .map((f) => [
+              formatCount(f.failed),
+              formatCount(f.dead),
+              ...(full ? [formatCount(f.jobs ?? 0), formatCount(f.recovered ?? 0)] : []),
+              f.key,
+              f.label ?? '',
+            ]),
         );
       }
       if (r.groups !== null) {

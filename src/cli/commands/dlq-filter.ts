@@ -71,6 +71,35 @@ export function archiveFrom(
 }
 
 /**
+ * `--source` of the retry-intelligence commands (analytics: auto|rollups|archive; whatif, audit:
+ * live|archive), checked against `allowed`; and the archive a direct client reads for them:
+ * `--postgres`, or with --redis and a source that may read the archive, RETRACED_POSTGRES_URL.
+ */
+export function historySourceFrom<S extends string>(
+  values: { readonly source?: string | undefined },
+  allowed: readonly S[],
+): S | undefined {
+  const v = values.source;
+  if (v === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(v)) {
+    throw new ValidationError('--source', `one of ${allowed.join(', ')}`, v);
+  }
+  return v as S;
+}
+
+export function historyArchiveFrom(
+  values: Omit<Values<typeof SOURCE_OPTIONS>, 'source'> & {
+    readonly redis?: string | undefined;
+    readonly source?: string | undefined;
+  },
+  readsArchive: boolean,
+): { url: string; schema: string | undefined } | undefined {
+  const fromEnv = readsArchive && values.redis !== undefined;
+  const url = values.postgres !== undefined || fromEnv ? postgresUrl(values.postgres) : undefined;
+  return url === undefined ? undefined : { url, schema: values['archive-schema'] };
+}
+
+/**
  * `--since 30m` and `--until 2h` count back from the scheduler's clock, not this machine's: dead
  * jobs are stamped by Redis, and a CLI whose clock is ten minutes off would otherwise match ten
  * minutes too many or too few (and `dlq purge` would purge them). Absolute times are used as given.

@@ -26,12 +26,21 @@ import {
   type Values,
 } from '../args.js';
 import type { Client } from '../client.js';
+import { HistorySources } from '../../recorded.js';
+import { historyArchiveFrom, historySourceFrom, SOURCE_OPTIONS } from './dlq-filter.js';
 import { command, withClient } from '../command.js';
 import type { Output } from '../output.js';
 
 const n = (v: number): string => v.toLocaleString('en-US');
 
 const SCOPE_OPTIONS = {
+  source: {
+    type: 'string',
+    arg: 'live|archive',
+    help: 'read the jobs from Redis (live) or the PostgreSQL archive (finished jobs kept for months; with --redis give --postgres) [default: live]',
+  },
+  postgres: SOURCE_OPTIONS.postgres,
+  'archive-schema': SOURCE_OPTIONS['archive-schema'],
   name: { type: 'string', arg: 'NAME', help: 'only jobs of this name' },
   since: {
     type: 'string',
@@ -137,7 +146,7 @@ function printWhatIf(r: WhatIfReport, out: Output): void {
   );
   const ex = r.scope.excluded;
   out.line(
-    `read ${n(r.scope.read)} finished jobs (bound ${n(r.scope.limit)}${r.scope.truncated ? ', more matched: the oldest were not read' : ''}); replayed ${n(r.scope.replayed)}; not replayed: ${n(ex.manual)} run again by a person, ${n(ex['unknown-strategy'])} with a custom strategy not known here`,
+    `read ${n(r.scope.read)} finished jobs from ${r.scope.source === 'archive' ? 'the archive' : 'Redis'} (bound ${n(r.scope.limit)}${r.scope.truncated ? ', more matched: the oldest were not read' : ''}); replayed ${n(r.scope.replayed)}; not replayed: ${n(ex.manual)} run again by a person, ${n(ex['unknown-strategy'])} with a custom strategy not known here`,
   );
 }
 
@@ -155,6 +164,7 @@ export const whatif = command(
       `retraced whatif demo --policy '{"attempts":8,"backoff":{"type":"exponential","delayMs":500,"jitter":"full"}}' --seed 7`,
       'retraced whatif demo --attempts 1',
       'retraced whatif demo --permanent ECONNRESET --since 1h',
+      'retraced whatif payments --attempts 3 --source archive --since 90d --redis redis://127.0.0.1:6379 --postgres postgres://127.0.0.1/retraced',
     ],
   },
   async ({ values, positionals }, out) => {
@@ -169,17 +179,22 @@ export const whatif = command(
     const seed = intValue(values.seed, '--seed', 0, 4294967295);
     const limit = intValue(values.limit, '--limit', 1, 100_000);
     const name = stringValue(values.name, '--name', 128);
-    const report = await withClient(values, async (c) =>
-      c.whatIf(queue, {
-        ...(retry !== undefined ? { retry } : {}),
-        ...(attempts !== undefined ? { attempts } : {}),
-        ...(classify !== undefined ? { classify } : {}),
-        ...(name !== undefined ? { filter: { name } } : {}),
-        window: await windowOf(values, c),
-        ...(limit !== undefined ? { limit } : {}),
-        ...(seed !== undefined ? { seed } : {}),
-        draws: values['seeded-draws'] === true ? 'seeded' : 'recorded',
-      }),
+    const source = historySourceFrom(values, HistorySources);
+    const report = await withClient(
+      values,
+      async (c) =>
+        c.whatIf(queue, {
+          ...(source !== undefined ? { source } : {}),
+          ...(retry !== undefined ? { retry } : {}),
+          ...(attempts !== undefined ? { attempts } : {}),
+          ...(classify !== undefined ? { classify } : {}),
+          ...(name !== undefined ? { filter: { name } } : {}),
+          window: await windowOf(values, c),
+          ...(limit !== undefined ? { limit } : {}),
+          ...(seed !== undefined ? { seed } : {}),
+          draws: values['seeded-draws'] === true ? 'seeded' : 'recorded',
+        }),
+      historyArchiveFrom(values, source === 'archive'),
     );
     out.result(report, () => printWhatIf(report, out));
   },
@@ -228,7 +243,7 @@ function printAudit(r: AuditReport, out: Output): void {
   out.line();
   for (const l of r.summary) out.line(l);
   out.line(
-    `tolerance ${formatDuration(r.toleranceMs)}; drift outliers over ${formatDuration(r.driftOutlierMs)}; read ${n(r.scope.read)} finished jobs (bound ${n(r.scope.limit)}${r.scope.truncated ? ', more matched' : ''})${r.findingsTruncated ? `; first ${n(r.findings.length)} findings listed` : ''}`,
+    `tolerance ${formatDuration(r.toleranceMs)}; drift outliers over ${formatDuration(r.driftOutlierMs)}; read ${n(r.scope.read)} finished jobs from ${r.scope.source === 'archive' ? 'the archive' : 'Redis'} (bound ${n(r.scope.limit)}${r.scope.truncated ? ', more matched' : ''})${r.findingsTruncated ? `; first ${n(r.findings.length)} findings listed` : ''}`,
   );
 }
 
@@ -242,7 +257,11 @@ export const audit = command(
       "For each recorded retry of the most recently finished jobs, recomputes the delay the job's stored policy should have produced (with the recorded jitter draw) and compares it with the recorded delay and with when the next attempt really started. Flags delays off by more than the tolerance, wrong decisions, early starts, ignored Retry-After, drift outliers and jobs with more attempts than their policy.",
     options: auditOptions,
     groups: SHARED_GROUPS,
-    examples: ['retraced audit demo', 'retraced audit payments --since 2h --tolerance 100ms --json'],
+    examples: [
+      'retraced audit demo',
+      'retraced audit payments --since 2h --tolerance 100ms --json',
+      'retraced audit payments --source archive --since 30d --url http://127.0.0.1:7411',
+    ],
   },
   async ({ values, positionals }, out) => {
     const queue = positionals[0] as string;
@@ -250,14 +269,19 @@ export const audit = command(
     const driftMs = durationValue(values.drift, '--drift');
     const limit = intValue(values.limit, '--limit', 1, 100_000);
     const name = stringValue(values.name, '--name', 128);
-    const report = await withClient(values, async (c) =>
-      c.audit(queue, {
-        window: await windowOf(values, c),
-        ...(name !== undefined ? { filter: { name } } : {}),
-        ...(limit !== undefined ? { limit } : {}),
-        ...(toleranceMs !== undefined ? { toleranceMs } : {}),
-        ...(driftMs !== undefined ? { driftMs } : {}),
-      }),
+    const source = historySourceFrom(values, HistorySources);
+    const report = await withClient(
+      values,
+      async (c) =>
+        c.audit(queue, {
+          ...(source !== undefined ? { source } : {}),
+          window: await windowOf(values, c),
+          ...(name !== undefined ? { filter: { name } } : {}),
+          ...(limit !== undefined ? { limit } : {}),
+          ...(toleranceMs !== undefined ? { toleranceMs } : {}),
+          ...(driftMs !== undefined ? { driftMs } : {}),
+        }),
+      historyArchiveFrom(values, source === 'archive'),
     );
     out.result(report, () => printAudit(report, out));
   },

@@ -56,6 +56,7 @@ export function registerRetryIntelligenceRoutes(app: FastifyInstance, { queues }
           limit: b.limit,
           seed: b.seed,
           draws: b.draws,
+          source: b.source,
         }),
       );
     },
@@ -88,6 +89,7 @@ export function registerRetryIntelligenceRoutes(app: FastifyInstance, { queues }
           toleranceMs: s.toleranceMs,
           driftMs: s.driftMs,
           maxFindings: s.maxFindings,
+          source: s.source,
         });
       });
     },
