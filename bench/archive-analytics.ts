@@ -67,8 +67,12 @@ async function median(label: string, fn: () => Promise<unknown>): Promise<number
 async function main(): Promise<void> {
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
-  const database = `retraced_bench_analytics_${process.pid}`;
-  await admin.query(`CREATE DATABASE ${database}`);
+  // ARCHIVE_ANALYTICS_KEEP=1: keep the database (named by the job count) for another run.
+  const keep = process.env.ARCHIVE_ANALYTICS_KEEP === '1';
+  const database = keep ? `retraced_bench_analytics_keep_${N}` : `retraced_bench_analytics_${process.pid}`;
+  const exists =
+    keep && (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])).rowCount === 1;
+  if (!exists) await admin.query(`CREATE DATABASE ${database}`);
   const url = new URL(serverUrl);
   url.pathname = `/${database}`;
   const archive = new PgArchive({ connection: url.toString(), poolSize: 2 });
@@ -83,8 +87,9 @@ async function main(): Promise<void> {
         const k = (job.data as { k: number }).k;
         if (k % 10 === 1) throw new PermanentError(`invalid order ${k}`, { code: 'EINVAL' });
         if (k % 7 === 2) throw new TemporaryError(`upstream 503 for ${k}`, { code: 'EUNAVAILABLE' });
-        if (k % 3 === 0 && job.attempt < 3)
-          {throw new TemporaryError(`reset by 10.0.${k % 250}.1`, { code: 'ECONNRESET' });}
+        if (k % 3 === 0 && job.attempt < 3) {
+          throw new TemporaryError(`reset by 10.0.${k % 250}.1`, { code: 'ECONNRESET' });
+        }
         return k;
       },
       { concurrency: 50 },
@@ -117,7 +122,7 @@ async function main(): Promise<void> {
         if (page.length < 500) break;
       }
     }
-    const clones = Math.ceil(N / BASE);
+    const clones = exists ? 0 : Math.ceil(N / BASE);
     const t0 = performance.now();
     for (let c = 0; c < clones; c++) {
       const d = -Math.round((c * SPAN_MS) / clones);
@@ -173,17 +178,44 @@ async function main(): Promise<void> {
     );
     await median('analytics 1d', () => q.analytics({ source: 'archive', window: '1d' }));
     await median('analytics 1h', () => q.analytics({ source: 'archive', window: '1h' }));
+    // Live heap at each page boundary (after a full GC): what the streaming keeps (its fold's state),
+    // against the heap of every job held at once (what reading them whole, as from Redis, needs).
+    const gc = (globalThis as { gc?: () => void }).gc;
     const heap = async (label: string, fn: () => Promise<unknown>): Promise<void> => {
-      (globalThis as { gc?: () => void }).gc?.();
-      const before = process.memoryUsage().heapUsed;
-      let peak = before;
-      const timer = setInterval(() => {
-        peak = Math.max(peak, process.memoryUsage().heapUsed);
-      }, 20);
       await median(label, fn);
-      clearInterval(timer);
-      console.log(`  heap: peak ${int((peak - before) / 1e6)} MB over the start`);
+      if (!gc) return;
+      const page = archive.recordedPage.bind(archive);
+      let maxLive = 0;
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      archive.recordedPage = (...args) => {
+        gc();
+        maxLive = Math.max(maxLive, process.memoryUsage().heapUsed - before);
+        return page(...args);
+      };
+      await fn();
+      archive.recordedPage = page;
+      console.log(
+        `  live heap at page boundaries (after GC): at most ${(maxLive / 1e6).toFixed(1)} MB over the start`,
+      );
     };
+    if (gc) {
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      const all: Job[] = [];
+      const scope = { from: undefined, to: undefined, name: undefined, limit: 100_000 };
+      let after: { finishedAt: number; id: string } | undefined;
+      do {
+        const p = await archive.recordedPage('bench', scope, after, 500);
+        all.push(...p.jobs);
+        after = p.next;
+      } while (after);
+      gc();
+      console.log(
+        `every archived job held at once (${int(all.length)}): ${((process.memoryUsage().heapUsed - before) / 1e6).toFixed(0)} MB of heap`,
+      );
+      all.length = 0;
+    }
     await heap('what-if over 100,000 archived jobs (--attempts 2)', () =>
       q.whatIf({ source: 'archive', limit: 100_000, attempts: 2, seed: 1 }),
     );
@@ -191,7 +223,7 @@ async function main(): Promise<void> {
   } finally {
     await archive.close();
     await backend.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    if (!keep) await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await admin.end();
   }
 }

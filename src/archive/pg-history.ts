@@ -42,18 +42,24 @@ export async function archiveAnalyticsCounts(
   const nameCond = q.name === undefined ? '' : `AND j.name = ${p(q.name)}`;
   const max = p(ROLLUP_MAX_ATTEMPT);
   const sql = `WITH w AS MATERIALIZED (
-  SELECT a.job_id, j.name, a.n, a.outcome, a.error_class, a.rule, a.fingerprint, a.finished_at,
-    a.started_at - a.due_at AS drift,
-    CASE WHEN a.outcome = 'succeeded' THEN 'done' ELSE a.rec -> 'decision' ->> 'action' END AS action,
-    CASE WHEN a.outcome = 'succeeded' THEN NULL ELSE a.rec -> 'decision' ->> 'reason' END AS reason
-  FROM ${s}.attempts a JOIN ${s}.jobs j ON j.queue = a.queue AND j.id = a.job_id
-  WHERE a.queue = $1 AND a.finished_at >= $2 AND a.finished_at < $3 AND a.outcome = ANY ($5::text[]) ${nameCond}
+  SELECT job_id, name, n, outcome, error_class, rule, fingerprint, finished_at, due_at, drift,
+    CASE WHEN outcome = 'succeeded' THEN 'done' ELSE d ->> 'action' END AS action,
+    d ->> 'reason' AS reason
+  FROM (
+    -- The record is parsed once, and only for an attempt that did not succeed (its decision).
+    SELECT a.job_id, j.name, a.n, a.outcome, a.error_class, a.rule, a.fingerprint, a.finished_at, a.due_at,
+      a.started_at - a.due_at AS drift, CASE WHEN a.outcome <> 'succeeded' THEN a.rec -> 'decision' END AS d
+    FROM ${s}.attempts a JOIN ${s}.jobs j ON j.queue = a.queue AND j.id = a.job_id
+    WHERE a.queue = $1 AND a.finished_at >= $2 AND a.finished_at < $3 AND a.outcome = ANY ($5::text[]) ${nameCond}
+    OFFSET 0 -- not pulled up: \`d\` stays one expression, evaluated once
+  ) x
 ), counts AS (
   SELECT name, least(n, ${max}) AS n, outcome, action, CASE WHEN action = 'dead' THEN coalesce(reason, '') END AS reason,
     error_class, rule, fingerprint, width_bucket(drift, $4::bigint[]) AS dz,
-    CASE WHEN action = 'done' AND outcome = 'succeeded' THEN width_bucket(finished_at - (
+    -- Time to success from the due time of the job's first attempt: this one's at attempt 1.
+    CASE WHEN action = 'done' AND outcome = 'succeeded' THEN width_bucket(finished_at - CASE WHEN n = 1 THEN due_at ELSE (
       SELECT f.due_at FROM ${s}.attempts f WHERE f.queue = $1 AND f.job_id = w.job_id ORDER BY f.n LIMIT 1
-    ), $4::bigint[]) END AS tz,
+    ) END, $4::bigint[]) END AS tz,
     count(*) AS c
   FROM w GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
 ), js AS (

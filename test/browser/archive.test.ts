@@ -151,4 +151,62 @@ describe.skipIf(!hasChromium())('dashboard over the archive (chromium)', () => {
     expect(restored?.pendingManual).toMatchObject({ by: 'ops-ada', note: 'relay fixed' });
     expect(seen.errors).toEqual([]);
   });
+
+  it('analytics, what-if and audit with a Source selector: the archive answers after eviction', async () => {
+    await context?.close();
+    await server?.close();
+    const backend = new MemoryBackend();
+    const archive = new MemoryArchive();
+    server = await startServer({ backend, archive });
+    const q = server.queue('ri');
+    await backend.setArchive('ri', true);
+    const w = server.worker('ri', async (job) => {
+      const { fails } = job.data as { fails: number };
+      if (job.attempt <= fails) throw Object.assign(new Error('gateway down'), { code: 'ECONNRESET' });
+      return null;
+    });
+    for (const fails of [0, 1, 2, 5]) {
+      await q.add('sync', { fails }, { retry: { attempts: 3, backoff: { type: 'fixed', delayMs: 1 } } });
+    }
+    await expect.poll(async () => (await q.counts()).completed + (await q.counts()).dead).toBe(4);
+    await w.close();
+    await new Archiver({ backend, archive, queues: ['ri'] }).drain();
+    // Retention evicts every finished job: only the archive (and the rollups) remember them.
+    await q.setRetention({ completed: { count: 0 }, dead: { count: 0 } });
+    await backend.sweepRetention('ri', { intervalMs: 1, max: 10 });
+    expect((await q.counts()).completed).toBe(0);
+
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    const seen = watchPage(page);
+    await page.goto(`${server.url}/ui/queues/ri/analytics`);
+    await expect.poll(() => page.locator('.facts dd').first().textContent()).toBe('9');
+    expect(await page.locator('p.muted').first().textContent()).toContain('read from the rollups');
+    await page.getByLabel('Source').selectOption('archive');
+    await expect.poll(() => new URL(page.url()).search).toBe('?window=1h&source=archive');
+    await expect
+      .poll(() => page.locator('p.muted').first().textContent())
+      .toContain('read from the PostgreSQL archive');
+    expect(await page.locator('.facts dd').first().textContent()).toBe('9');
+    // Full breakdowns: the 3 jobs that failed with ECONNRESET, their 8 attempts, 2 recovered.
+    const rule = page.locator('table', { hasText: 'Failures by classifying rule' }).locator('tbody tr');
+    await expect.poll(() => rule.count()).toBe(1);
+    expect((await rule.first().textContent())?.replace(/\s+/g, ' ').trim()).toBe('code:ECONNRESET61382');
+
+    await page.goto(`${server.url}/ui/queues/ri/retries`);
+    await expect.poll(() => page.locator('h1').first().textContent()).toBe('Retry intelligence of ri');
+    // Redis has no finished job left; the archive has all four.
+    await expect.poll(() => page.locator('.audit-summary li').first().textContent()).toMatch(/^0 jobs/);
+    await page.getByLabel('Source').selectOption('archive');
+    await expect
+      .poll(() => page.locator('.audit-summary li').first().textContent())
+      .toMatch(/^4 jobs, 5 retries/);
+    await page.getByLabel(/Retry policy/).fill('{"attempts":1}');
+    await page.getByRole('button', { name: /Run the what-if/ }).click();
+    await expect
+      .poll(() => page.locator('.whatif-summary li').first().textContent())
+      .toBe('recorded: 3 of 4 jobs succeeded, 1 dead-lettered, 9 attempts');
+    expect(await page.locator('.whatif-summary li').last().textContent()).toMatch(/from the archive/);
+    expect(seen.errors).toEqual([]);
+  });
 });

@@ -1,18 +1,41 @@
 /**
  * An in-memory JobArchive for tests without PostgreSQL (the browser project): archived jobs in a
- * Map, answering the archive port as PgArchive does (its SQL is tested in test/archive/).
+ * Map, answering the archive port as PgArchive does (its SQL is tested in test/archive/), the
+ * retry intelligence's HistoryArchive included (test/archive/analytics.test.ts holds PgArchive to
+ * the rollups' and the live answers).
  */
-import type { ArchivedDeadGroup, DeadKey, JobArchive } from '../../src/archive.js';
+import type {
+  ArchiveAnalyticsCounts,
+  ArchiveAnalyticsQuery,
+  ArchiveAnalyticsRow,
+  ArchivedDeadGroup,
+  ArchiveKeyJobs,
+  DeadKey,
+  HistoryArchive,
+  JobArchive,
+  RecordedKey,
+} from '../../src/archive.js';
+import { ROLLUP_COUNTED_OUTCOMES } from '../../src/archive/pg-history.js';
+import type { ResolvedHistoryScope } from '../../src/recorded.js';
+import { ROLLUP_MAX_ATTEMPT, rollupTimeBucket } from '../../src/rollup.js';
+import { countsAsFailure } from '../../src/transitions.js';
 import type { ArchiveWriter } from '../../src/archive/archiver.js';
 import type { DeadFilter, DeadSummary } from '../../src/backend.js';
 import { compareDeadKeys } from '../../src/dlq.js';
-import { fingerprintLabel } from '../../src/fingerprint.js';
+import { errorFingerprint, fingerprintLabel } from '../../src/fingerprint.js';
 import { compareSearchKeys, matchesCandidate, type JobQuery, type SearchKey } from '../../src/job-index.js';
 import { lastErrorOf } from '../../src/summary.js';
-import type { Job } from '../../src/types.js';
+import type { ErrorInfo, Job } from '../../src/types.js';
+
+/** Newest finished first, then id in byte order descending (PgArchive's keyset order). */
+function compareRecorded(j: Job, k: RecordedKey): number {
+  const f = j.finishedAt ?? 0;
+  if (f !== k.finishedAt) return k.finishedAt - f;
+  return j.id < k.id ? 1 : j.id > k.id ? -1 : 0;
+}
 
 /** Archived jobs in a Map: state, name and the candidate checks; the search order. */
-export class MemoryArchive implements JobArchive, ArchiveWriter {
+export class MemoryArchive implements JobArchive, HistoryArchive, ArchiveWriter {
   readonly jobs = new Map<string, Job>();
   async migrate(): Promise<number> {
     return 1;
@@ -89,6 +112,106 @@ export class MemoryArchive implements JobArchive, ArchiveWriter {
       });
     }
     return [...groups.values()].sort((a, b) => b.count - a.count || b.lastSeen - a.lastSeen);
+  }
+
+  // The retry intelligence (HistoryArchive), as PgArchive answers it (pg-history.ts).
+
+  /** Each archived attempt the rollups would count, one row each (the pure side sums them). */
+  async analyticsCounts(queue: string, q: ArchiveAnalyticsQuery): Promise<ArchiveAnalyticsCounts> {
+    const rows: ArchiveAnalyticsRow[] = [];
+    const perJob = new Map<string, { keys: Set<string>; attempts: number; ok: boolean; dead: boolean }>();
+    const errors = new Map<string, ErrorInfo>();
+    for (const j of this.jobs.values()) {
+      if (j.queue !== queue || (q.name !== undefined && j.name !== q.name)) continue;
+      for (const a of j.attempts) {
+        if (a.finishedAt < q.from || a.finishedAt >= q.to) continue;
+        if (!ROLLUP_COUNTED_OUTCOMES.includes(a.outcome)) continue;
+        const failed = countsAsFailure(a.outcome);
+        const fp = failed && a.error ? errorFingerprint(a.error) : undefined;
+        const action = a.decision.action;
+        const ok = action === 'done' && a.outcome === 'succeeded';
+        rows.push({
+          name: j.name,
+          n: Math.min(a.n, ROLLUP_MAX_ATTEMPT),
+          outcome: a.outcome,
+          action,
+          deadReason: a.decision.action === 'dead' ? a.decision.reason : undefined,
+          errorClass: a.errorClass,
+          rule: a.rule,
+          fingerprint: fp,
+          driftBucket: rollupTimeBucket(a.startedAt - a.dueAt),
+          timeToSuccessBucket: ok ? rollupTimeBucket(a.finishedAt - j.attempts[0]!.dueAt) : undefined,
+          count: 1,
+        });
+        let s = perJob.get(j.id);
+        if (!s) perJob.set(j.id, (s = { keys: new Set(), attempts: 0, ok: false, dead: false }));
+        s.attempts++;
+        s.ok ||= ok;
+        s.dead ||= action === 'dead';
+        if (failed) {
+          if (a.errorClass) s.keys.add(`errorClass\x1f${a.errorClass}`);
+          if (a.rule) s.keys.add(`rule\x1f${a.rule}`);
+          if (fp) s.keys.add(`fingerprint\x1f${fp}`);
+          if (fp && a.error && !errors.has(fp)) errors.set(fp, a.error);
+        }
+      }
+    }
+    const keyJobs = new Map<string, ArchiveKeyJobs>();
+    for (const s of perJob.values()) {
+      for (const k of s.keys) {
+        const [by, key] = k.split('\x1f') as [ArchiveKeyJobs['by'], string];
+        const g = keyJobs.get(k) ?? { by, key, jobs: 0, attempts: 0, succeeded: 0, dead: 0 };
+        keyJobs.set(k, {
+          ...g,
+          jobs: g.jobs + 1,
+          attempts: g.attempts + s.attempts,
+          succeeded: g.succeeded + (s.ok ? 1 : 0),
+          dead: g.dead + (s.dead ? 1 : 0),
+        });
+      }
+    }
+    return {
+      rows,
+      jobs: [...keyJobs.values()],
+      errors: [...errors].map(([fingerprint, error]) => ({ fingerprint, error })),
+    };
+  }
+
+  /** Finished jobs in scope, newest finished first (finish time, then id, descending). */
+  async recordedPage(
+    queue: string,
+    scope: ResolvedHistoryScope,
+    after: RecordedKey | undefined,
+    limit: number,
+  ): Promise<{ jobs: Job[]; next: RecordedKey | undefined }> {
+    const all = this.#recorded(queue, scope).filter(
+      (j) => after === undefined || compareRecorded(j, after) > 0,
+    );
+    const jobs = all.slice(0, limit).map((j) => ({ ...j, archived: true as const }));
+    const last = jobs[jobs.length - 1];
+    return {
+      jobs,
+      next: all.length > limit && last ? { finishedAt: last.finishedAt ?? 0, id: last.id } : undefined,
+    };
+  }
+
+  async recordedDrifts(queue: string, scope: ResolvedHistoryScope): Promise<number[]> {
+    return this.#recorded(queue, scope)
+      .slice(0, scope.limit)
+      .flatMap((j) => j.attempts.filter((a) => a.trigger !== 'manual').map((a) => a.startedAt - a.dueAt));
+  }
+
+  #recorded(queue: string, scope: ResolvedHistoryScope): Job[] {
+    return [...this.jobs.values()]
+      .filter(
+        (j) =>
+          j.queue === queue &&
+          (j.state === 'completed' || j.state === 'dead') &&
+          (scope.name === undefined || j.name === scope.name) &&
+          (scope.from === undefined || (j.finishedAt ?? 0) >= scope.from) &&
+          (scope.to === undefined || (j.finishedAt ?? 0) <= scope.to),
+      )
+      .sort((a, b) => compareRecorded(a, { finishedAt: b.finishedAt ?? 0, id: b.id }));
   }
 
   /** The queue's archived dead jobs matching the filter, newest dead first. */

@@ -149,6 +149,19 @@ export const JOB_SOURCES = [
   ['all', 'Redis and archive'],
 ] as const;
 
+/** Where the analytics read (GET /queues/:q/analytics?source=). */
+export const ANALYTICS_SOURCES = [
+  ['auto', 'Auto (archive past 7 d)'],
+  ['rollups', 'Rollups (7 d)'],
+  ['archive', 'Archive'],
+] as const;
+
+/** Where the what-if and the audit read recorded jobs (source=). */
+export const HISTORY_SOURCES = [
+  ['live', 'Redis (live)'],
+  ['archive', 'Archive'],
+] as const;
+
 export interface Page<T> {
   readonly jobs: T[];
   readonly nextCursor: string | null;
@@ -234,9 +247,14 @@ export interface AnalyticsBreakdown {
   readonly label: string | null;
   readonly failed: number;
   readonly dead: number;
+  /** Archive only (null from rollups): jobs that failed with this key, their attempts, how many recovered. */
+  readonly jobs?: number | null;
+  readonly jobAttempts?: number | null;
+  readonly recovered?: number | null;
 }
 export interface AnalyticsReport {
   readonly queue: string;
+  readonly source?: 'rollups' | 'archive';
   readonly window: { from: number; to: number; ms: number; resolution: 'minute' | 'hour'; bucketMs: number };
   readonly name: string | null;
   readonly totals: {
@@ -341,6 +359,7 @@ export interface WhatIfScenario {
 export interface WhatIfReport {
   readonly queue: string;
   readonly scope: {
+    readonly source?: 'live' | 'archive';
     readonly read: number;
     readonly limit: number;
     readonly truncated: boolean;
@@ -375,6 +394,7 @@ export interface AuditFinding {
 }
 
 export interface AuditReport {
+  readonly scope?: { readonly source?: 'live' | 'archive'; readonly read: number };
   readonly findings: readonly AuditFinding[];
   readonly findingsTruncated: boolean;
   readonly summary: readonly string[];

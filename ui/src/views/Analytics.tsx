@@ -10,9 +10,15 @@ import { formatDuration, formatTime } from '../format.js';
 import { useLoad } from '../hooks.js';
 import { Link, navigate } from '../router.js';
 import { paths } from '../routes.js';
-import type { AnalyticsBreakdown, AnalyticsReport, PercentileRange, TimeHistogram } from '../types.js';
+import {
+  ANALYTICS_SOURCES,
+  type AnalyticsBreakdown,
+  type AnalyticsReport,
+  type PercentileRange,
+  type TimeHistogram,
+} from '../types.js';
 
-const WINDOWS = ['15m', '1h', '6h', '24h', '7d'] as const;
+const WINDOWS = ['15m', '1h', '6h', '24h', '7d', '30d', '90d'] as const;
 
 const pct = (x: number | null): string => (x === null ? '—' : `${Math.round(x * 1000) / 10}%`);
 
@@ -98,10 +104,13 @@ function BreakdownTable({
   caption,
   rows,
   queue,
+  full,
 }: {
   caption: string;
   rows: readonly AnalyticsBreakdown[];
   queue?: string;
+  /** From the archive: the jobs that failed with each key, their attempts, how many recovered. */
+  full: boolean;
 }) {
   if (rows.length === 0) return null;
   return (
@@ -118,6 +127,19 @@ function BreakdownTable({
             <th scope="col" class="num">
               dead jobs
             </th>
+            {full && (
+              <>
+                <th scope="col" class="num">
+                  jobs hit
+                </th>
+                <th scope="col" class="num">
+                  their attempts
+                </th>
+                <th scope="col" class="num">
+                  recovered
+                </th>
+              </>
+            )}
           </tr>
         </thead>
         <tbody>
@@ -133,6 +155,13 @@ function BreakdownTable({
               {queue && <td class="clip">{r.label ?? ''}</td>}
               <td class="num">{r.failed}</td>
               <td class="num">{r.dead}</td>
+              {full && (
+                <>
+                  <td class="num">{r.jobs ?? '—'}</td>
+                  <td class="num">{r.jobAttempts ?? '—'}</td>
+                  <td class="num">{r.recovered ?? '—'}</td>
+                </>
+              )}
             </tr>
           ))}
         </tbody>
@@ -144,17 +173,29 @@ function BreakdownTable({
 export function Analytics({ queue, params }: { queue: string; params: URLSearchParams }) {
   const window = params.get('window') ?? '1h';
   const name = params.get('name') ?? undefined;
+  // The default source (auto) stays out of the URL, as in the Jobs view.
+  const source = params.get('source') ?? 'auto';
   const report = useLoad(
     () =>
       api<AnalyticsReport>(
         'GET',
-        `/queues/${enc(queue)}/analytics${query({ window, ...(name ? { name } : {}) })}`,
+        `/queues/${enc(queue)}/analytics${query({
+          window,
+          ...(name ? { name } : {}),
+          ...(source !== 'auto' ? { source } : {}),
+        })}`,
       ),
     `${queue}?${params.toString()}`,
   );
-  const set = (next: { window?: string; name?: string }) =>
-    navigate(paths.analytics(queue, { window, name, ...next }), { replace: true });
+  const set = (next: { window?: string; name?: string; source?: string }) => {
+    const merged = { window, name, source, ...next };
+    navigate(
+      paths.analytics(queue, { ...merged, source: merged.source === 'auto' ? undefined : merged.source }),
+      { replace: true },
+    );
+  };
   const r = report.data;
+  const full = r?.source === 'archive';
   return (
     <section aria-labelledby="analytics-title">
       <div class="title-row">
@@ -182,6 +223,16 @@ export function Analytics({ queue, params }: { queue: string; params: URLSearchP
           </select>
         </label>
         <label>
+          Source
+          <select name="source" value={source} onChange={(e) => set({ source: e.currentTarget.value })}>
+            {ANALYTICS_SOURCES.map(([v, label]) => (
+              <option key={v} value={v}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
           Job name
           <input name="name" type="text" maxLength={128} defaultValue={name ?? ''} placeholder="every name" />
         </label>
@@ -192,8 +243,10 @@ export function Analytics({ queue, params }: { queue: string; params: URLSearchP
       {r && (
         <>
           <p class="muted">
-            From {formatTime(r.window.from)} to {formatTime(r.window.to)} UTC, {r.window.resolution} buckets;
-            kept apart from the jobs, so they outlive retention.
+            From {formatTime(r.window.from)} to {formatTime(r.window.to)} UTC, {r.window.resolution} buckets;{' '}
+            {r.source === 'archive'
+              ? 'read from the PostgreSQL archive (finished, archived jobs), with full breakdowns.'
+              : 'read from the rollups, kept apart from the jobs, so they outlive retention.'}
           </p>
           <dl class="facts">
             <dt>Attempts</dt>
@@ -279,9 +332,14 @@ export function Analytics({ queue, params }: { queue: string; params: URLSearchP
           {r.deadReasons.length > 0 && (
             <p>Dead by reason: {r.deadReasons.map((d) => `${d.reason} ${d.count}`).join(', ')}</p>
           )}
-          <BreakdownTable caption="Failures by error class" rows={r.byErrorClass} />
-          <BreakdownTable caption="Failures by classifying rule" rows={r.byRule} />
-          <BreakdownTable caption="Failures by error fingerprint" rows={r.byFingerprint} queue={queue} />
+          <BreakdownTable caption="Failures by error class" rows={r.byErrorClass} full={full} />
+          <BreakdownTable caption="Failures by classifying rule" rows={r.byRule} full={full} />
+          <BreakdownTable
+            caption="Failures by error fingerprint"
+            rows={r.byFingerprint}
+            queue={queue}
+            full={full}
+          />
         </>
       )}
     </section>

@@ -13,7 +13,13 @@ import { formatDuration } from '../format.js';
 import { useLoad } from '../hooks.js';
 import { Link } from '../router.js';
 import { paths } from '../routes.js';
-import type { AuditReport, RadarReport, WhatIfReport, WhatIfScenario } from '../types.js';
+import {
+  HISTORY_SOURCES,
+  type AuditReport,
+  type RadarReport,
+  type WhatIfReport,
+  type WhatIfScenario,
+} from '../types.js';
 
 const n = (v: number): string => v.toLocaleString('en-US');
 const tts = (s: WhatIfScenario): string =>
@@ -40,7 +46,7 @@ function parseJson(text: string, what: string): unknown {
   }
 }
 
-function WhatIf({ queue }: { queue: string }) {
+function WhatIf({ queue, source }: { queue: string; source: string }) {
   const [policy, setPolicy] = useState(
     '{"attempts":8,"backoff":{"type":"exponential","delayMs":500,"jitter":"full"}}',
   );
@@ -55,7 +61,7 @@ function WhatIf({ queue }: { queue: string }) {
     setError(undefined);
     setBusy(true);
     try {
-      const body: Record<string, unknown> = { seed: Number(seed) };
+      const body: Record<string, unknown> = { seed: Number(seed), source };
       if (policy.trim() !== '') body.retry = parseJson(policy, 'The retry policy');
       if (codes.trim() !== '') body.classify = { codes: parseJson(codes, 'The code table') };
       if (name.trim() !== '') body.filter = { name: name.trim() };
@@ -132,7 +138,8 @@ function WhatIf({ queue }: { queue: string }) {
               <li key={line}>{line}</li>
             ))}
             <li>
-              read {n(report.scope.read)} finished jobs (bound {n(report.scope.limit)}
+              read {n(report.scope.read)} finished jobs from{' '}
+              {report.scope.source === 'archive' ? 'the archive' : 'Redis'} (bound {n(report.scope.limit)}
               {report.scope.truncated ? ', more matched' : ''}), replayed {n(report.scope.replayed)}
             </li>
           </ul>
@@ -142,10 +149,10 @@ function WhatIf({ queue }: { queue: string }) {
   );
 }
 
-function Audit({ queue }: { queue: string }) {
+function Audit({ queue, source }: { queue: string; source: string }) {
   const { data, error, loading } = useLoad(
-    () => api<AuditReport>('GET', `/queues/${enc(queue)}/audit`),
-    `audit:${queue}`,
+    () => api<AuditReport>('GET', `/queues/${enc(queue)}/audit${source === 'live' ? '' : query({ source })}`),
+    `audit:${queue}:${source}`,
   );
   return (
     <section aria-labelledby="audit-h">
@@ -318,11 +325,25 @@ function Radar({ queue }: { queue: string }) {
 }
 
 export function RetryIntelligence({ queue }: { queue: string }) {
+  // Where the what-if and the audit read recorded jobs: Redis, or the archive (months of history).
+  const [source, setSource] = useState('live');
   return (
     <section>
       <h1>Retry intelligence of {queue}</h1>
-      <WhatIf queue={queue} />
-      <Audit queue={queue} />
+      <form class="filters" aria-label="Recorded jobs" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          Source
+          <select name="source" value={source} onChange={(e) => setSource(e.currentTarget.value)}>
+            {HISTORY_SOURCES.map(([v, label]) => (
+              <option key={v} value={v}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </label>
+      </form>
+      <WhatIf queue={queue} source={source} />
+      <Audit queue={queue} source={source} />
       <Radar queue={queue} />
     </section>
   );
