@@ -49,8 +49,12 @@ import {
   ROLLUP_TIME_BOUNDS_MS,
   ROLLUP_TIME_TO_SUCCESS,
   rollupField,
+  rollupCancel,
   rollupIncrements,
+  rollupJobKeys,
   type RollupBucket,
+  type RollupEnd,
+  type RollupJobKeys,
   type RollupResolution,
 } from './rollup.js';
 
@@ -453,12 +457,44 @@ function bucketValue(i: number): number {
 }
 
 /**
- * The one bucket the archive's counts make: each row of attempts goes through the rollups' own
- * {@link rollupIncrements} (times as a value of their bucket), times its count, so the archive and
- * the rollups count by one rule. Labels: every failure fingerprint's, from a recorded error.
+ * The one bucket the archive's counts make, by the rollups' own rules: each group of first attempts
+ * goes through {@link rollupIncrements} (times as a value of their bucket), times its count; the
+ * attempts of jobs that retried are folded job by job through {@link rollupJobKeys} (what the job
+ * remembers of its failures, as the backends keep it between attempts) and counted with it; cancels
+ * as {@link rollupCancel}. Labels: every failure fingerprint's, from a recorded error. (Unlike a
+ * rollup bucket, no key is folded into `(other)`: the archive keeps every key.)
  */
 export function archiveBucket(plan: AnalyticsPlan, counts: ArchiveAnalyticsCounts): RollupBucket {
   const fields: Record<string, string> = {};
+  const addAll = (inc: ReadonlyMap<string, number>, times = 1): void => {
+    for (const [f, n] of inc) fields[f] = String(Number(fields[f] ?? 0) + n * times);
+  };
+  let job: string | undefined;
+  let keys: RollupJobKeys | undefined;
+  let firstDue = 0;
+  for (const h of counts.histories) {
+    if (h.job !== job) {
+      job = h.job;
+      keys = undefined;
+      firstDue = h.dueAt;
+    }
+    const end: RollupEnd = {
+      name: h.name,
+      n: h.n,
+      outcome: h.outcome,
+      action: h.action as 'done' | 'retry' | 'dead',
+      deadReason: h.deadReason,
+      errorClass: h.errorClass,
+      rule: h.rule,
+      fingerprint: h.fingerprint,
+      driftMs: h.startedAt - h.dueAt,
+      timeToSuccessMs: h.finishedAt - firstDue,
+      keys,
+    };
+    if (h.counted) addAll(rollupIncrements(end).counts);
+    keys = rollupJobKeys(end);
+  }
+  for (const c of counts.cancels) addAll(rollupCancel(c.name, c.state), c.count);
   for (const r of counts.rows) {
     const inc = rollupIncrements({
       name: r.name,
@@ -472,7 +508,7 @@ export function archiveBucket(plan: AnalyticsPlan, counts: ArchiveAnalyticsCount
       driftMs: bucketValue(r.driftBucket),
       timeToSuccessMs: r.timeToSuccessBucket === undefined ? undefined : bucketValue(r.timeToSuccessBucket),
     });
-    for (const [f, n] of inc.counts) fields[f] = String(Number(fields[f] ?? 0) + n * r.count);
+    addAll(inc.counts, r.count);
   }
   for (const { fingerprint, error } of counts.errors) {
     fields[rollupField(ROLLUP_KEY, 'f', fingerprint)] = fingerprintLabel(error);
@@ -482,8 +518,8 @@ export function archiveBucket(plan: AnalyticsPlan, counts: ArchiveAnalyticsCount
 
 /**
  * The report over the archive: the rollups' report of {@link archiveBucket} (the same figures on the
- * same jobs), with the breakdowns by class, rule and fingerprint made full: the jobs that failed
- * with each key, their attempts, and how many recovered.
+ * same jobs), with what only the archive knows in the breakdowns by class, rule and fingerprint: the
+ * jobs that failed with each key in the window, and all their attempts there.
  */
 export function archiveAnalyticsReport(
   query: AnalyticsQuery,
@@ -495,7 +531,7 @@ export function archiveAnalyticsReport(
   const full = (by: 'errorClass' | 'rule' | 'fingerprint', list: readonly Breakdown[]): Breakdown[] =>
     list.map((b) => {
       const j = jobs.get(`${by}\x1f${b.key}`);
-      return { ...b, jobs: j?.jobs ?? 0, jobAttempts: j?.attempts ?? 0, recovered: j?.succeeded ?? 0 };
+      return { ...b, jobs: j?.jobs ?? 0, jobAttempts: j?.attempts ?? 0 };
     });
   const byErrorClass = full('errorClass', base.byErrorClass);
   const byRule = full('rule', base.byRule);

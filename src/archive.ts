@@ -84,21 +84,44 @@ export interface ArchiveAnalyticsRow {
   readonly count: number;
 }
 
-/** Jobs that failed with one error class, rule or fingerprint in the window, and what became of them. */
+/** Jobs that failed with one error class, rule or fingerprint in the window, and their attempts. */
 export interface ArchiveKeyJobs {
   readonly by: 'errorClass' | 'rule' | 'fingerprint';
   readonly key: string;
   readonly jobs: number;
   /** Every attempt of those jobs in the window. */
   readonly attempts: number;
-  /** Those jobs that succeeded in the window. */
-  readonly succeeded: number;
-  /** Those jobs dead-lettered in the window. */
-  readonly dead: number;
+}
+
+/**
+ * One attempt of a job that retried in the window, in its job's order: the rollups attribute an
+ * attempt's outcome to what the job remembers of its failures before it (`rollupJobKeys`), so these
+ * are folded job by job from the first attempt.
+ */
+export interface ArchiveHistoryRow {
+  readonly job: string;
+  readonly name: string;
+  readonly n: number;
+  readonly outcome: string;
+  readonly action: string;
+  readonly deadReason?: string | undefined;
+  readonly errorClass?: string | undefined;
+  readonly rule?: string | undefined;
+  readonly fingerprint?: string | undefined;
+  readonly dueAt: number;
+  readonly startedAt: number;
+  readonly finishedAt: number;
+  /** Counted by the report (ended in the window); else read only for what the job remembers. */
+  readonly counted: boolean;
 }
 
 export interface ArchiveAnalyticsCounts {
+  /** First attempts (nothing remembered before them), grouped. */
   readonly rows: readonly ArchiveAnalyticsRow[];
+  /** Every attempt up to the window's last of the jobs with a later attempt in the window. */
+  readonly histories: readonly ArchiveHistoryRow[];
+  /** Jobs cancelled in the window, by name and the state they were cancelled in. */
+  readonly cancels: readonly { readonly name: string; readonly state: string; readonly count: number }[];
   readonly jobs: readonly ArchiveKeyJobs[];
   /** One recorded error per failure fingerprint (its label is computed from it). */
   readonly errors: readonly { readonly fingerprint: string; readonly error: ErrorInfo }[];

@@ -18,39 +18,25 @@ import { Queue } from '../../src/queue.js';
 import type { WhatIfReport } from '../../src/whatif.js';
 import { Worker } from '../../src/worker.js';
 import { waitUntil } from '../conformance/context.js';
+import { finishOnly } from '../helpers/finish.js';
 import { describeArchive, pgUrl, uniqueSchema } from '../helpers/pg.js';
 import { cleanupKeys, redisUrl, uniquePrefix } from '../helpers/redis.js';
 
 const JOBS = 60;
 
 /**
- * The archive's report with what only the archive gives taken out: the rollups' report. (What the
- * rollups attribute through the job's memory between attempts, next / nextSucceeded /
- * nextSuccessRate / recovered / lost, is taken from the rollups' report: the archive's SQL does not
- * compute it yet.)
+ * The archive's report with what only the archive gives taken out (jobs and their attempts per key,
+ * every fingerprint's label): the rollups' report.
  */
 function asRollups(a: AnalyticsReport, rollups: AnalyticsReport): AnalyticsReport {
   const labels = new Map(rollups.byFingerprint.map((b) => [b.key, b.label]));
-  const rollupRows = new Map(
-    [rollups.byErrorClass, rollups.byRule, rollups.byFingerprint].flatMap((list, i) =>
-      list.map((b) => [`${i}\x1f${b.key}`, b] as const),
-    ),
-  );
-  const strip = (i: number, list: readonly Breakdown[], fp = false): Breakdown[] =>
-    list.map((b) => {
-      const r = rollupRows.get(`${i}\x1f${b.key}`);
-      return {
-        ...b,
-        ...(fp ? { label: labels.get(b.key) ?? null } : {}),
-        jobs: null,
-        jobAttempts: null,
-        next: r?.next ?? 0,
-        nextSucceeded: r?.nextSucceeded ?? 0,
-        nextSuccessRate: r?.nextSuccessRate ?? null,
-        recovered: r?.recovered ?? 0,
-        lost: r?.lost ?? 0,
-      };
-    });
+  const strip = (_i: number, list: readonly Breakdown[], fp = false): Breakdown[] =>
+    list.map((b) => ({
+      ...b,
+      ...(fp ? { label: labels.get(b.key) ?? null } : {}),
+      jobs: null,
+      jobAttempts: null,
+    }));
   const stripped = {
     ...a,
     source: 'rollups' as const,
@@ -152,6 +138,48 @@ describeArchive(
         return c.completed + c.dead === JOBS;
       }, 'every job finished');
       await w.close();
+      // Stalls (one job stalls, then succeeds; one stalls twice: poison) and cancels (waiting,
+      // scheduled, active), through the port: what the rollups count besides finishes.
+      const stall = async (id: string): Promise<void> => {
+        const { jobs } = await backend.claim(q.name, {
+          workerId: 'w',
+          leaseMs: 40,
+          max: 1,
+          exclusiveOk: true,
+        });
+        expect(jobs.map((j) => j.id)).toEqual([id]);
+        await new Promise((r) => setTimeout(r, 70));
+        expect(await backend.recoverStalled(q.name)).toBe(1);
+      };
+      const recovers = await q.add('charge', { k: -1 }, { maxStalls: 2 });
+      await stall(recovers.id);
+      const { jobs } = await backend.claim(q.name, {
+        workerId: 'w',
+        leaseMs: 5000,
+        max: 1,
+        exclusiveOk: true,
+      });
+      const [fin] = await finishOnly(backend, q.name, [
+        {
+          id: recovers.id,
+          attempt: jobs[0]!.attempt,
+          workerId: 'w',
+          outcome: 'succeeded',
+          result: 'null',
+          decision: { action: 'done' },
+        },
+      ]);
+      expect(fin?.ok).toBe(true);
+      const poison = await q.add('charge', { k: -2 }, { maxStalls: 2 });
+      await stall(poison.id);
+      await stall(poison.id);
+      const waiting = await q.add('email', { k: -3 });
+      expect((await backend.cancel(q.name, waiting.id, 'test', undefined)).ok).toBe(true);
+      const later = await q.add('email', { k: -4 }, { delay: 3_600_000 });
+      expect((await backend.cancel(q.name, later.id, 'test', undefined)).ok).toBe(true);
+      const active = await q.add('charge', { k: -5 });
+      await backend.claim(q.name, { workerId: 'w', leaseMs: 5000, max: 1, exclusiveOk: true });
+      expect((await backend.cancel(q.name, active.id, 'test', 'changed my mind')).ok).toBe(true);
       await new Archiver({ backend, archive, queues: [q.name] }).drain();
     });
 
@@ -183,7 +211,13 @@ describeArchive(
         }
       }
       const r = await q.analytics({ source: 'archive' });
-      expect(r.totals.succeeded + r.totals.dead).toBe(JOBS);
+      expect(r.totals.succeeded + r.totals.dead).toBe(JOBS + 2);
+      expect(r.totals).toMatchObject({ stalled: 3, cancelled: 3 });
+      expect(r.cancels).toEqual([
+        { state: 'active', count: 1 },
+        { state: 'scheduled', count: 1 },
+        { state: 'waiting', count: 1 },
+      ]);
       expect(r.totals.dead).toBeGreaterThan(5);
       expect(r.attempts.length).toBeGreaterThanOrEqual(3);
       const fp = (name: string, code: string, message: string): Breakdown =>
@@ -245,7 +279,7 @@ describeArchive(
       // A limit reads the most recently finished jobs (finish time, then id: jobs finished together
       // may be cut in another place than the live listing does).
       const whole = await q.whatIf({ source: 'archive', seed: 1 });
-      expect(whole.scope).toMatchObject({ read: JOBS, truncated: false });
+      expect(whole.scope).toMatchObject({ read: JOBS + 2, truncated: false });
       expect((await q.whatIf({ source: 'archive', seed: 1, limit: 7 })).scope).toMatchObject({
         read: 7,
         truncated: true,
@@ -300,7 +334,7 @@ describeArchive(
       // And for a window longer than the rollups keep, `auto` reads the archive.
       const long = await q.analytics({ window: '90d' });
       expect(long.source).toBe('archive');
-      expect(long.totals.succeeded + long.totals.dead).toBe(JOBS);
+      expect(long.totals.succeeded + long.totals.dead).toBe(JOBS + 2);
     });
 
     it('a queue without an archive: source archive is refused naming the field', async () => {

@@ -7,7 +7,7 @@
 import type {
   ArchiveAnalyticsCounts,
   ArchiveAnalyticsQuery,
-  ArchiveAnalyticsRow,
+  ArchiveHistoryRow,
   ArchivedDeadGroup,
   ArchiveKeyJobs,
   DeadKey,
@@ -17,8 +17,7 @@ import type {
 } from '../../src/archive.js';
 import { ROLLUP_COUNTED_OUTCOMES } from '../../src/archive/pg-history.js';
 import type { ResolvedHistoryScope } from '../../src/recorded.js';
-import { ROLLUP_MAX_ATTEMPT, rollupTimeBucket } from '../../src/rollup.js';
-import { countsAsFailure } from '../../src/transitions.js';
+import { countsAsFailure, POISON_FINGERPRINT } from '../../src/transitions.js';
 import type { ArchiveWriter } from '../../src/archive/archiver.js';
 import type { DeadFilter, DeadSummary } from '../../src/backend.js';
 import { compareDeadKeys } from '../../src/dlq.js';
@@ -116,62 +115,84 @@ export class MemoryArchive implements JobArchive, HistoryArchive, ArchiveWriter 
 
   // The retry intelligence (HistoryArchive), as PgArchive answers it (pg-history.ts).
 
-  /** Each archived attempt the rollups would count, one row each (the pure side sums them). */
+  /**
+   * Every archived attempt the rollups would count, as a job history each (the pure side folds them;
+   * PgArchive groups first attempts in SQL instead: the same counts).
+   */
   async analyticsCounts(queue: string, q: ArchiveAnalyticsQuery): Promise<ArchiveAnalyticsCounts> {
-    const rows: ArchiveAnalyticsRow[] = [];
-    const perJob = new Map<string, { keys: Set<string>; attempts: number; ok: boolean; dead: boolean }>();
+    const histories: ArchiveHistoryRow[] = [];
+    const cancels = new Map<string, { name: string; state: string; count: number }>();
+    const keyJobs = new Map<string, ArchiveKeyJobs>();
     const errors = new Map<string, ErrorInfo>();
+    const inWindow = (t: number): boolean => t >= q.from && t < q.to;
     for (const j of this.jobs.values()) {
       if (j.queue !== queue || (q.name !== undefined && j.name !== q.name)) continue;
+      if (j.state === 'cancelled' && inWindow(j.finishedAt ?? 0)) {
+        const last = j.attempts[j.attempts.length - 1];
+        const state =
+          last?.outcome === 'cancelled' ? 'active' : j.dueAt > (j.finishedAt ?? 0) ? 'scheduled' : 'waiting';
+        const c = cancels.get(`${j.name}/${state}`) ?? { name: j.name, state, count: 0 };
+        cancels.set(`${j.name}/${state}`, { ...c, count: c.count + 1 });
+      }
+      const counted = j.attempts.filter(
+        (a) => ROLLUP_COUNTED_OUTCOMES.includes(a.outcome) && inWindow(a.finishedAt),
+      );
+      if (counted.length === 0) continue;
+      const upto = Math.max(...counted.map((a) => a.n));
+      const keys = new Set<string>();
       for (const a of j.attempts) {
-        if (a.finishedAt < q.from || a.finishedAt >= q.to) continue;
-        if (!ROLLUP_COUNTED_OUTCOMES.includes(a.outcome)) continue;
-        const failed = countsAsFailure(a.outcome);
-        const fp = failed && a.error ? errorFingerprint(a.error) : undefined;
+        if (a.n > upto || !ROLLUP_COUNTED_OUTCOMES.includes(a.outcome)) continue;
         const action = a.decision.action;
-        const ok = action === 'done' && a.outcome === 'succeeded';
-        rows.push({
+        const poison = a.outcome === 'stalled' && action === 'dead';
+        const fp = poison
+          ? POISON_FINGERPRINT
+          : countsAsFailure(a.outcome) && a.error
+            ? errorFingerprint(a.error)
+            : undefined;
+        const inside = inWindow(a.finishedAt);
+        histories.push({
+          job: j.id,
           name: j.name,
-          n: Math.min(a.n, ROLLUP_MAX_ATTEMPT),
+          n: a.n,
           outcome: a.outcome,
           action,
           deadReason: a.decision.action === 'dead' ? a.decision.reason : undefined,
           errorClass: a.errorClass,
           rule: a.rule,
           fingerprint: fp,
-          driftBucket: rollupTimeBucket(a.startedAt - a.dueAt),
-          timeToSuccessBucket: ok ? rollupTimeBucket(a.finishedAt - j.attempts[0]!.dueAt) : undefined,
-          count: 1,
+          dueAt: a.dueAt,
+          startedAt: a.startedAt,
+          finishedAt: a.finishedAt,
+          counted: inside,
         });
-        let s = perJob.get(j.id);
-        if (!s) perJob.set(j.id, (s = { keys: new Set(), attempts: 0, ok: false, dead: false }));
-        s.attempts++;
-        s.ok ||= ok;
-        s.dead ||= action === 'dead';
-        if (failed) {
-          if (a.errorClass) s.keys.add(`errorClass\x1f${a.errorClass}`);
-          if (a.rule) s.keys.add(`rule\x1f${a.rule}`);
-          if (fp) s.keys.add(`fingerprint\x1f${fp}`);
-          if (fp && a.error && !errors.has(fp)) errors.set(fp, a.error);
+        if (!inside) continue;
+        const failed = countsAsFailure(a.outcome) || a.outcome === 'stalled';
+        if (failed && a.errorClass) keys.add(`errorClass\x1f${a.errorClass}`);
+        if (failed && a.rule) keys.add(`rule\x1f${a.rule}`);
+        if ((failed || action === 'dead') && fp) keys.add(`fingerprint\x1f${fp}`);
+        if (fp && a.error && !errors.has(fp)) {
+          errors.set(
+            fp,
+            poison
+              ? {
+                  name: 'LeaseExpired',
+                  code: 'LEASE_EXPIRED',
+                  message: 'lease expired too many times: poison',
+                }
+              : a.error,
+          );
         }
       }
-    }
-    const keyJobs = new Map<string, ArchiveKeyJobs>();
-    for (const s of perJob.values()) {
-      for (const k of s.keys) {
+      for (const k of keys) {
         const [by, key] = k.split('\x1f') as [ArchiveKeyJobs['by'], string];
-        const g = keyJobs.get(k) ?? { by, key, jobs: 0, attempts: 0, succeeded: 0, dead: 0 };
-        keyJobs.set(k, {
-          ...g,
-          jobs: g.jobs + 1,
-          attempts: g.attempts + s.attempts,
-          succeeded: g.succeeded + (s.ok ? 1 : 0),
-          dead: g.dead + (s.dead ? 1 : 0),
-        });
+        const g = keyJobs.get(k) ?? { by, key, jobs: 0, attempts: 0 };
+        keyJobs.set(k, { ...g, jobs: g.jobs + 1, attempts: g.attempts + counted.length });
       }
     }
     return {
-      rows,
+      rows: [],
+      histories: histories.sort((a, b) => (a.job < b.job ? -1 : a.job > b.job ? 1 : a.n - b.n)),
+      cancels: [...cancels.values()],
       jobs: [...keyJobs.values()],
       errors: [...errors].map(([fingerprint, error]) => ({ fingerprint, error })),
     };

@@ -1,7 +1,8 @@
 /**
- * The analytics over the archive, pure part: the archive's grouped counts go through the rollups'
- * own increments, so a hand-built history gives the rollups' report exactly, with the archive's
- * full breakdowns on top.
+ * The analytics over the archive, pure part: the archive's rows go through the rollups' own rules
+ * (first attempts grouped; jobs that retried folded attempt by attempt with what the job remembers;
+ * cancels), so a hand-built history gives exactly the report its rollup bucket gives, with the
+ * archive's extras (jobs, their attempts) on top.
  */
 import { describe, expect, it } from 'vitest';
 
@@ -11,263 +12,163 @@ import {
   archiveAnalyticsReport,
   archiveBucket,
 } from '../../src/analytics.js';
-import type { ArchiveAnalyticsCounts, ArchiveAnalyticsRow } from '../../src/archive.js';
+import type { ArchiveAnalyticsCounts, ArchiveHistoryRow } from '../../src/archive.js';
 import { fingerprintLabel } from '../../src/fingerprint.js';
 import {
+  rollupCancel,
   rollupField,
   rollupIncrements,
+  rollupJobKeys,
   rollupTimeBucket,
+  rollupWrite,
   ROLLUP_KEY,
   type RollupBucket,
-  type RollupEnd,
+  type RollupJobKeys,
 } from '../../src/rollup.js';
 
 const NOW = 1_700_000_000_000;
+const T = NOW - 600_000;
 const err = { name: 'TemporaryError', code: 'ECONNRESET', message: 'reset by 10.0.0.1' };
 const LABEL = fingerprintLabel(err);
 
-/** A hand-built history: attempt ends as the finish transition reports them. */
-const ENDS: RollupEnd[] = [
-  // email-1: fails twice (ECONNRESET), succeeds at 3 after 7.5 s.
-  {
-    name: 'email',
-    n: 1,
-    outcome: 'failed',
-    action: 'retry',
-    errorClass: 'temporary',
-    rule: 'code:ECONNRESET',
-    fingerprint: 'f1',
-    driftMs: 3,
-  },
-  {
-    name: 'email',
-    n: 2,
-    outcome: 'failed',
-    action: 'retry',
-    errorClass: 'temporary',
-    rule: 'code:ECONNRESET',
-    fingerprint: 'f1',
-    driftMs: 40,
-  },
-  { name: 'email', n: 3, outcome: 'succeeded', action: 'done', driftMs: 12, timeToSuccessMs: 7500 },
-  // email-2: succeeds at once.
-  { name: 'email', n: 1, outcome: 'succeeded', action: 'done', driftMs: 0, timeToSuccessMs: 30 },
-  // sms-1: times out, then dies of ECONNRESET (exhausted).
-  {
-    name: 'sms',
-    n: 1,
-    outcome: 'timed_out',
-    action: 'retry',
-    errorClass: 'temporary',
-    rule: 'timeout',
-    fingerprint: 'f2',
-    driftMs: 1,
-  },
-  {
-    name: 'sms',
-    n: 2,
-    outcome: 'failed',
-    action: 'dead',
-    deadReason: 'exhausted',
-    errorClass: 'temporary',
-    rule: 'code:ECONNRESET',
-    fingerprint: 'f1',
-    label: LABEL,
-    driftMs: 700,
-  },
+const h = (
+  job: string,
+  name: string,
+  n: number,
+  outcome: string,
+  action: string,
+  at: number,
+  extra: Partial<ArchiveHistoryRow> = {},
+): ArchiveHistoryRow => ({
+  job,
+  name,
+  n,
+  outcome,
+  action,
+  dueAt: at,
+  startedAt: at + 3 * n,
+  finishedAt: at + 1000 * n,
+  counted: true,
+  ...extra,
+});
+const reset = { errorClass: 'temporary', rule: 'code:ECONNRESET', fingerprint: 'f1' };
+
+/** Hand-built histories: every attempt in the window. */
+const HISTORIES: ArchiveHistoryRow[] = [
+  // a: fails twice (ECONNRESET), succeeds at 3.
+  h('a', 'email', 1, 'failed', 'retry', T, reset),
+  h('a', 'email', 2, 'failed', 'retry', T, reset),
+  h('a', 'email', 3, 'succeeded', 'done', T),
+  // b: succeeds at once.
+  h('b', 'email', 1, 'succeeded', 'done', T + 10),
+  // c: times out, then dies of ECONNRESET (exhausted).
+  h('c', 'sms', 1, 'timed_out', 'retry', T, { errorClass: 'temporary', rule: 'timeout', fingerprint: 'f2' }),
+  h('c', 'sms', 2, 'failed', 'dead', T, { ...reset, deadReason: 'exhausted' }),
+  // d: stalls, then succeeds.
+  h('d', 'sms', 1, 'stalled', 'retry', T, { errorClass: 'temporary', rule: 'stall' }),
+  h('d', 'sms', 2, 'succeeded', 'done', T),
 ];
 
-/** The rollup bucket of the ends, as the finish transition writes it. */
+/** The bucket the backends write for these attempts: the rollups' rules, job memory included. */
 function rollupBucket(start: number): RollupBucket {
-  const fields: Record<string, string> = {};
-  for (const e of ENDS) {
-    const inc = rollupIncrements(e);
-    for (const [f, n] of inc.counts) fields[f] = String(Number(fields[f] ?? 0) + n);
-    for (const [fp, t] of inc.labels) fields[rollupField(ROLLUP_KEY, 'f', fp)] = t;
+  const fields = new Map<string, string>();
+  let keys: RollupJobKeys | undefined;
+  let job = '';
+  let first = 0;
+  for (const x of HISTORIES) {
+    if (x.job !== job) [job, keys, first] = [x.job, undefined, x.dueAt];
+    const end = {
+      ...x,
+      action: x.action as 'done',
+      driftMs: x.startedAt - x.dueAt,
+      timeToSuccessMs: x.finishedAt - first,
+      label: x.action === 'dead' && x.fingerprint === 'f1' ? LABEL : undefined,
+      keys,
+    };
+    const inc = rollupIncrements(end);
+    rollupWrite(fields, inc.counts, inc.labels);
+    keys = rollupJobKeys(end);
   }
-  return { start, fields };
+  rollupWrite(fields, rollupCancel('sms', 'waiting'), new Map());
+  return { start, fields: Object.fromEntries(fields) };
 }
 
-/** The archive's grouped rows for the same ends (each end its own row here: counts of 1). */
+/** What PgArchive answers: first attempts of jobs that never retried grouped, the others as histories. */
 function archiveCounts(): ArchiveAnalyticsCounts {
-  const rows: ArchiveAnalyticsRow[] = ENDS.map((e) => ({
-    name: e.name,
-    n: e.n,
-    outcome: e.outcome,
-    action: e.action,
-    deadReason: e.deadReason,
-    errorClass: e.errorClass,
-    rule: e.rule,
-    fingerprint: e.fingerprint,
-    driftBucket: rollupTimeBucket(e.driftMs),
-    timeToSuccessBucket: e.timeToSuccessMs === undefined ? undefined : rollupTimeBucket(e.timeToSuccessMs),
-    count: 1,
-  }));
-  // Two rows of one dimension are one row counted twice.
-  const merged = [rows[0]!, { ...rows[1]!, driftBucket: rows[0]!.driftBucket }];
+  const b = HISTORIES.find((x) => x.job === 'b')!;
   return {
-    rows: [...merged, ...rows.slice(2)],
+    rows: [
+      {
+        ...b,
+        driftBucket: rollupTimeBucket(b.startedAt - b.dueAt),
+        timeToSuccessBucket: rollupTimeBucket(b.finishedAt - b.dueAt),
+        count: 1,
+      },
+    ],
+    histories: HISTORIES.filter((x) => x.job !== 'b'),
+    cancels: [{ name: 'sms', state: 'waiting', count: 1 }],
     jobs: [
-      { by: 'rule', key: 'code:ECONNRESET', jobs: 2, attempts: 5, succeeded: 1, dead: 1 },
-      { by: 'rule', key: 'timeout', jobs: 1, attempts: 2, succeeded: 0, dead: 1 },
-      { by: 'errorClass', key: 'temporary', jobs: 2, attempts: 5, succeeded: 1, dead: 1 },
-      { by: 'fingerprint', key: 'f1', jobs: 2, attempts: 5, succeeded: 1, dead: 1 },
-      { by: 'fingerprint', key: 'f2', jobs: 1, attempts: 2, succeeded: 0, dead: 1 },
+      { by: 'rule', key: 'code:ECONNRESET', jobs: 2, attempts: 5 },
+      { by: 'rule', key: 'timeout', jobs: 1, attempts: 2 },
+      { by: 'rule', key: 'stall', jobs: 1, attempts: 2 },
     ],
     errors: [
       { fingerprint: 'f1', error: err },
-      {
-        fingerprint: 'f2',
-        error: { name: 'TimeoutError', code: 'TIMEOUT', message: 'attempt exceeded its timeout of 30 ms' },
-      },
+      { fingerprint: 'f2', error: { name: 'TimeoutError', code: 'TIMEOUT', message: 'timeout of 30 ms' } },
     ],
   };
 }
 
 describe('analytics over the archive (pure)', () => {
   const plan = analyticsPlan(NOW, 3_600_000);
-  const query = { queue: 'q', windowMs: 3_600_000 };
+  const query = { queue: 'q', windowMs: 3_600_000, by: 'rule' as const };
 
-  it('turns grouped rows into the counts a rollup bucket holds, by the rollups’ own rule', () => {
+  it('makes the rollups’ bucket: the same counts, every failure fingerprint labelled', () => {
     const ref = rollupBucket(plan.from).fields;
     const got = archiveBucket(plan, archiveCounts()).fields;
-    // The drift of the second email failure (40 ms) was grouped into the bucket of 3 ms on
-    // purpose: only that count moves.
-    const driftOf = (ms: number): string => rollupField('z', 'email', rollupTimeBucket(ms));
-    expect(got[driftOf(3)]).toBe('2');
-    expect(ref[driftOf(3)]).toBe('1');
-    expect(ref[driftOf(40)]).toBe('1');
-    expect(got[driftOf(40)]).toBeUndefined();
-    const { [driftOf(3)]: _a, [driftOf(40)]: _b, ...restGot } = got;
-    const { [driftOf(3)]: _c, [driftOf(40)]: _d, ...restRef } = ref;
+    const counts = (f: Readonly<Record<string, string>>): Record<string, string> =>
+      Object.fromEntries(Object.entries(f).filter(([k]) => !k.startsWith('K') && !k.startsWith('#')));
+    expect(counts(got)).toEqual(counts(ref));
     // Labels: the rollups keep the dead-letter's (f1); the archive every failure fingerprint's.
-    expect(restGot).toEqual({
-      ...restRef,
-      [rollupField(ROLLUP_KEY, 'f', 'f2')]: 'TimeoutError|TIMEOUT|attempt exceeded its timeout of <n> ms',
-    });
     expect(ref[rollupField(ROLLUP_KEY, 'f', 'f1')]).toBe(LABEL);
-    expect(ref[rollupField(ROLLUP_KEY, 'f', 'f2')]).toBeUndefined();
+    expect(ref[rollupField(ROLLUP_KEY, 'f', 'f2')]).toBe('');
+    expect(got[rollupField(ROLLUP_KEY, 'f', 'f1')]).toBe(LABEL);
+    expect(got[rollupField(ROLLUP_KEY, 'f', 'f2')]).toBe('TimeoutError|TIMEOUT|timeout of <n> ms');
   });
 
-  it('gives the rollups’ report, with full breakdowns by class, rule and fingerprint', () => {
-    const counts = archiveCounts();
-    // Undo the deliberate regrouping: the same ends, the same report.
-    const exact = { ...counts, rows: ENDS.map((e) => ({ ...rowOf(e), count: 1 })) };
-    const fromRollups = analyticsReport({ ...query, by: 'rule' }, plan, [rollupBucket(plan.from)]);
-    const fromArchive = archiveAnalyticsReport({ ...query, by: 'rule' }, plan, exact);
+  it('gives the rollups’ report, with the jobs and their attempts per key on top', () => {
+    const fromRollups = analyticsReport(query, plan, [rollupBucket(plan.from)]);
+    const fromArchive = archiveAnalyticsReport(query, plan, archiveCounts());
     expect(fromArchive.source).toBe('archive');
     expect(fromRollups.source).toBe('rollups');
-    expect(fromArchive.totals).toEqual({
-      attempts: 6,
-      failed: 4,
-      stalled: 0,
-      succeeded: 2,
-      dead: 1,
-      cancelled: 0,
-      retries: 3,
-      wastedAttempts: 1,
-      deadLetterRate: 1 / 3,
+    expect(fromArchive.totals).toEqual(fromRollups.totals);
+    expect(fromArchive.totals).toMatchObject({ attempts: 8, failed: 4, stalled: 1, succeeded: 3, dead: 1 });
+    for (const k of ['attempts', 'timeToSuccess', 'drift', 'suggestion', 'cancels', 'deadReasons'] as const) {
+      expect(fromArchive[k]).toEqual(fromRollups[k]);
+    }
+    const rule = (r: typeof fromArchive, key: string) => r.byRule.find((b) => b.key === key);
+    // ECONNRESET: a's two failures and c's death; after them a succeeded once of 2 next attempts
+    // that had a verdict, then recovered; c was lost.
+    expect(rule(fromArchive, 'code:ECONNRESET')).toEqual({
+      ...rule(fromRollups, 'code:ECONNRESET'),
+      jobs: 2,
+      jobAttempts: 5,
     });
-    expect(fromArchive.attempts).toEqual(fromRollups.attempts);
-    expect(fromArchive.timeToSuccess).toEqual(fromRollups.timeToSuccess);
-    expect(fromArchive.drift).toEqual(fromRollups.drift);
-    expect(fromArchive.suggestion).toEqual(fromRollups.suggestion);
-    // (These ends carry no job memory (RollupEnd.keys): no next attempt is attributed; a dead job is
-    // lost under its last attempt's keys only.)
-    const after = { next: 0, nextSucceeded: 0, nextSuccessRate: null, lost: 0 };
-    expect(fromArchive.byRule).toEqual([
-      {
-        key: 'code:ECONNRESET',
-        label: null,
-        failed: 3,
-        dead: 1,
-        ...after,
-        lost: 1,
-        jobs: 2,
-        jobAttempts: 5,
-        recovered: 1,
-      },
-      { key: 'timeout', label: null, failed: 1, dead: 0, ...after, jobs: 1, jobAttempts: 2, recovered: 0 },
-    ]);
-    expect(fromRollups.byRule).toEqual([
-      {
-        key: 'code:ECONNRESET',
-        label: null,
-        failed: 3,
-        dead: 1,
-        ...after,
-        lost: 1,
-        jobs: null,
-        jobAttempts: null,
-        recovered: 0,
-      },
-      {
-        key: 'timeout',
-        label: null,
-        failed: 1,
-        dead: 0,
-        ...after,
-        jobs: null,
-        jobAttempts: null,
-        recovered: 0,
-      },
-    ]);
-    expect(fromArchive.byFingerprint.map((b) => [b.key, b.label, b.jobs])).toEqual([
-      ['f1', LABEL, 2],
-      ['f2', 'TimeoutError|TIMEOUT|attempt exceeded its timeout of <n> ms', 1],
-    ]);
-    const g = { cancelled: null, ...after };
-    expect(fromArchive.groups).toEqual([
-      {
-        key: 'code:ECONNRESET',
-        label: null,
-        attempts: 5,
-        failed: 3,
-        succeeded: 1,
-        dead: 1,
-        ...g,
-        lost: 1,
-        recovered: 1,
-      },
-      { key: 'timeout', label: null, attempts: 2, failed: 1, succeeded: 0, dead: 0, ...g, recovered: 0 },
-    ]);
-    expect(fromRollups.groups).toEqual([
-      {
-        key: 'code:ECONNRESET',
-        label: null,
-        attempts: null,
-        failed: 3,
-        succeeded: null,
-        dead: 1,
-        ...g,
-        lost: 1,
-        recovered: 0,
-      },
-      {
-        key: 'timeout',
-        label: null,
-        attempts: null,
-        failed: 1,
-        succeeded: null,
-        dead: 0,
-        ...g,
-        recovered: 0,
-      },
-    ]);
+    expect(rule(fromRollups, 'code:ECONNRESET')).toMatchObject({
+      failed: 3,
+      dead: 1,
+      next: 2,
+      nextSucceeded: 1,
+      recovered: 1,
+      lost: 1,
+      jobs: null,
+    });
+    expect(rule(fromArchive, 'stall')).toMatchObject({ failed: 1, next: 1, nextSucceeded: 1, recovered: 1 });
+    expect(fromArchive.groups?.find((g) => g.key === 'timeout')).toMatchObject({
+      attempts: 2,
+      failed: 1,
+      succeeded: 0,
+      lost: 1,
+    });
   });
 });
-
-function rowOf(e: RollupEnd): Omit<ArchiveAnalyticsRow, 'count'> {
-  return {
-    name: e.name,
-    n: e.n,
-    outcome: e.outcome,
-    action: e.action,
-    deadReason: e.deadReason,
-    errorClass: e.errorClass,
-    rule: e.rule,
-    fingerprint: e.fingerprint,
-    driftBucket: rollupTimeBucket(e.driftMs),
-    timeToSuccessBucket: e.timeToSuccessMs === undefined ? undefined : rollupTimeBucket(e.timeToSuccessMs),
-  };
-}
