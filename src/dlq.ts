@@ -142,6 +142,13 @@ export function maxReplayJobs(patchBytes: number): number {
 const CHUNK = 500;
 /** Archive reads in flight at once when looking up ids the backend does not have. */
 const ARCHIVE_LOOKUPS = 16;
+/** Most archived rows one read of a merged page asks for. */
+const ARCHIVE_SCAN_MAX = 2000;
+/**
+ * Most of the backend's dead jobs read at once to tell which archived rows it holds (beyond, the
+ * rows are looked up one by one: the same answer, slower).
+ */
+const HELD_READ_MAX = 5000;
 /** Largest page `page` gives (resolvePage's bound). */
 const PAGE_MAX = 1000;
 
@@ -187,22 +194,42 @@ export class DeadLetterQueue {
     const kept: DeadListed[] = [];
     let scan = c.after;
     let ended = archive === undefined;
+    // Merged, the newest archived rows are often all held by the backend (dead jobs are archived
+    // before retention evicts them): each read that leaves rows out reads twice as many next.
+    let want = limit + 1;
+    // The last row left out before the first kept one: never shown from the archive (the backend
+    // lists it, if it is dead there), so the next page need not read it again.
+    let skipped: DeadKey | undefined;
     while (archive && kept.length <= limit && !ended) {
-      const rows = await archive.listDead(this.#queue.name, f, scan, limit + 1);
-      ended = rows.length <= limit;
-      const last = rows[rows.length - 1];
-      if (!last) break;
-      scan = { at: last.at, id: last.id };
-      const held =
-        source === 'all'
-          ? await this.#backend.peekDead(
-              this.#queue.name,
-              rows.map((r) => r.id),
-            )
-          : [];
-      rows.forEach((r, i) => {
-        if (!held[i]) kept.push({ ...r, archived: true });
-      });
+      const rows = await archive.listDead(this.#queue.name, f, scan, want);
+      ended = rows.length < want;
+      want = Math.min(want * 2, ARCHIVE_SCAN_MAX);
+      if (rows.length === 0) break;
+      // Which rows the backend holds: its dead jobs of the rows' time range in one read, then the
+      // others looked up (held in another state: replayed since), as many as the page still needs.
+      const heldDead = source === 'all' ? await this.#liveDeadIn(rows) : new Set<string>();
+      const peeked = new Map<string, boolean>();
+      let k = 0;
+      for (; k < rows.length && kept.length <= limit; k++) {
+        const r = rows[k] as DeadSummary;
+        let held = heldDead.has(r.id);
+        if (!held && source === 'all') {
+          if (!peeked.has(r.id)) {
+            const next: string[] = [];
+            for (let m = k; m < rows.length && next.length < limit + 1 - kept.length; m++) {
+              const id = (rows[m] as DeadSummary).id;
+              if (!heldDead.has(id)) next.push(id);
+            }
+            const peeks = await this.#backend.peekDead(this.#queue.name, next);
+            next.forEach((id, x) => peeked.set(id, peeks[x] !== null));
+          }
+          held = peeked.get(r.id) === true;
+        }
+        if (!held) kept.push({ ...r, archived: true });
+        else if (kept.length === 0) skipped = { at: r.at, id: r.id };
+        scan = { at: r.at, id: r.id };
+      }
+      if (k < rows.length) ended = false;
     }
     const jobs: DeadListed[] = [];
     let i = 0;
@@ -220,8 +247,20 @@ export class DeadLetterQueue {
     }
     const more = i < live.length || j < kept.length || !ended;
     const lastArchived = kept[j - 1];
-    const after = lastArchived ? { at: lastArchived.at, id: lastArchived.id } : c.after;
+    const after = lastArchived ? { at: lastArchived.at, id: lastArchived.id } : (skipped ?? c.after);
     return { jobs, next: more ? dlqCursor(c.offset + i, after) : undefined };
+  }
+
+  /** The ids of the backend's dead jobs in the time range of `rows` (newest first), at most HELD_READ_MAX. */
+  async #liveDeadIn(rows: readonly DeadSummary[]): Promise<Set<string>> {
+    const first = rows[0] as DeadSummary;
+    const last = rows[rows.length - 1] as DeadSummary;
+    const live = await this.#backend.listDead(
+      this.#queue.name,
+      { from: last.at, to: first.at },
+      { offset: 0, limit: HELD_READ_MAX },
+    );
+    return new Set(live.map((s) => s.id));
   }
 
   /**
