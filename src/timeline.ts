@@ -91,6 +91,8 @@ function renderAttempt(a: Attempt): string[] {
     `  #${a.n} ${a.trigger.padEnd(6)} due ${clock(a.dueAt)}  started ${clock(a.startedAt)} (drift ${formatDuration(a.driftMs)})  ` +
     `took ${formatDuration(a.finishedAt - a.startedAt)}  ${paint(outcomeColor, a.outcome)}  on ${a.workerId}`;
   const out = [head];
+  // Why the start was late, when a rate limit held the claim back (the drift above includes it).
+  if (a.rateLimit) out.push(`       ${paint('yellow', `waited: ${a.rateLimit.explanation}`)}`);
   if (a.manual) {
     const patch = a.manual.patch?.length
       ? `, patch: ${a.manual.patch.map((p) => `${p.op} ${p.path}`).join(', ')}`
@@ -121,6 +123,12 @@ function renderAttempt(a: Attempt): string[] {
           ? paint('red', `→ dead-letter (${d.reason}): ${d.explanation}`)
           : paint('yellow', `→ ${d.explanation}`);
   out.push(`       ${arrow}`);
+  if (a.pause) {
+    const what = a.pause.scope === 'group' ? `group ${a.pause.group ?? '?'}` : 'the queue';
+    out.push(
+      `       ${paint('yellow', `paused ${what} for ${formatDuration(a.pause.ms)} (upstream rate limit; not a failed attempt)`)}`,
+    );
+  }
   if (a.response) out.push(`       ${paint('cyan', responseLine(a.response))}`);
   out.push(...renderTrail(a));
   return out;

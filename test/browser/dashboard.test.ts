@@ -532,6 +532,7 @@ describe.skipIf(!hasChromium())('dashboard in chromium (memory backend)', () => 
     server.worker('xss', async (job) => {
       job.log(`${img} ${script}`);
       job.progress({ html: img });
+      job.recordResponse({ status: 502, ms: 7, headers: { 'x-upstream': img }, body: script, bodyBytes: 40 });
       const e = new Error(`${img} ${script}`);
       e.stack = `Error: ${script}\n    at ${img}`;
       throw e;
@@ -559,6 +560,14 @@ describe.skipIf(!hasChromium())('dashboard in chromium (memory backend)', () => 
     await page.getByText('Stack').first().click();
     await expect.poll(() => page.locator('pre').first().textContent()).toContain('<script>');
     expect(await page.locator('.log-line').first().textContent()).toBe(`${img} ${script}`);
+    // The attempt's HTTP response, headers and body excerpt as text.
+    expect(await page.locator('.attempt-response p').first().textContent()).toBe(
+      'Response 502 in 7 ms, 40 bytes',
+    );
+    await page.getByText('Headers and body excerpt').click();
+    expect(await page.locator('.attempt-response dd').first().textContent()).toBe(img);
+    expect(await page.locator('.attempt-response pre').textContent()).toBe(script);
+    expect(await page.locator('main img').count()).toBe(0);
     expect(await page.evaluate('window.__pwned')).toBeUndefined();
     expect(seen.dialogs).toEqual([]);
   });

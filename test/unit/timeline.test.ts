@@ -118,4 +118,31 @@ describe('renderTimeline: progress and logs', () => {
     const out = renderTimeline(job([failed(1, { response })]));
     expect(out).toContain('response 503 in 1.2 s after 1 redirect, 4 bytes; retry-after: 5');
   });
+
+  it('says when a rate limit held the claim back, and when a handler paused its group', () => {
+    const waited = failed(1, {
+      rateLimit: {
+        scope: 'group',
+        group: 'tenant-42',
+        limit: '10/s',
+        waitedMs: 340,
+        explanation: 'rate limit tenant-42: 10/s, waited 340 ms',
+      },
+    });
+    const paused = failed(2, {
+      outcome: 'rate_limited',
+      pause: { scope: 'group', group: 'tenant-42', ms: 30_000 },
+    });
+    const lines = renderTimeline(job([waited, paused])).split('\n');
+    expect(lines.filter((l) => l.includes('waited: '))).toEqual([
+      '       waited: rate limit tenant-42: 10/s, waited 340 ms',
+    ]);
+    expect(lines.filter((l) => l.includes('paused '))).toEqual([
+      '       paused group tenant-42 for 30 s (upstream rate limit; not a failed attempt)',
+    ]);
+    const queue = renderTimeline(
+      job([failed(1, { outcome: 'rate_limited', pause: { scope: 'queue', ms: 500 } })]),
+    );
+    expect(queue).toContain('paused the queue for 500 ms (upstream rate limit; not a failed attempt)');
+  });
 });

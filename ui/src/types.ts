@@ -65,6 +65,23 @@ export interface Attempt extends Trail {
   readonly rule?: string;
   readonly decision: Decision;
   readonly manual?: Manual;
+  /** Its claim waited for a rate limit: which, and how long. */
+  readonly rateLimit?: {
+    readonly scope: 'queue' | 'group';
+    readonly group?: string;
+    readonly explanation: string;
+  };
+  /** A `rate_limited` attempt: the pause its handler asked for (an upstream limit), and what it paused. */
+  readonly pause?: { readonly scope: 'queue' | 'group'; readonly group?: string; readonly ms: number };
+  /** What the attempt's HTTP call answered (HTTP target jobs), bounded. */
+  readonly response?: {
+    readonly status: number;
+    readonly ms: number;
+    readonly headers: Readonly<Record<string, string>>;
+    readonly body: string;
+    readonly bodyBytes: number;
+    readonly redirects?: number;
+  };
 }
 
 export interface CurrentAttempt extends Trail {
@@ -102,6 +119,11 @@ export interface Job {
   readonly cancelled?: { readonly by: string; readonly reason?: string; readonly at: number };
   /** Read from the archive: retention evicted it from Redis. */
   readonly archived?: true;
+  /** Its rate-limit group (jobs of a group take turns, each group under its limit). */
+  readonly group?: string;
+  /** Later adds folded into this job by its dedup or debounce key. */
+  readonly folded?: { readonly count: number; readonly lastAt: number };
+  readonly dedup?: { readonly mode: 'dedup' | 'debounce'; readonly key: string };
 }
 
 export type Counts = Readonly<Record<JobState, number>>;

@@ -4,6 +4,7 @@
  * explanation, a person's replay with who, note and the patch as a diff), the retries the policy
  * still allows, and data and result as collapsible JSON. Live: reloads on the job's events.
  */
+import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 
 import { api, enc } from '../api.js';
@@ -64,6 +65,22 @@ export function Job({ queue, id }: { queue: string; id: string }) {
             <dd class="mono">{formatTime(j.createdAt)}</dd>
             <dt>{j.state === 'scheduled' || j.state === 'waiting' ? 'due' : 'last due'}</dt>
             <dd class="mono">{formatTime(j.dueAt)}</dd>
+            {j.group !== undefined && (
+              <>
+                <dt>group</dt>
+                <dd class="mono">{j.group}</dd>
+              </>
+            )}
+            {j.folded && (
+              <>
+                <dt>folded</dt>
+                <dd>
+                  {j.folded.count} later add{j.folded.count === 1 ? '' : 's'} folded into this job
+                  {j.dedup ? ` (${j.dedup.mode} key ${j.dedup.key})` : ''}, the last at{' '}
+                  <span class="mono">{formatTime(j.folded.lastAt)}</span>
+                </dd>
+              </>
+            )}
             <dt>failures (retry budget)</dt>
             <dd>{j.failures}</dd>
             <dt>stalls</dt>
@@ -171,6 +188,7 @@ function AttemptItem({ attempt: a }: { attempt: Attempt }) {
         <span class="drift-value">{formatSigned(a.driftMs)}</span>), ran{' '}
         {formatDuration(a.finishedAt - a.startedAt)} on worker {a.workerId}
       </p>
+      {a.rateLimit && <p class="attempt-wait">Waited for its turn: {a.rateLimit.explanation}</p>}
       {a.error && (
         <div class="attempt-error">
           <p>
@@ -191,9 +209,47 @@ function AttemptItem({ attempt: a }: { attempt: Attempt }) {
       <p class="decision">
         <strong>Then:</strong> <span class="decision-text">{decisionText(a)}</span>
       </p>
+      {a.pause && (
+        <p class="attempt-pause">
+          Paused {a.pause.scope === 'group' ? `group ${a.pause.group ?? '?'}` : 'the queue'} for{' '}
+          {formatDuration(a.pause.ms)}: an upstream rate limit, not a failed attempt
+        </p>
+      )}
+      {a.response && <ResponseInfo response={a.response} />}
       {a.manual && <ManualInfo manual={a.manual} />}
       <TrailInfo trail={a} />
     </li>
+  );
+}
+
+/** What the attempt's HTTP call answered: status, time, the headers kept and the body excerpt, as text. */
+function ResponseInfo({ response: r }: { response: NonNullable<Attempt['response']> }) {
+  const headers = Object.entries(r.headers);
+  return (
+    <div class="attempt-response">
+      <p>
+        Response <strong>{r.status}</strong> in {formatDuration(r.ms)}
+        {r.redirects ? ` after ${r.redirects} redirect${r.redirects === 1 ? '' : 's'}` : ''}, {r.bodyBytes}{' '}
+        byte
+        {r.bodyBytes === 1 ? '' : 's'}
+      </p>
+      {(headers.length > 0 || r.body !== '') && (
+        <details>
+          <summary>Headers and body excerpt</summary>
+          {headers.length > 0 && (
+            <dl>
+              {headers.map(([k, v]) => (
+                <Fragment key={k}>
+                  <dt class="mono">{k}</dt>
+                  <dd class="mono">{v}</dd>
+                </Fragment>
+              ))}
+            </dl>
+          )}
+          {r.body !== '' && <pre>{r.body}</pre>}
+        </details>
+      )}
+    </div>
   );
 }
 
