@@ -5,6 +5,7 @@
  * @module
  */
 import { MAX_LOG_BYTES, MAX_LOG_LINES, MAX_PROGRESS_BYTES } from '../progress.js';
+import { MAX_RESPONSE_BYTES } from '../response-record.js';
 import { JobStates } from '../types.js';
 
 const open = { additionalProperties: true } as const;
@@ -197,6 +198,20 @@ const attempt = {
       type: 'object',
       description: "A rate_limited attempt: what its handler's RateLimitError paused, and for how long.",
       properties: { scope: { type: 'string', enum: ['queue', 'group'] }, group: str, ms: int },
+      ...open,
+    },
+    response: {
+      type: 'object',
+      description: `What the attempt's HTTP call answered (an HTTP target job, or job.recordResponse): status, ms, the headers of interest, the start of the body (base64 when bodyEncoding says so), its full size, the redirects followed; at most ${MAX_RESPONSE_BYTES} bytes of JSON.`,
+      properties: {
+        status: int,
+        ms: int,
+        headers: { type: 'object', additionalProperties: str },
+        body: str,
+        bodyEncoding: { type: 'string', enum: ['base64'] },
+        bodyBytes: int,
+        redirects: int,
+      },
       ...open,
     },
   },

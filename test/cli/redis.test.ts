@@ -178,6 +178,9 @@ describe.skipIf(!available)('the CLI against Redis', () => {
       { env: { RETRACED_HTTP_SECRET: 'shh' } },
     );
     try {
+      await worker.waitFor(
+        /HTTP targets to 127\.0\.0\.1 \(private addresses allowed\), signed, a 429 pauses the job's group uncharged/,
+      );
       await worker.waitFor(new RegExp(`completed\\s+hooks ${ok.id} "http" #1`));
       await worker.waitFor(new RegExp(`dead\\s+hooks ${gone.id} "http" #1 PermanentError: HTTP 410`));
       await worker.waitFor(
@@ -234,6 +237,9 @@ describe.skipIf(!available)('the CLI against Redis', () => {
       '4',
     ]);
     try {
+      await worker.waitFor(
+        /HTTP targets to 127\.0\.0\.1 \(private addresses allowed\), a 429 retried as its status says/,
+      );
       await worker.waitFor(new RegExp(`dead\\s+flagged ${conflict.id} "http" #2`));
       await worker.waitFor(new RegExp(`dead\\s+flagged ${limited.id} "http" #2`));
     } finally {

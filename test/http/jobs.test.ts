@@ -1,6 +1,10 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
 import { describe, expect, it } from 'vitest';
 
 import { TemporaryError } from '../../src/errors.js';
+import { httpTargetHandler } from '../../src/http-target.js';
 import type { Job } from '../../src/types.js';
 import { eventually, expectProblem, makeDead, setup } from './helpers.js';
 
@@ -488,6 +492,35 @@ describe('dedup and debounce over HTTP', () => {
 });
 
 describe('POST /queues/:queue/http-jobs', () => {
+  it('serves the response an attempt recorded (status, headers of interest, a bounded body excerpt)', async () => {
+    const target = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.end(Buffer.from([0, 1, 2, 255]));
+    });
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    try {
+      const t = await setup();
+      const url = `http://127.0.0.1:${(target.address() as AddressInfo).port}/`;
+      const res = await t.request('POST', '/queues/hooks/http-jobs', { target: { url } });
+      const { id } = res.json() as { id: string };
+      t.worker('hooks', httpTargetHandler({ allowHosts: ['127.0.0.1'], allowPrivate: true }));
+      let job: Job | undefined;
+      for (let i = 0; i < 200 && job?.state !== 'completed'; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        job = (await t.request('GET', `/queues/hooks/jobs/${id}`)).json() as Job;
+      }
+      expect(job?.attempts[0]?.response).toMatchObject({
+        status: 200,
+        headers: { 'content-type': 'application/octet-stream' },
+        body: 'AAEC/w==',
+        bodyEncoding: 'base64',
+        bodyBytes: 4,
+      });
+    } finally {
+      await new Promise((r) => target.close(r));
+    }
+  });
+
   it('adds an HTTP target job (name http, the target checked and completed with defaults, the timeout left to the worker); a bad target is named', async () => {
     const t = await setup();
     const res = await t.request('POST', '/queues/hooks/http-jobs', {

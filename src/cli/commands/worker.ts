@@ -246,7 +246,7 @@ export const worker = command(
         onError: (e) => out.note(`scheduler tick failed: ${e instanceof Error ? e.message : String(e)}`),
       }).start();
       const names = values.http
-        ? `HTTP targets to ${allowHosts.join(', ')}${values['allow-private'] ? ' (private addresses allowed)' : ''}${secret ? ', signed' : ''}`
+        ? `HTTP targets to ${allowHosts.join(', ')}${values['allow-private'] ? ' (private addresses allowed)' : ''}${secret ? ', signed' : ''}, ${httpFlags.on429 === 'retry' ? 'a 429 retried as its status says' : `a 429 pauses the job's ${httpFlags.rateLimitScope === 'queue' ? 'queue' : 'group'} uncharged`}`
         : loaded.names
           ? `handlers for ${loaded.names.join(', ')}`
           : 'one handler for every job name';
