@@ -168,6 +168,7 @@ export {
   DeadReasons,
   JobStates,
   type Attempt,
+  type AttemptResponse,
   type AttemptOutcome,
   type AttemptTrigger,
   type Backoff,
@@ -200,9 +201,11 @@ export {
   HTTP_JOB_NAME,
   httpTargetHandler,
   resolveHttpTarget,
+  resolveHttpTargetOptions,
   signHttpTarget,
   verifyHttpTargetSignature,
   type HttpTarget,
   type HttpTargetOptions,
 } from './http-target.js';
+export { MAX_BODY_EXCERPT_BYTES, MAX_RESPONSE_BYTES } from './response-record.js';
 export { MAX_LOG_BYTES, MAX_LOG_LINES, MAX_LOG_LINE_CHARS, MAX_PROGRESS_BYTES } from './progress.js';
