@@ -254,13 +254,14 @@ export const KNOWN_DIVERGENCES = {
    */
   generatedIdOrderInBatch: false,
   /**
-   * finish-10.lua applies retention once, after the whole batch; the model applies it after each
+   * Fixed (the memory backend applies retention once per batch now); kept for the record:
+   * finish-10.lua applies retention once, after the whole batch; the model applied it after each
    * request. A batch with two requests for one job whose first request dead-letters (or completes)
    * it into a count-0 retention: the model has already evicted the job (second request
    * `not_found`), Redis has not (second request `stale`, refusal recorded, then the job deleted).
    * Workers never send one job twice in a batch, so with this flag set the runner dedupes batches.
    */
-  duplicateFinishUnderRetention: true,
+  duplicateFinishUnderRetention: false,
 };
 
 export interface RunOptions {

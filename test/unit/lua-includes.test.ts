@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const luaDir = join(import.meta.dirname, '..', '..', 'src', 'backends', 'redis', 'lua');
-const INCLUDE = /^--- @include "([^"]+)"$/gm;
+const INCLUDE = /^\s*--- @include "([^"]+)"$/gm;
 
 function luaFiles(sub: string): string[] {
   return readdirSync(join(luaDir, sub))

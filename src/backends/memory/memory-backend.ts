@@ -1225,6 +1225,9 @@ export class MemoryBackend implements Backend {
     const plainBack: string[] = [];
     const otherBack: string[] = [];
     let woke = false;
+    // Retention runs once, after the whole batch, as finish-10.lua applies it: a job finished by
+    // one request is still there for a later request of the same batch (which is refused 'stale').
+    const touched = new Set<'completed' | 'dead'>();
     const out = reqs.map((r): FinishResult => {
       const j = q.jobs.get(r.id);
       if (!j) return { ok: false, reason: 'not_found' };
@@ -1292,7 +1295,7 @@ export class MemoryBackend implements Backend {
         j.result = r.result ?? 'null';
         this.#finishInto(q, j, 'completed', now);
         this.#emit(q, 'completed', r.id, endFields(record));
-        this.#applyRetention(q, 'completed', now);
+        touched.add('completed');
         return { ok: true, state: 'completed', finishedAt: now };
       }
       if (d.action === 'dead') {
@@ -1305,7 +1308,7 @@ export class MemoryBackend implements Backend {
         };
         this.#finishInto(q, j, 'dead', now);
         this.#emit(q, 'dead', r.id, { ...endFields(record), reason: d.reason });
-        this.#applyRetention(q, 'dead', now);
+        touched.add('dead');
         return { ok: true, state: 'dead', finishedAt: now };
       }
       const due = now + d.delayMs;
@@ -1354,6 +1357,9 @@ export class MemoryBackend implements Backend {
       }
       return { ok: true, state: j.state, nextDueAt: due, finishedAt: now };
     });
+    for (const state of ['completed', 'dead'] as const) {
+      if (touched.has(state)) this.#applyRetention(q, state, now);
+    }
     for (const id of plainBack) q.waiting.add(id);
     for (const id of otherBack) q.waiting.add(id);
     if (woke) this.#wake(q);
