@@ -41,6 +41,17 @@ describe('dashboard routes', () => {
     expect(paths.schedulers('a b', 'sch:1')).toBe('/ui/queues/a%20b/schedulers?id=sch%3A1');
     expect(paths.schedulers('q')).toBe('/ui/queues/q/schedulers');
     expect(paths.workers('q')).toBe('/ui/queues/q/workers');
+    const rl = parseRoute('/ui/queues/mail/rate-limits', '?filter=paused&group=tenant-42');
+    expect(rl.view === 'rate-limits' && [rl.queue, rl.query.get('filter'), rl.query.get('group')]).toEqual([
+      'mail',
+      'paused',
+      'tenant-42',
+    ]);
+    expect(parseRoute('/ui/queues/mail/rate-limits/x', '').view).toBe('missing');
+    expect(paths.rateLimits('q', { group: 'a:b', cursor: undefined })).toBe(
+      '/ui/queues/q/rate-limits?group=a%3Ab',
+    );
+    expect(paths.rateLimits('q')).toBe('/ui/queues/q/rate-limits');
   });
 
   it('answers missing for paths it does not know and for malformed escapes', () => {

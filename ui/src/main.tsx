@@ -11,6 +11,7 @@ import { ApiError, api, getToken, onUnauthorised, setToken } from './api.js';
 import { Link, useRoute } from './router.js';
 import { paths, type Route } from './routes.js';
 import { Analytics } from './views/Analytics.js';
+import { RateLimits } from './views/RateLimits.js';
 import { RetryIntelligence } from './views/RetryIntelligence.js';
 import { DeadLetters } from './views/DeadLetters.js';
 import { Job } from './views/Job.js';
@@ -48,6 +49,11 @@ function navItems(route: Route): { href: string; label: string; current: boolean
           },
           { href: paths.workers(queue), label: `Workers (${queue})`, current: route.view === 'workers' },
           {
+            href: paths.rateLimits(queue),
+            label: `Rate limits (${queue})`,
+            current: route.view === 'rate-limits',
+          },
+          {
             href: paths.retries(queue),
             label: `What-if & audit (${queue})`,
             current: route.view === 'retries',
@@ -74,6 +80,8 @@ function View({ route }: { route: Route }) {
       return <Schedulers queue={route.queue} params={route.query} />;
     case 'workers':
       return <Workers queue={route.queue} />;
+    case 'rate-limits':
+      return <RateLimits queue={route.queue} params={route.query} />;
     case 'retries':
       return <RetryIntelligence queue={route.queue} />;
     case 'plan':

@@ -11,6 +11,7 @@ export type Route =
   | { readonly view: 'analytics'; readonly queue: string; readonly query: URLSearchParams }
   | { readonly view: 'schedulers'; readonly queue: string; readonly query: URLSearchParams }
   | { readonly view: 'workers'; readonly queue: string }
+  | { readonly view: 'rate-limits'; readonly queue: string; readonly query: URLSearchParams }
   | { readonly view: 'retries'; readonly queue: string }
   | { readonly view: 'plan'; readonly query: URLSearchParams }
   | { readonly view: 'missing'; readonly path: string };
@@ -37,6 +38,7 @@ export function parseRoute(pathname: string, search: string): Route {
     if (section === 'analytics' && id === undefined) return { view: 'analytics', queue, query };
     if (section === 'schedulers' && id === undefined) return { view: 'schedulers', queue, query };
     if (section === 'workers' && id === undefined) return { view: 'workers', queue };
+    if (section === 'rate-limits' && id === undefined) return { view: 'rate-limits', queue, query };
     if (section === 'retries' && id === undefined) return { view: 'retries', queue };
   }
   return { view: 'missing', path: pathname };
@@ -62,6 +64,9 @@ export const paths = {
     withQuery(`/ui/queues/${e(queue)}/analytics`, params),
   schedulers: (queue: string, id?: string) => withQuery(`/ui/queues/${e(queue)}/schedulers`, { id }),
   workers: (queue: string) => `/ui/queues/${e(queue)}/workers`,
+  /** `filter`, `cursor` (a page), `group` (one group's row). */
+  rateLimits: (queue: string, params?: Readonly<Record<string, string | undefined>>) =>
+    withQuery(`/ui/queues/${e(queue)}/rate-limits`, params),
   retries: (queue: string) => `/ui/queues/${e(queue)}/retries`,
   plan: (policy?: string) => withQuery('/ui/retry-plan', { policy }),
 };

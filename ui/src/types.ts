@@ -448,3 +448,50 @@ export interface RadarReport {
   readonly withoutJitter: readonly string[];
   readonly truncated: boolean;
 }
+
+// Rate limits (GET /queues/:queue/rate-limits/state)
+
+export interface RateLimitLabel {
+  readonly rate: number;
+  readonly per: number;
+  readonly burst: number;
+  readonly label: string;
+}
+
+/** Why a bucket is paused: the handler's RateLimitError (its message is user text). */
+export interface RateLimitPause {
+  readonly at: number;
+  readonly until: number;
+  readonly jobId: string;
+  readonly attempt: number;
+  readonly message: string;
+}
+
+export interface BucketState {
+  readonly limit: RateLimitLabel | null;
+  /** Jobs it lets start now; null = no bucket, no bound. */
+  readonly tokens: number | null;
+  readonly nextTokenAt?: number;
+  readonly pause?: RateLimitPause;
+}
+
+export interface GroupState extends BucketState {
+  /** '' = the jobs without a group taking their turn. */
+  readonly group: string;
+  readonly waiting: number;
+  readonly ownLimit: boolean;
+  readonly turn?: number;
+  readonly parkedUntil?: number;
+}
+
+export interface RateLimitStateView {
+  readonly at: number;
+  readonly queue: BucketState;
+  readonly groupLimit: RateLimitLabel | null;
+  readonly ownLimits: number;
+  readonly counts: { readonly turns: number; readonly parked: number; readonly paused: number };
+  readonly groups: readonly GroupState[];
+  readonly nextCursor?: string;
+}
+
+export type GroupFilter = 'waiting' | 'turns' | 'parked' | 'paused';

@@ -353,7 +353,13 @@ function Remaining({ job }: { job: JobT }) {
 
 interface Explanation {
   readonly summary: string;
-  readonly holds: readonly { readonly kind: string; readonly text: string }[];
+  readonly holds: readonly {
+    readonly kind: string;
+    readonly text: string;
+    /** A rate-limit hold: the queue's bucket or its group's. */
+    readonly scope?: 'queue' | 'group';
+    readonly group?: string;
+  }[];
 }
 
 /** Why a scheduled or waiting job is not running (GET …/why): each hold, in order. */
@@ -373,6 +379,16 @@ function Why({ queue, id, version }: { queue: string; id: string; version: strin
           {e.holds.map((h, i) => (
             <li key={`${h.kind}-${i}`} data-hold={h.kind}>
               <Badge kind="scheduled">{h.kind}</Badge> {h.text}
+              {h.kind === 'rate-limit' && (
+                <>
+                  {' '}
+                  <Link
+                    href={paths.rateLimits(queue, h.scope === 'group' && h.group ? { group: h.group } : {})}
+                  >
+                    {h.scope === 'group' && h.group ? `See group ${h.group}` : 'See the rate limits'}
+                  </Link>
+                </>
+              )}
             </li>
           ))}
         </ul>
