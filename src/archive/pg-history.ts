@@ -93,14 +93,18 @@ export async function archiveAnalyticsCounts(
     count(*) AS c
   FROM w WHERE n = 1 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
 ), later AS (
-  SELECT job_id, max(n) AS upto FROM w WHERE n > 1 GROUP BY job_id
+  SELECT job_id, min(n) AS lo FROM w GROUP BY job_id HAVING max(n) > 1
 ), hist AS (
-  SELECT h.job_id, j.name, h.n, h.outcome, h.error_class, h.rule, ${fp('h')} AS fingerprint,
-    ${decided('h')} AS action, d ->> 'reason' AS reason, h.due_at, h.started_at, h.finished_at,
-    h.n > 1 AND h.finished_at >= $2 AND h.finished_at < $3 AS counted
+  -- The window's attempts of those jobs (parsed already), and their attempts before the window.
+  SELECT w.job_id, w.name, w.n, w.outcome, w.error_class, w.rule, w.fingerprint, w.action, w.reason,
+    w.due_at, w.due_at + w.drift AS started_at, w.finished_at, w.n > 1 AS counted
+  FROM w JOIN later USING (job_id)
+  UNION ALL
+  SELECT h.job_id, j.name, h.n, h.outcome, h.error_class, h.rule, ${fp('h')}, ${decided('h')}, d ->> 'reason',
+    h.due_at, h.started_at, h.finished_at, false
   FROM (
     SELECT a.*, CASE WHEN a.outcome <> 'succeeded' THEN a.rec -> 'decision' END AS d
-    FROM later l JOIN ${s}.attempts a ON a.queue = $1 AND a.job_id = l.job_id AND a.n <= l.upto
+    FROM later l JOIN ${s}.attempts a ON a.queue = $1 AND a.job_id = l.job_id AND a.n < l.lo
     WHERE a.outcome = ANY ($5::text[])
     OFFSET 0
   ) h JOIN ${s}.jobs j ON j.queue = $1 AND j.id = h.job_id
@@ -132,7 +136,7 @@ export async function archiveAnalyticsCounts(
 SELECT
   (SELECT coalesce(json_agg(json_build_array(name, n, outcome, action, reason, error_class, rule, fingerprint, dz, tz, c)), '[]') FROM counts) AS counts,
   (SELECT coalesce(json_agg(json_build_array(job_id, name, n, outcome, action, reason, error_class, rule, fingerprint,
-     due_at, started_at, finished_at, counted) ORDER BY job_id, n), '[]') FROM hist) AS hist,
+     due_at, started_at, finished_at, counted)), '[]') FROM hist) AS hist,
   (SELECT coalesce(json_agg(json_build_array(name, state, c)), '[]') FROM cancels) AS cancels,
   (SELECT coalesce(json_agg(json_build_array(d, k, jobs, attempts)), '[]') FROM jobs) AS jobs,
   (SELECT coalesce(json_agg(json_build_array(fp.fingerprint, (
@@ -171,37 +175,40 @@ SELECT
       timeToSuccessBucket: tz ?? undefined,
       count: Number(c),
     })),
-    histories: row.hist.map(
-      ([
-        job,
-        name,
-        n,
-        outcome,
-        action,
-        reason,
-        errorClass,
-        rule,
-        fingerprint,
-        dueAt,
-        startedAt,
-        finishedAt,
-        counted,
-      ]) => ({
-        job,
-        name,
-        n,
-        outcome,
-        action: action ?? '',
-        deadReason: action === 'dead' ? (reason ?? '') : undefined,
-        errorClass: opt(errorClass),
-        rule: opt(rule),
-        fingerprint: opt(fingerprint),
-        dueAt: Number(dueAt),
-        startedAt: Number(startedAt),
-        finishedAt: Number(finishedAt),
-        counted,
-      }),
-    ),
+    // In job order, from each job's first attempt (sorted here: cheaper than in the statement).
+    histories: row.hist
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[2] - b[2]))
+      .map(
+        ([
+          job,
+          name,
+          n,
+          outcome,
+          action,
+          reason,
+          errorClass,
+          rule,
+          fingerprint,
+          dueAt,
+          startedAt,
+          finishedAt,
+          counted,
+        ]) => ({
+          job,
+          name,
+          n,
+          outcome,
+          action: action ?? '',
+          deadReason: action === 'dead' ? (reason ?? '') : undefined,
+          errorClass: opt(errorClass),
+          rule: opt(rule),
+          fingerprint: opt(fingerprint),
+          dueAt: Number(dueAt),
+          startedAt: Number(startedAt),
+          finishedAt: Number(finishedAt),
+          counted,
+        }),
+      ),
     cancels: row.cancels.map(([name, state, count]) => ({ name, state, count: Number(count) })),
     jobs: row.jobs.map(([by, key, jobs, attempts]) => ({
       by: by as 'errorClass' | 'rule' | 'fingerprint',
