@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
-import type { AnalyticsReport, Breakdown } from '../../src/analytics.js';
+import { analyticsPlan, archiveBucket, type AnalyticsReport, type Breakdown } from '../../src/analytics.js';
 import { Archiver } from '../../src/archive/archiver.js';
 import { PgArchive } from '../../src/archive/pg-archive.js';
 import type { AuditReport } from '../../src/audit.js';
@@ -19,6 +19,7 @@ import type { WhatIfReport } from '../../src/whatif.js';
 import { Worker } from '../../src/worker.js';
 import { waitUntil } from '../conformance/context.js';
 import { finishOnly } from '../helpers/finish.js';
+import { MemoryArchive } from '../helpers/memory-archive.js';
 import { describeArchive, pgUrl, uniqueSchema } from '../helpers/pg.js';
 import { cleanupKeys, redisUrl, uniquePrefix } from '../helpers/redis.js';
 
@@ -250,6 +251,37 @@ describeArchive(
       expect(r.byFingerprint.find((b) => b.label?.startsWith('TimeoutError|TIMEOUT|'))?.failed).toBe(
         timedOut.length,
       );
+    });
+
+    it('a window that starts inside jobs’ histories: their earlier attempts still decide what is attributed', async () => {
+      // The second attempt of a job that retried: the window starts there, its first attempt is before.
+      const all = await archive.recordedPage(
+        q.name,
+        { from: undefined, to: undefined, name: undefined, limit: 1000 },
+        undefined,
+        1000,
+      );
+      const second = all.jobs
+        .flatMap((j) => j.attempts.filter((a) => a.n === 2).map((a) => a.finishedAt))
+        .sort((a, b) => a - b);
+      const from = second[Math.floor(second.length / 2)]!;
+      const query = { from, to: Date.now() + 60_000 };
+      const plan = analyticsPlan(Date.now(), 3_600_000);
+      // The same jobs in the test archive (each attempt folded in TypeScript, no SQL).
+      const mem = new MemoryArchive();
+      await mem.write(q.name, all.jobs);
+      const fromPg = await archive.analyticsCounts(q.name, query);
+      const fromMem = await mem.analyticsCounts(q.name, query);
+      expect(fromPg.histories.some((h) => !h.counted && h.finishedAt < from)).toBe(true);
+      const counts = (c: typeof fromPg): Record<string, string> =>
+        Object.fromEntries(
+          Object.entries(archiveBucket(plan, { ...c, cancels: [], errors: [] }).fields).filter(
+            ([k]) => !k.startsWith('K'),
+          ),
+        );
+      expect(counts(fromPg)).toEqual(counts(fromMem));
+      // Next attempts attributed to failures before the window (the rule remembered from them).
+      expect(Object.keys(counts(fromPg)).some((k) => k.startsWith('nr\x1f'))).toBe(true);
     });
 
     it('what-if and audit: the archive gives the live answer on the same jobs', async () => {
