@@ -13,7 +13,7 @@
  *   had work (max / min), and the same with a group limit of 10/s (burst 1) over 3 s. BullMQ has
  *   groups only in its paid Pro version: no column.
  *
- *   npx tsx bench/rate-limit.ts [--runs 3] [--rate 500]
+ *   npx tsx bench/rate-limit.ts [--runs 3] [--rate 500] [--only priorities,rate,groups]
  * @module
  */
 import { parseArgs } from 'node:util';
@@ -26,8 +26,13 @@ import { Worker } from '../src/worker.js';
 import { startRedisServer, type RedisServer } from '../test/helpers/redis-server.js';
 
 const { values: args } = parseArgs({
-  options: { runs: { type: 'string', default: '3' }, rate: { type: 'string', default: '500' } },
+  options: {
+    runs: { type: 'string', default: '3' },
+    rate: { type: 'string', default: '500' },
+    only: { type: 'string', default: 'priorities,rate,groups' },
+  },
 });
+const ONLY = new Set(args.only.split(','));
 const RUNS = Number(args.runs);
 const RATE = Number(args.rate);
 
@@ -216,6 +221,6 @@ async function groups(): Promise<void> {
   );
 }
 
-await priorities();
-await rateLimited();
-await groups();
+if (ONLY.has('priorities')) await priorities();
+if (ONLY.has('rate')) await rateLimited();
+if (ONLY.has('groups')) await groups();

@@ -19,7 +19,7 @@
 import { CronExpressionParser } from 'cron-parser';
 
 import { ValidationError } from './errors.js';
-import type { JobOptionsStored } from './types.js';
+import type { JobOptionsStored, ScheduledTick } from './types.js';
 import { assertDuration, assertInt, checkText, type TextRule } from './validate.js';
 
 /** A cron expression in a time zone, or a fixed interval in ms. */
@@ -280,6 +280,50 @@ export const SCHEDULED_JOB_PREFIX = 'sch:';
 
 /** @lua Most entries a scheduler's tick ledger keeps (newest first; older ones are dropped). */
 export const TICK_LEDGER_LENGTH = 200;
+
+/**
+ * @lua `created 340 ms after its planned time; 5 earlier occurrences missed`: the sentence of a
+ * {@link ScheduledTick} (the missed part only when the tick did not run some due occurrences).
+ */
+export function scheduledTickExplanation(lateMs: number, skipped: number): string {
+  return `created ${lateMs} ms after its planned time${skipped > 0 ? `; ${skipped} earlier ${skipped === 1 ? 'occurrence' : 'occurrences'} missed` : ''}`;
+}
+
+/**
+ * @lua The numbers of a {@link ScheduledTick}, as JSON in Lua (the scheduler id and its policy,
+ * texts, are joined to it by the caller: `scheduledTick`).
+ */
+export function scheduledTickTimes(
+  plannedAt: number,
+  createdAt: number,
+  skipped: number,
+): ScheduledTickTimes {
+  return {
+    plannedAt,
+    createdAt,
+    lateMs: createdAt - plannedAt,
+    skipped,
+    explanation: scheduledTickExplanation(createdAt - plannedAt, skipped),
+  };
+}
+
+/**
+ * What the first attempt of a job a scheduler's tick created records (`schedule`): the scheduler,
+ * the occurrence it was planned for, when the tick created it and how late, its missed-tick policy
+ * ({@link missedText}) and how many due occurrences that tick did not run (`skipped`, the ledger's
+ * `missed` entry). tick-10.lua writes the same JSON (`scheduledTickTimes` joined to the texts).
+ */
+export function scheduledTick(
+  scheduler: string,
+  missed: string,
+  plannedAt: number,
+  createdAt: number,
+  skipped: number,
+): ScheduledTick {
+  return { scheduler, missed, ...scheduledTickTimes(plannedAt, createdAt, skipped) };
+}
+
+type ScheduledTickTimes = Omit<ScheduledTick, 'scheduler' | 'missed'>;
 
 /** One tick of a scheduler, as its ledger records it (newest first). */
 export interface TickRecord {

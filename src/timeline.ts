@@ -66,6 +66,7 @@ export function timelineLines(job: Job): string[] {
       `  #${c.n} ${c.trigger.padEnd(6)} due ${clock(c.dueAt)}  started ${clock(c.startedAt)} (drift ${formatDuration(c.startedAt - c.dueAt)})  ` +
         paint('blue', `running on ${c.workerId}`),
     );
+    lines.push(...renderWaits(c));
     lines.push(...renderTrail(c));
   } else if (job.state === 'scheduled' || job.state === 'waiting') {
     lines.push(paint('dim', `  next attempt due ${clock(job.dueAt)}`));
@@ -104,6 +105,7 @@ function renderAttempt(a: Attempt): string[] {
       ),
     );
   }
+  out.push(...renderWaits(a));
   if (a.error) {
     const code = a.error.code ? ` [${a.error.code}]` : '';
     out.push(`       ${paint('red', `${a.error.name}: ${a.error.message}${code}`)}`);
@@ -138,6 +140,25 @@ function renderAttempt(a: Attempt): string[] {
 export function responseLine(r: AttemptResponse): string {
   const headers = Object.entries(r.headers).map(([k, v]) => `; ${k}: ${v}`);
   return `response ${r.status} in ${formatDuration(r.ms)}${r.redirects ? ` after ${r.redirects} redirect${r.redirects === 1 ? '' : 's'}` : ''}, ${r.bodyBytes} byte${r.bodyBytes === 1 ? '' : 's'}${headers.join('')}`;
+}
+
+/**
+ * What decided when the attempt ran, as its record says: the scheduler tick that created the job,
+ * jobs of a higher priority (a rate limit's wait is printed under the attempt's head line).
+ */
+function renderWaits(a: Pick<Attempt, 'priority' | 'schedule'>): string[] {
+  const out: string[] = [];
+  if (a.schedule) {
+    const s = a.schedule;
+    out.push(
+      paint(
+        'dim',
+        `       scheduler ${s.scheduler}: tick planned ${clock(s.plannedAt)}, ${s.explanation} (missed policy ${s.missed})`,
+      ),
+    );
+  }
+  if (a.priority) out.push(`       ${paint('yellow', `waited: ${a.priority.explanation}`)}`);
+  return out;
 }
 
 /** How many log lines of an attempt `jobs show` prints (the API and the dashboard have them all). */

@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 
-import type { Attempt, Decision, ErrorClass, ErrorInfo } from './types.js';
+import type { Attempt, Decision, ErrorClass, ErrorInfo, PriorityWait } from './types.js';
 
 export type StallAttemptEnd = Pick<Attempt, 'outcome' | 'error' | 'errorClass' | 'rule' | 'decision'>;
 
@@ -150,4 +150,66 @@ export const GROUP_SEQ_SPAN = 4_294_967_296;
  */
 export function groupRank(priority: number, seq: number): number {
   return seq - priority * GROUP_SEQ_SPAN;
+}
+
+/**
+ * @lua How many jobs of another priority level were claimed ahead of a job while it waited: the
+ * jobs without a group claimed since it became ready (`servedNow − servedThen`, a per-queue counter
+ * both backends keep from the first push into a level other than 0) less those of its own level
+ * (`levelNow − levelThen`, a counter per level), which were before it in its level's FIFO. A claim
+ * takes the best-ranked level's head, so every job of another level claimed while it waited ranked
+ * ahead of it: of a higher priority (with aging, of a higher effective one). O(1) per claim: two
+ * counters read, two snapshots stored on the job when it is pushed (`ps`).
+ */
+export function priorityAhead(
+  servedNow: number,
+  servedThen: number,
+  levelNow: number,
+  levelThen: number,
+): number {
+  return servedNow - servedThen - (levelNow - levelThen);
+}
+
+/**
+ * @lua `priority 5 (aged to 7): waited 2400 ms while 1240 jobs of higher priority ran`: the sentence
+ * of a {@link priorityWait}. "(aged to …)" only when aging raised it.
+ */
+export function priorityWaitExplanation(
+  priority: number,
+  effective: number,
+  waitedMs: number,
+  ahead: number,
+): string {
+  return `priority ${priority}${effective !== priority ? ` (aged to ${effective})` : ''}: waited ${waitedMs} ms while ${ahead}${ahead === 1 ? ' job' : ' jobs'} of higher priority ran`;
+}
+
+/**
+ * @lua What the attempt of a job claimed after jobs of a higher priority records (`priority`):
+ * its priority, its effective priority at the claim ({@link agedPriority}), how long it waited
+ * ready (claim time − due) and how many jobs of another level were claimed ahead of it
+ * ({@link priorityAhead}). Recorded only when `ahead > 0`: no noise when priority did not matter.
+ */
+export function priorityWait(
+  priority: number,
+  effective: number,
+  waitedMs: number,
+  ahead: number,
+): PriorityWait {
+  return {
+    priority,
+    effective,
+    waitedMs,
+    ahead,
+    explanation: priorityWaitExplanation(priority, effective, waitedMs, ahead),
+  };
+}
+
+/**
+ * A waiting job's effective priority after `waitedMs` ready under aging (`agingMs` per level; 0 =
+ * none): `priority + ⌊waitedMs / agingMs⌋`, as `levelRank` orders it. Not generated (no division
+ * in a `@lua` expression): its Lua twin is `PR.aged` in includes/waitLevels.lua
+ * (test/redis/lua-twins.test.ts).
+ */
+export function agedPriority(priority: number, waitedMs: number, agingMs: number): number {
+  return agingMs > 0 ? priority + Math.floor(Math.max(0, waitedMs) / agingMs) : priority;
 }

@@ -178,6 +178,10 @@ export interface Attempt {
   readonly logsDropped?: number;
   /** The attempt's claim waited for a rate limit: which, and how long (src/rate-limit.ts). */
   readonly rateLimit?: RateLimitWait;
+  /** Jobs of a higher priority were claimed while it waited: how many, and how long it waited. */
+  readonly priority?: PriorityWait;
+  /** The first attempt of a job a scheduler's tick created: which, when planned, how late, the policy. */
+  readonly schedule?: ScheduledTick;
   /** A `rate_limited` attempt: the pause its handler asked for, and what it paused. */
   readonly pause?: RateLimitPause;
   /**
@@ -218,6 +222,41 @@ export interface RateLimitWait {
   readonly explanation: string;
 }
 
+/**
+ * What a job claimed after jobs of a higher priority records on its attempt (`priorityWait` in
+ * src/transitions.ts): present only when at least one was claimed ahead of it while it waited.
+ */
+export interface PriorityWait {
+  /** Its priority. */
+  readonly priority: number;
+  /** Its effective priority at the claim: with aging, raised one level per aging step waited. */
+  readonly effective: number;
+  /** How long it waited ready: claim time − dueAt (ms). */
+  readonly waitedMs: number;
+  /** Jobs of another priority claimed ahead of it while it waited (of a higher effective priority). */
+  readonly ahead: number;
+  /** `priority 5 (aged to 7): waited 2400 ms while 1240 jobs of higher priority ran`. */
+  readonly explanation: string;
+}
+
+/** What the first attempt of a job a scheduler created records (`scheduledTick` in src/schedule.ts). */
+export interface ScheduledTick {
+  /** The scheduler's id. */
+  readonly scheduler: string;
+  /** Its missed-tick policy when it ticked: `skip`, `once` or `each:N`. */
+  readonly missed: string;
+  /** The occurrence the job was created for (its first `dueAt`). */
+  readonly plannedAt: number;
+  /** When the tick created it (backend clock). */
+  readonly createdAt: number;
+  /** createdAt − plannedAt: how late the tick was. */
+  readonly lateMs: number;
+  /** Due occurrences the tick did not run, by the policy (0 = none). */
+  readonly skipped: number;
+  /** `created 340 ms after its planned time; 5 earlier occurrences missed`. */
+  readonly explanation: string;
+}
+
 /** What a handler's `RateLimitError` paused: the job's group, or its queue, for `ms`. */
 export interface RateLimitPause {
   readonly scope: 'queue' | 'group';
@@ -252,6 +291,10 @@ export interface CurrentAttempt {
   readonly logsDropped?: number;
   /** Its claim waited for a rate limit (recorded on the attempt when it ends). */
   readonly rateLimit?: RateLimitWait;
+  /** Jobs of a higher priority were claimed ahead of it (recorded on the attempt when it ends). */
+  readonly priority?: PriorityWait;
+  /** The first attempt of a job a scheduler created: its tick (recorded on the attempt when it ends). */
+  readonly schedule?: ScheduledTick;
 }
 
 /**

@@ -155,6 +155,32 @@ const trailProps = {
   logsDropped: { type: 'integer', description: 'Lines dropped beyond the bounds of the attempt.' },
 } as const;
 
+/** Jobs of a higher priority ran while the attempt's job waited (src/transitions.ts priorityWait). */
+const priorityWait = {
+  type: 'object',
+  description:
+    'Jobs of a higher priority were claimed while the job waited: its priority, its effective priority at the claim (with aging), how long it waited ready (waitedMs), how many ran ahead of it (ahead) and a sentence. Absent when none did.',
+  properties: { priority: int, effective: int, waitedMs: int, ahead: int, explanation: str },
+  ...open,
+} as const;
+
+/** The tick that created the job, on its first attempt (src/schedule.ts scheduledTick). */
+const scheduledTick = {
+  type: 'object',
+  description:
+    "The first attempt of a job a scheduler created: the scheduler, the occurrence it was planned for (plannedAt), when its tick created it (createdAt) and how late (lateMs), the scheduler's missed-tick policy (missed: skip, once or each:N), the due occurrences that tick did not run (skipped) and a sentence.",
+  properties: {
+    scheduler: str,
+    missed: str,
+    plannedAt: time,
+    createdAt: time,
+    lateMs: int,
+    skipped: int,
+    explanation: str,
+  },
+  ...open,
+} as const;
+
 const attempt = {
   type: 'object',
   properties: {
@@ -194,6 +220,8 @@ const attempt = {
       },
       ...open,
     },
+    priority: priorityWait,
+    schedule: scheduledTick,
     pause: {
       type: 'object',
       description: "A rate_limited attempt: what its handler's RateLimitError paused, and for how long.",
@@ -235,8 +263,9 @@ export const job = {
     attempts: { type: 'array', items: attempt },
     current: {
       type: 'object',
-      description: 'The attempt in progress (active jobs), with its progress and lines so far.',
-      properties: trailProps,
+      description:
+        'The attempt in progress (active jobs), with its progress and lines so far, and what its claim recorded (rateLimit, priority, schedule: as on an attempt).',
+      properties: { ...trailProps, priority: priorityWait, schedule: scheduledTick },
       ...open,
     },
     stalls: int,

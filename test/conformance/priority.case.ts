@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { ValidationError } from '../../src/errors.js';
 import type { Queue } from '../../src/queue.js';
+import type { Job } from '../../src/types.js';
 import { finishOnly } from '../helpers/finish.js';
 import type { Harness } from './context.js';
 import { sleep } from './context.js';
@@ -136,6 +137,120 @@ export function priorityCases(h: Harness): void {
       expect(await q.oldestWaiting()).toEqual({ id: mid?.id, since: now - 4000, priority: -2 });
       expect(await claimNames(q, 5)).toEqual(['recent-0', 'mid--2']);
       expect(await q.oldestWaiting()).toBeNull();
+    });
+
+    /** Claims up to `max` jobs, finishes them done, and returns their jobs (with attempts) by name. */
+    async function runAll(q: Queue, max: number): Promise<Map<string, Job>> {
+      const res = await h.backend.claim(q.name, { workerId: 'w', leaseMs: 5000, max });
+      await finishOnly(
+        h.backend,
+        q.name,
+        res.jobs.map((j) => ({
+          id: j.id,
+          attempt: j.attempt,
+          workerId: 'w',
+          outcome: 'succeeded',
+          decision: { action: 'done' },
+        })),
+      );
+      const out = new Map<string, Job>();
+      for (const j of res.jobs) out.set(j.name, (await q.getJob(j.id)) as Job);
+      return out;
+    }
+
+    it('records on the attempt how many jobs of a higher priority ran while it waited, and how long it waited', async () => {
+      const q = h.queue();
+      await q.add('a', null);
+      await q.add('b', null);
+      await q.add('hi1', null, { priority: 5 });
+      await q.add('hi2', null, { priority: 5 });
+      await q.add('mid', null, { priority: 2 });
+      // The attempt in progress says it already.
+      const first = await h.backend.claim(q.name, { workerId: 'w', leaseMs: 5000, max: 4 });
+      expect(first.jobs.map((j) => j.name)).toEqual(['hi1', 'hi2', 'mid', 'a']);
+      const a = first.jobs[3] as (typeof first.jobs)[number];
+      const current = (await q.getJob(a.id))?.current;
+      expect(current?.priority).toEqual({
+        priority: 0,
+        effective: 0,
+        waitedMs: a.startedAt - a.dueAt,
+        ahead: 3,
+        explanation: `priority 0: waited ${a.startedAt - a.dueAt} ms while 3 jobs of higher priority ran`,
+      });
+      await finishOnly(
+        h.backend,
+        q.name,
+        first.jobs.map((j) => ({
+          id: j.id,
+          attempt: j.attempt,
+          workerId: 'w',
+          outcome: 'succeeded',
+          decision: { action: 'done' },
+        })),
+      );
+      const jobs = new Map<string, Job>();
+      for (const j of first.jobs) jobs.set(j.name, (await q.getJob(j.id)) as Job);
+      jobs.set('b', (await runAll(q, 5)).get('b') as Job);
+      // Nothing of a higher priority ran ahead of these: no record.
+      expect(jobs.get('hi1')?.attempts[0]?.priority).toBeUndefined();
+      expect(jobs.get('hi2')?.attempts[0]?.priority).toBeUndefined();
+      // mid waited behind the two of priority 5 (not behind jobs of its own level).
+      const mid = jobs.get('mid')?.attempts[0];
+      expect(mid?.priority).toMatchObject({ priority: 2, effective: 2, ahead: 2 });
+      expect(mid?.priority?.waitedMs).toBe((mid?.startedAt ?? 0) - (mid?.dueAt ?? 0));
+      const ra = jobs.get('a')?.attempts[0];
+      expect(ra?.priority).toEqual({
+        ...current?.priority,
+        waitedMs: (ra?.startedAt ?? 0) - (ra?.dueAt ?? 0),
+      });
+      // b ran after a, of its own level: still only the 3 of higher priority.
+      expect(jobs.get('b')?.attempts[0]?.priority).toMatchObject({ priority: 0, ahead: 3 });
+    });
+
+    it('counts only what ran after the job became ready, and nothing on a queue of one priority', async () => {
+      const plain = h.queue();
+      await plain.add('p1', null);
+      await plain.add('p2', null);
+      for (const j of (await runAll(plain, 5)).values()) expect(j.attempts[0]?.priority).toBeUndefined();
+
+      const q = h.queue();
+      await q.add('early-hi', null, { priority: 9 });
+      await runAll(q, 1);
+      await q.add('low', null, { priority: -1 });
+      await q.add('late-hi', null, { priority: 9 });
+      await q.add('zero', null);
+      const jobs = await runAll(q, 5);
+      expect([...jobs.keys()]).toEqual(['late-hi', 'zero', 'low']);
+      expect(jobs.get('late-hi')?.attempts[0]?.priority).toBeUndefined();
+      expect(jobs.get('zero')?.attempts[0]?.priority?.ahead).toBe(1);
+      expect(jobs.get('low')?.attempts[0]?.priority?.ahead).toBe(2);
+      // The highest priority has nothing ahead of it: no record.
+      await q.add('hi-again', null, { priority: 9 });
+      const again = await runAll(q, 5);
+      expect(again.get('hi-again')?.attempts[0]?.priority).toBeUndefined();
+    });
+
+    it('with aging, records the effective priority of a job, and counts the aged jobs that ran ahead', async () => {
+      const q = h.queue({ priorityAgingMs: 1000 });
+      const now = await h.backend.now();
+      await q.add('old-0', null, { runAt: now - 5000 });
+      await q.add('fresh-3', null, { priority: 3 });
+      await q.add('fresh-10', null, { priority: 10 });
+      const jobs = await runAll(q, 5);
+      expect([...jobs.keys()]).toEqual(['fresh-10', 'old-0', 'fresh-3']);
+      const old = jobs.get('old-0')?.attempts[0];
+      const waited = (old?.startedAt ?? 0) - (old?.dueAt ?? 0);
+      const aged = Math.floor(waited / 1000);
+      expect(aged).toBeGreaterThanOrEqual(5);
+      expect(old?.priority).toEqual({
+        priority: 0,
+        effective: aged,
+        waitedMs: waited,
+        ahead: 1,
+        explanation: `priority 0 (aged to ${aged}): waited ${waited} ms while 1 job of higher priority ran`,
+      });
+      // fresh-3 waited behind fresh-10 and the aged old-0.
+      expect(jobs.get('fresh-3')?.attempts[0]?.priority).toMatchObject({ priority: 3, ahead: 2 });
     });
 
     it('refuses a priority that is not a whole number in range, naming the field', async () => {

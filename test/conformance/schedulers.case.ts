@@ -4,6 +4,7 @@ import { SchedulerNotFoundError, ValidationError } from '../../src/errors.js';
 import type { Queue } from '../../src/queue.js';
 import { specText, type SchedulerUpsert } from '../../src/schedule.js';
 import { SchedulerLoop } from '../../src/scheduler-loop.js';
+import { finishOnly } from '../helpers/finish.js';
 import type { Harness } from './context.js';
 import { sleep, waitForState, waitUntil } from './context.js';
 
@@ -124,9 +125,41 @@ export function schedulerCases(h: Harness): void {
       expect(entry!.at).toBeGreaterThanOrEqual(planned);
       const added = (await h.backend.readEvents(q.name, '0', 100)).filter((e) => e.type === 'added');
       expect(added.map((e) => [e.jobId, e.fields.scheduler])).toEqual([[jobId, 'due']]);
+      // The attempt in progress says which tick created it already.
+      const claimed = await h.backend.claim(q.name, { workerId: 'w', leaseMs: 5000, max: 1 });
+      const tick = {
+        scheduler: 'due',
+        missed: 'skip',
+        plannedAt: planned,
+        createdAt: entry!.at,
+        lateMs: entry!.at - planned,
+        skipped: 0,
+        explanation: `created ${entry!.at - planned} ms after its planned time`,
+      };
+      expect((await q.getJob(jobId))?.current?.schedule).toEqual(tick);
+      await finishOnly(h.backend, q.name, [
+        {
+          id: jobId,
+          attempt: claimed.jobs[0]!.attempt,
+          workerId: 'w',
+          outcome: 'failed',
+          error: { name: 'Error', message: 'x' },
+          errorClass: 'temporary',
+          decision: {
+            action: 'retry',
+            delayMs: 0,
+            source: 'policy',
+            explanation: 'again',
+            detail: { strategy: 'immediate' },
+          },
+        },
+      ]);
       h.worker(q, async () => 'ok');
       const done = await waitForState(q, jobId, 'completed');
-      expect(done.attempts[0]).toMatchObject({ trigger: 'schedule', dueAt: planned });
+      expect(done.attempts[0]).toMatchObject({ trigger: 'schedule', dueAt: planned, schedule: tick });
+      // Only the first attempt is the tick's.
+      expect(done.attempts[1]).toMatchObject({ trigger: 'auto' });
+      expect(done.attempts[1]?.schedule).toBeUndefined();
     });
 
     it("a scheduler's job waits at its priority, as add puts it (both backends, low and high)", async () => {
@@ -262,6 +295,20 @@ export function schedulerCases(h: Harness): void {
         expect(ledger.map((e) => e.outcome)).toEqual(['created', 'skipped']);
         expect(ledger[1]!.count).toBe(dueCount(anchor, s.nextRunAt) - 1);
         expect((await q.counts()).waiting).toBe(1);
+        // Its job's first attempt says how late it was made and what the policy left out.
+        const n = ledger[1]!.count!;
+        const res = await h.backend.claim(q.name, { workerId: 'w', leaseMs: 5000, max: 1 });
+        const current = (await q.getJob(res.jobs[0]!.id))?.current;
+        expect(current?.schedule).toMatchObject({
+          scheduler: 'm',
+          missed: 'once',
+          plannedAt: ledger[0]!.plannedAt,
+          createdAt: ledger[0]!.at,
+          skipped: n,
+        });
+        expect(current?.schedule?.explanation).toBe(
+          `created ${ledger[0]!.at - ledger[0]!.plannedAt} ms after its planned time; ${n} earlier occurrence${n === 1 ? '' : 's'} missed`,
+        );
       });
 
       it('each: one job per missed occurrence, up to the bound', async () => {

@@ -29,6 +29,7 @@ import fc from 'fast-check';
 
 import type { Backend, FinishRequest, FinishResult } from '../../src/backend.js';
 import { INTERRUPTED_CLASSIFICATION, interruptedDecision } from '../../src/decide.js';
+import { priorityWaitExplanation } from '../../src/transitions.js';
 import type { Attempt, Job, JobState, RetentionSettings } from '../../src/types.js';
 import { JobStates } from '../../src/types.js';
 import { resolveRateLimitStateQuery } from '../../src/rate-limit.js';
@@ -614,9 +615,15 @@ function withoutAt<T extends { at: number }>(x: T): Omit<T, 'at'> {
 }
 
 function normAttempt(a: Attempt): unknown {
-  const { dueAt: _d, startedAt: _s, finishedAt: _f, driftMs: _dr, decision, manual, ...rest } = a;
+  const { dueAt: _d, startedAt: _s, finishedAt: _f, driftMs: _dr, decision, manual, priority, ...rest } = a;
   const d = decision.action === 'retry' ? (({ nextDueAt: _n, ...x }) => x)(decision) : decision;
-  return { ...rest, decision: d, ...(manual ? { manual: withoutAt(manual) } : {}) };
+  return {
+    ...rest,
+    decision: d,
+    ...(manual ? { manual: withoutAt(manual) } : {}),
+    // How long it waited (and so its aged priority and the sentence) is a time: each backend's own.
+    ...(priority ? { priority: { priority: priority.priority, ahead: priority.ahead } } : {}),
+  };
 }
 
 /** Time consistency inside one backend's records. Returns a list of violations. */
@@ -624,6 +631,10 @@ function timeProblems(j: Job): string[] {
   const out: string[] = [];
   for (const a of j.attempts) {
     if (a.driftMs !== a.startedAt - a.dueAt) out.push(`#${a.n} drift ${a.driftMs} ≠ start − due`);
+    const p = a.priority;
+    if (p && p.explanation !== priorityWaitExplanation(p.priority, p.effective, p.waitedMs, p.ahead)) {
+      out.push(`#${a.n} priority wait explained as ${JSON.stringify(p.explanation)}`);
+    }
     if (a.finishedAt < a.startedAt) out.push(`#${a.n} finished before it started`);
     if (a.decision.action === 'retry' && a.decision.nextDueAt !== a.finishedAt + a.decision.delayMs) {
       out.push(`#${a.n} nextDueAt ≠ finishedAt + delayMs`);

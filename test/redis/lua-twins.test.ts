@@ -93,7 +93,7 @@ describeRedis('Lua twins of the TypeScript rules', () => {
       expect(await lua(client, name, only), name).toEqual(expected);
       checked++;
     }
-    expect(checked).toBe(88);
+    expect(checked).toBe(89);
   });
 
   it('puts a time in the same rollup bucket as the TypeScript does (rollupTimeBucket)', async () => {
@@ -364,6 +364,38 @@ describeRedis('Lua twins of the TypeScript rules', () => {
         expect(await f(`groupRank(${p}, ${seq})`), `${p} ${seq}`).toBe(rules.groupRank(p, seq));
       }
     }
+  });
+
+  it('writes the priority wait of a record as the TypeScript does (generated priorityWait, PR.aged)', async () => {
+    const body = resolveIncludes(luaDir, 'includes/waitLevels.lua');
+    const run = async (expr: string): Promise<string> =>
+      (await client.eval(`${body}\nreturn ${expr}`, 0)) as string;
+    for (const [p, waited, ag] of [
+      [0, 0, 0],
+      [5, 2400, 0],
+      [5, 2400, 1000],
+      [-3, 999, 1000],
+      [-3, 1000, 1000],
+      [1_000_000, 86_400_000 * 3, 86_400_000],
+      [0, 7, 1],
+      [2, -5, 1000],
+    ] as const) {
+      expect(Number(await run(`tostring(PR.aged(${p}, ${waited}, ${ag}))`)), `${p} ${waited} ${ag}`).toBe(
+        rules.agedPriority(p, waited, ag),
+      );
+    }
+    for (const [p, eff, waited, ahead] of [
+      [5, 5, 2400, 1240],
+      [5, 7, 2400, 1],
+      [-1_000_000, -999_990, 0, 2],
+    ] as const) {
+      expect(await run(`priorityWait(${p}, ${eff}, ${waited}, ${ahead})`)).toBe(
+        JSON.stringify(rules.priorityWait(p, eff, waited, ahead)),
+      );
+    }
+    expect(rules.priorityWait(5, 7, 2400, 1240).explanation).toBe(
+      'priority 5 (aged to 7): waited 2400 ms while 1240 jobs of higher priority ran',
+    );
   });
 
   it('writes the rate-limit wait of a record as the TypeScript does (includes/rateLimit.lua)', async () => {

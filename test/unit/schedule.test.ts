@@ -12,6 +12,8 @@ import {
   scheduledJobId,
   specText,
   type ResolvedScheduleSpec,
+  scheduledTick,
+  scheduledTickExplanation,
 } from '../../src/schedule.js';
 
 const t = (iso: string): number => Date.parse(iso);
@@ -226,5 +228,26 @@ describe('planTick', () => {
       missed: undefined,
       next: t('2026-10-26T01:30:00Z'),
     });
+  });
+});
+
+describe('scheduledTick (the first attempt of a job a tick created)', () => {
+  it('records the scheduler, the plan, how late the tick was and what the policy left out', () => {
+    const planned = Date.UTC(2026, 0, 1, 3, 0, 0);
+    expect(scheduledTick('nightly', 'skip', planned, planned + 340, 0)).toEqual({
+      scheduler: 'nightly',
+      missed: 'skip',
+      plannedAt: planned,
+      createdAt: planned + 340,
+      lateMs: 340,
+      skipped: 0,
+      explanation: 'created 340 ms after its planned time',
+    });
+    expect(scheduledTick('s', 'once', planned, planned + 7_200_005, 5).explanation).toBe(
+      'created 7200005 ms after its planned time; 5 earlier occurrences missed',
+    );
+    expect(scheduledTickExplanation(0, 1)).toBe(
+      'created 0 ms after its planned time; 1 earlier occurrence missed',
+    );
   });
 });

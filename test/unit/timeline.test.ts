@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
+import { scheduledTick } from '../../src/schedule.js';
 import { renderTimeline, responseLine } from '../../src/timeline.js';
+import { priorityWait } from '../../src/transitions.js';
 import type { Attempt, Job } from '../../src/types.js';
 
 const T = Date.UTC(2026, 0, 1, 12, 0, 0);
@@ -54,6 +56,33 @@ describe('renderTimeline', () => {
     expect(classLines(failed(1))).toEqual(['       class permanent (rule code:E_QUOTA)']);
     expect(classLines(failed(1, { classifiedBy: 'worker' }))).toEqual([
       "       class permanent (rule code:E_QUOTA, by the worker's table)",
+    ]);
+  });
+
+  it('says what decided when it ran: its scheduler tick, a rate limit, higher priorities (as recorded)', () => {
+    const waitLines = (a: Attempt): string[] =>
+      renderTimeline(job([a]))
+        .split('\n')
+        .filter((l) => l.includes('waited: ') || l.includes('scheduler '));
+    expect(waitLines(failed(1))).toEqual([]);
+    expect(
+      waitLines(
+        failed(1, {
+          rateLimit: {
+            scope: 'group',
+            group: 'tenant-42',
+            limit: '10/s',
+            waitedMs: 340,
+            explanation: 'rate limit tenant-42: 10/s, waited 340 ms',
+          },
+          priority: priorityWait(5, 7, 2400, 1240),
+          schedule: scheduledTick('nightly', 'once', T, T + 340, 2),
+        }),
+      ),
+    ).toEqual([
+      '       waited: rate limit tenant-42: 10/s, waited 340 ms',
+      '       scheduler nightly: tick planned 12:00:00.000, created 340 ms after its planned time; 2 earlier occurrences missed (missed policy once)',
+      '       waited: priority 5 (aged to 7): waited 2400 ms while 1240 jobs of higher priority ran',
     ]);
   });
 

@@ -53,7 +53,7 @@ export interface Trail {
 
 export interface Attempt extends Trail {
   readonly n: number;
-  readonly trigger: 'auto' | 'manual' | 'stall';
+  readonly trigger: 'auto' | 'manual' | 'stall' | 'schedule';
   readonly dueAt: number;
   readonly startedAt: number;
   readonly finishedAt: number;
@@ -66,11 +66,7 @@ export interface Attempt extends Trail {
   readonly decision: Decision;
   readonly manual?: Manual;
   /** Its claim waited for a rate limit: which, and how long. */
-  readonly rateLimit?: {
-    readonly scope: 'queue' | 'group';
-    readonly group?: string;
-    readonly explanation: string;
-  };
+  readonly rateLimit?: ClaimWait & { readonly scope: 'queue' | 'group'; readonly group?: string };
   /** A `rate_limited` attempt: the pause its handler asked for (an upstream limit), and what it paused. */
   readonly pause?: { readonly scope: 'queue' | 'group'; readonly group?: string; readonly ms: number };
   /** What the attempt's HTTP call answered (HTTP target jobs), bounded. */
@@ -82,6 +78,28 @@ export interface Attempt extends Trail {
     readonly bodyBytes: number;
     readonly redirects?: number;
   };
+  /** Jobs of a higher priority ran while it waited. */
+  readonly priority?: ClaimWait & {
+    readonly priority: number;
+    readonly effective: number;
+    readonly ahead: number;
+  };
+  /** The first attempt of a job a scheduler created: its tick. */
+  readonly schedule?: {
+    readonly scheduler: string;
+    readonly missed: string;
+    readonly plannedAt: number;
+    readonly createdAt: number;
+    readonly lateMs: number;
+    readonly skipped: number;
+    readonly explanation: string;
+  };
+}
+
+/** What a claim recorded about a wait: how long, and a sentence. */
+export interface ClaimWait {
+  readonly waitedMs: number;
+  readonly explanation: string;
 }
 
 export interface CurrentAttempt extends Trail {

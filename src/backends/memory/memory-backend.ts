@@ -63,6 +63,7 @@ import {
 import {
   pausedEntry,
   scheduledJobId,
+  scheduledTick,
   tickEntries,
   TICK_LEDGER_LENGTH,
   type DueSchedulers,
@@ -115,6 +116,8 @@ import type {
   JobState,
   ManualTrigger,
   OldestWaiting,
+  PriorityWait,
+  ScheduledTick,
   RateLimitWait,
   Refusal,
   RetentionSettings,
@@ -154,6 +157,10 @@ interface MemJob {
   dueAt: number;
   priority: number;
   group: string | undefined;
+  /** The priority-wait counts when it was last pushed (WaitingJobs.claimed; Redis `ps`). */
+  servedSnap?: readonly [number, number] | undefined;
+  /** What the tick that created it recorded, for its first attempt (Redis: `cw` written by tick). */
+  scheduledTick?: ScheduledTick;
   attempts: Attempt[];
   failures: number;
   stalls: number;
@@ -167,6 +174,8 @@ interface MemJob {
         workerId: string;
         leaseExpiresAt: number;
         rateLimit?: RateLimitWait;
+        priority?: PriorityWait;
+        schedule?: ScheduledTick;
       }
     | undefined;
   nextTrigger: AttemptTrigger;
@@ -565,6 +574,13 @@ export class MemoryBackend implements Backend {
         const jobId = scheduledJobId(r.id, plannedAt);
         if (!q.jobs.has(jobId)) {
           this.#createJob(q, jobId, r, plannedAt, now, 'schedule', { id: r.id, plannedAt });
+          (q.jobs.get(jobId) as MemJob).scheduledTick = scheduledTick(
+            r.id,
+            r.missed,
+            plannedAt,
+            now,
+            req.plan.missed?.count ?? 0,
+          );
           created.push(jobId);
           woke = true;
         }
@@ -780,7 +796,12 @@ export class MemoryBackend implements Backend {
       ...rest,
       ...(j.nextManual ? { manual: j.nextManual } : {}),
     };
-    return c.rateLimit ? { ...base, rateLimit: c.rateLimit } : base;
+    return {
+      ...base,
+      ...(c.rateLimit ? { rateLimit: c.rateLimit } : {}),
+      ...(c.priority ? { priority: c.priority } : {}),
+      ...(c.schedule ? { schedule: c.schedule } : {}),
+    };
   }
 
   /** Moves a job into a finished state. Callers publish the transition, then apply retention. */
@@ -938,6 +959,8 @@ export class MemoryBackend implements Backend {
     suspect: boolean,
     rl?: RateLimitWait,
   ): ClaimedJob {
+    // A job without a group is counted for the priority waits (a group's order is its own).
+    const pw = j.group === undefined ? q.waiting.claimed(j.id, now, q.agingMs) : undefined;
     const n = j.attempts.length + 1;
     const leaseExpiresAt = now + req.leaseMs;
     j.state = 'active';
@@ -948,6 +971,8 @@ export class MemoryBackend implements Backend {
       workerId: req.workerId,
       leaseExpiresAt,
       ...(rl ? { rateLimit: rl } : {}),
+      ...(pw ? { priority: pw } : {}),
+      ...(j.nextTrigger === 'schedule' && j.scheduledTick ? { schedule: j.scheduledTick } : {}),
     };
     q.active.set(j.id, leaseExpiresAt);
     this.#emit(q, 'active', j.id, { attempt: String(n), worker: req.workerId });
@@ -1981,6 +2006,8 @@ function toJob(queue: string, j: MemJob): Job {
             ...(j.nextManual ? { manual: structuredClone(j.nextManual) } : {}),
             ...trailFields(j.trails?.get(j.current.n)),
             ...(j.current.rateLimit ? { rateLimit: { ...j.current.rateLimit } } : {}),
+            ...(j.current.priority ? { priority: { ...j.current.priority } } : {}),
+            ...(j.current.schedule ? { schedule: { ...j.current.schedule } } : {}),
           },
         }
       : {}),

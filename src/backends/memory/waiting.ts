@@ -5,7 +5,8 @@
  * Redis zset orders equal scores by member.
  * @module
  */
-import { groupRank, levelRank } from '../../transitions.js';
+import { agedPriority, groupRank, levelRank, priorityAhead, priorityWait } from '../../transitions.js';
+import type { PriorityWait } from '../../types.js';
 
 export interface WaitingJob {
   readonly priority: number;
@@ -128,6 +129,11 @@ export class WaitingLevels {
 /** A waiting job as the groups see it. */
 export interface GroupedJob extends WaitingJob {
   readonly group: string | undefined;
+  /**
+   * The priority-wait counts when it was pushed (the twin of the hash field `ps`): the jobs without
+   * a group claimed, all and of its level; undefined = none counted yet (0, 0).
+   */
+  servedSnap?: readonly [number, number] | undefined;
 }
 
 /**
@@ -151,6 +157,12 @@ export class WaitingJobs {
   gm = false;
   #seq = 0;
   #grouped = 0;
+  /**
+   * The priority-wait counters (the twin of PR in lua/includes/waitLevels.lua, the hash `ps`): the
+   * jobs without a group claimed since the first push into a level other than 0, all of them and
+   * per level; undefined until then.
+   */
+  #served: { total: number; levels: Map<number, number> } | undefined;
 
   constructor(job: (id: string) => GroupedJob) {
     this.#job = job;
@@ -198,6 +210,8 @@ export class WaitingJobs {
     if (j.group === undefined) {
       if (this.levels.has(id)) return;
       this.#ringUngrouped();
+      if (j.priority !== 0 && !this.#served) this.#served = { total: 0, levels: new Map() };
+      if (this.#served) j.servedSnap = [this.#served.total, this.#served.levels.get(j.priority) ?? 0];
       this.levels.add(id);
       return;
     }
@@ -271,6 +285,25 @@ export class WaitingJobs {
   /** How many jobs of group g wait (ZCARD gw:<g>). */
   groupSize(g: string): number {
     return this.#groups.get(g)?.length ?? 0;
+  }
+
+  /**
+   * A job without a group is claimed at `now` (PR.claimed): counts it, and returns its priority
+   * wait when jobs of another level were claimed ahead of it since it was pushed.
+   */
+  claimed(id: string, now: number, agingMs: number): PriorityWait | undefined {
+    const s = this.#served;
+    if (!s) return undefined;
+    const j = this.#job(id);
+    const p = j.priority;
+    const level = s.levels.get(p) ?? 0;
+    const [t0, c0] = j.servedSnap ?? [0, 0];
+    const ahead = priorityAhead(s.total, t0, level, c0);
+    s.total++;
+    s.levels.set(p, level + 1);
+    if (ahead <= 0) return undefined;
+    const waited = Math.max(0, now - j.dueAt);
+    return priorityWait(p, agedPriority(p, waited, agingMs), waited, ahead);
   }
 
   /** Every waiting id: those without a group in priority order, then each group's, by group key. */

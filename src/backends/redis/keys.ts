@@ -38,6 +38,13 @@ export const KEY_LEVEL = 'w:';
  * level's rank, `levelRank` in src/transitions.ts): prefix .. KEY_LEVELS.
  */
 export const KEY_LEVELS = 'lv';
+/**
+ * @lua How many jobs without a group were claimed, since the queue's first job of a priority other
+ * than 0 was pushed (a hash: `t` all of them, `<priority>` those of one level), so that a job's
+ * attempt can say how many jobs of a higher priority were claimed while it waited
+ * (`priorityAhead` in src/transitions.ts); absent on a queue that only ever had priority 0.
+ */
+export const KEY_PRIO_SERVED = 'ps';
 
 /**
  * @lua The waiting jobs of one group (a zset, member = job id, score = `groupRank` in

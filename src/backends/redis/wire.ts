@@ -72,12 +72,12 @@ import { checkText, Rules } from '../../validate.js';
 import type {
   Attempt,
   AttemptTrigger,
+  CurrentAttempt,
   DeadReason,
   Job,
   JobOptionsStored,
   JobState,
   ManualTrigger,
-  RateLimitWait,
   Refusal,
 } from '../../types.js';
 
@@ -409,7 +409,10 @@ export function decodeJob(queue: string, id: string, raw: RawJob): Job | null {
             leaseExpiresAt: Number(h.le),
             ...(h.man ? { manual: JSON.parse(h.man) as ManualTrigger } : {}),
             ...trails.get(Number(h.cur)),
-            ...(h.rlw ? { rateLimit: JSON.parse(h.rlw) as RateLimitWait } : {}),
+            // What its claim recorded (rate-limit and priority waits, its tick), as its attempt will.
+            ...(h.cw
+              ? (JSON.parse(h.cw) as Pick<CurrentAttempt, 'rateLimit' | 'priority' | 'schedule'>)
+              : {}),
           },
         }
       : {};

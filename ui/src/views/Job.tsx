@@ -188,7 +188,15 @@ function AttemptItem({ attempt: a }: { attempt: Attempt }) {
         <span class="drift-value">{formatSigned(a.driftMs)}</span>), ran{' '}
         {formatDuration(a.finishedAt - a.startedAt)} on worker {a.workerId}
       </p>
+      {a.schedule && (
+        <p class="attempt-wait schedule-tick">
+          Scheduled by <code>{a.schedule.scheduler}</code>, tick planned{' '}
+          <span class="mono">{formatTime(a.schedule.plannedAt)}</span>: {a.schedule.explanation} (missed
+          policy {a.schedule.missed})
+        </p>
+      )}
       {a.rateLimit && <p class="attempt-wait">Waited for its turn: {a.rateLimit.explanation}</p>}
+      {a.priority && <p class="attempt-wait priority-wait">Waited for its turn: {a.priority.explanation}</p>}
       {a.error && (
         <div class="attempt-error">
           <p>

@@ -147,6 +147,31 @@ local GROUP_SEQ_SPAN = 4294967296
 local function groupRank(priority, seq)
   return seq - priority * GROUP_SEQ_SPAN
 end
+
+-- How many jobs of another priority level were claimed ahead of a job while it waited: the jobs
+-- without a group claimed since it became ready (${'`'}servedNow − servedThen${'`'}, a per-queue counter
+-- both backends keep from the first push into a level other than 0) less those of its own level
+-- (${'`'}levelNow − levelThen${'`'}, a counter per level), which were before it in its level's FIFO. A claim
+-- takes the best-ranked level's head, so every job of another level claimed while it waited ranked
+-- ahead of it: of a higher priority (with aging, of a higher effective one). O(1) per claim: two
+-- counters read, two snapshots stored on the job when it is pushed (${'`'}ps${'`'}).
+local function priorityAhead(servedNow, servedThen, levelNow, levelThen)
+  return servedNow - servedThen - (levelNow - levelThen)
+end
+
+-- ${'`'}priority 5 (aged to 7): waited 2400 ms while 1240 jobs of higher priority ran${'`'}: the sentence of
+-- a priorityWait. "(aged to …)" only when aging raised it.
+local function priorityWaitExplanation(priority, effective, waitedMs, ahead)
+  return 'priority ' .. S(priority) .. (effective ~= priority and ' (aged to ' .. S(effective) .. ')' or '') .. ': waited ' .. S(waitedMs) .. ' ms while ' .. S(ahead) .. (ahead == 1 and ' job' or ' jobs') .. ' of higher priority ran'
+end
+
+-- What the attempt of a job claimed after jobs of a higher priority records (${'`'}priority${'`'}): its
+-- priority, its effective priority at the claim (agedPriority), how long it waited ready (claim
+-- time − due) and how many jobs of another level were claimed ahead of it (priorityAhead).
+-- Recorded only when ${'`'}ahead > 0${'`'}: no noise when priority did not matter.
+local function priorityWait(priority, effective, waitedMs, ahead)
+  return '{"priority":' .. S(priority) .. ',"effective":' .. S(effective) .. ',"waitedMs":' .. S(waitedMs) .. ',"ahead":' .. S(ahead) .. ',"explanation":"' .. priorityWaitExplanation(priority, effective, waitedMs, ahead) .. '"}'
+end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
 local function flushEvents(K, now)
@@ -224,6 +249,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
@@ -375,6 +406,92 @@ local function rankLevel(K, P, p)
   rcall('ZADD', P .. KEY_LEVELS, S(levelRank(p, due, ag)), S(p))
 end
 
+-- Priority waits (the ${'`'}priority${'`'} of an attempt record, priorityWait in src/transitions.ts). From the
+-- first push into a level other than 0, the hash P .. KEY_PRIO_SERVED counts the jobs without a
+-- group claimed: ${'`'}t${'`'} all of them, ${'`'}<p>${'`'} those of level p. A job pushed while it exists stores the
+-- two counts of its level as ${'`'}ps${'`'} ("t,c"; absent = 0,0: nothing was counted before); at its claim,
+-- priorityAhead of the counts then and now is how many jobs of another level were claimed ahead of
+-- it. O(1): the counts are read once per call (per level), kept here, and written by PR.flush.
+-- Every name lives in the table PR (a script has at most 200 locals).
+local PR = { loaded = false, on = false, t = 0, lv = {}, dirty = {}, tdirty = false }
+
+-- Are the counters on (the queue has had a job of a priority other than 0)?
+function PR.load(P)
+  if not PR.loaded then
+    PR.loaded = true
+    local t = rcall('HGET', P .. KEY_PRIO_SERVED, 't')
+    if t then
+      PR.on = true
+      PR.t = tonumber(t)
+    end
+  end
+  return PR.on
+end
+
+-- The jobs of level p claimed so far.
+function PR.level(P, p)
+  local c = PR.lv[p]
+  if c == nil then
+    c = tonumber(rcall('HGET', P .. KEY_PRIO_SERVED, S(p)) or '0')
+    PR.lv[p] = c
+  end
+  return c
+end
+
+-- A job is pushed into level p (without a group): turns the counters on for a level other than 0,
+-- and while they are on, stores its snapshot.
+function PR.push(P, id, p)
+  if p ~= 0 and not PR.load(P) then
+    PR.on = true
+    PR.t = 0
+    rcall('HSETNX', P .. KEY_PRIO_SERVED, 't', '0')
+  end
+  if PR.load(P) then rcall('HSET', P .. KEY_JOB .. id, 'ps', S(PR.t) .. ',' .. S(PR.level(P, p))) end
+end
+
+-- The effective priority of a job of priority p that waited ${'`'}waited${'`'} ms ready (agedPriority).
+function PR.aged(p, waited, ag)
+  if ag > 0 then
+    if waited < 0 then waited = 0 end
+    return p + math.floor(waited / ag)
+  end
+  return p
+end
+
+-- A job of level p (without a group; due at ${'`'}due${'`'}, snapshot ${'`'}ps${'`'} or nil) is claimed at ${'`'}now${'`'}:
+-- counts it, and returns the JSON of its priority wait, or nil when nothing was claimed ahead of it.
+function PR.claimed(K, P, p, due, ps, now)
+  if not PR.load(P) then return nil end
+  local t, c = PR.t, PR.level(P, p)
+  PR.t = t + 1
+  PR.lv[p] = c + 1
+  PR.tdirty = true
+  PR.dirty[p] = true
+  local t0, c0 = 0, 0
+  if ps then
+    local a, b = string.match(ps, '^(%d+),(%d+)$')
+    t0, c0 = tonumber(a), tonumber(b)
+  end
+  local ahead = priorityAhead(t, t0, c, c0)
+  if ahead <= 0 then return nil end
+  local waited = now - due
+  if waited < 0 then waited = 0 end
+  return priorityWait(p, PR.aged(p, waited, levelAging(K)), waited, ahead)
+end
+
+-- Writes the counts this call changed.
+function PR.flush(P)
+  if not PR.tdirty then return end
+  local args = { 't', S(PR.t) }
+  for p in pairs(PR.dirty) do
+    args[#args + 1] = S(p)
+    args[#args + 1] = S(PR.lv[p])
+  end
+  rcall('HSET', P .. KEY_PRIO_SERVED, unpack(args))
+  PR.tdirty = false
+  PR.dirty = {}
+end
+
 -- Groups (${'`'}group${'`'} on a job). A group's waiting jobs are the zset P .. KEY_GROUP .. g, scored by
 -- groupRank (priority, then arrival: meta ${'`'}gsq${'`'} counts). Groups take turns through the ring
 -- P .. KEY_GROUP_RING (a list, head = next), one job per turn; '' in the ring stands for the jobs
@@ -444,11 +561,23 @@ local function pushWaiting(K, P, id, p, g)
     return
   end
   GR.ringUngrouped(K, P)
+  PR.push(P, id, p)
   if p == 0 then
     rcall('LPUSH', K[2], id)
     return
   end
   if rcall('LPUSH', levelKey(K, P, p), id) == 1 then rankLevel(K, P, p) end
+end
+
+-- Makes jobs of priority 0 without a group wait (their ${'`'}due${'`'} already written), in bulk: what add,
+-- tick and finish push after their other jobs.
+local function pushPlain(K, P, ids)
+  if #ids == 0 then return end
+  GR.ringUngrouped(K, P)
+  if PR.load(P) then
+    for _, id in ipairs(ids) do PR.push(P, id, 0) end
+  end
+  bulk('LPUSH', K[2], ids, 1000)
 end
 
 -- Puts popped jobs back at the head of their levels, in their order (ids[from..] were popped in
@@ -743,10 +872,7 @@ for i = 0, count - 1 do
   end
 end
 flushOptRefs(P)
-if #waitIds > 0 then
-  GR.ringUngrouped(KEYS, P)
-  bulk('LPUSH', KEYS[2], waitIds, 1000)
-end
+pushPlain(KEYS, P, waitIds)
 bulk('ZADD', KEYS[3], schedArgs, 1000)
 wakeN = wakeN + #waitIds
 wake(KEYS, wakeN)
@@ -808,6 +934,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
@@ -933,6 +1065,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
@@ -1061,6 +1199,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
@@ -1207,14 +1351,15 @@ end
 -- One attempt record, as JSON, appended once and never rewritten: what the job hash knows of the
 -- attempt (n, trigger, dueAt, startedAt, workerId; n, due and sa as the hash's own text), the
 -- script's time (nowS), then ${'`'}ending${'`'}, the JSON object of how the attempt ended (outcome, error,
--- errorClass, rule, decision), the manual trigger that caused it ('' = none), and the wait for a
--- rate limit its claim recorded (${'`'}rlw${'`'}, JSON of src/rate-limit.ts's RateLimitWait; nil = none).
-local function attemptRecord(n, trg, due, sa, nowS, wid, ending, man, rlw)
+-- errorClass, rule, decision), the manual trigger that caused it ('' = none), and what its claim
+-- recorded (${'`'}cw${'`'}: a JSON object of ${'`'}rateLimit${'`'}, src/rate-limit.ts's RateLimitWait, and ${'`'}priority${'`'},
+-- src/transitions.ts's priorityWait; nil = none).
+local function attemptRecord(n, trg, due, sa, nowS, wid, ending, man, cw)
   local head = '{"n":' .. n .. ',"trigger":"' .. trg .. '","dueAt":' .. due .. ',"startedAt":' .. sa ..
     ',"finishedAt":' .. nowS .. ',"driftMs":' .. S(tonumber(sa) - tonumber(due)) .. ',"workerId":"' .. wid .. '"}'
   local rec = jsonMerge(head, ending)
   if man and man ~= '' then rec = jsonMerge(rec, '{"manual":' .. man .. '}') end
-  if rlw and rlw ~= '' then rec = jsonMerge(rec, '{"rateLimit":' .. rlw .. '}') end
+  if cw and cw ~= '' then rec = jsonMerge(rec, cw) end
   return rec
 end
 -- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/backends/redis/keys.ts.
@@ -1249,6 +1394,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
@@ -1453,6 +1604,31 @@ local GROUP_SEQ_SPAN = 4294967296
 local function groupRank(priority, seq)
   return seq - priority * GROUP_SEQ_SPAN
 end
+
+-- How many jobs of another priority level were claimed ahead of a job while it waited: the jobs
+-- without a group claimed since it became ready (${'`'}servedNow − servedThen${'`'}, a per-queue counter
+-- both backends keep from the first push into a level other than 0) less those of its own level
+-- (${'`'}levelNow − levelThen${'`'}, a counter per level), which were before it in its level's FIFO. A claim
+-- takes the best-ranked level's head, so every job of another level claimed while it waited ranked
+-- ahead of it: of a higher priority (with aging, of a higher effective one). O(1) per claim: two
+-- counters read, two snapshots stored on the job when it is pushed (${'`'}ps${'`'}).
+local function priorityAhead(servedNow, servedThen, levelNow, levelThen)
+  return servedNow - servedThen - (levelNow - levelThen)
+end
+
+-- ${'`'}priority 5 (aged to 7): waited 2400 ms while 1240 jobs of higher priority ran${'`'}: the sentence of
+-- a priorityWait. "(aged to …)" only when aging raised it.
+local function priorityWaitExplanation(priority, effective, waitedMs, ahead)
+  return 'priority ' .. S(priority) .. (effective ~= priority and ' (aged to ' .. S(effective) .. ')' or '') .. ': waited ' .. S(waitedMs) .. ' ms while ' .. S(ahead) .. (ahead == 1 and ' job' or ' jobs') .. ' of higher priority ran'
+end
+
+-- What the attempt of a job claimed after jobs of a higher priority records (${'`'}priority${'`'}): its
+-- priority, its effective priority at the claim (agedPriority), how long it waited ready (claim
+-- time − due) and how many jobs of another level were claimed ahead of it (priorityAhead).
+-- Recorded only when ${'`'}ahead > 0${'`'}: no noise when priority did not matter.
+local function priorityWait(priority, effective, waitedMs, ahead)
+  return '{"priority":' .. S(priority) .. ',"effective":' .. S(effective) .. ',"waitedMs":' .. S(waitedMs) .. ',"ahead":' .. S(ahead) .. ',"explanation":"' .. priorityWaitExplanation(priority, effective, waitedMs, ahead) .. '"}'
+end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
 local function flushEvents(K, now)
@@ -1614,6 +1790,92 @@ local function rankLevel(K, P, p)
   rcall('ZADD', P .. KEY_LEVELS, S(levelRank(p, due, ag)), S(p))
 end
 
+-- Priority waits (the ${'`'}priority${'`'} of an attempt record, priorityWait in src/transitions.ts). From the
+-- first push into a level other than 0, the hash P .. KEY_PRIO_SERVED counts the jobs without a
+-- group claimed: ${'`'}t${'`'} all of them, ${'`'}<p>${'`'} those of level p. A job pushed while it exists stores the
+-- two counts of its level as ${'`'}ps${'`'} ("t,c"; absent = 0,0: nothing was counted before); at its claim,
+-- priorityAhead of the counts then and now is how many jobs of another level were claimed ahead of
+-- it. O(1): the counts are read once per call (per level), kept here, and written by PR.flush.
+-- Every name lives in the table PR (a script has at most 200 locals).
+local PR = { loaded = false, on = false, t = 0, lv = {}, dirty = {}, tdirty = false }
+
+-- Are the counters on (the queue has had a job of a priority other than 0)?
+function PR.load(P)
+  if not PR.loaded then
+    PR.loaded = true
+    local t = rcall('HGET', P .. KEY_PRIO_SERVED, 't')
+    if t then
+      PR.on = true
+      PR.t = tonumber(t)
+    end
+  end
+  return PR.on
+end
+
+-- The jobs of level p claimed so far.
+function PR.level(P, p)
+  local c = PR.lv[p]
+  if c == nil then
+    c = tonumber(rcall('HGET', P .. KEY_PRIO_SERVED, S(p)) or '0')
+    PR.lv[p] = c
+  end
+  return c
+end
+
+-- A job is pushed into level p (without a group): turns the counters on for a level other than 0,
+-- and while they are on, stores its snapshot.
+function PR.push(P, id, p)
+  if p ~= 0 and not PR.load(P) then
+    PR.on = true
+    PR.t = 0
+    rcall('HSETNX', P .. KEY_PRIO_SERVED, 't', '0')
+  end
+  if PR.load(P) then rcall('HSET', P .. KEY_JOB .. id, 'ps', S(PR.t) .. ',' .. S(PR.level(P, p))) end
+end
+
+-- The effective priority of a job of priority p that waited ${'`'}waited${'`'} ms ready (agedPriority).
+function PR.aged(p, waited, ag)
+  if ag > 0 then
+    if waited < 0 then waited = 0 end
+    return p + math.floor(waited / ag)
+  end
+  return p
+end
+
+-- A job of level p (without a group; due at ${'`'}due${'`'}, snapshot ${'`'}ps${'`'} or nil) is claimed at ${'`'}now${'`'}:
+-- counts it, and returns the JSON of its priority wait, or nil when nothing was claimed ahead of it.
+function PR.claimed(K, P, p, due, ps, now)
+  if not PR.load(P) then return nil end
+  local t, c = PR.t, PR.level(P, p)
+  PR.t = t + 1
+  PR.lv[p] = c + 1
+  PR.tdirty = true
+  PR.dirty[p] = true
+  local t0, c0 = 0, 0
+  if ps then
+    local a, b = string.match(ps, '^(%d+),(%d+)$')
+    t0, c0 = tonumber(a), tonumber(b)
+  end
+  local ahead = priorityAhead(t, t0, c, c0)
+  if ahead <= 0 then return nil end
+  local waited = now - due
+  if waited < 0 then waited = 0 end
+  return priorityWait(p, PR.aged(p, waited, levelAging(K)), waited, ahead)
+end
+
+-- Writes the counts this call changed.
+function PR.flush(P)
+  if not PR.tdirty then return end
+  local args = { 't', S(PR.t) }
+  for p in pairs(PR.dirty) do
+    args[#args + 1] = S(p)
+    args[#args + 1] = S(PR.lv[p])
+  end
+  rcall('HSET', P .. KEY_PRIO_SERVED, unpack(args))
+  PR.tdirty = false
+  PR.dirty = {}
+end
+
 -- Groups (${'`'}group${'`'} on a job). A group's waiting jobs are the zset P .. KEY_GROUP .. g, scored by
 -- groupRank (priority, then arrival: meta ${'`'}gsq${'`'} counts). Groups take turns through the ring
 -- P .. KEY_GROUP_RING (a list, head = next), one job per turn; '' in the ring stands for the jobs
@@ -1683,11 +1945,23 @@ local function pushWaiting(K, P, id, p, g)
     return
   end
   GR.ringUngrouped(K, P)
+  PR.push(P, id, p)
   if p == 0 then
     rcall('LPUSH', K[2], id)
     return
   end
   if rcall('LPUSH', levelKey(K, P, p), id) == 1 then rankLevel(K, P, p) end
+end
+
+-- Makes jobs of priority 0 without a group wait (their ${'`'}due${'`'} already written), in bulk: what add,
+-- tick and finish push after their other jobs.
+local function pushPlain(K, P, ids)
+  if #ids == 0 then return end
+  GR.ringUngrouped(K, P)
+  if PR.load(P) then
+    for _, id in ipairs(ids) do PR.push(P, id, 0) end
+  end
+  bulk('LPUSH', K[2], ids, 1000)
 end
 
 -- Puts popped jobs back at the head of their levels, in their order (ids[from..] were popped in
@@ -2162,7 +2436,7 @@ end
 local P = ARGV[1]
 local id = ARGV[2]
 local jk = P .. KEY_JOB .. id
-local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'pr', 'grp', 'rlw', 'name')
+local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'pr', 'grp', 'cw', 'name')
 local st = f[1]
 if not st then return { 'not_found' } end
 if st == 'completed' or st == 'dead' or st == 'cancelled' then return { 'finished', st } end
@@ -2341,6 +2615,31 @@ local GROUP_SEQ_SPAN = 4294967296
 local function groupRank(priority, seq)
   return seq - priority * GROUP_SEQ_SPAN
 end
+
+-- How many jobs of another priority level were claimed ahead of a job while it waited: the jobs
+-- without a group claimed since it became ready (${'`'}servedNow − servedThen${'`'}, a per-queue counter
+-- both backends keep from the first push into a level other than 0) less those of its own level
+-- (${'`'}levelNow − levelThen${'`'}, a counter per level), which were before it in its level's FIFO. A claim
+-- takes the best-ranked level's head, so every job of another level claimed while it waited ranked
+-- ahead of it: of a higher priority (with aging, of a higher effective one). O(1) per claim: two
+-- counters read, two snapshots stored on the job when it is pushed (${'`'}ps${'`'}).
+local function priorityAhead(servedNow, servedThen, levelNow, levelThen)
+  return servedNow - servedThen - (levelNow - levelThen)
+end
+
+-- ${'`'}priority 5 (aged to 7): waited 2400 ms while 1240 jobs of higher priority ran${'`'}: the sentence of
+-- a priorityWait. "(aged to …)" only when aging raised it.
+local function priorityWaitExplanation(priority, effective, waitedMs, ahead)
+  return 'priority ' .. S(priority) .. (effective ~= priority and ' (aged to ' .. S(effective) .. ')' or '') .. ': waited ' .. S(waitedMs) .. ' ms while ' .. S(ahead) .. (ahead == 1 and ' job' or ' jobs') .. ' of higher priority ran'
+end
+
+-- What the attempt of a job claimed after jobs of a higher priority records (${'`'}priority${'`'}): its
+-- priority, its effective priority at the claim (agedPriority), how long it waited ready (claim
+-- time − due) and how many jobs of another level were claimed ahead of it (priorityAhead).
+-- Recorded only when ${'`'}ahead > 0${'`'}: no noise when priority did not matter.
+local function priorityWait(priority, effective, waitedMs, ahead)
+  return '{"priority":' .. S(priority) .. ',"effective":' .. S(effective) .. ',"waitedMs":' .. S(waitedMs) .. ',"ahead":' .. S(ahead) .. ',"explanation":"' .. priorityWaitExplanation(priority, effective, waitedMs, ahead) .. '"}'
+end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
 local function flushEvents(K, now)
@@ -2378,14 +2677,15 @@ end
 -- One attempt record, as JSON, appended once and never rewritten: what the job hash knows of the
 -- attempt (n, trigger, dueAt, startedAt, workerId; n, due and sa as the hash's own text), the
 -- script's time (nowS), then ${'`'}ending${'`'}, the JSON object of how the attempt ended (outcome, error,
--- errorClass, rule, decision), the manual trigger that caused it ('' = none), and the wait for a
--- rate limit its claim recorded (${'`'}rlw${'`'}, JSON of src/rate-limit.ts's RateLimitWait; nil = none).
-local function attemptRecord(n, trg, due, sa, nowS, wid, ending, man, rlw)
+-- errorClass, rule, decision), the manual trigger that caused it ('' = none), and what its claim
+-- recorded (${'`'}cw${'`'}: a JSON object of ${'`'}rateLimit${'`'}, src/rate-limit.ts's RateLimitWait, and ${'`'}priority${'`'},
+-- src/transitions.ts's priorityWait; nil = none).
+local function attemptRecord(n, trg, due, sa, nowS, wid, ending, man, cw)
   local head = '{"n":' .. n .. ',"trigger":"' .. trg .. '","dueAt":' .. due .. ',"startedAt":' .. sa ..
     ',"finishedAt":' .. nowS .. ',"driftMs":' .. S(tonumber(sa) - tonumber(due)) .. ',"workerId":"' .. wid .. '"}'
   local rec = jsonMerge(head, ending)
   if man and man ~= '' then rec = jsonMerge(rec, '{"manual":' .. man .. '}') end
-  if rlw and rlw ~= '' then rec = jsonMerge(rec, '{"rateLimit":' .. rlw .. '}') end
+  if cw and cw ~= '' then rec = jsonMerge(rec, cw) end
   return rec
 end
 -- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/backends/redis/keys.ts.
@@ -2420,6 +2720,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
@@ -2708,6 +3014,92 @@ local function rankLevel(K, P, p)
   rcall('ZADD', P .. KEY_LEVELS, S(levelRank(p, due, ag)), S(p))
 end
 
+-- Priority waits (the ${'`'}priority${'`'} of an attempt record, priorityWait in src/transitions.ts). From the
+-- first push into a level other than 0, the hash P .. KEY_PRIO_SERVED counts the jobs without a
+-- group claimed: ${'`'}t${'`'} all of them, ${'`'}<p>${'`'} those of level p. A job pushed while it exists stores the
+-- two counts of its level as ${'`'}ps${'`'} ("t,c"; absent = 0,0: nothing was counted before); at its claim,
+-- priorityAhead of the counts then and now is how many jobs of another level were claimed ahead of
+-- it. O(1): the counts are read once per call (per level), kept here, and written by PR.flush.
+-- Every name lives in the table PR (a script has at most 200 locals).
+local PR = { loaded = false, on = false, t = 0, lv = {}, dirty = {}, tdirty = false }
+
+-- Are the counters on (the queue has had a job of a priority other than 0)?
+function PR.load(P)
+  if not PR.loaded then
+    PR.loaded = true
+    local t = rcall('HGET', P .. KEY_PRIO_SERVED, 't')
+    if t then
+      PR.on = true
+      PR.t = tonumber(t)
+    end
+  end
+  return PR.on
+end
+
+-- The jobs of level p claimed so far.
+function PR.level(P, p)
+  local c = PR.lv[p]
+  if c == nil then
+    c = tonumber(rcall('HGET', P .. KEY_PRIO_SERVED, S(p)) or '0')
+    PR.lv[p] = c
+  end
+  return c
+end
+
+-- A job is pushed into level p (without a group): turns the counters on for a level other than 0,
+-- and while they are on, stores its snapshot.
+function PR.push(P, id, p)
+  if p ~= 0 and not PR.load(P) then
+    PR.on = true
+    PR.t = 0
+    rcall('HSETNX', P .. KEY_PRIO_SERVED, 't', '0')
+  end
+  if PR.load(P) then rcall('HSET', P .. KEY_JOB .. id, 'ps', S(PR.t) .. ',' .. S(PR.level(P, p))) end
+end
+
+-- The effective priority of a job of priority p that waited ${'`'}waited${'`'} ms ready (agedPriority).
+function PR.aged(p, waited, ag)
+  if ag > 0 then
+    if waited < 0 then waited = 0 end
+    return p + math.floor(waited / ag)
+  end
+  return p
+end
+
+-- A job of level p (without a group; due at ${'`'}due${'`'}, snapshot ${'`'}ps${'`'} or nil) is claimed at ${'`'}now${'`'}:
+-- counts it, and returns the JSON of its priority wait, or nil when nothing was claimed ahead of it.
+function PR.claimed(K, P, p, due, ps, now)
+  if not PR.load(P) then return nil end
+  local t, c = PR.t, PR.level(P, p)
+  PR.t = t + 1
+  PR.lv[p] = c + 1
+  PR.tdirty = true
+  PR.dirty[p] = true
+  local t0, c0 = 0, 0
+  if ps then
+    local a, b = string.match(ps, '^(%d+),(%d+)$')
+    t0, c0 = tonumber(a), tonumber(b)
+  end
+  local ahead = priorityAhead(t, t0, c, c0)
+  if ahead <= 0 then return nil end
+  local waited = now - due
+  if waited < 0 then waited = 0 end
+  return priorityWait(p, PR.aged(p, waited, levelAging(K)), waited, ahead)
+end
+
+-- Writes the counts this call changed.
+function PR.flush(P)
+  if not PR.tdirty then return end
+  local args = { 't', S(PR.t) }
+  for p in pairs(PR.dirty) do
+    args[#args + 1] = S(p)
+    args[#args + 1] = S(PR.lv[p])
+  end
+  rcall('HSET', P .. KEY_PRIO_SERVED, unpack(args))
+  PR.tdirty = false
+  PR.dirty = {}
+end
+
 -- Groups (${'`'}group${'`'} on a job). A group's waiting jobs are the zset P .. KEY_GROUP .. g, scored by
 -- groupRank (priority, then arrival: meta ${'`'}gsq${'`'} counts). Groups take turns through the ring
 -- P .. KEY_GROUP_RING (a list, head = next), one job per turn; '' in the ring stands for the jobs
@@ -2777,11 +3169,23 @@ local function pushWaiting(K, P, id, p, g)
     return
   end
   GR.ringUngrouped(K, P)
+  PR.push(P, id, p)
   if p == 0 then
     rcall('LPUSH', K[2], id)
     return
   end
   if rcall('LPUSH', levelKey(K, P, p), id) == 1 then rankLevel(K, P, p) end
+end
+
+-- Makes jobs of priority 0 without a group wait (their ${'`'}due${'`'} already written), in bulk: what add,
+-- tick and finish push after their other jobs.
+local function pushPlain(K, P, ids)
+  if #ids == 0 then return end
+  GR.ringUngrouped(K, P)
+  if PR.load(P) then
+    for _, id in ipairs(ids) do PR.push(P, id, 0) end
+  end
+  bulk('LPUSH', K[2], ids, 1000)
 end
 
 -- Puts popped jobs back at the head of their levels, in their order (ids[from..] were popped in
@@ -3267,7 +3671,7 @@ local function recoverExpired(K, P, now)
   for _, id in ipairs(ids) do
     local jk = P .. KEY_JOB .. id
     rcall('ZREM', K[4], id)
-    local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st', 'pr', 'grp', 'rlw', 'name',
+    local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st', 'pr', 'grp', 'cw', 'name',
       'rk', 'rks')
     if f[1] and f[9] == 'active' then
       recovered = recovered + 1
@@ -3519,16 +3923,22 @@ local CLAIM_OPTS = {}
 local CLAIM_OPTS_LIST = {}
 
 -- Leases one popped job (its hash fields f, read by the caller) to worker ${'`'}wid${'`'}: the attempt
--- number is the lease token. ${'`'}rlw${'`'}: the JSON of its rate-limit wait, or nil. Returns its string
--- (see claim-10.lua for the fields).
-function CJ.leaseJob(P, jk, id, f, nowS, leS, wid, suspect, rlw, za)
+-- number is the lease token. ${'`'}cw${'`'}: what its claim records on the attempt (a JSON object of
+-- ${'`'}rateLimit${'`'} and ${'`'}priority${'`'}: CJ.facts), or nil; joined to the ${'`'}schedule${'`'} its tick wrote for the
+-- first attempt of a scheduler's job. Returns its string (see claim-10.lua for the fields).
+function CJ.leaseJob(P, jk, id, f, nowS, leS, wid, suspect, cw, za)
   local n = tonumber(f[4]) + 1
   local nS = S(n)
-  if rlw then
-    rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS, 'rlw', rlw)
+  -- The first attempt of a job a scheduler created keeps what its tick wrote (${'`'}schedule${'`'}).
+  local kept = f[5] == 'schedule' and f[13]
+  if kept and cw then cw = jsonMerge(f[13], cw) end
+  if kept and not cw then
+    rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS)
+  elseif cw then
+    rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS, 'cw', cw)
   else
     rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS)
-    if f[13] then rcall('HDEL', jk, 'rlw') end
+    if f[13] then rcall('HDEL', jk, 'cw') end
   end
   za[#za + 1] = leS
   za[#za + 1] = id
@@ -3544,7 +3954,19 @@ function CJ.leaseJob(P, jk, id, f, nowS, leS, wid, suspect, rlw, za)
     (suspect and '1' or '0') .. '\31' .. (f[10] or '') .. '\31' .. (f[12] or '') .. '\31' .. (f[14] or '')
 end
 
-CJ.FIELDS = { 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms', 'tc', 'rlw', 'grp' }
+CJ.FIELDS = { 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms', 'tc', 'cw', 'grp' }
+-- The same and the priority snapshot ${'`'}ps${'`'} (f[15]), read only while the queue counts priority waits
+-- (a field missing from a small hash costs a scan of it).
+CJ.FIELDS_PS = { 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms', 'tc', 'cw', 'grp', 'ps' }
+
+-- The claim facts of an attempt as one JSON object (nil = none): its rate-limit wait and its
+-- priority wait, JSON texts or nil.
+function CJ.facts(rlw, pw)
+  if rlw and pw then return '{"rateLimit":' .. rlw .. ',"priority":' .. pw .. '}' end
+  if rlw then return '{"rateLimit":' .. rlw .. '}' end
+  if pw then return '{"priority":' .. pw .. '}' end
+  return nil
+end
 
 -- Is the job a suspect, and may this claim take it?
 function CJ.suspectOf(f, exclusiveOk, taken)
@@ -3564,9 +3986,10 @@ function CJ.claimPlain(K, P, now, wid, leaseMs, max, exclusiveOk)
   local leS = S(now + leaseMs)
   local nowS = S(now)
   local za = {}
+  local fields = PR.load(P) and CJ.FIELDS_PS or CJ.FIELDS
   for i, id in ipairs(ids) do
     local jk = P .. KEY_JOB .. id
-    local f = rcall('HMGET', jk, unpack(CJ.FIELDS))
+    local f = rcall('HMGET', jk, unpack(fields))
     local suspect, refused = CJ.suspectOf(f, exclusiveOk, #jobs)
     if refused then
       -- Back to the head, in their order: this one and every id popped after it.
@@ -3574,7 +3997,10 @@ function CJ.claimPlain(K, P, now, wid, leaseMs, max, exclusiveOk)
       blocked = true
       break
     end
-    if f[1] then jobs[#jobs + 1] = CJ.leaseJob(P, jk, id, f, nowS, leS, wid, suspect, nil, za) end
+    if f[1] then
+      local pw = PR.claimed(K, P, lvls and lvls[i] or 0, tonumber(f[6]), f[15], now)
+      jobs[#jobs + 1] = CJ.leaseJob(P, jk, id, f, nowS, leS, wid, suspect, CJ.facts(nil, pw), za)
+    end
     if suspect then
       unpopWaiting(K, P, ids, lvls, i + 1)
       break
@@ -3675,7 +4101,7 @@ function CJ.claimLimited(K, P, now, wid, leaseMs, max, exclusiveOk, groups)
     end
     if id then
       local jk = P .. KEY_JOB .. id
-      local f = rcall('HMGET', jk, unpack(CJ.FIELDS))
+      local f = rcall('HMGET', jk, unpack(PR.load(P) and CJ.FIELDS_PS or CJ.FIELDS))
       local suspect, refused = CJ.suspectOf(f, exclusiveOk, #jobs)
       if refused then
         -- Back where it was (its group's turn is spent): the claim stops, tokens untaken.
@@ -3714,7 +4140,10 @@ function CJ.claimLimited(K, P, now, wid, leaseMs, max, exclusiveOk, groups)
         end
         local rlw = nil
         if scope then rlw = RL.waitJson(scope, g, label, waited) end
-        jobs[#jobs + 1] = CJ.leaseJob(P, jk, id, f, nowS, leS, wid, suspect, rlw, za)
+        -- A job without a group: counted for the priority waits (a group's order is its own).
+        local pw = nil
+        if not g or g == '' then pw = PR.claimed(K, P, p, due, f[15], now) end
+        jobs[#jobs + 1] = CJ.leaseJob(P, jk, id, f, nowS, leS, wid, suspect, CJ.facts(rlw, pw), za)
         if rlw then ev('throttled', id, 'scope', scope, 'group', scope == 'group' and g or '', 'waited', S(waited)) end
       end
       if suspect then break end
@@ -3738,10 +4167,12 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk, groups)
   if max <= 0 then return {}, false, nil end
   if not groups and not RL.queue() then
     local jobs, blocked = CJ.claimPlain(K, P, now, wid, leaseMs, max, exclusiveOk)
+    PR.flush(P)
     return jobs, blocked, nil
   end
   local jobs, blocked, nextAt = CJ.claimLimited(K, P, now, wid, leaseMs, max, exclusiveOk, groups)
   RL.flush(K, P, now)
+  PR.flush(P)
   return jobs, blocked, nextAt
 end
 -- The due time of the first scheduled job, or nil. A scheduled job due earlier than every other
@@ -3834,6 +4265,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
@@ -3964,6 +4401,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
@@ -4107,6 +4550,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
@@ -4299,6 +4748,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
@@ -4565,6 +5020,31 @@ local GROUP_SEQ_SPAN = 4294967296
 local function groupRank(priority, seq)
   return seq - priority * GROUP_SEQ_SPAN
 end
+
+-- How many jobs of another priority level were claimed ahead of a job while it waited: the jobs
+-- without a group claimed since it became ready (${'`'}servedNow − servedThen${'`'}, a per-queue counter
+-- both backends keep from the first push into a level other than 0) less those of its own level
+-- (${'`'}levelNow − levelThen${'`'}, a counter per level), which were before it in its level's FIFO. A claim
+-- takes the best-ranked level's head, so every job of another level claimed while it waited ranked
+-- ahead of it: of a higher priority (with aging, of a higher effective one). O(1) per claim: two
+-- counters read, two snapshots stored on the job when it is pushed (${'`'}ps${'`'}).
+local function priorityAhead(servedNow, servedThen, levelNow, levelThen)
+  return servedNow - servedThen - (levelNow - levelThen)
+end
+
+-- ${'`'}priority 5 (aged to 7): waited 2400 ms while 1240 jobs of higher priority ran${'`'}: the sentence of
+-- a priorityWait. "(aged to …)" only when aging raised it.
+local function priorityWaitExplanation(priority, effective, waitedMs, ahead)
+  return 'priority ' .. S(priority) .. (effective ~= priority and ' (aged to ' .. S(effective) .. ')' or '') .. ': waited ' .. S(waitedMs) .. ' ms while ' .. S(ahead) .. (ahead == 1 and ' job' or ' jobs') .. ' of higher priority ran'
+end
+
+-- What the attempt of a job claimed after jobs of a higher priority records (${'`'}priority${'`'}): its
+-- priority, its effective priority at the claim (agedPriority), how long it waited ready (claim
+-- time − due) and how many jobs of another level were claimed ahead of it (priorityAhead).
+-- Recorded only when ${'`'}ahead > 0${'`'}: no noise when priority did not matter.
+local function priorityWait(priority, effective, waitedMs, ahead)
+  return '{"priority":' .. S(priority) .. ',"effective":' .. S(effective) .. ',"waitedMs":' .. S(waitedMs) .. ',"ahead":' .. S(ahead) .. ',"explanation":"' .. priorityWaitExplanation(priority, effective, waitedMs, ahead) .. '"}'
+end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
 local function flushEvents(K, now)
@@ -4623,14 +5103,15 @@ end
 -- One attempt record, as JSON, appended once and never rewritten: what the job hash knows of the
 -- attempt (n, trigger, dueAt, startedAt, workerId; n, due and sa as the hash's own text), the
 -- script's time (nowS), then ${'`'}ending${'`'}, the JSON object of how the attempt ended (outcome, error,
--- errorClass, rule, decision), the manual trigger that caused it ('' = none), and the wait for a
--- rate limit its claim recorded (${'`'}rlw${'`'}, JSON of src/rate-limit.ts's RateLimitWait; nil = none).
-local function attemptRecord(n, trg, due, sa, nowS, wid, ending, man, rlw)
+-- errorClass, rule, decision), the manual trigger that caused it ('' = none), and what its claim
+-- recorded (${'`'}cw${'`'}: a JSON object of ${'`'}rateLimit${'`'}, src/rate-limit.ts's RateLimitWait, and ${'`'}priority${'`'},
+-- src/transitions.ts's priorityWait; nil = none).
+local function attemptRecord(n, trg, due, sa, nowS, wid, ending, man, cw)
   local head = '{"n":' .. n .. ',"trigger":"' .. trg .. '","dueAt":' .. due .. ',"startedAt":' .. sa ..
     ',"finishedAt":' .. nowS .. ',"driftMs":' .. S(tonumber(sa) - tonumber(due)) .. ',"workerId":"' .. wid .. '"}'
   local rec = jsonMerge(head, ending)
   if man and man ~= '' then rec = jsonMerge(rec, '{"manual":' .. man .. '}') end
-  if rlw and rlw ~= '' then rec = jsonMerge(rec, '{"rateLimit":' .. rlw .. '}') end
+  if cw and cw ~= '' then rec = jsonMerge(rec, cw) end
   return rec
 end
 -- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/backends/redis/keys.ts.
@@ -4665,6 +5146,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
@@ -4877,6 +5364,92 @@ local function rankLevel(K, P, p)
   rcall('ZADD', P .. KEY_LEVELS, S(levelRank(p, due, ag)), S(p))
 end
 
+-- Priority waits (the ${'`'}priority${'`'} of an attempt record, priorityWait in src/transitions.ts). From the
+-- first push into a level other than 0, the hash P .. KEY_PRIO_SERVED counts the jobs without a
+-- group claimed: ${'`'}t${'`'} all of them, ${'`'}<p>${'`'} those of level p. A job pushed while it exists stores the
+-- two counts of its level as ${'`'}ps${'`'} ("t,c"; absent = 0,0: nothing was counted before); at its claim,
+-- priorityAhead of the counts then and now is how many jobs of another level were claimed ahead of
+-- it. O(1): the counts are read once per call (per level), kept here, and written by PR.flush.
+-- Every name lives in the table PR (a script has at most 200 locals).
+local PR = { loaded = false, on = false, t = 0, lv = {}, dirty = {}, tdirty = false }
+
+-- Are the counters on (the queue has had a job of a priority other than 0)?
+function PR.load(P)
+  if not PR.loaded then
+    PR.loaded = true
+    local t = rcall('HGET', P .. KEY_PRIO_SERVED, 't')
+    if t then
+      PR.on = true
+      PR.t = tonumber(t)
+    end
+  end
+  return PR.on
+end
+
+-- The jobs of level p claimed so far.
+function PR.level(P, p)
+  local c = PR.lv[p]
+  if c == nil then
+    c = tonumber(rcall('HGET', P .. KEY_PRIO_SERVED, S(p)) or '0')
+    PR.lv[p] = c
+  end
+  return c
+end
+
+-- A job is pushed into level p (without a group): turns the counters on for a level other than 0,
+-- and while they are on, stores its snapshot.
+function PR.push(P, id, p)
+  if p ~= 0 and not PR.load(P) then
+    PR.on = true
+    PR.t = 0
+    rcall('HSETNX', P .. KEY_PRIO_SERVED, 't', '0')
+  end
+  if PR.load(P) then rcall('HSET', P .. KEY_JOB .. id, 'ps', S(PR.t) .. ',' .. S(PR.level(P, p))) end
+end
+
+-- The effective priority of a job of priority p that waited ${'`'}waited${'`'} ms ready (agedPriority).
+function PR.aged(p, waited, ag)
+  if ag > 0 then
+    if waited < 0 then waited = 0 end
+    return p + math.floor(waited / ag)
+  end
+  return p
+end
+
+-- A job of level p (without a group; due at ${'`'}due${'`'}, snapshot ${'`'}ps${'`'} or nil) is claimed at ${'`'}now${'`'}:
+-- counts it, and returns the JSON of its priority wait, or nil when nothing was claimed ahead of it.
+function PR.claimed(K, P, p, due, ps, now)
+  if not PR.load(P) then return nil end
+  local t, c = PR.t, PR.level(P, p)
+  PR.t = t + 1
+  PR.lv[p] = c + 1
+  PR.tdirty = true
+  PR.dirty[p] = true
+  local t0, c0 = 0, 0
+  if ps then
+    local a, b = string.match(ps, '^(%d+),(%d+)$')
+    t0, c0 = tonumber(a), tonumber(b)
+  end
+  local ahead = priorityAhead(t, t0, c, c0)
+  if ahead <= 0 then return nil end
+  local waited = now - due
+  if waited < 0 then waited = 0 end
+  return priorityWait(p, PR.aged(p, waited, levelAging(K)), waited, ahead)
+end
+
+-- Writes the counts this call changed.
+function PR.flush(P)
+  if not PR.tdirty then return end
+  local args = { 't', S(PR.t) }
+  for p in pairs(PR.dirty) do
+    args[#args + 1] = S(p)
+    args[#args + 1] = S(PR.lv[p])
+  end
+  rcall('HSET', P .. KEY_PRIO_SERVED, unpack(args))
+  PR.tdirty = false
+  PR.dirty = {}
+end
+
 -- Groups (${'`'}group${'`'} on a job). A group's waiting jobs are the zset P .. KEY_GROUP .. g, scored by
 -- groupRank (priority, then arrival: meta ${'`'}gsq${'`'} counts). Groups take turns through the ring
 -- P .. KEY_GROUP_RING (a list, head = next), one job per turn; '' in the ring stands for the jobs
@@ -4946,11 +5519,23 @@ local function pushWaiting(K, P, id, p, g)
     return
   end
   GR.ringUngrouped(K, P)
+  PR.push(P, id, p)
   if p == 0 then
     rcall('LPUSH', K[2], id)
     return
   end
   if rcall('LPUSH', levelKey(K, P, p), id) == 1 then rankLevel(K, P, p) end
+end
+
+-- Makes jobs of priority 0 without a group wait (their ${'`'}due${'`'} already written), in bulk: what add,
+-- tick and finish push after their other jobs.
+local function pushPlain(K, P, ids)
+  if #ids == 0 then return end
+  GR.ringUngrouped(K, P)
+  if PR.load(P) then
+    for _, id in ipairs(ids) do PR.push(P, id, 0) end
+  end
+  bulk('LPUSH', K[2], ids, 1000)
 end
 
 -- Puts popped jobs back at the head of their levels, in their order (ids[from..] were popped in
@@ -5228,16 +5813,22 @@ local CLAIM_OPTS = {}
 local CLAIM_OPTS_LIST = {}
 
 -- Leases one popped job (its hash fields f, read by the caller) to worker ${'`'}wid${'`'}: the attempt
--- number is the lease token. ${'`'}rlw${'`'}: the JSON of its rate-limit wait, or nil. Returns its string
--- (see claim-10.lua for the fields).
-function CJ.leaseJob(P, jk, id, f, nowS, leS, wid, suspect, rlw, za)
+-- number is the lease token. ${'`'}cw${'`'}: what its claim records on the attempt (a JSON object of
+-- ${'`'}rateLimit${'`'} and ${'`'}priority${'`'}: CJ.facts), or nil; joined to the ${'`'}schedule${'`'} its tick wrote for the
+-- first attempt of a scheduler's job. Returns its string (see claim-10.lua for the fields).
+function CJ.leaseJob(P, jk, id, f, nowS, leS, wid, suspect, cw, za)
   local n = tonumber(f[4]) + 1
   local nS = S(n)
-  if rlw then
-    rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS, 'rlw', rlw)
+  -- The first attempt of a job a scheduler created keeps what its tick wrote (${'`'}schedule${'`'}).
+  local kept = f[5] == 'schedule' and f[13]
+  if kept and cw then cw = jsonMerge(f[13], cw) end
+  if kept and not cw then
+    rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS)
+  elseif cw then
+    rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS, 'cw', cw)
   else
     rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS)
-    if f[13] then rcall('HDEL', jk, 'rlw') end
+    if f[13] then rcall('HDEL', jk, 'cw') end
   end
   za[#za + 1] = leS
   za[#za + 1] = id
@@ -5253,7 +5844,19 @@ function CJ.leaseJob(P, jk, id, f, nowS, leS, wid, suspect, rlw, za)
     (suspect and '1' or '0') .. '\31' .. (f[10] or '') .. '\31' .. (f[12] or '') .. '\31' .. (f[14] or '')
 end
 
-CJ.FIELDS = { 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms', 'tc', 'rlw', 'grp' }
+CJ.FIELDS = { 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms', 'tc', 'cw', 'grp' }
+-- The same and the priority snapshot ${'`'}ps${'`'} (f[15]), read only while the queue counts priority waits
+-- (a field missing from a small hash costs a scan of it).
+CJ.FIELDS_PS = { 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms', 'tc', 'cw', 'grp', 'ps' }
+
+-- The claim facts of an attempt as one JSON object (nil = none): its rate-limit wait and its
+-- priority wait, JSON texts or nil.
+function CJ.facts(rlw, pw)
+  if rlw and pw then return '{"rateLimit":' .. rlw .. ',"priority":' .. pw .. '}' end
+  if rlw then return '{"rateLimit":' .. rlw .. '}' end
+  if pw then return '{"priority":' .. pw .. '}' end
+  return nil
+end
 
 -- Is the job a suspect, and may this claim take it?
 function CJ.suspectOf(f, exclusiveOk, taken)
@@ -5273,9 +5876,10 @@ function CJ.claimPlain(K, P, now, wid, leaseMs, max, exclusiveOk)
   local leS = S(now + leaseMs)
   local nowS = S(now)
   local za = {}
+  local fields = PR.load(P) and CJ.FIELDS_PS or CJ.FIELDS
   for i, id in ipairs(ids) do
     local jk = P .. KEY_JOB .. id
-    local f = rcall('HMGET', jk, unpack(CJ.FIELDS))
+    local f = rcall('HMGET', jk, unpack(fields))
     local suspect, refused = CJ.suspectOf(f, exclusiveOk, #jobs)
     if refused then
       -- Back to the head, in their order: this one and every id popped after it.
@@ -5283,7 +5887,10 @@ function CJ.claimPlain(K, P, now, wid, leaseMs, max, exclusiveOk)
       blocked = true
       break
     end
-    if f[1] then jobs[#jobs + 1] = CJ.leaseJob(P, jk, id, f, nowS, leS, wid, suspect, nil, za) end
+    if f[1] then
+      local pw = PR.claimed(K, P, lvls and lvls[i] or 0, tonumber(f[6]), f[15], now)
+      jobs[#jobs + 1] = CJ.leaseJob(P, jk, id, f, nowS, leS, wid, suspect, CJ.facts(nil, pw), za)
+    end
     if suspect then
       unpopWaiting(K, P, ids, lvls, i + 1)
       break
@@ -5384,7 +5991,7 @@ function CJ.claimLimited(K, P, now, wid, leaseMs, max, exclusiveOk, groups)
     end
     if id then
       local jk = P .. KEY_JOB .. id
-      local f = rcall('HMGET', jk, unpack(CJ.FIELDS))
+      local f = rcall('HMGET', jk, unpack(PR.load(P) and CJ.FIELDS_PS or CJ.FIELDS))
       local suspect, refused = CJ.suspectOf(f, exclusiveOk, #jobs)
       if refused then
         -- Back where it was (its group's turn is spent): the claim stops, tokens untaken.
@@ -5423,7 +6030,10 @@ function CJ.claimLimited(K, P, now, wid, leaseMs, max, exclusiveOk, groups)
         end
         local rlw = nil
         if scope then rlw = RL.waitJson(scope, g, label, waited) end
-        jobs[#jobs + 1] = CJ.leaseJob(P, jk, id, f, nowS, leS, wid, suspect, rlw, za)
+        -- A job without a group: counted for the priority waits (a group's order is its own).
+        local pw = nil
+        if not g or g == '' then pw = PR.claimed(K, P, p, due, f[15], now) end
+        jobs[#jobs + 1] = CJ.leaseJob(P, jk, id, f, nowS, leS, wid, suspect, CJ.facts(rlw, pw), za)
         if rlw then ev('throttled', id, 'scope', scope, 'group', scope == 'group' and g or '', 'waited', S(waited)) end
       end
       if suspect then break end
@@ -5447,10 +6057,12 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk, groups)
   if max <= 0 then return {}, false, nil end
   if not groups and not RL.queue() then
     local jobs, blocked = CJ.claimPlain(K, P, now, wid, leaseMs, max, exclusiveOk)
+    PR.flush(P)
     return jobs, blocked, nil
   end
   local jobs, blocked, nextAt = CJ.claimLimited(K, P, now, wid, leaseMs, max, exclusiveOk, groups)
   RL.flush(K, P, now)
+  PR.flush(P)
   return jobs, blocked, nextAt
 end
 -- For an idle worker: ms until the next scheduled job is due, the next lease expires, or (${'`'}tokenAt${'`'},
@@ -6066,7 +6678,7 @@ for _ = 1, count do
   local id = A[1]
   local attempt = tonumber(A[2])
   local jk = P .. KEY_JOB .. id
-  local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl', 'pr', 'name', 'grp', 'rlw', 'rk',
+  local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl', 'pr', 'name', 'grp', 'cw', 'rk',
     'rks', 'fd')
   if not f[1] then
     out[#out + 1] = 'not_found,,,' .. nowS
@@ -6245,10 +6857,7 @@ bulk('ZREM', KEYS[4], activeDone, 1000)
 bulk('ZADD', KEYS[5], doneArgs, 1000)
 notePending(KEYS, P, doneArgs)
 bulk('ZADD', KEYS[3], schedArgs, 1000)
-if #waitIds > 0 then
-  GR.ringUngrouped(KEYS, P)
-  bulk('LPUSH', KEYS[2], waitIds, 1000)
-end
+pushPlain(KEYS, P, waitIds)
 for i = 1, #levelIds, 3 do pushWaiting(KEYS, P, levelIds[i], levelIds[i + 1], levelIds[i + 2]) end
 if rollups then RU.flush(P, KEYS[1], now, racc, rlab, meta[13]) end
 budgetFlush(bcache, now)
@@ -6337,6 +6946,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
@@ -6575,6 +7190,31 @@ local GROUP_SEQ_SPAN = 4294967296
 local function groupRank(priority, seq)
   return seq - priority * GROUP_SEQ_SPAN
 end
+
+-- How many jobs of another priority level were claimed ahead of a job while it waited: the jobs
+-- without a group claimed since it became ready (${'`'}servedNow − servedThen${'`'}, a per-queue counter
+-- both backends keep from the first push into a level other than 0) less those of its own level
+-- (${'`'}levelNow − levelThen${'`'}, a counter per level), which were before it in its level's FIFO. A claim
+-- takes the best-ranked level's head, so every job of another level claimed while it waited ranked
+-- ahead of it: of a higher priority (with aging, of a higher effective one). O(1) per claim: two
+-- counters read, two snapshots stored on the job when it is pushed (${'`'}ps${'`'}).
+local function priorityAhead(servedNow, servedThen, levelNow, levelThen)
+  return servedNow - servedThen - (levelNow - levelThen)
+end
+
+-- ${'`'}priority 5 (aged to 7): waited 2400 ms while 1240 jobs of higher priority ran${'`'}: the sentence of
+-- a priorityWait. "(aged to …)" only when aging raised it.
+local function priorityWaitExplanation(priority, effective, waitedMs, ahead)
+  return 'priority ' .. S(priority) .. (effective ~= priority and ' (aged to ' .. S(effective) .. ')' or '') .. ': waited ' .. S(waitedMs) .. ' ms while ' .. S(ahead) .. (ahead == 1 and ' job' or ' jobs') .. ' of higher priority ran'
+end
+
+-- What the attempt of a job claimed after jobs of a higher priority records (${'`'}priority${'`'}): its
+-- priority, its effective priority at the claim (agedPriority), how long it waited ready (claim
+-- time − due) and how many jobs of another level were claimed ahead of it (priorityAhead).
+-- Recorded only when ${'`'}ahead > 0${'`'}: no noise when priority did not matter.
+local function priorityWait(priority, effective, waitedMs, ahead)
+  return '{"priority":' .. S(priority) .. ',"effective":' .. S(effective) .. ',"waitedMs":' .. S(waitedMs) .. ',"ahead":' .. S(ahead) .. ',"explanation":"' .. priorityWaitExplanation(priority, effective, waitedMs, ahead) .. '"}'
+end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
 local function flushEvents(K, now)
@@ -6631,6 +7271,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
@@ -6797,6 +7443,12 @@ local KEY_LEVEL = 'w:'
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
 
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
+
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
 local KEY_GROUP = 'gw:'
@@ -6953,6 +7605,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
@@ -7121,6 +7779,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
@@ -7361,6 +8025,31 @@ local GROUP_SEQ_SPAN = 4294967296
 local function groupRank(priority, seq)
   return seq - priority * GROUP_SEQ_SPAN
 end
+
+-- How many jobs of another priority level were claimed ahead of a job while it waited: the jobs
+-- without a group claimed since it became ready (${'`'}servedNow − servedThen${'`'}, a per-queue counter
+-- both backends keep from the first push into a level other than 0) less those of its own level
+-- (${'`'}levelNow − levelThen${'`'}, a counter per level), which were before it in its level's FIFO. A claim
+-- takes the best-ranked level's head, so every job of another level claimed while it waited ranked
+-- ahead of it: of a higher priority (with aging, of a higher effective one). O(1) per claim: two
+-- counters read, two snapshots stored on the job when it is pushed (${'`'}ps${'`'}).
+local function priorityAhead(servedNow, servedThen, levelNow, levelThen)
+  return servedNow - servedThen - (levelNow - levelThen)
+end
+
+-- ${'`'}priority 5 (aged to 7): waited 2400 ms while 1240 jobs of higher priority ran${'`'}: the sentence of
+-- a priorityWait. "(aged to …)" only when aging raised it.
+local function priorityWaitExplanation(priority, effective, waitedMs, ahead)
+  return 'priority ' .. S(priority) .. (effective ~= priority and ' (aged to ' .. S(effective) .. ')' or '') .. ': waited ' .. S(waitedMs) .. ' ms while ' .. S(ahead) .. (ahead == 1 and ' job' or ' jobs') .. ' of higher priority ran'
+end
+
+-- What the attempt of a job claimed after jobs of a higher priority records (${'`'}priority${'`'}): its
+-- priority, its effective priority at the claim (agedPriority), how long it waited ready (claim
+-- time − due) and how many jobs of another level were claimed ahead of it (priorityAhead).
+-- Recorded only when ${'`'}ahead > 0${'`'}: no noise when priority did not matter.
+local function priorityWait(priority, effective, waitedMs, ahead)
+  return '{"priority":' .. S(priority) .. ',"effective":' .. S(effective) .. ',"waitedMs":' .. S(waitedMs) .. ',"ahead":' .. S(ahead) .. ',"explanation":"' .. priorityWaitExplanation(priority, effective, waitedMs, ahead) .. '"}'
+end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
 local function flushEvents(K, now)
@@ -7398,14 +8087,15 @@ end
 -- One attempt record, as JSON, appended once and never rewritten: what the job hash knows of the
 -- attempt (n, trigger, dueAt, startedAt, workerId; n, due and sa as the hash's own text), the
 -- script's time (nowS), then ${'`'}ending${'`'}, the JSON object of how the attempt ended (outcome, error,
--- errorClass, rule, decision), the manual trigger that caused it ('' = none), and the wait for a
--- rate limit its claim recorded (${'`'}rlw${'`'}, JSON of src/rate-limit.ts's RateLimitWait; nil = none).
-local function attemptRecord(n, trg, due, sa, nowS, wid, ending, man, rlw)
+-- errorClass, rule, decision), the manual trigger that caused it ('' = none), and what its claim
+-- recorded (${'`'}cw${'`'}: a JSON object of ${'`'}rateLimit${'`'}, src/rate-limit.ts's RateLimitWait, and ${'`'}priority${'`'},
+-- src/transitions.ts's priorityWait; nil = none).
+local function attemptRecord(n, trg, due, sa, nowS, wid, ending, man, cw)
   local head = '{"n":' .. n .. ',"trigger":"' .. trg .. '","dueAt":' .. due .. ',"startedAt":' .. sa ..
     ',"finishedAt":' .. nowS .. ',"driftMs":' .. S(tonumber(sa) - tonumber(due)) .. ',"workerId":"' .. wid .. '"}'
   local rec = jsonMerge(head, ending)
   if man and man ~= '' then rec = jsonMerge(rec, '{"manual":' .. man .. '}') end
-  if rlw and rlw ~= '' then rec = jsonMerge(rec, '{"rateLimit":' .. rlw .. '}') end
+  if cw and cw ~= '' then rec = jsonMerge(rec, cw) end
   return rec
 end
 -- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/backends/redis/keys.ts.
@@ -7440,6 +8130,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
@@ -7728,6 +8424,92 @@ local function rankLevel(K, P, p)
   rcall('ZADD', P .. KEY_LEVELS, S(levelRank(p, due, ag)), S(p))
 end
 
+-- Priority waits (the ${'`'}priority${'`'} of an attempt record, priorityWait in src/transitions.ts). From the
+-- first push into a level other than 0, the hash P .. KEY_PRIO_SERVED counts the jobs without a
+-- group claimed: ${'`'}t${'`'} all of them, ${'`'}<p>${'`'} those of level p. A job pushed while it exists stores the
+-- two counts of its level as ${'`'}ps${'`'} ("t,c"; absent = 0,0: nothing was counted before); at its claim,
+-- priorityAhead of the counts then and now is how many jobs of another level were claimed ahead of
+-- it. O(1): the counts are read once per call (per level), kept here, and written by PR.flush.
+-- Every name lives in the table PR (a script has at most 200 locals).
+local PR = { loaded = false, on = false, t = 0, lv = {}, dirty = {}, tdirty = false }
+
+-- Are the counters on (the queue has had a job of a priority other than 0)?
+function PR.load(P)
+  if not PR.loaded then
+    PR.loaded = true
+    local t = rcall('HGET', P .. KEY_PRIO_SERVED, 't')
+    if t then
+      PR.on = true
+      PR.t = tonumber(t)
+    end
+  end
+  return PR.on
+end
+
+-- The jobs of level p claimed so far.
+function PR.level(P, p)
+  local c = PR.lv[p]
+  if c == nil then
+    c = tonumber(rcall('HGET', P .. KEY_PRIO_SERVED, S(p)) or '0')
+    PR.lv[p] = c
+  end
+  return c
+end
+
+-- A job is pushed into level p (without a group): turns the counters on for a level other than 0,
+-- and while they are on, stores its snapshot.
+function PR.push(P, id, p)
+  if p ~= 0 and not PR.load(P) then
+    PR.on = true
+    PR.t = 0
+    rcall('HSETNX', P .. KEY_PRIO_SERVED, 't', '0')
+  end
+  if PR.load(P) then rcall('HSET', P .. KEY_JOB .. id, 'ps', S(PR.t) .. ',' .. S(PR.level(P, p))) end
+end
+
+-- The effective priority of a job of priority p that waited ${'`'}waited${'`'} ms ready (agedPriority).
+function PR.aged(p, waited, ag)
+  if ag > 0 then
+    if waited < 0 then waited = 0 end
+    return p + math.floor(waited / ag)
+  end
+  return p
+end
+
+-- A job of level p (without a group; due at ${'`'}due${'`'}, snapshot ${'`'}ps${'`'} or nil) is claimed at ${'`'}now${'`'}:
+-- counts it, and returns the JSON of its priority wait, or nil when nothing was claimed ahead of it.
+function PR.claimed(K, P, p, due, ps, now)
+  if not PR.load(P) then return nil end
+  local t, c = PR.t, PR.level(P, p)
+  PR.t = t + 1
+  PR.lv[p] = c + 1
+  PR.tdirty = true
+  PR.dirty[p] = true
+  local t0, c0 = 0, 0
+  if ps then
+    local a, b = string.match(ps, '^(%d+),(%d+)$')
+    t0, c0 = tonumber(a), tonumber(b)
+  end
+  local ahead = priorityAhead(t, t0, c, c0)
+  if ahead <= 0 then return nil end
+  local waited = now - due
+  if waited < 0 then waited = 0 end
+  return priorityWait(p, PR.aged(p, waited, levelAging(K)), waited, ahead)
+end
+
+-- Writes the counts this call changed.
+function PR.flush(P)
+  if not PR.tdirty then return end
+  local args = { 't', S(PR.t) }
+  for p in pairs(PR.dirty) do
+    args[#args + 1] = S(p)
+    args[#args + 1] = S(PR.lv[p])
+  end
+  rcall('HSET', P .. KEY_PRIO_SERVED, unpack(args))
+  PR.tdirty = false
+  PR.dirty = {}
+end
+
 -- Groups (${'`'}group${'`'} on a job). A group's waiting jobs are the zset P .. KEY_GROUP .. g, scored by
 -- groupRank (priority, then arrival: meta ${'`'}gsq${'`'} counts). Groups take turns through the ring
 -- P .. KEY_GROUP_RING (a list, head = next), one job per turn; '' in the ring stands for the jobs
@@ -7797,11 +8579,23 @@ local function pushWaiting(K, P, id, p, g)
     return
   end
   GR.ringUngrouped(K, P)
+  PR.push(P, id, p)
   if p == 0 then
     rcall('LPUSH', K[2], id)
     return
   end
   if rcall('LPUSH', levelKey(K, P, p), id) == 1 then rankLevel(K, P, p) end
+end
+
+-- Makes jobs of priority 0 without a group wait (their ${'`'}due${'`'} already written), in bulk: what add,
+-- tick and finish push after their other jobs.
+local function pushPlain(K, P, ids)
+  if #ids == 0 then return end
+  GR.ringUngrouped(K, P)
+  if PR.load(P) then
+    for _, id in ipairs(ids) do PR.push(P, id, 0) end
+  end
+  bulk('LPUSH', K[2], ids, 1000)
 end
 
 -- Puts popped jobs back at the head of their levels, in their order (ids[from..] were popped in
@@ -8287,7 +9081,7 @@ local function recoverExpired(K, P, now)
   for _, id in ipairs(ids) do
     local jk = P .. KEY_JOB .. id
     rcall('ZREM', K[4], id)
-    local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st', 'pr', 'grp', 'rlw', 'name',
+    local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st', 'pr', 'grp', 'cw', 'name',
       'rk', 'rks')
     if f[1] and f[9] == 'active' then
       recovered = recovered + 1
@@ -8499,6 +9293,31 @@ local GROUP_SEQ_SPAN = 4294967296
 local function groupRank(priority, seq)
   return seq - priority * GROUP_SEQ_SPAN
 end
+
+-- How many jobs of another priority level were claimed ahead of a job while it waited: the jobs
+-- without a group claimed since it became ready (${'`'}servedNow − servedThen${'`'}, a per-queue counter
+-- both backends keep from the first push into a level other than 0) less those of its own level
+-- (${'`'}levelNow − levelThen${'`'}, a counter per level), which were before it in its level's FIFO. A claim
+-- takes the best-ranked level's head, so every job of another level claimed while it waited ranked
+-- ahead of it: of a higher priority (with aging, of a higher effective one). O(1) per claim: two
+-- counters read, two snapshots stored on the job when it is pushed (${'`'}ps${'`'}).
+local function priorityAhead(servedNow, servedThen, levelNow, levelThen)
+  return servedNow - servedThen - (levelNow - levelThen)
+end
+
+-- ${'`'}priority 5 (aged to 7): waited 2400 ms while 1240 jobs of higher priority ran${'`'}: the sentence of
+-- a priorityWait. "(aged to …)" only when aging raised it.
+local function priorityWaitExplanation(priority, effective, waitedMs, ahead)
+  return 'priority ' .. S(priority) .. (effective ~= priority and ' (aged to ' .. S(effective) .. ')' or '') .. ': waited ' .. S(waitedMs) .. ' ms while ' .. S(ahead) .. (ahead == 1 and ' job' or ' jobs') .. ' of higher priority ran'
+end
+
+-- What the attempt of a job claimed after jobs of a higher priority records (${'`'}priority${'`'}): its
+-- priority, its effective priority at the claim (agedPriority), how long it waited ready (claim
+-- time − due) and how many jobs of another level were claimed ahead of it (priorityAhead).
+-- Recorded only when ${'`'}ahead > 0${'`'}: no noise when priority did not matter.
+local function priorityWait(priority, effective, waitedMs, ahead)
+  return '{"priority":' .. S(priority) .. ',"effective":' .. S(effective) .. ',"waitedMs":' .. S(waitedMs) .. ',"ahead":' .. S(ahead) .. ',"explanation":"' .. priorityWaitExplanation(priority, effective, waitedMs, ahead) .. '"}'
+end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
 local function flushEvents(K, now)
@@ -8555,6 +9374,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
@@ -8687,6 +9512,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
@@ -8933,6 +9764,31 @@ local GROUP_SEQ_SPAN = 4294967296
 local function groupRank(priority, seq)
   return seq - priority * GROUP_SEQ_SPAN
 end
+
+-- How many jobs of another priority level were claimed ahead of a job while it waited: the jobs
+-- without a group claimed since it became ready (${'`'}servedNow − servedThen${'`'}, a per-queue counter
+-- both backends keep from the first push into a level other than 0) less those of its own level
+-- (${'`'}levelNow − levelThen${'`'}, a counter per level), which were before it in its level's FIFO. A claim
+-- takes the best-ranked level's head, so every job of another level claimed while it waited ranked
+-- ahead of it: of a higher priority (with aging, of a higher effective one). O(1) per claim: two
+-- counters read, two snapshots stored on the job when it is pushed (${'`'}ps${'`'}).
+local function priorityAhead(servedNow, servedThen, levelNow, levelThen)
+  return servedNow - servedThen - (levelNow - levelThen)
+end
+
+-- ${'`'}priority 5 (aged to 7): waited 2400 ms while 1240 jobs of higher priority ran${'`'}: the sentence of
+-- a priorityWait. "(aged to …)" only when aging raised it.
+local function priorityWaitExplanation(priority, effective, waitedMs, ahead)
+  return 'priority ' .. S(priority) .. (effective ~= priority and ' (aged to ' .. S(effective) .. ')' or '') .. ': waited ' .. S(waitedMs) .. ' ms while ' .. S(ahead) .. (ahead == 1 and ' job' or ' jobs') .. ' of higher priority ran'
+end
+
+-- What the attempt of a job claimed after jobs of a higher priority records (${'`'}priority${'`'}): its
+-- priority, its effective priority at the claim (agedPriority), how long it waited ready (claim
+-- time − due) and how many jobs of another level were claimed ahead of it (priorityAhead).
+-- Recorded only when ${'`'}ahead > 0${'`'}: no noise when priority did not matter.
+local function priorityWait(priority, effective, waitedMs, ahead)
+  return '{"priority":' .. S(priority) .. ',"effective":' .. S(effective) .. ',"waitedMs":' .. S(waitedMs) .. ',"ahead":' .. S(ahead) .. ',"explanation":"' .. priorityWaitExplanation(priority, effective, waitedMs, ahead) .. '"}'
+end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
 local function flushEvents(K, now)
@@ -9003,6 +9859,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
@@ -9113,6 +9975,13 @@ local function indexFacets(P, id, facets)
   end
   if added then rcall('HSET', jk, 'xi', xi) end
 end
+-- A variadic command over a long argument list, in chunks: Lua's unpack stops near 8000 values,
+-- and a failure halfway would leave a transition half-applied. ${'`'}step${'`'} keeps pairs together.
+local function bulk(cmd, key, arr, step)
+  for i = 1, #arr, step do
+    rcall(cmd, key, unpack(arr, i, math.min(i + step - 1, #arr)))
+  end
+end
 -- Waiting jobs by priority. Priority 0 (the default) waits in KEYS[2] (${'`'}wait${'`'}), every other
 -- priority p in its own list P .. KEY_LEVEL .. p, FIFO like ${'`'}wait${'`'} (LPUSH adds, RPOP claims); the
 -- levels other than 0 that hold jobs are the zset P .. KEY_LEVELS, scored by levelRank (lower =
@@ -9144,6 +10013,92 @@ local function rankLevel(K, P, p)
   local due = 0
   if ag > 0 then due = tonumber(rcall('HGET', P .. KEY_JOB .. head, 'due')) end
   rcall('ZADD', P .. KEY_LEVELS, S(levelRank(p, due, ag)), S(p))
+end
+
+-- Priority waits (the ${'`'}priority${'`'} of an attempt record, priorityWait in src/transitions.ts). From the
+-- first push into a level other than 0, the hash P .. KEY_PRIO_SERVED counts the jobs without a
+-- group claimed: ${'`'}t${'`'} all of them, ${'`'}<p>${'`'} those of level p. A job pushed while it exists stores the
+-- two counts of its level as ${'`'}ps${'`'} ("t,c"; absent = 0,0: nothing was counted before); at its claim,
+-- priorityAhead of the counts then and now is how many jobs of another level were claimed ahead of
+-- it. O(1): the counts are read once per call (per level), kept here, and written by PR.flush.
+-- Every name lives in the table PR (a script has at most 200 locals).
+local PR = { loaded = false, on = false, t = 0, lv = {}, dirty = {}, tdirty = false }
+
+-- Are the counters on (the queue has had a job of a priority other than 0)?
+function PR.load(P)
+  if not PR.loaded then
+    PR.loaded = true
+    local t = rcall('HGET', P .. KEY_PRIO_SERVED, 't')
+    if t then
+      PR.on = true
+      PR.t = tonumber(t)
+    end
+  end
+  return PR.on
+end
+
+-- The jobs of level p claimed so far.
+function PR.level(P, p)
+  local c = PR.lv[p]
+  if c == nil then
+    c = tonumber(rcall('HGET', P .. KEY_PRIO_SERVED, S(p)) or '0')
+    PR.lv[p] = c
+  end
+  return c
+end
+
+-- A job is pushed into level p (without a group): turns the counters on for a level other than 0,
+-- and while they are on, stores its snapshot.
+function PR.push(P, id, p)
+  if p ~= 0 and not PR.load(P) then
+    PR.on = true
+    PR.t = 0
+    rcall('HSETNX', P .. KEY_PRIO_SERVED, 't', '0')
+  end
+  if PR.load(P) then rcall('HSET', P .. KEY_JOB .. id, 'ps', S(PR.t) .. ',' .. S(PR.level(P, p))) end
+end
+
+-- The effective priority of a job of priority p that waited ${'`'}waited${'`'} ms ready (agedPriority).
+function PR.aged(p, waited, ag)
+  if ag > 0 then
+    if waited < 0 then waited = 0 end
+    return p + math.floor(waited / ag)
+  end
+  return p
+end
+
+-- A job of level p (without a group; due at ${'`'}due${'`'}, snapshot ${'`'}ps${'`'} or nil) is claimed at ${'`'}now${'`'}:
+-- counts it, and returns the JSON of its priority wait, or nil when nothing was claimed ahead of it.
+function PR.claimed(K, P, p, due, ps, now)
+  if not PR.load(P) then return nil end
+  local t, c = PR.t, PR.level(P, p)
+  PR.t = t + 1
+  PR.lv[p] = c + 1
+  PR.tdirty = true
+  PR.dirty[p] = true
+  local t0, c0 = 0, 0
+  if ps then
+    local a, b = string.match(ps, '^(%d+),(%d+)$')
+    t0, c0 = tonumber(a), tonumber(b)
+  end
+  local ahead = priorityAhead(t, t0, c, c0)
+  if ahead <= 0 then return nil end
+  local waited = now - due
+  if waited < 0 then waited = 0 end
+  return priorityWait(p, PR.aged(p, waited, levelAging(K)), waited, ahead)
+end
+
+-- Writes the counts this call changed.
+function PR.flush(P)
+  if not PR.tdirty then return end
+  local args = { 't', S(PR.t) }
+  for p in pairs(PR.dirty) do
+    args[#args + 1] = S(p)
+    args[#args + 1] = S(PR.lv[p])
+  end
+  rcall('HSET', P .. KEY_PRIO_SERVED, unpack(args))
+  PR.tdirty = false
+  PR.dirty = {}
 end
 
 -- Groups (${'`'}group${'`'} on a job). A group's waiting jobs are the zset P .. KEY_GROUP .. g, scored by
@@ -9215,11 +10170,23 @@ local function pushWaiting(K, P, id, p, g)
     return
   end
   GR.ringUngrouped(K, P)
+  PR.push(P, id, p)
   if p == 0 then
     rcall('LPUSH', K[2], id)
     return
   end
   if rcall('LPUSH', levelKey(K, P, p), id) == 1 then rankLevel(K, P, p) end
+end
+
+-- Makes jobs of priority 0 without a group wait (their ${'`'}due${'`'} already written), in bulk: what add,
+-- tick and finish push after their other jobs.
+local function pushPlain(K, P, ids)
+  if #ids == 0 then return end
+  GR.ringUngrouped(K, P)
+  if PR.load(P) then
+    for _, id in ipairs(ids) do PR.push(P, id, 0) end
+  end
+  bulk('LPUSH', K[2], ids, 1000)
 end
 
 -- Puts popped jobs back at the head of their levels, in their order (ids[from..] were popped in
@@ -9488,6 +10455,31 @@ local GROUP_SEQ_SPAN = 4294967296
 local function groupRank(priority, seq)
   return seq - priority * GROUP_SEQ_SPAN
 end
+
+-- How many jobs of another priority level were claimed ahead of a job while it waited: the jobs
+-- without a group claimed since it became ready (${'`'}servedNow − servedThen${'`'}, a per-queue counter
+-- both backends keep from the first push into a level other than 0) less those of its own level
+-- (${'`'}levelNow − levelThen${'`'}, a counter per level), which were before it in its level's FIFO. A claim
+-- takes the best-ranked level's head, so every job of another level claimed while it waited ranked
+-- ahead of it: of a higher priority (with aging, of a higher effective one). O(1) per claim: two
+-- counters read, two snapshots stored on the job when it is pushed (${'`'}ps${'`'}).
+local function priorityAhead(servedNow, servedThen, levelNow, levelThen)
+  return servedNow - servedThen - (levelNow - levelThen)
+end
+
+-- ${'`'}priority 5 (aged to 7): waited 2400 ms while 1240 jobs of higher priority ran${'`'}: the sentence of
+-- a priorityWait. "(aged to …)" only when aging raised it.
+local function priorityWaitExplanation(priority, effective, waitedMs, ahead)
+  return 'priority ' .. S(priority) .. (effective ~= priority and ' (aged to ' .. S(effective) .. ')' or '') .. ': waited ' .. S(waitedMs) .. ' ms while ' .. S(ahead) .. (ahead == 1 and ' job' or ' jobs') .. ' of higher priority ran'
+end
+
+-- What the attempt of a job claimed after jobs of a higher priority records (${'`'}priority${'`'}): its
+-- priority, its effective priority at the claim (agedPriority), how long it waited ready (claim
+-- time − due) and how many jobs of another level were claimed ahead of it (priorityAhead).
+-- Recorded only when ${'`'}ahead > 0${'`'}: no noise when priority did not matter.
+local function priorityWait(priority, effective, waitedMs, ahead)
+  return '{"priority":' .. S(priority) .. ',"effective":' .. S(effective) .. ',"waitedMs":' .. S(waitedMs) .. ',"ahead":' .. S(ahead) .. ',"explanation":"' .. priorityWaitExplanation(priority, effective, waitedMs, ahead) .. '"}'
+end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
 local function flushEvents(K, now)
@@ -9551,6 +10543,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
@@ -9804,6 +10802,12 @@ local KEY_LEVEL = 'w:'
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
 
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
+
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
 local KEY_GROUP = 'gw:'
@@ -9991,6 +10995,13 @@ local rcall = redis.call
 local function S(x)
   return string.format('%d', x)
 end
+-- A variadic command over a long argument list, in chunks: Lua's unpack stops near 8000 values,
+-- and a failure halfway would leave a transition half-applied. ${'`'}step${'`'} keeps pairs together.
+local function bulk(cmd, key, arr, step)
+  for i = 1, #arr, step do
+    rcall(cmd, key, unpack(arr, i, math.min(i + step - 1, #arr)))
+  end
+end
 -- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/backends/redis/keys.ts.
 -- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
 
@@ -10023,6 +11034,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
@@ -10197,6 +11214,31 @@ local GROUP_SEQ_SPAN = 4294967296
 local function groupRank(priority, seq)
   return seq - priority * GROUP_SEQ_SPAN
 end
+
+-- How many jobs of another priority level were claimed ahead of a job while it waited: the jobs
+-- without a group claimed since it became ready (${'`'}servedNow − servedThen${'`'}, a per-queue counter
+-- both backends keep from the first push into a level other than 0) less those of its own level
+-- (${'`'}levelNow − levelThen${'`'}, a counter per level), which were before it in its level's FIFO. A claim
+-- takes the best-ranked level's head, so every job of another level claimed while it waited ranked
+-- ahead of it: of a higher priority (with aging, of a higher effective one). O(1) per claim: two
+-- counters read, two snapshots stored on the job when it is pushed (${'`'}ps${'`'}).
+local function priorityAhead(servedNow, servedThen, levelNow, levelThen)
+  return servedNow - servedThen - (levelNow - levelThen)
+end
+
+-- ${'`'}priority 5 (aged to 7): waited 2400 ms while 1240 jobs of higher priority ran${'`'}: the sentence of
+-- a priorityWait. "(aged to …)" only when aging raised it.
+local function priorityWaitExplanation(priority, effective, waitedMs, ahead)
+  return 'priority ' .. S(priority) .. (effective ~= priority and ' (aged to ' .. S(effective) .. ')' or '') .. ': waited ' .. S(waitedMs) .. ' ms while ' .. S(ahead) .. (ahead == 1 and ' job' or ' jobs') .. ' of higher priority ran'
+end
+
+-- What the attempt of a job claimed after jobs of a higher priority records (${'`'}priority${'`'}): its
+-- priority, its effective priority at the claim (agedPriority), how long it waited ready (claim
+-- time − due) and how many jobs of another level were claimed ahead of it (priorityAhead).
+-- Recorded only when ${'`'}ahead > 0${'`'}: no noise when priority did not matter.
+local function priorityWait(priority, effective, waitedMs, ahead)
+  return '{"priority":' .. S(priority) .. ',"effective":' .. S(effective) .. ',"waitedMs":' .. S(waitedMs) .. ',"ahead":' .. S(ahead) .. ',"explanation":"' .. priorityWaitExplanation(priority, effective, waitedMs, ahead) .. '"}'
+end
 -- Waiting jobs by priority. Priority 0 (the default) waits in KEYS[2] (${'`'}wait${'`'}), every other
 -- priority p in its own list P .. KEY_LEVEL .. p, FIFO like ${'`'}wait${'`'} (LPUSH adds, RPOP claims); the
 -- levels other than 0 that hold jobs are the zset P .. KEY_LEVELS, scored by levelRank (lower =
@@ -10228,6 +11270,92 @@ local function rankLevel(K, P, p)
   local due = 0
   if ag > 0 then due = tonumber(rcall('HGET', P .. KEY_JOB .. head, 'due')) end
   rcall('ZADD', P .. KEY_LEVELS, S(levelRank(p, due, ag)), S(p))
+end
+
+-- Priority waits (the ${'`'}priority${'`'} of an attempt record, priorityWait in src/transitions.ts). From the
+-- first push into a level other than 0, the hash P .. KEY_PRIO_SERVED counts the jobs without a
+-- group claimed: ${'`'}t${'`'} all of them, ${'`'}<p>${'`'} those of level p. A job pushed while it exists stores the
+-- two counts of its level as ${'`'}ps${'`'} ("t,c"; absent = 0,0: nothing was counted before); at its claim,
+-- priorityAhead of the counts then and now is how many jobs of another level were claimed ahead of
+-- it. O(1): the counts are read once per call (per level), kept here, and written by PR.flush.
+-- Every name lives in the table PR (a script has at most 200 locals).
+local PR = { loaded = false, on = false, t = 0, lv = {}, dirty = {}, tdirty = false }
+
+-- Are the counters on (the queue has had a job of a priority other than 0)?
+function PR.load(P)
+  if not PR.loaded then
+    PR.loaded = true
+    local t = rcall('HGET', P .. KEY_PRIO_SERVED, 't')
+    if t then
+      PR.on = true
+      PR.t = tonumber(t)
+    end
+  end
+  return PR.on
+end
+
+-- The jobs of level p claimed so far.
+function PR.level(P, p)
+  local c = PR.lv[p]
+  if c == nil then
+    c = tonumber(rcall('HGET', P .. KEY_PRIO_SERVED, S(p)) or '0')
+    PR.lv[p] = c
+  end
+  return c
+end
+
+-- A job is pushed into level p (without a group): turns the counters on for a level other than 0,
+-- and while they are on, stores its snapshot.
+function PR.push(P, id, p)
+  if p ~= 0 and not PR.load(P) then
+    PR.on = true
+    PR.t = 0
+    rcall('HSETNX', P .. KEY_PRIO_SERVED, 't', '0')
+  end
+  if PR.load(P) then rcall('HSET', P .. KEY_JOB .. id, 'ps', S(PR.t) .. ',' .. S(PR.level(P, p))) end
+end
+
+-- The effective priority of a job of priority p that waited ${'`'}waited${'`'} ms ready (agedPriority).
+function PR.aged(p, waited, ag)
+  if ag > 0 then
+    if waited < 0 then waited = 0 end
+    return p + math.floor(waited / ag)
+  end
+  return p
+end
+
+-- A job of level p (without a group; due at ${'`'}due${'`'}, snapshot ${'`'}ps${'`'} or nil) is claimed at ${'`'}now${'`'}:
+-- counts it, and returns the JSON of its priority wait, or nil when nothing was claimed ahead of it.
+function PR.claimed(K, P, p, due, ps, now)
+  if not PR.load(P) then return nil end
+  local t, c = PR.t, PR.level(P, p)
+  PR.t = t + 1
+  PR.lv[p] = c + 1
+  PR.tdirty = true
+  PR.dirty[p] = true
+  local t0, c0 = 0, 0
+  if ps then
+    local a, b = string.match(ps, '^(%d+),(%d+)$')
+    t0, c0 = tonumber(a), tonumber(b)
+  end
+  local ahead = priorityAhead(t, t0, c, c0)
+  if ahead <= 0 then return nil end
+  local waited = now - due
+  if waited < 0 then waited = 0 end
+  return priorityWait(p, PR.aged(p, waited, levelAging(K)), waited, ahead)
+end
+
+-- Writes the counts this call changed.
+function PR.flush(P)
+  if not PR.tdirty then return end
+  local args = { 't', S(PR.t) }
+  for p in pairs(PR.dirty) do
+    args[#args + 1] = S(p)
+    args[#args + 1] = S(PR.lv[p])
+  end
+  rcall('HSET', P .. KEY_PRIO_SERVED, unpack(args))
+  PR.tdirty = false
+  PR.dirty = {}
 end
 
 -- Groups (${'`'}group${'`'} on a job). A group's waiting jobs are the zset P .. KEY_GROUP .. g, scored by
@@ -10299,11 +11427,23 @@ local function pushWaiting(K, P, id, p, g)
     return
   end
   GR.ringUngrouped(K, P)
+  PR.push(P, id, p)
   if p == 0 then
     rcall('LPUSH', K[2], id)
     return
   end
   if rcall('LPUSH', levelKey(K, P, p), id) == 1 then rankLevel(K, P, p) end
+end
+
+-- Makes jobs of priority 0 without a group wait (their ${'`'}due${'`'} already written), in bulk: what add,
+-- tick and finish push after their other jobs.
+local function pushPlain(K, P, ids)
+  if #ids == 0 then return end
+  GR.ringUngrouped(K, P)
+  if PR.load(P) then
+    for _, id in ipairs(ids) do PR.push(P, id, 0) end
+  end
+  bulk('LPUSH', K[2], ids, 1000)
 end
 
 -- Puts popped jobs back at the head of their levels, in their order (ids[from..] were popped in
@@ -10435,6 +11575,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
@@ -10693,6 +11839,31 @@ local GROUP_SEQ_SPAN = 4294967296
 local function groupRank(priority, seq)
   return seq - priority * GROUP_SEQ_SPAN
 end
+
+-- How many jobs of another priority level were claimed ahead of a job while it waited: the jobs
+-- without a group claimed since it became ready (${'`'}servedNow − servedThen${'`'}, a per-queue counter
+-- both backends keep from the first push into a level other than 0) less those of its own level
+-- (${'`'}levelNow − levelThen${'`'}, a counter per level), which were before it in its level's FIFO. A claim
+-- takes the best-ranked level's head, so every job of another level claimed while it waited ranked
+-- ahead of it: of a higher priority (with aging, of a higher effective one). O(1) per claim: two
+-- counters read, two snapshots stored on the job when it is pushed (${'`'}ps${'`'}).
+local function priorityAhead(servedNow, servedThen, levelNow, levelThen)
+  return servedNow - servedThen - (levelNow - levelThen)
+end
+
+-- ${'`'}priority 5 (aged to 7): waited 2400 ms while 1240 jobs of higher priority ran${'`'}: the sentence of
+-- a priorityWait. "(aged to …)" only when aging raised it.
+local function priorityWaitExplanation(priority, effective, waitedMs, ahead)
+  return 'priority ' .. S(priority) .. (effective ~= priority and ' (aged to ' .. S(effective) .. ')' or '') .. ': waited ' .. S(waitedMs) .. ' ms while ' .. S(ahead) .. (ahead == 1 and ' job' or ' jobs') .. ' of higher priority ran'
+end
+
+-- What the attempt of a job claimed after jobs of a higher priority records (${'`'}priority${'`'}): its
+-- priority, its effective priority at the claim (agedPriority), how long it waited ready (claim
+-- time − due) and how many jobs of another level were claimed ahead of it (priorityAhead).
+-- Recorded only when ${'`'}ahead > 0${'`'}: no noise when priority did not matter.
+local function priorityWait(priority, effective, waitedMs, ahead)
+  return '{"priority":' .. S(priority) .. ',"effective":' .. S(effective) .. ',"waitedMs":' .. S(waitedMs) .. ',"ahead":' .. S(ahead) .. ',"explanation":"' .. priorityWaitExplanation(priority, effective, waitedMs, ahead) .. '"}'
+end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
 local function flushEvents(K, now)
@@ -10815,6 +11986,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
@@ -11228,6 +12405,31 @@ local GROUP_SEQ_SPAN = 4294967296
 local function groupRank(priority, seq)
   return seq - priority * GROUP_SEQ_SPAN
 end
+
+-- How many jobs of another priority level were claimed ahead of a job while it waited: the jobs
+-- without a group claimed since it became ready (${'`'}servedNow − servedThen${'`'}, a per-queue counter
+-- both backends keep from the first push into a level other than 0) less those of its own level
+-- (${'`'}levelNow − levelThen${'`'}, a counter per level), which were before it in its level's FIFO. A claim
+-- takes the best-ranked level's head, so every job of another level claimed while it waited ranked
+-- ahead of it: of a higher priority (with aging, of a higher effective one). O(1) per claim: two
+-- counters read, two snapshots stored on the job when it is pushed (${'`'}ps${'`'}).
+local function priorityAhead(servedNow, servedThen, levelNow, levelThen)
+  return servedNow - servedThen - (levelNow - levelThen)
+end
+
+-- ${'`'}priority 5 (aged to 7): waited 2400 ms while 1240 jobs of higher priority ran${'`'}: the sentence of
+-- a priorityWait. "(aged to …)" only when aging raised it.
+local function priorityWaitExplanation(priority, effective, waitedMs, ahead)
+  return 'priority ' .. S(priority) .. (effective ~= priority and ' (aged to ' .. S(effective) .. ')' or '') .. ': waited ' .. S(waitedMs) .. ' ms while ' .. S(ahead) .. (ahead == 1 and ' job' or ' jobs') .. ' of higher priority ran'
+end
+
+-- What the attempt of a job claimed after jobs of a higher priority records (${'`'}priority${'`'}): its
+-- priority, its effective priority at the claim (agedPriority), how long it waited ready (claim
+-- time − due) and how many jobs of another level were claimed ahead of it (priorityAhead).
+-- Recorded only when ${'`'}ahead > 0${'`'}: no noise when priority did not matter.
+local function priorityWait(priority, effective, waitedMs, ahead)
+  return '{"priority":' .. S(priority) .. ',"effective":' .. S(effective) .. ',"waitedMs":' .. S(waitedMs) .. ',"ahead":' .. S(ahead) .. ',"explanation":"' .. priorityWaitExplanation(priority, effective, waitedMs, ahead) .. '"}'
+end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
 local function flushEvents(K, now)
@@ -11306,6 +12508,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
@@ -11639,6 +12847,31 @@ local GROUP_SEQ_SPAN = 4294967296
 local function groupRank(priority, seq)
   return seq - priority * GROUP_SEQ_SPAN
 end
+
+-- How many jobs of another priority level were claimed ahead of a job while it waited: the jobs
+-- without a group claimed since it became ready (${'`'}servedNow − servedThen${'`'}, a per-queue counter
+-- both backends keep from the first push into a level other than 0) less those of its own level
+-- (${'`'}levelNow − levelThen${'`'}, a counter per level), which were before it in its level's FIFO. A claim
+-- takes the best-ranked level's head, so every job of another level claimed while it waited ranked
+-- ahead of it: of a higher priority (with aging, of a higher effective one). O(1) per claim: two
+-- counters read, two snapshots stored on the job when it is pushed (${'`'}ps${'`'}).
+local function priorityAhead(servedNow, servedThen, levelNow, levelThen)
+  return servedNow - servedThen - (levelNow - levelThen)
+end
+
+-- ${'`'}priority 5 (aged to 7): waited 2400 ms while 1240 jobs of higher priority ran${'`'}: the sentence of
+-- a priorityWait. "(aged to …)" only when aging raised it.
+local function priorityWaitExplanation(priority, effective, waitedMs, ahead)
+  return 'priority ' .. S(priority) .. (effective ~= priority and ' (aged to ' .. S(effective) .. ')' or '') .. ': waited ' .. S(waitedMs) .. ' ms while ' .. S(ahead) .. (ahead == 1 and ' job' or ' jobs') .. ' of higher priority ran'
+end
+
+-- What the attempt of a job claimed after jobs of a higher priority records (${'`'}priority${'`'}): its
+-- priority, its effective priority at the claim (agedPriority), how long it waited ready (claim
+-- time − due) and how many jobs of another level were claimed ahead of it (priorityAhead).
+-- Recorded only when ${'`'}ahead > 0${'`'}: no noise when priority did not matter.
+local function priorityWait(priority, effective, waitedMs, ahead)
+  return '{"priority":' .. S(priority) .. ',"effective":' .. S(effective) .. ',"waitedMs":' .. S(waitedMs) .. ',"ahead":' .. S(ahead) .. ',"explanation":"' .. priorityWaitExplanation(priority, effective, waitedMs, ahead) .. '"}'
+end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
 local function flushEvents(K, now)
@@ -11695,6 +12928,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
@@ -11773,6 +13012,18 @@ local SCHEDULED_JOB_PREFIX = 'sch:'
 
 -- Most entries a scheduler's tick ledger keeps (newest first; older ones are dropped).
 local TICK_LEDGER_LENGTH = 200
+
+-- ${'`'}created 340 ms after its planned time; 5 earlier occurrences missed${'`'}: the sentence of a
+-- ScheduledTick (the missed part only when the tick did not run some due occurrences).
+local function scheduledTickExplanation(lateMs, skipped)
+  return 'created ' .. S(lateMs) .. ' ms after its planned time' .. (skipped > 0 and '; ' .. S(skipped) .. ' earlier ' .. (skipped == 1 and 'occurrence' or 'occurrences') .. ' missed' or '')
+end
+
+-- The numbers of a ScheduledTick, as JSON in Lua (the scheduler id and its policy, texts, are
+-- joined to it by the caller: ${'`'}scheduledTick${'`'}).
+local function scheduledTickTimes(plannedAt, createdAt, skipped)
+  return '{"plannedAt":' .. S(plannedAt) .. ',"createdAt":' .. S(createdAt) .. ',"lateMs":' .. S(createdAt - plannedAt) .. ',"skipped":' .. S(skipped) .. ',"explanation":"' .. scheduledTickExplanation(createdAt - plannedAt, skipped) .. '"}'
+end
 local P = ARGV[1]
 local id = ARGV[2]
 local hk = P .. KEY_SCHEDULER .. id
@@ -11940,6 +13191,31 @@ local GROUP_SEQ_SPAN = 4294967296
 local function groupRank(priority, seq)
   return seq - priority * GROUP_SEQ_SPAN
 end
+
+-- How many jobs of another priority level were claimed ahead of a job while it waited: the jobs
+-- without a group claimed since it became ready (${'`'}servedNow − servedThen${'`'}, a per-queue counter
+-- both backends keep from the first push into a level other than 0) less those of its own level
+-- (${'`'}levelNow − levelThen${'`'}, a counter per level), which were before it in its level's FIFO. A claim
+-- takes the best-ranked level's head, so every job of another level claimed while it waited ranked
+-- ahead of it: of a higher priority (with aging, of a higher effective one). O(1) per claim: two
+-- counters read, two snapshots stored on the job when it is pushed (${'`'}ps${'`'}).
+local function priorityAhead(servedNow, servedThen, levelNow, levelThen)
+  return servedNow - servedThen - (levelNow - levelThen)
+end
+
+-- ${'`'}priority 5 (aged to 7): waited 2400 ms while 1240 jobs of higher priority ran${'`'}: the sentence of
+-- a priorityWait. "(aged to …)" only when aging raised it.
+local function priorityWaitExplanation(priority, effective, waitedMs, ahead)
+  return 'priority ' .. S(priority) .. (effective ~= priority and ' (aged to ' .. S(effective) .. ')' or '') .. ': waited ' .. S(waitedMs) .. ' ms while ' .. S(ahead) .. (ahead == 1 and ' job' or ' jobs') .. ' of higher priority ran'
+end
+
+-- What the attempt of a job claimed after jobs of a higher priority records (${'`'}priority${'`'}): its
+-- priority, its effective priority at the claim (agedPriority), how long it waited ready (claim
+-- time − due) and how many jobs of another level were claimed ahead of it (priorityAhead).
+-- Recorded only when ${'`'}ahead > 0${'`'}: no noise when priority did not matter.
+local function priorityWait(priority, effective, waitedMs, ahead)
+  return '{"priority":' .. S(priority) .. ',"effective":' .. S(effective) .. ',"waitedMs":' .. S(waitedMs) .. ',"ahead":' .. S(ahead) .. ',"explanation":"' .. priorityWaitExplanation(priority, effective, waitedMs, ahead) .. '"}'
+end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
 local function flushEvents(K, now)
@@ -12018,6 +13294,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
@@ -12219,6 +13501,13 @@ local rcall = redis.call
 local function S(x)
   return string.format('%d', x)
 end
+-- A variadic command over a long argument list, in chunks: Lua's unpack stops near 8000 values,
+-- and a failure halfway would leave a transition half-applied. ${'`'}step${'`'} keeps pairs together.
+local function bulk(cmd, key, arr, step)
+  for i = 1, #arr, step do
+    rcall(cmd, key, unpack(arr, i, math.min(i + step - 1, #arr)))
+  end
+end
 -- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/backends/redis/keys.ts.
 -- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
 
@@ -12251,6 +13540,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
@@ -12425,6 +13720,31 @@ local GROUP_SEQ_SPAN = 4294967296
 local function groupRank(priority, seq)
   return seq - priority * GROUP_SEQ_SPAN
 end
+
+-- How many jobs of another priority level were claimed ahead of a job while it waited: the jobs
+-- without a group claimed since it became ready (${'`'}servedNow − servedThen${'`'}, a per-queue counter
+-- both backends keep from the first push into a level other than 0) less those of its own level
+-- (${'`'}levelNow − levelThen${'`'}, a counter per level), which were before it in its level's FIFO. A claim
+-- takes the best-ranked level's head, so every job of another level claimed while it waited ranked
+-- ahead of it: of a higher priority (with aging, of a higher effective one). O(1) per claim: two
+-- counters read, two snapshots stored on the job when it is pushed (${'`'}ps${'`'}).
+local function priorityAhead(servedNow, servedThen, levelNow, levelThen)
+  return servedNow - servedThen - (levelNow - levelThen)
+end
+
+-- ${'`'}priority 5 (aged to 7): waited 2400 ms while 1240 jobs of higher priority ran${'`'}: the sentence of
+-- a priorityWait. "(aged to …)" only when aging raised it.
+local function priorityWaitExplanation(priority, effective, waitedMs, ahead)
+  return 'priority ' .. S(priority) .. (effective ~= priority and ' (aged to ' .. S(effective) .. ')' or '') .. ': waited ' .. S(waitedMs) .. ' ms while ' .. S(ahead) .. (ahead == 1 and ' job' or ' jobs') .. ' of higher priority ran'
+end
+
+-- What the attempt of a job claimed after jobs of a higher priority records (${'`'}priority${'`'}): its
+-- priority, its effective priority at the claim (agedPriority), how long it waited ready (claim
+-- time − due) and how many jobs of another level were claimed ahead of it (priorityAhead).
+-- Recorded only when ${'`'}ahead > 0${'`'}: no noise when priority did not matter.
+local function priorityWait(priority, effective, waitedMs, ahead)
+  return '{"priority":' .. S(priority) .. ',"effective":' .. S(effective) .. ',"waitedMs":' .. S(waitedMs) .. ',"ahead":' .. S(ahead) .. ',"explanation":"' .. priorityWaitExplanation(priority, effective, waitedMs, ahead) .. '"}'
+end
 -- Waiting jobs by priority. Priority 0 (the default) waits in KEYS[2] (${'`'}wait${'`'}), every other
 -- priority p in its own list P .. KEY_LEVEL .. p, FIFO like ${'`'}wait${'`'} (LPUSH adds, RPOP claims); the
 -- levels other than 0 that hold jobs are the zset P .. KEY_LEVELS, scored by levelRank (lower =
@@ -12456,6 +13776,92 @@ local function rankLevel(K, P, p)
   local due = 0
   if ag > 0 then due = tonumber(rcall('HGET', P .. KEY_JOB .. head, 'due')) end
   rcall('ZADD', P .. KEY_LEVELS, S(levelRank(p, due, ag)), S(p))
+end
+
+-- Priority waits (the ${'`'}priority${'`'} of an attempt record, priorityWait in src/transitions.ts). From the
+-- first push into a level other than 0, the hash P .. KEY_PRIO_SERVED counts the jobs without a
+-- group claimed: ${'`'}t${'`'} all of them, ${'`'}<p>${'`'} those of level p. A job pushed while it exists stores the
+-- two counts of its level as ${'`'}ps${'`'} ("t,c"; absent = 0,0: nothing was counted before); at its claim,
+-- priorityAhead of the counts then and now is how many jobs of another level were claimed ahead of
+-- it. O(1): the counts are read once per call (per level), kept here, and written by PR.flush.
+-- Every name lives in the table PR (a script has at most 200 locals).
+local PR = { loaded = false, on = false, t = 0, lv = {}, dirty = {}, tdirty = false }
+
+-- Are the counters on (the queue has had a job of a priority other than 0)?
+function PR.load(P)
+  if not PR.loaded then
+    PR.loaded = true
+    local t = rcall('HGET', P .. KEY_PRIO_SERVED, 't')
+    if t then
+      PR.on = true
+      PR.t = tonumber(t)
+    end
+  end
+  return PR.on
+end
+
+-- The jobs of level p claimed so far.
+function PR.level(P, p)
+  local c = PR.lv[p]
+  if c == nil then
+    c = tonumber(rcall('HGET', P .. KEY_PRIO_SERVED, S(p)) or '0')
+    PR.lv[p] = c
+  end
+  return c
+end
+
+-- A job is pushed into level p (without a group): turns the counters on for a level other than 0,
+-- and while they are on, stores its snapshot.
+function PR.push(P, id, p)
+  if p ~= 0 and not PR.load(P) then
+    PR.on = true
+    PR.t = 0
+    rcall('HSETNX', P .. KEY_PRIO_SERVED, 't', '0')
+  end
+  if PR.load(P) then rcall('HSET', P .. KEY_JOB .. id, 'ps', S(PR.t) .. ',' .. S(PR.level(P, p))) end
+end
+
+-- The effective priority of a job of priority p that waited ${'`'}waited${'`'} ms ready (agedPriority).
+function PR.aged(p, waited, ag)
+  if ag > 0 then
+    if waited < 0 then waited = 0 end
+    return p + math.floor(waited / ag)
+  end
+  return p
+end
+
+-- A job of level p (without a group; due at ${'`'}due${'`'}, snapshot ${'`'}ps${'`'} or nil) is claimed at ${'`'}now${'`'}:
+-- counts it, and returns the JSON of its priority wait, or nil when nothing was claimed ahead of it.
+function PR.claimed(K, P, p, due, ps, now)
+  if not PR.load(P) then return nil end
+  local t, c = PR.t, PR.level(P, p)
+  PR.t = t + 1
+  PR.lv[p] = c + 1
+  PR.tdirty = true
+  PR.dirty[p] = true
+  local t0, c0 = 0, 0
+  if ps then
+    local a, b = string.match(ps, '^(%d+),(%d+)$')
+    t0, c0 = tonumber(a), tonumber(b)
+  end
+  local ahead = priorityAhead(t, t0, c, c0)
+  if ahead <= 0 then return nil end
+  local waited = now - due
+  if waited < 0 then waited = 0 end
+  return priorityWait(p, PR.aged(p, waited, levelAging(K)), waited, ahead)
+end
+
+-- Writes the counts this call changed.
+function PR.flush(P)
+  if not PR.tdirty then return end
+  local args = { 't', S(PR.t) }
+  for p in pairs(PR.dirty) do
+    args[#args + 1] = S(p)
+    args[#args + 1] = S(PR.lv[p])
+  end
+  rcall('HSET', P .. KEY_PRIO_SERVED, unpack(args))
+  PR.tdirty = false
+  PR.dirty = {}
 end
 
 -- Groups (${'`'}group${'`'} on a job). A group's waiting jobs are the zset P .. KEY_GROUP .. g, scored by
@@ -12527,11 +13933,23 @@ local function pushWaiting(K, P, id, p, g)
     return
   end
   GR.ringUngrouped(K, P)
+  PR.push(P, id, p)
   if p == 0 then
     rcall('LPUSH', K[2], id)
     return
   end
   if rcall('LPUSH', levelKey(K, P, p), id) == 1 then rankLevel(K, P, p) end
+end
+
+-- Makes jobs of priority 0 without a group wait (their ${'`'}due${'`'} already written), in bulk: what add,
+-- tick and finish push after their other jobs.
+local function pushPlain(K, P, ids)
+  if #ids == 0 then return end
+  GR.ringUngrouped(K, P)
+  if PR.load(P) then
+    for _, id in ipairs(ids) do PR.push(P, id, 0) end
+  end
+  bulk('LPUSH', K[2], ids, 1000)
 end
 
 -- Puts popped jobs back at the head of their levels, in their order (ids[from..] were popped in
@@ -12615,13 +14033,6 @@ end
 local function nowMs()
   local t = rcall('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
--- A variadic command over a long argument list, in chunks: Lua's unpack stops near 8000 values,
--- and a failure halfway would leave a transition half-applied. ${'`'}step${'`'} keeps pairs together.
-local function bulk(cmd, key, arr, step)
-  for i = 1, #arr, step do
-    rcall(cmd, key, unpack(arr, i, math.min(i + step - 1, #arr)))
-  end
 end
 -- The events a script gathers while it runs (ev), written at its end (flushEvents): per event
 -- type, in the order the types first appeared (EVK), the ids and the per-job columns (EVB).
@@ -12774,6 +14185,18 @@ local SCHEDULED_JOB_PREFIX = 'sch:'
 
 -- Most entries a scheduler's tick ledger keeps (newest first; older ones are dropped).
 local TICK_LEDGER_LENGTH = 200
+
+-- ${'`'}created 340 ms after its planned time; 5 earlier occurrences missed${'`'}: the sentence of a
+-- ScheduledTick (the missed part only when the tick did not run some due occurrences).
+local function scheduledTickExplanation(lateMs, skipped)
+  return 'created ' .. S(lateMs) .. ' ms after its planned time' .. (skipped > 0 and '; ' .. S(skipped) .. ' earlier ' .. (skipped == 1 and 'occurrence' or 'occurrences') .. ' missed' or '')
+end
+
+-- The numbers of a ScheduledTick, as JSON in Lua (the scheduler id and its policy, texts, are
+-- joined to it by the caller: ${'`'}scheduledTick${'`'}).
+local function scheduledTickTimes(plannedAt, createdAt, skipped)
+  return '{"plannedAt":' .. S(plannedAt) .. ',"createdAt":' .. S(createdAt) .. ',"lateMs":' .. S(createdAt - plannedAt) .. ',"skipped":' .. S(skipped) .. ',"explanation":"' .. scheduledTickExplanation(createdAt - plannedAt, skipped) .. '"}'
+end
 local P = ARGV[1]
 local count = tonumber(ARGV[2])
 local now = nowMs()
@@ -12790,7 +14213,7 @@ for _ = 1, count do
   local fireAt = a + 9
   a = a + 9 + nf
   local hk = P .. KEY_SCHEDULER .. id
-  local h = rcall('HMGET', hk, 'nx', 'spec', 'pz', 'ovl', 'lj', 'name', 'data', 'opts', 'ms', 'pr', 'grp')
+  local h = rcall('HMGET', hk, 'nx', 'spec', 'pz', 'ovl', 'lj', 'name', 'data', 'opts', 'ms', 'pr', 'grp', 'mis')
   if h[1] ~= expect or h[2] ~= spec or h[3] == '1' then
     out[#out + 1] = { 'stale' }
   elseif tonumber(expect) > now then
@@ -12831,6 +14254,10 @@ for _ = 1, count do
           local grp = h[11]
           if grp == '' then grp = false end
           if pr ~= 0 then rcall('HSET', P .. KEY_JOB .. jobId, 'pr', h[10]) end
+          -- What its first attempt records (${'`'}schedule${'`'}, scheduledTick in src/schedule.ts): its
+          -- claim keeps it while the trigger is 'schedule'.
+          rcall('HSET', P .. KEY_JOB .. jobId, 'cw', '{"schedule":{"scheduler":"' .. id .. '","missed":"' ..
+            (h[12] or 'skip') .. '",' .. string.sub(scheduledTickTimes(tonumber(p), now, tonumber(mCount) or 0), 2) .. '}')
           if grp then rcall('HSET', P .. KEY_JOB .. jobId, 'grp', grp) end
           if st == 'waiting' and (pr ~= 0 or grp) then
             pushWaiting(KEYS, P, jobId, pr, grp)
@@ -12857,8 +14284,7 @@ for _ = 1, count do
   end
 end
 flushOptRefs(P)
-if #waitIds > 0 then GR.ringUngrouped(KEYS, P) end
-bulk('LPUSH', KEYS[2], waitIds, 1000)
+pushPlain(KEYS, P, waitIds)
 wake(KEYS, wakeN + #waitIds)
 flushEvents(KEYS, now)
 return out
@@ -13025,6 +14451,31 @@ local GROUP_SEQ_SPAN = 4294967296
 local function groupRank(priority, seq)
   return seq - priority * GROUP_SEQ_SPAN
 end
+
+-- How many jobs of another priority level were claimed ahead of a job while it waited: the jobs
+-- without a group claimed since it became ready (${'`'}servedNow − servedThen${'`'}, a per-queue counter
+-- both backends keep from the first push into a level other than 0) less those of its own level
+-- (${'`'}levelNow − levelThen${'`'}, a counter per level), which were before it in its level's FIFO. A claim
+-- takes the best-ranked level's head, so every job of another level claimed while it waited ranked
+-- ahead of it: of a higher priority (with aging, of a higher effective one). O(1) per claim: two
+-- counters read, two snapshots stored on the job when it is pushed (${'`'}ps${'`'}).
+local function priorityAhead(servedNow, servedThen, levelNow, levelThen)
+  return servedNow - servedThen - (levelNow - levelThen)
+end
+
+-- ${'`'}priority 5 (aged to 7): waited 2400 ms while 1240 jobs of higher priority ran${'`'}: the sentence of
+-- a priorityWait. "(aged to …)" only when aging raised it.
+local function priorityWaitExplanation(priority, effective, waitedMs, ahead)
+  return 'priority ' .. S(priority) .. (effective ~= priority and ' (aged to ' .. S(effective) .. ')' or '') .. ': waited ' .. S(waitedMs) .. ' ms while ' .. S(ahead) .. (ahead == 1 and ' job' or ' jobs') .. ' of higher priority ran'
+end
+
+-- What the attempt of a job claimed after jobs of a higher priority records (${'`'}priority${'`'}): its
+-- priority, its effective priority at the claim (agedPriority), how long it waited ready (claim
+-- time − due) and how many jobs of another level were claimed ahead of it (priorityAhead).
+-- Recorded only when ${'`'}ahead > 0${'`'}: no noise when priority did not matter.
+local function priorityWait(priority, effective, waitedMs, ahead)
+  return '{"priority":' .. S(priority) .. ',"effective":' .. S(effective) .. ',"waitedMs":' .. S(waitedMs) .. ',"ahead":' .. S(ahead) .. ',"explanation":"' .. priorityWaitExplanation(priority, effective, waitedMs, ahead) .. '"}'
+end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
 local function flushEvents(K, now)
@@ -13081,6 +14532,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
@@ -13381,6 +14838,31 @@ local GROUP_SEQ_SPAN = 4294967296
 local function groupRank(priority, seq)
   return seq - priority * GROUP_SEQ_SPAN
 end
+
+-- How many jobs of another priority level were claimed ahead of a job while it waited: the jobs
+-- without a group claimed since it became ready (${'`'}servedNow − servedThen${'`'}, a per-queue counter
+-- both backends keep from the first push into a level other than 0) less those of its own level
+-- (${'`'}levelNow − levelThen${'`'}, a counter per level), which were before it in its level's FIFO. A claim
+-- takes the best-ranked level's head, so every job of another level claimed while it waited ranked
+-- ahead of it: of a higher priority (with aging, of a higher effective one). O(1) per claim: two
+-- counters read, two snapshots stored on the job when it is pushed (${'`'}ps${'`'}).
+local function priorityAhead(servedNow, servedThen, levelNow, levelThen)
+  return servedNow - servedThen - (levelNow - levelThen)
+end
+
+-- ${'`'}priority 5 (aged to 7): waited 2400 ms while 1240 jobs of higher priority ran${'`'}: the sentence of
+-- a priorityWait. "(aged to …)" only when aging raised it.
+local function priorityWaitExplanation(priority, effective, waitedMs, ahead)
+  return 'priority ' .. S(priority) .. (effective ~= priority and ' (aged to ' .. S(effective) .. ')' or '') .. ': waited ' .. S(waitedMs) .. ' ms while ' .. S(ahead) .. (ahead == 1 and ' job' or ' jobs') .. ' of higher priority ran'
+end
+
+-- What the attempt of a job claimed after jobs of a higher priority records (${'`'}priority${'`'}): its
+-- priority, its effective priority at the claim (agedPriority), how long it waited ready (claim
+-- time − due) and how many jobs of another level were claimed ahead of it (priorityAhead).
+-- Recorded only when ${'`'}ahead > 0${'`'}: no noise when priority did not matter.
+local function priorityWait(priority, effective, waitedMs, ahead)
+  return '{"priority":' .. S(priority) .. ',"effective":' .. S(effective) .. ',"waitedMs":' .. S(waitedMs) .. ',"ahead":' .. S(ahead) .. ',"explanation":"' .. priorityWaitExplanation(priority, effective, waitedMs, ahead) .. '"}'
+end
 -- Writes the gathered events, in the order their types first appeared (so one job's events keep
 -- their order: a job recovered then claimed in one call shows "stalled" before "active").
 local function flushEvents(K, now)
@@ -13437,6 +14919,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
@@ -13559,6 +15047,13 @@ local rcall = redis.call
 local function S(x)
   return string.format('%d', x)
 end
+-- A variadic command over a long argument list, in chunks: Lua's unpack stops near 8000 values,
+-- and a failure halfway would leave a transition half-applied. ${'`'}step${'`'} keeps pairs together.
+local function bulk(cmd, key, arr, step)
+  for i = 1, #arr, step do
+    rcall(cmd, key, unpack(arr, i, math.min(i + step - 1, #arr)))
+  end
+end
 -- DO NOT EDIT: generated by scripts/build-lua.ts from the @lua exports of src/backends/redis/keys.ts.
 -- Edit the TypeScript and run ${'`'}npm run build:lua${'`'}.
 
@@ -13591,6 +15086,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
@@ -13765,6 +15266,31 @@ local GROUP_SEQ_SPAN = 4294967296
 local function groupRank(priority, seq)
   return seq - priority * GROUP_SEQ_SPAN
 end
+
+-- How many jobs of another priority level were claimed ahead of a job while it waited: the jobs
+-- without a group claimed since it became ready (${'`'}servedNow − servedThen${'`'}, a per-queue counter
+-- both backends keep from the first push into a level other than 0) less those of its own level
+-- (${'`'}levelNow − levelThen${'`'}, a counter per level), which were before it in its level's FIFO. A claim
+-- takes the best-ranked level's head, so every job of another level claimed while it waited ranked
+-- ahead of it: of a higher priority (with aging, of a higher effective one). O(1) per claim: two
+-- counters read, two snapshots stored on the job when it is pushed (${'`'}ps${'`'}).
+local function priorityAhead(servedNow, servedThen, levelNow, levelThen)
+  return servedNow - servedThen - (levelNow - levelThen)
+end
+
+-- ${'`'}priority 5 (aged to 7): waited 2400 ms while 1240 jobs of higher priority ran${'`'}: the sentence of
+-- a priorityWait. "(aged to …)" only when aging raised it.
+local function priorityWaitExplanation(priority, effective, waitedMs, ahead)
+  return 'priority ' .. S(priority) .. (effective ~= priority and ' (aged to ' .. S(effective) .. ')' or '') .. ': waited ' .. S(waitedMs) .. ' ms while ' .. S(ahead) .. (ahead == 1 and ' job' or ' jobs') .. ' of higher priority ran'
+end
+
+-- What the attempt of a job claimed after jobs of a higher priority records (${'`'}priority${'`'}): its
+-- priority, its effective priority at the claim (agedPriority), how long it waited ready (claim
+-- time − due) and how many jobs of another level were claimed ahead of it (priorityAhead).
+-- Recorded only when ${'`'}ahead > 0${'`'}: no noise when priority did not matter.
+local function priorityWait(priority, effective, waitedMs, ahead)
+  return '{"priority":' .. S(priority) .. ',"effective":' .. S(effective) .. ',"waitedMs":' .. S(waitedMs) .. ',"ahead":' .. S(ahead) .. ',"explanation":"' .. priorityWaitExplanation(priority, effective, waitedMs, ahead) .. '"}'
+end
 -- Waiting jobs by priority. Priority 0 (the default) waits in KEYS[2] (${'`'}wait${'`'}), every other
 -- priority p in its own list P .. KEY_LEVEL .. p, FIFO like ${'`'}wait${'`'} (LPUSH adds, RPOP claims); the
 -- levels other than 0 that hold jobs are the zset P .. KEY_LEVELS, scored by levelRank (lower =
@@ -13796,6 +15322,92 @@ local function rankLevel(K, P, p)
   local due = 0
   if ag > 0 then due = tonumber(rcall('HGET', P .. KEY_JOB .. head, 'due')) end
   rcall('ZADD', P .. KEY_LEVELS, S(levelRank(p, due, ag)), S(p))
+end
+
+-- Priority waits (the ${'`'}priority${'`'} of an attempt record, priorityWait in src/transitions.ts). From the
+-- first push into a level other than 0, the hash P .. KEY_PRIO_SERVED counts the jobs without a
+-- group claimed: ${'`'}t${'`'} all of them, ${'`'}<p>${'`'} those of level p. A job pushed while it exists stores the
+-- two counts of its level as ${'`'}ps${'`'} ("t,c"; absent = 0,0: nothing was counted before); at its claim,
+-- priorityAhead of the counts then and now is how many jobs of another level were claimed ahead of
+-- it. O(1): the counts are read once per call (per level), kept here, and written by PR.flush.
+-- Every name lives in the table PR (a script has at most 200 locals).
+local PR = { loaded = false, on = false, t = 0, lv = {}, dirty = {}, tdirty = false }
+
+-- Are the counters on (the queue has had a job of a priority other than 0)?
+function PR.load(P)
+  if not PR.loaded then
+    PR.loaded = true
+    local t = rcall('HGET', P .. KEY_PRIO_SERVED, 't')
+    if t then
+      PR.on = true
+      PR.t = tonumber(t)
+    end
+  end
+  return PR.on
+end
+
+-- The jobs of level p claimed so far.
+function PR.level(P, p)
+  local c = PR.lv[p]
+  if c == nil then
+    c = tonumber(rcall('HGET', P .. KEY_PRIO_SERVED, S(p)) or '0')
+    PR.lv[p] = c
+  end
+  return c
+end
+
+-- A job is pushed into level p (without a group): turns the counters on for a level other than 0,
+-- and while they are on, stores its snapshot.
+function PR.push(P, id, p)
+  if p ~= 0 and not PR.load(P) then
+    PR.on = true
+    PR.t = 0
+    rcall('HSETNX', P .. KEY_PRIO_SERVED, 't', '0')
+  end
+  if PR.load(P) then rcall('HSET', P .. KEY_JOB .. id, 'ps', S(PR.t) .. ',' .. S(PR.level(P, p))) end
+end
+
+-- The effective priority of a job of priority p that waited ${'`'}waited${'`'} ms ready (agedPriority).
+function PR.aged(p, waited, ag)
+  if ag > 0 then
+    if waited < 0 then waited = 0 end
+    return p + math.floor(waited / ag)
+  end
+  return p
+end
+
+-- A job of level p (without a group; due at ${'`'}due${'`'}, snapshot ${'`'}ps${'`'} or nil) is claimed at ${'`'}now${'`'}:
+-- counts it, and returns the JSON of its priority wait, or nil when nothing was claimed ahead of it.
+function PR.claimed(K, P, p, due, ps, now)
+  if not PR.load(P) then return nil end
+  local t, c = PR.t, PR.level(P, p)
+  PR.t = t + 1
+  PR.lv[p] = c + 1
+  PR.tdirty = true
+  PR.dirty[p] = true
+  local t0, c0 = 0, 0
+  if ps then
+    local a, b = string.match(ps, '^(%d+),(%d+)$')
+    t0, c0 = tonumber(a), tonumber(b)
+  end
+  local ahead = priorityAhead(t, t0, c, c0)
+  if ahead <= 0 then return nil end
+  local waited = now - due
+  if waited < 0 then waited = 0 end
+  return priorityWait(p, PR.aged(p, waited, levelAging(K)), waited, ahead)
+end
+
+-- Writes the counts this call changed.
+function PR.flush(P)
+  if not PR.tdirty then return end
+  local args = { 't', S(PR.t) }
+  for p in pairs(PR.dirty) do
+    args[#args + 1] = S(p)
+    args[#args + 1] = S(PR.lv[p])
+  end
+  rcall('HSET', P .. KEY_PRIO_SERVED, unpack(args))
+  PR.tdirty = false
+  PR.dirty = {}
 end
 
 -- Groups (${'`'}group${'`'} on a job). A group's waiting jobs are the zset P .. KEY_GROUP .. g, scored by
@@ -13867,11 +15479,23 @@ local function pushWaiting(K, P, id, p, g)
     return
   end
   GR.ringUngrouped(K, P)
+  PR.push(P, id, p)
   if p == 0 then
     rcall('LPUSH', K[2], id)
     return
   end
   if rcall('LPUSH', levelKey(K, P, p), id) == 1 then rankLevel(K, P, p) end
+end
+
+-- Makes jobs of priority 0 without a group wait (their ${'`'}due${'`'} already written), in bulk: what add,
+-- tick and finish push after their other jobs.
+local function pushPlain(K, P, ids)
+  if #ids == 0 then return end
+  GR.ringUngrouped(K, P)
+  if PR.load(P) then
+    for _, id in ipairs(ids) do PR.push(P, id, 0) end
+  end
+  bulk('LPUSH', K[2], ids, 1000)
 end
 
 -- Puts popped jobs back at the head of their levels, in their order (ids[from..] were popped in
@@ -14070,6 +15694,12 @@ local KEY_LEVEL = 'w:'
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
 
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
+
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
 local KEY_GROUP = 'gw:'
@@ -14213,6 +15843,12 @@ local KEY_LEVEL = 'w:'
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
 
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
+
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
 local KEY_GROUP = 'gw:'
@@ -14346,6 +15982,12 @@ local KEY_LEVEL = 'w:'
 -- The priorities other than 0 that have waiting jobs (a zset, member = priority, score = the
 -- level's rank, ${'`'}levelRank${'`'} in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
+
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: ${'`'}t${'`'} all of them, ${'`'}<priority>${'`'} those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (${'`'}priorityAhead${'`'} in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
 
 -- The waiting jobs of one group (a zset, member = job id, score = ${'`'}groupRank${'`'} in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.

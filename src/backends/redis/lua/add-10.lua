@@ -172,10 +172,7 @@ for i = 0, count - 1 do
   end
 end
 flushOptRefs(P)
-if #waitIds > 0 then
-  GR.ringUngrouped(KEYS, P)
-  bulk('LPUSH', KEYS[2], waitIds, 1000)
-end
+pushPlain(KEYS, P, waitIds)
 bulk('ZADD', KEYS[3], schedArgs, 1000)
 wakeN = wakeN + #waitIds
 wake(KEYS, wakeN)

@@ -114,7 +114,7 @@ for _ = 1, count do
   local id = A[1]
   local attempt = tonumber(A[2])
   local jk = P .. KEY_JOB .. id
-  local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl', 'pr', 'name', 'grp', 'rlw', 'rk',
+  local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl', 'pr', 'name', 'grp', 'cw', 'rk',
     'rks', 'fd')
   if not f[1] then
     out[#out + 1] = 'not_found,,,' .. nowS
@@ -293,10 +293,7 @@ bulk('ZREM', KEYS[4], activeDone, 1000)
 bulk('ZADD', KEYS[5], doneArgs, 1000)
 notePending(KEYS, P, doneArgs)
 bulk('ZADD', KEYS[3], schedArgs, 1000)
-if #waitIds > 0 then
-  GR.ringUngrouped(KEYS, P)
-  bulk('LPUSH', KEYS[2], waitIds, 1000)
-end
+pushPlain(KEYS, P, waitIds)
 for i = 1, #levelIds, 3 do pushWaiting(KEYS, P, levelIds[i], levelIds[i + 1], levelIds[i + 2]) end
 if rollups then RU.flush(P, KEYS[1], now, racc, rlab, meta[13]) end
 budgetFlush(bcache, now)

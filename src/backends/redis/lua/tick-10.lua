@@ -44,7 +44,7 @@ for _ = 1, count do
   local fireAt = a + 9
   a = a + 9 + nf
   local hk = P .. KEY_SCHEDULER .. id
-  local h = rcall('HMGET', hk, 'nx', 'spec', 'pz', 'ovl', 'lj', 'name', 'data', 'opts', 'ms', 'pr', 'grp')
+  local h = rcall('HMGET', hk, 'nx', 'spec', 'pz', 'ovl', 'lj', 'name', 'data', 'opts', 'ms', 'pr', 'grp', 'mis')
   if h[1] ~= expect or h[2] ~= spec or h[3] == '1' then
     out[#out + 1] = { 'stale' }
   elseif tonumber(expect) > now then
@@ -85,6 +85,10 @@ for _ = 1, count do
           local grp = h[11]
           if grp == '' then grp = false end
           if pr ~= 0 then rcall('HSET', P .. KEY_JOB .. jobId, 'pr', h[10]) end
+          -- What its first attempt records (`schedule`, scheduledTick in src/schedule.ts): its
+          -- claim keeps it while the trigger is 'schedule'.
+          rcall('HSET', P .. KEY_JOB .. jobId, 'cw', '{"schedule":{"scheduler":"' .. id .. '","missed":"' ..
+            (h[12] or 'skip') .. '",' .. string.sub(scheduledTickTimes(tonumber(p), now, tonumber(mCount) or 0), 2) .. '}')
           if grp then rcall('HSET', P .. KEY_JOB .. jobId, 'grp', grp) end
           if st == 'waiting' and (pr ~= 0 or grp) then
             pushWaiting(KEYS, P, jobId, pr, grp)
@@ -111,8 +115,7 @@ for _ = 1, count do
   end
 end
 flushOptRefs(P)
-if #waitIds > 0 then GR.ringUngrouped(KEYS, P) end
-bulk('LPUSH', KEYS[2], waitIds, 1000)
+pushPlain(KEYS, P, waitIds)
 wake(KEYS, wakeN + #waitIds)
 flushEvents(KEYS, now)
 return out

@@ -31,6 +31,12 @@ local KEY_LEVEL = 'w:'
 -- level's rank, `levelRank` in src/transitions.ts): prefix .. KEY_LEVELS.
 local KEY_LEVELS = 'lv'
 
+-- How many jobs without a group were claimed, since the queue's first job of a priority other than
+-- 0 was pushed (a hash: `t` all of them, `<priority>` those of one level), so that a job's attempt
+-- can say how many jobs of a higher priority were claimed while it waited (`priorityAhead` in
+-- src/transitions.ts); absent on a queue that only ever had priority 0.
+local KEY_PRIO_SERVED = 'ps'
+
 -- The waiting jobs of one group (a zset, member = job id, score = `groupRank` in
 -- src/transitions.ts: priority first, then the order they came in): prefix .. KEY_GROUP .. group.
 local KEY_GROUP = 'gw:'

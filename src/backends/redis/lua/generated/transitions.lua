@@ -103,3 +103,28 @@ local GROUP_SEQ_SPAN = 4294967296
 local function groupRank(priority, seq)
   return seq - priority * GROUP_SEQ_SPAN
 end
+
+-- How many jobs of another priority level were claimed ahead of a job while it waited: the jobs
+-- without a group claimed since it became ready (`servedNow − servedThen`, a per-queue counter
+-- both backends keep from the first push into a level other than 0) less those of its own level
+-- (`levelNow − levelThen`, a counter per level), which were before it in its level's FIFO. A claim
+-- takes the best-ranked level's head, so every job of another level claimed while it waited ranked
+-- ahead of it: of a higher priority (with aging, of a higher effective one). O(1) per claim: two
+-- counters read, two snapshots stored on the job when it is pushed (`ps`).
+local function priorityAhead(servedNow, servedThen, levelNow, levelThen)
+  return servedNow - servedThen - (levelNow - levelThen)
+end
+
+-- `priority 5 (aged to 7): waited 2400 ms while 1240 jobs of higher priority ran`: the sentence of
+-- a priorityWait. "(aged to …)" only when aging raised it.
+local function priorityWaitExplanation(priority, effective, waitedMs, ahead)
+  return 'priority ' .. S(priority) .. (effective ~= priority and ' (aged to ' .. S(effective) .. ')' or '') .. ': waited ' .. S(waitedMs) .. ' ms while ' .. S(ahead) .. (ahead == 1 and ' job' or ' jobs') .. ' of higher priority ran'
+end
+
+-- What the attempt of a job claimed after jobs of a higher priority records (`priority`): its
+-- priority, its effective priority at the claim (agedPriority), how long it waited ready (claim
+-- time − due) and how many jobs of another level were claimed ahead of it (priorityAhead).
+-- Recorded only when `ahead > 0`: no noise when priority did not matter.
+local function priorityWait(priority, effective, waitedMs, ahead)
+  return '{"priority":' .. S(priority) .. ',"effective":' .. S(effective) .. ',"waitedMs":' .. S(waitedMs) .. ',"ahead":' .. S(ahead) .. ',"explanation":"' .. priorityWaitExplanation(priority, effective, waitedMs, ahead) .. '"}'
+end

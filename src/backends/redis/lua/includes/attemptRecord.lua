@@ -3,13 +3,14 @@
 -- One attempt record, as JSON, appended once and never rewritten: what the job hash knows of the
 -- attempt (n, trigger, dueAt, startedAt, workerId; n, due and sa as the hash's own text), the
 -- script's time (nowS), then `ending`, the JSON object of how the attempt ended (outcome, error,
--- errorClass, rule, decision), the manual trigger that caused it ('' = none), and the wait for a
--- rate limit its claim recorded (`rlw`, JSON of src/rate-limit.ts's RateLimitWait; nil = none).
-local function attemptRecord(n, trg, due, sa, nowS, wid, ending, man, rlw)
+-- errorClass, rule, decision), the manual trigger that caused it ('' = none), and what its claim
+-- recorded (`cw`: a JSON object of `rateLimit`, src/rate-limit.ts's RateLimitWait, and `priority`,
+-- src/transitions.ts's priorityWait; nil = none).
+local function attemptRecord(n, trg, due, sa, nowS, wid, ending, man, cw)
   local head = '{"n":' .. n .. ',"trigger":"' .. trg .. '","dueAt":' .. due .. ',"startedAt":' .. sa ..
     ',"finishedAt":' .. nowS .. ',"driftMs":' .. S(tonumber(sa) - tonumber(due)) .. ',"workerId":"' .. wid .. '"}'
   local rec = jsonMerge(head, ending)
   if man and man ~= '' then rec = jsonMerge(rec, '{"manual":' .. man .. '}') end
-  if rlw and rlw ~= '' then rec = jsonMerge(rec, '{"rateLimit":' .. rlw .. '}') end
+  if cw and cw ~= '' then rec = jsonMerge(rec, cw) end
   return rec
 end

@@ -3,6 +3,7 @@
 --- @include "includes/bulk"
 --- @include "includes/ev"
 --- @include "includes/optsText"
+--- @include "includes/jsonMerge"
 --- @include "includes/waitLevels"
 --- @include "includes/rateLimit"
 --- @include "generated/keys"
@@ -16,16 +17,22 @@ local CLAIM_OPTS = {}
 local CLAIM_OPTS_LIST = {}
 
 -- Leases one popped job (its hash fields f, read by the caller) to worker `wid`: the attempt
--- number is the lease token. `rlw`: the JSON of its rate-limit wait, or nil. Returns its string
--- (see claim-10.lua for the fields).
-function CJ.leaseJob(P, jk, id, f, nowS, leS, wid, suspect, rlw, za)
+-- number is the lease token. `cw`: what its claim records on the attempt (a JSON object of
+-- `rateLimit` and `priority`: CJ.facts), or nil; joined to the `schedule` its tick wrote for the
+-- first attempt of a scheduler's job. Returns its string (see claim-10.lua for the fields).
+function CJ.leaseJob(P, jk, id, f, nowS, leS, wid, suspect, cw, za)
   local n = tonumber(f[4]) + 1
   local nS = S(n)
-  if rlw then
-    rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS, 'rlw', rlw)
+  -- The first attempt of a job a scheduler created keeps what its tick wrote (`schedule`).
+  local kept = f[5] == 'schedule' and f[13]
+  if kept and cw then cw = jsonMerge(f[13], cw) end
+  if kept and not cw then
+    rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS)
+  elseif cw then
+    rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS, 'cw', cw)
   else
     rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS)
-    if f[13] then rcall('HDEL', jk, 'rlw') end
+    if f[13] then rcall('HDEL', jk, 'cw') end
   end
   za[#za + 1] = leS
   za[#za + 1] = id
@@ -41,7 +48,19 @@ function CJ.leaseJob(P, jk, id, f, nowS, leS, wid, suspect, rlw, za)
     (suspect and '1' or '0') .. '\31' .. (f[10] or '') .. '\31' .. (f[12] or '') .. '\31' .. (f[14] or '')
 end
 
-CJ.FIELDS = { 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms', 'tc', 'rlw', 'grp' }
+CJ.FIELDS = { 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms', 'tc', 'cw', 'grp' }
+-- The same and the priority snapshot `ps` (f[15]), read only while the queue counts priority waits
+-- (a field missing from a small hash costs a scan of it).
+CJ.FIELDS_PS = { 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms', 'tc', 'cw', 'grp', 'ps' }
+
+-- The claim facts of an attempt as one JSON object (nil = none): its rate-limit wait and its
+-- priority wait, JSON texts or nil.
+function CJ.facts(rlw, pw)
+  if rlw and pw then return '{"rateLimit":' .. rlw .. ',"priority":' .. pw .. '}' end
+  if rlw then return '{"rateLimit":' .. rlw .. '}' end
+  if pw then return '{"priority":' .. pw .. '}' end
+  return nil
+end
 
 -- Is the job a suspect, and may this claim take it?
 function CJ.suspectOf(f, exclusiveOk, taken)
@@ -61,9 +80,10 @@ function CJ.claimPlain(K, P, now, wid, leaseMs, max, exclusiveOk)
   local leS = S(now + leaseMs)
   local nowS = S(now)
   local za = {}
+  local fields = PR.load(P) and CJ.FIELDS_PS or CJ.FIELDS
   for i, id in ipairs(ids) do
     local jk = P .. KEY_JOB .. id
-    local f = rcall('HMGET', jk, unpack(CJ.FIELDS))
+    local f = rcall('HMGET', jk, unpack(fields))
     local suspect, refused = CJ.suspectOf(f, exclusiveOk, #jobs)
     if refused then
       -- Back to the head, in their order: this one and every id popped after it.
@@ -71,7 +91,10 @@ function CJ.claimPlain(K, P, now, wid, leaseMs, max, exclusiveOk)
       blocked = true
       break
     end
-    if f[1] then jobs[#jobs + 1] = CJ.leaseJob(P, jk, id, f, nowS, leS, wid, suspect, nil, za) end
+    if f[1] then
+      local pw = PR.claimed(K, P, lvls and lvls[i] or 0, tonumber(f[6]), f[15], now)
+      jobs[#jobs + 1] = CJ.leaseJob(P, jk, id, f, nowS, leS, wid, suspect, CJ.facts(nil, pw), za)
+    end
     if suspect then
       unpopWaiting(K, P, ids, lvls, i + 1)
       break
@@ -172,7 +195,7 @@ function CJ.claimLimited(K, P, now, wid, leaseMs, max, exclusiveOk, groups)
     end
     if id then
       local jk = P .. KEY_JOB .. id
-      local f = rcall('HMGET', jk, unpack(CJ.FIELDS))
+      local f = rcall('HMGET', jk, unpack(PR.load(P) and CJ.FIELDS_PS or CJ.FIELDS))
       local suspect, refused = CJ.suspectOf(f, exclusiveOk, #jobs)
       if refused then
         -- Back where it was (its group's turn is spent): the claim stops, tokens untaken.
@@ -211,7 +234,10 @@ function CJ.claimLimited(K, P, now, wid, leaseMs, max, exclusiveOk, groups)
         end
         local rlw = nil
         if scope then rlw = RL.waitJson(scope, g, label, waited) end
-        jobs[#jobs + 1] = CJ.leaseJob(P, jk, id, f, nowS, leS, wid, suspect, rlw, za)
+        -- A job without a group: counted for the priority waits (a group's order is its own).
+        local pw = nil
+        if not g or g == '' then pw = PR.claimed(K, P, p, due, f[15], now) end
+        jobs[#jobs + 1] = CJ.leaseJob(P, jk, id, f, nowS, leS, wid, suspect, CJ.facts(rlw, pw), za)
         if rlw then ev('throttled', id, 'scope', scope, 'group', scope == 'group' and g or '', 'waited', S(waited)) end
       end
       if suspect then break end
@@ -235,9 +261,11 @@ local function claimJobs(K, P, now, wid, leaseMs, max, exclusiveOk, groups)
   if max <= 0 then return {}, false, nil end
   if not groups and not RL.queue() then
     local jobs, blocked = CJ.claimPlain(K, P, now, wid, leaseMs, max, exclusiveOk)
+    PR.flush(P)
     return jobs, blocked, nil
   end
   local jobs, blocked, nextAt = CJ.claimLimited(K, P, now, wid, leaseMs, max, exclusiveOk, groups)
   RL.flush(K, P, now)
+  PR.flush(P)
   return jobs, blocked, nextAt
 end

@@ -1,5 +1,6 @@
 --- @include "includes/rcall"
 --- @include "includes/S"
+--- @include "includes/bulk"
 --- @include "generated/keys"
 --- @include "generated/transitions"
 -- Waiting jobs by priority. Priority 0 (the default) waits in KEYS[2] (`wait`), every other
@@ -33,6 +34,92 @@ local function rankLevel(K, P, p)
   local due = 0
   if ag > 0 then due = tonumber(rcall('HGET', P .. KEY_JOB .. head, 'due')) end
   rcall('ZADD', P .. KEY_LEVELS, S(levelRank(p, due, ag)), S(p))
+end
+
+-- Priority waits (the `priority` of an attempt record, priorityWait in src/transitions.ts). From the
+-- first push into a level other than 0, the hash P .. KEY_PRIO_SERVED counts the jobs without a
+-- group claimed: `t` all of them, `<p>` those of level p. A job pushed while it exists stores the
+-- two counts of its level as `ps` ("t,c"; absent = 0,0: nothing was counted before); at its claim,
+-- priorityAhead of the counts then and now is how many jobs of another level were claimed ahead of
+-- it. O(1): the counts are read once per call (per level), kept here, and written by PR.flush.
+-- Every name lives in the table PR (a script has at most 200 locals).
+local PR = { loaded = false, on = false, t = 0, lv = {}, dirty = {}, tdirty = false }
+
+-- Are the counters on (the queue has had a job of a priority other than 0)?
+function PR.load(P)
+  if not PR.loaded then
+    PR.loaded = true
+    local t = rcall('HGET', P .. KEY_PRIO_SERVED, 't')
+    if t then
+      PR.on = true
+      PR.t = tonumber(t)
+    end
+  end
+  return PR.on
+end
+
+-- The jobs of level p claimed so far.
+function PR.level(P, p)
+  local c = PR.lv[p]
+  if c == nil then
+    c = tonumber(rcall('HGET', P .. KEY_PRIO_SERVED, S(p)) or '0')
+    PR.lv[p] = c
+  end
+  return c
+end
+
+-- A job is pushed into level p (without a group): turns the counters on for a level other than 0,
+-- and while they are on, stores its snapshot.
+function PR.push(P, id, p)
+  if p ~= 0 and not PR.load(P) then
+    PR.on = true
+    PR.t = 0
+    rcall('HSETNX', P .. KEY_PRIO_SERVED, 't', '0')
+  end
+  if PR.load(P) then rcall('HSET', P .. KEY_JOB .. id, 'ps', S(PR.t) .. ',' .. S(PR.level(P, p))) end
+end
+
+-- The effective priority of a job of priority p that waited `waited` ms ready (agedPriority).
+function PR.aged(p, waited, ag)
+  if ag > 0 then
+    if waited < 0 then waited = 0 end
+    return p + math.floor(waited / ag)
+  end
+  return p
+end
+
+-- A job of level p (without a group; due at `due`, snapshot `ps` or nil) is claimed at `now`:
+-- counts it, and returns the JSON of its priority wait, or nil when nothing was claimed ahead of it.
+function PR.claimed(K, P, p, due, ps, now)
+  if not PR.load(P) then return nil end
+  local t, c = PR.t, PR.level(P, p)
+  PR.t = t + 1
+  PR.lv[p] = c + 1
+  PR.tdirty = true
+  PR.dirty[p] = true
+  local t0, c0 = 0, 0
+  if ps then
+    local a, b = string.match(ps, '^(%d+),(%d+)$')
+    t0, c0 = tonumber(a), tonumber(b)
+  end
+  local ahead = priorityAhead(t, t0, c, c0)
+  if ahead <= 0 then return nil end
+  local waited = now - due
+  if waited < 0 then waited = 0 end
+  return priorityWait(p, PR.aged(p, waited, levelAging(K)), waited, ahead)
+end
+
+-- Writes the counts this call changed.
+function PR.flush(P)
+  if not PR.tdirty then return end
+  local args = { 't', S(PR.t) }
+  for p in pairs(PR.dirty) do
+    args[#args + 1] = S(p)
+    args[#args + 1] = S(PR.lv[p])
+  end
+  rcall('HSET', P .. KEY_PRIO_SERVED, unpack(args))
+  PR.tdirty = false
+  PR.dirty = {}
 end
 
 -- Groups (`group` on a job). A group's waiting jobs are the zset P .. KEY_GROUP .. g, scored by
@@ -104,11 +191,23 @@ local function pushWaiting(K, P, id, p, g)
     return
   end
   GR.ringUngrouped(K, P)
+  PR.push(P, id, p)
   if p == 0 then
     rcall('LPUSH', K[2], id)
     return
   end
   if rcall('LPUSH', levelKey(K, P, p), id) == 1 then rankLevel(K, P, p) end
+end
+
+-- Makes jobs of priority 0 without a group wait (their `due` already written), in bulk: what add,
+-- tick and finish push after their other jobs.
+local function pushPlain(K, P, ids)
+  if #ids == 0 then return end
+  GR.ringUngrouped(K, P)
+  if PR.load(P) then
+    for _, id in ipairs(ids) do PR.push(P, id, 0) end
+  end
+  bulk('LPUSH', K[2], ids, 1000)
 end
 
 -- Puts popped jobs back at the head of their levels, in their order (ids[from..] were popped in
