@@ -149,9 +149,11 @@ export interface ClaimResult {
   /** Jobs recovered from expired leases during this claim. */
   readonly recovered: number;
   /**
-   * When nothing was claimed: ms until the next scheduled job is due, the next lease expires, or a
-   * rate limit that holds jobs back gives its next token (undefined if none), so an idle worker
-   * knows how long it may block.
+   * When nothing was claimed, or a rate limit stopped the claim before `max` jobs: ms until the next
+   * scheduled job is due, the next lease expires, or a rate limit that holds jobs back gives its
+   * next token (undefined if none), so a worker knows how long it may block before claiming again
+   * (also the claim half of `finishAndClaim`: a throttled finish needs no claim of its own to learn
+   * it).
    */
   readonly nextWakeInMs: number | undefined;
   readonly paused: boolean;

@@ -409,6 +409,22 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
         await new Promise<void>((resolve) => (this.#slotWaiter = resolve));
         continue;
       }
+      if (single && lane.idleUntil > performance.now()) {
+        // A claim that rode on a finish found nothing more to take now (a rate limit's next token,
+        // the next due job): wait for that or a wake token, as after an empty claim of our own,
+        // without asking again first.
+        const wait = Math.ceil(lane.idleUntil - performance.now());
+        lane.idleUntil = 0;
+        this.#idleNow();
+        try {
+          await this.#backend.waitForWork(lane.name, wait, this.#closeAc.signal);
+        } catch (e) {
+          if (this.#closeAc.signal.aborted) break;
+          this.#error(e);
+          await sleep(100, this.#closeAc.signal);
+        }
+        continue;
+      }
       const max = single
         ? Math.min(batchSize, wanted)
         : Math.max(1, this.#shares(Math.min(batchSize, wanted)).get(lane) ?? 0);
@@ -434,6 +450,8 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
       if (res.jobs.length > 0) {
         this.#drainedEmitted = false;
         this.#take(lane, res.jobs, sent);
+        // Fewer than asked, stopped by a rate limit: nothing more until its next token.
+        if (res.jobs.length < max) this.#holdUntilNext(lane, res);
         continue;
       }
       const wait =
@@ -512,6 +530,18 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
       }
       this.#wakeLoop();
     }
+  }
+
+  /**
+   * A claim (of the main loop, or riding on a finish) took fewer jobs than asked and answered when
+   * the queue may have more (`nextWakeInMs`: a rate limit's next token, the next due job or lease
+   * expiry): until then the queue is idle, so no claim is sent only to be told the same again. A
+   * wake token (a job added, a retry) ends the wait early, as after an empty claim.
+   */
+  #holdUntilNext(lane: Lane<unknown, unknown>, res: ClaimResult): void {
+    if (res.paused || res.nextWakeInMs === undefined || res.nextWakeInMs <= 0) return;
+    if (this.#lanes.length === 1) lane.idleUntil = performance.now() + res.nextWakeInMs;
+    else this.#setIdle(lane, res.nextWakeInMs);
   }
 
   /** A queue was found empty: leave it to the watcher for up to `ms`. */
@@ -1093,6 +1123,9 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
           this.#drainedEmitted = false;
           this.#take(lane, claimed.jobs, sent);
         }
+        // The claim half took fewer than asked and says when there may be more (a rate limit's
+        // next token, the next due job): the main loop waits for that instead of asking again.
+        if (max > 0 && claimed.jobs.length < max) this.#holdUntilNext(lane, claimed);
         items.forEach((b, i) => b.resolve(results[i] as FinishResult));
         // Slots this claim could not fill are the main loop's again.
         this.#wakeLoop();

@@ -11,6 +11,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { PermanentError } from '../../src/errors.js';
+import { specText } from '../../src/schedule.js';
 import { SchedulerLoop } from '../../src/scheduler-loop.js';
 import { hasChromium, launch, startServer, watchPage, type TestServer } from './helpers.js';
 
@@ -353,6 +354,51 @@ describe.skipIf(!hasChromium())('dashboard in chromium (memory backend)', () => 
     ]);
     expect(await page.locator('li.attempt b').count()).toBe(0);
     await expect.poll(() => page.locator('.json-leaf').allTextContents()).toContain('charged: true');
+  });
+
+  it("shows on the attempt card what decided when it ran: its scheduler's tick, the jobs of a higher priority", async () => {
+    const { server, page } = await open();
+    const q = server.queue('prio');
+    const low = await q.add('low', null);
+    await q.add('high', null, { priority: 5 });
+    const now = await server.backend.now();
+    await server.backend.upsertScheduler('prio', {
+      id: 'nightly',
+      spec: specText({ every: 60_000 }),
+      anchor: now - 60_020,
+      nextRunAt: now - 20,
+      name: 'report',
+      data: 'null',
+      opts: JSON.stringify({ retry: { phases: [], maxAttempts: 1 }, timeoutMs: 0, maxStalls: 3 }),
+      maxStalls: 3,
+      missed: 'skip',
+      overlap: 'allow',
+    });
+    await new SchedulerLoop({ backend: server.backend, queues: ['prio'], rescanMs: 120_000 }).tickQueue(
+      'prio',
+    );
+    server.worker('prio', async () => 'ok', { concurrency: 1 });
+    const done = await until(
+      () => q.getJob(low.id),
+      (j) => j?.state === 'completed',
+    );
+    const ticked = (await q.getJobs('completed')).find((j) => j.name === 'report');
+    expect(ticked).toBeDefined();
+
+    await page.goto(`${server.url}/ui/queues/prio/jobs/${low.id}`);
+    const wait = page.locator('li.attempt .priority-wait');
+    await expect.poll(() => wait.count()).toBe(1);
+    expect(await wait.textContent()).toBe(`Waited: ${done?.attempts[0]?.priority?.explanation ?? '?'}`);
+    expect(await wait.textContent()).toMatch(
+      /^Waited: priority 0: waited \d+ ms while 1 job of higher priority ran$/,
+    );
+
+    await page.goto(`${server.url}/ui/queues/prio/jobs/${encodeURIComponent(ticked!.id)}`);
+    const tick = page.locator('li.attempt .schedule-tick');
+    await expect.poll(() => tick.count()).toBe(1);
+    expect(await tick.textContent()).toMatch(
+      /^Scheduled: by scheduler nightly, tick planned .+: created \d+ ms after its planned time \(missed policy skip\)$/,
+    );
   });
 
   it('keeps the filters in the URL, so a link shows the same list', async () => {

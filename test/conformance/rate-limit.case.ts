@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
 import { RateLimitError, ValidationError } from '../../src/errors.js';
-import type { Queue } from '../../src/queue.js';
+import { Queue } from '../../src/queue.js';
 import type { Job } from '../../src/types.js';
 import type { Harness } from './context.js';
-import { waitForState } from './context.js';
+import { waitForState, waitUntil } from './context.js';
 
 /** Polls until the job has `n` attempt records; returns it. */
 async function waitForAttempts(q: Queue, id: string, n: number): Promise<Job> {
@@ -28,7 +28,11 @@ export function rateLimitCases(h: Harness): void {
     it('gives a queue bucket its burst, then answers when the next token exists instead of a job', async () => {
       const q = h.queue({ rateLimit: { queue: { rate: 1, per: 60_000, burst: 3 } } });
       for (let i = 0; i < 5; i++) await q.add(`j${i}`, null);
-      expect((await claim(q, 10)).names).toEqual(['j0', 'j1', 'j2']);
+      const first = await claim(q, 10);
+      expect(first.names).toEqual(['j0', 'j1', 'j2']);
+      // Stopped by the bucket before its max: it says when the next token exists already.
+      expect(first.wake).toBeGreaterThan(59_000);
+      expect(first.wake).toBeLessThanOrEqual(60_000);
       const next = await claim(q, 10);
       expect(next.names).toEqual([]);
       // The 4th token exists one interval (60 s) after the first claim: the idle worker sleeps until then.
@@ -38,6 +42,58 @@ export function rateLimitCases(h: Harness): void {
       expect(limits.queue).toEqual({ rate: 1, per: 60_000, burst: 3, intervalMs: 60_000, label: '1/min' });
       expect(limits.queueNextTokenAt).toBeGreaterThan(Date.now() + 59_000 - 5_000);
       expect((await q.counts()).waiting).toBe(2);
+    });
+
+    it('answers the next token on the claim half of a throttled finish, and the worker asks no more than that', async () => {
+      const q = h.queue({ rateLimit: { queue: { rate: 1, per: 60_000, burst: 1 } } });
+      await q.add('a', null);
+      await q.add('b', null);
+      const got = await h.backend.claim(q.name, { workerId: 'w', leaseMs: 60_000, max: 5 });
+      expect(got.jobs.map((j) => j.name)).toEqual(['a']);
+      const j = got.jobs[0]!;
+      const [, claimed] = await h.backend.finishAndClaim(
+        q.name,
+        [{ id: j.id, attempt: j.attempt, workerId: 'w', outcome: 'succeeded', decision: { action: 'done' } }],
+        { workerId: 'w', leaseMs: 60_000, max: 5 },
+      );
+      expect(claimed.jobs).toEqual([]);
+      expect(claimed.nextWakeInMs).toBeGreaterThan(59_000);
+      expect(claimed.nextWakeInMs).toBeLessThanOrEqual(60_000);
+
+      // A worker under a limit: each job costs one claim (when its token exists), not a claim
+      // after each throttled finish only to be told the same.
+      const r = h.queue({ rateLimit: { queue: { rate: 40, burst: 1 } } });
+      await r.addBulk(Array.from({ length: 8 }, (_, i) => ({ name: `r${i}`, data: null })));
+      // The wake tokens of the add and of the limit's change (Redis: one per job, 64 for a change;
+      // each costs a waiting worker one claim, by design) are taken first.
+      const ac = new AbortController();
+      for (let i = 0; i < 200; i++) {
+        const t = Date.now();
+        await h.backend.waitForWork(r.name, 30, ac.signal);
+        if (Date.now() - t >= 25) break; // it timed out: no token left
+      }
+      let claims = 0;
+      const backend = h.backend;
+      const counting = new Proxy(backend, {
+        get(target, key) {
+          const v = Reflect.get(target, key, target) as unknown;
+          if (typeof v !== 'function') return v;
+          if (key === 'claim') {
+            return (...args: unknown[]) => {
+              claims++;
+              return (v as (...a: unknown[]) => unknown).apply(target, args);
+            };
+          }
+          return (v as (...a: unknown[]) => unknown).bind(target);
+        },
+      });
+      const counted = new Queue(r.name, { backend: counting });
+      const done: string[] = [];
+      h.worker(counted, async (job) => {
+        done.push(job.name);
+      });
+      await waitUntil(() => done.length === 8, '8 jobs at 40/s');
+      expect(claims).toBeLessThanOrEqual(8 + 2);
     });
 
     it('serves groups round-robin, one job per turn, with the jobs without a group as one more turn', async () => {

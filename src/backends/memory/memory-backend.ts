@@ -940,7 +940,8 @@ export class MemoryBackend implements Backend {
     let nextWakeInMs: number | undefined;
     // A suspect at the head stopped this busy worker's claim: look again soon.
     if (blockedBySuspect) nextWakeInMs = SUSPECT_RECHECK_MS;
-    else if (jobs.length === 0) {
+    else if (jobs.length === 0 || tokenAt !== undefined) {
+      // (also when a rate limit stopped a claim that took some: when its next token exists)
       let next = Infinity;
       for (const t of q.scheduled.values()) next = Math.min(next, t);
       for (const t of q.active.values()) next = Math.min(next, t);

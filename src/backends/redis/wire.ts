@@ -68,6 +68,7 @@ import type {
 } from '../../backend.js';
 import type { RestoreRequest } from '../../restore.js';
 import { trailsFromRedis, withTrail } from '../../progress.js';
+import { priorityWait } from '../../transitions.js';
 import { checkText, Rules } from '../../validate.js';
 import type {
   Attempt,
@@ -140,6 +141,18 @@ export function decodeAdd(out: readonly Arg[], count: number): AddResult[] {
     );
   }
   return res;
+}
+
+/**
+ * A job's `cw` field (includes/claimFacts.lua): the short text "priority,effective,waitedMs,ahead"
+ * of a priority wait alone, or a JSON object of `rateLimit`, `priority` and `schedule`.
+ */
+export function claimFacts(cw: string): Pick<CurrentAttempt, 'rateLimit' | 'priority' | 'schedule'> {
+  if (cw.startsWith('{')) {
+    return JSON.parse(cw) as Pick<CurrentAttempt, 'rateLimit' | 'priority' | 'schedule'>;
+  }
+  const [p, e, w, a] = cw.split(',').map(Number) as [number, number, number, number];
+  return { priority: priorityWait(p, e, w, a) };
 }
 
 /** claim-10.lua's reply: recovered, paused, nextWakeInMs, options table, jobs as one string. */
@@ -410,9 +423,7 @@ export function decodeJob(queue: string, id: string, raw: RawJob): Job | null {
             ...(h.man ? { manual: JSON.parse(h.man) as ManualTrigger } : {}),
             ...trails.get(Number(h.cur)),
             // What its claim recorded (rate-limit and priority waits, its tick), as its attempt will.
-            ...(h.cw
-              ? (JSON.parse(h.cw) as Pick<CurrentAttempt, 'rateLimit' | 'priority' | 'schedule'>)
-              : {}),
+            ...(h.cw ? claimFacts(h.cw) : {}),
           },
         }
       : {};

@@ -5,7 +5,7 @@
   ARGV[5] '1' when the worker is idle and may take a suspect (a job that stalled before) alone
   Under rate limits or groups (includes/claimJobs.lua), a claim that a bucket stopped answers in
   nextWakeInMs when the next token exists, so idle workers sleep until then instead of polling.
-  Returns { recovered, paused (1|0), nextWakeInMs (-1 = none or jobs claimed), options, jobs } where
+  Returns { recovered, paused (1|0), nextWakeInMs (-1 = none, or jobs claimed and no rate limit stopped the claim), options, jobs } where
   options is a flat { digest, options JSON, ... } of the claimed jobs' interned options, once each,
   and jobs is one string: per job id, name, data, options digest, packed, manual JSON ('' = none),
   apart by \31 (unit separator), jobs apart by \30 (record separator); packed = "attempt,trigger,
@@ -42,6 +42,9 @@ end
 local out = { recovered, paused and 1 or 0, -1, CLAIM_OPTS_LIST, table.concat(jobs, '\30') }
 if #jobs == 0 then
   if blocked then out[3] = SUSPECT_RECHECK_MS else out[3] = nextWakeIn(KEYS, now, tokenAt) end
+elseif tokenAt then
+  -- A rate limit stopped the claim before max: when its next token exists.
+  out[3] = nextWakeIn(KEYS, now, tokenAt)
 end
 flushEvents(KEYS, now)
 return out

@@ -320,6 +320,9 @@ elseif claimMax > 0 then
   claim[5] = table.concat(jobs, '\30')
   if #jobs == 0 then
     if blocked then claim[3] = SUSPECT_RECHECK_MS else claim[3] = nextWakeIn(KEYS, now, tokenAt) end
+  elseif tokenAt then
+    -- A rate limit stopped the claim before claimMax: when its next token exists.
+    claim[3] = nextWakeIn(KEYS, now, tokenAt)
   end
 end
 RL.flush(KEYS, P, now)

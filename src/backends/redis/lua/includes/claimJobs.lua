@@ -3,7 +3,7 @@
 --- @include "includes/bulk"
 --- @include "includes/ev"
 --- @include "includes/optsText"
---- @include "includes/jsonMerge"
+--- @include "includes/claimFacts"
 --- @include "includes/waitLevels"
 --- @include "includes/rateLimit"
 --- @include "generated/keys"
@@ -17,15 +17,14 @@ local CLAIM_OPTS = {}
 local CLAIM_OPTS_LIST = {}
 
 -- Leases one popped job (its hash fields f, read by the caller) to worker `wid`: the attempt
--- number is the lease token. `cw`: what its claim records on the attempt (a JSON object of
--- `rateLimit` and `priority`: CJ.facts), or nil; joined to the `schedule` its tick wrote for the
--- first attempt of a scheduler's job. Returns its string (see claim-10.lua for the fields).
+-- number is the lease token. `cw`: what its claim records on the attempt (CJ.facts), or nil;
+-- joined to the `schedule` its tick wrote for the first attempt of a scheduler's job. Returns its string (see claim-10.lua for the fields).
 function CJ.leaseJob(P, jk, id, f, nowS, leS, wid, suspect, cw, za)
   local n = tonumber(f[4]) + 1
   local nS = S(n)
   -- The first attempt of a job a scheduler created keeps what its tick wrote (`schedule`).
   local kept = f[5] == 'schedule' and f[13]
-  if kept and cw then cw = jsonMerge(f[13], cw) end
+  if kept and cw then cw = claimFactsWith(cw, f[13]) end
   if kept and not cw then
     rcall('HSET', jk, 'st', 'active', 'cur', nS, 'wid', wid, 'sa', nowS, 'le', leS)
   elseif cw then
@@ -53,13 +52,11 @@ CJ.FIELDS = { 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 
 -- (a field missing from a small hash costs a scan of it).
 CJ.FIELDS_PS = { 'name', 'data', 'oh', 'n', 'trg', 'due', 'fl', 'sc', 'pd', 'man', 'ms', 'tc', 'cw', 'grp', 'ps' }
 
--- The claim facts of an attempt as one JSON object (nil = none): its rate-limit wait and its
--- priority wait, JSON texts or nil.
+-- The claim facts of an attempt (`cw`, includes/claimFacts.lua; nil = none): its rate-limit wait
+-- (JSON or nil) and its priority wait (PR.claimed's short text or nil).
 function CJ.facts(rlw, pw)
-  if rlw and pw then return '{"rateLimit":' .. rlw .. ',"priority":' .. pw .. '}' end
-  if rlw then return '{"rateLimit":' .. rlw .. '}' end
-  if pw then return '{"priority":' .. pw .. '}' end
-  return nil
+  if not rlw then return pw end
+  return claimFactsWith(pw, '{"rateLimit":' .. rlw .. '}')
 end
 
 -- Is the job a suspect, and may this claim take it?

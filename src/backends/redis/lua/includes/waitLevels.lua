@@ -89,7 +89,8 @@ function PR.aged(p, waited, ag)
 end
 
 -- A job of level p (without a group; due at `due`, snapshot `ps` or nil) is claimed at `now`:
--- counts it, and returns the JSON of its priority wait, or nil when nothing was claimed ahead of it.
+-- counts it, and returns its priority wait as "priority,effective,waitedMs,ahead" (the short form
+-- of `cw`, includes/claimFacts.lua), or nil when nothing was claimed ahead of it.
 function PR.claimed(K, P, p, due, ps, now)
   if not PR.load(P) then return nil end
   local t, c = PR.t, PR.level(P, p)
@@ -106,7 +107,7 @@ function PR.claimed(K, P, p, due, ps, now)
   if ahead <= 0 then return nil end
   local waited = now - due
   if waited < 0 then waited = 0 end
-  return priorityWait(p, PR.aged(p, waited, levelAging(K)), waited, ahead)
+  return S(p) .. ',' .. S(PR.aged(p, waited, levelAging(K))) .. ',' .. S(waited) .. ',' .. S(ahead)
 end
 
 -- Writes the counts this call changed.
