@@ -171,8 +171,8 @@ export function priorityAhead(
 }
 
 /**
- * @lua `priority 5 (aged to 7): waited 2400 ms while 1240 jobs of higher priority ran`: the sentence
- * of a {@link priorityWait}. "(aged to …)" only when aging raised it.
+ * `priority 5 (aged to 7): waited 2400 ms while 1240 jobs of higher priority ran`: the sentence of
+ * a {@link priorityWait}. "(aged to …)" only when aging raised it.
  */
 export function priorityWaitExplanation(
   priority: number,
@@ -184,10 +184,13 @@ export function priorityWaitExplanation(
 }
 
 /**
- * @lua What the attempt of a job claimed after jobs of a higher priority records (`priority`):
- * its priority, its effective priority at the claim ({@link agedPriority}), how long it waited
- * ready (claim time − due) and how many jobs of another level were claimed ahead of it
+ * What the attempt of a job claimed after jobs of a higher priority records (`priority`): its
+ * priority, its effective priority at the claim ({@link agedPriority}), how long it waited ready
+ * (claim time − due) and how many jobs of another level were claimed ahead of it
  * ({@link priorityAhead}). Recorded only when `ahead > 0`: no noise when priority did not matter.
+ * Not generated: its Lua twin is `claimFactsJson` in includes/claimFacts.lua, which writes it from
+ * the texts of the job's short `cw` without formatting the numbers again
+ * (test/redis/lua-twins.test.ts).
  */
 export function priorityWait(
   priority: number,

@@ -540,8 +540,10 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
    */
   #holdUntilNext(lane: Lane<unknown, unknown>, res: ClaimResult): void {
     if (res.paused || res.nextWakeInMs === undefined || res.nextWakeInMs <= 0) return;
-    if (this.#lanes.length === 1) lane.idleUntil = performance.now() + res.nextWakeInMs;
-    else this.#setIdle(lane, res.nextWakeInMs);
+    // At most idleCheckMs, as after an empty claim of the main loop.
+    const ms = Math.min(this.options.idleCheckMs, res.nextWakeInMs);
+    if (this.#lanes.length === 1) lane.idleUntil = performance.now() + ms;
+    else this.#setIdle(lane, ms);
   }
 
   /** A queue was found empty: leave it to the watcher for up to `ms`. */

@@ -366,8 +366,11 @@ describeRedis('Lua twins of the TypeScript rules', () => {
     }
   });
 
-  it('writes the priority wait of a record as the TypeScript does (generated priorityWait, PR.aged)', async () => {
-    const body = resolveIncludes(luaDir, 'includes/waitLevels.lua');
+  it('writes the priority wait of a record as the TypeScript does (PR.aged, PR.short, claimFactsJson)', async () => {
+    const body = [
+      resolveIncludes(luaDir, 'includes/waitLevels.lua'),
+      resolveIncludes(luaDir, 'includes/claimFacts.lua'),
+    ].join('\n');
     const run = async (expr: string): Promise<string> =>
       (await client.eval(`${body}\nreturn ${expr}`, 0)) as string;
     for (const [p, waited, ag] of [
@@ -387,12 +390,19 @@ describeRedis('Lua twins of the TypeScript rules', () => {
     for (const [p, eff, waited, ahead] of [
       [5, 5, 2400, 1240],
       [5, 7, 2400, 1],
+      [0, 0, 0, 1],
+      [-3, 0, 3000, 2],
       [-1_000_000, -999_990, 0, 2],
+      [1_000_000, 1_086_400, 86_400_000_000, 123_456_789],
     ] as const) {
-      expect(await run(`priorityWait(${p}, ${eff}, ${waited}, ${ahead})`)).toBe(
-        JSON.stringify(rules.priorityWait(p, eff, waited, ahead)),
+      // The short form PR.claimed writes, expanded by claimFactsJson (the record's JSON).
+      const short = await run(`PR.short(${p}, ${eff}, ${waited}, ${ahead})`);
+      expect(short).toBe(`${p},${eff},${waited},${ahead}`);
+      expect(await run(`claimFactsJson('${short}')`)).toBe(
+        JSON.stringify({ priority: rules.priorityWait(p, eff, waited, ahead) }),
       );
     }
+    expect(await run(`claimFactsJson('{"rateLimit":{}}')`)).toBe('{"rateLimit":{}}');
     expect(rules.priorityWait(5, 7, 2400, 1240).explanation).toBe(
       'priority 5 (aged to 7): waited 2400 ms while 1240 jobs of higher priority ran',
     );

@@ -18,7 +18,6 @@
 --- @include "includes/waitLevels"
 --- @include "includes/nowMs"
 --- @include "includes/S"
---- @include "includes/bulk"
 --- @include "includes/ev"
 --- @include "includes/flushEvents"
 --- @include "includes/wake"

@@ -114,17 +114,3 @@ end
 local function priorityAhead(servedNow, servedThen, levelNow, levelThen)
   return servedNow - servedThen - (levelNow - levelThen)
 end
-
--- `priority 5 (aged to 7): waited 2400 ms while 1240 jobs of higher priority ran`: the sentence of
--- a priorityWait. "(aged to …)" only when aging raised it.
-local function priorityWaitExplanation(priority, effective, waitedMs, ahead)
-  return 'priority ' .. S(priority) .. (effective ~= priority and ' (aged to ' .. S(effective) .. ')' or '') .. ': waited ' .. S(waitedMs) .. ' ms while ' .. S(ahead) .. (ahead == 1 and ' job' or ' jobs') .. ' of higher priority ran'
-end
-
--- What the attempt of a job claimed after jobs of a higher priority records (`priority`): its
--- priority, its effective priority at the claim (agedPriority), how long it waited ready (claim
--- time − due) and how many jobs of another level were claimed ahead of it (priorityAhead).
--- Recorded only when `ahead > 0`: no noise when priority did not matter.
-local function priorityWait(priority, effective, waitedMs, ahead)
-  return '{"priority":' .. S(priority) .. ',"effective":' .. S(effective) .. ',"waitedMs":' .. S(waitedMs) .. ',"ahead":' .. S(ahead) .. ',"explanation":"' .. priorityWaitExplanation(priority, effective, waitedMs, ahead) .. '"}'
-end

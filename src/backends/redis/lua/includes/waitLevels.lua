@@ -107,7 +107,12 @@ function PR.claimed(K, P, p, due, ps, now)
   if ahead <= 0 then return nil end
   local waited = now - due
   if waited < 0 then waited = 0 end
-  return S(p) .. ',' .. S(PR.aged(p, waited, levelAging(K))) .. ',' .. S(waited) .. ',' .. S(ahead)
+  return PR.short(p, PR.aged(p, waited, levelAging(K)), waited, ahead)
+end
+
+-- The short form of a priority wait (`cw`, expanded by claimFactsJson in includes/claimFacts.lua).
+function PR.short(p, effective, waited, ahead)
+  return S(p) .. ',' .. S(effective) .. ',' .. S(waited) .. ',' .. S(ahead)
 end
 
 -- Writes the counts this call changed.
