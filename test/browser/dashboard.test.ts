@@ -388,16 +388,18 @@ describe.skipIf(!hasChromium())('dashboard in chromium (memory backend)', () => 
     await page.goto(`${server.url}/ui/queues/prio/jobs/${low.id}`);
     const wait = page.locator('li.attempt .priority-wait');
     await expect.poll(() => wait.count()).toBe(1);
-    expect(await wait.textContent()).toBe(`Waited: ${done?.attempts[0]?.priority?.explanation ?? '?'}`);
+    expect(await wait.textContent()).toBe(
+      `Waited for its turn: ${done?.attempts[0]?.priority?.explanation ?? '?'}`,
+    );
     expect(await wait.textContent()).toMatch(
-      /^Waited: priority 0: waited \d+ ms while 1 job of higher priority ran$/,
+      /^Waited for its turn: priority 0: waited \d+ ms while 1 job of higher priority ran$/,
     );
 
     await page.goto(`${server.url}/ui/queues/prio/jobs/${encodeURIComponent(ticked!.id)}`);
     const tick = page.locator('li.attempt .schedule-tick');
     await expect.poll(() => tick.count()).toBe(1);
     expect(await tick.textContent()).toMatch(
-      /^Scheduled: by scheduler nightly, tick planned .+: created \d+ ms after its planned time \(missed policy skip\)$/,
+      /^Scheduled by nightly, tick planned .+: created \d+ ms after its planned time \(missed policy skip\)$/,
     );
   });
 
