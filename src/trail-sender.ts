@@ -8,7 +8,7 @@
  * attempt's lines are stored before its record, while the lease is still held.
  * @module
  */
-import type { TrailResult, TrailWrite } from './backend.js';
+import type { TrailResult } from './backend.js';
 import { logLineJson, MAX_LOG_LINES, progressJson } from './progress.js';
 
 /**
@@ -22,8 +22,15 @@ let warm = false;
 /** Lines sent per backend call at most (a write's arguments stay small). */
 const LINES_PER_WRITE = 100;
 
+/** One write's content, as the sender hands it over (the worker adds which attempt it belongs to). */
+export interface TrailPart {
+  readonly progress: string | undefined;
+  readonly lines: readonly string[];
+  readonly dropped: number;
+}
+
 export class TrailSender {
-  readonly #send: (w: Omit<TrailWrite, 'id' | 'attempt' | 'workerId'>) => Promise<TrailResult>;
+  readonly #send: (w: TrailPart) => Promise<TrailResult>;
   readonly #onError: (e: unknown) => void;
   #progress: string | undefined;
   #lines: string[] = [];
@@ -34,10 +41,7 @@ export class TrailSender {
   /** The lease is gone: nothing more is sent. */
   #stale = false;
 
-  constructor(
-    send: (w: Omit<TrailWrite, 'id' | 'attempt' | 'workerId'>) => Promise<TrailResult>,
-    onError: (e: unknown) => void,
-  ) {
+  constructor(send: (w: TrailPart) => Promise<TrailResult>, onError: (e: unknown) => void) {
     this.#send = send;
     this.#onError = onError;
   }
@@ -95,7 +99,7 @@ export class TrailSender {
     try {
       while (!this.#stale && (this.#progress !== undefined || this.#lines.length > 0 || this.#dropped > 0)) {
         const lines = this.#lines.splice(0, LINES_PER_WRITE);
-        const w = { progress: this.#progress, lines, dropped: this.#dropped };
+        const w: TrailPart = { progress: this.#progress, lines, dropped: this.#dropped };
         this.#progress = undefined;
         this.#dropped = 0;
         try {

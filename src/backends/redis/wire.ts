@@ -86,8 +86,13 @@ type Arg = string | number;
 
 /** Worker ids are written into JSON records by the scripts unescaped: only safe ones get there. */
 export function assertSafeWorkerId(id: string | undefined): void {
-  if (id !== undefined && id !== '') checkText(id, 'workerId', Rules.workerId);
+  // A worker sends its own id with every request of every finish: checked once, not each time.
+  if (id === undefined || id === '' || id === lastSafeWorkerId) return;
+  checkText(id, 'workerId', Rules.workerId);
+  lastSafeWorkerId = id;
 }
+/** The last worker id found safe (an id that passes once passes always). */
+let lastSafeWorkerId: string | undefined;
 
 /** add-10.lua's arguments (after the key prefix). */
 export function encodeAdd(jobs: readonly AddRequest[]): Arg[] {
