@@ -74,7 +74,7 @@ async function failure(res: Response): Promise<ApiError> {
 
 /** Sends one request; resolves with the parsed JSON answer or rejects with an ApiError. */
 export async function api<T>(
-  method: 'GET' | 'POST' | 'PUT',
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   path: string,
   body?: unknown,
   token = getToken(),

@@ -12,6 +12,7 @@ import { Link, useRoute } from './router.js';
 import { paths, type Route } from './routes.js';
 import { Analytics } from './views/Analytics.js';
 import { RateLimits } from './views/RateLimits.js';
+import { RetryBudgets } from './views/RetryBudgets.js';
 import { RetryIntelligence } from './views/RetryIntelligence.js';
 import { DeadLetters } from './views/DeadLetters.js';
 import { Job } from './views/Job.js';
@@ -58,6 +59,11 @@ function navItems(route: Route): { href: string; label: string; current: boolean
             label: `What-if & audit (${queue})`,
             current: route.view === 'retries',
           },
+          {
+            href: paths.budgets(queue),
+            label: `Retry budgets (${queue})`,
+            current: route.view === 'budgets',
+          },
         ]
       : []),
     { href: paths.plan(), label: 'Retry plan', current: route.view === 'plan' },
@@ -84,6 +90,8 @@ function View({ route }: { route: Route }) {
       return <RateLimits queue={route.queue} params={route.query} />;
     case 'retries':
       return <RetryIntelligence queue={route.queue} />;
+    case 'budgets':
+      return <RetryBudgets queue={route.queue} />;
     case 'plan':
       return <RetryPlan params={route.query} />;
     case 'missing':

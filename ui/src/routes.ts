@@ -13,6 +13,7 @@ export type Route =
   | { readonly view: 'workers'; readonly queue: string }
   | { readonly view: 'rate-limits'; readonly queue: string; readonly query: URLSearchParams }
   | { readonly view: 'retries'; readonly queue: string }
+  | { readonly view: 'budgets'; readonly queue: string }
   | { readonly view: 'plan'; readonly query: URLSearchParams }
   | { readonly view: 'missing'; readonly path: string };
 
@@ -40,6 +41,7 @@ export function parseRoute(pathname: string, search: string): Route {
     if (section === 'workers' && id === undefined) return { view: 'workers', queue };
     if (section === 'rate-limits' && id === undefined) return { view: 'rate-limits', queue, query };
     if (section === 'retries' && id === undefined) return { view: 'retries', queue };
+    if (section === 'retry-budgets' && id === undefined) return { view: 'budgets', queue };
   }
   return { view: 'missing', path: pathname };
 }
@@ -68,5 +70,6 @@ export const paths = {
   rateLimits: (queue: string, params?: Readonly<Record<string, string | undefined>>) =>
     withQuery(`/ui/queues/${e(queue)}/rate-limits`, params),
   retries: (queue: string) => `/ui/queues/${e(queue)}/retries`,
+  budgets: (queue: string) => `/ui/queues/${e(queue)}/retry-budgets`,
   plan: (policy?: string) => withQuery('/ui/retry-plan', { policy }),
 };
