@@ -115,4 +115,25 @@ describe.skipIf(!hasChromium())('retry budgets view in chromium', () => {
       await server.close();
     }
   });
+
+  it('on a read-only server: lists the budgets and disables the form', async () => {
+    const server = await startServer({ readOnly: true });
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const seen = watchPage(page);
+      await server.queue('mail').setRetryBudget({ ratio: 0.2 });
+      await page.goto(`${server.url}/ui/queues/mail/retry-budgets`);
+      await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
+      await expect
+        .poll(() => page.getByText('This server is read-only: budgets cannot be changed here.').count())
+        .toBe(1);
+      expect(await page.getByRole('button', { name: 'Save budget' }).isDisabled()).toBe(true);
+      expect(await page.getByRole('button', { name: 'Remove budget' }).isDisabled()).toBe(true);
+      expect(seen).toEqual({ errors: [], dialogs: [] });
+    } finally {
+      await context.close();
+      await server.close();
+    }
+  });
 });
