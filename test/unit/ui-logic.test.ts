@@ -27,6 +27,8 @@ describe('dashboard routes', () => {
     expect(parseRoute('/ui/retry-plan', '').view).toBe('plan');
     expect(parseRoute('/ui/queues/mail/retries', '')).toEqual({ view: 'retries', queue: 'mail' });
     expect(paths.retries('a b')).toBe('/ui/queues/a%20b/retries');
+    expect(parseRoute('/ui/queues/mail/retry-budgets', '')).toEqual({ view: 'budgets', queue: 'mail' });
+    expect(paths.budgets('a b')).toBe('/ui/queues/a%20b/retry-budgets');
     const analytics = parseRoute('/ui/queues/mail/analytics', '?window=24h');
     expect(analytics.view).toBe('analytics');
     expect(analytics.view === 'analytics' && analytics.query.get('window')).toBe('24h');
