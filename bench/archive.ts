@@ -226,10 +226,13 @@ async function main(): Promise<void> {
       `  ${int(drainRate)} jobs/s (${(drainRate / c100).toFixed(2)}× c100 alone); ${cpuText(await cpu.per1k(drained))}`,
     );
 
-    const inProcess = new Archiver({ backend, archive, queues: ['inproc'] });
+    // On a Redis connection of its own, as `retraced server|worker --postgres` run it.
+    const own = new RedisBackend({ connection: redis.url });
+    const inProcess = new Archiver({ backend: own, archive, queues: ['inproc'] });
     await inProcess.start();
     await withArchiver('c100 with the archiver in the same process', backend, 'inproc', cpu);
     await inProcess.close();
+    await own.close();
 
     const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
     const proc = spawn(

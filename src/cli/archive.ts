@@ -71,6 +71,8 @@ export interface RunningArchive {
 /**
  * Opens the archive, migrates it and starts an archiver over every queue of `backend` (or `queues`),
  * pruning the archive by age when `--archive-retain` is given (as `archive run --retain`).
+ * `release` (closing the archiver's own backend) runs once the archiver has stopped, or when it
+ * cannot start.
  */
 export async function startArchive(
   backend: Backend,
@@ -78,6 +80,23 @@ export async function startArchive(
   flags: ArchiveFlags,
   out: Output,
   queues?: readonly string[],
+  release?: () => Promise<void>,
+): Promise<RunningArchive> {
+  try {
+    return await openArchive(backend, url, flags, out, queues, release);
+  } catch (e) {
+    await release?.();
+    throw e;
+  }
+}
+
+async function openArchive(
+  backend: Backend,
+  url: string,
+  flags: ArchiveFlags,
+  out: Output,
+  queues: readonly string[] | undefined,
+  release: (() => Promise<void>) | undefined,
 ): Promise<RunningArchive> {
   const schema = flags['archive-schema'];
   const retainMs = durationValue(flags['archive-retain'], '--archive-retain');
@@ -111,6 +130,7 @@ export async function startArchive(
     async close() {
       await archiver.close();
       await archive.close();
+      await release?.();
     },
   };
 }

@@ -213,15 +213,23 @@ describeArchive(
       expect(await first.drain()).toBe(3);
       await new Promise((r) => setTimeout(r, 20));
       const quiet = new Output({ stdout: { write: () => true }, stderr: { write: () => true } });
-      await expect(startArchive(backend, pgUrl()!, { 'archive-retain': 'soon' }, quiet)).rejects.toThrow(
-        /--archive-retain/,
-      );
+      // `release` (the archiver's own Redis connection in server/worker) runs when it cannot start,
+      // and once it has stopped.
+      let released = 0;
+      const release = async (): Promise<void> => {
+        released++;
+      };
+      await expect(
+        startArchive(backend, pgUrl()!, { 'archive-retain': 'soon' }, quiet, undefined, release),
+      ).rejects.toThrow(/--archive-retain/);
+      expect(released).toBe(1);
       const running = await startArchive(
         backend,
         pgUrl()!,
         { 'archive-schema': schema, 'archive-retain': '10ms' },
         quiet,
         [q.name],
+        release,
       );
       try {
         await waitUntil(
@@ -232,6 +240,7 @@ describeArchive(
       } finally {
         await running.close();
       }
+      expect(released).toBe(2);
       for (const j of await q.getJobs('completed')) expect(await archive.getJob(q.name, j.id)).toBeNull();
     });
   },

@@ -97,7 +97,15 @@ export const server = command(
     let archived: RunningArchive | undefined;
     try {
       // The archiver in-process; evicted jobs are read from the archive by every route.
-      if (pg !== undefined) archived = await startArchive(opened.backend, pg, values, out);
+      // On a Redis connection of its own: its reads (100 whole jobs a call) would otherwise queue
+      // the commands of the routes behind them on one socket.
+      if (pg !== undefined) {
+        const own = await openRedis(
+          { url, prefix, source: values.redis ? '--redis' : 'RETRACED_REDIS_URL' },
+          { longLived: true },
+        );
+        archived = await startArchive(own.backend, pg, values, out, undefined, own.close);
+      }
       const archive = archived?.archive;
       // Loaded on use: Fastify and its plugins are the heaviest part of the CLI to start.
       const { buildApp } = await import('../../http/app.js');
