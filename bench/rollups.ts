@@ -131,6 +131,7 @@ async function callgrindRun(rollups: boolean, n: number, handler: Handler): Prom
     [
       '--tool=callgrind',
       `--callgrind-out-file=${dir}/cg.out`,
+      ...(process.env.ROLLUP_CG_TOGGLE ? [`--toggle-collect=${process.env.ROLLUP_CG_TOGGLE}`] : []),
       'redis-server',
       '--port',
       String(port),
@@ -161,12 +162,19 @@ async function callgrindRun(rollups: boolean, n: number, handler: Handler): Prom
         Array.from({ length: Math.min(1000, n - i) }, (_, j) => ({ name: 'n', data: { i: i + j } })),
       );
     }
+    await backend.client.call('CONFIG', 'RESETSTAT');
     await control(['--zero', String(child.pid)]);
     const w = new Worker(q, handler as never, { concurrency: 100, leaseMs: 120_000 });
     w.on('error', () => undefined);
     while ((await q.counts()).completed < n) await new Promise((r) => setTimeout(r, 50));
     await w.close();
     await control(['--dump', String(child.pid)]);
+    const stats = String(await backend.client.call('INFO', 'commandstats'));
+    const calls = (cmd: string): number =>
+      Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+    console.log(
+      `  (rollups ${rollups ? 'on' : 'off'}: ${(calls('evalsha') / n).toFixed(3)} script calls per job, ${(calls('hincrby') / n).toFixed(2)} HINCRBY per job)`,
+    );
     // The dump after the zero: the newest file; its `summary:` line is the instruction count.
     const files = readdirSync(dir).filter((f) => f.startsWith('cg.out'));
     let ir = 0;
@@ -198,7 +206,11 @@ async function callgrind(): Promise<void> {
     if (only && !label.startsWith(only)) continue;
     const off: number[] = [];
     const on: number[] = [];
-    const sides = process.env.ROLLUP_CG_ONCE ? [false, true] : [false, true, false, true];
+    const sides = process.env.ROLLUP_CG_ON_ONLY
+      ? [true]
+      : process.env.ROLLUP_CG_ONCE
+        ? [false, true]
+        : [false, true, false, true];
     for (const rollups of sides) {
       (rollups ? on : off).push(await callgrindRun(rollups, n, handler));
     }

@@ -285,12 +285,20 @@ export interface TimeHistogram {
 export interface AnalyticsBreakdown {
   readonly key: string;
   readonly label: string | null;
+  /** Attempts that failed (or stalled) with it. */
   readonly failed: number;
   readonly dead: number;
-  /** Archive only (null from rollups): jobs that failed with this key, their attempts, how many recovered. */
+  /** Archive only (null from rollups): jobs that failed with this key, and their attempts. */
   readonly jobs?: number | null;
   readonly jobAttempts?: number | null;
-  readonly recovered?: number | null;
+  /** Attempts that came next after a failure with it, and of those the ones that succeeded. */
+  readonly next: number;
+  readonly nextSucceeded: number;
+  /** P(next attempt succeeds | this attempt failed with it); null without a next attempt. */
+  readonly nextSuccessRate: number | null;
+  /** Jobs that succeeded / were dead-lettered after failing with it at least once. */
+  readonly recovered: number;
+  readonly lost: number;
 }
 export interface AnalyticsReport {
   readonly queue: string;
@@ -300,8 +308,10 @@ export interface AnalyticsReport {
   readonly totals: {
     attempts: number;
     failed: number;
+    stalled: number;
     succeeded: number;
     dead: number;
+    cancelled: number;
     retries: number;
     wastedAttempts: number;
     deadLetterRate: number | null;
@@ -310,6 +320,7 @@ export interface AnalyticsReport {
     n: number;
     attempts: number;
     failed: number;
+    stalled: number;
     succeeded: number;
     dead: number;
     successRate: number | null;
@@ -317,6 +328,7 @@ export interface AnalyticsReport {
   readonly timeToSuccess: TimeHistogram;
   readonly drift: TimeHistogram;
   readonly deadReasons: readonly { reason: string; count: number }[];
+  readonly cancels: readonly { state: string; count: number }[];
   readonly byErrorClass: readonly AnalyticsBreakdown[];
   readonly byRule: readonly AnalyticsBreakdown[];
   readonly byFingerprint: readonly AnalyticsBreakdown[];

@@ -125,6 +125,15 @@ function BreakdownTable({
               failed attempts
             </th>
             <th scope="col" class="num">
+              next attempt succeeded
+            </th>
+            <th scope="col" class="num">
+              jobs recovered
+            </th>
+            <th scope="col" class="num">
+              jobs lost
+            </th>
+            <th scope="col" class="num">
               dead jobs
             </th>
             {full && (
@@ -154,6 +163,17 @@ function BreakdownTable({
               </td>
               {queue && <td class="clip">{r.label ?? ''}</td>}
               <td class="num">{r.failed}</td>
+              <td class="num" title={`${r.nextSucceeded} of ${r.next} next attempts`}>
+                {pct(r.nextSuccessRate)}
+                {r.next > 0 && (
+                  <span class="muted">
+                    {' '}
+                    ({r.nextSucceeded}/{r.next})
+                  </span>
+                )}
+              </td>
+              <td class="num">{r.recovered}</td>
+              <td class="num">{r.lost}</td>
               <td class="num">{r.dead}</td>
               {full && (
                 <>
@@ -253,11 +273,20 @@ export function Analytics({ queue, params }: { queue: string; params: URLSearchP
             <dd>{r.totals.attempts}</dd>
             <dt>Failed</dt>
             <dd>{r.totals.failed}</dd>
+            <dt>Stalled</dt>
+            <dd>{r.totals.stalled}</dd>
             <dt>Succeeded</dt>
             <dd>{r.totals.succeeded}</dd>
             <dt>Dead</dt>
             <dd>
-              {r.totals.dead} ({pct(r.totals.deadLetterRate)} of finished)
+              {r.totals.dead} ({pct(r.totals.deadLetterRate)} of finished, stall deaths included)
+            </dd>
+            <dt>Cancelled</dt>
+            <dd>
+              {r.totals.cancelled}
+              {r.cancels.length > 0 && (
+                <span class="muted"> ({r.cancels.map((c) => `${c.count} ${c.state}`).join(', ')})</span>
+              )}
             </dd>
             <dt>Retries</dt>
             <dd>{r.totals.retries}</dd>
@@ -294,6 +323,9 @@ export function Analytics({ queue, params }: { queue: string; params: URLSearchP
                     failed
                   </th>
                   <th scope="col" class="num">
+                    stalled
+                  </th>
+                  <th scope="col" class="num">
                     succeeded
                   </th>
                   <th scope="col" class="num">
@@ -310,6 +342,7 @@ export function Analytics({ queue, params }: { queue: string; params: URLSearchP
                     <td class="num">{a.n}</td>
                     <td class="num">{a.attempts}</td>
                     <td class="num">{a.failed}</td>
+                    <td class="num">{a.stalled}</td>
                     <td class="num">{a.succeeded}</td>
                     <td class="num">{a.dead}</td>
                     <td class="num">{pct(a.successRate)}</td>
@@ -317,7 +350,7 @@ export function Analytics({ queue, params }: { queue: string; params: URLSearchP
                 ))}
                 {r.attempts.length === 0 && (
                   <tr>
-                    <td colSpan={6} class="muted">
+                    <td colSpan={7} class="muted">
                       No attempt ended in this window.
                     </td>
                   </tr>
@@ -332,6 +365,11 @@ export function Analytics({ queue, params }: { queue: string; params: URLSearchP
           {r.deadReasons.length > 0 && (
             <p>Dead by reason: {r.deadReasons.map((d) => `${d.reason} ${d.count}`).join(', ')}</p>
           )}
+          <p class="muted">
+            Below, per error: how often the attempt after a failure with it succeeded (P(next succeeds |
+            failed with it)), and the jobs that failed with it and later succeeded (recovered) or died (lost).
+            A minute or hour keeps at most 64 keys of each kind; the rest count under (other).
+          </p>
           <BreakdownTable caption="Failures by error class" rows={r.byErrorClass} full={full} />
           <BreakdownTable caption="Failures by classifying rule" rows={r.byRule} full={full} />
           <BreakdownTable

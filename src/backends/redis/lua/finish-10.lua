@@ -192,38 +192,35 @@ for _ = 1, count do
     -- The rollups (includes/rollup), and what they keep on the job hash (jx: written with the
     -- state below, no extra call): the keys of its last failure (rk), every key it failed with
     -- (rks), and the due time of its first attempt (fd, for the time to success).
-    local jx = {}
+    local jx = RU.NONE
     if rollups then
+      local fd, rk, rks = f[15] or '', f[13] or '', f[14] or ''
       local tts = 0
       if action == 'done' then
         local first = due
         if cur ~= '1' then
-          first = tonumber(f[15])
+          first = tonumber(fd)
           if not first then
-            -- (a job whose first attempt ended before 'fd' was kept: the first record's dueAt)
+            -- (a job whose first attempt ended before `ru` was kept: the first record's dueAt)
             local r1 = rcall('LINDEX', P .. KEY_HISTORY .. id, 0)
             first = tonumber(r1 and string.match(r1, '^{"n":%d+,"trigger":"%a+","dueAt":(%-?%d+)')) or due
           end
         end
         tts = now - first
-      elseif cur == '1' and action == 'retry' then
-        jx[1] = 'fd'
-        jx[2] = f[4]
       end
       local rule, reason = '', ''
       if action == 'dead' then reason = A[8] end
       -- The rule from the facets the finish files anyway (failureFacets decodes the ending once).
       for _, facet in ipairs(facets) do
-        if string.sub(facet, 1, 2) == 'r:' then rule = string.sub(facet, 3) end
+        if string.byte(facet, 1) == 114 and string.byte(facet, 2) == 58 then rule = string.sub(facet, 3) end
       end
-      local rk, rks = f[13] or '', f[14] or ''
       local nrk, nrks = RU.attemptEnd(racc, rlab, f[10] or '', tonumber(cur), outcome, action, reason, A[14], rule,
         A[10], A[11], sa - due, tts, rk, rks)
-      if nrk ~= rk then
+      if cur == '1' and action ~= 'done' then jx = { 'fd', f[4] } end
+      if nrk ~= rk or nrks ~= rks then
+        if jx == RU.NONE then jx = {} end
         jx[#jx + 1] = 'rk'
         jx[#jx + 1] = nrk
-      end
-      if nrks ~= rks then
         jx[#jx + 1] = 'rks'
         jx[#jx + 1] = nrks
       end

@@ -14,7 +14,8 @@
 -- folds that one into its hour (one HGETALL and one write per field, once a minute, not per call).
 -- Until then the minute bucket lives as long as an hour bucket; readers of hour buckets add the
 -- unfolded minute (redis-backend.ts readRollups).
-local RU = {}
+-- RU.NONE: no extra job hash field to write (most finishes).
+local RU = { NONE = {} }
 do
   --- @include "generated/rollup"
   local SEP = ROLLUP_SEP
@@ -28,10 +29,6 @@ do
     [ROLLUP_FAILED_FINGERPRINT] = 'f', [ROLLUP_DEAD_FINGERPRINT] = 'f', [ROLLUP_NEXT_FINGERPRINT] = 'f',
     [ROLLUP_NEXT_OK_FINGERPRINT] = 'f', [ROLLUP_RECOVERED_FINGERPRINT] = 'f', [ROLLUP_LOST_FINGERPRINT] = 'f',
   }
-  local NEXT = { ROLLUP_NEXT_CLASS, ROLLUP_NEXT_RULE, ROLLUP_NEXT_FINGERPRINT }
-  local NEXT_OK = { ROLLUP_NEXT_OK_CLASS, ROLLUP_NEXT_OK_RULE, ROLLUP_NEXT_OK_FINGERPRINT }
-  local RECOVERED = { c = ROLLUP_RECOVERED_CLASS, r = ROLLUP_RECOVERED_RULE, f = ROLLUP_RECOVERED_FINGERPRINT }
-  local LOST = { c = ROLLUP_LOST_CLASS, r = ROLLUP_LOST_RULE, f = ROLLUP_LOST_FINGERPRINT }
   local bounds = false
   -- Twins of keyedFailure and rollupVerdict (src/rollup.ts).
   local function keyedFailure(outcome)
@@ -83,27 +80,6 @@ do
   end
   RU.add = add
 
-  -- The last failure's keys (class SEP rule SEP fingerprint): its next attempt, and its success.
-  local function attribute(acc, name, rk, ok)
-    local c, r, f = string.match(rk, '^(.-)\031(.-)\031(.*)$')
-    if not c then return end
-    local keys = { c, r, f }
-    for i = 1, 3 do
-      if keys[i] ~= '' then
-        add(acc, name, NEXT[i], keys[i])
-        if ok then add(acc, name, NEXT_OK[i], keys[i]) end
-      end
-    end
-  end
-
-  -- Every key a job failed with (rks): recovered or lost under each.
-  local function settle(acc, name, rks, metrics)
-    for k in string.gmatch(rks, '[^\030]+') do
-      local m = metrics[string.sub(k, 1, 1)]
-      if m then add(acc, name, m, string.sub(k, 3)) end
-    end
-  end
-
   -- What a job remembers after an attempt (twin of rollupJobKeys): rk, rks.
   local function jobKeys(outcome, class, rule, fp, rk, rks)
     if not keyedFailure(outcome) then
@@ -129,6 +105,31 @@ do
   end
   RU.jobKeys = jobKeys
 
+  -- Per attempt end only table increments: what is counted under a job's keys is counted per
+  -- distinct key text (the keys of one attempt `class SEP rule SEP fp`, or a job's `rks`) under
+  -- a pseudo-metric of acc, and spelled out into the real metrics once per distinct text, at the
+  -- flush (expand). The rks a failure leaves is cached per (rks, keys) for the call.
+  local TRIPLE = {
+    ['#F'] = { ROLLUP_FAILED_CLASS, ROLLUP_FAILED_RULE, ROLLUP_FAILED_FINGERPRINT },
+    ['#D'] = { ROLLUP_DEAD_CLASS, ROLLUP_DEAD_RULE, ROLLUP_DEAD_FINGERPRINT },
+    ['#N'] = { ROLLUP_NEXT_CLASS, ROLLUP_NEXT_RULE, ROLLUP_NEXT_FINGERPRINT },
+    ['#O'] = { ROLLUP_NEXT_OK_CLASS, ROLLUP_NEXT_OK_RULE, ROLLUP_NEXT_OK_FINGERPRINT },
+  }
+  local SET = {
+    ['#R'] = { c = ROLLUP_RECOVERED_CLASS, r = ROLLUP_RECOVERED_RULE, f = ROLLUP_RECOVERED_FINGERPRINT },
+    ['#L'] = { c = ROLLUP_LOST_CLASS, r = ROLLUP_LOST_RULE, f = ROLLUP_LOST_FINGERPRINT },
+  }
+  local seenCache = {}
+
+  local function bump(m, metric, key)
+    local t = m[metric]
+    if not t then
+      t = {}
+      m[metric] = t
+    end
+    t[key] = (t[key] or 0) + 1
+  end
+
   -- One attempt end: n a number, drift and tts (time to success, successes only) numbers in ms;
   -- reason, class, rule, fp, label, rk, rks texts ('' = none). Returns the job's next rk, rks.
   function RU.attemptEnd(acc, lab, name, n, outcome, action, reason, class, rule, fp, label, drift, tts, rk, rks)
@@ -150,31 +151,86 @@ do
       k = ttsBucket(tts)
       t = m[ROLLUP_TIME_TO_SUCCESS]
       t[k] = (t[k] or 0) + 1
-      if rk ~= '' then attribute(acc, name, rk, true) end
-      if rks ~= '' then settle(acc, name, rks, RECOVERED) end
+      if rk ~= '' then
+        bump(m, '#N', rk)
+        bump(m, '#O', rk)
+      end
+      if rks ~= '' then bump(m, '#R', rks) end
       return '', rks
     end
-    local keyed = keyedFailure(outcome)
-    if countsAsFailure(outcome) then add(acc, name, ROLLUP_FAILED, n) end
-    if outcome == 'stalled' then add(acc, name, ROLLUP_STALLED, n) end
-    if keyed then
-      if class ~= '' then add(acc, name, ROLLUP_FAILED_CLASS, class) end
-      if rule ~= '' then add(acc, name, ROLLUP_FAILED_RULE, rule) end
-      if fp ~= '' then add(acc, name, ROLLUP_FAILED_FINGERPRINT, fp) end
+    local keyed = countsAsFailure(outcome)
+    if keyed then bump(m, ROLLUP_FAILED, n) end
+    if outcome == 'stalled' then
+      bump(m, ROLLUP_STALLED, n)
+      keyed = true
     end
+    local keys = class .. SEP .. rule .. SEP .. fp
+    if keyed then bump(m, '#F', keys) end
     -- Only a text labels (the worker sends one with a dead-letter): an empty one would overwrite it.
     if fp ~= '' and label ~= '' and (keyed or action == 'dead') then lab[fp] = label end
-    if rk ~= '' and rollupVerdict(outcome) then attribute(acc, name, rk, outcome == 'succeeded') end
-    local nrk, nrks = jobKeys(outcome, class, rule, fp, rk, rks)
+    if rk ~= '' and (keyed or outcome == 'succeeded') then
+      bump(m, '#N', rk)
+      if outcome == 'succeeded' then bump(m, '#O', rk) end
+    end
+    local nrk, nrks = rk, rks
+    if keyed then
+      if keys == SEP .. SEP then nrk = '' else nrk = keys end
+      if nrk ~= rk then
+        -- (the same keys as the last failure leave rks as it is: a fixed point of jobKeys)
+        local c = seenCache[rks]
+        if not c then
+          c = {}
+          seenCache[rks] = c
+        end
+        nrks = c[keys]
+        if not nrks then
+          local _
+          _, nrks = jobKeys(outcome, class, rule, fp, rk, rks)
+          c[keys] = nrks
+        end
+      end
+    elseif outcome == 'succeeded' then
+      nrk = ''
+    end
     if action == 'dead' then
-      add(acc, name, ROLLUP_DEAD, n)
-      add(acc, name, ROLLUP_DEAD_REASON, reason)
-      if class ~= '' then add(acc, name, ROLLUP_DEAD_CLASS, class) end
-      if rule ~= '' then add(acc, name, ROLLUP_DEAD_RULE, rule) end
-      if fp ~= '' then add(acc, name, ROLLUP_DEAD_FINGERPRINT, fp) end
-      settle(acc, name, nrks, LOST)
+      bump(m, ROLLUP_DEAD, n)
+      bump(m, ROLLUP_DEAD_REASON, reason)
+      bump(m, '#D', keys)
+      if nrks ~= '' then bump(m, '#L', nrks) end
     end
     return nrk, nrks
+  end
+
+  -- Spells the pseudo-metrics of acc out into the real metrics (see RU.attemptEnd).
+  local function expand(acc)
+    for name, m in pairs(acc) do
+      for pm, metrics in pairs(TRIPLE) do
+        local t = m[pm]
+        if t then
+          m[pm] = nil
+          for keys, v in pairs(t) do
+            local c, r, f = string.match(keys, '^(.-)\031(.-)\031(.*)$')
+            if c then
+              if c ~= '' then add(acc, name, metrics[1], c, v) end
+              if r ~= '' then add(acc, name, metrics[2], r, v) end
+              if f ~= '' then add(acc, name, metrics[3], f, v) end
+            end
+          end
+        end
+      end
+      for pm, metrics in pairs(SET) do
+        local t = m[pm]
+        if t then
+          m[pm] = nil
+          for rks, v in pairs(t) do
+            for k in string.gmatch(rks, '[^\030]+') do
+              local metric = metrics[string.sub(k, 1, 1)]
+              if metric then add(acc, name, metric, string.sub(k, 3), v) end
+            end
+          end
+        end
+      end
+    end
   end
 
   -- A job of `name` cancelled while in `state`.
@@ -252,6 +308,7 @@ do
   -- call knows it (the minute bucket not folded yet; nil/'' = none), metaKey the queue's meta hash.
   function RU.flush(P, metaKey, now, acc, lab, rum)
     if next(acc) == nil then return end
+    expand(acc)
     local m = now - now % ROLLUP_MINUTE_MS
     local ms = S(m)
     local mk = P .. KEY_ROLLUP_MINUTE .. ms
