@@ -233,9 +233,10 @@ describe.skipIf(!hasChromium())('dashboard in chromium (memory backend)', () => 
     const rows = page.locator('table.attempt-table tbody tr');
     await expect.poll(() => rows.count()).toBe(3);
     expect((await rows.allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim())).toEqual([
-      '1422050%',
-      '2211050%',
-      '311010%',
+      // attempt, ran, failed, stalled, succeeded, dead, P(success | previous failed)
+      '14202050%',
+      '22101050%',
+      '3110010%',
     ]);
     expect(await page.locator('h2', { hasText: 'Suggested attempts' }).textContent()).toBe(
       'Suggested attempts: 2',

@@ -109,7 +109,7 @@ function BreakdownTable({
   caption: string;
   rows: readonly AnalyticsBreakdown[];
   queue?: string;
-  /** From the archive: the jobs that failed with each key, their attempts, how many recovered. */
+  /** From the archive: the jobs that failed with each key and their attempts. */
   full: boolean;
 }) {
   if (rows.length === 0) return null;
@@ -144,9 +144,6 @@ function BreakdownTable({
                 <th scope="col" class="num">
                   their attempts
                 </th>
-                <th scope="col" class="num">
-                  recovered
-                </th>
               </>
             )}
           </tr>
@@ -179,7 +176,6 @@ function BreakdownTable({
                 <>
                   <td class="num">{r.jobs ?? '—'}</td>
                   <td class="num">{r.jobAttempts ?? '—'}</td>
-                  <td class="num">{r.recovered ?? '—'}</td>
                 </>
               )}
             </tr>
