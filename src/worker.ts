@@ -1002,9 +1002,10 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
         : undefined;
     let res: FinishResult;
     try {
-      res = await this.#finish(entry.lane, req);
+      res = await this.#finishResending(entry.lane, req);
     } catch (e) {
-      // The backend is unreachable: the lease will expire and the job be recovered as stalled.
+      // The backend stayed unreachable while the lease could hold: the job is recovered as stalled
+      // (or, if the finish did apply, stays finished: a later resend is answered as applied).
       span?.end({ outcome, failure, refused: 'backend unreachable: the lease will expire' });
       this.#error(e);
       return;
@@ -1057,6 +1058,34 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
       });
     }
   }
+
+  /**
+   * Sends an attempt's finish, and sends it again when the call fails without an answer (a
+   * connection lost mid-call, a cluster failover, a replica that did not confirm in time) while the
+   * lease may still hold: the finish transition recognises this very finish when it applied already
+   * and answers it as before, so a lost reply costs neither a rerun of the job nor a missing
+   * `completed`. A finish that never applied is applied by the resend, or, once the lease has
+   * expired and the job been recovered, refused as stale (so resending past the lease is safe
+   * too: a failover that takes longer than the lease still gets its answer). Waits 50 ms, doubling
+   * to 1 s, between sends; gives up (throws the last error) after the longer of `leaseMs` and 10 s,
+   * or once the worker has closed.
+   */
+  async #finishResending(lane: Lane<unknown, unknown>, req: FinishRequest): Promise<FinishResult> {
+    const until = performance.now() + Math.max(this.options.leaseMs, 10_000);
+    let wait = 50;
+    for (;;) {
+      try {
+        return await this.#finish(lane, req);
+      } catch (e) {
+        if (this.#closed || performance.now() + wait >= until) throw e;
+        await delay(wait);
+        wait = Math.min(wait * 2, 1000);
+      }
+    }
+  }
+
+  /** Set when close() has run to its end. */
+  #closed = false;
 
   /** Batches the finishes of one tick into one backend call. */
   #finish(lane: Lane<unknown, unknown>, req: FinishRequest): Promise<FinishResult> {
@@ -1275,6 +1304,7 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter {
     }
     await this.#sweeper.stop();
     while (this.#pendingFinish.length > 0) await this.#flush();
+    this.#closed = true;
     this.emit('closed');
   }
 

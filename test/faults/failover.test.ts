@@ -51,6 +51,10 @@ interface Outcome {
   /** From the SIGKILL to a new replica of the promoted master being synced. */
   readonly replicaAddedAfterMs: number;
   readonly stuck: number;
+  /** What the first few stuck jobs look like (state, attempts), for the report. */
+  readonly stuckJobs: readonly string[];
+  /** Completed, but the worker never got its finish answered (no \`completed\` event). */
+  readonly unacknowledgedFinishes: number;
   readonly durationMs: number;
 }
 
@@ -171,16 +175,34 @@ async function run(durability: Durability): Promise<Outcome> {
       const job = await new Queue(queue, { backend: producerBackend }).getJob(id);
       return job?.state;
     };
+    // Stuck: acknowledged, and not completed at the end. A job completed whose finish the worker
+    // never saw answered (its reply lost with the master, and the resends ran out) is counted
+    // apart: completed, not stuck.
     let stuck = 0;
+    let unacknowledgedFinishes = 0;
+    const stuckJobs: string[] = [];
     for (;;) {
-      const pending = [...acked.keys()].filter((k) => !completedAt.has(k));
+      let pending = [...acked.keys()].filter((k) => !completedAt.has(k));
+      if (pending.length > 0 && pending.length < 50) {
+        const states = await Promise.all(pending.map(finalState));
+        pending = pending.filter((_, j) => states[j] !== 'completed');
+      }
       if (pending.length === 0 || Date.now() > settleUntil) {
         stuck = pending.length;
+        for (const key of pending.slice(0, 5)) {
+          const [queue = '', id = ''] = key.split('/');
+          const job = await new Queue(queue, { backend: producerBackend }).getJob(id);
+          stuckJobs.push(
+            `${key}: ${job ? `${job.state}, attempts ${JSON.stringify(job.attempts.map((a) => [a.outcome, a.startedAt - killedAt]))}` : 'missing'}`,
+          );
+        }
         break;
       }
       await sleep(200);
     }
     await Promise.all(workers.splice(0).map((w) => w.close()));
+    // Finishes that applied but whose answer never reached the worker (closing waited for resends).
+    unacknowledgedFinishes = [...acked.keys()].filter((k) => !completedAt.has(k)).length - stuck;
 
     let lostAdds = 0;
     let lostFinishes = 0;
@@ -208,6 +230,8 @@ async function run(durability: Durability): Promise<Outcome> {
       promotedAfterMs: promotedAt > 0 ? promotedAt - killedAt : -1,
       replicaAddedAfterMs: replacedAt > 0 ? replacedAt - killedAt : -1,
       stuck,
+      stuckJobs,
+      unacknowledgedFinishes,
       durationMs: Date.now() - started,
     };
   } finally {
@@ -231,7 +255,7 @@ function report(o: Outcome, scenario: string, title: string): void {
     stuck: o.stuck,
     recoveryMs: null,
     durationMs: o.durationMs,
-    notes: `durability ${o.durability}: lost adds ${o.lostAdds}, lost finishes ${o.lostFinishes}; adds refused during the failover ${o.refusedAdds} (${o.replicationErrors} not confirmed by a replica); replica promoted after ${o.promotedAfterMs} ms, a new replica synced after ${o.replicaAddedAfterMs} ms; longest gap between acknowledged adds ${o.unavailableMs} ms`,
+    notes: `durability ${o.durability}: lost adds ${o.lostAdds}, lost finishes ${o.lostFinishes}; finishes applied but never answered ${o.unacknowledgedFinishes}; adds refused during the failover ${o.refusedAdds} (${o.replicationErrors} not confirmed by a replica); replica promoted after ${o.promotedAfterMs} ms, a new replica synced after ${o.replicaAddedAfterMs} ms; longest gap between acknowledged adds ${o.unavailableMs} ms${o.stuckJobs.length > 0 ? `; stuck: ${o.stuckJobs.join('; ')}` : ''}`,
     details: { ...o },
   });
 }

@@ -107,6 +107,84 @@ function immediateRetryCases(name: string, backend: () => Backend): void {
 }
 
 /**
+ * Regression (fault suite, scenario 11, Redis Cluster failover; fixed): a finish whose reply was
+ * lost (the master holding the queue was killed after applying it and replicating it, before
+ * answering) left the job completed but the worker never said so: no `completed` event, the
+ * attempt's span ended as refused, and the failover test counted the job as stuck. The worker
+ * now sends the finish again while the lease may hold (#finishResending in src/worker.ts); the
+ * finish transition recognises the repeat and answers it as applied. The same resend applies a
+ * finish whose call failed before reaching the backend.
+ */
+function lostFinishReplyCases(name: string, backend: () => Backend): void {
+  /** The backend, with its first `fail` finishAndClaim calls failing: after applying them when
+   * `applied` (a lost reply), before (a call that never arrived) otherwise. */
+  const flaky = (b: Backend, fail: number, applied: boolean): Backend => {
+    let left = fail;
+    return new Proxy(b, {
+      get(target, prop, receiver) {
+        if (prop === 'finishAndClaim') {
+          return async (...args: Parameters<Backend['finishAndClaim']>) => {
+            if (left > 0) {
+              left--;
+              if (applied) await target.finishAndClaim(...args);
+              throw new Error('Connection is closed.');
+            }
+            return target.finishAndClaim(...args);
+          };
+        }
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+  };
+  for (const [applied, fail] of [
+    [true, 1],
+    [false, 3],
+  ] as const) {
+    it(`${name}: a finish ${applied ? 'applied whose reply was lost' : `that failed ${fail} times before reaching the backend`} is sent again: completed once, reported once`, async () => {
+      const q = new Queue(`rg${uniquePrefix()}`, { backend: flaky(backend(), fail, applied) });
+      const { id } = await q.add('one', null);
+      let runs = 0;
+      const completed: number[] = [];
+      const errors: unknown[] = [];
+      const w = new Worker(
+        q,
+        () => {
+          runs++;
+          return 'ok';
+        },
+        { leaseMs: 2000, workerId: 'w1' },
+      );
+      w.on('error', (e) => errors.push(e));
+      w.on('completed', (e) => completed.push(e.attempt));
+      try {
+        expect(await waitFinished(q, id, 3000)).toBe('completed');
+        const deadline = Date.now() + 3000;
+        while (completed.length === 0 && Date.now() < deadline) await sleep(10);
+        const job = await q.getJob(id);
+        expect({
+          runs,
+          completed,
+          errors: errors.length,
+          outcomes: job?.attempts.map((a) => a.outcome),
+          refusals: job?.refusals.length,
+          result: job?.result,
+        }).toEqual({
+          runs: 1,
+          completed: [1],
+          errors: 0,
+          outcomes: ['succeeded'],
+          refusals: 0,
+          result: 'ok',
+        });
+      } finally {
+        await w.close({ timeoutMs: 1000 });
+      }
+    });
+  }
+}
+
+/**
  * Regression (fault suite, scenario 5; fixed): a job that only shared a worker with a poison job was
  * dead-lettered as poison too: the jobs in flight on a worker that a poison job kills stall with it,
  * were recovered next to each other and claimed together again, until maxStalls. Now a job that has
@@ -164,6 +242,7 @@ const memory = new MemoryBackend();
 afterAll(() => memory.close());
 immediateRetryCases('memory', () => memory);
 bystanderCases('memory', () => memory);
+lostFinishReplyCases('memory', () => memory);
 
 describeRedis('redis', () => {
   const prefix = uniquePrefix();
@@ -174,6 +253,7 @@ describeRedis('redis', () => {
   });
   immediateRetryCases('redis', () => backend);
   bystanderCases('redis', () => backend);
+  lostFinishReplyCases('redis', () => backend);
 });
 
 /**
