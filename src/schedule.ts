@@ -60,12 +60,16 @@ export const MAX_MISSED_EACH = 1000;
 /** Shortest `every` interval (ms). */
 export const MIN_EVERY_MS = 100;
 
-/** Scheduler ids: as job ids, shorter, so that the ids of the jobs they create (`sch:<id>:<ms>`) fit. */
+/**
+ * Scheduler ids: as job ids, shorter, so that the ids of the jobs they create (`sch:<id>:<ms>`) fit.
+ * Not '.' or '..': a URL path resolves those away (`/schedulers/.` is `/schedulers/`), so such a
+ * scheduler could be made by the library but never reached over HTTP (found by the HTTP fuzzer).
+ */
 export const SCHEDULER_ID_RULE: TextRule = Object.freeze({
   minLength: 1,
   maxLength: 100,
-  pattern: '^[A-Za-z0-9_.:-]{1,100}$',
-  rule: "1-100 characters of letters, digits, '_', '.', ':' or '-'",
+  pattern: '^(?!\\.{1,2}$)[A-Za-z0-9_.:-]{1,100}$',
+  rule: "1-100 characters of letters, digits, '_', '.', ':' or '-', other than '.' and '..' (a URL path cannot carry those)",
 });
 
 export function assertSchedulerId(id: unknown, field = 'id'): asserts id is string {

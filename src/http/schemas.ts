@@ -756,7 +756,10 @@ export interface AnalyticsQuery {
 
 // Schedulers ---------------------------------------------------------------------------------------
 
-export const schedulerId = text(SCHEDULER_ID_RULE, 'Scheduler id: 1-100 of A-Z a-z 0-9 _ . : -');
+export const schedulerId = text(
+  SCHEDULER_ID_RULE,
+  "Scheduler id: 1-100 of A-Z a-z 0-9 _ . : -, not '.' or '..'",
+);
 
 export const schedulerParams = {
   type: 'object',

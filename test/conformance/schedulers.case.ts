@@ -80,6 +80,9 @@ export function schedulerCases(h: Harness): void {
         [() => q.schedule('x', { cron: '99 * * * *' }, { name: 'n', data: 1 }), 'spec.cron'],
         [() => q.schedule('x', { cron: '* * * * *', tz: 'Nowhere/City' }, { name: 'n', data: 1 }), 'spec.tz'],
         [() => q.schedule('bad id!', { every: 1000 }, { name: 'n', data: 1 }), 'id'],
+        // A URL path resolves '.' and '..' away: such a scheduler could not be reached over HTTP.
+        [() => q.schedule('.', { every: 1000 }, { name: 'n', data: 1 }), 'id'],
+        [() => q.schedule('..', { every: 1000 }, { name: 'n', data: 1 }), 'id'],
         [
           () => q.schedule('x', { every: 1000 }, { name: 'n', data: 1, missed: 'all' as never }),
           'template.missed',
