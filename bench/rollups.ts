@@ -9,8 +9,8 @@
  * N = 20000, REPS = 5 (ROLLUP_BENCH_JOBS, ROLLUP_BENCH_REPS to change).
  *
  * `--callgrind`: instead, Redis instructions per job (valgrind --tool=callgrind on redis-server,
- * counted over the processing only, 2,000 jobs, twice per side): a count that the other processes
- * on the machine do not change, unlike jobs/s.
+ * counted over the processing only, 2,000 jobs driven in fixed batches of 50, one run per side; see
+ * drive): a count that the other processes on the machine do not change, unlike jobs/s.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -19,7 +19,12 @@ import path from 'node:path';
 
 import { RedisBackend } from '../src/backends/redis/redis-backend.js';
 import { queueKeys } from '../src/backends/redis/keys.js';
+import type { FinishRequest } from '../src/backend.js';
+import { classifyError, resolveClassifyOptions, serializeError } from '../src/classify.js';
+import { decideAfterFailure } from '../src/decide.js';
 import { PermanentError } from '../src/errors.js';
+import { errorFingerprint } from '../src/fingerprint.js';
+import type { JobOptionsStored } from '../src/types.js';
 import { Queue } from '../src/queue.js';
 import { Worker } from '../src/worker.js';
 import { getFreePort, startRedisServer } from '../test/helpers/redis-server.js';
@@ -122,8 +127,69 @@ function control(args: string[]): Promise<void> {
   });
 }
 
-/** Redis instructions per job while processing n no-op jobs at c100, rollups on or off. */
-async function callgrindRun(rollups: boolean, n: number, handler: Handler): Promise<number> {
+/**
+ * Runs n jobs to their end through the backend as a worker at concurrency 100 would, but in fixed
+ * batches (claim 50, then finish those 50 and claim 50 more in one call), so that both sides of
+ * the comparison send the very same calls: under valgrind a Worker's batches vary with timing, and
+ * the instruction counts with them (±10 % between runs of one side). Each job's first `fails`
+ * attempts fail (an ECONNRESET, classified, decided and fingerprinted as the worker does), then it
+ * succeeds.
+ */
+async function drive(backend: RedisBackend, queue: string, n: number, fails: number): Promise<void> {
+  const classify = resolveClassifyOptions(undefined);
+  const claim = { workerId: 'cg', leaseMs: 120_000, max: 50, exclusiveOk: false };
+  let jobs = (await backend.claim(queue, claim)).jobs;
+  let done = 0;
+  while (done < n) {
+    if (jobs.length === 0) throw new Error(`the driver found nothing to claim after ${done} of ${n} jobs`);
+    const reqs: FinishRequest[] = jobs.map((c) => {
+      if (c.attempt > fails) {
+        done++;
+        return {
+          id: c.id,
+          attempt: c.attempt,
+          workerId: 'cg',
+          heldMs: 0,
+          outcome: 'succeeded',
+          result: 'null',
+          decision: { action: 'done' },
+        };
+      }
+      const thrown = Object.assign(new Error('flaky'), { code: 'ECONNRESET' });
+      const error = serializeError(thrown);
+      const cls = classifyError(thrown, classify);
+      const policy = (JSON.parse(c.opts) as JobOptionsStored).retry;
+      const decision = decideAfterFailure({
+        classification: cls,
+        policy,
+        failuresBefore: c.failures,
+        prevDelayMs: c.prevDelayMs,
+        random: Math.random,
+        error,
+      });
+      if (decision.action !== 'retry') {
+        throw new Error(`the driver expected a retry: ${JSON.stringify(decision)}`);
+      }
+      return {
+        id: c.id,
+        attempt: c.attempt,
+        workerId: 'cg',
+        heldMs: 0,
+        outcome: 'failed',
+        error,
+        errorClass: cls.errorClass,
+        rule: cls.rule,
+        fingerprint: errorFingerprint(error),
+        decision,
+      };
+    });
+    const [, next] = await backend.finishAndClaim(queue, reqs, claim);
+    jobs = next.jobs;
+  }
+}
+
+/** Redis instructions per job while n jobs run to their end (see drive), rollups on or off. */
+async function callgrindRun(rollups: boolean, n: number, fails: number): Promise<number> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'retraced-cg-'));
   const port = await getFreePort();
   const child = spawn(
@@ -155,7 +221,7 @@ async function callgrindRun(rollups: boolean, n: number, handler: Handler): Prom
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    const q = new Queue('bench', { backend });
+    const q = new Queue('bench', { backend, retry: { attempts: 5, backoff: { type: 'immediate' } } });
     await q.setRollups(rollups);
     for (let i = 0; i < n; i += 1000) {
       await q.addBulk(
@@ -164,10 +230,7 @@ async function callgrindRun(rollups: boolean, n: number, handler: Handler): Prom
     }
     await backend.client.call('CONFIG', 'RESETSTAT');
     await control(['--zero', String(child.pid)]);
-    const w = new Worker(q, handler as never, { concurrency: 100, leaseMs: 120_000 });
-    w.on('error', () => undefined);
-    while ((await q.counts()).completed < n) await new Promise((r) => setTimeout(r, 50));
-    await w.close();
+    await drive(backend, 'bench', n, fails);
     await control(['--dump', String(child.pid)]);
     const stats = String(await backend.client.call('INFO', 'commandstats'));
     const calls = (cmd: string): number =>
@@ -194,32 +257,24 @@ async function callgrindRun(rollups: boolean, n: number, handler: Handler): Prom
 
 async function callgrind(): Promise<void> {
   const n = 2000;
-  const flaky: Handler = (job) => {
-    if (job.attempt <= 2) throw Object.assign(new Error('flaky'), { code: 'ECONNRESET' });
-    return null;
-  };
   const only = process.env.ROLLUP_CG_ONLY;
-  for (const [label, handler] of [
-    ['c100 no-op', () => null],
-    ['retry path (fails twice)', flaky],
-  ] as [string, Handler][]) {
+  for (const [label, fails] of [
+    ['c100 no-op', 0],
+    ['retry path (fails twice)', 2],
+  ] as [string, number][]) {
     if (only && !label.startsWith(only)) continue;
     const off: number[] = [];
     const on: number[] = [];
-    const sides = process.env.ROLLUP_CG_ON_ONLY
-      ? [true]
-      : process.env.ROLLUP_CG_ONCE
-        ? [false, true]
-        : [false, true, false, true];
+    // The driver sends the same calls every run: one run per side.
+    const sides = process.env.ROLLUP_CG_ON_ONLY ? [true] : [false, true];
     for (const rollups of sides) {
-      (rollups ? on : off).push(await callgrindRun(rollups, n, handler));
+      (rollups ? on : off).push(await callgrindRun(rollups, n, fails));
     }
     const a = median(off);
     const b = median(on);
     console.log(
       `Redis instructions per job, ${label}, ${n} jobs (callgrind): rollups off ${Math.round(a)}, on ${Math.round(b)}: +${Math.round(b - a)} (${(((b - a) / a) * 100).toFixed(1)} %)`,
     );
-    console.log(`  runs off: ${off.map(Math.round).join(', ')}; on: ${on.map(Math.round).join(', ')}`);
   }
 }
 

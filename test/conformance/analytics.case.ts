@@ -36,8 +36,15 @@ const W = 'analytics-worker';
 
 export function analyticsCases(h: Harness): void {
   /** Adds one job and runs it through its steps alone (claim, then finish or let the lease expire). */
-  async function runJob(q: Queue, name: string, steps: readonly Step[], maxStalls = 5): Promise<string> {
-    const { id } = await q.add(name, null, { maxStalls });
+  async function runJob(
+    q: Queue,
+    name: string,
+    steps: readonly Step[],
+    maxStalls = 5,
+    /** A job already waiting (replayed) instead of a new one. */
+    existing?: string,
+  ): Promise<string> {
+    const id = existing ?? (await q.add(name, null, { maxStalls })).id;
     for (const s of steps) {
       const leaseMs = s === 'stall' ? 40 : 5000;
       const { jobs } = await h.backend.claim(q.name, { workerId: W, leaseMs, max: 1, exclusiveOk: true });
@@ -337,6 +344,43 @@ export function analyticsCases(h: Harness): void {
         ['fe', 'Le', 0.8],
         ['fv', 'Lv', 0],
       ]);
+    });
+
+    it('follows a dead job through its replay: the attempt after it and its time to success', async () => {
+      const q = h.queue();
+      const reset: Failure = {
+        errorClass: 'temporary',
+        rule: 'code:ECONNRESET',
+        fingerprint: 'fr',
+        label: 'Lr',
+      };
+      const id = await runJob(q, 'call', [{ fail: reset }, { fail: reset, dead: 'exhausted' }]);
+      await sleep(30);
+      await q.dlq.replay(id, { by: 'ops' });
+      await runJob(q, 'call', ['ok'], 5, id);
+      const r = await q.analytics({ window: '10m', by: 'rule' });
+      expect(r.totals).toMatchObject({ attempts: 3, failed: 2, succeeded: 1, dead: 1 });
+      // Lost when it died, recovered by the replay; the replayed attempt is the one after its last
+      // failure, the one the rollups kept on the dead job.
+      expect(r.byRule).toEqual([
+        {
+          key: 'code:ECONNRESET',
+          label: null,
+          failed: 2,
+          dead: 1,
+          next: 2,
+          nextSucceeded: 1,
+          nextSuccessRate: 0.5,
+          recovered: 1,
+          lost: 1,
+          jobs: null,
+          jobAttempts: null,
+        },
+      ]);
+      // Time to success from the first attempt's due time, across the replay.
+      expect(r.timeToSuccess.count).toBe(1);
+      const slow = r.timeToSuccess.buckets.filter((b) => b.fromMs >= 20).reduce((t, b) => t + b.count, 0);
+      expect(slow).toBe(1);
     });
 
     it(`keeps at most ${ROLLUP_MAX_KEYS} keys of a kind per bucket, the rest under ${ROLLUP_OTHER}`, async () => {

@@ -9,6 +9,7 @@ import { RedisBackend } from '../../src/backends/redis/redis-backend.js';
 import { Queue } from '../../src/queue.js';
 import { Worker } from '../../src/worker.js';
 import { sleep, waitUntil } from '../conformance/context.js';
+import { finishOnly } from '../helpers/finish.js';
 import { describeRedis, uniquePrefix } from '../helpers/redis.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
@@ -110,6 +111,104 @@ describeRedis('redis backend specifics', () => {
       interned[Object.keys(interned).find((k) => !k.startsWith('#'))!],
     );
     expect(Object.keys(after).filter((k) => !k.startsWith('#'))).toHaveLength(1);
+    await backend.close();
+  });
+
+  it("keeps the rollups' memory of a job in one short field, and reads the two fields of earlier releases alike", async () => {
+    const prefix = uniquePrefix();
+    const backend = new RedisBackend({ connection: server.url, prefix, onWarning: () => undefined });
+    const SEP = '\x1f';
+    const JSEP = '\x1e';
+    const fingerprint = (code: string): string => `${code.toLowerCase()}0123456789abcdef`.slice(0, 16);
+    /**
+     * Fails (ECONNRESET), fails (ETIMEDOUT), succeeds; `legacy` rewrites ru as the two fields of
+     * the releases before it (rk, rks) before each later attempt.
+     */
+    const run = async (name: string, legacy: boolean): Promise<unknown> => {
+      const q = new Queue(name, { backend });
+      const { id } = await q.add('call', null);
+      const jk = `${prefix}:{${name}}:j:${id}`;
+      for (const [n, code] of ['ECONNRESET', 'ETIMEDOUT', ''].entries()) {
+        const ok = code === '';
+        const ru = await admin.hget(jk, 'ru');
+        if (n === 1) {
+          // One set of keys: rk alone (rks is what rk gives), short enough for a listpack.
+          const rk = `temporary${SEP}code:ECONNRESET${SEP}${fingerprint('ECONNRESET')}`;
+          expect(ru).toBe(`${rk.length}:${rk}`);
+          expect(await admin.object('ENCODING', jk)).toBe('listpack');
+        }
+        if (n === 2) {
+          // Two: rk, then every key.
+          const rk = `temporary${SEP}code:ETIMEDOUT${SEP}${fingerprint('ETIMEDOUT')}`;
+          const rks = [
+            '',
+            'c:temporary',
+            'r:code:ECONNRESET',
+            `f:${fingerprint('ECONNRESET')}`,
+            'r:code:ETIMEDOUT',
+            `f:${fingerprint('ETIMEDOUT')}`,
+            '',
+          ].join(JSEP);
+          expect(ru).toBe(`${rk.length}:${rk}${rks}`);
+        }
+        if (legacy && ru !== null) {
+          const m = /^(\d+):/.exec(ru)!;
+          const rest = ru.slice(m[0].length);
+          const rk = rest.slice(0, Number(m[1]));
+          let rks = rest.slice(rk.length);
+          if (rks === '') {
+            const [c, r, f] = rk.split(SEP);
+            rks = `${JSEP}c:${c}${JSEP}r:${r}${JSEP}f:${f}${JSEP}`;
+          }
+          await admin.hdel(jk, 'ru');
+          await admin.hset(jk, 'rk', rk, 'rks', rks);
+        }
+        const { jobs } = await backend.claim(name, {
+          workerId: 'w',
+          leaseMs: 5000,
+          max: 1,
+          exclusiveOk: true,
+        });
+        const base = { id, attempt: jobs[0]!.attempt, workerId: 'w' };
+        const [r] = await finishOnly(backend, name, [
+          ok
+            ? { ...base, outcome: 'succeeded', result: 'null', decision: { action: 'done' } }
+            : {
+                ...base,
+                outcome: 'failed',
+                error: { name: 'Error', message: 'boom', code },
+                errorClass: 'temporary',
+                rule: `code:${code}`,
+                fingerprint: fingerprint(code),
+                fingerprintLabel: `L${code}`,
+                decision: {
+                  action: 'retry',
+                  delayMs: 0,
+                  source: 'policy',
+                  explanation: 'at once',
+                  detail: { strategy: 'immediate' },
+                },
+              },
+        ]);
+        expect(r?.ok).toBe(true);
+      }
+      const a = await q.analytics({ window: '10m', by: 'rule' });
+      return {
+        totals: a.totals,
+        byRule: a.byRule,
+        byFingerprint: a.byFingerprint,
+        tts: a.timeToSuccess.count,
+      };
+    };
+    const now = await run('ru-now', false);
+    expect(now).toMatchObject({ totals: { attempts: 3, failed: 2, succeeded: 1 }, tts: 1 });
+    expect(now).toMatchObject({
+      byRule: [
+        { key: 'code:ECONNRESET', failed: 1, next: 1, nextSucceeded: 0, recovered: 1, lost: 0 },
+        { key: 'code:ETIMEDOUT', failed: 1, next: 1, nextSucceeded: 1, recovered: 1, lost: 0 },
+      ],
+    });
+    expect(await run('ru-legacy', true)).toEqual(now);
     await backend.close();
   });
 

@@ -312,11 +312,14 @@ describeRedis('Lua twins of the TypeScript rules', () => {
     ];
     for (const r of reqs) {
       const args = encodeFinish([r], { workerId: 'w', leaseMs: 1, max: 0 }).slice(6, 21);
-      const lua = `failureFacets({ ${args.map((a) => `'${String(a).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`).join(', ')} })`;
-      const got = (await run(lua)) as unknown;
+      // Both answers: the facets, and the rule the rollups count by ('' when none).
+      const lua = `{ failureFacets({ ${args.map((a) => `'${String(a).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`).join(', ')} }) }`;
+      const [got, rule] = (await run(lua)) as [unknown, string];
       const want = failureFacets(r);
       // cjson encodes an empty table as {}.
       expect(want.length === 0 ? {} : want, JSON.stringify(r)).toEqual(got);
+      const sent = r as { error?: unknown; rule?: string };
+      expect(rule, JSON.stringify(r)).toBe(sent.error ? (sent.rule ?? '') : '');
     }
     for (const cls of ['temporary', 'poison'] as const) {
       for (const poison of [false, true]) {

@@ -2379,6 +2379,51 @@ local ROLLUP_JOB_KEYS_SEP = '\030'
     return nrk, nrks
   end
 
+  -- What the rollups keep on a job hash besides fd (the due time of its first attempt, its own
+  -- field, written once): the keys of its last failure (rk) and every key it failed with (rks), in
+  -- one field ${'`'}ru${'`'} = ${'`'}<#rk>:<rk><rks>${'`'} (rk length-prefixed: its texts are free), where rks is left
+  -- out when it is what rk alone gives (a job that failed with one set of keys, most do): one
+  -- field of ~45 bytes, under the 64 that keep the job hash a listpack (hash-max-listpack-value),
+  -- where rk and rks took two fields and ~95 bytes. Written at a failure that changes them; a
+  -- success leaves it (a completed job never runs again: replay takes dead jobs only), so what a
+  -- success clears is cleared in the finish's memory, not on the hash.
+  local canonCache = {}
+  -- The rks of a job whose only failure keys are rk's (false: rk is not three texts).
+  local function canon(rk)
+    local c = canonCache[rk]
+    if c == nil then
+      local a = string.find(rk, SEP, 1, true)
+      local b = a and string.find(rk, SEP, a + 1, true)
+      c = false
+      if b then
+        local _
+        _, c = jobKeys('failed', string.sub(rk, 1, a - 1), string.sub(rk, a + 1, b - 1), string.sub(rk, b + 1), '', '')
+      end
+      canonCache[rk] = c
+    end
+    return c
+  end
+  function RU.pack(rk, rks)
+    if rk ~= '' and rks == canon(rk) then return #rk .. ':' .. rk end
+    return #rk .. ':' .. rk .. rks
+  end
+  -- rk, rks from an ${'`'}ru${'`'} field; without one, from the two fields the releases before ${'`'}ru${'`'} kept (a
+  -- job that failed under one of them), or none.
+  function RU.unpack(ru, jk)
+    if ru then
+      local _, e, n = string.find(ru, '^(%d+):')
+      if e then
+        n = tonumber(n)
+        local rk, rks = string.sub(ru, e + 1, e + n), string.sub(ru, e + n + 1)
+        -- (a job with an rk has an rks: an empty one is rk's own)
+        if rks == '' and rk ~= '' then rks = canon(rk) or '' end
+        return rk, rks
+      end
+    end
+    local old = rcall('HMGET', jk, 'rk', 'rks')
+    return old[1] or '', old[2] or ''
+  end
+
   -- Spells the pseudo-metrics of acc out into the real metrics (see RU.attemptEnd).
   local function expand(acc)
     for name, m in pairs(acc) do
@@ -3678,6 +3723,51 @@ local ROLLUP_JOB_KEYS_SEP = '\030'
     return nrk, nrks
   end
 
+  -- What the rollups keep on a job hash besides fd (the due time of its first attempt, its own
+  -- field, written once): the keys of its last failure (rk) and every key it failed with (rks), in
+  -- one field ${'`'}ru${'`'} = ${'`'}<#rk>:<rk><rks>${'`'} (rk length-prefixed: its texts are free), where rks is left
+  -- out when it is what rk alone gives (a job that failed with one set of keys, most do): one
+  -- field of ~45 bytes, under the 64 that keep the job hash a listpack (hash-max-listpack-value),
+  -- where rk and rks took two fields and ~95 bytes. Written at a failure that changes them; a
+  -- success leaves it (a completed job never runs again: replay takes dead jobs only), so what a
+  -- success clears is cleared in the finish's memory, not on the hash.
+  local canonCache = {}
+  -- The rks of a job whose only failure keys are rk's (false: rk is not three texts).
+  local function canon(rk)
+    local c = canonCache[rk]
+    if c == nil then
+      local a = string.find(rk, SEP, 1, true)
+      local b = a and string.find(rk, SEP, a + 1, true)
+      c = false
+      if b then
+        local _
+        _, c = jobKeys('failed', string.sub(rk, 1, a - 1), string.sub(rk, a + 1, b - 1), string.sub(rk, b + 1), '', '')
+      end
+      canonCache[rk] = c
+    end
+    return c
+  end
+  function RU.pack(rk, rks)
+    if rk ~= '' and rks == canon(rk) then return #rk .. ':' .. rk end
+    return #rk .. ':' .. rk .. rks
+  end
+  -- rk, rks from an ${'`'}ru${'`'} field; without one, from the two fields the releases before ${'`'}ru${'`'} kept (a
+  -- job that failed under one of them), or none.
+  function RU.unpack(ru, jk)
+    if ru then
+      local _, e, n = string.find(ru, '^(%d+):')
+      if e then
+        n = tonumber(n)
+        local rk, rks = string.sub(ru, e + 1, e + n), string.sub(ru, e + n + 1)
+        -- (a job with an rk has an rks: an empty one is rk's own)
+        if rks == '' and rk ~= '' then rks = canon(rk) or '' end
+        return rk, rks
+      end
+    end
+    local old = rcall('HMGET', jk, 'rk', 'rks')
+    return old[1] or '', old[2] or ''
+  end
+
   -- Spells the pseudo-metrics of acc out into the real metrics (see RU.attemptEnd).
   local function expand(acc)
     for name, m in pairs(acc) do
@@ -3814,7 +3904,7 @@ local function recoverExpired(K, P, now)
     local jk = P .. KEY_JOB .. id
     rcall('ZREM', K[4], id)
     local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st', 'pr', 'grp', 'cw', 'name',
-      'rk', 'rks')
+      'ru')
     if f[1] and f[9] == 'active' then
       recovered = recovered + 1
       local cur = tonumber(f[1])
@@ -3831,17 +3921,19 @@ local function recoverExpired(K, P, now)
         ru = m[1] ~= '1' and { {}, {}, m[2] } or false
       end
       if ru then
-        local rk, rks = f[14] or '', f[15] or ''
+        -- (ru: RU.pack; a first attempt has none yet, its due time becomes fd)
+        local rk, rks = '', ''
+        if f[1] ~= '1' then rk, rks = RU.unpack(f[14], jk) end
         local fp, label, reason = '', '', ''
         if poison then
           fp, label, reason = POISON_FINGERPRINT, POISON_LABEL, 'poison'
         end
         local nrk, nrks = RU.attemptEnd(ru[1], ru[2], f[13] or '', cur, 'stalled', poison and 'dead' or 'retry', reason,
           class, STALL_RULE, fp, label, tonumber(f[4]) - tonumber(f[3]), 0, rk, rks)
-        jx = { 'rk', nrk, 'rks', nrks }
+        jx = { 'ru', RU.pack(nrk, nrks) }
         if f[1] == '1' then
-          jx[5] = 'fd'
-          jx[6] = f[3]
+          jx[3] = 'fd'
+          jx[4] = f[3]
         end
       end
       rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall', unpack(jx))
@@ -6262,18 +6354,23 @@ local function indexFacets(P, id, facets)
 end
 -- The facets a finished attempt adds (twin of failureFacets in src/job-index.ts), from a finish
 -- request's fields as finish-10.lua reads them ('x' requests): A[5] the ending JSON {outcome, error?,
--- errorClass?, rule?}, A[6] the action, A[10] the error's fingerprint.
+-- errorClass?, rule?}, A[6] the action, A[10] the error's fingerprint. Returns the facets and the
+-- rule ('' when none), which the rollups count by.
 local function failureFacets(A)
   local out = {}
+  local rule = ''
   local ok, e = pcall(cjson.decode, A[5])
   if ok and type(e) == 'table' and type(e.error) == 'table' then
     if type(e.errorClass) == 'string' and e.errorClass ~= '' then out[#out + 1] = 'c:' .. e.errorClass end
-    if type(e.rule) == 'string' and e.rule ~= '' then out[#out + 1] = 'r:' .. e.rule end
+    if type(e.rule) == 'string' and e.rule ~= '' then
+      rule = e.rule
+      out[#out + 1] = 'r:' .. rule
+    end
     if type(e.error.code) == 'string' and e.error.code ~= '' then out[#out + 1] = 'e:' .. e.error.code end
     if A[10] ~= '' then out[#out + 1] = 'f:' .. A[10] end
   end
   if A[6] == 'retry' then out[#out + 1] = 'rt' end
-  return out
+  return out, rule
 end
 -- The retry analytics rollups: the twin of rollupIncrements, rollupJobKeys, rollupWrite and
 -- rollupTimeBucket in src/rollup.ts (see there). Every name lives in the table RU (a script has at
@@ -6604,6 +6701,51 @@ local ROLLUP_JOB_KEYS_SEP = '\030'
     return nrk, nrks
   end
 
+  -- What the rollups keep on a job hash besides fd (the due time of its first attempt, its own
+  -- field, written once): the keys of its last failure (rk) and every key it failed with (rks), in
+  -- one field ${'`'}ru${'`'} = ${'`'}<#rk>:<rk><rks>${'`'} (rk length-prefixed: its texts are free), where rks is left
+  -- out when it is what rk alone gives (a job that failed with one set of keys, most do): one
+  -- field of ~45 bytes, under the 64 that keep the job hash a listpack (hash-max-listpack-value),
+  -- where rk and rks took two fields and ~95 bytes. Written at a failure that changes them; a
+  -- success leaves it (a completed job never runs again: replay takes dead jobs only), so what a
+  -- success clears is cleared in the finish's memory, not on the hash.
+  local canonCache = {}
+  -- The rks of a job whose only failure keys are rk's (false: rk is not three texts).
+  local function canon(rk)
+    local c = canonCache[rk]
+    if c == nil then
+      local a = string.find(rk, SEP, 1, true)
+      local b = a and string.find(rk, SEP, a + 1, true)
+      c = false
+      if b then
+        local _
+        _, c = jobKeys('failed', string.sub(rk, 1, a - 1), string.sub(rk, a + 1, b - 1), string.sub(rk, b + 1), '', '')
+      end
+      canonCache[rk] = c
+    end
+    return c
+  end
+  function RU.pack(rk, rks)
+    if rk ~= '' and rks == canon(rk) then return #rk .. ':' .. rk end
+    return #rk .. ':' .. rk .. rks
+  end
+  -- rk, rks from an ${'`'}ru${'`'} field; without one, from the two fields the releases before ${'`'}ru${'`'} kept (a
+  -- job that failed under one of them), or none.
+  function RU.unpack(ru, jk)
+    if ru then
+      local _, e, n = string.find(ru, '^(%d+):')
+      if e then
+        n = tonumber(n)
+        local rk, rks = string.sub(ru, e + 1, e + n), string.sub(ru, e + n + 1)
+        -- (a job with an rk has an rks: an empty one is rk's own)
+        if rks == '' and rk ~= '' then rks = canon(rk) or '' end
+        return rk, rks
+      end
+    end
+    local old = rcall('HMGET', jk, 'rk', 'rks')
+    return old[1] or '', old[2] or ''
+  end
+
   -- Spells the pseudo-metrics of acc out into the real metrics (see RU.attemptEnd).
   local function expand(acc)
     for name, m in pairs(acc) do
@@ -6892,8 +7034,17 @@ for _ = 1, count do
   local id = A[1]
   local attempt = tonumber(A[2])
   local jk = P .. KEY_JOB .. id
-  local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl', 'pr', 'name', 'grp', 'cw', 'rk',
-    'rks', 'fd')
+  -- ru and fd (what the rollups keep on a job, below) are written from the first attempt's end on:
+  -- a first attempt does not look for them (a missing field is a scan of the hash), fd is read
+  -- for a success only.
+  local f
+  if A[2] == '1' or not rollups then
+    f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl', 'pr', 'name', 'grp', 'cw')
+  elseif A[6] == 'done' then
+    f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl', 'pr', 'name', 'grp', 'cw', 'ru', 'fd')
+  else
+    f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl', 'pr', 'name', 'grp', 'cw', 'ru')
+  end
   if not f[1] then
     out[#out + 1] = 'not_found,,,' .. nowS
   elseif f[1] ~= 'active' and tonumber(f[2]) == attempt and isRepeat(P, id, attempt, A[3], A[4]) then
@@ -6962,45 +7113,44 @@ for _ = 1, count do
     local fl = f[8]
     if countsAsFailure(outcome) then fl = S(tonumber(fl) + 1) end
     activeDone[#activeDone + 1] = id
-    local facets = {}
+    local facets, frule = RU.NONE, ''
     if A[5] ~= '' then
-      facets = failureFacets(A)
+      facets, frule = failureFacets(A)
       indexFacets(P, id, facets)
     end
     -- The rollups (includes/rollup), and what they keep on the job hash (jx: written with the
-    -- state below, no extra call): the keys of its last failure (rk), every key it failed with
-    -- (rks), and the due time of its first attempt (fd, for the time to success).
+    -- state below, no extra call): the due time of its first attempt (fd, for the time to
+    -- success), the keys of its last failure (rk) and every key it failed with (rks) in ru
+    -- (RU.pack).
     local jx = RU.NONE
     if rollups then
-      local fd, rk, rks = f[15] or '', f[13] or '', f[14] or ''
+      local rk, rks = '', ''
+      if cur ~= '1' then rk, rks = RU.unpack(f[13], jk) end
       local tts = 0
       if action == 'done' then
         local first = due
         if cur ~= '1' then
-          first = tonumber(fd)
+          first = tonumber(f[14])
           if not first then
-            -- (a job whose first attempt ended before ${'`'}ru${'`'} was kept: the first record's dueAt)
+            -- (a job whose first attempt ended before fd was kept: the first record's dueAt)
             local r1 = rcall('LINDEX', P .. KEY_HISTORY .. id, 0)
             first = tonumber(r1 and string.match(r1, '^{"n":%d+,"trigger":"%a+","dueAt":(%-?%d+)')) or due
           end
         end
         tts = now - first
       end
-      local rule, reason = '', ''
+      local reason = ''
       if action == 'dead' then reason = A[8] end
-      -- The rule from the facets the finish files anyway (failureFacets decodes the ending once).
-      for _, facet in ipairs(facets) do
-        if string.byte(facet, 1) == 114 and string.byte(facet, 2) == 58 then rule = string.sub(facet, 3) end
-      end
-      local nrk, nrks = RU.attemptEnd(racc, rlab, f[10] or '', tonumber(cur), outcome, action, reason, A[14], rule,
+      -- frule: the rule, from the ending failureFacets decodes anyway (no second decode).
+      local nrk, nrks = RU.attemptEnd(racc, rlab, f[10] or '', tonumber(cur), outcome, action, reason, A[14], frule,
         A[10], A[11], sa - due, tts, rk, rks)
-      if cur == '1' and action ~= 'done' then jx = { 'fd', f[4] } end
-      if nrk ~= rk or nrks ~= rks then
-        if jx == RU.NONE then jx = {} end
-        jx[#jx + 1] = 'rk'
-        jx[#jx + 1] = nrk
-        jx[#jx + 1] = 'rks'
-        jx[#jx + 1] = nrks
+      -- (a success changes nothing a later attempt reads: see RU.pack)
+      if action ~= 'done' then
+        if cur == '1' then
+          jx = { 'fd', f[4], 'ru', RU.pack(nrk, nrks) }
+        elseif nrk ~= rk or nrks ~= rks then
+          jx = { 'ru', RU.pack(nrk, nrks) }
+        end
       end
     end
     local st
@@ -9221,6 +9371,51 @@ local ROLLUP_JOB_KEYS_SEP = '\030'
     return nrk, nrks
   end
 
+  -- What the rollups keep on a job hash besides fd (the due time of its first attempt, its own
+  -- field, written once): the keys of its last failure (rk) and every key it failed with (rks), in
+  -- one field ${'`'}ru${'`'} = ${'`'}<#rk>:<rk><rks>${'`'} (rk length-prefixed: its texts are free), where rks is left
+  -- out when it is what rk alone gives (a job that failed with one set of keys, most do): one
+  -- field of ~45 bytes, under the 64 that keep the job hash a listpack (hash-max-listpack-value),
+  -- where rk and rks took two fields and ~95 bytes. Written at a failure that changes them; a
+  -- success leaves it (a completed job never runs again: replay takes dead jobs only), so what a
+  -- success clears is cleared in the finish's memory, not on the hash.
+  local canonCache = {}
+  -- The rks of a job whose only failure keys are rk's (false: rk is not three texts).
+  local function canon(rk)
+    local c = canonCache[rk]
+    if c == nil then
+      local a = string.find(rk, SEP, 1, true)
+      local b = a and string.find(rk, SEP, a + 1, true)
+      c = false
+      if b then
+        local _
+        _, c = jobKeys('failed', string.sub(rk, 1, a - 1), string.sub(rk, a + 1, b - 1), string.sub(rk, b + 1), '', '')
+      end
+      canonCache[rk] = c
+    end
+    return c
+  end
+  function RU.pack(rk, rks)
+    if rk ~= '' and rks == canon(rk) then return #rk .. ':' .. rk end
+    return #rk .. ':' .. rk .. rks
+  end
+  -- rk, rks from an ${'`'}ru${'`'} field; without one, from the two fields the releases before ${'`'}ru${'`'} kept (a
+  -- job that failed under one of them), or none.
+  function RU.unpack(ru, jk)
+    if ru then
+      local _, e, n = string.find(ru, '^(%d+):')
+      if e then
+        n = tonumber(n)
+        local rk, rks = string.sub(ru, e + 1, e + n), string.sub(ru, e + n + 1)
+        -- (a job with an rk has an rks: an empty one is rk's own)
+        if rks == '' and rk ~= '' then rks = canon(rk) or '' end
+        return rk, rks
+      end
+    end
+    local old = rcall('HMGET', jk, 'rk', 'rks')
+    return old[1] or '', old[2] or ''
+  end
+
   -- Spells the pseudo-metrics of acc out into the real metrics (see RU.attemptEnd).
   local function expand(acc)
     for name, m in pairs(acc) do
@@ -9357,7 +9552,7 @@ local function recoverExpired(K, P, now)
     local jk = P .. KEY_JOB .. id
     rcall('ZREM', K[4], id)
     local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st', 'pr', 'grp', 'cw', 'name',
-      'rk', 'rks')
+      'ru')
     if f[1] and f[9] == 'active' then
       recovered = recovered + 1
       local cur = tonumber(f[1])
@@ -9374,17 +9569,19 @@ local function recoverExpired(K, P, now)
         ru = m[1] ~= '1' and { {}, {}, m[2] } or false
       end
       if ru then
-        local rk, rks = f[14] or '', f[15] or ''
+        -- (ru: RU.pack; a first attempt has none yet, its due time becomes fd)
+        local rk, rks = '', ''
+        if f[1] ~= '1' then rk, rks = RU.unpack(f[14], jk) end
         local fp, label, reason = '', '', ''
         if poison then
           fp, label, reason = POISON_FINGERPRINT, POISON_LABEL, 'poison'
         end
         local nrk, nrks = RU.attemptEnd(ru[1], ru[2], f[13] or '', cur, 'stalled', poison and 'dead' or 'retry', reason,
           class, STALL_RULE, fp, label, tonumber(f[4]) - tonumber(f[3]), 0, rk, rks)
-        jx = { 'rk', nrk, 'rks', nrks }
+        jx = { 'ru', RU.pack(nrk, nrks) }
         if f[1] == '1' then
-          jx[5] = 'fd'
-          jx[6] = f[3]
+          jx[3] = 'fd'
+          jx[4] = f[3]
         end
       end
       rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall', unpack(jx))

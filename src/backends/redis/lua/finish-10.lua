@@ -114,8 +114,17 @@ for _ = 1, count do
   local id = A[1]
   local attempt = tonumber(A[2])
   local jk = P .. KEY_JOB .. id
-  local f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl', 'pr', 'name', 'grp', 'cw', 'rk',
-    'rks', 'fd')
+  -- ru and fd (what the rollups keep on a job, below) are written from the first attempt's end on:
+  -- a first attempt does not look for them (a missing field is a scan of the hash), fd is read
+  -- for a success only.
+  local f
+  if A[2] == '1' or not rollups then
+    f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl', 'pr', 'name', 'grp', 'cw')
+  elseif A[6] == 'done' then
+    f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl', 'pr', 'name', 'grp', 'cw', 'ru', 'fd')
+  else
+    f = rcall('HMGET', jk, 'st', 'cur', 'trg', 'due', 'sa', 'wid', 'man', 'fl', 'pr', 'name', 'grp', 'cw', 'ru')
+  end
   if not f[1] then
     out[#out + 1] = 'not_found,,,' .. nowS
   elseif f[1] ~= 'active' and tonumber(f[2]) == attempt and isRepeat(P, id, attempt, A[3], A[4]) then
@@ -184,45 +193,44 @@ for _ = 1, count do
     local fl = f[8]
     if countsAsFailure(outcome) then fl = S(tonumber(fl) + 1) end
     activeDone[#activeDone + 1] = id
-    local facets = {}
+    local facets, frule = RU.NONE, ''
     if A[5] ~= '' then
-      facets = failureFacets(A)
+      facets, frule = failureFacets(A)
       indexFacets(P, id, facets)
     end
     -- The rollups (includes/rollup), and what they keep on the job hash (jx: written with the
-    -- state below, no extra call): the keys of its last failure (rk), every key it failed with
-    -- (rks), and the due time of its first attempt (fd, for the time to success).
+    -- state below, no extra call): the due time of its first attempt (fd, for the time to
+    -- success), the keys of its last failure (rk) and every key it failed with (rks) in ru
+    -- (RU.pack).
     local jx = RU.NONE
     if rollups then
-      local fd, rk, rks = f[15] or '', f[13] or '', f[14] or ''
+      local rk, rks = '', ''
+      if cur ~= '1' then rk, rks = RU.unpack(f[13], jk) end
       local tts = 0
       if action == 'done' then
         local first = due
         if cur ~= '1' then
-          first = tonumber(fd)
+          first = tonumber(f[14])
           if not first then
-            -- (a job whose first attempt ended before `ru` was kept: the first record's dueAt)
+            -- (a job whose first attempt ended before fd was kept: the first record's dueAt)
             local r1 = rcall('LINDEX', P .. KEY_HISTORY .. id, 0)
             first = tonumber(r1 and string.match(r1, '^{"n":%d+,"trigger":"%a+","dueAt":(%-?%d+)')) or due
           end
         end
         tts = now - first
       end
-      local rule, reason = '', ''
+      local reason = ''
       if action == 'dead' then reason = A[8] end
-      -- The rule from the facets the finish files anyway (failureFacets decodes the ending once).
-      for _, facet in ipairs(facets) do
-        if string.byte(facet, 1) == 114 and string.byte(facet, 2) == 58 then rule = string.sub(facet, 3) end
-      end
-      local nrk, nrks = RU.attemptEnd(racc, rlab, f[10] or '', tonumber(cur), outcome, action, reason, A[14], rule,
+      -- frule: the rule, from the ending failureFacets decodes anyway (no second decode).
+      local nrk, nrks = RU.attemptEnd(racc, rlab, f[10] or '', tonumber(cur), outcome, action, reason, A[14], frule,
         A[10], A[11], sa - due, tts, rk, rks)
-      if cur == '1' and action ~= 'done' then jx = { 'fd', f[4] } end
-      if nrk ~= rk or nrks ~= rks then
-        if jx == RU.NONE then jx = {} end
-        jx[#jx + 1] = 'rk'
-        jx[#jx + 1] = nrk
-        jx[#jx + 1] = 'rks'
-        jx[#jx + 1] = nrks
+      -- (a success changes nothing a later attempt reads: see RU.pack)
+      if action ~= 'done' then
+        if cur == '1' then
+          jx = { 'fd', f[4], 'ru', RU.pack(nrk, nrks) }
+        elseif nrk ~= rk or nrks ~= rks then
+          jx = { 'ru', RU.pack(nrk, nrks) }
+        end
       end
     end
     local st

@@ -27,7 +27,7 @@ local function recoverExpired(K, P, now)
     local jk = P .. KEY_JOB .. id
     rcall('ZREM', K[4], id)
     local f = rcall('HMGET', jk, 'cur', 'trg', 'due', 'sa', 'wid', 'sc', 'ms', 'man', 'st', 'pr', 'grp', 'cw', 'name',
-      'rk', 'rks')
+      'ru')
     if f[1] and f[9] == 'active' then
       recovered = recovered + 1
       local cur = tonumber(f[1])
@@ -44,17 +44,19 @@ local function recoverExpired(K, P, now)
         ru = m[1] ~= '1' and { {}, {}, m[2] } or false
       end
       if ru then
-        local rk, rks = f[14] or '', f[15] or ''
+        -- (ru: RU.pack; a first attempt has none yet, its due time becomes fd)
+        local rk, rks = '', ''
+        if f[1] ~= '1' then rk, rks = RU.unpack(f[14], jk) end
         local fp, label, reason = '', '', ''
         if poison then
           fp, label, reason = POISON_FINGERPRINT, POISON_LABEL, 'poison'
         end
         local nrk, nrks = RU.attemptEnd(ru[1], ru[2], f[13] or '', cur, 'stalled', poison and 'dead' or 'retry', reason,
           class, STALL_RULE, fp, label, tonumber(f[4]) - tonumber(f[3]), 0, rk, rks)
-        jx = { 'rk', nrk, 'rks', nrks }
+        jx = { 'ru', RU.pack(nrk, nrks) }
         if f[1] == '1' then
-          jx[5] = 'fd'
-          jx[6] = f[3]
+          jx[3] = 'fd'
+          jx[4] = f[3]
         end
       end
       rcall('HSET', jk, 'n', cur, 'sc', sc, 'trg', 'stall', unpack(jx))

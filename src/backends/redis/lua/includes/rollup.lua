@@ -201,6 +201,51 @@ do
     return nrk, nrks
   end
 
+  -- What the rollups keep on a job hash besides fd (the due time of its first attempt, its own
+  -- field, written once): the keys of its last failure (rk) and every key it failed with (rks), in
+  -- one field `ru` = `<#rk>:<rk><rks>` (rk length-prefixed: its texts are free), where rks is left
+  -- out when it is what rk alone gives (a job that failed with one set of keys, most do): one
+  -- field of ~45 bytes, under the 64 that keep the job hash a listpack (hash-max-listpack-value),
+  -- where rk and rks took two fields and ~95 bytes. Written at a failure that changes them; a
+  -- success leaves it (a completed job never runs again: replay takes dead jobs only), so what a
+  -- success clears is cleared in the finish's memory, not on the hash.
+  local canonCache = {}
+  -- The rks of a job whose only failure keys are rk's (false: rk is not three texts).
+  local function canon(rk)
+    local c = canonCache[rk]
+    if c == nil then
+      local a = string.find(rk, SEP, 1, true)
+      local b = a and string.find(rk, SEP, a + 1, true)
+      c = false
+      if b then
+        local _
+        _, c = jobKeys('failed', string.sub(rk, 1, a - 1), string.sub(rk, a + 1, b - 1), string.sub(rk, b + 1), '', '')
+      end
+      canonCache[rk] = c
+    end
+    return c
+  end
+  function RU.pack(rk, rks)
+    if rk ~= '' and rks == canon(rk) then return #rk .. ':' .. rk end
+    return #rk .. ':' .. rk .. rks
+  end
+  -- rk, rks from an `ru` field; without one, from the two fields the releases before `ru` kept (a
+  -- job that failed under one of them), or none.
+  function RU.unpack(ru, jk)
+    if ru then
+      local _, e, n = string.find(ru, '^(%d+):')
+      if e then
+        n = tonumber(n)
+        local rk, rks = string.sub(ru, e + 1, e + n), string.sub(ru, e + n + 1)
+        -- (a job with an rk has an rks: an empty one is rk's own)
+        if rks == '' and rk ~= '' then rks = canon(rk) or '' end
+        return rk, rks
+      end
+    end
+    local old = rcall('HMGET', jk, 'rk', 'rks')
+    return old[1] or '', old[2] or ''
+  end
+
   -- Spells the pseudo-metrics of acc out into the real metrics (see RU.attemptEnd).
   local function expand(acc)
     for name, m in pairs(acc) do
