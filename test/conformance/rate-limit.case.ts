@@ -184,10 +184,12 @@ export function rateLimitCases(h: Harness): void {
         expect(rl.scope).toBe('group');
         expect(rl.group).toBe('tenant-42');
         expect(rl.limit).toBe('20/s');
-        // Its token came k intervals (50 ms each) after the first claim, which followed the add: by
-        // at most t1's drift (t1's handler started after that claim), however loaded the machine.
+        // Its token came k intervals (50 ms each) after the first claim, which followed the add by
+        // at most t1's drift (t1's handler started after that claim); the worker's claim at the
+        // token's time is a timer, late by a few ms on a loaded machine (a CI run: 2 ms over). The
+        // exact upper bound is the job's own drift, below.
         expect(rl.waitedMs).toBeGreaterThanOrEqual(k * 50 - 20);
-        expect(rl.waitedMs).toBeLessThanOrEqual(k * 50 + byName.get('t1')!.driftMs + 1);
+        expect(rl.waitedMs).toBeLessThanOrEqual(k * 50 + byName.get('t1')!.driftMs + 40);
         expect(rl.explanation).toBe(`rate limit tenant-42: 20/s, waited ${rl.waitedMs} ms`);
         expect(byName.get(name)!.driftMs).toBeGreaterThanOrEqual(rl.waitedMs);
       }
