@@ -69,7 +69,10 @@ export interface AddRequest {
    * tracing.ts), handed back with every claim of the job; undefined when not traced.
    */
   readonly trace?: string | undefined;
-  /** Higher runs first, FIFO within one priority; undefined = 0. Validated by the caller. */
+  /**
+   * Higher runs first, FIFO within one priority; undefined = the queue's stored default
+   * (`setDefaultPriority`, 0 when none), read by the add transition itself. Validated by the caller.
+   */
   readonly priority?: number | undefined;
   /**
    * Fold this add into the job its key names, by the rules of src/dedup.ts (`foldsInto`); else
@@ -506,6 +509,13 @@ export interface Backend {
   /** The queue's budget (name undefined) and the names' own, with how far each is booked ahead. */
   getRetryBudgets(queue: string): Promise<RetryBudgetEntry[]>;
   getPriorityAging(queue: string): Promise<number>;
+  /**
+   * The priority a job added without one gets (0 = none stored), kept with the queue so that every
+   * producer (a `Queue` without the option, the HTTP API, the CLI) applies the same. Jobs already
+   * added keep theirs.
+   */
+  setDefaultPriority(queue: string, priority: number): Promise<void>;
+  getDefaultPriority(queue: string): Promise<number>;
   /**
    * Changes the queue's rate limits (each key given is set, `null` removes it; src/rate-limit.ts).
    * Buckets keep their state; groups parked under the old limits take turns again at once.

@@ -29,7 +29,7 @@ import type {
   RetentionSettings,
   RetryPolicy,
 } from './types.js';
-import { DEFAULT_PRIORITY, MAX_PRIORITY, MAX_PRIORITY_AGING_MS, MIN_PRIORITY } from './transitions.js';
+import { MAX_PRIORITY, MAX_PRIORITY_AGING_MS, MIN_PRIORITY } from './transitions.js';
 import { assertDuration, assertInt, assertJobId, checkText, Rules } from './validate.js';
 import { DEFAULT_HEARTBEAT_MS } from './workers.js';
 
@@ -86,7 +86,10 @@ export interface QueueOptions {
   /**
    * The priority of jobs added without one (an integer, −1 000 000 … 1 000 000; higher runs first).
    * Unlike BullMQ, a job without a priority is not ahead of prioritised ones: it has this one.
-   * @default 0
+   * Stored with the queue when the queue is first used, like `priorityAgingMs`, so that adds
+   * through the HTTP API, the CLI or a `Queue` without this option get it too. Not set: the
+   * backend's stored default stands (0 when none was ever set).
+   * @default the stored one (0)
    */
   readonly defaultPriority?: number;
   /**
@@ -122,7 +125,8 @@ export interface ResolvedQueueOptions {
   readonly maxResultBytes: number;
   readonly strategies: Readonly<Record<string, CustomStrategy>>;
   readonly tracing: ResolvedTracing;
-  readonly defaultPriority: number;
+  /** Set: written to the backend at first use, and sent with every add. Not set: the backend's stands. */
+  readonly defaultPriority: number | undefined;
   readonly priorityAgingMs: number | undefined;
   readonly rateLimit: ResolvedRateLimitSettings | undefined;
 }
@@ -143,7 +147,7 @@ export interface JobOptions {
   readonly maxStalls?: number;
   /**
    * Higher runs first; FIFO within one priority. An integer, −1 000 000 … 1 000 000.
-   * @default the queue's `defaultPriority` (0)
+   * @default the queue's default priority (`QueueOptions.defaultPriority`, stored with the queue; 0)
    */
   readonly priority?: number;
   /**
@@ -360,7 +364,7 @@ export function resolveQueueOptions(o: QueueOptions | undefined): ResolvedQueueO
     tracing: resolveTracing(opts.tracing, 'options.tracing'),
     defaultPriority:
       opts.defaultPriority === undefined
-        ? DEFAULT_PRIORITY
+        ? undefined
         : assertPriority(opts.defaultPriority, 'options.defaultPriority'),
     priorityAgingMs:
       opts.priorityAgingMs === undefined
@@ -447,7 +451,8 @@ export interface ResolvedJobOptions {
   readonly retry: ResolvedRetryPolicy;
   readonly timeout: number;
   readonly maxStalls: number;
-  readonly priority: number;
+  /** undefined: the queue's default, as the backend stores it (the add transition reads it). */
+  readonly priority: number | undefined;
   readonly dedup: DedupRequest | undefined;
   readonly group: string | undefined;
 }

@@ -59,6 +59,7 @@ import {
   type SearchKey,
 } from './job-index.js';
 import {
+  assertPriority,
   assertPriorityAging,
   jobOptionsText,
   resolveJobOptions,
@@ -246,15 +247,24 @@ export class Queue<Data = unknown, Result = unknown> {
    * @internal
    */
   ready(): Promise<void> {
-    const { retention, priorityAgingMs, rateLimit } = this.options;
+    const { retention, priorityAgingMs, defaultPriority, rateLimit } = this.options;
     const archive = this.options.readArchiveOnly ? undefined : this.archive;
-    if (!retention && priorityAgingMs === undefined && !archive && !rateLimit) return Promise.resolve();
+    if (
+      !retention &&
+      priorityAgingMs === undefined &&
+      defaultPriority === undefined &&
+      !archive &&
+      !rateLimit
+    ) {
+      return Promise.resolve();
+    }
     return (this.#init ??= (async () => {
       // The archive first: once retention applies, it holds every job not archived yet.
       if (archive) await this.backend.setArchive(this.name, true);
       await Promise.all([
         retention && this.backend.setRetention(this.name, retention),
         priorityAgingMs !== undefined && this.backend.setPriorityAging(this.name, priorityAgingMs),
+        defaultPriority !== undefined && this.backend.setDefaultPriority(this.name, defaultPriority),
         rateLimit && this.backend.setRateLimits(this.name, rateLimit),
       ]);
     })());
@@ -321,9 +331,9 @@ export class Queue<Data = unknown, Result = unknown> {
     );
   }
 
-  #defaults: { opts: string; maxStalls: number; priority: number } | undefined;
+  #defaults: { opts: string; maxStalls: number; priority: number | undefined } | undefined;
 
-  #resolveDefaults(): { opts: string; maxStalls: number; priority: number } {
+  #resolveDefaults(): { opts: string; maxStalls: number; priority: number | undefined } {
     const o = resolveJobOptions(undefined, this.options);
     return { opts: jobOptionsText(o, this.options), maxStalls: o.maxStalls, priority: o.priority };
   }
@@ -632,6 +642,20 @@ export class Queue<Data = unknown, Result = unknown> {
   }
 
   /**
+   * The priority of jobs added without one, stored with the queue: every producer applies it (this
+   * process's other `Queue` objects, the HTTP API, the CLI), and schedulers created or updated
+   * from then on. Jobs already added keep theirs. A `Queue` whose `defaultPriority` option is set
+   * sends that one with its adds instead (and stores it when first used).
+   */
+  async setDefaultPriority(priority: number): Promise<void> {
+    await this.backend.setDefaultPriority(this.name, assertPriority(priority, 'priority'));
+  }
+
+  async getDefaultPriority(): Promise<number> {
+    return this.backend.getDefaultPriority(this.name);
+  }
+
+  /**
    * Changes the queue's rate limits: each key given is set, `null` removes it, keys not given are
    * kept (`{ groups: { 'tenant-42': null } }` removes that group's own limit only). Applies from the
    * next claim; groups waiting for a token under the old limits are looked at again at once.
@@ -724,7 +748,8 @@ export class Queue<Data = unknown, Result = unknown> {
       data,
       opts: jobOptionsText(jo, this.options),
       maxStalls: jo.maxStalls,
-      priority: jo.priority,
+      // A scheduler without a priority takes the queue's default as it is now (its record shows it).
+      priority: jo.priority ?? (await this.backend.getDefaultPriority(this.name)),
       group: jo.group,
       missed: missedText(missed),
       overlap,

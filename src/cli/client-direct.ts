@@ -130,6 +130,16 @@ export class DirectClient implements Client {
     return q.getPriorityAging();
   }
 
+  defaultPriority(queue: string): Promise<number> {
+    return this.#queue(queue).getDefaultPriority();
+  }
+
+  async setDefaultPriority(queue: string, priority: number): Promise<number> {
+    const q = this.#queue(queue);
+    await q.setDefaultPriority(priority);
+    return q.getDefaultPriority();
+  }
+
   async rateLimits(queue: string): Promise<RateLimitsView> {
     return rateLimitsPublic(await this.#queue(queue).getRateLimits());
   }

@@ -169,6 +169,16 @@ export class HttpClient implements Client {
     return (await this.#call<{ agingMs: number }>('PUT', path, { body: { agingMs } })).agingMs;
   }
 
+  async defaultPriority(queue: string): Promise<number> {
+    const path = `/queues/${enc(queue, 'QUEUE')}/default-priority`;
+    return (await this.#call<{ priority: number }>('GET', path)).priority;
+  }
+
+  async setDefaultPriority(queue: string, priority: number): Promise<number> {
+    const path = `/queues/${enc(queue, 'QUEUE')}/default-priority`;
+    return (await this.#call<{ priority: number }>('PUT', path, { body: { priority } })).priority;
+  }
+
   rateLimits(queue: string): Promise<RateLimitsView> {
     return this.#call('GET', `/queues/${enc(queue, 'QUEUE')}/rate-limits`);
   }

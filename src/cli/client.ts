@@ -115,6 +115,10 @@ export interface Client {
   priorityAging(queue: string): Promise<number>;
   /** Sets it (`queue.setPriorityAging`) and answers it. */
   setPriorityAging(queue: string, agingMs: number): Promise<number>;
+  /** The priority of jobs added without one, stored with the queue (0 = none set). */
+  defaultPriority(queue: string): Promise<number>;
+  /** Sets it (`queue.setDefaultPriority`) and answers it. */
+  setDefaultPriority(queue: string, priority: number): Promise<number>;
   /** The queue's rate limits (`queue.getRateLimits`). */
   rateLimits(queue: string): Promise<RateLimitsView>;
   /** Changes them (`queue.setRateLimits`) and answers them. */

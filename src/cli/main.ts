@@ -13,6 +13,7 @@ import { analytics } from './commands/analytics.js';
 import { archive } from './commands/archive.js';
 import { budget } from './commands/budget.js';
 import { priorityAging } from './commands/priority-aging.js';
+import { defaultPriority } from './commands/default-priority.js';
 import { rateLimit } from './commands/rate-limit.js';
 import { rateLimits } from './commands/rate-limits.js';
 import { dev } from './commands/dev.js';
@@ -40,6 +41,7 @@ const COMMANDS: readonly Command[] = [
   rateLimit,
   rateLimits,
   priorityAging,
+  defaultPriority,
   schedulers,
   workers,
   retryPlan,

@@ -372,6 +372,23 @@ export interface PriorityAgingBody {
   agingMs: number;
 }
 
+export const defaultPriorityBody = {
+  type: 'object',
+  properties: {
+    priority: {
+      type: 'integer',
+      minimum: MIN_PRIORITY,
+      maximum: MAX_PRIORITY,
+      description: 'The priority of jobs added without one (higher runs first); 0 = none.',
+    },
+  },
+  required: ['priority'],
+  additionalProperties: false,
+} as const;
+export interface DefaultPriorityBody {
+  priority: number;
+}
+
 const newJob = {
   type: 'object',
   properties: { name: jobName, data: { description: 'Any JSON value.' }, options: jobOptions },

@@ -26,6 +26,7 @@ import { budget } from '../../src/cli/commands/budget.js';
 import { dlq } from '../../src/cli/commands/dlq.js';
 import { jobs } from '../../src/cli/commands/jobs.js';
 import { priorityAging } from '../../src/cli/commands/priority-aging.js';
+import { defaultPriority } from '../../src/cli/commands/default-priority.js';
 import { queues } from '../../src/cli/commands/queues.js';
 import { retryPlan } from '../../src/cli/commands/retry-plan.js';
 import { audit, radar, whatif } from '../../src/cli/commands/retry-intelligence.js';
@@ -159,6 +160,7 @@ const SPECS: readonly Spec[] = [
     flags: ['--every'],
     booleans: ['--off'],
   },
+  { path: ['default-priority'], command: defaultPriority, positionals: [queueArg], flags: ['--set'] },
   {
     path: ['budget'],
     command: budget,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { ValidationError } from '../../src/errors.js';
-import type { Queue } from '../../src/queue.js';
+import { Queue } from '../../src/queue.js';
 import type { Job } from '../../src/types.js';
 import { finishOnly } from '../helpers/finish.js';
 import type { Harness } from './context.js';
@@ -49,6 +49,45 @@ export function priorityCases(h: Harness): void {
       expect((await q.getJob(dflt.id))?.priority).toBe(2);
       expect((await q.getJob(low.id))?.priority).toBe(0);
       expect(await claimNames(q, 3)).toEqual(['explicit-5', 'default', 'explicit-0']);
+    });
+
+    it('stores the default with the queue: producers without the option, bulk adds and schedulers get it', async () => {
+      const q = h.queue({ defaultPriority: 4 });
+      expect(await q.getDefaultPriority()).toBe(0); // written when the queue is first used
+      await q.add('from-option', null);
+      expect(await q.getDefaultPriority()).toBe(4);
+      // Another producer on the same queue, without the option (as the HTTP API and the CLI are).
+      const other = new Queue(q.name, { backend: h.backend });
+      const plain = await other.add('plain', null);
+      const zero = await other.add('zero', null, { priority: 0 });
+      const bulk = await other.addBulk([
+        { name: 'bulk-default', data: null },
+        { name: 'bulk-1', data: null, options: { priority: 1 } },
+        { name: 'bulk-delayed', data: null, options: { delay: 60_000 } },
+      ]);
+      const pr = async (id: string): Promise<number | undefined> => (await q.getJob(id))?.priority;
+      expect([await pr(plain.id), await pr(zero.id)]).toEqual([4, 0]);
+      expect(await Promise.all(bulk.map((b) => pr(b.id)))).toEqual([4, 1, 4]);
+      // A scheduler without a priority takes the default as it is when created.
+      const s = await other.schedule('s', { every: 60_000 }, { name: 'tick', data: null });
+      expect(s.priority).toBe(4);
+      // Changing it applies to later adds only.
+      await other.setDefaultPriority(-2);
+      const later = await other.add('later', null);
+      expect([await pr(later.id), await pr(plain.id)]).toEqual([-2, 4]);
+      expect(await claimNames(q, 10)).toEqual([
+        'from-option',
+        'plain',
+        'bulk-default',
+        'bulk-1',
+        'zero',
+        'later',
+      ]);
+      await other.setDefaultPriority(0);
+      expect(await pr((await other.add('none', null)).id)).toBe(0);
+      await expect(other.setDefaultPriority(1.5)).rejects.toMatchObject({ field: 'priority' });
+      await expect(other.setDefaultPriority(2_000_000)).rejects.toBeInstanceOf(ValidationError);
+      expect(await other.getDefaultPriority()).toBe(0);
     });
 
     it('counts and lists waiting jobs of every priority, highest first', async () => {

@@ -154,6 +154,7 @@ describe('read-only', () => {
       ['POST', '/queues/q/jobs/x/retry', {}],
       ['PUT', '/queues/q/retention', { completed: { count: 1 } }],
       ['PUT', '/queues/q/priority-aging', { agingMs: 1000 }],
+      ['PUT', '/queues/q/default-priority', { priority: 5 }],
       ['PUT', '/queues/q/rate-limits', { queueLimit: { rate: 5 } }],
       ['POST', '/queues/q/dlq/replay', { ids: ['x'], by: 'me' }],
       ['POST', '/queues/q/dlq/purge', { ids: ['x'], dryRun: false }],

@@ -134,6 +134,7 @@ describe('OpenAPI and docs', () => {
         '/queues/{queue}/dlq/purge',
         '/queues/{queue}/dlq/replay',
         '/queues/{queue}/audit',
+        '/queues/{queue}/default-priority',
         '/queues/{queue}/jobs',
         '/queues/{queue}/jobs/bulk',
         '/queues/{queue}/jobs/cancel',

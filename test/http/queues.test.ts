@@ -143,6 +143,38 @@ describe('queues', () => {
     expect(expectProblem(bad, 400, 'RETRACED_ERR_VALIDATION').field).toBe('body.agingMs');
   });
 
+  it('PUT /queues/:queue/default-priority: adds without a priority get it, explicit ones (0 too) keep theirs', async () => {
+    const t = await setup();
+    expect((await t.request('GET', '/queues/mail/default-priority')).json()).toEqual({ priority: 0 });
+    const res = await t.request('PUT', '/queues/mail/default-priority', { priority: 7 });
+    expect(res.json()).toEqual({ priority: 7 });
+    expect(await t.queue('mail').getDefaultPriority()).toBe(7);
+    const add = async (options?: object): Promise<string> =>
+      (
+        (
+          await t.request('POST', '/queues/mail/jobs', {
+            name: 'n',
+            data: 1,
+            ...(options ? { options } : {}),
+          })
+        ).json() as { id: string }
+      ).id;
+    const plain = await add();
+    const zero = await add({ priority: 0 });
+    const nine = await add({ priority: 9 });
+    const pr = async (id: string): Promise<unknown> =>
+      ((await t.request('GET', `/queues/mail/jobs/${id}`)).json() as { priority: number }).priority;
+    expect([await pr(plain), await pr(zero), await pr(nine)]).toEqual([7, 0, 9]);
+    // A bad value is named and changes nothing.
+    for (const priority of [0.5, 1_000_001, '3']) {
+      const bad = await t.request('PUT', '/queues/mail/default-priority', { priority });
+      expect(expectProblem(bad, 400, 'RETRACED_ERR_VALIDATION').field).toBe('body.priority');
+    }
+    expect((await t.request('GET', '/queues/mail/default-priority')).json()).toEqual({ priority: 7 });
+    await t.request('PUT', '/queues/mail/default-priority', { priority: 0 });
+    expect(await pr(await add())).toBe(0);
+  });
+
   it('adds jobs with a priority and shows it on the job; a bad priority is named', async () => {
     const t = await setup();
     const lo = (await t.request('POST', '/queues/mail/jobs', { name: 'lo', data: 1 })).json() as {

@@ -216,6 +216,8 @@ interface MemQueue {
   };
   /** Priority aging step, ms per level; 0 = strict order. */
   agingMs: number;
+  /** The priority of jobs added without one (meta 'dp' on Redis). */
+  defaultPriority: number;
   /** id → due time. */
   scheduled: Map<string, number>;
   /** id → lease expiry. */
@@ -396,6 +398,7 @@ export class MemoryBackend implements Backend {
     plain?: string[],
   ): JobState {
     const state: JobState = due > now ? 'scheduled' : 'waiting';
+    const priority = r.priority ?? q.defaultPriority;
     q.jobs.set(id, {
       id,
       name: r.name,
@@ -405,7 +408,7 @@ export class MemoryBackend implements Backend {
       state,
       createdAt: now,
       dueAt: due,
-      priority: r.priority ?? 0,
+      priority,
       group: r.group || undefined,
       attempts: [],
       failures: 0,
@@ -425,7 +428,7 @@ export class MemoryBackend implements Backend {
     });
     if (state === 'waiting') {
       // `plain`: the caller pushes jobs without a group or priority after the others.
-      if (plain && !r.group && !r.priority) plain.push(id);
+      if (plain && !r.group && !priority) plain.push(id);
       else q.waiting.add(id);
     } else q.scheduled.set(id, due);
     this.#emit(
@@ -1679,6 +1682,14 @@ export class MemoryBackend implements Backend {
     return this.#peek(queue).agingMs;
   }
 
+  async setDefaultPriority(queue: string, priority: number): Promise<void> {
+    this.#q(queue).defaultPriority = priority;
+  }
+
+  async getDefaultPriority(queue: string): Promise<number> {
+    return this.#peek(queue).defaultPriority;
+  }
+
   async setRateLimits(queue: string, settings: ResolvedRateLimitSettings): Promise<void> {
     const q = this.#q(queue);
     if (settings.queue !== undefined) {
@@ -1908,6 +1919,7 @@ function emptyQueue(): MemQueue {
       gpause: new Map(),
     },
     agingMs: 0,
+    defaultPriority: 0,
     scheduled: new Map(),
     active: new Map(),
     finished: { completed: new Map(), dead: new Map(), cancelled: new Map() },

@@ -943,6 +943,17 @@ export class RedisBackend implements Backend {
     return Number((await this.client.hget(this.#k(queue).meta, 'ag')) ?? 0);
   }
 
+  async setDefaultPriority(queue: string, priority: number): Promise<void> {
+    // One field, one command (atomic alone): the add and tick transitions read it ('dp', absent = 0).
+    const meta = this.#k(queue).meta;
+    if (priority === 0) await this.client.hdel(meta, 'dp');
+    else await this.client.hset(meta, 'dp', String(priority));
+  }
+
+  async getDefaultPriority(queue: string): Promise<number> {
+    return Number((await this.client.hget(this.#k(queue).meta, 'dp')) ?? 0);
+  }
+
   async setRateLimits(queue: string, s: ResolvedRateLimitSettings): Promise<void> {
     const one = (l: ResolvedRateLimit | null | undefined): string =>
       l === undefined ? '' : l === null ? '-' : encodeRateLimit(l);

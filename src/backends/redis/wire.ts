@@ -116,7 +116,7 @@ export function encodeAdd(jobs: readonly AddRequest[]): Arg[] {
       oi,
       j.runAt !== undefined ? `@${j.runAt}` : j.delayMs,
       j.trace ?? '',
-      j.priority ? j.priority : '',
+      j.priority === undefined ? '' : j.priority,
       j.dedup?.mode ?? '',
       j.dedup?.ms ?? '',
       j.dedup?.key ?? '',

@@ -17,6 +17,7 @@ import {
   workerRegistry,
 } from '../responses.js';
 import {
+  defaultPriorityBody,
   priorityAgingBody,
   queueParams,
   rateLimitBody,
@@ -24,6 +25,7 @@ import {
   type RateLimitStateQueryString,
   type RateLimitBody,
   retentionBody,
+  type DefaultPriorityBody,
   type PriorityAgingBody,
   type QueueParams,
   type RetentionBody,
@@ -187,6 +189,46 @@ export function registerQueueRoutes(app: FastifyInstance, { backend, queues }: R
       const q = queues.get(request.params.queue);
       await q.setPriorityAging(request.body.agingMs);
       return { agingMs: await q.getPriorityAging() };
+    },
+  );
+
+  const defaultPriorityReply = {
+    200: {
+      type: 'object',
+      properties: {
+        priority: { type: 'integer', description: 'The priority of jobs added without one (0 = none set)' },
+      },
+    },
+  };
+  app.get<{ Params: QueueParams }>(
+    '/queues/:queue/default-priority',
+    {
+      schema: {
+        tags,
+        summary: 'The priority a job added without one gets (stored with the queue)',
+        params: queueParams,
+        response: defaultPriorityReply,
+      },
+    },
+    async (request) => ({ priority: await queues.get(request.params.queue).getDefaultPriority() }),
+  );
+
+  app.put<{ Params: QueueParams; Body: DefaultPriorityBody }>(
+    '/queues/:queue/default-priority',
+    {
+      schema: {
+        tags,
+        summary:
+          'Set the priority of jobs added without one, for every producer (jobs already added keep theirs)',
+        params: queueParams,
+        body: defaultPriorityBody,
+        response: defaultPriorityReply,
+      },
+    },
+    async (request) => {
+      const q = queues.get(request.params.queue);
+      await q.setDefaultPriority(request.body.priority);
+      return { priority: await q.getDefaultPriority() };
     },
   );
 

@@ -9,7 +9,7 @@ export const add = {
   ARGV[1] key prefix   ARGV[2] job count   ARGV[3] how many ids to generate
   ARGV[4] M, the number of distinct options texts, then M pairs: options JSON, maxStalls
   then per job, 11 fields: id ('' = generate), name, data, options index (1..M), "delayMs" or
-  "@runAt" (an absolute due time), the trace context JSON ('' = none), the priority ('' = 0), the
+  "@runAt" (an absolute due time), the trace context JSON ('' = none), the priority ('' = the queue's default, meta 'dp', absent = 0), the
   dedup mode ('' = none, 'dedup' or 'debounce'), its ms (window or delay), its key, and the group
   ('' = none; its jobs take turns with other groups, under its rate limit)
   Returns { 'r', first id, state } when every job got a generated id, in one run of consecutive
@@ -749,6 +749,7 @@ local firstState = nil
 local compact = toGenerate == count
 local expectId = nextId
 local markedMid = false
+local defaultPr = nil
 -- Folds the add into the job its dedup key names when the rules allow: returns that job's id and
 -- state, or nil (the caller creates the job).
 local function fold(b, dmode)
@@ -826,8 +827,13 @@ for i = 0, count - 1 do
     local st, dueS = createJob(P, id, ARGV[b + 1], ARGV[b + 2], optDigest[oi], optStalls[oi], due, now, nowS,
       ARGV[b + 5], 'auto', nil)
     -- The priority only when not 0 (readers take a missing 'pr' as 0): most jobs pay nothing for it.
+    -- None given: the queue's stored default, read once per call and only when a job needs it.
     local pr = ARGV[b + 6]
-    if pr ~= '' and pr ~= '0' then rcall('HSET', P .. KEY_JOB .. id, 'pr', pr) else pr = nil end
+    if pr == '' then
+      if defaultPr == nil then defaultPr = rcall('HGET', KEYS[1], 'dp') or '0' end
+      pr = defaultPr
+    end
+    if pr ~= '0' then rcall('HSET', P .. KEY_JOB .. id, 'pr', pr) else pr = nil end
     -- The group likewise only when given.
     local grp = ARGV[b + 10]
     if grp ~= '' then rcall('HSET', P .. KEY_JOB .. id, 'grp', grp) else grp = nil end
