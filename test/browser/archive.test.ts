@@ -152,6 +152,70 @@ describe.skipIf(!hasChromium())('dashboard over the archive (chromium)', () => {
     expect(seen.errors).toEqual([]);
   });
 
+  it("a dead job's own page replays it: from Redis, and restored from the archive when retention evicted it", async () => {
+    await context?.close();
+    await server?.close();
+    const backend = new MemoryBackend();
+    const archive = new MemoryArchive();
+    server = await startServer({ backend, archive });
+    const q = server.queue('one');
+    await backend.setArchive('one', true);
+    await q.setRetention({ dead: { count: 1 } });
+    const w = server.worker(
+      'one',
+      async () => {
+        throw new PermanentError('address 12 refused', { code: 'EREFUSED' });
+      },
+      { leaseMs: 5000 },
+    );
+    const old = await q.add('mail', { to: 'a@example.com' });
+    await expect.poll(async () => (await q.counts()).dead, { timeout: 8000 }).toBe(1);
+    await new Promise((r) => setTimeout(r, 5));
+    const recent = await q.add('mail', { to: 'b@example.com' });
+    await expect.poll(async () => (await q.counts()).dead, { timeout: 8000 }).toBe(2);
+    await w.close();
+    await new Archiver({ backend, archive, queues: ['one'] }).drain();
+    await backend.sweepRetention('one', { intervalMs: 1, max: 10 });
+    expect(await backend.getJob('one', old.id)).toBeNull();
+
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    const seen = watchPage(page);
+    // The evicted job: read from the archive, offered as "Restore and replay"; who is required and a
+    // patch is previewed on its data.
+    await page.goto(`${server.url}/ui/queues/one/jobs/${old.id}`);
+    await expect.poll(() => page.locator('.facts .badge-archived').count()).toBe(1);
+    const button = page.getByRole('button', { name: 'Restore and replay' });
+    await page.getByLabel('Who (recorded)').fill('');
+    expect(await button.isDisabled()).toBe(true);
+    await page.getByLabel('Who (recorded)').fill('ops-ada');
+    await page.getByLabel('Note', { exact: true }).fill('address fixed');
+    await page.getByLabel('Data patch (JSON Merge Patch, optional)').fill('{"to": "c@example.com"');
+    await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('the patch is not JSON');
+    expect(await button.isDisabled()).toBe(true);
+    await page.getByLabel('Data patch (JSON Merge Patch, optional)').fill('{"to": "c@example.com"}');
+    await expect.poll(() => page.locator('.job-replay table.diff tbody tr').count()).toBe(1);
+    expect(await backend.getJob('one', old.id)).toBeNull();
+    await button.click();
+    // Restored into Redis with its history, then replayed: waiting, no longer marked archived.
+    await expect.poll(async () => (await backend.getJob('one', old.id))?.state).toBe('waiting');
+    const restored = await backend.getJob('one', old.id);
+    expect(restored?.attempts).toHaveLength(1);
+    expect(restored?.pendingManual).toMatchObject({ by: 'ops-ada', note: 'address fixed' });
+    expect(restored?.data).toEqual({ to: 'c@example.com' });
+    await expect.poll(() => page.locator('.facts .badge-archived').count()).toBe(0);
+    await expect.poll(() => page.locator('.facts .badge').first().textContent()).toBe('waiting');
+    expect(await page.locator('.job-replay').count()).toBe(0);
+    // A dead job Redis still holds: "Replay", no restore.
+    await page.goto(`${server.url}/ui/queues/one/jobs/${recent.id}`);
+    await expect.poll(() => page.getByRole('button', { name: 'Replay', exact: true }).count()).toBe(1);
+    expect(await page.getByLabel('Who (recorded)').inputValue()).toBe('ops-ada');
+    await page.getByRole('button', { name: 'Replay', exact: true }).click();
+    await expect.poll(async () => (await backend.getJob('one', recent.id))?.state).toBe('waiting');
+    expect((await backend.getJob('one', recent.id))?.pendingManual).toMatchObject({ by: 'ops-ada' });
+    expect(seen.errors).toEqual([]);
+  });
+
   it('analytics, what-if and audit with a Source selector: the archive answers after eviction', async () => {
     await context?.close();
     await server?.close();

@@ -30,7 +30,7 @@ interface PurgeAnswer {
 
 type Action = 'replay' | 'purge';
 
-function parsePatch(text: string): { patch?: unknown; error?: string } {
+export function parsePatch(text: string): { patch?: unknown; error?: string } {
   if (text.trim() === '') return {};
   try {
     return { patch: JSON.parse(text) as unknown };

@@ -14,6 +14,7 @@ import { useEvents, useLoad, useThrottled } from '../hooks.js';
 import { Link } from '../router.js';
 import { paths } from '../routes.js';
 import type { Attempt, Job as JobT, Manual, PolicyPreview, Trail } from '../types.js';
+import { JobReplay } from './JobReplay.js';
 import { Timeline } from './Timeline.js';
 
 export function Job({ queue, id }: { queue: string; id: string }) {
@@ -153,6 +154,7 @@ export function Job({ queue, id }: { queue: string; id: string }) {
             </div>
           )}
           <Remaining job={j} />
+          {j.state === 'dead' && <JobReplay queue={queue} job={j} onDone={job.reload} />}
           <h2>Data and result</h2>
           <JsonTree value={j.data} label="data" />
           {j.result !== undefined && <JsonTree value={j.result} label="result" />}
