@@ -394,7 +394,7 @@ describe.skipIf(!hasRedisServer())('fault: clock skew (workers and producers ±1
   const ahead = (name: string): Skewed => ({ name, offset: '+10m', expectMs: SKEW_MS });
   const behind = (name: string): Skewed => ({ name, offset: '-10m', expectMs: -SKEW_MS });
 
-  const START_SLACK_MS = 25;
+  const START_SLACK_MS = 150;
 
   function checkRun(r: RunResult): void {
     expect(r.lost).toBe(0);
@@ -407,12 +407,13 @@ describe.skipIf(!hasRedisServer())('fault: clock skew (workers and producers ±1
     expect(r.refused).toBe(0);
     expect(r.retryDueErrors).toBe(0);
     // Jobs that outlive their lease (1.5 s vs 1 s) ran once, to the end. The record's start is when
-    // the handler was called, converted to Redis time through the worker's shortest recent claim
-    // round trip: never earlier than the real start, later by at most that trip (a few ms on a
-    // loaded 2-core CI machine: a clean-clone run read a 300 ms timeout as 296 ms), and a Node timer
-    // counts from the event loop's cached time, up to ~1 ms older than the handler's start. So a
-    // duration may read short by START_SLACK_MS; what this checks is the skew (10 min) playing no
-    // part, which a bound of this size still catches by four orders of magnitude.
+    // the handler was called, converted to Redis time through the worker's best recent claim round
+    // trip (src/server-clock.ts): never earlier than the real start, later by at most that trip,
+    // and a Node timer counts from the event loop's cached time, up to ~1 ms older than the
+    // handler's start. On a loaded 2-core CI machine a claim's trip takes tens of ms (clean-clone
+    // runs read a 300 ms timeout as 296 ms, and as 246 ms with a second test run beside them), so
+    // a duration may read short by START_SLACK_MS. What this checks is the skew (10 min) playing no
+    // part, which a bound of this size still catches by three orders of magnitude.
     for (const d of r.longDurations) expect(d).toBeGreaterThanOrEqual(PRODUCER.longMs - START_SLACK_MS);
     // A 300 ms timeout fires after 300 ms of Redis time (not 10 min early or late).
     for (const d of r.timeoutDurations) {
@@ -456,11 +457,11 @@ describe.skipIf(!hasRedisServer())('fault: clock skew (workers and producers ±1
     expect(c && k && s).toBeTruthy();
     if (!c || !k || !s) return;
     // Generous bounds for a shared 2-core machine; a clock-dependent bug would be off by minutes.
-    expect(k.p50).toBeLessThanOrEqual(c.p50 + 25);
+    expect(k.p50).toBeLessThanOrEqual(c.p50 + 60);
     expect(k.p99).toBeLessThanOrEqual(Math.max(2 * c.p99, c.p99 + 100));
     for (const xs of Object.values(s.latenessByWorker)) {
       const w = pct(xs);
-      expect(w?.p50 ?? 0).toBeLessThanOrEqual(c.p50 + 25);
+      expect(w?.p50 ?? 0).toBeLessThanOrEqual(c.p50 + 60);
       expect(w?.max ?? 0).toBeLessThan(5000);
     }
   });
