@@ -17,31 +17,47 @@ export interface ClaimTrip {
   readonly recvLocal: number;
 }
 
-/** A best sample older than this is replaced by the next one, whatever its round trip. */
+/** A sample older than this (by the newest one's arrival) no longer counts as the best. */
 export const SAMPLE_MAX_AGE_MS = 10_000;
+
+/** Most samples kept as candidates for the best one (each a few numbers). */
+const MAX_SAMPLES = 32;
+
+interface Sample {
+  readonly offset: number;
+  readonly trip: number;
+  readonly at: number;
+}
 
 /**
  * The offset (backend − local) from the claim round trip with the shortest time in flight among
- * recent ones. A trip bounds the offset between `serverMs − recvLocal` and `serverMs − sentLocal`;
- * the upper bound of the shortest trip is the tightest estimate that is never too small, so a time
- * converted with it is never earlier than the real one, by more than the ms the backend's clock
- * rounds to. A long trip (a request held while the backend was unreachable, a reply read late by
- * a busy event loop) leaves the estimate alone.
+ * those of the last SAMPLE_MAX_AGE_MS (a sliding-window minimum). A trip bounds the offset
+ * between `serverMs − recvLocal` and `serverMs − sentLocal`; the upper bound of the shortest trip
+ * is the tightest estimate that is never too small, so a time converted with it is never earlier
+ * than the real one, by more than the ms the backend's clock rounds to. A long trip (a request held
+ * while the backend was unreachable, a reply read late by a busy event loop) leaves the estimate
+ * alone; when the best sample ages out, the next shortest of the window takes over, not whatever
+ * trip came next (a busy moment then would make every start read late by its trip).
  */
 export class ServerClock {
-  #offset = Number.NaN;
-  #trip = Number.POSITIVE_INFINITY;
-  #at = Number.NEGATIVE_INFINITY;
+  /** Candidates in arrival order, their trips strictly increasing: the first is the best. */
+  readonly #samples: Sample[] = [];
+
+  /** How many samples are kept as candidates (at most 32). */
+  get candidates(): number {
+    return this.#samples.length;
+  }
 
   /** Learns from one claim round trip. */
   sample(t: ClaimTrip): void {
     const trip = t.recvLocal - t.sentLocal;
     if (!(trip >= 0)) return;
-    if (trip <= this.#trip || t.recvLocal - this.#at > SAMPLE_MAX_AGE_MS) {
-      this.#offset = t.serverMs - t.sentLocal;
-      this.#trip = trip;
-      this.#at = t.recvLocal;
-    }
+    const s = this.#samples;
+    // A sample newer and no slower than an older one makes the older one useless.
+    while (s.length > 0 && (s[s.length - 1] as Sample).trip >= trip) s.pop();
+    s.push({ offset: t.serverMs - t.sentLocal, trip, at: t.recvLocal });
+    while (s.length > 1 && t.recvLocal - (s[0] as Sample).at > SAMPLE_MAX_AGE_MS) s.shift();
+    if (s.length > MAX_SAMPLES) s.splice(1, 1);
   }
 
   /**
@@ -53,7 +69,8 @@ export class ServerClock {
   at(local: number, claim: ClaimTrip): number {
     const earliest = claim.serverMs + (local - claim.recvLocal);
     const latest = claim.serverMs + (local - claim.sentLocal);
-    const estimate = Number.isNaN(this.#offset) ? latest : local + this.#offset;
+    const best = this.#samples[0];
+    const estimate = best === undefined ? latest : local + best.offset;
     return Math.min(latest, Math.max(earliest, estimate));
   }
 }

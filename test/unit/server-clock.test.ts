@@ -56,6 +56,37 @@ describe('ServerClock', () => {
     expect(c.at(later + 10, t)).toBe(1_020_015);
   });
 
+  it('when the best sample ages out, the shortest trip of the window takes over, not the next one to arrive', () => {
+    const c = new ServerClock();
+    c.sample(trip(1_000_000, 100, 101)); // 1 ms trip: offset 999_900
+    c.sample(trip(1_005_000, 5_100, 5_130)); // 30 ms, dominated by the next one
+    c.sample(trip(1_006_000, 6_100, 6_103)); // 3 ms: offset 999_900 (the clocks agree)
+    const at = 100 + SAMPLE_MAX_AGE_MS + 500;
+    // A busy moment: 40 ms in flight, claimed 1 ms after it left (offset 999_901 from its upper bound).
+    const busy = trip(999_901 + at - 40, at - 40, at);
+    c.sample(busy);
+    // The 1 ms sample is out of the window; the 3 ms one is the best: local `at` is 999_900 + at.
+    // Taking the 40 ms trip's bound instead would read the start 1 ms late; a worse claim, more.
+    expect(c.at(at, busy)).toBe(999_900 + at);
+    // Once every sample but the newest has aged out, the newest is the estimate.
+    const later = at + SAMPLE_MAX_AGE_MS + 1;
+    const slow = trip(999_900 + later - 50 + 20, later - 50, later);
+    c.sample(slow);
+    expect(c.at(later, slow)).toBe(999_900 + later - 50 + 20 + 50);
+  });
+
+  it('keeps a bounded number of samples however long a run of ever slower trips is', () => {
+    const c = new ServerClock();
+    for (let i = 0; i < 1000; i++) c.sample(trip(1_000_000 + i, i * 2, i * 2 + 0.001 * (i + 1)));
+    expect(c.candidates).toBe(32);
+    // The first (shortest) is still the best: offset 1_000_000, so local 5 is 1_000_005 (the claim
+    // given allows 1_000_004.999 … 1_000_005).
+    expect(c.at(5, trip(1_000_000, 0, 0.001))).toBe(1_000_005);
+    // A faster trip replaces them all.
+    c.sample(trip(1_002_000, 2_000, 2_000));
+    expect(c.candidates).toBe(1);
+  });
+
   it('ignores a sample whose reply came before its request (not a round trip)', () => {
     const c = new ServerClock();
     c.sample(trip(5_000, 10, 9));
