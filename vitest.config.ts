@@ -84,5 +84,9 @@ export default defineConfig({
     ],
     testTimeout: 20_000,
     hookTimeout: 30_000,
+    // `expect.poll` waits up to 10 s (vitest's default is 1 s): a poll fails only when its condition
+    // never holds, and on a loaded 2-core CI machine a worker, a Redis round trip or a page render
+    // can take longer than a second to get there.
+    expect: { poll: { timeout: 10_000 } },
   },
 });

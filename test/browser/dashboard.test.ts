@@ -37,7 +37,7 @@ async function settled(page: Page): Promise<void> {
   await expect.poll(() => page.getByText(/^(Loading…|Connecting…)$/).count()).toBe(0);
 }
 
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 8000): Promise<T> {
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await read();
@@ -128,7 +128,7 @@ describe.skipIf(!hasChromium())('dashboard in chromium (memory backend)', () => 
       await page.emulateMedia({ colorScheme: 'light' });
     }
     expect(seen.errors).toEqual([]);
-  });
+  }, 180_000);
 
   it('lists schedulers with next run, last tick and state, shows the tick ledger, and pauses one', async () => {
     const { server, page, seen } = await open();
@@ -379,11 +379,15 @@ describe.skipIf(!hasChromium())('dashboard in chromium (memory backend)', () => 
       'prio',
     );
     server.worker('prio', async () => 'ok', { concurrency: 1 });
-    const done = await until(
-      () => q.getJob(low.id),
-      (j) => j?.state === 'completed',
+    // Concurrency 1: the scheduler's job may run after the low one.
+    const completed = await until(
+      () => q.getJobs('completed'),
+      (js) => js.some((j) => j.id === low.id) && js.some((j) => j.name === 'report'),
+      20_000,
     );
-    const ticked = (await q.getJobs('completed')).find((j) => j.name === 'report');
+    const done = await q.getJob(low.id);
+    expect(done?.state).toBe('completed');
+    const ticked = completed.find((j) => j.name === 'report');
     expect(ticked).toBeDefined();
 
     await page.goto(`${server.url}/ui/queues/prio/jobs/${low.id}`);

@@ -93,7 +93,8 @@ describe.skipIf(!hasChromium())('dashboard: rate limits (memory backend)', () =>
     await expect.poll(() => rows.count()).toBe(50);
     expect(await page.locator('tr[data-state="parked"]').count()).toBeGreaterThan(0);
     expect(await page.locator('tr[data-group="g-00"] td').nth(3).textContent()).toMatch(
-      /^in (59|60)(\.\d)? s$|^in 1 min$/,
+      // A minute after g-00's claim, less the time it took to get here (seconds on a loaded machine).
+      /^in (5\d|60)(\.\d)? s$|^in 1 min$/,
     );
     expect(await axeViolations(page)).toEqual([]);
     await page.getByRole('link', { name: 'Next page' }).click();

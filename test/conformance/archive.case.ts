@@ -92,10 +92,10 @@ export function archiveCases(h: Harness): void {
       const q = h.queue();
       await h.backend.setArchive(q.name, true);
       await finished(q.name, 'a', 1);
-      expect((await h.backend.claimArchive(q.name, { ...claim, leaseMs: 150 })).busy).toBe(false);
+      expect((await h.backend.claimArchive(q.name, { ...claim, leaseMs: 1000 })).busy).toBe(false);
       expect(await h.backend.claimArchive(q.name, { ...claim, owner: 'a2' })).toEqual({ busy: true });
-      expect((await h.backend.claimArchive(q.name, { ...claim, leaseMs: 150 })).busy).toBe(false); // renewed
-      await new Promise((r) => setTimeout(r, 200));
+      expect((await h.backend.claimArchive(q.name, { ...claim, leaseMs: 1000 })).busy).toBe(false); // renewed
+      await new Promise((r) => setTimeout(r, 1100));
       const taken = await h.backend.claimArchive(q.name, { ...claim, owner: 'a2' });
       expect(taken.busy === false && taken.entries.map((e) => e.id)).toEqual(['a-0']);
     });

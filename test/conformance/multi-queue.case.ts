@@ -107,7 +107,8 @@ export function multiQueueCases(h: Harness): void {
       const t0 = Date.now();
       const { id } = await quiet.add('urgent', null);
       await waitForState(quiet, id, 'completed', 5000);
-      expect((started.get(id) ?? Infinity) - t0).toBeLessThan(1000);
+      // Well under the 20 s idle check it would otherwise wait for (3 s: a loaded machine's slack).
+      expect((started.get(id) ?? Infinity) - t0).toBeLessThan(3000);
       expect((await busy.counts()).waiting).toBeGreaterThan(0); // busy still had work throughout
     });
 
@@ -120,14 +121,14 @@ export function multiQueueCases(h: Harness): void {
         const t0 = Date.now();
         const { id } = await q.add('x', null);
         await waitForState(q, id, 'completed', 5000);
-        expect(Date.now() - t0).toBeLessThan(1000);
+        expect(Date.now() - t0).toBeLessThan(3000); // the idle check is 20 s
       }
       const t0 = Date.now();
       const q1 = qs[1] as Queue;
       const { id } = await q1.add('later', null, { delay: 300 });
       const job = await waitForState(q1, id, 'completed', 5000);
       const start = job.attempts[0]?.startedAt ?? 0;
-      expect(start - job.dueAt).toBeLessThan(500);
+      expect(start - job.dueAt).toBeLessThan(1500);
       expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
       expect(ran).toHaveLength(4);
     });

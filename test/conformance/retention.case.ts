@@ -33,14 +33,14 @@ export function retentionCases(h: Harness): void {
 
     it('evicts what the age rule no longer keeps, without another finish, counted and published', async () => {
       const q = h.queue();
-      await h.backend.setRetention(q.name, { completed: { ageMs: 300 } });
+      await h.backend.setRetention(q.name, { completed: { ageMs: 1000 } });
       const [id] = await completed(q.name, 1);
       expect(await h.backend.sweepRetention(q.name, { intervalMs: 1, max: 1000 })).toEqual({
         ran: true,
         evicted: 0,
       });
       expect(await q.getJob(id!)).not.toBeNull();
-      await sleep(350);
+      await sleep(1100);
       expect(await h.backend.sweepRetention(q.name, { intervalMs: 1, max: 1000 })).toEqual({
         ran: true,
         evicted: 1,

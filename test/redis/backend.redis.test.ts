@@ -57,12 +57,12 @@ describeRedis('redis backend specifics', () => {
     const prefix = uniquePrefix();
     const backend = new RedisBackend({ connection: server.url, prefix, onWarning: () => undefined });
     const beat = { host: 'h', pid: 1, queues: ['reg'], concurrency: 1, inFlight: 0, version: 'x' };
-    await backend.workerHeartbeat('reg', { id: 'killed', ...beat }, 100);
+    await backend.workerHeartbeat('reg', { id: 'killed', ...beat }, 1000);
     const hash = `${prefix}:{reg}:wk:killed`;
     const zset = `${prefix}:{reg}:wks`;
     expect(await admin.pttl(hash)).toBeGreaterThan(0);
     expect(await admin.hget(hash, 'cc')).toBe('1');
-    await sleep(150);
+    await sleep(1100);
     expect(await admin.exists(hash)).toBe(0);
     expect(await admin.zscore(zset, 'killed')).not.toBeNull();
     expect((await backend.listWorkers('reg')).workers).toEqual([]);

@@ -34,7 +34,7 @@ async function waitFinished(q: Queue, id: string, timeoutMs: number): Promise<Jo
  * job again: an immediate retry (delay 0, also every `interrupted` give-back) or a job recovered from
  * this worker's own lost lease. The new attempt is then not in `#inflight`: its lease is never
  * renewed and `running` / the concurrency count ignore it.
- * Fixed by deleting by identity. Expected: attempt 2 (600 ms, lease 200 ms) is renewed and succeeds: completed, attempts
+ * Fixed by deleting by identity. Expected: attempt 2 (1300 ms, lease 400 ms) is renewed and succeeds: completed, attempts
  * [failed, succeeded], no refusal. Actual: attempt 2 and the next ones stall while the worker is
  * healthy and the job is dead-lettered as poison: [failed, stalled, stalled, stalled], and the late
  * finishes of the renewed-never attempts are refused (2-3 refusals).
@@ -51,14 +51,16 @@ function immediateRetryCases(name: string, backend: () => Backend): void {
         q,
         async (job) => {
           if (job.attempt === 1) throw new Error('first attempt fails fast');
-          await sleep(600);
+          // Three leases long: without renewal it stalls; a lease of 400 ms leaves a loaded machine's
+          // event-loop pauses room between two renewals (every lease / 3).
+          await sleep(1300);
           return 'ok';
         },
-        { leaseMs: 200, workerId: 'w1' },
+        { leaseMs: 400, workerId: 'w1' },
       );
       w.on('error', () => undefined);
       try {
-        const state = await waitFinished(q, id, 5000);
+        const state = await waitFinished(q, id, 10_000);
         const job = await q.getJob(id);
         expect({
           state,
