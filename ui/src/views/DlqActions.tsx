@@ -14,7 +14,7 @@ import { useLoad } from '../hooks.js';
 import type { BulkOutcome, Job, PatchChange } from '../types.js';
 import { Outcome } from './BulkActions.js';
 import type { DlqFilter, DlqSource } from './DeadLetters.js';
-import { WhoField, useWho } from './Who.js';
+import { ReplayFields, useWho } from './Who.js';
 
 interface ReplayAnswer {
   dryRun: boolean;
@@ -118,28 +118,16 @@ export function DlqActions({
   return (
     <section class="bulk" aria-labelledby="dlq-actions-title">
       <h2 id="dlq-actions-title">Replay or purge {scope}</h2>
-      <div class="fields">
-        <WhoField who={who} setWho={setWho} id="dlq-who" />
-        <label>
-          Note
-          <input value={note} onInput={(e) => setNote(e.currentTarget.value)} maxLength={2000} />
-        </label>
-      </div>
-      <label class="block">
-        Data patch (JSON Merge Patch, optional)
-        <textarea
-          rows={3}
-          value={patchText}
-          spellcheck={false}
-          placeholder='{"email": "fixed@example.com"}'
-          onInput={(e) => setPatchText(e.currentTarget.value)}
-        />
-      </label>
-      {parsed.error && (
-        <p class="error" role="alert">
-          {parsed.error}
-        </p>
-      )}
+      <ReplayFields
+        idPrefix="dlq"
+        who={who}
+        setWho={setWho}
+        note={note}
+        setNote={setNote}
+        patchText={patchText}
+        setPatchText={setPatchText}
+        patchError={parsed.error}
+      />
       {diff && sample.data && <PatchDiff changes={diff} caption={`Patch preview on job ${sample.data.id}`} />}
       {!preview && (
         <div class="buttons">

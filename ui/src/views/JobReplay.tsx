@@ -11,7 +11,7 @@ import { api, enc } from '../api.js';
 import { ErrorMessage, PatchDiff } from '../components.js';
 import type { Job, PatchChange } from '../types.js';
 import { parsePatch } from './DlqActions.js';
-import { WhoField, useWho } from './Who.js';
+import { ReplayFields, useWho } from './Who.js';
 
 interface ReplayAnswer {
   replayed: string[];
@@ -61,27 +61,16 @@ export function JobReplay({ queue, job, onDone }: { queue: string; job: Job; onD
         A manual attempt, recorded with who and why, as a replay from the dead-letter queue is.
         {job.archived && ' Retention evicted it from Redis: it is restored from the archive first.'}
       </p>
-      <div class="fields">
-        <WhoField who={who} setWho={setWho} id="job-replay-who" />
-        <label>
-          Note
-          <input value={note} onInput={(e) => setNote(e.currentTarget.value)} maxLength={2000} />
-        </label>
-      </div>
-      <label class="block">
-        Data patch (JSON Merge Patch, optional)
-        <textarea
-          rows={3}
-          value={patchText}
-          spellcheck={false}
-          onInput={(e) => setPatchText(e.currentTarget.value)}
-        />
-      </label>
-      {parsed.error && (
-        <p class="error" role="alert">
-          {parsed.error}
-        </p>
-      )}
+      <ReplayFields
+        idPrefix="job-replay"
+        who={who}
+        setWho={setWho}
+        note={note}
+        setNote={setNote}
+        patchText={patchText}
+        setPatchText={setPatchText}
+        patchError={parsed.error}
+      />
       {diff && <PatchDiff changes={diff} caption={`Patch preview on job ${job.id}`} />}
       <div class="buttons">
         <button
