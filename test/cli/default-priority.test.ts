@@ -13,26 +13,13 @@ import { add } from '../../src/cli/commands/add.js';
 import { defaultPriority } from '../../src/cli/commands/default-priority.js';
 import { buildApp } from '../../src/http/app.js';
 import { Queue } from '../../src/queue.js';
-
-async function capture(
-  run: (argv: readonly string[]) => Promise<number>,
-  argv: readonly string[],
-): Promise<{ code: number; stdout: string }> {
-  let stdout = '';
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof write;
-  try {
-    return { code: await run(argv), stdout };
-  } finally {
-    process.stdout.write = write;
-  }
-}
+import { runCaptured } from '../helpers/capture-stdout.js';
 
 describe('retraced default-priority', () => {
   let app: FastifyInstance;
   let url: string;
   const backend = new MemoryBackend();
-  const run = (argv: readonly string[]) => capture((a) => defaultPriority.run(a), argv);
+  const run = (argv: readonly string[]) => runCaptured(defaultPriority, argv);
   beforeAll(async () => {
     app = await buildApp({ backend });
     await app.listen({ host: '127.0.0.1', port: 0 });
@@ -55,7 +42,7 @@ describe('retraced default-priority', () => {
       queue: 'mail',
       priority: -3,
     });
-    const added = await capture((a) => add.run(a), ['mail', 'send', '--data', '{}', '--json', '--url', url]);
+    const added = await runCaptured(add, ['mail', 'send', '--data', '{}', '--json', '--url', url]);
     const { id } = JSON.parse(added.stdout) as { id: string };
     expect((await new Queue('mail', { backend }).getJob(id))?.priority).toBe(-3);
   });

@@ -11,17 +11,10 @@ import { MemoryBackend } from '../../src/backends/memory/memory-backend.js';
 import { priorityAging } from '../../src/cli/commands/priority-aging.js';
 import { buildApp } from '../../src/http/app.js';
 import { Queue } from '../../src/queue.js';
+import { runCaptured } from '../helpers/capture-stdout.js';
 
-async function capture(argv: readonly string[]): Promise<{ code: number; stdout: string }> {
-  let stdout = '';
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof write;
-  try {
-    return { code: await priorityAging.run(argv), stdout };
-  } finally {
-    process.stdout.write = write;
-  }
-}
+const capture = (argv: readonly string[]): Promise<{ code: number; stdout: string }> =>
+  runCaptured(priorityAging, argv);
 
 describe('retraced priority-aging', () => {
   let app: FastifyInstance;

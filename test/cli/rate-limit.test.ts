@@ -16,20 +16,12 @@ import { buildApp } from '../../src/http/app.js';
 import { RateLimitError } from '../../src/errors.js';
 import { Queue } from '../../src/queue.js';
 import { Worker } from '../../src/worker.js';
+import { runCaptured } from '../helpers/capture-stdout.js';
 
-async function capture(
+const capture = (
   argv: readonly string[],
   cmd: { run(argv: readonly string[]): Promise<number> } = rateLimit,
-): Promise<{ code: number; stdout: string }> {
-  let stdout = '';
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof write;
-  try {
-    return { code: await cmd.run(argv), stdout };
-  } finally {
-    process.stdout.write = write;
-  }
-}
+): Promise<{ code: number; stdout: string }> => runCaptured(cmd, argv);
 
 describe('retraced rate-limit', () => {
   let app: FastifyInstance;
