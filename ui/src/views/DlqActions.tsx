@@ -14,7 +14,7 @@ import { useLoad } from '../hooks.js';
 import type { BulkOutcome, Job, PatchChange } from '../types.js';
 import { Outcome } from './BulkActions.js';
 import type { DlqFilter, DlqSource } from './DeadLetters.js';
-import { ReplayFields, useWho } from './Who.js';
+import { ReplayFields, useReplayForm } from './Who.js';
 
 interface ReplayAnswer {
   dryRun: boolean;
@@ -30,15 +30,6 @@ interface PurgeAnswer {
 
 type Action = 'replay' | 'purge';
 
-export function parsePatch(text: string): { patch?: unknown; error?: string } {
-  if (text.trim() === '') return {};
-  try {
-    return { patch: JSON.parse(text) as unknown };
-  } catch (e) {
-    return { error: `the patch is not JSON: ${(e as Error).message}` };
-  }
-}
-
 export function DlqActions({
   queue,
   filter,
@@ -52,9 +43,7 @@ export function DlqActions({
   sampleId: string | undefined;
   onDone: () => void;
 }) {
-  const [who, setWho] = useWho();
-  const [note, setNote] = useState('');
-  const [patchText, setPatchText] = useState('');
+  const form = useReplayForm('dlq');
   const [preview, setPreview] = useState<{ action: Action; outcome: BulkOutcome } | undefined>();
   const [result, setResult] = useState<{ action: Action; outcome: BulkOutcome } | undefined>();
   const [error, setError] = useState<Error | undefined>();
@@ -64,14 +53,13 @@ export function DlqActions({
       sampleId ? api<Job>('GET', `/queues/${enc(queue)}/jobs/${enc(sampleId)}`) : Promise.resolve(undefined),
     `${queue}/${sampleId ?? ''}`,
   );
-  const parsed = parsePatch(patchText);
   const body: { filter: object; ids?: undefined; source?: DlqSource } = {
     filter: { ...filter, ...(filter.reason ? { reason: filter.reason.split(',') } : {}) },
     ...(source !== 'live' ? { source } : {}),
   };
   let diff: PatchChange[] | undefined;
-  if (parsed.patch !== undefined && sample.data) {
-    diff = diffJson(sample.data.data, mergePatch(sample.data.data, parsed.patch)) as PatchChange[];
+  if (form.patch !== undefined && sample.data) {
+    diff = diffJson(sample.data.data, mergePatch(sample.data.data, form.patch)) as PatchChange[];
   }
 
   /** A dry run targets the filter; the confirmed run targets exactly the ids the dry run listed. */
@@ -84,9 +72,7 @@ export function DlqActions({
       if (action === 'replay') {
         const r = await api<ReplayAnswer>('POST', `/queues/${enc(queue)}/dlq/replay`, {
           ...target,
-          by: who,
-          ...(note.trim() !== '' ? { note } : {}),
-          ...(parsed.patch !== undefined ? { patch: parsed.patch } : {}),
+          ...form.request,
           dryRun,
         });
         outcome = { dryRun: r.dryRun, matched: r.matched, done: r.replayed, failed: r.failed };
@@ -114,28 +100,14 @@ export function DlqActions({
   };
 
   const scope = Object.keys(filter).length === 0 ? 'every dead job' : 'the dead jobs matching the filter';
-  const noWho = who.trim() === '';
   return (
     <section class="bulk" aria-labelledby="dlq-actions-title">
       <h2 id="dlq-actions-title">Replay or purge {scope}</h2>
-      <ReplayFields
-        idPrefix="dlq"
-        who={who}
-        setWho={setWho}
-        note={note}
-        setNote={setNote}
-        patchText={patchText}
-        setPatchText={setPatchText}
-        patchError={parsed.error}
-      />
+      <ReplayFields {...form.fields} />
       {diff && sample.data && <PatchDiff changes={diff} caption={`Patch preview on job ${sample.data.id}`} />}
       {!preview && (
         <div class="buttons">
-          <button
-            type="button"
-            disabled={busy || noWho || parsed.error !== undefined}
-            onClick={() => void run('replay', true)}
-          >
+          <button type="button" disabled={busy || !form.ready} onClick={() => void run('replay', true)}>
             Replay… (dry run)
           </button>
           <button

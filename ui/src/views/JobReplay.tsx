@@ -10,8 +10,7 @@ import { diffJson, mergePatch } from '../../../src/patch.js';
 import { api, enc } from '../api.js';
 import { ErrorMessage, PatchDiff } from '../components.js';
 import type { Job, PatchChange } from '../types.js';
-import { parsePatch } from './DlqActions.js';
-import { ReplayFields, useWho } from './Who.js';
+import { ReplayFields, useReplayForm } from './Who.js';
 
 interface ReplayAnswer {
   replayed: string[];
@@ -19,16 +18,13 @@ interface ReplayAnswer {
 }
 
 export function JobReplay({ queue, job, onDone }: { queue: string; job: Job; onDone: () => void }) {
-  const [who, setWho] = useWho();
-  const [note, setNote] = useState('');
-  const [patchText, setPatchText] = useState('');
+  const form = useReplayForm('job-replay');
   const [error, setError] = useState<Error | undefined>();
   const [refused, setRefused] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
-  const parsed = parsePatch(patchText);
   const diff =
-    parsed.patch !== undefined
-      ? (diffJson(job.data, mergePatch(job.data, parsed.patch)) as PatchChange[])
+    form.patch !== undefined
+      ? (diffJson(job.data, mergePatch(job.data, form.patch)) as PatchChange[])
       : undefined;
 
   const replay = async () => {
@@ -38,9 +34,7 @@ export function JobReplay({ queue, job, onDone }: { queue: string; job: Job; onD
     try {
       const r = await api<ReplayAnswer>('POST', `/queues/${enc(queue)}/dlq/replay`, {
         ids: [job.id],
-        by: who,
-        ...(note.trim() !== '' ? { note } : {}),
-        ...(parsed.patch !== undefined ? { patch: parsed.patch } : {}),
+        ...form.request,
         dryRun: false,
       });
       const failed = r.failed.find((f) => f.id === job.id);
@@ -53,7 +47,7 @@ export function JobReplay({ queue, job, onDone }: { queue: string; job: Job; onD
     }
   };
 
-  const noWho = who.trim() === '';
+  const noWho = form.fields.who.trim() === '';
   return (
     <section class="bulk job-replay" aria-labelledby="job-replay-title">
       <h2 id="job-replay-title">Replay this job</h2>
@@ -61,23 +55,10 @@ export function JobReplay({ queue, job, onDone }: { queue: string; job: Job; onD
         A manual attempt, recorded with who and why, as a replay from the dead-letter queue is.
         {job.archived && ' Retention evicted it from Redis: it is restored from the archive first.'}
       </p>
-      <ReplayFields
-        idPrefix="job-replay"
-        who={who}
-        setWho={setWho}
-        note={note}
-        setNote={setNote}
-        patchText={patchText}
-        setPatchText={setPatchText}
-        patchError={parsed.error}
-      />
+      <ReplayFields {...form.fields} />
       {diff && <PatchDiff changes={diff} caption={`Patch preview on job ${job.id}`} />}
       <div class="buttons">
-        <button
-          type="button"
-          disabled={busy || noWho || parsed.error !== undefined}
-          onClick={() => void replay()}
-        >
+        <button type="button" disabled={busy || !form.ready} onClick={() => void replay()}>
           {job.archived ? 'Restore and replay' : 'Replay'}
         </button>
         {noWho && <span class="muted"> say who you are first</span>}

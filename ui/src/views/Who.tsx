@@ -1,5 +1,6 @@
 /**
- * "Who does this": recorded with every manual action; remembered for the session.
+ * "Who does this": recorded with every manual action; remembered for the session. And the fields
+ * of a manual replay (who, note, data patch), with their state, as every replay form has them.
  */
 import { useState } from 'preact/hooks';
 
@@ -32,9 +33,58 @@ export function WhoField({ who, setWho, id }: { who: string; setWho: (w: string)
   );
 }
 
+function parsePatch(text: string): { patch?: unknown; error?: string } {
+  if (text.trim() === '') return {};
+  try {
+    return { patch: JSON.parse(text) as unknown };
+  } catch (e) {
+    return { error: `the patch is not JSON: ${(e as Error).message}` };
+  }
+}
+
+interface ReplayFieldsProps {
+  idPrefix: string;
+  who: string;
+  setWho: (w: string) => void;
+  note: string;
+  setNote: (n: string) => void;
+  patchText: string;
+  setPatchText: (t: string) => void;
+  patchError: string | undefined;
+}
+
+/** The state of a replay form's fields. */
+export interface ReplayForm {
+  /** What `<ReplayFields>` takes. */
+  readonly fields: ReplayFieldsProps;
+  /** The data patch, when one is given and parses. */
+  readonly patch: unknown;
+  /** Who is given and the patch (if any) parses. */
+  readonly ready: boolean;
+  /** The manual part of a replay request: by, and the note and patch when given. */
+  readonly request: { by: string; note?: string; patch?: unknown };
+}
+
+export function useReplayForm(idPrefix: string): ReplayForm {
+  const [who, setWho] = useWho();
+  const [note, setNote] = useState('');
+  const [patchText, setPatchText] = useState('');
+  const parsed = parsePatch(patchText);
+  return {
+    fields: { idPrefix, who, setWho, note, setNote, patchText, setPatchText, patchError: parsed.error },
+    patch: parsed.patch,
+    ready: who.trim() !== '' && parsed.error === undefined,
+    request: {
+      by: who,
+      ...(note.trim() !== '' ? { note } : {}),
+      ...(parsed.patch !== undefined ? { patch: parsed.patch } : {}),
+    },
+  };
+}
+
 /**
- * The fields of a manual replay, as every replay form has them: who (required), a note, and an
- * optional JSON Merge Patch for the data, with the patch's parse error.
+ * The fields of a manual replay: who (required), a note, and an optional JSON Merge Patch for the
+ * data, with the patch's parse error.
  */
 export function ReplayFields({
   idPrefix,
@@ -45,16 +95,7 @@ export function ReplayFields({
   patchText,
   setPatchText,
   patchError,
-}: {
-  idPrefix: string;
-  who: string;
-  setWho: (w: string) => void;
-  note: string;
-  setNote: (n: string) => void;
-  patchText: string;
-  setPatchText: (t: string) => void;
-  patchError: string | undefined;
-}) {
+}: ReplayFieldsProps) {
   return (
     <>
       <div class="fields">
