@@ -944,7 +944,7 @@ export class RedisBackend implements Backend {
   }
 
   async setDefaultPriority(queue: string, priority: number): Promise<void> {
-    // One field, one command (atomic alone): the add and tick transitions read it ('dp', absent = 0).
+    // One field, one command (atomic alone): the add transition reads it ('dp', absent = 0).
     const meta = this.#k(queue).meta;
     if (priority === 0) await this.client.hdel(meta, 'dp');
     else await this.client.hset(meta, 'dp', String(priority));

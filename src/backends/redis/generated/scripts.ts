@@ -9,9 +9,10 @@ export const add = {
   ARGV[1] key prefix   ARGV[2] job count   ARGV[3] how many ids to generate
   ARGV[4] M, the number of distinct options texts, then M pairs: options JSON, maxStalls
   then per job, 11 fields: id ('' = generate), name, data, options index (1..M), "delayMs" or
-  "@runAt" (an absolute due time), the trace context JSON ('' = none), the priority ('' = the queue's default, meta 'dp', absent = 0), the
-  dedup mode ('' = none, 'dedup' or 'debounce'), its ms (window or delay), its key, and the group
-  ('' = none; its jobs take turns with other groups, under its rate limit)
+  "@runAt" (an absolute due time), the trace context JSON ('' = none), the priority ('' = the
+  queue's default: meta 'dp', absent = 0), the dedup mode ('' = none, 'dedup' or 'debounce'), its
+  ms (window or delay), its key, and the group ('' = none; its jobs take turns with other groups,
+  under its rate limit)
   Returns { 'r', first id, state } when every job got a generated id, in one run of consecutive
   numbers, was created and has the same state (the common bulk add: the client expands it);
   else { 'l', id, created (1|0|2 = folded into that job), state, id, created, state, ... }.
